@@ -1,0 +1,48 @@
+# The two commands of the quick start: `make demo` and `make test`.
+# Each creates .venv when it is missing and installs what it needs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo-export
+DEMO_USERS ?= 1000
+
+.PHONY: demo test lint typecheck pytest lab bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp is remade whenever pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[ner]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[ner,dev]'
+	touch $@ $(VENV)/.installed-run
+
+demo: $(VENV)/.installed-run
+	$(BIN)/dsar demo --out $(DEMO_DIR) --users $(DEMO_USERS) --seed 7
+	$(BIN)/dsar catalog check $(DEMO_DIR)/catalog.yml
+	$(BIN)/dsar catalog show $(DEMO_DIR)/catalog.yml
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check dsar anonymize tests benchmarks
+	$(BIN)/ruff format --check dsar anonymize tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+lab: $(VENV)/.installed-run
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_demo.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,416 @@
+"""The data map as pydantic models: tables, columns, identity roles, purposes, erasure rules."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class FileFormat(StrEnum):
+    """How an export file is encoded."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+class IdentityKind(StrEnum):
+    """What kind of identifier of a person a column holds."""
+
+    EMAIL = "email"
+    USER_ID = "user_id"
+    CUSTOMER_ID = "customer_id"
+    PHONE = "phone"
+    DEVICE_ID = "device_id"
+    COOKIE_ID = "cookie_id"
+    OAUTH_SUBJECT = "oauth_subject"
+    IP_ADDRESS = "ip_address"
+
+
+class PersonalKind(StrEnum):
+    """Personal data a column holds that is not a lookup key (used to recognise known people)."""
+
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+    USERNAME = "username"
+    ADDRESS = "address"
+    IP_ADDRESS = "ip_address"
+    DATE_OF_BIRTH = "date_of_birth"
+    LOCATION = "location"
+
+
+class DataCategory(StrEnum):
+    """The category of personal data, as an access statement names it."""
+
+    ACCOUNT = "account"
+    CONTACT = "contact"
+    BILLING = "billing"
+    CREDENTIALS = "credentials"
+    USAGE = "usage"
+    LOGS = "logs"
+    LOCATION = "location"
+    COMMUNICATIONS = "communications"
+    THIRD_PARTY_PROFILE = "third_party_profile"
+    MARKETING_PREFERENCES = "marketing_preferences"
+
+
+class Origin(StrEnum):
+    """How the data was obtained; portability covers provided (and observed activity) data."""
+
+    PROVIDED = "provided"
+    OBSERVED = "observed"
+    INFERRED = "inferred"
+
+
+class LegalBasis(StrEnum):
+    """GDPR Art. 6(1) legal bases."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+
+
+class Role(StrEnum):
+    """Whether the company decides about the data (controller) or holds it for a customer."""
+
+    CONTROLLER = "controller"
+    PROCESSOR = "processor"
+
+
+class RecipientKind(StrEnum):
+    """Who receives data: a processor acting for us, or an independent third party."""
+
+    PROCESSOR = "processor"
+    THIRD_PARTY = "third_party"
+    AD_PLATFORM = "ad_platform"
+
+
+class ErasureAction(StrEnum):
+    """What erasure does to a table's rows of the person."""
+
+    DELETE = "delete"
+    NULLIFY = "nullify"
+    PSEUDONYMIZE = "pseudonymize"
+    RETAIN = "retain"
+
+
+class ColumnType(StrEnum):
+    """Logical column types; declared types are enforced when reading CSV and JSON."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    DECIMAL = "decimal"
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months|year|years)\s*$")
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+class Duration(_Strict):
+    """A period such as '30 days' or '7 years'."""
+
+    amount: int = Field(ge=0, description="How many units.")
+    unit: Literal["day", "week", "month", "year"] = Field(description="The unit, singular.")
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        """Parse '30 days', '1 week', '7 years'."""
+        match = _DURATION.match(text)
+        if match is None:
+            raise ValueError(
+                f"period {text!r} is not '<number> <unit>'; write e.g. '30 days', '18 months'"
+                " or '7 years' (units: days, weeks, months, years)"
+            )
+        return cls(amount=int(match[1]), unit=match[2].removesuffix("s"))
+
+    @property
+    def approx_days(self) -> int:
+        """The period in days, months as 30 and years as 365 (for ordering, not for deadlines)."""
+        return self.amount * _UNIT_DAYS[self.unit]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
+
+
+def _parse_period(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        raise ValueError(
+            f"period {value!r} has no unit; write e.g. '{value} days', '{value} months'"
+            f" or '{value} years'"
+        )
+    if isinstance(value, str):
+        return Duration.parse(value)
+    return value
+
+
+Period = Annotated[
+    Duration,
+    BeforeValidator(_parse_period),
+    PlainSerializer(str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _DURATION.pattern,
+            "examples": ["30 days", "18 months", "7 years"],
+        }
+    ),
+]
+
+
+class Controller(_Strict):
+    """Who is responsible for the data and whom the person can contact."""
+
+    name: str = Field(description="The company's legal name.")
+    contact: str = Field(description="Where data-subject requests go (email or web form).")
+    dpo: str | None = Field(default=None, description="Data protection officer's contact.")
+    supervisory_authority: str = Field(
+        description="The lead supervisory authority a person can complain to."
+    )
+    automated_decisions: str = Field(
+        default="No decisions with legal or similarly significant effects are made solely by"
+        " automated means.",
+        description="Statement on automated decision-making and profiling (Art. 15(1)(h)).",
+    )
+
+
+class Recipient(_Strict):
+    """A processor or third party that receives data."""
+
+    name: str = Field(description="The recipient's name, as shown to the person.")
+    kind: RecipientKind = Field(description="processor, third_party or ad_platform.")
+    purpose: str = Field(description="Why they receive the data.")
+    country: str | None = Field(default=None, description="Where they process it (ISO code).")
+    transfer_safeguard: str | None = Field(
+        default=None,
+        description="Safeguard for transfers outside the EU/EEA, e.g. 'Standard Contractual"
+        " Clauses' or 'EU-US Data Privacy Framework'.",
+    )
+
+
+class Retention(_Strict):
+    """How long rows are kept, counted from a date column; or the criteria when no period."""
+
+    period: Period | None = Field(default=None, description="How long, e.g. '30 days'.")
+    after: str | None = Field(
+        default=None, description="The date or timestamp column the period counts from."
+    )
+    criteria: str | None = Field(
+        default=None, description="The criteria, in words, when there is no fixed period."
+    )
+
+    @model_validator(mode="after")
+    def _period_or_criteria(self) -> Retention:
+        if self.period is None and self.criteria is None:
+            raise ValueError(
+                "retention needs a period or criteria; write e.g."
+                " retention: {period: 30 days, after: ts}"
+            )
+        if self.period is not None and self.after is None:
+            raise ValueError(
+                f"retention period {self.period} needs 'after', the date column it counts from;"
+                " write e.g. retention: {period: 30 days, after: ts}"
+            )
+        return self
+
+
+class Erasure(_Strict):
+    """What erasure does to the person's rows in this table."""
+
+    action: ErasureAction = Field(description="delete, nullify, pseudonymize or retain.")
+    columns: tuple[str, ...] = Field(
+        default=(), description="For nullify and pseudonymize: the columns to change."
+    )
+    legal_basis: LegalBasis | None = Field(
+        default=None, description="For retain: why the rows must be kept."
+    )
+    reason: str | None = Field(default=None, description="For retain: the obligation in words.")
+    retain_for: Period | None = Field(
+        default=None, description="For retain: how long, counted from the retention column."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Erasure:
+        if self.action in (ErasureAction.NULLIFY, ErasureAction.PSEUDONYMIZE) and not self.columns:
+            raise ValueError(
+                f"erasure action {self.action.value!r} needs the columns to change; write e.g."
+                f" erasure: {{action: {self.action.value}, columns: [email, full_name]}}"
+            )
+        if self.action is ErasureAction.RETAIN and (
+            self.legal_basis is None or self.reason is None
+        ):
+            raise ValueError(
+                "erasure action 'retain' needs legal_basis and reason; write e.g. erasure:"
+                " {action: retain, legal_basis: legal_obligation, reason: 'tax law',"
+                " retain_for: 10 years}"
+            )
+        return self
+
+
+class Column(_Strict):
+    """One column: what it is, whose it is, how sensitive."""
+
+    description: str | None = Field(default=None, description="What the column holds.")
+    type: ColumnType | None = Field(
+        default=None, description="Logical type; enforced when reading CSV and JSON."
+    )
+    identity: IdentityKind | None = Field(
+        default=None,
+        description="This column identifies the person the row belongs to, as this kind of"
+        " identifier. Identity columns are how one request reaches every row of a person.",
+    )
+    personal: PersonalKind | None = Field(
+        default=None,
+        description="Personal data that is not a lookup key (a name, an address): used to"
+        " recognise known people in free text.",
+    )
+    references: str | None = Field(
+        default=None,
+        description="Foreign key as 'table.column'. An identity column that references"
+        " another table's identity column lets a request follow the link.",
+    )
+    category: DataCategory | None = Field(
+        default=None, description="Overrides the table's data category."
+    )
+    origin: Origin | None = Field(default=None, description="Overrides the table's origin.")
+    secret: bool = Field(
+        default=False,
+        description="A credential (token, API key, password hash): never exported in clear.",
+    )
+    free_text: bool = Field(
+        default=False,
+        description="Free text that may mention other people: redacted before export.",
+    )
+
+    @field_validator("references")
+    @classmethod
+    def _table_dot_column(cls, value: str | None) -> str | None:
+        if value is not None and value.count(".") != 1:
+            raise ValueError(
+                f"references {value!r} must be 'table.column', e.g. references: accounts.user_id"
+            )
+        return value
+
+
+class CsvOptions(_Strict):
+    """Options for CSV exports."""
+
+    delimiter: str = Field(default=",", description="Field separator.")
+    header: bool = Field(default=True, description="Whether the first line names the columns.")
+    quote: str = Field(default='"', description="Quote character.")
+    null: str = Field(default="", description="The text that stands for a missing value.")
+
+
+class Table(_Strict):
+    """One exported table: where it is, what it holds, why, and what erasure does."""
+
+    path: str = Field(
+        description="File path or glob, relative to the catalog file, e.g. logs/*.csv."
+    )
+    format: FileFormat = Field(description="csv, parquet, json (an array) or jsonl.")
+    csv: CsvOptions | None = Field(default=None, description="CSV options (csv format only).")
+    description: str = Field(description="What the table is, in words a person understands.")
+    role: Role = Field(
+        default=Role.CONTROLLER,
+        description="controller, or processor for data held on behalf of customers.",
+    )
+    held_for: str | None = Field(
+        default=None,
+        description="For processor tables: the column naming the customer the data is held for.",
+    )
+    category: DataCategory = Field(description="The data category of the table's columns.")
+    origin: Origin = Field(description="provided, observed or inferred.")
+    purposes: tuple[str, ...] = Field(min_length=1, description="Why the data is processed.")
+    legal_basis: LegalBasis = Field(description="The GDPR Art. 6 legal basis.")
+    recipients: tuple[str, ...] = Field(
+        default=(), description="Ids of recipients (defined under 'recipients') who receive it."
+    )
+    source: str = Field(description="Where the data comes from, e.g. 'the person', 'Google'.")
+    limited_use: bool = Field(
+        default=False,
+        description="Obtained through Google APIs (e.g. Google sign-in): bound by Google's"
+        " Limited Use rules, never used or transferred for advertising.",
+    )
+    retention: Retention = Field(description="How long rows are kept.")
+    erasure: Erasure = Field(description="What erasure does to the person's rows.")
+    primary_key: tuple[str, ...] = Field(
+        default=(), description="Columns that identify a row (for corrections and diffs)."
+    )
+    columns: dict[str, Column] = Field(
+        min_length=1, description="Every column of the export, by name."
+    )
+
+    @model_validator(mode="after")
+    def _format_options(self) -> Table:
+        if self.csv is not None and self.format is not FileFormat.CSV:
+            raise ValueError(
+                f"csv options given for a {self.format.value} table; remove the 'csv:' block"
+            )
+        return self
+
+    def identity_columns(self) -> dict[str, IdentityKind]:
+        """The table's identity columns and their kinds."""
+        return {n: c.identity for n, c in self.columns.items() if c.identity is not None}
+
+    def column_category(self, name: str) -> DataCategory:
+        """A column's data category, falling back to the table's."""
+        return self.columns[name].category or self.category
+
+
+class Catalog(_Strict):
+    """The data map: every exported table and what the law needs to know about it."""
+
+    version: Literal[1] = Field(description="Catalog format version; currently 1.")
+    controller: Controller = Field(description="Who is responsible for the data.")
+    recipients: dict[str, Recipient] = Field(
+        default_factory=dict, description="Processors and third parties, by id."
+    )
+    tables: dict[str, Table] = Field(min_length=1, description="The exported tables, by name.")
+
+    _root: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @property
+    def root(self) -> Path:
+        """The folder table paths are relative to (the catalog file's folder)."""
+        return self._root
+
+    def files(self, table: str) -> list[Path]:
+        """The files of a table, sorted, with its path or glob resolved against the root."""
+        return resolve_files(self.root, self.tables[table].path)
+
+
+def resolve_files(root: Path, pattern: str) -> list[Path]:
+    """The files a table path or glob names, sorted; relative paths are taken from `root`."""
+    path = root.resolve() / pattern  # an absolute pattern stays absolute
+    if not any(ch in pattern for ch in "*?["):
+        return [path] if path.is_file() else []
+    anchor = Path(path.anchor)
+    return sorted(p for p in anchor.glob(str(path.relative_to(anchor))) if p.is_file())

