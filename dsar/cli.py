@@ -63,16 +63,22 @@ def demo(
 
 
 @catalog_app.command("check")
-def catalog_check(catalog: CatalogArg) -> None:
+def catalog_check(
+    catalog: CatalogArg,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also read every row, to find malformed values.")
+    ] = False,
+) -> None:
     """Validate the catalog and compare it with the files. Exit 1 with every problem found."""
     from dsar.catalog import check_against_files, load_catalog
     from dsar.engine import open_engine
 
     cat = load_catalog(catalog)
     with open_engine(kind="duckdb") as engine:
-        check_against_files(cat, engine)
+        check_against_files(cat, engine, deep=deep)
     files = sum(len(cat.files(t)) for t in cat.tables)
-    typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files")
+    how = ", every row read" if deep else ""
+    typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")
 
 
 @catalog_app.command("show")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dsar.catalog.models import Catalog
-from dsar.engine.base import Engine
+from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import CatalogError, CatalogProblem, ExportReadError
 
 
@@ -25,11 +25,13 @@ class TableInventory:
     free_text: tuple[str, ...]
 
 
-def check_against_files(catalog: Catalog, engine: Engine) -> None:
+def check_against_files(catalog: Catalog, engine: Engine, deep: bool = False) -> None:
     """Raise `CatalogError` when a table's files cannot be read or its columns differ.
 
     A column in the files but not in the catalog is a problem too: undeclared columns are
-    personal data the data map does not know about, so requests would miss them.
+    personal data the data map does not know about, so requests would miss them. With
+    `deep`, every value of every row is read as well, so a malformed value anywhere in a
+    file is found now rather than in the middle of a request.
     """
     problems: list[CatalogProblem] = []
     for name, table in catalog.tables.items():
@@ -38,6 +40,8 @@ def check_against_files(catalog: Catalog, engine: Engine) -> None:
             if name not in engine.tables:
                 engine.register_table(catalog, name)
             actual = engine.columns(name)
+            if deep:
+                engine.query(f"SELECT count(COLUMNS(*)) FROM {quote_identifier(name)}")
         except ExportReadError as exc:
             problems.append(
                 CatalogProblem(

@@ -6,6 +6,7 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,9 @@ def load_catalog(path: str | Path) -> Catalog:
         problems += [_from_pydantic(err, node) for err in exc.errors()]
     tables = catalog.tables if catalog is not None else _tables_that_parse(raw)
     recipients = raw.get("recipients") if isinstance(raw.get("recipients"), dict) else {}
-    problems += _semantic_problems(tables, set(recipients or {}), path.parent, node)
+    problems += _semantic_problems(
+        tables, _declared_columns(raw), set(recipients or {}), path.parent, node
+    )
     if problems:
         raise CatalogError(source, problems)
     assert catalog is not None
@@ -99,9 +102,27 @@ def _tables_that_parse(raw: Mapping[str, Any]) -> dict[str, Table]:
     return parsed
 
 
+def _declared_columns(raw: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Table name -> column names as written, including tables that failed validation."""
+    tables = raw.get("tables")
+    if not isinstance(tables, dict):
+        return {}
+    out: dict[str, set[str]] = {}
+    for name, body in tables.items():
+        columns = body.get("columns") if isinstance(body, dict) else None
+        out[str(name)] = set(map(str, columns)) if isinstance(columns, dict) else set()
+    return out
+
+
 def _semantic_problems(
-    tables: Mapping[str, Table], recipient_ids: set[str], root: Path, node: yaml.Node | None
+    tables: Mapping[str, Table],
+    declared: Mapping[str, set[str]],
+    recipient_ids: set[str],
+    root: Path,
+    node: yaml.Node | None,
 ) -> list[CatalogProblem]:
+    """Cross-references and files. `declared` also names tables that failed validation, so
+    a reference to them is not reported twice."""
     problems: list[CatalogProblem] = []
 
     def add(loc: Loc, message: str, fix: str) -> None:
@@ -157,13 +178,13 @@ def _semantic_problems(
                 )
             if col.references is not None:
                 ref_table, ref_col = col.references.split(".")
-                if ref_table not in tables:
+                if ref_table not in declared:
                     add(
                         (*cloc, "references"),
                         f"references unknown table {ref_table!r}",
-                        _suggest(ref_table, set(tables), "name a table defined under 'tables:'"),
+                        _suggest(ref_table, set(declared), "name a table defined under 'tables:'"),
                     )
-                elif ref_col not in tables[ref_table].columns:
+                elif ref_table in tables and ref_col not in tables[ref_table].columns:
                     add(
                         (*cloc, "references"),
                         f"references unknown column {ref_col!r} of table {ref_table!r}",
@@ -216,17 +237,23 @@ def _from_pydantic(err: Any, node: yaml.Node | None) -> CatalogProblem:
         key = str(loc[-1])
         model = _model_at(loc[:-1])
         field = model.model_fields.get(key) if model is not None else None
-        hint = f": {field.description}" if field is not None and field.description else ""
-        return CatalogProblem(where, f"missing required key {key!r}", f"add {key}{hint}")
+        hint = f" ({field.description.rstrip('.')})" if field and field.description else ""
+        choices = _choices(field.annotation) if field is not None else []
+        example = f", one of: {', '.join(choices)}" if choices else ""
+        return CatalogProblem(
+            where, f"missing required key {key!r}", f"add '{key}:'{hint}{example}"
+        )
     if kind in ("enum", "literal_error"):
         expected = err.get("ctx", {}).get("expected", "")
         options = [o.strip(" '\"") for o in expected.replace(" or ", ",").split(",")]
+        options = [o for o in options if o]
         given = str(err.get("input"))
-        return CatalogProblem(
-            where,
-            f"{given!r} is not allowed here",
-            _suggest(given, [o for o in options if o], f"use one of: {expected}"),
+        close = difflib.get_close_matches(given, options, n=1, cutoff=0.6)
+        allowed = ", ".join(options)
+        fix = (
+            f"did you mean {close[0]!r}? (one of: {allowed})" if close else f"use one of: {allowed}"
         )
+        return CatalogProblem(where, f"{given!r} is not allowed here", fix)
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
         text, _, fix = message.partition("; ")
@@ -235,6 +262,16 @@ def _from_pydantic(err: Any, node: yaml.Node | None) -> CatalogProblem:
     field = model.model_fields.get(str(loc[-1])) if model is not None and loc else None
     expected = field.description if field is not None and field.description else "a valid value"
     return CatalogProblem(where, str(err["msg"]), f"expected {expected}")
+
+
+def _choices(tp: Any) -> list[str]:
+    """The allowed values of an enum or literal field, for messages."""
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return [str(m.value) for m in tp]
+    if typing.get_origin(tp) is typing.Literal:
+        return [str(a) for a in typing.get_args(tp)]
+    return []
 
 
 def _unwrap(tp: Any) -> Any:

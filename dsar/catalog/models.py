@@ -315,7 +315,8 @@ class Column(_Strict):
     def _table_dot_column(cls, value: str | None) -> str | None:
         if value is not None and value.count(".") != 1:
             raise ValueError(
-                f"references {value!r} must be 'table.column', e.g. references: accounts.user_id"
+                f"references {value!r} must be 'table.column'; write e.g."
+                " references: accounts.user_id"
             )
         return value
 

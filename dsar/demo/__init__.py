@@ -8,6 +8,6 @@ held for customers (CSV), staff (CSV), and `catalog.yml` describing them.
 
 from __future__ import annotations
 
-from dsar.demo.generate import SCHEMAS, DemoExport, generate
+from dsar.demo.export import SCHEMAS, DemoExport, generate
 
 __all__ = ["SCHEMAS", "DemoExport", "generate"]

@@ -72,7 +72,7 @@ class Engine(ABC):
         """Run a query and yield Arrow record batches."""
 
     @abstractmethod
-    def _locate_read_error(self, exc: Exception, files: Sequence[Path]) -> str:
+    def _locate_read_error(self, exc: Exception, table: Table, files: Sequence[Path]) -> str:
         """Explain a read failure briefly, with the file and line when known, without values."""
 
     @abstractmethod
@@ -99,7 +99,7 @@ class Engine(ABC):
         try:
             self._create_view(name, files, catalog.tables[name])
         except self.backend_errors as exc:
-            reason = self._locate_read_error(exc, files)
+            reason = self._locate_read_error(exc, catalog.tables[name], files)
             raise ExportReadError(name, [str(f) for f in files], reason) from None
         self._files[name] = files
         self._tables[name] = catalog.tables[name]
@@ -148,7 +148,7 @@ class Engine(ABC):
         for table, files in self._files.items():
             named = [f for f in files if str(f) in message]
             if named:
-                reason = self._locate_read_error(exc, named)
+                reason = self._locate_read_error(exc, self._tables[table], named)
                 return ExportReadError(table, [str(f) for f in named], reason)
         return EngineError(scrub_message(message.split("\n\n")[0]), sql)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ _DUCKDB_TYPES = {
     ColumnType.TIMESTAMP: "TIMESTAMP",
     ColumnType.DECIMAL: "DECIMAL(18,4)",
 }
-_LINE = re.compile(r"(?:CSV Error on Line|in line|line)[: ]+(\d+)", re.IGNORECASE)
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
 def _literal(text: str) -> str:
@@ -63,18 +64,16 @@ class DuckDBEngine(Engine):
             config["temp_directory"] = temp_directory
         self.con = duckdb.connect(database, config=config)
         self.backend_errors = (duckdb.Error,)
-        self._delimiter = ","  # of the CSV table being registered, to locate a bad line
 
     def _create_view(self, name: str, files: Sequence[Path], table: Table) -> None:
         declared = {c: _DUCKDB_TYPES[col.type] for c, col in table.columns.items() if col.type}
         if table.format is FileFormat.CSV:
             opts = table.csv
-            self._delimiter = opts.delimiter if opts else ","
             args = (
                 f"header={str(opts.header if opts else True).lower()}, "
                 f"delim={_literal(opts.delimiter if opts else ',')}, "
                 f"quote={_literal(opts.quote if opts else chr(34))}, "
-                f"nullstr={_literal(opts.null if opts else '')}"
+                f"nullstr={_literal(opts.null if opts else '')}, skip=0"
             )
             present = set(self._sniff(f"read_csv({_file_list(files)}, {args})"))
             types = {c: t for c, t in declared.items() if c in present}
@@ -111,21 +110,31 @@ class DuckDBEngine(Engine):
         finally:
             cursor.close()
 
-    def _locate_read_error(self, exc: Exception, files: Sequence[Path]) -> str:
+    def _locate_read_error(self, exc: Exception, table: Table, files: Sequence[Path]) -> str:
         message = str(exc)
-        line = _LINE.search(message)
-        first = message.split("\n")[0]
-        if line is None and len(files) == 1 and "sniffing" in message:
-            bad = _first_bad_csv_line(files[0], self._delimiter)
-            if bad is not None:
-                return (
-                    f"{files[0]} line {bad}: the number of fields differs from the header"
-                    " (a stray delimiter or an unclosed quote)"
-                )
-        detail = next((ln for ln in message.split("\n") if "Error when converting" in ln), first)
-        keep = [str(f) for f in files] + [c for t in self._tables.values() for c in t.columns]
-        where = f"line {line[1]}: " if line else ""
-        return where + scrub_message(detail, keep=keep + list(_DUCKDB_TYPES.values())).strip()
+        if len(files) == 1 and ("sniffing" in message or "Malformed JSON" in message):
+            # DuckDB's sniffer gives no line and its JSON line can be the one after the bad
+            # one: find the first bad line ourselves (only on this error path).
+            path = files[0]
+            if table.format is FileFormat.CSV:
+                delimiter = table.csv.delimiter if table.csv else ","
+                bad = _first_bad_csv_line(path, delimiter)
+                if bad is not None:
+                    return (
+                        f"line {bad}: the number of fields differs from the header"
+                        " (a stray delimiter or an unclosed quote)"
+                    )
+            elif table.format is FileFormat.JSONL:
+                bad = _first_bad_jsonl_line(path)
+                if bad is not None:
+                    return f"line {bad}: not a valid JSON object"
+        lines = message.split("\n")
+        detail = next((ln for ln in lines if "Error when converting" in ln), lines[0])
+        detail = detail.split(" Error: ", 1)[-1]
+        csv_line = _CSV_LINE.search(message)
+        where = f"line {csv_line[1]}: " if csv_line else ""
+        keep = [*(str(f) for f in files), *table.columns, *_DUCKDB_TYPES.values()]
+        return where + scrub_message(detail, keep=keep).strip()
 
     def close(self) -> None:
         self.con.close()
@@ -144,4 +153,18 @@ def _first_bad_csv_line(path: Path, delimiter: str) -> int | None:
                     return reader.line_num
         except csv.Error:
             return reader.line_num
+    return None
+
+
+def _first_bad_jsonl_line(path: Path) -> int | None:
+    """The 1-based line of the first line of a JSON Lines file that is not a JSON object."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                if not isinstance(json.loads(line), dict):
+                    return number
+            except json.JSONDecodeError:
+                return number
     return None

@@ -1,0 +1,143 @@
+"""The DuckDB engine reads every export format in place, binds parameters, names bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from dsar.catalog import check_against_files, load_catalog
+from dsar.engine import open_engine, quote_identifier
+from dsar.errors import CatalogError, EngineError, ExportReadError, WorkbenchError
+from tests.conftest import VALID_CATALOG
+
+
+@pytest.mark.parametrize(
+    ("table", "rows", "columns"),
+    [
+        ("users", 3, ["user_id", "email", "phone", "full_name", "signup_at"]),
+        ("events", 3, ["ts", "user_id", "action"]),
+        ("tickets", 2, ["ticket_id", "user_id", "body", "created_at"]),
+        ("prefs", 2, ["email", "newsletter"]),
+    ],
+    ids=["csv", "parquet", "jsonl", "json"],
+)
+def test_reads_each_format(tiny_catalog: Path, table: str, rows: int, columns: list[str]) -> None:
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        assert engine.count_rows(table) == rows
+        assert list(engine.columns(table)) == columns
+
+
+def test_declared_types_are_enforced(tiny_catalog: Path) -> None:
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        users = engine.columns("users")
+        tickets = engine.columns("tickets")
+    # a phone declared as string keeps its leading zero and plus sign
+    assert users["phone"] == "string"
+    assert users["signup_at"].startswith("timestamp")
+    assert tickets["ticket_id"] == "int64"
+    assert tickets["created_at"].startswith("timestamp")
+
+
+def test_parameters_are_bound_not_spliced(tiny_catalog: Path) -> None:
+    hostile = "ann@example.com' OR '1'='1"
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        sql = f"SELECT user_id FROM {quote_identifier('users')} WHERE email = ?"
+        assert engine.query(sql, [hostile]).num_rows == 0
+        assert engine.query(sql, ["ann@example.com"]).column("user_id").to_pylist() == ["u1"]
+        phones = engine.query("SELECT phone FROM users ORDER BY user_id").column(0).to_pylist()
+    assert phones == ["+441632960001", "007700900123", None]
+
+
+def test_stream_yields_record_batches(tiny_catalog: Path) -> None:
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        batches = list(engine.stream("SELECT * FROM events WHERE user_id = ?", ["u1"], 1))
+        assert all(isinstance(b, pa.RecordBatch) for b in batches)
+        assert sum(b.num_rows for b in batches) == 2
+        # another query can run while a stream is open
+        stream = engine.stream("SELECT * FROM events", batch_size=1)
+        next(stream)
+        assert engine.count_rows("users") == 3
+        assert sum(b.num_rows for b in stream) == 2
+
+
+def test_sql_error_carries_the_sql(tiny_catalog: Path) -> None:
+    with open_engine(load_catalog(tiny_catalog)) as engine, pytest.raises(EngineError) as info:
+        engine.query("SELECT nope FROM users")
+    assert info.value.sql == "SELECT nope FROM users"
+    assert "while running:\nSELECT nope FROM users" in str(info.value)
+
+
+def test_unknown_engine() -> None:
+    with pytest.raises(WorkbenchError, match=r"unknown engine 'oracle'; choose one of: duckdb"):
+        open_engine(kind="oracle")
+
+
+# (file, content, what the error must say)
+MALFORMED = [
+    (
+        "users.csv",
+        "user_id,email,phone,full_name,signup_at\nu1,ann@example.com,1,Ann,2024-01-01\n"
+        "u2,bob@example.com,2,Bob,2024-01-01,extra,fields\n",
+        r"users\.csv: line 3: the number of fields differs from the header",
+    ),
+    (
+        "users.csv",
+        "user_id,email,phone,full_name,signup_at\nu1,ann@example.com,1,Ann,2024-01-01\n"
+        "u2,bob@example.com,2,Bob,not-a-date\n",
+        r"users\.csv: line 3: Error when converting column \"signup_at\"\. Could not convert"
+        r" string <value> to 'TIMESTAMP'",
+    ),
+    (
+        "tickets.jsonl",
+        '{"ticket_id": 1, "user_id": "u1", "body": "x", "created_at": "2025-01-01"}\n'
+        '{"ticket_id": 2, "user_id": "u2", "body": "secret@example.com\n',
+        r"tickets\.jsonl: line 2: not a valid JSON object",
+    ),
+    (
+        "events.parquet",
+        "PAR1 this is not parquet",
+        r"events\.parquet.*(too small to be a Parquet file|No magic bytes)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"), MALFORMED, ids=["csv-fields", "csv-type", "jsonl", "parquet"]
+)
+def test_malformed_file_is_named_with_its_line(
+    tiny_catalog: Path, name: str, content: str, message: str
+) -> None:
+    (tiny_catalog.parent / name).write_text(content, encoding="utf-8")
+    catalog = load_catalog(tiny_catalog)
+    with pytest.raises(ExportReadError, match=message) as info, open_engine(catalog) as engine:
+        for table in engine.tables:
+            engine.query(f"SELECT count(COLUMNS(*)) FROM {quote_identifier(table)}")
+    # the message locates the problem without quoting personal data from the file
+    assert "example.com" not in str(info.value)
+    assert str(tiny_catalog.parent / name) in str(info.value)
+
+
+def test_check_against_files_reports_column_drift(tiny_catalog: Path) -> None:
+    text = VALID_CATALOG.replace("      full_name: {personal: name}\n", "").replace(
+        "      action: {}\n", "      action: {}\n      session: {}\n"
+    )
+    tiny_catalog.write_text(text, encoding="utf-8")
+    catalog = load_catalog(tiny_catalog)
+    with open_engine() as engine, pytest.raises(CatalogError) as info:
+        check_against_files(catalog, engine)
+    assert [str(p) for p in info.value.problems] == [
+        "tables.users.columns: the file has column 'full_name' that the catalog lacks\n"
+        "    fix: describe it: add 'full_name: {}' under columns, with its identity, category"
+        " or secret flag",
+        "tables.events.columns.session: declared in the catalog but not in the file\n"
+        "    fix: correct the name; the file has: ts, user_id, action",
+    ]
+
+
+def test_check_against_files_passes_on_a_good_export(tiny_catalog: Path) -> None:
+    catalog = load_catalog(tiny_catalog)
+    with open_engine() as engine:
+        check_against_files(catalog, engine)
+        assert sorted(engine.tables) == ["events", "prefs", "tickets", "users"]
