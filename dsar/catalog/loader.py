@@ -249,10 +249,8 @@ def _from_pydantic(err: Any, node: yaml.Node | None) -> CatalogProblem:
         options = [o for o in options if o]
         given = str(err.get("input"))
         close = difflib.get_close_matches(given, options, n=1, cutoff=0.6)
-        allowed = ", ".join(options)
-        fix = (
-            f"did you mean {close[0]!r}? (one of: {allowed})" if close else f"use one of: {allowed}"
-        )
+        listed = ", ".join(options)
+        fix = f"did you mean {close[0]!r}? (one of: {listed})" if close else f"use one of: {listed}"
         return CatalogProblem(where, f"{given!r} is not allowed here", fix)
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
