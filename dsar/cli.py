@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from dsar.catalog.models import IdentityKind
 from dsar.errors import CatalogError, WorkbenchError
 
 app = typer.Typer(
@@ -130,6 +131,103 @@ def catalog_schema(
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out}")
+
+
+@app.command()
+def access(
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the bundle(s) to.")],
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="Another identifier as TYPE=VALUE, e.g. user_id=u0000042."),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(help="Request reference (default: a random AR-... id).")
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of many requests: a request_id column and one column per"
+            " identifier type (email, user_id, phone, ...)."
+        ),
+    ] = None,
+    gmail_dots: Annotated[
+        bool, typer.Option(help="Ignore dots in gmail.com addresses when matching.")
+    ] = False,
+    plus_addressing: Annotated[
+        bool, typer.Option(help="Ignore +tags in email addresses when matching.")
+    ] = False,
+    max_identifiers: Annotated[
+        int, typer.Option(help="Stop when a person has more identifiers of one kind.")
+    ] = 25,
+    passphrase_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Encrypt the zip (AES-256) with the passphrase in this environment variable."
+        ),
+    ] = None,
+) -> None:
+    """Collect everything one person (or a batch) has, as a verified bundle per person."""
+    import os
+
+    from dsar.access import answer_access_requests, new_label, read_batch_requests
+    from dsar.catalog import load_catalog
+    from dsar.identity import MatchRules, SubjectRequest, make_key, parse_key
+    from dsar.verify import verify_bundle
+
+    rules = MatchRules(
+        gmail_dots=gmail_dots, plus_addressing=plus_addressing, max_identifiers=max_identifiers
+    )
+    if batch is not None:
+        if email or ids:
+            raise typer.BadParameter("give either --batch or --email/--id, not both")
+        requests = read_batch_requests(batch, rules)
+    else:
+        keys = []
+        try:
+            if email:
+                keys.append(make_key(IdentityKind.EMAIL, email, rules))
+            keys += [parse_key(text, rules) for text in ids or []]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if not keys:
+            raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
+        requests = [SubjectRequest(label or new_label(), tuple(keys))]
+    passphrase = None
+    if passphrase_env:
+        passphrase = os.environ.get(passphrase_env)
+        if not passphrase:
+            raise typer.BadParameter(f"environment variable {passphrase_env} is not set")
+    bundles = answer_access_requests(
+        load_catalog(catalog), requests, out, rules=rules, passphrase=passphrase
+    )
+    failed = 0
+    for bundle in bundles:
+        check = verify_bundle(bundle.path)
+        status = "verified" if check.ok else f"{len(check.findings)} finding(s)"
+        failed += not check.ok
+        typer.echo(f"{bundle.path}  ({bundle.subject.rows} rows, {status})")
+        for finding in check.findings:
+            _err(f"  {finding}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle folder.")],
+) -> None:
+    """Check a bundle: checksums, every row the person's, no secret or other person in clear."""
+    from dsar.verify import verify_bundle
+
+    result = verify_bundle(bundle)
+    for finding in result.findings:
+        typer.echo(str(finding))
+    if not result.ok:
+        _err(f"{bundle}: {len(result.findings)} finding(s)")
+        raise typer.Exit(1)
+    typer.echo(f"{bundle}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
 
 
 def _parse_date(text: str) -> date:

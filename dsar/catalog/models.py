@@ -397,6 +397,12 @@ class Catalog(_Strict):
     tables: dict[str, Table] = Field(min_length=1, description="The exported tables, by name.")
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The catalog file this was loaded from, if any."""
+        return self._source
 
     @property
     def root(self) -> Path:

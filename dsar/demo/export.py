@@ -371,6 +371,10 @@ class _Chunk:
                 strict=True,
             )
         ]
+        has_phone = r.random(n) < 0.8
+        self.phone = [
+            P.format_phone(r, c) if h else None for c, h in zip(cc, has_phone, strict=True)
+        ]
         self._plant()
         self.closed_at = self.created + ((now - self.created) * r.random(n)).astype(np.int64)
         self.end = np.where(self.closed, self.closed_at, now)
@@ -442,7 +446,6 @@ class _Chunk:
 
     def _accounts(self) -> pa.Table:
         r, n = self.rng, self.n
-        has_phone = r.random(n) < 0.8
         pw = np.array(_tokens(r, n, 52))
         manager = np.where(self.plan == "business", r.integers(0, STAFF, n), -1)
         return pa.table(
@@ -451,10 +454,7 @@ class _Chunk:
                 "customer_id": self.customer_id,
                 "email": self.email,
                 "full_name": self.name,
-                "phone": [
-                    P.format_phone(r, c) if h else None
-                    for c, h in zip(self.cc, has_phone, strict=True)
-                ],
+                "phone": self.phone,
                 "company": [
                     self.pools.companies[c] if b else None
                     for c, b in zip(self.company, self.business, strict=True)
@@ -583,13 +583,13 @@ class _Chunk:
                 ophone = P.format_phone(r, self.cc[o])
             else:
                 name, oemail = self.name[x], self.email[x]
-                ophone = P.format_phone(r, self.cc[x])
+                ophone = self.phone[x] or P.format_phone(r, self.cc[x])
             provider = P.PROVIDERS[int(x) % len(P.PROVIDERS)]
             fields = {
                 "other_name": name,
                 "other_email": oemail,
                 "other_phone": ophone,
-                "own_phone": P.format_phone(r, self.cc[o]),
+                "own_phone": self.phone[o] or P.format_phone(r, self.cc[o]),
                 "own_name": self.name[o],
                 "own_email": self.email[o],
                 "provider": provider,

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dsar.catalog.models import FileFormat
-
-
-def _jsonable(table: pa.Table) -> list[dict[str, object]]:
-    """Rows as dicts, timestamps as ISO 8601 strings in UTC."""
-    columns = {}
-    for name in table.column_names:
-        col = table.column(name)
-        if pa.types.is_timestamp(col.type):
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
-        columns[name] = col
-    rows: list[dict[str, object]] = pa.table(columns).to_pylist()
-    return rows
+from dsar.io import fsync_file, jsonable_rows
 
 
 class TableSink:
@@ -62,7 +49,7 @@ class TableSink:
         else:
             assert self._text is not None
             sep = ",\n" if self.fmt is FileFormat.JSON else "\n"
-            lines = [json.dumps(row, ensure_ascii=False) for row in _jsonable(table)]
+            lines = [json.dumps(row, ensure_ascii=False) for row in jsonable_rows(table)]
             if lines:
                 if self.fmt is FileFormat.JSON and self.rows:
                     self._text.write(sep)
@@ -82,8 +69,7 @@ class TableSink:
             if self.fmt is FileFormat.JSON:
                 self._text.write("\n]\n")
             self._text.close()
-        with self._tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
+        fsync_file(self._tmp)
         self._tmp.replace(self.path)
 
     def abort(self) -> None:

@@ -1,0 +1,368 @@
+"""Access and portability: one person's data as a bundle the person can use and the law accepts.
+
+bundle/
+  manifest.json        the request, the person's identifiers, one entry per file
+  report.md, .html     the access statement (GDPR Art. 15, CCPA right to know)
+  data/<table>.parquet and data/<table>.json
+  portability/<table>.json and .csv   data the person provided (GDPR Art. 20)
+bundle.zip             the same folder, AES-256 encrypted when a passphrase is given
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import secrets
+import shutil
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from dsar import __version__
+from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
+from dsar.collect import SubjectData, collect
+from dsar.engine import Engine, open_engine
+from dsar.errors import WorkbenchError
+from dsar.identity import MatchRules, SubjectRequest, make_key
+from dsar.io import atomic_write_text, fsync_file, jsonable_rows, sha256_file
+from dsar.nlp import NlpSettings
+from dsar.redact import RedactionLog, Redactor
+from dsar.report import ReportInput, TableFacts, build_blocks, processor_rows, to_html, to_markdown
+
+log = logging.getLogger(__name__)
+BUNDLE_FORMAT = "privacy-workbench/access-bundle"
+PORTABLE_BASES = (LegalBasis.CONSENT, LegalBasis.CONTRACT)
+
+
+@dataclass(frozen=True)
+class AccessBundle:
+    """A written bundle, and what went into it."""
+
+    label: str
+    path: Path
+    zip_path: Path
+    manifest: dict[str, Any]
+    subject: SubjectData
+    redactions: RedactionLog
+
+
+def new_label(now: datetime | None = None) -> str:
+    """A request reference such as 'AR-20261129-4f2a9c' (random, so it reveals no one)."""
+    now = now or datetime.now(UTC)
+    return f"AR-{now:%Y%m%d}-{secrets.token_hex(3)}"
+
+
+def answer_access_requests(
+    catalog: Catalog,
+    requests: Sequence[SubjectRequest],
+    out: str | Path,
+    *,
+    engine: Engine | None = None,
+    rules: MatchRules | None = None,
+    nlp: NlpSettings | None = None,
+    passphrase: str | None = None,
+    now: datetime | None = None,
+) -> list[AccessBundle]:
+    """Answer one or many access requests in one pass over the data, a bundle for each.
+
+    Example:
+        >>> from dsar import load_catalog
+        >>> from dsar.identity import SubjectRequest, make_key
+        >>> from dsar.catalog import IdentityKind
+        >>> catalog = load_catalog("demo-export/catalog.yml")  # doctest: +SKIP
+        >>> request = SubjectRequest("AR-1", (make_key(IdentityKind.EMAIL, "ann@example.com"),))
+        >>> [bundle] = answer_access_requests(catalog, [request], "bundles")  # doctest: +SKIP
+    """
+    out = Path(out)
+    labels = [r.label for r in requests]
+    if len(set(labels)) != len(labels):
+        raise WorkbenchError("two requests share a label; give each request its own reference")
+    for label in labels:
+        if (out / label).exists():
+            raise WorkbenchError(f"a bundle {out / label} exists already; choose another --out")
+    rules = rules or MatchRules()
+    own_engine = engine is None
+    engine = engine or open_engine(catalog)
+    try:
+        subjects = collect(engine, catalog, requests, rules)
+        redactor = Redactor(catalog, engine, nlp, rules)
+        bundles = []
+        for subject in subjects:
+            tables, record = redactor.apply(subject.identity, subject.tables)
+            notice = redactor.info.notice if redactor.info else None
+            bundles.append(
+                _write_bundle(
+                    out,
+                    catalog,
+                    subject,
+                    tables,
+                    record,
+                    rules,
+                    notice,
+                    passphrase,
+                    now or datetime.now(UTC),
+                )
+            )
+            log.info(
+                "bundle %s: %d rows in %d tables",
+                subject.identity.request.label,
+                subject.rows,
+                len(tables),
+            )
+        return bundles
+    finally:
+        if own_engine:
+            engine.close()
+
+
+def _portable(catalog: Catalog, name: str, table: pa.Table) -> pa.Table | None:
+    spec = catalog.tables[name]
+    if spec.legal_basis not in PORTABLE_BASES:
+        return None
+    keep = [
+        c
+        for c in table.column_names
+        if (spec.columns[c].origin or spec.origin) is not Origin.INFERRED
+    ]
+    return table.select(keep) if keep else None
+
+
+def _write_table(folder: Path, name: str, table: pa.Table, csv: bool = False) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if not csv:
+        pq.write_table(table, folder / f"{name}.parquet")
+        written.append(folder / f"{name}.parquet")
+    text = json.dumps(jsonable_rows(table), indent=1, ensure_ascii=False, default=str) + "\n"
+    (folder / f"{name}.json").write_text(text, encoding="utf-8")
+    written.append(folder / f"{name}.json")
+    if csv:
+        pacsv.write_csv(table, folder / f"{name}.csv")
+        written.append(folder / f"{name}.csv")
+    return written
+
+
+def _write_bundle(
+    out: Path,
+    catalog: Catalog,
+    subject: SubjectData,
+    tables: dict[str, pa.Table],
+    record: RedactionLog,
+    rules: MatchRules,
+    nlp_notice: str | None,
+    passphrase: str | None,
+    now: datetime,
+) -> AccessBundle:
+    identity = subject.identity
+    label = identity.request.label
+    final = out / label
+    tmp = out / f".{label}.partial-{secrets.token_hex(4)}"
+    tmp.mkdir(parents=True)
+    try:
+        files: list[dict[str, Any]] = []
+        portable: list[str] = []
+        facts = []
+        order = [n for n in catalog.tables if n in tables and tables[n].num_rows]
+        for name in order:
+            table = tables[name]
+            spec = catalog.tables[name]
+            cats = sorted({spec.column_category(c).value for c in table.column_names})
+            for path in _write_table(tmp / "data", name, table):
+                files.append(
+                    {
+                        "path": path.relative_to(tmp).as_posix(),
+                        "table": name,
+                        "rows": table.num_rows,
+                        "categories": cats,
+                    }
+                )
+            if (ptable := _portable(catalog, name, table)) is not None:
+                portable.append(name)
+                for path in _write_table(tmp / "portability", name, ptable, csv=True):
+                    files.append(
+                        {
+                            "path": path.relative_to(tmp).as_posix(),
+                            "table": name,
+                            "rows": ptable.num_rows,
+                            "categories": cats,
+                        }
+                    )
+            masked = sum(n for k, n in record.secrets.items() if k.startswith(f"{name}."))
+            redacted = {c: v for c, v in record.by_column().items() if c.startswith(f"{name}.")}
+            facts.append(
+                TableFacts(
+                    name,
+                    table.num_rows,
+                    tuple(table.column_names),
+                    masked,
+                    redacted,
+                    f"data/{name}.parquet",
+                )
+            )
+        given = tuple(str(k) for k in identity.request.keys)
+        report = ReportInput(
+            catalog=catalog,
+            label=label,
+            created=now,
+            identifiers=given,
+            provenance=tuple(
+                p.describe()
+                for p in sorted(identity.provenance.values(), key=lambda p: (p.round, str(p.key)))
+            ),
+            tables=tuple(facts),
+            held_as_processor=processor_rows(catalog, subject.held_as_processor),
+            set_aside=dict(subject.set_aside),
+            portability=tuple(portable),
+            nlp_notice=nlp_notice,
+        )
+        blocks = build_blocks(report)
+        (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
+        (tmp / "report.html").write_text(to_html(blocks, f"Your data: {label}"), encoding="utf-8")
+        files += [
+            {"path": "report.md", "table": None, "rows": None, "categories": []},
+            {"path": "report.html", "table": None, "rows": None, "categories": []},
+        ]
+        for entry in files:
+            path = tmp / entry["path"]
+            fsync_file(path)
+            entry["sha256"] = sha256_file(path)
+            entry["bytes"] = path.stat().st_size
+        manifest = _manifest(catalog, subject, order, tables, record, rules, files, now, nlp_notice)
+        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        tmp.replace(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    zip_path = final.with_suffix(".zip")
+    _zip(final, zip_path, passphrase)
+    return AccessBundle(label, final, zip_path, manifest, subject, record)
+
+
+def _manifest(
+    catalog: Catalog,
+    subject: SubjectData,
+    order: list[str],
+    tables: dict[str, pa.Table],
+    record: RedactionLog,
+    rules: MatchRules,
+    files: list[dict[str, Any]],
+    now: datetime,
+    nlp_notice: str | None,
+) -> dict[str, Any]:
+    identity = subject.identity
+    ids: dict[str, list[str]] = {}
+    for key in sorted(identity.keys):
+        ids.setdefault(key.kind.value, []).append(key.value)
+    catalog_file = catalog.source
+    table_info = {}
+    for name in order:
+        spec = catalog.tables[name]
+        table_info[name] = {
+            "rows": tables[name].num_rows,
+            "description": spec.description,
+            "identity_columns": {c: k.value for c, k in spec.identity_columns().items()},
+            "secret_columns": [c for c, col in spec.columns.items() if col.secret],
+            "free_text_columns": [c for c, col in spec.columns.items() if col.free_text],
+        }
+    return {
+        "format": BUNDLE_FORMAT,
+        "format_version": 1,
+        "request": {
+            "label": identity.request.label,
+            "type": "access",
+            "identifiers_given": [str(k) for k in identity.request.keys],
+            "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        "subject": {
+            "identifiers": ids,
+            "provenance": [p.describe() for p in identity.provenance.values()],
+        },
+        "match_rules": {
+            "gmail_dots": rules.gmail_dots,
+            "plus_addressing": rules.plus_addressing,
+            "phone_digits_compared": 9,
+        },
+        "tool": {"name": "privacy-workbench", "version": __version__},
+        "catalog": {
+            "controller": catalog.controller.name,
+            "sha256": sha256_file(catalog_file)
+            if catalog_file and catalog_file.is_file()
+            else None,
+        },
+        "tables": table_info,
+        "secrets_masked": dict(record.secrets),
+        "redacted": record.by_column(),
+        "held_as_processor": processor_rows(catalog, subject.held_as_processor),
+        "set_aside_for_review": dict(subject.set_aside),
+        "nlp_notice": nlp_notice,
+        "files": files,
+    }
+
+
+def _zip(folder: Path, target: Path, passphrase: str | None) -> None:
+    """Zip the bundle atomically; with a passphrase, AES-256 (WinZip AE-2, opens in 7-Zip)."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        if passphrase:
+            import pyzipper
+
+            archive: Any = pyzipper.AESZipFile(
+                tmp, "w", compression=zipfile.ZIP_DEFLATED, encryption=pyzipper.WZ_AES
+            )
+            archive.setpassword(passphrase.encode("utf-8"))
+        else:
+            archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED)
+        with archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+        fsync_file(tmp)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_batch_requests(path: str | Path, rules: MatchRules | None = None) -> list[SubjectRequest]:
+    """Read many requests from a CSV: `request_id`, then one column per identifier type.
+
+    Example file::
+
+        request_id,email,user_id
+        AR-101,ann@example.com,
+        AR-102,,u0000042
+    """
+    path = Path(path)
+    kinds = {k.value for k in IdentityKind}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = [c.strip() for c in reader.fieldnames or []]
+        unknown = [c for c in columns if c != "request_id" and c not in kinds]
+        if unknown or not columns:
+            raise WorkbenchError(
+                f"{path}: unknown column(s) {', '.join(unknown) or '(none)'}; use request_id and"
+                f" identifier types: {', '.join(sorted(kinds))}"
+            )
+        requests = []
+        for line, row in enumerate(reader, start=2):
+            keys = []
+            for column, value in row.items():
+                if column is None or column.strip() == "request_id" or not (value or "").strip():
+                    continue
+                try:
+                    keys.append(make_key(IdentityKind(column.strip()), value, rules))
+                except ValueError as exc:
+                    raise WorkbenchError(f"{path} line {line}: {exc}") from None
+            if not keys:
+                raise WorkbenchError(f"{path} line {line}: no identifier given")
+            label = (row.get("request_id") or "").strip() or f"{new_label()}-{line}"
+            requests.append(SubjectRequest(label, tuple(keys)))
+    return requests

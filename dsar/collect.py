@@ -1,0 +1,326 @@
+"""Find every row that belongs to each requester, in as few passes over the files as it takes.
+
+The search is semi-naive: each table is scanned only with identifiers it has not been scanned
+with before, and a rescan skips the rows the earlier scans returned, so the union of all
+scans is exactly the rows that match the final identifier sets, with no row twice. Tables
+whose rows can add strong identifiers (two or more strong identity columns) are settled
+first; the large one-identifier tables (logs, events) are scanned after, usually once.
+Many requests are answered together: one scan serves every requester.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
+from dsar.engine.base import Engine, quote_identifier
+from dsar.errors import WorkbenchError
+from dsar.identity import (
+    STRONG,
+    Identity,
+    MatchRules,
+    Provenance,
+    SubjectKey,
+    SubjectRequest,
+    sql_normalize,
+)
+
+log = logging.getLogger(__name__)
+ID_PREFIX = "__id__"  # helper columns holding normalised identifiers; dropped before export
+
+
+class OverMatchError(WorkbenchError):
+    """A person's identifier set grew past the limit: some identifier is shared."""
+
+    def __init__(self, label: str, kind: IdentityKind, count: int, limit: int) -> None:
+        self.label, self.kind, self.count, self.limit = label, kind, count, limit
+        super().__init__(
+            f"request {label!r}: the person's identifiers grew to {count} of kind"
+            f" {kind.value!r} (limit {limit}). A shared identifier (a team billing address,"
+            " a reused email) probably joins several people. Check the identity provenance,"
+            " then raise MatchRules.max_identifiers (--max-identifiers) only if this really is"
+            " one person."
+        )
+
+
+class AmbiguousIdentifierError(WorkbenchError):
+    """A weak identifier given in a request belongs to more than one person."""
+
+    def __init__(self, label: str, kind: IdentityKind, people: int) -> None:
+        self.label, self.kind, self.people = label, kind, people
+        super().__init__(
+            f"request {label!r}: the {kind.value} given is linked to {people} different"
+            " people; identify the person by email, user id or customer id instead"
+        )
+
+
+@dataclass
+class SubjectData:
+    """What one requester has in the export.
+
+    Attributes:
+        identity: every identifier of the person with its provenance.
+        tables: the person's rows per controller table (original columns only).
+        held_as_processor: per processor table, rows matched per customer they are held for.
+        set_aside: per table, rows matched only through a shared device, phone or similar
+            identifier: neither the person's nor clearly someone else's; left for review.
+    """
+
+    identity: Identity
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    held_as_processor: dict[str, dict[str, int]] = field(default_factory=dict)
+    set_aside: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """Rows found across all controller tables."""
+        return sum(t.num_rows for t in self.tables.values())
+
+
+ProgressFn = Callable[[str], None]
+
+
+def collect(
+    engine: Engine,
+    catalog: Catalog,
+    requests: Sequence[SubjectRequest],
+    rules: MatchRules | None = None,
+    progress: ProgressFn | None = None,
+) -> list[SubjectData]:
+    """Resolve each request's identity and collect its rows from every table of the catalog.
+
+    The engine must have the catalog's tables registered (`open_engine(catalog)`).
+
+    Raises:
+        OverMatchError: a closure grew past `rules.max_identifiers`.
+        AmbiguousIdentifierError: a weak identifier given in a request names several people.
+    """
+    search = _Search(engine, catalog, list(requests), rules or MatchRules(), progress)
+    search.bootstrap_weak_seeds()
+    search.run(search.expansion_tables)
+    search.run(search.other_tables)
+    return search.results()
+
+
+def _scan_cost(table: Table) -> int:
+    return {FileFormat.PARQUET: 0, FileFormat.JSONL: 1, FileFormat.JSON: 1, FileFormat.CSV: 2}[
+        table.format
+    ]
+
+
+class _Search:
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: Catalog,
+        requests: list[SubjectRequest],
+        rules: MatchRules,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.engine, self.catalog, self.rules = engine, catalog, rules
+        self.progress = progress or (lambda _msg: None)
+        self.people = [Identity(r) for r in requests]
+        self.owners: dict[SubjectKey, set[int]] = defaultdict(set)
+        for i, person in enumerate(self.people):
+            for key in person.request.keys:
+                self._add(i, Provenance(key))
+        self.scanned: dict[str, set[SubjectKey]] = defaultdict(set)
+        self.rows: dict[str, list[pa.Table]] = defaultdict(list)
+        self.round = 0
+        linked = {
+            n: t
+            for n, t in catalog.tables.items()
+            if t.role is Role.CONTROLLER and t.identity_columns()
+        }
+        ordered = sorted(linked, key=lambda n: (_scan_cost(linked[n]), n))
+        self.expansion_tables = [n for n in ordered if len(self._strong_cols(linked[n])) >= 2]
+        self.other_tables = [n for n in ordered if n not in self.expansion_tables]
+
+    @staticmethod
+    def _strong_cols(table: Table) -> dict[str, IdentityKind]:
+        return {c: k for c, k in table.identity_columns().items() if k in STRONG}
+
+    def _add(self, person: int, prov: Provenance) -> None:
+        if self.people[person].add(prov):
+            self.owners[prov.key].add(person)
+
+    # ---- scanning ------------------------------------------------------------------------
+
+    def _scan(self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]) -> pa.Table:
+        """Rows of `name` matching `keys` and none of `exclude`, with normalised id columns."""
+        table = self.catalog.tables[name]
+        norm = {
+            col: sql_normalize(kind, quote_identifier(col), self.rules)
+            for col, kind in table.identity_columns().items()
+        }
+        params: list[object] = []
+
+        def any_of(which: set[SubjectKey]) -> str:
+            terms = []
+            for col, kind in table.identity_columns().items():
+                values = sorted(k.value for k in which if k.kind is kind)
+                if values:
+                    terms.append(f"{norm[col]} IN (SELECT unnest(?::VARCHAR[]))")
+                    params.append(values)
+            return " OR ".join(terms)
+
+        where = f"({any_of(keys)})"
+        if old := any_of(exclude):
+            # the earlier scans returned these rows already (NULL = no match)
+            where += f" AND NOT coalesce(({old}), false)"
+        helpers = ", ".join(
+            f"{expr} AS {quote_identifier(ID_PREFIX + c)}" for c, expr in norm.items()
+        )
+        sql = f"SELECT *, {helpers} FROM {quote_identifier(name)} WHERE {where}"
+        return self.engine.query(sql, params)
+
+    def run(self, tables: list[str]) -> None:
+        """Scan `tables` until none has identifiers it has not been scanned with."""
+        while True:
+            self.round += 1
+            work = False
+            for name in tables:
+                kinds = set(self.catalog.tables[name].identity_columns().values())
+                known = {k for k in self.owners if k.kind in kinds}
+                new = known - self.scanned[name]
+                if not new:
+                    continue
+                work = True
+                found = self._scan(name, new, self.scanned[name])
+                self.scanned[name] |= new
+                log.debug("round %d: %s returned %d rows", self.round, name, found.num_rows)
+                self.progress(f"{name}: {found.num_rows} rows")
+                if found.num_rows:
+                    self.rows[name].append(found)
+                    self._learn(name, found)
+            if not work:
+                return
+
+    def _row_keys(self, name: str, found: pa.Table) -> list[dict[str, SubjectKey]]:
+        cols = self.catalog.tables[name].identity_columns()
+        data = {c: found.column(ID_PREFIX + c).to_pylist() for c in cols}
+        return [
+            {c: SubjectKey(kind, data[c][i]) for c, kind in cols.items() if data[c][i] is not None}
+            for i in range(found.num_rows)
+        ]
+
+    def _learn(self, name: str, found: pa.Table) -> None:
+        """Add what strongly matched rows reveal: their other strong and weak identifiers."""
+        for row in self._row_keys(name, found):
+            strong = {c: k for c, k in row.items() if k.kind in STRONG}
+            for via in strong.values():
+                for person in tuple(self.owners.get(via, ())):
+                    for col, key in row.items():
+                        self._add(person, Provenance(key, name, col, via, self.round))
+        self._check_size()
+
+    def _check_size(self) -> None:
+        for person in self.people:
+            counts: dict[IdentityKind, int] = defaultdict(int)
+            for key in person.provenance:
+                counts[key.kind] += 1
+            for kind, count in counts.items():
+                if kind in STRONG and count > self.rules.max_identifiers:
+                    raise OverMatchError(
+                        person.request.label, kind, count, self.rules.max_identifiers
+                    )
+
+    def bootstrap_weak_seeds(self) -> None:
+        """A request given only weak identifiers (a phone) is anchored to one person, if any."""
+        weak_only = [
+            i for i, p in enumerate(self.people) if not any(k.kind in STRONG for k in p.keys)
+        ]
+        if not weak_only:
+            return
+        for name in self.expansion_tables + self.other_tables:
+            kinds = set(self.catalog.tables[name].identity_columns().values())
+            keys = {k for i in weak_only for k in self.people[i].keys if k.kind in kinds}
+            if not keys or not self._strong_cols(self.catalog.tables[name]):
+                continue
+            found = self._scan(name, keys, set())
+            for i in weak_only:
+                mine = self.people[i].keys
+                for row in self._row_keys(name, found):
+                    via = next((k for k in row.values() if k in mine), None)
+                    if via is None:
+                        continue
+                    for col, key in row.items():
+                        if key.kind in STRONG:
+                            self._add(i, Provenance(key, name, col, via, 0))
+        for i in weak_only:
+            person = self.people[i]
+            for kind in STRONG:
+                people = len(person.values(kind))
+                if kind is IdentityKind.USER_ID and people > 1:
+                    seed = next(k for k in person.request.keys)
+                    raise AmbiguousIdentifierError(person.request.label, seed.kind, people)
+
+    # ---- assignment ----------------------------------------------------------------------
+
+    def results(self) -> list[SubjectData]:
+        shared = self._shared_weak_keys()
+        out = [SubjectData(p) for p in self.people]
+        for name, parts in self.rows.items():
+            found = pa.concat_tables(parts)
+            keep: dict[int, list[int]] = defaultdict(list)
+            for index, row in enumerate(self._row_keys(name, found)):
+                for person in {p for k in row.values() for p in self.owners.get(k, ())}:
+                    verdict = self._verdict(person, row, shared[person])
+                    if verdict == "keep":
+                        keep[person].append(index)
+                    elif verdict == "set_aside":
+                        aside = out[person].set_aside
+                        aside[name] = aside.get(name, 0) + 1
+            original = [c for c in found.column_names if not c.startswith(ID_PREFIX)]
+            for person, indices in keep.items():
+                out[person].tables[name] = found.select(original).take(indices)
+        self._processor_matches(out)
+        return out
+
+    def _verdict(self, person: int, row: dict[str, SubjectKey], shared: set[SubjectKey]) -> str:
+        mine = self.people[person].keys
+        strong = [k for k in row.values() if k.kind in STRONG]
+        if any(k in mine for k in strong):
+            return "keep"
+        if strong:
+            return "other"  # carries someone else's strong identifier: not this person's row
+        weak_hits = [k for k in row.values() if k in mine]
+        return "set_aside" if any(k in shared for k in weak_hits) else "keep"
+
+    def _shared_weak_keys(self) -> list[set[SubjectKey]]:
+        """Per person: weak identifiers also seen in a row with someone else's strong identifier."""
+        shared: list[set[SubjectKey]] = [set() for _ in self.people]
+        for name, parts in self.rows.items():
+            for row in self._row_keys(name, pa.concat_tables(parts)):
+                strong = [k for k in row.values() if k.kind in STRONG]
+                weak = [k for k in row.values() if k.kind not in STRONG]
+                if not strong or not weak:
+                    continue
+                for key in weak:
+                    for person in self.owners.get(key, ()):
+                        mine = self.people[person].keys
+                        if not any(k in mine for k in strong):
+                            shared[person].add(key)
+        return shared
+
+    def _processor_matches(self, out: list[SubjectData]) -> None:
+        """Rows in tables held for customers: counted per customer, never collected."""
+        for name, table in self.catalog.tables.items():
+            if table.role is not Role.PROCESSOR or not table.identity_columns():
+                continue
+            kinds = set(table.identity_columns().values())
+            keys = {k for k in self.owners if k.kind in kinds}
+            if not keys:
+                continue
+            found = self._scan(name, keys, set())
+            held_for = found.column(table.held_for).to_pylist() if table.held_for else []
+            for index, row in enumerate(self._row_keys(name, found)):
+                for person in {p for k in row.values() for p in self.owners.get(k, ())}:
+                    counts = out[person].held_as_processor.setdefault(name, {})
+                    customer = str(held_for[index]) if held_for else "unknown"
+                    counts[customer] = counts.get(customer, 0) + 1

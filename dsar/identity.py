@@ -1,0 +1,176 @@
+"""Who is this person in our data? Identifier normalisation, identity kinds and match rules.
+
+Identity kinds are split in two:
+
+- **strong** kinds (email, user id, customer id, OAuth subject) name one person. A row that
+  matches one of a person's strong identifiers belongs to that person, and its other strong
+  identifiers join the person's set (the closure), so one email reaches every table.
+- **weak** kinds (phone, device id, cookie id, IP address) can be shared: a family laptop,
+  an office IP. They never add strong identifiers. A row matched only through a weak value
+  belongs to the person only when it carries no one else's strong identifier and the value
+  is never seen with anyone else's; otherwise it is set aside for review.
+
+An IP address is a link only where the catalog marks a column `identity: ip_address`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dsar.catalog.models import IdentityKind
+
+STRONG = frozenset(
+    {IdentityKind.EMAIL, IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID, IdentityKind.OAUTH_SUBJECT}
+)
+WEAK = frozenset(set(IdentityKind) - STRONG)
+PHONE_DIGITS = 9  # phones match on their last nine digits: prefixes (+44, 0044, 0) differ
+
+_GMAIL = ("gmail.com", "googlemail.com")
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """How identifiers are compared. Provider rules are off unless the company turns them on.
+
+    Attributes:
+        gmail_dots: treat dots in a gmail.com local part as insignificant (Gmail does).
+        plus_addressing: drop a `+tag` from every email's local part.
+        max_identifiers: the most identifiers of one strong kind a person may have; a
+            closure that grows past it stops with `OverMatchError` rather than exporting
+            strangers (a shared billing address joining many accounts, say).
+    """
+
+    gmail_dots: bool = False
+    plus_addressing: bool = False
+    max_identifiers: int = 25
+
+
+@dataclass(frozen=True, order=True)
+class SubjectKey:
+    """One identifier of a person, normalised: e.g. SubjectKey(EMAIL, 'ann@example.com')."""
+
+    kind: IdentityKind
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}={self.value}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How an identifier was reached: given by the requester, or found in a row."""
+
+    key: SubjectKey
+    table: str | None = None
+    column: str | None = None
+    via: SubjectKey | None = None
+    round: int = 0
+
+    def describe(self) -> str:
+        """One line for a report or a notebook."""
+        if self.table is None:
+            return f"{self.key}: given in the request"
+        return f"{self.key}: {self.table}.{self.column}, in a row matched on {self.via}"
+
+
+@dataclass(frozen=True)
+class SubjectRequest:
+    """The identifiers a requester gave, with a label for batch runs (e.g. a request id)."""
+
+    label: str
+    keys: tuple[SubjectKey, ...]
+
+
+@dataclass
+class Identity:
+    """Everything one person is known by, and how each identifier was found."""
+
+    request: SubjectRequest
+    provenance: dict[SubjectKey, Provenance] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> frozenset[SubjectKey]:
+        """All identifiers of the person, strong and weak."""
+        return frozenset(self.provenance)
+
+    def values(self, kind: IdentityKind) -> set[str]:
+        """The person's identifiers of one kind."""
+        return {k.value for k in self.provenance if k.kind is kind}
+
+    def add(self, prov: Provenance) -> bool:
+        """Record an identifier; False when it was known already."""
+        if prov.key in self.provenance:
+            return False
+        self.provenance[prov.key] = prov
+        return True
+
+
+def parse_key(text: str, rules: MatchRules | None = None) -> SubjectKey:
+    """Parse 'TYPE=VALUE' (e.g. 'email=Ann@Example.com') into a normalised key.
+
+    Raises:
+        ValueError: with the allowed types when TYPE is unknown or VALUE is empty.
+    """
+    kind_text, sep, value = text.partition("=")
+    kinds = ", ".join(k.value for k in IdentityKind)
+    if not sep:
+        raise ValueError(f"identifier {kind_text!r} is not TYPE=VALUE; types: {kinds}")
+    try:
+        kind = IdentityKind(kind_text.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown identifier type {kind_text!r}; types: {kinds}") from None
+    return make_key(kind, value, rules)
+
+
+def make_key(kind: IdentityKind, value: str, rules: MatchRules | None = None) -> SubjectKey:
+    """A normalised key; raises ValueError when the value normalises to nothing."""
+    normal = normalize(kind, value, rules or MatchRules())
+    if normal is None:
+        raise ValueError(f"the {kind.value} given is empty or not usable as an identifier")
+    return SubjectKey(kind, normal)
+
+
+def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | None:
+    """Normalise one identifier value as the SQL side does; None never matches."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if kind is IdentityKind.EMAIL:
+        text = text.lower()
+        local, at, domain = text.partition("@")
+        if not at or not local or not domain:
+            return None
+        if rules.plus_addressing:
+            local = local.split("+", 1)[0]
+        if rules.gmail_dots and domain in _GMAIL:
+            local, domain = local.replace(".", ""), "gmail.com"
+        text = f"{local}@{domain}"
+    elif kind is IdentityKind.PHONE:
+        digits = re.sub(r"\D", "", text)
+        text = digits[-PHONE_DIGITS:] if len(digits) >= 7 else ""
+    elif kind is IdentityKind.IP_ADDRESS:
+        text = text.lower()
+    return text or None
+
+
+def sql_normalize(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str:
+    """The SQL expression that normalises a column exactly as `normalize` does."""
+    text = f"trim(CAST({column_sql} AS VARCHAR))"
+    if kind is IdentityKind.EMAIL:
+        expr = f"lower({text})"
+        if rules.plus_addressing:
+            expr = f"regexp_replace({expr}, '\\+[^@]*@', '@')"
+        if rules.gmail_dots:
+            expr = (
+                f"(CASE WHEN split_part({expr}, '@', 2) IN ('gmail.com', 'googlemail.com') "
+                f"THEN replace(split_part({expr}, '@', 1), '.', '') || '@gmail.com' "
+                f"ELSE {expr} END)"
+            )
+        return f"(CASE WHEN regexp_matches({expr}, '^[^@]+@[^@]+$') THEN {expr} END)"
+    if kind is IdentityKind.PHONE:
+        digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
+        return f"(CASE WHEN length({digits}) >= 7 THEN right({digits}, {PHONE_DIGITS}) END)"
+    if kind is IdentityKind.IP_ADDRESS:
+        return f"nullif(lower({text}), '')"
+    return f"nullif({text}, '')"

@@ -1,0 +1,210 @@
+"""Before a person's data leaves: mask secrets, redact other people from free text.
+
+Secrets (tokens, API keys, password hashes) are never exported in clear: the person learns
+what is held and its last four characters. Free text keeps the person's own words, but the
+names, emails and phone numbers of anyone else are replaced (GDPR Art. 15(4): the copy must
+not adversely affect others).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind
+from dsar.engine.base import Engine, quote_identifier
+from dsar.identity import Identity, MatchRules, normalize
+from dsar.nlp import AnalyzerInfo, NlpSettings, build_analyzer
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+
+ENTITIES = ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER")
+THRESHOLD = 0.35
+MASK_PREFIX = "[secret "
+_WORD = r"[A-Z\u00c0-\u00d6\u00d8-\u00de][^\W\d_]*(?:['\u2019-][^\W\d_]+)?"
+_PARTICLES = r"(?:\s+(?:van|de|der|den|von|du|le|la|di|da|del|ten|ter))*"
+# Two or three capitalised words, with name particles between them: candidate names to look
+# up in the catalog's name columns.
+_CANDIDATE_NAME = re.compile(rf"\b{_WORD}(?:{_PARTICLES}\s+{_WORD}){{1,2}}\b")
+
+
+def mask_secret_column(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+    """'[secret access_token, ends in 9f2c]' for every non-empty value; nulls stay null."""
+    text = pc.cast(column, pa.string())
+    last4 = pc.utf8_slice_codeunits(text, start=-4)
+    masked = pc.binary_join_element_wise(f"{MASK_PREFIX}{name}, ends in ", last4, "]", "")
+    return pc.if_else(pc.equal(pc.utf8_length(text), 0), text, masked)
+
+
+@dataclass
+class RedactionLog:
+    """What was masked or redacted, for the report: counts only, never the values."""
+
+    secrets: Counter[str] = field(default_factory=Counter)  # "table.column" -> values masked
+    redacted: Counter[str] = field(default_factory=Counter)  # "table.column ENTITY" -> spans
+
+    def by_column(self) -> dict[str, dict[str, int]]:
+        """{'table.column': {'PERSON': 2, ...}} for the report."""
+        out: dict[str, dict[str, int]] = {}
+        for key, count in self.redacted.items():
+            col, entity = key.rsplit(" ", 1)
+            out.setdefault(col, {})[entity] = count
+        return out
+
+
+class Redactor:
+    """Masks secrets and redacts other people, with one offline analyzer built on first use."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        engine: Engine,
+        settings: NlpSettings | None = None,
+        rules: MatchRules | None = None,
+    ) -> None:
+        self.catalog, self.engine = catalog, engine
+        self.settings = settings or NlpSettings()
+        self.rules = rules or MatchRules()
+        self._analyzer: AnalyzerEngine | None = None
+        self._anonymizer: Any = None
+        self.info: AnalyzerInfo | None = None
+
+    def analyzer(self) -> AnalyzerEngine:
+        """The Presidio analyzer, built once (loading a spaCy model takes about a second)."""
+        if self._analyzer is None:
+            self._analyzer, self.info = build_analyzer(self.settings)
+        return self._analyzer
+
+    def apply(
+        self, identity: Identity, tables: dict[str, pa.Table]
+    ) -> tuple[dict[str, pa.Table], RedactionLog]:
+        """Return the tables with secrets masked and other people redacted from free text."""
+        record = RedactionLog()
+        own = _OwnData.of(identity, tables, self.catalog, self.rules)
+        texts = [
+            v
+            for name, t in tables.items()
+            for c, col in self.catalog.tables[name].columns.items()
+            if col.free_text
+            for v in t.column(c).to_pylist()
+            if v
+        ]
+        known = self.known_people(texts) - own.names if texts else set()
+        out = {}
+        for name, table in tables.items():
+            spec = self.catalog.tables[name]
+            for col_name, col in spec.columns.items():
+                if col.secret:
+                    index = table.schema.get_field_index(col_name)
+                    masked = mask_secret_column(table.column(col_name), col_name)
+                    table = table.set_column(index, col_name, masked)
+                    record.secrets[f"{name}.{col_name}"] += table.num_rows - masked.null_count
+                elif col.free_text:
+                    index = table.schema.get_field_index(col_name)
+                    values = [
+                        self._redact(v, own, known, record, f"{name}.{col_name}") if v else v
+                        for v in table.column(col_name).to_pylist()
+                    ]
+                    table = table.set_column(index, col_name, pa.array(values, pa.string()))
+            out[name] = table
+        return out, record
+
+    def known_people(self, texts: Iterable[str]) -> set[str]:
+        """Names in `texts` that the catalog's name columns hold: people we know."""
+        candidates: set[str] = set()
+        for text in texts:
+            for match in _CANDIDATE_NAME.finditer(text):
+                words = match.group(0).split()
+                candidates.add(" ".join(words))
+                candidates.update(" ".join(words[i : i + 2]) for i in range(len(words) - 1))
+                candidates.update(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+        if not candidates:
+            return set()
+        found: set[str] = set()
+        for name, table in self.catalog.tables.items():
+            for col_name, col in table.columns.items():
+                if col.personal is PersonalKind.NAME and name in self.engine.tables:
+                    sql = (
+                        f"SELECT DISTINCT {quote_identifier(col_name)} AS n FROM"
+                        f" {quote_identifier(name)} WHERE {quote_identifier(col_name)}"
+                        " IN (SELECT unnest(?::VARCHAR[]))"
+                    )
+                    result = self.engine.query(sql, [sorted(candidates)])
+                    found.update(v for v in result.column("n").to_pylist() if v)
+        return found
+
+    def _redact(
+        self, text: str, own: _OwnData, known: set[str], record: RedactionLog, where: str
+    ) -> str:
+        from presidio_analyzer import PatternRecognizer
+        from presidio_anonymizer import AnonymizerEngine
+        from presidio_anonymizer.entities import OperatorConfig
+
+        ad_hoc: list[Any] = []
+        if known:
+            ad_hoc.append(
+                PatternRecognizer(
+                    supported_entity="PERSON", name="catalog_known_people", deny_list=sorted(known)
+                )
+            )
+        results = self.analyzer().analyze(
+            text,
+            language=self.settings.language,
+            entities=list(ENTITIES),
+            score_threshold=THRESHOLD,
+            ad_hoc_recognizers=ad_hoc or None,
+        )
+        others = [r for r in results if not own.is_own(r.entity_type, text[r.start : r.end])]
+        if not others:
+            return text
+        for r in others:
+            record.redacted[f"{where} {r.entity_type}"] += 1
+        operators = {"DEFAULT": OperatorConfig("replace")}
+        if self._anonymizer is None:
+            self._anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
+        anonymized: Any = self._anonymizer.anonymize(text, cast(Any, others), operators)
+        return str(anonymized.text)
+
+
+@dataclass(frozen=True)
+class _OwnData:
+    """The person's own emails, phones and names: kept in free text."""
+
+    emails: frozenset[str]
+    phones: frozenset[str]
+    names: frozenset[str]
+    name_words: frozenset[str]
+    rules: MatchRules
+
+    @classmethod
+    def of(
+        cls, identity: Identity, tables: dict[str, pa.Table], catalog: Catalog, rules: MatchRules
+    ) -> _OwnData:
+        names: set[str] = set()
+        for name, table in tables.items():
+            for col_name, col in catalog.tables[name].columns.items():
+                if col.personal is PersonalKind.NAME:
+                    names.update(str(v).strip() for v in table.column(col_name).to_pylist() if v)
+        words = {w.lower() for n in names for w in n.split()}
+        return cls(
+            emails=frozenset(identity.values(IdentityKind.EMAIL)),
+            phones=frozenset(identity.values(IdentityKind.PHONE)),
+            names=frozenset(names),
+            name_words=frozenset(words),
+            rules=rules,
+        )
+
+    def is_own(self, entity: str, span: str) -> bool:
+        if entity == "EMAIL_ADDRESS":
+            return normalize(IdentityKind.EMAIL, span, self.rules) in self.emails
+        if entity == "PHONE_NUMBER":
+            return normalize(IdentityKind.PHONE, span, self.rules) in self.phones
+        words = span.split()
+        return bool(words) and all(w.lower().strip(".,;:") in self.name_words for w in words)

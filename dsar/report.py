@@ -1,0 +1,292 @@
+"""The access statement (GDPR Art. 15, CCPA right to know), generated from the catalog.
+
+The report is built once as a list of blocks and rendered to Markdown and to a standalone
+HTML page, so both always say the same thing.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+from dsar.catalog.models import Catalog, LegalBasis, Role, Table
+
+LEGAL_BASIS_TEXT = {
+    LegalBasis.CONSENT: "your consent (GDPR Art. 6(1)(a)); you can withdraw it at any time",
+    LegalBasis.CONTRACT: "performing our contract with you (GDPR Art. 6(1)(b))",
+    LegalBasis.LEGAL_OBLIGATION: "a legal obligation we are subject to (GDPR Art. 6(1)(c))",
+    LegalBasis.VITAL_INTERESTS: "protecting vital interests (GDPR Art. 6(1)(d))",
+    LegalBasis.PUBLIC_TASK: "a task in the public interest (GDPR Art. 6(1)(e))",
+    LegalBasis.LEGITIMATE_INTERESTS: "our legitimate interests (GDPR Art. 6(1)(f)); you can"
+    " object to this processing",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of the report: a heading, a paragraph, a list or a table."""
+
+    kind: str  # "h1" | "h2" | "h3" | "p" | "ul" | "table"
+    text: str = ""
+    items: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    """What the report says about one table of the person's data."""
+
+    name: str
+    rows: int
+    columns: tuple[str, ...]
+    secrets_masked: int
+    redacted: dict[str, dict[str, int]]
+    file: str
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything the access statement needs, gathered by the access job."""
+
+    catalog: Catalog
+    label: str
+    created: datetime
+    identifiers: tuple[str, ...]
+    provenance: tuple[str, ...]
+    tables: tuple[TableFacts, ...]
+    held_as_processor: dict[str, int]  # table -> rows held for customers
+    set_aside: dict[str, int]
+    portability: tuple[str, ...]
+    nlp_notice: str | None
+
+
+def _recipients(catalog: Catalog, table: Table) -> list[str]:
+    out = []
+    for rid in table.recipients:
+        r = catalog.recipients[rid]
+        where = f", in {r.country}" if r.country else ""
+        safeguard = f"; transfer safeguard: {r.transfer_safeguard}" if r.transfer_safeguard else ""
+        out.append(f"{r.name} ({r.kind.value.replace('_', ' ')}: {r.purpose}{where}{safeguard})")
+    return out
+
+
+def _retention(table: Table) -> str:
+    r = table.retention
+    if r.period is not None:
+        text = f"{r.period} from {r.after}"
+        return f"{text}; {r.criteria}" if r.criteria else text
+    return r.criteria or "not stated"
+
+
+def build_blocks(data: ReportInput) -> list[Block]:
+    """The access statement as blocks."""
+    cat, ctl = data.catalog, data.catalog.controller
+    total = sum(t.rows for t in data.tables)
+    b: list[Block] = [
+        Block("h1", f"Your personal data held by {ctl.name}"),
+        Block(
+            "p",
+            f"Reference {data.label}, prepared {data.created:%Y-%m-%d %H:%M} UTC. This is"
+            " our answer to your request to access your personal data (GDPR Art. 15;"
+            " UK GDPR Art. 15; CCPA right to know).",
+        ),
+    ]
+    if total:
+        b.append(
+            Block(
+                "p",
+                f"We confirm that we process personal data about you: {total} records"
+                f" in {len(data.tables)} data sets, listed below. A copy of each is"
+                " in the data folder of this bundle, as Parquet and JSON.",
+            )
+        )
+    else:
+        b.append(
+            Block(
+                "p",
+                "We searched every data set listed in our records of processing and"
+                " found no personal data about you under the identifiers below.",
+            )
+        )
+    b += [
+        Block("h2", "How we found your data"),
+        Block(
+            "p",
+            "We searched with the identifiers you gave us and followed the links between"
+            " our data sets:",
+        ),
+        Block("ul", items=data.provenance),
+    ]
+    if data.tables:
+        b += [
+            Block("h2", "Summary"),
+            Block(
+                "table",
+                header=("data set", "what it is", "records", "file"),
+                rows=tuple(
+                    (t.name, cat.tables[t.name].description, str(t.rows), t.file)
+                    for t in data.tables
+                ),
+            ),
+        ]
+    for facts in data.tables:
+        t = cat.tables[facts.name]
+        items = [
+            f"What we hold: {facts.rows} record(s); categories: "
+            + ", ".join(
+                sorted(
+                    {
+                        t.column_category(c).value.replace("_", " ")
+                        for c in facts.columns
+                        if c in t.columns
+                    }
+                )
+            ),
+            f"Columns: {', '.join(facts.columns)}",
+            f"Why we hold it: {'; '.join(t.purposes)}",
+            f"Legal basis: {LEGAL_BASIS_TEXT[t.legal_basis]}",
+            f"Who receives it: {'; '.join(_recipients(cat, t)) or 'no one outside our company'}",
+            f"How long we keep it: {_retention(t)}",
+            f"Where it comes from: {t.source}",
+        ]
+        if t.limited_use:
+            items.append(
+                "This data came from Google through Sign in with Google. Under Google's"
+                " Limited Use rules we never use or share it for advertising."
+            )
+        if facts.secrets_masked:
+            items.append(
+                f"Credentials: {facts.secrets_masked} value(s) are shown only by their"
+                " last four characters, so they cannot be misused if this copy is lost."
+            )
+        for col, counts in sorted(facts.redacted.items()):
+            what = ", ".join(
+                f"{n} {e.lower().replace('_', ' ')}(s)" for e, n in sorted(counts.items())
+            )
+            items.append(f"In {col} we removed other people's details ({what}) to protect them.")
+        b += [Block("h2", f"{facts.name}: {t.description}"), Block("ul", items=tuple(items))]
+    if data.held_as_processor:
+        b.append(Block("h2", "Data we hold on behalf of our customers"))
+        for name, rows in sorted(data.held_as_processor.items()):
+            t = cat.tables[name]
+            b.append(
+                Block(
+                    "p",
+                    f"{name}: {t.description} We found {rows} record(s) matching you."
+                    " We hold these for our customer, who decides about them (we act"
+                    " as their processor). We have not included them here: please"
+                    " ask the company whose app or service you use; we will help"
+                    " them answer.",
+                )
+            )
+    if data.set_aside:
+        b += [
+            Block("h2", "Records we could not attribute to you alone"),
+            Block(
+                "p",
+                "Some records are tied only to a device or number that more than one"
+                " person used. To protect the others, they are not in this copy; our"
+                " privacy team reviews them and will tell you what they contain.",
+            ),
+            Block(
+                "ul", items=tuple(f"{n}: {c} record(s)" for n, c in sorted(data.set_aside.items()))
+            ),
+        ]
+    if data.portability:
+        b += [
+            Block("h2", "Portable copy"),
+            Block(
+                "p",
+                "The portability folder holds the data you provided to us, and data"
+                " about your activity, in machine-readable form (JSON and CSV), for you to"
+                f" take to another service (GDPR Art. 20): {', '.join(data.portability)}.",
+            ),
+        ]
+    dpo = f", or our data protection officer at {ctl.dpo}" if ctl.dpo else ""
+    b += [
+        Block("h2", "Your rights"),
+        Block(
+            "ul",
+            items=(
+                "Correct data that is wrong or incomplete (Art. 16).",
+                "Have your data erased (Art. 17), except what the law requires us to keep.",
+                "Restrict how we use your data (Art. 18).",
+                "Receive your data in a portable form (Art. 20).",
+                "Object to processing based on our legitimate interests, and at any time to direct"
+                " marketing, including profiling for it (Art. 21).",
+                "Withdraw consent at any time, without affecting what was done before.",
+                "Opt out of the sale or sharing of your personal information (CCPA).",
+                f"Complain to a supervisory authority: {ctl.supervisory_authority}.",
+            ),
+        ),
+        Block("p", f"To use these rights, contact {ctl.contact}{dpo}."),
+        Block("h2", "Automated decisions"),
+        Block("p", ctl.automated_decisions),
+        Block("h2", "About this copy"),
+        Block(
+            "p",
+            "manifest.json lists every file with its SHA-256 checksum, so you can check"
+            " that nothing was changed. Timestamps are in UTC.",
+        ),
+    ]
+    return b
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    """Render blocks as Markdown."""
+    out: list[str] = []
+    for block in blocks:
+        if block.kind in ("h1", "h2", "h3"):
+            out.append("#" * int(block.kind[1]) + " " + block.text)
+        elif block.kind == "p":
+            out.append(block.text)
+        elif block.kind == "ul":
+            out.append("\n".join(f"- {item}" for item in block.items))
+        elif block.kind == "table":
+            lines = ["| " + " | ".join(block.header) + " |", "|" + " --- |" * len(block.header)]
+            lines += [
+                "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in block.rows
+            ]
+            out.append("\n".join(lines))
+        out.append("")
+    return "\n".join(out)
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5;color:#222}table{border-collapse:collapse;width:100%}"
+    "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+    "th{background:#f3f3f3}h2{margin-top:2rem;border-bottom:1px solid #ddd}"
+)
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    """Render blocks as one standalone HTML page (no scripts, no external resources)."""
+    e = html.escape
+    body: list[str] = []
+    for block in blocks:
+        if block.kind in ("h1", "h2", "h3"):
+            body.append(f"<{block.kind}>{e(block.text)}</{block.kind}>")
+        elif block.kind == "p":
+            body.append(f"<p>{e(block.text)}</p>")
+        elif block.kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in block.items) + "</ul>")
+        elif block.kind == "table":
+            head = "".join(f"<th>{e(h)}</th>" for h in block.header)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block.rows
+            )
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+
+
+def processor_rows(catalog: Catalog, held: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Rows per processor table, summed over customers (the report names no customer)."""
+    return {t: sum(c.values()) for t, c in held.items() if catalog.tables[t].role is Role.PROCESSOR}

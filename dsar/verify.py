@@ -1,0 +1,260 @@
+"""Check an access bundle before it leaves, trusting nothing but the bundle itself.
+
+This module deliberately does not use the code that wrote the bundle (collection,
+redaction, the bundle writer): it re-derives each check from the files and the manifest,
+with its own small normalisation rules, so a bug there is caught here rather than repeated.
+Findings name files, tables, columns and row numbers, never the values found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dsar.errors import WorkbenchError
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w+.])\+?\d[\d ().-]{7,18}\d(?![\w.])")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+SECRET_PATTERNS = {
+    "Stripe-style live key": re.compile(r"\b[rs]k_(live|test)_[A-Za-z0-9]{8,}"),
+    "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{8,}"),
+    "Google OAuth token": re.compile(r"\bya29\.[A-Za-z0-9_-]{8,}"),
+    "Shopify token": re.compile(r"\bshpat_[a-f0-9]{8,}"),
+    "HubSpot token": re.compile(r"\bpat-[a-z0-9]+-[a-f0-9-]{8,}"),
+    "bcrypt hash": re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{20,}"),
+    "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+}
+MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which check, where, and what is wrong (no personal data)."""
+
+    check: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.check}] {self.where}: {self.message}"
+
+
+@dataclass
+class Verification:
+    """The result of verifying one bundle."""
+
+    bundle: Path
+    findings: list[Finding] = field(default_factory=list)
+    checked_files: int = 0
+    checked_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found."""
+        return not self.findings
+
+
+def _norm(kind: str, value: object, rules: dict[str, Any]) -> str | None:
+    """Independent re-statement of the identifier rules the manifest declares."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if kind == "email":
+        text = text.lower()
+        local, _, domain = text.partition("@")
+        if rules.get("plus_addressing"):
+            local = local.split("+", 1)[0]
+        if rules.get("gmail_dots") and domain in ("gmail.com", "googlemail.com"):
+            local, domain = local.replace(".", ""), "gmail.com"
+        return f"{local}@{domain}" if local and domain else None
+    if kind == "phone":
+        digits = re.sub(r"\D", "", text)
+        return digits[-int(rules.get("phone_digits_compared", 9)) :] if len(digits) >= 7 else None
+    return text.lower() if kind == "ip_address" else (text or None)
+
+
+def verify_bundle(bundle: str | Path) -> Verification:
+    """Run every check on a bundle folder; see `Verification.findings`."""
+    root = Path(bundle)
+    result = Verification(root)
+    add = result.findings.append
+    manifest_path = root / "manifest.json"
+    if not manifest_path.is_file():
+        raise WorkbenchError(f"{root} is not a bundle folder: it has no manifest.json")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        add(Finding("manifest", "manifest.json", f"not valid JSON ({exc.msg}, line {exc.lineno})"))
+        return result
+    if manifest.get("format") != "privacy-workbench/access-bundle":
+        add(Finding("manifest", "manifest.json", "not an access bundle manifest"))
+        return result
+    _check_files(root, manifest, result)
+    ids = {k: set(v) for k, v in manifest["subject"]["identifiers"].items()}
+    rules = manifest.get("match_rules", {})
+    for name, info in manifest["tables"].items():
+        path = root / "data" / f"{name}.parquet"
+        if not path.is_file():
+            continue  # reported by the file check
+        table = pq.read_table(path)
+        result.checked_rows += table.num_rows
+        if table.num_rows != info["rows"]:
+            add(
+                Finding(
+                    "rows",
+                    f"data/{name}.parquet",
+                    f"{table.num_rows} rows, the manifest says {info['rows']}",
+                )
+            )
+        _check_json_rows(root / "data" / f"{name}.json", table.num_rows, add)
+        _check_links(name, table, info, ids, rules, add)
+        _check_secrets(name, table, info, add)
+        _check_other_people(name, table, info, ids, rules, add)
+    _check_report(root, manifest, add)
+    return result
+
+
+def _check_files(root: Path, manifest: dict[str, Any], result: Verification) -> None:
+    add = result.findings.append
+    listed = set()
+    for entry in manifest.get("files", []):
+        rel = entry["path"]
+        listed.add(rel)
+        path = root / rel
+        if not path.is_file():
+            add(Finding("checksum", rel, "listed in the manifest but missing"))
+            continue
+        result.checked_files += 1
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != entry["sha256"]:
+            add(Finding("checksum", rel, "SHA-256 differs from the manifest: the file changed"))
+        elif path.stat().st_size != entry["bytes"]:
+            add(Finding("checksum", rel, "size differs from the manifest"))
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and rel != "manifest.json" and rel not in listed:
+            add(Finding("checksum", rel, "file not listed in the manifest"))
+    for name in manifest.get("tables", {}):
+        if f"data/{name}.parquet" not in listed:
+            add(Finding("checksum", f"data/{name}.parquet", "table in the manifest has no file"))
+
+
+def _check_json_rows(path: Path, rows: int, add: Any) -> None:
+    if not path.is_file():
+        return
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        add(Finding("rows", path.name, "not valid JSON"))
+        return
+    if not isinstance(data, list) or len(data) != rows:
+        add(Finding("rows", f"data/{path.name}", "JSON row count differs from the Parquet file"))
+
+
+def _strings(table: pa.Table) -> Iterator[tuple[str, int, str]]:
+    for name in table.column_names:
+        if pa.types.is_string(table.schema.field(name).type) or pa.types.is_large_string(
+            table.schema.field(name).type
+        ):
+            for i, value in enumerate(table.column(name).to_pylist()):
+                if value:
+                    yield name, i, value
+
+
+def _check_links(
+    name: str,
+    table: pa.Table,
+    info: dict[str, Any],
+    ids: dict[str, set[str]],
+    rules: dict[str, Any],
+    add: Any,
+) -> None:
+    cols = {c: k for c, k in info["identity_columns"].items() if c in table.column_names}
+    data = {c: table.column(c).to_pylist() for c in cols}
+    for i in range(table.num_rows):
+        if not any(_norm(k, data[c][i], rules) in ids.get(k, set()) for c, k in cols.items()):
+            add(
+                Finding(
+                    "linkage",
+                    f"data/{name}.parquet row {i + 1}",
+                    "no identity column holds one of the person's identifiers",
+                )
+            )
+
+
+def _check_secrets(name: str, table: pa.Table, info: dict[str, Any], add: Any) -> None:
+    for col in info.get("secret_columns", []):
+        if col not in table.column_names:
+            continue
+        for i, value in enumerate(table.column(col).to_pylist()):
+            if value and not MASK.match(str(value)):
+                add(
+                    Finding(
+                        "secrets",
+                        f"data/{name}.parquet {col} row {i + 1}",
+                        "a secret column holds a value that is not masked",
+                    )
+                )
+    for col, i, value in _strings(table):
+        for what, pattern in SECRET_PATTERNS.items():
+            if pattern.search(value):
+                add(
+                    Finding(
+                        "secrets",
+                        f"data/{name}.parquet {col} row {i + 1}",
+                        f"looks like a {what} in clear",
+                    )
+                )
+
+
+def _check_other_people(
+    name: str,
+    table: pa.Table,
+    info: dict[str, Any],
+    ids: dict[str, set[str]],
+    rules: dict[str, Any],
+    add: Any,
+) -> None:
+    own_emails, own_phones = ids.get("email", set()), ids.get("phone", set())
+    # Phone-like digit runs are everywhere (versions in user agents, amounts); phones of
+    # other people can only be where people write: free text, and phone columns.
+    phone_cols = set(info.get("free_text_columns", [])) | {
+        c for c, k in info["identity_columns"].items() if k == "phone"
+    }
+    for col, i, value in _strings(table):
+        where = f"data/{name}.parquet {col} row {i + 1}"
+        for match in _EMAIL.finditer(value):
+            if _norm("email", match.group(0), rules) not in own_emails:
+                add(Finding("other people", where, "an email address that is not the person's"))
+        if col not in phone_cols:
+            continue
+        for match in _PHONE.finditer(value):
+            text = match.group(0)
+            digits = re.sub(r"\D", "", text)
+            if _IPV4.match(text.strip()) or not 9 <= len(digits) <= 15:
+                continue
+            if _norm("phone", text, rules) not in own_phones:
+                add(Finding("other people", where, "a phone number that is not the person's"))
+
+
+def _check_report(root: Path, manifest: dict[str, Any], add: Any) -> None:
+    md = root / "report.md"
+    page = root / "report.html"
+    text = md.read_text(encoding="utf-8") if md.is_file() else ""
+    markup = page.read_text(encoding="utf-8") if page.is_file() else ""
+    if not text or not markup:
+        add(Finding("report", "report.md / report.html", "the access statement is missing"))
+        return
+    for name in manifest.get("tables", {}):
+        if f"## {name}:" not in text or f"<h2>{name}:" not in markup:
+            add(Finding("report", "report.md", f"table {name!r} has data but no section"))
