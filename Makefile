@@ -25,6 +25,11 @@ demo: $(VENV)/.installed-run
 	$(BIN)/dsar demo --out $(DEMO_DIR) --users $(DEMO_USERS) --seed 7
 	$(BIN)/dsar catalog check $(DEMO_DIR)/catalog.yml
 	$(BIN)/dsar catalog show $(DEMO_DIR)/catalog.yml
+	rm -rf $(DEMO_DIR)/bundles
+	$(BIN)/dsar access --catalog $(DEMO_DIR)/catalog.yml --out $(DEMO_DIR)/bundles --label AR-DEMO \
+	  --email "$$($(BIN)/python -c "import json; print(json.load(open('$(DEMO_DIR)/demo.json'))['subject']['email'])")"
+	$(BIN)/dsar verify $(DEMO_DIR)/bundles/AR-DEMO
+	@echo "The access statement: $(DEMO_DIR)/bundles/AR-DEMO/report.html"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dsar anonymize tests benchmarks

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
 ENTITIES = ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER")
+PHONE_SHAPED = r"(?<![\w+.])\+?\d[\d ().-]{7,18}\d(?![\w.])"
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 THRESHOLD = 0.35
 MASK_PREFIX = "[secret "
 _WORD = r"[A-Z\u00c0-\u00d6\u00d8-\u00de][^\W\d_]*(?:['\u2019-][^\W\d_]+)?"
@@ -143,11 +145,19 @@ class Redactor:
     def _redact(
         self, text: str, own: _OwnData, known: set[str], record: RedactionLog, where: str
     ) -> str:
-        from presidio_analyzer import PatternRecognizer
+        from presidio_analyzer import Pattern, PatternRecognizer
         from presidio_anonymizer import AnonymizerEngine
         from presidio_anonymizer.entities import OperatorConfig
 
-        ad_hoc: list[Any] = []
+        # Presidio's phone recognizer only knows numbers valid in a few regions; anything
+        # shaped like a phone number in free text is treated as one.
+        ad_hoc: list[Any] = [
+            PatternRecognizer(
+                supported_entity="PHONE_NUMBER",
+                name="phone_shaped",
+                patterns=[Pattern("phone_shaped", PHONE_SHAPED, 0.5)],
+            )
+        ]
         if known:
             ad_hoc.append(
                 PatternRecognizer(
@@ -161,7 +171,12 @@ class Redactor:
             score_threshold=THRESHOLD,
             ad_hoc_recognizers=ad_hoc or None,
         )
-        others = [r for r in results if not own.is_own(r.entity_type, text[r.start : r.end])]
+        others = [
+            r
+            for r in results
+            if _plausible(r.entity_type, text[r.start : r.end])
+            and not own.is_own(r.entity_type, text[r.start : r.end])
+        ]
         if not others:
             return text
         for r in others:
@@ -171,6 +186,14 @@ class Redactor:
             self._anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
         anonymized: Any = self._anonymizer.anonymize(text, cast(Any, others), operators)
         return str(anonymized.text)
+
+
+def _plausible(entity: str, span: str) -> bool:
+    """Drop phone hits that are not phone-sized (dates, amounts, IP addresses)."""
+    if entity != "PHONE_NUMBER":
+        return True
+    digits = sum(ch.isdigit() for ch in span)
+    return 9 <= digits <= 15 and not _IPV4.match(span.strip())
 
 
 @dataclass(frozen=True)

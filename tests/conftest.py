@@ -146,3 +146,11 @@ def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("demo")
     return generate(out, users=300, seed=11, as_of=AS_OF).catalog_path
+
+
+@pytest.fixture
+def trap_catalog(tmp_path: Path) -> Path:
+    """Path of the catalog of the access trap export (see tests/access_fixture.py)."""
+    from tests.access_fixture import write_access_fixture
+
+    return write_access_fixture(tmp_path / "traps")

@@ -135,3 +135,65 @@ def test_console_script_is_installed() -> None:
     done = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "Privacy Workbench" in done.stdout
+
+
+def test_access_command_writes_and_verifies(trap_catalog: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--email",
+            "ann@example.com",
+            "--out",
+            str(tmp_path / "b"),
+            "--label",
+            "AR-7",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{tmp_path / 'b' / 'AR-7'}  (9 rows, verified)"
+
+
+def test_access_command_batch(trap_catalog: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "subjects.csv"
+    batch.write_text("request_id,email,user_id\nAR-1,ann@example.com,\nAR-2,,u3\n", "utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--batch",
+            str(batch),
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.output.splitlines()] == [
+        str(tmp_path / "b" / "AR-1"),
+        str(tmp_path / "b" / "AR-2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give the person's --email or an --id TYPE=VALUE"),
+        (["--id", "mail=x"], "unknown identifier type 'mail'"),
+        (
+            ["--email", "a@b.c", "--passphrase-env", "NOT_SET_ANYWHERE"],
+            "environment variable NOT_SET_ANYWHERE is not set",
+        ),
+    ],
+)
+def test_access_command_bad_input(
+    trap_catalog: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(
+        app, ["access", "--catalog", str(trap_catalog), "--out", str(tmp_path), *args]
+    )
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())

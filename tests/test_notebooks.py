@@ -51,3 +51,32 @@ def test_data_map_notebook(tmp_path: Path) -> None:
         if "image/png" in o.get("data", {})
     ]
     assert images, "the rows-per-table chart was drawn"
+
+
+@pytest.mark.slow
+def test_access_request_notebook(tmp_path: Path) -> None:
+    import papermill as pm
+
+    from dsar.demo import generate
+    from tests.conftest import AS_OF
+
+    export = generate(tmp_path / "demo", users=200, seed=3, as_of=AS_OF)
+    out = tmp_path / "bundles"
+    pm.execute_notebook(
+        str(NOTEBOOKS / "01_access_request.ipynb"),
+        str(tmp_path / "executed.ipynb"),
+        parameters={
+            "catalog_path": str(export.catalog_path),
+            "identifier": f"email={export.subject_email}",
+            "request_label": "AR-NB",
+            "out_dir": str(out),
+        },
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    summary = json.loads((out / "AR-NB.summary.json").read_text())
+    assert summary["verified"] is True
+    assert summary["rows"] > 10
+    assert summary["tables"]["accounts"] == 1
+    assert (out / "AR-NB.zip").is_file()

@@ -38,3 +38,18 @@ def test_read_errors_do_not_quote_the_row(tiny_catalog: Path) -> None:
     assert "line 2" in message
     for value in ("zed@secret.example", "Zed Q", "yesterday"):
         assert value not in message
+
+
+def test_access_logs_no_personal_data(
+    trap_catalog: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dsar.access import answer_access_requests
+    from dsar.identity import SubjectRequest, parse_key
+
+    caplog.set_level(logging.DEBUG)
+    request = SubjectRequest("AR-LOG", (parse_key("email=ann@example.com"),))
+    answer_access_requests(load_catalog(trap_catalog), [request], tmp_path)
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("dsar"))
+    assert "AR-LOG" in text  # the request is named by its reference...
+    for value in ("ann@example.com", "Ann Lee", "u1", "d_ann", "900001", "Bob"):
+        assert value not in text  # ...never by who it is about

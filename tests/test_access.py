@@ -1,0 +1,252 @@
+"""Access requests on an export full of traps: what must be found, and what must not leak."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from dsar import load_catalog, open_engine
+from dsar.access import answer_access_requests, read_batch_requests
+from dsar.catalog import IdentityKind
+from dsar.collect import AmbiguousIdentifierError, OverMatchError, collect
+from dsar.errors import WorkbenchError
+from dsar.identity import MatchRules, SubjectRequest, make_key, parse_key
+from dsar.io import jsonable_rows
+from dsar.verify import verify_bundle
+from tests.access_fixture import PREFS
+
+GOLDEN = Path(__file__).parent / "golden" / "access_ann"
+
+
+def _request(label: str, *texts: str) -> SubjectRequest:
+    return SubjectRequest(label, tuple(parse_key(t) for t in texts))
+
+
+def _rows(bundle: Path, table: str) -> list[dict[str, object]]:
+    return jsonable_rows(pq.read_table(bundle / "data" / f"{table}.parquet"))
+
+
+@pytest.fixture
+def ann(trap_catalog: Path, tmp_path: Path) -> Path:
+    catalog = load_catalog(trap_catalog)
+    [bundle] = answer_access_requests(
+        catalog, [_request("AR-ANN", "email= Ann@Example.com ")], tmp_path / "out"
+    )
+    return bundle.path
+
+
+def test_golden_bundle(ann: Path) -> None:
+    """The bundle's tables, compared through Arrow with the reviewed expected output.
+
+    After an intended change, regenerate with UPDATE_GOLDEN=1 and review the diff.
+    """
+    manifest = json.loads((ann / "manifest.json").read_text())
+    actual = {t: _rows(ann, t) for t in manifest["tables"]}
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for table, rows in actual.items():
+            (GOLDEN / f"{table}.json").write_text(json.dumps(rows, indent=1) + "\n")
+    expected = {p.stem: json.loads(p.read_text()) for p in sorted(GOLDEN.glob("*.json"))}
+    assert actual == expected
+
+
+def test_what_ann_gets_and_what_she_does_not(ann: Path) -> None:
+    manifest = json.loads((ann / "manifest.json").read_text())
+    assert sorted(manifest["tables"]) == ["accounts", "integrations", "logins", "prefs", "tickets"]
+    assert [r["user_id"] for r in _rows(ann, "accounts")] == ["u1"]  # not joann, not staff
+    logins = _rows(ann, "logins")
+    assert {(r["device_id"], r["user_id"]) for r in logins} == {
+        ("d_ann", "u1"),
+        ("d_fam", "u1"),
+        ("d_ann", None),
+    }
+    assert len(logins) == 4  # her own device's anonymous lines, incl. an empty user id
+    assert all(r["user_id"] != "u3" for r in logins)  # Bob behind the same IP stays out
+    assert manifest["set_aside_for_review"] == {"logins": 1}  # the family laptop's anonymous line
+    assert [r["ticket_id"] for r in _rows(ann, "tickets")] == ["t1"]  # Bob's ticket naming Ann: no
+    assert manifest["held_as_processor"] == {"end_users": 1}
+    assert "end_users" not in manifest["tables"] and "staff" not in manifest["tables"]
+    assert len(_rows(ann, "prefs")) == 2  # case and spaces differ; one row has only the email
+
+
+def test_other_people_are_redacted_and_secrets_masked(ann: Path) -> None:
+    body = str(_rows(ann, "tickets")[0]["body"])
+    for other in ("Bob Marsh", "bob@example.com", "900003"):
+        assert other not in body
+    for own in ("+44 7700 900001", "Ann Lee"):
+        assert own in body
+    token = _rows(ann, "integrations")[0]["access_token"]
+    assert token == "[secret access_token, ends in ghij]"
+    report = (ann / "report.md").read_text()
+    assert "shown only by their last four characters" in report
+    assert "we removed other people's details" in report
+
+
+def test_report_states_what_the_law_asks(ann: Path) -> None:
+    report = (ann / "report.md").read_text()
+    for needed in [
+        "## logins: Sign-in logs.",
+        "Legal basis: our legitimate interests (GDPR Art. 6(1)(f))",
+        "Who receives it: AWS (processor: hosting, in IE)",
+        "How long we keep it: 30 days from ts",
+        "Complain to a supervisory authority: Information Commissioner's Office (UK).",
+        "## Automated decisions",
+        "## Data we hold on behalf of our customers",
+        "## Records we could not attribute to you alone",
+        "## Portable copy",
+    ]:
+        assert needed in report, needed
+    html = (ann / "report.html").read_text()
+    assert "<h2>logins: Sign-in logs.</h2>" in html and "<script" not in html
+
+
+def test_portability_holds_provided_data_only(ann: Path) -> None:
+    portable = sorted(p.name for p in (ann / "portability").iterdir())
+    # logins rest on legitimate interests, so they are not part of the portable copy
+    assert "logins.json" not in portable
+    assert {"accounts.json", "accounts.csv", "prefs.json", "tickets.json"} <= set(portable)
+
+
+def test_bundle_verifies_and_zips(ann: Path) -> None:
+    assert verify_bundle(ann).ok
+    assert ann.with_suffix(".zip").is_file()
+
+
+def test_bob_gets_his_rows_not_anns(trap_catalog: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        [bob] = collect(engine, catalog, [_request("b", "email=bob@example.com")])
+    assert sorted(r["user_id"] for r in bob.tables["logins"].to_pylist()) == ["u3", "u3"]
+    assert bob.set_aside == {"logins": 1}
+    assert bob.identity.values(IdentityKind.USER_ID) == {"u3"}
+
+
+def test_batch_equals_one_by_one(trap_catalog: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    requests = [
+        _request("a", "email=ann@example.com"),
+        _request("b", "user_id=u3"),
+        _request("c", "email=nobody@example.com"),
+    ]
+    with open_engine(catalog) as engine:
+        together = collect(engine, catalog, requests)
+        alone = [collect(engine, catalog, [r])[0] for r in requests]
+    for t, a in zip(together, alone, strict=True):
+        assert t.identity.keys == a.identity.keys
+        assert {k: v.to_pylist() for k, v in t.tables.items()} == {
+            k: v.to_pylist() for k, v in a.tables.items()
+        }
+        assert t.set_aside == a.set_aside
+
+
+def test_unknown_person_gets_an_empty_verified_bundle(trap_catalog: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    [bundle] = answer_access_requests(
+        catalog, [_request("AR-0", "email=nobody@example.com")], tmp_path
+    )
+    assert bundle.subject.rows == 0
+    assert "found no personal data about you" in (bundle.path / "report.md").read_text()
+    assert verify_bundle(bundle.path).ok
+
+
+def test_a_phone_finds_its_one_owner(trap_catalog: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        [found] = collect(engine, catalog, [_request("p", "phone=07700 900001")])
+    assert found.identity.values(IdentityKind.USER_ID) == {"u1"}
+
+
+def test_a_shared_device_is_not_an_identity(trap_catalog: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    with (
+        open_engine(catalog) as engine,
+        pytest.raises(
+            AmbiguousIdentifierError, match=r"the device_id given is linked to 2 different people"
+        ),
+    ):
+        collect(engine, catalog, [_request("d", "device_id=d_fam")])
+
+
+def test_a_closure_that_grows_too_large_stops(trap_catalog: Path) -> None:
+    prefs = trap_catalog.parent / "prefs.jsonl"
+    shared = [*PREFS, {"user_id": "u3", "email": "ann@example.com", "newsletter": True}]
+    prefs.write_text("".join(json.dumps(r) + "\n" for r in shared), encoding="utf-8")
+    catalog = load_catalog(trap_catalog)
+    with (
+        open_engine(catalog) as engine,
+        pytest.raises(OverMatchError, match=r"grew to 2 of kind 'user_id' \(limit 1\)"),
+    ):
+        collect(
+            engine, catalog, [_request("x", "email=ann@example.com")], MatchRules(max_identifiers=1)
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("mail=ann@example.com", r"unknown identifier type 'mail'; types: email, user_id"),
+        ("ann@example.com", r"is not TYPE=VALUE"),
+        ("email=  ", r"the email given is empty"),
+    ],
+)
+def test_bad_identifiers(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_key(text)
+
+
+@pytest.mark.parametrize(
+    ("rules", "given", "expected"),
+    [
+        (MatchRules(), " A.Lee+News@GMail.com ", "a.lee+news@gmail.com"),
+        (MatchRules(plus_addressing=True), "a.lee+news@gmail.com", "a.lee@gmail.com"),
+        (MatchRules(gmail_dots=True), "a.lee@googlemail.com", "alee@gmail.com"),
+        (MatchRules(gmail_dots=True), "a.lee@example.com", "a.lee@example.com"),
+    ],
+)
+def test_email_rules(rules: MatchRules, given: str, expected: str) -> None:
+    assert make_key(IdentityKind.EMAIL, given, rules).value == expected
+
+
+def test_existing_bundle_is_not_overwritten(ann: Path) -> None:
+    catalog_path = ann.parents[1] / "traps" / "catalog.yml"
+    with pytest.raises(WorkbenchError, match=r"exists already; choose another --out"):
+        answer_access_requests(
+            load_catalog(catalog_path), [_request("AR-ANN", "user_id=u1")], ann.parent
+        )
+
+
+def test_encrypted_zip(trap_catalog: Path, tmp_path: Path) -> None:
+    import pyzipper
+
+    [bundle] = answer_access_requests(
+        load_catalog(trap_catalog),
+        [_request("AR-Z", "user_id=u1")],
+        tmp_path,
+        passphrase="correct horse battery",
+    )
+    with pyzipper.AESZipFile(bundle.zip_path) as archive:
+        archive.setpassword(b"correct horse battery")
+        assert json.loads(archive.read("AR-Z/manifest.json"))["request"]["label"] == "AR-Z"
+        archive.setpassword(b"wrong")
+        with pytest.raises(RuntimeError):
+            archive.read("AR-Z/manifest.json")
+
+
+def test_batch_csv(tmp_path: Path) -> None:
+    path = tmp_path / "subjects.csv"
+    path.write_text("request_id,email,user_id\nAR-1,ann@example.com,\nAR-2,,u3\n", "utf-8")
+    requests = read_batch_requests(path)
+    assert [(r.label, [str(k) for k in r.keys]) for r in requests] == [
+        ("AR-1", ["email=ann@example.com"]),
+        ("AR-2", ["user_id=u3"]),
+    ]
+    path.write_text("request_id,mail\nAR-1,ann@example.com\n", "utf-8")
+    with pytest.raises(WorkbenchError, match=r"unknown column\(s\) mail"):
+        read_batch_requests(path)
+    path.write_text("request_id,email\nAR-1,\n", "utf-8")
+    with pytest.raises(WorkbenchError, match=r"line 2: no identifier given"):
+        read_batch_requests(path)
