@@ -17,6 +17,7 @@ import secrets
 import shutil
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,8 +93,15 @@ def answer_access_requests(
     own_engine = engine is None
     engine = engine or open_engine(catalog)
     try:
-        subjects = collect(engine, catalog, requests, rules)
         redactor = Redactor(catalog, engine, nlp, rules)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # loading a spaCy model takes a second or two of mostly Python work: overlap it
+            # with the scans, during which DuckDB releases the GIL
+            loading = pool.submit(redactor.analyzer) if _has_free_text(catalog) else None
+            subjects = collect(engine, catalog, requests, rules)
+            if loading is not None:
+                loading.result()
+        redactor.prepare(s.tables for s in subjects)
         bundles = []
         for subject in subjects:
             tables, record = redactor.apply(subject.identity, subject.tables)
@@ -121,6 +129,10 @@ def answer_access_requests(
     finally:
         if own_engine:
             engine.close()
+
+
+def _has_free_text(catalog: Catalog) -> bool:
+    return any(c.free_text for t in catalog.tables.values() for c in t.columns.values())
 
 
 def _portable(catalog: Catalog, name: str, table: pa.Table) -> pa.Table | None:

@@ -204,6 +204,13 @@ def access(
     )
     failed = 0
     for bundle in bundles:
+        for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):
+            joined = len(bundle.subject.identity.values(kind))
+            if joined > 1:
+                _err(
+                    f"note: request {bundle.label} joined {joined} {kind.value}s; check the"
+                    " identity provenance in the report before sending"
+                )
         check = verify_bundle(bundle.path)
         status = "verified" if check.ok else f"{len(check.findings)} finding(s)"
         failed += not check.ok

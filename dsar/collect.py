@@ -137,9 +137,16 @@ class _Search:
             for n, t in catalog.tables.items()
             if t.role is Role.CONTROLLER and t.identity_columns()
         }
-        ordered = sorted(linked, key=lambda n: (_scan_cost(linked[n]), n))
+        # Hubs first (most strong identity columns: an account row names a user id, a customer
+        # id and an email), so one round learns most identifiers; cheap formats before costly.
+        ordered = sorted(
+            linked, key=lambda n: (-len(self._strong_cols(linked[n])), _scan_cost(linked[n]), n)
+        )
         self.expansion_tables = [n for n in ordered if len(self._strong_cols(linked[n])) >= 2]
-        self.other_tables = [n for n in ordered if n not in self.expansion_tables]
+        self.other_tables = sorted(
+            (n for n in ordered if n not in self.expansion_tables),
+            key=lambda n: (_scan_cost(linked[n]), n),
+        )
 
     @staticmethod
     def _strong_cols(table: Table) -> dict[str, IdentityKind]:
@@ -154,9 +161,11 @@ class _Search:
     def _scan(self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]) -> pa.Table:
         """Rows of `name` matching `keys` and none of `exclude`, with normalised id columns."""
         table = self.catalog.tables[name]
-        norm = {
-            col: sql_normalize(kind, quote_identifier(col), self.rules)
-            for col, kind in table.identity_columns().items()
+        cols = table.identity_columns()
+        norm = {c: sql_normalize(k, quote_identifier(c), self.rules) for c, k in cols.items()}
+        match = {
+            c: sql_normalize(k, quote_identifier(c), self.rules, for_match=True)
+            for c, k in cols.items()
         }
         params: list[object] = []
 
@@ -165,7 +174,7 @@ class _Search:
             for col, kind in table.identity_columns().items():
                 values = sorted(k.value for k in which if k.kind is kind)
                 if values:
-                    terms.append(f"{norm[col]} IN (SELECT unnest(?::VARCHAR[]))")
+                    terms.append(f"{match[col]} IN (SELECT unnest(?::VARCHAR[]))")
                     params.append(values)
             return " OR ".join(terms)
 

@@ -154,8 +154,15 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
     return text or None
 
 
-def sql_normalize(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str:
-    """The SQL expression that normalises a column exactly as `normalize` does."""
+def sql_normalize(
+    kind: IdentityKind, column_sql: str, rules: MatchRules, *, for_match: bool = False
+) -> str:
+    """The SQL expression that normalises a column exactly as `normalize` does.
+
+    With `for_match`, the checks that only turn unusable values into NULL are left out: such
+    a value can never equal a normalised identifier, so a filter does not need them, and
+    leaving them out makes a scan over millions of rows cheaper.
+    """
     text = f"trim(CAST({column_sql} AS VARCHAR))"
     if kind is IdentityKind.EMAIL:
         expr = f"lower({text})"
@@ -167,10 +174,12 @@ def sql_normalize(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str
                 f"THEN replace(split_part({expr}, '@', 1), '.', '') || '@gmail.com' "
                 f"ELSE {expr} END)"
             )
+        if for_match:
+            return expr
         return f"(CASE WHEN regexp_matches({expr}, '^[^@]+@[^@]+$') THEN {expr} END)"
     if kind is IdentityKind.PHONE:
         digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
         return f"(CASE WHEN length({digits}) >= 7 THEN right({digits}, {PHONE_DIGITS}) END)"
     if kind is IdentityKind.IP_ADDRESS:
-        return f"nullif(lower({text}), '')"
-    return f"nullif({text}, '')"
+        return f"lower({text})" if for_match else f"nullif(lower({text}), '')"
+    return text if for_match else f"nullif({text}, '')"

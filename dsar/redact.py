@@ -76,6 +76,7 @@ class Redactor:
         self.rules = rules or MatchRules()
         self._analyzer: AnalyzerEngine | None = None
         self._anonymizer: Any = None
+        self._known: set[str] | None = None
         self.info: AnalyzerInfo | None = None
 
     def analyzer(self) -> AnalyzerEngine:
@@ -90,15 +91,11 @@ class Redactor:
         """Return the tables with secrets masked and other people redacted from free text."""
         record = RedactionLog()
         own = _OwnData.of(identity, tables, self.catalog, self.rules)
-        texts = [
-            v
-            for name, t in tables.items()
-            for c, col in self.catalog.tables[name].columns.items()
-            if col.free_text
-            for v in t.column(c).to_pylist()
-            if v
-        ]
-        known = self.known_people(texts) - own.names if texts else set()
+        texts = self.free_texts(tables)
+        if self._known is None:
+            self.prepare([tables])
+        assert self._known is not None
+        known = {n for n in self._known if any(n in t for t in texts)} - own.names
         out = {}
         for name, table in tables.items():
             spec = self.catalog.tables[name]
@@ -117,6 +114,23 @@ class Redactor:
                     table = table.set_column(index, col_name, pa.array(values, pa.string()))
             out[name] = table
         return out, record
+
+    def free_texts(self, tables: dict[str, pa.Table]) -> list[str]:
+        """The non-empty free-text values of one person's tables."""
+        return [
+            value
+            for name, table in tables.items()
+            for c, col in self.catalog.tables[name].columns.items()
+            if col.free_text
+            for value in table.column(c).to_pylist()
+            if value
+        ]
+
+    def prepare(self, people: Iterable[dict[str, pa.Table]]) -> None:
+        """Look up the known people named in everyone's free text at once (one query per
+        name column for a whole batch, rather than one per person)."""
+        texts = [t for tables in people for t in self.free_texts(tables)]
+        self._known = self.known_people(texts) if texts else set()
 
     def known_people(self, texts: Iterable[str]) -> set[str]:
         """Names in `texts` that the catalog's name columns hold: people we know."""

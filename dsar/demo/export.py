@@ -226,6 +226,13 @@ def _mix(keys: np.ndarray, salt: int) -> list[int]:
     return [int(v) for v in x.tolist()]
 
 
+def _canonical(email: str) -> str:
+    """Emails that differ only in dots are one Gmail mailbox: the demo never gives two people
+    such addresses (that would make them one person for a request)."""
+    local, _, domain = email.partition("@")
+    return local.replace(".", "") + "@" + domain
+
+
 def _ids(prefix: str, keys: np.ndarray, salt: int) -> list[str]:
     return [f"{prefix}{v:010x}" for v in _mix(keys, salt)]
 
@@ -380,17 +387,20 @@ class _Chunk:
         self.end = np.where(self.closed, self.closed_at, now)
 
     def _emails(self, used: set[str]) -> list[str]:
-        out = []
+        out: list[str] = []
         styles = self.rng.integers(0, 4, self.n)
         for f, la, d, s, g in zip(self.first, self.last, self.domain, styles, self.g, strict=True):
             f, la = P.ascii_slug(f) or "user", P.ascii_slug(la) or "x"
             local = (f"{f}.{la}", f"{f[0]}{la}", f"{f}{la[0]}", f"{f}_{la}")[s]
-            email = f"{local}@{d}"
-            if email in used:
-                email = f"{local}{g % 997}@{d}"
-                if email in used:
-                    email = f"{local}.{g}@{d}"
-            used.add(email)
+            if g == 0:  # planted: the demo person uses gmail (see _plant)
+                local, d = local.replace("_", "."), "gmail.com"
+            elif g == 4:  # planted: user 4's email contains user 3's whole email
+                local, d = "jo" + out[3].partition("@")[0], out[3].partition("@")[2]
+            suffixes = ("", str(g % 997), str(g), *(f"{g}{k}" for k in range(10)))
+            email = next(
+                e for e in (f"{local}{x}@{d}" for x in suffixes) if _canonical(e) not in used
+            )
+            used.add(_canonical(email))
             out.append(email)
         return out
 
@@ -399,15 +409,12 @@ class _Chunk:
         if self.start > 0:
             return
         # user 0: the demo person: gmail, Google sign-in, paying, several devices, still active.
-        self.email[0] = self.email[0].split("@")[0].replace("_", ".") + "@gmail.com"
         self.domain[0] = "gmail.com"
         self.google[0], self.closed[0], self.plan[0], self.n_dev[0] = True, False, "team", 3
         self.business[0] = False
         self.created[0] = self.now - 9 * 365 * DAY  # old enough for invoices past 7 years
         # users 1 and 2 share a device (a family laptop); user 2 is also a business user.
         self.n_dev[1] = self.n_dev[2] = 2
-        # user 4's email contains user 3's whole email as a substring.
-        self.email[4] = "jo" + self.email[3]
         # user 5 closed the account; user 6 opted out of marketing (see _marketing).
         self.closed[5], self.closed[6] = True, False
 

@@ -1,0 +1,178 @@
+"""Benchmark: one person's access bundle, and 100 in one batch, against reading every file once.
+
+Every measurement runs in a fresh subprocess (peak memory is its own max RSS) and reports the
+job's own time, measured inside the process after imports. Baselines, measured in the same
+run on the same export:
+
+- floor: DuckDB reading every value of every row of every table once, in a query over all
+  columns that matches nothing (`WHERE hash(concat_ws('|', COLUMNS(*))) = 0`; a hash keeps
+  the optimizer from ruling the filter out from Parquet statistics): no answer from these
+  files can be faster;
+- pandas: the job done the way an analyst would without the workbench: read each file with
+  pandas (pyarrow engine where pandas has one) and keep the rows whose identifier columns
+  hold one of the person's known identifiers (given, not searched for).
+
+    .venv/bin/python benchmarks/bench_access.py                   # 250,000 users, ~5.4 M rows
+    .venv/bin/python benchmarks/bench_access.py --users 20000 --repeats 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PRELUDE = "import sys, time, json\nfrom pathlib import Path\n"
+
+FLOOR = (
+    PRELUDE
+    + """
+from dsar import load_catalog, open_engine
+from dsar.engine import quote_identifier
+t = time.perf_counter()
+catalog = load_catalog(sys.argv[1])
+with open_engine(catalog) as engine:
+    for name in engine.tables:
+        engine.query(
+            f"SELECT count(*) FROM {quote_identifier(name)}"
+            " WHERE hash(concat_ws('|', COLUMNS(*))) = 0"
+        )
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+)
+
+ACCESS = (
+    PRELUDE
+    + """
+from dsar import load_catalog
+from dsar.access import answer_access_requests
+from dsar.identity import SubjectRequest, parse_key
+t = time.perf_counter()
+ids = json.loads(sys.argv[3])
+requests = [SubjectRequest(f"AR-{i}", (parse_key(x),)) for i, x in enumerate(ids)]
+bundles = answer_access_requests(load_catalog(sys.argv[1]), requests, sys.argv[2])
+rows = sum(b.subject.rows for b in bundles)
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
+"""
+)
+
+PANDAS = (
+    PRELUDE
+    + """
+import pandas as pd
+import yaml
+t = time.perf_counter()
+root = Path(sys.argv[1]).parent
+spec = yaml.safe_load(Path(sys.argv[1]).read_text())
+known = json.loads(sys.argv[2])  # {"user_id": [...], "email": [...], ...} of the person
+rows = 0
+for name, table in spec["tables"].items():
+    path, fmt = root / table["path"], table["format"]
+    if fmt == "csv":
+        df = pd.read_csv(path, engine="pyarrow", dtype_backend="pyarrow")
+    elif fmt == "parquet":
+        df = pd.read_parquet(path)
+    else:
+        df = pd.read_json(path, lines=(fmt == "jsonl"), dtype=False)
+    mask = pd.Series(False, index=df.index)
+    for column, col in table["columns"].items():
+        kind = (col or {}).get("identity")
+        if kind in known:
+            values = df[column].astype("string").str.strip()
+            if kind == "email":
+                values = values.str.lower()
+            mask |= values.isin(known[kind]).fillna(False)
+    rows += int(mask.sum())
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
+"""
+)
+
+
+def run(code: str, *args: str) -> tuple[dict[str, float], float]:
+    """The job's JSON output and the process's peak RSS in MiB."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"benchmark step failed with status {status}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=250_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", default="bench-out")
+    args = parser.parse_args()
+    work = Path(args.work)
+    export = work / f"demo-{args.users}"
+    catalog = export / "catalog.yml"
+    if not catalog.exists():
+        print(f"generating the demo export with {args.users:,} users in {export} ...")
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dsar.cli",
+                "demo",
+                "--out",
+                str(export),
+                "--users",
+                str(args.users),
+                "--as-of",
+                "2026-11-29",
+            ],
+            check=True,
+        )
+    meta = json.loads((export / "demo.json").read_text())
+    total_rows = sum(meta["rows"].values())
+    person = f"email={meta['subject']['email']}"
+    step = max(1, args.users // 100)
+    hundred = [f"user_id=u{i:07d}" for i in range(0, step * 100, step)][:100]
+
+    def median(code: str, *extra: str) -> tuple[float, float, int]:
+        times, peaks, rows = [], [], 0
+        for i in range(args.repeats):
+            job_args = [a.replace("{i}", str(i)) for a in extra]
+            result, peak = run(code, str(catalog), *job_args)
+            times.append(result["seconds"])
+            peaks.append(peak)
+            rows = int(result.get("rows", 0))
+        return statistics.median(times), max(peaks), rows
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    floor, floor_mem, _ = median(FLOOR)
+    one, one_mem, one_rows = median(ACCESS, str(work / f"one-{stamp}-{{i}}"), json.dumps([person]))
+    batch, batch_mem, batch_rows = median(
+        ACCESS, str(work / f"batch-{stamp}-{{i}}"), json.dumps(hundred)
+    )
+    # the pandas baseline is given the identifiers the workbench found, so it does less work
+    found = json.loads((work / f"one-{stamp}-0" / "AR-0" / "manifest.json").read_text())
+    known = dict(found["subject"]["identifiers"])
+    pandas, pandas_mem, pandas_rows = median(PANDAS, json.dumps(known))
+    print(f"\nexport: {args.users:,} users, {total_rows:,} rows; medians of {args.repeats} runs\n")
+    print("| job | seconds | x floor | peak MiB | rows found |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    print(f"| floor: DuckDB reads every row once | {floor:.2f} | 1.0 | {floor_mem:.0f} | - |")
+    print(f"| one person's bundle | {one:.2f} | {one / floor:.2f} | {one_mem:.0f} | {one_rows} |")
+    print(
+        f"| 100 people, batch | {batch:.2f} | {batch / floor:.2f} | {batch_mem:.0f} |"
+        f" {batch_rows} |"
+    )
+    print(
+        f"| pandas, one person (ids given) | {pandas:.2f} | {pandas / floor:.2f} |"
+        f" {pandas_mem:.0f} | {pandas_rows} |"
+    )
+    print(
+        f"\nbatch of 100 / one person: {batch / one:.2f}x;"
+        f" pandas / workbench, one person: {pandas / one:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
