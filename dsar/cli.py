@@ -12,12 +12,15 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dsar.catalog.models import IdentityKind
 from dsar.errors import CatalogError, WorkbenchError
+
+if TYPE_CHECKING:
+    from dsar.register import Register, RequestRecord
 
 app = typer.Typer(
     name="dsar",
@@ -30,6 +33,29 @@ catalog_app = typer.Typer(
     help="Validate and inspect the data map (catalog.yml).", no_args_is_help=True
 )
 app.add_typer(catalog_app, name="catalog")
+requests_app = typer.Typer(
+    help="The request register: deadlines and status of every request.", no_args_is_help=True
+)
+app.add_typer(requests_app, name="requests")
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+RegisterOpt = Annotated[
+    Path,
+    typer.Option(
+        "--register",
+        envvar="WORKBENCH_REGISTER",
+        help="The register's SQLite file (its audit log sits beside it).",
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="File holding the secret key for keyed references"
+        " (default: $WORKBENCH_KEY). Keep it away from the register.",
+    ),
+]
 
 CatalogArg = Annotated[Path, typer.Argument(help="Path of the catalog YAML file.")]
 
@@ -235,6 +261,190 @@ def verify(
         _err(f"{bundle}: {len(result.findings)} finding(s)")
         raise typer.Exit(1)
     typer.echo(f"{bundle}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
+
+
+def _open_register(path: Path, key_file: Path | None) -> Register:
+    from dsar.audit import load_key
+    from dsar.register import Register
+
+    return Register(path, load_key(key_file))
+
+
+def _request_line(r: RequestRecord, today: date) -> str:
+    due = r.deadlines.due
+    left = r.days_left(today)
+    flag = "OVERDUE" if r.overdue(today) else (f"{left}d left" if r.is_open else r.status.value)
+    ext = " (extended)" if r.extension_notified else ""
+    return (
+        f"{r.id}  {r.type.value:<11} {r.jurisdiction.value:<7} received {r.received}"
+        f"  due {due}{ext}  {r.status.value:<11} {flag}"
+    )
+
+
+@requests_app.command("add")
+def requests_add(
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="access, portability, erasure, correction, restriction, objection or opt_out.",
+        ),
+    ],
+    jurisdiction: Annotated[str, typer.Option(help="gdpr, uk_gdpr or ccpa.")],
+    received: Annotated[str, typer.Option(help="Date received, YYYY-MM-DD.")],
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    verified: Annotated[bool, typer.Option(help="Identity already verified.")] = False,
+    note: Annotated[str | None, typer.Option(help="A note for the team.")] = None,
+) -> None:
+    """Register a request and print its id and deadline."""
+    from dsar.deadlines import Jurisdiction, RequestType
+    from dsar.identity import make_key, parse_key
+    from dsar.register import Verification
+
+    try:
+        keys = [make_key(IdentityKind.EMAIL, email)] if email else []
+        keys += [parse_key(t) for t in ids or []]
+        req_type, law = RequestType(kind), Jurisdiction(jurisdiction)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not keys:
+        raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
+    reg = _open_register(register, key_file)
+    record = reg.add(
+        req_type,
+        law,
+        _parse_date(received),
+        keys,
+        Verification.VERIFIED if verified else Verification.PENDING,
+        note,
+    )
+    d = record.deadlines
+    ack = f", acknowledge by {d.acknowledge_by}" if d.acknowledge_by else ""
+    typer.echo(f"{record.id}: {req_type.value} ({law.value}), due {d.due}{ack}  [{d.rule}]")
+
+
+@requests_app.command("list")
+def requests_list(
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    include_closed: Annotated[bool, typer.Option("--all", help="Closed requests too.")] = False,
+    due_within: Annotated[
+        str | None, typer.Option(help="Only open requests due within this many days, e.g. 7d.")
+    ] = None,
+    today: Annotated[str | None, typer.Option(help="Count days from this date.")] = None,
+) -> None:
+    """Requests by deadline; overdue ones flagged."""
+    day = _parse_date(today) if today else date.today()
+    within = None
+    if due_within is not None:
+        text = due_within.strip().lower().removesuffix("d")
+        if not text.isdigit():
+            raise typer.BadParameter(f"{due_within!r} is not a number of days, e.g. 7d")
+        within = int(text)
+    reg = _open_register(register, key_file)
+    records = reg.list(include_closed=include_closed, due_within=within, today=day)
+    for record in records:
+        typer.echo(_request_line(record, day))
+    overdue = sum(r.overdue(day) for r in records)
+    typer.echo(f"{len(records)} request(s){f', {overdue} OVERDUE' if overdue else ''}")
+
+
+@requests_app.command("show")
+def requests_show(
+    request_id: Annotated[str, typer.Argument(help="The request id, e.g. R-2026-0001.")],
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """One request in full, with its identifiers and deadlines."""
+    r = _open_register(register, key_file).get(request_id)
+    d = r.deadlines
+    lines = [
+        _request_line(r, date.today()),
+        f"  identifiers:  {', '.join(str(k) for k in r.identifiers)}",
+        f"  verification: {r.verification.value}",
+        f"  deadline:     {d.respond_by} ({d.rule})",
+    ]
+    if d.acknowledge_by:
+        lines.append(f"  acknowledge:  by {d.acknowledge_by}")
+    if r.extension_notified:
+        lines.append(
+            f"  extended to:  {d.extended_to}, notified {r.extension_notified}:"
+            f" {r.extension_reason}"
+        )
+    if r.denial_reason:
+        lines.append(f"  denied:       {r.denial_reason.value}")
+    if r.note:
+        lines.append(f"  note:         {r.note}")
+    typer.echo("\n".join(lines))
+
+
+@requests_app.command("update")
+def requests_update(
+    request_id: Annotated[str, typer.Argument(help="The request id.")],
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    status: Annotated[
+        str | None, typer.Option(help="open, in_progress, completed, withdrawn.")
+    ] = None,
+    verification: Annotated[str | None, typer.Option(help="pending, verified, failed.")] = None,
+    deny: Annotated[
+        str | None,
+        typer.Option(
+            help="Refuse: no_match, identity_not_verified,"
+            " manifestly_unfounded_or_excessive, outside_jurisdiction."
+        ),
+    ] = None,
+    extend: Annotated[
+        str | None, typer.Option(help="Extend, with the reason told to the person.")
+    ] = None,
+    notified: Annotated[
+        str | None, typer.Option(help="When the extension was notified (default today).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Replace the note.")] = None,
+) -> None:
+    """Change a request's status, verification, refusal or extension (audited)."""
+    from dsar.register import DenialReason, Status, Verification
+
+    try:
+        new_status = Status(status) if status else None
+        new_verification = Verification(verification) if verification else None
+        reason = DenialReason(deny) if deny else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    ext = (extend, _parse_date(notified) if notified else date.today()) if extend else None
+    reg = _open_register(register, key_file)
+    record = reg.update(
+        request_id,
+        status=new_status,
+        verification=new_verification,
+        deny=reason,
+        extend=ext,
+        note=note,
+    )
+    typer.echo(_request_line(record, date.today()))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    log: Annotated[
+        Path | None, typer.Option(help="The audit log (default: the register's).")
+    ] = None,
+    register: RegisterOpt = Path("requests.db"),
+) -> None:
+    """Check the audit log's hash chain: exit 1 if any entry was edited, removed or moved."""
+    from dsar.audit import AuditLog, verify_audit_log
+
+    path = log or register.with_name(register.name + ".audit.jsonl")
+    problems = verify_audit_log(path)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        _err(f"{path}: {len(problems)} problem(s): the log was tampered with")
+        raise typer.Exit(1)
+    typer.echo(f"{path}: intact ({len(AuditLog(path).entries())} entries)")
 
 
 def _parse_date(text: str) -> date:

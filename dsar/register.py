@@ -1,0 +1,363 @@
+"""The request register: every data-subject request, its legal deadline and where it stands.
+
+An embedded SQLite file (no server to run). Every change is also written to the hash-chained
+audit log beside it (`<register>.audit.jsonl`), naming the person only by a keyed reference.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dsar.audit import AuditLog, subject_ref
+from dsar.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
+from dsar.errors import WorkbenchError
+from dsar.identity import SubjectKey, parse_key
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    received TEXT NOT NULL,
+    verification TEXT NOT NULL,
+    status TEXT NOT NULL,
+    denial_reason TEXT,
+    extension_reason TEXT,
+    extension_notified TEXT,
+    identifiers TEXT NOT NULL,
+    subject_ref TEXT NOT NULL,
+    note TEXT,
+    created_at TEXT NOT NULL,
+    closed_on TEXT
+);
+"""
+
+
+class Verification(StrEnum):
+    """Whether the requester's identity has been verified."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+
+class Status(StrEnum):
+    """Where a request stands."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+CLOSED = frozenset({Status.COMPLETED, Status.DENIED, Status.WITHDRAWN})
+
+
+class DenialReason(StrEnum):
+    """Why a request is refused (GDPR Art. 12(4)-(6); CCPA §7022, §7024)."""
+
+    NO_MATCH = "no_match"
+    IDENTITY_NOT_VERIFIED = "identity_not_verified"
+    MANIFESTLY_UNFOUNDED_OR_EXCESSIVE = "manifestly_unfounded_or_excessive"
+    OUTSIDE_JURISDICTION = "outside_jurisdiction"
+
+
+class RequestNotFoundError(WorkbenchError):
+    """No request with that id."""
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the register holds it."""
+
+    id: str
+    type: RequestType
+    jurisdiction: Jurisdiction
+    received: date
+    verification: Verification
+    status: Status
+    identifiers: tuple[SubjectKey, ...]
+    subject_ref: str
+    denial_reason: DenialReason | None = None
+    extension_reason: str | None = None
+    extension_notified: date | None = None
+    note: str | None = None
+    closed_on: date | None = None
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """The legal deadlines, extension included."""
+        return compute_deadlines(
+            self.jurisdiction, self.type, self.received, self.extension_notified
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Not completed, denied or withdrawn."""
+        return self.status not in CLOSED
+
+    def days_left(self, today: date) -> int:
+        """Days until the deadline (negative when overdue)."""
+        return (self.deadlines.due - today).days
+
+    def overdue(self, today: date) -> bool:
+        """Open past its deadline."""
+        return self.is_open and self.days_left(today) < 0
+
+
+def _row_to_record(row: sqlite3.Row) -> RequestRecord:
+    def day(value: str | None) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    return RequestRecord(
+        id=row["id"],
+        type=RequestType(row["type"]),
+        jurisdiction=Jurisdiction(row["jurisdiction"]),
+        received=date.fromisoformat(row["received"]),
+        verification=Verification(row["verification"]),
+        status=Status(row["status"]),
+        identifiers=tuple(parse_key(k) for k in json.loads(row["identifiers"])),
+        subject_ref=row["subject_ref"],
+        denial_reason=DenialReason(row["denial_reason"]) if row["denial_reason"] else None,
+        extension_reason=row["extension_reason"],
+        extension_notified=day(row["extension_notified"]),
+        note=row["note"],
+        closed_on=day(row["closed_on"]),
+    )
+
+
+class Register:
+    """The request register in a SQLite file, with its audit log beside it.
+
+    Example:
+        >>> reg = Register("requests.db", key=load_key())  # doctest: +SKIP
+        >>> rec = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 1, 31),
+        ...               [parse_key("email=ann@example.com")])  # doctest: +SKIP
+        >>> rec.deadlines.due  # doctest: +SKIP
+        datetime.date(2026, 2, 28)
+    """
+
+    def __init__(self, path: str | Path, key: bytes) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.key = key
+        self.db = sqlite3.connect(self.path)
+        self.db.row_factory = sqlite3.Row
+        self.db.executescript(SCHEMA)
+        self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"))
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def add(
+        self,
+        kind: RequestType,
+        jurisdiction: Jurisdiction,
+        received: date,
+        identifiers: Sequence[SubjectKey],
+        verification: Verification = Verification.PENDING,
+        note: str | None = None,
+    ) -> RequestRecord:
+        """Register a new request; its id is R-<year>-<number>."""
+        if not identifiers:
+            raise WorkbenchError("a request needs at least one identifier of the person")
+        if received > datetime.now(UTC).date() + timedelta(days=1):
+            raise WorkbenchError(f"received date {received} is in the future")
+        with self.db:
+            count = self.db.execute(
+                "SELECT count(*) FROM requests WHERE id LIKE ?", (f"R-{received.year}-%",)
+            ).fetchone()[0]
+            record = RequestRecord(
+                id=f"R-{received.year}-{count + 1:04d}",
+                type=kind,
+                jurisdiction=jurisdiction,
+                received=received,
+                verification=verification,
+                status=Status.OPEN,
+                identifiers=tuple(identifiers),
+                subject_ref=subject_ref(self.key, identifiers[0]),
+                note=note,
+            )
+            self.db.execute(
+                "INSERT INTO requests (id, type, jurisdiction, received, verification, status,"
+                " identifiers, subject_ref, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.id,
+                    kind.value,
+                    jurisdiction.value,
+                    received.isoformat(),
+                    verification.value,
+                    Status.OPEN.value,
+                    json.dumps([str(k) for k in identifiers]),
+                    record.subject_ref,
+                    note,
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+        self.audit.append(
+            "request.added",
+            request=record.id,
+            subject=record.subject_ref,
+            details={
+                "type": kind.value,
+                "jurisdiction": jurisdiction.value,
+                "received": received.isoformat(),
+                "due": record.deadlines.due.isoformat(),
+            },
+        )
+        return record
+
+    def get(self, request_id: str) -> RequestRecord:
+        """The request with this id."""
+        row = self.db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
+        if row is None:
+            raise RequestNotFoundError(
+                f"no request {request_id!r} in {self.path}; `dsar requests list --all` shows"
+                " the ids"
+            )
+        return _row_to_record(row)
+
+    def list(
+        self,
+        *,
+        include_closed: bool = False,
+        due_within: int | None = None,
+        today: date | None = None,
+    ) -> list[RequestRecord]:
+        """Requests by deadline, open ones only unless asked; `due_within` days from today."""
+        today = today or datetime.now(UTC).date()
+        rows = self.db.execute("SELECT * FROM requests ORDER BY received, id").fetchall()
+        records = [_row_to_record(r) for r in rows]
+        if not include_closed:
+            records = [r for r in records if r.is_open]
+        if due_within is not None:
+            records = [r for r in records if r.is_open and r.days_left(today) <= due_within]
+        return sorted(records, key=lambda r: (r.deadlines.due, r.id))
+
+    def update(
+        self,
+        request_id: str,
+        *,
+        status: Status | None = None,
+        verification: Verification | None = None,
+        deny: DenialReason | None = None,
+        extend: tuple[str, date] | None = None,
+        note: str | None = None,
+        today: date | None = None,
+    ) -> RequestRecord:
+        """Change a request; every change is checked, stored and audited.
+
+        Args:
+            deny: refuse the request for this reason (sets status denied).
+            extend: (reason, day the person was told): extends the deadline once, when told
+                within the first period.
+        """
+        today = today or datetime.now(UTC).date()
+        old = self.get(request_id)
+        new = old
+        if not old.is_open and (status is None or status in CLOSED):
+            raise WorkbenchError(
+                f"request {request_id} is {old.status.value}; reopen it first with --status open"
+            )
+        if verification is not None:
+            new = replace(new, verification=verification)
+        if deny is not None:
+            new = replace(new, status=Status.DENIED, denial_reason=deny)
+        elif status is Status.DENIED:
+            raise WorkbenchError("denying a request needs a reason: use --deny REASON")
+        elif status is not None:
+            new = replace(new, status=status, denial_reason=None)
+        if extend is not None:
+            if old.extension_notified is not None:
+                raise WorkbenchError(
+                    f"request {request_id} was extended already; the law allows one extension"
+                )
+            reason, notified = extend
+            if not reason.strip():
+                raise WorkbenchError("an extension needs its reason, as told to the person")
+            new = replace(new, extension_reason=reason, extension_notified=notified)
+            new.deadlines  # noqa: B018 - raises DeadlineError when notified too late
+        if note is not None:
+            new = replace(new, note=note)
+        new = replace(new, closed_on=(old.closed_on or today) if not new.is_open else None)
+        changed = {
+            f: str(getattr(new, f))
+            for f in ("status", "verification", "denial_reason", "extension_notified", "closed_on")
+            if getattr(new, f) != getattr(old, f)
+        }
+        if extend is not None:
+            changed["due"] = new.deadlines.due.isoformat()
+        with self.db:
+            self.db.execute(
+                "UPDATE requests SET status=?, verification=?, denial_reason=?,"
+                " extension_reason=?, extension_notified=?, note=?, closed_on=? WHERE id=?",
+                (
+                    new.status.value,
+                    new.verification.value,
+                    new.denial_reason.value if new.denial_reason else None,
+                    new.extension_reason,
+                    new.extension_notified.isoformat() if new.extension_notified else None,
+                    new.note,
+                    new.closed_on.isoformat() if new.closed_on else None,
+                    request_id,
+                ),
+            )
+        self.audit.append(
+            "request.updated", request=request_id, subject=new.subject_ref, details=changed
+        )
+        return new
+
+    def frame(self, today: date | None = None, include_closed: bool = True) -> pd.DataFrame:
+        """The register as a dataframe: one row per request, deadlines and days left."""
+        import pandas as pd
+
+        today = today or datetime.now(UTC).date()
+        rows: list[dict[str, Any]] = []
+        for r in self.list(include_closed=include_closed, today=today):
+            d = r.deadlines
+            rows.append(
+                {
+                    "id": r.id,
+                    "type": r.type.value,
+                    "jurisdiction": r.jurisdiction.value,
+                    "received": r.received,
+                    "acknowledge_by": d.acknowledge_by,
+                    "due": d.due,
+                    "extended": d.extended_to is not None,
+                    "status": r.status.value,
+                    "verification": r.verification.value,
+                    "days_left": r.days_left(today) if r.is_open else None,
+                    "overdue": r.overdue(today),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def chart(self, today: date | None = None) -> Figure:
+        """Open requests by deadline: a bar per request, red when overdue."""
+        import matplotlib.pyplot as plt
+
+        today = today or datetime.now(UTC).date()
+        open_ = self.list(today=today)
+        fig, ax = plt.subplots(figsize=(8, max(2.0, 0.35 * len(open_) + 1)))
+        days = [r.days_left(today) for r in open_]
+        colors = ["#c44e52" if d < 0 else "#dd8452" if d <= 7 else "#4c72b0" for d in days]
+        ax.barh([f"{r.id} {r.type.value}" for r in open_], days, color=colors)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"days left until the deadline (as of {today}); red: overdue")
+        ax.set_title(f"{len(open_)} open request(s)")
+        fig.tight_layout()
+        return fig
