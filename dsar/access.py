@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dsar import __version__
+from dsar.audit import subject_ref
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.collect import SubjectData, collect
 from dsar.engine import Engine, open_engine
@@ -36,6 +37,7 @@ from dsar.identity import MatchRules, SubjectRequest, make_key
 from dsar.io import atomic_write_text, fsync_file, jsonable_rows, sha256_file
 from dsar.nlp import NlpSettings
 from dsar.redact import RedactionLog, Redactor
+from dsar.register import Register
 from dsar.report import ReportInput, TableFacts, build_blocks, processor_rows, to_html, to_markdown
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ def answer_access_requests(
     nlp: NlpSettings | None = None,
     passphrase: str | None = None,
     now: datetime | None = None,
+    register: Register | None = None,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
 
@@ -119,6 +122,22 @@ def answer_access_requests(
                     now or datetime.now(UTC),
                 )
             )
+            if register is not None:
+                first = subject.identity.request.keys[0]
+                register.audit.append(
+                    "access.bundle_written",
+                    request=subject.identity.request.label,
+                    subject=subject_ref(register.key, first),
+                    tables={n: t.num_rows for n, t in tables.items() if t.num_rows},
+                    details={
+                        "rows": subject.rows,
+                        "set_aside": sum(subject.set_aside.values()),
+                        "held_as_processor": sum(
+                            sum(c.values()) for c in subject.held_as_processor.values()
+                        ),
+                        "identifiers": len(subject.identity.keys),
+                    },
+                )
             log.info(
                 "bundle %s: %d rows in %d tables",
                 subject.identity.request.label,

@@ -193,6 +193,15 @@ def access(
             help="Encrypt the zip (AES-256) with the passphrase in this environment variable."
         ),
     ] = None,
+    request: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer this registered request: its identifiers and id are used, and the"
+            " bundle is recorded in the audit log."
+        ),
+    ] = None,
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Collect everything one person (or a batch) has, as a verified bundle per person."""
     import os
@@ -205,7 +214,16 @@ def access(
     rules = MatchRules(
         gmail_dots=gmail_dots, plus_addressing=plus_addressing, max_identifiers=max_identifiers
     )
-    if batch is not None:
+    reg = None
+    if request is not None:
+        if email or ids or batch:
+            raise typer.BadParameter("give --request, or --email/--id/--batch, not both")
+        reg = _open_register(register, key_file)
+        record = reg.get(request)
+        if record.type.value not in ("access", "portability"):
+            raise typer.BadParameter(f"{request} is a {record.type.value} request, not access")
+        requests = [SubjectRequest(record.id, record.identifiers)]
+    elif batch is not None:
         if email or ids:
             raise typer.BadParameter("give either --batch or --email/--id, not both")
         requests = read_batch_requests(batch, rules)
@@ -226,7 +244,7 @@ def access(
         if not passphrase:
             raise typer.BadParameter(f"environment variable {passphrase_env} is not set")
     bundles = answer_access_requests(
-        load_catalog(catalog), requests, out, rules=rules, passphrase=passphrase
+        load_catalog(catalog), requests, out, rules=rules, passphrase=passphrase, register=reg
     )
     failed = 0
     for bundle in bundles:

@@ -272,3 +272,50 @@ def test_requests_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ],
     )
     assert bad.exit_code == 2 and "'forget' is not a valid RequestType" in bad.output
+
+
+def test_access_for_a_registered_request_is_audited(
+    tmp_path: Path, trap_catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    db = tmp_path / "r.db"
+    runner = CliRunner()
+    added = runner.invoke(
+        app,
+        [
+            "requests",
+            "add",
+            "--register",
+            str(db),
+            "--type",
+            "access",
+            "--jurisdiction",
+            "uk_gdpr",
+            "--received",
+            "2026-11-20",
+            "--email",
+            "ann@example.com",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    result = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--out",
+            str(tmp_path / "b"),
+            "--request",
+            "R-2026-0001",
+            "--register",
+            str(db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "R-2026-0001  (9 rows, verified)" in result.output
+    entry = Register(db, KEY.encode()).audit.entries()[-1]
+    assert entry.action == "access.bundle_written" and entry.request == "R-2026-0001"
+    assert entry.tables == {"accounts": 1, "logins": 4, "prefs": 2, "tickets": 1, "integrations": 1}
+    assert "example.com" not in db.with_name("r.db.audit.jsonl").read_text()
+    assert verify_audit_log(db.with_name("r.db.audit.jsonl")) == []
