@@ -57,10 +57,10 @@ class AccessBundle:
     redactions: RedactionLog
 
 
-def new_label(now: datetime | None = None) -> str:
+def new_label(now: datetime | None = None, prefix: str = "AR") -> str:
     """A request reference such as 'AR-20261129-4f2a9c' (random, so it reveals no one)."""
     now = now or datetime.now(UTC)
-    return f"AR-{now:%Y%m%d}-{secrets.token_hex(3)}"
+    return f"{prefix}-{now:%Y%m%d}-{secrets.token_hex(3)}"
 
 
 def answer_access_requests(

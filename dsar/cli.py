@@ -266,6 +266,88 @@ def access(
 
 
 @app.command()
+def erase(
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    out: Annotated[Path, typer.Option(help="Folder for the erasure certificate.")] = Path(
+        "certificates"
+    ),
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    request: Annotated[str | None, typer.Option(help="Erase for this registered request.")] = None,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="Change the files (default: a dry run that shows the plan)."),
+    ] = False,
+    confirm: Annotated[
+        str | None,
+        typer.Option(help="Delete the originals an applied erasure kept, for this request id."),
+    ] = None,
+    recover_only: Annotated[
+        bool, typer.Option("--recover", help="Finish an erasure a crash interrupted.")
+    ] = False,
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Erase one person: plan (dry run by default), apply, certificate; --confirm cleans up."""
+    from dsar.access import new_label
+    from dsar.audit import load_key
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.erasure import apply_erasure, confirm_erasure, plan_erasure
+    from dsar.identity import SubjectRequest, make_key, parse_key
+
+    if recover_only:
+        from dsar.erasure import recover
+
+        done = recover(catalog.parent)
+        typer.echo("finished the interrupted erasure" if done else "nothing to recover")
+        return
+    cat = load_catalog(catalog)
+    if confirm is not None:
+        removed = confirm_erasure(cat, confirm)
+        typer.echo(f"removed {len(removed)} original file(s) kept for {confirm}")
+        return
+    reg = None
+    if request is not None:
+        reg = _open_register(register, key_file)
+        record = reg.get(request)
+        if record.type.value != "erasure":
+            raise typer.BadParameter(f"{request} is a {record.type.value} request, not erasure")
+        subject = SubjectRequest(record.id, record.identifiers)
+    else:
+        try:
+            keys = [make_key(IdentityKind.EMAIL, email)] if email else []
+            keys += [parse_key(t) for t in ids or []]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if not keys:
+            raise typer.BadParameter("give the person's --email, an --id or a --request")
+        subject = SubjectRequest(new_label(prefix="ER"), tuple(keys))
+    key = reg.key if reg is not None else load_key(key_file)
+    with open_engine(cat) as engine:
+        plan = plan_erasure(cat, engine, subject, key=key)
+        typer.echo(plan.describe())
+        if not apply:
+            typer.echo("dry run: nothing was changed; add --apply to erase")
+            return
+        result = apply_erasure(plan, cat, engine, subject, out, key=key, dry_run=False)
+    if reg is not None:
+        reg.audit.append(
+            "erasure.applied",
+            request=plan.request,
+            subject=plan.subject,
+            tables={a.table: a.to_change for a in plan.actions if a.to_change},
+            details={"files": len(result.files), "retained": sum(a.retained for a in plan.actions)},
+        )
+    typer.echo(f"applied; certificate: {result.certificate}")
+    if result.files:
+        typer.echo(
+            f"originals kept beside each file as *.before-{plan.request}; remove them with:"
+            f" dsar erase --catalog {catalog} --confirm {plan.request}"
+        )
+
+
+@app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The bundle folder.")],
 ) -> None:

@@ -75,6 +75,7 @@ class SubjectData:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     held_as_processor: dict[str, dict[str, int]] = field(default_factory=dict)
     set_aside: dict[str, int] = field(default_factory=dict)
+    shared: frozenset[SubjectKey] = frozenset()
 
     @property
     def rows(self) -> int:
@@ -273,7 +274,9 @@ class _Search:
 
     def results(self) -> list[SubjectData]:
         shared = self._shared_weak_keys()
-        out = [SubjectData(p) for p in self.people]
+        out = [
+            SubjectData(p, shared=frozenset(s)) for p, s in zip(self.people, shared, strict=True)
+        ]
         for name, parts in self.rows.items():
             found = pa.concat_tables(parts)
             keep: dict[int, list[int]] = defaultdict(list)
@@ -333,3 +336,47 @@ class _Search:
                     counts = out[person].held_as_processor.setdefault(name, {})
                     customer = str(held_for[index]) if held_for else "unknown"
                     counts[customer] = counts.get(customer, 0) + 1
+
+
+def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[str, list[object]]:
+    """SQL (with bound parameters) selecting exactly the rows `collect` gave this person.
+
+    A row is the person's when one of its strong identity columns holds one of the person's
+    strong identifiers; or when it has no strong identifier at all and its weak identifiers
+    match the person's without any of them being shared with someone else.
+    """
+    keys = data.identity.keys
+    strong_terms, weak_terms, shared_terms, nulls = [], [], [], []
+    strong_params: list[object] = []
+    weak_params: list[object] = []
+    shared_params: list[object] = []
+    for col, kind in table.identity_columns().items():
+        expr = sql_normalize(kind, quote_identifier(col), rules)
+        values = sorted(k.value for k in keys if k.kind is kind)
+        if kind in STRONG:
+            nulls.append(f"{expr} IS NULL")
+            if values:
+                strong_terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
+                strong_params.append(values)
+        elif values:
+            weak_terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
+            weak_params.append(values)
+            shared = sorted(k.value for k in data.shared if k.kind is kind)
+            if shared:
+                shared_terms.append(f"coalesce({expr} IN (SELECT unnest(?::VARCHAR[])), false)")
+                shared_params.append(shared)
+    clauses = []
+    if strong_terms:
+        clauses.append("(" + " OR ".join(strong_terms) + ")")
+    if weak_terms:
+        weak = "(" + " OR ".join(weak_terms) + ")"
+        if nulls:
+            weak = f"({' AND '.join(nulls)} AND {weak})"
+        if shared_terms:
+            weak = f"({weak} AND NOT ({' OR '.join(shared_terms)}))"
+        clauses.append(weak)
+    if not clauses:
+        return "false", []
+    # parameters in the order their placeholders appear: strong, weak, then shared
+    params = strong_params + weak_params + shared_params
+    return "coalesce(" + " OR ".join(clauses) + ", false)", params

@@ -72,6 +72,14 @@ def load_catalog(path: str | Path) -> Catalog:
             ],
         )
     problems: list[CatalogProblem] = []
+    if (path.parent / ".workbench-erasure-journal.json").exists():
+        problems.append(
+            CatalogProblem(
+                "catalog",
+                "an erasure was interrupted while it replaced the export files",
+                f"finish it first: dsar erase --catalog {source} --recover",
+            )
+        )
     catalog: Catalog | None = None
     try:
         catalog = Catalog.model_validate(raw)

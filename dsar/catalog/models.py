@@ -420,4 +420,9 @@ def resolve_files(root: Path, pattern: str) -> list[Path]:
     if not any(ch in pattern for ch in "*?["):
         return [path] if path.is_file() else []
     anchor = Path(path.anchor)
-    return sorted(p for p in anchor.glob(str(path.relative_to(anchor))) if p.is_file())
+    return sorted(
+        p
+        for p in anchor.glob(str(path.relative_to(anchor)))
+        # hidden files and the originals an erasure keeps are never part of a table
+        if p.is_file() and not p.name.startswith(".") and ".before-" not in p.name
+    )

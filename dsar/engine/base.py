@@ -76,6 +76,14 @@ class Engine(ABC):
         """Explain a read failure briefly, with the file and line when known, without values."""
 
     @abstractmethod
+    def _file_select(self, name: str, path: Path) -> str:
+        """A parenthesised SELECT over one file of a registered table, same schema."""
+
+    @abstractmethod
+    def _write(self, sql: str, params: Params, path: Path, table: Table) -> None:
+        """Write a query's rows to `path` in `table`'s format and options."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the backend's resources."""
 
@@ -130,6 +138,27 @@ class Engine(ABC):
             yield from self._batches(sql, params, batch_size)
         except self.backend_errors as exc:
             raise self._wrap(exc, sql) from None
+
+    @final
+    def write_file(
+        self, name: str, source: Path, target: Path, select: str, params: Params = ()
+    ) -> None:
+        """Write `select` (which reads `{source}`, one file of table `name`) to `target`.
+
+        `select` names its input as the literal `{source}`, replaced here by a relation over
+        that one file with the table's pinned schema; the output keeps the table's format.
+        """
+        sql = select.replace("{source}", self._file_select(name, source))
+        try:
+            self._write(sql, params, target, self._tables[name])
+        except self.backend_errors as exc:
+            raise self._wrap(exc, sql) from None
+
+    @final
+    def count_file_rows(self, name: str, path: Path) -> int:
+        """Rows in one file read as table `name` (e.g. a new version before it is swapped in)."""
+        result = self.query(f"SELECT count(*) AS n FROM {self._file_select(name, path)}")
+        return int(result.column("n")[0].as_py())
 
     @final
     def columns(self, table: str) -> dict[str, str]:

@@ -68,6 +68,7 @@ class DuckDBEngine(Engine):
             config["temp_directory"] = temp_directory
         self.con = duckdb.connect(database, config=config)
         self.backend_errors = (duckdb.Error,)
+        self._selects: dict[str, tuple[str, str]] = {}
 
     def _create_view(self, name: str, files: Sequence[Path], table: Table) -> None:
         """Sniff the files once, then pin the schema in the view.
@@ -109,6 +110,26 @@ class DuckDBEngine(Engine):
             types = {row[0]: declared.get(row[0], row[1]) for row in detected}
             select = f"SELECT * FROM {source}, columns={_struct(types)})"
         self.con.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS {select}")
+        self._selects[name] = (select, listed)
+
+    def _file_select(self, name: str, path: Path) -> str:
+        select, listed = self._selects[name]
+        return f"({select.replace(listed, _file_list([path]))})"
+
+    def _write(self, sql: str, params: Params, path: Path, table: Table) -> None:
+        if table.format is FileFormat.PARQUET:
+            options = "FORMAT parquet, COMPRESSION zstd"
+        elif table.format is FileFormat.CSV:
+            opts = table.csv or CsvOptions()
+            options = (
+                f"FORMAT csv, HEADER {str(opts.header).lower()},"
+                f" DELIMITER {_literal(opts.delimiter)}, QUOTE {_literal(opts.quote)},"
+                f" NULLSTR {_literal(opts.null)}"
+            )
+        else:
+            array = "true" if table.format is FileFormat.JSON else "false"
+            options = f"FORMAT json, ARRAY {array}"
+        self.con.execute(f"COPY ({sql}) TO {_literal(str(path))} ({options})", list(params))
 
     def _arrow(self, sql: str, params: Params) -> pa.Table:
         return self.con.sql(sql, params=list(params) or None).to_arrow_table()

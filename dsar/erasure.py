@@ -1,0 +1,493 @@
+"""Erasure: plan what the catalog says to do with one person's rows, then apply it safely.
+
+    plan = plan_erasure(catalog, engine, request, key=key)   # a value: show it, diff it
+    result = apply_erasure(plan, catalog, engine, out, key=key, dry_run=False)
+
+What is erased is exactly what an access request would show: the plan selects the rows
+`collect` gives the person. Per table the catalog's erasure action applies: delete the rows,
+nullify or pseudonymize columns, or retain them under a legal obligation until their
+retention ends (rows whose retention has already ended are deleted now).
+
+Applying writes a new version of each affected file beside it, checks row accounting, then
+swaps all files in under a journal: a crash leaves the old state or, once the journal is
+written, the new state on the next run (`recover`), never half. The originals are kept as
+`<file>.before-<request>` until `confirm_erasure`. A certificate records what was erased,
+what was retained and why, and whom to notify.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from dsar import __version__
+from dsar.audit import subject_ref
+from dsar.catalog.models import Catalog, ErasureAction, Role, Table
+from dsar.collect import SubjectData, collect, row_predicate
+from dsar.engine.base import Engine, quote_identifier
+from dsar.errors import InternalError, WorkbenchError
+from dsar.identity import STRONG, MatchRules, SubjectRequest, sql_normalize
+from dsar.io import atomic_write_text, fsync_file, sha256_file
+
+JOURNAL = ".workbench-erasure-journal.json"
+PSEUDO = "pseudo:"
+
+
+@dataclass(frozen=True)
+class TableAction:
+    """What erasure does to one table for this person."""
+
+    table: str
+    action: ErasureAction
+    rows: int  # the person's rows in the table
+    to_change: int  # rows the apply step would delete or change now (0: nothing to do)
+    columns: tuple[str, ...] = ()
+    retained: int = 0  # rows kept under a legal obligation
+    retained_until: str | None = None  # the latest date a retained row is kept to
+    reason: str | None = None
+    legal_basis: str | None = None
+    unlinked: int = 0  # anonymous rows on an identifier shared with someone else: unlinked
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """The erasure of one person, planned: nothing has been changed yet."""
+
+    request: str
+    subject: str  # keyed reference, never the identifiers
+    created: str
+    today: date
+    actions: tuple[TableAction, ...]
+    recipients: tuple[str, ...]
+    held_as_processor: dict[str, int]
+    set_aside: dict[str, int]
+
+    @property
+    def changes(self) -> int:
+        """Rows the apply step would delete or change."""
+        return sum(a.to_change + a.unlinked for a in self.actions)
+
+    def describe(self) -> str:
+        """The dry run, as text: per table, the rows and columns it would touch."""
+        lines = [f"erasure plan for {self.request} ({self.subject}), as of {self.today}:"]
+        for a in self.actions:
+            what = {
+                ErasureAction.DELETE: f"delete {a.to_change} row(s)",
+                ErasureAction.NULLIFY: f"empty {', '.join(a.columns)} in {a.to_change} row(s)",
+                ErasureAction.PSEUDONYMIZE: f"pseudonymize {', '.join(a.columns)} in"
+                f" {a.to_change} row(s)",
+                ErasureAction.RETAIN: (
+                    f"retain {a.retained} row(s) until {a.retained_until} ({a.reason});"
+                    if a.retained
+                    else "nothing left to retain;"
+                )
+                + f" delete {a.to_change} past retention",
+            }[a.action]
+            lines.append(f"  {a.table:<24} {a.rows:>6} row(s) of the person: {what}")
+            if a.unlinked:
+                lines.append(
+                    f"  {'':<24} {a.unlinked:>6} anonymous row(s) on a device or number"
+                    " shared with someone else: unlink (empty that identifier)"
+                )
+        for table, rows in self.held_as_processor.items():
+            lines.append(
+                f"  {table:<24} {rows:>6} row(s) held for customers: forward the request to them"
+            )
+        for table, rows in self.set_aside.items():
+            lines.append(f"  {table:<24} {rows:>6} row(s) on a shared device: review by hand")
+        lines.append(f"recipients to notify: {', '.join(self.recipients) or 'none'}")
+        lines.append(f"{self.changes} row(s) would change" if self.changes else "nothing to change")
+        return "\n".join(lines)
+
+
+def _expired_sql(table: Table) -> str | None:
+    """SQL that is true for rows whose retention under `retain` has ended."""
+    period, after = table.erasure.retain_for, table.retention.after
+    if table.erasure.action is not ErasureAction.RETAIN or period is None or after is None:
+        return None
+    until = f"(CAST({quote_identifier(after)} AS DATE) + INTERVAL {period.amount} {period.unit})"
+    return f"({until} < CAST(? AS DATE))"
+
+
+def _until_sql(table: Table) -> str:
+    period, after = table.erasure.retain_for, table.retention.after
+    assert period is not None and after is not None
+    return f"(CAST({quote_identifier(after)} AS DATE) + INTERVAL {period.amount} {period.unit})"
+
+
+def _unlink(
+    table: Table, data: SubjectData, rules: MatchRules
+) -> list[tuple[str, str, list[object]]]:
+    """Per weak column: rows with no strong identifier whose value the person shared.
+
+    Such rows (the anonymous lines of a family laptop) were set aside, neither the person's
+    nor clearly anyone else's. Once the person is erased, nothing would show the device was
+    shared, and a later request by the other user would receive them: so erasure empties
+    that identifier in those rows, which leaves them attributable to no one.
+    """
+    cols = table.identity_columns()
+    strong_null = [
+        f"{sql_normalize(k, quote_identifier(c), rules)} IS NULL"
+        for c, k in cols.items()
+        if k in STRONG
+    ]
+    out = []
+    for col, kind in cols.items():
+        shared = sorted(k.value for k in data.shared if k.kind is kind)
+        if kind in STRONG or not shared:
+            continue
+        norm = sql_normalize(kind, quote_identifier(col), rules)
+        cond = " AND ".join(
+            [*strong_null, f"coalesce({norm} IN (SELECT unnest(?::VARCHAR[])), false)"]
+        )
+        params: list[object] = [shared]
+        out.append((col, f"({cond})", params))
+    return out
+
+
+def _change_sql(table: Table, predicate: str) -> str:
+    """SQL true for the person's rows that applying would delete or change now."""
+    action = table.erasure.action
+    if action is ErasureAction.DELETE:
+        return predicate
+    if action is ErasureAction.NULLIFY:
+        cols = " OR ".join(f"{quote_identifier(c)} IS NOT NULL" for c in table.erasure.columns)
+        return f"({predicate} AND ({cols}))"
+    if action is ErasureAction.PSEUDONYMIZE:
+        cols = " OR ".join(
+            f"NOT coalesce(starts_with(CAST({quote_identifier(c)} AS VARCHAR), '{PSEUDO}'), true)"
+            for c in table.erasure.columns
+        )
+        return f"({predicate} AND ({cols}))"
+    expired = _expired_sql(table)
+    return f"({predicate} AND {expired})" if expired else "false"
+
+
+def plan_erasure(
+    catalog: Catalog,
+    engine: Engine,
+    request: SubjectRequest,
+    *,
+    key: bytes,
+    rules: MatchRules | None = None,
+    today: date | None = None,
+) -> ErasurePlan:
+    """Plan the erasure of the person `request` names. Changes nothing.
+
+    Raises:
+        WorkbenchError: the catalog has no table with an erasure action that changes data.
+    """
+    rules = rules or MatchRules()
+    today = today or datetime.now(UTC).date()
+    controller = [t for t in catalog.tables.values() if t.role is Role.CONTROLLER]
+    if all(t.erasure.action is ErasureAction.RETAIN for t in controller):
+        raise WorkbenchError(
+            "the catalog has no erasure actions: every table says retain; give the tables"
+            " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
+        )
+    recover(catalog.root)
+    [data] = collect(engine, catalog, [request], rules)
+    if data.rows == 0 and not data.held_as_processor:
+        raise NoMatchError(
+            f"request {request.label}: no row matches the identifiers given (a typo, or the"
+            " person was erased already); nothing was changed"
+        )
+    return _plan(catalog, engine, request, data, key, rules, today)
+
+
+class NoMatchError(WorkbenchError):
+    """No row of the export belongs to the person named."""
+
+
+def _plan(
+    catalog: Catalog,
+    engine: Engine,
+    request: SubjectRequest,
+    data: SubjectData,
+    key: bytes,
+    rules: MatchRules,
+    today: date,
+) -> ErasurePlan:
+    actions = []
+    recipients: set[str] = set()
+    for name, table in catalog.tables.items():
+        if table.role is not Role.CONTROLLER or (
+            name not in data.tables and name not in data.set_aside
+        ):
+            continue
+        predicate, params = row_predicate(table, data, rules)
+        change = _change_sql(table, predicate)
+        change_params = params + ([today.isoformat()] if _expired_sql(table) else [])
+        sql = (
+            f"SELECT count(*) FILTER (WHERE {predicate}) AS rows,"
+            f" count(*) FILTER (WHERE {change}) AS change FROM {quote_identifier(name)}"
+        )
+        counts = engine.query(sql, params + change_params).to_pylist()[0]
+        unlink = _unlink(table, data, rules)
+        unlinked = 0
+        if unlink:
+            cond = " OR ".join(c for _, c, _ in unlink)
+            unlink_params = [p for _, _, ps in unlink for p in ps]
+            unlinked = int(
+                engine.query(
+                    f"SELECT count(*) AS n FROM {quote_identifier(name)} WHERE {cond}",
+                    unlink_params,
+                )
+                .column("n")[0]
+                .as_py()
+            )
+        retained, until = 0, None
+        if table.erasure.action is ErasureAction.RETAIN:
+            expired = _expired_sql(table)
+            keep = f"({predicate} AND NOT {expired})" if expired else predicate
+            keep_params = params + ([today.isoformat()] if expired else [])
+            until_sql = f"max({_until_sql(table)})" if expired else "NULL"
+            row = engine.query(
+                f"SELECT count(*) AS n, {until_sql} AS until FROM {quote_identifier(name)}"
+                f" WHERE {keep}",
+                keep_params,
+            ).to_pylist()[0]
+            retained = int(row["n"])
+            until = str(row["until"]) if row["until"] is not None else None
+        e = table.erasure
+        actions.append(
+            TableAction(
+                table=name,
+                action=e.action,
+                rows=int(counts["rows"]),
+                to_change=int(counts["change"]),
+                columns=tuple(e.columns),
+                retained=retained,
+                retained_until=until,
+                reason=e.reason,
+                legal_basis=e.legal_basis.value if e.legal_basis else None,
+                unlinked=unlinked,
+            )
+        )
+        recipients.update(catalog.recipients[r].name for r in table.recipients)
+    held = {t: sum(c.values()) for t, c in data.held_as_processor.items()}
+    return ErasurePlan(
+        request=request.label,
+        subject=subject_ref(key, request.keys[0]),
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        today=today,
+        actions=tuple(actions),
+        recipients=tuple(sorted(recipients)),
+        held_as_processor=held,
+        set_aside=dict(data.set_aside),
+    )
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    """What applying a plan did."""
+
+    plan: ErasurePlan
+    applied: bool
+    files: tuple[dict[str, Any], ...]
+    certificate: Path | None
+
+
+def apply_erasure(
+    plan: ErasurePlan,
+    catalog: Catalog,
+    engine: Engine,
+    request: SubjectRequest,
+    out: str | Path,
+    *,
+    key: bytes,
+    rules: MatchRules | None = None,
+    dry_run: bool = True,
+) -> ErasureResult:
+    """Apply a plan (unless `dry_run`, the default), then write the certificate to `out`."""
+    rules = rules or MatchRules()
+    if dry_run or plan.changes == 0:
+        cert = None if dry_run else _certificate(plan, (), Path(out))
+        return ErasureResult(plan, not dry_run, (), cert)
+    [data] = collect(engine, catalog, [request], rules)
+    journal: list[dict[str, str]] = []
+    files: list[dict[str, Any]] = []
+    try:
+        for action in plan.actions:
+            if action.to_change == 0 and action.unlinked == 0:
+                continue
+            table = catalog.tables[action.table]
+            predicate, params = row_predicate(table, data, rules)
+            if action.to_change:
+                select, select_params = _rewrite_sql(table, predicate, params, key, plan.today)
+            else:
+                select, select_params = "SELECT * FROM {source}", []
+            if action.unlinked:
+                unlink = _unlink(table, data, rules)
+                replaces = ", ".join(
+                    f"CASE WHEN {cond} THEN NULL ELSE {quote_identifier(col)} END AS"
+                    f" {quote_identifier(col)}"
+                    for col, cond, _ in unlink
+                )
+                select = f"SELECT * REPLACE ({replaces}) FROM ({select})"
+                select_params = [p for _, _, ps in unlink for p in ps] + select_params
+            for path in catalog.files(action.table):
+                new = path.with_name(f".{path.name}.{plan.request}.new")
+                engine.write_file(action.table, path, new, select, select_params)
+                before = engine.count_file_rows(action.table, path)
+                after = engine.count_file_rows(action.table, new)
+                removed = before - after
+                expected_removed = (
+                    action.to_change
+                    if action.action in (ErasureAction.DELETE, ErasureAction.RETAIN)
+                    else 0
+                )
+                if len(catalog.files(action.table)) == 1 and removed != expected_removed:
+                    raise InternalError(
+                        f"row accounting failed for {action.table}: {before} rows before,"
+                        f" {after} after, {expected_removed} to remove; nothing was changed"
+                    )
+                fsync_file(new)
+                journal.append(
+                    {
+                        "target": str(path),
+                        "new": str(new),
+                        "backup": str(path.with_name(f"{path.name}.before-{plan.request}")),
+                    }
+                )
+                files.append(
+                    {
+                        "table": action.table,
+                        "file": path.name,
+                        "rows_before": before,
+                        "rows_after": after,
+                        "sha256_before": sha256_file(path),
+                        "sha256_after": sha256_file(new),
+                    }
+                )
+    except BaseException:
+        for entry in journal:
+            Path(entry["new"]).unlink(missing_ok=True)
+        raise
+    atomic_write_text(catalog.root / JOURNAL, json.dumps(journal, indent=1))
+    _swap(journal)
+    (catalog.root / JOURNAL).unlink()
+    cert = _certificate(plan, tuple(files), Path(out))
+    return ErasureResult(plan, True, tuple(files), cert)
+
+
+def _rewrite_sql(
+    table: Table, predicate: str, params: list[object], key: bytes, today: date
+) -> tuple[str, list[object]]:
+    action = table.erasure.action
+    if action is ErasureAction.DELETE:
+        return f"SELECT * FROM {{source}} WHERE NOT {predicate}", params
+    if action is ErasureAction.RETAIN:
+        expired = _expired_sql(table)
+        return (
+            f"SELECT * FROM {{source}} WHERE NOT ({predicate} AND {expired})",
+            [*params, today.isoformat()],
+        )
+    replaces, all_params = [], []
+    for col in table.erasure.columns:
+        c = quote_identifier(col)
+        if action is ErasureAction.NULLIFY:
+            replaces.append(f"CASE WHEN {predicate} THEN NULL ELSE {c} END AS {c}")
+            all_params += params
+        else:
+            # a keyed pseudonym: the same value gives the same pseudonym (joins survive),
+            # and a value already pseudonymized is left alone (applying twice changes nothing)
+            replaces.append(
+                f"CASE WHEN {predicate} AND {c} IS NOT NULL AND NOT starts_with(CAST({c} AS"
+                f" VARCHAR), '{PSEUDO}') THEN '{PSEUDO}' || left(sha256(? || CAST({c} AS"
+                f" VARCHAR)), 16) ELSE {c} END AS {c}"
+            )
+            all_params += [*params, key.hex()]
+    return f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}", all_params
+
+
+def _swap(journal: list[dict[str, str]]) -> None:
+    """Move each new file into place, keeping the original as a backup. Re-runnable."""
+    for entry in journal:
+        target, new, backup = Path(entry["target"]), Path(entry["new"]), Path(entry["backup"])
+        if not new.exists():
+            continue  # swapped already
+        if target.exists() and not backup.exists():
+            target.replace(backup)
+        new.replace(target)
+
+
+def recover(root: str | Path) -> bool:
+    """Finish an erasure that a crash interrupted after its journal was written.
+
+    `root` is the catalog's folder (the catalog may not load while files are half swapped).
+    True when there was something to finish.
+    """
+    path = Path(root) / JOURNAL
+    if not path.is_file():
+        return False
+    _swap(json.loads(path.read_text(encoding="utf-8")))
+    path.unlink()
+    return True
+
+
+def confirm_erasure(catalog: Catalog, request: str) -> list[Path]:
+    """Delete the originals kept by an applied erasure; returns the files removed."""
+    removed = []
+    for name in catalog.tables:
+        for path in catalog.files(name):
+            backup = path.with_name(f"{path.name}.before-{request}")
+            if backup.exists():
+                backup.unlink()
+                removed.append(backup)
+    return removed
+
+
+def _certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    body = {
+        "format": "privacy-workbench/erasure-certificate",
+        "tool": {"name": "privacy-workbench", "version": __version__},
+        "request": plan.request,
+        "subject": plan.subject,
+        "applied_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "as_of": plan.today.isoformat(),
+        "erased": [
+            asdict(a) | {"action": a.action.value}
+            for a in plan.actions
+            if a.action is not ErasureAction.RETAIN
+        ],
+        "retained": [
+            asdict(a) | {"action": a.action.value}
+            for a in plan.actions
+            if a.action is ErasureAction.RETAIN
+        ],
+        "files_replaced": list(files),
+        "recipients_to_notify": list(plan.recipients),
+        "held_for_customers": plan.held_as_processor,
+        "set_aside_for_review": plan.set_aside,
+    }
+    path = out / f"{plan.request}-erasure-certificate.json"
+    atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
+    lines = [
+        f"# Erasure certificate: {plan.request}",
+        "",
+        f"Person: {plan.subject} (keyed reference). Applied {body['applied_at']}.",
+        "",
+    ]
+    for a in plan.actions:
+        if a.action is ErasureAction.RETAIN:
+            lines.append(
+                f"- {a.table}: {a.to_change} row(s) past retention deleted;"
+                f" {a.retained} row(s) retained until {a.retained_until} under"
+                f" {a.legal_basis} ({a.reason}), restricted to that purpose"
+            )
+        elif a.action is ErasureAction.DELETE:
+            lines.append(f"- {a.table}: {a.to_change} row(s) deleted")
+        else:
+            lines.append(
+                f"- {a.table}: {', '.join(a.columns)} {a.action.value}d in {a.to_change} row(s)"
+            )
+    for table, rows in plan.held_as_processor.items():
+        lines.append(f"- {table}: {rows} row(s) held for customers; request forwarded to them")
+    lines += ["", f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}"]
+    atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
+    return path
