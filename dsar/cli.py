@@ -20,6 +20,7 @@ from dsar.catalog.models import IdentityKind
 from dsar.errors import CatalogError, WorkbenchError
 
 if TYPE_CHECKING:
+    from dsar.identity import SubjectKey
     from dsar.register import Register, RequestRecord
 
 app = typer.Typer(
@@ -39,6 +40,14 @@ requests_app = typer.Typer(
 app.add_typer(requests_app, name="requests")
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+ledger_app = typer.Typer(
+    help="The suppression ledger: erased, objected, opted out, restricted.", no_args_is_help=True
+)
+app.add_typer(ledger_app, name="ledger")
+LedgerOpt = Annotated[
+    Path,
+    typer.Option("--ledger", envvar="WORKBENCH_LEDGER", help="The suppression ledger file."),
+]
 
 RegisterOpt = Annotated[
     Path,
@@ -282,6 +291,13 @@ def erase(
         str | None,
         typer.Option(help="Delete the originals an applied erasure kept, for this request id."),
     ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_LEDGER",
+            help="Record the person as erased in this suppression ledger.",
+        ),
+    ] = None,
     recover_only: Annotated[
         bool, typer.Option("--recover", help="Finish an erasure a crash interrupted.")
     ] = False,
@@ -294,7 +310,7 @@ def erase(
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.erasure import apply_erasure, confirm_erasure, plan_erasure
-    from dsar.identity import SubjectRequest, make_key, parse_key
+    from dsar.identity import SubjectRequest
 
     if recover_only:
         from dsar.erasure import recover
@@ -315,14 +331,7 @@ def erase(
             raise typer.BadParameter(f"{request} is a {record.type.value} request, not erasure")
         subject = SubjectRequest(record.id, record.identifiers)
     else:
-        try:
-            keys = [make_key(IdentityKind.EMAIL, email)] if email else []
-            keys += [parse_key(t) for t in ids or []]
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
-        if not keys:
-            raise typer.BadParameter("give the person's --email, an --id or a --request")
-        subject = SubjectRequest(new_label(prefix="ER"), tuple(keys))
+        subject = SubjectRequest(new_label(prefix="ER"), tuple(_keys_from(email, ids)))
     key = reg.key if reg is not None else load_key(key_file)
     with open_engine(cat) as engine:
         plan = plan_erasure(cat, engine, subject, key=key)
@@ -330,7 +339,10 @@ def erase(
         if not apply:
             typer.echo("dry run: nothing was changed; add --apply to erase")
             return
-        result = apply_erasure(plan, cat, engine, subject, out, key=key, dry_run=False)
+        from dsar.ledger import Ledger
+
+        book = Ledger(ledger, key, key_file) if ledger is not None else None
+        result = apply_erasure(plan, cat, engine, subject, out, key=key, dry_run=False, ledger=book)
     if reg is not None:
         reg.audit.append(
             "erasure.applied",
@@ -401,17 +413,13 @@ def requests_add(
 ) -> None:
     """Register a request and print its id and deadline."""
     from dsar.deadlines import Jurisdiction, RequestType
-    from dsar.identity import make_key, parse_key
     from dsar.register import Verification
 
     try:
-        keys = [make_key(IdentityKind.EMAIL, email)] if email else []
-        keys += [parse_key(t) for t in ids or []]
         req_type, law = RequestType(kind), Jurisdiction(jurisdiction)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    if not keys:
-        raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
+    keys = _keys_from(email, ids)
     reg = _open_register(register, key_file)
     record = reg.add(
         req_type,
@@ -545,6 +553,91 @@ def audit_verify(
         _err(f"{path}: {len(problems)} problem(s): the log was tampered with")
         raise typer.Exit(1)
     typer.echo(f"{path}: intact ({len(AuditLog(path).entries())} entries)")
+
+
+def _keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
+    from dsar.identity import make_key, parse_key
+
+    try:
+        keys = [make_key(IdentityKind.EMAIL, email)] if email else []
+        keys += [parse_key(t) for t in ids or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not keys:
+        raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
+    return keys
+
+
+@ledger_app.command("add")
+def ledger_add(
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="erased, objected_direct_marketing, opted_out_sale_sharing or restricted."
+        ),
+    ],
+    request: Annotated[str, typer.Option(help="The request this answers, e.g. R-2026-0003.")],
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+) -> None:
+    """Record an objection, opt-out, restriction or erasure (keyed hashes only)."""
+    from dsar.audit import load_key
+    from dsar.ledger import Ledger, Reason
+
+    try:
+        why = Reason(reason)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    keys = _keys_from(email, ids)
+    book = Ledger(ledger, load_key(key_file), key_file)
+    added = book.add(keys, why, request)
+    typer.echo(f"{added} identifier(s) recorded as {why.value} for {request}")
+
+
+@ledger_app.command("check")
+def ledger_check(
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+) -> None:
+    """Say whether a person is in the ledger, and why. Exit 1 when they are."""
+    from dsar.audit import load_key
+    from dsar.ledger import Ledger
+
+    book = Ledger(ledger, load_key(key_file), key_file)
+    found = {r.value for k in _keys_from(email, ids) for r in book.reasons(k)}
+    typer.echo(", ".join(sorted(found)) if found else "not in the ledger")
+    if found:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("replay")
+def ledger_replay(
+    catalog: Annotated[Path, typer.Option(help="The (restored) export's catalog.")],
+    out: Annotated[Path, typer.Option(help="Folder for the certificates.")] = Path("certificates"),
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Re-apply every recorded erasure to an export, e.g. after restoring a backup."""
+    from dsar.audit import load_key
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.erasure import replay_erasures
+    from dsar.ledger import Ledger
+
+    key = load_key(key_file)
+    cat = load_catalog(catalog)
+    with open_engine(cat) as engine:
+        results = replay_erasures(Ledger(ledger, key, key_file), cat, engine, out, key=key)
+    for result in results:
+        typer.echo(
+            f"{result.plan.request}: {result.plan.changes} row(s) erased again;"
+            f" certificate {result.certificate}"
+        )
+    typer.echo(f"{len(results)} erasure(s) re-applied")
 
 
 def _parse_date(text: str) -> date:

@@ -31,6 +31,7 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import InternalError, WorkbenchError
 from dsar.identity import STRONG, MatchRules, SubjectRequest, sql_normalize
 from dsar.io import atomic_write_text, fsync_file, sha256_file
+from dsar.ledger import Ledger, Reason
 
 JOURNAL = ".workbench-erasure-journal.json"
 PSEUDO = "pseudo:"
@@ -301,13 +302,21 @@ def apply_erasure(
     key: bytes,
     rules: MatchRules | None = None,
     dry_run: bool = True,
+    ledger: Ledger | None = None,
 ) -> ErasureResult:
-    """Apply a plan (unless `dry_run`, the default), then write the certificate to `out`."""
+    """Apply a plan (unless `dry_run`, the default), then write the certificate to `out`.
+
+    With a `ledger`, every identifier of the person is recorded as erased, so a restored
+    backup can be cleaned again (`replay_erasures`) and audiences leave the person out.
+    """
     rules = rules or MatchRules()
-    if dry_run or plan.changes == 0:
-        cert = None if dry_run else _certificate(plan, (), Path(out))
-        return ErasureResult(plan, not dry_run, (), cert)
+    if dry_run:
+        return ErasureResult(plan, False, (), None)
     [data] = collect(engine, catalog, [request], rules)
+    if ledger is not None:
+        ledger.add(data.identity.keys, Reason.ERASED, plan.request, plan.today)
+    if plan.changes == 0:
+        return ErasureResult(plan, True, (), _certificate(plan, (), Path(out)))
     journal: list[dict[str, str]] = []
     files: list[dict[str, Any]] = []
     try:
@@ -402,6 +411,31 @@ def _rewrite_sql(
             )
             all_params += [*params, key.hex()]
     return f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}", all_params
+
+
+def replay_erasures(
+    ledger: Ledger,
+    catalog: Catalog,
+    engine: Engine,
+    out: str | Path,
+    *,
+    key: bytes,
+    rules: MatchRules | None = None,
+) -> list[ErasureResult]:
+    """Re-apply every erasure in the ledger to this export (e.g. a restored backup)."""
+    results = []
+    for request in ledger.find_in_export(catalog, engine, Reason.ERASED, rules):
+        try:
+            plan = plan_erasure(catalog, engine, request, key=key, rules=rules)
+        except NoMatchError:
+            continue
+        if plan.changes:
+            results.append(
+                apply_erasure(
+                    plan, catalog, engine, request, out, key=key, rules=rules, dry_run=False
+                )
+            )
+    return results
 
 
 def _swap(journal: list[dict[str, str]]) -> None:

@@ -1,0 +1,167 @@
+"""The suppression ledger: who must stay erased, out of marketing, or restricted.
+
+It holds keyed hashes of identifiers, never the identifiers: `sha256(key | "email=...")`
+with a secret key from the environment or a key file that is never stored beside the
+ledger. Extract and audience builders consult it; restoring an old export and replaying the
+ledger re-applies past erasures (the hash is computed in SQL over the restored files, so the
+people are found again without the ledger ever knowing who they are).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from dsar.catalog.models import Catalog, Role
+from dsar.engine.base import Engine, quote_identifier
+from dsar.errors import WorkbenchError
+from dsar.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS suppression (
+    ref TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    request TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (ref, reason)
+);
+"""
+
+
+class Reason(StrEnum):
+    """Why someone is in the ledger."""
+
+    ERASED = "erased"
+    OBJECTED_DIRECT_MARKETING = "objected_direct_marketing"
+    OPTED_OUT_SALE_SHARING = "opted_out_sale_sharing"
+    RESTRICTED = "restricted"
+
+
+def ledger_ref(key: bytes, identifier: SubjectKey) -> str:
+    """The keyed hash the ledger stores for one identifier (computable in SQL too)."""
+    return hashlib.sha256(key.hex().encode() + b"|" + str(identifier).encode()).hexdigest()
+
+
+def _sql_ref(identifier_sql: str) -> str:
+    """SQL computing `ledger_ref` from a normalised 'kind=value' string; key bound as ?."""
+    return f"sha256(? || '|' || {identifier_sql})"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One suppression: a reference, why, for which request, since when."""
+
+    ref: str
+    reason: Reason
+    request: str
+    since: date
+
+
+class Ledger:
+    """The ledger in a SQLite file.
+
+    Args:
+        path: the ledger file.
+        key: the secret key (see `dsar.audit.load_key`).
+        key_file: where the key came from, if a file: refused when it sits beside the
+            ledger, since the key would then travel with the hashes it protects.
+    """
+
+    def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
+        self.path = Path(path)
+        if key_file is not None and Path(key_file).resolve().parent == self.path.resolve().parent:
+            raise WorkbenchError(
+                f"the key file {key_file} sits beside the ledger {self.path}: keep the key"
+                " elsewhere (another folder, a secrets manager) so the two never travel together"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.key = key
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the file."""
+        self.db.close()
+
+    def add(
+        self,
+        identifiers: Iterable[SubjectKey],
+        reason: Reason,
+        request: str,
+        since: date | None = None,
+    ) -> int:
+        """Record every identifier of a person under `reason`; returns how many were new."""
+        day = (since or datetime.now(UTC).date()).isoformat()
+        with self.db:
+            before = self.db.total_changes
+            self.db.executemany(
+                "INSERT OR IGNORE INTO suppression (ref, reason, request, since)"
+                " VALUES (?, ?, ?, ?)",
+                [(ledger_ref(self.key, k), reason.value, request, day) for k in identifiers],
+            )
+            return self.db.total_changes - before
+
+    def reasons(self, identifier: SubjectKey) -> set[Reason]:
+        """Why this identifier is suppressed (empty: it is not)."""
+        rows = self.db.execute(
+            "SELECT reason FROM suppression WHERE ref = ?", (ledger_ref(self.key, identifier),)
+        ).fetchall()
+        return {Reason(r[0]) for r in rows}
+
+    def is_suppressed(self, identifier: SubjectKey, *reasons: Reason) -> bool:
+        """True when the identifier is in the ledger (for any of `reasons`, if given)."""
+        found = self.reasons(identifier)
+        return bool(found & set(reasons)) if reasons else bool(found)
+
+    def entries(self) -> list[LedgerEntry]:
+        """Every entry (references only)."""
+        rows = self.db.execute(
+            "SELECT ref, reason, request, since FROM suppression ORDER BY since, request, ref"
+        ).fetchall()
+        return [LedgerEntry(r[0], Reason(r[1]), r[2], date.fromisoformat(r[3])) for r in rows]
+
+    def find_in_export(
+        self,
+        catalog: Catalog,
+        engine: Engine,
+        reason: Reason = Reason.ERASED,
+        rules: MatchRules | None = None,
+    ) -> list[SubjectRequest]:
+        """The people under `reason` who appear in this export, one request per ledger request.
+
+        Each identity column is hashed in SQL and compared with the ledger, so a restored
+        backup can be cleaned again (`replay`) without the ledger holding any identifier.
+        """
+        rules = rules or MatchRules()
+        refs = self.db.execute(
+            "SELECT ref, request FROM suppression WHERE reason = ?", (reason.value,)
+        ).fetchall()
+        if not refs:
+            return []
+        by_ref = dict(refs)
+        found: dict[str, set[SubjectKey]] = {}
+        for name, table in catalog.tables.items():
+            if table.role is not Role.CONTROLLER:
+                continue
+            for col, kind in table.identity_columns().items():
+                norm = sql_normalize(kind, quote_identifier(col), rules)
+                ident = f"'{kind.value}=' || {norm}"
+                sql = (
+                    f"SELECT DISTINCT {norm} AS v, {_sql_ref(ident)} AS ref"
+                    f" FROM {quote_identifier(name)}"
+                    f" WHERE {norm} IS NOT NULL AND {_sql_ref(ident)} IN"
+                    " (SELECT unnest(?::VARCHAR[]))"
+                )
+                rows = engine.query(sql, [self.key.hex(), self.key.hex(), sorted(by_ref)])
+                for value, ref in zip(
+                    rows.column("v").to_pylist(), rows.column("ref").to_pylist(), strict=True
+                ):
+                    found.setdefault(by_ref[ref], set()).add(SubjectKey(kind, value))
+        return [
+            SubjectRequest(request, tuple(sorted(keys))) for request, keys in sorted(found.items())
+        ]

@@ -1,0 +1,141 @@
+"""The suppression ledger: keyed hashes only; erasures replayed on a restored export."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dsar import load_catalog, open_engine
+from dsar.erasure import apply_erasure, plan_erasure, replay_erasures
+from dsar.errors import WorkbenchError
+from dsar.identity import SubjectRequest, parse_key
+from dsar.ledger import Ledger, Reason, ledger_ref
+
+KEY = b"k" * 40
+
+
+def test_ledger_holds_hashes_not_identifiers(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.db", KEY)
+    ann = parse_key("email=ann@example.com")
+    assert (
+        ledger.add(
+            [ann, parse_key("user_id=u1")],
+            Reason.OBJECTED_DIRECT_MARKETING,
+            "R-1",
+            date(2026, 11, 1),
+        )
+        == 2
+    )
+    assert ledger.add([ann], Reason.OBJECTED_DIRECT_MARKETING, "R-2") == 0  # known already
+    assert ledger.is_suppressed(ann)
+    assert ledger.is_suppressed(ann, Reason.OBJECTED_DIRECT_MARKETING)
+    assert not ledger.is_suppressed(ann, Reason.ERASED)
+    assert not ledger.is_suppressed(parse_key("email=bob@example.com"))
+    ledger.close()
+    raw = (tmp_path / "ledger.db").read_bytes()
+    assert b"ann@example.com" not in raw and b"user_id=u1" not in raw
+    assert ledger_ref(KEY, ann) != ledger_ref(b"z" * 40, ann)
+
+
+def test_key_file_beside_the_ledger_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("k" * 40)
+    with pytest.raises(WorkbenchError, match=r"sits beside the ledger"):
+        Ledger(tmp_path / "ledger.db", KEY, key_file=tmp_path / "key")
+
+
+def test_restoring_a_backup_and_replaying_the_ledger_erases_again(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    backup = tmp_path / "backup"
+    shutil.copytree(trap_catalog.parent, backup)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    request = SubjectRequest("R-9", (parse_key("email=ann@example.com"),))
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, request, key=KEY)
+        apply_erasure(
+            plan, catalog, engine, request, tmp_path / "c", key=KEY, dry_run=False, ledger=ledger
+        )
+    assert {e.request for e in ledger.entries()} == {"R-9"}
+    # the old export comes back from a backup: Ann is in it again
+    restored = load_catalog(backup / "catalog.yml")
+    with open_engine(restored) as engine:
+        assert engine.count_rows("accounts") == 4
+        [found] = ledger.find_in_export(restored, engine)
+        assert found.label == "R-9"
+        assert parse_key("user_id=u1") in found.keys
+        results = replay_erasures(ledger, restored, engine, tmp_path / "c2", key=KEY)
+        assert [r.plan.request for r in results] == ["R-9"]
+        assert engine.count_rows("accounts") == 3
+        assert (
+            engine.query("SELECT count(*) FROM accounts WHERE user_id = 'u1'").column(0)[0].as_py()
+            == 0
+        )
+        assert replay_erasures(ledger, restored, engine, tmp_path / "c3", key=KEY) == []
+
+
+def test_ledger_commands(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dsar.cli import app
+
+    monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
+    runner = CliRunner()
+    book = str(tmp_path / "l" / "ledger.db")
+    added = runner.invoke(
+        app,
+        [
+            "ledger",
+            "add",
+            "--ledger",
+            book,
+            "--reason",
+            "objected_direct_marketing",
+            "--request",
+            "R-5",
+            "--email",
+            "Ann@Example.com",
+        ],
+    )
+    assert added.exit_code == 0 and "1 identifier(s) recorded" in added.output
+    check = runner.invoke(app, ["ledger", "check", "--ledger", book, "--email", "ann@example.com"])
+    assert check.exit_code == 1 and check.output.strip() == "objected_direct_marketing"
+    clean = runner.invoke(app, ["ledger", "check", "--ledger", book, "--email", "bob@example.com"])
+    assert clean.exit_code == 0 and "not in the ledger" in clean.output
+    erased = runner.invoke(
+        app,
+        [
+            "erase",
+            "--catalog",
+            str(trap_catalog),
+            "--email",
+            "ann@example.com",
+            "--apply",
+            "--ledger",
+            book,
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert erased.exit_code == 0, erased.output
+    check = runner.invoke(app, ["ledger", "check", "--ledger", book, "--id", "user_id=u1"])
+    assert check.output.strip() == "erased"
+    replay = runner.invoke(
+        app,
+        [
+            "ledger",
+            "replay",
+            "--ledger",
+            book,
+            "--catalog",
+            str(trap_catalog),
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert replay.exit_code == 0 and "0 erasure(s) re-applied" in replay.output
