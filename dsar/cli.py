@@ -360,6 +360,31 @@ def erase(
 
 
 @app.command()
+def retention(
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    out: Annotated[Path, typer.Option(help="Folder for the certificate.")] = Path("certificates"),
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Delete the rows (default: a dry run).")
+    ] = False,
+    today: Annotated[str | None, typer.Option(help="Sweep as of this date.")] = None,
+) -> None:
+    """Find rows kept past the catalog's retention periods, and purge them with --apply."""
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.retention import apply_retention, plan_retention
+
+    cat = load_catalog(catalog)
+    with open_engine(cat) as engine:
+        plan = plan_retention(cat, engine, _parse_date(today) if today else None)
+        typer.echo(plan.describe())
+        if not apply:
+            typer.echo("dry run: nothing was changed; add --apply to delete")
+            return
+        certificate = apply_retention(plan, cat, engine, out, dry_run=False)
+    typer.echo(f"applied; certificate: {certificate}")
+
+
+@app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The bundle folder.")],
 ) -> None:

@@ -28,12 +28,12 @@ from dsar.audit import subject_ref
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table
 from dsar.collect import SubjectData, collect, row_predicate
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import InternalError, WorkbenchError
+from dsar.errors import WorkbenchError
 from dsar.identity import STRONG, MatchRules, SubjectRequest, sql_normalize
-from dsar.io import atomic_write_text, fsync_file, sha256_file
+from dsar.io import atomic_write_text
 from dsar.ledger import Ledger, Reason
+from dsar.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, rewrite_tables
 
-JOURNAL = ".workbench-erasure-journal.json"
 PSEUDO = "pseudo:"
 
 
@@ -317,68 +317,30 @@ def apply_erasure(
         ledger.add(data.identity.keys, Reason.ERASED, plan.request, plan.today)
     if plan.changes == 0:
         return ErasureResult(plan, True, (), _certificate(plan, (), Path(out)))
-    journal: list[dict[str, str]] = []
-    files: list[dict[str, Any]] = []
-    try:
-        for action in plan.actions:
-            if action.to_change == 0 and action.unlinked == 0:
-                continue
-            table = catalog.tables[action.table]
-            predicate, params = row_predicate(table, data, rules)
-            if action.to_change:
-                select, select_params = _rewrite_sql(table, predicate, params, key, plan.today)
-            else:
-                select, select_params = "SELECT * FROM {source}", []
-            if action.unlinked:
-                unlink = _unlink(table, data, rules)
-                replaces = ", ".join(
-                    f"CASE WHEN {cond} THEN NULL ELSE {quote_identifier(col)} END AS"
-                    f" {quote_identifier(col)}"
-                    for col, cond, _ in unlink
-                )
-                select = f"SELECT * REPLACE ({replaces}) FROM ({select})"
-                select_params = [p for _, _, ps in unlink for p in ps] + select_params
-            for path in catalog.files(action.table):
-                new = path.with_name(f".{path.name}.{plan.request}.new")
-                engine.write_file(action.table, path, new, select, select_params)
-                before = engine.count_file_rows(action.table, path)
-                after = engine.count_file_rows(action.table, new)
-                removed = before - after
-                expected_removed = (
-                    action.to_change
-                    if action.action in (ErasureAction.DELETE, ErasureAction.RETAIN)
-                    else 0
-                )
-                if len(catalog.files(action.table)) == 1 and removed != expected_removed:
-                    raise InternalError(
-                        f"row accounting failed for {action.table}: {before} rows before,"
-                        f" {after} after, {expected_removed} to remove; nothing was changed"
-                    )
-                fsync_file(new)
-                journal.append(
-                    {
-                        "target": str(path),
-                        "new": str(new),
-                        "backup": str(path.with_name(f"{path.name}.before-{plan.request}")),
-                    }
-                )
-                files.append(
-                    {
-                        "table": action.table,
-                        "file": path.name,
-                        "rows_before": before,
-                        "rows_after": after,
-                        "sha256_before": sha256_file(path),
-                        "sha256_after": sha256_file(new),
-                    }
-                )
-    except BaseException:
-        for entry in journal:
-            Path(entry["new"]).unlink(missing_ok=True)
-        raise
-    atomic_write_text(catalog.root / JOURNAL, json.dumps(journal, indent=1))
-    _swap(journal)
-    (catalog.root / JOURNAL).unlink()
+    rewrites = []
+    for action in plan.actions:
+        if action.to_change == 0 and action.unlinked == 0:
+            continue
+        table = catalog.tables[action.table]
+        predicate, params = row_predicate(table, data, rules)
+        if action.to_change:
+            select, select_params = _rewrite_sql(table, predicate, params, key, plan.today)
+        else:
+            select, select_params = "SELECT * FROM {source}", []
+        if action.unlinked:
+            unlink = _unlink(table, data, rules)
+            replaces = ", ".join(
+                f"CASE WHEN {cond} THEN NULL ELSE {quote_identifier(col)} END AS"
+                f" {quote_identifier(col)}"
+                for col, cond, _ in unlink
+            )
+            select = f"SELECT * REPLACE ({replaces}) FROM ({select})"
+            select_params = [p for _, _, ps in unlink for p in ps] + select_params
+        removes = action.action in (ErasureAction.DELETE, ErasureAction.RETAIN)
+        rewrites.append(
+            Rewrite(action.table, select, select_params, action.to_change if removes else 0)
+        )
+    files = rewrite_tables(catalog, engine, plan.request, rewrites)
     cert = _certificate(plan, tuple(files), Path(out))
     return ErasureResult(plan, True, tuple(files), cert)
 
@@ -438,43 +400,6 @@ def replay_erasures(
     return results
 
 
-def _swap(journal: list[dict[str, str]]) -> None:
-    """Move each new file into place, keeping the original as a backup. Re-runnable."""
-    for entry in journal:
-        target, new, backup = Path(entry["target"]), Path(entry["new"]), Path(entry["backup"])
-        if not new.exists():
-            continue  # swapped already
-        if target.exists() and not backup.exists():
-            target.replace(backup)
-        new.replace(target)
-
-
-def recover(root: str | Path) -> bool:
-    """Finish an erasure that a crash interrupted after its journal was written.
-
-    `root` is the catalog's folder (the catalog may not load while files are half swapped).
-    True when there was something to finish.
-    """
-    path = Path(root) / JOURNAL
-    if not path.is_file():
-        return False
-    _swap(json.loads(path.read_text(encoding="utf-8")))
-    path.unlink()
-    return True
-
-
-def confirm_erasure(catalog: Catalog, request: str) -> list[Path]:
-    """Delete the originals kept by an applied erasure; returns the files removed."""
-    removed = []
-    for name in catalog.tables:
-        for path in catalog.files(name):
-            backup = path.with_name(f"{path.name}.before-{request}")
-            if backup.exists():
-                backup.unlink()
-                removed.append(backup)
-    return removed
-
-
 def _certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     body = {
@@ -525,3 +450,22 @@ def _certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out: Path
     lines += ["", f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}"]
     atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
     return path
+
+
+def confirm_erasure(catalog: Catalog, request: str) -> list[Path]:
+    """Delete the originals kept by an applied erasure; returns the files removed."""
+    return confirm_rewrite(catalog, request)
+
+
+__all__ = [
+    "JOURNAL",
+    "ErasurePlan",
+    "ErasureResult",
+    "NoMatchError",
+    "TableAction",
+    "apply_erasure",
+    "confirm_erasure",
+    "plan_erasure",
+    "recover",
+    "replay_erasures",
+]

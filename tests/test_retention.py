@@ -1,0 +1,65 @@
+"""The retention sweep deletes exactly the rows past their retention period."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dsar import load_catalog, open_engine
+from dsar.cli import app
+from dsar.retention import apply_retention, plan_retention
+from tests.conftest import AS_OF
+
+
+def test_sweep_deletes_only_expired_rows(demo_export: Path, tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    shutil.copytree(demo_export.parent, root)
+    catalog = load_catalog(root / "catalog.yml")
+    cutoff = datetime(2026, 10, 30)
+    with open_engine(catalog) as engine:
+        before = {t: engine.count_rows(t) for t in engine.tables}
+        recent = engine.query(
+            "SELECT * FROM web_logs WHERE ts >= ? ORDER BY ts, ip", [cutoff]
+        ).to_pylist()
+        plan = plan_retention(catalog, engine, AS_OF)
+        logs = next(a for a in plan.actions if a.table == "web_logs")
+        assert logs.cutoff == date(2026, 10, 30) and logs.period == "30 days"
+        assert 0 < logs.expired < logs.rows
+        assert {a.table for a in plan.actions} == {
+            "invoices",
+            "support_tickets",
+            "web_logs",
+            "usage_events",
+        }
+        certificate = apply_retention(plan, catalog, engine, tmp_path / "certs", dry_run=False)
+        after = {t: engine.count_rows(t) for t in engine.tables}
+        for action in plan.actions:
+            assert after[action.table] == before[action.table] - action.expired
+        for table in ("accounts", "staff", "marketing_preferences", "app_end_users"):
+            assert after[table] == before[table]
+        kept = engine.query("SELECT * FROM web_logs ORDER BY ts, ip").to_pylist()
+        assert kept == recent
+        assert engine.query("SELECT min(ts) FROM web_logs").column(0)[0].as_py() >= cutoff
+        again = plan_retention(catalog, engine, AS_OF)
+    assert certificate is not None and certificate.is_file()
+    assert again.changes == 0
+
+
+def test_retention_command_dry_run(demo_export: Path, tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    shutil.copytree(demo_export.parent, root)
+    result = CliRunner().invoke(
+        app,
+        [
+            "retention",
+            "--catalog",
+            str(root / "catalog.yml"),
+            "--today",
+            (AS_OF + timedelta(days=0)).isoformat(),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "web_logs" in result.output and "dry run: nothing was changed" in result.output
