@@ -360,6 +360,66 @@ def erase(
 
 
 @app.command()
+def correct(
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    values: Annotated[
+        list[str],
+        typer.Option("--set", help="table.column=new value, e.g. accounts.full_name='Ann Smith'."),
+    ],
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    request: Annotated[str | None, typer.Option(help="A registered correction request.")] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Change the files (default: show the diff).")
+    ] = False,
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Correct a person's data: show the before/after diff, then apply with --apply."""
+    from dsar.access import new_label
+    from dsar.catalog import load_catalog
+    from dsar.correction import apply_correction, plan_correction
+    from dsar.engine import open_engine
+    from dsar.identity import SubjectRequest
+
+    pairs = {}
+    for text in values:
+        target, sep, value = text.partition("=")
+        if not sep or "." not in target:
+            raise typer.BadParameter(f"{text!r} is not table.column=value")
+        pairs[target.strip()] = value
+    reg = None
+    if request is not None:
+        reg = _open_register(register, key_file)
+        subject = SubjectRequest(request, reg.get(request).identifiers)
+    else:
+        subject = SubjectRequest(new_label(prefix="CR"), tuple(_keys_from(email, ids)))
+    cat = load_catalog(catalog)
+    with open_engine(cat) as engine:
+        plan = plan_correction(cat, engine, subject, pairs)
+        typer.echo(plan.describe())
+        for table, diff in plan.diff.items():
+            typer.echo(f"\n{table}:")
+            typer.echo(diff.to_pandas().to_string(index=False, max_colwidth=40))
+        if not apply:
+            typer.echo("\ndry run: nothing was changed; add --apply to correct")
+            return
+        files = apply_correction(plan, cat, engine, subject, dry_run=False)
+    if reg is not None:
+        reg.audit.append(
+            "correction.applied",
+            request=plan.request,
+            subject=reg.get(request or "").subject_ref,
+            tables={c.table: c.rows for c in plan.changes},
+            details={
+                "columns": [f"{c.table}.{c.column}" for c in plan.changes],
+                "recipients": list(plan.recipients),
+            },
+        )
+    typer.echo(f"\napplied: {len(files)} file(s) rewritten; notify: {', '.join(plan.recipients)}")
+
+
+@app.command()
 def retention(
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
     out: Annotated[Path, typer.Option(help="Folder for the certificate.")] = Path("certificates"),

@@ -1,0 +1,162 @@
+"""Correction (GDPR Art. 16): change a person's wrong data, show the diff, tell the recipients.
+
+    plan = plan_correction(catalog, engine, request, {"accounts.full_name": "Ann Smith"})
+    plan.diff            # before/after per row, for the analyst to review
+    apply_correction(plan, catalog, engine, dry_run=False)
+
+Only the person's rows change (the same rows an access request shows). Secrets and key
+columns cannot be corrected this way. The files are rewritten through the same journal as
+erasure; the audit log records tables, columns and counts, never the values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from dsar.catalog.models import Catalog, Role
+from dsar.collect import collect, row_predicate
+from dsar.engine.base import Engine, quote_identifier
+from dsar.errors import WorkbenchError
+from dsar.identity import MatchRules, SubjectRequest
+from dsar.rewrite import Rewrite, recover, rewrite_tables
+
+_SQL_TYPES = {
+    "string": "VARCHAR",
+    "large_string": "VARCHAR",
+    "int64": "BIGINT",
+    "int32": "INTEGER",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "bool": "BOOLEAN",
+    "date32[day]": "DATE",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One column of one table set to a new value in the person's rows."""
+
+    table: str
+    column: str
+    value: str
+    sql_type: str
+    rows: int  # rows of the person whose value differs
+
+
+@dataclass(frozen=True)
+class CorrectionPlan:
+    """The correction, planned: `diff` shows every row before and after."""
+
+    request: str
+    changes: tuple[Change, ...]
+    diff: dict[str, pa.Table]  # per table: the person's rows with old and new values
+    recipients: tuple[str, ...]
+
+    @property
+    def rows(self) -> int:
+        """Cells that would change."""
+        return sum(c.rows for c in self.changes)
+
+    def describe(self) -> str:
+        """Per table and column, how many of the person's rows change (no values)."""
+        lines = [f"correction plan for {self.request}:"]
+        lines += [f"  {c.table}.{c.column}: {c.rows} row(s) change" for c in self.changes]
+        lines.append(f"recipients to notify: {', '.join(self.recipients) or 'none'}")
+        return "\n".join(lines)
+
+
+def _sql_type(arrow_type: str) -> str:
+    if arrow_type.startswith("timestamp"):
+        return "TIMESTAMP"
+    if arrow_type in _SQL_TYPES:
+        return _SQL_TYPES[arrow_type]
+    raise WorkbenchError(f"columns of type {arrow_type} cannot be corrected here")
+
+
+def plan_correction(
+    catalog: Catalog,
+    engine: Engine,
+    request: SubjectRequest,
+    values: dict[str, str],
+    rules: MatchRules | None = None,
+) -> CorrectionPlan:
+    """Plan setting `values` ({'table.column': 'new value'}) in the person's rows.
+
+    Raises:
+        WorkbenchError: an unknown table or column, a secret or key column, a value that does
+            not fit the column's type, or no row of the person in that table.
+    """
+    rules = rules or MatchRules()
+    recover(catalog.root)
+    targets = []
+    for target, value in values.items():
+        table_name, _, column = target.partition(".")
+        table = catalog.tables.get(table_name)
+        if table is None or table.role is not Role.CONTROLLER:
+            raise WorkbenchError(f"{target}: no controller table {table_name!r} in the catalog")
+        if column not in table.columns:
+            raise WorkbenchError(
+                f"{target}: table {table_name} has no column {column!r};"
+                f" columns: {', '.join(table.columns)}"
+            )
+        if table.columns[column].secret or column in table.primary_key:
+            raise WorkbenchError(f"{target}: secrets and key columns cannot be corrected")
+        targets.append((table_name, column, value))
+    [data] = collect(engine, catalog, [request], rules)
+    changes: list[Change] = []
+    diff: dict[str, pa.Table] = {}
+    recipients: set[str] = set()
+    for table_name, column, value in targets:
+        if table_name not in data.tables:
+            raise WorkbenchError(f"{table_name}: the person has no row in this table")
+        sql_type = _sql_type(engine.columns(table_name)[column])
+        try:
+            engine.query(f"SELECT CAST(? AS {sql_type}) AS v", [value])
+        except WorkbenchError:
+            raise WorkbenchError(
+                f"{table_name}.{column}: the new value is not a valid {sql_type.lower()}"
+            ) from None
+        before = data.tables[table_name]
+        old = before.column(column)
+        new = engine.query(f"SELECT CAST(? AS {sql_type}) AS v", [value]).column("v")[0]
+        differs = sum(1 for v in old.to_pylist() if v != new.as_py())
+        changes.append(Change(table_name, column, value, sql_type, differs))
+        shown = diff.get(table_name, before)
+        shown = shown.append_column(
+            f"{column} (new)", pa.array([new.as_py()] * len(before), old.type)
+        )
+        diff[table_name] = shown
+        recipients.update(catalog.recipients[r].name for r in catalog.tables[table_name].recipients)
+    return CorrectionPlan(request.label, tuple(changes), diff, tuple(sorted(recipients)))
+
+
+def apply_correction(
+    plan: CorrectionPlan,
+    catalog: Catalog,
+    engine: Engine,
+    request: SubjectRequest,
+    *,
+    rules: MatchRules | None = None,
+    dry_run: bool = True,
+) -> tuple[dict[str, Any], ...]:
+    """Apply the plan (unless `dry_run`, the default); returns the files replaced."""
+    if dry_run or plan.rows == 0:
+        return ()
+    rules = rules or MatchRules()
+    [data] = collect(engine, catalog, [request], rules)
+    rewrites = []
+    for table_name in dict.fromkeys(c.table for c in plan.changes):
+        predicate, params = row_predicate(catalog.tables[table_name], data, rules)
+        replaces, all_params = [], []
+        for c in (c for c in plan.changes if c.table == table_name):
+            col = quote_identifier(c.column)
+            replaces.append(
+                f"CASE WHEN {predicate} THEN CAST(? AS {c.sql_type}) ELSE {col} END AS {col}"
+            )
+            all_params += [*params, c.value]
+        select = f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}"
+        rewrites.append(Rewrite(table_name, select, all_params, 0))
+    return rewrite_tables(catalog, engine, plan.request, rewrites)
