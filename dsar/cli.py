@@ -388,10 +388,11 @@ def correct(
         if not sep or "." not in target:
             raise typer.BadParameter(f"{text!r} is not table.column=value")
         pairs[target.strip()] = value
-    reg = None
+    reg, record = None, None
     if request is not None:
         reg = _open_register(register, key_file)
-        subject = SubjectRequest(request, reg.get(request).identifiers)
+        record = reg.get(request)
+        subject = SubjectRequest(request, record.identifiers)
     else:
         subject = SubjectRequest(new_label(prefix="CR"), tuple(_keys_from(email, ids)))
     cat = load_catalog(catalog)
@@ -405,11 +406,11 @@ def correct(
             typer.echo("\ndry run: nothing was changed; add --apply to correct")
             return
         files = apply_correction(plan, cat, engine, subject, dry_run=False)
-    if reg is not None:
+    if reg is not None and record is not None:
         reg.audit.append(
             "correction.applied",
             request=plan.request,
-            subject=reg.get(request or "").subject_ref,
+            subject=record.subject_ref,
             tables={c.table: c.rows for c in plan.changes},
             details={
                 "columns": [f"{c.table}.{c.column}" for c in plan.changes],
@@ -697,6 +698,24 @@ def ledger_check(
     typer.echo(", ".join(sorted(found)) if found else "not in the ledger")
     if found:
         raise typer.Exit(1)
+
+
+@ledger_app.command("list")
+def ledger_list(
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """What the ledger holds, per reason and request (references only, never who)."""
+    from collections import Counter
+
+    from dsar.audit import load_key
+    from dsar.ledger import Ledger
+
+    entries = Ledger(ledger, load_key(key_file), key_file).entries()
+    counts = Counter((e.since.isoformat(), e.request, e.reason.value) for e in entries)
+    for (since, request_id, reason), n in sorted(counts.items()):
+        typer.echo(f"{since}  {request_id:<22} {reason:<28} {n} identifier(s)")
+    typer.echo(f"{len(entries)} entr(ies)")
 
 
 @ledger_app.command("replay")
