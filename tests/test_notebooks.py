@@ -80,3 +80,26 @@ def test_access_request_notebook(tmp_path: Path) -> None:
     assert summary["rows"] > 10
     assert summary["tables"]["accounts"] == 1
     assert (out / "AR-NB.zip").is_file()
+
+
+@pytest.mark.slow
+def test_erasure_notebook(tmp_path: Path) -> None:
+    import papermill as pm
+
+    work = tmp_path / "work"
+    pm.execute_notebook(
+        str(NOTEBOOKS / "02_erasure_and_correction.ipynb"),
+        str(tmp_path / "executed.ipynb"),
+        parameters={"demo_dir": str(tmp_path / "demo"), "work_dir": str(work),
+                    "received": "2026-11-20"},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    summary = json.loads((work / "summary.json").read_text())
+    assert summary["applied"] is True and summary["changes"] > 0
+    assert summary["audit_intact"] is True
+    assert summary["ledger_entries"] > 0
+    assert set(summary["statuses"].values()) == {"completed"}
+    assert summary["corrected_rows"] == 1
+    assert Path(summary["certificate"]).is_file()
