@@ -149,11 +149,20 @@ def test_ledger_list_names_no_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
     book = tmp_path / "l" / "ledger.db"
     ledger = Ledger(book, KEY)
-    ledger.add([parse_key("email=ann@example.com"), parse_key("user_id=u1")], Reason.RESTRICTED,
-               "R-7", date(2026, 11, 2))
+    ledger.add(
+        [parse_key("email=ann@example.com"), parse_key("user_id=u1")],
+        Reason.RESTRICTED,
+        "R-7",
+        date(2026, 11, 2),
+    )
     ledger.close()
     result = CliRunner().invoke(app, ["ledger", "list", "--ledger", str(book)])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].split() == ["2026-11-02", "R-7", "restricted", "2",
-                                                     "identifier(s)"]
+    assert result.output.splitlines()[0].split() == [
+        "2026-11-02",
+        "R-7",
+        "restricted",
+        "2",
+        "identifier(s)",
+    ]
     assert "ann" not in result.output

@@ -90,8 +90,11 @@ def test_erasure_notebook(tmp_path: Path) -> None:
     pm.execute_notebook(
         str(NOTEBOOKS / "02_erasure_and_correction.ipynb"),
         str(tmp_path / "executed.ipynb"),
-        parameters={"demo_dir": str(tmp_path / "demo"), "work_dir": str(work),
-                    "received": "2026-11-20"},
+        parameters={
+            "demo_dir": str(tmp_path / "demo"),
+            "work_dir": str(work),
+            "received": "2026-11-20",
+        },
         kernel_name="python3",
         progress_bar=False,
         cwd=str(tmp_path),
