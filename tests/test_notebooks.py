@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,29 +22,40 @@ def test_notebook_is_committed_clean(path: Path) -> None:
     assert len(tagged) == 1, "one cell tagged 'parameters'"
 
 
-@pytest.mark.slow
-def test_data_map_notebook(tmp_path: Path) -> None:
+def _execute(name: str, tmp_path: Path, parameters: dict[str, object]) -> dict[str, Any]:
+    """Run a notebook with papermill in `tmp_path`; return the executed notebook as JSON."""
     import papermill as pm
 
-    out = tmp_path / "out"
+    executed = tmp_path / f"executed-{name}"
     pm.execute_notebook(
-        str(NOTEBOOKS / "00_data_map.ipynb"),
-        str(tmp_path / "executed.ipynb"),
-        parameters={
+        str(NOTEBOOKS / name),
+        str(executed),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    result: dict[str, Any] = json.loads(executed.read_text(encoding="utf-8"))
+    return result
+
+
+@pytest.mark.slow
+def test_data_map_notebook(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    executed = _execute(
+        "00_data_map.ipynb",
+        tmp_path,
+        {
             "demo_dir": str(tmp_path / "demo"),
             "demo_users": 200,
             "demo_seed": 3,
             "output_dir": str(out),
         },
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(tmp_path),
     )
     inv = pd.read_csv(out / "inventory.csv").set_index("name")
     assert len(inv) == 10
     assert inv.loc["accounts", "rows"] == 200
     assert inv.loc["app_end_users", "role"] == "processor"
-    executed = json.loads((tmp_path / "executed.ipynb").read_text(encoding="utf-8"))
     images = [
         o
         for c in executed["cells"]
@@ -55,25 +67,20 @@ def test_data_map_notebook(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_access_request_notebook(tmp_path: Path) -> None:
-    import papermill as pm
-
     from dsar.demo import generate
     from tests.conftest import AS_OF
 
     export = generate(tmp_path / "demo", users=200, seed=3, as_of=AS_OF)
     out = tmp_path / "bundles"
-    pm.execute_notebook(
-        str(NOTEBOOKS / "01_access_request.ipynb"),
-        str(tmp_path / "executed.ipynb"),
-        parameters={
+    _execute(
+        "01_access_request.ipynb",
+        tmp_path,
+        {
             "catalog_path": str(export.catalog_path),
             "identifier": f"email={export.subject_email}",
             "request_label": "AR-NB",
             "out_dir": str(out),
         },
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(tmp_path),
     )
     summary = json.loads((out / "AR-NB.summary.json").read_text())
     assert summary["verified"] is True
@@ -84,20 +91,15 @@ def test_access_request_notebook(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_erasure_notebook(tmp_path: Path) -> None:
-    import papermill as pm
-
     work = tmp_path / "work"
-    pm.execute_notebook(
-        str(NOTEBOOKS / "02_erasure_and_correction.ipynb"),
-        str(tmp_path / "executed.ipynb"),
-        parameters={
+    _execute(
+        "02_erasure_and_correction.ipynb",
+        tmp_path,
+        {
             "demo_dir": str(tmp_path / "demo"),
             "work_dir": str(work),
             "received": "2026-11-20",
         },
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(tmp_path),
     )
     summary = json.loads((work / "summary.json").read_text())
     assert summary["applied"] is True and summary["changes"] > 0
