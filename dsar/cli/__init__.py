@@ -1,0 +1,48 @@
+"""The `dsar` command line: the same public API as the notebooks, for scripts and schedulers.
+
+Heavy libraries (Presidio, spaCy, Spark) are imported inside the commands that need them,
+so `dsar --help` stays fast. Commands live by area: `subject` (demo, access, verify, erase,
+correct, retention), `catalog`, and `records` (requests, audit, ledger).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from dsar.cli._shared import err
+from dsar.cli.catalog import catalog_app
+from dsar.cli.records import audit_app, ledger_app, requests_app
+from dsar.cli.subject import access, correct, demo, erase, retention, verify
+from dsar.errors import CatalogError, WorkbenchError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="dsar",
+    help="Privacy Workbench: answer data-subject requests from exported tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for command in (demo, access, erase, correct, retention, verify):
+    app.command()(command)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(requests_app, name="requests")
+app.add_typer(audit_app, name="audit")
+app.add_typer(ledger_app, name="ledger")
+
+
+def main() -> None:
+    """Entry point: run the app, turning workbench errors into a message and exit code 1."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        app()
+    except CatalogError as exc:
+        err(str(exc))
+        sys.exit(1)
+    except WorkbenchError as exc:
+        err(f"error: {exc}")
+        sys.exit(1)

@@ -1,0 +1,81 @@
+"""What the command modules share: option types, identifier parsing, small helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dsar.catalog.models import IdentityKind
+
+if TYPE_CHECKING:
+    from dsar.identity import SubjectKey
+    from dsar.register import Register, RequestRecord
+
+LedgerOpt = Annotated[
+    Path,
+    typer.Option("--ledger", envvar="WORKBENCH_LEDGER", help="The suppression ledger file."),
+]
+
+RegisterOpt = Annotated[
+    Path,
+    typer.Option(
+        "--register",
+        envvar="WORKBENCH_REGISTER",
+        help="The register's SQLite file (its audit log sits beside it).",
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="File holding the secret key for keyed references"
+        " (default: $WORKBENCH_KEY). Keep it away from the register.",
+    ),
+]
+
+CatalogArg = Annotated[Path, typer.Argument(help="Path of the catalog YAML file.")]
+
+
+def err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
+    from dsar.identity import make_key, parse_key
+
+    try:
+        keys = [make_key(IdentityKind.EMAIL, email)] if email else []
+        keys += [parse_key(t) for t in ids or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not keys:
+        raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
+    return keys
+
+
+def open_register(path: Path, key_file: Path | None) -> Register:
+    from dsar.audit import load_key
+    from dsar.register import Register
+
+    return Register(path, load_key(key_file))
+
+
+def request_line(r: RequestRecord, today: date) -> str:
+    due = r.deadlines.due
+    left = r.days_left(today)
+    flag = "OVERDUE" if r.overdue(today) else (f"{left}d left" if r.is_open else r.status.value)
+    ext = " (extended)" if r.extension_notified else ""
+    return (
+        f"{r.id}  {r.type.value:<11} {r.jurisdiction.value:<7} received {r.received}"
+        f"  due {due}{ext}  {r.status.value:<11} {flag}"
+    )
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD") from None

@@ -1,0 +1,88 @@
+"""`dsar catalog`: validate and inspect the data map."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dsar.cli._shared import (
+    CatalogArg,
+)
+
+catalog_app = typer.Typer(
+    help="Validate and inspect the data map (catalog.yml).", no_args_is_help=True
+)
+
+
+@catalog_app.command("check")
+def catalog_check(
+    catalog: CatalogArg,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also read every row, to find malformed values.")
+    ] = False,
+) -> None:
+    """Validate the catalog and compare it with the files. Exit 1 with every problem found."""
+    from dsar.catalog import check_against_files, load_catalog
+    from dsar.engine import open_engine
+
+    cat = load_catalog(catalog)
+    with open_engine(kind="duckdb") as engine:
+        check_against_files(cat, engine, deep=deep)
+    files = sum(len(cat.files(t)) for t in cat.tables)
+    how = ", every row read" if deep else ""
+    typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")
+
+
+@catalog_app.command("show")
+def catalog_show(
+    catalog: CatalogArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Inventory: each table's rows, size, category, identity, secret and free-text columns."""
+    from dsar.catalog import inventory, load_catalog
+    from dsar.engine import open_engine
+
+    cat = load_catalog(catalog)
+    with open_engine(cat) as engine:
+        rows = inventory(cat, engine)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    header = (
+        f"{'table':<22} {'format':<8} {'rows':>11} {'MB':>8}  {'role':<10} {'category':<22}"
+        " identity"
+    )
+    typer.echo(header)
+    typer.echo("-" * len(header))
+    for r in rows:
+        ident = ", ".join(f"{c} ({k})" for c, k in r.identity.items()) or "-"
+        flags = "".join(
+            [
+                f"  secret: {', '.join(r.secrets)}" if r.secrets else "",
+                f"  free text: {', '.join(r.free_text)}" if r.free_text else "",
+            ]
+        )
+        typer.echo(
+            f"{r.name:<22} {r.format:<8} {r.rows:>11,} {r.bytes / 1e6:>8.1f}  {r.role:<10}"
+            f" {r.category:<22} {ident}{flags}"
+        )
+    typer.echo(f"{len(rows)} tables, {sum(r.rows for r in rows):,} rows")
+
+
+@catalog_app.command("schema")
+def catalog_schema(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the catalog's JSON Schema, for editor completion and validation."""
+    from dsar.catalog import catalog_json_schema
+
+    text = json.dumps(catalog_json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")

@@ -1,0 +1,280 @@
+"""`dsar requests`, `dsar audit`, `dsar ledger`: the records a privacy team keeps."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dsar.cli._shared import (
+    KeyFileOpt,
+    LedgerOpt,
+    RegisterOpt,
+    err,
+    keys_from,
+    open_register,
+    parse_date,
+    request_line,
+)
+
+requests_app = typer.Typer(
+    help="The request register: deadlines and status of every request.", no_args_is_help=True
+)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+ledger_app = typer.Typer(
+    help="The suppression ledger: erased, objected, opted out, restricted.", no_args_is_help=True
+)
+
+
+@requests_app.command("add")
+def requests_add(
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="access, portability, erasure, correction, restriction, objection or opt_out.",
+        ),
+    ],
+    jurisdiction: Annotated[str, typer.Option(help="gdpr, uk_gdpr or ccpa.")],
+    received: Annotated[str, typer.Option(help="Date received, YYYY-MM-DD.")],
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    verified: Annotated[bool, typer.Option(help="Identity already verified.")] = False,
+    note: Annotated[str | None, typer.Option(help="A note for the team.")] = None,
+) -> None:
+    """Register a request and print its id and deadline."""
+    from dsar.deadlines import Jurisdiction, RequestType
+    from dsar.register import Verification
+
+    try:
+        req_type, law = RequestType(kind), Jurisdiction(jurisdiction)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    keys = keys_from(email, ids)
+    reg = open_register(register, key_file)
+    record = reg.add(
+        req_type,
+        law,
+        parse_date(received),
+        keys,
+        Verification.VERIFIED if verified else Verification.PENDING,
+        note,
+    )
+    d = record.deadlines
+    ack = f", acknowledge by {d.acknowledge_by}" if d.acknowledge_by else ""
+    typer.echo(f"{record.id}: {req_type.value} ({law.value}), due {d.due}{ack}  [{d.rule}]")
+
+
+@requests_app.command("list")
+def requests_list(
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    include_closed: Annotated[bool, typer.Option("--all", help="Closed requests too.")] = False,
+    due_within: Annotated[
+        str | None, typer.Option(help="Only open requests due within this many days, e.g. 7d.")
+    ] = None,
+    today: Annotated[str | None, typer.Option(help="Count days from this date.")] = None,
+) -> None:
+    """Requests by deadline; overdue ones flagged."""
+    day = parse_date(today) if today else date.today()
+    within = None
+    if due_within is not None:
+        text = due_within.strip().lower().removesuffix("d")
+        if not text.isdigit():
+            raise typer.BadParameter(f"{due_within!r} is not a number of days, e.g. 7d")
+        within = int(text)
+    reg = open_register(register, key_file)
+    records = reg.list(include_closed=include_closed, due_within=within, today=day)
+    for record in records:
+        typer.echo(request_line(record, day))
+    overdue = sum(r.overdue(day) for r in records)
+    typer.echo(f"{len(records)} request(s){f', {overdue} OVERDUE' if overdue else ''}")
+
+
+@requests_app.command("show")
+def requests_show(
+    request_id: Annotated[str, typer.Argument(help="The request id, e.g. R-2026-0001.")],
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """One request in full, with its identifiers and deadlines."""
+    r = open_register(register, key_file).get(request_id)
+    d = r.deadlines
+    lines = [
+        request_line(r, date.today()),
+        f"  identifiers:  {', '.join(str(k) for k in r.identifiers)}",
+        f"  verification: {r.verification.value}",
+        f"  deadline:     {d.respond_by} ({d.rule})",
+    ]
+    if d.acknowledge_by:
+        lines.append(f"  acknowledge:  by {d.acknowledge_by}")
+    if r.extension_notified:
+        lines.append(
+            f"  extended to:  {d.extended_to}, notified {r.extension_notified}:"
+            f" {r.extension_reason}"
+        )
+    if r.denial_reason:
+        lines.append(f"  denied:       {r.denial_reason.value}")
+    if r.note:
+        lines.append(f"  note:         {r.note}")
+    typer.echo("\n".join(lines))
+
+
+@requests_app.command("update")
+def requests_update(
+    request_id: Annotated[str, typer.Argument(help="The request id.")],
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    status: Annotated[
+        str | None, typer.Option(help="open, in_progress, completed, withdrawn.")
+    ] = None,
+    verification: Annotated[str | None, typer.Option(help="pending, verified, failed.")] = None,
+    deny: Annotated[
+        str | None,
+        typer.Option(
+            help="Refuse: no_match, identity_not_verified,"
+            " manifestly_unfounded_or_excessive, outside_jurisdiction."
+        ),
+    ] = None,
+    extend: Annotated[
+        str | None, typer.Option(help="Extend, with the reason told to the person.")
+    ] = None,
+    notified: Annotated[
+        str | None, typer.Option(help="When the extension was notified (default today).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Replace the note.")] = None,
+) -> None:
+    """Change a request's status, verification, refusal or extension (audited)."""
+    from dsar.register import DenialReason, Status, Verification
+
+    try:
+        new_status = Status(status) if status else None
+        new_verification = Verification(verification) if verification else None
+        reason = DenialReason(deny) if deny else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    ext = (extend, parse_date(notified) if notified else date.today()) if extend else None
+    reg = open_register(register, key_file)
+    record = reg.update(
+        request_id,
+        status=new_status,
+        verification=new_verification,
+        deny=reason,
+        extend=ext,
+        note=note,
+    )
+    typer.echo(request_line(record, date.today()))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    log: Annotated[
+        Path | None, typer.Option(help="The audit log (default: the register's).")
+    ] = None,
+    register: RegisterOpt = Path("requests.db"),
+) -> None:
+    """Check the audit log's hash chain: exit 1 if any entry was edited, removed or moved."""
+    from dsar.audit import AuditLog, verify_audit_log
+
+    path = log or register.with_name(register.name + ".audit.jsonl")
+    problems = verify_audit_log(path)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        err(f"{path}: {len(problems)} problem(s): the log was tampered with")
+        raise typer.Exit(1)
+    typer.echo(f"{path}: intact ({len(AuditLog(path).entries())} entries)")
+
+
+@ledger_app.command("add")
+def ledger_add(
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="erased, objected_direct_marketing, opted_out_sale_sharing or restricted."
+        ),
+    ],
+    request: Annotated[str, typer.Option(help="The request this answers, e.g. R-2026-0003.")],
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+) -> None:
+    """Record an objection, opt-out, restriction or erasure (keyed hashes only)."""
+    from dsar.audit import load_key
+    from dsar.ledger import Ledger, Reason
+
+    try:
+        why = Reason(reason)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    keys = keys_from(email, ids)
+    book = Ledger(ledger, load_key(key_file), key_file)
+    added = book.add(keys, why, request)
+    typer.echo(f"{added} identifier(s) recorded as {why.value} for {request}")
+
+
+@ledger_app.command("check")
+def ledger_check(
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+) -> None:
+    """Say whether a person is in the ledger, and why. Exit 1 when they are."""
+    from dsar.audit import load_key
+    from dsar.ledger import Ledger
+
+    book = Ledger(ledger, load_key(key_file), key_file)
+    found = {r.value for k in keys_from(email, ids) for r in book.reasons(k)}
+    typer.echo(", ".join(sorted(found)) if found else "not in the ledger")
+    if found:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("list")
+def ledger_list(
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """What the ledger holds, per reason and request (references only, never who)."""
+    from collections import Counter
+
+    from dsar.audit import load_key
+    from dsar.ledger import Ledger
+
+    entries = Ledger(ledger, load_key(key_file), key_file).entries()
+    counts = Counter((e.since.isoformat(), e.request, e.reason.value) for e in entries)
+    for (since, request_id, reason), n in sorted(counts.items()):
+        typer.echo(f"{since}  {request_id:<22} {reason:<28} {n} identifier(s)")
+    typer.echo(f"{len(entries)} entr(ies)")
+
+
+@ledger_app.command("replay")
+def ledger_replay(
+    catalog: Annotated[Path, typer.Option(help="The (restored) export's catalog.")],
+    out: Annotated[Path, typer.Option(help="Folder for the certificates.")] = Path("certificates"),
+    ledger: LedgerOpt = Path("ledger.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Re-apply every recorded erasure to an export, e.g. after restoring a backup."""
+    from dsar.audit import load_key
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.erasure import replay_erasures
+    from dsar.ledger import Ledger
+
+    key = load_key(key_file)
+    cat = load_catalog(catalog)
+    with open_engine(cat) as engine:
+        results = replay_erasures(Ledger(ledger, key, key_file), cat, engine, out, key=key)
+    for result in results:
+        typer.echo(
+            f"{result.plan.request}: {result.plan.changes} row(s) erased again;"
+            f" certificate {result.certificate}"
+        )
+    typer.echo(f"{len(results)} erasure(s) re-applied")
