@@ -101,11 +101,7 @@ class AuditLog:
         with self.path.open("a+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                handle.seek(0)
-                last = None
-                for line in handle:
-                    if line.strip():
-                        last = json.loads(line)
+                last = self._last(handle)
                 body: dict[str, Any] = {
                     "seq": (last["seq"] + 1) if last else 1,
                     "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -128,6 +124,22 @@ class AuditLog:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return AuditEntry(**entry)
+
+    def _last(self, handle: Any) -> dict[str, Any] | None:
+        """The last entry, read from the end of the log rather than entry by entry."""
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return None
+        # the last line is short: read the file's tail rather than every entry
+        size = handle.tell()
+        handle.seek(max(0, size - 65_536))
+        tail = handle.read().splitlines()
+        lines = [line for line in tail if line.strip()]
+        if len(lines) < 2 and size > 65_536:
+            handle.seek(0)
+            lines = [line for line in handle.read().splitlines() if line.strip()]
+        last: dict[str, Any] = json.loads(lines[-1])
+        return last
 
     def entries(self) -> list[AuditEntry]:
         """Every entry, in file order (no checks: use `verify_audit_log`)."""

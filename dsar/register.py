@@ -153,7 +153,7 @@ class Register:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.key = key
-        self.db = sqlite3.connect(self.path)
+        self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         self.db.row_factory = sqlite3.Row
         self.db.executescript(SCHEMA)
         self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"))
@@ -177,6 +177,8 @@ class Register:
         if received > datetime.now(UTC).date() + timedelta(days=1):
             raise WorkbenchError(f"received date {received} is in the future")
         with self.db:
+            # take the write lock before counting, so two writers cannot pick the same id
+            self.db.execute("BEGIN IMMEDIATE")
             count = self.db.execute(
                 "SELECT count(*) FROM requests WHERE id LIKE ?", (f"R-{received.year}-%",)
             ).fetchone()[0]
@@ -301,6 +303,7 @@ class Register:
         if extend is not None:
             changed["due"] = new.deadlines.due.isoformat()
         with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(
                 "UPDATE requests SET status=?, verification=?, denial_reason=?,"
                 " extension_reason=?, extension_notified=?, note=?, closed_on=? WHERE id=?",

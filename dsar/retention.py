@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dsar import __version__
 from dsar.catalog.models import Catalog, Role
+from dsar.deadlines import add_months
 from dsar.engine.base import Engine, quote_identifier
 from dsar.io import atomic_write_text
 from dsar.rewrite import Rewrite, recover, rewrite_tables
@@ -66,8 +67,6 @@ def _expired(after: str) -> str:
 
 def plan_retention(catalog: Catalog, engine: Engine, today: date | None = None) -> RetentionPlan:
     """Count, per table with a retention period, the rows kept past it."""
-    from dsar.deadlines import add_months
-
     today = today or datetime.now(UTC).date()
     recover(catalog.root)
     actions = []

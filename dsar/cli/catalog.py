@@ -12,6 +12,7 @@ import typer
 from dsar.cli._shared import (
     CatalogArg,
 )
+from dsar.io import atomic_write_text
 
 catalog_app = typer.Typer(
     help="Validate and inspect the data map (catalog.yml).", no_args_is_help=True
@@ -84,5 +85,5 @@ def catalog_schema(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        atomic_write_text(out, text)
         typer.echo(f"wrote {out}")
