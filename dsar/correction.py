@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, Role
 from dsar.collect import collect, row_predicate
 from dsar.engine.base import Engine, quote_identifier
@@ -54,6 +55,7 @@ class CorrectionPlan:
     changes: tuple[Change, ...]
     diff: dict[str, pa.Table]  # per table: the person's rows with old and new values
     recipients: tuple[str, ...]
+    subject: str | None = None  # keyed reference, when a key was given
 
     @property
     def rows(self) -> int:
@@ -82,6 +84,7 @@ def plan_correction(
     request: SubjectRequest,
     values: dict[str, str],
     rules: MatchRules | None = None,
+    key: bytes | None = None,
 ) -> CorrectionPlan:
     """Plan setting `values` ({'table.column': 'new value'}) in the person's rows.
 
@@ -130,7 +133,8 @@ def plan_correction(
         )
         diff[table_name] = shown
         recipients.update(catalog.recipients[r].name for r in catalog.tables[table_name].recipients)
-    return CorrectionPlan(request.label, tuple(changes), diff, tuple(sorted(recipients)))
+    subject = subject_ref(key, request.keys[0]) if key is not None else None
+    return CorrectionPlan(request.label, tuple(changes), diff, tuple(sorted(recipients)), subject)
 
 
 def apply_correction(
@@ -141,8 +145,12 @@ def apply_correction(
     *,
     rules: MatchRules | None = None,
     dry_run: bool = True,
+    audit: AuditLog | None = None,
 ) -> tuple[dict[str, Any], ...]:
-    """Apply the plan (unless `dry_run`, the default); returns the files replaced."""
+    """Apply the plan (unless `dry_run`, the default); returns the files replaced.
+
+    With an `audit` log, the correction is recorded: tables, columns and counts, never values.
+    """
     if dry_run or plan.rows == 0:
         return ()
     rules = rules or MatchRules()
@@ -159,4 +167,16 @@ def apply_correction(
             all_params += [*params, c.value]
         select = f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}"
         rewrites.append(Rewrite(table_name, select, all_params, 0))
-    return rewrite_tables(catalog, engine, plan.request, rewrites)
+    files = rewrite_tables(catalog, engine, plan.request, rewrites)
+    if audit is not None:
+        audit.append(
+            "correction.applied",
+            request=plan.request,
+            subject=plan.subject,
+            tables={c.table: c.rows for c in plan.changes},
+            details={
+                "columns": [f"{c.table}.{c.column}" for c in plan.changes],
+                "recipients": list(plan.recipients),
+            },
+        )
+    return files

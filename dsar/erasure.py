@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dsar import __version__
-from dsar.audit import subject_ref
+from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table
 from dsar.collect import SubjectData, collect, row_predicate
 from dsar.engine.base import Engine, quote_identifier
@@ -303,6 +303,7 @@ def apply_erasure(
     rules: MatchRules | None = None,
     dry_run: bool = True,
     ledger: Ledger | None = None,
+    audit: AuditLog | None = None,
 ) -> ErasureResult:
     """Apply a plan (unless `dry_run`, the default), then write the certificate to `out`.
 
@@ -316,7 +317,9 @@ def apply_erasure(
     if ledger is not None:
         ledger.add(data.identity.keys, Reason.ERASED, plan.request, plan.today)
     if plan.changes == 0:
-        return ErasureResult(plan, True, (), _certificate(plan, (), Path(out)))
+        result = ErasureResult(plan, True, (), _certificate(plan, (), Path(out)))
+        _audit(audit, result)
+        return result
     rewrites = []
     for action in plan.actions:
         if action.to_change == 0 and action.unlinked == 0:
@@ -341,8 +344,28 @@ def apply_erasure(
             Rewrite(action.table, select, select_params, action.to_change if removes else 0)
         )
     files = rewrite_tables(catalog, engine, plan.request, rewrites)
-    cert = _certificate(plan, tuple(files), Path(out))
-    return ErasureResult(plan, True, tuple(files), cert)
+    result = ErasureResult(plan, True, files, _certificate(plan, files, Path(out)))
+    _audit(audit, result)
+    return result
+
+
+def _audit(audit: AuditLog | None, result: ErasureResult) -> None:
+    if audit is None:
+        return
+    plan = result.plan
+    audit.append(
+        "erasure.applied",
+        request=plan.request,
+        subject=plan.subject,
+        tables={
+            a.table: a.to_change + a.unlinked for a in plan.actions if a.to_change + a.unlinked
+        },
+        details={
+            "files": len(result.files),
+            "retained": sum(a.retained for a in plan.actions),
+            "certificate": result.certificate.name if result.certificate else None,
+        },
+    )
 
 
 def _rewrite_sql(

@@ -297,3 +297,52 @@ def test_erase_command(trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.M
     )
     assert done.exit_code == 0, done.output
     assert "applied; certificate:" in done.output
+
+
+def test_applying_writes_the_audit_entry(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsar.audit import verify_audit_log
+
+    monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
+    db = tmp_path / "requests.db"
+    runner = CliRunner()
+    added = runner.invoke(
+        app,
+        [
+            "requests",
+            "add",
+            "--register",
+            str(db),
+            "--type",
+            "erasure",
+            "--jurisdiction",
+            "gdpr",
+            "--received",
+            "2026-11-20",
+            "--email",
+            "ann@example.com",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    done = runner.invoke(
+        app,
+        [
+            "erase",
+            "--catalog",
+            str(trap_catalog),
+            "--request",
+            "R-2026-0001",
+            "--register",
+            str(db),
+            "--apply",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    log = db.with_name("requests.db.audit.jsonl")
+    text = log.read_text()
+    assert '"action": "erasure.applied"' in text and '"logins": 5' in text  # 4 erased, 1 unlinked
+    assert "example.com" not in text
+    assert verify_audit_log(log) == []

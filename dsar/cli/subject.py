@@ -214,14 +214,16 @@ def erase(
         from dsar.ledger import Ledger
 
         book = Ledger(ledger, key, key_file) if ledger is not None else None
-        result = apply_erasure(plan, cat, engine, subject, out, key=key, dry_run=False, ledger=book)
-    if reg is not None:
-        reg.audit.append(
-            "erasure.applied",
-            request=plan.request,
-            subject=plan.subject,
-            tables={a.table: a.to_change for a in plan.actions if a.to_change},
-            details={"files": len(result.files), "retained": sum(a.retained for a in plan.actions)},
+        result = apply_erasure(
+            plan,
+            cat,
+            engine,
+            subject,
+            out,
+            key=key,
+            dry_run=False,
+            ledger=book,
+            audit=reg.audit if reg is not None else None,
         )
     typer.echo(f"applied; certificate: {result.certificate}")
     if result.files:
@@ -259,16 +261,15 @@ def correct(
         if not sep or "." not in target:
             raise typer.BadParameter(f"{text!r} is not table.column=value")
         pairs[target.strip()] = value
-    reg, record = None, None
+    reg = None
     if request is not None:
         reg = open_register(register, key_file)
-        record = reg.get(request)
-        subject = SubjectRequest(request, record.identifiers)
+        subject = SubjectRequest(request, reg.get(request).identifiers)
     else:
         subject = SubjectRequest(new_label(prefix="CR"), tuple(keys_from(email, ids)))
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        plan = plan_correction(cat, engine, subject, pairs)
+        plan = plan_correction(cat, engine, subject, pairs, key=reg.key if reg else None)
         typer.echo(plan.describe())
         for table, diff in plan.diff.items():
             typer.echo(f"\n{table}:")
@@ -276,17 +277,8 @@ def correct(
         if not apply:
             typer.echo("\ndry run: nothing was changed; add --apply to correct")
             return
-        files = apply_correction(plan, cat, engine, subject, dry_run=False)
-    if reg is not None and record is not None:
-        reg.audit.append(
-            "correction.applied",
-            request=plan.request,
-            subject=record.subject_ref,
-            tables={c.table: c.rows for c in plan.changes},
-            details={
-                "columns": [f"{c.table}.{c.column}" for c in plan.changes],
-                "recipients": list(plan.recipients),
-            },
+        files = apply_correction(
+            plan, cat, engine, subject, dry_run=False, audit=reg.audit if reg else None
         )
     typer.echo(f"\napplied: {len(files)} file(s) rewritten; notify: {', '.join(plan.recipients)}")
 
