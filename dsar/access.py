@@ -245,8 +245,7 @@ def _write_bundle(
             created=now,
             identifiers=given,
             provenance=tuple(
-                p.describe()
-                for p in sorted(identity.provenance.values(), key=lambda p: (p.round, str(p.key)))
+                p.describe() for p in sorted(identity.provenance.values(), key=lambda p: p.round)
             ),
             tables=tuple(facts),
             held_as_processor=processor_rows(catalog, subject.held_as_processor),
