@@ -27,6 +27,8 @@ from dsar.identity import (
     Provenance,
     SubjectKey,
     SubjectRequest,
+    canonical_email,
+    sql_canonical_email,
     sql_normalize,
 )
 
@@ -131,6 +133,8 @@ class _Search:
             for key in person.request.keys:
                 self._add(i, Provenance(key))
         self.scanned: dict[str, set[SubjectKey]] = defaultdict(set)
+        self.canon_scanned: dict[str, set[str]] = defaultdict(set)
+        self.pending: dict[str, list[pa.Table]] = defaultdict(list)
         self.rows: dict[str, list[pa.Table]] = defaultdict(list)
         self.round = 0
         linked = {
@@ -173,9 +177,13 @@ class _Search:
         def any_of(which: set[SubjectKey]) -> str:
             terms = []
             for col, kind in table.identity_columns().items():
-                values = sorted(k.value for k in which if k.kind is kind)
+                values = sorted({k.value for k in which if k.kind is kind})
+                expr = match[col]
+                if kind is IdentityKind.EMAIL:  # a superset: see canonical_email
+                    values = sorted({canonical_email(v) for v in values})
+                    expr = sql_canonical_email(expr)
                 if values:
-                    terms.append(f"{match[col]} IN (SELECT unnest(?::VARCHAR[]))")
+                    terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
                     params.append(values)
             return " OR ".join(terms)
 
@@ -190,7 +198,13 @@ class _Search:
         return self.engine.query(sql, params)
 
     def run(self, tables: list[str]) -> None:
-        """Scan `tables` until none has identifiers it has not been scanned with."""
+        """Scan `tables` until none has identifiers it has not been scanned with.
+
+        A scan returns a superset for email columns (see `canonical_email`): rows that match
+        a known identifier exactly are the person's candidates; the others wait in `pending`
+        and are promoted when a later identifier matches them, without another scan. An
+        email whose canonical form a table was already scanned with needs no scan at all.
+        """
         while True:
             self.round += 1
             work = False
@@ -201,15 +215,48 @@ class _Search:
                 if not new:
                     continue
                 work = True
+                covered = {
+                    k
+                    for k in new
+                    if k.kind is IdentityKind.EMAIL
+                    and canonical_email(k.value) in self.canon_scanned[name]
+                }
+                self.scanned[name] |= covered
+                self._promote(name)
+                new -= covered
+                if not new:
+                    continue
                 found = self._scan(name, new, self.scanned[name])
                 self.scanned[name] |= new
+                self.canon_scanned[name] |= {
+                    canonical_email(k.value) for k in new if k.kind is IdentityKind.EMAIL
+                }
                 log.debug("round %d: %s returned %d rows", self.round, name, found.num_rows)
                 self.progress(f"{name}: {found.num_rows} rows")
                 if found.num_rows:
-                    self.rows[name].append(found)
-                    self._learn(name, found)
+                    self.pending[name].append(found)
+                    self._promote(name)
             if not work:
                 return
+
+    def _promote(self, name: str) -> None:
+        """Move pending rows that now match a known identifier into the results, and learn."""
+        if not self.pending[name]:
+            return
+        waiting = pa.concat_tables(self.pending[name])
+        hits = [
+            i
+            for i, row in enumerate(self._row_keys(name, waiting))
+            if any(k in self.owners for k in row.values())
+        ]
+        if not hits:
+            return
+        matched = waiting.take(hits)
+        rest = sorted(set(range(waiting.num_rows)) - set(hits))
+        self.pending[name] = [waiting.take(rest)] if rest else []
+        self.rows[name].append(matched)
+        self._learn(name, matched)
+        self._promote(name)  # what was just learned may match more of the waiting rows
 
     def _row_keys(self, name: str, found: pa.Table) -> list[dict[str, SubjectKey]]:
         cols = self.catalog.tables[name].identity_columns()

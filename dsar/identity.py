@@ -183,3 +183,20 @@ def sql_normalize(
     if kind is IdentityKind.IP_ADDRESS:
         return f"lower({text})" if for_match else f"nullif(lower({text}), '')"
     return text if for_match else f"nullif({text}, '')"
+
+
+def canonical_email(normalized: str) -> str:
+    """A coarser form of a normalised email: every dot removed.
+
+    Used only to fetch a superset of rows in one scan, so that variants found later (a
+    Google profile with the dots of a gmail address moved) are answered from rows already
+    read instead of another pass over the files; whether a row matches is still decided on
+    the normalised value. Removing dots is nearly free in SQL, where a fuller canonical form
+    (dropping +tags too) cost more per row than the rescans it saved.
+    """
+    return normalized.replace(".", "")
+
+
+def sql_canonical_email(normalized_sql: str) -> str:
+    """SQL for `canonical_email` of a normalised email expression."""
+    return f"replace({normalized_sql}, '.', '')"
