@@ -148,9 +148,29 @@ class _Search:
             linked, key=lambda n: (-len(self._strong_cols(linked[n])), _scan_cost(linked[n]), n)
         )
         self.expansion_tables = [n for n in ordered if len(self._strong_cols(linked[n])) >= 2]
+        # A weak identifier is worth scanning a table for only where a row could match it
+        # alone (no strong identifier always present), or where seeing it beside someone
+        # else's identifier tells that it is shared with a table where that could happen.
+        self.weak_only = {n for n, t in linked.items() if not self._always_strong(t)}
+        self.weak_kinds_that_matter = {
+            k
+            for n in self.weak_only
+            for k in linked[n].identity_columns().values()
+            if k not in STRONG
+        }
         self.other_tables = sorted(
             (n for n in ordered if n not in self.expansion_tables),
             key=lambda n: (_scan_cost(linked[n]), n),
+        )
+
+    @classmethod
+    def _always_strong(cls, table: Table) -> bool:
+        """A strong identity column is part of the primary key: every row has it."""
+        return any(c in table.primary_key for c in cls._strong_cols(table))
+
+    def _worth_scanning(self, name: str, key: SubjectKey) -> bool:
+        return (
+            key.kind in STRONG or name in self.weak_only or key.kind in self.weak_kinds_that_matter
         )
 
     @staticmethod
@@ -210,7 +230,9 @@ class _Search:
             work = False
             for name in tables:
                 kinds = set(self.catalog.tables[name].identity_columns().values())
-                known = {k for k in self.owners if k.kind in kinds}
+                known = {
+                    k for k in self.owners if k.kind in kinds and self._worth_scanning(name, k)
+                }
                 new = known - self.scanned[name]
                 if not new:
                     continue
