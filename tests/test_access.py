@@ -250,3 +250,65 @@ def test_batch_csv(tmp_path: Path) -> None:
     path.write_text("request_id,email\nAR-1,\n", "utf-8")
     with pytest.raises(WorkbenchError, match=r"line 2: no identifier given"):
         read_batch_requests(path)
+
+
+SHARED_PHONE_CATALOG = """\
+version: 1
+controller: {name: Example Ltd, contact: privacy@example.org, supervisory_authority: ICO}
+tables:
+  accounts:
+    path: accounts.csv
+    format: csv
+    description: Accounts.
+    category: account
+    origin: provided
+    purposes: [service]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while open}
+    erasure: {action: delete}
+    primary_key: [user_id]
+    columns:
+      user_id: {identity: user_id, type: string}
+      email: {identity: email, type: string}
+      phone: {identity: phone, type: string}
+  calls:
+    path: calls.csv
+    format: csv
+    description: Calls to our support line.
+    category: communications
+    origin: observed
+    purposes: [support]
+    legal_basis: legitimate_interests
+    source: our phone system
+    retention: {criteria: 90 days}
+    erasure: {action: delete}
+    columns:
+      phone: {identity: phone, type: string}
+      user_id: {identity: user_id, type: string}
+"""
+
+
+@pytest.mark.parametrize(
+    ("who", "kept", "set_aside"),
+    [
+        ("email=ann@example.com", 0, {"calls": 1}),  # her landline is also Cy's: not hers alone
+        ("email=bob@example.com", 1, {}),
+    ],
+)
+def test_a_phone_shared_in_one_table_sets_aside_anonymous_rows_in_another(
+    tmp_path: Path, who: str, kept: int, set_aside: dict[str, int]
+) -> None:
+    (tmp_path / "accounts.csv").write_text(
+        "user_id,email,phone\nu1,ann@example.com,+44 20 7946 0001\n"
+        "u2,bob@example.com,+44 20 7946 0002\nu3,cy@example.com,020 7946 0001\n",
+        "utf-8",
+    )
+    (tmp_path / "calls.csv").write_text("phone,user_id\n+442079460001,\n+442079460002,\n", "utf-8")
+    (tmp_path / "catalog.yml").write_text(SHARED_PHONE_CATALOG, "utf-8")
+    catalog = load_catalog(tmp_path / "catalog.yml")
+    with open_engine(catalog) as engine:
+        [person] = collect(engine, catalog, [_request("x", who)])
+    calls = person.tables.get("calls")
+    assert (calls.num_rows if calls is not None else 0) == kept
+    assert person.set_aside == set_aside
