@@ -143,18 +143,20 @@ class Redactor:
                 candidates.update(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
         if not candidates:
             return set()
-        found: set[str] = set()
-        for name, table in self.catalog.tables.items():
-            for col_name, col in table.columns.items():
-                if col.personal is PersonalKind.NAME and name in self.engine.tables:
-                    sql = (
-                        f"SELECT DISTINCT {quote_identifier(col_name)} AS n FROM"
-                        f" {quote_identifier(name)} WHERE {quote_identifier(col_name)}"
-                        " IN (SELECT unnest(?::VARCHAR[]))"
-                    )
-                    result = self.engine.query(sql, [sorted(candidates)])
-                    found.update(v for v in result.column("n").to_pylist() if v)
-        return found
+        # one statement over every name column of every table, so DuckDB runs them together
+        parts = [
+            f"SELECT {quote_identifier(c)} AS n FROM {quote_identifier(name)}"
+            f" WHERE {quote_identifier(c)} IN (SELECT unnest(?::VARCHAR[]))"
+            for name, table in self.catalog.tables.items()
+            if name in self.engine.tables
+            for c, col in table.columns.items()
+            if col.personal is PersonalKind.NAME
+        ]
+        if not parts:
+            return set()
+        sql = f"SELECT DISTINCT n FROM ({' UNION ALL '.join(parts)})"
+        result = self.engine.query(sql, [sorted(candidates)] * len(parts))
+        return {v for v in result.column("n").to_pylist() if v}
 
     def _redact(
         self, text: str, own: _OwnData, known: set[str], record: RedactionLog, where: str
