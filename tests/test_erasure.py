@@ -247,7 +247,10 @@ def test_invoices_are_retained_until_their_retention_ends(
 
 
 @settings(
-    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    derandomize=True,
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(user=st.integers(min_value=0, max_value=299), other=st.integers(min_value=0, max_value=299))
 def test_erasure_removes_exactly_the_persons_rows(

@@ -23,7 +23,10 @@ def _demo(demo_export: Path) -> tuple[Catalog, Engine]:
 
 
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    derandomize=True,
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(user=st.integers(min_value=0, max_value=299))
 def test_every_collected_row_links_to_the_person(demo_export: Path, user: int) -> None:
@@ -43,7 +46,10 @@ def test_every_collected_row_links_to_the_person(demo_export: Path, user: int) -
 
 
 @settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    derandomize=True,
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(a=st.integers(min_value=0, max_value=299), b=st.integers(min_value=0, max_value=299))
 def test_batch_gives_each_person_what_they_get_alone(demo_export: Path, a: int, b: int) -> None:
