@@ -18,11 +18,12 @@ import pyarrow as pa
 
 from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, Role
-from dsar.collect import collect, row_predicate
+from dsar.collect import collect
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.identity import MatchRules, SubjectRequest
 from dsar.rewrite import Rewrite, recover, rewrite_tables
+from dsar.selection import row_predicate
 
 _SQL_TYPES = {
     "string": "VARCHAR",

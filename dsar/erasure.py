@@ -17,22 +17,21 @@ what was retained and why, and whom to notify.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar import __version__
 from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table
-from dsar.collect import SubjectData, collect, row_predicate
+from dsar.certificate import write_certificate
+from dsar.collect import SubjectData, collect
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
-from dsar.identity import STRONG, MatchRules, SubjectRequest, sql_normalize
-from dsar.io import atomic_write_text
+from dsar.identity import MatchRules, SubjectRequest
 from dsar.ledger import Ledger, Reason
 from dsar.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, rewrite_tables
+from dsar.selection import row_predicate, unlink_conditions
 
 PSEUDO = "pseudo:"
 
@@ -119,36 +118,6 @@ def _until_sql(table: Table) -> str:
     return f"(CAST({quote_identifier(after)} AS DATE) + INTERVAL {period.amount} {period.unit})"
 
 
-def _unlink(
-    table: Table, data: SubjectData, rules: MatchRules
-) -> list[tuple[str, str, list[object]]]:
-    """Per weak column: rows with no strong identifier whose value the person shared.
-
-    Such rows (the anonymous lines of a family laptop) were set aside, neither the person's
-    nor clearly anyone else's. Once the person is erased, nothing would show the device was
-    shared, and a later request by the other user would receive them: so erasure empties
-    that identifier in those rows, which leaves them attributable to no one.
-    """
-    cols = table.identity_columns()
-    strong_null = [
-        f"{sql_normalize(k, quote_identifier(c), rules)} IS NULL"
-        for c, k in cols.items()
-        if k in STRONG
-    ]
-    out = []
-    for col, kind in cols.items():
-        shared = sorted(k.value for k in data.shared if k.kind is kind)
-        if kind in STRONG or not shared:
-            continue
-        norm = sql_normalize(kind, quote_identifier(col), rules)
-        cond = " AND ".join(
-            [*strong_null, f"coalesce({norm} IN (SELECT unnest(?::VARCHAR[])), false)"]
-        )
-        params: list[object] = [shared]
-        out.append((col, f"({cond})", params))
-    return out
-
-
 def _change_sql(table: Table, predicate: str) -> str:
     """SQL true for the person's rows that applying would delete or change now."""
     action = table.erasure.action
@@ -227,7 +196,7 @@ def _plan(
             f" count(*) FILTER (WHERE {change}) AS change FROM {quote_identifier(name)}"
         )
         counts = engine.query(sql, params + change_params).to_pylist()[0]
-        unlink = _unlink(table, data, rules)
+        unlink = unlink_conditions(table, data, rules)
         unlinked = 0
         if unlink:
             cond = " OR ".join(c for _, c, _ in unlink)
@@ -317,7 +286,7 @@ def apply_erasure(
     if ledger is not None:
         ledger.add(data.identity.keys, Reason.ERASED, plan.request, plan.today)
     if plan.changes == 0:
-        result = ErasureResult(plan, True, (), _certificate(plan, (), Path(out)))
+        result = ErasureResult(plan, True, (), write_certificate(plan, (), Path(out)))
         _audit(audit, result)
         return result
     rewrites = []
@@ -331,7 +300,7 @@ def apply_erasure(
         else:
             select, select_params = "SELECT * FROM {source}", []
         if action.unlinked:
-            unlink = _unlink(table, data, rules)
+            unlink = unlink_conditions(table, data, rules)
             replaces = ", ".join(
                 f"CASE WHEN {cond} THEN NULL ELSE {quote_identifier(col)} END AS"
                 f" {quote_identifier(col)}"
@@ -344,7 +313,7 @@ def apply_erasure(
             Rewrite(action.table, select, select_params, action.to_change if removes else 0)
         )
     files = rewrite_tables(catalog, engine, plan.request, rewrites)
-    result = ErasureResult(plan, True, files, _certificate(plan, files, Path(out)))
+    result = ErasureResult(plan, True, files, write_certificate(plan, files, Path(out)))
     _audit(audit, result)
     return result
 
@@ -421,58 +390,6 @@ def replay_erasures(
                 )
             )
     return results
-
-
-def _certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    body = {
-        "format": "privacy-workbench/erasure-certificate",
-        "tool": {"name": "privacy-workbench", "version": __version__},
-        "request": plan.request,
-        "subject": plan.subject,
-        "applied_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "as_of": plan.today.isoformat(),
-        "erased": [
-            asdict(a) | {"action": a.action.value}
-            for a in plan.actions
-            if a.action is not ErasureAction.RETAIN
-        ],
-        "retained": [
-            asdict(a) | {"action": a.action.value}
-            for a in plan.actions
-            if a.action is ErasureAction.RETAIN
-        ],
-        "files_replaced": list(files),
-        "recipients_to_notify": list(plan.recipients),
-        "held_for_customers": plan.held_as_processor,
-        "set_aside_for_review": plan.set_aside,
-    }
-    path = out / f"{plan.request}-erasure-certificate.json"
-    atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
-    lines = [
-        f"# Erasure certificate: {plan.request}",
-        "",
-        f"Person: {plan.subject} (keyed reference). Applied {body['applied_at']}.",
-        "",
-    ]
-    for a in plan.actions:
-        if a.action is ErasureAction.RETAIN:
-            lines.append(
-                f"- {a.table}: {a.to_change} row(s) past retention deleted;"
-                f" {a.retained} row(s) retained until {a.retained_until} under"
-                f" {a.legal_basis} ({a.reason}), restricted to that purpose"
-            )
-        elif a.action is ErasureAction.DELETE:
-            lines.append(f"- {a.table}: {a.to_change} row(s) deleted")
-        else:
-            lines.append(
-                f"- {a.table}: {', '.join(a.columns)} {a.action.value}d in {a.to_change} row(s)"
-            )
-    for table, rows in plan.held_as_processor.items():
-        lines.append(f"- {table}: {rows} row(s) held for customers; request forwarded to them")
-    lines += ["", f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}"]
-    atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
-    return path
 
 
 def confirm_erasure(catalog: Catalog, request: str) -> list[Path]:

@@ -1,0 +1,87 @@
+"""SQL selecting exactly the rows `collect` gave a person, for the steps that change files.
+
+Erasure and correction rewrite export files; they must touch the same rows an access request
+shows, no more and no fewer. These predicates restate `collect`'s verdicts in SQL, with every
+identifier bound as a parameter.
+"""
+
+from __future__ import annotations
+
+from dsar.catalog.models import Table
+from dsar.collect import SubjectData
+from dsar.engine.base import quote_identifier
+from dsar.identity import STRONG, MatchRules, sql_normalize
+
+
+def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[str, list[object]]:
+    """SQL (with bound parameters) selecting exactly the rows `collect` gave this person.
+
+    A row is the person's when one of its strong identity columns holds one of the person's
+    strong identifiers; or when it has no strong identifier at all and its weak identifiers
+    match the person's without any of them being shared with someone else.
+    """
+    keys = data.identity.keys
+    strong_terms, weak_terms, shared_terms, nulls = [], [], [], []
+    strong_params: list[object] = []
+    weak_params: list[object] = []
+    shared_params: list[object] = []
+    for col, kind in table.identity_columns().items():
+        expr = sql_normalize(kind, quote_identifier(col), rules)
+        values = sorted(k.value for k in keys if k.kind is kind)
+        if kind in STRONG:
+            nulls.append(f"{expr} IS NULL")
+            if values:
+                strong_terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
+                strong_params.append(values)
+        elif values:
+            weak_terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
+            weak_params.append(values)
+            shared = sorted(k.value for k in data.shared if k.kind is kind)
+            if shared:
+                shared_terms.append(f"coalesce({expr} IN (SELECT unnest(?::VARCHAR[])), false)")
+                shared_params.append(shared)
+    clauses = []
+    if strong_terms:
+        clauses.append("(" + " OR ".join(strong_terms) + ")")
+    if weak_terms:
+        weak = "(" + " OR ".join(weak_terms) + ")"
+        if nulls:
+            weak = f"({' AND '.join(nulls)} AND {weak})"
+        if shared_terms:
+            weak = f"({weak} AND NOT ({' OR '.join(shared_terms)}))"
+        clauses.append(weak)
+    if not clauses:
+        return "false", []
+    # parameters in the order their placeholders appear: strong, weak, then shared
+    params = strong_params + weak_params + shared_params
+    return "coalesce(" + " OR ".join(clauses) + ", false)", params
+
+
+def unlink_conditions(
+    table: Table, data: SubjectData, rules: MatchRules
+) -> list[tuple[str, str, list[object]]]:
+    """Per weak column: rows with no strong identifier whose value the person shared.
+
+    Such rows (the anonymous lines of a family laptop) were set aside, neither the person's
+    nor clearly anyone else's. Once the person is erased, nothing would show the device was
+    shared, and a later request by the other user would receive them: so erasure empties
+    that identifier in those rows, which leaves them attributable to no one.
+    """
+    cols = table.identity_columns()
+    strong_null = [
+        f"{sql_normalize(k, quote_identifier(c), rules)} IS NULL"
+        for c, k in cols.items()
+        if k in STRONG
+    ]
+    out = []
+    for col, kind in cols.items():
+        shared = sorted(k.value for k in data.shared if k.kind is kind)
+        if kind in STRONG or not shared:
+            continue
+        norm = sql_normalize(kind, quote_identifier(col), rules)
+        cond = " AND ".join(
+            [*strong_null, f"coalesce({norm} IN (SELECT unnest(?::VARCHAR[])), false)"]
+        )
+        params: list[object] = [shared]
+        out.append((col, f"({cond})", params))
+    return out
