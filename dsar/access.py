@@ -251,7 +251,6 @@ def _write_bundle(
             held_as_processor=processor_rows(catalog, subject.held_as_processor),
             set_aside=dict(subject.set_aside),
             portability=tuple(portable),
-            nlp_notice=nlp_notice,
         )
         blocks = build_blocks(report)
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")

@@ -59,7 +59,6 @@ class ReportInput:
     held_as_processor: dict[str, int]  # table -> rows held for customers
     set_aside: dict[str, int]
     portability: tuple[str, ...]
-    nlp_notice: str | None
 
 
 def _recipients(catalog: Catalog, table: Table) -> list[str]:
