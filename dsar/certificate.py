@@ -44,6 +44,7 @@ def write_certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out:
         "recipients_to_notify": list(plan.recipients),
         "held_for_customers": plan.held_as_processor,
         "set_aside_for_review": plan.set_aside,
+        "mentioned_in_others_records": plan.mentions,
     }
     path = out / f"{plan.request}-erasure-certificate.json"
     atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
@@ -68,6 +69,10 @@ def write_certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out:
             )
     for table, rows in plan.held_as_processor.items():
         lines.append(f"- {table}: {rows} row(s) held for customers; request forwarded to them")
+    for table, rows in plan.mentions.items():
+        lines.append(
+            f"- {table}: {rows} row(s) of other people mention the person; left for review"
+        )
     lines += ["", f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}"]
     atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
     return path

@@ -72,6 +72,7 @@ def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
         "integrations": ("delete", 1),
     }
     assert plan.held_as_processor == {"end_users": 1} and plan.set_aside == {"logins": 1}
+    assert plan.mentions == {"tickets": 1}  # Bob's ticket names Ann's email: reported, kept
     assert "ann@example.com" not in plan.describe()
 
 
