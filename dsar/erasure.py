@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dsar.audit import AuditLog, subject_ref
-from dsar.catalog.models import Catalog, ErasureAction, IdentityKind, Role, Table
+from dsar.catalog.models import Catalog, ErasureAction, Role, Table
 from dsar.certificate import write_certificate
 from dsar.collect import SubjectData, collect
 from dsar.engine.base import Engine, quote_identifier
@@ -31,7 +31,7 @@ from dsar.errors import WorkbenchError
 from dsar.identity import MatchRules, SubjectRequest
 from dsar.ledger import Ledger, Reason
 from dsar.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, rewrite_tables
-from dsar.selection import row_predicate, unlink_conditions
+from dsar.selection import others_mentioning, row_predicate, unlink_conditions
 
 PSEUDO = "pseudo:"
 
@@ -254,45 +254,8 @@ def _plan(
         recipients=tuple(sorted(recipients)),
         held_as_processor=held,
         set_aside=dict(data.set_aside),
-        mentions=_mentions(catalog, engine, data, rules),
+        mentions=others_mentioning(catalog, engine, data, rules),
     )
-
-
-def _mentions(
-    catalog: Catalog, engine: Engine, data: SubjectData, rules: MatchRules
-) -> dict[str, int]:
-    """Rows that are not the person's but whose free text contains their email or phone.
-
-    Erasure does not rewrite other people's records (a colleague's ticket naming the person
-    is the colleague's data too); it reports them so that someone decides.
-    """
-    emails = sorted(data.identity.values(IdentityKind.EMAIL))
-    phones = sorted(v for v in data.identity.values(IdentityKind.PHONE) if len(v) >= 7)
-    if not emails and not phones:
-        return {}
-    found = {}
-    for name, table in catalog.tables.items():
-        text_cols = [c for c, col in table.columns.items() if col.free_text]
-        if table.role is not Role.CONTROLLER or not text_cols:
-            continue
-        terms, params = [], []
-        for col in text_cols:
-            c = f"lower(CAST({quote_identifier(col)} AS VARCHAR))"
-            digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
-            terms += [f"contains({c}, ?)" for _ in emails]
-            terms += [f"contains({digits}, ?)" for _ in phones]
-            params += [*emails, *phones]
-        mine, mine_params = (
-            row_predicate(table, data, rules) if table.identity_columns() else ("false", [])
-        )
-        sql = (
-            f"SELECT count(*) AS n FROM {quote_identifier(name)}"
-            f" WHERE ({' OR '.join(terms)}) AND NOT {mine}"
-        )
-        n = int(engine.query(sql, params + mine_params).column("n")[0].as_py())
-        if n:
-            found[name] = n
-    return found
 
 
 @dataclass(frozen=True)

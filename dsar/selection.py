@@ -7,9 +7,9 @@ identifier bound as a parameter.
 
 from __future__ import annotations
 
-from dsar.catalog.models import Table
+from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.collect import SubjectData
-from dsar.engine.base import quote_identifier
+from dsar.engine.base import Engine, quote_identifier
 from dsar.identity import STRONG, MatchRules, sql_normalize
 
 
@@ -85,3 +85,40 @@ def unlink_conditions(
         params: list[object] = [shared]
         out.append((col, f"({cond})", params))
     return out
+
+
+def others_mentioning(
+    catalog: Catalog, engine: Engine, data: SubjectData, rules: MatchRules
+) -> dict[str, int]:
+    """Rows that are not the person's but whose free text contains their email or phone.
+
+    Erasure does not rewrite other people's records (a colleague's ticket naming the person
+    is the colleague's data too); it reports them so that someone decides.
+    """
+    emails = sorted(data.identity.values(IdentityKind.EMAIL))
+    phones = sorted(v for v in data.identity.values(IdentityKind.PHONE) if len(v) >= 7)
+    if not emails and not phones:
+        return {}
+    found = {}
+    for name, table in catalog.tables.items():
+        text_cols = [c for c, col in table.columns.items() if col.free_text]
+        if table.role is not Role.CONTROLLER or not text_cols:
+            continue
+        terms, params = [], []
+        for col in text_cols:
+            c = f"lower(CAST({quote_identifier(col)} AS VARCHAR))"
+            digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
+            terms += [f"contains({c}, ?)" for _ in emails]
+            terms += [f"contains({digits}, ?)" for _ in phones]
+            params += [*emails, *phones]
+        mine, mine_params = (
+            row_predicate(table, data, rules) if table.identity_columns() else ("false", [])
+        )
+        sql = (
+            f"SELECT count(*) AS n FROM {quote_identifier(name)}"
+            f" WHERE ({' OR '.join(terms)}) AND NOT {mine}"
+        )
+        n = int(engine.query(sql, params + mine_params).column("n")[0].as_py())
+        if n:
+            found[name] = n
+    return found
