@@ -135,42 +135,53 @@ def main() -> None:
     step = max(1, args.users // 100)
     hundred = [f"user_id=u{i:07d}" for i in range(0, step * 100, step)][:100]
 
-    def median(code: str, *extra: str) -> tuple[float, float, int]:
-        times, peaks, rows = [], [], 0
-        for i in range(args.repeats):
-            job_args = [a.replace("{i}", str(i)) for a in extra]
-            result, peak = run(code, str(catalog), *job_args)
-            times.append(result["seconds"])
-            peaks.append(peak)
-            rows = int(result.get("rows", 0))
-        return statistics.median(times), max(peaks), rows
-
+    # Interleaved: each round runs every job once, so a drift in the machine's speed hits
+    # the baseline and the jobs alike; ratios are taken within a round, then the median.
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    floor, floor_mem, _ = median(FLOOR)
-    one, one_mem, one_rows = median(ACCESS, str(work / f"one-{stamp}-{{i}}"), json.dumps([person]))
-    batch, batch_mem, batch_rows = median(
-        ACCESS, str(work / f"batch-{stamp}-{{i}}"), json.dumps(hundred)
-    )
-    # the pandas baseline is given the identifiers the workbench found, so it does less work
-    found = json.loads((work / f"one-{stamp}-0" / "AR-0" / "manifest.json").read_text())
-    known = dict(found["subject"]["identifiers"])
-    pandas, pandas_mem, pandas_rows = median(PANDAS, json.dumps(known))
-    print(f"\nexport: {args.users:,} users, {total_rows:,} rows; medians of {args.repeats} runs\n")
+    jobs = ("floor", "one", "batch", "pandas")
+    seconds: dict[str, list[float]] = {j: [] for j in jobs}
+    peaks: dict[str, list[float]] = {j: [] for j in jobs}
+    rows: dict[str, int] = {}
+    for i in range(args.repeats):
+        one_out = work / f"one-{stamp}-{i}"
+        steps = {
+            "floor": (FLOOR, []),
+            "one": (ACCESS, [str(one_out), json.dumps([person])]),
+            "batch": (ACCESS, [str(work / f"batch-{stamp}-{i}"), json.dumps(hundred)]),
+        }
+        for job, (code, extra) in steps.items():
+            result, peak = run(code, str(catalog), *extra)
+            seconds[job].append(result["seconds"])
+            peaks[job].append(peak)
+            rows[job] = int(result.get("rows", 0))
+        # the pandas baseline is given the identifiers the workbench found: less work for it
+        found = json.loads((one_out / "AR-0" / "manifest.json").read_text())
+        result, peak = run(PANDAS, str(catalog), json.dumps(found["subject"]["identifiers"]))
+        seconds["pandas"].append(result["seconds"])
+        peaks["pandas"].append(peak)
+        rows["pandas"] = int(result["rows"])
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(seconds[a], seconds[b], strict=True))
+
+    med = {j: statistics.median(seconds[j]) for j in jobs}
+    print(f"\nexport: {args.users:,} users, {total_rows:,} rows; {args.repeats} interleaved rounds")
+    print("(seconds: medians; x floor: median of the ratios within each round)\n")
     print("| job | seconds | x floor | peak MiB | rows found |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    print(f"| floor: DuckDB reads every row once | {floor:.2f} | 1.0 | {floor_mem:.0f} | - |")
-    print(f"| one person's bundle | {one:.2f} | {one / floor:.2f} | {one_mem:.0f} | {one_rows} |")
+    labels = {
+        "floor": "floor: DuckDB reads every row once",
+        "one": "one person's bundle",
+        "batch": "100 people, batch",
+        "pandas": "pandas, one person (ids given)",
+    }
+    for job in jobs:
+        x = "1.0" if job == "floor" else f"{ratio(job, 'floor'):.2f}"
+        found_rows = "-" if job == "floor" else str(rows[job])
+        print(f"| {labels[job]} | {med[job]:.2f} | {x} | {max(peaks[job]):.0f} | {found_rows} |")
     print(
-        f"| 100 people, batch | {batch:.2f} | {batch / floor:.2f} | {batch_mem:.0f} |"
-        f" {batch_rows} |"
-    )
-    print(
-        f"| pandas, one person (ids given) | {pandas:.2f} | {pandas / floor:.2f} |"
-        f" {pandas_mem:.0f} | {pandas_rows} |"
-    )
-    print(
-        f"\nbatch of 100 / one person: {batch / one:.2f}x;"
-        f" pandas / workbench, one person: {pandas / one:.2f}x"
+        f"\nbatch of 100 / one person: {ratio('batch', 'one'):.2f}x;"
+        f" pandas / workbench, one person: {ratio('pandas', 'one'):.2f}x"
     )
 
 
