@@ -118,14 +118,13 @@ def plan_correction(
             raise WorkbenchError(f"{table_name}: the person has no row in this table")
         sql_type = _sql_type(engine.columns(table_name)[column])
         try:
-            engine.query(f"SELECT CAST(? AS {sql_type}) AS v", [value])
+            new = engine.query(f"SELECT CAST(? AS {sql_type}) AS v", [value]).column("v")[0]
         except WorkbenchError:
             raise WorkbenchError(
                 f"{table_name}.{column}: the new value is not a valid {sql_type.lower()}"
             ) from None
         before = data.tables[table_name]
         old = before.column(column)
-        new = engine.query(f"SELECT CAST(? AS {sql_type}) AS v", [value]).column("v")[0]
         differs = sum(1 for v in old.to_pylist() if v != new.as_py())
         changes.append(Change(table_name, column, value, sql_type, differs))
         shown = diff.get(table_name, before)
