@@ -154,3 +154,30 @@ def trap_catalog(tmp_path: Path) -> Path:
     from tests.access_fixture import write_access_fixture
 
     return write_access_fixture(tmp_path / "traps")
+
+
+def register_request(db: Path, kind: str, jurisdiction: str, received: str, email: str) -> str:
+    """Register a request through the CLI (as an analyst would); return what it printed."""
+    from typer.testing import CliRunner
+
+    from dsar.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "requests",
+            "add",
+            "--register",
+            str(db),
+            "--type",
+            kind,
+            "--jurisdiction",
+            jurisdiction,
+            "--received",
+            received,
+            "--email",
+            email,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -26,6 +26,7 @@ from dsar.erasure import (
 )
 from dsar.errors import CatalogError, WorkbenchError
 from dsar.identity import SubjectRequest, make_key, parse_key
+from tests.conftest import register_request
 
 KEY = b"k" * 40
 
@@ -311,24 +312,7 @@ def test_applying_writes_the_audit_entry(
     monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
     db = tmp_path / "requests.db"
     runner = CliRunner()
-    added = runner.invoke(
-        app,
-        [
-            "requests",
-            "add",
-            "--register",
-            str(db),
-            "--type",
-            "erasure",
-            "--jurisdiction",
-            "gdpr",
-            "--received",
-            "2026-11-20",
-            "--email",
-            "ann@example.com",
-        ],
-    )
-    assert added.exit_code == 0, added.output
+    register_request(db, "erasure", "gdpr", "2026-11-20", "ann@example.com")
     done = runner.invoke(
         app,
         [

@@ -17,6 +17,7 @@ from dsar.deadlines import DeadlineError, Jurisdiction, RequestType
 from dsar.errors import WorkbenchError
 from dsar.identity import parse_key
 from dsar.register import DenialReason, Register, RequestNotFoundError, Status
+from tests.conftest import register_request
 
 KEY = "k" * 40
 TODAY = date(2026, 11, 29)
@@ -280,24 +281,7 @@ def test_access_for_a_registered_request_is_audited(
     monkeypatch.setenv("WORKBENCH_KEY", KEY)
     db = tmp_path / "r.db"
     runner = CliRunner()
-    added = runner.invoke(
-        app,
-        [
-            "requests",
-            "add",
-            "--register",
-            str(db),
-            "--type",
-            "access",
-            "--jurisdiction",
-            "uk_gdpr",
-            "--received",
-            "2026-11-20",
-            "--email",
-            "ann@example.com",
-        ],
-    )
-    assert added.exit_code == 0, added.output
+    register_request(db, "access", "uk_gdpr", "2026-11-20", "ann@example.com")
     result = runner.invoke(
         app,
         [
