@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from dsar.catalog.models import FileFormat
 from dsar.demo import pools as P
 from dsar.demo.writers import TableSink
 from dsar.errors import WorkbenchError
+from dsar.io import atomic_write_text
 
 CHUNK = 20_000
 DAY = 86_400
@@ -300,8 +300,7 @@ def generate(
         raise
     template = resources.files("dsar.demo").joinpath("catalog.yml")
     catalog_path = root / "catalog.yml"
-    with resources.as_file(template) as src:
-        shutil.copyfile(src, catalog_path)
+    atomic_write_text(catalog_path, template.read_text(encoding="utf-8"))
     rows = {name: sink.rows for name, sink in sinks.items()}
     meta = {
         "seed": seed,
@@ -310,7 +309,7 @@ def generate(
         "rows": rows,
         "subject": {"email": subject[0], "user_id": subject[1]},
     }
-    (root / "demo.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(root / "demo.json", json.dumps(meta, indent=2) + "\n")
     return DemoExport(root, catalog_path, seed, users, as_of, rows, subject[0], subject[1])
 
 
