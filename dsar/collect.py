@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
-from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
 from dsar.errors import WorkbenchError
 from dsar.identity import (
     STRONG,
@@ -28,6 +28,7 @@ from dsar.identity import (
     SubjectKey,
     SubjectRequest,
     canonical_email,
+    phone_pattern,
     sql_canonical_email,
     sql_normalize,
 )
@@ -199,12 +200,16 @@ class _Search:
             for col, kind in table.identity_columns().items():
                 values = sorted({k.value for k in which if k.kind is kind})
                 expr = match[col]
+                if not values:
+                    continue
                 if kind is IdentityKind.EMAIL:  # a superset: see canonical_email
                     values = sorted({canonical_email(v) for v in values})
                     expr = sql_canonical_email(expr)
-                if values:
-                    terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
-                    params.append(values)
+                elif kind is IdentityKind.PHONE and len(values) <= INLINE_VALUES:
+                    terms.append(f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)")
+                    params.append(phone_pattern(values))
+                    continue
+                terms.append(sql_in(expr, values, params))
             return " OR ".join(terms)
 
         where = f"({any_of(keys)})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.collect import SubjectData
-from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.identity import STRONG, MatchRules, sql_normalize
 
 
@@ -31,15 +31,12 @@ def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[s
         if kind in STRONG:
             nulls.append(f"{expr} IS NULL")
             if values:
-                strong_terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
-                strong_params.append(values)
+                strong_terms.append(sql_in(expr, values, strong_params))
         elif values:
-            weak_terms.append(f"{expr} IN (SELECT unnest(?::VARCHAR[]))")
-            weak_params.append(values)
+            weak_terms.append(sql_in(expr, values, weak_params))
             shared = sorted(k.value for k in data.shared if k.kind is kind)
             if shared:
-                shared_terms.append(f"coalesce({expr} IN (SELECT unnest(?::VARCHAR[])), false)")
-                shared_params.append(shared)
+                shared_terms.append(f"coalesce({sql_in(expr, shared, shared_params)}, false)")
     clauses = []
     if strong_terms:
         clauses.append("(" + " OR ".join(strong_terms) + ")")
@@ -79,10 +76,8 @@ def unlink_conditions(
         if kind in STRONG or not shared:
             continue
         norm = sql_normalize(kind, quote_identifier(col), rules)
-        cond = " AND ".join(
-            [*strong_null, f"coalesce({norm} IN (SELECT unnest(?::VARCHAR[])), false)"]
-        )
-        params: list[object] = [shared]
+        params: list[object] = []
+        cond = " AND ".join([*strong_null, f"coalesce({sql_in(norm, shared, params)}, false)"])
         out.append((col, f"({cond})", params))
     return out
 

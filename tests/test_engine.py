@@ -9,6 +9,7 @@ import pytest
 
 from dsar.catalog import check_against_files, load_catalog
 from dsar.engine import open_engine, quote_identifier
+from dsar.engine.base import INLINE_VALUES, sql_in
 from dsar.errors import CatalogError, EngineError, ExportReadError, WorkbenchError
 from tests.conftest import VALID_CATALOG
 
@@ -48,6 +49,17 @@ def test_parameters_are_bound_not_spliced(tiny_catalog: Path) -> None:
         assert engine.query(sql, ["ann@example.com"]).column("user_id").to_pylist() == ["u1"]
         phones = engine.query("SELECT phone FROM users ORDER BY user_id").column(0).to_pylist()
     assert phones == ["+441632960001", "007700900123", None]
+
+
+@pytest.mark.parametrize("extra", [0, INLINE_VALUES + 1], ids=["in-list", "semi-join"])
+def test_sql_in_selects_the_same_rows_either_way(tiny_catalog: Path, extra: int) -> None:
+    values = ["u1", "u3", *(f"nobody{i}" for i in range(extra))]
+    params: list[object] = []
+    where = sql_in("user_id", values, params)
+    assert ("unnest" in where) == (len(values) > INLINE_VALUES)
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        found = engine.query(f"SELECT user_id FROM users WHERE {where} ORDER BY 1", params)
+    assert found.column("user_id").to_pylist() == ["u1", "u3"]
 
 
 def test_stream_yields_record_batches(tiny_catalog: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from dsar import Catalog, Engine, load_catalog, open_engine
 from dsar.catalog import IdentityKind
 from dsar.collect import collect
-from dsar.identity import STRONG, MatchRules, SubjectRequest, make_key, normalize
+from dsar.identity import STRONG, MatchRules, SubjectRequest, make_key, normalize, phone_pattern
 
 _cache: dict[str, tuple[Catalog, Engine]] = {}
 
@@ -64,3 +64,29 @@ def test_batch_gives_each_person_what_they_get_alone(demo_export: Path, a: int, 
         assert {k: v.num_rows for k, v in person.tables.items()} == {
             k: v.num_rows for k, v in alone.tables.items()
         }
+
+
+_PHONE_CHARS = st.text(alphabet="0123456789 +-().x\u0663", max_size=20)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(raw=st.lists(_PHONE_CHARS, min_size=1, max_size=8), picks=st.sets(st.integers(0, 7)))
+def test_phone_pattern_agrees_with_normalize_in_duckdb(raw: list[str], picks: set[int]) -> None:
+    """The scans find phones with a regular expression on the raw text (cheaper than
+    normalising every row): it must select exactly the rows `normalize` would."""
+    import duckdb
+
+    rules = MatchRules()
+    normal = [normalize(IdentityKind.PHONE, r, rules) for r in raw]
+    wanted = {normal[i] for i in picks if i < len(raw) and normal[i]}
+    if not wanted:
+        return
+    con = duckdb.connect()
+    found = con.execute(
+        "SELECT list(v ORDER BY i) FROM (SELECT unnest(?::VARCHAR[]) AS v,"
+        " generate_subscripts(?::VARCHAR[], 1) AS i) WHERE regexp_matches(v, ?)",
+        [raw, raw, phone_pattern(wanted)],
+    ).fetchone()
+    assert found is not None
+    got = sorted(found[0] or [])
+    assert got == sorted(r for r, n in zip(raw, normal, strict=True) if n in wanted)
