@@ -78,7 +78,7 @@ def test_phone_pattern_agrees_with_normalize_in_duckdb(raw: list[str], picks: se
 
     rules = MatchRules()
     normal = [normalize(IdentityKind.PHONE, r, rules) for r in raw]
-    wanted = {normal[i] for i in picks if i < len(raw) and normal[i]}
+    wanted = {n for i in picks if i < len(raw) and (n := normal[i])}
     if not wanted:
         return
     con = duckdb.connect()
