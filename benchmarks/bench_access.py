@@ -12,7 +12,7 @@ run on the same export:
   pandas (pyarrow engine where pandas has one) and keep the rows whose identifier columns
   hold one of the person's known identifiers (given, not searched for).
 
-    .venv/bin/python benchmarks/bench_access.py                   # 250,000 users, ~5.4 M rows
+    .venv/bin/python benchmarks/bench_access.py      # 250,000 users, ~5.4 M rows, 5 rounds
     .venv/bin/python benchmarks/bench_access.py --users 20000 --repeats 1
 """
 
@@ -106,7 +106,7 @@ def run(code: str, *args: str) -> tuple[dict[str, float], float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=250_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--work", default="bench-out")
     args = parser.parse_args()
     work = Path(args.work)
@@ -160,6 +160,12 @@ def main() -> None:
         seconds["pandas"].append(result["seconds"])
         peaks["pandas"].append(peak)
         rows["pandas"] = int(result["rows"])
+        print(
+            f"round {i + 1}: floor {seconds['floor'][-1]:.2f} s, one person"
+            f" {seconds['one'][-1]:.2f} s ({seconds['one'][-1] / seconds['floor'][-1]:.2f}x),"
+            f" batch {seconds['batch'][-1]:.2f} s, pandas {seconds['pandas'][-1]:.2f} s",
+            flush=True,
+        )
 
     def ratio(a: str, b: str) -> float:
         return statistics.median(x / y for x, y in zip(seconds[a], seconds[b], strict=True))

@@ -137,17 +137,26 @@ class _Search:
         self.canon_scanned: dict[str, set[str]] = defaultdict(set)
         self.pending: dict[str, list[pa.Table]] = defaultdict(list)
         self.rows: dict[str, list[pa.Table]] = defaultdict(list)
+        self.visited: set[str] = set()  # tables scanned at least once
         self.round = 0
         linked = {
             n: t
             for n, t in catalog.tables.items()
             if t.role is Role.CONTROLLER and t.identity_columns()
         }
-        # Hubs first (most strong identity columns: an account row names a user id, a customer
-        # id and an email), so one round learns most identifiers; cheap formats before costly.
-        ordered = sorted(
-            linked, key=lambda n: (-len(self._strong_cols(linked[n])), _scan_cost(linked[n]), n)
-        )
+
+        # Hubs first: the tables whose strong identifiers lead to the most other tables (an
+        # account row names the user id, customer id and email the rest are keyed by), so the
+        # first round learns most identifiers; cheap formats before costly ones.
+        def reach(name: str) -> int:
+            kinds = set(self._strong_cols(linked[name]).values())
+            return sum(
+                len(kinds & set(t.identity_columns().values()))
+                for other, t in linked.items()
+                if other != name
+            )
+
+        ordered = sorted(linked, key=lambda n: (-reach(n), _scan_cost(linked[n]), n))
         self.expansion_tables = [n for n in ordered if len(self._strong_cols(linked[n])) >= 2]
         # A weak identifier is worth scanning a table for only where a row could match it
         # alone (no strong identifier always present), or where seeing it beside someone
@@ -184,24 +193,20 @@ class _Search:
 
     # ---- scanning ------------------------------------------------------------------------
 
-    def _scan(self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]) -> pa.Table:
-        """Rows of `name` matching `keys` and none of `exclude`, with normalised id columns."""
+    def _filter(
+        self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]
+    ) -> tuple[str, list[object]]:
+        """SQL condition (and its parameters) for rows matching `keys` and none of `exclude`."""
         table = self.catalog.tables[name]
-        cols = table.identity_columns()
-        norm = {c: sql_normalize(k, quote_identifier(c), self.rules) for c, k in cols.items()}
-        match = {
-            c: sql_normalize(k, quote_identifier(c), self.rules, for_match=True)
-            for c, k in cols.items()
-        }
         params: list[object] = []
 
         def any_of(which: set[SubjectKey]) -> str:
             terms = []
             for col, kind in table.identity_columns().items():
                 values = sorted({k.value for k in which if k.kind is kind})
-                expr = match[col]
                 if not values:
                     continue
+                expr = sql_normalize(kind, quote_identifier(col), self.rules, for_match=True)
                 if kind is IdentityKind.EMAIL:  # a superset: see canonical_email
                     values = sorted({canonical_email(v) for v in values})
                     expr = sql_canonical_email(expr)
@@ -216,11 +221,28 @@ class _Search:
         if old := any_of(exclude):
             # the earlier scans returned these rows already (NULL = no match)
             where += f" AND NOT coalesce(({old}), false)"
+        return where, params
+
+    def _scan(self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]) -> pa.Table:
+        """Rows of `name` matching `keys` and none of `exclude`, with normalised id columns."""
+        where, params = self._filter(name, keys, exclude)
         helpers = ", ".join(
-            f"{expr} AS {quote_identifier(ID_PREFIX + c)}" for c, expr in norm.items()
+            f"{sql_normalize(k, quote_identifier(c), self.rules)}"
+            f" AS {quote_identifier(ID_PREFIX + c)}"
+            for c, k in self.catalog.tables[name].identity_columns().items()
         )
         sql = f"SELECT *, {helpers} FROM {quote_identifier(name)} WHERE {where}"
         return self.engine.query(sql, params)
+
+    def _any_match(self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]) -> bool:
+        """Whether `_scan` would return rows, reading only the identity columns.
+
+        About half the cost of a full read of a CSV or JSON file, far less for Parquet: worth
+        it before a rescan with identifiers learned late, which usually finds nothing.
+        """
+        where, params = self._filter(name, keys, exclude)
+        sql = f"SELECT 1 FROM {quote_identifier(name)} WHERE {where} LIMIT 1"
+        return bool(self.engine.query(sql, params).num_rows > 0)
 
     def run(self, tables: list[str]) -> None:
         """Scan `tables` until none has identifiers it has not been scanned with.
@@ -253,14 +275,20 @@ class _Search:
                 new -= covered
                 if not new:
                     continue
-                found = self._scan(name, new, self.scanned[name])
+                # a rescan (identifiers learned late) usually finds nothing: look first
+                if name in self.visited and not self._any_match(name, new, self.scanned[name]):
+                    found = None
+                else:
+                    found = self._scan(name, new, self.scanned[name])
+                    self.visited.add(name)
                 self.scanned[name] |= new
                 self.canon_scanned[name] |= {
                     canonical_email(k.value) for k in new if k.kind is IdentityKind.EMAIL
                 }
-                log.debug("round %d: %s returned %d rows", self.round, name, found.num_rows)
-                self.progress(f"{name}: {found.num_rows} rows")
-                if found.num_rows:
+                rows = found.num_rows if found is not None else 0
+                log.debug("round %d: %s returned %d rows", self.round, name, rows)
+                self.progress(f"{name}: {rows} rows")
+                if found is not None and found.num_rows:
                     self.pending[name].append(found)
                     self._promote(name)
             if not work:
