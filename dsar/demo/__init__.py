@@ -8,6 +8,7 @@ held for customers (CSV), staff (CSV), and `catalog.yml` describing them.
 
 from __future__ import annotations
 
-from dsar.demo.export import SCHEMAS, DemoExport, generate
+from dsar.demo.export import DemoExport, generate
+from dsar.demo.schemas import SCHEMAS
 
 __all__ = ["SCHEMAS", "DemoExport", "generate"]
