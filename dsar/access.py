@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from dsar import __version__
 from dsar.audit import subject_ref
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
-from dsar.collect import SubjectData, collect
+from dsar.collect import ProgressFn, SubjectData, collect
 from dsar.engine import Engine, open_engine
 from dsar.errors import WorkbenchError
 from dsar.identity import MatchRules, SubjectRequest, make_key
@@ -75,8 +75,12 @@ def answer_access_requests(
     passphrase: str | None = None,
     now: datetime | None = None,
     register: Register | None = None,
+    progress: ProgressFn | None = None,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
+
+    `progress`, when given, is called with a short line before each step (each table read,
+    the redaction, each bundle written), for a command line or a notebook to show.
 
     Example:
         >>> from dsar import load_catalog
@@ -101,16 +105,24 @@ def answer_access_requests(
         # which DuckDB releases the GIL.
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         loading = pool.submit(redactor.warm_up) if _has_free_text(catalog) else None
+        say = progress or (lambda _line: None)
         if engine is None:
+            say(f"opening {len(catalog.tables)} tables (reading each file's layout)")
             engine = stack.enter_context(open_engine(catalog))
-        subjects = collect(engine, catalog, requests, rules)
+        subjects = collect(engine, catalog, requests, rules, say)
+        say("looking up the people named in free text")
         redactor.prepare(engine, [s.tables for s in subjects])
         if loading is not None:
+            if not loading.done():
+                say("waiting for the language model to load")
             loading.result()
-        return [
-            _answer_one(out, catalog, subject, redactor, rules, passphrase, now, register)
-            for subject in subjects
-        ]
+        bundles = []
+        for subject in subjects:
+            say(f"redacting and writing {subject.identity.request.label}")
+            bundles.append(
+                _answer_one(out, catalog, subject, redactor, rules, passphrase, now, register)
+            )
+        return bundles
 
 
 def _answer_one(

@@ -275,6 +275,10 @@ class _Search:
                 new -= covered
                 if not new:
                     continue
+                self.progress(
+                    f"round {self.round}: {name}, {len(new)} new identifier(s)"
+                    + (" (looking first)" if name in self.visited else "")
+                )
                 # a rescan (identifiers learned late) usually finds nothing: look first
                 if name in self.visited and not self._any_match(name, new, self.scanned[name]):
                     found = None
@@ -287,7 +291,6 @@ class _Search:
                 }
                 rows = found.num_rows if found is not None else 0
                 log.debug("round %d: %s returned %d rows", self.round, name, rows)
-                self.progress(f"{name}: {rows} rows")
                 if found is not None and found.num_rows:
                     self.pending[name].append(found)
                     self._promote(name)

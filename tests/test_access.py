@@ -153,6 +153,20 @@ def test_unknown_person_gets_an_empty_verified_bundle(trap_catalog: Path, tmp_pa
     assert verify_bundle(bundle.path).ok
 
 
+def test_progress_names_each_step(trap_catalog: Path, tmp_path: Path) -> None:
+    lines: list[str] = []
+    answer_access_requests(
+        load_catalog(trap_catalog),
+        [_request("AR-P", "email=ann@example.com")],
+        tmp_path,
+        progress=lines.append,
+    )
+    assert lines[0].startswith("opening ")
+    assert any(line.startswith("round 1: ") for line in lines)
+    assert lines[-1] == "redacting and writing AR-P"
+    assert not any("ann@example.com" in line for line in lines)  # steps, never identifiers
+
+
 def test_a_phone_finds_its_one_owner(trap_catalog: Path) -> None:
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:

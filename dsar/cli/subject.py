@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -126,7 +127,13 @@ def access(
         if not passphrase:
             raise typer.BadParameter(f"environment variable {passphrase_env} is not set")
     bundles = answer_access_requests(
-        load_catalog(catalog), requests, out, rules=rules, passphrase=passphrase, register=reg
+        load_catalog(catalog),
+        requests,
+        out,
+        rules=rules,
+        passphrase=passphrase,
+        register=reg,
+        progress=err if sys.stderr.isatty() else None,  # steps shown to a person, not a pipe
     )
     failed = 0
     for bundle in bundles:
