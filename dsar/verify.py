@@ -78,7 +78,7 @@ def _norm(kind: str, value: object, rules: dict[str, Any]) -> str | None:
             local, domain = local.replace(".", ""), "gmail.com"
         return f"{local}@{domain}" if local and domain else None
     if kind == "phone":
-        digits = re.sub(r"\D", "", text)
+        digits = re.sub(r"[^0-9]", "", text)  # ASCII digits, as the export side
         return digits[-int(rules.get("phone_digits_compared", 9)) :] if len(digits) >= 7 else None
     return text.lower() if kind == "ip_address" else (text or None)
 
@@ -240,7 +240,7 @@ def _check_other_people(
             continue
         for match in _PHONE.finditer(value):
             text = match.group(0)
-            digits = re.sub(r"\D", "", text)
+            digits = re.sub(r"[^0-9]", "", text)
             if _IPV4.match(text.strip()) or not 9 <= len(digits) <= 15:
                 continue
             if _norm("phone", text, rules) not in own_phones:
