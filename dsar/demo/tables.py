@@ -102,7 +102,10 @@ def invoices(chunk: Chunk) -> pa.Table:
     counts = np.where(paying, np.minimum(months, 1 + r.poisson(10, chunk.n)), 0)
     owner = chunk.repeat(counts)
     seq = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
-    issued = chunk.created[owner] + (seq + 1) * 30 * DAY
+    # spread over each customer's paying life (longer billing periods for long-lived
+    # accounts), so an old customer has invoices both past the 7-year retention and within it
+    step = np.maximum(1, months // np.maximum(counts, 1))
+    issued = chunk.created[owner] + (seq + 1) * step[owner] * 30 * DAY
     price = np.where(chunk.plan[owner] == "team", 2900, 9900) * (1 + r.poisson(2, len(owner)))
     currency = {"US": "USD", "GB": "GBP"}
     eu = np.array([chunk.cc[o] in ("DE", "FR", "NL") and chunk.business[o] for o in owner])
