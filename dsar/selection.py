@@ -91,7 +91,9 @@ def others_mentioning(
     is the colleague's data too); it reports them so that someone decides.
     """
     emails = sorted(data.identity.values(IdentityKind.EMAIL))
-    phones = sorted(v for v in data.identity.values(IdentityKind.PHONE) if len(v) >= 7)
+    phones = sorted(
+        v for v in data.identity.values(IdentityKind.PHONE) if len(v) >= 7 and v.isascii() and v.isdigit()
+    )
     if not emails and not phones:
         return {}
     found = {}
@@ -99,13 +101,18 @@ def others_mentioning(
         text_cols = [c for c, col in table.columns.items() if col.free_text]
         if table.role is not Role.CONTROLLER or not text_cols:
             continue
-        terms, params = [], []
+        terms: list[str] = []
+        params: list[object] = []
         for col in text_cols:
             c = f"lower(CAST({quote_identifier(col)} AS VARCHAR))"
-            digits = f"regexp_replace({c}, '[^0-9]', '', 'g')"
             terms += [f"contains({c}, ?)" for _ in emails]
-            terms += [f"contains({digits}, ?)" for _ in phones]
-            params += [*emails, *phones]
+            params += emails
+            if phones:
+                # the phone's digits in order with only non-digits between them: the same
+                # rows as searching the text's digits with every other character removed,
+                # without building that string for every row (1.4 s -> see BENCHMARKS.md)
+                terms.append(f"regexp_matches({c}, ?)")
+                params.append("|".join("[^0-9]*".join(p) for p in phones))
         mine, mine_params = (
             row_predicate(table, data, rules) if table.identity_columns() else ("false", [])
         )

@@ -26,6 +26,7 @@ from dsar.erasure import (
 )
 from dsar.errors import CatalogError, WorkbenchError
 from dsar.identity import SubjectRequest, make_key, parse_key
+from tests.access_fixture import TICKETS
 from tests.conftest import register_request
 
 KEY = b"k" * 40
@@ -75,6 +76,25 @@ def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
     assert plan.held_as_processor == {"end_users": 1} and plan.set_aside == {"logins": 1}
     assert plan.mentions == {"tickets": 1}  # Bob's ticket names Ann's email: reported, kept
     assert "ann@example.com" not in plan.describe()
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [("+44 7700 900003", 1), ("07700-900-003", 1), ("(0)7700 900 003", 1), ("7700 900 004", 0)],
+)
+def test_mentions_find_the_phone_however_it_is_written(
+    trap_catalog: Path, written: str, found: int
+) -> None:
+    tickets = [dict(t) for t in TICKETS]
+    tickets[0]["body"] = f"Please add my colleague, call {written}. Thanks, Ann Lee"
+    (trap_catalog.parent / "tickets.jsonl").write_text(
+        "".join(json.dumps(t) + "\n" for t in tickets), "utf-8"
+    )
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, _req("email=bob@example.com"), key=KEY)
+    # Ann's ticket no longer names Bob's email: only the phone can be found
+    assert plan.mentions.get("tickets", 0) == found
 
 
 def test_apply_erases_the_person_and_no_one_else(trap_catalog: Path, tmp_path: Path) -> None:
