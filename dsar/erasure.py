@@ -197,11 +197,21 @@ def _plan(
         predicate, params = row_predicate(table, data, rules)
         change = _change_sql(table, predicate)
         change_params = params + ([today.isoformat()] if _expired_sql(table) else [])
-        sql = (
-            f"SELECT count(*) FILTER (WHERE {predicate}) AS rows,"
-            f" count(*) FILTER (WHERE {change}) AS change FROM {quote_identifier(name)}"
-        )
-        counts = engine.query(sql, params + change_params).to_pylist()[0]
+        columns = [
+            f"count(*) FILTER (WHERE {predicate}) AS rows",
+            f"count(*) FILTER (WHERE {change}) AS change",
+        ]
+        all_params = params + change_params
+        expired = _expired_sql(table)
+        if table.erasure.action is ErasureAction.RETAIN:
+            keep = f"({predicate} AND NOT {expired})" if expired else predicate
+            keep_params = params + ([today.isoformat()] if expired else [])
+            until_sql = f"max({_until_sql(table)}) FILTER (WHERE {keep})" if expired else "NULL"
+            columns += [f"count(*) FILTER (WHERE {keep}) AS retained", f"{until_sql} AS until"]
+            all_params += keep_params + (keep_params if expired else [])
+        counts = engine.query(
+            f"SELECT {', '.join(columns)} FROM {quote_identifier(name)}", all_params
+        ).to_pylist()[0]
         unlink = unlink_conditions(table, data, rules)
         unlinked = 0
         if unlink:
@@ -215,19 +225,8 @@ def _plan(
                 .column("n")[0]
                 .as_py()
             )
-        retained, until = 0, None
-        if table.erasure.action is ErasureAction.RETAIN:
-            expired = _expired_sql(table)
-            keep = f"({predicate} AND NOT {expired})" if expired else predicate
-            keep_params = params + ([today.isoformat()] if expired else [])
-            until_sql = f"max({_until_sql(table)})" if expired else "NULL"
-            row = engine.query(
-                f"SELECT count(*) AS n, {until_sql} AS until FROM {quote_identifier(name)}"
-                f" WHERE {keep}",
-                keep_params,
-            ).to_pylist()[0]
-            retained = int(row["n"])
-            until = str(row["until"]) if row["until"] is not None else None
+        retained = int(counts.get("retained") or 0)
+        until = str(counts["until"]) if counts.get("until") is not None else None
         e = table.erasure
         actions.append(
             TableAction(

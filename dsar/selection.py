@@ -92,7 +92,9 @@ def others_mentioning(
     """
     emails = sorted(data.identity.values(IdentityKind.EMAIL))
     phones = sorted(
-        v for v in data.identity.values(IdentityKind.PHONE) if len(v) >= 7 and v.isascii() and v.isdigit()
+        v
+        for v in data.identity.values(IdentityKind.PHONE)
+        if len(v) >= 7 and v.isascii() and v.isdigit()
     )
     if not emails and not phones:
         return {}
