@@ -7,6 +7,8 @@ identifier bound as a parameter.
 
 from __future__ import annotations
 
+import re
+
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.collect import SubjectData
 from dsar.engine.base import Engine, quote_identifier, sql_in
@@ -82,6 +84,23 @@ def unlink_conditions(
     return out
 
 
+def mention_pattern(emails: list[str], phones: list[str]) -> str:
+    """A regular expression (RE2, for lower-cased text) that finds any of these emails or
+    phone numbers written in free text.
+
+    An email must stand alone: 'ann@example.com' is not found inside 'joann@example.com'. A
+    phone's digits (its last nine, as normalised) may be separated by spaces, dots, dashes,
+    slashes or brackets, may follow a prefix ('+44 ', '0'), and must not run on into more
+    digits. One search per text, without building a digits-only copy of every text (which
+    took 1.41 s on the 150,000 tickets of the 250,000-user demo, this 0.18 s).
+    """
+    alternatives = [
+        rf"(?:^|[^a-z0-9._%+-]){re.escape(e)}(?:$|[^a-z0-9.-]|\.(?:$|[^a-z0-9]))" for e in emails
+    ]
+    alternatives += [r"[ .()/-]{0,3}".join(p) + "(?:$|[^0-9])" for p in phones]
+    return "|".join(f"(?:{a})" for a in alternatives)
+
+
 def others_mentioning(
     catalog: Catalog, engine: Engine, data: SubjectData, rules: MatchRules
 ) -> dict[str, int]:
@@ -106,15 +125,8 @@ def others_mentioning(
         terms: list[str] = []
         params: list[object] = []
         for col in text_cols:
-            c = f"lower(CAST({quote_identifier(col)} AS VARCHAR))"
-            terms += [f"contains({c}, ?)" for _ in emails]
-            params += emails
-            if phones:
-                # the phone's digits in order with only non-digits between them: the same
-                # rows as searching the text's digits with every other character removed,
-                # without building that string for every row (1.4 s -> see BENCHMARKS.md)
-                terms.append(f"regexp_matches({c}, ?)")
-                params.append("|".join("[^0-9]*".join(p) for p in phones))
+            terms.append(f"regexp_matches(lower(CAST({quote_identifier(col)} AS VARCHAR)), ?)")
+            params.append(mention_pattern(emails, phones))
         mine, mine_params = (
             row_predicate(table, data, rules) if table.identity_columns() else ("false", [])
         )

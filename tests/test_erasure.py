@@ -97,6 +97,29 @@ def test_mentions_find_the_phone_however_it_is_written(
     assert plan.mentions.get("tickets", 0) == found
 
 
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [
+        ("Ann Lee asked me to write about ANN@example.com.", 1),
+        ("cc: (ann@example.com)", 1),
+        ("cc: joann@example.com", 0),  # another person's address that contains Ann's
+        ("see ann@example.com.au", 0),
+    ],
+)
+def test_mentions_find_the_email_only_where_it_stands_alone(
+    trap_catalog: Path, written: str, found: int
+) -> None:
+    tickets = [dict(t) for t in TICKETS]
+    tickets[1]["body"] = f"Bob here. {written}"  # Bob's ticket
+    (trap_catalog.parent / "tickets.jsonl").write_text(
+        "".join(json.dumps(t) + "\n" for t in tickets), "utf-8"
+    )
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
+    assert plan.mentions.get("tickets", 0) == found
+
+
 def test_apply_erases_the_person_and_no_one_else(trap_catalog: Path, tmp_path: Path) -> None:
     root = trap_catalog.parent
     before = _digests(root)
