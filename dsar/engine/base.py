@@ -97,8 +97,9 @@ class Engine(ABC):
         """A parenthesised SELECT over one file of a registered table, same schema."""
 
     @abstractmethod
-    def _write(self, sql: str, params: Params, path: Path, table: Table) -> None:
-        """Write a query's rows to `path` in `table`'s format and options."""
+    def _write(self, name: str, sql: str, params: Params, source: Path, target: Path) -> None:
+        """Write a query's rows to `target` in table `name`'s format and options, in the
+        layout of `source` (the file the rows come from) where the format leaves a choice."""
 
     @abstractmethod
     def close(self) -> None:
@@ -167,7 +168,7 @@ class Engine(ABC):
         """
         sql = select.replace("{source}", self._file_select(name, source))
         try:
-            self._write(sql, params, target, self._tables[name])
+            self._write(name, sql, params, source, target)
         except self.backend_errors as exc:
             raise self._wrap(exc, sql) from None
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -23,6 +25,7 @@ _DUCKDB_TYPES = {
     ColumnType.TIMESTAMP: "TIMESTAMP",
     ColumnType.DECIMAL: "DECIMAL(18,4)",
 }
+log = logging.getLogger(__name__)
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
@@ -36,6 +39,51 @@ def _struct(types: dict[str, str]) -> str:
 
 def _file_list(files: Sequence[Path]) -> str:
     return "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+
+
+# Text layouts a date or timestamp may have in a CSV or JSON export. A rewrite (erasure,
+# correction, retention) writes each such column back in the layout its file used, so the
+# rows it does not change keep their exact text ('2026-08-06T03:01:13Z' stays so, rather
+# than becoming '2026-08-06 03:01:13', which would also drop the UTC marker).
+_TIMESTAMP_LAYOUTS = (
+    *(
+        f"%Y-%m-%d{sep}%H:%M:%S{frac}{zone}"
+        for zone in ("", "Z")
+        for sep in (" ", "T")
+        for frac in ("", ".%g", ".%f")
+    ),
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+)
+_DATE_LAYOUTS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
+_LAYOUT_SAMPLE = 2000  # values of each column a layout must reproduce
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """How one table's files are read: the reader call and the pinned column types."""
+
+    format: FileFormat
+    options: str  # reader options after the file list (CSV dialect, JSON format)
+    types: dict[str, str]  # pinned column types; empty for Parquet (typed files)
+    layouts: tuple[str, ...] = ()  # date/timestamp layouts the CSV sniffer reported
+
+    def select(self, files: Sequence[Path], overrides: dict[str, str] | None = None) -> str:
+        """A SELECT over `files` with the pinned schema (some column types overridden)."""
+        listed = _file_list(files)
+        if self.format is FileFormat.PARQUET:
+            return f"SELECT * FROM read_parquet({listed}, union_by_name=true)"
+        columns = _struct({**self.types, **(overrides or {})})
+        function = "read_csv" if self.format is FileFormat.CSV else "read_json"
+        return f"SELECT * FROM {function}({listed}, {self.options}, columns={columns})"
+
+    def temporal(self) -> dict[str, str]:
+        """The date and timestamp (without time zone) columns, with their types."""
+        return {
+            c: t
+            for c, t in self.types.items()
+            if t == "DATE" or (t.startswith("TIMESTAMP") and "TIME ZONE" not in t)
+        }
 
 
 class DuckDBEngine(Engine):
@@ -68,7 +116,7 @@ class DuckDBEngine(Engine):
             config["temp_directory"] = temp_directory
         self.con = duckdb.connect(database, config=config)
         self.backend_errors = (duckdb.Error,)
-        self._selects: dict[str, tuple[str, str]] = {}
+        self._readers: dict[str, _Reader] = {}
 
     def _create_view(self, name: str, files: Sequence[Path], table: Table) -> None:
         """Sniff the files once, then pin the schema in the view.
@@ -78,9 +126,8 @@ class DuckDBEngine(Engine):
         dialect makes each later query bind instantly and keeps its types stable.
         """
         declared = {c: _DUCKDB_TYPES[col.type] for c, col in table.columns.items() if col.type}
-        listed = _file_list(files)
         if table.format is FileFormat.PARQUET:
-            select = f"SELECT * FROM read_parquet({listed}, union_by_name=true)"
+            reader = _Reader(FileFormat.PARQUET, "", {})
         elif table.format is FileFormat.CSV:
             opts = table.csv or CsvOptions()
             base = (
@@ -99,24 +146,78 @@ class DuckDBEngine(Engine):
                 extra += f", dateformat={_literal(date_format)}"
             if ts_format:
                 extra += f", timestampformat={_literal(ts_format)}"
-            select = (
-                f"SELECT * FROM read_csv({listed}, {base}{extra}, auto_detect=false,"
-                f" columns={_struct(types)})"
-            )
+            layouts = tuple(f for f in (ts_format, date_format) if f)
+            reader = _Reader(FileFormat.CSV, f"{base}{extra}, auto_detect=false", types, layouts)
         else:
             fmt = "array" if table.format is FileFormat.JSON else "newline_delimited"
-            source = f"read_json({listed}, format={_literal(fmt)}"
-            detected = self.con.execute(f"DESCRIBE SELECT * FROM {source})").fetchall()
+            options = f"format={_literal(fmt)}"
+            detected = self.con.execute(
+                f"DESCRIBE SELECT * FROM read_json({_file_list(files)}, {options})"
+            ).fetchall()
             types = {row[0]: declared.get(row[0], row[1]) for row in detected}
-            select = f"SELECT * FROM {source}, columns={_struct(types)})"
-        self.con.execute(f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS {select}")
-        self._selects[name] = (select, listed)
+            reader = _Reader(table.format, options, types)
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS {reader.select(files)}"
+        )
+        self._readers[name] = reader
 
     def _file_select(self, name: str, path: Path) -> str:
-        select, listed = self._selects[name]
-        return f"({select.replace(listed, _file_list([path]))})"
+        return f"({self._readers[name].select([path])})"
 
-    def _write(self, sql: str, params: Params, path: Path, table: Table) -> None:
+    def _text_layouts(self, name: str, path: Path) -> dict[str, str]:
+        """Per date/timestamp column of a CSV or JSON file: the layout its text is in.
+
+        Found by reading the first values of each such column as text and keeping the
+        first layout that writes every one of them back exactly. A column whose values no
+        layout reproduces (mixed layouts, time zone offsets) is left out, and written in
+        DuckDB's ISO layout: a warning names it.
+        """
+        reader = self._readers[name]
+        temporal = reader.temporal()
+        if not temporal:
+            return {}
+        raw = reader.select([path], dict.fromkeys(temporal, "VARCHAR"))
+        cols = ", ".join(quote_identifier(c) for c in temporal)
+        sample = self.con.sql(f"SELECT {cols} FROM ({raw}) LIMIT {_LAYOUT_SAMPLE}")
+        values = sample.to_arrow_table().to_pydict()
+        found = {}
+        for col, kind in temporal.items():
+            texts = [v for v in values[col] if v is not None]
+            if not texts:
+                continue
+            candidates = reader.layouts + (_DATE_LAYOUTS if kind == "DATE" else _TIMESTAMP_LAYOUTS)
+            cast = "DATE" if kind == "DATE" else "TIMESTAMP"
+            for layout in candidates:
+                row = self.con.execute(
+                    f"SELECT bool_and(strftime(CAST(try_strptime(v, $1) AS {cast}), $1)"
+                    " IS NOT DISTINCT FROM v) FROM unnest($2::VARCHAR[]) AS t(v)",
+                    [layout, texts],
+                ).fetchone()
+                if row is not None and row[0]:
+                    found[col] = layout
+                    break
+            else:
+                log.warning(
+                    "%s.%s: no single date/time layout fits its text; a rewrite writes it in"
+                    " ISO form (YYYY-MM-DD HH:MM:SS)",
+                    name,
+                    col,
+                )
+        return found
+
+    def _write(self, name: str, sql: str, params: Params, source: Path, target: Path) -> None:
+        table = self._tables[name]
+        if table.format is not FileFormat.PARQUET:
+            layouts = self._text_layouts(name, source)
+            if layouts:
+                kinds = self._readers[name].temporal()
+                keep = ", ".join(
+                    f"strftime(CAST({quote_identifier(c)} AS"
+                    f" {'DATE' if kinds[c] == 'DATE' else 'TIMESTAMP'}), {_literal(layout)})"
+                    f" AS {quote_identifier(c)}"
+                    for c, layout in layouts.items()
+                )
+                sql = f"SELECT * REPLACE ({keep}) FROM ({sql})"
         if table.format is FileFormat.PARQUET:
             options = "FORMAT parquet, COMPRESSION zstd"
         elif table.format is FileFormat.CSV:
@@ -129,7 +230,7 @@ class DuckDBEngine(Engine):
         else:
             array = "true" if table.format is FileFormat.JSON else "false"
             options = f"FORMAT json, ARRAY {array}"
-        self.con.execute(f"COPY ({sql}) TO {_literal(str(path))} ({options})", list(params))
+        self.con.execute(f"COPY ({sql}) TO {_literal(str(target))} ({options})", list(params))
 
     def _arrow(self, sql: str, params: Params) -> pa.Table:
         return self.con.sql(sql, params=list(params) or None).to_arrow_table()
