@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pyarrow as pa
@@ -60,6 +61,38 @@ def test_sql_in_selects_the_same_rows_either_way(tiny_catalog: Path, extra: int)
     with open_engine(load_catalog(tiny_catalog)) as engine:
         found = engine.query(f"SELECT user_id FROM users WHERE {where} ORDER BY 1", params)
     assert found.column("user_id").to_pylist() == ["u1", "u3"]
+
+
+def test_a_rewrite_keeps_the_text_of_values_it_does_not_change(
+    tiny_catalog: Path, tmp_path: Path
+) -> None:
+    users = tiny_catalog.parent / "users.csv"
+    users.write_text(
+        "user_id,email,phone,full_name,signup_at,credit\n"
+        'u1,Ann@Example.com ,+44 (0)1632 960001,"Lee, Ann",13/12/2026 10:00:05,12.50\n'
+        "u2,bob@example.com,007700900123,Bob,14/12/2026 11:30:00,0.10\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "users.csv"
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        engine.write_file(
+            "users",
+            users,
+            out,
+            "SELECT * REPLACE (CASE WHEN user_id = 'u2' THEN 'B.' ELSE full_name END AS"
+            " full_name, CASE WHEN user_id = 'u2' THEN signup_at + INTERVAL 1 DAY ELSE"
+            " signup_at END AS signup_at) FROM {source}",
+        )
+        # the new file reads back with the same schema
+        assert engine.count_file_rows("users", out) == 2
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["user_id", "email", "phone", "full_name", "signup_at", "credit"],
+        ["u1", "Ann@Example.com ", "+44 (0)1632 960001", "Lee, Ann", "13/12/2026 10:00:05", "12.50"],
+        # changed values are written in the file's own layout
+        ["u2", "bob@example.com", "007700900123", "B.", "15/12/2026 11:30:00", "0.10"],
+    ]
 
 
 def test_stream_yields_record_batches(tiny_catalog: Path) -> None:

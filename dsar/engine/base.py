@@ -96,6 +96,11 @@ class Engine(ABC):
     def _file_select(self, name: str, path: Path) -> str:
         """A parenthesised SELECT over one file of a registered table, same schema."""
 
+    def _write_source(self, name: str, path: Path) -> str:
+        """The relation `write_file` gives a rewrite as `{source}`: by default the file read
+        with the table's schema; a backend may add columns its `_write` uses and drops."""
+        return self._file_select(name, path)
+
     @abstractmethod
     def _write(self, name: str, sql: str, params: Params, source: Path, target: Path) -> None:
         """Write a query's rows to `target` in table `name`'s format and options, in the
@@ -166,7 +171,7 @@ class Engine(ABC):
         `select` names its input as the literal `{source}`, replaced here by a relation over
         that one file with the table's pinned schema; the output keeps the table's format.
         """
-        sql = select.replace("{source}", self._file_select(name, source))
+        sql = select.replace("{source}", self._write_source(name, source))
         try:
             self._write(name, sql, params, source, target)
         except self.backend_errors as exc:

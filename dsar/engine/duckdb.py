@@ -57,6 +57,7 @@ _TIMESTAMP_LAYOUTS = (
 )
 _DATE_LAYOUTS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
 _LAYOUT_SAMPLE = 2000  # values of each column a layout must reproduce
+_ORIGINAL, _TEXT = "__original__", "__text__"  # helper columns of a CSV rewrite
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,60 @@ class DuckDBEngine(Engine):
         )
         self._readers[name] = reader
 
+    def _keep_text(self, name: str, sql: str, source: Path) -> str:
+        """Wrap a rewrite so that values keep the text their file had.
+
+        Dates and timestamps are written in the layout of their file (see `_text_layouts`).
+        For CSV, a value the rewrite did not change is written as its original text.
+        """
+        reader = self._readers[name]
+        kinds = reader.temporal()
+        texts = {}
+        for col, layout in self._text_layouts(name, source).items():
+            cast = "DATE" if kinds[col] == "DATE" else "TIMESTAMP"
+            texts[col] = f"strftime(CAST({quote_identifier(col)} AS {cast}), {_literal(layout)})"
+        if reader.format is not FileFormat.CSV:
+            if not texts:
+                return sql
+            keep = ", ".join(f"{t} AS {quote_identifier(c)}" for c, t in texts.items())
+            return f"SELECT * REPLACE ({keep}) FROM ({sql})"
+        columns = []
+        for col in reader.types:
+            c, original, text = (
+                quote_identifier(col),
+                quote_identifier(_ORIGINAL + col),
+                quote_identifier(_TEXT + col),
+            )
+            changed = texts.get(col, f"CAST({c} AS VARCHAR)")
+            columns.append(
+                f"CASE WHEN {c} IS NOT DISTINCT FROM {original} THEN {text} ELSE {changed} END"
+                f" AS {c}"
+            )
+        return f"SELECT {', '.join(columns)} FROM ({sql})"
+
     def _file_select(self, name: str, path: Path) -> str:
         return f"({self._readers[name].select([path])})"
+
+    def _write_source(self, name: str, path: Path) -> str:
+        """For a CSV file: each row read twice, typed and as the text it holds.
+
+        The rewrite's SELECT sees the typed columns (and passes the helper columns along with
+        its `*`); `_write` then writes a value's original text wherever the rewrite left the
+        value as it was, so a rewritten CSV file keeps '12.50', '+44 (0)1632 960001' or
+        '01/12/2026 10:00' exactly, instead of DuckDB's rendering of the parsed value.
+        """
+        reader = self._readers[name]
+        if reader.format is not FileFormat.CSV:
+            return self._file_select(name, path)
+        typed = reader.select([path])
+        text = reader.select([path], dict.fromkeys(reader.types, "VARCHAR"))
+        helpers = ", ".join(
+            f"t.{quote_identifier(c)} AS {quote_identifier(_ORIGINAL + c)},"
+            f" r.{quote_identifier(c)} AS {quote_identifier(_TEXT + c)}"
+            for c in reader.types
+        )
+        # POSITIONAL JOIN pairs the two readings row by row (both read the same file)
+        return f"(SELECT t.*, {helpers} FROM ({typed}) AS t POSITIONAL JOIN ({text}) AS r)"
 
     def _text_layouts(self, name: str, path: Path) -> dict[str, str]:
         """Per date/timestamp column of a CSV or JSON file: the layout its text is in.
@@ -208,16 +261,7 @@ class DuckDBEngine(Engine):
     def _write(self, name: str, sql: str, params: Params, source: Path, target: Path) -> None:
         table = self._tables[name]
         if table.format is not FileFormat.PARQUET:
-            layouts = self._text_layouts(name, source)
-            if layouts:
-                kinds = self._readers[name].temporal()
-                keep = ", ".join(
-                    f"strftime(CAST({quote_identifier(c)} AS"
-                    f" {'DATE' if kinds[c] == 'DATE' else 'TIMESTAMP'}), {_literal(layout)})"
-                    f" AS {quote_identifier(c)}"
-                    for c, layout in layouts.items()
-                )
-                sql = f"SELECT * REPLACE ({keep}) FROM ({sql})"
+            sql = self._keep_text(name, sql, source)
         if table.format is FileFormat.PARQUET:
             options = "FORMAT parquet, COMPRESSION zstd"
         elif table.format is FileFormat.CSV:
