@@ -89,7 +89,14 @@ def test_a_rewrite_keeps_the_text_of_values_it_does_not_change(
         rows = list(csv.reader(f))
     assert rows == [
         ["user_id", "email", "phone", "full_name", "signup_at", "credit"],
-        ["u1", "Ann@Example.com ", "+44 (0)1632 960001", "Lee, Ann", "13/12/2026 10:00:05", "12.50"],
+        [
+            "u1",
+            "Ann@Example.com ",
+            "+44 (0)1632 960001",
+            "Lee, Ann",
+            "13/12/2026 10:00:05",
+            "12.50",
+        ],
         # changed values are written in the file's own layout
         ["u2", "bob@example.com", "007700900123", "B.", "15/12/2026 11:30:00", "0.10"],
     ]
