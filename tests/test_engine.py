@@ -102,6 +102,39 @@ def test_a_rewrite_keeps_the_text_of_values_it_does_not_change(
     ]
 
 
+def test_a_date_layout_the_reader_cannot_detect_is_given_in_the_catalog(
+    tiny_catalog: Path, tmp_path: Path
+) -> None:
+    users = tiny_catalog.parent / "users.csv"
+    users.write_text(
+        "user_id,email,phone,full_name,signup_at\n"
+        "u1,ann@example.com,,Ann,13/12/2026 10:00\nu2,bob@example.com,,Bob,01/02/2026 11:30\n",
+        encoding="utf-8",
+    )
+    with (
+        open_engine(load_catalog(tiny_catalog)) as engine,
+        pytest.raises(ExportReadError, match=r"timestamp_format: '%d/%m/%Y %H:%M'"),
+    ):
+        engine.query("SELECT signup_at FROM users")  # no seconds, day first: not detected
+    text = tiny_catalog.read_text(encoding="utf-8")
+    tiny_catalog.write_text(
+        text.replace(
+            "    path: users.csv\n",
+            "    path: users.csv\n    csv: {timestamp_format: '%d/%m/%Y %H:%M'}\n",
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "users.csv"
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        signups = engine.query("SELECT signup_at FROM users ORDER BY user_id").column(0)
+        assert [str(v) for v in signups.to_pylist()] == [
+            "2026-12-13 10:00:00",
+            "2026-02-01 11:30:00",
+        ]
+        engine.write_file("users", users, out, "SELECT * FROM {source} WHERE user_id = 'u2'")
+    assert out.read_text(encoding="utf-8").splitlines()[1].endswith(",01/02/2026 11:30")
+
+
 def test_stream_yields_record_batches(tiny_catalog: Path) -> None:
     with open_engine(load_catalog(tiny_catalog)) as engine:
         batches = list(engine.stream("SELECT * FROM events WHERE user_id = ?", ["u1"], 1))

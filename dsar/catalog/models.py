@@ -328,6 +328,16 @@ class CsvOptions(_Strict):
     header: bool = Field(default=True, description="Whether the first line names the columns.")
     quote: str = Field(default='"', description="Quote character.")
     null: str = Field(default="", description="The text that stands for a missing value.")
+    date_format: str | None = Field(
+        default=None,
+        description="Layout of dates where the reader cannot tell it, e.g. %d/%m/%Y"
+        " (strftime codes); by default it is detected.",
+    )
+    timestamp_format: str | None = Field(
+        default=None,
+        description="Layout of timestamps where the reader cannot tell it, e.g."
+        " %d/%m/%Y %H:%M (strftime codes); by default it is detected.",
+    )
 
 
 class Table(_Strict):

@@ -135,6 +135,10 @@ class DuckDBEngine(Engine):
                 f"delim={_literal(opts.delimiter)}, quote={_literal(opts.quote)}, "
                 f"header={str(opts.header).lower()}, nullstr={_literal(opts.null)}, skip=0"
             )
+            if opts.date_format:
+                base += f", dateformat={_literal(opts.date_format)}"
+            if opts.timestamp_format:
+                base += f", timestampformat={_literal(opts.timestamp_format)}"
             sniffed = self.con.execute(
                 "SELECT Escape, Columns, DateFormat, TimestampFormat FROM"
                 f" sniff_csv({_literal(str(files[0]))}, {base})"
@@ -143,9 +147,9 @@ class DuckDBEngine(Engine):
             escape, columns, date_format, ts_format = sniffed
             types = {c["name"]: declared.get(c["name"], c["type"]) for c in columns}
             extra = f", escape={_literal(escape)}" if escape and escape != "(empty)" else ""
-            if date_format:
+            if date_format and not opts.date_format:
                 extra += f", dateformat={_literal(date_format)}"
-            if ts_format:
+            if ts_format and not opts.timestamp_format:
                 extra += f", timestampformat={_literal(ts_format)}"
             layouts = tuple(f for f in (ts_format, date_format) if f)
             reader = _Reader(FileFormat.CSV, f"{base}{extra}, auto_detect=false", types, layouts)
@@ -310,7 +314,13 @@ class DuckDBEngine(Engine):
         csv_line = _CSV_LINE.search(message)
         where = f"line {csv_line[1]}: " if csv_line else ""
         keep = [*(str(f) for f in files), *table.columns, *_DUCKDB_TYPES.values()]
-        return where + scrub_message(detail, keep=keep).strip()
+        reason = where + scrub_message(detail, keep=keep).strip()
+        if table.format is FileFormat.CSV and re.search(r"to '(DATE|TIMESTAMP)'", detail):
+            reason += (
+                " (if the column's dates are written another way, give their layout in the"
+                " catalog, e.g. csv: {timestamp_format: '%d/%m/%Y %H:%M'})"
+            )
+        return reason
 
     def close(self) -> None:
         self.con.close()
