@@ -11,14 +11,14 @@ erasure; the audit log records tables, columns and counts, never the values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
 from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, Role
-from dsar.collect import collect
+from dsar.collect import SubjectData, collect
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.identity import MatchRules, SubjectRequest
@@ -57,6 +57,8 @@ class CorrectionPlan:
     diff: dict[str, pa.Table]  # per table: the person's rows with old and new values
     recipients: tuple[str, ...]
     subject: str | None = None  # keyed reference, when a key was given
+    # the search the plan was made from: applying the plan uses it rather than searching again
+    data: SubjectData | None = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> int:
@@ -134,7 +136,9 @@ def plan_correction(
         diff[table_name] = shown
         recipients.update(catalog.recipients[r].name for r in catalog.tables[table_name].recipients)
     subject = subject_ref(key, request.keys[0]) if key is not None else None
-    return CorrectionPlan(request.label, tuple(changes), diff, tuple(sorted(recipients)), subject)
+    return CorrectionPlan(
+        request.label, tuple(changes), diff, tuple(sorted(recipients)), subject, data
+    )
 
 
 def apply_correction(
@@ -154,7 +158,10 @@ def apply_correction(
     if dry_run or plan.rows == 0:
         return ()
     rules = rules or MatchRules()
-    [data] = collect(engine, catalog, [request], rules)
+    if plan.data is not None and plan.data.identity.request == request:
+        data = plan.data
+    else:
+        [data] = collect(engine, catalog, [request], rules)
     rewrites = []
     for table_name in dict.fromkeys(c.table for c in plan.changes):
         predicate, params = row_predicate(catalog.tables[table_name], data, rules)

@@ -65,6 +65,9 @@ class ErasurePlan:
     held_as_processor: dict[str, int]
     set_aside: dict[str, int]
     mentions: dict[str, int] = field(default_factory=dict)  # others' free text naming them
+    # the person's identifiers and rows the plan was made from: applying the plan uses them
+    # rather than searching again (the row accounting still checks every file)
+    data: SubjectData | None = field(default=None, repr=False, compare=False)
 
     @property
     def changes(self) -> int:
@@ -254,6 +257,7 @@ def _plan(
         held_as_processor=held,
         set_aside=dict(data.set_aside),
         mentions=others_mentioning(catalog, engine, data, rules),
+        data=data,
     )
 
 
@@ -288,7 +292,7 @@ def apply_erasure(
     rules = rules or MatchRules()
     if dry_run:
         return ErasureResult(plan, False, (), None)
-    [data] = collect(engine, catalog, [request], rules)
+    data = _planned_data(plan, request) or collect(engine, catalog, [request], rules)[0]
     if ledger is not None:
         ledger.add(data.identity.keys, Reason.ERASED, plan.request, plan.today)
     if plan.changes == 0:
@@ -322,6 +326,13 @@ def apply_erasure(
     result = ErasureResult(plan, True, files, write_certificate(plan, files, Path(out)))
     _audit(audit, result)
     return result
+
+
+def _planned_data(plan: ErasurePlan, request: SubjectRequest) -> SubjectData | None:
+    """The search the plan was made from, when it was made for this request."""
+    if plan.data is not None and plan.data.identity.request == request:
+        return plan.data
+    return None
 
 
 def _audit(audit: AuditLog | None, result: ErasureResult) -> None:
