@@ -29,6 +29,7 @@ demo: $(VENV)/.installed-run
 	$(BIN)/dsar access --catalog $(DEMO_DIR)/catalog.yml --out $(DEMO_DIR)/bundles --label AR-DEMO \
 	  --email "$$($(BIN)/python -c "import json; print(json.load(open('$(DEMO_DIR)/demo.json'))['subject']['email'])")"
 	$(BIN)/dsar verify $(DEMO_DIR)/bundles/AR-DEMO
+	$(BIN)/dsar verify $(DEMO_DIR)/bundles/AR-DEMO.zip
 	@echo "The access statement: $(DEMO_DIR)/bundles/AR-DEMO/report.html"
 
 lint: $(VENV)/.installed-dev

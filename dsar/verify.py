@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,9 +85,56 @@ def _norm(kind: str, value: object, rules: dict[str, Any]) -> str | None:
     return text.lower() if kind == "ip_address" else (text or None)
 
 
-def verify_bundle(bundle: str | Path) -> Verification:
-    """Run every check on a bundle folder; see `Verification.findings`."""
-    root = Path(bundle)
+def verify_bundle(bundle: str | Path, passphrase: str | None = None) -> Verification:
+    """Run every check on a bundle folder, or on its zip (the file that leaves the company).
+
+    A zip is unpacked into a temporary folder first (an AES-encrypted one with
+    `passphrase`); it must hold exactly one bundle folder and nothing outside it.
+
+    Raises:
+        WorkbenchError: not a bundle folder or zip; an encrypted zip without the right
+            passphrase; a zip with entries outside its one folder.
+    """
+    path = Path(bundle)
+    if path.is_file() and zipfile.is_zipfile(path):
+        with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
+            folder = _unzip(path, Path(tmp), passphrase)
+            result = _verify_folder(folder)
+        result.bundle = path
+        return result
+    return _verify_folder(path)
+
+
+def _unzip(path: Path, into: Path, passphrase: str | None) -> Path:
+    """Unpack a bundle zip safely; return its one top folder."""
+    import pyzipper
+
+    with pyzipper.AESZipFile(path) as archive:
+        names: list[str] = archive.namelist()
+        tops = {n.split("/", 1)[0] for n in names}
+        unsafe = [
+            n
+            for n in names
+            if n.startswith("/") or "\\" in n or ".." in n.split("/") or "/" not in n
+        ]
+        if len(tops) != 1 or unsafe:
+            raise WorkbenchError(
+                f"{path}: not a bundle zip (it must hold one folder and nothing outside it)"
+            )
+        if passphrase:
+            archive.setpassword(passphrase.encode("utf-8"))
+        try:
+            archive.extractall(into)
+        except RuntimeError as exc:  # pyzipper: encrypted, and no or a wrong password
+            raise WorkbenchError(
+                f"{path} is encrypted: give its passphrase (dsar verify --passphrase-env VAR)"
+                if not passphrase
+                else f"{path}: the passphrase does not open it ({exc})"
+            ) from None
+    return into / tops.pop()
+
+
+def _verify_folder(root: Path) -> Verification:
     result = Verification(root)
     add = result.findings.append
     manifest_path = root / "manifest.json"

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from dsar import load_catalog
 from dsar.access import answer_access_requests
 from dsar.cli import app
+from dsar.errors import WorkbenchError
 from dsar.identity import SubjectRequest, parse_key
 from dsar.verify import verify_bundle
 
@@ -172,3 +173,59 @@ def test_verify_command(clean_bundle: Path, tmp_path: Path) -> None:
 def test_verify_refuses_a_folder_that_is_not_a_bundle(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["verify", str(tmp_path)])
     assert result.exit_code != 0
+
+
+def _zip(folder: Path, target: Path, passphrase: str | None = None, extra: str = "") -> Path:
+    import pyzipper
+
+    with pyzipper.AESZipFile(
+        target, "w", encryption=pyzipper.WZ_AES if passphrase else None
+    ) as archive:
+        if passphrase:
+            archive.setpassword(passphrase.encode())
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+        if extra:
+            archive.writestr(extra, "x")
+    return target
+
+
+def test_the_zip_that_leaves_is_verified_as_it_is(clean_bundle: Path, tmp_path: Path) -> None:
+    # the zip the bundle writer made
+    made = clean_bundle.with_suffix(".zip")
+    assert verify_bundle(made).ok
+    # a zip of a tampered copy is caught like the folder
+    bundle = tmp_path / clean_bundle.name
+    shutil.copytree(clean_bundle, bundle)
+    _append_file(bundle)
+    result = verify_bundle(_zip(bundle, tmp_path / "tampered.zip"))
+    assert [str(f) for f in result.findings] == [
+        "[checksum] data/extra.csv: file not listed in the manifest"
+    ]
+    assert result.bundle == tmp_path / "tampered.zip"
+
+
+def test_an_encrypted_zip_needs_its_passphrase(
+    clean_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = _zip(clean_bundle, tmp_path / "locked.zip", passphrase="correct horse")
+    with pytest.raises(WorkbenchError, match=r"is encrypted: give its passphrase"):
+        verify_bundle(locked)
+    with pytest.raises(WorkbenchError, match=r"the passphrase does not open it"):
+        verify_bundle(locked, "wrong")
+    assert verify_bundle(locked, "correct horse").ok
+    monkeypatch.setenv("BUNDLE_PASS", "correct horse")
+    ok = CliRunner().invoke(app, ["verify", str(locked), "--passphrase-env", "BUNDLE_PASS"])
+    assert ok.exit_code == 0, ok.output
+    assert "OK (20 files, 9 rows checked)" in ok.output
+
+
+@pytest.mark.parametrize("extra", ["../escape.txt", "other/manifest.json", "loose.txt"])
+def test_a_zip_with_anything_outside_its_one_folder_is_refused(
+    clean_bundle: Path, tmp_path: Path, extra: str
+) -> None:
+    odd = _zip(clean_bundle, tmp_path / "odd.zip", extra=extra)
+    with pytest.raises(WorkbenchError, match=r"not a bundle zip"):
+        verify_bundle(odd)
+    assert not (tmp_path / "escape.txt").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -79,3 +80,14 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def passphrase_from(env: str | None) -> str | None:
+    """The passphrase in environment variable `env` (never taken on the command line, where
+    it would land in the shell history); None when no variable is named."""
+    if not env:
+        return None
+    passphrase = os.environ.get(env)
+    if not passphrase:
+        raise typer.BadParameter(f"environment variable {env} is not set")
+    return passphrase

@@ -16,6 +16,7 @@ from dsar.cli._shared import (
     keys_from,
     open_register,
     parse_date,
+    passphrase_from,
 )
 
 
@@ -87,8 +88,6 @@ def access(
     key_file: KeyFileOpt = None,
 ) -> None:
     """Collect everything one person (or a batch) has, as a verified bundle per person."""
-    import os
-
     from dsar.access import answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import load_catalog
     from dsar.identity import MatchRules, SubjectRequest, make_key, parse_key
@@ -121,11 +120,7 @@ def access(
         if not keys:
             raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
         requests = [SubjectRequest(label or new_label(), tuple(keys))]
-    passphrase = None
-    if passphrase_env:
-        passphrase = os.environ.get(passphrase_env)
-        if not passphrase:
-            raise typer.BadParameter(f"environment variable {passphrase_env} is not set")
+    passphrase = passphrase_from(passphrase_env)
     bundles = answer_access_requests(
         load_catalog(catalog),
         requests,
@@ -315,12 +310,16 @@ def retention(
 
 
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="The bundle folder.")],
+    bundle: Annotated[Path, typer.Argument(help="The bundle folder, or its zip.")],
+    passphrase_env: Annotated[
+        str | None,
+        typer.Option(help="For an encrypted zip: the environment variable with its passphrase."),
+    ] = None,
 ) -> None:
     """Check a bundle: checksums, every row the person's, no secret or other person in clear."""
     from dsar.verify import verify_bundle
 
-    result = verify_bundle(bundle)
+    result = verify_bundle(bundle, passphrase_from(passphrase_env))
     for finding in result.findings:
         typer.echo(str(finding))
     if not result.ok:
