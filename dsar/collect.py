@@ -111,6 +111,20 @@ def collect(
     return search.results()
 
 
+def _in_order(rows: pa.Table, table: Table) -> pa.Table:
+    """A person's rows in a stable order: by primary key, else by every plain column.
+
+    Rows reach the results from several scans (and, in a batch, in another order than
+    alone); sorting makes a bundle the same however the search went.
+    """
+    keys = [c for c in table.primary_key if c in rows.column_names] or [
+        f.name for f in rows.schema if not pa.types.is_nested(f.type)
+    ]
+    if rows.num_rows < 2 or not keys:
+        return rows
+    return rows.sort_by([(c, "ascending") for c in keys])
+
+
 def _scan_cost(table: Table) -> int:
     return {FileFormat.PARQUET: 0, FileFormat.JSONL: 1, FileFormat.JSON: 1, FileFormat.CSV: 2}[
         table.format
@@ -395,7 +409,8 @@ class _Search:
                         aside[name] = aside.get(name, 0) + 1
             original = [c for c in found.column_names if not c.startswith(ID_PREFIX)]
             for person, indices in keep.items():
-                out[person].tables[name] = found.select(original).take(indices)
+                rows = found.select(original).take(indices)
+                out[person].tables[name] = _in_order(rows, self.catalog.tables[name])
         self._processor_matches(out)
         return out
 
