@@ -80,6 +80,19 @@ def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
     assert "ann@example.com" not in plan.describe()
 
 
+def _mentions(catalog_path: Path, ticket: int, body: str, person: str) -> int:
+    """Rewrite one ticket's body, plan the person's erasure: tickets of others naming them."""
+    tickets = [dict(t) for t in TICKETS]
+    tickets[ticket]["body"] = body
+    (catalog_path.parent / "tickets.jsonl").write_text(
+        "".join(json.dumps(t) + "\n" for t in tickets), "utf-8"
+    )
+    catalog = load_catalog(catalog_path)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, _req(person), key=KEY)
+    return plan.mentions.get("tickets", 0)
+
+
 @pytest.mark.parametrize(
     ("written", "found"),
     [("+44 7700 900003", 1), ("07700-900-003", 1), ("(0)7700 900 003", 1), ("7700 900 004", 0)],
@@ -87,16 +100,9 @@ def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
 def test_mentions_find_the_phone_however_it_is_written(
     trap_catalog: Path, written: str, found: int
 ) -> None:
-    tickets = [dict(t) for t in TICKETS]
-    tickets[0]["body"] = f"Please add my colleague, call {written}. Thanks, Ann Lee"
-    (trap_catalog.parent / "tickets.jsonl").write_text(
-        "".join(json.dumps(t) + "\n" for t in tickets), "utf-8"
-    )
-    catalog = load_catalog(trap_catalog)
-    with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _req("email=bob@example.com"), key=KEY)
     # Ann's ticket no longer names Bob's email: only the phone can be found
-    assert plan.mentions.get("tickets", 0) == found
+    body = f"Please add my colleague, call {written}. Thanks, Ann Lee"
+    assert _mentions(trap_catalog, 0, body, "email=bob@example.com") == found
 
 
 @pytest.mark.parametrize(
@@ -111,15 +117,7 @@ def test_mentions_find_the_phone_however_it_is_written(
 def test_mentions_find_the_email_only_where_it_stands_alone(
     trap_catalog: Path, written: str, found: int
 ) -> None:
-    tickets = [dict(t) for t in TICKETS]
-    tickets[1]["body"] = f"Bob here. {written}"  # Bob's ticket
-    (trap_catalog.parent / "tickets.jsonl").write_text(
-        "".join(json.dumps(t) + "\n" for t in tickets), "utf-8"
-    )
-    catalog = load_catalog(trap_catalog)
-    with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
-    assert plan.mentions.get("tickets", 0) == found
+    assert _mentions(trap_catalog, 1, f"Bob here. {written}", "email=ann@example.com") == found
 
 
 def test_apply_erases_the_person_and_no_one_else(trap_catalog: Path, tmp_path: Path) -> None:
