@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +12,7 @@ import pytest
 from dsar.catalog import check_against_files, load_catalog
 from dsar.engine import open_engine, quote_identifier
 from dsar.engine.base import INLINE_VALUES, sql_in
+from dsar.engine.duckdb import DuckDBEngine
 from dsar.errors import CatalogError, EngineError, ExportReadError, WorkbenchError
 from tests.conftest import VALID_CATALOG
 
@@ -133,6 +135,47 @@ def test_a_date_layout_the_reader_cannot_detect_is_given_in_the_catalog(
         ]
         engine.write_file("users", users, out, "SELECT * FROM {source} WHERE user_id = 'u2'")
     assert out.read_text(encoding="utf-8").splitlines()[1].endswith(",01/02/2026 11:30")
+
+
+def test_a_json_rewrite_keeps_the_timestamp_layout_and_never_loses_precision(
+    tiny_catalog: Path, tmp_path: Path
+) -> None:
+    tickets = tiny_catalog.parent / "tickets.jsonl"
+    stamps = ["2025-01-01T10:00:00Z", "2025-02-01T10:00:00Z", "2025-03-01T10:00:00.250Z"]
+    tickets.write_text(
+        "".join(
+            json.dumps({"ticket_id": i, "user_id": "u1", "body": "hi", "created_at": ts}) + "\n"
+            for i, ts in enumerate(stamps)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "tickets.jsonl"
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        engine.write_file("tickets", tickets, out, "SELECT * FROM {source}")
+    written = [json.loads(line)["created_at"] for line in out.read_text().splitlines()]
+    assert written == stamps  # each in its layout, milliseconds or not
+
+
+def test_a_value_no_layout_writes_whole_keeps_its_precision(
+    tiny_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tickets = tiny_catalog.parent / "tickets.jsonl"
+    rows = [{"ticket_id": i, "user_id": "u1", "body": "hi"} for i in range(3)]
+    stamps = ["2025-01-01T10:00:00Z", "2025-02-01T10:00:00Z", "2025-03-01T10:00:00.123456Z"]
+    tickets.write_text(
+        "".join(
+            json.dumps(r | {"created_at": ts}) + "\n" for r, ts in zip(rows, stamps, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "tickets.jsonl"
+    with open_engine(load_catalog(tiny_catalog)) as engine:
+        # as if the layout had been chosen on first values that carry no fraction
+        only = {"created_at": ("%Y-%m-%dT%H:%M:%SZ",)}
+        monkeypatch.setattr(DuckDBEngine, "_text_layouts", lambda *_: only)
+        engine.write_file("tickets", tickets, out, "SELECT * FROM {source}")
+    written = [json.loads(line)["created_at"] for line in out.read_text().splitlines()]
+    assert written == ["2025-01-01T10:00:00Z", "2025-02-01T10:00:00Z", "2025-03-01 10:00:00.123456"]
 
 
 def test_stream_yields_record_batches(tiny_catalog: Path) -> None:

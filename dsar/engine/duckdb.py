@@ -56,7 +56,8 @@ _TIMESTAMP_LAYOUTS = (
     "%Y-%m-%dT%H:%M",
 )
 _DATE_LAYOUTS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
-_LAYOUT_SAMPLE = 2000  # values of each column a layout must reproduce
+_LAYOUT_SAMPLE = 2000  # first values of each column the layouts are chosen on
+_MAX_LAYOUTS = 3  # layouts tried per column, in order
 _ORIGINAL, _TEXT = "__original__", "__text__"  # helper columns of a CSV rewrite
 
 
@@ -175,9 +176,17 @@ class DuckDBEngine(Engine):
         reader = self._readers[name]
         kinds = reader.temporal()
         texts = {}
-        for col, layout in self._text_layouts(name, source).items():
+        for col, layouts in self._text_layouts(name, source).items():
             cast = "DATE" if kinds[col] == "DATE" else "TIMESTAMP"
-            texts[col] = f"strftime(CAST({quote_identifier(col)} AS {cast}), {_literal(layout)})"
+            value = f"CAST({quote_identifier(col)} AS {cast})"
+            # the layouts were chosen on the first values: a value that none of them writes
+            # whole (a fraction of a second, say) gets DuckDB's lossless form
+            cases = " ".join(
+                f"WHEN CAST(try_strptime(strftime({value}, {fmt}), {fmt}) AS {cast}) = {value}"
+                f" THEN strftime({value}, {fmt})"
+                for fmt in map(_literal, layouts)
+            )
+            texts[col] = f"CASE {cases} ELSE CAST({value} AS VARCHAR) END"
         if reader.format is not FileFormat.CSV:
             if not texts:
                 return sql
@@ -221,13 +230,14 @@ class DuckDBEngine(Engine):
         # POSITIONAL JOIN pairs the two readings row by row (both read the same file)
         return f"(SELECT t.*, {helpers} FROM ({typed}) AS t POSITIONAL JOIN ({text}) AS r)"
 
-    def _text_layouts(self, name: str, path: Path) -> dict[str, str]:
-        """Per date/timestamp column of a CSV or JSON file: the layout its text is in.
+    def _text_layouts(self, name: str, path: Path) -> dict[str, tuple[str, ...]]:
+        """Per date/timestamp column of a CSV or JSON file: the layouts its text is in.
 
-        Found by reading the first values of each such column as text and keeping the
-        first layout that writes every one of them back exactly. A column whose values no
-        layout reproduces (mixed layouts, time zone offsets) is left out, and written in
-        DuckDB's ISO layout: a warning names it.
+        Found by reading the first values of each such column as text: the layout that
+        writes most of them back exactly, then (up to `_MAX_LAYOUTS`) those that cover the
+        rest (a file where only some timestamps carry milliseconds). Where none covers a
+        sampled value, a warning names the column; `_keep_text` writes such values in
+        DuckDB's lossless form.
         """
         reader = self._readers[name]
         temporal = reader.temporal()
@@ -239,27 +249,37 @@ class DuckDBEngine(Engine):
         values = sample.to_arrow_table().to_pydict()
         found = {}
         for col, kind in temporal.items():
-            texts = [v for v in values[col] if v is not None]
+            texts = sorted({v for v in values[col] if v is not None})
             if not texts:
                 continue
-            candidates = reader.layouts + (_DATE_LAYOUTS if kind == "DATE" else _TIMESTAMP_LAYOUTS)
             cast = "DATE" if kind == "DATE" else "TIMESTAMP"
-            for layout in candidates:
-                row = self.con.execute(
-                    f"SELECT bool_and(strftime(CAST(try_strptime(v, $1) AS {cast}), $1)"
-                    " IS NOT DISTINCT FROM v) FROM unnest($2::VARCHAR[]) AS t(v)",
+            fits: dict[str, set[int]] = {}
+            known = _DATE_LAYOUTS if cast == "DATE" else _TIMESTAMP_LAYOUTS
+            for layout in reader.layouts + known:
+                rows = self.con.execute(
+                    "SELECT list(i) FROM (SELECT unnest($2::VARCHAR[]) AS v,"
+                    " generate_subscripts($2::VARCHAR[], 1) AS i)"
+                    f" WHERE strftime(CAST(try_strptime(v, $1) AS {cast}), $1) = v",
                     [layout, texts],
                 ).fetchone()
-                if row is not None and row[0]:
-                    found[col] = layout
+                fits[layout] = set(rows[0] or []) if rows else set()
+            chosen: list[str] = []
+            left = set(range(1, len(texts) + 1))
+            while left and len(chosen) < _MAX_LAYOUTS:
+                best = max(fits, key=lambda layout: len(fits[layout] & left))
+                if not fits[best] & left:
                     break
-            else:
+                chosen.append(best)
+                left -= fits[best]
+            if left:
                 log.warning(
-                    "%s.%s: no single date/time layout fits its text; a rewrite writes it in"
-                    " ISO form (YYYY-MM-DD HH:MM:SS)",
+                    "%s.%s: some dates or times fit none of the known layouts; a rewrite writes"
+                    " those in ISO form (YYYY-MM-DD HH:MM:SS)",
                     name,
                     col,
                 )
+            if chosen:
+                found[col] = tuple(chosen)
         return found
 
     def _write(self, name: str, sql: str, params: Params, source: Path, target: Path) -> None:
