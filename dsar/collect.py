@@ -309,6 +309,7 @@ class _Search:
                     self.pending[name].append(found)
                     self._promote(name)
             if not work:
+                self.round -= 1  # the pass that found nothing to do is no round
                 return
 
     def _promote(self, name: str) -> None:

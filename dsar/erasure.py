@@ -25,7 +25,7 @@ from typing import Any
 from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table
 from dsar.certificate import write_certificate
-from dsar.collect import SubjectData, collect
+from dsar.collect import ProgressFn, SubjectData, collect
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.identity import MatchRules, SubjectRequest
@@ -153,8 +153,11 @@ def plan_erasure(
     key: bytes,
     rules: MatchRules | None = None,
     today: date | None = None,
+    progress: ProgressFn | None = None,
 ) -> ErasurePlan:
     """Plan the erasure of the person `request` names. Changes nothing.
+
+    `progress`, when given, is told each table read of the search.
 
     Raises:
         WorkbenchError: the catalog has no table with an erasure action that changes data.
@@ -168,7 +171,7 @@ def plan_erasure(
             " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
         )
     recover(catalog.root)
-    [data] = collect(engine, catalog, [request], rules)
+    [data] = collect(engine, catalog, [request], rules, progress)
     if data.rows == 0 and not data.held_as_processor:
         raise NoMatchError(
             f"request {request.label}: no row matches the identifiers given (a typo, or the"
@@ -283,6 +286,7 @@ def apply_erasure(
     dry_run: bool = True,
     ledger: Ledger | None = None,
     audit: AuditLog | None = None,
+    progress: ProgressFn | None = None,
 ) -> ErasureResult:
     """Apply a plan (unless `dry_run`, the default), then write the certificate to `out`.
 
@@ -322,7 +326,7 @@ def apply_erasure(
         rewrites.append(
             Rewrite(action.table, select, select_params, action.to_change if removes else 0)
         )
-    files = rewrite_tables(catalog, engine, plan.request, rewrites)
+    files = rewrite_tables(catalog, engine, plan.request, rewrites, progress)
     result = ErasureResult(plan, True, files, write_certificate(plan, files, Path(out)))
     _audit(audit, result)
     return result

@@ -10,6 +10,7 @@ refuses to load until then). `confirm_rewrite` deletes the kept originals.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,16 +34,27 @@ class Rewrite:
 
 
 def rewrite_tables(
-    catalog: Catalog, engine: Engine, label: str, rewrites: list[Rewrite]
+    catalog: Catalog,
+    engine: Engine,
+    label: str,
+    rewrites: list[Rewrite],
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], ...]:
-    """Rewrite each table's files as one all-or-nothing change; returns the file records."""
+    """Rewrite each table's files as one all-or-nothing change; returns the file records.
+
+    `progress`, when given, is told each file before it is written.
+    """
     journal: list[dict[str, str]] = []
     files: list[dict[str, Any]] = []
+    todo = [(rw, path) for rw in rewrites for path in catalog.files(rw.table)]
     try:
         for rw in rewrites:
             paths = catalog.files(rw.table)
             removed_total = 0
             for path in paths:
+                if progress is not None:
+                    done = len(files) + 1
+                    progress(f"writing a new {path.name} ({done} of {len(todo)} files)")
                 new = path.with_name(f".{path.name}.{label}.new")
                 engine.write_file(rw.table, path, new, rw.select, rw.params)
                 fsync_file(new)

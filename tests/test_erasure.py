@@ -213,6 +213,26 @@ def test_rewritten_files_keep_the_text_of_every_row_they_do_not_change(
     assert checked >= 3  # accounts (CSV), Google profiles and tickets (JSON Lines), ...
 
 
+def test_erasure_names_its_steps(trap_catalog: Path, tmp_path: Path) -> None:
+    lines: list[str] = []
+    catalog = load_catalog(trap_catalog)
+    request = _req("email=ann@example.com")
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, request, key=KEY, progress=lines.append)
+        apply_erasure(
+            plan, catalog, engine, request, tmp_path, key=KEY, dry_run=False, progress=lines.append
+        )
+    assert lines[0].startswith("round 1: ")
+    assert [line for line in lines if line.startswith("writing")] == [
+        f"writing a new {f} ({i} of 5 files)"
+        for i, f in enumerate(
+            ["accounts.csv", "logins.csv", "prefs.jsonl", "tickets.jsonl", "integrations.parquet"],
+            start=1,
+        )
+    ]
+    assert not any("ann@example.com" in line for line in lines)
+
+
 def test_confirm_removes_the_originals(trap_catalog: Path, tmp_path: Path) -> None:
     _erase(trap_catalog, _req("email=ann@example.com"), tmp_path)
     kept = sorted(p.name for p in trap_catalog.parent.glob("*.before-R-1"))

@@ -128,7 +128,7 @@ def access(
         rules=rules,
         passphrase=passphrase,
         register=reg,
-        progress=err if sys.stderr.isatty() else None,  # steps shown to a person, not a pipe
+        progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
     )
     failed = 0
     for bundle in bundles:
@@ -207,8 +207,9 @@ def erase(
     else:
         subject = SubjectRequest(new_label(prefix="ER"), tuple(keys_from(email, ids)))
     key = reg.key if reg is not None else load_key(key_file)
+    steps = err if sys.stderr.isatty() else None  # shown to a person, not a pipe
     with open_engine(cat) as engine:
-        plan = plan_erasure(cat, engine, subject, key=key)
+        plan = plan_erasure(cat, engine, subject, key=key, progress=steps)
         typer.echo(plan.describe())
         if not apply:
             typer.echo("dry run: nothing was changed; add --apply to erase")
@@ -226,6 +227,7 @@ def erase(
             dry_run=False,
             ledger=book,
             audit=reg.audit if reg is not None else None,
+            progress=steps,
         )
     typer.echo(f"applied; certificate: {result.certificate}")
     if result.files:
