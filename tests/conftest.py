@@ -149,6 +149,16 @@ def demo_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def demo_copy(demo_export: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo export, for a test that changes files; the catalog path."""
+    import shutil
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_export.parent, root)
+    return root / "catalog.yml"
+
+
+@pytest.fixture
 def trap_catalog(tmp_path: Path) -> Path:
     """Path of the catalog of the access trap export (see tests/access_fixture.py)."""
     from tests.access_fixture import write_access_fixture

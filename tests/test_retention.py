@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +13,8 @@ from dsar.retention import apply_retention, plan_retention
 from tests.conftest import AS_OF
 
 
-def test_sweep_deletes_only_expired_rows(demo_export: Path, tmp_path: Path) -> None:
-    root = tmp_path / "demo"
-    shutil.copytree(demo_export.parent, root)
-    catalog = load_catalog(root / "catalog.yml")
+def test_sweep_deletes_only_expired_rows(demo_copy: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(demo_copy)
     cutoff = datetime(2026, 10, 30)
     with open_engine(catalog) as engine:
         before = {t: engine.count_rows(t) for t in engine.tables}
@@ -48,15 +45,13 @@ def test_sweep_deletes_only_expired_rows(demo_export: Path, tmp_path: Path) -> N
     assert again.changes == 0
 
 
-def test_retention_command_dry_run(demo_export: Path, tmp_path: Path) -> None:
-    root = tmp_path / "demo"
-    shutil.copytree(demo_export.parent, root)
+def test_retention_command_dry_run(demo_copy: Path) -> None:
     result = CliRunner().invoke(
         app,
         [
             "retention",
             "--catalog",
-            str(root / "catalog.yml"),
+            str(demo_copy),
             "--today",
             (AS_OF + timedelta(days=0)).isoformat(),
         ],
