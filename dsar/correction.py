@@ -11,6 +11,7 @@ erasure; the audit log records tables, columns and counts, never the values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,8 +151,11 @@ def apply_correction(
     rules: MatchRules | None = None,
     dry_run: bool = True,
     audit: AuditLog | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], ...]:
     """Apply the plan (unless `dry_run`, the default); returns the files replaced.
+
+    `progress`, when given, is told each file before it is written.
 
     With an `audit` log, the correction is recorded: tables, columns and counts, never values.
     """
@@ -174,7 +178,7 @@ def apply_correction(
             all_params += [*params, c.value]
         select = f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}"
         rewrites.append(Rewrite(table_name, select, all_params, 0))
-    files = rewrite_tables(catalog, engine, plan.request, rewrites)
+    files = rewrite_tables(catalog, engine, plan.request, rewrites, progress)
     if audit is not None:
         audit.append(
             "correction.applied",

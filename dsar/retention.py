@@ -8,6 +8,7 @@ certificate. Web logs kept "about 30 days" are the typical case.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -91,9 +92,18 @@ def plan_retention(catalog: Catalog, engine: Engine, today: date | None = None) 
 
 
 def apply_retention(
-    plan: RetentionPlan, catalog: Catalog, engine: Engine, out: str | Path, *, dry_run: bool = True
+    plan: RetentionPlan,
+    catalog: Catalog,
+    engine: Engine,
+    out: str | Path,
+    *,
+    dry_run: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Path | None:
-    """Delete the rows past retention (unless `dry_run`, the default); returns the certificate."""
+    """Delete the rows past retention (unless `dry_run`, the default); returns the certificate.
+
+    `progress`, when given, is told each file before it is written.
+    """
     if dry_run:
         return None
     rewrites = [
@@ -106,7 +116,7 @@ def apply_retention(
         for a in plan.actions
         if a.expired
     ]
-    files = rewrite_tables(catalog, engine, plan.label, rewrites)
+    files = rewrite_tables(catalog, engine, plan.label, rewrites, progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{plan.label}-retention-certificate.json"

@@ -282,7 +282,13 @@ def correct(
             typer.echo("\ndry run: nothing was changed; add --apply to correct")
             return
         files = apply_correction(
-            plan, cat, engine, subject, dry_run=False, audit=reg.audit if reg else None
+            plan,
+            cat,
+            engine,
+            subject,
+            dry_run=False,
+            audit=reg.audit if reg else None,
+            progress=err if sys.stderr.isatty() else None,
         )
     typer.echo(f"\napplied: {len(files)} file(s) rewritten; notify: {', '.join(plan.recipients)}")
 
@@ -307,7 +313,9 @@ def retention(
         if not apply:
             typer.echo("dry run: nothing was changed; add --apply to delete")
             return
-        certificate = apply_retention(plan, cat, engine, out, dry_run=False)
+        certificate = apply_retention(
+            plan, cat, engine, out, dry_run=False, progress=err if sys.stderr.isatty() else None
+        )
     typer.echo(f"applied; certificate: {certificate}")
 
 
