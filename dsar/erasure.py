@@ -122,9 +122,11 @@ def _expired_sql(table: Table) -> str | None:
 
 
 def _until_sql(table: Table) -> str:
+    """SQL for the date until which a retained row is kept (a date: no time of day)."""
     period, after = table.erasure.retain_for, table.retention.after
     assert period is not None and after is not None
-    return f"(CAST({quote_identifier(after)} AS DATE) + INTERVAL {period.amount} {period.unit})"
+    until = f"CAST({quote_identifier(after)} AS DATE) + INTERVAL {period.amount} {period.unit}"
+    return f"CAST({until} AS DATE)"
 
 
 def _change_sql(table: Table, predicate: str) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -335,7 +336,7 @@ def test_invoices_are_retained_until_their_retention_ends(demo_copy: Path) -> No
             engine,
             _req("user_id=u0000000"),
             key=KEY,
-            today=__import__("datetime").date(2026, 11, 29),
+            today=date(2026, 11, 29),
         )
     [invoices] = [a for a in plan.actions if a.table == "invoices"]
     assert invoices.action.value == "retain"
@@ -343,6 +344,8 @@ def test_invoices_are_retained_until_their_retention_ends(demo_copy: Path) -> No
     assert invoices.to_change > 0  # the demo person's first invoices are over 7 years old
     assert invoices.retained > 0  # and the later ones are kept until their 7 years end
     assert invoices.reason and "7 years" in invoices.reason
+    assert invoices.retained_until is not None
+    assert date.fromisoformat(invoices.retained_until) > date(2026, 11, 29)  # a date, no time
 
 
 @settings(
