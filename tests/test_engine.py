@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -334,3 +335,43 @@ tables:
       amount: {}
       other: {type: string}
 """
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            _CELL,
+            st.integers(-(10**12), 10**12),
+            st.booleans(),
+            st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1)),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    zulu=st.booleans(),
+)
+def test_a_json_lines_rewrite_keeps_every_value(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str, int, bool, datetime]],
+    zulu: bool,
+) -> None:
+    """Strings, numbers, booleans and timestamps (in their layout) survive a rewrite."""
+    root = tmp_path_factory.mktemp("jsonl")
+    layout = "%Y-%m-%dT%H:%M:%SZ" if zulu else "%Y-%m-%d %H:%M:%S"
+    data = [
+        {"row_id": f"r{i}", "note": a, "n": b, "flag": c, "at": d.strftime(layout)}
+        for i, (a, b, c, d) in enumerate(rows)
+    ]
+    (root / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data), encoding="utf-8")
+    spec = _ONE_CSV_TABLE.replace("t.csv", "t.jsonl").replace("format: csv", "format: jsonl")
+    (root / "catalog.yml").write_text(
+        spec.split("    columns:")[0]
+        + "    columns:\n      row_id: {identity: user_id}\n      note: {}\n      n: {}\n"
+        "      flag: {}\n      at: {type: timestamp}\n",
+        encoding="utf-8",
+    )
+    with open_engine(load_catalog(root / "catalog.yml")) as engine:
+        engine.write_file("t", root / "t.jsonl", root / "new.jsonl", "SELECT * FROM {source}")
+    written = [json.loads(line) for line in (root / "new.jsonl").read_text("utf-8").splitlines()]
+    assert written == data
