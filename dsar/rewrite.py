@@ -46,15 +46,14 @@ def rewrite_tables(
     """
     journal: list[dict[str, str]] = []
     files: list[dict[str, Any]] = []
-    todo = [(rw, path) for rw in rewrites for path in catalog.files(rw.table)]
+    paths_of = {rw.table: catalog.files(rw.table) for rw in rewrites}
+    total = sum(len(paths) for paths in paths_of.values())
     try:
         for rw in rewrites:
-            paths = catalog.files(rw.table)
             removed_total = 0
-            for path in paths:
+            for path in paths_of[rw.table]:
                 if progress is not None:
-                    done = len(files) + 1
-                    progress(f"writing a new {path.name} ({done} of {len(todo)} files)")
+                    progress(f"writing a new {path.name} ({len(files) + 1} of {total} files)")
                 new = path.with_name(f".{path.name}.{label}.new")
                 engine.write_file(rw.table, path, new, rw.select, rw.params)
                 fsync_file(new)
