@@ -50,8 +50,8 @@ ACCESS = (
     PRELUDE
     + """
 from dsar import load_catalog
-from dsar.access import answer_access_requests
-from dsar.identity import SubjectRequest, parse_key
+from dsar.access.answer import answer_access_requests
+from dsar.subjects.identity import SubjectRequest, parse_key
 t = time.perf_counter()
 ids = json.loads(sys.argv[3])
 requests = [SubjectRequest(f"AR-{i}", (parse_key(x),)) for i, x in enumerate(ids)]

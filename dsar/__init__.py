@@ -1,57 +1,190 @@
 """Privacy Workbench, data-subject side: the data map, the engine, and subject rights.
 
-Map of the package:
+Map of the package (the flow of a request, left to right):
 
-- `dsar.catalog`: the data map (catalog.yml): load, validate, compare with files, inventory.
-- `dsar.engine`: SQL over the export files; DuckDB embedded by default.
-- `dsar.identity`: identifiers, normalisation, strong and weak kinds, match rules.
-- `dsar.collect`: every row of each requester, in as few passes as it takes.
-- `dsar.redact`: secrets masked, other people redacted from free text.
-- `dsar.access`: access and portability bundles; `dsar.report` the Art. 15 statement;
-  `dsar.verify` the independent check of a bundle.
-- `dsar.register`, `dsar.deadlines`, `dsar.audit`: the request register, legal deadlines,
-  the hash-chained audit log.
-- `dsar.erasure`, `dsar.correction`, `dsar.retention`: plan, then apply (through
-  `dsar.rewrite`, which swaps files under a journal); `dsar.certificate`.
-- `dsar.ledger`: the suppression ledger of keyed hashes.
-- `dsar.nlp`: the offline Presidio analyzer every free-text step uses.
+- `dsar.catalog`: the data map (catalog.yml): models and the strict YAML loader.
+- `dsar.engine`: SQL over the export files (DuckDB embedded); compare the catalog with them.
+- `dsar.subjects`: who the person is (identifiers, match rules) and which rows are theirs.
+- `dsar.text`: the offline Presidio analyzer and free-text redaction.
+- `dsar.access`: access and portability bundles with the Art. 15 statement.
+- `dsar.rights`: erasure, correction and the retention sweep: plan, then apply.
+- `dsar.records`: the request register, legal deadlines, the audit log, the ledger.
+- `dsar.review`: independent checks of an artifact before it leaves.
 - `dsar.demo`: a realistic demo export with its catalog.
 - `dsar.errors`: `WorkbenchError` and its typed subclasses.
 - `dsar.cli`: the `dsar` command line over the same API.
 
-Only the data map, the engine and the errors are imported here, so `import dsar` (and
-`dsar --help`) stays light; import the other modules where they are needed.
+Every name in `__all__` can be imported from `dsar` directly; notebooks and scripts use only
+these. They load on first use, so `import dsar` (and `dsar --help`) stays light.
 """
 
 from __future__ import annotations
 
-from dsar.catalog import Catalog, check_against_files, inventory, load_catalog
-from dsar.engine import Engine, open_engine
-from dsar.errors import (
-    CatalogError,
-    CatalogProblem,
-    EngineError,
-    ExportReadError,
-    InternalError,
-    MissingDependencyError,
-    WorkbenchError,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from dsar._version import __version__
+
+if TYPE_CHECKING:
+    from dsar.access import AccessBundle, answer_access_requests, new_label, read_batch_requests
+    from dsar.catalog import Catalog, IdentityKind, load_catalog
+    from dsar.engine import Engine, check_against_files, inventory, open_engine
+    from dsar.errors import (
+        CatalogError,
+        CatalogProblem,
+        EngineError,
+        ExportReadError,
+        InternalError,
+        MissingDependencyError,
+        WorkbenchError,
+    )
+    from dsar.records import (
+        AuditLog,
+        DenialReason,
+        Jurisdiction,
+        Ledger,
+        Reason,
+        Register,
+        RequestType,
+        Status,
+        verify_audit_log,
+    )
+    from dsar.review import verify_bundle
+    from dsar.rights import (
+        CorrectionPlan,
+        ErasurePlan,
+        RetentionPlan,
+        apply_correction,
+        apply_erasure,
+        apply_retention,
+        confirm_erasure,
+        plan_correction,
+        plan_erasure,
+        plan_retention,
+        recover,
+        replay_erasures,
+    )
+    from dsar.subjects import MatchRules, SubjectKey, SubjectRequest, make_key, parse_key
+    from dsar.text import NlpSettings
+
+# public name -> the subpackage that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        ["AccessBundle", "answer_access_requests", "new_label", "read_batch_requests"],
+        "dsar.access",
+    ),
+    **dict.fromkeys(["Catalog", "IdentityKind", "load_catalog"], "dsar.catalog"),
+    **dict.fromkeys(["Engine", "check_against_files", "inventory", "open_engine"], "dsar.engine"),
+    **dict.fromkeys(
+        [
+            "CatalogError",
+            "CatalogProblem",
+            "EngineError",
+            "ExportReadError",
+            "InternalError",
+            "MissingDependencyError",
+            "WorkbenchError",
+        ],
+        "dsar.errors",
+    ),
+    **dict.fromkeys(
+        [
+            "AuditLog",
+            "DenialReason",
+            "Jurisdiction",
+            "Ledger",
+            "Reason",
+            "Register",
+            "RequestType",
+            "Status",
+            "verify_audit_log",
+        ],
+        "dsar.records",
+    ),
+    "verify_bundle": "dsar.review",
+    **dict.fromkeys(
+        [
+            "CorrectionPlan",
+            "ErasurePlan",
+            "RetentionPlan",
+            "apply_correction",
+            "apply_erasure",
+            "apply_retention",
+            "confirm_erasure",
+            "plan_correction",
+            "plan_erasure",
+            "plan_retention",
+            "recover",
+            "replay_erasures",
+        ],
+        "dsar.rights",
+    ),
+    **dict.fromkeys(
+        ["MatchRules", "SubjectKey", "SubjectRequest", "make_key", "parse_key"], "dsar.subjects"
+    ),
+    "NlpSettings": "dsar.text",
+}
 
 __all__ = [
+    "AccessBundle",
+    "AuditLog",
     "Catalog",
     "CatalogError",
     "CatalogProblem",
+    "CorrectionPlan",
+    "DenialReason",
     "Engine",
     "EngineError",
+    "ErasurePlan",
     "ExportReadError",
+    "IdentityKind",
     "InternalError",
+    "Jurisdiction",
+    "Ledger",
+    "MatchRules",
     "MissingDependencyError",
+    "NlpSettings",
+    "Reason",
+    "Register",
+    "RequestType",
+    "RetentionPlan",
+    "Status",
+    "SubjectKey",
+    "SubjectRequest",
     "WorkbenchError",
     "__version__",
+    "answer_access_requests",
+    "apply_correction",
+    "apply_erasure",
+    "apply_retention",
     "check_against_files",
+    "confirm_erasure",
     "inventory",
     "load_catalog",
+    "make_key",
+    "new_label",
     "open_engine",
+    "parse_key",
+    "plan_correction",
+    "plan_erasure",
+    "plan_retention",
+    "read_batch_requests",
+    "recover",
+    "replay_erasures",
+    "verify_audit_log",
+    "verify_bundle",
 ]
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's subpackage on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dsar' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -10,13 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from dsar import load_catalog, open_engine
-from dsar.access import answer_access_requests, read_batch_requests
+from dsar.access.answer import answer_access_requests, read_batch_requests
 from dsar.catalog import IdentityKind
-from dsar.collect import AmbiguousIdentifierError, OverMatchError, collect
 from dsar.errors import WorkbenchError
-from dsar.identity import MatchRules, SubjectRequest, make_key, parse_key
 from dsar.io import jsonable_rows
-from dsar.verify import verify_bundle
+from dsar.review.bundle import verify_bundle
+from dsar.subjects.collect import AmbiguousIdentifierError, OverMatchError, collect
+from dsar.subjects.identity import MatchRules, SubjectRequest, make_key, parse_key
 from tests.access_fixture import PREFS
 
 GOLDEN = Path(__file__).parent / "golden" / "access_ann"

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from dsar import load_catalog, open_engine
 from dsar.cli import app
-from dsar.correction import apply_correction, plan_correction
 from dsar.errors import WorkbenchError
-from dsar.identity import SubjectRequest, parse_key
+from dsar.rights.correction import apply_correction, plan_correction
+from dsar.subjects.identity import SubjectRequest, parse_key
 
 ANN = SubjectRequest("CR-1", (parse_key("email=ann@example.com"),))
 

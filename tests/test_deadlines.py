@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dsar.deadlines import (
+from dsar.records.deadlines import (
     DeadlineError,
     Jurisdiction,
     RequestType,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dsar.catalog import check_against_files, load_catalog
+from dsar import check_against_files, load_catalog
 from dsar.demo import SCHEMAS, generate
 from dsar.engine import Engine, open_engine
 from dsar.errors import WorkbenchError

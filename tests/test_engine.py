@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsar.catalog import check_against_files, load_catalog
+from dsar import check_against_files, load_catalog
 from dsar.engine import open_engine, quote_identifier
 from dsar.engine.base import INLINE_VALUES, sql_in
 from dsar.engine.duckdb import DuckDBEngine

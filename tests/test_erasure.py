@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from dsar import load_catalog, open_engine
 from dsar.catalog import Erasure, ErasureAction, IdentityKind, LegalBasis
 from dsar.cli import app
-from dsar.collect import collect
-from dsar.erasure import (
+from dsar.errors import CatalogError, WorkbenchError
+from dsar.rights.erasure import (
     JOURNAL,
     NoMatchError,
     apply_erasure,
@@ -27,8 +27,8 @@ from dsar.erasure import (
     plan_erasure,
     recover,
 )
-from dsar.errors import CatalogError, WorkbenchError
-from dsar.identity import SubjectRequest, make_key, parse_key
+from dsar.subjects.collect import collect
+from dsar.subjects.identity import SubjectRequest, make_key, parse_key
 from tests.access_fixture import TICKETS
 from tests.conftest import register_request
 
@@ -407,7 +407,7 @@ def test_erase_command(trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.M
 def test_applying_writes_the_audit_entry(
     trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dsar.audit import verify_audit_log
+    from dsar.records.audit import verify_audit_log
 
     monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
     db = tmp_path / "requests.db"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from dsar import load_catalog, open_engine
-from dsar.erasure import apply_erasure, plan_erasure, replay_erasures
 from dsar.errors import WorkbenchError
-from dsar.identity import SubjectRequest, parse_key
-from dsar.ledger import Ledger, Reason, ledger_ref
+from dsar.records.ledger import Ledger, Reason, ledger_ref
+from dsar.rights.erasure import apply_erasure, plan_erasure, replay_erasures
+from dsar.subjects.identity import SubjectRequest, parse_key
 
 KEY = b"k" * 40
 

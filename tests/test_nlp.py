@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dsar.nlp import DEFAULT_MODEL, NlpSettings, build_analyzer, model_available
+from dsar.text.nlp import DEFAULT_MODEL, NlpSettings, build_analyzer, model_available
 
 TEXT = "Please ask Maria Lopez (maria.lopez@acme-corp.com, +1 415 555 0134) about the invoice."
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsar.catalog import check_against_files, inventory, load_catalog
+from dsar import check_against_files, inventory, load_catalog
 from dsar.demo import generate
 from dsar.engine import open_engine
 from dsar.errors import ExportReadError
@@ -43,8 +43,8 @@ def test_read_errors_do_not_quote_the_row(tiny_catalog: Path) -> None:
 def test_access_logs_no_personal_data(
     trap_catalog: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from dsar.access import answer_access_requests
-    from dsar.identity import SubjectRequest, parse_key
+    from dsar.access.answer import answer_access_requests
+    from dsar.subjects.identity import SubjectRequest, parse_key
 
     caplog.set_level(logging.DEBUG)
     request = SubjectRequest("AR-LOG", (parse_key("email=ann@example.com"),))

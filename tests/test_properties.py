@@ -9,8 +9,15 @@ from hypothesis import strategies as st
 
 from dsar import Catalog, Engine, load_catalog, open_engine
 from dsar.catalog import IdentityKind
-from dsar.collect import collect
-from dsar.identity import STRONG, MatchRules, SubjectRequest, make_key, normalize, phone_pattern
+from dsar.subjects.collect import collect
+from dsar.subjects.identity import (
+    STRONG,
+    MatchRules,
+    SubjectRequest,
+    make_key,
+    normalize,
+    phone_pattern,
+)
 
 _cache: dict[str, tuple[Catalog, Engine]] = {}
 

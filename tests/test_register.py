@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dsar.audit import MissingKeyError, load_key, verify_audit_log
 from dsar.cli import app
-from dsar.deadlines import DeadlineError, Jurisdiction, RequestType
 from dsar.errors import WorkbenchError
-from dsar.identity import parse_key
-from dsar.register import DenialReason, Register, RequestNotFoundError, Status
+from dsar.records.audit import MissingKeyError, load_key, verify_audit_log
+from dsar.records.deadlines import DeadlineError, Jurisdiction, RequestType
+from dsar.records.register import DenialReason, Register, RequestNotFoundError, Status
+from dsar.subjects.identity import parse_key
 from tests.conftest import register_request
 
 KEY = "k" * 40

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from dsar import load_catalog, open_engine
 from dsar.cli import app
-from dsar.retention import apply_retention, plan_retention
+from dsar.rights.retention import apply_retention, plan_retention
 from tests.conftest import AS_OF
 
 

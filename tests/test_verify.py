@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from dsar import load_catalog
-from dsar.access import answer_access_requests
+from dsar.access.answer import answer_access_requests
 from dsar.cli import app
 from dsar.errors import WorkbenchError
-from dsar.identity import SubjectRequest, parse_key
-from dsar.verify import verify_bundle
+from dsar.review.bundle import verify_bundle
+from dsar.subjects.identity import SubjectRequest, parse_key
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,7 @@
 """The data map: which exported tables exist, what each column is, and what the law needs.
 
 `load_catalog` validates a catalog YAML file strictly (every problem at once, each with its
-fix); `check_against_files` compares it with the files; `inventory` summarises them;
-`catalog_json_schema` gives the JSON Schema for editors.
+fix); `catalog_json_schema` gives the JSON Schema for editors.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dsar.catalog.inventory import TableInventory, check_against_files, inventory
 from dsar.catalog.loader import load_catalog
 from dsar.catalog.models import (
     Catalog,
@@ -52,10 +50,7 @@ __all__ = [
     "Retention",
     "Role",
     "Table",
-    "TableInventory",
     "catalog_json_schema",
-    "check_against_files",
-    "inventory",
     "load_catalog",
 ]
 

@@ -12,8 +12,8 @@ import typer
 from dsar.catalog.models import IdentityKind
 
 if TYPE_CHECKING:
-    from dsar.identity import SubjectKey
-    from dsar.register import Register, RequestRecord
+    from dsar.records.register import Register, RequestRecord
+    from dsar.subjects.identity import SubjectKey
 
 LedgerOpt = Annotated[
     Path,
@@ -45,7 +45,7 @@ def err(text: str) -> None:
 
 
 def keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
-    from dsar.identity import make_key, parse_key
+    from dsar.subjects.identity import make_key, parse_key
 
     try:
         keys = [make_key(IdentityKind.EMAIL, email)] if email else []
@@ -58,8 +58,8 @@ def keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
 
 
 def open_register(path: Path, key_file: Path | None) -> Register:
-    from dsar.audit import load_key
-    from dsar.register import Register
+    from dsar.records.audit import load_key
+    from dsar.records.register import Register
 
     return Register(path, load_key(key_file))
 

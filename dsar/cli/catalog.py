@@ -27,8 +27,8 @@ def catalog_check(
     ] = False,
 ) -> None:
     """Validate the catalog and compare it with the files. Exit 1 with every problem found."""
-    from dsar.catalog import check_against_files, load_catalog
-    from dsar.engine import open_engine
+    from dsar.catalog import load_catalog
+    from dsar.engine import check_against_files, open_engine
 
     cat = load_catalog(catalog)
     with open_engine(kind="duckdb") as engine:
@@ -44,8 +44,8 @@ def catalog_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Inventory: each table's rows, size, category, identity, secret and free-text columns."""
-    from dsar.catalog import inventory, load_catalog
-    from dsar.engine import open_engine
+    from dsar.catalog import load_catalog
+    from dsar.engine import inventory, open_engine
 
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:

@@ -47,8 +47,8 @@ def requests_add(
     note: Annotated[str | None, typer.Option(help="A note for the team.")] = None,
 ) -> None:
     """Register a request and print its id and deadline."""
-    from dsar.deadlines import Jurisdiction, RequestType
-    from dsar.register import Verification
+    from dsar.records.deadlines import Jurisdiction, RequestType
+    from dsar.records.register import Verification
 
     try:
         req_type, law = RequestType(kind), Jurisdiction(jurisdiction)
@@ -149,7 +149,7 @@ def requests_update(
     note: Annotated[str | None, typer.Option(help="Replace the note.")] = None,
 ) -> None:
     """Change a request's status, verification, refusal or extension (audited)."""
-    from dsar.register import DenialReason, Status, Verification
+    from dsar.records.register import DenialReason, Status, Verification
 
     try:
         new_status = Status(status) if status else None
@@ -178,7 +178,7 @@ def audit_verify(
     register: RegisterOpt = Path("requests.db"),
 ) -> None:
     """Check the audit log's hash chain: exit 1 if any entry was edited, removed or moved."""
-    from dsar.audit import AuditLog, verify_audit_log
+    from dsar.records.audit import AuditLog, verify_audit_log
 
     path = log or register.with_name(register.name + ".audit.jsonl")
     problems = verify_audit_log(path)
@@ -205,8 +205,8 @@ def ledger_add(
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
 ) -> None:
     """Record an objection, opt-out, restriction or erasure (keyed hashes only)."""
-    from dsar.audit import load_key
-    from dsar.ledger import Ledger, Reason
+    from dsar.records.audit import load_key
+    from dsar.records.ledger import Ledger, Reason
 
     try:
         why = Reason(reason)
@@ -226,8 +226,8 @@ def ledger_check(
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
 ) -> None:
     """Say whether a person is in the ledger, and why. Exit 1 when they are."""
-    from dsar.audit import load_key
-    from dsar.ledger import Ledger
+    from dsar.records.audit import load_key
+    from dsar.records.ledger import Ledger
 
     book = Ledger(ledger, load_key(key_file), key_file)
     found = {r.value for k in keys_from(email, ids) for r in book.reasons(k)}
@@ -244,8 +244,8 @@ def ledger_list(
     """What the ledger holds, per reason and request (references only, never who)."""
     from collections import Counter
 
-    from dsar.audit import load_key
-    from dsar.ledger import Ledger
+    from dsar.records.audit import load_key
+    from dsar.records.ledger import Ledger
 
     entries = Ledger(ledger, load_key(key_file), key_file).entries()
     counts = Counter((e.since.isoformat(), e.request, e.reason.value) for e in entries)
@@ -262,11 +262,11 @@ def ledger_replay(
     key_file: KeyFileOpt = None,
 ) -> None:
     """Re-apply every recorded erasure to an export, e.g. after restoring a backup."""
-    from dsar.audit import load_key
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.erasure import replay_erasures
-    from dsar.ledger import Ledger
+    from dsar.records.audit import load_key
+    from dsar.records.ledger import Ledger
+    from dsar.rights.erasure import replay_erasures
 
     key = load_key(key_file)
     cat = load_catalog(catalog)

@@ -88,10 +88,10 @@ def access(
     key_file: KeyFileOpt = None,
 ) -> None:
     """Collect everything one person (or a batch) has, as a verified bundle per person."""
-    from dsar.access import answer_access_requests, new_label, read_batch_requests
+    from dsar.access.answer import answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import load_catalog
-    from dsar.identity import MatchRules, SubjectRequest, make_key, parse_key
-    from dsar.verify import verify_bundle
+    from dsar.review.bundle import verify_bundle
+    from dsar.subjects.identity import MatchRules, SubjectRequest, make_key, parse_key
 
     rules = MatchRules(
         gmail_dots=gmail_dots, plus_addressing=plus_addressing, max_identifiers=max_identifiers
@@ -179,15 +179,15 @@ def erase(
     key_file: KeyFileOpt = None,
 ) -> None:
     """Erase one person: plan (dry run by default), apply, certificate; --confirm cleans up."""
-    from dsar.access import new_label
-    from dsar.audit import load_key
+    from dsar.access.answer import new_label
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.erasure import apply_erasure, confirm_erasure, plan_erasure
-    from dsar.identity import SubjectRequest
+    from dsar.records.audit import load_key
+    from dsar.rights.erasure import apply_erasure, confirm_erasure, plan_erasure
+    from dsar.subjects.identity import SubjectRequest
 
     if recover_only:
-        from dsar.erasure import recover
+        from dsar.rights.erasure import recover
 
         done = recover(catalog.parent)
         typer.echo("finished the interrupted erasure" if done else "nothing to recover")
@@ -214,7 +214,7 @@ def erase(
         if not apply:
             typer.echo("dry run: nothing was changed; add --apply to erase")
             return
-        from dsar.ledger import Ledger
+        from dsar.records.ledger import Ledger
 
         book = Ledger(ledger, key, key_file) if ledger is not None else None
         result = apply_erasure(
@@ -253,11 +253,11 @@ def correct(
     key_file: KeyFileOpt = None,
 ) -> None:
     """Correct a person's data: show the before/after diff, then apply with --apply."""
-    from dsar.access import new_label
+    from dsar.access.answer import new_label
     from dsar.catalog import load_catalog
-    from dsar.correction import apply_correction, plan_correction
     from dsar.engine import open_engine
-    from dsar.identity import SubjectRequest
+    from dsar.rights.correction import apply_correction, plan_correction
+    from dsar.subjects.identity import SubjectRequest
 
     pairs = {}
     for text in values:
@@ -304,7 +304,7 @@ def retention(
     """Find rows kept past the catalog's retention periods, and purge them with --apply."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.retention import apply_retention, plan_retention
+    from dsar.rights.retention import apply_retention, plan_retention
 
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
@@ -327,7 +327,7 @@ def verify(
     ] = None,
 ) -> None:
     """Check a bundle: checksums, every row the person's, no secret or other person in clear."""
-    from dsar.verify import verify_bundle
+    from dsar.review.bundle import verify_bundle
 
     result = verify_bundle(bundle, passphrase_from(passphrase_env))
     for finding in result.findings:

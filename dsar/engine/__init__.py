@@ -1,6 +1,7 @@
 """Engines run SQL over the export files: DuckDB by default (embedded), Spark for clusters.
 
-`open_engine(catalog)` gives a ready engine with every catalog table registered.
+`open_engine(catalog)` gives a ready engine with every catalog table registered;
+`check_against_files` compares the catalog with the files, `inventory` summarises them.
 """
 
 from __future__ import annotations
@@ -8,12 +9,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.inventory import TableInventory, check_against_files, inventory
 from dsar.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from dsar.catalog.models import Catalog
 
-__all__ = ["ENGINES", "Engine", "open_engine", "quote_identifier"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "TableInventory",
+    "check_against_files",
+    "inventory",
+    "open_engine",
+    "quote_identifier",
+]
 
 ENGINES = ("duckdb",)
 

@@ -15,10 +15,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsar.audit import AuditLog, subject_ref
-from dsar.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
 from dsar.errors import WorkbenchError
-from dsar.identity import SubjectKey, parse_key
+from dsar.records.audit import AuditLog, subject_ref
+from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
+from dsar.subjects.identity import SubjectKey, parse_key
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsar import __version__
+from dsar._version import __version__
 from dsar.catalog.models import ErasureAction
 from dsar.io import atomic_write_text
 
 if TYPE_CHECKING:
-    from dsar.erasure import ErasurePlan
+    from dsar.rights.erasure import ErasurePlan
 
 
 def write_certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out: Path) -> Path:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
 from dsar.errors import WorkbenchError
-from dsar.identity import (
+from dsar.subjects.identity import (
     STRONG,
     Identity,
     MatchRules,

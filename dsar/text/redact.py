@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import InternalError
-from dsar.identity import Identity, MatchRules, normalize
-from dsar.nlp import AnalyzerInfo, NlpSettings, build_analyzer
+from dsar.subjects.identity import Identity, MatchRules, normalize
+from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine

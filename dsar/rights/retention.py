@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dsar import __version__
+from dsar._version import __version__
 from dsar.catalog.models import Catalog, Role
-from dsar.deadlines import add_months
 from dsar.engine.base import Engine, quote_identifier
 from dsar.io import atomic_write_text
-from dsar.rewrite import Rewrite, recover, rewrite_tables
+from dsar.records.deadlines import add_months
+from dsar.rights.rewrite import Rewrite, recover, rewrite_tables
 
 
 @dataclass(frozen=True)

@@ -28,18 +28,25 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dsar import __version__
-from dsar.audit import subject_ref
+from dsar._version import __version__
+from dsar.access.report import (
+    ReportInput,
+    TableFacts,
+    build_blocks,
+    processor_rows,
+    to_html,
+    to_markdown,
+)
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
-from dsar.collect import ProgressFn, SubjectData, collect
 from dsar.engine import Engine, open_engine
 from dsar.errors import WorkbenchError
-from dsar.identity import MatchRules, SubjectRequest, make_key
 from dsar.io import atomic_write_text, fsync_file, jsonable_rows, sha256_file
-from dsar.nlp import NlpSettings
-from dsar.redact import RedactionLog, Redactor
-from dsar.register import Register
-from dsar.report import ReportInput, TableFacts, build_blocks, processor_rows, to_html, to_markdown
+from dsar.records.audit import subject_ref
+from dsar.records.register import Register
+from dsar.subjects.collect import ProgressFn, SubjectData, collect
+from dsar.subjects.identity import MatchRules, SubjectRequest, make_key
+from dsar.text.nlp import NlpSettings
+from dsar.text.redact import RedactionLog, Redactor
 
 log = logging.getLogger(__name__)
 BUNDLE_FORMAT = "privacy-workbench/access-bundle"
@@ -84,7 +91,7 @@ def answer_access_requests(
 
     Example:
         >>> from dsar import load_catalog
-        >>> from dsar.identity import SubjectRequest, make_key
+        >>> from dsar.subjects.identity import SubjectRequest, make_key
         >>> from dsar.catalog import IdentityKind
         >>> catalog = load_catalog("demo-export/catalog.yml")  # doctest: +SKIP
         >>> request = SubjectRequest("AR-1", (make_key(IdentityKind.EMAIL, "ann@example.com"),))

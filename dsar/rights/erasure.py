@@ -22,16 +22,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table
-from dsar.certificate import write_certificate
-from dsar.collect import ProgressFn, SubjectData, collect
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
-from dsar.identity import MatchRules, SubjectRequest
-from dsar.ledger import Ledger, Reason
-from dsar.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, rewrite_tables
-from dsar.selection import others_mentioning, row_predicate, unlink_conditions
+from dsar.records.audit import AuditLog, subject_ref
+from dsar.records.ledger import Ledger, Reason
+from dsar.rights.certificate import write_certificate
+from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, rewrite_tables
+from dsar.subjects.collect import ProgressFn, SubjectData, collect
+from dsar.subjects.identity import MatchRules, SubjectRequest
+from dsar.subjects.selection import others_mentioning, row_predicate, unlink_conditions
 
 PSEUDO = "pseudo:"
 

@@ -17,14 +17,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from dsar.audit import AuditLog, subject_ref
 from dsar.catalog.models import Catalog, Role
-from dsar.collect import SubjectData, collect
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
-from dsar.identity import MatchRules, SubjectRequest
-from dsar.rewrite import Rewrite, recover, rewrite_tables
-from dsar.selection import row_predicate
+from dsar.records.audit import AuditLog, subject_ref
+from dsar.rights.rewrite import Rewrite, recover, rewrite_tables
+from dsar.subjects.collect import SubjectData, collect
+from dsar.subjects.identity import MatchRules, SubjectRequest
+from dsar.subjects.selection import row_predicate
 
 _SQL_TYPES = {
     "string": "VARCHAR",

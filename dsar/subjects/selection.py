@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
-from dsar.collect import SubjectData
 from dsar.engine.base import Engine, quote_identifier, sql_in
-from dsar.identity import STRONG, MatchRules, sql_normalize
+from dsar.subjects.collect import SubjectData
+from dsar.subjects.identity import STRONG, MatchRules, sql_normalize
 
 
 def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[str, list[object]]:

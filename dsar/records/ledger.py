@@ -20,7 +20,7 @@ from pathlib import Path
 from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
-from dsar.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppression (
@@ -67,7 +67,7 @@ class Ledger:
 
     Args:
         path: the ledger file.
-        key: the secret key (see `dsar.audit.load_key`).
+        key: the secret key (see `dsar.records.audit.load_key`).
         key_file: where the key came from, if a file: refused when it sits beside the
             ledger, since the key would then travel with the hashes it protects.
     """

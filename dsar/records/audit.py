@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from dsar.errors import WorkbenchError
-from dsar.identity import SubjectKey
 from dsar.io import atomic_write_text
+from dsar.subjects.identity import SubjectKey
 
 GENESIS = "0" * 64
 KEY_ENV = "WORKBENCH_KEY"
