@@ -72,3 +72,64 @@ class ExportReadError(EngineError):
             f"cannot read table {table!r} from {shown}: {reason}\n"
             "Check that the file is complete and matches the format and options in the catalog."
         )
+
+
+class IdentifierError(WorkbenchError):
+    """An identifier given for a person cannot be used: unknown type, not TYPE=VALUE, empty.
+
+    Attributes: `text` (what was given, without the value when it names a person), `reason`.
+    """
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(reason)
+
+
+class OverMatchError(WorkbenchError):
+    """A person's identifier set grew past the limit: some identifier is shared."""
+
+    def __init__(self, label: str, kind: str, count: int, limit: int) -> None:
+        self.label, self.kind, self.count, self.limit = label, kind, count, limit
+        super().__init__(
+            f"request {label!r}: the person's identifiers grew to {count} of kind"
+            f" {str(kind)!r} (limit {limit}). A shared identifier (a team billing address,"
+            " a reused email) probably joins several people. Check the identity provenance,"
+            " then raise MatchRules.max_identifiers (--max-identifiers) only if this really is"
+            " one person."
+        )
+
+
+class AmbiguousIdentifierError(WorkbenchError):
+    """A weak identifier given in a request belongs to more than one person."""
+
+    def __init__(self, label: str, kind: str, people: int) -> None:
+        self.label, self.kind, self.people = label, kind, people
+        super().__init__(
+            f"request {label!r}: the {kind} given is linked to {people} different"
+            " people; identify the person by email, user id or customer id instead"
+        )
+
+
+class NoMatchError(WorkbenchError):
+    """No row of the export belongs to the person named."""
+
+    def __init__(self, label: str, message: str) -> None:
+        self.label = label
+        super().__init__(message)
+
+
+class DeadlineError(WorkbenchError):
+    """A deadline cannot be computed as asked (e.g. an extension notified too late)."""
+
+
+class RequestNotFoundError(WorkbenchError):
+    """No request with that id in the register."""
+
+    def __init__(self, request_id: str, message: str) -> None:
+        self.request_id = request_id
+        super().__init__(message)
+
+
+class MissingKeyError(WorkbenchError):
+    """No usable secret key for keyed references."""

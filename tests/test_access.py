@@ -12,10 +12,10 @@ import pytest
 from dsar import load_catalog, open_engine
 from dsar.access.answer import answer_access_requests, read_batch_requests
 from dsar.catalog import IdentityKind
-from dsar.errors import WorkbenchError
+from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, WorkbenchError
 from dsar.io import jsonable_rows
 from dsar.review.bundle import verify_bundle
-from dsar.subjects.collect import AmbiguousIdentifierError, OverMatchError, collect
+from dsar.subjects.collect import collect
 from dsar.subjects.identity import MatchRules, SubjectRequest, make_key, parse_key
 from tests.access_fixture import PREFS
 
@@ -208,7 +208,7 @@ def test_a_closure_that_grows_too_large_stops(trap_catalog: Path) -> None:
     ],
 )
 def test_bad_identifiers(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(IdentifierError, match=message):
         parse_key(text)
 
 

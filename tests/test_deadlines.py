@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from dsar.errors import DeadlineError
 from dsar.records.deadlines import (
-    DeadlineError,
     Jurisdiction,
     RequestType,
     add_business_days,

@@ -18,10 +18,9 @@ from typer.testing import CliRunner
 from dsar import load_catalog, open_engine
 from dsar.catalog import Erasure, ErasureAction, IdentityKind, LegalBasis
 from dsar.cli import app
-from dsar.errors import CatalogError, WorkbenchError
+from dsar.errors import CatalogError, NoMatchError, WorkbenchError
 from dsar.rights.erasure import (
     JOURNAL,
-    NoMatchError,
     apply_erasure,
     confirm_erasure,
     plan_erasure,

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from dsar.cli import app
-from dsar.errors import WorkbenchError
-from dsar.records.audit import MissingKeyError, load_key, verify_audit_log
-from dsar.records.deadlines import DeadlineError, Jurisdiction, RequestType
-from dsar.records.register import DenialReason, Register, RequestNotFoundError, Status
+from dsar.errors import DeadlineError, MissingKeyError, RequestNotFoundError, WorkbenchError
+from dsar.records.audit import load_key, verify_audit_log
+from dsar.records.deadlines import Jurisdiction, RequestType
+from dsar.records.register import DenialReason, Register, Status
 from dsar.subjects.identity import parse_key
 from tests.conftest import register_request
 

@@ -39,7 +39,7 @@ from dsar.access.report import (
 )
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.engine import Engine, open_engine
-from dsar.errors import WorkbenchError
+from dsar.errors import IdentifierError, WorkbenchError
 from dsar.io import atomic_write_text, fsync_file, jsonable_rows, sha256_file
 from dsar.records.audit import subject_ref
 from dsar.records.register import Register
@@ -408,8 +408,8 @@ def read_batch_requests(path: str | Path, rules: MatchRules | None = None) -> li
                     continue
                 try:
                     keys.append(make_key(IdentityKind(column.strip()), value, rules))
-                except ValueError as exc:
-                    raise WorkbenchError(f"{path} line {line}: {exc}") from None
+                except IdentifierError as exc:
+                    raise IdentifierError(exc.text, f"{path} line {line}: {exc}") from None
             if not keys:
                 raise WorkbenchError(f"{path} line {line}: no identifier given")
             label = (row.get("request_id") or "").strip() or f"{new_label()}-{line}"

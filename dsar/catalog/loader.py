@@ -90,9 +90,8 @@ def load_catalog(path: str | Path) -> Catalog:
     problems += _semantic_problems(
         tables, _declared_columns(raw), set(recipients or {}), path.parent, node
     )
-    if problems:
+    if problems or catalog is None:
         raise CatalogError(source, problems)
-    assert catalog is not None
     catalog._root = path.parent.resolve()
     catalog._source = path.resolve()
     return catalog

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dsar.catalog.models import IdentityKind
+from dsar.errors import IdentifierError
 
 if TYPE_CHECKING:
     from dsar.records.register import Register, RequestRecord
@@ -50,7 +51,7 @@ def keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
     try:
         keys = [make_key(IdentityKind.EMAIL, email)] if email else []
         keys += [parse_key(t) for t in ids or []]
-    except ValueError as exc:
+    except IdentifierError as exc:
         raise typer.BadParameter(str(exc)) from None
     if not keys:
         raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")

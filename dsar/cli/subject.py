@@ -18,6 +18,7 @@ from dsar.cli._shared import (
     parse_date,
     passphrase_from,
 )
+from dsar.errors import IdentifierError
 
 
 def demo(
@@ -115,7 +116,7 @@ def access(
             if email:
                 keys.append(make_key(IdentityKind.EMAIL, email, rules))
             keys += [parse_key(text, rules) for text in ids or []]
-        except ValueError as exc:
+        except IdentifierError as exc:
             raise typer.BadParameter(str(exc)) from None
         if not keys:
             raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")

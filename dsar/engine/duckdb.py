@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from dsar.catalog.models import ColumnType, CsvOptions, FileFormat, Table
 from dsar.engine.base import Engine, Params, quote_identifier, scrub_message
+from dsar.errors import InternalError
 
 _DUCKDB_TYPES = {
     ColumnType.STRING: "VARCHAR",
@@ -144,7 +145,8 @@ class DuckDBEngine(Engine):
                 "SELECT Escape, Columns, DateFormat, TimestampFormat FROM"
                 f" sniff_csv({_literal(str(files[0]))}, {base})"
             ).fetchone()
-            assert sniffed is not None
+            if sniffed is None:
+                raise InternalError(f"DuckDB's CSV sniffer returned nothing for table {name!r}")
             escape, columns, date_format, ts_format = sniffed
             types = {c["name"]: declared.get(c["name"], c["type"]) for c in columns}
             extra = f", escape={_literal(escape)}" if escape and escape != "(empty)" else ""

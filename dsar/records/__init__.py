@@ -15,7 +15,6 @@ from dsar.records.ledger import Ledger, LedgerEntry, Reason
 from dsar.records.register import (
     DenialReason,
     Register,
-    RequestNotFoundError,
     RequestRecord,
     Status,
     Verification,
@@ -32,7 +31,6 @@ __all__ = [
     "LedgerEntry",
     "Reason",
     "Register",
-    "RequestNotFoundError",
     "RequestRecord",
     "RequestType",
     "Status",

@@ -20,16 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingKeyError
 from dsar.io import atomic_write_text
 from dsar.subjects.identity import SubjectKey
 
 GENESIS = "0" * 64
 KEY_ENV = "WORKBENCH_KEY"
-
-
-class MissingKeyError(WorkbenchError):
-    """No usable secret key for keyed references."""
 
 
 def load_key(key_file: str | Path | None = None) -> bytes:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from dsar.errors import WorkbenchError
+from dsar.errors import DeadlineError
 
 
 class Jurisdiction(StrEnum):
@@ -40,10 +40,6 @@ class RequestType(StrEnum):
     RESTRICTION = "restriction"
     OBJECTION = "objection"
     OPT_OUT = "opt_out"  # of sale or sharing (CCPA/CPRA)
-
-
-class DeadlineError(WorkbenchError):
-    """A deadline cannot be computed as asked (e.g. an extension notified too late)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsar.errors import WorkbenchError
+from dsar.errors import RequestNotFoundError, WorkbenchError
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
 from dsar.subjects.identity import SubjectKey, parse_key
@@ -72,10 +72,6 @@ class DenialReason(StrEnum):
     IDENTITY_NOT_VERIFIED = "identity_not_verified"
     MANIFESTLY_UNFOUNDED_OR_EXCESSIVE = "manifestly_unfounded_or_excessive"
     OUTSIDE_JURISDICTION = "outside_jurisdiction"
-
-
-class RequestNotFoundError(WorkbenchError):
-    """No request with that id."""
 
 
 @dataclass(frozen=True)
@@ -227,8 +223,9 @@ class Register:
         row = self.db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
         if row is None:
             raise RequestNotFoundError(
+                request_id,
                 f"no request {request_id!r} in {self.path}; `dsar requests list --all` shows"
-                " the ids"
+                " the ids",
             )
         return _row_to_record(row)
 

@@ -15,7 +15,6 @@ from dsar.rights.correction import CorrectionPlan, apply_correction, plan_correc
 from dsar.rights.erasure import (
     ErasurePlan,
     ErasureResult,
-    NoMatchError,
     TableAction,
     apply_erasure,
     confirm_erasure,
@@ -29,7 +28,6 @@ __all__ = [
     "CorrectionPlan",
     "ErasurePlan",
     "ErasureResult",
-    "NoMatchError",
     "RetentionPlan",
     "TableAction",
     "apply_correction",

@@ -24,7 +24,7 @@ from typing import Any
 
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import WorkbenchError
+from dsar.errors import NoMatchError, WorkbenchError
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.ledger import Ledger, Reason
 from dsar.rights.certificate import write_certificate
@@ -176,14 +176,11 @@ def plan_erasure(
     [data] = collect(engine, catalog, [request], rules, progress)
     if data.rows == 0 and not data.held_as_processor:
         raise NoMatchError(
+            request.label,
             f"request {request.label}: no row matches the identifiers given (a typo, or the"
-            " person was erased already); nothing was changed"
+            " person was erased already); nothing was changed",
         )
     return _plan(catalog, engine, request, data, key, rules, today)
-
-
-class NoMatchError(WorkbenchError):
-    """No row of the export belongs to the person named."""
 
 
 def _plan(

@@ -8,13 +8,7 @@
 
 from __future__ import annotations
 
-from dsar.subjects.collect import (
-    AmbiguousIdentifierError,
-    OverMatchError,
-    ProgressFn,
-    SubjectData,
-    collect,
-)
+from dsar.subjects.collect import ProgressFn, SubjectData, collect
 from dsar.subjects.identity import (
     Identity,
     MatchRules,
@@ -27,10 +21,8 @@ from dsar.subjects.identity import (
 )
 
 __all__ = [
-    "AmbiguousIdentifierError",
     "Identity",
     "MatchRules",
-    "OverMatchError",
     "ProgressFn",
     "Provenance",
     "SubjectData",

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
-from dsar.errors import WorkbenchError
+from dsar.errors import AmbiguousIdentifierError, OverMatchError
 from dsar.subjects.identity import (
     STRONG,
     Identity,
@@ -35,31 +35,6 @@ from dsar.subjects.identity import (
 
 log = logging.getLogger(__name__)
 ID_PREFIX = "__id__"  # helper columns holding normalised identifiers; dropped before export
-
-
-class OverMatchError(WorkbenchError):
-    """A person's identifier set grew past the limit: some identifier is shared."""
-
-    def __init__(self, label: str, kind: IdentityKind, count: int, limit: int) -> None:
-        self.label, self.kind, self.count, self.limit = label, kind, count, limit
-        super().__init__(
-            f"request {label!r}: the person's identifiers grew to {count} of kind"
-            f" {kind.value!r} (limit {limit}). A shared identifier (a team billing address,"
-            " a reused email) probably joins several people. Check the identity provenance,"
-            " then raise MatchRules.max_identifiers (--max-identifiers) only if this really is"
-            " one person."
-        )
-
-
-class AmbiguousIdentifierError(WorkbenchError):
-    """A weak identifier given in a request belongs to more than one person."""
-
-    def __init__(self, label: str, kind: IdentityKind, people: int) -> None:
-        self.label, self.kind, self.people = label, kind, people
-        super().__init__(
-            f"request {label!r}: the {kind.value} given is linked to {people} different"
-            " people; identify the person by email, user id or customer id instead"
-        )
 
 
 @dataclass

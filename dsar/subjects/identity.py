@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dsar.catalog.models import IdentityKind
+from dsar.errors import IdentifierError, InternalError
 
 STRONG = frozenset(
     {IdentityKind.EMAIL, IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID, IdentityKind.OAUTH_SUBJECT}
@@ -111,24 +112,30 @@ def parse_key(text: str, rules: MatchRules | None = None) -> SubjectKey:
     """Parse 'TYPE=VALUE' (e.g. 'email=Ann@Example.com') into a normalised key.
 
     Raises:
-        ValueError: with the allowed types when TYPE is unknown or VALUE is empty.
+        IdentifierError: with the allowed types when TYPE is unknown or VALUE is empty.
     """
     kind_text, sep, value = text.partition("=")
     kinds = ", ".join(k.value for k in IdentityKind)
     if not sep:
-        raise ValueError(f"identifier {kind_text!r} is not TYPE=VALUE; types: {kinds}")
+        raise IdentifierError(
+            kind_text, f"identifier {kind_text!r} is not TYPE=VALUE; types: {kinds}"
+        )
     try:
         kind = IdentityKind(kind_text.strip().lower())
     except ValueError:
-        raise ValueError(f"unknown identifier type {kind_text!r}; types: {kinds}") from None
+        raise IdentifierError(
+            kind_text, f"unknown identifier type {kind_text!r}; types: {kinds}"
+        ) from None
     return make_key(kind, value, rules)
 
 
 def make_key(kind: IdentityKind, value: str, rules: MatchRules | None = None) -> SubjectKey:
-    """A normalised key; raises ValueError when the value normalises to nothing."""
+    """A normalised key; raises `IdentifierError` when the value normalises to nothing."""
     normal = normalize(kind, value, rules or MatchRules())
     if normal is None:
-        raise ValueError(f"the {kind.value} given is empty or not usable as an identifier")
+        raise IdentifierError(
+            kind.value, f"the {kind.value} given is empty or not usable as an identifier"
+        )
     return SubjectKey(kind, normal)
 
 
@@ -196,7 +203,7 @@ def phone_pattern(values: Iterable[str]) -> str:
     alternatives = []
     for value in sorted(values):
         if not value.isascii() or not value.isdigit():
-            raise ValueError("phone_pattern takes normalised phone numbers (digits only)")
+            raise InternalError("phone_pattern takes normalised phone numbers (digits only)")
         body = "[^0-9]*".join(value) + "[^0-9]*$"
         alternatives.append(body if len(value) >= PHONE_DIGITS else f"^[^0-9]*{body}")
     return "|".join(f"(?:{a})" for a in alternatives)
