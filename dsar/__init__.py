@@ -28,6 +28,7 @@ from dsar._version import __version__
 if TYPE_CHECKING:
     from dsar.access import AccessBundle, answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import Catalog, IdentityKind, load_catalog
+    from dsar.demo import generate as generate_demo
     from dsar.engine import Engine, check_against_files, inventory, open_engine
     from dsar.errors import (
         AmbiguousIdentifierError,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         RequestNotFoundError,
         WorkbenchError,
     )
+    from dsar.keys import load_key
     from dsar.records import (
         AuditLog,
         DenialReason,
@@ -58,12 +60,12 @@ if TYPE_CHECKING:
     )
     from dsar.review import verify_bundle
     from dsar.rights import (
+        ApplyResult,
         CorrectionPlan,
         ErasurePlan,
+        Plan,
         RetentionPlan,
-        apply_correction,
-        apply_erasure,
-        apply_retention,
+        apply_plan,
         confirm_erasure,
         plan_correction,
         plan_erasure,
@@ -118,12 +120,12 @@ _EXPORTS: dict[str, str] = {
     "verify_bundle": "dsar.review",
     **dict.fromkeys(
         [
+            "ApplyResult",
             "CorrectionPlan",
             "ErasurePlan",
+            "Plan",
             "RetentionPlan",
-            "apply_correction",
-            "apply_erasure",
-            "apply_retention",
+            "apply_plan",
             "confirm_erasure",
             "plan_correction",
             "plan_erasure",
@@ -137,11 +139,14 @@ _EXPORTS: dict[str, str] = {
         ["MatchRules", "SubjectKey", "SubjectRequest", "make_key", "parse_key"], "dsar.subjects"
     ),
     "NlpSettings": "dsar.text",
+    "load_key": "dsar.keys",
+    "generate_demo": "dsar.demo:generate",
 }
 
 __all__ = [
     "AccessBundle",
     "AmbiguousIdentifierError",
+    "ApplyResult",
     "AuditLog",
     "Catalog",
     "CatalogError",
@@ -164,6 +169,7 @@ __all__ = [
     "NlpSettings",
     "NoMatchError",
     "OverMatchError",
+    "Plan",
     "Reason",
     "Register",
     "RequestNotFoundError",
@@ -175,13 +181,13 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "answer_access_requests",
-    "apply_correction",
-    "apply_erasure",
-    "apply_retention",
+    "apply_plan",
     "check_against_files",
     "confirm_erasure",
+    "generate_demo",
     "inventory",
     "load_catalog",
+    "load_key",
     "make_key",
     "new_label",
     "open_engine",
@@ -199,10 +205,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Import a public name's subpackage on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
+    where = _EXPORTS.get(name)
+    if where is None:
         raise AttributeError(f"module 'dsar' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attribute = where.partition(":")  # "module:attribute" when the name differs
+    value = getattr(importlib.import_module(module), attribute or name)
     globals()[name] = value
     return value
 

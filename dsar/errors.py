@@ -133,3 +133,54 @@ class RequestNotFoundError(WorkbenchError):
 
 class MissingKeyError(WorkbenchError):
     """No usable secret key for keyed references."""
+
+
+class KeySchemeError(WorkbenchError):
+    """A file of keyed hashes was written with another hashing scheme than this workbench's.
+
+    Attributes: `what` (the file, e.g. "the ledger ledger.db"), `found` (the scheme it
+    records; None when it records none, i.e. it predates recorded schemes), `expected`.
+    """
+
+    def __init__(self, what: str, found: str | None, expected: str) -> None:
+        self.what, self.found, self.expected = what, found, expected
+        written = f"scheme {found!r}" if found else "an earlier scheme (none recorded)"
+        super().__init__(
+            f"{what} was written with another hashing scheme: {written}, while this workbench"
+            f" uses {expected!r}, so none of its hashes would match. Open it with the workbench"
+            " version that wrote it, or start a new file and add its people again from the"
+            " request register (keyed hashes are one-way and cannot be converted)."
+        )
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem found in a configuration file: where it is, what is wrong, how to fix it.
+
+    `location` is the dotted path of the key with its line, e.g. `rules.0.column (line 7)`.
+    """
+
+    location: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}\n    fix: {self.fix}"
+
+
+class ConfigError(WorkbenchError):
+    """A YAML configuration file (a policy, settings) is invalid. Carries every problem found.
+
+    Attributes: `source` (the file), `problems` (each with its location and fix), `what` (the
+    kind of file, as messages name it). The catalog raises `CatalogError` instead.
+    """
+
+    def __init__(
+        self, source: str, problems: Sequence[ConfigProblem], what: str = "config"
+    ) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        self.what = what
+        lines = [f"{len(self.problems)} problem(s) in {what} {source}:"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))

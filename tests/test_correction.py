@@ -11,34 +11,35 @@ from typer.testing import CliRunner
 from dsar import load_catalog, open_engine
 from dsar.cli import app
 from dsar.errors import WorkbenchError
-from dsar.rights.correction import apply_correction, plan_correction
+from dsar.rights import apply_plan, plan_correction
 from dsar.subjects.identity import SubjectRequest, parse_key
 
 ANN = SubjectRequest("CR-1", (parse_key("email=ann@example.com"),))
 
 
-def test_correct_a_name(trap_catalog: Path) -> None:
+def test_correct_a_name(trap_catalog: Path, tmp_path: Path) -> None:
     catalog = load_catalog(trap_catalog)
     staff = hashlib.sha256((trap_catalog.parent / "staff.csv").read_bytes()).hexdigest()
     with open_engine(catalog) as engine:
         plan = plan_correction(catalog, engine, ANN, {"accounts.full_name": "Ann Smith"})
-        assert plan.rows == 1 and plan.recipients == ("AWS",)
+        assert plan.changes == 1 and plan.recipients == ("AWS",)
         diff = plan.diff["accounts"].to_pylist()
         assert [(r["full_name"], r["full_name (new)"]) for r in diff] == [("Ann Lee", "Ann Smith")]
         assert "Ann" not in plan.describe()  # counts, not values
-        assert apply_correction(plan, catalog, engine, ANN) == ()  # dry run by default
+        dry = apply_plan(plan, catalog, engine)  # dry run by default
+        assert not dry.applied and dry.files == () and dry.certificate is None
         assert (
             engine.query("SELECT full_name FROM accounts WHERE user_id = 'u1'").column(0)[0].as_py()
             == "Ann Lee"
         )
-        files = apply_correction(plan, catalog, engine, ANN, dry_run=False)
+        files = apply_plan(plan, catalog, engine, out=tmp_path, dry_run=False).files
         names = dict(
             zip(
                 *engine.query("SELECT user_id, full_name FROM accounts ORDER BY user_id").columns,
                 strict=True,
             )
         )
-    assert [f["table"] for f in files] == ["accounts"]
+    assert [f.table for f in files] == ["accounts"]
     assert {k.as_py(): v.as_py() for k, v in names.items()} == {
         "u1": "Ann Smith",
         "u2": "Jo Ann Baker",

@@ -19,9 +19,9 @@ from dsar import load_catalog, open_engine
 from dsar.catalog import Erasure, ErasureAction, IdentityKind, LegalBasis
 from dsar.cli import app
 from dsar.errors import CatalogError, NoMatchError, WorkbenchError
+from dsar.rights import apply_plan
 from dsar.rights.erasure import (
     JOURNAL,
-    apply_erasure,
     confirm_erasure,
     plan_erasure,
     recover,
@@ -50,7 +50,7 @@ def _erase(catalog_path: Path, request: SubjectRequest, out: Path) -> None:
     catalog = load_catalog(catalog_path)
     with open_engine(catalog) as engine:
         plan = plan_erasure(catalog, engine, request, key=KEY)
-        apply_erasure(plan, catalog, engine, request, out, key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=out, key=KEY, dry_run=False)
 
 
 def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
@@ -58,14 +58,7 @@ def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
         plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
-        result = apply_erasure(
-            plan,
-            catalog,
-            engine,
-            _req("email=ann@example.com"),
-            trap_catalog.parent / "certs",
-            key=KEY,
-        )
+        result = apply_plan(plan, catalog, engine, out=trap_catalog.parent / "certs", key=KEY)
     assert not result.applied and result.certificate is None
     assert _digests(trap_catalog.parent) == before
     assert {a.table: (a.action.value, a.to_change) for a in plan.actions} == {
@@ -163,15 +156,7 @@ def test_running_twice_changes_nothing(trap_catalog: Path, tmp_path: Path) -> No
     with open_engine(catalog) as engine:
         plan = plan_erasure(catalog, engine, _req("user_id=u1", "R-2"), key=KEY)
         assert plan.changes == 0
-        apply_erasure(
-            plan,
-            catalog,
-            engine,
-            _req("user_id=u1", "R-2"),
-            tmp_path / "two",
-            key=KEY,
-            dry_run=False,
-        )
+        apply_plan(plan, catalog, engine, out=tmp_path / "two", key=KEY, dry_run=False)
     assert _digests(trap_catalog.parent) == once
 
 
@@ -194,7 +179,7 @@ def test_rewritten_files_keep_the_text_of_every_row_they_do_not_change(
     request = _req("user_id=u0000000")
     with open_engine(catalog) as engine:
         plan = plan_erasure(catalog, engine, request, key=KEY)
-        apply_erasure(plan, catalog, engine, request, tmp_path / "certs", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
     in_place = {
         a.table: (a.to_change if a.action.value in ("nullify", "pseudonymize") else 0) + a.unlinked
         for a in plan.actions
@@ -218,8 +203,8 @@ def test_erasure_names_its_steps(trap_catalog: Path, tmp_path: Path) -> None:
     request = _req("email=ann@example.com")
     with open_engine(catalog) as engine:
         plan = plan_erasure(catalog, engine, request, key=KEY, progress=lines.append)
-        apply_erasure(
-            plan, catalog, engine, request, tmp_path, key=KEY, dry_run=False, progress=lines.append
+        apply_plan(
+            plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False, progress=lines.append
         )
     assert lines[0].startswith("round 1: ")
     assert [line for line in lines if line.startswith("writing")] == [
@@ -292,7 +277,7 @@ def test_a_crash_during_the_swap_is_finished_on_recovery(
     assert (trap_catalog.parent / JOURNAL).exists()  # half swapped: the journal knows
     with pytest.raises(CatalogError, match=r"(?s)an erasure was interrupted.*--recover"):
         load_catalog(trap_catalog)
-    done = CliRunner().invoke(app, ["erase", "--catalog", str(trap_catalog), "--recover"])
+    done = CliRunner().invoke(app, ["erase", "recover", "--catalog", str(trap_catalog)])
     assert done.exit_code == 0 and "finished the interrupted erasure" in done.output
     assert not recover(trap_catalog.parent)
     now = {k: v for k, v in _digests(trap_catalog.parent).items() if ".before-" not in k}
@@ -366,7 +351,7 @@ def test_erasure_removes_exactly_the_persons_rows(
         counts = {t: engine.count_rows(t) for t in engine.tables}
         [mine, theirs] = collect(engine, catalog, [me, them])
         plan = plan_erasure(catalog, engine, me, key=KEY)
-        apply_erasure(plan, catalog, engine, me, root / "certs", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=root / "certs", key=KEY, dry_run=False)
         after = {t: engine.count_rows(t) for t in engine.tables}
         [theirs_after] = collect(engine, catalog, [them])
     for action in plan.actions:
@@ -382,7 +367,7 @@ def test_erase_command(trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
     runner = CliRunner()
     dry = runner.invoke(
-        app, ["erase", "--catalog", str(trap_catalog), "--email", "ann@example.com"]
+        app, ["erase", "plan", "--catalog", str(trap_catalog), "--email", "ann@example.com"]
     )
     assert dry.exit_code == 0, dry.output
     assert "dry run: nothing was changed" in dry.output
@@ -390,11 +375,11 @@ def test_erase_command(trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.M
         app,
         [
             "erase",
+            "apply",
             "--catalog",
             str(trap_catalog),
             "--email",
             "ann@example.com",
-            "--apply",
             "--out",
             str(tmp_path),
         ],
@@ -416,13 +401,13 @@ def test_applying_writes_the_audit_entry(
         app,
         [
             "erase",
+            "apply",
             "--catalog",
             str(trap_catalog),
             "--request",
             "R-2026-0001",
             "--register",
             str(db),
-            "--apply",
             "--out",
             str(tmp_path / "c"),
         ],

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from dsar import load_catalog, open_engine
-from dsar.errors import WorkbenchError
+from dsar.errors import KeySchemeError, WorkbenchError
+from dsar.keys import SCHEME
 from dsar.records.ledger import Ledger, Reason, ledger_ref
-from dsar.rights.erasure import apply_erasure, plan_erasure, replay_erasures
+from dsar.rights import apply_plan
+from dsar.rights.erasure import plan_erasure, replay_erasures
 from dsar.subjects.identity import SubjectRequest, parse_key
 
 KEY = b"k" * 40
@@ -40,6 +44,64 @@ def test_ledger_holds_hashes_not_identifiers(tmp_path: Path) -> None:
     assert ledger_ref(KEY, ann) != ledger_ref(b"z" * 40, ann)
 
 
+def _old_ledger(path: Path, rows: int) -> None:
+    """A ledger as written before the scheme was recorded: no meta table."""
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE suppression (ref TEXT NOT NULL, reason TEXT NOT NULL,"
+        " request TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (ref, reason))"
+    )
+    db.executemany(
+        "INSERT INTO suppression VALUES (?, 'erased', 'R-1', '2026-01-01')",
+        [(f"{n:064x}",) for n in range(rows)],
+    )
+    db.commit()
+    db.close()
+
+
+def _other_scheme(path: Path) -> None:
+    Ledger(path, KEY).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = 'sha256/v0' WHERE key = 'scheme'")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "found", "message"),
+    [
+        (_other_scheme, "sha256/v0", r"written with another hashing scheme: scheme 'sha256/v0'"),
+        (
+            lambda path: _old_ledger(path, 2),
+            None,
+            r"written with another hashing scheme: an earlier scheme \(none recorded\)",
+        ),
+    ],
+    ids=["other scheme recorded", "written before schemes were recorded"],
+)
+def test_a_ledger_hashed_under_another_scheme_is_refused(
+    tmp_path: Path, make: Callable[[Path], None], found: str | None, message: str
+) -> None:
+    path = tmp_path / "ledger.db"
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(KeySchemeError, match=message) as caught:
+        Ledger(path, KEY)
+    assert (caught.value.found, caught.value.expected) == (found, SCHEME)
+    assert "from the request register" in str(caught.value)
+    assert path.read_bytes() == before  # refused without touching the file
+
+
+def test_the_scheme_is_recorded_and_an_empty_old_ledger_adopted(tmp_path: Path) -> None:
+    _old_ledger(tmp_path / "old.db", 0)
+    for name in ("new.db", "old.db"):
+        Ledger(tmp_path / name, KEY).close()
+        db = sqlite3.connect(tmp_path / name)
+        assert db.execute("SELECT key, value FROM meta").fetchall() == [("scheme", SCHEME)]
+        db.close()
+        Ledger(tmp_path / name, KEY).close()  # and opens again
+
+
 def test_key_file_beside_the_ledger_is_refused(tmp_path: Path) -> None:
     (tmp_path / "key").write_text("k" * 40)
     with pytest.raises(WorkbenchError, match=r"sits beside the ledger"):
@@ -56,9 +118,7 @@ def test_restoring_a_backup_and_replaying_the_ledger_erases_again(
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
         plan = plan_erasure(catalog, engine, request, key=KEY)
-        apply_erasure(
-            plan, catalog, engine, request, tmp_path / "c", key=KEY, dry_run=False, ledger=ledger
-        )
+        apply_plan(plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, ledger=ledger)
     assert {e.request for e in ledger.entries()} == {"R-9"}
     # the old export comes back from a backup: Ann is in it again
     restored = load_catalog(backup / "catalog.yml")
@@ -68,7 +128,7 @@ def test_restoring_a_backup_and_replaying_the_ledger_erases_again(
         assert found.label == "R-9"
         assert parse_key("user_id=u1") in found.keys
         results = replay_erasures(ledger, restored, engine, tmp_path / "c2", key=KEY)
-        assert [r.plan.request for r in results] == ["R-9"]
+        assert [r.plan.label for r in results] == ["R-9"]
         assert engine.count_rows("accounts") == 3
         assert (
             engine.query("SELECT count(*) FROM accounts WHERE user_id = 'u1'").column(0)[0].as_py()
@@ -111,11 +171,11 @@ def test_ledger_commands(
         app,
         [
             "erase",
+            "apply",
             "--catalog",
             str(trap_catalog),
             "--email",
             "ann@example.com",
-            "--apply",
             "--ledger",
             book,
             "--out",

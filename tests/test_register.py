@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dsar.cli import app
-from dsar.errors import DeadlineError, MissingKeyError, RequestNotFoundError, WorkbenchError
-from dsar.records.audit import load_key, verify_audit_log
+from dsar.errors import DeadlineError, RequestNotFoundError, WorkbenchError
+from dsar.keys import SCHEME
+from dsar.records.audit import GENESIS, AuditLog, _entry_hash, verify_audit_log
 from dsar.records.deadlines import Jurisdiction, RequestType
 from dsar.records.register import DenialReason, Register, Status
 from dsar.subjects.identity import parse_key
@@ -189,13 +190,41 @@ def test_tampering_with_the_audit_log_is_detected(
     assert any(re.search(message, p) for p in problems), problems
 
 
-def test_key_is_required(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WORKBENCH_KEY", raising=False)
-    with pytest.raises(MissingKeyError, match=r"set WORKBENCH_KEY or pass a key file"):
-        load_key()
-    (tmp_path / "key").write_text("short")
-    with pytest.raises(MissingKeyError, match=r"at least 32 characters"):
-        load_key(tmp_path / "key")
+def test_each_entry_records_the_keyed_hash_scheme(reg: Register) -> None:
+    _add(reg)
+    [entry] = reg.audit.entries()
+    assert entry.scheme == SCHEME
+    line = json.loads(_lines(reg.audit.path)[0])
+    assert line["scheme"] == SCHEME
+    # the scheme is inside the hashed body: changing it breaks the chain
+    line["scheme"] = "sha256/v0"
+    reg.audit.path.write_text(json.dumps(line) + "\n")
+    assert [str(p) for p in verify_audit_log(reg.audit.path)] == [
+        "line 1: entry 1 was edited (its hash differs)"
+    ]
+
+
+def test_entries_written_before_the_scheme_was_recorded_still_verify(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    old = {
+        "seq": 1,
+        "at": "2026-01-01T00:00:00.000000Z",
+        "actor": "someone",
+        "action": "request.added",
+        "request": "R-2026-0001",
+        "subject": "ref:" + "0" * 24,
+        "tables": {},
+        "details": {},
+        "prev": GENESIS,
+    }
+    old_hash = _entry_hash(old)
+    log.path.write_text(json.dumps({**old, "hash": old_hash}) + "\n")
+    log.head_path.write_text(json.dumps({"seq": 1, "hash": old_hash}) + "\n")
+    assert verify_audit_log(log.path) == []
+    new = log.append("request.updated", request="R-2026-0001")
+    assert new.prev == old_hash and new.scheme == SCHEME
+    assert [e.scheme for e in log.entries()] == [None, SCHEME]
+    assert verify_audit_log(log.path) == []
 
 
 def test_requests_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from dsar import load_catalog, open_engine
 from dsar.cli import app
-from dsar.rights.retention import apply_retention, plan_retention
+from dsar.rights import apply_plan, plan_retention
 from tests.conftest import AS_OF
 
 
@@ -31,7 +31,8 @@ def test_sweep_deletes_only_expired_rows(demo_copy: Path, tmp_path: Path) -> Non
             "web_logs",
             "usage_events",
         }
-        certificate = apply_retention(plan, catalog, engine, tmp_path / "certs", dry_run=False)
+        result = apply_plan(plan, catalog, engine, out=tmp_path / "certs", dry_run=False)
+        certificate = result.certificate
         after = {t: engine.count_rows(t) for t in engine.tables}
         for action in plan.actions:
             assert after[action.table] == before[action.table] - action.expired

@@ -1,8 +1,9 @@
 """The `dsar` command line: the same public API as the notebooks, for scripts and schedulers.
 
 Heavy libraries (Presidio, spaCy, Spark) are imported inside the commands that need them,
-so `dsar --help` stays fast. Commands live by area: `subject` (demo, access, verify, erase,
-correct, retention), `catalog`, and `records` (requests, audit, ledger).
+so `dsar --help` stays fast. Commands live by area: `subject` (demo, access, verify), `rights`
+(erase plan|apply|confirm|recover, correct, retention), `catalog`, and `records` (requests,
+audit, ledger).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import typer
 from dsar.cli._shared import err
 from dsar.cli.catalog import catalog_app
 from dsar.cli.records import audit_app, ledger_app, requests_app
-from dsar.cli.subject import access, correct, demo, erase, retention, verify
+from dsar.cli.rights import correct, erase_app, retention
+from dsar.cli.subject import access, demo, verify
 from dsar.errors import CatalogError, WorkbenchError
 
 __all__ = ["app", "main"]
@@ -27,8 +29,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (demo, access, erase, correct, retention, verify):
+for command in (demo, access, correct, retention, verify):
     app.command()(command)
+app.add_typer(erase_app, name="erase")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(requests_app, name="requests")
 app.add_typer(audit_app, name="audit")

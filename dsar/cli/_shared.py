@@ -13,8 +13,9 @@ from dsar.catalog.models import IdentityKind
 from dsar.errors import IdentifierError
 
 if TYPE_CHECKING:
+    from dsar.records.deadlines import RequestType
     from dsar.records.register import Register, RequestRecord
-    from dsar.subjects.identity import SubjectKey
+    from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 
 LedgerOpt = Annotated[
     Path,
@@ -39,18 +40,26 @@ KeyFileOpt = Annotated[
 ]
 
 CatalogArg = Annotated[Path, typer.Argument(help="Path of the catalog YAML file.")]
+CatalogOpt = Annotated[Path, typer.Option(help="Path of the catalog YAML file.")]
+EmailOpt = Annotated[str | None, typer.Option(help="The person's email address.")]
+IdsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--id", help="Another identifier as TYPE=VALUE, e.g. user_id=u0000042."),
+]
 
 
 def err(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
+def keys_from(
+    email: str | None, ids: list[str] | None, rules: MatchRules | None = None
+) -> list[SubjectKey]:
     from dsar.subjects.identity import make_key, parse_key
 
     try:
-        keys = [make_key(IdentityKind.EMAIL, email)] if email else []
-        keys += [parse_key(t) for t in ids or []]
+        keys = [make_key(IdentityKind.EMAIL, email, rules)] if email else []
+        keys += [parse_key(t, rules) for t in ids or []]
     except IdentifierError as exc:
         raise typer.BadParameter(str(exc)) from None
     if not keys:
@@ -58,8 +67,49 @@ def keys_from(email: str | None, ids: list[str] | None) -> list[SubjectKey]:
     return keys
 
 
+def resolve_person(
+    *,
+    email: str | None,
+    ids: list[str] | None,
+    request: str | None,
+    register: Path,
+    key_file: Path | None,
+    allowed: tuple[RequestType, ...],
+    prefix: str,
+    label: str | None = None,
+    rules: MatchRules | None = None,
+) -> tuple[SubjectRequest, Register | None]:
+    """The person a command acts on, and the register when the request is registered.
+
+    With `request`, the registered request's identifiers and id are used (its type must be
+    one of `allowed`, and a refused or withdrawn request is not carried out); otherwise
+    `email` and `ids` name the person under `label` or a new random reference.
+    """
+    from dsar.access.answer import new_label
+    from dsar.records.register import Status
+    from dsar.subjects.identity import SubjectRequest
+
+    if request is None:
+        keys = keys_from(email, ids, rules)
+        return SubjectRequest(label or new_label(prefix=prefix), tuple(keys)), None
+    if email or ids:
+        raise typer.BadParameter("give --request, or --email/--id, not both")
+    reg = open_register(register, key_file)
+    record = reg.get(request)
+    if record.type not in allowed:
+        wanted = " or ".join(t.value for t in allowed)
+        raise typer.BadParameter(f"{request} is a {record.type.value} request, not {wanted}")
+    if record.status in (Status.DENIED, Status.WITHDRAWN):
+        why = f" ({record.denial_reason.value})" if record.denial_reason else ""
+        raise typer.BadParameter(
+            f"{request} is {record.status.value}{why}: it is not carried out; reopen it with"
+            f" dsar requests update {request} --status in_progress if that was a mistake"
+        )
+    return SubjectRequest(record.id, record.identifiers), reg
+
+
 def open_register(path: Path, key_file: Path | None) -> Register:
-    from dsar.records.audit import load_key
+    from dsar.keys import load_key
     from dsar.records.register import Register
 
     return Register(path, load_key(key_file))

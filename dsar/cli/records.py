@@ -205,7 +205,7 @@ def ledger_add(
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
 ) -> None:
     """Record an objection, opt-out, restriction or erasure (keyed hashes only)."""
-    from dsar.records.audit import load_key
+    from dsar.keys import load_key
     from dsar.records.ledger import Ledger, Reason
 
     try:
@@ -226,7 +226,7 @@ def ledger_check(
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
 ) -> None:
     """Say whether a person is in the ledger, and why. Exit 1 when they are."""
-    from dsar.records.audit import load_key
+    from dsar.keys import load_key
     from dsar.records.ledger import Ledger
 
     book = Ledger(ledger, load_key(key_file), key_file)
@@ -244,7 +244,7 @@ def ledger_list(
     """What the ledger holds, per reason and request (references only, never who)."""
     from collections import Counter
 
-    from dsar.records.audit import load_key
+    from dsar.keys import load_key
     from dsar.records.ledger import Ledger
 
     entries = Ledger(ledger, load_key(key_file), key_file).entries()
@@ -264,7 +264,7 @@ def ledger_replay(
     """Re-apply every recorded erasure to an export, e.g. after restoring a backup."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.records.audit import load_key
+    from dsar.keys import load_key
     from dsar.records.ledger import Ledger
     from dsar.rights.erasure import replay_erasures
 
@@ -274,7 +274,7 @@ def ledger_replay(
         results = replay_erasures(Ledger(ledger, key, key_file), cat, engine, out, key=key)
     for result in results:
         typer.echo(
-            f"{result.plan.request}: {result.plan.changes} row(s) erased again;"
+            f"{result.plan.label}: {result.plan.changes} row(s) erased again;"
             f" certificate {result.certificate}"
         )
     typer.echo(f"{len(results)} erasure(s) re-applied")

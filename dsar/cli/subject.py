@@ -1,4 +1,4 @@
-"""The per-person commands: demo, access, verify, erase, correct, retention."""
+"""The commands that answer a person: demo, access, verify (erase and correct: `rights`)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from dsar.cli._shared import (
     KeyFileOpt,
     RegisterOpt,
     err,
-    keys_from,
-    open_register,
     parse_date,
     passphrase_from,
+    resolve_person,
 )
-from dsar.errors import IdentifierError
 
 
 def demo(
@@ -89,38 +87,33 @@ def access(
     key_file: KeyFileOpt = None,
 ) -> None:
     """Collect everything one person (or a batch) has, as a verified bundle per person."""
-    from dsar.access.answer import answer_access_requests, new_label, read_batch_requests
+    from dsar.access.answer import answer_access_requests, read_batch_requests
     from dsar.catalog import load_catalog
+    from dsar.records.deadlines import RequestType
     from dsar.review.bundle import verify_bundle
-    from dsar.subjects.identity import MatchRules, SubjectRequest, make_key, parse_key
+    from dsar.subjects.identity import MatchRules
 
     rules = MatchRules(
         gmail_dots=gmail_dots, plus_addressing=plus_addressing, max_identifiers=max_identifiers
     )
     reg = None
-    if request is not None:
-        if email or ids or batch:
-            raise typer.BadParameter("give --request, or --email/--id/--batch, not both")
-        reg = open_register(register, key_file)
-        record = reg.get(request)
-        if record.type.value not in ("access", "portability"):
-            raise typer.BadParameter(f"{request} is a {record.type.value} request, not access")
-        requests = [SubjectRequest(record.id, record.identifiers)]
-    elif batch is not None:
-        if email or ids:
-            raise typer.BadParameter("give either --batch or --email/--id, not both")
+    if batch is not None:
+        if email or ids or request:
+            raise typer.BadParameter("give either --batch or --email/--id/--request, not both")
         requests = read_batch_requests(batch, rules)
     else:
-        keys = []
-        try:
-            if email:
-                keys.append(make_key(IdentityKind.EMAIL, email, rules))
-            keys += [parse_key(text, rules) for text in ids or []]
-        except IdentifierError as exc:
-            raise typer.BadParameter(str(exc)) from None
-        if not keys:
-            raise typer.BadParameter("give the person's --email or an --id TYPE=VALUE")
-        requests = [SubjectRequest(label or new_label(), tuple(keys))]
+        subject, reg = resolve_person(
+            email=email,
+            ids=ids,
+            request=request,
+            register=register,
+            key_file=key_file,
+            allowed=(RequestType.ACCESS, RequestType.PORTABILITY),
+            prefix="AR",
+            label=label,
+            rules=rules,
+        )
+        requests = [subject]
     passphrase = passphrase_from(passphrase_env)
     bundles = answer_access_requests(
         load_catalog(catalog),
@@ -148,176 +141,6 @@ def access(
             err(f"  {finding}")
     if failed:
         raise typer.Exit(1)
-
-
-def erase(
-    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
-    out: Annotated[Path, typer.Option(help="Folder for the erasure certificate.")] = Path(
-        "certificates"
-    ),
-    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
-    request: Annotated[str | None, typer.Option(help="Erase for this registered request.")] = None,
-    apply: Annotated[
-        bool,
-        typer.Option("--apply", help="Change the files (default: a dry run that shows the plan)."),
-    ] = False,
-    confirm: Annotated[
-        str | None,
-        typer.Option(help="Delete the originals an applied erasure kept, for this request id."),
-    ] = None,
-    ledger: Annotated[
-        Path | None,
-        typer.Option(
-            envvar="WORKBENCH_LEDGER",
-            help="Record the person as erased in this suppression ledger.",
-        ),
-    ] = None,
-    recover_only: Annotated[
-        bool, typer.Option("--recover", help="Finish an erasure a crash interrupted.")
-    ] = False,
-    register: RegisterOpt = Path("requests.db"),
-    key_file: KeyFileOpt = None,
-) -> None:
-    """Erase one person: plan (dry run by default), apply, certificate; --confirm cleans up."""
-    from dsar.access.answer import new_label
-    from dsar.catalog import load_catalog
-    from dsar.engine import open_engine
-    from dsar.records.audit import load_key
-    from dsar.rights.erasure import apply_erasure, confirm_erasure, plan_erasure
-    from dsar.subjects.identity import SubjectRequest
-
-    if recover_only:
-        from dsar.rights.erasure import recover
-
-        done = recover(catalog.parent)
-        typer.echo("finished the interrupted erasure" if done else "nothing to recover")
-        return
-    cat = load_catalog(catalog)
-    if confirm is not None:
-        removed = confirm_erasure(cat, confirm)
-        typer.echo(f"removed {len(removed)} original file(s) kept for {confirm}")
-        return
-    reg = None
-    if request is not None:
-        reg = open_register(register, key_file)
-        record = reg.get(request)
-        if record.type.value != "erasure":
-            raise typer.BadParameter(f"{request} is a {record.type.value} request, not erasure")
-        subject = SubjectRequest(record.id, record.identifiers)
-    else:
-        subject = SubjectRequest(new_label(prefix="ER"), tuple(keys_from(email, ids)))
-    key = reg.key if reg is not None else load_key(key_file)
-    steps = err if sys.stderr.isatty() else None  # shown to a person, not a pipe
-    with open_engine(cat) as engine:
-        plan = plan_erasure(cat, engine, subject, key=key, progress=steps)
-        typer.echo(plan.describe())
-        if not apply:
-            typer.echo("dry run: nothing was changed; add --apply to erase")
-            return
-        from dsar.records.ledger import Ledger
-
-        book = Ledger(ledger, key, key_file) if ledger is not None else None
-        result = apply_erasure(
-            plan,
-            cat,
-            engine,
-            subject,
-            out,
-            key=key,
-            dry_run=False,
-            ledger=book,
-            audit=reg.audit if reg is not None else None,
-            progress=steps,
-        )
-    typer.echo(f"applied; certificate: {result.certificate}")
-    if result.files:
-        typer.echo(
-            f"originals kept beside each file as *.before-{plan.request}; remove them with:"
-            f" dsar erase --catalog {catalog} --confirm {plan.request}"
-        )
-
-
-def correct(
-    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
-    values: Annotated[
-        list[str],
-        typer.Option("--set", help="table.column=new value, e.g. accounts.full_name='Ann Smith'."),
-    ],
-    email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
-    request: Annotated[str | None, typer.Option(help="A registered correction request.")] = None,
-    apply: Annotated[
-        bool, typer.Option("--apply", help="Change the files (default: show the diff).")
-    ] = False,
-    register: RegisterOpt = Path("requests.db"),
-    key_file: KeyFileOpt = None,
-) -> None:
-    """Correct a person's data: show the before/after diff, then apply with --apply."""
-    from dsar.access.answer import new_label
-    from dsar.catalog import load_catalog
-    from dsar.engine import open_engine
-    from dsar.rights.correction import apply_correction, plan_correction
-    from dsar.subjects.identity import SubjectRequest
-
-    pairs = {}
-    for text in values:
-        target, sep, value = text.partition("=")
-        if not sep or "." not in target:
-            raise typer.BadParameter(f"{text!r} is not table.column=value")
-        pairs[target.strip()] = value
-    reg = None
-    if request is not None:
-        reg = open_register(register, key_file)
-        subject = SubjectRequest(request, reg.get(request).identifiers)
-    else:
-        subject = SubjectRequest(new_label(prefix="CR"), tuple(keys_from(email, ids)))
-    cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
-        plan = plan_correction(cat, engine, subject, pairs, key=reg.key if reg else None)
-        typer.echo(plan.describe())
-        for table, diff in plan.diff.items():
-            typer.echo(f"\n{table}:")
-            typer.echo(diff.to_pandas().to_string(index=False, max_colwidth=40))
-        if not apply:
-            typer.echo("\ndry run: nothing was changed; add --apply to correct")
-            return
-        files = apply_correction(
-            plan,
-            cat,
-            engine,
-            subject,
-            dry_run=False,
-            audit=reg.audit if reg else None,
-            progress=err if sys.stderr.isatty() else None,
-        )
-    typer.echo(f"\napplied: {len(files)} file(s) rewritten; notify: {', '.join(plan.recipients)}")
-
-
-def retention(
-    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
-    out: Annotated[Path, typer.Option(help="Folder for the certificate.")] = Path("certificates"),
-    apply: Annotated[
-        bool, typer.Option("--apply", help="Delete the rows (default: a dry run).")
-    ] = False,
-    today: Annotated[str | None, typer.Option(help="Sweep as of this date.")] = None,
-) -> None:
-    """Find rows kept past the catalog's retention periods, and purge them with --apply."""
-    from dsar.catalog import load_catalog
-    from dsar.engine import open_engine
-    from dsar.rights.retention import apply_retention, plan_retention
-
-    cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
-        plan = plan_retention(cat, engine, parse_date(today) if today else None)
-        typer.echo(plan.describe())
-        if not apply:
-            typer.echo("dry run: nothing was changed; add --apply to delete")
-            return
-        certificate = apply_retention(
-            plan, cat, engine, out, dry_run=False, progress=err if sys.stderr.isatty() else None
-        )
-    typer.echo(f"applied; certificate: {certificate}")
 
 
 def verify(

@@ -4,6 +4,7 @@ Editing, removing or reordering any entry breaks the chain, and `verify_audit_lo
 where. A head file beside the log records the last entry's sequence number and hash, so
 cutting entries off the end is found too. Entries name the request, the action, tables and
 counts, and a keyed reference to the person (an HMAC), never the person's identifiers.
+Each entry records the keyed-hash scheme its reference was made with (`dsar.keys.SCHEME`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import getpass
 import hashlib
-import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -20,39 +20,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar.errors import MissingKeyError
 from dsar.io import atomic_write_text
+from dsar.keys import SCHEME, Keys, Purpose
 from dsar.subjects.identity import SubjectKey
 
 GENESIS = "0" * 64
-KEY_ENV = "WORKBENCH_KEY"
 
 
-def load_key(key_file: str | Path | None = None) -> bytes:
-    """The secret key for keyed references: from `key_file`, else $WORKBENCH_KEY.
+def subject_ref(key: bytes | Keys, identifier: SubjectKey) -> str:
+    """A keyed, non-reversible reference to a person: "ref:" and 24 hex characters.
 
-    The key is never stored beside the data it protects and never written to a log or an
-    artifact. At least 32 characters.
+    The keyed hash (`Purpose.AUDIT_REF`) of one identifier's "kind=value" text.
     """
-    if key_file is not None:
-        path = Path(key_file)
-        if not path.is_file():
-            raise MissingKeyError(f"key file {path} does not exist")
-        raw = path.read_bytes().strip()
-    else:
-        raw = os.environ.get(KEY_ENV, "").encode()
-    if len(raw) < 32:
-        raise MissingKeyError(
-            f"a secret key of at least 32 characters is needed: set {KEY_ENV} or pass a key"
-            " file (e.g. python -c 'import secrets; print(secrets.token_hex(32))' > key)"
-        )
-    return raw
-
-
-def subject_ref(key: bytes, identifier: SubjectKey) -> str:
-    """A keyed, non-reversible reference to a person: HMAC-SHA256 of one identifier."""
-    digest = hmac.new(key, str(identifier).encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"ref:{digest[:24]}"
+    keys = key if isinstance(key, Keys) else Keys(key)
+    return f"ref:{keys.keyed_hash(Purpose.AUDIT_REF, str(identifier))[:24]}"
 
 
 def _entry_hash(body: Mapping[str, Any]) -> str:
@@ -74,6 +55,7 @@ class AuditEntry:
     details: dict[str, Any]
     prev: str
     hash: str
+    scheme: str | None = None  # the keyed-hash scheme; None in entries written before it
 
 
 class AuditLog:
@@ -108,6 +90,7 @@ class AuditLog:
                     "tables": dict(tables or {}),
                     "details": dict(details or {}),
                     "prev": last["hash"] if last else GENESIS,
+                    "scheme": SCHEME,
                 }
                 entry: dict[str, Any] = {**body, "hash": _entry_hash(body)}
                 handle.seek(0, os.SEEK_END)

@@ -1,15 +1,16 @@
 """The suppression ledger: who must stay erased, out of marketing, or restricted.
 
-It holds keyed hashes of identifiers, never the identifiers: `sha256(key | "email=...")`
-with a secret key from the environment or a key file that is never stored beside the
-ledger. Extract and audience builders consult it; restoring an old export and replaying the
+It holds keyed hashes of identifiers, never the identifiers: an HMAC of "email=..." under
+the ledger's own subkey (`dsar.keys`, `Purpose.LEDGER_REF`) of a secret key from the
+environment or a key file that is never stored beside the ledger. The file records the
+hashing scheme, and a ledger written under another scheme is refused rather than matching
+no one. Extract and audience builders consult it; restoring an old export and replaying the
 ledger re-applies past erasures (the hash is computed in SQL over the restored files, so the
 people are found again without the ledger ever knowing who they are).
 """
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import WorkbenchError
+from dsar.errors import KeySchemeError, WorkbenchError
+from dsar.keys import SCHEME, Keys, Purpose
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
 
 SCHEMA = """
@@ -29,6 +31,10 @@ CREATE TABLE IF NOT EXISTS suppression (
     request TEXT NOT NULL,
     since TEXT NOT NULL,
     PRIMARY KEY (ref, reason)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -42,14 +48,15 @@ class Reason(StrEnum):
     RESTRICTED = "restricted"
 
 
-def ledger_ref(key: bytes, identifier: SubjectKey) -> str:
+def ledger_ref(key: bytes | Keys, identifier: SubjectKey) -> str:
     """The keyed hash the ledger stores for one identifier (computable in SQL too)."""
-    return hashlib.sha256(key.hex().encode() + b"|" + str(identifier).encode()).hexdigest()
+    keys = key if isinstance(key, Keys) else Keys(key)
+    return keys.keyed_hash(Purpose.LEDGER_REF, str(identifier))
 
 
-def _sql_ref(identifier_sql: str) -> str:
-    """SQL computing `ledger_ref` from a normalised 'kind=value' string; key bound as ?."""
-    return f"sha256(? || '|' || {identifier_sql})"
+def _sql_ref(keys: Keys, identifier_sql: str) -> tuple[str, list[object]]:
+    """SQL computing `ledger_ref` from a normalised 'kind=value' string, and its parameters."""
+    return keys.sql_keyed_hash(Purpose.LEDGER_REF, identifier_sql)
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,13 @@ class Ledger:
 
     Args:
         path: the ledger file.
-        key: the secret key (see `dsar.records.audit.load_key`).
+        key: the secret key (see `dsar.keys.load_key`).
         key_file: where the key came from, if a file: refused when it sits beside the
             ledger, since the key would then travel with the hashes it protects.
+
+    Raises:
+        KeySchemeError: the file was written with another hashing scheme (or before
+            schemes were recorded, and holds entries).
     """
 
     def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
@@ -81,8 +92,33 @@ class Ledger:
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.key = key
+        self.keys = Keys(key)
         self.db = sqlite3.connect(self.path)
-        self.db.executescript(SCHEMA)
+        try:
+            self._check_scheme()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _check_scheme(self) -> None:
+        """Refuse a ledger hashed under another scheme; record the scheme in a new one."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        if "meta" in tables:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'scheme'").fetchone()
+            found = row[0] if row else None
+        elif "suppression" in tables:
+            # a ledger from before schemes were recorded: refuse it unless it is empty
+            has_rows = self.db.execute("SELECT 1 FROM suppression LIMIT 1").fetchone()
+            found = None if has_rows else SCHEME
+        else:
+            found = SCHEME
+        if found != SCHEME:
+            raise KeySchemeError(f"the ledger {self.path}", found, SCHEME)
+        with self.db:
+            self.db.executescript(SCHEMA)
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheme', ?)", (SCHEME,)
+            )
 
     def close(self) -> None:
         """Close the file."""
@@ -102,14 +138,14 @@ class Ledger:
             self.db.executemany(
                 "INSERT OR IGNORE INTO suppression (ref, reason, request, since)"
                 " VALUES (?, ?, ?, ?)",
-                [(ledger_ref(self.key, k), reason.value, request, day) for k in identifiers],
+                [(ledger_ref(self.keys, k), reason.value, request, day) for k in identifiers],
             )
             return self.db.total_changes - before
 
     def reasons(self, identifier: SubjectKey) -> set[Reason]:
         """Why this identifier is suppressed (empty: it is not)."""
         rows = self.db.execute(
-            "SELECT reason FROM suppression WHERE ref = ?", (ledger_ref(self.key, identifier),)
+            "SELECT reason FROM suppression WHERE ref = ?", (ledger_ref(self.keys, identifier),)
         ).fetchall()
         return {Reason(r[0]) for r in rows}
 
@@ -150,14 +186,15 @@ class Ledger:
                 continue
             for col, kind in table.identity_columns().items():
                 norm = sql_normalize(kind, quote_identifier(col), rules)
-                ident = f"'{kind.value}=' || {norm}"
+                # hash each distinct value once, then keep those the ledger holds
+                ref_sql, params = _sql_ref(self.keys, f"'{kind.value}=' || v")
                 sql = (
-                    f"SELECT DISTINCT {norm} AS v, {_sql_ref(ident)} AS ref"
-                    f" FROM {quote_identifier(name)}"
-                    f" WHERE {norm} IS NOT NULL AND {_sql_ref(ident)} IN"
-                    " (SELECT unnest(?::VARCHAR[]))"
+                    f"SELECT v, ref FROM (SELECT v, {ref_sql} AS ref FROM"
+                    f" (SELECT DISTINCT {norm} AS v FROM {quote_identifier(name)}"
+                    f" WHERE {norm} IS NOT NULL))"
+                    " WHERE ref IN (SELECT unnest(?::VARCHAR[]))"
                 )
-                rows = engine.query(sql, [self.key.hex(), self.key.hex(), sorted(by_ref)])
+                rows = engine.query(sql, [*params, sorted(by_ref)])
                 for value, ref in zip(
                     rows.column("v").to_pylist(), rows.column("ref").to_pylist(), strict=True
                 ):

@@ -1,39 +1,39 @@
 """Subject rights that change the export: erasure, correction, the retention sweep.
 
-Each is planned first (a value you can show and diff; nothing changes) and then applied:
+Each is planned first (a value you can show, diff and turn into a dataframe; nothing
+changes), then applied with the one `apply_plan`, which returns an `ApplyResult`:
 
-- `erasure`: `plan_erasure`, `apply_erasure`, `confirm_erasure`, `replay_erasures`.
-- `correction`: `plan_correction`, `apply_correction`.
-- `retention`: `plan_retention`, `apply_retention`.
+- `plan`: the `Plan` shape every job shares, `apply_plan`, `ApplyResult`.
+- `erasure`: `plan_erasure`, `confirm_erasure`, `replay_erasures`.
+- `actions`: the erasure actions (delete, nullify, pseudonymize, retain) as registered classes.
+- `correction`: `plan_correction`.
+- `retention`: `plan_retention`.
 - `rewrite`: new file versions beside the old, row accounting, a journal, `recover`.
-- `certificate`: what was done, why, and whom to notify.
+- `certificate`: what was done, why, and whom to notify (one writer for every job).
 """
 
 from __future__ import annotations
 
-from dsar.rights.correction import CorrectionPlan, apply_correction, plan_correction
-from dsar.rights.erasure import (
-    ErasurePlan,
-    ErasureResult,
-    TableAction,
-    apply_erasure,
-    confirm_erasure,
-    plan_erasure,
-    replay_erasures,
-)
-from dsar.rights.retention import RetentionPlan, apply_retention, plan_retention
-from dsar.rights.rewrite import recover
+from dsar.rights.actions import EraseAction, TableAction, erasure_action
+from dsar.rights.correction import CorrectionPlan, plan_correction
+from dsar.rights.erasure import ErasurePlan, confirm_erasure, plan_erasure, replay_erasures
+from dsar.rights.plan import ApplyResult, Job, Plan, apply_plan
+from dsar.rights.retention import RetentionPlan, plan_retention
+from dsar.rights.rewrite import FileChange, recover
 
 __all__ = [
+    "ApplyResult",
     "CorrectionPlan",
+    "EraseAction",
     "ErasurePlan",
-    "ErasureResult",
+    "FileChange",
+    "Job",
+    "Plan",
     "RetentionPlan",
     "TableAction",
-    "apply_correction",
-    "apply_erasure",
-    "apply_retention",
+    "apply_plan",
     "confirm_erasure",
+    "erasure_action",
     "plan_correction",
     "plan_erasure",
     "plan_retention",

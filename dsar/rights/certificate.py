@@ -1,7 +1,7 @@
-"""The erasure certificate: what was erased, what was retained, why and until when, whom to tell.
+"""The certificate of an applied change: what was done, why, until when, and whom to tell.
 
-JSON for machines and reviewers, Markdown for people; the person is named only by the keyed
-reference, never by an identifier.
+One writer for every job (erasure, correction, retention): JSON for machines and reviewers,
+Markdown for people. The person is named only by the keyed reference, never an identifier.
 """
 
 from __future__ import annotations
@@ -13,66 +13,42 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsar._version import __version__
-from dsar.catalog.models import ErasureAction
 from dsar.io import atomic_write_text
 
 if TYPE_CHECKING:
-    from dsar.rights.erasure import ErasurePlan
+    from dsar.rights.plan import ApplyResult
 
 
-def write_certificate(plan: ErasurePlan, files: tuple[dict[str, Any], ...], out: Path) -> Path:
-    """Write `<request>-erasure-certificate.json` and `.md` to `out`; return the JSON path."""
+def write_certificate(result: ApplyResult, out: Path) -> Path:
+    """Write `<label>-<job>-certificate.json` and `.md` to `out`; return the JSON path."""
+    plan = result.plan
     out.mkdir(parents=True, exist_ok=True)
-    body = {
-        "format": "privacy-workbench/erasure-certificate",
+    applied_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body: dict[str, Any] = {
+        "format": f"privacy-workbench/{plan.job.value}-certificate",
         "tool": {"name": "privacy-workbench", "version": __version__},
-        "request": plan.request,
+        "job": plan.job.value,
+        "request": plan.label,
         "subject": plan.subject,
-        "applied_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "applied_at": applied_at,
         "as_of": plan.today.isoformat(),
-        "erased": [
-            asdict(a) | {"action": a.action.value}
-            for a in plan.actions
-            if a.action is not ErasureAction.RETAIN
-        ],
-        "retained": [
-            asdict(a) | {"action": a.action.value}
-            for a in plan.actions
-            if a.action is ErasureAction.RETAIN
-        ],
-        "files_replaced": list(files),
+        **plan.certificate_body(),
+        "files_replaced": [asdict(f) for f in result.files],
         "recipients_to_notify": list(plan.recipients),
-        "held_for_customers": plan.held_as_processor,
-        "set_aside_for_review": plan.set_aside,
-        "mentioned_in_others_records": plan.mentions,
     }
-    path = out / f"{plan.request}-erasure-certificate.json"
+    path = out / f"{plan.label}-{plan.job.value}-certificate.json"
     atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
+    person = f"Person: {plan.subject} (keyed reference). " if plan.subject else ""
     lines = [
-        f"# Erasure certificate: {plan.request}",
+        f"# {plan.job.value.capitalize()} certificate: {plan.label}",
         "",
-        f"Person: {plan.subject} (keyed reference). Applied {body['applied_at']}.",
+        f"{person}Applied {applied_at}, as of {plan.today}.",
         "",
+        *plan.certificate_lines(),
+        "",
+        f"Files replaced: {len(result.files)}.",
     ]
-    for a in plan.actions:
-        if a.action is ErasureAction.RETAIN:
-            lines.append(
-                f"- {a.table}: {a.to_change} row(s) past retention deleted;"
-                f" {a.retained} row(s) retained until {a.retained_until} under"
-                f" {a.legal_basis} ({a.reason}), restricted to that purpose"
-            )
-        elif a.action is ErasureAction.DELETE:
-            lines.append(f"- {a.table}: {a.to_change} row(s) deleted")
-        else:
-            lines.append(
-                f"- {a.table}: {', '.join(a.columns)} {a.action.value}d in {a.to_change} row(s)"
-            )
-    for table, rows in plan.held_as_processor.items():
-        lines.append(f"- {table}: {rows} row(s) held for customers; request forwarded to them")
-    for table, rows in plan.mentions.items():
-        lines.append(
-            f"- {table}: {rows} row(s) of other people mention the person; left for review"
-        )
-    lines += ["", f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}"]
+    if plan.recipients or plan.subject:
+        lines.append(f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}")
     atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
     return path

@@ -2,7 +2,7 @@
 
     plan = plan_correction(catalog, engine, request, {"accounts.full_name": "Ann Smith"})
     plan.diff            # before/after per row, for the analyst to review
-    apply_correction(plan, catalog, engine, dry_run=False)
+    apply_plan(plan, catalog, engine, out="certificates", dry_run=False)
 
 Only the person's rows change (the same rows an access request shows). Secrets and key
 columns cannot be corrected this way. The files are rewritten through the same journal as
@@ -11,17 +11,18 @@ erasure; the audit log records tables, columns and counts, never the values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
 from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
-from dsar.records.audit import AuditLog, subject_ref
-from dsar.rights.rewrite import Rewrite, recover, rewrite_tables
+from dsar.records.audit import subject_ref
+from dsar.rights.plan import Job, Plan
+from dsar.rights.rewrite import Rewrite, recover
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectRequest
 from dsar.subjects.selection import row_predicate
@@ -50,28 +51,75 @@ class Change:
 
 
 @dataclass(frozen=True)
-class CorrectionPlan:
+class CorrectionPlan(Plan):
     """The correction, planned: `diff` shows every row before and after."""
 
-    request: str
-    changes: tuple[Change, ...]
-    diff: dict[str, pa.Table]  # per table: the person's rows with old and new values
+    job: ClassVar[Job] = Job.CORRECTION
+    label: str
+    corrections: tuple[Change, ...]
+    diff: dict[str, pa.Table] = field(compare=False)  # per table: rows with old and new values
     recipients: tuple[str, ...]
+    data: SubjectData = field(repr=False, compare=False)  # the search the plan was made from
+    rules: MatchRules = field(repr=False)
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
     subject: str | None = None  # keyed reference, when a key was given
-    # the search the plan was made from: applying the plan uses it rather than searching again
-    data: SubjectData | None = field(default=None, repr=False, compare=False)
 
     @property
-    def rows(self) -> int:
+    def changes(self) -> int:
         """Cells that would change."""
-        return sum(c.rows for c in self.changes)
+        return sum(c.rows for c in self.corrections)
 
     def describe(self) -> str:
         """Per table and column, how many of the person's rows change (no values)."""
-        lines = [f"correction plan for {self.request}:"]
-        lines += [f"  {c.table}.{c.column}: {c.rows} row(s) change" for c in self.changes]
+        lines = [f"correction plan for {self.label}:"]
+        lines += [f"  {c.table}.{c.column}: {c.rows} row(s) change" for c in self.corrections]
         lines.append(f"recipients to notify: {', '.join(self.recipients) or 'none'}")
         return "\n".join(lines)
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        """One row per corrected column (no values)."""
+        return [
+            {"table": c.table, "column": c.column, "type": c.sql_type, "changes": c.rows}
+            for c in self.corrections
+        ]
+
+    def audit_tables(self) -> dict[str, int]:
+        """Cells changed per table."""
+        tables: dict[str, int] = {}
+        for c in self.corrections:
+            tables[c.table] = tables.get(c.table, 0) + c.rows
+        return tables
+
+    def audit_details(self) -> dict[str, Any]:
+        """The columns corrected and the recipients to notify (never the values)."""
+        return {
+            "columns": [f"{c.table}.{c.column}" for c in self.corrections],
+            "recipients": list(self.recipients),
+        }
+
+    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+        """One rewrite per table: the new value in the person's rows, every other row as is."""
+        rewrites = []
+        for table_name in dict.fromkeys(c.table for c in self.corrections):
+            predicate, params = row_predicate(catalog.tables[table_name], self.data, self.rules)
+            replaces, all_params = [], []
+            for c in (c for c in self.corrections if c.table == table_name):
+                col = quote_identifier(c.column)
+                replaces.append(
+                    f"CASE WHEN {predicate} THEN CAST(? AS {c.sql_type}) ELSE {col} END AS {col}"
+                )
+                all_params += [*params, c.value]
+            select = f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}"
+            rewrites.append(Rewrite(table_name, select, all_params, 0))
+        return rewrites
+
+    def certificate_body(self) -> dict[str, Any]:
+        """The columns corrected, with the rows changed in each (never the values)."""
+        return {"corrected": self.table_rows()}
+
+    def certificate_lines(self) -> list[str]:
+        """Per column, the rows corrected."""
+        return [f"- {c.table}.{c.column}: {c.rows} row(s) corrected" for c in self.corrections]
 
 
 def _sql_type(arrow_type: str) -> str:
@@ -136,58 +184,12 @@ def plan_correction(
         )
         diff[table_name] = shown
         recipients.update(catalog.recipients[r].name for r in catalog.tables[table_name].recipients)
-    subject = subject_ref(key, request.keys[0]) if key is not None else None
     return CorrectionPlan(
-        request.label, tuple(changes), diff, tuple(sorted(recipients)), subject, data
+        label=request.label,
+        corrections=tuple(changes),
+        diff=diff,
+        recipients=tuple(sorted(recipients)),
+        data=data,
+        rules=rules,
+        subject=subject_ref(key, request.keys[0]) if key is not None else None,
     )
-
-
-def apply_correction(
-    plan: CorrectionPlan,
-    catalog: Catalog,
-    engine: Engine,
-    request: SubjectRequest,
-    *,
-    rules: MatchRules | None = None,
-    dry_run: bool = True,
-    audit: AuditLog | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[dict[str, Any], ...]:
-    """Apply the plan (unless `dry_run`, the default); returns the files replaced.
-
-    `progress`, when given, is told each file before it is written.
-
-    With an `audit` log, the correction is recorded: tables, columns and counts, never values.
-    """
-    if dry_run or plan.rows == 0:
-        return ()
-    rules = rules or MatchRules()
-    if plan.data is not None and plan.data.identity.request == request:
-        data = plan.data
-    else:
-        [data] = collect(engine, catalog, [request], rules)
-    rewrites = []
-    for table_name in dict.fromkeys(c.table for c in plan.changes):
-        predicate, params = row_predicate(catalog.tables[table_name], data, rules)
-        replaces, all_params = [], []
-        for c in (c for c in plan.changes if c.table == table_name):
-            col = quote_identifier(c.column)
-            replaces.append(
-                f"CASE WHEN {predicate} THEN CAST(? AS {c.sql_type}) ELSE {col} END AS {col}"
-            )
-            all_params += [*params, c.value]
-        select = f"SELECT * REPLACE ({', '.join(replaces)}) FROM {{source}}"
-        rewrites.append(Rewrite(table_name, select, all_params, 0))
-    files = rewrite_tables(catalog, engine, plan.request, rewrites, progress)
-    if audit is not None:
-        audit.append(
-            "correction.applied",
-            request=plan.request,
-            subject=plan.subject,
-            tables={c.table: c.rows for c in plan.changes},
-            details={
-                "columns": [f"{c.table}.{c.column}" for c in plan.changes],
-                "recipients": list(plan.recipients),
-            },
-        )
-    return files

@@ -1,24 +1,21 @@
 """The retention sweep: rows kept longer than the catalog allows, found and purged.
 
 Same shape as erasure: `plan_retention` is a value (what would go, per table), and
-`apply_retention` rewrites the files through the same journal, with row accounting and a
-certificate. Web logs kept "about 30 days" are the typical case.
+`apply_plan` rewrites the files through the same journal, with row accounting, a
+certificate and an audit entry. Web logs kept "about 30 days" are the typical case.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
+from typing import Any, ClassVar
 
-from dsar._version import __version__
 from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
-from dsar.io import atomic_write_text
 from dsar.records.deadlines import add_months
-from dsar.rights.rewrite import Rewrite, recover, rewrite_tables
+from dsar.rights.plan import Job, Plan
+from dsar.rights.rewrite import Rewrite, recover
 
 
 @dataclass(frozen=True)
@@ -34,12 +31,15 @@ class RetentionAction:
 
 
 @dataclass(frozen=True)
-class RetentionPlan:
+class RetentionPlan(Plan):
     """The sweep, planned: nothing has been changed yet."""
 
+    job: ClassVar[Job] = Job.RETENTION
     label: str
     today: date
     actions: tuple[RetentionAction, ...]
+    subject: str | None = None  # a sweep concerns no one person
+    recipients: tuple[str, ...] = ()
 
     @property
     def changes(self) -> int:
@@ -60,6 +60,35 @@ class RetentionPlan:
             else "nothing is past its retention"
         )
         return "\n".join(lines)
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        """One row per table with a retention period: rows in all, rows past it."""
+        return [asdict(a) | {"changes": a.expired} for a in self.actions]
+
+    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+        """One rewrite per table with rows past retention: every other row kept."""
+        return [
+            Rewrite(
+                a.table,
+                f"SELECT * FROM {{source}} WHERE NOT coalesce({_expired(a.after)}, false)",
+                [a.cutoff.isoformat()],
+                a.expired,
+            )
+            for a in self.actions
+            if a.expired
+        ]
+
+    def certificate_body(self) -> dict[str, Any]:
+        """Per table: the period, the cutoff, rows in all and rows deleted."""
+        return {"tables": [asdict(a) for a in self.actions]}
+
+    def certificate_lines(self) -> list[str]:
+        """Per table, the rows deleted and the rule."""
+        return [
+            f"- {a.table}: {a.expired:,} of {a.rows:,} row(s) from before {a.cutoff} deleted"
+            f" (kept {a.period} after {a.after})"
+            for a in self.actions
+        ]
 
 
 def _expired(after: str) -> str:
@@ -89,48 +118,3 @@ def plan_retention(catalog: Catalog, engine: Engine, today: date | None = None) 
             RetentionAction(name, str(period), after, cutoff, int(row["n"]), int(row["old"]))
         )
     return RetentionPlan(f"RS-{today:%Y%m%d}", today, tuple(actions))
-
-
-def apply_retention(
-    plan: RetentionPlan,
-    catalog: Catalog,
-    engine: Engine,
-    out: str | Path,
-    *,
-    dry_run: bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> Path | None:
-    """Delete the rows past retention (unless `dry_run`, the default); returns the certificate.
-
-    `progress`, when given, is told each file before it is written.
-    """
-    if dry_run:
-        return None
-    rewrites = [
-        Rewrite(
-            a.table,
-            f"SELECT * FROM {{source}} WHERE NOT coalesce({_expired(a.after)}, false)",
-            [a.cutoff.isoformat()],
-            a.expired,
-        )
-        for a in plan.actions
-        if a.expired
-    ]
-    files = rewrite_tables(catalog, engine, plan.label, rewrites, progress)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{plan.label}-retention-certificate.json"
-    body = {
-        "format": "privacy-workbench/retention-certificate",
-        "tool": {"name": "privacy-workbench", "version": __version__},
-        "label": plan.label,
-        "applied_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "as_of": plan.today.isoformat(),
-        "tables": [asdict(a) for a in plan.actions],
-        "files_replaced": list(files),
-    }
-    atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
-    atomic_write_text(
-        path.with_suffix(".md"), plan.describe().replace("would be deleted", "deleted") + "\n"
-    )
-    return path

@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, Params
@@ -21,6 +20,18 @@ from dsar.errors import InternalError
 from dsar.io import atomic_write_text, fsync_file, sha256_file
 
 JOURNAL = ".workbench-erasure-journal.json"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file replaced by a rewrite: its rows and checksums before and after."""
+
+    table: str
+    file: str
+    rows_before: int
+    rows_after: int
+    sha256_before: str
+    sha256_after: str
 
 
 @dataclass(frozen=True)
@@ -39,13 +50,13 @@ def rewrite_tables(
     label: str,
     rewrites: list[Rewrite],
     progress: Callable[[str], None] | None = None,
-) -> tuple[dict[str, Any], ...]:
-    """Rewrite each table's files as one all-or-nothing change; returns the file records.
+) -> tuple[FileChange, ...]:
+    """Rewrite each table's files as one all-or-nothing change; returns the files replaced.
 
     `progress`, when given, is told each file before it is written.
     """
     journal: list[dict[str, str]] = []
-    files: list[dict[str, Any]] = []
+    files: list[FileChange] = []
     paths_of = {rw.table: catalog.files(rw.table) for rw in rewrites}
     total = sum(len(paths) for paths in paths_of.values())
     try:
@@ -68,14 +79,9 @@ def rewrite_tables(
                     }
                 )
                 files.append(
-                    {
-                        "table": rw.table,
-                        "file": path.name,
-                        "rows_before": before,
-                        "rows_after": after,
-                        "sha256_before": sha256_file(path),
-                        "sha256_after": sha256_file(new),
-                    }
+                    FileChange(
+                        rw.table, path.name, before, after, sha256_file(path), sha256_file(new)
+                    )
                 )
             if removed_total != rw.removes:
                 raise InternalError(

@@ -1,0 +1,179 @@
+"""One shape for every change to the export: plan (a value), then apply (one result type).
+
+    plan = plan_erasure(catalog, engine, request)      # or plan_correction, plan_retention
+    plan.describe()                                     # the dry run, as text
+    plan.to_frame()                                     # one row per table, for a notebook
+    result = apply_plan(plan, catalog, engine, out="certificates", dry_run=False, key=key)
+    result.certificate                                  # what was done, why, whom to notify
+
+A plan changes nothing and names the person only by a keyed reference. `apply_plan` is the
+one place that changes files: it rewrites them through the journal (`rewrite`), writes one
+certificate (`certificate`), and appends one audit entry, whatever the job.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dsar.catalog.models import Catalog
+from dsar.engine.base import Engine
+from dsar.errors import MissingKeyError
+from dsar.rights.rewrite import FileChange, Rewrite, rewrite_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dsar.records.audit import AuditLog
+    from dsar.records.ledger import Ledger
+
+ProgressFn = Callable[[str], None]
+
+
+class Job(StrEnum):
+    """The kinds of change a plan describes (the audit action is `<job>.applied`)."""
+
+    ERASURE = "erasure"
+    CORRECTION = "correction"
+    RETENTION = "retention"
+
+
+class Plan(ABC):
+    """What a job would change, per table; nothing has been changed yet.
+
+    Subclasses are frozen dataclasses with at least `label` (the request or sweep reference),
+    `today` (the date the plan is made as of), `subject` (a keyed reference to the person,
+    or None) and `recipients` (whom to notify once applied).
+    """
+
+    job: ClassVar[Job]
+    label: str
+    today: date
+    subject: str | None
+    recipients: tuple[str, ...]
+
+    @property
+    @abstractmethod
+    def changes(self) -> int:
+        """Rows (or cells, for a correction) that applying would change; 0: nothing to do."""
+
+    @property
+    def needs_key(self) -> bool:
+        """True when applying computes keyed values (pseudonyms) and so needs the secret key."""
+        return False
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The dry run, as text: per table what applying would do (counts, never values)."""
+
+    @abstractmethod
+    def table_rows(self) -> list[dict[str, Any]]:
+        """One mapping per table: its name, the rows concerned and what happens to them."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """The plan as a dataframe, one row per table."""
+        import pandas as pd
+
+        return pd.DataFrame(self.table_rows())
+
+    @abstractmethod
+    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+        """The table rewrites that carry the plan out."""
+
+    def record(self, ledger: Ledger | None) -> None:  # noqa: B027 - optional hook
+        """Record the job in the suppression ledger before any file changes (erasure does)."""
+
+    @abstractmethod
+    def certificate_body(self) -> dict[str, Any]:
+        """The job's part of the certificate JSON (the writer adds the common part)."""
+
+    @abstractmethod
+    def certificate_lines(self) -> list[str]:
+        """The job's part of the certificate Markdown, one bullet per line."""
+
+    def audit_tables(self) -> dict[str, int]:
+        """Rows changed per table, for the audit entry."""
+        return {r["table"]: int(r["changes"]) for r in self.table_rows() if r["changes"]}
+
+    def audit_details(self) -> Mapping[str, Any]:
+        """Anything else the audit entry should say (counts and names, never values)."""
+        return {}
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What applying a plan did: whether it ran, the files replaced, the certificate."""
+
+    plan: Plan
+    applied: bool
+    files: tuple[FileChange, ...] = ()
+    certificate: Path | None = None
+
+
+def apply_plan(
+    plan: Plan,
+    catalog: Catalog,
+    engine: Engine,
+    *,
+    out: str | Path = "certificates",
+    dry_run: bool = True,
+    key: bytes | None = None,
+    audit: AuditLog | None = None,
+    ledger: Ledger | None = None,
+    progress: ProgressFn | None = None,
+) -> ApplyResult:
+    """Carry a plan out (unless `dry_run`, the default); write its certificate to `out`.
+
+    The files change all at once under a journal (see `dsar.rights.rewrite`); the
+    certificate (JSON and Markdown) says what was done; with an `audit` log, one entry
+    records it; with a `ledger`, an erasure records the person first.
+
+    Args:
+        plan: from `plan_erasure`, `plan_correction` or `plan_retention`.
+        catalog: the catalog the plan was made from.
+        engine: an engine over the same files.
+        out: the folder for the certificate.
+        dry_run: True (the default) changes nothing and writes nothing.
+        key: the secret key, needed when the plan pseudonymizes.
+        audit: the audit log to record the change in.
+        ledger: the suppression ledger (erasure records the person as erased).
+        progress: told each file before it is written.
+
+    Raises:
+        MissingKeyError: the plan pseudonymizes and no key was given.
+    """
+    if dry_run:
+        return ApplyResult(plan, applied=False)
+    if plan.needs_key and key is None:
+        raise MissingKeyError(
+            f"{plan.label}: the plan pseudonymizes columns, which needs the secret key"
+            " (set WORKBENCH_KEY or pass a key file)"
+        )
+    from dsar.rights.certificate import write_certificate
+
+    plan.record(ledger)
+    rewrites = plan.rewrites(catalog, key) if plan.changes else []
+    files = rewrite_tables(catalog, engine, plan.label, rewrites, progress) if rewrites else ()
+    result = ApplyResult(plan, applied=True, files=files)
+    result = replace(result, certificate=write_certificate(result, Path(out)))
+    if audit is not None:
+        audit.append(
+            f"{plan.job.value}.applied",
+            request=plan.label,
+            subject=plan.subject,
+            tables=plan.audit_tables(),
+            details={
+                **plan.audit_details(),
+                "files": len(files),
+                "certificate": result.certificate.name if result.certificate else None,
+            },
+        )
+    return result
+
+
+__all__ = ["ApplyResult", "Job", "Plan", "ProgressFn", "apply_plan"]
