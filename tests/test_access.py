@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from dsar.catalog import IdentityKind
 from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, WorkbenchError
 from dsar.io import jsonable_rows
 from dsar.review.bundle import verify_bundle
+from dsar.review.manifest import BundleManifest, read_manifest
 from dsar.subjects.collect import collect
 from dsar.subjects.identity import MatchRules, SubjectRequest, make_key, parse_key
 from tests.access_fixture import PREFS
@@ -44,8 +46,8 @@ def test_golden_bundle(ann: Path) -> None:
 
     After an intended change, regenerate with UPDATE_GOLDEN=1 and review the diff.
     """
-    manifest = json.loads((ann / "manifest.json").read_text())
-    actual = {t: _rows(ann, t) for t in manifest["tables"]}
+    manifest = read_manifest(ann / "manifest.json", BundleManifest)
+    actual = {t: _rows(ann, t) for t in manifest.tables}
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.mkdir(parents=True, exist_ok=True)
         for table, rows in actual.items():
@@ -55,8 +57,8 @@ def test_golden_bundle(ann: Path) -> None:
 
 
 def test_what_ann_gets_and_what_she_does_not(ann: Path) -> None:
-    manifest = json.loads((ann / "manifest.json").read_text())
-    assert sorted(manifest["tables"]) == ["accounts", "integrations", "logins", "prefs", "tickets"]
+    manifest = read_manifest(ann / "manifest.json", BundleManifest)
+    assert sorted(manifest.tables) == ["accounts", "integrations", "logins", "prefs", "tickets"]
     assert [r["user_id"] for r in _rows(ann, "accounts")] == ["u1"]  # not joann, not staff
     logins = _rows(ann, "logins")
     assert {(r["device_id"], r["user_id"]) for r in logins} == {
@@ -66,11 +68,32 @@ def test_what_ann_gets_and_what_she_does_not(ann: Path) -> None:
     }
     assert len(logins) == 4  # her own device's anonymous lines, incl. an empty user id
     assert all(r["user_id"] != "u3" for r in logins)  # Bob behind the same IP stays out
-    assert manifest["set_aside_for_review"] == {"logins": 1}  # the family laptop's anonymous line
+    assert manifest.set_aside_for_review == {"logins": 1}  # the family laptop's anonymous line
     assert [r["ticket_id"] for r in _rows(ann, "tickets")] == ["t1"]  # Bob's ticket naming Ann: no
-    assert manifest["held_as_processor"] == {"end_users": 1}
-    assert "end_users" not in manifest["tables"] and "staff" not in manifest["tables"]
+    assert manifest.held_as_processor == {"end_users": 1}
+    assert "end_users" not in manifest.tables and "staff" not in manifest.tables
     assert len(_rows(ann, "prefs")) == 2  # case and spaces differ; one row has only the email
+
+
+def test_the_manifest_names_its_catalog_and_every_file(ann: Path, trap_catalog: Path) -> None:
+    manifest = read_manifest(ann / "manifest.json", BundleManifest)
+    assert (manifest.kind, manifest.format_version) == ("access_bundle", 2)
+    [catalog] = manifest.inputs
+    assert (catalog.role, catalog.name) == ("catalog", "catalog.yml")
+    assert catalog.sha256 == hashlib.sha256(trap_catalog.read_bytes()).hexdigest()
+    written = sorted(
+        p.relative_to(ann).as_posix()
+        for p in ann.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    )
+    assert sorted(o.path for o in manifest.outputs) == written
+    by_path = {o.path: o for o in manifest.outputs}
+    assert (by_path["data/logins.parquet"].rows, by_path["data/logins.parquet"].table) == (
+        4,
+        "logins",
+    )
+    assert (by_path["report.md"].rows, by_path["report.md"].categories) == (None, ())
+    assert manifest.request.identifiers_given == ("email=ann@example.com",)
 
 
 def test_other_people_are_redacted_and_secrets_masked(ann: Path) -> None:
@@ -244,7 +267,8 @@ def test_encrypted_zip(trap_catalog: Path, tmp_path: Path) -> None:
     )
     with pyzipper.AESZipFile(bundle.zip_path) as archive:
         archive.setpassword(b"correct horse battery")
-        assert json.loads(archive.read("AR-Z/manifest.json"))["request"]["label"] == "AR-Z"
+        inside = BundleManifest.model_validate_json(archive.read("AR-Z/manifest.json"))
+        assert inside == bundle.manifest and inside.request.label == "AR-Z"
         archive.setpassword(b"wrong")
         with pytest.raises(RuntimeError):
             archive.read("AR-Z/manifest.json")

@@ -7,7 +7,9 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,8 +19,17 @@ from typer.testing import CliRunner
 from dsar import load_catalog
 from dsar.access.answer import answer_access_requests
 from dsar.cli import app
-from dsar.errors import WorkbenchError
+from dsar.errors import ManifestError, WorkbenchError
 from dsar.review.bundle import verify_bundle
+from dsar.review.manifest import (
+    ArtifactKind,
+    ArtifactManifest,
+    BundleManifest,
+    OutputFile,
+    ToolInfo,
+    read_manifest,
+    write_manifest,
+)
 from dsar.subjects.identity import SubjectRequest, parse_key
 
 
@@ -36,7 +47,7 @@ def clean_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _rehash(bundle: Path, rel: str) -> None:
     """Update the manifest as a careless tool would, so the deeper checks must catch it."""
     manifest = json.loads((bundle / "manifest.json").read_text())
-    for entry in manifest["files"]:
+    for entry in manifest["outputs"]:
         if entry["path"] == rel:
             data = (bundle / rel).read_bytes()
             entry["sha256"] = hashlib.sha256(data).hexdigest()
@@ -131,6 +142,153 @@ TAMPERS: list[tuple[str, Callable[[Path], None], str]] = [
         r"\[report\] report.md: table 'logins' has data but no section",
     ),
 ]
+
+
+def _edit_manifest(edit: Callable[[dict[str, Any]], object]) -> Callable[[Path], None]:
+    def tamper(bundle: Path) -> None:
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        edit(manifest)
+        (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+    return tamper
+
+
+def _write_manifest_text(text: str) -> Callable[[Path], None]:
+    def tamper(bundle: Path) -> None:
+        (bundle / "manifest.json").write_text(text)
+
+    return tamper
+
+
+def _first_kind_to(manifest: dict[str, Any], key: str) -> None:
+    ids = manifest["subject"]["identifiers"]
+    ids[key] = ids.pop(next(iter(ids)))
+
+
+# A broken manifest is one finding per problem, at its JSON location, and no other check runs.
+MANIFEST_TAMPERS: list[tuple[str, Callable[[Path], None], list[str]]] = [
+    (
+        "no tables",
+        _edit_manifest(lambda m: m.pop("tables")),
+        ["[manifest] manifest.json tables: Field required"],
+    ),
+    (
+        "a table without rows",
+        _edit_manifest(lambda m: m["tables"]["accounts"].pop("rows")),
+        ["[manifest] manifest.json tables.accounts.rows: Field required"],
+    ),
+    (
+        "an unknown key",
+        _edit_manifest(lambda m: m.__setitem__("files", [])),
+        ["[manifest] manifest.json files: Extra inputs are not permitted"],
+    ),
+    (
+        "another kind of artifact",
+        _edit_manifest(lambda m: m.__setitem__("kind", "erasure_certificate")),
+        ["[manifest] manifest.json kind: Input should be 'access_bundle'"],
+    ),
+    (
+        "a checksum that is not a string",
+        _edit_manifest(lambda m: m["outputs"][0].__setitem__("sha256", 12345)),
+        ["[manifest] manifest.json outputs.0.sha256: Input should be a valid string"],
+    ),
+    (
+        "a row count as text",
+        _edit_manifest(lambda m: m["tables"]["logins"].__setitem__("rows", "4")),
+        ["[manifest] manifest.json tables.logins.rows: Input should be a valid integer"],
+    ),
+    (
+        "a file outside the bundle",
+        _edit_manifest(lambda m: m["outputs"][0].__setitem__("path", "../catalog.yml")),
+        [
+            "[manifest] manifest.json outputs.0.path: Value error, must be a relative POSIX"
+            " path inside the artifact, without '..'"
+        ],
+    ),
+    (
+        "an identifier where its kind should be",  # the bad key is a value: not quoted
+        _edit_manifest(lambda m: _first_kind_to(m, "bob@example.com")),
+        [
+            "[manifest] manifest.json subject.identifiers.[key]: Input should be 'email',"
+            " 'user_id', 'customer_id', 'phone', 'device_id', 'cookie_id', 'oauth_subject'"
+            " or 'ip_address'"
+        ],
+    ),
+    (
+        "not JSON",
+        _write_manifest_text('{"kind": "access_bundle",'),
+        ["[manifest] manifest.json: Invalid JSON: EOF while parsing a value at line 1 column 25"],
+    ),
+    (
+        "format version 1",
+        _write_manifest_text(
+            '{"format": "privacy-workbench/access-bundle", "format_version": 1, "files": []}'
+        ),
+        [
+            "[manifest] manifest.json format_version: format version 1, from an earlier"
+            " workbench; this check reads version 2: answer the request again to make a new"
+            " bundle"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "findings"),
+    [t[1:] for t in MANIFEST_TAMPERS],
+    ids=[t[0] for t in MANIFEST_TAMPERS],
+)
+def test_a_broken_manifest_is_a_finding_at_its_location(
+    clean_bundle: Path, tmp_path: Path, tamper: Callable[[Path], None], findings: list[str]
+) -> None:
+    bundle = tmp_path / clean_bundle.name
+    shutil.copytree(clean_bundle, bundle)
+    tamper(bundle)
+    result = verify_bundle(bundle)
+    assert [str(f) for f in result.findings] == findings
+    assert result.checked_files == 0  # verification stopped at the manifest
+
+
+def test_manifest_round_trip_and_read_errors(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("x\n1\n")
+    entry = OutputFile.of(tmp_path / "data" / "a.csv", tmp_path, rows=1, table="a")
+    assert (entry.path, entry.bytes, entry.categories) == ("data/a.csv", 4, ())
+    assert entry.sha256 == hashlib.sha256(b"x\n1\n").hexdigest()
+    made = ArtifactManifest(
+        kind=ArtifactKind.EXTRACT,
+        format_version=1,
+        tool=ToolInfo(name="privacy-workbench", version="0"),
+        created_at=datetime(2026, 11, 29, 11, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+        inputs=(),
+        outputs=(entry,),
+        parameters={"k": 5, "columns": ["age", "zip"]},
+    )
+    write_manifest(made, tmp_path / "manifest.json")
+    text = (tmp_path / "manifest.json").read_text()
+    assert text.endswith("}\n") and '"created_at": "2026-11-29T10:00:00Z"' in text
+    assert read_manifest(tmp_path / "manifest.json", ArtifactManifest) == made
+    assert made.created_at == datetime(2026, 11, 29, 10, tzinfo=UTC)
+    with pytest.raises(
+        ManifestError,
+        match=r"manifest.json: 12 problem\(s\); was it written by this workbench\?\n"
+        r"  - kind: Input should be 'access_bundle'\n  - format_version: Input should be 2\n",
+    ) as caught:
+        read_manifest(tmp_path / "manifest.json", BundleManifest)
+    assert [loc for loc, _ in caught.value.problems] == [
+        "kind",
+        "format_version",
+        "request",
+        "subject",
+        "match_rules",
+        "controller",
+        "tables",
+        "secrets_masked",
+        "redacted",
+        "held_as_processor",
+        "set_aside_for_review",
+        "nlp_notice",
+    ]
 
 
 def test_clean_bundle_passes(clean_bundle: Path) -> None:

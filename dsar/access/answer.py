@@ -40,16 +40,28 @@ from dsar.access.report import (
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.engine import Engine, open_engine
 from dsar.errors import IdentifierError, WorkbenchError
-from dsar.io import atomic_write_text, fsync_file, jsonable_rows, sha256_file
+from dsar.io import fsync_file, jsonable_rows, sha256_file
 from dsar.records.audit import subject_ref
 from dsar.records.register import Register
+from dsar.review.manifest import (
+    BUNDLE_FORMAT_VERSION,
+    ArtifactKind,
+    BundleManifest,
+    InputRef,
+    MatchRulesInfo,
+    OutputFile,
+    RequestInfo,
+    SubjectInfo,
+    TableInfo,
+    ToolInfo,
+    write_manifest,
+)
 from dsar.subjects.collect import ProgressFn, SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectRequest, make_key
 from dsar.text.nlp import NlpSettings
 from dsar.text.redact import RedactionLog, Redactor
 
 log = logging.getLogger(__name__)
-BUNDLE_FORMAT = "privacy-workbench/access-bundle"
 PORTABLE_BASES = (LegalBasis.CONSENT, LegalBasis.CONTRACT)
 
 
@@ -60,7 +72,7 @@ class AccessBundle:
     label: str
     path: Path
     zip_path: Path
-    manifest: dict[str, Any]
+    manifest: BundleManifest
     subject: SubjectData
     redactions: RedactionLog
 
@@ -89,7 +101,7 @@ def answer_access_requests(
     `progress`, when given, is called with a short line before each step (each table read,
     the redaction, each bundle written), for a command line or a notebook to show.
 
-    Example:
+    Examples:
         >>> from dsar import load_catalog
         >>> from dsar.subjects.identity import SubjectRequest, make_key
         >>> from dsar.catalog import IdentityKind
@@ -218,7 +230,7 @@ def _write_bundle(
     tmp = out / f".{label}.partial-{secrets.token_hex(4)}"
     tmp.mkdir(parents=True)
     try:
-        files: list[dict[str, Any]] = []
+        files: list[OutputFile] = []
         portable: list[str] = []
         facts = []
         order = [n for n in catalog.tables if n in tables and tables[n].num_rows]
@@ -228,23 +240,13 @@ def _write_bundle(
             cats = sorted({spec.column_category(c).value for c in table.column_names})
             for path in _write_table(tmp / "data", name, table):
                 files.append(
-                    {
-                        "path": path.relative_to(tmp).as_posix(),
-                        "table": name,
-                        "rows": table.num_rows,
-                        "categories": cats,
-                    }
+                    OutputFile.of(path, tmp, rows=table.num_rows, table=name, categories=cats)
                 )
             if (ptable := _portable(catalog, name, table)) is not None:
                 portable.append(name)
                 for path in _write_table(tmp / "portability", name, ptable, csv=True):
                     files.append(
-                        {
-                            "path": path.relative_to(tmp).as_posix(),
-                            "table": name,
-                            "rows": ptable.num_rows,
-                            "categories": cats,
-                        }
+                        OutputFile.of(path, tmp, rows=ptable.num_rows, table=name, categories=cats)
                     )
             masked = sum(n for k, n in record.secrets.items() if k.startswith(f"{name}."))
             redacted = {c: v for c, v in record.by_column().items() if c.startswith(f"{name}.")}
@@ -275,17 +277,9 @@ def _write_bundle(
         blocks = build_blocks(report)
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
         (tmp / "report.html").write_text(to_html(blocks, f"Your data: {label}"), encoding="utf-8")
-        files += [
-            {"path": "report.md", "table": None, "rows": None, "categories": []},
-            {"path": "report.html", "table": None, "rows": None, "categories": []},
-        ]
-        for entry in files:
-            path = tmp / entry["path"]
-            fsync_file(path)
-            entry["sha256"] = sha256_file(path)
-            entry["bytes"] = path.stat().st_size
+        files += [OutputFile.of(tmp / "report.md", tmp), OutputFile.of(tmp / "report.html", tmp)]
         manifest = _manifest(catalog, subject, order, tables, record, rules, files, now, nlp_notice)
-        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        write_manifest(manifest, tmp / "manifest.json")
         tmp.replace(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -302,58 +296,62 @@ def _manifest(
     tables: dict[str, pa.Table],
     record: RedactionLog,
     rules: MatchRules,
-    files: list[dict[str, Any]],
+    files: list[OutputFile],
     now: datetime,
     nlp_notice: str | None,
-) -> dict[str, Any]:
+) -> BundleManifest:
     identity = subject.identity
-    ids: dict[str, list[str]] = {}
+    ids: dict[IdentityKind, list[str]] = {}
     for key in sorted(identity.keys):
-        ids.setdefault(key.kind.value, []).append(key.value)
-    catalog_file = catalog.source
+        ids.setdefault(key.kind, []).append(key.value)
+    catalog_file = catalog.source if catalog.source and catalog.source.is_file() else None
     table_info = {}
     for name in order:
         spec = catalog.tables[name]
-        table_info[name] = {
-            "rows": tables[name].num_rows,
-            "description": spec.description,
-            "identity_columns": {c: k.value for c, k in spec.identity_columns().items()},
-            "secret_columns": [c for c, col in spec.columns.items() if col.secret],
-            "free_text_columns": [c for c, col in spec.columns.items() if col.free_text],
-        }
-    return {
-        "format": BUNDLE_FORMAT,
-        "format_version": 1,
-        "request": {
-            "label": identity.request.label,
-            "type": "access",
-            "identifiers_given": [str(k) for k in identity.request.keys],
-            "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-        "subject": {
-            "identifiers": ids,
-            "provenance": [p.describe() for p in identity.provenance.values()],
-        },
-        "match_rules": {
-            "gmail_dots": rules.gmail_dots,
-            "plus_addressing": rules.plus_addressing,
-            "phone_digits_compared": 9,
-        },
-        "tool": {"name": "privacy-workbench", "version": __version__},
-        "catalog": {
-            "controller": catalog.controller.name,
-            "sha256": sha256_file(catalog_file)
-            if catalog_file and catalog_file.is_file()
-            else None,
-        },
-        "tables": table_info,
-        "secrets_masked": dict(record.secrets),
-        "redacted": record.by_column(),
-        "held_as_processor": processor_rows(catalog, subject.held_as_processor),
-        "set_aside_for_review": dict(subject.set_aside),
-        "nlp_notice": nlp_notice,
-        "files": files,
-    }
+        table_info[name] = TableInfo(
+            rows=tables[name].num_rows,
+            description=spec.description,
+            identity_columns=spec.identity_columns(),
+            secret_columns=tuple(c for c, col in spec.columns.items() if col.secret),
+            free_text_columns=tuple(c for c, col in spec.columns.items() if col.free_text),
+        )
+    return BundleManifest(
+        kind=ArtifactKind.ACCESS_BUNDLE,
+        format_version=BUNDLE_FORMAT_VERSION,
+        tool=ToolInfo(name="privacy-workbench", version=__version__),
+        created_at=now,
+        inputs=(
+            InputRef(
+                role="catalog",
+                name=catalog_file.name if catalog_file else None,
+                sha256=sha256_file(catalog_file) if catalog_file else None,
+            ),
+        ),
+        outputs=tuple(files),
+        parameters={},
+        request=RequestInfo(
+            label=identity.request.label,
+            type="access",
+            identifiers_given=tuple(str(k) for k in identity.request.keys),
+            created_at=now,
+        ),
+        subject=SubjectInfo(
+            identifiers={k: tuple(v) for k, v in ids.items()},
+            provenance=tuple(p.describe() for p in identity.provenance.values()),
+        ),
+        match_rules=MatchRulesInfo(
+            gmail_dots=rules.gmail_dots,
+            plus_addressing=rules.plus_addressing,
+            phone_digits_compared=9,
+        ),
+        controller=catalog.controller.name,
+        tables=table_info,
+        secrets_masked=dict(record.secrets),
+        redacted=record.by_column(),
+        held_as_processor=processor_rows(catalog, subject.held_as_processor),
+        set_aside_for_review=dict(subject.set_aside),
+        nlp_notice=nlp_notice,
+    )
 
 
 def _zip(folder: Path, target: Path, passphrase: str | None) -> None:

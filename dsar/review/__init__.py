@@ -1,10 +1,36 @@
 """Review: check an artifact before it leaves the company, trusting only the artifact.
 
 - `bundle`: `verify_bundle`, the independent checks of an access bundle (folder or zip).
+- `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`),
+  with `OutputFile.of`, `write_manifest` and `read_manifest`.
 """
 
 from __future__ import annotations
 
 from dsar.review.bundle import Finding, Verification, verify_bundle
+from dsar.review.manifest import (
+    ArtifactKind,
+    ArtifactManifest,
+    BundleManifest,
+    InputRef,
+    OutputFile,
+    ToolInfo,
+    manifest_problems,
+    read_manifest,
+    write_manifest,
+)
 
-__all__ = ["Finding", "Verification", "verify_bundle"]
+__all__ = [
+    "ArtifactKind",
+    "ArtifactManifest",
+    "BundleManifest",
+    "Finding",
+    "InputRef",
+    "OutputFile",
+    "ToolInfo",
+    "Verification",
+    "manifest_problems",
+    "read_manifest",
+    "verify_bundle",
+    "write_manifest",
+]

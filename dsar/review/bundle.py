@@ -3,6 +3,7 @@
 This module deliberately does not use the code that wrote the bundle (collection,
 redaction, the bundle writer): it re-derives each check from the files and the manifest,
 with its own small normalisation rules, so a bug there is caught here rather than repeated.
+It shares only the manifest's model (`dsar.review.manifest`), the format both sides agree on.
 Findings name files, tables, columns and row numbers, never the values found.
 """
 
@@ -20,8 +21,16 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from dsar.errors import WorkbenchError
+from dsar.review.manifest import (
+    BundleManifest,
+    MatchRulesInfo,
+    OutputFile,
+    TableInfo,
+    manifest_problems,
+)
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w+.])\+?\d[\d ().-]{7,18}\d(?![\w.])")
@@ -66,7 +75,7 @@ class Verification:
         return not self.findings
 
 
-def _norm(kind: str, value: object, rules: dict[str, Any]) -> str | None:
+def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
     """Independent re-statement of the identifier rules the manifest declares."""
     if value is None:
         return None
@@ -74,14 +83,14 @@ def _norm(kind: str, value: object, rules: dict[str, Any]) -> str | None:
     if kind == "email":
         text = text.lower()
         local, _, domain = text.partition("@")
-        if rules.get("plus_addressing"):
+        if rules.plus_addressing:
             local = local.split("+", 1)[0]
-        if rules.get("gmail_dots") and domain in ("gmail.com", "googlemail.com"):
+        if rules.gmail_dots and domain in ("gmail.com", "googlemail.com"):
             local, domain = local.replace(".", ""), "gmail.com"
         return f"{local}@{domain}" if local and domain else None
     if kind == "phone":
         digits = re.sub(r"[^0-9]", "", text)  # ASCII digits, as the export side
-        return digits[-int(rules.get("phone_digits_compared", 9)) :] if len(digits) >= 7 else None
+        return digits[-rules.phone_digits_compared :] if len(digits) >= 7 else None
     return text.lower() if kind == "ip_address" else (text or None)
 
 
@@ -140,44 +149,77 @@ def _verify_folder(root: Path) -> Verification:
     manifest_path = root / "manifest.json"
     if not manifest_path.is_file():
         raise WorkbenchError(f"{root} is not a bundle folder: it has no manifest.json")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        add(Finding("manifest", "manifest.json", f"not valid JSON ({exc.msg}, line {exc.lineno})"))
-        return result
-    if manifest.get("format") != "privacy-workbench/access-bundle":
-        add(Finding("manifest", "manifest.json", "not an access bundle manifest"))
-        return result
-    _check_files(root, manifest, result)
-    ids = {k: set(v) for k, v in manifest["subject"]["identifiers"].items()}
-    rules = manifest.get("match_rules", {})
-    for name, info in manifest["tables"].items():
+    manifest = _read_manifest(manifest_path, add)
+    if manifest is None:
+        return result  # every other check reads the manifest
+    _check_files(root, manifest.outputs, manifest.tables, result)
+    ids = {k.value: set(v) for k, v in manifest.subject.identifiers.items()}
+    rules = manifest.match_rules
+    for name, info in manifest.tables.items():
         path = root / "data" / f"{name}.parquet"
         if not path.is_file():
             continue  # reported by the file check
         table = pq.read_table(path)
         result.checked_rows += table.num_rows
-        if table.num_rows != info["rows"]:
+        if table.num_rows != info.rows:
             add(
                 Finding(
                     "rows",
                     f"data/{name}.parquet",
-                    f"{table.num_rows} rows, the manifest says {info['rows']}",
+                    f"{table.num_rows} rows, the manifest says {info.rows}",
                 )
             )
         _check_json_rows(root / "data" / f"{name}.json", table.num_rows, add)
         _check_links(name, table, info, ids, rules, add)
         _check_secrets(name, table, info, add)
         _check_other_people(name, table, info, ids, rules, add)
-    _check_report(root, manifest, add)
+    _check_report(root, manifest.tables, add)
     return result
 
 
-def _check_files(root: Path, manifest: dict[str, Any], result: Verification) -> None:
+def _read_manifest(path: Path, add: Any) -> BundleManifest | None:
+    """The manifest through its model; each problem a finding at its JSON location."""
+    text = path.read_bytes()
+    try:
+        return BundleManifest.model_validate_json(text)
+    except ValidationError as exc:
+        if _is_version_1(text):
+            add(
+                Finding(
+                    "manifest",
+                    "manifest.json format_version",
+                    "format version 1, from an earlier workbench; this check reads version 2:"
+                    " answer the request again to make a new bundle",
+                )
+            )
+            return None
+        for loc, message in manifest_problems(exc):
+            add(Finding("manifest", f"manifest.json {loc}".rstrip(), message))
+        return None
+
+
+def _is_version_1(text: bytes) -> bool:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return (
+        isinstance(data, dict)
+        and data.get("format") == "privacy-workbench/access-bundle"
+        and data.get("format_version") == 1
+    )
+
+
+def _check_files(
+    root: Path,
+    outputs: tuple[OutputFile, ...],
+    tables: dict[str, TableInfo],
+    result: Verification,
+) -> None:
     add = result.findings.append
     listed = set()
-    for entry in manifest.get("files", []):
-        rel = entry["path"]
+    for entry in outputs:
+        rel = entry.path
         listed.add(rel)
         path = root / rel
         if not path.is_file():
@@ -185,15 +227,15 @@ def _check_files(root: Path, manifest: dict[str, Any], result: Verification) -> 
             continue
         result.checked_files += 1
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != entry["sha256"]:
+        if digest != entry.sha256:
             add(Finding("checksum", rel, "SHA-256 differs from the manifest: the file changed"))
-        elif path.stat().st_size != entry["bytes"]:
+        elif path.stat().st_size != entry.bytes:
             add(Finding("checksum", rel, "size differs from the manifest"))
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and rel != "manifest.json" and rel not in listed:
             add(Finding("checksum", rel, "file not listed in the manifest"))
-    for name in manifest.get("tables", {}):
+    for name in tables:
         if f"data/{name}.parquet" not in listed:
             add(Finding("checksum", f"data/{name}.parquet", "table in the manifest has no file"))
 
@@ -223,12 +265,12 @@ def _strings(table: pa.Table) -> Iterator[tuple[str, int, str]]:
 def _check_links(
     name: str,
     table: pa.Table,
-    info: dict[str, Any],
+    info: TableInfo,
     ids: dict[str, set[str]],
-    rules: dict[str, Any],
+    rules: MatchRulesInfo,
     add: Any,
 ) -> None:
-    cols = {c: k for c, k in info["identity_columns"].items() if c in table.column_names}
+    cols = {c: k.value for c, k in info.identity_columns.items() if c in table.column_names}
     data = {c: table.column(c).to_pylist() for c in cols}
     for i in range(table.num_rows):
         if not any(_norm(k, data[c][i], rules) in ids.get(k, set()) for c, k in cols.items()):
@@ -241,8 +283,8 @@ def _check_links(
             )
 
 
-def _check_secrets(name: str, table: pa.Table, info: dict[str, Any], add: Any) -> None:
-    for col in info.get("secret_columns", []):
+def _check_secrets(name: str, table: pa.Table, info: TableInfo, add: Any) -> None:
+    for col in info.secret_columns:
         if col not in table.column_names:
             continue
         for i, value in enumerate(table.column(col).to_pylist()):
@@ -269,16 +311,16 @@ def _check_secrets(name: str, table: pa.Table, info: dict[str, Any], add: Any) -
 def _check_other_people(
     name: str,
     table: pa.Table,
-    info: dict[str, Any],
+    info: TableInfo,
     ids: dict[str, set[str]],
-    rules: dict[str, Any],
+    rules: MatchRulesInfo,
     add: Any,
 ) -> None:
     own_emails, own_phones = ids.get("email", set()), ids.get("phone", set())
     # Phone-like digit runs are everywhere (versions in user agents, amounts); phones of
     # other people can only be where people write: free text, and phone columns.
-    phone_cols = set(info.get("free_text_columns", [])) | {
-        c for c, k in info["identity_columns"].items() if k == "phone"
+    phone_cols = set(info.free_text_columns) | {
+        c for c, k in info.identity_columns.items() if k == "phone"
     }
     for col, i, value in _strings(table):
         where = f"data/{name}.parquet {col} row {i + 1}"
@@ -296,7 +338,7 @@ def _check_other_people(
                 add(Finding("other people", where, "a phone number that is not the person's"))
 
 
-def _check_report(root: Path, manifest: dict[str, Any], add: Any) -> None:
+def _check_report(root: Path, tables: dict[str, TableInfo], add: Any) -> None:
     md = root / "report.md"
     page = root / "report.html"
     text = md.read_text(encoding="utf-8") if md.is_file() else ""
@@ -304,6 +346,6 @@ def _check_report(root: Path, manifest: dict[str, Any], add: Any) -> None:
     if not text or not markup:
         add(Finding("report", "report.md / report.html", "the access statement is missing"))
         return
-    for name in manifest.get("tables", {}):
+    for name in tables:
         if f"## {name}:" not in text or f"<h2>{name}:" not in markup:
             add(Finding("report", "report.md", f"table {name!r} has data but no section"))

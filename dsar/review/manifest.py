@@ -1,0 +1,284 @@
+"""The typed manifest every artifact carries: what made it, from what, and each file in it.
+
+One pydantic model, `ArtifactManifest`, is shared by every artifact (access bundles now;
+extracts, aggregates, audience files and certificates next): its kind and format version,
+the tool, when it was made, its inputs with their hashes, its outputs with SHA-256, bytes and
+rows, and the parameters used. A kind adds its own typed parts by subclassing (`BundleManifest`).
+Writers build the model and `write_manifest` it; reviewers parse `manifest.json` through the
+same model, so a tampered or truncated manifest is a list of located problems, not a KeyError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+
+from dsar.catalog.models import IdentityKind
+from dsar.errors import ManifestError
+from dsar.io import atomic_write_text, fsync_file, sha256_file
+
+BUNDLE_FORMAT_VERSION = 2
+
+
+class ArtifactKind(StrEnum):
+    """What an artifact is; the manifest's `kind`."""
+
+    ACCESS_BUNDLE = "access_bundle"
+    ERASURE_CERTIFICATE = "erasure_certificate"
+    CORRECTION_RECORD = "correction_record"
+    RETENTION_CERTIFICATE = "retention_certificate"
+    EXTRACT = "extract"
+    AGGREGATE = "aggregate"
+    AUDIENCE = "audience"
+
+    def __repr__(self) -> str:
+        # pydantic quotes the repr of a Literal enum member in its error text; the file's
+        # spelling ('access_bundle') is what a reviewer can act on, not <ArtifactKind...>.
+        return repr(self.value)
+
+
+def _utc_seconds(value: datetime) -> datetime:
+    # Manifests record instants to the second, in UTC, written with a Z.
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256, lower case")]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_utc_seconds)]
+Count = Annotated[StrictInt, Field(ge=0, description="a count, 0 or more")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToolInfo(_Model):
+    """The program that made the artifact."""
+
+    name: str = Field(min_length=1, description="the tool's name, e.g. 'privacy-workbench'")
+    version: str = Field(min_length=1, description="the tool's version (dsar.__version__)")
+
+
+class InputRef(_Model):
+    """One input the artifact was made from (the catalog; later a policy, a source file)."""
+
+    role: str = Field(min_length=1, description="what the input is for: 'catalog', 'policy'")
+    name: str | None = Field(
+        description="the input's file name, without folders (an artifact must not reveal"
+        " the local layout), or None when it was not read from a file"
+    )
+    sha256: Sha256 | None = Field(
+        description="SHA-256 of the input file as read, or None when it was not a file"
+    )
+
+
+def _safe_relative(value: str) -> str:
+    path = PurePosixPath(value)
+    if not value or "\\" in value or path.is_absolute() or ".." in path.parts:
+        raise ValueError("must be a relative POSIX path inside the artifact, without '..'")
+    return value
+
+
+class OutputFile(_Model):
+    """One file of the artifact, with what a reviewer needs to check it without the tool."""
+
+    path: Annotated[str, AfterValidator(_safe_relative)] = Field(
+        description="path relative to the artifact's root folder, POSIX style, no '..'"
+    )
+    sha256: Sha256 = Field(description="SHA-256 of the file as written")
+    bytes: Count = Field(description="the file's size in bytes")
+    rows: Count | None = Field(description="rows the file holds, None for documents")
+    table: str | None = Field(description="the catalog table the rows come from, if any")
+    categories: tuple[str, ...] = Field(description="data categories of the file's columns")
+
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        root: Path,
+        *,
+        rows: int | None = None,
+        table: str | None = None,
+        categories: Sequence[str] = (),
+    ) -> OutputFile:
+        """Describe a written file: flush it to disk, then hash and measure it.
+
+        Args:
+            path: the file, inside `root`.
+            root: the artifact's root folder; the entry's path is relative to it.
+            rows: rows the file holds (None for a document).
+            table: the catalog table the rows come from.
+            categories: data categories of its columns.
+
+        Examples:
+            >>> entry = OutputFile.of(out / "data/accounts.parquet", out, rows=1)  # doctest: +SKIP
+        """
+        fsync_file(path)  # hash what is on disk, not what a crash could still lose
+        return cls(
+            path=path.relative_to(root).as_posix(),
+            sha256=sha256_file(path),
+            bytes=path.stat().st_size,
+            rows=rows,
+            table=table,
+            categories=tuple(categories),
+        )
+
+
+class ArtifactManifest(_Model):
+    """What every artifact's manifest.json holds. A kind subclasses it and narrows `kind`.
+
+    Subclasses narrow `kind` to a `Literal`, so a union of them with
+    `Field(discriminator="kind")` reads any artifact's manifest.
+    """
+
+    kind: ArtifactKind = Field(description="what the artifact is")
+    format_version: StrictInt = Field(ge=1, description="version of this kind's JSON layout")
+    tool: ToolInfo = Field(description="the program that made the artifact")
+    created_at: UtcTime = Field(description="when it was made, UTC, to the second")
+    inputs: tuple[InputRef, ...] = Field(description="what it was made from, with hashes")
+    outputs: tuple[OutputFile, ...] = Field(
+        description="every file of the artifact except manifest.json itself"
+    )
+    parameters: dict[str, JsonValue] = Field(description="settings that shaped the output")
+
+    @model_validator(mode="after")
+    def _each_output_once(self) -> ArtifactManifest:
+        paths = [o.path for o in self.outputs]
+        if len(set(paths)) != len(paths):
+            raise ValueError("an output path is listed more than once")
+        return self
+
+
+# BundleManifest subclasses rather than nests the generic part: every kind then has the same
+# top-level keys (kind, outputs, ...), so generic code (checksums, a discriminated union on
+# `kind`) works on any ArtifactManifest without knowing where a kind keeps the common part.
+
+
+class RequestInfo(_Model):
+    """The request a bundle answers."""
+
+    label: str = Field(min_length=1, description="the request's reference, e.g. 'AR-20261129-4f'")
+    type: Literal["access"] = Field(description="the right exercised")
+    identifiers_given: tuple[str, ...] = Field(description="identifiers as the person gave them")
+    created_at: UtcTime = Field(description="when the bundle answering it was made, UTC")
+
+
+class SubjectInfo(_Model):
+    """The person: every identifier used, and how each was found."""
+
+    identifiers: dict[IdentityKind, tuple[str, ...]] = Field(
+        description="normalised identifiers by kind, given or found in linked rows"
+    )
+    provenance: tuple[str, ...] = Field(description="one line per identifier: how it was found")
+
+
+class MatchRulesInfo(_Model):
+    """The identifier normalisation the bundle was collected with (a reviewer re-applies it)."""
+
+    gmail_dots: StrictBool = Field(description="dots ignored in Gmail local parts")
+    plus_addressing: StrictBool = Field(description="'+tag' ignored in email local parts")
+    phone_digits_compared: StrictInt = Field(
+        ge=7, description="trailing digits of a phone number compared"
+    )
+
+
+class TableInfo(_Model):
+    """One table of the bundle, as the catalog describes it."""
+
+    rows: Count = Field(description="rows of the person's in data/<table>.parquet")
+    description: str = Field(description="the catalog's description of the table")
+    identity_columns: dict[str, IdentityKind] = Field(
+        description="columns that identify a person, with the kind of identifier"
+    )
+    secret_columns: tuple[str, ...] = Field(description="columns whose values must be masked")
+    free_text_columns: tuple[str, ...] = Field(description="columns of free text (redacted)")
+
+
+class BundleManifest(ArtifactManifest):
+    """manifest.json of an access bundle (format version 2).
+
+    Version 1 was an untyped dict with `"format": "privacy-workbench/access-bundle"` and
+    `files`; version 2 has `kind` and `outputs`, and the catalog's hash under `inputs`.
+    """
+
+    kind: Literal[ArtifactKind.ACCESS_BUNDLE] = Field(description="always 'access_bundle'")
+    format_version: Literal[2] = Field(description="version of the bundle's JSON layout")
+    request: RequestInfo = Field(description="the request the bundle answers")
+    subject: SubjectInfo = Field(description="the person's identifiers and their provenance")
+    match_rules: MatchRulesInfo = Field(description="how identifiers were compared")
+    controller: str = Field(description="the controller named in the catalog")
+    tables: dict[str, TableInfo] = Field(description="each table with the person's rows")
+    secrets_masked: dict[str, Count] = Field(description="values masked per 'table.column'")
+    redacted: dict[str, dict[str, Count]] = Field(
+        description="per 'table.column', spans redacted per entity type"
+    )
+    held_as_processor: dict[str, Count] = Field(
+        description="rows held for customers as a processor, per table (not in the bundle)"
+    )
+    set_aside_for_review: dict[str, Count] = Field(
+        description="rows that may be the person's but link to no one alone, per table"
+    )
+    nlp_notice: str | None = Field(description="why free text was handled without NER, if so")
+
+
+Manifest = TypeVar("Manifest", bound=ArtifactManifest)
+
+
+def manifest_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Each problem of a rejected manifest as (location, message), quoting no values.
+
+    The location is the dotted path into the JSON (`tables.accounts.rows`, `outputs.3.sha256`);
+    an invalid dict key shows as `[key]`, since the key is itself a value.
+    """
+    problems = []
+    for err in error.errors(include_url=False, include_input=False):
+        loc = list(err["loc"])
+        parts = [
+            "[key]" if i + 1 < len(loc) and loc[i + 1] == "[key]" else str(p)
+            for i, p in enumerate(loc)
+            if p != "[key]"
+        ]
+        problems.append((".".join(parts), str(err["msg"])))
+    return problems
+
+
+def write_manifest(manifest: ArtifactManifest, path: Path) -> None:
+    """Write a manifest atomically as pretty JSON with a trailing newline.
+
+    Examples:
+        >>> write_manifest(manifest, out / "manifest.json")  # doctest: +SKIP
+    """
+    data = manifest.model_dump(mode="json")
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_manifest(path: Path, model: type[Manifest]) -> Manifest:
+    """Read and validate a manifest.json as `model`.
+
+    Raises:
+        ManifestError: invalid JSON, or a missing, mistyped or unknown key; with every
+            problem's location.
+
+    Examples:
+        >>> bundle = read_manifest(folder / "manifest.json", BundleManifest)  # doctest: +SKIP
+    """
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise ManifestError(path, manifest_problems(exc)) from None
