@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class WorkbenchError(Exception):
@@ -29,8 +30,11 @@ class MissingDependencyError(WorkbenchError):
 
 
 @dataclass(frozen=True)
-class CatalogProblem:
-    """One problem found in a catalog: where it is, what is wrong, how to fix it."""
+class ConfigProblem:
+    """One problem found in a configuration file: where it is, what is wrong, how to fix it.
+
+    `location` is the dotted path of the key with its line, e.g. `rules.0.column (line 7)`.
+    """
 
     location: str
     message: str
@@ -40,15 +44,32 @@ class CatalogProblem:
         return f"{self.location}: {self.message}\n    fix: {self.fix}"
 
 
-class CatalogError(WorkbenchError):
-    """The catalog (data map) is invalid. Carries every problem found, not just the first."""
+class ConfigError(WorkbenchError):
+    """A YAML configuration file (a policy, settings) is invalid. Carries every problem found.
 
-    def __init__(self, source: str, problems: Sequence[CatalogProblem]) -> None:
+    Attributes: `source` (the file), `problems` (each with its location and fix), `what` (the
+    kind of file, as messages name it). The catalog raises its subclass `CatalogError`.
+    """
+
+    def __init__(
+        self, source: str, problems: Sequence[ConfigProblem], what: str = "config"
+    ) -> None:
         self.source = source
         self.problems = tuple(problems)
-        lines = [f"{len(self.problems)} problem(s) in catalog {source}:"]
+        self.what = what
+        lines = [f"{len(self.problems)} problem(s) in {what} {source}:"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+
+
+CatalogProblem = ConfigProblem  # one problem in the catalog (the same shape as any config's)
+
+
+class CatalogError(ConfigError):
+    """The catalog (data map) is invalid. Carries every problem found, not just the first."""
+
+    def __init__(self, source: str, problems: Sequence[ConfigProblem]) -> None:
+        super().__init__(source, problems, what="catalog")
 
 
 class EngineError(WorkbenchError):
@@ -153,34 +174,12 @@ class KeySchemeError(WorkbenchError):
         )
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One problem found in a configuration file: where it is, what is wrong, how to fix it.
+class ManifestError(WorkbenchError):
+    """A manifest.json does not match its model. Carries every (location, message) found."""
 
-    `location` is the dotted path of the key with its line, e.g. `rules.0.column (line 7)`.
-    """
-
-    location: str
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}\n    fix: {self.fix}"
-
-
-class ConfigError(WorkbenchError):
-    """A YAML configuration file (a policy, settings) is invalid. Carries every problem found.
-
-    Attributes: `source` (the file), `problems` (each with its location and fix), `what` (the
-    kind of file, as messages name it). The catalog raises `CatalogError` instead.
-    """
-
-    def __init__(
-        self, source: str, problems: Sequence[ConfigProblem], what: str = "config"
-    ) -> None:
-        self.source = source
+    def __init__(self, path: str | Path, problems: Sequence[tuple[str, str]]) -> None:
+        self.path = path
         self.problems = tuple(problems)
-        self.what = what
-        lines = [f"{len(self.problems)} problem(s) in {what} {source}:"]
-        lines += [f"  - {p}" for p in self.problems]
+        lines = [f"{path}: {len(self.problems)} problem(s); was it written by this workbench?"]
+        lines += [f"  - {loc or '(whole file)'}: {msg}" for loc, msg in self.problems]
         super().__init__("\n".join(lines))

@@ -2,6 +2,10 @@
 
 `load_catalog` validates a catalog YAML file strictly (every problem at once, each with its
 fix); `catalog_json_schema` gives the JSON Schema for editors.
+
+The strict loader works for any pydantic model (`dsar.catalog.strict`): `load_yaml_model`
+in one call, or `read_yaml`, `validate_model` and `YamlDocument.problem` for a loader that
+adds checks of its own with line numbers; `suggest` makes a did-you-mean fix.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ from dsar.catalog.models import (
     Role,
     Table,
 )
+from dsar.catalog.strict import (
+    YamlDocument,
+    load_yaml_model,
+    read_yaml,
+    suggest,
+    validate_model,
+)
 
 __all__ = [
     "Catalog",
@@ -50,8 +61,13 @@ __all__ = [
     "Retention",
     "Role",
     "Table",
+    "YamlDocument",
     "catalog_json_schema",
     "load_catalog",
+    "load_yaml_model",
+    "read_yaml",
+    "suggest",
+    "validate_model",
 ]
 
 

@@ -1,22 +1,21 @@
-"""Load a catalog YAML file strictly: every problem reported at once, each with its fix."""
+"""Load a catalog YAML file strictly: every problem reported at once, each with its fix.
+
+The generic part (YAML with lines, pydantic problems translated) is `dsar.catalog.strict`;
+this module adds what only a catalog needs: its files exist, its references resolve.
+"""
 
 from __future__ import annotations
 
-import difflib
-import types
 import typing
-from collections.abc import Iterable, Mapping
-from enum import Enum
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from dsar.catalog.models import Catalog, ErasureAction, Role, Table, resolve_files
-from dsar.errors import CatalogError, CatalogProblem
-
-Loc = tuple[str | int, ...]
+from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
+from dsar.errors import CatalogError, ConfigError, ConfigProblem
 
 
 def load_catalog(path: str | Path) -> Catalog:
@@ -25,73 +24,42 @@ def load_catalog(path: str | Path) -> Catalog:
     Every problem is collected (unknown keys, wrong values, missing files, references to
     unknown tables or columns) and raised together as one `CatalogError`.
 
-    Example:
+    Examples:
         >>> catalog = load_catalog("demo-export/catalog.yml")  # doctest: +SKIP
         >>> sorted(catalog.tables)[:2]  # doctest: +SKIP
         ['accounts', 'app_end_users']
     """
     path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise CatalogError(
-            source,
-            [
-                CatalogProblem(
-                    "catalog",
-                    f"file {source} does not exist",
-                    "pass the path of your catalog.yml; `dsar demo --out DIR` writes an example",
-                )
-            ],
-        )
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "catalog"
-        raise CatalogError(
-            source,
-            [
-                CatalogProblem(
-                    where,
-                    f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                    "fix the YAML syntax (indentation, a missing ':' or quote)",
-                )
-            ],
-        ) from None
-    if not isinstance(raw, dict):
-        raise CatalogError(
-            source,
-            [
-                CatalogProblem(
-                    "catalog",
-                    "the file is not a YAML mapping",
-                    "start with 'version: 1', then 'controller:' and 'tables:'",
-                )
-            ],
+        doc = read_yaml(
+            path,
+            what="catalog",
+            missing_fix=(
+                "pass the path of your catalog.yml; `dsar demo --out DIR` writes an example"
+            ),
+            shape_fix="start with 'version: 1', then 'controller:' and 'tables:'",
         )
-    problems: list[CatalogProblem] = []
+    except ConfigError as exc:
+        raise CatalogError(exc.source, exc.problems) from None
+    raw = doc.data
+    problems: list[ConfigProblem] = []
     if (path.parent / ".workbench-erasure-journal.json").exists():
         problems.append(
-            CatalogProblem(
+            ConfigProblem(
                 "catalog",
                 "an erasure was interrupted while it replaced the export files",
-                f"finish it first: dsar erase --catalog {source} --recover",
+                f"finish it first: dsar erase --catalog {doc.source} --recover",
             )
         )
-    catalog: Catalog | None = None
-    try:
-        catalog = Catalog.model_validate(raw)
-    except ValidationError as exc:
-        problems += [_from_pydantic(err, node) for err in exc.errors()]
+    catalog, found = validate_model(doc, Catalog)
+    problems += found
     tables = catalog.tables if catalog is not None else _tables_that_parse(raw)
     recipients = raw.get("recipients") if isinstance(raw.get("recipients"), dict) else {}
     problems += _semantic_problems(
-        tables, _declared_columns(raw), set(recipients or {}), path.parent, node
+        tables, _declared_columns(raw), set(recipients or {}), path.parent, doc
     )
     if problems or catalog is None:
-        raise CatalogError(source, problems)
+        raise CatalogError(doc.source, problems)
     catalog._root = path.parent.resolve()
     catalog._source = path.resolve()
     return catalog
@@ -127,14 +95,14 @@ def _semantic_problems(
     declared: Mapping[str, set[str]],
     recipient_ids: set[str],
     root: Path,
-    node: yaml.Node | None,
-) -> list[CatalogProblem]:
+    doc: YamlDocument,
+) -> list[ConfigProblem]:
     """Cross-references and files. `declared` also names tables that failed validation, so
     a reference to them is not reported twice."""
-    problems: list[CatalogProblem] = []
+    problems: list[ConfigProblem] = []
 
     def add(loc: Loc, message: str, fix: str) -> None:
-        problems.append(CatalogProblem(_where(loc, node), message, fix))
+        problems.append(doc.problem(loc, message, fix))
 
     for name, table in tables.items():
         base: Loc = ("tables", name)
@@ -151,7 +119,7 @@ def _semantic_problems(
                 add(
                     (*base, "recipients"),
                     f"unknown recipient {rid!r}",
-                    _suggest(rid, recipient_ids, "define it under the top-level 'recipients:'"),
+                    suggest(rid, recipient_ids, "define it under the top-level 'recipients:'"),
                 )
         for key in table.primary_key:
             _check_column(add, (*base, "primary_key"), key, cols, "primary_key")
@@ -190,13 +158,13 @@ def _semantic_problems(
                     add(
                         (*cloc, "references"),
                         f"references unknown table {ref_table!r}",
-                        _suggest(ref_table, set(declared), "name a table defined under 'tables:'"),
+                        suggest(ref_table, set(declared), "name a table defined under 'tables:'"),
                     )
                 elif ref_table in tables and ref_col not in tables[ref_table].columns:
                     add(
                         (*cloc, "references"),
                         f"references unknown column {ref_col!r} of table {ref_table!r}",
-                        _suggest(
+                        suggest(
                             ref_col, set(tables[ref_table].columns), f"name a column of {ref_table}"
                         ),
                     )
@@ -220,123 +188,5 @@ def _check_column(
         add(
             loc,
             f"{what} names unknown column {name!r}",
-            _suggest(name, set(columns), "name a column listed under this table's 'columns:'"),
+            suggest(name, set(columns), "name a column listed under this table's 'columns:'"),
         )
-
-
-def _suggest(value: str, choices: Iterable[str], otherwise: str) -> str:
-    close = difflib.get_close_matches(value, sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else otherwise
-
-
-def _from_pydantic(err: Any, node: yaml.Node | None) -> CatalogProblem:
-    loc: Loc = tuple(err["loc"])
-    kind = err["type"]
-    where = _where(loc, node)
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        model = _model_at(loc[:-1])
-        allowed = sorted(model.model_fields) if model is not None else []
-        fix = _suggest(key, allowed, "remove it")
-        if allowed:
-            fix += f" (allowed keys: {', '.join(allowed)})"
-        return CatalogProblem(where, f"unknown key {key!r}", fix)
-    if kind == "missing":
-        key = str(loc[-1])
-        model = _model_at(loc[:-1])
-        field = model.model_fields.get(key) if model is not None else None
-        hint = f" ({field.description.rstrip('.')})" if field and field.description else ""
-        choices = _choices(field.annotation) if field is not None else []
-        example = f", one of: {', '.join(choices)}" if choices else ""
-        return CatalogProblem(
-            where, f"missing required key {key!r}", f"add '{key}:'{hint}{example}"
-        )
-    if kind in ("enum", "literal_error"):
-        expected = err.get("ctx", {}).get("expected", "")
-        options = [o.strip(" '\"") for o in expected.replace(" or ", ",").split(",")]
-        options = [o for o in options if o]
-        given = str(err.get("input"))
-        close = difflib.get_close_matches(given, options, n=1, cutoff=0.6)
-        listed = ", ".join(options)
-        fix = f"did you mean {close[0]!r}? (one of: {listed})" if close else f"use one of: {listed}"
-        return CatalogProblem(where, f"{given!r} is not allowed here", fix)
-    if kind == "value_error":
-        message = str(err["msg"]).removeprefix("Value error, ")
-        text, _, fix = message.partition("; ")
-        return CatalogProblem(where, text, fix or "correct the value")
-    model = _model_at(loc[:-1])
-    field = model.model_fields.get(str(loc[-1])) if model is not None and loc else None
-    expected = field.description if field is not None and field.description else "a valid value"
-    return CatalogProblem(where, str(err["msg"]), f"expected {expected}")
-
-
-def _choices(tp: Any) -> list[str]:
-    """The allowed values of an enum or literal field, for messages."""
-    tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        return [str(m.value) for m in tp]
-    if typing.get_origin(tp) is typing.Literal:
-        return [str(a) for a in typing.get_args(tp)]
-    return []
-
-
-def _unwrap(tp: Any) -> Any:
-    """Strip Optional/Annotated so we can walk from a model to its nested models."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = args[0]
-        else:
-            return tp
-
-
-def _model_at(loc: Loc) -> type[BaseModel] | None:
-    """The model class that sits at `loc` inside a Catalog, if there is one."""
-    tp: Any = Catalog
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
-            if field is None:
-                return None
-            tp = field.annotation
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
-        elif typing.get_origin(tp) is tuple:
-            tp = typing.get_args(tp)[0]
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _where(loc: Loc, node: yaml.Node | None) -> str:
-    dotted = ".".join(str(p) for p in loc) or "catalog"
-    line = _line_of(loc, node)
-    return f"{dotted} (line {line})" if line is not None else dotted
-
-
-def _line_of(loc: Loc, node: yaml.Node | None) -> int | None:
-    """The 1-based line of the deepest YAML node on the path `loc`."""
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = None
-            for key, value in node.value:
-                if str(key.value) == str(part):
-                    line, found = key.start_mark.line + 1, value
-                    break
-            if found is None:
-                return line
-            node = found
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
