@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-export
 DEMO_USERS ?= 1000
 
-.PHONY: demo test lint typecheck pytest lab bench clean
+.PHONY: demo test lint typecheck pytest docs lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The reference site from the docstrings, into site/; any warning fails the build.
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict
+
+test: lint typecheck pytest docs
 
 lab: $(VENV)/.installed-run
 	$(BIN)/jupyter lab notebooks/
