@@ -34,11 +34,15 @@ if TYPE_CHECKING:
         AmbiguousIdentifierError,
         CatalogError,
         CatalogProblem,
+        ConfigError,
+        ConfigProblem,
         DeadlineError,
         EngineError,
         ExportReadError,
         IdentifierError,
         InternalError,
+        KeySchemeError,
+        ManifestError,
         MissingDependencyError,
         MissingKeyError,
         NoMatchError,
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
         RequestNotFoundError,
         WorkbenchError,
     )
-    from dsar.keys import load_key
+    from dsar.keys import Keys, Purpose, load_key
     from dsar.records import (
         AuditLog,
         DenialReason,
@@ -58,7 +62,13 @@ if TYPE_CHECKING:
         Status,
         verify_audit_log,
     )
-    from dsar.review import verify_bundle
+    from dsar.review import (
+        ArtifactKind,
+        ArtifactManifest,
+        BundleManifest,
+        read_manifest,
+        verify_bundle,
+    )
     from dsar.rights import (
         ApplyResult,
         CorrectionPlan,
@@ -89,11 +99,15 @@ _EXPORTS: dict[str, str] = {
             "AmbiguousIdentifierError",
             "CatalogError",
             "CatalogProblem",
+            "ConfigError",
+            "ConfigProblem",
             "DeadlineError",
             "EngineError",
             "ExportReadError",
             "IdentifierError",
             "InternalError",
+            "KeySchemeError",
+            "ManifestError",
             "MissingDependencyError",
             "MissingKeyError",
             "NoMatchError",
@@ -117,7 +131,16 @@ _EXPORTS: dict[str, str] = {
         ],
         "dsar.records",
     ),
-    "verify_bundle": "dsar.review",
+    **dict.fromkeys(
+        [
+            "ArtifactKind",
+            "ArtifactManifest",
+            "BundleManifest",
+            "read_manifest",
+            "verify_bundle",
+        ],
+        "dsar.review",
+    ),
     **dict.fromkeys(
         [
             "ApplyResult",
@@ -139,7 +162,7 @@ _EXPORTS: dict[str, str] = {
         ["MatchRules", "SubjectKey", "SubjectRequest", "make_key", "parse_key"], "dsar.subjects"
     ),
     "NlpSettings": "dsar.text",
-    "load_key": "dsar.keys",
+    **dict.fromkeys(["Keys", "Purpose", "load_key"], "dsar.keys"),
     "generate_demo": "dsar.demo:generate",
 }
 
@@ -147,10 +170,15 @@ __all__ = [
     "AccessBundle",
     "AmbiguousIdentifierError",
     "ApplyResult",
+    "ArtifactKind",
+    "ArtifactManifest",
     "AuditLog",
+    "BundleManifest",
     "Catalog",
     "CatalogError",
     "CatalogProblem",
+    "ConfigError",
+    "ConfigProblem",
     "CorrectionPlan",
     "DeadlineError",
     "DenialReason",
@@ -162,7 +190,10 @@ __all__ = [
     "IdentityKind",
     "InternalError",
     "Jurisdiction",
+    "KeySchemeError",
+    "Keys",
     "Ledger",
+    "ManifestError",
     "MatchRules",
     "MissingDependencyError",
     "MissingKeyError",
@@ -170,6 +201,7 @@ __all__ = [
     "NoMatchError",
     "OverMatchError",
     "Plan",
+    "Purpose",
     "Reason",
     "Register",
     "RequestNotFoundError",
@@ -196,6 +228,7 @@ __all__ = [
     "plan_erasure",
     "plan_retention",
     "read_batch_requests",
+    "read_manifest",
     "recover",
     "replay_erasures",
     "verify_audit_log",

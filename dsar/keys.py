@@ -57,7 +57,7 @@ def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | Non
     Raises:
         MissingKeyError: the file does not exist, or the key is missing or too short.
 
-    Example:
+    Examples:
         >>> load_key(env={"WORKBENCH_KEY": "k" * 32})[:4]
         b'kkkk'
     """
@@ -96,7 +96,7 @@ class Keys:
     Raises:
         MissingKeyError: the key is shorter than 32 bytes.
 
-    Example:
+    Examples:
         >>> keys = Keys(b"k" * 32)
         >>> len(keys.keyed_hash(Purpose.LEDGER_REF, "email=ann@example.com"))
         64
@@ -145,7 +145,7 @@ class Keys:
     def keyed_hash(self, purpose: Purpose, message: str) -> str:
         """Hex HMAC-SHA256 of `message` (UTF-8) under the subkey for `purpose`.
 
-        Example:
+        Examples:
             >>> Keys(b"k" * 32).keyed_hash(Purpose.AUDIT_REF, "user_id=u1")[:8]
             '3f447e52'
         """
@@ -168,7 +168,7 @@ class Keys:
             The SQL and its parameters, in the order their `?` appear: the outer padded
             key, then the inner padded key. Splice the SQL where its parameters come next.
 
-        Example:
+        Examples:
             >>> sql, params = Keys(b"k" * 32).sql_keyed_hash(Purpose.LEDGER_REF, '"email"')
             >>> sql
             'sha256(?::BLOB || unhex(sha256(?::BLOB || encode("email"))))'
@@ -181,7 +181,7 @@ class Keys:
     def pseudonym(self, value: str) -> str:
         """The erasure pseudonym for a value: 'pseudo:' and 16 hex characters of a keyed hash.
 
-        Example:
+        Examples:
             >>> Keys(b"k" * 32).pseudonym("ann@example.com").startswith("pseudo:")
             True
         """

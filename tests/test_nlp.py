@@ -55,9 +55,13 @@ def test_missing_model_falls_back_to_patterns_with_a_notice(
     assert info.notice in caplog.text
 
 
-def test_model_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_setting_comes_from_the_environment_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKBENCH_SPACY_MODEL", "company_model")
-    assert NlpSettings().model == "company_model"
+    assert NlpSettings().model == DEFAULT_MODEL  # the library never reads the environment
+    assert NlpSettings.from_env({"WORKBENCH_SPACY_MODEL": "company_model"}).model == (
+        "company_model"
+    )
+    assert NlpSettings.from_env({}).model == DEFAULT_MODEL
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from dsar.catalog.models import Catalog, LegalBasis, Role, Table
 
@@ -23,11 +24,25 @@ LEGAL_BASIS_TEXT = {
 }
 
 
+class BlockKind(StrEnum):
+    """What a block of the report is (named after the HTML element it renders as)."""
+
+    H1 = "h1"
+    H2 = "h2"
+    H3 = "h3"
+    P = "p"
+    UL = "ul"
+    TABLE = "table"
+
+
+HEADINGS = (BlockKind.H1, BlockKind.H2, BlockKind.H3)
+
+
 @dataclass(frozen=True)
 class Block:
     """One piece of the report: a heading, a paragraph, a list or a table."""
 
-    kind: str  # "h1" | "h2" | "h3" | "p" | "ul" | "table"
+    kind: BlockKind
     text: str = ""
     items: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
@@ -84,9 +99,9 @@ def build_blocks(data: ReportInput) -> list[Block]:
     cat, ctl = data.catalog, data.catalog.controller
     total = sum(t.rows for t in data.tables)
     b: list[Block] = [
-        Block("h1", f"Your personal data held by {ctl.name}"),
+        Block(BlockKind.H1, f"Your personal data held by {ctl.name}"),
         Block(
-            "p",
+            BlockKind.P,
             f"Reference {data.label}, prepared {data.created:%Y-%m-%d %H:%M} UTC. This is"
             " our answer to your request to access your personal data (GDPR Art. 15;"
             " UK GDPR Art. 15; CCPA right to know).",
@@ -95,7 +110,7 @@ def build_blocks(data: ReportInput) -> list[Block]:
     if total:
         b.append(
             Block(
-                "p",
+                BlockKind.P,
                 f"We confirm that we process personal data about you: {total} records"
                 f" in {len(data.tables)} data sets, listed below. A copy of each is"
                 " in the data folder of this bundle, as Parquet and JSON.",
@@ -104,25 +119,25 @@ def build_blocks(data: ReportInput) -> list[Block]:
     else:
         b.append(
             Block(
-                "p",
+                BlockKind.P,
                 "We searched every data set listed in our records of processing and"
                 " found no personal data about you under the identifiers below.",
             )
         )
     b += [
-        Block("h2", "How we found your data"),
+        Block(BlockKind.H2, "How we found your data"),
         Block(
-            "p",
+            BlockKind.P,
             "We searched with the identifiers you gave us and followed the links between"
             " our data sets:",
         ),
-        Block("ul", items=data.provenance),
+        Block(BlockKind.UL, items=data.provenance),
     ]
     if data.tables:
         b += [
-            Block("h2", "Summary"),
+            Block(BlockKind.H2, "Summary"),
             Block(
-                "table",
+                BlockKind.TABLE,
                 header=("data set", "what it is", "records", "file"),
                 rows=tuple(
                     (t.name, cat.tables[t.name].description, str(t.rows), t.file)
@@ -165,14 +180,17 @@ def build_blocks(data: ReportInput) -> list[Block]:
                 f"{n} {e.lower().replace('_', ' ')}(s)" for e, n in sorted(counts.items())
             )
             items.append(f"In {col} we removed other people's details ({what}) to protect them.")
-        b += [Block("h2", f"{facts.name}: {t.description}"), Block("ul", items=tuple(items))]
+        b += [
+            Block(BlockKind.H2, f"{facts.name}: {t.description}"),
+            Block(BlockKind.UL, items=tuple(items)),
+        ]
     if data.held_as_processor:
-        b.append(Block("h2", "Data we hold on behalf of our customers"))
+        b.append(Block(BlockKind.H2, "Data we hold on behalf of our customers"))
         for name, rows in sorted(data.held_as_processor.items()):
             t = cat.tables[name]
             b.append(
                 Block(
-                    "p",
+                    BlockKind.P,
                     f"{name}: {t.description} We found {rows} record(s) matching you."
                     " We hold these for our customer, who decides about them (we act"
                     " as their processor). We have not included them here: please"
@@ -182,22 +200,23 @@ def build_blocks(data: ReportInput) -> list[Block]:
             )
     if data.set_aside:
         b += [
-            Block("h2", "Records we could not attribute to you alone"),
+            Block(BlockKind.H2, "Records we could not attribute to you alone"),
             Block(
-                "p",
+                BlockKind.P,
                 "Some records are tied only to a device or number that more than one"
                 " person used. To protect the others, they are not in this copy; our"
                 " privacy team reviews them and will tell you what they contain.",
             ),
             Block(
-                "ul", items=tuple(f"{n}: {c} record(s)" for n, c in sorted(data.set_aside.items()))
+                BlockKind.UL,
+                items=tuple(f"{n}: {c} record(s)" for n, c in sorted(data.set_aside.items())),
             ),
         ]
     if data.portability:
         b += [
-            Block("h2", "Portable copy"),
+            Block(BlockKind.H2, "Portable copy"),
             Block(
-                "p",
+                BlockKind.P,
                 "The portability folder holds the data you provided to us, and data"
                 " about your activity, in machine-readable form (JSON and CSV), for you to"
                 f" take to another service (GDPR Art. 20): {', '.join(data.portability)}.",
@@ -205,9 +224,9 @@ def build_blocks(data: ReportInput) -> list[Block]:
         ]
     dpo = f", or our data protection officer at {ctl.dpo}" if ctl.dpo else ""
     b += [
-        Block("h2", "Your rights"),
+        Block(BlockKind.H2, "Your rights"),
         Block(
-            "ul",
+            BlockKind.UL,
             items=(
                 "Correct data that is wrong or incomplete (Art. 16).",
                 "Have your data erased (Art. 17), except what the law requires us to keep.",
@@ -220,12 +239,12 @@ def build_blocks(data: ReportInput) -> list[Block]:
                 f"Complain to a supervisory authority: {ctl.supervisory_authority}.",
             ),
         ),
-        Block("p", f"To use these rights, contact {ctl.contact}{dpo}."),
-        Block("h2", "Automated decisions"),
-        Block("p", ctl.automated_decisions),
-        Block("h2", "About this copy"),
+        Block(BlockKind.P, f"To use these rights, contact {ctl.contact}{dpo}."),
+        Block(BlockKind.H2, "Automated decisions"),
+        Block(BlockKind.P, ctl.automated_decisions),
+        Block(BlockKind.H2, "About this copy"),
         Block(
-            "p",
+            BlockKind.P,
             "manifest.json lists every file with its SHA-256 checksum, so you can check"
             " that nothing was changed. Timestamps are in UTC.",
         ),
@@ -237,13 +256,13 @@ def to_markdown(blocks: list[Block]) -> str:
     """Render blocks as Markdown."""
     out: list[str] = []
     for block in blocks:
-        if block.kind in ("h1", "h2", "h3"):
+        if block.kind in HEADINGS:
             out.append("#" * int(block.kind[1]) + " " + block.text)
-        elif block.kind == "p":
+        elif block.kind is BlockKind.P:
             out.append(block.text)
-        elif block.kind == "ul":
+        elif block.kind is BlockKind.UL:
             out.append("\n".join(f"- {item}" for item in block.items))
-        elif block.kind == "table":
+        elif block.kind is BlockKind.TABLE:
             lines = ["| " + " | ".join(block.header) + " |", "|" + " --- |" * len(block.header)]
             lines += [
                 "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in block.rows
@@ -266,13 +285,13 @@ def to_html(blocks: list[Block], title: str) -> str:
     e = html.escape
     body: list[str] = []
     for block in blocks:
-        if block.kind in ("h1", "h2", "h3"):
+        if block.kind in HEADINGS:
             body.append(f"<{block.kind}>{e(block.text)}</{block.kind}>")
-        elif block.kind == "p":
+        elif block.kind is BlockKind.P:
             body.append(f"<p>{e(block.text)}</p>")
-        elif block.kind == "ul":
+        elif block.kind is BlockKind.UL:
             body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in block.items) + "</ul>")
-        elif block.kind == "table":
+        elif block.kind is BlockKind.TABLE:
             head = "".join(f"<th>{e(h)}</th>" for h in block.header)
             rows = "".join(
                 "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block.rows

@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from dsar.errors import WorkbenchError
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
@@ -406,7 +408,7 @@ class Catalog(_Strict):
     )
     tables: dict[str, Table] = Field(min_length=1, description="The exported tables, by name.")
 
-    _root: Path = PrivateAttr(default_factory=Path.cwd)
+    _root: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
 
     @property
@@ -416,8 +418,24 @@ class Catalog(_Strict):
 
     @property
     def root(self) -> Path:
-        """The folder table paths are relative to (the catalog file's folder)."""
+        """The folder table paths are relative to (the catalog file's folder).
+
+        Raises:
+            WorkbenchError: the catalog was built in code, not loaded from a file, and was
+                given no folder (`located_in`).
+        """
+        if self._root is None:
+            raise WorkbenchError(
+                "this catalog was not loaded from a file, so its table paths are relative to"
+                " nothing: load it with load_catalog(path), or give it a folder with"
+                " catalog.located_in(folder)"
+            )
         return self._root
+
+    def located_in(self, folder: str | Path) -> Catalog:
+        """Make table paths relative to `folder` (for a catalog built in code); returns self."""
+        self._root = Path(folder).resolve()
+        return self
 
     def files(self, table: str) -> list[Path]:
         """The files of a table, sorted, with its path or glob resolved against the root."""

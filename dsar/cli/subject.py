@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -92,6 +93,7 @@ def access(
     from dsar.records.deadlines import RequestType
     from dsar.review.bundle import verify_bundle
     from dsar.subjects.identity import MatchRules
+    from dsar.text.nlp import NlpSettings
 
     rules = MatchRules(
         gmail_dots=gmail_dots, plus_addressing=plus_addressing, max_identifiers=max_identifiers
@@ -120,6 +122,7 @@ def access(
         requests,
         out,
         rules=rules,
+        nlp=NlpSettings.from_env(os.environ),
         passphrase=passphrase,
         register=reg,
         progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe

@@ -49,7 +49,7 @@ def generate(
     The same `users`, `seed` and `as_of` give byte-identical files. `as_of` (default: today,
     UTC) is the export date: web logs reach 90 days back from it, accounts ten years.
 
-    Example:
+    Examples:
         >>> export = generate("demo-export", users=1000, seed=7)  # doctest: +SKIP
         >>> export.rows["accounts"]  # doctest: +SKIP
         1000

@@ -26,12 +26,13 @@ __all__ = [
 ]
 
 ENGINES = ("duckdb",)
+"""The engine kinds `open_engine` accepts."""
 
 
 def open_engine(catalog: Catalog | None = None, kind: str = "duckdb", **options: Any) -> Engine:
     """Create an engine and register every table of `catalog` (when given).
 
-    Example:
+    Examples:
         >>> from dsar import load_catalog, open_engine
         >>> with open_engine(load_catalog("demo-export/catalog.yml")) as engine:  # doctest: +SKIP
         ...     engine.count_rows("accounts")

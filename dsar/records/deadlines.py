@@ -92,7 +92,7 @@ def compute_deadlines(
         DeadlineError: the extension was notified after the first period ended, or the
             request type cannot be extended.
 
-    Example:
+    Examples:
         >>> compute_deadlines(Jurisdiction.GDPR, RequestType.ERASURE, date(2026, 1, 31)).due
         datetime.date(2026, 2, 28)
     """

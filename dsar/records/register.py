@@ -137,7 +137,7 @@ def _row_to_record(row: sqlite3.Row) -> RequestRecord:
 class Register:
     """The request register in a SQLite file, with its audit log beside it.
 
-    Example:
+    Examples:
         >>> reg = Register("requests.db", key=load_key())  # doctest: +SKIP
         >>> rec = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 1, 31),
         ...               [parse_key("email=ann@example.com")])  # doctest: +SKIP

