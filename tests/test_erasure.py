@@ -418,3 +418,95 @@ def test_applying_writes_the_audit_entry(
     assert '"action": "erasure.applied"' in text and '"logins": 5' in text  # 4 erased, 1 unlinked
     assert "example.com" not in text
     assert verify_audit_log(log) == []
+
+
+def test_every_erasure_action_has_one_registered_class() -> None:
+    from dsar.rights import erasure_action
+
+    for name in ErasureAction:
+        action = erasure_action(name)
+        assert action.name is name
+
+
+def test_the_plan_needs_no_key_and_applying_a_pseudonym_does(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    from dsar.errors import MissingKeyError
+
+    before = _digests(trap_catalog.parent)
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"))
+        assert plan.subject is None and plan.needs_key  # tickets are pseudonymized
+        assert "(ref:" not in plan.describe()
+        frame = plan.to_frame()
+        assert list(frame["table"]) == [a.table for a in plan.actions]
+        assert int(frame["changes"].sum()) == plan.changes
+        with pytest.raises(MissingKeyError, match=r"R-1: the plan pseudonymizes columns"):
+            apply_plan(plan, catalog, engine, out=tmp_path, dry_run=False)
+    assert _digests(trap_catalog.parent) == before  # refused before anything changed
+
+
+def test_the_certificate_says_what_each_action_did(trap_catalog: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
+        result = apply_plan(plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False)
+    assert result.applied and result.certificate == tmp_path / "R-1-erasure-certificate.json"
+    text = result.certificate.with_suffix(".md").read_text()
+    assert text.startswith("# Erasure certificate: R-1\n")
+    assert f"Person: {plan.subject} (keyed reference)" in text
+    for a in plan.actions:
+        if a.action is ErasureAction.DELETE:
+            assert f"- {a.table}: {a.to_change} row(s) deleted" in text
+        elif a.action is ErasureAction.PSEUDONYMIZE:
+            assert f"- {a.table}: {', '.join(a.columns)} pseudonymized in" in text
+        elif a.action is ErasureAction.NULLIFY:
+            assert f"- {a.table}: {', '.join(a.columns)} emptied in" in text
+    body = json.loads(result.certificate.read_text())
+    assert body["job"] == "erasure" and body["subject"] == plan.subject
+    assert [f["file"] for f in body["files_replaced"]] == [f.file for f in result.files]
+
+
+def test_erase_plan_command_needs_no_key(
+    trap_catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORKBENCH_KEY", raising=False)
+    runner = CliRunner()
+    args = ["--catalog", str(trap_catalog), "--email", "ann@example.com"]
+    plan = runner.invoke(app, ["erase", "plan", *args])
+    assert plan.exit_code == 0, plan.output
+    assert "applying needs the secret key: it pseudonymizes" in plan.output
+    applied = runner.invoke(app, ["erase", "apply", *args])
+    assert applied.exit_code == 1
+    assert "a secret key of at least 32 characters is needed" in str(applied.exception)
+
+
+@pytest.mark.parametrize("command", [["erase", "apply"], ["erase", "plan"]])
+def test_a_refused_request_is_not_carried_out(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
+    db = tmp_path / "requests.db"
+    register_request(db, "erasure", "gdpr", "2026-11-20", "ann@example.com")
+    runner = CliRunner()
+    denied = runner.invoke(
+        app,
+        [
+            "requests",
+            "update",
+            "R-2026-0001",
+            "--register",
+            str(db),
+            "--deny",
+            "identity_not_verified",
+        ],
+    )
+    assert denied.exit_code == 0, denied.output
+    before = _digests(trap_catalog.parent)
+    args = [*command, "--catalog", str(trap_catalog), "--request", "R-2026-0001"]
+    args += ["--register", str(db)] + (["--out", str(tmp_path / "c")] if "apply" in command else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "is denied (identity_not_verified)" in result.output
+    assert _digests(trap_catalog.parent) == before

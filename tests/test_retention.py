@@ -59,3 +59,26 @@ def test_retention_command_dry_run(demo_copy: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "web_logs" in result.output and "dry run: nothing was changed" in result.output
+
+
+def test_an_applied_sweep_is_audited_and_certified(demo_copy: Path, tmp_path: Path) -> None:
+    from dsar import AuditLog, verify_audit_log
+
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    catalog = load_catalog(demo_copy)
+    with open_engine(catalog) as engine:
+        plan = plan_retention(catalog, engine, AS_OF)
+        result = apply_plan(
+            plan, catalog, engine, out=tmp_path / "certs", dry_run=False, audit=audit
+        )
+    [entry] = audit.entries()
+    assert entry.action == "retention.applied" and entry.request == plan.label
+    assert entry.tables == {a.table: a.expired for a in plan.actions if a.expired}
+    assert entry.details["files"] == len(result.files) > 0
+    assert verify_audit_log(audit.path) == []
+    assert result.certificate is not None
+    text = result.certificate.with_suffix(".md").read_text()
+    logs = next(a for a in plan.actions if a.table == "web_logs")
+    assert f"- web_logs: {logs.expired:,} of {logs.rows:,} row(s) from before {logs.cutoff}" in text
+    frame = plan.to_frame()
+    assert dict(zip(frame["table"], frame["changes"], strict=True))["web_logs"] == logs.expired

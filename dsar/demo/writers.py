@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dsar.catalog.models import FileFormat
+from dsar.errors import InternalError
 from dsar.io import fsync_file, jsonable_rows
 
 
@@ -46,8 +47,7 @@ class TableSink:
             self._csv.write_table(table)
         elif self._parquet is not None:
             self._parquet.write_table(table, row_group_size=131_072)
-        else:
-            assert self._text is not None
+        elif self._text is not None:
             sep = ",\n" if self.fmt is FileFormat.JSON else "\n"
             lines = [json.dumps(row, ensure_ascii=False) for row in jsonable_rows(table)]
             if lines:
@@ -56,6 +56,8 @@ class TableSink:
                 self._text.write(sep.join(lines))
                 if self.fmt is FileFormat.JSONL:
                     self._text.write("\n")
+        else:
+            raise InternalError(f"the sink for {self.path.name} is closed")
         self.rows += table.num_rows
 
     def close(self) -> None:
@@ -64,8 +66,7 @@ class TableSink:
             self._csv.close()
         elif self._parquet is not None:
             self._parquet.close()
-        else:
-            assert self._text is not None
+        elif self._text is not None:
             if self.fmt is FileFormat.JSON:
                 self._text.write("\n]\n")
             self._text.close()

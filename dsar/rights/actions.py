@@ -7,7 +7,7 @@ Adding an action is one class here; nothing else switches on the name. The de-id
 operators of `anonymize` take the same shape (`name`, validation, work on whole columns).
 
     action = erasure_action(table.erasure.action)
-    sql, params = action.change_sql(table, predicate, params, today)
+    sql, params = action.change_sql(PersonRows(table, predicate, params, today))
 """
 
 from __future__ import annotations
@@ -44,32 +44,32 @@ SqlPart = tuple[str, list[object]]
 PseudonymSql = Callable[[str], SqlPart]
 
 
+@dataclass(frozen=True)
+class PersonRows:
+    """The person's rows in one table, as SQL: `predicate` with its bound `params`."""
+
+    table: Table
+    predicate: str
+    params: list[object]
+    today: date  # the day retention is judged on
+
+
 class EraseAction(ABC):
     """One erasure action: the rows it changes and how, as SQL over one table.
 
-    `predicate` (with `params`) is true for the person's rows in the table; `{source}` in a
-    rewrite stands for one file of the table.
+    `{source}` in a rewrite stands for one file of the table.
     """
 
     name: ClassVar[ErasureAction]
     removes_rows: ClassVar[bool] = False  # rows leave the files (row accounting counts them)
     needs_key: ClassVar[bool] = False  # the rewrite computes keyed values
 
-    def change_sql(
-        self, table: Table, predicate: str, params: list[object], today: date
-    ) -> SqlPart:
+    def change_sql(self, rows: PersonRows) -> SqlPart:
         """SQL true for the person's rows that applying would delete or change now."""
-        return predicate, list(params)
+        return rows.predicate, list(rows.params)
 
     @abstractmethod
-    def rewrite_sql(
-        self,
-        table: Table,
-        predicate: str,
-        params: list[object],
-        today: date,
-        pseudonym: PseudonymSql | None,
-    ) -> SqlPart:
+    def rewrite_sql(self, rows: PersonRows, pseudonym: PseudonymSql | None) -> SqlPart:
         """A SELECT over `{source}` giving the file as it is after the action."""
 
     @abstractmethod
@@ -115,15 +115,8 @@ class Delete(EraseAction):
     name = ErasureAction.DELETE
     removes_rows = True
 
-    def rewrite_sql(
-        self,
-        table: Table,
-        predicate: str,
-        params: list[object],
-        today: date,
-        pseudonym: PseudonymSql | None,
-    ) -> SqlPart:
-        return f"SELECT * FROM {{source}} WHERE NOT {predicate}", list(params)
+    def rewrite_sql(self, rows: PersonRows, pseudonym: PseudonymSql | None) -> SqlPart:
+        return f"SELECT * FROM {{source}} WHERE NOT {rows.predicate}", list(rows.params)
 
     def planned(self, a: TableAction) -> str:
         return f"delete {a.to_change} row(s)"
@@ -138,22 +131,15 @@ class Nullify(EraseAction):
 
     name = ErasureAction.NULLIFY
 
-    def change_sql(
-        self, table: Table, predicate: str, params: list[object], today: date
-    ) -> SqlPart:
-        cols = " OR ".join(f"{quote_identifier(c)} IS NOT NULL" for c in table.erasure.columns)
-        return f"({predicate} AND ({cols}))", list(params)
+    def change_sql(self, rows: PersonRows) -> SqlPart:
+        columns = rows.table.erasure.columns
+        cols = " OR ".join(f"{quote_identifier(c)} IS NOT NULL" for c in columns)
+        return f"({rows.predicate} AND ({cols}))", list(rows.params)
 
-    def rewrite_sql(
-        self,
-        table: Table,
-        predicate: str,
-        params: list[object],
-        today: date,
-        pseudonym: PseudonymSql | None,
-    ) -> SqlPart:
+    def rewrite_sql(self, rows: PersonRows, pseudonym: PseudonymSql | None) -> SqlPart:
         return _columns_replaced(
-            table, lambda c: (f"CASE WHEN {predicate} THEN NULL ELSE {c} END AS {c}", params)
+            rows.table,
+            lambda c: (f"CASE WHEN {rows.predicate} THEN NULL ELSE {c} END AS {c}", rows.params),
         )
 
     def planned(self, a: TableAction) -> str:
@@ -170,23 +156,14 @@ class Pseudonymize(EraseAction):
     name = ErasureAction.PSEUDONYMIZE
     needs_key = True
 
-    def change_sql(
-        self, table: Table, predicate: str, params: list[object], today: date
-    ) -> SqlPart:
+    def change_sql(self, rows: PersonRows) -> SqlPart:
         cols = " OR ".join(
             f"NOT coalesce(starts_with(CAST({quote_identifier(c)} AS VARCHAR), '{PSEUDO}'), true)"
-            for c in table.erasure.columns
+            for c in rows.table.erasure.columns
         )
-        return f"({predicate} AND ({cols}))", list(params)
+        return f"({rows.predicate} AND ({cols}))", list(rows.params)
 
-    def rewrite_sql(
-        self,
-        table: Table,
-        predicate: str,
-        params: list[object],
-        today: date,
-        pseudonym: PseudonymSql | None,
-    ) -> SqlPart:
+    def rewrite_sql(self, rows: PersonRows, pseudonym: PseudonymSql | None) -> SqlPart:
         if pseudonym is None:
             raise InternalError("a pseudonymizing rewrite needs the keyed pseudonym function")
 
@@ -195,12 +172,12 @@ class Pseudonymize(EraseAction):
             # pseudonymized is left alone (applying twice changes nothing)
             value_sql, value_params = pseudonym(f"CAST({c} AS VARCHAR)")
             return (
-                f"CASE WHEN {predicate} AND {c} IS NOT NULL AND NOT starts_with(CAST({c} AS"
+                f"CASE WHEN {rows.predicate} AND {c} IS NOT NULL AND NOT starts_with(CAST({c} AS"
                 f" VARCHAR), '{PSEUDO}') THEN {value_sql} ELSE {c} END AS {c}",
-                [*params, *value_params],
+                [*rows.params, *value_params],
             )
 
-        return _columns_replaced(table, case)
+        return _columns_replaced(rows.table, case)
 
     def planned(self, a: TableAction) -> str:
         return f"pseudonymize {', '.join(a.columns)} in {a.to_change} row(s)"
@@ -230,23 +207,14 @@ class Retain(EraseAction):
         until = self.until_sql(table)
         return None if until is None else f"({until} < CAST(? AS DATE))"
 
-    def change_sql(
-        self, table: Table, predicate: str, params: list[object], today: date
-    ) -> SqlPart:
-        expired = self.expired_sql(table)
+    def change_sql(self, rows: PersonRows) -> SqlPart:
+        expired = self.expired_sql(rows.table)
         if expired is None:
             return "false", []
-        return f"({predicate} AND {expired})", [*params, today.isoformat()]
+        return f"({rows.predicate} AND {expired})", [*rows.params, rows.today.isoformat()]
 
-    def rewrite_sql(
-        self,
-        table: Table,
-        predicate: str,
-        params: list[object],
-        today: date,
-        pseudonym: PseudonymSql | None,
-    ) -> SqlPart:
-        change, change_params = self.change_sql(table, predicate, params, today)
+    def rewrite_sql(self, rows: PersonRows, pseudonym: PseudonymSql | None) -> SqlPart:
+        change, change_params = self.change_sql(rows)
         return f"SELECT * FROM {{source}} WHERE NOT {change}", change_params
 
     def planned(self, a: TableAction) -> str:
@@ -266,6 +234,7 @@ class Retain(EraseAction):
 
 __all__ = [
     "EraseAction",
+    "PersonRows",
     "TableAction",
     "erasure_action",
     "register",

@@ -29,7 +29,7 @@ from dsar.errors import NoMatchError, WorkbenchError
 from dsar.keys import Keys
 from dsar.records.audit import subject_ref
 from dsar.records.ledger import Ledger, Reason
-from dsar.rights.actions import Retain, TableAction, erasure_action
+from dsar.rights.actions import PersonRows, Retain, TableAction, erasure_action
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
 from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover
 from dsar.subjects.collect import SubjectData, collect
@@ -121,9 +121,8 @@ class ErasurePlan(Plan):
             action = erasure_action(a.action)
             predicate, params = row_predicate(table, data, self.rules)
             if a.to_change:
-                select, select_params = action.rewrite_sql(
-                    table, predicate, params, self.today, pseudonym
-                )
+                rows = PersonRows(table, predicate, params, self.today)
+                select, select_params = action.rewrite_sql(rows, pseudonym)
             else:
                 select, select_params = "SELECT * FROM {source}", []
             if a.unlinked:
@@ -268,7 +267,7 @@ def _table_actions(
             continue
         action = erasure_action(table.erasure.action)
         predicate, params = row_predicate(table, data, rules)
-        change, change_params = action.change_sql(table, predicate, params, today)
+        change, change_params = action.change_sql(PersonRows(table, predicate, params, today))
         columns = [
             f"count(*) FILTER (WHERE {predicate}) AS rows",
             f"count(*) FILTER (WHERE {change}) AS change",
