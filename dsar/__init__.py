@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from dsar.access import AccessBundle, answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import Catalog, IdentityKind, load_catalog
     from dsar.demo import generate as generate_demo
-    from dsar.engine import Engine, check_against_files, inventory, open_engine
+    from dsar.engine import Engine, check_against_files, inventory, inventory_frame, open_engine
     from dsar.errors import (
         AmbiguousIdentifierError,
         CatalogError,
@@ -164,6 +164,7 @@ _EXPORTS: dict[str, str] = {
     "NlpSettings": "dsar.text",
     **dict.fromkeys(["Keys", "Purpose", "load_key"], "dsar.keys"),
     "generate_demo": "dsar.demo:generate",
+    "inventory_frame": "dsar.engine",
 }
 
 __all__ = [
@@ -218,6 +219,7 @@ __all__ = [
     "confirm_erasure",
     "generate_demo",
     "inventory",
+    "inventory_frame",
     "load_catalog",
     "load_key",
     "make_key",

@@ -350,3 +350,17 @@ def test_a_phone_shared_in_one_table_sets_aside_anonymous_rows_in_another(
     calls = person.tables.get("calls")
     assert (calls.num_rows if calls is not None else 0) == kept
     assert person.set_aside == set_aside
+
+
+def test_bundle_and_provenance_frames(trap_catalog: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    [bundle] = answer_access_requests(
+        catalog, [_request("AR-F", "email=ann@example.com")], tmp_path / "out"
+    )
+    frame = bundle.to_frame()
+    assert dict(frame["records"]) == {n: t.num_rows for n, t in bundle.subject.tables.items()}
+    assert frame["masked"].sum() == sum(bundle.manifest.secrets_masked.values())
+    prov = bundle.subject.identity.to_frame()
+    assert len(prov) == len(bundle.subject.identity.keys)
+    assert prov.iloc[0].tolist() == ["email", "ann@example.com", "the request", "", 0]
+    assert list(prov["round"]) == sorted(prov["round"])

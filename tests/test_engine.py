@@ -375,3 +375,19 @@ def test_a_json_lines_rewrite_keeps_every_value(
         engine.write_file("t", root / "t.jsonl", root / "new.jsonl", "SELECT * FROM {source}")
     written = [json.loads(line) for line in (root / "new.jsonl").read_text("utf-8").splitlines()]
     assert written == data
+
+
+def test_frames_for_notebooks(tiny_catalog: Path) -> None:
+    from dsar import inventory_frame
+
+    catalog = load_catalog(tiny_catalog)
+    with open_engine(catalog) as engine:
+        inv = inventory_frame(catalog, engine)
+        assert list(inv.index) == list(catalog.tables)
+        assert {"format", "rows", "MB", "identity", "secrets", "free_text"} <= set(inv.columns)
+        assert inv.loc["users", "rows"] == engine.count_rows("users")
+    processing = catalog.to_frame()
+    assert list(processing.index) == list(catalog.tables)
+    assert {"purposes", "legal basis", "recipients", "retention", "erasure"} <= set(
+        processing.columns
+    )

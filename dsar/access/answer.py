@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -61,6 +61,9 @@ from dsar.subjects.identity import MatchRules, SubjectRequest, make_key
 from dsar.text.nlp import NlpSettings
 from dsar.text.redact import RedactionLog, Redactor
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 PORTABLE_BASES = (LegalBasis.CONSENT, LegalBasis.CONTRACT)
 
@@ -75,6 +78,27 @@ class AccessBundle:
     manifest: BundleManifest
     subject: SubjectData
     redactions: RedactionLog
+
+    def to_frame(self) -> pd.DataFrame:
+        """What the bundle holds, one row per table: records, category, legal basis, and how
+        many values were masked or redacted (from the manifest; no personal data)."""
+        import pandas as pd
+
+        m = self.manifest
+        rows = [
+            {
+                "table": name,
+                "records": info.rows,
+                "masked": sum(n for c, n in m.secrets_masked.items() if c.startswith(f"{name}.")),
+                "redacted": sum(
+                    sum(by.values()) for c, by in m.redacted.items() if c.startswith(f"{name}.")
+                ),
+                "description": info.description,
+            }
+            for name, info in m.tables.items()
+        ]
+        columns = ["table", "records", "masked", "redacted", "description"]
+        return pd.DataFrame(rows, columns=columns).set_index("table")
 
 
 def new_label(now: datetime | None = None, prefix: str = "AR") -> str:

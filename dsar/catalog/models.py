@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,9 @@ from pydantic import (
 )
 
 from dsar.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class _Strict(BaseModel):
@@ -440,6 +443,29 @@ class Catalog(_Strict):
     def files(self, table: str) -> list[Path]:
         """The files of a table, sorted, with its path or glob resolved against the root."""
         return resolve_files(self.root, self.tables[table].path)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The record of processing as a dataframe: per table, why, on what basis, to whom,
+        for how long, what erasure does, and whether Google's Limited Use rules apply."""
+        import pandas as pd
+
+        rows = [
+            {
+                "table": name,
+                "category": t.category.value,
+                "purposes": "; ".join(t.purposes),
+                "legal basis": t.legal_basis.value,
+                "recipients": ", ".join(self.recipients[r].name for r in t.recipients) or "-",
+                "retention": str(t.retention.period)
+                if t.retention.period
+                else t.retention.criteria,
+                "erasure": t.erasure.action.value,
+                "role": t.role.value,
+                "Google Limited Use": "yes" if t.limited_use else "",
+            }
+            for name, t in self.tables.items()
+        ]
+        return pd.DataFrame(rows).set_index("table")
 
 
 def resolve_files(root: Path, pattern: str) -> list[Path]:

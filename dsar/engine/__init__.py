@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dsar.engine.base import Engine, quote_identifier
-from dsar.engine.inventory import TableInventory, check_against_files, inventory
+from dsar.engine.inventory import (
+    TableInventory,
+    check_against_files,
+    inventory,
+    inventory_frame,
+)
 from dsar.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -21,6 +26,7 @@ __all__ = [
     "TableInventory",
     "check_against_files",
     "inventory",
+    "inventory_frame",
     "open_engine",
     "quote_identifier",
 ]

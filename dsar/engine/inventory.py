@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import CatalogError, CatalogProblem, ExportReadError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -94,3 +98,17 @@ def inventory(catalog: Catalog, engine: Engine) -> list[TableInventory]:
             )
         )
     return out
+
+
+def inventory_frame(catalog: Catalog, engine: Engine) -> pd.DataFrame:
+    """The inventory as a dataframe, one row per table, sizes in MB, for a notebook."""
+    import pandas as pd
+
+    frame = pd.DataFrame([asdict(t) for t in inventory(catalog, engine)])
+    frame.insert(4, "MB", (frame.pop("bytes") / 1e6).round(2))
+    frame["identity"] = frame["identity"].map(
+        lambda d: ", ".join(f"{c} ({k})" for c, k in d.items())
+    )
+    for column in ("secrets", "free_text"):
+        frame[column] = frame[column].map(", ".join)
+    return frame.set_index("name")

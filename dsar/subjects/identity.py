@@ -18,9 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dsar.catalog.models import IdentityKind
 from dsar.errors import IdentifierError, InternalError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STRONG = frozenset(
     {IdentityKind.EMAIL, IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID, IdentityKind.OAUTH_SUBJECT}
@@ -106,6 +110,28 @@ class Identity:
             return False
         self.provenance[prov.key] = prov
         return True
+
+    def to_frame(self) -> pd.DataFrame:
+        """How each identifier was found, in the order of the search, for a notebook.
+
+        The values are the person's identifiers: show them to the analyst answering the
+        request, never log them.
+        """
+        import pandas as pd
+
+        rows = [
+            {
+                "identifier": p.key.kind.value,
+                "value": p.key.value,
+                "found in": f"{p.table}.{p.column}" if p.table else "the request",
+                "via": str(p.via) if p.via else "",
+                "round": p.round,
+            }
+            for p in self.provenance.values()
+        ]
+        columns = ["identifier", "value", "found in", "via", "round"]
+        frame = pd.DataFrame(rows, columns=columns)
+        return frame.sort_values(["round", "identifier"], ignore_index=True)
 
 
 def parse_key(text: str, rules: MatchRules | None = None) -> SubjectKey:
