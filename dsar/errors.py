@@ -183,3 +183,20 @@ class ManifestError(WorkbenchError):
         lines = [f"{path}: {len(self.problems)} problem(s); was it written by this workbench?"]
         lines += [f"  - {loc or '(whole file)'}: {msg}" for loc, msg in self.problems]
         super().__init__("\n".join(lines))
+
+
+class UnsafeNameError(WorkbenchError):
+    """A name given for an output file or folder could lead outside it, or is not plain.
+
+    Attributes: `what` (a request label, a batch request id, ...), `length` of what was
+    given; the text itself is not kept, since it may be anything.
+    """
+
+    def __init__(self, what: str, text: str, limit: int) -> None:
+        self.what = what
+        self.length = len(text)
+        shown = repr(text[:40] + ("..." if len(text) > 40 else ""))
+        super().__init__(
+            f"the {what} {shown} cannot name a file: use letters, digits, '.', '_' and '-'"
+            f" only, starting with a letter or digit, no '..', at most {limit} characters"
+        )

@@ -4,11 +4,39 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from dsar.errors import UnsafeNameError
+
+MAX_NAME = 100
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def plain_name(text: str, what: str = "name") -> str:
+    """`text` when it is a plain file name, else `UnsafeNameError`.
+
+    Every output path the workbench derives from user input (request labels and ids, batch
+    request ids, table names) goes through here, so no input can write outside the folder
+    it was given: letters, digits, `.`, `_` and `-` only, starting with a letter or digit,
+    no `..`, at most 100 characters.
+
+    Examples:
+        >>> plain_name("AR-20261129-4f2a9c")
+        'AR-20261129-4f2a9c'
+    """
+    if len(text) > MAX_NAME or not _PLAIN.fullmatch(text) or ".." in text:
+        raise UnsafeNameError(what, text, MAX_NAME)
+    return text
+
+
+def output_path(folder: str | Path, name: str, what: str = "name", suffix: str = "") -> Path:
+    """`folder/<name><suffix>`, with `name` checked by `plain_name`."""
+    return Path(folder) / f"{plain_name(name, what)}{suffix}"
 
 
 def sha256_file(path: Path) -> str:

@@ -103,7 +103,20 @@ def _drop_row_from_json_only(bundle: Path) -> None:
     _rehash(bundle, "data/logins.json")
 
 
+def _formula_in_csv(bundle: Path) -> None:
+    path = bundle / "portability" / "accounts.csv"
+    lines = path.read_text().splitlines()
+    lines[1] = '"=HYPERLINK(""http://x"")",' + lines[1].split(",", 1)[1]
+    path.write_text("\n".join(lines) + "\n")
+    _rehash(bundle, "portability/accounts.csv")
+
+
 TAMPERS: list[tuple[str, Callable[[Path], None], str]] = [
+    (
+        "formula in a CSV",
+        _formula_in_csv,
+        r"\[formula\] portability/accounts.csv line 2 column 1: a cell a spreadsheet would run",
+    ),
     ("edited file", _change_bytes, r"\[checksum\] data/prefs.json: SHA-256 differs"),
     ("unlisted file", _append_file, r"\[checksum\] data/extra.csv: file not listed"),
     (

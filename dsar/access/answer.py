@@ -40,7 +40,7 @@ from dsar.access.report import (
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.engine import Engine, open_engine
 from dsar.errors import IdentifierError, WorkbenchError
-from dsar.io import fsync_file, jsonable_rows, sha256_file
+from dsar.io import fsync_file, jsonable_rows, output_path, plain_name, sha256_file
 from dsar.records.audit import subject_ref
 from dsar.records.register import Register
 from dsar.review.manifest import (
@@ -138,7 +138,7 @@ def answer_access_requests(
     if len(set(labels)) != len(labels):
         raise WorkbenchError("two requests share a label; give each request its own reference")
     for label in labels:
-        if (out / label).exists():
+        if output_path(out, label, "request label").exists():
             raise WorkbenchError(f"a bundle {out / label} exists already; choose another --out")
     rules = rules or MatchRules()
     redactor = Redactor(catalog, nlp, rules)
@@ -232,9 +232,30 @@ def _write_table(folder: Path, name: str, table: pa.Table, csv: bool = False) ->
     (folder / f"{name}.json").write_text(text, encoding="utf-8")
     written.append(folder / f"{name}.json")
     if csv:
-        pacsv.write_csv(table, folder / f"{name}.csv")
+        pacsv.write_csv(defuse_formulas(table), folder / f"{name}.csv")
         written.append(folder / f"{name}.csv")
     return written
+
+
+FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet may run as a formula (OWASP)
+
+
+def defuse_formulas(table: pa.Table) -> pa.Table:
+    """Text cells a spreadsheet would run as a formula, prefixed with `'` (shown, not run).
+
+    A name stored as `=HYPERLINK(...)` or `+cmd|...` would otherwise run when the person
+    opens the portability CSV in a spreadsheet. Only the CSV files are changed; the JSON
+    and Parquet files keep the value as it is.
+    """
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.match_substring_regex(column, FORMULA_START)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
 
 
 def _write_bundle(
@@ -250,7 +271,7 @@ def _write_bundle(
 ) -> AccessBundle:
     identity = subject.identity
     label = identity.request.label
-    final = out / label
+    final = output_path(out, label, "request label")
     tmp = out / f".{label}.partial-{secrets.token_hex(4)}"
     tmp.mkdir(parents=True)
     try:
@@ -435,5 +456,6 @@ def read_batch_requests(path: str | Path, rules: MatchRules | None = None) -> li
             if not keys:
                 raise WorkbenchError(f"{path} line {line}: no identifier given")
             label = (row.get("request_id") or "").strip() or f"{new_label()}-{line}"
+            plain_name(label, f"request_id on line {line} of {path.name}")
             requests.append(SubjectRequest(label, tuple(keys)))
     return requests

@@ -9,6 +9,7 @@ Findings name files, tables, columns and row numbers, never the values found.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -45,6 +46,7 @@ SECRET_PATTERNS = {
     "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 }
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
 
 
@@ -174,6 +176,7 @@ def _verify_folder(root: Path) -> Verification:
         _check_secrets(name, table, info, add)
         _check_other_people(name, table, info, ids, rules, add)
     _check_report(root, manifest.tables, add)
+    _check_csv_formulas(root, manifest.outputs, add)
     return result
 
 
@@ -336,6 +339,25 @@ def _check_other_people(
                 continue
             if _norm("phone", text, rules) not in own_phones:
                 add(Finding("other people", where, "a phone number that is not the person's"))
+
+
+def _check_csv_formulas(root: Path, outputs: tuple[OutputFile, ...], add: Any) -> None:
+    """A CSV cell a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR first) is a finding."""
+    for entry in outputs:
+        path = root / entry.path
+        if not entry.path.endswith(".csv") or not path.is_file():
+            continue
+        with path.open(newline="", encoding="utf-8") as handle:
+            for number, row in enumerate(csv.reader(handle), start=1):
+                for column, cell in enumerate(row, start=1):
+                    if cell[:1] in _FORMULA_START:
+                        add(
+                            Finding(
+                                "formula",
+                                f"{entry.path} line {number} column {column}",
+                                "a cell a spreadsheet would run as a formula (prefix it with ')",
+                            )
+                        )
 
 
 def _check_report(root: Path, tables: dict[str, TableInfo], add: Any) -> None:

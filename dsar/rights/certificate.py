@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dsar._version import __version__
-from dsar.io import atomic_write_text
+from dsar.io import atomic_write_text, output_path
 from dsar.rights.rewrite import FileChange
 
 
@@ -52,7 +52,7 @@ def write_certificate(plan: Certified, files: Sequence[FileChange], out: Path) -
         "files_replaced": [asdict(f) for f in files],
         "recipients_to_notify": list(plan.recipients),
     }
-    path = out / f"{plan.label}-{plan.job.value}-certificate.json"
+    path = output_path(out, plan.label, "request label", f"-{plan.job.value}-certificate.json")
     atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
     person = f"Person: {plan.subject} (keyed reference). " if plan.subject else ""
     lines = [

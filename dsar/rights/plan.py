@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
 from dsar.errors import MissingKeyError
+from dsar.io import plain_name
 from dsar.rights.certificate import write_certificate
 from dsar.rights.rewrite import FileChange, Rewrite, rewrite_tables
 
@@ -150,6 +151,7 @@ def apply_plan(
     """
     if dry_run:
         return ApplyResult(plan, applied=False)
+    plain_name(plan.label, "request label")  # before anything changes: it names files
     if plan.needs_key and key is None:
         raise MissingKeyError(
             f"{plan.label}: the plan pseudonymizes columns, which needs the secret key"

@@ -17,7 +17,7 @@ from pathlib import Path
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, Params
 from dsar.errors import InternalError
-from dsar.io import atomic_write_text, fsync_file, sha256_file
+from dsar.io import atomic_write_text, fsync_file, plain_name, sha256_file
 
 JOURNAL = ".workbench-erasure-journal.json"
 
@@ -55,6 +55,7 @@ def rewrite_tables(
 
     `progress`, when given, is told each file before it is written.
     """
+    plain_name(label, "request label")  # it names the new files and the kept originals
     journal: list[dict[str, str]] = []
     files: list[FileChange] = []
     paths_of = {rw.table: catalog.files(rw.table) for rw in rewrites}

@@ -1,0 +1,126 @@
+"""Hostile input: nothing written outside the folder given, nothing but the workbench's errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from dsar.cli import app
+from dsar.errors import UnsafeNameError
+from dsar.io import output_path, plain_name
+
+runner = CliRunner()
+
+HOSTILE = [
+    "../escaped",
+    "../../x",
+    "/tmp/absolute",
+    "a/b",
+    "a\\b",
+    "C:\\x",
+    "a\x00b",
+    "x" * 101,
+    ".hidden",
+    "-flag",
+    "a..b",
+    "..",
+    ".",
+    "",
+    "new\nline",
+    "tab\tname",
+    "spa ce",
+    "ünïcode",
+    "AR\u2215slash",  # division slash, looks like '/'
+    "AR\u200bhidden",  # zero-width space
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=repr)
+def test_a_hostile_name_is_refused(text: str, tmp_path: Path) -> None:
+    with pytest.raises(UnsafeNameError, match=r"cannot name a file: use letters, digits"):
+        output_path(tmp_path, text, "request label")
+
+
+@pytest.mark.parametrize("text", ["AR-20261129-4f2a9c", "R-2026-0001", "a", "x" * 100, "v1.2_b"])
+def test_a_plain_name_is_kept(text: str) -> None:
+    assert plain_name(text) == text
+
+
+@given(st.text(max_size=120))
+def test_any_text_is_a_plain_name_inside_the_folder_or_refused(text: str) -> None:
+    folder = Path("/srv/out")
+    try:
+        path = output_path(folder, text)
+    except UnsafeNameError:
+        return
+    assert path.parent == folder and path.name == text and not text.startswith(".")
+
+
+@pytest.mark.parametrize("label", ["../escaped", "../../x", "/tmp/abs-bundle", "a/b"])
+def test_access_refuses_a_label_that_leaves_out(
+    trap_catalog: Path, tmp_path: Path, label: str
+) -> None:
+    out = tmp_path / "deep" / "out"
+    result = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--out",
+            str(out),
+            "--email",
+            "ann@example.com",
+            "--label",
+            label,
+        ],
+    )
+    assert result.exit_code == 1
+    assert isinstance(result.exception, UnsafeNameError)
+    assert not (tmp_path / "deep").exists()  # refused before anything was written
+    assert not Path("/tmp/abs-bundle").exists()
+
+
+def test_a_batch_request_id_cannot_leave_out(trap_catalog: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_text("request_id,email\nAR-1,ann@example.com\n../../x,bob@example.com\n")
+    result = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--out",
+            str(tmp_path / "out"),
+            "--batch",
+            str(batch),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "request_id on line 3 of batch.csv" in str(result.exception)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_formula_in_the_data_is_shown_not_run_in_the_portable_csv(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    import csv
+
+    from dsar import answer_access_requests, load_catalog, parse_key, verify_bundle
+    from dsar.subjects.identity import SubjectRequest
+
+    accounts = trap_catalog.parent / "accounts.csv"
+    hostile = '"=HYPERLINK(""http://evil.example"",""click"")"'
+    accounts.write_text(accounts.read_text().replace("Ann Lee", hostile))
+    catalog = load_catalog(trap_catalog)
+    request = SubjectRequest("AR-F", (parse_key("email=ann@example.com"),))
+    [bundle] = answer_access_requests(catalog, [request], tmp_path / "out")
+    with (bundle.path / "portability" / "accounts.csv").open(newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["full_name"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert verify_bundle(bundle.path).ok  # and the JSON keeps the value as it is
+    assert '"=HYPERLINK' in (bundle.path / "portability" / "accounts.json").read_text()
