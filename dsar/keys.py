@@ -34,6 +34,7 @@ class Purpose(StrEnum):
     """What a keyed hash is for; each purpose hashes under its own subkey."""
 
     AUDIT_REF = "audit-ref"
+    AUDIT_CHAIN = "audit-chain"
     LEDGER_REF = "ledger-ref"
     ERASURE_PSEUDONYM = "erasure-pseudonym"
     EXTRACT_HASH = "extract-hash"

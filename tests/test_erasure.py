@@ -417,7 +417,7 @@ def test_applying_writes_the_audit_entry(
     text = log.read_text()
     assert '"action": "erasure.applied"' in text and '"logins": 5' in text  # 4 erased, 1 unlinked
     assert "example.com" not in text
-    assert verify_audit_log(log) == []
+    assert verify_audit_log(log, KEY) == []
 
 
 def test_every_erasure_action_has_one_registered_class() -> None:

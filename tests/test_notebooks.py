@@ -90,7 +90,8 @@ def test_access_request_notebook(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_erasure_notebook(tmp_path: Path) -> None:
+def test_erasure_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WORKBENCH_KEY", raising=False)  # the notebook makes its demo key
     work = tmp_path / "work"
     _execute(
         "02_erasure_and_correction.ipynb",
@@ -99,6 +100,7 @@ def test_erasure_notebook(tmp_path: Path) -> None:
             "demo_dir": str(tmp_path / "demo"),
             "work_dir": str(work),
             "received": "2026-11-20",
+            "apply": True,
         },
     )
     summary = json.loads((work / "summary.json").read_text())
@@ -108,3 +110,13 @@ def test_erasure_notebook(tmp_path: Path) -> None:
     assert set(summary["statuses"].values()) == {"completed"}
     assert summary["corrected_rows"] == 1
     assert Path(summary["certificate"]).is_file()
+    # run again: the demo key is reused, so the person keeps one reference in the log
+    key = (work / "demo-secrets" / "key").read_text()
+    _execute(
+        "02_erasure_and_correction.ipynb",
+        tmp_path,
+        {"demo_dir": str(tmp_path / "demo2"), "work_dir": str(work), "received": "2026-11-21"},
+    )
+    assert (work / "demo-secrets" / "key").read_text() == key
+    again = json.loads((work / "summary.json").read_text())
+    assert again["applied"] is False and again["audit_intact"] is True  # apply defaults to False

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from dsar.cli import app
 from dsar.errors import DeadlineError, RequestNotFoundError, WorkbenchError
 from dsar.keys import SCHEME
-from dsar.records.audit import GENESIS, AuditLog, _entry_hash, verify_audit_log
+from dsar.records.audit import GENESIS, verify_audit_log
 from dsar.records.deadlines import Jurisdiction, RequestType
 from dsar.records.register import DenialReason, Register, Status
 from dsar.subjects.identity import parse_key
@@ -168,25 +168,43 @@ def _drop_head(path: Path) -> None:
     path.with_name(path.name + ".head").unlink()
 
 
+def _rewrite_with_new_hashes(path: Path) -> None:
+    """Edit an entry and recompute every hash and the head, as an attacker without the key."""
+    import hashlib
+
+    entries = [json.loads(line) for line in _lines(path)]
+    entries[1]["details"]["due"] = "2099-01-01"
+    prev = GENESIS
+    for entry in entries:
+        entry["prev"] = prev
+        body = {k: v for k, v in entry.items() if k != "hash"}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        entry["hash"] = prev = hashlib.sha256(canonical.encode()).hexdigest()
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    head = {"seq": entries[-1]["seq"], "hash": entries[-1]["hash"]}
+    path.with_name(path.name + ".head").write_text(json.dumps(head) + "\n")
+
+
 @pytest.mark.parametrize(
     ("tamper", "message"),
     [
-        (_edit, r"line 2: entry 2 was edited"),
+        (_edit, r"line 2: entry 2 was edited or written without the key"),
+        (_rewrite_with_new_hashes, r"line 1: entry 1 was edited or written without the key"),
         (_remove_middle, r"expected entry 2, found 3: entries removed or reordered"),
         (_swap, r"expected entry 2, found 3"),
         (_cut_tail, r"the log ends at entry 2 but its head records entry 3"),
         (_drop_head, r"the head file .* is missing"),
     ],
-    ids=["edited", "removed", "reordered", "cut from the end", "head removed"],
+    ids=["edited", "rehashed", "removed", "reordered", "cut from the end", "head removed"],
 )
 def test_tampering_with_the_audit_log_is_detected(
     reg: Register, tamper: Callable[[Path], None], message: str
 ) -> None:
     for day in (1, 2, 3):
         _add(reg, received=date(2026, 11, day))
-    assert verify_audit_log(reg.audit.path) == []
+    assert reg.audit.verify() == []
     tamper(reg.audit.path)
-    problems = [str(p) for p in verify_audit_log(reg.audit.path)]
+    problems = [str(p) for p in reg.audit.verify()]
     assert any(re.search(message, p) for p in problems), problems
 
 
@@ -196,35 +214,23 @@ def test_each_entry_records_the_keyed_hash_scheme(reg: Register) -> None:
     assert entry.scheme == SCHEME
     line = json.loads(_lines(reg.audit.path)[0])
     assert line["scheme"] == SCHEME
-    # the scheme is inside the hashed body: changing it breaks the chain
+    # the scheme is inside the MACed body: changing it is found
     line["scheme"] = "sha256/v0"
     reg.audit.path.write_text(json.dumps(line) + "\n")
-    assert [str(p) for p in verify_audit_log(reg.audit.path)] == [
-        "line 1: entry 1 was edited (its hash differs)"
+    assert [str(p) for p in reg.audit.verify()] == [
+        "line 1: entry 1 is not MACed with the hmac-sha256/v1 scheme (written by an earlier"
+        " version, or forged): it proves nothing"
     ]
 
 
-def test_entries_written_before_the_scheme_was_recorded_still_verify(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.jsonl")
-    old = {
-        "seq": 1,
-        "at": "2026-01-01T00:00:00.000000Z",
-        "actor": "someone",
-        "action": "request.added",
-        "request": "R-2026-0001",
-        "subject": "ref:" + "0" * 24,
-        "tables": {},
-        "details": {},
-        "prev": GENESIS,
-    }
-    old_hash = _entry_hash(old)
-    log.path.write_text(json.dumps({**old, "hash": old_hash}) + "\n")
-    log.head_path.write_text(json.dumps({"seq": 1, "hash": old_hash}) + "\n")
-    assert verify_audit_log(log.path) == []
-    new = log.append("request.updated", request="R-2026-0001")
-    assert new.prev == old_hash and new.scheme == SCHEME
-    assert [e.scheme for e in log.entries()] == [None, SCHEME]
-    assert verify_audit_log(log.path) == []
+def test_the_chain_verifies_only_with_the_key_that_wrote_it(reg: Register, tmp_path: Path) -> None:
+    _add(reg)
+    assert verify_audit_log(reg.audit.path, KEY.encode()) == []
+    other = verify_audit_log(reg.audit.path, b"another key of thirty-two bytes!!")
+    assert [str(p) for p in other] == [
+        "line 1: entry 1 was edited or written without the key (its MAC differs)"
+    ]
+    assert KEY not in repr(reg.audit)
 
 
 def test_requests_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,7 +289,9 @@ def test_requests_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     run("requests", "update", "R-2026-0001", "--register", db, "--deny", "no_match")
     assert "denied:       no_match" in run("requests", "show", "R-2026-0001", "--register", db)
-    assert "intact (3 entries)" in run("audit", "verify", "--register", db)
+    assert "intact (3 entries, every one MACed with the key)" in run(
+        "audit", "verify", "--register", db
+    )
     bad = runner.invoke(
         app,
         [
@@ -331,4 +339,4 @@ def test_access_for_a_registered_request_is_audited(
     assert entry.action == "access.bundle_written" and entry.request == "R-2026-0001"
     assert entry.tables == {"accounts": 1, "logins": 4, "prefs": 2, "tickets": 1, "integrations": 1}
     assert "example.com" not in db.with_name("r.db.audit.jsonl").read_text()
-    assert verify_audit_log(db.with_name("r.db.audit.jsonl")) == []
+    assert verify_audit_log(db.with_name("r.db.audit.jsonl"), KEY.encode()) == []

@@ -62,9 +62,9 @@ def test_retention_command_dry_run(demo_copy: Path) -> None:
 
 
 def test_an_applied_sweep_is_audited_and_certified(demo_copy: Path, tmp_path: Path) -> None:
-    from dsar import AuditLog, verify_audit_log
+    from dsar import AuditLog
 
-    audit = AuditLog(tmp_path / "audit.jsonl")
+    audit = AuditLog(tmp_path / "audit.jsonl", b"k" * 40)
     catalog = load_catalog(demo_copy)
     with open_engine(catalog) as engine:
         plan = plan_retention(catalog, engine, AS_OF)
@@ -75,7 +75,7 @@ def test_an_applied_sweep_is_audited_and_certified(demo_copy: Path, tmp_path: Pa
     assert entry.action == "retention.applied" and entry.request == plan.label
     assert entry.tables == {a.table: a.expired for a in plan.actions if a.expired}
     assert entry.details["files"] == len(result.files) > 0
-    assert verify_audit_log(audit.path) == []
+    assert audit.verify() == []
     assert result.certificate is not None
     text = result.certificate.with_suffix(".md").read_text()
     logs = next(a for a in plan.actions if a.table == "web_logs")

@@ -176,18 +176,31 @@ def audit_verify(
         Path | None, typer.Option(help="The audit log (default: the register's).")
     ] = None,
     register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    expect: Annotated[
+        int | None,
+        typer.Option(
+            help="The number of entries a copy of the head kept elsewhere records: catches"
+            " entries cut from the end together with the head."
+        ),
+    ] = None,
 ) -> None:
-    """Check the audit log's hash chain: exit 1 if any entry was edited, removed or moved."""
-    from dsar.records.audit import AuditLog, verify_audit_log
+    """Check the audit log's keyed chain: exit 1 if any entry was edited, removed or moved."""
+    from dsar.keys import load_key
+    from dsar.records.audit import AuditLog
 
     path = log or register.with_name(register.name + ".audit.jsonl")
-    problems = verify_audit_log(path)
+    audit = AuditLog(path, load_key(key_file))
+    problems = [str(p) for p in audit.verify()]
+    count = len(audit.entries())
+    if expect is not None and count < expect:
+        problems.append(f"the log holds {count} entries, {expect} were expected: entries were cut")
     for problem in problems:
-        typer.echo(str(problem))
+        typer.echo(problem)
     if problems:
         err(f"{path}: {len(problems)} problem(s): the log was tampered with")
         raise typer.Exit(1)
-    typer.echo(f"{path}: intact ({len(AuditLog(path).entries())} entries)")
+    typer.echo(f"{path}: intact ({count} entries, every one MACed with the key)")
 
 
 @ledger_app.command("add")

@@ -1,17 +1,20 @@
-"""The audit log: append-only JSON Lines, each entry carrying the hash of the one before.
+"""The audit log: append-only JSON Lines, each entry MACed with the key and chained to the last.
 
-Editing, removing or reordering any entry breaks the chain, and `verify_audit_log` says
-where. A head file beside the log records the last entry's sequence number and hash, so
-cutting entries off the end is found too. Entries name the request, the action, tables and
-counts, and a keyed reference to the person (an HMAC), never the person's identifiers.
-Each entry records the keyed-hash scheme its reference was made with (`dsar.keys.SCHEME`).
+Each entry's `hash` is an HMAC (`Purpose.AUDIT_CHAIN`) of its body, which holds the hash of
+the entry before. Without the secret key nobody can write an entry that verifies, so
+editing, inserting, removing or reordering entries is found by `verify_audit_log`, even by
+someone who recomputes every hash. A head file beside the log records the last entry, so
+entries cut from the end are found too, unless whoever cut them also rewrote the head to an
+earlier entry: keep a copy of the head elsewhere (or `--expect` the count) to catch that.
+Entries name the request, the action, tables and counts, and a keyed reference to the
+person, never the person's identifiers.
 """
 
 from __future__ import annotations
 
 import fcntl
 import getpass
-import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -36,9 +39,9 @@ def subject_ref(key: bytes | Keys, identifier: SubjectKey) -> str:
     return f"ref:{keys.keyed_hash(Purpose.AUDIT_REF, str(identifier))[:24]}"
 
 
-def _entry_hash(body: Mapping[str, Any]) -> str:
+def _entry_mac(keys: Keys, body: Mapping[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return keys.keyed_hash(Purpose.AUDIT_CHAIN, canonical)
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,29 @@ class AuditEntry:
     tables: dict[str, int]
     details: dict[str, Any]
     prev: str
-    hash: str
-    scheme: str | None = None  # the keyed-hash scheme; None in entries written before it
+    hash: str  # the HMAC of every other field, with the key
+    scheme: str | None = None  # the keyed-hash scheme (`dsar.keys.SCHEME`)
 
 
 class AuditLog:
-    """An append-only, hash-chained log at `path` (JSON Lines) with its head at `path.head`."""
+    """An append-only, keyed hash chain at `path` (JSON Lines) with its head at `path.head`.
 
-    def __init__(self, path: str | Path) -> None:
+    Args:
+        path: the log file (created on the first entry).
+        key: the workbench's secret key (see `dsar.keys.load_key`): it MACs every entry.
+    """
+
+    def __init__(self, path: str | Path, key: bytes | Keys) -> None:
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.name + ".head")
+        self._keys = key if isinstance(key, Keys) else Keys(key)
+
+    def __repr__(self) -> str:
+        return f"AuditLog({str(self.path)!r})"
+
+    def verify(self) -> list[AuditProblem]:
+        """Check the chain and the head (see `verify_audit_log`)."""
+        return verify_audit_log(self.path, self._keys)
 
     def append(
         self,
@@ -92,7 +108,7 @@ class AuditLog:
                     "prev": last["hash"] if last else GENESIS,
                     "scheme": SCHEME,
                 }
-                entry: dict[str, Any] = {**body, "hash": _entry_hash(body)}
+                entry: dict[str, Any] = {**body, "hash": _entry_mac(self._keys, body)}
                 handle.seek(0, os.SEEK_END)
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 handle.flush()
@@ -139,9 +155,13 @@ class AuditProblem:
         return f"line {self.line}: {self.message}"
 
 
-def verify_audit_log(path: str | Path) -> list[AuditProblem]:
-    """Check the chain and the head; an empty list means the log is intact."""
-    log = AuditLog(path)
+def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
+    """Check every entry's MAC, the chain and the head; an empty list means intact.
+
+    An entry that was not MACed with this key (edited, forged, or written with another
+    key or an earlier, unkeyed version of the workbench) is a problem.
+    """
+    log = AuditLog(path, key)
     problems: list[AuditProblem] = []
     if not log.path.is_file():
         return [AuditProblem(0, f"no audit log at {log.path}")]
@@ -159,8 +179,21 @@ def verify_audit_log(path: str | Path) -> list[AuditProblem]:
         except (json.JSONDecodeError, KeyError, TypeError):
             problems.append(AuditProblem(number, "not a valid audit entry"))
             continue
-        if _entry_hash(body) != stored:
-            problems.append(AuditProblem(number, f"entry {seq} was edited (its hash differs)"))
+        if body.get("scheme") != SCHEME:
+            problems.append(
+                AuditProblem(
+                    number,
+                    f"entry {seq} is not MACed with the {SCHEME} scheme (written by an earlier"
+                    " version, or forged): it proves nothing",
+                )
+            )
+        elif not hmac.compare_digest(_entry_mac(log._keys, body), str(stored)):
+            problems.append(
+                AuditProblem(
+                    number,
+                    f"entry {seq} was edited or written without the key (its MAC differs)",
+                )
+            )
         if seq != expected_seq:
             problems.append(
                 AuditProblem(

@@ -152,7 +152,7 @@ class Register:
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         self.db.row_factory = sqlite3.Row
         self.db.executescript(SCHEMA)
-        self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"))
+        self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"), key)
 
     def close(self) -> None:
         """Close the database."""
