@@ -133,6 +133,17 @@ def write_tiny_export(root: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _private_working_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test runs in its own folder, so commands that write to their defaults (the
+    register `requests.db`, `certificates/`) never write into the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    monkeypatch.delenv("WORKBENCH_REGISTER", raising=False)
+    monkeypatch.delenv("WORKBENCH_LEDGER", raising=False)
+
+
 @pytest.fixture
 def tiny_catalog(tmp_path: Path) -> Path:
     """Path of a valid catalog over a tiny export in all four formats."""

@@ -132,25 +132,43 @@ def test_each_area_has_a_documented_facade(package: str) -> None:
         assert hasattr(module, name), f"{package}.{name}"
 
 
-def _notebook_imports(path: Path) -> list[str]:
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    found = []
+def _imports_in(code: str) -> list[tuple[str, str | None]]:
+    """(module, name) for every import in `code`; name None for `import module`."""
+    found: list[tuple[str, str | None]] = []
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.ImportFrom) and node.module:
-            found.append(node.module)
+            found += [(node.module, a.name) for a in node.names]
         elif isinstance(node, ast.Import):
-            found += [a.name for a in node.names]
+            found += [(a.name, None) for a in node.names]
     return found
+
+
+def _notebook_code(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def _readme_code() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return "\n".join(block.split("```")[0] for block in text.split("```python\n")[1:])
+
+
+def _check_public(imports: list[tuple[str, str | None]]) -> None:
+    ours = [(m, n) for m, n in imports if m.split(".")[0] in PACKAGES]
+    assert ours, "the workbench is imported"
+    for module, name in ours:
+        assert module in PACKAGES, f"internal module imported: {module}"
+        package = dsar if module == "dsar" else anonymize
+        assert name is None or name in package.__all__, f"{module}.{name} is not public"
 
 
 @pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=str)
 def test_notebooks_import_only_public_names(notebook: Path) -> None:
-    ours = [m for m in _notebook_imports(notebook) if m.split(".")[0] in PACKAGES]
-    assert ours, "a notebook that uses the workbench imports it"
-    assert set(ours) <= set(PACKAGES), (
-        f"internal modules imported: {sorted(set(ours) - {*PACKAGES})}"
-    )
+    _check_public(_imports_in(_notebook_code(notebook)))
+
+
+def test_the_readme_imports_only_public_names() -> None:
+    _check_public(_imports_in(_readme_code()))
 
 
 def test_the_facade_lists_what_it_loads() -> None:

@@ -11,10 +11,12 @@ from typer.testing import CliRunner
 from dsar import load_catalog, open_engine
 from dsar.cli import app
 from dsar.errors import WorkbenchError
+from dsar.records.audit import AuditLog
 from dsar.rights import apply_plan, plan_correction
 from dsar.subjects.identity import SubjectRequest, parse_key
 
 ANN = SubjectRequest("CR-1", (parse_key("email=ann@example.com"),))
+KEY = b"k" * 40
 
 
 def test_correct_a_name(trap_catalog: Path, tmp_path: Path) -> None:
@@ -71,12 +73,16 @@ def test_bad_corrections_are_refused(
         plan_correction(catalog, engine, ANN, values)
 
 
-def test_correct_command(trap_catalog: Path) -> None:
+def test_correct_command(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
     runner = CliRunner()
     dry = runner.invoke(
         app,
         [
             "correct",
+            "plan",
             "--catalog",
             str(trap_catalog),
             "--email",
@@ -92,13 +98,33 @@ def test_correct_command(trap_catalog: Path) -> None:
         app,
         [
             "correct",
+            "apply",
             "--catalog",
             str(trap_catalog),
             "--email",
             "ann@example.com",
             "--set",
             "accounts.full_name=Ann Smith",
-            "--apply",
+            "--register",
+            str(tmp_path / "requests.db"),
+            "--out",
+            str(tmp_path / "certs"),
         ],
     )
-    assert done.exit_code == 0 and "applied: 1 file(s) rewritten; notify: AWS" in done.output
+    assert done.exit_code == 0, done.output
+    assert "recipients to notify: AWS" in done.output
+    assert f"dsar correct confirm --catalog {trap_catalog} CR-" in done.output
+    [entry] = AuditLog(tmp_path / "requests.db.audit.jsonl", KEY).entries()
+    assert entry.action == "correction.applied" and entry.subject is not None
+
+
+def test_the_diff_never_shows_a_secret(trap_catalog: Path) -> None:
+    catalog = load_catalog(trap_catalog)
+    with open_engine(catalog) as engine:
+        tokens = engine.query("SELECT access_token FROM integrations").column(0).to_pylist()
+        plan = plan_correction(catalog, engine, ANN, {"integrations.provider": "HubSpot"})
+    [diff] = plan.diff.values()
+    assert "access_token" not in diff.column_names and "provider (new)" in diff.column_names
+    shown = repr(plan) + diff.to_pandas().to_string()
+    assert not any(token[-8:] in shown for token in tokens if token)
+    assert "HubSpot" not in repr(plan)  # the new value is the person's data: not in the repr

@@ -19,6 +19,7 @@ from dsar import load_catalog, open_engine
 from dsar.catalog import Erasure, ErasureAction, IdentityKind, LegalBasis
 from dsar.cli import app
 from dsar.errors import CatalogError, NoMatchError, WorkbenchError
+from dsar.records.audit import subject_ref
 from dsar.rights import apply_plan
 from dsar.rights.erasure import (
     JOURNAL,
@@ -275,10 +276,10 @@ def test_a_crash_during_the_swap_is_finished_on_recovery(
         _erase(trap_catalog, _req("email=ann@example.com"), tmp_path / "c2")
     monkeypatch.setattr(Path, "replace", real_replace)
     assert (trap_catalog.parent / JOURNAL).exists()  # half swapped: the journal knows
-    with pytest.raises(CatalogError, match=r"(?s)an erasure was interrupted.*--recover"):
+    with pytest.raises(CatalogError, match=r"(?s)an erasure was interrupted.*dsar erase recover"):
         load_catalog(trap_catalog)
     done = CliRunner().invoke(app, ["erase", "recover", "--catalog", str(trap_catalog)])
-    assert done.exit_code == 0 and "finished the interrupted erasure" in done.output
+    assert done.exit_code == 0 and "finished the interrupted change" in done.output
     assert not recover(trap_catalog.parent)
     now = {k: v for k, v in _digests(trap_catalog.parent).items() if ".before-" not in k}
     assert now == expected
@@ -444,7 +445,11 @@ def test_the_plan_needs_no_key_and_applying_a_pseudonym_does(
         assert int(frame["changes"].sum()) == plan.changes
         with pytest.raises(MissingKeyError, match=r"R-1: the plan pseudonymizes columns"):
             apply_plan(plan, catalog, engine, out=tmp_path, dry_run=False)
-    assert _digests(trap_catalog.parent) == before  # refused before anything changed
+        assert _digests(trap_catalog.parent) == before  # refused before anything changed
+        result = apply_plan(plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False)
+    # applied with the key: the records name the person by the keyed reference after all
+    body = json.loads(result.certificate.read_text()) if result.certificate else {}
+    assert body["subject"] == subject_ref(KEY, parse_key("email=ann@example.com"))
 
 
 def test_the_certificate_says_what_each_action_did(trap_catalog: Path, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def test_sweep_deletes_only_expired_rows(demo_copy: Path, tmp_path: Path) -> Non
         recent = engine.query(
             "SELECT * FROM web_logs WHERE ts >= ? ORDER BY ts, ip", [cutoff]
         ).to_pylist()
-        plan = plan_retention(catalog, engine, AS_OF)
+        plan = plan_retention(catalog, engine, today=AS_OF)
         logs = next(a for a in plan.actions if a.table == "web_logs")
         assert logs.cutoff == date(2026, 10, 30) and logs.period == "30 days"
         assert 0 < logs.expired < logs.rows
@@ -41,7 +41,7 @@ def test_sweep_deletes_only_expired_rows(demo_copy: Path, tmp_path: Path) -> Non
         kept = engine.query("SELECT * FROM web_logs ORDER BY ts, ip").to_pylist()
         assert kept == recent
         assert engine.query("SELECT min(ts) FROM web_logs").column(0)[0].as_py() >= cutoff
-        again = plan_retention(catalog, engine, AS_OF)
+        again = plan_retention(catalog, engine, today=AS_OF)
     assert certificate is not None and certificate.is_file()
     assert again.changes == 0
 
@@ -51,6 +51,7 @@ def test_retention_command_dry_run(demo_copy: Path) -> None:
         app,
         [
             "retention",
+            "plan",
             "--catalog",
             str(demo_copy),
             "--today",
@@ -67,7 +68,7 @@ def test_an_applied_sweep_is_audited_and_certified(demo_copy: Path, tmp_path: Pa
     audit = AuditLog(tmp_path / "audit.jsonl", b"k" * 40)
     catalog = load_catalog(demo_copy)
     with open_engine(catalog) as engine:
-        plan = plan_retention(catalog, engine, AS_OF)
+        plan = plan_retention(catalog, engine, today=AS_OF)
         result = apply_plan(
             plan, catalog, engine, out=tmp_path / "certs", dry_run=False, audit=audit
         )

@@ -48,7 +48,7 @@ def load_catalog(path: str | Path) -> Catalog:
             ConfigProblem(
                 "catalog",
                 "an erasure was interrupted while it replaced the export files",
-                f"finish it first: dsar erase --catalog {doc.source} --recover",
+                f"finish it first: dsar erase recover --catalog {doc.source}",
             )
         )
     catalog, found = validate_model(doc, Catalog)

@@ -16,7 +16,7 @@ import typer
 from dsar.cli._shared import err
 from dsar.cli.catalog import catalog_app
 from dsar.cli.records import audit_app, ledger_app, requests_app
-from dsar.cli.rights import correct, erase_app, retention
+from dsar.cli.rights import correct_app, erase_app, retention_app
 from dsar.cli.subject import access, demo, verify
 from dsar.errors import CatalogError, WorkbenchError
 
@@ -29,9 +29,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for command in (demo, access, correct, retention, verify):
+for command in (demo, access, verify):
     app.command()(command)
 app.add_typer(erase_app, name="erase")
+app.add_typer(correct_app, name="correct")
+app.add_typer(retention_app, name="retention")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(requests_app, name="requests")
 app.add_typer(audit_app, name="audit")

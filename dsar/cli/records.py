@@ -272,9 +272,10 @@ def ledger_replay(
     catalog: Annotated[Path, typer.Option(help="The (restored) export's catalog.")],
     out: Annotated[Path, typer.Option(help="Folder for the certificates.")] = Path("certificates"),
     ledger: LedgerOpt = Path("ledger.db"),
+    register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
 ) -> None:
-    """Re-apply every recorded erasure to an export, e.g. after restoring a backup."""
+    """Re-apply every recorded erasure to an export, e.g. after restoring a backup (audited)."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.keys import load_key
@@ -284,7 +285,9 @@ def ledger_replay(
     key = load_key(key_file)
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        results = replay_erasures(Ledger(ledger, key, key_file), cat, engine, out, key=key)
+        book = Ledger(ledger, key, key_file)
+        audit = open_register(register, key_file).audit
+        results = replay_erasures(book, cat, engine, out, key=key, audit=audit)
     for result in results:
         typer.echo(
             f"{result.plan.label}: {result.plan.changes} row(s) erased again;"

@@ -1,4 +1,7 @@
-"""The commands that change the export: `erase plan|apply|confirm|recover`, correct, retention."""
+"""The commands that change the export: `erase`, `correct` and `retention`, each with
+`plan` (changes nothing), `apply` (changes the files, writes the certificate, audits),
+`confirm` (removes the originals kept) and `recover` (finishes a change a crash interrupted).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from dsar.cli._shared import (
     KeyFileOpt,
     RegisterOpt,
     err,
+    open_register,
     parse_date,
     resolve_person,
 )
@@ -23,14 +27,21 @@ from dsar.cli._shared import (
 if TYPE_CHECKING:
     from dsar.catalog import Catalog
     from dsar.engine import Engine
+    from dsar.records.audit import AuditLog
     from dsar.records.register import Register
-    from dsar.rights import ErasurePlan
+    from dsar.rights import ApplyResult, ErasurePlan
 
-erase_app = typer.Typer(
-    help="Erase one person: `plan` shows what would change, `apply` changes the files and"
-    " writes the certificate, `confirm` removes the originals kept, `recover` finishes an"
-    " erasure a crash interrupted.",
-    no_args_is_help=True,
+_SHAPE = (
+    " `plan` shows what would change, `apply` changes the files, writes the certificate and"
+    " the audit entry, `confirm` removes the originals kept, `recover` finishes a change a"
+    " crash interrupted."
+)
+erase_app = typer.Typer(help="Erase one person." + _SHAPE, no_args_is_help=True)
+correct_app = typer.Typer(
+    help="Correct a person's data, with a diff." + _SHAPE, no_args_is_help=True
+)
+retention_app = typer.Typer(
+    help="Purge rows kept past the catalog's retention periods." + _SHAPE, no_args_is_help=True
 )
 
 RequestOpt = Annotated[str | None, typer.Option(help="Erase for this registered request.")]
@@ -108,6 +119,24 @@ def erase_plan(
     typer.echo(f"dry run: nothing was changed; `dsar erase apply` erases{needs}")
 
 
+def _applied(result: ApplyResult, catalog: Path, command: str) -> None:
+    """Say what was written, whom to notify, and how to remove the originals kept."""
+    typer.echo(f"applied; certificate: {result.certificate}")
+    if result.plan.recipients:
+        typer.echo(f"recipients to notify: {', '.join(result.plan.recipients)}")
+    if result.files:
+        label = result.plan.label
+        typer.echo(
+            f"originals kept beside each file as *.before-{label}; once checked, remove them"
+            f" with: dsar {command} confirm --catalog {catalog} {label}"
+        )
+
+
+def _audit_log(reg: Register | None, register: Path, key_file: Path | None) -> AuditLog:
+    """The audit log every applied change is recorded in: the register's."""
+    return (reg or open_register(register, key_file)).audit
+
+
 @erase_app.command("apply")
 def erase_apply(
     catalog: CatalogOpt,
@@ -145,67 +174,75 @@ def erase_apply(
             key=key,
             dry_run=False,
             ledger=book,
-            audit=reg.audit if reg is not None else None,
+            audit=_audit_log(reg, register, key_file),
             progress=_steps(),
         )
-    typer.echo(f"applied; certificate: {result.certificate}")
-    if result.files:
-        typer.echo(
-            f"originals kept beside each file as *.before-{plan.label}; remove them with:"
-            f" dsar erase confirm --catalog {catalog} {plan.label}"
-        )
+    _applied(result, catalog, "erase")
 
 
-@erase_app.command("confirm")
-def erase_confirm(
-    catalog: CatalogOpt,
-    request: Annotated[str, typer.Argument(help="The request id of the applied erasure.")],
-) -> None:
-    """Delete the original files an applied erasure kept beside the new ones."""
+def _confirm(catalog: Path, label: str) -> None:
     from dsar.catalog import load_catalog
-    from dsar.rights import confirm_erasure
+    from dsar.rights import confirm_rewrite
 
-    removed = confirm_erasure(load_catalog(catalog), request)
-    typer.echo(f"removed {len(removed)} original file(s) kept for {request}")
+    removed = confirm_rewrite(load_catalog(catalog), label)
+    typer.echo(f"removed {len(removed)} original file(s) kept for {label}")
 
 
-@erase_app.command("recover")
-def erase_recover(catalog: CatalogOpt) -> None:
-    """Finish an erasure (or any rewrite) that a crash interrupted after its journal."""
+def _recover(catalog: Path) -> None:
     from dsar.rights import recover
 
     done = recover(catalog.parent)
-    typer.echo("finished the interrupted erasure" if done else "nothing to recover")
+    typer.echo("finished the interrupted change" if done else "nothing to recover")
 
 
-def correct(
-    catalog: CatalogOpt,
-    values: Annotated[
-        list[str],
-        typer.Option("--set", help="table.column=new value, e.g. accounts.full_name='Ann Smith'."),
-    ],
-    email: EmailOpt = None,
-    ids: IdsOpt = None,
-    request: Annotated[str | None, typer.Option(help="A registered correction request.")] = None,
-    apply: Annotated[
-        bool, typer.Option("--apply", help="Change the files (default: show the diff).")
-    ] = False,
-    out: OutOpt = Path("certificates"),
-    register: RegisterOpt = Path("requests.db"),
-    key_file: KeyFileOpt = None,
-) -> None:
-    """Correct a person's data: show the before/after diff, then apply with --apply."""
-    from dsar.catalog import load_catalog
-    from dsar.engine import open_engine
-    from dsar.records.deadlines import RequestType
-    from dsar.rights import apply_plan, plan_correction
+LabelArg = Annotated[str, typer.Argument(help="The request id or label of the applied change.")]
+_CONFIRM = "Delete the original files an applied {} kept beside the new ones."
+_RECOVER = "Finish an interrupted {} (or any change) after a crash: files and certificate."
 
+
+def _confirm_command(catalog: CatalogOpt, label: LabelArg) -> None:
+    _confirm(catalog, label)
+
+
+def _recover_command(catalog: CatalogOpt) -> None:
+    _recover(catalog)
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
     pairs = {}
     for text in values:
         target, sep, value = text.partition("=")
         if not sep or "." not in target:
             raise typer.BadParameter(f"{text!r} is not table.column=value")
         pairs[target.strip()] = value
+    return pairs
+
+
+SetOpt = Annotated[
+    list[str],
+    typer.Option("--set", help="table.column=new value, e.g. accounts.full_name='Ann Smith'."),
+]
+CorrectionRequestOpt = Annotated[str | None, typer.Option(help="A registered correction request.")]
+
+
+def _correction(
+    catalog: Path,
+    values: list[str],
+    email: str | None,
+    ids: list[str] | None,
+    request: str | None,
+    register: Path,
+    key_file: Path | None,
+    apply: bool,
+    out: Path,
+) -> None:
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.keys import load_key
+    from dsar.records.deadlines import RequestType
+    from dsar.rights import apply_plan, plan_correction
+
+    pairs = _pairs(values)
     subject, reg = resolve_person(
         email=email,
         ids=ids,
@@ -215,68 +252,101 @@ def correct(
         allowed=(RequestType.CORRECTION,),
         prefix="CR",
     )
+    key = reg.key if reg is not None else (load_key(key_file) if apply else _optional_key(key_file))
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        plan = plan_correction(cat, engine, subject, pairs, key=reg.key if reg else None)
+        plan = plan_correction(cat, engine, subject, pairs, key=key, progress=_steps())
         typer.echo(plan.describe())
         for table, diff in plan.diff.items():
             typer.echo(f"\n{table}:")
             typer.echo(diff.to_pandas().to_string(index=False, max_colwidth=40))
         if not apply:
-            typer.echo("\ndry run: nothing was changed; add --apply to correct")
+            typer.echo("\ndry run: nothing was changed; `dsar correct apply` corrects")
             return
         result = apply_plan(
             plan,
             cat,
             engine,
             out=out,
+            key=key,
             dry_run=False,
-            audit=reg.audit if reg else None,
+            audit=_audit_log(reg, register, key_file),
             progress=_steps(),
         )
-    typer.echo(
-        f"\napplied: {len(result.files)} file(s) rewritten; notify:"
-        f" {', '.join(plan.recipients) or 'none'}; certificate: {result.certificate}"
-    )
+    _applied(result, catalog, "correct")
 
 
-def retention(
+@correct_app.command("plan")
+def correct_plan(
     catalog: CatalogOpt,
-    out: OutOpt = Path("certificates"),
-    apply: Annotated[
-        bool, typer.Option("--apply", help="Delete the rows (default: a dry run).")
-    ] = False,
-    today: Annotated[str | None, typer.Option(help="Sweep as of this date.")] = None,
-    register: Annotated[
-        Path | None,
-        typer.Option(
-            envvar="WORKBENCH_REGISTER",
-            help="Record the sweep in this register's audit log.",
-        ),
-    ] = None,
+    values: SetOpt,
+    email: EmailOpt = None,
+    ids: IdsOpt = None,
+    request: CorrectionRequestOpt = None,
+    register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
 ) -> None:
-    """Find rows kept past the catalog's retention periods, and purge them with --apply."""
+    """Show the person's rows before and after the correction. Changes nothing."""
+    _correction(catalog, values, email, ids, request, register, key_file, False, Path())
+
+
+@correct_app.command("apply")
+def correct_apply(
+    catalog: CatalogOpt,
+    values: SetOpt,
+    email: EmailOpt = None,
+    ids: IdsOpt = None,
+    request: CorrectionRequestOpt = None,
+    out: OutOpt = Path("certificates"),
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Correct the person's rows: change the files, write the certificate, audit."""
+    _correction(catalog, values, email, ids, request, register, key_file, True, out)
+
+
+TodayOpt = Annotated[str | None, typer.Option(help="Sweep as of this date (YYYY-MM-DD).")]
+
+
+@retention_app.command("plan")
+def retention_plan(catalog: CatalogOpt, today: TodayOpt = None) -> None:
+    """Count, per table, the rows kept past the catalog's retention period. Changes nothing."""
     from dsar.catalog import load_catalog
-    from dsar.cli._shared import open_register
     from dsar.engine import open_engine
-    from dsar.rights import apply_plan, plan_retention
+    from dsar.rights import plan_retention
 
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        plan = plan_retention(cat, engine, parse_date(today) if today else None)
+        plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
+    typer.echo(plan.describe())
+    typer.echo("dry run: nothing was changed; `dsar retention apply` deletes")
+
+
+@retention_app.command("apply")
+def retention_apply(
+    catalog: CatalogOpt,
+    out: OutOpt = Path("certificates"),
+    today: TodayOpt = None,
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Delete the rows past their retention: change the files, write the certificate, audit."""
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.rights import apply_plan, plan_retention
+
+    audit = _audit_log(None, register, key_file)
+    cat = load_catalog(catalog)
+    with open_engine(cat) as engine:
+        plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
         typer.echo(plan.describe())
-        if not apply:
-            typer.echo("dry run: nothing was changed; add --apply to delete")
-            return
-        reg = open_register(register, key_file) if register is not None else None
         result = apply_plan(
-            plan,
-            cat,
-            engine,
-            out=out,
-            dry_run=False,
-            audit=reg.audit if reg is not None else None,
-            progress=_steps(),
+            plan, cat, engine, out=out, dry_run=False, audit=audit, progress=_steps()
         )
-    typer.echo(f"applied; certificate: {result.certificate}")
+    _applied(result, catalog, "retention")
+
+
+# after plan and apply, so `--help` lists the commands in the order they are used
+for _app, _word in ((erase_app, "erasure"), (correct_app, "correction"), (retention_app, "sweep")):
+    _app.command("confirm", help=_CONFIRM.format(_word))(_confirm_command)
+    _app.command("recover", help=_RECOVER.format(_word))(_recover_command)

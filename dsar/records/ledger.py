@@ -3,14 +3,17 @@
 It holds keyed hashes of identifiers, never the identifiers: an HMAC of "email=..." under
 the ledger's own subkey (`dsar.keys`, `Purpose.LEDGER_REF`) of a secret key from the
 environment or a key file that is never stored beside the ledger. The file records the
-hashing scheme, and a ledger written under another scheme is refused rather than matching
-no one. Extract and audience builders consult it; restoring an old export and replaying the
+hashing scheme, and a ledger written under an unknown scheme is refused rather than matching
+no one; a ledger from before schemes were recorded keeps its own construction
+(`LEGACY_SCHEME`, sha256 of the key's hex and the identifier), so the people in it are
+still found. Extract and audience builders consult it; restoring an old export and replaying the
 ledger re-applies past erasures (the hash is computed in SQL over the restored files, so the
 people are found again without the ledger ever knowing who they are).
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,10 +51,18 @@ class Reason(StrEnum):
     RESTRICTED = "restricted"
 
 
+LEGACY_SCHEME = "sha256-keyhex/v0"  # ledgers written before the scheme was recorded
+
+
 def ledger_ref(key: bytes | Keys, identifier: SubjectKey) -> str:
     """The keyed hash the ledger stores for one identifier (computable in SQL too)."""
     keys = key if isinstance(key, Keys) else Keys(key)
     return keys.keyed_hash(Purpose.LEDGER_REF, str(identifier))
+
+
+def _legacy_ref(key: bytes, identifier: SubjectKey) -> str:
+    """The reference of a `LEGACY_SCHEME` ledger: sha256(key hex | "kind=value")."""
+    return hashlib.sha256(key.hex().encode() + b"|" + str(identifier).encode()).hexdigest()
 
 
 def _sql_ref(keys: Keys, identifier_sql: str) -> tuple[str, list[object]]:
@@ -79,8 +90,8 @@ class Ledger:
             ledger, since the key would then travel with the hashes it protects.
 
     Raises:
-        KeySchemeError: the file was written with another hashing scheme (or before
-            schemes were recorded, and holds entries).
+        KeySchemeError: the file was written with a hashing scheme this workbench does not
+            know.
     """
 
     def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
@@ -107,18 +118,30 @@ class Ledger:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'scheme'").fetchone()
             found = row[0] if row else None
         elif "suppression" in tables:
-            # a ledger from before schemes were recorded: refuse it unless it is empty
+            # a ledger from before schemes were recorded: its own construction, if it
+            # holds anything (an empty one is simply adopted)
             has_rows = self.db.execute("SELECT 1 FROM suppression LIMIT 1").fetchone()
-            found = None if has_rows else SCHEME
+            found = LEGACY_SCHEME if has_rows else SCHEME
         else:
             found = SCHEME
-        if found != SCHEME:
+        if found not in (SCHEME, LEGACY_SCHEME):
             raise KeySchemeError(f"the ledger {self.path}", found, SCHEME)
+        self.scheme = found
         with self.db:
             self.db.executescript(SCHEMA)
             self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheme', ?)", (SCHEME,)
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheme', ?)", (found,)
             )
+
+    def _ref(self, identifier: SubjectKey) -> str:
+        if self.scheme == LEGACY_SCHEME:
+            return _legacy_ref(self.key, identifier)
+        return ledger_ref(self.keys, identifier)
+
+    def _sql_ref(self, identifier_sql: str) -> tuple[str, list[object]]:
+        if self.scheme == LEGACY_SCHEME:
+            return f"sha256(? || '|' || {identifier_sql})", [self.key.hex()]
+        return _sql_ref(self.keys, identifier_sql)
 
     def close(self) -> None:
         """Close the file."""
@@ -138,14 +161,14 @@ class Ledger:
             self.db.executemany(
                 "INSERT OR IGNORE INTO suppression (ref, reason, request, since)"
                 " VALUES (?, ?, ?, ?)",
-                [(ledger_ref(self.keys, k), reason.value, request, day) for k in identifiers],
+                [(self._ref(k), reason.value, request, day) for k in identifiers],
             )
             return self.db.total_changes - before
 
     def reasons(self, identifier: SubjectKey) -> set[Reason]:
         """Why this identifier is suppressed (empty: it is not)."""
         rows = self.db.execute(
-            "SELECT reason FROM suppression WHERE ref = ?", (ledger_ref(self.keys, identifier),)
+            "SELECT reason FROM suppression WHERE ref = ?", (self._ref(identifier),)
         ).fetchall()
         return {Reason(r[0]) for r in rows}
 
@@ -187,7 +210,7 @@ class Ledger:
             for col, kind in table.identity_columns().items():
                 norm = sql_normalize(kind, quote_identifier(col), rules)
                 # hash each distinct value once, then keep those the ledger holds
-                ref_sql, params = _sql_ref(self.keys, f"'{kind.value}=' || v")
+                ref_sql, params = self._sql_ref(f"'{kind.value}=' || v")
                 sql = (
                     f"SELECT v, ref FROM (SELECT v, {ref_sql} AS ref FROM"
                     f" (SELECT DISTINCT {norm} AS v FROM {quote_identifier(name)}"

@@ -42,7 +42,7 @@ class ArtifactKind(StrEnum):
 
     ACCESS_BUNDLE = "access_bundle"
     ERASURE_CERTIFICATE = "erasure_certificate"
-    CORRECTION_RECORD = "correction_record"
+    CORRECTION_CERTIFICATE = "correction_certificate"
     RETENTION_CERTIFICATE = "retention_certificate"
     EXTRACT = "extract"
     AGGREGATE = "aggregate"

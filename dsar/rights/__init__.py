@@ -19,7 +19,7 @@ from dsar.rights.correction import CorrectionPlan, plan_correction
 from dsar.rights.erasure import ErasurePlan, confirm_erasure, plan_erasure, replay_erasures
 from dsar.rights.plan import ApplyResult, Job, Plan, apply_plan
 from dsar.rights.retention import RetentionPlan, plan_retention
-from dsar.rights.rewrite import FileChange, recover
+from dsar.rights.rewrite import FileChange, confirm_rewrite, recover
 
 __all__ = [
     "ApplyResult",
@@ -33,6 +33,7 @@ __all__ = [
     "TableAction",
     "apply_plan",
     "confirm_erasure",
+    "confirm_rewrite",
     "erasure_action",
     "plan_correction",
     "plan_erasure",

@@ -63,6 +63,15 @@ class EraseAction(ABC):
     name: ClassVar[ErasureAction]
     removes_rows: ClassVar[bool] = False  # rows leave the files (row accounting counts them)
     needs_key: ClassVar[bool] = False  # the rewrite computes keyed values
+    keeps_rows: ClassVar[bool] = False  # rows are kept under a legal obligation, not erased
+
+    def kept_columns(self, rows: PersonRows) -> tuple[list[str], list[object]]:
+        """SQL aggregate columns `retained` and `until` for rows kept under an obligation.
+
+        The plan counts them in the same pass as the rows to change; actions that keep
+        nothing add no columns.
+        """
+        return [], []
 
     def change_sql(self, rows: PersonRows) -> SqlPart:
         """SQL true for the person's rows that applying would delete or change now."""
@@ -192,6 +201,20 @@ class Retain(EraseAction):
 
     name = ErasureAction.RETAIN
     removes_rows = True
+    keeps_rows = True
+
+    def kept_columns(self, rows: PersonRows) -> tuple[list[str], list[object]]:
+        expired, until = self.expired_sql(rows.table), self.until_sql(rows.table)
+        if expired is None or until is None:  # kept for good
+            return [f"count(*) FILTER (WHERE {rows.predicate}) AS retained", "NULL AS until"], [
+                *rows.params
+            ]
+        keep = f"({rows.predicate} AND NOT {expired})"
+        keep_params = [*rows.params, rows.today.isoformat()]
+        return [
+            f"count(*) FILTER (WHERE {keep}) AS retained",
+            f"max({until}) FILTER (WHERE {keep}) AS until",
+        ], keep_params + keep_params
 
     @staticmethod
     def until_sql(table: Table) -> str | None:

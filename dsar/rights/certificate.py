@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from dsar._version import __version__
 from dsar.io import atomic_write_text, output_path
+from dsar.keys import SCHEME
 from dsar.rights.rewrite import FileChange
 
 
@@ -43,6 +44,7 @@ def write_certificate(plan: Certified, files: Sequence[FileChange], out: Path) -
     body: dict[str, Any] = {
         "format": f"privacy-workbench/{plan.job.value}-certificate",
         "tool": {"name": "privacy-workbench", "version": __version__},
+        "scheme": SCHEME,  # how the keyed reference and any pseudonyms were made
         "job": plan.job.value,
         "request": plan.label,
         "subject": plan.subject,

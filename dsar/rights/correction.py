@@ -21,10 +21,10 @@ from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.records.audit import subject_ref
-from dsar.rights.plan import Job, Plan
+from dsar.rights.plan import Job, Plan, ProgressFn
 from dsar.rights.rewrite import Rewrite, recover
 from dsar.subjects.collect import SubjectData, collect
-from dsar.subjects.identity import MatchRules, SubjectRequest
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.selection import row_predicate
 
 _SQL_TYPES = {
@@ -45,7 +45,7 @@ class Change:
 
     table: str
     column: str
-    value: str
+    value: str = field(repr=False)  # the new value: personal data, never in a repr
     sql_type: str
     rows: int  # rows of the person whose value differs
 
@@ -57,7 +57,8 @@ class CorrectionPlan(Plan):
     job: ClassVar[Job] = Job.CORRECTION
     label: str
     corrections: tuple[Change, ...]
-    diff: dict[str, pa.Table] = field(compare=False)  # per table: rows with old and new values
+    # per table: the person's rows with old and new values (personal data: not in the repr)
+    diff: dict[str, pa.Table] = field(compare=False, repr=False)
     recipients: tuple[str, ...]
     data: SubjectData = field(repr=False, compare=False)  # the search the plan was made from
     rules: MatchRules = field(repr=False)
@@ -75,6 +76,10 @@ class CorrectionPlan(Plan):
         lines += [f"  {c.table}.{c.column}: {c.rows} row(s) change" for c in self.corrections]
         lines.append(f"recipients to notify: {', '.join(self.recipients) or 'none'}")
         return "\n".join(lines)
+
+    def person(self) -> SubjectKey | None:
+        """The first identifier the request gave."""
+        return self.data.identity.request.keys[0]
 
     def table_rows(self) -> list[dict[str, Any]]:
         """One row per corrected column (no values)."""
@@ -135,16 +140,24 @@ def plan_correction(
     engine: Engine,
     request: SubjectRequest,
     values: dict[str, str],
-    rules: MatchRules | None = None,
+    *,
     key: bytes | None = None,
+    rules: MatchRules | None = None,
+    today: date | None = None,
+    progress: ProgressFn | None = None,
 ) -> CorrectionPlan:
     """Plan setting `values` ({'table.column': 'new value'}) in the person's rows.
+
+    `diff` shows each affected row before and after, without its secret columns (a
+    password hash or a token is never shown, even in part). `today` is the plan's date;
+    `progress` is told each table read of the search.
 
     Raises:
         WorkbenchError: an unknown table or column, a secret or key column, a value that does
             not fit the column's type, or no row of the person in that table.
     """
     rules = rules or MatchRules()
+    today = today or datetime.now(UTC).date()
     recover(catalog.root)
     targets = []
     for target, value in values.items():
@@ -160,7 +173,7 @@ def plan_correction(
         if table.columns[column].secret or column in table.primary_key:
             raise WorkbenchError(f"{target}: secrets and key columns cannot be corrected")
         targets.append((table_name, column, value))
-    [data] = collect(engine, catalog, [request], rules)
+    [data] = collect(engine, catalog, [request], rules, progress)
     changes: list[Change] = []
     diff: dict[str, pa.Table] = {}
     recipients: set[str] = set()
@@ -178,7 +191,8 @@ def plan_correction(
         old = before.column(column)
         differs = sum(1 for v in old.to_pylist() if v != new.as_py())
         changes.append(Change(table_name, column, value, sql_type, differs))
-        shown = diff.get(table_name, before)
+        secrets = [c for c, spec in catalog.tables[table_name].columns.items() if spec.secret]
+        shown = diff.get(table_name, before.drop_columns(secrets))
         shown = shown.append_column(
             f"{column} (new)", pa.array([new.as_py()] * len(before), old.type)
         )
@@ -191,5 +205,6 @@ def plan_correction(
         recipients=tuple(sorted(recipients)),
         data=data,
         rules=rules,
+        today=today,
         subject=subject_ref(key, request.keys[0]) if key is not None else None,
     )

@@ -23,17 +23,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dsar.catalog.models import Catalog, ErasureAction, Role, Table
+from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import NoMatchError, WorkbenchError
 from dsar.keys import Keys
-from dsar.records.audit import subject_ref
+from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.ledger import Ledger, Reason
-from dsar.rights.actions import PersonRows, Retain, TableAction, erasure_action
+from dsar.rights.actions import PersonRows, TableAction, erasure_action
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
 from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover
 from dsar.subjects.collect import SubjectData, collect
-from dsar.subjects.identity import MatchRules, SubjectRequest
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.selection import others_mentioning, row_predicate, unlink_conditions
 
 
@@ -138,6 +138,10 @@ class ErasurePlan(Plan):
             rewrites.append(Rewrite(a.table, select, select_params, removes))
         return rewrites
 
+    def person(self) -> SubjectKey | None:
+        """The first identifier the request gave."""
+        return self.data.identity.request.keys[0] if self.data is not None else None
+
     def record(self, ledger: Ledger | None) -> None:
         """Record every identifier of the person as erased, before any file changes."""
         if ledger is not None:
@@ -150,8 +154,8 @@ class ErasurePlan(Plan):
             return asdict(a) | {"action": a.action.value}
 
         return {
-            "erased": [entry(a) for a in self.actions if a.action is not ErasureAction.RETAIN],
-            "retained": [entry(a) for a in self.actions if a.action is ErasureAction.RETAIN],
+            "erased": [entry(a) for a in self.actions if not erasure_action(a.action).keeps_rows],
+            "retained": [entry(a) for a in self.actions if erasure_action(a.action).keeps_rows],
             "held_for_customers": self.held_as_processor,
             "set_aside_for_review": self.set_aside,
             "mentioned_in_others_records": self.mentions,
@@ -217,7 +221,7 @@ def plan_erasure(
     rules = rules or MatchRules()
     today = today or datetime.now(UTC).date()
     controller = [t for t in catalog.tables.values() if t.role is Role.CONTROLLER]
-    if all(t.erasure.action is ErasureAction.RETAIN for t in controller):
+    if all(erasure_action(t.erasure.action).keeps_rows for t in controller):
         raise WorkbenchError(
             "the catalog has no erasure actions: every table says retain; give the tables"
             " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
@@ -267,19 +271,15 @@ def _table_actions(
             continue
         action = erasure_action(table.erasure.action)
         predicate, params = row_predicate(table, data, rules)
-        change, change_params = action.change_sql(PersonRows(table, predicate, params, today))
+        rows = PersonRows(table, predicate, params, today)
+        change, change_params = action.change_sql(rows)
+        kept, kept_params = action.kept_columns(rows)
         columns = [
             f"count(*) FILTER (WHERE {predicate}) AS rows",
             f"count(*) FILTER (WHERE {change}) AS change",
+            *kept,
         ]
-        all_params = params + change_params
-        if isinstance(action, Retain):
-            expired, until = action.expired_sql(table), action.until_sql(table)
-            keep = f"({predicate} AND NOT {expired})" if expired else predicate
-            keep_params = params + ([today.isoformat()] if expired else [])
-            until_sql = f"max({until}) FILTER (WHERE {keep})" if until else "NULL"
-            columns += [f"count(*) FILTER (WHERE {keep}) AS retained", f"{until_sql} AS until"]
-            all_params += keep_params + (keep_params if until else [])
+        all_params = params + change_params + kept_params
         counts = engine.query(
             f"SELECT {', '.join(columns)} FROM {quote_identifier(name)}", all_params
         ).to_pylist()[0]
@@ -319,8 +319,12 @@ def replay_erasures(
     *,
     key: bytes,
     rules: MatchRules | None = None,
+    audit: AuditLog | None = None,
 ) -> list[ApplyResult]:
-    """Re-apply every erasure in the ledger to this export (e.g. a restored backup)."""
+    """Re-apply every erasure in the ledger to this export (e.g. a restored backup).
+
+    Each re-applied erasure gets its certificate in `out` and, with `audit`, its entry.
+    """
     results = []
     for request in ledger.find_in_export(catalog, engine, Reason.ERASED, rules):
         try:
@@ -328,7 +332,9 @@ def replay_erasures(
         except NoMatchError:
             continue
         if plan.changes:
-            results.append(apply_plan(plan, catalog, engine, out=out, key=key, dry_run=False))
+            results.append(
+                apply_plan(plan, catalog, engine, out=out, key=key, dry_run=False, audit=audit)
+            )
     return results
 
 

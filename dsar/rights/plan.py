@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +25,7 @@ from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
 from dsar.errors import MissingKeyError
 from dsar.io import plain_name
+from dsar.records.audit import subject_ref
 from dsar.rights.certificate import write_certificate
 from dsar.rights.rewrite import FileChange, Rewrite, rewrite_tables
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from dsar.records.audit import AuditLog
     from dsar.records.ledger import Ledger
+    from dsar.subjects.identity import SubjectKey
 
 ProgressFn = Callable[[str], None]
 
@@ -63,6 +65,10 @@ class Plan(ABC):
     @abstractmethod
     def changes(self) -> int:
         """Rows (or cells, for a correction) that applying would change; 0: nothing to do."""
+
+    def person(self) -> SubjectKey | None:
+        """The first identifier the request gave (the keyed reference is made from it)."""
+        return None
 
     @property
     def needs_key(self) -> bool:
@@ -157,6 +163,9 @@ def apply_plan(
             f"{plan.label}: the plan pseudonymizes columns, which needs the secret key"
             " (set WORKBENCH_KEY or pass a key file)"
         )
+    if plan.subject is None and key is not None and (person := plan.person()) is not None:
+        # planned without the key (it needs none): name the person in the records now
+        plan = replace(plan, subject=subject_ref(key, person))  # type: ignore[type-var]
     plan.record(ledger)
     rewrites = plan.rewrites(catalog, key) if plan.changes else []
     files = rewrite_tables(catalog, engine, plan.label, rewrites, progress) if rewrites else ()

@@ -95,7 +95,7 @@ def _expired(after: str) -> str:
     return f"CAST({quote_identifier(after)} AS DATE) < CAST(? AS DATE)"
 
 
-def plan_retention(catalog: Catalog, engine: Engine, today: date | None = None) -> RetentionPlan:
+def plan_retention(catalog: Catalog, engine: Engine, *, today: date | None = None) -> RetentionPlan:
     """Count, per table with a retention period, the rows kept past it."""
     today = today or datetime.now(UTC).date()
     recover(catalog.root)

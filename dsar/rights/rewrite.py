@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsar.catalog.models import Catalog
@@ -40,7 +40,7 @@ class Rewrite:
 
     table: str
     select: str
-    params: Params
+    params: Params = field(repr=False)  # the person's identifiers and key material
     removes: int
 
 

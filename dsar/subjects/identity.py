@@ -144,7 +144,7 @@ def parse_key(text: str, rules: MatchRules | None = None) -> SubjectKey:
     kinds = ", ".join(k.value for k in IdentityKind)
     if not sep:
         raise IdentifierError(
-            kind_text, f"identifier {kind_text!r} is not TYPE=VALUE; types: {kinds}"
+            "", f"an identifier must be written TYPE=VALUE (e.g. email=...); types: {kinds}"
         )
     try:
         kind = IdentityKind(kind_text.strip().lower())
