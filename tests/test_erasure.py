@@ -21,6 +21,7 @@ from dsar.cli import app
 from dsar.errors import CatalogError, NoMatchError, WorkbenchError
 from dsar.records.audit import subject_ref
 from dsar.rights import apply_plan
+from dsar.rights.rewrite import NEW_SUFFIX
 from dsar.rights.erasure import (
     JOURNAL,
     confirm_erasure,
@@ -265,7 +266,7 @@ def test_a_crash_during_the_swap_is_finished_on_recovery(
     moves = {"n": 0}
 
     def crash(self: Path, target: Path) -> Path:
-        if self.name.endswith(".new"):
+        if self.name.endswith(NEW_SUFFIX):
             moves["n"] += 1
             if moves["n"] == 2:  # the first table is swapped in, the second is not
                 raise OSError("power cut (simulated)")

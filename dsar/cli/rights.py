@@ -188,10 +188,10 @@ def _confirm(catalog: Path, label: str) -> None:
     typer.echo(f"removed {len(removed)} original file(s) kept for {label}")
 
 
-def _recover(catalog: Path) -> None:
+def _recover(catalog: Path, key_file: Path | None) -> None:
     from dsar.rights import recover
 
-    done = recover(catalog.parent)
+    done = recover(catalog.parent, _optional_key(key_file))
     typer.echo("finished the interrupted change" if done else "nothing to recover")
 
 
@@ -204,8 +204,8 @@ def _confirm_command(catalog: CatalogOpt, label: LabelArg) -> None:
     _confirm(catalog, label)
 
 
-def _recover_command(catalog: CatalogOpt) -> None:
-    _recover(catalog)
+def _recover_command(catalog: CatalogOpt, key_file: KeyFileOpt = None) -> None:
+    _recover(catalog, key_file)
 
 
 def _pairs(values: list[str]) -> dict[str, str]:

@@ -7,6 +7,7 @@ Markdown for people. The person is named only by the keyed reference, never an i
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -37,8 +38,26 @@ class Certified(Protocol):
     def certificate_lines(self) -> list[str]: ...
 
 
-def write_certificate(plan: Certified, files: Sequence[FileChange], out: Path) -> Path:
-    """Write `<label>-<job>-certificate.json` and `.md` to `out`; return the JSON path."""
+def certificate_path(plan: Certified, out: Path) -> Path:
+    """Where the certificate's JSON goes: `<label>-<job>-certificate.json`, or with `-2`,
+    `-3`, ... when a certificate for the same label is there already (never overwritten)."""
+    stem = f"-{plan.job.value}-certificate"
+    path = output_path(out, plan.label, "request label", f"{stem}.json")
+    n = 1
+    while path.exists() or path.with_suffix(".md").exists():
+        n += 1
+        path = output_path(out, plan.label, "request label", f"{stem}-{n}.json")
+    return path
+
+
+def write_certificate(
+    plan: Certified, files: Sequence[FileChange], out: Path
+) -> list[tuple[Path, Path]]:
+    """Write the certificate (JSON and Markdown) under temporary names in `out`.
+
+    Returns (temporary path, final path) pairs: the change's journal moves them into place
+    together with the files, so a certificate exists exactly when the change happened.
+    """
     out.mkdir(parents=True, exist_ok=True)
     applied_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body: dict[str, Any] = {
@@ -54,8 +73,12 @@ def write_certificate(plan: Certified, files: Sequence[FileChange], out: Path) -
         "files_replaced": [asdict(f) for f in files],
         "recipients_to_notify": list(plan.recipients),
     }
-    path = output_path(out, plan.label, "request label", f"-{plan.job.value}-certificate.json")
-    atomic_write_text(path, json.dumps(body, indent=2, default=str) + "\n")
+    path = certificate_path(plan, out)
+    token = secrets.token_hex(4)
+    moves = [(path.with_name(f".{path.name}.{token}.workbench-tmp"), path)]
+    moves.append(
+        (path.with_name(f".{path.stem}.md.{token}.workbench-tmp"), path.with_suffix(".md"))
+    )
     person = f"Person: {plan.subject} (keyed reference). " if plan.subject else ""
     lines = [
         f"# {plan.job.value.capitalize()} certificate: {plan.label}",
@@ -68,5 +91,11 @@ def write_certificate(plan: Certified, files: Sequence[FileChange], out: Path) -
     ]
     if plan.recipients or plan.subject:
         lines.append(f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}")
-    atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
-    return path
+    try:
+        atomic_write_text(moves[0][0], json.dumps(body, indent=2, default=str) + "\n")
+        atomic_write_text(moves[1][0], "\n".join(lines) + "\n")
+    except BaseException:
+        for tmp, _ in moves:
+            tmp.unlink(missing_ok=True)
+        raise
+    return moves

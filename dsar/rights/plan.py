@@ -27,7 +27,14 @@ from dsar.errors import MissingKeyError
 from dsar.io import plain_name
 from dsar.records.audit import subject_ref
 from dsar.rights.certificate import write_certificate
-from dsar.rights.rewrite import FileChange, Rewrite, rewrite_tables
+from dsar.rights.rewrite import (
+    JOURNAL,
+    FileChange,
+    PendingAudit,
+    Rewrite,
+    commit,
+    stage_rewrites,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -168,21 +175,36 @@ def apply_plan(
         plan = replace(plan, subject=subject_ref(key, person))  # type: ignore[type-var]
     plan.record(ledger)
     rewrites = plan.rewrites(catalog, key) if plan.changes else []
-    files = rewrite_tables(catalog, engine, plan.label, rewrites, progress) if rewrites else ()
-    result = ApplyResult(plan, True, files, write_certificate(plan, files, Path(out)))
+    staged = stage_rewrites(catalog, engine, plan.label, rewrites, progress)
+    try:
+        artifacts = write_certificate(plan, staged.files, Path(out))
+    except BaseException:
+        staged.discard()
+        raise
+    certificate = artifacts[0][1]
+    pending = None
     if audit is not None:
-        audit.append(
+        pending = PendingAudit(
+            audit,
             f"{plan.job.value}.applied",
             request=plan.label,
             subject=plan.subject,
             tables=plan.audit_tables(),
             details={
                 **plan.audit_details(),
-                "files": len(files),
-                "certificate": result.certificate.name if result.certificate else None,
+                "files": len(staged.files),
+                "certificate": certificate.name,
             },
         )
-    return result
+    try:
+        commit(catalog.root, staged, artifacts, pending)
+    except BaseException:
+        if not (catalog.root / JOURNAL).exists():  # not begun: abandon it, leave nothing
+            staged.discard()
+            for tmp, _ in artifacts:
+                tmp.unlink(missing_ok=True)
+        raise
+    return ApplyResult(plan, True, staged.files, certificate)
 
 
 __all__ = ["ApplyResult", "Job", "Plan", "ProgressFn", "apply_plan"]

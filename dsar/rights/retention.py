@@ -7,6 +7,7 @@ certificate and an audit entry. Web logs kept "about 30 days" are the typical ca
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -117,4 +118,5 @@ def plan_retention(catalog: Catalog, engine: Engine, *, today: date | None = Non
         actions.append(
             RetentionAction(name, str(period), after, cutoff, int(row["n"]), int(row["old"]))
         )
-    return RetentionPlan(f"RS-{today:%Y%m%d}", today, tuple(actions))
+    # a label of its own per sweep: two sweeps on one day keep their originals apart
+    return RetentionPlan(f"RS-{today:%Y%m%d}-{secrets.token_hex(3)}", today, tuple(actions))

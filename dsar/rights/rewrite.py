@@ -1,25 +1,37 @@
 """Replace export files safely: new versions beside the old, row accounting, a journal.
 
-Erasure and the retention sweep both change export files this way. Every new file is
-written and counted first; then a journal listing the swaps is written atomically; then the
-swaps happen, each original kept as `<file>.before-<label>`. A crash before the journal
-leaves the old files untouched; a crash after it is finished by `recover` (the catalog
-refuses to load until then). `confirm_rewrite` deletes the kept originals.
+Erasure, correction and the retention sweep change export files this way, in two steps:
+
+1. `stage_rewrites` writes every new file beside its original (`.<file>.<label>.workbench-new`)
+   and checks the row accounting. Nothing is changed yet; a failure removes what it wrote.
+2. `commit` writes a journal listing every move (each new file into place, its original
+   kept as `<file>.before-<label>`; the certificate from its temporary name to its final
+   one) and the audit entry still to be written, then carries them out and removes the
+   journal.
+
+A crash before the journal leaves the old state (and `recover` removes any stray new file);
+a crash after it is finished by `recover`: the moves, the certificate, the audit entry
+(once). The catalog refuses to load while a journal is there. `confirm_rewrite` deletes
+the kept originals.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, Params
-from dsar.errors import InternalError
+from dsar.errors import InternalError, MissingKeyError
 from dsar.io import atomic_write_text, fsync_file, plain_name, sha256_file
+from dsar.records.audit import AuditLog
 
 JOURNAL = ".workbench-erasure-journal.json"
+NEW_SUFFIX = ".workbench-new"  # a staged file; never part of a table (hidden, and this suffix)
 
 
 @dataclass(frozen=True)
@@ -44,19 +56,34 @@ class Rewrite:
     removes: int
 
 
-def rewrite_tables(
+@dataclass(frozen=True)
+class Staged:
+    """New files written beside the originals, checked, not yet in place."""
+
+    label: str
+    moves: tuple[dict[str, str], ...]  # target, new, backup
+    files: tuple[FileChange, ...]
+
+    def discard(self) -> None:
+        """Remove the staged files (the change is abandoned)."""
+        for move in self.moves:
+            Path(move["new"]).unlink(missing_ok=True)
+
+
+def stage_rewrites(
     catalog: Catalog,
     engine: Engine,
     label: str,
-    rewrites: list[Rewrite],
+    rewrites: Sequence[Rewrite],
     progress: Callable[[str], None] | None = None,
-) -> tuple[FileChange, ...]:
-    """Rewrite each table's files as one all-or-nothing change; returns the files replaced.
+) -> Staged:
+    """Write each table's new files beside the old ones and check the row accounting.
 
-    `progress`, when given, is told each file before it is written.
+    `progress`, when given, is told each file before it is written. On any failure the
+    files written so far are removed and nothing has changed.
     """
     plain_name(label, "request label")  # it names the new files and the kept originals
-    journal: list[dict[str, str]] = []
+    moves: list[dict[str, str]] = []
     files: list[FileChange] = []
     paths_of = {rw.table: catalog.files(rw.table) for rw in rewrites}
     total = sum(len(paths) for paths in paths_of.values())
@@ -66,19 +93,19 @@ def rewrite_tables(
             for path in paths_of[rw.table]:
                 if progress is not None:
                     progress(f"writing a new {path.name} ({len(files) + 1} of {total} files)")
-                new = path.with_name(f".{path.name}.{label}.new")
-                engine.write_file(rw.table, path, new, rw.select, rw.params)
-                fsync_file(new)
-                before = engine.count_file_rows(rw.table, path)
-                after = engine.count_file_rows(rw.table, new)
-                removed_total += before - after
-                journal.append(
+                new = path.with_name(f".{path.name}.{label}{NEW_SUFFIX}")
+                moves.append(
                     {
                         "target": str(path),
                         "new": str(new),
                         "backup": str(path.with_name(f"{path.name}.before-{label}")),
                     }
                 )
+                engine.write_file(rw.table, path, new, rw.select, rw.params)
+                fsync_file(new)
+                before = engine.count_file_rows(rw.table, path)
+                after = engine.count_file_rows(rw.table, new)
+                removed_total += before - after
                 files.append(
                     FileChange(
                         rw.table, path.name, before, after, sha256_file(path), sha256_file(new)
@@ -90,20 +117,98 @@ def rewrite_tables(
                     f" {rw.removes} planned; nothing was changed"
                 )
     except BaseException:
-        for entry in journal:
-            Path(entry["new"]).unlink(missing_ok=True)
+        Staged(label, tuple(moves), ()).discard()
         raise
-    if journal:
-        atomic_write_text(catalog.root / JOURNAL, json.dumps(journal, indent=1))
-        _swap(journal)
-        (catalog.root / JOURNAL).unlink()
-    return tuple(files)
+    return Staged(label, tuple(moves), tuple(files))
 
 
-def _swap(journal: list[dict[str, str]]) -> None:
+@dataclass(frozen=True)
+class PendingAudit:
+    """The audit entry a change still owes: written once, after the files are in place."""
+
+    log: AuditLog
+    action: str
+    request: str | None
+    subject: str | None
+    tables: Mapping[str, int]
+    details: Mapping[str, Any]
+
+
+def commit(
+    root: Path,
+    staged: Staged,
+    artifacts: Sequence[tuple[Path, Path]] = (),
+    audit: PendingAudit | None = None,
+) -> None:
+    """Put the staged files and the artifacts (temporary path, final path) in place.
+
+    The journal is written first, so from then on the change is finished by `recover`
+    whatever happens; then the moves; then the audit entry, once.
+    """
+    journal = {
+        "label": staged.label,
+        "moves": list(staged.moves),
+        "artifacts": [{"new": str(tmp), "target": str(final)} for tmp, final in artifacts],
+        "audit": _audit_json(audit),
+    }
+    atomic_write_text(root / JOURNAL, json.dumps(journal, indent=1))
+    _finish(root, journal, audit.log if audit is not None else None)
+
+
+def _audit_json(audit: PendingAudit | None) -> dict[str, Any] | None:
+    if audit is None:
+        return None
+    return {
+        "log": str(audit.log.path),
+        "action": audit.action,
+        "request": audit.request,
+        "subject": audit.subject,
+        "tables": dict(audit.tables),
+        # an id for this change, so `recover` never writes its entry twice
+        "details": {**audit.details, "change_id": secrets.token_hex(8)},
+    }
+
+
+def _finish(root: Path, journal: dict[str, Any], log: AuditLog | None) -> None:
+    """Carry out a journal's moves and audit entry; re-runnable at any point.
+
+    `log` is the audit log the entry goes to (None: open the one the journal names, which
+    needs the key, so `recover` is given it).
+    """
+    _swap(journal["moves"])
+    for move in journal.get("artifacts", []):
+        new = Path(move["new"])
+        if new.exists():
+            new.replace(move["target"])
+    pending = journal.get("audit")
+    if pending is not None:
+        if log is None:
+            raise MissingKeyError(
+                "the interrupted change's files are in place, but its audit entry needs the"
+                " secret key: run the recover command again with WORKBENCH_KEY set or"
+                " --key-file"
+            )
+        _append_once(pending, log)
+    (root / JOURNAL).unlink()
+
+
+def _append_once(pending: dict[str, Any], log: AuditLog) -> None:
+    change_id = pending["details"]["change_id"]
+    if any(e.details.get("change_id") == change_id for e in log.entries()):
+        return
+    log.append(
+        pending["action"],
+        request=pending["request"],
+        subject=pending["subject"],
+        tables=pending["tables"],
+        details=pending["details"],
+    )
+
+
+def _swap(moves: Sequence[Mapping[str, str]]) -> None:
     """Move each new file into place, keeping the original as a backup. Re-runnable."""
-    for entry in journal:
-        target, new, backup = Path(entry["target"]), Path(entry["new"]), Path(entry["backup"])
+    for move in moves:
+        target, new, backup = Path(move["target"]), Path(move["new"]), Path(move["backup"])
         if not new.exists():
             continue  # swapped already
         if target.exists() and not backup.exists():
@@ -111,18 +216,27 @@ def _swap(journal: list[dict[str, str]]) -> None:
         new.replace(target)
 
 
-def recover(root: str | Path) -> bool:
-    """Finish a rewrite that a crash interrupted after its journal was written.
+def recover(root: str | Path, key: bytes | None = None) -> bool:
+    """Finish a change that a crash interrupted after its journal was written.
 
     `root` is the catalog's folder (the catalog may not load while files are half swapped).
-    True when there was something to finish.
+    Without a journal, staged files a crash left behind (`*.workbench-new`) are removed.
+    True when there was something to finish or clean.
+
+    Raises:
+        MissingKeyError: the files are in place but the change's audit entry needs `key`.
     """
     path = Path(root) / JOURNAL
-    if not path.is_file():
-        return False
-    _swap(json.loads(path.read_text(encoding="utf-8")))
-    path.unlink()
-    return True
+    if path.is_file():
+        journal = json.loads(path.read_text(encoding="utf-8"))
+        pending = journal.get("audit")
+        log = AuditLog(pending["log"], key) if pending is not None and key is not None else None
+        _finish(Path(root), journal, log)
+        return True
+    stray = [p for p in Path(root).rglob(f".*{NEW_SUFFIX}") if p.is_file()]
+    for leftover in stray:
+        leftover.unlink()
+    return bool(stray)
 
 
 def confirm_rewrite(catalog: Catalog, label: str) -> list[Path]:
