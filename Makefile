@@ -49,7 +49,7 @@ docs: $(VENV)/.installed-dev
 test: lint typecheck pytest docs
 
 lab: $(VENV)/.installed-run
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --allow-root notebooks/
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_demo.py

@@ -516,3 +516,10 @@ def test_a_refused_request_is_not_carried_out(
     assert result.exit_code == 2
     assert "is denied (identity_not_verified)" in result.output
     assert _digests(trap_catalog.parent) == before
+
+
+def test_a_rewritten_file_keeps_the_exports_permissions(trap_catalog: Path, tmp_path: Path) -> None:
+    accounts = trap_catalog.parent / "accounts.csv"
+    accounts.chmod(0o640)
+    _erase(trap_catalog, _req("email=ann@example.com"), tmp_path)
+    assert accounts.stat().st_mode & 0o777 == 0o640  # not the process umask's 0644

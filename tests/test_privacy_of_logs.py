@@ -53,3 +53,94 @@ def test_access_logs_no_personal_data(
     assert "AR-LOG" in text  # the request is named by its reference...
     for value in ("ann@example.com", "Ann Lee", "u1", "d_ann", "900001", "Bob"):
         assert value not in text  # ...never by who it is about
+
+
+def _sensitive_values(catalog_path: Path) -> tuple[set[str], set[str]]:
+    """(personal values, secrets) of every table: emails, phones, names, IPs; tokens."""
+    catalog = load_catalog(catalog_path)
+    personal: set[str] = set()
+    secrets: set[str] = set()
+    with open_engine(catalog) as engine:
+        for name, table in catalog.tables.items():
+            for column, spec in table.columns.items():
+                kind = spec.identity.value if spec.identity else None
+                if not (spec.secret or spec.personal or kind in ("email", "phone")):
+                    continue
+                values = engine.query(
+                    f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{name}"'
+                ).column(0)
+                found = {v for v in values.to_pylist() if v and len(v) >= 6}
+                (secrets if spec.secret else personal).update(found)
+    return personal, secrets
+
+
+def test_every_command_at_debug_logs_no_personal_data_and_prints_no_secret(
+    trap_catalog: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from dsar.cli import app
+
+    personal, secrets = _sensitive_values(trap_catalog)
+    assert personal and secrets
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("WORKBENCH_KEY", "k" * 40)
+    cat, db = str(trap_catalog), str(tmp_path / "requests.db")
+    ann = ["--email", "ann@example.com"]
+    book = str(tmp_path / "l" / "l.db")
+    register = ["--register", db]
+    commands = [
+        ["catalog", "check", cat],
+        ["catalog", "show", cat],
+        [
+            "requests",
+            "add",
+            *register,
+            "--type",
+            "access",
+            "--jurisdiction",
+            "gdpr",
+            "--received",
+            "2026-11-20",
+            "--verified",
+            *ann,
+        ],
+        ["requests", "list", *register],
+        ["requests", "show", "R-2026-0001", *register],
+        [
+            "access",
+            "--catalog",
+            cat,
+            "--out",
+            str(tmp_path / "b"),
+            "--request",
+            "R-2026-0001",
+            *register,
+        ],
+        ["verify", str(tmp_path / "b" / "R-2026-0001")],
+        ["erase", "plan", "--catalog", cat, *ann],
+        ["correct", "plan", "--catalog", cat, *ann, "--set", "integrations.provider=X"],
+        ["ledger", "add", "--ledger", book, "--reason", "restricted", "--request", "R-1", *ann],
+        ["ledger", "list", "--ledger", book],
+        ["erase", "apply", "--catalog", cat, *ann, *register, "--out", str(tmp_path / "c")],
+        ["audit", "verify", *register],
+    ]
+    outputs = []
+    for args in commands:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result.output)
+    logs = "\n".join(f"{r.name}: {r.getMessage()}" for r in caplog.records)
+    leaked = sorted(
+        line for line in logs.splitlines() if any(v in line for v in personal | secrets)
+    )
+    assert leaked == [], "personal data or secrets in the logs"
+    printed = "\n".join(outputs)
+    assert sorted(s for s in secrets if s in printed or s[-8:] in printed) == []
+    # what is written to the side (certificates, the audit log) names no one either
+    written = "".join(p.read_text() for p in (tmp_path / "c").iterdir())
+    written += (tmp_path / "requests.db.audit.jsonl").read_text()
+    assert sorted(v for v in personal | secrets if v in written) == []

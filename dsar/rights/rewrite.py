@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,7 @@ def stage_rewrites(
                     }
                 )
                 engine.write_file(rw.table, path, new, rw.select, rw.params)
+                shutil.copymode(path, new)  # the export's own permissions, not the umask's
                 fsync_file(new)
                 before = engine.count_file_rows(rw.table, path)
                 after = engine.count_file_rows(rw.table, new)

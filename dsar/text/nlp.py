@@ -143,12 +143,14 @@ def build_analyzer(
         log.warning(notice)
     registry = RecognizerRegistry(supported_languages=[lang])
     presidio_log = logging.getLogger("presidio-analyzer")
-    level = presidio_log.level
     presidio_log.setLevel(logging.ERROR)  # one warning per recognizer of other languages
     try:
         registry.load_predefined_recognizers(languages=[lang], nlp_engine=engine)
     finally:
-        presidio_log.setLevel(level)
+        # Presidio logs the text it analyses at DEBUG ("Context list is: ..."): personal data
+        # in the logs of whoever turns DEBUG on. Its warnings and errors still show.
+        presidio_log.setLevel(logging.WARNING)
+        logging.getLogger("presidio-anonymizer").setLevel(logging.WARNING)
     for recognizer in extra_recognizers:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=[lang])
