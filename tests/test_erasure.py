@@ -21,13 +21,13 @@ from dsar.cli import app
 from dsar.errors import CatalogError, NoMatchError, WorkbenchError
 from dsar.records.audit import subject_ref
 from dsar.rights import apply_plan
-from dsar.rights.rewrite import NEW_SUFFIX
 from dsar.rights.erasure import (
     JOURNAL,
     confirm_erasure,
     plan_erasure,
     recover,
 )
+from dsar.rights.rewrite import NEW_SUFFIX
 from dsar.subjects.collect import collect
 from dsar.subjects.identity import SubjectRequest, make_key, parse_key
 from tests.access_fixture import TICKETS
