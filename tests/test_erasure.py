@@ -523,3 +523,29 @@ def test_a_rewritten_file_keeps_the_exports_permissions(trap_catalog: Path, tmp_
     accounts.chmod(0o640)
     _erase(trap_catalog, _req("email=ann@example.com"), tmp_path)
     assert accounts.stat().st_mode & 0o777 == 0o640  # not the process umask's 0644
+
+
+def test_erase_plan_for_a_registered_request_needs_no_key(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "requests.db"
+    monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
+    register_request(db, "erasure", "gdpr", "2026-11-20", "ann@example.com")
+    monkeypatch.delenv("WORKBENCH_KEY")
+    before = db.read_bytes()
+    result = CliRunner().invoke(
+        app,
+        [
+            "erase",
+            "plan",
+            "--catalog",
+            str(trap_catalog),
+            "--request",
+            "R-2026-0001",
+            "--register",
+            str(db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "erasure plan for R-2026-0001, as of" in result.output
+    assert db.read_bytes() == before  # read, not written

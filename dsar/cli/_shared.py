@@ -78,12 +78,14 @@ def resolve_person(
     prefix: str,
     label: str | None = None,
     rules: MatchRules | None = None,
+    read_only: bool = False,
 ) -> tuple[SubjectRequest, Register | None]:
     """The person a command acts on, and the register when the request is registered.
 
     With `request`, the registered request's identifiers and id are used (its type must be
     one of `allowed`, and a refused or withdrawn request is not carried out); otherwise
-    `email` and `ids` name the person under `label` or a new random reference.
+    `email` and `ids` name the person under `label` or a new random reference. With
+    `read_only` (planning), the request is read without the key and no register is returned.
     """
     from dsar.access.answer import new_label
     from dsar.records.register import Status
@@ -94,8 +96,13 @@ def resolve_person(
         return SubjectRequest(label or new_label(prefix=prefix), tuple(keys)), None
     if email or ids:
         raise typer.BadParameter("give --request, or --email/--id, not both")
-    reg = open_register(register, key_file)
-    record = reg.get(request)
+    if read_only:
+        from dsar.records.register import read_request
+
+        reg, record = None, read_request(register, request)
+    else:
+        reg = open_register(register, key_file)
+        record = reg.get(request)
     if record.type not in allowed:
         wanted = " or ".join(t.value for t in allowed)
         raise typer.BadParameter(f"{request} is a {record.type.value} request, not {wanted}")

@@ -74,6 +74,7 @@ def _plan(
     register: Path,
     key_file: Path | None,
     key: bytes | None,
+    read_only: bool = False,
 ) -> tuple[ErasurePlan, Register | None]:
     from dsar.records.deadlines import RequestType
     from dsar.rights import plan_erasure
@@ -86,6 +87,7 @@ def _plan(
         key_file=key_file,
         allowed=(RequestType.ERASURE,),
         prefix="ER",
+        read_only=read_only,
     )
     key = reg.key if reg is not None else key
     plan = plan_erasure(cat, engine, subject, key=key, progress=_steps())
@@ -112,9 +114,8 @@ def erase_plan(
 
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        plan, _ = _plan(
-            cat, engine, email, ids, request, register, key_file, _optional_key(key_file)
-        )
+        key = _optional_key(key_file)
+        plan, _ = _plan(cat, engine, email, ids, request, register, key_file, key, True)
     needs = " (applying needs the secret key: it pseudonymizes)" if plan.needs_key else ""
     typer.echo(f"dry run: nothing was changed; `dsar erase apply` erases{needs}")
 

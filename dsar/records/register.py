@@ -220,14 +220,7 @@ class Register:
 
     def get(self, request_id: str) -> RequestRecord:
         """The request with this id."""
-        row = self.db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-        if row is None:
-            raise RequestNotFoundError(
-                request_id,
-                f"no request {request_id!r} in {self.path}; `dsar requests list --all` shows"
-                " the ids",
-            )
-        return _row_to_record(row)
+        return _get(self.db, self.path, request_id)
 
     def list(
         self,
@@ -361,3 +354,30 @@ class Register:
         ax.set_title(f"{len(open_)} open request(s)")
         fig.tight_layout()
         return fig
+
+
+def _get(db: sqlite3.Connection, path: Path, request_id: str) -> RequestRecord:
+    row = db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
+    if row is None:
+        raise RequestNotFoundError(
+            request_id,
+            f"no request {request_id!r} in {path}; `dsar requests list --all` shows the ids",
+        )
+    return _row_to_record(row)
+
+
+def read_request(path: str | Path, request_id: str) -> RequestRecord:
+    """One request, read without the key and without changing the register (for planning).
+
+    Raises:
+        RequestNotFoundError: no register at `path`, or no request with that id in it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RequestNotFoundError(request_id, f"no register at {path}; give --register")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        return _get(db, path, request_id)
+    finally:
+        db.close()
