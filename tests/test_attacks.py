@@ -124,3 +124,34 @@ def test_a_formula_in_the_data_is_shown_not_run_in_the_portable_csv(
     assert row["full_name"] == '\'=HYPERLINK("http://evil.example","click")'
     assert verify_bundle(bundle.path).ok  # and the JSON keeps the value as it is
     assert '"=HYPERLINK' in (bundle.path / "portability" / "accounts.json").read_text()
+
+
+def test_a_denied_access_request_is_not_answered(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import register_request
+
+    monkeypatch.setenv("WORKBENCH_KEY", "k" * 40)
+    db = tmp_path / "requests.db"
+    register_request(db, "access", "gdpr", "2026-11-20", "ann@example.com")
+    denied = runner.invoke(
+        app, ["requests", "update", "R-2026-0001", "--register", str(db), "--deny", "no_match"]
+    )
+    assert denied.exit_code == 0, denied.output
+    result = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--out",
+            str(tmp_path / "out"),
+            "--request",
+            "R-2026-0001",
+            "--register",
+            str(db),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "is denied (no_match)" in result.output
+    assert not (tmp_path / "out").exists()
