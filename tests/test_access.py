@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -226,7 +227,7 @@ def test_a_closure_that_grows_too_large_stops(trap_catalog: Path) -> None:
     ("text", "message"),
     [
         ("mail=ann@example.com", r"unknown identifier type 'mail'; types: email, user_id"),
-        ("ann@example.com", r"is not TYPE=VALUE"),
+        ("ann@example.com", r"an identifier must be written TYPE=VALUE"),
         ("email=  ", r"the email given is empty"),
     ],
 )
@@ -288,6 +289,85 @@ def test_batch_csv(tmp_path: Path) -> None:
     path.write_text("request_id,email\nAR-1,\n", "utf-8")
     with pytest.raises(WorkbenchError, match=r"line 2: no identifier given"):
         read_batch_requests(path)
+
+
+KINDS = ", ".join(sorted(k.value for k in IdentityKind))
+NO_HEADER = f": the first line must be a header naming the columns: request_id and identifier types: {KINDS}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            None,
+            ": no such file; --batch takes a CSV with a request_id column and one column per"
+            " identifier type",
+        ),
+        (b"", NO_HEADER),
+        (b"AR-1,ann@example.com\nAR-2,bob@example.com\n", NO_HEADER),  # values never quoted
+        (b"request_id,ann@example.com\nAR-2,bob@example.com\n", NO_HEADER),
+        (
+            "request_id,email\nAR-1,jos\xe9@example.com\n".encode("latin-1"),
+            ": not UTF-8 text; save the batch as CSV UTF-8 (a spreadsheet's Save As offers it)",
+        ),
+        (
+            b'request_id,email\nAR-1,"' + b"x" * 200_000 + b'"\n',
+            " line 2: not a readable CSV (field larger than field limit (131072))",
+        ),
+        ("folder", ": cannot read the batch file (Is a directory)"),
+    ],
+    ids=["missing", "empty", "no header", "half a header", "Latin-1", "huge field", "a folder"],
+)
+def test_a_batch_file_that_cannot_be_read(
+    tmp_path: Path, content: bytes | str | None, message: str
+) -> None:
+    path = tmp_path / "subjects.csv"
+    if content == "folder":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(WorkbenchError, match=rf"^{re.escape(f'{path}{message}')}$") as caught:
+        read_batch_requests(path)
+    assert "@example.com" not in str(caught.value)
+
+
+def test_a_nested_column_is_json_text_in_the_portable_csv(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    nested = [
+        {
+            "user_id": "u1",
+            "email": " ANN@Example.COM ",
+            "newsletter": True,
+            "contact": {"phone": "+44 7700 900001", "tags": ["news"]},
+        },
+        {
+            "user_id": "u3",
+            "email": "bob@example.com",
+            "newsletter": False,
+            "contact": {"phone": "+44 7700 900003", "tags": []},
+        },
+    ]
+    prefs = trap_catalog.parent / "prefs.jsonl"
+    prefs.write_text("".join(json.dumps(r) + "\n" for r in nested), encoding="utf-8")
+    text = trap_catalog.read_text(encoding="utf-8")
+    trap_catalog.write_text(
+        text.replace(
+            "newsletter: {type: boolean}\n", "newsletter: {type: boolean}\n      contact: {}\n"
+        ),
+        encoding="utf-8",
+    )
+    [bundle] = answer_access_requests(
+        load_catalog(trap_catalog), [_request("AR-J", "email=ann@example.com")], tmp_path
+    )
+    assert not bundle.rejected, bundle.findings
+    assert _rows(bundle.path, "prefs")[0]["contact"] == {
+        "phone": "+44 7700 900001",
+        "tags": ["news"],
+    }
+    assert (bundle.path / "portability" / "prefs.csv").read_text().splitlines()[1] == (
+        '"u1"," ANN@Example.COM ",true,"{""phone"": ""+44 7700 900001"", ""tags"": [""news""]}"'
+    )
 
 
 SHARED_PHONE_CATALOG = """\

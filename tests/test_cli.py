@@ -197,3 +197,19 @@ def test_access_command_bad_input(
     )
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+def test_access_command_batch_file_missing(
+    trap_catalog: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = tmp_path / "nope.csv"
+    args = ["access", "--catalog", str(trap_catalog), "--out", str(tmp_path / "b")]
+    code, out, err = _run_main([*args, "--batch", str(missing)], monkeypatch, capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: {missing}: no such file; --batch takes a CSV with a request_id column and one"
+        " column per identifier type\n"
+    )

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -400,3 +401,94 @@ def test_a_zip_with_anything_outside_its_one_folder_is_refused(
     with pytest.raises(WorkbenchError, match=r"not a bundle zip"):
         verify_bundle(odd)
     assert not (tmp_path / "escape.txt").exists()
+
+
+def _bomb(target: Path, size: int, name: str = "AR-V/data/zeros.bin") -> Path:
+    """A zip of `size` zero bytes: a few kilobytes that unpack to `size`."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("AR-V/manifest.json", "{}")
+        with archive.open(name, "w") as entry:
+            for _ in range(size // (1 << 20)):
+                entry.write(bytes(1 << 20))
+    return target
+
+
+def test_a_zip_declaring_more_than_the_limit_is_not_unpacked(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "bomb.zip", 4 << 20)
+    assert bomb.stat().st_size < 20_000
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(
+        WorkbenchError,
+        match=rf"^{re.escape(str(bomb))}: its entries declare 4,194,306 bytes unpacked, over the"
+        r" limit of 1,000,000 \(max_unpacked_bytes\); not unpacked$",
+    ):
+        verify_bundle(bomb, max_unpacked_bytes=1_000_000, scratch=scratch)
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_zip_compressed_like_a_bomb_is_not_unpacked(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "bomb.zip", 11 << 20)  # over 10 MiB, about 1000:1
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(
+        WorkbenchError,
+        match=rf"^{re.escape(str(bomb))}: entry AR-V/data/zeros.bin is compressed more than"
+        r" 200:1 \(11,534,336 bytes from [\d,]+\), like a zip bomb; not unpacked$",
+    ):
+        verify_bundle(bomb, scratch=scratch)
+    assert list(scratch.iterdir()) == []
+
+
+def test_an_entry_larger_than_it_declares_stops_and_is_removed(tmp_path: Path) -> None:
+    bomb = _bomb(tmp_path / "liar.zip", 2 << 20)
+    data = bytearray(bomb.read_bytes())
+    real = (2 << 20).to_bytes(4, "little")
+    lie = (1000).to_bytes(4, "little")
+    assert data.count(real) == 2  # the local header's and the central directory's size
+    bomb.write_bytes(bytes(data).replace(real, lie))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(
+        WorkbenchError,
+        match=rf"^{re.escape(str(bomb))}: entry AR-V/data/zeros.bin is damaged or unpacks to"
+        r" more than it declares \(BadZipFile\); nothing was kept$",
+    ):
+        verify_bundle(bomb, scratch=scratch)
+    assert list(scratch.iterdir()) == []
+
+
+def _nested_contact(bundle: Path) -> None:
+    """A JSON object kept whole in a column: another person's phone and email inside it."""
+    path = bundle / "data" / "tickets.parquet"
+    table = pq.read_table(path)
+    contact = {
+        "phone": "+44 7700 900003",
+        "emails": ["ann@example.com", "bob@example.com"],
+        "seen": "2026-11-01 10:00:00",  # digits, but no field that says phone: no finding
+        "notes": [{"text": "key sk_live_abcdefgh1234"}],
+    }
+    table = table.append_column("contact", pa.array([contact]))
+    attrs = pa.array(
+        [[("mobile", "+44 7700 900002"), ("bob@example.com", "x")]],
+        pa.map_(pa.string(), pa.string()),
+    )
+    table = table.append_column("attrs", attrs)
+    pq.write_table(table, path)
+    _rehash(bundle, "data/tickets.parquet")
+
+
+def test_values_inside_nested_columns_are_checked(clean_bundle: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / clean_bundle.name
+    shutil.copytree(clean_bundle, bundle)
+    _nested_contact(bundle)
+    where = "data/tickets.parquet"
+    assert [str(f) for f in verify_bundle(bundle).findings] == [
+        f"[secrets] {where} contact.notes[0].text row 1: looks like a Stripe-style live key in"
+        " clear",
+        f"[other people] {where} contact.phone row 1: a phone number that is not the person's",
+        f"[other people] {where} contact.emails[1] row 1: an email address that is not the"
+        " person's",
+        f"[other people] {where} attrs[0].value row 1: a phone number that is not the person's",
+        f"[other people] {where} attrs[1].key row 1: an email address that is not the person's",
+    ]

@@ -86,12 +86,26 @@ def access(
     ] = None,
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 0 when no row matches a request's identifiers: the bundle then says"
+            " we hold no data about the person."
+        ),
+    ] = False,
 ) -> None:
-    """Collect everything one person (or a batch) has, as a verified bundle per person."""
+    """Collect everything one person (or a batch) has, as a verified bundle per person.
+
+    Each bundle is checked before it takes its name; with --passphrase-env
+    only the encrypted zip remains.
+
+    Exit codes: 0 every bundle verified; 1 an error, or a bundle failed its
+    check (set aside as <label>.REJECTED, not zipped: never send it); 3 no
+    row matched a request's identifiers (a typo?), unless --allow-empty.
+    """
     from dsar.access.answer import answer_access_requests, read_batch_requests
     from dsar.catalog import load_catalog
     from dsar.records.deadlines import RequestType
-    from dsar.review.bundle import verify_bundle
     from dsar.subjects.identity import MatchRules
     from dsar.text.nlp import NlpSettings
 
@@ -127,7 +141,7 @@ def access(
         register=reg,
         progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
     )
-    failed = 0
+    rejected = empty = 0
     for bundle in bundles:
         for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):
             joined = len(bundle.subject.identity.values(kind))
@@ -136,14 +150,31 @@ def access(
                     f"note: request {bundle.label} joined {joined} {kind.value}s; check the"
                     " identity provenance in the report before sending"
                 )
-        check = verify_bundle(bundle.path)
-        status = "verified" if check.ok else f"{len(check.findings)} finding(s)"
-        failed += not check.ok
-        typer.echo(f"{bundle.path}  ({bundle.subject.rows} rows, {status})")
-        for finding in check.findings:
-            err(f"  {finding}")
-    if failed:
+        rows = bundle.subject.rows
+        if bundle.rejected:
+            rejected += 1
+            typer.echo(f"{bundle.path}  ({rows} rows, REJECTED: {len(bundle.findings)} finding(s))")
+            for finding in bundle.findings:
+                err(f"  {finding}")
+            err(
+                f"error: request {bundle.label}: the bundle failed its own check and was set"
+                f" aside as {bundle.path}, not zipped; do not send it: fix the cause, delete"
+                " it, and answer the request again"
+            )
+            continue
+        status = "verified, encrypted" if passphrase else "verified"
+        typer.echo(f"{bundle.path}  ({rows} rows, {status})")
+        if bundle.matched_nothing and not allow_empty:
+            empty += 1
+            err(
+                f"warning: request {bundle.label}: no row matches the identifiers given (a"
+                " typo?); the bundle says we hold no data about the person: check the"
+                " identifiers, or pass --allow-empty when that is the answer"
+            )
+    if rejected:
         raise typer.Exit(1)
+    if empty:
+        raise typer.Exit(3)
 
 
 def verify(

@@ -15,10 +15,11 @@ import json
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,6 +49,15 @@ SECRET_PATTERNS = {
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
+# A nested field whose name says phone: phones are looked for there as in phone columns.
+_PHONE_FIELD = re.compile(r"phone|mobile|msisdn|(^|_)(tel|fax|cell)(_|$)", re.IGNORECASE)
+
+MAX_UNPACKED_BYTES = 20 * 1024**3
+"""Default limit on what a zip may unpack to (the sum of its entries' declared sizes)."""
+MAX_RATIO = 200
+"""An entry larger than `RATIO_FLOOR` that is compressed more than this is refused."""
+RATIO_FLOOR = 10 * 1024**2
+# Parquet and JSON of personal data compress 3:1 to 20:1; a run of zeros, 1000:1.
 
 
 @dataclass(frozen=True)
@@ -96,32 +106,45 @@ def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
     return text.lower() if kind == "ip_address" else (text or None)
 
 
-def verify_bundle(bundle: str | Path, passphrase: str | None = None) -> Verification:
+def verify_bundle(
+    bundle: str | Path,
+    passphrase: str | None = None,
+    *,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+    scratch: str | Path | None = None,
+) -> Verification:
     """Run every check on a bundle folder, or on its zip (the file that leaves the company).
 
     A zip is unpacked into a temporary folder first (an AES-encrypted one with
-    `passphrase`); it must hold exactly one bundle folder and nothing outside it.
+    `passphrase`), in `scratch` or the system's temporary folder, and removed afterwards. It
+    must hold exactly one bundle folder and nothing outside it, and is refused before
+    anything is unpacked when its entries declare more than `max_unpacked_bytes` in all
+    (default 20 GiB) or one entry over 10 MiB is compressed more than 200:1 (a zip bomb);
+    unpacking stops, and what was unpacked is removed, if an entry unpacks to more than it
+    declares.
 
     Raises:
         WorkbenchError: not a bundle folder or zip; an encrypted zip without the right
-            passphrase; a zip with entries outside its one folder.
+            passphrase; a zip with entries outside its one folder; a zip over the limits, or
+            damaged.
     """
     path = Path(bundle)
     if path.is_file() and zipfile.is_zipfile(path):
-        with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
-            folder = _unzip(path, Path(tmp), passphrase)
+        with tempfile.TemporaryDirectory(prefix="verify-", dir=scratch) as tmp:
+            folder = _unzip(path, Path(tmp), passphrase, max_unpacked_bytes)
             result = _verify_folder(folder)
         result.bundle = path
         return result
     return _verify_folder(path)
 
 
-def _unzip(path: Path, into: Path, passphrase: str | None) -> Path:
-    """Unpack a bundle zip safely; return its one top folder."""
+def _unzip(path: Path, into: Path, passphrase: str | None, limit: int) -> Path:
+    """Unpack a bundle zip safely, entry by entry; return its one top folder."""
     import pyzipper
 
     with pyzipper.AESZipFile(path) as archive:
-        names: list[str] = archive.namelist()
+        infos: list[zipfile.ZipInfo] = archive.infolist()
+        names = [i.filename for i in infos]
         tops = {n.split("/", 1)[0] for n in names}
         unsafe = [
             n
@@ -132,17 +155,57 @@ def _unzip(path: Path, into: Path, passphrase: str | None) -> Path:
             raise WorkbenchError(
                 f"{path}: not a bundle zip (it must hold one folder and nothing outside it)"
             )
+        _check_sizes(path, infos, limit)
         if passphrase:
             archive.setpassword(passphrase.encode("utf-8"))
-        try:
-            archive.extractall(into)
-        except RuntimeError as exc:  # pyzipper: encrypted, and no or a wrong password
-            raise WorkbenchError(
-                f"{path} is encrypted: give its passphrase (dsar verify --passphrase-env VAR)"
-                if not passphrase
-                else f"{path}: the passphrase does not open it ({exc})"
-            ) from None
+        for info in infos:
+            try:
+                _extract(archive, info, into)
+            except RuntimeError as exc:  # pyzipper: encrypted, and no or a wrong password
+                raise WorkbenchError(
+                    f"{path} is encrypted: give its passphrase (dsar verify --passphrase-env VAR)"
+                    if not passphrase
+                    else f"{path}: the passphrase does not open it ({exc})"
+                ) from None
+            except (pyzipper.BadZipFile, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise WorkbenchError(
+                    f"{path}: entry {info.filename} is damaged or unpacks to more than it"
+                    f" declares ({type(exc).__name__}); nothing was kept"
+                ) from None
     return into / tops.pop()
+
+
+def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
+    """Refuse a zip bomb from its directory alone, before a byte is unpacked."""
+    declared = sum(i.file_size for i in infos)
+    if declared > limit:
+        raise WorkbenchError(
+            f"{path}: its entries declare {declared:,} bytes unpacked, over the limit of"
+            f" {limit:,} (max_unpacked_bytes); not unpacked"
+        )
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise WorkbenchError(
+                f"{path}: entry {info.filename} is compressed more than {MAX_RATIO}:1"
+                f" ({info.file_size:,} bytes from {info.compress_size:,}), like a zip bomb;"
+                " not unpacked"
+            )
+
+
+def _extract(archive: Any, info: zipfile.ZipInfo, into: Path) -> None:
+    """One entry, copied in blocks and counted: never more bytes than its header declares."""
+    target = into / info.filename
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    left = info.file_size
+    with archive.open(info) as source, target.open("wb") as sink:
+        while block := source.read(1 << 20):
+            left -= len(block)
+            if left < 0:
+                raise zipfile.BadZipFile("more bytes than declared")
+            sink.write(block)
 
 
 def _verify_folder(root: Path) -> Verification:
@@ -255,14 +318,52 @@ def _check_json_rows(path: Path, rows: int, add: Any) -> None:
         add(Finding("rows", f"data/{path.name}", "JSON row count differs from the Parquet file"))
 
 
-def _strings(table: pa.Table) -> Iterator[tuple[str, int, str]]:
-    for name in table.column_names:
-        if pa.types.is_string(table.schema.field(name).type) or pa.types.is_large_string(
-            table.schema.field(name).type
-        ):
-            for i, value in enumerate(table.column(name).to_pylist()):
-                if value:
-                    yield name, i, value
+class _Text(NamedTuple):
+    """One text value in a table: `where` is its column, or its path inside a nested one
+    (`contact.phones[2]`, `attrs[0].value`); `name` the innermost field name or map key,
+    used to decide which checks apply and never shown (a map key may be personal data)."""
+
+    column: str
+    where: str
+    name: str
+    row: int
+    value: str
+
+
+def _strings(table: pa.Table) -> Iterator[_Text]:
+    """Every non-empty text value, nested values (struct, list, map) included."""
+    for column in table.column_names:
+        kind = table.schema.field(column).type
+        if not (_is_text(kind) or pa.types.is_nested(kind)):
+            continue
+        for row, value in enumerate(table.column(column).to_pylist()):
+            for where, name, text in _walk(value, kind, column, column):
+                yield _Text(column, where, name, row, text)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _walk(value: Any, kind: pa.DataType, where: str, name: str) -> Iterator[tuple[str, str, str]]:
+    if value is None:
+        return
+    if _is_text(kind):
+        if value:
+            yield where, name, value
+    elif pa.types.is_struct(kind):
+        for index in range(kind.num_fields):
+            sub = kind.field(index)
+            yield from _walk(value.get(sub.name), sub.type, f"{where}.{sub.name}", sub.name)
+    elif pa.types.is_map(kind):
+        for index, (key, item) in enumerate(value):
+            yield from _walk(key, kind.key_type, f"{where}[{index}].key", "key")
+            yield from _walk(item, kind.item_type, f"{where}[{index}].value", str(key))
+    elif (
+        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
+    ):
+        for index, item in enumerate(value):
+            yield from _walk(item, kind.value_type, f"{where}[{index}]", name)
 
 
 def _check_links(
@@ -299,13 +400,13 @@ def _check_secrets(name: str, table: pa.Table, info: TableInfo, add: Any) -> Non
                         "a secret column holds a value that is not masked",
                     )
                 )
-    for col, i, value in _strings(table):
+    for text in _strings(table):
         for what, pattern in SECRET_PATTERNS.items():
-            if pattern.search(value):
+            if pattern.search(text.value):
                 add(
                     Finding(
                         "secrets",
-                        f"data/{name}.parquet {col} row {i + 1}",
+                        f"data/{name}.parquet {text.where} row {text.row + 1}",
                         f"looks like a {what} in clear",
                     )
                 )
@@ -321,18 +422,20 @@ def _check_other_people(
 ) -> None:
     own_emails, own_phones = ids.get("email", set()), ids.get("phone", set())
     # Phone-like digit runs are everywhere (versions in user agents, amounts); phones of
-    # other people can only be where people write: free text, and phone columns.
+    # other people can only be where people write: free text, phone columns, and nested
+    # fields named like a phone (`contact.mobile`, a JSON object the export kept whole).
     phone_cols = set(info.free_text_columns) | {
         c for c, k in info.identity_columns.items() if k == "phone"
     }
-    for col, i, value in _strings(table):
-        where = f"data/{name}.parquet {col} row {i + 1}"
-        for match in _EMAIL.finditer(value):
+    for item in _strings(table):
+        where = f"data/{name}.parquet {item.where} row {item.row + 1}"
+        for match in _EMAIL.finditer(item.value):
             if _norm("email", match.group(0), rules) not in own_emails:
                 add(Finding("other people", where, "an email address that is not the person's"))
-        if col not in phone_cols:
+        nested_phone = item.where != item.column and _PHONE_FIELD.search(item.name)
+        if item.column not in phone_cols and not nested_phone:
             continue
-        for match in _PHONE.finditer(value):
+        for match in _PHONE.finditer(item.value):
             text = match.group(0)
             digits = re.sub(r"[^0-9]", "", text)
             if _IPV4.match(text.strip()) or not 9 <= len(digits) <= 15:
