@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from dsar import load_catalog, open_engine
-from dsar.access.answer import answer_access_requests, read_batch_requests
+from dsar.access.answer import answer_access_requests
+from dsar.access.batch import read_batch_requests
 from dsar.catalog import IdentityKind
 from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, WorkbenchError
 from dsar.io import jsonable_rows

@@ -16,10 +16,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-import dsar.access.answer as answer
+import dsar.access.bundle as bundle_writer
 import dsar.review.bundle as review
 from dsar import load_catalog
-from dsar.access.answer import AccessBundle, answer_access_requests
+from dsar.access.answer import answer_access_requests
+from dsar.access.bundle import AccessBundle
 from dsar.cli import app
 from dsar.review.bundle import verify_bundle
 from dsar.subjects.identity import SubjectRequest, parse_key
@@ -113,8 +114,8 @@ def _renaming_to(suffix: str) -> Callable[[int, tuple[Any, ...]], bool]:
 # Where a run of `dsar access` is stopped: what is patched, and which call of it stops.
 KILL_POINTS: list[tuple[str, Any, str, Callable[[int, tuple[Any, ...]], bool]]] = [
     ("second Parquet file", pq, "write_table", _nth(2)),
-    ("the HTML report", answer, "to_html", _nth(1)),
-    ("the manifest", answer, "write_manifest", _nth(1)),
+    ("the HTML report", bundle_writer, "to_html", _nth(1)),
+    ("the manifest", bundle_writer, "write_manifest", _nth(1)),
     ("checking the folder", review, "_verify_folder", _nth(1)),
     ("writing the zip", zipfile.ZipFile, "write", _nth(5)),
     ("unpacking the zip", review, "_extract", _nth(4)),
@@ -193,7 +194,7 @@ def test_leftovers_removed_are_logged_without_a_progress_line(
 ) -> None:
     out = tmp_path / "out"
     (out / ".AR-1.partial-0123abcd").mkdir(parents=True)
-    with caplog.at_level(logging.WARNING, logger="dsar.access.answer"):
+    with caplog.at_level(logging.WARNING, logger="dsar.access.bundle"):
         _answer(trap_catalog, out)
     assert f"removed 1 leftover(s) of an interrupted access run from {out}" in caplog.messages
 

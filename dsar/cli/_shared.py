@@ -87,7 +87,7 @@ def resolve_person(
     `email` and `ids` name the person under `label` or a new random reference. With
     `read_only` (planning), the request is read without the key and no register is returned.
     """
-    from dsar.access.answer import new_label
+    from dsar.access.batch import new_label
     from dsar.records.register import Status
     from dsar.subjects.identity import SubjectRequest
 

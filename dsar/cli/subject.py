@@ -103,7 +103,8 @@ def access(
     check (set aside as <label>.REJECTED, not zipped: never send it); 3 no
     row matched a request's identifiers (a typo?), unless --allow-empty.
     """
-    from dsar.access.answer import answer_access_requests, read_batch_requests
+    from dsar.access.answer import answer_access_requests
+    from dsar.access.batch import read_batch_requests
     from dsar.catalog import load_catalog
     from dsar.records.deadlines import RequestType
     from dsar.subjects.identity import MatchRules
