@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 import dsar.access.bundle as bundle_writer
 import dsar.review.bundle as review
+import dsar.review.unzip as review_unzip
 from dsar import load_catalog
 from dsar.access.answer import answer_access_requests
 from dsar.access.bundle import AccessBundle
@@ -118,7 +119,7 @@ KILL_POINTS: list[tuple[str, Any, str, Callable[[int, tuple[Any, ...]], bool]]] 
     ("the manifest", bundle_writer, "write_manifest", _nth(1)),
     ("checking the folder", review, "_verify_folder", _nth(1)),
     ("writing the zip", zipfile.ZipFile, "write", _nth(5)),
-    ("unpacking the zip", review, "_extract", _nth(4)),
+    ("unpacking the zip", review_unzip, "_extract", _nth(4)),
     ("checking the unpacked zip", review, "_verify_folder", _nth(2)),
     ("naming the zip", Path, "replace", _renaming_to(".zip")),
 ]

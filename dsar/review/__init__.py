@@ -1,6 +1,7 @@
 """Review: check an artifact before it leaves the company, trusting only the artifact.
 
-- `bundle`: `verify_bundle`, the independent checks of an access bundle (folder or zip).
+- `bundle`: `verify_bundle`, the independent checks of an access bundle (folder or zip);
+  `unzip`: unpacking a zip for review without trusting it.
 - `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`),
   with `OutputFile.of`, `write_manifest` and `read_manifest`.
 """
