@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from dsar.access import AccessBundle, answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import Catalog, IdentityKind, load_catalog
     from dsar.demo import generate as generate_demo
-    from dsar.engine import Engine, check_against_files, inventory, inventory_frame, open_engine
+    from dsar.engine import (
+        Engine,
+        check_against_files,
+        check_catalog,
+        inventory,
+        inventory_frame,
+        open_engine,
+    )
     from dsar.errors import (
         AmbiguousIdentifierError,
         CatalogError,
@@ -169,6 +176,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["Keys", "Purpose", "load_key"], "dsar.keys"),
     "generate_demo": "dsar.demo:generate",
     "inventory_frame": "dsar.engine",
+    "check_catalog": "dsar.engine",
 }
 
 __all__ = [
@@ -223,6 +231,7 @@ __all__ = [
     "answer_access_requests",
     "apply_plan",
     "check_against_files",
+    "check_catalog",
     "confirm_erasure",
     "generate_demo",
     "inventory",

@@ -91,7 +91,7 @@ tables:
     purposes: [support]
     legal_basis: contract
     source: the person
-    retention: {period: 3 years, after: ticket_id}
+    retention: {criteria: three years after the ticket is closed}
     erasure: {action: pseudonymize, columns: [body]}
     columns:
       ticket_id: {type: string}

@@ -168,6 +168,15 @@ BROKEN = [
         " cookie_id, oauth_subject, ip_address)",
     ),
     (
+        "retention counted from a column that is not a date",
+        "    retention: {period: 3 years, after: created_at}",
+        "    retention: {period: 3 years, after: ticket_id}",
+        "tables.tickets.retention.after (line 52): retention counts from 'ticket_id', an integer"
+        " column: it must be a date or a timestamp\n"
+        "    fix: name the date column retention counts from (when the row was created, issued,"
+        " last used), or write retention: {criteria: ...} without a period",
+    ),
+    (
         "unsupported version",
         "version: 1",
         "version: 2",

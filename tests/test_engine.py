@@ -78,6 +78,13 @@ def test_a_rewrite_keeps_the_text_of_values_it_does_not_change(
         "u2,bob@example.com,007700900123,Bob,14/12/2026 11:30:00,0.10\n",
         encoding="utf-8",
     )
+    tiny_catalog.write_text(
+        VALID_CATALOG.replace(
+            "      signup_at: {type: timestamp}\n",
+            "      signup_at: {type: timestamp}\n      credit: {}\n",
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "users.csv"
     with open_engine(load_catalog(tiny_catalog)) as engine:
         engine.write_file(
@@ -259,10 +266,13 @@ def test_check_against_files_reports_column_drift(tiny_catalog: Path) -> None:
     with open_engine() as engine, pytest.raises(CatalogError) as info:
         check_against_files(catalog, engine)
     assert [str(p) for p in info.value.problems] == [
-        "tables.users.columns: the file has column 'full_name' that the catalog lacks\n"
+        "tables.users.columns: the file has column 'full_name' that the catalog lacks"
+        " (users.csv)\n"
         "    fix: describe it: add 'full_name: {}' under columns, with its identity, category"
-        " or secret flag",
-        "tables.events.columns.session: declared in the catalog but not in the file\n"
+        " or secret flag; no request or erasure runs on the table until every column is"
+        " described",
+        "tables.events.columns.session: declared in the catalog but not in the file"
+        " (events.parquet)\n"
         "    fix: correct the name; the file has: ts, user_id, action",
     ]
 

@@ -277,7 +277,10 @@ def test_a_crash_during_the_swap_is_finished_on_recovery(
         _erase(trap_catalog, _req("email=ann@example.com"), tmp_path / "c2")
     monkeypatch.setattr(Path, "replace", real_replace)
     assert (trap_catalog.parent / JOURNAL).exists()  # half swapped: the journal knows
-    with pytest.raises(CatalogError, match=r"(?s)an erasure was interrupted.*dsar erase recover"):
+    with pytest.raises(
+        CatalogError,
+        match=r"(?s)an erasure, a correction or a retention sweep\) was interrupted.*dsar erase recover",
+    ):
         load_catalog(trap_catalog)
     done = CliRunner().invoke(app, ["erase", "recover", "--catalog", str(trap_catalog)])
     assert done.exit_code == 0 and "finished the interrupted change" in done.output

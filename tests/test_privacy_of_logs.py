@@ -123,6 +123,7 @@ def test_every_command_at_debug_logs_no_personal_data_and_prints_no_secret(
         ["verify", str(tmp_path / "b" / "R-2026-0001")],
         ["erase", "plan", "--catalog", cat, *ann],
         ["correct", "plan", "--catalog", cat, *ann, "--set", "integrations.provider=X"],
+        ["retention", "plan", "--catalog", cat, "--today", "2026-11-29"],
         ["ledger", "add", "--ledger", book, "--reason", "restricted", "--request", "R-1", *ann],
         ["ledger", "list", "--ledger", book],
         ["erase", "apply", "--catalog", cat, *ann, *register, "--out", str(tmp_path / "c")],

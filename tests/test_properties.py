@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from dsar.subjects.identity import (
     make_key,
     normalize,
     phone_pattern,
+    sql_normalize,
 )
 
 _cache: dict[str, tuple[Catalog, Engine]] = {}
@@ -97,3 +99,106 @@ def test_phone_pattern_agrees_with_normalize_in_duckdb(raw: list[str], picks: se
     assert found is not None
     got = sorted(found[0] or [])
     assert got == sorted(r for r, n in zip(raw, normal, strict=True) if n in wanted)
+
+
+# pieces of identifiers as they are typed, pasted and exported: invisible characters, every
+# kind of blank, letters whose lower case differs between Python and SQL ('İ', a final 'Σ')
+_PIECES = st.sampled_from(
+    [
+        *("ann", "A.Nn", "+tag", "@", "@@", "gmail.com", "googlemail.com", "Example.COM", "."),
+        *(" ", "\t", "\n", "\r", "\x1f", "\x85", "\xa0", "\u2007", "\u3000", "\u2028"),
+        *("\u200b", "\u200d", "\u00ad", "\u2060", "\ufeff", "\u202e", "\u0430"),
+        *(
+            "İ",
+            "Σ",
+            "ΑΣ",
+            "ß",
+            "\ufb01",
+            "\uff20",
+            "\u0661\u0662\u0663",
+            "0044 20 7946 0001",
+            "::1",
+            "FE80::1",
+        ),
+    ]
+)
+_IDENTIFIER = st.one_of(
+    st.lists(_PIECES, max_size=8).map("".join),
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=16),
+)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(
+    values=st.lists(_IDENTIFIER, min_size=1, max_size=8),
+    kind=st.sampled_from(list(IdentityKind)),
+    plus=st.booleans(),
+    dots=st.booleans(),
+)
+def test_sql_normalize_agrees_with_normalize(
+    values: list[str], kind: IdentityKind, plus: bool, dots: bool
+) -> None:
+    """Requests are normalised in Python, the files in SQL: a row is found only if both
+    sides give the same text. With `for_match`, an unusable value may come out unchanged
+    but never as a normalised identifier (a fixed point of `normalize`)."""
+    import duckdb
+
+    rules = MatchRules(plus_addressing=plus, gmail_dots=dots)
+    full = sql_normalize(kind, "v", rules)
+    match = sql_normalize(kind, "v", rules, for_match=True)
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT {full}, {match} FROM (SELECT unnest($1::VARCHAR[]) AS v,"
+            " generate_subscripts($1::VARCHAR[], 1) AS i) ORDER BY i",
+            [values],
+        )
+        .fetchall()
+    )
+    for value, (in_sql, for_match) in zip(values, rows, strict=True):
+        expected = normalize(kind, value, rules)
+        assert in_sql == expected, (kind, value)
+        if expected is not None:
+            assert for_match == expected, (kind, value)
+        else:
+            assert for_match is None or normalize(kind, for_match, rules) != for_match
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "requested"),
+    [
+        (IdentityKind.EMAIL, "ann\u200b@example.com", "ann@example.com"),  # zero-width space
+        (IdentityKind.EMAIL, "\ufeffAnn@Example.com\u00a0", "ann@example.com"),  # BOM, nbsp
+        (IdentityKind.EMAIL, "an\u00adn@example.com", "ann@example.com"),  # soft hyphen
+        (IdentityKind.USER_ID, "u1\u2060", "u1"),  # word joiner
+        (IdentityKind.EMAIL, "\tann@example.com\r\n", "ann@example.com"),
+    ],
+    ids=["zero-width", "bom-nbsp", "soft-hyphen", "word-joiner", "tab-crlf"],
+)
+def test_invisible_characters_do_not_hide_a_person(
+    kind: IdentityKind, stored: str, requested: str
+) -> None:
+    import duckdb
+
+    rules = MatchRules()
+    key = make_key(kind, requested)
+    found = duckdb.connect().execute(
+        f"SELECT {sql_normalize(kind, '$1', rules, for_match=True)} = $2", [stored, key.value]
+    )
+    assert found.fetchone() == (True,)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "\u0430nn@example.com",
+        "ann@ex\u0430mple.com",
+        "ann\uff20example.com",
+        "\uff41nn@example.com",
+    ],
+    ids=["cyrillic-a-local", "cyrillic-a-domain", "fullwidth-at", "fullwidth-a"],
+)
+def test_look_alike_letters_are_another_identifier(stored: str) -> None:
+    """A homograph is another address: folding it would hand one person's data to another."""
+    normal = normalize(IdentityKind.EMAIL, stored, MatchRules())
+    assert normal != "ann@example.com"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from dsar.catalog.models import Catalog, ErasureAction, Role, Table, resolve_files
+from dsar.catalog.models import Catalog, ColumnType, ErasureAction, Role, Table, resolve_files
 from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
 from dsar.errors import CatalogError, ConfigError, ConfigProblem
 
@@ -28,6 +29,41 @@ def load_catalog(path: str | Path) -> Catalog:
         >>> catalog = load_catalog("demo-export/catalog.yml")  # doctest: +SKIP
         >>> sorted(catalog.tables)[:2]  # doctest: +SKIP
         ['accounts', 'app_end_users']
+    """
+    draft = read_catalog(path)
+    if draft.problems:
+        raise CatalogError(draft.source, draft.problems)
+    return draft.catalog
+
+
+@dataclass(frozen=True)
+class CatalogDraft:
+    """A catalog file read as far as it validates, with every problem found in it.
+
+    Attributes:
+        source: The file, as given.
+        catalog: The whole catalog when it is valid; otherwise one that holds only the
+            tables that validate and whose files exist (and nothing else that can be
+            trusted), so that their files can still be compared with them.
+        problems: Every problem, each with its line and fix; empty when valid.
+        document: The YAML document, to locate further problems by line.
+    """
+
+    source: str
+    catalog: Catalog
+    problems: tuple[ConfigProblem, ...]
+    document: YamlDocument
+
+
+def read_catalog(path: str | Path) -> CatalogDraft:
+    """Read a catalog file and collect its problems without raising on them.
+
+    `load_catalog` raises them; `dsar catalog check` also compares the draft's tables with
+    their files, so that one run reports the problems of both.
+
+    Raises:
+        CatalogError: the file is missing, not UTF-8, not YAML or not a mapping (nothing
+            further can be checked).
     """
     path = Path(path)
     try:
@@ -47,7 +83,8 @@ def load_catalog(path: str | Path) -> Catalog:
         problems.append(
             ConfigProblem(
                 "catalog",
-                "an erasure was interrupted while it replaced the export files",
+                "a change to the export files (an erasure, a correction or a retention sweep)"
+                " was interrupted while it replaced them",
                 f"finish it first: dsar erase recover --catalog {doc.source}",
             )
         )
@@ -58,11 +95,15 @@ def load_catalog(path: str | Path) -> Catalog:
     problems += _semantic_problems(
         tables, _declared_columns(raw), set(recipients or {}), path.parent, doc
     )
-    if problems or catalog is None:
-        raise CatalogError(doc.source, problems)
+    if catalog is None:
+        root = path.parent
+        present = {n: t for n, t in tables.items() if resolve_files(root, t.path)}
+        # not validated as a whole: only `tables`, `files` and `root` are meant to be used
+        fields: dict[str, Any] = {"version": 1, "recipients": {}, "tables": present}
+        catalog = Catalog.model_construct(**fields)
     catalog._root = path.parent.resolve()
     catalog._source = path.resolve()
-    return catalog
+    return CatalogDraft(doc.source, catalog, tuple(problems), doc)
 
 
 def _tables_that_parse(raw: Mapping[str, Any]) -> dict[str, Table]:
@@ -109,11 +150,17 @@ def _semantic_problems(
         cols = table.columns
         target = root.resolve() / table.path
         if not resolve_files(root, table.path):
-            add(
-                (*base, "path"),
-                f"no file matches {table.path!r} (looked for {target})",
-                "correct the path; it is relative to the folder that holds the catalog file",
-            )
+            if target.is_dir():
+                fix = f"name the files in the folder with a glob, e.g. {table.path.rstrip('/')}/*"
+            elif any(ch in table.path for ch in "*?["):
+                fix = (
+                    "correct the pattern (relative to the folder that holds the catalog file),"
+                    " or check that the export wrote its files; hidden files and the"
+                    " '.before-' originals an erasure keeps never match"
+                )
+            else:
+                fix = "correct the path; it is relative to the folder that holds the catalog file"
+            add((*base, "path"), f"no file matches {table.path!r} (looked for {target})", fix)
         for rid in table.recipients:
             if rid not in recipient_ids:
                 add(
@@ -124,9 +171,24 @@ def _semantic_problems(
         for key in table.primary_key:
             _check_column(add, (*base, "primary_key"), key, cols, "primary_key")
         if table.retention.after is not None:
-            _check_column(
-                add, (*base, "retention", "after"), table.retention.after, cols, "retention.after"
-            )
+            after = table.retention.after
+            _check_column(add, (*base, "retention", "after"), after, cols, "retention.after")
+            kind = cols[after].type if after in cols else None
+            # text is cast at run time (ISO dates stored as text are common); numbers and
+            # booleans can never be a date
+            if kind in (
+                ColumnType.INTEGER,
+                ColumnType.FLOAT,
+                ColumnType.DECIMAL,
+                ColumnType.BOOLEAN,
+            ):
+                add(
+                    (*base, "retention", "after"),
+                    f"retention counts from {after!r}, an {kind.value} column: it must be"
+                    " a date or a timestamp",
+                    "name the date column retention counts from (when the row was created,"
+                    " issued, last used), or write retention: {criteria: ...} without a period",
+                )
         for erased in table.erasure.columns:
             _check_column(add, (*base, "erasure", "columns"), erased, cols, "erasure.columns")
         if table.role is Role.PROCESSOR:

@@ -343,6 +343,17 @@ class CsvOptions(_Strict):
         description="Layout of timestamps where the reader cannot tell it, e.g."
         " %d/%m/%Y %H:%M (strftime codes); by default it is detected.",
     )
+    encoding: Literal["utf-8", "utf-16", "latin-1"] = Field(
+        default="utf-8",
+        description="The files' text encoding: utf-8 (with or without a byte-order mark),"
+        " utf-16 (little-endian) or latin-1. A rewrite keeps it.",
+    )
+    max_line_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        description="The longest line the reader accepts, in bytes (default 2000000); raise"
+        " it for files with very large values, e.g. 20000000 for a 10 MB cell.",
+    )
 
 
 class Table(_Strict):

@@ -43,6 +43,8 @@ Loc = tuple[str | int, ...]
 """A path into the file: mapping keys and list positions, e.g. `("rules", 0, "column")`."""
 
 _SYNTAX_FIX = "fix the YAML syntax (indentation, a missing ':' or quote)"
+_TOO_DEEP = "the file nests lists or mappings too deeply to be read"
+_TOO_DEEP_FIX = "write it with the structure the documentation shows (a few levels deep)"
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,22 @@ def read_yaml(
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise fail(what, "the file is not UTF-8 text", "save it as UTF-8") from None
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # refuses control characters here already
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+        duplicates = list(_duplicate_keys(node, (), set())) if node is not None else []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else what
-        raise fail(where, f"not valid YAML: {getattr(exc, 'problem', exc)}", _SYNTAX_FIX) from None
+        problem = getattr(exc, "problem", None) or exc
+        raise fail(where, f"not valid YAML: {problem}", _SYNTAX_FIX) from None
+    except RecursionError:
+        raise fail(what, _TOO_DEEP, _TOO_DEEP_FIX) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise fail(what, "the file is empty", shape_fix)
     if not isinstance(data, dict):
@@ -132,7 +140,7 @@ def read_yaml(
             f"key {loc[-1]!r} is given twice (first on line {first})",
             "keep one of them; YAML would silently use the last",
         )
-        for loc, first, line in _duplicate_keys(node, (), set())
+        for loc, first, line in duplicates
     )
     return YamlDocument(source, what, data, node, twice)
 
@@ -150,6 +158,8 @@ def validate_model(doc: YamlDocument, model: type[M]) -> tuple[M | None, list[Co
         return model.model_validate(doc.data), problems
     except ValidationError as exc:
         return None, problems + [_from_pydantic(err, doc, model) for err in exc.errors()]
+    except RecursionError:
+        return None, [*problems, ConfigProblem(doc.what, _TOO_DEEP, _TOO_DEEP_FIX)]
 
 
 def load_yaml_model(

@@ -26,13 +26,11 @@ def catalog_check(
         bool, typer.Option("--deep", help="Also read every row, to find malformed values.")
     ] = False,
 ) -> None:
-    """Validate the catalog and compare it with the files. Exit 1 with every problem found."""
-    from dsar.catalog import load_catalog
-    from dsar.engine import check_against_files, open_engine
+    """Validate the catalog and compare it with the files. Exit 1 with every problem of both."""
+    from dsar.engine import check_catalog, open_engine
 
-    cat = load_catalog(catalog)
     with open_engine(kind="duckdb") as engine:
-        check_against_files(cat, engine, deep=deep)
+        cat = check_catalog(catalog, engine, deep=deep)
     files = sum(len(cat.files(t)) for t in cat.tables)
     how = ", every row read" if deep else ""
     typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")

@@ -1,7 +1,9 @@
 """Engines run SQL over the export files: DuckDB by default (embedded), Spark for clusters.
 
-`open_engine(catalog)` gives a ready engine with every catalog table registered;
-`check_against_files` compares the catalog with the files, `inventory` summarises them.
+`open_engine(catalog)` gives a ready engine with every catalog table registered, once the
+files match the catalog (every column described, every file readable as it says);
+`check_against_files` compares the catalog with the files, `check_catalog` validates a
+catalog file and compares it with its files in one run, `inventory` summarises them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.inventory import (
     TableInventory,
     check_against_files,
+    check_catalog,
     inventory,
     inventory_frame,
 )
@@ -25,6 +28,7 @@ __all__ = [
     "Engine",
     "TableInventory",
     "check_against_files",
+    "check_catalog",
     "inventory",
     "inventory_frame",
     "open_engine",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, Self, final
@@ -12,7 +12,9 @@ from typing import ClassVar, Self, final
 import pyarrow as pa
 
 from dsar.catalog.models import Catalog, Table
-from dsar.errors import EngineError, ExportReadError, WorkbenchError
+from dsar.catalog.strict import Loc
+from dsar.engine.files import check_files
+from dsar.errors import CatalogError, CatalogProblem, EngineError, ExportReadError, WorkbenchError
 
 Params = Sequence[object]
 
@@ -59,10 +61,53 @@ def scrub_message(message: str, keep: Sequence[str] = ()) -> str:
     return _QUOTED.sub(repl, text)
 
 
+def dotted(loc: Loc) -> str:
+    """A catalog location as messages show it when the file's lines are not known."""
+    return ".".join(str(p) for p in loc)
+
+
+def column_problems(
+    name: str,
+    table: Table,
+    actual: Sequence[str],
+    shown: Callable[[str | None], str],
+    where: Callable[[Loc], str] = dotted,
+) -> list[CatalogProblem]:
+    """Where a table's files and its catalog entry disagree on the columns.
+
+    A column in the files that the catalog does not describe is personal data the data map
+    does not know about (requests would miss it, erasure would leave it in place); a
+    described column the files lack names nothing. `shown(column)` names the files that
+    have a column (`shown(None)`: the table's files); `where` locates a catalog path, with
+    its line when the caller has the YAML document.
+    """
+    problems = [
+        CatalogProblem(
+            where(("tables", name, "columns", column)),
+            f"declared in the catalog but not in the file ({shown(None)})",
+            f"correct the name; the file has: {', '.join(actual)}",
+        )
+        for column in table.columns
+        if column not in actual
+    ]
+    problems += [
+        CatalogProblem(
+            where(("tables", name, "columns")),
+            f"the file has column {column!r} that the catalog lacks ({shown(column)})",
+            f"describe it: add '{column}: {{}}' under columns, with its identity, category or"
+            " secret flag; no request or erasure runs on the table until every column is"
+            " described",
+        )
+        for column in actual
+        if column not in table.columns
+    ]
+    return problems
+
+
 class Engine(ABC):
     """Run SQL over a catalog's export files.
 
-    Backends implement five small methods; registration, error wrapping and row counting
+    Backends implement the small methods below; registration, error wrapping and row counting
     are shared here. Subject identifiers reach SQL only as bound parameters (`?`); table
     and column names only from the validated catalog, quoted with `quote_identifier`.
     """
@@ -79,6 +124,14 @@ class Engine(ABC):
     @abstractmethod
     def _create_view(self, name: str, files: Sequence[Path], table: Table) -> None:
         """Make `name` queryable over `files`, read in place."""
+
+    @abstractmethod
+    def _drop_view(self, name: str) -> None:
+        """Forget the view `_create_view` made (its columns disagree with the catalog)."""
+
+    def _files_with_column(self, name: str, column: str) -> list[Path]:
+        """The files of a registered table that have `column` (by default: all of them)."""
+        return list(self._files[name])
 
     @abstractmethod
     def _arrow(self, sql: str, params: Params) -> pa.Table:
@@ -114,26 +167,80 @@ class Engine(ABC):
 
     @final
     def register_catalog(self, catalog: Catalog) -> None:
-        """Register every table of the catalog under its name."""
+        """Register every table of the catalog under its name.
+
+        Raises:
+            ExportReadError: a table's files cannot be read (the first such table).
+            CatalogError: the columns of the files and the catalog differ, for every table
+                where they do; no table with such a difference is registered.
+        """
+        problems: list[CatalogProblem] = []
         for name in catalog.tables:
-            self.register_table(catalog, name)
+            try:
+                self.register_table(catalog, name)
+            except CatalogError as exc:
+                problems += exc.problems
+        if problems:
+            raise CatalogError(_catalog_source(catalog), problems)
 
     @final
     def register_table(self, catalog: Catalog, name: str) -> None:
-        """Register one catalog table under its name."""
+        """Register one catalog table under its name, once its files match the catalog.
+
+        Raises:
+            ExportReadError: the files cannot be read as the catalog says (naming the file,
+                the line where known, and the fix).
+            CatalogError: the files have a column the catalog does not describe, or lack
+                one it does; nothing may run on such a table.
+        """
+        problems = self._register(catalog, name)
+        if problems:
+            self._forget(name)
+            raise CatalogError(_catalog_source(catalog), problems)
+
+    def _register(
+        self, catalog: Catalog, name: str, where: Callable[[Loc], str] = dotted
+    ) -> list[CatalogProblem]:
+        """Register a table's view and return how its columns differ from the catalog's.
+
+        The view stays registered even when they differ, for `check_against_files`, which
+        reports the difference together with every other problem and then forgets it.
+        """
         files = catalog.files(name)
+        table = catalog.tables[name]
         if not files:
             raise WorkbenchError(
-                f"table {name!r}: no file matches {catalog.tables[name].path!r} under"
+                f"table {name!r}: no file matches {table.path!r} under"
                 f" {catalog.root}; run `dsar catalog check` on the catalog"
             )
+        check_files(name, table, files)
         try:
-            self._create_view(name, files, catalog.tables[name])
+            self._create_view(name, files, table)
         except self.backend_errors as exc:
-            reason = self._locate_read_error(exc, catalog.tables[name], files)
+            reason = self._locate_read_error(exc, table, files)
             raise ExportReadError(name, [str(f) for f in files], reason) from None
         self._files[name] = files
-        self._tables[name] = catalog.tables[name]
+        self._tables[name] = table
+        try:
+            actual = list(self.columns(name))
+        except BaseException:
+            self._forget(name)
+            raise
+        return column_problems(name, table, actual, lambda c: self._shown(name, c), where)
+
+    def _shown(self, name: str, column: str | None) -> str:
+        """The file(s) of a registered table as messages name them: its catalog path, and
+        for a column of a multi-file table, how many files have it and the first."""
+        path, files = self._tables[name].path, self._files[name]
+        if column is None or len(files) == 1:
+            return path
+        having = self._files_with_column(name, column) or files
+        return f"{path}: {len(having)} of {len(files)} files, first {having[0].name}"
+
+    def _forget(self, name: str) -> None:
+        self._drop_view(name)
+        self._files.pop(name, None)
+        self._tables.pop(name, None)
 
     @property
     def tables(self) -> list[str]:
@@ -214,3 +321,7 @@ class Engine(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _catalog_source(catalog: Catalog) -> str:
+    return str(catalog.source) if catalog.source is not None else str(catalog.root)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dsar.catalog.loader import read_catalog
 from dsar.catalog.models import Catalog
-from dsar.engine.base import Engine, quote_identifier
+from dsar.catalog.strict import Loc
+from dsar.engine.base import Engine, dotted, quote_identifier
 from dsar.errors import CatalogError, CatalogProblem, ExportReadError
 
 if TYPE_CHECKING:
@@ -37,45 +41,65 @@ def check_against_files(catalog: Catalog, engine: Engine, deep: bool = False) ->
     `deep`, every value of every row is read as well, so a malformed value anywhere in a
     file is found now rather than in the middle of a request.
     """
+    problems = _file_problems(catalog, engine, deep, dotted)
+    if problems:
+        raise CatalogError(str(catalog.source or catalog.root), problems)
+
+
+def check_catalog(path: str | Path, engine: Engine, deep: bool = False) -> Catalog:
+    """Validate a catalog file and compare it with its files, reporting every problem at once.
+
+    The problems of the catalog (with their lines) come first, then those of the files of
+    every table that validates and whose files exist, so that one run shows everything a
+    user has to fix. `dsar catalog check` runs this.
+
+    Raises:
+        CatalogError: carrying every problem found, of the catalog and of the files.
+    """
+    draft = read_catalog(path)
+    problems = [
+        *draft.problems,
+        *_file_problems(draft.catalog, engine, deep, draft.document.where),
+    ]
+    if problems:
+        raise CatalogError(draft.source, problems)
+    return draft.catalog
+
+
+def _file_problems(
+    catalog: Catalog, engine: Engine, deep: bool, where: Callable[[Loc], str]
+) -> list[CatalogProblem]:
     problems: list[CatalogProblem] = []
-    for name, table in catalog.tables.items():
-        loc = f"tables.{name}"
+    for name in catalog.tables:
+        if not catalog.files(name):
+            continue  # the catalog's own problem ("no file matches")
+        drift: list[CatalogProblem] = []
         try:
             if name not in engine.tables:
-                engine.register_table(catalog, name)
-            actual = engine.columns(name)
+                # registered even when its columns differ, so that --deep still reads every
+                # row; the difference is reported here and the table forgotten afterwards
+                drift = engine._register(catalog, name, where)
+                problems += drift
             if deep:
                 engine.query(f"SELECT count(COLUMNS(*)) FROM {quote_identifier(name)}")
         except ExportReadError as exc:
             problems.append(
                 CatalogProblem(
-                    loc,
+                    f"tables.{name}",
                     f"cannot read its files: {exc.reason}",
-                    "repair or re-export the file, or fix format/csv",
+                    f"repair or re-export {_named(exc)}, or correct the table's format or csv"
+                    " options",
                 )
             )
-            continue
-        for column in table.columns:
-            if column not in actual:
-                problems.append(
-                    CatalogProblem(
-                        f"{loc}.columns.{column}",
-                        "declared in the catalog but not in the file",
-                        f"correct the name; the file has: {', '.join(actual)}",
-                    )
-                )
-        for column in actual:
-            if column not in table.columns:
-                problems.append(
-                    CatalogProblem(
-                        f"{loc}.columns",
-                        f"the file has column {column!r} that the catalog lacks",
-                        f"describe it: add '{column}: {{}}' under columns, with its identity,"
-                        " category or secret flag",
-                    )
-                )
-    if problems:
-        raise CatalogError(str(catalog.root), problems)
+        finally:
+            if drift:
+                engine._forget(name)
+    return problems
+
+
+def _named(exc: ExportReadError) -> str:
+    files = [Path(f).name for f in exc.files]
+    return ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
 
 
 def inventory(catalog: Catalog, engine: Engine) -> list[TableInventory]:

@@ -165,27 +165,61 @@ def make_key(kind: IdentityKind, value: str, rules: MatchRules | None = None) ->
     return SubjectKey(kind, normal)
 
 
+# Characters that do not show: soft hyphen, zero-width space and joiners, direction marks and
+# embeddings, word joiner and invisible operators, byte-order mark. Pasted from a web page or
+# a document, they make a stored identifier differ from what the person typed, so both sides
+# drop them wherever they are. Look-alike letters (a Cyrillic a, U+0430) and full-width forms are
+# not folded: a homograph is another address, and DuckDB has no NFKC to do it in SQL.
+INVISIBLE = (
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
+# What Python's str.strip() removes; DuckDB's trim() alone removes only the space separators
+_BLANKS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# DuckDB's lower() folds these to one character, where Python gives 'i' + a combining dot,
+# and a final sigma ('ς') by context: folded first, both sides agree
+_LOWER_AS_SQL = {0x130: "i", 0x3A3: "\u03c3"}
+_EMAIL = re.compile(r"[^@]+@[^@]+")
+_PLUS_TAG = re.compile(r"\+[^@]*@")
+_GMAIL_ADDRESS = re.compile(r"([^@]*)@(?:" + "|".join(map(re.escape, _GMAIL)) + ")")
+
+
 def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | None:
-    """Normalise one identifier value as the SQL side does; None never matches."""
+    """Normalise one identifier value exactly as `sql_normalize` does in SQL; None never matches.
+
+    Every kind: invisible characters (`INVISIBLE`: a zero-width space, a soft hyphen) are
+    removed and white space is trimmed. Emails are lower-cased, need exactly one '@' with
+    text on both sides, and follow `rules`; phones keep their last nine ASCII digits (at
+    least seven); IP addresses are lower-cased.
+
+    Examples:
+        >>> normalize(IdentityKind.EMAIL, " Ann\u200b@Example.com ", MatchRules())
+        'ann@example.com'
+    """
     if value is None:
         return None
-    text = str(value).strip()
+    if kind is IdentityKind.PHONE:
+        digits = re.sub(r"[^0-9]", "", str(value))  # ASCII digits only, as in SQL
+        return digits[-PHONE_DIGITS:] if len(digits) >= 7 else None
+    text = str(value).translate(_DROP_INVISIBLE).strip()
     if kind is IdentityKind.EMAIL:
-        text = text.lower()
-        local, at, domain = text.partition("@")
-        if not at or not local or not domain:
-            return None
+        text = text.translate(_LOWER_AS_SQL).lower()
         if rules.plus_addressing:
-            local = local.split("+", 1)[0]
-        if rules.gmail_dots and domain in _GMAIL:
-            local, domain = local.replace(".", ""), "gmail.com"
-        text = f"{local}@{domain}"
-    elif kind is IdentityKind.PHONE:
-        digits = re.sub(r"[^0-9]", "", text)  # ASCII digits only, as in SQL
-        text = digits[-PHONE_DIGITS:] if len(digits) >= 7 else ""
-    elif kind is IdentityKind.IP_ADDRESS:
-        text = text.lower()
+            text = _PLUS_TAG.sub("@", text, count=1)
+        if rules.gmail_dots and (gmail := _GMAIL_ADDRESS.fullmatch(text)):
+            text = gmail[1].replace(".", "") + "@gmail.com"
+        return text if _EMAIL.fullmatch(text) else None
+    if kind is IdentityKind.IP_ADDRESS:
+        text = text.translate(_LOWER_AS_SQL).lower()
     return text or None
+
+
+def _sql_chars(chars: str) -> str:
+    return " || ".join(f"chr({ord(c)})" for c in chars)
 
 
 def sql_normalize(
@@ -197,23 +231,31 @@ def sql_normalize(
     a value can never equal a normalised identifier, so a filter does not need them, and
     leaving them out makes a scan over millions of rows cheaper.
     """
-    text = f"trim(CAST({column_sql} AS VARCHAR))"
+    raw = f"CAST({column_sql} AS VARCHAR)"
+    if kind is IdentityKind.PHONE:
+        digits = f"regexp_replace({raw}, '[^0-9]', '', 'g')"
+        return f"(CASE WHEN length({digits}) >= 7 THEN right({digits}, {PHONE_DIGITS}) END)"
+    # printable ASCII, the usual case, needs only trim(); removing invisible characters and
+    # trimming every kind of blank costs ten times more, so only other text pays for it
+    # (measured over 5 M emails: 0.66 s plain, 0.79 s with this test, 4.8 s for all rows)
+    text = (
+        f"(CASE WHEN strlen({raw}) = length({raw})"
+        f" AND NOT regexp_matches({raw}, '[\\t-\\r\\x1c-\\x1f]') THEN trim({raw})"
+        f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
+    )
     if kind is IdentityKind.EMAIL:
         expr = f"lower({text})"
         if rules.plus_addressing:
             expr = f"regexp_replace({expr}, '\\+[^@]*@', '@')"
         if rules.gmail_dots:
             expr = (
-                f"(CASE WHEN split_part({expr}, '@', 2) IN ('gmail.com', 'googlemail.com') "
-                f"THEN replace(split_part({expr}, '@', 1), '.', '') || '@gmail.com' "
-                f"ELSE {expr} END)"
+                f"(CASE WHEN regexp_matches({expr}, '^[^@]*@(gmail|googlemail)\\.com$')"
+                f" THEN replace(split_part({expr}, '@', 1), '.', '') || '@gmail.com'"
+                f" ELSE {expr} END)"
             )
         if for_match:
             return expr
         return f"(CASE WHEN regexp_matches({expr}, '^[^@]+@[^@]+$') THEN {expr} END)"
-    if kind is IdentityKind.PHONE:
-        digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
-        return f"(CASE WHEN length({digits}) >= 7 THEN right({digits}, {PHONE_DIGITS}) END)"
     if kind is IdentityKind.IP_ADDRESS:
         return f"lower({text})" if for_match else f"nullif(lower({text}), '')"
     return text if for_match else f"nullif({text}, '')"
