@@ -159,16 +159,27 @@ class DuckDBEngine(Engine):
         else:
             fmt = "array" if table.format is FileFormat.JSON else "newline_delimited"
             options = f"format={_literal(fmt)}"
-            # every record is read to find the keys: by default only the first 20,480 are,
-            # and a key first seen later would be left out of the view (a request would
-            # miss it, a rewrite drop it). Measured: 0.06 s for 50,000 records.
+            # Types come from the first 20,480 records (DuckDB's sample), but every record's
+            # keys are listed: a key first seen later would otherwise be left out of the view
+            # (a request would miss it, a rewrite drop it). Listing keys from the raw records
+            # costs a third of typing every record (measured on 250,000 records: 0.17 s
+            # against 0.36 s for a JSON array, 0.07 s against 0.20 s for JSON Lines).
             detected = []  # no record in any file: DuckDB would make up a column 'json'
+            keys: list[str] = []
             if not holds_no_records(files):
                 detected = self.con.execute(
-                    f"DESCRIBE SELECT * FROM read_json({_file_list(files)}, {options},"
-                    " sample_size=-1)"
+                    f"DESCRIBE SELECT * FROM read_json({_file_list(files)}, {options})"
                 ).fetchall()
+                keys = [
+                    row[0]
+                    for row in self.con.execute(
+                        "SELECT DISTINCT unnest(json_keys(json)) FROM"
+                        f" read_json_objects({_file_list(files)}, {options})"
+                    ).fetchall()
+                ]
             types = {row[0]: declared.get(row[0], row[1]) for row in detected}
+            # a key the sample did not see: its declared type, else text
+            types.update({k: declared.get(k, "VARCHAR") for k in keys if k not in types})
             # a described key that no record has is read as empty (JSON keys are optional)
             types.update({c: declared.get(c, "VARCHAR") for c in table.columns if c not in types})
             reader = _Reader(table.format, options, types)

@@ -235,12 +235,14 @@ def sql_normalize(
     if kind is IdentityKind.PHONE:
         digits = f"regexp_replace({raw}, '[^0-9]', '', 'g')"
         return f"(CASE WHEN length({digits}) >= 7 THEN right({digits}, {PHONE_DIGITS}) END)"
-    # printable ASCII, the usual case, needs only trim(); removing invisible characters and
-    # trimming every kind of blank costs ten times more, so only other text pays for it
-    # (measured over 5 M emails: 0.66 s plain, 0.79 s with this test, 4.8 s for all rows)
+    # The usual value is ASCII (no invisible character) and starts and ends with a visible
+    # character: `normalize` leaves it as it is, and the test costs less than trim() alone.
+    # Anything else is cleaned in full, which costs ten times more: only those rows pay.
+    # (strlen counts bytes, length characters: equal only for ASCII; measured over 1.25 M
+    # device ids: 0.030 s this test, 0.045 s trim(), 0.095 s a regular expression guard)
     text = (
-        f"(CASE WHEN strlen({raw}) = length({raw})"
-        f" AND NOT regexp_matches({raw}, '[\\t-\\r\\x1c-\\x1f]') THEN trim({raw})"
+        f"(CASE WHEN strlen({raw}) = length({raw}) AND ascii({raw}[1]) > 32"
+        f" AND ascii({raw}[-1]) > 32 THEN {raw}"
         f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
     )
     if kind is IdentityKind.EMAIL:
