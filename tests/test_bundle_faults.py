@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 import dsar.access.bundle as bundle_writer
 import dsar.review.bundle as review
-import dsar.review.unzip as review_unzip
 from dsar import load_catalog
 from dsar.access.answer import answer_access_requests
 from dsar.access.bundle import AccessBundle
@@ -119,8 +118,7 @@ KILL_POINTS: list[tuple[str, Any, str, Callable[[int, tuple[Any, ...]], bool]]] 
     ("the manifest", bundle_writer, "write_manifest", _nth(1)),
     ("checking the folder", review, "_verify_folder", _nth(1)),
     ("writing the zip", zipfile.ZipFile, "write", _nth(5)),
-    ("unpacking the zip", review_unzip, "_extract", _nth(4)),
-    ("checking the unpacked zip", review, "_verify_folder", _nth(2)),
+    ("reading the zip back", bundle_writer, "_zip_differences", _nth(1)),
     ("naming the zip", Path, "replace", _renaming_to(".zip")),
 ]
 
@@ -307,3 +305,24 @@ def test_access_help_documents_the_exit_codes() -> None:
     text = " ".join(result.output.split())
     assert "3 no row matched a request's identifiers (a typo?), unless --allow-empty" in text
     assert "set aside as <label>.REJECTED, not zipped" in text
+
+
+def test_a_zip_that_is_not_the_verified_folder_is_set_aside(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = bundle_writer._zip
+
+    def zip_with_a_stray_entry(*args: Any) -> Path:
+        zipped: Path = real(*args)
+        with zipfile.ZipFile(zipped, "a") as archive:
+            archive.writestr("AR-F/data/extra.json", "[]")
+        return zipped
+
+    monkeypatch.setattr(bundle_writer, "_zip", zip_with_a_stray_entry)
+    out = tmp_path / "out"
+    bundle = _answer(trap_catalog, out)
+    assert bundle.rejected and bundle.zip_path is None
+    assert [str(f) for f in bundle.findings] == [
+        "[zip] AR-F/data/extra.json: in the folder or the zip, not both"
+    ]
+    assert _listing(out)[0] == "AR-F.REJECTED" and not (out / "AR-F.zip").exists()
