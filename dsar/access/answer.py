@@ -1,16 +1,8 @@
 """Access and portability: answer one or many requests in one pass, a bundle for each.
 
-bundle/
-  manifest.json        the request, the person's identifiers, one entry per file
-  report.md, .html     the access statement (GDPR Art. 15, CCPA right to know)
-  data/<table>.parquet and data/<table>.json
-  portability/<table>.json and .csv   data the person provided (GDPR Art. 20)
-bundle.zip             the same folder, AES-256 encrypted when a passphrase is given (then
-                       only the zip remains)
-
-A bundle is verified (`dsar.review.bundle`, the reviewer's independent check) before it
-takes its name: one with findings is set aside as `<label>.REJECTED` and never zipped.
-Every file is the owner's only (0600, folders 0700).
+The search (`dsar.subjects.collect`) serves every request of a batch in one pass; the
+analyzer loads beside it; each person's rows are redacted and written by the bundle writer
+(`dsar.access.bundle`), which verifies each bundle before it takes its name.
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from dsar.catalog import Catalog
     from dsar.engine import Engine
     from dsar.records.audit import AuditLog
+    from dsar.records.ledger import Ledger
     from dsar.records.register import Register
-    from dsar.rights import ApplyResult, ErasurePlan
+    from dsar.rights import ApplyResult, ErasurePlan, Plan
 
 _SHAPE = (
     " `plan` shows what would change, `apply` changes the files, writes the certificate and"
@@ -138,6 +139,34 @@ def _audit_log(reg: Register | None, register: Path, key_file: Path | None) -> A
     return (reg or open_register(register, key_file)).audit
 
 
+def _apply(
+    plan: Plan,
+    cat: Catalog,
+    engine: Engine,
+    out: Path,
+    audit: AuditLog,
+    catalog: Path,
+    command: str,
+    key: bytes | None = None,
+    ledger: Ledger | None = None,
+) -> None:
+    """Apply a plan (files, certificate, audit entry) and say what was done and what next."""
+    from dsar.rights import apply_plan
+
+    result = apply_plan(
+        plan,
+        cat,
+        engine,
+        out=out,
+        key=key,
+        dry_run=False,
+        ledger=ledger,
+        audit=audit,
+        progress=_steps(),
+    )
+    _applied(result, catalog, command)
+
+
 @erase_app.command("apply")
 def erase_apply(
     catalog: CatalogOpt,
@@ -160,25 +189,14 @@ def erase_apply(
     from dsar.engine import open_engine
     from dsar.keys import load_key
     from dsar.records.ledger import Ledger
-    from dsar.rights import apply_plan
 
     key = load_key(key_file)
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
         plan, reg = _plan(cat, engine, email, ids, request, register, key_file, key)
         book = Ledger(ledger, key, key_file) if ledger is not None else None
-        result = apply_plan(
-            plan,
-            cat,
-            engine,
-            out=out,
-            key=key,
-            dry_run=False,
-            ledger=book,
-            audit=_audit_log(reg, register, key_file),
-            progress=_steps(),
-        )
-    _applied(result, catalog, "erase")
+        audit = _audit_log(reg, register, key_file)
+        _apply(plan, cat, engine, out, audit, catalog, "erase", key, book)
 
 
 def _confirm(catalog: Path, label: str) -> None:
@@ -241,7 +259,7 @@ def _correction(
     from dsar.engine import open_engine
     from dsar.keys import load_key
     from dsar.records.deadlines import RequestType
-    from dsar.rights import apply_plan, plan_correction
+    from dsar.rights import plan_correction
 
     pairs = _pairs(values)
     subject, reg = resolve_person(
@@ -264,17 +282,7 @@ def _correction(
         if not apply:
             typer.echo("\ndry run: nothing was changed; `dsar correct apply` corrects")
             return
-        result = apply_plan(
-            plan,
-            cat,
-            engine,
-            out=out,
-            key=key,
-            dry_run=False,
-            audit=_audit_log(reg, register, key_file),
-            progress=_steps(),
-        )
-    _applied(result, catalog, "correct")
+        _apply(plan, cat, engine, out, _audit_log(reg, register, key_file), catalog, "correct", key)
 
 
 @correct_app.command("plan")
@@ -334,17 +342,14 @@ def retention_apply(
     """Delete the rows past their retention: change the files, write the certificate, audit."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.rights import apply_plan, plan_retention
+    from dsar.rights import plan_retention
 
     audit = _audit_log(None, register, key_file)
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
         plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
         typer.echo(plan.describe())
-        result = apply_plan(
-            plan, cat, engine, out=out, dry_run=False, audit=audit, progress=_steps()
-        )
-    _applied(result, catalog, "retention")
+        _apply(plan, cat, engine, out, audit, catalog, "retention")
 
 
 # after plan and apply, so `--help` lists the commands in the order they are used
