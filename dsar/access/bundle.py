@@ -51,6 +51,7 @@ from dsar.review.manifest import (
     InputRef,
     MatchRulesInfo,
     OutputFile,
+    OwnedInfo,
     RequestInfo,
     SubjectInfo,
     TableInfo,
@@ -370,6 +371,13 @@ def _manifest(
             identity_columns=spec.identity_columns(),
             secret_columns=tuple(c for c, col in spec.columns.items() if col.secret),
             free_text_columns=tuple(c for c, col in spec.columns.items() if col.free_text),
+            owned_through=None
+            if spec.owned_through is None
+            else OwnedInfo(
+                column=spec.owned_through.column,
+                parent_table=spec.owned_through.parent_table,
+                parent_column=spec.owned_through.parent_column,
+            ),
         )
     return BundleManifest(
         kind=ArtifactKind.ACCESS_BUNDLE,

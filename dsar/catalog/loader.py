@@ -236,7 +236,78 @@ def _semantic_problems(
             "no column has an identity role, so no request can find anyone",
             "mark identifier columns, e.g. email: {identity: email}",
         )
+    for name, table in tables.items():
+        if table.owned_through is not None:
+            _ownership_problems(add, name, table, tables, set(declared))
     return problems
+
+
+def _ownership_problems(
+    add: typing.Callable[[Loc, str, str], None],
+    name: str,
+    table: Table,
+    tables: Mapping[str, Table],
+    declared: set[str],
+) -> None:
+    """An owned table: its column, its parent's key, no identity of its own, a chain that
+    ends at a table with identity columns. A parent that failed validation (`declared` but
+    not in `tables`) has its own problems reported already."""
+    own = table.owned_through
+    if own is None:
+        return
+    loc: Loc = ("tables", name, "owned_through")
+    _check_column(add, (*loc, "column"), own.column, table.columns, "owned_through.column")
+    if table.identity_columns():
+        add(
+            loc,
+            "a table with identity columns is found through them, not through a parent",
+            "remove owned_through, or the identity roles if its rows belong to the parent's"
+            " owner (an order line, an attachment)",
+        )
+    parent = tables.get(own.parent_table)
+    if parent is None and own.parent_table in declared:
+        return
+    if parent is None:
+        add(
+            (*loc, "parent"),
+            f"unknown parent table {own.parent_table!r}",
+            suggest(own.parent_table, set(tables), "name a table defined under 'tables:'"),
+        )
+        return
+    if own.parent_column not in parent.columns:
+        add(
+            (*loc, "parent"),
+            f"table {own.parent_table!r} has no column {own.parent_column!r}",
+            suggest(own.parent_column, set(parent.columns), f"name a column of {own.parent_table}"),
+        )
+    elif parent.primary_key != (own.parent_column,):
+        add(
+            (*loc, "parent"),
+            f"{own.parent} is not the primary key of {own.parent_table}: a row could belong to"
+            " the owners of several parent rows",
+            f"point at the parent's key and declare it: primary_key: [{own.parent_column}]",
+        )
+    if parent.role is not Role.CONTROLLER or table.role is not Role.CONTROLLER:
+        add(
+            loc,
+            "ownership is followed between tables we hold as controller only",
+            "for data held for customers, use role: processor with held_for",
+        )
+    seen, last = {name}, own.parent_table
+    while (step := tables[last].owned_through) is not None:
+        if step.parent_table in seen or step.parent_table not in tables:
+            if step.parent_table in seen:
+                add(loc, "the ownership chain comes back to this table", "break the circle")
+            return
+        seen.add(last)
+        last = step.parent_table
+    if not tables[last].identity_columns():
+        add(
+            loc,
+            f"the chain of parents ends at table {last!r}, which has no identity column, so"
+            " no row of it can be found",
+            "give the last parent an identity column (e.g. customer_id: {identity: customer_id})",
+        )
 
 
 def _check_column(

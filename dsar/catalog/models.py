@@ -247,6 +247,39 @@ class Retention(_Strict):
         return self
 
 
+class Ownership(_Strict):
+    """A table whose rows carry no person identifier: each belongs to its parent row's owner.
+
+    An invoice line belongs to whoever owns its invoice; a comment on a ticket, to whoever
+    owns the ticket. To any depth: the parent may itself be owned through its own parent.
+    """
+
+    column: str = Field(description="The column of this table that holds the parent's key.")
+    parent: str = Field(
+        description="The parent's key as `table.column`: the parent table's primary key."
+    )
+
+    @field_validator("parent")
+    @classmethod
+    def _table_dot_column(cls, value: str) -> str:
+        if value.count(".") != 1 or not all(value.split(".")):
+            raise ValueError(
+                f"{value!r} is not table.column; write e.g. owned_through:"
+                " {column: invoice_id, parent: invoices.invoice_id}"
+            )
+        return value
+
+    @property
+    def parent_table(self) -> str:
+        """The parent table's name."""
+        return self.parent.split(".")[0]
+
+    @property
+    def parent_column(self) -> str:
+        """The parent table's key column."""
+        return self.parent.split(".")[1]
+
+
 class Erasure(_Strict):
     """What erasure does to the person's rows in this table."""
 
@@ -393,6 +426,12 @@ class Table(_Strict):
     )
     columns: dict[str, Column] = Field(
         min_length=1, description="Every column of the export, by name."
+    )
+    owned_through: Ownership | None = Field(
+        default=None,
+        description="For a table whose rows carry no person identifier (order lines,"
+        " attachments): the column holding the parent row's key; a row belongs to whoever"
+        " owns its parent row.",
     )
 
     @model_validator(mode="after")

@@ -29,6 +29,7 @@ from dsar.review.manifest import (
     BundleManifest,
     MatchRulesInfo,
     OutputFile,
+    OwnedInfo,
     TableInfo,
     manifest_problems,
 )
@@ -158,7 +159,10 @@ def _verify_folder(root: Path) -> Verification:
                 )
             )
         _check_json_rows(root / "data" / f"{name}.json", table.num_rows, add)
-        _check_links(name, table, info, ids, rules, add)
+        if info.owned_through is not None:
+            _check_owned(root, name, table, info.owned_through, add)
+        else:
+            _check_links(name, table, info, ids, rules, add)
         _check_secrets(name, table, info, add)
         _check_other_people(name, table, info, ids, rules, add)
     _check_report(root, manifest.tables, add)
@@ -306,6 +310,26 @@ def _check_links(
                     "linkage",
                     f"data/{name}.parquet row {i + 1}",
                     "no identity column holds one of the person's identifiers",
+                )
+            )
+
+
+def _check_owned(root: Path, name: str, table: pa.Table, owned: OwnedInfo, add: Any) -> None:
+    """Each row of an owned table points at a parent row that is in the bundle itself."""
+    parent = root / "data" / f"{owned.parent_table}.parquet"
+    keys: set[str] = set()
+    if parent.is_file():
+        column = pq.read_table(parent, columns=[owned.parent_column]).column(0)
+        keys = {str(v) for v in column.to_pylist() if v is not None}
+    values = table.column(owned.column).to_pylist() if owned.column in table.column_names else []
+    for i, value in enumerate(values):
+        if value is None or str(value) not in keys:
+            add(
+                Finding(
+                    "linkage",
+                    f"data/{name}.parquet row {i + 1}",
+                    f"its {owned.parent_table} row is not in the bundle (owned through"
+                    f" {owned.parent_table}.{owned.parent_column})",
                 )
             )
 

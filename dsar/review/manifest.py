@@ -198,6 +198,14 @@ class MatchRulesInfo(_Model):
     )
 
 
+class OwnedInfo(_Model):
+    """How a table without identity columns belongs to the person: through a parent row."""
+
+    column: str = Field(description="the column holding the parent row's key")
+    parent_table: str = Field(description="the parent table, also in the bundle")
+    parent_column: str = Field(description="the parent table's key column")
+
+
 class TableInfo(_Model):
     """One table of the bundle, as the catalog describes it."""
 
@@ -208,6 +216,9 @@ class TableInfo(_Model):
     )
     secret_columns: tuple[str, ...] = Field(description="columns whose values must be masked")
     free_text_columns: tuple[str, ...] = Field(description="columns of free text (redacted)")
+    owned_through: OwnedInfo | None = Field(
+        default=None, description="for a table without identity columns: its parent link"
+    )
 
 
 class BundleManifest(ArtifactManifest):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
@@ -95,7 +96,64 @@ def collect(
     search.bootstrap_weak_seeds()
     search.run(search.expansion_tables)
     search.run(search.other_tables)
-    return search.results()
+    results = search.results()
+    _add_owned_rows(engine, catalog, results, progress or (lambda _msg: None))
+    return results
+
+
+def owned_tables(catalog: Catalog) -> list[str]:
+    """Tables whose rows belong to their parent row's owner, parents before children."""
+    order: list[str] = []
+
+    def visit(name: str, depth: int) -> None:
+        own = catalog.tables[name].owned_through
+        if own is None or name in order or depth > len(catalog.tables):
+            return
+        visit(own.parent_table, depth + 1)
+        order.append(name)
+
+    for name in catalog.tables:
+        visit(name, 0)
+    return order
+
+
+def owner_keys(data: SubjectData, table: Table) -> list[str]:
+    """The parent keys (as text) of the person's parent rows: their rows of `table` are those
+    whose ownership column holds one of these."""
+    own = table.owned_through
+    if own is None or own.parent_table not in data.tables:
+        return []
+    column = data.tables[own.parent_table].column(own.parent_column)
+    return sorted({str(v) for v in column.to_pylist() if v is not None})
+
+
+def _add_owned_rows(
+    engine: Engine, catalog: Catalog, people: list[SubjectData], progress: ProgressFn
+) -> None:
+    """Each person's rows of owned tables (order lines, attachments): one query per table
+    for the whole batch, over the keys of the parent rows each person already has."""
+    for name in owned_tables(catalog):
+        table = catalog.tables[name]
+        own = table.owned_through
+        if own is None:
+            continue
+        keys = [owner_keys(person, table) for person in people]
+        wanted = sorted(set().union(*keys))
+        if not wanted:
+            continue
+        progress(f"{name}: rows owned through {own.parent_table}")
+        params: list[object] = []
+        column = f"CAST({quote_identifier(own.column)} AS VARCHAR)"
+        rows = engine.query(
+            f"SELECT * FROM {quote_identifier(name)} WHERE {sql_in(column, wanted, params)}",
+            params,
+        )
+        text = pc.cast(rows.column(own.column), pa.string())
+        for person, mine in zip(people, keys, strict=True):
+            if mine:
+                subset = rows.filter(pc.is_in(text, pa.array(mine, pa.string())))
+                if subset.num_rows:
+                    person.tables[name] = _in_order(subset, table)
 
 
 def _in_order(rows: pa.Table, table: Table) -> pa.Table:

@@ -11,7 +11,7 @@ import re
 
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
-from dsar.subjects.collect import SubjectData
+from dsar.subjects.collect import SubjectData, owner_keys
 from dsar.subjects.identity import STRONG, MatchRules, sql_normalize
 
 
@@ -22,6 +22,13 @@ def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[s
     strong identifiers; or when it has no strong identifier at all and its weak identifiers
     match the person's without any of them being shared with someone else.
     """
+    if table.owned_through is not None:  # rows owned through the person's parent rows
+        parent_keys = owner_keys(data, table)
+        if not parent_keys:
+            return "false", []
+        params: list[object] = []
+        column = f"CAST({quote_identifier(table.owned_through.column)} AS VARCHAR)"
+        return f"coalesce({sql_in(column, parent_keys, params)}, false)", params
     keys = data.identity.keys
     strong_terms, weak_terms, shared_terms, nulls = [], [], [], []
     strong_params: list[object] = []

@@ -1,0 +1,183 @@
+"""Child tables: rows with no person identifier belong to whoever owns their parent row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dsar import (
+    CatalogError,
+    SubjectRequest,
+    answer_access_requests,
+    apply_plan,
+    load_catalog,
+    open_engine,
+    parse_key,
+    plan_correction,
+    plan_erasure,
+    verify_bundle,
+)
+from tests.shop_fixture import CATALOG, write_shop
+
+KEY = b"k" * 40
+
+# the ground truth, written by hand in SQL over the files: a customer's lines are the lines
+# of their invoices, a customer's notes the notes on those lines
+TRUTH = {
+    "invoices": "SELECT InvoiceId AS id FROM '{root}/invoices.csv' WHERE CustomerId = ?",
+    "invoice_lines": "SELECT l.InvoiceLineId AS id FROM '{root}/invoice_lines.csv' l"
+    " JOIN '{root}/invoices.csv' i USING (InvoiceId) WHERE i.CustomerId = ?",
+    "line_notes": "SELECT n.NoteId AS id FROM '{root}/line_notes.csv' n"
+    " JOIN '{root}/invoice_lines.csv' l USING (InvoiceLineId)"
+    " JOIN '{root}/invoices.csv' i USING (InvoiceId) WHERE i.CustomerId = ?",
+}
+KEYS = {"invoices": "InvoiceId", "invoice_lines": "InvoiceLineId", "line_notes": "NoteId"}
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return write_shop(tmp_path / "shop")
+
+
+def _truth(root: Path, table: str, customer: int) -> list[int]:
+    sql = TRUTH[table].format(root=root)
+    return sorted(r[0] for r in duckdb.execute(sql, [customer]).fetchall())
+
+
+@pytest.mark.parametrize(
+    ("customer", "email"),
+    [(1, "luis@example.com"), (2, "leonie@example.com"), (3, "francois@example.com")],
+)
+def test_each_bundle_holds_exactly_the_rows_sql_gives(
+    shop: Path, tmp_path: Path, customer: int, email: str
+) -> None:
+    request = SubjectRequest("AR-1", (parse_key(f"email={email}"),))
+    [bundle] = answer_access_requests(load_catalog(shop), [request], tmp_path / "out")
+    assert verify_bundle(bundle.path).ok
+    for table, key in KEYS.items():
+        path = bundle.path / "data" / f"{table}.parquet"
+        found = sorted(pq.read_table(path).column(key).to_pylist()) if path.exists() else []
+        assert found == _truth(shop.parent, table, customer), table
+    # integer keys collide across tables: staff member 1 is not customer 1's
+    assert not (bundle.path / "data" / "staff.parquet").exists()
+    manifest = json.loads((bundle.path / "manifest.json").read_text())
+    assert manifest["tables"]["line_notes"]["owned_through"] == {
+        "column": "InvoiceLineId",
+        "parent_table": "invoice_lines",
+        "parent_column": "InvoiceLineId",
+    }
+
+
+def test_verify_finds_a_line_whose_invoice_is_not_in_the_bundle(shop: Path, tmp_path: Path) -> None:
+    request = SubjectRequest("AR-1", (parse_key("email=luis@example.com"),))
+    [bundle] = answer_access_requests(load_catalog(shop), [request], tmp_path / "out")
+    folder = tmp_path / "tampered"
+    shutil.copytree(bundle.path, folder)
+    path = folder / "data" / "invoice_lines.parquet"
+    lines = pq.read_table(path).to_pylist()
+    lines.append({**lines[0], "InvoiceLineId": 1, "InvoiceId": 1})  # Leonie's invoice
+    pq.write_table(pa.Table.from_pylist(lines, schema=pq.read_schema(path)), path)
+    findings = [str(f) for f in verify_bundle(folder).findings]
+    assert (
+        "[linkage] data/invoice_lines.parquet row 4: its invoices row is not in the bundle"
+        " (owned through invoices.InvoiceId)"
+    ) in findings
+
+
+def test_erasure_follows_ownership_with_each_tables_rule(shop: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(shop)
+    request = SubjectRequest("ER-1", (parse_key("email=luis@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(
+            catalog, engine, request, key=KEY, today=__import__("datetime").date(2026, 11, 29)
+        )
+        actions = {a.table: (a.action.value, a.rows, a.to_change) for a in plan.actions}
+        assert actions["invoice_lines"] == ("delete", 3, 3)
+        assert actions["line_notes"] == ("delete", 2, 2)
+        assert actions["invoices"] == ("retain", 2, 0)  # kept for tax law
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+    root = shop.parent
+    left = duckdb.execute(f"SELECT InvoiceLineId FROM '{root}/invoice_lines.csv' ORDER BY 1")
+    assert [r[0] for r in left.fetchall()] == [1, 2, 6]  # Leonie's and François's lines
+    notes = duckdb.execute(f"SELECT NoteId FROM '{root}/line_notes.csv' ORDER BY 1")
+    assert [r[0] for r in notes.fetchall()] == [1, 4]
+    invoices = duckdb.execute(f"SELECT count(*) FROM '{root}/invoices.csv'").fetchone()
+    assert invoices == (4,)
+
+
+def test_correction_reaches_only_the_persons_lines(shop: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(shop)
+    request = SubjectRequest("CR-1", (parse_key("email=francois@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_correction(catalog, engine, request, {"line_notes.Note": "delivered"})
+        assert plan.changes == 1
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", dry_run=False)
+    notes = duckdb.execute(f"SELECT NoteId, Note FROM '{shop.parent}/line_notes.csv' ORDER BY 1")
+    assert notes.fetchall() == [
+        (1, "gift"),
+        (2, "please wrap"),
+        (3, "refund asked"),
+        (4, "delivered"),
+    ]
+
+
+OWNERSHIP_MISTAKES = [
+    (
+        "unknown parent table",
+        "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
+        "owned_through: {column: InvoiceId, parent: invoice.InvoiceId}",
+        "tables.invoice_lines.owned_through.parent (line 70): unknown parent table 'invoice'\n"
+        "    fix: did you mean 'invoices'?",
+    ),
+    (
+        "parent column is not its key",
+        "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
+        "owned_through: {column: InvoiceId, parent: invoices.CustomerId}",
+        "tables.invoice_lines.owned_through.parent (line 70): invoices.CustomerId is not the"
+        " primary key of invoices: a row could belong to the owners of several parent rows\n"
+        "    fix: point at the parent's key and declare it: primary_key: [CustomerId]",
+    ),
+    (
+        "unknown column of the child",
+        "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
+        "owned_through: {column: InvoiceID, parent: invoices.InvoiceId}",
+        "tables.invoice_lines.owned_through.column (line 70): owned_through.column names"
+        " unknown column 'InvoiceID'\n    fix: did you mean 'InvoiceId'?",
+    ),
+    (
+        "a child with its own identity column",
+        "      InvoiceLineId: {type: integer}\n      InvoiceId: {type: integer}\n",
+        "      InvoiceLineId: {type: integer}\n      InvoiceId: {type: integer, identity: user_id}\n",
+        "tables.invoice_lines.owned_through (line 70): a table with identity columns is found"
+        " through them, not through a parent\n    fix: remove owned_through, or the identity"
+        " roles if its rows belong to the parent's owner (an order line, an attachment)",
+    ),
+    (
+        "a parent that is not table.column",
+        "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
+        "owned_through: {column: InvoiceId, parent: invoices}",
+        "tables.invoice_lines.owned_through.parent (line 70): 'invoices' is not table.column\n"
+        "    fix: write e.g. owned_through: {column: invoice_id, parent: invoices.invoice_id}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [c[1:] for c in OWNERSHIP_MISTAKES],
+    ids=[c[0] for c in OWNERSHIP_MISTAKES],
+)
+def test_ownership_mistakes_are_reported_with_the_fix(
+    shop: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in CATALOG
+    shop.write_text(CATALOG.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(shop)
+    assert [str(p) for p in info.value.problems] == [expected]
