@@ -35,6 +35,7 @@ class TableAction:
     columns: tuple[str, ...] = ()
     retained: int = 0  # rows kept under a legal obligation
     retained_until: str | None = None  # the latest date a retained row is kept to
+    retained_open: int = 0  # retained rows whose end is not known yet (no date to count from)
     reason: str | None = None
     legal_basis: str | None = None
     unlinked: int = 0  # anonymous rows on an identifier shared with someone else: unlinked
@@ -209,12 +210,14 @@ class Retain(EraseAction):
             return [f"count(*) FILTER (WHERE {rows.predicate}) AS retained", "NULL AS until"], [
                 *rows.params
             ]
-        keep = f"({rows.predicate} AND NOT {expired})"
+        # a row whose date is empty (an employment not yet ended) is kept until it is known
+        keep = f"({rows.predicate} AND NOT coalesce({expired}, false))"
         keep_params = [*rows.params, rows.today.isoformat()]
         return [
             f"count(*) FILTER (WHERE {keep}) AS retained",
             f"max({until}) FILTER (WHERE {keep}) AS until",
-        ], keep_params + keep_params
+            f"count(*) FILTER (WHERE {keep} AND {until} IS NULL) AS open_ended",
+        ], keep_params * 3
 
     @staticmethod
     def until_sql(table: Table) -> str | None:
@@ -241,18 +244,24 @@ class Retain(EraseAction):
         return f"SELECT * FROM {{source}} WHERE NOT {change}", change_params
 
     def planned(self, a: TableAction) -> str:
-        kept = (
-            f"retain {a.retained} row(s) until {a.retained_until} ({a.reason});"
-            if a.retained
-            else "nothing left to retain;"
-        )
-        return f"{kept} delete {a.to_change} past retention"
+        return f"{_kept(a)} delete {a.to_change} past retention"
 
     def done(self, a: TableAction) -> str:
         return (
-            f"{a.to_change} row(s) past retention deleted; {a.retained} row(s) retained until"
-            f" {a.retained_until} under {a.legal_basis} ({a.reason}), restricted to that purpose"
+            f"{a.to_change} row(s) past retention deleted; {_kept(a)[:-1]}, under"
+            f" {a.legal_basis}, restricted to that purpose"
         )
+
+
+def _kept(a: TableAction) -> str:
+    """'retain 3 row(s) until 2033-06-17 (reason);', with the rows that have no end date."""
+    if not a.retained:
+        return "nothing left to retain;"
+    dated = a.retained - a.retained_open
+    parts = [f"{dated} until {a.retained_until}"] if dated else []
+    if a.retained_open:
+        parts.append(f"{a.retained_open} until their end date is known")
+    return f"retain {a.retained} row(s): {', '.join(parts)} ({a.reason});"
 
 
 __all__ = [

@@ -292,6 +292,7 @@ def _table_actions(
                 to_change=int(counts["change"]),
                 columns=tuple(e.columns),
                 retained=int(counts.get("retained") or 0),
+                retained_open=int(counts.get("open_ended") or 0),
                 retained_until=str(counts["until"]) if counts.get("until") is not None else None,
                 reason=e.reason,
                 legal_basis=e.legal_basis.value if e.legal_basis else None,
