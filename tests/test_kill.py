@@ -278,7 +278,63 @@ def test_the_same_label_applied_twice_never_overwrites_a_certificate(
 
 
 def test_stray_staged_files_are_removed_by_recover(trap_catalog: Path) -> None:
+    from dsar.rights.rewrite import table_files
+
     stray = trap_catalog.parent / f".accounts.csv.R-X{NEW_SUFFIX}"
     stray.write_text("user_id\nu1\n")
-    assert recover(trap_catalog.parent)
-    assert not stray.exists()
+    elsewhere = trap_catalog.parent / "other" / f".x.csv.R-X{NEW_SUFFIX}"  # not ours: kept
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("x\n")
+    assert recover(trap_catalog.parent, files=table_files(load_catalog(trap_catalog)))
+    assert not stray.exists() and elsewhere.exists()
+
+
+def test_a_journal_the_workbench_did_not_write_moves_nothing(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    """A planted journal that would replace a file outside the export is refused."""
+    from dsar.errors import WorkbenchError
+
+    victim = tmp_path / "home" / ".bashrc"
+    victim.parent.mkdir()
+    victim.write_text("mine\n")
+    planted = victim.with_name(".evil")
+    planted.write_text("attacker\n")
+    journal = {
+        "label": "R-1",
+        "moves": [{"target": str(victim), "new": str(planted), "backup": str(victim) + ".b"}],
+        "artifacts": [],
+        "audit": None,
+    }
+    (trap_catalog.parent / JOURNAL).write_text(json.dumps(journal))
+    with pytest.raises(WorkbenchError, match=r"a move it lists is not one the workbench makes"):
+        recover(trap_catalog.parent, KEY)
+    assert victim.read_text() == "mine\n" and planted.exists()
+
+
+def test_a_staged_file_gone_before_the_journal_records_nothing(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No certificate and no audit entry for a change whose files are not all there."""
+    from dsar.errors import InternalError
+    from dsar.rights import plan as plan_module
+
+    real = getattr(plan_module, "write_certificate")  # noqa: B009 - patched below
+
+    def lose_a_staged_file(plan: Plan, files: object, out: Path) -> object:
+        next(trap_catalog.parent.glob(f".*{NEW_SUFFIX}")).unlink()
+        return real(plan, files, out)
+
+    monkeypatch.setattr(plan_module, "write_certificate", lose_a_staged_file)
+    before = _state(trap_catalog.parent)
+    catalog = load_catalog(trap_catalog)
+    audit = AuditLog(tmp_path / "audit.jsonl", KEY)
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, ANN, key=KEY)
+        with pytest.raises(InternalError, match=r"missing or changed since it was written"):
+            apply_plan(
+                plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, audit=audit
+            )
+    assert _state(trap_catalog.parent) == before
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+    assert audit.entries() == []

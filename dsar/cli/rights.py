@@ -208,9 +208,13 @@ def _confirm(catalog: Path, label: str) -> None:
 
 
 def _recover(catalog: Path, key_file: Path | None) -> None:
+    from dsar.catalog import load_catalog
     from dsar.rights import recover
+    from dsar.rights.rewrite import JOURNAL, table_files
 
-    done = recover(catalog.parent, _optional_key(key_file))
+    # with a journal the catalog may not load (files half swapped): the journal says it all
+    files = None if (catalog.parent / JOURNAL).exists() else table_files(load_catalog(catalog))
+    done = recover(catalog.parent, _optional_key(key_file), files)
     typer.echo("finished the interrupted change" if done else "nothing to recover")
 
 

@@ -22,7 +22,7 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.records.audit import subject_ref
 from dsar.rights.plan import Job, Plan, ProgressFn
-from dsar.rights.rewrite import Rewrite, recover
+from dsar.rights.rewrite import Rewrite, recover, table_files
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.selection import row_predicate
@@ -158,7 +158,7 @@ def plan_correction(
     """
     rules = rules or MatchRules()
     today = today or datetime.now(UTC).date()
-    recover(catalog.root)
+    recover(catalog.root, files=table_files(catalog))
     targets = []
     for target, value in values.items():
         table_name, _, column = target.partition(".")

@@ -31,7 +31,7 @@ from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.ledger import Ledger, Reason
 from dsar.rights.actions import PersonRows, TableAction, erasure_action
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
-from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover
+from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, table_files
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.selection import others_mentioning, row_predicate, unlink_conditions
@@ -226,7 +226,7 @@ def plan_erasure(
             "the catalog has no erasure actions: every table says retain; give the tables"
             " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
         )
-    recover(catalog.root)
+    recover(catalog.root, files=table_files(catalog))
     [data] = collect(engine, catalog, [request], rules, progress)
     if data.rows == 0 and not data.held_as_processor:
         raise NoMatchError(

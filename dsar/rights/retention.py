@@ -16,7 +16,7 @@ from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.records.deadlines import add_months
 from dsar.rights.plan import Job, Plan
-from dsar.rights.rewrite import Rewrite, recover
+from dsar.rights.rewrite import Rewrite, recover, table_files
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _expired(after: str) -> str:
 def plan_retention(catalog: Catalog, engine: Engine, *, today: date | None = None) -> RetentionPlan:
     """Count, per table with a retention period, the rows kept past it."""
     today = today or datetime.now(UTC).date()
-    recover(catalog.root)
+    recover(catalog.root, files=table_files(catalog))
     actions = []
     for name, table in catalog.tables.items():
         period, after = table.retention.period, table.retention.after

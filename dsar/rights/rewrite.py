@@ -27,7 +27,7 @@ from typing import Any
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, Params
-from dsar.errors import InternalError, MissingKeyError
+from dsar.errors import InternalError, MissingKeyError, WorkbenchError
 from dsar.io import atomic_write_text, fsync_file, plain_name, sha256_file
 from dsar.records.audit import AuditLog
 
@@ -94,12 +94,13 @@ def stage_rewrites(
             for path in paths_of[rw.table]:
                 if progress is not None:
                     progress(f"writing a new {path.name} ({len(files) + 1} of {total} files)")
-                new = path.with_name(f".{path.name}.{label}{NEW_SUFFIX}")
+                path = path.resolve()  # the journal must not depend on the working folder
+                new = _staged_name(path, label)
                 moves.append(
                     {
                         "target": str(path),
                         "new": str(new),
-                        "backup": str(path.with_name(f"{path.name}.before-{label}")),
+                        "backup": str(_backup_name(path, label)),
                     }
                 )
                 engine.write_file(rw.table, path, new, rw.select, rw.params)
@@ -124,6 +125,14 @@ def stage_rewrites(
     return Staged(label, tuple(moves), tuple(files))
 
 
+def _staged_name(target: Path, label: str) -> Path:
+    return target.with_name(f".{target.name}.{label}{NEW_SUFFIX}")
+
+
+def _backup_name(target: Path, label: str) -> Path:
+    return target.with_name(f"{target.name}.before-{label}")
+
+
 @dataclass(frozen=True)
 class PendingAudit:
     """The audit entry a change still owes: written once, after the files are in place."""
@@ -145,12 +154,28 @@ def commit(
     """Put the staged files and the artifacts (temporary path, final path) in place.
 
     The journal is written first, so from then on the change is finished by `recover`
-    whatever happens; then the moves; then the audit entry, once.
+    whatever happens; then the moves; then the audit entry, once. Every staged file and
+    artifact must be there, with the checksum it was staged with, before the journal is
+    written: a change is never recorded (certificate, audit entry) without its files.
+
+    Raises:
+        InternalError: a staged file or an artifact is missing or changed.
     """
+    for move, change in zip(staged.moves, staged.files, strict=True):
+        new = Path(move["new"])
+        if not new.is_file() or sha256_file(new) != change.sha256_after:
+            raise InternalError(
+                f"the new version of {change.file} is missing or changed since it was"
+                " written; nothing was changed"
+            )
+    if not all(tmp.is_file() for tmp, _ in artifacts):
+        raise InternalError("the certificate is missing since it was written; nothing was changed")
     journal = {
         "label": staged.label,
         "moves": list(staged.moves),
-        "artifacts": [{"new": str(tmp), "target": str(final)} for tmp, final in artifacts],
+        "artifacts": [
+            {"new": str(tmp.resolve()), "target": str(final.resolve())} for tmp, final in artifacts
+        ],
         "audit": _audit_json(audit),
     }
     atomic_write_text(root / JOURNAL, json.dumps(journal, indent=1))
@@ -161,7 +186,7 @@ def _audit_json(audit: PendingAudit | None) -> dict[str, Any] | None:
     if audit is None:
         return None
     return {
-        "log": str(audit.log.path),
+        "log": str(audit.log.path.resolve()),
         "action": audit.action,
         "request": audit.request,
         "subject": audit.subject,
@@ -179,9 +204,11 @@ def _finish(root: Path, journal: dict[str, Any], log: AuditLog | None) -> None:
     """
     _swap(journal["moves"])
     for move in journal.get("artifacts", []):
-        new = Path(move["new"])
+        new, target = Path(move["new"]), Path(move["target"])
         if new.exists():
-            new.replace(move["target"])
+            new.replace(target)
+        elif not target.exists():
+            raise InternalError(f"the certificate {target.name} is neither staged nor in place")
     pending = journal.get("audit")
     if pending is not None:
         if log is None:
@@ -212,37 +239,95 @@ def _swap(moves: Sequence[Mapping[str, str]]) -> None:
     for move in moves:
         target, new, backup = Path(move["target"]), Path(move["new"]), Path(move["backup"])
         if not new.exists():
-            continue  # swapped already
+            if target.exists() and backup.exists():
+                continue  # swapped already
+            raise InternalError(
+                f"{target.name}: neither its new version nor its kept original is there;"
+                " restore the file from a backup before recovering"
+            )
         if target.exists() and not backup.exists():
             target.replace(backup)
         new.replace(target)
 
 
-def recover(root: str | Path, key: bytes | None = None) -> bool:
+def _check_journal(journal: Mapping[str, Any], path: Path) -> None:
+    """A journal moves only the workbench's own files: staged versions onto their targets,
+    originals to their backups, certificates from their temporary names. Anything else
+    (a journal written by someone else, say, to replace a file outside the export) is
+    refused before a single file moves."""
+    label = str(journal.get("label", ""))
+    try:
+        plain_name(label, "journal label")
+    except WorkbenchError:
+        raise WorkbenchError(f"{path}: not a journal this workbench wrote; nothing moved") from None
+    for move in journal.get("moves", []):
+        target = Path(move["target"])
+        if (
+            not target.is_absolute()
+            or Path(move["new"]) != _staged_name(target, label)
+            or Path(move["backup"]) != _backup_name(target, label)
+        ):
+            raise WorkbenchError(f"{path}: a move it lists is not one the workbench makes")
+    for move in journal.get("artifacts", []):
+        target, new = Path(move["target"]), Path(move["new"])
+        if (
+            not target.name.startswith(f"{label}-")
+            or "-certificate" not in target.name
+            or new.parent != target.parent
+            or not new.name.startswith(f".{target.name}.")
+            or not new.name.endswith(".workbench-tmp")
+        ):
+            raise WorkbenchError(f"{path}: an artifact it lists is not a certificate")
+
+
+def recover(
+    root: str | Path, key: bytes | None = None, files: Sequence[Path] | None = None
+) -> bool:
     """Finish a change that a crash interrupted after its journal was written.
 
     `root` is the catalog's folder (the catalog may not load while files are half swapped).
-    Without a journal, staged files a crash left behind (`*.workbench-new`) are removed.
-    True when there was something to finish or clean.
+    Without a journal, the staged versions a crash left beside `files` (the catalog's
+    table files) are removed. True when there was something to finish or clean.
 
     Raises:
         MissingKeyError: the files are in place but the change's audit entry needs `key`.
+        WorkbenchError: the journal lists a move the workbench does not make.
     """
     path = Path(root) / JOURNAL
     if path.is_file():
         journal = json.loads(path.read_text(encoding="utf-8"))
+        _check_journal(journal, path)
         pending = journal.get("audit")
         log = AuditLog(pending["log"], key) if pending is not None and key is not None else None
         _finish(Path(root), journal, log)
         return True
-    stray = [p for p in Path(root).rglob(f".*{NEW_SUFFIX}") if p.is_file()]
+    stray = [
+        p
+        for f in files or ()
+        for p in f.parent.glob(f".{f.name}.*{NEW_SUFFIX}")
+        if p.is_file() and _plain_label(p.name[len(f.name) + 2 : -len(NEW_SUFFIX)])
+    ]
     for leftover in stray:
         leftover.unlink()
     return bool(stray)
 
 
+def _plain_label(text: str) -> bool:
+    try:
+        plain_name(text)
+    except WorkbenchError:
+        return False
+    return True
+
+
+def table_files(catalog: Catalog) -> list[Path]:
+    """Every file of every table of the catalog (what `recover` cleans beside)."""
+    return [path.resolve() for name in catalog.tables for path in catalog.files(name)]
+
+
 def confirm_rewrite(catalog: Catalog, label: str) -> list[Path]:
     """Delete the originals kept by an applied rewrite; returns the files removed."""
+    plain_name(label, "request label")
     removed = []
     for name in catalog.tables:
         for path in catalog.files(name):
