@@ -155,3 +155,53 @@ def test_a_denied_access_request_is_not_answered(
     assert result.exit_code == 2
     assert "is denied (no_match)" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_table_name_that_is_not_plain_is_a_catalog_error(trap_catalog: Path) -> None:
+    from dsar import CatalogError, load_catalog
+
+    text = trap_catalog.read_text()
+    trap_catalog.write_text(text.replace("  accounts:\n", "  ../../../escape:\n", 1))
+    with pytest.raises(CatalogError) as info:
+        load_catalog(trap_catalog)
+    assert any(
+        "a table name becomes a file name in bundles and extracts: it must be plain" in str(p)
+        for p in info.value.problems
+    )
+
+
+def test_many_small_entries_that_add_up_to_a_bomb_are_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    from dsar import WorkbenchError, verify_bundle
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for i in range(30):  # each entry under the per-entry floor, 30 MB in all
+            archive.writestr(f"AR-1/data/part{i}.json", b"0" * 1_000_000)
+    with pytest.raises(WorkbenchError, match=r"more than 200:1, like a zip bomb; not unpacked"):
+        verify_bundle(bomb)
+
+
+def test_a_damaged_bundle_is_findings_not_a_crash(trap_catalog: Path, tmp_path: Path) -> None:
+    from dsar import answer_access_requests, load_catalog, parse_key, verify_bundle
+    from dsar.subjects.identity import SubjectRequest
+
+    request = SubjectRequest("AR-D", (parse_key("email=ann@example.com"),))
+    [bundle] = answer_access_requests(load_catalog(trap_catalog), [request], tmp_path / "out")
+    (bundle.path / "data" / "accounts.parquet").write_bytes(b"not parquet")
+    (bundle.path / "data" / "accounts.json").write_bytes(b"\xff\xfe")
+    (bundle.path / "portability" / "accounts.csv").write_bytes(b"\xff\xfe,x")
+    findings = [str(f) for f in verify_bundle(bundle.path).findings]
+    assert "[rows] data/accounts.parquet: not a readable Parquet file" in findings
+    assert "[formula] portability/accounts.csv: not a readable UTF-8 CSV file" in findings
+
+
+def test_an_emptied_audit_log_without_its_head_is_found(tmp_path: Path) -> None:
+    from dsar import AuditLog
+
+    log = AuditLog(tmp_path / "audit.jsonl", b"k" * 40)
+    log.append("request.added", request="R-1")
+    log.path.write_text("")
+    log.head_path.unlink()
+    assert [str(p) for p in log.verify()] == [f"line 0: the head file {log.head_path} is missing"]

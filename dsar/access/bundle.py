@@ -142,14 +142,15 @@ def _write_table(folder: Path, name: str, table: pa.Table, csv: bool = False) ->
     folder.mkdir(mode=0o700, exist_ok=True)
     written = []
     if not csv:
-        pq.write_table(table, folder / f"{name}.parquet")
-        written.append(folder / f"{name}.parquet")
+        pq.write_table(table, path := output_path(folder, name, "table name", ".parquet"))
+        written.append(path)
     text = json.dumps(jsonable_rows(table), indent=1, ensure_ascii=False, default=str) + "\n"
-    (folder / f"{name}.json").write_text(text, encoding="utf-8")
-    written.append(folder / f"{name}.json")
+    (path := output_path(folder, name, "table name", ".json")).write_text(text, encoding="utf-8")
+    written.append(path)
     if csv:
-        pacsv.write_csv(defuse_formulas(_nested_as_json(table)), folder / f"{name}.csv")
-        written.append(folder / f"{name}.csv")
+        path = output_path(folder, name, "table name", ".csv")
+        pacsv.write_csv(defuse_formulas(_nested_as_json(table)), path)
+        written.append(path)
     return written
 
 

@@ -6,6 +6,7 @@ this module adds what only a catalog needs: its files exist, its references reso
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pydantic import ValidationError
 from dsar.catalog.models import Catalog, ColumnType, ErasureAction, Role, Table, resolve_files
 from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
 from dsar.errors import CatalogError, ConfigError, ConfigProblem
+
+_PLAIN_TABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def load_catalog(path: str | Path) -> Catalog:
@@ -145,6 +148,13 @@ def _semantic_problems(
     def add(loc: Loc, message: str, fix: str) -> None:
         problems.append(doc.problem(loc, message, fix))
 
+    for name in declared:
+        if not _PLAIN_TABLE.fullmatch(name) or ".." in name:
+            add(
+                ("tables", name),
+                "a table name becomes a file name in bundles and extracts: it must be plain",
+                "use letters, digits, '.', '_' and '-' only, starting with a letter or digit",
+            )
     for name, table in tables.items():
         base: Loc = ("tables", name)
         cols = table.columns

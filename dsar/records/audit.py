@@ -219,6 +219,6 @@ def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
                     f" {head.get('seq')}: entries were cut from the end or the head was changed",
                 )
             )
-    elif lines:
+    else:  # an empty log with no head: emptied, unless it was never written to
         problems.append(AuditProblem(len(lines), f"the head file {log.head_path} is missing"))
     return problems

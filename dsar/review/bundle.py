@@ -148,7 +148,11 @@ def _verify_folder(root: Path) -> Verification:
         path = root / "data" / f"{name}.parquet"
         if not path.is_file():
             continue  # reported by the file check
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError):
+            add(Finding("rows", f"data/{name}.parquet", "not a readable Parquet file"))
+            continue
         result.checked_rows += table.num_rows
         if table.num_rows != info.rows:
             add(
@@ -238,7 +242,7 @@ def _check_json_rows(path: Path, rows: int, add: Any) -> None:
         return
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         add(Finding("rows", path.name, "not valid JSON"))
         return
     if not isinstance(data, list) or len(data) != rows:
@@ -397,17 +401,22 @@ def _check_csv_formulas(root: Path, outputs: tuple[OutputFile, ...], add: Any) -
         path = root / entry.path
         if not entry.path.endswith(".csv") or not path.is_file():
             continue
-        with path.open(newline="", encoding="utf-8") as handle:
-            for number, row in enumerate(csv.reader(handle), start=1):
-                for column, cell in enumerate(row, start=1):
-                    if cell[:1] in _FORMULA_START:
-                        add(
-                            Finding(
-                                "formula",
-                                f"{entry.path} line {number} column {column}",
-                                "a cell a spreadsheet would run as a formula (prefix it with ')",
-                            )
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+        except (UnicodeDecodeError, csv.Error):
+            add(Finding("formula", entry.path, "not a readable UTF-8 CSV file"))
+            continue
+        for number, row in enumerate(rows, start=1):
+            for column, cell in enumerate(row, start=1):
+                if cell[:1] in _FORMULA_START:
+                    add(
+                        Finding(
+                            "formula",
+                            f"{entry.path} line {number} column {column}",
+                            "a cell a spreadsheet would run as a formula (prefix it with ')",
                         )
+                    )
 
 
 def _check_report(root: Path, tables: dict[str, TableInfo], add: Any) -> None:

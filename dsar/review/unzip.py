@@ -14,6 +14,8 @@ MAX_UNPACKED_BYTES = 20 * 1024**3
 """Default limit on what a zip may unpack to (the sum of its entries' declared sizes)."""
 MAX_RATIO = 200
 """An entry larger than `RATIO_FLOOR` that is compressed more than this is refused."""
+MAX_ENTRIES = 100_000
+"""A bundle holds a few files per table: more entries than this is not a bundle."""
 RATIO_FLOOR = 10 * 1024**2
 """Entries smaller than this (10 MiB) are never refused for their ratio."""
 
@@ -58,6 +60,17 @@ def unzip_bundle(path: Path, into: Path, passphrase: str | None, limit: int) -> 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
     """Refuse a zip bomb from its directory alone, before a byte is unpacked."""
     declared = sum(i.file_size for i in infos)
+    if len(infos) > MAX_ENTRIES:
+        raise WorkbenchError(
+            f"{path}: {len(infos):,} entries, more than a bundle ever holds ({MAX_ENTRIES:,});"
+            " not unpacked"
+        )
+    # many entries each under the per-entry floor still add up: the whole zip's ratio
+    if declared > RATIO_FLOOR and declared > MAX_RATIO * max(path.stat().st_size, 1):
+        raise WorkbenchError(
+            f"{path}: its entries declare {declared:,} bytes from a {path.stat().st_size:,}-byte"
+            f" zip, more than {MAX_RATIO}:1, like a zip bomb; not unpacked"
+        )
     if declared > limit:
         raise WorkbenchError(
             f"{path}: its entries declare {declared:,} bytes unpacked, over the limit of"
