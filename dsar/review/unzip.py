@@ -65,12 +65,6 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
             f"{path}: {len(infos):,} entries, more than a bundle ever holds ({MAX_ENTRIES:,});"
             " not unpacked"
         )
-    # many entries each under the per-entry floor still add up: the whole zip's ratio
-    if declared > RATIO_FLOOR and declared > MAX_RATIO * max(path.stat().st_size, 1):
-        raise WorkbenchError(
-            f"{path}: its entries declare {declared:,} bytes from a {path.stat().st_size:,}-byte"
-            f" zip, more than {MAX_RATIO}:1, like a zip bomb; not unpacked"
-        )
     if declared > limit:
         raise WorkbenchError(
             f"{path}: its entries declare {declared:,} bytes unpacked, over the limit of"
@@ -83,6 +77,12 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
                 f" ({info.file_size:,} bytes from {info.compress_size:,}), like a zip bomb;"
                 " not unpacked"
             )
+    # many entries each under the per-entry floor still add up: the whole zip's ratio
+    if declared > RATIO_FLOOR and declared > MAX_RATIO * max(path.stat().st_size, 1):
+        raise WorkbenchError(
+            f"{path}: its entries declare {declared:,} bytes from a {path.stat().st_size:,}-byte"
+            f" zip, more than {MAX_RATIO}:1, like a zip bomb; not unpacked"
+        )
 
 
 def _extract(archive: Any, info: zipfile.ZipInfo, into: Path) -> None:
