@@ -181,3 +181,58 @@ def test_ownership_mistakes_are_reported_with_the_fix(
     with pytest.raises(CatalogError) as info:
         load_catalog(shop)
     assert [str(p) for p in info.value.problems] == [expected]
+
+
+def _check(shop: Path) -> str:
+    from typer.testing import CliRunner
+
+    from dsar.cli import app
+
+    result = CliRunner().invoke(app, ["catalog", "check", str(shop)])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())
+
+
+def test_a_reference_table_is_reported_as_never_searched(shop: Path) -> None:
+    assert (
+        "warning: tables.tracks: no identity column and no owned_through: no request ever"
+        " searches it" in _check(shop)
+    )
+
+
+def test_invoice_lines_declared_as_customer_ids_are_flagged(shop: Path) -> None:
+    """The first shortcut: the line's invoice id declared as the customer's id."""
+    text = CATALOG.replace(
+        "    owned_through: {column: InvoiceId, parent: invoices.InvoiceId}\n", ""
+    ).replace(
+        "      InvoiceId: {type: integer}\n      TrackId",
+        "      InvoiceId: {type: integer, identity: customer_id, references: invoices.InvoiceId}\n"
+        "      TrackId",
+    )
+    shop.write_text(
+        text.replace(
+            "    owned_through: {column: InvoiceLineId, parent: invoice_lines.InvoiceLineId}\n", ""
+        )
+    )
+    output = _check(shop)
+    assert (
+        "warning: tables.invoice_lines.columns.InvoiceId: declared customer_id but references"
+        " invoices.InvoiceId, which is not an identity column: its values are another kind of"
+        " key and can collide"
+    ) in output
+    assert "write owned_through: {column: InvoiceId, parent: invoices.InvoiceId}" in output
+
+
+def test_invoice_ids_declared_as_user_ids_are_flagged(shop: Path) -> None:
+    """The second shortcut: invoice ids as user ids, colliding with staff member ids."""
+    shop.write_text(
+        CATALOG.replace(
+            "      InvoiceId: {type: integer}\n      CustomerId: {identity: customer_id",
+            "      InvoiceId: {type: integer, identity: user_id}\n      CustomerId: {identity:"
+            " customer_id",
+        )
+    )
+    assert (
+        "warning: identity user_id: staff.StaffId and invoices.InvoiceId are both the key of"
+        " their table and both user_id: their values can collide"
+    ) in _check(shop)

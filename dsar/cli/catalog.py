@@ -26,14 +26,22 @@ def catalog_check(
         bool, typer.Option("--deep", help="Also read every row, to find malformed values.")
     ] = False,
 ) -> None:
-    """Validate the catalog and compare it with the files. Exit 1 with every problem of both."""
+    """Validate the catalog and compare it with the files. Exit 1 with every problem of both.
+
+    Then warn about shortcuts that validate but can leak (identity columns that are another
+    kind of key, two homes for one kind, tables no request reaches), each with its fix.
+    """
     from dsar.engine import check_catalog, open_engine
+    from dsar.engine.guards import catalog_warnings
 
     with open_engine(kind="duckdb") as engine:
         cat = check_catalog(catalog, engine, deep=deep)
+        warnings = catalog_warnings(cat, engine)
     files = sum(len(cat.files(t)) for t in cat.tables)
     how = ", every row read" if deep else ""
     typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")
+    for warning in warnings:
+        typer.echo(f"warning: {warning}")
 
 
 @catalog_app.command("show")
