@@ -236,3 +236,44 @@ def test_invoice_ids_declared_as_user_ids_are_flagged(shop: Path) -> None:
         "warning: identity user_id: staff.StaffId and invoices.InvoiceId are both the key of"
         " their table and both user_id: their values can collide"
     ) in _check(shop)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "      InvoiceId: {type: integer}\n      CustomerId",
+            "      InvoiceId: {type: integer, identity: invoice_id}\n      CustomerId",
+            "tables.invoices.columns.InvoiceId.identity (line 54): 'invoice_id' is not allowed"
+            " here\n    fix: an identity is a person's identifier, one of: email, user_id,"
+            " customer_id, phone, device_id, cookie_id, oauth_subject, ip_address; the key of a"
+            " thing (an invoice, an order) is not: reach rows through it with the table's"
+            " owned_through: {column: ..., parent: table.key}",
+        ),
+        (
+            "    retention: {period: 7 years, after: HiredAt}",
+            "    retention: {criteria: for the employment, then 7 years}",
+            "tables.staff.retention.then 7 years (line 34): unknown key 'then 7 years'\n"
+            "    fix: a comma inside {...} starts a new key: put the text that holds it in"
+            ' quotes, e.g. criteria: "for the employment, then 7 years"',
+        ),
+    ],
+    ids=["the id of a thing as an identity", "a comma in a flow mapping"],
+)
+def test_catalog_messages_for_real_schemas(shop: Path, old: str, new: str, expected: str) -> None:
+    assert old in CATALOG
+    shop.write_text(CATALOG.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(shop)
+    assert expected in [str(p) for p in info.value.problems]
+
+
+def test_the_report_says_where_it_looked_and_where_not(shop: Path, tmp_path: Path) -> None:
+    request = SubjectRequest("AR-1", (parse_key("email=nobody@example.com"),))
+    [bundle] = answer_access_requests(load_catalog(shop), [request], tmp_path / "out")
+    report = " ".join((bundle.path / "report.md").read_text().split())
+    assert "- invoice_lines (The lines of your invoices): through your rows of invoices" in report
+    assert (
+        "The data sets we did not search, and why: - tracks (Our catalogue of tracks): it has"
+        " no column that identifies a person, so no search can attribute its rows to you"
+    ) in report

@@ -132,6 +132,7 @@ def build_blocks(data: ReportInput) -> list[Block]:
             " our data sets:",
         ),
         Block(BlockKind.UL, items=data.provenance),
+        *_reach(data.catalog),
     ]
     if data.tables:
         b += [
@@ -217,9 +218,12 @@ def build_blocks(data: ReportInput) -> list[Block]:
             Block(BlockKind.H2, "Portable copy"),
             Block(
                 BlockKind.P,
-                "The portability folder holds the data you provided to us, and data"
-                " about your activity, in machine-readable form (JSON and CSV), for you to"
-                f" take to another service (GDPR Art. 20): {', '.join(data.portability)}.",
+                "The portability folder holds, in machine-readable form (JSON and CSV) for"
+                " you to take to another service (GDPR Art. 20), the data we hold on your"
+                " consent or to perform our contract with you, without what we inferred:"
+                f" {', '.join(data.portability)}. What we recorded about your use of our"
+                " services for other reasons (such as security logs) is in the data folder"
+                " only.",
             ),
         ]
     dpo = f", or our data protection officer at {ctl.dpo}" if ctl.dpo else ""
@@ -250,6 +254,41 @@ def build_blocks(data: ReportInput) -> list[Block]:
         ),
     ]
     return b
+
+
+def _reach(catalog: Catalog) -> list[Block]:
+    """Which data sets were searched, how, and which were not and why: a 'we found
+    nothing' is only as good as the list of places looked in."""
+    searched, not_searched = [], []
+    for name, table in catalog.tables.items():
+        if table.role is Role.PROCESSOR:
+            not_searched.append(
+                f"{name} ({table.description.rstrip('.')}): held for our customers;"
+                " searched only to tell you which customer to ask"
+            )
+        elif table.identity_columns():
+            kinds = sorted({k.value.replace("_", " ") for k in table.identity_columns().values()})
+            searched.append(f"{name} ({table.description.rstrip('.')}): by {', '.join(kinds)}")
+        elif table.owned_through is not None:
+            searched.append(
+                f"{name} ({table.description.rstrip('.')}): through your rows of"
+                f" {table.owned_through.parent_table}"
+            )
+        else:
+            not_searched.append(
+                f"{name} ({table.description.rstrip('.')}): it has no column that identifies"
+                " a person, so no search can attribute its rows to you"
+            )
+    blocks = [
+        Block(BlockKind.P, "The data sets we searched:"),
+        Block(BlockKind.UL, items=tuple(searched)),
+    ]
+    if not_searched:
+        blocks += [
+            Block(BlockKind.P, "The data sets we did not search, and why:"),
+            Block(BlockKind.UL, items=tuple(not_searched)),
+        ]
+    return blocks
 
 
 def to_markdown(blocks: list[Block]) -> str:

@@ -15,7 +15,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dsar.catalog.models import Catalog, ColumnType, ErasureAction, Role, Table, resolve_files
+from dsar.catalog.models import (
+    Catalog,
+    ColumnType,
+    ErasureAction,
+    IdentityKind,
+    Role,
+    Table,
+    resolve_files,
+)
 from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
 from dsar.errors import CatalogError, ConfigError, ConfigProblem
 
@@ -92,7 +100,7 @@ def read_catalog(path: str | Path) -> CatalogDraft:
             )
         )
     catalog, found = validate_model(doc, Catalog)
-    problems += found
+    problems += [_identity_hint(p) for p in found]
     tables = catalog.tables if catalog is not None else _tables_that_parse(raw)
     recipients = raw.get("recipients") if isinstance(raw.get("recipients"), dict) else {}
     problems += _semantic_problems(
@@ -120,6 +128,26 @@ def _tables_that_parse(raw: Mapping[str, Any]) -> dict[str, Table]:
         except ValidationError:
             continue  # its problems are already reported
     return parsed
+
+
+def _identity_hint(problem: ConfigProblem) -> ConfigProblem:
+    """An unknown identity kind is often the key of a thing (an invoice, an order): say so,
+    rather than suggest the nearest spelling (`invoice_id` is not a `device_id`)."""
+    given = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
+    if (
+        ".identity (" not in problem.location
+        or "is not allowed here" not in problem.message
+        or not given.lower().endswith("id")
+    ):
+        return problem
+    kinds = ", ".join(k.value for k in IdentityKind)
+    return ConfigProblem(
+        problem.location,
+        problem.message,
+        f"an identity is a person's identifier, one of: {kinds}; the key of a thing (an"
+        " invoice, an order) is not: reach rows through it with the table's owned_through:"
+        " {column: ..., parent: table.key}",
+    )
 
 
 def _declared_columns(raw: Mapping[str, Any]) -> dict[str, set[str]]:

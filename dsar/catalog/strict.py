@@ -220,7 +220,12 @@ def _from_pydantic(err: Any, doc: YamlDocument, root: type[BaseModel]) -> Config
         _, model, _ = _walk(root, loc[:-1])
         allowed = sorted(model.model_fields) if model is not None else []
         fix = suggest(key, allowed, "remove it")
-        if allowed:
+        if " " in key.strip():  # `{criteria: for the employment, then 7 years}`: the comma
+            fix = (  # split the text, and its second half became a key
+                "a comma inside {...} starts a new key: put the text that holds it in quotes,"
+                ' e.g. criteria: "for the employment, then 7 years"'
+            )
+        elif allowed:
             fix += f" (allowed keys: {', '.join(allowed)})"
         return ConfigProblem(where, f"unknown key {key!r}", fix)
     if kind == "missing":
