@@ -40,13 +40,14 @@ tables:
     purposes: [employment]
     legal_basis: contract
     source: the person
-    retention: {period: 7 years, after: HiredAt}
+    retention: {period: 7 years, after: LeftAt}
     erasure: {action: retain, legal_basis: legal_obligation, reason: employment law, retain_for: 7 years}
     primary_key: [StaffId]
     columns:
       StaffId: {identity: user_id, type: integer}
       Email: {identity: email, type: string}
       HiredAt: {type: date}
+      LeftAt: {type: date}
   invoices:
     path: invoices.csv
     format: csv
@@ -123,9 +124,9 @@ CustomerId,Email,FirstName,SupportRepId
 """
 
 STAFF = """\
-StaffId,Email,HiredAt
-1,andrew@chinook.example,2002-08-14
-2,nancy@chinook.example,2002-05-01
+StaffId,Email,HiredAt,LeftAt
+1,andrew@chinook.example,2002-08-14,
+2,nancy@chinook.example,2002-05-01,2010-06-30
 """
 
 INVOICES = """\

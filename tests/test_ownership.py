@@ -132,14 +132,14 @@ OWNERSHIP_MISTAKES = [
         "unknown parent table",
         "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
         "owned_through: {column: InvoiceId, parent: invoice.InvoiceId}",
-        "tables.invoice_lines.owned_through.parent (line 70): unknown parent table 'invoice'\n"
+        "tables.invoice_lines.owned_through.parent (line 71): unknown parent table 'invoice'\n"
         "    fix: did you mean 'invoices'?",
     ),
     (
         "parent column is not its key",
         "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
         "owned_through: {column: InvoiceId, parent: invoices.CustomerId}",
-        "tables.invoice_lines.owned_through.parent (line 70): invoices.CustomerId is not the"
+        "tables.invoice_lines.owned_through.parent (line 71): invoices.CustomerId is not the"
         " primary key of invoices: a row could belong to the owners of several parent rows\n"
         "    fix: point at the parent's key and declare it: primary_key: [CustomerId]",
     ),
@@ -147,14 +147,14 @@ OWNERSHIP_MISTAKES = [
         "unknown column of the child",
         "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
         "owned_through: {column: InvoiceID, parent: invoices.InvoiceId}",
-        "tables.invoice_lines.owned_through.column (line 70): owned_through.column names"
+        "tables.invoice_lines.owned_through.column (line 71): owned_through.column names"
         " unknown column 'InvoiceID'\n    fix: did you mean 'InvoiceId'?",
     ),
     (
         "a child with its own identity column",
         "      InvoiceLineId: {type: integer}\n      InvoiceId: {type: integer}\n",
         "      InvoiceLineId: {type: integer}\n      InvoiceId: {type: integer, identity: user_id}\n",
-        "tables.invoice_lines.owned_through (line 70): a table with identity columns is found"
+        "tables.invoice_lines.owned_through (line 71): a table with identity columns is found"
         " through them, not through a parent\n    fix: remove owned_through, or the identity"
         " roles if its rows belong to the parent's owner (an order line, an attachment)",
     ),
@@ -162,7 +162,7 @@ OWNERSHIP_MISTAKES = [
         "a parent that is not table.column",
         "owned_through: {column: InvoiceId, parent: invoices.InvoiceId}",
         "owned_through: {column: InvoiceId, parent: invoices}",
-        "tables.invoice_lines.owned_through.parent (line 70): 'invoices' is not table.column\n"
+        "tables.invoice_lines.owned_through.parent (line 71): 'invoices' is not table.column\n"
         "    fix: write e.g. owned_through: {column: invoice_id, parent: invoices.invoice_id}",
     ),
 ]
@@ -244,14 +244,14 @@ def test_invoice_ids_declared_as_user_ids_are_flagged(shop: Path) -> None:
         (
             "      InvoiceId: {type: integer}\n      CustomerId",
             "      InvoiceId: {type: integer, identity: invoice_id}\n      CustomerId",
-            "tables.invoices.columns.InvoiceId.identity (line 54): 'invoice_id' is not allowed"
+            "tables.invoices.columns.InvoiceId.identity (line 55): 'invoice_id' is not allowed"
             " here\n    fix: an identity is a person's identifier, one of: email, user_id,"
             " customer_id, phone, device_id, cookie_id, oauth_subject, ip_address; the key of a"
             " thing (an invoice, an order) is not: reach rows through it with the table's"
             " owned_through: {column: ..., parent: table.key}",
         ),
         (
-            "    retention: {period: 7 years, after: HiredAt}",
+            "    retention: {period: 7 years, after: LeftAt}",
             "    retention: {criteria: for the employment, then 7 years}",
             "tables.staff.retention.then 7 years (line 34): unknown key 'then 7 years'\n"
             "    fix: a comma inside {...} starts a new key: put the text that holds it in"
@@ -277,3 +277,21 @@ def test_the_report_says_where_it_looked_and_where_not(shop: Path, tmp_path: Pat
         "The data sets we did not search, and why: - tracks (Our catalogue of tracks): it has"
         " no column that identifies a person, so no search can attribute its rows to you"
     ) in report
+
+
+def test_retention_counts_from_an_end_that_may_not_have_come(shop: Path, tmp_path: Path) -> None:
+    """Staff kept 7 years after they leave: one left in 2010 (past), one has not left."""
+    from datetime import date
+
+    from dsar import plan_retention
+
+    catalog = load_catalog(shop)
+    with open_engine(catalog) as engine:
+        sweep = plan_retention(catalog, engine, today=date(2026, 11, 29))
+        [staff] = [a for a in sweep.actions if a.table == "staff"]
+        assert (staff.rows, staff.expired) == (2, 1)  # the one still employed is kept
+        request = SubjectRequest("ER-S", (parse_key("email=andrew@chinook.example"),))
+        plan = plan_erasure(catalog, engine, request, key=KEY, today=date(2026, 11, 29))
+    [action] = [a for a in plan.actions if a.table == "staff"]
+    assert (action.retained, action.retained_open, action.to_change) == (1, 1, 0)
+    assert "retain 1 row(s): 1 until their end date is known (employment law)" in plan.describe()
