@@ -104,13 +104,7 @@ tables:
     path: tracks.csv
     format: csv
     description: Our catalogue of tracks.
-    category: usage
-    origin: provided
-    purposes: [sell music]
-    legal_basis: contract
-    source: us
-    retention: {criteria: while sold}
-    erasure: {action: delete}
+    personal: false
     columns:
       TrackId: {type: integer}
       Name: {type: string}

@@ -193,11 +193,64 @@ def _check(shop: Path) -> str:
     return " ".join(result.output.split())
 
 
-def test_a_reference_table_is_reported_as_never_searched(shop: Path) -> None:
+def test_reference_data_needs_no_legal_keys_and_is_never_searched(
+    shop: Path, tmp_path: Path
+) -> None:
+    catalog = load_catalog(shop)
+    assert not catalog.tables["tracks"].personal
+    assert "warning" not in _check(shop)  # declared reference data: nothing to warn about
+    frame = catalog.to_frame()
+    assert frame.loc["tracks", "category"] == "reference data (no personal data)"
+    assert frame.loc["tracks", "legal basis"] == "-"
+    request = SubjectRequest("AR-1", (parse_key("email=luis@example.com"),))
+    [bundle] = answer_access_requests(catalog, [request], tmp_path / "out")
+    assert not (bundle.path / "data" / "tracks.parquet").exists()
+    report = " ".join((bundle.path / "report.md").read_text().split())
+    assert "- tracks (Our catalogue of tracks): reference data, no personal data" in report
+
+
+def test_a_table_without_identity_or_owner_is_reported_as_never_searched(shop: Path) -> None:
+    shop.write_text(
+        CATALOG.replace(
+            "    personal: false\n",
+            "    category: usage\n    origin: provided\n    purposes: [sell music]\n"
+            "    legal_basis: contract\n    source: us\n    retention: {criteria: while sold}\n"
+            "    erasure: {action: delete}\n",
+        )
+    )
     assert (
         "warning: tables.tracks: no identity column and no owned_through: no request ever"
-        " searches it" in _check(shop)
-    )
+        " searches it"
+    ) in _check(shop)
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (
+            "    personal: false\n    legal_basis: contract\n",
+            "a reference table (personal: false) has no legal_basis\n    fix: remove it, or"
+            " remove personal: false if it holds personal data",
+        ),
+        (
+            "    personal: false\n    primary_key: [TrackId]\n    columns:\n"
+            "      Buyer: {identity: email}\n",
+            "a reference table (personal: false) holds no personal data, but Buyer says it"
+            " does\n    fix: remove personal: false",
+        ),
+    ],
+    ids=["a legal basis for reference data", "a person in reference data"],
+)
+def test_reference_data_that_is_not(shop: Path, new: str, expected: str) -> None:
+    text = CATALOG.replace("    personal: false\n", new, 1)
+    if "Buyer" in new:
+        text = text.replace("    columns:\n      TrackId", "      TrackId", 1)
+    shop.write_text(text)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(shop)
+    assert any(expected in str(p) for p in info.value.problems), [
+        str(p) for p in info.value.problems
+    ]
 
 
 def test_invoice_lines_declared_as_customer_ids_are_flagged(shop: Path) -> None:
@@ -274,8 +327,8 @@ def test_the_report_says_where_it_looked_and_where_not(shop: Path, tmp_path: Pat
     report = " ".join((bundle.path / "report.md").read_text().split())
     assert "- invoice_lines (The lines of your invoices): through your rows of invoices" in report
     assert (
-        "The data sets we did not search, and why: - tracks (Our catalogue of tracks): it has"
-        " no column that identifies a person, so no search can attribute its rows to you"
+        "The data sets we did not search, and why: - tracks (Our catalogue of tracks):"
+        " reference data, no personal data"
     ) in report
 
 

@@ -261,7 +261,11 @@ def _reach(catalog: Catalog) -> list[Block]:
     nothing' is only as good as the list of places looked in."""
     searched, not_searched = [], []
     for name, table in catalog.tables.items():
-        if table.role is Role.PROCESSOR:
+        if not table.personal:
+            not_searched.append(
+                f"{name} ({table.description.rstrip('.')}): reference data, no personal data"
+            )
+        elif table.role is Role.PROCESSOR:
             not_searched.append(
                 f"{name} ({table.description.rstrip('.')}): held for our customers;"
                 " searched only to tell you which customer to ask"

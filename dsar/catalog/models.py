@@ -77,6 +77,7 @@ class DataCategory(StrEnum):
     COMMUNICATIONS = "communications"
     THIRD_PARTY_PROFILE = "third_party_profile"
     MARKETING_PREFERENCES = "marketing_preferences"
+    REFERENCE = "reference"  # not personal data: a table declared personal: false
 
 
 class Origin(StrEnum):
@@ -389,6 +390,19 @@ class CsvOptions(_Strict):
     )
 
 
+# What a reference table (personal: false) is given for the keys only personal data needs:
+# never shown to anyone (no request reaches it), only so the model stays one shape.
+_REFERENCE_FILL = {
+    "category": "reference",
+    "origin": "provided",
+    "purposes": ["reference data, no personal data"],
+    "legal_basis": "legitimate_interests",
+    "source": "the company",
+    "retention": {"criteria": "not personal data"},
+    "erasure": {"action": "delete"},
+}
+
+
 class Table(_Strict):
     """One exported table: where it is, what it holds, why, and what erasure does."""
 
@@ -427,12 +441,47 @@ class Table(_Strict):
     columns: dict[str, Column] = Field(
         min_length=1, description="Every column of the export, by name."
     )
+    personal: bool = Field(
+        default=True,
+        description="false for reference data with no personal data (a product catalogue, a"
+        " price list): no purposes, legal basis, retention or erasure to give; never searched.",
+    )
     owned_through: Ownership | None = Field(
         default=None,
         description="For a table whose rows carry no person identifier (order lines,"
         " attachments): the column holding the parent row's key; a row belongs to whoever"
         " owns its parent row.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_table(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("personal") is not False:
+            return data
+        given = sorted(k for k in _REFERENCE_FILL if k in data)
+        if given:
+            raise ValueError(
+                f"a reference table (personal: false) has no {', '.join(given)}; remove"
+                f" {'it' if len(given) == 1 else 'them'}, or remove personal: false if it"
+                " holds personal data"
+            )
+        return {**_REFERENCE_FILL, **data}
+
+    @model_validator(mode="after")
+    def _no_people_in_reference_data(self) -> Table:
+        if self.personal:
+            return self
+        people = [
+            c
+            for c, col in self.columns.items()
+            if col.identity or col.personal or col.free_text or col.secret
+        ]
+        if people or self.owned_through is not None:
+            raise ValueError(
+                f"a reference table (personal: false) holds no personal data, but"
+                f" {', '.join(people) or 'owned_through'} says it does; remove personal: false"
+            )
+        return self
 
     @model_validator(mode="after")
     def _format_options(self) -> Table:
@@ -506,16 +555,16 @@ class Catalog(_Strict):
                 "purposes": "; ".join(t.purposes),
                 "legal basis": t.legal_basis.value,
                 "recipients": ", ".join(self.recipients[r].name for r in t.recipients) or "-",
-                "retention": str(t.retention.period)
-                if t.retention.period
-                else t.retention.criteria,
+                "retention": str(t.retention.period or t.retention.criteria),
                 "erasure": t.erasure.action.value,
                 "role": t.role.value,
                 "Google Limited Use": "yes" if t.limited_use else "",
             }
+            if t.personal
+            else {"table": name, "category": "reference data (no personal data)"}
             for name, t in self.tables.items()
         ]
-        return pd.DataFrame(rows).set_index("table")
+        return pd.DataFrame(rows).set_index("table").fillna("-")
 
 
 def resolve_files(root: Path, pattern: str) -> list[Path]:

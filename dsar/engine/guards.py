@@ -90,11 +90,11 @@ def _unreached(catalog: Catalog) -> list[CatalogProblem]:
             "no identity column and no owned_through: no request ever searches it, so its"
             " rows never reach a bundle or an erasure",
             "if its rows belong to someone, add owned_through: {column: ..., parent:"
-            " table.key}; if it holds no personal data (a product list), say so in its"
-            " description",
+            " table.key}; if it holds no personal data (a product list), say personal: false",
         )
         for name, table in catalog.tables.items()
         if table.role is Role.CONTROLLER
+        and table.personal
         and not table.identity_columns()
         and table.owned_through is None
     ]
