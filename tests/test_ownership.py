@@ -348,3 +348,29 @@ def test_retention_counts_from_an_end_that_may_not_have_come(shop: Path, tmp_pat
     [action] = [a for a in plan.actions if a.table == "staff"]
     assert (action.retained, action.retained_open, action.to_change) == (1, 1, 0)
     assert "retain 1 row(s): 1 until their end date is known (employment law)" in plan.describe()
+
+
+def test_asking_again_after_an_erasure_finds_what_was_kept(shop: Path, tmp_path: Path) -> None:
+    """Luís's account is erased; his invoices are kept for the tax office and carry only his
+    customer id. Asking again by email finds them through the ledger."""
+    from datetime import date
+
+    from dsar import Ledger
+
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    catalog = load_catalog(shop)
+    erase = SubjectRequest("ER-1", (parse_key("email=luis@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, erase, key=KEY, today=date(2026, 11, 29))
+        apply_plan(plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, ledger=ledger)
+    again = SubjectRequest("AR-2", (parse_key("email=luis@example.com"),))
+    [blind] = answer_access_requests(load_catalog(shop), [again], tmp_path / "blind")
+    assert blind.subject.rows == 0  # without the ledger: "we hold nothing about you"
+    [bundle] = answer_access_requests(load_catalog(shop), [again], tmp_path / "out", ledger=ledger)
+    assert sorted(
+        pq.read_table(bundle.path / "data" / "invoices.parquet").column("InvoiceId").to_pylist()
+    ) == [2, 3]
+    report = " ".join((bundle.path / "report.md").read_text().split())
+    assert "You asked us before to erase your data (ER-1)." in report
+    assert "customer_id=1: recorded when your data was erased (request ER-1)" in report
+    assert verify_bundle(bundle.path).ok

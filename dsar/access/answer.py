@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,11 +25,13 @@ from dsar.io import output_path
 from dsar.records.audit import subject_ref
 from dsar.records.register import Register
 from dsar.subjects.collect import ProgressFn, SubjectData, collect
-from dsar.subjects.identity import MatchRules, SubjectRequest
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.text.nlp import NlpSettings
 from dsar.text.redact import Redactor
 
 if TYPE_CHECKING:
+    from dsar.records.ledger import Ledger
+
     pass
 
 log = logging.getLogger(__name__)
@@ -46,11 +49,17 @@ def answer_access_requests(
     now: datetime | None = None,
     register: Register | None = None,
     progress: ProgressFn | None = None,
+    ledger: Ledger | None = None,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
 
     `progress`, when given, is called with a short line before each step (each table read,
     the redaction, each bundle written), for a command line or a notebook to show.
+
+    With the suppression `ledger`, a person who was erased before is found again in what
+    was kept under a legal obligation, through the identifiers recorded at that erasure
+    (an invoice kept for the tax office may carry only a customer id whose account is
+    gone), and the statement says so.
 
     Examples:
         >>> from dsar import load_catalog
@@ -89,7 +98,18 @@ def answer_access_requests(
         if engine is None:
             say(f"opening {len(catalog.tables)} tables (reading each file's layout)")
             engine = stack.enter_context(open_engine(catalog))
+        earlier: dict[str, dict[str, set[SubjectKey]]] = {}
+        given = {r.label: set(r.keys) for r in requests}
+        if ledger is not None:
+            say("looking in the suppression ledger for earlier erasures")
+            earlier = {
+                r.label: ledger.erased_before(r.keys, catalog, engine, rules) for r in requests
+            }
+            requests = [_with_recorded(r, earlier[r.label]) for r in requests]
         subjects = collect(engine, catalog, requests, rules, say)
+        for subject in subjects:
+            label = subject.identity.request.label
+            _note_recorded(subject, earlier.get(label, {}), given[label])
         say("looking up the people named in free text")
         redactor.prepare(engine, [s.tables for s in subjects])
         if loading is not None:
@@ -153,3 +173,23 @@ def _answer_one(
 
 def _has_free_text(catalog: Catalog) -> bool:
     return any(c.free_text for t in catalog.tables.values() for c in t.columns.values())
+
+
+def _with_recorded(request: SubjectRequest, recorded: dict[str, set[SubjectKey]]) -> SubjectRequest:
+    """The request with the identifiers recorded at the person's earlier erasures."""
+    extra = sorted(set().union(*recorded.values()) - set(request.keys)) if recorded else []
+    return replace(request, keys=(*request.keys, *extra)) if extra else request
+
+
+def _note_recorded(
+    subject: SubjectData, recorded: dict[str, set[SubjectKey]], given: set[SubjectKey]
+) -> None:
+    """Say how the recorded identifiers were reached, and remember the erasures."""
+    for label, keys in sorted(recorded.items()):
+        for key in keys - given:
+            prov = subject.identity.provenance.get(key)
+            if prov is not None and prov.table is None:
+                subject.identity.provenance[key] = replace(
+                    prov, note=f"recorded when your data was erased (request {label})"
+                )
+    subject.erased_before = tuple(sorted(recorded))

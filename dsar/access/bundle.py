@@ -258,6 +258,7 @@ def write_bundle(
             held_as_processor=processor_rows(catalog, subject.held_as_processor),
             set_aside=dict(subject.set_aside),
             portability=tuple(portable),
+            erased_before=subject.erased_before,
         )
         blocks = build_blocks(report)
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")

@@ -74,6 +74,7 @@ class ReportInput:
     held_as_processor: dict[str, int]  # table -> rows held for customers
     set_aside: dict[str, int]
     portability: tuple[str, ...]
+    erased_before: tuple[str, ...] = ()  # earlier erasure requests of this person
 
 
 def _recipients(catalog: Catalog, table: Table) -> list[str]:
@@ -134,6 +135,15 @@ def build_blocks(data: ReportInput) -> list[Block]:
         Block(BlockKind.UL, items=data.provenance),
         *_reach(data.catalog),
     ]
+    if data.erased_before:
+        b.append(
+            Block(
+                BlockKind.P,
+                f"You asked us before to erase your data ({', '.join(data.erased_before)})."
+                " We erased it, except what the law requires us to keep; what we kept is"
+                " below, found through the identifiers we recorded when we erased the rest.",
+            )
+        )
     if data.tables:
         b += [
             Block(BlockKind.H2, "Summary"),

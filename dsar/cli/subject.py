@@ -86,6 +86,14 @@ def access(
     ] = None,
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_LEDGER",
+            help="The suppression ledger: a person erased before is found again in what was"
+            " kept, through the identifiers recorded at the erasure.",
+        ),
+    ] = None,
     allow_empty: Annotated[
         bool,
         typer.Option(
@@ -132,12 +140,19 @@ def access(
         )
         requests = [subject]
     passphrase = passphrase_from(passphrase_env)
+    book = None
+    if ledger is not None:
+        from dsar.keys import load_key
+        from dsar.records.ledger import Ledger
+
+        book = Ledger(ledger, reg.key if reg is not None else load_key(key_file), key_file)
     bundles = answer_access_requests(
         load_catalog(catalog),
         requests,
         out,
         rules=rules,
         nlp=NlpSettings.from_env(os.environ),
+        ledger=book,
         passphrase=passphrase,
         register=reg,
         progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe

@@ -190,16 +190,22 @@ class Ledger:
         engine: Engine,
         reason: Reason = Reason.ERASED,
         rules: MatchRules | None = None,
+        requests: set[str] | None = None,
     ) -> list[SubjectRequest]:
         """The people under `reason` who appear in this export, one request per ledger request.
 
         Each identity column is hashed in SQL and compared with the ledger, so a restored
         backup can be cleaned again (`replay`) without the ledger holding any identifier.
+        With `requests`, only the people recorded under those request ids.
         """
         rules = rules or MatchRules()
-        refs = self.db.execute(
-            "SELECT ref, request FROM suppression WHERE reason = ?", (reason.value,)
-        ).fetchall()
+        refs = [
+            (ref, request)
+            for ref, request in self.db.execute(
+                "SELECT ref, request FROM suppression WHERE reason = ?", (reason.value,)
+            ).fetchall()
+            if requests is None or request in requests
+        ]
         if not refs:
             return []
         by_ref = dict(refs)
@@ -225,3 +231,33 @@ class Ledger:
         return [
             SubjectRequest(request, tuple(sorted(keys))) for request, keys in sorted(found.items())
         ]
+
+    def erased_before(
+        self,
+        keys: Iterable[SubjectKey],
+        catalog: Catalog,
+        engine: Engine,
+        rules: MatchRules | None = None,
+    ) -> dict[str, set[SubjectKey]]:
+        """For a person asking again after an erasure: per earlier erasure request naming one
+        of `keys`, the identifiers recorded then that are still in the export.
+
+        After an erasure the rows kept under a legal obligation (invoices, say) may carry
+        only an identifier the person no longer has anywhere else (a customer id whose
+        account was deleted); the ledger's keyed references find them again.
+        """
+        refs = sorted({self._ref(k) for k in keys})
+        if not refs:
+            return {}
+        marks = ", ".join("?" * len(refs))
+        earlier = {
+            row[0]
+            for row in self.db.execute(
+                f"SELECT DISTINCT request FROM suppression WHERE reason = ? AND ref IN ({marks})",
+                (Reason.ERASED.value, *refs),
+            ).fetchall()
+        }
+        if not earlier:
+            return {}
+        found = self.find_in_export(catalog, engine, Reason.ERASED, rules, earlier)
+        return {r.label: set(r.keys) for r in found}

@@ -66,6 +66,7 @@ class SubjectData:
     held_as_processor: dict[str, dict[str, int]] = field(default_factory=dict)
     set_aside: dict[str, int] = field(default_factory=dict)
     shared: frozenset[SubjectKey] = frozenset()
+    erased_before: tuple[str, ...] = ()  # earlier erasure requests found in the ledger
 
     @property
     def rows(self) -> int:

@@ -72,9 +72,12 @@ class Provenance:
     column: str | None = None
     via: SubjectKey | None = None
     round: int = 0
+    note: str | None = None  # how it was reached when not from a row (e.g. the ledger)
 
     def describe(self) -> str:
         """One line for a report or a notebook."""
+        if self.note is not None:
+            return f"{self.key}: {self.note}"
         if self.table is None:
             return f"{self.key}: given in the request"
         return f"{self.key}: {self.table}.{self.column}, in a row matched on {self.via}"
