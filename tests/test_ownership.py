@@ -374,3 +374,19 @@ def test_asking_again_after_an_erasure_finds_what_was_kept(shop: Path, tmp_path:
     assert "You asked us before to erase your data (ER-1)." in report
     assert "customer_id=1: recorded when your data was erased (request ER-1)" in report
     assert verify_bundle(bundle.path).ok
+
+
+def test_identity_values_mostly_absent_from_their_home_are_flagged(shop: Path) -> None:
+    """Line ids declared as customer ids: most of them are no customer's id."""
+    text = CATALOG.replace(
+        "    owned_through: {column: InvoiceLineId, parent: invoice_lines.InvoiceLineId}\n", ""
+    ).replace(
+        "      NoteId: {type: integer}", "      NoteId: {type: integer, identity: customer_id}"
+    )
+    shop.write_text(text)
+    notes = shop.parent / "line_notes.csv"
+    notes.write_text(notes.read_text().replace("\n1,", "\n11,").replace("\n2,", "\n12,"))
+    assert (
+        "warning: tables.line_notes.columns.NoteId: 3 of 4 distinct values are not in"
+        " customers.CustomerId, the home of customer_id: probably another kind of key"
+    ) in _check(shop)
