@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from dsar.access import AccessBundle, answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import Catalog, IdentityKind, load_catalog
     from dsar.demo import generate as generate_demo
+    from dsar.demo import generate_shop as generate_shop_demo
     from dsar.engine import (
         Engine,
         check_against_files,
@@ -175,6 +176,7 @@ _EXPORTS: dict[str, str] = {
     "NlpSettings": "dsar.text",
     **dict.fromkeys(["Keys", "Purpose", "load_key"], "dsar.keys"),
     "generate_demo": "dsar.demo:generate",
+    "generate_shop_demo": "dsar.demo:generate_shop",
     "inventory_frame": "dsar.engine",
     "check_catalog": "dsar.engine",
 }
@@ -234,6 +236,7 @@ __all__ = [
     "check_catalog",
     "confirm_erasure",
     "generate_demo",
+    "generate_shop_demo",
     "inventory",
     "inventory_frame",
     "load_catalog",

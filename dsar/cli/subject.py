@@ -27,11 +27,27 @@ def demo(
     as_of: Annotated[
         str | None, typer.Option(help="Export date YYYY-MM-DD (default: today, UTC).")
     ] = None,
+    schema: Annotated[
+        str,
+        typer.Option(
+            help="saas: the SaaS integration platform (--users accounts); shop: an online"
+            " music shop with child and reference tables (--users customers)."
+        ),
+    ] = "saas",
 ) -> None:
-    """Generate the demo export of a SaaS integration platform, with its catalog."""
-    from dsar.demo import generate
+    """Generate a demo export with its catalog: a SaaS platform, or (--schema shop) a shop."""
+    from dsar.demo import generate, generate_shop
 
     when = parse_date(as_of) if as_of else None
+    if schema == "shop":
+        shop = generate_shop(out, customers=users, seed=seed, as_of=when)
+        total = sum(shop.rows.values())
+        typer.echo(f"shop export: {total:,} rows in {len(shop.rows)} tables, as of {shop.as_of}")
+        typer.echo(f"catalog:     {shop.catalog_path}")
+        typer.echo("demo person: customer 1 (see demo.json)")
+        return
+    if schema != "saas":
+        raise typer.BadParameter(f"unknown demo schema {schema!r}; choose saas or shop")
 
     def progress(done: int, total: int) -> None:
         if total > 20_000:
