@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
+from dsar.catalog.models import FileFormat
+from dsar.demo.writers import TableSink
 from dsar.errors import WorkbenchError
 from dsar.io import atomic_write_text
 
@@ -292,11 +292,20 @@ def _ascii(text: str) -> str:
     return "".join(c for c in plain.lower() if c.isalnum())
 
 
+_FORMATS = {
+    "invoices": FileFormat.PARQUET,
+    "invoice_lines": FileFormat.PARQUET,
+    "line_notes": FileFormat.JSONL,
+}  # fmt: skip; every other table: CSV
+
+
 def _write(root: Path, name: str, table: pa.Table) -> None:
-    if name in ("invoices", "invoice_lines"):
-        pq.write_table(table, root / f"{name}.parquet")
-    elif name == "line_notes":
-        lines = [json.dumps(row, ensure_ascii=False) for row in table.to_pylist()]
-        atomic_write_text(root / f"{name}.jsonl", "\n".join(lines) + "\n")
-    else:
-        pacsv.write_csv(table, root / f"{name}.csv")
+    """One table, written atomically by the first demo's writer (temporary name, rename)."""
+    fmt = _FORMATS.get(name, FileFormat.CSV)
+    sink = TableSink(root / f"{name}.{fmt.value}", fmt, table.schema)
+    try:
+        sink.write(table)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
