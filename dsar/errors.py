@@ -195,8 +195,8 @@ class UnsafeNameError(WorkbenchError):
     def __init__(self, what: str, text: str, limit: int) -> None:
         self.what = what
         self.length = len(text)
-        shown = repr(text[:40] + ("..." if len(text) > 40 else ""))
-        super().__init__(
-            f"the {what} {shown} cannot name a file: use letters, digits, '.', '_' and '-'"
+        super().__init__(  # not quoted: a label may be anything, an email address included
+            f"the {what} given ({len(text)} characters) cannot name a file: use letters,"
+            " digits, '.', '_' and '-'"
             f" only, starting with a letter or digit, no '..', at most {limit} characters"
         )

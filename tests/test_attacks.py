@@ -81,6 +81,7 @@ def test_access_refuses_a_label_that_leaves_out(
     )
     assert result.exit_code == 1
     assert isinstance(result.exception, UnsafeNameError)
+    assert label not in str(result.exception)  # the text given is never quoted back
     assert not (tmp_path / "deep").exists()  # refused before anything was written
     assert not Path("/tmp/abs-bundle").exists()
 
