@@ -86,6 +86,14 @@ def test_planted_cases(engine: Engine) -> None:
         "(SELECT device_id FROM usage_events WHERE user_id = 'u0000001')",
     )
     assert shared == 2
+    # and someone used that laptop without signing in: a line for review, in no bundle
+    anonymous_on_shared = _one(
+        engine,
+        "SELECT count(*) FROM web_logs WHERE user_id IS NULL AND device_id IN "
+        "(SELECT device_id FROM web_logs WHERE user_id = 'u0000002')"
+        " AND device_id IN (SELECT device_id FROM web_logs WHERE user_id = 'u0000001')",
+    )
+    assert anonymous_on_shared >= 1
     # user 4's email contains user 3's whole email
     e3 = _one(engine, "SELECT email FROM accounts WHERE user_id = 'u0000003'")
     e4 = _one(engine, "SELECT email FROM accounts WHERE user_id = 'u0000004'")

@@ -217,8 +217,11 @@ def logs(chunk: Chunk) -> pa.Table:
     owner = chunk.repeat(counts)
     m = len(owner)
     k = (r.random(m) * chunk.n_dev[owner]).astype(np.int64)
-    device = stable_ids("dev_", chunk.device_keys(owner, k), 3)
     anonymous = r.random(m) < 0.2
+    if chunk.start == 0 and counts[1]:
+        # planted: someone used the family laptop of users 1 and 2 without signing in
+        k[counts[0]], anonymous[counts[0]] = 0, True
+    device = stable_ids("dev_", chunk.device_keys(owner, k), 3)
     office = chunk.business[owner] & (r.random(m) < 0.6)
     ip = [
         f"203.0.{c % 256}.{c // 256 % 254 + 1}" if off else chunk.home_ip[o]
