@@ -137,7 +137,7 @@ def _answer_one(
 ) -> AccessBundle:
     """Redact one person's rows, write the bundle, and record it in the audit log."""
     tables, record = redactor.apply(subject.identity, subject.tables)
-    notice = redactor.info.notice if redactor.info else None
+    notice = redactor.notice if _has_free_text(catalog) else None
     bundle = write_bundle(
         out, catalog, subject, tables, record, rules, notice, passphrase, now or datetime.now(UTC)
     )

@@ -62,6 +62,9 @@ class PersonalKind(StrEnum):
     IP_ADDRESS = "ip_address"
     DATE_OF_BIRTH = "date_of_birth"
     LOCATION = "location"
+    # masked to their last four characters in every bundle, even the person's own
+    FINANCIAL_ACCOUNT = "financial_account"  # a full card number, IBAN or account number
+    GOVERNMENT_ID = "government_id"  # a passport, national ID or social security number
 
 
 class DataCategory(StrEnum):

@@ -3,7 +3,9 @@
 This module deliberately does not use the code that wrote the bundle (collection,
 redaction, the bundle writer): it re-derives each check from the files and the manifest,
 with its own small normalisation rules, so a bug there is caught here rather than repeated.
-It shares only the manifest's model (`dsar.review.manifest`), the format both sides agree on.
+It shares the manifest's model (`dsar.review.manifest`), the format both sides agree on, and
+the text engine's pattern detectors (`dsar.text.detectors`: what a card number, an IBAN, a
+government ID or a token looks like), never the decisions the redaction took with them.
 Findings name files, tables, columns and row numbers, never the values found.
 """
 
@@ -34,20 +36,18 @@ from dsar.review.manifest import (
     manifest_problems,
 )
 from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
+from dsar.text.detectors import (
+    FINANCIAL_AND_GOVERNMENT,
+    SECRET_PATTERNS,
+    Span,
+    cards,
+    government_ids,
+    ibans,
+)
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w+.])\+?\d[\d ().-]{7,18}\d(?![\w.])")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-SECRET_PATTERNS = {
-    "Stripe-style live key": re.compile(r"\b[rs]k_(live|test)_[A-Za-z0-9]{8,}"),
-    "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{8,}"),
-    "Google OAuth token": re.compile(r"\bya29\.[A-Za-z0-9_-]{8,}"),
-    "Shopify token": re.compile(r"\bshpat_[a-f0-9]{8,}"),
-    "HubSpot token": re.compile(r"\bpat-[a-z0-9]+-[a-f0-9-]{8,}"),
-    "bcrypt hash": re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{20,}"),
-    "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
@@ -169,6 +169,7 @@ def _verify_folder(root: Path) -> Verification:
             _check_links(name, table, info, ids, rules, add)
         _check_secrets(name, table, info, add)
         _check_other_people(name, table, info, ids, rules, add)
+        _check_numbers(name, table, info, add)
     _check_report(root, manifest.tables, add)
     _check_csv_formulas(root, manifest.outputs, add)
     return result
@@ -361,6 +362,28 @@ def _check_secrets(name: str, table: pa.Table, info: TableInfo, add: Any) -> Non
                         f"looks like a {what} in clear",
                     )
                 )
+
+
+NUMBER_NAMES = {"CREDIT_CARD": "payment card number", "IBAN_CODE": "IBAN"}
+GOVERNMENT_ID_SCORE = 0.5  # shape with checksum, or shape with a context word
+
+
+def _check_numbers(name: str, table: pa.Table, info: TableInfo, add: Any) -> None:
+    """Card numbers and IBANs anywhere, government IDs in free text: never in clear."""
+    free_text = set(info.free_text_columns)
+    for text in _strings(table):
+        spans: list[Span] = [*cards(text.value), *ibans(text.value)]
+        if text.column in free_text:
+            spans += [s for s in government_ids(text.value) if s.score >= GOVERNMENT_ID_SCORE]
+        for entity in sorted({s.entity for s in spans if s.entity in FINANCIAL_AND_GOVERNMENT}):
+            what = NUMBER_NAMES.get(entity, f"government ID ({entity})")
+            add(
+                Finding(
+                    "numbers",
+                    f"data/{name}.parquet {text.where} row {text.row + 1}",
+                    f"a {what} in clear: it must be masked to its last four characters",
+                )
+            )
 
 
 def _check_other_people(

@@ -1,0 +1,215 @@
+"""The text engine: each detector on the cases the issue found, the operators, the policy."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from faker import Faker
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsar.keys import Keys
+from dsar.text.detectors import iban_valid, luhn
+from dsar.text.engine import EntityRule, Operator, Replacements, TextEngine, TextPolicy, mask
+from dsar.text.nlp import DEFAULT_MODEL, model_available
+
+ner = pytest.mark.skipif(not model_available(DEFAULT_MODEL), reason="no spaCy model installed")
+
+
+@pytest.fixture(scope="module")
+def patterns() -> TextEngine:
+    return TextEngine(nlp=None)
+
+
+@pytest.fixture(scope="module")
+def full() -> TextEngine:
+    return TextEngine()
+
+
+def found(engine: TextEngine, text: str) -> list[tuple[str, str]]:
+    return [(s.entity, text[s.start : s.end]) for s in engine.analyze([text])[0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a 19-digit Visa number (Luhn valid): Presidio's pattern stops at 17 digits
+        ("Charge 4416 7211 0684 0388 547 again", [("CREDIT_CARD", "4416 7211 0684 0388 547")]),
+        ("card 4111-1111-1111-1111, exp 12/26", [("CREDIT_CARD", "4111-1111-1111-1111")]),
+        ("amex 3782 822463 10005.", [("CREDIT_CARD", "3782 822463 10005")]),
+        ("dots 5555.5555.5555.4444 ok", [("CREDIT_CARD", "5555.5555.5555.4444")]),
+        ("16 digits failing Luhn 4111 1111 1111 1112", []),
+        ("IBAN NL91 ABNA 0417 1643 00 please", [("IBAN_CODE", "NL91 ABNA 0417 1643 00")]),
+        ("to DE89370400440532013000.", [("IBAN_CODE", "DE89370400440532013000")]),
+        ("not an IBAN: NL91ABNA0417164301", []),
+        ("from 10.0.0.12:8080 today", [("IP_ADDRESS", "10.0.0.12")]),
+        (
+            "v6 2001:db8::1 and fe80::1ff:fe23:4567:890a",
+            [
+                ("IP_ADDRESS", "2001:db8::1"),
+                ("IP_ADDRESS", "fe80::1ff:fe23:4567:890a"),
+            ],
+        ),
+        ("upgrade to version 4.2.1.7 and build 10.0.19045", []),
+        ("at 12:30:45, MAC 00:1A:2B:3C:4D:5E", []),
+        # the phone library rates this UAE number not valid, only possible; a full stop ends it
+        ("Call me on +971 50 123 4567.", [("PHONE_NUMBER", "+971 50 123 4567")]),
+        (
+            "ring (212) 555-0143 or 020 7946 0321.",
+            [
+                ("PHONE_NUMBER", "(212) 555-0143"),
+                ("PHONE_NUMBER", "020 7946 0321"),
+            ],
+        ),
+        ("order ORD-20241130-0042 on 30/11/2024, €1,249.00", []),
+        ("Mail <Ann.Smith@Example.CO.UK>.", [("EMAIL_ADDRESS", "Ann.Smith@Example.CO.UK")]),
+        (
+            "SSN 536-22-8917 and NHS number 943 476 5919",
+            [
+                ("US_SSN", "536-22-8917"),
+                ("UK_NHS", "943 476 5919"),
+            ],
+        ),
+        ("key sk_live_4eC39HqLyjWDarjtT1zdp7dc", [("SECRET", "sk_live_4eC39HqLyjWDarjtT1zdp7dc")]),
+    ],
+)
+def test_patterns(patterns: TextEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(patterns, text) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    kind=st.sampled_from(["visa16", "visa19", "mastercard", "amex", "discover", "jcb16"]),
+    sep=st.sampled_from(["", " ", "-", "."]),
+)
+def test_any_card_with_any_separator_is_found(seed: int, kind: str, sep: str) -> None:
+    fake = Faker()
+    fake.seed_instance(seed)
+    digits = fake.credit_card_number(card_type=kind)
+    assert luhn(digits)
+    written = sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
+    text = f"Please refund {written} today"
+    assert found(TextEngine(nlp=None), text) == [("CREDIT_CARD", written)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), locale=st.sampled_from(["nl_NL", "de_DE", "fr_FR", "en_GB"]))
+def test_any_iban_is_found(seed: int, locale: str) -> None:
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    iban = fake.iban()
+    assert iban_valid(iban)
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    for written in (iban, grouped):
+        assert found(TextEngine(nlp=None), f"Pay into {written} please.") == [
+            ("IBAN_CODE", written)
+        ]
+
+
+def test_names_without_the_model_come_from_cues_and_known_people() -> None:
+    engine = TextEngine(nlp=None, known_people=["Nguyễn Thị Minh Khai"])
+    text = "Thanks, Aoife. nguyễn thị minh khai will call Monday."
+    assert found(engine, text) == [("PERSON", "Aoife"), ("PERSON", "nguyễn thị minh khai")]
+    assert found(engine, "Hi Team, the Salesforce sync failed on Monday.") == []
+
+
+@ner
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # tagged ORG by the small model; the cue makes it a person
+        ("my colleague Siobhán Ní Bhriain cannot log in", ["Siobhán Ní Bhriain"]),
+        # the model takes the greeting into the name
+        ("Call Trần Văn Hùng about the invoice.", ["Trần Văn Hùng"]),
+        (
+            "Please ask Pádraig Ó Súilleabháin and Phạm Thu Hà.",
+            [
+                "Pádraig Ó Súilleabháin",
+                "Phạm Thu Hà",
+            ],
+        ),
+        ("Jürgen Weiß called about the Salesforce sync.", ["Jürgen Weiß"]),
+    ],
+)
+def test_names_the_small_model_misses(full: TextEngine, text: str, names: list[str]) -> None:
+    assert [v for e, v in found(full, text) if e == "PERSON"] == names
+
+
+def test_identical_texts_are_analysed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = TextEngine(nlp=None)
+    seen: list[int] = []
+    find = engine.names.find
+
+    def counting(texts: Any, **kwargs: Any) -> Any:
+        seen.append(len(texts))
+        return find(texts, **kwargs)
+
+    monkeypatch.setattr(engine.names, "find", counting)
+    texts = ["mail ann@example.com"] * 500 + ["Thanks, Aoife", None, ""]
+    spans = engine.analyze(pa.array(texts))
+    assert seen == [3]
+    assert len(spans) == 503 and spans[0] == spans[499] and spans[501] == []
+
+
+def test_placeholders_are_consistent_within_one_artifact(patterns: TextEngine) -> None:
+    shared = Replacements()
+    first = patterns.redact(["mail bob@x.io or BOB@x.io", "cc eve@y.io"], replacements=shared)
+    second = patterns.redact(["again bob@x.io"], replacements=shared)
+    assert first.texts.to_pylist() == [
+        "mail <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_1>",
+        "cc <EMAIL_ADDRESS_2>",
+    ]
+    assert second.texts.to_pylist() == ["again <EMAIL_ADDRESS_1>"]
+    assert first.counts == {"EMAIL_ADDRESS": 3}
+
+
+def test_operators_and_thresholds() -> None:
+    policy = TextPolicy(
+        rules={
+            "EMAIL_ADDRESS": EntityRule(Operator.HASH),
+            "PHONE_NUMBER": EntityRule(Operator.SURROGATE),
+            "IP_ADDRESS": EntityRule(Operator.KEEP),
+            "PERSON": EntityRule(Operator.REPLACE, threshold=0.99),
+        },
+        allow=frozenset({"Syncloop Dublin"}),
+    )
+    engine = TextEngine(nlp=None, policy=policy)
+    keys = Keys(b"k" * 32)
+    text = "Thanks, Aoife: ann@example.com, +44 20 7946 0958, 10.1.2.3, Syncloop Dublin"
+    one = engine.redact([text, text], replacements=Replacements(keys)).texts.to_pylist()
+    two = engine.redact([text], replacements=Replacements(keys)).texts.to_pylist()
+    assert one[0] == one[1] == two[0]  # keyed: the same across artifacts
+    out = one[0]
+    assert "ann@example.com" not in out and "<EMAIL_ADDRESS:" in out
+    assert "+44 20 7946 0958" not in out
+    assert "Aoife" in out and "10.1.2.3" in out and "Syncloop Dublin" in out
+    with pytest.raises(ValueError, match="key"):
+        engine.redact([text])
+
+
+def test_mask_keeps_separators_and_last_four() -> None:
+    assert mask("4111-1111-1111-1111") == "****-****-****-1111"
+    assert mask("NL91 ABNA 0417 1643 00") == "**** **** **** **43 00"
+
+
+def test_allow_list_keeps_the_company_names() -> None:
+    engine = TextEngine(nlp=None, policy=TextPolicy(allow=frozenset({"aoife"})))
+    assert found(engine, "Thanks, Aoife") == []
+
+
+def test_redaction_on_many_texts_matches_one_at_a_time(patterns: TextEngine) -> None:
+    rng = random.Random(3)
+    pool = [
+        "call +33 1 42 68 53 00",
+        "card 4111 1111 1111 1111",
+        "nothing here",
+        None,
+        "ip 192.168.1.20 from bob@example.org",
+    ]
+    texts = [rng.choice(pool) for _ in range(200)]
+    batch = patterns.analyze(texts)
+    assert batch == [patterns.analyze([t])[0] for t in texts]
