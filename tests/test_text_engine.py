@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from faker import Faker
 from hypothesis import given, settings
@@ -213,3 +216,33 @@ def test_redaction_on_many_texts_matches_one_at_a_time(patterns: TextEngine) -> 
     texts = [rng.choice(pool) for _ in range(200)]
     batch = patterns.analyze(texts)
     assert batch == [patterns.analyze([t])[0] for t in texts]
+
+
+def test_a_bundle_masks_the_persons_own_numbers_and_says_so(tmp_path: Path) -> None:
+    """CCPA §7024(d): the person's own card, IBAN and SSN never leave in full; verify agrees."""
+    from dsar import SubjectRequest, answer_access_requests, load_catalog, parse_key, verify_bundle
+    from tests.access_fixture import write_access_fixture
+
+    catalog_path = write_access_fixture(tmp_path / "traps")
+    tickets = catalog_path.parent / "tickets.jsonl"
+    rows = [json.loads(line) for line in tickets.read_text().splitlines()]
+    rows[0]["body"] = (
+        "My card 4111 1111 1111 1111 was charged twice; refund to NL91 ABNA 0417 1643 00."
+        " SSN 536-22-8917. I wrote from 10.9.8.7, Bob from 10.1.1.1. Thanks, Ann Lee"
+    )
+    tickets.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    request = SubjectRequest("AR-N", (parse_key("email=ann@example.com"),))
+    [bundle] = answer_access_requests(load_catalog(catalog_path), [request], tmp_path / "out")
+    body = pq.read_table(bundle.path / "data" / "tickets.parquet").column("body")[0].as_py()
+    assert "**** **** **** 1111" in body and "4111 1111 1111 1111" not in body
+    assert "**** **** **** **43 00" in body and "***-**-8917" in body
+    assert "Ann Lee" in body  # her own name stays
+    assert "10.9.8.7" not in body and "10.1.1.1" not in body  # no IP column: not known as hers
+    assert bundle.manifest.numbers_masked == {
+        "tickets.body": {"CREDIT_CARD": 1, "IBAN_CODE": 1, "US_SSN": 1}
+    }
+    report = (bundle.path / "report.md").read_text()
+    assert (
+        "1 payment card number(s), 1 IBAN(s), 1 government ID(s) only by their last four" in report
+    )
+    assert verify_bundle(bundle.path).ok

@@ -141,6 +141,21 @@ TAMPERS: list[tuple[str, Callable[[Path], None], str]] = [
         r"\[other people\] data/tickets.parquet body row 1: a phone number that is not",
     ),
     (
+        "card number in clear",
+        _set("tickets", "body", "refund 4111 1111 1111 1111 please"),
+        r"\[numbers\] data/tickets.parquet body row 1: a payment card number in clear",
+    ),
+    (
+        "IBAN in a column that is not free text",
+        _set("tickets", "assigned_to", "NL91ABNA0417164300"),
+        r"\[numbers\] data/tickets.parquet assigned_to row 1: a bank account number \(IBAN\) in clear",
+    ),
+    (
+        "government ID in free text",
+        _set("tickets", "body", "my SSN is 536-22-8917"),
+        r"\[numbers\] data/tickets.parquet body row 1: a government ID \(US_SSN\) in clear",
+    ),
+    (
         "someone else's row",
         _add_stranger_row,
         r"\[linkage\] data/logins.parquet row 5: no identity column holds",

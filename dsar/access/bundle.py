@@ -111,7 +111,12 @@ class AccessBundle:
             {
                 "table": name,
                 "records": info.rows,
-                "masked": sum(n for c, n in m.secrets_masked.items() if c.startswith(f"{name}.")),
+                "masked": sum(n for c, n in m.secrets_masked.items() if c.startswith(f"{name}."))
+                + sum(
+                    sum(by.values())
+                    for c, by in m.numbers_masked.items()
+                    if c.startswith(f"{name}.")
+                ),
                 "redacted": sum(
                     sum(by.values()) for c, by in m.redacted.items() if c.startswith(f"{name}.")
                 ),
@@ -235,6 +240,9 @@ def write_bundle(
                     )
             masked = sum(n for k, n in record.secrets.items() if k.startswith(f"{name}."))
             redacted = {c: v for c, v in record.by_column().items() if c.startswith(f"{name}.")}
+            numbers = {
+                c: v for c, v in record.masked_by_column().items() if c.startswith(f"{name}.")
+            }
             facts.append(
                 TableFacts(
                     name,
@@ -243,6 +251,7 @@ def write_bundle(
                     masked,
                     redacted,
                     f"data/{name}.parquet",
+                    numbers,
                 )
             )
         given = tuple(str(k) for k in identity.request.keys)
@@ -414,6 +423,7 @@ def _manifest(
         tables=table_info,
         secrets_masked=dict(record.secrets),
         redacted=record.by_column(),
+        numbers_masked=record.masked_by_column(),
         held_as_processor=processor_rows(catalog, subject.held_as_processor),
         set_aside_for_review=dict(subject.set_aside),
         nlp_notice=nlp_notice,

@@ -7,7 +7,7 @@ HTML page, so both always say the same thing.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -49,6 +49,13 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()
 
 
+_NUMBER_NAMES = {
+    "CREDIT_CARD": "payment card number",
+    "IBAN_CODE": "IBAN",
+    "FINANCIAL_ACCOUNT": "account number",
+}
+
+
 @dataclass(frozen=True)
 class TableFacts:
     """What the report says about one table of the person's data."""
@@ -59,6 +66,7 @@ class TableFacts:
     secrets_masked: int
     redacted: dict[str, dict[str, int]]
     file: str
+    numbers_masked: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,15 @@ def build_blocks(data: ReportInput) -> list[Block]:
                 f"{n} {e.lower().replace('_', ' ')}(s)" for e, n in sorted(counts.items())
             )
             items.append(f"In {col} we removed other people's details ({what}) to protect them.")
+        for col, counts in sorted(facts.numbers_masked.items()):
+            what = ", ".join(
+                f"{n} {_NUMBER_NAMES.get(e, 'government ID')}(s)" for e, n in sorted(counts.items())
+            )
+            items.append(
+                f"In {col} we show {what} only by their last four characters: the law does"
+                " not allow us to send account numbers or government IDs in full, even"
+                " your own, in case this copy is lost or intercepted."
+            )
         b += [
             Block(BlockKind.H2, f"{facts.name}: {t.description}"),
             Block(BlockKind.UL, items=tuple(items)),

@@ -364,7 +364,7 @@ def _check_secrets(name: str, table: pa.Table, info: TableInfo, add: Any) -> Non
                 )
 
 
-NUMBER_NAMES = {"CREDIT_CARD": "payment card number", "IBAN_CODE": "IBAN"}
+NUMBER_NAMES = {"CREDIT_CARD": "payment card number", "IBAN_CODE": "bank account number (IBAN)"}
 GOVERNMENT_ID_SCORE = 0.5  # shape with checksum, or shape with a context word
 
 
@@ -377,11 +377,12 @@ def _check_numbers(name: str, table: pa.Table, info: TableInfo, add: Any) -> Non
             spans += [s for s in government_ids(text.value) if s.score >= GOVERNMENT_ID_SCORE]
         for entity in sorted({s.entity for s in spans if s.entity in FINANCIAL_AND_GOVERNMENT}):
             what = NUMBER_NAMES.get(entity, f"government ID ({entity})")
+            what = f"an {what}" if what[0] in "aeiou" else f"a {what}"
             add(
                 Finding(
                     "numbers",
                     f"data/{name}.parquet {text.where} row {text.row + 1}",
-                    f"a {what} in clear: it must be masked to its last four characters",
+                    f"{what} in clear: it must be masked to its last four characters",
                 )
             )
 

@@ -239,6 +239,11 @@ class BundleManifest(ArtifactManifest):
     redacted: dict[str, dict[str, Count]] = Field(
         description="per 'table.column', spans redacted per entity type"
     )
+    numbers_masked: dict[str, dict[str, Count]] = Field(
+        default_factory=dict,
+        description="per 'table.column', card, bank and government ID numbers masked to"
+        " their last four characters, per entity type",
+    )
     held_as_processor: dict[str, Count] = Field(
         description="rows held for customers as a processor, per table (not in the bundle)"
     )

@@ -114,7 +114,7 @@ def luhn(digits: str) -> bool:
 
 def _card_issuer(digits: str) -> bool:
     """The number starts like a card of a payment network (ISO/IEC 7812 major industry 2-6)."""
-    return digits[0] in "23456"
+    return digits[0] in "23456" or digits.startswith(("1800", "2131"))  # old 15-digit JCB
 
 
 def cards(text: str) -> Iterator[Span]:
@@ -170,7 +170,8 @@ _IPV6 = re.compile(
 # words that make a dotted quad a version or a product code, not an address
 _NOT_AN_ADDRESS = re.compile(
     r"\b(?:version|ver\.?|v|build|firmware|release|sku|part|model|code|product|item|ref"
-    r"|os|ios|android|windows|update|upgrade|patch)\s*[:#]?\s*$",
+    r"|os|ios|android|windows|update|upgrade|patch|step|hotfix|section|chapter|clause"
+    r"|rule|figure|fig|table|paragraph|article|art|rev|revision)\s*[:#]?\s*$",
     re.IGNORECASE,
 )
 
@@ -199,7 +200,7 @@ _PHONE = re.compile(
 )
 _PHONE_CUE = re.compile(
     r"\b(?:phone|tel|telephone|mobile|cell|call|ring|reach|text|sms|whatsapp|number|contact"
-    r"|fax|landline|on|at|ph|mob|m)\W{0,4}(?:me\W+)?(?:on|at)?\W{0,3}$",
+    r"|fax|landline|on|at|ph|mob|m)\W{0,4}(?:(?:me|him|her|them|us)\W+)?(?:on|at)?\W{0,3}$",
     re.IGNORECASE,
 )
 _NOT_A_PHONE = re.compile(
@@ -208,6 +209,9 @@ _NOT_A_PHONE = re.compile(
     re.IGNORECASE,
 )
 _DATE_SHAPE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_DOTTED_VERSION = re.compile(r"^[\d.]+$")  # with a one-digit group: a version, not a phone
+_ONE_DIGIT_GROUP = re.compile(r"(?:^|\.)\d(?=\.|$)")
 
 
 @cache
@@ -241,7 +245,13 @@ def phones(text: str) -> Iterator[Span]:
             if 8 <= digits <= 15 and _international_possible(span):
                 yield Span(start, start + len(span), PHONE, 0.9)
             continue
-        if not 7 <= digits <= 12 or _DATE_SHAPE.match(span) or _NOT_A_PHONE.search(before):
+        if not 7 <= digits <= 12 or _NOT_A_PHONE.search(before):
+            continue
+        if (
+            _DATE_SHAPE.match(span)
+            or _SSN_SHAPE.match(span)
+            or (_DOTTED_VERSION.match(span) and _ONE_DIGIT_GROUP.search(span))
+        ):
             continue
         if re.search(r"[$€£¥]\s*$", before):
             continue
@@ -249,7 +259,8 @@ def phones(text: str) -> Iterator[Span]:
         cue = bool(_PHONE_CUE.search(before))
         trunk = span[0] == "0" or span[0] == "("
         if (digits >= 9 and (separated or trunk)) or cue:
-            yield Span(start, start + len(span), PHONE, 0.8 if cue or separated else 0.5)
+            score = 0.9 if cue else 0.7 if separated else 0.5
+            yield Span(start, start + len(span), PHONE, score)
 
 
 # -- government IDs (Presidio's recognizers, with their context words) ---------------------
@@ -289,6 +300,7 @@ def _government_recognizers() -> tuple[Any, ...]:
 
 
 CONTEXT_BOOST = 0.35
+NEAR_CONTEXT_BOOST = 0.5  # "ssn=123456789": the word right before the number
 
 
 def government_ids(text: str) -> Iterator[Span]:
@@ -299,9 +311,12 @@ def government_ids(text: str) -> Iterator[Span]:
         for r in recognizer.analyze(text, recognizer.supported_entities, None):
             score = float(r.score)
             before = lowered[max(0, r.start - 40) : r.start]
+            source = "pattern"
             if any(word.lower() in before for word in recognizer.context):
-                score = min(1.0, score + CONTEXT_BOOST)
-            yield Span(r.start, r.end, r.entity_type, score)
+                near = any(word.lower() in before[-8:] for word in recognizer.context)
+                score = min(1.0, score + (NEAR_CONTEXT_BOOST if near else CONTEXT_BOOST))
+                source = "context"
+            yield Span(r.start, r.end, r.entity_type, score, source)
 
 
 Detector = Callable[[str], Iterator[Span]]
@@ -327,4 +342,16 @@ PREFILTERS: dict[str, str] = {
 }
 # when two pattern spans overlap, the stronger claim wins: a checksum beats a shape
 PRIORITY = {SECRET: 0, IBAN: 1, CARD: 2, EMAIL: 3, IP: 5, PHONE: 6}
-GOVERNMENT_PRIORITY = 4
+GOVERNMENT_PRIORITY = 4  # with a context word; without one, after a phone with a cue
+
+
+def rank(span: Span) -> tuple[float, float, int]:
+    """Which of two overlapping spans wins (lower first): a checksum beats a shape, a
+    context word beats none, a longer span beats a shorter one."""
+    if span.entity in GOVERNMENT_IDS:
+        level = GOVERNMENT_PRIORITY if span.source == "context" else 6.5
+    elif span.entity == PHONE:
+        level = PRIORITY[PHONE] if span.score >= 0.9 else 7
+    else:
+        level = PRIORITY.get(span.entity, 9)
+    return (level, -span.score, -(span.end - span.start))

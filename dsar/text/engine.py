@@ -40,15 +40,14 @@ from dsar.text.detectors import (
     EMAIL,
     FINANCIAL_AND_GOVERNMENT,
     GOVERNMENT_IDS,
-    GOVERNMENT_PRIORITY,
     IBAN,
     IP,
     PERSON,
     PHONE,
     PREFILTERS,
-    PRIORITY,
     SECRET,
     Span,
+    rank,
 )
 from dsar.text.names import NameFinder
 from dsar.text.nlp import NlpSettings, model_available
@@ -328,15 +327,6 @@ class TextEngine:
             and (s.entity in wanted or (s.entity in GOVERNMENT_IDS and GOVERNMENT_ID in wanted))
             and not self.policy.allowed(text[s.start : s.end])
         ]
-
-        def rank(s: Span) -> tuple[int, float, int]:
-            if s.entity == PERSON:
-                level = 9
-            elif s.entity in GOVERNMENT_IDS:
-                level = GOVERNMENT_PRIORITY
-            else:
-                level = PRIORITY.get(s.entity, 8)
-            return (level, -s.score, -(s.end - s.start))
 
         chosen: list[Span] = []
         for s in sorted(kept, key=rank):

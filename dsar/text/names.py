@@ -25,10 +25,11 @@ import regex
 
 from dsar.text.detectors import PERSON, Span
 
-_UPPER_WORD = r"\p{Lu}[\p{Ll}\p{M}]*(?:['\u2019\-]\p{L}[\p{Ll}\p{M}]*)*\.?"
+# a capitalised word; an apostrophe inside (O'Brien) but not a possessive 's
+_UPPER_WORD = r"\p{Lu}[\p{Ll}\p{M}]*(?:(?:['\u2019](?!s\b)|-)\p{L}[\p{Ll}\p{M}]*)*\.?"
 _PARTICLE = (
     r"(?:van|von|de|der|den|du|le|la|di|da|del|della|dos|das|ten|ter|bin|binti|ibn|al|el"
-    r"|Ní|Nic|Ó|Ó|Ui|Uí|Mac|Mc|O'|St\.?)"
+    r"|Ní|Nic|Ó|Ui|Uí|Mac|Mc|O'|St\.?)"
 )
 # one to four capitalised words, particles allowed between them
 NAME_SHAPE = regex.compile(
@@ -36,23 +37,60 @@ NAME_SHAPE = regex.compile(
     rf"(?:(?:\s+{_PARTICLE})*\s+{_UPPER_WORD}){{0,3}}(?![\p{{L}}\p{{N}}@])"
 )
 _WORD_SPLIT = regex.compile(r"\s+")
-_CUE_BEFORE = regex.compile(
-    r"(?:\b(?:hi|hello|hey|dear|thanks|thank you|thx|cheers|regards|best|sincerely|yours"
-    r"|cc|bcc|from|by|to|with|for|and|or|ask|asked|tell|told|spoke to|talked to|call"
-    r"|called|contact|ping|email|emailed|met|meet|colleague|coworker|co-worker|manager"
-    r"|boss|wife|husband|partner|son|daughter|mother|father|friend|assistant|agent"
-    r"|assigned to|assignee|owner|named|signed|mr|mrs|ms|miss|mx|dr|prof|sir|madam"
-    r"|customer|client|user|admin|approved by|reported by|requested by|on behalf of"
-    r"|attn|attention|name is|i am|i'm|this is)\s*[.,:;-]?\s*)$",
+# words right before a name that make it a person's, even against the model's tag
+_STRONG_CUES = (
+    r"hi|hello|hey|dear|thanks|thank you|thx|cheers|regards|best|sincerely|yours|cc|bcc"
+    r"|ask|asked|tell|told|spoke to|spoke with|talked to|call|called|contact|ping|email"
+    r"|emailed|met|meet|colleague|coworker|co-worker|manager|boss|wife|husband|partner"
+    r"|son|daughter|mother|father|friend|assistant|agent|assigned to|assignee|owner"
+    r"|named|signed|mr|mrs|ms|miss|mx|dr|prof|sir|madam|approved by|reported by"
+    r"|requested by|on behalf of|attn|attention|name is|i am|i'm|this is|per|probably"
+    r"|on-call is|on call is|ask for|hand over to|handed to|escalated to|reach"
+)
+# words that often come before a name and as often before a place or a company
+_WEAK_CUES = r"from|by|to|with|for|and|or|me or|me and|customer|client|user|admin"
+_CUE_BEFORE = regex.compile(rf"\b(?:{_STRONG_CUES})\s*[.,:;-]?\s*$", regex.IGNORECASE)
+_WEAK_CUE_BEFORE = regex.compile(rf"\b(?:{_WEAK_CUES})\s*[.,:;-]?\s*$", regex.IGNORECASE)
+# what people do: after a name-shaped run, it is a person's name even against the model
+_PERSON_VERB_AFTER = regex.compile(
+    r"^(?:,\s+(?:could|can|would|will|please|do|did|are|have)\b|\s+(?:said|says|called"
+    r"|calls|wrote|writes|asked|asks|replied|mentioned|confirmed|emailed|phoned|rang"
+    r"|reported|requested|approved|joined|signed|logged|tried|told|sent|thinks|thought"
+    r"|pasted|shared|uploaded|forwarded|paid|booked|ordered|cancelled|canceled|agreed"
+    r"|prefers|noticed|complained|explained|insists|promised|wrote in|and I)\b)",
     regex.IGNORECASE,
 )
+# after a name-shaped run, as often after a thing: a person's only with a known name
 _VERB_AFTER = regex.compile(
-    r"^(?:'s\b|\s+(?:said|says|called|calls|wrote|writes|asked|asks|replied|mentioned"
-    r"|confirmed|emailed|phoned|rang|reported|requested|approved|will|would|can|cannot"
-    r"|can't|is|was|has|had|left|joined|needs|wants|set|changed|added|signed|logged"
-    r"|tried|told|sent|and I|from)\b)",
+    r"^(?:['\u2019]s\b|\s+(?:and|or)\s+\p{Lu}|\s+(?:will|would|can|cannot|can't|could|is"
+    r"|was|has|had|left|needs|wants|set|changed|added|made|gave|got|lost|moved|posted"
+    r"|submitted|spoke|from)\b)",
     regex.IGNORECASE,
 )
+# words right after a name-shaped run that make it a place, a company or a product
+_THING_AFTER = regex.compile(
+    r"^\s+(?:office|offices|team|branch|site|store|shop|warehouse|airport|station|line"
+    r"|pipeline|server|servers|cluster|plan|pilot|booking|hotel|dashboard|dashboards"
+    r"|support|campus|region|hq|headquarters|cloud|api|app|instance|gmbh|ag|ltd|llc|inc"
+    r"|plc|bv|b\.v\.|sa|sas|s\.p\.a\.|srl|oy|ab|as|corp|trial|account|integration"
+    r"|workspace|vans|fleet|card|number|street|road|avenue|square|park|bridge|river"
+    r"|ticket|tickets|issue|board|project|bin|shelf|room|building|floor|release|version"
+    r"|county|province|state|city|university|hospital|school|bank|airlines)\b",
+    regex.IGNORECASE,
+)
+# last words that make a name-shaped run a company or a product
+_COMPANY_WORDS = frozenset(
+    """analytics pay labs systems solutions technologies technology group bank capital
+    partners consulting software cloud health insurance airlines motors studio studios
+    media digital holdings ventures foods logistics networks security services gmbh ltd
+    inc llc plc corp corporation company""".split()  # noqa: SIM905
+)
+_DETERMINER_BEFORE = regex.compile(
+    r"\b(?:the|a|an|our|your|their|its|this|that|these|those)\s+$", regex.IGNORECASE
+)
+_NUMBER_AFTER = regex.compile(r"^\s+[#]?\d")
+# lower-case names: only a word the name lists know as a first name, beside a cue or a verb
+_LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}@._'-])\p{Ll}[\p{Ll}\p{M}]+(?![\p{L}\p{N}@])")
 _TITLES = ("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Mx.", "Mr", "Mrs", "Ms", "Dr", "Prof", "Mx")
 # capitalised words that start sentences, greet, or name things rather than people
 COMMON_WORDS = frozenset(
@@ -78,6 +116,8 @@ COMMON_WORDS = frozenset(
     api app web server service services data export privacy request gdpr ccpa dsar eu uk
     us usa new old next last first second my our your their his her its via per new
     workspace project flow flows integration integrations webhook webhooks sync
+    visa mastercard amex maestro jcb unionpay paypal tel fax callback mobile hotfix
+    step node
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -126,6 +166,12 @@ class Candidate:
     words: tuple[str, ...]
 
 
+_LEADING_CUE = regex.compile(
+    r"^(?:contact|call|ask|per|ping|email|cc|attn|tel|fax|dear|hi|hello|hey|thanks)[.,:]?$",
+    regex.IGNORECASE,
+)
+
+
 def candidates(text: str) -> Iterator[Candidate]:
     """Name-shaped runs with leading common words (sentence starters, titles) cut off."""
     for m in NAME_SHAPE.finditer(text):
@@ -133,7 +179,7 @@ def candidates(text: str) -> Iterator[Candidate]:
         # drop leading common words and titles: "Thanks Aoife" -> "Aoife"
         while True:
             first, _, rest = value.partition(" ")
-            if rest and (_is_common(first) or first in _TITLES):
+            if rest and (_is_common(first) or first in _TITLES or _LEADING_CUE.match(first)):
                 start += len(value) - len(rest.lstrip())
                 value = rest.lstrip()
                 continue
@@ -142,6 +188,8 @@ def candidates(text: str) -> Iterator[Candidate]:
         words = tuple(_words(value))
         if not words or all(_is_common(w) for w in words) or value in _TITLES:
             continue
+        if len(words) == 1 and (len(words[0]) < 2 or words[0].isupper()):
+            continue  # "C" of "C.F.", "GB", "EU": letters, codes, not names
         yield Candidate(start, start + len(value), words)
 
 
@@ -187,38 +235,100 @@ class NameFinder:
             for m in self._known_pattern.finditer(text):
                 found.append(Span(m.start(), m.end(), PERSON, 1.0, "known"))
         firsts, lasts = name_lexicon()
-        for c in candidates(text):
-            if c.words[-1].casefold() in self.allow or " ".join(c.words).casefold() in self.allow:
-                continue
-            ner_person = any(s < c.end and c.start < e for s, e in people)
-            ner_thing = any(s <= c.start and c.end <= e for s, e in things)
-            cue = bool(_CUE_BEFORE.search(text[max(0, c.start - 24) : c.start]))
-            verb = bool(_VERB_AFTER.match(text[c.end : c.end + 16]))
-            lexicon = sum(w in firsts or w in lasts for w in c.words)
-            pair = len(c.words) >= 2 and c.words[0] in firsts and lexicon >= 1
-            score = 0.0
-            if ner_person:
-                score = 0.85
-            elif pair and not ner_thing:
-                score = 0.75
-            elif cue and (lexicon or not ner_thing or len(c.words) >= 2):
-                score = 0.7 if lexicon else 0.6
-            elif verb and lexicon:
-                score = 0.65
-            elif pair:
-                score = 0.55
-            elif lexicon and len(c.words) >= 2 and not ner_thing:
-                score = 0.5
+        shaped = list(candidates(text))
+        for c in shaped:
+            score = self._score(text, c, people, things, firsts, lasts)
             if score:
                 found.append(Span(c.start, c.end, PERSON, score, "names"))
+        found += _lower_case_names(text, firsts, found)
         # NER names the candidates did not cover (lower-case, or odd shapes)
         for s, e in people:
-            if not any(f.start <= s and e <= f.end for f in found):
+            # the rules above decided on every capitalised run; NER adds only the rest
+            if not any(f.start < e and s < f.end for f in found) and not any(
+                c.start < e and s < c.end for c in shaped
+            ):
                 value = text[s:e]
                 words = _words(value)
-                if words and not all(_is_common(w) for w in words):
+                name_like = (
+                    any(ch.isupper() for ch in value)
+                    and any(ch.islower() for ch in value)
+                    and not any(ch.isdigit() for ch in value)
+                )
+                if words and name_like and not all(_is_common(w) for w in words):
                     found.append(Span(s, e, PERSON, 0.6, "ner"))
         return found
+
+    def _score(
+        self,
+        text: str,
+        c: Candidate,
+        people: list[tuple[int, int]],
+        things: list[tuple[int, int]],
+        firsts: frozenset[str],
+        lasts: frozenset[str],
+    ) -> float:
+        """How likely a name-shaped run is a person's name (0: not a name)."""
+        name = " ".join(c.words)
+        if c.words[-1].casefold() in self.allow or name.casefold() in self.allow:
+            return 0.0
+        before = text[max(0, c.start - 24) : c.start]
+        after = text[c.end : c.end + 24]
+        strong_cue = bool(_CUE_BEFORE.search(before))
+        ner_person = any(s < c.end and c.start < e for s, e in people)
+        if not strong_cue and (
+            _DETERMINER_BEFORE.search(before)
+            or _THING_AFTER.match(after)
+            or c.words[-1].casefold() in _COMPANY_WORDS
+            or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
+        ):
+            return 0.0
+        ner_thing = any(s <= c.start and c.end <= e for s, e in things)
+        weak_cue = bool(_WEAK_CUE_BEFORE.search(before))
+        person_verb = bool(_PERSON_VERB_AFTER.match(after))
+        verb = bool(_VERB_AFTER.match(after))
+        lexicon = sum(w in firsts or w in lasts for w in c.words)
+        first_name = c.words[0] in firsts
+        several = len(c.words) >= 2
+        if ner_person:
+            return 0.85
+        if strong_cue:
+            return 0.7 if lexicon or several else 0.6
+        if person_verb and (lexicon or several or not ner_thing):
+            return 0.7
+        if several and first_name and not ner_thing:
+            return 0.75
+        if (verb or weak_cue) and (first_name or (several and lexicon)):
+            return 0.65
+        if (verb or weak_cue) and several and not ner_thing:
+            return 0.55
+        if several and first_name:
+            return 0.55
+        if several and lexicon and not ner_thing:
+            return 0.5
+        return 0.0
+
+
+def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> list[Span]:
+    """Lower-case first names (and a surname after them) with a cue before or a verb after."""
+    if not any(ch.islower() for ch in text):
+        return []
+    out: list[Span] = []
+    for m in _LOWER_WORD.finditer(text):
+        word = m.group()
+        if word in COMMON_WORDS or word.capitalize() not in firsts:
+            continue
+        if any(f.start < m.end() and m.start() < f.end for f in found + out):
+            continue
+        end = m.end()
+        nxt = _LOWER_WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+        if nxt and nxt.group() not in COMMON_WORDS and not _VERB_AFTER.match(text[end:]):
+            end = nxt.end()  # "olivia bennett"
+        before = text[max(0, m.start() - 24) : m.start()]
+        after = text[end : end + 24]
+        two_words = end > m.end()
+        if _CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)):
+            out.append(Span(m.start(), end, PERSON, 0.55, "names"))
+    return out
 
 
 def _known_pattern(known: frozenset[str]) -> regex.Pattern[str] | None:
