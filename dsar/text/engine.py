@@ -55,7 +55,6 @@ from dsar.text.nlp import NlpSettings, model_available
 log = logging.getLogger(__name__)
 
 GOVERNMENT_ID = "GOVERNMENT_ID"  # a policy key that applies to every government ID type
-PARALLEL_FROM = 4000  # texts needing NER before a second process pays for its start
 
 
 class Operator(StrEnum):
@@ -245,8 +244,8 @@ class TextEngine:
         known_people: full names the company holds (found in any case, without NER).
         nlp: a loaded spaCy pipeline to use instead of `settings` (None with `settings`
             None means: load the configured model when installed).
-        processes: worker processes for NER on large arrays (default: 2 when the array
-            is large enough to pay for them, else 1).
+        processes: worker processes for the model (default: 2 when enough sentences need
+            it to pay for a second process, else 1).
     """
 
     def __init__(
@@ -264,7 +263,9 @@ class TextEngine:
             model = self.settings.model
             nlp = load_ner(model) if model_available(model) else None
         self.ner = nlp is not None
-        self.names = NameFinder(nlp, known_people, self.policy.allow)
+        self.names = NameFinder(
+            nlp, known_people, self.policy.allow, self.policy.rule(PERSON).threshold
+        )
         self.processes = processes
 
     def with_known_people(self, known: Iterable[str]) -> TextEngine:
@@ -313,8 +314,7 @@ class TextEngine:
             for i in pc.indices_nonzero(hits).to_pylist():
                 spans[i].extend(detect(texts[i]))
         if PERSON in wanted:
-            processes = self.processes or (2 if len(texts) >= PARALLEL_FROM else 1)
-            for i, people in enumerate(self.names.find(texts, processes=processes)):
+            for i, people in enumerate(self.names.find(texts, processes=self.processes)):
                 spans[i].extend(people)
         return [self._settle(t, s, wanted) for t, s in zip(texts, spans, strict=True)]
 

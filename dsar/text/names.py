@@ -16,6 +16,7 @@ Texts with no capitalised word beyond common sentence starters never reach the m
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -193,41 +194,84 @@ def candidates(text: str) -> Iterator[Candidate]:
         yield Candidate(start, start + len(value), words)
 
 
-def needs_ner(text: str) -> bool:
-    """True when the text has a capitalised word that could be a name."""
-    return any(True for _ in candidates(text))
+PARALLEL_FROM = 4000  # sentences for the model before a second process pays for its start
+_SENTENCE_END = regex.compile(r"(?<=[.!?])(?<!\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|St|Jr|Sr)\.)\s+")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a title's full stop does not end one."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(text)))
+    return out
 
 
 class NameFinder:
     """Finds people's names; holds the spaCy model (loaded once) and the known names."""
 
-    def __init__(self, nlp: Any | None, known: Iterable[str] = (), allow: Iterable[str] = ()):
+    def __init__(
+        self,
+        nlp: Any | None,
+        known: Iterable[str] = (),
+        allow: Iterable[str] = (),
+        threshold: float = 0.5,
+    ):
         self.nlp = nlp
         self.known = frozenset(" ".join(n.split()).casefold() for n in known if n.strip())
         self._known_pattern = _known_pattern(self.known)
         self.allow = frozenset(a.casefold() for a in allow)
+        self.threshold = threshold
 
     def with_known(self, known: Iterable[str]) -> NameFinder:
         """The same finder (same model) with other known people."""
-        finder = NameFinder(None, known, ())
+        finder = NameFinder(None, known, (), self.threshold)
         finder.nlp, finder.allow = self.nlp, self.allow
         return finder
 
     def find(
-        self, texts: Sequence[str], processes: int = 1, batch_size: int = 64
+        self, texts: Sequence[str], processes: int | None = None, batch_size: int = 256
     ) -> list[list[Span]]:
-        """PERSON spans for each text."""
-        ner: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-        if self.nlp is not None:
-            todo = [i for i, t in enumerate(texts) if needs_ner(t)]
-            docs = self.nlp.pipe(
-                (texts[i] for i in todo), batch_size=batch_size, n_process=processes
-            )
-            for i, doc in zip(todo, docs, strict=True):
-                ner[i] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
-        return [self._spans(t, e) for t, e in zip(texts, ner, strict=True)]
+        """PERSON spans for each text.
 
-    def _spans(self, text: str, ents: list[tuple[int, int, str]]) -> list[Span]:
+        The model sees only the sentences holding a capitalised run whose verdict the model
+        could change (no cue, no person verb, not vetoed as a place or company), and each
+        distinct sentence once: greetings and boilerplate repeat across texts.
+        """
+        ner: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        shaped = [list(candidates(t)) for t in texts]
+        if self.nlp is not None:
+            todo: dict[str, list[tuple[int, int]]] = {}
+            for i, text in enumerate(texts):
+                open_ = [c for c in shaped[i] if self._undecided(text, c)]
+                if not open_:
+                    continue
+                for a, b in _sentences(text):
+                    if any(a <= c.start < b for c in open_):
+                        todo.setdefault(text[a:b], []).append((i, a))
+            if processes is None:  # a second process pays for its start on large work only
+                processes = 2 if len(todo) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+            docs = self.nlp.pipe(todo, batch_size=batch_size, n_process=processes)
+            for places, doc in zip(todo.values(), docs, strict=True):
+                ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+                for i, a in places:
+                    ner[i] += [(a + s, a + e, label) for s, e, label in ents]
+        return [self._spans(t, e, c) for t, e, c in zip(texts, ner, shaped, strict=True)]
+
+    def _undecided(self, text: str, c: Candidate) -> bool:
+        """True when what the model says about this run could change whether it is a name."""
+        firsts, lasts = name_lexicon()
+        whole = [(c.start, c.end)]
+        verdicts = {
+            self._score(text, c, people, things, firsts, lasts) >= self.threshold
+            for people, things in (([], []), (whole, []), ([], whole))
+        }
+        return len(verdicts) > 1
+
+    def _spans(
+        self, text: str, ents: list[tuple[int, int, str]], shaped: list[Candidate]
+    ) -> list[Span]:
         people = [(s, e) for s, e, label in ents if label == "PERSON"]
         things = [(s, e) for s, e, label in ents if label in ("ORG", "GPE", "LOC", "NORP")]
         found: list[Span] = []
@@ -235,7 +279,6 @@ class NameFinder:
             for m in self._known_pattern.finditer(text):
                 found.append(Span(m.start(), m.end(), PERSON, 1.0, "known"))
         firsts, lasts = name_lexicon()
-        shaped = list(candidates(text))
         for c in shaped:
             score = self._score(text, c, people, things, firsts, lasts)
             if score:
