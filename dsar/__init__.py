@@ -5,7 +5,7 @@ Map of the package (the flow of a request, left to right):
 - `dsar.catalog`: the data map (catalog.yml): models and the strict YAML loader.
 - `dsar.engine`: SQL over the export files (DuckDB embedded); compare the catalog with them.
 - `dsar.subjects`: who the person is (identifiers, match rules) and which rows are theirs.
-- `dsar.text`: the offline Presidio analyzer and free-text redaction.
+- `dsar.text`: the one free-text engine (detectors, names, operators) and bundle redaction.
 - `dsar.access`: access and portability bundles with the Art. 15 statement.
 - `dsar.rights`: erasure, correction and the retention sweep: plan, then apply.
 - `dsar.records`: the request register, legal deadlines, the audit log, the ledger.
@@ -94,7 +94,7 @@ if TYPE_CHECKING:
         replay_erasures,
     )
     from dsar.subjects import MatchRules, SubjectKey, SubjectRequest, make_key, parse_key
-    from dsar.text import NlpSettings
+    from dsar.text import EntityRule, NlpSettings, Operator, TextEngine, TextPolicy
 
 # public name -> the subpackage that defines it
 _EXPORTS: dict[str, str] = {
@@ -173,7 +173,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         ["MatchRules", "SubjectKey", "SubjectRequest", "make_key", "parse_key"], "dsar.subjects"
     ),
-    "NlpSettings": "dsar.text",
+    **dict.fromkeys(
+        ["EntityRule", "NlpSettings", "Operator", "TextEngine", "TextPolicy"], "dsar.text"
+    ),
     **dict.fromkeys(["Keys", "Purpose", "load_key"], "dsar.keys"),
     "generate_demo": "dsar.demo:generate",
     "generate_shop_demo": "dsar.demo:generate_shop",
@@ -199,6 +201,7 @@ __all__ = [
     "DenialReason",
     "Engine",
     "EngineError",
+    "EntityRule",
     "ErasurePlan",
     "ExportReadError",
     "FileChange",
@@ -216,6 +219,7 @@ __all__ = [
     "MissingKeyError",
     "NlpSettings",
     "NoMatchError",
+    "Operator",
     "OverMatchError",
     "Plan",
     "Purpose",
@@ -228,6 +232,8 @@ __all__ = [
     "SubjectKey",
     "SubjectRequest",
     "TableAction",
+    "TextEngine",
+    "TextPolicy",
     "WorkbenchError",
     "__version__",
     "answer_access_requests",

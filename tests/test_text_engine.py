@@ -246,3 +246,10 @@ def test_a_bundle_masks_the_persons_own_numbers_and_says_so(tmp_path: Path) -> N
         "1 payment card number(s), 1 IBAN(s), 1 government ID(s) only by their last four" in report
     )
     assert verify_bundle(bundle.path).ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(octets=st.lists(st.integers(0, 255), min_size=4, max_size=4))
+def test_an_ip_address_is_never_a_card(octets: list[int]) -> None:
+    ip = ".".join(map(str, octets))
+    assert all(e != "CREDIT_CARD" for e, _ in found(TextEngine(nlp=None), f"from {ip} today"))

@@ -117,6 +117,16 @@ def _card_issuer(digits: str) -> bool:
     return digits[0] in "23456" or digits.startswith(("1800", "2131"))  # old 15-digit JCB
 
 
+def _card_grouping(numbers: list[str]) -> bool:
+    """Written as cards are: one run, or groups of four (Amex 4-6-5, a 19-digit card's last
+    three); IP addresses, dates and phone numbers are grouped otherwise."""
+    if len(numbers) == 1:
+        return True
+    return (
+        len(numbers[0]) >= 4 and all(len(g) >= 4 for g in numbers[1:-1]) and len(numbers[-1]) >= 3
+    )
+
+
 def cards(text: str) -> Iterator[Span]:
     for m in _CARD.finditer(text):
         groups = re.split(r"([ .\-])", m.group())
@@ -127,11 +137,14 @@ def cards(text: str) -> Iterator[Span]:
             digits = re.sub(r"\D", "", candidate)
             if len(digits) < 12:
                 break
-            if len(digits) <= 19 and _card_issuer(digits) and luhn(digits):
-                numbers = groups[:stop:2]
-                # phone numbers and ids are grouped otherwise; cards in fours (Amex 4-6-5)
-                card_like = len(numbers) == 1 or all(len(g) >= 3 for g in numbers[1:-1])
-                yield Span(m.start(), m.start() + len(candidate), CARD, 1.0 if card_like else 0.6)
+            numbers = groups[:stop:2]
+            if (
+                len(digits) <= 19
+                and _card_grouping(numbers)
+                and _card_issuer(digits)
+                and luhn(digits)
+            ):
+                yield Span(m.start(), m.start() + len(candidate), CARD)
                 break
 
 
