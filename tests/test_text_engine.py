@@ -253,3 +253,16 @@ def test_a_bundle_masks_the_persons_own_numbers_and_says_so(tmp_path: Path) -> N
 def test_an_ip_address_is_never_a_card(octets: list[int]) -> None:
     ip = ".".join(map(str, octets))
     assert all(e != "CREDIT_CARD" for e, _ in found(TextEngine(nlp=None), f"from {ip} today"))
+
+
+def test_the_catalogs_allow_list_reaches_the_bundle(tmp_path: Path) -> None:
+    from dsar import SubjectRequest, answer_access_requests, load_catalog, parse_key
+    from tests.access_fixture import write_access_fixture
+
+    catalog_path = write_access_fixture(tmp_path / "traps")
+    text = catalog_path.read_text()
+    catalog_path.write_text(text.replace("tables:", "text_allow: [Bob Marsh]\n\ntables:", 1))
+    request = SubjectRequest("AR-A", (parse_key("email=ann@example.com"),))
+    [bundle] = answer_access_requests(load_catalog(catalog_path), [request], tmp_path / "out")
+    body = pq.read_table(bundle.path / "data" / "tickets.parquet").column("body")[0].as_py()
+    assert "Bob Marsh" in body and "bob@example.com" not in body

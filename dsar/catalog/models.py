@@ -512,6 +512,11 @@ class Catalog(_Strict):
         default_factory=dict, description="Processors and third parties, by id."
     )
     tables: dict[str, Table] = Field(min_length=1, description="The exported tables, by name.")
+    text_allow: list[str] = Field(
+        default_factory=list,
+        description="The company's own names in free text (products, offices, teams) that"
+        " redaction never touches; the controller's name is always among them.",
+    )
 
     _root: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)

@@ -262,6 +262,10 @@ class NameFinder:
     def _undecided(self, text: str, c: Candidate) -> bool:
         """True when what the model says about this run could change whether it is a name."""
         firsts, lasts = name_lexicon()
+        if len(c.words) == 1 and c.words[0] not in firsts and c.words[0] not in lasts:
+            before = text[max(0, c.start - 3) : c.start]
+            if c.start == 0 or before.rstrip().endswith((".", "!", "?", ":", "\n")):
+                return False  # a lone unknown word opening a sentence: a product, a place
         whole = [(c.start, c.end)]
         verdicts = {
             self._score(text, c, people, things, firsts, lasts) >= self.threshold

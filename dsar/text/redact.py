@@ -23,7 +23,7 @@ from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import InternalError
 from dsar.subjects.identity import Identity, MatchRules, normalize
 from dsar.text.detectors import CARD, EMAIL, FINANCIAL_AND_GOVERNMENT, IBAN, IP, PHONE
-from dsar.text.engine import Replacements, TextEngine, mask
+from dsar.text.engine import Replacements, TextEngine, TextPolicy, mask
 from dsar.text.names import candidates
 from dsar.text.nlp import NlpSettings, model_available
 
@@ -96,7 +96,8 @@ class Redactor:
     def engine(self) -> TextEngine:
         """The text engine, built once (loading a spaCy model takes about a second)."""
         if self._engine is None:
-            self._engine = TextEngine(self.settings)
+            allow = {self.catalog.controller.name, *self.catalog.text_allow}
+            self._engine = TextEngine(self.settings, TextPolicy(allow=frozenset(allow)))
         return self._engine
 
     def warm_up(self) -> None:
