@@ -31,7 +31,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 import pyarrow as pa
 
-from dsar.text.evaluate import evaluate, read_labelled
+from dsar.text.evaluation import evaluate, read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"

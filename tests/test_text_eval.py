@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsar.text.engine import TextEngine
-from dsar.text.evaluate import evaluate, read_labelled
+from dsar.text.evaluation import evaluate, read_labelled
 from dsar.text.nlp import DEFAULT_MODEL, model_available
 
 ROOT = Path(__file__).parent / "text_eval"

@@ -6,7 +6,7 @@
   IP addresses, government IDs, secrets) and `Span`; also used by `dsar verify`.
 - `names`: people's names from the spaCy model, the catalog's known people and cues.
 - `redact`: what every access bundle goes through (`Redactor`, `RedactionLog`).
-- `evaluate`: precision and recall on a labelled set (`read_labelled`, `evaluate`).
+- `evaluation`: precision and recall on a labelled set (`read_labelled`, `evaluate`).
 - `nlp`: `NlpSettings` (which model), and `build_analyzer` (Presidio's own analyzer, built
   offline: the baseline the benchmark compares against).
 """
@@ -24,7 +24,7 @@ from dsar.text.engine import (
     TextPolicy,
     mask,
 )
-from dsar.text.evaluate import Labelled, Report, evaluate, read_labelled
+from dsar.text.evaluation import Labelled, Report, evaluate, read_labelled
 from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer, model_available
 from dsar.text.redact import RedactionLog, Redactor, mask_secret_column
 
