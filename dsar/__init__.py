@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         MissingKeyError,
         NoMatchError,
         OverMatchError,
+        PrivacyTargetError,
         RequestNotFoundError,
         WorkbenchError,
     )
@@ -121,6 +122,7 @@ _EXPORTS: dict[str, str] = {
             "MissingKeyError",
             "NoMatchError",
             "OverMatchError",
+            "PrivacyTargetError",
             "RequestNotFoundError",
             "WorkbenchError",
         ],
@@ -222,6 +224,7 @@ __all__ = [
     "Operator",
     "OverMatchError",
     "Plan",
+    "PrivacyTargetError",
     "Purpose",
     "Reason",
     "Register",

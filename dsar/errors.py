@@ -200,3 +200,7 @@ class UnsafeNameError(WorkbenchError):
             " digits, '.', '_' and '-'"
             f" only, starting with a letter or digit, no '..', at most {limit} characters"
         )
+
+
+class PrivacyTargetError(WorkbenchError):
+    """A de-identified output cannot meet its privacy targets (k, l, t) within its budget."""

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from dsar.catalog.models import Catalog, Role
+from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import KeySchemeError, WorkbenchError
 from dsar.keys import SCHEME, Keys, Purpose
@@ -176,6 +176,37 @@ class Ledger:
         """True when the identifier is in the ledger (for any of `reasons`, if given)."""
         found = self.reasons(identifier)
         return bool(found & set(reasons)) if reasons else bool(found)
+
+    def sql_excluding(
+        self, table: Table, reasons: Iterable[Reason], rules: MatchRules | None = None
+    ) -> tuple[str, list[object]]:
+        """A SQL condition true for the rows of `table` that name nobody in the ledger under
+        `reasons`: each identity column hashed in SQL and compared with the ledger's
+        references (the ledger holds no identifier). "TRUE" when nobody is recorded."""
+        wanted = sorted({r.value for r in reasons})
+        refs = (
+            [
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT DISTINCT ref FROM suppression WHERE reason IN"
+                    f" ({', '.join('?' * len(wanted))})",
+                    wanted,
+                ).fetchall()
+            ]
+            if wanted
+            else []
+        )
+        if not refs:
+            return "TRUE", []
+        rules = rules or MatchRules()
+        parts: list[str] = []
+        params: list[object] = []
+        for col, kind in table.identity_columns().items():
+            norm = sql_normalize(kind, quote_identifier(col), rules)
+            ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {norm}")
+            parts.append(f"({norm} IS NULL OR {ref_sql} NOT IN (SELECT unnest(?::VARCHAR[])))")
+            params += [*ref_params, sorted(refs)]
+        return (" AND ".join(parts) or "TRUE"), params
 
     def entries(self) -> list[LedgerEntry]:
         """Every entry (references only)."""

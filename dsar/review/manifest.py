@@ -274,6 +274,43 @@ def manifest_problems(error: ValidationError) -> list[tuple[str, str]]:
     return problems
 
 
+class RiskInfo(_Model):
+    """Re-identification risk of an extract over its quasi-identifiers, as measured."""
+
+    rows: Count = Field(description="rows measured")
+    classes: Count = Field(description="equivalence classes of the quasi-identifiers")
+    k: Count = Field(description="the smallest class (k-anonymity achieved)")
+    quasi_identifiers: tuple[str, ...] = Field(description="the columns the classes are over")
+    class_sizes: dict[str, Count] = Field(description="rows per class-size bucket")
+    l_distinct: dict[str, Count] = Field(description="per sensitive column: distinct l")
+    l_entropy: dict[str, float] = Field(description="per sensitive column: entropy l")
+    t_closeness: dict[str, float] = Field(description="per sensitive column: largest EMD")
+    prosecutor_highest: float = Field(ge=0, le=1, description="1 / the smallest class")
+    prosecutor_average: float = Field(ge=0, le=1, description="classes / rows")
+    journalist_highest: float = Field(
+        ge=0, le=1, description="bounded by the prosecutor figure (no population table)"
+    )
+    marketer: float = Field(ge=0, le=1, description="classes / rows")
+
+
+class ExtractManifest(ArtifactManifest):
+    """The manifest of a de-identified extract."""
+
+    kind: Literal[ArtifactKind.EXTRACT] = Field(description="always 'extract'")
+    format_version: Literal[1] = Field(description="version of the extract's JSON layout")
+    name: str = Field(min_length=1, description="the policy's name")
+    table: str = Field(min_length=1, description="the catalog table extracted")
+    rows_in: Count = Field(description="rows read from the source")
+    rows_out: Count = Field(description="rows written")
+    suppressed: dict[str, Count] = Field(
+        description="rows left out, by reason: 'ledger' (objection, restriction, erasure),"
+        " 'k' (a class smaller than k), 'l' (a class with fewer than l sensitive values)"
+    )
+    targets: dict[str, float | None] = Field(description="k, l, t and max_suppression asked")
+    risk: RiskInfo = Field(description="the risk of the written extract")
+    columns: dict[str, str] = Field(description="each source column and its operator")
+
+
 def write_manifest(manifest: ArtifactManifest, path: Path) -> None:
     """Write a manifest atomically as pretty JSON with a trailing newline.
 

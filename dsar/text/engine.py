@@ -219,6 +219,10 @@ def _fake(faker: Any, entity: str) -> str:
         CARD: faker.credit_card_number,
         IBAN: faker.iban,
         "US_SSN": faker.ssn,
+        "FIRST_NAME": faker.first_name,
+        "LAST_NAME": faker.last_name,
+        "COMPANY": faker.company,
+        "CITY": faker.city,
     }
     return str(makers.get(entity, lambda: f"<{entity}>")())
 

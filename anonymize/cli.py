@@ -1,0 +1,120 @@
+"""The `anonymize` command: de-identified extracts and risk measurements."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dsar.errors import ConfigError, WorkbenchError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="anonymize",
+    help="Privacy Workbench: de-identified extracts and their re-identification risk.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="File holding the secret key (default: $WORKBENCH_KEY)."),
+]
+
+
+@app.command()
+def extract(
+    policy: Annotated[Path, typer.Argument(help="The extract policy (YAML).")],
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    out: Annotated[Path, typer.Option(help="Folder the extract's folder is made in.")],
+    key_file: KeyFileOpt = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(help="The suppression ledger: its people are left out."),
+    ] = None,
+) -> None:
+    """Make the de-identified extract a policy describes, with its manifest and risk."""
+    from tqdm.auto import tqdm
+
+    from anonymize.extract import run_extract
+    from dsar.catalog import load_catalog
+    from dsar.keys import Keys, load_key
+    from dsar.records.ledger import Ledger
+
+    cat = load_catalog(catalog)
+    keys = Keys(load_key(key_file)) if _has_key(key_file) else None
+    opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
+    with tqdm(unit=" rows", desc="extract", disable=None) as bar:
+        result = run_extract(policy, cat, out, keys=keys, ledger=opened, progress=bar.update)
+    m = result.manifest
+    typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")
+    typer.echo(f"suppressed: {json.dumps(m.suppressed)}")
+    _show_risk(m.risk.model_dump())
+
+
+@app.command()
+def risk(
+    file: Annotated[Path, typer.Argument(help="A Parquet, CSV or JSON (Lines) file.")],
+    quasi: Annotated[str, typer.Option(help="Quasi-identifier columns, comma-separated.")],
+    sensitive: Annotated[
+        str, typer.Option(help="Sensitive columns, comma-separated (for l and t).")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure k, l, t and re-identification risk of any table someone hands in."""
+    import duckdb
+
+    from anonymize.risk import measure, relation_of
+
+    if not file.is_file():
+        raise WorkbenchError(f"{file} does not exist")
+    qis = [q.strip() for q in quasi.split(",") if q.strip()]
+    sens = [s.strip() for s in sensitive.split(",") if s.strip()]
+    con = duckdb.connect()
+    try:
+        report = measure(con, relation_of(str(file)), qis, sens)
+    except duckdb.Error as exc:
+        raise WorkbenchError(f"cannot measure {file.name}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=1))
+    else:
+        _show_risk(report.to_dict())
+
+
+def _show_risk(r: dict[str, object]) -> None:
+    typer.echo(f"rows {r['rows']}, classes {r['classes']}, k = {r['k']}")
+    typer.echo(f"class sizes (rows per size): {json.dumps(r['class_sizes'])}")
+    for field in ("l_distinct", "l_entropy", "t_closeness"):
+        if r[field]:
+            typer.echo(f"{field}: {json.dumps(r[field])}")
+    typer.echo(
+        f"re-identification risk: prosecutor highest {r['prosecutor_highest']:.3f},"  # type: ignore[str-format]
+        f" average {r['prosecutor_average']:.3f}; marketer {r['marketer']:.3f}"  # type: ignore[str-format]
+    )
+
+
+def _has_key(key_file: Path | None) -> bool:
+    import os
+
+    return key_file is not None or bool(os.environ.get("WORKBENCH_KEY"))
+
+
+def main() -> None:
+    """Entry point: workbench errors become a message and exit code 1."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        app()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(1)
+    except WorkbenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

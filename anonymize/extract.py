@@ -1,0 +1,308 @@
+"""Run a policy: a de-identified extract of one catalog table, its risk measured and enforced.
+
+The source streams through DuckDB as Arrow record batches, the structured operators computed
+in the query and the Python ones (pseudonyms, free text) applied per batch, into a staging
+Parquet file: memory stays bounded whatever the input's size. Then, over the staging file:
+the classes of quasi-identifiers smaller than k (or with fewer than l sensitive values) are
+suppressed and counted; the run fails when that exceeds the policy's budget, or when a class
+is further than t from the whole. The extract, its manifest (inputs and outputs with their
+checksums, rows in and out, suppressions by reason, k, l, t and the risks achieved) and
+nothing else are written into a new folder, which takes its name only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from anonymize.operators import Context, apply_python, select_list
+from anonymize.policy import Policy, load_policy
+from anonymize.risk import RiskReport, measure, relation_of
+from dsar._version import __version__
+from dsar.catalog import Catalog
+from dsar.engine import open_engine
+from dsar.engine.base import quote_identifier
+from dsar.errors import PrivacyTargetError, WorkbenchError
+from dsar.io import plain_name, sha256_file
+from dsar.keys import Keys
+from dsar.records.ledger import Ledger, Reason
+from dsar.review.manifest import (
+    ArtifactKind,
+    ExtractManifest,
+    InputRef,
+    OutputFile,
+    RiskInfo,
+    ToolInfo,
+    write_manifest,
+)
+
+BATCH_ROWS = 65_536
+EXCLUDED = (
+    Reason.ERASED,
+    Reason.RESTRICTED,
+    Reason.OBJECTED_DIRECT_MARKETING,
+    Reason.OPTED_OUT_SALE_SHARING,
+)
+ProgressFn = Callable[[int], None]
+"""Called with the rows just processed."""
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    """A written extract: its folder, its data file, its manifest and its measured risk."""
+
+    folder: Path
+    file: Path
+    manifest: ExtractManifest
+    risk: RiskReport
+
+
+def run_extract(
+    policy: Policy | str | Path,
+    catalog: Catalog,
+    out: str | Path,
+    *,
+    keys: Keys | None = None,
+    ledger: Ledger | None = None,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+) -> ExtractResult:
+    """Make the de-identified extract a policy describes, in `out/<policy name>/`.
+
+    Args:
+        policy: a loaded policy, or the path of its YAML file (checked against `catalog`).
+        catalog: the data map of the exports.
+        out: the folder the extract's own folder is made in.
+        keys: the secret key; needed by hash, pseudonym, date shift and keyed redaction.
+        ledger: the suppression ledger; its people are left out when the policy says so.
+        progress: called with the rows of each batch processed.
+
+    Raises:
+        ConfigError: the policy is invalid for this catalog.
+        PrivacyTargetError: k, l or t cannot be met within the suppression budget.
+    """
+    policy_path = None if isinstance(policy, Policy) else Path(policy)
+    if policy_path is not None:
+        policy = load_policy(policy_path, catalog)
+    assert isinstance(policy, Policy)
+    name = plain_name(policy.name, "policy name")
+    out = Path(out)
+    folder = out / name
+    if folder.exists():
+        raise WorkbenchError(f"{folder} exists: extracts are never overwritten; remove it first")
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / f".{name}.partial-{secrets.token_hex(4)}"
+    work.mkdir(mode=0o700)
+    try:
+        result = _run(policy, policy_path, catalog, work, keys, ledger, progress, now)
+        work.rename(folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    file = folder / result.file.name
+    return ExtractResult(folder, file, result.manifest, result.risk)
+
+
+def _run(
+    policy: Policy,
+    policy_path: Path | None,
+    catalog: Catalog,
+    work: Path,
+    keys: Keys | None,
+    ledger: Ledger | None,
+    progress: ProgressFn | None,
+    now: datetime | None,
+) -> ExtractResult:
+    table = catalog.tables[policy.table]
+    stage = work / ".stage.parquet"
+    with open_engine(catalog) as engine:
+        types = engine.columns(policy.table)
+        person = quote_identifier(policy.person) if policy.person else None
+        ctx = Context(keys, person, types)
+        exprs, params, python = select_list(policy.columns, ctx)
+        where, where_params = "TRUE", list[object]()
+        if ledger is not None and policy.exclude_ledger:
+            where, where_params = ledger.sql_excluding(table, EXCLUDED)
+        rows_in = engine.count_rows(policy.table)
+        sql = f"SELECT {', '.join(exprs)} FROM {quote_identifier(policy.table)} WHERE {where}"
+        batches = engine.stream(sql, [*params, *where_params], batch_size=BATCH_ROWS)
+        kept = _write_stage(stage, (apply_python(b, python, ctx) for b in batches), progress)
+        if kept is None:  # nothing came out: an empty stage with the query's schema
+            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", [*params, *where_params])
+            pq.write_table(apply_python_table(empty, python, ctx), stage)
+            kept = 0
+        source_files = engine.files(policy.table)
+    con = duckdb.connect()
+    try:
+        suppressed, final_sql = _enforce(con, stage, policy, kept)
+        suppressed["ledger"] = rows_in - kept
+        target = work / Path(policy.output.path).name
+        _copy(con, final_sql, target, policy.output.format)
+        risk = measure(con, relation_of(str(target)), policy.quasi_identifiers, policy.sensitive)
+    finally:
+        con.close()
+    stage.unlink()
+    if policy.privacy.t is not None:
+        far = {s: t for s, t in risk.t_closeness.items() if t > policy.privacy.t}
+        if far:
+            raise PrivacyTargetError(
+                f"t-closeness {policy.privacy.t} not met: "
+                + ", ".join(f"{s} reaches {t:.3f}" for s, t in far.items())
+                + "; generalise the quasi-identifiers further or raise t"
+            )
+    manifest = _manifest(
+        policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, now
+    )
+    write_manifest(manifest, work / "manifest.json")
+    return ExtractResult(work, target, manifest, risk)
+
+
+def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context) -> pa.Table:
+    batches = [apply_python(b, python, ctx) for b in table.to_batches()]
+    if batches:
+        return pa.Table.from_batches(batches)
+    schema = table.schema
+    for name in python:
+        i = schema.get_field_index(name)
+        schema = schema.set(i, pa.field(name, pa.string()))
+    return schema.empty_table()
+
+
+def _write_stage(
+    path: Path, batches: Iterator[pa.RecordBatch], progress: ProgressFn | None
+) -> int | None:
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for batch in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+            if progress is not None:
+                progress(batch.num_rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows if writer is not None else None
+
+
+def _enforce(
+    con: duckdb.DuckDBPyConnection, stage: Path, policy: Policy, rows: int
+) -> tuple[dict[str, int], str]:
+    """Suppress the classes that miss k or l; fail beyond the budget. Returns the counts by
+    reason and the SQL of the rows that stay."""
+    src = f"read_parquet('{_literal(stage)}')"
+    qis = [quote_identifier(q) for q in policy.quasi_identifiers]
+    k, l_target = policy.privacy.k, policy.privacy.l
+    if not qis or (k <= 1 and not l_target):
+        return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
+    key = ", ".join(qis)
+    distinct = ", ".join(
+        f"count(DISTINCT {quote_identifier(s)}) + max(CASE WHEN {quote_identifier(s)} IS NULL"
+        f" THEN 1 ELSE 0 END) AS {quote_identifier('__l_' + s)}"
+        for s in policy.sensitive
+    )
+    least_l = (
+        f"least({', '.join(quote_identifier('__l_' + s) for s in policy.sensitive)})"
+        if policy.sensitive
+        else "NULL"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE classes AS SELECT {key}, count(*) AS __n"
+        f"{', ' + distinct if distinct else ''} FROM {src} GROUP BY ALL"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE failing AS SELECT {key}, __n,"
+        f" CASE WHEN __n < {k} THEN 'k' ELSE 'l' END AS __why FROM classes"
+        f" WHERE __n < {k}" + (f" OR {least_l} < {int(l_target)}" if l_target else "")
+    )
+    counts = dict.fromkeys(("k", "l"), 0)
+    for why, n in con.execute("SELECT __why, sum(__n) FROM failing GROUP BY ALL").fetchall():
+        counts[str(why)] = int(n)
+    share = (counts["k"] + counts["l"]) / rows if rows else 0.0
+    if share > policy.privacy.max_suppression:
+        raise PrivacyTargetError(
+            f"meeting k={k}"
+            + (f", l={l_target}" if l_target else "")
+            + f" would suppress {counts['k'] + counts['l']} of {rows} rows ({share:.1%}),"
+            f" more than the budget of {policy.privacy.max_suppression:.1%}: generalise the"
+            " quasi-identifiers further (coarser dates, bands, prefixes) or raise"
+            " max_suppression"
+        )
+    match = " AND ".join(f"f.{q} IS NOT DISTINCT FROM s.{q}" for q in qis)
+    return counts, (
+        f"SELECT * FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM failing f WHERE {match})"
+    )
+
+
+def _literal(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, fmt: str) -> None:
+    options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
+    con.execute(f"COPY ({sql}) TO '{_literal(target)}' ({options[fmt]})")
+    target.chmod(0o600)
+
+
+def _manifest(
+    policy: Policy,
+    policy_path: Path | None,
+    catalog: Catalog,
+    sources: list[Path],
+    target: Path,
+    work: Path,
+    rows_in: int,
+    suppressed: dict[str, int],
+    risk: RiskReport,
+    now: datetime | None,
+) -> ExtractManifest:
+    inputs = [InputRef(role="catalog", name=_name(catalog.source), sha256=_sha(catalog.source))]
+    if policy_path is not None:
+        inputs.append(
+            InputRef(role="policy", name=policy_path.name, sha256=sha256_file(policy_path))
+        )
+    else:
+        digest = hashlib.sha256(policy.model_dump_json().encode()).hexdigest()
+        inputs.append(InputRef(role="policy", name=None, sha256=digest))
+    inputs += [InputRef(role="source", name=p.name, sha256=sha256_file(p)) for p in sources]
+    return ExtractManifest(
+        kind=ArtifactKind.EXTRACT,
+        format_version=1,
+        tool=ToolInfo(name="privacy-workbench", version=__version__),
+        created_at=now or datetime.now(UTC),
+        inputs=tuple(inputs),
+        outputs=(OutputFile.of(target, work, rows=risk.rows, table=policy.table),),
+        parameters={"format": policy.output.format},
+        name=policy.name,
+        table=policy.table,
+        rows_in=rows_in,
+        rows_out=risk.rows,
+        suppressed=suppressed,
+        targets={
+            "k": policy.privacy.k,
+            "l": policy.privacy.l,
+            "t": policy.privacy.t,
+            "max_suppression": policy.privacy.max_suppression,
+        },
+        risk=RiskInfo(**risk.to_dict()),
+        columns={c: op.op for c, op in policy.columns.items()},
+    )
+
+
+def _name(path: Path | None) -> str | None:
+    return path.name if path is not None else None
+
+
+def _sha(path: Path | None) -> str | None:
+    return sha256_file(path) if path is not None and path.is_file() else None

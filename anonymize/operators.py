@@ -1,0 +1,310 @@
+"""Column operators, registered by name: each turns one column of the source into the extract's.
+
+Structured operators are SQL expressions that DuckDB runs over the source while it streams
+(vectorised, multi-threaded); only what SQL cannot do runs in Python, once per distinct value
+of an Arrow batch (Faker pseudonyms, IPv6 prefixes) or through the text engine (free text).
+Every keyed operation goes through `dsar.keys`: the key itself never reaches SQL text or an
+output.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from abc import ABC
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from anonymize.policy import (
+    DateShift,
+    Drop,
+    Generalize,
+    Hash,
+    Keep,
+    Mask,
+    Pseudonym,
+    Redact,
+    Suppress,
+    TopBottom,
+)
+from dsar.engine.base import quote_identifier
+from dsar.errors import WorkbenchError
+from dsar.keys import Keys, Purpose
+from dsar.text.engine import EntityRule, Operator, Replacements, TextEngine, TextPolicy
+
+Params = list[object]
+
+
+@dataclass
+class Context:
+    """What operators share during one extract: the key, the person column, the column types,
+    and one record of replacements so a value gets one pseudonym throughout the run."""
+
+    keys: Keys | None
+    person: str | None  # quoted SQL of the person column
+    types: dict[str, str]  # column -> its Arrow type, as text
+    replacements: Replacements = field(init=False)
+    _engines: dict[tuple[str, tuple[str, ...]], TextEngine] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.replacements = Replacements(self.keys)
+
+    def need_keys(self, what: str) -> Keys:
+        if self.keys is None:
+            raise WorkbenchError(f"{what} needs a secret key: give --key-file or set the key")
+        return self.keys
+
+    def text_engine(self, names: str, allow: tuple[str, ...]) -> TextEngine:
+        """One text engine per redaction setting (the model loads once per process)."""
+        if (names, allow) not in self._engines:
+            operator = {
+                "placeholder": Operator.REPLACE,
+                "surrogate": Operator.SURROGATE,
+                "hash": Operator.HASH,
+            }[names]
+            policy = TextPolicy(rules={"PERSON": EntityRule(operator)}, allow=frozenset(allow))
+            self._engines[(names, allow)] = TextEngine(policy=policy)
+        return self._engines[(names, allow)]
+
+
+class ColumnOperator(ABC):
+    """One operator: SQL over the source column, or Python over a batch of its values."""
+
+    name: ClassVar[str]
+
+    def sql(self, column: str, spec: Any, ctx: Context) -> tuple[str, Params] | None:
+        """SQL computing the output from `column` (quoted), with its parameters; None when
+        the operator runs in Python on the column's values instead."""
+        return None
+
+    def python(self, values: pa.Array, spec: Any, ctx: Context) -> pa.Array:  # pragma: no cover
+        raise NotImplementedError(self.name)
+
+
+OPERATORS: dict[str, ColumnOperator] = {}
+
+
+def register(cls: type[ColumnOperator]) -> type[ColumnOperator]:
+    OPERATORS[cls.name] = cls()
+    return cls
+
+
+def operator_for(spec: Any) -> ColumnOperator:
+    return OPERATORS[spec.op]
+
+
+def _text(column: str) -> str:
+    return f"CAST({column} AS VARCHAR)"
+
+
+@register
+class KeepOp(ColumnOperator):
+    name = "keep"
+
+    def sql(self, column: str, spec: Keep, ctx: Context) -> tuple[str, Params]:
+        return column, []
+
+
+@register
+class DropOp(ColumnOperator):
+    name = "drop"
+
+    def sql(self, column: str, spec: Drop, ctx: Context) -> tuple[str, Params]:
+        raise AssertionError("dropped columns are never selected")
+
+
+@register
+class SuppressOp(ColumnOperator):
+    name = "suppress"
+
+    def sql(self, column: str, spec: Suppress, ctx: Context) -> tuple[str, Params]:
+        return "CAST(NULL AS VARCHAR)", []
+
+
+@register
+class HashOp(ColumnOperator):
+    name = "hash"
+
+    def sql(self, column: str, spec: Hash, ctx: Context) -> tuple[str, Params]:
+        keys = ctx.need_keys("hash")
+        value = f"lower(trim({_text(column)}))" if spec.normalize else _text(column)
+        digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_HASH, value)
+        return f"left({digest}, {spec.length})", params
+
+
+def python_hash(value: str, keys: Keys, spec: Hash) -> str:
+    """The Python twin of the hash operator (a reviewer's check, and the tests')."""
+    text = value.strip().lower() if spec.normalize else value
+    return keys.keyed_hash(Purpose.EXTRACT_HASH, text)[: spec.length]
+
+
+@register
+class MaskOp(ColumnOperator):
+    name = "mask"
+
+    def sql(self, column: str, spec: Mask, ctx: Context) -> tuple[str, Params]:
+        v, n = _text(column), spec.keep_last
+        tail = f"right({v}, {n})" if n else "''"
+        return f"(repeat('*', greatest(length({v}) - {n}, 0)) || {tail})", []
+
+
+@register
+class TopBottomOp(ColumnOperator):
+    name = "top_bottom"
+
+    def sql(self, column: str, spec: TopBottom, ctx: Context) -> tuple[str, Params]:
+        expr, params = column, list[object]()
+        if spec.top is not None:
+            expr, params = f"least({expr}, ?)", [*params, spec.top]
+        if spec.bottom is not None:
+            expr, params = f"greatest({expr}, ?)", [*params, spec.bottom]
+        return expr, params
+
+
+@register
+class DateShiftOp(ColumnOperator):
+    name = "date_shift"
+
+    def sql(self, column: str, spec: DateShift, ctx: Context) -> tuple[str, Params]:
+        keys = ctx.need_keys("date_shift")
+        if ctx.person is None:
+            raise WorkbenchError("date_shift needs the policy's person column")
+        person = f"'date-shift:' || lower(trim({_text(ctx.person)}))"
+        digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_PSEUDONYM, person)
+        span = 2 * spec.max_days + 1
+        days = f"((('0x' || left({digest}, 8))::UBIGINT % {span})::BIGINT - {spec.max_days})"
+        return f"({column} + to_days({days}))", params
+
+
+def python_shift_days(person: str, keys: Keys, spec: DateShift) -> int:
+    """The Python twin of the date shift: the days one person's dates move."""
+    digest = keys.keyed_hash(Purpose.EXTRACT_PSEUDONYM, "date-shift:" + person.strip().lower())
+    return int(digest[:8], 16) % (2 * spec.max_days + 1) - spec.max_days
+
+
+@register
+class GeneralizeOp(ColumnOperator):
+    name = "generalize"
+
+    def sql(self, column: str, spec: Generalize, ctx: Context) -> tuple[str, Params] | None:
+        if spec.to is not None:
+            arrow_type = ctx.types.get(column.strip('"').replace('""', '"'), "")
+            truncated = f"date_trunc('{spec.to}', {column})"
+            # a DATE stays a DATE (DuckDB's date_trunc returns a timestamp)
+            return (
+                f"CAST({truncated} AS DATE)" if arrow_type.startswith("date") else truncated
+            ), []
+        if spec.bin is not None:
+            return f"(floor({column} / ?) * ?)", [spec.bin, spec.bin]
+        if spec.bands is not None:
+            return _bands(column, spec.bands)
+        if spec.prefix is not None:
+            return f"left({_text(column)}, {spec.prefix})", []
+        if spec.hierarchy is not None:
+            params: Params = []
+            whens = []
+            for value, group in spec.hierarchy.items():
+                whens.append("WHEN ? THEN ?")
+                params += [value, group]
+            return f"(CASE {_text(column)} {' '.join(whens)} ELSE '*' END)", params
+        return None  # ip: in Python
+
+    def python(self, values: pa.Array, spec: Generalize, ctx: Context) -> pa.Array:
+        bits = spec.ip or 24
+        return _per_distinct(values, lambda v: _ip_prefix(v, bits))
+
+
+def _bands(column: str, bands: list[float]) -> tuple[str, Params]:
+    def label(x: float) -> str:
+        return f"{x:g}"
+
+    parts = [f"WHEN {column} < ? THEN '<{label(bands[0])}'"]
+    params: Params = [bands[0]]
+    for lo, hi in itertools.pairwise(bands):
+        parts.append(f"WHEN {column} < ? THEN '{label(lo)}-{label(hi)}'")
+        params.append(hi)
+    return (
+        f"(CASE {' '.join(parts)} WHEN {column} IS NOT NULL THEN '{label(bands[-1])}+' END)",
+        params,
+    )
+
+
+def _ip_prefix(value: str, bits: int) -> str:
+    """192.168.10.23 -> 192.168.10.0/24; IPv6 to its /48; anything else -> '*'."""
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return "*"
+    prefix = bits if address.version == 4 else 48
+    if address.version == 4 and bits == 48:
+        prefix = 24
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+@register
+class PseudonymOp(ColumnOperator):
+    name = "pseudonym"
+
+    def python(self, values: pa.Array, spec: Pseudonym, ctx: Context) -> pa.Array:
+        ctx.need_keys("pseudonym")
+        # a name column and a name inside free text get the same surrogate (entity PERSON)
+        entity = {"name": "PERSON", "email": "EMAIL_ADDRESS", "phone": "PHONE_NUMBER"}.get(
+            spec.kind, spec.kind.upper()
+        )
+        return _per_distinct(values, lambda v: ctx.replacements.surrogate(entity, v))
+
+
+@register
+class RedactOp(ColumnOperator):
+    name = "redact"
+
+    def python(self, values: pa.Array, spec: Redact, ctx: Context) -> pa.Array:
+        if spec.names != "placeholder":
+            ctx.need_keys(f"redact with names: {spec.names}")
+        engine = ctx.text_engine(spec.names, tuple(spec.allow))
+        return engine.redact(values.cast(pa.string()), replacements=ctx.replacements).texts
+
+
+def _per_distinct(values: pa.Array, fn: Callable[[str], str]) -> pa.Array:
+    """Apply `fn` once per distinct non-null value; nulls stay null."""
+    text = values.cast(pa.string())
+    unique = pc.unique(pc.drop_null(text))
+    mapped = pa.array([fn(v) for v in unique.to_pylist()], pa.string())
+    index = pc.index_in(text, value_set=unique)
+    return pc.take(mapped, index)
+
+
+def select_list(columns: dict[str, Any], ctx: Context) -> tuple[list[str], Params, dict[str, Any]]:
+    """The SELECT list for the source, its parameters, and the columns left for Python."""
+    exprs: list[str] = []
+    params: Params = []
+    python: dict[str, Any] = {}
+    for name, spec in columns.items():
+        if isinstance(spec, Drop):
+            continue
+        column = quote_identifier(name)
+        result = operator_for(spec).sql(column, spec, ctx)
+        if result is None:
+            exprs.append(f"{column} AS {column}")
+            python[name] = spec
+        else:
+            sql, p = result
+            exprs.append(f"{sql} AS {column}")
+            params += p
+    return exprs, params, python
+
+
+def apply_python(batch: pa.RecordBatch, python: dict[str, Any], ctx: Context) -> pa.RecordBatch:
+    """Run the Python operators on one batch."""
+    if not python:
+        return batch
+    arrays = list(batch.columns)
+    names = batch.schema.names
+    for name, spec in python.items():
+        i = names.index(name)
+        arrays[i] = operator_for(spec).python(arrays[i], spec, ctx)
+    return pa.RecordBatch.from_arrays(arrays, names=names)
