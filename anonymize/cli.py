@@ -51,7 +51,11 @@ def extract(
     keys = Keys(load_key(key_file)) if _has_key(key_file) else None
     opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
     with tqdm(unit=" rows", desc="extract", disable=None) as bar:
-        result = run_extract(policy, cat, out, keys=keys, ledger=opened, progress=bar.update)
+
+        def advance(rows: int) -> None:
+            bar.update(rows)
+
+        result = run_extract(policy, cat, out, keys=keys, ledger=opened, progress=advance)
     m = result.manifest
     typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")
     typer.echo(f"suppressed: {json.dumps(m.suppressed)}")
@@ -96,8 +100,8 @@ def _show_risk(r: dict[str, object]) -> None:
         if r[field]:
             typer.echo(f"{field}: {json.dumps(r[field])}")
     typer.echo(
-        f"re-identification risk: prosecutor highest {r['prosecutor_highest']:.3f},"  # type: ignore[str-format]
-        f" average {r['prosecutor_average']:.3f}; marketer {r['marketer']:.3f}"  # type: ignore[str-format]
+        f"re-identification risk: prosecutor highest {r['prosecutor_highest']:.3f},"
+        f" average {r['prosecutor_average']:.3f}; marketer {r['marketer']:.3f}"
     )
 
 
