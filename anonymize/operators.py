@@ -97,6 +97,11 @@ def operator_for(spec: Any) -> ColumnOperator:
     return OPERATORS[spec.op]
 
 
+def _arrow_type(column: str, ctx: Context) -> str:
+    """The Arrow type (as text) of a quoted column of the source."""
+    return ctx.types.get(column[1:-1].replace('""', '"') if column.startswith('"') else column, "")
+
+
 def _text(column: str) -> str:
     return f"CAST({column} AS VARCHAR)"
 
@@ -131,14 +136,14 @@ class HashOp(ColumnOperator):
 
     def sql(self, column: str, spec: Hash, ctx: Context) -> tuple[str, Params]:
         keys = ctx.need_keys("hash")
-        value = f"lower(trim({_text(column)}))" if spec.normalize else _text(column)
+        value = f"lower(trim({_text(column)}, ' '))" if spec.normalize else _text(column)
         digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_HASH, value)
         return f"left({digest}, {spec.length})", params
 
 
 def python_hash(value: str, keys: Keys, spec: Hash) -> str:
     """The Python twin of the hash operator (a reviewer's check, and the tests')."""
-    text = value.strip().lower() if spec.normalize else value
+    text = value.strip(" ").lower() if spec.normalize else value  # as SQL trim and lower
     return keys.keyed_hash(Purpose.EXTRACT_HASH, text)[: spec.length]
 
 
@@ -173,16 +178,19 @@ class DateShiftOp(ColumnOperator):
         keys = ctx.need_keys("date_shift")
         if ctx.person is None:
             raise WorkbenchError("date_shift needs the policy's person column")
-        person = f"'date-shift:' || lower(trim({_text(ctx.person)}))"
+        person = f"'date-shift:' || lower(trim({_text(ctx.person)}, ' '))"
         digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_PSEUDONYM, person)
         span = 2 * spec.max_days + 1
         days = f"((('0x' || left({digest}, 8))::UBIGINT % {span})::BIGINT - {spec.max_days})"
-        return f"({column} + to_days({days}))", params
+        shifted = f"({column} + to_days({days}))"
+        if _arrow_type(column, ctx).startswith("date"):  # a DATE stays a DATE
+            shifted = f"CAST({shifted} AS DATE)"
+        return shifted, params
 
 
 def python_shift_days(person: str, keys: Keys, spec: DateShift) -> int:
     """The Python twin of the date shift: the days one person's dates move."""
-    digest = keys.keyed_hash(Purpose.EXTRACT_PSEUDONYM, "date-shift:" + person.strip().lower())
+    digest = keys.keyed_hash(Purpose.EXTRACT_PSEUDONYM, "date-shift:" + person.strip(" ").lower())
     return int(digest[:8], 16) % (2 * spec.max_days + 1) - spec.max_days
 
 

@@ -327,7 +327,7 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
     shifts = [c for c, op in policy.columns.items() if isinstance(op, DateShift)]
     if shifts and policy.person is None:
         yield doc.problem(
-            ("person",),
+            ("columns", shifts[0]),
             f"date_shift ({', '.join(shifts)}) needs the column naming whose row it is",
             "add person: <column>, e.g. person: user_id",
         )

@@ -263,6 +263,7 @@ def phones(text: str) -> Iterator[Span]:
         if (
             _DATE_SHAPE.match(span)
             or _SSN_SHAPE.match(span)
+            or _IPV4.search(span)
             or (_DOTTED_VERSION.match(span) and _ONE_DIGIT_GROUP.search(span))
         ):
             continue
