@@ -348,10 +348,9 @@ def test_k_l_t_agree_with_pycanon(seed: int, n: int) -> None:
     assert report.l_distinct["disease"] == anonymity.l_diversity(
         frame, ["age", "city"], ["disease"]
     )
-    # pycanon reports entropy l truncated to an integer
-    assert int(report.l_entropy["disease"] + 1e-9) == anonymity.entropy_l_diversity(
-        frame, ["age", "city"], ["disease"]
-    )
+    # pycanon truncates entropy l to an integer (exp(ln 2) can land on 1.9999...)
+    truncated = anonymity.entropy_l_diversity(frame, ["age", "city"], ["disease"])
+    assert truncated - 1e-6 <= report.l_entropy["disease"] < truncated + 1 + 1e-6
     assert report.t_closeness["disease"] == pytest.approx(
         anonymity.t_closeness(frame, ["age", "city"], ["disease"]), abs=1e-6
     )

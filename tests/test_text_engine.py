@@ -266,3 +266,118 @@ def test_the_catalogs_allow_list_reaches_the_bundle(tmp_path: Path) -> None:
     [bundle] = answer_access_requests(load_catalog(catalog_path), [request], tmp_path / "out")
     body = pq.read_table(bundle.path / "data" / "tickets.parquet").column("body")[0].as_py()
     assert "Bob Marsh" in body and "bob@example.com" not in body
+
+
+# -- found by a review of the engine: each a leak, a crash or a rejected correct bundle -----
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bob's mobile no. 07700 900003.", ("PHONE_NUMBER", "07700 900003")),
+        ("Phone #: 212-555-0100", ("PHONE_NUMBER", "212-555-0100")),
+        ("tel. nr. 030 1234567", ("PHONE_NUMBER", "030 1234567")),
+        ("exp 06/25 4111 1111 1111 1111", ("CREDIT_CARD", "4111 1111 1111 1111")),
+        ("cvv 123 4111 1111 1111 1111", ("CREDIT_CARD", "4111 1111 1111 1111")),
+        ("No.4111111111111111", ("CREDIT_CARD", "4111111111111111")),
+        (
+            "4111\u00a01111\u00a01111\u00a01111",
+            ("CREDIT_CARD", "4111\u00a01111\u00a01111\u00a01111"),
+        ),
+        ("4111/1111/1111/1111", ("CREDIT_CARD", "4111/1111/1111/1111")),
+        ("iban de89 3704 0044 0532 0130 00", ("IBAN_CODE", "de89 3704 0044 0532 0130 00")),
+        ("DE89-3704-0044-0532-0130-00", ("IBAN_CODE", "DE89-3704-0044-0532-0130-00")),
+        ("My social security number is 536228917", ("US_SSN", "536228917")),
+        ("ni number ab 12 34 56 c", ("UK_NINO", "ab 12 34 56 c")),
+        ("IP:10.0.0.1", ("IP_ADDRESS", "10.0.0.1")),
+        ("IP-10.1.2.3", ("IP_ADDRESS", "10.1.2.3")),
+        ("::ffff:203.0.113.5", ("IP_ADDRESS", "::ffff:203.0.113.5")),
+    ],
+)
+def test_review_leaks_are_found(patterns: TextEngine, text: str, expected: tuple[str, str]) -> None:
+    assert expected in found(patterns, text)
+
+
+def test_two_in_a_row_are_two(patterns: TextEngine) -> None:
+    text = "cards=4111111111111111,5555555555554444 and DE89 3704 0044 0532 0130 00 GB82 WEST 1234 5698 7654 32"
+    assert [e for e, _ in found(patterns, text)] == ["CREDIT_CARD"] * 2 + ["IBAN_CODE"] * 2
+
+
+def test_a_private_key_is_masked_whole(patterns: TextEngine) -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7n3Q\nabcDEF123=\n-----END RSA PRIVATE KEY-----"
+    out = patterns.redact([f"key: {pem} thanks"]).texts[0].as_py()
+    assert "MIIEowIBAAKCAQEA7n3Q" not in out and "abcDEF123" not in out and out.endswith("thanks")
+
+
+def test_the_allow_list_keeps_only_what_it_names() -> None:
+    engine = TextEngine(nlp=None, policy=TextPolicy(allow=frozenset({"Harper"})))
+    assert found(engine, "Thanks, Lucy Harper") == [("PERSON", "Lucy Harper")]
+
+
+@pytest.mark.parametrize(
+    "text", ["1 " * 20000, "1.2 " * 20000, "00 " * 10000, "hi john and mary " * 3000]
+)
+def test_long_adversarial_texts_take_linear_time(patterns: TextEngine, text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    patterns.analyze([text])
+    assert time.perf_counter() - start < 3
+
+
+def test_a_huge_sentence_goes_to_the_model_in_pieces() -> None:
+    from dsar.text.names import MAX_SENTENCE, _sentences
+
+    text = "see " * 260_000 + "Zorblat today"
+    pieces = _sentences(text)
+    assert all(b - a <= MAX_SENTENCE for a, b in pieces)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+
+
+def test_odd_column_types(patterns: TextEngine) -> None:
+    assert patterns.analyze(pa.array([None, None])) == [[], []]
+    coded = pa.array(["mail ann@example.com", "x"]).dictionary_encode()
+    assert [s.entity for s in patterns.analyze(coded)[0]] == ["EMAIL_ADDRESS"]
+
+
+def test_hash_without_a_key_fails_before_any_text() -> None:
+    engine = TextEngine(
+        nlp=None, policy=TextPolicy(rules={"EMAIL_ADDRESS": EntityRule(Operator.HASH)})
+    )
+    with pytest.raises(ValueError, match="needs a key"):
+        engine.redact(["nothing personal here"])
+
+
+def test_a_surrogate_number_is_a_mask_not_a_real_looking_card() -> None:
+    engine = TextEngine(
+        nlp=None, policy=TextPolicy(rules={"CREDIT_CARD": EntityRule(Operator.SURROGATE)})
+    )
+    assert (
+        engine.redact(["card 4111 1111 1111 1111"]).texts[0].as_py() == "card **** **** **** 1111"
+    )
+
+
+def test_asking_for_one_id_type_gives_only_that_type(patterns: TextEngine) -> None:
+    text = "SSN 536-22-8917 and NHS number 943 476 5919"
+    assert [s.entity for s in patterns.analyze([text], entities=["US_SSN"])[0]] == ["US_SSN"]
+
+
+def test_verify_accepts_what_redaction_leaves_and_rejects_what_it_misses(tmp_path: Path) -> None:
+    """Dates, order numbers and versions in a ticket are not phones; a phone column holding
+    a Luhn-valid number is not a card; the person's own phone with its cue is not an ID."""
+    from dsar import SubjectRequest, answer_access_requests, load_catalog, parse_key, verify_bundle
+    from tests.access_fixture import write_access_fixture
+
+    catalog_path = write_access_fixture(tmp_path / "traps")
+    tickets = catalog_path.parent / "tickets.jsonl"
+    rows = [json.loads(line) for line in tickets.read_text().splitlines()]
+    rows[0]["body"] = (
+        "Logged at 2024-01-15 12:34:56 from the app. Order 2125550198 arrived late."
+        " Build 2024.01.15.1234 crashed. Invoice INV-2024-000123 paid. Call me on"
+        " +44 7700 900001. Thanks, Ann Lee"
+    )
+    tickets.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    request = SubjectRequest("AR-R", (parse_key("email=ann@example.com"),))
+    [bundle] = answer_access_requests(load_catalog(catalog_path), [request], tmp_path / "out")
+    assert not bundle.rejected, bundle.findings
+    assert verify_bundle(bundle.path).ok

@@ -43,11 +43,11 @@ from dsar.text.detectors import (
     cards,
     government_ids,
     ibans,
+    phones,
+    resolve,
 )
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![\w+.])\+?\d[\d ().-]{7,18}\d(?![\w.])")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
@@ -369,13 +369,20 @@ GOVERNMENT_ID_SCORE = 0.5  # shape with checksum, or shape with a context word
 
 
 def _check_numbers(name: str, table: pa.Table, info: TableInfo, add: Any) -> None:
-    """Card numbers and IBANs anywhere, government IDs in free text: never in clear."""
+    """Card numbers and IBANs in every column that is not an identifier, government IDs in
+    free text: never in clear. Overlaps are settled as the text engine settles them (a phone
+    number with its cue is not an ID that happens to pass a checksum)."""
     free_text = set(info.free_text_columns)
+    identity = set(info.identity_columns)
     for text in _strings(table):
+        if text.column in identity:
+            continue
         spans: list[Span] = [*cards(text.value), *ibans(text.value)]
         if text.column in free_text:
             spans += [s for s in government_ids(text.value) if s.score >= GOVERNMENT_ID_SCORE]
-        for entity in sorted({s.entity for s in spans if s.entity in FINANCIAL_AND_GOVERNMENT}):
+            spans += phones(text.value)
+        found = {s.entity for s in resolve(spans) if s.entity in FINANCIAL_AND_GOVERNMENT}
+        for entity in sorted(found):
             what = NUMBER_NAMES.get(entity, f"government ID ({entity})")
             what = f"an {what}" if what[0] in "aeiou" else f"a {what}"
             add(
@@ -397,26 +404,26 @@ def _check_other_people(
 ) -> None:
     own_emails, own_phones = ids.get("email", set()), ids.get("phone", set())
     # Phone-like digit runs are everywhere (versions in user agents, amounts); phones of
-    # other people can only be where people write: free text, phone columns, and nested
-    # fields named like a phone (`contact.mobile`, a JSON object the export kept whole).
-    phone_cols = set(info.free_text_columns) | {
-        c for c, k in info.identity_columns.items() if k == "phone"
-    }
+    # other people can only be where people write: free text (read with the text engine's
+    # phone detector, so dates and order numbers are not phones here either), phone
+    # columns, and nested fields named like a phone (`contact.mobile`, a JSON object kept
+    # whole), where the whole value is the number.
+    free_text = set(info.free_text_columns)
+    phone_cols = {c for c, k in info.identity_columns.items() if k == "phone"}
     for item in _strings(table):
         where = f"data/{name}.parquet {item.where} row {item.row + 1}"
         for match in _EMAIL.finditer(item.value):
             if _norm("email", match.group(0), rules) not in own_emails:
                 add(Finding("other people", where, "an email address that is not the person's"))
         nested_phone = item.where != item.column and _PHONE_FIELD.search(item.name)
-        if item.column not in phone_cols and not nested_phone:
+        if item.column in free_text and not nested_phone:
+            numbers = [item.value[s.start : s.end] for s in phones(item.value)]
+        elif item.column in phone_cols or nested_phone:
+            numbers = [item.value] if 9 <= sum(c.isdigit() for c in item.value) <= 15 else []
+        else:
             continue
-        for match in _PHONE.finditer(item.value):
-            text = match.group(0)
-            digits = re.sub(r"[^0-9]", "", text)
-            if _IPV4.match(text.strip()) or not 9 <= len(digits) <= 15:
-                continue
-            if _norm("phone", text, rules) not in own_phones:
-                add(Finding("other people", where, "a phone number that is not the person's"))
+        if any(_norm("phone", n, rules) not in own_phones for n in numbers):
+            add(Finding("other people", where, "a phone number that is not the person's"))
 
 
 def _check_csv_formulas(root: Path, outputs: tuple[OutputFile, ...], add: Any) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -74,7 +74,11 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
     "bcrypt hash": re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{20,}"),
     "AWS access key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    # the whole block, so that masking it leaves nothing of the key
+    "private key": re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
+        r"|[A-Za-z0-9+/=\s]*)"
+    ),
 }
 
 
@@ -98,7 +102,16 @@ def emails(text: str) -> Iterator[Span]:
 
 # -- payment cards ------------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![\w+.,-])\d(?:[ .\-]?\d)+(?![\w])")
+_CARD_SEPARATORS = " .\\-/\u00a0"
+# a run of digits with single separators; not inside a longer dotted, dashed or slashed number
+# (after a comma it may start: "cards=4111...,5555..." holds two)
+_CARD = re.compile(rf"(?<![\w+])(?<!\d[.\-/])\d(?:[{_CARD_SEPARATORS}]?\d)+(?!\w)")
+_GROUP = re.compile(rf"\d+|[{_CARD_SEPARATORS}]")
+_CARD_CUE = re.compile(
+    r"\b(?:card|cards|visa|mastercard|amex|maestro|rupay|uatp|pan|cc|credit|debit)\b",
+    re.IGNORECASE,
+)
+MAX_CARD_DIGITS = 19
 
 
 def luhn(digits: str) -> bool:
@@ -112,9 +125,13 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card_issuer(digits: str) -> bool:
-    """The number starts like a card of a payment network (ISO/IEC 7812 major industry 2-6)."""
-    return digits[0] in "23456" or digits.startswith(("1800", "2131"))  # old 15-digit JCB
+def _card_issuer(digits: str, cue: bool) -> bool:
+    """The number starts like a payment card: ISO/IEC 7812 major industries 2-6 always (and
+    the old 15-digit JCB 1800/2131); 1, 7, 8 and 9 (UATP, fleet, RuPay, national schemes)
+    only beside a card word."""
+    if digits[0] in "23456" or digits.startswith(("1800", "2131")):
+        return True
+    return cue and digits[0] != "0"
 
 
 def _card_grouping(numbers: list[str]) -> bool:
@@ -128,57 +145,81 @@ def _card_grouping(numbers: list[str]) -> bool:
 
 
 def cards(text: str) -> Iterator[Span]:
+    """Card numbers, found inside longer digit runs too ("exp 06/25 4111 1111 1111 1111"):
+    every window of whole groups of 12 to 19 digits is tried, longest first, in linear time."""
     for m in _CARD.finditer(text):
-        groups = re.split(r"([ .\-])", m.group())
-        # the run may go on into an expiry date or a reference: try whole groups from the
-        # start, longest first (separators are kept at odd positions of `groups`)
-        for stop in range(len(groups), 0, -2):
-            candidate = "".join(groups[:stop])
-            digits = re.sub(r"\D", "", candidate)
-            if len(digits) < 12:
-                break
-            numbers = groups[:stop:2]
-            if (
-                len(digits) <= 19
-                and _card_grouping(numbers)
-                and _card_issuer(digits)
-                and luhn(digits)
-            ):
-                yield Span(m.start(), m.start() + len(candidate), CARD)
-                break
+        parts = [(g.start(), g.group()) for g in _GROUP.finditer(m.group())]
+        numbers = [(m.start() + a, g) for a, g in parts if g[0].isdigit()]
+        cue = bool(_CARD_CUE.search(text[max(0, m.start() - 30) : m.start()]))
+        i = 0
+        while i < len(numbers):
+            found = None
+            digits = ""
+            for j in range(i, len(numbers)):
+                digits += numbers[j][1]
+                if len(digits) > MAX_CARD_DIGITS:
+                    break
+                group = [g for _, g in numbers[i : j + 1]]
+                if (
+                    len(digits) >= 12
+                    and _card_grouping(group)
+                    and _card_issuer(digits, cue)
+                    and luhn(digits)
+                ):
+                    found = j  # keep looking: the longest valid window wins
+            if found is None:
+                i += 1
+                continue
+            start, last = numbers[i][0], numbers[found]
+            yield Span(start, last[0] + len(last[1]), CARD)
+            i = found + 1
 
 
 # -- IBAN ----------------------------------------------------------------------------------
 
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,32}\b", re.IGNORECASE)
 
 
 def iban_valid(value: str) -> bool:
     """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97."""
-    compact = value.replace(" ", "")
-    if not 15 <= len(compact) <= 34:
+    compact = re.sub(r"[ \-]", "", value).upper()
+    if not 15 <= len(compact) <= 34 or not compact[:2].isalpha() or not compact.isalnum():
         return False
     moved = compact[4:] + compact[:4]
     return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
 
 
 def ibans(text: str) -> Iterator[Span]:
-    for m in _IBAN.finditer(text):
+    """IBANs, compact, in groups, any case; two in a row are two."""
+    pos = 0
+    while (m := _IBAN.search(text, pos)) is not None:
         candidate = m.group()
-        # the pattern may run on into a following word in capitals: shorten until valid
-        while len(candidate.replace(" ", "")) >= 15:
-            if iban_valid(candidate):
-                yield Span(m.start(), m.start() + len(candidate), IBAN)
+        found = False
+        # the pattern may run on into the next word or IBAN: shorten until valid
+        while len(re.sub(r"[ \-]", "", candidate)) >= 15:
+            end = m.start() + len(candidate)
+            letters = [c for c in candidate if c.isalpha()]
+            one_case = all(c.isupper() for c in letters) or all(c.islower() for c in letters)
+            ends_word = end == len(text) or not text[end].isalnum()
+            if one_case and ends_word and iban_valid(candidate):
+                found = True
                 break
-            candidate = candidate[:-1].rstrip()
+            candidate = candidate[:-1].rstrip(" -")
+        if found:
+            yield Span(m.start(), m.start() + len(candidate), IBAN)
+            pos = m.start() + len(candidate)
+        else:
+            pos = m.start() + 1
 
 
 # -- IP addresses --------------------------------------------------------------------------
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_IPV4 = re.compile(rf"(?<![\w.:-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)")
+# after "IP:" or "IP-" too, but not inside a longer dotted or dashed number
+_IPV4 = re.compile(rf"(?<![\w.])(?<!\d[:\-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)")
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:)?(?:%\w+)?(?![\w:])"
+    rf"(?<![\w:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:{_OCTET}(?:\.{_OCTET}){{3}}|[0-9A-Fa-f]{{1,4}}|:)?"
+    r"(?:%\w+)?(?![\w:])"
 )
 # words that make a dotted quad a version or a product code, not an address
 _NOT_AN_ADDRESS = re.compile(
@@ -221,6 +262,10 @@ _NOT_A_PHONE = re.compile(
     r"|tracking|serial|version|build|isbn|batch|lot|item|transaction|txn)|#)\W{0,3}$",
     re.IGNORECASE,
 )
+_PHONE_WORD = re.compile(
+    r"\b(?:phone|mobile|mob|tel|telephone|cell|whatsapp|fax|landline|sms)\b\D{0,12}$",
+    re.IGNORECASE,
+)
 _DATE_SHAPE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _DOTTED_VERSION = re.compile(r"^[\d.]+$")  # with a one-digit group: a version, not a phone
@@ -258,7 +303,8 @@ def phones(text: str) -> Iterator[Span]:
             if 8 <= digits <= 15 and _international_possible(span):
                 yield Span(start, start + len(span), PHONE, 0.9)
             continue
-        if not 7 <= digits <= 12 or _NOT_A_PHONE.search(before):
+        phone_word = bool(_PHONE_WORD.search(before))  # "mobile no.", "phone #:" beat "no."
+        if not 7 <= digits <= 12 or (_NOT_A_PHONE.search(before) and not phone_word):
             continue
         if (
             _DATE_SHAPE.match(span)
@@ -270,7 +316,7 @@ def phones(text: str) -> Iterator[Span]:
         if re.search(r"[$€£¥]\s*$", before):
             continue
         separated = any(not ch.isdigit() for ch in span)
-        cue = bool(_PHONE_CUE.search(before))
+        cue = phone_word or bool(_PHONE_CUE.search(before))
         trunk = span[0] == "0" or span[0] == "("
         if (digits >= 9 and (separated or trunk)) or cue:
             score = 0.9 if cue else 0.7 if separated else 0.5
@@ -279,7 +325,7 @@ def phones(text: str) -> Iterator[Span]:
 
 # -- government IDs (Presidio's recognizers, with their context words) ---------------------
 
-_GOV_PREFILTER = re.compile(r"\d{3}|[A-Z]{2}\s?\d{2}\s?\d{2}")
+_GOV_PREFILTER = re.compile(r"\d{3}|[A-Z]{2}\s?\d{2}\s?\d{2}", re.IGNORECASE)
 
 
 @cache
@@ -315,6 +361,7 @@ def _government_recognizers() -> tuple[Any, ...]:
 
 CONTEXT_BOOST = 0.35
 NEAR_CONTEXT_BOOST = 0.5  # "ssn=123456789": the word right before the number
+CONTEXT_FLOOR = 0.6  # a recognised ID shape with its context word is an ID
 
 
 def government_ids(text: str) -> Iterator[Span]:
@@ -328,7 +375,8 @@ def government_ids(text: str) -> Iterator[Span]:
             source = "pattern"
             if any(word.lower() in before for word in recognizer.context):
                 near = any(word.lower() in before[-8:] for word in recognizer.context)
-                score = min(1.0, score + (NEAR_CONTEXT_BOOST if near else CONTEXT_BOOST))
+                boosted = score + (NEAR_CONTEXT_BOOST if near else CONTEXT_BOOST)
+                score = min(1.0, max(boosted, CONTEXT_FLOOR))
                 source = "context"
             yield Span(r.start, r.end, r.entity_type, score, source)
 
@@ -347,12 +395,12 @@ DETECTORS: dict[str, Detector] = {
 # whole Arrow array (RE2 syntax): most texts skip most detectors
 PREFILTERS: dict[str, str] = {
     EMAIL: "@",
-    CARD: r"\d[ .\-]?\d[ .\-]?\d[ .\-]?\d[ .\-]?\d[ .\-]?\d[ .\-]?\d[ .\-]?\d[ .\-]?\d",
-    IBAN: r"[A-Z]{2}\d{2}",
+    CARD: r"\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d",
+    IBAN: r"(?i)[a-z]{2}\d{2}",
     IP: r"\d\.\d|:[0-9A-Fa-f]*:",
     PHONE: r"\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d",
     SECRET: r"_live_|_test_|xox|ya29\.|shpat_|pat-|gh[pousr]_|\$2[aby]\$|AKIA|ASIA|PRIVATE KEY",
-    "GOVERNMENT_ID": r"\d{3}|[A-Z]{2}\s?\d{2}\s?\d{2}",
+    "GOVERNMENT_ID": r"(?i)\d{3}|[a-z]{2}\s?\d{2}\s?\d{2}",
 }
 # when two pattern spans overlap, the stronger claim wins: a checksum beats a shape
 PRIORITY = {SECRET: 0, IBAN: 1, CARD: 2, EMAIL: 3, IP: 5, PHONE: 6}
@@ -369,3 +417,12 @@ def rank(span: Span) -> tuple[float, float, int]:
     else:
         level = PRIORITY.get(span.entity, 9)
     return (level, -span.score, -(span.end - span.start))
+
+
+def resolve(spans: Iterable[Span]) -> list[Span]:
+    """Overlapping spans settled by `rank` (the stronger claim wins), in text order."""
+    chosen: list[Span] = []
+    for s in sorted(spans, key=rank):
+        if not any(s.overlaps(c) for c in chosen):
+            chosen.append(s)
+    return sorted(chosen)

@@ -47,7 +47,7 @@ from dsar.text.detectors import (
     PREFILTERS,
     SECRET,
     Span,
-    rank,
+    resolve,
 )
 from dsar.text.names import NameFinder
 from dsar.text.nlp import NlpSettings, model_available
@@ -144,7 +144,13 @@ def _values(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Arra
         texts = texts.combine_chunks()
     if not isinstance(texts, pa.Array):
         texts = pa.array(list(texts), pa.string())
-    if pa.types.is_large_string(texts.type) or pa.types.is_string_view(texts.type):
+    if pa.types.is_dictionary(texts.type):
+        texts = texts.dictionary_decode()
+    if (
+        pa.types.is_null(texts.type)  # a column with no value at all
+        or pa.types.is_large_string(texts.type)
+        or pa.types.is_string_view(texts.type)
+    ):
         texts = texts.cast(pa.string())
     if not pa.types.is_string(texts.type):
         raise TypeError(f"texts must be strings, not {texts.type}")
@@ -303,16 +309,14 @@ class TextEngine:
     def _wanted(self, entities: Iterable[str] | None) -> frozenset[str]:
         if entities is None:
             return frozenset({PERSON, *DETECTORS})
-        wanted = set(entities)
-        if wanted & set(GOVERNMENT_IDS):
-            wanted.add(GOVERNMENT_ID)
-        return frozenset(wanted)
+        return frozenset(entities)
 
     def _analyze_unique(self, unique: pa.Array, wanted: frozenset[str]) -> list[list[Span]]:
         texts: list[str] = unique.to_pylist()
         spans: list[list[Span]] = [[] for _ in texts]
         for name, detect in DETECTORS.items():
-            if name not in wanted:
+            wants_ids = name == GOVERNMENT_ID and bool(wanted & {GOVERNMENT_ID, *GOVERNMENT_IDS})
+            if name not in wanted and not wants_ids:
                 continue
             hits = pc.match_substring_regex(unique, PREFILTERS[name])
             for i in pc.indices_nonzero(hits).to_pylist():
@@ -332,11 +336,7 @@ class TextEngine:
             and not self.policy.allowed(text[s.start : s.end])
         ]
 
-        chosen: list[Span] = []
-        for s in sorted(kept, key=rank):
-            if not any(s.overlaps(c) for c in chosen):
-                chosen.append(s)
-        return sorted(chosen)
+        return resolve(kept)
 
     # -- replacing ----------------------------------------------------------------------
 
@@ -359,6 +359,12 @@ class TextEngine:
         """
         values = _values(texts)
         replacements = replacements or Replacements()
+        hashing = [e for e, rule in self.policy.rules.items() if rule.operator is Operator.HASH]
+        if hashing and replacements.keys is None:
+            raise ValueError(
+                f"the hash operator ({', '.join(hashing)}) needs a key: pass"
+                " Replacements(keys) with dsar.Keys(dsar.load_key())"
+            )
         found = self.analyze(values, entities)
         counts: Counter[str] = Counter()
         out: list[str | None] = []
@@ -388,7 +394,8 @@ class TextEngine:
         if operator is Operator.HASH:
             return r.hashed(entity, value)
         if operator is Operator.SURROGATE:
-            return r.surrogate(entity, value)
+            # a made-up card, IBAN or ID number could be someone's real one: masked instead
+            return mask(value) if entity in FINANCIAL_AND_GOVERNMENT else r.surrogate(entity, value)
         return r.placeholder(entity, value)
 
 

@@ -198,13 +198,28 @@ PARALLEL_FROM = 4000  # sentences for the model before a second process pays for
 _SENTENCE_END = regex.compile(r"(?<=[.!?])(?<!\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|St|Jr|Sr)\.)\s+")
 
 
+MAX_SENTENCE = 5_000  # longer runs go to the model in pieces (spaCy refuses 1M characters)
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a title's full stop does not end one."""
+    """(start, end) of each sentence; a title's full stop does not end one; a very long
+    sentence is cut at spaces into pieces of at most `MAX_SENTENCE` characters."""
     out, start = [], 0
     for m in _SENTENCE_END.finditer(text):
-        out.append((start, m.start()))
+        out += _pieces(text, start, m.start())
         start = m.end()
-    out.append((start, len(text)))
+    out += _pieces(text, start, len(text))
+    return out
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    while end - start > MAX_SENTENCE:
+        cut = text.rfind(" ", start + MAX_SENTENCE // 2, start + MAX_SENTENCE)
+        cut = cut if cut > start else start + MAX_SENTENCE
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
     return out
 
 
@@ -262,10 +277,6 @@ class NameFinder:
     def _undecided(self, text: str, c: Candidate) -> bool:
         """True when what the model says about this run could change whether it is a name."""
         firsts, lasts = name_lexicon()
-        if len(c.words) == 1 and c.words[0] not in firsts and c.words[0] not in lasts:
-            before = text[max(0, c.start - 3) : c.start]
-            if c.start == 0 or before.rstrip().endswith((".", "!", "?", ":", "\n")):
-                return False  # a lone unknown word opening a sentence: a product, a place
         whole = [(c.start, c.end)]
         verdicts = {
             self._score(text, c, people, things, firsts, lasts) >= self.threshold
@@ -316,7 +327,7 @@ class NameFinder:
     ) -> float:
         """How likely a name-shaped run is a person's name (0: not a name)."""
         name = " ".join(c.words)
-        if c.words[-1].casefold() in self.allow or name.casefold() in self.allow:
+        if name.casefold() in self.allow:
             return 0.0
         before = text[max(0, c.start - 24) : c.start]
         after = text[c.end : c.end + 24]
@@ -359,12 +370,13 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
     """Lower-case first names (and a surname after them) with a cue before or a verb after."""
     if not any(ch.islower() for ch in text):
         return []
+    covered = bytearray(len(text) + 1)  # characters already in a name: linear, not quadratic
+    for f in found:
+        covered[f.start : f.end] = b"\x01" * (f.end - f.start)
     out: list[Span] = []
     for m in _LOWER_WORD.finditer(text):
         word = m.group()
-        if word in COMMON_WORDS or word.capitalize() not in firsts:
-            continue
-        if any(f.start < m.end() and m.start() < f.end for f in found + out):
+        if word in COMMON_WORDS or word.capitalize() not in firsts or covered[m.start()]:
             continue
         end = m.end()
         nxt = _LOWER_WORD.match(text, end + 1) if text[end : end + 1] == " " else None
@@ -375,6 +387,7 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         two_words = end > m.end()
         if _CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)):
             out.append(Span(m.start(), end, PERSON, 0.55, "names"))
+            covered[m.start() : end] = b"\x01" * (end - m.start())
     return out
 
 

@@ -11,6 +11,7 @@ last four characters wherever they appear, even the person's own (CCPA regulatio
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -142,14 +143,13 @@ class Redactor:
                         else "GOVERNMENT_ID"
                     )
                     record.masked[f"{where} {entity}"] += table.num_rows - new.null_count
-                elif col.free_text or (
-                    pa.types.is_string(column.type)
-                    and col.identity is None
-                    and col.personal is None
-                ):
+                elif col.free_text or (_is_text(column.type) and col.identity is None):
                     entities = None if col.free_text else STRUCTURED_ENTITIES
                     result = engine.redact(
-                        column, replacements=replacements, keep=own.is_own, entities=entities
+                        _as_text(column),
+                        replacements=replacements,
+                        keep=own.is_own,
+                        entities=entities,
                     )
                     if not sum(result.counts.values()):
                         continue
@@ -208,6 +208,32 @@ class Redactor:
         sql = f"SELECT DISTINCT n FROM ({' UNION ALL '.join(parts)})"
         result = engine.query(sql, params)
         return {v for v in result.column("n").to_pylist() if v}
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+        or (pa.types.is_dictionary(kind) and _is_text(kind.value_type))
+    )
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.Array:
+    """A free-text column as strings: nested values (a JSON object kept whole) as JSON text,
+    so nothing inside them escapes redaction."""
+    kind = column.type
+    if _is_text(kind) or pa.types.is_null(kind):
+        return column.combine_chunks()
+    if pa.types.is_nested(kind):
+        return pa.array(
+            [
+                None if v is None else json.dumps(v, default=str, ensure_ascii=False)
+                for v in column.to_pylist()
+            ],
+            pa.string(),
+        )
+    return pc.cast(column, pa.string()).combine_chunks()
 
 
 def mask_column(column: pa.ChunkedArray) -> pa.Array:
