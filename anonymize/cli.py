@@ -63,6 +63,60 @@ def extract(
 
 
 @app.command()
+def aggregate(
+    spec: Annotated[Path, typer.Argument(help="The aggregate spec (YAML).")],
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
+) -> None:
+    """Publish aggregate tables with small-cell and complementary suppression."""
+    from anonymize.aggregate import run_aggregates
+    from dsar.catalog import load_catalog
+
+    result = run_aggregates(spec, load_catalog(catalog), out)
+    for name, path in result.files.items():
+        typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
+    typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
+
+
+policy_app = typer.Typer(help="Write and check extract policies.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("draft")
+def policy_draft(
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+    table: Annotated[str, typer.Option(help="The catalog table to extract.")],
+    out: Annotated[Path | None, typer.Option(help="Write here instead of printing.")] = None,
+) -> None:
+    """Draft a starting policy from the catalog (identifiers hashed, free text redacted,
+    secrets and personal columns dropped, dates to the month), for a person to edit."""
+    from anonymize.draft import draft_policy
+    from dsar.catalog import load_catalog
+
+    text = draft_policy(load_catalog(catalog), table)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        raise WorkbenchError(f"{out} exists: a draft never overwrites a policy")
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}: edit the quasi-identifiers and k before use")
+
+
+@policy_app.command("check")
+def policy_check(
+    policy: Annotated[Path, typer.Argument(help="The extract policy (YAML).")],
+    catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
+) -> None:
+    """Check a policy against the catalog: every problem at once, with its line and fix."""
+    from anonymize.policy import load_policy
+    from dsar.catalog import load_catalog
+
+    p = load_policy(policy, load_catalog(catalog))
+    typer.echo(f"{policy}: ok ({len(p.kept())} columns kept of {len(p.columns)})")
+
+
+@app.command()
 def risk(
     file: Annotated[Path, typer.Argument(help="A Parquet, CSV or JSON (Lines) file.")],
     quasi: Annotated[str, typer.Option(help="Quasi-identifier columns, comma-separated.")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import textwrap
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -377,3 +378,83 @@ def test_risk_command(shop: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["rows"] == 400 and report["k"] >= 1
+
+
+# -- aggregates ---------------------------------------------------------------------------
+
+
+def _published(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    return {p.stem: pd.read_csv(p, dtype=str).to_dict("records") for p in folder.glob("*.csv")}
+
+
+def _recoverable(tables: dict[str, list[dict[str, Any]]], dims: dict[str, list[str]]) -> list[str]:
+    """An attacker with every published table of the run: which suppressed cells can be
+    recomputed as a published total minus the other published cells of its line?"""
+    published: dict[frozenset[tuple[str, str]], float] = {}
+    hidden: set[frozenset[tuple[str, str]]] = set()
+    for name, rows in tables.items():
+        for row in rows:
+            key = frozenset((d, row[d]) for d in dims[name] if row[d] != "(total)")
+            if isinstance(row["people"], str):
+                published[key] = float(row["people"])
+            else:
+                hidden.add(key)
+    found = []
+    for cell in hidden:
+        for total_key in published:
+            if not total_key < cell:
+                continue
+            free = {d for d, _ in cell} - {d for d, _ in total_key}
+            line = [
+                k
+                for k in published.keys() | hidden
+                if total_key < k and {d for d, _ in k} - {d for d, _ in total_key} == free
+            ]
+            others = [k for k in line if k != cell]
+            if all(k in published for k in others):
+                found.append(str(sorted(cell)))
+    return found
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(30, 300))
+def test_no_suppressed_cell_can_be_recomputed_from_the_totals(seed: int, n: int) -> None:
+    import tempfile
+
+    from anonymize.aggregate import run_aggregates
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "shop"
+        root.mkdir()
+        rows = _people(n, seed)
+        for r in rows:  # skewed, so that small cells appear next to large ones
+            r["city"] = rng.choices(CITIES, weights=[20, 5, 2, 1, 1])[0]
+            r["diagnosis"] = rng.choices(DIAGNOSES, weights=[10, 5, 2, 1])[0]
+        pd.DataFrame(rows).to_csv(root / "people.csv", index=False)
+        (root / "catalog.yml").write_text(CATALOG)
+        spec = root / "spec.yml"
+        spec.write_text(
+            textwrap.dedent(
+                """\
+                version: 1
+                name: run
+                table: people
+                person: person_id
+                min_count: 5
+                aggregates:
+                  - {name: by_city_diagnosis, group_by: [city, diagnosis], margins: true,
+                     measures: [{name: people, op: count}]}
+                  - {name: by_city, group_by: [city], measures: [{name: people, op: count}]}
+                output: {format: csv}
+                """
+            )
+        )
+        result = run_aggregates(spec, load_catalog(root / "catalog.yml"), Path(tmp) / "out")
+        tables = _published(result.folder)
+        dims = {"by_city_diagnosis": ["city", "diagnosis"], "by_city": ["city"]}
+        assert _recoverable(tables, dims) == []
+        for rows_ in tables.values():
+            for row in rows_:
+                if isinstance(row["people"], str):
+                    assert float(row["people"]) >= 5

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dsar.review.bundle import Finding, Verification, verify_bundle
 from dsar.review.manifest import (
+    AggregateManifest,
     ArtifactKind,
     ArtifactManifest,
     BundleManifest,
@@ -23,6 +24,7 @@ from dsar.review.manifest import (
 )
 
 __all__ = [
+    "AggregateManifest",
     "ArtifactKind",
     "ArtifactManifest",
     "BundleManifest",

@@ -311,6 +311,23 @@ class ExtractManifest(ArtifactManifest):
     columns: dict[str, str] = Field(description="each source column and its operator")
 
 
+class AggregateManifest(ArtifactManifest):
+    """The manifest of a run of aggregate tables."""
+
+    kind: Literal[ArtifactKind.AGGREGATE] = Field(description="always 'aggregate'")
+    format_version: Literal[1] = Field(description="version of the aggregate's JSON layout")
+    name: str = Field(min_length=1, description="the spec's name")
+    table: str = Field(min_length=1, description="the catalog table aggregated")
+    rows_in: Count = Field(description="rows of the source")
+    min_count: Count = Field(description="the smallest count published in a cell")
+    counts_people: StrictBool = Field(description="counts are distinct people, not rows")
+    cells: dict[str, Count] = Field(description="cells (margins included) per published table")
+    suppressed: dict[str, Count] = Field(
+        description="cells suppressed: 'primary' (under min_count), 'complementary' (so that"
+        " no suppressed cell can be recomputed from a published total)"
+    )
+
+
 def write_manifest(manifest: ArtifactManifest, path: Path) -> None:
     """Write a manifest atomically as pretty JSON with a trailing newline.
 

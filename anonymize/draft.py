@@ -1,0 +1,75 @@
+"""A starting policy drafted from the catalog, for a person to edit: never the final word.
+
+Identifiers are hashed (so extracts still join), other personal columns dropped, free text
+redacted, secrets dropped, dates generalised to the month; columns that hold no personal
+data are kept. The draft sets no quasi-identifiers and k = 1: which columns an attacker could
+know is a judgement the data team makes, and the draft says so in a comment.
+"""
+
+from __future__ import annotations
+
+from dsar.catalog import Catalog
+from dsar.catalog.models import Column, IdentityKind
+from dsar.errors import WorkbenchError
+
+_DATE_WORDS = ("_at", "date", "_on", "time", "ts", "day", "born")
+
+
+def _operator(name: str, column: Column) -> tuple[str, str]:
+    """The operator for one column and why, as YAML flow text."""
+    if column.secret:
+        return "drop", "a secret: never leaves"
+    if column.identity in (IdentityKind.EMAIL, IdentityKind.PHONE):
+        return "drop", f"contact details ({column.identity.value}): no analysis needs them"
+    if column.identity is not None:
+        return "hash", f"identifies a person ({column.identity.value}); hashed, extracts still join"
+    if column.free_text:
+        return "{op: redact}", "free text: names, contacts and numbers replaced"
+    if column.personal is not None:
+        return "drop", f"personal data ({column.personal.value})"
+    kind = (column.type.value if column.type is not None else "").lower()
+    if kind in ("date", "timestamp") or (not kind and name.lower().endswith(_DATE_WORDS)):
+        return "{op: generalize, to: month}", "a date: the month is usually enough"
+    if column.references is not None:
+        return "hash", f"a reference ({column.references}); hashed so it still joins"
+    return "keep", "holds no personal data according to the catalog: check it"
+
+
+def draft_policy(catalog: Catalog, table: str, output: str | None = None) -> str:
+    """YAML text of a starting policy for one catalog table.
+
+    Raises:
+        WorkbenchError: the catalog has no such table.
+    """
+    spec = catalog.tables.get(table)
+    if spec is None:
+        raise WorkbenchError(f"no table {table!r} in the catalog")
+    person = next(
+        (
+            c
+            for c, col in spec.columns.items()
+            if col.identity is not None and c in spec.primary_key
+        ),
+        next((c for c, col in spec.columns.items() if col.identity is not None), None),
+    )
+    lines = [
+        f"# A starting policy for {table}, drafted from the catalog: edit it before use.",
+        "# Decide the quasi-identifiers (what an attacker could know and link on), k, l and t.",
+        "version: 1",
+        f"name: {table.replace('_', '-')}-extract",
+        f"table: {table}",
+    ]
+    if person is not None:
+        lines.append(f"person: {person}")
+    lines.append("columns:")
+    width = max(len(c) for c in spec.columns) + 2
+    for name, column in spec.columns.items():
+        op, why = _operator(name, column)
+        lines.append(f"  {(name + ':').ljust(width)} {op.ljust(30)} # {why}")
+    lines += [
+        "quasi_identifiers: []   # e.g. [country, plan, created_at]",
+        "sensitive: []",
+        "privacy: {k: 1, max_suppression: 0.0}   # raise k (5, 10) once you set them",
+        f"output: {{path: {output or table + '.parquet'}}}",
+    ]
+    return "\n".join(lines) + "\n"
