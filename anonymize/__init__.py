@@ -1,12 +1,69 @@
-"""Privacy Workbench, derived-data side: de-identified extracts, aggregates, ad audiences.
+"""Privacy Workbench, derived-data side: de-identified extracts and aggregate tables.
 
-Planned (not built yet): `anonymize.extract` (policy-driven column operators and free-text
-redaction with a k-anonymity / l-diversity risk check), `anonymize.aggregate` (group-by with
-small-cell suppression) and `anonymize.audience` (per-platform normalised, hashed email
-files honouring consent and the suppression ledger). It builds on `dsar` (catalog, engine,
-ledger); `dsar` never imports it.
+- `policy`: the extract policy (strict YAML, checked against the catalog); `draft`: a
+  starting policy drafted from the catalog.
+- `operators`: column operators registered by name (drop, keep, hash, pseudonym, generalize,
+  date_shift, mask, redact, top_bottom, suppress), as streamed SQL, Python only where SQL
+  cannot.
+- `extract`: `run_extract` streams a table through its policy, measures and enforces k, l and
+  t within a suppression budget, and writes the extract with its manifest.
+- `risk`: `measure` k, l (distinct, entropy), t, class sizes and re-identification risks of
+  any table.
+- `aggregate`: `run_aggregates` publishes group-by tables with small-cell and complementary
+  suppression.
+
+Planned: `anonymize.audience` (hashed-email ad audiences per platform). It builds on `dsar`
+(catalog, engine, keys, ledger, text engine, manifest); `dsar` never imports it. Names load on
+first use, so `import anonymize` stays light.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anonymize.aggregate import AggregateRun, load_aggregate_spec, run_aggregates
+    from anonymize.draft import draft_policy
+    from anonymize.extract import ExtractResult, run_extract
+    from anonymize.policy import Policy, load_policy
+    from anonymize.risk import RiskReport, measure
+
+_EXPORTS: dict[str, str] = {
+    "AggregateRun": "anonymize.aggregate",
+    "load_aggregate_spec": "anonymize.aggregate",
+    "run_aggregates": "anonymize.aggregate",
+    "draft_policy": "anonymize.draft",
+    "ExtractResult": "anonymize.extract",
+    "run_extract": "anonymize.extract",
+    "Policy": "anonymize.policy",
+    "load_policy": "anonymize.policy",
+    "RiskReport": "anonymize.risk",
+    "measure": "anonymize.risk",
+}
+
+__all__ = [
+    "AggregateRun",
+    "ExtractResult",
+    "Policy",
+    "RiskReport",
+    "draft_policy",
+    "load_aggregate_spec",
+    "load_policy",
+    "measure",
+    "run_aggregates",
+    "run_extract",
+]
+
+
+def __getattr__(name: str) -> Any:
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module 'anonymize' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
