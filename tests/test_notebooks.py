@@ -120,3 +120,33 @@ def test_erasure_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert (work / "demo-secrets" / "key").read_text() == key
     again = json.loads((work / "summary.json").read_text())
     assert again["applied"] is False and again["audit_intact"] is True  # apply defaults to False
+
+
+@pytest.mark.slow
+def test_deidentified_extract_notebook(tmp_path: Path) -> None:
+    out = tmp_path / "extracts"
+    executed = _execute(
+        "03_deidentified_extract.ipynb",
+        tmp_path,
+        {
+            "demo_dir": str(tmp_path / "demo"),
+            "demo_users": 400,
+            "output_dir": str(out),
+            "k": 5,
+            "max_suppression": 0.3,
+        },
+    )
+    extract = pd.read_parquet(out / "accounts-extract" / "accounts.parquet")
+    assert extract.groupby(["country", "plan"]).size().min() >= 5
+    assert "email" not in extract.columns and "password_hash" not in extract.columns
+    manifest = json.loads((out / "accounts-extract" / "manifest.json").read_text())
+    assert manifest["risk"]["k"] >= 5
+    aggregates = pd.read_csv(out / "accounts-aggregates" / "by_country_plan.csv")
+    assert (aggregates["count"].dropna() >= 10).all()
+    images = [
+        o
+        for c in executed["cells"]
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
+    assert images, "the class-size chart is drawn"
