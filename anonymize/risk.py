@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -55,12 +56,7 @@ class RiskReport:
 
 
 def _key(qis: Sequence[str]) -> str:
-    return ", ".join(quote_identifier(q) for q in qis) if qis else "1"
-
-
-def class_sizes(con: duckdb.DuckDBPyConnection, relation: str, qis: Sequence[str]) -> str:
-    """SQL of the classes: the quasi-identifier columns and `__n`, the class size."""
-    return f"SELECT {_key(qis)}, count(*) AS __n FROM {relation} GROUP BY ALL"
+    return ", ".join(quote_identifier(q) for q in qis)
 
 
 def measure(
@@ -69,102 +65,146 @@ def measure(
     quasi_identifiers: Sequence[str],
     sensitive: Sequence[str] = (),
 ) -> RiskReport:
-    """Measure `relation` (a table name or a parenthesised SELECT) over its quasi-identifiers."""
+    """Measure `relation` (a table name or a parenthesised SELECT) over its quasi-identifiers.
+
+    The rows are read once per sensitive column (once when there is none): each pass
+    aggregates them to (class, sensitive value) counts, and every measure is computed from
+    those counts, which are far fewer than the rows.
+    """
     qis = list(quasi_identifiers)
-    classes_sql = class_sizes(con, relation, qis)
+    tag = secrets.token_hex(4)
+    created: list[str] = []
+    try:
+        per_value: dict[str, str] = {}
+        for i, s in enumerate(sensitive):
+            name = f"__cv_{tag}_{i}"
+            group = f"{_key(qis)}, " if qis else ""
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {group}{quote_identifier(s)} AS __v,"
+                f" count(*) AS __n FROM {relation} GROUP BY ALL"
+            )
+            created.append(name)
+            per_value[s] = name
+        classes = f"__classes_{tag}"
+        source = next(iter(per_value.values()), None)
+        if qis:
+            body = (
+                f"SELECT {_key(qis)}, sum(__n) AS __n FROM {source} GROUP BY ALL"
+                if source
+                else f"SELECT {_key(qis)}, count(*) AS __n FROM {relation} GROUP BY ALL"
+            )
+        else:
+            body = (
+                f"SELECT sum(__n) AS __n FROM {source}"
+                if source
+                else f"SELECT count(*) AS __n FROM {relation}"
+            )
+        con.execute(f"CREATE TEMP TABLE {classes} AS {body}")
+        created.append(classes)
+        return _report(con, classes, qis, per_value)
+    finally:
+        for name in created:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _report(
+    con: duckdb.DuckDBPyConnection, classes: str, qis: list[str], per_value: dict[str, str]
+) -> RiskReport:
     row = con.execute(
-        f"SELECT coalesce(sum(__n), 0), count(*), coalesce(min(__n), 0) FROM ({classes_sql})"
+        f"SELECT coalesce(sum(__n), 0), count(*) FILTER (WHERE __n > 0),"
+        f" coalesce(min(__n) FILTER (WHERE __n > 0), 0) FROM {classes}"
     ).fetchone()
     assert row is not None
-    rows, classes, k = int(row[0]), int(row[1]), int(row[2])
+    rows, n_classes, k = int(row[0]), int(row[1]), int(row[2])
     bounds = [*SIZE_BUCKETS, None]
-    histogram: dict[str, int] = {}
+    labels: list[tuple[str, str]] = []
     for lo, hi in itertools.pairwise(bounds):
         assert lo is not None
         label = str(lo) if hi == lo + 1 else (f"{lo}-{hi - 1}" if hi else f"{lo}+")
-        cond = f"__n >= {lo}" + (f" AND __n < {hi}" if hi else "")
-        got = con.execute(
-            f"SELECT coalesce(sum(__n), 0) FROM ({classes_sql}) WHERE {cond}"
-        ).fetchone()
-        histogram[label] = int(got[0]) if got else 0
+        labels.append((label, f"__n >= {lo}" + (f" AND __n < {hi}" if hi else "")))
+    sums = ", ".join(f"coalesce(sum(__n) FILTER (WHERE {cond}), 0)" for _, cond in labels)
+    got = con.execute(f"SELECT {sums} FROM {classes}").fetchone()
+    histogram = {label: int(v) for (label, _), v in zip(labels, got or (), strict=True)}
     report = RiskReport(
         rows=rows,
-        classes=classes,
+        classes=n_classes,
         k=k,
         quasi_identifiers=tuple(qis),
         class_sizes=histogram,
         prosecutor_highest=1 / k if k else 0.0,
-        prosecutor_average=classes / rows if rows else 0.0,
+        prosecutor_average=n_classes / rows if rows else 0.0,
         journalist_highest=1 / k if k else 0.0,
-        marketer=classes / rows if rows else 0.0,
+        marketer=n_classes / rows if rows else 0.0,
     )
-    for s in sensitive:
-        report.l_distinct[s] = _l_distinct(con, relation, qis, s)
-        report.l_entropy[s] = _l_entropy(con, relation, qis, s)
-        report.t_closeness[s] = _t_closeness(con, relation, qis, s)
+    for s, cv in per_value.items():
+        report.l_distinct[s] = _l_distinct(con, cv, qis)
+        report.l_entropy[s] = _l_entropy(con, cv, qis)
+        report.t_closeness[s] = _t_closeness(con, cv, qis)
     return report
 
 
-def _l_distinct(con: duckdb.DuckDBPyConnection, relation: str, qis: list[str], s: str) -> int:
-    col = quote_identifier(s)
+def _group(qis: list[str]) -> str:
+    return f" GROUP BY {_key(qis)}" if qis else ""
+
+
+def _l_distinct(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> int:
     got = con.execute(
-        f"SELECT min(d) FROM (SELECT count(DISTINCT {col}) + max(CASE WHEN {col} IS NULL"
-        f" THEN 1 ELSE 0 END) AS d FROM {relation} GROUP BY {_key(qis)})"
+        f"SELECT min(d) FROM (SELECT count(*) AS d FROM {cv}{_group(qis)})"
     ).fetchone()
     return int(got[0]) if got and got[0] is not None else 0
 
 
-def _l_entropy(con: duckdb.DuckDBPyConnection, relation: str, qis: list[str], s: str) -> float:
-    col = quote_identifier(s)
-    key = _key(qis)
+def _l_entropy(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> float:
+    part = f"PARTITION BY {_key(qis)}" if qis else ""
     got = con.execute(
-        f"WITH c AS (SELECT {key}, {col} AS v, count(*) AS n FROM {relation} GROUP BY ALL),"
-        f" e AS (SELECT -sum(n / t * ln(n / t)) AS h FROM"
-        f" (SELECT *, sum(n) OVER (PARTITION BY {key}) AS t FROM c) GROUP BY {key})"
-        " SELECT min(h) FROM e"
+        f"SELECT min(h) FROM (SELECT -sum(__n / t * ln(__n / t)) AS h FROM"
+        f" (SELECT *, sum(__n) OVER ({part}) AS t FROM {cv}){_group(qis)})"
     ).fetchone()
     return round(math.exp(got[0]), 6) if got and got[0] is not None else 0.0
 
 
-def _t_closeness(con: duckdb.DuckDBPyConnection, relation: str, qis: list[str], s: str) -> float:
-    """Largest EMD between a class's distribution of `s` and the table's."""
-    col = quote_identifier(s)
-    key = _key(qis)
-    kind = con.execute(f"SELECT typeof({col}) FROM {relation} LIMIT 1").fetchone()
+def _t_closeness(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> float:
+    """Largest earth mover's distance between a class's distribution and the table's."""
+    kind = con.execute(f"SELECT typeof(__v) FROM {cv} LIMIT 1").fetchone()
     numeric = kind is not None and any(
         t in str(kind[0]) for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")
     )
-    join_on = (
-        " AND ".join(
-            f"cls.{quote_identifier(x)} IS NOT DISTINCT FROM cv.{quote_identifier(x)}" for x in qis
-        )
-        or "TRUE"
-    )
-    # every (class, value) with the class's share and the table's share of the value
+    part = f"PARTITION BY {_key(qis)}" if qis else ""
     shares = (
-        f"WITH vals AS (SELECT {col} AS v, count(*) / sum(count(*)) OVER () AS p FROM"
-        f" {relation} GROUP BY ALL),"
-        f" cls AS (SELECT DISTINCT {key} FROM {relation}),"
-        f" cv AS (SELECT {key}, {col} AS v, count(*) AS n FROM {relation} GROUP BY ALL),"
-        f" q AS (SELECT cls.*, vals.v, vals.p, coalesce(cv.n, 0) / sum(coalesce(cv.n, 0))"
-        f" OVER (PARTITION BY {', '.join(f'cls.{quote_identifier(x)}' for x in qis) or '1'})"
-        f" AS qp FROM cls CROSS JOIN vals LEFT JOIN cv ON"
-        f" {join_on}"
-        " AND vals.v IS NOT DISTINCT FROM cv.v)"
+        f"WITH tot AS (SELECT __v, sum(__n) / (SELECT sum(__n) FROM {cv}) AS p FROM {cv}"
+        f" GROUP BY __v), cls AS (SELECT *, __n / sum(__n) OVER ({part}) AS q FROM {cv})"
     )
-    group = ", ".join(quote_identifier(x) for x in qis) or "1"
-    if numeric:
-        m = con.execute(f"SELECT count(DISTINCT {col}) FROM {relation}").fetchone()
-        steps = max(int(m[0]) - 1, 1) if m is not None else 1
+    if not numeric:
+        # equal ground distance: half the L1 distance, over the class's values plus the
+        # values it lacks (each contributes its whole table share p)
         sql = (
-            f"{shares}, r AS (SELECT {group}, abs(sum(qp - p) OVER (PARTITION BY {group}"
-            f" ORDER BY v NULLS LAST ROWS UNBOUNDED PRECEDING)) AS d FROM q)"
-            f" SELECT max(x) FROM (SELECT sum(d) / {steps} AS x FROM r GROUP BY {group})"
+            f"{shares} SELECT max(0.5 * (s + 1)) FROM (SELECT sum(abs(q - p) - p) AS s FROM cls"
+            f" JOIN tot ON cls.__v IS NOT DISTINCT FROM tot.__v{_group(qis)})"
         )
     else:
+        m = con.execute(f"SELECT count(DISTINCT __v) FROM {cv}").fetchone()
+        steps = max(int(m[0]) - 1, 1) if m is not None else 1
+        keys = _key(qis)
+        on = (
+            " AND ".join(
+                f"c.{quote_identifier(q)} IS NOT DISTINCT FROM k.{quote_identifier(q)}" for q in qis
+            )
+            or "TRUE"
+        )
+        select_keys = ", ".join(f"k.{quote_identifier(q)}" for q in qis)
+        grid = (
+            f", keys AS (SELECT DISTINCT {keys} FROM {cv})"
+            if qis
+            else ", keys AS (SELECT 1 AS __one)"
+        )
         sql = (
-            f"{shares} SELECT max(x) FROM (SELECT 0.5 * sum(abs(qp - p)) AS x FROM q"
-            f" GROUP BY {group})"
+            f"{shares}{grid}, g AS (SELECT {select_keys + ', ' if qis else ''}tot.__v, tot.p,"
+            f" coalesce(c.q, 0) AS q FROM keys k CROSS JOIN tot LEFT JOIN cls c ON {on}"
+            f" AND c.__v IS NOT DISTINCT FROM tot.__v),"
+            f" r AS (SELECT {keys + ', ' if qis else ''}abs(sum(q - p) OVER"
+            f" ({'PARTITION BY ' + keys if qis else ''} ORDER BY __v NULLS LAST"
+            f" ROWS UNBOUNDED PRECEDING)) AS d FROM g)"
+            f" SELECT max(x) FROM (SELECT sum(d) / {steps} AS x FROM r{_group(qis)})"
         )
     got = con.execute(sql).fetchone()
     return round(float(got[0]), 6) if got and got[0] is not None else 0.0

@@ -340,6 +340,7 @@ def test_k_l_t_agree_with_pycanon(seed: int, n: int) -> None:
             "age": [rng.choice([20, 30, 40]) for _ in range(n)],
             "city": [rng.choice(["a", "b"]) for _ in range(n)],
             "disease": [rng.choice(["x", "y", "z", "w"]) for _ in range(n)],
+            "salary": [rng.choice([30, 40, 50, 60, 90]) for _ in range(n)],
         }
     )
     con = duckdb.connect()
@@ -356,6 +357,10 @@ def test_k_l_t_agree_with_pycanon(seed: int, n: int) -> None:
         anonymity.t_closeness(frame, ["age", "city"], ["disease"]), abs=1e-6
     )
     assert report.prosecutor_highest == pytest.approx(1 / report.k)
+    numeric = measure(con, "t", ["age", "city"], ["salary"])  # ordered distance
+    assert numeric.t_closeness["salary"] == pytest.approx(
+        anonymity.t_closeness(frame, ["age", "city"], ["salary"]), abs=1e-6
+    )
 
 
 def test_risk_command(shop: Path, tmp_path: Path) -> None:
