@@ -24,8 +24,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from anonymize.operators import Context, apply_python, select_list
-from anonymize.policy import Policy, load_policy
+from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
+from anonymize.policy import DateShift, Policy, load_policy
 from anonymize.risk import RiskReport, measure, relation_of
 from dsar._version import __version__
 from dsar.catalog import Catalog
@@ -171,7 +171,12 @@ def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context)
     if batches:
         return pa.Table.from_batches(batches)
     schema = table.schema
-    for name in python:
+    hidden = PERSON_COLUMN.strip('"')
+    if hidden in schema.names:
+        schema = schema.remove(schema.get_field_index(hidden))
+    for name, spec in python.items():
+        if isinstance(spec, DateShift):
+            continue  # dates stay dates
         i = schema.get_field_index(name)
         schema = schema.set(i, pa.field(name, pa.string()))
     return schema.empty_table()

@@ -37,6 +37,8 @@ from dsar.keys import Keys, Purpose
 from dsar.text.engine import EntityRule, Operator, Replacements, TextEngine, TextPolicy
 
 Params = list[object]
+PERSON_COLUMN = '"__person"'  # the person's id, selected for date shifts, never written
+SHIFT_CACHE = 1_000_000  # people whose date offset is remembered across batches
 
 
 @dataclass
@@ -48,10 +50,19 @@ class Context:
     person: str | None  # quoted SQL of the person column
     types: dict[str, str]  # column -> its Arrow type, as text
     replacements: Replacements = field(init=False)
+    person_values: pa.Array | None = None  # the batch's person column (for date shifts)
     _engines: dict[tuple[str, tuple[str, ...]], TextEngine] = field(default_factory=dict)
+    _hashers: dict[Purpose, Callable[[str], str]] = field(default_factory=dict)
+    shifts: dict[int, dict[str, int]] = field(default_factory=dict)  # person -> days, per run
 
     def __post_init__(self) -> None:
         self.replacements = Replacements(self.keys)
+
+    def hasher(self, purpose: Purpose, what: str) -> Callable[[str], str]:
+        """The fast keyed hash for a purpose, made once per run."""
+        if purpose not in self._hashers:
+            self._hashers[purpose] = self.need_keys(what).hasher(purpose)
+        return self._hashers[purpose]
 
     def need_keys(self, what: str) -> Keys:
         if self.keys is None:
@@ -132,13 +143,17 @@ class SuppressOp(ColumnOperator):
 
 @register
 class HashOp(ColumnOperator):
+    """Keyed HMAC-SHA256 once per distinct value of a batch (an id repeated in a foreign key
+    is hashed once): faster per core than SQL's two SHA-256 calls per row (measured)."""
+
     name = "hash"
 
-    def sql(self, column: str, spec: Hash, ctx: Context) -> tuple[str, Params]:
-        keys = ctx.need_keys("hash")
-        value = f"lower(trim({_text(column)}, ' '))" if spec.normalize else _text(column)
-        digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_HASH, value)
-        return f"left({digest}, {spec.length})", params
+    def python(self, values: pa.Array, spec: Hash, ctx: Context) -> pa.Array:
+        digest = ctx.hasher(Purpose.EXTRACT_HASH, "hash")
+        n = spec.length
+        if spec.normalize:
+            return _per_distinct(values, lambda v: digest(v.strip(" ").lower())[:n])
+        return _per_distinct(values, lambda v: digest(v)[:n])
 
 
 def python_hash(value: str, keys: Keys, spec: Hash) -> str:
@@ -172,20 +187,36 @@ class TopBottomOp(ColumnOperator):
 
 @register
 class DateShiftOp(ColumnOperator):
+    """One keyed offset per distinct person of a batch, added to the dates in Arrow."""
+
     name = "date_shift"
 
-    def sql(self, column: str, spec: DateShift, ctx: Context) -> tuple[str, Params]:
-        keys = ctx.need_keys("date_shift")
-        if ctx.person is None:
+    def python(self, values: pa.Array, spec: DateShift, ctx: Context) -> pa.Array:
+        if ctx.person_values is None:
             raise WorkbenchError("date_shift needs the policy's person column")
-        person = f"'date-shift:' || lower(trim({_text(ctx.person)}, ' '))"
-        digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_PSEUDONYM, person)
-        span = 2 * spec.max_days + 1
-        days = f"((('0x' || left({digest}, 8))::UBIGINT % {span})::BIGINT - {spec.max_days})"
-        shifted = f"({column} + to_days({days}))"
-        if _arrow_type(column, ctx).startswith("date"):  # a DATE stays a DATE
-            shifted = f"CAST({shifted} AS DATE)"
-        return shifted, params
+        digest = ctx.hasher(Purpose.EXTRACT_PSEUDONYM, "date_shift")
+        span, most = 2 * spec.max_days + 1, spec.max_days
+        persons = ctx.person_values.cast(pa.string())
+        unique = pc.unique(pc.drop_null(persons))
+        known = ctx.shifts.setdefault(spec.max_days, {})
+        if len(known) > SHIFT_CACHE:
+            known.clear()  # bounded memory on tables with millions of people
+        offsets_list = []
+        for p in unique.to_pylist():
+            days = known.get(p)
+            if days is None:
+                days = int(digest("date-shift:" + p.strip(" ").lower())[:8], 16) % span - most
+                known[p] = days
+            offsets_list.append(days)
+        offsets = pa.array(offsets_list, pa.int64())
+        days = pc.take(offsets, pc.index_in(persons, value_set=unique))  # null: no person
+        shift = pc.multiply(days, 86_400_000_000).cast(pa.duration("us"))
+        if pa.types.is_date(values.type):
+            moved = pc.add(values.cast(pa.timestamp("us")), shift)
+            return pc.cast(moved, values.type)
+        if pa.types.is_timestamp(values.type):
+            return pc.add(values, shift.cast(pa.duration(values.type.unit)))
+        raise WorkbenchError(f"date_shift needs dates or timestamps, not {values.type}")
 
 
 def python_shift_days(person: str, keys: Keys, spec: DateShift) -> int:
@@ -291,6 +322,8 @@ def select_list(columns: dict[str, Any], ctx: Context) -> tuple[list[str], Param
     exprs: list[str] = []
     params: Params = []
     python: dict[str, Any] = {}
+    if ctx.person is not None and any(isinstance(s, DateShift) for s in columns.values()):
+        exprs.append(f"{ctx.person} AS {PERSON_COLUMN}")
     for name, spec in columns.items():
         if isinstance(spec, Drop):
             continue
@@ -311,8 +344,13 @@ def apply_python(batch: pa.RecordBatch, python: dict[str, Any], ctx: Context) ->
     if not python:
         return batch
     arrays = list(batch.columns)
-    names = batch.schema.names
+    names = list(batch.schema.names)
+    hidden = PERSON_COLUMN.strip('"')
+    ctx.person_values = batch.column(hidden) if hidden in names else None
     for name, spec in python.items():
         i = names.index(name)
         arrays[i] = operator_for(spec).python(arrays[i], spec, ctx)
+    if hidden in names:
+        i = names.index(hidden)
+        del arrays[i], names[i]
     return pa.RecordBatch.from_arrays(arrays, names=names)
