@@ -235,6 +235,8 @@ def run_aggregates(
                 a.name: sum(len(c.counts) for c in cells if c.spec is a) for a in spec.aggregates
             },
             suppressed={"primary": primary, "complementary": complementary},
+            group_by={a.name: tuple(a.group_by) for a in spec.aggregates},
+            measures={a.name: {m.name: m.op for m in a.measures} for a in spec.aggregates},
         )
         write_manifest(manifest, work / "manifest.json")
         work.rename(folder)

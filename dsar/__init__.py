@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         BundleManifest,
         read_manifest,
         verify_bundle,
+        verify_derived,
     )
     from dsar.rights import (
         ApplyResult,
@@ -150,6 +151,7 @@ _EXPORTS: dict[str, str] = {
             "BundleManifest",
             "read_manifest",
             "verify_bundle",
+            "verify_derived",
         ],
         "dsar.review",
     ),
@@ -262,6 +264,7 @@ __all__ = [
     "replay_erasures",
     "verify_audit_log",
     "verify_bundle",
+    "verify_derived",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -510,3 +511,60 @@ def test_the_example_extracts_of_the_demo_hold_nobody(
             assert not (words & names), column
     sizes = frame.groupby(list(result.manifest.risk.quasi_identifiers), dropna=False).size()
     assert sizes.min() >= result.manifest.targets["k"]
+
+
+# -- the reviewer's check of an extract or an aggregate run -------------------------------
+
+
+def _rehash(folder: Path, name: str) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for out in manifest["outputs"]:
+        if out["path"] == name:
+            data = (folder / name).read_bytes()
+            out["sha256"] = hashlib.sha256(data).hexdigest()
+            out["bytes"] = len(data)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_verify_an_extract_and_its_tampering(shop: Path, tmp_path: Path) -> None:
+    from dsar import verify_derived
+
+    result = run_extract(_policy(tmp_path), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
+    assert verify_derived(result.folder).ok
+    table = pq.read_table(result.file)
+    rows = table.to_pylist()
+    rows[0]["note"] = "write to ann@example.com"
+    rows[1]["age"] = "101"  # a class of one
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), result.file)
+    findings = [str(f) for f in verify_derived(result.folder).findings]
+    assert any("[checksum]" in f for f in findings)
+    _rehash(result.folder, result.file.name)
+    findings = [str(f) for f in verify_derived(result.folder).findings]
+    assert any("note row 1: emails in clear" in f for f in findings), findings
+    assert any("k is 1, below the target 5" in f for f in findings), findings
+
+
+def test_verify_an_aggregate_run_and_an_unsuppressed_cell(shop: Path, tmp_path: Path) -> None:
+    from anonymize.aggregate import run_aggregates
+    from dsar import verify_derived
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text(
+        "version: 1\nname: run\ntable: people\nperson: person_id\nmin_count: 20\n"
+        "aggregates:\n  - {name: by_city_diagnosis, group_by: [city, diagnosis], margins: true}\n"
+    )
+    result = run_aggregates(spec, load_catalog(shop), tmp_path / "out")
+    assert verify_derived(result.folder).ok
+    assert result.manifest.suppressed["complementary"] > 0
+    path = result.files["by_city_diagnosis"]
+    frame = pd.read_csv(path, dtype=str)
+    hidden = frame.index[frame["suppressed"] == "complementary"][0]
+    people = pd.DataFrame(_people(400))
+    city, diagnosis = frame.loc[hidden, "city"], frame.loc[hidden, "diagnosis"]
+    true_count = int(((people["city"] == city) & (people["diagnosis"] == diagnosis)).sum())
+    frame.loc[hidden, "count"] = str(true_count)  # published by mistake
+    frame.loc[hidden, "suppressed"] = None
+    frame.to_csv(path, index=False)
+    _rehash(result.folder, path.name)
+    findings = [str(f) for f in verify_derived(result.folder).findings]
+    assert any("[recomputable]" in f for f in findings), findings

@@ -216,13 +216,32 @@ def verify(
         typer.Option(help="For an encrypted zip: the environment variable with its passphrase."),
     ] = None,
 ) -> None:
-    """Check a bundle: checksums, every row the person's, no secret or other person in clear."""
-    from dsar.review.bundle import verify_bundle
+    """Check a bundle (checksums, every row the person's, no secret or other person in
+    clear), or a de-identified extract or aggregate run (checksums, k and l recomputed, no
+    personal data in any cell, no suppressed cell recomputable from the totals)."""
+    from dsar.review.bundle import Verification, verify_bundle
+    from dsar.review.derived import verify_derived
 
-    result = verify_bundle(bundle, passphrase_from(passphrase_env))
+    result: Verification
+    if _kind(bundle) in ("extract", "aggregate"):
+        result = verify_derived(bundle)
+    else:
+        result = verify_bundle(bundle, passphrase_from(passphrase_env))
     for finding in result.findings:
         typer.echo(str(finding))
     if not result.ok:
         err(f"{bundle}: {len(result.findings)} finding(s)")
         raise typer.Exit(1)
     typer.echo(f"{bundle}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
+
+
+def _kind(folder: Path) -> str | None:
+    """The `kind` a folder's manifest declares, if it is a readable JSON object."""
+    import json
+
+    path = folder / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return str(data.get("kind")) if isinstance(data, dict) else None

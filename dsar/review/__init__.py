@@ -2,6 +2,8 @@
 
 - `bundle`: `verify_bundle`, the independent checks of an access bundle (folder or zip);
   `unzip`: unpacking a zip for review without trusting it.
+- `derived`: `verify_derived`, the checks of a de-identified extract or an aggregate run
+  (checksums, k and l recomputed, a personal-data scan, cells recomputable from totals).
 - `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`),
   with `OutputFile.of`, `write_manifest` and `read_manifest`.
 """
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 from dsar.review.bundle import Finding, Verification, verify_bundle
+from dsar.review.derived import recoverable_cells, verify_derived
 from dsar.review.manifest import (
     AggregateManifest,
     ArtifactKind,
@@ -36,6 +39,8 @@ __all__ = [
     "Verification",
     "manifest_problems",
     "read_manifest",
+    "recoverable_cells",
     "verify_bundle",
+    "verify_derived",
     "write_manifest",
 ]

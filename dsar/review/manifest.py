@@ -322,6 +322,10 @@ class AggregateManifest(ArtifactManifest):
     min_count: Count = Field(description="the smallest count published in a cell")
     counts_people: StrictBool = Field(description="counts are distinct people, not rows")
     cells: dict[str, Count] = Field(description="cells (margins included) per published table")
+    group_by: dict[str, tuple[str, ...]] = Field(description="per table, the columns of a cell")
+    measures: dict[str, dict[str, str]] = Field(
+        description="per table, each published measure and its operation (count, sum, mean)"
+    )
     suppressed: dict[str, Count] = Field(
         description="cells suppressed: 'primary' (under min_count), 'complementary' (so that"
         " no suppressed cell can be recomputed from a published total)"

@@ -1,0 +1,225 @@
+"""Check a de-identified extract or an aggregate run before it leaves, from its files alone.
+
+Like the bundle check, it trusts nothing but the folder: the typed manifest, the checksums,
+then the privacy claims recomputed from the data (k and l over the quasi-identifiers the
+manifest names; every published count at least the minimum; no suppressed cell recomputable
+from the published totals), and a scan of every text cell with the text engine's detectors
+for what must not be there (emails, phones, card and bank numbers, IP addresses, secrets).
+Findings name files, columns and rows, never values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from dsar.engine.base import quote_identifier
+from dsar.errors import WorkbenchError
+from dsar.io import sha256_file
+from dsar.review.bundle import Finding, Verification
+from dsar.review.manifest import AggregateManifest, ExtractManifest
+from dsar.text.detectors import SECRET_PATTERNS, cards, emails, ibans, ip_addresses, phones
+
+TOTAL = "(total)"
+
+
+def verify_derived(folder: str | Path) -> Verification:
+    """Verify an extract or an aggregate folder (the kind is read from its manifest)."""
+    root = Path(folder)
+    path = root / "manifest.json"
+    if not path.is_file():
+        raise WorkbenchError(f"{root} has no manifest.json")
+    result = Verification(root)
+    add = result.findings.append
+    try:
+        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
+    except (json.JSONDecodeError, AttributeError):
+        add(Finding("manifest", "manifest.json", "not a JSON object"))
+        return result
+    models: dict[str, type[ExtractManifest] | type[AggregateManifest]] = {
+        "extract": ExtractManifest,
+        "aggregate": AggregateManifest,
+    }
+    model = models.get(str(kind))
+    if model is None:
+        raise WorkbenchError(f"{root}: a manifest of kind {kind!r} is not an extract or aggregate")
+    try:
+        manifest: ExtractManifest | AggregateManifest = model.model_validate_json(
+            path.read_text(encoding="utf-8")
+        )
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            add(Finding("manifest", f"manifest.json {where}", err["msg"]))
+        return result
+    listed = {o.path for o in manifest.outputs}
+    for extra in sorted(p.name for p in root.iterdir() if p.is_file()):
+        if extra != "manifest.json" and extra not in listed:
+            add(Finding("checksum", extra, "file not listed in the manifest"))
+    tables: dict[str, pa.Table] = {}
+    for out in manifest.outputs:
+        file = root / out.path
+        if not file.is_file():
+            add(Finding("checksum", out.path, "listed in the manifest but missing"))
+            continue
+        if file.stat().st_size != out.bytes or sha256_file(file) != out.sha256:
+            add(Finding("checksum", out.path, "SHA-256 differs from the manifest"))
+            continue
+        table = _read(file)
+        result.checked_files += 1
+        result.checked_rows += table.num_rows
+        if out.rows is not None and table.num_rows != out.rows:
+            add(Finding("rows", out.path, "row count differs from the manifest"))
+        tables[out.path] = table
+        _scan(out.path, table, manifest, add)
+    if isinstance(manifest, ExtractManifest):
+        for name, table in tables.items():
+            _check_extract(name, table, manifest, add)
+    else:
+        _check_aggregates(tables, manifest, add)
+    return result
+
+
+def _read(path: Path) -> pa.Table:
+    if path.suffix == ".csv":
+        return pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+    if path.suffix == ".parquet":
+        return pq.read_table(path)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return pa.Table.from_pylist(rows)
+
+
+def _scan(name: str, table: pa.Table, manifest: Any, add: Any) -> None:
+    """Every text cell, through the detectors of what must never be in derived data."""
+    generalized_ips = set()
+    if isinstance(manifest, ExtractManifest):
+        generalized_ips = {c for c, op in manifest.columns.items() if op == "generalize"}
+    for column in table.column_names:
+        values = table.column(column)
+        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        detectors = [emails, phones, cards, ibans]
+        if column not in generalized_ips:
+            detectors.append(ip_addresses)
+        for row, value in enumerate(values.to_pylist()):
+            if not value:
+                continue
+            what = next((d.__name__ for d in detectors if any(True for _ in d(value))), None)
+            if what is None and any(p.search(value) for p in SECRET_PATTERNS.values()):
+                what = "secrets"
+            if what is not None:
+                add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} in clear"))
+
+
+def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> None:
+    qis = list(m.risk.quasi_identifiers)
+    missing = [q for q in qis if q not in table.column_names]
+    if missing:
+        add(Finding("risk", name, f"quasi-identifier column(s) missing: {', '.join(missing)}"))
+        return
+    kept = {c for c, op in m.columns.items() if op != "drop"}
+    for column in table.column_names:
+        if column not in kept:
+            add(Finding("columns", f"{name} {column}", "a column the policy does not keep"))
+    if not qis or not table.num_rows:
+        return
+    con = duckdb.connect()
+    try:
+        con.register("t", table)
+        keys = ", ".join(quote_identifier(q) for q in qis)
+        got = con.execute(f"SELECT min(n) FROM (SELECT count(*) AS n FROM t GROUP BY {keys})")
+        k = int((got.fetchone() or (0,))[0] or 0)
+        if k != m.risk.k:
+            add(Finding("risk", name, f"k recomputed is {k}, the manifest says {m.risk.k}"))
+        target = m.targets.get("k") or 1
+        if k < target:
+            add(Finding("risk", name, f"k is {k}, below the target {target:g}"))
+        l_target = m.targets.get("l")
+        for s in m.risk.l_distinct:
+            if l_target and s in table.column_names:
+                col = quote_identifier(s)
+                got = con.execute(
+                    f"SELECT min(d) FROM (SELECT count(DISTINCT {col}) + max(CASE WHEN {col}"
+                    f" IS NULL THEN 1 ELSE 0 END) AS d FROM t GROUP BY {keys})"
+                )
+                distinct = int((got.fetchone() or (0,))[0] or 0)
+                if distinct < l_target:
+                    add(Finding("risk", f"{name} {s}", f"l is {distinct}, below {l_target:g}"))
+    finally:
+        con.close()
+
+
+def recoverable_cells(tables: dict[str, list[dict[str, Any]]], measure: str) -> list[str]:
+    """What an attacker with every published table of a run can recompute: a suppressed cell
+    that is a published total minus the other, published, cells of its line.
+
+    Each table is rows of group columns (a margin holds `(total)`) and `measure` (None when
+    suppressed). Returns a description of each recoverable cell (group values only).
+    """
+    published: dict[frozenset[tuple[str, str]], float] = {}
+    hidden: set[frozenset[tuple[str, str]]] = set()
+    for rows in tables.values():
+        for row in rows:
+            key = frozenset(
+                (c, str(v))
+                for c, v in row.items()
+                if c not in (measure, "suppressed") and v != TOTAL
+            )
+            if row.get(measure) is None:
+                hidden.add(key)
+            else:
+                published[key] = float(row[measure])
+    everything = published.keys() | hidden
+    dims_of = {k: frozenset(d for d, _ in k) for k in everything}
+    found = []
+    for cell in hidden - published.keys():
+        for total_key in published:
+            if not total_key < cell:
+                continue
+            free = dims_of[cell] - dims_of[total_key]
+            line = [
+                k for k in everything if total_key < k and dims_of[k] - dims_of[total_key] == free
+            ]
+            if all(k in published for k in line if k != cell):
+                found.append(", ".join(f"{d}={v}" for d, v in sorted(cell)))
+                break
+    return sorted(found)
+
+
+def _check_aggregates(tables: dict[str, pa.Table], m: AggregateManifest, add: Any) -> None:
+    by_measure: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for name, table in tables.items():
+        stem = Path(name).stem
+        groups = list(m.group_by.get(stem, ()))
+        measures = m.measures.get(stem, {})
+        if not groups or any(c not in table.column_names for c in [*groups, *measures]):
+            add(
+                Finding(
+                    "columns", name, "its columns differ from the manifest's groups and measures"
+                )
+            )
+            continue
+        rows = table.to_pylist()
+        for row_no, row in enumerate(rows):
+            for c, op in measures.items():
+                value = row[c]
+                if op == "count" and value is not None and float(value) < m.min_count:
+                    add(
+                        Finding(
+                            "small cell", f"{name} row {row_no + 1}", f"{c} below {m.min_count}"
+                        )
+                    )
+        for c, op in measures.items():
+            if op == "count":
+                by_measure[c][name] = [{**{g: str(r[g]) for g in groups}, c: r[c]} for r in rows]
+    for measure, published in by_measure.items():
+        for cell in recoverable_cells(published, measure):
+            add(Finding("recomputable", cell, f"a suppressed {measure} follows from the totals"))
