@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import textwrap
@@ -568,3 +569,56 @@ def test_verify_an_aggregate_run_and_an_unsuppressed_cell(shop: Path, tmp_path: 
     _rehash(result.folder, path.name)
     findings = [str(f) for f in verify_derived(result.folder).findings]
     assert any("[recomputable]" in f for f in findings), findings
+
+
+GOLDEN = Path(__file__).parent / "golden" / "extract_people.json"
+GOLDEN_POLICY = """\
+version: 1
+name: golden
+table: people
+person: person_id
+columns:
+  person_id: hash
+  email: {op: hash, length: 12}
+  name: drop
+  age: {op: generalize, bands: [30, 50, 70]}
+  postcode: {op: mask, keep_last: 3}
+  city: {op: generalize, hierarchy: {Dublin: Ireland, Cork: Ireland, Galway: Ireland}}
+  diagnosis: suppress
+  born: {op: date_shift, max_days: 10}
+  ip: {op: generalize, ip: 24}
+  note: drop
+  token: drop
+quasi_identifiers: [age, city]
+privacy: {k: 2, max_suppression: 0.5}
+output: {path: people.parquet}
+"""
+
+
+def test_golden_extract(tmp_path: Path) -> None:
+    """A small fixed export through every deterministic operator, against reviewed output.
+
+    After an intended change, regenerate with UPDATE_GOLDEN=1 and review the diff.
+    """
+    root = tmp_path / "shop"
+    root.mkdir()
+    pd.DataFrame(_people(40, seed=9)).to_csv(root / "people.csv", index=False)
+    (root / "catalog.yml").write_text(CATALOG)
+    result = run_extract(
+        _policy(tmp_path, GOLDEN_POLICY),
+        load_catalog(root / "catalog.yml"),
+        tmp_path / "out",
+        keys=Keys(KEY),
+    )
+    rows = [
+        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+        for r in pq.read_table(result.file).to_pylist()
+    ]
+    actual = {
+        "rows": sorted(rows, key=json.dumps),
+        "suppressed": result.manifest.suppressed,
+        "k": result.manifest.risk.k,
+    }
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n")
+    assert actual == json.loads(GOLDEN.read_text())
