@@ -78,6 +78,50 @@ def aggregate(
     typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
 
 
+@app.command()
+def audience(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="A list (CSV, Parquet, JSON Lines) to hash.")
+    ],
+    column: Annotated[str, typer.Option(help="The column of emails or phone numbers.")],
+    platform: Annotated[
+        str,
+        typer.Option(
+            help="Platforms, comma-separated: google, google_ec, meta, tiktok,"
+            " linkedin, snap, x, amazon, uid2."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Folder the files are written in.")],
+    kind: Annotated[str, typer.Option(help="email or phone.")] = "email",
+    region: Annotated[
+        str | None,
+        typer.Option(help="Country of phone numbers written without one (e.g. US, GB)."),
+    ] = None,
+) -> None:
+    """Normalise and hash a list for each ad platform: one upload file (or numbered parts)
+    and one manifest per platform; invalid values dropped and counted."""
+    from anonymize.audience import build_audience_file
+
+    if kind not in ("email", "phone"):
+        raise WorkbenchError(f"--kind must be email or phone, not {kind!r}")
+    names = [p.strip() for p in platform.split(",") if p.strip()]
+    result = build_audience_file(
+        input_file,
+        column,
+        names,
+        out,
+        kind="phone" if kind == "phone" else "email",
+        region=region,
+    )
+    for name, files in result.files.items():
+        counts = result.manifests[name].counts
+        typer.echo(
+            f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
+            f" ({counts['invalid']} invalid, {counts['duplicates']} duplicates,"
+            f" {counts['empty']} empty of {counts['rows_in']})"
+        )
+
+
 policy_app = typer.Typer(help="Write and check extract policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 

@@ -332,6 +332,22 @@ class AggregateManifest(ArtifactManifest):
     )
 
 
+class AudienceManifest(ArtifactManifest):
+    """The manifest of one platform's audience file(s)."""
+
+    kind: Literal[ArtifactKind.AUDIENCE] = Field(description="always 'audience'")
+    format_version: Literal[1] = Field(description="version of the audience's JSON layout")
+    platform: str = Field(min_length=1, description="the ad platform the files are for")
+    normalizer_version: str = Field(min_length=1, description="the normalisation rules used")
+    encoding: Literal["hex", "base64"] = Field(description="how each SHA-256 is written")
+    counts: dict[str, Count] = Field(
+        description="rows_in, empty, invalid, duplicates (after normalisation), written"
+    )
+    below_minimum: StrictBool = Field(
+        description="fewer people than the platform's minimum audience size"
+    )
+
+
 def write_manifest(manifest: ArtifactManifest, path: Path) -> None:
     """Write a manifest atomically as pretty JSON with a trailing newline.
 

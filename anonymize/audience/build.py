@@ -1,0 +1,214 @@
+"""Audience files: a list of emails or phone numbers, normalised and hashed per platform.
+
+The work is vectorised: DuckDB reads the list, normalises every email in SQL and hashes with
+its native SHA-256; phone numbers go through `phonenumbers` once per distinct value. Invalid
+values are dropped and counted, duplicates after normalisation are written once, and each
+platform gets its file (split into numbered parts where it limits rows) and a typed manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+
+from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform, to_e164
+from anonymize.risk import relation_of
+from dsar._version import __version__
+from dsar.engine.base import quote_identifier
+from dsar.errors import WorkbenchError
+from dsar.io import sha256_file
+from dsar.review.manifest import (
+    ArtifactKind,
+    AudienceManifest,
+    InputRef,
+    OutputFile,
+    ToolInfo,
+    write_manifest,
+)
+
+log = logging.getLogger(__name__)
+Kind = Literal["email", "phone"]
+
+
+@dataclass(frozen=True)
+class AudienceResult:
+    """The files written per platform, and each platform's manifest."""
+
+    folder: Path
+    files: dict[str, list[Path]]
+    manifests: dict[str, AudienceManifest]
+
+
+def build_audience_file(
+    source: str | Path,
+    column: str,
+    platforms: list[str],
+    out: str | Path,
+    *,
+    kind: Kind = "email",
+    region: str | None = None,
+    now: datetime | None = None,
+) -> AudienceResult:
+    """Hash one column of a list (CSV, Parquet, JSON Lines) for each platform into `out/`.
+
+    Args:
+        source: the list.
+        column: the column holding emails or phone numbers.
+        platforms: platform names (see `anonymize.audience.PLATFORMS`).
+        kind: "email" or "phone".
+        region: for phone numbers written without a country code, their country (ISO 3166
+            alpha-2, e.g. "US").
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise WorkbenchError(f"{path} does not exist")
+    chosen = [platform(p) for p in platforms]
+    con = duckdb.connect()
+    try:
+        relation = relation_of(str(path))
+        try:
+            con.execute(
+                f"CREATE TEMP VIEW src AS SELECT {quote_identifier(column)} AS v FROM {relation}"
+            )
+        except duckdb.Error as exc:
+            raise WorkbenchError(
+                f"cannot read column {column!r} of {path.name}: {str(exc).splitlines()[0]}"
+            ) from None
+        return _write_all(con, chosen, Path(out), kind, region, [path], now)
+    finally:
+        con.close()
+
+
+def _write_all(
+    con: duckdb.DuckDBPyConnection,
+    chosen: list[Platform],
+    out: Path,
+    kind: Kind,
+    region: str | None,
+    inputs: list[Path],
+    now: datetime | None,
+) -> AudienceResult:
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / f".audience.partial-{secrets.token_hex(4)}"
+    work.mkdir(mode=0o700)
+    files: dict[str, list[Path]] = {}
+    manifests: dict[str, AudienceManifest] = {}
+    try:
+        counted = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE v IS NULL OR trim(v) = '') FROM src"
+        ).fetchone()
+        rows_in, empty = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+        if kind == "phone":
+            _phone_table(con, region)
+        for p in chosen:
+            normalised = (
+                p.email_sql("v")
+                if kind == "email"
+                else ("e164" if p.phone_plus else "substr(e164, 2)")
+            )
+            base = "src" if kind == "email" else "src LEFT JOIN phones USING (v)"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE hashed AS SELECT DISTINCT {p.hash_sql('n')} AS h"
+                f" FROM (SELECT {normalised} AS n FROM {base}) WHERE n IS NOT NULL"
+            )
+            valid = con.execute(
+                f"SELECT count(*) FROM (SELECT {normalised} AS n FROM {base}) WHERE n IS NOT NULL"
+            ).fetchone()
+            n_valid = int(valid[0]) if valid else 0
+            written = _write_platform(con, p, kind, work)
+            files[p.name] = written
+            distinct = sum(_rows(f, p) for f in written)
+            if p.min_audience and distinct < p.min_audience:
+                log.warning(
+                    "%s: %d people, under the platform's minimum audience of %d: it may not"
+                    " serve this audience",
+                    p.title,
+                    distinct,
+                    p.min_audience,
+                )
+            manifests[p.name] = AudienceManifest(
+                kind=ArtifactKind.AUDIENCE,
+                format_version=1,
+                tool=ToolInfo(name="privacy-workbench", version=__version__),
+                created_at=now or datetime.now(UTC),
+                inputs=tuple(
+                    InputRef(role="list", name=i.name, sha256=sha256_file(i)) for i in inputs
+                ),
+                outputs=tuple(
+                    OutputFile.of(f, work, rows=_rows(f, p), table=None) for f in written
+                ),
+                parameters={"kind": kind, "region": region},
+                platform=p.name,
+                normalizer_version=NORMALIZER_VERSION,
+                encoding=p.encoding,
+                counts={
+                    "rows_in": rows_in,
+                    "empty": empty,
+                    "invalid": rows_in - empty - n_valid,
+                    "duplicates": n_valid - distinct,
+                    "written": distinct,
+                },
+                below_minimum=bool(p.min_audience and distinct < p.min_audience),
+            )
+            write_manifest(manifests[p.name], work / f"{p.name}.manifest.json")
+        for item in work.iterdir():
+            target = out / item.name
+            if target.exists():
+                raise WorkbenchError(f"{target} exists: audience files are never overwritten")
+        for item in work.iterdir():
+            item.rename(out / item.name)
+        work.rmdir()
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return AudienceResult(out, {k: [out / f.name for f in v] for k, v in files.items()}, manifests)
+
+
+def _phone_table(con: duckdb.DuckDBPyConnection, region: str | None) -> None:
+    """Each distinct raw phone with its E.164 form (None when not a possible number)."""
+    raw = con.execute("SELECT DISTINCT v FROM src WHERE v IS NOT NULL")
+    values = [r[0] for r in raw.fetchall()]
+    table = pa.table(
+        {"v": pa.array(values, pa.string()), "e164": [to_e164(v, region) for v in values]}
+    )
+    con.register("phones_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE phones AS SELECT * FROM phones_arrow")
+
+
+def _write_platform(
+    con: duckdb.DuckDBPyConnection, p: Platform, kind: Kind, folder: Path
+) -> list[Path]:
+    header = p.email_header if kind == "email" else p.phone_header
+    if header is None:
+        raise WorkbenchError(f"{p.title} takes no {kind} list in this workbench")
+    total_row = con.execute("SELECT count(*) FROM hashed").fetchone()
+    total = int(total_row[0]) if total_row else 0
+    size = p.max_rows or max(total, 1)
+    parts = max((total + size - 1) // size, 1)
+    written = []
+    for i in range(parts):
+        name = f"{p.name}.csv" if parts == 1 else f"{p.name}-{i + 1:03d}.csv"
+        path = folder / name
+        head = "true" if p.header else "false"
+        con.execute(
+            f"COPY (SELECT h AS {quote_identifier(header)} FROM hashed ORDER BY h"
+            f" LIMIT {size} OFFSET {i * size}) TO '{str(path).replace(chr(39), chr(39) * 2)}'"
+            f" (FORMAT csv, HEADER {head})"
+        )
+        path.chmod(0o600)
+        written.append(path)
+    return written
+
+
+def _rows(path: Path, p: Platform) -> int:
+    with path.open("rb") as f:
+        lines = sum(1 for _ in f)
+    return lines - (1 if p.header else 0)
