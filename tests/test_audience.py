@@ -97,3 +97,118 @@ def test_large_audiences_are_split(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "meta-003.csv",
     ]
     assert sum(o.rows or 0 for o in result.manifests["meta"].outputs) == 45
+
+
+# -- each platform's own published examples ------------------------------------------------
+
+PUBLISHED = [
+    # Meta, Conversions API customer information parameters
+    # https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/customer-information-parameters
+    (
+        "meta",
+        "email",
+        "John_Smith@gmail.com",
+        None,
+        "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f",
+    ),
+    (
+        "meta",
+        "phone",
+        "(650)555-1212",
+        "US",
+        "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176",
+    ),
+    # Snap, Conversions API parameters
+    # https://developers.snap.com/api/marketing-api/Conversions-API/Parameters
+    (
+        "snap",
+        "email",
+        "Person@Example.com",
+        None,
+        "542d240129883c019e106e3b1b2d3f3cb3537c43c425364de8e951d5a3083345",
+    ),
+    (
+        "snap",
+        "phone",
+        "+44 844 412 4653",
+        None,
+        "dc008fda46e2e64002cf2f82a4906236282d431c4f75e5b60bfe79fc48546383",
+    ),
+    # TikTok, supported IDs for a customer file (the hash on the page is of 37493828222,
+    # without the '+' printed beside it)
+    # https://ads.tiktok.com/help/article/list-of-supported-ids-and-formats-for-a-customer-file
+    (
+        "tiktok",
+        "phone",
+        "374-93-828222",
+        None,
+        "65b7e6dcf6f4310f8d7cbfbd78289a753062fb054d6664fb9aaac5df66a422d4",
+    ),
+    # UID2, normalization and encoding (Base64 of the raw digest)
+    # https://unifiedid.com/docs/getting-started/gs-normalization-encoding
+    ("uid2", "email", "user@example.com", None, "tMmiiTI7IaAcPpQPFQ65uMVCWH8av9jw4cwf/F5HVRQ="),
+    ("uid2", "email", "MyEmail@example.com", None, "FsGNM28LJQ8OLZB0Us65ZYp07NrovJSGTCMSKnLMJ6U="),
+    ("uid2", "email", "My.Email@example.com", None, "4itTvG+HEnTzpiqzejyu1yFPwU1nYhWpaiQvz62hyB8="),
+    (
+        "uid2",
+        "email",
+        "JaneSaoirse+Work@example.com",
+        None,
+        "KKruSBUjDNO069iMUVImVQZm6RrAGZKeOtrD9mwogYA=",
+    ),
+    (
+        "uid2",
+        "email",
+        "JANE.SAOIRSE@gmail.com",
+        None,
+        "ku4mBX7Z3qJTXWyLFB1INzkyR2WZGW4ANSJUiW21iI8=",
+    ),
+    (
+        "uid2",
+        "email",
+        "JaneSaoirse+Work@gmail.com",
+        None,
+        "ku4mBX7Z3qJTXWyLFB1INzkyR2WZGW4ANSJUiW21iI8=",
+    ),
+    ("uid2", "phone", "1 (234) 567-8901", "US", "EObwtHBUqDNZR33LNSMdtt5cafsYFuGmuY4ZLenlue4="),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "given", "region", "published"), PUBLISHED)
+def test_published_examples(
+    name: str, kind: str, given: str, region: str | None, published: str, tmp_path: Path
+) -> None:
+    p = platform(name)
+    normalised = p.email(given) if kind == "email" else p.phone(given, region)
+    assert normalised is not None and p.hash(normalised) == published
+    # and the same through the vectorised file path
+    source = tmp_path / "list.csv"
+    source.write_text(f'value\n"{given}"\n')
+    result = build_audience_file(
+        source,
+        "value",
+        [name],
+        tmp_path / "out",
+        kind="email" if kind == "email" else "phone",
+        region=region,
+    )
+    rows = list(csv.reader(result.files[name][0].open()))
+    assert rows[-1] == [published]
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "expected"),
+    [
+        # Google's own test for enhanced conversions: dots go, the +alias stays
+        ("google_ec", "user.name+alias@gmail.com", "username+alias@gmail.com"),
+        ("google_ec", "first.last.name@gmail.com", "firstlastname@gmail.com"),
+        ("google_ec", "another.user.name@googlemail.com", "anotherusername@googlemail.com"),
+        ("google_ec", "  User@Example.COM  ", "user@example.com"),
+        # UID2: the gmail rules are for gmail.com only
+        ("uid2", "jane.saoirse+work@googlemail.com", "jane.saoirse+work@googlemail.com"),
+        # X: lowercase, trim
+        ("x", "  Someone@Example.com ", "someone@example.com"),
+    ],
+)
+def test_published_rules(name: str, given: str, expected: str) -> None:
+    assert platform(name).email(given) == expected

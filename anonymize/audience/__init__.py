@@ -11,7 +11,13 @@ ledger, closed accounts, Google Limited Use), the record of what was sent, withd
 from __future__ import annotations
 
 from anonymize.audience.build import AudienceResult, build_audience_file
-from anonymize.audience.platforms import NORMALIZER_VERSION, PLATFORMS, Platform, to_e164
+from anonymize.audience.platforms import (
+    NORMALIZER_VERSION,
+    PLATFORMS,
+    Platform,
+    platform,
+    to_e164,
+)
 
 __all__ = [
     "NORMALIZER_VERSION",
@@ -19,5 +25,6 @@ __all__ = [
     "AudienceResult",
     "Platform",
     "build_audience_file",
+    "platform",
     "to_e164",
 ]

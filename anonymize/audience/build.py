@@ -71,6 +71,15 @@ def build_audience_file(
     if not path.is_file():
         raise WorkbenchError(f"{path} does not exist")
     chosen = [platform(p) for p in platforms]
+    for p in chosen:
+        if not p.confirmed:
+            log.warning(
+                "%s: its own normalisation rules were not available to check; this file"
+                " follows the rule every other platform states (trim, lower-case): confirm it"
+                " against %s before upload",
+                p.title,
+                p.source,
+            )
     con = duckdb.connect()
     try:
         relation = relation_of(str(path))
@@ -115,17 +124,22 @@ def _write_all(
                 else ("e164" if p.phone_plus else "substr(e164, 2)")
             )
             base = "src" if kind == "email" else "src LEFT JOIN phones USING (v)"
+            # normalised once into a table (NULL: invalid), never filtered on the expression
+            # itself: DuckDB then evaluates it twice (5x slower, measured)
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE hashed AS SELECT DISTINCT {p.hash_sql('n')} AS h"
-                f" FROM (SELECT {normalised} AS n FROM {base}) WHERE n IS NOT NULL"
+                f"CREATE OR REPLACE TEMP TABLE normalised AS SELECT {normalised} AS n FROM {base}"
             )
-            valid = con.execute(
-                f"SELECT count(*) FROM (SELECT {normalised} AS n FROM {base}) WHERE n IS NOT NULL"
-            ).fetchone()
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE hashed AS SELECT h, row_number() OVER (ORDER BY h)"
+                f" AS i FROM (SELECT DISTINCT {p.hash_sql('n')} AS h FROM normalised"
+                " WHERE n IS NOT NULL)"
+            )
+            valid = con.execute("SELECT count(n) FROM normalised").fetchone()
             n_valid = int(valid[0]) if valid else 0
             written = _write_platform(con, p, kind, work)
             files[p.name] = written
-            distinct = sum(_rows(f, p) for f in written)
+            distinct_row = con.execute("SELECT count(*) FROM hashed").fetchone()
+            distinct = int(distinct_row[0]) if distinct_row else 0
             if p.min_audience and distinct < p.min_audience:
                 log.warning(
                     "%s: %d people, under the platform's minimum audience of %d: it may not"
@@ -199,8 +213,8 @@ def _write_platform(
         path = folder / name
         head = "true" if p.header else "false"
         con.execute(
-            f"COPY (SELECT h AS {quote_identifier(header)} FROM hashed ORDER BY h"
-            f" LIMIT {size} OFFSET {i * size}) TO '{str(path).replace(chr(39), chr(39) * 2)}'"
+            f"COPY (SELECT h AS {quote_identifier(header)} FROM hashed WHERE i > {i * size}"
+            f" AND i <= {(i + 1) * size} ORDER BY i) TO '{str(path).replace(chr(39), chr(39) * 2)}'"
             f" (FORMAT csv, HEADER {head})"
         )
         path.chmod(0o600)
