@@ -36,6 +36,7 @@ from dsar.review.manifest import (
 
 log = logging.getLogger(__name__)
 Kind = Literal["email", "phone"]
+MEMORY_LIMIT = "512MB"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def build_audience_file(
                 p.source,
             )
     con = duckdb.connect()
+    # bounded memory whatever the list's size: DuckDB spills to disk beyond this
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
     try:
         relation = relation_of(str(path))
         try:
