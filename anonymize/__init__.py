@@ -12,7 +12,11 @@
 - `aggregate`: `run_aggregates` publishes group-by tables with small-cell and complementary
   suppression.
 
-Planned: `anonymize.audience` (hashed-email ad audiences per platform). It builds on `dsar`
+- `audience`: `build_audience_file` normalises and hashes a list of emails or phones per ad
+  platform (`PLATFORMS`: each one's published rules); eligibility from the catalog and
+  withdrawals are planned.
+
+It builds on `dsar`
 (catalog, engine, keys, ledger, text engine, manifest); `dsar` never imports it. Names load on
 first use, so `import anonymize` stays light.
 """
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from anonymize.aggregate import AggregateRun, load_aggregate_spec, run_aggregates
+    from anonymize.audience import PLATFORMS, build_audience_file
     from anonymize.draft import draft_policy
     from anonymize.extract import ExtractResult, run_extract
     from anonymize.policy import Policy, load_policy
@@ -33,6 +38,8 @@ _EXPORTS: dict[str, str] = {
     "AggregateRun": "anonymize.aggregate",
     "load_aggregate_spec": "anonymize.aggregate",
     "run_aggregates": "anonymize.aggregate",
+    "PLATFORMS": "anonymize.audience",
+    "build_audience_file": "anonymize.audience",
     "draft_policy": "anonymize.draft",
     "ExtractResult": "anonymize.extract",
     "run_extract": "anonymize.extract",
@@ -43,10 +50,12 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "PLATFORMS",
     "AggregateRun",
     "ExtractResult",
     "Policy",
     "RiskReport",
+    "build_audience_file",
     "draft_policy",
     "load_aggregate_spec",
     "load_policy",
