@@ -282,13 +282,18 @@ def _primary(cells: Cells, min_count: int) -> int:
     return len(cells.suppressed)
 
 
-def _nested_lines(fine: Cells, coarse: Cells) -> list[list[tuple[Any, ...]]]:
+Line = tuple[Cells, tuple[Any, ...], list[tuple[Any, ...]]]  # the total's cells, its key, its line
+
+
+def _nested_lines(fine: Cells, coarse: Cells) -> list[Line]:
     """Lines of `fine` whose totals `coarse` publishes as its cells (its groups nest)."""
     idx = [fine.group_by.index(g) for g in coarse.group_by]
     groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for key in fine.counts:
         groups[tuple(key[i] for i in idx)].append(key)
-    return [cells for total, cells in groups.items() if total not in coarse.suppressed]
+    return [
+        (coarse, total, cells) for total, cells in groups.items() if total not in coarse.suppressed
+    ]
 
 
 def _share(src: Cells, dst: Cells) -> int:
@@ -310,7 +315,7 @@ def protect(run: list[Cells]) -> int:
     changed = True
     while changed:
         changed = False
-        checks: list[tuple[Cells, list[tuple[Any, ...]]]] = []
+        checks: list[tuple[Cells, Line]] = []
         for a, b in combinations(run, 2):
             if set(a.group_by) == set(b.group_by):  # the same cells in two tables
                 added_here = _share(a, b) + _share(b, a)
@@ -319,15 +324,18 @@ def protect(run: list[Cells]) -> int:
             for fine, coarse in ((a, b), (b, a)):
                 if set(coarse.group_by) < set(fine.group_by):
                     checks += [(fine, line) for line in _nested_lines(fine, coarse)]
-        for cells, line in checks:
+        for cells, (coarse, total, line) in checks:
+            if total in coarse.suppressed:
+                continue  # suppressed earlier in this pass
             hidden = [k for k in line if k in cells.suppressed]
             if len(hidden) != 1:
                 continue
             shown = [k for k in line if k not in cells.suppressed]
-            if not shown:
-                continue
-            victim = min(shown, key=lambda k: (cells.counts[k], str(k)))
-            cells.suppressed[victim] = "complementary"
+            if shown:
+                victim = min(shown, key=lambda k: (cells.counts[k], str(k)))
+                cells.suppressed[victim] = "complementary"
+            else:  # the hidden cell is the whole line: its total would publish it
+                coarse.suppressed[total] = "complementary"
             added += 1
             changed = True
     return added

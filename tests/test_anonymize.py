@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from anonymize.extract import run_extract
@@ -439,7 +439,8 @@ def _recoverable(tables: dict[str, list[dict[str, Any]]], dims: dict[str, list[s
     return found
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=40, deadline=None)
+@example(seed=54, n=51)  # found by CI: a cell alone in its column, the column total published
 @given(seed=st.integers(0, 100_000), n=st.integers(30, 300))
 def test_no_suppressed_cell_can_be_recomputed_from_the_totals(seed: int, n: int) -> None:
     import tempfile
