@@ -80,10 +80,6 @@ def aggregate(
 
 @app.command()
 def audience(
-    input_file: Annotated[
-        Path, typer.Option("--input", help="A list (CSV, Parquet, JSON Lines) to hash.")
-    ],
-    column: Annotated[str, typer.Option(help="The column of emails or phone numbers.")],
     platform: Annotated[
         str,
         typer.Option(
@@ -92,33 +88,64 @@ def audience(
         ),
     ],
     out: Annotated[Path, typer.Option(help="Folder the files are written in.")],
-    kind: Annotated[str, typer.Option(help="email or phone.")] = "email",
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="A list (CSV, Parquet, JSON Lines) to hash.")
+    ] = None,
+    column: Annotated[
+        str | None, typer.Option(help="With --input: the column of emails or phone numbers.")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="With --spec: the catalog the audience is built from.")
+    ] = None,
+    spec: Annotated[
+        Path | None, typer.Option(help="An audience spec (table, email column, consent).")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="With --spec: the suppression ledger (people left out).")
+    ] = None,
+    key_file: KeyFileOpt = None,
+    kind: Annotated[str, typer.Option(help="With --input: email or phone.")] = "email",
     region: Annotated[
         str | None,
         typer.Option(help="Country of phone numbers written without one (e.g. US, GB)."),
     ] = None,
 ) -> None:
-    """Normalise and hash a list for each ad platform: one upload file (or numbered parts)
-    and one manifest per platform; invalid values dropped and counted."""
-    from anonymize.audience import build_audience_file
+    """Normalise and hash emails or phones for each ad platform: from a list (--input), or
+    from a catalog table after consent, opt-outs, the ledger and closed accounts (--spec).
+    One upload file (or numbered parts) and one manifest per platform; invalid values
+    dropped and counted."""
+    from anonymize.audience import AudienceResult, build_audience, build_audience_file
 
     if kind not in ("email", "phone"):
         raise WorkbenchError(f"--kind must be email or phone, not {kind!r}")
     names = [p.strip() for p in platform.split(",") if p.strip()]
-    result = build_audience_file(
-        input_file,
-        column,
-        names,
-        out,
-        kind="phone" if kind == "phone" else "email",
-        region=region,
-    )
+    result: AudienceResult
+    if spec is not None and catalog is not None and input_file is None:
+        from dsar.catalog import load_catalog
+        from dsar.keys import load_key
+        from dsar.records.ledger import Ledger
+
+        opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
+        result = build_audience(
+            spec, load_catalog(catalog), names, out, ledger=opened, region=region
+        )
+    elif input_file is not None and column is not None and spec is None:
+        result = build_audience_file(
+            input_file,
+            column,
+            names,
+            out,
+            kind="phone" if kind == "phone" else "email",
+            region=region,
+        )
+    else:
+        raise WorkbenchError("give --input and --column (a list), or --catalog and --spec")
     for name, files in result.files.items():
         counts = result.manifests[name].counts
+        left = {k: v for k, v in counts.items() if k not in ("rows_in", "written")}
         typer.echo(
             f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
-            f" ({counts['invalid']} invalid, {counts['duplicates']} duplicates,"
-            f" {counts['empty']} empty of {counts['rows_in']})"
+            f" (left out: {json.dumps(left)})"
         )
 
 

@@ -212,3 +212,111 @@ def test_published_examples(
 )
 def test_published_rules(name: str, given: str, expected: str) -> None:
     assert platform(name).email(given) == expected
+
+
+# -- from the catalog: who may be in an audience ------------------------------------------
+
+EXAMPLE_SPEC = Path(__file__).parents[1] / "examples" / "audience_marketing.yml"
+
+
+def _expected(root: Path, p_name: str, leave_out: set[str]) -> set[str]:
+    """Written by hand over the files: consented, not opted out, account not closed."""
+    rows = duckdb.execute(
+        f"SELECT m.email FROM read_json('{root}/marketing_preferences.json') m"
+        f" LEFT JOIN read_csv('{root}/accounts.csv') a USING (user_id)"
+        " WHERE m.ads_personalization AND m.opted_out_at IS NULL"
+        " AND coalesce(a.status, '') <> 'closed'"
+    ).fetchall()
+    p = platform(p_name)
+    out = set()
+    for (email,) in rows:
+        normalised = p.email(email)
+        if normalised is not None and normalised not in leave_out:
+            out.add(p.hash(normalised))
+    return out
+
+
+def _written(path: Path) -> set[str]:
+    return {r[0] for r in list(csv.reader(path.open()))[1:]}
+
+
+def test_an_audience_holds_exactly_the_people_who_may_be_in_it(
+    demo_export: Path, tmp_path: Path
+) -> None:
+    from anonymize.audience import build_audience
+    from dsar import load_catalog
+    from dsar.catalog.models import IdentityKind
+    from dsar.records.ledger import Ledger, Reason
+    from dsar.subjects.identity import SubjectKey
+
+    catalog = load_catalog(demo_export)
+    result = build_audience(EXAMPLE_SPEC, catalog, ["meta", "uid2"], tmp_path / "a")
+    root = demo_export.parent
+    for name in ("meta", "uid2"):
+        assert _written(result.files[name][0]) == _expected(root, name, set())
+    counts = result.manifests["meta"].counts
+    assert (
+        counts["rows_read"]
+        == counts["no_consent"] + counts["opted_out"] + counts["closed_account"] + counts["rows_in"]
+    )
+    assert counts["no_consent"] > 0
+    # someone objects to direct marketing: gone from the next audience
+    someone = sorted(_expected(root, "meta", set()))[0]
+    person = next(
+        e
+        for (e,) in duckdb.execute(
+            f"SELECT email FROM read_json('{root}/marketing_preferences.json')"
+        ).fetchall()
+        if platform("meta").email(e) and platform("meta").hash(platform("meta").email(e)) == someone  # type: ignore[arg-type]
+    )
+    ledger = Ledger(tmp_path / "ledger.db", b"k" * 40)
+    ledger.add(
+        [SubjectKey(IdentityKind.EMAIL, person.strip().lower())],
+        Reason.OBJECTED_DIRECT_MARKETING,
+        "OB-1",
+    )
+    again = build_audience(EXAMPLE_SPEC, catalog, ["meta"], tmp_path / "b", ledger=ledger)
+    assert someone not in _written(again.files["meta"][0])
+    assert again.manifests["meta"].counts["in_ledger"] == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "rule"),
+    [
+        ("google_profiles", "email", "Limited Use"),
+        ("accounts", "email", "purpose limitation"),
+    ],
+)
+def test_data_that_may_not_feed_advertising_is_refused(
+    demo_export: Path, tmp_path: Path, table: str, column: str, rule: str
+) -> None:
+    from anonymize.audience import build_audience
+    from dsar import load_catalog
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text(f"version: 1\nname: ads\ntable: {table}\nemail: {column}\n")
+    with pytest.raises(Exception, match=rule):
+        build_audience(spec, load_catalog(demo_export), ["google"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_opted_out_and_closed_accounts_never_appear(demo_copy: Path, tmp_path: Path) -> None:
+    """Everyone consents here, so only the opt-outs and closed accounts hold people back."""
+    from anonymize.audience import build_audience
+    from dsar import load_catalog
+
+    root = demo_copy.parent
+    prefs = root / "marketing_preferences.json"
+    moved = root / "prefs-original.json"
+    prefs.rename(moved)
+    duckdb.execute(
+        "COPY (SELECT * REPLACE (true AS ads_personalization, CASE WHEN user_id IN (SELECT"
+        f" user_id FROM read_csv('{root}/accounts.csv') WHERE status = 'closed') THEN NULL"
+        f" ELSE opted_out_at END AS opted_out_at) FROM read_json('{moved}'))"
+        f" TO '{prefs}' (FORMAT json, ARRAY true)"
+    )
+    moved.unlink()
+    result = build_audience(EXAMPLE_SPEC, load_catalog(demo_copy), ["meta"], tmp_path / "a")
+    counts = result.manifests["meta"].counts
+    assert counts["no_consent"] == 0 and counts["opted_out"] > 0 and counts["closed_account"] > 0
+    assert _written(result.files["meta"][0]) == _expected(root, "meta", set())

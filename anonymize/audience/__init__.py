@@ -4,13 +4,22 @@
   `PLATFORMS`, `to_e164`.
 - `build`: `build_audience_file` hashes a list's emails or phones for each platform.
 
-Planned (issue 13): audiences from the catalog with eligibility (consent, the suppression
-ledger, closed accounts, Google Limited Use), the record of what was sent, withdrawals.
+- `eligible`: `build_audience` from a catalog table, after consent, opt-outs, the
+  suppression ledger and closed accounts, refusing data whose purposes exclude advertising
+  or that came from a Google sign-in (Limited Use).
+
+Planned (issue 13): the record of what was sent, withdrawals.
 """
 
 from __future__ import annotations
 
 from anonymize.audience.build import AudienceResult, build_audience_file
+from anonymize.audience.eligible import (
+    AudienceSpec,
+    build_audience,
+    check_purposes,
+    load_audience_spec,
+)
 from anonymize.audience.platforms import (
     NORMALIZER_VERSION,
     PLATFORMS,
@@ -23,8 +32,12 @@ __all__ = [
     "NORMALIZER_VERSION",
     "PLATFORMS",
     "AudienceResult",
+    "AudienceSpec",
     "Platform",
+    "build_audience",
     "build_audience_file",
+    "check_purposes",
+    "load_audience_spec",
     "platform",
     "to_e164",
 ]

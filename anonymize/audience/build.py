@@ -108,7 +108,10 @@ def _write_all(
     region: str | None,
     inputs: list[Path],
     now: datetime | None,
+    before: dict[str, int] | None = None,
 ) -> AudienceResult:
+    """Write each platform's files from the table or view `src` (column `v`). `before`:
+    counts of rows left out before (eligibility), recorded first in each manifest."""
     out.mkdir(parents=True, exist_ok=True)
     work = out / f".audience.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
@@ -168,6 +171,7 @@ def _write_all(
                 normalizer_version=NORMALIZER_VERSION,
                 encoding=p.encoding,
                 counts={
+                    **(before or {}),
                     "rows_in": rows_in,
                     "empty": empty,
                     "invalid": rows_in - empty - n_valid,

@@ -1,0 +1,233 @@
+"""Who may be in an ad audience: consent, opt-outs, the suppression ledger, closed accounts,
+and the purposes the data was collected for.
+
+An audience spec names the catalog table and columns to build from:
+
+```yaml
+version: 1
+name: ads-lookalike
+table: marketing_preferences
+email: email                      # the identity column hashed
+consent: ads_personalization      # a boolean: only true is consent
+opted_out: opted_out_at           # any value here is an opt-out
+accounts: {table: accounts, key: user_id, status: status, closed: [closed]}
+```
+
+Before a single value is read, the purposes are checked: a table received through a Google
+sign-in (`limited_use: true`) may never feed advertising (Google API Services User Data
+Policy, Limited Use), and a table whose purposes do not include advertising may not either
+(GDPR Art. 5(1)(b), purpose limitation). The run stops with an error naming the rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
+
+from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
+from anonymize.audience.platforms import platform
+from dsar.catalog import Catalog, load_yaml_model
+from dsar.catalog.models import IdentityKind
+from dsar.catalog.strict import YamlDocument, suggest
+from dsar.engine import open_engine
+from dsar.engine.base import quote_identifier
+from dsar.errors import ConfigProblem, WorkbenchError
+from dsar.records.ledger import Ledger, Reason
+
+log = logging.getLogger(__name__)
+ADVERTISING = ("advertis", "ad audience", "marketing audience")  # words of an ads purpose
+LEDGER_REASONS = (
+    Reason.ERASED,
+    Reason.OBJECTED_DIRECT_MARKETING,
+    Reason.OPTED_OUT_SALE_SHARING,
+    Reason.RESTRICTED,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Accounts(_Strict):
+    """Where closed accounts are recorded, to leave their people out."""
+
+    table: str = Field(min_length=1, description="the accounts table")
+    key: str = Field(min_length=1, description="the column both tables share (user_id)")
+    status: str = Field(min_length=1, description="the account's status column")
+    closed: list[str] = Field(default_factory=lambda: ["closed"], description="closed values")
+
+
+class AudienceSpec(_Strict):
+    """An audience built from a catalog table."""
+
+    version: Literal[1] = Field(description="spec format version; currently 1")
+    name: str = Field(min_length=1, description="the audience's name")
+    table: str = Field(min_length=1, description="the catalog table the people come from")
+    email: str | None = Field(default=None, description="the email column hashed")
+    phone: str | None = Field(default=None, description="the phone column hashed")
+    consent: str | None = Field(
+        default=None, description="a boolean column: only rows where it is true are used"
+    )
+    opted_out: str | None = Field(
+        default=None, description="a column whose any value means the person opted out"
+    )
+    accounts: Accounts | None = Field(default=None, description="closed accounts left out")
+
+
+def _problems(spec: AudienceSpec, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
+    table = catalog.tables.get(spec.table)
+    if table is None:
+        yield doc.problem(
+            ("table",),
+            f"no table {spec.table!r} in the catalog",
+            suggest(spec.table, catalog.tables, "name a table of the catalog"),
+        )
+        return
+    if (spec.email is None) == (spec.phone is None):
+        yield doc.problem(("email",), "name one column: email or phone", "add email: <column>")
+    for field in ("email", "phone", "consent", "opted_out"):
+        column = getattr(spec, field)
+        if column is not None and column not in table.columns:
+            yield doc.problem(
+                (field,),
+                f"{spec.table} has no column {column!r}",
+                suggest(column, table.columns, "name a column of the table"),
+            )
+    if spec.accounts is not None:
+        accounts = catalog.tables.get(spec.accounts.table)
+        if accounts is None:
+            yield doc.problem(("accounts", "table"), f"no table {spec.accounts.table!r}", "fix it")
+        else:
+            for field in ("key", "status"):
+                column = getattr(spec.accounts, field)
+                if column not in accounts.columns:
+                    yield doc.problem(
+                        ("accounts", field),
+                        f"{spec.accounts.table} has no column {column!r}",
+                        suggest(column, accounts.columns, "name a column"),
+                    )
+            if spec.accounts.key not in table.columns:
+                yield doc.problem(
+                    ("accounts", "key"),
+                    f"{spec.table} has no column {spec.accounts.key!r}",
+                    "name a column both tables have",
+                )
+
+
+def load_audience_spec(path: str | Path, catalog: Catalog) -> AudienceSpec:
+    """Read and check an audience spec against the catalog (every problem at once)."""
+    return load_yaml_model(
+        path,
+        AudienceSpec,
+        what="audience spec",
+        checks=lambda s, doc: list(_problems(s, catalog, doc)),
+    )
+
+
+def check_purposes(spec: AudienceSpec, catalog: Catalog) -> None:
+    """Refuse data that may not feed advertising, naming the rule.
+
+    Raises:
+        WorkbenchError: the table came from a Google sign-in, or its purposes do not
+            include advertising.
+    """
+    table = catalog.tables[spec.table]
+    column = spec.email or spec.phone
+    if table.limited_use:
+        raise WorkbenchError(
+            f"{spec.table}.{column} came from Google through a Google sign-in: Google's Limited"
+            " Use rules (API Services User Data Policy) forbid using it for advertising;"
+            " build the audience from data the person gave you for advertising"
+        )
+    if not any(word in p.lower() for p in table.purposes for word in ADVERTISING):
+        raise WorkbenchError(
+            f"{spec.table}.{column} was collected for {'; '.join(table.purposes)}, not for"
+            " advertising: purpose limitation (GDPR Art. 5(1)(b)) forbids this use; add"
+            " advertising to the table's purposes only if the person was told and agreed"
+        )
+
+
+def build_audience(
+    spec: AudienceSpec | str | Path,
+    catalog: Catalog,
+    platforms: list[str],
+    out: str | Path,
+    *,
+    ledger: Ledger | None = None,
+    region: str | None = None,
+    now: datetime | None = None,
+) -> AudienceResult:
+    """The audience a spec describes, for each platform: only people who may be in it.
+
+    Counts by reason go in each platform's manifest: rows read, no consent, opted out, in the
+    ledger, closed account, then empty, invalid and duplicate values.
+    """
+    spec_path = None if isinstance(spec, AudienceSpec) else Path(spec)
+    if spec_path is not None:
+        spec = load_audience_spec(spec_path, catalog)
+    assert isinstance(spec, AudienceSpec)
+    check_purposes(spec, catalog)
+    chosen = [platform(p) for p in platforms]
+    table = catalog.tables[spec.table]
+    column = spec.email or spec.phone
+    assert column is not None
+    kind: Kind = "email" if spec.email else "phone"
+    if kind == "email" and table.columns[column].identity not in (IdentityKind.EMAIL, None):
+        log.warning("%s.%s is not declared an email column", spec.table, column)
+    t = quote_identifier(spec.table)
+    reasons: dict[str, str] = {}
+    if spec.consent is not None:
+        reasons["no_consent"] = f"coalesce({quote_identifier(spec.consent)}, false) IS NOT TRUE"
+    if spec.opted_out is not None:
+        reasons["opted_out"] = f"{quote_identifier(spec.opted_out)} IS NOT NULL"
+    params: list[object] = []
+    if ledger is not None:
+        keep, params = ledger.sql_excluding(table, LEDGER_REASONS)
+        reasons["in_ledger"] = f"NOT ({keep})"
+    if spec.accounts is not None:
+        a = spec.accounts
+        closed = ", ".join("'" + c.replace("'", "''") + "'" for c in a.closed)
+        reasons["closed_account"] = (
+            f"{quote_identifier(a.key)} IN (SELECT {quote_identifier(a.key)} FROM"
+            f" {quote_identifier(a.table)} WHERE CAST({quote_identifier(a.status)} AS VARCHAR)"
+            f" IN ({closed}))"
+        )
+    # each row's first reason to leave, in this order; NULL: eligible
+    why = " ".join(f"WHEN {cond} THEN '{name}'" for name, cond in reasons.items())
+    reason_sql = f"CASE {why} END" if why else "NULL"
+    with open_engine(catalog) as engine:
+        rows = engine.query(
+            f"SELECT CAST({quote_identifier(column)} AS VARCHAR) AS v, {reason_sql} AS why"
+            f" FROM {t}",
+            params,
+        )
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        con.register("rows_arrow", rows)
+        left = dict(
+            con.execute(
+                "SELECT why, count(*) FROM rows_arrow WHERE why IS NOT NULL GROUP BY ALL"
+            ).fetchall()
+        )
+        con.execute("CREATE TEMP TABLE src AS SELECT v FROM rows_arrow WHERE why IS NULL")
+        eligibility = {name: int(left.get(name, 0)) for name in reasons}
+        inputs = [p for p in (catalog.source, spec_path) if p is not None]
+        return _write_all(
+            con,
+            chosen,
+            Path(out),
+            kind,
+            region,
+            inputs,
+            now,
+            before={"rows_read": rows.num_rows, **eligibility},
+        )
+    finally:
+        con.close()
