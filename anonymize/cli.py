@@ -103,6 +103,10 @@ def audience(
     ledger: Annotated[
         Path | None, typer.Option(help="With --spec: the suppression ledger (people left out).")
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(help="With --spec: record who was sent where (for withdrawals)."),
+    ] = None,
     key_file: KeyFileOpt = None,
     kind: Annotated[str, typer.Option(help="With --input: email or phone.")] = "email",
     region: Annotated[
@@ -121,13 +125,15 @@ def audience(
     names = [p.strip() for p in platform.split(",") if p.strip()]
     result: AudienceResult
     if spec is not None and catalog is not None and input_file is None:
+        from anonymize.audience import SentRecord
         from dsar.catalog import load_catalog
         from dsar.keys import load_key
         from dsar.records.ledger import Ledger
 
         opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
+        sent = SentRecord(record, load_key(key_file)) if record is not None else None
         result = build_audience(
-            spec, load_catalog(catalog), names, out, ledger=opened, region=region
+            spec, load_catalog(catalog), names, out, ledger=opened, record=sent, region=region
         )
     elif input_file is not None and column is not None and spec is None:
         result = build_audience_file(
@@ -147,6 +153,30 @@ def audience(
             f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
             f" (left out: {json.dumps(left)})"
         )
+
+
+@app.command()
+def withdraw(
+    platform: Annotated[str, typer.Option(help="The platform to withdraw people from.")],
+    record: Annotated[Path, typer.Option(help="The record of what was sent.")],
+    ledger: Annotated[Path, typer.Option(help="The suppression ledger.")],
+    out: Annotated[Path, typer.Option(help="Folder the removal file is written in.")],
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Write the platform's removal file: everyone it received who has since objected,
+    opted out, been restricted or erased, and was not withdrawn before."""
+    from anonymize.audience import SentRecord
+    from anonymize.audience import platform as find_platform
+    from dsar.keys import load_key
+    from dsar.records.ledger import Ledger
+
+    p = find_platform(platform)
+    key = load_key(key_file)
+    sent = SentRecord(record, key)
+    header = p.email_header or "email"
+    path = sent.write_withdrawal(p.name, Ledger(ledger, key, key_file), out, header)
+    rows = path.read_text(encoding="utf-8").count("\n") - 1
+    typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
 
 
 policy_app = typer.Typer(help="Write and check extract policies.", no_args_is_help=True)

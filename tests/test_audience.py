@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -320,3 +321,55 @@ def test_opted_out_and_closed_accounts_never_appear(demo_copy: Path, tmp_path: P
     counts = result.manifests["meta"].counts
     assert counts["no_consent"] == 0 and counts["opted_out"] > 0 and counts["closed_account"] > 0
     assert _written(result.files["meta"][0]) == _expected(root, "meta", set())
+
+
+def test_what_was_sent_is_recorded_and_withdrawn_after_an_objection(
+    demo_export: Path, tmp_path: Path
+) -> None:
+    from anonymize.audience import SentRecord, build_audience, person_ref
+    from dsar import load_catalog
+    from dsar.catalog.models import IdentityKind
+    from dsar.records.ledger import Ledger, Reason
+    from dsar.subjects.identity import SubjectKey
+
+    key = b"k" * 40
+    record = SentRecord(tmp_path / "records" / "sent.db", key)
+    catalog = load_catalog(demo_export)
+    first = build_audience(EXAMPLE_SPEC, catalog, ["meta", "uid2"], tmp_path / "a", record=record)
+    sent = _written(first.files["meta"][0])
+    emails = [
+        e
+        for (e,) in duckdb.execute(
+            f"SELECT email FROM read_json('{demo_export.parent}/marketing_preferences.json')"
+        ).fetchall()
+    ]
+    meta = platform("meta")
+    person = next(e for e in emails if (n := meta.email(e)) and meta.hash(n) in sent)
+    ref = person_ref(record.keys, person)
+    assert ref is not None and record.holding(ref) == [
+        ("meta", "ads-lookalike"),
+        ("uid2", "ads-lookalike"),
+    ]
+    # nothing to withdraw until someone objects
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", key)
+    assert record.withdrawals("meta", ledger) == []
+    ledger.add(
+        [SubjectKey(IdentityKind.EMAIL, person.strip().lower())],
+        Reason.OBJECTED_DIRECT_MARKETING,
+        "OB-2",
+    )
+    path = record.write_withdrawal("meta", ledger, tmp_path / "withdraw", "email")
+    assert path.read_text().splitlines() == ["email", meta.hash(meta.email(person) or "")]
+    assert record.withdrawals("meta", ledger) == []  # withdrawn once
+    assert record.withdrawals("uid2", ledger) == [
+        platform("uid2").hash(platform("uid2").email(person) or "")
+    ]
+    # the next audience leaves them out, and the audit log holds every run, intact
+    again = build_audience(
+        EXAMPLE_SPEC, catalog, ["meta"], tmp_path / "b", ledger=ledger, record=record
+    )
+    assert meta.hash(meta.email(person) or "") not in _written(again.files["meta"][0])
+    actions = [e.action for e in record.audit.entries()]
+    assert actions == ["audience.sent", "audience.sent", "audience.withdrawn", "audience.sent"]
+    assert record.audit.verify() == []
+    assert all("@" not in json.dumps(e.details) for e in record.audit.entries())

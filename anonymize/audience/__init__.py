@@ -8,7 +8,8 @@
   suppression ledger and closed accounts, refusing data whose purposes exclude advertising
   or that came from a Google sign-in (Limited Use).
 
-Planned (issue 13): the record of what was sent, withdrawals.
+- `record`: `SentRecord`, who was sent to which platform (keyed references and the uploaded
+  hashes, an audit-log entry per run), and the removal file for everyone since withdrawn.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from anonymize.audience.platforms import (
     platform,
     to_e164,
 )
+from anonymize.audience.record import SentRecord, person_ref
 
 __all__ = [
     "NORMALIZER_VERSION",
@@ -34,10 +36,12 @@ __all__ = [
     "AudienceResult",
     "AudienceSpec",
     "Platform",
+    "SentRecord",
     "build_audience",
     "build_audience_file",
     "check_purposes",
     "load_audience_spec",
+    "person_ref",
     "platform",
     "to_e164",
 ]

@@ -22,8 +22,9 @@ Policy, Limited Use), and a table whose purposes do not include advertising may 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
 from anonymize.audience.platforms import platform
+from anonymize.audience.record import SentRecord
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
@@ -160,10 +162,15 @@ def build_audience(
     out: str | Path,
     *,
     ledger: Ledger | None = None,
+    record: SentRecord | None = None,
     region: str | None = None,
     now: datetime | None = None,
 ) -> AudienceResult:
     """The audience a spec describes, for each platform: only people who may be in it.
+
+    With `record`, everyone uploaded is recorded per platform (keyed references and the
+    uploaded hashes, never emails) and the audit log gets one entry per platform, so that a
+    later objection or erasure can be withdrawn (`SentRecord.write_withdrawal`).
 
     Counts by reason go in each platform's manifest: rows read, no consent, opted out, in the
     ledger, closed account, then empty, invalid and duplicate values.
@@ -219,7 +226,7 @@ def build_audience(
         con.execute("CREATE TEMP TABLE src AS SELECT v FROM rows_arrow WHERE why IS NULL")
         eligibility = {name: int(left.get(name, 0)) for name in reasons}
         inputs = [p for p in (catalog.source, spec_path) if p is not None]
-        return _write_all(
+        result = _write_all(
             con,
             chosen,
             Path(out),
@@ -229,5 +236,15 @@ def build_audience(
             now,
             before={"rows_read": rows.num_rows, **eligibility},
         )
+        if record is not None and kind == "email":
+            run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+            for p in chosen:
+                normalised = p.email_sql("v")
+                pairs = con.execute(
+                    f"SELECT DISTINCT v, {p.hash_sql(normalised)} FROM src"
+                    f" WHERE {normalised} IS NOT NULL"
+                ).fetchall()
+                record.record(p.name, spec.name, run, pairs)
+        return result
     finally:
         con.close()
