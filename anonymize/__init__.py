@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from anonymize.aggregate import AggregateRun, load_aggregate_spec, run_aggregates
-    from anonymize.audience import PLATFORMS, build_audience_file
+    from anonymize.audience import (
+        PLATFORMS,
+        SentRecord,
+        build_audience,
+        build_audience_file,
+        load_audience_spec,
+        person_ref,
+    )
     from anonymize.draft import draft_policy
     from anonymize.extract import ExtractResult, run_extract
     from anonymize.policy import Policy, load_policy
@@ -39,7 +46,11 @@ _EXPORTS: dict[str, str] = {
     "load_aggregate_spec": "anonymize.aggregate",
     "run_aggregates": "anonymize.aggregate",
     "PLATFORMS": "anonymize.audience",
+    "SentRecord": "anonymize.audience",
+    "build_audience": "anonymize.audience",
     "build_audience_file": "anonymize.audience",
+    "load_audience_spec": "anonymize.audience",
+    "person_ref": "anonymize.audience",
     "draft_policy": "anonymize.draft",
     "ExtractResult": "anonymize.extract",
     "run_extract": "anonymize.extract",
@@ -55,11 +66,15 @@ __all__ = [
     "ExtractResult",
     "Policy",
     "RiskReport",
+    "SentRecord",
+    "build_audience",
     "build_audience_file",
     "draft_policy",
     "load_aggregate_spec",
+    "load_audience_spec",
     "load_policy",
     "measure",
+    "person_ref",
     "run_aggregates",
     "run_extract",
 ]

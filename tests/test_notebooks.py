@@ -150,3 +150,25 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
         if "image/png" in o.get("data", {})
     ]
     assert images, "the class-size chart is drawn"
+
+
+@pytest.mark.slow
+def test_ad_audience_notebook(tmp_path: Path) -> None:
+    out = tmp_path / "audiences"
+    executed = _execute(
+        "04_ad_audience.ipynb",
+        tmp_path,
+        {"demo_dir": str(tmp_path / "demo"), "demo_users": 400, "output_dir": str(out)},
+    )
+    written = pd.read_csv(out / "first" / "meta.csv")
+    assert len(written) > 0
+    removals = sorted((out / "withdrawals").glob("*.csv"))
+    assert len(removals) == 3  # one per platform, each holding the person who objected
+    assert all(p.read_text().count("\n") == 2 for p in removals)
+    images = [
+        o
+        for c in executed["cells"]
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
+    assert images, "the funnel is drawn"
