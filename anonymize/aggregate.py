@@ -41,6 +41,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from anonymize.policy import points_at_a_person
 from dsar._version import __version__
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import YamlDocument, suggest
@@ -125,7 +126,13 @@ def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterabl
                     f"{run.table} has no column {column!r}",
                     suggest(column, table.columns, "name a column of the table"),
                 )
-            elif spec.identity is not None or spec.free_text or spec.secret or spec.personal:
+            elif (
+                spec.identity is not None
+                or spec.free_text
+                or spec.secret
+                or spec.personal
+                or points_at_a_person(catalog, run.table, column)
+            ):
                 yield doc.problem(
                     ("aggregates", i, "group_by", j),
                     f"{column} identifies people or holds personal data: a cell per value"

@@ -131,7 +131,7 @@ def _run(
         exprs, params, python = select_list(policy.columns, ctx)
         where, where_params = "TRUE", list[object]()
         if ledger is not None and policy.exclude_ledger:
-            where, where_params = ledger.sql_excluding(table, EXCLUDED)
+            where, where_params = ledger.sql_excluding(table, EXCLUDED, catalog=catalog)
         rows_in = engine.count_rows(policy.table)
         sql = f"SELECT {', '.join(exprs)} FROM {quote_identifier(policy.table)} WHERE {where}"
         batches = engine.stream(sql, [*params, *where_params], batch_size=BATCH_ROWS)
@@ -209,7 +209,25 @@ def _enforce(
     src = f"read_parquet('{_literal(stage)}')"
     qis = [quote_identifier(q) for q in policy.quasi_identifiers]
     k, l_target = policy.privacy.k, policy.privacy.l
-    if not qis or (k <= 1 and not l_target):
+    if not qis:
+        # the whole table is one class: k and l hold for it or the run fails
+        if l_target and policy.sensitive:
+            for s in policy.sensitive:
+                col = quote_identifier(s)
+                got = con.execute(
+                    f"SELECT count(DISTINCT {col}) + max(CASE WHEN {col} IS NULL THEN 1"
+                    f" ELSE 0 END) FROM {src}"
+                ).fetchone()
+                values = int(got[0] or 0) if got else 0
+                if rows and values < l_target:
+                    raise PrivacyTargetError(
+                        f"l={l_target} not met: {s} has {values} distinct value(s) in the"
+                        " whole extract"
+                    )
+        if rows and rows < k:
+            raise PrivacyTargetError(f"k={k} not met: the extract has {rows} rows in all")
+        return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
+    if k <= 1 and not l_target:
         return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
     key = ", ".join(qis)
     distinct = ", ".join(

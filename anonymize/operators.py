@@ -169,7 +169,9 @@ class MaskOp(ColumnOperator):
     def sql(self, column: str, spec: Mask, ctx: Context) -> tuple[str, Params]:
         v, n = _text(column), spec.keep_last
         tail = f"right({v}, {n})" if n else "''"
-        return f"(repeat('*', greatest(length({v}) - {n}, 0)) || {tail})", []
+        # NULL stays NULL (greatest() would turn a missing value into an empty string)
+        stars = f"repeat('*', greatest(length({v}) - {n}, 0))"
+        return f"CASE WHEN {v} IS NULL THEN NULL ELSE {stars} || {tail} END", []
 
 
 @register
@@ -182,7 +184,8 @@ class TopBottomOp(ColumnOperator):
             expr, params = f"least({expr}, ?)", [*params, spec.top]
         if spec.bottom is not None:
             expr, params = f"greatest({expr}, ?)", [*params, spec.bottom]
-        return expr, params
+        # least() and greatest() skip NULLs: a missing value would be published as top
+        return f"CASE WHEN {column} IS NULL THEN NULL ELSE {expr} END", params
 
 
 @register

@@ -275,31 +275,14 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
                 suggest(column, table.columns, "remove it"),
             )
             continue
-        kept_raw = isinstance(op, Keep | Generalize | TopBottom)
-        if spec.secret and not isinstance(op, Drop | Suppress):
+        problem = _unsafe(column, spec, op, points_at_a_person(catalog, policy.table, column))
+        if problem is not None:
+            message, fix = problem
+            yield doc.problem(("columns", column, "op"), message, fix)
+        wrong_type = _wrong_type(spec, op)
+        if wrong_type is not None:
             yield doc.problem(
-                ("columns", column, "op"),
-                f"{column} is a secret (credentials): it never leaves, not even transformed",
-                "use op: drop",
-            )
-        elif spec.identity is not None and kept_raw:
-            yield doc.problem(
-                ("columns", column, "op"),
-                f"{column} identifies a person ({spec.identity.value}): kept, it is not"
-                " de-identified",
-                "use hash (joins across extracts), pseudonym, or drop",
-            )
-        elif spec.free_text and isinstance(op, Keep):
-            yield doc.problem(
-                ("columns", column, "op"),
-                f"{column} is free text that can name people: kept, it is not de-identified",
-                "use op: redact, or drop",
-            )
-        elif spec.personal is not None and isinstance(op, Keep):
-            yield doc.problem(
-                ("columns", column, "op"),
-                f"{column} is personal data ({spec.personal.value}): kept, it identifies",
-                "use pseudonym, hash, generalize, mask or drop",
+                ("columns", column, "op"), f"{column} {wrong_type}", "pick an operator for its type"
             )
     kept = set(policy.kept())
     for field in ("quasi_identifiers", "sensitive"):
@@ -337,6 +320,82 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             f"{policy.table} has no column {policy.person!r}",
             suggest(policy.person, table.columns, "name the column of the person's id"),
         )
+
+
+SAFE_FOR_IDENTIFIERS = (Drop, Hash, Pseudonym, Suppress)
+SAFE_FOR_TEXT = (Drop, Redact, Suppress)
+MAX_MASK_KEEP = 4  # characters a mask may leave of personal data
+
+
+def points_at_a_person(catalog: Catalog, table: str, column: str) -> bool:
+    """The column references an identity column, or holds the key of the row's owner."""
+    spec = catalog.tables[table].columns[column]
+    if spec.references:
+        ref_table, _, ref_column = spec.references.partition(".")
+        target = catalog.tables.get(ref_table)
+        ref = target.columns.get(ref_column) if target else None
+        if ref is not None and ref.identity is not None:
+            return True
+    owned = catalog.tables[table].owned_through
+    return owned is not None and owned.column == column
+
+
+def _unsafe(column: str, spec: Any, op: Any, points: bool) -> tuple[str, str] | None:
+    """Why an operator would let personal data out of this column (None: it would not)."""
+    if spec.secret:
+        if not isinstance(op, Drop | Suppress):
+            return (
+                f"{column} is a secret (credentials): it never leaves, not even transformed",
+                "use op: drop",
+            )
+        return None
+    if spec.identity is not None or points:
+        if not isinstance(op, SAFE_FOR_IDENTIFIERS):
+            what = spec.identity.value if spec.identity is not None else "a reference to one"
+            return (
+                f"{column} identifies a person ({what}): with {op.op} it is not de-identified",
+                "use hash (joins across extracts), pseudonym, suppress or drop",
+            )
+        return None
+    if spec.free_text:
+        if not isinstance(op, SAFE_FOR_TEXT):
+            return (
+                f"{column} is free text that can name people: {op.op} does not remove them",
+                "use op: redact, or drop",
+            )
+        return None
+    if spec.personal is not None:
+        if isinstance(op, Mask) and op.keep_last <= MAX_MASK_KEEP:
+            return None
+        if isinstance(op, Generalize) and (op.ip or op.to or op.bands or op.bin or op.hierarchy):
+            return None  # coarser by construction; a prefix is checked below
+        if isinstance(op, Generalize) and op.prefix is not None and op.prefix <= MAX_MASK_KEEP:
+            return None
+        if isinstance(op, SAFE_FOR_IDENTIFIERS):
+            return None
+        return (
+            f"{column} is personal data ({spec.personal.value}): {op.op} as written keeps it",
+            f"use pseudonym, hash, generalize, a mask or prefix of at most {MAX_MASK_KEEP}"
+            " characters, or drop",
+        )
+    return None
+
+
+def _wrong_type(spec: Any, op: Any) -> str | None:
+    """An operator that cannot work on the column's declared type."""
+    kind = spec.type.value if spec.type is not None else None
+    if kind is None:
+        return None
+    if isinstance(op, Generalize) and op.to and kind not in ("date", "timestamp"):
+        return f"is {kind}: generalize to a {op.to} needs a date or timestamp"
+    if isinstance(op, DateShift) and kind not in ("date", "timestamp"):
+        return f"is {kind}: date_shift needs a date or timestamp"
+    numeric = ("integer", "float", "decimal")
+    if isinstance(op, Generalize) and (op.bands or op.bin) and kind not in numeric:
+        return f"is {kind}: bands and bins need numbers"
+    if isinstance(op, TopBottom) and kind not in numeric:
+        return f"is {kind}: top and bottom coding need numbers"
+    return None
 
 
 def load_policy(path: str | Path, catalog: Catalog) -> Policy:

@@ -623,3 +623,85 @@ def test_golden_extract(tmp_path: Path) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n")
     assert actual == json.loads(GOLDEN.read_text())
+
+
+# -- found by a review: each a leak or a wrong result -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("  person_id: hash\n", "  person_id: {op: mask, keep_last: 64}\n"),
+            "with mask it is not",
+        ),
+        (("  person_id: hash\n", "  person_id: {op: redact}\n"), "with redact it is not"),
+        (
+            ("  name: {op: pseudonym}\n", "  name: {op: generalize, prefix: 200}\n"),
+            "as written keeps it",
+        ),
+        (
+            ("  note: {op: redact}\n", "  note: {op: generalize, prefix: 200}\n"),
+            "does not remove them",
+        ),
+        (
+            (
+                "  age: {op: generalize, bands: [30, 50, 70]}\n",
+                "  age: {op: generalize, to: month}\n",
+            ),
+            "needs a date or timestamp",
+        ),
+    ],
+)
+def test_no_operator_lets_personal_data_through(
+    shop: Path, tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    assert edit[0] in POLICY
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_policy(_policy(tmp_path, POLICY.replace(*edit)), load_catalog(shop))
+
+
+def test_missing_values_stay_missing(tmp_path: Path) -> None:
+    from anonymize.operators import Context, MaskOp, TopBottomOp
+    from anonymize.policy import Mask, TopBottom
+
+    ctx = Context(None, None, {})
+    clip, params = TopBottomOp().sql('"v"', TopBottom(op="top_bottom", top=1000, bottom=0), ctx)
+    got = duckdb.execute(
+        f"SELECT {clip} FROM (SELECT unnest([100, NULL, -20, 5000000]) AS v)", params
+    ).fetchall()
+    assert [r[0] for r in got] == [100, None, 0, 1000]
+    masked, _ = MaskOp().sql('"v"', Mask(op="mask", keep_last=0), ctx)
+    got = duckdb.execute(f"SELECT {masked} FROM (SELECT unnest(['abc', NULL]) AS v)").fetchall()
+    assert [r[0] for r in got] == ["***", None]
+
+
+def test_l_without_quasi_identifiers_is_enforced(shop: Path, tmp_path: Path) -> None:
+    text = POLICY.replace("quasi_identifiers: [age, city]\n", "").replace(
+        "privacy: {k: 5, l: 2, max_suppression: 0.1}", "privacy: {l: 9}"
+    )
+    with pytest.raises(PrivacyTargetError, match="l=9 not met"):
+        run_extract(_policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
+
+
+def test_the_ledger_reaches_child_tables(tmp_path: Path) -> None:
+    """Invoice lines carry no identifier: an erased customer's lines still leave."""
+    from dsar.demo import generate_shop
+
+    shop = generate_shop(tmp_path / "shop", customers=40, as_of=date(2026, 11, 29)).catalog_path
+    catalog = load_catalog(shop)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    ledger.add([SubjectKey(IdentityKind.CUSTOMER_ID, "7")], Reason.ERASED, "ER-7")
+    policy = tmp_path / "lines.yml"
+    policy.write_text(
+        "version: 1\nname: lines\ntable: invoice_lines\ncolumns:\n  InvoiceLineId: keep\n"
+        "  InvoiceId: hash\n  TrackId: keep\n  UnitPrice: keep\n  Quantity: keep\n"
+        "output: {path: lines.parquet}\n"
+    )
+    result = run_extract(policy, catalog, tmp_path / "out", keys=Keys(KEY), ledger=ledger)
+    mine = duckdb.execute(
+        f"SELECT count(*) FROM '{shop.parent}/invoice_lines.parquet' l JOIN"
+        f" '{shop.parent}/invoices.parquet' i USING (InvoiceId) WHERE i.CustomerId = 7"
+    ).fetchone()
+    assert mine is not None and mine[0] > 0
+    assert result.manifest.suppressed["ledger"] == mine[0]

@@ -19,7 +19,7 @@ EMAILS = st.builds(
     lambda local, domain, pad: f"{pad}{local}@{domain}{pad}",
     st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+ -]{0,15}", fullmatch=True),
     st.sampled_from(["gmail.com", "GoogleMail.com", "example.co.uk", "Mail.Example.org"]),
-    st.sampled_from(["", " ", "  "]),
+    st.sampled_from(["", " ", "  ", "\t", "\n "]),
 )
 
 
@@ -373,3 +373,60 @@ def test_what_was_sent_is_recorded_and_withdrawn_after_an_objection(
     assert actions == ["audience.sent", "audience.sent", "audience.withdrawn", "audience.sent"]
     assert record.audit.verify() == []
     assert all("@" not in json.dumps(e.details) for e in record.audit.entries())
+
+
+PHONE_CATALOG = """\
+version: 1
+controller: {name: Shop Ltd, contact: privacy@shop.example, supervisory_authority: DPC}
+tables:
+  prefs:
+    path: prefs.csv
+    format: csv
+    description: Marketing choices.
+    category: marketing_preferences
+    origin: provided
+    purposes: [advertising audiences]
+    legal_basis: consent
+    source: the person
+    retention: {criteria: while consent lasts}
+    erasure: {action: delete}
+    primary_key: [user_id]
+    columns:
+      user_id: {identity: user_id, type: string}
+      phone: {identity: phone, type: string}
+      ads: {type: boolean}
+"""
+
+
+def test_phone_audiences_are_recorded_and_withdrawn(tmp_path: Path) -> None:
+    from anonymize.audience import SentRecord, build_audience
+    from dsar import load_catalog
+    from dsar.catalog.models import IdentityKind
+    from dsar.records.ledger import Ledger, Reason
+    from dsar.subjects.identity import SubjectKey
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "prefs.csv").write_text(
+        "user_id,phone,ads\nu1,+44 7700 900001,true\nu2,+44 7700 900002,true\nu3,+44 7700 900003,false\n"
+    )
+    (root / "catalog.yml").write_text(PHONE_CATALOG)
+    spec = tmp_path / "spec.yml"
+    spec.write_text("version: 1\nname: ph\ntable: prefs\nphone: phone\nconsent: ads\n")
+    key = b"k" * 40
+    record = SentRecord(tmp_path / "rec" / "sent.db", key)
+    catalog = load_catalog(root / "catalog.yml")
+    result = build_audience(spec, catalog, ["meta"], tmp_path / "out", record=record)
+    assert result.manifests["meta"].counts["written"] == 2
+    from dsar.subjects.identity import MatchRules, normalize
+
+    phone = normalize(IdentityKind.PHONE, "+44 7700 900001", MatchRules())  # as the ledger keeps it
+    assert phone is not None
+    ledger = Ledger(tmp_path / "led" / "ledger.db", key)
+    ledger.add(
+        [SubjectKey(IdentityKind.USER_ID, "u1"), SubjectKey(IdentityKind.PHONE, phone)],
+        Reason.ERASED,
+        "ER-1",
+    )
+    path = record.write_withdrawal("meta", ledger, tmp_path / "wd", "phone")
+    assert path.read_text().splitlines() == ["phone", platform("meta").hash("447700900001")]

@@ -195,7 +195,7 @@ def build_audience(
         reasons["opted_out"] = f"{quote_identifier(spec.opted_out)} IS NOT NULL"
     params: list[object] = []
     if ledger is not None:
-        keep, params = ledger.sql_excluding(table, LEDGER_REASONS)
+        keep, params = ledger.sql_excluding(table, LEDGER_REASONS, catalog=catalog)
         reasons["in_ledger"] = f"NOT ({keep})"
     if spec.accounts is not None:
         a = spec.accounts
@@ -236,15 +236,20 @@ def build_audience(
             now,
             before={"rows_read": rows.num_rows, **eligibility},
         )
-        if record is not None and kind == "email":
+        if record is not None:
             run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+            identity = IdentityKind.EMAIL if kind == "email" else IdentityKind.PHONE
             for p in chosen:
-                normalised = p.email_sql("v")
+                if kind == "email":
+                    normalised, base = p.email_sql("v"), "src"
+                else:
+                    normalised = "e164" if p.phone_plus else "substr(e164, 2)"
+                    base = "src LEFT JOIN phones USING (v)"
                 pairs = con.execute(
-                    f"SELECT DISTINCT v, {p.hash_sql(normalised)} FROM src"
+                    f"SELECT DISTINCT v, {p.hash_sql(normalised)} FROM {base}"
                     f" WHERE {normalised} IS NOT NULL"
                 ).fetchall()
-                record.record(p.name, spec.name, run, pairs)
+                record.record(p.name, spec.name, run, pairs, identity)
         return result
     finally:
         con.close()

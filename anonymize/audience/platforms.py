@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-NORMALIZER_VERSION = "2026-11-29.1"
+NORMALIZER_VERSION = "2026-11-29.2"
+WHITESPACE = " \t\n\r\x0b\x0c"  # what "trim" removes, in SQL and Python alike
+_SQL_WHITESPACE = "' ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12)"
 _VALID_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -69,7 +71,7 @@ class Platform:
         """The normalised email, or None when it is not a valid address."""
         if value is None:
             return None
-        e = value.strip().lower()
+        e = value.strip(WHITESPACE).lower()
         if self.strip_spaces:
             e = e.replace(" ", "")
         if not _VALID_EMAIL.match(e):
@@ -85,7 +87,7 @@ class Platform:
     def email_sql(self, column: str) -> str:
         """SQL twin of `email` for a VARCHAR expression (NULL when invalid). String functions
         only, no regular expressions: 5x faster on a million addresses (measured)."""
-        e = f"lower(trim({column}))"
+        e = f"lower(trim({column}, {_SQL_WHITESPACE}))"
         if self.strip_spaces:
             e = f"replace({e}, ' ', '')"
         local = f"split_part({e}, '@', 1)"

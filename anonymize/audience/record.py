@@ -43,12 +43,12 @@ CREATE TABLE IF NOT EXISTS withdrawn (
 """
 
 
-def person_ref(keys: Keys, raw_email: str) -> str | None:
-    """The ledger's keyed reference of an email (None when it normalises to nothing)."""
-    value = normalize(IdentityKind.EMAIL, raw_email, MatchRules())
+def person_ref(keys: Keys, raw: str, kind: IdentityKind = IdentityKind.EMAIL) -> str | None:
+    """The ledger's keyed reference of an email or phone (None: it normalises to nothing)."""
+    value = normalize(kind, raw, MatchRules())
     if value is None:
         return None
-    return keys.keyed_hash(Purpose.LEDGER_REF, f"{IdentityKind.EMAIL.value}={value}")
+    return keys.keyed_hash(Purpose.LEDGER_REF, f"{kind.value}={value}")
 
 
 class SentRecord:
@@ -72,14 +72,19 @@ class SentRecord:
         self.db.close()
 
     def record(
-        self, platform: str, audience: str, run: str, people: Iterable[tuple[str, str]]
+        self,
+        platform: str,
+        audience: str,
+        run: str,
+        people: Iterable[tuple[str, str]],
+        kind: IdentityKind = IdentityKind.EMAIL,
     ) -> int:
-        """Record (raw email, uploaded hash) pairs sent in one run; one audit entry."""
+        """Record (raw email or phone, uploaded hash) pairs sent in one run; one audit entry."""
         day = datetime.now(UTC).date().isoformat()
         rows = [
             (platform, audience, run, day, ref, uploaded)
             for raw, uploaded in people
-            if (ref := person_ref(self.keys, raw)) is not None
+            if (ref := person_ref(self.keys, raw, kind)) is not None
         ]
         with self.db:
             self.db.executemany(
@@ -89,7 +94,13 @@ class SentRecord:
             )
         self.audit.append(
             "audience.sent",
-            details={"platform": platform, "audience": audience, "run": run, "people": len(rows)},
+            details={
+                "platform": platform,
+                "audience": audience,
+                "run": run,
+                "people": len(rows),
+                "identifier": kind.value,
+            },
         )
         return len(rows)
 

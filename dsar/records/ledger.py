@@ -178,11 +178,17 @@ class Ledger:
         return bool(found & set(reasons)) if reasons else bool(found)
 
     def sql_excluding(
-        self, table: Table, reasons: Iterable[Reason], rules: MatchRules | None = None
+        self,
+        table: Table,
+        reasons: Iterable[Reason],
+        rules: MatchRules | None = None,
+        catalog: Catalog | None = None,
     ) -> tuple[str, list[object]]:
         """A SQL condition true for the rows of `table` that name nobody in the ledger under
         `reasons`: each identity column hashed in SQL and compared with the ledger's
-        references (the ledger holds no identifier). "TRUE" when nobody is recorded."""
+        references (the ledger holds no identifier). With `catalog`, a table owned through a
+        parent (`owned_through`) also loses the rows whose parent row names such a person,
+        to any depth. "TRUE" when nobody is recorded."""
         wanted = sorted({r.value for r in reasons})
         refs = (
             [
@@ -198,14 +204,35 @@ class Ledger:
         )
         if not refs:
             return "TRUE", []
-        rules = rules or MatchRules()
+        return self._excluding(table, sorted(refs), rules or MatchRules(), catalog, 0)
+
+    def _excluding(
+        self,
+        table: Table,
+        refs: list[str],
+        rules: MatchRules,
+        catalog: Catalog | None,
+        depth: int,
+    ) -> tuple[str, list[object]]:
         parts: list[str] = []
         params: list[object] = []
         for col, kind in table.identity_columns().items():
             norm = sql_normalize(kind, quote_identifier(col), rules)
             ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {norm}")
             parts.append(f"({norm} IS NULL OR {ref_sql} NOT IN (SELECT unnest(?::VARCHAR[])))")
-            params += [*ref_params, sorted(refs)]
+            params += [*ref_params, refs]
+        own = table.owned_through
+        if own is not None and catalog is not None and depth < len(catalog.tables):
+            parent = catalog.tables[own.parent_table]
+            cond, cond_params = self._excluding(parent, refs, rules, catalog, depth + 1)
+            if cond != "TRUE":
+                child, key = quote_identifier(own.column), quote_identifier(own.parent_column)
+                parts.append(
+                    f"({child} IS NULL OR {child} NOT IN (SELECT {key} FROM"
+                    f" {quote_identifier(own.parent_table)} WHERE {key} IS NOT NULL"
+                    f" AND NOT ({cond})))"
+                )
+                params += cond_params
         return (" AND ".join(parts) or "TRUE"), params
 
     def entries(self) -> list[LedgerEntry]:

@@ -129,17 +129,21 @@ def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> 
     for column in table.column_names:
         if column not in kept:
             add(Finding("columns", f"{name} {column}", "a column the policy does not keep"))
-    if not qis or not table.num_rows:
+    target = m.targets.get("k") or 1
+    if not qis and target > 1:
+        add(Finding("risk", name, f"a k target of {target:g} without quasi-identifiers"))
+    if not table.num_rows:
         return
+    # no quasi-identifiers: the whole table is one class
+    qis_sql = ", ".join(quote_identifier(q) for q in qis) if qis else None
     con = duckdb.connect()
     try:
         con.register("t", table)
-        keys = ", ".join(quote_identifier(q) for q in qis)
-        got = con.execute(f"SELECT min(n) FROM (SELECT count(*) AS n FROM t GROUP BY {keys})")
+        group = f" GROUP BY {qis_sql}" if qis_sql else ""
+        got = con.execute(f"SELECT min(n) FROM (SELECT count(*) AS n FROM t{group})")
         k = int((got.fetchone() or (0,))[0] or 0)
         if k != m.risk.k:
             add(Finding("risk", name, f"k recomputed is {k}, the manifest says {m.risk.k}"))
-        target = m.targets.get("k") or 1
         if k < target:
             add(Finding("risk", name, f"k is {k}, below the target {target:g}"))
         l_target = m.targets.get("l")
@@ -148,7 +152,7 @@ def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> 
                 col = quote_identifier(s)
                 got = con.execute(
                     f"SELECT min(d) FROM (SELECT count(DISTINCT {col}) + max(CASE WHEN {col}"
-                    f" IS NULL THEN 1 ELSE 0 END) AS d FROM t GROUP BY {keys})"
+                    f" IS NULL THEN 1 ELSE 0 END) AS d FROM t{group})"
                 )
                 distinct = int((got.fetchone() or (0,))[0] or 0)
                 if distinct < l_target:
