@@ -46,7 +46,7 @@ from dsar._version import __version__
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.engine import open_engine
-from dsar.engine.base import quote_identifier
+from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import ConfigProblem, WorkbenchError
 from dsar.io import plain_name, sha256_file
 from dsar.review.manifest import (
@@ -375,7 +375,7 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
     try:
         con.register("t", table)
         fmt = "FORMAT csv, HEADER" if run.output.format == "csv" else "FORMAT parquet"
-        con.execute(f"COPY t TO '{str(path).replace(chr(39), chr(39) * 2)}' ({fmt})")
+        con.execute(f"COPY t TO {sql_string(str(path))} ({fmt})")
     finally:
         con.close()
     path.chmod(0o600)

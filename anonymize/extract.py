@@ -30,7 +30,7 @@ from anonymize.risk import RiskReport, measure, relation_of
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.engine import open_engine
-from dsar.engine.base import quote_identifier
+from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import PrivacyTargetError, WorkbenchError
 from dsar.io import plain_name, sha256_file
 from dsar.keys import Keys
@@ -206,7 +206,7 @@ def _enforce(
 ) -> tuple[dict[str, int], str]:
     """Suppress the classes that miss k or l; fail beyond the budget. Returns the counts by
     reason and the SQL of the rows that stay."""
-    src = f"read_parquet('{_literal(stage)}')"
+    src = f"read_parquet({sql_string(str(stage))})"
     qis = [quote_identifier(q) for q in policy.quasi_identifiers]
     k, l_target = policy.privacy.k, policy.privacy.l
     if not qis:
@@ -268,13 +268,9 @@ def _enforce(
     )
 
 
-def _literal(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, fmt: str) -> None:
     options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
-    con.execute(f"COPY ({sql}) TO '{_literal(target)}' ({options[fmt]})")
+    con.execute(f"COPY ({sql}) TO {sql_string(str(target))} ({options[fmt]})")
     target.chmod(0o600)
 
 

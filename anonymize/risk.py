@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from dsar.engine.base import quote_identifier
+from dsar.engine.base import quote_identifier, sql_string
 
 SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100)  # class-size histogram: 1, 2, 3-4, 5-9, ...
 
@@ -212,7 +212,7 @@ def _t_closeness(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> flo
 
 def relation_of(path: str) -> str:
     """A DuckDB relation reading a file by its extension (parquet, csv, json, jsonl)."""
-    literal = "'" + path.replace("'", "''") + "'"
+    literal = sql_string(path)
     lower = path.lower()
     if lower.endswith(".parquet"):
         return f"read_parquet({literal})"

@@ -22,7 +22,7 @@ import pyarrow as pa
 from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform, to_e164
 from anonymize.risk import relation_of
 from dsar._version import __version__
-from dsar.engine.base import quote_identifier
+from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import WorkbenchError
 from dsar.io import sha256_file
 from dsar.review.manifest import (
@@ -222,7 +222,7 @@ def _write_platform(
         head = "true" if p.header else "false"
         con.execute(
             f"COPY (SELECT h AS {quote_identifier(header)} FROM hashed WHERE i > {i * size}"
-            f" AND i <= {(i + 1) * size} ORDER BY i) TO '{str(path).replace(chr(39), chr(39) * 2)}'"
+            f" AND i <= {(i + 1) * size} ORDER BY i) TO {sql_string(str(path))}"
             f" (FORMAT csv, HEADER {head})"
         )
         path.chmod(0o600)

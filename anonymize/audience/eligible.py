@@ -38,7 +38,7 @@ from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.engine import open_engine
-from dsar.engine.base import quote_identifier
+from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import ConfigProblem, WorkbenchError
 from dsar.records.ledger import Ledger, Reason
 
@@ -199,7 +199,7 @@ def build_audience(
         reasons["in_ledger"] = f"NOT ({keep})"
     if spec.accounts is not None:
         a = spec.accounts
-        closed = ", ".join("'" + c.replace("'", "''") + "'" for c in a.closed)
+        closed = ", ".join(sql_string(c) for c in a.closed)
         reasons["closed_account"] = (
             f"{quote_identifier(a.key)} IN (SELECT {quote_identifier(a.key)} FROM"
             f" {quote_identifier(a.table)} WHERE CAST({quote_identifier(a.status)} AS VARCHAR)"

@@ -28,6 +28,11 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal (file paths, fixed words): single quotes doubled."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 INLINE_VALUES = 64  # up to this many values, an IN list of parameters; beyond, a semi-join
 
 

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from dsar.catalog.models import CsvOptions, FileFormat, Table
-from dsar.engine.base import Engine, Params, quote_identifier
+from dsar.engine.base import Engine, Params, quote_identifier, sql_string
 from dsar.engine.duckdb_errors import DUCKDB_TYPES as _DUCKDB_TYPES
 from dsar.engine.duckdb_errors import explain
 from dsar.engine.files import holds_no_records, is_blank
@@ -21,16 +21,12 @@ from dsar.errors import EngineError, InternalError
 log = logging.getLogger(__name__)
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _struct(types: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{_literal(c)}: {_literal(t)}" for c, t in types.items()) + "}"
+    return "{" + ", ".join(f"{sql_string(c)}: {sql_string(t)}" for c, t in types.items()) + "}"
 
 
 def _file_list(files: Sequence[Path]) -> str:
-    return "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    return "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
 
 
 # Text layouts a date or timestamp may have in a CSV or JSON export. A rewrite (erasure,
@@ -125,15 +121,15 @@ class DuckDBEngine(Engine):
         elif table.format is FileFormat.CSV:
             opts = table.csv or CsvOptions()
             base = (
-                f"delim={_literal(opts.delimiter)}, quote={_literal(opts.quote)}, "
-                f"header={str(opts.header).lower()}, nullstr={_literal(opts.null)}, skip=0"
+                f"delim={sql_string(opts.delimiter)}, quote={sql_string(opts.quote)}, "
+                f"header={str(opts.header).lower()}, nullstr={sql_string(opts.null)}, skip=0"
             )
             if opts.date_format:
-                base += f", dateformat={_literal(opts.date_format)}"
+                base += f", dateformat={sql_string(opts.date_format)}"
             if opts.timestamp_format:
-                base += f", timestampformat={_literal(opts.timestamp_format)}"
+                base += f", timestampformat={sql_string(opts.timestamp_format)}"
             if opts.encoding != "utf-8":
-                base += f", encoding={_literal(opts.encoding)}"
+                base += f", encoding={sql_string(opts.encoding)}"
             if opts.max_line_bytes is not None:
                 base += f", max_line_size={opts.max_line_bytes}"
             sample = next((f for f in files if not is_blank(f)), None)
@@ -143,22 +139,22 @@ class DuckDBEngine(Engine):
             else:
                 sniffed = self.con.execute(
                     "SELECT Escape, Columns, DateFormat, TimestampFormat FROM"
-                    f" sniff_csv({_literal(str(sample))}, {base})"
+                    f" sniff_csv({sql_string(str(sample))}, {base})"
                 ).fetchone()
             if sniffed is None:
                 raise InternalError(f"DuckDB's CSV sniffer returned nothing for table {name!r}")
             escape, columns, date_format, ts_format = sniffed
             types = {c["name"]: declared.get(c["name"], c["type"]) for c in columns}
-            extra = f", escape={_literal(escape)}" if escape and escape != "(empty)" else ""
+            extra = f", escape={sql_string(escape)}" if escape and escape != "(empty)" else ""
             if date_format and not opts.date_format:
-                extra += f", dateformat={_literal(date_format)}"
+                extra += f", dateformat={sql_string(date_format)}"
             if ts_format and not opts.timestamp_format:
-                extra += f", timestampformat={_literal(ts_format)}"
+                extra += f", timestampformat={sql_string(ts_format)}"
             layouts = tuple(f for f in (ts_format, date_format) if f)
             reader = _Reader(FileFormat.CSV, f"{base}{extra}, auto_detect=false", types, layouts)
         else:
             fmt = "array" if table.format is FileFormat.JSON else "newline_delimited"
-            options = f"format={_literal(fmt)}"
+            options = f"format={sql_string(fmt)}"
             # Types come from the first 20,480 records (DuckDB's sample), but every record's
             # keys are listed: a key first seen later would otherwise be left out of the view
             # (a request would miss it, a rewrite drop it). Listing keys from the raw records
@@ -220,7 +216,7 @@ class DuckDBEngine(Engine):
             cases = " ".join(
                 f"WHEN CAST(try_strptime(strftime({value}, {fmt}), {fmt}) AS {cast}) = {value}"
                 f" THEN strftime({value}, {fmt})"
-                for fmt in map(_literal, layouts)
+                for fmt in map(sql_string, layouts)
             )
             texts[col] = f"CASE {cases} ELSE CAST({value} AS VARCHAR) END"
         if reader.format is not FileFormat.CSV:
@@ -328,8 +324,8 @@ class DuckDBEngine(Engine):
             opts = table.csv or CsvOptions()
             options = (
                 f"FORMAT csv, HEADER {str(opts.header).lower()},"
-                f" DELIMITER {_literal(opts.delimiter)}, QUOTE {_literal(opts.quote)},"
-                f" NULLSTR {_literal(opts.null)}"
+                f" DELIMITER {sql_string(opts.delimiter)}, QUOTE {sql_string(opts.quote)},"
+                f" NULLSTR {sql_string(opts.null)}"
             )
         else:
             array = "true" if table.format is FileFormat.JSON else "false"
@@ -339,13 +335,13 @@ class DuckDBEngine(Engine):
             bom = handle.read(3)
         keep_bom = table.format is FileFormat.CSV and bom.startswith((b"\xef\xbb\xbf", b"\xff\xfe"))
         if encoding == "utf-8" and not keep_bom:
-            self.con.execute(f"COPY ({sql}) TO {_literal(str(target))} ({options})", list(params))
+            self.con.execute(f"COPY ({sql}) TO {sql_string(str(target))} ({options})", list(params))
             return
         # DuckDB writes UTF-8 only: write beside the target, then re-encode into it, keeping
         # the source's byte-order mark, so that the file is read back as the catalog says
         utf8 = target.with_name(f"{target.name}.utf-8")
         try:
-            self.con.execute(f"COPY ({sql}) TO {_literal(str(utf8))} ({options})", list(params))
+            self.con.execute(f"COPY ({sql}) TO {sql_string(str(utf8))} ({options})", list(params))
             _reencode(utf8, target, encoding, keep_bom, name)
         except BaseException:
             target.unlink(missing_ok=True)  # never leave half a copy of personal data

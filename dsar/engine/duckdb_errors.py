@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from dsar.catalog.models import ColumnType, CsvOptions, FileFormat, Table
-from dsar.engine.base import quote_identifier, scrub_message
+from dsar.engine.base import quote_identifier, scrub_message, sql_string
 from dsar.engine.files import not_text_reason, python_codec
 
 DUCKDB_TYPES = {
@@ -141,10 +141,6 @@ def explain(
     return reason
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _first_long_line(path: Path, limit: int) -> int | None:
     """The 1-based number of the first line longer than `limit` bytes."""
     with path.open("rb") as handle:
@@ -166,14 +162,14 @@ def _first_bad_json_value(
     if not typed:
         return None
     fmt = "array" if table.format is FileFormat.JSON else "newline_delimited"
-    as_text = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in typed) + "}"
+    as_text = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in typed) + "}"
     flags = ", ".join(
         f"{quote_identifier(c)} IS NOT NULL AND TRY_CAST({quote_identifier(c)} AS {t}) IS NULL"
         for c, t in typed.items()
     )
     row = con.execute(
         f"SELECT n, [{flags}] FROM (SELECT row_number() OVER () AS n, * FROM read_json("
-        f"{_literal(str(path))}, format='{fmt}', columns={as_text}))"
+        f"{sql_string(str(path))}, format='{fmt}', columns={as_text}))"
         f" WHERE list_bool_or([{flags}]) ORDER BY n LIMIT 1"
     ).fetchone()
     if row is None:
