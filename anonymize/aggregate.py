@@ -39,9 +39,9 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from anonymize.policy import points_at_a_person
+from anonymize.policy import Strict, points_at_a_person, unknown_table
 from dsar._version import __version__
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import YamlDocument, suggest
@@ -61,11 +61,7 @@ from dsar.review.manifest import (
 TOTAL = "(total)"  # the group value of a margin row
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Measure(_Strict):
+class Measure(Strict):
     """One published number per cell."""
 
     name: str = Field(min_length=1, description="the output column")
@@ -73,7 +69,7 @@ class Measure(_Strict):
     column: str | None = Field(default=None, description="the column summed or averaged")
 
 
-class AggregateSpec(_Strict):
+class AggregateSpec(Strict):
     """One published table: a group-by and its measures."""
 
     name: str = Field(min_length=1, description="the output file's name, without extension")
@@ -85,11 +81,11 @@ class AggregateSpec(_Strict):
     margins: bool = Field(default=False, description="also publish the totals of each line")
 
 
-class AggregateOutput(_Strict):
+class AggregateOutput(Strict):
     format: Literal["csv", "parquet"] = Field(default="csv", description="file format")
 
 
-class AggregateRun(_Strict):
+class AggregateRun(Strict):
     """The aggregates of one run over one catalog table."""
 
     version: Literal[1] = Field(description="spec format version; currently 1")
@@ -104,14 +100,11 @@ class AggregateRun(_Strict):
 
 
 def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
-    table = catalog.tables.get(run.table)
-    if table is None:
-        yield doc.problem(
-            ("table",),
-            f"no table {run.table!r} in the catalog",
-            suggest(run.table, catalog.tables, "name a table of the catalog"),
-        )
+    missing = unknown_table(catalog, run.table, doc)
+    if missing is not None:
+        yield missing
         return
+    table = catalog.tables[run.table]
     names = [a.name for a in run.aggregates]
     for i, agg in enumerate(run.aggregates):
         if names.count(agg.name) > 1:

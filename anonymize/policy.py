@@ -37,23 +37,36 @@ from dsar.catalog.strict import YamlDocument, suggest
 from dsar.errors import ConfigProblem
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """The base of every spec model here: unknown keys refused, values frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Drop(_Strict):
+def unknown_table(catalog: Catalog, name: str, doc: YamlDocument) -> ConfigProblem | None:
+    """The problem of a spec naming a table the catalog does not have (None: it has it)."""
+    if name in catalog.tables:
+        return None
+    return doc.problem(
+        ("table",),
+        f"no table {name!r} in the catalog",
+        suggest(name, catalog.tables, "name a table of the catalog"),
+    )
+
+
+class Drop(Strict):
     """Leave the column out of the extract."""
 
     op: Literal["drop"]
 
 
-class Keep(_Strict):
+class Keep(Strict):
     """Copy the column as it is (only for columns that identify no one)."""
 
     op: Literal["keep"]
 
 
-class Hash(_Strict):
+class Hash(Strict):
     """A keyed hash (HMAC-SHA256 under the extract subkey): stable across runs and tables, so
     extracts still join; the key never appears in any output."""
 
@@ -67,7 +80,7 @@ class Hash(_Strict):
 PSEUDONYM_KINDS = ("name", "first_name", "last_name", "email", "phone", "company", "city")
 
 
-class Pseudonym(_Strict):
+class Pseudonym(Strict):
     """A consistent Faker value per original value and key: the same person gets the same
     fake name here, in every other table and inside free text."""
 
@@ -77,7 +90,7 @@ class Pseudonym(_Strict):
     )
 
 
-class Generalize(_Strict):
+class Generalize(Strict):
     """Replace a value by a coarser one. Give exactly one of the parameters."""
 
     op: Literal["generalize"]
@@ -118,7 +131,7 @@ class Generalize(_Strict):
         return value
 
 
-class DateShift(_Strict):
+class DateShift(Strict):
     """Move every date of one person by the same random number of days (keyed by the policy's
     person column), the same in every table: intervals within a person's history survive."""
 
@@ -126,14 +139,14 @@ class DateShift(_Strict):
     max_days: int = Field(default=30, ge=1, le=3650, description="the largest shift, in days")
 
 
-class Mask(_Strict):
+class Mask(Strict):
     """Every character but the last few replaced by '*'."""
 
     op: Literal["mask"]
     keep_last: int = Field(default=4, ge=0, description="characters left at the end")
 
 
-class Redact(_Strict):
+class Redact(Strict):
     """Free text through the text engine: names, contacts, IPs replaced by placeholders
     (or a keyed surrogate), card, bank and ID numbers masked."""
 
@@ -144,7 +157,7 @@ class Redact(_Strict):
     allow: list[str] = Field(default_factory=list, description="words never redacted")
 
 
-class TopBottom(_Strict):
+class TopBottom(Strict):
     """Top and bottom coding: values above `top` become `top`, below `bottom` become `bottom`."""
 
     op: Literal["top_bottom"]
@@ -160,7 +173,7 @@ class TopBottom(_Strict):
         return self
 
 
-class Suppress(_Strict):
+class Suppress(Strict):
     """Keep the column, with every value empty (NULL)."""
 
     op: Literal["suppress"]
@@ -184,7 +197,7 @@ OPERATOR_NAMES = (
 )
 
 
-class Privacy(_Strict):
+class Privacy(Strict):
     """The targets the extract must meet over its quasi-identifiers."""
 
     k: int = Field(default=1, ge=1, description="every class of quasi-identifiers holds k rows")
@@ -202,14 +215,14 @@ class Privacy(_Strict):
     )
 
 
-class Output(_Strict):
+class Output(Strict):
     """Where the extract goes, relative to the output folder."""
 
     path: str = Field(min_length=1, description="file name of the extract, e.g. tickets.parquet")
     format: Literal["parquet", "csv", "jsonl"] = Field(default="parquet", description="format")
 
 
-class Policy(_Strict):
+class Policy(Strict):
     """One de-identified extract of one catalog table."""
 
     version: Literal[1] = Field(description="policy format version; currently 1")
@@ -250,14 +263,11 @@ class Policy(_Strict):
 
 def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
     """What the policy gets wrong about the catalog: every one, with its fix."""
-    table = catalog.tables.get(policy.table)
-    if table is None:
-        yield doc.problem(
-            ("table",),
-            f"no table {policy.table!r} in the catalog",
-            suggest(policy.table, catalog.tables, "name a table of the catalog"),
-        )
+    missing = unknown_table(catalog, policy.table, doc)
+    if missing is not None:
+        yield missing
         return
+    table = catalog.tables[policy.table]
     for column in table.columns:
         if column not in policy.columns:
             yield doc.problem(

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
 from anonymize.audience.platforms import platform
 from anonymize.audience.record import SentRecord
+from anonymize.policy import Strict, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
@@ -52,11 +53,7 @@ LEDGER_REASONS = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Accounts(_Strict):
+class Accounts(Strict):
     """Where closed accounts are recorded, to leave their people out."""
 
     table: str = Field(min_length=1, description="the accounts table")
@@ -65,7 +62,7 @@ class Accounts(_Strict):
     closed: list[str] = Field(default_factory=lambda: ["closed"], description="closed values")
 
 
-class AudienceSpec(_Strict):
+class AudienceSpec(Strict):
     """An audience built from a catalog table."""
 
     version: Literal[1] = Field(description="spec format version; currently 1")
@@ -83,14 +80,11 @@ class AudienceSpec(_Strict):
 
 
 def _problems(spec: AudienceSpec, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
-    table = catalog.tables.get(spec.table)
-    if table is None:
-        yield doc.problem(
-            ("table",),
-            f"no table {spec.table!r} in the catalog",
-            suggest(spec.table, catalog.tables, "name a table of the catalog"),
-        )
+    missing = unknown_table(catalog, spec.table, doc)
+    if missing is not None:
+        yield missing
         return
+    table = catalog.tables[spec.table]
     if (spec.email is None) == (spec.phone is None):
         yield doc.problem(("email",), "name one column: email or phone", "add email: <column>")
     for field in ("email", "phone", "consent", "opted_out"):
