@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -113,8 +113,9 @@ class TextPolicy:
         folded = " ".join(value.split()).casefold()
         return folded in self._allow_folded
 
-    @property
+    @cached_property
     def _allow_folded(self) -> frozenset[str]:
+        # folded once per policy, not once per span (it is asked for every span found)
         return frozenset(" ".join(a.split()).casefold() for a in self.allow)
 
 
