@@ -31,20 +31,11 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 import pyarrow as pa
 
+from dsar.text.evaluation import EVALUATED as ENTITIES
 from dsar.text.evaluation import evaluate, read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"
-ENTITIES = (
-    "PERSON",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "GOVERNMENT_ID",
-    "SECRET",
-)
 
 
 def ticket_texts(n: int) -> list[str]:

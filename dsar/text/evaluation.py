@@ -23,6 +23,17 @@ from dsar.text.detectors import GOVERNMENT_IDS
 from dsar.text.engine import GOVERNMENT_ID
 
 GROUPS = dict.fromkeys(GOVERNMENT_IDS, GOVERNMENT_ID)
+# the entity types a labelled set is scored on (government IDs as one)
+EVALUATED = (
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    GOVERNMENT_ID,
+    "SECRET",
+)
 _WORD = re.compile(r"\w+")
 
 
