@@ -193,6 +193,7 @@ def policy_draft(
     secrets and personal columns dropped, dates to the month), for a person to edit."""
     from anonymize.draft import draft_policy
     from dsar.catalog import load_catalog
+    from dsar.io import atomic_write_text
 
     text = draft_policy(load_catalog(catalog), table)
     if out is None:
@@ -200,7 +201,7 @@ def policy_draft(
         return
     if out.exists():
         raise WorkbenchError(f"{out} exists: a draft never overwrites a policy")
-    out.write_text(text, encoding="utf-8")
+    atomic_write_text(out, text)
     typer.echo(f"wrote {out}: edit the quasi-identifiers and k before use")
 
 
@@ -230,6 +231,7 @@ def risk(
     import duckdb
 
     from anonymize.risk import measure, relation_of
+    from dsar.engine.base import scrub_message
 
     if not file.is_file():
         raise WorkbenchError(f"{file} does not exist")
@@ -239,7 +241,8 @@ def risk(
     try:
         report = measure(con, relation_of(str(file)), qis, sens)
     except duckdb.Error as exc:
-        raise WorkbenchError(f"cannot measure {file.name}: {str(exc).splitlines()[0]}") from None
+        reason = scrub_message(str(exc)).splitlines()[0]  # no value of the file quoted
+        raise WorkbenchError(f"cannot measure {file.name}: {reason}") from None
     finally:
         con.close()
     if as_json:

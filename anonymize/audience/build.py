@@ -22,7 +22,7 @@ import pyarrow as pa
 from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform, to_e164
 from anonymize.risk import relation_of
 from dsar._version import __version__
-from dsar.engine.base import quote_identifier, sql_string
+from dsar.engine.base import quote_identifier, scrub_message, sql_string
 from dsar.errors import WorkbenchError
 from dsar.io import sha256_file
 from dsar.review.manifest import (
@@ -93,7 +93,8 @@ def build_audience_file(
             )
         except duckdb.Error as exc:
             raise WorkbenchError(
-                f"cannot read column {column!r} of {path.name}: {str(exc).splitlines()[0]}"
+                f"cannot read column {column!r} of {path.name}:"
+                f" {scrub_message(str(exc), [column]).splitlines()[0]}"
             ) from None
         return _write_all(con, chosen, Path(out), kind, region, [path], now)
     finally:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dsar.catalog.models import IdentityKind
+from dsar.io import atomic_write_text
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import AuditLog
 from dsar.records.ledger import Ledger, Reason
@@ -138,7 +139,7 @@ class SentRecord:
         while path.exists():
             n += 1
             path = folder / f"{platform}-withdraw-{day}-{n}.csv"
-        path.write_text(header + "\n" + "".join(h + "\n" for h in hashes), encoding="utf-8")
+        atomic_write_text(path, header + "\n" + "".join(h + "\n" for h in hashes))
         path.chmod(0o600)
         with self.db:
             self.db.executemany(
