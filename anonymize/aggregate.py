@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,12 +40,23 @@ import duckdb
 import pyarrow as pa
 from pydantic import Field
 
-from anonymize.policy import Strict, points_at_a_person, unknown_table
+from anonymize.joins import (
+    Join,
+    Source,
+    check_unique,
+    joined_relation,
+    name_clashes,
+    resolve_links,
+    sources,
+)
+from anonymize.policy import points_at_a_person
+from anonymize.spec import Strict, unknown_table
+from anonymize.suppression import Cells, protect, suppress_small
 from dsar._version import __version__
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.engine import open_engine
-from dsar.engine.base import quote_identifier, sql_string
+from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.errors import ConfigProblem, WorkbenchError
 from dsar.io import plain_name, sha256_file
 from dsar.review.manifest import (
@@ -85,8 +95,14 @@ class AggregateOutput(Strict):
     format: Literal["csv", "parquet"] = Field(default="csv", description="file format")
 
 
+class AggregateJoin(Join):
+    """A table the rows point at, and the columns taken from it."""
+
+    columns: list[str] = Field(min_length=1, description="the columns taken from it")
+
+
 class AggregateRun(Strict):
-    """The aggregates of one run over one catalog table."""
+    """The aggregates of one run over one catalog table (widened with `join:`)."""
 
     version: Literal[1] = Field(description="spec format version; currently 1")
     name: str = Field(min_length=1, description="the run's name (its folder)")
@@ -95,8 +111,18 @@ class AggregateRun(Strict):
         default=None, description="the column naming the person: counts count people"
     )
     min_count: int = Field(default=10, ge=2, description="smallest count published in a cell")
+    join: list[AggregateJoin] = Field(
+        default_factory=list,
+        description="tables the rows point at (along the catalog's links), with the columns"
+        " taken from each",
+    )
     aggregates: list[AggregateSpec] = Field(min_length=1, description="the tables published")
     output: AggregateOutput = Field(default_factory=AggregateOutput, description="format")
+
+    def sources(self, catalog: Catalog) -> dict[str, Source]:
+        """Where each column the aggregates may use comes from."""
+        base = catalog.tables[self.table].columns
+        return sources(self.table, base, [(j, j.columns) for j in self.join])
 
 
 def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
@@ -105,6 +131,24 @@ def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterabl
         yield missing
         return
     table = catalog.tables[run.table]
+    _, link_problems = resolve_links(catalog, run.table, run.join)
+    clashes = name_clashes(table.columns, [(j, j.columns) for j in run.join])
+    for loc, message, fix in [*link_problems, *clashes]:
+        yield doc.problem(("join", *loc), message, fix)
+    for i, join in enumerate(run.join):
+        joined = catalog.tables.get(join.table)
+        for j, column in enumerate(join.columns):
+            if joined is not None and column not in joined.columns:
+                yield doc.problem(
+                    ("join", i, "columns", j),
+                    f"{join.table} has no column {column!r}",
+                    suggest(column, joined.columns, "name a column of the table"),
+                )
+    available = {
+        name: src
+        for name, src in run.sources(catalog).items()
+        if src.column in catalog.tables[src.table].columns
+    }
     names = [a.name for a in run.aggregates]
     for i, agg in enumerate(run.aggregates):
         if names.count(agg.name) > 1:
@@ -112,19 +156,21 @@ def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterabl
                 ("aggregates", i, "name"), "two aggregates share a name", "rename one"
             )
         for j, column in enumerate(agg.group_by):
-            spec = table.columns.get(column)
-            if spec is None:
+            src = available.get(column)
+            if src is None:
                 yield doc.problem(
                     ("aggregates", i, "group_by", j),
                     f"{run.table} has no column {column!r}",
-                    suggest(column, table.columns, "name a column of the table"),
+                    suggest(column, available, "name a column of the table or of a join"),
                 )
-            elif (
+                continue
+            spec = catalog.tables[src.table].columns[src.column]
+            if (
                 spec.identity is not None
                 or spec.free_text
                 or spec.secret
                 or spec.personal
-                or points_at_a_person(catalog, run.table, column)
+                or points_at_a_person(catalog, src.table, src.column)
             ):
                 yield doc.problem(
                     ("aggregates", i, "group_by", j),
@@ -133,17 +179,17 @@ def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterabl
                     "group by a column that holds no personal data",
                 )
         for j, m in enumerate(agg.measures):
-            if m.op != "count" and (m.column is None or m.column not in table.columns):
+            if m.op != "count" and (m.column is None or m.column not in available):
                 yield doc.problem(
                     ("aggregates", i, "measures", j),
-                    f"{m.op} needs a column of {run.table}",
-                    suggest(m.column or "", table.columns, "add column: <a numeric column>"),
+                    f"{m.op} needs a column of {run.table} or of a join",
+                    suggest(m.column or "", available, "add column: <a numeric column>"),
                 )
-    if run.person is not None and run.person not in table.columns:
+    if run.person is not None and run.person not in available:
         yield doc.problem(
             ("person",),
             f"{run.table} has no column {run.person!r}",
-            suggest(run.person, table.columns, "name the column of the person's id"),
+            suggest(run.person, available, "name the column of the person's id"),
         )
 
 
@@ -155,18 +201,6 @@ def load_aggregate_spec(path: str | Path, catalog: Catalog) -> AggregateRun:
         what="aggregate spec",
         checks=lambda r, doc: list(_problems(r, catalog, doc)),
     )
-
-
-@dataclass
-class Cells:
-    """The cells of one published group-by (an aggregate, or one of its margins): group
-    values -> count (people) and the measures."""
-
-    spec: AggregateSpec  # the aggregate the cells are published in
-    group_by: tuple[str, ...]  # the aggregate's columns, or a margin's fewer
-    counts: dict[tuple[Any, ...], int]
-    values: dict[tuple[Any, ...], dict[str, Any]]
-    suppressed: dict[tuple[Any, ...], str]  # cell -> "primary" or "complementary"
 
 
 @dataclass(frozen=True)
@@ -191,16 +225,23 @@ def run_aggregates(
     folder = Path(out) / plain_name(spec.name, "aggregate name")
     if folder.exists():
         raise WorkbenchError(f"{folder} exists: aggregates are never overwritten; remove it first")
+    links, _ = resolve_links(catalog, spec.table, spec.join)
+    relation = (
+        joined_relation(spec.table, links, spec.sources(catalog))
+        if links
+        else quote_identifier(spec.table)
+    )
     with open_engine(catalog) as engine:
+        check_unique(engine, links)
         rows_in = engine.count_rows(spec.table)
         cells: list[Cells] = []
         for agg in spec.aggregates:
-            cells.append(_compute(engine, spec, agg, tuple(agg.group_by)))
+            cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
             if agg.margins:  # every total line, down to the grand total, is published too
                 for size in range(len(agg.group_by) - 1, -1, -1):
                     for dims in combinations(agg.group_by, size):
-                        cells.append(_compute(engine, spec, agg, dims))
-    primary = sum(_primary(c, spec.min_count) for c in cells)
+                        cells.append(_compute(engine, relation, spec, agg, dims))
+    primary = sum(suppress_small(c, spec.min_count) for c in cells)
     complementary = protect(cells)
     Path(out).mkdir(parents=True, exist_ok=True)
     work = Path(out) / f".{folder.name}.partial-{secrets.token_hex(4)}"
@@ -215,7 +256,7 @@ def run_aggregates(
             format_version=1,
             tool=ToolInfo(name="privacy-workbench", version=__version__),
             created_at=now or datetime.now(UTC),
-            inputs=_inputs(catalog, spec_path, engine_files(catalog, spec.table)),
+            inputs=_inputs(catalog, spec_path, spec.table, [j.table for j in spec.join]),
             outputs=tuple(
                 OutputFile.of(
                     p,
@@ -246,11 +287,9 @@ def run_aggregates(
     return AggregateResult(folder, {k: folder / v.name for k, v in files.items()}, manifest)
 
 
-def engine_files(catalog: Catalog, table: str) -> list[Path]:
-    return catalog.files(table)
-
-
-def _compute(engine: Any, run: AggregateRun, agg: AggregateSpec, dims: tuple[str, ...]) -> Cells:
+def _compute(
+    engine: Engine, relation: str, run: AggregateRun, agg: AggregateSpec, dims: tuple[str, ...]
+) -> Cells:
     keys = ", ".join(quote_identifier(g) for g in dims)
     who = f"count(DISTINCT {quote_identifier(run.person)})" if run.person else "count(*)"
     parts = [f"{who} AS __n"]
@@ -261,7 +300,7 @@ def _compute(engine: Any, run: AggregateRun, agg: AggregateSpec, dims: tuple[str
             parts.append(f"avg({quote_identifier(str(m.column))}) AS {quote_identifier(m.name)}")
     select = f"{keys + ', ' if keys else ''}{', '.join(parts)}"
     group = " GROUP BY ALL" if keys else ""
-    table = engine.query(f"SELECT {select} FROM {quote_identifier(run.table)}{group}")
+    table = engine.query(f"SELECT {select} FROM {relation}{group}")
     counts: dict[tuple[Any, ...], int] = {}
     values: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in table.to_pylist():
@@ -273,72 +312,6 @@ def _compute(engine: Any, run: AggregateRun, agg: AggregateSpec, dims: tuple[str
             m.name: int(row["__n"]) if m.op == "count" else row[m.name] for m in agg.measures
         }
     return Cells(agg, dims, counts, values, {})
-
-
-def _primary(cells: Cells, min_count: int) -> int:
-    for key, n in cells.counts.items():
-        if n < min_count:
-            cells.suppressed[key] = "primary"
-    return len(cells.suppressed)
-
-
-Line = tuple[Cells, tuple[Any, ...], list[tuple[Any, ...]]]  # the total's cells, its key, its line
-
-
-def _nested_lines(fine: Cells, coarse: Cells) -> list[Line]:
-    """Lines of `fine` whose totals `coarse` publishes as its cells (its groups nest)."""
-    idx = [fine.group_by.index(g) for g in coarse.group_by]
-    groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
-    for key in fine.counts:
-        groups[tuple(key[i] for i in idx)].append(key)
-    return [
-        (coarse, total, cells) for total, cells in groups.items() if total not in coarse.suppressed
-    ]
-
-
-def _share(src: Cells, dst: Cells) -> int:
-    """Suppress in `dst` what `src` suppresses, where both publish the same cells."""
-    order = [src.group_by.index(g) for g in dst.group_by]
-    added = 0
-    for key, why in list(src.suppressed.items()):
-        mapped = tuple(key[i] for i in order)
-        if mapped in dst.counts and mapped not in dst.suppressed:
-            dst.suppressed[mapped] = why
-            added += 1
-    return added
-
-
-def protect(run: list[Cells]) -> int:
-    """Complementary suppression until no published line has exactly one suppressed cell.
-    Returns how many cells it suppressed."""
-    added = 0
-    changed = True
-    while changed:
-        changed = False
-        checks: list[tuple[Cells, Line]] = []
-        for a, b in combinations(run, 2):
-            if set(a.group_by) == set(b.group_by):  # the same cells in two tables
-                added_here = _share(a, b) + _share(b, a)
-                added += added_here
-                changed = changed or bool(added_here)
-            for fine, coarse in ((a, b), (b, a)):
-                if set(coarse.group_by) < set(fine.group_by):
-                    checks += [(fine, line) for line in _nested_lines(fine, coarse)]
-        for cells, (coarse, total, line) in checks:
-            if total in coarse.suppressed:
-                continue  # suppressed earlier in this pass
-            hidden = [k for k in line if k in cells.suppressed]
-            if len(hidden) != 1:
-                continue
-            shown = [k for k in line if k not in cells.suppressed]
-            if shown:
-                victim = min(shown, key=lambda k: (cells.counts[k], str(k)))
-                cells.suppressed[victim] = "complementary"
-            else:  # the hidden cell is the whole line: its total would publish it
-                coarse.suppressed[total] = "complementary"
-            added += 1
-            changed = True
-    return added
 
 
 def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Path) -> Path:
@@ -375,7 +348,10 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
     return path
 
 
-def _inputs(catalog: Catalog, spec_path: Path | None, sources: list[Path]) -> tuple[InputRef, ...]:
+def _inputs(
+    catalog: Catalog, spec_path: Path | None, table: str, joined: list[str]
+) -> tuple[InputRef, ...]:
+    files = [f for t in (table, *joined) for f in catalog.files(t)]
     refs = [
         InputRef(
             role="catalog",
@@ -385,5 +361,5 @@ def _inputs(catalog: Catalog, spec_path: Path | None, sources: list[Path]) -> tu
     ]
     if spec_path is not None:
         refs.append(InputRef(role="spec", name=spec_path.name, sha256=sha256_file(spec_path)))
-    refs += [InputRef(role="source", name=p.name, sha256=sha256_file(p)) for p in sources]
+    refs += [InputRef(role="source", name=p.name, sha256=sha256_file(p)) for p in files]
     return tuple(refs)

@@ -24,8 +24,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from anonymize.joins import Link, check_unique, joined_relation
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
-from anonymize.policy import DateShift, Policy, load_policy
+from anonymize.params import DateShift
+from anonymize.policy import Policy, check_policy, load_policy
 from anonymize.risk import RiskReport, measure, relation_of
 from dsar._version import __version__
 from dsar.catalog import Catalog
@@ -94,6 +96,7 @@ def run_extract(
     if policy_path is not None:
         policy = load_policy(policy_path, catalog)
     assert isinstance(policy, Policy)
+    links = check_policy(policy, catalog)  # a policy made in Python is checked all the same
     name = plain_name(policy.name, "policy name")
     out = Path(out)
     folder = out / name
@@ -103,7 +106,7 @@ def run_extract(
     work = out / f".{name}.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
     try:
-        result = _run(policy, policy_path, catalog, work, keys, ledger, progress, now)
+        result = _run(policy, links, policy_path, catalog, work, keys, ledger, progress, now)
         work.rename(folder)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -114,6 +117,7 @@ def run_extract(
 
 def _run(
     policy: Policy,
+    links: list[Link],
     policy_path: Path | None,
     catalog: Catalog,
     work: Path,
@@ -124,23 +128,32 @@ def _run(
 ) -> ExtractResult:
     table = catalog.tables[policy.table]
     stage = work / ".stage.parquet"
+    sources = policy.sources()
     with open_engine(catalog) as engine:
-        types = engine.columns(policy.table)
+        check_unique(engine, links)
+        tables = {policy.table: engine.columns(policy.table)}
+        tables.update({link.table: engine.columns(link.table) for link in links})
+        types = {out: tables[src.table].get(src.column, "") for out, src in sources.items()}
         person = quote_identifier(policy.person) if policy.person else None
         ctx = Context(keys, person, types)
-        exprs, params, python = select_list(policy.columns, ctx)
+        exprs, params, python = select_list(policy.operators(), ctx)
         where, where_params = "TRUE", list[object]()
         if ledger is not None and policy.exclude_ledger:
             where, where_params = ledger.sql_excluding(table, EXCLUDED, catalog=catalog)
         rows_in = engine.count_rows(policy.table)
-        sql = f"SELECT {', '.join(exprs)} FROM {quote_identifier(policy.table)} WHERE {where}"
+        relation = (
+            joined_relation(policy.table, links, sources) + " AS __src"
+            if links
+            else quote_identifier(policy.table)
+        )
+        sql = f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}"
         batches = engine.stream(sql, [*params, *where_params], batch_size=BATCH_ROWS)
         kept = _write_stage(stage, (apply_python(b, python, ctx) for b in batches), progress)
         if kept is None:  # nothing came out: an empty stage with the query's schema
             empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", [*params, *where_params])
             pq.write_table(apply_python_table(empty, python, ctx), stage)
             kept = 0
-        source_files = engine.files(policy.table)
+        source_files = [f for t in tables for f in engine.files(t)]
     con = duckdb.connect()
     try:
         suppressed, final_sql = _enforce(con, stage, policy, kept)
@@ -302,7 +315,10 @@ def _manifest(
         created_at=now or datetime.now(UTC),
         inputs=tuple(inputs),
         outputs=(OutputFile.of(target, work, rows=risk.rows, table=policy.table),),
-        parameters={"format": policy.output.format},
+        parameters={
+            "format": policy.output.format,
+            "joined": [join.table for join in policy.join],
+        },
         name=policy.name,
         table=policy.table,
         rows_in=rows_in,
@@ -315,7 +331,7 @@ def _manifest(
             "max_suppression": policy.privacy.max_suppression,
         },
         risk=RiskInfo(**risk.to_dict()),
-        columns={c: op.op for c, op in policy.columns.items()},
+        columns={c: op.op for c, op in policy.operators().items()},
     )
 
 

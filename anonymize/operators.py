@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from anonymize.policy import (
+from anonymize.params import (
     DateShift,
     Drop,
     Generalize,

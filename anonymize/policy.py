@@ -25,176 +25,30 @@ output: {path: tickets.parquet}
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import yaml
+from pydantic import Field, field_validator
 
-from dsar.catalog import Catalog, load_yaml_model
-from dsar.catalog.strict import YamlDocument, suggest
-from dsar.errors import ConfigProblem
-
-
-class Strict(BaseModel):
-    """The base of every spec model here: unknown keys refused, values frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def unknown_table(catalog: Catalog, name: str, doc: YamlDocument) -> ConfigProblem | None:
-    """The problem of a spec naming a table the catalog does not have (None: it has it)."""
-    if name in catalog.tables:
-        return None
-    return doc.problem(
-        ("table",),
-        f"no table {name!r} in the catalog",
-        suggest(name, catalog.tables, "name a table of the catalog"),
-    )
-
-
-class Drop(Strict):
-    """Leave the column out of the extract."""
-
-    op: Literal["drop"]
-
-
-class Keep(Strict):
-    """Copy the column as it is (only for columns that identify no one)."""
-
-    op: Literal["keep"]
-
-
-class Hash(Strict):
-    """A keyed hash (HMAC-SHA256 under the extract subkey): stable across runs and tables, so
-    extracts still join; the key never appears in any output."""
-
-    op: Literal["hash"]
-    length: int = Field(default=16, ge=8, le=64, description="hex characters kept (8-64)")
-    normalize: bool = Field(
-        default=True, description="trim and lower-case text first, so Ann@X.com joins ann@x.com"
-    )
-
-
-PSEUDONYM_KINDS = ("name", "first_name", "last_name", "email", "phone", "company", "city")
-
-
-class Pseudonym(Strict):
-    """A consistent Faker value per original value and key: the same person gets the same
-    fake name here, in every other table and inside free text."""
-
-    op: Literal["pseudonym"]
-    kind: Literal["name", "first_name", "last_name", "email", "phone", "company", "city"] = Field(
-        default="name", description="what kind of fake value"
-    )
-
-
-class Generalize(Strict):
-    """Replace a value by a coarser one. Give exactly one of the parameters."""
-
-    op: Literal["generalize"]
-    to: Literal["day", "week", "month", "year"] | None = Field(
-        default=None, description="a date or timestamp truncated to this unit"
-    )
-    bin: float | None = Field(default=None, gt=0, description="numbers to bins of this width")
-    bands: list[float] | None = Field(
-        default=None, min_length=1, description="numbers (ages) to bands: [18, 25, 35, 50, 65]"
-    )
-    prefix: int | None = Field(
-        default=None, ge=0, description="text to its first N characters (postcodes)"
-    )
-    ip: Literal[24, 48] | None = Field(
-        default=None, description="IPv4 addresses to their /24, IPv6 to their /48"
-    )
-    hierarchy: dict[str, str] | None = Field(
-        default=None, description="categories to groups: {Dublin: Ireland, Cork: Ireland}"
-    )
-
-    @model_validator(mode="after")
-    def _one(self) -> Generalize:
-        given = [k for k in ("to", "bin", "bands", "prefix", "ip", "hierarchy") if getattr(self, k)]
-        if self.prefix == 0:
-            given.append("prefix")
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of to, bin, bands, prefix, ip, hierarchy"
-                + (f" (given: {', '.join(given)})" if given else "")
-            )
-        return self
-
-    @field_validator("bands")
-    @classmethod
-    def _rising(cls, value: list[float] | None) -> list[float] | None:
-        if value is not None and any(b <= a for a, b in itertools.pairwise(value)):
-            raise ValueError("bands must rise: [18, 25, 35]")
-        return value
-
-
-class DateShift(Strict):
-    """Move every date of one person by the same random number of days (keyed by the policy's
-    person column), the same in every table: intervals within a person's history survive."""
-
-    op: Literal["date_shift"]
-    max_days: int = Field(default=30, ge=1, le=3650, description="the largest shift, in days")
-
-
-class Mask(Strict):
-    """Every character but the last few replaced by '*'."""
-
-    op: Literal["mask"]
-    keep_last: int = Field(default=4, ge=0, description="characters left at the end")
-
-
-class Redact(Strict):
-    """Free text through the text engine: names, contacts, IPs replaced by placeholders
-    (or a keyed surrogate), card, bank and ID numbers masked."""
-
-    op: Literal["redact"]
-    names: Literal["placeholder", "surrogate", "hash"] = Field(
-        default="placeholder", description="what replaces a person's name"
-    )
-    allow: list[str] = Field(default_factory=list, description="words never redacted")
-
-
-class TopBottom(Strict):
-    """Top and bottom coding: values above `top` become `top`, below `bottom` become `bottom`."""
-
-    op: Literal["top_bottom"]
-    top: float | None = Field(default=None, description="the largest value published")
-    bottom: float | None = Field(default=None, description="the smallest value published")
-
-    @model_validator(mode="after")
-    def _some(self) -> TopBottom:
-        if self.top is None and self.bottom is None:
-            raise ValueError("give top, bottom or both")
-        if self.top is not None and self.bottom is not None and self.bottom >= self.top:
-            raise ValueError("bottom must be below top")
-        return self
-
-
-class Suppress(Strict):
-    """Keep the column, with every value empty (NULL)."""
-
-    op: Literal["suppress"]
-
-
-Operator = Annotated[
-    Drop | Keep | Hash | Pseudonym | Generalize | DateShift | Mask | Redact | TopBottom | Suppress,
-    Field(discriminator="op"),
-]
-OPERATOR_NAMES = (
-    "drop",
-    "keep",
-    "hash",
-    "pseudonym",
-    "generalize",
-    "date_shift",
-    "mask",
-    "redact",
-    "top_bottom",
-    "suppress",
+from anonymize.joins import Join, Link, Source, name_clashes, output_name, resolve_links, sources
+from anonymize.params import (
+    DateShift,
+    Drop,
+    Generalize,
+    Hash,
+    Mask,
+    Operator,
+    Pseudonym,
+    Redact,
+    Suppress,
+    TopBottom,
 )
+from anonymize.spec import Strict, unknown_table
+from dsar.catalog import Catalog, load_yaml_model
+from dsar.catalog.strict import Loc, YamlDocument, suggest
+from dsar.errors import ConfigError, ConfigProblem
 
 
 class Privacy(Strict):
@@ -222,8 +76,28 @@ class Output(Strict):
     format: Literal["parquet", "csv", "jsonl"] = Field(default="parquet", description="format")
 
 
+def _shorthand_ops(value: Any) -> Any:
+    """`status: keep` is `status: {op: keep}`."""
+    if isinstance(value, dict):
+        return {k: {"op": v} if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+class ExtractJoin(Join):
+    """A table the base rows point at, and what happens to each of its columns taken."""
+
+    columns: dict[str, Operator] = Field(
+        min_length=1,
+        description="the columns taken from the joined table, each with its operator (the"
+        " others are not read)",
+    )
+
+    _shorthand = field_validator("columns", mode="before")(_shorthand_ops)
+
+
 class Policy(Strict):
-    """One de-identified extract of one catalog table."""
+    """One de-identified extract of one catalog table (and columns of the tables it points
+    at, under `join:`)."""
 
     version: Literal[1] = Field(description="policy format version; currently 1")
     name: str = Field(min_length=1, description="the extract's name, for its manifest")
@@ -233,6 +107,11 @@ class Policy(Strict):
     )
     columns: dict[str, Operator] = Field(
         min_length=1, description="every column of the table with its operator"
+    )
+    join: list[ExtractJoin] = Field(
+        default_factory=list,
+        description="tables the rows point at (along the catalog's links), with the columns"
+        " taken from each",
     )
     quasi_identifiers: list[str] = Field(
         default_factory=list, description="output columns an attacker could know and link on"
@@ -248,17 +127,22 @@ class Policy(Strict):
     )
     output: Output = Field(description="where the extract is written")
 
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        """`status: keep` is `status: {op: keep}`."""
-        if isinstance(value, dict):
-            return {k: {"op": v} if isinstance(v, str) else v for k, v in value.items()}
-        return value
+    _shorthand = field_validator("columns", mode="before")(_shorthand_ops)
+
+    def operators(self) -> dict[str, Operator]:
+        """Every output column (the base table's, then each join's) with its operator."""
+        ops: dict[str, Operator] = dict(self.columns)
+        for join in self.join:
+            ops.update({output_name(join, c): op for c, op in join.columns.items()})
+        return ops
+
+    def sources(self) -> dict[str, Source]:
+        """Where each output column comes from."""
+        return sources(self.table, self.columns, [(j, j.columns) for j in self.join])
 
     def kept(self) -> list[str]:
         """Columns of the extract, in policy order."""
-        return [c for c, op in self.columns.items() if not isinstance(op, Drop)]
+        return [c for c, op in self.operators().items() if not isinstance(op, Drop)]
 
 
 def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
@@ -276,24 +160,15 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
                 f"add '{column}:' with an operator (drop, hash, keep, ...): a column the"
                 " policy does not mention is never kept silently",
             )
-    for column, op in policy.columns.items():
-        spec = table.columns.get(column)
-        if spec is None:
-            yield doc.problem(
-                ("columns", column),
-                f"{policy.table} has no column {column!r}",
-                suggest(column, table.columns, "remove it"),
-            )
-            continue
-        problem = _unsafe(column, spec, op, points_at_a_person(catalog, policy.table, column))
-        if problem is not None:
-            message, fix = problem
-            yield doc.problem(("columns", column, "op"), message, fix)
-        wrong_type = _wrong_type(spec, op)
-        if wrong_type is not None:
-            yield doc.problem(
-                ("columns", column, "op"), f"{column} {wrong_type}", "pick an operator for its type"
-            )
+    yield from _column_problems(catalog, policy.table, policy.columns, ("columns",), doc)
+    _, problems = resolve_links(catalog, policy.table, policy.join)
+    yield from (doc.problem(("join", *loc), message, fix) for loc, message, fix in problems)
+    for i, join in enumerate(policy.join):
+        if join.table in catalog.tables:
+            at = ("join", i, "columns")
+            yield from _column_problems(catalog, join.table, join.columns, at, doc)
+    clashes = name_clashes(table.columns, [(j, j.columns) for j in policy.join])
+    yield from (doc.problem(("join", *loc), message, fix) for loc, message, fix in clashes)
     kept = set(policy.kept())
     for field in ("quasi_identifiers", "sensitive"):
         for i, column in enumerate(getattr(policy, field)):
@@ -324,12 +199,37 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             f"date_shift ({', '.join(shifts)}) needs the column naming whose row it is",
             "add person: <column>, e.g. person: user_id",
         )
-    if policy.person is not None and policy.person not in table.columns:
+    if policy.person is not None and policy.person not in policy.sources():
         yield doc.problem(
             ("person",),
             f"{policy.table} has no column {policy.person!r}",
-            suggest(policy.person, table.columns, "name the column of the person's id"),
+            suggest(policy.person, policy.sources(), "name the column of the person's id"),
         )
+
+
+def _column_problems(
+    catalog: Catalog, table_name: str, columns: dict[str, Operator], at: Loc, doc: YamlDocument
+) -> Iterable[ConfigProblem]:
+    """Columns a table does not have, and operators that would leak or not fit the type."""
+    table = catalog.tables[table_name]
+    for column, op in columns.items():
+        spec = table.columns.get(column)
+        if spec is None:
+            yield doc.problem(
+                (*at, column),
+                f"{table_name} has no column {column!r}",
+                suggest(column, table.columns, "remove it"),
+            )
+            continue
+        problem = _unsafe(column, spec, op, points_at_a_person(catalog, table_name, column))
+        if problem is not None:
+            message, fix = problem
+            yield doc.problem((*at, column, "op"), message, fix)
+        wrong_type = _wrong_type(spec, op)
+        if wrong_type is not None:
+            yield doc.problem(
+                (*at, column, "op"), f"{column} {wrong_type}", "pick an operator for its type"
+            )
 
 
 SAFE_FOR_IDENTIFIERS = (Drop, Hash, Pseudonym, Suppress)
@@ -406,6 +306,21 @@ def _wrong_type(spec: Any, op: Any) -> str | None:
     if isinstance(op, TopBottom) and kind not in numeric:
         return f"is {kind}: top and bottom coding need numbers"
     return None
+
+
+def check_policy(policy: Policy, catalog: Catalog) -> list[Link]:
+    """Check a policy made in Python as a loaded one is checked; return the links its joins
+    follow.
+
+    Raises:
+        ConfigError: every problem at once (located by path, as there are no lines).
+    """
+    doc = YamlDocument("<policy given in Python>", "policy", {}, yaml.MappingNode("", []))
+    problems = list(policy_problems(policy, catalog, doc))
+    if problems:
+        raise ConfigError(doc.source, problems, what="policy")
+    links, _ = resolve_links(catalog, policy.table, policy.join)
+    return links
 
 
 def load_policy(path: str | Path, catalog: Catalog) -> Policy:

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from anonymize.operators import Context, apply_python, select_list
-from anonymize.policy import DateShift, Generalize, Hash, Keep
+from anonymize.params import DateShift, Generalize, Hash, Keep
 from anonymize.risk import measure
 from dsar.keys import Keys, Purpose
 

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from anonymize.extract import run_extract
 from anonymize.operators import python_hash, python_shift_days
-from anonymize.policy import DateShift, Hash, load_policy
+from anonymize.params import DateShift, Hash
+from anonymize.policy import load_policy
 from anonymize.risk import measure
 from dsar import Keys, PrivacyTargetError, load_catalog
 from dsar.catalog.models import IdentityKind
@@ -321,7 +322,7 @@ def test_the_date_shift_is_the_same_for_one_person_in_every_table() -> None:
 def test_generalisation_never_adds_information(values: list[int]) -> None:
     """Equal inputs stay equal, and there are never more distinct outputs than inputs."""
     from anonymize.operators import Context, GeneralizeOp
-    from anonymize.policy import Generalize
+    from anonymize.params import Generalize
 
     for spec in (
         Generalize(op="generalize", bands=[18, 30, 65]),
@@ -663,7 +664,7 @@ def test_no_operator_lets_personal_data_through(
 
 def test_missing_values_stay_missing(tmp_path: Path) -> None:
     from anonymize.operators import Context, MaskOp, TopBottomOp
-    from anonymize.policy import Mask, TopBottom
+    from anonymize.params import Mask, TopBottom
 
     ctx = Context(None, None, {})
     clip, params = TopBottomOp().sql('"v"', TopBottom(op="top_bottom", top=1000, bottom=0), ctx)

@@ -34,7 +34,7 @@ from pydantic import Field
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
 from anonymize.audience.platforms import platform
 from anonymize.audience.record import SentRecord
-from anonymize.policy import Strict, unknown_table
+from anonymize.spec import Strict, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest

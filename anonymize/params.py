@@ -1,0 +1,157 @@
+"""The operators' parameters, as a policy writes them: one strict model per operator.
+
+`columns: {created_at: {op: generalize, to: month}}` is read into `Generalize(to="month")`;
+the operator that runs it is in `anonymize.operators`, registered under the same name.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from anonymize.spec import Strict
+
+
+class Drop(Strict):
+    """Leave the column out of the extract."""
+
+    op: Literal["drop"]
+
+
+class Keep(Strict):
+    """Copy the column as it is (only for columns that identify no one)."""
+
+    op: Literal["keep"]
+
+
+class Hash(Strict):
+    """A keyed hash (HMAC-SHA256 under the extract subkey): stable across runs and tables, so
+    extracts still join; the key never appears in any output."""
+
+    op: Literal["hash"]
+    length: int = Field(default=16, ge=8, le=64, description="hex characters kept (8-64)")
+    normalize: bool = Field(
+        default=True, description="trim and lower-case text first, so Ann@X.com joins ann@x.com"
+    )
+
+
+PSEUDONYM_KINDS = ("name", "first_name", "last_name", "email", "phone", "company", "city")
+
+
+class Pseudonym(Strict):
+    """A consistent Faker value per original value and key: the same person gets the same
+    fake name here, in every other table and inside free text."""
+
+    op: Literal["pseudonym"]
+    kind: Literal["name", "first_name", "last_name", "email", "phone", "company", "city"] = Field(
+        default="name", description="what kind of fake value"
+    )
+
+
+class Generalize(Strict):
+    """Replace a value by a coarser one. Give exactly one of the parameters."""
+
+    op: Literal["generalize"]
+    to: Literal["day", "week", "month", "year"] | None = Field(
+        default=None, description="a date or timestamp truncated to this unit"
+    )
+    bin: float | None = Field(default=None, gt=0, description="numbers to bins of this width")
+    bands: list[float] | None = Field(
+        default=None, min_length=1, description="numbers (ages) to bands: [18, 25, 35, 50, 65]"
+    )
+    prefix: int | None = Field(
+        default=None, ge=0, description="text to its first N characters (postcodes)"
+    )
+    ip: Literal[24, 48] | None = Field(
+        default=None, description="IPv4 addresses to their /24, IPv6 to their /48"
+    )
+    hierarchy: dict[str, str] | None = Field(
+        default=None, description="categories to groups: {Dublin: Ireland, Cork: Ireland}"
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Generalize:
+        given = [k for k in ("to", "bin", "bands", "prefix", "ip", "hierarchy") if getattr(self, k)]
+        if self.prefix == 0:
+            given.append("prefix")
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of to, bin, bands, prefix, ip, hierarchy"
+                + (f" (given: {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @field_validator("bands")
+    @classmethod
+    def _rising(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(b <= a for a, b in itertools.pairwise(value)):
+            raise ValueError("bands must rise: [18, 25, 35]")
+        return value
+
+
+class DateShift(Strict):
+    """Move every date of one person by the same random number of days (keyed by the policy's
+    person column), the same in every table: intervals within a person's history survive."""
+
+    op: Literal["date_shift"]
+    max_days: int = Field(default=30, ge=1, le=3650, description="the largest shift, in days")
+
+
+class Mask(Strict):
+    """Every character but the last few replaced by '*'."""
+
+    op: Literal["mask"]
+    keep_last: int = Field(default=4, ge=0, description="characters left at the end")
+
+
+class Redact(Strict):
+    """Free text through the text engine: names, contacts, IPs replaced by placeholders
+    (or a keyed surrogate), card, bank and ID numbers masked."""
+
+    op: Literal["redact"]
+    names: Literal["placeholder", "surrogate", "hash"] = Field(
+        default="placeholder", description="what replaces a person's name"
+    )
+    allow: list[str] = Field(default_factory=list, description="words never redacted")
+
+
+class TopBottom(Strict):
+    """Top and bottom coding: values above `top` become `top`, below `bottom` become `bottom`."""
+
+    op: Literal["top_bottom"]
+    top: float | None = Field(default=None, description="the largest value published")
+    bottom: float | None = Field(default=None, description="the smallest value published")
+
+    @model_validator(mode="after")
+    def _some(self) -> TopBottom:
+        if self.top is None and self.bottom is None:
+            raise ValueError("give top, bottom or both")
+        if self.top is not None and self.bottom is not None and self.bottom >= self.top:
+            raise ValueError("bottom must be below top")
+        return self
+
+
+class Suppress(Strict):
+    """Keep the column, with every value empty (NULL)."""
+
+    op: Literal["suppress"]
+
+
+Operator = Annotated[
+    Drop | Keep | Hash | Pseudonym | Generalize | DateShift | Mask | Redact | TopBottom | Suppress,
+    Field(discriminator="op"),
+]
+OPERATOR_NAMES = (
+    "drop",
+    "keep",
+    "hash",
+    "pseudonym",
+    "generalize",
+    "date_shift",
+    "mask",
+    "redact",
+    "top_bottom",
+    "suppress",
+)

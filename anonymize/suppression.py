@@ -1,0 +1,98 @@
+"""Small-cell and complementary suppression of published group-by tables.
+
+A cell counting fewer people than the minimum is suppressed (primary suppression). Published
+totals make suppressed cells recomputable: a row, a column or a whole table of the same run
+whose total is published and in which exactly one cell is suppressed gives that cell away by
+subtraction. So, until no such line is left, the smallest published cell of every such line
+is suppressed too (complementary suppression), across every table of the run whose groups
+nest in another's: the coarser table's cells are the finer table's line totals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anonymize.aggregate import AggregateSpec
+
+
+@dataclass
+class Cells:
+    """The cells of one published group-by (an aggregate, or one of its margins): group
+    values -> count (people) and the measures."""
+
+    spec: AggregateSpec  # the aggregate the cells are published in
+    group_by: tuple[str, ...]  # the aggregate's columns, or a margin's fewer
+    counts: dict[tuple[Any, ...], int]
+    values: dict[tuple[Any, ...], dict[str, Any]]
+    suppressed: dict[tuple[Any, ...], str]  # cell -> "primary" or "complementary"
+
+
+def suppress_small(cells: Cells, min_count: int) -> int:
+    """Primary suppression: every cell counting fewer than `min_count`; returns how many."""
+    for key, n in cells.counts.items():
+        if n < min_count:
+            cells.suppressed[key] = "primary"
+    return len(cells.suppressed)
+
+
+Line = tuple[Cells, tuple[Any, ...], list[tuple[Any, ...]]]  # the total's cells, its key, its line
+
+
+def _nested_lines(fine: Cells, coarse: Cells) -> list[Line]:
+    """Lines of `fine` whose totals `coarse` publishes as its cells (its groups nest)."""
+    idx = [fine.group_by.index(g) for g in coarse.group_by]
+    groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for key in fine.counts:
+        groups[tuple(key[i] for i in idx)].append(key)
+    return [
+        (coarse, total, cells) for total, cells in groups.items() if total not in coarse.suppressed
+    ]
+
+
+def _share(src: Cells, dst: Cells) -> int:
+    """Suppress in `dst` what `src` suppresses, where both publish the same cells."""
+    order = [src.group_by.index(g) for g in dst.group_by]
+    added = 0
+    for key, why in list(src.suppressed.items()):
+        mapped = tuple(key[i] for i in order)
+        if mapped in dst.counts and mapped not in dst.suppressed:
+            dst.suppressed[mapped] = why
+            added += 1
+    return added
+
+
+def protect(run: list[Cells]) -> int:
+    """Complementary suppression until no published line has exactly one suppressed cell.
+    Returns how many cells it suppressed."""
+    added = 0
+    changed = True
+    while changed:
+        changed = False
+        checks: list[tuple[Cells, Line]] = []
+        for a, b in combinations(run, 2):
+            if set(a.group_by) == set(b.group_by):  # the same cells in two tables
+                added_here = _share(a, b) + _share(b, a)
+                added += added_here
+                changed = changed or bool(added_here)
+            for fine, coarse in ((a, b), (b, a)):
+                if set(coarse.group_by) < set(fine.group_by):
+                    checks += [(fine, line) for line in _nested_lines(fine, coarse)]
+        for cells, (coarse, total, line) in checks:
+            if total in coarse.suppressed:
+                continue  # suppressed earlier in this pass
+            hidden = [k for k in line if k in cells.suppressed]
+            if len(hidden) != 1:
+                continue
+            shown = [k for k in line if k not in cells.suppressed]
+            if shown:
+                victim = min(shown, key=lambda k: (cells.counts[k], str(k)))
+                cells.suppressed[victim] = "complementary"
+            else:  # the hidden cell is the whole line: its total would publish it
+                coarse.suppressed[total] = "complementary"
+            added += 1
+            changed = True
+    return added
