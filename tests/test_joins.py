@@ -102,8 +102,14 @@ def test_an_extract_takes_columns_from_four_linked_tables(shop: Catalog, tmp_pat
         for inv, _, _, cust, month, country, track, genre in truth
     )
     have = sorted(
-        (r["InvoiceId"], r["CustomerId"], str(r["InvoiceDate"])[:7], r["Country"])
-        + (r["track_Name"], r["genre_Name"])
+        (
+            r["InvoiceId"],
+            r["CustomerId"],
+            str(r["InvoiceDate"])[:7],
+            r["Country"],
+            r["track_Name"],
+            r["genre_Name"],
+        )
         for r in got.to_pylist()
     )
     assert have == want
@@ -147,7 +153,9 @@ def test_a_policy_made_in_python_is_checked_too(shop: Catalog, tmp_path: Path) -
 
     data = yaml.safe_load(LINES)
     data["join"][1]["columns"] = {"Email": "keep"}
-    with pytest.raises(ConfigError, match=r"(?s)<policy given in Python>.*Email identifies a person"):
+    with pytest.raises(
+        ConfigError, match=r"(?s)<policy given in Python>.*Email identifies a person"
+    ):
         run_extract(Policy.model_validate(data), shop, tmp_path / "out", keys=Keys(KEY))
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
