@@ -29,6 +29,7 @@ from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_lis
 from anonymize.params import DateShift
 from anonymize.policy import Policy, check_policy, load_policy
 from anonymize.risk import RiskReport, measure, relation_of
+from anonymize.search import SearchResult, describe, generalised, search
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.engine import open_engine
@@ -66,6 +67,7 @@ class ExtractResult:
     file: Path
     manifest: ExtractManifest
     risk: RiskReport
+    search: SearchResult | None = None  # the levels chosen, when the policy gives levels
 
 
 def run_extract(
@@ -112,7 +114,7 @@ def run_extract(
         shutil.rmtree(work, ignore_errors=True)
         raise
     file = folder / result.file.name
-    return ExtractResult(folder, file, result.manifest, result.risk)
+    return ExtractResult(folder, file, result.manifest, result.risk, result.search)
 
 
 def _run(
@@ -155,7 +157,20 @@ def _run(
             kept = 0
         source_files = [f for t in tables for f in engine.files(t)]
     con = duckdb.connect()
+    found: SearchResult | None = None
     try:
+        if policy.searched():  # the least generalisation meeting the targets, then apply it
+            src = f"read_parquet({sql_string(str(stage))})"
+            found = search(con, src, policy, ctx, kept)
+            items, params = generalised(policy, ctx, found)
+            chosen = work / ".stage-generalised.parquet"
+            con.execute(
+                f"COPY (SELECT * REPLACE ({', '.join(items)}) FROM {src})"
+                f" TO {sql_string(str(chosen))} (FORMAT parquet)",
+                params,
+            )
+            stage.unlink()
+            stage = chosen
         suppressed, final_sql = _enforce(con, stage, policy, kept)
         suppressed["ledger"] = rows_in - kept
         target = work / Path(policy.output.path).name
@@ -175,8 +190,18 @@ def _run(
     manifest = _manifest(
         policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, now
     )
+    if found is not None:
+        searched = policy.searched()
+        manifest = manifest.model_copy(
+            update={
+                "generalisation": {
+                    c: describe(searched[c].level(i)) for c, i in found.levels().items()
+                },
+                "information_loss": found.information_loss(),
+            }
+        )
     write_manifest(manifest, work / "manifest.json")
-    return ExtractResult(work, target, manifest, risk)
+    return ExtractResult(work, target, manifest, risk, found)
 
 
 def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context) -> pa.Table:

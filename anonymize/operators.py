@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anonymize.params import (
+    Coarsening,
     DateShift,
     Drop,
     Generalize,
@@ -233,31 +234,38 @@ class GeneralizeOp(ColumnOperator):
     name = "generalize"
 
     def sql(self, column: str, spec: Generalize, ctx: Context) -> tuple[str, Params] | None:
-        if spec.to is not None:
-            arrow_type = ctx.types.get(column.strip('"').replace('""', '"'), "")
-            truncated = f"date_trunc('{spec.to}', {column})"
-            # a DATE stays a DATE (DuckDB's date_trunc returns a timestamp)
-            return (
-                f"CAST({truncated} AS DATE)" if arrow_type.startswith("date") else truncated
-            ), []
-        if spec.bin is not None:
-            return f"(floor({column} / ?) * ?)", [spec.bin, spec.bin]
-        if spec.bands is not None:
-            return _bands(column, spec.bands)
-        if spec.prefix is not None:
-            return f"left({_text(column)}, {spec.prefix})", []
-        if spec.hierarchy is not None:
-            params: Params = []
-            whens = []
-            for value, group in spec.hierarchy.items():
-                whens.append("WHEN ? THEN ?")
-                params += [value, group]
-            return f"(CASE {_text(column)} {' '.join(whens)} ELSE '*' END)", params
-        return None  # ip: in Python
+        if spec.levels:
+            return column, []  # staged as it is: the search picks the level afterwards
+        return coarsen_sql(column, spec, ctx)
 
     def python(self, values: pa.Array, spec: Generalize, ctx: Context) -> pa.Array:
         bits = spec.ip or 24
         return _per_distinct(values, lambda v: _ip_prefix(v, bits))
+
+
+def coarsen_sql(column: str, level: Coarsening | str, ctx: Context) -> tuple[str, Params] | None:
+    """SQL making `column` coarser one way (None for IP prefixes, done in Python)."""
+    if isinstance(level, str):
+        return "'*'", []  # STAR: the value withheld
+    if level.to is not None:
+        arrow_type = ctx.types.get(column.strip('"').replace('""', '"'), "")
+        truncated = f"date_trunc('{level.to}', {column})"
+        # a DATE stays a DATE (DuckDB's date_trunc returns a timestamp)
+        return (f"CAST({truncated} AS DATE)" if arrow_type.startswith("date") else truncated), []
+    if level.bin is not None:
+        return f"(floor({column} / ?) * ?)", [level.bin, level.bin]
+    if level.bands is not None:
+        return _bands(column, level.bands)
+    if level.prefix is not None:
+        return f"left({_text(column)}, {level.prefix})", []
+    if level.hierarchy is not None:
+        params: Params = []
+        whens = []
+        for value, group in level.hierarchy.items():
+            whens.append("WHEN ? THEN ?")
+            params += [value, group]
+        return f"(CASE {_text(column)} {' '.join(whens)} ELSE '*' END)", params
+    return None  # ip: in Python
 
 
 def _bands(column: str, bands: list[float]) -> tuple[str, Params]:

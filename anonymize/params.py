@@ -50,10 +50,12 @@ class Pseudonym(Strict):
     )
 
 
-class Generalize(Strict):
-    """Replace a value by a coarser one. Give exactly one of the parameters."""
+RULES = ("to", "bin", "bands", "prefix", "ip", "hierarchy")
 
-    op: Literal["generalize"]
+
+class Coarsening(Strict):
+    """One way to make a value coarser. Give exactly one of the parameters."""
+
     to: Literal["day", "week", "month", "year"] | None = Field(
         default=None, description="a date or timestamp truncated to this unit"
     )
@@ -71,14 +73,18 @@ class Generalize(Strict):
         default=None, description="categories to groups: {Dublin: Ireland, Cork: Ireland}"
     )
 
+    def given(self) -> list[str]:
+        """The parameters set."""
+        found = [k for k in RULES if getattr(self, k)]
+        return [*found, "prefix"] if self.prefix == 0 else found
+
     @model_validator(mode="after")
-    def _one(self) -> Generalize:
-        given = [k for k in ("to", "bin", "bands", "prefix", "ip", "hierarchy") if getattr(self, k)]
-        if self.prefix == 0:
-            given.append("prefix")
+    def _one(self) -> Coarsening:
+        given = self.given() + (["levels"] if getattr(self, "levels", None) else [])
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of to, bin, bands, prefix, ip, hierarchy"
+                + (", levels" if "levels" in type(self).model_fields else "")
                 + (f" (given: {', '.join(given)})" if given else "")
             )
         return self
@@ -89,6 +95,35 @@ class Generalize(Strict):
         if value is not None and any(b <= a for a, b in itertools.pairwise(value)):
             raise ValueError("bands must rise: [18, 25, 35]")
         return value
+
+
+STAR = "*"  # the top level of a search: the column's value withheld
+
+
+class Generalize(Coarsening):
+    """Replace a value by a coarser one: one way, or `levels` from fine to coarse, of which
+    the extract takes the finest that meets the privacy targets (found by a lattice search
+    over every column given levels)."""
+
+    op: Literal["generalize"]
+    levels: list[Coarsening | Literal["*"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="coarser and coarser ways, e.g. [{to: month}, {to: year}, '*']; the search"
+        " picks one per column",
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _no_ip(cls, value: list[Coarsening | str] | None) -> list[Coarsening | str] | None:
+        for level in value or []:
+            if isinstance(level, Coarsening) and level.ip:
+                raise ValueError("ip is not available as a search level; use prefix or '*'")
+        return value
+
+    def level(self, index: int) -> Coarsening | str:
+        """The coarsening of one level (the column's only one when there are no levels)."""
+        return self.levels[index] if self.levels else self
 
 
 class DateShift(Strict):

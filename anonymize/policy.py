@@ -34,6 +34,7 @@ from pydantic import Field, field_validator
 
 from anonymize.joins import Join, Link, Source, name_clashes, output_name, resolve_links, sources
 from anonymize.params import (
+    Coarsening,
     DateShift,
     Drop,
     Generalize,
@@ -140,6 +141,12 @@ class Policy(Strict):
         """Where each output column comes from."""
         return sources(self.table, self.columns, [(j, j.columns) for j in self.join])
 
+    def searched(self) -> dict[str, Generalize]:
+        """The columns given generalisation levels, for the search to choose among."""
+        return {
+            c: op for c, op in self.operators().items() if isinstance(op, Generalize) and op.levels
+        }
+
     def kept(self) -> list[str]:
         """Columns of the extract, in policy order."""
         return [c for c, op in self.operators().items() if not isinstance(op, Drop)]
@@ -191,6 +198,23 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             ("quasi_identifiers",),
             "k needs quasi-identifiers",
             "list the columns an attacker could know (age band, postcode prefix, month of sign-up)",
+        )
+    searched = [
+        c for c, op in policy.operators().items() if isinstance(op, Generalize) and op.levels
+    ]
+    for column in searched:
+        if column not in policy.quasi_identifiers:
+            yield doc.problem(
+                ("quasi_identifiers",),
+                f"{column} has generalisation levels but is not a quasi-identifier",
+                f"add {column} to quasi_identifiers (the search generalises only those), or"
+                " give it one way to generalise",
+            )
+    if searched and policy.privacy.k <= 1 and not policy.privacy.l:
+        yield doc.problem(
+            ("privacy",),
+            "generalisation levels need a target to search for",
+            "set privacy: {k: 5} (and l if you like)",
         )
     shifts = [c for c, op in policy.columns.items() if isinstance(op, DateShift)]
     if shifts and policy.person is None:
@@ -277,9 +301,9 @@ def _unsafe(column: str, spec: Any, op: Any, points: bool) -> tuple[str, str] | 
     if spec.personal is not None:
         if isinstance(op, Mask) and op.keep_last <= MAX_MASK_KEEP:
             return None
-        if isinstance(op, Generalize) and (op.ip or op.to or op.bands or op.bin or op.hierarchy):
-            return None  # coarser by construction; a prefix is checked below
-        if isinstance(op, Generalize) and op.prefix is not None and op.prefix <= MAX_MASK_KEEP:
+        if isinstance(op, Generalize) and all(
+            _coarse(op.level(i)) for i in range(len(op.levels or [op]))
+        ):
             return None
         if isinstance(op, SAFE_FOR_IDENTIFIERS):
             return None
@@ -291,20 +315,41 @@ def _unsafe(column: str, spec: Any, op: Any, points: bool) -> tuple[str, str] | 
     return None
 
 
+def _coarse(level: Coarsening | str) -> bool:
+    """Coarser than the value by construction (a prefix only when short)."""
+    if isinstance(level, str):
+        return True  # '*'
+    if level.prefix is not None:
+        return level.prefix <= MAX_MASK_KEEP
+    return True
+
+
 def _wrong_type(spec: Any, op: Any) -> str | None:
     """An operator that cannot work on the column's declared type."""
     kind = spec.type.value if spec.type is not None else None
     if kind is None:
         return None
-    if isinstance(op, Generalize) and op.to and kind not in ("date", "timestamp"):
-        return f"is {kind}: generalize to a {op.to} needs a date or timestamp"
+    if isinstance(op, Generalize):
+        for i in range(len(op.levels or [op])):
+            level = op.level(i)
+            wrong = _wrong_level(kind, level) if isinstance(level, Coarsening) else None
+            if wrong:
+                return wrong
     if isinstance(op, DateShift) and kind not in ("date", "timestamp"):
         return f"is {kind}: date_shift needs a date or timestamp"
-    numeric = ("integer", "float", "decimal")
-    if isinstance(op, Generalize) and (op.bands or op.bin) and kind not in numeric:
-        return f"is {kind}: bands and bins need numbers"
-    if isinstance(op, TopBottom) and kind not in numeric:
+    if isinstance(op, TopBottom) and kind not in NUMERIC:
         return f"is {kind}: top and bottom coding need numbers"
+    return None
+
+
+NUMERIC = ("integer", "float", "decimal")
+
+
+def _wrong_level(kind: str, level: Coarsening) -> str | None:
+    if level.to and kind not in ("date", "timestamp"):
+        return f"is {kind}: generalize to a {level.to} needs a date or timestamp"
+    if (level.bands or level.bin) and kind not in NUMERIC:
+        return f"is {kind}: bands and bins need numbers"
     return None
 
 

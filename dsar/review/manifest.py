@@ -309,6 +309,15 @@ class ExtractManifest(ArtifactManifest):
     targets: dict[str, float | None] = Field(description="k, l, t and max_suppression asked")
     risk: RiskInfo = Field(description="the risk of the written extract")
     columns: dict[str, str] = Field(description="each source column and its operator")
+    generalisation: dict[str, str] = Field(
+        default_factory=dict,
+        description="the level the search chose for each column given levels ('to: month')",
+    )
+    information_loss: dict[str, float] = Field(
+        default_factory=dict,
+        description="what the chosen generalisation cost: precision_loss (0-1),"
+        " discernibility, average_class_size (C_avg), lattice_nodes, nodes_evaluated",
+    )
 
 
 class AggregateManifest(ArtifactManifest):
