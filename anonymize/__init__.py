@@ -27,7 +27,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from anonymize.aggregate import AggregateRun, load_aggregate_spec, run_aggregates
+    from anonymize.aggregate import run_aggregates
+    from anonymize.aggregate_spec import AggregateRun, load_aggregate_spec
     from anonymize.audience import (
         PLATFORMS,
         SentRecord,
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from anonymize.risk import RiskReport, measure
 
 _EXPORTS: dict[str, str] = {
-    "AggregateRun": "anonymize.aggregate",
-    "load_aggregate_spec": "anonymize.aggregate",
+    "AggregateRun": "anonymize.aggregate_spec",
+    "load_aggregate_spec": "anonymize.aggregate_spec",
     "run_aggregates": "anonymize.aggregate",
     "PLATFORMS": "anonymize.audience",
     "SentRecord": "anonymize.audience",

@@ -68,7 +68,7 @@ def aggregate(
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
     out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
 ) -> None:
-    """Publish aggregate tables with small-cell and complementary suppression."""
+    """Publish aggregate tables, with small-cell and complementary suppression or with noise."""
     from anonymize.aggregate import run_aggregates
     from dsar.catalog import load_catalog
 
@@ -76,6 +76,11 @@ def aggregate(
     for name, path in result.files.items():
         typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
     typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
+    noise = result.manifest.differential_privacy
+    if noise is not None:
+        typer.echo(f"differential privacy: epsilon {noise.epsilon}, delta {noise.delta}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from anonymize.aggregate import AggregateSpec
+    from anonymize.aggregate_spec import AggregateSpec
 
 
 @dataclass

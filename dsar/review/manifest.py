@@ -274,6 +274,30 @@ def manifest_problems(error: ValidationError) -> list[tuple[str, str]]:
     return problems
 
 
+class TableNoiseInfo(_Model):
+    """The noise of one published table."""
+
+    epsilon: float = Field(gt=0, description="the share of the run's epsilon this table spent")
+    count_scale: float = Field(gt=0, description="scale of the counts' discrete Laplace noise")
+    sum_scales: dict[str, float] = Field(description="scale of each sum's or mean's noise")
+    release_threshold: float | None = Field(
+        description="noisy count a cell needed to be released (None: cells were declared)"
+    )
+    cells_dropped_beyond_max_groups: Count = Field(
+        description="(person, cell) pairs left out to bound each person's contribution"
+    )
+
+
+class NoiseInfo(_Model):
+    """Differential privacy of an aggregate run."""
+
+    epsilon: float = Field(gt=0, description="the privacy loss of the whole run")
+    delta: float | None = Field(description="None when every cell was declared (pure epsilon)")
+    mechanism: str = Field(description="the mechanisms and the library that sampled them")
+    max_groups_per_person: Count = Field(description="cells of a table one person counts in")
+    tables: dict[str, TableNoiseInfo] = Field(description="per published table")
+
+
 class RiskInfo(_Model):
     """Re-identification risk of an extract over its quasi-identifiers, as measured."""
 
@@ -338,6 +362,9 @@ class AggregateManifest(ArtifactManifest):
     suppressed: dict[str, Count] = Field(
         description="cells suppressed: 'primary' (under min_count), 'complementary' (so that"
         " no suppressed cell can be recomputed from a published total)"
+    )
+    differential_privacy: NoiseInfo | None = Field(
+        default=None, description="with noise instead of suppression: what noise, how much"
     )
 
 

@@ -1,0 +1,198 @@
+"""Differentially private aggregates: noise of the stated scale, contributions bounded,
+cells of one person never released, every setting checked."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from anonymize import run_aggregates
+from anonymize.aggregate_spec import load_aggregate_spec
+from dsar.catalog import Catalog, load_catalog
+from dsar.errors import ConfigError
+from dsar.review import verify_derived
+
+CATALOG = """\
+version: 1
+controller: {name: Shop, contact: dpo@shop.example, supervisory_authority: CNIL}
+tables:
+  orders:
+    path: orders.csv
+    format: csv
+    description: Orders.
+    category: billing
+    origin: provided
+    purposes: [sell]
+    legal_basis: contract
+    source: the customer
+    retention: {criteria: ten years}
+    erasure: {action: delete}
+    columns:
+      order_id: {type: integer}
+      customer: {identity: customer_id, type: string}
+      region: {type: string}
+      product: {type: string}
+      amount: {type: float}
+"""
+
+SPEC = """\
+version: 1
+name: sales
+table: orders
+person: customer
+min_count: 5
+differential_privacy: {epsilon: EPS}
+aggregates:
+  - name: by_region
+    group_by: [region]
+    measures:
+      - {name: buyers, op: count}
+"""
+
+
+def _orders(root: Path, regions: int, per_region: int, seed: int = 1) -> Catalog:
+    """`per_region` customers in each region, each with 1-3 orders; and one lone customer."""
+    rng = random.Random(seed)
+    rows = []
+    for r in range(regions):
+        for c in range(per_region):
+            for _ in range(rng.randint(1, 3)):
+                rows.append((f"c{r}-{c}", f"R{r:03d}", rng.choice("ABC"), rng.uniform(1, 90)))
+    rows.append(("lonely", "Atlantis", "A", 50.0))
+    root.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows, columns=["customer", "region", "product", "amount"])
+    frame.insert(0, "order_id", range(len(frame)))
+    frame.to_csv(root / "orders.csv", index=False)
+    (root / "catalog.yml").write_text(CATALOG)
+    return load_catalog(root / "catalog.yml")
+
+
+def _spec(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.yml"
+    path.write_text(text)
+    return path
+
+
+def _published(path: Path) -> list[dict[str, str | None]]:
+    rows = duckdb.execute(f"SELECT * FROM read_csv('{path}', all_varchar=true)").fetchall()
+    names = [c[0] for c in duckdb.execute(f"DESCRIBE SELECT * FROM read_csv('{path}')").fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def test_counts_carry_noise_of_the_stated_scale(tmp_path: Path) -> None:
+    catalog = _orders(tmp_path / "data", regions=150, per_region=40)
+    result = run_aggregates(_spec(tmp_path, SPEC.replace("EPS", "1.0")), catalog, tmp_path / "o")
+    rows = [r for r in _published(result.files["by_region"]) if r["region"] != "(total)"]
+    errors = [int(str(r["buyers"])) - 40 for r in rows if str(r["region"]).startswith("R")]
+    assert len(errors) == 150  # 40 people against a threshold near 15: all released
+    # discrete Laplace of scale 1: mean 0, variance 2 e^-1/(1-e^-1)^2 (about 1.84)
+    assert abs(statistics.mean(errors)) < 0.5
+    assert 1.0 < statistics.variance(errors) < 3.0
+    dp = result.manifest.differential_privacy
+    assert dp is not None and dp.epsilon == 1.0 and dp.delta == 1e-6
+    assert "OpenDP" in dp.mechanism
+    table = dp.tables["by_region"]
+    assert table.count_scale == 1.0
+    assert table.release_threshold == pytest.approx(1 + 13.8155, abs=1e-3)
+
+
+def test_a_cell_of_one_person_is_not_released(tmp_path: Path) -> None:
+    catalog = _orders(tmp_path / "data", regions=3, per_region=30)
+    spec = _spec(tmp_path, SPEC.replace("EPS", "2.0").replace("min_count: 5", "min_count: 2"))
+    for attempt in range(20):
+        result = run_aggregates(spec, catalog, tmp_path / f"o{attempt}")
+        regions = {r["region"] for r in _published(result.files["by_region"])}
+        assert "Atlantis" not in regions
+        assert {"R000", "R001", "R002"} <= regions
+
+
+def test_each_person_counts_in_at_most_max_groups(tmp_path: Path) -> None:
+    """Every customer buys several products: with one group per person, the product counts add
+    up to the people, not to the (customer, product) pairs."""
+    catalog = _orders(tmp_path / "data", regions=40, per_region=20)
+    text = SPEC.replace("EPS", "10").replace("group_by: [region]", "group_by: [product]")
+    text = text.replace("{epsilon: 10}", "{epsilon: 10, keys: {product: [A, B, C]}}")
+    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    people, pairs = duckdb.execute(
+        f"SELECT count(DISTINCT customer), count(DISTINCT (customer, product))"
+        f" FROM read_csv('{tmp_path}/data/orders.csv')"
+    ).fetchone() or (0, 0)
+    counts = [int(str(r["buyers"])) for r in _published(result.files["by_region"])]
+    assert sum(counts) == pytest.approx(people, abs=5)
+    assert pairs > people + 100
+    dp = result.manifest.differential_privacy
+    assert dp is not None and dp.delta is None  # every cell declared: pure epsilon
+    assert dp.tables["by_region"].cells_dropped_beyond_max_groups == pairs - people
+
+
+def test_sums_are_clamped_per_person_and_means_follow(tmp_path: Path) -> None:
+    catalog = _orders(tmp_path / "data", regions=2, per_region=200)
+    text = SPEC.replace("EPS", "10") + (
+        "      - {name: revenue, op: sum, column: amount, bounds: [0, 10]}\n"
+        "      - {name: basket, op: mean, column: amount, bounds: [0, 10]}\n"
+    )
+    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    for row in _published(result.files["by_region"]):
+        if row["region"] in ("R000", "R001"):
+            # every customer spends more than 10 in all: clamped, each adds exactly 10
+            assert float(str(row["revenue"])) == pytest.approx(2000, abs=60)
+            assert float(str(row["basket"])) == pytest.approx(10, abs=0.5)
+    dp = result.manifest.differential_privacy
+    assert dp is not None
+    assert dp.tables["by_region"].sum_scales == {
+        "revenue": pytest.approx(3.0),
+        "basket": pytest.approx(3.0),
+    }
+
+
+def test_a_noisy_run_passes_the_reviewers_check(tmp_path: Path) -> None:
+    catalog = _orders(tmp_path / "data", regions=5, per_region=30)
+    text = SPEC.replace("EPS", "1").replace("group_by: [region]", "group_by: [region, product]")
+    text = text.replace("    measures:", "    margins: true\n    measures:")
+    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    report = verify_derived(result.folder)
+    assert report.ok, report.findings
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("person: customer\n", ""), "needs the person column"),
+        (("{epsilon: EPS}", "{epsilon: 1, keys: {country: [FR]}}"), "country is not a group"),
+        (
+            ("op: count}", "op: count}\n      - {name: revenue, op: sum, column: amount}"),
+            "sum of amount under differential privacy needs bounds",
+        ),
+        (("{epsilon: EPS}", "{epsilon: 0}"), "greater than 0"),
+    ],
+)
+def test_noise_problems(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    catalog = _orders(tmp_path / "data", regions=1, per_region=5)
+    assert edit[0] in SPEC
+    with pytest.raises(ConfigError, match=message):
+        load_aggregate_spec(_spec(tmp_path, SPEC.replace(*edit).replace("EPS", "1")), catalog)
+
+
+def test_bounds_without_noise_are_refused(tmp_path: Path) -> None:
+    catalog = _orders(tmp_path / "data", regions=1, per_region=5)
+    text = SPEC.replace("differential_privacy: {epsilon: EPS}\n", "") + (
+        "      - {name: revenue, op: sum, column: amount, bounds: [0, 10]}\n"
+    )
+    with pytest.raises(ConfigError, match="bounds clamp values only under differential"):
+        load_aggregate_spec(_spec(tmp_path, text), catalog)
+
+
+@pytest.mark.parametrize("name", ["aggregate_accounts.yml", "aggregate_accounts_dp.yml"])
+def test_the_example_aggregates_of_the_demo_pass_review(
+    demo_export: Path, tmp_path: Path, name: str
+) -> None:
+    spec = Path(__file__).parents[1] / "examples" / name
+    result = run_aggregates(spec, load_catalog(demo_export), tmp_path / "out")
+    assert not result.warnings  # the declared plans are the demo's plans
+    assert verify_derived(result.folder).ok
+    assert (result.manifest.differential_privacy is not None) == name.endswith("_dp.yml")
