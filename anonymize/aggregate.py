@@ -21,13 +21,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from anonymize.aggregate_spec import AggregateRun, AggregateSpec, load_aggregate_spec
+from anonymize.aggregate_spec import (
+    AggregateRun,
+    AggregateSpec,
+    DifferentialPrivacy,
+    load_aggregate_spec,
+)
 from anonymize.joins import (
     check_unique,
     joined_relation,
     resolve_links,
 )
-from anonymize.noise import DifferentialPrivacy, TableNoise, mechanism, noisy_tables
+from anonymize.noise import TableNoise, mechanism, noisy_tables
 from anonymize.suppression import Cells, protect, suppress_small
 from dsar._version import __version__
 from dsar.catalog import Catalog

@@ -27,12 +27,31 @@ from typing import Literal
 from pydantic import Field
 
 from anonymize.joins import Join, Source, name_clashes, resolve_links, sources
-from anonymize.noise import DifferentialPrivacy
 from anonymize.policy import points_at_a_person
 from anonymize.spec import Strict, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.errors import ConfigProblem
+
+
+class DifferentialPrivacy(Strict):
+    """Noise instead of suppression: the privacy loss ε (and δ for undeclared cells)."""
+
+    epsilon: float = Field(gt=0, le=10, description="the privacy loss of the whole run")
+    delta: float = Field(
+        default=1e-6,
+        gt=0,
+        le=1e-3,
+        description="the chance a cell of one person is released (cells not declared in keys)",
+    )
+    max_groups_per_person: int = Field(
+        default=1, ge=1, le=100, description="cells of a table one person may count in"
+    )
+    keys: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="the public values of group columns ({plan: [free, pro, team]}); with every"
+        " group column declared, no cell depends on who is in the data",
+    )
 
 
 class Measure(Strict):

@@ -25,39 +25,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import product
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic import Field
-
-from anonymize.spec import Strict
+from anonymize.aggregate_spec import AggregateRun, AggregateSpec, DifferentialPrivacy
 from anonymize.suppression import Cells
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import WorkbenchError
 
-if TYPE_CHECKING:
-    from anonymize.aggregate_spec import AggregateRun, AggregateSpec
-
 MECHANISM = "discrete Laplace (counts), Laplace (sums); OpenDP {version}"
-
-
-class DifferentialPrivacy(Strict):
-    """Noise instead of suppression: the privacy loss ε (and δ for undeclared cells)."""
-
-    epsilon: float = Field(gt=0, le=10, description="the privacy loss of the whole run")
-    delta: float = Field(
-        default=1e-6,
-        gt=0,
-        le=1e-3,
-        description="the chance a cell of one person is released (cells not declared in keys)",
-    )
-    max_groups_per_person: int = Field(
-        default=1, ge=1, le=100, description="cells of a table one person may count in"
-    )
-    keys: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="the public values of group columns ({plan: [free, pro, team]}); with every"
-        " group column declared, no cell depends on who is in the data",
-    )
 
 
 @dataclass(frozen=True)
