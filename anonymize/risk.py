@@ -69,7 +69,8 @@ def measure(
 
     The rows are read once per sensitive column (once when there is none): each pass
     aggregates them to (class, sensitive value) counts, and every measure is computed from
-    those counts, which are far fewer than the rows.
+    those counts, which are far fewer than the rows. Each class gets a number, so the
+    measures after the first pass group by one integer instead of every quasi-identifier.
     """
     qis = list(quasi_identifiers)
     tag = secrets.token_hex(4)
@@ -99,9 +100,23 @@ def measure(
                 if source
                 else f"SELECT count(*) AS __n FROM {relation}"
             )
-        con.execute(f"CREATE TEMP TABLE {classes} AS {body}")
+        con.execute(
+            f"CREATE TEMP TABLE {classes} AS SELECT *, row_number() OVER () AS __cid FROM ({body})"
+        )
         created.append(classes)
-        return _report(con, classes, qis, per_value)
+        numbered: dict[str, str] = {}
+        for s, cv in per_value.items():
+            name = f"{cv}_c"
+            on = " AND ".join(
+                f"v.{quote_identifier(q)} IS NOT DISTINCT FROM c.{quote_identifier(q)}" for q in qis
+            )
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT c.__cid, v.__v, v.__n, c.__n AS __t"
+                f" FROM {cv} v JOIN {classes} c ON {on or 'TRUE'}"
+            )
+            created.append(name)
+            numbered[s] = name
+        return _report(con, classes, qis, numbered)
     finally:
         for name in created:
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -137,74 +152,51 @@ def _report(
         marketer=n_classes / rows if rows else 0.0,
     )
     for s, cv in per_value.items():
-        report.l_distinct[s] = _l_distinct(con, cv, qis)
-        report.l_entropy[s] = _l_entropy(con, cv, qis)
-        report.t_closeness[s] = _t_closeness(con, cv, qis)
+        report.l_distinct[s], report.l_entropy[s] = _l_diversity(con, cv)
+        report.t_closeness[s] = _t_closeness(con, cv)
     return report
 
 
-def _group(qis: list[str]) -> str:
-    return f" GROUP BY {_key(qis)}" if qis else ""
-
-
-def _l_distinct(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> int:
+def _l_diversity(con: duckdb.DuckDBPyConnection, cv: str) -> tuple[int, float]:
+    """Distinct l (the fewest values in a class) and entropy l (the smallest exp(H)), in one
+    pass: H = ln(t) - sum(n ln n) / t over a class's value counts n, t their sum."""
     got = con.execute(
-        f"SELECT min(d) FROM (SELECT count(*) AS d FROM {cv}{_group(qis)})"
+        f"SELECT min(d), min(h) FROM (SELECT count(*) AS d,"
+        f" ln(any_value(__t)) - sum(__n * ln(__n)) / any_value(__t) AS h FROM {cv}"
+        f" GROUP BY __cid)"
     ).fetchone()
-    return int(got[0]) if got and got[0] is not None else 0
+    if not got or got[0] is None:
+        return 0, 0.0
+    return int(got[0]), round(math.exp(max(float(got[1]), 0.0)), 6)
 
 
-def _l_entropy(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> float:
-    part = f"PARTITION BY {_key(qis)}" if qis else ""
-    got = con.execute(
-        f"SELECT min(h) FROM (SELECT -sum(__n / t * ln(__n / t)) AS h FROM"
-        f" (SELECT *, sum(__n) OVER ({part}) AS t FROM {cv}){_group(qis)})"
-    ).fetchone()
-    return round(math.exp(got[0]), 6) if got and got[0] is not None else 0.0
-
-
-def _t_closeness(con: duckdb.DuckDBPyConnection, cv: str, qis: list[str]) -> float:
+def _t_closeness(con: duckdb.DuckDBPyConnection, cv: str) -> float:
     """Largest earth mover's distance between a class's distribution and the table's."""
     kind = con.execute(f"SELECT typeof(__v) FROM {cv} LIMIT 1").fetchone()
     numeric = kind is not None and any(
         t in str(kind[0]) for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC")
     )
-    part = f"PARTITION BY {_key(qis)}" if qis else ""
-    shares = (
-        f"WITH tot AS (SELECT __v, sum(__n) / (SELECT sum(__n) FROM {cv}) AS p FROM {cv}"
-        f" GROUP BY __v), cls AS (SELECT *, __n / sum(__n) OVER ({part}) AS q FROM {cv})"
-    )
+    tot = f"tot AS (SELECT __v, sum(__n) / (SELECT sum(__n) FROM {cv}) AS p FROM {cv} GROUP BY __v)"
     if not numeric:
         # equal ground distance: half the L1 distance, over the class's values plus the
         # values it lacks (each contributes its whole table share p)
         sql = (
-            f"{shares} SELECT max(0.5 * (s + 1)) FROM (SELECT sum(abs(q - p) - p) AS s FROM cls"
-            f" JOIN tot ON cls.__v IS NOT DISTINCT FROM tot.__v{_group(qis)})"
+            f"WITH {tot} SELECT max(0.5 * (s + 1)) FROM (SELECT sum(abs(__n / __t - p) - p) AS s"
+            f" FROM {cv} c JOIN tot ON c.__v IS NOT DISTINCT FROM tot.__v GROUP BY __cid)"
         )
     else:
         m = con.execute(f"SELECT count(DISTINCT __v) FROM {cv}").fetchone()
         steps = max(int(m[0]) - 1, 1) if m is not None else 1
-        keys = _key(qis)
-        on = (
-            " AND ".join(
-                f"c.{quote_identifier(q)} IS NOT DISTINCT FROM k.{quote_identifier(q)}" for q in qis
-            )
-            or "TRUE"
-        )
-        select_keys = ", ".join(f"k.{quote_identifier(q)}" for q in qis)
-        grid = (
-            f", keys AS (SELECT DISTINCT {keys} FROM {cv})"
-            if qis
-            else ", keys AS (SELECT 1 AS __one)"
-        )
+        # ordered distance: the running sum of (class share - table share) over the values
+        # in order, for every value of the table (a class lacking a value has share 0)
         sql = (
-            f"{shares}{grid}, g AS (SELECT {select_keys + ', ' if qis else ''}tot.__v, tot.p,"
-            f" coalesce(c.q, 0) AS q FROM keys k CROSS JOIN tot LEFT JOIN cls c ON {on}"
+            f"WITH {tot}, keys AS (SELECT DISTINCT __cid FROM {cv}),"
+            f" g AS (SELECT k.__cid, tot.__v, tot.p, coalesce(c.__n / c.__t, 0) AS q"
+            f" FROM keys k CROSS JOIN tot LEFT JOIN {cv} c ON c.__cid = k.__cid"
             f" AND c.__v IS NOT DISTINCT FROM tot.__v),"
-            f" r AS (SELECT {keys + ', ' if qis else ''}abs(sum(q - p) OVER"
-            f" ({'PARTITION BY ' + keys if qis else ''} ORDER BY __v NULLS LAST"
+            f" r AS (SELECT __cid, abs(sum(q - p) OVER (PARTITION BY __cid ORDER BY __v NULLS LAST"
             f" ROWS UNBOUNDED PRECEDING)) AS d FROM g)"
-            f" SELECT max(x) FROM (SELECT sum(d) / {steps} AS x FROM r{_group(qis)})"
+            f" SELECT max(x) FROM (SELECT sum(d) / {steps} AS x FROM r GROUP BY __cid)"
         )
     got = con.execute(sql).fetchone()
     return round(float(got[0]), 6) if got and got[0] is not None else 0.0
