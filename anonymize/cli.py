@@ -38,6 +38,9 @@ def extract(
         Path | None,
         typer.Option(help="The suppression ledger: its people are left out."),
     ] = None,
+    memory_limit: Annotated[
+        str, typer.Option(help="DuckDB's memory per connection; beyond it, it spills to disk.")
+    ] = "512MB",
 ) -> None:
     """Make the de-identified extract a policy describes, with its manifest and risk."""
     from tqdm.auto import tqdm
@@ -55,7 +58,15 @@ def extract(
         def advance(rows: int) -> None:
             bar.update(rows)
 
-        result = run_extract(policy, cat, out, keys=keys, ledger=opened, progress=advance)
+        result = run_extract(
+            policy,
+            cat,
+            out,
+            keys=keys,
+            ledger=opened,
+            progress=advance,
+            memory_limit=memory_limit,
+        )
     m = result.manifest
     typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")
     typer.echo(f"suppressed: {json.dumps(m.suppressed)}")

