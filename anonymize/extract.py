@@ -139,7 +139,9 @@ def _run(
     table = catalog.tables[policy.table]
     stage = work / ".stage.parquet"
     sources = policy.sources()
-    with open_engine(catalog, **limits) as engine:
+    with open_engine(
+        catalog, memory_limit=limits["memory_limit"], temp_directory=limits["temp_directory"]
+    ) as engine:
         check_unique(engine, links)
         tables = {policy.table: engine.columns(policy.table)}
         tables.update({link.table: engine.columns(link.table) for link in links})
@@ -164,7 +166,7 @@ def _run(
             pq.write_table(apply_python_table(empty, python, ctx), stage)
             kept = 0
         source_files = [f for t in tables for f in engine.files(t)]
-    con = duckdb.connect(config=limits)
+    con = duckdb.connect(config={**limits})
     found: SearchResult | None = None
     try:
         if policy.searched():  # the least generalisation meeting the targets, then apply it

@@ -8,8 +8,9 @@
   suppression ledger and closed accounts, refusing data whose purposes exclude advertising
   or that came from a Google sign-in (Limited Use).
 
-- `record`: `SentRecord`, who was sent to which platform (keyed references and the uploaded
-  hashes, an audit-log entry per run), and the removal file for everyone since withdrawn.
+- `SentRecord` (kept in `dsar.records.sent`, where erasure plans read it): who was sent to
+  which platform (keyed references and the uploaded hashes, an audit-log entry per run), and
+  the removal file for everyone since withdrawn.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from anonymize.audience.platforms import (
     platform,
     to_e164,
 )
-from anonymize.audience.record import SentRecord, person_ref
+from dsar.records.sent import SentRecord, person_ref
 
 __all__ = [
     "NORMALIZER_VERSION",

@@ -33,7 +33,6 @@ from pydantic import Field
 
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
 from anonymize.audience.platforms import platform
-from anonymize.audience.record import SentRecord
 from anonymize.spec import Strict, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
@@ -42,6 +41,7 @@ from dsar.engine import open_engine
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import ConfigProblem, WorkbenchError
 from dsar.records.ledger import Ledger, Reason
+from dsar.records.sent import SentRecord
 
 log = logging.getLogger(__name__)
 ADVERTISING = ("advertis", "ad audience", "marketing audience")  # words of an ads purpose

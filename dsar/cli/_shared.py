@@ -15,6 +15,7 @@ from dsar.errors import IdentifierError
 if TYPE_CHECKING:
     from dsar.records.deadlines import RequestType
     from dsar.records.register import Register, RequestRecord
+    from dsar.records.sent import SentRecord
     from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 
 LedgerOpt = Annotated[
@@ -38,6 +39,31 @@ KeyFileOpt = Annotated[
         " (default: $WORKBENCH_KEY). Keep it away from the register.",
     ),
 ]
+
+SentOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sent-record",
+        envvar="WORKBENCH_SENT_RECORD",
+        help="The record of ad audiences sent (anonymize audience --record): the platforms"
+        " holding the person are named as recipients to notify.",
+    ),
+]
+
+
+def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
+    """The sent record at `path` (None when not given); it must exist and needs the key."""
+    if path is None:
+        return None
+    from dsar.errors import WorkbenchError
+    from dsar.records.sent import SentRecord
+
+    if not path.is_file():
+        raise WorkbenchError(f"no record of sent audiences at {path}: check --sent-record")
+    if key is None:
+        raise WorkbenchError("reading the sent record needs the secret key: give --key-file")
+    return SentRecord(path, key)
+
 
 CatalogArg = Annotated[Path, typer.Argument(help="Path of the catalog YAML file.")]
 CatalogOpt = Annotated[Path, typer.Option(help="Path of the catalog YAML file.")]

@@ -12,9 +12,11 @@ from dsar.cli._shared import (
     KeyFileOpt,
     LedgerOpt,
     RegisterOpt,
+    SentOpt,
     err,
     keys_from,
     open_register,
+    open_sent,
     parse_date,
     request_line,
 )
@@ -216,8 +218,13 @@ def ledger_add(
     key_file: KeyFileOpt = None,
     email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    sent_record: SentOpt = None,
 ) -> None:
-    """Record an objection, opt-out, restriction or erasure (keyed hashes only)."""
+    """Record an objection, opt-out, restriction or erasure (keyed hashes only).
+
+    With --sent-record, also lists the ad audiences that hold the person: `anonymize
+    withdraw` writes their removal files.
+    """
     from dsar.keys import load_key
     from dsar.records.ledger import Ledger, Reason
 
@@ -226,9 +233,20 @@ def ledger_add(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     keys = keys_from(email, ids)
-    book = Ledger(ledger, load_key(key_file), key_file)
+    key = load_key(key_file)
+    book = Ledger(ledger, key, key_file)
     added = book.add(keys, why, request)
     typer.echo(f"{added} identifier(s) recorded as {why.value} for {request}")
+    sent = open_sent(sent_record, key)
+    if sent is not None:
+        held = sent.holding_any(keys)
+        for platform, audience in held:
+            typer.echo(f"held by ad platform {platform} in audience {audience}")
+        for platform in sorted({p for p, _ in held}):
+            typer.echo(
+                f"to withdraw: anonymize withdraw --platform {platform} --record {sent_record}"
+                f" --ledger {ledger} --out <folder>"
+            )
 
 
 @ledger_app.command("check")

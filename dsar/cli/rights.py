@@ -18,8 +18,10 @@ from dsar.cli._shared import (
     IdsOpt,
     KeyFileOpt,
     RegisterOpt,
+    SentOpt,
     err,
     open_register,
+    open_sent,
     parse_date,
     resolve_person,
 )
@@ -76,6 +78,7 @@ def _plan(
     key_file: Path | None,
     key: bytes | None,
     read_only: bool = False,
+    sent_record: Path | None = None,
 ) -> tuple[ErasurePlan, Register | None]:
     from dsar.records.deadlines import RequestType
     from dsar.rights import plan_erasure
@@ -91,7 +94,8 @@ def _plan(
         read_only=read_only,
     )
     key = reg.key if reg is not None else key
-    plan = plan_erasure(cat, engine, subject, key=key, progress=_steps())
+    sent = open_sent(sent_record, key)
+    plan = plan_erasure(cat, engine, subject, key=key, progress=_steps(), sent=sent)
     typer.echo(plan.describe())
     return plan, reg
 
@@ -104,6 +108,7 @@ def erase_plan(
     request: RequestOpt = None,
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    sent_record: SentOpt = None,
 ) -> None:
     """Show what erasing the person would change, per table. Changes nothing.
 
@@ -116,7 +121,9 @@ def erase_plan(
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
         key = _optional_key(key_file)
-        plan, _ = _plan(cat, engine, email, ids, request, register, key_file, key, True)
+        plan, _ = _plan(
+            cat, engine, email, ids, request, register, key_file, key, True, sent_record
+        )
     needs = " (applying needs the secret key: it pseudonymizes)" if plan.needs_key else ""
     typer.echo(f"dry run: nothing was changed; `dsar erase apply` erases{needs}")
 
@@ -183,6 +190,7 @@ def erase_apply(
     ] = None,
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    sent_record: SentOpt = None,
 ) -> None:
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
@@ -193,7 +201,9 @@ def erase_apply(
     key = load_key(key_file)
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        plan, reg = _plan(cat, engine, email, ids, request, register, key_file, key)
+        plan, reg = _plan(
+            cat, engine, email, ids, request, register, key_file, key, sent_record=sent_record
+        )
         book = Ledger(ledger, key, key_file) if ledger is not None else None
         audit = _audit_log(reg, register, key_file)
         _apply(plan, cat, engine, out, audit, catalog, "erase", key, book)

@@ -29,6 +29,7 @@ from dsar.errors import NoMatchError, WorkbenchError
 from dsar.keys import Keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.ledger import Ledger, Reason
+from dsar.records.sent import SentRecord
 from dsar.rights.actions import PersonRows, TableAction, erasure_action
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
 from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, table_files
@@ -201,6 +202,7 @@ def plan_erasure(
     rules: MatchRules | None = None,
     today: date | None = None,
     progress: ProgressFn | None = None,
+    sent: SentRecord | None = None,
 ) -> ErasurePlan:
     """Plan the erasure of the person `request` names. Changes nothing.
 
@@ -213,6 +215,8 @@ def plan_erasure(
         rules: how identifiers match (gmail dots, plus addressing).
         today: the date retention is judged on (default: today, UTC).
         progress: told each table read of the search.
+        sent: the record of what was sent to ad platforms; the platforms whose audiences
+            hold the person join the recipients to notify.
 
     Raises:
         WorkbenchError: the catalog has no table with an erasure action that changes data.
@@ -240,7 +244,7 @@ def plan_erasure(
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         today=today,
         actions=tuple(_table_actions(catalog, engine, data, rules, today)),
-        recipients=_recipients(catalog, data),
+        recipients=_recipients(catalog, data) + audiences_holding(sent, data),
         held_as_processor={t: sum(c.values()) for t, c in data.held_as_processor.items()},
         set_aside=dict(data.set_aside),
         mentions=others_mentioning(catalog, engine, data, rules),
@@ -257,6 +261,14 @@ def _recipients(catalog: Catalog, data: SubjectData) -> tuple[str, ...]:
         for r in table.recipients
     }
     return tuple(sorted(names))
+
+
+def audiences_holding(sent: SentRecord | None, data: SubjectData) -> tuple[str, ...]:
+    """The ad platforms (and their audiences) the record says hold the person."""
+    if sent is None:
+        return ()
+    held = sent.holding_any(data.identity.keys)
+    return tuple(f"ad platform {platform} (audience {audience})" for platform, audience in held)
 
 
 def _table_actions(

@@ -1,4 +1,9 @@
-"""What was sent to which ad platform, so that people can be withdrawn later.
+"""What was sent to which ad platform, so that people can be withdrawn and recipients named.
+
+The record lives in `dsar` (it is a record of disclosures, like the ledger of suppressions):
+`anonymize.audience` writes it, and an erasure plan reads it, so the certificate's recipients
+include the ad platforms that actually hold the person (GDPR Art. 19), not the ones the
+catalog says might.
 
 Each audience run records, per platform, every person it uploaded: their keyed reference (the
 same keyed hash of the normalised email the suppression ledger stores, so the two can be
@@ -24,7 +29,7 @@ from dsar.io import atomic_write_text
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import AuditLog
 from dsar.records.ledger import Ledger, Reason
-from dsar.subjects.identity import MatchRules, normalize
+from dsar.subjects.identity import MatchRules, SubjectKey, normalize
 
 WITHDRAW_REASONS = (
     Reason.ERASED,
@@ -104,6 +109,16 @@ class SentRecord:
             },
         )
         return len(rows)
+
+    def holding_any(self, identifiers: Iterable[SubjectKey]) -> list[tuple[str, str]]:
+        """(platform, audience) pairs that hold any of a person's emails or phones."""
+        refs = {
+            ref
+            for k in identifiers
+            if k.kind in (IdentityKind.EMAIL, IdentityKind.PHONE)
+            and (ref := person_ref(self.keys, k.value, k.kind)) is not None
+        }
+        return sorted({pair for ref in refs for pair in self.holding(ref)})
 
     def holding(self, ref: str) -> list[tuple[str, str]]:
         """(platform, audience) pairs that hold a person (by keyed reference)."""
