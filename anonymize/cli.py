@@ -6,11 +6,14 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dsar.errors import ConfigError, WorkbenchError
+
+if TYPE_CHECKING:
+    from anonymize.audience.fields import Field
 
 __all__ = ["app", "main"]
 
@@ -129,6 +132,13 @@ def audience(
         str | None,
         typer.Option(help="Country of phone numbers written without one (e.g. US, GB)."),
     ] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            help="With --input: more columns where a platform matches on them (Google,"
+            " Meta), e.g. first_name=FirstName,last_name=LastName,postcode=Zip,country=Country."
+        ),
+    ] = None,
 ) -> None:
     """Normalise and hash emails or phones for each ad platform: from a list (--input), or
     from a catalog table after consent, opt-outs, the ledger and closed accounts (--spec).
@@ -159,6 +169,7 @@ def audience(
             out,
             kind="phone" if kind == "phone" else "email",
             region=region,
+            fields=_fields(fields),
         )
     else:
         raise WorkbenchError("give --input and --column (a list), or --catalog and --spec")
@@ -169,6 +180,25 @@ def audience(
             f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
             f" (left out: {json.dumps(left)})"
         )
+
+
+def _fields(text: str | None) -> dict[Field, str]:
+    """'first_name=FirstName,country=Country' -> {'first_name': 'FirstName', ...}."""
+    from anonymize.audience.fields import FIELDS
+
+    found: dict[Field, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, column = item.partition("=")
+        field = next((f for f in FIELDS if f == name.strip()), None)
+        if not sep or not column.strip() or field is None:
+            raise WorkbenchError(
+                f"--fields: {item.strip()!r} is not field=column with a field among"
+                f" {', '.join(FIELDS)}"
+            )
+        found[field] = column.strip()
+    return found
 
 
 @app.command()

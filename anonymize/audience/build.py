@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
+from anonymize.audience.fields import Field
 from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform, to_e164
 from anonymize.risk import relation_of
 from dsar._version import __version__
@@ -56,6 +58,7 @@ def build_audience_file(
     *,
     kind: Kind = "email",
     region: str | None = None,
+    fields: dict[Field, str] | None = None,
     now: datetime | None = None,
 ) -> AudienceResult:
     """Hash one column of a list (CSV, Parquet, JSON Lines) for each platform into `out/`.
@@ -67,6 +70,8 @@ def build_audience_file(
         kind: "email" or "phone".
         region: for phone numbers written without a country code, their country (ISO 3166
             alpha-2, e.g. "US").
+        fields: other columns to send where a platform matches on them: first_name,
+            last_name, postcode, country (Google Customer Match and Meta).
     """
     path = Path(source)
     if not path.is_file():
@@ -87,16 +92,23 @@ def build_audience_file(
     con.execute("SET preserve_insertion_order = false")
     try:
         relation = relation_of(str(path))
+        given = fields or {}
+        extra = "".join(
+            f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
+            for f, c in given.items()
+        )
         try:
             con.execute(
-                f"CREATE TEMP VIEW src AS SELECT {quote_identifier(column)} AS v FROM {relation}"
+                f"CREATE TEMP VIEW src AS SELECT {quote_identifier(column)} AS v{extra}"
+                f" FROM {relation}"
             )
         except duckdb.Error as exc:
+            names = [column, *given.values()]
             raise WorkbenchError(
-                f"cannot read column {column!r} of {path.name}:"
-                f" {scrub_message(str(exc), [column]).splitlines()[0]}"
+                f"cannot read column {column!r} (or a field's) of {path.name}:"
+                f" {scrub_message(str(exc), names).splitlines()[0]}"
             ) from None
-        return _write_all(con, chosen, Path(out), kind, region, [path], now)
+        return _write_all(con, chosen, Path(out), kind, region, [path], now, fields=list(given))
     finally:
         con.close()
 
@@ -110,9 +122,11 @@ def _write_all(
     inputs: list[Path],
     now: datetime | None,
     before: dict[str, int] | None = None,
+    fields: Sequence[Field] = (),
 ) -> AudienceResult:
-    """Write each platform's files from the table or view `src` (column `v`). `before`:
-    counts of rows left out before (eligibility), recorded first in each manifest."""
+    """Write each platform's files from the table or view `src` (column `v`, and `f_<field>`
+    for each field). `before`: counts of rows left out before (eligibility), recorded first
+    in each manifest."""
     out.mkdir(parents=True, exist_ok=True)
     work = out / f".audience.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
@@ -132,19 +146,23 @@ def _write_all(
                 else ("e164" if p.phone_plus else "substr(e164, 2)")
             )
             base = "src" if kind == "email" else "src LEFT JOIN phones USING (v)"
+            taken = [f for f in fields if f in p.fields]
+            joins, picks, kept = _field_tables(con, p, taken)
             # normalised once into a table (NULL: invalid), never filtered on the expression
             # itself: DuckDB then evaluates it twice (5x slower, measured)
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE normalised AS SELECT {normalised} AS n FROM {base}"
+                f"CREATE OR REPLACE TEMP TABLE normalised AS SELECT {normalised} AS n{picks}"
+                f" FROM {base}{joins}"
             )
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE hashed AS SELECT h, row_number() OVER (ORDER BY h)"
-                f" AS i FROM (SELECT DISTINCT {p.hash_sql('n')} AS h FROM normalised"
-                " WHERE n IS NOT NULL)"
+                "CREATE OR REPLACE TEMP TABLE hashed AS SELECT *, row_number() OVER (ORDER BY h)"
+                f" AS i FROM (SELECT {p.hash_sql('n')} AS h{kept} FROM normalised"
+                " WHERE n IS NOT NULL GROUP BY 1)"
             )
             valid = con.execute("SELECT count(n) FROM normalised").fetchone()
             n_valid = int(valid[0]) if valid else 0
-            written = _write_platform(con, p, kind, work)
+            written = _write_platform(con, p, kind, work, taken)
+            missing = _missing(con, taken)
             files[p.name] = written
             distinct_row = con.execute("SELECT count(*) FROM hashed").fetchone()
             distinct = int(distinct_row[0]) if distinct_row else 0
@@ -167,7 +185,7 @@ def _write_all(
                 outputs=tuple(
                     OutputFile.of(f, work, rows=_rows(f, p), table=None) for f in written
                 ),
-                parameters={"kind": kind, "region": region},
+                parameters={"kind": kind, "region": region, "fields": list(taken)},
                 platform=p.name,
                 normalizer_version=NORMALIZER_VERSION,
                 encoding=p.encoding,
@@ -178,6 +196,7 @@ def _write_all(
                     "invalid": rows_in - empty - n_valid,
                     "duplicates": n_valid - distinct,
                     "written": distinct,
+                    **missing,
                 },
                 below_minimum=bool(p.min_audience and distinct < p.min_audience),
             )
@@ -206,8 +225,48 @@ def _phone_table(con: duckdb.DuckDBPyConnection, region: str | None) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE phones AS SELECT * FROM phones_arrow")
 
 
+def _field_tables(
+    con: duckdb.DuckDBPyConnection, p: Platform, taken: list[Field]
+) -> tuple[str, str, str]:
+    """Each field's distinct raw values normalised the platform's way (once per value, in
+    Python: Unicode punctuation and ISO codes), as joins, the normalised columns, and the
+    columns kept per person (hashed where the platform hashes them)."""
+    joins = picks = kept = ""
+    for f in taken:
+        rule = p.fields[f]
+        raw = quote_identifier("f_" + f)
+        values = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT {raw} FROM src WHERE {raw} IS NOT NULL"
+            ).fetchall()
+        ]
+        table = pa.table(
+            {"raw": pa.array(values, pa.string()), "norm": [rule.normalize(v) for v in values]}
+        )
+        name = f"field_{f}"
+        con.register(f"{name}_arrow", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        joins += f" LEFT JOIN {name} ON {name}.raw = src.{raw}"
+        picks += f", {name}.norm AS {raw}"
+        value = p.hash_sql(raw) if rule.hashed else raw
+        kept += f", min({value}) AS {raw}"
+    return joins, picks, kept
+
+
+def _missing(con: duckdb.DuckDBPyConnection, taken: list[Field]) -> dict[str, int]:
+    """Per field, the people written without it (empty, or not normalisable)."""
+    if not taken:
+        return {}
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {quote_identifier('f_' + f)} IS NULL)" for f in taken
+    )
+    got = con.execute(f"SELECT {counts} FROM hashed").fetchone() or ()
+    return {f"without_{f}": int(n) for f, n in zip(taken, got, strict=True)}
+
+
 def _write_platform(
-    con: duckdb.DuckDBPyConnection, p: Platform, kind: Kind, folder: Path
+    con: duckdb.DuckDBPyConnection, p: Platform, kind: Kind, folder: Path, taken: list[Field]
 ) -> list[Path]:
     header = p.email_header if kind == "email" else p.phone_header
     if header is None:
@@ -216,14 +275,18 @@ def _write_platform(
     total = int(total_row[0]) if total_row else 0
     size = p.max_rows or max(total, 1)
     parts = max((total + size - 1) // size, 1)
+    columns = "".join(
+        f", {quote_identifier('f_' + f)} AS {quote_identifier(p.fields[f].header)}" for f in taken
+    )
     written = []
     for i in range(parts):
         name = f"{p.name}.csv" if parts == 1 else f"{p.name}-{i + 1:03d}.csv"
         path = folder / name
         head = "true" if p.header else "false"
         con.execute(
-            f"COPY (SELECT h AS {quote_identifier(header)} FROM hashed WHERE i > {i * size}"
-            f" AND i <= {(i + 1) * size} ORDER BY i) TO {sql_string(str(path))}"
+            f"COPY (SELECT h AS {quote_identifier(header)}{columns} FROM hashed"
+            f" WHERE i > {i * size} AND i <= {(i + 1) * size} ORDER BY i)"
+            f" TO {sql_string(str(path))}"
             f" (FORMAT csv, HEADER {head})"
         )
         path.chmod(0o600)

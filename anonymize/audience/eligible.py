@@ -32,6 +32,7 @@ import duckdb
 from pydantic import Field
 
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
+from anonymize.audience.fields import Field as FieldName
 from anonymize.audience.platforms import platform
 from anonymize.spec import Strict, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
@@ -77,6 +78,11 @@ class AudienceSpec(Strict):
         default=None, description="a column whose any value means the person opted out"
     )
     accounts: Accounts | None = Field(default=None, description="closed accounts left out")
+    fields: dict[FieldName, str] = Field(
+        default_factory=dict,
+        description="other columns sent where a platform matches on them (Google, Meta):"
+        " {first_name: first_name, last_name: surname, postcode: zip, country: country}",
+    )
 
 
 def _problems(spec: AudienceSpec, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
@@ -87,11 +93,14 @@ def _problems(spec: AudienceSpec, catalog: Catalog, doc: YamlDocument) -> Iterab
     table = catalog.tables[spec.table]
     if (spec.email is None) == (spec.phone is None):
         yield doc.problem(("email",), "name one column: email or phone", "add email: <column>")
-    for field in ("email", "phone", "consent", "opted_out"):
-        column = getattr(spec, field)
+    named: list[tuple[tuple[str, ...], str | None]] = [
+        ((f,), getattr(spec, f)) for f in ("email", "phone", "consent", "opted_out")
+    ]
+    named += [(("fields", f), c) for f, c in spec.fields.items()]
+    for loc, column in named:
         if column is not None and column not in table.columns:
             yield doc.problem(
-                (field,),
+                loc,
                 f"{spec.table} has no column {column!r}",
                 suggest(column, table.columns, "name a column of the table"),
             )
@@ -203,8 +212,12 @@ def build_audience(
     why = " ".join(f"WHEN {cond} THEN '{name}'" for name, cond in reasons.items())
     reason_sql = f"CASE {why} END" if why else "NULL"
     with open_engine(catalog) as engine:
+        extra = "".join(
+            f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
+            for f, c in spec.fields.items()
+        )
         rows = engine.query(
-            f"SELECT CAST({quote_identifier(column)} AS VARCHAR) AS v, {reason_sql} AS why"
+            f"SELECT CAST({quote_identifier(column)} AS VARCHAR) AS v{extra}, {reason_sql} AS why"
             f" FROM {t}",
             params,
         )
@@ -217,7 +230,9 @@ def build_audience(
                 "SELECT why, count(*) FROM rows_arrow WHERE why IS NOT NULL GROUP BY ALL"
             ).fetchall()
         )
-        con.execute("CREATE TEMP TABLE src AS SELECT v FROM rows_arrow WHERE why IS NULL")
+        con.execute(
+            "CREATE TEMP TABLE src AS SELECT * EXCLUDE (why) FROM rows_arrow WHERE why IS NULL"
+        )
         eligibility = {name: int(left.get(name, 0)) for name in reasons}
         inputs = [p for p in (catalog.source, spec_path) if p is not None]
         result = _write_all(
@@ -229,6 +244,7 @@ def build_audience(
             inputs,
             now,
             before={"rows_read": rows.num_rows, **eligibility},
+            fields=list(spec.fields),
         )
         if record is not None:
             run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"

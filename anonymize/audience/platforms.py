@@ -16,11 +16,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-NORMALIZER_VERSION = "2026-11-29.2"
+from anonymize.audience.fields import GOOGLE, META, Field, FieldRule
+
+NORMALIZER_VERSION = "2026-11-29.3"  # .3: names, postcodes, countries (Google, Meta)
 WHITESPACE = " \t\n\r\x0b\x0c"  # what "trim" removes, in SQL and Python alike
 _SQL_WHITESPACE = "' ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12)"
 _VALID_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,6 +49,7 @@ class Platform:
         header: whether the upload file has a header line.
         max_rows: the most rows in one upload file (0: no limit): larger audiences are split.
         min_audience: the smallest audience the platform serves (a warning below it).
+        fields: the other fields it matches on (names, postcode, country), by field.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Platform:
     max_rows: int = 0
     min_audience: int = 0
     confirmed: bool = True
+    fields: dict[Field, FieldRule] = field(default_factory=dict, hash=False)
 
     # -- emails --------------------------------------------------------------------------
 
@@ -176,6 +180,7 @@ PLATFORMS: dict[str, Platform] = {
             email_header="Email",
             phone_header="Phone",
             min_audience=100,  # third-party report (ppc.land, 2024); no official figure found
+            fields=GOOGLE,
         ),
         Platform(
             # gmail.com and googlemail.com: dots removed before '@', the '+tag' kept
@@ -198,6 +203,7 @@ PLATFORMS: dict[str, Platform] = {
             "parameters/customer-information-parameters",
             phone_plus=False,
             min_audience=100,
+            fields=META,
         ),
         Platform(
             # Customer file IDs (August 2025): email lower-cased, "Remove '+' and any
