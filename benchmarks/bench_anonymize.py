@@ -46,7 +46,7 @@ def make_rows(path: Path, rows: int) -> None:
         return
     duckdb.execute(
         f"COPY (SELECT 'u' || lpad(CAST(i AS VARCHAR), 9, '0') AS user_id,"
-        f" 'p' || CAST(i % {max(rows // 7, 1)} AS VARCHAR) AS person,"
+        f" 'p' || CAST(hash(i * 31) % {max(rows // 7, 1)} AS VARCHAR) AS person,"
         " TIMESTAMP '2020-01-01' + to_seconds(CAST(hash(i) % 157680000 AS BIGINT)) AS ts,"
         " CAST(hash(i * 7) % 100000 AS DOUBLE) / 100 AS amount"
         f" FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet)"
@@ -80,7 +80,10 @@ def workbench_ops(src: Path, dst: Path, threads: int, only: str | None = None) -
         "ts_shifted": DateShift(op="date_shift"),
         "amount": Keep(op="keep"),
     }
-    if only is not None:  # one operator alone, the other columns kept
+    if only == "hash_repeated":  # a person id repeated 7 times, far apart (a foreign key)
+        columns = {c: Keep(op="keep") for c in columns}
+        columns["person"] = Hash(op="hash")
+    elif only is not None:  # one operator alone, the other columns kept
         keep = {"hash": "user_id", "generalize": "ts", "date_shift": "ts_shifted"}[only]
         columns = {c: (op if c == keep else Keep(op="keep")) for c, op in columns.items()}
     ctx = Context(keys, '"person"', {"ts": "timestamp[us]", "ts_shifted": "timestamp[us]"})
@@ -142,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     result: dict[str, object] = {"cores": cores}
 
-    src = OUT / f"anon-ops-{args.rows}.parquet"
-    small = OUT / f"anon-ops-{args.pandas_rows}.parquet"
+    src = OUT / f"anon-ops2-{args.rows}.parquet"  # 2: persons spread at random
+    small = OUT / f"anon-ops2-{args.pandas_rows}.parquet"
     make_rows(src, args.rows)
     make_rows(small, args.pandas_rows)
     dst = OUT / "anon-ops-out.parquet"
@@ -151,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     every = timed(lambda: workbench_ops(src, dst, cores), args.repeats)
     alone = {
         op: args.rows / timed(lambda op=op: workbench_ops(src, dst, 1, op), args.repeats)  # type: ignore[misc]
-        for op in ("hash", "generalize", "date_shift")
+        for op in ("hash", "hash_repeated", "generalize", "date_shift")
     }
     small_wb = timed(lambda: workbench_ops(small, dst, 1), args.repeats)
     small_pd = timed(lambda: pandas_ops(small, dst), args.repeats)

@@ -143,6 +143,11 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
     assert manifest["risk"]["k"] >= 5
     aggregates = pd.read_csv(out / "accounts-aggregates" / "by_country_plan.csv")
     assert (aggregates["count"].dropna() >= 10).all()
+    searched = json.loads((out / "accounts-extract-searched" / "manifest.json").read_text())
+    assert searched["generalisation"]["created_at"] in ("to: month", "to: year", "*")
+    assert searched["risk"]["k"] >= 5 and 0 < searched["information_loss"]["precision_loss"] <= 1
+    noisy = json.loads((out / "accounts-aggregates-dp" / "manifest.json").read_text())
+    assert noisy["differential_privacy"]["epsilon"] == 1.0
     images = [
         o
         for c in executed["cells"]
