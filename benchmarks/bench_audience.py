@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     workbench = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p = platform(args.platform)
-    relation = duckdb.sql(f"SELECT {p.email_sql('email')} FROM '{source}'")
+    emails = p.email_relation(f"read_parquet('{source}')", "email")
+    relation = duckdb.sql(f"SELECT __email FROM {emails}")
     assert relation is not None
     values = [r[0] for r in relation.fetchall() if r[0] is not None]
     start = time.perf_counter()
@@ -65,15 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         hashlib.sha256(v.encode()).hexdigest()
     loop = time.perf_counter() - start
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE n AS SELECT {p.email_sql('email')} AS n FROM '{source}'")
+    con.execute(f"CREATE TABLE n AS SELECT __email AS n FROM {emails}")
     con.execute(f"CREATE TABLE raw AS SELECT email FROM '{source}'")
     start = time.perf_counter()
     con.execute("SELECT count(sha256(n)) FROM n").fetchone()
     sql_hash = time.perf_counter() - start
     # normalising and hashing the raw values, both in memory as the loop's values are
     start = time.perf_counter()
-    con.execute(f"CREATE TEMP TABLE normalised AS SELECT {p.email_sql('email')} AS n FROM raw")
-    con.execute(f"SELECT count({p.hash_sql('n')}) FROM normalised").fetchone()
+    con.execute(
+        f"SELECT count({p.hash_sql('__email')}) FROM {p.email_relation('raw', 'email')}"
+    ).fetchone()
     normalise_and_hash = time.perf_counter() - start
     print(
         json.dumps(

@@ -17,9 +17,9 @@ from anonymize.audience.platforms import platform
 
 EMAILS = st.builds(
     lambda local, domain, pad: f"{pad}{local}@{domain}{pad}",
-    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+ -]{0,15}", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+ \t\x0b\x0c\xa0-]{0,15}", fullmatch=True),
     st.sampled_from(["gmail.com", "GoogleMail.com", "example.co.uk", "Mail.Example.org"]),
-    st.sampled_from(["", " ", "  ", "\t", "\n "]),
+    st.sampled_from(["", " ", "  ", "\t", "\n ", "\x0b", "\x0c\r"]),
 )
 
 
@@ -32,7 +32,7 @@ def test_email_normalisation_is_idempotent_and_the_sql_twin_agrees(value: str, n
         assert p.email(once) == once
         assert once == once.strip().lower() and "@" in once
     got = duckdb.execute(
-        f"SELECT {p.email_sql('v')} FROM (SELECT ?::VARCHAR AS v)", [value]
+        f"SELECT __email FROM {p.email_relation('(SELECT ?::VARCHAR AS v)', 'v')}", [value]
     ).fetchone()
     assert got is not None and got[0] == once
 
@@ -172,6 +172,23 @@ PUBLISHED = [
         "ku4mBX7Z3qJTXWyLFB1INzkyR2WZGW4ANSJUiW21iI8=",
     ),
     ("uid2", "phone", "1 (234) 567-8901", "US", "EObwtHBUqDNZR33LNSMdtt5cafsYFuGmuY4ZLenlue4="),
+    # Amazon: no published vectors; these are the fixtures of AWS's Amazon Marketing Cloud
+    # uploader (source/tests/unit_test/amc_transformation/sample_data/test_us, us_raw.json
+    # and us_check.json), https://github.com/aws-solutions/amazon-marketing-cloud-uploader-from-aws
+    (
+        "amazon",
+        "email",
+        "fchecketts0@webeden.co.uk",
+        None,
+        "5bd5f77cb5a05b8a30fb028e800c19207c158772564e485561e5596506aba005",
+    ),
+    (
+        "amazon",
+        "phone",
+        "5714120599",
+        "US",
+        "8ae78b78db5e45aff4a0646198a9f1e60270ba153349b29b4ce0bbd2f5ec9cc9",
+    ),
 ]
 
 
@@ -209,6 +226,8 @@ def test_published_examples(
         ("uid2", "jane.saoirse+work@googlemail.com", "jane.saoirse+work@googlemail.com"),
         # X: lowercase, trim
         ("x", "  Someone@Example.com ", "someone@example.com"),
+        # Amazon's Events API tag: characters other than letters, digits and ".@_-" removed
+        ("amazon", " Jane.Doe+Ads@Example.com ", "jane.doeads@example.com"),
     ],
 )
 def test_published_rules(name: str, given: str, expected: str) -> None:

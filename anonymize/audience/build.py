@@ -92,6 +92,8 @@ def build_audience_file(
     con.execute("SET preserve_insertion_order = false")
     try:
         relation = relation_of(str(path))
+        if relation.startswith("read_csv("):  # every value as written: 0044... keeps its zeros
+            relation = relation[:-1] + ", all_varchar = true)"
         given = fields or {}
         extra = "".join(
             f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
@@ -99,8 +101,8 @@ def build_audience_file(
         )
         try:
             con.execute(
-                f"CREATE TEMP VIEW src AS SELECT {quote_identifier(column)} AS v{extra}"
-                f" FROM {relation}"
+                f"CREATE TEMP VIEW src AS SELECT CAST({quote_identifier(column)} AS VARCHAR)"
+                f" AS v{extra} FROM {relation}"
             )
         except duckdb.Error as exc:
             names = [column, *given.values()]
@@ -140,12 +142,7 @@ def _write_all(
         if kind == "phone":
             _phone_table(con, region)
         for p in chosen:
-            normalised = (
-                p.email_sql("v")
-                if kind == "email"
-                else ("e164" if p.phone_plus else "substr(e164, 2)")
-            )
-            base = "src" if kind == "email" else "src LEFT JOIN phones USING (v)"
+            normalised, base = identifiers(p, kind)
             taken = [f for f in fields if f in p.fields]
             joins, picks, kept = _field_tables(con, p, taken)
             # normalised once into a table (NULL: invalid), never filtered on the expression
@@ -212,6 +209,14 @@ def _write_all(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return AudienceResult(out, {k: [out / f.name for f in v] for k, v in files.items()}, manifests)
+
+
+def identifiers(p: Platform, kind: Kind) -> tuple[str, str]:
+    """The SQL of each value of `src` normalised the platform's way (NULL: invalid), and the
+    relation it is computed over (still called `src`; phones need `_phone_table` first)."""
+    if kind == "email":
+        return "__email", f"{p.email_relation('src', 'v')} AS src"
+    return ("e164" if p.phone_plus else "substr(e164, 2)"), "src LEFT JOIN phones USING (v)"
 
 
 def _phone_table(con: duckdb.DuckDBPyConnection, region: str | None) -> None:

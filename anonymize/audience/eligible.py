@@ -31,7 +31,7 @@ from typing import Literal
 import duckdb
 from pydantic import Field
 
-from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all
+from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all, identifiers
 from anonymize.audience.fields import Field as FieldName
 from anonymize.audience.platforms import platform
 from anonymize.spec import Strict, unknown_table
@@ -250,11 +250,7 @@ def build_audience(
             run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
             identity = IdentityKind.EMAIL if kind == "email" else IdentityKind.PHONE
             for p in chosen:
-                if kind == "email":
-                    normalised, base = p.email_sql("v"), "src"
-                else:
-                    normalised = "e164" if p.phone_plus else "substr(e164, 2)"
-                    base = "src LEFT JOIN phones USING (v)"
+                normalised, base = identifiers(p, kind)
                 pairs = con.execute(
                     f"SELECT DISTINCT v, {p.hash_sql(normalised)} FROM {base}"
                     f" WHERE {normalised} IS NOT NULL"
