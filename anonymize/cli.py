@@ -44,6 +44,13 @@ def extract(
     memory_limit: Annotated[
         str, typer.Option(help="DuckDB's memory per connection; beyond it, it spills to disk.")
     ] = "512MB",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes finding personal data in free text (default: every core on"
+            " 20,000 rows or more)."
+        ),
+    ] = None,
 ) -> None:
     """Make the de-identified extract a policy describes, with its manifest and risk."""
     from tqdm.auto import tqdm
@@ -69,6 +76,7 @@ def extract(
             ledger=opened,
             progress=advance,
             memory_limit=memory_limit,
+            workers=workers,
         )
     m = result.manifest
     typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from anonymize.parallel import Found, redact_policy
 from anonymize.params import (
     Coarsening,
     DateShift,
@@ -35,7 +36,7 @@ from anonymize.params import (
 from dsar.engine.base import quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.keys import Keys, Purpose
-from dsar.text.engine import EntityRule, Operator, Replacements, TextEngine, TextPolicy
+from dsar.text.engine import Replacements, TextEngine
 
 Params = list[object]
 PERSON_COLUMN = '"__person"'  # the person's id, selected for date shifts, never written
@@ -55,6 +56,8 @@ class Context:
     _engines: dict[tuple[str, tuple[str, ...]], TextEngine] = field(default_factory=dict)
     _hashers: dict[Purpose, Callable[[str], str]] = field(default_factory=dict)
     shifts: dict[int, dict[str, int]] = field(default_factory=dict)  # person -> days, per run
+    found: Found = field(default_factory=dict)  # spans found by workers, for this batch
+    column: str = ""  # the column the operator is running on
 
     def __post_init__(self) -> None:
         self.replacements = Replacements(self.keys)
@@ -73,13 +76,7 @@ class Context:
     def text_engine(self, names: str, allow: tuple[str, ...]) -> TextEngine:
         """One text engine per redaction setting (the model loads once per process)."""
         if (names, allow) not in self._engines:
-            operator = {
-                "placeholder": Operator.REPLACE,
-                "surrogate": Operator.SURROGATE,
-                "hash": Operator.HASH,
-            }[names]
-            policy = TextPolicy(rules={"PERSON": EntityRule(operator)}, allow=frozenset(allow))
-            self._engines[(names, allow)] = TextEngine(policy=policy)
+            self._engines[(names, allow)] = TextEngine(policy=redact_policy(names, allow))
         return self._engines[(names, allow)]
 
 
@@ -320,7 +317,10 @@ class RedactOp(ColumnOperator):
         if spec.names != "placeholder":
             ctx.need_keys(f"redact with names: {spec.names}")
         engine = ctx.text_engine(spec.names, tuple(spec.allow))
-        return engine.redact(values.cast(pa.string()), replacements=ctx.replacements).texts
+        found = ctx.found.pop(ctx.column, None)  # found by a worker process already
+        return engine.redact(
+            values.cast(pa.string()), replacements=ctx.replacements, found=found
+        ).texts
 
 
 def _per_distinct(values: pa.Array, fn: Callable[[str], str]) -> pa.Array:
@@ -353,16 +353,20 @@ def select_list(columns: dict[str, Any], ctx: Context) -> tuple[list[str], Param
     return exprs, params, python
 
 
-def apply_python(batch: pa.RecordBatch, python: dict[str, Any], ctx: Context) -> pa.RecordBatch:
-    """Run the Python operators on one batch."""
+def apply_python(
+    batch: pa.RecordBatch, python: dict[str, Any], ctx: Context, found: Found | None = None
+) -> pa.RecordBatch:
+    """Run the Python operators on one batch (`found`: its texts' spans, found elsewhere)."""
     if not python:
         return batch
+    ctx.found = dict(found or {})
     arrays = list(batch.columns)
     names = list(batch.schema.names)
     hidden = PERSON_COLUMN.strip('"')
     ctx.person_values = batch.column(hidden) if hidden in names else None
     for name, spec in python.items():
         i = names.index(name)
+        ctx.column = name
         arrays[i] = operator_for(spec).python(arrays[i], spec, ctx)
     if hidden in names:
         i = names.index(hidden)

@@ -348,6 +348,7 @@ class TextEngine:
         replacements: Replacements | None = None,
         keep: KeepFn | None = None,
         entities: Iterable[str] | None = None,
+        found: list[list[Span]] | None = None,
     ) -> Redacted:
         """Replace every span by its entity's operator.
 
@@ -357,6 +358,7 @@ class TextEngine:
                 every column of one artifact so a person keeps one placeholder).
             keep: leaves a span as it is when it returns True.
             entities: limit to these entity types.
+            found: the spans of each text, when `analyze` ran already (in a worker process).
         """
         values = _values(texts)
         replacements = replacements or Replacements()
@@ -366,7 +368,8 @@ class TextEngine:
                 f"the hash operator ({', '.join(hashing)}) needs a key: pass"
                 " Replacements(keys) with dsar.Keys(dsar.load_key())"
             )
-        found = self.analyze(values, entities)
+        if found is None:
+            found = self.analyze(values, entities)
         counts: Counter[str] = Counter()
         out: list[str | None] = []
         for text, spans in zip(values.to_pylist(), found, strict=True):

@@ -167,8 +167,10 @@ class Candidate:
     words: tuple[str, ...]
 
 
-_LEADING_CUE = regex.compile(
-    r"^(?:contact|call|ask|per|ping|email|cc|attn|tel|fax|dear|hi|hello|hey|thanks)[.,:]?$",
+_LEADING_CUE = regex.compile(  # "Called Siobhán Kelly" at a sentence's start: the verb goes
+    r"^(?:contact|contacted|call|called|ask|asked|per|ping|pinged|email|emailed|cc|bcc|attn"
+    r"|tel|fax|dear|hi|hello|hey|thanks|tell|told|met|phoned|rang|remind|reminded|invite"
+    r"|invited|welcome)[.,:]?$",
     regex.IGNORECASE,
 )
 

@@ -1,0 +1,87 @@
+"""Free-text redaction on every core: finding in worker processes, replacing here, in order.
+
+Finding names, contacts and numbers in text is most of an extract's time when it has free
+text, and it holds the GIL. So the batches of text go to worker processes (one per core, each
+with its own text engine and model, started with `spawn`: DuckDB's threads are running in
+this process), a few batches ahead of the writer. The replacing stays in this process, in the
+order of the batches, with the run's one record of replacements: placeholders are numbered in
+the order people are met, exactly as a run on one core numbers them, so the extract is the
+same byte for byte whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import pyarrow as pa
+
+from anonymize.params import Redact
+from dsar.text.detectors import Span
+from dsar.text.engine import EntityRule, Operator, TextEngine, TextPolicy
+
+PARALLEL_FROM_ROWS = 20_000  # fewer rows do not pay for starting the workers (a model each)
+Found = dict[str, list[list[Span]]]  # column -> the spans of each of its texts
+
+_ENGINES: dict[tuple[str, tuple[str, ...]], TextEngine] = {}
+
+
+def redact_policy(names: str, allow: tuple[str, ...]) -> TextPolicy:
+    """The text policy of a redact operator's settings."""
+    operator = {
+        "placeholder": Operator.REPLACE,
+        "surrogate": Operator.SURROGATE,
+        "hash": Operator.HASH,
+    }[names]
+    return TextPolicy(rules={"PERSON": EntityRule(operator)}, allow=frozenset(allow))
+
+
+def _analyze(names: str, allow: tuple[str, ...], texts: list[str | None]) -> list[list[Span]]:
+    """In a worker: the spans of each text (the engine is made once per worker)."""
+    key = (names, allow)
+    if key not in _ENGINES:
+        _ENGINES[key] = TextEngine(policy=redact_policy(names, allow), processes=1)
+    return _ENGINES[key].analyze(texts)
+
+
+def workers_for(rows: int, redacted: dict[str, Redact], asked: int | None) -> int:
+    """How many workers: `asked`, or every core when there is enough text to pay for them."""
+    if asked is not None:
+        return max(asked, 1)
+    cores = os.cpu_count() or 1
+    return cores if redacted and rows >= PARALLEL_FROM_ROWS and cores > 1 else 1
+
+
+def with_spans(
+    batches: Iterator[pa.RecordBatch], redacted: dict[str, Redact], workers: int
+) -> Iterator[tuple[pa.RecordBatch, Found]]:
+    """Each batch with the spans of its free-text columns, found by `workers` processes, in
+    the batches' order, at most two batches per worker ahead."""
+    context = multiprocessing.get_context("spawn")
+    window: deque[tuple[pa.RecordBatch, dict[str, Future[list[list[Span]]]]]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for batch in batches:
+            futures = {
+                column: pool.submit(
+                    _analyze,
+                    spec.names,
+                    tuple(spec.allow),
+                    batch.column(column).cast(pa.string()).to_pylist(),
+                )
+                for column, spec in redacted.items()
+            }
+            window.append((batch, futures))
+            if len(window) > 2 * workers:
+                yield _ready(window.popleft())
+        while window:
+            yield _ready(window.popleft())
+
+
+def _ready(
+    item: tuple[pa.RecordBatch, dict[str, Future[list[list[Span]]]]],
+) -> tuple[pa.RecordBatch, Found]:
+    batch, futures = item
+    return batch, {column: f.result() for column, f in futures.items()}
