@@ -66,9 +66,9 @@ def make_notes(root: Path, rows: int) -> None:
         who = f"{FIRST[i % 9]} {LAST[(i * 7) % 9]}"
         other = f"{FIRST[(i * 5 + 2) % 9]} {LAST[(i * 4 + 1) % 9]}"
         lines.append(
-            f'{i},agent{i % 7}@helpdesk.example,"Called {who} on +353 87 {i % 1000:03d} {i % 9999:04d};'
-            f" {other} asked about invoice {i}. Mail {who.split()[0].lower()}{i}@example.org"
-            f' before Friday."'
+            f'{i},agent{i % 7}@helpdesk.example,"Called {who} on'
+            f" +353 87 {i % 1000:03d} {i % 9999:04d}; {other} asked about invoice {i}."
+            f' Mail {who.split()[0].lower()}{i}@example.org before Friday."'
         )
     (root / "notes.csv").write_text("\n".join(lines) + "\n")
     (root / "catalog.yml").write_text(CATALOG)
