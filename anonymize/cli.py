@@ -47,8 +47,8 @@ def extract(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Processes finding personal data in free text (default: every core on"
-            " 20,000 rows or more)."
+            help="Processes finding personal data in free text (default: every core, on"
+            " machines of 4 cores or more and 20,000 rows or more)."
         ),
     ] = None,
 ) -> None:

@@ -108,8 +108,9 @@ def run_extract(
         progress: called with the rows of each batch processed.
         memory_limit: DuckDB's memory for each of the run's two connections (beyond it, it
             spills into the run's private work folder, removed at the end).
-        workers: processes finding personal data in free text (None: every core when the
-            table has free text to redact and 20,000 rows or more; the output is the same).
+        workers: processes finding personal data in free text (None: every core on machines
+            of 4 cores or more, when the table has free text and 20,000 rows or more; on
+            fewer cores the model already runs on two processes). The output is the same.
 
     Raises:
         ConfigError: the policy is invalid for this catalog.
