@@ -59,7 +59,7 @@ class AggregateResult:
     folder: Path
     files: dict[str, Path]
     manifest: AggregateManifest
-    warnings: tuple[str, ...] = ()  # for the person running it, never published
+    warnings: tuple[str, ...] = ()  # for the person running it, never published (exact counts)
 
 
 def run_aggregates(
@@ -112,7 +112,9 @@ def run_aggregates(
             format_version=1,
             tool=ToolInfo(name="privacy-workbench", version=__version__),
             created_at=now or datetime.now(UTC),
-            inputs=_inputs(catalog, spec_path, spec.table, [j.table for j in spec.join]),
+            inputs=_inputs(
+                catalog, spec_path, spec.table, [j.table for j in spec.join], bool(noise)
+            ),
             outputs=tuple(
                 OutputFile.of(
                     p,
@@ -125,7 +127,7 @@ def run_aggregates(
             parameters={"format": spec.output.format},
             name=spec.name,
             table=spec.table,
-            rows_in=rows_in,
+            rows_in=None if noise else rows_in,
             min_count=spec.min_count,
             counts_people=spec.person is not None,
             cells={
@@ -146,6 +148,10 @@ def run_aggregates(
         f" {', '.join(values[:5])}{' ...' if len(values) > 5 else ''}"
         for name, n in noise.items()
         for column, values in n.outside_keys.items()
+    ) + tuple(
+        f"{name}: {n.people_left_out} (person, cell) pairs beyond max_groups_per_person left out"
+        for name, n in noise.items()
+        if n.people_left_out
     )
     files_now = {k: folder / v.name for k, v in files.items()}
     return AggregateResult(folder, files_now, manifest, warnings)
@@ -229,7 +235,6 @@ def _dp_record(
                 count_scale=n.count_scale,
                 sum_scales=dict(n.sum_scales),
                 release_threshold=n.threshold,
-                cells_dropped_beyond_max_groups=n.people_left_out,
             )
             for name, n in noise.items()
         },
@@ -237,8 +242,10 @@ def _dp_record(
 
 
 def _inputs(
-    catalog: Catalog, spec_path: Path | None, table: str, joined: list[str]
+    catalog: Catalog, spec_path: Path | None, table: str, joined: list[str], noisy: bool
 ) -> tuple[InputRef, ...]:
+    """The catalog, the spec and the source files; under differential privacy, the sources by
+    name only (a checksum of the data is an exact function of it)."""
     files = [f for t in (table, *joined) for f in catalog.files(t)]
     refs = [
         InputRef(
@@ -249,5 +256,8 @@ def _inputs(
     ]
     if spec_path is not None:
         refs.append(InputRef(role="spec", name=spec_path.name, sha256=sha256_file(spec_path)))
-    refs += [InputRef(role="source", name=p.name, sha256=sha256_file(p)) for p in files]
+    refs += [
+        InputRef(role="source", name=p.name, sha256=None if noisy else sha256_file(p))
+        for p in files
+    ]
     return tuple(refs)

@@ -13,11 +13,14 @@ noise calibrated to what one person can change:
 3. **Which cells exist.** With every group column's values declared under `keys`, every
    combination is published, zeros included, and the run is ε-DP. Otherwise the cells come
    from the data, and a cell is released only when its noisy count reaches
-   τ = 1 + b·ln(m/δ): a cell that exists because of one person is released with probability
-   at most δ, and the run is (ε, δ)-DP.
+   τ = 1 + b·ln(m/δ'), δ' = δ over the tables whose cells come from the data: a cell that
+   exists because of one person is released with probability at most δ', and the run is
+   (ε, δ)-DP. Declared values of some group columns still limit those columns' values.
 
 Cells under `min_count` (after noise) are left out, and margins are sums of the released
-cells, so they add up; both are post-processing and cost no privacy.
+cells, so they add up; both are post-processing and cost no privacy. Nothing exact about the
+data is published: the manifest gives no row count and no checksum of the sources, and the
+pairs cut by contribution bounding are told to the person running it, not published.
 """
 
 from __future__ import annotations
@@ -70,10 +73,12 @@ def noisy_tables(
 ) -> tuple[list[Cells], dict[str, TableNoise]]:
     """Every table of the run with noise (and its margins from the released cells)."""
     epsilon = dp_spec.epsilon / len(run.aggregates)
+    found = [a for a in run.aggregates if not all(g in dp_spec.keys for g in a.group_by)]
+    delta = dp_spec.delta / max(len(found), 1)  # each table whose cells come from the data
     cells: list[Cells] = []
     report: dict[str, TableNoise] = {}
     for agg in run.aggregates:
-        table, noise = _one_table(engine, relation, run, agg, dp_spec, epsilon)
+        table, noise = _one_table(engine, relation, run, agg, dp_spec, epsilon, delta)
         cells.append(table)
         report[agg.name] = noise
         if agg.margins:
@@ -88,6 +93,7 @@ def _one_table(
     agg: AggregateSpec,
     dp_spec: DifferentialPrivacy,
     epsilon: float,
+    delta: float,
 ) -> tuple[Cells, TableNoise]:
     dp = _opendp()
     m = dp_spec.max_groups_per_person
@@ -133,8 +139,12 @@ def _one_table(
     }
     if declared:
         domain = list(product(*(dp_spec.keys[g] for g in dims)))
-    else:
-        domain = sorted(true, key=lambda k: tuple(str(v) for v in k))
+    else:  # from the data, but only the declared values of the columns that have them
+        allowed = {i: set(dp_spec.keys[g]) for i, g in enumerate(dims) if g in dp_spec.keys}
+        domain = sorted(
+            (c for c in true if all(str(c[i]) in vals for i, vals in allowed.items())),
+            key=lambda k: tuple(str(v) for v in k),
+        )
     share = epsilon / (1 + len(summed))
     count_scale = m / share
     count_noise = dp.m.make_laplace(
@@ -142,7 +152,7 @@ def _one_table(
     )
     assert count_noise.map(m) <= share * (1 + 1e-9)
     noisy_counts = count_noise([int(true.get(c, {}).get("__n", 0)) for c in domain])
-    threshold = None if declared else 1 + count_scale * math.log(m / dp_spec.delta)
+    threshold = None if declared else 1 + count_scale * math.log(m / delta)
     floor = max(run.min_count, threshold or 0)
     released = {c: n for c, n in zip(domain, noisy_counts, strict=True) if n >= floor}
     values: dict[tuple[Any, ...], dict[str, Any]] = {c: {} for c in released}

@@ -3,6 +3,7 @@ cells of one person never released, every setting checked."""
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from pathlib import Path
@@ -127,7 +128,12 @@ def test_each_person_counts_in_at_most_max_groups(tmp_path: Path) -> None:
     assert pairs > people + 100
     dp = result.manifest.differential_privacy
     assert dp is not None and dp.delta is None  # every cell declared: pure epsilon
-    assert dp.tables["by_region"].cells_dropped_beyond_max_groups == pairs - people
+    # the exact number of pairs cut is told to the person running it, never published
+    assert f"by_region: {pairs - people} (person, cell) pairs" in " ".join(result.warnings)
+    published = result.manifest.model_dump_json()
+    assert str(pairs - people) not in published
+    assert result.manifest.rows_in is None  # an exact count is not noise-protected
+    assert all(i.sha256 is None for i in result.manifest.inputs if i.role == "source")
 
 
 def test_sums_are_clamped_per_person_and_means_follow(tmp_path: Path) -> None:
@@ -157,6 +163,34 @@ def test_a_noisy_run_passes_the_reviewers_check(tmp_path: Path) -> None:
     result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
     report = verify_derived(result.folder)
     assert report.ok, report.findings
+
+
+def test_declared_values_limit_a_column_even_when_others_come_from_the_data(
+    tmp_path: Path,
+) -> None:
+    catalog = _orders(tmp_path / "data", regions=3, per_region=60)
+    text = SPEC.replace("EPS", "10").replace("group_by: [region]", "group_by: [region, product]")
+    text = text.replace("{epsilon: 10}", "{epsilon: 10, keys: {product: [A, B]}}")
+    text = text.replace("min_count: 5", "min_count: 2")
+    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    products = {r["product"] for r in _published(result.files["by_region"])}
+    assert products <= {"A", "B", "(total)"} and "A" in products
+    assert any("product values not in" in w and "C" in w for w in result.warnings)
+
+
+def test_delta_is_split_over_the_tables_whose_cells_come_from_the_data(tmp_path: Path) -> None:
+    catalog = _orders(tmp_path / "data", regions=5, per_region=40)
+    text = SPEC.replace("EPS", "1.0") + (
+        "  - name: by_product\n    group_by: [product]\n    measures:\n"
+        "      - {name: buyers, op: count}\n"
+    )
+    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    dp = result.manifest.differential_privacy
+    assert dp is not None and dp.delta == 1e-6
+    scale = dp.tables["by_region"].count_scale
+    assert scale == pytest.approx(2.0)  # epsilon 1 over two tables
+    threshold = dp.tables["by_region"].release_threshold
+    assert threshold == pytest.approx(1 + 2.0 * math.log(1 / 0.5e-6))  # delta over two tables
 
 
 @pytest.mark.parametrize(

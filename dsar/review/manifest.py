@@ -283,16 +283,16 @@ class TableNoiseInfo(_Model):
     release_threshold: float | None = Field(
         description="noisy count a cell needed to be released (None: cells were declared)"
     )
-    cells_dropped_beyond_max_groups: Count = Field(
-        description="(person, cell) pairs left out to bound each person's contribution"
-    )
 
 
 class NoiseInfo(_Model):
     """Differential privacy of an aggregate run."""
 
     epsilon: float = Field(gt=0, description="the privacy loss of the whole run")
-    delta: float | None = Field(description="None when every cell was declared (pure epsilon)")
+    delta: float | None = Field(
+        description="None when every cell was declared (pure epsilon); split evenly over the"
+        " tables whose cells come from the data"
+    )
     mechanism: str = Field(description="the mechanisms and the library that sampled them")
     max_groups_per_person: Count = Field(description="cells of a table one person counts in")
     tables: dict[str, TableNoiseInfo] = Field(description="per published table")
@@ -351,7 +351,10 @@ class AggregateManifest(ArtifactManifest):
     format_version: Literal[1] = Field(description="version of the aggregate's JSON layout")
     name: str = Field(min_length=1, description="the spec's name")
     table: str = Field(min_length=1, description="the catalog table aggregated")
-    rows_in: Count = Field(description="rows of the source")
+    rows_in: Count | None = Field(
+        description="rows of the source (None under differential privacy: an exact count is"
+        " not noise-protected)"
+    )
     min_count: Count = Field(description="the smallest count published in a cell")
     counts_people: StrictBool = Field(description="counts are distinct people, not rows")
     cells: dict[str, Count] = Field(description="cells (margins included) per published table")
