@@ -162,16 +162,26 @@ def _run(
         ctx = Context(run.keys, person, types)
         exprs, params, python = select_list(policy.operators(), ctx)
         where, where_params = "TRUE", list[object]()
+        keep: dict[str, str] = {}
+        join_params: list[object] = []
         if run.ledger is not None and policy.exclude_ledger:
             where, where_params = run.ledger.sql_excluding(table, EXCLUDED, catalog=catalog)
+            for link in links:  # a joined row of someone in the ledger joins nothing
+                cond, cond_params = run.ledger.sql_excluding(
+                    catalog.tables[link.table], EXCLUDED, catalog=catalog
+                )
+                if cond != "TRUE":
+                    keep[link.table] = cond
+                    join_params += cond_params
         rows_in = engine.count_rows(policy.table)
         relation = (
-            joined_relation(policy.table, links, sources) + " AS __src"
+            joined_relation(policy.table, links, sources, keep) + " AS __src"
             if links
             else quote_identifier(policy.table)
         )
         sql = f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}"
-        batches = engine.stream(sql, [*params, *where_params], batch_size=BATCH_ROWS)
+        all_params = [*params, *join_params, *where_params]  # in the order they appear
+        batches = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
         redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}
         workers = workers_for(rows_in, redacted, run.workers)
         processed = (
@@ -184,7 +194,7 @@ def _run(
         )
         kept = _write_stage(stage, processed, run.progress)
         if kept is None:  # nothing came out: an empty stage with the query's schema
-            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", [*params, *where_params])
+            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)
             pq.write_table(apply_python_table(empty, python, ctx), stage)
             kept = 0
         source_files = [f for t in tables for f in engine.files(t)]

@@ -142,9 +142,17 @@ def _why_not(
     )
 
 
-def joined_relation(base: str, links: Sequence[Link], outputs: dict[str, Source]) -> str:
+def joined_relation(
+    base: str,
+    links: Sequence[Link],
+    outputs: dict[str, Source],
+    keep: dict[str, str] | None = None,
+) -> str:
     """SQL of the base table's rows with the joined columns beside its own (under their output
-    names). Every base column keeps its name, so conditions on the base table still apply."""
+    names). Every base column keeps its name, so conditions on the base table still apply.
+    `keep`: per joined table, a condition its rows must meet to be joined (the suppression
+    ledger's); a row that fails it joins nothing, and its columns stay empty."""
+    keep = keep or {}
     alias = {base: BASE_ALIAS}
     for i, link in enumerate(links, start=1):
         alias[link.table] = f"__t{i}"
@@ -160,27 +168,34 @@ def joined_relation(base: str, links: Sequence[Link], outputs: dict[str, Source]
     )
     for link in links:
         a, b = quote_identifier(alias[link.source]), quote_identifier(alias[link.table])
+        table = quote_identifier(link.table)
+        if link.table in keep:
+            table = f"(SELECT * FROM {table} WHERE {keep[link.table]})"
         sql += (
-            f" LEFT JOIN {quote_identifier(link.table)} AS {b}"
+            f" LEFT JOIN {table} AS {b}"
             f" ON {a}.{quote_identifier(link.column)} = {b}.{quote_identifier(link.key)}"
         )
     return f"({sql})"
 
 
 def check_unique(engine: Engine, links: Iterable[Link]) -> None:
-    """Each joined key must be unique in its table, or a join would repeat base rows."""
+    """Each value that points at a joined table must find at most one row there, compared as
+    the join compares (an integer 1 finds both '1' and '01' of a text key), or a join would
+    repeat base rows."""
     for link in links:
-        key = quote_identifier(link.key)
+        column, key = quote_identifier(link.column), quote_identifier(link.key)
         got = engine.query(
-            f"SELECT count(*) AS n FROM (SELECT {key} FROM {quote_identifier(link.table)}"
-            f" WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1)"
+            f"SELECT count(*) AS n FROM (SELECT d.v FROM (SELECT DISTINCT {column} AS v FROM"
+            f" {quote_identifier(link.source)} WHERE {column} IS NOT NULL) d JOIN"
+            f" {quote_identifier(link.table)} t ON d.v = t.{key} GROUP BY d.v HAVING count(*) > 1)"
         )
         repeated = int(got.column("n")[0].as_py())
         if repeated:
             raise WorkbenchError(
-                f"{link.table}.{link.key} is not unique ({repeated} values appear more than"
-                f" once): joining {link.source} to it would repeat rows; fix the export, or"
-                f" declare another key in {link.source}.{link.column}'s references"
+                f"{link.table}.{link.key} is not unique for the values of"
+                f" {link.source}.{link.column} ({repeated} of them find more than one row):"
+                f" joining would repeat rows; fix the export, or declare another key in"
+                f" {link.source}.{link.column}'s references"
             )
 
 

@@ -178,3 +178,19 @@ def test_an_audience_from_the_catalog_sends_the_fields_a_spec_names(tmp_path: Pa
     spec.write_text(spec.read_text().replace("country: land", "country: nation"))
     with pytest.raises(ConfigError, match=r"fields.country .*no column 'nation'"):
         build_audience(spec, catalog, ["google"], tmp_path / "out2")
+
+
+def test_a_person_listed_twice_keeps_the_fields_of_one_row(tmp_path: Path) -> None:
+    """Never one row's zip with another's country (both are sent in clear to Google)."""
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "email,FirstName,LastName,Zip,Country\na@x.com,Ann,Zed,D02,IE\nA@X.com,Bob,Able,94016,US\n"
+    )
+    fields = _fields("first_name=FirstName,last_name=LastName,postcode=Zip,country=Country")
+    result = build_audience_file(path, "email", ["google"], tmp_path / "out", fields=fields)
+    [row] = _rows(result.files["google"][0])
+    written = (row["First Name"], row["Last Name"], row["Zip"], row["Country"])
+    assert written in {
+        (sha("ann"), sha("zed"), "D02", "ie"),
+        (sha("bob"), sha("able"), "94016", "us"),
+    }

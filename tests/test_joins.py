@@ -169,7 +169,10 @@ def test_a_key_that_is_not_unique_stops_the_run(tmp_path: Path) -> None:
         "  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
         "join:\n  - table: tracks\n    columns: {Name: keep}\noutput: {path: l.csv}\n"
     )
-    with pytest.raises(WorkbenchError, match=r"tracks.TrackId is not unique \(1 values"):
+    with pytest.raises(
+        WorkbenchError,
+        match=r"tracks.TrackId is not unique for the values of invoice_lines.TrackId \(1 of them",
+    ):
         run_extract(_write(tmp_path, text), load_catalog(catalog_path), tmp_path / "out")
     assert not any(p.name.startswith(".l.partial") for p in (tmp_path / "out").iterdir())
 
@@ -214,3 +217,49 @@ def test_an_aggregate_counts_people_through_a_join(shop: Catalog, tmp_path: Path
         bad = spec.read_text().replace("group_by: [Country]", "group_by: [CustomerId]")
         spec.write_text(bad)
         run_aggregates(spec, shop, tmp_path / "out2")
+
+
+def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(tmp_path: Path) -> None:
+    """Customers with their support rep's columns: the erased rep's columns stay empty."""
+    from dsar.catalog.models import IdentityKind
+    from dsar.records.ledger import Ledger, Reason
+    from dsar.subjects.identity import SubjectKey
+
+    catalog = load_catalog(write_shop(tmp_path / "shop"))
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    ledger.add([SubjectKey(IdentityKind.EMAIL, "andrew@chinook.example")], Reason.ERASED, "E-1")
+    text = (
+        "version: 1\nname: c\ntable: customers\ncolumns:\n  CustomerId: drop\n  Email: drop\n"
+        "  FirstName: drop\n  SupportRepId: drop\njoin:\n  - table: staff\n    prefix: rep_\n"
+        "    columns: {StaffId: hash, Email: hash, HiredAt: keep}\noutput: {path: c.parquet}\n"
+    )
+    result = run_extract(
+        _write(tmp_path, text), catalog, tmp_path / "out", keys=Keys(KEY), ledger=ledger
+    )
+    rows = pq.read_table(result.file).to_pylist()
+    assert len(rows) == 3  # the customers are not in the ledger: every row stays
+    andrew = python_hash("andrew@chinook.example", Keys(KEY), Hash(op="hash"))
+    nancy = python_hash("nancy@chinook.example", Keys(KEY), Hash(op="hash"))
+    assert [r["rep_Email"] for r in rows].count(None) == 2  # customers 1 and 2: Andrew's
+    assert andrew not in {r["rep_Email"] for r in rows}
+    assert nancy in {r["rep_Email"] for r in rows}
+    assert all(r["rep_HiredAt"] is None for r in rows if r["rep_Email"] is None)
+
+
+def test_keys_are_compared_as_the_join_compares_them(tmp_path: Path) -> None:
+    """An integer 2 finds both '2' and '02' of a text key: that is two rows, not one."""
+    catalog_path = write_shop(tmp_path / "shop")
+    text = catalog_path.read_text().replace(
+        "      TrackId: {type: integer}\n      Name: {type: string}",
+        "      TrackId: {type: string}\n      Name: {type: string}",
+    )
+    catalog_path.write_text(text)
+    tracks = tmp_path / "shop" / "tracks.csv"
+    tracks.write_text(tracks.read_text() + "02,Balls to the Wall (remaster)\n")
+    policy = (
+        "version: 1\nname: l\ntable: invoice_lines\ncolumns:\n  InvoiceLineId: drop\n"
+        "  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
+        "join:\n  - table: tracks\n    columns: {Name: keep}\noutput: {path: l.csv}\n"
+    )
+    with pytest.raises(WorkbenchError, match=r"find more than one row"):
+        run_extract(_write(tmp_path, policy), load_catalog(catalog_path), tmp_path / "out")

@@ -144,7 +144,7 @@ def _write_all(
         for p in chosen:
             normalised, base = identifiers(p, kind)
             taken = [f for f in fields if f in p.fields]
-            joins, picks, kept = _field_tables(con, p, taken)
+            joins, picks, per_person, unpack = _field_tables(con, p, taken)
             # normalised once into a table (NULL: invalid), never filtered on the expression
             # itself: DuckDB then evaluates it twice (5x slower, measured)
             con.execute(
@@ -153,8 +153,8 @@ def _write_all(
             )
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE hashed AS SELECT *, row_number() OVER (ORDER BY h)"
-                f" AS i FROM (SELECT {p.hash_sql('n')} AS h{kept} FROM normalised"
-                " WHERE n IS NOT NULL GROUP BY 1)"
+                f" AS i FROM (SELECT h{unpack} FROM (SELECT {p.hash_sql('n')} AS h{per_person}"
+                " FROM normalised WHERE n IS NOT NULL GROUP BY 1))"
             )
             valid = con.execute("SELECT count(n) FROM normalised").fetchone()
             n_valid = int(valid[0]) if valid else 0
@@ -232,11 +232,13 @@ def _phone_table(con: duckdb.DuckDBPyConnection, region: str | None) -> None:
 
 def _field_tables(
     con: duckdb.DuckDBPyConnection, p: Platform, taken: list[Field]
-) -> tuple[str, str, str]:
+) -> tuple[str, str, str, str]:
     """Each field's distinct raw values normalised the platform's way (once per value, in
     Python: Unicode punctuation and ISO codes), as joins, the normalised columns, and the
-    columns kept per person (hashed where the platform hashes them)."""
-    joins = picks = kept = ""
+    columns kept per person (hashed where the platform hashes them), all from one of the
+    person's rows: a person listed twice must not get one row's zip and another's country."""
+    joins = picks = ""
+    fields: list[str] = []
     for f in taken:
         rule = p.fields[f]
         raw = quote_identifier("f_" + f)
@@ -255,8 +257,13 @@ def _field_tables(
         joins += f" LEFT JOIN {name} ON {name}.raw = src.{raw}"
         picks += f", {name}.norm AS {raw}"
         value = p.hash_sql(raw) if rule.hashed else raw
-        kept += f", min({value}) AS {raw}"
-    return joins, picks, kept
+        fields.append(f"{raw} := {value}")
+    if not fields:
+        return joins, picks, "", ""
+    unpack = "".join(
+        f", __f.{quote_identifier('f_' + f)} AS {quote_identifier('f_' + f)}" for f in taken
+    )
+    return joins, picks, f", min(struct_pack({', '.join(fields)})) AS __f", unpack
 
 
 def _missing(con: duckdb.DuckDBPyConnection, taken: list[Field]) -> dict[str, int]:
