@@ -25,6 +25,7 @@ from anonymize.aggregate_spec import (
     AggregateRun,
     AggregateSpec,
     DifferentialPrivacy,
+    check_aggregate_spec,
     load_aggregate_spec,
 )
 from anonymize.joins import (
@@ -74,6 +75,7 @@ def run_aggregates(
     if spec_path is not None:
         spec = load_aggregate_spec(spec_path, catalog)
     assert isinstance(spec, AggregateRun)
+    check_aggregate_spec(spec, catalog)  # a spec made in Python is checked all the same
     folder = Path(out) / plain_name(spec.name, "aggregate name")
     if folder.exists():
         raise WorkbenchError(f"{folder} exists: aggregates are never overwritten; remove it first")

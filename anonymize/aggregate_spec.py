@@ -28,7 +28,7 @@ from pydantic import Field
 
 from anonymize.joins import Join, Source, name_clashes, resolve_links, sources
 from anonymize.policy import points_at_a_person
-from anonymize.spec import Strict, unknown_table
+from anonymize.spec import Strict, check_made_in_python, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.errors import ConfigProblem
@@ -227,6 +227,15 @@ def _dp_problems(run: AggregateRun, doc: YamlDocument) -> Iterable[ConfigProblem
                     "bounds are [low, high]",
                     "give the low bound first",
                 )
+
+
+def check_aggregate_spec(run: AggregateRun, catalog: Catalog) -> None:
+    """Check a spec made in Python as a loaded one is checked.
+
+    Raises:
+        ConfigError: every problem at once.
+    """
+    check_made_in_python("aggregate spec", lambda doc: _problems(run, catalog, doc))
 
 
 def load_aggregate_spec(path: str | Path, catalog: Catalog) -> AggregateRun:

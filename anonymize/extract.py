@@ -30,7 +30,7 @@ from anonymize.parallel import with_spans, workers_for
 from anonymize.params import DateShift, Redact
 from anonymize.policy import Policy, check_policy, load_policy
 from anonymize.risk import RiskReport, measure, relation_of
-from anonymize.search import SearchResult, describe, generalised, search
+from anonymize.search import SearchResult, describe, generalised, search, within_budget
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.engine import open_engine
@@ -335,7 +335,7 @@ def _enforce(
     for why, n in con.execute("SELECT __why, sum(__n) FROM failing GROUP BY ALL").fetchall():
         counts[str(why)] = int(n)
     share = (counts["k"] + counts["l"]) / rows if rows else 0.0
-    if share > policy.privacy.max_suppression:
+    if not within_budget(counts["k"] + counts["l"], rows, policy.privacy.max_suppression):
         raise PrivacyTargetError(
             f"meeting k={k}"
             + (f", l={l_target}" if l_target else "")

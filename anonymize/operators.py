@@ -53,7 +53,7 @@ class Context:
     types: dict[str, str]  # column -> its Arrow type, as text
     replacements: Replacements = field(init=False)
     person_values: pa.Array | None = None  # the batch's person column (for date shifts)
-    _engines: dict[tuple[str, tuple[str, ...]], TextEngine] = field(default_factory=dict)
+    _engines: dict[tuple[str, tuple[str, ...], bool], TextEngine] = field(default_factory=dict)
     _hashers: dict[Purpose, Callable[[str], str]] = field(default_factory=dict)
     shifts: dict[int, dict[str, int]] = field(default_factory=dict)  # person -> days, per run
     found: Found = field(default_factory=dict)  # spans found by workers, for this batch
@@ -73,11 +73,16 @@ class Context:
             raise WorkbenchError(f"{what} needs a secret key: give --key-file or set the key")
         return self.keys
 
-    def text_engine(self, names: str, allow: tuple[str, ...]) -> TextEngine:
-        """One text engine per redaction setting (the model loads once per process)."""
-        if (names, allow) not in self._engines:
-            self._engines[(names, allow)] = TextEngine(policy=redact_policy(names, allow))
-        return self._engines[(names, allow)]
+    def text_engine(self, names: str, allow: tuple[str, ...], model: bool = True) -> TextEngine:
+        """One text engine per redaction setting (the model loads once per process; without
+        `model`, an engine that only replaces what was found elsewhere)."""
+        key = (names, allow, model)
+        if key not in self._engines:
+            policy = redact_policy(names, allow)
+            self._engines[key] = (
+                TextEngine(policy=policy) if model else TextEngine(policy=policy, nlp=None)
+            )
+        return self._engines[key]
 
 
 class ColumnOperator(ABC):
@@ -316,8 +321,9 @@ class RedactOp(ColumnOperator):
     def python(self, values: pa.Array, spec: Redact, ctx: Context) -> pa.Array:
         if spec.names != "placeholder":
             ctx.need_keys(f"redact with names: {spec.names}")
-        engine = ctx.text_engine(spec.names, tuple(spec.allow))
         found = ctx.found.pop(ctx.column, None)  # found by a worker process already
+        # replacing only needs the policy: no model is loaded here when workers found it
+        engine = ctx.text_engine(spec.names, tuple(spec.allow), model=found is None)
         return engine.redact(
             values.cast(pa.string()), replacements=ctx.replacements, found=found
         ).texts

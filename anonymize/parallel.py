@@ -66,7 +66,8 @@ def with_spans(
     the batches' order, at most two batches per worker ahead."""
     context = multiprocessing.get_context("spawn")
     window: deque[tuple[pa.RecordBatch, dict[str, Future[list[list[Span]]]]]] = deque()
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    try:
         for batch in batches:
             futures = {
                 column: pool.submit(
@@ -82,6 +83,8 @@ def with_spans(
                 yield _ready(window.popleft())
         while window:
             yield _ready(window.popleft())
+    finally:  # on an error (or a stop), queued batches are dropped, not waited for
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _ready(

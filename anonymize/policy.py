@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator
 
 from anonymize.joins import Join, Link, Source, name_clashes, output_name, resolve_links, sources
@@ -46,10 +45,10 @@ from anonymize.params import (
     Suppress,
     TopBottom,
 )
-from anonymize.spec import Strict, unknown_table
+from anonymize.spec import Strict, check_made_in_python, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.strict import Loc, YamlDocument, suggest
-from dsar.errors import ConfigError, ConfigProblem
+from dsar.errors import ConfigProblem
 
 
 class Privacy(Strict):
@@ -216,7 +215,7 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             "generalisation levels need a target to search for",
             "set privacy: {k: 5} (and l if you like)",
         )
-    shifts = [c for c, op in policy.columns.items() if isinstance(op, DateShift)]
+    shifts = [c for c, op in policy.operators().items() if isinstance(op, DateShift)]
     if shifts and policy.person is None:
         yield doc.problem(
             ("columns", shifts[0]),
@@ -360,10 +359,7 @@ def check_policy(policy: Policy, catalog: Catalog) -> list[Link]:
     Raises:
         ConfigError: every problem at once (located by path, as there are no lines).
     """
-    doc = YamlDocument("<policy given in Python>", "policy", {}, yaml.MappingNode("", []))
-    problems = list(policy_problems(policy, catalog, doc))
-    if problems:
-        raise ConfigError(doc.source, problems, what="policy")
+    check_made_in_python("policy", lambda doc: policy_problems(policy, catalog, doc))
     links, _ = resolve_links(catalog, policy.table, policy.join)
     return links
 

@@ -111,7 +111,6 @@ def search(
         f"CREATE OR REPLACE TEMP TABLE __freq AS SELECT {keys}, count(*) AS __n"
         f" FROM {relation} GROUP BY ALL"
     )
-    budget = int(policy.privacy.max_suppression * rows)
     passing: list[Node] = []
     evaluated = 0
     best_failing: Node | None = None
@@ -120,7 +119,7 @@ def search(
             continue  # above a passing node: passes too, never minimal
         node = _evaluate(con, policy, ctx, columns, levels, sizes, rows)
         evaluated += 1
-        if node.suppressed <= budget:
+        if within_budget(node.suppressed, rows, policy.privacy.max_suppression):
             passing.append(node)
         elif best_failing is None or node.suppressed < best_failing.suppressed:
             best_failing = node
@@ -141,6 +140,11 @@ def search(
         )
     chosen = min(passing, key=lambda n: (n.precision_loss, n.suppressed, n.discernibility))
     return SearchResult(columns, chosen, rows, policy.privacy.k, lattice, evaluated)
+
+
+def within_budget(suppressed: int, rows: int, budget: float) -> bool:
+    """The one test of the suppression budget, for the search and the enforcement alike."""
+    return suppressed / rows <= budget if rows else True
 
 
 def generalised(policy: Policy, ctx: Context, result: SearchResult) -> tuple[list[str], list[Any]]:

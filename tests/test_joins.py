@@ -263,3 +263,35 @@ def test_keys_are_compared_as_the_join_compares_them(tmp_path: Path) -> None:
     )
     with pytest.raises(WorkbenchError, match=r"find more than one row"):
         run_extract(_write(tmp_path, policy), load_catalog(catalog_path), tmp_path / "out")
+
+
+def test_a_joined_date_shift_needs_a_person_and_specs_made_in_python_are_checked(
+    shop: Catalog, tmp_path: Path
+) -> None:
+    text = LINES.replace("person: CustomerId\n", "").replace(
+        "InvoiceDate: {op: generalize, to: month}", "InvoiceDate: {op: date_shift}"
+    )
+    with pytest.raises(ConfigError, match=r"date_shift .*InvoiceDate.* needs the column"):
+        load_policy(_write(tmp_path, text.replace("[Country, InvoiceDate]", "[Country]")), shop)
+    from anonymize import AggregateRun, run_aggregates
+
+    made = AggregateRun.model_validate(
+        {
+            "version": 1,
+            "name": "bad",
+            "table": "invoices",
+            "aggregates": [{"name": "by_customer", "group_by": ["CustomerId"]}],
+        }
+    )
+    with pytest.raises(
+        ConfigError, match=r"(?s)<aggregate spec given in Python>.*CustomerId identif"
+    ):
+        run_aggregates(made, shop, tmp_path / "out")
+
+
+def test_the_search_and_the_enforcement_share_one_budget_test() -> None:
+    from anonymize.search import within_budget
+
+    assert within_budget(29, 100, 0.29)  # int(0.29 * 100) is 28: the old search said no
+    assert not within_budget(30, 100, 0.29)
+    assert within_budget(0, 0, 0.0)

@@ -137,3 +137,38 @@ def test_a_missing_record_is_an_error_not_an_empty_list(
     assert isinstance(result.exception, WorkbenchError)  # `dsar` prints it, exit code 1
     assert "no record of sent audiences" in str(result.exception)
     assert not (tmp_path / "nowhere.db").exists()
+
+
+def test_reading_the_record_never_writes_and_checks_what_it_opens(tmp_path: Path) -> None:
+    from dsar.records.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "ledger.db", KEY.encode())
+    ledger.close()
+    before = (tmp_path / "ledger.db").read_bytes()
+    with pytest.raises(WorkbenchError, match="is not a record of sent audiences"):
+        SentRecord(tmp_path / "ledger.db", KEY.encode(), read_only=True)
+    assert (tmp_path / "ledger.db").read_bytes() == before  # the wrong file is left alone
+    record = SentRecord(tmp_path / "rec" / "sent.db", KEY.encode())
+    record.record("meta", "a", "r1", [("ann@example.com", "h1")])
+    record.close()
+    with pytest.raises(WorkbenchError, match="does not verify with this key"):
+        SentRecord(tmp_path / "rec" / "sent.db", b"w" * 40, read_only=True)
+
+
+def test_folded_identifiers_still_find_the_audiences(tmp_path: Path) -> None:
+    """An erasure that folds gmail dots and +tags finds janedoe@gmail.com; what was sent was
+    Jane.Doe+ads@gmail.com."""
+    from dsar.catalog.models import IdentityKind
+    from dsar.subjects.identity import MatchRules, SubjectKey
+
+    record = SentRecord(tmp_path / "sent.db", KEY.encode())
+    record.record("google", "ads", "r1", [("Jane.Doe+ads@gmail.com", "h")])
+    record.close()
+    reader = SentRecord(tmp_path / "sent.db", KEY.encode(), read_only=True)
+    folded = [SubjectKey(IdentityKind.EMAIL, "janedoe@gmail.com")]
+    rules = MatchRules(gmail_dots=True, plus_addressing=True)
+    assert reader.holding_any(folded, rules) == [("google", "ads")]
+    exact = [SubjectKey(IdentityKind.EMAIL, "jane.doe+ads@gmail.com")]
+    assert reader.holding_any(exact) == [("google", "ads")]
+    assert reader.holding_any(folded) == []  # without folding, another address
+    reader.close()

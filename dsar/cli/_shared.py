@@ -62,7 +62,7 @@ def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
         raise WorkbenchError(f"no record of sent audiences at {path}: check --sent-record")
     if key is None:
         raise WorkbenchError("reading the sent record needs the secret key: give --key-file")
-    return SentRecord(path, key)
+    return SentRecord(path, key, read_only=True)
 
 
 CatalogArg = Annotated[Path, typer.Argument(help="Path of the catalog YAML file.")]

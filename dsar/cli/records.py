@@ -240,6 +240,7 @@ def ledger_add(
     sent = open_sent(sent_record, key)
     if sent is not None:
         held = sent.holding_any(keys)
+        sent.close()
         for platform, audience in held:
             typer.echo(f"held by ad platform {platform} in audience {audience}")
         for platform in sorted({p for p, _ in held}):

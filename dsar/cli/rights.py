@@ -95,7 +95,11 @@ def _plan(
     )
     key = reg.key if reg is not None else key
     sent = open_sent(sent_record, key)
-    plan = plan_erasure(cat, engine, subject, key=key, progress=_steps(), sent=sent)
+    try:
+        plan = plan_erasure(cat, engine, subject, key=key, progress=_steps(), sent=sent)
+    finally:
+        if sent is not None:
+            sent.close()
     typer.echo(plan.describe())
     return plan, reg
 

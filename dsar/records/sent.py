@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dsar.catalog.models import IdentityKind
+from dsar.errors import WorkbenchError
 from dsar.io import atomic_write_text
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import AuditLog
@@ -49,12 +50,35 @@ CREATE TABLE IF NOT EXISTS withdrawn (
 """
 
 
-def person_ref(keys: Keys, raw: str, kind: IdentityKind = IdentityKind.EMAIL) -> str | None:
+LOOSE = MatchRules(gmail_dots=True, plus_addressing=True)  # every folding at once
+
+
+def person_ref(
+    keys: Keys,
+    raw: str,
+    kind: IdentityKind = IdentityKind.EMAIL,
+    rules: MatchRules | None = None,
+) -> str | None:
     """The ledger's keyed reference of an email or phone (None: it normalises to nothing)."""
-    value = normalize(kind, raw, MatchRules())
+    value = normalize(kind, raw, rules or MatchRules())
     if value is None:
         return None
     return keys.keyed_hash(Purpose.LEDGER_REF, f"{kind.value}={value}")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """The record opened read-only: reading it never writes, and never creates a file."""
+    if not path.is_file():
+        raise WorkbenchError(f"no record of sent audiences at {path}")
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError:
+        tables = set()
+    if "sent" not in tables:
+        db.close()
+        raise WorkbenchError(f"{path} is not a record of sent audiences (no 'sent' table)")
+    return db
 
 
 class SentRecord:
@@ -66,13 +90,35 @@ class SentRecord:
         audit: the audit log each run appends to (default: `audit.jsonl` beside the record).
     """
 
-    def __init__(self, path: str | Path, key: bytes, audit: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        key: bytes,
+        audit: str | Path | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.keys = Keys(key)
         self.audit = AuditLog(Path(audit) if audit else self.path.with_name("audit.jsonl"), key)
+        if read_only:
+            self.db = _open_read_only(self.path)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
+            self._loose = "loose" in columns
+            if self.audit.path.exists() and self.audit.verify():
+                self.db.close()
+                raise WorkbenchError(
+                    f"{self.path}: its audit log does not verify with this key: the wrong key,"
+                    " or a tampered record; nothing was read"
+                )
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         self.db.executescript(_SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
+        if "loose" not in columns:  # a record written before loose references existed
+            self.db.execute("ALTER TABLE sent ADD COLUMN loose TEXT")
+        self._loose = True
 
     def close(self) -> None:
         self.db.close()
@@ -88,14 +134,14 @@ class SentRecord:
         """Record (raw email or phone, uploaded hash) pairs sent in one run; one audit entry."""
         day = datetime.now(UTC).date().isoformat()
         rows = [
-            (platform, audience, run, day, ref, uploaded)
+            (platform, audience, run, day, ref, uploaded, person_ref(self.keys, raw, kind, LOOSE))
             for raw, uploaded in people
             if (ref := person_ref(self.keys, raw, kind)) is not None
         ]
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO sent (platform, audience, run, day, ref, uploaded)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sent (platform, audience, run, day, ref, uploaded, loose)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         self.audit.append(
@@ -110,15 +156,33 @@ class SentRecord:
         )
         return len(rows)
 
-    def holding_any(self, identifiers: Iterable[SubjectKey]) -> list[tuple[str, str]]:
-        """(platform, audience) pairs that hold any of a person's emails or phones."""
+    def holding_any(
+        self, identifiers: Iterable[SubjectKey], rules: MatchRules | None = None
+    ) -> list[tuple[str, str]]:
+        """(platform, audience) pairs that hold any of a person's emails or phones.
+
+        With rules that fold gmail dots or `+tags` (the identifiers then come folded), the
+        record's loose references are compared, made with both folded: a person found as
+        janedoe@gmail.com is still found held as jane.doe+ads@gmail.com.
+        """
+        rules = rules or MatchRules()
+        loose = (rules.gmail_dots or rules.plus_addressing) and self._loose
+        column = "loose" if loose else "ref"
         refs = {
             ref
             for k in identifiers
             if k.kind in (IdentityKind.EMAIL, IdentityKind.PHONE)
-            and (ref := person_ref(self.keys, k.value, k.kind)) is not None
+            and (ref := person_ref(self.keys, k.value, k.kind, LOOSE if loose else None))
+            is not None
         }
-        return sorted({pair for ref in refs for pair in self.holding(ref)})
+        found: set[tuple[str, str]] = set()
+        for ref in refs:
+            found.update(
+                self.db.execute(
+                    f"SELECT DISTINCT platform, audience FROM sent WHERE {column} = ?", (ref,)
+                ).fetchall()
+            )
+        return sorted(found)
 
     def holding(self, ref: str) -> list[tuple[str, str]]:
         """(platform, audience) pairs that hold a person (by keyed reference)."""

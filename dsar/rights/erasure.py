@@ -244,7 +244,7 @@ def plan_erasure(
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         today=today,
         actions=tuple(_table_actions(catalog, engine, data, rules, today)),
-        recipients=_recipients(catalog, data) + audiences_holding(sent, data),
+        recipients=_recipients(catalog, data) + audiences_holding(sent, data, rules),
         held_as_processor={t: sum(c.values()) for t, c in data.held_as_processor.items()},
         set_aside=dict(data.set_aside),
         mentions=others_mentioning(catalog, engine, data, rules),
@@ -263,11 +263,13 @@ def _recipients(catalog: Catalog, data: SubjectData) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def audiences_holding(sent: SentRecord | None, data: SubjectData) -> tuple[str, ...]:
+def audiences_holding(
+    sent: SentRecord | None, data: SubjectData, rules: MatchRules
+) -> tuple[str, ...]:
     """The ad platforms (and their audiences) the record says hold the person."""
     if sent is None:
         return ()
-    held = sent.holding_any(data.identity.keys)
+    held = sent.holding_any(data.identity.keys, rules)
     return tuple(f"ad platform {platform} (audience {audience})" for platform, audience in held)
 
 
