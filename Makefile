@@ -54,8 +54,10 @@ test: lint typecheck pytest docs
 lab: $(VENV)/.installed-run
 	$(BIN)/jupyter lab --allow-root notebooks/
 
+# Every benchmark and one table of ratios (bench-out/bench-table.md); BENCH_ARGS=--quick for
+# small sizes.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/bench_demo.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import Ratio, report
+
 PRELUDE = "import sys, time, json\nfrom pathlib import Path\n"
 
 FLOOR = (
@@ -188,6 +190,32 @@ def main() -> None:
     print(
         f"\nbatch of 100 / one person: {ratio('batch', 'one'):.2f}x;"
         f" pandas / workbench, one person: {ratio('pandas', 'one'):.2f}x"
+    )
+    report(
+        Ratio(
+            f"one person's bundle, cold, {args.users:,} users",
+            med["one"],
+            "s",
+            "DuckDB reading every row once (the floor)",
+            ratio("one", "floor"),
+            target=1.5,
+            lower_is_better=True,
+        ),
+        Ratio(
+            "a batch of 100 people",
+            med["batch"],
+            "s",
+            "one person's bundle",
+            ratio("batch", "one"),
+            lower_is_better=True,
+        ),
+        Ratio(
+            "one person's bundle",
+            med["one"],
+            "s",
+            "pandas, given the identifiers",
+            ratio("pandas", "one"),
+        ),
     )
 
 

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from report import Ratio, report
 
 from anonymize.audience import build_audience_file, platform
 
@@ -94,6 +95,33 @@ def main(argv: list[str] | None = None) -> int:
             },
             indent=1,
         )
+    )
+    report(
+        Ratio(
+            f"SHA-256 of {args.rows:,} normalised emails ({args.platform})",
+            sql_hash,
+            "s",
+            "a Python hashlib loop over the same values",
+            loop / sql_hash,
+            target=3.0,
+        ),
+        Ratio(
+            f"normalise and hash {args.rows:,} raw emails ({args.platform})",
+            normalise_and_hash,
+            "s",
+            "a Python hashlib loop over the values already normalised",
+            loop / normalise_and_hash,
+            target=3.0,
+        ),
+        Ratio(
+            f"audience file of {args.rows:,} emails, peak memory",
+            peak_mib,
+            "MiB",
+            "the target: 1 GiB",
+            peak_mib / 1024,
+            target=1.0,
+            lower_is_better=True,
+        ),
     )
     return 0
 

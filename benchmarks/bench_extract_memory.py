@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from report import Ratio, report
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"
@@ -152,6 +153,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(result, indent=1))
     shutil.rmtree(out, ignore_errors=True)
+    peak = peak_kib / 1024
+    report(
+        Ratio(
+            f"extract of a {input_bytes / 1e9:.1f} GB CSV export, peak memory",
+            peak,
+            "MiB",
+            "the target: 1 GiB",
+            peak / 1024,
+            target=1.0,
+            lower_is_better=True,
+        )
+    )
     return 0
 
 
