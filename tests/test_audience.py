@@ -214,6 +214,15 @@ def test_published_examples(
     assert rows[-1] == [published]
 
 
+@pytest.mark.parametrize("value", ["İnci@Example.com", "ΣOFIA@example.gr", "Jane.Doe@Gmail.com"])
+def test_the_sql_twin_agrees_on_letters_python_lowers_differently(value: str) -> None:
+    for p in PLATFORMS.values():
+        got = duckdb.execute(
+            f"SELECT __email FROM {p.email_relation('(SELECT ?::VARCHAR AS v)', 'v')}", [value]
+        ).fetchone()
+        assert got is not None and got[0] == p.email(value), p.name
+
+
 @pytest.mark.parametrize(
     ("name", "given", "expected"),
     [

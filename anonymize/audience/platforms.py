@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any, Literal
 
 from anonymize.audience.fields import GOOGLE, META, Field, FieldRule
+from dsar.subjects.identity import lower_as_sql
 
 NORMALIZER_VERSION = "2026-11-29.4"  # .3: names, postcodes, countries; .4: Amazon, whitespace
 WHITESPACE = " \t\n\r\x0b\x0c"  # what "trim" removes, in SQL and Python alike
@@ -78,7 +79,7 @@ class Platform:
         """The normalised email, or None when it is not a valid address."""
         if value is None:
             return None
-        e = value.strip(WHITESPACE).lower()
+        e = lower_as_sql(value.strip(WHITESPACE))  # as the SQL twin lower-cases
         if self.strip_spaces:
             e = e.replace(" ", "")
         if self.email_chars is not None:

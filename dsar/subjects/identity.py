@@ -186,6 +186,14 @@ _BLANKS = (
 # DuckDB's lower() folds these to one character, where Python gives 'i' + a combining dot,
 # and a final sigma ('ς') by context: folded first, both sides agree
 _LOWER_AS_SQL = {0x130: "i", 0x3A3: "\u03c3"}
+
+
+def lower_as_sql(text: str) -> str:
+    """`text` lower-cased as DuckDB's lower() does (a dotted capital I to a plain i, a capital
+    sigma to the medial form everywhere)."""
+    return text.translate(_LOWER_AS_SQL).lower()
+
+
 _EMAIL = re.compile(r"[^@]+@[^@]+")
 _PLUS_TAG = re.compile(r"\+[^@]*@")
 _GMAIL_ADDRESS = re.compile(r"([^@]*)@(?:" + "|".join(map(re.escape, _GMAIL)) + ")")
