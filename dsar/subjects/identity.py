@@ -218,14 +218,14 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
         return digits[-PHONE_DIGITS:] if len(digits) >= 7 else None
     text = str(value).translate(_DROP_INVISIBLE).strip()
     if kind is IdentityKind.EMAIL:
-        text = text.translate(_LOWER_AS_SQL).lower()
+        text = lower_as_sql(text)
         if rules.plus_addressing:
             text = _PLUS_TAG.sub("@", text, count=1)
         if rules.gmail_dots and (gmail := _GMAIL_ADDRESS.fullmatch(text)):
             text = gmail[1].replace(".", "") + "@gmail.com"
         return text if _EMAIL.fullmatch(text) else None
     if kind is IdentityKind.IP_ADDRESS:
-        text = text.translate(_LOWER_AS_SQL).lower()
+        text = lower_as_sql(text)
     return text or None
 
 
