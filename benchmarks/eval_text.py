@@ -5,9 +5,13 @@
     .venv/bin/python benchmarks/eval_text.py --record        # write tests/text_eval/floors.json
 
 `labelled.jsonl` is the development set (the rules were tuned on it); `holdout.jsonl` was
-written by someone who never saw the engine, and the engine was never tuned on it: its
-figures are the honest ones. The test `tests/test_text_eval.py` fails when recall on any
-entity falls below the figures recorded in floors.json.
+written by someone who never saw the engine, and the engine was not tuned on it until session
+5, when its missed names were read (chat speakers, form fields, lists of first names,
+sign-offs in other languages) and general rules written for them: its figures now overstate
+a little. `fresh.jsonl` (24 texts, names only) was written after those rules, in shapes they
+were not written for, with places, products and company names as traps; a new held-out set
+from someone else is what would be honest now. The test `tests/test_text_eval.py` fails when
+recall on any entity falls below the figures recorded in floors.json.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dsar.text.evaluation import EVALUATED as ENTITIES
 from dsar.text.evaluation import Labelled, Report, evaluate, read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent / "tests" / "text_eval"
-SETS = ("labelled", "holdout")
+SETS = ("labelled", "holdout", "fresh")
 Spans = list[list[tuple[int, int, str]]]
 
 
@@ -82,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         records = read_labelled(path)
         report = run(records, engine)
         show(f"{name}.jsonl ({len(records)} texts): the workbench's engine", report)
-        floors[name] = {e: round(s.recall, 3) for e, s in report.scores.items()}
+        floors[name] = {e: round(s.recall, 3) for e, s in report.scores.items() if s.labelled}
         if presidio is not None:
             show(f"{name}.jsonl: Presidio's analyzer, default recognizers", run(records, presidio))
     if args.record:

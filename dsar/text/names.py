@@ -33,9 +33,10 @@ _PARTICLE = (
     r"|Ní|Nic|Ó|Ui|Uí|Mac|Mc|O'|St\.?)"
 )
 # one to four capitalised words, particles allowed between them
+_GAP = r"[^\S\n]+"  # spaces between the words of a name: never a line break
 NAME_SHAPE = regex.compile(
-    rf"(?<![\p{{L}}\p{{N}}@._'-])(?:{_PARTICLE}\s+)?{_UPPER_WORD}"
-    rf"(?:(?:\s+{_PARTICLE})*\s+{_UPPER_WORD}){{0,3}}(?![\p{{L}}\p{{N}}@])"
+    rf"(?<![\p{{L}}\p{{N}}@._'-])(?:{_PARTICLE}{_GAP})?{_UPPER_WORD}"
+    rf"(?:(?:{_GAP}{_PARTICLE})*{_GAP}{_UPPER_WORD}){{0,3}}(?![\p{{L}}\p{{N}}@])"
 )
 _WORD_SPLIT = regex.compile(r"\s+")
 # words right before a name that make it a person's, even against the model's tag
@@ -47,6 +48,24 @@ _STRONG_CUES = (
     r"|named|signed|mr|mrs|ms|miss|mx|dr|prof|sir|madam|approved by|reported by"
     r"|requested by|on behalf of|attn|attention|name is|i am|i'm|this is|per|probably"
     r"|on-call is|on call is|ask for|hand over to|handed to|escalated to|reach"
+    # titles and sign-offs in the languages support mail comes in
+    r"|sra|sr|srta|mme|mlle|herr|frau|dott|dña|doña|saludos|un saludo|atentamente"
+    r"|cordialement|bien à vous|grüße|viele grüße|mit freundlichen grüßen|cumprimentos"
+    r"|atenciosamente|obrigad[oa]|grazie|cordiali saluti|distinti saluti|groeten"
+    r"|met vriendelijke groet|pozdrawiam|hälsningar|mvh"
+)
+# a chat line's speaker: "[09:15] Oluwaseun: ..." (the run must be followed by a colon)
+_SPEAKER_BEFORE = regex.compile(r"(?:^|\n)\s*\[\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?\]\s*$")
+_COLON_AFTER = regex.compile(r"^\s*:\s")
+# a form's field: "Name: Ana Silva", "Surname: Ahmed", "(first name Titilayo)"
+_LABEL_BEFORE = regex.compile(  # not "Company name:", "User name:", "File name:"
+    r"(?<!\b(?:company|business|product|file|project|user|brand|trading|display|host"
+    r"|domain|team|account|app|store|shop|street|place|city|legal|registered)\s)"
+    r"\b(?:name|full name|first name|forename|given name|surname|last name|family name"
+    r"|child|parent|guardian|contact person|incident lead|account holder|cardholder"
+    r"|card holder|patient|requester|requestor|approver|nombre|apellidos?|prénom|nom"
+    r"|vorname|nachname|nome|cognome)\s*[:=]?\s*$",
+    regex.IGNORECASE,
 )
 # words that often come before a name and as often before a place or a company
 _WEAK_CUES = r"from|by|to|with|for|and|or|me or|me and|customer|client|user|admin"
@@ -54,7 +73,7 @@ _CUE_BEFORE = regex.compile(rf"\b(?:{_STRONG_CUES})\s*[.,:;-]?\s*$", regex.IGNOR
 _WEAK_CUE_BEFORE = regex.compile(rf"\b(?:{_WEAK_CUES})\s*[.,:;-]?\s*$", regex.IGNORECASE)
 # what people do: after a name-shaped run, it is a person's name even against the model
 _PERSON_VERB_AFTER = regex.compile(
-    r"^(?:,\s+(?:could|can|would|will|please|do|did|are|have)\b|\s+(?:said|says|called"
+    r"^(?:,[^\S\n]+(?:could|can|would|will|please|do|did|are|have)\b|[^\S\n]+(?:said|says|called"
     r"|calls|wrote|writes|asked|asks|replied|mentioned|confirmed|emailed|phoned|rang"
     r"|reported|requested|approved|joined|signed|logged|tried|told|sent|thinks|thought"
     r"|pasted|shared|uploaded|forwarded|paid|booked|ordered|cancelled|canceled|agreed"
@@ -70,7 +89,7 @@ _VERB_AFTER = regex.compile(
 )
 # words right after a name-shaped run that make it a place, a company or a product
 _THING_AFTER = regex.compile(
-    r"^\s+(?:office|offices|team|branch|site|store|shop|warehouse|airport|station|line"
+    r"^[^\S\n]+(?:office|offices|team|branch|site|store|shop|warehouse|airport|station|line"
     r"|pipeline|server|servers|cluster|plan|pilot|booking|hotel|dashboard|dashboards"
     r"|support|campus|region|hq|headquarters|cloud|api|app|instance|gmbh|ag|ltd|llc|inc"
     r"|plc|bv|b\.v\.|sa|sas|s\.p\.a\.|srl|oy|ab|as|corp|trial|account|integration"
@@ -84,15 +103,20 @@ _COMPANY_WORDS = frozenset(
     """analytics pay labs systems solutions technologies technology group bank capital
     partners consulting software cloud health insurance airlines motors studio studios
     media digital holdings ventures foods logistics networks security services gmbh ltd
-    inc llc plc corp corporation company""".split()  # noqa: SIM905
+    inc llc plc corp corporation company pharmaceuticals pharma traders industries
+    enterprises international associates trust foundation university institute clinic
+    hospital council ministry agency limited""".split()  # noqa: SIM905
 )
 _DETERMINER_BEFORE = regex.compile(
     r"\b(?:the|a|an|our|your|their|its|this|that|these|those)\s+$", regex.IGNORECASE
 )
-_NUMBER_AFTER = regex.compile(r"^\s+[#]?\d")
+_NUMBER_AFTER = regex.compile(r"^[^\S\n]+[#]?\d")
 # lower-case names: only a word the name lists know as a first name, beside a cue or a verb
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}@._'-])\p{Ll}[\p{Ll}\p{M}]+(?![\p{L}\p{N}@])")
-_TITLES = ("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Mx.", "Mr", "Mrs", "Ms", "Dr", "Prof", "Mx")
+_TITLES = (
+    *("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Mx.", "Mr", "Mrs", "Ms", "Dr", "Prof", "Mx"),
+    *("Sra.", "Sr.", "Srta.", "Sra", "Sr", "Srta", "Mme", "Mlle", "Herr", "Frau", "Dott."),
+)
 # capitalised words that start sentences, greet, or name things rather than people
 COMMON_WORDS = frozenset(
     """
@@ -119,6 +143,9 @@ COMMON_WORDS = frozenset(
     workspace project flow flows integration integrations webhook webhooks sync
     visa mastercard amex maestro jcb unionpay paypal tel fax callback mobile hotfix
     step node
+    pozdrawiam cordialement atenciosamente saludos saludo atentamente grazie mille
+    obrigado obrigada vielen dank grüßen grüße freundlichen mit hälsningar groeten
+    merci cordiali saluti distinti
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -158,6 +185,9 @@ def _is_common(word: str) -> bool:
     return word.lower().rstrip(".") in COMMON_WORDS
 
 
+_SENTENCE_WORD = regex.compile(r"\p{L}{3,}\.(?=\s)")
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A name-shaped run of words, trimmed of leading titles and common words."""
@@ -187,6 +217,10 @@ def candidates(text: str) -> Iterator[Candidate]:
                 value = rest.lstrip()
                 continue
             break
+        # a word ending a sentence ends the name: "Kalani Akana. Scribe" (not "J." or "St.")
+        ended = _SENTENCE_WORD.search(value)
+        if ended:
+            value = value[: ended.end() - 1]
         value = value.rstrip(".")
         words = tuple(_words(value))
         if not words or all(_is_common(w) for w in words) or value in _TITLES:
@@ -301,6 +335,7 @@ class NameFinder:
             if score:
                 found.append(Span(c.start, c.end, PERSON, score, "names"))
         found += _lower_case_names(text, firsts, found)
+        found += _name_lists(text, firsts, found, things)
         # NER names the candidates did not cover (lower-case, or odd shapes)
         for s, e in people:
             # the rules above decided on every capitalised run; NER adds only the rest
@@ -342,6 +377,10 @@ class NameFinder:
             or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
         ):
             return 0.0
+        if _SPEAKER_BEFORE.search(before) and _COLON_AFTER.match(after):
+            return 0.8  # who speaks on a chat line is a person, whatever the model says
+        if _LABEL_BEFORE.search(before):
+            return 0.7  # the value of a name field (a company's is vetoed above)
         ner_thing = any(s <= c.start and c.end <= e for s, e in things)
         weak_cue = bool(_WEAK_CUE_BEFORE.search(before))
         person_verb = bool(_PERSON_VERB_AFTER.match(after))
@@ -366,6 +405,31 @@ class NameFinder:
         if several and lexicon and not ner_thing:
             return 0.5
         return 0.0
+
+
+_NAME_LIST = regex.compile(
+    r"(?<![\p{L}\p{N}])\p{Lu}\p{Ll}+(?:(?:,\s+|\s+(?:and|&)\s+|,\s+and\s+)\p{Lu}\p{Ll}+){2,}"
+    r"(?![\p{L}\p{N}])"
+)
+_LIST_WORD = regex.compile(r"\p{Lu}\p{Ll}+")
+
+
+def _name_lists(
+    text: str, firsts: frozenset[str], found: list[Span], things: list[tuple[int, int]]
+) -> list[Span]:
+    """Lists of single names, "Gwen, Rhys, Owain and Carys": when at least two and half of
+    the words are first names the lexicon knows, and the model calls fewer of them places or
+    organisations, the others in the list are names too ("Paris, Lyon and Nice" is not)."""
+    out: list[Span] = []
+    for m in _NAME_LIST.finditer(text):
+        words = [(w.start(), w.end()) for w in _LIST_WORD.finditer(text, m.start(), m.end())]
+        named = sum(text[a:b] in firsts for a, b in words)
+        placed = sum(any(s < b and a < e for s, e in things) for a, b in words)
+        if named * 2 < len(words) or named < 2 or placed > named:
+            continue
+        # a weaker claim on a word of the list (scored under the threshold) loses to this one
+        out += [Span(a, b, PERSON, 0.6, "list") for a, b in words if not _is_common(text[a:b])]
+    return out
 
 
 def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> list[Span]:
