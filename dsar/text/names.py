@@ -33,7 +33,9 @@ _PARTICLE = (
     r"|Ní|Nic|Ó|Ui|Uí|Mac|Mc|O'|St\.?)"
 )
 # one to four capitalised words, particles allowed between them
-_GAP = r"[^\S\n]+"  # spaces between the words of a name: never a line break
+# spaces between the words of a name; a line break too (a wrapped line must not leave a
+# surname out), unless the next line opens with a field ("Date of birth:", "Country:")
+_GAP = r"(?:[^\S\n]+|[^\S\n]*\n[^\S\n]*(?![\p{L}'-]+(?:[^\S\n]+[\p{L}'-]+)?[^\S\n]*:))"
 NAME_SHAPE = regex.compile(
     rf"(?<![\p{{L}}\p{{N}}@._'-])(?:{_PARTICLE}{_GAP})?{_UPPER_WORD}"
     rf"(?:(?:{_GAP}{_PARTICLE})*{_GAP}{_UPPER_WORD}){{0,3}}(?![\p{{L}}\p{{N}}@])"
@@ -48,27 +50,50 @@ _STRONG_CUES = (
     r"|named|signed|mr|mrs|ms|miss|mx|dr|prof|sir|madam|approved by|reported by"
     r"|requested by|on behalf of|attn|attention|name is|i am|i'm|this is|per|probably"
     r"|on-call is|on call is|ask for|hand over to|handed to|escalated to|reach"
-    # titles and sign-offs in the languages support mail comes in
-    r"|sra|sr|srta|mme|mlle|herr|frau|dott|dña|doña|saludos|un saludo|atentamente"
+    # sign-offs in the languages support mail comes in (titles: _TITLE_BEFORE)
+    r"|saludos|un saludo|atentamente"
     r"|cordialement|bien à vous|grüße|viele grüße|mit freundlichen grüßen|cumprimentos"
     r"|atenciosamente|obrigad[oa]|grazie|cordiali saluti|distinti saluti|groeten"
     r"|met vriendelijke groet|pozdrawiam|hälsningar|mvh"
 )
+# titles, as written (case matters: "Sr. Jones", not "SR: Database Migration")
+_TITLE_BEFORE = regex.compile(
+    r"\b(?:Sra|Srta|Sr|Mme|Mlle|Herr|Frau|Dott|Dña|Doña|Rev|Capt|Hon|Sgt|Fr|Sig|Sig\.ra)"
+    r"\.?[^\S\n]+$"
+)
 # a chat line's speaker: "[09:15] Oluwaseun: ..." (the run must be followed by a colon)
 _SPEAKER_BEFORE = regex.compile(r"(?:^|\n)\s*\[\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?\]\s*$")
 _COLON_AFTER = regex.compile(r"^\s*:\s")
-# a form's field: "Name: Ana Silva", "Surname: Ahmed", "(first name Titilayo)"
-_LABEL_BEFORE = regex.compile(  # not "Company name:", "User name:", "File name:"
-    r"(?<!\b(?:company|business|product|file|project|user|brand|trading|display|host"
-    r"|domain|team|account|app|store|shop|street|place|city|legal|registered|plan|package"
-    r"|server|field|column|table|workspace|integration|channel|bucket|database|db|event"
-    r"|tag|role|group|branch|repo|repository|service|device|network|wifi|ssid|folder"
-    r"|variable|key|queue|topic|bank|organisation|organization|org|venue|hotel)\s)"
-    r"\b(?:name|full name|first name|forename|given name|surname|last name|family name"
+# a form's field: "Name: Ana Silva", "Surname: Ahmed", at a line's start or after a separator,
+# with its colon; the word before the label says whose name it is ("Company name:" is not)
+_LABEL_BEFORE = regex.compile(
+    r"(?:^|[\n,;(|/.:\u2013\u2014])[^\S\n]*(?:(?P<prefix>[\p{L}]+)[^\S\n-]*[-\s][^\S\n]*)?"
+    r"(?P<label>name|full name|first name|forename|given name|surname|last name|family name"
     r"|child|parent|guardian|contact person|incident lead|account holder|cardholder"
     r"|card holder|patient|requester|requestor|approver|nombre|apellidos?|prénom|nom"
-    r"|vorname|nachname|nome|cognome)\s*[:=]?\s*$",
+    r"|vorname|nachname|nome|cognome)[^\S\n]*[:=][^\S\n]*$",
     regex.IGNORECASE,
+)
+_NOT_A_PERSON = frozenset(
+    """company business product file project user brand trading display host domain team
+    account app store shop street place city legal registered plan package server field
+    column table workspace integration channel bucket database db event tag role group
+    branch repo repository service device network wifi ssid folder variable key queue topic
+    bank organisation organization org venue hotel cluster environment region merchant
+    payee vendor supplier site instance pipeline job task model""".split()  # noqa: SIM905
+)
+# roles that name a thing as often as a person: their value must look like a person's name
+_ROLE_LABELS = frozenset(
+    ("child", "parent", "guardian", "patient", "requester", "requestor", "approver")
+)
+# chat speakers that are programs, not people
+_BOTS = frozenset(
+    """jenkins github gitlab sentry slackbot zendesk system bot alerts alert monitor
+    reminder pagerduty datadog grafana jira confluence circleci travis dependabot renovate
+    opsgenie statuspage notification notifications admin server cron webhook deploy build
+    ci prometheus nagios zabbix teams outlook calendar workflow automation zapier trello
+    asana notion intercom hubspot salesforce stripe twilio aws azure heroku vercel netlify
+    cloudflare docker kubernetes terraform ansible bitbucket sonarqube snyk codecov""".split()  # noqa: SIM905
 )
 # words that often come before a name and as often before a place or a company
 _WEAK_CUES = r"from|by|to|with|for|and|or|me or|me and|customer|client|user|admin"
@@ -119,6 +144,7 @@ _LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}@._'-])\p{Ll}[\p{Ll}\p{M}]+(?![\p{L
 _TITLES = (
     *("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Mx.", "Mr", "Mrs", "Ms", "Dr", "Prof", "Mx"),
     *("Sra.", "Sr.", "Srta.", "Sra", "Sr", "Srta", "Mme", "Mlle", "Herr", "Frau", "Dott."),
+    *("Mme.", "Mlle.", "Rev.", "Capt.", "Hon.", "Sgt.", "Rev", "Capt", "Hon", "Sgt"),
 )
 # capitalised words that start sentences, greet, or name things rather than people
 COMMON_WORDS = frozenset(
@@ -148,7 +174,8 @@ COMMON_WORDS = frozenset(
     step node
     pozdrawiam cordialement atenciosamente saludos saludo atentamente grazie mille
     obrigado obrigada vielen dank grüßen grüße freundlichen mit hälsningar groeten
-    merci cordiali saluti distinti
+    merci cordiali saluti distinti team equipo equipe équipe ufficio zespół das ihr
+    cordiales klantenservice kundenservice servicio atención vendite wsparcia
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -189,6 +216,10 @@ def _is_common(word: str) -> bool:
 
 
 _SENTENCE_WORD = regex.compile(r"\p{L}{3,}\.(?=\s)")
+_ABBREVIATIONS = frozenset(
+    """Rev Capt Hon Sgt Mme Mlle Gen Col Cmdr Sen Rep Gov Pres Prof Mrs Chas Wm Geo Thos Jas
+    Jos Sra Srta Dott Dña Doña Lic Ing Arch Abs""".split()  # noqa: SIM905
+)
 
 
 @dataclass(frozen=True)
@@ -209,28 +240,38 @@ _LEADING_CUE = regex.compile(  # "Called Siobhán Kelly" at a sentence's start: 
 
 
 def candidates(text: str) -> Iterator[Candidate]:
-    """Name-shaped runs with leading common words (sentence starters, titles) cut off."""
+    """Name-shaped runs with leading common words (sentence starters, titles) cut off, and
+    cut where a sentence ends inside them ("Kalani Akana. Priya Raman": two candidates)."""
     for m in NAME_SHAPE.finditer(text):
-        start, value = m.start(), m.group()
-        # drop leading common words and titles: "Thanks Aoife" -> "Aoife"
-        while True:
-            first, _, rest = value.partition(" ")
-            if rest and (_is_common(first) or first in _TITLES or _LEADING_CUE.match(first)):
-                start += len(value) - len(rest.lstrip())
-                value = rest.lstrip()
-                continue
-            break
-        # a word ending a sentence ends the name: "Kalani Akana. Scribe" (not "J." or "St.")
-        ended = _SENTENCE_WORD.search(value)
-        if ended:
-            value = value[: ended.end() - 1]
-        value = value.rstrip(".")
-        words = tuple(_words(value))
-        if not words or all(_is_common(w) for w in words) or value in _TITLES:
+        yield from _trimmed(m.start(), m.group())
+
+
+def _trimmed(start: int, value: str) -> Iterator[Candidate]:
+    # drop leading common words and titles: "Thanks Aoife" -> "Aoife"
+    while True:
+        parts = _WORD_SPLIT.split(value, maxsplit=1)  # a line break separates words too
+        first, rest = parts[0], (parts[1] if len(parts) > 1 else "")
+        if rest and (_is_common(first) or first in _TITLES or _LEADING_CUE.match(first)):
+            start += len(value) - len(rest)
+            value = rest
             continue
-        if len(words) == 1 and (len(words[0]) < 2 or words[0].isupper()):
-            continue  # "C" of "C.F.", "GB", "EU": letters, codes, not names
-        yield Candidate(start, start + len(value), words)
+        break
+    for ended in _SENTENCE_WORD.finditer(value):
+        if ended.group()[:-1] in _ABBREVIATIONS:
+            continue  # "Rev. Jane Okafor", "Chas. Dickens": not a sentence's end
+        after = ended.end()
+        while after < len(value) and value[after].isspace():
+            after += 1
+        yield from _trimmed(start + after, value[after:])  # the next sentence's name
+        value = value[: ended.end() - 1]
+        break
+    value = value.rstrip(".")
+    words = tuple(_words(value))
+    if not words or all(_is_common(w) for w in words) or value in _TITLES:
+        return
+    if len(words) == 1 and (len(words[0]) < 2 or words[0].isupper()):
+        return  # "C" of "C.F.", "GB", "EU": letters, codes, not names
+    yield Candidate(start, start + len(value), words)
 
 
 PARALLEL_FROM = 4000  # sentences for the model before a second process pays for its start
@@ -380,15 +421,23 @@ class NameFinder:
             or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
         ):
             return 0.0
-        if _SPEAKER_BEFORE.search(before) and _COLON_AFTER.match(after):
-            return 0.8  # who speaks on a chat line is a person, whatever the model says
-        if _LABEL_BEFORE.search(before):
-            return 0.7  # the value of a name field (a company's is vetoed above)
         ner_thing = any(s <= c.start and c.end <= e for s, e in things)
+        lexicon = sum(w in firsts or w in lasts for w in c.words)
+        if _SPEAKER_BEFORE.search(before) and _COLON_AFTER.match(after):
+            speaker = c.words[-1].casefold()
+            if speaker not in _BOTS and not speaker.endswith("bot"):
+                return 0.8  # who speaks on a chat line is a person, whatever the model says
+            return 0.0
+        label = _LABEL_BEFORE.search(before)
+        if label and (label.group("prefix") or "").casefold() not in _NOT_A_PERSON:
+            role = label.group("label").casefold() in _ROLE_LABELS
+            if not role or lexicon or ner_person:
+                return 0.7  # the value of a name field (a company's is vetoed above)
+        if _TITLE_BEFORE.search(before) and (lexicon or ner_person or len(c.words) == 1):
+            return 0.7  # "Sra. Luana Oliveira", "Herr Müller"; not "Sr. Product Manager"
         weak_cue = bool(_WEAK_CUE_BEFORE.search(before))
         person_verb = bool(_PERSON_VERB_AFTER.match(after))
         verb = bool(_VERB_AFTER.match(after))
-        lexicon = sum(w in firsts or w in lasts for w in c.words)
         first_name = c.words[0] in firsts
         several = len(c.words) >= 2
         if ner_person:
@@ -417,18 +466,32 @@ _NAME_LIST = regex.compile(
 _LIST_WORD = regex.compile(r"\p{Lu}\p{Ll}+")
 
 
+NEAR = 60  # characters around a list of names where a person must have been found
+
+
 def _name_lists(
     text: str, firsts: frozenset[str], found: list[Span], things: list[tuple[int, int]]
 ) -> list[Span]:
     """Lists of single names, "Gwen, Rhys, Owain and Carys": when at least two and half of
-    the words are first names the lexicon knows, and the model calls fewer of them places or
+    the words are first names the lexicon knows, a person was found in or beside the list by
+    another rule or the model, and the model takes few of its words for places or
     organisations, the others in the list are names too ("Paris, Lyon and Nice" is not)."""
     out: list[Span] = []
+    placed = bytearray(len(text) + 1)  # characters the model calls a place: linear
+    for s, e in things:
+        placed[s:e] = b"\x01" * (e - s)
+    person = bytearray(len(text) + 1)
+    for f in found:
+        if f.score >= 0.5:
+            person[f.start : f.end] = b"\x01" * (f.end - f.start)
     for m in _NAME_LIST.finditer(text):
         words = [(w.start(), w.end()) for w in _LIST_WORD.finditer(text, m.start(), m.end())]
         named = sum(text[a:b] in firsts for a, b in words)
-        placed = sum(any(s < b and a < e for s, e in things) for a, b in words)
-        if named * 2 < len(words) or named < 2 or placed > named:
+        if named * 2 < len(words) or named < 2:
+            continue
+        places = sum(bool(placed[a]) for a, _ in words)
+        near = person[max(0, m.start() - NEAR) : m.end() + NEAR]  # a person in or beside it
+        if places * 2 > named or not any(near):
             continue
         # a weaker claim on a word of the list (scored under the threshold) loses to this one
         out += [Span(a, b, PERSON, 0.6, "list") for a, b in words if not _is_common(text[a:b])]
