@@ -107,14 +107,17 @@ def _classes(frame: pd.DataFrame, levels: tuple[int, int, int]) -> pd.DataFrame:
 
 def _brute_force(
     frame: pd.DataFrame, k: int, l_: int | None, budget: float
-) -> tuple[float, set[tuple[int, ...]]]:
-    """The least precision loss of a passing node, and every passing node that has it."""
+) -> tuple[float | None, set[tuple[int, ...]]]:
+    """The least precision loss of a passing node, and every passing node that has it (None:
+    no node passes)."""
     passing: dict[tuple[int, ...], float] = {}
     for levels in itertools.product(range(4), range(4), range(2)):
         classes = _classes(frame, levels)
         failing = (classes["n"] < k) | ((classes["l"] < l_) if l_ else False)
-        if classes.loc[failing, "n"].sum() <= int(budget * len(frame)):
+        if classes.loc[failing, "n"].sum() / len(frame) <= budget:
             passing[levels] = ((levels[0] + 1) / 4 + (levels[1] + 1) / 4 + (levels[2] + 1) / 2) / 3
+    if not passing:
+        return None, set()
     least = min(passing.values())
     return least, {n for n, loss in passing.items() if abs(loss - least) < 1e-9}
 
@@ -142,6 +145,10 @@ def test_the_search_finds_the_least_loss_the_brute_force_finds(
     root = _setup(tmp_path, frame, k, l_, budget)
     catalog = load_catalog(root / "catalog.yml")
     least, best = _brute_force(frame, k, l_, budget)
+    if least is None:  # no combination passes: the run says so and writes nothing
+        with pytest.raises(PrivacyTargetError, match="no combination"):
+            run_extract(root / "policy.yml", catalog, tmp_path / "out")
+        return
     result = run_extract(root / "policy.yml", catalog, tmp_path / "out")
     assert result.search is not None
     chosen = result.search.chosen
