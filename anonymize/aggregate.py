@@ -73,9 +73,11 @@ def run_aggregates(
     """Compute, suppress and write every aggregate of a spec into `out/<name>/`."""
     spec_path = None if isinstance(spec, AggregateRun) else Path(spec)
     if spec_path is not None:
-        spec = load_aggregate_spec(spec_path, catalog)
+        spec = load_aggregate_spec(spec_path, catalog)  # checked as it is read
+    else:
+        assert isinstance(spec, AggregateRun)
+        check_aggregate_spec(spec, catalog)  # a spec made in Python is checked all the same
     assert isinstance(spec, AggregateRun)
-    check_aggregate_spec(spec, catalog)  # a spec made in Python is checked all the same
     folder = Path(out) / plain_name(spec.name, "aggregate name")
     if folder.exists():
         raise WorkbenchError(f"{folder} exists: aggregates are never overwritten; remove it first")

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from anonymize.joins import Link, check_unique, joined_relation
+from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
 from anonymize.parallel import with_spans, workers_for
 from anonymize.params import DateShift, Redact
@@ -118,9 +118,12 @@ def run_extract(
     """
     policy_path = None if isinstance(policy, Policy) else Path(policy)
     if policy_path is not None:
-        policy = load_policy(policy_path, catalog)
+        policy = load_policy(policy_path, catalog)  # checked as it is read
+    else:
+        assert isinstance(policy, Policy)
+        check_policy(policy, catalog)  # a policy made in Python is checked all the same
     assert isinstance(policy, Policy)
-    links = check_policy(policy, catalog)  # a policy made in Python is checked all the same
+    links, _ = resolve_links(catalog, policy.table, policy.join)
     name = plain_name(policy.name, "policy name")
     out = Path(out)
     folder = out / name

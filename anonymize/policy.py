@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from anonymize.joins import Join, Link, Source, name_clashes, output_name, resolve_links, sources
+from anonymize.joins import Join, Source, name_clashes, output_name, resolve_links, sources
 from anonymize.params import (
     Coarsening,
     DateShift,
@@ -352,16 +352,13 @@ def _wrong_level(kind: str, level: Coarsening) -> str | None:
     return None
 
 
-def check_policy(policy: Policy, catalog: Catalog) -> list[Link]:
-    """Check a policy made in Python as a loaded one is checked; return the links its joins
-    follow.
+def check_policy(policy: Policy, catalog: Catalog) -> None:
+    """Check a policy made in Python as a loaded one is checked.
 
     Raises:
         ConfigError: every problem at once (located by path, as there are no lines).
     """
     check_made_in_python("policy", lambda doc: policy_problems(policy, catalog, doc))
-    links, _ = resolve_links(catalog, policy.table, policy.join)
-    return links
 
 
 def load_policy(path: str | Path, catalog: Catalog) -> Policy:

@@ -175,23 +175,20 @@ class SentRecord:
             and (ref := person_ref(self.keys, k.value, k.kind, LOOSE if loose else None))
             is not None
         }
-        found: set[tuple[str, str]] = set()
-        for ref in refs:
-            found.update(
-                self.db.execute(
-                    f"SELECT DISTINCT platform, audience FROM sent WHERE {column} = ?", (ref,)
-                ).fetchall()
-            )
-        return sorted(found)
+        return self._held(column, refs)
 
     def holding(self, ref: str) -> list[tuple[str, str]]:
         """(platform, audience) pairs that hold a person (by keyed reference)."""
-        return [
-            (p, a)
-            for p, a in self.db.execute(
-                "SELECT DISTINCT platform, audience FROM sent WHERE ref = ? ORDER BY 1, 2", (ref,)
-            ).fetchall()
-        ]
+        return self._held("ref", {ref})
+
+    def _held(self, column: str, refs: set[str]) -> list[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for ref in refs:
+            rows = self.db.execute(
+                f"SELECT DISTINCT platform, audience FROM sent WHERE {column} = ?", (ref,)
+            )
+            found.update((p, a) for p, a in rows.fetchall())
+        return sorted(found)
 
     def withdrawals(self, platform: str, ledger: Ledger) -> list[str]:
         """The uploaded hashes of everyone `platform` holds who is now in the ledger and has
