@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import product
+from itertools import combinations, product
 from typing import Any
 
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec, DifferentialPrivacy
@@ -179,10 +179,9 @@ def _one_table(
 
 def _margins(table: Cells) -> list[Cells]:
     """Every total line of a table, summed from its released cells (post-processing)."""
-    from itertools import combinations
-
     out: list[Cells] = []
     dims = table.group_by
+    ops = {x.name: x.op for x in table.spec.measures}
     for size in range(len(dims) - 1, -1, -1):
         for kept in combinations(range(len(dims)), size):
             counts: dict[tuple[Any, ...], int] = {}
@@ -192,8 +191,7 @@ def _margins(table: Cells) -> list[Cells]:
                 counts[total] = counts.get(total, 0) + n
                 acc = values.setdefault(total, {})
                 for name, v in table.values[key].items():
-                    op = next(x.op for x in table.spec.measures if x.name == name)
-                    acc[name] = acc.get(name, 0) + (v * n if op == "mean" else v)
+                    acc[name] = acc.get(name, 0) + (v * n if ops[name] == "mean" else v)
             for total, acc in values.items():
                 for x in table.spec.measures:
                     if x.op == "mean":
