@@ -194,12 +194,15 @@ class Keys:
         Examples:
             >>> sql, params = Keys(b"k" * 32).sql_keyed_hash(Purpose.LEDGER_REF, '"email"')
             >>> sql
-            'sha256(?::BLOB || unhex(sha256(?::BLOB || encode("email"))))'
+            'sha256(CAST(? AS BLOB) || unhex(sha256(CAST(? AS BLOB) || encode("email"))))'
             >>> [len(p) for p in params]
             [64, 64]
         """
         outer, inner = _pads(self._subkeys[purpose])
-        return f"sha256(?::BLOB || unhex(sha256(?::BLOB || encode({expr_sql}))))", [outer, inner]
+        return f"sha256(CAST(? AS BLOB) || unhex(sha256(CAST(? AS BLOB) || encode({expr_sql}))))", [
+            outer,
+            inner,
+        ]
 
     def pseudonym(self, value: str) -> str:
         """The erasure pseudonym for a value: 'pseudo:' and 16 hex characters of a keyed hash.

@@ -51,6 +51,30 @@ SentOpt = Annotated[
 ]
 
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        envvar="WORKBENCH_ENGINE",
+        help="Where the tables are read: duckdb (this machine) or spark (the spark extra).",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        envvar="SPARK_MASTER",
+        help="With --engine spark: the cluster, e.g. spark://host:7077 (default: the session"
+        " spark-submit made, else local mode on every core).",
+    ),
+]
+
+
+def engine_options(engine: str, spark_master: str | None) -> dict[str, object]:
+    """`open_engine`'s options for the engine the user chose."""
+    return {"master": spark_master} if engine == "spark" and spark_master else {}
+
+
 def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
     """The sent record at `path` (None when not given); it must exist and needs the key."""
     if path is None:

@@ -15,10 +15,13 @@ import typer
 from dsar.cli._shared import (
     CatalogOpt,
     EmailOpt,
+    EngineOpt,
     IdsOpt,
     KeyFileOpt,
     RegisterOpt,
     SentOpt,
+    SparkMasterOpt,
+    engine_options,
     err,
     open_register,
     open_sent,
@@ -113,6 +116,8 @@ def erase_plan(
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
     sent_record: SentOpt = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Show what erasing the person would change, per table. Changes nothing.
 
@@ -123,7 +128,7 @@ def erase_plan(
     from dsar.engine import open_engine
 
     cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
+    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         key = _optional_key(key_file)
         plan, _ = _plan(
             cat, engine, email, ids, request, register, key_file, key, True, sent_record
@@ -195,6 +200,8 @@ def erase_apply(
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
     sent_record: SentOpt = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
@@ -204,7 +211,7 @@ def erase_apply(
 
     key = load_key(key_file)
     cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
+    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         plan, reg = _plan(
             cat, engine, email, ids, request, register, key_file, key, sent_record=sent_record
         )
@@ -272,6 +279,8 @@ def _correction(
     key_file: Path | None,
     apply: bool,
     out: Path,
+    engine_kind: str,
+    spark_master: str | None,
 ) -> None:
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
@@ -291,7 +300,7 @@ def _correction(
     )
     key = reg.key if reg is not None else (load_key(key_file) if apply else _optional_key(key_file))
     cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
+    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         plan = plan_correction(cat, engine, subject, pairs, key=key, progress=_steps())
         typer.echo(plan.describe())
         for table, diff in plan.diff.items():
@@ -312,9 +321,23 @@ def correct_plan(
     request: CorrectionRequestOpt = None,
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Show the person's rows before and after the correction. Changes nothing."""
-    _correction(catalog, values, email, ids, request, register, key_file, False, Path())
+    _correction(
+        catalog,
+        values,
+        email,
+        ids,
+        request,
+        register,
+        key_file,
+        False,
+        Path(),
+        engine_kind,
+        spark_master,
+    )
 
 
 @correct_app.command("apply")
@@ -327,23 +350,42 @@ def correct_apply(
     out: OutOpt = Path("certificates"),
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Correct the person's rows: change the files, write the certificate, audit."""
-    _correction(catalog, values, email, ids, request, register, key_file, True, out)
+    _correction(
+        catalog,
+        values,
+        email,
+        ids,
+        request,
+        register,
+        key_file,
+        True,
+        out,
+        engine_kind,
+        spark_master,
+    )
 
 
 TodayOpt = Annotated[str | None, typer.Option(help="Sweep as of this date (YYYY-MM-DD).")]
 
 
 @retention_app.command("plan")
-def retention_plan(catalog: CatalogOpt, today: TodayOpt = None) -> None:
+def retention_plan(
+    catalog: CatalogOpt,
+    today: TodayOpt = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
+) -> None:
     """Count, per table, the rows kept past the catalog's retention period. Changes nothing."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.rights import plan_retention
 
     cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
+    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
     typer.echo(plan.describe())
     typer.echo("dry run: nothing was changed; `dsar retention apply` deletes")
@@ -356,6 +398,8 @@ def retention_apply(
     today: TodayOpt = None,
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Delete the rows past their retention: change the files, write the certificate, audit."""
     from dsar.catalog import load_catalog
@@ -364,7 +408,7 @@ def retention_apply(
 
     audit = _audit_log(None, register, key_file)
     cat = load_catalog(catalog)
-    with open_engine(cat) as engine:
+    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
         typer.echo(plan.describe())
         _apply(plan, cat, engine, out, audit, catalog, "retention")

@@ -11,8 +11,11 @@ import typer
 
 from dsar.catalog.models import IdentityKind
 from dsar.cli._shared import (
+    EngineOpt,
     KeyFileOpt,
     RegisterOpt,
+    SparkMasterOpt,
+    engine_options,
     err,
     parse_date,
     passphrase_from,
@@ -81,6 +84,8 @@ def access(
     gmail_dots: Annotated[
         bool, typer.Option(help="Ignore dots in gmail.com addresses when matching.")
     ] = False,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
     plus_addressing: Annotated[
         bool, typer.Option(help="Ignore +tags in email addresses when matching.")
     ] = False,
@@ -130,6 +135,7 @@ def access(
     from dsar.access.answer import answer_access_requests
     from dsar.access.batch import read_batch_requests
     from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
     from dsar.records.deadlines import RequestType
     from dsar.subjects.identity import MatchRules
     from dsar.text.nlp import NlpSettings
@@ -162,17 +168,20 @@ def access(
         from dsar.records.ledger import Ledger
 
         book = Ledger(ledger, reg.key if reg is not None else load_key(key_file), key_file)
-    bundles = answer_access_requests(
-        load_catalog(catalog),
-        requests,
-        out,
-        rules=rules,
-        nlp=NlpSettings.from_env(os.environ),
-        ledger=book,
-        passphrase=passphrase,
-        register=reg,
-        progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
-    )
+    cat = load_catalog(catalog)
+    with open_engine(cat, engine, **engine_options(engine, spark_master)) as tables:
+        bundles = answer_access_requests(
+            cat,
+            requests,
+            out,
+            engine=tables,
+            rules=rules,
+            nlp=NlpSettings.from_env(os.environ),
+            ledger=book,
+            passphrase=passphrase,
+            register=reg,
+            progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
+        )
     rejected = empty = 0
     for bundle in bundles:
         for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):

@@ -35,7 +35,7 @@ __all__ = [
     "quote_identifier",
 ]
 
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "spark")
 """The engine kinds `open_engine` accepts."""
 
 
@@ -52,6 +52,10 @@ def open_engine(catalog: Catalog | None = None, kind: str = "duckdb", **options:
         from dsar.engine.duckdb import DuckDBEngine
 
         engine: Engine = DuckDBEngine(**options)
+    elif kind == "spark":
+        from dsar.engine.spark import SparkEngine
+
+        engine = SparkEngine(**options)
     else:
         raise WorkbenchError(f"unknown engine {kind!r}; choose one of: {', '.join(ENGINES)}")
     if catalog is not None:

@@ -47,7 +47,7 @@ def sql_in(expr: str, values: Sequence[object], params: list[object]) -> str:
         params.extend(values)
         return f"{expr} IN ({', '.join('?' * len(values))})"
     params.append(list(values))
-    return f"{expr} IN (SELECT unnest(?::VARCHAR[]))"
+    return f"{expr} IN (SELECT unnest(CAST(? AS VARCHAR[])))"
 
 
 def scrub_message(message: str, keep: Sequence[str] = ()) -> str:

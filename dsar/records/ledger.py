@@ -219,7 +219,9 @@ class Ledger:
         for col, kind in table.identity_columns().items():
             norm = sql_normalize(kind, quote_identifier(col), rules)
             ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {norm}")
-            parts.append(f"({norm} IS NULL OR {ref_sql} NOT IN (SELECT unnest(?::VARCHAR[])))")
+            parts.append(
+                f"({norm} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
+            )
             params += [*ref_params, refs]
         own = table.owned_through
         if own is not None and catalog is not None and depth < len(catalog.tables):
@@ -279,7 +281,7 @@ class Ledger:
                     f"SELECT v, ref FROM (SELECT v, {ref_sql} AS ref FROM"
                     f" (SELECT DISTINCT {norm} AS v FROM {quote_identifier(name)}"
                     f" WHERE {norm} IS NOT NULL))"
-                    " WHERE ref IN (SELECT unnest(?::VARCHAR[]))"
+                    " WHERE ref IN (SELECT unnest(CAST(? AS VARCHAR[])))"
                 )
                 rows = engine.query(sql, [*params, sorted(by_ref)])
                 for value, ref in zip(

@@ -252,8 +252,8 @@ def sql_normalize(
     # (strlen counts bytes, length characters: equal only for ASCII; measured over 1.25 M
     # device ids: 0.030 s this test, 0.045 s trim(), 0.095 s a regular expression guard)
     text = (
-        f"(CASE WHEN strlen({raw}) = length({raw}) AND ascii({raw}[1]) > 32"
-        f" AND ascii({raw}[-1]) > 32 THEN {raw}"
+        f"(CASE WHEN strlen({raw}) = length({raw}) AND ascii({raw}) > 32"
+        f" AND ascii(right({raw}, 1)) > 32 THEN {raw}"
         f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
     )
     if kind is IdentityKind.EMAIL:

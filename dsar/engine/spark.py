@@ -1,0 +1,338 @@
+"""The Spark engine: the same catalog, queries and answers as DuckDB, on a Spark cluster.
+
+Reading. Each table is read by Spark's own readers (CSV, JSON, JSON Lines, Parquet) with a
+schema pinned before any row is read: the types are the ones the DuckDB engine gives the
+same files (its sniffer runs on the driver, over a sample), so a column is a date, a
+number or text on both engines alike. CSV columns are read as text and cast with the
+file's date and time layouts, so that Spark's looser CSV parsing cannot type a value
+differently.
+
+Queries. Queries are written once, in DuckDB's dialect; `spark_sql.to_spark` translates
+them, with every identifier still a bound (named) parameter. Each answer is cast to the
+types DuckDB gives the same query (asked of the driver's DuckDB without reading a row),
+so a bundle, an extract or an audience is the same, byte for byte, on both engines.
+
+Rewrites. An erasure or correction rewrites a file whole, in its own format and layout: the
+driver writes each new file with DuckDB, beside the old one, under the same journal and
+checks as on the DuckDB engine. Spark finds the rows; one process writes one file.
+
+Limits. The export's files must be visible to the driver under the paths the catalog names
+(a shared file system): the driver reads a sample of each to pin its schema. `stream`
+collects a query's answer on the driver before yielding it in batches.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from dsar.catalog.models import CsvOptions, FileFormat, Table
+from dsar.engine.base import Engine, Params, quote_identifier, scrub_message
+from dsar.engine.duckdb import DuckDBEngine
+from dsar.errors import EngineError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["SparkEngine", "spark_session"]
+
+_SESSION: SparkSession | None = None
+
+# strftime codes (DuckDB's layouts) as Java DateTimeFormatter patterns (Spark's)
+_JAVA = {
+    "%Y": "yyyy",
+    "%m": "MM",
+    "%d": "dd",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%f": "SSSSSS",
+    "%g": "SSS",
+    "%n": "SSSSSSSSS",
+    "%y": "yy",
+    "%b": "MMM",
+    "%B": "MMMM",
+    "%p": "a",
+    "%I": "hh",
+    "%z": "XX",
+}
+_CODE = re.compile(r"%.")
+_ENCODINGS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT"}
+
+
+def java_layout(strftime: str) -> str:
+    """A DuckDB strftime layout as a Java DateTimeFormatter pattern, literals quoted.
+
+    Examples:
+        >>> java_layout("%d/%m/%Y %H:%M")
+        'dd/MM/yyyy HH:mm'
+        >>> java_layout("%Y-%m-%dT%H:%M:%SZ")
+        "yyyy-MM-dd'T'HH:mm:ss'Z'"
+    """
+    out, last = [], 0
+    for match in _CODE.finditer(strftime):
+        out.append(_literal(strftime[last : match.start()]))
+        code = match.group(0)
+        if code not in _JAVA:
+            raise EngineError(f"the Spark engine cannot read dates written as {code!r} yet")
+        out.append(_JAVA[code])
+        last = match.end()
+    out.append(_literal(strftime[last:]))
+    return "".join(out)
+
+
+def _literal(text: str) -> str:
+    if not text:
+        return ""
+    if not re.search(r"[A-Za-z']", text):
+        return text
+    return "'" + text.replace("'", "''") + "'"
+
+
+def spark_session(master: str | None = None) -> SparkSession:
+    """The process's Spark session, started on first use (about five seconds locally).
+
+    `master` (or $SPARK_MASTER) names the cluster; without either, the session that
+    `spark-submit` set up is used, else Spark runs locally on every core.
+    """
+    global _SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise MissingDependencyError(
+            "the Spark engine needs pyspark: pip install 'privacy-workbench[spark]'"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    if _SESSION is not None and master is None:
+        return _SESSION
+    builder = SparkSession.builder.appName("privacy-workbench")
+    master = master or os.environ.get("SPARK_MASTER")
+    if master:
+        builder = builder.master(master)
+    elif "PYSPARK_SUBMIT_ARGS" not in os.environ and "SPARK_HOME" not in os.environ:
+        builder = builder.master("local[*]")
+    settings = {
+        # timestamps are read as TIMESTAMP_NTZ (as DuckDB's TIMESTAMP): no zone shifts
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.useLargeVarTypes": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    _SESSION = builder.getOrCreate()
+    _SESSION.sparkContext.setLogLevel("OFF")  # errors reach the user as ours
+    return _SESSION
+
+
+class SparkEngine(Engine):
+    """Run the workbench's queries on Spark (local, or a cluster through `master`).
+
+    Args:
+        master: the Spark master URL (e.g. "spark://host:7077", "local[4]"); by default
+            $SPARK_MASTER, the session spark-submit made, or local mode.
+        session: a Spark session to use instead (its temporary views are not touched: the
+            engine works in a session of its own that shares the same cluster).
+    """
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None, *, session: SparkSession | None = None) -> None:
+        super().__init__()
+        try:
+            from py4j.protocol import Py4JJavaError
+            from pyspark.errors import PySparkException
+        except ImportError:
+            raise MissingDependencyError(
+                "the Spark engine needs pyspark: pip install 'privacy-workbench[spark]'"
+            ) from None
+        # a session of our own: its temporary views (the catalog's tables) are ours alone
+        self.spark = (session or spark_session(master)).newSession()
+        # the driver's DuckDB: pins each table's schema and writes rewritten files
+        self.duck = DuckDBEngine(threads=1)
+        self.backend_errors = (PySparkException, Py4JJavaError)
+        self._file_views: dict[tuple[str, Path], str] = {}
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def _create_view(self, name: str, files: Sequence[Path], table: Table) -> None:
+        self.duck._create_view(name, files, table)
+        self.duck._files[name], self.duck._tables[name] = list(files), table
+        self._read(name, files, table).createOrReplaceTempView(name)
+
+    def _read(self, name: str, files: Sequence[Path], table: Table) -> DataFrame:
+        """A DataFrame over `files` with the columns and types DuckDB gives them."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        schema = self.duck.query(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").schema
+        paths = [str(f) for f in files]
+        if table.format is FileFormat.PARQUET:
+            struct = from_arrow_schema(schema, prefer_timestamp_ntz=True)
+            return self.spark.read.schema(struct).parquet(*paths)
+        if table.format is not FileFormat.CSV:
+            # dates and times are read as text and cast as DuckDB casts them: Spark's JSON
+            # reader takes '2026-08-06T03:01:13Z' for no TIMESTAMP_NTZ at all
+            temporal = self.duck._readers[name].temporal()
+            texts = pa.schema(
+                [pa.field(f.name, pa.string()) if f.name in temporal else f for f in schema]
+            )
+            struct = from_arrow_schema(texts, prefer_timestamp_ntz=True)
+            multi = "true" if table.format is FileFormat.JSON else "false"
+            df = (
+                self.spark.read.schema(struct)
+                .option("multiLine", multi)
+                .option("mode", "FAILFAST")
+                .json(paths)
+            )
+            return df.selectExpr(*(_typed(f.name, temporal.get(f.name, "")) for f in schema))
+        return self._read_csv(name, paths, table)
+
+    def _read_csv(self, name: str, paths: list[str], table: Table) -> DataFrame:
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        reader = self.duck._readers[name]
+        opts = table.csv or CsvOptions()
+        escape = re.search(r"escape='((?:[^']|'')*)'", reader.options)
+        text = StructType([StructField(c, StringType()) for c in reader.types])
+        df = (
+            self.spark.read.schema(text)
+            .option("header", str(opts.header).lower())
+            .option("sep", opts.delimiter)
+            .option("quote", opts.quote or "\u0000")
+            .option("escape", escape.group(1).replace("''", "'") if escape else opts.quote or "\\")
+            .option("nullValue", opts.null)
+            .option("encoding", _ENCODINGS[opts.encoding])
+            .option("multiLine", "true")
+            .option("mode", "FAILFAST")
+            .option("enforceSchema", "true")
+            .csv(paths)
+        )
+        date_fmt = _option(reader.options, "dateformat")
+        ts_fmt = _option(reader.options, "timestampformat")
+        columns = [_typed(c, t, date_fmt, ts_fmt) for c, t in reader.types.items()]
+        return df.selectExpr(*columns)
+
+    def _drop_view(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self.duck._forget(name)
+
+    def _files_with_column(self, name: str, column: str) -> list[Path]:
+        return self.duck._files_with_column(name, column)
+
+    def _file_select(self, name: str, path: Path) -> str:
+        view = self._file_views.get((name, path))
+        if view is None:
+            view = f"__file_{len(self._file_views)}"
+            self._read(name, [path], self._tables[name]).createOrReplaceTempView(view)
+            self.duck.con.execute(
+                f"CREATE OR REPLACE VIEW {quote_identifier(view)} AS"
+                f" SELECT * FROM {self.duck._file_select(name, path)}"
+            )
+            self._file_views[(name, path)] = view
+        return quote_identifier(view)
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def _df(self, sql: str, params: Params) -> DataFrame:
+        from dsar.engine.spark_sql import to_spark
+
+        spark_sql, count = to_spark(sql)
+        if count != len(params):
+            raise EngineError(f"the query has {count} parameters, {len(params)} were given", sql)
+        args = {f"p{i}": _arg(v) for i, v in enumerate(params)}
+        return self.spark.sql(spark_sql, args=args or None)
+
+    def _expected(self, sql: str, params: Params) -> pa.Schema:
+        """The types DuckDB gives the same query's answer (it binds it; no row is read)."""
+        return self.duck.query(f"SELECT * FROM ({sql}) LIMIT 0", params).schema
+
+    def _arrow(self, sql: str, params: Params) -> pa.Table:
+        schema = self._expected(sql, params)
+        return _as(self._df(sql, params).toArrow(), schema)
+
+    def _batches(self, sql: str, params: Params, batch_size: int) -> Iterator[pa.RecordBatch]:
+        table = self._arrow(sql, params)
+        yield from table.to_batches(max_chunksize=batch_size)
+
+    def _locate_read_error(self, exc: Exception, table: Table, files: Sequence[Path]) -> str:
+        message = str(exc).strip().split("\n")[0]
+        return f"Spark could not read it as the catalog says: {scrub_message(message)[:300]}"
+
+    # ---- rewrites ------------------------------------------------------------------------
+
+    def _write_source(self, name: str, path: Path) -> str:
+        return self.duck._write_source(name, path)
+
+    def _write(self, name: str, sql: str, params: Params, source: Path, target: Path) -> None:
+        # one file is written whole by one process: the driver's DuckDB, in the file's own
+        # format and layout (the same code, so the same bytes, as the DuckDB engine)
+        try:
+            self.duck._write(name, sql, params, source, target)
+        except self.duck.backend_errors as exc:
+            raise self.duck._wrap(exc, sql) from None
+
+    def close(self) -> None:
+        for name in [*self._files, *(v for v in self._file_views.values())]:
+            self.spark.catalog.dropTempView(name)
+        self._file_views.clear()
+        self.duck.close()
+
+
+def _option(options: str, name: str) -> str | None:
+    found = re.search(rf"{name}='((?:[^']|'')*)'", options)
+    return found.group(1).replace("''", "'") if found else None
+
+
+def _typed(
+    column: str, duck_type: str, date_fmt: str | None = None, ts_fmt: str | None = None
+) -> str:
+    """A Spark expression casting a column read as text to DuckDB's type for it (the
+    column as it is when `duck_type` is VARCHAR or empty: read typed already)."""
+    col = f"`{column.replace('`', '``')}`"
+    alias = f" AS {col}"
+    kind = duck_type.upper()
+    if kind in ("VARCHAR", ""):
+        return col
+    if kind == "DATE":
+        if date_fmt:
+            return f"to_date({col}, '{java_layout(date_fmt)}'){alias}"
+        return f"CAST({col} AS DATE){alias}"
+    if kind.startswith("TIMESTAMP") and "TIME ZONE" not in kind:
+        if ts_fmt:
+            return f"to_timestamp_ntz({col}, '{java_layout(ts_fmt)}'){alias}"
+        # through TIMESTAMP (the session is in UTC), so that a 'Z' or an offset is applied
+        # as DuckDB applies it
+        return f"CAST(CAST({col} AS TIMESTAMP) AS TIMESTAMP_NTZ){alias}"
+    if kind in _INTEGERS or kind in {"BOOLEAN", "DOUBLE", "FLOAT"} or kind.startswith("DECIMAL"):
+        spark_type = {"INTEGER": "INT", "FLOAT": "FLOAT"}.get(kind, kind)
+        return f"CAST(trim({col}) AS {spark_type}){alias}"
+    if kind == "TIMESTAMP WITH TIME ZONE":
+        return f"CAST({col} AS TIMESTAMP){alias}"
+    raise EngineError(
+        f"column {column!r}: the Spark engine cannot read DuckDB type {duck_type} from CSV yet;"
+        " declare the column's type in the catalog (e.g. type: string)"
+    )
+
+
+def _arg(value: object) -> Any:
+    """A parameter as Spark binds it (lists as arrays, bytes as binary)."""
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Spark's answer with DuckDB's names and types (nullable, as DuckDB's are)."""
+    if table.num_columns != len(schema):
+        raise EngineError(
+            f"the Spark answer has {table.num_columns} columns where DuckDB's has {len(schema)}"
+        )
+    columns = [col.cast(field.type) for col, field in zip(table.columns, schema, strict=True)]
+    return pa.Table.from_arrays(columns, schema=schema)
