@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import combinations
@@ -69,8 +70,14 @@ def run_aggregates(
     out: str | Path,
     *,
     now: datetime | None = None,
+    engine: str = "duckdb",
+    engine_options: Mapping[str, Any] | None = None,
 ) -> AggregateResult:
-    """Compute, suppress and write every aggregate of a spec into `out/<name>/`."""
+    """Compute, suppress and write every aggregate of a spec into `out/<name>/`.
+
+    `engine` ("duckdb" or "spark") reads the tables and counts the cells; `engine_options`
+    go to `open_engine`.
+    """
     spec_path = None if isinstance(spec, AggregateRun) else Path(spec)
     if spec_path is not None:
         spec = load_aggregate_spec(spec_path, catalog)  # checked as it is read
@@ -88,19 +95,19 @@ def run_aggregates(
         else quote_identifier(spec.table)
     )
     noise: dict[str, TableNoise] = {}
-    with open_engine(catalog) as engine:
-        check_unique(engine, links)
-        rows_in = engine.count_rows(spec.table)
+    with open_engine(catalog, engine, **(engine_options or {})) as reader:
+        check_unique(reader, links)
+        rows_in = reader.count_rows(spec.table)
         cells: list[Cells] = []
         if spec.differential_privacy is not None:
-            cells, noise = noisy_tables(engine, relation, spec, spec.differential_privacy)
+            cells, noise = noisy_tables(reader, relation, spec, spec.differential_privacy)
         else:
             for agg in spec.aggregates:
-                cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
+                cells.append(_compute(reader, relation, spec, agg, tuple(agg.group_by)))
                 if agg.margins:  # every total line, down to the grand total, is published too
                     for size in range(len(agg.group_by) - 1, -1, -1):
                         for dims in combinations(agg.group_by, size):
-                            cells.append(_compute(engine, relation, spec, agg, dims))
+                            cells.append(_compute(reader, relation, spec, agg, dims))
     primary = sum(suppress_small(c, spec.min_count) for c in cells)
     complementary = protect(cells)
     Path(out).mkdir(parents=True, exist_ok=True)
@@ -114,7 +121,7 @@ def run_aggregates(
         manifest = AggregateManifest(
             kind=ArtifactKind.AGGREGATE,
             format_version=1,
-            tool=ToolInfo(name="privacy-workbench", version=__version__),
+            tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine),
             created_at=now or datetime.now(UTC),
             inputs=_inputs(
                 catalog, spec_path, spec.table, [j.table for j in spec.join], bool(noise)

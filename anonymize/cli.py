@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dsar.cli._shared import EngineOpt, SparkMasterOpt, engine_options
 from dsar.errors import ConfigError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def extract(
             " machines of 4 cores or more and 20,000 rows or more)."
         ),
     ] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Make the de-identified extract a policy describes, with its manifest and risk."""
     from tqdm.auto import tqdm
@@ -77,6 +80,8 @@ def extract(
             progress=advance,
             memory_limit=memory_limit,
             workers=workers,
+            engine=engine,
+            engine_options=engine_options(engine, spark_master),
         )
     m = result.manifest
     typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")
@@ -89,12 +94,20 @@ def aggregate(
     spec: Annotated[Path, typer.Argument(help="The aggregate spec (YAML).")],
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
     out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Publish aggregate tables, with small-cell and complementary suppression or with noise."""
     from anonymize.aggregate import run_aggregates
     from dsar.catalog import load_catalog
 
-    result = run_aggregates(spec, load_catalog(catalog), out)
+    result = run_aggregates(
+        spec,
+        load_catalog(catalog),
+        out,
+        engine=engine,
+        engine_options=engine_options(engine, spark_master),
+    )
     for name, path in result.files.items():
         typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
     typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
@@ -147,6 +160,8 @@ def audience(
             " Meta), e.g. first_name=FirstName,last_name=LastName,postcode=Zip,country=Country."
         ),
     ] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Normalise and hash emails or phones for each ad platform: from a list (--input), or
     from a catalog table after consent, opt-outs, the ledger and closed accounts (--spec).
@@ -167,7 +182,15 @@ def audience(
         opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
         sent = SentRecord(record, load_key(key_file)) if record is not None else None
         result = build_audience(
-            spec, load_catalog(catalog), names, out, ledger=opened, record=sent, region=region
+            spec,
+            load_catalog(catalog),
+            names,
+            out,
+            ledger=opened,
+            record=sent,
+            region=region,
+            engine=engine,
+            engine_options=engine_options(engine, spark_master),
         )
     elif input_file is not None and column is not None and spec is None:
         result = build_audience_file(

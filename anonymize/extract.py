@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -33,7 +34,7 @@ from anonymize.risk import RiskReport, measure, relation_of
 from anonymize.search import SearchResult, describe, generalised, search, within_budget
 from dsar._version import __version__
 from dsar.catalog import Catalog
-from dsar.engine import open_engine
+from dsar.engine import Engine, open_engine
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import PrivacyTargetError, WorkbenchError
 from dsar.io import plain_name, sha256_file
@@ -72,6 +73,17 @@ class _Run:
     memory_limit: str
     spill: Path
     workers: int | None
+    engine: str = "duckdb"
+    engine_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def open_engine(self, catalog: Catalog) -> Engine:
+        """The engine the run reads with (DuckDB limited to `memory_limit`, spilling to
+        the run's own folder)."""
+        options = dict(self.engine_options)
+        if self.engine == "duckdb":
+            options.setdefault("memory_limit", self.memory_limit)
+            options.setdefault("temp_directory", str(self.spill))
+        return open_engine(catalog, self.engine, **options)
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,8 @@ def run_extract(
     now: datetime | None = None,
     memory_limit: str = MEMORY_LIMIT,
     workers: int | None = None,
+    engine: str = "duckdb",
+    engine_options: Mapping[str, Any] | None = None,
 ) -> ExtractResult:
     """Make the de-identified extract a policy describes, in `out/<policy name>/`.
 
@@ -111,6 +125,8 @@ def run_extract(
         workers: processes finding personal data in free text (None: every core on machines
             of 4 cores or more, when the table has free text and 20,000 rows or more; on
             fewer cores the model already runs on two processes). The output is the same.
+        engine: where the tables are read and the policy's SQL runs: "duckdb" or "spark"
+            (the same extract, byte for byte); `engine_options` go to `open_engine`.
 
     Raises:
         ConfigError: the policy is invalid for this catalog.
@@ -133,7 +149,17 @@ def run_extract(
     work = out / f".{name}.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
     try:
-        run = _Run(keys, ledger, progress, now, memory_limit, work / ".spill", workers)
+        run = _Run(
+            keys,
+            ledger,
+            progress,
+            now,
+            memory_limit,
+            work / ".spill",
+            workers,
+            engine,
+            dict(engine_options or {}),
+        )
         result = _run(policy, links, policy_path, catalog, work, run)
         work.rename(folder)
     except BaseException:
@@ -154,9 +180,7 @@ def _run(
     table = catalog.tables[policy.table]
     stage = work / ".stage.parquet"
     sources = policy.sources()
-    with open_engine(
-        catalog, memory_limit=run.memory_limit, temp_directory=str(run.spill)
-    ) as engine:
+    with run.open_engine(catalog) as engine:
         check_unique(engine, links)
         tables = {policy.table: engine.columns(policy.table)}
         tables.update({link.table: engine.columns(link.table) for link in links})
@@ -235,7 +259,7 @@ def _run(
                 + "; generalise the quasi-identifiers further or raise t"
             )
     manifest = _manifest(
-        policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, run.now
+        policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, run
     )
     if found is not None:
         searched = policy.searched()
@@ -369,7 +393,7 @@ def _manifest(
     rows_in: int,
     suppressed: dict[str, int],
     risk: RiskReport,
-    now: datetime | None,
+    run: _Run,
 ) -> ExtractManifest:
     inputs = [InputRef(role="catalog", name=_name(catalog.source), sha256=_sha(catalog.source))]
     if policy_path is not None:
@@ -383,8 +407,8 @@ def _manifest(
     return ExtractManifest(
         kind=ArtifactKind.EXTRACT,
         format_version=1,
-        tool=ToolInfo(name="privacy-workbench", version=__version__),
-        created_at=now or datetime.now(UTC),
+        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=run.engine),
+        created_at=run.now or datetime.now(UTC),
         inputs=tuple(inputs),
         outputs=(OutputFile.of(target, work, rows=risk.rows, table=policy.table),),
         parameters={

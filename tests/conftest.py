@@ -144,6 +144,21 @@ def _private_working_folder(
     monkeypatch.delenv("WORKBENCH_LEDGER", raising=False)
 
 
+ENGINE_KINDS = [pytest.param("duckdb"), pytest.param("spark", marks=pytest.mark.spark)]
+"""Every engine, for `pytest.mark.parametrize("engine_kind", ENGINE_KINDS)` or the fixture."""
+
+
+@pytest.fixture(params=ENGINE_KINDS)
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn (Splink's per-backend style): a test taking it runs on DuckDB and
+    on Spark in local mode. Spark is skipped only where pyspark is not installed; `make
+    test` installs it, so CI runs both."""
+    kind = str(request.param)
+    if kind == "spark":
+        pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    return kind
+
+
 @pytest.fixture
 def tiny_catalog(tmp_path: Path) -> Path:
     """Path of a valid catalog over a tiny export in all four formats."""

@@ -30,14 +30,16 @@ from tests.conftest import VALID_CATALOG
     ],
     ids=["csv", "parquet", "jsonl", "json"],
 )
-def test_reads_each_format(tiny_catalog: Path, table: str, rows: int, columns: list[str]) -> None:
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+def test_reads_each_format(
+    tiny_catalog: Path, engine_kind: str, table: str, rows: int, columns: list[str]
+) -> None:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         assert engine.count_rows(table) == rows
         assert list(engine.columns(table)) == columns
 
 
-def test_declared_types_are_enforced(tiny_catalog: Path) -> None:
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+def test_declared_types_are_enforced(tiny_catalog: Path, engine_kind: str) -> None:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         users = engine.columns("users")
         tickets = engine.columns("tickets")
     # a phone declared as string keeps its leading zero and plus sign
@@ -47,9 +49,9 @@ def test_declared_types_are_enforced(tiny_catalog: Path) -> None:
     assert tickets["created_at"].startswith("timestamp")
 
 
-def test_parameters_are_bound_not_spliced(tiny_catalog: Path) -> None:
+def test_parameters_are_bound_not_spliced(tiny_catalog: Path, engine_kind: str) -> None:
     hostile = "ann@example.com' OR '1'='1"
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         sql = f"SELECT user_id FROM {quote_identifier('users')} WHERE email = ?"
         assert engine.query(sql, [hostile]).num_rows == 0
         assert engine.query(sql, ["ann@example.com"]).column("user_id").to_pylist() == ["u1"]
@@ -58,18 +60,20 @@ def test_parameters_are_bound_not_spliced(tiny_catalog: Path) -> None:
 
 
 @pytest.mark.parametrize("extra", [0, INLINE_VALUES + 1], ids=["in-list", "semi-join"])
-def test_sql_in_selects_the_same_rows_either_way(tiny_catalog: Path, extra: int) -> None:
+def test_sql_in_selects_the_same_rows_either_way(
+    tiny_catalog: Path, engine_kind: str, extra: int
+) -> None:
     values = ["u1", "u3", *(f"nobody{i}" for i in range(extra))]
     params: list[object] = []
     where = sql_in("user_id", values, params)
     assert ("unnest" in where) == (len(values) > INLINE_VALUES)
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         found = engine.query(f"SELECT user_id FROM users WHERE {where} ORDER BY 1", params)
     assert found.column("user_id").to_pylist() == ["u1", "u3"]
 
 
 def test_a_rewrite_keeps_the_text_of_values_it_does_not_change(
-    tiny_catalog: Path, tmp_path: Path
+    tiny_catalog: Path, engine_kind: str, tmp_path: Path
 ) -> None:
     users = tiny_catalog.parent / "users.csv"
     users.write_text(
@@ -86,7 +90,7 @@ def test_a_rewrite_keeps_the_text_of_values_it_does_not_change(
         encoding="utf-8",
     )
     out = tmp_path / "users.csv"
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         engine.write_file(
             "users",
             users,
@@ -148,7 +152,7 @@ def test_a_date_layout_the_reader_cannot_detect_is_given_in_the_catalog(
 
 
 def test_a_json_rewrite_keeps_the_timestamp_layout_and_never_loses_precision(
-    tiny_catalog: Path, tmp_path: Path
+    tiny_catalog: Path, engine_kind: str, tmp_path: Path
 ) -> None:
     tickets = tiny_catalog.parent / "tickets.jsonl"
     stamps = ["2025-01-01T10:00:00Z", "2025-02-01T10:00:00Z", "2025-03-01T10:00:00.250Z"]
@@ -160,7 +164,7 @@ def test_a_json_rewrite_keeps_the_timestamp_layout_and_never_loses_precision(
         encoding="utf-8",
     )
     out = tmp_path / "tickets.jsonl"
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         engine.write_file("tickets", tickets, out, "SELECT * FROM {source}")
     written = [json.loads(line)["created_at"] for line in out.read_text().splitlines()]
     assert written == stamps  # each in its layout, milliseconds or not
@@ -188,8 +192,8 @@ def test_a_value_no_layout_writes_whole_keeps_its_precision(
     assert written == ["2025-01-01T10:00:00Z", "2025-02-01T10:00:00Z", "2025-03-01 10:00:00.123456"]
 
 
-def test_stream_yields_record_batches(tiny_catalog: Path) -> None:
-    with open_engine(load_catalog(tiny_catalog)) as engine:
+def test_stream_yields_record_batches(tiny_catalog: Path, engine_kind: str) -> None:
+    with open_engine(load_catalog(tiny_catalog), engine_kind) as engine:
         batches = list(engine.stream("SELECT * FROM events WHERE user_id = ?", ["u1"], 1))
         assert all(isinstance(b, pa.RecordBatch) for b in batches)
         assert sum(b.num_rows for b in batches) == 2

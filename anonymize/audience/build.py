@@ -125,10 +125,11 @@ def _write_all(
     now: datetime | None,
     before: dict[str, int] | None = None,
     fields: Sequence[Field] = (),
+    engine: str | None = None,
 ) -> AudienceResult:
     """Write each platform's files from the table or view `src` (column `v`, and `f_<field>`
     for each field). `before`: counts of rows left out before (eligibility), recorded first
-    in each manifest."""
+    in each manifest. `engine`: the engine that read the catalog table, if one did."""
     out.mkdir(parents=True, exist_ok=True)
     work = out / f".audience.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
@@ -174,7 +175,7 @@ def _write_all(
             manifests[p.name] = AudienceManifest(
                 kind=ArtifactKind.AUDIENCE,
                 format_version=1,
-                tool=ToolInfo(name="privacy-workbench", version=__version__),
+                tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine),
                 created_at=now or datetime.now(UTC),
                 inputs=tuple(
                     InputRef(role="list", name=i.name, sha256=sha256_file(i)) for i in inputs

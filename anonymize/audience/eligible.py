@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 from pydantic import Field
@@ -168,6 +168,8 @@ def build_audience(
     record: SentRecord | None = None,
     region: str | None = None,
     now: datetime | None = None,
+    engine: str = "duckdb",
+    engine_options: Mapping[str, Any] | None = None,
 ) -> AudienceResult:
     """The audience a spec describes, for each platform: only people who may be in it.
 
@@ -177,6 +179,9 @@ def build_audience(
 
     Counts by reason go in each platform's manifest: rows read, no consent, opted out, in the
     ledger, closed account, then empty, invalid and duplicate values.
+
+    `engine` ("duckdb" or "spark") reads the table and decides who is eligible; the
+    addresses are then normalised and hashed here, the same on both.
     """
     spec_path = None if isinstance(spec, AudienceSpec) else Path(spec)
     if spec_path is not None:
@@ -211,12 +216,12 @@ def build_audience(
     # each row's first reason to leave, in this order; NULL: eligible
     why = " ".join(f"WHEN {cond} THEN '{name}'" for name, cond in reasons.items())
     reason_sql = f"CASE {why} END" if why else "NULL"
-    with open_engine(catalog) as engine:
+    with open_engine(catalog, engine, **(engine_options or {})) as reader:
         extra = "".join(
             f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
             for f, c in spec.fields.items()
         )
-        rows = engine.query(
+        rows = reader.query(
             f"SELECT CAST({quote_identifier(column)} AS VARCHAR) AS v{extra}, {reason_sql} AS why"
             f" FROM {t}",
             params,
@@ -245,6 +250,7 @@ def build_audience(
             now,
             before={"rows_read": rows.num_rows, **eligibility},
             fields=list(spec.fields),
+            engine=engine,
         )
         if record is not None:
             run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"

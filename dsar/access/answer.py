@@ -120,7 +120,9 @@ def answer_access_requests(
         for subject in subjects:
             say(f"redacting and writing {subject.identity.request.label}")
             bundles.append(
-                _answer_one(out, catalog, subject, redactor, rules, passphrase, now, register)
+                _answer_one(
+                    out, catalog, subject, redactor, rules, passphrase, now, register, engine.name
+                )
             )
         return bundles
 
@@ -134,12 +136,22 @@ def _answer_one(
     passphrase: str | None,
     now: datetime | None,
     register: Register | None,
+    engine: str,
 ) -> AccessBundle:
     """Redact one person's rows, write the bundle, and record it in the audit log."""
     tables, record = redactor.apply(subject.identity, subject.tables)
     notice = redactor.notice if _has_free_text(catalog) else None
     bundle = write_bundle(
-        out, catalog, subject, tables, record, rules, notice, passphrase, now or datetime.now(UTC)
+        out,
+        catalog,
+        subject,
+        tables,
+        record,
+        rules,
+        notice,
+        passphrase,
+        now or datetime.now(UTC),
+        engine=engine,
     )
     if register is not None:
         first = subject.identity.request.keys[0]

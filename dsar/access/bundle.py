@@ -204,6 +204,8 @@ def write_bundle(
     nlp_notice: str | None,
     passphrase: str | None,
     now: datetime,
+    *,
+    engine: str = "duckdb",
 ) -> AccessBundle:
     """Write the bundle into a `.<label>.partial-*` folder, verify it, then name it.
 
@@ -273,7 +275,9 @@ def write_bundle(
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
         (tmp / "report.html").write_text(to_html(blocks, f"Your data: {label}"), encoding="utf-8")
         files += [OutputFile.of(tmp / "report.md", tmp), OutputFile.of(tmp / "report.html", tmp)]
-        manifest = _manifest(catalog, subject, order, tables, record, rules, files, now, nlp_notice)
+        manifest = _manifest(
+            catalog, subject, order, tables, record, rules, files, now, nlp_notice, engine
+        )
         write_manifest(manifest, tmp / "manifest.json")
         _owner_only(tmp)
         findings = verify_bundle(tmp).findings
@@ -367,6 +371,7 @@ def _manifest(
     files: list[OutputFile],
     now: datetime,
     nlp_notice: str | None,
+    engine: str,
 ) -> BundleManifest:
     identity = subject.identity
     ids: dict[IdentityKind, list[str]] = {}
@@ -393,7 +398,7 @@ def _manifest(
     return BundleManifest(
         kind=ArtifactKind.ACCESS_BUNDLE,
         format_version=BUNDLE_FORMAT_VERSION,
-        tool=ToolInfo(name="privacy-workbench", version=__version__),
+        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine),
         created_at=now,
         inputs=(
             InputRef(

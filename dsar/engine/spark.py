@@ -105,9 +105,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise MissingDependencyError(
-            "the Spark engine needs pyspark: pip install 'privacy-workbench[spark]'"
-        ) from None
+        raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
@@ -150,9 +148,7 @@ class SparkEngine(Engine):
             from py4j.protocol import Py4JJavaError
             from pyspark.errors import PySparkException
         except ImportError:
-            raise MissingDependencyError(
-                "the Spark engine needs pyspark: pip install 'privacy-workbench[spark]'"
-            ) from None
+            raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
         # a session of our own: its temporary views (the catalog's tables) are ours alone
         self.spark = (session or spark_session(master)).newSession()
         # the driver's DuckDB: pins each table's schema and writes rewritten files
@@ -307,9 +303,8 @@ def _typed(
     if kind.startswith("TIMESTAMP") and "TIME ZONE" not in kind:
         if ts_fmt:
             return f"to_timestamp_ntz({col}, '{java_layout(ts_fmt)}'){alias}"
-        # through TIMESTAMP (the session is in UTC), so that a 'Z' or an offset is applied
-        # as DuckDB applies it
-        return f"CAST(CAST({col} AS TIMESTAMP) AS TIMESTAMP_NTZ){alias}"
+        # a 'Z' or an offset is dropped, the clock time kept: as DuckDB's TIMESTAMP does
+        return f"CAST({col} AS TIMESTAMP_NTZ){alias}"
     if kind in _INTEGERS or kind in {"BOOLEAN", "DOUBLE", "FLOAT"} or kind.startswith("DECIMAL"):
         spark_type = {"INTEGER": "INT", "FLOAT": "FLOAT"}.get(kind, kind)
         return f"CAST(trim({col}) AS {spark_type}){alias}"

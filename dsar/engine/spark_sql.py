@@ -8,6 +8,8 @@ not give the same answer for the same text:
   positional parameters wrongly from 4.1 on (SPARK-58341), and named ones cannot be
   reordered by the translation;
 - `strlen` (bytes of UTF-8) becomes `octet_length`, which Spark has for strings;
+- `chr(n)` becomes the character itself: Spark's `chr` takes n modulo 256, so that the
+  zero-width space (8203) would come out as a vertical tab and 8289 as the letter 'a';
 - `lower` first folds the two letters whose lower case differs between the engines (a
   dotted capital I: Java gives 'i' with a combining dot, DuckDB a plain 'i'; a capital
   sigma: Java picks the final form at a word's end, DuckDB never does), so that identifiers
@@ -23,21 +25,25 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
 
 __all__ = ["to_spark"]
 
 _FOLD_FROM, _FOLD_TO = "\u0130\u03a3", "i\u03c3"  # as dsar.subjects.identity.lower_as_sql
 
 
-def _fix(tree: exp.Expression) -> exp.Expression:
+def _fix(tree: exp.Expr) -> exp.Expr:
     """Correct, in place, the functions whose Spark namesake answers differently."""
-    for node in list(tree.find_all(exp.Anonymous)):
-        if str(node.this).lower() == "strlen":
-            node.replace(exp.Anonymous(this="octet_length", expressions=node.expressions))
-    for node in list(tree.find_all(exp.Lower)):
-        fold = [node.this, exp.Literal.string(_FOLD_FROM), exp.Literal.string(_FOLD_TO)]
-        node.replace(exp.Lower(this=exp.Anonymous(this="translate", expressions=fold)))
+    for call in list(tree.find_all(exp.Anonymous)):
+        if str(call.this).lower() == "strlen":
+            call.replace(exp.Anonymous(this="octet_length", expressions=call.expressions))
+    for char in list(tree.find_all(exp.Chr)):
+        codes = char.expressions
+        if len(codes) == 1 and isinstance(codes[0], exp.Literal) and not codes[0].is_string:
+            char.replace(exp.Literal.string(chr(int(codes[0].this))))
+    for lower in list(tree.find_all(exp.Lower)):
+        fold = [lower.this, exp.Literal.string(_FOLD_FROM), exp.Literal.string(_FOLD_TO)]
+        lower.replace(exp.Lower(this=exp.Anonymous(this="translate", expressions=fold)))
     return tree
 
 

@@ -73,6 +73,10 @@ class ToolInfo(_Model):
 
     name: str = Field(min_length=1, description="the tool's name, e.g. 'privacy-workbench'")
     version: str = Field(min_length=1, description="the tool's version (dsar.__version__)")
+    engine: str | None = Field(
+        default=None,
+        description="where the tables were read: 'duckdb' or 'spark' (the same data either way)",
+    )
 
 
 class InputRef(_Model):
