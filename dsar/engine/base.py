@@ -289,7 +289,6 @@ class Engine(ABC):
         except self.backend_errors as exc:
             raise self._wrap(exc, sql) from None
 
-    @final
     def count_file_rows(self, name: str, path: Path) -> int:
         """Rows in one file read as table `name` (e.g. a new version before it is swapped in)."""
         result = self.query(f"SELECT count(*) AS n FROM {self._file_select(name, path)}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,7 +104,9 @@ def spark_session(master: str | None = None) -> SparkSession:
     """
     global _SESSION
     try:
-        from pyspark.sql import SparkSession
+        with warnings.catch_warnings():  # "does not yet fully support pandas >= 3": unused here
+            warnings.simplefilter("ignore", FutureWarning)
+            from pyspark.sql import SparkSession
     except ImportError:
         raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
     active = SparkSession.getActiveSession()
@@ -145,8 +148,11 @@ class SparkEngine(Engine):
     def __init__(self, master: str | None = None, *, session: SparkSession | None = None) -> None:
         super().__init__()
         try:
-            from py4j.protocol import Py4JJavaError
-            from pyspark.errors import PySparkException
+            with warnings.catch_warnings():  # pyspark warns about pandas 3, which it need not use
+                warnings.simplefilter("ignore", FutureWarning)
+                from py4j.protocol import Py4JJavaError
+                from pyspark.errors import PySparkException
+                from pyspark.sql.pandas.types import from_arrow_schema  # noqa: F401
         except ImportError:
             raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
         # a session of our own: its temporary views (the catalog's tables) are ours alone
@@ -154,7 +160,6 @@ class SparkEngine(Engine):
         # the driver's DuckDB: pins each table's schema and writes rewritten files
         self.duck = DuckDBEngine(threads=1)
         self.backend_errors = (PySparkException, Py4JJavaError)
-        self._file_views: dict[tuple[str, Path], str] = {}
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -223,16 +228,8 @@ class SparkEngine(Engine):
         return self.duck._files_with_column(name, column)
 
     def _file_select(self, name: str, path: Path) -> str:
-        view = self._file_views.get((name, path))
-        if view is None:
-            view = f"__file_{len(self._file_views)}"
-            self._read(name, [path], self._tables[name]).createOrReplaceTempView(view)
-            self.duck.con.execute(
-                f"CREATE OR REPLACE VIEW {quote_identifier(view)} AS"
-                f" SELECT * FROM {self.duck._file_select(name, path)}"
-            )
-            self._file_views[(name, path)] = view
-        return quote_identifier(view)
+        """One file, for the driver's DuckDB: rewrites and their row counts run there."""
+        return self.duck._file_select(name, path)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -274,10 +271,14 @@ class SparkEngine(Engine):
         except self.duck.backend_errors as exc:
             raise self.duck._wrap(exc, sql) from None
 
+    def count_file_rows(self, name: str, path: Path) -> int:
+        """Counted where the file was written: by the driver's DuckDB (Spark would not even
+        see a staged file: it skips names that start with a dot)."""
+        return self.duck.count_file_rows(name, path)
+
     def close(self) -> None:
-        for name in [*self._files, *(v for v in self._file_views.values())]:
+        for name in self._files:
             self.spark.catalog.dropTempView(name)
-        self._file_views.clear()
         self.duck.close()
 
 
