@@ -246,14 +246,19 @@ def test_an_extract_is_never_overwritten(shop: Path, tmp_path: Path) -> None:
         run_extract(_policy(tmp_path), catalog, tmp_path / "out", keys=Keys(KEY))
 
 
-def test_the_ledger_leaves_people_out(shop: Path, tmp_path: Path) -> None:
+def test_the_ledger_leaves_people_out(shop: Path, tmp_path: Path, engine_kind: str) -> None:
     ledger = Ledger(tmp_path / "ledger.db", KEY)
     ledger.add([SubjectKey(IdentityKind.EMAIL, "person7@example.org")], Reason.RESTRICTED, "R-1")
     ledger.add([SubjectKey(IdentityKind.USER_ID, "p0009")], Reason.OBJECTED_DIRECT_MARKETING, "R-2")
     text = POLICY.replace("privacy: {k: 5, l: 2, max_suppression: 0.1}", "privacy: {k: 1}")
     text = text.replace("sensitive: [diagnosis]\n", "")
     result = run_extract(
-        _policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY), ledger=ledger
+        _policy(tmp_path, text),
+        load_catalog(shop),
+        tmp_path / "out",
+        keys=Keys(KEY),
+        ledger=ledger,
+        engine=engine_kind,
     )
     ids = set(pq.read_table(result.file).column("person_id").to_pylist())
     gone = {python_hash(p, Keys(KEY), Hash(op="hash")) for p in ("p0007", "p0009")}
@@ -685,7 +690,7 @@ def test_l_without_quasi_identifiers_is_enforced(shop: Path, tmp_path: Path) -> 
         run_extract(_policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
 
 
-def test_the_ledger_reaches_child_tables(tmp_path: Path) -> None:
+def test_the_ledger_reaches_child_tables(tmp_path: Path, engine_kind: str) -> None:
     """Invoice lines carry no identifier: an erased customer's lines still leave."""
     from dsar.demo import generate_shop
 
@@ -699,7 +704,9 @@ def test_the_ledger_reaches_child_tables(tmp_path: Path) -> None:
         "  InvoiceId: hash\n  TrackId: keep\n  UnitPrice: keep\n  Quantity: keep\n"
         "output: {path: lines.parquet}\n"
     )
-    result = run_extract(policy, catalog, tmp_path / "out", keys=Keys(KEY), ledger=ledger)
+    result = run_extract(
+        policy, catalog, tmp_path / "out", keys=Keys(KEY), ledger=ledger, engine=engine_kind
+    )
     mine = duckdb.execute(
         f"SELECT count(*) FROM '{shop.parent}/invoice_lines.parquet' l JOIN"
         f" '{shop.parent}/invoices.parquet' i USING (InvoiceId) WHERE i.CustomerId = 7"

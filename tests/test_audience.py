@@ -270,7 +270,7 @@ def _written(path: Path) -> set[str]:
 
 
 def test_an_audience_holds_exactly_the_people_who_may_be_in_it(
-    demo_export: Path, tmp_path: Path
+    demo_export: Path, tmp_path: Path, engine_kind: str
 ) -> None:
     from anonymize.audience import build_audience
     from dsar import load_catalog
@@ -279,7 +279,9 @@ def test_an_audience_holds_exactly_the_people_who_may_be_in_it(
     from dsar.subjects.identity import SubjectKey
 
     catalog = load_catalog(demo_export)
-    result = build_audience(EXAMPLE_SPEC, catalog, ["meta", "uid2"], tmp_path / "a")
+    result = build_audience(
+        EXAMPLE_SPEC, catalog, ["meta", "uid2"], tmp_path / "a", engine=engine_kind
+    )
     root = demo_export.parent
     for name in ("meta", "uid2"):
         assert _written(result.files[name][0]) == _expected(root, name, set())
@@ -304,7 +306,9 @@ def test_an_audience_holds_exactly_the_people_who_may_be_in_it(
         Reason.OBJECTED_DIRECT_MARKETING,
         "OB-1",
     )
-    again = build_audience(EXAMPLE_SPEC, catalog, ["meta"], tmp_path / "b", ledger=ledger)
+    again = build_audience(
+        EXAMPLE_SPEC, catalog, ["meta"], tmp_path / "b", ledger=ledger, engine=engine_kind
+    )
     assert someone not in _written(again.files["meta"][0])
     assert again.manifests["meta"].counts["in_ledger"] == 1
 

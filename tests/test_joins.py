@@ -219,7 +219,9 @@ def test_an_aggregate_counts_people_through_a_join(shop: Catalog, tmp_path: Path
         run_aggregates(spec, shop, tmp_path / "out2")
 
 
-def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(tmp_path: Path) -> None:
+def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(
+    tmp_path: Path, engine_kind: str
+) -> None:
     """Customers with their support rep's columns: the erased rep's columns stay empty."""
     from dsar.catalog.models import IdentityKind
     from dsar.records.ledger import Ledger, Reason
@@ -234,7 +236,12 @@ def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(tmp_path: Path) -> 
         "    columns: {StaffId: hash, Email: hash, HiredAt: keep}\noutput: {path: c.parquet}\n"
     )
     result = run_extract(
-        _write(tmp_path, text), catalog, tmp_path / "out", keys=Keys(KEY), ledger=ledger
+        _write(tmp_path, text),
+        catalog,
+        tmp_path / "out",
+        keys=Keys(KEY),
+        ledger=ledger,
+        engine=engine_kind,
     )
     rows = pq.read_table(result.file).to_pylist()
     assert len(rows) == 3  # the customers are not in the ledger: every row stays
