@@ -208,17 +208,28 @@ def _run(
         )
         sql = f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}"
         all_params = [*params, *join_params, *where_params]  # in the order they appear
-        batches = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
         redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}
         workers = workers_for(rows_in, redacted, run.workers)
-        processed = (
-            (
-                apply_python(b, python, ctx, found)
-                for b, found in with_spans(batches, redacted, workers)
+        processed: Iterator[pa.RecordBatch]
+        if python and not redacted:
+            # each batch on its own (keyed hashes, pseudonyms and shifts depend on the value
+            # and the key alone): the engine may spread them (Spark's mapInArrow)
+            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)
+            schema = apply_python_table(empty, python, ctx).schema
+            processed = engine.map_batches(
+                sql, all_params, lambda b: apply_python(b, python, ctx), schema, BATCH_ROWS
             )
-            if workers > 1
-            else (apply_python(b, python, ctx) for b in batches)
-        )
+        else:
+            # placeholders are numbered in the order texts come: replaced here, in order
+            batches = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
+            processed = (
+                (
+                    apply_python(b, python, ctx, found)
+                    for b, found in with_spans(batches, redacted, workers)
+                )
+                if workers > 1
+                else (apply_python(b, python, ctx) for b in batches)
+            )
         kept = _write_stage(stage, processed, run.progress)
         if kept is None:  # nothing came out: an empty stage with the query's schema
             empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)

@@ -274,6 +274,23 @@ class Engine(ABC):
         except self.backend_errors as exc:
             raise self._wrap(exc, sql) from None
 
+    def map_batches(
+        self,
+        sql: str,
+        params: Params,
+        fn: Callable[[pa.RecordBatch], pa.RecordBatch],
+        schema: pa.Schema,
+        batch_size: int = 65_536,
+    ) -> Iterator[pa.RecordBatch]:
+        """`fn` applied to every batch of a query's answer, each batch once, in order.
+
+        `fn` must not depend on the batches before it (a backend may run it on many
+        machines at once: Spark's `mapInArrow`) and must return batches of `schema`. Here,
+        it runs in this process as the batches stream.
+        """
+        for batch in self.stream(sql, params, batch_size):
+            yield fn(batch)
+
     @final
     def write_file(
         self, name: str, source: Path, target: Path, select: str, params: Params = ()

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,9 @@ def spark_session(master: str | None = None) -> SparkSession:
         return active
     if _SESSION is not None and master is None:
         return _SESSION
+    # Python workers (mapInArrow) run this interpreter, where the workbench is installed,
+    # unless the cluster says otherwise
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("privacy-workbench")
     master = master or os.environ.get("SPARK_MASTER")
     if master:
@@ -254,6 +258,33 @@ class SparkEngine(Engine):
         table = self._arrow(sql, params)
         yield from table.to_batches(max_chunksize=batch_size)
 
+    def map_batches(
+        self,
+        sql: str,
+        params: Params,
+        fn: Callable[[pa.RecordBatch], pa.RecordBatch],
+        schema: pa.Schema,
+        batch_size: int = 65_536,
+    ) -> Iterator[pa.RecordBatch]:
+        """`fn` runs in Spark's Python workers (`mapInArrow`), on batches with DuckDB's
+        types, so that the same batch function gives the same values on both engines. On a
+        cluster, every executor needs the workbench installed (and `fn`'s key travels with
+        the task, as the work it does needs it)."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        expected = self._expected(sql, params)
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                yield fn(_as_batch(batch, expected))
+
+        struct = from_arrow_schema(schema, prefer_timestamp_ntz=True)
+        try:
+            answer = self._df(sql, params).mapInArrow(run, struct).toArrow()
+        except self.backend_errors as exc:
+            raise self._wrap(exc, sql) from None
+        yield from _as(answer, schema).to_batches(max_chunksize=batch_size)
+
     def _locate_read_error(self, exc: Exception, table: Table, files: Sequence[Path]) -> str:
         message = str(exc).strip().split("\n")[0]
         return f"Spark could not read it as the catalog says: {scrub_message(message)[:300]}"
@@ -322,6 +353,12 @@ def _arg(value: object) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def _as_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A batch from Spark with DuckDB's names and types."""
+    columns = [col.cast(field.type) for col, field in zip(batch.columns, schema, strict=True)]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:
