@@ -120,10 +120,8 @@ def spark_session(master: str | None = None) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("privacy-workbench")
     master = master or os.environ.get("SPARK_MASTER")
-    if master:
+    if master:  # else spark-submit's --master, or pyspark's own default: local[*]
         builder = builder.master(master)
-    elif "PYSPARK_SUBMIT_ARGS" not in os.environ and "SPARK_HOME" not in os.environ:
-        builder = builder.master("local[*]")
     settings = {
         # timestamps are read as TIMESTAMP_NTZ (as DuckDB's TIMESTAMP): no zone shifts
         "spark.sql.session.timeZone": "UTC",
