@@ -40,6 +40,7 @@ class Purpose(StrEnum):
     EXTRACT_HASH = "extract-hash"
     EXTRACT_PSEUDONYM = "extract-pseudonym"
     AUDIENCE = "audience"
+    INDEX_REF = "index-ref"
 
 
 def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> bytes:

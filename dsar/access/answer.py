@@ -31,8 +31,7 @@ from dsar.text.redact import Redactor
 
 if TYPE_CHECKING:
     from dsar.records.ledger import Ledger
-
-    pass
+    from dsar.subjects.index import IdentityIndex
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,7 @@ def answer_access_requests(
     register: Register | None = None,
     progress: ProgressFn | None = None,
     ledger: Ledger | None = None,
+    index: IdentityIndex | None = None,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
 
@@ -60,6 +60,10 @@ def answer_access_requests(
     was kept under a legal obligation, through the identifiers recorded at that erasure
     (an invoice kept for the tax office may carry only a customer id whose account is
     gone), and the statement says so.
+
+    With the identity `index` (`dsar index build`), only the records it names are read from
+    files unchanged since it was built (the others are read whole), and the engine opened
+    here reuses the schemas it kept instead of sniffing the files: the same bundle, sooner.
 
     Examples:
         >>> from dsar import load_catalog
@@ -97,7 +101,12 @@ def answer_access_requests(
         loading = pool.submit(redactor.warm_up) if _has_free_text(catalog) else None
         if engine is None:
             say(f"opening {len(catalog.tables)} tables (reading each file's layout)")
-            engine = stack.enter_context(open_engine(catalog))
+            kept = index.readers(catalog) if index is not None else {}
+            engine = stack.enter_context(open_engine(catalog, readers=kept))
+        indexed = None
+        if index is not None:
+            indexed = index.files_for(engine)
+            stack.callback(indexed.close)
         earlier: dict[str, dict[str, set[SubjectKey]]] = {}
         given = {r.label: set(r.keys) for r in requests}
         if ledger is not None:
@@ -106,7 +115,7 @@ def answer_access_requests(
                 r.label: ledger.erased_before(r.keys, catalog, engine, rules) for r in requests
             }
             requests = [_with_recorded(r, earlier[r.label]) for r in requests]
-        subjects = collect(engine, catalog, requests, rules, say)
+        subjects = collect(engine, catalog, requests, rules, say, indexed)
         for subject in subjects:
             label = subject.identity.request.label
             _note_recorded(subject, earlier.get(label, {}), given[label])

@@ -15,7 +15,7 @@ import typer
 
 from dsar.cli._shared import err
 from dsar.cli.catalog import catalog_app
-from dsar.cli.records import audit_app, ledger_app, requests_app
+from dsar.cli.records import audit_app, index_app, ledger_app, requests_app
 from dsar.cli.rights import correct_app, erase_app, retention_app
 from dsar.cli.subject import access, demo, verify
 from dsar.errors import CatalogError, WorkbenchError
@@ -38,6 +38,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(requests_app, name="requests")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(index_app, name="index")
 
 
 def main() -> None:

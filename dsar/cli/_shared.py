@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from dsar.records.register import Register, RequestRecord
     from dsar.records.sent import SentRecord
     from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
+    from dsar.subjects.index import IdentityIndex
 
 LedgerOpt = Annotated[
     Path,
@@ -68,6 +69,30 @@ SparkMasterOpt = Annotated[
         " spark-submit made, else local mode on every core).",
     ),
 ]
+
+
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--index",
+        envvar="WORKBENCH_INDEX",
+        help="The identity index (dsar index build): read only the rows it names in files"
+        " unchanged since; a rewrite refreshes it.",
+    ),
+]
+
+
+def open_index(path: Path | None, key_file: Path | None) -> IdentityIndex | None:
+    """The identity index at `path` (None when not given); it must exist and needs the key."""
+    if path is None:
+        return None
+    from dsar.errors import WorkbenchError
+    from dsar.keys import load_key
+    from dsar.subjects.index import IdentityIndex
+
+    if not path.is_file():
+        raise WorkbenchError(f"no identity index at {path}: build it with `dsar index build`")
+    return IdentityIndex(path, load_key(key_file), key_file)
 
 
 def engine_options(engine: str, spark_master: str | None) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from dsar.cli._shared import (
+    CatalogOpt,
     KeyFileOpt,
     LedgerOpt,
     RegisterOpt,
@@ -25,6 +27,10 @@ requests_app = typer.Typer(
     help="The request register: deadlines and status of every request.", no_args_is_help=True
 )
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+index_app = typer.Typer(
+    help="The identity index: where each identifier sits, so requests read only those rows.",
+    no_args_is_help=True,
+)
 ledger_app = typer.Typer(
     help="The suppression ledger: erased, objected, opted out, restricted.", no_args_is_help=True
 )
@@ -313,3 +319,61 @@ def ledger_replay(
             f" certificate {result.certificate}"
         )
     typer.echo(f"{len(results)} erasure(s) re-applied")
+
+
+IndexPathOpt = Annotated[
+    Path,
+    typer.Option(
+        "--index",
+        envvar="WORKBENCH_INDEX",
+        help="The index file; keep it beside the register, the key elsewhere.",
+    ),
+]
+
+
+@index_app.command("build")
+def index_build(
+    catalog: CatalogOpt,
+    index: IndexPathOpt = Path("identity-index.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Build or bring up to date the identity index of an export (keyed references only).
+
+    Files unchanged since the last build are kept; changed and new files are indexed
+    again; files no longer in the catalog are forgotten.
+    """
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.keys import load_key
+    from dsar.subjects.index import IdentityIndex
+
+    cat = load_catalog(catalog)
+    with IdentityIndex(index, load_key(key_file), key_file) as built, open_engine(cat) as engine:
+        rows = built.build(cat, engine, progress=err if sys.stderr.isatty() else None)
+    for name, count in rows.items():
+        typer.echo(f"{name:28} {count:>12,} rows indexed")
+    typer.echo(f"{index}: {sum(rows.values()):,} rows of {len(rows)} tables")
+
+
+@index_app.command("status")
+def index_status(
+    catalog: CatalogOpt,
+    index: IndexPathOpt = Path("identity-index.db"),
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Which files the index covers, and which changed since (those are read whole)."""
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.keys import load_key
+    from dsar.subjects.index import IdentityIndex
+
+    cat = load_catalog(catalog)
+    with IdentityIndex(index, load_key(key_file), key_file) as built, open_engine(cat) as engine:
+        files = built.files_for(engine)
+        try:
+            for name in engine.tables:
+                fresh = files.fresh.get(name, {})
+                total = len(engine.files(name))
+                typer.echo(f"{name:28} {len(fresh)} of {total} file(s) indexed and unchanged")
+        finally:
+            files.close()

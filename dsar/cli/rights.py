@@ -17,12 +17,14 @@ from dsar.cli._shared import (
     EmailOpt,
     EngineOpt,
     IdsOpt,
+    IndexOpt,
     KeyFileOpt,
     RegisterOpt,
     SentOpt,
     SparkMasterOpt,
     engine_options,
     err,
+    open_index,
     open_register,
     open_sent,
     parse_date,
@@ -165,10 +167,13 @@ def _apply(
     command: str,
     key: bytes | None = None,
     ledger: Ledger | None = None,
+    index: Path | None = None,
+    key_file: Path | None = None,
 ) -> None:
     """Apply a plan (files, certificate, audit entry) and say what was done and what next."""
     from dsar.rights import apply_plan
 
+    built = open_index(index, key_file)
     result = apply_plan(
         plan,
         cat,
@@ -179,7 +184,10 @@ def _apply(
         ledger=ledger,
         audit=audit,
         progress=_steps(),
+        index=built,
     )
+    if built is not None:
+        built.close()
     _applied(result, catalog, command)
 
 
@@ -202,6 +210,7 @@ def erase_apply(
     sent_record: SentOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    index: IndexOpt = None,
 ) -> None:
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
@@ -217,7 +226,7 @@ def erase_apply(
         )
         book = Ledger(ledger, key, key_file) if ledger is not None else None
         audit = _audit_log(reg, register, key_file)
-        _apply(plan, cat, engine, out, audit, catalog, "erase", key, book)
+        _apply(plan, cat, engine, out, audit, catalog, "erase", key, book, index, key_file)
 
 
 def _confirm(catalog: Path, label: str) -> None:
@@ -281,6 +290,7 @@ def _correction(
     out: Path,
     engine_kind: str,
     spark_master: str | None,
+    index: Path | None = None,
 ) -> None:
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
@@ -309,7 +319,8 @@ def _correction(
         if not apply:
             typer.echo("\ndry run: nothing was changed; `dsar correct apply` corrects")
             return
-        _apply(plan, cat, engine, out, _audit_log(reg, register, key_file), catalog, "correct", key)
+        audit = _audit_log(reg, register, key_file)
+        _apply(plan, cat, engine, out, audit, catalog, "correct", key, None, index, key_file)
 
 
 @correct_app.command("plan")
@@ -352,6 +363,7 @@ def correct_apply(
     key_file: KeyFileOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    index: IndexOpt = None,
 ) -> None:
     """Correct the person's rows: change the files, write the certificate, audit."""
     _correction(
@@ -366,6 +378,7 @@ def correct_apply(
         out,
         engine_kind,
         spark_master,
+        index,
     )
 
 
@@ -400,6 +413,7 @@ def retention_apply(
     key_file: KeyFileOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    index: IndexOpt = None,
 ) -> None:
     """Delete the rows past their retention: change the files, write the certificate, audit."""
     from dsar.catalog import load_catalog
@@ -411,7 +425,7 @@ def retention_apply(
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
         typer.echo(plan.describe())
-        _apply(plan, cat, engine, out, audit, catalog, "retention")
+        _apply(plan, cat, engine, out, audit, catalog, "retention", index=index, key_file=key_file)
 
 
 # after plan and apply, so `--help` lists the commands in the order they are used

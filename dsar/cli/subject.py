@@ -12,11 +12,13 @@ import typer
 from dsar.catalog.models import IdentityKind
 from dsar.cli._shared import (
     EngineOpt,
+    IndexOpt,
     KeyFileOpt,
     RegisterOpt,
     SparkMasterOpt,
     engine_options,
     err,
+    open_index,
     parse_date,
     passphrase_from,
     resolve_person,
@@ -86,6 +88,7 @@ def access(
     ] = False,
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    index: IndexOpt = None,
     plus_addressing: Annotated[
         bool, typer.Option(help="Ignore +tags in email addresses when matching.")
     ] = False,
@@ -169,7 +172,11 @@ def access(
 
         book = Ledger(ledger, reg.key if reg is not None else load_key(key_file), key_file)
     cat = load_catalog(catalog)
-    with open_engine(cat, engine, **engine_options(engine, spark_master)) as tables:
+    built = open_index(index, key_file)
+    options = engine_options(engine, spark_master)
+    if built is not None and engine == "duckdb":
+        options["readers"] = built.readers(cat)  # the schemas it kept: no sniffing
+    with open_engine(cat, engine, **options) as tables:
         bundles = answer_access_requests(
             cat,
             requests,
@@ -181,7 +188,10 @@ def access(
             passphrase=passphrase,
             register=reg,
             progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
+            index=built,
         )
+    if built is not None:
+        built.close()
     rejected = empty = 0
     for bundle in bundles:
         for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):

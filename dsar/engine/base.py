@@ -168,6 +168,21 @@ class Engine(ABC):
     def close(self) -> None:
         """Release the backend's resources."""
 
+    # ---- what the identity index needs (DuckDB only for now) -----------------------------
+
+    def reader_state(self, name: str) -> dict[str, object] | None:
+        """How a table's files are read (the sniffed schema), to keep and give back to
+        the engine later instead of sniffing again; None: nothing worth keeping."""
+        return None
+
+    def file_relation(self, name: str, path: Path, *, row_numbers: bool = False) -> str:
+        """A relation over one file of a table, in file order (`__row`: Parquet row numbers)."""
+        raise EngineError(f"the identity index is built with the DuckDB engine, not {self.name}")
+
+    def files_relation(self, name: str, files: Sequence[Path]) -> str:
+        """A relation over some files of a table (or copies of some of their records)."""
+        raise EngineError(f"the identity index is used by the DuckDB engine, not {self.name}")
+
     # ---- shared work ---------------------------------------------------------------------
 
     @final

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,8 @@ class DuckDBEngine(Engine):
         threads: worker threads; DuckDB's default is one per core.
         memory_limit: e.g. "1GB"; beyond it DuckDB spills to `temp_directory`.
         temp_directory: where to spill.
+        readers: kept schemas per table (`reader_state`, e.g. from the identity index, for
+            files unchanged since): used instead of sniffing the files again.
     """
 
     name = "duckdb"
@@ -95,8 +97,10 @@ class DuckDBEngine(Engine):
         threads: int | None = None,
         memory_limit: str | None = None,
         temp_directory: str | None = None,
+        readers: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
+        self._kept = dict(readers or {})
         config: dict[str, str | bool | int | float | list[str]] = {}
         if threads is not None:
             config["threads"] = threads
@@ -116,7 +120,15 @@ class DuckDBEngine(Engine):
         dialect makes each later query bind instantly and keeps its types stable.
         """
         declared = {c: _DUCKDB_TYPES[col.type] for c, col in table.columns.items() if col.type}
-        if table.format is FileFormat.PARQUET:
+        kept = self._kept.get(name)
+        if kept is not None:
+            reader = _Reader(
+                FileFormat(kept["format"]),
+                str(kept["options"]),
+                dict(kept["types"]),
+                tuple(kept["layouts"]),
+            )
+        elif table.format is FileFormat.PARQUET:
             reader = _Reader(FileFormat.PARQUET, "", {})
         elif table.format is FileFormat.CSV:
             opts = table.csv or CsvOptions()
@@ -183,6 +195,26 @@ class DuckDBEngine(Engine):
             f"CREATE OR REPLACE VIEW {quote_identifier(name)} AS {reader.select(files)}"
         )
         self._readers[name] = reader
+
+    def reader_state(self, name: str) -> dict[str, object] | None:
+        reader = self._readers[name]
+        return {
+            "format": reader.format.value,
+            "options": reader.options,
+            "types": reader.types,
+            "layouts": list(reader.layouts),
+        }
+
+    def file_relation(self, name: str, path: Path, *, row_numbers: bool = False) -> str:
+        if row_numbers and self._tables[name].format is FileFormat.PARQUET:
+            return (
+                f"(SELECT * EXCLUDE (file_row_number), file_row_number AS __row FROM"
+                f" read_parquet({sql_string(str(path))}, file_row_number=true))"
+            )
+        return self._file_select(name, path)
+
+    def files_relation(self, name: str, files: Sequence[Path]) -> str:
+        return f"({self._readers[name].select(files)})"
 
     def _drop_view(self, name: str) -> None:
         self.con.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")

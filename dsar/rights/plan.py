@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from dsar.records.audit import AuditLog
     from dsar.records.ledger import Ledger
     from dsar.subjects.identity import SubjectKey
+    from dsar.subjects.index import IdentityIndex
 
 ProgressFn = Callable[[str], None]
 
@@ -141,6 +142,7 @@ def apply_plan(
     audit: AuditLog | None = None,
     ledger: Ledger | None = None,
     progress: ProgressFn | None = None,
+    index: IdentityIndex | None = None,
 ) -> ApplyResult:
     """Carry a plan out (unless `dry_run`, the default); write its certificate to `out`.
 
@@ -158,6 +160,8 @@ def apply_plan(
         audit: the audit log to record the change in.
         ledger: the suppression ledger (erasure records the person as erased).
         progress: told each file before it is written.
+        index: the identity index: the files the change rewrote are indexed again, so
+            an erased person's references leave it with their rows.
 
     Raises:
         MissingKeyError: the plan pseudonymizes and no key was given.
@@ -204,6 +208,8 @@ def apply_plan(
             for tmp, _ in artifacts:
                 tmp.unlink(missing_ok=True)
         raise
+    if index is not None and staged.files:
+        index.build(catalog, engine, progress, tables={f.table for f in staged.files})
     return ApplyResult(plan, True, staged.files, certificate)
 
 

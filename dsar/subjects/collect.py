@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +23,9 @@ import pyarrow.compute as pc
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
 from dsar.errors import AmbiguousIdentifierError, OverMatchError
+
+if TYPE_CHECKING:
+    from dsar.subjects.index import IndexedFiles
 from dsar.subjects.identity import (
     STRONG,
     Identity,
@@ -84,16 +88,19 @@ def collect(
     requests: Sequence[SubjectRequest],
     rules: MatchRules | None = None,
     progress: ProgressFn | None = None,
+    index: IndexedFiles | None = None,
 ) -> list[SubjectData]:
     """Resolve each request's identity and collect its rows from every table of the catalog.
 
-    The engine must have the catalog's tables registered (`open_engine(catalog)`).
+    The engine must have the catalog's tables registered (`open_engine(catalog)`). With an
+    `index` (`IdentityIndex.files_for(engine)`), each scan reads only the records the index
+    names in unchanged files (and the other files whole): the same rows, found faster.
 
     Raises:
         OverMatchError: a closure grew past `rules.max_identifiers`.
         AmbiguousIdentifierError: a weak identifier given in a request names several people.
     """
-    search = _Search(engine, catalog, list(requests), rules or MatchRules(), progress)
+    search = _Search(engine, catalog, list(requests), rules or MatchRules(), progress, index)
     search.bootstrap_weak_seeds()
     search.run(search.expansion_tables)
     search.run(search.other_tables)
@@ -185,8 +192,9 @@ class _Search:
         requests: list[SubjectRequest],
         rules: MatchRules,
         progress: ProgressFn | None,
+        index: IndexedFiles | None = None,
     ) -> None:
-        self.engine, self.catalog, self.rules = engine, catalog, rules
+        self.engine, self.catalog, self.rules, self.index = engine, catalog, rules, index
         self.progress = progress or (lambda _msg: None)
         self.people = [Identity(r) for r in requests]
         self.owners: dict[SubjectKey, set[int]] = defaultdict(set)
@@ -291,8 +299,13 @@ class _Search:
             f" AS {quote_identifier(ID_PREFIX + c)}"
             for c, k in self.catalog.tables[name].identity_columns().items()
         )
-        sql = f"SELECT *, {helpers} FROM {quote_identifier(name)} WHERE {where}"
+        sql = f"SELECT *, {helpers} FROM {self._relation(name, keys)} WHERE {where}"
         return self.engine.query(sql, params)
+
+    def _relation(self, name: str, keys: set[SubjectKey]) -> str:
+        """The table, or (with an index) only the rows a search with `keys` could match."""
+        narrowed = self.index.relation(name, keys) if self.index is not None else None
+        return narrowed if narrowed is not None else quote_identifier(name)
 
     def _any_match(self, name: str, keys: set[SubjectKey], exclude: set[SubjectKey]) -> bool:
         """Whether `_scan` would return rows, reading only the identity columns.
@@ -301,7 +314,7 @@ class _Search:
         it before a rescan with identifiers learned late, which usually finds nothing.
         """
         where, params = self._filter(name, keys, exclude)
-        sql = f"SELECT 1 FROM {quote_identifier(name)} WHERE {where} LIMIT 1"
+        sql = f"SELECT 1 FROM {self._relation(name, keys)} WHERE {where} LIMIT 1"
         return bool(self.engine.query(sql, params).num_rows > 0)
 
     def run(self, tables: list[str]) -> None:

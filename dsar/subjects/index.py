@@ -1,0 +1,512 @@
+"""The identity index: where each identifier sits in the export, so a request reads only those rows.
+
+A privacy team answers many requests a week over the same export; without an index each
+one reads every file. `IdentityIndex.build` reads every file once and records, for every
+identity value, a keyed reference (the first 64 bits of an HMAC under the index's own
+subkey, `Purpose.INDEX_REF`: never the identifier) with the row's location in its file:
+the byte offset and length of a CSV or JSON Lines record, the row number of a Parquet row.
+Each file is tagged with its fingerprint (size and modification time, in nanoseconds).
+
+A request (`collect(..., index=...)`) then reads, for each table, only the records the index
+names for the identifiers it searches with, in the files whose fingerprint is unchanged,
+and every row of the files that changed or were added; the same query as without the index
+runs on those rows, so the answer is the same (`tests/test_index.py`). The index only ever
+narrows where to look: a reference is a superset key (emails without dots, +tags or the
+googlemail spelling), and a collision of 64-bit references only adds rows for the query
+to reject. The schema DuckDB sniffed for each table is kept too, so an indexed request
+does not sniff the files again.
+
+Why it is allowed: it serves only the answering of requests (access, erasure, correction),
+holds no identifier in clear, and lives beside the request register with the same
+protection: the key is never stored beside it, a wrong key is refused (it would find no
+one), and an erasure refreshes the files it rewrote, so the erased person's references
+leave the index with their rows. JSON array files (one array, no record offsets) are not
+indexed: they are read whole on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import sqlite3
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+
+from dsar.catalog.models import Catalog, CsvOptions, FileFormat, IdentityKind
+from dsar.engine.base import Engine, quote_identifier, sql_string
+from dsar.errors import KeySchemeError, WorkbenchError
+from dsar.keys import Keys, Purpose
+from dsar.subjects.identity import MatchRules, SubjectKey, sql_normalize
+
+__all__ = ["IdentityIndex", "IndexedFiles", "index_value"]
+
+log = logging.getLogger(__name__)
+
+SCHEME = "index-hmac64/v1"
+_KEY_CHECK = "identity-index-key-check"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    header BLOB,
+    built_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refs (
+    ref INTEGER NOT NULL,
+    file_id INTEGER NOT NULL,
+    loc INTEGER NOT NULL,
+    len INTEGER NOT NULL,
+    PRIMARY KEY (ref, file_id, loc)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS readers (
+    table_name TEXT PRIMARY KEY,
+    entry TEXT NOT NULL,
+    files TEXT NOT NULL,
+    reader TEXT NOT NULL
+);
+"""
+_PLUS_TAG = re.compile(r"\+[^@]*@")
+_GMAIL_DOMAINS = ("@gmailcom", "@googlemailcom")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe")
+_RULES = MatchRules()  # the index is built with the plain rules; see index_value
+ProgressFn = Callable[[str], None]
+
+
+def index_value(kind: IdentityKind, normalized: str) -> str:
+    """The value an identifier is indexed under: its normalised form, coarsened for emails.
+
+    An email loses its first +tag, every dot, and a googlemail domain becomes gmail. Rows a
+    search would match under any matching rules (gmail dots, +tags) therefore share the
+    requester's index value; the search itself decides which of them really match.
+
+    Examples:
+        >>> index_value(IdentityKind.EMAIL, "a.nn+news@googlemail.com")
+        'ann@gmailcom'
+        >>> index_value(IdentityKind.USER_ID, "u0000042")
+        'u0000042'
+    """
+    if kind is not IdentityKind.EMAIL:
+        return normalized
+    text = _PLUS_TAG.sub("@", normalized, count=1).replace(".", "")
+    for domain in _GMAIL_DOMAINS:
+        if text.endswith(domain) and text.count("@") == 1:
+            return text[: -len(domain)] + "@gmailcom"
+    return text
+
+
+def _entry(catalog: Catalog, name: str) -> str:
+    """A digest of the table's catalog entry: a kept schema is used only for the same one."""
+    return hashlib.sha256(catalog.tables[name].model_dump_json().encode()).hexdigest()
+
+
+def _fingerprint(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+class IdentityIndex:
+    """Where each identity value sits in the export's files (an opt-in SQLite file).
+
+    Args:
+        path: the index file (created with owner-only permissions).
+        key: the secret key (`dsar.keys.load_key`); the one the index was built with.
+        key_file: where the key came from, if a file: refused when it sits beside the
+            index, so that the two never travel together.
+
+    Raises:
+        KeySchemeError: the index was written under another scheme.
+        WorkbenchError: the key is not the one the index was built with.
+    """
+
+    def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
+        self.path = Path(path)
+        if key_file is not None and Path(key_file).resolve().parent == self.path.resolve().parent:
+            raise WorkbenchError(
+                f"the key file {key_file} sits beside the index {self.path}: keep the key"
+                " elsewhere (another folder, a secrets manager) so the two never travel together"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        if new:
+            self.path.touch(mode=0o600)
+        self.keys = Keys(key)
+        self._hash = self.keys.hasher(Purpose.INDEX_REF)
+        self.db = sqlite3.connect(self.path)
+        try:
+            self._check(new)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _check(self, new: bool) -> None:
+        with self.db:
+            self.db.executescript(SCHEMA)
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        check = self._hash(_KEY_CHECK)
+        if not meta:
+            with self.db:
+                self.db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("scheme", SCHEME), ("key_check", check)],
+                )
+            return
+        if meta.get("scheme") != SCHEME:
+            raise KeySchemeError(f"the index {self.path}", meta.get("scheme"), SCHEME)
+        if meta.get("key_check") != check:
+            raise WorkbenchError(
+                f"the index {self.path} was built with another key: with this one it would"
+                " find no one. Use the key it was built with, or build it again"
+            )
+
+    def close(self) -> None:
+        """Close the index file."""
+        self.db.close()
+
+    def __enter__(self) -> IdentityIndex:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def ref(self, kind: IdentityKind, value: str) -> int:
+        """The 64-bit keyed reference of one normalised identifier."""
+        digest = self._hash(f"{kind.value}={index_value(kind, value)}")
+        return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+
+    # ---- building ------------------------------------------------------------------------
+
+    def build(
+        self,
+        catalog: Catalog,
+        engine: Engine,
+        progress: ProgressFn | None = None,
+        tables: Iterable[str] | None = None,
+    ) -> dict[str, int]:
+        """Index every file of every table with identity columns (or of `tables` only, as
+        after a rewrite); returns the rows indexed per table.
+
+        Files already indexed with an unchanged fingerprint are kept as they are; changed
+        and new files are indexed again (their old references leave); when every table is
+        built, files no longer in the catalog are forgotten.
+        """
+        say = progress or (lambda _m: None)
+        wanted = set(catalog.tables if tables is None else tables)
+        rows: dict[str, int] = {}
+        current: set[str] = set()
+        for name, table in catalog.tables.items():
+            if name not in wanted or not table.identity_columns() or name not in engine.tables:
+                continue
+            files = engine.files(name)
+            current.update(str(f) for f in files)
+            rows[name] = 0
+            for path in files:
+                if self._fresh(path) is None:
+                    say(f"indexing {name}: {path.name}")
+                    self._index_file(catalog, engine, name, path)
+                rows[name] += self._rows(path)
+            self._keep_reader(catalog, engine, name, files)
+        if tables is None:
+            known = self.db.execute("SELECT id, path FROM files").fetchall()
+            for file_id, path in known:
+                if path not in current:
+                    self._forget(file_id)
+        return rows
+
+    def _rows(self, path: Path) -> int:
+        row = self.db.execute("SELECT rows FROM files WHERE path = ?", (str(path),)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _fresh(self, path: Path) -> int | None:
+        """The file's id if it is indexed and unchanged since."""
+        row = self.db.execute(
+            "SELECT id, size, mtime_ns FROM files WHERE path = ?", (str(path),)
+        ).fetchone()
+        if row is None or not path.exists() or (row[1], row[2]) != _fingerprint(path):
+            return None
+        return int(row[0])
+
+    def _forget(self, file_id: int) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
+            self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    def _keep_reader(
+        self, catalog: Catalog, engine: Engine, name: str, files: Sequence[Path]
+    ) -> None:
+        reader = engine.reader_state(name)
+        if reader is None:
+            return
+        stamps = json.dumps([[str(f), *_fingerprint(f)] for f in files])
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO readers (table_name, entry, files, reader)"
+                " VALUES (?, ?, ?, ?)",
+                (name, _entry(catalog, name), stamps, json.dumps(reader)),
+            )
+
+    def _index_file(self, catalog: Catalog, engine: Engine, name: str, path: Path) -> None:
+        table = catalog.tables[name]
+        old = self.db.execute("SELECT id FROM files WHERE path = ?", (str(path),)).fetchone()
+        if old is not None:
+            self._forget(int(old[0]))
+        size, mtime = _fingerprint(path)
+        locations = _locations(table.format, table.csv or CsvOptions(), path)
+        if locations is None:
+            log.info("%s: %s is not indexed (no record offsets); it is read whole", name, path)
+            return
+        header, starts, lengths = locations
+        start_at = None if starts is None else np.frombuffer(starts, dtype=np.int64)
+        length_of = None if lengths is None else np.frombuffer(lengths, dtype=np.int64)
+        columns = table.identity_columns()
+        normalised = ", ".join(
+            f"{sql_normalize(kind, quote_identifier(col), _RULES, for_match=True)} AS c{i}"
+            for i, (col, kind) in enumerate(columns.items())
+        )
+        source = engine.file_relation(name, path, row_numbers=starts is None)
+        order = "__row" if starts is None else None
+        select = f"SELECT {normalised}{', __row' if order else ''} FROM {source}"
+        refs: list[np.ndarray] = []
+        places: list[np.ndarray] = []
+        sizes: list[np.ndarray] = []
+        seen = 0
+        for batch in engine.stream(select):
+            n = batch.num_rows
+            if start_at is None or length_of is None:
+                where = batch.column("__row").to_numpy(zero_copy_only=False).astype(np.int64)
+                span = np.zeros(n, dtype=np.int64)
+            else:
+                where, span = start_at[seen : seen + n], length_of[seen : seen + n]
+            for i, kind in enumerate(columns.values()):
+                values = batch.column(f"c{i}")
+                mask = pc.is_valid(values).to_numpy(zero_copy_only=False)
+                if not mask.any():
+                    continue
+                present = pc.filter(values, mask)
+                unique = pc.unique(present)
+                hashed = np.array([self.ref(kind, v) for v in unique.to_pylist()], np.int64)
+                positions = pc.index_in(present, unique).to_numpy(zero_copy_only=False)
+                refs.append(hashed[positions])
+                places.append(where[mask])
+                sizes.append(span[mask])
+            seen += n
+        if start_at is not None and seen != len(start_at):
+            log.warning(
+                "%s: %s has %d records by its line breaks but %d rows as read; it is not"
+                " indexed (it is read whole)",
+                name,
+                path,
+                len(start_at),
+                seen,
+            )
+            return
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO files (table_name, path, size, mtime_ns, rows, format, header,"
+                " built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    str(path),
+                    size,
+                    mtime,
+                    seen,
+                    table.format.value,
+                    header,
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+            file_id = cursor.lastrowid
+            if refs:
+                ref = np.concatenate(refs)
+                order_by = np.argsort(ref, kind="stable")
+                loc, span = np.concatenate(places)[order_by], np.concatenate(sizes)[order_by]
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO refs (ref, file_id, loc, len) VALUES (?, ?, ?, ?)",
+                    zip(
+                        ref[order_by].tolist(),
+                        [file_id] * len(ref),
+                        loc.tolist(),
+                        span.tolist(),
+                        strict=True,
+                    ),
+                )
+
+    # ---- using ---------------------------------------------------------------------------
+
+    def readers(self, catalog: Catalog) -> dict[str, dict[str, object]]:
+        """The schema kept for each table whose files are all unchanged (no sniffing)."""
+        out = {}
+        kept = self.db.execute("SELECT table_name, entry, files, reader FROM readers")
+        for name, entry, files, reader in kept:
+            if name not in catalog.tables or entry != _entry(catalog, name):
+                continue  # the catalog describes the table differently now: sniff again
+            stamps = [(p, s, m) for p, s, m in json.loads(files)]
+            now = [str(f) for f in catalog.files(name)]
+            if [p for p, _, _ in stamps] != now:
+                continue
+            if all(Path(p).exists() and _fingerprint(Path(p)) == (s, m) for p, s, m in stamps):
+                out[name] = json.loads(reader)
+        return out
+
+    def files_for(self, engine: Engine) -> IndexedFiles:
+        """What a request may use: the unchanged files of each registered table."""
+        fresh: dict[str, dict[Path, tuple[int, str, bytes | None]]] = {}
+        for name in engine.tables:
+            for path in engine.files(name):
+                row = self.db.execute(
+                    "SELECT id, size, mtime_ns, format, header FROM files WHERE path = ?",
+                    (str(path),),
+                ).fetchone()
+                if row is not None and (row[1], row[2]) == _fingerprint(path):
+                    fresh.setdefault(name, {})[path] = (int(row[0]), row[3], row[4])
+        return IndexedFiles(self, engine, fresh)
+
+
+@dataclass
+class IndexedFiles:
+    """One request's view of the index: which files it may narrow, and their rows."""
+
+    index: IdentityIndex
+    engine: Engine
+    fresh: Mapping[str, Mapping[Path, tuple[int, str, bytes | None]]]  # id, format, header
+
+    def __post_init__(self) -> None:
+        self._work = Path(tempfile.mkdtemp(prefix="dsar-index-"))  # private (0700)
+        self._made = 0
+
+    def close(self) -> None:
+        """Remove the request's temporary record files (they hold the person's rows)."""
+        shutil.rmtree(self._work, ignore_errors=True)
+
+    def relation(self, name: str, keys: Iterable[SubjectKey]) -> str | None:
+        """SQL for the rows of `name` a search with `keys` could match: the indexed rows of
+        its unchanged files and every row of the others; None: read the table whole."""
+        fresh = self.fresh.get(name)
+        if not fresh:
+            return None
+        refs = sorted({self.index.ref(k.kind, k.value) for k in keys})
+        by_file: dict[Path, list[tuple[int, int]]] = {p: [] for p in fresh}
+        ids = {file_id: path for path, (file_id, _, _) in fresh.items()}
+        for start in range(0, len(refs), 500):
+            chunk = refs[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for file_id, loc, length in self.index.db.execute(
+                f"SELECT file_id, loc, len FROM refs WHERE ref IN ({marks})", chunk
+            ):
+                if file_id in ids:
+                    by_file[ids[file_id]].append((loc, length))
+        parts = [f"SELECT * FROM {quote_identifier(name)} WHERE false"]  # names and types
+        for path, places in by_file.items():
+            if places:
+                parts.append(self._rows_of(name, path, sorted(set(places))))
+        stale = [f for f in self.engine.files(name) if f not in fresh]
+        if stale:
+            parts.append(self.engine.files_relation(name, stale))
+        return "(" + " UNION ALL BY NAME ".join(f"({p})" for p in parts) + ")"
+
+    def _rows_of(self, name: str, path: Path, places: list[tuple[int, int]]) -> str:
+        """The records at `places`: Parquet rows by number; text records copied, with the
+        file's header (a JSON array's records inside a new array), into a private file."""
+        _, fmt, header = self.fresh[name][path]
+        if fmt == FileFormat.PARQUET.value:
+            rows = ", ".join(str(loc) for loc, _ in places)
+            return (
+                f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({sql_string(str(path))},"
+                f" file_row_number=true) WHERE file_row_number IN ({rows})"
+            )
+        self._made += 1
+        part = self._work / f"rows-{self._made}{path.suffix}"
+        array = fmt == FileFormat.JSON.value
+        with path.open("rb") as source, part.open("wb") as out:
+            part.chmod(0o600)
+            out.write(b"[\n" if array else header or b"")
+            for i, (loc, length) in enumerate(places):
+                source.seek(loc)
+                out.write((b",\n" if array and i else b"") + source.read(length))
+            out.write(b"\n]\n" if array else b"")
+        return self.engine.files_relation(name, [part])
+
+
+def _json_records(path: Path) -> tuple[None, array[int], array[int]] | None:
+    """A JSON array written one record per line (as most exporters write one): each
+    record's offset and length, without the comma; None for any other layout."""
+    starts, lengths = array("q"), array("q")
+    offset = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            body = line.strip(b" \t\r\n")
+            if offset == 0:
+                body = body.removeprefix(b"\xef\xbb\xbf")
+            lead = len(line) - len(line.lstrip(b" \t\r\n\xef\xbb\xbf"))
+            offset_here, offset = offset, offset + len(line)
+            if body in (b"", b"[", b"]", b"[]"):
+                continue
+            record = body.removeprefix(b"[").removesuffix(b"]").rstrip().removesuffix(b",")
+            if not (record.startswith(b"{") and record.endswith(b"}")):
+                return None  # records over several lines, or several on one: read whole
+            skip = lead + (1 if body.startswith(b"[") else 0)
+            starts.append(offset_here + skip)
+            lengths.append(len(record))
+    return None, starts, lengths
+
+
+def _locations(
+    fmt: FileFormat, opts: CsvOptions, path: Path
+) -> tuple[bytes | None, array[int] | None, array[int] | None] | None:
+    """(header bytes, record starts, record lengths) of a text file; Parquet: no offsets
+    (rows are numbered); None: this file cannot be indexed by offsets."""
+    if fmt is FileFormat.PARQUET:
+        return None, None, None
+    if fmt is FileFormat.JSON:
+        return _json_records(path)
+    if fmt is FileFormat.CSV and opts.encoding == "utf-16":
+        return None
+    quote = opts.quote.encode("latin-1") if fmt is FileFormat.CSV and opts.quote else b""
+    starts, lengths = array("q"), array("q")
+    header: bytes | None = None
+    want_header = fmt is FileFormat.CSV and opts.header
+    offset = 0
+    record_start, record = 0, b""
+    open_quotes = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if not record:
+                record_start = offset
+            record += line
+            offset += len(line)
+            if quote:
+                open_quotes += line.count(quote)
+                if open_quotes % 2:  # a quoted value goes on over the line break
+                    continue
+            open_quotes = 0
+            if want_header and header is None:
+                header = record
+            elif record.strip(b" \t\r\n\xef\xbb\xbf"):
+                starts.append(record_start)
+                lengths.append(len(record))
+            record = b""
+    if record.strip():
+        starts.append(record_start)
+        lengths.append(len(record))
+    if header is None and starts and starts[0] == 0:
+        with path.open("rb") as handle:
+            head = handle.read(3)
+        bom = next((b for b in _BOMS if head.startswith(b)), b"")
+        starts[0] += len(bom)  # the first record is copied without the byte-order mark
+        lengths[0] -= len(bom)
+    return header, starts, lengths

@@ -1,0 +1,349 @@
+"""The identity index finds the same rows as a full scan, and never anything in clear."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dsar import load_catalog, open_engine
+from dsar.access import answer_access_requests
+from dsar.catalog.models import IdentityKind
+from dsar.errors import WorkbenchError
+from dsar.rights import apply_plan, plan_erasure
+from dsar.subjects.collect import SubjectData, collect
+from dsar.subjects.identity import MatchRules, SubjectRequest, parse_key
+from dsar.subjects.index import IdentityIndex, index_value
+from tests.conftest import VALID_CATALOG
+
+KEY = b"k" * 40
+NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+
+def _req(text: str, label: str = "R-1") -> SubjectRequest:
+    return SubjectRequest(label, (parse_key(text),))
+
+
+def _found(people: list[SubjectData]) -> list[dict[str, object]]:
+    return [
+        {
+            "ids": sorted(map(str, p.identity.keys)),
+            "tables": {n: t.to_pylist() for n, t in sorted(p.tables.items())},
+            "schemas": {n: t.schema for n, t in p.tables.items()},
+            "set_aside": p.set_aside,
+            "held": p.held_as_processor,
+        }
+        for p in people
+    ]
+
+
+def _both(
+    catalog_path: Path, index_path: Path, requests: list[SubjectRequest], rules: MatchRules
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    catalog = load_catalog(catalog_path)
+    with open_engine(catalog) as engine:
+        plain = _found(collect(engine, catalog, requests, rules))
+    with (
+        IdentityIndex(index_path, KEY) as index,
+        open_engine(catalog, readers=index.readers(catalog)) as engine,
+    ):
+        files = index.files_for(engine)
+        try:
+            indexed = _found(collect(engine, catalog, requests, rules, index=files))
+        finally:
+            files.close()
+    return plain, indexed
+
+
+def _build(catalog_path: Path, index_path: Path) -> dict[str, int]:
+    catalog = load_catalog(catalog_path)
+    with IdentityIndex(index_path, KEY) as index, open_engine(catalog) as engine:
+        return index.build(catalog, engine)
+
+
+TRAP_PEOPLE = [
+    "email=ann@example.com",
+    "email=bob@example.com",
+    "user_id=u2",
+    "phone=+44 7700 900004",
+    "email=cara@example.com",
+    "email=nobody@example.com",
+]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [MatchRules(), MatchRules(gmail_dots=True, plus_addressing=True)],
+    ids=["plain", "gmail-and-plus"],
+)
+def test_the_traps_are_answered_the_same_with_the_index(
+    trap_catalog: Path, tmp_path: Path, rules: MatchRules
+) -> None:
+    built = _build(trap_catalog, tmp_path / "index.db")
+    assert sum(built.values()) > 0
+    requests = [_req(t, f"R-{i}") for i, t in enumerate(TRAP_PEOPLE)]
+    plain, indexed = _both(trap_catalog, tmp_path / "index.db", requests, rules)
+    assert indexed == plain
+    assert plain[0]["tables"]  # Ann has rows: the comparison is of something
+
+
+def test_a_demo_bundle_is_the_same_bytes_with_the_index(demo_export: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(demo_export)
+    email = json.loads((demo_export.parent / "demo.json").read_text())["subject"]["email"]
+    _build(demo_export, tmp_path / "index.db")
+    request = [_req(f"email={email}", "AR-1"), _req("user_id=u0000007", "AR-2")]
+    answer_access_requests(catalog, request, tmp_path / "plain", now=NOW)
+    with IdentityIndex(tmp_path / "index.db", KEY) as index:
+        answer_access_requests(catalog, request, tmp_path / "indexed", now=NOW, index=index)
+    for label in ("AR-1", "AR-2"):
+        plain = tmp_path / "plain" / label
+        data = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file())
+        for part in data:
+            if part.name not in ("report.html", "report.md", "manifest.json"):
+                assert (tmp_path / "indexed" / label / part).read_bytes() == (
+                    plain / part
+                ).read_bytes(), part
+        one = json.loads((plain / "manifest.json").read_text())
+        other = json.loads((tmp_path / "indexed" / label / "manifest.json").read_text())
+        assert one == other  # same time given: the same manifest
+
+
+def test_a_file_changed_since_the_index_is_read_whole(tiny_catalog: Path, tmp_path: Path) -> None:
+    index_path = tmp_path / "index.db"
+    _build(tiny_catalog, index_path)
+    users = tiny_catalog.parent / "users.csv"
+    with users.open("a", encoding="utf-8") as f:
+        f.write("u9,ann@example.com,,Ann Again,2024-05-06 07:08:09\n")  # after the build
+    plain, indexed = _both(tiny_catalog, index_path, [_req("email=ann@example.com")], MatchRules())
+    assert indexed == plain
+    user_ids = {r["user_id"] for r in plain[0]["tables"]["users"]}  # type: ignore[index]
+    assert user_ids == {"u1", "u9"}
+    with IdentityIndex(index_path, KEY) as index:
+        catalog = load_catalog(tiny_catalog)
+        with open_engine(catalog) as engine:
+            files = index.files_for(engine)
+            assert "users" not in files.fresh and "events" in files.fresh
+            files.close()
+        assert "users" not in index.readers(catalog)  # its schema is sniffed again
+
+
+AWKWARD = """\
+  notes:
+    path: notes/*.csv
+    format: csv
+    description: Notes with quoted line breaks, in two files.
+    category: communications
+    origin: provided
+    purposes: [support]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    columns:
+      id: {}
+      email: {identity: email}
+      note: {free_text: true}
+  legacy:
+    path: legacy.csv
+    format: csv
+    csv: {header: false, encoding: latin-1}
+    description: A Latin-1 export without a header.
+    category: account
+    origin: provided
+    purposes: [billing]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    columns:
+      column0: {personal: name}
+      column1: {identity: email}
+  arrays:
+    path: arrays/*.json
+    format: json
+    description: One JSON array written a record per line, one pretty-printed.
+    category: account
+    origin: provided
+    purposes: [provide the service]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    columns:
+      email: {identity: email}
+      n: {}
+"""
+
+
+def _awkward(root: Path) -> Path:
+    from tests.conftest import write_tiny_export
+
+    catalog = write_tiny_export(root)
+    (root / "notes").mkdir()
+    (root / "notes" / "a.csv").write_text(
+        "id,email,note\n"
+        '1,ann@example.com,"two\nlines, and ""quotes"""\n'
+        "\n"  # a blank line
+        "2,bob@example.com,plain\n",
+        encoding="utf-8",
+    )
+    (root / "notes" / "b.csv").write_text(
+        'id,email,note\r\n3,A.N.N+x@Example.com,"crlf\r\nvalue"\r\n', encoding="utf-8"
+    )
+    (root / "legacy.csv").write_bytes(
+        "Jos\xe9;ann@example.com\n\xc5sa;bob@example.com\n".encode("latin-1")
+    )
+    (root / "arrays").mkdir()
+    rows = [{"email": "ann@example.com", "n": 1}, {"email": "bob@example.com", "n": 2}]
+    (root / "arrays" / "lines.json").write_text(
+        "[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n", encoding="utf-8"
+    )
+    (root / "arrays" / "pretty.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    catalog.write_text(
+        VALID_CATALOG
+        + AWKWARD.replace("csv: {header: false", "csv: {delimiter: ';', header: false"),
+        encoding="utf-8",
+    )
+    return catalog
+
+
+def test_awkward_files_are_indexed_by_their_records_or_read_whole(tmp_path: Path) -> None:
+    catalog_path = _awkward(tmp_path / "export")
+    _build(catalog_path, tmp_path / "index.db")
+    requests = [_req("email=ann@example.com"), _req("email=bob@example.com", "R-2")]
+    for rules in (MatchRules(), MatchRules(gmail_dots=True, plus_addressing=True)):
+        plain, indexed = _both(catalog_path, tmp_path / "index.db", requests, rules)
+        assert indexed == plain
+    tables = plain[0]["tables"]
+    assert isinstance(tables, dict)
+    assert {r["note"] for r in tables["notes"]} >= {'two\nlines, and "quotes"'}
+    assert [r["column0"] for r in tables["legacy"]] == ["José"]
+    assert len(tables["arrays"]) == 2  # one from each file
+    with IdentityIndex(tmp_path / "index.db", KEY) as index:
+        catalog = load_catalog(catalog_path)
+        with open_engine(catalog) as engine:
+            files = index.files_for(engine)
+            fresh = {p.name for table in files.fresh.values() for p in table}
+            files.close()
+    assert {"a.csv", "b.csv", "legacy.csv", "lines.json"} <= fresh
+    assert "pretty.json" not in fresh  # a record over several lines: read whole each time
+
+
+def test_the_index_holds_no_identifier_and_refuses_another_key(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.db"
+    _build(trap_catalog, path)
+    data = path.read_bytes()
+    for clear in (b"ann@example.com", b"annexamplecom", b"u1,", b"7700900001", b"d_fam"):
+        assert clear not in data
+    assert path.stat().st_mode & 0o077 == 0  # owner only
+    with pytest.raises(WorkbenchError, match="built with another key"):
+        IdentityIndex(path, b"x" * 40)
+    key_file = tmp_path / "key"
+    key_file.write_text("k" * 40)
+    with pytest.raises(WorkbenchError, match="sits beside the index"):
+        IdentityIndex(path, KEY, key_file)
+
+
+def test_an_erasure_refreshes_the_index_and_the_person_leaves_it(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    index_path = tmp_path / "index.db"
+    _build(trap_catalog, index_path)
+    catalog = load_catalog(trap_catalog)
+    ann = _req("email=ann@example.com", "ER-1")
+    with IdentityIndex(index_path, KEY) as index, open_engine(catalog) as engine:
+        before = index.files_for(engine)
+        assert before.relation("accounts", set(ann.keys)) is not None
+        count = before.index.db.execute(
+            "SELECT count(*) FROM refs WHERE ref = ?",
+            (index.ref(IdentityKind.EMAIL, "ann@example.com"),),
+        ).fetchone()
+        before.close()
+        assert count is not None and count[0] > 0
+        plan = plan_erasure(catalog, engine, ann, key=KEY)
+        apply_plan(
+            plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False, index=index
+        )
+        files = index.files_for(engine)
+        assert set(files.fresh) == {n for n in engine.tables if n in files.fresh}
+        assert files.fresh.get("accounts")  # rewritten and indexed again: fresh
+        files.close()
+        left = index.db.execute(
+            "SELECT count(*) FROM refs r JOIN files f ON f.id = r.file_id"
+            " WHERE ref = ? AND f.table_name = 'accounts'",
+            (index.ref(IdentityKind.EMAIL, "ann@example.com"),),
+        ).fetchone()
+    assert left is not None and left[0] == 0
+    plain, indexed = _both(trap_catalog, index_path, [_req("email=bob@example.com")], MatchRules())
+    assert indexed == plain
+
+
+def test_the_index_command_and_access_with_it(trap_catalog: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dsar.cli import app
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "key").write_text("k" * 40)
+    index = tmp_path / "records" / "identity-index.db"
+    runner = CliRunner()
+    common = [
+        "--catalog",
+        str(trap_catalog),
+        "--index",
+        str(index),
+        "--key-file",
+        str(keys / "key"),
+    ]
+    built = runner.invoke(app, ["index", "build", *common])
+    assert built.exit_code == 0, built.output
+    assert "rows indexed" in built.output
+    status = runner.invoke(app, ["index", "status", *common])
+    assert "file(s) indexed and unchanged" in status.output
+    out = runner.invoke(
+        app,
+        [
+            "access",
+            *common,
+            "--email",
+            "ann@example.com",
+            "--out",
+            str(tmp_path / "b"),
+            "--label",
+            "AR-I",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    assert "verified" in out.output
+    missing = runner.invoke(
+        app,
+        [
+            "access",
+            "--catalog",
+            str(trap_catalog),
+            "--index",
+            str(tmp_path / "none.db"),
+            "--email",
+            "ann@example.com",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert missing.exit_code == 1 and "dsar index build" in str(missing.exception)
+
+
+def test_index_values_fold_what_matching_rules_may_fold() -> None:
+    rules = MatchRules(gmail_dots=True, plus_addressing=True)
+    from dsar.subjects.identity import normalize
+
+    for variant in ("A.nn+x@googlemail.com", "ann@gmail.com", " ANN+y@Gmail.com "):
+        for r in (MatchRules(), rules):
+            value = normalize(IdentityKind.EMAIL, variant, r)
+            assert value is not None
+            assert index_value(IdentityKind.EMAIL, value) == "ann@gmailcom"
+    assert index_value(IdentityKind.PHONE, "700900001") == "700900001"
