@@ -1,7 +1,9 @@
 """Benchmark: one person's access bundle, and 100 in one batch, against reading every file once.
 
-Every measurement runs in a fresh subprocess (peak memory is its own max RSS) and reports the
-job's own time, measured inside the process after imports. Baselines, measured in the same
+One person's bundle is also timed with the identity index (`dsar index build`, built once
+before the rounds and timed too). Every measurement runs in a fresh subprocess (peak memory
+is its own max RSS) and reports the job's own time, measured inside the process after
+imports. Baselines, measured in the same
 run on the same export:
 
 - floor: DuckDB reading every value of every row of every table once, in a query over all
@@ -27,41 +29,12 @@ import sys
 import time
 from pathlib import Path
 
+from jobs import ACCESS, FLOOR, INDEX, demo_export, run
 from report import Ratio, report
 
+KEY = "benchmark-key-" + "k" * 32
+
 PRELUDE = "import sys, time, json\nfrom pathlib import Path\n"
-
-FLOOR = (
-    PRELUDE
-    + """
-from dsar import load_catalog, open_engine
-from dsar.engine import quote_identifier
-t = time.perf_counter()
-catalog = load_catalog(sys.argv[1])
-with open_engine(catalog) as engine:
-    for name in engine.tables:
-        engine.query(
-            f"SELECT count(*) FROM {quote_identifier(name)}"
-            " WHERE hash(concat_ws('|', COLUMNS(*))) = 0"
-        )
-print(json.dumps({"seconds": time.perf_counter() - t}))
-"""
-)
-
-ACCESS = (
-    PRELUDE
-    + """
-from dsar import load_catalog
-from dsar.access.answer import answer_access_requests
-from dsar.subjects.identity import SubjectRequest, parse_key
-t = time.perf_counter()
-ids = json.loads(sys.argv[3])
-requests = [SubjectRequest(f"AR-{i}", (parse_key(x),)) for i, x in enumerate(ids)]
-bundles = answer_access_requests(load_catalog(sys.argv[1]), requests, sys.argv[2])
-rows = sum(b.subject.rows for b in bundles)
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
-"""
-)
 
 PANDAS = (
     PRELUDE
@@ -95,9 +68,11 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
 )
 
 
-def run(code: str, *args: str) -> tuple[dict[str, float], float]:
-    """The job's JSON output and the process's peak RSS in MiB."""
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+def pandas_run(catalog: str, known: str) -> tuple[dict[str, float], float]:
+    """The pandas baseline in a fresh process, and its peak RSS in MiB."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PANDAS, catalog, known], stdout=subprocess.PIPE, text=True
+    )
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
@@ -112,25 +87,8 @@ def main() -> None:
     parser.add_argument("--work", default="bench-out")
     args = parser.parse_args()
     work = Path(args.work)
-    export = work / f"demo-{args.users}"
-    catalog = export / "catalog.yml"
-    if not catalog.exists():
-        print(f"generating the demo export with {args.users:,} users in {export} ...")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dsar.cli",
-                "demo",
-                "--out",
-                str(export),
-                "--users",
-                str(args.users),
-                "--as-of",
-                "2026-11-29",
-            ],
-            check=True,
-        )
+    catalog = demo_export(work, args.users)
+    export = catalog.parent
     meta = json.loads((export / "demo.json").read_text())
     total_rows = sum(meta["rows"].values())
     person = f"email={meta['subject']['email']}"
@@ -140,31 +98,59 @@ def main() -> None:
     # Interleaved: each round runs every job once, so a drift in the machine's speed hits
     # the baseline and the jobs alike; ratios are taken within a round, then the median.
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    jobs = ("floor", "one", "batch", "pandas")
+    index = work / f"index-{args.users}.db"
+    built, built_peak = run(INDEX, {"catalog": str(catalog), "index": str(index), "key": KEY})
+    print(
+        f"identity index: built in {built['seconds']:.1f} s ({built['rows']:,} rows,"
+        f" {built['mib']:.0f} MiB on disk, peak {built_peak:.0f} MiB)",
+        flush=True,
+    )
+    jobs = ("floor", "one", "indexed", "batch", "pandas")
     seconds: dict[str, list[float]] = {j: [] for j in jobs}
     peaks: dict[str, list[float]] = {j: [] for j in jobs}
     rows: dict[str, int] = {}
+    collected: dict[str, list[float]] = {"one": [], "indexed": []}
     for i in range(args.repeats):
         one_out = work / f"one-{stamp}-{i}"
-        steps = {
-            "floor": (FLOOR, []),
-            "one": (ACCESS, [str(one_out), json.dumps([person])]),
-            "batch": (ACCESS, [str(work / f"batch-{stamp}-{i}"), json.dumps(hundred)]),
+        cat = str(catalog)
+        steps: dict[str, tuple[str, dict[str, object]]] = {
+            "floor": (FLOOR, {"catalog": cat}),
+            "one": (ACCESS, {"catalog": cat, "out": str(one_out), "ids": [person]}),
+            "indexed": (
+                ACCESS,
+                {
+                    "catalog": cat,
+                    "out": str(work / f"indexed-{stamp}-{i}"),
+                    "ids": [person],
+                    "index": str(index),
+                    "key": KEY,
+                },
+            ),
+            "batch": (
+                ACCESS,
+                {"catalog": cat, "out": str(work / f"batch-{stamp}-{i}"), "ids": hundred},
+            ),
         }
-        for job, (code, extra) in steps.items():
-            result, peak = run(code, str(catalog), *extra)
+        for job, (code, settings) in steps.items():
+            result, peak = run(code, settings)
             seconds[job].append(result["seconds"])
             peaks[job].append(peak)
             rows[job] = int(result.get("rows", 0))
+            if job == "indexed":
+                collected["indexed"].append(result["collected"])
+            if job == "one":
+                collected["one"].append(result["collected"])
         # the pandas baseline is given the identifiers the workbench found: less work for it
         found = json.loads((one_out / "AR-0" / "manifest.json").read_text())
-        result, peak = run(PANDAS, str(catalog), json.dumps(found["subject"]["identifiers"]))
+        result, peak = pandas_run(str(catalog), json.dumps(found["subject"]["identifiers"]))
         seconds["pandas"].append(result["seconds"])
         peaks["pandas"].append(peak)
         rows["pandas"] = int(result["rows"])
         print(
             f"round {i + 1}: floor {seconds['floor'][-1]:.2f} s, one person"
             f" {seconds['one'][-1]:.2f} s ({seconds['one'][-1] / seconds['floor'][-1]:.2f}x),"
+            f" indexed {seconds['indexed'][-1]:.2f} s"
+            f" (rows found at {collected['indexed'][-1]:.2f} s),"
             f" batch {seconds['batch'][-1]:.2f} s, pandas {seconds['pandas'][-1]:.2f} s",
             flush=True,
         )
@@ -180,6 +166,7 @@ def main() -> None:
     labels = {
         "floor": "floor: DuckDB reads every row once",
         "one": "one person's bundle",
+        "indexed": "one person's bundle, with the index",
         "batch": "100 people, batch",
         "pandas": "pandas, one person (ids given)",
     }
@@ -187,8 +174,16 @@ def main() -> None:
         x = "1.0" if job == "floor" else f"{ratio(job, 'floor'):.2f}"
         found_rows = "-" if job == "floor" else str(rows[job])
         print(f"| {labels[job]} | {med[job]:.2f} | {x} | {max(peaks[job]):.0f} | {found_rows} |")
+    found_at = {
+        j: statistics.median(c / f for c, f in zip(collected[j], seconds["floor"], strict=True))
+        for j in collected
+    }
     print(
-        f"\nbatch of 100 / one person: {ratio('batch', 'one'):.2f}x;"
+        f"\nrows found (before redaction and writing): cold {found_at['one']:.2f}x the floor,"
+        f" with the index {found_at['indexed']:.2f}x"
+    )
+    print(
+        f"batch of 100 / one person: {ratio('batch', 'one'):.2f}x;"
         f" pandas / workbench, one person: {ratio('pandas', 'one'):.2f}x"
     )
     report(
@@ -199,6 +194,31 @@ def main() -> None:
             "DuckDB reading every row once (the floor)",
             ratio("one", "floor"),
             target=1.5,
+            lower_is_better=True,
+        ),
+        Ratio(
+            f"one person's bundle with the identity index, {args.users:,} users",
+            med["indexed"],
+            "s",
+            "DuckDB reading every row once (the floor)",
+            ratio("indexed", "floor"),
+            target=0.25,
+            lower_is_better=True,
+        ),
+        Ratio(
+            "one person's rows found with the index (before redaction and writing)",
+            statistics.median(collected["indexed"]),
+            "s",
+            "DuckDB reading every row once (the floor)",
+            found_at["indexed"],
+            lower_is_better=True,
+        ),
+        Ratio(
+            f"building the identity index, {total_rows:,} rows",
+            built["seconds"],
+            "s",
+            "DuckDB reading every row once (the floor)",
+            built["seconds"] / med["floor"],
             lower_is_better=True,
         ),
         Ratio(
