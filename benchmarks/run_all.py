@@ -6,7 +6,7 @@ what was measured, against which baseline measured in the same run, and the issu
 are gathered into one Markdown table, printed and written to `bench-out/bench-table.md` with
 the command, the date and the machine.
 
-    .venv/bin/python benchmarks/run_all.py            # the issues' sizes (about 30 minutes)
+    .venv/bin/python benchmarks/run_all.py            # the issues' sizes (about 90 minutes)
     .venv/bin/python benchmarks/run_all.py --quick    # small sizes, a few minutes
     .venv/bin/python benchmarks/run_all.py --only bench_audience bench_redact
 """
@@ -40,6 +40,11 @@ JOBS: dict[str, tuple[list[str], list[str]]] = {
     "bench_audience": ([], ["--rows", "1000000"]),
     "bench_extract_memory": ([], ["--gb", "0.2"]),
     "bench_redact": ([], ["--rows", "4000"]),
+    "bench_engines": (
+        ["--users", "250000", "--repeats", "2"],
+        ["--users", "20000", "--repeats", "1"],
+    ),
+    "bench_scaling": ([], ["--rows", "1000000", "--png", str(OUT / "scaling-quick.png")]),
 }
 
 
