@@ -347,3 +347,20 @@ def test_index_values_fold_what_matching_rules_may_fold() -> None:
             assert value is not None
             assert index_value(IdentityKind.EMAIL, value) == "ann@gmailcom"
     assert index_value(IdentityKind.PHONE, "700900001") == "700900001"
+
+
+def test_an_erasure_planned_with_the_index_is_the_same_plan(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    _build(trap_catalog, tmp_path / "index.db")
+    catalog = load_catalog(trap_catalog)
+    ann = _req("email=ann@example.com", "ER-1")
+    with IdentityIndex(tmp_path / "index.db", KEY) as index, open_engine(catalog) as engine:
+        plain = plan_erasure(catalog, engine, ann, key=KEY)
+        files = index.files_for(engine)
+        try:
+            indexed = plan_erasure(catalog, engine, ann, key=KEY, index=files)
+        finally:
+            files.close()
+    assert indexed.table_rows() == plain.table_rows()
+    assert indexed.describe().split("\n", 1)[1] == plain.describe().split("\n", 1)[1]

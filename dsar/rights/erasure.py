@@ -35,6 +35,7 @@ from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
 from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, table_files
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
+from dsar.subjects.index import IndexedFiles
 from dsar.subjects.selection import others_mentioning, row_predicate, unlink_conditions
 
 
@@ -203,6 +204,7 @@ def plan_erasure(
     today: date | None = None,
     progress: ProgressFn | None = None,
     sent: SentRecord | None = None,
+    index: IndexedFiles | None = None,
 ) -> ErasurePlan:
     """Plan the erasure of the person `request` names. Changes nothing.
 
@@ -217,6 +219,8 @@ def plan_erasure(
         progress: told each table read of the search.
         sent: the record of what was sent to ad platforms; the platforms whose audiences
             hold the person join the recipients to notify.
+        index: the identity index's files for this engine (`IdentityIndex.files_for`): the
+            person's rows are found reading only the records it names (same rows).
 
     Raises:
         WorkbenchError: the catalog has no table with an erasure action that changes data.
@@ -231,7 +235,7 @@ def plan_erasure(
             " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
         )
     recover(catalog.root, files=table_files(catalog))
-    [data] = collect(engine, catalog, [request], rules, progress)
+    [data] = collect(engine, catalog, [request], rules, progress, index)
     if data.rows == 0 and not data.held_as_processor:
         raise NoMatchError(
             request.label,
