@@ -27,6 +27,7 @@ indexed: they are read whole on every request.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -281,70 +282,55 @@ class IdentityIndex:
         source = engine.file_relation(name, path, row_numbers=starts is None)
         order = "__row" if starts is None else None
         select = f"SELECT {normalised}{', __row' if order else ''} FROM {source}"
-        refs: list[np.ndarray] = []
-        places: list[np.ndarray] = []
-        sizes: list[np.ndarray] = []
-        seen = 0
-        for batch in engine.stream(select):
-            n = batch.num_rows
-            if start_at is None or length_of is None:
-                where = batch.column("__row").to_numpy(zero_copy_only=False).astype(np.int64)
-                span = np.zeros(n, dtype=np.int64)
-            else:
-                where, span = start_at[seen : seen + n], length_of[seen : seen + n]
-            for i, kind in enumerate(columns.values()):
-                values = batch.column(f"c{i}")
-                mask = pc.is_valid(values).to_numpy(zero_copy_only=False)
-                if not mask.any():
-                    continue
-                present = pc.filter(values, mask)
-                unique = pc.unique(present)
-                hashed = np.array([self.ref(kind, v) for v in unique.to_pylist()], np.int64)
-                positions = pc.index_in(present, unique).to_numpy(zero_copy_only=False)
-                refs.append(hashed[positions])
-                places.append(where[mask])
-                sizes.append(span[mask])
-            seen += n
-        if start_at is not None and seen != len(start_at):
+        try:
+            with self.db:  # one transaction: a file is indexed whole or not at all
+                file_id = self.db.execute(
+                    "INSERT INTO files (table_name, path, size, mtime_ns, rows, format,"
+                    " header, built_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                    (
+                        name,
+                        str(path),
+                        size,
+                        mtime,
+                        table.format.value,
+                        header,
+                        datetime.now(UTC).isoformat(),
+                    ),
+                ).lastrowid
+                assert file_id is not None
+                pending = _Pending(self.db, file_id)
+                seen = 0
+                for batch in engine.stream(select):
+                    n = batch.num_rows
+                    if start_at is None or length_of is None:
+                        where = batch.column("__row").to_numpy(zero_copy_only=False)
+                        span = np.zeros(n, dtype=np.int64)
+                    else:
+                        where, span = start_at[seen : seen + n], length_of[seen : seen + n]
+                    for i, kind in enumerate(columns.values()):
+                        values = batch.column(f"c{i}")
+                        mask = pc.is_valid(values).to_numpy(zero_copy_only=False)
+                        if not mask.any():
+                            continue
+                        present = pc.filter(values, mask)
+                        unique = pc.unique(present)
+                        hashed = np.array([self.ref(kind, v) for v in unique.to_pylist()], np.int64)
+                        positions = pc.index_in(present, unique).to_numpy(zero_copy_only=False)
+                        pending.add(hashed[positions], where[mask].astype(np.int64), span[mask])
+                    seen += n
+                if start_at is not None and seen != len(start_at):
+                    raise _NotIndexable(len(start_at), seen)
+                pending.flush()
+                self.db.execute("UPDATE files SET rows = ? WHERE id = ?", (seen, file_id))
+        except _NotIndexable as exc:
             log.warning(
                 "%s: %s has %d records by its line breaks but %d rows as read; it is not"
                 " indexed (it is read whole)",
                 name,
                 path,
-                len(start_at),
-                seen,
+                exc.records,
+                exc.rows,
             )
-            return
-        with self.db:
-            cursor = self.db.execute(
-                "INSERT INTO files (table_name, path, size, mtime_ns, rows, format, header,"
-                " built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    str(path),
-                    size,
-                    mtime,
-                    seen,
-                    table.format.value,
-                    header,
-                    datetime.now(UTC).isoformat(),
-                ),
-            )
-            file_id = cursor.lastrowid
-            if refs:
-                ref = np.concatenate(refs)
-                order_by = np.argsort(ref, kind="stable")
-                loc, span = np.concatenate(places)[order_by], np.concatenate(sizes)[order_by]
-                self.db.executemany(
-                    "INSERT OR IGNORE INTO refs (ref, file_id, loc, len) VALUES (?, ?, ?, ?)",
-                    zip(
-                        ref[order_by].tolist(),
-                        [file_id] * len(ref),
-                        loc.tolist(),
-                        span.tolist(),
-                        strict=True,
-                    ),
-                )
 
     # ---- using ---------------------------------------------------------------------------
 
@@ -375,6 +361,48 @@ class IdentityIndex:
                 if row is not None and (row[1], row[2]) == _fingerprint(path):
                     fresh.setdefault(name, {})[path] = (int(row[0]), row[3], row[4])
         return IndexedFiles(self, engine, fresh)
+
+
+class _NotIndexable(Exception):
+    """A file whose records by line breaks are not its rows as read: left unindexed."""
+
+    def __init__(self, records: int, rows: int) -> None:
+        super().__init__(f"{records} records, {rows} rows")
+        self.records, self.rows = records, rows
+
+
+class _Pending:
+    """References waiting to be written, sorted and written a chunk at a time: the index
+    of a file of any size is built in bounded memory."""
+
+    CHUNK = 1_000_000
+
+    def __init__(self, db: sqlite3.Connection, file_id: int) -> None:
+        self.db, self.file_id = db, file_id
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.count = 0
+
+    def add(self, refs: np.ndarray, locs: np.ndarray, lengths: np.ndarray) -> None:
+        self.parts.append((refs, locs, lengths))
+        self.count += len(refs)
+        if self.count >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        ref, loc, span = (np.concatenate(c) for c in zip(*self.parts, strict=True))
+        order = np.argsort(ref, kind="stable")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO refs (ref, file_id, loc, len) VALUES (?, ?, ?, ?)",
+            zip(
+                ref[order].tolist(),
+                itertools.repeat(self.file_id),
+                loc[order].tolist(),
+                span[order].tolist(),
+            ),
+        )
+        self.parts, self.count = [], 0
 
 
 @dataclass
