@@ -104,6 +104,22 @@ AWKWARD_TABLES = """\
       name: {personal: name}
       born: {type: date}
       email: {identity: email}
+  nulls:
+    path: nulls.csv
+    format: csv
+    csv: {'null': 'NULL'}
+    description: An export that writes NULL for a missing value.
+    category: account
+    origin: provided
+    purposes: [billing]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    columns:
+      email: {identity: email}
+      note: {}
+      n: {type: integer}
   profiles:
     path: profiles.json
     format: json
@@ -147,6 +163,10 @@ def _write_awkward(root: Path) -> None:
         '2,"",,2026-02-01,-0.5,2026-02-01T10:00:00.250\n'
         "3,bob@example.com,plain,,7,\n"
         '4, spaced@example.com ,"",2026-03-01,1e3,2026-03-01 23:59:59\n',
+        encoding="utf-8",
+    )
+    (root / "nulls.csv").write_text(
+        'email,note,n\nann@example.com,NULL,1\nbob@example.com,,NULL\nNULL,"",3\n',
         encoding="utf-8",
     )
     (root / "legacy.csv").write_bytes(
@@ -201,7 +221,8 @@ def _both(engines: dict[str, Engine], sql: str, params: list[object] | None = No
 
 
 @pytest.mark.parametrize(
-    "table", ["users", "events", "tickets", "prefs", "notes", "legacy", "profiles", "visits"]
+    "table",
+    ["users", "events", "tickets", "prefs", "notes", "nulls", "legacy", "profiles", "visits"],
 )
 def test_every_file_reads_the_same_on_both_engines(engines: dict[str, Engine], table: str) -> None:
     columns = list(engines["duckdb"].columns(table))
@@ -225,6 +246,36 @@ def test_awkward_values_are_read_as_written(engines: dict[str, Engine]) -> None:
     # a TIMESTAMP keeps the clock time and drops an offset, on both (as DuckDB does)
     zoned = _both(engines, "SELECT linked_at FROM profiles WHERE email LIKE '%EXAMPLE%'")
     assert str(zoned.column(0)[0].as_py()) == "2025-01-01 12:00:00"
+
+
+def test_a_null_text_other_than_empty_is_read_as_duckdb_reads_it(
+    engines: dict[str, Engine],
+) -> None:
+    rows = _both(engines, "SELECT email, note, n FROM nulls ORDER BY n NULLS LAST").to_pylist()
+    # the text NULL is NULL; an empty field, quoted or not, is '' (as DuckDB reads it)
+    assert [r["note"] for r in rows] == [None, "", ""]
+    assert rows[1]["email"] is None
+    assert rows[2]["n"] is None and rows[2]["email"] == "bob@example.com"
+
+
+def test_spark_refuses_files_it_would_skip_and_never_quotes_a_record(tmp_path: Path) -> None:
+    from dsar.errors import EngineError
+    from tests.conftest import write_tiny_export
+
+    catalog = write_tiny_export(tmp_path / "skip")
+    (catalog.parent / "events").mkdir()
+    (catalog.parent / "events.parquet").rename(catalog.parent / "events" / "_part.parquet")
+    catalog.write_text(
+        catalog.read_text().replace("path: events.parquet", "path: events/*.parquet")
+    )
+    with pytest.raises(EngineError, match="does not read _part.parquet"):
+        open_engine(load_catalog(catalog), "spark")
+    bad = write_tiny_export(tmp_path / "bad")
+    users = bad.parent / "users.csv"
+    users.write_text(users.read_text().replace("2024-02-03 04:05:06", "Secret Value 42"))
+    with open_engine(load_catalog(bad), "spark") as engine, pytest.raises(Exception) as caught:
+        engine.query("SELECT * FROM users")
+    assert "Secret Value" not in str(caught.value)
 
 
 def test_batches_of_requests_use_the_list_parameter_on_both(engines: dict[str, Engine]) -> None:

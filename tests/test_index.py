@@ -49,7 +49,7 @@ def _both(
         IdentityIndex(index_path, KEY) as index,
         open_engine(catalog, readers=index.readers(catalog)) as engine,
     ):
-        files = index.files_for(engine)
+        files = index.files_for(catalog, engine)
         try:
             indexed = _found(collect(engine, catalog, requests, rules, index=files))
         finally:
@@ -123,7 +123,7 @@ def test_a_file_changed_since_the_index_is_read_whole(tiny_catalog: Path, tmp_pa
     with IdentityIndex(index_path, KEY) as index:
         catalog = load_catalog(tiny_catalog)
         with open_engine(catalog) as engine:
-            files = index.files_for(engine)
+            files = index.files_for(catalog, engine)
             assert "users" not in files.fresh and "events" in files.fresh
             files.close()
         assert "users" not in index.readers(catalog)  # its schema is sniffed again
@@ -224,7 +224,7 @@ def test_awkward_files_are_indexed_by_their_records_or_read_whole(tmp_path: Path
     with IdentityIndex(tmp_path / "index.db", KEY) as index:
         catalog = load_catalog(catalog_path)
         with open_engine(catalog) as engine:
-            files = index.files_for(engine)
+            files = index.files_for(catalog, engine)
             fresh = {p.name for table in files.fresh.values() for p in table}
             files.close()
     assert {"a.csv", "b.csv", "legacy.csv", "lines.json"} <= fresh
@@ -256,11 +256,11 @@ def test_an_erasure_refreshes_the_index_and_the_person_leaves_it(
     catalog = load_catalog(trap_catalog)
     ann = _req("email=ann@example.com", "ER-1")
     with IdentityIndex(index_path, KEY) as index, open_engine(catalog) as engine:
-        before = index.files_for(engine)
+        before = index.files_for(catalog, engine)
         assert before.relation("accounts", set(ann.keys)) is not None
-        count = before.index.db.execute(
+        count = index.db.execute(
             "SELECT count(*) FROM refs WHERE ref = ?",
-            (index.ref(IdentityKind.EMAIL, "ann@example.com"),),
+            (index.ref("accounts", IdentityKind.EMAIL, "ann@example.com"),),
         ).fetchone()
         before.close()
         assert count is not None and count[0] > 0
@@ -268,14 +268,13 @@ def test_an_erasure_refreshes_the_index_and_the_person_leaves_it(
         apply_plan(
             plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False, index=index
         )
-        files = index.files_for(engine)
+        files = index.files_for(catalog, engine)
         assert set(files.fresh) == {n for n in engine.tables if n in files.fresh}
         assert files.fresh.get("accounts")  # rewritten and indexed again: fresh
         files.close()
         left = index.db.execute(
-            "SELECT count(*) FROM refs r JOIN files f ON f.id = r.file_id"
-            " WHERE ref = ? AND f.table_name = 'accounts'",
-            (index.ref(IdentityKind.EMAIL, "ann@example.com"),),
+            "SELECT count(*) FROM refs WHERE ref = ?",
+            (index.ref("accounts", IdentityKind.EMAIL, "ann@example.com"),),
         ).fetchone()
     assert left is not None and left[0] == 0
     plain, indexed = _both(trap_catalog, index_path, [_req("email=bob@example.com")], MatchRules())
@@ -357,10 +356,103 @@ def test_an_erasure_planned_with_the_index_is_the_same_plan(
     ann = _req("email=ann@example.com", "ER-1")
     with IdentityIndex(tmp_path / "index.db", KEY) as index, open_engine(catalog) as engine:
         plain = plan_erasure(catalog, engine, ann, key=KEY)
-        files = index.files_for(engine)
+        files = index.files_for(catalog, engine)
         try:
             indexed = plan_erasure(catalog, engine, ann, key=KEY, index=files)
         finally:
             files.close()
     assert indexed.table_rows() == plain.table_rows()
     assert indexed.describe().split("\n", 1)[1] == plain.describe().split("\n", 1)[1]
+
+
+def test_a_catalog_change_since_the_build_is_never_answered_from_the_index(
+    tiny_catalog: Path, tmp_path: Path
+) -> None:
+    """Built when users.phone was no identity; then the catalog names it one."""
+    text = tiny_catalog.read_text()
+    tiny_catalog.write_text(text.replace("phone: {identity: phone, type: string}", "phone: {}"))
+    _build(tiny_catalog, tmp_path / "index.db")
+    tiny_catalog.write_text(text)
+    plain, indexed = _both(
+        tiny_catalog, tmp_path / "index.db", [_req("phone=+44 1632 960001")], MatchRules()
+    )
+    assert indexed == plain and plain[0]["tables"]
+
+
+def test_a_file_restored_with_its_old_modification_time_is_read_whole(
+    tiny_catalog: Path, tmp_path: Path
+) -> None:
+    import os
+
+    _build(tiny_catalog, tmp_path / "index.db")
+    users = tiny_catalog.parent / "users.csv"
+    stat = users.stat()
+    users.write_text(users.read_text().replace("joann@", "jones@"))  # same size
+    os.utime(users, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as cp -p or rsync -t do
+    plain, indexed = _both(
+        tiny_catalog, tmp_path / "index.db", [_req("email=jones@example.com")], MatchRules()
+    )
+    assert indexed == plain and plain[0]["tables"]
+
+
+def test_offsets_that_are_not_the_rows_are_never_used(tiny_catalog: Path, tmp_path: Path) -> None:
+    """Backslash escapes (which counting quotes cannot follow), and a file whose records
+    the reader sees differently: left unindexed, read whole, the same answer."""
+    users = tiny_catalog.parent / "users.csv"
+    users.write_text(
+        "user_id,email,phone,full_name,signup_at\n"
+        'u1,ann@example.com,,"Ann \\"\nLee",2024-01-02 03:04:05\n'
+        'u2,bob@example.com,,"5\\" Marsh",2024-02-03 04:05:06\n'
+        "u3,joann@example.com,,Jo,2024-03-04 05:06:07\n",
+        encoding="utf-8",
+    )
+    _build(tiny_catalog, tmp_path / "index.db")
+    for person in ("email=ann@example.com", "email=bob@example.com", "user_id=u3"):
+        plain, indexed = _both(tiny_catalog, tmp_path / "index.db", [_req(person)], MatchRules())
+        assert indexed == plain
+
+
+def test_parquet_files_without_an_identity_column_are_indexed(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.conftest import write_tiny_export
+
+    catalog = write_tiny_export(tmp_path / "export")
+    events = catalog.parent / "events"
+    events.mkdir()
+    (catalog.parent / "events.parquet").rename(events / "a.parquet")
+    pq.write_table(
+        pa.table({"ts": pa.array([1_700_000_300], pa.timestamp("s")), "action": ["ping"]}),
+        events / "b.parquet",
+    )  # an older file, from before events had a user
+    catalog.write_text(
+        catalog.read_text().replace("path: events.parquet", "path: events/*.parquet")
+    )
+    built = _build(catalog, tmp_path / "index.db")
+    assert built["events"] == 4
+    plain, indexed = _both(catalog, tmp_path / "index.db", [_req("user_id=u1")], MatchRules())
+    assert indexed == plain and plain[0]["tables"]["events"]  # type: ignore[index]
+
+
+@pytest.mark.spark
+def test_the_index_is_refused_on_spark_before_anything_runs(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    _build(trap_catalog, tmp_path / "index.db")
+    catalog = load_catalog(trap_catalog)
+    with (
+        IdentityIndex(tmp_path / "index.db", KEY) as index,
+        open_engine(catalog, "spark") as engine,
+    ):
+        with pytest.raises(WorkbenchError, match="DuckDB engine"):
+            answer_access_requests(
+                catalog, [_req("email=ann@example.com")], tmp_path / "b", engine=engine, index=index
+            )
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
+        with pytest.raises(WorkbenchError, match="DuckDB engine"):
+            apply_plan(
+                plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, index=index
+            )
+    assert not (tmp_path / "c").exists()  # refused before any change

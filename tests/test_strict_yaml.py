@@ -367,3 +367,24 @@ def test_building_blocks(policy_file: Path) -> None:
     policy, problems = validate_model(doc, Policy)
     assert policy is not None
     assert problems == []
+
+
+def test_a_bare_null_key_is_explained(tmp_path: Path) -> None:
+    """`csv: {null: NULL}`: YAML 1.1 reads the key as nothing; say how to quote it."""
+    from dsar import load_catalog
+    from dsar.errors import CatalogError
+    from tests.conftest import write_tiny_export
+
+    catalog = write_tiny_export(tmp_path)
+    text = catalog.read_text()
+    catalog.write_text(
+        text.replace("    path: users.csv\n", "    path: users.csv\n    csv: {null: 'NULL'}\n", 1)
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(catalog)
+    assert "tables.users.csv (line 11)" in str(caught.value)
+    assert "{'null': 'NULL'}" in str(caught.value)
+    catalog.write_text(
+        text.replace("    path: users.csv\n", "    path: users.csv\n    csv: {'null': 'NULL'}\n", 1)
+    )
+    assert load_catalog(catalog).tables["users"].csv is not None

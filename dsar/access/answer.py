@@ -105,7 +105,7 @@ def answer_access_requests(
             engine = stack.enter_context(open_engine(catalog, readers=kept))
         indexed = None
         if index is not None:
-            indexed = index.files_for(engine)
+            indexed = index.files_for(catalog, engine)
             stack.callback(indexed.close)
         earlier: dict[str, dict[str, set[SubjectKey]]] = {}
         given = {r.label: set(r.keys) for r in requests}

@@ -215,6 +215,13 @@ def _from_pydantic(err: Any, doc: YamlDocument, root: type[BaseModel]) -> Config
     kind = err["type"]
     path, _, field = _walk(root, loc)
     where = doc.where(path)
+    if kind == "invalid_key":  # YAML 1.1 read a bare null, yes/no or on/off as no name
+        return ConfigProblem(
+            doc.where(path[:-1]),
+            f"a key YAML reads as {loc[-1]} rather than as a name",
+            "put the key in quotes: YAML reads a bare null, true, false, yes, no, on or off as"
+            " a value, e.g. csv: {'null': 'NULL'}",
+        )
     if kind == "extra_forbidden":
         key = str(loc[-1])
         _, model, _ = _walk(root, loc[:-1])

@@ -369,7 +369,7 @@ def index_status(
 
     cat = load_catalog(catalog)
     with IdentityIndex(index, load_key(key_file), key_file) as built, open_engine(cat) as engine:
-        files = built.files_for(engine)
+        files = built.files_for(cat, engine)
         try:
             for name in engine.tables:
                 fresh = files.fresh.get(name, {})

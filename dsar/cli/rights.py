@@ -174,20 +174,22 @@ def _apply(
     from dsar.rights import apply_plan
 
     built = open_index(index, key_file)
-    result = apply_plan(
-        plan,
-        cat,
-        engine,
-        out=out,
-        key=key,
-        dry_run=False,
-        ledger=ledger,
-        audit=audit,
-        progress=_steps(),
-        index=built,
-    )
-    if built is not None:
-        built.close()
+    try:
+        result = apply_plan(
+            plan,
+            cat,
+            engine,
+            out=out,
+            key=key,
+            dry_run=False,
+            ledger=ledger,
+            audit=audit,
+            progress=_steps(),
+            index=built,
+        )
+    finally:
+        if built is not None:
+            built.close()
     _applied(result, catalog, command)
 
 

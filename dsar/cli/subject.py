@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -172,11 +173,14 @@ def access(
 
         book = Ledger(ledger, reg.key if reg is not None else load_key(key_file), key_file)
     cat = load_catalog(catalog)
-    built = open_index(index, key_file)
-    options = engine_options(engine, spark_master)
-    if built is not None and engine == "duckdb":
-        options["readers"] = built.readers(cat)  # the schemas it kept: no sniffing
-    with open_engine(cat, engine, **options) as tables:
+    with ExitStack() as stack:
+        built = open_index(index, key_file)
+        if built is not None:
+            stack.callback(built.close)
+        options = engine_options(engine, spark_master)
+        if built is not None and engine == "duckdb":
+            options["readers"] = built.readers(cat)  # the schemas it kept: no sniffing
+        tables = stack.enter_context(open_engine(cat, engine, **options))
         bundles = answer_access_requests(
             cat,
             requests,
@@ -190,8 +194,6 @@ def access(
             progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
             index=built,
         )
-    if built is not None:
-        built.close()
     rejected = empty = 0
     for bundle in bundles:
         for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from dsar.catalog.models import CsvOptions, FileFormat, Table
-from dsar.engine.base import Engine, Params, quote_identifier, scrub_message
+from dsar.engine.base import Engine, Params, quote_identifier
 from dsar.engine.duckdb import DuckDBEngine
+from dsar.engine.files import holds_no_records
 from dsar.errors import EngineError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -162,13 +163,29 @@ class SparkEngine(Engine):
         # the driver's DuckDB: pins each table's schema and writes rewritten files
         self.duck = DuckDBEngine(threads=1)
         self.backend_errors = (PySparkException, Py4JJavaError)
+        # a session someone else made (a notebook's, a cluster's) may differ in what decides
+        # an answer: the clock DuckDB reads times in, and failing on a bad value (as DuckDB
+        # does) rather than reading it as NULL
+        row = self.duck.con.execute("SELECT current_setting('TimeZone')").fetchone()
+        self.spark.conf.set("spark.sql.session.timeZone", str(row[0]) if row else "UTC")
+        self.spark.conf.set("spark.sql.ansi.enabled", "true")
 
     # ---- reading -------------------------------------------------------------------------
 
     def _create_view(self, name: str, files: Sequence[Path], table: Table) -> None:
         self.duck._create_view(name, files, table)
         self.duck._files[name], self.duck._tables[name] = list(files), table
-        self._read(name, files, table).createOrReplaceTempView(name)
+        df = self._read(name, files, table)
+        # Spark skips files whose names start with '_' or '.' without a word: refuse rather
+        # than answer a request from part of a table
+        read = {Path(f.removeprefix("file:")).resolve() for f in df.inputFiles()}
+        skipped = [f for f in files if f.resolve() not in read and not holds_no_records([f])]
+        if skipped:
+            raise EngineError(
+                f"table {name!r}: Spark does not read {skipped[0].name} (it skips names that"
+                " start with '_' or '.'); rename the file, or use --engine duckdb"
+            )
+        df.createOrReplaceTempView(name)
 
     def _read(self, name: str, files: Sequence[Path], table: Table) -> DataFrame:
         """A DataFrame over `files` with the columns and types DuckDB gives them."""
@@ -210,7 +227,8 @@ class SparkEngine(Engine):
             .option("sep", opts.delimiter)
             .option("quote", opts.quote or "\u0000")
             .option("escape", escape.group(1).replace("''", "'") if escape else opts.quote or "\\")
-            .option("nullValue", opts.null)
+            # with another null text than '', it is compared below, as DuckDB compares it
+            .option("nullValue", opts.null if opts.null == "" else "\u0000\u0001")
             .option("encoding", _ENCODINGS[opts.encoding])
             .option("multiLine", "true")
             .option("mode", "FAILFAST")
@@ -219,6 +237,13 @@ class SparkEngine(Engine):
         )
         date_fmt = _option(reader.options, "dateformat")
         ts_fmt = _option(reader.options, "timestampformat")
+        if opts.null:
+            # Spark reads every empty unquoted field as NULL; DuckDB, given another null
+            # text, reads it as '' and only that text as NULL
+            null = opts.null.replace("\\", "\\\\").replace("'", "\\'")
+            df = df.selectExpr(
+                *(f"nullif(coalesce({_name(c)}, ''), '{null}') AS {_name(c)}" for c in reader.types)
+            )
         columns = [_typed(c, t, date_fmt, ts_fmt) for c, t in reader.types.items()]
         return df.selectExpr(*columns)
 
@@ -284,8 +309,17 @@ class SparkEngine(Engine):
         yield from _as(answer, schema).to_batches(max_chunksize=batch_size)
 
     def _locate_read_error(self, exc: Exception, table: Table, files: Sequence[Path]) -> str:
-        message = str(exc).strip().split("\n")[0]
-        return f"Spark could not read it as the catalog says: {scrub_message(message)[:300]}"
+        return (
+            f"Spark could not read it as the catalog says ({_condition(exc)}); run `dsar"
+            " catalog check --deep` with the DuckDB engine to find the line"
+        )
+
+    def _wrap(self, exc: Exception, sql: str) -> EngineError:
+        """Spark's messages can quote a whole record unquoted (a malformed row): only the
+        error's name and the tables the query reads are shown, never the text."""
+        read = [t for t in self._files if f"`{t}`" in sql or quote_identifier(t) in sql]
+        where = f" reading {', '.join(read)}" if read else ""
+        return EngineError(f"Spark failed{where}: {_condition(exc)}", sql)
 
     # ---- rewrites ------------------------------------------------------------------------
 
@@ -311,6 +345,28 @@ class SparkEngine(Engine):
         self.duck.close()
 
 
+def _name(column: str) -> str:
+    return f"`{column.replace('`', '``')}`"
+
+
+def _condition(exc: Exception) -> str:
+    """The name of a Spark error (its condition, or the Java class), never its message."""
+    for attribute in ("getCondition", "getErrorClass"):
+        method = getattr(exc, attribute, None)
+        if callable(method):
+            try:
+                found = method()
+            except Exception:  # only the name is wanted; any failure: none
+                found = None
+            if found:
+                return str(found)
+    java = getattr(exc, "java_exception", None)
+    try:
+        return str(java.getClass().getName()) if java is not None else type(exc).__name__
+    except Exception:  # the gateway may be gone: the Python class is all there is
+        return type(exc).__name__
+
+
 def _option(options: str, name: str) -> str | None:
     found = re.search(rf"{name}='((?:[^']|'')*)'", options)
     return found.group(1).replace("''", "'") if found else None
@@ -321,7 +377,7 @@ def _typed(
 ) -> str:
     """A Spark expression casting a column read as text to DuckDB's type for it (the
     column as it is when `duck_type` is VARCHAR or empty: read typed already)."""
-    col = f"`{column.replace('`', '``')}`"
+    col = _name(column)
     alias = f" AS {col}"
     kind = duck_type.upper()
     if kind in ("VARCHAR", ""):

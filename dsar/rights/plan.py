@@ -13,6 +13,7 @@ certificate (`certificate`), and appends one audit entry, whatever the job.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
-from dsar.errors import MissingKeyError
+from dsar.errors import MissingKeyError, WorkbenchError
 from dsar.io import plain_name
 from dsar.records.audit import subject_ref
 from dsar.rights.certificate import write_certificate
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from dsar.records.ledger import Ledger
     from dsar.subjects.identity import SubjectKey
     from dsar.subjects.index import IdentityIndex
+
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str], None]
 
@@ -169,6 +172,12 @@ def apply_plan(
     if dry_run:
         return ApplyResult(plan, applied=False)
     plain_name(plan.label, "request label")  # before anything changes: it names files
+    if index is not None and engine.name != "duckdb":
+        raise WorkbenchError(
+            f"the identity index is refreshed with the DuckDB engine, not {engine.name}:"
+            " apply without --index (files changed since are read whole), then run"
+            " `dsar index build`"
+        )
     if plan.needs_key and key is None:
         raise MissingKeyError(
             f"{plan.label}: the plan pseudonymizes columns, which needs the secret key"
@@ -209,7 +218,15 @@ def apply_plan(
                 tmp.unlink(missing_ok=True)
         raise
     if index is not None and staged.files:
-        index.build(catalog, engine, progress, tables={f.table for f in staged.files})
+        try:
+            index.build(catalog, engine, progress, tables={f.table for f in staged.files})
+        except WorkbenchError as exc:  # done and recorded: the index only lags behind
+            log.warning(
+                "%s: the identity index was not refreshed (%s); the files changed are read"
+                " whole until `dsar index build`",
+                plan.label,
+                exc,
+            )
     return ApplyResult(plan, True, staged.files, certificate)
 
 

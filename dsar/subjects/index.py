@@ -34,6 +34,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import weakref
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,16 +54,16 @@ __all__ = ["IdentityIndex", "IndexedFiles", "index_value"]
 
 log = logging.getLogger(__name__)
 
-SCHEME = "index-hmac64/v1"
+SCHEME = "index-hmac64/v2"
 _KEY_CHECK = "identity-index-key-check"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
-    table_name TEXT NOT NULL,
-    path TEXT NOT NULL UNIQUE,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
+    path_ref TEXT NOT NULL UNIQUE,
+    table_ref TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
     rows INTEGER NOT NULL,
     format TEXT NOT NULL,
     header BLOB,
@@ -76,7 +77,7 @@ CREATE TABLE IF NOT EXISTS refs (
     PRIMARY KEY (ref, file_id, loc)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS readers (
-    table_name TEXT PRIMARY KEY,
+    table_ref TEXT PRIMARY KEY,
     entry TEXT NOT NULL,
     files TEXT NOT NULL,
     reader TEXT NOT NULL
@@ -86,6 +87,7 @@ _PLUS_TAG = re.compile(r"\+[^@]*@")
 _GMAIL_DOMAINS = ("@gmailcom", "@googlemailcom")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe")
 _RULES = MatchRules()  # the index is built with the plain rules; see index_value
+_SAMPLE = 64  # records per file read back at build time to prove the offsets
 ProgressFn = Callable[[str], None]
 
 
@@ -112,17 +114,24 @@ def index_value(kind: IdentityKind, normalized: str) -> str:
 
 
 def _entry(catalog: Catalog, name: str) -> str:
-    """A digest of the table's catalog entry: a kept schema is used only for the same one."""
+    """A digest of the table's catalog entry (its columns, identity kinds, types, reader
+    options): references and schemas kept under another entry are not used."""
     return hashlib.sha256(catalog.tables[name].model_dump_json().encode()).hexdigest()
 
 
-def _fingerprint(path: Path) -> tuple[int, int]:
+def _fingerprint(path: Path) -> str:
+    """Size, modification and change times, and inode: a file restored with its old
+    modification time (cp -p, rsync -t, tar) still has a new change time."""
     stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
 class IdentityIndex:
     """Where each identity value sits in the export's files (an opt-in SQLite file).
+
+    Nothing in it names a person, a table or a file in clear: references, table and file
+    names are keyed hashes (a table's name is mixed into its references, so that the index
+    does not even link rows across tables without the key).
 
     Args:
         path: the index file (created with owner-only permissions).
@@ -143,19 +152,18 @@ class IdentityIndex:
                 " elsewhere (another folder, a secrets manager) so the two never travel together"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists()
-        if new:
+        if not self.path.exists():
             self.path.touch(mode=0o600)
-        self.keys = Keys(key)
-        self._hash = self.keys.hasher(Purpose.INDEX_REF)
+        self._hash = Keys(key).hasher(Purpose.INDEX_REF)
         self.db = sqlite3.connect(self.path)
         try:
-            self._check(new)
+            self.db.execute("PRAGMA secure_delete = ON")  # forgotten references are zeroed
+            self._check()
         except BaseException:
             self.db.close()
             raise
 
-    def _check(self, new: bool) -> None:
+    def _check(self) -> None:
         with self.db:
             self.db.executescript(SCHEMA)
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
@@ -185,10 +193,13 @@ class IdentityIndex:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def ref(self, kind: IdentityKind, value: str) -> int:
-        """The 64-bit keyed reference of one normalised identifier."""
-        digest = self._hash(f"{kind.value}={index_value(kind, value)}")
+    def ref(self, table: str, kind: IdentityKind, value: str) -> int:
+        """The 64-bit keyed reference of one normalised identifier in one table."""
+        digest = self._hash(f"{table}\x00{kind.value}={index_value(kind, value)}")
         return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+
+    def _name_ref(self, what: str, name: str) -> str:
+        return self._hash(f"{what}\x00{name}")
 
     # ---- building ------------------------------------------------------------------------
 
@@ -202,9 +213,12 @@ class IdentityIndex:
         """Index every file of every table with identity columns (or of `tables` only, as
         after a rewrite); returns the rows indexed per table.
 
-        Files already indexed with an unchanged fingerprint are kept as they are; changed
-        and new files are indexed again (their old references leave); when every table is
-        built, files no longer in the catalog are forgotten.
+        Files already indexed with an unchanged fingerprint under the same catalog entry
+        are kept as they are; changed and new files are indexed again (their old references
+        leave); when every table is built, files no longer in the catalog are forgotten.
+
+        Raises:
+            EngineError: the engine cannot build an index (only DuckDB can).
         """
         say = progress or (lambda _m: None)
         wanted = set(catalog.tables if tables is None else tables)
@@ -214,38 +228,44 @@ class IdentityIndex:
             if name not in wanted or not table.identity_columns() or name not in engine.tables:
                 continue
             files = engine.files(name)
-            current.update(str(f) for f in files)
+            current.update(self._name_ref("file", str(f)) for f in files)
             rows[name] = 0
+            entry = _entry(catalog, name)
             for path in files:
-                if self._fresh(path) is None:
+                if self._fresh(path, entry) is None:
                     say(f"indexing {name}: {path.name}")
                     self._index_file(catalog, engine, name, path)
-                rows[name] += self._rows(path)
+                row = self.db.execute(
+                    "SELECT rows FROM files WHERE path_ref = ?",
+                    (self._name_ref("file", str(path)),),
+                ).fetchone()
+                rows[name] += int(row[0]) if row else 0
             self._keep_reader(catalog, engine, name, files)
         if tables is None:
-            known = self.db.execute("SELECT id, path FROM files").fetchall()
-            for file_id, path in known:
-                if path not in current:
+            for file_id, path_ref in self.db.execute("SELECT id, path_ref FROM files").fetchall():
+                if path_ref not in current:
                     self._forget(file_id)
         return rows
 
-    def _rows(self, path: Path) -> int:
-        row = self.db.execute("SELECT rows FROM files WHERE path = ?", (str(path),)).fetchone()
-        return int(row[0]) if row else 0
-
-    def _fresh(self, path: Path) -> int | None:
-        """The file's id if it is indexed and unchanged since."""
+    def _fresh(self, path: Path, entry: str) -> tuple[int, str, bytes | None] | None:
+        """(id, format, header) of a file indexed under `entry` and unchanged since."""
         row = self.db.execute(
-            "SELECT id, size, mtime_ns FROM files WHERE path = ?", (str(path),)
+            "SELECT id, entry, fingerprint, format, header FROM files WHERE path_ref = ?",
+            (self._name_ref("file", str(path)),),
         ).fetchone()
-        if row is None or not path.exists() or (row[1], row[2]) != _fingerprint(path):
+        if row is None or row[1] != entry or not path.exists():
             return None
-        return int(row[0])
+        if row[2] != _fingerprint(path):
+            return None
+        return int(row[0]), str(row[3]), row[4]
 
     def _forget(self, file_id: int) -> None:
         with self.db:
             self.db.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
             self.db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    def _stamps(self, files: Sequence[Path]) -> list[str]:
+        return [f"{self._name_ref('file', str(f))}:{_fingerprint(f)}" for f in files]
 
     def _keep_reader(
         self, catalog: Catalog, engine: Engine, name: str, files: Sequence[Path]
@@ -253,45 +273,56 @@ class IdentityIndex:
         reader = engine.reader_state(name)
         if reader is None:
             return
-        stamps = json.dumps([[str(f), *_fingerprint(f)] for f in files])
         with self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO readers (table_name, entry, files, reader)"
+                "INSERT OR REPLACE INTO readers (table_ref, entry, files, reader)"
                 " VALUES (?, ?, ?, ?)",
-                (name, _entry(catalog, name), stamps, json.dumps(reader)),
+                (
+                    self._name_ref("table", name),
+                    _entry(catalog, name),
+                    json.dumps(self._stamps(files)),
+                    json.dumps(reader),
+                ),
             )
 
     def _index_file(self, catalog: Catalog, engine: Engine, name: str, path: Path) -> None:
         table = catalog.tables[name]
-        old = self.db.execute("SELECT id FROM files WHERE path = ?", (str(path),)).fetchone()
+        path_ref = self._name_ref("file", str(path))
+        old = self.db.execute("SELECT id FROM files WHERE path_ref = ?", (path_ref,)).fetchone()
         if old is not None:
             self._forget(int(old[0]))
-        size, mtime = _fingerprint(path)
-        locations = _locations(table.format, table.csv or CsvOptions(), path)
+        fingerprint = _fingerprint(path)
+        reader = engine.reader_state(name) or {}
+        locations = _locations(table.format, table.csv or CsvOptions(), path, reader)
         if locations is None:
-            log.info("%s: %s is not indexed (no record offsets); it is read whole", name, path)
+            log.info("%s: a file is not indexed (no record offsets); it is read whole", name)
             return
         header, starts, lengths = locations
         start_at = None if starts is None else np.frombuffer(starts, dtype=np.int64)
         length_of = None if lengths is None else np.frombuffer(lengths, dtype=np.int64)
-        columns = table.identity_columns()
+        source = engine.file_relation(name, path, row_numbers=start_at is None)
+        present = set(engine.query(f"SELECT * FROM {source} LIMIT 0").schema.names)
+        columns = list(table.identity_columns().items())
         normalised = ", ".join(
             f"{sql_normalize(kind, quote_identifier(col), _RULES, for_match=True)} AS c{i}"
-            for i, (col, kind) in enumerate(columns.items())
+            if col in present
+            else f"CAST(NULL AS VARCHAR) AS c{i}"  # a Parquet file without the column
+            for i, (col, kind) in enumerate(columns)
         )
-        source = engine.file_relation(name, path, row_numbers=starts is None)
-        order = "__row" if starts is None else None
-        select = f"SELECT {normalised}{', __row' if order else ''} FROM {source}"
+        order = ", __row" if start_at is None else ""
+        select = f"SELECT {normalised}{order} FROM {source}"
+        sample = _sample(len(start_at)) if start_at is not None else set()
+        sampled: list[tuple[object, ...]] = []
         try:
             with self.db:  # one transaction: a file is indexed whole or not at all
                 file_id = self.db.execute(
-                    "INSERT INTO files (table_name, path, size, mtime_ns, rows, format,"
+                    "INSERT INTO files (path_ref, table_ref, entry, fingerprint, rows, format,"
                     " header, built_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
                     (
-                        name,
-                        str(path),
-                        size,
-                        mtime,
+                        path_ref,
+                        self._name_ref("table", name),
+                        _entry(catalog, name),
+                        fingerprint,
                         table.format.value,
                         header,
                         datetime.now(UTC).isoformat(),
@@ -307,68 +338,81 @@ class IdentityIndex:
                         span = np.zeros(n, dtype=np.int64)
                     else:
                         where, span = start_at[seen : seen + n], length_of[seen : seen + n]
-                    for i, kind in enumerate(columns.values()):
+                        picked = [i - seen for i in sorted(sample) if seen <= i < seen + n]
+                        if picked:
+                            part = batch.select([f"c{i}" for i in range(len(columns))])
+                            sampled += [tuple(r.values()) for r in part.take(picked).to_pylist()]
+                    for i, (_, kind) in enumerate(columns):
                         values = batch.column(f"c{i}")
                         mask = pc.is_valid(values).to_numpy(zero_copy_only=False)
                         if not mask.any():
                             continue
-                        present = pc.filter(values, mask)
-                        unique = pc.unique(present)
-                        hashed = np.array([self.ref(kind, v) for v in unique.to_pylist()], np.int64)
-                        positions = pc.index_in(present, unique).to_numpy(zero_copy_only=False)
+                        found = pc.filter(values, mask)
+                        unique = pc.unique(found)
+                        hashed = np.array(
+                            [self.ref(name, kind, v) for v in unique.to_pylist()], np.int64
+                        )
+                        positions = pc.index_in(found, unique).to_numpy(zero_copy_only=False)
                         pending.add(hashed[positions], where[mask].astype(np.int64), span[mask])
                     seen += n
-                if start_at is not None and seen != len(start_at):
-                    raise _NotIndexable(len(start_at), seen)
+                if start_at is not None and length_of is not None:
+                    if seen != len(start_at):
+                        raise _NotIndexable(f"{len(start_at)} records by line, {seen} rows")
+                    places = [(int(start_at[i]), int(length_of[i])) for i in sorted(sample)]
+                    again = _read_back(engine, name, path, table.format, header, places, columns)
+                    if again != sampled:
+                        raise _NotIndexable("records read back at their offsets differ")
                 pending.flush()
                 self.db.execute("UPDATE files SET rows = ? WHERE id = ?", (seen, file_id))
         except _NotIndexable as exc:
-            log.warning(
-                "%s: %s has %d records by its line breaks but %d rows as read; it is not"
-                " indexed (it is read whole)",
-                name,
-                path,
-                exc.records,
-                exc.rows,
-            )
+            log.warning("%s: a file is not indexed (%s); it is read whole", name, exc)
 
     # ---- using ---------------------------------------------------------------------------
 
     def readers(self, catalog: Catalog) -> dict[str, dict[str, object]]:
         """The schema kept for each table whose files are all unchanged (no sniffing)."""
         out = {}
-        kept = self.db.execute("SELECT table_name, entry, files, reader FROM readers")
-        for name, entry, files, reader in kept:
-            if name not in catalog.tables or entry != _entry(catalog, name):
+        kept = {
+            table_ref: (entry, files, reader)
+            for table_ref, entry, files, reader in self.db.execute(
+                "SELECT table_ref, entry, files, reader FROM readers"
+            )
+        }
+        for name in catalog.tables:
+            found = kept.get(self._name_ref("table", name))
+            if found is None or found[0] != _entry(catalog, name):
                 continue  # the catalog describes the table differently now: sniff again
-            stamps = [(p, s, m) for p, s, m in json.loads(files)]
-            now = [str(f) for f in catalog.files(name)]
-            if [p for p, _, _ in stamps] != now:
+            try:
+                stamps = self._stamps(catalog.files(name))
+            except OSError:
                 continue
-            if all(Path(p).exists() and _fingerprint(Path(p)) == (s, m) for p, s, m in stamps):
-                out[name] = json.loads(reader)
+            if json.loads(found[1]) == stamps:
+                out[name] = json.loads(found[2])
         return out
 
-    def files_for(self, engine: Engine) -> IndexedFiles:
-        """What a request may use: the unchanged files of each registered table."""
+    def files_for(self, catalog: Catalog, engine: Engine) -> IndexedFiles:
+        """What a request may use: the unchanged files of each registered table.
+
+        Raises:
+            WorkbenchError: the engine is not DuckDB (the index is read with DuckDB).
+        """
+        if engine.name != "duckdb":
+            raise WorkbenchError(
+                f"the identity index is used with the DuckDB engine, not {engine.name}: leave"
+                " out --index, or use --engine duckdb"
+            )
         fresh: dict[str, dict[Path, tuple[int, str, bytes | None]]] = {}
         for name in engine.tables:
+            entry = _entry(catalog, name)
             for path in engine.files(name):
-                row = self.db.execute(
-                    "SELECT id, size, mtime_ns, format, header FROM files WHERE path = ?",
-                    (str(path),),
-                ).fetchone()
-                if row is not None and (row[1], row[2]) == _fingerprint(path):
-                    fresh.setdefault(name, {})[path] = (int(row[0]), row[3], row[4])
+                known = self._fresh(path, entry)
+                if known is not None:
+                    fresh.setdefault(name, {})[path] = known
         return IndexedFiles(self, engine, fresh)
 
 
 class _NotIndexable(Exception):
-    """A file whose records by line breaks are not its rows as read: left unindexed."""
-
-    def __init__(self, records: int, rows: int) -> None:
-        super().__init__(f"{records} records, {rows} rows")
-        self.records, self.rows = records, rows
+    """A file whose records cannot be located by offset: left unindexed, read whole."""
 
 
 class _Pending:
@@ -405,21 +449,100 @@ class _Pending:
         self.parts, self.count = [], 0
 
 
+class _Records:
+    """Copies of some records of a text file, in a private folder removed on exit (the
+    copies are a person's rows)."""
+
+    def __init__(self, fmt: FileFormat | str, header: bytes | None) -> None:
+        self.format = FileFormat(fmt)
+        self.header = header
+        self.folder = Path(tempfile.mkdtemp(prefix="dsar-index-"))  # 0700
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True)
+        self.made = 0
+
+    def __enter__(self) -> _Records:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._cleanup()
+
+    def relation(
+        self, engine: Engine, name: str, path: Path, places: Sequence[tuple[int, int]]
+    ) -> str:
+        """A relation over copies of the records at `places` (offset, length) of `path`."""
+        self.made += 1
+        part = self.folder / f"rows-{self.made}{path.suffix}"
+        array = self.format is FileFormat.JSON
+        with path.open("rb") as source, part.open("wb") as out:
+            part.chmod(0o600)
+            out.write(b"[\n" if array else self.header or b"")
+            for i, (loc, length) in enumerate(places):
+                source.seek(loc)
+                out.write((b",\n" if array and i else b"") + source.read(length))
+            out.write(b"\n]\n" if array else b"")
+        return engine.files_relation(name, [part])
+
+
+def _read_back(
+    engine: Engine,
+    name: str,
+    path: Path,
+    fmt: FileFormat,
+    header: bytes | None,
+    places: list[tuple[int, int]],
+    columns: Sequence[tuple[str, IdentityKind]],
+) -> list[tuple[object, ...]]:
+    """The identity values of the records at `places`, read from copies of them as a
+    request reads them: the proof, at build time, that the offsets are the rows."""
+    if not places:
+        return []
+    with _Records(fmt, header) as records:
+        relation = records.relation(engine, name, path, places)
+        normalised = ", ".join(
+            f"{sql_normalize(kind, quote_identifier(col), _RULES, for_match=True)} AS c{i}"
+            for i, (col, kind) in enumerate(columns)
+        )
+        rows = engine.query(f"SELECT {normalised} FROM {relation}").to_pylist()
+    return [tuple(r.values()) for r in rows]
+
+
+def _sample(count: int) -> set[int]:
+    """Record numbers read back at build time: the first, the last and evenly between."""
+    if count <= _SAMPLE:
+        return set(range(count))
+    step = count / (_SAMPLE - 1)
+    return {min(count - 1, round(i * step)) for i in range(_SAMPLE)}
+
+
 @dataclass
 class IndexedFiles:
-    """One request's view of the index: which files it may narrow, and their rows."""
+    """One request's view of the index: which files it may narrow, and their rows.
+
+    Close it (or use it in a `with`) when the request is done: the records it copies for a
+    search are removed then (and when it is collected, at the latest).
+    """
 
     index: IdentityIndex
     engine: Engine
     fresh: Mapping[str, Mapping[Path, tuple[int, str, bytes | None]]]  # id, format, header
 
     def __post_init__(self) -> None:
-        self._work = Path(tempfile.mkdtemp(prefix="dsar-index-"))  # private (0700)
-        self._made = 0
+        self._copies: dict[str, _Records] = {}
+
+    def __enter__(self) -> IndexedFiles:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def close(self) -> None:
-        """Remove the request's temporary record files (they hold the person's rows)."""
-        shutil.rmtree(self._work, ignore_errors=True)
+        """Remove the request's copies of records (they hold the person's rows)."""
+        for copies in self._copies.values():
+            copies.close()
+        self._copies.clear()
 
     def relation(self, name: str, keys: Iterable[SubjectKey]) -> str | None:
         """SQL for the rows of `name` a search with `keys` could match: the indexed rows of
@@ -427,9 +550,9 @@ class IndexedFiles:
         fresh = self.fresh.get(name)
         if not fresh:
             return None
-        refs = sorted({self.index.ref(k.kind, k.value) for k in keys})
+        refs = sorted({self.index.ref(name, k.kind, k.value) for k in keys})
         by_file: dict[Path, list[tuple[int, int]]] = {p: [] for p in fresh}
-        ids = {file_id: path for path, (file_id, _, _) in fresh.items()}
+        ids = {known[0]: path for path, known in fresh.items()}
         for start in range(0, len(refs), 500):
             chunk = refs[start : start + 500]
             marks = ", ".join("?" * len(chunk))
@@ -457,17 +580,10 @@ class IndexedFiles:
                 f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({sql_string(str(path))},"
                 f" file_row_number=true) WHERE file_row_number IN ({rows})"
             )
-        self._made += 1
-        part = self._work / f"rows-{self._made}{path.suffix}"
-        array = fmt == FileFormat.JSON.value
-        with path.open("rb") as source, part.open("wb") as out:
-            part.chmod(0o600)
-            out.write(b"[\n" if array else header or b"")
-            for i, (loc, length) in enumerate(places):
-                source.seek(loc)
-                out.write((b",\n" if array and i else b"") + source.read(length))
-            out.write(b"\n]\n" if array else b"")
-        return self.engine.files_relation(name, [part])
+        key = f"{name}\x00{path}"
+        if key not in self._copies:
+            self._copies[key] = _Records(fmt, header)
+        return self._copies[key].relation(self.engine, name, path, places)
 
 
 def _json_records(path: Path) -> tuple[None, array[int], array[int]] | None:
@@ -494,15 +610,19 @@ def _json_records(path: Path) -> tuple[None, array[int], array[int]] | None:
 
 
 def _locations(
-    fmt: FileFormat, opts: CsvOptions, path: Path
+    fmt: FileFormat, opts: CsvOptions, path: Path, reader: Mapping[str, object]
 ) -> tuple[bytes | None, array[int] | None, array[int] | None] | None:
     """(header bytes, record starts, record lengths) of a text file; Parquet: no offsets
-    (rows are numbered); None: this file cannot be indexed by offsets."""
+    (rows are numbered); None: this file cannot be indexed by offsets (UTF-16, or an escape
+    character other than the quote, which counting quotes cannot follow)."""
     if fmt is FileFormat.PARQUET:
         return None, None, None
     if fmt is FileFormat.JSON:
         return _json_records(path)
     if fmt is FileFormat.CSV and opts.encoding == "utf-16":
+        return None
+    escape = re.search(r"escape='((?:[^']|'')*)'", str(reader.get("options", "")))
+    if fmt is FileFormat.CSV and escape and escape.group(1).replace("''", "'") != opts.quote:
         return None
     quote = opts.quote.encode("latin-1") if fmt is FileFormat.CSV and opts.quote else b""
     starts, lengths = array("q"), array("q")
