@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
-from anonymize.parallel import with_spans, workers_for
+from anonymize.parallel import add_spans, spans_columns, take_spans, with_spans, workers_for
 from anonymize.params import DateShift, Redact
 from anonymize.policy import Policy, check_policy, load_policy
 from anonymize.risk import RiskReport, measure, relation_of
@@ -218,6 +218,20 @@ def _run(
             schema = apply_python_table(empty, python, ctx).schema
             processed = engine.map_batches(
                 sql, all_params, lambda b: apply_python(b, python, ctx), schema, BATCH_ROWS
+            )
+        elif redacted and engine.distributes:
+            # the engine's workers find the spans (the model's work); placeholders are
+            # numbered in the order texts come, so the replacing stays here, in order
+            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)
+            found_in = engine.map_batches(
+                sql,
+                all_params,
+                lambda b: add_spans(b, redacted),
+                spans_columns(empty.schema, redacted),
+                BATCH_ROWS,
+            )
+            processed = (
+                apply_python(b, python, ctx, found) for b, found in take_spans(found_in, redacted)
             )
         else:
             # placeholders are numbered in the order texts come: replaced here, in order

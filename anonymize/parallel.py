@@ -11,6 +11,8 @@ same byte for byte whatever the number of workers.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import multiprocessing
 import os
 from collections import deque
@@ -85,6 +87,40 @@ def with_spans(
             yield _ready(window.popleft())
     finally:  # on an error (or a stop), queued batches are dropped, not waited for
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+SPANS = "__spans__"  # prefix of the columns that carry a batch's spans through an engine
+
+
+def spans_columns(schema: pa.Schema, redacted: dict[str, Redact]) -> pa.Schema:
+    """`schema` with one text column per redacted column, holding each text's spans."""
+    for column in redacted:
+        schema = schema.append(pa.field(SPANS + column, pa.string()))
+    return schema
+
+
+def add_spans(batch: pa.RecordBatch, redacted: dict[str, Redact]) -> pa.RecordBatch:
+    """The batch with the spans of its free-text columns as JSON text (an engine's workers
+    find them, e.g. Spark's through mapInArrow; the replacing stays in order, here)."""
+    for column, spec in redacted.items():
+        texts = batch.column(column).cast(pa.string()).to_pylist()
+        found = _analyze(spec.names, tuple(spec.allow), texts)
+        encoded = [json.dumps([dataclasses.astuple(s) for s in spans]) for spans in found]
+        batch = batch.append_column(SPANS + column, pa.array(encoded, pa.string()))
+    return batch
+
+
+def take_spans(
+    batches: Iterator[pa.RecordBatch], redacted: dict[str, Redact]
+) -> Iterator[tuple[pa.RecordBatch, Found]]:
+    """Each batch `add_spans` made, without the spans columns, and its spans."""
+    for batch in batches:
+        found: Found = {}
+        for column in redacted:
+            encoded = batch.column(SPANS + column).to_pylist()
+            found[column] = [[Span(*fields) for fields in json.loads(e)] for e in encoded]
+            batch = batch.drop_columns([SPANS + column])
+        yield batch, found
 
 
 def _ready(

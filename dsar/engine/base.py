@@ -118,6 +118,8 @@ class Engine(ABC):
     """
 
     name: ClassVar[str]
+    distributes: ClassVar[bool] = False
+    """Whether `map_batches` runs its function on other processes or machines."""
 
     def __init__(self) -> None:
         self._files: dict[str, list[Path]] = {}

@@ -147,6 +147,7 @@ class SparkEngine(Engine):
     """
 
     name = "spark"
+    distributes = True
 
     def __init__(self, master: str | None = None, *, session: SparkSession | None = None) -> None:
         super().__init__()
