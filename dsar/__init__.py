@@ -95,7 +95,14 @@ if TYPE_CHECKING:
         plan_retention,
         replay_erasures,
     )
-    from dsar.subjects import MatchRules, SubjectKey, SubjectRequest, make_key, parse_key
+    from dsar.subjects import (
+        IdentityIndex,
+        MatchRules,
+        SubjectKey,
+        SubjectRequest,
+        make_key,
+        parse_key,
+    )
     from dsar.text import EntityRule, NlpSettings, Operator, TextEngine, TextPolicy
 
 # public name -> the subpackage that defines it
@@ -175,7 +182,8 @@ _EXPORTS: dict[str, str] = {
         "dsar.rights",
     ),
     **dict.fromkeys(
-        ["MatchRules", "SubjectKey", "SubjectRequest", "make_key", "parse_key"], "dsar.subjects"
+        ["IdentityIndex", "MatchRules", "SubjectKey", "SubjectRequest", "make_key", "parse_key"],
+        "dsar.subjects",
     ),
     **dict.fromkeys(
         ["EntityRule", "NlpSettings", "Operator", "TextEngine", "TextPolicy"], "dsar.text"
@@ -210,6 +218,7 @@ __all__ = [
     "ExportReadError",
     "FileChange",
     "IdentifierError",
+    "IdentityIndex",
     "IdentityKind",
     "InternalError",
     "Job",

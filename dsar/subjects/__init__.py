@@ -4,6 +4,8 @@
   match rules (`MatchRules`), strong and weak kinds, and their SQL twins.
 - `collect`: every row of each requester, in as few passes over the files as it takes.
 - `selection`: SQL predicates for a person's rows (erasure and correction rewrite with them).
+- `index`: the identity index (`IdentityIndex`): where each identifier sits in the files, so
+  that repeat requests read only those rows.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from dsar.subjects.identity import (
     normalize,
     parse_key,
 )
+from dsar.subjects.index import IdentityIndex, IndexedFiles
 
 __all__ = [
     "Identity",
+    "IdentityIndex",
+    "IndexedFiles",
     "MatchRules",
     "ProgressFn",
     "Provenance",
