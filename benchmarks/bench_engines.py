@@ -96,7 +96,7 @@ def main() -> None:
 
     print(f"\nexport: {args.users:,} users; {args.repeats} interleaved round(s)\n")
     print(
-        "| job | DuckDB s | Spark local s | Spark / DuckDB | peak MiB DuckDB | Spark (Python side) |"
+        "| job | DuckDB s | Spark local s | Spark / DuckDB | MiB DuckDB | Spark (Python side) |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for job in jobs:

@@ -112,7 +112,11 @@ def measure(work: Path, rows: int, spark: bool) -> dict[str, dict[str, float]]:
         )
     found: dict[str, dict[str, float]] = {"export": {"rows": float(sum(meta["rows"].values()))}}
     for job, (code, settings) in jobs.items():
-        result, peak = run(code, settings)
+        try:
+            result, peak = run(code, settings)
+        except SystemExit as failed:  # recorded as failed; the other jobs still run
+            print(f"{found['export']['rows']:>12,.0f} rows, {LABELS[job]}: FAILED ({failed})")
+            continue
         found[job] = {"seconds": result["seconds"], "mib": peak}
         print(
             f"{found['export']['rows']:>12,.0f} rows, {LABELS[job]}: {result['seconds']:.2f} s,"
@@ -133,11 +137,13 @@ def draw(points: list[dict[str, dict[str, float]]], path: Path) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     rows = [p["export"]["rows"] / 1e6 for p in points]
     for job, label in LABELS.items():
-        if not all(job in p for p in points):
+        done = [(r, p[job]) for r, p in zip(rows, points, strict=True) if job in p]
+        if not done:
             continue
         style = "--" if job == "floor" else "-"
-        left.plot(rows, [p[job]["seconds"] for p in points], style, marker="o", label=label)
-        right.plot(rows, [p[job]["mib"] for p in points], style, marker="o", label=label)
+        xs = [r for r, _ in done]
+        left.plot(xs, [m["seconds"] for _, m in done], style, marker="o", label=label)
+        right.plot(xs, [m["mib"] for _, m in done], style, marker="o", label=label)
     for axis, title, unit in (
         (left, "time", "seconds"),
         (right, "peak memory (RSS)", "MiB"),
@@ -174,7 +180,9 @@ def main() -> None:
     print("| ---: |" + " ---: |" * sum(1 for j in LABELS if j in points[0]))
     for p in points:
         cells = [
-            f"{p[j]['seconds']:.1f} s, {p[j]['mib']:.0f} MiB" for j in LABELS if j in points[0]
+            f"{p[j]['seconds']:.1f} s, {p[j]['mib']:.0f} MiB" if j in p else "failed"
+            for j in LABELS
+            if j in points[0]
         ]
         print(f"| {p['export']['rows'] / 1e6:.1f} M | " + " | ".join(cells) + " |")
     largest = points[-1]

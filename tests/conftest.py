@@ -91,6 +91,29 @@ tables:
 """
 
 
+def table_yaml(
+    name: str, path: str, fmt: str, columns: dict[str, str], csv: str | None = None
+) -> str:
+    """A catalog table entry (to append to VALID_CATALOG): a contract table deleted on
+    erasure, with `columns` given as YAML flow values, e.g. {"email": "{identity: email}"}."""
+    lines = [f"  {name}:", f"    path: {path}", f"    format: {fmt}"]
+    if csv is not None:
+        lines.append(f"    csv: {csv}")
+    lines += [
+        f"    description: The {name} table.",
+        "    category: account",
+        "    origin: provided",
+        "    purposes: [provide the service]",
+        "    legal_basis: contract",
+        "    source: the person",
+        "    retention: {criteria: while the account is open}",
+        "    erasure: {action: delete}",
+        "    columns:",
+        *(f"      {column}: {spec}" for column, spec in columns.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_tiny_export(root: Path) -> Path:
     """Write the four files VALID_CATALOG describes, and the catalog; return its path."""
     root.mkdir(parents=True, exist_ok=True)

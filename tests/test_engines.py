@@ -29,7 +29,7 @@ from dsar.subjects.identity import (
     parse_key,
     sql_normalize,
 )
-from tests.conftest import VALID_CATALOG
+from tests.conftest import VALID_CATALOG, table_yaml
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed")
 pytestmark = pytest.mark.spark
@@ -69,91 +69,60 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engi
         engine.close()
 
 
-AWKWARD_TABLES = """\
-  notes:
-    path: notes.csv
-    format: csv
-    description: Notes with every CSV trap.
-    category: communications
-    origin: provided
-    purposes: [support]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      id: {}
-      email: {identity: email}
-      note: {free_text: true}
-      due: {}
-      amount: {}
-      seen_at: {}
-  legacy:
-    path: legacy.csv
-    format: csv
-    csv: {delimiter: ';', encoding: latin-1, date_format: '%d.%m.%Y'}
-    description: A Latin-1 export with day-first dates.
-    category: account
-    origin: provided
-    purposes: [billing]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      name: {personal: name}
-      born: {type: date}
-      email: {identity: email}
-  nulls:
-    path: nulls.csv
-    format: csv
-    csv: {'null': 'NULL'}
-    description: An export that writes NULL for a missing value.
-    category: account
-    origin: provided
-    purposes: [billing]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      email: {identity: email}
-      note: {}
-      n: {type: integer}
-  profiles:
-    path: profiles.json
-    format: json
-    description: Profiles with keys some records lack, nested values and zoned times.
-    category: account
-    origin: provided
-    purposes: [provide the service]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      email: {identity: email}
-      linked_at: {type: timestamp}
-      address: {}
-      tags: {}
-      late_key: {}
-  visits:
-    path: visits/*.parquet
-    format: parquet
-    description: Visits in two Parquet files whose columns differ.
-    category: usage
-    origin: observed
-    purposes: [analytics]
-    legal_basis: legitimate_interests
-    source: the app
-    retention: {period: 30 days, after: at}
-    erasure: {action: delete}
-    columns:
-      at: {}
-      email: {identity: email}
-      pages: {}
-      referrer: {}
-"""
+AWKWARD_TABLES = "".join(
+    [
+        # every CSV trap: quoted line breaks and quotes, empty and quoted-empty values
+        table_yaml(
+            "notes",
+            "notes.csv",
+            "csv",
+            {
+                "id": "{}",
+                "email": "{identity: email}",
+                "note": "{free_text: true}",
+                "due": "{}",
+                "amount": "{}",
+                "seen_at": "{}",
+            },
+        ),
+        # Latin-1, day-first dates
+        table_yaml(
+            "legacy",
+            "legacy.csv",
+            "csv",
+            {"name": "{personal: name}", "born": "{type: date}", "email": "{identity: email}"},
+            csv="{delimiter: ';', encoding: latin-1, date_format: '%d.%m.%Y'}",
+        ),
+        # NULL written for a missing value
+        table_yaml(
+            "nulls",
+            "nulls.csv",
+            "csv",
+            {"email": "{identity: email}", "note": "{}", "n": "{type: integer}"},
+            csv="{'null': 'NULL'}",
+        ),
+        # keys some records lack, nested values, zoned times
+        table_yaml(
+            "profiles",
+            "profiles.json",
+            "json",
+            {
+                "email": "{identity: email}",
+                "linked_at": "{type: timestamp}",
+                "address": "{}",
+                "tags": "{}",
+                "late_key": "{}",
+            },
+        ),
+        # two Parquet files whose columns differ
+        table_yaml(
+            "visits",
+            "visits/*.parquet",
+            "parquet",
+            {"at": "{}", "email": "{identity: email}", "pages": "{}", "referrer": "{}"},
+        ),
+    ]
+)
 
 
 def _write_awkward(root: Path) -> None:
@@ -268,7 +237,7 @@ def test_spark_refuses_files_it_would_skip_and_never_quotes_a_record(tmp_path: P
     catalog.write_text(
         catalog.read_text().replace("path: events.parquet", "path: events/*.parquet")
     )
-    with pytest.raises(EngineError, match="does not read _part.parquet"):
+    with pytest.raises(EngineError, match=r"does not read _part\.parquet"):
         open_engine(load_catalog(catalog), "spark")
     bad = write_tiny_export(tmp_path / "bad")
     users = bad.parent / "users.csv"

@@ -16,7 +16,7 @@ from dsar.rights import apply_plan, plan_erasure
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectRequest, parse_key
 from dsar.subjects.index import IdentityIndex, index_value
-from tests.conftest import VALID_CATALOG
+from tests.conftest import VALID_CATALOG, table_yaml
 
 KEY = b"k" * 40
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
@@ -129,52 +129,27 @@ def test_a_file_changed_since_the_index_is_read_whole(tiny_catalog: Path, tmp_pa
         assert "users" not in index.readers(catalog)  # its schema is sniffed again
 
 
-AWKWARD = """\
-  notes:
-    path: notes/*.csv
-    format: csv
-    description: Notes with quoted line breaks, in two files.
-    category: communications
-    origin: provided
-    purposes: [support]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      id: {}
-      email: {identity: email}
-      note: {free_text: true}
-  legacy:
-    path: legacy.csv
-    format: csv
-    csv: {header: false, encoding: latin-1}
-    description: A Latin-1 export without a header.
-    category: account
-    origin: provided
-    purposes: [billing]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      column0: {personal: name}
-      column1: {identity: email}
-  arrays:
-    path: arrays/*.json
-    format: json
-    description: One JSON array written a record per line, one pretty-printed.
-    category: account
-    origin: provided
-    purposes: [provide the service]
-    legal_basis: contract
-    source: the person
-    retention: {criteria: while the account is open}
-    erasure: {action: delete}
-    columns:
-      email: {identity: email}
-      n: {}
-"""
+AWKWARD = "".join(
+    [
+        # quoted line breaks, a blank line, CRLF, two files
+        table_yaml(
+            "notes",
+            "notes/*.csv",
+            "csv",
+            {"id": "{}", "email": "{identity: email}", "note": "{free_text: true}"},
+        ),
+        # Latin-1 without a header
+        table_yaml(
+            "legacy",
+            "legacy.csv",
+            "csv",
+            {"column0": "{personal: name}", "column1": "{identity: email}"},
+            csv="{delimiter: ';', header: false, encoding: latin-1}",
+        ),
+        # a JSON array written a record per line, and one pretty-printed
+        table_yaml("arrays", "arrays/*.json", "json", {"email": "{identity: email}", "n": "{}"}),
+    ]
+)
 
 
 def _awkward(root: Path) -> Path:
@@ -201,11 +176,7 @@ def _awkward(root: Path) -> Path:
         "[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n", encoding="utf-8"
     )
     (root / "arrays" / "pretty.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    catalog.write_text(
-        VALID_CATALOG
-        + AWKWARD.replace("csv: {header: false", "csv: {delimiter: ';', header: false"),
-        encoding="utf-8",
-    )
+    catalog.write_text(VALID_CATALOG + AWKWARD, encoding="utf-8")
     return catalog
 
 

@@ -288,12 +288,11 @@ def _correction(
     request: str | None,
     register: Path,
     key_file: Path | None,
-    apply: bool,
-    out: Path,
-    engine_kind: str,
-    spark_master: str | None,
+    engine: tuple[str, str | None],
+    out: Path | None = None,
     index: Path | None = None,
 ) -> None:
+    """Plan a correction, and apply it when `out` (the certificates' folder) is given."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.keys import load_key
@@ -310,19 +309,19 @@ def _correction(
         allowed=(RequestType.CORRECTION,),
         prefix="CR",
     )
-    key = reg.key if reg is not None else (load_key(key_file) if apply else _optional_key(key_file))
+    key = reg.key if reg is not None else (load_key(key_file) if out else _optional_key(key_file))
     cat = load_catalog(catalog)
-    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
-        plan = plan_correction(cat, engine, subject, pairs, key=key, progress=_steps())
+    with open_engine(cat, engine[0], **engine_options(*engine)) as engine_:
+        plan = plan_correction(cat, engine_, subject, pairs, key=key, progress=_steps())
         typer.echo(plan.describe())
         for table, diff in plan.diff.items():
             typer.echo(f"\n{table}:")
             typer.echo(diff.to_pandas().to_string(index=False, max_colwidth=40))
-        if not apply:
+        if out is None:
             typer.echo("\ndry run: nothing was changed; `dsar correct apply` corrects")
             return
         audit = _audit_log(reg, register, key_file)
-        _apply(plan, cat, engine, out, audit, catalog, "correct", key, None, index, key_file)
+        _apply(plan, cat, engine_, out, audit, catalog, "correct", key, None, index, key_file)
 
 
 @correct_app.command("plan")
@@ -338,19 +337,8 @@ def correct_plan(
     spark_master: SparkMasterOpt = None,
 ) -> None:
     """Show the person's rows before and after the correction. Changes nothing."""
-    _correction(
-        catalog,
-        values,
-        email,
-        ids,
-        request,
-        register,
-        key_file,
-        False,
-        Path(),
-        engine_kind,
-        spark_master,
-    )
+    engine = (engine_kind, spark_master)
+    _correction(catalog, values, email, ids, request, register, key_file, engine)
 
 
 @correct_app.command("apply")
@@ -368,20 +356,8 @@ def correct_apply(
     index: IndexOpt = None,
 ) -> None:
     """Correct the person's rows: change the files, write the certificate, audit."""
-    _correction(
-        catalog,
-        values,
-        email,
-        ids,
-        request,
-        register,
-        key_file,
-        True,
-        out,
-        engine_kind,
-        spark_master,
-        index,
-    )
+    engine = (engine_kind, spark_master)
+    _correction(catalog, values, email, ids, request, register, key_file, engine, out, index)
 
 
 TodayOpt = Annotated[str | None, typer.Option(help="Sweep as of this date (YYYY-MM-DD).")]
