@@ -95,9 +95,7 @@ def main() -> None:
         return statistics.median(s / d for s, d in pairs)
 
     print(f"\nexport: {args.users:,} users; {args.repeats} interleaved round(s)\n")
-    print(
-        "| job | DuckDB s | Spark local s | Spark / DuckDB | MiB DuckDB | Spark (Python side) |"
-    )
+    print("| job | DuckDB s | Spark local s | Spark / DuckDB | MiB DuckDB | Spark (Python side) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for job in jobs:
         d, s = (statistics.median(seconds[(job, e)]) for e in ENGINES)
