@@ -73,7 +73,8 @@ def main() -> None:
     peaks: dict[tuple[str, str], float] = {}
     for i in range(args.repeats):
         for job, (code, settings) in jobs.items():
-            outputs = {}
+            outputs: dict[str, object] = {}
+            counted: dict[str, object] = {}
             for engine in ENGINES:
                 out = work / f"engines-{stamp}-{i}-{job.replace(' ', '-')}-{engine}"
                 given = {**settings, "catalog": str(catalog), "out": str(out), "engine": engine}
@@ -81,12 +82,13 @@ def main() -> None:
                 seconds.setdefault((job, engine), []).append(result["seconds"])
                 peaks[(job, engine)] = max(peak, peaks.get((job, engine), 0.0))
                 outputs[engine] = data_files(out) if out.exists() else {}
-            if outputs["duckdb"] != outputs["spark"]:
-                raise SystemExit(f"{job}: the engines wrote different data")
+                counted[engine] = result.get("rows")
+            if outputs["duckdb"] != outputs["spark"] or counted["duckdb"] != counted["spark"]:
+                raise SystemExit(f"{job}: the engines wrote or counted different data")
             print(
                 f"round {i + 1}, {job}: DuckDB {seconds[(job, 'duckdb')][-1]:.2f} s,"
-                f" Spark {seconds[(job, 'spark')][-1]:.2f} s; {len(outputs['duckdb'])} data"
-                " file(s), the same rows",
+                f" Spark {seconds[(job, 'spark')][-1]:.2f} s; {counted['duckdb']} rows,"
+                " the same on both",
                 flush=True,
             )
 

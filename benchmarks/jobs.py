@@ -16,7 +16,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PRELUDE = "import json, sys, time\np = json.loads(sys.argv[1])\n"
+PRELUDE = """import json, sys, time
+p = json.loads(sys.argv[1])
+
+
+def peak():
+    # this process's own high-water mark (VmHWM); the rusage of a child started from a large
+    # parent can report the parent's memory, which it inherits until it execs
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+"""
 
 FLOOR = (
     PRELUDE
@@ -31,7 +42,7 @@ with open_engine(catalog) as engine:
             f"SELECT count(*) FROM {quote_identifier(name)}"
             " WHERE hash(concat_ws('|', COLUMNS(*))) = 0"
         )
-print(json.dumps({"seconds": time.perf_counter() - t}))
+print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t}))
 """
 )
 """DuckDB reading every value of every row of every table once (a filter that matches
@@ -60,7 +71,7 @@ with open_engine(catalog, p.get("engine", "duckdb"), **options) as engine:
         catalog, requests, p["out"], engine=engine, index=index, progress=say
     )
 rows = sum(b.subject.rows for b in bundles)
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows, **marks}))
+print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": rows, **marks}))
 """
 )
 """One or many access bundles (`ids`: TYPE=VALUE each), on `engine`, with `index` or not;
@@ -77,7 +88,7 @@ catalog = load_catalog(p["catalog"])
 Path(p["index"]).unlink(missing_ok=True)
 with IdentityIndex(p["index"], p["key"].encode()) as index, open_engine(catalog) as engine:
     rows = sum(index.build(catalog, engine).values())
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows,
+print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": rows,
                   "mib": Path(p["index"]).stat().st_size / 2**20}))
 """
 )
@@ -97,7 +108,7 @@ with open_engine(catalog, p.get("engine", "duckdb")) as engine:
     plan = plan_erasure(catalog, engine, request, key=key)
     if p.get("apply"):
         apply_plan(plan, catalog, engine, out=p["out"], key=key, dry_run=False)
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": plan.changes}))
+print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": plan.changes}))
 """
 )
 """Plan one person's erasure, and apply it when `apply` (on a copy of the export)."""
@@ -111,7 +122,8 @@ from anonymize import run_extract
 t = time.perf_counter()
 result = run_extract(p["policy"], load_catalog(p["catalog"]), p["out"],
                      keys=Keys(p["key"].encode()), engine=p.get("engine", "duckdb"))
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": result.manifest.rows_out}))
+seconds = time.perf_counter() - t
+print(json.dumps({"peak_mib": peak(), "seconds": seconds, "rows": result.manifest.rows_out}))
 """
 )
 """A de-identified extract from a policy."""
@@ -125,14 +137,15 @@ t = time.perf_counter()
 result = build_audience(p["spec"], load_catalog(p["catalog"]), ["google", "meta"], p["out"],
                         engine=p.get("engine", "duckdb"))
 rows = sum(m.counts.get("rows_out", 0) for m in result.manifests.values())
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
+print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": rows}))
 """
 )
 """Google's and Meta's audience files from a spec."""
 
 
 def run(code: str, settings: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
-    """The job's JSON line and the process's peak RSS in MiB."""
+    """The job's JSON line and the process's peak RSS in MiB (its own VmHWM where Linux
+    gives it; a JVM it starts, as Spark's, is not counted)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", code, json.dumps(settings)],
         stdout=subprocess.PIPE,
@@ -143,7 +156,9 @@ def run(code: str, settings: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
         raise SystemExit(f"benchmark step failed with status {status}: {settings}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    result = json.loads(out.strip().splitlines()[-1])
+    own = result.get("peak_mib")
+    return result, float(own) if own is not None else usage.ru_maxrss / 1024
 
 
 def demo_export(work: Path, users: int) -> Path:
