@@ -427,3 +427,35 @@ def test_the_index_is_refused_on_spark_before_anything_runs(
                 plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, index=index
             )
     assert not (tmp_path / "c").exists()  # refused before any change
+
+
+def test_a_typed_identity_column_matches_as_the_search_reads_it(tmp_path: Path) -> None:
+    """user_id sniffed as an integer: '007' is 7 to every query, whatever columns it reads
+    (DuckDB's type pushdown would read it as the text '007' in a query of that column
+    alone: disabled), so the index and a look-first filter find what the scan finds."""
+    from tests.conftest import write_tiny_export
+
+    catalog = write_tiny_export(tmp_path / "export")
+    events = catalog.parent / "events"
+    events.mkdir()
+    (catalog.parent / "events.parquet").unlink()
+    (events / "a.csv").write_text("ts,user_id,action\n2024-01-01 00:00:00,7,login\n")
+    (events / "b.csv").write_text("ts,user_id,action\n2024-01-02 00:00:00,007,secret\n")
+    text = catalog.read_text().replace(
+        "path: events.parquet\n    format: parquet", "path: events/*.csv\n    format: csv"
+    )
+    catalog.write_text(
+        text.replace(
+            "      user_id: {identity: user_id, references: users.user_id}\n      action: {}",
+            "      user_id: {identity: user_id}\n      action: {}",
+        )
+    )
+    _build(catalog, tmp_path / "index.db")
+    plain, indexed = _both(catalog, tmp_path / "index.db", [_req("user_id=7")], MatchRules())
+    assert indexed == plain
+    actions = {r["action"] for r in plain[0]["tables"]["events"]}  # type: ignore[index]
+    assert actions == {"login", "secret"}
+    loaded = load_catalog(catalog)
+    with open_engine(loaded) as engine:
+        alone = engine.query("SELECT CAST(user_id AS VARCHAR) AS v FROM events ORDER BY ts")
+    assert alone.column("v").to_pylist() == ["7", "7"]

@@ -109,6 +109,11 @@ class DuckDBEngine(Engine):
         if temp_directory is not None:
             config["temp_directory"] = temp_directory
         self.con = duckdb.connect(database, config=config)
+        # DuckDB 2.0's type pushdown reads a CSV column straight as text when a query only
+        # casts it to text: '007' of an integer column then stays '007' where a query that
+        # also reads the row sees 7 ('7'). An answer must not depend on which columns a
+        # query reads (a filter that looks first would miss the row its scan finds).
+        self.con.execute("SET disabled_optimizers = 'type_pushdown'")
         self.backend_errors = (duckdb.Error,)
         self._readers: dict[str, _Reader] = {}
 

@@ -30,6 +30,8 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pyarrow as pa
 
@@ -124,14 +126,16 @@ def spark_session(master: str | None = None) -> SparkSession:
     if master:  # else spark-submit's --master, or pyspark's own default: local[*]
         builder = builder.master(master)
     settings = {
-        # in local mode the driver is the whole of Spark: its default 1 GiB heap dies on a
-        # 3 GB CSV file (measured at 50 M rows); a quarter of the memory, 2 to 8 GiB
-        "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", _driver_memory()),
         # timestamps are read as TIMESTAMP_NTZ (as DuckDB's TIMESTAMP): no zone shifts
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.useLargeVarTypes": "false",
         "spark.ui.showConsoleProgress": "false",
     }
+    configured = os.environ.get("SPARK_CONF_DIR") or os.environ.get("SPARK_HOME")
+    if not configured and not (master or "local").startswith(("spark:", "yarn", "k8s")):
+        # in local mode the driver is the whole of Spark: its default 1 GiB heap died on a
+        # 3 GB CSV file (measured at 50 M rows); a quarter of the memory, 2 to 8 GiB
+        settings["spark.driver.memory"] = os.environ.get("SPARK_DRIVER_MEMORY", _driver_memory())
     for key, value in settings.items():
         builder = builder.config(key, value)
     _SESSION = builder.getOrCreate()
@@ -191,7 +195,7 @@ class SparkEngine(Engine):
         df = self._read(name, files, table)
         # Spark skips files whose names start with '_' or '.' without a word: refuse rather
         # than answer a request from part of a table
-        read = {Path(f.removeprefix("file:")).resolve() for f in df.inputFiles()}
+        read = {Path(url2pathname(urlparse(f).path)).resolve() for f in df.inputFiles()}
         skipped = [f for f in files if f.resolve() not in read and not holds_no_records([f])]
         if skipped:
             raise EngineError(

@@ -220,12 +220,13 @@ def apply_plan(
     if index is not None and staged.files:
         try:
             index.build(catalog, engine, progress, tables={f.table for f in staged.files})
-        except WorkbenchError as exc:  # done and recorded: the index only lags behind
+        except Exception as exc:  # done and recorded: the index only lags behind, and the
+            # files changed are read whole until the next build (their fingerprints moved)
             log.warning(
                 "%s: the identity index was not refreshed (%s); the files changed are read"
                 " whole until `dsar index build`",
                 plan.label,
-                exc,
+                type(exc).__name__,
             )
     return ApplyResult(plan, True, staged.files, certificate)
 

@@ -333,6 +333,8 @@ class IdentityIndex:
                 seen = 0
                 for batch in engine.stream(select):
                     n = batch.num_rows
+                    if start_at is not None and seen + n > len(start_at):
+                        raise _NotIndexable(f"more rows than the {len(start_at)} records by line")
                     if start_at is None or length_of is None:
                         where = batch.column("__row").to_numpy(zero_copy_only=False)
                         span = np.zeros(n, dtype=np.int64)
