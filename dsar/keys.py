@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from dsar.errors import MissingKeyError
+from dsar.errors import MissingKeyError, WorkbenchError
 
 KEY_ENV = "WORKBENCH_KEY"
 SCHEME = "hmac-sha256/v1"
@@ -77,6 +77,20 @@ def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | Non
             " > key)"
         )
     return raw
+
+
+def refuse_key_beside(key_file: str | Path | None, path: Path, what: str) -> None:
+    """Refuse a key file in the same folder as the records it protects (`what` at `path`):
+    the hashes and their key must never travel together.
+
+    Raises:
+        WorkbenchError: the key file sits beside `path`.
+    """
+    if key_file is not None and Path(key_file).resolve().parent == path.resolve().parent:
+        raise WorkbenchError(
+            f"the key file {key_file} sits beside the {what} {path}: keep the key"
+            " elsewhere (another folder, a secrets manager) so the two never travel together"
+        )
 
 
 def _pads(subkey: bytes) -> tuple[bytes, bytes]:

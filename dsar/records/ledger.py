@@ -23,8 +23,8 @@ from pathlib import Path
 
 from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import KeySchemeError, WorkbenchError
-from dsar.keys import SCHEME, Keys, Purpose
+from dsar.errors import KeySchemeError
+from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
 
 SCHEMA = """
@@ -96,11 +96,7 @@ class Ledger:
 
     def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
         self.path = Path(path)
-        if key_file is not None and Path(key_file).resolve().parent == self.path.resolve().parent:
-            raise WorkbenchError(
-                f"the key file {key_file} sits beside the ledger {self.path}: keep the key"
-                " elsewhere (another folder, a secrets manager) so the two never travel together"
-            )
+        refuse_key_beside(key_file, self.path, "ledger")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.key = key
         self.keys = Keys(key)

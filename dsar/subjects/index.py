@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 from dsar.catalog.models import Catalog, CsvOptions, FileFormat, IdentityKind
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.errors import KeySchemeError, WorkbenchError
-from dsar.keys import Keys, Purpose
+from dsar.keys import Keys, Purpose, refuse_key_beside
 from dsar.subjects.identity import MatchRules, SubjectKey, sql_normalize
 
 __all__ = ["IdentityIndex", "IndexedFiles", "index_value"]
@@ -146,11 +146,7 @@ class IdentityIndex:
 
     def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
         self.path = Path(path)
-        if key_file is not None and Path(key_file).resolve().parent == self.path.resolve().parent:
-            raise WorkbenchError(
-                f"the key file {key_file} sits beside the index {self.path}: keep the key"
-                " elsewhere (another folder, a secrets manager) so the two never travel together"
-            )
+        refuse_key_beside(key_file, self.path, "index")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self.path.touch(mode=0o600)
