@@ -47,6 +47,11 @@ if TYPE_CHECKING:
 __all__ = ["SparkEngine", "spark_session"]
 
 _SESSION: SparkSession | None = None
+# pyspark checks the pandas version when it loads its Arrow conversions; the engine uses
+# Arrow, not pandas, and the warning would reach every command's output
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)
 
 # strftime codes (DuckDB's layouts) as Java DateTimeFormatter patterns (Spark's)
 _JAVA = {
@@ -125,7 +130,10 @@ def spark_session(master: str | None = None) -> SparkSession:
     master = master or os.environ.get("SPARK_MASTER")
     if master:  # else spark-submit's --master, or pyspark's own default: local[*]
         builder = builder.master(master)
+    quiet = Path(__file__).with_name("log4j2.properties")
     settings = {
+        # Spark's warnings (host name, native Hadoop) are noise on a command line
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={quiet.as_uri()}",
         # timestamps are read as TIMESTAMP_NTZ (as DuckDB's TIMESTAMP): no zone shifts
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.useLargeVarTypes": "false",
