@@ -210,11 +210,11 @@ def _run(
         all_params = [*params, *join_params, *where_params]  # in the order they appear
         redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}
         workers = workers_for(rows_in, redacted, run.workers)
+        empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)  # its schema
         processed: Iterator[pa.RecordBatch]
         if python and not redacted:
             # each batch on its own (keyed hashes, pseudonyms and shifts depend on the value
             # and the key alone): the engine may spread them (Spark's mapInArrow)
-            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)
             schema = apply_python_table(empty, python, ctx).schema
             processed = engine.map_batches(
                 sql, all_params, lambda b: apply_python(b, python, ctx), schema, BATCH_ROWS
@@ -222,7 +222,6 @@ def _run(
         elif redacted and engine.distributes:
             # the engine's workers find the spans (the model's work); placeholders are
             # numbered in the order texts come, so the replacing stays here, in order
-            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)
             found_in = engine.map_batches(
                 sql,
                 all_params,
@@ -246,7 +245,6 @@ def _run(
             )
         kept = _write_stage(stage, processed, run.progress)
         if kept is None:  # nothing came out: an empty stage with the query's schema
-            empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)
             pq.write_table(apply_python_table(empty, python, ctx), stage)
             kept = 0
         source_files = [f for t in tables for f in engine.files(t)]

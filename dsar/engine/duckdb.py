@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,18 @@ _DATE_LAYOUTS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
 _LAYOUT_SAMPLE = 2000  # first values of each column the layouts are chosen on
 _MAX_LAYOUTS = 3  # layouts tried per column, in order
 _ORIGINAL, _TEXT = "__original__", "__text__"  # helper columns of a CSV rewrite
+
+
+def reader_option(options: str, name: str) -> str | None:
+    """One option's value in a reader's options text (`_Reader.options`, as
+    `reader_state` keeps it), e.g. the escape character the sniffer found; None: not set.
+
+    Examples:
+        >>> reader_option("delim=',', dateformat='%d/%m/%Y', auto_detect=false", "dateformat")
+        '%d/%m/%Y'
+    """
+    found = re.search(rf"\b{name}='((?:[^']|'')*)'", options)
+    return found.group(1).replace("''", "'") if found else None
 
 
 @dataclass(frozen=True)

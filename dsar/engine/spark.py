@@ -29,7 +29,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from dsar.catalog.models import CsvOptions, FileFormat, Table
 from dsar.engine.base import Engine, Params, quote_identifier
-from dsar.engine.duckdb import DuckDBEngine
+from dsar.engine.duckdb import DuckDBEngine, reader_option
 from dsar.engine.files import holds_no_records
 from dsar.errors import EngineError, MissingDependencyError
 
@@ -113,9 +113,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     """
     global _SESSION
     try:
-        with warnings.catch_warnings():  # "does not yet fully support pandas >= 3": unused here
-            warnings.simplefilter("ignore", FutureWarning)
-            from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession
     except ImportError:
         raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
     active = SparkSession.getActiveSession()
@@ -176,11 +174,8 @@ class SparkEngine(Engine):
     def __init__(self, master: str | None = None, *, session: SparkSession | None = None) -> None:
         super().__init__()
         try:
-            with warnings.catch_warnings():  # pyspark warns about pandas 3, which it need not use
-                warnings.simplefilter("ignore", FutureWarning)
-                from py4j.protocol import Py4JJavaError
-                from pyspark.errors import PySparkException
-                from pyspark.sql.pandas.types import from_arrow_schema  # noqa: F401
+            from py4j.protocol import Py4JJavaError
+            from pyspark.errors import PySparkException
         except ImportError:
             raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
         # a session of our own: its temporary views (the catalog's tables) are ours alone
@@ -244,14 +239,14 @@ class SparkEngine(Engine):
 
         reader = self.duck._readers[name]
         opts = table.csv or CsvOptions()
-        escape = re.search(r"escape='((?:[^']|'')*)'", reader.options)
+        escape = reader_option(reader.options, "escape")
         text = StructType([StructField(c, StringType()) for c in reader.types])
         df = (
             self.spark.read.schema(text)
             .option("header", str(opts.header).lower())
             .option("sep", opts.delimiter)
             .option("quote", opts.quote or "\u0000")
-            .option("escape", escape.group(1).replace("''", "'") if escape else opts.quote or "\\")
+            .option("escape", escape if escape is not None else opts.quote or "\\")
             # with another null text than '', it is compared below, as DuckDB compares it
             .option("nullValue", opts.null if opts.null == "" else "\u0000\u0001")
             .option("encoding", _ENCODINGS[opts.encoding])
@@ -260,8 +255,8 @@ class SparkEngine(Engine):
             .option("enforceSchema", "true")
             .csv(paths)
         )
-        date_fmt = _option(reader.options, "dateformat")
-        ts_fmt = _option(reader.options, "timestampformat")
+        date_fmt = reader_option(reader.options, "dateformat")
+        ts_fmt = reader_option(reader.options, "timestampformat")
         if opts.null:
             # Spark reads every empty unquoted field as NULL; DuckDB, given another null
             # text, reads it as '' and only that text as NULL
@@ -324,7 +319,7 @@ class SparkEngine(Engine):
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
-                yield fn(_as_batch(batch, expected))
+                yield fn(_as(batch, expected))
 
         struct = from_arrow_schema(schema, prefer_timestamp_ntz=True)
         try:
@@ -392,11 +387,6 @@ def _condition(exc: Exception) -> str:
         return type(exc).__name__
 
 
-def _option(options: str, name: str) -> str | None:
-    found = re.search(rf"{name}='((?:[^']|'')*)'", options)
-    return found.group(1).replace("''", "'") if found else None
-
-
 def _typed(
     column: str, duck_type: str, date_fmt: str | None = None, ts_fmt: str | None = None
 ) -> str:
@@ -434,17 +424,15 @@ def _arg(value: object) -> Any:
     return value
 
 
-def _as_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """A batch from Spark with DuckDB's names and types."""
-    columns = [col.cast(field.type) for col, field in zip(batch.columns, schema, strict=True)]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+_Answer = TypeVar("_Answer", pa.Table, pa.RecordBatch)
 
 
-def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Spark's answer with DuckDB's names and types (nullable, as DuckDB's are)."""
-    if table.num_columns != len(schema):
+def _as(data: _Answer, schema: pa.Schema) -> _Answer:
+    """Spark's answer (a table or a batch) with DuckDB's names and types (nullable, as
+    DuckDB's are)."""
+    if data.num_columns != len(schema):
         raise EngineError(
-            f"the Spark answer has {table.num_columns} columns where DuckDB's has {len(schema)}"
+            f"the Spark answer has {data.num_columns} columns where DuckDB's has {len(schema)}"
         )
-    columns = [col.cast(field.type) for col, field in zip(table.columns, schema, strict=True)]
-    return pa.Table.from_arrays(columns, schema=schema)
+    columns = [col.cast(field.type) for col, field in zip(data.columns, schema, strict=True)]
+    return type(data).from_arrays(columns, schema=schema)

@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 
 from dsar.catalog.models import Catalog, CsvOptions, FileFormat, IdentityKind
 from dsar.engine.base import Engine, quote_identifier, sql_string
+from dsar.engine.duckdb import reader_option
 from dsar.errors import KeySchemeError, WorkbenchError
 from dsar.keys import Keys, Purpose, refuse_key_beside
 from dsar.subjects.identity import MatchRules, SubjectKey, sql_normalize
@@ -619,8 +620,8 @@ def _locations(
         return _json_records(path)
     if fmt is FileFormat.CSV and opts.encoding == "utf-16":
         return None
-    escape = re.search(r"escape='((?:[^']|'')*)'", str(reader.get("options", "")))
-    if fmt is FileFormat.CSV and escape and escape.group(1).replace("''", "'") != opts.quote:
+    escape = reader_option(str(reader.get("options", "")), "escape")
+    if fmt is FileFormat.CSV and escape and escape != opts.quote:
         return None
     quote = opts.quote.encode("latin-1") if fmt is FileFormat.CSV and opts.quote else b""
     starts, lengths = array("q"), array("q")
