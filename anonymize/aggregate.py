@@ -38,6 +38,7 @@ from anonymize.noise import TableNoise, mechanism, noisy_tables
 from anonymize.suppression import Cells, protect, suppress_small
 from dsar._version import __version__
 from dsar.catalog import Catalog
+from dsar.csvsafe import copy_csv
 from dsar.engine import open_engine
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.errors import WorkbenchError
@@ -221,8 +222,10 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
     con = duckdb.connect()
     try:
         con.register("t", table)
-        fmt = "FORMAT csv, HEADER" if run.output.format == "csv" else "FORMAT parquet"
-        con.execute(f"COPY t TO {sql_string(str(path))} ({fmt})")
+        if run.output.format == "csv":  # a group value a spreadsheet would run gets a quote
+            copy_csv(con, "SELECT * FROM t", path)
+        else:
+            con.execute(f"COPY t TO {sql_string(str(path))} (FORMAT parquet)")
     finally:
         con.close()
     path.chmod(0o600)

@@ -34,6 +34,7 @@ from anonymize.risk import RiskReport, measure, relation_of
 from anonymize.search import SearchResult, describe, generalised, search, within_budget
 from dsar._version import __version__
 from dsar.catalog import Catalog
+from dsar.csvsafe import copy_csv
 from dsar.engine import Engine, open_engine
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.errors import PrivacyTargetError, WorkbenchError
@@ -401,8 +402,11 @@ def _enforce(
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, fmt: str) -> None:
-    options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
-    con.execute(f"COPY ({sql}) TO {sql_string(str(target))} ({options[fmt]})")
+    if fmt == "csv":  # a text cell a spreadsheet would run gets a quote (`dsar.csvsafe`)
+        copy_csv(con, sql, target)
+    else:
+        options = {"parquet": "FORMAT parquet", "jsonl": "FORMAT json"}
+        con.execute(f"COPY ({sql}) TO {sql_string(str(target))} ({options[fmt]})")
     target.chmod(0o600)
 
 

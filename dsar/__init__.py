@@ -10,6 +10,7 @@ Map of the package (the flow of a request, left to right):
 - `dsar.rights`: erasure, correction and the retention sweep: plan, then apply.
 - `dsar.records`: the request register, legal deadlines, the audit log, the ledger.
 - `dsar.review`: independent checks of an artifact before it leaves.
+- `dsar.csvsafe`: the one rule for spreadsheet formulas in every CSV that leaves.
 - `dsar.demo`: a realistic demo export with its catalog.
 - `dsar.errors`: `WorkbenchError` and its typed subclasses.
 - `dsar.cli`: the `dsar` command line over the same API.
@@ -28,6 +29,7 @@ from dsar._version import __version__
 if TYPE_CHECKING:
     from dsar.access import AccessBundle, answer_access_requests, new_label, read_batch_requests
     from dsar.catalog import Catalog, IdentityKind, load_catalog
+    from dsar.csvsafe import defuse_formulas, is_formula
     from dsar.demo import generate as generate_demo
     from dsar.demo import generate_shop as generate_shop_demo
     from dsar.engine import (
@@ -112,6 +114,7 @@ _EXPORTS: dict[str, str] = {
         "dsar.access",
     ),
     **dict.fromkeys(["Catalog", "IdentityKind", "load_catalog"], "dsar.catalog"),
+    **dict.fromkeys(["defuse_formulas", "is_formula"], "dsar.csvsafe"),
     **dict.fromkeys(["Engine", "check_against_files", "inventory", "open_engine"], "dsar.engine"),
     **dict.fromkeys(
         [
@@ -255,10 +258,12 @@ __all__ = [
     "check_against_files",
     "check_catalog",
     "confirm_erasure",
+    "defuse_formulas",
     "generate_demo",
     "generate_shop_demo",
     "inventory",
     "inventory_frame",
+    "is_formula",
     "load_catalog",
     "load_key",
     "make_key",

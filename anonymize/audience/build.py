@@ -24,7 +24,8 @@ from anonymize.audience.fields import Field
 from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform, to_e164
 from anonymize.risk import relation_of
 from dsar._version import __version__
-from dsar.engine.base import quote_identifier, scrub_message, sql_string
+from dsar.csvsafe import copy_csv
+from dsar.engine.base import quote_identifier, scrub_message
 from dsar.errors import WorkbenchError
 from dsar.io import sha256_file
 from dsar.review.manifest import (
@@ -291,16 +292,21 @@ def _write_platform(
     columns = "".join(
         f", {quote_identifier('f_' + f)} AS {quote_identifier(p.fields[f].header)}" for f in taken
     )
+    # the hashes are the writer's own (base64 may start with '+': a quote would break the
+    # match key); a field sent in clear (Google's country and zip) is defused like any text
+    digests = [header, *(p.fields[f].header for f in taken if p.fields[f].hashed)]
     written = []
     for i in range(parts):
         name = f"{p.name}.csv" if parts == 1 else f"{p.name}-{i + 1:03d}.csv"
         path = folder / name
-        head = "true" if p.header else "false"
-        con.execute(
-            f"COPY (SELECT h AS {quote_identifier(header)}{columns} FROM hashed"
-            f" WHERE i > {i * size} AND i <= {(i + 1) * size} ORDER BY i)"
-            f" TO {sql_string(str(path))}"
-            f" (FORMAT csv, HEADER {head})"
+        copy_csv(
+            con,
+            f"SELECT h AS {quote_identifier(header)}{columns}, i AS __order FROM hashed"
+            f" WHERE i > {i * size} AND i <= {(i + 1) * size}",
+            path,
+            header=p.header,
+            order_by="__order",
+            digests=digests,
         )
         path.chmod(0o600)
         written.append(path)

@@ -41,6 +41,7 @@ from dsar.access.report import (
     to_markdown,
 )
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
+from dsar.csvsafe import defuse_formulas
 from dsar.errors import InternalError
 from dsar.io import fsync_file, jsonable_rows, output_path, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
@@ -154,6 +155,8 @@ def _write_table(folder: Path, name: str, table: pa.Table, csv: bool = False) ->
     written.append(path)
     if csv:
         path = output_path(folder, name, "table name", ".csv")
+        # a name stored as `=HYPERLINK(...)` must not run when the person opens the CSV;
+        # the JSON and Parquet files keep the value as it is
         pacsv.write_csv(defuse_formulas(_nested_as_json(table)), path)
         written.append(path)
     return written
@@ -169,27 +172,6 @@ def _nested_as_json(table: pa.Table) -> pa.Table:
                 for v in column.to_pylist()
             ]
             column = pa.array(cells, pa.string())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
-
-
-FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet may run as a formula (OWASP)
-
-
-def defuse_formulas(table: pa.Table) -> pa.Table:
-    """Text cells a spreadsheet would run as a formula, prefixed with `'` (shown, not run).
-
-    A name stored as `=HYPERLINK(...)` or `+cmd|...` would otherwise run when the person
-    opens the portability CSV in a spreadsheet. Only the CSV files are changed; the JSON
-    and Parquet files keep the value as it is.
-    """
-    import pyarrow.compute as pc
-
-    columns = []
-    for column in table.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            risky = pc.match_substring_regex(column, FORMULA_START)
-            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 

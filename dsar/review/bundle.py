@@ -5,7 +5,8 @@ redaction, the bundle writer): it re-derives each check from the files and the m
 with its own small normalisation rules, so a bug there is caught here rather than repeated.
 It shares the manifest's model (`dsar.review.manifest`), the format both sides agree on, and
 the text engine's pattern detectors (`dsar.text.detectors`: what a card number, an IBAN, a
-government ID or a token looks like), never the decisions the redaction took with them.
+government ID or a token looks like) and the spreadsheet-formula rule (`dsar.csvsafe`), never
+the decisions the redaction took with them.
 Findings name files, tables, columns and row numbers, never the values found.
 """
 
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from dsar.csvsafe import unsafe_csv_cell
 from dsar.errors import WorkbenchError
 from dsar.review.manifest import (
     BundleManifest,
@@ -48,7 +50,6 @@ from dsar.text.detectors import (
 )
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
 _PHONE_FIELD = re.compile(r"phone|mobile|msisdn|(^|_)(tel|fax|cell)(_|$)", re.IGNORECASE)
@@ -427,27 +428,35 @@ def _check_other_people(
 
 
 def _check_csv_formulas(root: Path, outputs: tuple[OutputFile, ...], add: Any) -> None:
-    """A CSV cell a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR first) is a finding."""
     for entry in outputs:
         path = root / entry.path
-        if not entry.path.endswith(".csv") or not path.is_file():
-            continue
-        try:
-            with path.open(newline="", encoding="utf-8") as handle:
-                rows = list(csv.reader(handle))
-        except (UnicodeDecodeError, csv.Error):
-            add(Finding("formula", entry.path, "not a readable UTF-8 CSV file"))
-            continue
-        for number, row in enumerate(rows, start=1):
-            for column, cell in enumerate(row, start=1):
-                if cell[:1] in _FORMULA_START:
-                    add(
-                        Finding(
-                            "formula",
-                            f"{entry.path} line {number} column {column}",
-                            "a cell a spreadsheet would run as a formula (prefix it with ')",
-                        )
-                    )
+        if entry.path.endswith(".csv") and path.is_file():
+            for finding in csv_formula_findings(path, entry.path):
+                add(finding)
+
+
+def csv_formula_findings(path: Path, name: str) -> list[Finding]:
+    """Each cell of the CSV file `path` (named `name` in findings) a spreadsheet would run.
+
+    The rule is `dsar.csvsafe`'s, the one every writer applies: a tab, CR or LF first, or
+    `=`, `+`, `-`, `@` (or a fullwidth or other form of one) first after any whitespace; a
+    written number such as `-5` is not a formula. Header cells are checked too.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error):
+        return [Finding("formula", name, "not a readable UTF-8 CSV file")]
+    return [
+        Finding(
+            "formula",
+            f"{name} line {number} column {column}",
+            "a cell a spreadsheet would run as a formula (prefix it with ')",
+        )
+        for number, row in enumerate(rows, start=1)
+        for column, cell in enumerate(row, start=1)
+        if unsafe_csv_cell(cell)
+    ]
 
 
 def _check_report(root: Path, tables: dict[str, TableInfo], add: Any) -> None:

@@ -3,8 +3,9 @@
 Like the bundle check, it trusts nothing but the folder: the typed manifest, the checksums,
 then the privacy claims recomputed from the data (k and l over the quasi-identifiers the
 manifest names; every published count at least the minimum; no suppressed cell recomputable
-from the published totals), and a scan of every text cell with the text engine's detectors
-for what must not be there (emails, phones, card and bank numbers, IP addresses, secrets).
+from the published totals), a scan of every text cell with the text engine's detectors
+for what must not be there (emails, phones, card and bank numbers, IP addresses, secrets),
+and of every CSV cell for a formula a spreadsheet would run (the bundle's check).
 Findings name files, columns and rows, never values.
 """
 
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 from dsar.engine.base import quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.io import sha256_file
-from dsar.review.bundle import Finding, Verification
+from dsar.review.bundle import Finding, Verification, csv_formula_findings
 from dsar.review.manifest import AggregateManifest, ExtractManifest
 from dsar.text.detectors import SECRET_PATTERNS, cards, emails, ibans, ip_addresses, phones
 
@@ -80,6 +81,9 @@ def verify_derived(folder: str | Path) -> Verification:
             add(Finding("rows", out.path, "row count differs from the manifest"))
         tables[out.path] = table
         _scan(out.path, table, manifest, add)
+        if file.suffix == ".csv":
+            for finding in csv_formula_findings(file, out.path):
+                add(finding)
     if isinstance(manifest, ExtractManifest):
         for name, table in tables.items():
             _check_extract(name, table, manifest, add)
