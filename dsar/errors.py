@@ -204,3 +204,17 @@ class UnsafeNameError(WorkbenchError):
 
 class PrivacyTargetError(WorkbenchError):
     """A de-identified output cannot meet its privacy targets (k, l, t) within its budget."""
+
+
+class ExportPathError(WorkbenchError):
+    """A table's file lies outside the export root, or is reached through a symbolic link
+    the catalog does not allow: it is neither read nor written.
+
+    Attributes: `table` (None where no table is named), `problem` and `fix` (what `dsar
+    catalog check` reports for the table's path).
+    """
+
+    def __init__(self, table: str | None, problem: str, fix: str) -> None:
+        self.table, self.problem, self.fix = table, problem, fix
+        prefix = f"table {table!r}: " if table is not None else ""
+        super().__init__(f"{prefix}{problem}; {fix}")

@@ -97,6 +97,12 @@ def _parquet(**columns: pa.Array | list[object]) -> Callable[[Path], None]:
     return write
 
 
+def _linked(path: Path) -> None:
+    """The file moved to real.csv beside it, and a symbolic link left in its place."""
+    path.replace(path.with_name("real.csv"))
+    path.symlink_to("real.csv")
+
+
 def _type(column: str, kind: str) -> tuple[str, str]:
     return (
         f"      {column}: {{identity: {column}, type: string}}",
@@ -428,6 +434,33 @@ CASES = [
             r" e\.g\. events/\*",
         ),
         catalog=(("path: events.parquet", "path: events"),),
+    ),
+    # ---- files outside the export ---------------------------------------------------------
+    Case(
+        "path-outside-the-root",
+        {"../outside/users.csv": _csv(ANN)},
+        Refused(
+            CatalogError,
+            r"tables\.users\.path \(line 10\): the path '\.\./outside/users\.csv' resolves to"
+            r" .*/outside/users\.csv, outside the export root .*/export\n"
+            r"    fix: keep the table's files inside the export root, or name a folder that"
+            r" holds them all at the top of the catalog: export_root: \.\./exports",
+        ),
+        catalog=(("path: users.csv", "path: ../outside/users.csv"),),
+        call="erase",
+        unchanged=("../outside/users.csv", "events.parquet", "tickets.jsonl", "prefs.json"),
+    ),
+    Case(
+        "table-file-is-a-link",
+        {"users.csv": _linked},
+        Refused(
+            CatalogError,
+            r"tables\.users\.path \(line 10\): the file .*/export/users\.csv is a symbolic"
+            r" link\n    fix: replace the link with the file or folder itself, or allow links"
+            r" that stay inside the export root at the top of the catalog: allow_symlinks: true",
+        ),
+        call="erase",
+        unchanged=("real.csv", "events.parquet", "tickets.jsonl", "prefs.json"),
     ),
     # ---- nested and drifting schemas ------------------------------------------------------
     Case(

@@ -22,10 +22,10 @@ from dsar.catalog.models import (
     IdentityKind,
     Role,
     Table,
-    resolve_files,
 )
+from dsar.catalog.paths import resolve_files
 from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
-from dsar.errors import CatalogError, ConfigError, ConfigProblem
+from dsar.errors import CatalogError, ConfigError, ConfigProblem, ExportPathError
 
 _PLAIN_TABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -103,18 +103,72 @@ def read_catalog(path: str | Path) -> CatalogDraft:
     problems += [_identity_hint(p) for p in found]
     tables = catalog.tables if catalog is not None else _tables_that_parse(raw)
     recipients = raw.get("recipients") if isinstance(raw.get("recipients"), dict) else {}
+    within = _export_root(catalog, raw, path.parent, doc, problems)
     problems += _semantic_problems(
-        tables, _declared_columns(raw), set(recipients or {}), path.parent, doc
+        tables, _declared_columns(raw), set(recipients or {}), path.parent, doc, within
     )
     if catalog is None:
         root = path.parent
-        present = {n: t for n, t in tables.items() if resolve_files(root, t.path)}
+        present = {n: t for n, t in tables.items() if _has_files(root, n, t, within)}
         # not validated as a whole: only `tables`, `files` and `root` are meant to be used
         fields: dict[str, Any] = {"version": 1, "recipients": {}, "tables": present}
+        fields |= {"export_root": within.given, "allow_symlinks": within.links}
         catalog = Catalog.model_construct(**fields)
     catalog._root = path.parent.resolve()
     catalog._source = path.resolve()
     return CatalogDraft(doc.source, catalog, tuple(problems), doc)
+
+
+@dataclass(frozen=True)
+class _Within:
+    """Where a catalog's table files must lie: its `export_root` (as given, and resolved
+    from the catalog's folder) and whether symbolic links are allowed."""
+
+    given: str | None
+    folder: Path
+    links: bool
+
+
+def _export_root(
+    catalog: Catalog | None,
+    raw: Mapping[str, Any],
+    root: Path,
+    doc: YamlDocument,
+    problems: list[ConfigProblem],
+) -> _Within:
+    """The export root and link setting, from the catalog or, when it did not validate, as
+    far as the file gives them; a named root that is not a folder is a problem."""
+    if catalog is not None:
+        given, links = catalog.export_root, catalog.allow_symlinks
+    else:
+        given = raw.get("export_root") if isinstance(raw.get("export_root"), str) else None
+        given = None if given is not None and "\x00" in given else given  # reported already
+        links = raw.get("allow_symlinks") is True
+    folder = (root / given).resolve() if given is not None else root.resolve()
+    if given is not None and not folder.is_dir():
+        problems.append(
+            doc.problem(
+                ("export_root",),
+                f"the export root {given!r} is not a folder (looked for {folder})",
+                "name the folder that holds the table files, relative to the catalog file,"
+                " e.g. export_root: ../exports; or remove export_root to use the catalog's"
+                " folder",
+            )
+        )
+    return _Within(given, folder, links)
+
+
+def _files(root: Path, name: str, table: Table, within: _Within) -> list[Path]:
+    return resolve_files(
+        root, table.path, name, boundary=within.folder, allow_symlinks=within.links
+    )
+
+
+def _has_files(root: Path, name: str, table: Table, within: _Within) -> bool:
+    try:
+        return bool(_files(root, name, table, within))
+    except ExportPathError:
+        return False  # reported as the table's problem
 
 
 def _tables_that_parse(raw: Mapping[str, Any]) -> dict[str, Table]:
@@ -168,6 +222,7 @@ def _semantic_problems(
     recipient_ids: set[str],
     root: Path,
     doc: YamlDocument,
+    within: _Within,
 ) -> list[ConfigProblem]:
     """Cross-references and files. `declared` also names tables that failed validation, so
     a reference to them is not reported twice."""
@@ -187,7 +242,12 @@ def _semantic_problems(
         base: Loc = ("tables", name)
         cols = table.columns
         target = root.resolve() / table.path
-        if not resolve_files(root, table.path):
+        try:
+            found = bool(_files(root, name, table, within))
+        except ExportPathError as exc:
+            add((*base, "path"), exc.problem, exc.fix)
+            found = True  # not also "no file matches"
+        if not found:
             if target.is_dir():
                 fix = f"name the files in the folder with a glob, e.g. {table.path.rstrip('/')}/*"
             elif any(ch in table.path for ch in "*?["):

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from dsar.catalog.paths import resolve_files
 from dsar.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -517,6 +518,17 @@ class Catalog(_Strict):
         description="The company's own names in free text (products, offices, teams) that"
         " redaction never touches; the controller's name is always among them.",
     )
+    export_root: str | None = Field(
+        default=None,
+        description="The folder every table file must lie in, relative to the catalog file,"
+        " e.g. ../exports (default: the catalog file's folder). A table path that leads"
+        " outside it, after following symbolic links, is refused by every command.",
+    )
+    allow_symlinks: bool = Field(
+        default=False,
+        description="Accept table files and folders that are symbolic links; each must still"
+        " resolve inside the export root. By default a link is refused.",
+    )
 
     _root: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
@@ -525,6 +537,16 @@ class Catalog(_Strict):
     def source(self) -> Path | None:
         """The catalog file this was loaded from, if any."""
         return self._source
+
+    @field_validator("export_root")
+    @classmethod
+    def _a_folder_name(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError(
+                "export_root holds a NUL character, which no folder name can; write e.g."
+                " export_root: ../exports"
+            )
+        return value
 
     @property
     def root(self) -> Path:
@@ -547,9 +569,28 @@ class Catalog(_Strict):
         self._root = Path(folder).resolve()
         return self
 
+    @property
+    def boundary(self) -> Path:
+        """The export root: the folder every table file must resolve inside (`export_root`
+        taken from the catalog's folder, or that folder itself)."""
+        if self.export_root is None:
+            return self.root
+        return (self.root / self.export_root).resolve()
+
     def files(self, table: str) -> list[Path]:
-        """The files of a table, sorted, with its path or glob resolved against the root."""
-        return resolve_files(self.root, self.tables[table].path)
+        """The files of a table, sorted, with its path or glob resolved against the root.
+
+        Raises:
+            ExportPathError: a file lies outside the export root, or is a symbolic link
+                (or in a linked folder) and the catalog does not allow links.
+        """
+        return resolve_files(
+            self.root,
+            self.tables[table].path,
+            table,
+            boundary=self.boundary,
+            allow_symlinks=self.allow_symlinks,
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The record of processing as a dataframe: per table, why, on what basis, to whom,
@@ -573,17 +614,3 @@ class Catalog(_Strict):
             for name, t in self.tables.items()
         ]
         return pd.DataFrame(rows).set_index("table").fillna("-")
-
-
-def resolve_files(root: Path, pattern: str) -> list[Path]:
-    """The files a table path or glob names, sorted; relative paths are taken from `root`."""
-    path = root.resolve() / pattern  # an absolute pattern stays absolute
-    if not any(ch in pattern for ch in "*?["):
-        return [path] if path.is_file() else []
-    anchor = Path(path.anchor)
-    return sorted(
-        p
-        for p in anchor.glob(str(path.relative_to(anchor)))
-        # hidden files and the originals an erasure keeps are never part of a table
-        if p.is_file() and not p.name.startswith(".") and ".before-" not in p.name
-    )

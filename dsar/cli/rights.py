@@ -241,12 +241,14 @@ def _confirm(catalog: Path, label: str) -> None:
 
 def _recover(catalog: Path, key_file: Path | None) -> None:
     from dsar.catalog import load_catalog
+    from dsar.catalog.loader import read_catalog
     from dsar.rights import recover
     from dsar.rights.rewrite import JOURNAL, table_files
 
     # with a journal the catalog may not load (files half swapped): the journal says it all
     files = None if (catalog.parent / JOURNAL).exists() else table_files(load_catalog(catalog))
-    done = recover(catalog.parent, _optional_key(key_file), files)
+    boundary = read_catalog(catalog).catalog.boundary  # a journal's moves must stay inside
+    done = recover(catalog.parent, _optional_key(key_file), files, boundary)
     typer.echo("finished the interrupted change" if done else "nothing to recover")
 
 

@@ -11,7 +11,7 @@ from dsar.catalog.loader import read_catalog
 from dsar.catalog.models import Catalog
 from dsar.catalog.strict import Loc
 from dsar.engine.base import Engine, dotted, quote_identifier
-from dsar.errors import CatalogError, CatalogProblem, ExportReadError
+from dsar.errors import CatalogError, CatalogProblem, ExportPathError, ExportReadError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,8 +71,11 @@ def _file_problems(
 ) -> list[CatalogProblem]:
     problems: list[CatalogProblem] = []
     for name in catalog.tables:
-        if not catalog.files(name):
-            continue  # the catalog's own problem ("no file matches")
+        try:
+            if not catalog.files(name):
+                continue  # the catalog's own problem ("no file matches")
+        except ExportPathError:
+            continue  # the catalog's own problem (outside the export root, a link)
         drift: list[CatalogProblem] = []
         try:
             if name not in engine.tables:

@@ -27,7 +27,7 @@ from typing import Any
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, Params
-from dsar.errors import InternalError, MissingKeyError, WorkbenchError
+from dsar.errors import ExportPathError, InternalError, MissingKeyError, WorkbenchError
 from dsar.io import atomic_write_text, fsync_file, plain_name, sha256_file
 from dsar.records.audit import AuditLog
 
@@ -95,6 +95,12 @@ def stage_rewrites(
                 if progress is not None:
                     progress(f"writing a new {path.name} ({len(files) + 1} of {total} files)")
                 path = path.resolve()  # the journal must not depend on the working folder
+                if not path.is_relative_to(catalog.boundary):  # changed since files() checked
+                    raise ExportPathError(
+                        rw.table,
+                        f"the file {path} is outside the export root {catalog.boundary}",
+                        "keep the table's files inside the export root; nothing was changed",
+                    )
                 new = _staged_name(path, label)
                 moves.append(
                     {
@@ -259,11 +265,11 @@ def _swap(moves: Sequence[Mapping[str, str]]) -> None:
         new.replace(target)
 
 
-def _check_journal(journal: Mapping[str, Any], path: Path) -> None:
-    """A journal moves only the workbench's own files: staged versions onto their targets,
-    originals to their backups, certificates from their temporary names. Anything else
-    (a journal written by someone else, say, to replace a file outside the export) is
-    refused before a single file moves."""
+def _check_journal(journal: Mapping[str, Any], path: Path, boundary: Path) -> None:
+    """A journal moves only the workbench's own files: staged versions onto their targets
+    inside the export root (`boundary`), originals to their backups, certificates from their
+    temporary names. Anything else (a journal written by someone else, say, to replace a
+    file outside the export) is refused before a single file moves."""
     label = str(journal.get("label", ""))
     try:
         plain_name(label, "journal label")
@@ -277,6 +283,11 @@ def _check_journal(journal: Mapping[str, Any], path: Path) -> None:
             or Path(move["backup"]) != _backup_name(target, label)
         ):
             raise WorkbenchError(f"{path}: a move it lists is not one the workbench makes")
+        if not target.parent.resolve().is_relative_to(boundary.resolve()):
+            raise WorkbenchError(
+                f"{path}: a move it lists replaces {target}, outside the export root"
+                f" {boundary.resolve()}; nothing moved"
+            )
     for move in journal.get("artifacts", []):
         target, new = Path(move["target"]), Path(move["new"])
         if (
@@ -290,13 +301,18 @@ def _check_journal(journal: Mapping[str, Any], path: Path) -> None:
 
 
 def recover(
-    root: str | Path, key: bytes | None = None, files: Sequence[Path] | None = None
+    root: str | Path,
+    key: bytes | None = None,
+    files: Sequence[Path] | None = None,
+    boundary: Path | None = None,
 ) -> bool:
     """Finish a change that a crash interrupted after its journal was written.
 
     `root` is the catalog's folder (the catalog may not load while files are half swapped).
     Without a journal, the staged versions a crash left beside `files` (the catalog's
     table files) are removed. True when there was something to finish or clean.
+    `boundary` is the export root (`Catalog.boundary`; default `root`): a journal that
+    moves a file outside it is refused.
 
     Raises:
         MissingKeyError: the files are in place but the change's audit entry needs `key`.
@@ -305,7 +321,7 @@ def recover(
     path = Path(root) / JOURNAL
     if path.is_file():
         journal = json.loads(path.read_text(encoding="utf-8"))
-        _check_journal(journal, path)
+        _check_journal(journal, path, Path(root) if boundary is None else boundary)
         pending = journal.get("audit")
         log = AuditLog(pending["log"], key) if pending is not None and key is not None else None
         _finish(Path(root), journal, log)
