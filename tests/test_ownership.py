@@ -94,21 +94,23 @@ def test_erasure_follows_ownership_with_each_tables_rule(shop: Path, tmp_path: P
     catalog = load_catalog(shop)
     request = SubjectRequest("ER-1", (parse_key("email=luis@example.com"),))
     with open_engine(catalog) as engine:
+        # invoice 2 (2025-01-02) is past its 7 years, invoice 3 (2025-02-03) is not: the
+        # lines and notes of invoice 3 are kept with it (tests/test_retained_children.py)
         plan = plan_erasure(
-            catalog, engine, request, key=KEY, today=__import__("datetime").date(2026, 11, 29)
+            catalog, engine, request, key=KEY, today=__import__("datetime").date(2032, 2, 1)
         )
         actions = {a.table: (a.action.value, a.rows, a.to_change) for a in plan.actions}
-        assert actions["invoice_lines"] == ("delete", 3, 3)
-        assert actions["line_notes"] == ("delete", 2, 2)
-        assert actions["invoices"] == ("retain", 2, 0)  # kept for tax law
+        assert actions["invoice_lines"] == ("delete", 3, 2)
+        assert actions["line_notes"] == ("delete", 2, 1)
+        assert actions["invoices"] == ("retain", 2, 1)  # kept for tax law until 2032-02-03
         apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
     root = shop.parent
     left = duckdb.execute(f"SELECT InvoiceLineId FROM '{root}/invoice_lines.csv' ORDER BY 1")
-    assert [r[0] for r in left.fetchall()] == [1, 2, 6]  # Leonie's and François's lines
+    assert [r[0] for r in left.fetchall()] == [1, 2, 5, 6]  # Leonie's, François's, invoice 3's
     notes = duckdb.execute(f"SELECT NoteId FROM '{root}/line_notes.csv' ORDER BY 1")
-    assert [r[0] for r in notes.fetchall()] == [1, 4]
+    assert [r[0] for r in notes.fetchall()] == [1, 3, 4]
     invoices = duckdb.execute(f"SELECT count(*) FROM '{root}/invoices.csv'").fetchone()
-    assert invoices == (4,)
+    assert invoices == (3,)
 
 
 def test_correction_reaches_only_the_persons_lines(shop: Path, tmp_path: Path) -> None:

@@ -299,6 +299,13 @@ class Erasure(_Strict):
     retain_for: Period | None = Field(
         default=None, description="For retain: how long, counted from the retention column."
     )
+    even_if_parent_retained: bool = Field(
+        default=False,
+        description="For a table owned through a parent: apply the action even to rows whose"
+        " parent rows erasure retains (an invoice kept for tax). By default such rows are"
+        " kept with their parent, for as long as it is kept; `dsar catalog check` warns"
+        " about this setting.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Erasure:
@@ -484,6 +491,16 @@ class Table(_Strict):
             raise ValueError(
                 f"a reference table (personal: false) holds no personal data, but"
                 f" {', '.join(people) or 'owned_through'} says it does; remove personal: false"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _kept_with_parent_needs_a_parent(self) -> Table:
+        if self.erasure.even_if_parent_retained and self.owned_through is None:
+            raise ValueError(
+                "erasure.even_if_parent_retained is for a table owned through a parent; remove"
+                " it, or say whose rows these are with owned_through: {column: ..., parent:"
+                " table.key}"
             )
         return self
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from dsar.catalog.models import Catalog, IdentityKind, Role
+from dsar.catalog.models import Catalog, ErasureAction, IdentityKind, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import CatalogProblem
 
@@ -20,7 +20,12 @@ COVERAGE = 0.5  # most values absent from their kind's home: probably another ki
 
 def catalog_warnings(catalog: Catalog, engine: Engine | None = None) -> list[CatalogProblem]:
     """The shortcuts this catalog takes; with an `engine`, also what its files show."""
-    warnings = [*_references(catalog), *_homes(catalog), *_unreached(catalog)]
+    warnings = [
+        *_references(catalog),
+        *_homes(catalog),
+        *_unreached(catalog),
+        *_erased_under_retained_parent(catalog),
+    ]
     if engine is not None:
         warnings += _coverage(catalog, engine)
     return warnings
@@ -98,6 +103,45 @@ def _unreached(catalog: Catalog) -> list[CatalogProblem]:
         and not table.identity_columns()
         and table.owned_through is None
     ]
+
+
+def _erased_under_retained_parent(catalog: Catalog) -> list[CatalogProblem]:
+    """Owned tables told to erase their rows even where the parent rows are retained (the
+    lines of an invoice kept for tax): the record kept under an obligation loses them."""
+    out = []
+    for name, table in catalog.tables.items():
+        if not table.erasure.even_if_parent_retained:
+            continue
+        retained, seen, own = None, {name}, table.owned_through
+        while own is not None and own.parent_table in catalog.tables:
+            parent = catalog.tables[own.parent_table]
+            if parent.erasure.action is ErasureAction.RETAIN:
+                retained = own.parent_table
+                break
+            if own.parent_table in seen:
+                break
+            seen.add(own.parent_table)
+            own = parent.owned_through
+        changes = table.erasure.action in (ErasureAction.NULLIFY, ErasureAction.PSEUDONYMIZE)
+        if retained is None:
+            message = (
+                "erasure.even_if_parent_retained, but no table it is owned through retains"
+                " its rows: the setting changes nothing"
+            )
+            fix = "remove even_if_parent_retained"
+        else:
+            why = catalog.tables[retained].erasure.reason
+            message = (
+                f"even_if_parent_retained: erasure {'changes' if changes else 'deletes'} rows"
+                f" whose {retained} rows are retained ({why}), so the record kept under that"
+                " obligation is left without them"
+            )
+            fix = (
+                f"remove even_if_parent_retained: the rows are then kept with their {retained}"
+                " rows, unchanged, for as long as those are kept, and erased with them"
+            )
+        out.append(CatalogProblem(f"tables.{name}.erasure", message, fix))
+    return out
 
 
 def _coverage(catalog: Catalog, engine: Engine) -> list[CatalogProblem]:

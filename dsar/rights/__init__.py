@@ -6,6 +6,7 @@ changes), then applied with the one `apply_plan`, which returns an `ApplyResult`
 - `plan`: the `Plan` shape every job shares, `apply_plan`, `ApplyResult`.
 - `erasure`: `plan_erasure`, `confirm_erasure`, `replay_erasures`.
 - `actions`: the erasure actions (delete, nullify, pseudonymize, retain) as registered classes.
+- `children`: rows owned through a retained parent, kept with it for as long as it is kept.
 - `correction`: `plan_correction`.
 - `retention`: `plan_retention`.
 - `rewrite`: new file versions beside the old, row accounting, a journal, `recover`.

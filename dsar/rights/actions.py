@@ -39,6 +39,14 @@ class TableAction:
     reason: str | None = None
     legal_basis: str | None = None
     unlinked: int = 0  # anonymous rows on an identifier shared with someone else: unlinked
+    # rows owned through a parent whose rows are retained (`dsar.rights.children`)
+    parent: str | None = None  # the table this one is owned through
+    kept_with_parent: int = 0  # rows kept, unchanged, with their retained parent rows
+    parent_rows: int = 0  # the parent rows the kept rows (or those changed anyway) belong to
+    kept_until: str | None = None  # the latest date those parent rows are kept to
+    kept_open: int = 0  # kept rows whose parent's end of retention is not known yet
+    changed_anyway: int = 0  # rows of retained parents changed all the same (the catalog's
+    #   erasure.even_if_parent_retained)
 
 
 SqlPart = tuple[str, list[object]]
@@ -205,14 +213,10 @@ class Retain(EraseAction):
     keeps_rows = True
 
     def kept_columns(self, rows: PersonRows) -> tuple[list[str], list[object]]:
-        expired, until = self.expired_sql(rows.table), self.until_sql(rows.table)
-        if expired is None or until is None:  # kept for good
-            return [f"count(*) FILTER (WHERE {rows.predicate}) AS retained", "NULL AS until"], [
-                *rows.params
-            ]
-        # a row whose date is empty (an employment not yet ended) is kept until it is known
-        keep = f"({rows.predicate} AND NOT coalesce({expired}, false))"
-        keep_params = [*rows.params, rows.today.isoformat()]
+        until = self.until_sql(rows.table)
+        keep, keep_params = self.stays_sql(rows)
+        if until is None:  # kept for good
+            return [f"count(*) FILTER (WHERE {keep}) AS retained", "NULL AS until"], keep_params
         return [
             f"count(*) FILTER (WHERE {keep}) AS retained",
             f"max({until}) FILTER (WHERE {keep}) AS until",
@@ -227,6 +231,17 @@ class Retain(EraseAction):
             return None
         until = f"CAST({quote_identifier(after)} AS DATE) + INTERVAL {period.amount} {period.unit}"
         return f"CAST({until} AS DATE)"
+
+    def stays_sql(self, rows: PersonRows) -> SqlPart:
+        """SQL true for the rows kept now: not past their retention (or kept for good)."""
+        expired = self.expired_sql(rows.table)
+        if expired is None:
+            return rows.predicate, list(rows.params)
+        # a row whose date is empty (an employment not yet ended) is kept until it is known
+        return f"({rows.predicate} AND NOT coalesce({expired}, false))", [
+            *rows.params,
+            rows.today.isoformat(),
+        ]
 
     def expired_sql(self, table: Table) -> str | None:
         """SQL true for rows whose retention has ended (today bound as the one parameter)."""

@@ -7,7 +7,8 @@ What is erased is exactly what an access request would show: the plan selects th
 `collect` gives the person. Per table the catalog's erasure action applies (the classes in
 `dsar.rights.actions`): delete the rows, nullify or pseudonymize columns, or retain them
 under a legal obligation until their retention ends (rows whose retention has already ended
-are deleted now).
+are deleted now). Rows owned through retained rows (the lines of an invoice kept for tax)
+are kept with them, whatever their own action (`dsar.rights.children`).
 
 Applying (`dsar.rights.plan.apply_plan`) writes a new version of each affected file beside
 it, checks row accounting, then swaps all files in under a journal: a crash leaves the old
@@ -30,13 +31,14 @@ from dsar.keys import Keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sent import SentRecord
-from dsar.rights.actions import PersonRows, TableAction, erasure_action
+from dsar.rights.actions import TableAction, erasure_action
+from dsar.rights.children import anyway_words, erasure_rows, kept_details, kept_words
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
 from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, table_files
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.index import IndexedFiles
-from dsar.subjects.selection import others_mentioning, row_predicate, unlink_conditions
+from dsar.subjects.selection import others_mentioning, unlink_conditions
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class ErasurePlan(Plan):
         for a in self.actions:
             what = erasure_action(a.action).planned(a)
             lines.append(f"  {a.table:<24} {a.rows:>6} row(s) of the person: {what}")
+            for words in (kept_words(a), anyway_words(a, done=False)):
+                if words is not None:  # the count in the column of counts
+                    count, _, rest = words.partition(" ")
+                    lines.append(f"  {'':<24} {count:>6} {rest}")
             if a.unlinked:
                 lines.append(
                     f"  {'':<24} {a.unlinked:>6} anonymous row(s) on a device or number"
@@ -107,6 +113,9 @@ class ErasurePlan(Plan):
                 "retained": a.retained,
                 "retained_until": a.retained_until,
                 "unlinked": a.unlinked,
+                "kept_with_parent": a.kept_with_parent,
+                "kept_until": a.kept_until,
+                "changed_anyway": a.changed_anyway,
             }
             for a in self.actions
         ]
@@ -121,9 +130,9 @@ class ErasurePlan(Plan):
                 continue
             table = catalog.tables[a.table]
             action = erasure_action(a.action)
-            predicate, params = row_predicate(table, data, self.rules)
             if a.to_change:
-                rows = PersonRows(table, predicate, params, self.today)
+                # the rows kept with a retained parent are left out, as the plan counted
+                rows = erasure_rows(catalog, a.table, data, self.rules, self.today).acted
                 select, select_params = action.rewrite_sql(rows, pseudonym)
             else:
                 select, select_params = "SELECT * FROM {source}", []
@@ -158,6 +167,18 @@ class ErasurePlan(Plan):
         return {
             "erased": [entry(a) for a in self.actions if not erasure_action(a.action).keeps_rows],
             "retained": [entry(a) for a in self.actions if erasure_action(a.action).keeps_rows],
+            "kept_with_parent": [
+                {
+                    "table": a.table,
+                    "rows": a.kept_with_parent,
+                    "parent": a.parent,
+                    "parent_rows": a.parent_rows,
+                    "until": a.kept_until,
+                    "until_unknown": a.kept_open,
+                }
+                for a in self.actions
+                if a.kept_with_parent
+            ],
             "held_for_customers": self.held_as_processor,
             "set_aside_for_review": self.set_aside,
             "mentioned_in_others_records": self.mentions,
@@ -165,7 +186,16 @@ class ErasurePlan(Plan):
 
     def certificate_lines(self) -> list[str]:
         """Per table what was done; then forwarded and left-for-review rows."""
-        lines = [f"- {a.table}: {erasure_action(a.action).done(a)}" for a in self.actions]
+        lines = [
+            f"- {a.table}: {words}"
+            for a in self.actions
+            for words in (
+                erasure_action(a.action).done(a),
+                kept_words(a),
+                anyway_words(a, done=True),
+            )
+            if words is not None
+        ]
         lines += [
             f"- {a.table}: {a.unlinked} anonymous row(s) on a shared device unlinked"
             for a in self.actions
@@ -183,7 +213,10 @@ class ErasurePlan(Plan):
 
     def audit_details(self) -> dict[str, Any]:
         """Rows retained under a legal obligation."""
-        return {"retained": sum(a.retained for a in self.actions)}
+        return {
+            "retained": sum(a.retained for a in self.actions),
+            "kept_with_parent": sum(a.kept_with_parent for a in self.actions),
+        }
 
     def _data(self) -> SubjectData:
         if self.data is None:
@@ -288,8 +321,8 @@ def _table_actions(
         ):
             continue
         action = erasure_action(table.erasure.action)
-        predicate, params = row_predicate(table, data, rules)
-        rows = PersonRows(table, predicate, params, today)
+        found = erasure_rows(catalog, name, data, rules, today)
+        (predicate, params), rows = found.person, found.acted
         change, change_params = action.change_sql(rows)
         kept, kept_params = action.kept_columns(rows)
         columns = [
@@ -298,9 +331,28 @@ def _table_actions(
             *kept,
         ]
         all_params = params + change_params + kept_params
+        if found.with_parent is not None:  # rows of retained parents: kept, or changed anyway
+            with_parent, with_params = found.with_parent
+            if found.anyway:
+                with_parent = f"({change} AND {with_parent})"
+                with_params = change_params + with_params
+            columns.append(f"count(*) FILTER (WHERE {with_parent}) AS with_parent")
+            all_params += with_params
         counts = engine.query(
             f"SELECT {', '.join(columns)} FROM {quote_identifier(name)}", all_params
         ).to_pylist()[0]
+        parent: dict[str, Any] = {}
+        if counts.get("with_parent") and found.with_parent is not None:
+            n = int(counts["with_parent"])
+            details = kept_details(catalog, engine, name, found.with_parent)
+            parent = {
+                "parent": details.parent,
+                "parent_rows": details.parent_rows,
+                "kept_with_parent": 0 if found.anyway else n,
+                "changed_anyway": n if found.anyway else 0,
+                "kept_until": None if found.anyway else details.until,
+                "kept_open": 0 if found.anyway else details.open_ended,
+            }
         e = table.erasure
         actions.append(
             TableAction(
@@ -315,6 +367,7 @@ def _table_actions(
                 reason=e.reason,
                 legal_basis=e.legal_basis.value if e.legal_basis else None,
                 unlinked=_unlinked(engine, name, table, data, rules),
+                **parent,
             )
         )
     return actions
