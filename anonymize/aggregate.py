@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import combinations
@@ -41,9 +41,11 @@ from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import open_engine
 from dsar.engine.base import Engine, quote_identifier, sql_string
+from dsar.engine.guards import guard_catalog
 from dsar.errors import WorkbenchError
 from dsar.io import plain_name, sha256_file
 from dsar.review.manifest import (
+    AcceptedWarning,
     AggregateManifest,
     ArtifactKind,
     InputRef,
@@ -73,11 +75,14 @@ def run_aggregates(
     now: datetime | None = None,
     engine: str = "duckdb",
     engine_options: Mapping[str, Any] | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> AggregateResult:
     """Compute, suppress and write every aggregate of a spec into `out/<name>/`.
 
     `engine` ("duckdb" or "spark") reads the tables and counts the cells; `engine_options`
-    go to `open_engine`.
+    go to `open_engine`. A catalog that can give one person's rows to another
+    (`dsar.engine.guards`) is refused (`CollisionProneCatalogError`) unless
+    `accept_catalog_warnings` (True, or the codes accepted); the manifest records them.
     """
     spec_path = None if isinstance(spec, AggregateRun) else Path(spec)
     if spec_path is not None:
@@ -97,6 +102,7 @@ def run_aggregates(
     )
     noise: dict[str, TableNoise] = {}
     with open_engine(catalog, engine, **(engine_options or {})) as reader:
+        accepted = guard_catalog(catalog, reader, accept_catalog_warnings)
         check_unique(reader, links)
         rows_in = reader.count_rows(spec.table)
         cells: list[Cells] = []
@@ -149,6 +155,7 @@ def run_aggregates(
             group_by={a.name: tuple(a.group_by) for a in spec.aggregates},
             measures={a.name: {m.name: m.op for m in a.measures} for a in spec.aggregates},
             differential_privacy=_dp_record(spec.differential_privacy, noise),
+            accepted_catalog_warnings=tuple(map(AcceptedWarning.of, accepted)),
         )
         write_manifest(manifest, work / "manifest.json")
         work.rename(folder)

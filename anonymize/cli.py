@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsar.cli._shared import EngineOpt, SparkMasterOpt, engine_options
+from dsar.cli._shared import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options
 from dsar.errors import ConfigError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def extract(
     ] = None,
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Make the de-identified extract a policy describes, with its manifest and risk."""
     from tqdm.auto import tqdm
@@ -82,6 +83,7 @@ def extract(
             workers=workers,
             engine=engine,
             engine_options=engine_options(engine, spark_master),
+            accept_catalog_warnings=accept_catalog_warnings,
         )
     m = result.manifest
     typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")
@@ -96,6 +98,7 @@ def aggregate(
     out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Publish aggregate tables, with small-cell and complementary suppression or with noise."""
     from anonymize.aggregate import run_aggregates
@@ -107,6 +110,7 @@ def aggregate(
         out,
         engine=engine,
         engine_options=engine_options(engine, spark_master),
+        accept_catalog_warnings=accept_catalog_warnings,
     )
     for name, path in result.files.items():
         typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
@@ -162,6 +166,7 @@ def audience(
     ] = None,
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Normalise and hash emails or phones for each ad platform: from a list (--input), or
     from a catalog table after consent, opt-outs, the ledger and closed accounts (--spec).
@@ -191,6 +196,7 @@ def audience(
             region=region,
             engine=engine,
             engine_options=engine_options(engine, spark_master),
+            accept_catalog_warnings=accept_catalog_warnings,
         )
     elif input_file is not None and column is not None and spec is None:
         result = build_audience_file(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,11 +37,13 @@ from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import Engine, open_engine
 from dsar.engine.base import quote_identifier, sql_string
+from dsar.engine.guards import guard_catalog
 from dsar.errors import PrivacyTargetError, WorkbenchError
 from dsar.io import plain_name, sha256_file
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason
 from dsar.review.manifest import (
+    AcceptedWarning,
     ArtifactKind,
     ExtractManifest,
     InputRef,
@@ -76,6 +78,7 @@ class _Run:
     workers: int | None
     engine: str = "duckdb"
     engine_options: Mapping[str, Any] = field(default_factory=dict)
+    accept_catalog_warnings: bool | Collection[str] = False
 
     def open_engine(self, catalog: Catalog) -> Engine:
         """The engine the run reads with (DuckDB limited to `memory_limit`, spilling to
@@ -111,6 +114,7 @@ def run_extract(
     workers: int | None = None,
     engine: str = "duckdb",
     engine_options: Mapping[str, Any] | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> ExtractResult:
     """Make the de-identified extract a policy describes, in `out/<policy name>/`.
 
@@ -128,8 +132,12 @@ def run_extract(
             fewer cores the model already runs on two processes). The output is the same.
         engine: where the tables are read and the policy's SQL runs: "duckdb" or "spark"
             (the same extract, byte for byte); `engine_options` go to `open_engine`.
+        accept_catalog_warnings: run although the catalog can give one person's rows to
+            another (`dsar.engine.guards`): True, or the codes accepted; the manifest
+            records them.
 
     Raises:
+        CollisionProneCatalogError: such a catalog, not accepted.
         ConfigError: the policy is invalid for this catalog.
         PrivacyTargetError: k, l or t cannot be met within the suppression budget.
     """
@@ -160,6 +168,7 @@ def run_extract(
             workers,
             engine,
             dict(engine_options or {}),
+            accept_catalog_warnings,
         )
         result = _run(policy, links, policy_path, catalog, work, run)
         work.rename(folder)
@@ -182,6 +191,7 @@ def _run(
     stage = work / ".stage.parquet"
     sources = policy.sources()
     with run.open_engine(catalog) as engine:
+        accepted = guard_catalog(catalog, engine, run.accept_catalog_warnings)
         check_unique(engine, links)
         tables = {policy.table: engine.columns(policy.table)}
         tables.update({link.table: engine.columns(link.table) for link in links})
@@ -285,6 +295,9 @@ def _run(
     manifest = _manifest(
         policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, run
     )
+    if accepted:
+        update = {"accepted_catalog_warnings": tuple(map(AcceptedWarning.of, accepted))}
+        manifest = manifest.model_copy(update=update)
     if found is not None:
         searched = policy.searched()
         manifest = manifest.model_copy(

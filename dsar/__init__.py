@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     from dsar.demo import generate as generate_demo
     from dsar.demo import generate_shop as generate_shop_demo
     from dsar.engine import (
+        CatalogWarning,
+        CollisionProneCatalogError,
         Engine,
         check_against_files,
         check_catalog,
+        guard_catalog,
         inventory,
         inventory_frame,
         open_engine,
@@ -116,6 +119,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["Catalog", "IdentityKind", "load_catalog"], "dsar.catalog"),
     **dict.fromkeys(["defuse_formulas", "is_formula"], "dsar.csvsafe"),
     **dict.fromkeys(["Engine", "check_against_files", "inventory", "open_engine"], "dsar.engine"),
+    **dict.fromkeys(
+        ["CatalogWarning", "CollisionProneCatalogError", "guard_catalog"], "dsar.engine"
+    ),
     **dict.fromkeys(
         [
             "AmbiguousIdentifierError",
@@ -209,6 +215,8 @@ __all__ = [
     "BundleManifest",
     "Catalog",
     "CatalogError",
+    "CatalogWarning",
+    "CollisionProneCatalogError",
     "ConfigError",
     "ConfigProblem",
     "CorrectionPlan",
@@ -261,6 +269,7 @@ __all__ = [
     "defuse_formulas",
     "generate_demo",
     "generate_shop_demo",
+    "guard_catalog",
     "inventory",
     "inventory_frame",
     "is_formula",

@@ -29,6 +29,7 @@ from dsar.engine.base import quote_identifier, scrub_message
 from dsar.errors import WorkbenchError
 from dsar.io import sha256_file
 from dsar.review.manifest import (
+    AcceptedWarning,
     ArtifactKind,
     AudienceManifest,
     InputRef,
@@ -127,10 +128,12 @@ def _write_all(
     before: dict[str, int] | None = None,
     fields: Sequence[Field] = (),
     engine: str | None = None,
+    accepted: Sequence[AcceptedWarning] = (),
 ) -> AudienceResult:
     """Write each platform's files from the table or view `src` (column `v`, and `f_<field>`
     for each field). `before`: counts of rows left out before (eligibility), recorded first
-    in each manifest. `engine`: the engine that read the catalog table, if one did."""
+    in each manifest. `engine`: the engine that read the catalog table, if one did.
+    `accepted`: the catalog warnings accepted to read it, recorded in each manifest."""
     out.mkdir(parents=True, exist_ok=True)
     work = out / f".audience.partial-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
@@ -198,6 +201,7 @@ def _write_all(
                     **missing,
                 },
                 below_minimum=bool(p.min_audience and distinct < p.min_audience),
+                accepted_catalog_warnings=tuple(accepted),
             )
             write_manifest(manifests[p.name], work / f"{p.name}.manifest.json")
         for item in work.iterdir():

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -40,9 +40,11 @@ from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.engine import open_engine
 from dsar.engine.base import quote_identifier, sql_string
+from dsar.engine.guards import guard_catalog
 from dsar.errors import ConfigProblem, WorkbenchError
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sent import SentRecord
+from dsar.review.manifest import AcceptedWarning
 
 log = logging.getLogger(__name__)
 ADVERTISING = ("advertis", "ad audience", "marketing audience")  # words of an ads purpose
@@ -170,6 +172,7 @@ def build_audience(
     now: datetime | None = None,
     engine: str = "duckdb",
     engine_options: Mapping[str, Any] | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> AudienceResult:
     """The audience a spec describes, for each platform: only people who may be in it.
 
@@ -182,6 +185,10 @@ def build_audience(
 
     `engine` ("duckdb" or "spark") reads the table and decides who is eligible; the
     addresses are then normalised and hashed here, the same on both.
+
+    A catalog that can give one person's rows to another (`dsar.engine.guards`) is refused
+    (`CollisionProneCatalogError`) unless `accept_catalog_warnings` (True, or the codes
+    accepted); each manifest records them.
     """
     spec_path = None if isinstance(spec, AudienceSpec) else Path(spec)
     if spec_path is not None:
@@ -217,6 +224,7 @@ def build_audience(
     why = " ".join(f"WHEN {cond} THEN '{name}'" for name, cond in reasons.items())
     reason_sql = f"CASE {why} END" if why else "NULL"
     with open_engine(catalog, engine, **(engine_options or {})) as reader:
+        accepted = guard_catalog(catalog, reader, accept_catalog_warnings)
         extra = "".join(
             f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
             for f, c in spec.fields.items()
@@ -251,6 +259,7 @@ def build_audience(
             before={"rows_read": rows.num_rows, **eligibility},
             fields=list(spec.fields),
             engine=engine,
+            accepted=tuple(map(AcceptedWarning.of, accepted)),
         )
         if record is not None:
             run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"

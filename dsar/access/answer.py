@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from dsar.access.bundle import AccessBundle, remove_leftovers, write_bundle
 from dsar.catalog.models import Catalog
 from dsar.engine import Engine, open_engine
+from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import WorkbenchError
 from dsar.io import output_path
 from dsar.records.audit import subject_ref
@@ -50,6 +51,7 @@ def answer_access_requests(
     progress: ProgressFn | None = None,
     ledger: Ledger | None = None,
     index: IdentityIndex | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
 
@@ -64,6 +66,10 @@ def answer_access_requests(
     With the identity `index` (`dsar index build`), only the records it names are read from
     files unchanged since it was built (the others are read whole), and the engine opened
     here reuses the schemas it kept instead of sniffing the files: the same bundle, sooner.
+
+    A catalog that can hand one person's rows to another (`dsar.engine.guards`) is refused
+    before anything is read for a person, unless `accept_catalog_warnings` (True, or the
+    codes accepted); each bundle's manifest and statement then record what was accepted.
 
     Examples:
         >>> from dsar import load_catalog
@@ -84,6 +90,8 @@ def answer_access_requests(
                 raise WorkbenchError(
                     f"a bundle {out / label}{suffix} exists already; choose another --out"
                 )
+    # refused before anything is written or the language model starts loading
+    accepted = () if engine is None else guard_catalog(catalog, engine, accept_catalog_warnings)
     say = progress or (lambda _line: None)
     if removed := remove_leftovers(out, started):
         line = f"removed {removed} leftover(s) of an interrupted access run from {out}"
@@ -103,6 +111,7 @@ def answer_access_requests(
             say(f"opening {len(catalog.tables)} tables (reading each file's layout)")
             kept = index.readers(catalog) if index is not None else {}
             engine = stack.enter_context(open_engine(catalog, readers=kept))
+            accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
         indexed = None
         if index is not None:
             indexed = index.files_for(catalog, engine)
@@ -130,7 +139,16 @@ def answer_access_requests(
             say(f"redacting and writing {subject.identity.request.label}")
             bundles.append(
                 _answer_one(
-                    out, catalog, subject, redactor, rules, passphrase, now, register, engine.name
+                    out,
+                    catalog,
+                    subject,
+                    redactor,
+                    rules,
+                    passphrase,
+                    now,
+                    register,
+                    engine.name,
+                    accepted,
                 )
             )
         return bundles
@@ -146,6 +164,7 @@ def _answer_one(
     now: datetime | None,
     register: Register | None,
     engine: str,
+    accepted: Sequence[CatalogWarning] = (),
 ) -> AccessBundle:
     """Redact one person's rows, write the bundle, and record it in the audit log."""
     tables, record = redactor.apply(subject.identity, subject.tables)
@@ -161,6 +180,7 @@ def _answer_one(
         passphrase,
         now or datetime.now(UTC),
         engine=engine,
+        accepted=accepted,
     )
     if register is not None:
         first = subject.identity.request.keys[0]
@@ -177,6 +197,7 @@ def _answer_one(
                 ),
                 "identifiers": len(subject.identity.keys),
                 **({"findings": len(bundle.findings)} if bundle.rejected else {}),
+                **({"accepted_catalog_warnings": [w.code for w in accepted]} if accepted else {}),
             },
         )
     label = subject.identity.request.label

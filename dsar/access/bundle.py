@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from dsar.io import fsync_file, jsonable_rows, output_path, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
 from dsar.review.manifest import (
     BUNDLE_FORMAT_VERSION,
+    AcceptedWarning,
     ArtifactKind,
     BundleManifest,
     InputRef,
@@ -65,6 +67,8 @@ from dsar.text.redact import RedactionLog
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from dsar.engine.guards import CatalogWarning
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +192,12 @@ def write_bundle(
     now: datetime,
     *,
     engine: str = "duckdb",
+    accepted: Sequence[CatalogWarning] = (),
 ) -> AccessBundle:
     """Write the bundle into a `.<label>.partial-*` folder, verify it, then name it.
+
+    `accepted`: the catalog warnings accepted to answer (`dsar.engine.guards`), recorded in
+    the manifest and the statement.
 
     A bundle that passes (the folder, then its zip) becomes `out/<label>` and
     `out/<label>.zip`; with a passphrase only the encrypted zip remains. One with findings
@@ -252,6 +260,7 @@ def write_bundle(
             set_aside=dict(subject.set_aside),
             portability=tuple(portable),
             erased_before=subject.erased_before,
+            accepted_warnings=tuple(f"[{w.code}] {w.line}" for w in accepted),
         )
         blocks = build_blocks(report)
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
@@ -260,6 +269,9 @@ def write_bundle(
         manifest = _manifest(
             catalog, subject, order, tables, record, rules, files, now, nlp_notice, engine
         )
+        if accepted:
+            update = {"accepted_catalog_warnings": tuple(map(AcceptedWarning.of, accepted))}
+            manifest = manifest.model_copy(update=update)
         write_manifest(manifest, tmp / "manifest.json")
         _owner_only(tmp)
         findings = verify_bundle(tmp).findings

@@ -83,6 +83,7 @@ class ReportInput:
     set_aside: dict[str, int]
     portability: tuple[str, ...]
     erased_before: tuple[str, ...] = ()  # earlier erasure requests of this person
+    accepted_warnings: tuple[str, ...] = ()  # catalog warnings accepted to answer, one line each
 
 
 def _recipients(catalog: Catalog, table: Table) -> list[str]:
@@ -280,6 +281,17 @@ def build_blocks(data: ReportInput) -> list[Block]:
             " that nothing was changed. Timestamps are in UTC.",
         ),
     ]
+    if data.accepted_warnings:
+        b += [
+            Block(
+                BlockKind.P,
+                "Our map of where your data is (the catalog) carried the warnings below when"
+                " this copy was made: a data set is searched by an identifier that could also"
+                " be another kind of key. We checked them and answered all the same; they are"
+                " also listed in manifest.json.",
+            ),
+            Block(BlockKind.UL, items=data.accepted_warnings),
+        ]
     return b
 
 

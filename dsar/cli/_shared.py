@@ -82,6 +82,17 @@ IndexOpt = Annotated[
 ]
 
 
+AcceptWarningsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--accept-catalog-warnings",
+        help="Run although `dsar catalog check` warns that the catalog can give one person's"
+        " rows to another (after checking that it cannot); the bundle, certificate or"
+        " manifest records each warning accepted.",
+    ),
+]
+
+
 def open_index(path: Path | None, key_file: Path | None) -> IdentityIndex | None:
     """The identity index at `path` (None when not given); it must exist and needs the key."""
     if path is None:

@@ -29,7 +29,9 @@ def catalog_check(
     """Validate the catalog and compare it with the files. Exit 1 with every problem of both.
 
     Then warn about shortcuts that validate but can leak (identity columns that are another
-    kind of key, two homes for one kind, tables no request reaches), each with its fix.
+    kind of key, two homes for one kind, identity values mostly absent from their home,
+    tables no request reaches), each with its code and fix. The identity ones make every
+    job refuse the catalog until fixed, or accepted with --accept-catalog-warnings.
     """
     from dsar.engine import check_catalog, open_engine
     from dsar.engine.guards import catalog_warnings
@@ -42,6 +44,12 @@ def catalog_check(
     typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")
     for warning in warnings:
         typer.echo(f"warning: {warning}")
+    if prone := sorted({w.code for w in warnings if w.collision_prone}):
+        typer.echo(
+            f"access, erasure, correction, retention, extracts, aggregates and audiences refuse"
+            f" this catalog ({', '.join(prone)}): fix it, or, once you have checked that no"
+            " person's rows reach another, run them with --accept-catalog-warnings"
+        )
 
 
 @catalog_app.command("show")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from dsar.cli._shared import (
+    AcceptWarningsOpt,
     CatalogOpt,
     KeyFileOpt,
     LedgerOpt,
@@ -299,6 +300,7 @@ def ledger_replay(
     ledger: LedgerOpt = Path("ledger.db"),
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Re-apply every recorded erasure to an export, e.g. after restoring a backup (audited)."""
     from dsar.catalog import load_catalog
@@ -312,7 +314,15 @@ def ledger_replay(
     with open_engine(cat) as engine:
         book = Ledger(ledger, key, key_file)
         audit = open_register(register, key_file).audit
-        results = replay_erasures(book, cat, engine, out, key=key, audit=audit)
+        results = replay_erasures(
+            book,
+            cat,
+            engine,
+            out,
+            key=key,
+            audit=audit,
+            accept_catalog_warnings=accept_catalog_warnings,
+        )
     for result in results:
         typer.echo(
             f"{result.plan.label}: {result.plan.changes} row(s) erased again;"

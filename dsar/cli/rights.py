@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dsar.cli._shared import (
+    AcceptWarningsOpt,
     CatalogOpt,
     EmailOpt,
     EngineOpt,
@@ -84,6 +85,7 @@ def _plan(
     key: bytes | None,
     read_only: bool = False,
     sent_record: Path | None = None,
+    accept: bool = False,
 ) -> tuple[ErasurePlan, Register | None]:
     from dsar.records.deadlines import RequestType
     from dsar.rights import plan_erasure
@@ -101,7 +103,15 @@ def _plan(
     key = reg.key if reg is not None else key
     sent = open_sent(sent_record, key)
     try:
-        plan = plan_erasure(cat, engine, subject, key=key, progress=_steps(), sent=sent)
+        plan = plan_erasure(
+            cat,
+            engine,
+            subject,
+            key=key,
+            progress=_steps(),
+            sent=sent,
+            accept_catalog_warnings=accept,
+        )
     finally:
         if sent is not None:
             sent.close()
@@ -120,6 +130,7 @@ def erase_plan(
     sent_record: SentOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Show what erasing the person would change, per table. Changes nothing.
 
@@ -133,7 +144,17 @@ def erase_plan(
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         key = _optional_key(key_file)
         plan, _ = _plan(
-            cat, engine, email, ids, request, register, key_file, key, True, sent_record
+            cat,
+            engine,
+            email,
+            ids,
+            request,
+            register,
+            key_file,
+            key,
+            True,
+            sent_record,
+            accept_catalog_warnings,
         )
     needs = " (applying needs the secret key: it pseudonymizes)" if plan.needs_key else ""
     typer.echo(f"dry run: nothing was changed; `dsar erase apply` erases{needs}")
@@ -213,6 +234,7 @@ def erase_apply(
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
@@ -224,7 +246,16 @@ def erase_apply(
     cat = load_catalog(catalog)
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         plan, reg = _plan(
-            cat, engine, email, ids, request, register, key_file, key, sent_record=sent_record
+            cat,
+            engine,
+            email,
+            ids,
+            request,
+            register,
+            key_file,
+            key,
+            sent_record=sent_record,
+            accept=accept_catalog_warnings,
         )
         book = Ledger(ledger, key, key_file) if ledger is not None else None
         audit = _audit_log(reg, register, key_file)
@@ -293,6 +324,7 @@ def _correction(
     engine: tuple[str, str | None],
     out: Path | None = None,
     index: Path | None = None,
+    accept: bool = False,
 ) -> None:
     """Plan a correction, and apply it when `out` (the certificates' folder) is given."""
     from dsar.catalog import load_catalog
@@ -314,7 +346,9 @@ def _correction(
     key = reg.key if reg is not None else (load_key(key_file) if out else _optional_key(key_file))
     cat = load_catalog(catalog)
     with open_engine(cat, engine[0], **engine_options(*engine)) as engine_:
-        plan = plan_correction(cat, engine_, subject, pairs, key=key, progress=_steps())
+        plan = plan_correction(
+            cat, engine_, subject, pairs, key=key, progress=_steps(), accept_catalog_warnings=accept
+        )
         typer.echo(plan.describe())
         for table, diff in plan.diff.items():
             typer.echo(f"\n{table}:")
@@ -337,10 +371,21 @@ def correct_plan(
     key_file: KeyFileOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Show the person's rows before and after the correction. Changes nothing."""
     engine = (engine_kind, spark_master)
-    _correction(catalog, values, email, ids, request, register, key_file, engine)
+    _correction(
+        catalog,
+        values,
+        email,
+        ids,
+        request,
+        register,
+        key_file,
+        engine,
+        accept=accept_catalog_warnings,
+    )
 
 
 @correct_app.command("apply")
@@ -356,10 +401,23 @@ def correct_apply(
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Correct the person's rows: change the files, write the certificate, audit."""
     engine = (engine_kind, spark_master)
-    _correction(catalog, values, email, ids, request, register, key_file, engine, out, index)
+    _correction(
+        catalog,
+        values,
+        email,
+        ids,
+        request,
+        register,
+        key_file,
+        engine,
+        out,
+        index,
+        accept_catalog_warnings,
+    )
 
 
 TodayOpt = Annotated[str | None, typer.Option(help="Sweep as of this date (YYYY-MM-DD).")]
@@ -371,6 +429,7 @@ def retention_plan(
     today: TodayOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Count, per table, the rows kept past the catalog's retention period. Changes nothing."""
     from dsar.catalog import load_catalog
@@ -379,7 +438,12 @@ def retention_plan(
 
     cat = load_catalog(catalog)
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
-        plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
+        plan = plan_retention(
+            cat,
+            engine,
+            today=parse_date(today) if today else None,
+            accept_catalog_warnings=accept_catalog_warnings,
+        )
     typer.echo(plan.describe())
     typer.echo("dry run: nothing was changed; `dsar retention apply` deletes")
 
@@ -394,6 +458,7 @@ def retention_apply(
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Delete the rows past their retention: change the files, write the certificate, audit."""
     from dsar.catalog import load_catalog
@@ -403,7 +468,12 @@ def retention_apply(
     audit = _audit_log(None, register, key_file)
     cat = load_catalog(catalog)
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
-        plan = plan_retention(cat, engine, today=parse_date(today) if today else None)
+        plan = plan_retention(
+            cat,
+            engine,
+            today=parse_date(today) if today else None,
+            accept_catalog_warnings=accept_catalog_warnings,
+        )
         typer.echo(plan.describe())
         _apply(plan, cat, engine, out, audit, catalog, "retention", index=index, key_file=key_file)
 

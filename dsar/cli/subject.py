@@ -12,6 +12,7 @@ import typer
 
 from dsar.catalog.models import IdentityKind
 from dsar.cli._shared import (
+    AcceptWarningsOpt,
     EngineOpt,
     IndexOpt,
     KeyFileOpt,
@@ -126,6 +127,7 @@ def access(
             " we hold no data about the person."
         ),
     ] = False,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Collect everything one person (or a batch) has, as a verified bundle per person.
 
@@ -193,8 +195,12 @@ def access(
             register=reg,
             progress=err if sys.stderr.isatty() else None,  # shown to a person, not a pipe
             index=built,
+            accept_catalog_warnings=accept_catalog_warnings,
         )
     rejected = empty = 0
+    if bundles and (accepted := bundles[0].manifest.accepted_catalog_warnings):
+        codes = ", ".join(dict.fromkeys(w.code for w in accepted))
+        err(f"note: catalog warning(s) accepted ({codes}); each bundle records them")
     for bundle in bundles:
         for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):
             joined = len(bundle.subject.identity.values(kind))
@@ -250,6 +256,8 @@ def verify(
         result = verify_bundle(bundle, passphrase_from(passphrase_env))
     for finding in result.findings:
         typer.echo(str(finding))
+    for notice in result.notices:
+        err(f"notice: {notice}")
     if not result.ok:
         err(f"{bundle}: {len(result.findings)} finding(s)")
         raise typer.Exit(1)

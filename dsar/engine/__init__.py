@@ -4,6 +4,7 @@
 files match the catalog (every column described, every file readable as it says);
 `check_against_files` compares the catalog with the files, `check_catalog` validates a
 catalog file and compares it with its files in one run, `inventory` summarises them.
+`guard_catalog` refuses a catalog that can give one person's rows to another (`guards`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.guards import (
+    CatalogWarning,
+    CollisionProneCatalogError,
+    catalog_warnings,
+    guard_catalog,
+)
 from dsar.engine.inventory import (
     TableInventory,
     check_against_files,
@@ -25,10 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENGINES",
+    "CatalogWarning",
+    "CollisionProneCatalogError",
     "Engine",
     "TableInventory",
+    "catalog_warnings",
     "check_against_files",
     "check_catalog",
+    "guard_catalog",
     "inventory",
     "inventory_frame",
     "open_engine",

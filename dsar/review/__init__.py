@@ -13,6 +13,7 @@ from __future__ import annotations
 from dsar.review.bundle import Finding, Verification, verify_bundle
 from dsar.review.derived import recoverable_cells, verify_derived
 from dsar.review.manifest import (
+    AcceptedWarning,
     AggregateManifest,
     ArtifactKind,
     ArtifactManifest,
@@ -28,6 +29,7 @@ from dsar.review.manifest import (
 )
 
 __all__ = [
+    "AcceptedWarning",
     "AggregateManifest",
     "ArtifactKind",
     "ArtifactManifest",

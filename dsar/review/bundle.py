@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from dsar.csvsafe import unsafe_csv_cell
 from dsar.errors import WorkbenchError
 from dsar.review.manifest import (
+    ArtifactManifest,
     BundleManifest,
     MatchRulesInfo,
     OutputFile,
@@ -75,11 +76,19 @@ class Verification:
     findings: list[Finding] = field(default_factory=list)
     checked_files: int = 0
     checked_rows: int = 0
+    notices: list[str] = field(default_factory=list)  # not findings: e.g. accepted warnings
 
     @property
     def ok(self) -> bool:
         """True when nothing was found."""
         return not self.findings
+
+    def note_accepted(self, manifest: ArtifactManifest) -> None:
+        """A notice per catalog warning accepted when the artifact was made."""
+        self.notices += [
+            f"made from a catalog with an accepted warning: [{w.code}] {w.warning}"
+            for w in manifest.accepted_catalog_warnings
+        ]
 
 
 def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
@@ -142,6 +151,7 @@ def _verify_folder(root: Path) -> Verification:
     manifest = _read_manifest(manifest_path, add)
     if manifest is None:
         return result  # every other check reads the manifest
+    result.note_accepted(manifest)
     _check_files(root, manifest.outputs, manifest.tables, result)
     ids = {k.value: set(v) for k, v in manifest.subject.identifiers.items()}
     rules = manifest.match_rules

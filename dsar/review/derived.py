@@ -61,6 +61,7 @@ def verify_derived(folder: str | Path) -> Verification:
             where = ".".join(str(p) for p in err["loc"])
             add(Finding("manifest", f"manifest.json {where}", err["msg"]))
         return result
+    result.note_accepted(manifest)
     listed = {o.path for o in manifest.outputs}
     for extra in sorted(p.name for p in root.iterdir() if p.is_file()):
         if extra != "manifest.json" and extra not in listed:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +33,9 @@ from pydantic import (
 from dsar.catalog.models import IdentityKind
 from dsar.errors import ManifestError
 from dsar.io import atomic_write_text, fsync_file, sha256_file
+
+if TYPE_CHECKING:
+    from dsar.engine.guards import CatalogWarning
 
 BUNDLE_FORMAT_VERSION = 2
 
@@ -144,6 +147,19 @@ class OutputFile(_Model):
         )
 
 
+class AcceptedWarning(_Model):
+    """A catalog warning that was accepted when the artifact was made (the catalog was
+    collision-prone: `dsar.engine.guards`), recorded so that a reviewer sees it."""
+
+    code: str = Field(min_length=1, description="the warning's code, e.g. 'identity-coverage'")
+    warning: str = Field(min_length=1, description="the warning on one line (names, no values)")
+
+    @classmethod
+    def of(cls, warning: CatalogWarning) -> AcceptedWarning:
+        """The record of one accepted warning."""
+        return cls(code=str(warning.code), warning=warning.line)
+
+
 class ArtifactManifest(_Model):
     """What every artifact's manifest.json holds. A kind subclasses it and narrows `kind`.
 
@@ -160,6 +176,11 @@ class ArtifactManifest(_Model):
         description="every file of the artifact except manifest.json itself"
     )
     parameters: dict[str, JsonValue] = Field(description="settings that shaped the output")
+    accepted_catalog_warnings: tuple[AcceptedWarning, ...] = Field(
+        default=(),
+        description="collision-prone catalog warnings accepted to make it"
+        " (--accept-catalog-warnings); empty when the catalog had none",
+    )
 
     @model_validator(mode="after")
     def _each_output_once(self) -> ArtifactManifest:

@@ -13,12 +13,15 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dsar._version import __version__
 from dsar.io import atomic_write_text, output_path
 from dsar.keys import SCHEME
 from dsar.rights.rewrite import FileChange
+
+if TYPE_CHECKING:
+    from dsar.engine.guards import CatalogWarning
 
 
 class Certified(Protocol):
@@ -34,6 +37,8 @@ class Certified(Protocol):
     def today(self) -> date: ...
     @property
     def recipients(self) -> tuple[str, ...]: ...
+    @property
+    def accepted_warnings(self) -> Sequence[CatalogWarning]: ...
     def certificate_body(self) -> dict[str, Any]: ...
     def certificate_lines(self) -> list[str]: ...
 
@@ -72,6 +77,9 @@ def write_certificate(
         **plan.certificate_body(),
         "files_replaced": [asdict(f) for f in files],
         "recipients_to_notify": list(plan.recipients),
+        "accepted_catalog_warnings": [
+            {"code": str(w.code), "warning": w.line} for w in plan.accepted_warnings
+        ],
     }
     path = certificate_path(plan, out)
     token = secrets.token_hex(4)
@@ -91,6 +99,9 @@ def write_certificate(
     ]
     if plan.recipients or plan.subject:
         lines.append(f"Recipients to notify (Art. 19): {', '.join(plan.recipients) or 'none'}")
+    if plan.accepted_warnings:
+        lines += ["", "Catalog warnings accepted (--accept-catalog-warnings):"]
+        lines += [f"- [{w.code}] {w.line}" for w in plan.accepted_warnings]
     try:
         atomic_write_text(moves[0][0], json.dumps(body, indent=2, default=str) + "\n")
         atomic_write_text(moves[1][0], "\n".join(lines) + "\n")

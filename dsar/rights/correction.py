@@ -11,6 +11,7 @@ erasure; the audit log records tables, columns and counts, never the values.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import WorkbenchError
 from dsar.records.audit import subject_ref
 from dsar.rights.plan import Job, Plan, ProgressFn
@@ -64,6 +66,7 @@ class CorrectionPlan(Plan):
     rules: MatchRules = field(repr=False)
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     subject: str | None = None  # keyed reference, when a key was given
+    accepted_warnings: tuple[CatalogWarning, ...] = ()  # catalog warnings accepted to plan it
 
     @property
     def changes(self) -> int:
@@ -145,14 +148,18 @@ def plan_correction(
     rules: MatchRules | None = None,
     today: date | None = None,
     progress: ProgressFn | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> CorrectionPlan:
     """Plan setting `values` ({'table.column': 'new value'}) in the person's rows.
 
     `diff` shows each affected row before and after, without its secret columns (a
     password hash or a token is never shown, even in part). `today` is the plan's date;
-    `progress` is told each table read of the search.
+    `progress` is told each table read of the search. A catalog that can give one person's
+    rows to another (`dsar.engine.guards`) is refused unless `accept_catalog_warnings` (True,
+    or the codes accepted); the certificate records them.
 
     Raises:
+        CollisionProneCatalogError: such a catalog, not accepted.
         WorkbenchError: an unknown table or column, a secret or key column, a value that does
             not fit the column's type, or no row of the person in that table.
     """
@@ -173,6 +180,7 @@ def plan_correction(
         if table.columns[column].secret or column in table.primary_key:
             raise WorkbenchError(f"{target}: secrets and key columns cannot be corrected")
         targets.append((table_name, column, value))
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     [data] = collect(engine, catalog, [request], rules, progress)
     changes: list[Change] = []
     diff: dict[str, pa.Table] = {}
@@ -207,4 +215,5 @@ def plan_correction(
         rules=rules,
         today=today,
         subject=subject_ref(key, request.keys[0]) if key is not None else None,
+        accepted_warnings=accepted,
     )

@@ -19,6 +19,7 @@ certificate records what was erased, what was retained and why, and whom to noti
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any, ClassVar
 
 from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import NoMatchError, WorkbenchError
 from dsar.keys import Keys
 from dsar.records.audit import AuditLog, subject_ref
@@ -59,6 +61,7 @@ class ErasurePlan(Plan):
     # rather than searching again (the row accounting still checks every file)
     data: SubjectData | None = field(default=None, repr=False, compare=False)
     rules: MatchRules = field(default_factory=MatchRules, repr=False)
+    accepted_warnings: tuple[CatalogWarning, ...] = ()  # catalog warnings accepted to plan it
 
     @property
     def changes(self) -> int:
@@ -238,6 +241,7 @@ def plan_erasure(
     progress: ProgressFn | None = None,
     sent: SentRecord | None = None,
     index: IndexedFiles | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> ErasurePlan:
     """Plan the erasure of the person `request` names. Changes nothing.
 
@@ -254,8 +258,12 @@ def plan_erasure(
             hold the person join the recipients to notify.
         index: the identity index's files for this engine (`IdentityIndex.files_for`): the
             person's rows are found reading only the records it names (same rows).
+        accept_catalog_warnings: plan although the catalog can give one person's rows to
+            another (`dsar.engine.guards`): True, or the codes accepted; the certificate
+            records them.
 
     Raises:
+        CollisionProneCatalogError: such a catalog, not accepted.
         WorkbenchError: the catalog has no table with an erasure action that changes data.
         NoMatchError: no row of the export belongs to the person.
     """
@@ -268,6 +276,7 @@ def plan_erasure(
             " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
         )
     recover(catalog.root, files=table_files(catalog))
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     [data] = collect(engine, catalog, [request], rules, progress, index)
     if data.rows == 0 and not data.held_as_processor:
         raise NoMatchError(
@@ -287,6 +296,7 @@ def plan_erasure(
         mentions=others_mentioning(catalog, engine, data, rules),
         data=data,
         rules=rules,
+        accepted_warnings=accepted,
     )
 
 
@@ -392,15 +402,25 @@ def replay_erasures(
     key: bytes,
     rules: MatchRules | None = None,
     audit: AuditLog | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
 ) -> list[ApplyResult]:
     """Re-apply every erasure in the ledger to this export (e.g. a restored backup).
 
     Each re-applied erasure gets its certificate in `out` and, with `audit`, its entry.
+    A collision-prone catalog is refused before any search, as by `plan_erasure`.
     """
     results = []
+    guard_catalog(catalog, engine, accept_catalog_warnings)  # each plan records what it accepts
     for request in ledger.find_in_export(catalog, engine, Reason.ERASED, rules):
         try:
-            plan = plan_erasure(catalog, engine, request, key=key, rules=rules)
+            plan = plan_erasure(
+                catalog,
+                engine,
+                request,
+                key=key,
+                rules=rules,
+                accept_catalog_warnings=accept_catalog_warnings,
+            )
         except NoMatchError:
             continue
         if plan.changes:

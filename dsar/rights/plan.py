@@ -40,6 +40,7 @@ from dsar.rights.rewrite import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dsar.engine.guards import CatalogWarning
     from dsar.records.audit import AuditLog
     from dsar.records.ledger import Ledger
     from dsar.subjects.identity import SubjectKey
@@ -63,7 +64,8 @@ class Plan(ABC):
 
     Subclasses are frozen dataclasses with at least `label` (the request or sweep reference),
     `today` (the date the plan is made as of), `subject` (a keyed reference to the person,
-    or None) and `recipients` (whom to notify once applied).
+    or None) and `recipients` (whom to notify once applied); `accepted_warnings` are the
+    catalog warnings accepted to plan it (`dsar.engine.guards`), which the certificate records.
     """
 
     job: ClassVar[Job]
@@ -71,6 +73,7 @@ class Plan(ABC):
     today: date
     subject: str | None
     recipients: tuple[str, ...]
+    accepted_warnings: tuple[CatalogWarning, ...] = ()
 
     @property
     @abstractmethod

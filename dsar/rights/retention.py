@@ -8,12 +8,14 @@ certificate and an audit entry. Web logs kept "about 30 days" are the typical ca
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from dsar.catalog.models import Catalog, Duration, ErasureAction, Role, Table
 from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.records.deadlines import add_months
 from dsar.rights.actions import PersonRows, Retain, SqlPart
 from dsar.rights.children import Stays, kept_with_parent
@@ -66,6 +68,7 @@ class RetentionPlan(Plan):
     actions: tuple[RetentionAction, ...]
     subject: str | None = None  # a sweep concerns no one person
     recipients: tuple[str, ...] = ()
+    accepted_warnings: tuple[CatalogWarning, ...] = ()  # catalog warnings accepted to plan it
 
     @property
     def changes(self) -> int:
@@ -202,11 +205,23 @@ def _gone(catalog: Catalog, name: str, today: date, depth: int = 0) -> SqlPart |
     return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
 
 
-def plan_retention(catalog: Catalog, engine: Engine, *, today: date | None = None) -> RetentionPlan:
+def plan_retention(
+    catalog: Catalog,
+    engine: Engine,
+    *,
+    today: date | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
+) -> RetentionPlan:
     """Count, per table with a retention period, the rows kept past it; per table owned
     through one, the rows that go with their parent rows. Rows kept with a retained parent
-    stay (`dsar.rights.children`)."""
+    stay (`dsar.rights.children`).
+
+    A catalog that can give one person's rows to another (`dsar.engine.guards`) is refused
+    unless `accept_catalog_warnings` (True, or the codes accepted); the certificate records
+    them.
+    """
     today = today or datetime.now(UTC).date()
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     recover(catalog.root, files=table_files(catalog))
     actions = []
     for name, table in catalog.tables.items():
@@ -240,4 +255,9 @@ def plan_retention(catalog: Catalog, engine: Engine, *, today: date | None = Non
             )
         )
     # a label of its own per sweep: two sweeps on one day keep their originals apart
-    return RetentionPlan(f"RS-{today:%Y%m%d}-{secrets.token_hex(3)}", today, tuple(actions))
+    return RetentionPlan(
+        f"RS-{today:%Y%m%d}-{secrets.token_hex(3)}",
+        today,
+        tuple(actions),
+        accepted_warnings=accepted,
+    )
