@@ -10,8 +10,6 @@ folder, which takes its name only when complete.
 
 from __future__ import annotations
 
-import secrets
-import shutil
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +41,7 @@ from dsar.engine import open_engine
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import WorkbenchError
-from dsar.io import plain_name, sha256_file
+from dsar.io import partial_folder, plain_name, sha256_file
 from dsar.review.manifest import (
     AcceptedWarning,
     AggregateManifest,
@@ -117,10 +115,7 @@ def run_aggregates(
                             cells.append(_compute(reader, relation, spec, agg, dims))
     primary = sum(suppress_small(c, spec.min_count) for c in cells)
     complementary = protect(cells)
-    Path(out).mkdir(parents=True, exist_ok=True)
-    work = Path(out) / f".{folder.name}.partial-{secrets.token_hex(4)}"
-    work.mkdir(mode=0o700)
-    try:
+    with partial_folder(Path(out), folder.name) as work:
         files = {
             a.name: _write(a, [c for c in cells if c.spec is a], spec, work)
             for a in spec.aggregates
@@ -159,9 +154,6 @@ def run_aggregates(
         )
         write_manifest(manifest, work / "manifest.json")
         work.rename(folder)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     warnings = tuple(
         f"{name}: {column} values not in differential_privacy.keys were left out:"
         f" {', '.join(values[:5])}{' ...' if len(values) > 5 else ''}"

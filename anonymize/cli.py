@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsar.cli._shared import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options
-from dsar.errors import ConfigError, WorkbenchError
+from dsar.cli._shared import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options, run_cli
+from dsar.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from anonymize.audience.fields import Field
@@ -354,12 +352,4 @@ def _has_key(key_file: Path | None) -> bool:
 
 def main() -> None:
     """Entry point: workbench errors become a message and exit code 1."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    try:
-        app()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        sys.exit(1)
-    except WorkbenchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    run_cli(app)

@@ -13,8 +13,6 @@ nothing else are written into a new folder, which takes its name only when compl
 from __future__ import annotations
 
 import hashlib
-import secrets
-import shutil
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +37,7 @@ from dsar.engine import Engine, open_engine
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import PrivacyTargetError, WorkbenchError
-from dsar.io import plain_name, sha256_file
+from dsar.io import partial_folder, plain_name, sha256_file
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason
 from dsar.review.manifest import (
@@ -154,10 +152,7 @@ def run_extract(
     folder = out / name
     if folder.exists():
         raise WorkbenchError(f"{folder} exists: extracts are never overwritten; remove it first")
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / f".{name}.partial-{secrets.token_hex(4)}"
-    work.mkdir(mode=0o700)
-    try:
+    with partial_folder(out, name) as work:
         run = _Run(
             keys,
             ledger,
@@ -172,9 +167,6 @@ def run_extract(
         )
         result = _run(policy, links, policy_path, catalog, work, run)
         work.rename(folder)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     file = folder / result.file.name
     return ExtractResult(folder, file, result.manifest, result.risk, result.search)
 

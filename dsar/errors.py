@@ -206,6 +206,47 @@ class PrivacyTargetError(WorkbenchError):
     """A de-identified output cannot meet its privacy targets (k, l, t) within its budget."""
 
 
+class ExportBusyError(WorkbenchError):
+    """Another run holds the export: a change, or readers while a change is asked for.
+
+    Attributes:
+        holder: the change holding it ("ER-2026-0007 (erasure)"), or None for readers.
+        since: when that change took the export (ISO 8601), or None.
+    """
+
+    def __init__(self, root: Path, holder: str | None, since: str | None) -> None:
+        self.root, self.holder, self.since = root, holder, since
+        if holder is not None:
+            who = f"another change ({holder}) holds this export since {since}"
+        else:
+            who = "another run is reading or changing this export"
+        super().__init__(
+            f"{root}: {who}; nothing was changed. Run again when it has finished, or add"
+            " --wait to wait for it"
+        )
+
+
+class RecordTamperedError(WorkbenchError):
+    """A record (register, ledger, sent record) fails its keyed check: a row was edited,
+    added or deleted outside the workbench, or it was written under another key.
+
+    Attributes: `path` (the record's file) and `problems` (one line each, no values).
+    """
+
+    def __init__(self, path: str | Path, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        lines = [
+            f"{path}: {len(self.problems)} row(s) fail their keyed check (changed outside the"
+            " workbench, or another key); nothing was done. `dsar audit verify` lists them;"
+            " restore the file from a backup"
+        ]
+        lines += [f"  - {p}" for p in self.problems[:20]]
+        if len(self.problems) > 20:
+            lines.append(f"  - ... and {len(self.problems) - 20} more")
+        super().__init__("\n".join(lines))
+
+
 class ExportPathError(WorkbenchError):
     """A table's file lies outside the export root, or is reached through a symbolic link
     the catalog does not allow: it is neither read nor written.
@@ -218,3 +259,48 @@ class ExportPathError(WorkbenchError):
         self.table, self.problem, self.fix = table, problem, fix
         prefix = f"table {table!r}: " if table is not None else ""
         super().__init__(f"{prefix}{problem}; {fix}")
+
+
+class ChangeInterruptedError(WorkbenchError):
+    """A change failed and is left for `recover`: `committed`, its files are (being) swapped
+    in and recover finishes it (certificate, audit entry, records); not committed, the
+    originals are unchanged but undoing the rest failed too, and recover rolls it back."""
+
+    def __init__(self, label: str, cause: str, *, committed: bool = True) -> None:
+        self.label, self.cause, self.committed = label, cause, committed
+        if committed:
+            what = (
+                f"the change was committed but interrupted while it finished ({cause}); run"
+                " the recover command (e.g. dsar erase recover --catalog ...) to finish it:"
+                " certificate, audit entry and records"
+            )
+        else:
+            what = (
+                f"the change failed before it was committed ({cause}), and undoing it failed"
+                " too: the original files are unchanged and nothing records it as done; run"
+                " the recover command (e.g. dsar erase recover --catalog ...) to roll it back"
+            )
+        super().__init__(f"{label}: {what}")
+
+
+class DiskFullError(WorkbenchError):
+    """The disk filled up while the workbench wrote `path`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        super().__init__(
+            f"the disk is full while writing {path}: free some space and run again; nothing"
+            " half-written was kept (a change under way was rolled back, or its recover"
+            " command finishes it)"
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for the ways a full disk shows: ENOSPC or EDQUOT, SQLite's "database or disk is
+    full", DuckDB's "No space left on device"."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "database or disk is full" in text

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
+import secrets
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsar.errors import UnsafeNameError
+from dsar.errors import DiskFullError, UnsafeNameError, is_disk_full
+from dsar.faults import point
 
 MAX_NAME = 100
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -54,24 +60,134 @@ def fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write beside the target, fsync, rename: a crash leaves the old file or the new one."""
+def private_dir(folder: Path) -> Path:
+    """Create `folder` (and its parents) owner-only (0700) where missing; returns it.
+
+    A folder that exists already keeps its permissions: the workbench does not change
+    folders it did not make (the working folder, say).
+    """
+    missing = []
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        try:
+            parent.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        parent.chmod(0o700)  # whatever the umask
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """Make sure the record at `path` exists owner-only (0600), in a folder made 0700.
+
+    A record or key file is created 0600 whatever the umask; one written earlier with wider
+    permissions is narrowed when it is the user's own.
+    """
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.geteuid() and os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
+def tmp_name(path: Path) -> Path:
+    """The one temporary name a record's writer uses beside `path` (`.<name>.workbench-tmp`),
+    so a run killed while writing leaves a file the next run removes by its exact name."""
+    return path.with_name(f".{path.name}.workbench-tmp")
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, fixed_tmp: bool = False) -> None:
+    """Write beside the target, fsync, rename: a crash leaves the old file or the new one.
+
+    The new file is owner-only (0600). With `fixed_tmp` (a writer that holds a lock on the
+    target: the audit head, the change journal) the temporary file has one name,
+    `tmp_name(path)`, which the next write or `recover` removes; otherwise a random one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if fixed_tmp:
+        tmp = str(tmp_name(path))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            point(f"fsync {path.name}")
             os.fsync(handle.fileno())
+        point(f"rename {path.name}")
         Path(tmp).replace(path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise DiskFullError(path) from exc
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, *, fixed_tmp: bool = False) -> None:
     """`atomic_write_bytes` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), fixed_tmp=fixed_tmp)
+
+
+@contextmanager
+def partial_folder(out: Path, name: str) -> Iterator[Path]:
+    """A new owner-only `out/.<name>.partial-<8 hex>` folder to write an artifact into.
+
+    Partial folders of the same name that earlier runs left (killed, say: rows before
+    suppression may lie in them) are removed first, unless their run is still going (each
+    run holds a lock on `.<name>.partial-<hex>.held` beside its folder). On an error the
+    folder is removed; on success the caller has renamed it into place.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    remove_partials(out, name)
+    token = secrets.token_hex(4)
+    work = out / f".{name}.partial-{token}"
+    held = out / f".{name}.partial-{token}.held"
+    fd = os.open(held, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        work.mkdir(mode=0o700)
+        try:
+            yield work
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    finally:
+        held.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def remove_partials(out: Path, name: str) -> int:
+    """Remove the `.<name>.partial-*` folders no live run holds; returns how many."""
+    shape = re.compile(rf"\.{re.escape(name)}\.partial-[0-9a-f]{{8}}(\.held)?")
+    removed = 0
+    for entry in sorted(out.iterdir()) if out.is_dir() else ():
+        if not shape.fullmatch(entry.name) or entry.is_symlink() or entry.name.endswith(".held"):
+            continue
+        held = entry.with_name(entry.name + ".held")
+        try:
+            fd = os.open(held, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            fd = None
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a run still writing it
+            shutil.rmtree(entry, ignore_errors=True)
+            held.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return removed
 
 
 def jsonable_rows(table: pa.Table) -> list[dict[str, object]]:

@@ -41,6 +41,7 @@ class Purpose(StrEnum):
     EXTRACT_PSEUDONYM = "extract-pseudonym"
     AUDIENCE = "audience"
     INDEX_REF = "index-ref"
+    RECORD_MAC = "record-mac"  # the rows and seals of the register, ledger and sent record
 
 
 def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> bytes:
@@ -65,6 +66,8 @@ def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | Non
     """
     if key_file is not None:
         path = Path(key_file)
+        if path.is_dir():
+            raise MissingKeyError(f"key file {path} is a folder: give the file holding the key")
         if not path.is_file():
             raise MissingKeyError(f"key file {path} does not exist")
         raw = path.read_bytes().strip()

@@ -25,6 +25,7 @@ from dsar.catalog.paths import resolve_files
 from dsar.cli import app
 from dsar.engine import check_catalog
 from dsar.errors import CatalogError, ExportPathError, WorkbenchError
+from dsar.lock import LOCK_NAME
 from dsar.rights import apply_plan
 from dsar.rights.erasure import JOURNAL, plan_erasure, recover
 from dsar.subjects.identity import SubjectRequest, parse_key
@@ -65,6 +66,8 @@ def _tree(folder: Path) -> dict[str, str]:
     out = {}
     for path in sorted(folder.rglob("*")):
         rel = str(path.relative_to(folder))
+        if path.name == LOCK_NAME:  # there while an engine holds the export
+            continue
         if path.is_symlink():
             out[rel] = "-> " + os.readlink(path)
         elif path.is_file():

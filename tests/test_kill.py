@@ -18,8 +18,9 @@ import pytest
 
 from dsar import AuditLog, load_catalog, open_engine, parse_key, plan_retention
 from dsar.rights import Plan, apply_plan, plan_correction, plan_erasure, recover
-from dsar.rights import rewrite as rewrite_module
-from dsar.rights.rewrite import JOURNAL, NEW_SUFFIX
+from dsar.rights import journal as journal_module
+from dsar.rights.journal import JOURNAL
+from dsar.rights.rewrite import NEW_SUFFIX
 from dsar.subjects.identity import SubjectRequest
 from tests.conftest import AS_OF
 
@@ -112,11 +113,11 @@ def _kill_after_staging(monkeypatch: pytest.MonkeyPatch) -> None:
 def _kill_in_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
     from dsar.rights import certificate
 
-    _fail_on_call(monkeypatch, certificate, "atomic_write_text", 2)
+    _fail_on_call(monkeypatch, certificate, "_write_private", 2)
 
 
 def _kill_after_journal(monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_on_call(monkeypatch, rewrite_module, "_swap", 1)
+    _fail_on_call(monkeypatch, journal_module, "_swap", 1)
 
 
 def _kill_mid_moves(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,7 +125,7 @@ def _kill_mid_moves(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"n": 0}
 
     def replace(self: Path, target: str | Path) -> Path:
-        if self.name.endswith((NEW_SUFFIX, ".workbench-tmp")):  # a file or the certificate
+        if self.name.endswith((NEW_SUFFIX, ".workbench-tmp")) and JOURNAL not in self.name:
             calls["n"] += 1
             if calls["n"] == 2:
                 raise Killed("killed between two moves")

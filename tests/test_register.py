@@ -289,9 +289,10 @@ def test_requests_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     run("requests", "update", "R-2026-0001", "--register", db, "--deny", "no_match")
     assert "denied:       no_match" in run("requests", "show", "R-2026-0001", "--register", db)
-    assert "intact (3 entries, every one MACed with the key)" in run(
+    assert "intact, every entry and row MACed with the key: " in run(
         "audit", "verify", "--register", db
     )
+    assert "audit.jsonl (3 entries), " in run("audit", "verify", "--register", db)
     bad = runner.invoke(
         app,
         [

@@ -9,8 +9,6 @@ platform gets its file (split into numbered parts where it limits rows) and a ty
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +25,7 @@ from dsar._version import __version__
 from dsar.csvsafe import copy_csv
 from dsar.engine.base import quote_identifier, scrub_message
 from dsar.errors import WorkbenchError
-from dsar.io import sha256_file
+from dsar.io import partial_folder, sha256_file
 from dsar.review.manifest import (
     AcceptedWarning,
     ArtifactKind,
@@ -134,12 +132,9 @@ def _write_all(
     for each field). `before`: counts of rows left out before (eligibility), recorded first
     in each manifest. `engine`: the engine that read the catalog table, if one did.
     `accepted`: the catalog warnings accepted to read it, recorded in each manifest."""
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / f".audience.partial-{secrets.token_hex(4)}"
-    work.mkdir(mode=0o700)
     files: dict[str, list[Path]] = {}
     manifests: dict[str, AudienceManifest] = {}
-    try:
+    with partial_folder(out, "audience") as work:
         counted = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE v IS NULL OR trim(v) = '') FROM src"
         ).fetchone()
@@ -211,9 +206,6 @@ def _write_all(
         for item in work.iterdir():
             item.rename(out / item.name)
         work.rmdir()
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return AudienceResult(out, {k: [out / f.name for f in v] for k, v in files.items()}, manifests)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import WorkbenchError
 from dsar.io import output_path
 from dsar.records.audit import subject_ref
+from dsar.records.ledger import State
 from dsar.records.register import Register
 from dsar.subjects.collect import ProgressFn, SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
@@ -117,17 +118,19 @@ def answer_access_requests(
             indexed = index.files_for(catalog, engine)
             stack.callback(indexed.close)
         earlier: dict[str, dict[str, set[SubjectKey]]] = {}
+        states: dict[str, tuple[State, date]] = {}
         given = {r.label: set(r.keys) for r in requests}
         if ledger is not None:
             say("looking in the suppression ledger for earlier erasures")
             earlier = {
                 r.label: ledger.erased_before(r.keys, catalog, engine, rules) for r in requests
             }
+            states = ledger.states({label for found in earlier.values() for label in found})
             requests = [_with_recorded(r, earlier[r.label]) for r in requests]
         subjects = collect(engine, catalog, requests, rules, say, indexed)
         for subject in subjects:
             label = subject.identity.request.label
-            _note_recorded(subject, earlier.get(label, {}), given[label])
+            _note_recorded(subject, earlier.get(label, {}), given[label], states)
         say("looking up the people named in free text")
         redactor.prepare(engine, [s.tables for s in subjects])
         if loading is not None:
@@ -224,9 +227,13 @@ def _with_recorded(request: SubjectRequest, recorded: dict[str, set[SubjectKey]]
 
 
 def _note_recorded(
-    subject: SubjectData, recorded: dict[str, set[SubjectKey]], given: set[SubjectKey]
+    subject: SubjectData,
+    recorded: dict[str, set[SubjectKey]],
+    given: set[SubjectKey],
+    states: dict[str, tuple[State, date]],
 ) -> None:
-    """Say how the recorded identifiers were reached, and remember the erasures."""
+    """Say how the recorded identifiers were reached, and remember the erasures: those
+    done, and those requested whose change is not committed (pending)."""
     for label, keys in sorted(recorded.items()):
         for key in keys - given:
             prov = subject.identity.provenance.get(key)
@@ -234,4 +241,8 @@ def _note_recorded(
                 subject.identity.provenance[key] = replace(
                     prov, note=f"recorded when your data was erased (request {label})"
                 )
-    subject.erased_before = tuple(sorted(recorded))
+    done = [label for label in recorded if states.get(label, (State.DONE,))[0] is State.DONE]
+    subject.erased_before = tuple(sorted(done))
+    subject.erasure_pending = tuple(
+        (label, states[label][1]) for label in sorted(recorded) if label not in done
+    )

@@ -261,6 +261,7 @@ def write_bundle(
             portability=tuple(portable),
             erased_before=subject.erased_before,
             accepted_warnings=tuple(f"[{w.code}] {w.line}" for w in accepted),
+            erasure_pending=subject.erasure_pending,
         )
         blocks = build_blocks(report)
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")

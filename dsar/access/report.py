@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from dsar.catalog.models import Catalog, LegalBasis, Role, Table
@@ -83,6 +83,7 @@ class ReportInput:
     set_aside: dict[str, int]
     portability: tuple[str, ...]
     erased_before: tuple[str, ...] = ()  # earlier erasure requests of this person
+    erasure_pending: tuple[tuple[str, date], ...] = ()  # requested, not complete: (id, day)
     accepted_warnings: tuple[str, ...] = ()  # catalog warnings accepted to answer, one line each
 
 
@@ -144,6 +145,15 @@ def build_blocks(data: ReportInput) -> list[Block]:
         Block(BlockKind.UL, items=data.provenance),
         *_reach(data.catalog),
     ]
+    for label, day in data.erasure_pending:
+        b.append(
+            Block(
+                BlockKind.P,
+                f"An erasure of your data was requested on {day.isoformat()} ({label}) and is"
+                " not complete: the data below is still held. We will tell you when it is"
+                " done.",
+            )
+        )
     if data.erased_before:
         b.append(
             Block(

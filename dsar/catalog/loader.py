@@ -26,6 +26,7 @@ from dsar.catalog.models import (
 from dsar.catalog.paths import resolve_files
 from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
 from dsar.errors import CatalogError, ConfigError, ConfigProblem, ExportPathError
+from dsar.lock import change_in_progress
 
 _PLAIN_TABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -90,7 +91,17 @@ def read_catalog(path: str | Path) -> CatalogDraft:
         raise CatalogError(exc.source, exc.problems) from None
     raw = doc.data
     problems: list[ConfigProblem] = []
-    if (path.parent / ".workbench-erasure-journal.json").exists():
+    if (path.parent / ".workbench-erasure-journal.json").exists() and (
+        running := change_in_progress(path.parent)
+    ):
+        problems.append(
+            ConfigProblem(
+                "catalog",
+                f"a change to the export files is under way ({running})",
+                "wait for it to finish, then run this again",
+            )
+        )
+    elif (path.parent / ".workbench-erasure-journal.json").exists():
         problems.append(
             ConfigProblem(
                 "catalog",

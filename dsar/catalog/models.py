@@ -550,11 +550,6 @@ class Catalog(_Strict):
     _root: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
 
-    @property
-    def source(self) -> Path | None:
-        """The catalog file this was loaded from, if any."""
-        return self._source
-
     @field_validator("export_root")
     @classmethod
     def _a_folder_name(cls, value: str | None) -> str | None:
@@ -564,6 +559,11 @@ class Catalog(_Strict):
                 " export_root: ../exports"
             )
         return value
+
+    @property
+    def source(self) -> Path | None:
+        """The catalog file this was loaded from, if any."""
+        return self._source
 
     @property
     def root(self) -> Path:

@@ -8,17 +8,13 @@ audit, ledger).
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import typer
 
-from dsar.cli._shared import err
+from dsar.cli._shared import run_cli
 from dsar.cli.catalog import catalog_app
 from dsar.cli.records import audit_app, index_app, ledger_app, requests_app
 from dsar.cli.rights import correct_app, erase_app, retention_app
 from dsar.cli.subject import access, demo, verify
-from dsar.errors import CatalogError, WorkbenchError
 
 __all__ = ["app", "main"]
 
@@ -43,12 +39,4 @@ app.add_typer(index_app, name="index")
 
 def main() -> None:
     """Entry point: run the app, turning workbench errors into a message and exit code 1."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    try:
-        app()
-    except CatalogError as exc:
-        err(str(exc))
-        sys.exit(1)
-    except WorkbenchError as exc:
-        err(f"error: {exc}")
-        sys.exit(1)
+    run_cli(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -125,6 +126,24 @@ def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
     return SentRecord(path, key, read_only=True)
 
 
+WaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="When another change holds the export, wait for it instead of refusing.",
+    ),
+]
+
+
+def export_held(
+    catalog: Path, holder: str, wait: bool, *, exclusive: bool = True
+) -> AbstractContextManager[None]:
+    """The lock on the export of `catalog` (a context manager), for the whole command."""
+    from dsar.lock import export_lock
+
+    return export_lock(catalog.resolve().parent, exclusive=exclusive, holder=holder, wait=wait)
+
+
 CatalogArg = Annotated[Path, typer.Argument(help="Path of the catalog YAML file.")]
 CatalogOpt = Annotated[Path, typer.Option(help="Path of the catalog YAML file.")]
 EmailOpt = Annotated[str | None, typer.Option(help="The person's email address.")]
@@ -235,3 +254,41 @@ def passphrase_from(env: str | None) -> str | None:
     if not passphrase:
         raise typer.BadParameter(f"environment variable {env} is not set")
     return passphrase
+
+
+def run_cli(app: typer.Typer) -> None:
+    """Run a command line app: every failure a person can act on is one line and exit 1,
+    never a traceback (a bug in the workbench still shows one)."""
+    import errno
+    import logging
+    import sys
+
+    from dsar.errors import ConfigError, WorkbenchError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        app()
+    except ConfigError as exc:
+        err(str(exc))
+        sys.exit(1)
+    except WorkbenchError as exc:
+        err(f"error: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err(
+            "interrupted: nothing half-written was kept; a change to the export that was"
+            " under way is rolled back or finished by its recover command"
+        )
+        sys.exit(130)
+    except (FileExistsError, NotADirectoryError) as exc:
+        err(f"error: {exc.filename} is a file where a folder is needed (check --out)")
+        sys.exit(1)
+    except IsADirectoryError as exc:
+        err(f"error: {exc.filename} is a folder where a file is needed")
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        err(f"error{where}: {exc.strerror}; nothing half-written was kept")
+        sys.exit(1)

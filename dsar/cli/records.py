@@ -193,23 +193,44 @@ def audit_verify(
             " entries cut from the end together with the head."
         ),
     ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(envvar="WORKBENCH_LEDGER", help="Check this suppression ledger too."),
+    ] = None,
+    sent_record: Annotated[
+        Path | None,
+        typer.Option(envvar="WORKBENCH_SENT_RECORD", help="Check this record of sent audiences."),
+    ] = None,
 ) -> None:
-    """Check the audit log's keyed chain: exit 1 if any entry was edited, removed or moved."""
-    from dsar.keys import load_key
+    """Check the audit log's keyed chain and the records' keyed rows: the register (its rows,
+    and each request's status against the log), the ledger and the sent record. Exit 1 if
+    any entry or row was edited, added, removed or moved."""
+    from dsar.keys import Keys, load_key
     from dsar.records.audit import AuditLog
+    from dsar.records.register import verify_register
+    from dsar.records.sealed import verify_record
 
+    key = load_key(key_file)
     path = log or register.with_name(register.name + ".audit.jsonl")
-    audit = AuditLog(path, load_key(key_file))
+    audit = AuditLog(path, key)
     problems = [str(p) for p in audit.verify()]
     count = len(audit.entries())
     if expect is not None and count < expect:
         problems.append(f"the log holds {count} entries, {expect} were expected: entries were cut")
+    checked = [f"{path} ({count} entries)"]
+    if log is None and register.is_file():
+        problems += [f"{register}: {p}" for p in verify_register(register, key)]
+        checked.append(str(register))
+    for record in (ledger, sent_record):
+        if record is not None:
+            problems += [f"{record}: {p}" for p in verify_record(record, Keys(key))]
+            checked.append(str(record))
     for problem in problems:
         typer.echo(problem)
     if problems:
-        err(f"{path}: {len(problems)} problem(s): the log was tampered with")
+        err(f"{len(problems)} problem(s): a record was changed outside the workbench")
         raise typer.Exit(1)
-    typer.echo(f"{path}: intact ({count} entries, every one MACed with the key)")
+    typer.echo(f"intact, every entry and row MACed with the key: {', '.join(checked)}")
 
 
 @ledger_app.command("add")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,8 +24,10 @@ from dsar.cli._shared import (
     RegisterOpt,
     SentOpt,
     SparkMasterOpt,
+    WaitOpt,
     engine_options,
     err,
+    export_held,
     open_index,
     open_register,
     open_sent,
@@ -190,8 +193,12 @@ def _apply(
     ledger: Ledger | None = None,
     index: Path | None = None,
     key_file: Path | None = None,
+    reg: Register | None = None,
 ) -> None:
-    """Apply a plan (files, certificate, audit entry) and say what was done and what next."""
+    """Apply a plan (files, certificate, audit entry) and say what was done and what next.
+
+    The command holds the export already (`export_held`); with `reg` (a registered
+    request), the request is completed once the files are committed."""
     from dsar.rights import apply_plan
 
     built = open_index(index, key_file)
@@ -207,6 +214,7 @@ def _apply(
             audit=audit,
             progress=_steps(),
             index=built,
+            register=reg,
         )
     finally:
         if built is not None:
@@ -235,6 +243,7 @@ def erase_apply(
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
@@ -244,7 +253,10 @@ def erase_apply(
 
     key = load_key(key_file)
     cat = load_catalog(catalog)
-    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
+    with (
+        export_held(catalog, "an erasure", wait),  # from the search to the last write
+        open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine,
+    ):
         plan, reg = _plan(
             cat,
             engine,
@@ -259,7 +271,7 @@ def erase_apply(
         )
         book = Ledger(ledger, key, key_file) if ledger is not None else None
         audit = _audit_log(reg, register, key_file)
-        _apply(plan, cat, engine, out, audit, catalog, "erase", key, book, index, key_file)
+        _apply(plan, cat, engine, out, audit, catalog, "erase", key, book, index, key_file, reg)
 
 
 def _confirm(catalog: Path, label: str) -> None:
@@ -270,30 +282,47 @@ def _confirm(catalog: Path, label: str) -> None:
     typer.echo(f"removed {len(removed)} original file(s) kept for {label}")
 
 
-def _recover(catalog: Path, key_file: Path | None) -> None:
+def _recover(catalog: Path, key_file: Path | None, register: Path, wait: bool) -> None:
     from dsar.catalog import load_catalog
     from dsar.catalog.loader import read_catalog
     from dsar.rights import recover
-    from dsar.rights.rewrite import JOURNAL, table_files
+    from dsar.rights.journal import JOURNAL
+    from dsar.rights.rewrite import table_files
 
     # with a journal the catalog may not load (files half swapped): the journal says it all
     files = None if (catalog.parent / JOURNAL).exists() else table_files(load_catalog(catalog))
     boundary = read_catalog(catalog).catalog.boundary  # a journal's moves must stay inside
-    done = recover(catalog.parent, _optional_key(key_file), files, boundary)
-    typer.echo("finished the interrupted change" if done else "nothing to recover")
+    found = recover(
+        catalog.parent,
+        _optional_key(key_file),
+        files,
+        boundary,
+        register=register if register.is_file() else None,
+        wait=wait,
+    )
+    typer.echo(found.describe())
 
 
 LabelArg = Annotated[str, typer.Argument(help="The request id or label of the applied change.")]
 _CONFIRM = "Delete the original files an applied {} kept beside the new ones."
-_RECOVER = "Finish an interrupted {} (or any change) after a crash: files and certificate."
+_RECOVER = (
+    "After a crash or a failure, roll an interrupted {} (or any change) back (not committed:"
+    " originals kept) or forward (committed: files, certificate, audit entry, records), and"
+    " say which."
+)
 
 
 def _confirm_command(catalog: CatalogOpt, label: LabelArg) -> None:
     _confirm(catalog, label)
 
 
-def _recover_command(catalog: CatalogOpt, key_file: KeyFileOpt = None) -> None:
-    _recover(catalog, key_file)
+def _recover_command(
+    catalog: CatalogOpt,
+    key_file: KeyFileOpt = None,
+    register: RegisterOpt = Path("requests.db"),
+    wait: WaitOpt = False,
+) -> None:
+    _recover(catalog, key_file, register, wait)
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -325,6 +354,7 @@ def _correction(
     out: Path | None = None,
     index: Path | None = None,
     accept: bool = False,
+    wait: bool = False,
 ) -> None:
     """Plan a correction, and apply it when `out` (the certificates' folder) is given."""
     from dsar.catalog import load_catalog
@@ -345,7 +375,8 @@ def _correction(
     )
     key = reg.key if reg is not None else (load_key(key_file) if out else _optional_key(key_file))
     cat = load_catalog(catalog)
-    with open_engine(cat, engine[0], **engine_options(*engine)) as engine_:
+    held = export_held(catalog, "a correction", wait) if out is not None else nullcontext()
+    with held, open_engine(cat, engine[0], **engine_options(*engine)) as engine_:
         plan = plan_correction(
             cat, engine_, subject, pairs, key=key, progress=_steps(), accept_catalog_warnings=accept
         )
@@ -357,7 +388,7 @@ def _correction(
             typer.echo("\ndry run: nothing was changed; `dsar correct apply` corrects")
             return
         audit = _audit_log(reg, register, key_file)
-        _apply(plan, cat, engine_, out, audit, catalog, "correct", key, None, index, key_file)
+        _apply(plan, cat, engine_, out, audit, catalog, "correct", key, None, index, key_file, reg)
 
 
 @correct_app.command("plan")
@@ -402,6 +433,7 @@ def correct_apply(
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Correct the person's rows: change the files, write the certificate, audit."""
     engine = (engine_kind, spark_master)
@@ -417,6 +449,7 @@ def correct_apply(
         out,
         index,
         accept_catalog_warnings,
+        wait,
     )
 
 
@@ -459,6 +492,7 @@ def retention_apply(
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Delete the rows past their retention: change the files, write the certificate, audit."""
     from dsar.catalog import load_catalog
@@ -467,7 +501,10 @@ def retention_apply(
 
     audit = _audit_log(None, register, key_file)
     cat = load_catalog(catalog)
-    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
+    with (
+        export_held(catalog, "a retention sweep", wait),
+        open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine,
+    ):
         plan = plan_retention(
             cat,
             engine,

@@ -71,6 +71,7 @@ def open_engine(catalog: Catalog | None = None, kind: str = "duckdb", **options:
         raise WorkbenchError(f"unknown engine {kind!r}; choose one of: {', '.join(ENGINES)}")
     if catalog is not None:
         try:
+            engine.hold_export(catalog)
             engine.register_catalog(catalog)
         except BaseException:
             engine.close()

@@ -168,7 +168,26 @@ class Engine(ABC):
 
     @abstractmethod
     def close(self) -> None:
-        """Release the backend's resources."""
+        """Release the backend's resources (and the export, when `hold_export` took it)."""
+        held = self.__dict__.pop("_held", None)
+        if held is not None:
+            held.close()
+
+    def hold_export(self, catalog: Catalog) -> None:
+        """Take a shared lock on the catalog's export for as long as the engine is open, so
+        that no change swaps files under its reads (`dsar.lock`); a catalog built in code
+        with no folder is not locked."""
+        from contextlib import ExitStack
+
+        from dsar.lock import export_lock
+
+        try:
+            root = catalog.root
+        except WorkbenchError:
+            return
+        held = ExitStack()
+        held.enter_context(export_lock(root, exclusive=False, holder="a reader"))
+        self.__dict__["_held"] = held
 
     # ---- what the identity index needs (DuckDB only for now) -----------------------------
 

@@ -414,6 +414,7 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+        super().close()
 
 
 def _reencode(utf8: Path, target: Path, encoding: str, bom: bool, table: str) -> None:

@@ -363,6 +363,7 @@ class SparkEngine(Engine):
         for name in self._files:
             self.spark.catalog.dropTempView(name)
         self.duck.close()
+        super().close()
 
 
 def _name(column: str) -> str:

@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar.io import atomic_write_text
+from dsar.errors import DiskFullError, is_disk_full
+from dsar.faults import point
+from dsar.io import atomic_write_text, private_file, tmp_name
 from dsar.keys import SCHEME, Keys, Purpose
 from dsar.subjects.identity import SubjectKey
 
@@ -90,11 +92,17 @@ class AuditLog:
         tables: Mapping[str, int] | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
-        """Append one entry (under a file lock) and return it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Append one entry (under a file lock) and return it.
+
+        The entry is written and fsynced, then the head. A run killed between the two leaves
+        the head one entry behind an intact entry: the next append (or `repair`) moves the
+        head on; an append cut short (a full disk) is removed again before the error.
+        """
+        private_file(self.path)
         with self.path.open("a+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                self._repair(handle)
                 last = self._last(handle)
                 body: dict[str, Any] = {
                     "seq": (last["seq"] + 1) if last else 1,
@@ -110,15 +118,72 @@ class AuditLog:
                 }
                 entry: dict[str, Any] = {**body, "hash": _entry_mac(self._keys, body)}
                 handle.seek(0, os.SEEK_END)
-                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-                atomic_write_text(
-                    self.head_path, json.dumps({"seq": entry["seq"], "hash": entry["hash"]}) + "\n"
-                )
+                size = handle.tell()
+                try:
+                    point("audit append")
+                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                except BaseException as exc:
+                    handle.truncate(size)  # never half an entry (a full disk)
+                    if is_disk_full(exc):
+                        raise DiskFullError(self.path) from exc
+                    raise
+                self._write_head(entry["seq"], entry["hash"])
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return AuditEntry(**entry)
+
+    def _write_head(self, seq: int, mac: str) -> None:
+        text = json.dumps({"seq": seq, "hash": mac}) + "\n"
+        atomic_write_text(self.head_path, text, fixed_tmp=True)
+
+    def repair(self) -> bool:
+        """Finish an append a crash interrupted (the head one entry behind an intact entry,
+        or half an entry at the end); True when something was repaired. Never moves the
+        head past an entry that does not verify."""
+        if not self.path.is_file():
+            tmp_name(self.head_path).unlink(missing_ok=True)
+            return False
+        with self.path.open("a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                return self._repair(handle)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _repair(self, handle: Any) -> bool:
+        """`repair`, under the lock `handle` holds."""
+        repaired = False
+        tmp_name(self.head_path).unlink(missing_ok=True)  # a head write killed half-way
+        with self.path.open("rb+") as raw:  # bytes: the cut must fall between entries
+            size = raw.seek(0, os.SEEK_END)
+            if size:
+                start = max(0, size - 65_536)
+                raw.seek(start)
+                tail = raw.read()
+                cut = tail.rfind(b"\n")
+                if not tail.endswith(b"\n") and (cut >= 0 or start == 0):
+                    raw.truncate(start + cut + 1)  # an append killed while it wrote
+                    raw.flush()
+                    os.fsync(raw.fileno())
+                    repaired = True
+        last = self._last(handle)
+        if last is None or not self.head_path.is_file():
+            return repaired
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+        except ValueError:
+            return repaired
+        body = {k: v for k, v in last.items() if k != "hash"}
+        if (
+            head.get("seq") == last["seq"] - 1
+            and head.get("hash") == last.get("prev")
+            and hmac.compare_digest(_entry_mac(self._keys, body), str(last.get("hash")))
+        ):
+            self._write_head(last["seq"], last["hash"])
+            repaired = True
+        return repaired
 
     def _last(self, handle: Any) -> dict[str, Any] | None:
         """The last entry, read from the end of the log rather than entry by entry."""
@@ -167,7 +232,7 @@ def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
         return [AuditProblem(0, f"no audit log at {log.path}")]
     prev, expected_seq = GENESIS, 1
     lines = log.path.read_text(encoding="utf-8").splitlines()
-    last_hash, last_seq = GENESIS, 0
+    last_hash, last_seq, prev_of_last = GENESIS, 0, None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -208,10 +273,13 @@ def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
                 )
             )
         prev, expected_seq = stored, seq + 1
-        last_hash, last_seq = stored, seq
+        last_hash, last_seq, prev_of_last = stored, seq, body.get("prev")
     if log.head_path.is_file():
         head = json.loads(log.head_path.read_text(encoding="utf-8"))
-        if head.get("seq") != last_seq or head.get("hash") != last_hash:
+        interrupted = (  # an append killed before its head: `recover` moves the head on
+            head.get("seq") == last_seq - 1 and head.get("hash") == prev_of_last and not problems
+        )
+        if (head.get("seq") != last_seq or head.get("hash") != last_hash) and not interrupted:
             problems.append(
                 AuditProblem(
                     len(lines),

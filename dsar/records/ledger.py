@@ -23,8 +23,10 @@ from pathlib import Path
 
 from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import KeySchemeError
+from dsar.errors import DiskFullError, KeySchemeError, WorkbenchError, is_disk_full
+from dsar.io import private_file
 from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside
+from dsar.records.sealed import Seal
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
 
 SCHEMA = """
@@ -33,6 +35,7 @@ CREATE TABLE IF NOT EXISTS suppression (
     reason TEXT NOT NULL,
     request TEXT NOT NULL,
     since TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'done',
     PRIMARY KEY (ref, reason)
 );
 CREATE TABLE IF NOT EXISTS meta (
@@ -40,6 +43,19 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
+
+
+_SEALED = {
+    "suppression": ("ref", "reason", "request", "since", "state"),
+    "meta": ("key", "value"),
+}
+
+
+class State(StrEnum):
+    """Whether what an entry records has happened yet."""
+
+    PENDING = "pending"  # an erasure under way, or one that failed before `recover` ran
+    DONE = "done"  # its files are committed (or nothing had to change: an objection)
 
 
 class Reason(StrEnum):
@@ -78,6 +94,7 @@ class LedgerEntry:
     reason: Reason
     request: str
     since: date
+    state: State = State.DONE
 
 
 class Ledger:
@@ -97,14 +114,18 @@ class Ledger:
     def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "ledger")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise WorkbenchError(f"the ledger {self.path} is a folder: give the ledger's file")
+        private_file(self.path)
         self.key = key
         self.keys = Keys(key)
-        self.db = sqlite3.connect(self.path)
+        self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         try:
             self._check_scheme()
-        except BaseException:
+        except BaseException as exc:
             self.db.close()
+            if is_disk_full(exc):
+                raise DiskFullError(self.path) from exc
             raise
 
     def _check_scheme(self) -> None:
@@ -113,6 +134,11 @@ class Ledger:
         if "meta" in tables:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'scheme'").fetchone()
             found = row[0] if row else None
+            if found is None and not (
+                "suppression" in tables
+                and self.db.execute("SELECT 1 FROM suppression LIMIT 1").fetchone()
+            ):
+                found = SCHEME  # created, then cut short before its scheme was written
         elif "suppression" in tables:
             # a ledger from before schemes were recorded: its own construction, if it
             # holds anything (an empty one is simply adopted)
@@ -123,11 +149,18 @@ class Ledger:
         if found not in (SCHEME, LEGACY_SCHEME):
             raise KeySchemeError(f"the ledger {self.path}", found, SCHEME)
         self.scheme = found
-        with self.db:
-            self.db.executescript(SCHEMA)
-            self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('scheme', ?)", (found,)
-            )
+        if "suppression" in tables:
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(suppression)")}
+            if "state" not in columns:  # written before pending erasures were recorded
+                self.db.execute(
+                    "ALTER TABLE suppression ADD COLUMN state TEXT NOT NULL DEFAULT 'done'"
+                )
+        self.db.executescript(SCHEMA)
+        self.seal = Seal(self.db, self.keys, _SEALED, self.path)
+        self.seal.check()
+        if not self.db.execute("SELECT 1 FROM meta WHERE key = 'scheme'").fetchone():
+            with self.seal.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('scheme', ?)", (found,))
 
     def _ref(self, identifier: SubjectKey) -> str:
         if self.scheme == LEGACY_SCHEME:
@@ -149,17 +182,57 @@ class Ledger:
         reason: Reason,
         request: str,
         since: date | None = None,
+        *,
+        pending: bool = False,
     ) -> int:
-        """Record every identifier of a person under `reason`; returns how many were new."""
+        """Record every identifier of a person under `reason`; returns how many were new.
+
+        With `pending`, the entries say the change is under way (an erasure before its files
+        are committed): `complete` marks them done, `withdraw_pending` removes them.
+        """
         day = (since or datetime.now(UTC).date()).isoformat()
-        with self.db:
-            before = self.db.total_changes
-            self.db.executemany(
-                "INSERT OR IGNORE INTO suppression (ref, reason, request, since)"
-                " VALUES (?, ?, ?, ?)",
-                [(self._ref(k), reason.value, request, day) for k in identifiers],
+        state = State.PENDING if pending else State.DONE
+        with self.seal.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO suppression (ref, reason, request, since, state)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(self._ref(k), reason.value, request, day, state.value) for k in identifiers],
             )
-            return self.db.total_changes - before
+            return db.total_changes - before
+
+    def complete(self, request: str, reason: Reason = Reason.ERASED) -> int:
+        """Mark the pending entries of `request` done (its change is committed); how many."""
+        with self.seal.transaction() as db:
+            return db.execute(
+                "UPDATE suppression SET state = ?, mac = NULL WHERE request = ? AND reason = ?"
+                " AND state = ?",
+                (State.DONE.value, request, reason.value, State.PENDING.value),
+            ).rowcount
+
+    def withdraw_pending(self, request: str, reason: Reason = Reason.ERASED) -> int:
+        """Remove the pending entries of `request` (its change was rolled back); how many."""
+        with self.seal.transaction() as db:
+            return db.execute(
+                "DELETE FROM suppression WHERE request = ? AND reason = ? AND state = ?",
+                (request, reason.value, State.PENDING.value),
+            ).rowcount
+
+    def states(
+        self, requests: Iterable[str], reason: Reason = Reason.ERASED
+    ) -> dict[str, tuple[State, date]]:
+        """Per request id, whether its entries are done (pending if any one is not), and
+        the day it was recorded."""
+        wanted = set(requests)
+        found: dict[str, tuple[State, date]] = {}
+        for request, state, since in self.db.execute(
+            "SELECT request, state, since FROM suppression WHERE reason = ?", (reason.value,)
+        ):
+            if request in wanted and (
+                request not in found or found[request][0] is not State.PENDING
+            ):
+                found[request] = (State(state), date.fromisoformat(since))
+        return found
 
     def reasons(self, identifier: SubjectKey) -> set[Reason]:
         """Why this identifier is suppressed (empty: it is not)."""
@@ -236,9 +309,13 @@ class Ledger:
     def entries(self) -> list[LedgerEntry]:
         """Every entry (references only)."""
         rows = self.db.execute(
-            "SELECT ref, reason, request, since FROM suppression ORDER BY since, request, ref"
+            "SELECT ref, reason, request, since, state FROM suppression"
+            " ORDER BY since, request, ref"
         ).fetchall()
-        return [LedgerEntry(r[0], Reason(r[1]), r[2], date.fromisoformat(r[3])) for r in rows]
+        return [
+            LedgerEntry(r[0], Reason(r[1]), r[2], date.fromisoformat(r[3]), State(r[4]))
+            for r in rows
+        ]
 
     def find_in_export(
         self,

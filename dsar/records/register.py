@@ -15,9 +15,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsar.errors import RequestNotFoundError, WorkbenchError
+from dsar.errors import DiskFullError, RequestNotFoundError, WorkbenchError, is_disk_full
+from dsar.io import private_file
+from dsar.keys import Keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
+from dsar.records.sealed import Seal
 from dsar.subjects.identity import SubjectKey, parse_key
 
 if TYPE_CHECKING:
@@ -42,6 +45,24 @@ CREATE TABLE IF NOT EXISTS requests (
     closed_on TEXT
 );
 """
+
+
+_COLUMNS = (
+    "id",
+    "type",
+    "jurisdiction",
+    "received",
+    "verification",
+    "status",
+    "denial_reason",
+    "extension_reason",
+    "extension_notified",
+    "identifiers",
+    "subject_ref",
+    "note",
+    "created_at",
+    "closed_on",
+)
 
 
 class Verification(StrEnum):
@@ -147,12 +168,52 @@ class Register:
 
     def __init__(self, path: str | Path, key: bytes) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise WorkbenchError(f"the register {self.path} is a folder: give the register's file")
+        private_file(self.path)  # requesters' identifiers: owner-only
         self.key = key
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         self.db.row_factory = sqlite3.Row
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.executescript(SCHEMA)
+            self.seal = Seal(self.db, Keys(key), {"requests": _COLUMNS}, self.path)
+            self.seal.check()
+        except BaseException as exc:
+            self.db.close()
+            if is_disk_full(exc):
+                raise DiskFullError(self.path) from exc
+            raise
         self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"), key)
+        self.reconcile()
+
+    def reconcile(self) -> int:
+        """Write the audit entries a crash cut after the register committed a change (its
+        rows verify, so the workbench wrote them); returns how many. A request in the log
+        but not in the register is not reconciled: no crash deletes a row."""
+        replayed = _replay(self.audit)
+        written = 0
+        for row in self.db.execute("SELECT id, status FROM requests ORDER BY id").fetchall():
+            request, status = row["id"], row["status"]
+            if replayed.get(request) == status:
+                continue
+            record = self.get(request)
+            if request not in replayed:
+                self.audit.append(
+                    "request.added",
+                    request=request,
+                    subject=record.subject_ref,
+                    details={"type": record.type.value, "repaired": True},
+                )
+                written += 1
+            if status != replayed.get(request, Status.OPEN.value):
+                self.audit.append(
+                    "request.updated",
+                    request=request,
+                    subject=record.subject_ref,
+                    details={"status": status, "repaired": True},
+                )
+                written += 1
+        return written
 
     def close(self) -> None:
         """Close the database."""
@@ -172,9 +233,8 @@ class Register:
             raise WorkbenchError("a request needs at least one identifier of the person")
         if received > datetime.now(UTC).date() + timedelta(days=1):
             raise WorkbenchError(f"received date {received} is in the future")
-        with self.db:
-            # take the write lock before counting, so two writers cannot pick the same id
-            self.db.execute("BEGIN IMMEDIATE")
+        # the write lock is taken before counting, so two writers cannot pick the same id
+        with self.seal.transaction():
             count = self.db.execute(
                 "SELECT count(*) FROM requests WHERE id LIKE ?", (f"R-{received.year}-%",)
             ).fetchone()[0]
@@ -292,11 +352,11 @@ class Register:
         }
         if extend is not None:
             changed["due"] = new.deadlines.due.isoformat()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.seal.transaction():
             self.db.execute(
                 "UPDATE requests SET status=?, verification=?, denial_reason=?,"
-                " extension_reason=?, extension_notified=?, note=?, closed_on=? WHERE id=?",
+                " extension_reason=?, extension_notified=?, note=?, closed_on=?, mac=NULL"
+                " WHERE id=?",
                 (
                     new.status.value,
                     new.verification.value,
@@ -381,3 +441,50 @@ def read_request(path: str | Path, request_id: str) -> RequestRecord:
         return _get(db, path, request_id)
     finally:
         db.close()
+
+
+def _replay(audit: AuditLog) -> dict[str, str]:
+    """Each request's status as its audit entries lead to it."""
+    replayed: dict[str, str] = {}
+    for entry in audit.entries():
+        if entry.request is None or not entry.action.startswith("request."):
+            continue
+        if entry.action == "request.added":
+            replayed[entry.request] = Status.OPEN.value
+        elif entry.action == "request.updated" and "status" in entry.details:
+            replayed[entry.request] = str(entry.details["status"])
+    return replayed
+
+
+def verify_register(path: str | Path, key: bytes) -> list[str]:
+    """Check the register against its keys and its audit log; empty: intact.
+
+    Every row must carry its MAC and the table its seal (`dsar.records.sealed`), and each
+    request's status must be the one its audit entries lead to: a request added, deleted
+    or reopened by hand is found even when its row was sealed again with the key.
+    """
+    from dsar.records.sealed import verify_record
+
+    path = Path(path)
+    problems = verify_record(path, Keys(key), {"requests": _COLUMNS})
+    if problems and problems[0].startswith("no record"):
+        return problems
+    replayed = _replay(AuditLog(path.with_name(path.name + ".audit.jsonl"), key))
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        rows = dict(db.execute("SELECT id, status FROM requests").fetchall())
+    finally:
+        db.close()
+    for request, status in sorted(rows.items()):
+        if request not in replayed:
+            problems.append(f"request {request}: in the register, never added in the audit log")
+        elif replayed[request] != status:
+            problems.append(
+                f"request {request}: the register says {status}, the audit log"
+                f" {replayed[request]}: changed outside the workbench"
+            )
+    problems += [
+        f"request {request}: in the audit log, missing from the register (deleted)"
+        for request in sorted(set(replayed) - set(rows))
+    ]
+    return problems

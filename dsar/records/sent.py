@@ -26,10 +26,11 @@ from pathlib import Path
 
 from dsar.catalog.models import IdentityKind
 from dsar.errors import WorkbenchError
-from dsar.io import atomic_write_text
+from dsar.io import atomic_write_text, private_file
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import AuditLog
 from dsar.records.ledger import Ledger, Reason
+from dsar.records.sealed import Seal
 from dsar.subjects.identity import MatchRules, SubjectKey, normalize
 
 WITHDRAW_REASONS = (
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS withdrawn (
     PRIMARY KEY (platform, uploaded)
 );
 """
+_WITHDRAWN = ("platform", "uploaded", "day")
 
 
 LOOSE = MatchRules(gmail_dots=True, plus_addressing=True)  # every folding at once
@@ -111,14 +113,36 @@ class SentRecord:
                     f"{self.path}: its audit log does not verify with this key: the wrong key,"
                     " or a tampered record; nothing was read"
                 )
+            self.seal = Seal(self.db, self.keys, self._sealed(), self.path, read_only=True)
+            if "mac" in columns:  # written before rows were keyed: adopted when next written
+                self._check()
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(_SCHEMA)
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
-        if "loose" not in columns:  # a record written before loose references existed
-            self.db.execute("ALTER TABLE sent ADD COLUMN loose TEXT")
-        self._loose = True
+        if self.path.is_dir():
+            raise WorkbenchError(f"the sent record {self.path} is a folder: give its file")
+        private_file(self.path)
+        self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
+        try:
+            self.db.executescript(_SCHEMA)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
+            if "loose" not in columns:  # a record written before loose references existed
+                self.db.execute("ALTER TABLE sent ADD COLUMN loose TEXT")
+            self._loose = True
+            self.seal = Seal(self.db, self.keys, self._sealed(), self.path)
+            self._check()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _sealed(self) -> dict[str, tuple[str, ...]]:
+        sent = ("platform", "audience", "run", "day", "ref", "uploaded")
+        return {"sent": (*sent, "loose") if self._loose else sent, "withdrawn": _WITHDRAWN}
+
+    def _check(self) -> None:
+        try:
+            self.seal.check()
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -138,7 +162,7 @@ class SentRecord:
             for raw, uploaded in people
             if (ref := person_ref(self.keys, raw, kind)) is not None
         ]
-        with self.db:
+        with self.seal.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO sent (platform, audience, run, day, ref, uploaded, loose)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -217,7 +241,7 @@ class SentRecord:
             path = folder / f"{platform}-withdraw-{day}-{n}.csv"
         atomic_write_text(path, header + "\n" + "".join(h + "\n" for h in hashes))
         path.chmod(0o600)
-        with self.db:
+        with self.seal.transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO withdrawn (platform, uploaded, day) VALUES (?, ?, ?)",
                 [(platform, h, day) for h in hashes],

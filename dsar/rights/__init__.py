@@ -9,7 +9,8 @@ changes), then applied with the one `apply_plan`, which returns an `ApplyResult`
 - `children`: rows owned through a retained parent, kept with it for as long as it is kept.
 - `correction`: `plan_correction`.
 - `retention`: `plan_retention`.
-- `rewrite`: new file versions beside the old, row accounting, a journal, `recover`.
+- `rewrite`: new file versions staged beside the old, with row accounting.
+- `journal`: a change rolled back or forward, never half: `recover`, `Recovery`.
 - `certificate`: what was done, why, and whom to notify (one writer for every job).
 """
 
@@ -18,9 +19,10 @@ from __future__ import annotations
 from dsar.rights.actions import EraseAction, TableAction, erasure_action
 from dsar.rights.correction import CorrectionPlan, plan_correction
 from dsar.rights.erasure import ErasurePlan, confirm_erasure, plan_erasure, replay_erasures
+from dsar.rights.journal import Outcome, Recovery, recover
 from dsar.rights.plan import ApplyResult, Job, Plan, apply_plan
 from dsar.rights.retention import RetentionPlan, plan_retention
-from dsar.rights.rewrite import FileChange, confirm_rewrite, recover
+from dsar.rights.rewrite import FileChange, confirm_rewrite
 
 __all__ = [
     "ApplyResult",
@@ -29,7 +31,9 @@ __all__ = [
     "ErasurePlan",
     "FileChange",
     "Job",
+    "Outcome",
     "Plan",
+    "Recovery",
     "RetentionPlan",
     "TableAction",
     "apply_plan",

@@ -7,7 +7,7 @@ Markdown for people. The person is named only by the keyed reference, never an i
 from __future__ import annotations
 
 import json
-import secrets
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dsar._version import __version__
-from dsar.io import atomic_write_text, output_path
+from dsar.errors import DiskFullError, is_disk_full
+from dsar.faults import point
+from dsar.io import output_path, private_dir
 from dsar.keys import SCHEME
 from dsar.rights.rewrite import FileChange
 
@@ -63,7 +65,7 @@ def write_certificate(
     Returns (temporary path, final path) pairs: the change's journal moves them into place
     together with the files, so a certificate exists exactly when the change happened.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     applied_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body: dict[str, Any] = {
         "format": f"privacy-workbench/{plan.job.value}-certificate",
@@ -82,11 +84,8 @@ def write_certificate(
         ],
     }
     path = certificate_path(plan, out)
-    token = secrets.token_hex(4)
-    moves = [(path.with_name(f".{path.name}.{token}.workbench-tmp"), path)]
-    moves.append(
-        (path.with_name(f".{path.stem}.md.{token}.workbench-tmp"), path.with_suffix(".md"))
-    )
+    moves = [(path.with_name(f".{path.name}{TMP}"), path)]
+    moves.append((path.with_name(f".{path.stem}.md{TMP}"), path.with_suffix(".md")))
     person = f"Person: {plan.subject} (keyed reference). " if plan.subject else ""
     lines = [
         f"# {plan.job.value.capitalize()} certificate: {plan.label}",
@@ -103,10 +102,25 @@ def write_certificate(
         lines += ["", "Catalog warnings accepted (--accept-catalog-warnings):"]
         lines += [f"- [{w.code}] {w.line}" for w in plan.accepted_warnings]
     try:
-        atomic_write_text(moves[0][0], json.dumps(body, indent=2, default=str) + "\n")
-        atomic_write_text(moves[1][0], "\n".join(lines) + "\n")
-    except BaseException:
+        _write_private(moves[0][0], json.dumps(body, indent=2, default=str) + "\n")
+        _write_private(moves[1][0], "\n".join(lines) + "\n")
+    except BaseException as exc:
         for tmp, _ in moves:
             tmp.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise DiskFullError(path) from exc
         raise
     return moves
+
+
+TMP = ".workbench-tmp"  # a certificate's temporary name: `.<final name>.workbench-tmp`
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write an owner-only temporary file and flush it to disk (the journal renames it)."""
+    point(f"write {path.name}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -24,7 +24,7 @@ from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import WorkbenchError
 from dsar.records.audit import subject_ref
 from dsar.rights.plan import Job, Plan, ProgressFn
-from dsar.rights.rewrite import Rewrite, recover, table_files
+from dsar.rights.rewrite import Rewrite
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.selection import row_predicate
@@ -165,7 +165,6 @@ def plan_correction(
     """
     rules = rules or MatchRules()
     today = today or datetime.now(UTC).date()
-    recover(catalog.root, files=table_files(catalog))
     targets = []
     for target, value in values.items():
         table_name, _, column = target.partition(".")

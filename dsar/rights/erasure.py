@@ -30,13 +30,15 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import NoMatchError, WorkbenchError
 from dsar.keys import Keys
+from dsar.lock import export_lock
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sent import SentRecord
 from dsar.rights.actions import TableAction, erasure_action
 from dsar.rights.children import anyway_words, erasure_rows, kept_details, kept_words
+from dsar.rights.journal import JOURNAL, recover
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
-from dsar.rights.rewrite import JOURNAL, Rewrite, confirm_rewrite, recover, table_files
+from dsar.rights.rewrite import Rewrite, confirm_rewrite
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
 from dsar.subjects.index import IndexedFiles
@@ -157,9 +159,12 @@ class ErasurePlan(Plan):
         return self.data.identity.request.keys[0] if self.data is not None else None
 
     def record(self, ledger: Ledger | None) -> None:
-        """Record every identifier of the person as erased, before any file changes."""
+        """Record every identifier of the person as erased, pending until the files are
+        committed (the journal then marks the entry done, or withdraws it on rollback)."""
         if ledger is not None:
-            ledger.add(self._data().identity.keys, Reason.ERASED, self.label, self.today)
+            ledger.add(
+                self._data().identity.keys, Reason.ERASED, self.label, self.today, pending=True
+            )
 
     def certificate_body(self) -> dict[str, Any]:
         """Erased and retained tables, tables held for customers, rows left for review."""
@@ -275,7 +280,6 @@ def plan_erasure(
             "the catalog has no erasure actions: every table says retain; give the tables"
             " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
         )
-    recover(catalog.root, files=table_files(catalog))
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     [data] = collect(engine, catalog, [request], rules, progress, index)
     if data.rows == 0 and not data.held_as_processor:
@@ -408,25 +412,27 @@ def replay_erasures(
 
     Each re-applied erasure gets its certificate in `out` and, with `audit`, its entry.
     A collision-prone catalog is refused before any search, as by `plan_erasure`.
+    The export is held (`dsar.lock`) from the first search to the last change.
     """
     results = []
     guard_catalog(catalog, engine, accept_catalog_warnings)  # each plan records what it accepts
-    for request in ledger.find_in_export(catalog, engine, Reason.ERASED, rules):
-        try:
-            plan = plan_erasure(
-                catalog,
-                engine,
-                request,
-                key=key,
-                rules=rules,
-                accept_catalog_warnings=accept_catalog_warnings,
-            )
-        except NoMatchError:
-            continue
-        if plan.changes:
-            results.append(
-                apply_plan(plan, catalog, engine, out=out, key=key, dry_run=False, audit=audit)
-            )
+    with export_lock(catalog.root, exclusive=True, holder="replay of the ledger's erasures"):
+        for request in ledger.find_in_export(catalog, engine, Reason.ERASED, rules):
+            try:
+                plan = plan_erasure(
+                    catalog,
+                    engine,
+                    request,
+                    key=key,
+                    rules=rules,
+                    accept_catalog_warnings=accept_catalog_warnings,
+                )
+            except NoMatchError:
+                continue
+            if plan.changes:
+                results.append(
+                    apply_plan(plan, catalog, engine, out=out, key=key, dry_run=False, audit=audit)
+                )
     return results
 
 

@@ -24,18 +24,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
-from dsar.errors import MissingKeyError, WorkbenchError
+from dsar.errors import ChangeInterruptedError, MissingKeyError, WorkbenchError
 from dsar.io import plain_name
+from dsar.lock import export_lock
 from dsar.records.audit import subject_ref
 from dsar.rights.certificate import write_certificate
-from dsar.rights.rewrite import (
-    JOURNAL,
-    FileChange,
-    PendingAudit,
-    Rewrite,
-    commit,
-    stage_rewrites,
-)
+from dsar.rights.journal import PendingAudit, Records, abandon, begin, commit
+from dsar.rights.rewrite import FileChange, Rewrite, stage_rewrites
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +38,7 @@ if TYPE_CHECKING:
     from dsar.engine.guards import CatalogWarning
     from dsar.records.audit import AuditLog
     from dsar.records.ledger import Ledger
+    from dsar.records.register import Register
     from dsar.subjects.identity import SubjectKey
     from dsar.subjects.index import IdentityIndex
 
@@ -149,6 +145,8 @@ def apply_plan(
     ledger: Ledger | None = None,
     progress: ProgressFn | None = None,
     index: IdentityIndex | None = None,
+    register: Register | None = None,
+    wait: bool = False,
 ) -> ApplyResult:
     """Carry a plan out (unless `dry_run`, the default); write its certificate to `out`.
 
@@ -168,6 +166,13 @@ def apply_plan(
         progress: told each file before it is written.
         index: the identity index: the files the change rewrote are indexed again, so
             an erased person's references leave it with their rows.
+        register: the request register; the request the plan carries out (its label) is
+            marked completed once the files are committed.
+        wait: wait for another change holding the export instead of refusing.
+
+    The ledger entry is written as pending before any file changes and marked done with
+    the files; a failure before the commit rolls everything back (the pending entry too),
+    one after it is finished by `recover` (`ChangeInterruptedError` says so).
 
     Raises:
         MissingKeyError: the plan pseudonymizes and no key was given.
@@ -189,49 +194,87 @@ def apply_plan(
     if plan.subject is None and key is not None and (person := plan.person()) is not None:
         # planned without the key (it needs none): name the person in the records now
         plan = replace(plan, subject=subject_ref(key, person))  # type: ignore[type-var]
-    plan.record(ledger)
+    holder = f"{plan.label} ({plan.job.value})"
+    with export_lock(catalog.root, exclusive=True, holder=holder, wait=wait):
+        records = Records(ledger, register)
+        staged = _change(plan, catalog, engine, Path(out), key, audit, records, progress)
+        if index is not None and staged.files:
+            _refresh(index, catalog, engine, plan.label, {f.table for f in staged.files}, progress)
+    return ApplyResult(plan, True, staged.files, staged.certificate)
+
+
+@dataclass(frozen=True)
+class _Done:
+    files: tuple[FileChange, ...]
+    certificate: Path
+
+
+def _change(
+    plan: Plan,
+    catalog: Catalog,
+    engine: Engine,
+    out: Path,
+    key: bytes | None,
+    audit: AuditLog | None,
+    records: Records,
+    progress: ProgressFn | None = None,
+) -> _Done:
+    """Stage, certify and commit under the journal; roll back whatever fails before the
+    commit, and leave what fails after it to `recover` (with a message that says so)."""
     rewrites = plan.rewrites(catalog, key) if plan.changes else []
-    staged = stage_rewrites(catalog, engine, plan.label, rewrites, progress)
+    targets = [path for rw in rewrites for path in catalog.files(rw.table)]
+    begin(catalog.root, plan.label, targets, out, records)
     try:
-        artifacts = write_certificate(plan, staged.files, Path(out))
-    except BaseException:
-        staged.discard()
-        raise
-    certificate = artifacts[0][1]
-    pending = None
-    if audit is not None:
-        pending = PendingAudit(
-            audit,
-            f"{plan.job.value}.applied",
-            request=plan.label,
-            subject=plan.subject,
-            tables=plan.audit_tables(),
-            details={
-                **plan.audit_details(),
-                "files": len(staged.files),
-                "certificate": certificate.name,
-            },
-        )
-    try:
-        commit(catalog.root, staged, artifacts, pending)
-    except BaseException:
-        if not (catalog.root / JOURNAL).exists():  # not begun: abandon it, leave nothing
-            staged.discard()
-            for tmp, _ in artifacts:
-                tmp.unlink(missing_ok=True)
-        raise
-    if index is not None and staged.files:
-        try:
-            index.build(catalog, engine, progress, tables={f.table for f in staged.files})
-        except Exception as exc:  # done and recorded: the index only lags behind, and the
-            # files changed are read whole until the next build (their fingerprints moved)
-            log.warning(
-                "%s: the identity index was not refreshed (%s); the files changed are read"
-                " whole until `dsar index build`",
-                plan.label,
-                type(exc).__name__,
+        plan.record(records.ledger)
+        staged = stage_rewrites(catalog, engine, plan.label, rewrites, progress)
+        artifacts = write_certificate(plan, staged.files, out)
+        certificate = artifacts[0][1]
+        pending = None
+        if audit is not None:
+            pending = PendingAudit(
+                audit,
+                f"{plan.job.value}.applied",
+                request=plan.label,
+                subject=plan.subject,
+                tables=plan.audit_tables(),
+                details={
+                    **plan.audit_details(),
+                    "files": len(staged.files),
+                    "certificate": certificate.name,
+                },
             )
-    return ApplyResult(plan, True, staged.files, certificate)
+        commit(catalog.root, staged, artifacts, pending, records)
+    except BaseException as exc:
+        try:
+            rolled_back, committed = abandon(catalog.root, records.ledger), True
+        except Exception:  # rolling back failed too (the disk is still full): not committed
+            rolled_back, committed = False, False
+        if rolled_back or not isinstance(exc, Exception):  # an interrupt stays one
+            raise
+        cause = str(exc) if isinstance(exc, WorkbenchError) else type(exc).__name__
+        raise ChangeInterruptedError(plan.label, cause, committed=committed) from exc
+    return _Done(staged.files, certificate)
+
+
+def _refresh(
+    index: IdentityIndex,
+    catalog: Catalog,
+    engine: Engine,
+    label: str,
+    tables: set[str],
+    progress: ProgressFn | None,
+) -> None:
+    """Index the rewritten files again; a failure only leaves the index behind."""
+    try:
+        index.build(catalog, engine, progress, tables=tables)
+    except Exception as exc:  # done and recorded: the index only lags behind, and the
+        # files changed are read whole until the next build (their fingerprints moved)
+        log.warning(
+            "%s: the identity index was not refreshed (%s); the files changed are read"
+            " whole until `dsar index build`",
+            label,
+            type(exc).__name__,
+        )
 
 
 __all__ = ["ApplyResult", "Job", "Plan", "ProgressFn", "apply_plan"]

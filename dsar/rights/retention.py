@@ -20,7 +20,7 @@ from dsar.records.deadlines import add_months
 from dsar.rights.actions import PersonRows, Retain, SqlPart
 from dsar.rights.children import Stays, kept_with_parent
 from dsar.rights.plan import Job, Plan
-from dsar.rights.rewrite import Rewrite, recover, table_files
+from dsar.rights.rewrite import Rewrite
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,6 @@ def plan_retention(
     """
     today = today or datetime.now(UTC).date()
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
-    recover(catalog.root, files=table_files(catalog))
     actions = []
     for name, table in catalog.tables.items():
         gone = _gone(catalog, name, today)

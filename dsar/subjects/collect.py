@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,8 @@ class SubjectData:
     set_aside: dict[str, int] = field(default_factory=dict)
     shared: frozenset[SubjectKey] = frozenset()
     erased_before: tuple[str, ...] = ()  # earlier erasure requests found in the ledger
+    # erasures recorded as requested whose change is not committed: (request, day recorded)
+    erasure_pending: tuple[tuple[str, date], ...] = ()
 
     @property
     def rows(self) -> int:

@@ -1,0 +1,453 @@
+"""The journal of a change: a change is rolled back or finished, never left half, never misstated.
+
+A change (erasure, correction, retention sweep) writes its journal
+(`<export>/.workbench-erasure-journal.json`) twice:
+
+1. `begin`, before anything else: phase "staging", the request label, the files it may
+   rewrite, the certificate folder and the ledger, if any. Then the ledger records the
+   erasure as *pending*, the new files are staged beside the old, the certificate is written
+   under temporary names. A crash or a failure in this phase is **rolled back**: staged files
+   and temporary certificates removed by their exact names, the pending ledger entry
+   withdrawn, the originals untouched.
+2. `commit`: phase "commit", every move, the certificate, the audit entry owed, the ledger
+   and the register to update. From here the change is **rolled forward**: files swapped,
+   certificate in place, one audit entry, the ledger's entry marked done, the registered
+   request completed; then the journal is removed.
+
+`recover` does whichever the journal's phase says and reports exactly that (`Recovery`). The
+catalog refuses to load while a journal is there, so nothing reads a half-changed export or
+states a change that did not happen.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dsar.errors import InternalError, MissingKeyError, WorkbenchError
+from dsar.faults import point
+from dsar.io import atomic_write_text, plain_name, tmp_name
+from dsar.lock import export_lock
+from dsar.records.audit import AuditLog
+from dsar.rights.certificate import TMP as CERTIFICATE_TMP
+from dsar.rights.rewrite import NEW_SUFFIX, Staged, backup_name, staged_name, stamp
+
+if TYPE_CHECKING:
+    from dsar.records.ledger import Ledger
+    from dsar.records.register import Register
+
+JOURNAL = ".workbench-erasure-journal.json"
+
+
+class Phase(StrEnum):
+    """Where a change stood when its journal was last written."""
+
+    STAGING = "staging"  # nothing is committed: a crash rolls back
+    COMMIT = "commit"  # committed: a crash is finished by `recover`
+
+
+@dataclass(frozen=True)
+class PendingAudit:
+    """The audit entry a change still owes: written once, after the files are in place."""
+
+    log: AuditLog
+    action: str
+    request: str | None
+    subject: str | None
+    tables: Mapping[str, int]
+    details: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Records:
+    """The records a change updates once its files are committed."""
+
+    ledger: Ledger | None = None  # the erasure's pending entry is marked done
+    register: Register | None = None  # the registered request (the label) is completed
+
+
+def _write(root: Path, journal: Mapping[str, Any]) -> None:
+    atomic_write_text(root / JOURNAL, json.dumps(journal, indent=1), fixed_tmp=True)
+
+
+def begin(
+    root: Path, label: str, targets: Sequence[Path], out: Path, records: Records = Records()
+) -> None:
+    """Write the staging journal: from now on a crash is rolled back by `recover`."""
+    plain_name(label, "request label")
+    _write(
+        root,
+        {
+            "phase": Phase.STAGING.value,
+            "label": label,
+            "targets": [str(t.resolve()) for t in targets],
+            "out": str(out.resolve()),
+            "ledger": str(records.ledger.path.resolve()) if records.ledger else None,
+        },
+    )
+
+
+def commit(
+    root: Path,
+    staged: Staged,
+    artifacts: Sequence[tuple[Path, Path]] = (),
+    audit: PendingAudit | None = None,
+    records: Records = Records(),
+) -> None:
+    """Put the staged files and the artifacts (temporary path, final path) in place.
+
+    The commit journal is written first, so from then on the change is finished by
+    `recover` whatever happens; then the moves; then the audit entry, once; then the
+    records. Every staged file and artifact must be there as it was staged before the
+    journal is written: a change is never recorded without its files.
+
+    Raises:
+        InternalError: a staged file or an artifact is missing or changed.
+    """
+    for move, change in zip(staged.moves, staged.files, strict=True):
+        new = Path(move["new"])
+        # size and modification time, not the checksum again: reading every new file a
+        # second time would double the apply's reading for a check this cheap one makes
+        if not new.is_file() or stamp(new) != move["written"]:
+            raise InternalError(
+                f"the new version of {change.file} is missing or changed since it was"
+                " written; nothing was changed"
+            )
+    if not all(tmp.is_file() for tmp, _ in artifacts):
+        raise InternalError("the certificate is missing since it was written; nothing was changed")
+    journal = {
+        "phase": Phase.COMMIT.value,
+        "label": staged.label,
+        "moves": list(staged.moves),
+        "artifacts": [
+            {"new": str(tmp.resolve()), "target": str(final.resolve())} for tmp, final in artifacts
+        ],
+        "audit": _audit_json(audit),
+        "ledger": str(records.ledger.path.resolve()) if records.ledger else None,
+        "register": str(records.register.path.resolve()) if records.register else None,
+    }
+    _write(root, journal)
+    _finish(root, journal, audit.log if audit is not None else None, records)
+
+
+def _audit_json(audit: PendingAudit | None) -> dict[str, Any] | None:
+    if audit is None:
+        return None
+    return {
+        "log": str(audit.log.path.resolve()),
+        "action": audit.action,
+        "request": audit.request,
+        "subject": audit.subject,
+        "tables": dict(audit.tables),
+        # an id for this change, so `recover` never writes its entry twice
+        "details": {**audit.details, "change_id": secrets.token_hex(8)},
+    }
+
+
+def _finish(root: Path, journal: Mapping[str, Any], log: AuditLog | None, records: Records) -> None:
+    """Carry out a commit journal: moves, certificate, audit entry, records. Re-runnable."""
+    _swap(journal["moves"])
+    for move in journal.get("artifacts", []):
+        new, target = Path(move["new"]), Path(move["target"])
+        if new.exists():
+            point(f"rename {target.name}")
+            new.replace(target)
+        elif not target.exists():
+            raise InternalError(f"the certificate {target.name} is neither staged nor in place")
+    pending = journal.get("audit")
+    if pending is not None:
+        if log is None:
+            raise MissingKeyError(
+                "the interrupted change's files are in place, but its audit entry needs the"
+                " secret key: run the recover command again with WORKBENCH_KEY set or"
+                " --key-file"
+            )
+        _append_once(pending, log)
+    label = str(journal["label"])
+    if records.ledger is not None:
+        records.ledger.complete(label)
+    if records.register is not None:
+        _complete_request(records.register, label)
+    point("remove journal")
+    (root / JOURNAL).unlink()
+
+
+def _complete_request(register: Register, label: str) -> None:
+    """Mark the registered request the change carried out completed (once, if open)."""
+    from dsar.errors import RequestNotFoundError
+    from dsar.records.register import Status
+
+    try:
+        record = register.get(label)
+    except RequestNotFoundError:
+        return  # a change for a label the register does not hold (no --request)
+    if record.is_open:
+        register.update(label, status=Status.COMPLETED)
+
+
+def _append_once(pending: Mapping[str, Any], log: AuditLog) -> None:
+    change_id = pending["details"]["change_id"]
+    if any(e.details.get("change_id") == change_id for e in log.entries()):
+        return
+    log.append(
+        pending["action"],
+        request=pending["request"],
+        subject=pending["subject"],
+        tables=pending["tables"],
+        details=pending["details"],
+    )
+
+
+def _swap(moves: Sequence[Mapping[str, str]]) -> None:
+    """Move each new file into place, keeping the original as a backup. Re-runnable."""
+    for move in moves:
+        target, new, backup = Path(move["target"]), Path(move["new"]), Path(move["backup"])
+        if not new.exists():
+            if target.exists() and backup.exists():
+                continue  # swapped already
+            raise InternalError(
+                f"{target.name}: neither its new version nor its kept original is there;"
+                " restore the file from a backup before recovering"
+            )
+        if target.exists() and not backup.exists():
+            point(f"keep {target.name}")
+            target.replace(backup)
+        point(f"swap {target.name}")
+        new.replace(target)
+
+
+def rollback(root: Path, journal: Mapping[str, Any], ledger: Ledger | None) -> int:
+    """Undo a change that was not committed: staged files and temporary certificates
+    removed by their exact names, the pending ledger entry withdrawn, the journal removed.
+    Returns how many files were removed. Re-runnable."""
+    label = str(journal["label"])
+    removed = 0
+    for target in journal.get("targets", []):
+        staged = staged_name(Path(target), label)
+        if staged.is_file():
+            staged.unlink()
+            removed += 1
+    out = Path(str(journal.get("out") or root))
+    if out.is_dir():
+        for tmp in out.glob(f".{label}-*-certificate*{CERTIFICATE_TMP}"):
+            tmp.unlink()
+            removed += 1
+    if ledger is not None:
+        ledger.withdraw_pending(label)
+    point("remove journal")
+    (root / JOURNAL).unlink(missing_ok=True)
+    return removed
+
+
+def abandon(root: Path, ledger: Ledger | None) -> bool:
+    """After a failure inside a change: roll it back when it was not committed (True); a
+    committed one is left for `recover` to finish (False)."""
+    path = root / JOURNAL
+    if not path.is_file():
+        return True
+    journal = json.loads(path.read_text(encoding="utf-8"))
+    if journal.get("phase") != Phase.STAGING.value:
+        return False
+    rollback(root, journal, ledger)
+    return True
+
+
+def check_journal(journal: Mapping[str, Any], path: Path, boundary: Path) -> None:
+    """A journal moves only the workbench's own files: staged versions onto their targets
+    inside the export root (`boundary`), originals to their backups, certificates from their
+    temporary names. Anything else (a journal written by someone else, say, to replace a
+    file outside the export) is refused before a single file moves."""
+    label = str(journal.get("label", ""))
+    try:
+        plain_name(label, "journal label")
+        phase = Phase(journal.get("phase", Phase.COMMIT.value))
+    except (WorkbenchError, ValueError):
+        raise WorkbenchError(f"{path}: not a journal this workbench wrote; nothing moved") from None
+    targets = [Path(m["target"]) for m in journal.get("moves", [])]
+    if phase is Phase.STAGING:
+        targets = [Path(t) for t in journal.get("targets", [])]
+    for move in journal.get("moves", []):
+        target = Path(move["target"])
+        if (
+            not target.is_absolute()
+            or Path(move["new"]) != staged_name(target, label)
+            or Path(move["backup"]) != backup_name(target, label)
+        ):
+            raise WorkbenchError(f"{path}: a move it lists is not one the workbench makes")
+    for target in targets:
+        if not target.is_absolute() or not target.parent.resolve().is_relative_to(
+            boundary.resolve()
+        ):
+            raise WorkbenchError(
+                f"{path}: a move it lists replaces {target}, outside the export root"
+                f" {boundary.resolve()}; nothing moved"
+            )
+    for move in journal.get("artifacts", []):
+        target, new = Path(move["target"]), Path(move["new"])
+        if (
+            not target.name.startswith(f"{label}-")
+            or "-certificate" not in target.name
+            or new.parent != target.parent
+            or not new.name.startswith(f".{target.name}")
+            or not new.name.endswith(CERTIFICATE_TMP)
+        ):
+            raise WorkbenchError(f"{path}: an artifact it lists is not a certificate")
+
+
+class Outcome(StrEnum):
+    """What `recover` found and did."""
+
+    ROLLED_FORWARD = "rolled forward"
+    ROLLED_BACK = "rolled back"
+    CLEANED = "cleaned"
+    NOTHING = "nothing to do"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `recover` found and did, in words for the person who ran it."""
+
+    outcome: Outcome
+    label: str | None = None
+    files: int = 0  # files put in place (forward) or removed (back, cleaned)
+    certificate: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.outcome is not Outcome.NOTHING
+
+    def describe(self) -> str:
+        """One or two lines: what was found, what was done."""
+        if self.outcome is Outcome.ROLLED_FORWARD:
+            cert = f"; certificate: {self.certificate}" if self.certificate else ""
+            return (
+                f"{self.label}: the change was committed when it was interrupted; rolled"
+                f" forward: {self.files} file(s) in place{cert}, its audit entry and records"
+                " written"
+            )
+        if self.outcome is Outcome.ROLLED_BACK:
+            return (
+                f"{self.label}: the change was interrupted before it was committed; rolled"
+                f" back: the original files are unchanged, {self.files} staged file(s)"
+                " removed, a pending ledger entry withdrawn; no certificate was issued."
+                " Apply it again"
+            )
+        if self.outcome is Outcome.CLEANED:
+            return f"removed {self.files} file(s) left by an interrupted run"
+        return "nothing to recover"
+
+
+def recover(
+    root: str | Path,
+    key: bytes | None = None,
+    files: Sequence[Path] | None = None,
+    boundary: Path | None = None,
+    *,
+    register: Path | None = None,
+    wait: bool = False,
+) -> Recovery:
+    """Roll an interrupted change back or forward, as its journal's phase says.
+
+    `root` is the catalog's folder (the catalog may not load while files are half swapped).
+    Without a journal, staged versions an older run left beside `files` (the catalog's
+    table files) are removed. `boundary` is the export root (`Catalog.boundary`; default
+    `root`): a journal that moves a file outside it is refused. `register`: its audit log's
+    head is repaired when an append was cut between the entry and its head.
+
+    Raises:
+        MissingKeyError: the journal's records (audit entry, ledger) need `key`.
+        WorkbenchError: the journal lists a move the workbench does not make.
+    """
+    root = Path(root)
+    with export_lock(root, exclusive=True, holder="recover", wait=wait):
+        tmp_name(root / JOURNAL).unlink(missing_ok=True)  # a journal write killed half-way
+        repaired = _repair_audit(register, key)
+        path = root / JOURNAL
+        if not path.is_file():
+            stray = _stray(files or ())
+            for leftover in stray:
+                leftover.unlink()
+            return (
+                Recovery(Outcome.CLEANED, files=len(stray))
+                if stray or repaired
+                else Recovery(Outcome.NOTHING)
+            )
+        journal = json.loads(path.read_text(encoding="utf-8"))
+        check_journal(journal, path, root if boundary is None else boundary)
+        label = str(journal["label"])
+        records = _open_records(journal, key)
+        try:
+            if journal.get("phase") == Phase.STAGING.value:
+                removed = rollback(root, journal, records.ledger)
+                return Recovery(Outcome.ROLLED_BACK, label, removed)
+            pending = journal.get("audit")
+            log = AuditLog(pending["log"], key) if pending is not None and key else None
+            _finish(root, journal, log, records)
+            certs = [Path(a["target"]).name for a in journal.get("artifacts", [])]
+            return Recovery(
+                Outcome.ROLLED_FORWARD, label, len(journal["moves"]), certs[0] if certs else None
+            )
+        finally:
+            for record in (records.ledger, records.register):
+                if record is not None:
+                    record.close()
+
+
+def _open_records(journal: Mapping[str, Any], key: bytes | None) -> Records:
+    from dsar.records.ledger import Ledger
+    from dsar.records.register import Register
+
+    wanted = [journal.get("ledger"), journal.get("register")]
+    if any(wanted) and key is None:
+        raise MissingKeyError(
+            "finishing or rolling back the interrupted change updates its records (the ledger,"
+            " the register), which needs the secret key: set WORKBENCH_KEY or pass --key-file"
+        )
+    ledger = Ledger(journal["ledger"], key) if journal.get("ledger") and key else None
+    register = Register(journal["register"], key) if journal.get("register") and key else None
+    return Records(ledger, register)
+
+
+def _repair_audit(register: Path | None, key: bytes | None) -> bool:
+    """Move the register's audit head on past an append a crash cut (needs the key)."""
+    if register is None or key is None:
+        return False
+    log = AuditLog(register.with_name(register.name + ".audit.jsonl"), key)
+    return log.repair() if log.path.exists() else False
+
+
+def _stray(files: Sequence[Path]) -> list[Path]:
+    """Staged files an earlier version's crash left beside the table files."""
+    return [
+        p
+        for f in files
+        for p in f.parent.glob(f".{f.name}.*{NEW_SUFFIX}")
+        if p.is_file() and _plain_label(p.name[len(f.name) + 2 : -len(NEW_SUFFIX)])
+    ]
+
+
+def _plain_label(text: str) -> bool:
+    try:
+        plain_name(text)
+    except WorkbenchError:
+        return False
+    return True
+
+
+__all__ = [
+    "JOURNAL",
+    "Outcome",
+    "PendingAudit",
+    "Phase",
+    "Records",
+    "Recovery",
+    "abandon",
+    "begin",
+    "commit",
+    "recover",
+    "rollback",
+]
