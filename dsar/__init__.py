@@ -12,6 +12,8 @@ Map of the package (the flow of a request, left to right):
 - `dsar.review`: independent checks of an artifact before it leaves.
 - `dsar.csvsafe`: the one rule for spreadsheet formulas in every CSV that leaves.
 - `dsar.demo`: a realistic demo export with its catalog.
+- `dsar.lock`: one change at a time per export (exclusive for changes, shared for readers).
+- `dsar.faults`: named kill points in every write, for the kill tests (inert otherwise).
 - `dsar.errors`: `WorkbenchError` and its typed subclasses.
 - `dsar.cli`: the `dsar` command line over the same API.
 
@@ -46,10 +48,13 @@ if TYPE_CHECKING:
     from dsar.errors import (
         AmbiguousIdentifierError,
         CatalogError,
+        ChangeInterruptedError,
         ConfigError,
         ConfigProblem,
         DeadlineError,
+        DiskFullError,
         EngineError,
+        ExportBusyError,
         ExportReadError,
         IdentifierError,
         InternalError,
@@ -60,10 +65,12 @@ if TYPE_CHECKING:
         NoMatchError,
         OverMatchError,
         PrivacyTargetError,
+        RecordTamperedError,
         RequestNotFoundError,
         WorkbenchError,
     )
     from dsar.keys import Keys, Purpose, load_key
+    from dsar.lock import export_lock
     from dsar.records import (
         AuditEntry,
         AuditLog,
@@ -73,8 +80,10 @@ if TYPE_CHECKING:
         Reason,
         Register,
         RequestType,
+        State,
         Status,
         verify_audit_log,
+        verify_register,
     )
     from dsar.review import (
         ArtifactKind,
@@ -91,6 +100,7 @@ if TYPE_CHECKING:
         FileChange,
         Job,
         Plan,
+        Recovery,
         RetentionPlan,
         TableAction,
         apply_plan,
@@ -98,6 +108,7 @@ if TYPE_CHECKING:
         plan_correction,
         plan_erasure,
         plan_retention,
+        recover,
         replay_erasures,
     )
     from dsar.subjects import (
@@ -126,10 +137,13 @@ _EXPORTS: dict[str, str] = {
         [
             "AmbiguousIdentifierError",
             "CatalogError",
+            "ChangeInterruptedError",
             "ConfigError",
             "ConfigProblem",
             "DeadlineError",
+            "DiskFullError",
             "EngineError",
+            "ExportBusyError",
             "ExportReadError",
             "IdentifierError",
             "InternalError",
@@ -140,11 +154,13 @@ _EXPORTS: dict[str, str] = {
             "NoMatchError",
             "OverMatchError",
             "PrivacyTargetError",
+            "RecordTamperedError",
             "RequestNotFoundError",
             "WorkbenchError",
         ],
         "dsar.errors",
     ),
+    "export_lock": "dsar.lock",
     **dict.fromkeys(
         [
             "AuditEntry",
@@ -155,8 +171,10 @@ _EXPORTS: dict[str, str] = {
             "Reason",
             "Register",
             "RequestType",
+            "State",
             "Status",
             "verify_audit_log",
+            "verify_register",
         ],
         "dsar.records",
     ),
@@ -186,6 +204,8 @@ _EXPORTS: dict[str, str] = {
             "plan_correction",
             "plan_erasure",
             "plan_retention",
+            "recover",
+            "Recovery",
             "replay_erasures",
         ],
         "dsar.rights",
@@ -216,16 +236,19 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "CatalogWarning",
+    "ChangeInterruptedError",
     "CollisionProneCatalogError",
     "ConfigError",
     "ConfigProblem",
     "CorrectionPlan",
     "DeadlineError",
     "DenialReason",
+    "DiskFullError",
     "Engine",
     "EngineError",
     "EntityRule",
     "ErasurePlan",
+    "ExportBusyError",
     "ExportReadError",
     "FileChange",
     "IdentifierError",
@@ -249,10 +272,13 @@ __all__ = [
     "PrivacyTargetError",
     "Purpose",
     "Reason",
+    "RecordTamperedError",
+    "Recovery",
     "Register",
     "RequestNotFoundError",
     "RequestType",
     "RetentionPlan",
+    "State",
     "Status",
     "SubjectKey",
     "SubjectRequest",
@@ -267,6 +293,7 @@ __all__ = [
     "check_catalog",
     "confirm_erasure",
     "defuse_formulas",
+    "export_lock",
     "generate_demo",
     "generate_shop_demo",
     "guard_catalog",
@@ -284,10 +311,12 @@ __all__ = [
     "plan_retention",
     "read_batch_requests",
     "read_manifest",
+    "recover",
     "replay_erasures",
     "verify_audit_log",
     "verify_bundle",
     "verify_derived",
+    "verify_register",
 ]
 
 

@@ -155,8 +155,10 @@ def partial_folder(out: Path, name: str) -> Iterator[Path]:
         work.mkdir(mode=0o700)
         try:
             yield work
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(work, ignore_errors=True)
+            if is_disk_full(exc):
+                raise DiskFullError(out / name) from exc
             raise
     finally:
         held.unlink(missing_ok=True)

@@ -43,7 +43,7 @@ from dsar.access.report import (
 )
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.csvsafe import defuse_formulas
-from dsar.errors import InternalError
+from dsar.errors import DiskFullError, InternalError, is_disk_full
 from dsar.io import fsync_file, jsonable_rows, output_path, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
 from dsar.review.manifest import (
@@ -289,6 +289,10 @@ def write_bundle(
             return AccessBundle(label, zip_final, zip_final, manifest, subject, record)
         tmp.replace(final)
         return AccessBundle(label, final, zip_final, manifest, subject, record)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(out / label) from exc
+        raise
     finally:
         for path in made:
             if path.is_dir() and not path.is_symlink():

@@ -48,7 +48,9 @@ from dsar.catalog.models import Catalog, CsvOptions, FileFormat, IdentityKind
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.duckdb import reader_option
 from dsar.errors import KeySchemeError, WorkbenchError
+from dsar.io import private_file
 from dsar.keys import Keys, Purpose, refuse_key_beside
+from dsar.lock import export_lock
 from dsar.subjects.identity import MatchRules, SubjectKey, sql_normalize
 
 __all__ = ["IdentityIndex", "IndexedFiles", "index_value"]
@@ -148,9 +150,7 @@ class IdentityIndex:
     def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "index")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            self.path.touch(mode=0o600)
+        private_file(self.path)  # keyed references only, and still the owner's only
         self._hash = Keys(key).hasher(Purpose.INDEX_REF)
         self.db = sqlite3.connect(self.path)
         try:
@@ -201,6 +201,18 @@ class IdentityIndex:
     # ---- building ------------------------------------------------------------------------
 
     def build(
+        self,
+        catalog: Catalog,
+        engine: Engine,
+        progress: ProgressFn | None = None,
+        tables: Iterable[str] | None = None,
+    ) -> dict[str, int]:
+        """Index the export (see `_build`), holding it exclusively (`dsar.lock`) so no change
+        swaps a file between its reading and its fingerprint."""
+        with export_lock(catalog.root, exclusive=True, holder="identity index build"):
+            return self._build(catalog, engine, progress, tables)
+
+    def _build(
         self,
         catalog: Catalog,
         engine: Engine,
