@@ -69,6 +69,7 @@ class Seal:
     ) -> None:
         self.db, self.keys, self.tables, self.path = db, keys, dict(tables), path
         self._hash = keys.hasher(Purpose.RECORD_MAC)
+        self._checked: int | None = None  # `_version()` when last checked or written
         db.create_function("record_mac", -1, self._mac_sql, deterministic=True)
         if read_only:
             return
@@ -166,6 +167,12 @@ class Seal:
         found = self.problems()
         if found:
             raise RecordTamperedError(self.path, found)
+        self._checked = self._version()
+
+    def _version(self) -> int:
+        """SQLite's count of changes other connections committed to the file: the same
+        number means no one else wrote since this connection last looked."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     def _seal(self) -> None:
         """MAC the rows written in this transaction (mac NULL) and seal every table."""
@@ -190,11 +197,13 @@ class Seal:
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                self.check()
+                if self._checked != self._version():  # someone else wrote since: check again
+                    self.check()
                 yield self.db
                 self._seal()
                 point(f"commit {self.path.name}")
                 self.db.execute("COMMIT")
+                self._checked = self._version()
             except BaseException:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
