@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from anonymize.joins import Join, Source, name_clashes, output_name, resolve_links, sources
 from anonymize.params import (
@@ -69,11 +69,36 @@ class Privacy(Strict):
     )
 
 
+_EXTENSIONS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
+
+
 class Output(Strict):
     """Where the extract goes, relative to the output folder."""
 
     path: str = Field(min_length=1, description="file name of the extract, e.g. tickets.parquet")
-    format: Literal["parquet", "csv", "jsonl"] = Field(default="parquet", description="format")
+    format: Literal["parquet", "csv", "jsonl"] = Field(
+        default="parquet",
+        description="format; by default the one the file name's extension names (.parquet,"
+        " .csv, .jsonl), else parquet",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _format_of_the_name(cls, data: Any) -> Any:
+        """The format the extension names; a format that contradicts it is refused (a
+        Parquet file called accounts.csv is read back as CSV by every tool)."""
+        if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+            return data
+        named = _EXTENSIONS.get(Path(data["path"]).suffix.lower())
+        given = data.get("format")
+        if given is None and named is not None:
+            return {**data, "format": named}
+        if named is not None and given != named:
+            raise ValueError(
+                f"the file name {data['path']!r} says {named} but format says {given!r}:"
+                f" name the file for its format, or drop format"
+            )
+        return data
 
 
 def _shorthand_ops(value: Any) -> Any:

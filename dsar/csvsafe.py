@@ -6,7 +6,8 @@ DuckDB queries), and the reviewer (`dsar verify`) checks the files with the same
 rule. A text cell is a formula when
 
 - it starts with a tab, a carriage return or a line feed (OWASP, plus the line feed), or
-- its first character after any leading whitespace or zero-width characters is `=`, `+`,
+- its first character after any leading whitespace, format (zero-width, direction, soft
+  hyphen, tag) or blank-looking characters (`LEADING`) is `=`, `+`,
   `-` or `@` (OWASP), or a form of one that a spreadsheet may read as it: the fullwidth,
   small, superscript and subscript forms (every character whose NFKC form is one of the four,
   e.g. the fullwidth U+FF1D, U+FF0B, U+FF0D, U+FF20), and the minus sign U+2212 with
@@ -23,6 +24,8 @@ produce the same cells.
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,12 +39,38 @@ if TYPE_CHECKING:
     import duckdb
 
 # What may stand before the sign, unseen: every character Python calls whitespace (the
-# Unicode White_Space set, with the ASCII separators 0x1C-0x1F), and the zero-width ones.
-# Literal characters, not escapes, so that every regex dialect reads the same class.
-LEADING = (
-    "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u180e\u2000-\u200d"
-    "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+# Unicode White_Space set, with the ASCII separators 0x1C-0x1F), every format character
+# (category Cf: zero-width, direction marks and isolates, the soft hyphen, tags), and the
+# characters that show as nothing or a blank (the combining grapheme joiner, variation
+# selectors, Hangul fillers, the braille blank). Built as ranges of literal characters, not
+# escapes, so that every regex dialect reads the same class.
+BLANKS = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
 )
+
+
+def _unseen() -> str:
+    """The class body of every character that may stand unseen before a sign."""
+    codes = [
+        c
+        for c in range(1, sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF
+        and (chr(c).isspace() or unicodedata.category(chr(c)) == "Cf" or chr(c) in BLANKS)
+    ]
+    parts: list[str] = []
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        parts.append(chr(start) if start == prev else f"{chr(start)}-{chr(prev)}")
+        start = prev = code
+    return "".join(parts)
+
+
+LEADING = _unseen()
 # = + @ and - with their compatibility forms (NFKC), and the minus sign; '-' last: a literal
 SIGNS = (
     "=\u207c\u208c\ufe66\uff1d"

@@ -153,6 +153,10 @@ def _policy(tmp_path: Path, text: str = POLICY) -> Path:
         ),
         (("person: person_id\n", ""), "date_shift (born) needs the column"),
         (("privacy: {k: 5", "privacy: {kk: 5"), "unknown key 'kk'"),
+        (
+            ("{path: people.parquet}", "{path: people.csv, format: parquet}"),
+            "the file name 'people.csv' says csv but format says 'parquet'",
+        ),
     ],
 )
 def test_policy_problems(shop: Path, tmp_path: Path, edit: tuple[str, str], message: str) -> None:
@@ -237,6 +241,17 @@ def test_the_budget_fails_the_run_and_leaves_nothing(shop: Path, tmp_path: Path)
     with pytest.raises(PrivacyTargetError, match="more than the budget"):
         run_extract(_policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_an_extract_named_csv_is_a_csv_file(shop: Path, tmp_path: Path) -> None:
+    """The format follows the file name (a Parquet file called .csv used to be written, and
+    its risk check then failed reading it back)."""
+    text = POLICY.replace("{path: people.parquet}", "{path: people.csv}")
+    result = run_extract(
+        _policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY)
+    )
+    assert result.file.name == "people.csv"
+    assert result.file.read_text().splitlines()[0].startswith("person_id,")
 
 
 def test_an_extract_is_never_overwritten(shop: Path, tmp_path: Path) -> None:

@@ -238,6 +238,7 @@ def test_ledger_list_names_no_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "2026-11-02",
         "R-7",
         "restricted",
+        "done",
         "2",
         "identifier(s)",
     ]

@@ -23,10 +23,10 @@ from dsar.lock import export_lock
 from dsar.records.audit import verify_audit_log
 from dsar.records.deadlines import Jurisdiction, RequestType
 from dsar.records.ledger import Ledger, Reason, State
-from dsar.records.register import DenialReason, Register, verify_register
+from dsar.records.register import DenialReason, Register, Status, verify_register
 from dsar.records.sealed import verify_record
 from dsar.records.sent import SentRecord
-from dsar.rights import apply_plan, plan_erasure
+from dsar.rights import apply_plan, plan_erasure, recover
 from dsar.subjects.identity import SubjectRequest
 
 KEY = b"t" * 40
@@ -115,6 +115,62 @@ def test_a_denied_request_reopened_by_hand_is_not_carried_out(
         app, ["audit", "verify", "--register", str(db)], env={"WORKBENCH_KEY": KEY.decode()}
     )
     assert verify.exit_code == 1
+
+
+def test_an_earlier_copy_of_the_register_put_back_is_refused(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    """The copy's rows all verify; the audit log has the changes since: refused, and never
+    "repaired" into the log."""
+    import shutil
+
+    db = tmp_path / "records" / "requests.db"
+    reg = Register(db, KEY)
+    request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
+    reg.close()
+    shutil.copy(db, tmp_path / "old.db")
+    reg = Register(db, KEY)
+    reg.update(request, deny=DenialReason.IDENTITY_NOT_VERIFIED)
+    reg.close()
+    shutil.copy(tmp_path / "old.db", db)
+    entries = len(AuditLog(db.with_name(db.name + ".audit.jsonl"), KEY).entries())
+    with pytest.raises(RecordTamperedError, match=r"an earlier copy of the register was put"):
+        Register(db, KEY)
+    assert len(AuditLog(db.with_name(db.name + ".audit.jsonl"), KEY).entries()) == entries
+    result = CliRunner().invoke(
+        app,
+        ["erase", "apply", "--catalog", str(trap_catalog), "--request", request],
+        env={"WORKBENCH_KEY": KEY.decode(), "WORKBENCH_REGISTER": str(db)},
+    )
+    assert result.exit_code == 1 and "an earlier copy" in str(result.exception)
+    assert any(
+        "an earlier copy of the register was put back" in p for p in verify_register(db, KEY)
+    )
+
+
+def test_a_register_change_whose_audit_entry_was_cut_is_completed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "requests.db"
+    reg = Register(db, KEY)
+    request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
+
+    class Killed(BaseException):
+        pass
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(AuditLog, "append", die)
+        with pytest.raises(Killed):
+            reg.update(request, status=Status.IN_PROGRESS)
+    reg.close()
+    assert any("entries are missing from the log" in p for p in verify_register(db, KEY))
+    reg = Register(db, KEY)  # the cut entry is written on the next open
+    assert reg.get(request).status is Status.IN_PROGRESS
+    reg.close()
+    assert verify_register(db, KEY) == []
 
 
 def test_a_request_deleted_or_added_by_hand_is_found(tmp_path: Path) -> None:
@@ -505,3 +561,26 @@ def test_a_full_disk_never_records_an_erasure_that_did_not_happen(
     if (records / "ledger.db").exists():
         report = _statement(export / "catalog.yml", records / "ledger.db", tmp_path / "bundles")
         assert ("We erased it" in report) is erased
+
+
+def test_a_rollback_without_a_ledger_mentions_none(trap_catalog: Path, tmp_path: Path) -> None:
+    from dsar.rights import Outcome
+    from dsar.rights.journal import begin
+
+    root = trap_catalog.parent
+    begin(root, "RT-1", [root / "accounts.csv"], tmp_path / "certs")
+    staged = root / ".accounts.csv.RT-1.workbench-new"
+    staged.write_text("half\n")
+    found = recover(root, KEY)
+    assert found.outcome is Outcome.ROLLED_BACK and not staged.exists()
+    assert "ledger" not in found.describe()
+    assert found.describe().startswith("RT-1: the change was interrupted before it was committed")
+
+
+def test_a_dropped_mac_column_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _ledger(path)
+    _sql(path, "ALTER TABLE suppression DROP COLUMN mac")
+    assert "table suppression: its keyed rows were removed (no mac column)" in verify_record(
+        path, Keys(KEY)
+    )

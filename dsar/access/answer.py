@@ -235,11 +235,13 @@ def _note_recorded(
     """Say how the recorded identifiers were reached, and remember the erasures: those
     done, and those requested whose change is not committed (pending)."""
     for label, keys in sorted(recorded.items()):
+        done = states.get(label, (State.DONE,))[0] is State.DONE
+        when = "your data was erased" if done else "you asked us to erase your data"
         for key in keys - given:
             prov = subject.identity.provenance.get(key)
             if prov is not None and prov.table is None:
                 subject.identity.provenance[key] = replace(
-                    prov, note=f"recorded when your data was erased (request {label})"
+                    prov, note=f"recorded when {when} (request {label})"
                 )
     done = [label for label in recorded if states.get(label, (State.DONE,))[0] is State.DONE]
     subject.erased_before = tuple(sorted(done))

@@ -256,6 +256,16 @@ def passphrase_from(env: str | None) -> str | None:
     return passphrase
 
 
+def _interrupted() -> None:
+    import sys
+
+    err(
+        "interrupted: a change to the export that was under way was rolled back, or is"
+        " finished by its recover command (which says which)"
+    )
+    sys.exit(130)
+
+
 def run_cli(app: typer.Typer) -> None:
     """Run a command line app: every failure a person can act on is one line and exit 1,
     never a traceback (a bug in the workbench still shows one)."""
@@ -275,11 +285,11 @@ def run_cli(app: typer.Typer) -> None:
         err(f"error: {exc}")
         sys.exit(1)
     except KeyboardInterrupt:
-        err(
-            "interrupted: nothing half-written was kept; a change to the export that was"
-            " under way is rolled back or finished by its recover command"
-        )
-        sys.exit(130)
+        _interrupted()
+    except RuntimeError as exc:  # DuckDB turns Ctrl-C inside a query into this
+        if type(exc).__name__ != "InterruptException" and "interrupted" not in str(exc):
+            raise
+        _interrupted()
     except (FileExistsError, NotADirectoryError) as exc:
         err(f"error: {exc.filename} is a file where a folder is needed (check --out)")
         sys.exit(1)
@@ -289,6 +299,6 @@ def run_cli(app: typer.Typer) -> None:
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS):
             raise
-        where = f" writing {exc.filename}" if exc.filename else ""
-        err(f"error{where}: {exc.strerror}; nothing half-written was kept")
+        where = f" with {exc.filename}" if exc.filename else ""
+        err(f"error{where}: {exc.strerror}")
         sys.exit(1)

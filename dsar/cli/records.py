@@ -290,7 +290,12 @@ def ledger_check(
     from dsar.records.ledger import Ledger
 
     book = Ledger(ledger, load_key(key_file), key_file)
-    found = {r.value for k in keys_from(email, ids) for r in book.reasons(k)}
+    found = {
+        e.reason.value
+        + (" (pending: its change is not committed)" if e.state.value == "pending" else "")
+        for k in keys_from(email, ids)
+        for e in book.entries_for(k)
+    }
     typer.echo(", ".join(sorted(found)) if found else "not in the ledger")
     if found:
         raise typer.Exit(1)
@@ -308,9 +313,11 @@ def ledger_list(
     from dsar.records.ledger import Ledger
 
     entries = Ledger(ledger, load_key(key_file), key_file).entries()
-    counts = Counter((e.since.isoformat(), e.request, e.reason.value) for e in entries)
-    for (since, request_id, reason), n in sorted(counts.items()):
-        typer.echo(f"{since}  {request_id:<22} {reason:<28} {n} identifier(s)")
+    counts = Counter(
+        (e.since.isoformat(), e.request, e.reason.value, e.state.value) for e in entries
+    )
+    for (since, request_id, reason, state), n in sorted(counts.items()):
+        typer.echo(f"{since}  {request_id:<22} {reason:<28} {state:<8} {n} identifier(s)")
     typer.echo(f"{len(entries)} entr(ies)")
 
 

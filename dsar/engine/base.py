@@ -14,7 +14,15 @@ import pyarrow as pa
 from dsar.catalog.models import Catalog, Table
 from dsar.catalog.strict import Loc
 from dsar.engine.files import check_files
-from dsar.errors import CatalogError, CatalogProblem, EngineError, ExportReadError, WorkbenchError
+from dsar.errors import (
+    CatalogError,
+    CatalogProblem,
+    DiskFullError,
+    EngineError,
+    ExportReadError,
+    WorkbenchError,
+    is_disk_full,
+)
 
 Params = Sequence[object]
 
@@ -340,6 +348,8 @@ class Engine(ABC):
         try:
             self._write(name, sql, params, source, target)
         except self.backend_errors as exc:
+            if is_disk_full(exc):
+                raise DiskFullError(target) from None
             raise self._wrap(exc, sql) from None
 
     def count_file_rows(self, name: str, path: Path) -> int:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar.errors import DiskFullError, is_disk_full
+from dsar.errors import DiskFullError, WorkbenchError, is_disk_full
 from dsar.faults import point
 from dsar.io import atomic_write_text, private_file, tmp_name
 from dsar.keys import SCHEME, Keys, Purpose
@@ -117,15 +117,17 @@ class AuditLog:
                     "scheme": SCHEME,
                 }
                 entry: dict[str, Any] = {**body, "hash": _entry_mac(self._keys, body)}
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                try:
+                fd = handle.fileno()
+                size = os.fstat(fd).st_size
+                data = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+                try:  # unbuffered: nothing is left to be written later, at close
                     point("audit append")
-                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                    written = 0
+                    while written < len(data):
+                        written += os.write(fd, data[written:])
+                    os.fsync(fd)
                 except BaseException as exc:
-                    handle.truncate(size)  # never half an entry (a full disk)
+                    os.ftruncate(fd, size)  # never half an entry (a full disk)
                     if is_disk_full(exc):
                         raise DiskFullError(self.path) from exc
                     raise
@@ -168,7 +170,10 @@ class AuditLog:
                     raw.flush()
                     os.fsync(raw.fileno())
                     repaired = True
-        last = self._last(handle)
+        try:
+            last = self._last(handle)
+        except WorkbenchError:  # an edited last line: `verify` reports it, nothing to repair
+            return repaired
         if last is None or not self.head_path.is_file():
             return repaired
         try:
@@ -187,26 +192,40 @@ class AuditLog:
 
     def _last(self, handle: Any) -> dict[str, Any] | None:
         """The last entry, read from the end of the log rather than entry by entry."""
-        handle.seek(0, os.SEEK_END)
-        if handle.tell() == 0:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
             return None
-        # the last line is short: read the file's tail rather than every entry
-        size = handle.tell()
-        handle.seek(max(0, size - 65_536))
-        tail = handle.read().splitlines()
-        lines = [line for line in tail if line.strip()]
-        if len(lines) < 2 and size > 65_536:
-            handle.seek(0)
-            lines = [line for line in handle.read().splitlines() if line.strip()]
-        last: dict[str, Any] = json.loads(lines[-1])
+        # the last line is short: read the file's tail (bytes: a character may straddle the
+        # cut) rather than every entry
+        with self.path.open("rb") as raw:
+            raw.seek(max(0, size - 65_536))
+            lines = [line for line in raw.read().splitlines() if line.strip()]
+            if len(lines) < 2 and size > 65_536:
+                raw.seek(0)
+                lines = [line for line in raw.read().splitlines() if line.strip()]
+        try:
+            last: dict[str, Any] = json.loads(lines[-1].decode("utf-8"))
+            if not isinstance(last.get("seq"), int) or "hash" not in last:
+                raise ValueError("not an entry")
+        except (ValueError, IndexError):
+            raise WorkbenchError(
+                f"{self.path}: its last line is not an audit entry (changed outside the"
+                " workbench); nothing was appended. `dsar audit verify` shows where"
+            ) from None
         return last
 
     def entries(self) -> list[AuditEntry]:
-        """Every entry, in file order (no checks: use `verify_audit_log`)."""
+        """Every entry that reads as one, in file order (no checks: `verify_audit_log`
+        reports the lines that do not)."""
         if not self.path.is_file():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [AuditEntry(**json.loads(line)) for line in lines if line.strip()]
+        found = []
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                found.append(AuditEntry(**json.loads(line)))
+            except (ValueError, TypeError):
+                continue
+        return found
 
 
 @dataclass(frozen=True)
@@ -231,7 +250,8 @@ def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
     if not log.path.is_file():
         return [AuditProblem(0, f"no audit log at {log.path}")]
     prev, expected_seq = GENESIS, 1
-    lines = log.path.read_text(encoding="utf-8").splitlines()
+    text = log.path.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines()
     last_hash, last_seq, prev_of_last = GENESIS, 0, None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -242,7 +262,15 @@ def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
             stored = entry["hash"]
             seq = entry["seq"]
         except (json.JSONDecodeError, KeyError, TypeError):
-            problems.append(AuditProblem(number, "not a valid audit entry"))
+            cut = number == len(lines) and not text.endswith("\n")
+            problems.append(
+                AuditProblem(
+                    number,
+                    "an append cut short (a crash or a full disk): the recover command removes it"
+                    if cut
+                    else "not a valid audit entry",
+                )
+            )
             continue
         if body.get("scheme") != SCHEME:
             problems.append(

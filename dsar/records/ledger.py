@@ -241,6 +241,17 @@ class Ledger:
         ).fetchall()
         return {Reason(r[0]) for r in rows}
 
+    def entries_for(self, identifier: SubjectKey) -> list[LedgerEntry]:
+        """The entries recording this identifier (references only)."""
+        rows = self.db.execute(
+            "SELECT ref, reason, request, since, state FROM suppression WHERE ref = ?",
+            (self._ref(identifier),),
+        ).fetchall()
+        return [
+            LedgerEntry(r[0], Reason(r[1]), r[2], date.fromisoformat(r[3]), State(r[4]))
+            for r in rows
+        ]
+
     def is_suppressed(self, identifier: SubjectKey, *reasons: Reason) -> bool:
         """True when the identifier is in the ledger (for any of `reasons`, if given)."""
         found = self.reasons(identifier)

@@ -15,7 +15,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsar.errors import DiskFullError, RequestNotFoundError, WorkbenchError, is_disk_full
+from dsar.errors import (
+    DiskFullError,
+    RecordTamperedError,
+    RequestNotFoundError,
+    WorkbenchError,
+    is_disk_full,
+)
 from dsar.io import private_file
 from dsar.keys import Keys
 from dsar.records.audit import AuditLog, subject_ref
@@ -42,7 +48,8 @@ CREATE TABLE IF NOT EXISTS requests (
     subject_ref TEXT NOT NULL,
     note TEXT,
     created_at TEXT NOT NULL,
-    closed_on TEXT
+    closed_on TEXT,
+    version INTEGER NOT NULL DEFAULT 1
 );
 """
 
@@ -62,6 +69,7 @@ _COLUMNS = (
     "note",
     "created_at",
     "closed_on",
+    "version",
 )
 
 
@@ -174,8 +182,10 @@ class Register:
         self.key = key
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         self.db.row_factory = sqlite3.Row
+        log = self.path.with_name(self.path.name + ".audit.jsonl")
         try:
             self.db.executescript(SCHEMA)
+            _add_versions(self.db, AuditLog(log, key))
             self.seal = Seal(self.db, Keys(key), {"requests": _COLUMNS}, self.path)
             self.seal.check()
         except BaseException as exc:
@@ -183,36 +193,43 @@ class Register:
             if is_disk_full(exc):
                 raise DiskFullError(self.path) from exc
             raise
-        self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"), key)
+        self.audit = AuditLog(log, key)
         self.reconcile()
 
     def reconcile(self) -> int:
-        """Write the audit entries a crash cut after the register committed a change (its
-        rows verify, so the workbench wrote them); returns how many. A request in the log
-        but not in the register is not reconciled: no crash deletes a row."""
-        replayed = _replay(self.audit)
+        """Write the audit entry a crash cut after the register committed a change; returns
+        how many were written (0 or 1 per request).
+
+        Each request's row counts its changes (`version`: 1 when added, one more per
+        update), and the audit log holds one entry per change. A row exactly one change
+        ahead of its entries is a change whose entry was cut: its entry is written now. A
+        row behind its entries (an earlier copy of the register put back), or with another
+        status at the same count, was not made by this workbench: refused.
+
+        Raises:
+            RecordTamperedError: the register and its audit log disagree otherwise.
+        """
+        problems = _disagreements(self.db, _replay(self.audit), repairable=True)
+        if problems:
+            raise RecordTamperedError(self.path, problems)
         written = 0
-        for row in self.db.execute("SELECT id, status FROM requests ORDER BY id").fetchall():
-            request, status = row["id"], row["status"]
-            if replayed.get(request) == status:
+        entries = _replay(self.audit)
+        for request, status, version in self.db.execute(
+            "SELECT id, status, version FROM requests ORDER BY id"
+        ).fetchall():
+            replayed = entries.get(request)
+            if replayed is not None and replayed[1] == version:
                 continue
             record = self.get(request)
-            if request not in replayed:
-                self.audit.append(
-                    "request.added",
-                    request=request,
-                    subject=record.subject_ref,
-                    details={"type": record.type.value, "repaired": True},
-                )
-                written += 1
-            if status != replayed.get(request, Status.OPEN.value):
-                self.audit.append(
-                    "request.updated",
-                    request=request,
-                    subject=record.subject_ref,
-                    details={"status": status, "repaired": True},
-                )
-                written += 1
+            action = "request.added" if replayed is None else "request.updated"
+            details = {"type": record.type.value} if replayed is None else {"status": status}
+            self.audit.append(
+                action,
+                request=request,
+                subject=record.subject_ref,
+                details={**details, "repaired": True},
+            )
+            written += 1
         return written
 
     def close(self) -> None:
@@ -355,8 +372,8 @@ class Register:
         with self.seal.transaction():
             self.db.execute(
                 "UPDATE requests SET status=?, verification=?, denial_reason=?,"
-                " extension_reason=?, extension_notified=?, note=?, closed_on=?, mac=NULL"
-                " WHERE id=?",
+                " extension_reason=?, extension_notified=?, note=?, closed_on=?, mac=NULL,"
+                " version = version + 1 WHERE id=?",
                 (
                     new.status.value,
                     new.verification.value,
@@ -443,25 +460,81 @@ def read_request(path: str | Path, request_id: str) -> RequestRecord:
         db.close()
 
 
-def _replay(audit: AuditLog) -> dict[str, str]:
-    """Each request's status as its audit entries lead to it."""
-    replayed: dict[str, str] = {}
+def _replay(audit: AuditLog) -> dict[str, tuple[str, int]]:
+    """Each request's status as its audit entries lead to it, and how many entries (changes)
+    it has."""
+    replayed: dict[str, tuple[str, int]] = {}
     for entry in audit.entries():
-        if entry.request is None or not entry.action.startswith("request."):
+        if entry.request is None or entry.action not in ("request.added", "request.updated"):
             continue
-        if entry.action == "request.added":
-            replayed[entry.request] = Status.OPEN.value
-        elif entry.action == "request.updated" and "status" in entry.details:
-            replayed[entry.request] = str(entry.details["status"])
+        status, count = replayed.get(entry.request, (Status.OPEN.value, 0))
+        if entry.action == "request.updated" and "status" in entry.details:
+            status = str(entry.details["status"])
+        replayed[entry.request] = (status, count + 1)
     return replayed
+
+
+def _disagreements(
+    db: sqlite3.Connection, replayed: dict[str, tuple[str, int]], *, repairable: bool
+) -> list[str]:
+    """Where the register and the audit log's replay disagree; with `repairable`, a row one
+    change ahead of its entries (a crash cut the last entry) is not counted."""
+    problems = []
+    rows = db.execute("SELECT id, status, version FROM requests ORDER BY id").fetchall()
+    for request, status, version in rows:
+        replay_status, count = replayed.get(request, (None, 0))
+        if repairable and version == count + 1:
+            continue  # its last change's entry was cut: `reconcile` writes it
+        if replay_status is None:
+            problems.append(f"request {request}: in the register, never added in the audit log")
+        elif version < count:
+            problems.append(
+                f"request {request}: the register holds {version} of its {count} recorded"
+                " changes: an earlier copy of the register was put back"
+            )
+        elif version > count:
+            problems.append(
+                f"request {request}: the register holds {version} changes, the audit log"
+                f" {count}: entries are missing from the log"
+            )
+        elif replay_status != status:
+            problems.append(
+                f"request {request}: the register says {status}, the audit log"
+                f" {replay_status}: changed outside the workbench"
+            )
+    known = {r[0] for r in rows}
+    problems += [
+        f"request {request}: in the audit log, missing from the register (deleted)"
+        for request in sorted(set(replayed) - known)
+    ]
+    return problems
+
+
+def _add_versions(db: sqlite3.Connection, audit: AuditLog) -> None:
+    """A register from before changes were counted: each request's count taken from its
+    audit entries, once."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(requests)")}
+    if "version" in columns:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE requests ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        for request, (_, count) in _replay(audit).items():
+            db.execute("UPDATE requests SET version = ? WHERE id = ?", (max(count, 1), request))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def verify_register(path: str | Path, key: bytes) -> list[str]:
     """Check the register against its keys and its audit log; empty: intact.
 
     Every row must carry its MAC and the table its seal (`dsar.records.sealed`), and each
-    request's status must be the one its audit entries lead to: a request added, deleted
-    or reopened by hand is found even when its row was sealed again with the key.
+    request's count of changes and status must be the ones its audit entries lead to: a
+    request added, deleted or reopened by hand, or an earlier copy of the register put back,
+    is found even where every row verifies.
     """
     from dsar.records.sealed import verify_record
 
@@ -472,19 +545,9 @@ def verify_register(path: str | Path, key: bytes) -> list[str]:
     replayed = _replay(AuditLog(path.with_name(path.name + ".audit.jsonl"), key))
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
-        rows = dict(db.execute("SELECT id, status FROM requests").fetchall())
+        columns = {r[1] for r in db.execute("PRAGMA table_info(requests)")}
+        if "version" in columns:  # a crash's cut entry is reported too: `recover` writes it
+            problems += _disagreements(db, replayed, repairable=False)
     finally:
         db.close()
-    for request, status in sorted(rows.items()):
-        if request not in replayed:
-            problems.append(f"request {request}: in the register, never added in the audit log")
-        elif replayed[request] != status:
-            problems.append(
-                f"request {request}: the register says {status}, the audit log"
-                f" {replayed[request]}: changed outside the workbench"
-            )
-    problems += [
-        f"request {request}: in the audit log, missing from the register (deleted)"
-        for request in sorted(set(replayed) - set(rows))
-    ]
     return problems

@@ -101,7 +101,8 @@ class Seal:
                 self._seal()
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself on a full disk
+                db.execute("ROLLBACK")
             raise
 
     def _mac(self, table: str, values: Sequence[object]) -> str:
@@ -138,6 +139,13 @@ class Seal:
         for table in self.tables:
             if table not in existing:
                 found.append(f"table {table}: missing")
+                continue
+            columns = {r[1] for r in self.db.execute(f"PRAGMA table_info({_q(table)})")}
+            if "mac" not in columns:
+                found.append(f"table {table}: its keyed rows were removed (no mac column)")
+                continue
+            if missing := [c for c in self.tables[table] if c not in columns]:
+                found.append(f"table {table}: columns removed: {', '.join(missing)}")
                 continue
             mac_sql = self._row_mac_sql(table)
             bad = self.db.execute(

@@ -316,6 +316,7 @@ class Recovery:
     label: str | None = None
     files: int = 0  # files put in place (forward) or removed (back, cleaned)
     certificate: str | None = None
+    ledger: bool = False  # the change recorded a pending erasure in a ledger
 
     def __bool__(self) -> bool:
         return self.outcome is not Outcome.NOTHING
@@ -330,11 +331,11 @@ class Recovery:
                 " written"
             )
         if self.outcome is Outcome.ROLLED_BACK:
+            withdrawn = ", its pending ledger entry withdrawn" if self.ledger else ""
             return (
                 f"{self.label}: the change was interrupted before it was committed; rolled"
                 f" back: the original files are unchanged, {self.files} staged file(s)"
-                " removed, a pending ledger entry withdrawn; no certificate was issued."
-                " Apply it again"
+                f" removed{withdrawn}; no certificate was issued. Apply it again"
             )
         if self.outcome is Outcome.CLEANED:
             return f"removed {self.files} file(s) left by an interrupted run"
@@ -383,7 +384,9 @@ def recover(
         try:
             if journal.get("phase") == Phase.STAGING.value:
                 removed = rollback(root, journal, records.ledger)
-                return Recovery(Outcome.ROLLED_BACK, label, removed)
+                return Recovery(
+                    Outcome.ROLLED_BACK, label, removed, ledger=records.ledger is not None
+                )
             pending = journal.get("audit")
             log = AuditLog(pending["log"], key) if pending is not None and key else None
             _finish(root, journal, log, records)
