@@ -235,8 +235,8 @@ def _note_recorded(
     """Say how the recorded identifiers were reached, and remember the erasures: those
     done, and those requested whose change is not committed (pending)."""
     for label, keys in sorted(recorded.items()):
-        done = states.get(label, (State.DONE,))[0] is State.DONE
-        when = "your data was erased" if done else "you asked us to erase your data"
+        erased = states.get(label, (State.DONE,))[0] is State.DONE
+        when = "your data was erased" if erased else "you asked us to erase your data"
         for key in keys - given:
             prov = subject.identity.provenance.get(key)
             if prov is not None and prov.table is None:
