@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsar.cli._shared import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options, run_cli
+from dsar.cli.common import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options, run_cli
 from dsar.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -347,7 +347,9 @@ def _show_risk(r: dict[str, object]) -> None:
 def _has_key(key_file: Path | None) -> bool:
     import os
 
-    return key_file is not None or bool(os.environ.get("WORKBENCH_KEY"))
+    from dsar.keys import KEY_ENV
+
+    return key_file is not None or bool(os.environ.get(KEY_ENV))
 
 
 def main() -> None:

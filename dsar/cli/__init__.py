@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import typer
 
-from dsar.cli._shared import run_cli
 from dsar.cli.catalog import catalog_app
+from dsar.cli.common import run_cli
 from dsar.cli.records import audit_app, index_app, ledger_app, requests_app
 from dsar.cli.rights import correct_app, erase_app, retention_app
 from dsar.cli.subject import access, demo, verify

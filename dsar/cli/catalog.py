@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from dsar.cli._shared import (
+from dsar.cli.common import (
     CatalogArg,
 )
 from dsar.io import atomic_write_text

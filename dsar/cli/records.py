@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from dsar.cli._shared import (
+from dsar.cli.common import (
     AcceptWarningsOpt,
     CatalogOpt,
     KeyFileOpt,

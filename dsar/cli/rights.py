@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsar.cli._shared import (
+from dsar.cli.common import (
     AcceptWarningsOpt,
     CatalogOpt,
     EmailOpt,

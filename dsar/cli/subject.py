@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from dsar.catalog.models import IdentityKind
-from dsar.cli._shared import (
+from dsar.cli.common import (
     AcceptWarningsOpt,
     EngineOpt,
     IndexOpt,

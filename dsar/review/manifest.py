@@ -1,7 +1,7 @@
 """The typed manifest every artifact carries: what made it, from what, and each file in it.
 
-One pydantic model, `ArtifactManifest`, is shared by every artifact (access bundles now;
-extracts, aggregates, audience files and certificates next): its kind and format version,
+One pydantic model, `ArtifactManifest`, is shared by access bundles, extracts, aggregates
+and audience files (certificates still write their own JSON): its kind and format version,
 the tool, when it was made, its inputs with their hashes, its outputs with SHA-256, bytes and
 rows, and the parameters used. A kind adds its own typed parts by subclassing (`BundleManifest`).
 Writers build the model and `write_manifest` it; reviewers parse `manifest.json` through the

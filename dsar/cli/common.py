@@ -1,4 +1,6 @@
-"""What the command modules share: option types, identifier parsing, small helpers."""
+"""What the command lines of both packages share (`dsar` and `anonymize`): option types,
+identifier parsing, the export lock for a command, and `run_cli`, which turns every failure a
+person can act on into one line."""
 
 from __future__ import annotations
 
