@@ -333,6 +333,20 @@ def test_data_that_may_not_feed_advertising_is_refused(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_spec_made_in_python_is_checked_as_a_loaded_one(
+    demo_export: Path, tmp_path: Path
+) -> None:
+    """An unknown table or column is the workbench's error with every problem, not a
+    KeyError (the audience used to skip the check the extract and aggregate run)."""
+    from anonymize.audience import AudienceSpec, build_audience
+    from dsar import ConfigError, load_catalog
+
+    spec = AudienceSpec(version=1, name="ads", table="acounts", email="email")
+    with pytest.raises(ConfigError, match=r"no table 'acounts' in the catalog"):
+        build_audience(spec, load_catalog(demo_export), ["google"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_opted_out_and_closed_accounts_never_appear(demo_copy: Path, tmp_path: Path) -> None:
     """Everyone consents here, so only the opt-outs and closed accounts hold people back."""
     from anonymize.audience import build_audience

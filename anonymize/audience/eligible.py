@@ -34,7 +34,7 @@ from pydantic import Field
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all, identifiers
 from anonymize.audience.fields import Field as FieldName
 from anonymize.audience.platforms import platform
-from anonymize.spec import Strict, unknown_table
+from anonymize.spec import Strict, check_made_in_python, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
@@ -137,6 +137,15 @@ def load_audience_spec(path: str | Path, catalog: Catalog) -> AudienceSpec:
     )
 
 
+def check_audience_spec(spec: AudienceSpec, catalog: Catalog) -> None:
+    """Check an audience spec made in Python as a loaded one is checked.
+
+    Raises:
+        ConfigError: every problem at once (located by path, as there are no lines).
+    """
+    check_made_in_python("audience spec", lambda doc: _problems(spec, catalog, doc))
+
+
 def check_purposes(spec: AudienceSpec, catalog: Catalog) -> None:
     """Refuse data that may not feed advertising, naming the rule.
 
@@ -194,6 +203,8 @@ def build_audience(
     if spec_path is not None:
         spec = load_audience_spec(spec_path, catalog)
     assert isinstance(spec, AudienceSpec)
+    if spec_path is None:  # made in Python: the same checks as a loaded spec
+        check_audience_spec(spec, catalog)
     check_purposes(spec, catalog)
     chosen = [platform(p) for p in platforms]
     table = catalog.tables[spec.table]
