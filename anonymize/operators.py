@@ -34,7 +34,7 @@ from anonymize.params import (
     TopBottom,
 )
 from dsar.engine.base import quote_identifier
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingKeyError, WorkbenchError
 from dsar.keys import Keys, Purpose
 from dsar.text.engine import Replacements, TextEngine
 
@@ -70,7 +70,7 @@ class Context:
 
     def need_keys(self, what: str) -> Keys:
         if self.keys is None:
-            raise WorkbenchError(f"{what} needs a secret key: give --key-file or set the key")
+            raise MissingKeyError(f"{what} needs a secret key: give --key-file or set the key")
         return self.keys
 
     def text_engine(self, names: str, allow: tuple[str, ...], model: bool = True) -> TextEngine:

@@ -118,13 +118,13 @@ def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
     """The sent record at `path` (None when not given); it must exist and needs the key."""
     if path is None:
         return None
-    from dsar.errors import WorkbenchError
+    from dsar.errors import MissingKeyError, WorkbenchError
     from dsar.records.sent import SentRecord
 
     if not path.is_file():
         raise WorkbenchError(f"no record of sent audiences at {path}: check --sent-record")
     if key is None:
-        raise WorkbenchError("reading the sent record needs the secret key: give --key-file")
+        raise MissingKeyError("reading the sent record needs the secret key: give --key-file")
     return SentRecord(path, key, read_only=True)
 
 
