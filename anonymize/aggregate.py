@@ -17,7 +17,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from anonymize.aggregate_spec import (
@@ -37,7 +36,7 @@ from anonymize.suppression import Cells, protect, suppress_small
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
-from dsar.engine import open_engine
+from dsar.engine import open_engine, scratch_connection
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import WorkbenchError
@@ -218,7 +217,7 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
         + [pa.field("suppressed", pa.string())]
     )
     table = pa.Table.from_pylist(records, schema=schema)
-    con = duckdb.connect()
+    con = scratch_connection()
     try:
         con.register("t", table)
         if run.output.format == "csv":  # a group value a spreadsheet would run gets a quote

@@ -312,13 +312,14 @@ def risk(
     import duckdb
 
     from anonymize.risk import measure, relation_of
+    from dsar.engine import scratch_connection
     from dsar.engine.base import scrub_message
 
     if not file.is_file():
         raise WorkbenchError(f"{file} does not exist")
     qis = [q.strip() for q in quasi.split(",") if q.strip()]
     sens = [s.strip() for s in sensitive.split(",") if s.strip()]
-    con = duckdb.connect()
+    con = scratch_connection()
     try:
         report = measure(con, relation_of(str(file)), qis, sens)
     except duckdb.Error as exc:

@@ -33,7 +33,7 @@ from anonymize.search import SearchResult, describe, generalised, search, within
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
-from dsar.engine import Engine, open_engine
+from dsar.engine import Engine, open_engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import PrivacyTargetError, WorkbenchError
@@ -251,9 +251,7 @@ def _run(
             pq.write_table(apply_python_table(empty, python, ctx), stage)
             kept = 0
         source_files = [f for t in tables for f in engine.files(t)]
-    con = duckdb.connect(
-        config={"memory_limit": run.memory_limit, "temp_directory": str(run.spill)}
-    )
+    con = scratch_connection(memory_limit=run.memory_limit, spill=run.spill)
     found: SearchResult | None = None
     try:
         if policy.searched():  # the least generalisation meeting the targets, then apply it

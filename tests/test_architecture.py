@@ -174,3 +174,23 @@ def test_the_readme_imports_only_public_names() -> None:
 def test_the_facade_lists_what_it_loads() -> None:
     exports = set(dsar._EXPORTS)
     assert set(dsar.__all__) == exports | {"__version__"}
+
+
+def test_no_database_connection_is_opened_outside_the_engine_package() -> None:
+    """Exports are read through an engine (which holds the export's lock); other DuckDB work
+    on data already read goes through `dsar.engine.scratch_connection`."""
+    offenders = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            if path.is_relative_to(ROOT / "dsar" / "engine"):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "connect"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "duckdb"
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

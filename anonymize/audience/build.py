@@ -23,6 +23,7 @@ from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform,
 from anonymize.risk import relation_of
 from dsar._version import __version__
 from dsar.csvsafe import copy_csv
+from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier, scrub_message
 from dsar.errors import WorkbenchError
 from dsar.io import partial_folder, sha256_file
@@ -86,9 +87,8 @@ def build_audience_file(
                 p.title,
                 p.source,
             )
-    con = duckdb.connect()
     # bounded memory whatever the list's size: DuckDB spills to disk beyond this
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con = scratch_connection(memory_limit=MEMORY_LIMIT)
     con.execute("SET preserve_insertion_order = false")
     try:
         relation = relation_of(str(path))

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 from pydantic import Field
 
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all, identifiers
@@ -38,7 +37,7 @@ from anonymize.spec import Strict, check_made_in_python, unknown_table
 from dsar.catalog import Catalog, load_yaml_model
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
-from dsar.engine import open_engine
+from dsar.engine import open_engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import ConfigProblem, WorkbenchError
@@ -245,8 +244,7 @@ def build_audience(
             f" FROM {t}",
             params,
         )
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
         con.register("rows_arrow", rows)
         left = dict(

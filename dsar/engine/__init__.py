@@ -9,6 +9,7 @@ catalog file and compares it with its files in one run, `inventory` summarises t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsar.engine.base import Engine, quote_identifier
@@ -44,10 +45,19 @@ __all__ = [
     "inventory_frame",
     "open_engine",
     "quote_identifier",
+    "scratch_connection",
 ]
 
 ENGINES = ("duckdb", "spark")
 """The engine kinds `open_engine` accepts."""
+
+
+def scratch_connection(*, memory_limit: str | None = None, spill: Path | None = None) -> Any:
+    """A DuckDB connection for data already read (see `dsar.engine.duckdb.scratch_connection`):
+    the one way code outside the engines opens a database connection."""
+    from dsar.engine.duckdb import scratch_connection as connect
+
+    return connect(memory_limit=memory_limit, spill=spill)
 
 
 def open_engine(catalog: Catalog | None = None, kind: str = "duckdb", **options: Any) -> Engine:

@@ -89,6 +89,20 @@ class _Reader:
         }
 
 
+def scratch_connection(
+    *, memory_limit: str | None = None, spill: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for work on data already read (Arrow tables, a staged
+    or written artifact), never on an export: exports are read through an `Engine`, which
+    holds the export's lock. `memory_limit` bounds it (beyond, it spills to `spill`)."""
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if spill is not None:
+        config["temp_directory"] = str(spill)
+    return duckdb.connect(config=config)
+
+
 class DuckDBEngine(Engine):
     """The embedded default engine.
 

@@ -16,12 +16,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier
 from dsar.errors import WorkbenchError
 from dsar.io import sha256_file
@@ -141,7 +141,7 @@ def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> 
         return
     # no quasi-identifiers: the whole table is one class
     qis_sql = ", ".join(quote_identifier(q) for q in qis) if qis else None
-    con = duckdb.connect()
+    con = scratch_connection()
     try:
         con.register("t", table)
         group = f" GROUP BY {qis_sql}" if qis_sql else ""
