@@ -237,20 +237,38 @@ def access(
 
 
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="The bundle folder, or its zip.")],
+    bundle: Annotated[
+        Path,
+        typer.Argument(
+            help="A bundle folder or its zip, an extract or aggregate folder, or a"
+            " certificate's JSON file."
+        ),
+    ],
     passphrase_env: Annotated[
         str | None,
         typer.Option(help="For an encrypted zip: the environment variable with its passphrase."),
     ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="For a certificate: the export's folder, to check that the files it put in"
+            " place are the ones there now."
+        ),
+    ] = None,
 ) -> None:
     """Check a bundle (checksums, every row the person's, no secret or other person in
-    clear), or a de-identified extract or aggregate run (checksums, k and l recomputed, no
-    personal data in any cell, no suppressed cell recomputable from the totals)."""
+    clear), a de-identified extract or aggregate run (checksums, k and l recomputed, no
+    personal data in any cell, no suppressed cell recomputable from the totals), or an
+    erasure, correction or retention certificate (its model, its Markdown twin's checksum,
+    the row accounting, and with --export the files in place)."""
     from dsar.review.bundle import Verification, verify_bundle
+    from dsar.review.certificate import verify_certificate
     from dsar.review.derived import verify_derived
 
     result: Verification
-    if _kind(bundle) in ("extract", "aggregate"):
+    if bundle.is_file() and bundle.suffix == ".json":
+        result = verify_certificate(bundle, export)
+    elif _kind(bundle) in ("extract", "aggregate"):
         result = verify_derived(bundle)
     else:
         result = verify_bundle(bundle, passphrase_from(passphrase_env))

@@ -4,13 +4,16 @@
   `unzip`: unpacking a zip for review without trusting it.
 - `derived`: `verify_derived`, the checks of a de-identified extract or an aggregate run
   (checksums, k and l recomputed, a personal-data scan, cells recomputable from totals).
-- `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`),
-  with `OutputFile.of`, `write_manifest` and `read_manifest`.
+- `certificate`: `verify_certificate`, the checks of an erasure, correction or retention
+  certificate (its model, its Markdown twin, the row accounting, the files in place).
+- `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`,
+  `CertificateManifest`, ...), with `OutputFile.of`, `write_manifest` and `read_manifest`.
 """
 
 from __future__ import annotations
 
 from dsar.review.bundle import Finding, Verification, verify_bundle
+from dsar.review.certificate import verify_certificate
 from dsar.review.derived import recoverable_cells, verify_derived
 from dsar.review.manifest import (
     AcceptedWarning,
@@ -19,6 +22,7 @@ from dsar.review.manifest import (
     ArtifactManifest,
     AudienceManifest,
     BundleManifest,
+    CertificateManifest,
     ExtractManifest,
     InputRef,
     OutputFile,
@@ -35,6 +39,7 @@ __all__ = [
     "ArtifactManifest",
     "AudienceManifest",
     "BundleManifest",
+    "CertificateManifest",
     "ExtractManifest",
     "Finding",
     "InputRef",
@@ -45,6 +50,7 @@ __all__ = [
     "read_manifest",
     "recoverable_cells",
     "verify_bundle",
+    "verify_certificate",
     "verify_derived",
     "write_manifest",
 ]

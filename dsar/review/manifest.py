@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
@@ -412,6 +412,64 @@ class AudienceManifest(ArtifactManifest):
     below_minimum: StrictBool = Field(
         description="fewer people than the platform's minimum audience size"
     )
+
+
+class FileChangeInfo(_Model):
+    """One export file a change replaced: its rows and checksums before and after."""
+
+    table: str = Field(min_length=1, description="the catalog table the file belongs to")
+    file: str = Field(min_length=1, description="the file's name (no folders)")
+    rows_before: Count = Field(description="rows before the change")
+    rows_after: Count = Field(description="rows after it")
+    sha256_before: Sha256 = Field(description="SHA-256 of the original (kept until confirm)")
+    sha256_after: Sha256 = Field(description="SHA-256 of the file put in place")
+
+
+JobPart = JsonValue | None
+
+
+class CertificateManifest(ArtifactManifest):
+    """An erasure, correction or retention certificate. The JSON file is its own manifest;
+    its one output is the Markdown twin. The job's own part (what was erased, retained,
+    corrected or swept) is in the fields that job fills; the others are absent."""
+
+    kind: Literal[
+        ArtifactKind.ERASURE_CERTIFICATE,
+        ArtifactKind.CORRECTION_CERTIFICATE,
+        ArtifactKind.RETENTION_CERTIFICATE,
+    ] = Field(description="which job's certificate")
+    format_version: Literal[1] = Field(description="version of the certificate's JSON layout")
+    scheme: str = Field(min_length=1, description="how the keyed reference was made")
+    job: Literal["erasure", "correction", "retention"] = Field(description="the job applied")
+    request: str = Field(min_length=1, description="the request or sweep it carried out")
+    subject: str | None = Field(description="the person's keyed reference, never an identifier")
+    applied_at: UtcTime = Field(description="when the files were put in place, UTC")
+    as_of: date = Field(description="the day retention and the plan were judged on")
+    files_replaced: tuple[FileChangeInfo, ...] = Field(description="every export file replaced")
+    recipients_to_notify: tuple[str, ...] = Field(description="whom to tell (GDPR Art. 19)")
+    erased: JobPart = Field(default=None, description="erasure: the tables erased")
+    retained: JobPart = Field(default=None, description="erasure: the tables kept by law")
+    kept_with_parent: JobPart = Field(
+        default=None, description="erasure: rows kept with a retained parent"
+    )
+    held_for_customers: JobPart = Field(
+        default=None, description="erasure: rows held for customers, forwarded"
+    )
+    set_aside_for_review: JobPart = Field(
+        default=None, description="erasure: rows on a shared device, left for review"
+    )
+    mentioned_in_others_records: JobPart = Field(
+        default=None, description="erasure: other people's rows naming the person"
+    )
+    corrected: JobPart = Field(default=None, description="correction: the cells corrected")
+    tables: JobPart = Field(default=None, description="retention: each table swept")
+
+
+CERTIFICATE_KINDS = {
+    "erasure": ArtifactKind.ERASURE_CERTIFICATE,
+    "correction": ArtifactKind.CORRECTION_CERTIFICATE,
+    "retention": ArtifactKind.RETENTION_CERTIFICATE,
+}
 
 
 def write_manifest(manifest: ArtifactManifest, path: Path) -> None:

@@ -6,6 +6,7 @@ Markdown for people. The person is named only by the keyed reference, never an i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from dsar.errors import DiskFullError, is_disk_full
 from dsar.faults import point
 from dsar.io import output_path, private_dir
 from dsar.keys import SCHEME
+from dsar.review.manifest import CERTIFICATE_KINDS, CertificateManifest
 from dsar.rights.rewrite import FileChange
 
 if TYPE_CHECKING:
@@ -66,23 +68,8 @@ def write_certificate(
     together with the files, so a certificate exists exactly when the change happened.
     """
     private_dir(out)
-    applied_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body: dict[str, Any] = {
-        "format": f"privacy-workbench/{plan.job.value}-certificate",
-        "tool": {"name": "privacy-workbench", "version": __version__},
-        "scheme": SCHEME,  # how the keyed reference and any pseudonyms were made
-        "job": plan.job.value,
-        "request": plan.label,
-        "subject": plan.subject,
-        "applied_at": applied_at,
-        "as_of": plan.today.isoformat(),
-        **plan.certificate_body(),
-        "files_replaced": [asdict(f) for f in files],
-        "recipients_to_notify": list(plan.recipients),
-        "accepted_catalog_warnings": [
-            {"code": str(w.code), "warning": w.line} for w in plan.accepted_warnings
-        ],
-    }
+    applied = datetime.now(UTC).replace(microsecond=0)
+    applied_at = applied.strftime("%Y-%m-%dT%H:%M:%SZ")
     path = certificate_path(plan, out)
     moves = [(path.with_name(f".{path.name}{TMP}"), path)]
     moves.append((path.with_name(f".{path.stem}.md{TMP}"), path.with_suffix(".md")))
@@ -102,8 +89,46 @@ def write_certificate(
         lines += ["", "Catalog warnings accepted (--accept-catalog-warnings):"]
         lines += [f"- [{w.code}] {w.line}" for w in plan.accepted_warnings]
     try:
-        _write_private(moves[0][0], json.dumps(body, indent=2, default=str) + "\n")
-        _write_private(moves[1][0], "\n".join(lines) + "\n")
+        markdown = "\n".join(lines) + "\n"
+        _write_private(moves[1][0], markdown)
+        manifest = CertificateManifest.model_validate(
+            {
+                "kind": CERTIFICATE_KINDS[plan.job.value],
+                "format_version": 1,
+                "tool": {"name": "privacy-workbench", "version": __version__},
+                "created_at": applied,
+                "inputs": [],
+                "outputs": [
+                    {
+                        "path": path.with_suffix(".md").name,
+                        "sha256": hashlib.sha256(markdown.encode("utf-8")).hexdigest(),
+                        "bytes": len(markdown.encode("utf-8")),
+                        "rows": None,
+                        "table": None,
+                        "categories": [],
+                    }
+                ],
+                "parameters": {},
+                "accepted_catalog_warnings": [
+                    {"code": str(w.code), "warning": w.line} for w in plan.accepted_warnings
+                ],
+                "scheme": SCHEME,  # how the keyed reference and any pseudonyms were made
+                "job": plan.job.value,
+                "request": plan.label,
+                "subject": plan.subject,
+                "applied_at": applied,
+                "as_of": plan.today,
+                "files_replaced": [asdict(f) for f in files],
+                "recipients_to_notify": list(plan.recipients),
+                **json.loads(json.dumps(plan.certificate_body(), default=str)),
+            }
+        )
+        body = {
+            k: v
+            for k, v in manifest.model_dump(mode="json").items()
+            if v is not None or k in ("subject",)
+        }
+        _write_private(moves[0][0], json.dumps(body, indent=2) + "\n")
     except BaseException as exc:
         for tmp, _ in moves:
             tmp.unlink(missing_ok=True)
