@@ -280,7 +280,10 @@ def _run(
             raise PrivacyTargetError(
                 f"t-closeness {policy.privacy.t} not met: "
                 + ", ".join(f"{s} reaches {t:.3f}" for s, t in far.items())
-                + "; generalise the quasi-identifiers further or raise t"
+                + "; generalise the quasi-identifiers further or raise t",
+                target="t",
+                required=policy.privacy.t,
+                observed=max(far.values()),
             )
     manifest = _manifest(
         policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, run
@@ -358,10 +361,19 @@ def _enforce(
                 if rows and values < l_target:
                     raise PrivacyTargetError(
                         f"l={l_target} not met: {s} has {values} distinct value(s) in the"
-                        " whole extract"
+                        " whole extract",
+                        target="l",
+                        required=l_target,
+                        observed=values,
                     )
         if rows and rows < k:
-            raise PrivacyTargetError(f"k={k} not met: the extract has {rows} rows in all")
+            raise PrivacyTargetError(
+                f"k={k} not met: the extract has {rows} rows in all",
+                target="k",
+                required=k,
+                observed=rows,
+                rows=rows,
+            )
         return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
     if k <= 1 and not l_target:
         return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
@@ -396,7 +408,11 @@ def _enforce(
             + f" would suppress {counts['k'] + counts['l']} of {rows} rows ({share:.1%}),"
             f" more than the budget of {policy.privacy.max_suppression:.1%}: generalise the"
             " quasi-identifiers further (coarser dates, bands, prefixes) or raise"
-            " max_suppression"
+            " max_suppression",
+            target="k" if counts["k"] else "l",
+            required=k if counts["k"] else (l_target or 0),
+            suppressed=counts["k"] + counts["l"],
+            rows=rows,
         )
     match = " AND ".join(f"f.{q} IS NOT DISTINCT FROM s.{q}" for q in qis)
     return counts, (

@@ -136,7 +136,11 @@ def search(
                 for c, i in zip(columns, best_failing.levels, strict=True)
             )
             + f", would suppress {best_failing.suppressed} of {rows} rows ({share:.1%});"
-            " add coarser levels (up to '*'), or raise max_suppression"
+            " add coarser levels (up to '*'), or raise max_suppression",
+            target="k",
+            required=policy.privacy.k,
+            suppressed=best_failing.suppressed,
+            rows=rows,
         )
     chosen = min(passing, key=lambda n: (n.precision_loss, n.suppressed, n.discernibility))
     return SearchResult(columns, chosen, rows, policy.privacy.k, lattice, evaluated)

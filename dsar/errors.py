@@ -203,7 +203,26 @@ class UnsafeNameError(WorkbenchError):
 
 
 class PrivacyTargetError(WorkbenchError):
-    """A de-identified output cannot meet its privacy targets (k, l, t) within its budget."""
+    """A de-identified output cannot meet its privacy targets (k, l, t) within its budget.
+
+    Attributes: `target` ("k", "l" or "t"), `required` (the policy's value), `observed` (the
+    value reached, when one was measured), `suppressed` and `rows` (the rows meeting the
+    target would suppress, out of how many, when that is what failed).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        target: str,
+        required: float,
+        observed: float | None = None,
+        suppressed: int | None = None,
+        rows: int | None = None,
+    ) -> None:
+        self.target, self.required, self.observed = target, required, observed
+        self.suppressed, self.rows = suppressed, rows
+        super().__init__(message)
 
 
 class ExportBusyError(WorkbenchError):

@@ -238,9 +238,12 @@ def test_after_suppression_every_class_has_k_rows(
 
 def test_the_budget_fails_the_run_and_leaves_nothing(shop: Path, tmp_path: Path) -> None:
     text = POLICY.replace("quasi_identifiers: [age, city]", "quasi_identifiers: [age, postcode]")
-    with pytest.raises(PrivacyTargetError, match="more than the budget"):
+    with pytest.raises(PrivacyTargetError, match="more than the budget") as failed:
         run_extract(_policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
     assert list((tmp_path / "out").iterdir()) == []
+    error = failed.value  # the error carries what failed, for a notebook to show
+    assert error.target == "k" and error.required == 5
+    assert error.rows is not None and 0 < (error.suppressed or 0) <= error.rows
 
 
 def test_an_extract_named_csv_is_a_csv_file(shop: Path, tmp_path: Path) -> None:
