@@ -23,6 +23,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from dsar.errors import ExportBusyError, WorkbenchError
 
@@ -56,24 +58,49 @@ def lock_path(root: str | Path) -> Path:
     return Path(root).resolve() / LOCK_NAME
 
 
+_FLAGS = os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK  # never through a link, nor a FIFO
+
+
 def _open(path: Path, exclusive: bool) -> int | None:
-    """The lock file's descriptor; None where a reader may not create it (read-only export)."""
+    """The lock file's descriptor; None where a reader may not create it (read-only export).
+
+    Raises:
+        WorkbenchError: the lock file is a link, a folder or anything but a plain file (it is
+            never followed: a link planted there would have the lock write elsewhere).
+    """
+    fd = None
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | _FLAGS, 0o644)
     except PermissionError:
         pass
     except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            _not_a_lock(path)
         if exc.errno != errno.EROFS:
             raise
-    try:  # another user's lock file, or a read-only folder: a lock on a read-only handle
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        if exclusive:
-            raise WorkbenchError(
-                f"cannot create the lock file {path}: a change needs write access to the"
-                " export folder"
-            ) from None
-        return None
+    if fd is None:
+        try:  # another user's lock file, or a read-only folder: a lock on a read-only handle
+            fd = os.open(path, os.O_RDONLY | _FLAGS)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                _not_a_lock(path)
+            if exclusive:
+                raise WorkbenchError(
+                    f"cannot create the lock file {path}: a change needs write access to the"
+                    " export folder"
+                ) from None
+            return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        _not_a_lock(path)
+    return fd
+
+
+def _not_a_lock(path: Path) -> NoReturn:
+    raise WorkbenchError(
+        f"{path} is not the workbench's lock file (a link, a folder or a device): remove it,"
+        " then run this again; nothing was done"
+    )
 
 
 def _holder(fd: int) -> tuple[str | None, str | None]:
@@ -137,6 +164,8 @@ def export_lock(
             if upgrade:  # this run reads (an open engine) and now changes: alone, or refused
                 _take(held.fd, path.parent, True, wait)
                 held.exclusive = True
+                _write_holder(held.fd, holder)
+            elif exclusive and holder:  # the change now knows its name (the request's)
                 _write_holder(held.fd, holder)
             yield
         finally:
@@ -208,7 +237,8 @@ def _release(fd: int, path: Path) -> None:
     except OSError:
         return  # other readers still hold it: the last one removes it
     with suppress(OSError):
-        path.unlink()
+        if path.lstat().st_ino == os.fstat(fd).st_ino:  # ours, not what replaced it
+            path.unlink()
 
 
 def change_in_progress(root: str | Path) -> str | None:
@@ -218,7 +248,7 @@ def change_in_progress(root: str | Path) -> str | None:
     if holds_export(root) or not path.exists():
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | _FLAGS)
     except OSError:
         return None
     try:

@@ -584,3 +584,156 @@ def test_a_dropped_mac_column_is_named_as_such(tmp_path: Path) -> None:
     assert "table suppression: its keyed rows were removed (no mac column)" in verify_record(
         path, Keys(KEY)
     )
+
+
+def _killed_after_commit(trap_catalog: Path, records: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An erasure of a registered request, stopped after its commit (before the swap)."""
+    from dsar.rights import journal as journal_module
+
+    reg = Register(records / "requests.db", KEY)
+    request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
+
+    class Killed(BaseException):
+        pass
+
+    def die(*args: object) -> None:
+        raise Killed
+
+    catalog = load_catalog(trap_catalog)
+    ledger = Ledger(records / "ledger.db", KEY)
+    with monkeypatch.context() as m, open_engine(catalog) as engine:
+        m.setattr(journal_module, "_swap", die)
+        plan = plan_erasure(catalog, engine, SubjectRequest(request, (ANN,)), key=KEY)
+        with pytest.raises(Killed):
+            apply_plan(
+                plan,
+                catalog,
+                engine,
+                out=records.parent / "certs",
+                key=KEY,
+                dry_run=False,
+                audit=reg.audit,
+                ledger=ledger,
+                register=reg,
+            )
+    ledger.close()
+    reg.close()
+    return request
+
+
+def test_recover_never_creates_records_where_they_were(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records folder moved after the crash: recover refuses, then finishes the change in
+    the records named, never in new empty ones where the old folder was."""
+    request = _killed_after_commit(trap_catalog, tmp_path / "records", monkeypatch)
+    (tmp_path / "records").rename(tmp_path / "moved")
+    with pytest.raises(Exception, match=r"is not there \(moved, or its volume is not mounted\)"):
+        recover(trap_catalog.parent, KEY)
+    assert not (tmp_path / "records").exists()
+    found = recover(
+        trap_catalog.parent,
+        KEY,
+        register=tmp_path / "moved" / "requests.db",
+        ledger=tmp_path / "moved" / "ledger.db",
+    )
+    assert found.outcome.value == "rolled forward"
+    reg = Register(tmp_path / "moved" / "requests.db", KEY)
+    assert reg.get(request).status is Status.COMPLETED
+    assert [e.action for e in reg.audit.entries()][-2:] == ["erasure.applied", "request.updated"]
+    reg.close()
+    ledger = Ledger(tmp_path / "moved" / "ledger.db", KEY)
+    assert {e.state for e in ledger.entries()} == {State.DONE}
+    ledger.close()
+    assert not (tmp_path / "records").exists()
+
+
+def test_a_journal_planted_without_the_key_records_nothing(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from dsar.rights.journal import JOURNAL
+
+    db = tmp_path / "requests.db"
+    reg = Register(db, KEY)
+    request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
+    reg.close()
+    journal: dict[str, object] = {
+        "phase": "commit",
+        "label": request,
+        "moves": [],
+        "artifacts": [],
+        "audit": {
+            "log": str(db.with_name(db.name + ".audit.jsonl")),
+            "action": "erasure.applied",
+            "request": request,
+            "subject": None,
+            "tables": {"accounts": 1},
+            "details": {"change_id": "x"},
+        },
+        "ledger": None,
+        "register": str(db),
+    }
+    (trap_catalog.parent / JOURNAL).write_text(json.dumps(journal))
+    with pytest.raises(Exception, match=r"not a journal this workbench wrote with this key"):
+        recover(trap_catalog.parent, KEY)
+    reg = Register(db, KEY)
+    assert reg.get(request).status is Status.OPEN
+    assert [e.action for e in reg.audit.entries()] == ["request.added"]
+    reg.close()
+
+
+@pytest.mark.parametrize("text", ["", '{"phase": "commit"', "[]"], ids=["empty", "cut", "list"])
+def test_an_unreadable_journal_is_one_line(trap_catalog: Path, text: str) -> None:
+    from dsar.rights.journal import JOURNAL
+
+    (trap_catalog.parent / JOURNAL).write_text(text)
+    run = _dsar("erase", "recover", "--catalog", str(trap_catalog))
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 1 and "Traceback" not in err
+    assert "not a journal this workbench wrote (unreadable)" in err
+
+
+def test_a_journal_that_is_a_folder_is_refused_by_recover_too(trap_catalog: Path) -> None:
+    from dsar.errors import WorkbenchError
+    from dsar.rights.journal import JOURNAL
+
+    (trap_catalog.parent / JOURNAL).mkdir()
+    with pytest.raises(WorkbenchError, match=r"is not a journal file: remove it"):
+        recover(trap_catalog.parent, KEY)
+
+
+def test_a_lock_file_that_is_a_link_is_never_written_through(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    from dsar.errors import WorkbenchError
+    from dsar.lock import LOCK_NAME
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (trap_catalog.parent / LOCK_NAME).symlink_to(victim)
+    with pytest.raises(WorkbenchError, match=r"is not the workbench's lock file \(a link"):
+        _erase_with_records(trap_catalog, tmp_path / "records")
+    with pytest.raises(WorkbenchError, match=r"is not the workbench's lock file"):
+        open_engine(load_catalog(trap_catalog))
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("head", ["", "garbage", "[]"], ids=["empty", "garbage", "list"])
+def test_an_edited_audit_head_is_reported_and_never_written_over(tmp_path: Path, head: str) -> None:
+    from dsar.errors import WorkbenchError
+
+    log = AuditLog(tmp_path / "audit.jsonl", KEY)
+    log.append("request.added", request="R-1")
+    log.head_path.write_text(head)
+    assert any("was changed (unreadable)" in str(p) for p in verify_audit_log(log.path, KEY))
+    with pytest.raises(WorkbenchError, match=r"not the head this workbench wrote"):
+        log.append("request.updated", request="R-1")
+    assert log.head_path.read_text() == head
+    result = CliRunner().invoke(
+        app,
+        ["audit", "verify", "--log", str(log.path)],
+        env={"WORKBENCH_KEY": KEY.decode()},
+    )
+    assert result.exit_code == 1 and "was changed (unreadable)" in result.output

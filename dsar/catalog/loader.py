@@ -106,8 +106,8 @@ def read_catalog(path: str | Path) -> CatalogDraft:
             ConfigProblem(
                 "catalog",
                 "a change to the export files (an erasure, a correction or a retention sweep)"
-                " was interrupted while it replaced them",
-                f"finish it first: dsar erase recover --catalog {doc.source}",
+                " was interrupted; its journal says whether it had begun replacing them",
+                f"roll it back or finish it first: dsar erase recover --catalog {doc.source}",
             )
         )
     catalog, found = validate_model(doc, Catalog)

@@ -282,7 +282,9 @@ def _confirm(catalog: Path, label: str) -> None:
     typer.echo(f"removed {len(removed)} original file(s) kept for {label}")
 
 
-def _recover(catalog: Path, key_file: Path | None, register: Path, wait: bool) -> None:
+def _recover(
+    catalog: Path, key_file: Path | None, register: Path, ledger: Path | None, wait: bool
+) -> None:
     from dsar.catalog import load_catalog
     from dsar.catalog.loader import read_catalog
     from dsar.rights import recover
@@ -298,6 +300,7 @@ def _recover(catalog: Path, key_file: Path | None, register: Path, wait: bool) -
         files,
         boundary,
         register=register if register.is_file() else None,
+        ledger=ledger,
         wait=wait,
     )
     typer.echo(found.describe())
@@ -320,9 +323,17 @@ def _recover_command(
     catalog: CatalogOpt,
     key_file: KeyFileOpt = None,
     register: RegisterOpt = Path("requests.db"),
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_LEDGER",
+            help="Where the change's ledger is now, when it is no longer where the change"
+            " recorded it.",
+        ),
+    ] = None,
     wait: WaitOpt = False,
 ) -> None:
-    _recover(catalog, key_file, register, wait)
+    _recover(catalog, key_file, register, ledger, wait)
 
 
 def _pairs(values: list[str]) -> dict[str, str]:

@@ -79,6 +79,11 @@ class AuditLog:
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r})"
 
+    @property
+    def keys(self) -> Keys:
+        """The key the log's entries are MACed with."""
+        return self._keys
+
     def verify(self) -> list[AuditProblem]:
         """Check the chain and the head (see `verify_audit_log`)."""
         return verify_audit_log(self.path, self._keys)
@@ -103,6 +108,7 @@ class AuditLog:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 self._repair(handle)
+                self._head()  # an edited head is evidence: never written over
                 last = self._last(handle)
                 body: dict[str, Any] = {
                     "seq": (last["seq"] + 1) if last else 1,
@@ -135,6 +141,25 @@ class AuditLog:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return AuditEntry(**entry)
+
+    def _head(self) -> dict[str, Any]:
+        """The head file's record ({} when there is none yet).
+
+        Raises:
+            WorkbenchError: the head is not one the workbench wrote (edited by hand).
+        """
+        if not self.head_path.exists():
+            return {}
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            head = None
+        if not isinstance(head, dict) or not isinstance(head.get("seq"), int):
+            raise WorkbenchError(
+                f"{self.head_path}: not the head this workbench wrote (changed outside it);"
+                " nothing was appended. `dsar audit verify` reports it; restore the head"
+            )
+        return head
 
     def _write_head(self, seq: int, mac: str) -> None:
         text = json.dumps({"seq": seq, "hash": mac}) + "\n"
@@ -177,8 +202,8 @@ class AuditLog:
         if last is None or not self.head_path.is_file():
             return repaired
         try:
-            head = json.loads(self.head_path.read_text(encoding="utf-8"))
-        except ValueError:
+            head = self._head()
+        except WorkbenchError:
             return repaired
         body = {k: v for k, v in last.items() if k != "hash"}
         if (
@@ -303,7 +328,13 @@ def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
         prev, expected_seq = stored, seq + 1
         last_hash, last_seq, prev_of_last = stored, seq, body.get("prev")
     if log.head_path.is_file():
-        head = json.loads(log.head_path.read_text(encoding="utf-8"))
+        try:
+            head = log._head()
+        except WorkbenchError:
+            problems.append(
+                AuditProblem(len(lines), f"the head file {log.head_path} was changed (unreadable)")
+            )
+            return problems
         interrupted = (  # an append killed before its head: `recover` moves the head on
             head.get("seq") == last_seq - 1 and head.get("hash") == prev_of_last and not problems
         )

@@ -88,9 +88,11 @@ def write_certificate(
     if plan.accepted_warnings:
         lines += ["", "Catalog warnings accepted (--accept-catalog-warnings):"]
         lines += [f"- [{w.code}] {w.line}" for w in plan.accepted_warnings]
+    writing = path.with_suffix(".md")
     try:
         markdown = "\n".join(lines) + "\n"
         _write_private(moves[1][0], markdown)
+        writing = path
         manifest = CertificateManifest.model_validate(
             {
                 "kind": CERTIFICATE_KINDS[plan.job.value],
@@ -133,7 +135,7 @@ def write_certificate(
         for tmp, _ in moves:
             tmp.unlink(missing_ok=True)
         if is_disk_full(exc):
-            raise DiskFullError(path) from exc
+            raise DiskFullError(writing) from exc
         raise
     return moves
 

@@ -21,6 +21,7 @@ states a change that did not happen.
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from dsar.errors import InternalError, MissingKeyError, WorkbenchError
 from dsar.faults import point
 from dsar.io import atomic_write_text, plain_name, tmp_name
+from dsar.keys import Keys, Purpose
 from dsar.lock import export_lock
 from dsar.records.audit import AuditLog
 from dsar.rights.certificate import TMP as CERTIFICATE_TMP
@@ -69,10 +71,18 @@ class Records:
 
     ledger: Ledger | None = None  # the erasure's pending entry is marked done
     register: Register | None = None  # the registered request (the label) is completed
+    keys: Keys | None = None  # MACs the journal: `recover` acts on no journal it cannot check
 
 
-def _write(root: Path, journal: Mapping[str, Any]) -> None:
-    atomic_write_text(root / JOURNAL, json.dumps(journal, indent=1), fixed_tmp=True)
+def _mac(keys: Keys, journal: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in journal.items() if k != "mac"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return keys.keyed_hash(Purpose.RECORD_MAC, f"journal|{canonical}")
+
+
+def _write(root: Path, journal: Mapping[str, Any], keys: Keys | None) -> None:
+    signed = {**journal, "mac": _mac(keys, journal)} if keys is not None else dict(journal)
+    atomic_write_text(root / JOURNAL, json.dumps(signed, indent=1), fixed_tmp=True)
 
 
 def begin(
@@ -89,6 +99,7 @@ def begin(
             "out": str(out.resolve()),
             "ledger": str(records.ledger.path.resolve()) if records.ledger else None,
         },
+        records.keys,
     )
 
 
@@ -131,7 +142,8 @@ def commit(
         "ledger": str(records.ledger.path.resolve()) if records.ledger else None,
         "register": str(records.register.path.resolve()) if records.register else None,
     }
-    _write(root, journal)
+    keys = records.keys or (audit.log.keys if audit is not None else None)
+    _write(root, journal, keys)
     _finish(root, journal, audit.log if audit is not None else None, records)
 
 
@@ -155,6 +167,11 @@ def _finish(root: Path, journal: Mapping[str, Any], log: AuditLog | None, record
     for move in journal.get("artifacts", []):
         new, target = Path(move["new"]), Path(move["target"])
         if new.exists():
+            if target.exists():  # never happens to a change of ours: its name was free
+                raise WorkbenchError(
+                    f"the journal would overwrite the certificate {target}: a certificate is"
+                    " never overwritten; nothing more was done"
+                )
             point(f"rename {target.name}")
             new.replace(target)
         elif not target.exists():
@@ -221,10 +238,11 @@ def _swap(moves: Sequence[Mapping[str, str]]) -> None:
         new.replace(target)
 
 
-def rollback(root: Path, journal: Mapping[str, Any], ledger: Ledger | None) -> int:
+def rollback(root: Path, journal: Mapping[str, Any], ledger: Ledger | None) -> tuple[int, int]:
     """Undo a change that was not committed: staged files and temporary certificates
     removed by their exact names, the pending ledger entry withdrawn, the journal removed.
-    Returns how many files were removed. Re-runnable."""
+    Returns how many files were removed and how many ledger entries withdrawn.
+    Re-runnable."""
     label = str(journal["label"])
     removed = 0
     for target in journal.get("targets", []):
@@ -237,11 +255,10 @@ def rollback(root: Path, journal: Mapping[str, Any], ledger: Ledger | None) -> i
         for tmp in out.glob(f".{label}-*-certificate*{CERTIFICATE_TMP}"):
             tmp.unlink()
             removed += 1
-    if ledger is not None:
-        ledger.withdraw_pending(label)
+    withdrawn = ledger.withdraw_pending(label) if ledger is not None else 0
     point("remove journal")
     (root / JOURNAL).unlink(missing_ok=True)
-    return removed
+    return removed, withdrawn
 
 
 def abandon(root: Path, ledger: Ledger | None) -> bool:
@@ -255,6 +272,40 @@ def abandon(root: Path, ledger: Ledger | None) -> bool:
         return False
     rollback(root, journal, ledger)
     return True
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The journal at `path`, or a one-line refusal when it is not one."""
+    if not path.is_file():
+        raise WorkbenchError(f"{path} is not a journal file: remove it, then run this again")
+    try:
+        journal = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        journal = None
+    if not isinstance(journal, dict):
+        raise WorkbenchError(
+            f"{path}: not a journal this workbench wrote (unreadable); nothing moved. If no"
+            " change was under way, remove it"
+        )
+    return journal
+
+
+def _check_mac(journal: Mapping[str, Any], path: Path, key: bytes | None) -> None:
+    """A journal that updates records (audit log, ledger, register) must carry the MAC the
+    key gives it: a journal planted without the key records nothing."""
+    if not any(journal.get(k) for k in ("audit", "ledger", "register")):
+        return
+    if key is None:
+        raise MissingKeyError(
+            "finishing or rolling back the interrupted change updates its records (the audit"
+            " log, the ledger, the register), which needs the secret key: set WORKBENCH_KEY"
+            " or pass --key-file"
+        )
+    if not hmac.compare_digest(str(journal.get("mac", "")), _mac(Keys(key), journal)):
+        raise WorkbenchError(
+            f"{path}: not a journal this workbench wrote with this key (its MAC differs);"
+            " nothing moved and nothing was recorded"
+        )
 
 
 def check_journal(journal: Mapping[str, Any], path: Path, boundary: Path) -> None:
@@ -349,6 +400,7 @@ def recover(
     boundary: Path | None = None,
     *,
     register: Path | None = None,
+    ledger: Path | None = None,
     wait: bool = False,
 ) -> Recovery:
     """Roll an interrupted change back or forward, as its journal's phase says.
@@ -357,7 +409,9 @@ def recover(
     Without a journal, staged versions an older run left beside `files` (the catalog's
     table files) are removed. `boundary` is the export root (`Catalog.boundary`; default
     `root`): a journal that moves a file outside it is refused. `register`: its audit log's
-    head is repaired when an append was cut between the entry and its head.
+    head is repaired when an append was cut between the entry and its head. The records the
+    journal names are opened where it names them, never created; where one is not there
+    (moved, a volume not mounted), `register` and `ledger` name where it is now.
 
     Raises:
         MissingKeyError: the journal's records (audit entry, ledger) need `key`.
@@ -368,7 +422,7 @@ def recover(
         tmp_name(root / JOURNAL).unlink(missing_ok=True)  # a journal write killed half-way
         repaired = _repair_audit(register, key)
         path = root / JOURNAL
-        if not path.is_file():
+        if not path.exists():
             stray = _stray(files or ())
             for leftover in stray:
                 leftover.unlink()
@@ -377,18 +431,19 @@ def recover(
                 if stray or repaired
                 else Recovery(Outcome.NOTHING)
             )
-        journal = json.loads(path.read_text(encoding="utf-8"))
+        journal = _read(path)
         check_journal(journal, path, root if boundary is None else boundary)
+        _check_mac(journal, path, key)
         label = str(journal["label"])
-        records = _open_records(journal, key)
+        records = _open_records(journal, key, register, ledger)
         try:
             if journal.get("phase") == Phase.STAGING.value:
-                removed = rollback(root, journal, records.ledger)
-                return Recovery(
-                    Outcome.ROLLED_BACK, label, removed, ledger=records.ledger is not None
-                )
+                removed, withdrawn = rollback(root, journal, records.ledger)
+                return Recovery(Outcome.ROLLED_BACK, label, removed, ledger=withdrawn > 0)
             pending = journal.get("audit")
-            log = AuditLog(pending["log"], key) if pending is not None and key else None
+            log = None
+            if pending is not None and key:
+                log = AuditLog(_audit_path(pending["log"], records.register), key)
             _finish(root, journal, log, records)
             certs = [Path(a["target"]).name for a in journal.get("artifacts", [])]
             return Recovery(
@@ -400,19 +455,56 @@ def recover(
                     record.close()
 
 
-def _open_records(journal: Mapping[str, Any], key: bytes | None) -> Records:
+def _existing(recorded: str | None, given: Path | None, what: str, option: str) -> Path | None:
+    """The record the journal names, where it is: never a new file in its stead."""
+    if not recorded:
+        return None
+    path = Path(recorded)
+    if path.is_file():
+        return path
+    if given is not None and given.is_file():
+        return given
+    raise WorkbenchError(
+        f"the interrupted change's {what} {path} is not there (moved, or its volume is not"
+        f" mounted): make it reachable there, or name it with {option}; nothing was changed"
+    )
+
+
+def _open_records(
+    journal: Mapping[str, Any],
+    key: bytes | None,
+    register: Path | None = None,
+    ledger: Path | None = None,
+) -> Records:
     from dsar.records.ledger import Ledger
     from dsar.records.register import Register
 
-    wanted = [journal.get("ledger"), journal.get("register")]
-    if any(wanted) and key is None:
+    ledger_path = _existing(journal.get("ledger"), ledger, "ledger", "--ledger")
+    register_path = _existing(journal.get("register"), register, "register", "--register")
+    if (ledger_path or register_path) and key is None:
         raise MissingKeyError(
             "finishing or rolling back the interrupted change updates its records (the ledger,"
             " the register), which needs the secret key: set WORKBENCH_KEY or pass --key-file"
         )
-    ledger = Ledger(journal["ledger"], key) if journal.get("ledger") and key else None
-    register = Register(journal["register"], key) if journal.get("register") and key else None
-    return Records(ledger, register)
+    opened_ledger = Ledger(ledger_path, key) if ledger_path and key else None
+    opened_register = Register(register_path, key) if register_path and key else None
+    return Records(opened_ledger, opened_register)
+
+
+def _audit_path(recorded: str, register: Register | None) -> Path:
+    """The audit log the journal owes its entry to: where it names it (its first entry may
+    be this one, but its folder is there), or beside the register named instead; never a
+    log in a folder made again."""
+    path = Path(recorded)
+    if path.is_file() or path.parent.is_dir():
+        return path
+    if register is not None and register.audit.path.is_file():
+        return register.audit.path
+    raise WorkbenchError(
+        f"the interrupted change's audit log {path} is not there (moved, or its volume is not"
+        " mounted): make it reachable there, or name its register with --register; nothing"
+        " more was done"
+    )
 
 
 def _repair_audit(register: Path | None, key: bytes | None) -> bool:

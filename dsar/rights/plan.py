@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
-from dsar.errors import ChangeInterruptedError, MissingKeyError, WorkbenchError
+from dsar.errors import ChangeInterruptedError, DiskFullError, MissingKeyError, WorkbenchError
 from dsar.io import plain_name
+from dsar.keys import Keys
 from dsar.lock import export_lock
 from dsar.records.audit import subject_ref
 from dsar.rights.certificate import write_certificate
@@ -196,11 +197,23 @@ def apply_plan(
         plan = replace(plan, subject=subject_ref(key, person))  # type: ignore[type-var]
     holder = f"{plan.label} ({plan.job.value})"
     with export_lock(catalog.root, exclusive=True, holder=holder, wait=wait):
-        records = Records(ledger, register)
+        keys = Keys(key) if key is not None else None
+        records = Records(ledger, register, keys or _keys_of(audit, ledger, register))
         staged = _change(plan, catalog, engine, Path(out), key, audit, records, progress)
         if index is not None and staged.files:
             _refresh(index, catalog, engine, plan.label, {f.table for f in staged.files}, progress)
     return ApplyResult(plan, True, staged.files, staged.certificate)
+
+
+def _keys_of(
+    audit: AuditLog | None, ledger: Ledger | None, register: Register | None
+) -> Keys | None:
+    """The key of the records a change updates (they all hold the same), to MAC its journal."""
+    if audit is not None:
+        return audit.keys
+    if ledger is not None:
+        return ledger.keys
+    return Keys(register.key) if register is not None else None
 
 
 @dataclass(frozen=True)
@@ -251,7 +264,10 @@ def _change(
             rolled_back, committed = False, False
         if rolled_back or not isinstance(exc, Exception):  # an interrupt stays one
             raise
-        cause = str(exc) if isinstance(exc, WorkbenchError) else type(exc).__name__
+        if isinstance(exc, DiskFullError):
+            cause = f"the disk is full while writing {exc.path}"
+        else:
+            cause = str(exc) if isinstance(exc, WorkbenchError) else type(exc).__name__
         raise ChangeInterruptedError(plan.label, cause, committed=committed) from exc
     return _Done(staged.files, certificate)
 
