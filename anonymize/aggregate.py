@@ -194,6 +194,13 @@ def _compute(
     return Cells(agg, dims, counts, values, {})
 
 
+def _number(value: Any, op: str) -> Any:
+    """A cell's value as its column holds it: counts as they are, other measures as floats."""
+    if value is None or op == "count":
+        return value
+    return float(value)
+
+
 def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Path) -> Path:
     """One file per aggregate: its cells, then its margins (TOTAL in the collapsed columns)."""
     records: list[dict[str, Any]] = []
@@ -206,7 +213,11 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
             }
             hidden = key in cells.suppressed
             row.update(
-                {m.name: None if hidden else cells.values[key][m.name] for m in agg.measures}
+                {
+                    # a sum of integers comes back as a Decimal (HUGEINT): a number either way
+                    m.name: None if hidden else _number(cells.values[key][m.name], m.op)
+                    for m in agg.measures
+                }
             )
             row["suppressed"] = cells.suppressed.get(key)
             records.append(row)

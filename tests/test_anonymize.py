@@ -508,6 +508,23 @@ def test_no_suppressed_cell_can_be_recomputed_from_the_totals(seed: int, n: int)
                     assert float(row["people"]) >= 5
 
 
+def test_a_sum_over_an_integer_column_is_published(shop: Path, tmp_path: Path) -> None:
+    """DuckDB sums integers as HUGEINT (a Decimal in Python): the file gets a number."""
+    from anonymize.aggregate import run_aggregates
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text(
+        "version: 1\nname: ages\ntable: people\nperson: person_id\nmin_count: 5\n"
+        "aggregates:\n  - {name: by_city, group_by: [city], measures:"
+        " [{name: people, op: count}, {name: years, op: sum, column: age}]}\n"
+        "output: {format: csv}\n"
+    )
+    result = run_aggregates(spec, load_catalog(shop), tmp_path / "out")
+    rows = (result.folder / "by_city.csv").read_text().splitlines()
+    assert rows[0] == "city,people,years,suppressed"
+    assert any(float(r.split(",")[2]) > 0 for r in rows[1:] if r.split(",")[2])
+
+
 # -- the demo export, as a reviewer would check it ------------------------------------------
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
