@@ -225,7 +225,7 @@ def test_a_failed_erasure_is_not_recorded_as_done(
 ) -> None:
     from dsar.engine.duckdb import DuckDBEngine
 
-    real = DuckDBEngine.write_file
+    real = DuckDBEngine._write  # the backend's write, under the engine's shared wrapper
     calls = {"n": 0}
 
     def full(self: DuckDBEngine, *args: object, **kwargs: object) -> None:
@@ -234,7 +234,7 @@ def test_a_failed_erasure_is_not_recorded_as_done(
             raise OSError(28, "No space left on device")
         real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(DuckDBEngine, "write_file", full)
+    monkeypatch.setattr(DuckDBEngine, "_write", full)
     before = (trap_catalog.parent / "accounts.csv").read_bytes()
     with pytest.raises(DiskFullError, match=r"the disk is full while writing .*\.workbench-new"):
         _erase_with_records(trap_catalog, tmp_path)

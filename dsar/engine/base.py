@@ -351,6 +351,10 @@ class Engine(ABC):
             if is_disk_full(exc):
                 raise DiskFullError(target) from None
             raise self._wrap(exc, sql) from None
+        except OSError as exc:  # the Python side of a write (re-encoding a CSV file)
+            if is_disk_full(exc):
+                raise DiskFullError(target) from exc
+            raise
 
     def count_file_rows(self, name: str, path: Path) -> int:
         """Rows in one file read as table `name` (e.g. a new version before it is swapped in)."""

@@ -209,11 +209,11 @@ class Register:
         Raises:
             RecordTamperedError: the register and its audit log disagree otherwise.
         """
-        problems = _disagreements(self.db, _replay(self.audit), repairable=True)
+        entries = _replay(self.audit)
+        problems = _disagreements(self.db, entries, repairable=True)
         if problems:
             raise RecordTamperedError(self.path, problems)
         written = 0
-        entries = _replay(self.audit)
         for request, status, version in self.db.execute(
             "SELECT id, status, version FROM requests ORDER BY id"
         ).fetchall():

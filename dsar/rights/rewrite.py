@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine, Params
-from dsar.errors import DiskFullError, ExportPathError, InternalError, is_disk_full
+from dsar.errors import ExportPathError, InternalError
 from dsar.faults import point
 from dsar.io import fsync_file, plain_name, sha256_file
 from dsar.lock import export_lock
@@ -99,12 +99,7 @@ def stage_rewrites(
                     }
                 )
                 point(f"stage {path.name}")
-                try:
-                    engine.write_file(rw.table, path, new, rw.select, rw.params)
-                except Exception as exc:
-                    if is_disk_full(exc) or is_disk_full(exc.__cause__ or exc):
-                        raise DiskFullError(new) from exc
-                    raise
+                engine.write_file(rw.table, path, new, rw.select, rw.params)
                 shutil.copymode(path, new)  # the export's own permissions, not the umask's
                 point(f"fsync {new.name}")
                 fsync_file(new)
