@@ -8,6 +8,7 @@ same queries over the same awkward files on both engines and compare every value
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -413,3 +414,19 @@ def test_an_erasure_applied_on_spark_writes_the_same_files(
             apply_plan(plan, catalog, engine, out=root / "certs", key=b"k" * 40, dry_run=False)
         results[kind] = {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()}
     assert results["spark"] == results["duckdb"]
+
+
+def test_spark_settings_come_from_the_environment_only_at_the_boundary() -> None:
+    from dsar.engine.spark import SparkSettings
+
+    env = {
+        "SPARK_MASTER": "spark://h:7077",
+        "SPARK_DRIVER_MEMORY": "3g",
+        "PYSPARK_PYTHON": "/opt/py",
+        "SPARK_HOME": "/opt/spark",
+    }
+    assert SparkSettings.from_env(env) == SparkSettings("spark://h:7077", "3g", "/opt/py", True)
+    assert SparkSettings.from_env(env, master="local[2]").master == "local[2]"
+    # the library's own default reads nothing: this interpreter, local mode, no memory set
+    assert SparkSettings.from_env({}) == SparkSettings()
+    assert SparkSettings().python == sys.executable

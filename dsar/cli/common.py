@@ -16,6 +16,7 @@ from dsar.catalog.models import IdentityKind
 from dsar.errors import IdentifierError
 
 if TYPE_CHECKING:
+    from dsar.keys import Keys
     from dsar.records.deadlines import RequestType
     from dsar.records.register import Register, RequestRecord
     from dsar.records.sent import SentRecord
@@ -101,20 +102,25 @@ def open_index(path: Path | None, key_file: Path | None) -> IdentityIndex | None
     if path is None:
         return None
     from dsar.errors import WorkbenchError
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.subjects.index import IdentityIndex
 
     if not path.is_file():
         raise WorkbenchError(f"no identity index at {path}: build it with `dsar index build`")
-    return IdentityIndex(path, load_key(key_file), key_file)
+    return IdentityIndex(path, load_keys(key_file), key_file)
 
 
 def engine_options(engine: str, spark_master: str | None) -> dict[str, object]:
-    """`open_engine`'s options for the engine the user chose."""
-    return {"master": spark_master} if engine == "spark" and spark_master else {}
+    """`open_engine`'s options for the engine the user chose: Spark's settings are read
+    from the environment here, at the command line, never inside the library."""
+    if engine != "spark":
+        return {}
+    from dsar.engine.spark import SparkSettings
+
+    return {"settings": SparkSettings.from_env(os.environ, master=spark_master)}
 
 
-def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
+def open_sent(path: Path | None, keys: Keys | None) -> SentRecord | None:
     """The sent record at `path` (None when not given); it must exist and needs the key."""
     if path is None:
         return None
@@ -123,9 +129,9 @@ def open_sent(path: Path | None, key: bytes | None) -> SentRecord | None:
 
     if not path.is_file():
         raise WorkbenchError(f"no record of sent audiences at {path}: check --sent-record")
-    if key is None:
+    if keys is None:
         raise MissingKeyError("reading the sent record needs the secret key: give --key-file")
-    return SentRecord(path, key, read_only=True)
+    return SentRecord(path, keys, read_only=True)
 
 
 WaitOpt = Annotated[
@@ -223,10 +229,10 @@ def resolve_person(
 
 
 def open_register(path: Path, key_file: Path | None) -> Register:
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.register import Register
 
-    return Register(path, load_key(key_file))
+    return Register(path, load_keys(key_file))
 
 
 def request_line(r: RequestRecord, today: date) -> str:

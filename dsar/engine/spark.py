@@ -27,7 +27,8 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
@@ -105,46 +106,82 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def spark_session(master: str | None = None) -> SparkSession:
+@dataclass(frozen=True)
+class SparkSettings:
+    """Where and how Spark runs; the library reads no environment variable itself.
+
+    Attributes:
+        master: the cluster (e.g. "spark://host:7077", "local[4]"); None: the session
+            spark-submit made, else local mode on every core.
+        driver_memory: the driver's heap in local mode (None: a quarter of this machine's
+            memory, 2 to 8 GiB); ignored on a cluster or where Spark has its own
+            configuration (`configured`).
+        python: the interpreter Spark's Python workers run; this one by default, where the
+            workbench is installed.
+        configured: Spark has a configuration of its own ($SPARK_CONF_DIR or $SPARK_HOME),
+            whose memory setting is kept.
+    """
+
+    master: str | None = None
+    driver_memory: str | None = None
+    python: str = sys.executable
+    configured: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], master: str | None = None) -> SparkSettings:
+        """Settings from $SPARK_MASTER, $SPARK_DRIVER_MEMORY, $PYSPARK_PYTHON,
+        $SPARK_CONF_DIR and $SPARK_HOME, for the command line and notebooks; `master`
+        (a command-line option) wins over $SPARK_MASTER."""
+        return cls(
+            master=master or env.get("SPARK_MASTER") or None,
+            driver_memory=env.get("SPARK_DRIVER_MEMORY") or None,
+            python=env.get("PYSPARK_PYTHON") or sys.executable,
+            configured=bool(env.get("SPARK_CONF_DIR") or env.get("SPARK_HOME")),
+        )
+
+
+def spark_session(settings: SparkSettings | None = None) -> SparkSession:
     """The process's Spark session, started on first use (about five seconds locally).
 
-    `master` (or $SPARK_MASTER) names the cluster; without either, the session that
-    `spark-submit` set up is used, else Spark runs locally on every core.
+    Without a master in `settings`, the session that `spark-submit` set up is used, else
+    Spark runs locally on every core.
     """
     global _SESSION
+    settings = settings or SparkSettings()
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
+    master = settings.master
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
     if _SESSION is not None and master is None:
         return _SESSION
-    # Python workers (mapInArrow) run this interpreter, where the workbench is installed,
-    # unless the cluster says otherwise
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("privacy-workbench")
-    master = master or os.environ.get("SPARK_MASTER")
     if master:  # else spark-submit's --master, or pyspark's own default: local[*]
         builder = builder.master(master)
     quiet = Path(__file__).with_name("log4j2.properties")
-    settings = {
+    config = {
         # Spark's warnings (host name, native Hadoop) are noise on a command line
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={quiet.as_uri()}",
         # timestamps are read as TIMESTAMP_NTZ (as DuckDB's TIMESTAMP): no zone shifts
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.useLargeVarTypes": "false",
         "spark.ui.showConsoleProgress": "false",
+        # Python workers (mapInArrow) run this interpreter unless the settings name another
+        "spark.pyspark.python": settings.python,
     }
-    configured = os.environ.get("SPARK_CONF_DIR") or os.environ.get("SPARK_HOME")
-    if not configured and not (master or "local").startswith(("spark:", "yarn", "k8s")):
+    if not settings.configured and not (master or "local").startswith(("spark:", "yarn", "k8s")):
         # in local mode the driver is the whole of Spark: its default 1 GiB heap died on a
         # 3 GB CSV file (measured at 50 M rows); a quarter of the memory, 2 to 8 GiB
-        settings["spark.driver.memory"] = os.environ.get("SPARK_DRIVER_MEMORY", _driver_memory())
-    for key, value in settings.items():
+        config["spark.driver.memory"] = settings.driver_memory or _driver_memory()
+    for key, value in config.items():
         builder = builder.config(key, value)
     _SESSION = builder.getOrCreate()
+    # pyspark's driver names the workers' interpreter from $PYSPARK_PYTHON alone: set it
+    # on the context rather than in the process's environment
+    _SESSION.sparkContext.pythonExec = settings.python
     _SESSION.sparkContext.setLogLevel("OFF")  # errors reach the user as ours
     return _SESSION
 
@@ -163,15 +200,23 @@ class SparkEngine(Engine):
 
     Args:
         master: the Spark master URL (e.g. "spark://host:7077", "local[4]"); by default
-            $SPARK_MASTER, the session spark-submit made, or local mode.
+            the settings' master, the session spark-submit made, or local mode.
         session: a Spark session to use instead (its temporary views are not touched: the
             engine works in a session of its own that shares the same cluster).
+        settings: where and how Spark runs (`SparkSettings.from_env(os.environ)` reads
+            the SPARK_* variables the way the command line does).
     """
 
     name = "spark"
     distributes = True
 
-    def __init__(self, master: str | None = None, *, session: SparkSession | None = None) -> None:
+    def __init__(
+        self,
+        master: str | None = None,
+        *,
+        session: SparkSession | None = None,
+        settings: SparkSettings | None = None,
+    ) -> None:
         super().__init__()
         try:
             from py4j.protocol import Py4JJavaError
@@ -179,7 +224,9 @@ class SparkEngine(Engine):
         except ImportError:
             raise MissingDependencyError("pyspark", "the Spark engine", "spark") from None
         # a session of our own: its temporary views (the catalog's tables) are ours alone
-        self.spark = (session or spark_session(master)).newSession()
+        if master is not None:
+            settings = replace(settings or SparkSettings(), master=master)
+        self.spark = (session or spark_session(settings)).newSession()
         # the driver's DuckDB: pins each table's schema and writes rewritten files
         self.duck = DuckDBEngine(threads=1)
         self.backend_errors = (PySparkException, Py4JJavaError)

@@ -39,8 +39,10 @@ def offline_presidio() -> None:
     """Keep Presidio offline: call before the first Presidio import.
 
     tldextract (behind Presidio's email recognizer) fetches the public suffix list from the
-    internet when it is first imported unless this variable is set (empty: use the bundled
-    list). A value the user set is kept.
+    internet when it is first imported unless $TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS is set
+    (empty: use the bundled list), and reads no other setting. This is the one variable the
+    library sets, since tldextract reads nothing else; a value the user set is kept. The
+    library reads no setting of its own from the environment.
     """
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
@@ -63,8 +65,8 @@ class NlpSettings:
     def from_env(cls, env: Mapping[str, str]) -> NlpSettings:
         """Settings from environment variables (`$WORKBENCH_SPACY_MODEL`), for the CLI.
 
-        The library never reads the environment itself: the command line and notebook
-        parameter cells call this with `os.environ`.
+        The library reads no setting from the environment itself: the command line and
+        notebook parameter cells call this with `os.environ`.
         """
         return cls(model=env.get(MODEL_ENV, DEFAULT_MODEL))
 
