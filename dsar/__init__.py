@@ -69,7 +69,7 @@ if TYPE_CHECKING:
         RequestNotFoundError,
         WorkbenchError,
     )
-    from dsar.keys import Keys, Purpose, load_key
+    from dsar.keys import Keys, Purpose, load_key, load_keys
     from dsar.lock import export_lock
     from dsar.records import (
         AuditEntry,
@@ -217,7 +217,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         ["EntityRule", "NlpSettings", "Operator", "TextEngine", "TextPolicy"], "dsar.text"
     ),
-    **dict.fromkeys(["Keys", "Purpose", "load_key"], "dsar.keys"),
+    **dict.fromkeys(["Keys", "Purpose", "load_key", "load_keys"], "dsar.keys"),
     "generate_demo": "dsar.demo:generate",
     "generate_shop_demo": "dsar.demo:generate_shop",
     "inventory_frame": "dsar.engine",
@@ -302,6 +302,7 @@ __all__ = [
     "is_formula",
     "load_catalog",
     "load_key",
+    "load_keys",
     "make_key",
     "new_label",
     "open_engine",

@@ -82,6 +82,22 @@ def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | Non
     return raw
 
 
+def load_keys(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Keys:
+    """The workbench's keys: the master key from `key_file`, else from $WORKBENCH_KEY.
+
+    The one loader the command lines and notebooks use; every keyed class and function
+    takes the `Keys` it returns (see `load_key` for where the key is looked for).
+
+    Raises:
+        MissingKeyError: the file does not exist, or the key is missing or too short.
+
+    Examples:
+        >>> load_keys(env={"WORKBENCH_KEY": "k" * 32})
+        Keys(scheme='hmac-sha256/v1', master=<hidden>)
+    """
+    return Keys(load_key(key_file, env=env))
+
+
 def refuse_key_beside(key_file: str | Path | None, path: Path, what: str) -> None:
     """Refuse a key file in the same folder as the records it protects (`what` at `path`):
     the hashes and their key must never travel together.
@@ -160,6 +176,12 @@ class Keys:
         return f"Keys(scheme={SCHEME!r}, master=<hidden>)"
 
     __str__ = __repr__
+
+    def legacy_ledger_secret(self) -> str:
+        """The master key in hex, which ledgers written before schemes were recorded
+        (`dsar.records.ledger.LEGACY_SCHEME`) hashed in directly; only for reading those.
+        """
+        return self._master.hex()
 
     def keyed_hash(self, purpose: Purpose, message: str) -> str:
         """Hex HMAC-SHA256 of `message` (UTF-8) under the subkey for `purpose`.
