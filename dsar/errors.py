@@ -20,13 +20,34 @@ class InternalError(WorkbenchError):
 
 
 class MissingDependencyError(WorkbenchError):
-    """An optional library is needed for this feature and is not installed."""
+    """An optional library is needed for this feature and is not installed, or is installed
+    but cannot be loaded.
 
-    def __init__(self, library: str, feature: str, extra: str) -> None:
+    Attributes: `library`, `feature`, `extra` (the install extra that brings it), `broken`
+    (why an installed one cannot be loaded; None when it is not installed), `fix`.
+    """
+
+    def __init__(
+        self,
+        library: str,
+        feature: str,
+        extra: str,
+        *,
+        broken: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.library = library
         self.feature = feature
         self.extra = extra
-        super().__init__(f"{feature} needs {library}: pip install '.[{extra}]'")
+        self.broken = broken
+        self.fix = fix or f"pip install '.[{extra}]'"
+        if broken is None:
+            super().__init__(f"{feature} needs {library}: {self.fix}")
+        else:
+            super().__init__(
+                f"{feature} needs {library}, which is installed but cannot be loaded ({broken});"
+                f" {self.fix}"
+            )
 
 
 @dataclass(frozen=True)
@@ -267,8 +288,8 @@ class RecordTamperedError(WorkbenchError):
 
 
 class ExportPathError(WorkbenchError):
-    """A table's file lies outside the export root, or is reached through a symbolic link
-    the catalog does not allow: it is neither read nor written.
+    """A table's path finds no file, or its file lies outside the export root, or is reached
+    through a symbolic link the catalog does not allow: it is neither read nor written.
 
     Attributes: `table` (None where no table is named), `problem` and `fix` (what `dsar
     catalog check` reports for the table's path).
@@ -278,6 +299,129 @@ class ExportPathError(WorkbenchError):
         self.table, self.problem, self.fix = table, problem, fix
         prefix = f"table {table!r}: " if table is not None else ""
         super().__init__(f"{prefix}{problem}; {fix}")
+
+
+class OutputExistsError(WorkbenchError):
+    """An output is already where the workbench would write one; outputs (bundles, extracts,
+    aggregates, audience files, certificates, drafted policies) are never overwritten.
+
+    Attributes: `path` (what is there), `what` (the output, as messages name it, e.g. "the
+    extract"), `fix` (the next step, e.g. "choose another --out").
+    """
+
+    def __init__(self, path: str | Path, what: str, fix: str) -> None:
+        self.path, self.what, self.fix = path, what, fix
+        super().__init__(f"{what} {path} exists already and is never overwritten; {fix}")
+
+
+class MissingFileError(WorkbenchError):
+    """A file the workbench keeps (a record, the identity index, an interrupted change's
+    audit log) is not where it is looked for.
+
+    Attributes: `path` (where it was looked for), `what` (the file, as messages name it, e.g.
+    "the identity index"), `fix` (how to make or name it).
+    """
+
+    def __init__(self, path: str | Path, what: str, fix: str) -> None:
+        self.path, self.what, self.fix = path, what, fix
+        super().__init__(f"{what} {path} is not there: {fix}")
+
+
+class UnusableFileError(WorkbenchError):
+    """A file the workbench keeps (a record, its audit log or head, a journal, a lock file)
+    is not what it should be: a folder or a link where a file belongs, another kind of file,
+    changed outside the workbench, or not one the workbench may create. Nothing was done.
+
+    Attributes: `path` (the file), `problem` (what is wrong with it), `fix` (the next step,
+    or what was left untouched where there is none).
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        self.path, self.problem, self.fix = path, problem, fix
+        super().__init__(f"{path}: {problem}; {fix}")
+
+
+class UnreadableArtifactError(WorkbenchError):
+    """An artifact given for review (a bundle, its zip, an extract or aggregate folder)
+    cannot be read, so none of it is checked: no manifest, another kind, a damaged,
+    encrypted or oversized zip.
+
+    Attributes: `path` (the artifact), `problem`, `fix` (the next step, or what was left
+    undone, e.g. "not unpacked").
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        self.path, self.problem, self.fix = path, problem, fix
+        super().__init__(f"{path}: {problem}; {fix}")
+
+
+class InputFileError(WorkbenchError):
+    """A file the user hands in (a batch of requests, a table to measure, a list to hash)
+    cannot be used: not there, not readable, not the expected shape.
+
+    Attributes: `path` (the file), `line` (1-based, where one is at fault, else None),
+    `problem` (never quoting a value of the file), `fix`.
+    """
+
+    def __init__(
+        self, path: str | Path, problem: str, fix: str, *, line: int | None = None
+    ) -> None:
+        self.path, self.problem, self.fix, self.line = path, problem, fix, line
+        where = f"{path} line {line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+class RequestStateError(WorkbenchError):
+    """A request in the register is in the wrong state for the change asked (closed, or
+    extended already).
+
+    Attributes: `request_id`, `status` (its status now), `problem`, `fix`.
+    """
+
+    def __init__(self, request_id: str, status: str, problem: str, fix: str) -> None:
+        self.request_id, self.status, self.problem, self.fix = request_id, status, problem, fix
+        super().__init__(f"request {request_id} {problem}; {fix}")
+
+
+class UsageError(WorkbenchError):
+    """The caller asked for something the workbench cannot do as asked: an unknown name, a
+    missing, contradictory or out-of-range argument, an engine the feature does not support.
+
+    Attributes: `argument` (the parameter or option at fault, as the caller names it, e.g.
+    "--users" or "engine"), `problem` (naming what was given), `fix`.
+    """
+
+    def __init__(self, argument: str, problem: str, fix: str) -> None:
+        self.argument, self.problem, self.fix = argument, problem, fix
+        super().__init__(f"{problem}; {fix}")
+
+
+class UseNotAllowedError(WorkbenchError):
+    """A column may not be used for what was asked: the terms it was collected under or the
+    purposes recorded for it in the catalog forbid that use.
+
+    Attributes: `table`, `column`, `use` (e.g. "advertising"), `problem` (the rule that
+    forbids it), `fix`.
+    """
+
+    def __init__(self, table: str, column: str, use: str, problem: str, fix: str) -> None:
+        self.table, self.column, self.use = table, column, use
+        self.problem, self.fix = problem, fix
+        super().__init__(f"{table}.{column} {problem}; {fix}")
+
+
+class ExportDataError(WorkbenchError):
+    """The export's data does not fit what the catalog or the policy says of it (a join key
+    that is not unique, a column without the type an operator needs).
+
+    Attributes: `table` (None where the caller does not know it), `column`, `problem` (no
+    value of the data quoted), `fix`.
+    """
+
+    def __init__(self, table: str | None, column: str, problem: str, fix: str) -> None:
+        self.table, self.column, self.problem, self.fix = table, column, problem, fix
+        where = f"{table}.{column}" if table is not None else column
+        super().__init__(f"{where} {problem}; {fix}")
 
 
 class ChangeInterruptedError(WorkbenchError):
