@@ -14,11 +14,11 @@ $(BIN)/python:
 
 # The stamp is remade whenever pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[ner]'
+	$(BIN)/python -m pip install --quiet -e '.[ner,lab,dp]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[ner,dev,dp,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[ner,lab,dev,dp,spark]'
 	# pycanon (the independent k, l, t the tests compare with) pins exact versions of
 	# everything it could use; its checks need only numpy and pandas
 	$(BIN)/python -m pip install --quiet --no-deps 'pycanon==1.3.6'
