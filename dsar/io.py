@@ -141,8 +141,9 @@ def partial_folder(out: Path, name: str) -> Iterator[Path]:
 
     Partial folders of the same name that earlier runs left (killed, say: rows before
     suppression may lie in them) are removed first, unless their run is still going (each
-    run holds a lock on `.<name>.partial-<hex>.held` beside its folder). On an error the
-    folder is removed; on success the caller has renamed it into place.
+    run holds a lock on `.<name>.partial-<hex>.held` beside its folder). The caller renames
+    what it made out of the folder; whatever is still in it at the end goes with it, on an
+    error as on success.
     """
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out, name)
@@ -160,14 +161,17 @@ def partial_folder(out: Path, name: str) -> Iterator[Path]:
             if is_disk_full(exc):
                 raise DiskFullError(out / name) from exc
             raise
+        shutil.rmtree(work, ignore_errors=True)  # what was not renamed out of it
     finally:
         held.unlink(missing_ok=True)
         os.close(fd)
 
 
-def remove_partials(out: Path, name: str) -> int:
-    """Remove the `.<name>.partial-*` folders no live run holds; returns how many."""
-    shape = re.compile(rf"\.{re.escape(name)}\.partial-[0-9a-f]{{8}}(\.held)?")
+def remove_partials(out: Path, name: str | None = None) -> int:
+    """Remove the `.<name>.partial-*` folders (of any name by default) no live run holds;
+    returns how many."""
+    names = re.escape(name) if name is not None else r"[A-Za-z0-9][A-Za-z0-9._-]*"
+    shape = re.compile(rf"\.{names}\.partial-[0-9a-f]{{8}}(\.held)?")
     removed = 0
     for entry in sorted(out.iterdir()) if out.is_dir() else ():
         if not shape.fullmatch(entry.name) or entry.is_symlink() or entry.name.endswith(".held"):

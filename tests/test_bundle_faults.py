@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import stat
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -170,20 +170,32 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next(
     out.mkdir()
     (out / ".AR-1.partial-0123abcd" / "data").mkdir(parents=True)
     (out / ".AR-1.partial-0123abcd" / "data" / "accounts.json").write_text("[]")
-    (out / ".AR-1.zip.89abcdef.tmp").write_bytes(b"PK")
+    (out / ".AR-1.partial-0123abcd" / "AR-1.zip").write_bytes(b"PK")  # its zip goes with it
+    (out / ".AR-F.partial-4567cdef").mkdir()  # the same label's, from a killed run
     kept = [".AR-1.partial-xyz", "AR-2.partial-01234567", ".AR-3.zip.0123.tmp", ".AR-4.zip.tmp"]
     for name in kept:
         (out / name).mkdir()
     (tmp_path / "elsewhere").mkdir()
     (out / ".AR-5.partial-01234567").symlink_to(tmp_path / "elsewhere")  # never followed
-    newer = out / ".AR-6.partial-fedcba98"  # changed after the run started: another run's
-    newer.mkdir()
-    os.utime(newer, (time.time() + 60, time.time() + 60))
-    lines: list[str] = []
-    _answer(trap_catalog, out, progress=lines.append)
+    live = out / ".AR-6.partial-fedcba98"  # another run's, still writing: it holds its lock
+    live.mkdir()
+    fd = os.open(out / ".AR-6.partial-fedcba98.held", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        lines: list[str] = []
+        _answer(trap_catalog, out, progress=lines.append)
+    finally:
+        os.close(fd)
     assert f"removed 2 leftover(s) of an interrupted access run from {out}" in lines
     assert sorted(os.listdir(out)) == sorted(
-        [*kept, ".AR-5.partial-01234567", ".AR-6.partial-fedcba98", "AR-F", "AR-F.zip"]
+        [
+            *kept,
+            ".AR-5.partial-01234567",
+            ".AR-6.partial-fedcba98",
+            ".AR-6.partial-fedcba98.held",
+            "AR-F",
+            "AR-F.zip",
+        ]
     )
     assert (tmp_path / "elsewhere").is_dir()
 
@@ -229,11 +241,13 @@ def test_with_a_passphrase_only_the_encrypted_zip_remains(
 
 
 def test_an_encrypted_bundle_is_not_overwritten(trap_catalog: Path, tmp_path: Path) -> None:
-    from dsar.errors import WorkbenchError
+    from dsar.errors import OutputExistsError
 
     _answer(trap_catalog, tmp_path, passphrase="pw")
     with pytest.raises(
-        WorkbenchError, match=rf"^a bundle {tmp_path / 'AR-F'}.zip exists already; choose another"
+        OutputExistsError,
+        match=rf"^a bundle {tmp_path / 'AR-F'}.zip exists already and is never overwritten;"
+        " choose another --out",
     ):
         _answer(trap_catalog, tmp_path, passphrase="pw")
 

@@ -18,9 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 import secrets
-import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,8 +41,8 @@ from dsar.access.report import (
 )
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.csvsafe import defuse_formulas
-from dsar.errors import DiskFullError, InternalError, is_disk_full
-from dsar.io import fsync_file, jsonable_rows, output_path, sha256_file
+from dsar.errors import InternalError
+from dsar.io import fsync_file, jsonable_rows, output_path, partial_folder, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
 from dsar.review.manifest import (
     BUNDLE_FORMAT_VERSION,
@@ -191,13 +189,14 @@ def write_bundle(
     passphrase: str | None,
     now: datetime,
     *,
-    engine: str = "duckdb",
+    engine_name: str = "duckdb",
     accepted: Sequence[CatalogWarning] = (),
 ) -> AccessBundle:
     """Write the bundle into a `.<label>.partial-*` folder, verify it, then name it.
 
     `accepted`: the catalog warnings accepted to answer (`dsar.engine.guards`), recorded in
-    the manifest and the statement.
+    the manifest and the statement; `engine_name`: the kind of engine that read the rows,
+    as the manifest records it.
 
     A bundle that passes (the folder, then its zip) becomes `out/<label>` and
     `out/<label>.zip`; with a passphrase only the encrypted zip remains. One with findings
@@ -209,9 +208,11 @@ def write_bundle(
     final = output_path(out, label, "request label")
     zip_final = output_path(out, label, "request label", ".zip")
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = _partial(out, label)
-    made = [tmp]  # removed at the end if still there: on failure, rejection, or scratch
-    try:
+    # the bundle is written in `work/<label>` and zipped to `work/<label>.zip`, both inside
+    # one partial folder: whatever is not renamed out of it goes with it, on failure too
+    with partial_folder(out, label) as work:
+        tmp = work / label
+        tmp.mkdir(mode=0o700)
         files: list[OutputFile] = []
         portable: list[str] = []
         facts = []
@@ -268,7 +269,7 @@ def write_bundle(
         (tmp / "report.html").write_text(to_html(blocks, f"Your data: {label}"), encoding="utf-8")
         files += [OutputFile.of(tmp / "report.md", tmp), OutputFile.of(tmp / "report.html", tmp)]
         manifest = _manifest(
-            catalog, subject, order, tables, record, rules, files, now, nlp_notice, engine
+            catalog, subject, order, tables, record, rules, files, now, nlp_notice, engine_name
         )
         if accepted:
             update = {"accepted_catalog_warnings": tuple(map(AcceptedWarning.of, accepted))}
@@ -277,7 +278,7 @@ def write_bundle(
         _owner_only(tmp)
         findings = verify_bundle(tmp).findings
         if not findings:  # then the very file that leaves: byte for byte the verified folder
-            made.append(zipped := _zip(tmp, zip_final, passphrase, label))
+            zipped = _zip(tmp, tmp.with_name(zip_final.name), passphrase, label)
             findings = _zip_differences(zipped, tmp, passphrase, label)
         if findings:
             aside = _set_aside(tmp, out, label)
@@ -289,53 +290,6 @@ def write_bundle(
             return AccessBundle(label, zip_final, zip_final, manifest, subject, record)
         tmp.replace(final)
         return AccessBundle(label, final, zip_final, manifest, subject, record)
-    except OSError as exc:
-        if is_disk_full(exc):
-            raise DiskFullError(out / label) from exc
-        raise
-    finally:
-        for path in made:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-
-
-_LEFTOVER = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*\.(partial-[0-9a-f]{8}|zip\.[0-9a-f]{8}\.tmp)")
-
-
-def remove_leftovers(out: Path, before: float) -> int:
-    """Remove what an interrupted access run left in `out`; return how many were removed.
-
-    Only `.<label>.partial-<8 hex>` folders and `.<label>.zip.<8 hex>.tmp` files last
-    changed before `before` (seconds since the epoch) are removed: never anything else,
-    never through a link.
-    """
-    removed = 0
-    for entry in sorted(out.iterdir()) if out.is_dir() else ():
-        if not _LEFTOVER.fullmatch(entry.name) or entry.is_symlink():
-            continue
-        is_zip = entry.name.endswith(".tmp")
-        try:
-            if entry.lstat().st_mtime >= before or not (
-                entry.is_file() if is_zip else entry.is_dir()
-            ):
-                continue  # another run's, started after this one; or not what we write
-            if is_zip:
-                entry.unlink()
-            else:
-                shutil.rmtree(entry)
-        except FileNotFoundError:
-            continue  # removed meanwhile
-        removed += 1
-    return removed
-
-
-def _partial(out: Path, label: str) -> Path:
-    """A new owner-only `.<label>.partial-<8 hex>` folder in `out`."""
-    path = out / f".{label}.partial-{secrets.token_hex(4)}"
-    path.mkdir(mode=0o700)
-    return path
 
 
 def _owner_only(folder: Path) -> None:
@@ -370,7 +324,7 @@ def _manifest(
     files: list[OutputFile],
     now: datetime,
     nlp_notice: str | None,
-    engine: str,
+    engine_name: str,
 ) -> BundleManifest:
     identity = subject.identity
     ids: dict[IdentityKind, list[str]] = {}
@@ -397,7 +351,7 @@ def _manifest(
     return BundleManifest(
         kind=ArtifactKind.ACCESS_BUNDLE,
         format_version=BUNDLE_FORMAT_VERSION,
-        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine),
+        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine_name),
         created_at=now,
         inputs=(
             InputRef(

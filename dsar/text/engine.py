@@ -27,12 +27,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dsar.errors import MissingKeyError
 from dsar.keys import Keys, Purpose
 from dsar.text.detectors import (
     CARD,
@@ -195,7 +196,9 @@ class Replacements:
 
     def hashed(self, entity: str, value: str) -> str:
         if self.keys is None:
-            raise ValueError("the hash operator needs a key (dsar.load_key)")
+            raise MissingKeyError(
+                "the hash operator needs a key: pass Replacements(dsar.load_keys())"
+            )
         digest = self.keys.keyed_hash(
             Purpose.EXTRACT_HASH, f"{entity}:{_normalised(entity, value)}"
         )
@@ -364,32 +367,50 @@ class TextEngine:
         replacements = replacements or Replacements()
         hashing = [e for e, rule in self.policy.rules.items() if rule.operator is Operator.HASH]
         if hashing and replacements.keys is None:
-            raise ValueError(
+            raise MissingKeyError(
                 f"the hash operator ({', '.join(hashing)}) needs a key: pass"
-                " Replacements(keys) with dsar.Keys(dsar.load_key())"
+                " Replacements(dsar.load_keys())"
             )
         if found is None:
             found = self.analyze(values, entities)
         counts: Counter[str] = Counter()
         out: list[str | None] = []
         for text, spans in zip(values.to_pylist(), found, strict=True):
-            if not spans or text is None:
+            if text is None:
+                out.append(None)
+                continue
+            replaced = [
+                s
+                for s in spans
+                if self.policy.rule(s.entity).operator is not Operator.KEEP
+                and (keep is None or not keep(s.entity, text[s.start : s.end]))
+            ]
+            if not replaced:
                 out.append(text)
                 continue
-            pieces, last = [], 0
-            for s in spans:
-                value = text[s.start : s.end]
-                operator = self.policy.rule(s.entity).operator
-                if operator is Operator.KEEP or (keep is not None and keep(s.entity, value)):
-                    continue
-                pieces += [
-                    text[last : s.start],
-                    self._replace(operator, s.entity, value, replacements),
-                ]
-                last = s.end
-                counts[s.entity] += 1
-            out.append("".join(pieces) + text[last:])
+            out.append(self._anonymize(text, replaced, replacements))
+            counts.update(s.entity for s in replaced)
         return Redacted(pa.array(out, pa.string()), counts)
+
+    def _anonymize(self, text: str, spans: list[Span], r: Replacements) -> str:
+        """`text` with each span replaced by its entity's operator, spliced by Presidio's
+        anonymizer (spans never overlap here, and adjacent ones stay apart: two names side
+        by side are two people). The replacements are chosen first, in reading order, so
+        that the first person named is PERSON_1 (Presidio works from the end)."""
+        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+        new: dict[tuple[str, str], str] = {}
+        for s in spans:
+            value = text[s.start : s.end]
+            operator = self.policy.rule(s.entity).operator
+            new.setdefault((s.entity, value), self._replace(operator, s.entity, value, r))
+        operators = {
+            entity: OperatorConfig("custom", {"lambda": partial(_chosen, new, entity)})
+            for entity in {s.entity for s in spans}
+        }
+        results = [RecognizerResult(s.entity, s.start, s.end, s.score) for s in spans]
+        done = _anonymizer().anonymize(text, results, operators, merge_entities_with_spaces=False)
+        return str(done.text)
 
     @staticmethod
     def _replace(operator: Operator, entity: str, value: str, r: Replacements) -> str:
@@ -401,6 +422,19 @@ class TextEngine:
             # a made-up card, IBAN or ID number could be someone's real one: masked instead
             return mask(value) if entity in FINANCIAL_AND_GOVERNMENT else r.surrogate(entity, value)
         return r.placeholder(entity, value)
+
+
+def _chosen(new: Mapping[tuple[str, str], str], entity: str, value: str) -> str:
+    return new[(entity, value)]
+
+
+@cache
+def _anonymizer() -> Any:
+    """Presidio's anonymizer engine, which splices the workbench's replacements in."""
+    from presidio_anonymizer import AnonymizerEngine
+
+    logging.getLogger("presidio-anonymizer").setLevel(logging.WARNING)
+    return AnonymizerEngine()  # type: ignore[no-untyped-call]
 
 
 def masked_in_full(entity: str) -> bool:
