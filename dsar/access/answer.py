@@ -8,7 +8,6 @@ analyzer loads beside it; each person's rows are redacted and written by the bun
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -17,12 +16,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsar.access.bundle import AccessBundle, remove_leftovers, write_bundle
+from dsar.access.bundle import AccessBundle, write_bundle
 from dsar.catalog.models import Catalog
 from dsar.engine import Engine, open_engine
 from dsar.engine.guards import CatalogWarning, guard_catalog
-from dsar.errors import WorkbenchError
-from dsar.io import output_path
+from dsar.errors import OutputExistsError, UsageError
+from dsar.io import output_path, remove_partials
 from dsar.records.audit import subject_ref
 from dsar.records.ledger import State
 from dsar.records.register import Register
@@ -81,20 +80,21 @@ def answer_access_requests(
         >>> [bundle] = answer_access_requests(catalog, [request], "bundles")  # doctest: +SKIP
     """
     out = Path(out)
-    started = time.time()
     labels = [r.label for r in requests]
     if len(set(labels)) != len(labels):
-        raise WorkbenchError("two requests share a label; give each request its own reference")
+        raise UsageError(
+            "requests", "two requests share a label", "give each request its own reference"
+        )
     for label in labels:
         for suffix in ("", ".zip"):
             if output_path(out, label, "request label", suffix).exists():
-                raise WorkbenchError(
-                    f"a bundle {out / label}{suffix} exists already; choose another --out"
+                raise OutputExistsError(
+                    f"{out / label}{suffix}", "a bundle", "choose another --out"
                 )
     # refused before anything is written or the language model starts loading
     accepted = () if engine is None else guard_catalog(catalog, engine, accept_catalog_warnings)
     say = progress or (lambda _line: None)
-    if removed := remove_leftovers(out, started):
+    if removed := remove_partials(out):
         line = f"removed {removed} leftover(s) of an interrupted access run from {out}"
         if progress:
             say(line)
@@ -166,7 +166,7 @@ def _answer_one(
     passphrase: str | None,
     now: datetime | None,
     register: Register | None,
-    engine: str,
+    engine_name: str,
     accepted: Sequence[CatalogWarning] = (),
 ) -> AccessBundle:
     """Redact one person's rows, write the bundle, and record it in the audit log."""
@@ -182,7 +182,7 @@ def _answer_one(
         notice,
         passphrase,
         now or datetime.now(UTC),
-        engine=engine,
+        engine_name=engine_name,
         accepted=accepted,
     )
     if register is not None:
@@ -190,7 +190,7 @@ def _answer_one(
         register.audit.append(
             "access.bundle_rejected" if bundle.rejected else "access.bundle_written",
             request=subject.identity.request.label,
-            subject=subject_ref(register.key, first),
+            subject=subject_ref(register.keys, first),
             tables={n: t.num_rows for n, t in tables.items() if t.num_rows},
             details={
                 "rows": subject.rows,
