@@ -12,9 +12,10 @@
 - `aggregate`: `run_aggregates` publishes group-by tables with small-cell and complementary
   suppression.
 
-- `audience`: `build_audience_file` normalises and hashes a list of emails or phones per ad
-  platform (`PLATFORMS`: each one's published rules); eligibility from the catalog and
-  withdrawals are planned.
+- `audience`: `build_audience` decides who may be in an audience from a catalog table
+  (consent, opt-outs, the suppression ledger, Limited Use) and `build_audience_file`
+  normalises and hashes a list per ad platform (`PLATFORMS`: each one's published rules);
+  `SentRecord` records what was sent, for withdrawals.
 
 It builds on `dsar`
 (catalog, engine, keys, ledger, text engine, manifest); `dsar` never imports it. Names load on
