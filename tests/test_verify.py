@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from dsar import load_catalog
 from dsar.access.answer import answer_access_requests
 from dsar.cli import app
-from dsar.errors import ManifestError, WorkbenchError
+from dsar.errors import ManifestError, UnreadableArtifactError, WorkbenchError
 from dsar.review.bundle import verify_bundle
 from dsar.review.manifest import (
     ArtifactKind,
@@ -397,7 +397,7 @@ def test_an_encrypted_zip_needs_its_passphrase(
     clean_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     locked = _zip(clean_bundle, tmp_path / "locked.zip", passphrase="correct horse")
-    with pytest.raises(WorkbenchError, match=r"is encrypted: give its passphrase"):
+    with pytest.raises(UnreadableArtifactError, match=r": it is encrypted; give its passphrase"):
         verify_bundle(locked)
     with pytest.raises(WorkbenchError, match=r"the passphrase does not open it"):
         verify_bundle(locked, "wrong")

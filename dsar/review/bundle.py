@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from dsar.csvsafe import unsafe_csv_cell
-from dsar.errors import WorkbenchError
+from dsar.errors import UnreadableArtifactError
 from dsar.review.manifest import (
     ArtifactManifest,
     BundleManifest,
@@ -128,7 +128,7 @@ def verify_bundle(
     declares.
 
     Raises:
-        WorkbenchError: not a bundle folder or zip; an encrypted zip without the right
+        UnreadableArtifactError: not a bundle folder or zip; an encrypted zip without the right
             passphrase; a zip with entries outside its one folder; a zip over the limits, or
             damaged.
     """
@@ -147,7 +147,9 @@ def _verify_folder(root: Path) -> Verification:
     add = result.findings.append
     manifest_path = root / "manifest.json"
     if not manifest_path.is_file():
-        raise WorkbenchError(f"{root} is not a bundle folder: it has no manifest.json")
+        raise UnreadableArtifactError(
+            root, "not a bundle folder: it has no manifest.json", "give the bundle's folder or zip"
+        )
     manifest = _read_manifest(manifest_path, add)
     if manifest is None:
         return result  # every other check reads the manifest

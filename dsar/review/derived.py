@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier
-from dsar.errors import WorkbenchError
+from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings
 from dsar.review.manifest import AggregateManifest, ExtractManifest
@@ -37,7 +37,9 @@ def verify_derived(folder: str | Path) -> Verification:
     root = Path(folder)
     path = root / "manifest.json"
     if not path.is_file():
-        raise WorkbenchError(f"{root} has no manifest.json")
+        raise UnreadableArtifactError(
+            root, "no manifest.json", "give the extract or aggregate folder the workbench wrote"
+        )
     result = Verification(root)
     add = result.findings.append
     try:
@@ -51,7 +53,11 @@ def verify_derived(folder: str | Path) -> Verification:
     }
     model = models.get(str(kind))
     if model is None:
-        raise WorkbenchError(f"{root}: a manifest of kind {kind!r} is not an extract or aggregate")
+        raise UnreadableArtifactError(
+            root,
+            f"a manifest of kind {kind!r} is not an extract or aggregate",
+            "check a bundle with verify_bundle (dsar verify)",
+        )
     try:
         manifest: ExtractManifest | AggregateManifest = model.model_validate_json(
             path.read_text(encoding="utf-8")

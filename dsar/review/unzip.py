@@ -7,7 +7,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from dsar.errors import WorkbenchError
+from dsar.errors import UnreadableArtifactError
 
 # Parquet and JSON of personal data compress 3:1 to 20:1; a run of zeros, 1000:1.
 MAX_UNPACKED_BYTES = 20 * 1024**3
@@ -34,8 +34,10 @@ def unzip_bundle(path: Path, into: Path, passphrase: str | None, limit: int) -> 
             if n.startswith("/") or "\\" in n or ".." in n.split("/") or "/" not in n
         ]
         if len(tops) != 1 or unsafe:
-            raise WorkbenchError(
-                f"{path}: not a bundle zip (it must hold one folder and nothing outside it)"
+            raise UnreadableArtifactError(
+                path,
+                "not a bundle zip (it must hold one folder and nothing outside it)",
+                "nothing was unpacked; give the zip the workbench made",
             )
         _check_sizes(path, infos, limit)
         if passphrase:
@@ -44,15 +46,23 @@ def unzip_bundle(path: Path, into: Path, passphrase: str | None, limit: int) -> 
             try:
                 _extract(archive, info, into)
             except RuntimeError as exc:  # pyzipper: encrypted, and no or a wrong password
-                raise WorkbenchError(
-                    f"{path} is encrypted: give its passphrase (dsar verify --passphrase-env VAR)"
-                    if not passphrase
-                    else f"{path}: the passphrase does not open it ({exc})"
+                if not passphrase:
+                    raise UnreadableArtifactError(
+                        path,
+                        "it is encrypted",
+                        "give its passphrase (dsar verify --passphrase-env VAR)",
+                    ) from None
+                raise UnreadableArtifactError(
+                    path,
+                    f"the passphrase does not open it ({exc})",
+                    "give the passphrase it was made with",
                 ) from None
             except (pyzipper.BadZipFile, zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise WorkbenchError(
-                    f"{path}: entry {info.filename} is damaged or unpacks to more than it"
-                    f" declares ({type(exc).__name__}); nothing was kept"
+                raise UnreadableArtifactError(
+                    path,
+                    f"entry {info.filename} is damaged or unpacks to more than it declares"
+                    f" ({type(exc).__name__})",
+                    "nothing was kept",
                 ) from None
     return into / tops.pop()
 
@@ -61,27 +71,33 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limit: int) -> None:
     """Refuse a zip bomb from its directory alone, before a byte is unpacked."""
     declared = sum(i.file_size for i in infos)
     if len(infos) > MAX_ENTRIES:
-        raise WorkbenchError(
-            f"{path}: {len(infos):,} entries, more than a bundle ever holds ({MAX_ENTRIES:,});"
-            " not unpacked"
+        raise UnreadableArtifactError(
+            path,
+            f"{len(infos):,} entries, more than a bundle ever holds ({MAX_ENTRIES:,})",
+            "not unpacked",
         )
     if declared > limit:
-        raise WorkbenchError(
-            f"{path}: its entries declare {declared:,} bytes unpacked, over the limit of"
-            f" {limit:,} (max_unpacked_bytes); not unpacked"
+        raise UnreadableArtifactError(
+            path,
+            f"its entries declare {declared:,} bytes unpacked, over the limit of {limit:,}"
+            " (max_unpacked_bytes)",
+            "not unpacked",
         )
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise WorkbenchError(
-                f"{path}: entry {info.filename} is compressed more than {MAX_RATIO}:1"
-                f" ({info.file_size:,} bytes from {info.compress_size:,}), like a zip bomb;"
-                " not unpacked"
+            raise UnreadableArtifactError(
+                path,
+                f"entry {info.filename} is compressed more than {MAX_RATIO}:1"
+                f" ({info.file_size:,} bytes from {info.compress_size:,}), like a zip bomb",
+                "not unpacked",
             )
     # many entries each under the per-entry floor still add up: the whole zip's ratio
     if declared > RATIO_FLOOR and declared > MAX_RATIO * max(path.stat().st_size, 1):
-        raise WorkbenchError(
-            f"{path}: its entries declare {declared:,} bytes from a {path.stat().st_size:,}-byte"
-            f" zip, more than {MAX_RATIO}:1, like a zip bomb; not unpacked"
+        raise UnreadableArtifactError(
+            path,
+            f"its entries declare {declared:,} bytes from a {path.stat().st_size:,}-byte zip,"
+            f" more than {MAX_RATIO}:1, like a zip bomb",
+            "not unpacked",
         )
 
 
