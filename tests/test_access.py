@@ -15,7 +15,14 @@ from dsar import load_catalog, open_engine
 from dsar.access.answer import answer_access_requests
 from dsar.access.batch import read_batch_requests
 from dsar.catalog import IdentityKind
-from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, WorkbenchError
+from dsar.errors import (
+    AmbiguousIdentifierError,
+    IdentifierError,
+    InputFileError,
+    OutputExistsError,
+    OverMatchError,
+    WorkbenchError,
+)
 from dsar.io import jsonable_rows
 from dsar.review.bundle import verify_bundle
 from dsar.review.manifest import BundleManifest, read_manifest
@@ -257,7 +264,9 @@ def test_email_rules(rules: MatchRules, given: str, expected: str) -> None:
 
 def test_existing_bundle_is_not_overwritten(ann: Path) -> None:
     catalog_path = ann.parents[1] / "traps" / "catalog.yml"
-    with pytest.raises(WorkbenchError, match=r"exists already; choose another --out"):
+    with pytest.raises(
+        OutputExistsError, match=r"exists already and is never overwritten; choose another --out"
+    ):
         answer_access_requests(
             load_catalog(catalog_path), [_request("AR-ANN", "user_id=u1")], ann.parent
         )
@@ -298,7 +307,10 @@ def test_batch_csv(tmp_path: Path) -> None:
 
 
 KINDS = ", ".join(sorted(k.value for k in IdentityKind))
-NO_HEADER = f": the first line must be a header naming the columns: request_id and identifier types: {KINDS}"
+NO_HEADER = (
+    ": no header line; the first line must be a header naming the columns: request_id and"
+    f" identifier types: {KINDS}"
+)
 
 
 @pytest.mark.parametrize(
@@ -318,9 +330,10 @@ NO_HEADER = f": the first line must be a header naming the columns: request_id a
         ),
         (
             b'request_id,email\nAR-1,"' + b"x" * 200_000 + b'"\n',
-            " line 2: not a readable CSV (field larger than field limit (131072))",
+            " line 2: not a readable CSV (field larger than field limit (131072)); save the"
+            " batch as CSV from a spreadsheet, one request per line",
         ),
-        ("folder", ": cannot read the batch file (Is a directory)"),
+        ("folder", ": cannot read the batch file (Is a directory); give a CSV file you may read"),
     ],
     ids=["missing", "empty", "no header", "half a header", "Latin-1", "huge field", "a folder"],
 )
@@ -332,7 +345,7 @@ def test_a_batch_file_that_cannot_be_read(
         path.mkdir()
     elif isinstance(content, bytes):
         path.write_bytes(content)
-    with pytest.raises(WorkbenchError, match=rf"^{re.escape(f'{path}{message}')}$") as caught:
+    with pytest.raises(InputFileError, match=rf"^{re.escape(f'{path}{message}')}$") as caught:
         read_batch_requests(path)
     assert "@example.com" not in str(caught.value)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.catalog.models import IdentityKind
-from dsar.errors import IdentifierError, WorkbenchError
+from dsar.errors import IdentifierError, InputFileError
 from dsar.io import plain_name
 from dsar.subjects.identity import MatchRules, SubjectRequest, make_key
 
@@ -40,21 +40,30 @@ def read_batch_requests(path: str | Path, rules: MatchRules | None = None) -> li
             try:
                 return _batch_rows(path, reader, rules)
             except UnicodeDecodeError:
-                raise WorkbenchError(
-                    f"{path}: not UTF-8 text; save the batch as CSV UTF-8 (a spreadsheet's"
-                    " Save As offers it)"
+                raise InputFileError(
+                    path,
+                    "not UTF-8 text",
+                    "save the batch as CSV UTF-8 (a spreadsheet's Save As offers it)",
                 ) from None
             except csv.Error as exc:
-                raise WorkbenchError(
-                    f"{path} line {reader.reader.line_num}: not a readable CSV ({exc})"
+                raise InputFileError(
+                    path,
+                    f"not a readable CSV ({exc})",
+                    "save the batch as CSV from a spreadsheet, one request per line",
+                    line=reader.reader.line_num,
                 ) from None
     except FileNotFoundError:
-        raise WorkbenchError(
-            f"{path}: no such file; --batch takes a CSV with a request_id column and one"
-            " column per identifier type"
+        raise InputFileError(
+            path,
+            "no such file",
+            "--batch takes a CSV with a request_id column and one column per identifier type",
         ) from None
     except OSError as exc:
-        raise WorkbenchError(f"{path}: cannot read the batch file ({exc.strerror})") from None
+        raise InputFileError(
+            path,
+            f"cannot read the batch file ({exc.strerror})",
+            "give a CSV file you may read",
+        ) from None
 
 
 def _batch_rows(
@@ -66,9 +75,11 @@ def _batch_rows(
     types = f"request_id and identifier types: {', '.join(sorted(kinds))}"
     if not columns or not all(re.fullmatch(r"[A-Za-z_]+", c) for c in unknown):
         # no header: a first line of values is never quoted, it may hold someone's email
-        raise WorkbenchError(f"{path}: the first line must be a header naming the columns: {types}")
+        raise InputFileError(
+            path, "no header line", f"the first line must be a header naming the columns: {types}"
+        )
     if unknown:
-        raise WorkbenchError(f"{path}: unknown column(s) {', '.join(unknown)}; use {types}")
+        raise InputFileError(path, f"unknown column(s) {', '.join(unknown)}", f"use {types}")
     requests = []
     for line, row in enumerate(reader, start=2):
         keys = []
@@ -80,7 +91,12 @@ def _batch_rows(
             except IdentifierError as exc:
                 raise IdentifierError(exc.text, f"{path} line {line}: {exc}") from None
         if not keys:
-            raise WorkbenchError(f"{path} line {line}: no identifier given")
+            raise InputFileError(
+                path,
+                "no identifier given",
+                "give each request at least one identifier of the person",
+                line=line,
+            )
         label = (row.get("request_id") or "").strip() or f"{new_label()}-{line}"
         plain_name(label, f"request_id on line {line} of {path.name}")
         requests.append(SubjectRequest(label, tuple(keys)))
