@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from dsar.errors import ExportBusyError, WorkbenchError
+from dsar.errors import ExportBusyError, UnusableFileError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _open(path: Path, exclusive: bool) -> int | None:
     """The lock file's descriptor; None where a reader may not create it (read-only export).
 
     Raises:
-        WorkbenchError: the lock file is a link, a folder or anything but a plain file (it is
+        UnusableFileError: the lock file is a link, a folder or anything but a plain file (it is
             never followed: a link planted there would have the lock write elsewhere).
     """
     fd = None
@@ -85,9 +85,10 @@ def _open(path: Path, exclusive: bool) -> int | None:
             if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
                 _not_a_lock(path)
             if exclusive:
-                raise WorkbenchError(
-                    f"cannot create the lock file {path}: a change needs write access to the"
-                    " export folder"
+                raise UnusableFileError(
+                    path,
+                    "cannot create the lock file",
+                    "a change needs write access to the export folder",
                 ) from None
             return None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -97,9 +98,10 @@ def _open(path: Path, exclusive: bool) -> int | None:
 
 
 def _not_a_lock(path: Path) -> NoReturn:
-    raise WorkbenchError(
-        f"{path} is not the workbench's lock file (a link, a folder or a device): remove it,"
-        " then run this again; nothing was done"
+    raise UnusableFileError(
+        path,
+        "not the workbench's lock file (a link, a folder or a device)",
+        "remove it, then run this again; nothing was done",
     )
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from dsar import AuditLog, load_catalog, open_engine, parse_key
 from dsar.cli import app
-from dsar.errors import DiskFullError, ExportBusyError, RecordTamperedError
+from dsar.errors import DiskFullError, ExportBusyError, MissingFileError, RecordTamperedError
 from dsar.keys import Keys
 from dsar.lock import export_lock
 from dsar.records.audit import verify_audit_log
@@ -30,6 +30,7 @@ from dsar.rights import apply_plan, plan_erasure, recover
 from dsar.subjects.identity import SubjectRequest
 
 KEY = b"t" * 40
+KEYS = Keys(KEY)
 ANN = parse_key("email=ann@example.com")
 ENV = {**os.environ, "WORKBENCH_KEY": KEY.decode()}
 
@@ -43,7 +44,7 @@ def _sql(path: Path, statement: str) -> None:
 
 
 def _ledger(path: Path) -> None:
-    ledger = Ledger(path, KEY)
+    ledger = Ledger(path, KEYS)
     ledger.add([ANN], Reason.ERASED, "ER-1", date(2026, 11, 1))
     ledger.add([parse_key("email=bob@example.com")], Reason.OBJECTED_DIRECT_MARKETING, "R-2")
     ledger.close()
@@ -69,11 +70,11 @@ def test_a_ledger_changed_by_hand_is_found_and_refused(
 ) -> None:
     path = tmp_path / "ledger.db"
     _ledger(path)
-    assert verify_record(path, Keys(KEY)) == []
+    assert verify_record(path, KEYS) == []
     _sql(path, edit)
-    assert any(re.search(found, p) for p in verify_record(path, Keys(KEY)))
+    assert any(re.search(found, p) for p in verify_record(path, KEYS))
     with pytest.raises(RecordTamperedError, match=r"fail their keyed check"):
-        Ledger(path, KEY)
+        Ledger(path, KEYS)
     result = CliRunner().invoke(
         app,
         ["audit", "verify", "--register", str(tmp_path / "none.db"), "--ledger", str(path)],
@@ -83,7 +84,7 @@ def test_a_ledger_changed_by_hand_is_found_and_refused(
 
 
 def _register(path: Path) -> tuple[str, str]:
-    reg = Register(path, KEY)
+    reg = Register(path, KEYS)
     denied = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN])
     reg.update(denied.id, deny=DenialReason.IDENTITY_NOT_VERIFIED)
     other = reg.add(RequestType.ACCESS, Jurisdiction.GDPR, date(2026, 11, 21), [ANN])
@@ -106,7 +107,7 @@ def test_a_denied_request_reopened_by_hand_is_not_carried_out(
     assert result.exit_code == 1
     assert "1 row(s) fail their keyed check" in str(result.exception)
     assert (trap_catalog.parent / "accounts.csv").read_bytes() == before
-    problems = verify_register(db, KEY)
+    problems = verify_register(db, KEYS)
     assert any("edited or added outside the workbench" in p for p in problems)
     assert any(
         f"request {denied}: the register says open, the audit log denied" in p for p in problems
@@ -125,18 +126,18 @@ def test_an_earlier_copy_of_the_register_put_back_is_refused(
     import shutil
 
     db = tmp_path / "records" / "requests.db"
-    reg = Register(db, KEY)
+    reg = Register(db, KEYS)
     request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
     reg.close()
     shutil.copy(db, tmp_path / "old.db")
-    reg = Register(db, KEY)
+    reg = Register(db, KEYS)
     reg.update(request, deny=DenialReason.IDENTITY_NOT_VERIFIED)
     reg.close()
     shutil.copy(tmp_path / "old.db", db)
-    entries = len(AuditLog(db.with_name(db.name + ".audit.jsonl"), KEY).entries())
+    entries = len(AuditLog(db.with_name(db.name + ".audit.jsonl"), KEYS).entries())
     with pytest.raises(RecordTamperedError, match=r"an earlier copy of the register was put"):
-        Register(db, KEY)
-    assert len(AuditLog(db.with_name(db.name + ".audit.jsonl"), KEY).entries()) == entries
+        Register(db, KEYS)
+    assert len(AuditLog(db.with_name(db.name + ".audit.jsonl"), KEYS).entries()) == entries
     result = CliRunner().invoke(
         app,
         ["erase", "apply", "--catalog", str(trap_catalog), "--request", request],
@@ -144,7 +145,7 @@ def test_an_earlier_copy_of_the_register_put_back_is_refused(
     )
     assert result.exit_code == 1 and "an earlier copy" in str(result.exception)
     assert any(
-        "an earlier copy of the register was put back" in p for p in verify_register(db, KEY)
+        "an earlier copy of the register was put back" in p for p in verify_register(db, KEYS)
     )
 
 
@@ -152,7 +153,7 @@ def test_a_register_change_whose_audit_entry_was_cut_is_completed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "requests.db"
-    reg = Register(db, KEY)
+    reg = Register(db, KEYS)
     request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
 
     class Killed(BaseException):
@@ -166,52 +167,52 @@ def test_a_register_change_whose_audit_entry_was_cut_is_completed(
         with pytest.raises(Killed):
             reg.update(request, status=Status.IN_PROGRESS)
     reg.close()
-    assert any("entries are missing from the log" in p for p in verify_register(db, KEY))
-    reg = Register(db, KEY)  # the cut entry is written on the next open
+    assert any("entries are missing from the log" in p for p in verify_register(db, KEYS))
+    reg = Register(db, KEYS)  # the cut entry is written on the next open
     assert reg.get(request).status is Status.IN_PROGRESS
     reg.close()
-    assert verify_register(db, KEY) == []
+    assert verify_register(db, KEYS) == []
 
 
 def test_a_request_deleted_or_added_by_hand_is_found(tmp_path: Path) -> None:
     db = tmp_path / "requests.db"
     _denied, other = _register(db)
     _sql(db, f"DELETE FROM requests WHERE id = '{other}'")
-    problems = verify_register(db, KEY)
+    problems = verify_register(db, KEYS)
     assert "table requests: sealed with 2 row(s), holds 1: rows were deleted or added" in (
         " ".join(problems)
     )
     assert f"request {other}: in the audit log, missing from the register (deleted)" in problems
     with pytest.raises(RecordTamperedError):
-        Register(db, KEY)
+        Register(db, KEYS)
 
 
 def test_a_sent_record_row_deleted_by_hand_is_found(tmp_path: Path) -> None:
     path = tmp_path / "sent.db"
-    sent = SentRecord(path, KEY)
+    sent = SentRecord(path, KEYS)
     sent.record("meta", "a1", "run-1", [("ann@example.com", "h1"), ("bob@example.com", "h2")])
     sent.close()
     _sql(path, "DELETE FROM sent WHERE uploaded = 'h1'")
-    assert any("rows were deleted" in p for p in verify_record(path, Keys(KEY)))
+    assert any("rows were deleted" in p for p in verify_record(path, KEYS))
     with pytest.raises(RecordTamperedError):
-        SentRecord(path, KEY, read_only=True)
+        SentRecord(path, KEYS, read_only=True)
     with pytest.raises(RecordTamperedError):
-        SentRecord(path, KEY)
+        SentRecord(path, KEYS)
 
 
 def _erase_with_records(catalog_path: Path, records: Path, label: str = "ER-1") -> None:
     catalog = load_catalog(catalog_path)
-    ledger = Ledger(records / "ledger.db", KEY)
-    audit = AuditLog(records / "audit.jsonl", KEY)
+    ledger = Ledger(records / "ledger.db", KEYS)
+    audit = AuditLog(records / "audit.jsonl", KEYS)
     try:
         with open_engine(catalog) as engine:
-            plan = plan_erasure(catalog, engine, SubjectRequest(label, (ANN,)), key=KEY)
+            plan = plan_erasure(catalog, engine, SubjectRequest(label, (ANN,)), keys=KEYS)
             apply_plan(
                 plan,
                 catalog,
                 engine,
                 out=records / "certs",
-                key=KEY,
+                keys=KEYS,
                 dry_run=False,
                 ledger=ledger,
                 audit=audit,
@@ -239,14 +240,14 @@ def test_a_failed_erasure_is_not_recorded_as_done(
     with pytest.raises(DiskFullError, match=r"the disk is full while writing .*\.workbench-new"):
         _erase_with_records(trap_catalog, tmp_path)
     assert (trap_catalog.parent / "accounts.csv").read_bytes() == before
-    ledger = Ledger(tmp_path / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
     assert ledger.entries() == []  # the pending entry was withdrawn with the change
     ledger.close()
     assert not (tmp_path / "certs").exists() or not list((tmp_path / "certs").iterdir())
-    assert AuditLog(tmp_path / "audit.jsonl", KEY).entries() == []
+    assert AuditLog(tmp_path / "audit.jsonl", KEYS).entries() == []
     monkeypatch.undo()
     _erase_with_records(trap_catalog, tmp_path)  # and it works once there is room
-    ledger = Ledger(tmp_path / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
     assert {e.state for e in ledger.entries()} == {State.DONE}
     ledger.close()
 
@@ -276,7 +277,7 @@ def _statement(catalog: Path, ledger: Path, out: Path) -> str:
 def test_a_pending_erasure_is_stated_as_not_complete(trap_catalog: Path, tmp_path: Path) -> None:
     """An erasure recorded as requested whose change is not committed (another copy of the
     export, a change not yet recovered) is never stated as done."""
-    ledger = Ledger(tmp_path / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
     ledger.add([ANN], Reason.ERASED, "ER-7", date(2026, 12, 1), pending=True)
     ledger.close()
     report = _statement(trap_catalog, tmp_path / "ledger.db", tmp_path / "bundles")
@@ -363,7 +364,7 @@ def test_a_reader_is_refused_while_a_change_holds_the_export(trap_catalog: Path)
 def test_an_append_cut_before_its_head_is_no_tamper_alarm_and_is_repaired(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log = AuditLog(tmp_path / "audit.jsonl", KEY)
+    log = AuditLog(tmp_path / "audit.jsonl", KEYS)
     log.append("request.added", request="R-1")
 
     class Killed(BaseException):
@@ -376,25 +377,25 @@ def test_an_append_cut_before_its_head_is_no_tamper_alarm_and_is_repaired(
         m.setattr(AuditLog, "_write_head", die)
         with pytest.raises(Killed):
             log.append("request.updated", request="R-1")
-    assert verify_audit_log(log.path, KEY) == []  # the head one behind an intact entry
+    assert verify_audit_log(log.path, KEYS) == []  # the head one behind an intact entry
     assert log.repair()
-    assert verify_audit_log(log.path, KEY) == []
+    assert verify_audit_log(log.path, KEYS) == []
     assert '"seq": 2' in log.head_path.read_text()
     with log.path.open("a") as handle:  # an append cut half-way (a full disk)
         handle.write('{"seq": 3, "at": "2026')
     assert log.repair()
-    assert verify_audit_log(log.path, KEY) == []
+    assert verify_audit_log(log.path, KEYS) == []
     log.append("request.updated", request="R-1")
     assert [e.seq for e in log.entries()] == [1, 2, 3]
 
 
 def test_a_head_cut_back_by_hand_is_still_found(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.jsonl", KEY)
+    log = AuditLog(tmp_path / "audit.jsonl", KEYS)
     for _ in range(3):
         log.append("request.added", request="R-1")
     lines = log.path.read_text().splitlines()
     log.path.write_text("\n".join(lines[:1]) + "\n")  # two entries cut, the head left
-    problems = [str(p) for p in verify_audit_log(log.path, KEY)]
+    problems = [str(p) for p in verify_audit_log(log.path, KEYS)]
     assert any("entries were cut from the end" in p for p in problems)
     assert not log.repair()
 
@@ -406,10 +407,10 @@ def test_records_and_certificates_are_owner_only_whatever_the_umask(
     try:
         records = tmp_path / "records"
         _erase_with_records(trap_catalog, records)
-        reg = Register(records / "requests.db", KEY)
+        reg = Register(records / "requests.db", KEYS)
         reg.add(RequestType.ACCESS, Jurisdiction.GDPR, date(2026, 11, 21), [ANN])
         reg.close()
-        SentRecord(records / "sent.db", KEY).close()
+        SentRecord(records / "sent.db", KEYS).close()
     finally:
         os.umask(old)
     files = [
@@ -517,8 +518,8 @@ def test_a_full_disk_never_records_an_erasure_that_did_not_happen(
     shutil.copytree(trap_catalog.parent, export)
     records = small_disk / "records"
     records.mkdir()
-    Ledger(records / "ledger.db", KEY).close()  # the company's records exist already
-    Register(records / "requests.db", KEY).close()
+    Ledger(records / "ledger.db", KEYS).close()  # the company's records exist already
+    Register(records / "requests.db", KEYS).close()
     before = {p.name: p.read_bytes() for p in export.iterdir()}
     filler = small_disk / "filler"
     with filler.open(
@@ -550,7 +551,7 @@ def test_a_full_disk_never_records_an_erasure_that_did_not_happen(
         assert {p.name: p.read_bytes() for p in export.iterdir() if p.name in before} == before
         assert not list(small_disk.glob("**/*certificate*"))
     if (records / "ledger.db").exists():
-        ledger = Ledger(records / "ledger.db", KEY)
+        ledger = Ledger(records / "ledger.db", KEYS)
         states = {e.state for e in ledger.entries()}
         ledger.close()
         assert states == ({State.DONE} if erased else set()), (free_kib, states, err)
@@ -571,7 +572,7 @@ def test_a_rollback_without_a_ledger_mentions_none(trap_catalog: Path, tmp_path:
     begin(root, "RT-1", [root / "accounts.csv"], tmp_path / "certs")
     staged = root / ".accounts.csv.RT-1.workbench-new"
     staged.write_text("half\n")
-    found = recover(root, KEY)
+    found = recover(root, KEYS)
     assert found.outcome is Outcome.ROLLED_BACK and not staged.exists()
     assert "ledger" not in found.describe()
     assert found.describe().startswith("RT-1: the change was interrupted before it was committed")
@@ -582,7 +583,7 @@ def test_a_dropped_mac_column_is_named_as_such(tmp_path: Path) -> None:
     _ledger(path)
     _sql(path, "ALTER TABLE suppression DROP COLUMN mac")
     assert "table suppression: its keyed rows were removed (no mac column)" in verify_record(
-        path, Keys(KEY)
+        path, KEYS
     )
 
 
@@ -590,7 +591,7 @@ def _killed_after_commit(trap_catalog: Path, records: Path, monkeypatch: pytest.
     """An erasure of a registered request, stopped after its commit (before the swap)."""
     from dsar.rights import journal as journal_module
 
-    reg = Register(records / "requests.db", KEY)
+    reg = Register(records / "requests.db", KEYS)
     request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
 
     class Killed(BaseException):
@@ -600,17 +601,17 @@ def _killed_after_commit(trap_catalog: Path, records: Path, monkeypatch: pytest.
         raise Killed
 
     catalog = load_catalog(trap_catalog)
-    ledger = Ledger(records / "ledger.db", KEY)
+    ledger = Ledger(records / "ledger.db", KEYS)
     with monkeypatch.context() as m, open_engine(catalog) as engine:
         m.setattr(journal_module, "_swap", die)
-        plan = plan_erasure(catalog, engine, SubjectRequest(request, (ANN,)), key=KEY)
+        plan = plan_erasure(catalog, engine, SubjectRequest(request, (ANN,)), keys=KEYS)
         with pytest.raises(Killed):
             apply_plan(
                 plan,
                 catalog,
                 engine,
                 out=records.parent / "certs",
-                key=KEY,
+                keys=KEYS,
                 dry_run=False,
                 audit=reg.audit,
                 ledger=ledger,
@@ -628,21 +629,23 @@ def test_recover_never_creates_records_where_they_were(
     the records named, never in new empty ones where the old folder was."""
     request = _killed_after_commit(trap_catalog, tmp_path / "records", monkeypatch)
     (tmp_path / "records").rename(tmp_path / "moved")
-    with pytest.raises(Exception, match=r"is not there \(moved, or its volume is not mounted\)"):
-        recover(trap_catalog.parent, KEY)
+    with pytest.raises(
+        MissingFileError, match=r"is not there: moved, or its volume is not mounted\? Make it"
+    ):
+        recover(trap_catalog.parent, KEYS)
     assert not (tmp_path / "records").exists()
     found = recover(
         trap_catalog.parent,
-        KEY,
+        KEYS,
         register=tmp_path / "moved" / "requests.db",
         ledger=tmp_path / "moved" / "ledger.db",
     )
     assert found.outcome.value == "rolled forward"
-    reg = Register(tmp_path / "moved" / "requests.db", KEY)
+    reg = Register(tmp_path / "moved" / "requests.db", KEYS)
     assert reg.get(request).status is Status.COMPLETED
     assert [e.action for e in reg.audit.entries()][-2:] == ["erasure.applied", "request.updated"]
     reg.close()
-    ledger = Ledger(tmp_path / "moved" / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "moved" / "ledger.db", KEYS)
     assert {e.state for e in ledger.entries()} == {State.DONE}
     ledger.close()
     assert not (tmp_path / "records").exists()
@@ -656,7 +659,7 @@ def test_a_journal_planted_without_the_key_records_nothing(
     from dsar.rights.journal import JOURNAL
 
     db = tmp_path / "requests.db"
-    reg = Register(db, KEY)
+    reg = Register(db, KEYS)
     request = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 11, 20), [ANN]).id
     reg.close()
     journal: dict[str, object] = {
@@ -677,8 +680,8 @@ def test_a_journal_planted_without_the_key_records_nothing(
     }
     (trap_catalog.parent / JOURNAL).write_text(json.dumps(journal))
     with pytest.raises(Exception, match=r"not a journal this workbench wrote with this key"):
-        recover(trap_catalog.parent, KEY)
-    reg = Register(db, KEY)
+        recover(trap_catalog.parent, KEYS)
+    reg = Register(db, KEYS)
     assert reg.get(request).status is Status.OPEN
     assert [e.action for e in reg.audit.entries()] == ["request.added"]
     reg.close()
@@ -696,26 +699,26 @@ def test_an_unreadable_journal_is_one_line(trap_catalog: Path, text: str) -> Non
 
 
 def test_a_journal_that_is_a_folder_is_refused_by_recover_too(trap_catalog: Path) -> None:
-    from dsar.errors import WorkbenchError
+    from dsar.errors import UnusableFileError
     from dsar.rights.journal import JOURNAL
 
     (trap_catalog.parent / JOURNAL).mkdir()
-    with pytest.raises(WorkbenchError, match=r"is not a journal file: remove it"):
-        recover(trap_catalog.parent, KEY)
+    with pytest.raises(UnusableFileError, match=r": not a journal file; remove it"):
+        recover(trap_catalog.parent, KEYS)
 
 
 def test_a_lock_file_that_is_a_link_is_never_written_through(
     trap_catalog: Path, tmp_path: Path
 ) -> None:
-    from dsar.errors import WorkbenchError
+    from dsar.errors import UnusableFileError
     from dsar.lock import LOCK_NAME
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     (trap_catalog.parent / LOCK_NAME).symlink_to(victim)
-    with pytest.raises(WorkbenchError, match=r"is not the workbench's lock file \(a link"):
+    with pytest.raises(UnusableFileError, match=r": not the workbench's lock file \(a link"):
         _erase_with_records(trap_catalog, tmp_path / "records")
-    with pytest.raises(WorkbenchError, match=r"is not the workbench's lock file"):
+    with pytest.raises(UnusableFileError, match=r": not the workbench's lock file"):
         open_engine(load_catalog(trap_catalog))
     assert victim.read_text() == "precious\n"
 
@@ -724,10 +727,10 @@ def test_a_lock_file_that_is_a_link_is_never_written_through(
 def test_an_edited_audit_head_is_reported_and_never_written_over(tmp_path: Path, head: str) -> None:
     from dsar.errors import WorkbenchError
 
-    log = AuditLog(tmp_path / "audit.jsonl", KEY)
+    log = AuditLog(tmp_path / "audit.jsonl", KEYS)
     log.append("request.added", request="R-1")
     log.head_path.write_text(head)
-    assert any("was changed (unreadable)" in str(p) for p in verify_audit_log(log.path, KEY))
+    assert any("was changed (unreadable)" in str(p) for p in verify_audit_log(log.path, KEYS))
     with pytest.raises(WorkbenchError, match=r"not the head this workbench wrote"):
         log.append("request.updated", request="R-1")
     assert log.head_path.read_text() == head

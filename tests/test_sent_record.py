@@ -12,18 +12,21 @@ import pytest
 from typer.testing import CliRunner
 
 from anonymize.audience import build_audience, platform
-from dsar import load_catalog
+from dsar import load_catalog, open_engine
 from dsar.cli import app
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingFileError, UnusableFileError
+from dsar.keys import Keys
 from dsar.records.sent import SentRecord
 
 KEY = "s" * 40
+KEYS = Keys(KEY.encode())
 SPEC = Path(__file__).parents[1] / "examples" / "audience_marketing.yml"
 
 
 def _sent_and_unsent(demo: Path, record: SentRecord, out: Path) -> tuple[str, str]:
     """Send the demo's example audience to meta; return one email sent and one not."""
-    result = build_audience(SPEC, load_catalog(demo), ["meta"], out, record=record)
+    with open_engine(load_catalog(demo)) as engine:
+        result = build_audience(SPEC, engine, ["meta"], out, record=record)
     sent = set(result.files["meta"][0].read_text().split()[1:])
     meta = platform("meta")
     emails = [
@@ -50,7 +53,7 @@ def test_an_erasure_names_the_audiences_that_hold_the_person(
 ) -> None:
     monkeypatch.setenv("WORKBENCH_KEY", KEY)
     path = tmp_path / "records" / "sent.db"
-    record = SentRecord(path, KEY.encode())
+    record = SentRecord(path, KEYS)
     held, not_held = _sent_and_unsent(demo_copy, record, tmp_path / "aud")
     record.close()
     runner = CliRunner()
@@ -89,7 +92,7 @@ def test_an_objection_lists_the_audiences_to_withdraw_from(
 ) -> None:
     monkeypatch.setenv("WORKBENCH_KEY", KEY)
     path = tmp_path / "records" / "sent.db"
-    record = SentRecord(path, KEY.encode())
+    record = SentRecord(path, KEYS)
     held, _ = _sent_and_unsent(demo_copy, record, tmp_path / "aud")
     record.close()
     added = CliRunner().invoke(
@@ -134,25 +137,27 @@ def test_a_missing_record_is_an_error_not_an_empty_list(
             str(tmp_path / "nowhere.db"),
         ],
     )
-    assert isinstance(result.exception, WorkbenchError)  # `dsar` prints it, exit code 1
-    assert "no record of sent audiences" in str(result.exception)
+    assert isinstance(result.exception, MissingFileError)  # `dsar` prints it, exit code 1
+    assert str(result.exception) == (
+        f"the record of sent audiences {tmp_path / 'nowhere.db'} is not there: check --sent-record"
+    )
     assert not (tmp_path / "nowhere.db").exists()
 
 
 def test_reading_the_record_never_writes_and_checks_what_it_opens(tmp_path: Path) -> None:
     from dsar.records.ledger import Ledger
 
-    ledger = Ledger(tmp_path / "ledger.db", KEY.encode())
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
     ledger.close()
     before = (tmp_path / "ledger.db").read_bytes()
-    with pytest.raises(WorkbenchError, match="is not a record of sent audiences"):
-        SentRecord(tmp_path / "ledger.db", KEY.encode(), read_only=True)
+    with pytest.raises(UnusableFileError, match=": not a record of sent audiences"):
+        SentRecord(tmp_path / "ledger.db", KEYS, read_only=True)
     assert (tmp_path / "ledger.db").read_bytes() == before  # the wrong file is left alone
-    record = SentRecord(tmp_path / "rec" / "sent.db", KEY.encode())
+    record = SentRecord(tmp_path / "rec" / "sent.db", KEYS)
     record.record("meta", "a", "r1", [("ann@example.com", "h1")])
     record.close()
-    with pytest.raises(WorkbenchError, match="does not verify with this key"):
-        SentRecord(tmp_path / "rec" / "sent.db", b"w" * 40, read_only=True)
+    with pytest.raises(UnusableFileError, match="does not verify with this key"):
+        SentRecord(tmp_path / "rec" / "sent.db", Keys(b"w" * 40), read_only=True)
 
 
 def test_folded_identifiers_still_find_the_audiences(tmp_path: Path) -> None:
@@ -161,10 +166,10 @@ def test_folded_identifiers_still_find_the_audiences(tmp_path: Path) -> None:
     from dsar.catalog.models import IdentityKind
     from dsar.subjects.identity import MatchRules, SubjectKey
 
-    record = SentRecord(tmp_path / "sent.db", KEY.encode())
+    record = SentRecord(tmp_path / "sent.db", KEYS)
     record.record("google", "ads", "r1", [("Jane.Doe+ads@gmail.com", "h")])
     record.close()
-    reader = SentRecord(tmp_path / "sent.db", KEY.encode(), read_only=True)
+    reader = SentRecord(tmp_path / "sent.db", KEYS, read_only=True)
     folded = [SubjectKey(IdentityKind.EMAIL, "janedoe@gmail.com")]
     rules = MatchRules(gmail_dots=True, plus_addressing=True)
     assert reader.holding_any(folded, rules) == [("google", "ads")]

@@ -101,19 +101,19 @@ def open_index(path: Path | None, key_file: Path | None) -> IdentityIndex | None
     """The identity index at `path` (None when not given); it must exist and needs the key."""
     if path is None:
         return None
-    from dsar.errors import WorkbenchError
+    from dsar.errors import MissingFileError
     from dsar.keys import load_keys
     from dsar.subjects.index import IdentityIndex
 
     if not path.is_file():
-        raise WorkbenchError(f"no identity index at {path}: build it with `dsar index build`")
+        raise MissingFileError(path, "the identity index", "build it with `dsar index build`")
     return IdentityIndex(path, load_keys(key_file), key_file)
 
 
-def engine_options(engine: str, spark_master: str | None) -> dict[str, object]:
-    """`open_engine`'s options for the engine the user chose: Spark's settings are read
-    from the environment here, at the command line, never inside the library."""
-    if engine != "spark":
+def engine_options(kind: str, spark_master: str | None) -> dict[str, object]:
+    """`open_engine`'s options for the kind of engine the user chose: Spark's settings are
+    read from the environment here, at the command line, never inside the library."""
+    if kind != "spark":
         return {}
     from dsar.engine.spark import SparkSettings
 
@@ -124,11 +124,11 @@ def open_sent(path: Path | None, keys: Keys | None) -> SentRecord | None:
     """The sent record at `path` (None when not given); it must exist and needs the key."""
     if path is None:
         return None
-    from dsar.errors import MissingKeyError, WorkbenchError
+    from dsar.errors import MissingFileError, MissingKeyError
     from dsar.records.sent import SentRecord
 
     if not path.is_file():
-        raise WorkbenchError(f"no record of sent audiences at {path}: check --sent-record")
+        raise MissingFileError(path, "the record of sent audiences", "check --sent-record")
     if keys is None:
         raise MissingKeyError("reading the sent record needs the secret key: give --key-file")
     return SentRecord(path, keys, read_only=True)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dsar.errors import DiskFullError, WorkbenchError, is_disk_full
+from dsar.errors import DiskFullError, UnusableFileError, WorkbenchError, is_disk_full
 from dsar.faults import point
 from dsar.io import atomic_write_text, private_file, tmp_name
 from dsar.keys import SCHEME, Keys, Purpose
@@ -32,12 +32,11 @@ from dsar.subjects.identity import SubjectKey
 GENESIS = "0" * 64
 
 
-def subject_ref(key: bytes | Keys, identifier: SubjectKey) -> str:
+def subject_ref(keys: Keys, identifier: SubjectKey) -> str:
     """A keyed, non-reversible reference to a person: "ref:" and 24 hex characters.
 
     The keyed hash (`Purpose.AUDIT_REF`) of one identifier's "kind=value" text.
     """
-    keys = key if isinstance(key, Keys) else Keys(key)
     return f"ref:{keys.keyed_hash(Purpose.AUDIT_REF, str(identifier))[:24]}"
 
 
@@ -68,13 +67,13 @@ class AuditLog:
 
     Args:
         path: the log file (created on the first entry).
-        key: the workbench's secret key (see `dsar.keys.load_key`): it MACs every entry.
+        keys: the workbench's keys (see `dsar.keys.load_keys`): they MAC every entry.
     """
 
-    def __init__(self, path: str | Path, key: bytes | Keys) -> None:
+    def __init__(self, path: str | Path, keys: Keys) -> None:
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.name + ".head")
-        self._keys = key if isinstance(key, Keys) else Keys(key)
+        self._keys = keys
 
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r})"
@@ -146,7 +145,7 @@ class AuditLog:
         """The head file's record ({} when there is none yet).
 
         Raises:
-            WorkbenchError: the head is not one the workbench wrote (edited by hand).
+            UnusableFileError: the head is not one the workbench wrote (edited by hand).
         """
         if not self.head_path.exists():
             return {}
@@ -155,9 +154,10 @@ class AuditLog:
         except (OSError, ValueError):
             head = None
         if not isinstance(head, dict) or not isinstance(head.get("seq"), int):
-            raise WorkbenchError(
-                f"{self.head_path}: not the head this workbench wrote (changed outside it);"
-                " nothing was appended. `dsar audit verify` reports it; restore the head"
+            raise UnusableFileError(
+                self.head_path,
+                "not the head this workbench wrote (changed outside it)",
+                "nothing was appended. `dsar audit verify` reports it; restore the head",
             )
         return head
 
@@ -233,9 +233,10 @@ class AuditLog:
             if not isinstance(last.get("seq"), int) or "hash" not in last:
                 raise ValueError("not an entry")
         except (ValueError, IndexError):
-            raise WorkbenchError(
-                f"{self.path}: its last line is not an audit entry (changed outside the"
-                " workbench); nothing was appended. `dsar audit verify` shows where"
+            raise UnusableFileError(
+                self.path,
+                "its last line is not an audit entry (changed outside the workbench)",
+                "nothing was appended. `dsar audit verify` shows where",
             ) from None
         return last
 
@@ -264,13 +265,13 @@ class AuditProblem:
         return f"line {self.line}: {self.message}"
 
 
-def verify_audit_log(path: str | Path, key: bytes | Keys) -> list[AuditProblem]:
+def verify_audit_log(path: str | Path, keys: Keys) -> list[AuditProblem]:
     """Check every entry's MAC, the chain and the head; an empty list means intact.
 
     An entry that was not MACed with this key (edited, forged, or written with another
     key or an earlier, unkeyed version of the workbench) is a problem.
     """
-    log = AuditLog(path, key)
+    log = AuditLog(path, keys)
     problems: list[AuditProblem] = []
     if not log.path.is_file():
         return [AuditProblem(0, f"no audit log at {log.path}")]

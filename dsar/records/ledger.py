@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import DiskFullError, KeySchemeError, WorkbenchError, is_disk_full
+from dsar.errors import DiskFullError, KeySchemeError, UnusableFileError, is_disk_full
 from dsar.io import private_file
 from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside
 from dsar.records.sealed import Seal
@@ -70,15 +70,15 @@ class Reason(StrEnum):
 LEGACY_SCHEME = "sha256-keyhex/v0"  # ledgers written before the scheme was recorded
 
 
-def ledger_ref(key: bytes | Keys, identifier: SubjectKey) -> str:
+def ledger_ref(keys: Keys, identifier: SubjectKey) -> str:
     """The keyed hash the ledger stores for one identifier (computable in SQL too)."""
-    keys = key if isinstance(key, Keys) else Keys(key)
     return keys.keyed_hash(Purpose.LEDGER_REF, str(identifier))
 
 
-def _legacy_ref(key: bytes, identifier: SubjectKey) -> str:
+def _legacy_ref(keys: Keys, identifier: SubjectKey) -> str:
     """The reference of a `LEGACY_SCHEME` ledger: sha256(key hex | "kind=value")."""
-    return hashlib.sha256(key.hex().encode() + b"|" + str(identifier).encode()).hexdigest()
+    secret = keys.legacy_ledger_secret().encode()
+    return hashlib.sha256(secret + b"|" + str(identifier).encode()).hexdigest()
 
 
 def _sql_ref(keys: Keys, identifier_sql: str) -> tuple[str, list[object]]:
@@ -102,7 +102,7 @@ class Ledger:
 
     Args:
         path: the ledger file.
-        key: the secret key (see `dsar.keys.load_key`).
+        keys: the workbench's keys (see `dsar.keys.load_keys`).
         key_file: where the key came from, if a file: refused when it sits beside the
             ledger, since the key would then travel with the hashes it protects.
 
@@ -111,14 +111,13 @@ class Ledger:
             know.
     """
 
-    def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path, keys: Keys, key_file: str | Path | None = None) -> None:
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "ledger")
         if self.path.is_dir():
-            raise WorkbenchError(f"the ledger {self.path} is a folder: give the ledger's file")
+            raise UnusableFileError(self.path, "a folder, not a ledger", "give the ledger's file")
         private_file(self.path)
-        self.key = key
-        self.keys = Keys(key)
+        self.keys = keys
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         try:
             self._check_scheme()
@@ -164,12 +163,12 @@ class Ledger:
 
     def _ref(self, identifier: SubjectKey) -> str:
         if self.scheme == LEGACY_SCHEME:
-            return _legacy_ref(self.key, identifier)
+            return _legacy_ref(self.keys, identifier)
         return ledger_ref(self.keys, identifier)
 
     def _sql_ref(self, identifier_sql: str) -> tuple[str, list[object]]:
         if self.scheme == LEGACY_SCHEME:
-            return f"sha256(? || '|' || {identifier_sql})", [self.key.hex()]
+            return f"sha256(? || '|' || {identifier_sql})", [self.keys.legacy_ledger_secret()]
         return _sql_ref(self.keys, identifier_sql)
 
     def close(self) -> None:

@@ -19,7 +19,9 @@ from dsar.errors import (
     DiskFullError,
     RecordTamperedError,
     RequestNotFoundError,
-    WorkbenchError,
+    RequestStateError,
+    UnusableFileError,
+    UsageError,
     is_disk_full,
 )
 from dsar.io import private_file
@@ -167,33 +169,35 @@ class Register:
     """The request register in a SQLite file, with its audit log beside it.
 
     Examples:
-        >>> reg = Register("requests.db", key=load_key())  # doctest: +SKIP
+        >>> reg = Register("requests.db", keys=load_keys())  # doctest: +SKIP
         >>> rec = reg.add(RequestType.ERASURE, Jurisdiction.GDPR, date(2026, 1, 31),
         ...               [parse_key("email=ann@example.com")])  # doctest: +SKIP
         >>> rec.deadlines.due  # doctest: +SKIP
         datetime.date(2026, 2, 28)
     """
 
-    def __init__(self, path: str | Path, key: bytes) -> None:
+    def __init__(self, path: str | Path, keys: Keys) -> None:
         self.path = Path(path)
         if self.path.is_dir():
-            raise WorkbenchError(f"the register {self.path} is a folder: give the register's file")
+            raise UnusableFileError(
+                self.path, "a folder, not a register", "give the register's file"
+            )
         private_file(self.path)  # requesters' identifiers: owner-only
-        self.key = key
+        self.keys = keys
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         self.db.row_factory = sqlite3.Row
         log = self.path.with_name(self.path.name + ".audit.jsonl")
         try:
             self.db.executescript(SCHEMA)
-            _add_versions(self.db, AuditLog(log, key))
-            self.seal = Seal(self.db, Keys(key), {"requests": _COLUMNS}, self.path)
+            _add_versions(self.db, AuditLog(log, keys))
+            self.seal = Seal(self.db, keys, {"requests": _COLUMNS}, self.path)
             self.seal.check()
         except BaseException as exc:
             self.db.close()
             if is_disk_full(exc):
                 raise DiskFullError(self.path) from exc
             raise
-        self.audit = AuditLog(log, key)
+        self.audit = AuditLog(log, keys)
         self.reconcile()
 
     def reconcile(self) -> int:
@@ -247,9 +251,17 @@ class Register:
     ) -> RequestRecord:
         """Register a new request; its id is R-<year>-<number>."""
         if not identifiers:
-            raise WorkbenchError("a request needs at least one identifier of the person")
+            raise UsageError(
+                "identifiers",
+                "a request needs at least one identifier of the person",
+                "give the person's --email or an --id TYPE=VALUE",
+            )
         if received > datetime.now(UTC).date() + timedelta(days=1):
-            raise WorkbenchError(f"received date {received} is in the future")
+            raise UsageError(
+                "received",
+                f"received date {received} is in the future",
+                "give the day the request came in",
+            )
         # the write lock is taken before counting, so two writers cannot pick the same id
         with self.seal.transaction():
             count = self.db.execute(
@@ -263,7 +275,7 @@ class Register:
                 verification=verification,
                 status=Status.OPEN,
                 identifiers=tuple(identifiers),
-                subject_ref=subject_ref(self.key, identifiers[0]),
+                subject_ref=subject_ref(self.keys, identifiers[0]),
                 note=note,
             )
             self.db.execute(
@@ -338,25 +350,35 @@ class Register:
         old = self.get(request_id)
         new = old
         if not old.is_open and (status is None or status in CLOSED):
-            raise WorkbenchError(
-                f"request {request_id} is {old.status.value}; reopen it first with --status open"
+            raise RequestStateError(
+                request_id,
+                old.status.value,
+                f"is {old.status.value}",
+                "reopen it first with --status open",
             )
         if verification is not None:
             new = replace(new, verification=verification)
         if deny is not None:
             new = replace(new, status=Status.DENIED, denial_reason=deny)
         elif status is Status.DENIED:
-            raise WorkbenchError("denying a request needs a reason: use --deny REASON")
+            raise UsageError("status", "denying a request needs a reason", "use --deny REASON")
         elif status is not None:
             new = replace(new, status=status, denial_reason=None)
         if extend is not None:
             if old.extension_notified is not None:
-                raise WorkbenchError(
-                    f"request {request_id} was extended already; the law allows one extension"
+                raise RequestStateError(
+                    request_id,
+                    old.status.value,
+                    "was extended already",
+                    "the law allows one extension: answer by the extended deadline",
                 )
             reason, notified = extend
             if not reason.strip():
-                raise WorkbenchError("an extension needs its reason, as told to the person")
+                raise UsageError(
+                    "extend",
+                    "an extension needs its reason",
+                    "give the reason as told to the person",
+                )
             new = replace(new, extension_reason=reason, extension_notified=notified)
             new.deadlines  # noqa: B018 - raises DeadlineError when notified too late
         if note is not None:
@@ -528,7 +550,7 @@ def _add_versions(db: sqlite3.Connection, audit: AuditLog) -> None:
         raise
 
 
-def verify_register(path: str | Path, key: bytes) -> list[str]:
+def verify_register(path: str | Path, keys: Keys) -> list[str]:
     """Check the register against its keys and its audit log; empty: intact.
 
     Every row must carry its MAC and the table its seal (`dsar.records.sealed`), and each
@@ -539,10 +561,10 @@ def verify_register(path: str | Path, key: bytes) -> list[str]:
     from dsar.records.sealed import verify_record
 
     path = Path(path)
-    problems = verify_record(path, Keys(key), {"requests": _COLUMNS})
+    problems = verify_record(path, keys, {"requests": _COLUMNS})
     if problems and problems[0].startswith("no record"):
         return problems
-    replayed = _replay(AuditLog(path.with_name(path.name + ".audit.jsonl"), key))
+    replayed = _replay(AuditLog(path.with_name(path.name + ".audit.jsonl"), keys))
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         columns = {r[1] for r in db.execute("PRAGMA table_info(requests)")}

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dsar.catalog.models import IdentityKind
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingFileError, UnusableFileError
 from dsar.io import atomic_write_text, private_file
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import AuditLog
@@ -71,7 +71,7 @@ def person_ref(
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """The record opened read-only: reading it never writes, and never creates a file."""
     if not path.is_file():
-        raise WorkbenchError(f"no record of sent audiences at {path}")
+        raise MissingFileError(path, "the record of sent audiences", "check its path")
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -79,7 +79,9 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
         tables = set()
     if "sent" not in tables:
         db.close()
-        raise WorkbenchError(f"{path} is not a record of sent audiences (no 'sent' table)")
+        raise UnusableFileError(
+            path, "not a record of sent audiences (no 'sent' table)", "give the sent record's file"
+        )
     return db
 
 
@@ -88,37 +90,42 @@ class SentRecord:
 
     Args:
         path: the record's file.
-        key: the secret key (the ledger's), for the keyed references.
+        keys: the workbench's keys (the ledger's), for the keyed references.
         audit: the audit log each run appends to (default: `audit.jsonl` beside the record).
     """
 
     def __init__(
         self,
         path: str | Path,
-        key: bytes,
+        keys: Keys,
         audit: str | Path | None = None,
         *,
         read_only: bool = False,
     ) -> None:
         self.path = Path(path)
-        self.keys = Keys(key)
-        self.audit = AuditLog(Path(audit) if audit else self.path.with_name("audit.jsonl"), key)
+        self.keys = keys
+        self.audit = AuditLog(Path(audit) if audit else self.path.with_name("audit.jsonl"), keys)
         if read_only:
             self.db = _open_read_only(self.path)
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
             self._loose = "loose" in columns
             if self.audit.path.exists() and self.audit.verify():
                 self.db.close()
-                raise WorkbenchError(
-                    f"{self.path}: its audit log does not verify with this key: the wrong key,"
-                    " or a tampered record; nothing was read"
+                raise UnusableFileError(
+                    self.path,
+                    "its audit log does not verify with this key: the wrong key, or a tampered"
+                    " record",
+                    "nothing was read; give the key it was written with, or `dsar audit verify`"
+                    " its audit log",
                 )
             self.seal = Seal(self.db, self.keys, self._sealed(), self.path, read_only=True)
             if "mac" in columns:  # written before rows were keyed: adopted when next written
                 self._check()
             return
         if self.path.is_dir():
-            raise WorkbenchError(f"the sent record {self.path} is a folder: give its file")
+            raise UnusableFileError(
+                self.path, "a folder, not a record of sent audiences", "give the sent record's file"
+            )
         private_file(self.path)
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         try:

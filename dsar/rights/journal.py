@@ -30,7 +30,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsar.errors import InternalError, MissingKeyError, WorkbenchError
+from dsar.errors import (
+    InternalError,
+    MissingFileError,
+    MissingKeyError,
+    OutputExistsError,
+    UnusableFileError,
+    WorkbenchError,
+)
 from dsar.faults import point
 from dsar.io import atomic_write_text, plain_name, tmp_name
 from dsar.keys import Keys, Purpose
@@ -168,9 +175,10 @@ def _finish(root: Path, journal: Mapping[str, Any], log: AuditLog | None, record
         new, target = Path(move["new"]), Path(move["target"])
         if new.exists():
             if target.exists():  # never happens to a change of ours: its name was free
-                raise WorkbenchError(
-                    f"the journal would overwrite the certificate {target}: a certificate is"
-                    " never overwritten; nothing more was done"
+                raise OutputExistsError(
+                    target,
+                    "the certificate",
+                    "the journal would have put another there; nothing more was done",
                 )
             point(f"rename {target.name}")
             new.replace(target)
@@ -277,34 +285,36 @@ def abandon(root: Path, ledger: Ledger | None) -> bool:
 def _read(path: Path) -> dict[str, Any]:
     """The journal at `path`, or a one-line refusal when it is not one."""
     if not path.is_file():
-        raise WorkbenchError(f"{path} is not a journal file: remove it, then run this again")
+        raise UnusableFileError(path, "not a journal file", "remove it, then run this again")
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         journal = None
     if not isinstance(journal, dict):
-        raise WorkbenchError(
-            f"{path}: not a journal this workbench wrote (unreadable); nothing moved. If no"
-            " change was under way, remove it"
+        raise UnusableFileError(
+            path,
+            "not a journal this workbench wrote (unreadable)",
+            "nothing moved. If no change was under way, remove it",
         )
     return journal
 
 
-def _check_mac(journal: Mapping[str, Any], path: Path, key: bytes | None) -> None:
+def _check_mac(journal: Mapping[str, Any], path: Path, keys: Keys | None) -> None:
     """A journal that updates records (audit log, ledger, register) must carry the MAC the
     key gives it: a journal planted without the key records nothing."""
     if not any(journal.get(k) for k in ("audit", "ledger", "register")):
         return
-    if key is None:
+    if keys is None:
         raise MissingKeyError(
             "finishing or rolling back the interrupted change updates its records (the audit"
             " log, the ledger, the register), which needs the secret key: set WORKBENCH_KEY"
             " or pass --key-file"
         )
-    if not hmac.compare_digest(str(journal.get("mac", "")), _mac(Keys(key), journal)):
-        raise WorkbenchError(
-            f"{path}: not a journal this workbench wrote with this key (its MAC differs);"
-            " nothing moved and nothing was recorded"
+    if not hmac.compare_digest(str(journal.get("mac", "")), _mac(keys, journal)):
+        raise UnusableFileError(
+            path,
+            "not a journal this workbench wrote with this key (its MAC differs)",
+            "nothing moved and nothing was recorded; run recover with the key the change used",
         )
 
 
@@ -318,7 +328,11 @@ def check_journal(journal: Mapping[str, Any], path: Path, boundary: Path) -> Non
         plain_name(label, "journal label")
         phase = Phase(journal.get("phase", Phase.COMMIT.value))
     except (WorkbenchError, ValueError):
-        raise WorkbenchError(f"{path}: not a journal this workbench wrote; nothing moved") from None
+        raise UnusableFileError(
+            path,
+            "not a journal this workbench wrote",
+            "nothing moved; if no change was under way, remove it",
+        ) from None
     targets = [Path(m["target"]) for m in journal.get("moves", [])]
     if phase is Phase.STAGING:
         targets = [Path(t) for t in journal.get("targets", [])]
@@ -329,14 +343,17 @@ def check_journal(journal: Mapping[str, Any], path: Path, boundary: Path) -> Non
             or Path(move["new"]) != staged_name(target, label)
             or Path(move["backup"]) != backup_name(target, label)
         ):
-            raise WorkbenchError(f"{path}: a move it lists is not one the workbench makes")
+            raise UnusableFileError(
+                path, "a move it lists is not one the workbench makes", "nothing moved"
+            )
     for target in targets:
         if not target.is_absolute() or not target.parent.resolve().is_relative_to(
             boundary.resolve()
         ):
-            raise WorkbenchError(
-                f"{path}: a move it lists replaces {target}, outside the export root"
-                f" {boundary.resolve()}; nothing moved"
+            raise UnusableFileError(
+                path,
+                f"a move it lists replaces {target}, outside the export root {boundary.resolve()}",
+                "nothing moved",
             )
     for move in journal.get("artifacts", []):
         target, new = Path(move["target"]), Path(move["new"])
@@ -347,7 +364,9 @@ def check_journal(journal: Mapping[str, Any], path: Path, boundary: Path) -> Non
             or not new.name.startswith(f".{target.name}")
             or not new.name.endswith(CERTIFICATE_TMP)
         ):
-            raise WorkbenchError(f"{path}: an artifact it lists is not a certificate")
+            raise UnusableFileError(
+                path, "an artifact it lists is not a certificate", "nothing moved"
+            )
 
 
 class Outcome(StrEnum):
@@ -395,7 +414,7 @@ class Recovery:
 
 def recover(
     root: str | Path,
-    key: bytes | None = None,
+    keys: Keys | None = None,
     files: Sequence[Path] | None = None,
     boundary: Path | None = None,
     *,
@@ -414,13 +433,13 @@ def recover(
     (moved, a volume not mounted), `register` and `ledger` name where it is now.
 
     Raises:
-        MissingKeyError: the journal's records (audit entry, ledger) need `key`.
-        WorkbenchError: the journal lists a move the workbench does not make.
+        MissingKeyError: the journal's records (audit entry, ledger) need `keys`.
+        UnusableFileError: the journal lists a move the workbench does not make.
     """
     root = Path(root)
     with export_lock(root, exclusive=True, holder="recover", wait=wait):
         tmp_name(root / JOURNAL).unlink(missing_ok=True)  # a journal write killed half-way
-        repaired = _repair_audit(register, key)
+        repaired = _repair_audit(register, keys)
         path = root / JOURNAL
         if not path.exists():
             stray = _stray(files or ())
@@ -433,17 +452,17 @@ def recover(
             )
         journal = _read(path)
         check_journal(journal, path, root if boundary is None else boundary)
-        _check_mac(journal, path, key)
+        _check_mac(journal, path, keys)
         label = str(journal["label"])
-        records = _open_records(journal, key, register, ledger)
+        records = _open_records(journal, keys, register, ledger)
         try:
             if journal.get("phase") == Phase.STAGING.value:
                 removed, withdrawn = rollback(root, journal, records.ledger)
                 return Recovery(Outcome.ROLLED_BACK, label, removed, ledger=withdrawn > 0)
             pending = journal.get("audit")
             log = None
-            if pending is not None and key:
-                log = AuditLog(_audit_path(pending["log"], records.register), key)
+            if pending is not None and keys is not None:
+                log = AuditLog(_audit_path(pending["log"], records.register), keys)
             _finish(root, journal, log, records)
             certs = [Path(a["target"]).name for a in journal.get("artifacts", [])]
             return Recovery(
@@ -464,15 +483,17 @@ def _existing(recorded: str | None, given: Path | None, what: str, option: str) 
         return path
     if given is not None and given.is_file():
         return given
-    raise WorkbenchError(
-        f"the interrupted change's {what} {path} is not there (moved, or its volume is not"
-        f" mounted): make it reachable there, or name it with {option}; nothing was changed"
+    raise MissingFileError(
+        path,
+        f"the interrupted change's {what}",
+        "moved, or its volume is not mounted? Make it reachable there, or name it with"
+        f" {option}; nothing was changed",
     )
 
 
 def _open_records(
     journal: Mapping[str, Any],
-    key: bytes | None,
+    keys: Keys | None,
     register: Path | None = None,
     ledger: Path | None = None,
 ) -> Records:
@@ -482,8 +503,8 @@ def _open_records(
     # `_check_mac` has refused a journal naming records when there is no key
     ledger_path = _existing(journal.get("ledger"), ledger, "ledger", "--ledger")
     register_path = _existing(journal.get("register"), register, "register", "--register")
-    opened_ledger = Ledger(ledger_path, key) if ledger_path and key else None
-    opened_register = Register(register_path, key) if register_path and key else None
+    opened_ledger = Ledger(ledger_path, keys) if ledger_path and keys is not None else None
+    opened_register = Register(register_path, keys) if register_path and keys is not None else None
     return Records(opened_ledger, opened_register)
 
 
@@ -496,18 +517,19 @@ def _audit_path(recorded: str, register: Register | None) -> Path:
         return path
     if register is not None and register.audit.path.is_file():
         return register.audit.path
-    raise WorkbenchError(
-        f"the interrupted change's audit log {path} is not there (moved, or its volume is not"
-        " mounted): make it reachable there, or name its register with --register; nothing"
-        " more was done"
+    raise MissingFileError(
+        path,
+        "the interrupted change's audit log",
+        "moved, or its volume is not mounted? Make it reachable there, or name its register"
+        " with --register; nothing more was done",
     )
 
 
-def _repair_audit(register: Path | None, key: bytes | None) -> bool:
+def _repair_audit(register: Path | None, keys: Keys | None) -> bool:
     """Move the register's audit head on past an append a crash cut (needs the key)."""
-    if register is None or key is None:
+    if register is None or keys is None:
         return False
-    log = AuditLog(register.with_name(register.name + ".audit.jsonl"), key)
+    log = AuditLog(register.with_name(register.name + ".audit.jsonl"), keys)
     return log.repair() if log.path.exists() else False
 
 
