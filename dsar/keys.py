@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from dsar.errors import MissingKeyError, WorkbenchError
+from dsar.errors import MissingKeyError, UsageError
 
 KEY_ENV = "WORKBENCH_KEY"
 SCHEME = "hmac-sha256/v1"
@@ -103,12 +103,14 @@ def refuse_key_beside(key_file: str | Path | None, path: Path, what: str) -> Non
     the hashes and their key must never travel together.
 
     Raises:
-        WorkbenchError: the key file sits beside `path`.
+        UsageError: the key file sits beside `path`.
     """
     if key_file is not None and Path(key_file).resolve().parent == path.resolve().parent:
-        raise WorkbenchError(
-            f"the key file {key_file} sits beside the {what} {path}: keep the key"
-            " elsewhere (another folder, a secrets manager) so the two never travel together"
+        raise UsageError(
+            "key_file",
+            f"the key file {key_file} sits beside the {what} {path}",
+            "keep the key elsewhere (another folder, a secrets manager) so the two never"
+            " travel together",
         )
 
 

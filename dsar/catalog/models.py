@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from dsar.catalog.paths import resolve_files
-from dsar.errors import WorkbenchError
+from dsar.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -570,14 +570,16 @@ class Catalog(_Strict):
         """The folder table paths are relative to (the catalog file's folder).
 
         Raises:
-            WorkbenchError: the catalog was built in code, not loaded from a file, and was
+            UsageError: the catalog was built in code, not loaded from a file, and was
                 given no folder (`located_in`).
         """
         if self._root is None:
-            raise WorkbenchError(
+            raise UsageError(
+                "catalog",
                 "this catalog was not loaded from a file, so its table paths are relative to"
-                " nothing: load it with load_catalog(path), or give it a folder with"
-                " catalog.located_in(folder)"
+                " nothing",
+                "load it with load_catalog(path), or give it a folder with"
+                " catalog.located_in(folder)",
             )
         return self._root
 

@@ -17,7 +17,7 @@ from dsar.demo.people import STAFF, Chunk
 from dsar.demo.schemas import SCHEMAS
 from dsar.demo.tables import build_tables
 from dsar.demo.writers import TableSink
-from dsar.errors import WorkbenchError
+from dsar.errors import UsageError
 from dsar.io import atomic_write_text
 
 CHUNK = 20_000
@@ -55,7 +55,11 @@ def generate(
         1000
     """
     if users < 10:
-        raise WorkbenchError(f"--users must be at least 10 (got {users}): the demo plants cases")
+        raise UsageError(
+            "users",
+            f"--users must be at least 10 (got {users})",
+            "give 10 or more: the demo plants cases among them",
+        )
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     as_of = as_of or datetime.now(UTC).date()

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from dsar.catalog.models import FileFormat
 from dsar.demo.writers import TableSink
-from dsar.errors import WorkbenchError
+from dsar.errors import UsageError
 from dsar.io import atomic_write_text
 
 STAFF = 8
@@ -187,7 +187,11 @@ def generate_shop(
         >>> shop = generate_shop("shop-export", customers=500)  # doctest: +SKIP
     """
     if customers < 2:
-        raise WorkbenchError(f"the shop needs at least 2 customers (got {customers})")
+        raise UsageError(
+            "customers",
+            f"the shop needs at least 2 customers (got {customers})",
+            "give 2 or more",
+        )
     as_of = as_of or datetime.now(UTC).date()
     rng = np.random.default_rng(seed)
     root = Path(out)

@@ -26,7 +26,7 @@ from dsar.engine.inventory import (
     inventory,
     inventory_frame,
 )
-from dsar.errors import WorkbenchError
+from dsar.errors import UsageError
 
 if TYPE_CHECKING:
     from dsar.catalog.models import Catalog
@@ -78,7 +78,9 @@ def open_engine(catalog: Catalog | None = None, kind: str = "duckdb", **options:
 
         engine = SparkEngine(**options)
     else:
-        raise WorkbenchError(f"unknown engine {kind!r}; choose one of: {', '.join(ENGINES)}")
+        raise UsageError(
+            "engine", f"unknown engine {kind!r}", f"choose one of: {', '.join(ENGINES)}"
+        )
     if catalog is not None:
         try:
             engine.hold_export(catalog)

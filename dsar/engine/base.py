@@ -19,6 +19,7 @@ from dsar.errors import (
     CatalogProblem,
     DiskFullError,
     EngineError,
+    ExportPathError,
     ExportReadError,
     WorkbenchError,
     is_disk_full,
@@ -132,6 +133,7 @@ class Engine(ABC):
     def __init__(self) -> None:
         self._files: dict[str, list[Path]] = {}
         self._tables: dict[str, Table] = {}
+        self._catalog: Catalog | None = None
         self.backend_errors: tuple[type[Exception], ...] = ()
 
     # ---- what a backend implements -------------------------------------------------------
@@ -231,6 +233,23 @@ class Engine(ABC):
                 problems += exc.problems
         if problems:
             raise CatalogError(_catalog_source(catalog), problems)
+        self._catalog = catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog whose tables the engine reads (`open_engine(catalog, ...)` registered
+        it), so that a job given the engine reads the data map from it, never from a second
+        argument that could name another export.
+
+        Raises:
+            EngineError: the engine was opened without a catalog.
+        """
+        if self._catalog is None:
+            raise EngineError(
+                "this engine was opened without a catalog: open it with"
+                " open_engine(catalog, ...) to run a job on the catalog's tables"
+            )
+        return self._catalog
 
     @final
     def register_table(self, catalog: Catalog, name: str) -> None:
@@ -258,9 +277,10 @@ class Engine(ABC):
         files = catalog.files(name)
         table = catalog.tables[name]
         if not files:
-            raise WorkbenchError(
-                f"table {name!r}: no file matches {table.path!r} under"
-                f" {catalog.root}; run `dsar catalog check` on the catalog"
+            raise ExportPathError(
+                name,
+                f"no file matches {table.path!r} under {catalog.root}",
+                "run `dsar catalog check` on the catalog",
             )
         check_files(name, table, files)
         try:

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from dsar.catalog.models import Catalog, ErasureAction, IdentityKind, Role
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import CatalogProblem, WorkbenchError
+from dsar.errors import CatalogProblem, UsageError, WorkbenchError
 
 COVERAGE = 0.5  # most values absent from their kind's home: probably another kind of id
 SAMPLE_ROWS = 20_000
@@ -140,9 +140,10 @@ def guard_catalog(
     if not isinstance(accept, bool):
         unknown = sorted(set(accept) - set(WarningCode))
         if unknown:
-            raise WorkbenchError(
-                f"unknown catalog warning code(s): {', '.join(unknown)}; the codes are"
-                f" {', '.join(WarningCode)}"
+            raise UsageError(
+                "accept_catalog_warnings",
+                f"unknown catalog warning code(s): {', '.join(unknown)}",
+                f"the codes are {', '.join(WarningCode)}",
             )
     prone = tuple(w for w in catalog_warnings(catalog, engine) if w.collision_prone)
     refused = [w for w in prone if not (accept is True or (accept and w.code in accept))]

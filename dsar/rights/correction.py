@@ -21,7 +21,8 @@ import pyarrow as pa
 from dsar.catalog.models import Catalog, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
-from dsar.errors import WorkbenchError
+from dsar.errors import NoMatchError, UsageError, WorkbenchError
+from dsar.keys import Keys
 from dsar.records.audit import subject_ref
 from dsar.rights.plan import Job, Plan, ProgressFn
 from dsar.rights.rewrite import Rewrite
@@ -105,7 +106,7 @@ class CorrectionPlan(Plan):
             "recipients": list(self.recipients),
         }
 
-    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+    def rewrites(self, catalog: Catalog, keys: Keys | None) -> list[Rewrite]:
         """One rewrite per table: the new value in the person's rows, every other row as is."""
         rewrites = []
         for table_name in dict.fromkeys(c.table for c in self.corrections):
@@ -130,12 +131,16 @@ class CorrectionPlan(Plan):
         return [f"- {c.table}.{c.column}: {c.rows} row(s) corrected" for c in self.corrections]
 
 
-def _sql_type(arrow_type: str) -> str:
+def _sql_type(arrow_type: str, target: str) -> str:
     if arrow_type.startswith("timestamp"):
         return "TIMESTAMP"
     if arrow_type in _SQL_TYPES:
         return _SQL_TYPES[arrow_type]
-    raise WorkbenchError(f"columns of type {arrow_type} cannot be corrected here")
+    raise UsageError(
+        "values",
+        f"{target}: columns of type {arrow_type} cannot be corrected here",
+        "correct it in the system the export came from",
+    )
 
 
 def plan_correction(
@@ -144,7 +149,7 @@ def plan_correction(
     request: SubjectRequest,
     values: dict[str, str],
     *,
-    key: bytes | None = None,
+    keys: Keys | None = None,
     rules: MatchRules | None = None,
     today: date | None = None,
     progress: ProgressFn | None = None,
@@ -160,8 +165,9 @@ def plan_correction(
 
     Raises:
         CollisionProneCatalogError: such a catalog, not accepted.
-        WorkbenchError: an unknown table or column, a secret or key column, a value that does
-            not fit the column's type, or no row of the person in that table.
+        UsageError: an unknown table or column, a secret or key column, a value that does
+            not fit the column's type.
+        NoMatchError: the person has no row in a table named.
     """
     rules = rules or MatchRules()
     today = today or datetime.now(UTC).date()
@@ -170,14 +176,23 @@ def plan_correction(
         table_name, _, column = target.partition(".")
         table = catalog.tables.get(table_name)
         if table is None or table.role is not Role.CONTROLLER:
-            raise WorkbenchError(f"{target}: no controller table {table_name!r} in the catalog")
+            raise UsageError(
+                "values",
+                f"{target}: no controller table {table_name!r} in the catalog",
+                "name a table the catalog holds as controller, as table.column",
+            )
         if column not in table.columns:
-            raise WorkbenchError(
-                f"{target}: table {table_name} has no column {column!r};"
-                f" columns: {', '.join(table.columns)}"
+            raise UsageError(
+                "values",
+                f"{target}: table {table_name} has no column {column!r}",
+                f"columns: {', '.join(table.columns)}",
             )
         if table.columns[column].secret or column in table.primary_key:
-            raise WorkbenchError(f"{target}: secrets and key columns cannot be corrected")
+            raise UsageError(
+                "values",
+                f"{target}: secrets and key columns cannot be corrected",
+                "correct them in the system the export came from",
+            )
         targets.append((table_name, column, value))
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     [data] = collect(engine, catalog, [request], rules, progress)
@@ -186,13 +201,19 @@ def plan_correction(
     recipients: set[str] = set()
     for table_name, column, value in targets:
         if table_name not in data.tables:
-            raise WorkbenchError(f"{table_name}: the person has no row in this table")
-        sql_type = _sql_type(engine.columns(table_name)[column])
+            raise NoMatchError(
+                request.label,
+                f"{table_name}: the person has no row in this table; correct only tables"
+                " that hold theirs",
+            )
+        sql_type = _sql_type(engine.columns(table_name)[column], f"{table_name}.{column}")
         try:
             new = engine.query(f"SELECT CAST(? AS {sql_type}) AS v", [value]).column("v")[0]
         except WorkbenchError:
-            raise WorkbenchError(
-                f"{table_name}.{column}: the new value is not a valid {sql_type.lower()}"
+            raise UsageError(
+                "values",
+                f"{table_name}.{column}: the new value is not a valid {sql_type.lower()}",
+                f"give a value that reads as a {sql_type.lower()}",
             ) from None
         before = data.tables[table_name]
         old = before.column(column)
@@ -213,6 +234,6 @@ def plan_correction(
         data=data,
         rules=rules,
         today=today,
-        subject=subject_ref(key, request.keys[0]) if key is not None else None,
+        subject=subject_ref(keys, request.keys[0]) if keys is not None else None,
         accepted_warnings=accepted,
     )

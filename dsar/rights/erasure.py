@@ -1,7 +1,7 @@
 """Erasure: plan what the catalog says to do with one person's rows, then apply it safely.
 
     plan = plan_erasure(catalog, engine, request)          # a value: show it, diff it
-    result = apply_plan(plan, catalog, engine, out="certificates", key=key, dry_run=False)
+    result = apply_plan(plan, catalog, engine, out="certificates", keys=keys, dry_run=False)
 
 What is erased is exactly what an access request would show: the plan selects the rows
 `collect` gives the person. Per table the catalog's erasure action applies (the classes in
@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
-from dsar.errors import NoMatchError, WorkbenchError
+from dsar.errors import NoMatchError, UsageError
 from dsar.keys import Keys
 from dsar.lock import export_lock
 from dsar.records.audit import AuditLog, subject_ref
@@ -125,10 +125,10 @@ class ErasurePlan(Plan):
             for a in self.actions
         ]
 
-    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+    def rewrites(self, catalog: Catalog, keys: Keys | None) -> list[Rewrite]:
         """One rewrite per table with rows to change or unlink."""
         data = self._data()
-        pseudonym = Keys(key).sql_pseudonym if key is not None else None
+        pseudonym = keys.sql_pseudonym if keys is not None else None
         rewrites = []
         for a in self.actions:
             if a.to_change == 0 and a.unlinked == 0:
@@ -228,9 +228,10 @@ class ErasurePlan(Plan):
 
     def _data(self) -> SubjectData:
         if self.data is None:
-            raise WorkbenchError(
-                f"{self.label}: this plan carries no search (it was built by hand);"
-                " make it with plan_erasure"
+            raise UsageError(
+                "plan",
+                f"{self.label}: this plan carries no search (it was built by hand)",
+                "make it with plan_erasure",
             )
         return self.data
 
@@ -240,7 +241,7 @@ def plan_erasure(
     engine: Engine,
     request: SubjectRequest,
     *,
-    key: bytes | None = None,
+    keys: Keys | None = None,
     rules: MatchRules | None = None,
     today: date | None = None,
     progress: ProgressFn | None = None,
@@ -254,8 +255,9 @@ def plan_erasure(
         catalog: the data map; each table's `erasure` rule decides what happens.
         engine: an engine over the catalog's files.
         request: the person's identifiers and the request reference.
-        key: the secret key; when given, the plan names the person by a keyed reference.
-            Planning never needs it; applying does when the plan pseudonymizes.
+        keys: the workbench's keys (`dsar.keys.load_keys`); when given, the plan names the
+            person by a keyed reference. Planning never needs them; applying does when
+            the plan pseudonymizes.
         rules: how identifiers match (gmail dots, plus addressing).
         today: the date retention is judged on (default: today, UTC).
         progress: told each table read of the search.
@@ -269,16 +271,18 @@ def plan_erasure(
 
     Raises:
         CollisionProneCatalogError: such a catalog, not accepted.
-        WorkbenchError: the catalog has no table with an erasure action that changes data.
+        UsageError: the catalog has no table with an erasure action that changes data.
         NoMatchError: no row of the export belongs to the person.
     """
     rules = rules or MatchRules()
     today = today or datetime.now(UTC).date()
     controller = [t for t in catalog.tables.values() if t.role is Role.CONTROLLER]
     if all(erasure_action(t.erasure.action).keeps_rows for t in controller):
-        raise WorkbenchError(
-            "the catalog has no erasure actions: every table says retain; give the tables"
-            " that may be erased erasure: {action: delete} (or nullify, pseudonymize)"
+        raise UsageError(
+            "catalog",
+            "the catalog has no erasure actions: every table says retain",
+            "give the tables that may be erased erasure: {action: delete} (or nullify,"
+            " pseudonymize)",
         )
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     [data] = collect(engine, catalog, [request], rules, progress, index)
@@ -290,7 +294,7 @@ def plan_erasure(
         )
     return ErasurePlan(
         label=request.label,
-        subject=subject_ref(key, request.keys[0]) if key is not None else None,
+        subject=subject_ref(keys, request.keys[0]) if keys is not None else None,
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         today=today,
         actions=tuple(_table_actions(catalog, engine, data, rules, today)),
@@ -403,7 +407,7 @@ def replay_erasures(
     engine: Engine,
     out: str | Path,
     *,
-    key: bytes,
+    keys: Keys,
     rules: MatchRules | None = None,
     audit: AuditLog | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
@@ -423,7 +427,7 @@ def replay_erasures(
                     catalog,
                     engine,
                     request,
-                    key=key,
+                    keys=keys,
                     rules=rules,
                     accept_catalog_warnings=accept_catalog_warnings,
                 )
@@ -431,7 +435,9 @@ def replay_erasures(
                 continue
             if plan.changes:
                 results.append(
-                    apply_plan(plan, catalog, engine, out=out, key=key, dry_run=False, audit=audit)
+                    apply_plan(
+                        plan, catalog, engine, out=out, keys=keys, dry_run=False, audit=audit
+                    )
                 )
     return results
 

@@ -3,7 +3,7 @@
     plan = plan_erasure(catalog, engine, request)      # or plan_correction, plan_retention
     plan.describe()                                     # the dry run, as text
     plan.to_frame()                                     # one row per table, for a notebook
-    result = apply_plan(plan, catalog, engine, out="certificates", dry_run=False, key=key)
+    result = apply_plan(plan, catalog, engine, out="certificates", dry_run=False, keys=keys)
     result.certificate                                  # what was done, why, whom to notify
 
 A plan changes nothing and names the person only by a keyed reference. `apply_plan` is the
@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dsar.catalog.models import Catalog
 from dsar.engine.base import Engine
-from dsar.errors import ChangeInterruptedError, DiskFullError, MissingKeyError, WorkbenchError
+from dsar.errors import (
+    ChangeInterruptedError,
+    DiskFullError,
+    MissingKeyError,
+    UsageError,
+    WorkbenchError,
+)
 from dsar.io import plain_name
 from dsar.keys import Keys
 from dsar.lock import export_lock
@@ -101,7 +107,7 @@ class Plan(ABC):
         return pd.DataFrame(self.table_rows())
 
     @abstractmethod
-    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+    def rewrites(self, catalog: Catalog, keys: Keys | None) -> list[Rewrite]:
         """The table rewrites that carry the plan out."""
 
     def record(self, ledger: Ledger | None) -> None:  # noqa: B027 - optional hook
@@ -141,7 +147,7 @@ def apply_plan(
     *,
     out: str | Path = "certificates",
     dry_run: bool = True,
-    key: bytes | None = None,
+    keys: Keys | None = None,
     audit: AuditLog | None = None,
     ledger: Ledger | None = None,
     progress: ProgressFn | None = None,
@@ -161,7 +167,8 @@ def apply_plan(
         engine: an engine over the same files.
         out: the folder for the certificate.
         dry_run: True (the default) changes nothing and writes nothing.
-        key: the secret key, needed when the plan pseudonymizes.
+        keys: the workbench's keys (`dsar.keys.load_keys`), needed when the plan
+            pseudonymizes.
         audit: the audit log to record the change in.
         ledger: the suppression ledger (erasure records the person as erased).
         progress: told each file before it is written.
@@ -182,24 +189,24 @@ def apply_plan(
         return ApplyResult(plan, applied=False)
     plain_name(plan.label, "request label")  # before anything changes: it names files
     if index is not None and engine.name != "duckdb":
-        raise WorkbenchError(
-            f"the identity index is refreshed with the DuckDB engine, not {engine.name}:"
-            " apply without --index (files changed since are read whole), then run"
-            " `dsar index build`"
+        raise UsageError(
+            "index",
+            f"the identity index is refreshed with the DuckDB engine, not {engine.name}",
+            "apply without --index (files changed since are read whole), then run"
+            " `dsar index build`",
         )
-    if plan.needs_key and key is None:
+    if plan.needs_key and keys is None:
         raise MissingKeyError(
             f"{plan.label}: the plan pseudonymizes columns, which needs the secret key"
             " (set WORKBENCH_KEY or pass a key file)"
         )
-    if plan.subject is None and key is not None and (person := plan.person()) is not None:
+    if plan.subject is None and keys is not None and (person := plan.person()) is not None:
         # planned without the key (it needs none): name the person in the records now
-        plan = replace(plan, subject=subject_ref(key, person))  # type: ignore[type-var]
+        plan = replace(plan, subject=subject_ref(keys, person))  # type: ignore[type-var]
     holder = f"{plan.label} ({plan.job.value})"
     with export_lock(catalog.root, exclusive=True, holder=holder, wait=wait):
-        keys = Keys(key) if key is not None else None
         records = Records(ledger, register, keys or _keys_of(audit, ledger, register))
-        staged = _change(plan, catalog, engine, Path(out), key, audit, records, progress)
+        staged = _change(plan, catalog, engine, Path(out), keys, audit, records, progress)
         if index is not None and staged.files:
             _refresh(index, catalog, engine, plan.label, {f.table for f in staged.files}, progress)
     return ApplyResult(plan, True, staged.files, staged.certificate)
@@ -213,7 +220,7 @@ def _keys_of(
         return audit.keys
     if ledger is not None:
         return ledger.keys
-    return Keys(register.key) if register is not None else None
+    return register.keys if register is not None else None
 
 
 @dataclass(frozen=True)
@@ -227,14 +234,14 @@ def _change(
     catalog: Catalog,
     engine: Engine,
     out: Path,
-    key: bytes | None,
+    keys: Keys | None,
     audit: AuditLog | None,
     records: Records,
     progress: ProgressFn | None = None,
 ) -> _Done:
     """Stage, certify and commit under the journal; roll back whatever fails before the
     commit, and leave what fails after it to `recover` (with a message that says so)."""
-    rewrites = plan.rewrites(catalog, key) if plan.changes else []
+    rewrites = plan.rewrites(catalog, keys) if plan.changes else []
     targets = [path for rw in rewrites for path in catalog.files(rw.table)]
     begin(catalog.root, plan.label, targets, out, records)
     try:

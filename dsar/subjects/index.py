@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 from dsar.catalog.models import Catalog, CsvOptions, FileFormat, IdentityKind
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.duckdb import reader_option
-from dsar.errors import KeySchemeError, WorkbenchError
+from dsar.errors import KeySchemeError, MissingKeyError, UsageError
 from dsar.io import private_file
 from dsar.keys import Keys, Purpose, refuse_key_beside
 from dsar.lock import export_lock
@@ -138,20 +138,21 @@ class IdentityIndex:
 
     Args:
         path: the index file (created with owner-only permissions).
-        key: the secret key (`dsar.keys.load_key`); the one the index was built with.
+        keys: the workbench's keys (`dsar.keys.load_keys`); the ones the index was built
+            with.
         key_file: where the key came from, if a file: refused when it sits beside the
             index, so that the two never travel together.
 
     Raises:
         KeySchemeError: the index was written under another scheme.
-        WorkbenchError: the key is not the one the index was built with.
+        MissingKeyError: the key is not the one the index was built with.
     """
 
-    def __init__(self, path: str | Path, key: bytes, key_file: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path, keys: Keys, key_file: str | Path | None = None) -> None:
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "index")
         private_file(self.path)  # keyed references only, and still the owner's only
-        self._hash = Keys(key).hasher(Purpose.INDEX_REF)
+        self._hash = keys.hasher(Purpose.INDEX_REF)
         self.db = sqlite3.connect(self.path)
         try:
             self.db.execute("PRAGMA secure_delete = ON")  # forgotten references are zeroed
@@ -175,7 +176,7 @@ class IdentityIndex:
         if meta.get("scheme") != SCHEME:
             raise KeySchemeError(f"the index {self.path}", meta.get("scheme"), SCHEME)
         if meta.get("key_check") != check:
-            raise WorkbenchError(
+            raise MissingKeyError(
                 f"the index {self.path} was built with another key: with this one it would"
                 " find no one. Use the key it was built with, or build it again"
             )
@@ -405,12 +406,13 @@ class IdentityIndex:
         """What a request may use: the unchanged files of each registered table.
 
         Raises:
-            WorkbenchError: the engine is not DuckDB (the index is read with DuckDB).
+            UsageError: the engine is not DuckDB (the index is read with DuckDB).
         """
         if engine.name != "duckdb":
-            raise WorkbenchError(
-                f"the identity index is used with the DuckDB engine, not {engine.name}: leave"
-                " out --index, or use --engine duckdb"
+            raise UsageError(
+                "index",
+                f"the identity index is used with the DuckDB engine, not {engine.name}",
+                "leave out --index, or use --engine duckdb",
             )
         fresh: dict[str, dict[Path, tuple[int, str, bytes | None]]] = {}
         for name in engine.tables:
