@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dsar.cli.common import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options, run_cli
-from dsar.errors import WorkbenchError
+from dsar.errors import InputFileError, OutputExistsError, UsageError
 
 if TYPE_CHECKING:
     from anonymize.audience.fields import Field
+    from dsar.catalog import Catalog
+    from dsar.engine import Engine
 
 __all__ = ["app", "main"]
 
@@ -50,7 +54,7 @@ def extract(
             " machines of 4 cores or more and 20,000 rows or more)."
         ),
     ] = None,
-    engine: EngineOpt = "duckdb",
+    engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
@@ -59,28 +63,30 @@ def extract(
 
     from anonymize.extract import run_extract
     from dsar.catalog import load_catalog
-    from dsar.keys import Keys, load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
 
     cat = load_catalog(catalog)
-    keys = Keys(load_key(key_file)) if _has_key(key_file) else None
-    opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
-    with tqdm(unit=" rows", desc="extract", disable=None) as bar:
+    keys = load_keys(key_file) if _has_key(key_file) else None
+    # the ledger needs the key: without one, load_keys says how to give it
+    opened = Ledger(ledger, keys or load_keys(key_file), key_file) if ledger is not None else None
+    with (
+        _engine(cat, engine_kind, spark_master, spill_in=out, memory_limit=memory_limit) as engine,
+        tqdm(unit=" rows", desc="extract", disable=None) as bar,
+    ):
 
         def advance(rows: int) -> None:
             bar.update(rows)
 
         result = run_extract(
             policy,
-            cat,
+            engine,
             out,
             keys=keys,
             ledger=opened,
             progress=advance,
             memory_limit=memory_limit,
             workers=workers,
-            engine=engine,
-            engine_options=engine_options(engine, spark_master),
             accept_catalog_warnings=accept_catalog_warnings,
         )
     m = result.manifest
@@ -94,7 +100,7 @@ def aggregate(
     spec: Annotated[Path, typer.Argument(help="The aggregate spec (YAML).")],
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
     out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
-    engine: EngineOpt = "duckdb",
+    engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
@@ -102,14 +108,8 @@ def aggregate(
     from anonymize.aggregate import run_aggregates
     from dsar.catalog import load_catalog
 
-    result = run_aggregates(
-        spec,
-        load_catalog(catalog),
-        out,
-        engine=engine,
-        engine_options=engine_options(engine, spark_master),
-        accept_catalog_warnings=accept_catalog_warnings,
-    )
+    with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
+        result = run_aggregates(spec, engine, out, accept_catalog_warnings=accept_catalog_warnings)
     for name, path in result.files.items():
         typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
     typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
@@ -162,7 +162,7 @@ def audience(
             " Meta), e.g. first_name=FirstName,last_name=LastName,postcode=Zip,country=Country."
         ),
     ] = None,
-    engine: EngineOpt = "duckdb",
+    engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
@@ -173,29 +173,36 @@ def audience(
     from anonymize.audience import AudienceResult, build_audience, build_audience_file
 
     if kind not in ("email", "phone"):
-        raise WorkbenchError(f"--kind must be email or phone, not {kind!r}")
+        raise UsageError(
+            "--kind",
+            f"--kind must be email or phone, not {kind!r}",
+            "give --kind email or --kind phone",
+        )
     names = [p.strip() for p in platform.split(",") if p.strip()]
     result: AudienceResult
     if spec is not None and catalog is not None and input_file is None:
         from anonymize.audience import SentRecord
         from dsar.catalog import load_catalog
-        from dsar.keys import load_key
+        from dsar.keys import load_keys
         from dsar.records.ledger import Ledger
 
-        opened = Ledger(ledger, load_key(key_file), key_file) if ledger is not None else None
-        sent = SentRecord(record, load_key(key_file)) if record is not None else None
-        result = build_audience(
-            spec,
-            load_catalog(catalog),
-            names,
-            out,
-            ledger=opened,
-            record=sent,
-            region=region,
-            engine=engine,
-            engine_options=engine_options(engine, spark_master),
-            accept_catalog_warnings=accept_catalog_warnings,
-        )
+        opened: Ledger | None = None
+        sent: SentRecord | None = None
+        if ledger is not None or record is not None:  # the keyed records need the key
+            keys = load_keys(key_file)
+            opened = Ledger(ledger, keys, key_file) if ledger is not None else None
+            sent = SentRecord(record, keys) if record is not None else None
+        with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
+            result = build_audience(
+                spec,
+                engine,
+                names,
+                out,
+                ledger=opened,
+                record=sent,
+                region=region,
+                accept_catalog_warnings=accept_catalog_warnings,
+            )
     elif input_file is not None and column is not None and spec is None:
         result = build_audience_file(
             input_file,
@@ -207,7 +214,11 @@ def audience(
             fields=_fields(fields),
         )
     else:
-        raise WorkbenchError("give --input and --column (a list), or --catalog and --spec")
+        raise UsageError(
+            "--input",
+            "the audience's source is not named",
+            "give --input and --column (a list), or --catalog and --spec",
+        )
     for name, files in result.files.items():
         counts = result.manifests[name].counts
         left = {k: v for k, v in counts.items() if k not in ("rows_in", "written")}
@@ -215,6 +226,33 @@ def audience(
             f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
             f" (left out: {json.dumps(left)})"
         )
+
+
+@contextmanager
+def _engine(
+    catalog: Catalog,
+    kind: str,
+    spark_master: str | None,
+    *,
+    spill_in: Path | None = None,
+    memory_limit: str | None = None,
+) -> Iterator[Engine]:
+    """The engine a command reads the export with: opened here, at the boundary, and closed
+    after. With `spill_in` (an extract, whose rows are not yet de-identified when read),
+    DuckDB keeps within `memory_limit` and spills into an owner-only folder made there and
+    removed after (or by the next run, when this one is killed)."""
+    import shutil
+
+    from dsar.engine import open_engine
+    from dsar.io import partial_folder
+
+    options = engine_options(kind, spark_master)
+    with ExitStack() as stack:
+        if kind == "duckdb" and spill_in is not None:
+            spill = stack.enter_context(partial_folder(spill_in, "engine-spill"))
+            stack.callback(shutil.rmtree, spill, ignore_errors=True)
+            options.update(memory_limit=memory_limit, temp_directory=str(spill))
+        yield stack.enter_context(open_engine(catalog, kind, **options))
 
 
 def _fields(text: str | None) -> dict[Field, str]:
@@ -228,9 +266,10 @@ def _fields(text: str | None) -> dict[Field, str]:
         name, sep, column = item.partition("=")
         field = next((f for f in FIELDS if f == name.strip()), None)
         if not sep or not column.strip() or field is None:
-            raise WorkbenchError(
-                f"--fields: {item.strip()!r} is not field=column with a field among"
-                f" {', '.join(FIELDS)}"
+            raise UsageError(
+                "--fields",
+                f"--fields: {item.strip()!r} is not field=column",
+                f"use field=column with a field among {', '.join(FIELDS)}",
             )
         found[field] = column.strip()
     return found
@@ -248,14 +287,14 @@ def withdraw(
     opted out, been restricted or erased, and was not withdrawn before."""
     from anonymize.audience import SentRecord
     from anonymize.audience import platform as find_platform
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
 
     p = find_platform(platform)
-    key = load_key(key_file)
-    sent = SentRecord(record, key)
+    keys = load_keys(key_file)
+    sent = SentRecord(record, keys)
     header = p.email_header or "email"
-    path = sent.write_withdrawal(p.name, Ledger(ledger, key, key_file), out, header)
+    path = sent.write_withdrawal(p.name, Ledger(ledger, keys, key_file), out, header)
     rows = path.read_text(encoding="utf-8").count("\n") - 1
     typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
 
@@ -281,7 +320,7 @@ def policy_draft(
         typer.echo(text, nl=False)
         return
     if out.exists():
-        raise WorkbenchError(f"{out} exists: a draft never overwrites a policy")
+        raise OutputExistsError(out, "the policy", "give the draft another --out")
     atomic_write_text(out, text)
     typer.echo(f"wrote {out}: edit the quasi-identifiers and k before use")
 
@@ -316,7 +355,7 @@ def risk(
     from dsar.engine.base import scrub_message
 
     if not file.is_file():
-        raise WorkbenchError(f"{file} does not exist")
+        raise InputFileError(file, "no such file", "give a Parquet, CSV or JSON (Lines) file")
     qis = [q.strip() for q in quasi.split(",") if q.strip()]
     sens = [s.strip() for s in sensitive.split(",") if s.strip()]
     con = scratch_connection()
@@ -324,7 +363,11 @@ def risk(
         report = measure(con, relation_of(str(file)), qis, sens)
     except duckdb.Error as exc:
         reason = scrub_message(str(exc)).splitlines()[0]  # no value of the file quoted
-        raise WorkbenchError(f"cannot measure {file.name}: {reason}") from None
+        raise InputFileError(
+            file,
+            f"cannot measure it: {reason}",
+            "check the file's format and the column names given",
+        ) from None
     finally:
         con.close()
     if as_json:

@@ -15,10 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason
 from dsar.subjects.identity import parse_key
 
-KEY = b"b" * 40
+KEYS = Keys(b"b" * 40)
 
 
 def _plain(path: Path, rows: int) -> tuple[float, float]:
@@ -51,12 +52,12 @@ def _plain(path: Path, rows: int) -> tuple[float, float]:
 
 
 def _keyed(path: Path, rows: int) -> tuple[float, float]:
-    ledger = Ledger(path, KEY)
+    ledger = Ledger(path, KEYS)
     keys = [parse_key(f"email=p{i}@example.com") for i in range(rows)]
     ledger.add(keys, Reason.OBJECTED_DIRECT_MARKETING, "R-bulk")
     ledger.close()
     start = time.perf_counter()
-    ledger = Ledger(path, KEY)
+    ledger = Ledger(path, KEYS)
     opened = time.perf_counter() - start
     start = time.perf_counter()
     ledger.add([parse_key("email=x@example.com")], Reason.ERASED, "ER-1", pending=True)

@@ -25,7 +25,7 @@ from anonymize.operators import python_hash, python_shift_days
 from anonymize.params import DateShift, Hash
 from anonymize.policy import load_policy
 from anonymize.risk import measure
-from dsar import Keys, PrivacyTargetError, load_catalog
+from dsar import Keys, PrivacyTargetError, load_catalog, open_engine
 from dsar.catalog.models import IdentityKind
 from dsar.errors import ConfigError
 from dsar.records.ledger import Ledger, Reason
@@ -33,6 +33,7 @@ from dsar.subjects.identity import SubjectKey
 from dsar.text.detectors import cards, emails, ibans, ip_addresses, phones
 
 KEY = b"k" * 40
+KEYS = Keys(KEY)
 CATALOG = """\
 version: 1
 controller: {name: Shop Ltd, contact: privacy@shop.example, supervisory_authority: DPC}
@@ -180,18 +181,19 @@ def test_every_problem_at_once(shop: Path, tmp_path: Path) -> None:
 
 @pytest.fixture
 def extract(shop: Path, tmp_path: Path) -> tuple[pa.Table, dict[str, Any]]:
-    result = run_extract(_policy(tmp_path), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_extract(_policy(tmp_path), engine, tmp_path / "out", keys=KEYS)
     return pq.read_table(result.file), json.loads((result.folder / "manifest.json").read_text())
 
 
 def test_operator_case_table(extract: tuple[pa.Table, dict[str, Any]]) -> None:
     table, manifest = extract
     source = {r["person_id"]: r for r in _people(400)}
-    by_hash = {python_hash(p, Keys(KEY), Hash(op="hash")): r for p, r in source.items()}
+    by_hash = {python_hash(p, KEYS, Hash(op="hash")): r for p, r in source.items()}
     assert "token" not in table.column_names
     for row in table.to_pylist():
         original = by_hash[row["person_id"]]  # the keyed hash is the Python twin's
-        assert row["email"] == python_hash(str(original["email"]), Keys(KEY), Hash(op="hash"))
+        assert row["email"] == python_hash(str(original["email"]), KEYS, Hash(op="hash"))
         age = int(original["age"])
         band = "<30" if age < 30 else "30-50" if age < 50 else "50-70" if age < 70 else "70+"
         assert row["age"] == band
@@ -200,7 +202,7 @@ def test_operator_case_table(extract: tuple[pa.Table, dict[str, Any]]) -> None:
         assert row["city"] == country
         assert row["diagnosis"] == original["diagnosis"]
         shift = python_shift_days(
-            str(original["person_id"]), Keys(KEY), DateShift(op="date_shift", max_days=10)
+            str(original["person_id"]), KEYS, DateShift(op="date_shift", max_days=10)
         )
         assert row["born"] == date.fromisoformat(str(original["born"])) + timedelta(days=shift)
         assert abs(shift) <= 10
@@ -238,8 +240,11 @@ def test_after_suppression_every_class_has_k_rows(
 
 def test_the_budget_fails_the_run_and_leaves_nothing(shop: Path, tmp_path: Path) -> None:
     text = POLICY.replace("quasi_identifiers: [age, city]", "quasi_identifiers: [age, postcode]")
-    with pytest.raises(PrivacyTargetError, match="more than the budget") as failed:
-        run_extract(_policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
+    with (
+        pytest.raises(PrivacyTargetError, match="more than the budget") as failed,
+        open_engine(load_catalog(shop)) as engine,
+    ):
+        run_extract(_policy(tmp_path, text), engine, tmp_path / "out", keys=KEYS)
     assert list((tmp_path / "out").iterdir()) == []
     error = failed.value  # the error carries what failed, for a notebook to show
     assert error.target == "k" and error.required == 5
@@ -250,43 +255,43 @@ def test_an_extract_named_csv_is_a_csv_file(shop: Path, tmp_path: Path) -> None:
     """The format follows the file name (a Parquet file called .csv used to be written, and
     its risk check then failed reading it back)."""
     text = POLICY.replace("{path: people.parquet}", "{path: people.csv}")
-    result = run_extract(
-        _policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY)
-    )
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_extract(_policy(tmp_path, text), engine, tmp_path / "out", keys=KEYS)
     assert result.file.name == "people.csv"
     assert result.file.read_text().splitlines()[0].startswith("person_id,")
 
 
 def test_an_extract_is_never_overwritten(shop: Path, tmp_path: Path) -> None:
     catalog = load_catalog(shop)
-    run_extract(_policy(tmp_path), catalog, tmp_path / "out", keys=Keys(KEY))
-    with pytest.raises(Exception, match="never overwritten"):
-        run_extract(_policy(tmp_path), catalog, tmp_path / "out", keys=Keys(KEY))
+    with open_engine(catalog) as engine:
+        run_extract(_policy(tmp_path), engine, tmp_path / "out", keys=KEYS)
+    with pytest.raises(Exception, match="never overwritten"), open_engine(catalog) as engine:
+        run_extract(_policy(tmp_path), engine, tmp_path / "out", keys=KEYS)
 
 
 def test_the_ledger_leaves_people_out(shop: Path, tmp_path: Path, engine_kind: str) -> None:
-    ledger = Ledger(tmp_path / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
     ledger.add([SubjectKey(IdentityKind.EMAIL, "person7@example.org")], Reason.RESTRICTED, "R-1")
     ledger.add([SubjectKey(IdentityKind.USER_ID, "p0009")], Reason.OBJECTED_DIRECT_MARKETING, "R-2")
     text = POLICY.replace("privacy: {k: 5, l: 2, max_suppression: 0.1}", "privacy: {k: 1}")
     text = text.replace("sensitive: [diagnosis]\n", "")
-    result = run_extract(
-        _policy(tmp_path, text),
-        load_catalog(shop),
-        tmp_path / "out",
-        keys=Keys(KEY),
-        ledger=ledger,
-        engine=engine_kind,
-    )
+    with open_engine(load_catalog(shop), engine_kind) as engine:
+        result = run_extract(
+            _policy(tmp_path, text),
+            engine,
+            tmp_path / "out",
+            keys=KEYS,
+            ledger=ledger,
+        )
     ids = set(pq.read_table(result.file).column("person_id").to_pylist())
-    gone = {python_hash(p, Keys(KEY), Hash(op="hash")) for p in ("p0007", "p0009")}
+    gone = {python_hash(p, KEYS, Hash(op="hash")) for p in ("p0007", "p0009")}
     assert not ids & gone and len(ids) == 398
     assert result.manifest.suppressed["ledger"] == 2
 
 
 def test_keyed_operators_need_a_key(shop: Path, tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="secret key"):
-        run_extract(_policy(tmp_path), load_catalog(shop), tmp_path / "out", keys=None)
+    with pytest.raises(Exception, match="secret key"), open_engine(load_catalog(shop)) as engine:
+        run_extract(_policy(tmp_path), engine, tmp_path / "out", keys=None)
 
 
 @settings(max_examples=50, deadline=None)
@@ -299,7 +304,7 @@ def test_the_keyed_hash_is_stable_and_differs_per_key(values: list[str], other: 
     from anonymize.operators import Context, HashOp
 
     spec = Hash(op="hash", length=64)
-    keys = Keys(KEY)
+    keys = KEYS
     got = HashOp().python(pa.array(values), spec, Context(keys, None, {})).to_pylist()
     assert got == [python_hash(v, keys, spec) for v in values]
     again = HashOp().python(pa.array(values[::-1]), spec, Context(keys, None, {})).to_pylist()
@@ -314,7 +319,7 @@ def test_the_date_shift_is_the_same_for_one_person_in_every_table() -> None:
     from anonymize.operators import Context, DateShiftOp
 
     spec = DateShift(op="date_shift", max_days=40)
-    keys = Keys(KEY)
+    keys = KEYS
     shifts: dict[str, set[int]] = {}
     tables: list[tuple[list[str], list[date]]] = [
         (
@@ -498,7 +503,8 @@ def test_no_suppressed_cell_can_be_recomputed_from_the_totals(seed: int, n: int)
                 """
             )
         )
-        result = run_aggregates(spec, load_catalog(root / "catalog.yml"), Path(tmp) / "out")
+        with open_engine(load_catalog(root / "catalog.yml")) as engine:
+            result = run_aggregates(spec, engine, Path(tmp) / "out")
         tables = _published(result.folder)
         dims = {"by_city_diagnosis": ["city", "diagnosis"], "by_city": ["city"]}
         assert _recoverable(tables, dims) == []
@@ -519,7 +525,8 @@ def test_a_sum_over_an_integer_column_is_published(shop: Path, tmp_path: Path) -
         " [{name: people, op: count}, {name: years, op: sum, column: age}]}\n"
         "output: {format: csv}\n"
     )
-    result = run_aggregates(spec, load_catalog(shop), tmp_path / "out")
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_aggregates(spec, engine, tmp_path / "out")
     rows = (result.folder / "by_city.csv").read_text().splitlines()
     assert rows[0] == "city,people,years,suppressed"
     assert any(float(r.split(",")[2]) > 0 for r in rows[1:] if r.split(",")[2])
@@ -539,7 +546,8 @@ def test_the_example_extracts_of_the_demo_hold_nobody(
     relaxed = tmp_path / policy.name  # 300 demo users: a bigger budget than the examples'
     relaxed.write_text(text)
     catalog = load_catalog(demo_export)
-    result = run_extract(relaxed, catalog, tmp_path / "out", keys=Keys(KEY))
+    with open_engine(catalog) as engine:
+        result = run_extract(relaxed, engine, tmp_path / "out", keys=KEYS)
     accounts = pd.read_csv(demo_export.parent / "accounts.csv", dtype=str)
     names = set(accounts["full_name"].dropna()) | {
         w for n in accounts["full_name"].dropna() for w in n.split() if len(w) > 3
@@ -572,7 +580,8 @@ def _rehash(folder: Path, name: str) -> None:
 def test_verify_an_extract_and_its_tampering(shop: Path, tmp_path: Path) -> None:
     from dsar import verify_derived
 
-    result = run_extract(_policy(tmp_path), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_extract(_policy(tmp_path), engine, tmp_path / "out", keys=KEYS)
     assert verify_derived(result.folder).ok
     table = pq.read_table(result.file)
     rows = table.to_pylist()
@@ -596,7 +605,8 @@ def test_verify_an_aggregate_run_and_an_unsuppressed_cell(shop: Path, tmp_path: 
         "version: 1\nname: run\ntable: people\nperson: person_id\nmin_count: 20\n"
         "aggregates:\n  - {name: by_city_diagnosis, group_by: [city, diagnosis], margins: true}\n"
     )
-    result = run_aggregates(spec, load_catalog(shop), tmp_path / "out")
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_aggregates(spec, engine, tmp_path / "out")
     assert verify_derived(result.folder).ok
     assert result.manifest.suppressed["complementary"] > 0
     path = result.files["by_city_diagnosis"]
@@ -646,12 +656,13 @@ def test_golden_extract(tmp_path: Path) -> None:
     root.mkdir()
     pd.DataFrame(_people(40, seed=9)).to_csv(root / "people.csv", index=False)
     (root / "catalog.yml").write_text(CATALOG)
-    result = run_extract(
-        _policy(tmp_path, GOLDEN_POLICY),
-        load_catalog(root / "catalog.yml"),
-        tmp_path / "out",
-        keys=Keys(KEY),
-    )
+    with open_engine(load_catalog(root / "catalog.yml")) as engine:
+        result = run_extract(
+            _policy(tmp_path, GOLDEN_POLICY),
+            engine,
+            tmp_path / "out",
+            keys=KEYS,
+        )
     rows = [
         {k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
         for r in pq.read_table(result.file).to_pylist()
@@ -721,8 +732,11 @@ def test_l_without_quasi_identifiers_is_enforced(shop: Path, tmp_path: Path) -> 
     text = POLICY.replace("quasi_identifiers: [age, city]\n", "").replace(
         "privacy: {k: 5, l: 2, max_suppression: 0.1}", "privacy: {l: 9}"
     )
-    with pytest.raises(PrivacyTargetError, match="l=9 not met"):
-        run_extract(_policy(tmp_path, text), load_catalog(shop), tmp_path / "out", keys=Keys(KEY))
+    with (
+        pytest.raises(PrivacyTargetError, match="l=9 not met"),
+        open_engine(load_catalog(shop)) as engine,
+    ):
+        run_extract(_policy(tmp_path, text), engine, tmp_path / "out", keys=KEYS)
 
 
 def test_the_ledger_reaches_child_tables(tmp_path: Path, engine_kind: str) -> None:
@@ -731,7 +745,7 @@ def test_the_ledger_reaches_child_tables(tmp_path: Path, engine_kind: str) -> No
 
     shop = generate_shop(tmp_path / "shop", customers=40, as_of=date(2026, 11, 29)).catalog_path
     catalog = load_catalog(shop)
-    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEYS)
     ledger.add([SubjectKey(IdentityKind.CUSTOMER_ID, "7")], Reason.ERASED, "ER-7")
     policy = tmp_path / "lines.yml"
     policy.write_text(
@@ -739,9 +753,8 @@ def test_the_ledger_reaches_child_tables(tmp_path: Path, engine_kind: str) -> No
         "  InvoiceId: hash\n  TrackId: keep\n  UnitPrice: keep\n  Quantity: keep\n"
         "output: {path: lines.parquet}\n"
     )
-    result = run_extract(
-        policy, catalog, tmp_path / "out", keys=Keys(KEY), ledger=ledger, engine=engine_kind
-    )
+    with open_engine(catalog, engine_kind) as engine:
+        result = run_extract(policy, engine, tmp_path / "out", keys=KEYS, ledger=ledger)
     mine = duckdb.execute(
         f"SELECT count(*) FROM '{shop.parent}/invoice_lines.parquet' l JOIN"
         f" '{shop.parent}/invoices.parquet' i USING (InvoiceId) WHERE i.CustomerId = 7"

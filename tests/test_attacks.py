@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from dsar.cli import app
 from dsar.errors import UnsafeNameError
 from dsar.io import output_path, plain_name
+from dsar.keys import Keys
 
 runner = CliRunner()
 
@@ -201,7 +202,7 @@ def test_a_damaged_bundle_is_findings_not_a_crash(trap_catalog: Path, tmp_path: 
 def test_an_emptied_audit_log_without_its_head_is_found(tmp_path: Path) -> None:
     from dsar import AuditLog
 
-    log = AuditLog(tmp_path / "audit.jsonl", b"k" * 40)
+    log = AuditLog(tmp_path / "audit.jsonl", Keys(b"k" * 40))
     log.append("request.added", request="R-1")
     log.path.write_text("")
     log.head_path.unlink()

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from anonymize.audience import PLATFORMS, build_audience_file
 from anonymize.audience.platforms import platform
+from dsar import open_engine
+from dsar.keys import Keys
 
 EMAILS = st.builds(
     lambda local, domain, pad: f"{pad}{local}@{domain}{pad}",
@@ -279,9 +281,8 @@ def test_an_audience_holds_exactly_the_people_who_may_be_in_it(
     from dsar.subjects.identity import SubjectKey
 
     catalog = load_catalog(demo_export)
-    result = build_audience(
-        EXAMPLE_SPEC, catalog, ["meta", "uid2"], tmp_path / "a", engine=engine_kind
-    )
+    with open_engine(catalog, engine_kind) as engine:
+        result = build_audience(EXAMPLE_SPEC, engine, ["meta", "uid2"], tmp_path / "a")
     root = demo_export.parent
     for name in ("meta", "uid2"):
         assert _written(result.files[name][0]) == _expected(root, name, set())
@@ -300,15 +301,14 @@ def test_an_audience_holds_exactly_the_people_who_may_be_in_it(
         ).fetchall()
         if platform("meta").email(e) and platform("meta").hash(platform("meta").email(e)) == someone  # type: ignore[arg-type]
     )
-    ledger = Ledger(tmp_path / "ledger.db", b"k" * 40)
+    ledger = Ledger(tmp_path / "ledger.db", Keys(b"k" * 40))
     ledger.add(
         [SubjectKey(IdentityKind.EMAIL, person.strip().lower())],
         Reason.OBJECTED_DIRECT_MARKETING,
         "OB-1",
     )
-    again = build_audience(
-        EXAMPLE_SPEC, catalog, ["meta"], tmp_path / "b", ledger=ledger, engine=engine_kind
-    )
+    with open_engine(catalog, engine_kind) as engine:
+        again = build_audience(EXAMPLE_SPEC, engine, ["meta"], tmp_path / "b", ledger=ledger)
     assert someone not in _written(again.files["meta"][0])
     assert again.manifests["meta"].counts["in_ledger"] == 1
 
@@ -328,8 +328,8 @@ def test_data_that_may_not_feed_advertising_is_refused(
 
     spec = tmp_path / "spec.yml"
     spec.write_text(f"version: 1\nname: ads\ntable: {table}\nemail: {column}\n")
-    with pytest.raises(Exception, match=rule):
-        build_audience(spec, load_catalog(demo_export), ["google"], tmp_path / "out")
+    with pytest.raises(Exception, match=rule), open_engine(load_catalog(demo_export)) as engine:
+        build_audience(spec, engine, ["google"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -342,8 +342,11 @@ def test_a_spec_made_in_python_is_checked_as_a_loaded_one(
     from dsar import ConfigError, load_catalog
 
     spec = AudienceSpec(version=1, name="ads", table="acounts", email="email")
-    with pytest.raises(ConfigError, match=r"no table 'acounts' in the catalog"):
-        build_audience(spec, load_catalog(demo_export), ["google"], tmp_path / "out")
+    with (
+        pytest.raises(ConfigError, match=r"no table 'acounts' in the catalog"),
+        open_engine(load_catalog(demo_export)) as engine,
+    ):
+        build_audience(spec, engine, ["google"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -363,7 +366,8 @@ def test_opted_out_and_closed_accounts_never_appear(demo_copy: Path, tmp_path: P
         f" TO '{prefs}' (FORMAT json, ARRAY true)"
     )
     moved.unlink()
-    result = build_audience(EXAMPLE_SPEC, load_catalog(demo_copy), ["meta"], tmp_path / "a")
+    with open_engine(load_catalog(demo_copy)) as engine:
+        result = build_audience(EXAMPLE_SPEC, engine, ["meta"], tmp_path / "a")
     counts = result.manifests["meta"].counts
     assert counts["no_consent"] == 0 and counts["opted_out"] > 0 and counts["closed_account"] > 0
     assert _written(result.files["meta"][0]) == _expected(root, "meta", set())
@@ -378,10 +382,13 @@ def test_what_was_sent_is_recorded_and_withdrawn_after_an_objection(
     from dsar.records.ledger import Ledger, Reason
     from dsar.subjects.identity import SubjectKey
 
-    key = b"k" * 40
-    record = SentRecord(tmp_path / "records" / "sent.db", key)
+    keys = Keys(b"k" * 40)
+    record = SentRecord(tmp_path / "records" / "sent.db", keys)
     catalog = load_catalog(demo_export)
-    first = build_audience(EXAMPLE_SPEC, catalog, ["meta", "uid2"], tmp_path / "a", record=record)
+    with open_engine(catalog) as engine:
+        first = build_audience(
+            EXAMPLE_SPEC, engine, ["meta", "uid2"], tmp_path / "a", record=record
+        )
     sent = _written(first.files["meta"][0])
     emails = [
         e
@@ -397,7 +404,7 @@ def test_what_was_sent_is_recorded_and_withdrawn_after_an_objection(
         ("uid2", "ads-lookalike"),
     ]
     # nothing to withdraw until someone objects
-    ledger = Ledger(tmp_path / "ledger" / "ledger.db", key)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", keys)
     assert record.withdrawals("meta", ledger) == []
     ledger.add(
         [SubjectKey(IdentityKind.EMAIL, person.strip().lower())],
@@ -411,9 +418,10 @@ def test_what_was_sent_is_recorded_and_withdrawn_after_an_objection(
         platform("uid2").hash(platform("uid2").email(person) or "")
     ]
     # the next audience leaves them out, and the audit log holds every run, intact
-    again = build_audience(
-        EXAMPLE_SPEC, catalog, ["meta"], tmp_path / "b", ledger=ledger, record=record
-    )
+    with open_engine(catalog) as engine:
+        again = build_audience(
+            EXAMPLE_SPEC, engine, ["meta"], tmp_path / "b", ledger=ledger, record=record
+        )
     assert meta.hash(meta.email(person) or "") not in _written(again.files["meta"][0])
     actions = [e.action for e in record.audit.entries()]
     assert actions == ["audience.sent", "audience.sent", "audience.withdrawn", "audience.sent"]
@@ -459,16 +467,17 @@ def test_phone_audiences_are_recorded_and_withdrawn(tmp_path: Path) -> None:
     (root / "catalog.yml").write_text(PHONE_CATALOG)
     spec = tmp_path / "spec.yml"
     spec.write_text("version: 1\nname: ph\ntable: prefs\nphone: phone\nconsent: ads\n")
-    key = b"k" * 40
-    record = SentRecord(tmp_path / "rec" / "sent.db", key)
+    keys = Keys(b"k" * 40)
+    record = SentRecord(tmp_path / "rec" / "sent.db", keys)
     catalog = load_catalog(root / "catalog.yml")
-    result = build_audience(spec, catalog, ["meta"], tmp_path / "out", record=record)
+    with open_engine(catalog) as engine:
+        result = build_audience(spec, engine, ["meta"], tmp_path / "out", record=record)
     assert result.manifests["meta"].counts["written"] == 2
     from dsar.subjects.identity import MatchRules, normalize
 
     phone = normalize(IdentityKind.PHONE, "+44 7700 900001", MatchRules())  # as the ledger keeps it
     assert phone is not None
-    ledger = Ledger(tmp_path / "led" / "ledger.db", key)
+    ledger = Ledger(tmp_path / "led" / "ledger.db", keys)
     ledger.add(
         [SubjectKey(IdentityKind.USER_ID, "u1"), SubjectKey(IdentityKind.PHONE, phone)],
         Reason.ERASED,

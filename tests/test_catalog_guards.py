@@ -43,6 +43,7 @@ from tests.shop_fixture import CATALOG as SHOP
 from tests.shop_fixture import write_shop
 
 KEY = b"k" * 40
+KEYS = Keys(KEY)
 EXAMPLES = Path(__file__).parents[1] / "examples"
 HOW_TO_ACCEPT = (
     "Fix the catalog (`dsar catalog check` shows the warnings), or, if you have checked that"
@@ -301,9 +302,9 @@ def _relaxed_extract(tmp_path: Path) -> Path:
 
 def _erase(catalog: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
     plan = plan_erasure(
-        catalog, engine, _demo_person(catalog, "ER-1"), key=KEY, accept_catalog_warnings=accept
+        catalog, engine, _demo_person(catalog, "ER-1"), keys=KEYS, accept_catalog_warnings=accept
     )
-    result = apply_plan(plan, catalog, engine, out=out, key=KEY, dry_run=False)
+    result = apply_plan(plan, catalog, engine, out=out, keys=KEYS, dry_run=False)
     assert result.certificate is not None
     return list(json.loads(result.certificate.read_text())["accepted_catalog_warnings"])
 
@@ -325,9 +326,9 @@ def _retain(catalog: Catalog, engine: Engine, out: Path, accept: bool) -> list[d
     return list(json.loads(result.certificate.read_text())["accepted_catalog_warnings"])
 
 
-def _extract(catalog: Catalog, _: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
+def _extract(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
     result = run_extract(
-        _relaxed_extract(out.parent), catalog, out, keys=Keys(KEY), accept_catalog_warnings=accept
+        _relaxed_extract(out.parent), engine, out, keys=KEYS, accept_catalog_warnings=accept
     )
     assert [n.split(": ", 1)[1] for n in verify_derived(result.folder).notices] == (
         [f"[identity-reference-kind] {CUSTOMER_AS_USER}"] if accept else []
@@ -337,18 +338,18 @@ def _extract(catalog: Catalog, _: Engine, out: Path, accept: bool) -> list[dict[
     )
 
 
-def _aggregate(catalog: Catalog, _: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
+def _aggregate(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
     spec = EXAMPLES / "aggregate_accounts.yml"
-    result = run_aggregates(spec, catalog, out, accept_catalog_warnings=accept)
+    result = run_aggregates(spec, engine, out, accept_catalog_warnings=accept)
     assert len(verify_derived(result.folder).notices) == (1 if accept else 0)
     return list(
         json.loads((result.folder / "manifest.json").read_text())["accepted_catalog_warnings"]
     )
 
 
-def _audience(catalog: Catalog, _: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
+def _audience(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
     spec = EXAMPLES / "audience_marketing.yml"
-    build_audience(spec, catalog, ["google"], out, accept_catalog_warnings=accept)
+    build_audience(spec, engine, ["google"], out, accept_catalog_warnings=accept)
     return list(json.loads((out / "google.manifest.json").read_text())["accepted_catalog_warnings"])
 
 
@@ -513,6 +514,6 @@ def test_a_shop_copy_is_untouched_by_a_refused_erasure(tmp_path: Path) -> None:
     request = SubjectRequest("ER-1", (parse_key("email=luis@example.com"),))
     refused = pytest.raises(CollisionProneCatalogError, match=_refusal(catalog, LINES_REFUSED))
     with open_engine(catalog) as engine, refused:
-        plan_erasure(catalog, engine, request, key=KEY, today=date(2026, 11, 29))
+        plan_erasure(catalog, engine, request, keys=KEYS, today=date(2026, 11, 29))
     for path in keep.iterdir():
         assert (catalog.source.parent / path.name).read_bytes() == path.read_bytes()

@@ -9,19 +9,20 @@ from typer.testing import CliRunner
 
 from dsar import load_catalog, open_engine, parse_key
 from dsar.cli import app
+from dsar.keys import Keys
 from dsar.review import CertificateManifest, read_manifest, verify_certificate
 from dsar.rights import apply_plan, plan_erasure
 from dsar.subjects.identity import SubjectRequest
 
-KEY = b"c" * 40
+KEYS = Keys(b"c" * 40)
 
 
 def _certificate(trap_catalog: Path, out: Path) -> Path:
     catalog = load_catalog(trap_catalog)
     request = SubjectRequest("ER-1", (parse_key("email=ann@example.com"),))
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY)
-        result = apply_plan(plan, catalog, engine, out=out, key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS)
+        result = apply_plan(plan, catalog, engine, out=out, keys=KEYS, dry_run=False)
     assert result.certificate is not None
     return result.certificate
 

@@ -11,12 +11,14 @@ from typer.testing import CliRunner
 from dsar import load_catalog, open_engine
 from dsar.cli import app
 from dsar.errors import WorkbenchError
+from dsar.keys import Keys
 from dsar.records.audit import AuditLog
 from dsar.rights import apply_plan, plan_correction
 from dsar.subjects.identity import SubjectRequest, parse_key
 
 ANN = SubjectRequest("CR-1", (parse_key("email=ann@example.com"),))
 KEY = b"k" * 40
+KEYS = Keys(KEY)
 
 
 def test_correct_a_name(trap_catalog: Path, tmp_path: Path) -> None:
@@ -114,7 +116,7 @@ def test_correct_command(
     assert done.exit_code == 0, done.output
     assert "recipients to notify: AWS" in done.output
     assert f"dsar correct confirm --catalog {trap_catalog} CR-" in done.output
-    [entry] = AuditLog(tmp_path / "requests.db.audit.jsonl", KEY).entries()
+    [entry] = AuditLog(tmp_path / "requests.db.audit.jsonl", KEYS).entries()
     assert entry.action == "correction.applied" and entry.subject is not None
 
 

@@ -357,27 +357,18 @@ def test_the_demo_jobs_give_the_same_bytes_on_both_engines(tmp_path: Path) -> No
         out = tmp_path / kind
         with open_engine(catalog, kind) as engine:
             answer_access_requests(catalog, [request], out / "bundles", engine=engine, now=now)
-            plan = plan_erasure(catalog, engine, request, key=b"k" * 40)
+            plan = plan_erasure(catalog, engine, request, keys=keys)
             plans[kind] = (plan.describe(), plan.table_rows())
-        run_extract(
-            examples / "extract_accounts.yml", catalog, out / "x", keys=keys, now=now, engine=kind
-        )
-        # free text: the spans are found by Spark's workers, replaced in order here
-        tickets = (examples / "extract_support_tickets.yml").read_text()
-        relaxed = tmp_path / "tickets.yml"
-        relaxed.write_text(tickets.replace("{k: 5, l: 2, max_suppression: 0.05}", "{k: 1}"))
-        run_extract(relaxed, catalog, out / "t", keys=keys, now=now, engine=kind)
-        build_audience(
-            examples / "audience_marketing.yml",
-            catalog,
-            ["google", "meta"],
-            out / "a",
-            now=now,
-            engine=kind,
-        )
-        run_aggregates(
-            examples / "aggregate_accounts.yml", catalog, out / "g", now=now, engine=kind
-        )
+            run_extract(examples / "extract_accounts.yml", engine, out / "x", keys=keys, now=now)
+            # free text: the spans are found by Spark's workers, replaced in order here
+            tickets = (examples / "extract_support_tickets.yml").read_text()
+            relaxed = tmp_path / "tickets.yml"
+            relaxed.write_text(tickets.replace("{k: 5, l: 2, max_suppression: 0.05}", "{k: 1}"))
+            run_extract(relaxed, engine, out / "t", keys=keys, now=now)
+            build_audience(
+                examples / "audience_marketing.yml", engine, ["google", "meta"], out / "a", now=now
+            )
+            run_aggregates(examples / "aggregate_accounts.yml", engine, out / "g", now=now)
     duck, spark = _files(tmp_path / "duckdb"), _files(tmp_path / "spark")
     assert sorted(duck) == sorted(spark)
     manifests = [p for p in duck if p.endswith(".json") and "manifest" in p]
@@ -401,8 +392,10 @@ def test_an_erasure_applied_on_spark_writes_the_same_files(
     """Spark finds and plans; each new file is written by the driver: the same bytes."""
     import shutil
 
+    from dsar.keys import Keys
     from dsar.rights import apply_plan, plan_erasure
 
+    keys = Keys(b"k" * 40)
     results = {}
     for kind in ("duckdb", "spark"):
         root = tmp_path / kind
@@ -410,8 +403,8 @@ def test_an_erasure_applied_on_spark_writes_the_same_files(
         catalog = load_catalog(root / "catalog.yml")
         request = SubjectRequest("ER-1", (parse_key("email=ann@example.com"),))
         with open_engine(catalog, kind) as engine:
-            plan = plan_erasure(catalog, engine, request, key=b"k" * 40)
-            apply_plan(plan, catalog, engine, out=root / "certs", key=b"k" * 40, dry_run=False)
+            plan = plan_erasure(catalog, engine, request, keys=keys)
+            apply_plan(plan, catalog, engine, out=root / "certs", keys=keys, dry_run=False)
         results[kind] = {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()}
     assert results["spark"] == results["duckdb"]
 

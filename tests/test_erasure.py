@@ -19,6 +19,7 @@ from dsar import load_catalog, open_engine
 from dsar.catalog import Erasure, ErasureAction, IdentityKind, LegalBasis
 from dsar.cli import app
 from dsar.errors import CatalogError, ChangeInterruptedError, NoMatchError, WorkbenchError
+from dsar.keys import Keys
 from dsar.lock import LOCK_NAME
 from dsar.records.audit import subject_ref
 from dsar.rights import apply_plan
@@ -35,6 +36,7 @@ from tests.access_fixture import TICKETS
 from tests.conftest import register_request
 
 KEY = b"k" * 40
+KEYS = Keys(KEY)
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -52,16 +54,16 @@ def _req(text: str, label: str = "R-1") -> SubjectRequest:
 def _erase(catalog_path: Path, request: SubjectRequest, out: Path) -> None:
     catalog = load_catalog(catalog_path)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY)
-        apply_plan(plan, catalog, engine, out=out, key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS)
+        apply_plan(plan, catalog, engine, out=out, keys=KEYS, dry_run=False)
 
 
 def test_dry_run_changes_nothing(trap_catalog: Path) -> None:
     before = _digests(trap_catalog.parent)
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
-        result = apply_plan(plan, catalog, engine, out=trap_catalog.parent / "certs", key=KEY)
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), keys=KEYS)
+        result = apply_plan(plan, catalog, engine, out=trap_catalog.parent / "certs", keys=KEYS)
     assert not result.applied and result.certificate is None
     assert _digests(trap_catalog.parent) == before
     assert {a.table: (a.action.value, a.to_change) for a in plan.actions} == {
@@ -85,7 +87,7 @@ def _mentions(catalog_path: Path, ticket: int, body: str, person: str) -> int:
     )
     catalog = load_catalog(catalog_path)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _req(person), key=KEY)
+        plan = plan_erasure(catalog, engine, _req(person), keys=KEYS)
     return plan.mentions.get("tickets", 0)
 
 
@@ -157,9 +159,9 @@ def test_running_twice_changes_nothing(trap_catalog: Path, tmp_path: Path) -> No
     once = _digests(trap_catalog.parent)
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _req("user_id=u1", "R-2"), key=KEY)
+        plan = plan_erasure(catalog, engine, _req("user_id=u1", "R-2"), keys=KEYS)
         assert plan.changes == 0
-        apply_plan(plan, catalog, engine, out=tmp_path / "two", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=tmp_path / "two", keys=KEYS, dry_run=False)
     assert _digests(trap_catalog.parent) == once
 
 
@@ -181,8 +183,8 @@ def test_rewritten_files_keep_the_text_of_every_row_they_do_not_change(
     catalog = load_catalog(demo_copy)
     request = _req("user_id=u0000000")
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY)
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     in_place = {
         a.table: (a.to_change if a.action.value in ("nullify", "pseudonymize") else 0) + a.unlinked
         for a in plan.actions
@@ -205,9 +207,9 @@ def test_erasure_names_its_steps(trap_catalog: Path, tmp_path: Path) -> None:
     catalog = load_catalog(trap_catalog)
     request = _req("email=ann@example.com")
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY, progress=lines.append)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS, progress=lines.append)
         apply_plan(
-            plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False, progress=lines.append
+            plan, catalog, engine, out=tmp_path, keys=KEYS, dry_run=False, progress=lines.append
         )
     assert lines[0].startswith("round 1: ")
     assert [line for line in lines if line.startswith("writing")] == [
@@ -298,7 +300,7 @@ def test_bad_input_changes_nothing(trap_catalog: Path) -> None:
         open_engine(catalog) as engine,
         pytest.raises(NoMatchError, match=r"no row matches the identifiers given"),
     ):
-        plan_erasure(catalog, engine, _req("email=nobody@example.com"), key=KEY)
+        plan_erasure(catalog, engine, _req("email=nobody@example.com"), keys=KEYS)
     retain = Erasure(
         action=ErasureAction.RETAIN, legal_basis=LegalBasis.LEGAL_OBLIGATION, reason="kept by law"
     )
@@ -315,7 +317,7 @@ def test_bad_input_changes_nothing(trap_catalog: Path) -> None:
             WorkbenchError, match=r"the catalog has no erasure actions: every table says retain"
         ),
     ):
-        plan_erasure(retain_only, engine, _req("email=ann@example.com"), key=KEY)
+        plan_erasure(retain_only, engine, _req("email=ann@example.com"), keys=KEYS)
     assert _digests(trap_catalog.parent) == before
 
 
@@ -326,7 +328,7 @@ def test_invoices_are_retained_until_their_retention_ends(demo_copy: Path) -> No
             catalog,
             engine,
             _req("user_id=u0000000"),
-            key=KEY,
+            keys=KEYS,
             today=date(2026, 11, 29),
         )
     [invoices] = [a for a in plan.actions if a.table == "invoices"]
@@ -357,8 +359,8 @@ def test_erasure_removes_exactly_the_persons_rows(
     with open_engine(catalog) as engine:
         counts = {t: engine.count_rows(t) for t in engine.tables}
         [mine, theirs] = collect(engine, catalog, [me, them])
-        plan = plan_erasure(catalog, engine, me, key=KEY)
-        apply_plan(plan, catalog, engine, out=root / "certs", key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, me, keys=KEYS)
+        apply_plan(plan, catalog, engine, out=root / "certs", keys=KEYS, dry_run=False)
         after = {t: engine.count_rows(t) for t in engine.tables}
         [theirs_after] = collect(engine, catalog, [them])
     for action in plan.actions:
@@ -424,7 +426,7 @@ def test_applying_writes_the_audit_entry(
     text = log.read_text()
     assert '"action": "erasure.applied"' in text and '"logins": 5' in text  # 4 erased, 1 unlinked
     assert "example.com" not in text
-    assert verify_audit_log(log, KEY) == []
+    assert verify_audit_log(log, KEYS) == []
 
 
 def test_every_erasure_action_has_one_registered_class() -> None:
@@ -452,17 +454,17 @@ def test_the_plan_needs_no_key_and_applying_a_pseudonym_does(
         with pytest.raises(MissingKeyError, match=r"R-1: the plan pseudonymizes columns"):
             apply_plan(plan, catalog, engine, out=tmp_path, dry_run=False)
         assert _digests(trap_catalog.parent) == before  # refused before anything changed
-        result = apply_plan(plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False)
+        result = apply_plan(plan, catalog, engine, out=tmp_path, keys=KEYS, dry_run=False)
     # applied with the key: the records name the person by the keyed reference after all
     body = json.loads(result.certificate.read_text()) if result.certificate else {}
-    assert body["subject"] == subject_ref(KEY, parse_key("email=ann@example.com"))
+    assert body["subject"] == subject_ref(KEYS, parse_key("email=ann@example.com"))
 
 
 def test_the_certificate_says_what_each_action_did(trap_catalog: Path, tmp_path: Path) -> None:
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
-        result = apply_plan(plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), keys=KEYS)
+        result = apply_plan(plan, catalog, engine, out=tmp_path, keys=KEYS, dry_run=False)
     assert result.applied and result.certificate == tmp_path / "R-1-erasure-certificate.json"
     text = result.certificate.with_suffix(".md").read_text()
     assert text.startswith("# Erasure certificate: R-1\n")

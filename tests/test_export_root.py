@@ -25,6 +25,7 @@ from dsar.catalog.paths import resolve_files
 from dsar.cli import app
 from dsar.engine import check_catalog
 from dsar.errors import CatalogError, ExportPathError, WorkbenchError
+from dsar.keys import Keys
 from dsar.lock import LOCK_NAME
 from dsar.rights import apply_plan
 from dsar.rights.erasure import JOURNAL, plan_erasure, recover
@@ -32,6 +33,7 @@ from dsar.subjects.identity import SubjectRequest, parse_key
 from tests.conftest import VALID_CATALOG
 
 KEY = b"k" * 40
+KEYS = Keys(KEY)
 USERS = "    path: users.csv\n"  # line 10 of VALID_CATALOG
 OUTSIDE_FIX = (
     "keep the table's files inside the export root, or name a folder that holds them all"
@@ -359,7 +361,7 @@ def test_an_erasure_refuses_a_file_linked_after_the_catalog_loaded(export: Path)
     """The run-time check: planned on the real file, applied after it became a link."""
     catalog = load_catalog(export / "catalog.yml")
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _ann(), key=KEY)
+        plan = plan_erasure(catalog, engine, _ann(), keys=KEYS)
         _link_users_out(export)
         before, inside = _tree(_out(export)), _tree(export)
         expected = (
@@ -367,7 +369,7 @@ def test_an_erasure_refuses_a_file_linked_after_the_catalog_loaded(export: Path)
             f" outside the export root {export}; {OUTSIDE_FIX}"
         )
         with pytest.raises(ExportPathError, match=f"^{re.escape(expected)}$"):
-            apply_plan(plan, catalog, engine, out=export.parent / "certs", key=KEY, dry_run=False)
+            apply_plan(plan, catalog, engine, out=export.parent / "certs", keys=KEYS, dry_run=False)
     assert _tree(_out(export)) == before and _tree(export) == inside
     assert not (export.parent / "certs").exists() or not list((export.parent / "certs").iterdir())
 
@@ -378,8 +380,8 @@ def test_an_erasure_through_an_allowed_link_rewrites_the_file_inside(export: Pat
     catalog = load_catalog(_catalog(export, "users.csv", "allow_symlinks: true\n"))
     outside = _tree(_out(export))
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, _ann(), key=KEY)
-        apply_plan(plan, catalog, engine, out=export.parent / "certs", key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, _ann(), keys=KEYS)
+        apply_plan(plan, catalog, engine, out=export.parent / "certs", keys=KEYS, dry_run=False)
     rows = (export / "real" / "users.csv").read_text(encoding="utf-8").splitlines()
     assert [r.split(",")[0] for r in rows] == ["user_id", "u2", "u3"]
     assert (export / "real" / "users.csv.before-R-1").is_file()
@@ -406,7 +408,7 @@ def test_recover_refuses_a_journal_that_moves_a_file_outside(export: Path) -> No
         f" {export}; nothing moved"
     )
     with pytest.raises(WorkbenchError, match=f"^{re.escape(expected)}$"):
-        recover(export, KEY)
+        recover(export, KEYS)
     result = CliRunner().invoke(app, ["erase", "recover", "--catalog", str(export / "catalog.yml")])
     assert result.exit_code == 1 and str(result.exception) == expected
     assert _tree(_out(export)) == before

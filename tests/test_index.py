@@ -11,14 +11,15 @@ import pytest
 from dsar import load_catalog, open_engine
 from dsar.access import answer_access_requests
 from dsar.catalog.models import IdentityKind
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingKeyError, WorkbenchError
+from dsar.keys import Keys
 from dsar.rights import apply_plan, plan_erasure
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectRequest, parse_key
 from dsar.subjects.index import IdentityIndex, index_value
 from tests.conftest import VALID_CATALOG, table_yaml
 
-KEY = b"k" * 40
+KEYS = Keys(b"k" * 40)
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
 
@@ -46,7 +47,7 @@ def _both(
     with open_engine(catalog) as engine:
         plain = _found(collect(engine, catalog, requests, rules))
     with (
-        IdentityIndex(index_path, KEY) as index,
+        IdentityIndex(index_path, KEYS) as index,
         open_engine(catalog, readers=index.readers(catalog)) as engine,
     ):
         files = index.files_for(catalog, engine)
@@ -59,7 +60,7 @@ def _both(
 
 def _build(catalog_path: Path, index_path: Path) -> dict[str, int]:
     catalog = load_catalog(catalog_path)
-    with IdentityIndex(index_path, KEY) as index, open_engine(catalog) as engine:
+    with IdentityIndex(index_path, KEYS) as index, open_engine(catalog) as engine:
         return index.build(catalog, engine)
 
 
@@ -95,7 +96,7 @@ def test_a_demo_bundle_is_the_same_bytes_with_the_index(demo_export: Path, tmp_p
     _build(demo_export, tmp_path / "index.db")
     request = [_req(f"email={email}", "AR-1"), _req("user_id=u0000007", "AR-2")]
     answer_access_requests(catalog, request, tmp_path / "plain", now=NOW)
-    with IdentityIndex(tmp_path / "index.db", KEY) as index:
+    with IdentityIndex(tmp_path / "index.db", KEYS) as index:
         answer_access_requests(catalog, request, tmp_path / "indexed", now=NOW, index=index)
     for label in ("AR-1", "AR-2"):
         plain = tmp_path / "plain" / label
@@ -120,7 +121,7 @@ def test_a_file_changed_since_the_index_is_read_whole(tiny_catalog: Path, tmp_pa
     assert indexed == plain
     user_ids = {r["user_id"] for r in plain[0]["tables"]["users"]}  # type: ignore[index]
     assert user_ids == {"u1", "u9"}
-    with IdentityIndex(index_path, KEY) as index:
+    with IdentityIndex(index_path, KEYS) as index:
         catalog = load_catalog(tiny_catalog)
         with open_engine(catalog) as engine:
             files = index.files_for(catalog, engine)
@@ -192,7 +193,7 @@ def test_awkward_files_are_indexed_by_their_records_or_read_whole(tmp_path: Path
     assert {r["note"] for r in tables["notes"]} >= {'two\nlines, and "quotes"'}
     assert [r["column0"] for r in tables["legacy"]] == ["José"]
     assert len(tables["arrays"]) == 2  # one from each file
-    with IdentityIndex(tmp_path / "index.db", KEY) as index:
+    with IdentityIndex(tmp_path / "index.db", KEYS) as index:
         catalog = load_catalog(catalog_path)
         with open_engine(catalog) as engine:
             files = index.files_for(catalog, engine)
@@ -211,12 +212,12 @@ def test_the_index_holds_no_identifier_and_refuses_another_key(
     for clear in (b"ann@example.com", b"annexamplecom", b"u1,", b"7700900001", b"d_fam"):
         assert clear not in data
     assert path.stat().st_mode & 0o077 == 0  # owner only
-    with pytest.raises(WorkbenchError, match="built with another key"):
-        IdentityIndex(path, b"x" * 40)
+    with pytest.raises(MissingKeyError, match="built with another key"):
+        IdentityIndex(path, Keys(b"x" * 40))
     key_file = tmp_path / "key"
     key_file.write_text("k" * 40)
     with pytest.raises(WorkbenchError, match="sits beside the index"):
-        IdentityIndex(path, KEY, key_file)
+        IdentityIndex(path, KEYS, key_file)
 
 
 def test_an_erasure_refreshes_the_index_and_the_person_leaves_it(
@@ -226,7 +227,7 @@ def test_an_erasure_refreshes_the_index_and_the_person_leaves_it(
     _build(trap_catalog, index_path)
     catalog = load_catalog(trap_catalog)
     ann = _req("email=ann@example.com", "ER-1")
-    with IdentityIndex(index_path, KEY) as index, open_engine(catalog) as engine:
+    with IdentityIndex(index_path, KEYS) as index, open_engine(catalog) as engine:
         before = index.files_for(catalog, engine)
         assert before.relation("accounts", set(ann.keys)) is not None
         count = index.db.execute(
@@ -235,9 +236,9 @@ def test_an_erasure_refreshes_the_index_and_the_person_leaves_it(
         ).fetchone()
         before.close()
         assert count is not None and count[0] > 0
-        plan = plan_erasure(catalog, engine, ann, key=KEY)
+        plan = plan_erasure(catalog, engine, ann, keys=KEYS)
         apply_plan(
-            plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False, index=index
+            plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False, index=index
         )
         files = index.files_for(catalog, engine)
         assert set(files.fresh) == {n for n in engine.tables if n in files.fresh}
@@ -325,11 +326,11 @@ def test_an_erasure_planned_with_the_index_is_the_same_plan(
     _build(trap_catalog, tmp_path / "index.db")
     catalog = load_catalog(trap_catalog)
     ann = _req("email=ann@example.com", "ER-1")
-    with IdentityIndex(tmp_path / "index.db", KEY) as index, open_engine(catalog) as engine:
-        plain = plan_erasure(catalog, engine, ann, key=KEY)
+    with IdentityIndex(tmp_path / "index.db", KEYS) as index, open_engine(catalog) as engine:
+        plain = plan_erasure(catalog, engine, ann, keys=KEYS)
         files = index.files_for(catalog, engine)
         try:
-            indexed = plan_erasure(catalog, engine, ann, key=KEY, index=files)
+            indexed = plan_erasure(catalog, engine, ann, keys=KEYS, index=files)
         finally:
             files.close()
     assert indexed.table_rows() == plain.table_rows()
@@ -414,17 +415,17 @@ def test_the_index_is_refused_on_spark_before_anything_runs(
     _build(trap_catalog, tmp_path / "index.db")
     catalog = load_catalog(trap_catalog)
     with (
-        IdentityIndex(tmp_path / "index.db", KEY) as index,
+        IdentityIndex(tmp_path / "index.db", KEYS) as index,
         open_engine(catalog, "spark") as engine,
     ):
         with pytest.raises(WorkbenchError, match="DuckDB engine"):
             answer_access_requests(
                 catalog, [_req("email=ann@example.com")], tmp_path / "b", engine=engine, index=index
             )
-        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), key=KEY)
+        plan = plan_erasure(catalog, engine, _req("email=ann@example.com"), keys=KEYS)
         with pytest.raises(WorkbenchError, match="DuckDB engine"):
             apply_plan(
-                plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, index=index
+                plan, catalog, engine, out=tmp_path / "c", keys=KEYS, dry_run=False, index=index
             )
     assert not (tmp_path / "c").exists()  # refused before any change
 

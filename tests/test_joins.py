@@ -14,12 +14,13 @@ from anonymize import load_policy, run_extract
 from anonymize.operators import python_hash
 from anonymize.params import Hash
 from anonymize.policy import Policy
+from dsar import open_engine
 from dsar.catalog import Catalog, load_catalog
 from dsar.errors import ConfigError, WorkbenchError
 from dsar.keys import Keys
 from tests.shop_fixture import write_shop
 
-KEY = b"j" * 32
+KEYS = Keys(b"j" * 32)
 
 LINES = """\
 version: 1
@@ -66,7 +67,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_an_extract_takes_columns_from_four_linked_tables(shop: Catalog, tmp_path: Path) -> None:
-    result = run_extract(_write(tmp_path, LINES), shop, tmp_path / "out", keys=Keys(KEY))
+    with open_engine(shop) as engine:
+        result = run_extract(_write(tmp_path, LINES), engine, tmp_path / "out", keys=KEYS)
     got = pq.read_table(result.file)
     assert got.column_names == [
         "InvoiceId",
@@ -92,8 +94,8 @@ def test_an_extract_takes_columns_from_four_linked_tables(shop: Catalog, tmp_pat
     spec = Hash(op="hash")
     want = sorted(
         (
-            python_hash(str(inv), Keys(KEY), spec),
-            python_hash(str(cust), Keys(KEY), spec),
+            python_hash(str(inv), KEYS, spec),
+            python_hash(str(cust), KEYS, spec),
             str(month)[:7],
             country,
             track,
@@ -153,10 +155,13 @@ def test_a_policy_made_in_python_is_checked_too(shop: Catalog, tmp_path: Path) -
 
     data = yaml.safe_load(LINES)
     data["join"][1]["columns"] = {"Email": "keep"}
-    with pytest.raises(
-        ConfigError, match=r"(?s)<policy given in Python>.*Email identifies a person"
+    with (
+        pytest.raises(
+            ConfigError, match=r"(?s)<policy given in Python>.*Email identifies a person"
+        ),
+        open_engine(shop) as engine,
     ):
-        run_extract(Policy.model_validate(data), shop, tmp_path / "out", keys=Keys(KEY))
+        run_extract(Policy.model_validate(data), engine, tmp_path / "out", keys=KEYS)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
@@ -169,11 +174,14 @@ def test_a_key_that_is_not_unique_stops_the_run(tmp_path: Path) -> None:
         "  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
         "join:\n  - table: tracks\n    columns: {Name: keep}\noutput: {path: l.csv}\n"
     )
-    with pytest.raises(
-        WorkbenchError,
-        match=r"tracks.TrackId is not unique for the values of invoice_lines.TrackId \(1 of them",
+    with (
+        pytest.raises(
+            WorkbenchError,
+            match=r"tracks.TrackId is not unique for the values of invoice_lines.TrackId \(1 of them",
+        ),
+        open_engine(load_catalog(catalog_path)) as engine,
     ):
-        run_extract(_write(tmp_path, text), load_catalog(catalog_path), tmp_path / "out")
+        run_extract(_write(tmp_path, text), engine, tmp_path / "out")
     assert not any(p.name.startswith(".l.partial") for p in (tmp_path / "out").iterdir())
 
 
@@ -193,7 +201,8 @@ def test_an_aggregate_counts_people_through_a_join(shop: Catalog, tmp_path: Path
         "      - {name: buyers, op: count}\n      - {name: revenue, op: sum, column: UnitPrice}\n"
         "  - name: by_genre\n    group_by: [genre_Name]\n"
     )
-    result = run_aggregates(spec, shop, tmp_path / "out")
+    with open_engine(shop) as engine:
+        result = run_aggregates(spec, engine, tmp_path / "out")
     root = shop.source.parent if shop.source else Path()
     truth = {
         country: (buyers, revenue)
@@ -216,7 +225,8 @@ def test_an_aggregate_counts_people_through_a_join(shop: Catalog, tmp_path: Path
     with pytest.raises(ConfigError, match="CustomerId identifies people"):
         bad = spec.read_text().replace("group_by: [Country]", "group_by: [CustomerId]")
         spec.write_text(bad)
-        run_aggregates(spec, shop, tmp_path / "out2")
+        with open_engine(shop) as engine:
+            run_aggregates(spec, engine, tmp_path / "out2")
 
 
 def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(
@@ -228,25 +238,25 @@ def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(
     from dsar.subjects.identity import SubjectKey
 
     catalog = load_catalog(write_shop(tmp_path / "shop"))
-    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEYS)
     ledger.add([SubjectKey(IdentityKind.EMAIL, "andrew@chinook.example")], Reason.ERASED, "E-1")
     text = (
         "version: 1\nname: c\ntable: customers\ncolumns:\n  CustomerId: drop\n  Email: drop\n"
         "  FirstName: drop\n  SupportRepId: drop\njoin:\n  - table: staff\n    prefix: rep_\n"
         "    columns: {StaffId: hash, Email: hash, HiredAt: keep}\noutput: {path: c.parquet}\n"
     )
-    result = run_extract(
-        _write(tmp_path, text),
-        catalog,
-        tmp_path / "out",
-        keys=Keys(KEY),
-        ledger=ledger,
-        engine=engine_kind,
-    )
+    with open_engine(catalog, engine_kind) as engine:
+        result = run_extract(
+            _write(tmp_path, text),
+            engine,
+            tmp_path / "out",
+            keys=KEYS,
+            ledger=ledger,
+        )
     rows = pq.read_table(result.file).to_pylist()
     assert len(rows) == 3  # the customers are not in the ledger: every row stays
-    andrew = python_hash("andrew@chinook.example", Keys(KEY), Hash(op="hash"))
-    nancy = python_hash("nancy@chinook.example", Keys(KEY), Hash(op="hash"))
+    andrew = python_hash("andrew@chinook.example", KEYS, Hash(op="hash"))
+    nancy = python_hash("nancy@chinook.example", KEYS, Hash(op="hash"))
     assert [r["rep_Email"] for r in rows].count(None) == 2  # customers 1 and 2: Andrew's
     assert andrew not in {r["rep_Email"] for r in rows}
     assert nancy in {r["rep_Email"] for r in rows}
@@ -268,8 +278,11 @@ def test_keys_are_compared_as_the_join_compares_them(tmp_path: Path) -> None:
         "  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
         "join:\n  - table: tracks\n    columns: {Name: keep}\noutput: {path: l.csv}\n"
     )
-    with pytest.raises(WorkbenchError, match=r"find more than one row"):
-        run_extract(_write(tmp_path, policy), load_catalog(catalog_path), tmp_path / "out")
+    with (
+        pytest.raises(WorkbenchError, match=r"find more than one row"),
+        open_engine(load_catalog(catalog_path)) as engine,
+    ):
+        run_extract(_write(tmp_path, policy), engine, tmp_path / "out")
 
 
 def test_a_joined_date_shift_needs_a_person_and_specs_made_in_python_are_checked(
@@ -290,10 +303,13 @@ def test_a_joined_date_shift_needs_a_person_and_specs_made_in_python_are_checked
             "aggregates": [{"name": "by_customer", "group_by": ["CustomerId"]}],
         }
     )
-    with pytest.raises(
-        ConfigError, match=r"(?s)<aggregate spec given in Python>.*CustomerId identif"
+    with (
+        pytest.raises(
+            ConfigError, match=r"(?s)<aggregate spec given in Python>.*CustomerId identif"
+        ),
+        open_engine(shop) as engine,
     ):
-        run_aggregates(made, shop, tmp_path / "out")
+        run_aggregates(made, engine, tmp_path / "out")
 
 
 def test_the_search_and_the_enforcement_share_one_budget_test() -> None:

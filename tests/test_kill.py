@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from dsar import AuditLog, load_catalog, open_engine, parse_key, plan_retention
+from dsar.keys import Keys
 from dsar.rights import Plan, apply_plan, plan_correction, plan_erasure, recover
 from dsar.rights import journal as journal_module
 from dsar.rights.journal import JOURNAL
@@ -24,7 +25,7 @@ from dsar.rights.rewrite import NEW_SUFFIX
 from dsar.subjects.identity import SubjectRequest
 from tests.conftest import AS_OF
 
-KEY = b"k" * 40
+KEYS = Keys(b"k" * 40)
 ANN = SubjectRequest("R-K", (parse_key("email=ann@example.com"),))
 
 
@@ -51,7 +52,7 @@ def _erasure(catalog_path: Path) -> Callable[[], Plan]:
     def make() -> Plan:
         catalog = load_catalog(catalog_path)
         with open_engine(catalog) as engine:
-            return plan_erasure(catalog, engine, _person(catalog_path), key=KEY)
+            return plan_erasure(catalog, engine, _person(catalog_path), keys=KEYS)
 
     return make
 
@@ -180,10 +181,10 @@ def test_a_change_killed_at_any_step_is_old_or_new_never_half(
     if plan.changes == 0:
         pytest.skip("nothing to change for this person in this export")
     catalog = load_catalog(reference / "export" / "catalog.yml")
-    audit = AuditLog(reference / "audit.jsonl", KEY)
+    audit = AuditLog(reference / "audit.jsonl", KEYS)
     with open_engine(catalog) as engine:
         apply_plan(
-            plan, catalog, engine, out=reference / "certs", key=KEY, dry_run=False, audit=audit
+            plan, catalog, engine, out=reference / "certs", keys=KEYS, dry_run=False, audit=audit
         )
     expected = {k: v for k, v in _state(reference / "export").items() if ".before-" not in k}
 
@@ -192,22 +193,22 @@ def test_a_change_killed_at_any_step_is_old_or_new_never_half(
     catalog_path = work / "export" / "catalog.yml"
     before = _state(work)
     plan = JOBS[job](catalog_path)()
-    audit = AuditLog(work / "audit.jsonl", KEY)
+    audit = AuditLog(work / "audit.jsonl", KEYS)
     with monkeypatch.context() as m:
         inject(m)
         catalog = load_catalog(catalog_path)
         with pytest.raises(Killed), open_engine(catalog) as engine:
             apply_plan(
-                plan, catalog, engine, out=work / "certs", key=KEY, dry_run=False, audit=audit
+                plan, catalog, engine, out=work / "certs", keys=KEYS, dry_run=False, audit=audit
             )
 
     assert (work / "export" / JOURNAL).exists() is completes
     if not completes:
         assert _state(work) == before  # the old state, nothing stray
-        recover(work / "export", KEY)
+        recover(work / "export", KEYS)
         assert _state(work) == before
         return
-    assert recover(work / "export", KEY)
+    assert recover(work / "export", KEYS)
     now = _state(work)
     assert {k: v for k, v in now.items() if k.startswith("export/") and ".before-" not in k} == {
         f"export/{k}": v for k, v in expected.items()
@@ -218,7 +219,7 @@ def test_a_change_killed_at_any_step_is_old_or_new_never_half(
     entries = [e for e in audit.entries() if e.action == f"{plan.job.value}.applied"]
     assert len(entries) == 1 and entries[0].request == plan.label  # recorded once
     assert audit.verify() == []
-    assert not recover(work / "export", KEY)  # and nothing more to do
+    assert not recover(work / "export", KEYS)  # and nothing more to do
 
 
 def test_recovery_without_the_key_does_nothing_and_asks_for_it(
@@ -227,18 +228,18 @@ def test_recovery_without_the_key_does_nothing_and_asks_for_it(
     from dsar.errors import MissingKeyError
 
     plan = _erasure(demo_copy)()
-    audit = AuditLog(tmp_path / "audit.jsonl", KEY)
+    audit = AuditLog(tmp_path / "audit.jsonl", KEYS)
     with monkeypatch.context() as m:
         _kill_before_audit(m)
         catalog = load_catalog(demo_copy)
         with pytest.raises(Killed), open_engine(catalog) as engine:
             apply_plan(
-                plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, audit=audit
+                plan, catalog, engine, out=tmp_path / "c", keys=KEYS, dry_run=False, audit=audit
             )
     with pytest.raises(MissingKeyError, match=r"updates its records \(the audit log"):
         recover(demo_copy.parent)  # the journal's MAC cannot be checked: nothing is done
     assert (demo_copy.parent / JOURNAL).exists()  # the catalog stays locked until then
-    assert recover(demo_copy.parent, KEY)
+    assert recover(demo_copy.parent, KEYS)
     assert [e.action for e in audit.entries()] == ["erasure.applied"]
 
 
@@ -269,10 +270,10 @@ def test_the_same_label_applied_twice_never_overwrites_a_certificate(
 ) -> None:
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, ANN, key=KEY)
-        first = apply_plan(plan, catalog, engine, out=tmp_path, key=KEY, dry_run=False)
-        again = plan_erasure(catalog, engine, ANN, key=KEY)  # retained rows still there
-        second = apply_plan(again, catalog, engine, out=tmp_path, key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, ANN, keys=KEYS)
+        first = apply_plan(plan, catalog, engine, out=tmp_path, keys=KEYS, dry_run=False)
+        again = plan_erasure(catalog, engine, ANN, keys=KEYS)  # retained rows still there
+        second = apply_plan(again, catalog, engine, out=tmp_path, keys=KEYS, dry_run=False)
     assert first.certificate == tmp_path / "R-K-erasure-certificate.json"
     assert second.certificate == tmp_path / "R-K-erasure-certificate-2.json"
     assert "deleted" in first.certificate.with_suffix(".md").read_text()
@@ -309,7 +310,7 @@ def test_a_journal_the_workbench_did_not_write_moves_nothing(
     }
     (trap_catalog.parent / JOURNAL).write_text(json.dumps(journal))
     with pytest.raises(WorkbenchError, match=r"a move it lists is not one the workbench makes"):
-        recover(trap_catalog.parent, KEY)
+        recover(trap_catalog.parent, KEYS)
     assert victim.read_text() == "mine\n" and planted.exists()
 
 
@@ -329,12 +330,12 @@ def test_a_staged_file_gone_before_the_journal_records_nothing(
     monkeypatch.setattr(plan_module, "write_certificate", lose_a_staged_file)
     before = _state(trap_catalog.parent)
     catalog = load_catalog(trap_catalog)
-    audit = AuditLog(tmp_path / "audit.jsonl", KEY)
+    audit = AuditLog(tmp_path / "audit.jsonl", KEYS)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, ANN, key=KEY)
+        plan = plan_erasure(catalog, engine, ANN, keys=KEYS)
         with pytest.raises(InternalError, match=r"missing or changed since it was written"):
             apply_plan(
-                plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, audit=audit
+                plan, catalog, engine, out=tmp_path / "c", keys=KEYS, dry_run=False, audit=audit
             )
     assert _state(trap_catalog.parent) == before
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())

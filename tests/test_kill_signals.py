@@ -26,6 +26,7 @@ import pytest
 
 from dsar import load_catalog, open_engine, parse_key
 from dsar.faults import KILL_AT
+from dsar.keys import Keys
 from dsar.records.audit import verify_audit_log
 from dsar.records.deadlines import Jurisdiction, RequestType
 from dsar.records.ledger import Ledger, Reason, State
@@ -43,7 +44,7 @@ from dsar.rights.rewrite import table_files
 from dsar.subjects.identity import SubjectRequest
 from tests.conftest import AS_OF
 
-KEY = b"s" * 40
+KEYS = Keys(b"s" * 40)
 MAX_POINTS = 120
 
 
@@ -67,7 +68,7 @@ def _setup(folder: Path, demo: Path) -> str:
     """A copy of the demo export, a register with the person's request; the request id."""
     shutil.copytree(demo, folder / "export")
     (folder / "records").mkdir()
-    reg = Register(folder / "records" / "requests.db", KEY)
+    reg = Register(folder / "records" / "requests.db", KEYS)
     kind = RequestType.ERASURE
     record = reg.add(kind, Jurisdiction.GDPR, date(2026, 11, 20), _person(folder / "export"))
     reg.close()
@@ -80,10 +81,10 @@ def _plan(job: str, export: Path, request: str) -> Callable[[], Plan]:
         person = SubjectRequest(request, tuple(_person(export)))
         with open_engine(catalog) as engine:
             if job == "erasure":
-                return plan_erasure(catalog, engine, person, key=KEY, today=AS_OF)
+                return plan_erasure(catalog, engine, person, keys=KEYS, today=AS_OF)
             if job == "correction":
                 values = {"accounts.full_name": "Corrected Name"}
-                return plan_correction(catalog, engine, person, values, key=KEY)
+                return plan_correction(catalog, engine, person, values, keys=KEYS)
             return plan_retention(catalog, engine, today=AS_OF)
 
     return make
@@ -94,15 +95,15 @@ def _apply(job: str, folder: Path, request: str) -> None:
     export = folder / "export"
     plan = _plan(job, export, request)()
     catalog = load_catalog(export / "catalog.yml")
-    reg = Register(folder / "records" / "requests.db", KEY)
-    ledger = Ledger(folder / "records" / "ledger.db", KEY) if job == "erasure" else None
+    reg = Register(folder / "records" / "requests.db", KEYS)
+    ledger = Ledger(folder / "records" / "ledger.db", KEYS) if job == "erasure" else None
     with open_engine(catalog) as engine:
         apply_plan(
             plan,
             catalog,
             engine,
             out=folder / "certs",
-            key=KEY,
+            keys=KEYS,
             dry_run=False,
             audit=reg.audit,
             ledger=ledger,
@@ -158,7 +159,7 @@ def test_a_real_kill_at_every_write_is_rolled_back_or_forward(
             break
         found = recover(
             export,
-            KEY,
+            KEYS,
             table_files(load_catalog(export / "catalog.yml"))
             if not (export / ".workbench-erasure-journal.json").exists()
             else None,
@@ -172,7 +173,7 @@ def test_a_real_kill_at_every_write_is_rolled_back_or_forward(
             sorted((work / "certs").glob("*-certificate*")) if (work / "certs").exists() else []
         )
         assert len(certificates) == (2 if done else 0), f"point {n}: {certificates}"
-        reg = Register(work / "records" / "requests.db", KEY)
+        reg = Register(work / "records" / "requests.db", KEYS)
         applied = [e for e in reg.audit.entries() if e.action.endswith(".applied")]
         assert len(applied) == (1 if done else 0), f"point {n}"
         if job != "retention":
@@ -180,12 +181,12 @@ def test_a_real_kill_at_every_write_is_rolled_back_or_forward(
             assert status is (Status.COMPLETED if done else Status.OPEN), f"point {n}"
         reg.close()
         if job == "erasure" and (work / "records" / "ledger.db").exists():
-            ledger = Ledger(work / "records" / "ledger.db", KEY)
+            ledger = Ledger(work / "records" / "ledger.db", KEYS)
             states = {e.state for e in ledger.entries() if e.reason is Reason.ERASED}
             assert states == ({State.DONE} if done else set()), f"point {n}: {states}"
             ledger.close()
-        assert verify_audit_log(work / "records" / "requests.db.audit.jsonl", KEY) == []
-        assert verify_register(work / "records" / "requests.db", KEY) == []
+        assert verify_audit_log(work / "records" / "requests.db.audit.jsonl", KEYS) == []
+        assert verify_register(work / "records" / "requests.db", KEYS) == []
         assert _leftovers(work) == [], f"point {n}"
         shutil.rmtree(work)
     else:

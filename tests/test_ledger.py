@@ -12,17 +12,18 @@ import pytest
 
 from dsar import load_catalog, open_engine
 from dsar.errors import KeySchemeError, WorkbenchError
-from dsar.keys import SCHEME
+from dsar.keys import SCHEME, Keys
 from dsar.records.ledger import LEGACY_SCHEME, Ledger, Reason, ledger_ref
 from dsar.rights import apply_plan
 from dsar.rights.erasure import plan_erasure, replay_erasures
 from dsar.subjects.identity import SubjectRequest, parse_key
 
 KEY = b"k" * 40
+KEYS = Keys(KEY)
 
 
 def test_ledger_holds_hashes_not_identifiers(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
     ann = parse_key("email=ann@example.com")
     assert (
         ledger.add(
@@ -41,7 +42,7 @@ def test_ledger_holds_hashes_not_identifiers(tmp_path: Path) -> None:
     ledger.close()
     raw = (tmp_path / "ledger.db").read_bytes()
     assert b"ann@example.com" not in raw and b"user_id=u1" not in raw
-    assert ledger_ref(KEY, ann) != ledger_ref(b"z" * 40, ann)
+    assert ledger_ref(KEYS, ann) != ledger_ref(Keys(b"z" * 40), ann)
 
 
 def _old_ledger(path: Path, rows: int) -> None:
@@ -60,7 +61,7 @@ def _old_ledger(path: Path, rows: int) -> None:
 
 
 def _other_scheme(path: Path) -> None:
-    Ledger(path, KEY).close()
+    Ledger(path, KEYS).close()
     db = sqlite3.connect(path)
     db.execute("UPDATE meta SET value = 'sha256/v0' WHERE key = 'scheme'")
     db.commit()
@@ -74,7 +75,7 @@ def test_a_ledger_hashed_under_an_unknown_scheme_is_refused(tmp_path: Path) -> N
     with pytest.raises(
         KeySchemeError, match=r"written with another hashing scheme: scheme 'sha256/v0'"
     ) as caught:
-        Ledger(path, KEY)
+        Ledger(path, KEYS)
     assert (caught.value.found, caught.value.expected) == ("sha256/v0", SCHEME)
     assert "from the request register" in str(caught.value)
     assert path.read_bytes() == before  # refused without touching the file
@@ -93,7 +94,7 @@ def test_a_ledger_from_before_schemes_keeps_finding_its_people(
     db.execute("INSERT INTO suppression VALUES (?, 'erased', 'R-OLD', '2026-01-01')", (old_ref,))
     db.commit()
     db.close()
-    ledger = Ledger(path, KEY)
+    ledger = Ledger(path, KEYS)
     assert ledger.scheme == LEGACY_SCHEME
     assert ledger.reasons(ann) == {Reason.ERASED}
     catalog = load_catalog(trap_catalog)
@@ -111,17 +112,17 @@ def test_a_ledger_from_before_schemes_keeps_finding_its_people(
 def test_the_scheme_is_recorded_and_an_empty_old_ledger_adopted(tmp_path: Path) -> None:
     _old_ledger(tmp_path / "old.db", 0)
     for name in ("new.db", "old.db"):
-        Ledger(tmp_path / name, KEY).close()
+        Ledger(tmp_path / name, KEYS).close()
         db = sqlite3.connect(tmp_path / name)
         assert db.execute("SELECT key, value FROM meta").fetchall() == [("scheme", SCHEME)]
         db.close()
-        Ledger(tmp_path / name, KEY).close()  # and opens again
+        Ledger(tmp_path / name, KEYS).close()  # and opens again
 
 
 def test_key_file_beside_the_ledger_is_refused(tmp_path: Path) -> None:
     (tmp_path / "key").write_text("k" * 40)
     with pytest.raises(WorkbenchError, match=r"sits beside the ledger"):
-        Ledger(tmp_path / "ledger.db", KEY, key_file=tmp_path / "key")
+        Ledger(tmp_path / "ledger.db", KEYS, key_file=tmp_path / "key")
 
 
 def test_restoring_a_backup_and_replaying_the_ledger_erases_again(
@@ -129,12 +130,14 @@ def test_restoring_a_backup_and_replaying_the_ledger_erases_again(
 ) -> None:
     backup = tmp_path / "backup"
     shutil.copytree(trap_catalog.parent, backup)
-    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEYS)
     request = SubjectRequest("R-9", (parse_key("email=ann@example.com"),))
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY)
-        apply_plan(plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, ledger=ledger)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS)
+        apply_plan(
+            plan, catalog, engine, out=tmp_path / "c", keys=KEYS, dry_run=False, ledger=ledger
+        )
     assert {e.request for e in ledger.entries()} == {"R-9"}
     # the old export comes back from a backup: Ann is in it again
     restored = load_catalog(backup / "catalog.yml")
@@ -143,14 +146,14 @@ def test_restoring_a_backup_and_replaying_the_ledger_erases_again(
         [found] = ledger.find_in_export(restored, engine)
         assert found.label == "R-9"
         assert parse_key("user_id=u1") in found.keys
-        results = replay_erasures(ledger, restored, engine, tmp_path / "c2", key=KEY)
+        results = replay_erasures(ledger, restored, engine, tmp_path / "c2", keys=KEYS)
         assert [r.plan.label for r in results] == ["R-9"]
         assert engine.count_rows("accounts") == 3
         assert (
             engine.query("SELECT count(*) FROM accounts WHERE user_id = 'u1'").column(0)[0].as_py()
             == 0
         )
-        assert replay_erasures(ledger, restored, engine, tmp_path / "c3", key=KEY) == []
+        assert replay_erasures(ledger, restored, engine, tmp_path / "c3", keys=KEYS) == []
 
 
 def test_ledger_commands(
@@ -224,7 +227,7 @@ def test_ledger_list_names_no_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
     book = tmp_path / "l" / "ledger.db"
-    ledger = Ledger(book, KEY)
+    ledger = Ledger(book, KEYS)
     ledger.add(
         [parse_key("email=ann@example.com"), parse_key("user_id=u1")],
         Reason.RESTRICTED,

@@ -23,9 +23,10 @@ from dsar import (
     plan_erasure,
     verify_bundle,
 )
+from dsar.keys import Keys
 from tests.shop_fixture import CATALOG, write_shop
 
-KEY = b"k" * 40
+KEYS = Keys(b"k" * 40)
 
 # the ground truth, written by hand in SQL over the files: a customer's lines are the lines
 # of their invoices, a customer's notes the notes on those lines
@@ -37,7 +38,7 @@ TRUTH = {
     " JOIN '{root}/invoice_lines.csv' l USING (InvoiceLineId)"
     " JOIN '{root}/invoices.csv' i USING (InvoiceId) WHERE i.CustomerId = ?",
 }
-KEYS = {"invoices": "InvoiceId", "invoice_lines": "InvoiceLineId", "line_notes": "NoteId"}
+PRIMARY_KEYS = {"invoices": "InvoiceId", "invoice_lines": "InvoiceLineId", "line_notes": "NoteId"}
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_each_bundle_holds_exactly_the_rows_sql_gives(
     request = SubjectRequest("AR-1", (parse_key(f"email={email}"),))
     [bundle] = answer_access_requests(load_catalog(shop), [request], tmp_path / "out")
     assert verify_bundle(bundle.path).ok
-    for table, key in KEYS.items():
+    for table, key in PRIMARY_KEYS.items():
         path = bundle.path / "data" / f"{table}.parquet"
         found = sorted(pq.read_table(path).column(key).to_pylist()) if path.exists() else []
         assert found == _truth(shop.parent, table, customer), table
@@ -97,13 +98,13 @@ def test_erasure_follows_ownership_with_each_tables_rule(shop: Path, tmp_path: P
         # invoice 2 (2025-01-02) is past its 7 years, invoice 3 (2025-02-03) is not: the
         # lines and notes of invoice 3 are kept with it (tests/test_retained_children.py)
         plan = plan_erasure(
-            catalog, engine, request, key=KEY, today=__import__("datetime").date(2032, 2, 1)
+            catalog, engine, request, keys=KEYS, today=__import__("datetime").date(2032, 2, 1)
         )
         actions = {a.table: (a.action.value, a.rows, a.to_change) for a in plan.actions}
         assert actions["invoice_lines"] == ("delete", 3, 2)
         assert actions["line_notes"] == ("delete", 2, 1)
         assert actions["invoices"] == ("retain", 2, 1)  # kept for tax law until 2032-02-03
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     root = shop.parent
     left = duckdb.execute(f"SELECT InvoiceLineId FROM '{root}/invoice_lines.csv' ORDER BY 1")
     assert [r[0] for r in left.fetchall()] == [1, 2, 5, 6]  # Leonie's, François's, invoice 3's
@@ -346,7 +347,7 @@ def test_retention_counts_from_an_end_that_may_not_have_come(shop: Path, tmp_pat
         [staff] = [a for a in sweep.actions if a.table == "staff"]
         assert (staff.rows, staff.expired) == (2, 1)  # the one still employed is kept
         request = SubjectRequest("ER-S", (parse_key("email=andrew@chinook.example"),))
-        plan = plan_erasure(catalog, engine, request, key=KEY, today=date(2026, 11, 29))
+        plan = plan_erasure(catalog, engine, request, keys=KEYS, today=date(2026, 11, 29))
     [action] = [a for a in plan.actions if a.table == "staff"]
     assert (action.retained, action.retained_open, action.to_change) == (1, 1, 0)
     assert "retain 1 row(s): 1 until their end date is known (employment law)" in plan.describe()
@@ -359,12 +360,14 @@ def test_asking_again_after_an_erasure_finds_what_was_kept(shop: Path, tmp_path:
 
     from dsar import Ledger
 
-    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEY)
+    ledger = Ledger(tmp_path / "ledger" / "ledger.db", KEYS)
     catalog = load_catalog(shop)
     erase = SubjectRequest("ER-1", (parse_key("email=luis@example.com"),))
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, erase, key=KEY, today=date(2026, 11, 29))
-        apply_plan(plan, catalog, engine, out=tmp_path / "c", key=KEY, dry_run=False, ledger=ledger)
+        plan = plan_erasure(catalog, engine, erase, keys=KEYS, today=date(2026, 11, 29))
+        apply_plan(
+            plan, catalog, engine, out=tmp_path / "c", keys=KEYS, dry_run=False, ledger=ledger
+        )
     again = SubjectRequest("AR-2", (parse_key("email=luis@example.com"),))
     [blind] = answer_access_requests(load_catalog(shop), [again], tmp_path / "blind")
     assert blind.subject.rows == 0  # without the ledger: "we hold nothing about you"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dsar import SubjectRequest, answer_access_requests, load_catalog, parse_key
 from tests.shop_fixture import CATALOG, STAFF, TRACKS
-from tests.test_ownership import KEYS, TRUTH
+from tests.test_ownership import PRIMARY_KEYS, TRUTH
 
 
 @st.composite
@@ -64,7 +64,7 @@ def test_every_bundle_equals_the_sql_join(
         bundles = answer_access_requests(catalog, requests, root / "out")  # one batch
         for customer, bundle in enumerate(bundles, 1):
             assert not bundle.rejected
-            for table, key in KEYS.items():
+            for table, key in PRIMARY_KEYS.items():
                 path = bundle.path / "data" / f"{table}.parquet"
                 found = sorted(pq.read_table(path).column(key).to_pylist()) if path.exists() else []
                 sql = TRUTH[table].format(root=root)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from dsar.cli import app
 from dsar.errors import DeadlineError, RequestNotFoundError, WorkbenchError
-from dsar.keys import SCHEME
+from dsar.keys import SCHEME, Keys
 from dsar.records.audit import GENESIS, verify_audit_log
 from dsar.records.deadlines import Jurisdiction, RequestType
 from dsar.records.register import DenialReason, Register, Status
@@ -21,12 +21,13 @@ from dsar.subjects.identity import parse_key
 from tests.conftest import register_request
 
 KEY = "k" * 40
+KEYS = Keys(KEY.encode())
 TODAY = date(2026, 11, 29)
 
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Iterator[Register]:
-    register = Register(tmp_path / "requests.db", KEY.encode())
+    register = Register(tmp_path / "requests.db", KEYS)
     yield register
     register.close()
 
@@ -114,7 +115,7 @@ def test_audit_names_no_one(reg: Register) -> None:
     assert (entries[0].subject or "").startswith("ref:")
     assert entries[1].details["denial_reason"] == "identity_not_verified"
     # the same person gets the same reference; another key gives another one
-    other = Register(reg.path.with_name("other.db"), ("z" * 40).encode())
+    other = Register(reg.path.with_name("other.db"), Keys(("z" * 40).encode()))
     again = other.add(
         RequestType.ACCESS,
         Jurisdiction.GDPR,
@@ -225,8 +226,8 @@ def test_each_entry_records_the_keyed_hash_scheme(reg: Register) -> None:
 
 def test_the_chain_verifies_only_with_the_key_that_wrote_it(reg: Register, tmp_path: Path) -> None:
     _add(reg)
-    assert verify_audit_log(reg.audit.path, KEY.encode()) == []
-    other = verify_audit_log(reg.audit.path, b"another key of thirty-two bytes!!")
+    assert verify_audit_log(reg.audit.path, KEYS) == []
+    other = verify_audit_log(reg.audit.path, Keys(b"another key of thirty-two bytes!!"))
     assert [str(p) for p in other] == [
         "line 1: entry 1 was edited or written without the key (its MAC differs)"
     ]
@@ -336,8 +337,8 @@ def test_access_for_a_registered_request_is_audited(
     )
     assert result.exit_code == 0, result.output
     assert "R-2026-0001  (9 rows, verified)" in result.output
-    entry = Register(db, KEY.encode()).audit.entries()[-1]
+    entry = Register(db, KEYS).audit.entries()[-1]
     assert entry.action == "access.bundle_written" and entry.request == "R-2026-0001"
     assert entry.tables == {"accounts": 1, "logins": 4, "prefs": 2, "tickets": 1, "integrations": 1}
     assert "example.com" not in db.with_name("r.db.audit.jsonl").read_text()
-    assert verify_audit_log(db.with_name("r.db.audit.jsonl"), KEY.encode()) == []
+    assert verify_audit_log(db.with_name("r.db.audit.jsonl"), KEYS) == []

@@ -28,11 +28,12 @@ from dsar import (
 from dsar.catalog.models import ErasureAction
 from dsar.demo import generate_shop
 from dsar.engine.guards import catalog_warnings
+from dsar.keys import Keys
 from dsar.rights.actions import TableAction
 from dsar.rights.children import kept_words
 from tests.shop_fixture import CATALOG, write_shop
 
-KEY = b"k" * 40
+KEYS = Keys(b"k" * 40)
 LUIS = SubjectRequest("ER-1", (parse_key("email=luis@example.com"),))
 # Luís (customer 1) has invoices 2 (2025-01-02) and 3 (2025-02-03), kept 7 years for tax;
 # lines 3 and 4 on invoice 2, line 5 on invoice 3; notes 2 (on line 3) and 3 (on line 5)
@@ -84,14 +85,14 @@ def test_erasure_keeps_the_children_of_retained_rows_only(
 ) -> None:
     catalog = load_catalog(shop)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, LUIS, key=KEY, today=today)
+        plan = plan_erasure(catalog, engine, LUIS, keys=KEYS, today=today)
         actions = {a.table: a for a in plan.actions}
         planned = tuple(actions[t].to_change for t in ("invoices", "invoice_lines", "line_notes"))
         assert planned == to_delete
         assert actions["invoice_lines"].kept_with_parent == 3 - to_delete[1]
         assert actions["line_notes"].kept_with_parent == 2 - to_delete[2]
         # the row accounting checks the files against these counts
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     assert _left(shop.parent) == left
 
 
@@ -100,9 +101,9 @@ def test_the_plan_and_the_certificate_say_what_is_kept_and_until_when(
 ) -> None:
     catalog = load_catalog(shop)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, LUIS, key=KEY, today=date(2026, 11, 29))
+        plan = plan_erasure(catalog, engine, LUIS, keys=KEYS, today=date(2026, 11, 29))
         text = plan.describe()
-        result = apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        result = apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     assert (
         f"  {'invoice_lines':<24} {3:>6} row(s) of the person: delete 0 row(s)\n"
         f"  {'':<24} {3:>6} row(s) kept with their 2 row(s) of invoices until 2032-02-03\n"
@@ -181,7 +182,7 @@ def test_the_shop_demo_keeps_the_lines_of_retained_invoices_only(tmp_path: Path)
     catalog = load_catalog(root / "catalog.yml")
     request = SubjectRequest("ER-9", (parse_key(f"customer_id={customer}"),))
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY, today=as_of)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS, today=as_of)
         a = next(a for a in plan.actions if a.table == "invoice_lines")
         assert (a.rows, a.to_change, a.kept_with_parent) == (
             len(kept_lines) + len(old_lines),
@@ -193,7 +194,7 @@ def test_the_shop_demo_keeps_the_lines_of_retained_invoices_only(tmp_path: Path)
             kept_invoices,
             str(until.date()),
         )
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     left_lines = {r[0] for r in duckdb.execute(f"SELECT InvoiceLineId FROM {lines}").fetchall()}
     left_notes = {r[0] for r in duckdb.execute(f"SELECT NoteId FROM {notes}").fetchall()}
     assert set(kept_lines) <= left_lines and not set(old_lines) & left_lines
@@ -216,7 +217,7 @@ def test_erasing_children_of_retained_parents_is_explicit_and_warned(
         " unchanged, for as long as those are kept, and erased with them"
     )
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, LUIS, key=KEY, today=date(2026, 11, 29))
+        plan = plan_erasure(catalog, engine, LUIS, keys=KEYS, today=date(2026, 11, 29))
         actions = {a.table: a for a in plan.actions}
         lines = actions["invoice_lines"]
         assert (lines.to_change, lines.changed_anyway, lines.kept_with_parent) == (3, 3, 0)
@@ -226,7 +227,7 @@ def test_erasing_children_of_retained_parents_is_explicit_and_warned(
             f"  {'':<24} {3:>6} row(s) of 2 retained row(s) of invoices to be deleted all the"
             " same, as erasure.even_if_parent_retained asks"
         ) in plan.describe()
-        result = apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        result = apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     assert result.certificate is not None
     assert (
         "- invoice_lines: 3 row(s) of 2 retained row(s) of invoices deleted all the same, as"
@@ -292,10 +293,10 @@ def test_a_child_that_nullifies_leaves_the_rows_of_retained_parents_unchanged(
     before = (shop.parent / "line_notes.csv").read_text()
     catalog = load_catalog(shop)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, LUIS, key=KEY, today=date(2026, 11, 29))
+        plan = plan_erasure(catalog, engine, LUIS, keys=KEYS, today=date(2026, 11, 29))
         notes = next(a for a in plan.actions if a.table == "line_notes")
         assert (notes.to_change, notes.kept_with_parent) == (0, 2)
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     assert (shop.parent / "line_notes.csv").read_text() == before
 
 
@@ -360,8 +361,8 @@ def test_the_sweep_agrees_with_erasure(shop: Path, tmp_path: Path) -> None:
     the invoices go: then the lines and notes go with them, not left behind unreachable."""
     catalog = load_catalog(shop)
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, LUIS, key=KEY, today=date(2026, 11, 29))
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, LUIS, keys=KEYS, today=date(2026, 11, 29))
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     catalog = load_catalog(shop)
     with open_engine(catalog) as engine:
         sweep = plan_retention(catalog, engine, today=date(2026, 11, 29))

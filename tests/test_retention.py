@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from dsar import load_catalog, open_engine
 from dsar.cli import app
+from dsar.keys import Keys
 from dsar.rights import apply_plan, plan_retention
 from tests.conftest import AS_OF
 
@@ -65,7 +66,7 @@ def test_retention_command_dry_run(demo_copy: Path) -> None:
 def test_an_applied_sweep_is_audited_and_certified(demo_copy: Path, tmp_path: Path) -> None:
     from dsar import AuditLog
 
-    audit = AuditLog(tmp_path / "audit.jsonl", b"k" * 40)
+    audit = AuditLog(tmp_path / "audit.jsonl", Keys(b"k" * 40))
     catalog = load_catalog(demo_copy)
     with open_engine(catalog) as engine:
         plan = plan_retention(catalog, engine, today=AS_OF)

@@ -22,9 +22,10 @@ from dsar import (
     plan_erasure,
 )
 from dsar.demo import generate_shop
+from dsar.keys import Keys
 
 AS_OF = date(2026, 11, 29)
-KEY = b"k" * 40
+KEYS = Keys(b"k" * 40)
 
 # written by hand over the files: what belongs to customer ?
 TRUTH = {
@@ -84,8 +85,8 @@ def test_erasure_removes_exactly_one_customers_rows(shop: Path, tmp_path: Path) 
     mine = _truth(root, "invoice_lines", 7)
     request = SubjectRequest("ER-7", (parse_key("customer_id=7"),))
     with open_engine(catalog) as engine:
-        plan = plan_erasure(catalog, engine, request, key=KEY, today=AS_OF)
-        apply_plan(plan, catalog, engine, out=tmp_path / "certs", key=KEY, dry_run=False)
+        plan = plan_erasure(catalog, engine, request, keys=KEYS, today=AS_OF)
+        apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
     after = duckdb.execute(f"SELECT count(*) FROM '{root}/invoice_lines.parquet'").fetchone()
     # every invoice of customer 7 is within its 7 years: its lines are kept with it
     # (tests/test_retained_children.py: the lines of invoices past retention go)

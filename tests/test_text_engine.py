@@ -14,6 +14,7 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsar.errors import MissingKeyError
 from dsar.keys import Keys
 from dsar.text.detectors import iban_valid, luhn
 from dsar.text.engine import EntityRule, Operator, Replacements, TextEngine, TextPolicy, mask
@@ -190,7 +191,7 @@ def test_operators_and_thresholds() -> None:
     assert "ann@example.com" not in out and "<EMAIL_ADDRESS:" in out
     assert "+44 20 7946 0958" not in out
     assert "Aoife" in out and "10.1.2.3" in out and "Syncloop Dublin" in out
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(MissingKeyError, match="key"):
         engine.redact([text])
 
 
@@ -344,7 +345,7 @@ def test_hash_without_a_key_fails_before_any_text() -> None:
     engine = TextEngine(
         nlp=None, policy=TextPolicy(rules={"EMAIL_ADDRESS": EntityRule(Operator.HASH)})
     )
-    with pytest.raises(ValueError, match="needs a key"):
+    with pytest.raises(MissingKeyError, match="needs a key"):
         engine.redact(["nothing personal here"])
 
 

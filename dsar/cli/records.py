@@ -205,25 +205,25 @@ def audit_verify(
     """Check the audit log's keyed chain and the records' keyed rows: the register (its rows,
     and each request's status against the log), the ledger and the sent record. Exit 1 if
     any entry or row was edited, added, removed or moved."""
-    from dsar.keys import Keys, load_key
+    from dsar.keys import load_keys
     from dsar.records.audit import AuditLog
     from dsar.records.register import verify_register
     from dsar.records.sealed import verify_record
 
-    key = load_key(key_file)
+    keys = load_keys(key_file)
     path = log or register.with_name(register.name + ".audit.jsonl")
-    audit = AuditLog(path, key)
+    audit = AuditLog(path, keys)
     problems = [str(p) for p in audit.verify()]
     count = len(audit.entries())
     if expect is not None and count < expect:
         problems.append(f"the log holds {count} entries, {expect} were expected: entries were cut")
     checked = [f"{path} ({count} entries)"]
     if log is None and register.is_file():
-        problems += [f"{register}: {p}" for p in verify_register(register, key)]
+        problems += [f"{register}: {p}" for p in verify_register(register, keys)]
         checked.append(str(register))
     for record in (ledger, sent_record):
         if record is not None:
-            problems += [f"{record}: {p}" for p in verify_record(record, Keys(key))]
+            problems += [f"{record}: {p}" for p in verify_record(record, keys)]
             checked.append(str(record))
     for problem in problems:
         typer.echo(problem)
@@ -253,21 +253,21 @@ def ledger_add(
     With --sent-record, also lists the ad audiences that hold the person: `anonymize
     withdraw` writes their removal files.
     """
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger, Reason
 
     try:
         why = Reason(reason)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    keys = keys_from(email, ids)
-    key = load_key(key_file)
-    book = Ledger(ledger, key, key_file)
-    added = book.add(keys, why, request)
+    identifiers = keys_from(email, ids)
+    keys = load_keys(key_file)
+    book = Ledger(ledger, keys, key_file)
+    added = book.add(identifiers, why, request)
     typer.echo(f"{added} identifier(s) recorded as {why.value} for {request}")
-    sent = open_sent(sent_record, key)
+    sent = open_sent(sent_record, keys)
     if sent is not None:
-        held = sent.holding_any(keys)
+        held = sent.holding_any(identifiers)
         sent.close()
         for platform, audience in held:
             typer.echo(f"held by ad platform {platform} in audience {audience}")
@@ -286,10 +286,10 @@ def ledger_check(
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
 ) -> None:
     """Say whether a person is in the ledger, and why. Exit 1 when they are."""
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
 
-    book = Ledger(ledger, load_key(key_file), key_file)
+    book = Ledger(ledger, load_keys(key_file), key_file)
     found = {
         e.reason.value
         + (" (pending: its change is not committed)" if e.state.value == "pending" else "")
@@ -309,10 +309,10 @@ def ledger_list(
     """What the ledger holds, per reason and request (references only, never who)."""
     from collections import Counter
 
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
 
-    entries = Ledger(ledger, load_key(key_file), key_file).entries()
+    entries = Ledger(ledger, load_keys(key_file), key_file).entries()
     counts = Counter(
         (e.since.isoformat(), e.request, e.reason.value, e.state.value) for e in entries
     )
@@ -333,21 +333,21 @@ def ledger_replay(
     """Re-apply every recorded erasure to an export, e.g. after restoring a backup (audited)."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
     from dsar.rights.erasure import replay_erasures
 
-    key = load_key(key_file)
+    keys = load_keys(key_file)
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
-        book = Ledger(ledger, key, key_file)
+        book = Ledger(ledger, keys, key_file)
         audit = open_register(register, key_file).audit
         results = replay_erasures(
             book,
             cat,
             engine,
             out,
-            key=key,
+            keys=keys,
             audit=audit,
             accept_catalog_warnings=accept_catalog_warnings,
         )
@@ -382,11 +382,11 @@ def index_build(
     """
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.subjects.index import IdentityIndex
 
     cat = load_catalog(catalog)
-    with IdentityIndex(index, load_key(key_file), key_file) as built, open_engine(cat) as engine:
+    with IdentityIndex(index, load_keys(key_file), key_file) as built, open_engine(cat) as engine:
         rows = built.build(cat, engine, progress=err if sys.stderr.isatty() else None)
     for name, count in rows.items():
         typer.echo(f"{name:28} {count:>12,} rows indexed")
@@ -402,11 +402,11 @@ def index_status(
     """Which files the index covers, and which changed since (those are read whole)."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.subjects.index import IdentityIndex
 
     cat = load_catalog(catalog)
-    with IdentityIndex(index, load_key(key_file), key_file) as built, open_engine(cat) as engine:
+    with IdentityIndex(index, load_keys(key_file), key_file) as built, open_engine(cat) as engine:
         files = built.files_for(cat, engine)
         try:
             for name in engine.tables:

@@ -38,6 +38,7 @@ from dsar.cli.common import (
 if TYPE_CHECKING:
     from dsar.catalog import Catalog
     from dsar.engine import Engine
+    from dsar.keys import Keys
     from dsar.records.audit import AuditLog
     from dsar.records.ledger import Ledger
     from dsar.records.register import Register
@@ -64,13 +65,13 @@ def _steps() -> Callable[[str], None] | None:
     return err if sys.stderr.isatty() else None  # shown to a person, not a pipe
 
 
-def _optional_key(key_file: Path | None) -> bytes | None:
-    """The key when one is set up; planning works without it (no keyed reference then)."""
+def _optional_keys(key_file: Path | None) -> Keys | None:
+    """The keys when a key is set up; planning works without (no keyed reference then)."""
     from dsar.errors import MissingKeyError
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
 
     try:
-        return load_key(key_file)
+        return load_keys(key_file)
     except MissingKeyError:
         if key_file is not None:
             raise
@@ -85,7 +86,7 @@ def _plan(
     request: str | None,
     register: Path,
     key_file: Path | None,
-    key: bytes | None,
+    keys: Keys | None,
     read_only: bool = False,
     sent_record: Path | None = None,
     accept: bool = False,
@@ -103,14 +104,14 @@ def _plan(
         prefix="ER",
         read_only=read_only,
     )
-    key = reg.key if reg is not None else key
-    sent = open_sent(sent_record, key)
+    keys = reg.keys if reg is not None else keys
+    sent = open_sent(sent_record, keys)
     try:
         plan = plan_erasure(
             cat,
             engine,
             subject,
-            key=key,
+            keys=keys,
             progress=_steps(),
             sent=sent,
             accept_catalog_warnings=accept,
@@ -145,7 +146,7 @@ def erase_plan(
 
     cat = load_catalog(catalog)
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
-        key = _optional_key(key_file)
+        keys = _optional_keys(key_file)
         plan, _ = _plan(
             cat,
             engine,
@@ -154,7 +155,7 @@ def erase_plan(
             request,
             register,
             key_file,
-            key,
+            keys,
             True,
             sent_record,
             accept_catalog_warnings,
@@ -189,7 +190,7 @@ def _apply(
     audit: AuditLog,
     catalog: Path,
     command: str,
-    key: bytes | None = None,
+    keys: Keys | None = None,
     ledger: Ledger | None = None,
     index: Path | None = None,
     key_file: Path | None = None,
@@ -208,7 +209,7 @@ def _apply(
             cat,
             engine,
             out=out,
-            key=key,
+            keys=keys,
             dry_run=False,
             ledger=ledger,
             audit=audit,
@@ -248,10 +249,10 @@ def erase_apply(
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
 
-    key = load_key(key_file)
+    keys = load_keys(key_file)
     cat = load_catalog(catalog)
     with (
         export_held(catalog, "an erasure", wait),  # from the search to the last write
@@ -265,13 +266,13 @@ def erase_apply(
             request,
             register,
             key_file,
-            key,
+            keys,
             sent_record=sent_record,
             accept=accept_catalog_warnings,
         )
-        book = Ledger(ledger, key, key_file) if ledger is not None else None
+        book = Ledger(ledger, keys, key_file) if ledger is not None else None
         audit = _audit_log(reg, register, key_file)
-        _apply(plan, cat, engine, out, audit, catalog, "erase", key, book, index, key_file, reg)
+        _apply(plan, cat, engine, out, audit, catalog, "erase", keys, book, index, key_file, reg)
 
 
 def _confirm(catalog: Path, label: str) -> None:
@@ -296,7 +297,7 @@ def _recover(
     boundary = read_catalog(catalog).catalog.boundary  # a journal's moves must stay inside
     found = recover(
         catalog.parent,
-        _optional_key(key_file),
+        _optional_keys(key_file),
         files,
         boundary,
         register=register if register.is_file() else None,
@@ -370,7 +371,7 @@ def _correction(
     """Plan a correction, and apply it when `out` (the certificates' folder) is given."""
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
-    from dsar.keys import load_key
+    from dsar.keys import load_keys
     from dsar.records.deadlines import RequestType
     from dsar.rights import plan_correction
 
@@ -384,12 +385,20 @@ def _correction(
         allowed=(RequestType.CORRECTION,),
         prefix="CR",
     )
-    key = reg.key if reg is not None else (load_key(key_file) if out else _optional_key(key_file))
+    keys = (
+        reg.keys if reg is not None else (load_keys(key_file) if out else _optional_keys(key_file))
+    )
     cat = load_catalog(catalog)
     held = export_held(catalog, "a correction", wait) if out is not None else nullcontext()
     with held, open_engine(cat, engine[0], **engine_options(*engine)) as engine_:
         plan = plan_correction(
-            cat, engine_, subject, pairs, key=key, progress=_steps(), accept_catalog_warnings=accept
+            cat,
+            engine_,
+            subject,
+            pairs,
+            keys=keys,
+            progress=_steps(),
+            accept_catalog_warnings=accept,
         )
         typer.echo(plan.describe())
         for table, diff in plan.diff.items():
@@ -399,7 +408,7 @@ def _correction(
             typer.echo("\ndry run: nothing was changed; `dsar correct apply` corrects")
             return
         audit = _audit_log(reg, register, key_file)
-        _apply(plan, cat, engine_, out, audit, catalog, "correct", key, None, index, key_file, reg)
+        _apply(plan, cat, engine_, out, audit, catalog, "correct", keys, None, index, key_file, reg)
 
 
 @correct_app.command("plan")

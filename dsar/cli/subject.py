@@ -88,7 +88,7 @@ def access(
     gmail_dots: Annotated[
         bool, typer.Option(help="Ignore dots in gmail.com addresses when matching.")
     ] = False,
-    engine: EngineOpt = "duckdb",
+    engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
     plus_addressing: Annotated[
@@ -170,19 +170,19 @@ def access(
     passphrase = passphrase_from(passphrase_env)
     book = None
     if ledger is not None:
-        from dsar.keys import load_key
+        from dsar.keys import load_keys
         from dsar.records.ledger import Ledger
 
-        book = Ledger(ledger, reg.key if reg is not None else load_key(key_file), key_file)
+        book = Ledger(ledger, reg.keys if reg is not None else load_keys(key_file), key_file)
     cat = load_catalog(catalog)
     with ExitStack() as stack:
         built = open_index(index, key_file)
         if built is not None:
             stack.callback(built.close)
-        options = engine_options(engine, spark_master)
-        if built is not None and engine == "duckdb":
+        options = engine_options(engine_kind, spark_master)
+        if built is not None and engine_kind == "duckdb":
             options["readers"] = built.readers(cat)  # the schemas it kept: no sniffing
-        tables = stack.enter_context(open_engine(cat, engine, **options))
+        tables = stack.enter_context(open_engine(cat, engine_kind, **options))
         bundles = answer_access_requests(
             cat,
             requests,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from dsar.catalog.models import Catalog, Duration, ErasureAction, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
+from dsar.keys import Keys
 from dsar.records.deadlines import add_months
 from dsar.rights.actions import PersonRows, Retain, SqlPart
 from dsar.rights.children import Stays, kept_with_parent
@@ -90,7 +91,7 @@ class RetentionPlan(Plan):
         """One row per table with a retention period: rows in all, rows past it."""
         return [asdict(a) | {"changes": a.expired} for a in self.actions]
 
-    def rewrites(self, catalog: Catalog, key: bytes | None) -> list[Rewrite]:
+    def rewrites(self, catalog: Catalog, keys: Keys | None) -> list[Rewrite]:
         """One rewrite per table with rows to delete: every other row kept."""
         rewrites = []
         for a in self.actions:
