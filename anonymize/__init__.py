@@ -17,6 +17,10 @@
   normalises and hashes a list per ad platform (`PLATFORMS`: each one's published rules);
   `SentRecord` records what was sent, for withdrawals.
 
+Every job takes its spec (a YAML path, or a value made in Python) and an `Engine` its caller
+opened with `dsar.open_engine(catalog, ...)`: the catalog is the engine's, and the spec goes
+through one prologue (`spec.checked_spec`) that reports every problem at once.
+
 It builds on `dsar`
 (catalog, engine, keys, ledger, text engine, manifest); `dsar` never imports it. Names load on
 first use, so `import anonymize` stays light.

@@ -10,7 +10,7 @@ folder, which takes its name only when complete.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import combinations
@@ -23,8 +23,7 @@ from anonymize.aggregate_spec import (
     AggregateRun,
     AggregateSpec,
     DifferentialPrivacy,
-    check_aggregate_spec,
-    load_aggregate_spec,
+    aggregate_problems,
 )
 from anonymize.joins import (
     check_unique,
@@ -32,14 +31,15 @@ from anonymize.joins import (
     resolve_links,
 )
 from anonymize.noise import TableNoise, mechanism, noisy_tables
+from anonymize.spec import checked_spec
 from anonymize.suppression import Cells, protect, suppress_small
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
-from dsar.engine import open_engine, scratch_connection
+from dsar.engine import scratch_connection
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import WorkbenchError
+from dsar.errors import OutputExistsError
 from dsar.io import partial_folder, plain_name, sha256_file
 from dsar.review.manifest import (
     AcceptedWarning,
@@ -66,31 +66,29 @@ class AggregateResult:
 
 def run_aggregates(
     spec: AggregateRun | str | Path,
-    catalog: Catalog,
+    engine: Engine,
     out: str | Path,
     *,
     now: datetime | None = None,
-    engine: str = "duckdb",
-    engine_options: Mapping[str, Any] | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
 ) -> AggregateResult:
     """Compute, suppress and write every aggregate of a spec into `out/<name>/`.
 
-    `engine` ("duckdb" or "spark") reads the tables and counts the cells; `engine_options`
-    go to `open_engine`. A catalog that can give one person's rows to another
-    (`dsar.engine.guards`) is refused (`CollisionProneCatalogError`) unless
-    `accept_catalog_warnings` (True, or the codes accepted); the manifest records them.
+    `engine` (`dsar.open_engine(catalog, ...)`, DuckDB or Spark; the caller opens and closes
+    it) reads the tables of its catalog and counts the cells. A catalog that can give one
+    person's rows to another (`dsar.engine.guards`) is refused (`CollisionProneCatalogError`)
+    unless `accept_catalog_warnings` (True, or the codes accepted); the manifest records
+    them.
     """
-    spec_path = None if isinstance(spec, AggregateRun) else Path(spec)
-    if spec_path is not None:
-        spec = load_aggregate_spec(spec_path, catalog)  # checked as it is read
-    else:
-        assert isinstance(spec, AggregateRun)
-        check_aggregate_spec(spec, catalog)  # a spec made in Python is checked all the same
-    assert isinstance(spec, AggregateRun)
+    catalog = engine.catalog
+    spec, spec_path = checked_spec(
+        spec, AggregateRun, catalog, aggregate_problems, what="aggregate spec"
+    )
     folder = Path(out) / plain_name(spec.name, "aggregate name")
     if folder.exists():
-        raise WorkbenchError(f"{folder} exists: aggregates are never overwritten; remove it first")
+        raise OutputExistsError(
+            folder, "the aggregate", "remove it first, or give the spec another name"
+        )
     links, _ = resolve_links(catalog, spec.table, spec.join)
     relation = (
         joined_relation(spec.table, links, spec.sources(catalog))
@@ -98,20 +96,19 @@ def run_aggregates(
         else quote_identifier(spec.table)
     )
     noise: dict[str, TableNoise] = {}
-    with open_engine(catalog, engine, **(engine_options or {})) as reader:
-        accepted = guard_catalog(catalog, reader, accept_catalog_warnings)
-        check_unique(reader, links)
-        rows_in = reader.count_rows(spec.table)
-        cells: list[Cells] = []
-        if spec.differential_privacy is not None:
-            cells, noise = noisy_tables(reader, relation, spec, spec.differential_privacy)
-        else:
-            for agg in spec.aggregates:
-                cells.append(_compute(reader, relation, spec, agg, tuple(agg.group_by)))
-                if agg.margins:  # every total line, down to the grand total, is published too
-                    for size in range(len(agg.group_by) - 1, -1, -1):
-                        for dims in combinations(agg.group_by, size):
-                            cells.append(_compute(reader, relation, spec, agg, dims))
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
+    check_unique(engine, links)
+    rows_in = engine.count_rows(spec.table)
+    cells: list[Cells] = []
+    if spec.differential_privacy is not None:
+        cells, noise = noisy_tables(engine, relation, spec, spec.differential_privacy)
+    else:
+        for agg in spec.aggregates:
+            cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
+            if agg.margins:  # every total line, down to the grand total, is published too
+                for size in range(len(agg.group_by) - 1, -1, -1):
+                    for dims in combinations(agg.group_by, size):
+                        cells.append(_compute(engine, relation, spec, agg, dims))
     primary = sum(suppress_small(c, spec.min_count) for c in cells)
     complementary = protect(cells)
     with partial_folder(Path(out), folder.name) as work:
@@ -122,7 +119,7 @@ def run_aggregates(
         manifest = AggregateManifest(
             kind=ArtifactKind.AGGREGATE,
             format_version=1,
-            tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine),
+            tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine.name),
             created_at=now or datetime.now(UTC),
             inputs=_inputs(
                 catalog, spec_path, spec.table, [j.table for j in spec.join], bool(noise)

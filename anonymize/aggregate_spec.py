@@ -28,8 +28,8 @@ from pydantic import Field
 
 from anonymize.joins import Join, Source, name_clashes, resolve_links, sources
 from anonymize.policy import points_at_a_person
-from anonymize.spec import Strict, check_made_in_python, unknown_table
-from dsar.catalog import Catalog, load_yaml_model
+from anonymize.spec import Strict, checked_spec, unknown_table
+from dsar.catalog import Catalog
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.errors import ConfigProblem
 
@@ -118,7 +118,10 @@ class AggregateRun(Strict):
         return sources(self.table, base, [(j, j.columns) for j in self.join])
 
 
-def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
+def aggregate_problems(
+    run: AggregateRun, catalog: Catalog, doc: YamlDocument
+) -> Iterable[ConfigProblem]:
+    """What the spec gets wrong about the catalog: every one, with its fix."""
     missing = unknown_table(catalog, run.table, doc)
     if missing is not None:
         yield missing
@@ -140,8 +143,8 @@ def _problems(run: AggregateRun, catalog: Catalog, doc: YamlDocument) -> Iterabl
     available = {
         name: src
         for name, src in run.sources(catalog).items()
-        if src.column in catalog.tables[src.table].columns
-    }
+        if src.table in catalog.tables and src.column in catalog.tables[src.table].columns
+    }  # a join to an unknown table is reported above, its columns are not available
     names = [a.name for a in run.aggregates]
     for i, agg in enumerate(run.aggregates):
         if names.count(agg.name) > 1:
@@ -229,20 +232,9 @@ def _dp_problems(run: AggregateRun, doc: YamlDocument) -> Iterable[ConfigProblem
                 )
 
 
-def check_aggregate_spec(run: AggregateRun, catalog: Catalog) -> None:
-    """Check a spec made in Python as a loaded one is checked.
-
-    Raises:
-        ConfigError: every problem at once.
-    """
-    check_made_in_python("aggregate spec", lambda doc: _problems(run, catalog, doc))
-
-
 def load_aggregate_spec(path: str | Path, catalog: Catalog) -> AggregateRun:
-    """Read and check an aggregate spec against the catalog (every problem at once)."""
-    return load_yaml_model(
-        path,
-        AggregateRun,
-        what="aggregate spec",
-        checks=lambda r, doc: list(_problems(r, catalog, doc)),
-    )
+    """Read and check an aggregate spec against the catalog (`checked_spec`, as
+    `run_aggregates` does): every problem at once."""
+    return checked_spec(
+        Path(path), AggregateRun, catalog, aggregate_problems, what="aggregate spec"
+    )[0]

@@ -13,11 +13,10 @@ nothing else are written into a new folder, which takes its name only when compl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -27,16 +26,16 @@ from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
 from anonymize.parallel import add_spans, spans_columns, take_spans, with_spans, workers_for
 from anonymize.params import DateShift, Redact
-from anonymize.policy import Policy, check_policy, load_policy
+from anonymize.policy import Policy, policy_problems
 from anonymize.risk import RiskReport, measure, relation_of
 from anonymize.search import SearchResult, describe, generalised, search, within_budget
+from anonymize.spec import checked_spec
 from dsar._version import __version__
-from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
-from dsar.engine import Engine, open_engine, scratch_connection
+from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import PrivacyTargetError, WorkbenchError
+from dsar.errors import OutputExistsError, PrivacyTargetError
 from dsar.io import partial_folder, plain_name, sha256_file
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason
@@ -53,6 +52,7 @@ from dsar.review.manifest import (
 
 BATCH_ROWS = 65_536
 MEMORY_LIMIT = "512MB"  # per DuckDB connection: a 5 GB input stays under 1 GiB (measured)
+"""The run's own connection's memory (and the CLI's engine's): beyond it, DuckDB spills."""
 EXCLUDED = (
     Reason.ERASED,
     Reason.RESTRICTED,
@@ -74,18 +74,7 @@ class _Run:
     memory_limit: str
     spill: Path
     workers: int | None
-    engine: str = "duckdb"
-    engine_options: Mapping[str, Any] = field(default_factory=dict)
     accept_catalog_warnings: bool | Collection[str] = False
-
-    def open_engine(self, catalog: Catalog) -> Engine:
-        """The engine the run reads with (DuckDB limited to `memory_limit`, spilling to
-        the run's own folder)."""
-        options = dict(self.engine_options)
-        if self.engine == "duckdb":
-            options.setdefault("memory_limit", self.memory_limit)
-            options.setdefault("temp_directory", str(self.spill))
-        return open_engine(catalog, self.engine, **options)
 
 
 @dataclass(frozen=True)
@@ -101,7 +90,7 @@ class ExtractResult:
 
 def run_extract(
     policy: Policy | str | Path,
-    catalog: Catalog,
+    engine: Engine,
     out: str | Path,
     *,
     keys: Keys | None = None,
@@ -110,26 +99,28 @@ def run_extract(
     now: datetime | None = None,
     memory_limit: str = MEMORY_LIMIT,
     workers: int | None = None,
-    engine: str = "duckdb",
-    engine_options: Mapping[str, Any] | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
 ) -> ExtractResult:
     """Make the de-identified extract a policy describes, in `out/<policy name>/`.
 
     Args:
-        policy: a loaded policy, or the path of its YAML file (checked against `catalog`).
-        catalog: the data map of the exports.
+        policy: a loaded policy, or the path of its YAML file (either checked against the
+            engine's catalog).
+        engine: where the tables are read and the policy's SQL runs: the caller opens it
+            with `dsar.open_engine(catalog, kind, **options)` (DuckDB or Spark: the same
+            extract, byte for byte) and closes it; the catalog is the engine's. Its memory
+            and where it spills are the caller's to set: `anonymize extract` opens DuckDB
+            with `memory_limit` and a private spill folder in `out`, removed after.
         out: the folder the extract's own folder is made in.
         keys: the secret key; needed by hash, pseudonym, date shift and keyed redaction.
         ledger: the suppression ledger; its people are left out when the policy says so.
         progress: called with the rows of each batch processed.
-        memory_limit: DuckDB's memory for each of the run's two connections (beyond it, it
-            spills into the run's private work folder, removed at the end).
+        memory_limit: DuckDB's memory for the run's own connection, which suppresses,
+            searches and measures over the staged rows (beyond it, it spills into the run's
+            private work folder, removed at the end).
         workers: processes finding personal data in free text (None: every core on machines
             of 4 cores or more, when the table has free text and 20,000 rows or more; on
             fewer cores the model already runs on two processes). The output is the same.
-        engine: where the tables are read and the policy's SQL runs: "duckdb" or "spark"
-            (the same extract, byte for byte); `engine_options` go to `open_engine`.
         accept_catalog_warnings: run although the catalog can give one person's rows to
             another (`dsar.engine.guards`): True, or the codes accepted; the manifest
             records them.
@@ -139,19 +130,16 @@ def run_extract(
         ConfigError: the policy is invalid for this catalog.
         PrivacyTargetError: k, l or t cannot be met within the suppression budget.
     """
-    policy_path = None if isinstance(policy, Policy) else Path(policy)
-    if policy_path is not None:
-        policy = load_policy(policy_path, catalog)  # checked as it is read
-    else:
-        assert isinstance(policy, Policy)
-        check_policy(policy, catalog)  # a policy made in Python is checked all the same
-    assert isinstance(policy, Policy)
+    catalog = engine.catalog
+    policy, policy_path = checked_spec(policy, Policy, catalog, policy_problems, what="policy")
     links, _ = resolve_links(catalog, policy.table, policy.join)
     name = plain_name(policy.name, "policy name")
     out = Path(out)
     folder = out / name
     if folder.exists():
-        raise WorkbenchError(f"{folder} exists: extracts are never overwritten; remove it first")
+        raise OutputExistsError(
+            folder, "the extract", "remove it first, or give the policy another name"
+        )
     with partial_folder(out, name) as work:
         run = _Run(
             keys,
@@ -161,11 +149,9 @@ def run_extract(
             memory_limit,
             work / ".spill",
             workers,
-            engine,
-            dict(engine_options or {}),
             accept_catalog_warnings,
         )
-        result = _run(policy, links, policy_path, catalog, work, run)
+        result = _run(policy, links, policy_path, engine, work, run)
         work.rename(folder)
     file = folder / result.file.name
     return ExtractResult(folder, file, result.manifest, result.risk, result.search)
@@ -175,82 +161,82 @@ def _run(
     policy: Policy,
     links: list[Link],
     policy_path: Path | None,
-    catalog: Catalog,
+    engine: Engine,
     work: Path,
     run: _Run,
 ) -> ExtractResult:
+    catalog = engine.catalog
     table = catalog.tables[policy.table]
     stage = work / ".stage.parquet"
     sources = policy.sources()
-    with run.open_engine(catalog) as engine:
-        accepted = guard_catalog(catalog, engine, run.accept_catalog_warnings)
-        check_unique(engine, links)
-        tables = {policy.table: engine.columns(policy.table)}
-        tables.update({link.table: engine.columns(link.table) for link in links})
-        types = {out: tables[src.table].get(src.column, "") for out, src in sources.items()}
-        person = quote_identifier(policy.person) if policy.person else None
-        ctx = Context(run.keys, person, types)
-        exprs, params, python = select_list(policy.operators(), ctx)
-        where, where_params = "TRUE", list[object]()
-        keep: dict[str, str] = {}
-        join_params: list[object] = []
-        if run.ledger is not None and policy.exclude_ledger:
-            where, where_params = run.ledger.sql_excluding(table, EXCLUDED, catalog=catalog)
-            for link in links:  # a joined row of someone in the ledger joins nothing
-                cond, cond_params = run.ledger.sql_excluding(
-                    catalog.tables[link.table], EXCLUDED, catalog=catalog
-                )
-                if cond != "TRUE":
-                    keep[link.table] = cond
-                    join_params += cond_params
-        rows_in = engine.count_rows(policy.table)
-        relation = (
-            joined_relation(policy.table, links, sources, keep) + " AS __src"
-            if links
-            else quote_identifier(policy.table)
+    accepted = guard_catalog(catalog, engine, run.accept_catalog_warnings)
+    check_unique(engine, links)
+    tables = {policy.table: engine.columns(policy.table)}
+    tables.update({link.table: engine.columns(link.table) for link in links})
+    types = {out: tables[src.table].get(src.column, "") for out, src in sources.items()}
+    person = quote_identifier(policy.person) if policy.person else None
+    ctx = Context(run.keys, person, types)
+    exprs, params, python = select_list(policy.operators(), ctx)
+    where, where_params = "TRUE", list[object]()
+    keep: dict[str, str] = {}
+    join_params: list[object] = []
+    if run.ledger is not None and policy.exclude_ledger:
+        where, where_params = run.ledger.sql_excluding(table, EXCLUDED, catalog=catalog)
+        for link in links:  # a joined row of someone in the ledger joins nothing
+            cond, cond_params = run.ledger.sql_excluding(
+                catalog.tables[link.table], EXCLUDED, catalog=catalog
+            )
+            if cond != "TRUE":
+                keep[link.table] = cond
+                join_params += cond_params
+    rows_in = engine.count_rows(policy.table)
+    relation = (
+        joined_relation(policy.table, links, sources, keep) + " AS __src"
+        if links
+        else quote_identifier(policy.table)
+    )
+    sql = f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}"
+    all_params = [*params, *join_params, *where_params]  # in the order they appear
+    redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}
+    workers = workers_for(rows_in, redacted, run.workers)
+    empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)  # its schema
+    processed: Iterator[pa.RecordBatch]
+    if python and not redacted:
+        # each batch on its own (keyed hashes, pseudonyms and shifts depend on the value
+        # and the key alone): the engine may spread them (Spark's mapInArrow)
+        schema = apply_python_table(empty, python, ctx).schema
+        processed = engine.map_batches(
+            sql, all_params, lambda b: apply_python(b, python, ctx), schema, BATCH_ROWS
         )
-        sql = f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}"
-        all_params = [*params, *join_params, *where_params]  # in the order they appear
-        redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}
-        workers = workers_for(rows_in, redacted, run.workers)
-        empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)  # its schema
-        processed: Iterator[pa.RecordBatch]
-        if python and not redacted:
-            # each batch on its own (keyed hashes, pseudonyms and shifts depend on the value
-            # and the key alone): the engine may spread them (Spark's mapInArrow)
-            schema = apply_python_table(empty, python, ctx).schema
-            processed = engine.map_batches(
-                sql, all_params, lambda b: apply_python(b, python, ctx), schema, BATCH_ROWS
+    elif redacted and engine.distributes:
+        # the engine's workers find the spans (the model's work); placeholders are
+        # numbered in the order texts come, so the replacing stays here, in order
+        found_in = engine.map_batches(
+            sql,
+            all_params,
+            lambda b: add_spans(b, redacted),
+            spans_columns(empty.schema, redacted),
+            BATCH_ROWS,
+        )
+        processed = (
+            apply_python(b, python, ctx, found) for b, found in take_spans(found_in, redacted)
+        )
+    else:
+        # placeholders are numbered in the order texts come: replaced here, in order
+        batches = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
+        processed = (
+            (
+                apply_python(b, python, ctx, found)
+                for b, found in with_spans(batches, redacted, workers)
             )
-        elif redacted and engine.distributes:
-            # the engine's workers find the spans (the model's work); placeholders are
-            # numbered in the order texts come, so the replacing stays here, in order
-            found_in = engine.map_batches(
-                sql,
-                all_params,
-                lambda b: add_spans(b, redacted),
-                spans_columns(empty.schema, redacted),
-                BATCH_ROWS,
-            )
-            processed = (
-                apply_python(b, python, ctx, found) for b, found in take_spans(found_in, redacted)
-            )
-        else:
-            # placeholders are numbered in the order texts come: replaced here, in order
-            batches = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
-            processed = (
-                (
-                    apply_python(b, python, ctx, found)
-                    for b, found in with_spans(batches, redacted, workers)
-                )
-                if workers > 1
-                else (apply_python(b, python, ctx) for b in batches)
-            )
-        kept = _write_stage(stage, processed, run.progress)
-        if kept is None:  # nothing came out: an empty stage with the query's schema
-            pq.write_table(apply_python_table(empty, python, ctx), stage)
-            kept = 0
-        source_files = [f for t in tables for f in engine.files(t)]
+            if workers > 1
+            else (apply_python(b, python, ctx) for b in batches)
+        )
+    kept = _write_stage(stage, processed, run.progress)
+    if kept is None:  # nothing came out: an empty stage with the query's schema
+        pq.write_table(apply_python_table(empty, python, ctx), stage)
+        kept = 0
+    source_files = [f for t in tables for f in engine.files(t)]
     con = scratch_connection(memory_limit=run.memory_limit, spill=run.spill)
     found: SearchResult | None = None
     try:
@@ -286,7 +272,7 @@ def _run(
                 observed=max(far.values()),
             )
     manifest = _manifest(
-        policy, policy_path, catalog, source_files, target, work, rows_in, suppressed, risk, run
+        policy, policy_path, engine, source_files, target, work, rows_in, suppressed, risk, run
     )
     if accepted:
         update = {"accepted_catalog_warnings": tuple(map(AcceptedWarning.of, accepted))}
@@ -432,7 +418,7 @@ def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, fmt: str) -> N
 def _manifest(
     policy: Policy,
     policy_path: Path | None,
-    catalog: Catalog,
+    engine: Engine,
     sources: list[Path],
     target: Path,
     work: Path,
@@ -441,6 +427,7 @@ def _manifest(
     risk: RiskReport,
     run: _Run,
 ) -> ExtractManifest:
+    catalog = engine.catalog
     inputs = [InputRef(role="catalog", name=_name(catalog.source), sha256=_sha(catalog.source))]
     if policy_path is not None:
         inputs.append(
@@ -453,7 +440,7 @@ def _manifest(
     return ExtractManifest(
         kind=ArtifactKind.EXTRACT,
         format_version=1,
-        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=run.engine),
+        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine.name),
         created_at=run.now or datetime.now(UTC),
         inputs=tuple(inputs),
         outputs=(OutputFile.of(target, work, rows=risk.rows, table=policy.table),),

@@ -45,8 +45,8 @@ from anonymize.params import (
     Suppress,
     TopBottom,
 )
-from anonymize.spec import Strict, check_made_in_python, unknown_table
-from dsar.catalog import Catalog, load_yaml_model
+from anonymize.spec import Strict, checked_spec, unknown_table
+from dsar.catalog import Catalog
 from dsar.catalog.strict import Loc, YamlDocument, suggest
 from dsar.errors import ConfigProblem
 
@@ -377,21 +377,10 @@ def _wrong_level(kind: str, level: Coarsening) -> str | None:
     return None
 
 
-def check_policy(policy: Policy, catalog: Catalog) -> None:
-    """Check a policy made in Python as a loaded one is checked.
-
-    Raises:
-        ConfigError: every problem at once (located by path, as there are no lines).
-    """
-    check_made_in_python("policy", lambda doc: policy_problems(policy, catalog, doc))
-
-
 def load_policy(path: str | Path, catalog: Catalog) -> Policy:
-    """Read and check a policy against the catalog.
+    """Read and check a policy against the catalog (`checked_spec`, as `run_extract` does).
 
     Raises:
         ConfigError: every problem at once, each with its line and fix.
     """
-    return load_yaml_model(
-        path, Policy, what="policy", checks=lambda p, doc: list(policy_problems(p, catalog, doc))
-    )
+    return checked_spec(Path(path), Policy, catalog, policy_problems, what="policy")[0]

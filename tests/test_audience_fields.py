@@ -20,6 +20,7 @@ from anonymize.audience.fields import (
     meta_postcode,
 )
 from anonymize.cli import _fields
+from dsar import open_engine
 from dsar.errors import WorkbenchError
 
 
@@ -171,13 +172,17 @@ def test_an_audience_from_the_catalog_sends_the_fields_a_spec_names(tmp_path: Pa
         "version: 1\nname: a\ntable: prefs\nemail: email\nconsent: ads\n"
         "fields: {first_name: given_name, country: land}\n"
     )
-    result = build_audience(spec, catalog, ["google"], tmp_path / "out")
+    with open_engine(catalog) as engine:
+        result = build_audience(spec, engine, ["google"], tmp_path / "out")
     assert _rows(result.files["google"][0]) == [
         {"Email": sha("ann@example.com"), "First Name": sha("ann"), "Country": "ie"}
     ]
     spec.write_text(spec.read_text().replace("country: land", "country: nation"))
-    with pytest.raises(ConfigError, match=r"fields.country .*no column 'nation'"):
-        build_audience(spec, catalog, ["google"], tmp_path / "out2")
+    with (
+        pytest.raises(ConfigError, match=r"fields.country .*no column 'nation'"),
+        open_engine(catalog) as engine,
+    ):
+        build_audience(spec, engine, ["google"], tmp_path / "out2")
 
 
 def test_a_person_listed_twice_keeps_the_fields_of_one_row(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from anonymize.audience import build_audience_file
 from anonymize.audience.fields import google_postcode
 from anonymize.audience.platforms import platform
 from anonymize.extract import run_extract
-from dsar import load_catalog, verify_bundle, verify_derived
+from dsar import load_catalog, open_engine, verify_bundle, verify_derived
 from dsar.access.answer import answer_access_requests
 from dsar.csvsafe import (
     BLANKS,
@@ -247,14 +247,16 @@ def notes(tmp_path: Path) -> Path:
     return root / "catalog.yml"
 
 
-def _extract(notes: Path, out: Path, engine: str = "duckdb") -> Path:
+def _extract(notes: Path, out: Path, kind: str = "duckdb") -> Path:
     (policy := notes.parent / "policy.yml").write_text(POLICY)
-    return run_extract(policy, load_catalog(notes), out, engine=engine).folder
+    with open_engine(load_catalog(notes), kind) as engine:
+        return run_extract(policy, engine, out).folder
 
 
-def _aggregate(notes: Path, out: Path, engine: str = "duckdb") -> Path:
+def _aggregate(notes: Path, out: Path, kind: str = "duckdb") -> Path:
     (spec := notes.parent / "spec.yml").write_text(SPEC)
-    return run_aggregates(spec, load_catalog(notes), out, engine=engine).folder
+    with open_engine(load_catalog(notes), kind) as engine:
+        return run_aggregates(spec, engine, out).folder
 
 
 def test_the_extract_csv(notes: Path, tmp_path: Path, engine_kind: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from anonymize import run_aggregates
 from anonymize.aggregate_spec import load_aggregate_spec
+from dsar import open_engine
 from dsar.catalog import Catalog, load_catalog
 from dsar.errors import ConfigError
 from dsar.review import verify_derived
@@ -87,7 +88,8 @@ def _published(path: Path) -> list[dict[str, str | None]]:
 
 def test_counts_carry_noise_of_the_stated_scale(tmp_path: Path) -> None:
     catalog = _orders(tmp_path / "data", regions=300, per_region=40)
-    result = run_aggregates(_spec(tmp_path, SPEC.replace("EPS", "1.0")), catalog, tmp_path / "o")
+    with open_engine(catalog) as engine:
+        result = run_aggregates(_spec(tmp_path, SPEC.replace("EPS", "1.0")), engine, tmp_path / "o")
     rows = [r for r in _published(result.files["by_region"]) if r["region"] != "(total)"]
     errors = [int(str(r["buyers"])) - 40 for r in rows if str(r["region"]).startswith("R")]
     assert len(errors) == 300  # 40 people against a threshold near 15: all released
@@ -107,7 +109,8 @@ def test_a_cell_of_one_person_is_not_released(tmp_path: Path) -> None:
     catalog = _orders(tmp_path / "data", regions=3, per_region=30)
     spec = _spec(tmp_path, SPEC.replace("EPS", "2.0").replace("min_count: 5", "min_count: 2"))
     for attempt in range(20):
-        result = run_aggregates(spec, catalog, tmp_path / f"o{attempt}")
+        with open_engine(catalog) as engine:
+            result = run_aggregates(spec, engine, tmp_path / f"o{attempt}")
         regions = {r["region"] for r in _published(result.files["by_region"])}
         assert "Atlantis" not in regions
         assert {"R000", "R001", "R002"} <= regions
@@ -119,7 +122,8 @@ def test_each_person_counts_in_at_most_max_groups(tmp_path: Path) -> None:
     catalog = _orders(tmp_path / "data", regions=40, per_region=20)
     text = SPEC.replace("EPS", "10").replace("group_by: [region]", "group_by: [product]")
     text = text.replace("{epsilon: 10}", "{epsilon: 10, keys: {product: [A, B, C]}}")
-    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    with open_engine(catalog) as engine:
+        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
     people, pairs = duckdb.execute(
         f"SELECT count(DISTINCT customer), count(DISTINCT (customer, product))"
         f" FROM read_csv('{tmp_path}/data/orders.csv')"
@@ -143,7 +147,8 @@ def test_sums_are_clamped_per_person_and_means_follow(tmp_path: Path) -> None:
         "      - {name: revenue, op: sum, column: amount, bounds: [0, 10]}\n"
         "      - {name: basket, op: mean, column: amount, bounds: [0, 10]}\n"
     )
-    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    with open_engine(catalog) as engine:
+        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
     for row in _published(result.files["by_region"]):
         if row["region"] in ("R000", "R001"):
             # every customer spends more than 10 in all: clamped, each adds exactly 10
@@ -161,7 +166,8 @@ def test_a_noisy_run_passes_the_reviewers_check(tmp_path: Path) -> None:
     catalog = _orders(tmp_path / "data", regions=5, per_region=30)
     text = SPEC.replace("EPS", "1").replace("group_by: [region]", "group_by: [region, product]")
     text = text.replace("    measures:", "    margins: true\n    measures:")
-    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    with open_engine(catalog) as engine:
+        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
     report = verify_derived(result.folder)
     assert report.ok, report.findings
 
@@ -173,7 +179,8 @@ def test_declared_values_limit_a_column_even_when_others_come_from_the_data(
     text = SPEC.replace("EPS", "10").replace("group_by: [region]", "group_by: [region, product]")
     text = text.replace("{epsilon: 10}", "{epsilon: 10, keys: {product: [A, B]}}")
     text = text.replace("min_count: 5", "min_count: 2")
-    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    with open_engine(catalog) as engine:
+        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
     products = {r["product"] for r in _published(result.files["by_region"])}
     assert products <= {"A", "B", "(total)"} and "A" in products
     assert any("product values not in" in w and "C" in w for w in result.warnings)
@@ -185,7 +192,8 @@ def test_delta_is_split_over_the_tables_whose_cells_come_from_the_data(tmp_path:
         "  - name: by_product\n    group_by: [product]\n    measures:\n"
         "      - {name: buyers, op: count}\n"
     )
-    result = run_aggregates(_spec(tmp_path, text), catalog, tmp_path / "o")
+    with open_engine(catalog) as engine:
+        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
     dp = result.manifest.differential_privacy
     assert dp is not None and dp.delta == 1e-6
     scale = dp.tables["by_region"].count_scale
@@ -227,7 +235,8 @@ def test_the_example_aggregates_of_the_demo_pass_review(
     demo_export: Path, tmp_path: Path, name: str
 ) -> None:
     spec = Path(__file__).parents[1] / "examples" / name
-    result = run_aggregates(spec, load_catalog(demo_export), tmp_path / "out")
+    with open_engine(load_catalog(demo_export)) as engine:
+        result = run_aggregates(spec, engine, tmp_path / "out")
     assert not result.warnings  # the declared plans are the demo's plans
     assert verify_derived(result.folder).ok
     assert (result.manifest.differential_privacy is not None) == name.endswith("_dp.yml")

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from anonymize import run_extract
+from dsar import open_engine
 from dsar.catalog import load_catalog
 
 CATALOG = """\
@@ -60,8 +61,10 @@ def test_two_workers_write_the_same_extract_as_one(
     monkeypatch.setattr("anonymize.extract.BATCH_ROWS", 500)  # 12 batches: the window is used
     root = _notes(tmp_path / "desk", 6_000)
     catalog = load_catalog(root / "catalog.yml")
-    one = run_extract(root / "policy.yml", catalog, tmp_path / "one", workers=1)
-    two = run_extract(root / "policy.yml", catalog, tmp_path / "two", workers=2)
+    with open_engine(catalog) as engine:
+        one = run_extract(root / "policy.yml", engine, tmp_path / "one", workers=1)
+    with open_engine(catalog) as engine:
+        two = run_extract(root / "policy.yml", engine, tmp_path / "two", workers=2)
     assert pq.read_table(one.file).equals(pq.read_table(two.file))
     assert one.manifest.outputs[0].sha256 == two.manifest.outputs[0].sha256
     body = pq.read_table(two.file).column("body").to_pylist()

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anonymize import load_policy, run_extract
+from dsar import open_engine
 from dsar.catalog import load_catalog
 from dsar.errors import ConfigError, PrivacyTargetError
 
@@ -146,10 +147,14 @@ def test_the_search_finds_the_least_loss_the_brute_force_finds(
     catalog = load_catalog(root / "catalog.yml")
     least, best = _brute_force(frame, k, l_, budget)
     if least is None:  # no combination passes: the run says so and writes nothing
-        with pytest.raises(PrivacyTargetError, match="no combination"):
-            run_extract(root / "policy.yml", catalog, tmp_path / "out")
+        with (
+            pytest.raises(PrivacyTargetError, match="no combination"),
+            open_engine(catalog) as engine,
+        ):
+            run_extract(root / "policy.yml", engine, tmp_path / "out")
         return
-    result = run_extract(root / "policy.yml", catalog, tmp_path / "out")
+    with open_engine(catalog) as engine:
+        result = run_extract(root / "policy.yml", engine, tmp_path / "out")
     assert result.search is not None
     chosen = result.search.chosen
     assert chosen.precision_loss == pytest.approx(least)
@@ -166,7 +171,8 @@ def test_the_search_finds_the_least_loss_the_brute_force_finds(
 
 def test_the_manifest_names_the_levels_and_the_loss(tmp_path: Path) -> None:
     root = _setup(tmp_path, _rows(300, 3), 5, None, 0.05)
-    result = run_extract(root / "policy.yml", load_catalog(root / "catalog.yml"), tmp_path / "o")
+    with open_engine(load_catalog(root / "catalog.yml")) as engine:
+        result = run_extract(root / "policy.yml", engine, tmp_path / "o")
     manifest = result.manifest
     assert manifest.generalisation["visited"] in ("to: month", "to: year")
     assert manifest.generalisation["zip"].startswith(("prefix: ", "*"))
@@ -179,8 +185,11 @@ def test_the_manifest_names_the_levels_and_the_loss(tmp_path: Path) -> None:
 
 def test_when_no_level_is_enough_the_run_says_what_the_best_would_cost(tmp_path: Path) -> None:
     root = _setup(tmp_path, _rows(30, 1), 40, None, 0.0)  # 30 rows can never make k=40
-    with pytest.raises(PrivacyTargetError, match=r"no combination .* would suppress 30 of 30"):
-        run_extract(root / "policy.yml", load_catalog(root / "catalog.yml"), tmp_path / "out")
+    with (
+        pytest.raises(PrivacyTargetError, match=r"no combination .* would suppress 30 of 30"),
+        open_engine(load_catalog(root / "catalog.yml")) as engine,
+    ):
+        run_extract(root / "policy.yml", engine, tmp_path / "out")
     assert not any((tmp_path / "out").iterdir())
 
 

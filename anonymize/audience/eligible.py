@@ -23,24 +23,24 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from anonymize.audience.build import MEMORY_LIMIT, AudienceResult, Kind, _write_all, identifiers
 from anonymize.audience.fields import Field as FieldName
 from anonymize.audience.platforms import platform
-from anonymize.spec import Strict, check_made_in_python, unknown_table
-from dsar.catalog import Catalog, load_yaml_model
+from anonymize.spec import Strict, checked_spec, unknown_table
+from dsar.catalog import Catalog
 from dsar.catalog.models import IdentityKind
 from dsar.catalog.strict import YamlDocument, suggest
-from dsar.engine import open_engine, scratch_connection
+from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import ConfigProblem, WorkbenchError
+from dsar.errors import ConfigProblem, UseNotAllowedError
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sent import SentRecord
 from dsar.review.manifest import AcceptedWarning
@@ -127,50 +127,43 @@ def _problems(spec: AudienceSpec, catalog: Catalog, doc: YamlDocument) -> Iterab
 
 
 def load_audience_spec(path: str | Path, catalog: Catalog) -> AudienceSpec:
-    """Read and check an audience spec against the catalog (every problem at once)."""
-    return load_yaml_model(
-        path,
-        AudienceSpec,
-        what="audience spec",
-        checks=lambda s, doc: list(_problems(s, catalog, doc)),
-    )
-
-
-def check_audience_spec(spec: AudienceSpec, catalog: Catalog) -> None:
-    """Check an audience spec made in Python as a loaded one is checked.
-
-    Raises:
-        ConfigError: every problem at once (located by path, as there are no lines).
-    """
-    check_made_in_python("audience spec", lambda doc: _problems(spec, catalog, doc))
+    """Read and check an audience spec against the catalog (`checked_spec`, as
+    `build_audience` does): every problem at once."""
+    return checked_spec(Path(path), AudienceSpec, catalog, _problems, what="audience spec")[0]
 
 
 def check_purposes(spec: AudienceSpec, catalog: Catalog) -> None:
     """Refuse data that may not feed advertising, naming the rule.
 
     Raises:
-        WorkbenchError: the table came from a Google sign-in, or its purposes do not
+        UseNotAllowedError: the table came from a Google sign-in, or its purposes do not
             include advertising.
     """
     table = catalog.tables[spec.table]
     column = spec.email or spec.phone
     if table.limited_use:
-        raise WorkbenchError(
-            f"{spec.table}.{column} came from Google through a Google sign-in: Google's Limited"
-            " Use rules (API Services User Data Policy) forbid using it for advertising;"
-            " build the audience from data the person gave you for advertising"
+        raise UseNotAllowedError(
+            spec.table,
+            str(column),
+            "advertising",
+            "came from Google through a Google sign-in: Google's Limited Use rules (API"
+            " Services User Data Policy) forbid using it for advertising",
+            "build the audience from data the person gave you for advertising",
         )
     if not any(word in p.lower() for p in table.purposes for word in ADVERTISING):
-        raise WorkbenchError(
-            f"{spec.table}.{column} was collected for {'; '.join(table.purposes)}, not for"
-            " advertising: purpose limitation (GDPR Art. 5(1)(b)) forbids this use; add"
-            " advertising to the table's purposes only if the person was told and agreed"
+        raise UseNotAllowedError(
+            spec.table,
+            str(column),
+            "advertising",
+            f"was collected for {'; '.join(table.purposes)}, not for advertising: purpose"
+            " limitation (GDPR Art. 5(1)(b)) forbids this use",
+            "add advertising to the table's purposes only if the person was told and agreed",
         )
 
 
 def build_audience(
     spec: AudienceSpec | str | Path,
-    catalog: Catalog,
+    engine: Engine,
     platforms: list[str],
     out: str | Path,
     *,
@@ -178,8 +171,6 @@ def build_audience(
     record: SentRecord | None = None,
     region: str | None = None,
     now: datetime | None = None,
-    engine: str = "duckdb",
-    engine_options: Mapping[str, Any] | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
 ) -> AudienceResult:
     """The audience a spec describes, for each platform: only people who may be in it.
@@ -191,19 +182,16 @@ def build_audience(
     Counts by reason go in each platform's manifest: rows read, no consent, opted out, in the
     ledger, closed account, then empty, invalid and duplicate values.
 
-    `engine` ("duckdb" or "spark") reads the table and decides who is eligible; the
-    addresses are then normalised and hashed here, the same on both.
+    `engine` (`dsar.open_engine(catalog, ...)`, DuckDB or Spark; the caller opens and closes
+    it) reads the table of its catalog and decides who is eligible; the addresses are then
+    normalised and hashed here, the same on both.
 
     A catalog that can give one person's rows to another (`dsar.engine.guards`) is refused
     (`CollisionProneCatalogError`) unless `accept_catalog_warnings` (True, or the codes
     accepted); each manifest records them.
     """
-    spec_path = None if isinstance(spec, AudienceSpec) else Path(spec)
-    if spec_path is not None:
-        spec = load_audience_spec(spec_path, catalog)
-    assert isinstance(spec, AudienceSpec)
-    if spec_path is None:  # made in Python: the same checks as a loaded spec
-        check_audience_spec(spec, catalog)
+    catalog = engine.catalog
+    spec, spec_path = checked_spec(spec, AudienceSpec, catalog, _problems, what="audience spec")
     check_purposes(spec, catalog)
     chosen = [platform(p) for p in platforms]
     table = catalog.tables[spec.table]
@@ -233,17 +221,16 @@ def build_audience(
     # each row's first reason to leave, in this order; NULL: eligible
     why = " ".join(f"WHEN {cond} THEN '{name}'" for name, cond in reasons.items())
     reason_sql = f"CASE {why} END" if why else "NULL"
-    with open_engine(catalog, engine, **(engine_options or {})) as reader:
-        accepted = guard_catalog(catalog, reader, accept_catalog_warnings)
-        extra = "".join(
-            f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
-            for f, c in spec.fields.items()
-        )
-        rows = reader.query(
-            f"SELECT CAST({quote_identifier(column)} AS VARCHAR) AS v{extra}, {reason_sql} AS why"
-            f" FROM {t}",
-            params,
-        )
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
+    extra = "".join(
+        f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
+        for f, c in spec.fields.items()
+    )
+    rows = engine.query(
+        f"SELECT CAST({quote_identifier(column)} AS VARCHAR) AS v{extra}, {reason_sql} AS why"
+        f" FROM {t}",
+        params,
+    )
     con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
         con.register("rows_arrow", rows)
@@ -267,7 +254,7 @@ def build_audience(
             now,
             before={"rows_read": rows.num_rows, **eligibility},
             fields=list(spec.fields),
-            engine=engine,
+            engine=engine.name,
             accepted=tuple(map(AcceptedWarning.of, accepted)),
         )
         if record is not None:
