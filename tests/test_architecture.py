@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,91 @@ def test_no_database_connection_is_opened_outside_the_engine_package() -> None:
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def _public_functions(path: Path) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """The module's public functions and the public methods (and `__init__`) of its public
+    classes, with their qualified names."""
+    found: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append((node.name, node))
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            found += [
+                (f"{node.name}.{sub.name}", sub)
+                for sub in node.body
+                if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+    return [
+        (name, fn) for name, fn in found if not fn.name.startswith("_") or fn.name == "__init__"
+    ]
+
+
+ENGINE_ANNOTATION = re.compile(r"(Engine|None \| Engine)( \| None)?")
+
+
+def test_a_job_is_given_an_engine_never_an_engine_name() -> None:
+    """One convention at the package boundary: a parameter called `engine` is an `Engine` the
+    caller opened (`open_engine(catalog, kind, **options)`), never the name of one to open
+    (a string) with `engine_options` beside it. Command lines take the kind as `engine_kind`
+    and open the engine there."""
+    offenders = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if any(p.startswith("_") and p != "__init__" for p in parts):
+                continue
+            for name, fn in _public_functions(path):
+                args = fn.args
+                for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+                    note = ast.unparse(arg.annotation).strip("'\"") if arg.annotation else ""
+                    if arg.arg == "engine_options" or (
+                        arg.arg == "engine" and not ENGINE_ANNOTATION.fullmatch(note)
+                    ):
+                        where = f"{path.relative_to(ROOT)}:{fn.lineno}"
+                        offenders.append(f"{where} {name}({arg.arg}: {note or '?'})")
+    assert offenders == []
+
+
+def test_no_module_raises_the_bare_root_error() -> None:
+    """Every error raised on purpose is a typed subclass of `WorkbenchError` that carries its
+    data (what, where, the fix); the root is only caught (`except WorkbenchError`) and
+    subclassed, never raised itself."""
+    offenders = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Raise) or node.exc is None:
+                    continue
+                raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                name = raised.attr if isinstance(raised, ast.Attribute) else None
+                name = raised.id if isinstance(raised, ast.Name) else name
+                if name == "WorkbenchError":
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == [], "raise a typed subclass from dsar.errors instead"
+
+
+KEY_NAMES = re.compile(r"(key|keys|master|secret)|\w+_(key|keys|secret)")
+
+
+def test_the_secret_key_crosses_the_package_boundary_only_as_keys() -> None:
+    """One key type: a public function or method takes the workbench's secret as `keys: Keys`
+    (from `dsar.load_keys`), never as raw bytes and never as either. `Keys(master)` is the one
+    place raw key bytes go in; `load_key` reads them for it."""
+    offenders = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if any(p.startswith("_") and p != "__init__" for p in parts):
+                continue
+            for name, fn in _public_functions(path):
+                if parts == ("dsar", "keys") and name == "Keys.__init__":
+                    continue
+                args = fn.args
+                for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+                    note = ast.unparse(arg.annotation).strip("'\"") if arg.annotation else ""
+                    types = set(re.findall(r"\w+", note))
+                    if "bytes" in types and (KEY_NAMES.fullmatch(arg.arg) or "Keys" in types):
+                        where = f"{path.relative_to(ROOT)}:{fn.lineno}"
+                        offenders.append(f"{where} {name}({arg.arg}: {note})")
+    assert offenders == [], "take `keys: Keys` (dsar.load_keys), not the key's bytes"
