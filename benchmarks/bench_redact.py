@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from report import Ratio, report
 
 from anonymize import run_extract
+from dsar import open_engine
 from dsar.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         out = root / f"out-{workers}"
         shutil.rmtree(out, ignore_errors=True)
         start = time.perf_counter()
-        result = run_extract(root / "policy.yml", catalog, out, workers=workers)
+        with open_engine(catalog) as engine:
+            result = run_extract(root / "policy.yml", engine, out, workers=workers)
         times[workers] = time.perf_counter() - start
         files[workers] = result.file
     same = pq.read_table(files[1]).equals(pq.read_table(files[cores]))

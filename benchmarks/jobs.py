@@ -63,8 +63,9 @@ catalog = load_catalog(p["catalog"])
 requests = [SubjectRequest(f"AR-{i}", (parse_key(x),)) for i, x in enumerate(p["ids"])]
 index, options = None, {}
 if p.get("index"):
+    from dsar.keys import Keys
     from dsar.subjects.index import IdentityIndex
-    index = IdentityIndex(p["index"], p["key"].encode())
+    index = IdentityIndex(p["index"], Keys(p["key"].encode()))
     options["readers"] = index.readers(catalog)
 with open_engine(catalog, p.get("engine", "duckdb"), **options) as engine:
     bundles = answer_access_requests(
@@ -82,11 +83,12 @@ INDEX = (
     + """
 from pathlib import Path
 from dsar import load_catalog, open_engine
+from dsar.keys import Keys
 from dsar.subjects.index import IdentityIndex
 t = time.perf_counter()
 catalog = load_catalog(p["catalog"])
 Path(p["index"]).unlink(missing_ok=True)
-with IdentityIndex(p["index"], p["key"].encode()) as index, open_engine(catalog) as engine:
+with IdentityIndex(p["index"], Keys(p["key"].encode())) as index, open_engine(catalog) as engine:
     rows = sum(index.build(catalog, engine).values())
 print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": rows,
                   "mib": Path(p["index"]).stat().st_size / 2**20}))
@@ -98,16 +100,17 @@ ERASE = (
     PRELUDE
     + """
 from dsar import load_catalog, open_engine
+from dsar.keys import Keys
 from dsar.rights import apply_plan, plan_erasure
 from dsar.subjects.identity import SubjectRequest, parse_key
 t = time.perf_counter()
 catalog = load_catalog(p["catalog"])
 request = SubjectRequest("ER-1", (parse_key(p["id"]),))
-key = p["key"].encode()
+keys = Keys(p["key"].encode())
 with open_engine(catalog, p.get("engine", "duckdb")) as engine:
-    plan = plan_erasure(catalog, engine, request, key=key)
+    plan = plan_erasure(catalog, engine, request, keys=keys)
     if p.get("apply"):
-        apply_plan(plan, catalog, engine, out=p["out"], key=key, dry_run=False)
+        apply_plan(plan, catalog, engine, out=p["out"], keys=keys, dry_run=False)
 print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": plan.changes}))
 """
 )
@@ -116,12 +119,12 @@ print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows"
 EXTRACT = (
     PRELUDE
     + """
-from dsar import load_catalog
+from dsar import load_catalog, open_engine
 from dsar.keys import Keys
 from anonymize import run_extract
 t = time.perf_counter()
-result = run_extract(p["policy"], load_catalog(p["catalog"]), p["out"],
-                     keys=Keys(p["key"].encode()), engine=p.get("engine", "duckdb"))
+with open_engine(load_catalog(p["catalog"]), p.get("engine", "duckdb")) as engine:
+    result = run_extract(p["policy"], engine, p["out"], keys=Keys(p["key"].encode()))
 seconds = time.perf_counter() - t
 print(json.dumps({"peak_mib": peak(), "seconds": seconds, "rows": result.manifest.rows_out}))
 """
@@ -131,11 +134,11 @@ print(json.dumps({"peak_mib": peak(), "seconds": seconds, "rows": result.manifes
 AUDIENCE = (
     PRELUDE
     + """
-from dsar import load_catalog
+from dsar import load_catalog, open_engine
 from anonymize import build_audience
 t = time.perf_counter()
-result = build_audience(p["spec"], load_catalog(p["catalog"]), ["google", "meta"], p["out"],
-                        engine=p.get("engine", "duckdb"))
+with open_engine(load_catalog(p["catalog"]), p.get("engine", "duckdb")) as engine:
+    result = build_audience(p["spec"], engine, ["google", "meta"], p["out"])
 rows = sum(m.counts.get("rows_out", 0) for m in result.manifests.values())
 print(json.dumps({"peak_mib": peak(), "seconds": time.perf_counter() - t, "rows": rows}))
 """
