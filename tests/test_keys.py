@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dsar.errors import MissingKeyError
-from dsar.keys import KEY_ENV, SCHEME, Keys, Purpose, load_key
+from dsar.keys import KEY_ENV, SCHEME, Keys, Purpose, load_key, load_keys
 
 MASTER = b"k" * 40
 KEYS = Keys(MASTER)
@@ -77,6 +77,17 @@ def test_key_from_the_file_wins_over_the_environment(tmp_path: Path) -> None:
 def test_key_from_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "p" * 32)
     assert load_key() == b"p" * 32
+
+
+def test_load_keys_is_the_one_loader_and_fails_as_load_key(tmp_path: Path) -> None:
+    """The command lines and notebooks load `Keys` in one call, found where `load_key`
+    looks; no key is the same MissingKeyError, and the master never shows."""
+    (tmp_path / "key").write_text("f" * 32 + "\n")
+    keys = load_keys(tmp_path / "key", env={KEY_ENV: "e" * 32})
+    assert keys == Keys(b"f" * 32) and load_keys(env={KEY_ENV: "e" * 32}) == Keys(b"e" * 32)
+    assert "f" * 32 not in repr(keys) and "66" * 32 not in repr(keys)
+    with pytest.raises(MissingKeyError, match=r"set WORKBENCH_KEY or pass a key file"):
+        load_keys(env={})
 
 
 # ---- Keys ----------------------------------------------------------------------------------
