@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dsar.catalog import Catalog
 from dsar.catalog.models import Column, IdentityKind
-from dsar.errors import WorkbenchError
+from dsar.errors import UsageError
 
 _DATE_WORDS = ("_at", "date", "_on", "time", "ts", "day", "born")
 
@@ -39,11 +39,15 @@ def draft_policy(catalog: Catalog, table: str, output: str | None = None) -> str
     """YAML text of a starting policy for one catalog table.
 
     Raises:
-        WorkbenchError: the catalog has no such table.
+        UsageError: the catalog has no such table.
     """
     spec = catalog.tables.get(table)
     if spec is None:
-        raise WorkbenchError(f"no table {table!r} in the catalog")
+        raise UsageError(
+            "table",
+            f"no table {table!r} in the catalog",
+            f"choose one of: {', '.join(sorted(catalog.tables))}",
+        )
     person = next(
         (
             c

@@ -31,6 +31,7 @@ from anonymize.risk import RiskReport, measure, relation_of
 from anonymize.search import SearchResult, describe, generalised, search, within_budget
 from anonymize.spec import checked_spec
 from dsar._version import __version__
+from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
@@ -242,16 +243,17 @@ def _run(
     try:
         if policy.searched():  # the least generalisation meeting the targets, then apply it
             src = f"read_parquet({sql_string(str(stage))})"
-            found = search(con, src, policy, ctx, kept)
+            found = search(con, src, policy, ctx, kept, withheld=_personal(policy, catalog))
             items, params = generalised(policy, ctx, found)
-            chosen = work / ".stage-generalised.parquet"
-            con.execute(
-                f"COPY (SELECT * REPLACE ({', '.join(items)}) FROM {src})"
-                f" TO {sql_string(str(chosen))} (FORMAT parquet)",
-                params,
-            )
-            stage.unlink()
-            stage = chosen
+            if items:  # none when every column keeps its original value
+                chosen = work / ".stage-generalised.parquet"
+                con.execute(
+                    f"COPY (SELECT * REPLACE ({', '.join(items)}) FROM {src})"
+                    f" TO {sql_string(str(chosen))} (FORMAT parquet)",
+                    params,
+                )
+                stage.unlink()
+                stage = chosen
         suppressed, final_sql = _enforce(con, stage, policy, kept)
         suppressed["ledger"] = rows_in - kept
         target = work / Path(policy.output.path).name
@@ -281,14 +283,23 @@ def _run(
         searched = policy.searched()
         manifest = manifest.model_copy(
             update={
-                "generalisation": {
-                    c: describe(searched[c].level(i)) for c, i in found.levels().items()
-                },
+                "generalisation": {c: describe(searched[c], i) for c, i in found.levels().items()},
                 "information_loss": found.information_loss(),
             }
         )
     write_manifest(manifest, work / "manifest.json")
     return ExtractResult(work, target, manifest, risk, found)
+
+
+def _personal(policy: Policy, catalog: Catalog) -> set[str]:
+    """Searched columns the catalog marks as personal data: the search never releases their
+    original value (the policy checked that each of their levels is coarse)."""
+    sources = policy.sources()
+    return {
+        c
+        for c in policy.searched()
+        if catalog.tables[sources[c].table].columns[sources[c].column].personal is not None
+    }
 
 
 def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context) -> pa.Table:

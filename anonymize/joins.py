@@ -30,7 +30,7 @@ from anonymize.spec import Strict
 from dsar.catalog import Catalog
 from dsar.catalog.strict import Loc, suggest
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import WorkbenchError
+from dsar.errors import ExportDataError
 
 BASE_ALIAS = "__t0"
 
@@ -191,11 +191,13 @@ def check_unique(engine: Engine, links: Iterable[Link]) -> None:
         )
         repeated = int(got.column("n")[0].as_py())
         if repeated:
-            raise WorkbenchError(
-                f"{link.table}.{link.key} is not unique for the values of"
-                f" {link.source}.{link.column} ({repeated} of them find more than one row):"
-                f" joining would repeat rows; fix the export, or declare another key in"
-                f" {link.source}.{link.column}'s references"
+            raise ExportDataError(
+                link.table,
+                link.key,
+                f"is not unique for the values of {link.source}.{link.column} ({repeated} of"
+                " them find more than one row): joining would repeat rows",
+                f"fix the export, or declare another key in {link.source}.{link.column}'s"
+                " references",
             )
 
 

@@ -33,7 +33,7 @@ from typing import Any
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec, DifferentialPrivacy
 from anonymize.suppression import Cells
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingDependencyError
 
 MECHANISM = "discrete Laplace (counts), Laplace (sums); OpenDP {version}"
 
@@ -55,9 +55,7 @@ def _opendp() -> Any:
     try:
         import opendp.prelude as dp
     except ImportError:  # pragma: no cover - the dp extra is installed by make test
-        raise WorkbenchError(
-            "differential privacy needs OpenDP: pip install 'privacy-workbench[dp]'"
-        ) from None
+        raise MissingDependencyError("OpenDP", "differential privacy", "dp") from None
     dp.enable_features("contrib")
     return dp
 

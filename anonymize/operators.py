@@ -34,7 +34,7 @@ from anonymize.params import (
     TopBottom,
 )
 from dsar.engine.base import quote_identifier
-from dsar.errors import MissingKeyError, WorkbenchError
+from dsar.errors import ExportDataError, InternalError, MissingKeyError, UnlistedValueError
 from dsar.keys import Keys, Purpose
 from dsar.text.engine import Replacements, TextEngine
 
@@ -203,7 +203,9 @@ class DateShiftOp(ColumnOperator):
 
     def python(self, values: pa.Array, spec: DateShift, ctx: Context) -> pa.Array:
         if ctx.person_values is None:
-            raise WorkbenchError("date_shift needs the policy's person column")
+            raise InternalError(  # check_policy refuses a date_shift without `person`
+                "date_shift ran without the policy's person column; please report this"
+            )
         digest = ctx.hasher(Purpose.EXTRACT_PSEUDONYM, "date_shift")
         span, most = 2 * spec.max_days + 1, spec.max_days
         persons = ctx.person_values.cast(pa.string())
@@ -226,7 +228,12 @@ class DateShiftOp(ColumnOperator):
             return pc.cast(moved, values.type)
         if pa.types.is_timestamp(values.type):
             return pc.add(values, shift.cast(pa.duration(values.type.unit)))
-        raise WorkbenchError(f"date_shift needs dates or timestamps, not {values.type}")
+        raise ExportDataError(
+            None,
+            ctx.column,
+            f"holds {values.type}, where date_shift needs dates or timestamps",
+            "give the column its date type in the catalog, or choose another operator",
+        )
 
 
 def python_shift_days(person: str, keys: Keys, spec: DateShift) -> int:
@@ -242,11 +249,27 @@ class GeneralizeOp(ColumnOperator):
     def sql(self, column: str, spec: Generalize, ctx: Context) -> tuple[str, Params] | None:
         if spec.levels:
             return column, []  # staged as it is: the search picks the level afterwards
+        if spec.hierarchy is not None:
+            return None  # in Python: a value the hierarchy does not list is an error
         return coarsen_sql(column, spec, ctx)
 
     def python(self, values: pa.Array, spec: Generalize, ctx: Context) -> pa.Array:
+        if spec.hierarchy is not None:
+            return _grouped(values, spec.hierarchy, ctx.column)
         bits = spec.ip or 24
         return _per_distinct(values, lambda v: _ip_prefix(v, bits))
+
+
+def _grouped(values: pa.Array, hierarchy: dict[str, str], column: str) -> pa.Array:
+    """Each value's group; NULL stays NULL; a value the hierarchy does not list is refused."""
+    text = values.cast(pa.string())
+    unique = pc.unique(pc.drop_null(text)).to_pylist()
+    unlisted = sorted(v for v in unique if v not in hierarchy)
+    if unlisted:
+        raise UnlistedValueError(
+            "<policy>", column, unlisted[: UnlistedValueError.SHOWN], count=len(unlisted)
+        )
+    return _per_distinct(values, hierarchy.__getitem__)
 
 
 def coarsen_sql(column: str, level: Coarsening | str, ctx: Context) -> tuple[str, Params] | None:
@@ -265,12 +288,18 @@ def coarsen_sql(column: str, level: Coarsening | str, ctx: Context) -> tuple[str
     if level.prefix is not None:
         return f"left({_text(column)}, {level.prefix})", []
     if level.hierarchy is not None:
+        # only the search runs this, on DuckDB, after it checked every value is listed: an
+        # unlisted one stops the query rather than becoming '*'
         params: Params = []
         whens = []
         for value, group in level.hierarchy.items():
             whens.append("WHEN ? THEN ?")
             params += [value, group]
-        return f"(CASE {_text(column)} {' '.join(whens)} ELSE '*' END)", params
+        unlisted = "error('a value the hierarchy does not list')"
+        return (
+            f"(CASE WHEN {column} IS NULL THEN NULL ELSE CASE {_text(column)} {' '.join(whens)}"
+            f" ELSE {unlisted} END END)"
+        ), params
     return None  # ip: in Python
 
 

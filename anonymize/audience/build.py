@@ -25,7 +25,7 @@ from dsar._version import __version__
 from dsar.csvsafe import copy_csv
 from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier, scrub_message
-from dsar.errors import WorkbenchError
+from dsar.errors import InputFileError, OutputExistsError, UsageError
 from dsar.io import partial_folder, sha256_file
 from dsar.review.manifest import (
     AcceptedWarning,
@@ -76,7 +76,9 @@ def build_audience_file(
     """
     path = Path(source)
     if not path.is_file():
-        raise WorkbenchError(f"{path} does not exist")
+        raise InputFileError(
+            path, "no such file", "give the list to hash: a Parquet, CSV or JSON (Lines) file"
+        )
     chosen = [platform(p) for p in platforms]
     for p in chosen:
         if not p.confirmed:
@@ -106,9 +108,11 @@ def build_audience_file(
             )
         except duckdb.Error as exc:
             names = [column, *given.values()]
-            raise WorkbenchError(
-                f"cannot read column {column!r} (or a field's) of {path.name}:"
-                f" {scrub_message(str(exc), names).splitlines()[0]}"
+            raise InputFileError(
+                path,
+                f"cannot read column {column!r} (or a field's):"
+                f" {scrub_message(str(exc), names).splitlines()[0]}",
+                "check --column and --fields against the file's header",
             ) from None
         return _write_all(con, chosen, Path(out), kind, region, [path], now, fields=list(given))
     finally:
@@ -202,7 +206,7 @@ def _write_all(
         for item in work.iterdir():
             target = out / item.name
             if target.exists():
-                raise WorkbenchError(f"{target} exists: audience files are never overwritten")
+                raise OutputExistsError(target, "the audience file", "choose another --out")
         for item in work.iterdir():
             item.rename(out / item.name)
         work.rmdir()
@@ -280,7 +284,11 @@ def _write_platform(
 ) -> list[Path]:
     header = p.email_header if kind == "email" else p.phone_header
     if header is None:
-        raise WorkbenchError(f"{p.title} takes no {kind} list in this workbench")
+        raise UsageError(
+            "kind",
+            f"{p.title} takes no {kind} list in this workbench",
+            "send it the other kind (email or phone), or leave it out of --platform",
+        )
     total_row = con.execute("SELECT count(*) FROM hashed").fetchone()
     total = int(total_row[0]) if total_row else 0
     size = p.max_rows or max(total, 1)

@@ -313,7 +313,11 @@ def platform(name: str) -> Platform:
     """A platform by name, or a clear error naming the known ones."""
     found = PLATFORMS.get(name.strip().lower())
     if found is None:
-        from dsar.errors import WorkbenchError
+        from dsar.errors import UsageError
 
-        raise WorkbenchError(f"unknown ad platform {name!r}: one of {', '.join(sorted(PLATFORMS))}")
+        raise UsageError(
+            "platform",
+            f"unknown ad platform {name!r}",
+            f"choose one of: {', '.join(sorted(PLATFORMS))}",
+        )
     return found

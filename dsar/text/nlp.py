@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dsar.errors import WorkbenchError
+from dsar.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine, EntityRecognizer
@@ -128,9 +128,12 @@ def build_analyzer(
         try:
             engine.load()
         except (OSError, ValueError) as exc:
-            raise WorkbenchError(
-                f"spaCy model {settings.model!r} is installed but cannot be loaded ({exc}); "
-                f"reinstall it, or set {MODEL_ENV} to another model"
+            raise MissingDependencyError(
+                f"spaCy model {settings.model!r}",
+                "finding names in free text",
+                "ner",
+                broken=str(exc),
+                fix=f"reinstall it, or set {MODEL_ENV} to another model",
             ) from None
         model: str | None = settings.model
     else:
