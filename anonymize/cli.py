@@ -285,8 +285,7 @@ def withdraw(
 ) -> None:
     """Write the platform's removal file: everyone it received who has since objected,
     opted out, been restricted or erased, and was not withdrawn before."""
-    from anonymize.audience import SentRecord
-    from anonymize.audience import platform as find_platform
+    from anonymize.audience import SentRecord, platform as find_platform
     from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
 

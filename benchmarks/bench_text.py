@@ -32,8 +32,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 import pyarrow as pa
 from report import Ratio, report
 
-from dsar.text.evaluation import EVALUATED as ENTITIES
-from dsar.text.evaluation import evaluate, read_labelled
+from dsar.text.evaluation import EVALUATED as ENTITIES, evaluate, read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"

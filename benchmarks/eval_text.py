@@ -26,8 +26,7 @@ from pathlib import Path
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 from dsar.text.engine import TextEngine
-from dsar.text.evaluation import EVALUATED as ENTITIES
-from dsar.text.evaluation import Labelled, Report, evaluate, read_labelled
+from dsar.text.evaluation import EVALUATED as ENTITIES, Labelled, Report, evaluate, read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent / "tests" / "text_eval"
 SETS = ("labelled", "holdout", "fresh")

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from anonymize.audience import PLATFORMS, build_audience_file
 from anonymize.audience.platforms import platform

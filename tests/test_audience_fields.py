@@ -8,8 +8,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from anonymize.audience import build_audience_file
 from anonymize.audience.fields import (

@@ -39,8 +39,7 @@ from dsar.engine import guards
 from dsar.engine.guards import catalog_warnings
 from dsar.keys import Keys
 from tests.conftest import AS_OF
-from tests.shop_fixture import CATALOG as SHOP
-from tests.shop_fixture import write_shop
+from tests.shop_fixture import CATALOG as SHOP, write_shop
 
 KEY = b"k" * 40
 KEYS = Keys(KEY)

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from dsar.catalog import IdentityKind, load_catalog
 from dsar.errors import CatalogError, ConfigError, IdentifierError

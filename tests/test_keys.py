@@ -9,8 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from dsar.errors import MissingKeyError
 from dsar.keys import KEY_ENV, SCHEME, Keys, Purpose, load_key, load_keys

@@ -18,8 +18,14 @@ import pytest
 
 from dsar import AuditLog, load_catalog, open_engine, parse_key, plan_retention
 from dsar.keys import Keys
-from dsar.rights import Plan, apply_plan, plan_correction, plan_erasure, recover
-from dsar.rights import journal as journal_module
+from dsar.rights import (
+    Plan,
+    apply_plan,
+    journal as journal_module,
+    plan_correction,
+    plan_erasure,
+    recover,
+)
 from dsar.rights.journal import JOURNAL
 from dsar.rights.rewrite import NEW_SUFFIX
 from dsar.subjects.identity import SubjectRequest

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from dsar import SubjectRequest, answer_access_requests, load_catalog, parse_key
 from tests.shop_fixture import CATALOG, STAFF, TRACKS

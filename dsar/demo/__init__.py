@@ -16,4 +16,16 @@ from dsar.demo.export import DemoExport, generate
 from dsar.demo.schemas import SCHEMAS
 from dsar.demo.shop import ShopExport, generate_shop
 
-__all__ = ["SCHEMAS", "DemoExport", "ShopExport", "generate", "generate_shop"]
+# the names `dsar` gives them, where "generate" alone would say too little
+generate_demo = generate
+generate_shop_demo = generate_shop
+
+__all__ = [
+    "SCHEMAS",
+    "DemoExport",
+    "ShopExport",
+    "generate",
+    "generate_demo",
+    "generate_shop",
+    "generate_shop_demo",
+]

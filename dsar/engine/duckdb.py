@@ -14,8 +14,7 @@ import pyarrow as pa
 
 from dsar.catalog.models import CsvOptions, FileFormat, Table
 from dsar.engine.base import Engine, Params, quote_identifier, sql_string
-from dsar.engine.duckdb_errors import DUCKDB_TYPES as _DUCKDB_TYPES
-from dsar.engine.duckdb_errors import explain
+from dsar.engine.duckdb_errors import DUCKDB_TYPES as _DUCKDB_TYPES, explain
 from dsar.engine.files import holds_no_records, is_blank
 from dsar.errors import EngineError, InternalError
 
