@@ -203,7 +203,7 @@ class DateShiftOp(ColumnOperator):
 
     def python(self, values: pa.Array, spec: DateShift, ctx: Context) -> pa.Array:
         if ctx.person_values is None:
-            raise InternalError(  # check_policy refuses a date_shift without `person`
+            raise InternalError(  # policy_problems refuses a date_shift without `person`
                 "date_shift ran without the policy's person column; please report this"
             )
         digest = ctx.hasher(Purpose.EXTRACT_PSEUDONYM, "date_shift")
