@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsar.cli.common import AcceptWarningsOpt, EngineOpt, SparkMasterOpt, engine_options, run_cli
+from dsar.cli.common import (
+    AcceptWarningsOpt,
+    EngineOpt,
+    SparkMasterOpt,
+    engine_options,
+    optional_keys,
+    run_cli,
+)
 from dsar.errors import InputFileError, OutputExistsError, UsageError
 
 if TYPE_CHECKING:
@@ -67,7 +74,7 @@ def extract(
     from dsar.records.ledger import Ledger
 
     cat = load_catalog(catalog)
-    keys = load_keys(key_file) if _has_key(key_file) else None
+    keys = optional_keys(key_file)
     # the ledger needs the key: without one, load_keys says how to give it
     opened = Ledger(ledger, keys or load_keys(key_file), key_file) if ledger is not None else None
     with (
@@ -385,14 +392,6 @@ def _show_risk(r: dict[str, object]) -> None:
         f"re-identification risk: prosecutor highest {r['prosecutor_highest']:.3f},"
         f" average {r['prosecutor_average']:.3f}; marketer {r['marketer']:.3f}"
     )
-
-
-def _has_key(key_file: Path | None) -> bool:
-    import os
-
-    from dsar.keys import KEY_ENV
-
-    return key_file is not None or bool(os.environ.get(KEY_ENV))
 
 
 def main() -> None:

@@ -213,3 +213,22 @@ def test_access_command_batch_file_missing(
         f"error: {missing}: no such file; --batch takes a CSV with a request_id column and one"
         " column per identifier type\n"
     )
+
+
+def test_a_key_given_but_unusable_is_an_error_in_both_command_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No job quietly runs without a key the user meant to give (planning and extracts
+    work without one only when none is given)."""
+    from dsar.cli.common import optional_keys
+    from dsar.errors import MissingKeyError
+
+    monkeypatch.delenv("WORKBENCH_KEY", raising=False)
+    assert optional_keys(None) is None
+    monkeypatch.setenv("WORKBENCH_KEY", "short")
+    with pytest.raises(MissingKeyError, match="at least 32"):
+        optional_keys(None)
+    monkeypatch.setenv("WORKBENCH_KEY", "k" * 40)
+    assert optional_keys(None) is not None
+    with pytest.raises(MissingKeyError, match="does not exist"):
+        optional_keys(tmp_path / "nope")

@@ -110,6 +110,17 @@ def open_index(path: Path | None, key_file: Path | None) -> IdentityIndex | None
     return IdentityIndex(path, load_keys(key_file), key_file)
 
 
+def optional_keys(key_file: Path | None) -> Keys | None:
+    """The keys when the user gave one (a key file, or $WORKBENCH_KEY set), else None: for
+    the jobs that work without a key (planning; an extract with no keyed operator). A key
+    given but unusable (missing file, too short) is an error, never quietly ignored."""
+    from dsar.keys import KEY_ENV, load_keys
+
+    if key_file is None and not os.environ.get(KEY_ENV):
+        return None
+    return load_keys(key_file)
+
+
 def engine_options(kind: str, spark_master: str | None) -> dict[str, object]:
     """`open_engine`'s options for the kind of engine the user chose: Spark's settings are
     read from the environment here, at the command line, never inside the library."""

@@ -31,6 +31,7 @@ from dsar.cli.common import (
     open_index,
     open_register,
     open_sent,
+    optional_keys,
     parse_date,
     resolve_person,
 )
@@ -63,19 +64,6 @@ OutOpt = Annotated[Path, typer.Option(help="Folder for the certificate.")]
 
 def _steps() -> Callable[[str], None] | None:
     return err if sys.stderr.isatty() else None  # shown to a person, not a pipe
-
-
-def _optional_keys(key_file: Path | None) -> Keys | None:
-    """The keys when a key is set up; planning works without (no keyed reference then)."""
-    from dsar.errors import MissingKeyError
-    from dsar.keys import load_keys
-
-    try:
-        return load_keys(key_file)
-    except MissingKeyError:
-        if key_file is not None:
-            raise
-        return None
 
 
 def _plan(
@@ -146,7 +134,7 @@ def erase_plan(
 
     cat = load_catalog(catalog)
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
-        keys = _optional_keys(key_file)
+        keys = optional_keys(key_file)
         plan, _ = _plan(
             cat,
             engine,
@@ -297,7 +285,7 @@ def _recover(
     boundary = read_catalog(catalog).catalog.boundary  # a journal's moves must stay inside
     found = recover(
         catalog.parent,
-        _optional_keys(key_file),
+        optional_keys(key_file),
         files,
         boundary,
         register=register if register.is_file() else None,
@@ -386,7 +374,7 @@ def _correction(
         prefix="CR",
     )
     keys = (
-        reg.keys if reg is not None else (load_keys(key_file) if out else _optional_keys(key_file))
+        reg.keys if reg is not None else (load_keys(key_file) if out else optional_keys(key_file))
     )
     cat = load_catalog(catalog)
     held = export_held(catalog, "a correction", wait) if out is not None else nullcontext()
