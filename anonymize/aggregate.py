@@ -10,8 +10,9 @@ folder, which takes its name only when complete.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
@@ -25,22 +26,40 @@ from anonymize.aggregate_spec import (
     DifferentialPrivacy,
     aggregate_problems,
 )
+from anonymize.disclosure import close_gaps
+from anonymize.history import (
+    Spending,
+    atoms,
+    comparable,
+    data_version,
+    dims_of,
+    earlier_views,
+    joins_of,
+    published,
+    query,
+    spend,
+    union_joins,
+    view,
+)
 from anonymize.joins import (
     check_unique,
     joined_relation,
     resolve_links,
 )
-from anonymize.noise import TableNoise, mechanism, noisy_tables
+from anonymize.noise import TableNoise, mechanism, noisy_tables, table_shares
+from anonymize.policy import points_at_a_person
 from anonymize.spec import checked_spec
-from anonymize.suppression import Cells, protect, suppress_small
+from anonymize.suppression import Cells, suppress_small
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import scratch_connection
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import OutputExistsError
+from dsar.errors import ExportDataError, OutputExistsError
 from dsar.io import partial_folder, plain_name, sha256_file
+from dsar.keys import Keys
+from dsar.records.releases import Charge, Release, ReleaseLog
 from dsar.review.manifest import (
     AcceptedWarning,
     AggregateManifest,
@@ -48,6 +67,7 @@ from dsar.review.manifest import (
     InputRef,
     NoiseInfo,
     OutputFile,
+    ReleaseInfo,
     TableNoiseInfo,
     ToolInfo,
     write_manifest,
@@ -62,6 +82,7 @@ class AggregateResult:
     files: dict[str, Path]
     manifest: AggregateManifest
     warnings: tuple[str, ...] = ()  # for the person running it, never published (exact counts)
+    release: Release | None = None  # the run's entry in the release log
 
 
 def run_aggregates(
@@ -69,16 +90,25 @@ def run_aggregates(
     engine: Engine,
     out: str | Path,
     *,
+    release_log: ReleaseLog,
     now: datetime | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
 ) -> AggregateResult:
-    """Compute, suppress and write every aggregate of a spec into `out/<name>/`.
+    """Compute, suppress and write every aggregate of a spec into `out/<name>/`, and record it
+    in the release log.
 
     `engine` (`dsar.open_engine(catalog, ...)`, DuckDB or Spark; the caller opens and closes
     it) reads the tables of its catalog and counts the cells. A catalog that can give one
     person's rows to another (`dsar.engine.guards`) is refused (`CollisionProneCatalogError`)
     unless `accept_catalog_warnings` (True, or the codes accepted); the manifest records
     them.
+
+    `release_log` (`dsar.ReleaseLog(path, keys)`) holds every table published before from the
+    same data set: this run hides whatever, with them, would give a suppressed cell back
+    (`anonymize.history`); a noisy run is refused beyond the data set's ε budget
+    (`BudgetExceededError`), and its noise is keyed, so the same spec on the same data gives
+    the same answer. A table with several rows per person needs `person:`
+    (`ExportDataError`).
     """
     catalog = engine.catalog
     spec, spec_path = checked_spec(
@@ -95,61 +125,56 @@ def run_aggregates(
         if links
         else quote_identifier(spec.table)
     )
-    noise: dict[str, TableNoise] = {}
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     check_unique(engine, links)
+    _check_person(engine, catalog, spec)
+    keys = release_log.keys
+    dims = dims_of(spec, catalog)
+    versions = data_version(catalog, keys, [spec.table, *(j.table for j in spec.join)])
     rows_in = engine.count_rows(spec.table)
-    cells: list[Cells] = []
-    if spec.differential_privacy is not None:
-        cells, noise = noisy_tables(engine, relation, spec, spec.differential_privacy)
-    else:
-        for agg in spec.aggregates:
-            cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
-            if agg.margins:  # every total line, down to the grand total, is published too
-                for size in range(len(agg.group_by) - 1, -1, -1):
-                    for dims in combinations(agg.group_by, size):
-                        cells.append(_compute(engine, relation, spec, agg, dims))
-    primary = sum(suppress_small(c, spec.min_count) for c in cells)
-    complementary = protect(cells)
-    with partial_folder(Path(out), folder.name) as work:
-        files = {
-            a.name: _write(a, [c for c in cells if c.spec is a], spec, work)
-            for a in spec.aggregates
-        }
-        manifest = AggregateManifest(
-            kind=ArtifactKind.AGGREGATE,
-            format_version=1,
-            tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine.name),
-            created_at=now or datetime.now(UTC),
-            inputs=_inputs(
-                catalog, spec_path, spec.table, [j.table for j in spec.join], bool(noise)
-            ),
-            outputs=tuple(
-                OutputFile.of(
-                    p,
-                    work,
-                    rows=sum(len(c.counts) for c in cells if c.spec.name == n),
-                    table=spec.table,
+    renamed = False
+    try:
+        with release_log.recording() as book, partial_folder(Path(out), folder.name) as work:
+            earlier = book.releases(spec.table)
+            if spec.differential_privacy is not None:
+                done = _noisy(engine, relation, spec, dims, versions, earlier, keys)
+            else:
+                done = _suppressed(engine, relation, spec, dims, versions, earlier, keys)
+            cells = done.cells
+            files = {
+                a.name: _write(a, [c for c in cells if c.spec is a], spec, work)
+                for a in spec.aggregates
+            }
+            release = book.append(
+                Release(
+                    run=spec.name,
+                    folder=folder.name,
+                    dataset=spec.table,
+                    method="suppression" if done.spending is None else "differential_privacy",
+                    versions=done.versions,
+                    joins=joins_of(spec),
+                    tables=published(cells, dims),
+                    files={p.name: sha256_file(p) for p in files.values()},
+                    charges=done.charges,
+                    budget=(
+                        spec.differential_privacy.budget if spec.differential_privacy else None
+                    ),
                 )
-                for n, p in files.items()
-            ),
-            parameters={"format": spec.output.format},
-            name=spec.name,
-            table=spec.table,
-            rows_in=None if noise else rows_in,
-            min_count=spec.min_count,
-            counts_people=spec.person is not None,
-            cells={
-                a.name: sum(len(c.counts) for c in cells if c.spec is a) for a in spec.aggregates
-            },
-            suppressed={"primary": primary, "complementary": complementary},
-            group_by={a.name: tuple(a.group_by) for a in spec.aggregates},
-            measures={a.name: {m.name: m.op for m in a.measures} for a in spec.aggregates},
-            differential_privacy=_dp_record(spec.differential_privacy, noise),
-            accepted_catalog_warnings=tuple(map(AcceptedWarning.of, accepted)),
-        )
-        write_manifest(manifest, work / "manifest.json")
-        work.rename(folder)
+            )
+            manifest = _manifest(
+                spec, spec_path, engine, catalog, work, files, done, rows_in, accepted, now
+            )
+            manifest = manifest.model_copy(
+                update={"release": _release_info(release_log, release, done)}
+            )
+            write_manifest(manifest, work / "manifest.json")
+            work.rename(folder)
+            renamed = True
+    except BaseException:
+        if renamed:  # the log did not record it: never published without its record
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    noise = done.noise
     warnings = tuple(
         f"{name}: {column} values not in differential_privacy.keys were left out:"
         f" {', '.join(values[:5])}{' ...' if len(values) > 5 else ''}"
@@ -160,8 +185,191 @@ def run_aggregates(
         for name, n in noise.items()
         if n.people_left_out
     )
+    warnings += done.warnings
     files_now = {k: folder / v.name for k, v in files.items()}
-    return AggregateResult(folder, files_now, manifest, warnings)
+    return AggregateResult(folder, files_now, manifest, warnings, release)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """The cells of a run and what protecting them took."""
+
+    cells: list[Cells]
+    versions: dict[str, str]
+    suppressed: dict[str, int]
+    compared: tuple[Release, ...] = ()
+    noise: dict[str, TableNoise] = field(default_factory=dict)
+    charges: tuple[Charge, ...] = ()
+    spending: Spending | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _suppressed(
+    engine: Engine,
+    relation: str,
+    spec: AggregateRun,
+    dims: dict[str, str],
+    versions: dict[str, str],
+    earlier: list[Release],
+    keys: Keys,
+) -> _Done:
+    """Every table and its margins, with small-cell and complementary suppression within the
+    run, then against the tables released before from the same data."""
+    cells: list[Cells] = []
+    for agg in spec.aggregates:
+        cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
+        if agg.margins:  # every total line, down to the grand total, is published too
+            for size in range(len(agg.group_by) - 1, -1, -1):
+                for d in combinations(agg.group_by, size):
+                    cells.append(_compute(engine, relation, spec, agg, d))
+    primary = sum(suppress_small(c, spec.min_count) for c in cells)
+    same, now = comparable(earlier, engine.catalog, keys, versions)
+    mine = [view(c, dims) for c in cells]
+    before = earlier_views(same)
+    columns = sorted({d for t in [*mine, *before] for d in t.group_by})
+    found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns)
+    own = sorted({d for t in mine for d in t.group_by})
+    picks = [columns.index(c) for c in own]
+    within = close_gaps(mine, [], own, sorted({tuple(a[i] for i in picks) for a in found}, key=str))
+    across = close_gaps(mine, before, columns, found) if before else None
+    warnings: list[str] = []
+    if not within.solved or (across is not None and not across.solved):
+        warnings.append(
+            "too many cells to solve exactly: only the line rule protected some of them"
+        )
+    if across is not None and across.exposed_earlier:
+        names = ", ".join(r.describe() for r in same)
+        warnings.append(
+            f"{across.exposed_earlier} cell(s) suppressed earlier are given back by earlier"
+            f" releases on their own ({names}): this run adds nothing to that"
+        )
+    return _Done(
+        cells,
+        {t: now[t] for t in versions},
+        {
+            "primary": primary,
+            "complementary": within.added,
+            "for_earlier_releases": across.added if across else 0,
+        },
+        compared=tuple(same),
+        warnings=tuple(warnings),
+    )
+
+
+def _noisy(
+    engine: Engine,
+    relation: str,
+    spec: AggregateRun,
+    dims: dict[str, str],
+    versions: dict[str, str],
+    earlier: list[Release],
+    keys: Keys,
+) -> _Done:
+    """Every table with keyed noise, within the data set's budget."""
+    dp_spec = spec.differential_privacy
+    assert dp_spec is not None
+    shares = table_shares(spec, dp_spec)
+    queries = {
+        a.name: query(keys, spec, a, dims, versions, *shares[a.name]) for a in spec.aggregates
+    }
+    charges = tuple(q.charge for q in queries.values())
+    spending = spend(spec, [r for r in earlier if r.method == "differential_privacy"], charges)
+    cells, noise = noisy_tables(
+        engine, relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
+    )
+    return _Done(
+        cells,
+        versions,
+        {"primary": 0, "complementary": 0},
+        noise=noise,
+        charges=charges,
+        spending=spending,
+    )
+
+
+def _check_person(engine: Engine, catalog: Catalog, spec: AggregateRun) -> None:
+    """Without `person:`, a cell counts rows: refused when the rows repeat a person's
+    identifier (several rows per person), as the data shows.
+
+    Raises:
+        ExportDataError: an identifier of the table's people repeats.
+    """
+    if spec.person is not None:
+        return
+    table = catalog.tables[spec.table]
+    for column, col in table.columns.items():
+        if col.identity is None and not points_at_a_person(catalog, spec.table, column):
+            continue
+        q = quote_identifier(column)
+        got = engine.query(
+            f"SELECT count({q}) AS n, count(DISTINCT {q}) AS d FROM {quote_identifier(spec.table)}"
+        ).to_pylist()[0]
+        if int(got["n"]) > int(got["d"]):
+            raise ExportDataError(
+                spec.table,
+                column,
+                f"repeats: {got['n']} rows hold {got['d']} distinct values, so one person has"
+                " several rows and a cell would count rows, not people",
+                f"add person: {column} to the spec (each cell then counts distinct people)",
+            )
+
+
+def _manifest(
+    spec: AggregateRun,
+    spec_path: Path | None,
+    engine: Engine,
+    catalog: Catalog,
+    work: Path,
+    files: dict[str, Path],
+    done: _Done,
+    rows_in: int,
+    accepted: Any,
+    now: datetime | None,
+) -> AggregateManifest:
+    cells, noisy = done.cells, bool(done.noise)
+    return AggregateManifest(
+        kind=ArtifactKind.AGGREGATE,
+        format_version=1,
+        tool=ToolInfo(name="privacy-workbench", version=__version__, engine=engine.name),
+        created_at=now or datetime.now(UTC),
+        inputs=_inputs(catalog, spec_path, spec.table, [j.table for j in spec.join], noisy),
+        outputs=tuple(
+            OutputFile.of(
+                p,
+                work,
+                rows=sum(len(c.counts) for c in cells if c.spec.name == n),
+                table=spec.table,
+            )
+            for n, p in files.items()
+        ),
+        parameters={"format": spec.output.format},
+        name=spec.name,
+        table=spec.table,
+        rows_in=None if noisy else rows_in,
+        min_count=spec.min_count,
+        counts_people=spec.person is not None,
+        cells={a.name: sum(len(c.counts) for c in cells if c.spec is a) for a in spec.aggregates},
+        suppressed=done.suppressed,
+        group_by={a.name: tuple(a.group_by) for a in spec.aggregates},
+        measures={a.name: {m.name: m.op for m in a.measures} for a in spec.aggregates},
+        differential_privacy=_dp_record(spec.differential_privacy, done.noise),
+        accepted_catalog_warnings=tuple(map(AcceptedWarning.of, accepted)),
+    )
+
+
+def _release_info(log: ReleaseLog, release: Release, done: _Done) -> ReleaseInfo:
+    spending = done.spending
+    return ReleaseInfo(
+        log=log.path.name,
+        entry=release.seq,
+        dataset=release.dataset,
+        data_version=release.versions,
+        compared_with=tuple(r.seq for r in done.compared),
+        suppressed_for_earlier=done.suppressed.get("for_earlier_releases", 0),
+        epsilon_budget=spending.budget if spending else None,
+        epsilon_spent=round(spending.spent_before + spending.charged, 9) if spending else None,
+        epsilon_charged=spending.charged if spending else None,
+    )
 
 
 def _compute(
@@ -183,7 +391,7 @@ def _compute(
     for row in table.to_pylist():
         if not row["__n"]:
             continue  # an empty table's grand total
-        key = tuple(row[g] for g in dims)
+        key = tuple(None if row[g] is None else str(row[g]) for g in dims)  # as written
         counts[key] = int(row["__n"])
         values[key] = {
             m.name: int(row["__n"]) if m.op == "count" else row[m.name] for m in agg.measures

@@ -38,6 +38,14 @@ class DifferentialPrivacy(Strict):
     """Noise instead of suppression: the privacy loss ε (and δ for undeclared cells)."""
 
     epsilon: float = Field(gt=0, le=10, description="the privacy loss of the whole run")
+    budget: float | None = Field(
+        default=None,
+        gt=0,
+        le=20,
+        description="the privacy loss allowed across every run of the data set (the base"
+        " table), counted in the release log; the smallest ever stated holds. Default: this"
+        " run's epsilon when no run stated one",
+    )
     delta: float = Field(
         default=1e-6,
         gt=0,
@@ -182,6 +190,15 @@ def aggregate_problems(
                     suggest(m.column or "", available, "add column: <a numeric column>"),
                 )
     yield from _dp_problems(run, doc)
+    owner = table.owned_through
+    if run.person is None and owner is not None:
+        yield doc.problem(
+            ("table",),
+            f"{run.table} rows belong to the owner of their {owner.parent_table} row, and one"
+            " person can have many: a cell would count rows, not people",
+            f"join {owner.parent_table} (join: [{{table: {owner.parent_table}, columns:"
+            " [<its person column>]}]) and add person: <that column>",
+        )
     if run.person is not None and run.person not in available:
         yield doc.problem(
             ("person",),

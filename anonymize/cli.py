@@ -102,27 +102,74 @@ def extract(
     _show_risk(m.risk.model_dump())
 
 
+ReleaseLogOpt = Annotated[
+    Path,
+    typer.Option(
+        "--release-log",
+        envvar="WORKBENCH_RELEASE_LOG",
+        help="The release log: every table published from a data set, checked against by"
+        " each new run, and the privacy budget spent (default: releases.db in the working"
+        " folder, like requests.db; never beside the key file).",
+    ),
+]
+
+
 @app.command()
 def aggregate(
     spec: Annotated[Path, typer.Argument(help="The aggregate spec (YAML).")],
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
     out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
+    release_log: ReleaseLogOpt = Path("releases.db"),
+    key_file: KeyFileOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
-    """Publish aggregate tables, with small-cell and complementary suppression or with noise."""
+    """Publish aggregate tables, with small-cell and complementary suppression or with noise,
+    checked against every earlier release of the same data set."""
     from anonymize.aggregate import run_aggregates
     from dsar.catalog import load_catalog
+    from dsar.keys import load_keys
+    from dsar.records.releases import ReleaseLog
 
-    with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
-        result = run_aggregates(spec, engine, out, accept_catalog_warnings=accept_catalog_warnings)
+    log = ReleaseLog(release_log, load_keys(key_file), key_file=key_file)
+    try:
+        with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
+            result = run_aggregates(
+                spec,
+                engine,
+                out,
+                release_log=log,
+                accept_catalog_warnings=accept_catalog_warnings,
+            )
+        earlier = {r.seq: r for r in log.releases(result.manifest.table)}
+    finally:
+        log.close()
     for name, path in result.files.items():
         typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
     typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
+    info = result.manifest.release
+    if info is not None:
+        typer.echo(f"release log: {release_log} entry {info.entry} (data set {info.dataset})")
+        if info.suppressed_for_earlier:
+            named = ", ".join(earlier[s].describe() for s in info.compared_with if s in earlier)
+            typer.echo(
+                f"{info.suppressed_for_earlier} cell(s) hidden to stay consistent with earlier"
+                f" release(s) {named} of the same data: with them, these cells would give back"
+                " cells they suppressed. They stay hidden for this version of the data; to"
+                " publish finer and coarser tables with fewer hidden cells, publish them"
+                " together in one run (with margins) before either is released"
+            )
     noise = result.manifest.differential_privacy
     if noise is not None:
         typer.echo(f"differential privacy: epsilon {noise.epsilon}, delta {noise.delta}")
+        if info is not None and info.epsilon_spent is not None:
+            repeat = " (every query a repeat: the same answer, nothing spent)"
+            typer.echo(
+                f"budget of data set {info.dataset}: {info.epsilon_spent} of"
+                f" {info.epsilon_budget} spent, {info.epsilon_charged} by this run"
+                + (repeat if not info.epsilon_charged else "")
+            )
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
 

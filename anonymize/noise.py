@@ -7,9 +7,14 @@ noise calibrated to what one person can change:
    of a table (their other cells dropped, in an order that depends on nobody else's data), and their
    value in a cell (their rows' sum) is clamped to the measure's `bounds`.
 2. **Noise.** Counts of people get discrete Laplace noise of scale m/ε (m the groups per
-   person, the L1 sensitivity), sums Laplace noise of scale m·max(|lo|, |hi|)/ε, both from
-   OpenDP's vetted samplers. ε is split evenly over the tables of the run and, within a
-   table, over the count and each sum or mean (a mean is its noisy sum over its noisy count).
+   person, the L1 sensitivity), sums discrete Laplace noise on a fine grid (2^-24 of their
+   sensitivity m·max(|lo|, |hi|), one grid step added to it), of scale sensitivity/ε. ε is
+   split evenly over the tables of the run and, within a table, over the count and each sum
+   or mean (a mean is its noisy sum over its noisy count). The noise is drawn by exact
+   samplers from a keyed stream seeded by the table's query and the data's version
+   (`anonymize.keyed_noise`, `anonymize.history`): the same spec on the same data gives the
+   same answer, so repeating a run gains nothing. OpenDP cannot be seeded; it checks the
+   calibration (each scale's privacy map) instead.
 3. **Which cells exist.** With every group column's values declared under `keys`, every
    combination is published, zeros included, and the run is ε-DP. Otherwise the cells come
    from the data, and a cell is released only when its noisy count reaches
@@ -26,16 +31,24 @@ pairs cut by contribution bounding are told to the person running it, not publis
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import combinations, product
 from typing import Any
 
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec, DifferentialPrivacy
+from anonymize.keyed_noise import cell_stream, scale_at_least
 from anonymize.suppression import Cells
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import MissingDependencyError
+from dsar.errors import InternalError, MissingDependencyError
 
-MECHANISM = "discrete Laplace (counts), Laplace (sums); OpenDP {version}"
+MECHANISM = (
+    "discrete Laplace (counts; sums on a 2^-24 grid of their sensitivity), exact samplers on"
+    " a keyed HMAC-SHA256 stream seeded by the query and the data version; calibration"
+    " checked with OpenDP {version}"
+)
+_GRID_BITS = 24
 
 
 @dataclass(frozen=True)
@@ -61,22 +74,41 @@ def _opendp() -> Any:
 
 
 def mechanism() -> str:
-    import opendp
+    from importlib.metadata import PackageNotFoundError, version
 
-    return MECHANISM.format(version=getattr(opendp, "__version__", "?"))
+    try:
+        found = version("opendp")
+    except PackageNotFoundError:  # pragma: no cover - the dp extra is installed by make test
+        found = "?"
+    return MECHANISM.format(version=found)
 
 
-def noisy_tables(
-    engine: Engine, relation: str, run: AggregateRun, dp_spec: DifferentialPrivacy
-) -> tuple[list[Cells], dict[str, TableNoise]]:
-    """Every table of the run with noise (and its margins from the released cells)."""
+def table_shares(run: AggregateRun, dp_spec: DifferentialPrivacy) -> dict[str, tuple[float, float]]:
+    """Per table, its ε (the run's split evenly) and its δ (0 for a table whose cells are
+    all declared: it is pure ε-DP)."""
     epsilon = dp_spec.epsilon / len(run.aggregates)
     found = [a for a in run.aggregates if not all(g in dp_spec.keys for g in a.group_by)]
     delta = dp_spec.delta / max(len(found), 1)  # each table whose cells come from the data
+    return {a.name: (epsilon, delta if a in found else 0.0) for a in run.aggregates}
+
+
+def noisy_tables(
+    engine: Engine,
+    relation: str,
+    run: AggregateRun,
+    dp_spec: DifferentialPrivacy,
+    seeds: Mapping[str, bytes],
+) -> tuple[list[Cells], dict[str, TableNoise]]:
+    """Every table of the run with noise (and its margins from the released cells); `seeds`
+    gives each table's secret seed (`anonymize.history.query`)."""
+    shares = table_shares(run, dp_spec)
     cells: list[Cells] = []
     report: dict[str, TableNoise] = {}
     for agg in run.aggregates:
-        table, noise = _one_table(engine, relation, run, agg, dp_spec, epsilon, delta)
+        epsilon, delta = shares[agg.name]
+        table, noise = _one_table(
+            engine, relation, run, agg, dp_spec, epsilon, delta, seeds[agg.name]
+        )
         cells.append(table)
         report[agg.name] = noise
         if agg.margins:
@@ -92,8 +124,8 @@ def _one_table(
     dp_spec: DifferentialPrivacy,
     epsilon: float,
     delta: float,
+    seed: bytes,
 ) -> tuple[Cells, TableNoise]:
-    dp = _opendp()
     m = dp_spec.max_groups_per_person
     person = quote_identifier(str(run.person))
     dims = tuple(agg.group_by)
@@ -144,35 +176,47 @@ def _one_table(
             key=lambda k: tuple(str(v) for v in k),
         )
     share = epsilon / (1 + len(summed))
-    count_scale = m / share
-    count_noise = dp.m.make_laplace(
-        dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=count_scale
-    )
-    assert count_noise.map(m) <= share * (1 + 1e-9)
-    noisy_counts = count_noise([int(true.get(c, {}).get("__n", 0)) for c in domain])
-    threshold = None if declared else 1 + count_scale * math.log(m / delta)
+    count_scale = scale_at_least(m / share)
+    _check_calibration(count_scale, m, share)
+    noisy_counts = [
+        int(true.get(c, {}).get("__n", 0))
+        + cell_stream(seed, "count", *c).discrete_laplace(count_scale)
+        for c in domain
+    ]
+    threshold = None if declared else 1 + float(count_scale) * math.log(m / delta)
     floor = max(run.min_count, threshold or 0)
     released = {c: n for c, n in zip(domain, noisy_counts, strict=True) if n >= floor}
     values: dict[tuple[Any, ...], dict[str, Any]] = {c: {} for c in released}
     scales: dict[str, float] = {}
-    for x in summed:
+    for i, x in enumerate(summed):
         lo, hi = x.bounds or (0.0, 0.0)
-        scale = m * max(abs(lo), abs(hi)) / share
-        scales[x.name] = scale
-        noise = dp.m.make_laplace(
-            dp.vector_domain(dp.atom_domain(T=float, nan=False)),
-            dp.l1_distance(T=float),
-            scale=scale,
-        )
-        noisy = noise([float(true.get(c, {}).get(x.name) or 0.0) for c in domain])
-        for c, v in zip(domain, noisy, strict=True):
-            if c in released:
-                values[c][x.name] = v if x.op == "sum" else v / released[c]
+        sensitivity = m * max(abs(lo), abs(hi))
+        grid = Fraction(2) ** (math.frexp(sensitivity or 1.0)[1] - _GRID_BITS)
+        steps = int(Fraction(sensitivity) / grid) + 1  # the rounding adds at most one step
+        scale = scale_at_least(steps / share)
+        _check_calibration(scale, steps, share)
+        scales[x.name] = float(scale * grid)
+        for c in released:
+            total = Fraction(float(true.get(c, {}).get(x.name) or 0.0))
+            noise = cell_stream(seed, "sum", i, x.op, x.column, *c).discrete_laplace(scale)
+            v = float((round(total / grid) + noise) * grid)
+            values[c][x.name] = v if x.op == "sum" else v / released[c]
     for c, n in released.items():
         values[c].update({x.name: n for x in agg.measures if x.op == "count"})
     table = Cells(agg, dims, released, values, {})
     outside = {g: values for g, values in outside.items() if values}
-    return table, TableNoise(epsilon, count_scale, scales, threshold, dropped, outside)
+    return table, TableNoise(epsilon, float(count_scale), scales, threshold, dropped, outside)
+
+
+def _check_calibration(scale: Fraction, sensitivity: int, epsilon: float) -> None:
+    """OpenDP's privacy map of the discrete Laplace at this scale: at most `epsilon` for
+    `sensitivity` (the noise is sampled in `anonymize.keyed_noise`, the accounting is OpenDP's)."""
+    dp = _opendp()
+    measurement = dp.m.make_laplace(
+        dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=float(scale)
+    )
+    if measurement.map(sensitivity) > epsilon * (1 + 1e-9):  # pragma: no cover - a bug
+        raise InternalError(f"noise of scale {scale} is not {epsilon}-DP for {sensitivity}")
 
 
 def _margins(table: Cells) -> list[Cells]:

@@ -6,17 +6,30 @@ whose total is published and in which exactly one cell is suppressed gives that 
 subtraction. So, until no such line is left, the smallest published cell of every such line
 is suppressed too (complementary suppression), across every table of the run whose groups
 nest in another's: the coarser table's cells are the finer table's line totals.
+
+Tables released earlier from the same data (`anonymize.history`) take part as `frozen`: their
+lines count, but what they published stays published, so a cell of theirs that a new total
+would give away is protected by hiding that total, or another cell, in the new run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from anonymize.aggregate_spec import AggregateSpec
+
+
+class Grid(Protocol):
+    """What suppression needs of a published group-by: its columns, counts and hidden cells."""
+
+    group_by: tuple[str, ...]
+    counts: dict[tuple[Any, ...], int]
+    suppressed: dict[tuple[Any, ...], str]
 
 
 @dataclass
@@ -39,10 +52,10 @@ def suppress_small(cells: Cells, min_count: int) -> int:
     return len(cells.suppressed)
 
 
-Line = tuple[Cells, tuple[Any, ...], list[tuple[Any, ...]]]  # the total's cells, its key, its line
+Line = tuple[Grid, tuple[Any, ...], list[tuple[Any, ...]]]  # the total's cells, its key, its line
 
 
-def _nested_lines(fine: Cells, coarse: Cells) -> list[Line]:
+def _nested_lines(fine: Grid, coarse: Grid) -> list[Line]:
     """Lines of `fine` whose totals `coarse` publishes as its cells (its groups nest)."""
     idx = [fine.group_by.index(g) for g in coarse.group_by]
     groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
@@ -53,7 +66,7 @@ def _nested_lines(fine: Cells, coarse: Cells) -> list[Line]:
     ]
 
 
-def _share(src: Cells, dst: Cells) -> int:
+def _share(src: Grid, dst: Grid) -> int:
     """Suppress in `dst` what `src` suppresses, where both publish the same cells."""
     order = [src.group_by.index(g) for g in dst.group_by]
     added = 0
@@ -65,17 +78,24 @@ def _share(src: Cells, dst: Cells) -> int:
     return added
 
 
-def protect(run: list[Cells]) -> int:
+def protect(run: Sequence[Grid], frozen: Sequence[Grid] = ()) -> int:
     """Complementary suppression until no published line has exactly one suppressed cell.
+    Only the tables of `run` change; `frozen` (published earlier) take part as they are.
     Returns how many cells it suppressed."""
+    fixed = {id(t) for t in frozen}
+    tables = [*run, *frozen]
     added = 0
     changed = True
     while changed:
         changed = False
-        checks: list[tuple[Cells, Line]] = []
-        for a, b in combinations(run, 2):
+        checks: list[tuple[Grid, Line]] = []
+        for a, b in combinations(tables, 2):
+            if id(a) in fixed and id(b) in fixed:
+                continue
             if set(a.group_by) == set(b.group_by):  # the same cells in two tables
-                added_here = _share(a, b) + _share(b, a)
+                added_here = (0 if id(b) in fixed else _share(a, b)) + (
+                    0 if id(a) in fixed else _share(b, a)
+                )
                 added += added_here
                 changed = changed or bool(added_here)
             for fine, coarse in ((a, b), (b, a)):
@@ -88,11 +108,13 @@ def protect(run: list[Cells]) -> int:
             if len(hidden) != 1:
                 continue
             shown = [k for k in line if k not in cells.suppressed]
-            if shown:
+            if shown and id(cells) not in fixed:
                 victim = min(shown, key=lambda k: (cells.counts[k], str(k)))
                 cells.suppressed[victim] = "complementary"
-            else:  # the hidden cell is the whole line: its total would publish it
+            elif id(coarse) not in fixed:  # the line is published already, or is the cell
                 coarse.suppressed[total] = "complementary"
+            else:  # both published earlier: nothing this run can hide (history reports it)
+                continue
             added += 1
             changed = True
     return added

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     )
     from dsar.errors import (
         AmbiguousIdentifierError as AmbiguousIdentifierError,
+        BudgetExceededError as BudgetExceededError,
         CatalogError as CatalogError,
         ChangeInterruptedError as ChangeInterruptedError,
         ConfigError as ConfigError,
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
         OverMatchError as OverMatchError,
         PrivacyTargetError as PrivacyTargetError,
         RecordTamperedError as RecordTamperedError,
+        ReleaseConflictError as ReleaseConflictError,
         RequestNotFoundError as RequestNotFoundError,
         RequestStateError as RequestStateError,
         UnlistedValueError as UnlistedValueError,
@@ -112,11 +114,13 @@ if TYPE_CHECKING:
         Ledger as Ledger,
         Reason as Reason,
         Register as Register,
+        ReleaseLog as ReleaseLog,
         RequestType as RequestType,
         State as State,
         Status as Status,
         verify_audit_log as verify_audit_log,
         verify_register as verify_register,
+        verify_release_log as verify_release_log,
     )
     from dsar.review import (
         ArtifactKind as ArtifactKind,

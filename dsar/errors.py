@@ -446,6 +446,46 @@ class ChangeInterruptedError(WorkbenchError):
         super().__init__(f"{label}: {what}")
 
 
+class BudgetExceededError(WorkbenchError):
+    """A differentially private run would spend more of its data set's privacy budget than is
+    left (the release log counts every earlier run's queries; a repeated query is free).
+
+    Attributes: `dataset` (the base table), `budget` (the ε allowed across runs), `spent` (ε
+    spent by earlier runs), `needed` (ε this run's new queries would add), `runs` (the earlier
+    runs that spent it, each as '#3 accounts-dp (2026-12-06): ε 1.0'), `fix`.
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        budget: float,
+        spent: float,
+        needed: float,
+        runs: Sequence[str],
+        fix: str,
+    ) -> None:
+        self.dataset, self.budget, self.spent, self.needed = dataset, budget, spent, needed
+        self.runs, self.fix = tuple(runs), fix
+        by = "; ".join(self.runs) or "no earlier run"
+        super().__init__(
+            f"data set {dataset}: this run needs epsilon {needed} more, but {spent} of its"
+            f" budget of {budget} is spent (by {by}); {fix}"
+        )
+
+
+class ReleaseConflictError(WorkbenchError):
+    """A run cannot be checked against an earlier release of the same data set (it joins a
+    table another way), so it would be published unchecked.
+
+    Attributes: `dataset`, `release` (the earlier release, as '#3 accounts-fine (2026-12-06)'),
+    `problem`, `fix`.
+    """
+
+    def __init__(self, dataset: str, release: str, problem: str, fix: str) -> None:
+        self.dataset, self.release, self.problem, self.fix = dataset, release, problem, fix
+        super().__init__(f"data set {dataset}, earlier release {release}: {problem}; {fix}")
+
+
 class DiskFullError(WorkbenchError):
     """The disk filled up while the workbench wrote `path`."""
 

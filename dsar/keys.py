@@ -42,6 +42,8 @@ class Purpose(StrEnum):
     AUDIENCE = "audience"
     INDEX_REF = "index-ref"
     RECORD_MAC = "record-mac"  # the rows and seals of the register, ledger and sent record
+    RELEASE_REF = "release-ref"  # data versions and query ids in the release log
+    AGGREGATE_NOISE = "aggregate-noise"  # the seeds of differentially private aggregates' noise
 
 
 def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> bytes:

@@ -24,7 +24,7 @@ from anonymize.operators import python_hash, python_shift_days
 from anonymize.params import DateShift, Hash
 from anonymize.policy import load_policy
 from anonymize.risk import measure
-from dsar import Keys, PrivacyTargetError, load_catalog, open_engine
+from dsar import Keys, PrivacyTargetError, ReleaseLog, load_catalog, open_engine
 from dsar.catalog.models import IdentityKind
 from dsar.errors import ConfigError
 from dsar.records.ledger import Ledger, Reason
@@ -33,6 +33,12 @@ from dsar.text.detectors import cards, emails, ibans, ip_addresses, phones
 
 KEY = b"k" * 40
 KEYS = Keys(KEY)
+
+
+def _log(root: Path) -> ReleaseLog:
+    return ReleaseLog(root / "releases.db", KEYS)
+
+
 CATALOG = """\
 version: 1
 controller: {name: Shop Ltd, contact: privacy@shop.example, supervisory_authority: DPC}
@@ -503,7 +509,8 @@ def test_no_suppressed_cell_can_be_recomputed_from_the_totals(seed: int, n: int)
             )
         )
         with open_engine(load_catalog(root / "catalog.yml")) as engine:
-            result = run_aggregates(spec, engine, Path(tmp) / "out")
+            log = ReleaseLog(Path(tmp) / "releases.db", KEYS)
+            result = run_aggregates(spec, engine, Path(tmp) / "out", release_log=log)
         tables = _published(result.folder)
         dims = {"by_city_diagnosis": ["city", "diagnosis"], "by_city": ["city"]}
         assert _recoverable(tables, dims) == []
@@ -525,7 +532,7 @@ def test_a_sum_over_an_integer_column_is_published(shop: Path, tmp_path: Path) -
         "output: {format: csv}\n"
     )
     with open_engine(load_catalog(shop)) as engine:
-        result = run_aggregates(spec, engine, tmp_path / "out")
+        result = run_aggregates(spec, engine, tmp_path / "out", release_log=_log(tmp_path))
     rows = (result.folder / "by_city.csv").read_text().splitlines()
     assert rows[0] == "city,people,years,suppressed"
     assert any(float(r.split(",")[2]) > 0 for r in rows[1:] if r.split(",")[2])
@@ -605,7 +612,7 @@ def test_verify_an_aggregate_run_and_an_unsuppressed_cell(shop: Path, tmp_path: 
         "aggregates:\n  - {name: by_city_diagnosis, group_by: [city, diagnosis], margins: true}\n"
     )
     with open_engine(load_catalog(shop)) as engine:
-        result = run_aggregates(spec, engine, tmp_path / "out")
+        result = run_aggregates(spec, engine, tmp_path / "out", release_log=_log(tmp_path))
     assert verify_derived(result.folder).ok
     assert result.manifest.suppressed["complementary"] > 0
     path = result.files["by_city_diagnosis"]

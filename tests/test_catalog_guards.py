@@ -20,6 +20,7 @@ from dsar import (
     Catalog,
     CollisionProneCatalogError,
     Engine,
+    ReleaseLog,
     SubjectRequest,
     WorkbenchError,
     answer_access_requests,
@@ -339,7 +340,8 @@ def _extract(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[s
 
 def _aggregate(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[str, str]]:
     spec = EXAMPLES / "aggregate_accounts.yml"
-    result = run_aggregates(spec, engine, out, accept_catalog_warnings=accept)
+    log = ReleaseLog(out.parent / f"releases-{out.name}.db", KEYS)
+    result = run_aggregates(spec, engine, out, release_log=log, accept_catalog_warnings=accept)
     assert len(verify_derived(result.folder).notices) == (1 if accept else 0)
     return list(
         json.loads((result.folder / "manifest.json").read_text())["accepted_catalog_warnings"]
@@ -457,7 +459,15 @@ def _cli(catalog: Path, out: Path) -> dict[str, tuple[object, list[str]]]:
         ),
         "aggregate": (
             anonymize_app,
-            ["aggregate", str(EXAMPLES / "aggregate_accounts.yml"), *at, "--out", str(out)],
+            [
+                "aggregate",
+                str(EXAMPLES / "aggregate_accounts.yml"),
+                *at,
+                "--out",
+                str(out),
+                "--release-log",
+                str(out.parent / "releases.db"),
+            ],
         ),
         "audience": (
             anonymize_app,

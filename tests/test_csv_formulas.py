@@ -24,7 +24,7 @@ from anonymize.audience import build_audience_file
 from anonymize.audience.fields import google_postcode
 from anonymize.audience.platforms import platform
 from anonymize.extract import run_extract
-from dsar import load_catalog, open_engine, verify_bundle, verify_derived
+from dsar import Keys, ReleaseLog, load_catalog, open_engine, verify_bundle, verify_derived
 from dsar.access.answer import answer_access_requests
 from dsar.csvsafe import (
     BLANKS,
@@ -256,7 +256,8 @@ def _extract(notes: Path, out: Path, kind: str = "duckdb") -> Path:
 def _aggregate(notes: Path, out: Path, kind: str = "duckdb") -> Path:
     (spec := notes.parent / "spec.yml").write_text(SPEC)
     with open_engine(load_catalog(notes), kind) as engine:
-        return run_aggregates(spec, engine, out).folder
+        log = ReleaseLog(notes.parent / f"releases-{kind}.db", Keys(b"f" * 32))
+        return run_aggregates(spec, engine, out, release_log=log).folder
 
 
 def test_the_extract_csv(notes: Path, tmp_path: Path, engine_kind: str) -> None:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dsar import load_catalog
+from dsar import ReleaseLog, load_catalog
 from dsar.catalog.models import IdentityKind
 from dsar.engine import Engine, open_engine, quote_identifier
 from dsar.subjects.collect import SubjectData, collect
@@ -367,7 +367,9 @@ def test_the_demo_jobs_give_the_same_bytes_on_both_engines(tmp_path: Path) -> No
             build_audience(
                 examples / "audience_marketing.yml", engine, ["google", "meta"], out / "a", now=now
             )
-            run_aggregates(examples / "aggregate_accounts.yml", engine, out / "g", now=now)
+            log = ReleaseLog(tmp_path / f"releases-{kind}.db", keys)
+            spec = examples / "aggregate_accounts.yml"
+            run_aggregates(spec, engine, out / "g", release_log=log, now=now)
     duck, spark = _files(tmp_path / "duckdb"), _files(tmp_path / "spark")
     assert sorted(duck) == sorted(spark)
     manifests = [p for p in duck if p.endswith(".json") and "manifest" in p]

@@ -14,13 +14,18 @@ from anonymize import load_policy, run_extract
 from anonymize.operators import python_hash
 from anonymize.params import Hash
 from anonymize.policy import Policy
-from dsar import open_engine
+from dsar import ReleaseLog, open_engine
 from dsar.catalog import Catalog, load_catalog
 from dsar.errors import ConfigError, WorkbenchError
 from dsar.keys import Keys
 from tests.shop_fixture import write_shop
 
 KEYS = Keys(b"j" * 32)
+
+
+def _log(root: Path) -> ReleaseLog:
+    return ReleaseLog(root / "releases.db", KEYS)
+
 
 LINES = """\
 version: 1
@@ -202,7 +207,7 @@ def test_an_aggregate_counts_people_through_a_join(shop: Catalog, tmp_path: Path
         "  - name: by_genre\n    group_by: [genre_Name]\n"
     )
     with open_engine(shop) as engine:
-        result = run_aggregates(spec, engine, tmp_path / "out")
+        result = run_aggregates(spec, engine, tmp_path / "out", release_log=_log(tmp_path))
     root = shop.source.parent if shop.source else Path()
     truth = {
         country: (buyers, revenue)
@@ -226,7 +231,7 @@ def test_an_aggregate_counts_people_through_a_join(shop: Catalog, tmp_path: Path
         bad = spec.read_text().replace("group_by: [Country]", "group_by: [CustomerId]")
         spec.write_text(bad)
         with open_engine(shop) as engine:
-            run_aggregates(spec, engine, tmp_path / "out2")
+            run_aggregates(spec, engine, tmp_path / "out2", release_log=_log(tmp_path))
 
 
 def test_a_joined_row_of_someone_in_the_ledger_joins_nothing(
@@ -309,7 +314,7 @@ def test_a_joined_date_shift_needs_a_person_and_specs_made_in_python_are_checked
         ),
         open_engine(shop) as engine,
     ):
-        run_aggregates(made, engine, tmp_path / "out")
+        run_aggregates(made, engine, tmp_path / "out", release_log=_log(tmp_path))
 
 
 def test_the_search_and_the_enforcement_share_one_budget_test() -> None:

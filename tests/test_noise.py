@@ -14,7 +14,7 @@ import pytest
 
 from anonymize import run_aggregates
 from anonymize.aggregate_spec import load_aggregate_spec
-from dsar import open_engine
+from dsar import Keys, ReleaseLog, open_engine
 from dsar.catalog import Catalog, load_catalog
 from dsar.errors import ConfigError
 from dsar.review import verify_derived
@@ -74,6 +74,10 @@ def _orders(root: Path, regions: int, per_region: int, seed: int = 1) -> Catalog
     return load_catalog(root / "catalog.yml")
 
 
+def _log(root: Path) -> ReleaseLog:
+    return ReleaseLog(root / "releases.db", Keys(b"n" * 32))
+
+
 def _spec(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "spec.yml"
     path.write_text(text)
@@ -89,7 +93,12 @@ def _published(path: Path) -> list[dict[str, str | None]]:
 def test_counts_carry_noise_of_the_stated_scale(tmp_path: Path) -> None:
     catalog = _orders(tmp_path / "data", regions=300, per_region=40)
     with open_engine(catalog) as engine:
-        result = run_aggregates(_spec(tmp_path, SPEC.replace("EPS", "1.0")), engine, tmp_path / "o")
+        result = run_aggregates(
+            _spec(tmp_path, SPEC.replace("EPS", "1.0")),
+            engine,
+            tmp_path / "o",
+            release_log=_log(tmp_path),
+        )
     rows = [r for r in _published(result.files["by_region"]) if r["region"] != "(total)"]
     errors = [int(str(r["buyers"])) - 40 for r in rows if str(r["region"]).startswith("R")]
     assert len(errors) == 300  # 40 people against a threshold near 15: all released
@@ -110,7 +119,8 @@ def test_a_cell_of_one_person_is_not_released(tmp_path: Path) -> None:
     spec = _spec(tmp_path, SPEC.replace("EPS", "2.0").replace("min_count: 5", "min_count: 2"))
     for attempt in range(20):
         with open_engine(catalog) as engine:
-            result = run_aggregates(spec, engine, tmp_path / f"o{attempt}")
+            log = ReleaseLog(tmp_path / f"r{attempt}.db", Keys(bytes([65 + attempt]) * 32))
+            result = run_aggregates(spec, engine, tmp_path / f"o{attempt}", release_log=log)
         regions = {r["region"] for r in _published(result.files["by_region"])}
         assert "Atlantis" not in regions
         assert {"R000", "R001", "R002"} <= regions
@@ -123,7 +133,9 @@ def test_each_person_counts_in_at_most_max_groups(tmp_path: Path) -> None:
     text = SPEC.replace("EPS", "10").replace("group_by: [region]", "group_by: [product]")
     text = text.replace("{epsilon: 10}", "{epsilon: 10, keys: {product: [A, B, C]}}")
     with open_engine(catalog) as engine:
-        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
+        result = run_aggregates(
+            _spec(tmp_path, text), engine, tmp_path / "o", release_log=_log(tmp_path)
+        )
     people, pairs = duckdb.execute(
         f"SELECT count(DISTINCT customer), count(DISTINCT (customer, product))"
         f" FROM read_csv('{tmp_path}/data/orders.csv')"
@@ -148,7 +160,9 @@ def test_sums_are_clamped_per_person_and_means_follow(tmp_path: Path) -> None:
         "      - {name: basket, op: mean, column: amount, bounds: [0, 10]}\n"
     )
     with open_engine(catalog) as engine:
-        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
+        result = run_aggregates(
+            _spec(tmp_path, text), engine, tmp_path / "o", release_log=_log(tmp_path)
+        )
     for row in _published(result.files["by_region"]):
         if row["region"] in ("R000", "R001"):
             # every customer spends more than 10 in all: clamped, each adds exactly 10
@@ -167,7 +181,9 @@ def test_a_noisy_run_passes_the_reviewers_check(tmp_path: Path) -> None:
     text = SPEC.replace("EPS", "1").replace("group_by: [region]", "group_by: [region, product]")
     text = text.replace("    measures:", "    margins: true\n    measures:")
     with open_engine(catalog) as engine:
-        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
+        result = run_aggregates(
+            _spec(tmp_path, text), engine, tmp_path / "o", release_log=_log(tmp_path)
+        )
     report = verify_derived(result.folder)
     assert report.ok, report.findings
 
@@ -180,7 +196,9 @@ def test_declared_values_limit_a_column_even_when_others_come_from_the_data(
     text = text.replace("{epsilon: 10}", "{epsilon: 10, keys: {product: [A, B]}}")
     text = text.replace("min_count: 5", "min_count: 2")
     with open_engine(catalog) as engine:
-        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
+        result = run_aggregates(
+            _spec(tmp_path, text), engine, tmp_path / "o", release_log=_log(tmp_path)
+        )
     products = {r["product"] for r in _published(result.files["by_region"])}
     assert products <= {"A", "B", "(total)"} and "A" in products
     assert any("product values not in" in w and "C" in w for w in result.warnings)
@@ -193,7 +211,9 @@ def test_delta_is_split_over_the_tables_whose_cells_come_from_the_data(tmp_path:
         "      - {name: buyers, op: count}\n"
     )
     with open_engine(catalog) as engine:
-        result = run_aggregates(_spec(tmp_path, text), engine, tmp_path / "o")
+        result = run_aggregates(
+            _spec(tmp_path, text), engine, tmp_path / "o", release_log=_log(tmp_path)
+        )
     dp = result.manifest.differential_privacy
     assert dp is not None and dp.delta == 1e-6
     scale = dp.tables["by_region"].count_scale
@@ -236,7 +256,7 @@ def test_the_example_aggregates_of_the_demo_pass_review(
 ) -> None:
     spec = Path(__file__).parents[1] / "examples" / name
     with open_engine(load_catalog(demo_export)) as engine:
-        result = run_aggregates(spec, engine, tmp_path / "out")
+        result = run_aggregates(spec, engine, tmp_path / "out", release_log=_log(tmp_path))
     assert not result.warnings  # the declared plans are the demo's plans
     assert verify_derived(result.folder).ok
     assert (result.manifest.differential_privacy is not None) == name.endswith("_dp.yml")

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from anonymize import AggregateRun, Policy, build_audience, run_aggregates, run_extract
 from anonymize.audience import AudienceSpec
-from dsar import Keys, load_catalog, open_engine
+from dsar import Keys, ReleaseLog, load_catalog, open_engine
 from dsar.engine import Engine
 from dsar.errors import ConfigError, EngineError
 
@@ -37,7 +37,9 @@ JOBS: dict[str, tuple[Path, type[BaseModel], str, Job]] = {
         EXAMPLES / "aggregate_accounts.yml",
         AggregateRun,
         "aggregate spec",
-        lambda spec, engine, out: run_aggregates(spec, engine, out),
+        lambda spec, engine, out: run_aggregates(
+            spec, engine, out, release_log=ReleaseLog(out.parent / "releases.db", KEYS)
+        ),
     ),
     "audience": (
         EXAMPLES / "audience_marketing.yml",

@@ -6,6 +6,8 @@
 - `ledger`: the suppression ledger of keyed references (erased, objected, opted out,
   restricted), replayable on a restored export; an erasure is pending until committed.
 - `sent`: what was sent to which ad platform, for withdrawals and recipients.
+- `releases`: the release log: every published aggregate table of a data set, and the
+  privacy budget its differentially private runs spent.
 - `sealed`: keyed rows and seals, so a row of these records changed by hand is found.
 """
 
@@ -22,19 +24,30 @@ from dsar.records.register import (
     Verification,
     verify_register,
 )
+from dsar.records.releases import (
+    Charge,
+    PublishedTable,
+    Release,
+    ReleaseLog,
+    verify_release_log,
+)
 from dsar.records.sealed import verify_record
 
 __all__ = [
     "AuditEntry",
     "AuditLog",
     "AuditProblem",
+    "Charge",
     "Deadlines",
     "DenialReason",
     "Jurisdiction",
     "Ledger",
     "LedgerEntry",
+    "PublishedTable",
     "Reason",
     "Register",
+    "Release",
+    "ReleaseLog",
     "RequestRecord",
     "RequestType",
     "State",
@@ -44,4 +57,5 @@ __all__ = [
     "verify_audit_log",
     "verify_record",
     "verify_register",
+    "verify_release_log",
 ]

@@ -323,6 +323,36 @@ class NoiseInfo(_Model):
     tables: dict[str, TableNoiseInfo] = Field(description="per published table")
 
 
+class ReleaseInfo(_Model):
+    """Where an aggregate run is recorded in the release log, and what the log says of its
+    data set (`dsar.records.releases`)."""
+
+    log: str = Field(min_length=1, description="the release log's file name")
+    entry: Count = Field(description="this run's entry in the log")
+    dataset: str = Field(min_length=1, description="the data set: the base table")
+    data_version: dict[str, str] = Field(
+        description="per source table, a keyed fingerprint of its files (no checksum anyone"
+        " could test a guess of the data against)"
+    )
+    compared_with: tuple[Count, ...] = Field(
+        description="earlier entries of the same data whose tables took part in this run's"
+        " suppression"
+    )
+    suppressed_for_earlier: Count = Field(
+        description="cells hidden so that, with those releases, no suppressed cell can be"
+        " recomputed"
+    )
+    epsilon_budget: float | None = Field(
+        default=None, description="differential privacy: the data set's budget across runs"
+    )
+    epsilon_spent: float | None = Field(
+        default=None, description="differential privacy: spent on the data set, this run included"
+    )
+    epsilon_charged: float | None = Field(
+        default=None, description="what this run added (0: every query a repeat)"
+    )
+
+
 class RiskInfo(_Model):
     """Re-identification risk of an extract over its quasi-identifiers, as measured."""
 
@@ -389,10 +419,14 @@ class AggregateManifest(ArtifactManifest):
     )
     suppressed: dict[str, Count] = Field(
         description="cells suppressed: 'primary' (under min_count), 'complementary' (so that"
-        " no suppressed cell can be recomputed from a published total)"
+        " no suppressed cell can be recomputed from the run's published cells),"
+        " 'for_earlier_releases' (nor from them with the releases before)"
     )
     differential_privacy: NoiseInfo | None = Field(
         default=None, description="with noise instead of suppression: what noise, how much"
+    )
+    release: ReleaseInfo | None = Field(
+        default=None, description="the run's entry in the release log (None: written before it)"
     )
 
 
