@@ -43,8 +43,8 @@ class DifferentialPrivacy(Strict):
         gt=0,
         le=20,
         description="the privacy loss allowed across every run of the data set (the base"
-        " table), counted in the release log; the smallest ever stated holds. Default: this"
-        " run's epsilon when no run stated one",
+        " table), counted in the release log; the smallest ever stated holds. Default, when"
+        " no run stated one: one run's worth (the largest epsilon of a run of it)",
     )
     delta: float = Field(
         default=1e-6,

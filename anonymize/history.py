@@ -14,7 +14,8 @@ of the data against.
   the query (`Purpose.AGGREGATE_NOISE`), so the same query on the same data gives the same
   answer, and its id (`Purpose.RELEASE_REF`) is what the budget charges once. The budget is
   per data set across every version (people stay from one export to the next): the smallest
-  `budget` any run of it stated, or, when none ever did, this run's ε.
+  `budget` any run of it stated, or, when none ever did, one run's worth (the largest ε of a
+  run of it, this one's included).
 """
 
 from __future__ import annotations
@@ -226,7 +227,8 @@ def spend(run: AggregateRun, releases: Sequence[Release], charges: Sequence[Char
     stated = [r.budget for r in releases if r.budget is not None]
     if dp.budget is not None:
         stated.append(dp.budget)
-    budget = min(stated) if stated else dp.epsilon
+    one_run = max([dp.epsilon, *(sum(c.epsilon for c in r.charges) for r in releases)])
+    budget = min(stated) if stated else one_run
     before = round(sum(c.epsilon for c in spent.values()), 9)
     needed = round(sum(c.epsilon for c in new.values()), 9)
     if before + needed > budget + _SLACK:

@@ -238,11 +238,12 @@ _IPV6 = re.compile(
     rf"(?<![\w:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:{_OCTET}(?:\.{_OCTET}){{3}}|[0-9A-Fa-f]{{1,4}}|:)?"
     r"(?:%\w+)?(?![\w:])"
 )
-# words that make a dotted quad a version or a product code, not an address
+# words that make a dotted quad a version or a product code, not an address (rv: Firefox's
+# revision in every user agent, rv:1.9.1.20)
 _NOT_AN_ADDRESS = re.compile(
     r"\b(?:version|ver\.?|v|build|firmware|release|sku|part|model|code|product|item|ref"
     r"|os|ios|android|windows|update|upgrade|patch|step|hotfix|section|chapter|clause"
-    r"|rule|figure|fig|table|paragraph|article|art|rev|revision)\s*[:#]?\s*$",
+    r"|rule|figure|fig|table|paragraph|article|art|rev|revision|rv)\s*[:#]?\s*$",
     re.IGNORECASE,
 )
 

@@ -1,0 +1,278 @@
+"""Aggregates attacked across runs, as issue 22 tried them: differencing two runs, averaging
+forty noisy runs, editing the release log by hand, counting rows instead of people.
+
+Each attack is carried out for real on the demo export (1,000 users, seed 7): the attacker
+solves the published numbers and compares what comes out with the truth from the source.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from anonymize import run_aggregates
+from anonymize.cli import app as anonymize_app
+from dsar import (
+    BudgetExceededError,
+    ExportDataError,
+    Keys,
+    RecordTamperedError,
+    ReleaseLog,
+    load_catalog,
+    open_engine,
+    verify_derived,
+    verify_release_log,
+)
+from dsar.demo import generate
+
+KEYS = Keys(b"a" * 40)
+EXAMPLES = Path(__file__).parents[1] / "examples"
+FINE = ["country", "plan", "signup_method"]
+COARSE = ["country", "plan"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The issue's demo export: 1,000 users, seed 7; the catalog's path."""
+    return generate(tmp_path_factory.mktemp("demo1000"), users=1000, seed=7).catalog_path
+
+
+def _spec(
+    folder: Path, name: str, groups: list[str], *, table: str = "accounts", **more: str
+) -> Path:
+    lines = [f"version: 1\nname: {name}\ntable: {table}\nmin_count: 10\n"]
+    lines += [f"{k}: {v}\n" for k, v in more.items()]
+    lines.append(f"aggregates:\n  - {{name: t, group_by: [{', '.join(groups)}]}}\n")
+    path = folder / f"{name}.yml"
+    path.write_text("".join(lines))
+    return path
+
+
+def _run(catalog: Path, spec: Path, out: Path, log: ReleaseLog) -> pd.DataFrame:
+    with open_engine(load_catalog(catalog)) as engine:
+        result = run_aggregates(spec, engine, out, release_log=log)
+    assert verify_derived(result.folder).ok  # the reviewer's check finds nothing false
+    return pd.read_csv(result.files["t"], dtype=str, keep_default_na=False, na_values=[""])
+
+
+def _truth(catalog: Path, groups: list[str]) -> dict[tuple[str, ...], int]:
+    source = catalog.parent / "accounts.csv"
+    cols = ", ".join(groups)
+    rows = duckdb.sql(
+        f"SELECT {cols}, count(DISTINCT user_id) FROM read_csv('{source}', all_varchar=true)"
+        f" GROUP BY ALL"
+    ).fetchall()
+    return {tuple(r[:-1]): int(r[-1]) for r in rows}
+
+
+def _solve(fine: pd.DataFrame, coarse: pd.DataFrame) -> dict[tuple[str, ...], float]:
+    """The attacker: every fine cell an unknown; each published fine cell and each published
+    coarse cell (the sum of its fine cells) an equation; a suppressed fine cell is recovered
+    when the equations determine it (it lies in their row space), and its value read off."""
+    cells = [tuple(r[g] for g in FINE) for _, r in fine.iterrows()]
+    index = {c: i for i, c in enumerate(cells)}
+    rows, values = [], []
+    for c, (_, r) in zip(cells, fine.iterrows(), strict=True):
+        if pd.isna(r["suppressed"]):
+            row = np.zeros(len(cells))
+            row[index[c]] = 1
+            rows.append(row)
+            values.append(float(r["count"]))
+    for _, r in coarse.iterrows():
+        if pd.isna(r["suppressed"]):
+            row = np.zeros(len(cells))
+            for c in cells:
+                if c[:2] == (r["country"], r["plan"]):
+                    row[index[c]] = 1
+            rows.append(row)
+            values.append(float(r["count"]))
+    a, b = np.array(rows), np.array(values)
+    solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    basis = np.linalg.svd(a)[2][: np.linalg.matrix_rank(a)]
+    found = {}
+    for c, (_, r) in zip(cells, fine.iterrows(), strict=True):
+        if pd.isna(r["suppressed"]):
+            continue
+        e = np.zeros(len(cells))
+        e[index[c]] = 1
+        if np.linalg.norm(e - basis.T @ (basis @ e)) < 1e-6:  # determined by the equations
+            found[c] = float(solution[index[c]])
+    return found
+
+
+@pytest.mark.parametrize("order", ["fine first", "coarse first"])
+def test_differencing_two_runs_recovers_no_suppressed_cell(
+    demo: Path, tmp_path: Path, order: str
+) -> None:
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    specs = {
+        "fine": _spec(tmp_path, "fine", FINE, person="user_id"),
+        "coarse": _spec(tmp_path, "coarse", COARSE, person="user_id"),
+    }
+    runs = ["fine", "coarse"] if order == "fine first" else ["coarse", "fine"]
+    tables = {name: _run(demo, specs[name], tmp_path / "out", log) for name in runs}
+    fine, coarse = tables["fine"], tables["coarse"]
+    truth = _truth(demo, FINE)
+    hidden = fine[fine["suppressed"].notna()]
+    assert len(hidden) >= 7  # the issue's 7 suppressed cells, and what protects them
+    recovered = {c: v for c, v in _solve(fine, coarse).items() if round(v) == truth[c]}
+    assert recovered == {}
+    for _, row in pd.concat([fine, coarse]).iterrows():  # and nothing small is shown
+        assert pd.isna(row["suppressed"]) != pd.isna(row["count"])
+        if pd.isna(row["suppressed"]):
+            assert int(row["count"]) >= 10
+
+
+def test_differencing_works_when_the_runs_do_not_share_a_release_log(
+    demo: Path, tmp_path: Path
+) -> None:
+    """The attack as the issue made it, still possible across two logs: why the log must be
+    shared by every run of a data set (and why the CLI's default is the working folder's)."""
+    one, other = ReleaseLog(tmp_path / "one.db", KEYS), ReleaseLog(tmp_path / "other.db", KEYS)
+    fine = _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "a", one)
+    coarse = _run(demo, _spec(tmp_path, "coarse", COARSE, person="user_id"), tmp_path / "b", other)
+    truth = _truth(demo, FINE)
+    recovered = {c for c, v in _solve(fine, coarse).items() if round(v) == truth[c]}
+    assert len(recovered) == 7 == fine["suppressed"].notna().sum()
+
+
+def test_the_same_dp_spec_forty_times_gives_one_answer_and_spends_once(
+    demo: Path, tmp_path: Path
+) -> None:
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    text = (EXAMPLES / "aggregate_accounts_dp.yml").read_text()
+    answers = []
+    with open_engine(load_catalog(demo)) as engine:
+        for i in range(40):  # another name, another folder, another floor: the same query
+            spec = tmp_path / f"dp{i}.yml"
+            spec.write_text(
+                text.replace("name: accounts-aggregates-dp", f"name: dp{i}").replace(
+                    "min_count: 10", f"min_count: {10 + i % 3}"
+                )
+            )
+            result = run_aggregates(spec, engine, tmp_path / "out", release_log=log)
+            frame = pd.read_csv(result.files["by_plan"], dtype=str).set_index("plan")
+            answers.append(frame["people"].astype(int))
+            info = result.manifest.release
+            assert info is not None and info.epsilon_spent == 1.0
+            assert info.epsilon_charged == (1.0 if i == 0 else 0.0)
+    table = pd.concat(answers, axis=1)
+    assert (table.nunique(axis=1) == 1).all()  # averaging forty runs gives the first run
+    truth = _truth(demo, ["plan"])
+    noisy = table.iloc[:, 0]
+    assert any(noisy[p] != truth[(p,)] for p in noisy.index)  # the noise is there
+
+
+def test_a_new_query_beyond_the_budget_is_refused_naming_who_spent_it(
+    demo: Path, tmp_path: Path
+) -> None:
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    text = (EXAMPLES / "aggregate_accounts_dp.yml").read_text()
+    first = tmp_path / "first.yml"
+    first.write_text(text)
+    again = tmp_path / "again.yml"  # one digit of epsilon less: a new query, fresh noise
+    again.write_text(text.replace("epsilon: 1.0 ", "epsilon: 0.9 ").replace("-dp", "-dp2"))
+    with open_engine(load_catalog(demo)) as engine:
+        run_aggregates(first, engine, tmp_path / "out", release_log=log)
+        message = (
+            r"data set accounts: this run needs epsilon 0.9 more, but 1.0 of its budget of 1.0"
+            r" is spent \(by #1 accounts-aggregates-dp \(\d{4}-\d\d-\d\d\): epsilon 1.0\);"
+        )
+        with pytest.raises(BudgetExceededError, match=message):
+            run_aggregates(again, engine, tmp_path / "out", release_log=log)
+    assert not (tmp_path / "out" / "accounts-aggregates-dp2").exists()
+    assert len(log.releases("accounts")) == 1
+
+
+def test_a_release_log_edited_by_hand_is_found_and_nothing_runs_against_it(
+    demo: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "releases.db"
+    log = ReleaseLog(path, KEYS)
+    _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "out", log)
+    log.close()
+    assert verify_release_log(path, KEYS) == []
+    db = sqlite3.connect(path)  # forget the suppressed cells, so the next run would not hide
+    db.execute("UPDATE releases SET run = 'edited', body = replace(body, 'suppressed', 'x')")
+    db.commit()
+    db.close()
+    assert verify_release_log(path, KEYS) == [
+        "table releases, row 1: edited or added outside the workbench"
+    ]
+    with pytest.raises(RecordTamperedError, match="row 1: edited or added outside"):
+        ReleaseLog(path, KEYS)
+
+
+def test_a_release_row_deleted_by_hand_is_found(demo: Path, tmp_path: Path) -> None:
+    path = tmp_path / "releases.db"
+    log = ReleaseLog(path, KEYS)
+    _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "out", log)
+    log.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM releases")
+    db.commit()
+    db.close()
+    assert any("rows were deleted" in p for p in verify_release_log(path, KEYS))
+    with pytest.raises(RecordTamperedError):
+        ReleaseLog(path, KEYS)
+
+
+def test_web_logs_count_people_not_rows(demo: Path, tmp_path: Path) -> None:
+    """Without person:, 36 of 145 published user-agent cells held fewer than 10 people."""
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    rows = _spec(tmp_path, "agents", ["user_agent"], table="web_logs")
+    with (
+        open_engine(load_catalog(demo)) as engine,
+        pytest.raises(ExportDataError, match=r"web_logs\.\w+ repeats: .* add person: \w+"),
+    ):
+        run_aggregates(rows, engine, tmp_path / "out", release_log=log)
+    people = _spec(tmp_path, "people", ["user_agent"], table="web_logs", person="user_id")
+    table = _run(demo, people, tmp_path / "out", log)
+    source = demo.parent / "web_logs.csv"
+    truth = dict(
+        duckdb.sql(
+            f"SELECT user_agent, count(DISTINCT user_id) FROM read_csv('{source}',"
+            " all_varchar=true) GROUP BY ALL"
+        ).fetchall()
+    )
+    shown = table[table["suppressed"].isna()]
+    assert len(shown) > 0
+    assert all(truth[a] >= 10 for a in shown["user_agent"])  # every cell: 10 people or more
+    assert all(int(n) == truth[a] for a, n in zip(shown["user_agent"], shown["count"], strict=True))
+
+
+def test_the_command_line_names_the_earlier_release_and_the_budget(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", "c" * 40)
+    runner = CliRunner()
+    at = ["--catalog", str(demo), "--out", str(tmp_path / "out")]
+    log = ["--release-log", str(tmp_path / "records" / "releases.db")]
+    fine = _spec(tmp_path, "fine", FINE, person="user_id")
+    coarse = _spec(tmp_path, "coarse", COARSE, person="user_id")
+    first = runner.invoke(anonymize_app, ["aggregate", str(fine), *at, *log])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(anonymize_app, ["aggregate", str(coarse), *at, *log])
+    assert second.exit_code == 0, second.output
+    assert "release log: " in second.output and "entry 2 (data set accounts)" in second.output
+    assert "hidden to stay consistent with earlier release(s) #1 fine (" in second.output
+    dp = EXAMPLES / "aggregate_accounts_dp.yml"
+    for _ in range(2):
+        noisy = runner.invoke(anonymize_app, ["aggregate", str(dp), *at, *log])
+        assert noisy.exit_code == 0, noisy.output
+        shutil.rmtree(tmp_path / "out" / "accounts-aggregates-dp")
+    assert "budget of data set accounts: 1.0 of 1.0 spent, 0.0 by this run" in noisy.output
+    assert "every query a repeat" in noisy.output
+    key_beside = tmp_path / "records" / "key"
+    key_beside.write_text("c" * 40)
+    refused = runner.invoke(
+        anonymize_app, ["aggregate", str(dp), *at, *log, "--key-file", str(key_beside)]
+    )
+    assert refused.exit_code != 0 and "sits beside the release log" in str(refused.exception)
