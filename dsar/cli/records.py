@@ -203,12 +203,14 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Check the audit log's keyed chain and the records' keyed rows: the register (its rows,
-    and each request's status against the log), the ledger and the sent record. Exit 1 if
-    any entry or row was edited, added, removed or moved."""
+    and each request's status against the log), the ledger and the sent record (its rows,
+    and its latest write against its log: an earlier copy put back), and any sent record the
+    log records writes to. Exit 1 if any entry or row was edited, added, removed or moved."""
     from dsar.keys import load_keys
-    from dsar.records.audit import AuditLog
+    from dsar.records.audit import AuditLog, verify_audit_log
     from dsar.records.register import verify_register
     from dsar.records.sealed import verify_record
+    from dsar.records.sent import logged_records, verify_sent
 
     keys = load_keys(key_file)
     path = log or register.with_name(register.name + ".audit.jsonl")
@@ -221,10 +223,20 @@ def audit_verify(
     if log is None and register.is_file():
         problems += [f"{register}: {p}" for p in verify_register(register, keys)]
         checked.append(str(register))
-    for record in (ledger, sent_record):
-        if record is not None:
-            problems += [f"{record}: {p}" for p in verify_record(record, keys)]
-            checked.append(str(record))
+    if ledger is not None:
+        problems += [f"{ledger}: {p}" for p in verify_record(ledger, keys)]
+        checked.append(str(ledger))
+    sent = [sent_record] if sent_record is not None else []
+    for name in sorted(logged_records(audit)):  # the sent records this log vouches for
+        beside = path.with_name(name)
+        if sent_record is None or beside.resolve() != sent_record.resolve():
+            sent.append(beside)
+    for record in sent:
+        problems += [f"{record}: {p}" for p in verify_sent(record, keys)]
+        own = record.with_name("audit.jsonl")  # the record's own log, when it is another
+        if own.is_file() and own.resolve() != path.resolve():
+            problems += [f"{own}: {p}" for p in verify_audit_log(own, keys)]
+        checked.append(str(record))
     for problem in problems:
         typer.echo(problem)
     if problems:

@@ -12,8 +12,13 @@ record before it changes anything (a write never seals over someone else's chang
     with seal.transaction():      # BEGIN IMMEDIATE, check, ..., seal, COMMIT
         db.execute("INSERT INTO suppression (...) VALUES (...)")  # mac left NULL: sealed
 
+Rows of a numbered table (`numbered=`) also carry `seq`, 1, 2, 3, ... in the order they
+were written, covered by their MAC: such a table only grows (a row may be updated, never
+deleted or replaced), so a row deleted by hand is named by its number, not only counted.
+
 What a seal cannot tell: a whole file replaced by an earlier copy of itself (every row and
-seal verify). The audit log's chain catches that for what it records.
+seal verify). The audit log's chain catches that for what it records: a record that logs each
+write with `state()` (the sent record) compares its latest write with the log's.
 """
 
 from __future__ import annotations
@@ -23,11 +28,11 @@ import hmac
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from dsar.errors import DiskFullError, RecordTamperedError, is_disk_full
+from dsar.errors import DiskFullError, InternalError, RecordTamperedError, is_disk_full
 from dsar.faults import point
 from dsar.keys import Keys, Purpose
 
@@ -44,6 +49,20 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _spans(numbers: Sequence[int]) -> list[str]:
+    """[3, 4, 5, 9] -> ["rows 3-5", "row 9"]: sorted numbers as runs."""
+    spans: list[str] = []
+    start = prev = None
+    for n in [*numbers, None]:
+        if n is not None and prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None and prev is not None:
+            spans.append(f"row {start}" if start == prev else f"rows {start}-{prev}")
+        start = prev = n
+    return spans
+
+
 class Seal:
     """The keyed rows and seals of some tables of one SQLite record.
 
@@ -51,11 +70,15 @@ class Seal:
         db: the record's connection, opened with `isolation_level=None` (transactions are
             explicit here).
         keys: the workbench key.
-        tables: per table, the columns its row MAC covers (every column but `mac`).
+        tables: per table, the columns its row MAC covers (every column but `mac`, and
+            `seq` in a numbered table).
         path: the record's file, for messages.
+        numbered: the tables whose rows are numbered (`seq`, added here): they only grow.
 
     A record written before rows were keyed (no `seals` table) is adopted once: its rows
-    are MACed as they are found, with a warning.
+    are MACed as they are found, with a warning. A record keyed before one of its tables was
+    numbered, or before an (empty) table was added to it, is checked as it was, then its rows
+    numbered and keyed again.
     """
 
     def __init__(
@@ -66,28 +89,46 @@ class Seal:
         path: Path,
         *,
         read_only: bool = False,
+        numbered: Collection[str] = (),
     ) -> None:
         self.db, self.keys, self.tables, self.path = db, keys, dict(tables), path
+        self.numbered = frozenset(numbered) & set(self.tables)
+        self.read_only = read_only
         self._hash = keys.hasher(Purpose.RECORD_MAC)
         self._checked: int | None = None  # `_version()` when last checked or written
+        self.last_state: str | None = None  # `state()` as the last write left it
         db.create_function("record_mac", -1, self._mac_sql, deterministic=True)
+        self._has_seq = {t for t in self.numbered if "seq" in self._columns_of(t)}
         if read_only:
             return
         existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        keyed = any(
-            "mac" in {r[1] for r in db.execute(f"PRAGMA table_info({_q(t)})")}
-            for t in self.tables
-            if t in existing
-        )
+        keyed = any("mac" in self._columns_of(t) for t in self.tables if t in existing)
         # a record from before keyed rows is adopted; one whose seals were removed is not
         adopt = "seals" not in existing and not keyed
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(_SEALS)
+            sealed = {r[0] for r in db.execute("SELECT name FROM seals")}
+            new = [  # an empty table added to a keyed record since it was last written
+                t
+                for t in self.tables
+                if not adopt
+                and "mac" not in self._columns_of(t)
+                and t not in sealed
+                and db.execute(f"SELECT 1 FROM {_q(t)} LIMIT 1").fetchone() is None
+            ]
+            unnumbered = [t for t in self.numbered if t not in self._has_seq]
+            if not adopt and (new or unnumbered):  # checked as it was, before it changes shape
+                found = self.problems(skip=new)
+                if found:
+                    raise RecordTamperedError(path, found)
             for table in self.tables:
-                columns = {r[1] for r in db.execute(f"PRAGMA table_info({_q(table)})")}
-                if "mac" not in columns:
+                if "mac" not in self._columns_of(table):
                     db.execute(f"ALTER TABLE {_q(table)} ADD COLUMN mac TEXT")
+            for table in unnumbered:
+                db.execute(f"ALTER TABLE {_q(table)} ADD COLUMN seq INTEGER")
+                db.execute(f"UPDATE {_q(table)} SET mac = NULL")  # keyed again with its number
+            self._has_seq = set(self.numbered)
             if adopt:
                 count = sum(
                     db.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in self.tables
@@ -98,6 +139,7 @@ class Seal:
                         path,
                         count,
                     )
+            if adopt or new or unnumbered:
                 self._seal()
             db.execute("COMMIT")
         except BaseException:
@@ -112,9 +154,19 @@ class Seal:
     def _mac_sql(self, table: str, *values: object) -> str:
         return self._mac(table, values)
 
+    def _columns_of(self, table: str) -> set[str]:
+        return {r[1] for r in self.db.execute(f"PRAGMA table_info({_q(table)})")}
+
     def _row_mac_sql(self, table: str) -> str:
-        cols = ", ".join(_q(c) for c in self.tables[table])
+        numbered = ("seq",) if table in self._has_seq else ()
+        cols = ", ".join(_q(c) for c in (*self.tables[table], *numbered))
         return f"record_mac('{table}', {cols})"
+
+    def _row_name(self, table: str) -> str:
+        """SQL naming a row in messages: its number in a numbered table, else its rowid."""
+        if table in self._has_seq:
+            return "coalesce('row ' || seq, 'an unnumbered row (rowid ' || rowid || ')')"
+        return "'row ' || rowid"
 
     def _table_seal(self, table: str) -> tuple[int, str]:
         """The table's row count and the MAC of its sorted row MACs, as it is now."""
@@ -127,8 +179,9 @@ class Seal:
             Purpose.RECORD_MAC, f"seal|{table}|{rows}|{digest.hexdigest()}"
         )
 
-    def problems(self) -> list[str]:
-        """Every row whose MAC fails and every table whose seal fails; empty: intact."""
+    def problems(self, skip: Collection[str] = ()) -> list[str]:
+        """Every row whose MAC fails and every table whose seal fails (but those in `skip`);
+        empty: intact."""
         found: list[str] = []
         existing = {
             r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -137,6 +190,8 @@ class Seal:
             return [f"{self.path.name}: it holds no seals (keyed rows were removed)"]
         seals = {name: (rows, mac) for name, rows, mac in self.db.execute("SELECT * FROM seals")}
         for table in self.tables:
+            if table in skip:
+                continue
             if table not in existing:
                 found.append(f"table {table}: missing")
                 continue
@@ -148,16 +203,22 @@ class Seal:
                 found.append(f"table {table}: columns removed: {', '.join(missing)}")
                 continue
             mac_sql = self._row_mac_sql(table)
+            order = "seq, rowid" if table in self._has_seq else "rowid"
             bad = self.db.execute(
-                f"SELECT rowid FROM {_q(table)} WHERE mac IS NULL OR mac <> {mac_sql}"
-                " ORDER BY rowid"
+                f"SELECT {self._row_name(table)} FROM {_q(table)}"
+                f" WHERE mac IS NULL OR mac <> {mac_sql} ORDER BY {order}"
             ).fetchall()
             found += [
-                f"table {table}, row {rowid}: edited or added outside the workbench"
-                for (rowid,) in bad
+                f"table {table}, {name}: edited or added outside the workbench" for (name,) in bad
             ]
             rows, mac = self._table_seal(table)
             stored = seals.get(table)
+            if stored is not None and table in self._has_seq:
+                numbers = {n for (n,) in self.db.execute(f"SELECT seq FROM {_q(table)}")}
+                gone = [n for n in range(1, int(stored[0]) + 1) if n not in numbers]
+                found += [
+                    f"table {table}, {span}: deleted outside the workbench" for span in _spans(gone)
+                ]
             if stored is None:
                 found.append(f"table {table}: its seal is missing")
             elif not hmac.compare_digest(str(stored[1]), mac) or stored[0] != rows:
@@ -182,9 +243,34 @@ class Seal:
         number means no one else wrote since this connection last looked."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
+    def state(self) -> str:
+        """A digest of every table's seal as the file holds them now: what a log of writes
+        records, so that an earlier copy of the record put back is found."""
+        seals = {name: (rows, mac) for name, rows, mac in self.db.execute("SELECT * FROM seals")}
+        text = json.dumps([[t, *seals.get(t, (0, ""))] for t in sorted(self.tables)])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _number(self, table: str) -> None:
+        """Number the rows written in this transaction after the others, in rowid order."""
+        t = _q(table)
+        self.db.execute(
+            f"UPDATE {t} SET seq = n.s FROM (SELECT rowid AS r, (SELECT coalesce(max(seq), 0)"
+            f" FROM {t}) + row_number() OVER (ORDER BY rowid) AS s FROM {t} WHERE seq IS NULL)"
+            f" AS n WHERE {t}.rowid = n.r"
+        )
+        rows, last = self.db.execute(f"SELECT count(*), coalesce(max(seq), 0) FROM {t}").fetchone()
+        if rows != last:
+            raise InternalError(
+                f"{self.path.name}: table {table} lost a row inside a write (a DELETE or an"
+                " INSERT OR REPLACE): its rows are numbered and may only be added or updated"
+            )
+
     def _seal(self) -> None:
-        """MAC the rows written in this transaction (mac NULL) and seal every table."""
+        """Number and MAC the rows written in this transaction (seq, mac NULL) and seal every
+        table."""
         for table in self.tables:
+            if table in self._has_seq:
+                self._number(table)
             self.db.execute(
                 f"UPDATE {_q(table)} SET mac = {self._row_mac_sql(table)} WHERE mac IS NULL"
             )
@@ -209,6 +295,7 @@ class Seal:
                     self.check()
                 yield self.db
                 self._seal()
+                self.last_state = self.state()
                 point(f"commit {self.path.name}")
                 self.db.execute("COMMIT")
                 self._checked = self._version()
@@ -223,10 +310,14 @@ class Seal:
 
 
 def verify_record(
-    path: Path, keys: Keys, tables: Mapping[str, Sequence[str]] | None = None
+    path: Path,
+    keys: Keys,
+    tables: Mapping[str, Sequence[str]] | None = None,
+    numbered: Collection[str] = (),
 ) -> list[str]:
     """Check a record's rows and seals without changing it (opened read-only); the tables'
-    columns are read from the file when not given. Empty: intact."""
+    columns are read from the file when not given (a `seq` column then makes its table
+    numbered). Empty: intact."""
     if not path.is_file():
         return [f"no record at {path}"]
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
@@ -237,11 +328,12 @@ def verify_record(
                 for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
                 if r[0] != "seals"
             ]
+            columns = {t: [c[1] for c in db.execute(f"PRAGMA table_info({_q(t)})")] for t in names}
             tables = {
-                t: tuple(c[1] for c in db.execute(f"PRAGMA table_info({_q(t)})") if c[1] != "mac")
-                for t in names
+                t: tuple(c for c in cs if c not in ("mac", "seq")) for t, cs in columns.items()
             }
-        return Seal(db, keys, tables, path, read_only=True).problems()
+            numbered = {t for t, cs in columns.items() if "seq" in cs}
+        return Seal(db, keys, tables, path, read_only=True, numbered=numbered).problems()
     except sqlite3.DatabaseError:
         return [f"{path} is not a record this workbench wrote (not SQLite)"]
     finally:

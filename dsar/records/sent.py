@@ -15,6 +15,14 @@ audience, how many people, from which run.
 `withdrawals` then lists, for one platform, everyone it holds who is now in the ledger
 (erased, objected to direct marketing, opted out of sale or sharing, restricted) and has not
 been withdrawn yet; `write_withdrawal` writes the platform's removal file and marks them.
+
+The record is tamper-evident (`dsar.records.sealed`): every row carries a keyed MAC and a
+number, every table a seal, so a row edited, added or deleted by hand is named by every reader
+(`withdraw`, erasure plans, `dsar audit verify`). Each write is also a numbered row of
+`writes`, and its audit entry records the write's number and the seals it left (`state`):
+an earlier copy of the whole record put back (every row and seal verify) holds fewer writes
+than its audit log, and is refused too. A change of the record's format that keys its rows
+again must be logged as a write, like any other.
 """
 
 from __future__ import annotations
@@ -25,12 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dsar.catalog.models import IdentityKind
-from dsar.errors import MissingFileError, UnusableFileError
+from dsar.errors import MissingFileError, RecordTamperedError, UnusableFileError
 from dsar.io import atomic_write_text, private_file
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import AuditLog
 from dsar.records.ledger import Ledger, Reason
-from dsar.records.sealed import Seal
+from dsar.records.sealed import Seal, verify_record
 from dsar.subjects.identity import MatchRules, SubjectKey, normalize
 
 WITHDRAW_REASONS = (
@@ -48,8 +56,14 @@ CREATE TABLE IF NOT EXISTS withdrawn (
     platform TEXT NOT NULL, uploaded TEXT NOT NULL, day TEXT NOT NULL,
     PRIMARY KEY (platform, uploaded)
 );
+CREATE TABLE IF NOT EXISTS writes (
+    action TEXT NOT NULL, platform TEXT NOT NULL, audience TEXT, run TEXT,
+    people INTEGER NOT NULL, day TEXT NOT NULL
+);
 """
 _WITHDRAWN = ("platform", "uploaded", "day")
+_WRITES = ("action", "platform", "audience", "run", "people", "day")
+NUMBERED = ("sent", "withdrawn", "writes")  # tables that only grow: a deleted row is named
 
 
 LOOSE = MatchRules(gmail_dots=True, plus_addressing=True)  # every folding at once
@@ -66,6 +80,87 @@ def person_ref(
     if value is None:
         return None
     return keys.keyed_hash(Purpose.LEDGER_REF, f"{kind.value}={value}")
+
+
+def _logged(audit: AuditLog, name: str) -> dict[int, str]:
+    """The writes of the record called `name` that its audit log records: number -> state."""
+    found: dict[int, str] = {}
+    for entry in audit.entries():
+        write = entry.details.get("write")
+        if entry.details.get("record") == name and isinstance(write, int):
+            found[write] = str(entry.details.get("state"))
+    return found
+
+
+def logged_records(audit: AuditLog) -> set[str]:
+    """The file names of the sent records whose writes `audit` records (they lie beside it)."""
+    return {
+        str(e.details["record"])
+        for e in audit.entries()
+        if e.action.startswith("audience.") and isinstance(e.details.get("write"), int)
+    }
+
+
+def _against_log(seal: Seal, audit: AuditLog, name: str) -> tuple[list[str], int | None]:
+    """Where the record's writes and its audit log disagree, and the number of a last write
+    whose entry is missing (a crash between the commit and the entry; None: none is)."""
+    tables = {r[0] for r in seal.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "writes" not in tables:  # written before writes were counted
+        return [], None
+    writes = int(seal.db.execute("SELECT count(*) FROM writes").fetchone()[0])
+    logged = _logged(audit, name)
+    last = max(logged, default=0)
+    if writes < last:
+        return [
+            f"the record holds {writes} write(s), its audit log {audit.path.name} records"
+            f" {last}: an earlier copy of the record was put back (put the latest one back)"
+        ], None
+    if writes > last + 1:
+        return [
+            f"the record holds {writes} write(s), its audit log {audit.path.name} records"
+            f" {last}: entries are missing from the log, or the record is not the one it logs"
+        ], None
+    if writes == last and writes and logged[last] != seal.state():
+        return [
+            f"write {writes}: the record's seals differ from those its audit log recorded: the"
+            " record was replaced by another copy"
+        ], None
+    return [], (writes if writes == last + 1 else None)
+
+
+def verify_sent(path: str | Path, keys: Keys, audit: str | Path | None = None) -> list[str]:
+    """Check the record of sent audiences without changing it; empty: intact.
+
+    Every row's MAC and every table's seal (a row edited, added or deleted by hand, named by
+    its number), then its writes against its audit log (default: `audit.jsonl` beside it):
+    an earlier copy put back, or a write whose entry a crash cut (the next write adds it).
+    The log's own chain is checked by `verify_audit_log`.
+    """
+    path = Path(path)
+    problems = verify_record(path, keys, numbered=NUMBERED)
+    if problems and problems[0].startswith(("no record", f"{path} is not")):
+        return problems
+    log = AuditLog(Path(audit) if audit else path.with_name("audit.jsonl"), keys)
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        sealed = {
+            t: tuple(c[1] for c in db.execute(f"PRAGMA table_info({t})") if c[1] != "mac")
+            for t in ("sent", "withdrawn", "writes")
+            if t in tables
+        }
+        seal = Seal(db, keys, sealed, path, read_only=True, numbered=NUMBERED)
+        found, cut = _against_log(seal, log, path.name)
+    finally:
+        db.close()
+    problems += found
+    if cut is not None:
+        problems.append(
+            f"write {cut}: its entry is missing from the audit log (a crash cut it, or the write"
+            " is under way): the next `anonymize audience --record` or `anonymize withdraw` on"
+            " the record adds it"
+        )
+    return problems
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -109,16 +204,14 @@ class SentRecord:
             self.db = _open_read_only(self.path)
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
             self._loose = "loose" in columns
-            if self.audit.path.exists() and self.audit.verify():
-                self.db.close()
-                raise UnusableFileError(
-                    self.path,
-                    "its audit log does not verify with this key: the wrong key, or a tampered"
-                    " record",
-                    "nothing was read; give the key it was written with, or `dsar audit verify`"
-                    " its audit log",
-                )
-            self.seal = Seal(self.db, self.keys, self._sealed(), self.path, read_only=True)
+            tables = {
+                r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            self._writes = "writes" in tables
+            self._refuse_unverified_log()
+            self.seal = Seal(
+                self.db, self.keys, self._sealed(), self.path, read_only=True, numbered=NUMBERED
+            )
             if "mac" in columns:  # written before rows were keyed: adopted when next written
                 self._check()
             return
@@ -133,23 +226,70 @@ class SentRecord:
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
             if "loose" not in columns:  # a record written before loose references existed
                 self.db.execute("ALTER TABLE sent ADD COLUMN loose TEXT")
-            self._loose = True
-            self.seal = Seal(self.db, self.keys, self._sealed(), self.path)
+            self._loose = self._writes = True
+            self.audit.repair()  # an append a crash cut short
+            self._refuse_unverified_log()
+            self.seal = Seal(self.db, self.keys, self._sealed(), self.path, numbered=NUMBERED)
             self._check()
         except BaseException:
             self.db.close()
             raise
 
+    def _refuse_unverified_log(self) -> None:
+        if self.audit.path.exists() and self.audit.verify():
+            self.db.close()
+            raise UnusableFileError(
+                self.path,
+                "its audit log does not verify with this key: the wrong key, or a tampered record",
+                "nothing was read; give the key it was written with, or `dsar audit verify`"
+                " its audit log",
+            )
+
     def _sealed(self) -> dict[str, tuple[str, ...]]:
         sent = ("platform", "audience", "run", "day", "ref", "uploaded")
-        return {"sent": (*sent, "loose") if self._loose else sent, "withdrawn": _WITHDRAWN}
+        tables: dict[str, tuple[str, ...]] = {"sent": (*sent, "loose") if self._loose else sent}
+        tables["withdrawn"] = _WITHDRAWN
+        return {**tables, "writes": _WRITES} if self._writes else tables
 
     def _check(self) -> None:
+        """The rows and seals, then the writes against the audit log: refused when they
+        disagree; a last write whose entry a crash cut gets it now (when writable)."""
         try:
             self.seal.check()
+            problems, cut = _against_log(self.seal, self.audit, self.path.name)
+            if problems:
+                raise RecordTamperedError(self.path, problems)
+            if cut is not None and not self.seal.read_only:
+                action, platform, audience, run, people, _ = self.db.execute(
+                    "SELECT action, platform, audience, run, people, day FROM writes WHERE seq = ?",
+                    (cut,),
+                ).fetchone()
+                details: dict[str, object] = {"platform": platform, "people": people}
+                details["repaired"] = True
+                if audience is not None:
+                    details |= {"audience": audience, "run": run}
+                self._log(f"audience.{action}", cut, self.seal.state(), details)
         except BaseException:
             self.db.close()
             raise
+
+    def _write(
+        self, action: str, platform: str, audience: str | None, run: str | None, people: int
+    ) -> int:
+        """One row of `writes`, inside the write's transaction; its number."""
+        day = datetime.now(UTC).date().isoformat()
+        self.db.execute(
+            "INSERT INTO writes (action, platform, audience, run, people, day)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (action, platform, audience, run, people, day),
+        )
+        return int(self.db.execute("SELECT count(*) FROM writes").fetchone()[0])
+
+    def _log(self, action: str, write: int, state: str | None, details: dict[str, object]) -> None:
+        """The write's audit entry: what it did, its number and the seals it left."""
+        self.audit.append(
+            action, details={**details, "record": self.path.name, "write": write, "state": state}
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -170,21 +310,18 @@ class SentRecord:
             if (ref := person_ref(self.keys, raw, kind)) is not None
         ]
         with self.seal.transaction():
+            # an upsert, never a REPLACE: a row keeps its number (rows are only added)
             self.db.executemany(
-                "INSERT OR REPLACE INTO sent (platform, audience, run, day, ref, uploaded, loose)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sent (platform, audience, run, day, ref, uploaded, loose)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, audience, ref) DO UPDATE"
+                " SET run = excluded.run, day = excluded.day, uploaded = excluded.uploaded,"
+                " loose = excluded.loose, mac = NULL",
                 rows,
             )
-        self.audit.append(
-            "audience.sent",
-            details={
-                "platform": platform,
-                "audience": audience,
-                "run": run,
-                "people": len(rows),
-                "identifier": kind.value,
-            },
-        )
+            write = self._write("sent", platform, audience, run, len(rows))
+        details: dict[str, object] = {"platform": platform, "audience": audience, "run": run}
+        details |= {"people": len(rows), "identifier": kind.value}
+        self._log("audience.sent", write, self.seal.last_state, details)
         return len(rows)
 
     def holding_any(
@@ -253,7 +390,7 @@ class SentRecord:
                 "INSERT OR IGNORE INTO withdrawn (platform, uploaded, day) VALUES (?, ?, ?)",
                 [(platform, h, day) for h in hashes],
             )
-        self.audit.append(
-            "audience.withdrawn", details={"platform": platform, "people": len(hashes)}
-        )
+            write = self._write("withdrawn", platform, None, None, len(hashes))
+        details: dict[str, object] = {"platform": platform, "people": len(hashes)}
+        self._log("audience.withdrawn", write, self.seal.last_state, details)
         return path
