@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         inventory_frame as inventory_frame,
         open_engine as open_engine,
     )
+    from dsar.engine.spark import SparkSettings as SparkSettings
     from dsar.errors import (
         AmbiguousIdentifierError as AmbiguousIdentifierError,
         BudgetExceededError as BudgetExceededError,
@@ -166,13 +167,22 @@ if TYPE_CHECKING:
 
 
 def _exports() -> dict[str, str]:
-    """Each public name and its module, read from the imports above: the one list."""
+    """Each public name and its module, read from the imports above: the one list.
+
+    The source comes through the module's loader, so a zipped copy of the package (Spark's
+    --py-files) reads it as an installed one does.
+    """
     import ast
 
-    with open(__file__, encoding="utf-8") as source:  # noqa: PTH123 (pathlib is heavier)
-        tree = ast.parse(source.read())
+    get_source = getattr(__spec__.loader if __spec__ else None, "get_source", None)
+    source = get_source(__name__) if get_source is not None else None
+    if not isinstance(source, str):
+        raise ImportError("dsar is installed without its source: reinstall it with pip")
+    tree = ast.parse(source)
     [block] = [
-        n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
+        n
+        for n in tree.body
+        if isinstance(n, ast.If) and ast.unparse(n.test).endswith("TYPE_CHECKING")
     ]
     return {
         alias.name: node.module

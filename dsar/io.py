@@ -147,12 +147,8 @@ def partial_folder(out: Path, name: str) -> Iterator[Path]:
     """
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out, name)
-    token = secrets.token_hex(4)
-    work = out / f".{name}.partial-{token}"
-    held = out / f".{name}.partial-{token}.held"
-    fd = os.open(held, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    work, held, fd = _held_name(out, name)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         work.mkdir(mode=0o700)
         try:
             yield work
@@ -167,6 +163,23 @@ def partial_folder(out: Path, name: str) -> Iterator[Path]:
         os.close(fd)
 
 
+def _held_name(out: Path, name: str) -> tuple[Path, Path, int]:
+    """A fresh partial folder's name, and its lock file created and locked. Another run's
+    sweep may remove a lock file in the instant before it is locked (it looks like one whose
+    run was killed): then it is made again under a new name."""
+    while True:
+        token = secrets.token_hex(4)
+        held = out / f".{name}.partial-{token}.held"
+        fd = os.open(held, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if held.lstat().st_ino == os.fstat(fd).st_ino:
+                return out / f".{name}.partial-{token}", held, fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
 def remove_partials(out: Path, name: str | None = None) -> int:
     """Remove the `.<name>.partial-*` folders (of any name by default) no live run holds;
     returns how many."""
@@ -174,7 +187,12 @@ def remove_partials(out: Path, name: str | None = None) -> int:
     shape = re.compile(rf"\.{names}\.partial-[0-9a-f]{{8}}(\.held)?")
     removed = 0
     for entry in sorted(out.iterdir()) if out.is_dir() else ():
-        if not shape.fullmatch(entry.name) or entry.is_symlink() or entry.name.endswith(".held"):
+        if not shape.fullmatch(entry.name) or entry.is_symlink():
+            continue
+        if entry.name.endswith(".held"):
+            # a lock whose folder is gone (a run killed between the two): removed when free
+            if not entry.with_name(entry.name.removesuffix(".held")).exists():
+                _remove_free_lock(entry)
             continue
         held = entry.with_name(entry.name + ".held")
         try:
@@ -194,6 +212,21 @@ def remove_partials(out: Path, name: str | None = None) -> int:
             if fd is not None:
                 os.close(fd)
     return removed
+
+
+def _remove_free_lock(held: Path) -> None:
+    """Remove the lock file `held` unless a live run holds it."""
+    try:
+        fd = os.open(held, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.unlink(missing_ok=True)
+    except OSError:
+        pass  # a run still holds it
+    finally:
+        os.close(fd)
 
 
 def jsonable_rows(table: pa.Table) -> list[dict[str, object]]:

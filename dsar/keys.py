@@ -100,6 +100,17 @@ def load_keys(key_file: str | Path | None = None, *, env: Mapping[str, str] | No
     return Keys(load_key(key_file, env=env))
 
 
+def require_keys(keys: object, what: str) -> Keys:
+    """`keys` when it is a `Keys`; else a TypeError that says how to make one (a caller of the
+    API before one key type passed the master key's bytes)."""
+    if not isinstance(keys, Keys):
+        raise TypeError(
+            f"{what} takes the keys as dsar.Keys, not {type(keys).__name__}: pass"
+            " dsar.load_keys() (or dsar.Keys(master_key_bytes))"
+        )
+    return keys
+
+
 def refuse_key_beside(key_file: str | Path | None, path: Path, what: str) -> None:
     """Refuse a key file in the same folder as the records it protects (`what` at `path`):
     the hashes and their key must never travel together.

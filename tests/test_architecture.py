@@ -283,3 +283,22 @@ def test_the_secret_key_crosses_the_package_boundary_only_as_keys() -> None:
                         where = f"{path.relative_to(ROOT)}:{fn.lineno}"
                         offenders.append(f"{where} {name}({arg.arg}: {note})")
     assert offenders == [], "take `keys: Keys` (dsar.load_keys), not the key's bytes"
+
+
+def test_the_facade_loads_from_a_zipped_copy(tmp_path: Path) -> None:
+    """Spark ships a package to its executors as a zip (--py-files): the facade's list of
+    public names is read through the loader, so it loads there as from an install."""
+    import subprocess
+    import sys
+    import zipfile
+
+    archive = tmp_path / "dsar.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted((ROOT / "dsar").rglob("*.py")):
+            zipped.write(path, path.relative_to(ROOT).as_posix())
+    code = f"import sys; sys.path.insert(0, {str(archive)!r}); import dsar; print(dsar.__file__, len(dsar.__all__), dsar.Keys.__name__)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    where, count, name = out.stdout.split()
+    assert where.startswith(str(archive)) and int(count) == len(dsar.__all__) and name == "Keys"

@@ -172,6 +172,7 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next(
     (out / ".AR-1.partial-0123abcd" / "data" / "accounts.json").write_text("[]")
     (out / ".AR-1.partial-0123abcd" / "AR-1.zip").write_bytes(b"PK")  # its zip goes with it
     (out / ".AR-F.partial-4567cdef").mkdir()  # the same label's, from a killed run
+    (out / ".AR-1.zip.89abcdef.tmp").write_bytes(b"PK")  # an older version's temporary zip
     kept = [".AR-1.partial-xyz", "AR-2.partial-01234567", ".AR-3.zip.0123.tmp", ".AR-4.zip.tmp"]
     for name in kept:
         (out / name).mkdir()
@@ -186,7 +187,7 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next(
         _answer(trap_catalog, out, progress=lines.append)
     finally:
         os.close(fd)
-    assert f"removed 2 leftover(s) of an interrupted access run from {out}" in lines
+    assert f"removed 3 leftover(s) of an interrupted access run from {out}" in lines
     assert sorted(os.listdir(out)) == sorted(
         [
             *kept,
@@ -340,3 +341,23 @@ def test_a_zip_that_is_not_the_verified_folder_is_set_aside(
         "[zip] AR-F/data/extra.json: in the folder or the zip, not both"
     ]
     assert _listing(out)[0] == "AR-F.REJECTED" and not (out / "AR-F.zip").exists()
+
+
+def test_a_lock_file_whose_folder_is_gone_is_removed_when_free(tmp_path: Path) -> None:
+    from dsar.io import partial_folder, remove_partials
+
+    out = tmp_path / "out"
+    out.mkdir()
+    orphan = out / ".AR-9.partial-0123abcd.held"  # a run killed between lock and folder
+    orphan.touch()
+    live = out / ".AR-8.partial-89abcdef.held"  # a run that has locked but not made it yet
+    fd = os.open(live, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        remove_partials(out)
+        assert sorted(os.listdir(out)) == [live.name]
+    finally:
+        os.close(fd)
+    with partial_folder(out, "AR-7") as work:
+        assert work.is_dir() and (out / (work.name + ".held")).is_file()
+    assert sorted(os.listdir(out)) == [live.name]

@@ -421,6 +421,7 @@ def test_spark_settings_come_from_the_environment_only_at_the_boundary() -> None
     }
     assert SparkSettings.from_env(env) == SparkSettings("spark://h:7077", "3g", "/opt/py", True)
     assert SparkSettings.from_env(env, master="local[2]").master == "local[2]"
-    # the library's own default reads nothing: this interpreter, local mode, no memory set
+    # the library's own default reads nothing: local mode, no memory set, and the workers'
+    # interpreter left to pyspark (which falls back to this one, see spark_session)
     assert SparkSettings.from_env({}) == SparkSettings()
-    assert SparkSettings().python == sys.executable
+    assert SparkSettings().python is None

@@ -178,3 +178,15 @@ def test_the_expression_is_spliced_once_and_can_be_any_varchar_sql(
     assert sql.count("lower(v)") == 1
     [(_, digest)] = _in_duckdb(con, sql, params, ["Ann@Example.com"])
     assert digest == KEYS.keyed_hash(Purpose.LEDGER_REF, "email=ann@example.com")
+
+
+def test_a_record_given_the_key_as_bytes_says_how_to_make_keys(tmp_path: Path) -> None:
+    """The API before one key type took the master's bytes: such a call is refused before
+    any file is made, with the fix."""
+    from dsar import AuditLog, IdentityIndex, Ledger, Register
+
+    for make in (Register, Ledger, AuditLog, IdentityIndex):
+        path = tmp_path / f"{make.__name__}.db"
+        with pytest.raises(TypeError, match=r"takes the keys as dsar.Keys, not bytes: pass"):
+            make(path, b"k" * 40)  # type: ignore[arg-type]
+        assert not path.exists()

@@ -8,6 +8,7 @@ analyzer loads beside it; each person's rows are redacted and written by the bun
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -94,7 +95,7 @@ def answer_access_requests(
     # refused before anything is written or the language model starts loading
     accepted = () if engine is None else guard_catalog(catalog, engine, accept_catalog_warnings)
     say = progress or (lambda _line: None)
-    if removed := remove_partials(out):
+    if removed := remove_partials(out) + _remove_old_zips(out):
         line = f"removed {removed} leftover(s) of an interrupted access run from {out}"
         if progress:
             say(line)
@@ -248,3 +249,18 @@ def _note_recorded(
     subject.erasure_pending = tuple(
         (label, states[label][1]) for label in sorted(recorded) if label not in done
     )
+
+
+_OLD_ZIP = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*\.zip\.[0-9a-f]{8}\.tmp")
+
+
+def _remove_old_zips(out: Path) -> int:
+    """Remove the temporary zips (`.<label>.zip.<8 hex>.tmp`) that versions before the one
+    partial-folder writer left beside `out` when killed: a bundle's unencrypted copy. This
+    version writes its zip inside the partial folder, never under that name."""
+    removed = 0
+    for entry in sorted(out.iterdir()) if out.is_dir() else ():
+        if _OLD_ZIP.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -45,7 +45,7 @@ from dsar.errors import EngineError, MissingDependencyError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkEngine", "spark_session"]
+__all__ = ["SparkEngine", "SparkSettings", "spark_session"]
 
 _SESSION: SparkSession | None = None
 # pyspark checks the pandas version when it loads its Arrow conversions; the engine uses
@@ -116,15 +116,16 @@ class SparkSettings:
         driver_memory: the driver's heap in local mode (None: a quarter of this machine's
             memory, 2 to 8 GiB); ignored on a cluster or where Spark has its own
             configuration (`configured`).
-        python: the interpreter Spark's Python workers run; this one by default, where the
-            workbench is installed.
+        python: the interpreter Spark's Python workers run; None: what pyspark was told
+            ($PYSPARK_PYTHON, read by pyspark itself), else this one, where the workbench is
+            installed.
         configured: Spark has a configuration of its own ($SPARK_CONF_DIR or $SPARK_HOME),
             whose memory setting is kept.
     """
 
     master: str | None = None
     driver_memory: str | None = None
-    python: str = sys.executable
+    python: str | None = None
     configured: bool = False
 
     @classmethod
@@ -135,9 +136,12 @@ class SparkSettings:
         return cls(
             master=master or env.get("SPARK_MASTER") or None,
             driver_memory=env.get("SPARK_DRIVER_MEMORY") or None,
-            python=env.get("PYSPARK_PYTHON") or sys.executable,
+            python=env.get("PYSPARK_PYTHON") or None,
             configured=bool(env.get("SPARK_CONF_DIR") or env.get("SPARK_HOME")),
         )
+
+
+_PYSPARK_FALLBACK = "python3"  # the workers' interpreter pyspark uses when told of none
 
 
 def spark_session(settings: SparkSettings | None = None) -> SparkSession:
@@ -169,9 +173,9 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.useLargeVarTypes": "false",
         "spark.ui.showConsoleProgress": "false",
-        # Python workers (mapInArrow) run this interpreter unless the settings name another
-        "spark.pyspark.python": settings.python,
     }
+    if settings.python:
+        config["spark.pyspark.python"] = settings.python
     if not settings.configured and not (master or "local").startswith(("spark:", "yarn", "k8s")):
         # in local mode the driver is the whole of Spark: its default 1 GiB heap died on a
         # 3 GB CSV file (measured at 50 M rows); a quarter of the memory, 2 to 8 GiB
@@ -179,9 +183,14 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
     for key, value in config.items():
         builder = builder.config(key, value)
     _SESSION = builder.getOrCreate()
-    # pyspark's driver names the workers' interpreter from $PYSPARK_PYTHON alone: set it
-    # on the context rather than in the process's environment
-    _SESSION.sparkContext.pythonExec = settings.python
+    # Python workers (mapInArrow) run the interpreter the settings name, else the one pyspark
+    # was told of, else this one (pyspark's own fallback, "python3", may lack the workbench);
+    # set on the context rather than in the process's environment
+    context = _SESSION.sparkContext
+    if settings.python:
+        context.pythonExec = settings.python
+    elif context.pythonExec == _PYSPARK_FALLBACK:
+        context.pythonExec = sys.executable
     _SESSION.sparkContext.setLogLevel("OFF")  # errors reach the user as ours
     return _SESSION
 

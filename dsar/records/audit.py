@@ -26,7 +26,7 @@ from typing import Any
 from dsar.errors import DiskFullError, UnusableFileError, WorkbenchError, is_disk_full
 from dsar.faults import point
 from dsar.io import atomic_write_text, private_file, tmp_name
-from dsar.keys import SCHEME, Keys, Purpose
+from dsar.keys import SCHEME, Keys, Purpose, require_keys
 from dsar.subjects.identity import SubjectKey
 
 GENESIS = "0" * 64
@@ -71,6 +71,7 @@ class AuditLog:
     """
 
     def __init__(self, path: str | Path, keys: Keys) -> None:
+        require_keys(keys, "AuditLog")
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.name + ".head")
         self._keys = keys

@@ -25,7 +25,7 @@ from dsar.catalog.models import Catalog, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import DiskFullError, KeySchemeError, UnusableFileError, is_disk_full
 from dsar.io import private_file
-from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside
+from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside, require_keys
 from dsar.records.sealed import Seal
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
 
@@ -112,6 +112,7 @@ class Ledger:
     """
 
     def __init__(self, path: str | Path, keys: Keys, key_file: str | Path | None = None) -> None:
+        require_keys(keys, "Ledger")
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "ledger")
         if self.path.is_dir():

@@ -25,7 +25,7 @@ from dsar.errors import (
     is_disk_full,
 )
 from dsar.io import private_file
-from dsar.keys import Keys
+from dsar.keys import Keys, require_keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
 from dsar.records.sealed import Seal
@@ -177,6 +177,7 @@ class Register:
     """
 
     def __init__(self, path: str | Path, keys: Keys) -> None:
+        require_keys(keys, "Register")
         self.path = Path(path)
         if self.path.is_dir():
             raise UnusableFileError(

@@ -49,7 +49,7 @@ from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.duckdb import reader_option
 from dsar.errors import KeySchemeError, MissingKeyError, UsageError
 from dsar.io import private_file
-from dsar.keys import Keys, Purpose, refuse_key_beside
+from dsar.keys import Keys, Purpose, refuse_key_beside, require_keys
 from dsar.lock import export_lock
 from dsar.subjects.identity import MatchRules, SubjectKey, sql_normalize
 
@@ -149,6 +149,7 @@ class IdentityIndex:
     """
 
     def __init__(self, path: str | Path, keys: Keys, key_file: str | Path | None = None) -> None:
+        require_keys(keys, "IdentityIndex")
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "index")
         private_file(self.path)  # keyed references only, and still the owner's only

@@ -382,7 +382,8 @@ class TextEngine:
             replaced = [
                 s
                 for s in spans
-                if self.policy.rule(s.entity).operator is not Operator.KEEP
+                if s.start < s.end  # an empty span (from `found=`) replaces nothing
+                and self.policy.rule(s.entity).operator is not Operator.KEEP
                 and (keep is None or not keep(s.entity, text[s.start : s.end]))
             ]
             if not replaced:
@@ -403,7 +404,8 @@ class TextEngine:
         for s in spans:
             value = text[s.start : s.end]
             operator = self.policy.rule(s.entity).operator
-            new.setdefault((s.entity, value), self._replace(operator, s.entity, value, r))
+            if (s.entity, value) not in new:
+                new[(s.entity, value)] = self._replace(operator, s.entity, value, r)
         operators = {
             entity: OperatorConfig("custom", {"lambda": partial(_chosen, new, entity)})
             for entity in {s.entity for s in spans}
