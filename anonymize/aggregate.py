@@ -2,64 +2,55 @@
 manifest.
 
 Without noise, a cell counting fewer people than `min_count` (10 by default) is suppressed,
-and so is every cell a published total would give away (`anonymize.suppression`). With
-`differential_privacy`, every number carries calibrated noise instead (`anonymize.noise`).
-The spec itself is read by `anonymize.aggregate_spec`. Everything is written into a new
-folder, which takes its name only when complete.
+and so is every cell a published total would give away, in this run or together with the
+tables released before from the same data (`anonymize.aggregate_cells`). With
+`differential_privacy`, every number carries keyed noise instead (`anonymize.noise`), within
+the data set's budget. The spec itself is read by `anonymize.aggregate_spec`. Everything is
+written into a new folder, which takes its name only when complete and recorded in the
+release log (`dsar.records.releases`).
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from anonymize.aggregate_cells import Counted, check_person, noisy_cells, suppressed_cells
 from anonymize.aggregate_spec import (
     AggregateRun,
     AggregateSpec,
     DifferentialPrivacy,
     aggregate_problems,
 )
-from anonymize.disclosure import close_gaps
 from anonymize.history import (
-    Spending,
-    atoms,
-    comparable,
     data_version,
     dims_of,
-    earlier_views,
     joins_of,
     published,
-    query,
-    spend,
-    union_joins,
-    view,
 )
 from anonymize.joins import (
     check_unique,
     joined_relation,
     resolve_links,
 )
-from anonymize.noise import TableNoise, mechanism, noisy_tables, table_shares
-from anonymize.policy import points_at_a_person
+from anonymize.noise import TableNoise, mechanism
 from anonymize.spec import checked_spec
-from anonymize.suppression import Cells, suppress_small
+from anonymize.suppression import Cells
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import scratch_connection
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import ExportDataError, OutputExistsError
+from dsar.errors import OutputExistsError
 from dsar.io import partial_folder, plain_name, sha256_file
-from dsar.keys import Keys
-from dsar.records.releases import Charge, Release, ReleaseLog
+from dsar.records.releases import Release, ReleaseLog
 from dsar.review.manifest import (
     AcceptedWarning,
     AggregateManifest,
@@ -127,7 +118,7 @@ def run_aggregates(
     )
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     check_unique(engine, links)
-    _check_person(engine, catalog, spec)
+    check_person(engine, catalog, spec)
     keys = release_log.keys
     dims = dims_of(spec, catalog)
     versions = data_version(catalog, keys, [spec.table, *(j.table for j in spec.join)])
@@ -137,9 +128,9 @@ def run_aggregates(
         with release_log.recording() as book, partial_folder(Path(out), folder.name) as work:
             earlier = book.releases(spec.table)
             if spec.differential_privacy is not None:
-                done = _noisy(engine, relation, spec, dims, versions, earlier, keys)
+                done = noisy_cells(engine, relation, spec, dims, versions, earlier, keys)
             else:
-                done = _suppressed(engine, relation, spec, dims, versions, earlier, keys)
+                done = suppressed_cells(engine, relation, spec, dims, versions, earlier, keys)
             cells = done.cells
             files = {
                 a.name: _write(a, [c for c in cells if c.spec is a], spec, work)
@@ -190,130 +181,6 @@ def run_aggregates(
     return AggregateResult(folder, files_now, manifest, warnings, release)
 
 
-@dataclass(frozen=True)
-class _Done:
-    """The cells of a run and what protecting them took."""
-
-    cells: list[Cells]
-    versions: dict[str, str]
-    suppressed: dict[str, int]
-    compared: tuple[Release, ...] = ()
-    noise: dict[str, TableNoise] = field(default_factory=dict)
-    charges: tuple[Charge, ...] = ()
-    spending: Spending | None = None
-    warnings: tuple[str, ...] = ()
-
-
-def _suppressed(
-    engine: Engine,
-    relation: str,
-    spec: AggregateRun,
-    dims: dict[str, str],
-    versions: dict[str, str],
-    earlier: list[Release],
-    keys: Keys,
-) -> _Done:
-    """Every table and its margins, with small-cell and complementary suppression within the
-    run, then against the tables released before from the same data."""
-    cells: list[Cells] = []
-    for agg in spec.aggregates:
-        cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
-        if agg.margins:  # every total line, down to the grand total, is published too
-            for size in range(len(agg.group_by) - 1, -1, -1):
-                for d in combinations(agg.group_by, size):
-                    cells.append(_compute(engine, relation, spec, agg, d))
-    primary = sum(suppress_small(c, spec.min_count) for c in cells)
-    same, now = comparable(earlier, engine.catalog, keys, versions)
-    mine = [view(c, dims) for c in cells]
-    before = earlier_views(same)
-    columns = sorted({d for t in [*mine, *before] for d in t.group_by})
-    found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns)
-    own = sorted({d for t in mine for d in t.group_by})
-    picks = [columns.index(c) for c in own]
-    within = close_gaps(mine, [], own, sorted({tuple(a[i] for i in picks) for a in found}, key=str))
-    across = close_gaps(mine, before, columns, found) if before else None
-    warnings: list[str] = []
-    if not within.solved or (across is not None and not across.solved):
-        warnings.append(
-            "too many cells to solve exactly: only the line rule protected some of them"
-        )
-    if across is not None and across.exposed_earlier:
-        names = ", ".join(r.describe() for r in same)
-        warnings.append(
-            f"{across.exposed_earlier} cell(s) suppressed earlier are given back by earlier"
-            f" releases on their own ({names}): this run adds nothing to that"
-        )
-    return _Done(
-        cells,
-        {t: now[t] for t in versions},
-        {
-            "primary": primary,
-            "complementary": within.added,
-            "for_earlier_releases": across.added if across else 0,
-        },
-        compared=tuple(same),
-        warnings=tuple(warnings),
-    )
-
-
-def _noisy(
-    engine: Engine,
-    relation: str,
-    spec: AggregateRun,
-    dims: dict[str, str],
-    versions: dict[str, str],
-    earlier: list[Release],
-    keys: Keys,
-) -> _Done:
-    """Every table with keyed noise, within the data set's budget."""
-    dp_spec = spec.differential_privacy
-    assert dp_spec is not None
-    shares = table_shares(spec, dp_spec)
-    queries = {
-        a.name: query(keys, spec, a, dims, versions, *shares[a.name]) for a in spec.aggregates
-    }
-    charges = tuple(q.charge for q in queries.values())
-    spending = spend(spec, [r for r in earlier if r.method == "differential_privacy"], charges)
-    cells, noise = noisy_tables(
-        engine, relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
-    )
-    return _Done(
-        cells,
-        versions,
-        {"primary": 0, "complementary": 0},
-        noise=noise,
-        charges=charges,
-        spending=spending,
-    )
-
-
-def _check_person(engine: Engine, catalog: Catalog, spec: AggregateRun) -> None:
-    """Without `person:`, a cell counts rows: refused when the rows repeat a person's
-    identifier (several rows per person), as the data shows.
-
-    Raises:
-        ExportDataError: an identifier of the table's people repeats.
-    """
-    if spec.person is not None:
-        return
-    table = catalog.tables[spec.table]
-    for column, col in table.columns.items():
-        if col.identity is None and not points_at_a_person(catalog, spec.table, column):
-            continue
-        q = quote_identifier(column)
-        got = engine.query(
-            f"SELECT count({q}) AS n, count(DISTINCT {q}) AS d FROM {quote_identifier(spec.table)}"
-        ).to_pylist()[0]
-        if int(got["n"]) > int(got["d"]):
-            raise ExportDataError(
-                spec.table,
-                column,
-                f"repeats: {got['n']} rows hold {got['d']} distinct values, so one person has"
-                " several rows and a cell would count rows, not people",
-                f"add person: {column} to the spec (each cell then counts distinct people)",
-            )
-
-
 def _manifest(
     spec: AggregateRun,
     spec_path: Path | None,
@@ -321,7 +188,7 @@ def _manifest(
     catalog: Catalog,
     work: Path,
     files: dict[str, Path],
-    done: _Done,
+    done: Counted,
     rows_in: int,
     accepted: Any,
     now: datetime | None,
@@ -357,7 +224,7 @@ def _manifest(
     )
 
 
-def _release_info(log: ReleaseLog, release: Release, done: _Done) -> ReleaseInfo:
+def _release_info(log: ReleaseLog, release: Release, done: Counted) -> ReleaseInfo:
     spending = done.spending
     return ReleaseInfo(
         log=log.path.name,
@@ -370,33 +237,6 @@ def _release_info(log: ReleaseLog, release: Release, done: _Done) -> ReleaseInfo
         epsilon_spent=round(spending.spent_before + spending.charged, 9) if spending else None,
         epsilon_charged=spending.charged if spending else None,
     )
-
-
-def _compute(
-    engine: Engine, relation: str, run: AggregateRun, agg: AggregateSpec, dims: tuple[str, ...]
-) -> Cells:
-    keys = ", ".join(quote_identifier(g) for g in dims)
-    who = f"count(DISTINCT {quote_identifier(run.person)})" if run.person else "count(*)"
-    parts = [f"{who} AS __n"]
-    for m in agg.measures:
-        if m.op == "sum":
-            parts.append(f"sum({quote_identifier(str(m.column))}) AS {quote_identifier(m.name)}")
-        elif m.op == "mean":
-            parts.append(f"avg({quote_identifier(str(m.column))}) AS {quote_identifier(m.name)}")
-    select = f"{keys + ', ' if keys else ''}{', '.join(parts)}"
-    group = " GROUP BY ALL" if keys else ""
-    table = engine.query(f"SELECT {select} FROM {relation}{group}")
-    counts: dict[tuple[Any, ...], int] = {}
-    values: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in table.to_pylist():
-        if not row["__n"]:
-            continue  # an empty table's grand total
-        key = tuple(None if row[g] is None else str(row[g]) for g in dims)  # as written
-        counts[key] = int(row["__n"])
-        values[key] = {
-            m.name: int(row["__n"]) if m.op == "count" else row[m.name] for m in agg.measures
-        }
-    return Cells(agg, dims, counts, values, {})
 
 
 def _number(value: Any, op: str) -> Any:

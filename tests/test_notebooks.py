@@ -148,6 +148,7 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
     assert searched["risk"]["k"] >= 5 and 0 < searched["information_loss"]["precision_loss"] <= 1
     noisy = json.loads((out / "accounts-aggregates-dp" / "manifest.json").read_text())
     assert noisy["differential_privacy"]["epsilon"] == 1.0
+    assert noisy["release"]["entry"] == 2 and noisy["release"]["epsilon_spent"] == 1.0
     images = [
         o
         for c in executed["cells"]

@@ -1,0 +1,186 @@
+"""The cells of an aggregate run: counted, then protected by suppression or by noise.
+
+Counts are of people when the spec names its `person:` column, and a table whose identifier
+repeats (several rows per person) is refused without one. Suppression is small-cell and
+complementary within the run, then against the tables released before from the same data
+(`anonymize.disclosure`, `anonymize.history`); noise is keyed and charged against the data
+set's budget (`anonymize.noise`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from anonymize.aggregate_spec import AggregateRun, AggregateSpec
+from anonymize.disclosure import close_gaps
+from anonymize.history import (
+    Spending,
+    atoms,
+    comparable,
+    earlier_views,
+    query,
+    spend,
+    union_joins,
+    view,
+)
+from anonymize.noise import TableNoise, noisy_tables, table_shares
+from anonymize.policy import points_at_a_person
+from anonymize.suppression import Cells, suppress_small
+from dsar.catalog import Catalog
+from dsar.engine.base import Engine, quote_identifier
+from dsar.errors import ExportDataError
+from dsar.keys import Keys
+from dsar.records.releases import Charge, Release
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The cells of a run and what protecting them took."""
+
+    cells: list[Cells]
+    versions: dict[str, str]
+    suppressed: dict[str, int]
+    compared: tuple[Release, ...] = ()
+    noise: dict[str, TableNoise] = field(default_factory=dict)
+    charges: tuple[Charge, ...] = ()
+    spending: Spending | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def suppressed_cells(
+    engine: Engine,
+    relation: str,
+    spec: AggregateRun,
+    dims: dict[str, str],
+    versions: dict[str, str],
+    earlier: list[Release],
+    keys: Keys,
+) -> Counted:
+    """Every table and its margins, with small-cell and complementary suppression within the
+    run, then against the tables released before from the same data."""
+    cells: list[Cells] = []
+    for agg in spec.aggregates:
+        cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
+        if agg.margins:  # every total line, down to the grand total, is published too
+            for size in range(len(agg.group_by) - 1, -1, -1):
+                for d in combinations(agg.group_by, size):
+                    cells.append(_compute(engine, relation, spec, agg, d))
+    primary = sum(suppress_small(c, spec.min_count) for c in cells)
+    same, now = comparable(earlier, engine.catalog, keys, versions)
+    mine = [view(c, dims) for c in cells]
+    before = earlier_views(same)
+    columns = sorted({d for t in [*mine, *before] for d in t.group_by})
+    found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns)
+    own = sorted({d for t in mine for d in t.group_by})
+    picks = [columns.index(c) for c in own]
+    within = close_gaps(mine, [], own, sorted({tuple(a[i] for i in picks) for a in found}, key=str))
+    across = close_gaps(mine, before, columns, found) if before else None
+    warnings: list[str] = []
+    if not within.solved or (across is not None and not across.solved):
+        warnings.append(
+            "too many cells to solve exactly: only the line rule protected some of them"
+        )
+    if across is not None and across.exposed_earlier:
+        names = ", ".join(r.describe() for r in same)
+        warnings.append(
+            f"{across.exposed_earlier} cell(s) suppressed earlier are given back by earlier"
+            f" releases on their own ({names}): this run adds nothing to that"
+        )
+    return Counted(
+        cells,
+        {t: now[t] for t in versions},
+        {
+            "primary": primary,
+            "complementary": within.added,
+            "for_earlier_releases": across.added if across else 0,
+        },
+        compared=tuple(same),
+        warnings=tuple(warnings),
+    )
+
+
+def noisy_cells(
+    engine: Engine,
+    relation: str,
+    spec: AggregateRun,
+    dims: dict[str, str],
+    versions: dict[str, str],
+    earlier: list[Release],
+    keys: Keys,
+) -> Counted:
+    """Every table with keyed noise, within the data set's budget."""
+    dp_spec = spec.differential_privacy
+    assert dp_spec is not None
+    shares = table_shares(spec, dp_spec)
+    queries = {
+        a.name: query(keys, spec, a, dims, versions, *shares[a.name]) for a in spec.aggregates
+    }
+    charges = tuple(q.charge for q in queries.values())
+    spending = spend(spec, [r for r in earlier if r.method == "differential_privacy"], charges)
+    cells, noise = noisy_tables(
+        engine, relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
+    )
+    return Counted(
+        cells,
+        versions,
+        {"primary": 0, "complementary": 0},
+        noise=noise,
+        charges=charges,
+        spending=spending,
+    )
+
+
+def check_person(engine: Engine, catalog: Catalog, spec: AggregateRun) -> None:
+    """Without `person:`, a cell counts rows: refused when the rows repeat a person's
+    identifier (several rows per person), as the data shows.
+
+    Raises:
+        ExportDataError: an identifier of the table's people repeats.
+    """
+    if spec.person is not None:
+        return
+    table = catalog.tables[spec.table]
+    for column, col in table.columns.items():
+        if col.identity is None and not points_at_a_person(catalog, spec.table, column):
+            continue
+        q = quote_identifier(column)
+        got = engine.query(
+            f"SELECT count({q}) AS n, count(DISTINCT {q}) AS d FROM {quote_identifier(spec.table)}"
+        ).to_pylist()[0]
+        if int(got["n"]) > int(got["d"]):
+            raise ExportDataError(
+                spec.table,
+                column,
+                f"repeats: {got['n']} rows hold {got['d']} distinct values, so one person has"
+                " several rows and a cell would count rows, not people",
+                f"add person: {column} to the spec (each cell then counts distinct people)",
+            )
+
+
+def _compute(
+    engine: Engine, relation: str, run: AggregateRun, agg: AggregateSpec, dims: tuple[str, ...]
+) -> Cells:
+    keys = ", ".join(quote_identifier(g) for g in dims)
+    who = f"count(DISTINCT {quote_identifier(run.person)})" if run.person else "count(*)"
+    parts = [f"{who} AS __n"]
+    for m in agg.measures:
+        if m.op == "sum":
+            parts.append(f"sum({quote_identifier(str(m.column))}) AS {quote_identifier(m.name)}")
+        elif m.op == "mean":
+            parts.append(f"avg({quote_identifier(str(m.column))}) AS {quote_identifier(m.name)}")
+    select = f"{keys + ', ' if keys else ''}{', '.join(parts)}"
+    group = " GROUP BY ALL" if keys else ""
+    table = engine.query(f"SELECT {select} FROM {relation}{group}")
+    counts: dict[tuple[Any, ...], int] = {}
+    values: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in table.to_pylist():
+        if not row["__n"]:
+            continue  # an empty table's grand total
+        key = tuple(None if row[g] is None else str(row[g]) for g in dims)  # as written
+        counts[key] = int(row["__n"])
+        values[key] = {
+            m.name: int(row["__n"]) if m.op == "count" else row[m.name] for m in agg.measures
+        }
+    return Cells(agg, dims, counts, values, {})
