@@ -1,27 +1,41 @@
 """The least generalisation that meets k (and l) within the suppression budget.
 
-Each quasi-identifier given `levels` (fine to coarse) is one axis of a lattice; a node picks
-one level per axis. In the spirit of ARX's optimal search: the rows are first counted once
-per combination of raw quasi-identifier (and sensitive) values, and every node is evaluated
-on those counts, far fewer than the rows. Generalising never splits a class, so a node that
-meets the targets is met by every node above it: nodes above one that passes are never
-evaluated, and the answer is the passing node with the least information loss among the
-minimal ones.
+Each quasi-identifier given `levels` is one axis of a lattice: level 0 is its original value,
+level i the policy's i-th entry of `levels` (fine to coarse, each grouping the one before); a
+node picks one level per axis. A column the catalog marks as personal data starts at level 1:
+its original value is never a choice.
 
-Information loss is reported three ways: precision loss (Sweeney's Prec: per column, the
-level's height over the hierarchy's, averaged; 0 keeps every value, 1 withholds all), the
-discernibility metric (the sum of squared class sizes, a suppressed row counting as many as
-there are rows), and the average class size over k (C_avg, 1 is ideal).
+The loss minimised is ARX's precision (Prec): per column the level over the column's highest
+level, averaged over the searched columns (0 keeps every value, 1 withholds all). Among nodes of
+equal precision, the fewest suppressed rows, then the least discernibility, win. Reported
+beside it, as ARX reports them: the discernibility metric (the sum of squared class sizes, a
+suppressed row counting as many as there are rows), ARX's non-uniform entropy (per column and
+row, log2 of the rows sharing the generalised value over those sharing the original; summed,
+in bits; suppression not counted, as ARX's precomputed form), and the average class size over
+k (C_avg, 1 is ideal).
+
+The search, in the manner of ARX's Flash: the nodes are visited in order of precision, and the
+first that meets the targets, with its ties, is the answer. The criteria are monotone
+(`anonymize.criteria`), so a node that passes tags every node above it as passing, and one that
+fails tags every node below it as failing: tagged nodes are never evaluated. After a failure,
+a binary search up a path from the failed node (Flash's path check) finds the highest node of
+the path that still fails, so one evaluation tags many nodes below. Each node's classes are
+computed from the classes of a node below it already evaluated (`anonymize.lattice`), not from
+the rows.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 
+from anonymize.criteria import Criterion, criteria_of
+from anonymize.lattice import Classes, Table, count_rows, generalise, lcm_of
 from anonymize.operators import Context, coarsen_sql
 from anonymize.params import Coarsening, Generalize
 from anonymize.policy import Policy
@@ -29,17 +43,20 @@ from dsar.engine.base import quote_identifier
 from dsar.errors import ConfigError, ConfigProblem, PrivacyTargetError
 
 MAX_NODES = 20_000  # a lattice larger than this is refused: give fewer levels
+CACHED_GROUPS = 2_000_000  # groups kept across evaluated nodes, to start later nodes from
+UNKNOWN, PASSES, FAILS = 0, 1, 2
 
 
 @dataclass(frozen=True)
 class Node:
-    """One evaluated choice of levels."""
+    """One evaluated choice of levels (0: the original value)."""
 
     levels: tuple[int, ...]
     suppressed: int
     classes: int
     discernibility: int
-    precision_loss: float
+    precision_loss: float  # ARX's Prec, the loss minimised
+    non_uniform_entropy: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -51,9 +68,10 @@ class SearchResult:
     rows: int
     k: int
     lattice: int  # nodes in the lattice
-    evaluated: int  # nodes whose classes were counted
+    evaluated: int  # nodes whose classes were computed
 
     def levels(self) -> dict[str, int]:
+        """The level chosen per column: 0 is the original value, i the policy's i-th level."""
         return dict(zip(self.columns, self.chosen.levels, strict=True))
 
     def average_class_size(self) -> float:
@@ -64,38 +82,59 @@ class SearchResult:
         return {
             "precision_loss": round(self.chosen.precision_loss, 6),
             "discernibility": float(self.chosen.discernibility),
+            "non_uniform_entropy": round(self.chosen.non_uniform_entropy, 3),
             "average_class_size": self.average_class_size(),
             "lattice_nodes": float(self.lattice),
             "nodes_evaluated": float(self.evaluated),
         }
 
 
-def describe(level: Coarsening | str) -> str:
-    """A level as a policy writes it: 'to: month', 'bands: [18, 25]', '*'."""
+def describe(op: Generalize, index: int) -> str:
+    """Level `index` of a column as a manifest shows it: 'original', 'to: month',
+    'bands: [18.0, 25.0]', '*', 'hierarchy: 74 values into 15 groups' (never a whole
+    mapping)."""
+    if index == 0:
+        return "original"
+    level = op.level(index - 1)
     if isinstance(level, str):
         return level
     name = level.given()[0]
+    if level.hierarchy is not None:
+        groups = len(set(level.hierarchy.values()))
+        return f"hierarchy: {len(level.hierarchy)} values into {groups} groups"
     return f"{name}: {getattr(level, name)}"
 
 
 def search(
-    con: duckdb.DuckDBPyConnection, relation: str, policy: Policy, ctx: Context, rows: int
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    policy: Policy,
+    ctx: Context,
+    rows: int,
+    *,
+    withheld: Collection[str] = (),
 ) -> SearchResult:
     """Find the levels for `policy.searched()` columns, over the staged `relation`.
 
+    Args:
+        withheld: searched columns whose original value may not be released (personal
+            data): their level 0 is left out of the lattice.
+
     Raises:
         PrivacyTargetError: no node meets the targets within the budget.
-        ConfigError: the lattice is too large to search.
+        UnlistedValueError: a hierarchy does not list a value of its column.
+        ConfigError: the lattice is too large, or a level splits the groups of the one
+            before it.
     """
     searched = policy.searched()
     columns = tuple(searched)
-    sizes = [len(searched[c].levels or ()) for c in columns]
-    lattice = 1
-    for n in sizes:
-        lattice *= n
+    heights = [len(searched[c].levels or ()) + 1 for c in columns]
+    lows = [1 if c in withheld else 0 for c in columns]
+    shape = tuple(h - lo for h, lo in zip(heights, lows, strict=True))
+    lattice = int(np.prod(shape)) if shape else 1
     if lattice > MAX_NODES:
         raise ConfigError(
-            "<policy>",
+            policy.name,
             [
                 ConfigProblem(
                     "columns",
@@ -105,45 +144,39 @@ def search(
             ],
             what="policy",
         )
-    qis = policy.quasi_identifiers
-    keys = ", ".join(quote_identifier(q) for q in [*qis, *policy.sensitive])
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE __freq AS SELECT {keys}, count(*) AS __n"
-        f" FROM {relation} GROUP BY ALL"
+    criteria = criteria_of(policy)
+    sensitive = policy.sensitive if any(c.needs_sensitive for c in criteria) else []
+    table = count_rows(
+        con,
+        relation,
+        searched,
+        policy.quasi_identifiers,
+        sensitive,
+        ctx,
+        policy.name,
+        frozenset(withheld),
     )
-    passing: list[Node] = []
-    evaluated = 0
-    best_failing: Node | None = None
-    for levels in sorted(itertools.product(*(range(n) for n in sizes)), key=lambda x: (sum(x), x)):
-        if any(all(a >= b for a, b in zip(levels, p.levels, strict=True)) for p in passing):
-            continue  # above a passing node: passes too, never minimal
-        node = _evaluate(con, policy, ctx, columns, levels, sizes, rows)
-        evaluated += 1
-        if within_budget(node.suppressed, rows, policy.privacy.max_suppression):
-            passing.append(node)
-        elif best_failing is None or node.suppressed < best_failing.suppressed:
-            best_failing = node
-    con.execute("DROP TABLE IF EXISTS __freq")
-    if not passing:
-        assert best_failing is not None
-        share = best_failing.suppressed / rows if rows else 0.0
+    lattice_search = _Lattice(table, criteria, shape, lows, rows, policy.privacy.max_suppression)
+    chosen = lattice_search.run()
+    if chosen is None:
+        best = lattice_search.best_failing
+        assert best is not None
+        share = best.suppressed / rows if rows else 0.0
         raise PrivacyTargetError(
             f"no combination of the generalisation levels meets k={policy.privacy.k}"
             + (f", l={policy.privacy.l}" if policy.privacy.l else "")
             + f" within the budget of {policy.privacy.max_suppression:.1%}: the best, "
             + ", ".join(
-                f"{c} {describe(searched[c].level(i))}"
-                for c, i in zip(columns, best_failing.levels, strict=True)
+                f"{c} {describe(searched[c], i)}" for c, i in zip(columns, best.levels, strict=True)
             )
-            + f", would suppress {best_failing.suppressed} of {rows} rows ({share:.1%});"
+            + f", would suppress {best.suppressed} of {rows} rows ({share:.1%});"
             " add coarser levels (up to '*'), or raise max_suppression",
             target="k",
             required=policy.privacy.k,
-            suppressed=best_failing.suppressed,
+            suppressed=best.suppressed,
             rows=rows,
         )
-    chosen = min(passing, key=lambda n: (n.precision_loss, n.suppressed, n.discernibility))
-    return SearchResult(columns, chosen, rows, policy.privacy.k, lattice, evaluated)
+    return SearchResult(columns, chosen, rows, policy.privacy.k, lattice, lattice_search.evaluated)
 
 
 def within_budget(suppressed: int, rows: int, budget: float) -> bool:
@@ -151,62 +184,165 @@ def within_budget(suppressed: int, rows: int, budget: float) -> bool:
     return suppressed / rows <= budget if rows else True
 
 
+class _Lattice:
+    """One search over the nodes of a lattice, with tags and the evaluated nodes' groups."""
+
+    def __init__(
+        self,
+        table: Table,
+        criteria: tuple[Criterion, ...],
+        shape: tuple[int, ...],
+        lows: list[int],
+        rows: int,
+        budget: float,
+    ) -> None:
+        self.table, self.criteria, self.shape = table, criteria, shape
+        self.lows, self.rows, self.budget = np.array(lows, dtype=np.int64), rows, budget
+        self.monotone = all(c.monotone for c in criteria)
+        self.state = np.zeros(shape, dtype=np.int8)
+        self.nodes: dict[tuple[int, ...], Node] = {}
+        self.cache: list[Classes] = []
+        self.evaluated = 0
+        self.best_failing: Node | None = None
+        heights = [ax.height for ax in table.axes]
+        self.denominator = lcm_of(heights)
+        self.weights = [self.denominator // max(h - 1, 1) for h in heights]
+        if table.axes:
+            self.start = generalise(table.bottom, tuple(lows), table, criteria)[0]
+        else:
+            self.start = table.bottom
+
+    def run(self) -> Node | None:
+        """The node of least precision meeting the criteria (ties: fewest suppressed, then
+        least discernibility); None when none does."""
+        top = tuple(n - 1 for n in self.shape)
+        if self.monotone and self._check(top) is False:
+            return None  # the top fails: so does every node below it, that is, every node
+        grid = np.indices(self.shape).reshape(len(self.shape), -1).T
+        cost = (grid + self.lows) @ np.array(self.weights, dtype=np.int64)
+        order = np.argsort(cost, kind="stable")
+        best_cost: int | None = None
+        found: list[Node] = []
+        for flat in order:
+            if best_cost is not None and cost[flat] > best_cost:
+                break
+            at = tuple(int(x) for x in grid[flat])
+            if self.state[at] == FAILS:
+                continue
+            if self._check(at) is False:
+                if self.monotone:
+                    self._climb(at)
+                continue
+            best_cost = int(cost[flat])
+            found.append(self._node(at))
+        if not found:
+            return None
+        return min(found, key=lambda n: (n.suppressed, n.discernibility, n.levels))
+
+    def _check(self, at: tuple[int, ...]) -> bool:
+        """Whether the node passes, from its tag or by evaluating it."""
+        state = self.state[at]
+        if state != UNKNOWN:
+            return bool(state == PASSES)
+        node = self._node(at)
+        passes = self._passes(node)
+        if self.monotone:
+            if passes:
+                self.state[tuple(slice(i, None) for i in at)] = PASSES
+            else:
+                self.state[tuple(slice(None, i + 1) for i in at)] = FAILS
+        else:
+            self.state[at] = PASSES if passes else FAILS
+        return passes
+
+    def _passes(self, node: Node) -> bool:
+        passes = node.suppressed / self.rows <= self.budget if self.rows else True
+        if not passes and (
+            self.best_failing is None or node.suppressed < self.best_failing.suppressed
+        ):
+            self.best_failing = node
+        return passes
+
+    def _climb(self, at: tuple[int, ...]) -> None:
+        """Flash's path check: up a path from a failing node to the top (one level of one
+        column at a time, the cheapest in precision first), binary-search the highest node
+        that still fails; what it finds tags the nodes below and above it."""
+        path = [at]
+        here = list(at)
+        while True:
+            steps = [i for i in range(len(here)) if here[i] + 1 < self.shape[i]]
+            if not steps:
+                break
+            i = min(steps, key=lambda j: (self.weights[j], j))
+            here[i] += 1
+            path.append(tuple(here))
+        lo, hi = 0, len(path) - 1  # path[lo] fails; path[hi], the top, passes
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self._check(path[mid]):
+                hi = mid
+            else:
+                lo = mid
+
+    def _node(self, at: tuple[int, ...]) -> Node:
+        """Evaluate one node (offsets from the lowest levels), from the smallest evaluated
+        node below it."""
+        levels = tuple(int(i + lo) for i, lo in zip(at, self.lows, strict=True))
+        if levels in self.nodes:
+            return self.nodes[levels]
+        below = [
+            c for c in self.cache if all(a <= b for a, b in zip(c.levels, levels, strict=True))
+        ]
+        start = min(below, key=len) if below else self.start
+        groups, stats = generalise(start, levels, self.table, self.criteria)
+        self.evaluated += 1
+        failing = np.zeros(len(stats.sizes), dtype=np.bool_)
+        for criterion in self.criteria:
+            failing |= criterion.failing(stats)
+        sizes: npt.NDArray[np.int64] = stats.sizes
+        suppressed = int(sizes[failing].sum())
+        kept = sizes[~failing]
+        precision = (
+            sum(lv / (ax.height - 1) for lv, ax in zip(levels, self.table.axes, strict=True))
+            / len(levels)
+            if levels
+            else 0.0
+        )
+        entropy = sum(ax.entropy[lv] for lv, ax in zip(levels, self.table.axes, strict=True))
+        node = Node(
+            levels,
+            suppressed,
+            len(kept),
+            int(np.sum(kept * kept)) + suppressed * self.rows,
+            precision,
+            entropy,
+        )
+        self.nodes[levels] = node
+        self._remember(groups)
+        return node
+
+    def _remember(self, groups: Classes) -> None:
+        self.cache.append(groups)
+        while len(self.cache) > 1 and sum(len(c) for c in self.cache) > CACHED_GROUPS:
+            self.cache.pop(0)
+
+
 def generalised(policy: Policy, ctx: Context, result: SearchResult) -> tuple[list[str], list[Any]]:
-    """`REPLACE` items (and their parameters) applying the chosen levels to a relation."""
+    """`REPLACE` items (and their parameters) applying the chosen levels to a relation (a
+    column at level 0 keeps its original value and needs none)."""
     items: list[str] = []
     params: list[Any] = []
     searched = policy.searched()
     for column, index in result.levels().items():
-        sql, p = _level_sql(column, searched[column], index, ctx)
+        if index == 0:
+            continue
+        sql, p = _level_sql(column, searched[column].level(index - 1), ctx)
         items.append(f"{sql} AS {quote_identifier(column)}")
         params += p
     return items, params
 
 
-def _level_sql(column: str, op: Generalize, index: int, ctx: Context) -> tuple[str, list[Any]]:
-    got = coarsen_sql(quote_identifier(column), op.level(index), ctx)
+def _level_sql(column: str, level: Coarsening | str, ctx: Context) -> tuple[str, list[Any]]:
+    got = coarsen_sql(quote_identifier(column), level, ctx)
     assert got is not None  # ip levels are refused by the policy
     return got
-
-
-def _evaluate(
-    con: duckdb.DuckDBPyConnection,
-    policy: Policy,
-    ctx: Context,
-    columns: tuple[str, ...],
-    levels: tuple[int, ...],
-    sizes: list[int],
-    rows: int,
-) -> Node:
-    searched = policy.searched()
-    exprs: list[str] = []
-    params: list[Any] = []
-    chosen = dict(zip(columns, levels, strict=True))
-    for q in policy.quasi_identifiers:
-        if q in chosen:
-            sql, p = _level_sql(q, searched[q], chosen[q], ctx)
-            exprs.append(f"CAST({sql} AS VARCHAR)")
-            params += p
-        else:
-            exprs.append(quote_identifier(q))
-    k, l_target = policy.privacy.k, policy.privacy.l
-    diversity = [
-        f"count(DISTINCT {quote_identifier(s)}) + max(CASE WHEN {quote_identifier(s)} IS NULL"
-        " THEN 1 ELSE 0 END)"
-        for s in policy.sensitive
-    ]
-    least_l = f"least({', '.join(diversity)})" if diversity and l_target else None
-    fails = f"__n < {k}" + (f" OR __l < {int(l_target or 0)}" if least_l else "")
-    groups = ", ".join(f"{e} AS __g{i}" for i, e in enumerate(exprs))
-    got = con.execute(
-        f"SELECT coalesce(sum(__n) FILTER (WHERE {fails}), 0),"
-        f" count(*) FILTER (WHERE NOT ({fails})),"
-        f" coalesce(sum(__n * __n) FILTER (WHERE NOT ({fails})), 0)"
-        f" FROM (SELECT {groups}, sum(__n) AS __n"
-        f"{', ' + least_l + ' AS __l' if least_l else ''} FROM __freq GROUP BY ALL)",
-        params,
-    ).fetchone()
-    assert got is not None
-    suppressed, classes, squares = int(got[0]), int(got[1]), int(got[2])
-    precision = sum((i + 1) / n for i, n in zip(levels, sizes, strict=True)) / len(levels)
-    return Node(levels, suppressed, classes, squares + suppressed * rows, precision)

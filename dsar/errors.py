@@ -93,6 +93,47 @@ class CatalogError(ConfigError):
         super().__init__(source, problems, what="catalog")
 
 
+class UnlistedValueError(ConfigError):
+    """A column holds values its generalisation hierarchy does not list (a value left out
+    would otherwise be published unchanged or as '*', without anyone deciding it).
+
+    The message names a few of the values: they are categories of a quasi-identifier the
+    policy's hierarchy already spells out, and the fix is to give each one its group.
+
+    Attributes: `column`, `values` (the first unlisted values, sorted), `count` (how many
+    distinct values are unlisted), `level` (which of the column's `levels`, from 1; None
+    for a column with one hierarchy and no levels).
+    """
+
+    SHOWN = 5  # values named in the message
+
+    def __init__(
+        self,
+        source: str,
+        column: str,
+        values: Sequence[str],
+        *,
+        count: int,
+        level: int | None = None,
+    ) -> None:
+        self.column = column
+        self.values = tuple(values)
+        self.count = count
+        self.level = level
+        shown = ", ".join(repr(v[:40]) for v in self.values[: self.SHOWN])
+        more = f" and {count - self.SHOWN} more" if count > self.SHOWN else ""
+        where = f"columns.{column}" + (f".levels.{level - 1}" if level else "") + ".hierarchy"
+        example = self.values[0][:40] if self.values else "value"
+        problem = ConfigProblem(
+            where,
+            f"{column} holds {count} value(s) the hierarchy does not list: {shown}{more}",
+            f"give every value its group, e.g. {example!r}: <group>, in the hierarchy"
+            + (f" of level {level}" if level else "")
+            + " (a value no hierarchy lists is never turned into '*' silently)",
+        )
+        super().__init__(source, [problem], what="policy")
+
+
 class EngineError(WorkbenchError):
     """A query failed in the engine. Carries the SQL (never the bound values)."""
 

@@ -641,7 +641,7 @@ columns:
   name: drop
   age: {op: generalize, bands: [30, 50, 70]}
   postcode: {op: mask, keep_last: 3}
-  city: {op: generalize, hierarchy: {Dublin: Ireland, Cork: Ireland, Galway: Ireland}}
+  city: {op: generalize, hierarchy: {Dublin: Ireland, Cork: Ireland, Galway: Ireland, Lyon: '*', Paris: '*'}}
   diagnosis: suppress
   born: {op: date_shift, max_days: 10}
   ip: {op: generalize, ip: 24}
