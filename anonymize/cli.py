@@ -175,6 +175,48 @@ def aggregate(
 
 
 @app.command()
+def releases(
+    release_log: ReleaseLogOpt = Path("releases.db"),
+    key_file: KeyFileOpt = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="Only this data set (its base table).")
+    ] = None,
+) -> None:
+    """List the aggregate runs the release log records, and each data set's privacy budget;
+    the log is checked first (exit 1 when a row was changed by hand)."""
+    from anonymize.history import spent_on
+    from dsar.keys import load_keys
+    from dsar.records.releases import ReleaseLog
+
+    if not release_log.is_file():
+        raise InputFileError(release_log, "no release log there", "give its path: --release-log")
+    log = ReleaseLog(release_log, load_keys(key_file), key_file=key_file)
+    try:
+        found = log.releases(dataset)
+    finally:
+        log.close()
+    seen: set[str] = set()
+    for r in found:
+        hidden = sum(len(t.suppressed) for t in r.tables)
+        cells = sum(len(t.published) for t in r.tables) + hidden
+        new = round(float(sum(c.epsilon for c in r.charges if c.query not in seen)), 9)
+        seen.update(c.query for c in r.charges)
+        typer.echo(
+            f"{r.describe()} {r.dataset} -> {r.folder}: {r.method}, {len(r.tables)} table(s),"
+            f" {cells} cells ({hidden} suppressed)"
+            + (f", epsilon {new} charged" if r.charges else "")
+            + (" (a repeat)" if r.charges and not new else "")
+        )
+    for name in sorted({r.dataset for r in found}):
+        runs = [r for r in found if r.dataset == name]
+        spent, budget = spent_on(runs)
+        if spent:
+            one_run = max(round(sum(c.epsilon for c in r.charges), 9) for r in runs)
+            stated = budget if budget is not None else f"{one_run} (one run's worth: none stated)"
+            typer.echo(f"data set {name}: epsilon {spent} spent of a budget of {stated}")
+
+
+@app.command()
 def audience(
     platform: Annotated[
         str,

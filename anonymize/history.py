@@ -249,3 +249,11 @@ def spend(run: AggregateRun, releases: Sequence[Release], charges: Sequence[Char
         )
     delta = sum(c.delta for c in [*spent.values(), *new.values()])
     return Spending(budget, before, needed, delta)
+
+
+def spent_on(releases: Sequence[Release]) -> tuple[float, float | None]:
+    """The ε a data set's releases spent (each distinct query once) and the smallest budget
+    any of them stated (None: none did)."""
+    spent = {c.query: c.epsilon for r in releases for c in r.charges}
+    stated = [r.budget for r in releases if r.budget is not None]
+    return round(sum(spent.values()), 9), (min(stated) if stated else None)

@@ -30,6 +30,7 @@ from dsar import (
     verify_derived,
     verify_release_log,
 )
+from dsar.cli import app as dsar_app
 from dsar.demo import generate
 
 KEYS = Keys(b"a" * 40)
@@ -208,6 +209,46 @@ def test_a_release_log_edited_by_hand_is_found_and_nothing_runs_against_it(
     ]
     with pytest.raises(RecordTamperedError, match="row 1: edited or added outside"):
         ReleaseLog(path, KEYS)
+
+
+def test_the_command_lines_read_and_check_the_release_log(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    path = tmp_path / "releases.db"
+    log = ReleaseLog(path, KEYS)
+    _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "out", log)
+    with open_engine(load_catalog(demo)) as engine:
+        for _ in range(2):
+            dp = run_aggregates(
+                EXAMPLES / "aggregate_accounts_dp.yml", engine, tmp_path / "o", release_log=log
+            )
+            shutil.rmtree(dp.folder)
+    log.close()
+    runner = CliRunner()
+    listed = runner.invoke(anonymize_app, ["releases", "--release-log", str(path)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].startswith("#1 fine (") and "suppression, 1 table(s), 30 cells (" in lines[0]
+    assert lines[1].endswith("epsilon 1.0 charged") and lines[2].endswith("0.0 charged (a repeat)")
+    assert (
+        lines[3] == "data set accounts: epsilon 1.0 spent of a budget of 1.0 (one run's worth:"
+        " none stated)"
+    )
+    db = sqlite3.connect(path)
+    db.execute("UPDATE releases SET folder = 'elsewhere' WHERE seq = 2")
+    db.commit()
+    db.close()
+    refused = runner.invoke(anonymize_app, ["releases", "--release-log", str(path)])
+    assert isinstance(refused.exception, RecordTamperedError)
+    checked = runner.invoke(
+        dsar_app,
+        ["audit", "verify", "--log", str(tmp_path / "none.jsonl"), "--release-log", str(path)],
+    )
+    assert checked.exit_code == 1
+    assert f"{path}: table releases, row 2: edited or added outside the workbench" in (
+        checked.output
+    )
 
 
 def test_a_release_row_deleted_by_hand_is_found(demo: Path, tmp_path: Path) -> None:

@@ -201,11 +201,18 @@ def audit_verify(
         Path | None,
         typer.Option(envvar="WORKBENCH_SENT_RECORD", help="Check this record of sent audiences."),
     ] = None,
+    release_log: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_RELEASE_LOG", help="Check this release log of aggregates too."
+        ),
+    ] = None,
 ) -> None:
     """Check the audit log's keyed chain and the records' keyed rows: the register (its rows,
-    and each request's status against the log), the ledger and the sent record (its rows,
-    and its latest write against its log: an earlier copy put back), and any sent record the
-    log records writes to. Exit 1 if any entry or row was edited, added, removed or moved."""
+    and each request's status against the log), the ledger, the release log of aggregates and
+    the sent record (its rows, and its latest write against its log: an earlier copy put
+    back), and any sent record the log records writes to. Exit 1 if any entry or row was
+    edited, added, removed or moved."""
     from dsar.keys import load_keys
     from dsar.records.audit import AuditLog, verify_audit_log
     from dsar.records.register import verify_register
@@ -226,6 +233,11 @@ def audit_verify(
     if ledger is not None:
         problems += [f"{ledger}: {p}" for p in verify_record(ledger, keys)]
         checked.append(str(ledger))
+    if release_log is not None:
+        from dsar.records.releases import verify_release_log
+
+        problems += [f"{release_log}: {p}" for p in verify_release_log(release_log, keys)]
+        checked.append(str(release_log))
     sent = [sent_record] if sent_record is not None else []
     for name in sorted(logged_records(audit)):  # the sent records this log vouches for
         beside = path.with_name(name)
