@@ -12,10 +12,11 @@
 - `aggregate`: `run_aggregates` publishes group-by tables with small-cell and complementary
   suppression.
 
-- `audience`: `build_audience` decides who may be in an audience from a catalog table
-  (consent, opt-outs, the suppression ledger, Limited Use) and `build_audience_file`
-  normalises and hashes a list per ad platform (`PLATFORMS`: each one's published rules);
-  `SentRecord` records what was sent, for withdrawals.
+- `audience`: `build_audience` decides who may be in an audience, from a catalog table or a
+  list (`AudienceList`), through one gate (Limited Use, consent stated, the suppression
+  ledger matched per person) and `build_audience_file` normalises and hashes a vetted list
+  per ad platform (`PLATFORMS`: each one's published rules); `SentRecord` records what was
+  sent, for withdrawals.
 
 Every job takes its spec (a YAML path, or a value made in Python) and an `Engine` its caller
 opened with `dsar.open_engine(catalog, ...)`: the catalog is the engine's, and the spec goes
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from anonymize.aggregate_spec import AggregateRun, load_aggregate_spec
     from anonymize.audience import (
         PLATFORMS,
+        AudienceList,
         SentRecord,
         build_audience,
         build_audience_file,
@@ -52,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "load_aggregate_spec": "anonymize.aggregate_spec",
     "run_aggregates": "anonymize.aggregate",
     "PLATFORMS": "anonymize.audience",
+    "AudienceList": "anonymize.audience",
     "SentRecord": "anonymize.audience",
     "build_audience": "anonymize.audience",
     "build_audience_file": "anonymize.audience",
@@ -69,6 +72,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "PLATFORMS",
     "AggregateRun",
+    "AudienceList",
     "ExtractResult",
     "Policy",
     "RiskReport",

@@ -465,7 +465,9 @@ def test_phone_audiences_are_recorded_and_withdrawn(tmp_path: Path) -> None:
     )
     (root / "catalog.yml").write_text(PHONE_CATALOG)
     spec = tmp_path / "spec.yml"
-    spec.write_text("version: 1\nname: ph\ntable: prefs\nphone: phone\nconsent: ads\n")
+    spec.write_text(
+        "version: 1\nname: ph\ntable: prefs\nphone: phone\nconsent: ads\nopted_out: none\n"
+    )
     keys = Keys(b"k" * 40)
     record = SentRecord(tmp_path / "rec" / "sent.db", keys)
     catalog = load_catalog(root / "catalog.yml")

@@ -168,7 +168,7 @@ def test_an_audience_from_the_catalog_sends_the_fields_a_spec_names(tmp_path: Pa
     catalog = load_catalog(root / "catalog.yml")
     spec = tmp_path / "spec.yml"
     spec.write_text(
-        "version: 1\nname: a\ntable: prefs\nemail: email\nconsent: ads\n"
+        "version: 1\nname: a\ntable: prefs\nemail: email\nconsent: ads\nopted_out: none\n"
         "fields: {first_name: given_name, country: land}\n"
     )
     with open_engine(catalog) as engine:

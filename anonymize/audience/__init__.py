@@ -4,9 +4,11 @@
   `PLATFORMS`, `to_e164`.
 - `build`: `build_audience_file` hashes a list's emails or phones for each platform.
 
-- `eligible`: `build_audience` from a catalog table, after consent, opt-outs, the
-  suppression ledger and closed accounts, refusing data whose purposes exclude advertising
-  or that came from a Google sign-in (Limited Use).
+- `eligible`: `build_audience`, the one gate for a catalog table (`AudienceSpec`) and a
+  list (`AudienceList`): Limited Use and purposes first, consent stated, then each row
+  matched to its person through the whole export (`people`, over
+  `dsar.subjects.people`), so a person the suppression ledger holds under any identifier is
+  left out, and what was sent is recorded under every identifier of theirs.
 
 - `SentRecord` (kept in `dsar.records.sent`, where erasure plans read it): who was sent to
   which platform (keyed references and the uploaded hashes, an audit-log entry per run), and
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from anonymize.audience.build import AudienceResult, build_audience_file
 from anonymize.audience.eligible import (
+    AudienceList,
     AudienceSpec,
     build_audience,
     check_purposes,
@@ -34,6 +37,7 @@ from dsar.records.sent import SentRecord, person_ref
 __all__ = [
     "NORMALIZER_VERSION",
     "PLATFORMS",
+    "AudienceList",
     "AudienceResult",
     "AudienceSpec",
     "Platform",

@@ -30,6 +30,7 @@ from dsar.io import partial_folder, sha256_file
 from dsar.review.manifest import (
     AcceptedWarning,
     ArtifactKind,
+    AudienceEligibility,
     AudienceManifest,
     InputRef,
     OutputFile,
@@ -64,6 +65,11 @@ def build_audience_file(
 ) -> AudienceResult:
     """Hash one column of a list (CSV, Parquet, JSON Lines) for each platform into `out/`.
 
+    This is the hashing step alone: nobody is checked (consent, the suppression ledger,
+    Limited Use), and the manifests say so (no `eligibility`). An audience that leaves for a
+    platform is built with `build_audience`, from a spec or an `AudienceList`: the command
+    line's only path.
+
     Args:
         source: the list.
         column: the column holding emails or phone numbers.
@@ -93,30 +99,48 @@ def build_audience_file(
     con = scratch_connection(memory_limit=MEMORY_LIMIT)
     con.execute("SET preserve_insertion_order = false")
     try:
-        relation = relation_of(str(path))
-        if relation.startswith("read_csv("):  # every value as written: 0044... keeps its zeros
-            relation = relation[:-1] + ", all_varchar = true)"
         given = fields or {}
-        extra = "".join(
-            f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
-            for f, c in given.items()
-        )
-        try:
-            con.execute(
-                f"CREATE TEMP VIEW src AS SELECT CAST({quote_identifier(column)} AS VARCHAR)"
-                f" AS v{extra} FROM {relation}"
-            )
-        except duckdb.Error as exc:
-            names = [column, *given.values()]
-            raise InputFileError(
-                path,
-                f"cannot read column {column!r} (or a field's):"
-                f" {scrub_message(str(exc), names).splitlines()[0]}",
-                "check --column and --fields against the file's header",
-            ) from None
+        read_list(con, path, column, given, "src")
         return _write_all(con, chosen, Path(out), kind, region, [path], now, fields=list(given))
     finally:
         con.close()
+
+
+def read_list(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    column: str,
+    fields: dict[Field, str],
+    view: str,
+    more: str = "",
+) -> None:
+    """Make `view` over the list: `v` (the column as text), `f_<field>` for each field, and
+    `more` (SQL of further columns over `v`, e.g. ", ... AS x"). A CSV is read as text, so
+    0044... keeps its zeros.
+
+    Raises:
+        InputFileError: the file cannot be read, or has no such column.
+    """
+    relation = relation_of(str(path))
+    if relation.startswith("read_csv("):
+        relation = relation[:-1] + ", all_varchar = true)"
+    extra = "".join(
+        f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
+        for f, c in fields.items()
+    )
+    try:
+        con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT *{more} FROM (SELECT"
+            f" CAST({quote_identifier(column)} AS VARCHAR) AS v{extra} FROM {relation})"
+        )
+    except duckdb.Error as exc:
+        names = [column, *fields.values()]
+        raise InputFileError(
+            path,
+            f"cannot read column {column!r} (or a field's):"
+            f" {scrub_message(str(exc), names).splitlines()[0]}",
+            "check --column and --fields against the file's header",
+        ) from None
 
 
 def _write_all(
@@ -131,11 +155,13 @@ def _write_all(
     fields: Sequence[Field] = (),
     engine: str | None = None,
     accepted: Sequence[AcceptedWarning] = (),
+    eligibility: AudienceEligibility | None = None,
 ) -> AudienceResult:
     """Write each platform's files from the table or view `src` (column `v`, and `f_<field>`
     for each field). `before`: counts of rows left out before (eligibility), recorded first
     in each manifest. `engine`: the engine that read the catalog table, if one did.
-    `accepted`: the catalog warnings accepted to read it, recorded in each manifest."""
+    `accepted`: the catalog warnings accepted to read it, recorded in each manifest;
+    `eligibility`: who could be in it and on what basis, recorded in each manifest."""
     files: dict[str, list[Path]] = {}
     manifests: dict[str, AudienceManifest] = {}
     with partial_folder(out, "audience") as work:
@@ -201,6 +227,7 @@ def _write_all(
                 },
                 below_minimum=bool(p.min_audience and distinct < p.min_audience),
                 accepted_catalog_warnings=tuple(accepted),
+                eligibility=eligibility,
             )
             write_manifest(manifests[p.name], work / f"{p.name}.manifest.json")
         for item in work.iterdir():

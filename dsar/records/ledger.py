@@ -167,6 +167,24 @@ class Ledger:
             return _legacy_ref(self.keys, identifier)
         return ledger_ref(self.keys, identifier)
 
+    def sql_ref(self, identifier_sql: str) -> tuple[str, list[object]]:
+        """DuckDB SQL computing this ledger's reference of a 'kind=value' VARCHAR expression
+        (normalised as the ledger keeps it), and its parameters: the keys go in bound, never
+        into the SQL text."""
+        return self._sql_ref(identifier_sql)
+
+    def refs(self, reasons: Iterable[Reason]) -> list[str]:
+        """The references recorded under any of `reasons`, sorted (keyed hashes, never who)."""
+        wanted = sorted({r.value for r in reasons})
+        if not wanted:
+            return []
+        rows = self.db.execute(
+            f"SELECT DISTINCT ref FROM suppression WHERE reason IN ({', '.join('?' * len(wanted))})"
+            " ORDER BY ref",
+            wanted,
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def _sql_ref(self, identifier_sql: str) -> tuple[str, list[object]]:
         if self.scheme == LEGACY_SCHEME:
             return f"sha256(? || '|' || {identifier_sql})", [self.keys.legacy_ledger_secret()]
@@ -269,22 +287,10 @@ class Ledger:
         references (the ledger holds no identifier). With `catalog`, a table owned through a
         parent (`owned_through`) also loses the rows whose parent row names such a person,
         to any depth. "TRUE" when nobody is recorded."""
-        wanted = sorted({r.value for r in reasons})
-        refs = (
-            [
-                r[0]
-                for r in self.db.execute(
-                    f"SELECT DISTINCT ref FROM suppression WHERE reason IN"
-                    f" ({', '.join('?' * len(wanted))})",
-                    wanted,
-                ).fetchall()
-            ]
-            if wanted
-            else []
-        )
+        refs = self.refs(reasons)
         if not refs:
             return "TRUE", []
-        return self._excluding(table, sorted(refs), rules or MatchRules(), catalog, 0)
+        return self._excluding(table, refs, rules or MatchRules(), catalog, 0)
 
     def _excluding(
         self,

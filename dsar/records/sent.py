@@ -50,7 +50,7 @@ WITHDRAW_REASONS = (
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sent (
     platform TEXT NOT NULL, audience TEXT NOT NULL, run TEXT NOT NULL, day TEXT NOT NULL,
-    ref TEXT NOT NULL, uploaded TEXT NOT NULL, PRIMARY KEY (platform, audience, ref)
+    ref TEXT NOT NULL, uploaded TEXT NOT NULL, PRIMARY KEY (platform, audience, ref, uploaded)
 );
 CREATE TABLE IF NOT EXISTS withdrawn (
     platform TEXT NOT NULL, uploaded TEXT NOT NULL, day TEXT NOT NULL,
@@ -303,26 +303,46 @@ class SentRecord:
         kind: IdentityKind = IdentityKind.EMAIL,
     ) -> int:
         """Record (raw email or phone, uploaded hash) pairs sent in one run; one audit entry."""
-        day = datetime.now(UTC).date().isoformat()
-        rows = [
-            (platform, audience, run, day, ref, uploaded, person_ref(self.keys, raw, kind, LOOSE))
+        refs = [
+            (ref, person_ref(self.keys, raw, kind, LOOSE), uploaded)
             for raw, uploaded in people
             if (ref := person_ref(self.keys, raw, kind)) is not None
         ]
+        return self.record_refs(platform, audience, run, refs, kind)
+
+    def record_refs(
+        self,
+        platform: str,
+        audience: str,
+        run: str,
+        refs: Iterable[tuple[str, str | None, str]],
+        kind: IdentityKind = IdentityKind.EMAIL,
+    ) -> int:
+        """Record what one run sent as (reference, loose reference, uploaded hash) rows: for
+        each person uploaded, one row per identifier of theirs (the ledger's keyed reference
+        of each), so a withdrawal or an erasure finds the upload from any of them; one audit
+        entry. Returns the people (distinct uploaded hashes)."""
+        day = datetime.now(UTC).date().isoformat()
+        rows = [
+            (platform, audience, run, day, ref, uploaded, loose) for ref, loose, uploaded in refs
+        ]
+        people = len({r[5] for r in rows})
         with self.seal.transaction():
-            # an upsert, never a REPLACE: a row keeps its number (rows are only added)
+            # an upsert, never a REPLACE: a row keeps its number (rows are only added); no
+            # conflict target: a record from before one reference could name several uploads
+            # (one person's addresses) has a narrower key
             self.db.executemany(
                 "INSERT INTO sent (platform, audience, run, day, ref, uploaded, loose)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, audience, ref) DO UPDATE"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE"
                 " SET run = excluded.run, day = excluded.day, uploaded = excluded.uploaded,"
                 " loose = excluded.loose, mac = NULL",
                 rows,
             )
-            write = self._write("sent", platform, audience, run, len(rows))
+            write = self._write("sent", platform, audience, run, people)
         details: dict[str, object] = {"platform": platform, "audience": audience, "run": run}
-        details |= {"people": len(rows), "identifier": kind.value}
+        details |= {"people": people, "identifier": kind.value}
         self._log("audience.sent", write, self.seal.last_state, details)
-        return len(rows)
+        return people
 
     def holding_any(
         self, identifiers: Iterable[SubjectKey], rules: MatchRules | None = None
@@ -369,7 +389,8 @@ class SentRecord:
             " WHERE s.platform = ? AND w.uploaded IS NULL ORDER BY s.uploaded",
             (platform,),
         ).fetchall()
-        return [uploaded for ref, uploaded in rows if ref in refs]
+        # one person is recorded under each of their identifiers: their upload, once
+        return sorted({uploaded for ref, uploaded in rows if ref in refs})
 
     def write_withdrawal(self, platform: str, ledger: Ledger, out: str | Path, header: str) -> Path:
         """Write `<platform>-withdraw-<date>.csv` (the platform's removal list) and mark

@@ -430,6 +430,25 @@ class AggregateManifest(ArtifactManifest):
     )
 
 
+class AudienceEligibility(_Model):
+    """Who could be in an audience, and on what basis: the promise its manifest makes."""
+
+    source: Literal["table", "list"] = Field(
+        description="a catalog table (from a spec, or a list read from the table's file), or"
+        " a list the catalog does not describe"
+    )
+    table: str | None = Field(description="the catalog table the people came from")
+    consent: str | None = Field(description="the consent column (only true is consent)")
+    opted_out: str | None = Field(description="the opt-out column (any value is an opt-out)")
+    legal_basis: str | None = Field(
+        description="the legal basis, in the words given, where consent is not a column"
+    )
+    ledger: StrictBool = Field(description="whether the suppression ledger was applied")
+    matching: str = Field(
+        min_length=1, description="how a row was matched to a person for the ledger"
+    )
+
+
 class AudienceManifest(ArtifactManifest):
     """The manifest of one platform's audience file(s)."""
 
@@ -439,12 +458,17 @@ class AudienceManifest(ArtifactManifest):
     normalizer_version: str = Field(min_length=1, description="the normalisation rules used")
     encoding: Literal["hex", "base64"] = Field(description="how each SHA-256 is written")
     counts: dict[str, Count] = Field(
-        description="from a catalog table: rows_read and the rows left out by reason"
-        " (no_consent, opted_out, in_ledger, closed_account); then rows_in (the eligible"
-        " values), empty, invalid, duplicates (after normalisation), written"
+        description="rows_read and the rows left out by reason (no_consent, opted_out,"
+        " limited_use, in_ledger, closed_account, said_no_elsewhere); then rows_in (the"
+        " eligible values), empty, invalid, duplicates (after normalisation), written"
     )
     below_minimum: StrictBool = Field(
         description="fewer people than the platform's minimum audience size"
+    )
+    eligibility: AudienceEligibility | None = Field(
+        default=None,
+        description="the source, the consent stated and the ledger applied (absent: a list"
+        " hashed with no eligibility check, or written before it was recorded)",
     )
 
 

@@ -1,0 +1,144 @@
+"""Each candidate of an audience to its person: the ledger checked under every identifier the
+person has, and the sent record given every one of them.
+
+The gate (`eligible.build_audience`) leaves its candidates in a scratch DuckDB connection:
+`cand(i, v, f_*, why)` (one row per row read, `why` the first reason it is left out, NULL
+while eligible) and `cand_ids(i, kind, value, node, strong)` (each identifier of the row,
+normalised as the ledger keeps it, with its node, `dsar.subjects.people.node_sql`).
+`dsar.subjects.people.resolve_people` has joined the whole export into people in the same
+connection. Here, set-wise in SQL, never one person at a time:
+
+- `link_people`: each candidate's people (`cand_people`): the person of each identifier,
+  or the identifier alone when the export does not hold it (a list's stranger);
+- `leave_out_limited`: a list's values the export holds only in tables bound by Google's
+  Limited Use rules came from Google: left out (`limited_use`);
+- `leave_out_ledger`: a candidate whose person has ANY identifier in the ledger, under any
+  form it may have been recorded in (`forms_sql`), is left out (`in_ledger`): the person who
+  objected under their account email leaves with their `name+news@` marketing row;
+- `leave_out_said_no`: a row whose person said no in another row of the source (no consent,
+  an opt-out) is left out too (`said_no_elsewhere`);
+- `record_refs`: for each candidate written, the keyed reference of every identifier of
+  their person, for the sent record, so that a withdrawal finds the upload from any of them.
+
+A phone shared by several people (a family's) joins none of them, but belongs to each: a
+shared phone in the ledger leaves out everyone seen with it. That errs on the side of the
+people; it is what "any of their identifiers" means.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from dsar.catalog.models import IdentityKind
+from dsar.keys import Keys, Purpose
+from dsar.records.ledger import Ledger, Reason
+from dsar.subjects.identity import sql_normalize
+from dsar.subjects.people import PEOPLE_RULES, forms_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+LEDGER_REASONS = (
+    Reason.ERASED,
+    Reason.OBJECTED_DIRECT_MARKETING,
+    Reason.OPTED_OUT_SALE_SHARING,
+    Reason.RESTRICTED,
+)
+SAID_NO = ("no_consent", "opted_out")  # a person's answer, whichever of their rows holds it
+MAX_RECORDED = 100  # a person with more identifiers (a shared address joining many) is
+# recorded under their own row's identifiers only: the record stays proportionate
+
+_FORMS = (
+    f"CASE WHEN kind = 'email' THEN {forms_sql(IdentityKind.EMAIL, 'value')}"
+    " ELSE [kind || '=' || value] END"
+)
+_LOOSE = (
+    "CASE WHEN kind = 'email' THEN 'email=' ||"
+    f" {sql_normalize(IdentityKind.EMAIL, 'value', PEOPLE_RULES)} ELSE kind || '=' || value END"
+)
+
+
+def link_people(con: duckdb.DuckDBPyConnection) -> None:
+    """`cand_people(i, person, strong)`: each candidate's people, through each identifier
+    (`strong`: through a strong one; a phone may lead to several people)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cand_people AS SELECT DISTINCT c.i,"
+        " coalesce(n.person, c.node) AS person, c.strong FROM cand_ids c"
+        " LEFT JOIN people_nodes n USING (node) WHERE c.node IS NOT NULL"
+    )
+
+
+def leave_out_limited(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave out the candidates whose every identifier the export holds only in tables bound
+    by Google's Limited Use rules: those values came from Google."""
+    con.execute(
+        "UPDATE cand SET why = 'limited_use' WHERE why IS NULL AND i IN (SELECT c.i FROM"
+        " cand_ids c JOIN people_nodes n USING (node) GROUP BY c.i HAVING bool_and(n.only_limited))"
+    )
+
+
+def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
+    """Leave out every candidate whose person the ledger holds under any identifier (erased,
+    objected to direct marketing, opted out of sale or sharing, restricted). The ledger holds
+    keyed hashes only: each identifier of the candidates' people is hashed in SQL, under each
+    form a record may have hashed it (`forms_sql`), and compared."""
+    refs = ledger.refs(LEDGER_REASONS)
+    if not refs:
+        return
+    con.register("ledger_refs_arrow", pa.table({"ref": pa.array(refs, pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE ledger_refs AS SELECT ref FROM ledger_refs_arrow")
+    con.unregister("ledger_refs_arrow")
+    ref_sql, params = ledger.sql_ref("form")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE held_values AS"
+        " WITH tested AS (SELECT kind, value FROM people_members WHERE person IN"
+        " (SELECT person FROM cand_people) UNION SELECT kind, value FROM cand_ids),"
+        f" forms AS (SELECT kind, value, unnest({_FORMS}) AS form FROM tested)"
+        f" SELECT DISTINCT kind, value FROM forms WHERE {ref_sql} IN (SELECT ref FROM ledger_refs)",
+        params,
+    )
+    con.execute(
+        "UPDATE cand SET why = 'in_ledger' WHERE (why IS NULL OR why = 'closed_account')"
+        " AND i IN (SELECT p.i FROM cand_people p JOIN people_members m USING (person)"
+        " JOIN held_values USING (kind, value)"
+        " UNION SELECT i FROM cand_ids JOIN held_values USING (kind, value))"
+    )
+
+
+def leave_out_said_no(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave out the rows whose person said no in another row: no consent, or an opt-out
+    (joined through strong identifiers only: a shared phone is no one's answer)."""
+    said = ", ".join(f"'{w}'" for w in SAID_NO)
+    con.execute(
+        "UPDATE cand SET why = 'said_no_elsewhere' WHERE why IS NULL AND i IN (SELECT a.i FROM"
+        " cand_people a JOIN cand_people b ON a.person = b.person AND a.strong AND b.strong"
+        f" JOIN cand c ON c.i = b.i WHERE c.why IN ({said}))"
+    )
+
+
+def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys) -> None:
+    """`cand_refs(i, ref, loose)` for the eligible candidates: the sent record's keyed
+    reference (the ledger's, `dsar.records.sent.person_ref`) of every identifier of their
+    person, under every form (`forms_sql`), and the loose reference of each.
+
+    Their people through strong identifiers (a shared phone's other people are not theirs),
+    or through any when they have none; a person over `MAX_RECORDED` identifiers is recorded
+    under the candidate's own identifiers only."""
+    ref_sql, ref_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "form")
+    loose_sql, loose_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "loose")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cand_refs AS"
+        " WITH eligible AS (SELECT i FROM cand WHERE why IS NULL),"
+        " theirs AS (SELECT i, person FROM cand_people WHERE strong UNION SELECT i, person"
+        " FROM cand_people WHERE i NOT IN (SELECT i FROM cand_people WHERE strong)),"
+        " sized AS (SELECT person FROM people_members GROUP BY person"
+        f" HAVING count(*) <= {MAX_RECORDED}),"
+        " ids AS (SELECT i, kind, value FROM cand_ids WHERE i IN (SELECT i FROM eligible)"
+        " UNION SELECT t.i, m.kind, m.value FROM theirs t JOIN people_members m USING (person)"
+        " WHERE t.i IN (SELECT i FROM eligible) AND t.person IN (SELECT person FROM sized)),"
+        f" forms AS (SELECT i, unnest({_FORMS}) AS form, {_LOOSE} AS loose FROM ids)"
+        f" SELECT DISTINCT i, {ref_sql} AS ref, {loose_sql} AS loose FROM forms",
+        [*ref_params, *loose_params],
+    )
