@@ -6,7 +6,7 @@ import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,10 +21,14 @@ from dsar.cli.common import (
     engine_options,
     err,
     open_index,
+    open_sent,
     parse_date,
     passphrase_from,
     resolve_person,
 )
+
+if TYPE_CHECKING:
+    from dsar.review.bundle import Verification
 
 
 def demo(
@@ -240,8 +244,8 @@ def verify(
     bundle: Annotated[
         Path,
         typer.Argument(
-            help="A bundle folder or its zip, an extract or aggregate folder, or a"
-            " certificate's JSON file."
+            help="A bundle folder or its zip, an extract, aggregate or audience folder (or"
+            " one audience manifest), or a certificate's JSON file."
         ),
     ],
     passphrase_env: Annotated[
@@ -255,18 +259,40 @@ def verify(
             " place are the ones there now."
         ),
     ] = None,
+    sent_record: Annotated[
+        Path | None,
+        typer.Option(
+            "--sent-record",
+            "--sent",
+            envvar="WORKBENCH_SENT_RECORD",
+            help="For an audience: the record of sent audiences (needs the key): every hash"
+            " recorded, none withdrawn before.",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_LEDGER",
+            help="For an audience, with --sent-record: nobody in the suppression ledger is in it.",
+        ),
+    ] = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Check a bundle (checksums, every row the person's, no secret or other person in
     clear), a de-identified extract or aggregate run (checksums, k and l recomputed, no
-    personal data in any cell, no suppressed cell recomputable from the totals), or an
-    erasure, correction or retention certificate (its model, its Markdown twin's checksum,
-    the row accounting, and with --export the files in place)."""
-    from dsar.review.bundle import Verification, verify_bundle
+    personal data in any cell, no suppressed cell recomputable from the totals), an audience
+    (checksums, each platform's header and hash shapes, no hash twice, the counts add up, and
+    with --sent-record and --ledger nobody in the ledger), or an erasure, correction or
+    retention certificate (its model, its Markdown twin's checksum, the row accounting, and
+    with --export the files in place)."""
+    from dsar.review.bundle import verify_bundle
     from dsar.review.certificate import verify_certificate
     from dsar.review.derived import verify_derived
 
     result: Verification
-    if bundle.is_file() and bundle.suffix == ".json":
+    if _kind(bundle) == "audience" or _audience_folder(bundle):
+        result = _verify_audience(bundle, sent_record, ledger, key_file)
+    elif bundle.is_file() and bundle.suffix == ".json":
         result = verify_certificate(bundle, export)
     elif _kind(bundle) in ("extract", "aggregate"):
         result = verify_derived(bundle)
@@ -282,11 +308,44 @@ def verify(
     typer.echo(f"{bundle}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
 
 
+def _verify_audience(
+    path: Path, sent_record: Path | None, ledger: Path | None, key_file: Path | None
+) -> Verification:
+    """`verify_audience`, with the sent record and the ledger opened for it (read only)."""
+    from dsar.errors import MissingFileError
+    from dsar.keys import load_keys
+    from dsar.records.ledger import Ledger
+    from dsar.review.audience import verify_audience
+
+    if ledger is not None and not ledger.is_file():
+        raise MissingFileError(ledger, "the suppression ledger", "check --ledger")
+    keys = load_keys(key_file) if sent_record is not None or ledger is not None else None
+    with ExitStack() as stack:
+        sent = open_sent(sent_record, keys)
+        if sent is not None:
+            stack.callback(sent.close)
+        suppressed = None
+        if ledger is not None and keys is not None:
+            suppressed = Ledger(ledger, keys, key_file)
+            stack.callback(suppressed.close)
+        return verify_audience(path, sent=sent, ledger=suppressed)
+
+
+def _audience_folder(folder: Path) -> bool:
+    """A folder without manifest.json that holds an audience manifest."""
+    if not folder.is_dir() or (folder / "manifest.json").exists():
+        return False
+    return any(_kind(m) == "audience" for m in folder.glob("*.manifest.json"))
+
+
 def _kind(folder: Path) -> str | None:
-    """The `kind` a folder's manifest declares, if it is a readable JSON object."""
+    """The `kind` a folder's manifest (or a manifest file) declares, if it is a readable
+    JSON object."""
     import json
 
-    path = folder / "manifest.json"
+    path = folder if folder.is_file() else folder / "manifest.json"
+    if path.suffix != ".json":
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (OSError, ValueError):

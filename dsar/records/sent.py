@@ -380,17 +380,29 @@ class SentRecord:
 
     def withdrawals(self, platform: str, ledger: Ledger) -> list[str]:
         """The uploaded hashes of everyone `platform` holds who is now in the ledger and has
-        not been withdrawn yet."""
+        not been withdrawn yet (each upload once, however many identifiers recorded it)."""
+        return sorted(self.in_ledger(platform, ledger) - self.withdrawn(platform))
+
+    def uploaded(self, platform: str) -> set[str]:
+        """Every hash recorded as sent to `platform`."""
+        rows = self.db.execute("SELECT DISTINCT uploaded FROM sent WHERE platform = ?", (platform,))
+        return {uploaded for (uploaded,) in rows.fetchall()}
+
+    def withdrawn(self, platform: str) -> set[str]:
+        """Every hash withdrawn from `platform`."""
+        rows = self.db.execute("SELECT uploaded FROM withdrawn WHERE platform = ?", (platform,))
+        return {uploaded for (uploaded,) in rows.fetchall()}
+
+    def in_ledger(self, platform: str, ledger: Ledger) -> set[str]:
+        """The hashes sent to `platform` of everyone now in the ledger (erased, objected,
+        opted out, restricted), withdrawn since or not: what no audience may hold again.
+        One person is recorded under each of their identifiers: any of them in the ledger."""
         wanted = {r.value for r in WITHDRAW_REASONS}
         refs = {e.ref for e in ledger.entries() if e.reason.value in wanted}
         rows = self.db.execute(
-            "SELECT DISTINCT s.ref, s.uploaded FROM sent s LEFT JOIN withdrawn w"
-            " ON w.platform = s.platform AND w.uploaded = s.uploaded"
-            " WHERE s.platform = ? AND w.uploaded IS NULL ORDER BY s.uploaded",
-            (platform,),
+            "SELECT DISTINCT ref, uploaded FROM sent WHERE platform = ?", (platform,)
         ).fetchall()
-        # one person is recorded under each of their identifiers: their upload, once
-        return sorted({uploaded for ref, uploaded in rows if ref in refs})
+        return {uploaded for ref, uploaded in rows if ref in refs}
 
     def write_withdrawal(self, platform: str, ledger: Ledger, out: str | Path, header: str) -> Path:
         """Write `<platform>-withdraw-<date>.csv` (the platform's removal list) and mark

@@ -6,12 +6,16 @@
   (checksums, k and l recomputed, a personal-data scan, cells recomputable from totals).
 - `certificate`: `verify_certificate`, the checks of an erasure, correction or retention
   certificate (its model, its Markdown twin, the row accounting, the files in place).
+- `audience`: `verify_audience`, the checks of an audience folder (checksums, each
+  platform's header and hash shapes, no hash twice, the counts add up; with the sent record
+  and the ledger, nobody in the ledger).
 - `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`,
   `CertificateManifest`, ...), with `OutputFile.of`, `write_manifest` and `read_manifest`.
 """
 
 from __future__ import annotations
 
+from dsar.review.audience import verify_audience
 from dsar.review.bundle import Finding, Verification, verify_bundle
 from dsar.review.certificate import verify_certificate
 from dsar.review.derived import recoverable_cells, verify_derived
@@ -49,6 +53,7 @@ __all__ = [
     "manifest_problems",
     "read_manifest",
     "recoverable_cells",
+    "verify_audience",
     "verify_bundle",
     "verify_certificate",
     "verify_derived",
