@@ -79,10 +79,11 @@ def close_gaps(
         tables = [*new, *earlier]
         victims: dict[tuple[int, Key], None] = {}
         left = 0
-        for _, involved in exposed:
+        for row, involved in exposed:
             mine = [r for r in involved if id(tables[r.table]) in fresh]
-            if not mine:
-                left += 1  # given back by earlier releases alone: this run cannot help
+            if not mine:  # given back by earlier releases alone: this run cannot help
+                if not _published_before(tables[row.table], row.key, earlier):
+                    left += 1  # (a cell this run hides that one of them published is no news)
                 continue
             victim = min(mine, key=lambda r: (tables[r.table].counts[r.key], str(r.key)))
             victims[(victim.table, victim.key)] = None
@@ -91,6 +92,17 @@ def close_gaps(
         added += len(victims)
         if not victims:
             return Gaps(added, left, solved)
+
+
+def _published_before(table: Grid, key: Key, earlier: Sequence[Grid]) -> bool:
+    """The same cell (the same columns, in any order, and values) is published in `earlier`."""
+    cell = dict(zip(table.group_by, key, strict=True))
+    for t in earlier:
+        if set(t.group_by) == set(cell):
+            mapped = tuple(cell[g] for g in t.group_by)
+            if mapped in t.counts and mapped not in t.suppressed:
+                return True
+    return False
 
 
 def recomputable(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from anonymize import run_aggregates
@@ -66,7 +68,7 @@ def _run(catalog: Path, spec: Path, out: Path, log: ReleaseLog) -> pd.DataFrame:
 def _truth(catalog: Path, groups: list[str]) -> dict[tuple[str, ...], int]:
     source = catalog.parent / "accounts.csv"
     cols = ", ".join(groups)
-    rows = duckdb.sql(
+    rows = duckdb.execute(
         f"SELECT {cols}, count(DISTINCT user_id) FROM read_csv('{source}', all_varchar=true)"
         f" GROUP BY ALL"
     ).fetchall()
@@ -278,7 +280,7 @@ def test_web_logs_count_people_not_rows(demo: Path, tmp_path: Path) -> None:
     table = _run(demo, people, tmp_path / "out", log)
     source = demo.parent / "web_logs.csv"
     truth = dict(
-        duckdb.sql(
+        duckdb.execute(
             f"SELECT user_agent, count(DISTINCT user_id) FROM read_csv('{source}',"
             " all_varchar=true) GROUP BY ALL"
         ).fetchall()
@@ -317,3 +319,117 @@ def test_the_command_line_names_the_earlier_release_and_the_budget(
         anonymize_app, ["aggregate", str(dp), *at, *log, "--key-file", str(key_beside)]
     )
     assert refused.exit_code != 0 and "sits beside the release log" in str(refused.exception)
+
+
+SHOP = """\
+version: 1
+controller: {name: Shop, contact: dpo@shop.example, supervisory_authority: CNIL}
+tables:
+  people:
+    path: people.csv
+    format: csv
+    description: People.
+    category: account
+    origin: provided
+    purposes: [sell]
+    legal_basis: contract
+    source: the customer
+    retention: {criteria: ten years}
+    erasure: {action: delete}
+    columns:
+      person_id: {identity: customer_id, type: string}
+      a: {type: string}
+      b: {type: string}
+      c: {type: string}
+"""
+
+
+def _published_equations(
+    folder: Path, columns: list[str], atoms: Sequence[tuple[str, ...]]
+) -> tuple[list[np.ndarray], list[tuple[str, np.ndarray]]]:
+    """Every published cell of a run folder as a row over the atoms; every suppressed one too."""
+    known, hidden = [], []
+    for path in sorted(folder.glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        dims = [g for g in columns if g in frame.columns]
+        for _, row in frame.iterrows():
+            fixed = {g: row[g] for g in dims if row[g] != "(total)"}
+            vector = np.array(
+                [all(atom[columns.index(g)] == v for g, v in fixed.items()) for atom in atoms],
+                dtype=float,
+            )
+            if pd.isna(row["suppressed"]):
+                known.append(vector)
+            else:
+                hidden.append((f"{path.name} {fixed}", vector))
+    return known, hidden
+
+
+def _determines(rows: list[np.ndarray]) -> Callable[[np.ndarray], bool]:
+    """Whether a cell's row lies in the row space of `rows` (its count follows from theirs)."""
+    if not rows:
+        return lambda v: False
+    a = np.array(rows)
+    basis = np.linalg.svd(a)[2][: np.linalg.matrix_rank(a)]
+    return lambda v: bool(np.linalg.norm(v - basis.T @ (basis @ v)) < 1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    runs=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),
+            st.booleans(),
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+)
+def test_no_sequence_of_runs_gives_a_suppressed_cell_back(
+    seed: int, runs: list[tuple[list[str], bool]]
+) -> None:
+    """Random tables, random runs of random group-bys (margins or not), one release log: the
+    attacker's linear algebra over every published cell of every run determines no cell that
+    a run suppressed (unless the runs before it had published it already)."""
+    import random
+    import tempfile
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        rows = [
+            {
+                "person_id": f"p{i}",
+                "a": rng.choices("VWXYZ", weights=[30, 10, 4, 2, 1])[0],
+                "b": rng.choices("KLMN", weights=[20, 6, 2, 1])[0],
+                "c": rng.choices("QRS", weights=[10, 3, 1])[0],
+            }
+            for i in range(rng.randint(60, 250))
+        ]
+        pd.DataFrame(rows).to_csv(root / "people.csv", index=False)
+        (root / "catalog.yml").write_text(SHOP)
+        log = ReleaseLog(root / "releases.db", KEYS)
+        with open_engine(load_catalog(root / "catalog.yml")) as engine:
+            for i, (groups, margins) in enumerate(runs):
+                spec = root / f"r{i}.yml"
+                spec.write_text(
+                    f"version: 1\nname: r{i}\ntable: people\nperson: person_id\nmin_count: 5\n"
+                    f"aggregates:\n  - {{name: t, group_by: [{', '.join(groups)}],"
+                    f" margins: {str(margins).lower()}}}\n"
+                )
+                run_aggregates(spec, engine, root / "out", release_log=log)
+        columns = ["a", "b", "c"]
+        atoms = sorted({(r["a"], r["b"], r["c"]) for r in rows})
+        published = [
+            _published_equations(root / "out" / f"r{i}", columns, atoms) for i in range(len(runs))
+        ]
+        # the attacker knows which atoms are empty too: a cell a table does not list is 0
+        everything = _determines([v for known, _ in published for v in known])
+        given_back = []
+        for i, (_, hidden) in enumerate(published):
+            before = _determines([v for known, _ in published[:i] for v in known])
+            given_back += [
+                f"r{i} {name}" for name, v in hidden if everything(v) and not before(v)
+            ]  # a cell public before a run hid it is no secret of that run
+        assert given_back == []
