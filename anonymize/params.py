@@ -102,15 +102,18 @@ STAR = "*"  # the top level of a search: the column's value withheld
 
 class Generalize(Coarsening):
     """Replace a value by a coarser one: one way, or `levels` from fine to coarse, of which
-    the extract takes the finest that meets the privacy targets (found by a lattice search
-    over every column given levels)."""
+    the extract takes the one of least loss that meets the privacy targets (found by a lattice
+    search over every column given levels, `anonymize.search`). The original value is the
+    search's level 0 and is not written; `levels[i]` is level i + 1. Each level must group
+    the one before it."""
 
     op: Literal["generalize"]
     levels: list[Coarsening | Literal["*"]] | None = Field(
         default=None,
         min_length=1,
-        description="coarser and coarser ways, e.g. [{to: month}, {to: year}, '*']; the search"
-        " picks one per column",
+        description="coarser and coarser ways, each grouping the one before, e.g. [{to: month},"
+        " {to: year}, '*']; the search picks one per column, or the original value (level 0,"
+        " not written; never for a column the catalog marks personal)",
     )
 
     @field_validator("levels")
@@ -122,7 +125,8 @@ class Generalize(Coarsening):
         return value
 
     def level(self, index: int) -> Coarsening | str:
-        """The coarsening of one level (the column's only one when there are no levels)."""
+        """The coarsening `levels[index]` (the search's level index + 1), or the column's only
+        one when there are no levels."""
         return self.levels[index] if self.levels else self
 
 

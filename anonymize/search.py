@@ -201,7 +201,9 @@ class _Lattice:
         self.monotone = all(c.monotone for c in criteria)
         self.state = np.zeros(shape, dtype=np.int8)
         self.nodes: dict[tuple[int, ...], Node] = {}
-        self.cache: list[Classes] = []
+        self.cache: list[Classes] = []  # evaluated nodes' groups, to start nodes above from
+        self.cached = 0  # groups in the cache
+        self.cached_levels = np.zeros((0, len(shape)), dtype=np.int64)
         self.evaluated = 0
         self.best_failing: Node | None = None
         heights = [ax.height for ax in table.axes]
@@ -290,10 +292,11 @@ class _Lattice:
         levels = tuple(int(i + lo) for i, lo in zip(at, self.lows, strict=True))
         if levels in self.nodes:
             return self.nodes[levels]
-        below = [
-            c for c in self.cache if all(a <= b for a, b in zip(c.levels, levels, strict=True))
-        ]
-        start = min(below, key=len) if below else self.start
+        start = self.start
+        if self.cache:
+            below = np.flatnonzero((self.cached_levels <= np.array(levels)).all(axis=1))
+            if len(below):
+                start = self.cache[min(below, key=lambda i: len(self.cache[i]))]
         groups, stats = generalise(start, levels, self.table, self.criteria)
         self.evaluated += 1
         failing = np.zeros(len(stats.sizes), dtype=np.bool_)
@@ -323,8 +326,10 @@ class _Lattice:
 
     def _remember(self, groups: Classes) -> None:
         self.cache.append(groups)
-        while len(self.cache) > 1 and sum(len(c) for c in self.cache) > CACHED_GROUPS:
-            self.cache.pop(0)
+        self.cached += len(groups)
+        while len(self.cache) > 1 and self.cached > CACHED_GROUPS:
+            self.cached -= len(self.cache.pop(0))
+        self.cached_levels = np.array([c.levels for c in self.cache], dtype=np.int64)
 
 
 def generalised(policy: Policy, ctx: Context, result: SearchResult) -> tuple[list[str], list[Any]]:

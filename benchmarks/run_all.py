@@ -40,6 +40,7 @@ JOBS: dict[str, tuple[list[str], list[str]]] = {
     "bench_audience": ([], ["--rows", "1000000"]),
     "bench_extract_memory": ([], ["--gb", "0.2"]),
     "bench_redact": ([], ["--rows", "4000"]),
+    "bench_search": (["--repeats", "5"], ["--repeats", "1"]),
     "bench_engines": (
         ["--users", "250000", "--repeats", "2"],
         ["--users", "20000", "--repeats", "1"],

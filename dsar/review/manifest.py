@@ -390,12 +390,15 @@ class ExtractManifest(ArtifactManifest):
     columns: dict[str, str] = Field(description="each source column and its operator")
     generalisation: dict[str, str] = Field(
         default_factory=dict,
-        description="the level the search chose for each column given levels ('to: month')",
+        description="the level the search chose for each column given levels ('original',"
+        " 'to: month', 'hierarchy: 41 values into 6 groups')",
     )
     information_loss: dict[str, float] = Field(
         default_factory=dict,
-        description="what the chosen generalisation cost: precision_loss (0-1),"
-        " discernibility, average_class_size (C_avg), lattice_nodes, nodes_evaluated",
+        description="what the chosen generalisation cost: precision_loss (ARX's Prec, 0-1: per"
+        " column the level over the highest, averaged; the loss the search minimises),"
+        " discernibility, non_uniform_entropy (ARX's, bits), average_class_size (C_avg),"
+        " lattice_nodes, nodes_evaluated",
     )
 
 
