@@ -9,6 +9,7 @@ set's budget (`anonymize.noise`).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -27,7 +28,7 @@ from anonymize.history import (
 )
 from anonymize.noise import TableNoise, noisy_tables, table_shares
 from anonymize.policy import points_at_a_person
-from anonymize.suppression import Cells, suppress_small
+from anonymize.suppression import EARLIER, Cells, suppress_small
 from dsar.catalog import Catalog
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import ExportDataError
@@ -58,8 +59,9 @@ def suppressed_cells(
     earlier: list[Release],
     keys: Keys,
 ) -> Counted:
-    """Every table and its margins, with small-cell and complementary suppression within the
-    run, then against the tables released before from the same data."""
+    """Every table and its margins, with small-cell and complementary suppression across the
+    run and the tables released before from the same data ("earlier release": a cell hidden
+    because, with them, it would give a suppressed cell back)."""
     cells: list[Cells] = []
     for agg in spec.aggregates:
         cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
@@ -67,34 +69,33 @@ def suppressed_cells(
             for size in range(len(agg.group_by) - 1, -1, -1):
                 for d in combinations(agg.group_by, size):
                     cells.append(_compute(engine, relation, spec, agg, d))
-    primary = sum(suppress_small(c, spec.min_count) for c in cells)
+    for c in cells:
+        suppress_small(c, spec.min_count)
     same, now = comparable(earlier, engine.catalog, keys, versions)
     mine = [view(c, dims) for c in cells]
     before = earlier_views(same)
     columns = sorted({d for t in [*mine, *before] for d in t.group_by})
     found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns)
-    own = sorted({d for t in mine for d in t.group_by})
-    picks = [columns.index(c) for c in own]
-    within = close_gaps(mine, [], own, sorted({tuple(a[i] for i in picks) for a in found}, key=str))
-    across = close_gaps(mine, before, columns, found) if before else None
+    gaps = close_gaps(mine, before, columns, found)
     warnings: list[str] = []
-    if not within.solved or (across is not None and not across.solved):
+    if not gaps.solved:
         warnings.append(
             "too many cells to solve exactly: only the line rule protected some of them"
         )
-    if across is not None and across.exposed_earlier:
+    if gaps.exposed_earlier:
         names = ", ".join(r.describe() for r in same)
         warnings.append(
-            f"{across.exposed_earlier} cell(s) suppressed earlier are given back by earlier"
+            f"{gaps.exposed_earlier} cell(s) suppressed earlier are given back by earlier"
             f" releases on their own ({names}): this run adds nothing to that"
         )
+    why = Counter(v for c in cells for v in c.suppressed.values())
     return Counted(
         cells,
         {t: now[t] for t in versions},
         {
-            "primary": primary,
-            "complementary": within.added,
-            "for_earlier_releases": across.added if across else 0,
+            "primary": why["primary"],
+            "complementary": why["complementary"],
+            "for_earlier_releases": why[EARLIER],
         },
         compared=tuple(same),
         warnings=tuple(warnings),

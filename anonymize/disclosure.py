@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from anonymize.suppression import Grid, protect
+from anonymize.suppression import EARLIER, Grid, protect
 
 MAX_ATOMS = 3000  # per connected block of cells; beyond it the line rule alone is applied
 _TOLERANCE = 1e-6
@@ -77,18 +77,24 @@ def close_gaps(
         exposed, solved = recomputable([*new, *earlier], columns, atoms)
         fresh = {id(t) for t in new}
         tables = [*new, *earlier]
-        victims: dict[tuple[int, Key], None] = {}
+        victims: dict[tuple[int, Key], str] = {}
         left = 0
         for row, involved in exposed:
-            mine = [r for r in involved if id(tables[r.table]) in fresh]
+            mine = [  # hiding a cell published earlier again would protect nothing
+                r
+                for r in involved
+                if id(tables[r.table]) in fresh
+                and not _published_before(tables[r.table], r.key, earlier)
+            ]
             if not mine:  # given back by earlier releases alone: this run cannot help
                 if not _published_before(tables[row.table], row.key, earlier):
                     left += 1  # (a cell this run hides that one of them published is no news)
                 continue
             victim = min(mine, key=lambda r: (tables[r.table].counts[r.key], str(r.key)))
-            victims[(victim.table, victim.key)] = None
-        for table, key in victims:
-            tables[table].suppressed[key] = "complementary"
+            old = any(id(tables[r.table]) not in fresh for r in [row, *involved])
+            victims[(victim.table, victim.key)] = EARLIER if old else "complementary"
+        for (table, key), why in victims.items():
+            tables[table].suppressed[key] = why
         added += len(victims)
         if not victims:
             return Gaps(added, left, solved)

@@ -28,7 +28,7 @@ from typing import Any
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec
 from anonymize.disclosure import View
 from anonymize.joins import Join, Source, joined_relation, resolve_links
-from anonymize.suppression import Cells
+from anonymize.suppression import EARLIER, Cells
 from dsar.catalog import Catalog
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import BudgetExceededError, ReleaseConflictError
@@ -137,7 +137,7 @@ def earlier_views(releases: Sequence[Release]) -> list[View]:
     for release in releases:
         for t in release.tables:
             counts = dict.fromkeys([*t.published, *t.suppressed], 0)
-            found.append(View(t.dims, counts, dict.fromkeys(t.suppressed, "earlier")))
+            found.append(View(t.dims, counts, dict.fromkeys(t.suppressed, EARLIER)))
     return found
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from anonymize.aggregate_spec import AggregateSpec
 
 
+EARLIER = "earlier release"  # hidden because, with an earlier release, it would give one back
+
+
 class Grid(Protocol):
     """What suppression needs of a published group-by: its columns, counts and hidden cells."""
 
@@ -84,6 +87,16 @@ def protect(run: Sequence[Grid], frozen: Sequence[Grid] = ()) -> int:
     Returns how many cells it suppressed."""
     fixed = {id(t) for t in frozen}
     tables = [*run, *frozen]
+    public = {  # cells published earlier: hiding them again protects nothing
+        frozenset(zip(t.group_by, k, strict=True))
+        for t in frozen
+        for k in t.counts
+        if k not in t.suppressed
+    }
+
+    def known(grid: Grid, key: tuple[Any, ...]) -> bool:
+        return bool(public) and frozenset(zip(grid.group_by, key, strict=True)) in public
+
     added = 0
     changed = True
     while changed:
@@ -104,16 +117,17 @@ def protect(run: Sequence[Grid], frozen: Sequence[Grid] = ()) -> int:
         for cells, (coarse, total, line) in checks:
             if total in coarse.suppressed:
                 continue  # suppressed earlier in this pass
-            hidden = [k for k in line if k in cells.suppressed]
+            hidden = [k for k in line if k in cells.suppressed and not known(cells, k)]
             if len(hidden) != 1:
                 continue
-            shown = [k for k in line if k not in cells.suppressed]
+            shown = [k for k in line if k not in cells.suppressed and not known(cells, k)]
+            why = EARLIER if id(cells) in fixed or id(coarse) in fixed else "complementary"
             if shown and id(cells) not in fixed:
                 victim = min(shown, key=lambda k: (cells.counts[k], str(k)))
-                cells.suppressed[victim] = "complementary"
-            elif id(coarse) not in fixed:  # the line is published already, or is the cell
-                coarse.suppressed[total] = "complementary"
-            else:  # both published earlier: nothing this run can hide (history reports it)
+                cells.suppressed[victim] = why
+            elif id(coarse) not in fixed and not known(coarse, total):
+                coarse.suppressed[total] = why  # the line is published, or is the cell
+            else:  # published earlier: nothing this run can hide (the linear check reports it)
                 continue
             added += 1
             changed = True
