@@ -41,6 +41,7 @@ ARX_OPTIMUM: dict[tuple[int, int | None, float], tuple[tuple[int, ...], int]] = 
 CATALOG = """\
 version: 1
 controller: {name: Census Bureau, contact: dpo@census.example, supervisory_authority: DPC}
+subject_requests: false           # only ever de-identified: no column identifies anyone
 tables:
   adult:
     path: adult.parquet
@@ -87,7 +88,6 @@ def policy(k: int, l_: int | None = None, max_suppression: float = 0.0) -> dict[
         q: {"op": "generalize", "levels": levels(q)} for q in QUASI_IDENTIFIERS
     }
     columns[SENSITIVE] = "keep"
-    columns["row_id"] = "drop"
     privacy: dict[str, Any] = {"k": k, "max_suppression": max_suppression}
     if l_:
         privacy["l"] = l_
@@ -97,7 +97,7 @@ def policy(k: int, l_: int | None = None, max_suppression: float = 0.0) -> dict[
         "table": "adult",
         "columns": columns,
         "quasi_identifiers": list(QUASI_IDENTIFIERS),
-        "sensitive": [SENSITIVE] if l_ else [],
+        "sensitive": [SENSITIVE],  # released: a quasi-identifier unless classified
         "privacy": privacy,
         "output": {"path": "adult.parquet"},
     }
@@ -107,10 +107,7 @@ def write_export(root: Path) -> Path:
     """The Adult table as an export with its catalog, in `root`; returns the catalog's path."""
     root.mkdir(parents=True, exist_ok=True)
     table = frame()
-    table.insert(0, "row_id", [f"r{i}" for i in range(len(table))])
     table.to_parquet(root / "adult.parquet", index=False)
-    described = ["      row_id: {identity: user_id, type: string}"] + [
-        f"      {c}: {{type: string}}" for c in table.columns if c != "row_id"
-    ]
+    described = [f"      {c}: {{type: string}}" for c in table.columns]
     (root / "catalog.yml").write_text(CATALOG.replace("COLUMNS\n", "\n".join(described) + "\n"))
     return root / "catalog.yml"

@@ -267,3 +267,46 @@ def test_json_schema_describes_every_field() -> None:
             assert spec.get("description"), f"{name}.{field} has no description"
     period = schema["$defs"]["Retention"]["properties"]["period"]
     assert any(opt.get("type") == "string" for opt in period["anyOf"])
+
+
+CENSUS = """\
+version: 1
+controller: {name: Census Bureau, contact: dpo@census.example, supervisory_authority: DPC}
+REQUESTS
+tables:
+  census:
+    path: census.csv
+    format: csv
+    description: Survey answers, never linked to a person.
+    category: account
+    origin: provided
+    purposes: [research]
+    legal_basis: legitimate_interests
+    source: the person
+    retention: {criteria: for the study}
+    erasure: {action: delete}
+    columns:
+      age: {type: integer}
+      city: {type: string}
+"""
+
+
+def test_an_export_only_ever_de_identified_needs_no_made_up_identity(tmp_path: Path) -> None:
+    from dsar import open_engine
+    from dsar.subjects import SubjectRequest, collect, parse_key
+
+    (tmp_path / "census.csv").write_text("age,city\n34,Cork\n51,Dublin\n", encoding="utf-8")
+    catalog_file = tmp_path / "catalog.yml"
+    catalog_file.write_text(CENSUS.replace("REQUESTS\n", ""), encoding="utf-8")
+    with pytest.raises(CatalogError, match="no column has an identity role") as refused:
+        load_catalog(catalog_file)
+    assert "subject_requests: false" in str(refused.value)  # the fix names the way out
+    catalog_file.write_text(CENSUS.replace("REQUESTS", "subject_requests: false"), encoding="utf-8")
+    catalog = load_catalog(catalog_file)
+    assert catalog.subject_requests is False
+    request = SubjectRequest("R-1", (parse_key("email=ann@example.com"),))
+    with (
+        open_engine(catalog) as engine,
+        pytest.raises(CatalogError, match="serves no subject requests"),
+    ):
+        collect(engine, catalog, [request])

@@ -269,14 +269,12 @@ def test_levels_that_split_the_groups_of_the_level_before_are_refused() -> None:
 def test_a_column_with_one_hierarchy_refuses_a_value_it_does_not_list(tmp_path: Path) -> None:
     root = tmp_path / "export"
     root.mkdir()
-    pd.DataFrame({"row_id": ["1", "2", "3"], "city": ["Dublin", "Cork", "Lyon"]}).to_parquet(
-        root / "t.parquet", index=False
-    )
+    pd.DataFrame({"city": ["Dublin", "Cork", "Lyon"]}).to_parquet(root / "t.parquet", index=False)
     catalog_text = adult.CATALOG.replace("adult:", "t:").replace("adult.parquet", "t.parquet")
-    columns = "      row_id: {identity: user_id, type: string}\n      city: {type: string}\n"
+    columns = "      city: {type: string}\n"
     (root / "catalog.yml").write_text(catalog_text.replace("COLUMNS\n", columns))
     (root / "policy.yml").write_text(
-        "version: 1\nname: one\ntable: t\ncolumns:\n  row_id: drop\n"
+        "version: 1\nname: one\ntable: t\ncolumns:\n"
         "  city: {op: generalize, hierarchy: {Dublin: Ireland, Cork: Ireland}}\n"
         "output: {path: t.parquet}\n"
     )

@@ -115,8 +115,9 @@ def read_catalog(path: str | Path) -> CatalogDraft:
     tables = catalog.tables if catalog is not None else _tables_that_parse(raw)
     recipients = raw.get("recipients") if isinstance(raw.get("recipients"), dict) else {}
     within = _export_root(catalog, raw, path.parent, doc, problems)
+    requests = raw.get("subject_requests", True) is not False
     problems += _semantic_problems(
-        tables, _declared_columns(raw), set(recipients or {}), path.parent, doc, within
+        tables, _declared_columns(raw), set(recipients or {}), path.parent, doc, within, requests
     )
     if catalog is None:
         root = path.parent
@@ -234,9 +235,11 @@ def _semantic_problems(
     root: Path,
     doc: YamlDocument,
     within: _Within,
+    requests: bool = True,
 ) -> list[ConfigProblem]:
     """Cross-references and files. `declared` also names tables that failed validation, so
-    a reference to them is not reported twice."""
+    a reference to them is not reported twice; `requests`: the catalog serves subject
+    requests, so some column must identify a person."""
     problems: list[ConfigProblem] = []
 
     def add(loc: Loc, message: str, fix: str) -> None:
@@ -339,11 +342,13 @@ def _semantic_problems(
                             ref_col, set(tables[ref_table].columns), f"name a column of {ref_table}"
                         ),
                     )
-    if tables and not any(t.identity_columns() for t in tables.values()):
+    if requests and tables and not any(t.identity_columns() for t in tables.values()):
         add(
             ("tables",),
             "no column has an identity role, so no request can find anyone",
-            "mark identifier columns, e.g. email: {identity: email}",
+            "mark identifier columns, e.g. email: {identity: email}; or, for exports only"
+            " ever de-identified or aggregated, write subject_requests: false (no made-up"
+            " row id needed)",
         )
     for name, table in tables.items():
         if table.owned_through is not None:

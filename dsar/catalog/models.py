@@ -546,6 +546,13 @@ class Catalog(_Strict):
         description="Accept table files and folders that are symbolic links; each must still"
         " resolve inside the export root. By default a link is refused.",
     )
+    subject_requests: bool = Field(
+        default=True,
+        description="false for exports that are only ever de-identified or aggregated, where"
+        " no column identifies a person: no identity column is then needed, and every"
+        " subject request (access, erasure, correction) refuses the catalog, since no one"
+        " could be found in it and 'we hold nothing about you' would be untrue.",
+    )
 
     _root: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)

@@ -235,7 +235,8 @@ def _unreached(catalog: Catalog) -> list[CatalogWarning]:
             WarningCode.TABLE_UNREACHED,
         )
         for name, table in catalog.tables.items()
-        if table.role is Role.CONTROLLER
+        if catalog.subject_requests  # no request searches any table of such a catalog
+        and table.role is Role.CONTROLLER
         and table.personal
         and not table.identity_columns()
         and table.owned_through is None

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
-from dsar.errors import AmbiguousIdentifierError, OverMatchError
+from dsar.errors import AmbiguousIdentifierError, CatalogError, ConfigProblem, OverMatchError
 
 if TYPE_CHECKING:
     from dsar.subjects.index import IndexedFiles
@@ -100,9 +100,25 @@ def collect(
     names in unchanged files (and the other files whole): the same rows, found faster.
 
     Raises:
+        CatalogError: the catalog says it serves no subject requests (`subject_requests:
+            false`): no one could be found in it.
         OverMatchError: a closure grew past `rules.max_identifiers`.
         AmbiguousIdentifierError: a weak identifier given in a request names several people.
     """
+    if not catalog.subject_requests:
+        source = str(catalog.source) if catalog.source is not None else "<catalog>"
+        raise CatalogError(
+            source,
+            [
+                ConfigProblem(
+                    "subject_requests",
+                    "this catalog serves no subject requests (subject_requests: false): none of"
+                    " its columns identifies a person, so no one can be found in it",
+                    "answer the request from the export the data came from, whose catalog"
+                    " marks the people's identifiers",
+                )
+            ],
+        )
     search = _Search(engine, catalog, list(requests), rules or MatchRules(), progress, index)
     search.bootstrap_weak_seeds()
     search.run(search.expansion_tables)
