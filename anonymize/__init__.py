@@ -9,6 +9,9 @@
   t within a suppression budget, and writes the extract with its manifest.
 - `risk`: `measure` k, l (distinct, entropy), t, class sizes and re-identification risks of
   any table.
+- `search` (over `lattice`, with the privacy models of `criteria`): for columns given
+  generalisation `levels`, the combination of least loss (ARX's precision) meeting k and l
+  within the suppression budget, ARX Flash-style; the extract applies it.
 - `aggregate`: `run_aggregates` publishes group-by tables with small-cell and complementary
   suppression.
 
