@@ -55,7 +55,7 @@ class Context:
     person_values: pa.Array | None = None  # the batch's person column (for date shifts)
     _engines: dict[tuple[str, tuple[str, ...], bool], TextEngine] = field(default_factory=dict)
     _hashers: dict[Purpose, Callable[[str], str]] = field(default_factory=dict)
-    shifts: dict[int, dict[str, int]] = field(default_factory=dict)  # person -> days, per run
+    shifts: dict[int, dict[str, int]] = field(default_factory=dict)  # person -> seconds, per run
     found: Found = field(default_factory=dict)  # spans found by workers, for this batch
     column: str = ""  # the column the operator is running on
 
@@ -197,7 +197,11 @@ class TopBottomOp(ColumnOperator):
 
 @register
 class DateShiftOp(ColumnOperator):
-    """One keyed offset per distinct person of a batch, added to the dates in Arrow."""
+    """One keyed offset per distinct person of a batch, added to the dates in Arrow.
+
+    The offset is in seconds, so a timestamp's time of day moves with it (whole days would
+    keep HH:MM:SS, which finds the person in the source); a date moves by the offset's
+    nearest whole days, and so does a timestamp cut to its day (`truncate: day`)."""
 
     name = "date_shift"
 
@@ -207,7 +211,6 @@ class DateShiftOp(ColumnOperator):
                 "date_shift ran without the policy's person column; please report this"
             )
         digest = ctx.hasher(Purpose.EXTRACT_PSEUDONYM, "date_shift")
-        span, most = 2 * spec.max_days + 1, spec.max_days
         persons = ctx.person_values.cast(pa.string())
         unique = pc.unique(pc.drop_null(persons))
         known = ctx.shifts.setdefault(spec.max_days, {})
@@ -215,19 +218,24 @@ class DateShiftOp(ColumnOperator):
             known.clear()  # bounded memory on tables with millions of people
         offsets_list = []
         for p in unique.to_pylist():
-            days = known.get(p)
-            if days is None:
-                days = int(digest("date-shift:" + p.strip(" ").lower())[:8], 16) % span - most
-                known[p] = days
-            offsets_list.append(days)
+            seconds = known.get(p)
+            if seconds is None:
+                seconds = _offset_seconds(digest("date-shift:" + p.strip(" ").lower()), spec)
+                known[p] = seconds
+            offsets_list.append(seconds)
         offsets = pa.array(offsets_list, pa.int64())
-        days = pc.take(offsets, pc.index_in(persons, value_set=unique))  # null: no person
-        shift = pc.multiply(days, 86_400_000_000).cast(pa.duration("us"))
+        seconds = pc.take(offsets, pc.index_in(persons, value_set=unique))  # null: no person
+        days = pc.multiply(_nearest_days(seconds), DAY * 1_000_000).cast(pa.duration("us"))
         if pa.types.is_date(values.type):
-            moved = pc.add(values.cast(pa.timestamp("us")), shift)
+            moved = pc.add(values.cast(pa.timestamp("us")), days)
             return pc.cast(moved, values.type)
         if pa.types.is_timestamp(values.type):
-            return pc.add(values, shift.cast(pa.duration(values.type.unit)))
+            unit = values.type.unit
+            if spec.truncate == "day":  # the day alone: no time of day is published
+                day = pc.floor_temporal(values, unit="day")
+                return pc.cast(pc.add(day, days.cast(pa.duration(unit))), pa.date32())
+            shift = pc.multiply(seconds, 1_000_000).cast(pa.duration("us"))
+            return pc.add(values, shift.cast(pa.duration(unit)))
         raise ExportDataError(
             None,
             ctx.column,
@@ -236,10 +244,30 @@ class DateShiftOp(ColumnOperator):
         )
 
 
-def python_shift_days(person: str, keys: Keys, spec: DateShift) -> int:
-    """The Python twin of the date shift: the days one person's dates move."""
+DAY = 86_400
+
+
+def _offset_seconds(digest: str, spec: DateShift) -> int:
+    """The person's offset, in seconds, within max_days either way (48 bits of the digest)."""
+    most = spec.max_days * DAY
+    return int(digest[:12], 16) % (2 * most + 1) - most
+
+
+def _nearest_days(seconds: pa.Array) -> pa.Array:
+    """The whole days nearest an offset in seconds (a date's share of the person's offset)."""
+    return pc.floor(pc.divide(pc.add(seconds.cast(pa.float64()), DAY / 2), DAY)).cast(pa.int64())
+
+
+def python_shift_seconds(person: str, keys: Keys, spec: DateShift) -> int:
+    """The Python twin of the date shift: the seconds one person's timestamps move."""
     digest = keys.keyed_hash(Purpose.EXTRACT_PSEUDONYM, "date-shift:" + person.strip(" ").lower())
-    return int(digest[:8], 16) % (2 * spec.max_days + 1) - spec.max_days
+    return _offset_seconds(digest, spec)
+
+
+def python_shift_days(person: str, keys: Keys, spec: DateShift) -> int:
+    """The Python twin of the date shift: the days one person's dates move (the nearest
+    whole days of their offset in seconds)."""
+    return (python_shift_seconds(person, keys, spec) + DAY // 2) // DAY
 
 
 @register

@@ -131,11 +131,20 @@ class Generalize(Coarsening):
 
 
 class DateShift(Strict):
-    """Move every date of one person by the same random number of days (keyed by the policy's
-    person column), the same in every table: intervals within a person's history survive."""
+    """Move every date of one person by the same keyed offset (from the policy's person
+    column), the same in every table: intervals within a person's history survive.
+
+    A timestamp moves by whole seconds, so its time of day moves too: an offset of whole days
+    would keep HH:MM:SS, which matches the source within the window (995 of 1,000 people
+    found that way). `truncate: day` publishes the day alone, moved by whole days."""
 
     op: Literal["date_shift"]
     max_days: int = Field(default=30, ge=1, le=3650, description="the largest shift, in days")
+    truncate: Literal["day"] | None = Field(
+        default=None,
+        description="'day': cut a timestamp to its day first and move it by whole days (the"
+        " output has no time of day); by default a timestamp moves by seconds",
+    )
 
 
 class Mask(Strict):
