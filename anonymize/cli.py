@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from anonymize.audience.fields import Field
     from dsar.catalog import Catalog
     from dsar.engine import Engine
+    from dsar.review.manifest import ExtractManifest
 
 __all__ = ["app", "main"]
 
@@ -97,9 +98,12 @@ def extract(
             accept_catalog_warnings=accept_catalog_warnings,
         )
     m = result.manifest
-    typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows)")
+    people = f"; {m.people_out} of {m.people_in} people" if m.people_in is not None else ""
+    typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} rows{people})")
     typer.echo(f"suppressed: {json.dumps(m.suppressed)}")
     _show_risk(m.risk.model_dump())
+    for line in readable_risk(m):
+        typer.echo(line)
 
 
 ReleaseLogOpt = Annotated[
@@ -425,12 +429,33 @@ def policy_check(
     policy: Annotated[Path, typer.Argument(help="The extract policy (YAML).")],
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
 ) -> None:
-    """Check a policy against the catalog: every problem at once, with its line and fix."""
+    """Check a policy against the catalog, and against a sample of the data the catalog
+    names: every problem at once, with its line and fix. Names the released columns the
+    policy has not classified: each is a quasi-identifier until listed under sensitive or
+    insensitive (with a reason)."""
+    from anonymize.classify import classify
+    from anonymize.leaks import sampled_problems
     from anonymize.policy import load_policy
     from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.errors import ConfigError
 
-    p = load_policy(policy, load_catalog(catalog))
+    cat = load_catalog(catalog)
+    p = load_policy(policy, cat)
+    with open_engine(cat) as engine:
+        sampled = sampled_problems(p, engine)
+    if sampled:
+        raise ConfigError(str(policy), sampled, what="policy")
     typer.echo(f"{policy}: ok ({len(p.kept())} columns kept of {len(p.columns)})")
+    classified = classify(p, cat)
+    qis = classified.quasi_identifiers
+    typer.echo(f"quasi-identifiers: {', '.join(qis) if qis else 'none'}")
+    if classified.unclassified:
+        typer.echo(
+            f"not classified, so quasi-identifiers by default:"
+            f" {', '.join(classified.unclassified)}. List each under quasi_identifiers,"
+            " sensitive, or insensitive with the reason nobody outside could know it"
+        )
 
 
 @app.command()
@@ -472,8 +497,16 @@ def risk(
 
 
 def _show_risk(r: dict[str, object]) -> None:
-    typer.echo(f"rows {r['rows']}, classes {r['classes']}, k = {r['k']}")
-    typer.echo(f"class sizes (rows per size): {json.dumps(r['class_sizes'])}")
+    qis = [str(q) for q in r["quasi_identifiers"]]  # type: ignore[attr-defined]
+    if qis:
+        typer.echo(f"quasi-identifiers: {', '.join(qis)}")
+        typer.echo(f"rows {r['rows']}, people {r['people']}, classes {r['classes']}, k = {r['k']}")
+    else:  # k over no column counts the whole table: it says nothing about linkage
+        typer.echo(
+            f"rows {r['rows']}, people {r['people']}: no quasi-identifier, so the whole table"
+            " is one class and k measures nothing an attacker links on"
+        )
+    typer.echo(f"class sizes (people per size): {json.dumps(r['class_sizes'])}")
     for field in ("l_distinct", "l_entropy", "t_closeness"):
         if r[field]:
             typer.echo(f"{field}: {json.dumps(r[field])}")
@@ -481,6 +514,31 @@ def _show_risk(r: dict[str, object]) -> None:
         f"re-identification risk: prosecutor highest {r['prosecutor_highest']:.3f},"
         f" average {r['prosecutor_average']:.3f}; marketer {r['marketer']:.3f}"
     )
+
+
+def readable_risk(m: ExtractManifest) -> list[str]:
+    """The manifest's risk in sentences: people singled out before and after, the column
+    that drives it, what the operators took."""
+    from anonymize.uniqueness import driver
+
+    u = m.uniqueness
+    if u is None:
+        return []
+    lines = [
+        f"people unique on the released columns: {u.source:.1%} with their source values,"
+        f" {u.transformed:.1%} after the operators, {u.released:.1%} in the extract"
+    ]
+    k = int(m.targets.get("k") or 1)
+    lines.append(f"people in a class smaller than k={k} after the operators: {u.below_k:.1%}")
+    column = driver(u)
+    if column is not None:
+        lines.append(
+            f"  leaving out {column} (or coarsening it) would bring that to {u.without[column]:.1%}"
+        )
+    taken = [f"{c} {a} -> {b}" for c, (a, b) in u.distinct.items() if a != b]
+    if taken:
+        lines.append(f"distinct values, source -> extract: {', '.join(taken)}")
+    return lines
 
 
 def main() -> None:

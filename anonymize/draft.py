@@ -2,8 +2,10 @@
 
 Identifiers are hashed (so extracts still join), other personal columns dropped, free text
 redacted, secrets dropped, dates generalised to the month; columns that hold no personal
-data are kept. The draft sets no quasi-identifiers and k = 1: which columns an attacker could
-know is a judgement the data team makes, and the draft says so in a comment.
+data are kept. Every column it releases is classified: the person's identifiers, hashed, are
+their pseudonym; redacted free text is sensitive; every other released column is listed as
+a quasi-identifier, ARX's default, for the data team to move to `insensitive:` with a reason
+where nobody outside could know it. k stays 1 until they have.
 """
 
 from __future__ import annotations
@@ -12,6 +14,18 @@ from dsar.catalog import Catalog
 from dsar.catalog.models import Column, IdentityKind
 from dsar.errors import UsageError
 
+_PERSON_FIRST = (
+    IdentityKind.USER_ID,
+    IdentityKind.CUSTOMER_ID,
+    IdentityKind.EMAIL,
+    IdentityKind.OAUTH_SUBJECT,
+    IdentityKind.PHONE,
+    IdentityKind.DEVICE_ID,
+    IdentityKind.COOKIE_ID,
+    IdentityKind.IP_ADDRESS,
+)
+"""Which identity column names the person, when none is the table's key: a device or a
+cookie may be one of several of a person's."""
 _DATE_WORDS = ("_at", "date", "_on", "time", "ts", "day", "born")
 
 
@@ -48,17 +62,14 @@ def draft_policy(catalog: Catalog, table: str, output: str | None = None) -> str
             f"no table {table!r} in the catalog",
             f"choose one of: {', '.join(sorted(catalog.tables))}",
         )
+    ids = [c for c, col in spec.columns.items() if col.identity is not None]
     person = next(
-        (
-            c
-            for c, col in spec.columns.items()
-            if col.identity is not None and c in spec.primary_key
-        ),
-        next((c for c, col in spec.columns.items() if col.identity is not None), None),
+        (c for c in ids if c in spec.primary_key),
+        min(ids, key=lambda c: _PERSON_FIRST.index(spec.columns[c].identity), default=None),
     )
     lines = [
         f"# A starting policy for {table}, drafted from the catalog: edit it before use.",
-        "# Decide the quasi-identifiers (what an attacker could know and link on), k, l and t.",
+        "# Decide what an attacker could know (the classification below), k, l and t.",
         "version: 1",
         f"name: {table.replace('_', '-')}-extract",
         f"table: {table}",
@@ -67,13 +78,23 @@ def draft_policy(catalog: Catalog, table: str, output: str | None = None) -> str
         lines.append(f"person: {person}")
     lines.append("columns:")
     width = max(len(c) for c in spec.columns) + 2
+    quasi: list[str] = []
+    text: list[str] = []
     for name, column in spec.columns.items():
         op, why = _operator(name, column)
         lines.append(f"  {(name + ':').ljust(width)} {op.ljust(30)} # {why}")
+        if op == "drop" or (op == "hash" and column.identity is not None):
+            continue  # withheld, or the person's pseudonym
+        (text if column.free_text else quasi).append(name)
     lines += [
-        "quasi_identifiers: []   # e.g. [country, plan, created_at]",
-        "sensitive: []",
-        "privacy: {k: 1, max_suppression: 0.0}   # raise k (5, 10) once you set them",
+        "# Every released column is a quasi-identifier (an attacker could know it and link on",
+        "# it) until you say why not: move it to insensitive with the reason nobody outside",
+        "# could know it, or to sensitive (values that must stay diverse in a class: l, t).",
+        f"quasi_identifiers: [{', '.join(quasi)}]",
+        f"sensitive: [{', '.join(text)}]"
+        + ("   # redacted free text: what people wrote" if text else ""),
+        'insensitive: {}   # e.g. {status: "an account state, known to nobody outside"}',
+        "privacy: {k: 1, max_suppression: 0.0}   # raise k (5, 10) once you have decided",
         f"output: {{path: {output or table + '.parquet'}}}",
     ]
     return "\n".join(lines) + "\n"

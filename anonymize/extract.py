@@ -20,26 +20,32 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from anonymize.classify import classify
+from anonymize.enforce import WHO, enforce
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
+from anonymize.leaks import is_birth_date, sampled_problems
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
 from anonymize.parallel import add_spans, spans_columns, take_spans, with_spans, workers_for
 from anonymize.params import DateShift, Redact
 from anonymize.policy import Policy, policy_problems
-from anonymize.risk import RiskReport, measure, relation_of
-from anonymize.search import SearchResult, describe, generalised, search, within_budget
+from anonymize.risk import RiskReport, measure
+from anonymize.search import SearchResult, describe, generalised, search
 from anonymize.spec import checked_spec
+from anonymize.uniqueness import uniqueness
 from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import OutputExistsError, PrivacyTargetError
-from dsar.io import partial_folder, plain_name, sha256_file
+from dsar.errors import ConfigError, ExtractRejectedError, OutputExistsError, PrivacyTargetError
+from dsar.io import partial_folder, plain_name, set_aside, sha256_file
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason
+from dsar.review.derived import verify_derived
 from dsar.review.manifest import (
     AcceptedWarning,
     ArtifactKind,
@@ -133,6 +139,10 @@ def run_extract(
     """
     catalog = engine.catalog
     policy, policy_path = checked_spec(policy, Policy, catalog, policy_problems, what="policy")
+    sampled = sampled_problems(policy, engine)  # what only the data shows: before any file
+    if sampled:
+        source = str(policy_path) if policy_path is not None else f"<policy {policy.name}>"
+        raise ConfigError(source, sampled, what="policy")
     links, _ = resolve_links(catalog, policy.table, policy.join)
     name = plain_name(policy.name, "policy name")
     out = Path(out)
@@ -153,7 +163,14 @@ def run_extract(
             accept_catalog_warnings,
         )
         result = _run(policy, links, policy_path, engine, work, run)
-        work.rename(folder)
+        # the reviewer's own checks, before the extract takes its name
+        findings = [str(f) for f in verify_derived(work).findings]
+        if findings:
+            aside = set_aside(work, out, name, "policy name")
+        else:
+            work.rename(folder)
+    if findings:
+        raise ExtractRejectedError(aside, findings)
     file = folder / result.file.name
     return ExtractResult(folder, file, result.manifest, result.risk, result.search)
 
@@ -175,9 +192,14 @@ def _run(
     tables = {policy.table: engine.columns(policy.table)}
     tables.update({link.table: engine.columns(link.table) for link in links})
     types = {out: tables[src.table].get(src.column, "") for out, src in sources.items()}
-    person = quote_identifier(policy.person) if policy.person else None
-    ctx = Context(run.keys, person, types)
+    person_sql = quote_identifier(policy.person) if policy.person else None
+    ctx = Context(run.keys, person_sql, types)
+    classified = classify(policy, catalog)
+    qis = classified.quasi_identifiers
     exprs, params, python = select_list(policy.operators(), ctx)
+    # whose row it is, as a digest (k counts people); never written
+    who = f"md5(CAST({person_sql} AS VARCHAR)) AS {quote_identifier(WHO)}" if person_sql else None
+    exprs += [who] if who else []
     where, where_params = "TRUE", list[object]()
     keep: dict[str, str] = {}
     join_params: list[object] = []
@@ -237,13 +259,29 @@ def _run(
     if kept is None:  # nothing came out: an empty stage with the query's schema
         pq.write_table(apply_python_table(empty, python, ctx), stage)
         kept = 0
+    source_stage = work / ".source.parquet"  # the released columns' own values, for the risk
+    raw = [f"{quote_identifier(q)} AS {quote_identifier(q)}" for q in qis]
+    raw += [who] if who else []
+    _stage_source(
+        engine,
+        source_stage,
+        f"SELECT {', '.join(raw) or '1 AS __one'} FROM {relation} WHERE {where}",
+        [*join_params, *where_params],
+    )
     source_files = [f for t in tables for f in engine.files(t)]
     con = scratch_connection(memory_limit=run.memory_limit, spill=run.spill)
     found: SearchResult | None = None
+    person = WHO if who else None
     try:
         if policy.searched():  # the least generalisation meeting the targets, then apply it
             src = f"read_parquet({sql_string(str(stage))})"
-            found = search(con, src, policy, ctx, kept, withheld=_personal(policy, catalog))
+            effective = policy.model_copy(update={"quasi_identifiers": list(qis)})
+            counted = kept
+            if person is not None:
+                got = con.execute(f"SELECT count(DISTINCT {quote_identifier(WHO)}) FROM {src}")
+                counted = int((got.fetchone() or (0,))[0])
+            withheld = _withheld(policy, catalog)
+            found = search(con, src, effective, ctx, counted, withheld=withheld, person=person)
             items, params = generalised(policy, ctx, found)
             if items:  # none when every column keeps its original value
                 chosen = work / ".stage-generalised.parquet"
@@ -254,14 +292,35 @@ def _run(
                 )
                 stage.unlink()
                 stage = chosen
-        suppressed, final_sql = _enforce(con, stage, policy, kept)
-        suppressed["ledger"] = rows_in - kept
+        staged = f"read_parquet({sql_string(str(stage))})"
+        enforced = enforce(
+            con,
+            staged,
+            qis,
+            policy.sensitive,
+            k=policy.privacy.k,
+            l_target=policy.privacy.l,
+            budget=policy.privacy.max_suppression,
+            person=person is not None,
+        )
         target = work / Path(policy.output.path).name
-        _copy(con, final_sql, target, policy.output.format)
-        risk = measure(con, relation_of(str(target)), policy.quasi_identifiers, policy.sensitive)
+        written = f"SELECT * EXCLUDE ({quote_identifier(WHO)}) FROM ({enforced.sql})"
+        _copy(con, written if person else enforced.sql, target, policy.output.format)
+        final = f"({enforced.sql})"
+        risk = measure(con, final, qis, policy.sensitive, person=person)
+        unique = uniqueness(
+            con,
+            source=f"read_parquet({sql_string(str(source_stage))})",
+            transformed=staged,
+            released=final,
+            quasi_identifiers=qis,
+            person=person,
+            k=policy.privacy.k,
+        )
     finally:
         con.close()
     stage.unlink()
+    source_stage.unlink()
     if policy.privacy.t is not None:
         far = {s: t for s, t in risk.t_closeness.items() if t > policy.privacy.t}
         if far:
@@ -273,33 +332,43 @@ def _run(
                 required=policy.privacy.t,
                 observed=max(far.values()),
             )
+    suppressed = {**enforced.rows, "ledger": rows_in - kept}
     manifest = _manifest(
         policy, policy_path, engine, source_files, target, work, rows_in, suppressed, risk, run
     )
+    left = sum(enforced.people.values())
+    loss = {"suppressed_share": round(left / unique.people, 6) if unique.people else 0.0}
+    update: dict[str, object] = {
+        "classification": classified.described(),
+        "person": policy.person,
+        "people_in": unique.people if person else None,
+        "people_out": risk.people if person else None,
+        "suppressed_people": dict(enforced.people) if person else {},
+        "uniqueness": unique,
+    }
     if accepted:
-        update = {"accepted_catalog_warnings": tuple(map(AcceptedWarning.of, accepted))}
-        manifest = manifest.model_copy(update=update)
+        update["accepted_catalog_warnings"] = tuple(map(AcceptedWarning.of, accepted))
     if found is not None:
         searched = policy.searched()
-        manifest = manifest.model_copy(
-            update={
-                "generalisation": {c: describe(searched[c], i) for c, i in found.levels().items()},
-                "information_loss": found.information_loss(),
-            }
-        )
+        update["generalisation"] = {c: describe(searched[c], i) for c, i in found.levels().items()}
+        loss = {**found.information_loss(), **loss}
+    update["information_loss"] = loss
+    manifest = manifest.model_copy(update=update)
     write_manifest(manifest, work / "manifest.json")
     return ExtractResult(work, target, manifest, risk, found)
 
 
-def _personal(policy: Policy, catalog: Catalog) -> set[str]:
-    """Searched columns the catalog marks as personal data: the search never releases their
-    original value (the policy checked that each of their levels is coarse)."""
+def _withheld(policy: Policy, catalog: Catalog) -> set[str]:
+    """Searched columns the catalog marks as personal data, or dates of birth: the search
+    never releases their original value (the policy checked that each of their levels is
+    coarse)."""
     sources = policy.sources()
-    return {
-        c
-        for c in policy.searched()
-        if catalog.tables[sources[c].table].columns[sources[c].column].personal is not None
-    }
+    found = set()
+    for c in policy.searched():
+        spec = catalog.tables[sources[c].table].columns[sources[c].column]
+        if spec.personal is not None or is_birth_date(sources[c].column, spec):
+            found.add(c)
+    return found
 
 
 def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context) -> pa.Table:
@@ -312,19 +381,31 @@ def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context)
         schema = schema.remove(schema.get_field_index(hidden))
     for name, spec in python.items():
         if isinstance(spec, DateShift):
+            if spec.truncate == "day":  # a timestamp cut to its day is a date
+                i = schema.get_field_index(name)
+                schema = schema.set(i, pa.field(name, pa.date32()))
             continue  # dates stay dates
         i = schema.get_field_index(name)
         schema = schema.set(i, pa.field(name, pa.string()))
     return schema.empty_table()
 
 
+def _stage_source(engine: Engine, path: Path, sql: str, params: list[object]) -> None:
+    """The source values of the released columns, for the risk before the operators."""
+    if _write_stage(path, engine.stream(sql, params, batch_size=BATCH_ROWS), None) is None:
+        pq.write_table(engine.query(f"SELECT * FROM ({sql}) LIMIT 0", params), path)
+
+
 def _write_stage(
     path: Path, batches: Iterator[pa.RecordBatch], progress: ProgressFn | None
 ) -> int | None:
+    """Write the batches; a row without a person (an anonymous log line) gets a name of its
+    own in WHO, so it counts as one person."""
     writer: pq.ParquetWriter | None = None
     rows = 0
     try:
         for batch in batches:
+            batch = _own_person(batch, rows)
             if writer is None:
                 writer = pq.ParquetWriter(path, batch.schema)
             writer.write_batch(batch)
@@ -337,84 +418,15 @@ def _write_stage(
     return rows if writer is not None else None
 
 
-def _enforce(
-    con: duckdb.DuckDBPyConnection, stage: Path, policy: Policy, rows: int
-) -> tuple[dict[str, int], str]:
-    """Suppress the classes that miss k or l; fail beyond the budget. Returns the counts by
-    reason and the SQL of the rows that stay."""
-    src = f"read_parquet({sql_string(str(stage))})"
-    qis = [quote_identifier(q) for q in policy.quasi_identifiers]
-    k, l_target = policy.privacy.k, policy.privacy.l
-    if not qis:
-        # the whole table is one class: k and l hold for it or the run fails
-        if l_target and policy.sensitive:
-            for s in policy.sensitive:
-                col = quote_identifier(s)
-                got = con.execute(
-                    f"SELECT count(DISTINCT {col}) + max(CASE WHEN {col} IS NULL THEN 1"
-                    f" ELSE 0 END) FROM {src}"
-                ).fetchone()
-                values = int(got[0] or 0) if got else 0
-                if rows and values < l_target:
-                    raise PrivacyTargetError(
-                        f"l={l_target} not met: {s} has {values} distinct value(s) in the"
-                        " whole extract",
-                        target="l",
-                        required=l_target,
-                        observed=values,
-                    )
-        if rows and rows < k:
-            raise PrivacyTargetError(
-                f"k={k} not met: the extract has {rows} rows in all",
-                target="k",
-                required=k,
-                observed=rows,
-                rows=rows,
-            )
-        return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
-    if k <= 1 and not l_target:
-        return {"k": 0, "l": 0}, f"SELECT * FROM {src}"
-    key = ", ".join(qis)
-    distinct = ", ".join(
-        f"count(DISTINCT {quote_identifier(s)}) + max(CASE WHEN {quote_identifier(s)} IS NULL"
-        f" THEN 1 ELSE 0 END) AS {quote_identifier('__l_' + s)}"
-        for s in policy.sensitive
-    )
-    least_l = (
-        f"least({', '.join(quote_identifier('__l_' + s) for s in policy.sensitive)})"
-        if policy.sensitive
-        else "NULL"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE classes AS SELECT {key}, count(*) AS __n"
-        f"{', ' + distinct if distinct else ''} FROM {src} GROUP BY ALL"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE failing AS SELECT {key}, __n,"
-        f" CASE WHEN __n < {k} THEN 'k' ELSE 'l' END AS __why FROM classes"
-        f" WHERE __n < {k}" + (f" OR {least_l} < {int(l_target)}" if l_target else "")
-    )
-    counts = dict.fromkeys(("k", "l"), 0)
-    for why, n in con.execute("SELECT __why, sum(__n) FROM failing GROUP BY ALL").fetchall():
-        counts[str(why)] = int(n)
-    share = (counts["k"] + counts["l"]) / rows if rows else 0.0
-    if not within_budget(counts["k"] + counts["l"], rows, policy.privacy.max_suppression):
-        raise PrivacyTargetError(
-            f"meeting k={k}"
-            + (f", l={l_target}" if l_target else "")
-            + f" would suppress {counts['k'] + counts['l']} of {rows} rows ({share:.1%}),"
-            f" more than the budget of {policy.privacy.max_suppression:.1%}: generalise the"
-            " quasi-identifiers further (coarser dates, bands, prefixes) or raise"
-            " max_suppression",
-            target="k" if counts["k"] else "l",
-            required=k if counts["k"] else (l_target or 0),
-            suppressed=counts["k"] + counts["l"],
-            rows=rows,
-        )
-    match = " AND ".join(f"f.{q} IS NOT DISTINCT FROM s.{q}" for q in qis)
-    return counts, (
-        f"SELECT * FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM failing f WHERE {match})"
-    )
+def _own_person(batch: pa.RecordBatch, offset: int) -> pa.RecordBatch:
+    if WHO not in batch.schema.names:
+        return batch
+    i = batch.schema.get_field_index(WHO)
+    values = batch.column(i)
+    if not values.null_count:
+        return batch
+    own = pa.array([f"#row {offset + n}" for n in range(len(values))], pa.string())
+    return batch.set_column(i, WHO, pc.if_else(pc.is_null(values), own, values))
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, fmt: str) -> None:

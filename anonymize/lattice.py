@@ -84,6 +84,7 @@ class Table:
     bottom: Classes  # every axis at level 0
     rest_size: int
     sensitive_sizes: tuple[int, ...]
+    people: bool = False  # the last sensitive code is the person: class sizes count people
 
 
 def count_rows(
@@ -95,8 +96,11 @@ def count_rows(
     ctx: Context,
     source: str,
     withheld: frozenset[str],
+    person: str | None = None,
 ) -> Table:
-    """Count the staged rows per combination of values and code every searched column.
+    """Count the staged rows per combination of values and code every searched column
+    (`person`: also per person, coded as the last sensitive column, so that a class's size
+    is its distinct people).
 
     Raises:
         UnlistedValueError: a hierarchy does not list a value of its column.
@@ -104,6 +108,7 @@ def count_rows(
     """
     columns = list(searched)
     rest = [q for q in quasi_identifiers if q not in searched]
+    sensitive = [*sensitive, person] if person is not None else sensitive
     keys = ", ".join(quote_identifier(c) for c in [*quasi_identifiers, *sensitive])
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE __freq AS SELECT {keys}{', ' if keys else ''}"
@@ -148,7 +153,7 @@ def count_rows(
         con.execute("DROP TABLE IF EXISTS __coded")
         con.execute("DROP TABLE IF EXISTS __freq")
     bottom = Classes((0,) * len(columns), codes, rest_codes, sens, counts)
-    return Table(axes, bottom, int(sizes[0]), tuple(int(s) for s in sizes[1:]))
+    return Table(axes, bottom, int(sizes[0]), tuple(int(s) for s in sizes[1:]), person is not None)
 
 
 def _rank(columns: list[str]) -> str:
@@ -315,7 +320,8 @@ def generalise(
             codes[:, i] = axes[i].up(a, b)[codes[:, i]]
     sizes = [ax.sizes[b] for ax, b in zip(axes, levels, strict=True)]
     qi = [(codes[:, i], s) for i, s in enumerate(sizes)] + [(start.rest, table.rest_size)]
-    sensitive = any(c.needs_sensitive for c in criteria) and start.sensitive.shape[1] > 0
+    needed = any(c.needs_sensitive for c in criteria) or table.people
+    sensitive = needed and start.sensitive.shape[1] > 0
     if sensitive:
         sens = [(start.sensitive[:, j], s) for j, s in enumerate(table.sensitive_sizes)]
         _, first, inverse = np.unique(combine(qi + sens), return_index=True, return_inverse=True)
@@ -334,6 +340,8 @@ def generalise(
         for j, s in enumerate(table.sensitive_sizes):
             pairs = np.unique(cls.astype(np.int64) * max(s, 1) + groups.sensitive[:, j])
             distinct[:, j] = np.bincount(pairs // max(s, 1), minlength=n_classes)
+        if table.people:  # the last column counts the people of each class: its size
+            return groups, ClassStats(distinct[:, -1].copy(), distinct[:, :-1])
         return groups, ClassStats(class_sizes, distinct)
     _, first, inverse = np.unique(combine(qi), return_index=True, return_inverse=True)
     counts = np.bincount(inverse, weights=start.counts).astype(np.int64)

@@ -8,19 +8,24 @@ every problem at once, with its line and the fix.
 version: 1
 name: tickets-for-analytics
 table: support_tickets            # a table of the catalog
-person: user_id                   # whose row it is: date shifts and pseudonyms follow it
+person: user_id                   # whose rows they are: k counts people, not rows
 columns:
-  ticket_id: hash                 # an operator name, or a mapping with its parameters
-  user_id: hash
+  ticket_id: drop                 # an operator name, or a mapping with its parameters
+  user_id: hash                   # the person's pseudonym (keyed)
   requester_email: drop
   body: {op: redact}
   created_at: {op: generalize, to: month}
+  channel: keep
   status: keep
-quasi_identifiers: [created_at, channel]
-sensitive: [status]
+sensitive: [status, body]
+insensitive: {channel: "how the ticket came in: known to nobody outside"}
 privacy: {k: 5, l: 2, max_suppression: 0.05}
 output: {path: tickets.parquet}
 ```
+
+Every column the extract releases (other than the person's pseudonym) is a quasi-identifier
+unless it is listed under `sensitive:` or under `insensitive:` with a reason
+(`anonymize.classify`); `quasi_identifiers:` may still name some of them.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from anonymize.classify import classify
 from anonymize.joins import Join, Source, name_clashes, output_name, resolve_links, sources
+from anonymize.leaks import kept_whole
 from anonymize.params import (
     Coarsening,
     DateShift,
@@ -139,10 +146,18 @@ class Policy(Strict):
         " taken from each",
     )
     quasi_identifiers: list[str] = Field(
-        default_factory=list, description="output columns an attacker could know and link on"
+        default_factory=list,
+        description="output columns an attacker could know and link on; every released column"
+        " not listed under sensitive or insensitive is one anyway (ARX's default)",
     )
     sensitive: list[str] = Field(
         default_factory=list, description="output columns whose values must stay diverse (l, t)"
+    )
+    insensitive: dict[str, str] = Field(
+        default_factory=dict,
+        description="output columns nobody outside could know, each with the reason: they are"
+        ' not quasi-identifiers (insensitive: {status: "an account state, known to nobody'
+        ' outside"})',
     )
     privacy: Privacy = Field(default_factory=Privacy, description="k, l, t and the budget")
     exclude_ledger: bool = Field(
@@ -153,6 +168,17 @@ class Policy(Strict):
     output: Output = Field(description="where the extract is written")
 
     _shorthand = field_validator("columns", mode="before")(_shorthand_ops)
+
+    @field_validator("insensitive")
+    @classmethod
+    def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        empty = [c for c, why in value.items() if not why.strip()]
+        if empty:
+            raise ValueError(
+                f"give the reason nobody outside could know {', '.join(empty)}:"
+                ' insensitive: {status: "an account state, known to nobody outside"}'
+            )
+        return value
 
     def operators(self) -> dict[str, Operator]:
         """Every output column (the base table's, then each join's) with its operator."""
@@ -200,41 +226,8 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             yield from _column_problems(catalog, join.table, join.columns, at, doc)
     clashes = name_clashes(table.columns, [(j, j.columns) for j in policy.join])
     yield from (doc.problem(("join", *loc), message, fix) for loc, message, fix in clashes)
-    kept = set(policy.kept())
-    for field in ("quasi_identifiers", "sensitive"):
-        for i, column in enumerate(getattr(policy, field)):
-            if column not in kept:
-                yield doc.problem(
-                    (field, i),
-                    f"{column!r} is not a column of the extract",
-                    suggest(column, kept, "name a column the policy keeps"),
-                )
-    if set(policy.quasi_identifiers) & set(policy.sensitive):
-        yield doc.problem(
-            ("sensitive",),
-            "a column is both a quasi-identifier and sensitive",
-            "list it in one of the two",
-        )
-    if (policy.privacy.l or policy.privacy.t) and not policy.sensitive:
-        yield doc.problem(("privacy",), "l or t needs sensitive columns", "list them in sensitive:")
-    if policy.privacy.k > 1 and not policy.quasi_identifiers:
-        yield doc.problem(
-            ("quasi_identifiers",),
-            "k needs quasi-identifiers",
-            "list the columns an attacker could know (age band, postcode prefix, month of sign-up)",
-        )
-    searched = [
-        c for c, op in policy.operators().items() if isinstance(op, Generalize) and op.levels
-    ]
-    for column in searched:
-        if column not in policy.quasi_identifiers:
-            yield doc.problem(
-                ("quasi_identifiers",),
-                f"{column} has generalisation levels but is not a quasi-identifier",
-                f"add {column} to quasi_identifiers (the search generalises only those), or"
-                " give it one way to generalise",
-            )
-    if searched and policy.privacy.k <= 1 and not policy.privacy.l:
+    yield from _classification_problems(policy, catalog, doc)
+    if policy.searched() and policy.privacy.k <= 1 and not policy.privacy.l:
         yield doc.problem(
             ("privacy",),
             "generalisation levels need a target to search for",
@@ -255,6 +248,59 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
         )
 
 
+def _classification_problems(
+    policy: Policy, catalog: Catalog, doc: YamlDocument
+) -> Iterable[ConfigProblem]:
+    """Columns classified twice or not released, and targets the classification cannot
+    serve (`anonymize.classify`)."""
+    released = {c for c, op in policy.operators().items() if not isinstance(op, Drop | Suppress)}
+    lists = {
+        "quasi_identifiers": list(policy.quasi_identifiers),
+        "sensitive": list(policy.sensitive),
+        "insensitive": list(policy.insensitive),
+    }
+    seen: dict[str, str] = {}
+    for field, columns in lists.items():
+        for i, column in enumerate(columns):
+            at: Loc = (field, i) if field != "insensitive" else (field, column)
+            if column not in released:
+                yield doc.problem(
+                    at,
+                    f"{column!r} is not a column of the extract"
+                    + (" (it is dropped or suppressed)" if column in policy.operators() else ""),
+                    suggest(column, released, "name a column the policy releases"),
+                )
+            elif column in seen:
+                yield doc.problem(
+                    at,
+                    f"{column} is listed under both {seen[column]} and {field}",
+                    "list it under one of them",
+                )
+            seen.setdefault(column, field)
+    if (policy.privacy.l or policy.privacy.t) and not policy.sensitive:
+        yield doc.problem(("privacy",), "l or t needs sensitive columns", "list them in sensitive:")
+    classified = classify(policy, catalog)
+    quasi = set(classified.quasi_identifiers)
+    if policy.privacy.k > 1 and not quasi:
+        yield doc.problem(
+            ("privacy", "k"),
+            "k over no quasi-identifier counts the whole extract: every released column is"
+            " sensitive, insensitive or the person's pseudonym",
+            "take a column out of insensitive: (an attacker could know it), or set k: 1",
+        )
+    searched = [
+        c for c, op in policy.operators().items() if isinstance(op, Generalize) and op.levels
+    ]
+    for column in searched:
+        if column not in quasi:
+            yield doc.problem(
+                ("columns", column),
+                f"{column} has generalisation levels but is {classified.roles[column].value}"
+                " (the search generalises quasi-identifiers only)",
+                f"take {column} out of sensitive or insensitive, or give it one way to generalise",
+            )
+
+
 def _column_problems(
     catalog: Catalog, table_name: str, columns: dict[str, Operator], at: Loc, doc: YamlDocument
 ) -> Iterable[ConfigProblem]:
@@ -270,6 +316,7 @@ def _column_problems(
             )
             continue
         problem = _unsafe(column, spec, op, points_at_a_person(catalog, table_name, column))
+        problem = problem or kept_whole(column, spec, op)
         if problem is not None:
             message, fix = problem
             yield doc.problem((*at, column, "op"), message, fix)

@@ -113,12 +113,17 @@ def search(
     rows: int,
     *,
     withheld: Collection[str] = (),
+    person: str | None = None,
 ) -> SearchResult:
     """Find the levels for `policy.searched()` columns, over the staged `relation`.
 
     Args:
+        rows: the rows of `relation`, or its people when `person` is given.
         withheld: searched columns whose original value may not be released (personal
             data): their level 0 is left out of the lattice.
+        person: the column naming whose rows they are, where people have several rows: a
+            class's size is then its distinct people, and suppression is counted in people
+            (a person in several failing classes counted in each: never fewer than are).
 
     Raises:
         PrivacyTargetError: no node meets the targets within the budget.
@@ -155,6 +160,7 @@ def search(
         ctx,
         policy.name,
         frozenset(withheld),
+        person,
     )
     lattice_search = _Lattice(table, criteria, shape, lows, rows, policy.privacy.max_suppression)
     chosen = lattice_search.run()

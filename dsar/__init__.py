@@ -74,6 +74,7 @@ if TYPE_CHECKING:
         ExportDataError as ExportDataError,
         ExportPathError as ExportPathError,
         ExportReadError as ExportReadError,
+        ExtractRejectedError as ExtractRejectedError,
         IdentifierError as IdentifierError,
         InputFileError as InputFileError,
         InternalError as InternalError,

@@ -287,6 +287,27 @@ class PrivacyTargetError(WorkbenchError):
         super().__init__(message)
 
 
+class ExtractRejectedError(WorkbenchError):
+    """A de-identified extract failed its own check (the reviewer's, `verify_derived`): it
+    was set aside as `<name>.REJECTED`, never under its name, and must not be shared.
+
+    Attributes: `folder` (where it was set aside), `findings` (each as the review prints it:
+    check, where, what; never a value of the data).
+    """
+
+    def __init__(self, folder: Path, findings: Sequence[str]) -> None:
+        self.folder = folder
+        self.findings = tuple(findings)
+        shown = "; ".join(self.findings[:5])
+        more = f"; and {len(self.findings) - 5} more" if len(self.findings) > 5 else ""
+        super().__init__(
+            f"{folder}: the extract failed its own check, {len(self.findings)} finding(s):"
+            f" {shown}{more}. It was set aside and must not be shared: fix the policy or the"
+            " catalog (a column the catalog gives no role, an operator that keeps too much),"
+            " then run again"
+        )
+
+
 class ExportBusyError(WorkbenchError):
     """Another run holds the export: a change, or readers while a change is asked for.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -178,6 +179,18 @@ def _held_name(out: Path, name: str) -> tuple[Path, Path, int]:
         except FileNotFoundError:
             pass
         os.close(fd)
+
+
+def set_aside(folder: Path, out: Path, name: str, what: str = "name") -> Path:
+    """Rename an artifact folder that failed its check to `out/<name>.REJECTED` (then
+    `-2`, `-3`...): kept for the owner to see why, never under its name."""
+    for n in itertools.count(1):
+        suffix = ".REJECTED" if n == 1 else f".REJECTED-{n}"
+        target = output_path(out, name, what, suffix)
+        if not target.exists() and not target.is_symlink():
+            folder.rename(target)
+            return target
+    raise AssertionError("itertools.count ended")  # pragma: no cover
 
 
 def remove_partials(out: Path, name: str | None = None) -> int:

@@ -296,7 +296,9 @@ def _demo_person(catalog: Catalog, label: str) -> SubjectRequest:
 def _relaxed_extract(tmp_path: Path) -> Path:
     policy = tmp_path / "extract.yml"
     text = (EXAMPLES / "extract_accounts.yml").read_text()
-    policy.write_text(text.replace("{k: 10, l: 2, max_suppression: 0.05}", "{k: 1}"))
+    policy.write_text(
+        text.replace("{k: 10, max_suppression: 0.05}", "{k: 2, max_suppression: 0.9}")
+    )
     return policy
 
 

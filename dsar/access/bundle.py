@@ -15,7 +15,6 @@ reviewer's independent check) before it takes its name: one with findings is set
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import secrets
@@ -41,8 +40,7 @@ from dsar.access.report import (
 )
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.csvsafe import defuse_formulas
-from dsar.errors import InternalError
-from dsar.io import fsync_file, jsonable_rows, output_path, partial_folder, sha256_file
+from dsar.io import fsync_file, jsonable_rows, output_path, partial_folder, set_aside, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
 from dsar.review.manifest import (
     BUNDLE_FORMAT_VERSION,
@@ -305,13 +303,7 @@ def _owner_only(folder: Path) -> None:
 
 def _set_aside(tmp: Path, out: Path, label: str) -> Path:
     """Rename a bundle that failed verification to `<label>.REJECTED` (then `-2`, `-3`...)."""
-    for n in itertools.count(1):
-        suffix = ".REJECTED" if n == 1 else f".REJECTED-{n}"
-        target = output_path(out, label, "request label", suffix)
-        if not target.exists() and not target.is_symlink():
-            tmp.rename(target)
-            return target
-    raise InternalError("itertools.count ended")  # pragma: no cover
+    return set_aside(tmp, out, label, "request label")
 
 
 def _manifest(

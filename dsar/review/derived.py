@@ -1,17 +1,22 @@
 """Check a de-identified extract or an aggregate run before it leaves, from its files alone.
 
 Like the bundle check, it trusts nothing but the folder: the typed manifest, the checksums,
-then the privacy claims recomputed from the data (k and l over the quasi-identifiers the
-manifest names; every published count at least the minimum; no suppressed cell recomputable
-from the published totals), a scan of every text cell with the text engine's detectors
-for what must not be there (emails, phones, card and bank numbers, IP addresses, secrets),
-and of every CSV cell for a formula a spreadsheet would run (the bundle's check).
+then the privacy claims recomputed from the data (k and l over every released column but
+those the manifest classifies as sensitive, insensitive with a reason, or the person's
+pseudonym, counted in people where the person's pseudonym is released; every published
+count at least the minimum; no suppressed cell recomputable from the published totals), a
+scan of every text cell with the text engine's detectors for what must not be there
+(emails, phones, card and bank numbers, IP addresses, secrets), and of every CSV cell for a
+formula a spreadsheet would run (the bundle's check). A keyed hash is checked as a hash (hex
+of one length), never scanned: `be73645c...` read as a Belgian IBAN failed notebook 03's
+own extract. An extract runs these checks itself before it takes its name.
 Findings name files, columns and rows, never values.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -109,13 +114,19 @@ def _read(path: Path) -> pa.Table:
 
 
 def _scan(name: str, table: pa.Table, manifest: Any, add: Any) -> None:
-    """Every text cell, through the detectors of what must never be in derived data."""
-    generalized_ips = set()
+    """Every text cell, through the detectors of what must never be in derived data; a
+    keyed hash column is checked as a hash instead."""
+    generalized_ips: set[str] = set()
+    hashed: set[str] = set()
     if isinstance(manifest, ExtractManifest):
         generalized_ips = {c for c, op in manifest.columns.items() if op == "generalize"}
+        hashed = {c for c, op in manifest.columns.items() if op == "hash"}
     for column in table.column_names:
         values = table.column(column)
         if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        if column in hashed:
+            _check_hashes(name, column, values.to_pylist(), add)
             continue
         detectors = [emails, phones, cards, ibans]
         if column not in generalized_ips:
@@ -130,31 +141,97 @@ def _scan(name: str, table: pa.Table, manifest: Any, add: Any) -> None:
                 add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} in clear"))
 
 
+HASH = re.compile(r"[0-9a-f]{8,64}")
+
+
+def _check_hashes(name: str, column: str, values: list[Any], add: Any) -> None:
+    """A keyed hash is lower-case hex, every value of one length (8 to 64)."""
+    lengths = set()
+    for row, value in enumerate(values):
+        if value is None:
+            continue
+        if not HASH.fullmatch(value):
+            add(Finding("personal data", f"{name} {column} row {row + 1}", "not a keyed hash"))
+            return
+        lengths.add(len(value))
+    if len(lengths) > 1:
+        add(Finding("personal data", f"{name} {column}", "hashes of different lengths"))
+
+
+PSEUDONYM = "pseudonym of the person"
+INSENSITIVE = "insensitive: "
+
+
+def quasi_identifiers_of(columns: list[str], m: ExtractManifest) -> list[str]:
+    """The reviewer's own quasi-identifiers: every column of the file but a suppressed one
+    and those the manifest classifies as sensitive, insensitive with a reason, or the
+    person's pseudonym (written by hash or pseudonym). A manifest without classification
+    (older ones) leaves out only the columns it measured l over."""
+    found = []
+    for c in columns:
+        role = m.classification.get(c, "")
+        if m.columns.get(c) == "suppress":
+            continue
+        if role == "sensitive" or (role.startswith(INSENSITIVE) and role[len(INSENSITIVE) :]):
+            continue
+        if role == PSEUDONYM and m.columns.get(c) in ("hash", "pseudonym"):
+            continue
+        if not m.classification and c in m.risk.l_distinct:
+            continue
+        found.append(c)
+    return found
+
+
 def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> None:
-    qis = list(m.risk.quasi_identifiers)
-    missing = [q for q in qis if q not in table.column_names]
-    if missing:
-        add(Finding("risk", name, f"quasi-identifier column(s) missing: {', '.join(missing)}"))
-        return
     kept = {c for c, op in m.columns.items() if op != "drop"}
     for column in table.column_names:
         if column not in kept:
             add(Finding("columns", f"{name} {column}", "a column the policy does not keep"))
+    qis = quasi_identifiers_of(table.column_names, m)
+    uncounted = [q for q in qis if q not in m.risk.quasi_identifiers]
+    if uncounted:
+        add(
+            Finding(
+                "risk",
+                name,
+                f"released column(s) not counted as quasi-identifiers: {', '.join(uncounted)}",
+            )
+        )
+    missing = [q for q in m.risk.quasi_identifiers if q not in table.column_names]
+    if missing:
+        add(Finding("risk", name, f"quasi-identifier column(s) missing: {', '.join(missing)}"))
+        return
     target = m.targets.get("k") or 1
     if not qis and target > 1:
         add(Finding("risk", name, f"a k target of {target:g} without quasi-identifiers"))
     if not table.num_rows:
         return
-    # no quasi-identifiers: the whole table is one class
+    # the person's pseudonym, where it is released, counts people; else each row counts
+    who = m.person if m.person and m.classification.get(m.person) == PSEUDONYM else None
+    who = who if who in table.column_names else None
     qis_sql = ", ".join(quote_identifier(q) for q in qis) if qis else None
     con = scratch_connection()
     try:
         con.register("t", table)
+        for column, op in m.columns.items():
+            if op == "suppress" and column in table.column_names:
+                got = con.execute(f"SELECT count({quote_identifier(column)}) FROM t").fetchone()
+                if got and got[0]:
+                    add(Finding("columns", f"{name} {column}", "suppressed, but holds values"))
         group = f" GROUP BY {qis_sql}" if qis_sql else ""
-        got = con.execute(f"SELECT min(n) FROM (SELECT count(*) AS n FROM t{group})")
+        size = (
+            f"count(DISTINCT {quote_identifier(who)})"
+            f" + count(*) FILTER (WHERE {quote_identifier(who)} IS NULL)"
+            if who
+            else "count(*)"
+        )
+        got = con.execute(f"SELECT min(n) FROM (SELECT {size} AS n FROM t{group})")
         k = int((got.fetchone() or (0,))[0] or 0)
-        if k != m.risk.k:
-            add(Finding("risk", name, f"k recomputed is {k}, the manifest says {m.risk.k}"))
+        if who is not None or not m.person:
+            if k != m.risk.k:
+                add(Finding("risk", name, f"k recomputed is {k}, the manifest says {m.risk.k}"))
+        elif k < m.risk.k:  # rows: at least as many as people
+            add(Finding("risk", name, f"k in rows is {k}, below the manifest's {m.risk.k}"))
         if k < target:
             add(Finding("risk", name, f"k is {k}, below the target {target:g}"))
         l_target = m.targets.get("l")

@@ -354,22 +354,61 @@ class ReleaseInfo(_Model):
 
 
 class RiskInfo(_Model):
-    """Re-identification risk of an extract over its quasi-identifiers, as measured."""
+    """Re-identification risk of an extract over its quasi-identifiers, as measured: a class's
+    size is its distinct people (its rows, when each row is a person)."""
 
     rows: Count = Field(description="rows measured")
     classes: Count = Field(description="equivalence classes of the quasi-identifiers")
-    k: Count = Field(description="the smallest class (k-anonymity achieved)")
-    quasi_identifiers: tuple[str, ...] = Field(description="the columns the classes are over")
-    class_sizes: dict[str, Count] = Field(description="rows per class-size bucket")
+    k: Count = Field(description="the smallest class, in people (k-anonymity achieved)")
+    quasi_identifiers: tuple[str, ...] = Field(
+        description="the columns the classes are over: every released column but those"
+        " classified sensitive, insensitive or the person's pseudonym (none: the whole"
+        " extract is one class, and k is its people)"
+    )
+    class_sizes: dict[str, Count] = Field(description="people per class-size bucket")
+    people: Count = Field(default=0, description="distinct people measured")
+    unique: float = Field(default=0.0, ge=0, le=1, description="share of people alone in a class")
     l_distinct: dict[str, Count] = Field(description="per sensitive column: distinct l")
     l_entropy: dict[str, float] = Field(description="per sensitive column: entropy l")
     t_closeness: dict[str, float] = Field(description="per sensitive column: largest EMD")
     prosecutor_highest: float = Field(ge=0, le=1, description="1 / the smallest class")
-    prosecutor_average: float = Field(ge=0, le=1, description="classes / rows")
+    prosecutor_average: float = Field(
+        ge=0, le=1, description="average over people of 1 / their smallest class"
+    )
     journalist_highest: float = Field(
         ge=0, le=1, description="bounded by the prosecutor figure (no population table)"
     )
-    marketer: float = Field(ge=0, le=1, description="classes / rows")
+    marketer: float = Field(
+        ge=0, le=1, description="expected share of people re-identified (the same average)"
+    )
+
+
+class UniquenessInfo(_Model):
+    """How many people the released columns single out, before and after, and which column
+    does it most: the risk in words a person can read."""
+
+    people: Count = Field(description="people in the rows read (after the ledger)")
+    source: float = Field(
+        ge=0, le=1, description="share of people unique on the source values of the columns"
+    )
+    transformed: float = Field(
+        ge=0, le=1, description="share unique after the operators, before suppression"
+    )
+    released: float = Field(ge=0, le=1, description="share unique in the written extract")
+    below_k: float = Field(
+        ge=0,
+        le=1,
+        description="share in a class smaller than k after the operators (unique, for k 1):"
+        " the people suppression has to remove",
+    )
+    without: dict[str, float] = Field(
+        description="per quasi-identifier: below_k with that column left out (the lowest"
+        " names the column that drives the risk)"
+    )
+    distinct: dict[str, tuple[Count, Count]] = Field(
+        description="per quasi-identifier: distinct values in the source and in the extract"
+        " (the information the operators took)"
+    )
 
 
 class ExtractManifest(ArtifactManifest):
@@ -388,6 +427,23 @@ class ExtractManifest(ArtifactManifest):
     targets: dict[str, float | None] = Field(description="k, l, t and max_suppression asked")
     risk: RiskInfo = Field(description="the risk of the written extract")
     columns: dict[str, str] = Field(description="each source column and its operator")
+    classification: dict[str, str] = Field(
+        default_factory=dict,
+        description="each released column's role: quasi-identifier (declared or by default),"
+        " sensitive, 'insensitive: <reason>', or pseudonym of the person",
+    )
+    person: str | None = Field(
+        default=None, description="the policy's column naming whose rows they are"
+    )
+    people_in: Count | None = Field(default=None, description="people in the rows read")
+    people_out: Count | None = Field(default=None, description="people in the rows written")
+    suppressed_people: dict[str, Count] = Field(
+        default_factory=dict,
+        description="people left out with all their rows, by reason: 'k', 'l'",
+    )
+    uniqueness: UniquenessInfo | None = Field(
+        default=None, description="people singled out, before and after, and by which column"
+    )
     generalisation: dict[str, str] = Field(
         default_factory=dict,
         description="the level the search chose for each column given levels ('original',"
