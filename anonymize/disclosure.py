@@ -26,7 +26,7 @@ import numpy as np
 
 from anonymize.suppression import EARLIER, Grid, protect
 
-MAX_ATOMS = 3000  # per connected block of cells; beyond it the line rule alone is applied
+MAX_ATOMS = 3000  # classes of atoms per connected block; beyond it the line rule alone holds
 _TOLERANCE = 1e-6
 
 Key = tuple[Any, ...]
@@ -135,6 +135,7 @@ def recomputable(
             members = [a for a in projections[ti].get(key, ()) if a not in zero]
             if members:
                 (hidden if key in t.suppressed else known).append((_Row(ti, key), members))
+    known, hidden = _classes(known, hidden)
     found: list[tuple[_Row, list[_Row]]] = []
     solved = True
     for block_known, block_hidden, width in _blocks(known, hidden):
@@ -145,6 +146,36 @@ def recomputable(
             continue
         found += _solve(block_known, block_hidden)
     return found, solved
+
+
+def _classes(
+    known: list[tuple[_Row, list[int]]], hidden: list[tuple[_Row, list[int]]]
+) -> tuple[list[tuple[_Row, list[int]]], list[tuple[_Row, list[int]]]]:
+    """The rows over classes of atoms instead of atoms: atoms in exactly the same published
+    cells form a class, which every published cell holds whole. A suppressed cell that holds
+    part of a class (or an atom in no published cell) differs from every combination of
+    published cells there, so it cannot be recomputed and is left out; the others keep their
+    answer over the classes, and the system shrinks to as many columns as there are classes."""
+    sign: dict[int, list[int]] = defaultdict(list)
+    for r, (_, members) in enumerate(known):
+        for a in members:
+            sign[a].append(r)
+    ids: dict[tuple[int, ...], int] = {}
+    of = {a: ids.setdefault(tuple(rows), len(ids)) for a, rows in sign.items()}
+    size: dict[int, int] = defaultdict(int)
+    for c in of.values():
+        size[c] += 1
+    packed = [(row, sorted({of[a] for a in members})) for row, members in known]
+    kept: list[tuple[_Row, list[int]]] = []
+    for row, members in hidden:
+        if any(a not in of for a in members):
+            continue
+        classes: dict[int, int] = defaultdict(int)
+        for a in members:
+            classes[of[a]] += 1
+        if all(n == size[c] for c, n in classes.items()):
+            kept.append((row, sorted(classes)))
+    return packed, kept
 
 
 def _blocks(
