@@ -165,6 +165,7 @@ def test_the_same_dp_spec_forty_times_gives_one_answer_and_spends_once(
             answers.append(frame["people"].astype(int))
             info = result.manifest.release
             assert info is not None and info.epsilon_spent == 1.0
+            assert info.data_version == {}  # whether the data changed is not published either
             assert info.epsilon_charged == (1.0 if i == 0 else 0.0)
     table = pd.concat(answers, axis=1)
     assert (table.nunique(axis=1) == 1).all()  # averaging forty runs gives the first run

@@ -178,6 +178,12 @@ class ReleaseLog:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> ReleaseLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def releases(self, dataset: str | None = None) -> list[Release]:
         """Every release recorded (of `dataset`, when given), oldest first; the log is checked
         first (`RecordTamperedError`)."""

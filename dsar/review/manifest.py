@@ -332,7 +332,8 @@ class ReleaseInfo(_Model):
     dataset: str = Field(min_length=1, description="the data set: the base table")
     data_version: dict[str, str] = Field(
         description="per source table, a keyed fingerprint of its files (no checksum anyone"
-        " could test a guess of the data against)"
+        " could test a guess of the data against); empty under differential privacy, where"
+        " even whether the data changed between two runs is not published"
     )
     compared_with: tuple[Count, ...] = Field(
         description="earlier entries of the same data whose tables took part in this run's"
