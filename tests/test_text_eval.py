@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsar.text.engine import TextEngine
-from dsar.text.evaluation import evaluate, read_labelled
+from dsar.text.evaluation import Labelled, evaluate, read_labelled
 from dsar.text.nlp import DEFAULT_MODEL, model_available
 
 ROOT = Path(__file__).parent / "text_eval"
@@ -44,3 +44,29 @@ def test_the_labelled_set_is_what_the_issue_asks() -> None:
     assert len(records) >= 300
     assert kinds >= set(FLOORS["labelled"])
     assert sum(not r.spans for r in records) >= 60  # negatives that look like PII
+
+
+def test_an_entity_counts_only_when_every_mention_is_masked() -> None:
+    # "Aoife" twice and "Aoife Byrne" once: the second "Aoife" left in clear leaks Aoife
+    text = "Aoife Byrne called. Aoife said hi. Later Aoife wrote again."
+    spans = [(0, 11, "PERSON"), (0, 5, "PERSON"), (20, 25, "PERSON"), (41, 46, "PERSON")]
+    record = Labelled("t", text, tuple(sorted(spans)))
+
+    def detect(texts: object) -> list[list[tuple[int, int, str]]]:
+        return [[(0, 11, "PERSON"), (20, 25, "EMAIL_ADDRESS")]]  # masked as anything hides it
+
+    score = evaluate([record], detect, ["PERSON"]).scores["PERSON"]
+    assert (score.labelled, score.found) == (4, 2)  # as PERSON: 0-11 and 0-5
+    assert (score.entities, score.protected) == (2, 1)  # Aoife Byrne yes, Aoife no
+    assert score.entity_recall == 0.5
+
+
+def test_over_redaction_is_the_share_of_ordinary_words_covered() -> None:
+    record = Labelled("t", "call Ann today please", ((5, 8, "PERSON"),))
+
+    def detect(texts: object) -> list[list[tuple[int, int, str]]]:
+        return [[(5, 14, "PERSON")]]  # "Ann today": one ordinary word of three destroyed
+
+    report = evaluate([record], detect, ["PERSON"])
+    assert (report.destroyed, report.words) == (1, 3)
+    assert abs(report.over_redaction - 1 / 3) < 1e-9
