@@ -30,6 +30,7 @@ from anonymize.noise import TableNoise, noisy_tables, table_shares
 from anonymize.policy import points_at_a_person
 from anonymize.suppression import EARLIER, Cells, suppress_small
 from dsar.catalog import Catalog
+from dsar.catalog.models import IdentityKind
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import ExportDataError
 from dsar.keys import Keys
@@ -143,21 +144,30 @@ def check_person(engine: Engine, catalog: Catalog, spec: AggregateRun) -> None:
     if spec.person is not None:
         return
     table = catalog.tables[spec.table]
+    repeated: list[tuple[bool, str, int, int]] = []
     for column, col in table.columns.items():
-        if col.identity is None and not points_at_a_person(catalog, spec.table, column):
+        points = points_at_a_person(catalog, spec.table, column)
+        if col.identity is None and not points:
             continue
         q = quote_identifier(column)
         got = engine.query(
             f"SELECT count({q}) AS n, count(DISTINCT {q}) AS d FROM {quote_identifier(spec.table)}"
         ).to_pylist()[0]
         if int(got["n"]) > int(got["d"]):
-            raise ExportDataError(
-                spec.table,
-                column,
-                f"repeats: {got['n']} rows hold {got['d']} distinct values, so one person has"
-                " several rows and a cell would count rows, not people",
-                f"add person: {column} to the spec (each cell then counts distinct people)",
-            )
+            # an account's id before a device's or a cookie's: it names the person, not a thing
+            device = col.identity in (IdentityKind.DEVICE_ID, IdentityKind.COOKIE_ID)
+            repeated.append((device and not points, column, int(got["n"]), int(got["d"])))
+    if repeated:
+        _, column, rows, distinct = min(repeated)
+        others = [c for _, c, _, _ in sorted(repeated) if c != column]
+        raise ExportDataError(
+            spec.table,
+            column,
+            f"repeats: {rows} rows hold {distinct} distinct values"
+            + (f" ({', '.join(others)} too)" if others else "")
+            + ", so one person has several rows and a cell would count rows, not people",
+            f"add person: {column} to the spec (each cell then counts distinct people)",
+        )
 
 
 def _compute(

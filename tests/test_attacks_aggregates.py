@@ -203,6 +203,7 @@ def test_a_release_log_edited_by_hand_is_found_and_nothing_runs_against_it(
     _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "out", log)
     log.close()
     assert verify_release_log(path, KEYS) == []
+    assert path.stat().st_mode & 0o777 == 0o600  # the owner's only
     db = sqlite3.connect(path)  # forget the suppressed cells, so the next run would not hide
     db.execute("UPDATE releases SET run = 'edited', body = replace(body, 'suppressed', 'x')")
     db.commit()
@@ -274,7 +275,11 @@ def test_web_logs_count_people_not_rows(demo: Path, tmp_path: Path) -> None:
     rows = _spec(tmp_path, "agents", ["user_agent"], table="web_logs")
     with (
         open_engine(load_catalog(demo)) as engine,
-        pytest.raises(ExportDataError, match=r"web_logs\.\w+ repeats: .* add person: \w+"),
+        pytest.raises(
+            ExportDataError,
+            match=r"web_logs\.user_id repeats: \d+ rows hold \d+ distinct values \(device_id too\),"
+            r" so one person has several rows .*; add person: user_id to the spec",
+        ),
     ):
         run_aggregates(rows, engine, tmp_path / "out", release_log=log)
     people = _spec(tmp_path, "people", ["user_agent"], table="web_logs", person="user_id")
