@@ -3,65 +3,64 @@
 Each detector finds candidates with one compiled regular expression and keeps those that
 pass the check the format has: Luhn for payment cards, mod-97 for IBANs, the phone library's
 "possible number" for international phones, octet ranges for IPv4, Python's `ipaddress` for
-IPv6. Government IDs use Presidio's own recognizers (their patterns and checksums are right);
-the rest replace Presidio's where it is wrong (its card pattern stops at 17 digits, its phone
-recognizer drops numbers it does not rate valid).
+IPv6 (emails, phones and IP addresses are in `contacts`). Government IDs use Presidio's own
+recognizers (their patterns and checksums are right); the rest replace Presidio's where it is
+wrong (its card pattern stops at 17 digits, its phone recognizer drops numbers it does not
+rate valid).
 
 Detectors return `Span`s and never log or raise with the text they read.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import regex
-
-# Entity types, with Presidio's names where Presidio has the entity.
-PERSON = "PERSON"
-EMAIL = "EMAIL_ADDRESS"
-PHONE = "PHONE_NUMBER"
-CARD = "CREDIT_CARD"
-IBAN = "IBAN_CODE"
-IP = "IP_ADDRESS"
-SECRET = "SECRET"  # noqa: S105 - an entity name, not a password
-# national identifiers of the EU, the UK and the US that Presidio recognises, with a
-# checksum or a distinctive shape; reported together as government IDs
-GOVERNMENT_IDS = (
-    "US_SSN",
-    "US_ITIN",
-    "UK_NHS",
-    "UK_NINO",
-    "ES_NIF",
-    "ES_NIE",
-    "IT_FISCAL_CODE",
-    "PL_PESEL",
-    "FI_PERSONAL_IDENTITY_CODE",
+from dsar.text.contacts import emails, ip_addresses, phones
+from dsar.text.spans import (
+    CARD,
+    EMAIL,
+    ENTITIES,
+    FINANCIAL_AND_GOVERNMENT,
+    GOVERNMENT_IDS,
+    IBAN,
+    IP,
+    PATTERN_ENTITIES,
+    PERSON,
+    PHONE,
+    SECRET,
+    Span,
 )
-PATTERN_ENTITIES = (EMAIL, PHONE, CARD, IBAN, IP, SECRET, *GOVERNMENT_IDS)
-ENTITIES = (PERSON, *PATTERN_ENTITIES)
-# masked to their last four characters in every bundle, even the person's own (CCPA
-# regulations §7024(d): never disclose a financial account number or government ID)
-FINANCIAL_AND_GOVERNMENT = frozenset({CARD, IBAN, *GOVERNMENT_IDS})
 
-
-@dataclass(frozen=True, order=True)
-class Span:
-    """One detected entity: `text[start:end]` is of type `entity`, with a score in 0..1."""
-
-    start: int
-    end: int
-    entity: str
-    score: float = 1.0
-    source: str = "pattern"
-
-    def overlaps(self, other: Span) -> bool:
-        return self.start < other.end and other.start < self.end
-
+__all__ = [
+    "CARD",
+    "DETECTORS",
+    "EMAIL",
+    "ENTITIES",
+    "FINANCIAL_AND_GOVERNMENT",
+    "GOVERNMENT_IDS",
+    "IBAN",
+    "IP",
+    "PATTERN_ENTITIES",
+    "PERSON",
+    "PHONE",
+    "PREFILTERS",
+    "SECRET",
+    "SECRET_PATTERNS",
+    "Span",
+    "cards",
+    "emails",
+    "government_ids",
+    "iban_valid",
+    "ibans",
+    "ip_addresses",
+    "luhn",
+    "phones",
+    "resolve",
+    "secrets",
+]
 
 # -- secrets (also used by `dsar verify`) -------------------------------------------------
 
@@ -86,18 +85,6 @@ def secrets(text: str) -> Iterator[Span]:
     for pattern in SECRET_PATTERNS.values():
         for m in pattern.finditer(text):
             yield Span(m.start(), m.end(), SECRET)
-
-
-# -- email ----------------------------------------------------------------------------------
-
-_EMAIL = regex.compile(
-    r"(?<![\w.%+-])[\w.%+-]*\w@\w(?:[\w-]*\w)?(?:\.\w(?:[\w-]*\w)?)*\.\p{L}{2,}(?![\w-]|@)"
-)
-
-
-def emails(text: str) -> Iterator[Span]:
-    for m in _EMAIL.finditer(text):
-        yield Span(m.start(), m.end(), EMAIL)
 
 
 # -- payment cards ------------------------------------------------------------------------
@@ -229,118 +216,6 @@ def ibans(text: str) -> Iterator[Span]:
             pos = m.start() + 1
 
 
-# -- IP addresses --------------------------------------------------------------------------
-
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-# after "IP:" or "IP-" too, but not inside a longer dotted or dashed number
-_IPV4 = re.compile(rf"(?<![\w.])(?<!\d[:\-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)")
-_IPV6 = re.compile(
-    rf"(?<![\w:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:{_OCTET}(?:\.{_OCTET}){{3}}|[0-9A-Fa-f]{{1,4}}|:)?"
-    r"(?:%\w+)?(?![\w:])"
-)
-# words that make a dotted quad a version or a product code, not an address (rv: Firefox's
-# revision in every user agent, rv:1.9.1.20)
-_NOT_AN_ADDRESS = re.compile(
-    r"\b(?:version|ver\.?|v|build|firmware|release|sku|part|model|code|product|item|ref"
-    r"|os|ios|android|windows|update|upgrade|patch|step|hotfix|section|chapter|clause"
-    r"|rule|figure|fig|table|paragraph|article|art|rev|revision|rv)\s*[:#]?\s*$",
-    re.IGNORECASE,
-)
-
-
-def ip_addresses(text: str) -> Iterator[Span]:
-    if "." in text:
-        for m in _IPV4.finditer(text):
-            if not _NOT_AN_ADDRESS.search(text[max(0, m.start() - 20) : m.start()]):
-                yield Span(m.start(), m.end(), IP)
-    if "::" in text or text.count(":") >= 5:
-        for m in _IPV6.finditer(text):
-            value = m.group().split("%", 1)[0]
-            try:
-                ipaddress.IPv6Address(value)
-            except ValueError:
-                continue
-            if ":" in value.strip(":"):
-                yield Span(m.start(), m.start() + len(value), IP)
-
-
-# -- phone numbers -------------------------------------------------------------------------
-
-_PHONE = re.compile(
-    r"(?<![\w@/+.,-])(?:\+|\b00)?\(?\d(?:(?:[ \u00a0.\-/]|\)\s?|\s?\(0?\)\s?|\s?\()?\d){6,17}"
-    r"(?![\w@]|[.,:/-]\d)"
-)
-_PHONE_CUE = re.compile(
-    r"\b(?:phone|tel|telephone|mobile|cell|call|ring|reach|text|sms|whatsapp|number|contact"
-    r"|fax|landline|on|at|ph|mob|m)\W{0,4}(?:(?:me|him|her|them|us)\W+)?(?:on|at)?\W{0,3}$",
-    re.IGNORECASE,
-)
-_NOT_A_PHONE = re.compile(
-    r"(?:\b(?:order|invoice|inv|ticket|ref|reference|sku|part|id|no|nr|account|acct|case|po"
-    r"|tracking|serial|version|build|isbn|batch|lot|item|transaction|txn)|#)\W{0,3}$",
-    re.IGNORECASE,
-)
-_PHONE_WORD = re.compile(
-    r"\b(?:phone|mobile|mob|tel|telephone|cell|whatsapp|fax|landline|sms)\b\D{0,12}$",
-    re.IGNORECASE,
-)
-_DATE_SHAPE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-_SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
-_DOTTED_VERSION = re.compile(r"^[\d.]+$")  # with a one-digit group: a version, not a phone
-_ONE_DIGIT_GROUP = re.compile(r"(?:^|\.)\d(?=\.|$)")
-
-
-@cache
-def _phonenumbers() -> Any:
-    import phonenumbers
-
-    return phonenumbers
-
-
-def _international_possible(span: str) -> bool:
-    pn = _phonenumbers()
-    number = "+" + span[2:] if span.startswith("00") else span
-    try:
-        parsed = pn.parse(number, None)
-    except pn.NumberParseException:
-        return False
-    return bool(pn.is_possible_number(parsed))
-
-
-def phones(text: str) -> Iterator[Span]:
-    for m in _PHONE.finditer(text):
-        span = m.group()
-        start = m.start()
-        if span.startswith("(") and ")" not in span:
-            span, start = span[1:], start + 1
-        if span.endswith(")") and "(" not in span:
-            span = span[:-1]
-        digits = sum(ch.isdigit() for ch in span)
-        before = text[max(0, start - 30) : start]
-        if span.startswith(("+", "00")):
-            if 8 <= digits <= 15 and _international_possible(span):
-                yield Span(start, start + len(span), PHONE, 0.9)
-            continue
-        phone_word = bool(_PHONE_WORD.search(before))  # "mobile no.", "phone #:" beat "no."
-        if not 7 <= digits <= 12 or (_NOT_A_PHONE.search(before) and not phone_word):
-            continue
-        if (
-            _DATE_SHAPE.match(span)
-            or _SSN_SHAPE.match(span)
-            or _IPV4.search(span)
-            or (_DOTTED_VERSION.match(span) and _ONE_DIGIT_GROUP.search(span))
-        ):
-            continue
-        if re.search(r"[$€£¥]\s*$", before):
-            continue
-        separated = any(not ch.isdigit() for ch in span)
-        cue = phone_word or bool(_PHONE_CUE.search(before))
-        trunk = span[0] == "0" or span[0] == "("
-        if (digits >= 9 and (separated or trunk)) or cue:
-            score = 0.9 if cue else 0.7 if separated else 0.5
-            yield Span(start, start + len(span), PHONE, score)
-
-
 # -- government IDs (Presidio's recognizers, with their context words) ---------------------
 
 _GOV_PREFILTER = re.compile(r"\d{3}|[A-Z]{2}\s?\d{2}\s?\d{2}", re.IGNORECASE)
@@ -382,12 +257,24 @@ NEAR_CONTEXT_BOOST = 0.5  # "ssn=123456789": the word right before the number
 CONTEXT_FLOOR = 0.6  # a recognised ID shape with its context word is an ID
 
 
+def _whole_number(text: str, start: int, end: int) -> bool:
+    """Not the first or last digits of a longer number: 11 of 12 digits are no PESEL."""
+    glued_before = start > 0 and text[start - 1].isdigit() and text[start].isdigit()
+    glued_after = end < len(text) and text[end].isdigit() and text[end - 1].isdigit()
+    return not (glued_before or glued_after)
+
+
 def government_ids(text: str) -> Iterator[Span]:
     if not _GOV_PREFILTER.search(text):
         return
     lowered = text.lower()
     for recognizer in _government_recognizers():
         for r in recognizer.analyze(text, recognizer.supported_entities, None):
+            # no SSN starts with 9 (area numbers 900-999 are never issued: those are ITINs)
+            if not _whole_number(text, r.start, r.end) or (
+                r.entity_type == "US_SSN" and text[r.start] == "9"
+            ):
+                continue
             score = float(r.score)
             before = lowered[max(0, r.start - 40) : r.start]
             source = "pattern"
@@ -412,7 +299,8 @@ DETECTORS: dict[str, Detector] = {
 # which detectors a text can need, decided by one vectorised regex per detector over the
 # whole Arrow array (RE2 syntax): most texts skip most detectors
 PREFILTERS: dict[str, str] = {
-    EMAIL: "@",
+    # "@", or an address written to dodge harvesters ("ann [at] example [dot] com")
+    EMAIL: r"@|(?i:[\[({<]\s*at\s*[\])}>]|\sat\s+\S+\s+dot\s|[._+0-9-]\w*\s+at\s+\w[\w-]*\.\w)",
     CARD: r"\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d",
     IBAN: r"(?i)[a-z]{2}\d{2}",
     IP: r"\d\.\d|:[0-9A-Fa-f]*:",

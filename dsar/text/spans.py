@@ -1,0 +1,46 @@
+"""What a detector reports: the entity types and `Span`, shared by every detector module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Entity types, with Presidio's names where Presidio has the entity.
+PERSON = "PERSON"
+EMAIL = "EMAIL_ADDRESS"
+PHONE = "PHONE_NUMBER"
+CARD = "CREDIT_CARD"
+IBAN = "IBAN_CODE"
+IP = "IP_ADDRESS"
+SECRET = "SECRET"  # noqa: S105 - an entity name, not a password
+# national identifiers of the EU, the UK and the US that Presidio recognises, with a
+# checksum or a distinctive shape; reported together as government IDs
+GOVERNMENT_IDS = (
+    "US_SSN",
+    "US_ITIN",
+    "UK_NHS",
+    "UK_NINO",
+    "ES_NIF",
+    "ES_NIE",
+    "IT_FISCAL_CODE",
+    "PL_PESEL",
+    "FI_PERSONAL_IDENTITY_CODE",
+)
+PATTERN_ENTITIES = (EMAIL, PHONE, CARD, IBAN, IP, SECRET, *GOVERNMENT_IDS)
+ENTITIES = (PERSON, *PATTERN_ENTITIES)
+# masked to their last four characters in every bundle, even the person's own (CCPA
+# regulations §7024(d): never disclose a financial account number or government ID)
+FINANCIAL_AND_GOVERNMENT = frozenset({CARD, IBAN, *GOVERNMENT_IDS})
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """One detected entity: `text[start:end]` is of type `entity`, with a score in 0..1."""
+
+    start: int
+    end: int
+    entity: str
+    score: float = 1.0
+    source: str = "pattern"
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
