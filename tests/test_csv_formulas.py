@@ -387,3 +387,11 @@ def test_verify_flags_a_formula_header(clean: dict[str, Path], tmp_path: Path) -
     _rehash(folder, "notes.csv")
     findings = [str(f) for f in verify_derived(folder).findings]
     assert any(f.startswith("[formula] notes.csv line 1 column ") for f in findings), findings
+
+
+@pytest.mark.skipif(unicodedata.unidata_version != "14.0.0", reason="the table is Unicode 14's")
+def test_the_written_table_of_unseen_characters_is_the_computed_one() -> None:
+    # the table spares every start of the `dsar` command a scan of every code point
+    from dsar.csvsafe import UNSEEN_UNICODE_14, unseen_ranges
+
+    assert unseen_ranges() == list(UNSEEN_UNICODE_14)
