@@ -15,7 +15,6 @@ Texts with no capitalised word beyond common sentence starters never reach the m
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,10 @@ from typing import Any
 
 import regex
 
+from dsar.text import lexicon
 from dsar.text.detectors import PERSON, Span
+from dsar.text.mentions import mentions, vetoed
+from dsar.text.shapes import structural
 
 # a capitalised word; an apostrophe inside (O'Brien) but not a possessive 's
 _UPPER_WORD = r"\p{Lu}[\p{Ll}\p{M}]*(?:(?:['\u2019](?!s\b)|-)\p{L}[\p{Ll}\p{M}]*)*\.?"
@@ -55,6 +57,10 @@ _STRONG_CUES = (
     r"|cordialement|bien à vous|grüße|viele grüße|mit freundlichen grüßen|cumprimentos"
     r"|atenciosamente|obrigad[oa]|grazie|cordiali saluti|distinti saluti|groeten"
     r"|met vriendelijke groet|pozdrawiam|hälsningar|mvh"
+    # greetings before a name in other languages
+    r"|hallo|hola|olá|ola|oi|hej|hoi|dag|beste|geachte|cześć|czesc|ciao|merhaba|salut|bonjour"
+    r"|allo|allô|prezad[oa]|querid[oa]|estimad[oa]|car[oa]|gentile|liebe|lieber|bhai|didi"
+    r"|γεια σου|καλησπέρα|καλημέρα|привет|здравствуйте|добрый день|مرحبا|שלום|namaste"
 )
 # titles, as written (case matters: "Sr. Jones", not "SR: Database Migration")
 _TITLE_BEFORE = regex.compile(
@@ -182,27 +188,9 @@ COMMON_WORDS = frozenset(
 
 @cache
 def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
-    """First names and surnames from Faker's name lists of many locales (about 30k)."""
-    locales = """
-        en_US en_GB en_IE ga_IE en_IN hi_IN de_DE de_AT fr_FR nl_NL nl_BE es_ES
-        es_MX it_IT pl_PL pt_PT pt_BR vi_VN tr_TR sv_SE da_DK fi_FI no_NO cs_CZ
-        ro_RO hu_HU yo_NG ar_AA fa_IR he_IL id_ID th_TH zh_TW el_GR ru_RU uk_UA
-    """.split()  # noqa: SIM905
-    firsts: set[str] = set()
-    lasts: set[str] = set()
-    for locale in locales:
-        try:
-            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-        except (ImportError, AttributeError):
-            continue
-        for attr, into in (
-            ("first_names", firsts),
-            ("first_names_male", firsts),
-            ("first_names_female", firsts),
-            ("last_names", lasts),
-        ):
-            values = getattr(provider, attr, None) or ()
-            into.update(v for v in values if isinstance(v, str) and v[:1].isupper())
+    """First names and surnames of every Faker locale (`dsar.text.lexicon`), less the
+    capitalised words that start sentences or name things here."""
+    firsts, lasts = lexicon.name_lexicon()
     common = {w.capitalize() for w in COMMON_WORDS}
     return frozenset(firsts - common), frozenset(lasts - common)
 
@@ -378,6 +366,7 @@ class NameFinder:
             score = self._score(text, c, people, things, firsts, lasts)
             if score:
                 found.append(Span(c.start, c.end, PERSON, score, "names"))
+        found += structural(text)
         found += _lower_case_names(text, firsts, found)
         found += _name_lists(text, firsts, found, things)
         # NER names the candidates did not cover (lower-case, or odd shapes)
@@ -395,7 +384,8 @@ class NameFinder:
                 )
                 if words and name_like and not all(_is_common(w) for w in words):
                     found.append(Span(s, e, PERSON, 0.6, "ner"))
-        return found
+        found = vetoed(text, found, firsts, lasts)
+        return found + mentions(text, found, self.threshold)
 
     def _score(
         self,
@@ -438,7 +428,7 @@ class NameFinder:
         weak_cue = bool(_WEAK_CUE_BEFORE.search(before))
         person_verb = bool(_PERSON_VERB_AFTER.match(after))
         verb = bool(_VERB_AFTER.match(after))
-        first_name = c.words[0] in firsts
+        first_name = c.words[0] in firsts or all(p in firsts for p in c.words[0].split("-"))
         several = len(c.words) >= 2
         if ner_person:
             return 0.85
@@ -498,10 +488,28 @@ def _name_lists(
     return out
 
 
+_LOWER_NEXT = regex.compile(r"[^\S\n](\p{Ll}[\p{Ll}\p{M}'\u2019-]*\p{Ll})(?![\p{L}\p{N}@])")
+# in a note written in lower case: what a person does after their name
+_LOWER_PERSON_AFTER = regex.compile(
+    r"^[^\S\n]+(?:is|was|has|had|will|would|can|could|did|does|said|says|took|takes|covers"
+    r"|covering|gave|wants|needs|asked|asks|called|rang|restarted|fixed|sent|says|thinks"
+    r"|\p{Ll}+ed)\b"
+)
+_LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|or)[^\S\n]+(\p{Ll}+)\b")
+_LOWER_CUE = regex.compile(
+    r"\b(?:to|from|with|for|chase|remind|ping|ask|tell|cc|it's|its|it is|handover to"
+    r"|hand over to|and|or)[^\S\n]*[:,]?[^\S\n]*$"
+)
+
+
 def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> list[Span]:
-    """Lower-case first names (and a surname after them) with a cue before or a verb after."""
+    """Lower-case first names (and a surname after them) with a cue before or a verb after;
+    in a note written in lower case, also before what a person does ("ahmed restarted"),
+    after "to", "from", "for", and beside another name ("nadia and tom")."""
     if not any(ch.islower() for ch in text):
         return []
+    words = regex.findall(r"\p{L}+", text)
+    lower_style = len(words) >= 4 and sum(w.islower() for w in words) >= 0.85 * len(words)
     covered = bytearray(len(text) + 1)  # characters already in a name: linear, not quadratic
     for f in found:
         covered[f.start : f.end] = b"\x01" * (f.end - f.start)
@@ -511,16 +519,36 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         if word in COMMON_WORDS or word.capitalize() not in firsts or covered[m.start()]:
             continue
         end = m.end()
-        nxt = _LOWER_WORD.match(text, end + 1) if text[end : end + 1] == " " else None
-        if nxt and nxt.group() not in COMMON_WORDS and not _VERB_AFTER.match(text[end:]):
-            end = nxt.end()  # "olivia bennett"
+        nxt = _LOWER_NEXT.match(text, end)
+        if nxt and nxt.group(1) not in COMMON_WORDS and not _VERB_AFTER.match(text[end:]):
+            surname = nxt.group(1)
+            if "'" in surname or lexicon.is_name_word(surname) or not lower_style:
+                end = nxt.end()  # "olivia bennett", "sam o'neill"
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[end : end + 24]
         two_words = end > m.end()
-        if _CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)):
+        ok = bool(_CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)))
+        if not ok and lower_style:
+            plain = word not in lexicon.WORD_NAMES or two_words
+            strong_after = _PERSON_VERB_AFTER.match(after) or regex.match(
+                r"^[^\S\n]+is[^\S\n]+(?:covering|on|off|out|away)\b", after
+            )
+            ok = bool(strong_after) or (
+                plain
+                and bool(
+                    _LOWER_PERSON_AFTER.match(after)
+                    or _LOWER_CUE.search(before)
+                    or _pair(_LOWER_AND.match(after), firsts)
+                )
+            )
+        if ok:
             out.append(Span(m.start(), end, PERSON, 0.55, "names"))
             covered[m.start() : end] = b"\x01" * (end - m.start())
     return out
+
+
+def _pair(m: regex.Match[str] | None, firsts: frozenset[str]) -> bool:
+    return m is not None and m.group(1).capitalize() in firsts
 
 
 def _known_pattern(known: frozenset[str]) -> regex.Pattern[str] | None:

@@ -1,0 +1,166 @@
+"""Word lists for names: given names and surnames of many countries, and words never a name.
+
+- `name_lexicon()`: first names and surnames from the name lists of every Faker locale (86
+  locales, about 31,000 given names and 28,000 surnames, in their own scripts: Cyrillic,
+  Greek, Arabic, Hebrew, Devanagari, Han, Hangul and the Latin ones), read once, offline.
+- `STOP_WORDS`: words that are never a person's name on their own, in the languages support
+  mail comes in: greetings and sign-offs, titles, field labels and column headers, roles and
+  mailboxes, and the capitalised nouns of German business mail. A run made only of them is
+  not a name, and a name's span never starts with a greeting or a label.
+- `WORD_NAMES`: first names that are also ordinary English words (Will, Hope, Grant): in
+  lower case they need a person's position (a chat speaker, a cue), not just the list.
+- `language_of`: a cheap guess of a text's language from its function words, so the English
+  model's verdict on a capitalised German noun is not taken as a name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+import regex
+
+
+@cache
+def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, surnames) from every Faker locale's person provider, as written."""
+    import faker.providers.person as people
+
+    firsts: set[str] = set()
+    lasts: set[str] = set()
+    for module in pkgutil.iter_modules(people.__path__):
+        try:
+            provider = importlib.import_module(f"{people.__name__}.{module.name}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attrs, into in (
+            (("first_names", "first_names_male", "first_names_female"), firsts),
+            (("last_names", "last_names_male", "last_names_female"), lasts),
+        ):
+            for attr in attrs:
+                values = getattr(provider, attr, None)
+                if isinstance(values, dict):  # some locales weight their names
+                    values = list(values)
+                if isinstance(values, list | tuple | set | frozenset):
+                    into.update(v for v in values if isinstance(v, str) and v.strip())
+    # a cased word must start with a capital; caseless scripts (Arabic, Han, ...) are kept
+    keep = {n for n in firsts | lasts if not n[:1].islower() and n.casefold() not in STOP_WORDS}
+    return frozenset(firsts & keep), frozenset(lasts & keep)
+
+
+@cache
+def folded_lexicon() -> frozenset[str]:
+    """Every first name and surname, case-folded: for lower-case text and handles."""
+    firsts, lasts = name_lexicon()
+    return frozenset(n.casefold() for n in firsts | lasts)
+
+
+def is_name_word(word: str) -> bool:
+    """True when `word` (any case) is a first name or surname of some locale's list."""
+    return word.casefold() in folded_lexicon() and word.casefold() not in STOP_WORDS
+
+
+# fmt: off
+_GREETINGS = """
+hi hello hey dear hiya morning evening afternoon cheers thanks thank thx ty regards best
+sincerely yours kind warm wishes greetings welcome bye goodbye congrats congratulations
+hallo liebe lieber liebes sehr geehrte geehrter geehrtes guten morgen tag abend danke vielen
+dank herzlichen grüße gruß grüßen freundlichen beste schöne schönen moin servus tschüss
+bonjour bonsoir salut coucou merci cordialement amicalement bien à vous bisous madame
+monsieur hola buenos buenas días dias tardes noches gracias saludos saludo atentamente
+cordiales estimado estimada querido querida olá ola oi bom dia boa tarde obrigado obrigada
+abraço abraços beijos atenciosamente prezado prezada caro cara ciao buongiorno buonasera
+salve grazie mille saluti cordiali distinti gentile gentili egregio egregia hoi goedemorgen
+goedemiddag dag groeten groet bedankt vriendelijke beste geachte cześć czesc dzień dzien
+dobry dobrý pozdrawiam serdecznie dziękuję dziekuje szanowny szanowna hej hejsan tack
+hälsningar halsningar mvh vänliga hilsen hilsener merhaba selam iyi günler gunler
+teşekkürler tesekkurler çalışmalar calismalar saygılarımla sayın sevgili ahoj dobrý den
+привет здравствуйте спасибо уважением добрый день доброе утро всего доброго пока γεια σου
+καλησπέρα καλημέρα ευχαριστώ εκτίμηση αγαπητέ αγαπητή
+zdravím děkuji namaste namaskar shukriya dhanyavaad salaam salam marhaba ahlan shalom
+"""
+_TITLES = """
+mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m monsieur madame sr sra
+srta señor senor señora senora señorita don doña dona dom signor signora sig sigra dott
+dottore dottoressa pan pani panem panią pania panu panie meneer mevrouw mevr dhr heer bey
+hanım hanim sheikh sheikha sheik inspector sergeant sgt officer detective constable nurse
+auntie aunty uncle rev reverend father sister brother captain capt judge coach professor
+doctor lord lady dame hon ing lic arch abs mag dipl
+"""
+_LABELS = """
+name names caller callback assignee assigned reporter owner contact person bill bill-to
+from to cc bcc date subject betreff onderwerp objet oggetto asunto assunto temat konu ämne
+emne aihe von an de à para van aan od do da a från till fra til sent gesendet envoyé envoye
+enviado inviato verzonden wysłano agenda attendees attendee organizer organiser location
+where when summary description notes note status priority due department dept county
+country city address street postcode zip phone mobile email e-mail fax given family first
+last middle preferred pronouns salutation title role job position manager supervisor team
+lead agent customer client user account company organisation organization unassigned
+nobody none unknown anonymous guest reception security voicemail transcript flight seat
+passenger passport nationality ship shipping delivered delivery signed signature witness
+dob reason message question answer ticket case invoice order reference ref total amount
+qty product sku item items description details comment comments reply forwarded original
+wrote schrieb écrit escribió scrisse escreveu schreef napisał skrev yazdı attachments
+attachment attached direct office mobile main switchboard reception front desk helpdesk
+service desk support sales billing accounts finance legal events marketing payroll admin
+administrator system systems noreply no-reply postmaster mailer daemon webmaster info
+hr it ops devops operations facilities procurement purchasing logistics warehouse
+kundenservice kundendienst verwaltung vertrieb buchhaltung einkauf zentrale abteilung
+assistenza ufficio acquisti vendite equipe équipe equipo servicio atención atencion
+pomoc obsługa wsparcie klantenservice afdeling kantoor destek müşteri hizmetleri
+rechnung bestellung nachricht unterlagen verständnis herren damen fällen eingang
+schreibens kündigung lieferung zahlung vertrag anfrage termin mitarbeiter mitarbeiterin
+kunde kundin bitte anbei hiermit ihre ihr ihnen sie wir uns unser unsere büro buero
+grüsse anliegen auftrag angebot frage antwort rückmeldung rueckmeldung vielen
+montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar märz april mai
+juni juli august september oktober november dezember heute morgen gestern
+lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles jueves viernes
+sábado domingo segunda terça quarta quinta sexta sábado
+mum mom dad mama papa granny grandma grandpa nan boss colleague neighbour neighbor
+standup retro minutes apologies actions present absent organizer required optional
+department unit floor room building site hospital station street road avenue lane
+bot alerts alert monitor reminder notification notifications automation workflow
+at on in the is and or by of for with it its carrier courier driver present apologies absent action actions follow follow-up straße
+strasse ort plz stadt land telefon
+"""
+# fmt: on
+STOP_WORDS = frozenset((_GREETINGS + _TITLES + _LABELS).split())
+TITLE_WORDS = frozenset(_TITLES.split())
+
+# first names that are also everyday English words: in lower case, a list is not enough
+WORD_NAMES = frozenset(
+    """will mark bill grant hope june may april summer rose lily ivy faith joy grace dawn eve
+    art ray sky river max jack frank rich sunny destiny hunter brook chase dale glen pat sue
+    rob don guy carol penny ruby amber crystal iris holly heather daisy violet jasmine hazel
+    ginger candy angel autumn august sterling miles norm gene jean dick bob nick ted
+    al ed jan bo lee kim page reed wade lane cliff drew gay heath rod rusty
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+_FUNCTION_WORDS = {
+    "en": "the and is are you to of for this that with have please thanks will be on it we",
+    "de": "der die das und ist nicht sie ihre ihr wir mit für bitte den dem ein eine ich sind",
+    "fr": "le la les et est vous nous pour une des du pas je que avec sur merci au",
+    "es": "el la los las y es usted para una por con que del su gracias al no",
+    "pt": "o os as e é você para uma com que do da não obrigado seu sua em",
+    "it": "il lo la gli le e è per una con che del della non grazie sono di",
+    "nl": "de het een en is niet van voor met dat ik je u wij zijn op",
+    "pl": "i w z na nie się jest do że to jak proszę dla od za",
+    "sv": "och är att det som en på för med inte jag du vi av till",
+    "tr": "ve bir bu için ile da de ne mi çok var olarak iyi",
+}
+_FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_TOKEN = regex.compile(r"\p{L}+")
+
+
+def language_of(text: str) -> str:
+    """The language whose function words the text uses most ("en" when none stand out)."""
+    words = [w.casefold() for w in _TOKEN.findall(text)]
+    if not words:
+        return "en"
+    counts = {lang: sum(w in fs for w in words) for lang, fs in _FUNCTION_SETS.items()}
+    best = max(counts, key=lambda lang: counts[lang])
+    if counts[best] < 2 or counts[best] <= counts["en"]:
+        return "en"
+    return best

@@ -1,0 +1,182 @@
+"""After the name finders: what is not a name after all, and every other mention of one that is.
+
+- `vetoed`: a found name loses the greetings, titles and labels at its edges ("Guten Morgen",
+  "Ihre Verwaltung" are nothing once "Guten", "Ihre" and the nouns go), and is dropped when it
+  names a place or a company ("Victoria Station", "Johnson Controls", "Ogunleye & Partners",
+  a brand named after its founder standing alone) or when, in a text that is not English, only
+  the English model vouched for a word that no name list knows (a capitalised German noun).
+- `mentions`: once a name is found, its other mentions in the same text are names too, in
+  any case ("Olamide" after "Olamide Adeyemi", "TOM" and "tom" after "Tom"), the first name
+  alone included; a word that is also an ordinary word ("Hope", "Will") is matched in lower
+  case only where it was found in lower case.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from dsar.text.detectors import PERSON, Span
+from dsar.text.lexicon import STOP_WORDS, WORD_NAMES, is_name_word, language_of
+
+_PARTICLES = frozenset(
+    """van von de der den du le la di da del della dos das ten ter bin binti bint ibn al el
+    ní nic ó ui uí mac mc st y i""".split()  # noqa: SIM905 - a word list reads better as text
+)
+# last words that make a run a place, a room, a company or a product
+_THING_WORDS = frozenset(
+    """street st road rd avenue ave lane square park bridge station airport hospital clinic
+    room hall building house tower centre center court place way drive close crescent
+    terrace gardens estate campus college school university library museum theatre
+    theater stadium arena hotel inn lodge controls motor motors freight sons brothers bros
+    partners solicitors associates chambers trust fund foundation institute academy
+    chair lamp rug table sofa desk valve pump engine series edition collection""".split()  # noqa: SIM905
+)
+_THING_BEFORE = regex.compile(
+    r"(?:\b(?:room|station|hospital|hall|ward|building|street|avenue|bridge|airport|campus"
+    r"|wing|block|suite|warehouse|depot|the)[^\S\n]+|[-–]|[/\\])$",
+    regex.IGNORECASE,
+)
+_THING_AFTER = regex.compile(
+    r"^[^\S\n]*(?:&|\+|and[^\S\n]+(?:sons|co|partners)\b)", regex.IGNORECASE
+)
+# companies and brands named after people: alone, they name the company
+_BRANDS = frozenset(
+    """ford dyson bosch siemens philips porsche ferrari lamborghini maserati bugatti dell
+    boeing disney hilton marriott tesla chanel dior gucci prada hermès versace armani
+    bentley cadbury heinz nestlé nestle michelin peugeot renault citroën citroen dodge
+    chrysler chevrolet honda toyota suzuki yamaha kawasaki mercedes benz daimler audi opel
+    miele braun kellogg kelloggs mcdonald mcdonalds wendy wendys hershey mars boots
+    sainsbury sainsburys tesco lidl aldi ikea zara lego nike adidas puma reebok dunhill
+    deloitte ernst accenture barclays lloyds hsbc schwab fargo morgan stanley goldman sachs
+    jpmorgan chase merrill lynch wells johnson gillette colgate palmolive bayer merck pfizer
+    roche novartis sanofi dupont hewlett packard compaq siemens bose marshall fender gibson
+    casio seiko rolex cartier tiffany louis vuitton jaguar rover morris austin hoover
+    dewalt makita stanley kenwood sony kodak xerox""".split()  # noqa: SIM905
+)
+_GERMANIC_NOUN = regex.compile(
+    r"(?:ung|heit|keit|schaft|nis|tät|tion|ment|chen|lein|ei|ium|ismus|ling|ur|ät)$"
+)
+_MENTION_SOURCES = ("names", "ner", "list")
+_COMPANY_AFTER = regex.compile(
+    r"^[^\S\n]+(?:analytics|pay|labs|systems|solutions|technologies|group|bank|capital|partners"
+    r"|consulting|software|cloud|health|insurance|airlines|motors?|studios?|media|digital"
+    r"|holdings|ventures|foods|logistics|networks|security|services|gmbh|ltd|inc|llc|plc|corp"
+    r"|controls|freight|street|road|station|room|hall|hospital|office|team|trial|app)\b",
+    regex.IGNORECASE,
+)
+
+
+def vetoed(
+    text: str, spans: list[Span], firsts: frozenset[str], lasts: frozenset[str]
+) -> list[Span]:
+    """The spans with greetings, titles and labels cut from their edges, less those that
+    name a place, a company or (in a text that is not English) an unknown capitalised word."""
+    lang = language_of(text)
+    out = []
+    for span in spans:
+        if span.entity != PERSON or span.source == "known":
+            out.append(span)
+            continue
+        trimmed = _trim(text, span)
+        if trimmed is None:
+            continue
+        value = text[trimmed.start : trimmed.end]
+        words = [w for w in regex.split(r"[\s,]+", value) if w]
+        folded = [w.casefold().strip(".'\u2019") for w in words]
+        if folded[-1] in _THING_WORDS and len(words) > 1:
+            continue
+        if all(f in _BRANDS for f in folded) and span.source != "shape":
+            continue
+        if _THING_AFTER.match(text[trimmed.end : trimmed.end + 12]):
+            continue
+        if span.source != "shape" and _THING_BEFORE.search(
+            text[max(0, trimmed.start - 12) : trimmed.start]
+        ):
+            continue
+        if lang != "en" and span.source in _MENTION_SOURCES and span.score < 0.9:
+            known = any(w in firsts or w in lasts or is_name_word(w) for w in words)
+            if not known or (
+                len(words) == 1 and _GERMANIC_NOUN.search(folded[0]) and words[0] not in firsts
+            ):
+                continue
+        out.append(trimmed)
+    return out
+
+
+def _trim(text: str, span: Span) -> Span | None:
+    """The span less leading greetings, titles and labels (and lower-case words before a
+    capitalised name); None when a label or a thing word ends it ("Victoria Station",
+    "Customer Success Manager"): then it was never a person's name."""
+    words = list(regex.finditer(r"[^\s,]+", text[span.start : span.end]))
+    if len(words) > 1 and _stop(words[-1].group()) and span.source != "shape":
+        return None
+    capitalised = any(w.group()[:1].isupper() for w in words)
+    while words and (
+        _stop(words[0].group())
+        or (
+            capitalised
+            and words[0].group()[:1].islower()
+            and words[0].group().casefold() not in _PARTICLES
+        )
+    ):
+        words.pop(0)
+    while words and (_stop(words[-1].group()) or words[-1].group().casefold() in _PARTICLES):
+        words.pop()
+    if not words:
+        return None
+    start, end = span.start + words[0].start(), span.start + words[-1].end()
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(start, end, span.entity, span.score, span.source)
+
+
+def _stop(word: str) -> bool:
+    folded = word.casefold().replace("i\u0307", "i").strip(".:;!?'\u2019\"")
+    return folded in STOP_WORDS and folded not in _PARTICLES
+
+
+def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
+    """Other mentions of the names found (score at least `threshold`), the name's words alone
+    included, in any case."""
+    names = {text[s.start : s.end] for s in found if s.entity == PERSON and s.score >= threshold}
+    if not names:
+        return []
+    forms: dict[str, bool] = {}  # form -> found in lower case
+    for name in names:
+        lower = name.islower()
+        parts = [name, *regex.split(r"[\s,/]+", name)] if " " in name or "," in name else [name]
+        for part in parts:
+            part = part.strip(".'\u2019-")
+            folded = part.casefold()
+            if len(part) < 2 or folded in STOP_WORDS or folded in _PARTICLES:
+                continue
+            if len(part) < 3 and part.isascii():
+                continue
+            forms[part] = forms.get(part, False) or lower
+    covered = bytearray(len(text) + 1)
+    for s in found:
+        if s.score >= threshold:
+            covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+    out = []
+    for form in sorted(forms, key=len, reverse=True):
+        cased = any(ch.isupper() or ch.islower() for ch in form)
+        pattern = (
+            rf"(?<![\p{{L}}\p{{N}}_]){regex.escape(form)}(?![\p{{L}}\p{{N}}_])"
+            if cased
+            else regex.escape(form)
+        )
+        for m in regex.finditer(pattern, text, regex.IGNORECASE):
+            if covered[m.start()] or covered[m.end() - 1]:
+                continue
+            if _COMPANY_AFTER.match(text[m.end() : m.end() + 16]) or _THING_AFTER.match(
+                text[m.end() : m.end() + 12]
+            ):
+                continue  # "Ada Analytics" after "Ada Nowak": the company
+            seen = m.group()
+            if seen != form and seen.islower() and not forms[form]:
+                folded = seen.casefold()
+                if folded in WORD_NAMES or folded in STOP_WORDS:
+                    continue  # "hope" after "Hope Addison": the word, not the name
+            out.append(Span(m.start(), m.end(), PERSON, 0.6, "mention"))
+            covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return out
