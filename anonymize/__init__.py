@@ -5,8 +5,15 @@
 - `operators`: column operators registered by name (drop, keep, hash, pseudonym, generalize,
   date_shift, mask, redact, top_bottom, suppress), as streamed SQL, Python only where SQL
   cannot.
+- `classify`: what each released column is to an attacker: a quasi-identifier unless the
+  policy says sensitive, insensitive (with a reason) or it is the person's pseudonym.
+- `leaks`: operators that would keep an identity whole (a hierarchy keeping a name, a date
+  of birth finer than the year); `sampling`: what only the data shows (a mask or prefix
+  keeping too much, a column holding identity values or unique per row, several rows per
+  person without `person:`).
 - `extract`: `run_extract` streams a table through its policy, measures and enforces k, l and
-  t within a suppression budget, and writes the extract with its manifest.
+  t in people within a suppression budget (`enforce`), checks itself as a reviewer would, and
+  writes the extract with its manifest, its risk in words (`uniqueness`) included.
 - `risk`: `measure` k, l (distinct, entropy), t, class sizes and re-identification risks of
   any table.
 - `search` (over `lattice`, with the privacy models of `criteria`): for columns given

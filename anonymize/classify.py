@@ -27,14 +27,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from anonymize.params import Drop, Hash, Pseudonym, Suppress
 from dsar.catalog.models import PersonalKind
 
 if TYPE_CHECKING:
-    from anonymize.policy import Policy
+    from anonymize.joins import Source
     from dsar.catalog import Catalog
+
+
+class Released(Protocol):
+    """What classifying needs of a policy (`anonymize.policy.Policy`, which checks itself
+    with this module: a protocol keeps the two apart)."""
+
+    @property
+    def table(self) -> str: ...
+    @property
+    def person(self) -> str | None: ...
+    @property
+    def quasi_identifiers(self) -> list[str]: ...
+    @property
+    def sensitive(self) -> list[str]: ...
+    @property
+    def insensitive(self) -> dict[str, str]: ...
+    def operators(self) -> dict[str, Any]: ...
+    def sources(self) -> dict[str, Source]: ...
+
 
 DIRECT = (PersonalKind.NAME, PersonalKind.EMAIL, PersonalKind.PHONE, PersonalKind.USERNAME)
 """Personal data that names the person on its own: a keyed transform of it is a pseudonym."""
@@ -85,7 +104,7 @@ class Classified:
         }
 
 
-def classify(policy: Policy, catalog: Catalog) -> Classified:
+def classify(policy: Released, catalog: Catalog) -> Classified:
     """The role of every column of the policy (see the module's docstring)."""
     declared = set(policy.quasi_identifiers)
     roles: dict[str, Role] = {}
@@ -105,7 +124,7 @@ def classify(policy: Policy, catalog: Catalog) -> Classified:
     return Classified(roles, dict(policy.insensitive))
 
 
-def names_the_person(policy: Policy, catalog: Catalog, column: str) -> bool:
+def names_the_person(policy: Released, catalog: Catalog, column: str) -> bool:
     """The column names the row's own person: the policy's person column, an identity column
     of the extracted table, or a direct identifier (name, email, phone, username) of it."""
     if column == policy.person:

@@ -434,7 +434,6 @@ def policy_check(
     policy has not classified: each is a quasi-identifier until listed under sensitive or
     insensitive (with a reason)."""
     from anonymize.classify import classify
-    from anonymize.leaks import sampled_problems
     from anonymize.policy import load_policy
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
@@ -473,6 +472,7 @@ def risk(
     from anonymize.risk import measure, relation_of
     from dsar.engine import scratch_connection
     from dsar.engine.base import scrub_message
+    from anonymize.sampling import sampled_problems
 
     if not file.is_file():
         raise InputFileError(file, "no such file", "give a Parquet, CSV or JSON (Lines) file")
@@ -544,3 +544,7 @@ def readable_risk(m: ExtractManifest) -> list[str]:
 def main() -> None:
     """Entry point: workbench errors become a message and exit code 1."""
     run_cli(app)
+    if m.generalisation:
+        chosen = ", ".join(f"{c} {level}" for c, level in m.generalisation.items())
+        loss = m.information_loss.get("precision_loss")
+        lines.append(f"the search chose: {chosen} (precision loss {loss})")

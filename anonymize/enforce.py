@@ -5,7 +5,10 @@ is suppressed, its rows gone. Where people have several rows, a class's size is 
 distinct people, and a person with a row in a failing class leaves with all their rows
 (their other rows carry their pseudonym, so they would name them anyway). Leaving can shrink
 another class of theirs below k, so the classes are counted again, without them, until none
-fails. The budget is a share of the people (of the rows, where each row is a person).
+fails. Rows whose person is not known (an anonymous log line) count as one person in their
+class, however many they are: they may all be one person, or the named person beside them.
+They link to nothing, so they leave one by one, with their failing class. The budget is a
+share of the people (the rows, where each row is a person), an anonymous row counting alone.
 """
 
 from __future__ import annotations
@@ -56,12 +59,14 @@ def enforce(
     """
     qis = [quote_identifier(q) for q in quasi_identifiers]
     who = quote_identifier(WHO)
-    size = f"count(DISTINCT {who})" if person else "count(*)"
-    got = con.execute(f"SELECT count(*), {size} FROM {src}").fetchone()
-    rows, people = (int(got[0]), int(got[1])) if got else (0, 0)
+    size = class_size(WHO) if person else "count(*)"
+    units = f"count(DISTINCT {who}) + count(*) FILTER (WHERE {who} IS NULL)"
+    got = con.execute(f"SELECT count(*), {units if person else 'count(*)'}, {size} FROM {src}")
+    row = got.fetchone()
+    rows, people, whole = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
     unit = "people" if person else "rows"
     if not qis:
-        _whole(con, src, sensitive, k, l_target, people, unit)
+        _whole(con, src, sensitive, k, l_target, whole, unit)
         return Enforced({"k": 0, "l": 0}, {"k": 0, "l": 0}, f"SELECT * FROM {src}")
     if k <= 1 and not l_target:
         return Enforced({"k": 0, "l": 0}, {"k": 0, "l": 0}, f"SELECT * FROM {src}")
@@ -93,29 +98,52 @@ def enforce(
         stay = f"SELECT * FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM __failing f WHERE {match})"
         return Enforced(left, dict(left), stay)
     con.execute(f"CREATE OR REPLACE TEMP TABLE __gone ({who} VARCHAR, __why VARCHAR)")
-    remaining = f"(SELECT * FROM {src} WHERE {who} NOT IN (SELECT {who} FROM __gone))"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE __dead AS SELECT {key}, 'k' AS __why FROM {src} LIMIT 0"
+    )
+    remaining = (
+        f"(SELECT * FROM {src} s WHERE (s.{who} IS NULL OR s.{who} NOT IN (SELECT {who} FROM"
+        f" __gone)) AND NOT EXISTS (SELECT 1 FROM __dead f WHERE {match}))"
+    )
     while True:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE __failing AS SELECT {key}, {why} AS __why FROM"
-            f" (SELECT {key}, count(DISTINCT {who}) AS __n{distinct} FROM {remaining}"
-            f" GROUP BY ALL) WHERE {fails}"
+            f" (SELECT {key}, {size} AS __n{distinct} FROM {remaining} GROUP BY ALL)"
+            f" WHERE {fails}"
         )
-        added = con.execute(
-            f"INSERT INTO __gone SELECT s.{who}, min(f.__why) FROM {remaining} s"
-            f" JOIN __failing f ON {match} GROUP BY s.{who}"
-        ).fetchone()
-        if not added or not int(added[0]):
+        failing = con.execute("SELECT count(*) FROM __failing").fetchone()
+        if not failing or not int(failing[0]):
             break
+        con.execute(
+            f"INSERT INTO __gone SELECT s.{who}, min(f.__why) FROM {remaining} s"
+            f" JOIN __failing f ON {match} WHERE s.{who} IS NOT NULL GROUP BY s.{who}"
+        )
+        con.execute("INSERT INTO __dead SELECT * FROM __failing")
     left_people = dict.fromkeys(("k", "l"), 0)
     for reason, n in con.execute("SELECT __why, count(*) FROM __gone GROUP BY ALL").fetchall():
         left_people[str(reason)] = int(n)
     left_rows = dict.fromkeys(("k", "l"), 0)
+    anonymous = dict.fromkeys(("k", "l"), 0)
     for reason, n in con.execute(
         f"SELECT g.__why, count(*) FROM {src} s JOIN __gone g USING ({who}) GROUP BY ALL"
     ).fetchall():
         left_rows[str(reason)] = int(n)
-    _check_budget(sum(left_people.values()), people, budget, k, l_target, left_people, unit)
+    for reason, n in con.execute(
+        f"SELECT f.__why, count(*) FROM {src} s JOIN __dead f ON {match} WHERE s.{who} IS NULL"
+        " GROUP BY ALL"
+    ).fetchall():
+        anonymous[str(reason)] = int(n)
+        left_rows[str(reason)] += int(n)
+    left = {r: left_people[r] + anonymous[r] for r in left_people}
+    _check_budget(sum(left.values()), people, budget, k, l_target, left, unit)
     return Enforced(left_rows, left_people, f"SELECT * FROM {remaining}")
+
+
+def class_size(person: str) -> str:
+    """SQL of a class's size in people: its distinct people, rows of no known person
+    counting as one together."""
+    who = quote_identifier(person)
+    return f"(count(DISTINCT {who}) + max(CASE WHEN {who} IS NULL THEN 1 ELSE 0 END))"
 
 
 def _check_budget(

@@ -20,18 +20,18 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from anonymize.classify import classify
 from anonymize.enforce import WHO, enforce
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
-from anonymize.leaks import is_birth_date, sampled_problems
+from anonymize.leaks import is_birth_date
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
 from anonymize.parallel import add_spans, spans_columns, take_spans, with_spans, workers_for
 from anonymize.params import DateShift, Redact
 from anonymize.policy import Policy, policy_problems
 from anonymize.risk import RiskReport, measure
+from anonymize.sampling import sampled_problems
 from anonymize.search import SearchResult, describe, generalised, search
 from anonymize.spec import checked_spec
 from anonymize.uniqueness import uniqueness
@@ -399,13 +399,11 @@ def _stage_source(engine: Engine, path: Path, sql: str, params: list[object]) ->
 def _write_stage(
     path: Path, batches: Iterator[pa.RecordBatch], progress: ProgressFn | None
 ) -> int | None:
-    """Write the batches; a row without a person (an anonymous log line) gets a name of its
-    own in WHO, so it counts as one person."""
+    """Write the batches, counting their rows."""
     writer: pq.ParquetWriter | None = None
     rows = 0
     try:
         for batch in batches:
-            batch = _own_person(batch, rows)
             if writer is None:
                 writer = pq.ParquetWriter(path, batch.schema)
             writer.write_batch(batch)
@@ -416,17 +414,6 @@ def _write_stage(
         if writer is not None:
             writer.close()
     return rows if writer is not None else None
-
-
-def _own_person(batch: pa.RecordBatch, offset: int) -> pa.RecordBatch:
-    if WHO not in batch.schema.names:
-        return batch
-    i = batch.schema.get_field_index(WHO)
-    values = batch.column(i)
-    if not values.null_count:
-        return batch
-    own = pa.array([f"#row {offset + n}" for n in range(len(values))], pa.string())
-    return batch.set_column(i, WHO, pc.if_else(pc.is_null(values), own, values))
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, fmt: str) -> None:

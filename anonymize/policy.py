@@ -61,7 +61,7 @@ from dsar.errors import ConfigProblem
 class Privacy(Strict):
     """The targets the extract must meet over its quasi-identifiers."""
 
-    k: int = Field(default=1, ge=1, description="every class of quasi-identifiers holds k rows")
+    k: int = Field(default=1, ge=1, description="every class of quasi-identifiers holds k people")
     l: int | None = Field(  # noqa: E741 - the name the literature uses
         default=None, ge=1, description="distinct sensitive values in every class"
     )
@@ -72,7 +72,8 @@ class Privacy(Strict):
         default=0.0,
         ge=0,
         le=1,
-        description="the share of rows that may be suppressed to meet k and l (0.05 = 5%)",
+        description="the share of people (rows, where each row is a person) that may be"
+        " suppressed to meet k and l (0.05 = 5%)",
     )
 
 
@@ -135,7 +136,9 @@ class Policy(Strict):
     name: str = Field(min_length=1, description="the extract's name, for its manifest")
     table: str = Field(min_length=1, description="the catalog table the extract is made from")
     person: str | None = Field(
-        default=None, description="the column naming whose row it is (date shift needs it)"
+        default=None,
+        description="the column naming whose row it is: k counts its distinct values, and"
+        " date shifts follow it (required where a person has several rows)",
     )
     columns: dict[str, Operator] = Field(
         min_length=1, description="every column of the table with its operator"
@@ -316,7 +319,7 @@ def _column_problems(
             )
             continue
         problem = _unsafe(column, spec, op, points_at_a_person(catalog, table_name, column))
-        problem = problem or kept_whole(column, spec, op)
+        problem = kept_whole(column, spec, op) or problem
         if problem is not None:
             message, fix = problem
             yield doc.problem((*at, column, "op"), message, fix)

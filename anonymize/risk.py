@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 
+from anonymize.enforce import class_size
 from dsar.engine.base import quote_identifier, sql_string
 
 SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100)  # class-size histogram: 1, 2, 3-4, 5-9, ...
@@ -97,7 +98,7 @@ def measure(
             created.append(name)
             per_value[s] = name
         classes = f"__classes_{tag}"
-        size = f"count(DISTINCT {quote_identifier(person)})" if person else "count(*)"
+        size = class_size(person) if person else "count(*)"
         group = " GROUP BY ALL" if qis else ""
         lead = f"{_key(qis)}, " if qis else ""
         body = f"SELECT {lead}count(*) AS __rows, {size} AS __n FROM {relation}{group}"
@@ -177,10 +178,13 @@ def _per_person(
     who = quote_identifier(person)
     lead = f"{_key(qis)}, " if qis else ""
     window = f"PARTITION BY {_key(qis)}" if qis else ""
+    # rows of no known person are one person in each class (DISTINCT keeps one NULL), and
+    # no one among the people counted
     got = con.execute(
         f"SELECT count(*), coalesce(sum(1.0 / m), 0), count(*) FILTER (WHERE m = 1)"
         f" FROM (SELECT {who}, min(p) AS m FROM (SELECT {who}, count(*) OVER ({window}) AS p"
-        f" FROM (SELECT DISTINCT {lead}{who} FROM {relation})) GROUP BY {who})"
+        f" FROM (SELECT DISTINCT {lead}{who} FROM {relation})) WHERE {who} IS NOT NULL"
+        f" GROUP BY {who})"
     ).fetchone()
     assert got is not None
     people, risk, alone = int(got[0]), float(got[1]), int(got[2])

@@ -44,7 +44,7 @@ def share_below(
         got = con.execute(
             f"SELECT count(*) FILTER (WHERE m < {int(size)}), count(*) FROM (SELECT {who},"
             f" min(p) AS m FROM (SELECT {who}, count(*) OVER ({window}) AS p FROM (SELECT"
-            f" DISTINCT {lead}{who} FROM {relation})) GROUP BY {who})"
+            f" DISTINCT {lead}{who} FROM {relation})) WHERE {who} IS NOT NULL GROUP BY {who})"
         ).fetchone()
     alone, people = (int(got[0]), int(got[1])) if got else (0, 0)
     return (round(alone / people, 6) if people else 0.0), people

@@ -137,15 +137,23 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
         },
     )
     extract = pd.read_parquet(out / "accounts-extract" / "accounts.parquet")
-    assert extract.groupby(["country", "plan"]).size().min() >= 5
-    assert "email" not in extract.columns and "password_hash" not in extract.columns
     manifest = json.loads((out / "accounts-extract" / "manifest.json").read_text())
+    qis = manifest["risk"]["quasi_identifiers"]
+    assert qis == ["country", "plan", "signup_method", "created_at", "last_login_at"]
+    assert extract.groupby(qis, dropna=False)["user_id"].nunique().min() == manifest["risk"]["k"]
     assert manifest["risk"]["k"] >= 5
+    for gone in ("email", "password_hash", "company", "closed_at"):
+        assert gone not in extract.columns
+    assert manifest["classification"]["status"].startswith("insensitive: ")
+    assert manifest["generalisation"]["created_at"] in ("to: month", "to: year", "*")
+    assert 0 < manifest["information_loss"]["precision_loss"] <= 1
+    u = manifest["uniqueness"]
+    assert u["source"] == 1.0 and u["released"] == 0.0 and set(u["without"]) == set(qis)
+    from dsar import verify_derived
+
+    assert verify_derived(out / "accounts-extract").ok  # dsar verify passes the extract
     aggregates = pd.read_csv(out / "accounts-aggregates" / "by_country_plan.csv")
     assert (aggregates["count"].dropna() >= 10).all()
-    searched = json.loads((out / "accounts-extract-searched" / "manifest.json").read_text())
-    assert searched["generalisation"]["created_at"] in ("to: month", "to: year", "*")
-    assert searched["risk"]["k"] >= 5 and 0 < searched["information_loss"]["precision_loss"] <= 1
     noisy = json.loads((out / "accounts-aggregates-dp" / "manifest.json").read_text())
     assert noisy["differential_privacy"]["epsilon"] == 1.0
     assert noisy["release"]["entry"] == 2 and noisy["release"]["epsilon_spent"] == 1.0
