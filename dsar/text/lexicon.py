@@ -121,7 +121,12 @@ mum mom dad mama papa granny grandma grandpa nan boss colleague neighbour neighb
 standup retro minutes apologies actions present absent organizer required optional
 department unit floor room building site hospital station street road avenue lane
 bot alerts alert monitor reminder notification notifications automation workflow
-at on in the is and or by of for with it its carrier courier driver present apologies absent action actions follow follow-up straße
+at on in the is and or by of for with it its carrier courier driver present
+head chief ceo cfo cto coo cio vp svp evp director directeur directora leiter
+teamleiter geschäftsführer engineer accountant dispatcher coordinator specialist analyst
+consultant executive president intern trainee technician gerente cargo empresa mensaje
+accountmanager vertriebsinnendienst personalabteilung chair host facilitator scribe
+apologies absent action actions follow follow-up straße
 strasse ort plz stadt land telefon
 """
 # fmt: on
@@ -139,16 +144,34 @@ WORD_NAMES = frozenset(
 )
 
 _FUNCTION_WORDS = {
-    "en": "the and is are you to of for this that with have please thanks will be on it we",
-    "de": "der die das und ist nicht sie ihre ihr wir mit für bitte den dem ein eine ich sind",
-    "fr": "le la les et est vous nous pour une des du pas je que avec sur merci au",
-    "es": "el la los las y es usted para una por con que del su gracias al no",
-    "pt": "o os as e é você para uma com que do da não obrigado seu sua em",
-    "it": "il lo la gli le e è per una con che del della non grazie sono di",
-    "nl": "de het een en is niet van voor met dat ik je u wij zijn op",
-    "pl": "i w z na nie się jest do że to jak proszę dla od za",
-    "sv": "och är att det som en på för med inte jag du vi av till",
-    "tr": "ve bir bu için ile da de ne mi çok var olarak iyi",
+    "en": (
+        "the and is are you to of for this that with have please thanks will be on it we "
+        "your our my from at by"
+    ),
+    "de": (
+        "der die das und ist nicht sie ihre ihr wir mit für bitte den dem ein eine ich "
+        "sind zu im vom zum zur auch noch wird werden haben"
+    ),
+    "fr": (
+        "le la les et est vous nous pour une des du pas je que avec sur merci au de ce "
+        "ces mon votre nos toute toutes jusqu ou"
+    ),
+    "es": (
+        "el la los las y es usted para una por con que del su gracias al no de lo mi tu "
+        "este esta hasta necesito muy"
+    ),
+    "pt": (
+        "o os as e é você para uma com que do da não obrigado seu sua em de meu minha "
+        "este esta até muito"
+    ),
+    "it": (
+        "il lo la gli le e è per una con che del della non grazie sono di de mi ti questo "
+        "questa fino molto"
+    ),
+    "nl": "de het een en is niet van voor met dat ik je u wij zijn op je jij mijn wel geen naar om",
+    "pl": "i w z na nie się jest do że to jak proszę dla od za o po przez jest są pan pani",
+    "sv": "och är att det som en på för med inte jag du vi av till om har hej",
+    "tr": "ve bir bu için ile da de ne mi çok var olarak iyi bu ben sen biz",
 }
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 _TOKEN = regex.compile(r"\p{L}+")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import regex
 
 from dsar.text.detectors import PERSON, Span
-from dsar.text.lexicon import STOP_WORDS, WORD_NAMES, is_name_word, language_of
+from dsar.text.lexicon import STOP_WORDS, is_name_word, language_of
 
 _PARTICLES = frozenset(
     """van von de der den du le la di da del della dos das ten ter bin binti bint ibn al el
@@ -29,7 +29,10 @@ _THING_WORDS = frozenset(
     terrace gardens estate campus college school university library museum theatre
     theater stadium arena hotel inn lodge controls motor motors freight sons brothers bros
     partners solicitors associates chambers trust fund foundation institute academy
-    chair lamp rug table sofa desk valve pump engine series edition collection""".split()  # noqa: SIM905
+    chair lamp rug table sofa desk valve pump engine series edition collection boardroom
+    ward infirmary dental surgery pharmacy engineering builders merchants works mill farm
+    garage cafe café restaurant bar pub shop store market service services center centre
+    gmbh ag ltd inc llc plc co company group logistik logistics bank""".split()  # noqa: SIM905
 )
 _THING_BEFORE = regex.compile(
     r"(?:\b(?:room|station|hospital|hall|ward|building|street|avenue|bridge|airport|campus"
@@ -51,12 +54,22 @@ _BRANDS = frozenset(
     jpmorgan chase merrill lynch wells johnson gillette colgate palmolive bayer merck pfizer
     roche novartis sanofi dupont hewlett packard compaq siemens bose marshall fender gibson
     casio seiko rolex cartier tiffany louis vuitton jaguar rover morris austin hoover
-    dewalt makita stanley kenwood sony kodak xerox""".split()  # noqa: SIM905
+    dewalt makita stanley kenwood sony kodak xerox harrods selfridges wickes linde otto
+    krause""".split()  # noqa: SIM905
 )
 _GERMANIC_NOUN = regex.compile(
     r"(?:ung|heit|keit|schaft|nis|tät|tion|ment|chen|lein|ei|ium|ismus|ling|ur|ät)$"
 )
 _MENTION_SOURCES = ("names", "ner", "list")
+_THING_FIRST = frozenset(("spedition", "firma", "klinikum", "restaurant", "hotel", "café", "cafe"))
+_NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
+
+
+def _next_thing(text: str, end: int) -> bool:
+    m = _NEXT_WORD.match(text, end)
+    return m is not None and m.group(1).casefold() in _THING_WORDS
+
+
 _COMPANY_AFTER = regex.compile(
     r"^[^\S\n]+(?:analytics|pay|labs|systems|solutions|technologies|group|bank|capital|partners"
     r"|consulting|software|cloud|health|insurance|airlines|motors?|studios?|media|digital"
@@ -83,8 +96,10 @@ def vetoed(
         value = text[trimmed.start : trimmed.end]
         words = [w for w in regex.split(r"[\s,]+", value) if w]
         folded = [w.casefold().strip(".'\u2019") for w in words]
-        if folded[-1] in _THING_WORDS and len(words) > 1:
+        if folded[-1] in _THING_WORDS or folded[0] in _THING_FIRST:
             continue
+        if _NEXT_WORD.match(text, trimmed.end) and _next_thing(text, trimmed.end):
+            continue  # "Mandela House", "St Thomas' Hospital", "Linde service"
         if all(f in _BRANDS for f in folded) and span.source != "shape":
             continue
         if _THING_AFTER.match(text[trimmed.end : trimmed.end + 12]):
@@ -108,6 +123,16 @@ def _trim(text: str, span: Span) -> Span | None:
     capitalised name); None when a label or a thing word ends it ("Victoria Station",
     "Customer Success Manager"): then it was never a person's name."""
     words = list(regex.finditer(r"[^\s,]+", text[span.start : span.end]))
+    value = text[span.start : span.end]
+    for i, w in enumerate(words[1:], 1):
+        # a name that ran on past a line break or a particle into a job title or a company
+        # ("Declan Moriarty\nHead of Operations", "Jens Baumann von der Firma Otto"): cut there
+        broke = "\n" in value[words[i - 1].end() : w.start()]
+        if (broke or words[i - 1].group().casefold() in _PARTICLES) and (
+            _stop(w.group()) or w.group().casefold() in _THING_WORDS | _THING_FIRST
+        ):
+            words = words[:i]
+            break
     if len(words) > 1 and _stop(words[-1].group()) and span.source != "shape":
         return None
     capitalised = any(w.group()[:1].isupper() for w in words)
@@ -157,11 +182,13 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
     for s in found:
         if s.score >= threshold:
             covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+    words = regex.findall(r"\p{L}+", text)
+    lower_style = sum(w.islower() for w in words) >= 0.85 * len(words)
     out = []
     for form in sorted(forms, key=len, reverse=True):
         cased = any(ch.isupper() or ch.islower() for ch in form)
         pattern = (
-            rf"(?<![\p{{L}}\p{{N}}_]){regex.escape(form)}(?![\p{{L}}\p{{N}}_])"
+            rf"(?<![\p{{L}}\p{{N}}_@.]){regex.escape(form)}(?![\p{{L}}\p{{N}}_@])"
             if cased
             else regex.escape(form)
         )
@@ -173,10 +200,8 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             ):
                 continue  # "Ada Analytics" after "Ada Nowak": the company
             seen = m.group()
-            if seen != form and seen.islower() and not forms[form]:
-                folded = seen.casefold()
-                if folded in WORD_NAMES or folded in STOP_WORDS:
-                    continue  # "hope" after "Hope Addison": the word, not the name
+            if seen != form and seen.islower() and not forms[form] and not lower_style:
+                continue  # "hope" after "Hope Addison", "keys" after "Keys": the word
             out.append(Span(m.start(), m.end(), PERSON, 0.6, "mention"))
             covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     return out

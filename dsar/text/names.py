@@ -61,6 +61,8 @@ _STRONG_CUES = (
     r"|hallo|hola|olá|ola|oi|hej|hoi|dag|beste|geachte|cześć|czesc|ciao|merhaba|salut|bonjour"
     r"|allo|allô|prezad[oa]|querid[oa]|estimad[oa]|car[oa]|gentile|liebe|lieber|bhai|didi"
     r"|γεια σου|καλησπέρα|καλημέρα|привет|здравствуйте|добрый день|مرحبا|שלום|namaste"
+    r"|escriba a|escribe a|contacte a|contactar a|contacter|contactez|wenden sie sich an"
+    r"|rivolgersi a|contattare|entre em contato com|falar com|hier spricht|je suis|soy|sono"
 )
 # titles, as written (case matters: "Sr. Jones", not "SR: Database Migration")
 _TITLE_BEFORE = regex.compile(
@@ -111,7 +113,8 @@ _PERSON_VERB_AFTER = regex.compile(
     r"|calls|wrote|writes|asked|asks|replied|mentioned|confirmed|emailed|phoned|rang"
     r"|reported|requested|approved|joined|signed|logged|tried|told|sent|thinks|thought"
     r"|pasted|shared|uploaded|forwarded|paid|booked|ordered|cancelled|canceled|agreed"
-    r"|prefers|noticed|complained|explained|insists|promised|wrote in|and I)\b)",
+    r"|prefers|noticed|complained|explained|insists|promised|wrote in|and I|presented"
+    r"|here,)(?!\w))",
     regex.IGNORECASE,
 )
 # after a name-shaped run, as often after a thing: a person's only with a known name

@@ -61,7 +61,7 @@ _ADDRESS = regex.compile(r"<[^<>\n]*>|\(?mailto:\S+|\S+@\S+|\[[^\]\n]*\]|\"")
 
 # form fields whose value is a person's name ("Caller: Robert Fitzgerald")
 _PERSON_FIELDS = regex.compile(
-    r"(?:^|[\n|;])[^\S\n]*(?P<label>(?:[\p{L}]+[^\S\n]+){0,6}?(?:name|names)|caller|contact"
+    r"(?:^|[\n|;]|[.!][^\S\n]+)[^\S\n]*(?P<label>(?:[\p{L}]+[^\S\n]+){0,6}?(?:name|names)|caller|contact"
     r"|contact person|assignee|assigned to|account owner|owner|requester|requestor|reporter"
     r"|agent|signed|signed by|signatory|delivered to|received by|witness|patient|passenger"
     r"|employee|line manager|manager|cover|covering|organi[sz]er|attendees|participants"
@@ -70,6 +70,7 @@ _PERSON_FIELDS = regex.compile(
     r"|ansprechpartner|nombre|apellidos?|prénom|prenom|nom|nome|cognome|imię|imie|nazwisko"
     r"|voornaam|achternaam|naam|förnamn|efternamn|ad|soyad|soyadı|имя|фамилия|όνομα|επώνυμο"
     r"|present|apologies|absent|follow up|follow-up|action|cover|handled by|escalated to"
+    r"|driver|fahrer|chair|chaired by|host|facilitator|on duty|on call|minute taker|scribe"
     r"|from|by)[^\S\n]*[:=][^\S\n]*(?P<value>[^\n:]+?)[^\S\n]*$",
     regex.IGNORECASE | regex.MULTILINE,
 )
@@ -314,7 +315,16 @@ def fields(text: str) -> Iterator[Span]:
                 continue
             if not (_lexicon_hit(name) or name[:1].isupper() or not name.isascii()):
                 continue
+            if len(parts) > 1 and not _lexicon_hit(name) and not _all_capitalised(name):
+                continue  # "Head of Sales" among attendees
+            if name.isupper() and len(name) <= 4 and not _lexicon_hit(name):
+                continue  # "CFO"
             yield _span(at, at + len(name), 0.7)
+
+
+def _all_capitalised(value: str) -> bool:
+    words = value.split()
+    return len(words) >= 2 and all(w[:1].isupper() or w.casefold() in _PARTICLES for w in words)
 
 
 def tables(text: str) -> Iterator[Span]:
@@ -383,7 +393,7 @@ def _line_starts(lines: list[str]) -> list[int]:
 def titled(text: str) -> Iterator[Span]:
     """The name after a title in many languages, in any case ("Herr Brandt", "dr hussain"),
     and before the Turkish and Hindi ones ("Emre Bey", "Sharma ji")."""
-    for m in _TITLE.finditer(text):
+    for m in _TITLE.finditer(text, overlapped=True):  # "Prof. A and Dr B": both titles
         title = m.group("title")
         lower_title = title.islower() and not text[m.start("name") :].islower()
         if lower_title and title in ("sr", "don", "pan", "sig", "ms", "mr", "dr", "miss"):
