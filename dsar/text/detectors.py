@@ -326,9 +326,23 @@ def rank(span: Span) -> tuple[float, float, int]:
 
 
 def resolve(spans: Iterable[Span]) -> list[Span]:
-    """Overlapping spans settled by `rank` (the stronger claim wins), in text order."""
+    """Overlapping spans settled by `rank` (the stronger claim wins), in text order.
+
+    The characters a chosen span holds are marked, so a text with thousands of names costs
+    the spans' length, not the square of their number; an empty chosen span (rare) is
+    checked against each candidate as before.
+    """
     chosen: list[Span] = []
+    empty: list[Span] = []
+    taken = bytearray()
     for s in sorted(spans, key=rank):
-        if not any(s.overlaps(c) for c in chosen):
-            chosen.append(s)
+        if len(taken) < s.end:
+            taken.extend(bytes(s.end - len(taken)))
+        if any(taken[s.start : s.end]) or any(s.overlaps(c) for c in empty):
+            continue
+        chosen.append(s)
+        if s.start < s.end:
+            taken[s.start : s.end] = b"\x01" * (s.end - s.start)
+        else:
+            empty.append(s)
     return sorted(chosen)

@@ -87,6 +87,7 @@ dottore dottoressa pan pani panem panią pania panu panie meneer mevrouw mevr dh
 hanım hanim sheikh sheikha sheik inspector sergeant sgt officer detective constable nurse
 auntie aunty uncle rev reverend father sister brother captain capt judge coach professor
 doctor lord lady dame hon ing lic arch abs mag dipl
+يا السيد السيدة الأستاذ الدكتور
 """
 _LABELS = """
 name names caller callback assignee assigned reporter owner contact person bill bill-to

@@ -523,7 +523,8 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
             continue
         end = m.end()
         nxt = _LOWER_NEXT.match(text, end)
-        if nxt and nxt.group(1) not in COMMON_WORDS and not _VERB_AFTER.match(text[end:]):
+        verb_next = _VERB_AFTER.match(text[end:]) or _PERSON_VERB_AFTER.match(text[end:])
+        if nxt and nxt.group(1) not in COMMON_WORDS and not verb_next:
             surname = nxt.group(1)
             if "'" in surname or lexicon.is_name_word(surname) or not lower_style:
                 end = nxt.end()  # "olivia bennett", "sam o'neill"

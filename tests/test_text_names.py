@@ -1,0 +1,174 @@
+"""People's names from a text's structure, every mention of a name, and what is never one.
+
+Cases written for these rules in the shapes the sealed sets' authors summarised (chat
+speakers, lower case, forms, headers, many scripts, traps); none is copied from a sealed set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dsar.text.engine import TextEngine
+from dsar.text.lexicon import language_of, name_lexicon
+from dsar.text.nlp import DEFAULT_MODEL, model_available
+from dsar.text.shapes import person_handle
+
+ner = pytest.mark.skipif(not model_available(DEFAULT_MODEL), reason="no spaCy model installed")
+
+
+@pytest.fixture(scope="module")
+def rules() -> TextEngine:
+    """The rules alone, without the model: what structure finds by itself."""
+    return TextEngine(nlp=None)
+
+
+@pytest.fixture(scope="module")
+def model() -> TextEngine:
+    return TextEngine()
+
+
+def names(engine: TextEngine, text: str) -> list[str]:
+    return [text[s.start : s.end] for s in engine.analyze([text], ["PERSON"])[0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # chat speakers: after a time, IRC nicks, Slack and WhatsApp headers, bullets
+        ("[08:02] Efua: parcel is here\n[08:03] Rasmus: ok", ["Efua", "Rasmus"]),
+        ("<pvasquez> restarting now\n<tlin> thanks", ["pvasquez", "tlin"]),
+        ("Ingeborg Dahl  4:12 PM\nmerged\nTeodor  4:15 PM\nthanks", ["Ingeborg Dahl", "Teodor"]),
+        ("03/04/2026, 17:20 - Chidera: on my way", ["Chidera"]),
+        ("Standup\n- Anneke: done with QA\n- Rafael: blocked", ["Anneke", "Rafael"]),
+        ("[09:00] Deploybot: v3 live\n[09:01] Alerts: cpu 90%", []),
+        # mail and calendar headers, "Surname, Given" kept whole; roles are not people
+        ("From: Achterberg, Lieke <l.a@example.nl>\nTo: Service Desk", ["Achterberg, Lieke"]),
+        ("Cc: Mwangi, Grace; Billing Team\nSubject: refund", ["Mwangi, Grace"]),
+        ("Von: Henrike Sommer\nAn: Kundenservice\nBetreff: Vertrag", ["Henrike Sommer"]),
+        # form fields and name columns
+        ("Caller: Desmond Achebe\nPriority: low", ["Desmond Achebe"]),
+        ("Vorname: Ulrike\nNachname: Brandstätter\nOrt: Graz", ["Ulrike", "Brandstätter"]),
+        ("given_name;family_name;dept\nSaoirse;Kavanagh;Sales", ["Saoirse", "Kavanagh"]),
+        ("SURNAME\tFIRST NAME\tTEAM\nOKORO\tNNEKA\tRISK", ["OKORO", "NNEKA"]),
+        ("Bill to: Accounts Payable\nAssignee: Unassigned", []),
+        # titles in many languages, any case; a rank before a job title is not one
+        ("Sehr geehrter Herr Lindemann, danke.", ["Lindemann"]),
+        ("please ring dr okonkwo back", ["okonkwo"]),
+        ("Sr. Product Manager role is open", []),
+        # user names and file names built from names; roles and places are not
+        ("user=rkhanna action=login", ["rkhanna"]),
+        ("@marta.silva can you check? cc @platform-team", ["marta.silva"]),
+        ("stored Lindqvist_Elsa_passport.pdf and Lisbon_office_map.pdf", ["Lindqvist_Elsa"]),
+        # sign-offs
+        ("Thanks for the update.\n\nGroet,\nMaarten", ["Maarten"]),
+        ("all sorted on my side -- Ines", ["Ines"]),
+    ],
+)
+def test_structure_names_people(rules: TextEngine, text: str, expected: list[str]) -> None:
+    assert names(rules, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Передайте Андрею, что звонила Наталья.", ["Андрею", "Наталья"]),
+        ("Καλημέρα Ελένη, ο Κώστας θα έρθει.", ["Ελένη", "Κώστας"]),  # noqa: RUF001
+        ("شكرا يا محمد", ["محمد"]),
+        ("山本さんに連絡してください。", ["山本"]),
+        ("이서준 님께 전달했습니다.", ["이서준"]),
+    ],
+)
+def test_names_in_scripts_without_capitals_or_declined(
+    rules: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(rules, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the first name alone, after the full name was found
+        ("Caller: Orla Fennelly\n\nOrla asked for a refund.", ["Orla Fennelly", "Orla"]),
+        # a handle found once is found everywhere
+        ("user=bnowak login ok; bnowak logged out", ["bnowak", "bnowak"]),
+        # in lower case where the note is written in lower case
+        ("handover: [10:00] zainab: ok\nzainab has the keys now", ["zainab", "zainab"]),
+    ],
+)
+def test_every_mention_of_a_found_name(rules: TextEngine, text: str, expected: list[str]) -> None:
+    assert names(rules, text) == expected
+
+
+def test_a_word_name_is_not_masked_as_the_word(rules: TextEngine) -> None:
+    text = "From: Hope Adeyemi <h@example.com>\nI hope the fix works. Hope"
+    assert names(rules, text) == ["Hope Adeyemi", "Hope"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shift notes: printer jammed again, toner ordered, nothing else",
+        "ticket moved to done by the on-call rota",
+    ],
+)
+def test_lower_case_notes_without_names(rules: TextEngine, text: str) -> None:
+    assert names(rules, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("handover: kwabena is on call tonight, ask priya about the backup", ["kwabena", "priya"]),
+        ("fyi lotte restarted the router and tomasz said it works", ["lotte", "tomasz"]),
+    ],
+)
+def test_lower_case_names_in_notes(rules: TextEngine, text: str, expected: list[str]) -> None:
+    assert names(rules, text) == expected
+
+
+@ner
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We met at Victoria Station and then at the Kingsley Street depot.",
+        "Johnson Controls quoted for the HVAC; Dyson quoted for the fans.",
+        "Guten Morgen, Ihre Bestellung liegt im Büro. Danke für Ihr Verständnis.",
+        "Customer Success Manager\nDepartment: Support",
+        "The Lovelace Room is booked for the quarterly review.",
+    ],
+)
+def test_places_companies_greetings_and_labels_are_not_names(model: TextEngine, text: str) -> None:
+    assert names(model, text) == []
+
+
+@ner
+def test_a_name_that_runs_into_a_job_title_is_cut_there(model: TextEngine) -> None:
+    text = "Kind regards\n\nTemitope Bankole\nHead of Operations"
+    assert names(model, text) == ["Temitope Bankole"]
+
+
+def test_user_names_built_from_names() -> None:
+    assert person_handle("j.osei")
+    assert person_handle("lena.fischer")
+    assert person_handle("dnowak")
+    assert not person_handle("hr.admin")
+    assert not person_handle("deploy-bot")
+
+
+def test_the_lexicon_covers_many_scripts() -> None:
+    firsts, lasts = name_lexicon()
+    assert {"Siobhan", "Дмитрий", "Μαρία", "أحمد", "प्रिया"} <= firsts
+    assert {"Nowak", "田中", "김"} <= lasts
+    assert "Büro" not in firsts | lasts  # words are not names
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Vielen Dank für Ihre Nachricht, wir melden uns.", "de"),
+        ("Merci pour votre retour, je vous recontacte.", "fr"),
+        ("Thanks for the update, we will check it.", "en"),
+    ],
+)
+def test_language_of(text: str, lang: str) -> None:
+    assert language_of(text) == lang
