@@ -203,6 +203,16 @@ def _person_problems(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
                 f"add person: {name} (suppression then removes people, with all their rows)",
             )
             return
+    owned = table.owned_through
+    if owned is not None and repeated(engine, policy.table, owned.column) is not None:
+        parent = owned.parent.partition(".")[0]
+        yield ConfigProblem(
+            "person",
+            f"{policy.table} has several rows per {parent} row ({owned.column} repeats), and"
+            f" its rows belong to the {parent} row's owner: k must count people, not rows",
+            f"join {parent} (join: [{{table: {parent}, columns: {{<its person column>: hash}}}}])"
+            " and name that column as person:",
+        )
 
 
 def repeated(engine: Engine, table: str, column: str) -> tuple[int, int] | None:

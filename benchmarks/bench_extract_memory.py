@@ -60,6 +60,7 @@ POLICY = """\
 version: 1
 name: events
 table: events
+person: user_id                    # several events per person: k counts people
 columns:
   event_id: hash
   user_id: hash
@@ -70,6 +71,9 @@ columns:
   amount: {op: top_bottom, top: 500}
   user_agent: drop
 quasi_identifiers: [country, plan, created_at]
+sensitive: [amount]                # what the analysis reads: not known outside
+insensitive:
+  event_id: "a keyed hash of the event's own id: nobody without the key can compute it"
 privacy: {k: 10, max_suppression: 0.01}
 output: {path: events.parquet}
 """

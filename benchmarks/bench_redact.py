@@ -54,6 +54,7 @@ POLICY = """\
 version: 1
 name: notes
 table: notes
+person: agent_email
 columns: {note_id: keep, agent_email: drop, body: {op: redact}}
 output: {path: notes.parquet}
 """

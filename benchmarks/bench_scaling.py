@@ -55,8 +55,8 @@ columns:
   status: keep
   bytes: {op: generalize, bin: 10000}
   user_agent: drop
-quasi_identifiers: [ts, method, status]
-privacy: {k: 5, max_suppression: 0.5}
+quasi_identifiers: [ts, method, status]  # ip and bytes are quasi-identifiers too (by default)
+privacy: {k: 5, max_suppression: 1.0}     # a benchmark of the work: suppression is part of it
 output: {path: web_logs.parquet}
 """
 

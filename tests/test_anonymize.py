@@ -771,8 +771,9 @@ def test_the_ledger_reaches_child_tables(tmp_path: Path, engine_kind: str) -> No
     ledger.add([SubjectKey(IdentityKind.CUSTOMER_ID, "7")], Reason.ERASED, "ER-7")
     policy = tmp_path / "lines.yml"
     policy.write_text(
-        "version: 1\nname: lines\ntable: invoice_lines\ncolumns:\n  InvoiceLineId: keep\n"
-        "  InvoiceId: hash\n  TrackId: keep\n  UnitPrice: keep\n  Quantity: keep\n"
+        "version: 1\nname: lines\ntable: invoice_lines\nperson: CustomerId\ncolumns:\n"
+        "  InvoiceLineId: keep\n  InvoiceId: hash\n  TrackId: keep\n  UnitPrice: keep\n"
+        "  Quantity: keep\njoin:\n  - table: invoices\n    columns: {CustomerId: hash}\n"
         "output: {path: lines.parquet}\n"
     )
     with open_engine(catalog, engine_kind) as engine:

@@ -175,9 +175,10 @@ def test_a_key_that_is_not_unique_stops_the_run(tmp_path: Path) -> None:
     tracks = tmp_path / "shop" / "tracks.csv"
     tracks.write_text(tracks.read_text() + "2,Balls to the Wall (live)\n")
     text = (
-        "version: 1\nname: l\ntable: invoice_lines\ncolumns:\n  InvoiceLineId: drop\n"
-        "  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
-        "join:\n  - table: tracks\n    columns: {Name: keep}\noutput: {path: l.csv}\n"
+        "version: 1\nname: l\ntable: invoice_lines\nperson: CustomerId\ncolumns:\n"
+        "  InvoiceLineId: drop\n  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
+        "join:\n  - table: tracks\n    columns: {Name: keep}\n"
+        "  - table: invoices\n    columns: {CustomerId: drop}\noutput: {path: l.csv}\n"
     )
     with (
         pytest.raises(
@@ -279,9 +280,10 @@ def test_keys_are_compared_as_the_join_compares_them(tmp_path: Path) -> None:
     tracks = tmp_path / "shop" / "tracks.csv"
     tracks.write_text(tracks.read_text() + "02,Balls to the Wall (remaster)\n")
     policy = (
-        "version: 1\nname: l\ntable: invoice_lines\ncolumns:\n  InvoiceLineId: drop\n"
-        "  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
-        "join:\n  - table: tracks\n    columns: {Name: keep}\noutput: {path: l.csv}\n"
+        "version: 1\nname: l\ntable: invoice_lines\nperson: CustomerId\ncolumns:\n"
+        "  InvoiceLineId: drop\n  InvoiceId: drop\n  TrackId: drop\n  UnitPrice: keep\n"
+        "join:\n  - table: tracks\n    columns: {Name: keep}\n"
+        "  - table: invoices\n    columns: {CustomerId: drop}\noutput: {path: l.csv}\n"
     )
     with (
         pytest.raises(WorkbenchError, match=r"find more than one row"),

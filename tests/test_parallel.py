@@ -48,7 +48,8 @@ def _notes(root: Path, rows: int) -> Path:
     (root / "notes.csv").write_text("\n".join(lines) + "\n")
     (root / "catalog.yml").write_text(CATALOG)
     (root / "policy.yml").write_text(
-        "version: 1\nname: notes\ntable: notes\ncolumns:\n  note_id: keep\n  agent_email: drop\n"
+        "version: 1\nname: notes\ntable: notes\nperson: agent_email\ncolumns:\n  note_id: keep\n"
+        "  agent_email: drop\n"
         "  body: {op: redact}\noutput: {path: notes.parquet}\n"
     )
     return root
