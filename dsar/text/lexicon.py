@@ -176,6 +176,10 @@ _FUNCTION_WORDS = {
 }
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 _TOKEN = regex.compile(r"\p{L}+")
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _FUNCTION_SETS.items():
+    for _w in _words:
+        _LANGUAGES_OF[_w] = (*_LANGUAGES_OF.get(_w, ()), _lang)
 
 
 def language_of(text: str) -> str:
@@ -183,7 +187,10 @@ def language_of(text: str) -> str:
     words = [w.casefold() for w in _TOKEN.findall(text)]
     if not words:
         return "en"
-    counts = {lang: sum(w in fs for w in words) for lang, fs in _FUNCTION_SETS.items()}
+    counts = dict.fromkeys(_FUNCTION_SETS, 0)
+    for w in words:
+        for lang in _LANGUAGES_OF.get(w, ()):
+            counts[lang] += 1
     best = max(counts, key=lambda lang: counts[lang])
     if counts[best] < 2 or counts[best] <= counts["en"]:
         return "en"

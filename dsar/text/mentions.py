@@ -187,21 +187,41 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
     out = []
     for form in sorted(forms, key=len, reverse=True):
         cased = any(ch.isupper() or ch.islower() for ch in form)
-        pattern = (
-            rf"(?<![\p{{L}}\p{{N}}_@.]){regex.escape(form)}(?![\p{{L}}\p{{N}}_@])"
-            if cased
-            else regex.escape(form)
-        )
-        for m in regex.finditer(pattern, text, regex.IGNORECASE):
-            if covered[m.start()] or covered[m.end() - 1]:
+        for start, end in _occurrences(text, form, cased):
+            if covered[start] or covered[end - 1]:
                 continue
-            if _COMPANY_AFTER.match(text[m.end() : m.end() + 16]) or _THING_AFTER.match(
-                text[m.end() : m.end() + 12]
+            if _COMPANY_AFTER.match(text[end : end + 16]) or _THING_AFTER.match(
+                text[end : end + 12]
             ):
                 continue  # "Ada Analytics" after "Ada Nowak": the company
-            seen = m.group()
+            seen = text[start:end]
             if seen != form and seen.islower() and not forms[form] and not lower_style:
                 continue  # "hope" after "Hope Addison", "keys" after "Keys": the word
-            out.append(Span(m.start(), m.end(), PERSON, 0.6, "mention"))
-            covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+            out.append(Span(start, end, PERSON, 0.6, "mention"))
+            covered[start:end] = b"\x01" * (end - start)
+    return out
+
+
+def _occurrences(text: str, form: str, cased: bool) -> list[tuple[int, int]]:
+    """Where `form` occurs in any case, as a whole word when it is written with letters that
+    have case (a name in Han or Arabic script is found inside a run of its script). A plain
+    search on the lower-cased text: a pattern compiled per name would cost more than the
+    search (every text has its own names)."""
+    low, f = text.lower(), form.lower()
+    if len(low) != len(text) or len(f) != len(form):  # case mapping changed a length
+        pattern = regex.escape(form)
+        if cased:
+            pattern = rf"(?<![\p{{L}}\p{{N}}_@.]){pattern}(?![\p{{L}}\p{{N}}_@])"
+        return [m.span() for m in regex.finditer(pattern, text, regex.IGNORECASE)]
+    out = []
+    i = low.find(f)
+    while i != -1:
+        j = i + len(f)
+        before = text[i - 1] if i else " "
+        after = text[j] if j < len(text) else " "
+        if not cased or (
+            not (before.isalnum() or before in "_@.") and not (after.isalnum() or after in "_@")
+        ):
+            out.append((i, j))
+        i = low.find(f, i + 1)
     return out

@@ -300,6 +300,8 @@ def fields(text: str) -> Iterator[Span]:
             continue
         start = text.index(value, m.start("value"))
         weak = label[-1] in ("from", "by", "client", "customer", "guest", "cover", "covering")
+        # a role ("Patient: Stable", "Owner: Finance") holds a name only when it looks like one
+        role = not (label[-1] in _NAME_LABELS or " ".join(label) in _NAME_LABELS)
         inverted = regex.fullmatch(rf"{_W}(?:[^\S\n]{_W})*,[^\S\n]*{_W}(?:[^\S\n]{_W})*", value)
         parts = [value] if inverted or "," not in value else value.split(",")
         offset = start
@@ -313,6 +315,8 @@ def fields(text: str) -> Iterator[Span]:
                 continue
             if weak and not _lexicon_hit(name):
                 continue
+            if role and not (_lexicon_hit(name) or _all_capitalised(name) or not _latin(name)):
+                continue
             if not (_lexicon_hit(name) or name[:1].isupper() or not name.isascii()):
                 continue
             if len(parts) > 1 and not _lexicon_hit(name) and not _all_capitalised(name):
@@ -320,6 +324,14 @@ def fields(text: str) -> Iterator[Span]:
             if name.isupper() and len(name) <= 4 and not _lexicon_hit(name):
                 continue  # "CFO"
             yield _span(at, at + len(name), 0.7)
+
+
+_NAME_LABELS = frozenset(
+    """name names vorname nachname nombre apellido apellidos prénom prenom nom nome cognome
+    imię imie nazwisko voornaam achternaam naam förnamn efternamn ad soyad soyadı имя
+    фамилия όνομα επώνυμο caller signed signatory witness cardholder ansprechpartner
+    contact person signed by account holder""".split()  # noqa: SIM905 - reads better as text
+) | {"contact person", "signed by", "account holder", "received by", "delivered to"}
 
 
 def _all_capitalised(value: str) -> bool:
