@@ -14,8 +14,15 @@ run on the same export:
   pandas (pyarrow engine where pandas has one) and keep the rows whose identifier columns
   hold one of the person's known identifiers (given, not searched for).
 
+The whole-process column times one person's bundle as a user meets it, from outside: the
+wall time of a subprocess `dsar access --catalog ... --email ...` (Python's start, imports,
+catalog, engine, text engine, writing and verifying the bundle), against the wall time of a
+subprocess that imports DuckDB and reads every file of the export once with DuckDB's own
+readers (`read_csv`, `read_parquet`, `read_json`, the same all-column filter).
+
     .venv/bin/python benchmarks/bench_access.py      # 250,000 users, ~5.4 M rows, 5 rounds
     .venv/bin/python benchmarks/bench_access.py --users 20000 --repeats 1
+    .venv/bin/python benchmarks/bench_access.py --users 10000 --repeats 9 --process-only
 """
 
 from __future__ import annotations
@@ -80,11 +87,60 @@ def pandas_run(catalog: str, known: str) -> tuple[dict[str, float], float]:
     return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
+DUCKDB_PROCESS = """
+import sys
+import duckdb
+READERS = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json", "json": "read_json"}
+con = duckdb.connect()
+for item in sys.argv[1:]:
+    fmt, path = item.split(":", 1)
+    con.execute(
+        f"SELECT count(*) FROM {READERS[fmt]}(?) WHERE hash(concat_ws('|', COLUMNS(*))) = 0",
+        [path],
+    ).fetchall()
+"""
+
+
+def export_files(catalog: Path) -> list[str]:
+    """FORMAT:PATH of every table file of the export, from its catalog."""
+    import yaml
+
+    spec = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+    return [
+        f"{table['format']}:{catalog.parent / table['path']}" for table in spec["tables"].values()
+    ]
+
+
+def dsar_command() -> list[str]:
+    """The `dsar` command installed beside this Python, as a user runs it."""
+    script = Path(sys.executable).parent / "dsar"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dsar.cli"]
+
+
+def wall(command: list[str]) -> float:
+    """Seconds from starting `command` to its end, measured outside the process."""
+    t = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def process_round(catalog: Path, email: str, out: Path) -> tuple[float, float]:
+    """One round of the whole-process pair: (DuckDB reading every file, dsar access)."""
+    duck = wall([sys.executable, "-c", DUCKDB_PROCESS, *export_files(catalog)])
+    access = wall(
+        [*dsar_command(), "access", "--catalog", str(catalog), "--out", str(out), "--email", email]
+    )
+    return duck, access
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=250_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--work", default="bench-out")
+    parser.add_argument(
+        "--process-only", action="store_true", help="only the whole-process pair, timed outside"
+    )
     args = parser.parse_args()
     work = Path(args.work)
     catalog = demo_export(work, args.users)
@@ -98,6 +154,20 @@ def main() -> None:
     # Interleaved: each round runs every job once, so a drift in the machine's speed hits
     # the baseline and the jobs alike; ratios are taken within a round, then the median.
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    duck_process: list[float] = []
+    access_process: list[float] = []
+    if args.process_only:
+        for i in range(args.repeats):
+            duck, access = process_round(catalog, meta["subject"]["email"], work / f"p-{stamp}-{i}")
+            duck_process.append(duck)
+            access_process.append(access)
+            print(
+                f"round {i + 1}: DuckDB process {duck:.2f} s, dsar access {access:.2f} s"
+                f" ({access / duck:.2f}x)",
+                flush=True,
+            )
+        print_process(args.users, total_rows, duck_process, access_process)
+        return
     index = work / f"index-{args.users}.db"
     built, built_peak = run(INDEX, {"catalog": str(catalog), "index": str(index), "key": KEY})
     print(
@@ -140,6 +210,9 @@ def main() -> None:
                 collected["indexed"].append(result["collected"])
             if job == "one":
                 collected["one"].append(result["collected"])
+        duck, access = process_round(catalog, meta["subject"]["email"], work / f"p-{stamp}-{i}")
+        duck_process.append(duck)
+        access_process.append(access)
         # the pandas baseline is given the identifiers the workbench found: less work for it
         found = json.loads((one_out / "AR-0" / "manifest.json").read_text())
         result, peak = pandas_run(str(catalog), json.dumps(found["subject"]["identifiers"]))
@@ -151,7 +224,9 @@ def main() -> None:
             f" {seconds['one'][-1]:.2f} s ({seconds['one'][-1] / seconds['floor'][-1]:.2f}x),"
             f" indexed {seconds['indexed'][-1]:.2f} s"
             f" (rows found at {collected['indexed'][-1]:.2f} s),"
-            f" batch {seconds['batch'][-1]:.2f} s, pandas {seconds['pandas'][-1]:.2f} s",
+            f" batch {seconds['batch'][-1]:.2f} s, pandas {seconds['pandas'][-1]:.2f} s;"
+            f" whole process: DuckDB {duck_process[-1]:.2f} s, dsar access"
+            f" {access_process[-1]:.2f} s",
             flush=True,
         )
 
@@ -186,7 +261,17 @@ def main() -> None:
         f"batch of 100 / one person: {ratio('batch', 'one'):.2f}x;"
         f" pandas / workbench, one person: {ratio('pandas', 'one'):.2f}x"
     )
+    process_ratio = print_process(args.users, total_rows, duck_process, access_process)
     report(
+        Ratio(
+            f"one person's bundle as a whole process (dsar access), {args.users:,} users",
+            statistics.median(access_process),
+            "s",
+            "a DuckDB process reading every file once, both timed from outside",
+            process_ratio,
+            target=2,
+            lower_is_better=True,
+        ),
         Ratio(
             f"one person's bundle, cold, {args.users:,} users",
             med["one"],
@@ -237,6 +322,19 @@ def main() -> None:
             ratio("pandas", "one"),
         ),
     )
+
+
+def print_process(users: int, rows: int, duck: list[float], access: list[float]) -> float:
+    """The whole-process table; returns the median of the per-round ratios."""
+    ratio = statistics.median(a / d for a, d in zip(access, duck, strict=True))
+    print(
+        f"\nwhole process, timed from outside: {users:,} users, {rows:,} rows, {len(duck)} rounds"
+    )
+    print("| process | seconds (median) | x DuckDB process |")
+    print("| --- | ---: | ---: |")
+    print(f"| DuckDB reads every file once | {statistics.median(duck):.2f} | 1.0 |")
+    print(f"| dsar access, one person | {statistics.median(access):.2f} | {ratio:.2f} |")
+    return ratio
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ such a case is an expected failure that must keep failing (strict), so the list 
 from __future__ import annotations
 
 import json
+import random
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 import pytest
 
 from dsar.text.engine import TextEngine
+from dsar.text.identifiers import RECOGNIZERS
+from dsar.text.nlp import offline_presidio
 
 CASES = Path(__file__).parent / "presidio_cases" / "cases.jsonl"
 
@@ -81,3 +84,48 @@ def test_every_difference_has_a_reason() -> None:
 @pytest.mark.parametrize("case", [_param(c) for c in ALL])
 def test_presidio_case(case: dict[str, Any]) -> None:
     assert engine_passes(case), (case["positions"], engine_spans(case))
+
+
+GOVERNMENT_RECOGNIZERS = {
+    "US_SSN": "UsSsnRecognizer",
+    "US_ITIN": "UsItinRecognizer",
+    "UK_NHS": "NhsRecognizer",
+    "UK_NINO": "UkNinoRecognizer",
+    "ES_NIF": "EsNifRecognizer",
+    "ES_NIE": "EsNieRecognizer",
+    "IT_FISCAL_CODE": "ItFiscalCodeRecognizer",
+    "PL_PESEL": "PlPeselRecognizer",
+    "FI_PERSONAL_IDENTITY_CODE": "FiPersonalIdentityCodeRecognizer",
+}
+
+
+def _id_texts() -> list[str]:
+    rnd = random.Random(7)
+    texts = [c["text"] for c in ALL]
+    alphabet = "0123456789 -.+ABCDEFXYZabcxyzKLMNPRSTUVW"
+    texts += ["".join(rnd.choices(alphabet, k=rnd.randint(8, 30))) for _ in range(3000)]
+    for _ in range(1000):
+        d = "".join(rnd.choices("0123456789", k=11))
+        sep, control = rnd.choice("-+AXY"), rnd.choice("0123456789ABCDEFHJKLMNPRSTUVWXY")
+        texts.append(f"id {d[:3]}-{d[3:5]}-{d[5:9]} and {d} and {d[:6]}{sep}{d[6:9]}{control}")
+    return texts
+
+
+@pytest.mark.parametrize("entity", sorted(GOVERNMENT_RECOGNIZERS))
+def test_the_ported_government_ids_answer_as_presidio_does(entity: str) -> None:
+    """dsar.text.identifiers is Presidio's patterns and checksums, ported so that finding an
+    ID does not import Presidio and spaCy: it must answer as the installed Presidio does
+    (apart from an Italian fiscal code with a wrong check character, which it drops)."""
+    offline_presidio()
+    from presidio_analyzer import predefined_recognizers
+
+    theirs = getattr(predefined_recognizers, GOVERNMENT_RECOGNIZERS[entity])(
+        supported_language="en"
+    )
+    [ours] = [r for r in RECOGNIZERS if r.entity == entity]
+    assert ours.context == tuple(theirs.context)
+    for text in _id_texts():
+        expected = sorted((r.start, r.end, r.score) for r in theirs.analyze(text, [entity]))
+        if entity == "IT_FISCAL_CODE":
+            expected = [r for r in expected if r[2] == 1.0]
+        assert sorted(ours.analyze(text)) == expected, text

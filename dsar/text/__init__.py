@@ -13,20 +13,52 @@
 
 from __future__ import annotations
 
-from dsar.text.detectors import ENTITIES, GOVERNMENT_IDS, Span
-from dsar.text.engine import (
-    GOVERNMENT_ID,
-    EntityRule,
-    Operator,
-    Redacted,
-    Replacements,
-    TextEngine,
-    TextPolicy,
-    mask,
-)
-from dsar.text.evaluation import Labelled, Report, evaluate, read_labelled
-from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer, model_available
-from dsar.text.redact import RedactionLog, Redactor, mask_secret_column
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dsar.text.detectors import ENTITIES, GOVERNMENT_IDS, Span
+    from dsar.text.engine import (
+        GOVERNMENT_ID,
+        EntityRule,
+        Operator,
+        Redacted,
+        Replacements,
+        TextEngine,
+        TextPolicy,
+        mask,
+    )
+    from dsar.text.evaluation import Labelled, Report, evaluate, read_labelled
+    from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer, model_available
+    from dsar.text.redact import RedactionLog, Redactor, mask_secret_column
+
+# each public name and the module that defines it: imported on first use, so that importing
+# one module of the package (the engine) does not import the others (the redactor imports
+# the catalog, pydantic and DuckDB)
+_EXPORTS = {
+    "ENTITIES": "dsar.text.detectors",
+    "GOVERNMENT_IDS": "dsar.text.detectors",
+    "Span": "dsar.text.detectors",
+    "GOVERNMENT_ID": "dsar.text.engine",
+    "EntityRule": "dsar.text.engine",
+    "Operator": "dsar.text.engine",
+    "Redacted": "dsar.text.engine",
+    "Replacements": "dsar.text.engine",
+    "TextEngine": "dsar.text.engine",
+    "TextPolicy": "dsar.text.engine",
+    "mask": "dsar.text.engine",
+    "Labelled": "dsar.text.evaluation",
+    "Report": "dsar.text.evaluation",
+    "evaluate": "dsar.text.evaluation",
+    "read_labelled": "dsar.text.evaluation",
+    "AnalyzerInfo": "dsar.text.nlp",
+    "NlpSettings": "dsar.text.nlp",
+    "build_analyzer": "dsar.text.nlp",
+    "model_available": "dsar.text.nlp",
+    "RedactionLog": "dsar.text.redact",
+    "Redactor": "dsar.text.redact",
+    "mask_secret_column": "dsar.text.redact",
+}
 
 __all__ = [
     "ENTITIES",
@@ -52,3 +84,17 @@ __all__ = [
     "model_available",
     "read_labelled",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module 'dsar.text' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

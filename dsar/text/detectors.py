@@ -4,9 +4,9 @@ Each detector finds candidates with one compiled regular expression and keeps th
 pass the check the format has: Luhn for payment cards, mod-97 for IBANs, the phone library's
 "possible number" for international phones, octet ranges for IPv4, Python's `ipaddress` for
 IPv6 (emails, phones and IP addresses are in `contacts`). Government IDs use Presidio's own
-recognizers (their patterns and checksums are right); the rest replace Presidio's where it is
-wrong (its card pattern stops at 17 digits, its phone recognizer drops numbers it does not
-rate valid).
+patterns and checksums (`identifiers`, ported so that Presidio and spaCy are not imported);
+the rest replace Presidio's where it is wrong (its card pattern stops at 17 digits, its phone
+recognizer drops numbers it does not rate valid).
 
 Detectors return `Span`s and never log or raise with the text they read.
 """
@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
-from typing import Any
 
 from dsar.text.contacts import emails, ip_addresses, phones
+from dsar.text.identifiers import RECOGNIZERS
 from dsar.text.spans import (
     CARD,
     EMAIL,
@@ -216,40 +215,9 @@ def ibans(text: str) -> Iterator[Span]:
             pos = m.start() + 1
 
 
-# -- government IDs (Presidio's recognizers, with their context words) ---------------------
+# -- government IDs (Presidio's patterns and checksums, with their context words) -------------
 
 _GOV_PREFILTER = re.compile(r"\d{3}|[A-Z]{2}\s?\d{2}\s?\d{2}", re.IGNORECASE)
-
-
-@cache
-def _government_recognizers() -> tuple[Any, ...]:
-    from dsar.text.nlp import offline_presidio
-
-    offline_presidio()
-    from presidio_analyzer.predefined_recognizers import (
-        EsNieRecognizer,
-        EsNifRecognizer,
-        FiPersonalIdentityCodeRecognizer,
-        ItFiscalCodeRecognizer,
-        NhsRecognizer,
-        PlPeselRecognizer,
-        UkNinoRecognizer,
-        UsItinRecognizer,
-        UsSsnRecognizer,
-    )
-
-    classes = (
-        UsSsnRecognizer,
-        UsItinRecognizer,
-        NhsRecognizer,
-        UkNinoRecognizer,
-        EsNifRecognizer,
-        EsNieRecognizer,
-        ItFiscalCodeRecognizer,
-        PlPeselRecognizer,
-        FiPersonalIdentityCodeRecognizer,
-    )
-    return tuple(cls(supported_language="en") for cls in classes)
 
 
 CONTEXT_BOOST = 0.35
@@ -268,22 +236,22 @@ def government_ids(text: str) -> Iterator[Span]:
     if not _GOV_PREFILTER.search(text):
         return
     lowered = text.lower()
-    for recognizer in _government_recognizers():
-        for r in recognizer.analyze(text, recognizer.supported_entities, None):
+    for recognizer in RECOGNIZERS:
+        context = [word.lower() for word in recognizer.context]
+        for start, end, score in recognizer.analyze(text):
             # no SSN starts with 9 (area numbers 900-999 are never issued: those are ITINs)
-            if not _whole_number(text, r.start, r.end) or (
-                r.entity_type == "US_SSN" and text[r.start] == "9"
+            if not _whole_number(text, start, end) or (
+                recognizer.entity == "US_SSN" and text[start] == "9"
             ):
                 continue
-            score = float(r.score)
-            before = lowered[max(0, r.start - 40) : r.start]
+            before = lowered[max(0, start - 40) : start]
             source = "pattern"
-            if any(word.lower() in before for word in recognizer.context):
-                near = any(word.lower() in before[-8:] for word in recognizer.context)
+            if any(word in before for word in context):
+                near = any(word in before[-8:] for word in context)
                 boosted = score + (NEAR_CONTEXT_BOOST if near else CONTEXT_BOOST)
                 score = min(1.0, max(boosted, CONTEXT_FLOOR))
                 source = "context"
-            yield Span(r.start, r.end, r.entity_type, score, source)
+            yield Span(start, end, recognizer.entity, score, source)
 
 
 Detector = Callable[[str], Iterator[Span]]

@@ -23,11 +23,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property, partial
+from functools import cache, cached_property
+from itertools import accumulate
 from typing import Any
 
 import pyarrow as pa
@@ -120,6 +122,33 @@ class TextPolicy:
         return frozenset(" ".join(a.split()).casefold() for a in self.allow)
 
 
+class LazyModel:
+    """A spaCy model loaded by the first text that needs it, once per process.
+
+    `TextEngine()` costs nothing until a text's names need the model: texts with only emails,
+    numbers or names decided by their cues never load it. Only `pipe` is used.
+    """
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._nlp: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._nlp is not None
+
+    def load(self) -> Any:
+        """The model, loaded now (for a warm-up beside other work)."""
+        if self._nlp is None:
+            self._nlp = load_ner(self.model)
+        return self._nlp
+
+    def pipe(self, texts: Iterable[str], **options: Any) -> Iterator[Any]:
+        if isinstance(texts, Sized) and len(texts) == 0:
+            return iter(())
+        return iter(self.load().pipe(texts, **options))
+
+
 @cache
 def load_ner(model: str) -> Any:
     """The spaCy model with only its NER component (and what NER needs), loaded once."""
@@ -141,11 +170,37 @@ def load_ner(model: str) -> Any:
     return nlp
 
 
+def string_array(values: Sequence[str | None]) -> pa.Array:
+    """An Arrow string array of `values`, built from its buffers.
+
+    `pa.array` of a Python list imports pandas on its first call (0.4 s, a third of a cold
+    engine's start); the buffers are the same, and building them is as fast.
+    """
+    try:
+        encoded = [b"" if v is None else v.encode() for v in values]
+    except UnicodeEncodeError:  # a lone surrogate: Arrow's own path says what is wrong
+        return pa.array(values, pa.string())
+    if sum(map(len, encoded)) >= 2**31:  # past 32-bit offsets
+        return pa.array(values, pa.string())
+    offsets = array("i", accumulate(map(len, encoded), initial=0))
+    nulls = sum(v is None for v in values)
+    validity = None
+    if nulls:
+        bits = bytearray((len(values) + 7) // 8)
+        for i, v in enumerate(values):
+            if v is not None:
+                bits[i >> 3] |= 1 << (i & 7)
+        validity = pa.py_buffer(bits)
+    return pa.StringArray.from_buffers(
+        len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)), validity, nulls
+    )
+
+
 def _values(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Array:
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     if not isinstance(texts, pa.Array):
-        texts = pa.array(list(texts), pa.string())
+        texts = string_array(list(texts))
     if pa.types.is_dictionary(texts.type):
         texts = texts.dictionary_decode()
     if (
@@ -256,8 +311,9 @@ class TextEngine:
         settings: which spaCy model finds names (None: the default model when installed).
         policy: operators, thresholds and the allow-list.
         known_people: full names the company holds (found in any case, without NER).
-        nlp: a loaded spaCy pipeline to use instead of `settings` (None with `settings`
-            None means: load the configured model when installed).
+        nlp: a loaded spaCy pipeline to use instead of `settings`; None: no model; left
+            out: the configured model when installed, loaded by the first text that needs
+            it (`LazyModel`), so an engine for texts without names never loads it.
         processes: worker processes for the model (default: 2 when enough sentences need
             it to pay for a second process, else 1).
     """
@@ -275,7 +331,7 @@ class TextEngine:
         self.policy = policy or TextPolicy()
         if nlp is ...:
             model = self.settings.model
-            nlp = load_ner(model) if model_available(model) else None
+            nlp = LazyModel(model) if model_available(model) else None
         self.ner = nlp is not None
         self.names = NameFinder(
             nlp, known_people, self.policy.allow, self.policy.rule(PERSON).threshold
@@ -391,28 +447,23 @@ class TextEngine:
                 continue
             out.append(self._anonymize(text, replaced, replacements))
             counts.update(s.entity for s in replaced)
-        return Redacted(pa.array(out, pa.string()), counts)
+        return Redacted(string_array(out), counts)
 
     def _anonymize(self, text: str, spans: list[Span], r: Replacements) -> str:
-        """`text` with each span replaced by its entity's operator, spliced by Presidio's
-        anonymizer (spans never overlap here, and adjacent ones stay apart: two names side
-        by side are two people). The replacements are chosen first, in reading order, so
-        that the first person named is PERSON_1 (Presidio works from the end)."""
-        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
-
-        new: dict[tuple[str, str], str] = {}
-        for s in spans:
+        """`text` with each span replaced by its entity's operator (spans never overlap
+        here, and adjacent ones stay apart: two names side by side are two people). The
+        replacements are chosen in reading order, so that the first person named is
+        PERSON_1. Spliced here, not by Presidio's anonymizer engine: importing it imports
+        Presidio's analyzer and spaCy (1.2 s), to join strings."""
+        pieces: list[str] = []
+        last = 0
+        for s in sorted(spans):
             value = text[s.start : s.end]
             operator = self.policy.rule(s.entity).operator
-            if (s.entity, value) not in new:
-                new[(s.entity, value)] = self._replace(operator, s.entity, value, r)
-        operators = {
-            entity: OperatorConfig("custom", {"lambda": partial(_chosen, new, entity)})
-            for entity in {s.entity for s in spans}
-        }
-        results = [RecognizerResult(s.entity, s.start, s.end, s.score) for s in spans]
-        done = _anonymizer().anonymize(text, results, operators, merge_entities_with_spaces=False)
-        return str(done.text)
+            pieces += [text[last : s.start], self._replace(operator, s.entity, value, r)]
+            last = s.end
+        pieces.append(text[last:])
+        return "".join(pieces)
 
     @staticmethod
     def _replace(operator: Operator, entity: str, value: str, r: Replacements) -> str:
@@ -424,19 +475,6 @@ class TextEngine:
             # a made-up card, IBAN or ID number could be someone's real one: masked instead
             return mask(value) if entity in FINANCIAL_AND_GOVERNMENT else r.surrogate(entity, value)
         return r.placeholder(entity, value)
-
-
-def _chosen(new: Mapping[tuple[str, str], str], entity: str, value: str) -> str:
-    return new[(entity, value)]
-
-
-@cache
-def _anonymizer() -> Any:
-    """Presidio's anonymizer engine, which splices the workbench's replacements in."""
-    from presidio_anonymizer import AnonymizerEngine
-
-    logging.getLogger("presidio-anonymizer").setLevel(logging.WARNING)
-    return AnonymizerEngine()  # type: ignore[no-untyped-call]
 
 
 def masked_in_full(entity: str) -> bool:

@@ -104,8 +104,9 @@ class Redactor:
     def warm_up(self) -> None:
         """Build the engine and run it once, beside the scans.
 
-        The first analysis loads what is loaded lazily (the model, the name lists, phone
-        number metadata, Presidio's ID recognizers). It first imports pandas, which pyarrow
+        The first analysis loads what is loaded lazily (the name lists, phone number
+        metadata; the spaCy model only if the bundle's own texts need it, after the scans:
+        the demo person's do not). It first imports pandas, which pyarrow
         imports lazily on the first `pa.array` of a list: left to the scanning thread, that
         import would contend for the GIL and the import locks with this thread's imports and
         stall the scans for up to a second (measured).
