@@ -172,3 +172,23 @@ def test_the_lexicon_covers_many_scripts() -> None:
 )
 def test_language_of(text: str, lang: str) -> None:
     assert language_of(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a known first name inside a sentence, without a cue
+        ("The refund went out and Isabela confirmed nothing else.", ["Isabela"]),
+        # not at a sentence's start, not a word that is also a name
+        ("Isabela. The refund went out.", []),
+        ("We will grant access tomorrow.", []),
+        # letter-spaced by a scanner
+        ("Name on form:  P A T R I C K   O W E N S", ["P A T R I C K   O W E N S"]),
+        # a short form the name lists lack
+        ("[10:02] Gosia: done", ["Gosia"]),
+    ],
+)
+def test_first_names_inside_sentences_and_scanned(
+    rules: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(rules, text) == expected

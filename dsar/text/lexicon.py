@@ -44,9 +44,20 @@ def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
                     values = list(values)
                 if isinstance(values, list | tuple | set | frozenset):
                     into.update(v for v in values if isinstance(v, str) and v.strip())
+    firsts.update(_SHORT_FORMS)
     # a cased word must start with a capital; caseless scripts (Arabic, Han, ...) are kept
     keep = {n for n in firsts | lasts if not n[:1].islower() and n.casefold() not in STOP_WORDS}
     return frozenset(firsts & keep), frozenset(lasts & keep)
+
+
+# short forms and common given names the Faker lists lack (chat and handover notes use them)
+_SHORT_FORMS = frozenset(
+    """Kev Becca Bex Jen Stu Gaz Baz Shaz Mags Debs Viv Gav Mo Fede Santi Juanjo Misha Dima
+    Kolya Olya Katya Vova Zhenya Yura Sasha Seun Tayo Dayo Chidi Femi Funmi Bisi Sola Wale
+    Segun Tolu Tunde Raj Rohit Sanjay Vijay Anil Sunil Deepak Vikram Manoj Suresh Ramesh
+    Ganesh Arvind Nikhil Kiran Rakesh Mahesh Dinesh Naveen Pradeep Rajesh Siddharth Sid
+    Kuba Gosia Kasia Basia Ola Tomek Bartek Wojtek Jurek Staszek Franek Zosia""".split()  # noqa: SIM905
+)
 
 
 @cache

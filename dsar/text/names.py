@@ -148,6 +148,8 @@ _DETERMINER_BEFORE = regex.compile(
     r"\b(?:the|a|an|our|your|their|its|this|that|these|those)\s+$", regex.IGNORECASE
 )
 _NUMBER_AFTER = regex.compile(r"^[^\S\n]+[#]?\d")
+_WORD_NAMES = lexicon.WORD_NAMES
+_SENTENCE_START = regex.compile(r"(?:^|[.!?:;\n\-–—•*>\[\](){}\"'|]|\d)[^\S\n]*$")
 # lower-case names: only a word the name lists know as a first name, beside a cue or a verb
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}@._'-])\p{Ll}[\p{Ll}\p{M}]+(?![\p{L}\p{N}@])")
 _TITLES = (
@@ -449,6 +451,14 @@ class NameFinder:
             return 0.55
         if several and lexicon and not ner_thing:
             return 0.5
+        if (
+            len(c.words) == 1
+            and first_name
+            and not ner_thing
+            and c.words[0].casefold() not in _WORD_NAMES
+            and not _SENTENCE_START.search(before)
+        ):
+            return 0.55  # a known first name inside a sentence: "escalated it, Valentina knows"
         return 0.0
 
 

@@ -599,7 +599,32 @@ def _signed(name: str) -> bool:
     return all(w[:1].isupper() for w in words) or not name.isascii()
 
 
-FINDERS = (speakers, headers, fields, tables, titled, handles, file_names, scripts, signoffs)
+_SPACED = regex.compile(
+    r"(?<![\p{L}\p{N}])\p{Lu}(?:[^\S\n]\p{Lu}){2,}(?:[^\S\n]{2,4}\p{Lu}(?:[^\S\n]\p{Lu}){1,})*"
+    r"(?![\p{L}\p{N}])"
+)
+
+
+def letter_spaced(text: str) -> Iterator[Span]:
+    """A name a scanner spaced out letter by letter: "J O H N   S M I T H"."""
+    for m in _SPACED.finditer(text):
+        words = [w.replace(" ", "") for w in regex.split(r"[^\S\n]{2,}", m.group())]
+        if any(is_name_word(w) for w in words) and not _stop(" ".join(words)):
+            yield _span(m.start(), m.end(), 0.7)
+
+
+FINDERS = (
+    speakers,
+    headers,
+    fields,
+    tables,
+    titled,
+    handles,
+    file_names,
+    scripts,
+    signoffs,
+    letter_spaced,
+)
 
 
 def structural(text: str) -> list[Span]:
