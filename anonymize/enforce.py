@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from anonymize.search import within_budget
 from dsar.engine.base import quote_identifier
 from dsar.errors import PrivacyTargetError
 
@@ -32,11 +33,6 @@ class Enforced:
     rows: dict[str, int]  # rows left out, by reason ('k', 'l')
     people: dict[str, int]  # people left out, by reason (the rows, where each row is a person)
     sql: str  # the rows that stay, with every staged column
-
-
-def within_budget(suppressed: int, total: int, budget: float) -> bool:
-    """The one test of the suppression budget, for the search and the enforcement alike."""
-    return suppressed / total <= budget if total else True
 
 
 def enforce(
