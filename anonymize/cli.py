@@ -237,17 +237,33 @@ def audience(
         str | None, typer.Option(help="With --input: the column of emails or phone numbers.")
     ] = None,
     catalog: Annotated[
-        Path | None, typer.Option(help="With --spec: the catalog the audience is built from.")
+        Path | None,
+        typer.Option(
+            help="The catalog of the export: its people are matched against the ledger, and"
+            " a list read from one of its tables' files gets that table's rules."
+        ),
     ] = None,
     spec: Annotated[
         Path | None, typer.Option(help="An audience spec (table, email column, consent).")
     ] = None,
+    consent_basis: Annotated[
+        str | None,
+        typer.Option(
+            help="With --input of a list the catalog does not describe: the legal basis for"
+            " sending its people to ad platforms, in words (recorded in each manifest)."
+        ),
+    ] = None,
     ledger: Annotated[
-        Path | None, typer.Option(help="With --spec: the suppression ledger (people left out).")
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_LEDGER",
+            help="The suppression ledger: every person it holds, under any of their"
+            " identifiers, is left out.",
+        ),
     ] = None,
     record: Annotated[
         Path | None,
-        typer.Option(help="With --spec: record who was sent where (for withdrawals)."),
+        typer.Option(help="Record who was sent where, under each of their identifiers."),
     ] = None,
     key_file: KeyFileOpt = None,
     kind: Annotated[str, typer.Option(help="With --input: email or phone.")] = "email",
@@ -266,11 +282,16 @@ def audience(
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
-    """Normalise and hash emails or phones for each ad platform: from a list (--input), or
-    from a catalog table after consent, opt-outs, the ledger and closed accounts (--spec).
-    One upload file (or numbered parts) and one manifest per platform; invalid values
-    dropped and counted."""
-    from anonymize.audience import AudienceResult, build_audience, build_audience_file
+    """Normalise and hash emails or phones for each ad platform, from a catalog table
+    (--spec) or a list (--input), through one gate: Limited Use and purposes, consent stated
+    (the spec's columns, or --consent-basis for a list the catalog does not know), and each
+    row matched to its person through the export, so that nobody the ledger holds under any
+    identifier is sent. One upload file (or numbered parts) and one manifest per platform;
+    every row left out counted by reason."""
+    from anonymize.audience import AudienceList, SentRecord, build_audience
+    from dsar.catalog import load_catalog
+    from dsar.keys import load_keys
+    from dsar.records.ledger import Ledger
 
     if kind not in ("email", "phone"):
         raise UsageError(
@@ -279,45 +300,54 @@ def audience(
             "give --kind email or --kind phone",
         )
     names = [p.strip() for p in platform.split(",") if p.strip()]
-    result: AudienceResult
-    if spec is not None and catalog is not None and input_file is None:
-        from anonymize.audience import SentRecord
-        from dsar.catalog import load_catalog
-        from dsar.keys import load_keys
-        from dsar.records.ledger import Ledger
-
-        opened: Ledger | None = None
-        sent: SentRecord | None = None
-        if ledger is not None or record is not None:  # the keyed records need the key
-            keys = load_keys(key_file)
-            opened = Ledger(ledger, keys, key_file) if ledger is not None else None
-            sent = SentRecord(record, keys) if record is not None else None
-        with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
-            result = build_audience(
-                spec,
-                engine,
-                names,
-                out,
-                ledger=opened,
-                record=sent,
-                region=region,
-                accept_catalog_warnings=accept_catalog_warnings,
-            )
+    source: Path | AudienceList
+    if spec is not None and consent_basis is not None:
+        raise UsageError(
+            "--consent-basis",
+            "--consent-basis is for a list (--input); a spec states its consent itself",
+            "remove --consent-basis, and name the consent and opt-out columns in the spec (or"
+            ' write consent: none with legal_basis: "...")',
+        )
+    if spec is not None and input_file is None:
+        source = spec
     elif input_file is not None and column is not None and spec is None:
-        result = build_audience_file(
-            input_file,
-            column,
-            names,
-            out,
+        source = AudienceList(
+            path=input_file,
+            column=column,
             kind="phone" if kind == "phone" else "email",
-            region=region,
+            consent_basis=consent_basis,
             fields=_fields(fields),
         )
     else:
         raise UsageError(
             "--input",
-            "the audience's source is not named",
-            "give --input and --column (a list), or --catalog and --spec",
+            "the audience's source is not named, or named twice",
+            "give --spec (a catalog table), or --input and --column (a list, with"
+            ' --consent-basis "..." when the catalog does not describe it)',
+        )
+    if catalog is None:
+        raise UsageError(
+            "--catalog",
+            "an audience is checked against the export it comes from: who may be in it, and"
+            " every identifier of each person the ledger holds",
+            "give --catalog <catalog.yml>",
+        )
+    opened: Ledger | None = None
+    sent: SentRecord | None = None
+    if ledger is not None or record is not None:  # the keyed records need the key
+        keys = load_keys(key_file)
+        opened = Ledger(ledger, keys, key_file) if ledger is not None else None
+        sent = SentRecord(record, keys) if record is not None else None
+    with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
+        result = build_audience(
+            source,
+            engine,
+            names,
+            out,
+            ledger=opened,
+            record=sent,
+            region=region,
+            accept_catalog_warnings=accept_catalog_warnings,
         )
     for name, files in result.files.items():
         counts = result.manifests[name].counts
@@ -325,6 +355,13 @@ def audience(
         typer.echo(
             f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
             f" (left out: {json.dumps(left)})"
+        )
+    if ledger is None:
+        typer.echo(
+            "warning: no suppression ledger (--ledger or $WORKBENCH_LEDGER) was applied:"
+            " nobody who objected, opted out, was restricted or erased was left out by it;"
+            " each manifest says so",
+            err=True,
         )
 
 

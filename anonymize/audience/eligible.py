@@ -27,9 +27,9 @@ An audience is built from a spec naming a catalog table, or from a list (`Audien
    from a Google sign-in is left out (`limited_use`). What is sent is recorded per person
    (`anonymize.audience.people.record_refs`), so a withdrawal finds them from any identifier.
 
-Each platform's manifest counts every reason (`rows_read`, `no_consent`, `opted_out`,
-`limited_use`, `in_ledger`, `closed_account`, `said_no_elsewhere`) and records the basis
-(`eligibility`).
+Each platform's manifest counts the rows read and each row left out under its first reason
+(`no_consent`, `opted_out`, `closed_account`, `limited_use`, `in_ledger`, `said_no_elsewhere`)
+and records the basis (`eligibility`).
 """
 
 from __future__ import annotations
@@ -92,9 +92,9 @@ STATE_CONSENT = (
 REASONS = (
     "no_consent",
     "opted_out",
+    "closed_account",
     "limited_use",
     "in_ledger",
-    "closed_account",
     "said_no_elsewhere",
 )
 
@@ -579,7 +579,7 @@ def _record(
     for p in chosen:
         normalised, base = identifiers(p, kind)
         rows = con.execute(
-            f"SELECT DISTINCT r.ref, r.loose, {p.hash_sql(normalised)} FROM {base}"
-            f" JOIN cand_refs r USING (i) WHERE {normalised} IS NOT NULL"
+            f"SELECT DISTINCT r.ref, r.loose, {p.hash_sql(normalised)} AS h FROM {base}"
+            f" JOIN cand_refs r USING (i) WHERE {normalised} IS NOT NULL ORDER BY r.ref, h"
         ).fetchall()
         record.record_refs(p.name, name, run, rows, identity)

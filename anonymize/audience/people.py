@@ -34,8 +34,7 @@ import pyarrow as pa
 from dsar.catalog.models import IdentityKind
 from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
-from dsar.subjects.identity import sql_normalize
-from dsar.subjects.people import PEOPLE_RULES, forms_sql
+from dsar.subjects.people import fold_sql, forms_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -55,18 +54,20 @@ _FORMS = (
     " ELSE [kind || '=' || value] END"
 )
 _LOOSE = (
-    "CASE WHEN kind = 'email' THEN 'email=' ||"
-    f" {sql_normalize(IdentityKind.EMAIL, 'value', PEOPLE_RULES)} ELSE kind || '=' || value END"
+    f"CASE WHEN kind = 'email' THEN 'email=' || {fold_sql('value')} ELSE kind || '=' || value END"
 )
 
 
 def link_people(con: duckdb.DuckDBPyConnection) -> None:
     """`cand_people(i, person, strong)`: each candidate's people, through each identifier
     (`strong`: through a strong one; a phone may lead to several people)."""
+    # an identifier the export does not hold is a person of its own (numbered below zero)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cand_people AS SELECT DISTINCT c.i,"
-        " coalesce(n.person, c.node) AS person, c.strong FROM cand_ids c"
-        " LEFT JOIN people_nodes n USING (node) WHERE c.node IS NOT NULL"
+        " coalesce(n.person, -u.k) AS person, c.strong FROM cand_ids c"
+        " LEFT JOIN people_nodes n USING (node) LEFT JOIN (SELECT node, dense_rank() OVER"
+        " (ORDER BY node) AS k FROM (SELECT DISTINCT node FROM cand_ids)) u USING (node)"
+        " WHERE c.node IS NOT NULL"
     )
 
 
@@ -80,11 +81,11 @@ def leave_out_limited(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
-    """Leave out every candidate whose person the ledger holds under any identifier (erased,
-    objected to direct marketing, opted out of sale or sharing, restricted). The ledger holds
-    keyed hashes only: each identifier of the candidates' people is hashed in SQL, under each
-    form a record may have hashed it (`forms_sql`), and compared."""
-    refs = ledger.refs(LEDGER_REASONS)
+    """Leave out every candidate still in whose person the ledger holds under any identifier
+    (erased, objected to direct marketing, opted out of sale or sharing, restricted), as given
+    or folded. The ledger holds keyed hashes only: each identifier of those people is hashed
+    in SQL, under each form a record may have hashed it (`forms_sql`), and compared."""
+    refs = ledger.refs(LEDGER_REASONS, folded=True)
     if not refs:
         return
     con.register("ledger_refs_arrow", pa.table({"ref": pa.array(refs, pa.string())}))
@@ -93,14 +94,18 @@ def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
     ref_sql, params = ledger.sql_ref("form")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE held_values AS"
-        " WITH tested AS (SELECT kind, value FROM people_members WHERE person IN"
-        " (SELECT person FROM cand_people) UNION SELECT kind, value FROM cand_ids),"
-        f" forms AS (SELECT kind, value, unnest({_FORMS}) AS form FROM tested)"
-        f" SELECT DISTINCT kind, value FROM forms WHERE {ref_sql} IN (SELECT ref FROM ledger_refs)",
+        " WITH open AS (SELECT i FROM cand WHERE why IS NULL),"
+        " tested AS (SELECT kind, value FROM people_members WHERE person IN (SELECT person"
+        " FROM cand_people WHERE i IN (SELECT i FROM open)) UNION SELECT kind, value FROM"
+        " cand_ids WHERE i IN (SELECT i FROM open)),"
+        f" forms AS (SELECT kind, value, unnest({_FORMS}) AS form FROM tested),"
+        f" held AS (SELECT form FROM (SELECT DISTINCT form FROM forms)"
+        f" WHERE {ref_sql} IN (SELECT ref FROM ledger_refs))"
+        " SELECT DISTINCT kind, value FROM forms JOIN held USING (form)",
         params,
     )
     con.execute(
-        "UPDATE cand SET why = 'in_ledger' WHERE (why IS NULL OR why = 'closed_account')"
+        "UPDATE cand SET why = 'in_ledger' WHERE why IS NULL"
         " AND i IN (SELECT p.i FROM cand_people p JOIN people_members m USING (person)"
         " JOIN held_values USING (kind, value)"
         " UNION SELECT i FROM cand_ids JOIN held_values USING (kind, value))"
@@ -121,12 +126,13 @@ def leave_out_said_no(con: duckdb.DuckDBPyConnection) -> None:
 def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys) -> None:
     """`cand_refs(i, ref, loose)` for the eligible candidates: the sent record's keyed
     reference (the ledger's, `dsar.records.sent.person_ref`) of every identifier of their
-    person, under every form (`forms_sql`), and the loose reference of each.
+    person, as the ledger keeps it, and with +tags and Gmail dots folded (the ledger keeps
+    each email folded too, so any way of writing an address meets one of the two).
 
     Their people through strong identifiers (a shared phone's other people are not theirs),
     or through any when they have none; a person over `MAX_RECORDED` identifiers is recorded
     under the candidate's own identifiers only."""
-    ref_sql, ref_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "form")
+    ref_sql, ref_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "kind || '=' || value")
     loose_sql, loose_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "loose")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cand_refs AS"
@@ -138,7 +144,9 @@ def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys) -> None:
         " ids AS (SELECT i, kind, value FROM cand_ids WHERE i IN (SELECT i FROM eligible)"
         " UNION SELECT t.i, m.kind, m.value FROM theirs t JOIN people_members m USING (person)"
         " WHERE t.i IN (SELECT i FROM eligible) AND t.person IN (SELECT person FROM sized)),"
-        f" forms AS (SELECT i, unnest({_FORMS}) AS form, {_LOOSE} AS loose FROM ids)"
-        f" SELECT DISTINCT i, {ref_sql} AS ref, {loose_sql} AS loose FROM forms",
+        " hashed AS (SELECT kind, value, "
+        f"{ref_sql} AS ref, {loose_sql} AS loose FROM (SELECT kind, value, {_LOOSE} AS loose"
+        " FROM (SELECT DISTINCT kind, value FROM ids)))"
+        " SELECT DISTINCT i, ref, loose FROM ids JOIN hashed USING (kind, value)",
         [*ref_params, *loose_params],
     )

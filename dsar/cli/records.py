@@ -291,7 +291,10 @@ def ledger_add(
     typer.echo(f"{added} identifier(s) recorded as {why.value} for {request}")
     sent = open_sent(sent_record, keys)
     if sent is not None:
-        held = sent.holding_any(identifiers)
+        from dsar.records.sent import LOOSE
+
+        # as withdraw matches: +tags and Gmail dots folded, every identifier of each upload
+        held = sent.holding_any(identifiers, LOOSE)
         sent.close()
         for platform, audience in held:
             typer.echo(f"held by ad platform {platform} in audience {audience}")

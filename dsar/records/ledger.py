@@ -6,9 +6,13 @@ environment or a key file that is never stored beside the ledger. The file recor
 hashing scheme, and a ledger written under an unknown scheme is refused rather than matching
 no one; a ledger from before schemes were recorded keeps its own construction
 (`LEGACY_SCHEME`, sha256 of the key's hex and the identifier), so the people in it are
-still found. Extract and audience builders consult it; restoring an old export and replaying the
-ledger re-applies past erasures (the hash is computed in SQL over the restored files, so the
-people are found again without the ledger ever knowing who they are).
+still found. Each email is also recorded folded (`+tags` and Gmail dots removed, table
+`folded`), read only to leave people out of marketing: an audience leaves out, and a
+withdrawal finds, the person who objected as j.a.n.e+x@gmail.com and is held as
+jane@gmail.com; an erasure never matches through it. Extract and audience builders consult
+it; restoring an old export and replaying the ledger re-applies past erasures (the hash is
+computed in SQL over the restored files, so the people are found again without the ledger
+ever knowing who they are).
 """
 
 from __future__ import annotations
@@ -21,13 +25,20 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from dsar.catalog.models import Catalog, Role, Table
+from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import DiskFullError, KeySchemeError, UnusableFileError, is_disk_full
 from dsar.io import private_file
 from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside, require_keys
 from dsar.records.sealed import Seal
-from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, sql_normalize
+from dsar.subjects.identity import (
+    MatchRules,
+    SubjectKey,
+    SubjectRequest,
+    normalize,
+    sql_normalize,
+)
+from dsar.subjects.people import PEOPLE_RULES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppression (
@@ -42,12 +53,25 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS folded (
+    ref TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    request TEXT NOT NULL,
+    since TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'done',
+    PRIMARY KEY (ref, reason)
+);
 """
+# `folded`: each email's reference again, with +tags and Gmail dots folded (`PEOPLE_RULES`), so
+# that a person who objected as j.a.n.e+x@gmail.com leaves an audience that holds
+# jane@gmail.com. Read only to leave people out (audiences, withdrawals), never to find rows
+# to erase: an erasure matches under the rules the company chose.
 
 
 _SEALED = {
     "suppression": ("ref", "reason", "request", "since", "state"),
     "meta": ("key", "value"),
+    "folded": ("ref", "reason", "request", "since", "state"),
 }
 
 
@@ -173,15 +197,20 @@ class Ledger:
         into the SQL text."""
         return self._sql_ref(identifier_sql)
 
-    def refs(self, reasons: Iterable[Reason]) -> list[str]:
-        """The references recorded under any of `reasons`, sorted (keyed hashes, never who)."""
+    def refs(self, reasons: Iterable[Reason], *, folded: bool = False) -> list[str]:
+        """The references recorded under any of `reasons`, sorted (keyed hashes, never who).
+
+        With `folded`, each email's folded reference too (`folded`): for leaving people out
+        of marketing only, never for finding rows to erase."""
         wanted = sorted({r.value for r in reasons})
         if not wanted:
             return []
+        marks = ", ".join("?" * len(wanted))
+        sql = f"SELECT ref FROM suppression WHERE reason IN ({marks})"
+        if folded:
+            sql += f" UNION SELECT ref FROM folded WHERE reason IN ({marks})"
         rows = self.db.execute(
-            f"SELECT DISTINCT ref FROM suppression WHERE reason IN ({', '.join('?' * len(wanted))})"
-            " ORDER BY ref",
-            wanted,
+            f"SELECT DISTINCT ref FROM ({sql}) ORDER BY ref", wanted * (2 if folded else 1)
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -210,30 +239,50 @@ class Ledger:
         """
         day = (since or datetime.now(UTC).date()).isoformat()
         state = State.PENDING if pending else State.DONE
+        keys = list(identifiers)
+        folded = {
+            SubjectKey(k.kind, value)
+            for k in keys
+            if k.kind is IdentityKind.EMAIL
+            and (value := normalize(k.kind, k.value, PEOPLE_RULES)) is not None
+        }
         with self.seal.transaction() as db:
             before = db.total_changes
             db.executemany(
                 "INSERT OR IGNORE INTO suppression (ref, reason, request, since, state)"
                 " VALUES (?, ?, ?, ?, ?)",
-                [(self._ref(k), reason.value, request, day, state.value) for k in identifiers],
+                [(self._ref(k), reason.value, request, day, state.value) for k in keys],
             )
-            return db.total_changes - before
+            added = db.total_changes - before
+            db.executemany(
+                "INSERT OR IGNORE INTO folded (ref, reason, request, since, state)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(self._ref(k), reason.value, request, day, state.value) for k in sorted(folded)],
+            )
+            return added
 
     def complete(self, request: str, reason: Reason = Reason.ERASED) -> int:
         """Mark the pending entries of `request` done (its change is committed); how many."""
         with self.seal.transaction() as db:
+            args = (State.DONE.value, request, reason.value, State.PENDING.value)
+            db.execute(
+                "UPDATE folded SET state = ?, mac = NULL WHERE request = ? AND reason = ?"
+                " AND state = ?",
+                args,
+            )
             return db.execute(
                 "UPDATE suppression SET state = ?, mac = NULL WHERE request = ? AND reason = ?"
                 " AND state = ?",
-                (State.DONE.value, request, reason.value, State.PENDING.value),
+                args,
             ).rowcount
 
     def withdraw_pending(self, request: str, reason: Reason = Reason.ERASED) -> int:
         """Remove the pending entries of `request` (its change was rolled back); how many."""
         with self.seal.transaction() as db:
+            args = (request, reason.value, State.PENDING.value)
+            db.execute("DELETE FROM folded WHERE request = ? AND reason = ? AND state = ?", args)
             return db.execute(
-                "DELETE FROM suppression WHERE request = ? AND reason = ? AND state = ?",
-                (request, reason.value, State.PENDING.value),
+                "DELETE FROM suppression WHERE request = ? AND reason = ? AND state = ?", args
             ).rowcount
 
     def states(

@@ -321,7 +321,8 @@ class SentRecord:
         """Record what one run sent as (reference, loose reference, uploaded hash) rows: for
         each person uploaded, one row per identifier of theirs (the ledger's keyed reference
         of each), so a withdrawal or an erasure finds the upload from any of them; one audit
-        entry. Returns the people (distinct uploaded hashes)."""
+        entry. Returns the people (distinct uploaded hashes). Rows are numbered in the order
+        given; given in key order (ref, then uploaded), they insert fastest."""
         day = datetime.now(UTC).date().isoformat()
         rows = [
             (platform, audience, run, day, ref, uploaded, loose) for ref, loose, uploaded in refs
@@ -396,13 +397,15 @@ class SentRecord:
     def in_ledger(self, platform: str, ledger: Ledger) -> set[str]:
         """The hashes sent to `platform` of everyone now in the ledger (erased, objected,
         opted out, restricted), withdrawn since or not: what no audience may hold again.
-        One person is recorded under each of their identifiers: any of them in the ledger."""
-        wanted = {r.value for r in WITHDRAW_REASONS}
-        refs = {e.ref for e in ledger.entries() if e.reason.value in wanted}
+        One person is recorded under each of their identifiers: any of them in the ledger,
+        as given or with +tags and Gmail dots folded (the ledger's and the record's folded
+        references: someone who objected as j.a.n.e+x@gmail.com is withdrawn as jane@...)."""
+        refs = set(ledger.refs(WITHDRAW_REASONS, folded=True))
+        loose = "loose" if self._loose else "NULL"
         rows = self.db.execute(
-            "SELECT DISTINCT ref, uploaded FROM sent WHERE platform = ?", (platform,)
+            f"SELECT DISTINCT ref, {loose}, uploaded FROM sent WHERE platform = ?", (platform,)
         ).fetchall()
-        return {uploaded for ref, uploaded in rows if ref in refs}
+        return {uploaded for ref, folded, uploaded in rows if ref in refs or folded in refs}
 
     def write_withdrawal(self, platform: str, ledger: Ledger, out: str | Path, header: str) -> Path:
         """Write `<platform>-withdraw-<date>.csv` (the platform's removal list) and mark

@@ -518,9 +518,9 @@ class AudienceManifest(ArtifactManifest):
     normalizer_version: str = Field(min_length=1, description="the normalisation rules used")
     encoding: Literal["hex", "base64"] = Field(description="how each SHA-256 is written")
     counts: dict[str, Count] = Field(
-        description="rows_read and the rows left out by reason (no_consent, opted_out,"
-        " limited_use, in_ledger, closed_account, said_no_elsewhere); then rows_in (the"
-        " eligible values), empty, invalid, duplicates (after normalisation), written"
+        description="rows_read and the rows left out, each under its first reason (no_consent,"
+        " opted_out, closed_account, limited_use, in_ledger, said_no_elsewhere); then rows_in"
+        " (the eligible values), empty, invalid, duplicates (after normalisation), written"
     )
     below_minimum: StrictBool = Field(
         description="fewer people than the platform's minimum audience size"

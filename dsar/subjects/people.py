@@ -46,14 +46,6 @@ KINDS = STRONG | {IdentityKind.PHONE}  # what people are joined on (phones: atta
 MAX_ROUNDS = 200  # label propagation converges in (component diameter) rounds; a safety net
 _ROW_BITS = 40  # a row's number: its table's index above this many bits, its own below
 
-# the rules an erasure or a person may have recorded an email under: the ledger and the sent
-# record hold keyed hashes only, so each form is hashed and compared
-_FORMS = (
-    MatchRules(plus_addressing=True),
-    MatchRules(gmail_dots=True),
-    PEOPLE_RULES,
-)
-
 
 @dataclass(frozen=True)
 class ExportPeople:
@@ -70,6 +62,23 @@ class ExportPeople:
     rounds: int
 
 
+def fold_sql(value_sql: str, *, plus: bool = True, dots: bool = True) -> str:
+    """SQL folding an email already normalised by the plain rules (one '@', trimmed, lower
+    case) as `normalize` would with `plus_addressing` and `gmail_dots`: string functions
+    only (no regular expression: several times cheaper over a million addresses). NULL when
+    nothing is left before the '@'."""
+    local = f"split_part({value_sql}, '@', 1)"
+    domain = f"split_part({value_sql}, '@', 2)"
+    if plus:  # everything from the first '+' to the '@' goes
+        local = f"split_part({local}, '+', 1)"
+    if not dots:
+        return f"(CASE WHEN {local} <> '' THEN {local} || '@' || {domain} END)"
+    gmail = f"{domain} IN ('gmail.com', 'googlemail.com')"
+    kept = f"(CASE WHEN {gmail} THEN replace({local}, '.', '') ELSE {local} END)"
+    address = f"{kept} || '@' || (CASE WHEN {gmail} THEN 'gmail.com' ELSE {domain} END)"
+    return f"(CASE WHEN {kept} <> '' THEN {address} END)"
+
+
 def node_sql(kind: IdentityKind, value_sql: str) -> str:
     """SQL of an identifier's node: 'kind=value', with an email folded by `PEOPLE_RULES`.
 
@@ -77,19 +86,24 @@ def node_sql(kind: IdentityKind, value_sql: str) -> str:
     plain rules); NULL gives NULL.
     """
     if kind is IdentityKind.EMAIL:
-        return f"('email=' || {sql_normalize(kind, value_sql, PEOPLE_RULES)})"
+        return f"('email=' || {fold_sql(value_sql)})"
     return f"('{kind.value}=' || {value_sql})"
 
 
 def forms_sql(kind: IdentityKind, value_sql: str) -> str:
     """SQL of the list of 'kind=value' strings a record may have hashed this identifier as:
     as given (plain rules), and for an email with `+tags`, Gmail dots or both folded (an
-    erasure run with those rules records the folded forms). Duplicates are left in."""
+    erasure run with those rules records the folded forms), each once. `value_sql` is
+    normalised by the plain rules."""
     forms = [value_sql]
     if kind is IdentityKind.EMAIL:
-        forms += [sql_normalize(kind, value_sql, rules) for rules in _FORMS]
+        forms += [
+            fold_sql(value_sql, dots=False),
+            fold_sql(value_sql, plus=False),
+            fold_sql(value_sql),
+        ]
     items = ", ".join(f"'{kind.value}=' || {f}" for f in forms)
-    return f"list_filter([{items}], lambda x: x IS NOT NULL)"
+    return f"list_distinct(list_filter([{items}], lambda x: x IS NOT NULL))"
 
 
 def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeople:
@@ -98,23 +112,37 @@ def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeop
     Leaves two tables in `con`:
 
     - `people_nodes(node, person, only_limited)`: each identifier's node (`node_sql`) and its
-      person (the smallest node of its component; a phone has a row per person it was seen
-      with); `only_limited`: the identifier appears only in tables bound by Google's Limited
-      Use rules (`limited_use: true`).
+      person (a number; a phone has a row per person it was seen with); `only_limited`: the
+      identifier appears only in tables bound by Google's Limited Use rules
+      (`limited_use: true`).
     - `people_members(person, kind, value)`: every identifier of every person, normalised as
       the ledger keeps it.
+
+    Nodes are numbered once (a dictionary of distinct identifiers), so the joins of the
+    propagation run over integers, not strings.
 
     Raises:
         InternalError: the propagation did not settle in `MAX_ROUNDS` rounds.
     """
     catalog = engine.catalog
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_ids (row BIGINT, kind VARCHAR, value VARCHAR,"
-        " node VARCHAR, strong BOOLEAN, limited BOOLEAN)"
+        "CREATE OR REPLACE TEMP TABLE people_raw (row BIGINT, kind VARCHAR, value VARCHAR,"
+        " strong BOOLEAN, limited BOOLEAN)"
     )
-    for index, (name, table) in enumerate(catalog.tables.items()):
-        columns = {c: k for c, k in table.identity_columns().items() if k in KINDS}
-        if table.role is not Role.CONTROLLER or not table.personal or not columns:
+    read = [
+        (index, name, table, columns)
+        for index, (name, table) in enumerate(catalog.tables.items())
+        if table.role is Role.CONTROLLER
+        and table.personal
+        and (columns := {c: k for c, k in table.identity_columns().items() if k in KINDS})
+    ]
+    limited = any(table.limited_use for _, _, table, _ in read)
+    # a row holding one identifier joins nobody: such a table (web logs, events) is read only
+    # for the values a Limited Use table holds too, to know they came from elsewhere as well
+    read.sort(key=lambda t: len(t[3]) == 1 and not t[2].limited_use)
+    for index, name, table, columns in read:
+        alone = len(columns) == 1 and not table.limited_use
+        if alone and not limited:
             continue
         picks = ", ".join(
             f"{sql_normalize(k, quote_identifier(c), PLAIN)} AS i{j}"
@@ -125,70 +153,100 @@ def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeop
             f"SELECT DISTINCT * FROM (SELECT {picks} FROM {quote_identifier(name)}) WHERE {some}"
         )
         con.register("people_read", rows)
+        unpivot = " UNION ALL ".join(
+            f"SELECT row, '{k.value}' AS kind, i{j} AS value, {k in STRONG},"
+            f" {table.limited_use} FROM numbered WHERE i{j} IS NOT NULL"
+            for j, k in enumerate(columns.values())
+        )
+        also = (
+            " WHERE (kind, value) IN (SELECT (kind, value) FROM people_raw WHERE limited)"
+            if alone
+            else ""
+        )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE people_rows AS SELECT"
-            f" {index << _ROW_BITS} + row_number() OVER () AS row, * FROM people_read"
+            f"INSERT INTO people_raw SELECT * FROM (WITH numbered AS (SELECT"
+            f" {index << _ROW_BITS} + row_number() OVER () AS row, * FROM people_read)"
+            f" {unpivot}){also}"
         )
         con.unregister("people_read")
-        for j, kind in enumerate(columns.values()):
-            con.execute(
-                f"INSERT INTO people_ids SELECT row, '{kind.value}', i{j},"
-                f" {node_sql(kind, f'i{j}')} AS node, {kind in STRONG}, {table.limited_use}"
-                f" FROM people_rows WHERE node IS NOT NULL"
-            )
+    # each distinct identifier once: its node, and the node's number
+    kinds = " ".join(f"WHEN '{k.value}' THEN {node_sql(k, 'value')}" for k in KINDS)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_found AS SELECT kind, value, node FROM"
+        f" (SELECT kind, value, CASE kind {kinds} END AS node FROM"
+        " (SELECT DISTINCT kind, value FROM people_raw)) WHERE node IS NOT NULL"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_dict AS SELECT node,"
+        " row_number() OVER () AS nid FROM (SELECT DISTINCT node FROM people_found)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_values AS SELECT f.kind, f.value, d.nid"
+        " FROM people_found f JOIN people_dict d USING (node)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_ids AS SELECT r.row, v.nid, r.strong, r.limited"
+        " FROM people_raw r JOIN people_values v USING (kind, value)"
+    )
     rounds = _propagate(con)
     # a phone belongs to the people of the rows it is in; alone in a row, to itself
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_nodes AS"
-        " WITH origin AS (SELECT node, bool_and(limited) AS only_limited FROM people_ids"
-        " GROUP BY node),"
-        " placed AS (SELECT node, person FROM people_label UNION SELECT DISTINCT w.node,"
-        " coalesce(l.person, w.node) FROM people_ids w LEFT JOIN people_ids s ON s.row = w.row"
-        " AND s.strong LEFT JOIN people_label l ON l.node = s.node WHERE NOT w.strong)"
-        " SELECT placed.*, origin.only_limited FROM placed JOIN origin USING (node)"
+        "CREATE OR REPLACE TEMP TABLE people_of AS"
+        " WITH origin AS (SELECT nid, bool_and(limited) AS only_limited FROM people_ids"
+        " GROUP BY nid),"
+        " placed AS (SELECT nid, person FROM people_label UNION SELECT DISTINCT w.nid,"
+        " coalesce(l.person, w.nid) FROM people_ids w LEFT JOIN people_ids s ON s.row = w.row"
+        " AND s.strong LEFT JOIN people_label l ON l.nid = s.nid WHERE NOT w.strong)"
+        " SELECT placed.*, origin.only_limited FROM placed JOIN origin USING (nid)"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_members AS SELECT DISTINCT n.person, i.kind,"
-        " i.value FROM people_ids i JOIN people_nodes n USING (node)"
+        "CREATE OR REPLACE TEMP TABLE people_nodes AS SELECT d.node, p.person, p.only_limited"
+        " FROM people_of p JOIN people_dict d USING (nid)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_members AS SELECT DISTINCT p.person, v.kind,"
+        " v.value FROM people_values v JOIN people_of p USING (nid)"
     )
     counted = con.execute(
-        "SELECT count(DISTINCT person), count(DISTINCT (kind, value)) FROM people_members"
+        "SELECT count(DISTINCT person), (SELECT count(*) FROM people_values) FROM people_of"
     ).fetchone()
     people, identifiers = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-    con.execute("DROP TABLE IF EXISTS people_rows")
+    for scratch in ("people_raw", "people_found", "people_ids", "people_of", "people_dict"):
+        con.execute(f"DROP TABLE IF EXISTS {scratch}")
+    con.execute("DROP TABLE IF EXISTS people_values")
     log.info("%d people, %d identifiers, %d rounds", people, identifiers, rounds)
     return ExportPeople(people, identifiers, rounds)
 
 
 def _propagate(con: duckdb.DuckDBPyConnection) -> int:
-    """`people_label(node, person)` for every strong node: the smallest node of its
+    """`people_label(nid, person)` for every strong node: the smallest node number of its
     component. Only rows holding two or more strong nodes join anything."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_links AS SELECT row, node FROM (SELECT DISTINCT"
-        " row, node FROM people_ids WHERE strong) QUALIFY count(*) OVER (PARTITION BY row) > 1"
+        "CREATE OR REPLACE TEMP TABLE people_links AS SELECT row, nid FROM (SELECT DISTINCT"
+        " row, nid FROM people_ids WHERE strong) QUALIFY count(*) OVER (PARTITION BY row) > 1"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_label AS SELECT DISTINCT node, node AS person"
+        "CREATE OR REPLACE TEMP TABLE people_label AS SELECT DISTINCT nid, nid AS person"
         " FROM people_ids WHERE strong"
     )
     for rounds in range(1, MAX_ROUNDS + 1):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE people_step AS"
             " WITH by_row AS (SELECT k.row, min(l.person) AS person FROM people_links k"
-            " JOIN people_label l USING (node) GROUP BY k.row),"
-            " by_node AS (SELECT k.node, min(r.person) AS person FROM people_links k"
-            " JOIN by_row r USING (row) GROUP BY k.node)"
-            " SELECT l.node, least(l.person, coalesce(n.person, l.person)) AS person"
-            " FROM people_label l LEFT JOIN by_node n USING (node)"
+            " JOIN people_label l USING (nid) GROUP BY k.row),"
+            " by_node AS (SELECT k.nid, min(r.person) AS person FROM people_links k"
+            " JOIN by_row r USING (row) GROUP BY k.nid)"
+            " SELECT l.nid, least(l.person, coalesce(n.person, l.person)) AS person"
+            " FROM people_label l LEFT JOIN by_node n USING (nid)"
         )
         # a label is a node of the same component: take its label too (pointer jumping)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE people_next AS SELECT s.node,"
+            "CREATE OR REPLACE TEMP TABLE people_next AS SELECT s.nid,"
             " least(s.person, coalesce(j.person, s.person)) AS person FROM people_step s"
-            " LEFT JOIN people_step j ON j.node = s.person"
+            " LEFT JOIN people_step j ON j.nid = s.person"
         )
         changed = con.execute(
-            "SELECT count(*) FROM people_next n JOIN people_label l USING (node)"
+            "SELECT count(*) FROM people_next n JOIN people_label l USING (nid)"
             " WHERE n.person <> l.person"
         ).fetchone()
         con.execute("DROP TABLE people_label")
