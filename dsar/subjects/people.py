@@ -17,7 +17,11 @@ their addresses?), so here the closure is computed for the whole export in one g
   that errs on the side of the person;
 - a phone is weak (a family's, an office's): it never joins people, and belongs to every
   person it was seen with (a row with a phone and no strong identifier: a person of its own);
-- processor tables (data held for customers) and reference tables are not read.
+- processor tables (data held for customers) and reference tables are not read; a table
+  whose rows hold one identifier each (web logs, events) joins nobody, and is read only for
+  the values a Limited Use table holds too (to know they came from elsewhere as well).
+
+At 250,000 demo users (1.1 million identifiers) this takes about 10 s of CPU, three rounds.
 
 The tables left in the connection (`people_nodes`, `people_members`) are what callers join
 their own rows with; `node_sql` gives an identifier's node, `forms_sql` the forms under which
