@@ -192,3 +192,22 @@ def test_first_names_inside_sentences_and_scanned(
     rules: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(rules, text) == expected
+
+
+def test_a_surname_that_is_also_a_place_word_stays_a_name() -> None:
+    """ "Elaine Hall set it up": a given name and a known surname that is also a thing word
+    is a person; "at Albert Hall" stays a place."""
+    from dsar.text.engine import TextEngine
+
+    engine = TextEngine()
+    texts = [
+        "The sync fails every night. Elaine Hall set it up, call them.",
+        "Hi, Sarah Park here",
+        "my colleague Matthew Lane cannot log in",
+        "We met at Albert Hall yesterday.",
+    ]
+    found = [
+        [t[s.start : s.end] for s in spans]
+        for t, spans in zip(texts, engine.analyze(texts), strict=True)
+    ]
+    assert found == [["Elaine Hall"], ["Sarah Park"], ["Matthew Lane"], []]

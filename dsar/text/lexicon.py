@@ -131,7 +131,7 @@ lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles juev
 sábado domingo segunda terça quarta quinta sexta sábado
 mum mom dad mama papa granny grandma grandpa nan boss colleague neighbour neighbor
 standup retro minutes apologies actions present absent organizer required optional
-department unit floor room building site hospital station street road avenue lane
+department unit floor room building site hospital station street road avenue
 bot alerts alert monitor reminder notification notifications automation workflow
 at on in the is and or by of for with it its carrier courier driver present
 head chief ceo cfo cto coo cio vp svp evp director directeur directora leiter

@@ -96,7 +96,10 @@ def vetoed(
         value = text[trimmed.start : trimmed.end]
         words = [w for w in regex.split(r"[\s,]+", value) if w]
         folded = [w.casefold().strip(".'\u2019") for w in words]
-        if folded[-1] in _THING_WORDS or folded[0] in _THING_FIRST:
+        if folded[0] in _THING_FIRST or (
+            folded[-1] in _THING_WORDS
+            and not _surname_thing(text, trimmed.start, words, span.source == "ner", firsts, lasts)
+        ):
             continue
         if _NEXT_WORD.match(text, trimmed.end) and _next_thing(text, trimmed.end):
             continue  # "Mandela House", "St Thomas' Hospital", "Linde service"
@@ -116,6 +119,32 @@ def vetoed(
                 continue
         out.append(trimmed)
     return out
+
+
+# thing words that are common surnames too: after a given name, a person ("Matthew Lane")
+_SURNAME_THINGS = frozenset(
+    "hall lane park court house bridge mill mills farm ward field church castle hill wells".split()  # noqa: SIM905
+)
+_PLACE_BEFORE = regex.compile(r"\b(?:at|in|to|from|near|the|via|on|into|outside)[^\S\n]+$", regex.I)
+
+
+def _surname_thing(
+    text: str,
+    start: int,
+    words: list[str],
+    ner: bool,
+    firsts: frozenset[str],
+    lasts: frozenset[str],
+) -> bool:
+    """A given name and a surname that is also a thing word ("Elaine Hall", "Matthew Lane"):
+    a person (the surname known, or the model says so), unless a place word comes before it
+    ("at Albert Hall")."""
+    return (
+        len(words) == 2
+        and words[0] in firsts
+        and (words[1] in lasts or ner or words[1].casefold() in _SURNAME_THINGS)
+        and not _PLACE_BEFORE.search(text[max(0, start - 10) : start])
+    )
 
 
 def _trim(text: str, span: Span) -> Span | None:
