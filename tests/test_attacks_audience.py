@@ -292,6 +292,40 @@ def test_one_person_listed_under_two_addresses_is_withdrawn_whole(
     )
 
 
+def test_a_record_from_before_keeps_every_upload_of_a_person(tmp_path: Path) -> None:
+    """A sent record keyed by (platform, audience, ref) kept one upload per reference: a
+    person sent under two addresses lost the first to the second, and a withdrawal missed
+    it. Opened now, its key is widened, its rows and seals unchanged."""
+    import sqlite3
+
+    from dsar.records.sent import SentRecord, person_ref, verify_sent
+
+    path = tmp_path / "rec" / "sent.db"
+    record = SentRecord(path, KEYS)
+    record.record("meta", "a", "run1", [("ann@example.org", "h1"), ("bob@example.org", "h2")])
+    record.close()
+    db = sqlite3.connect(path)  # the key it had before
+    info = db.execute("PRAGMA table_info(sent)").fetchall()
+    columns = ", ".join(f"{r[1]} {r[2]}" for r in info)
+    names = ", ".join(r[1] for r in info)
+    db.executescript(
+        f"CREATE TABLE narrow ({columns}, PRIMARY KEY (platform, audience, ref));"
+        f" INSERT INTO narrow SELECT {names} FROM sent; DROP TABLE sent;"
+        " ALTER TABLE narrow RENAME TO sent;"
+    )
+    db.close()
+    assert verify_sent(path, KEYS) == []
+    record = SentRecord(path, KEYS)
+    ann = person_ref(KEYS, "ann@example.org")
+    assert ann is not None
+    assert record.record_refs("meta", "a", "run2", [(ann, None, "h1"), (ann, None, "h3")]) == 2
+    ledger = Ledger(tmp_path / "led" / "ledger.db", KEYS)
+    ledger.add([make_key(IdentityKind.EMAIL, "ann@example.org")], Reason.ERASED, "ER-1")
+    assert record.withdrawals("meta", ledger) == ["h1", "h3"]
+    record.close()
+    assert verify_sent(path, KEYS) == []
+
+
 def test_a_folded_reference_never_finds_rows_to_erase(tmp_path: Path) -> None:
     """The ledger's folded references leave people out of marketing only: replaying an
     erasure matches under the rules the company chose, not through the folding."""

@@ -163,6 +163,34 @@ def verify_sent(path: str | Path, keys: Keys, audit: str | Path | None = None) -
     return problems
 
 
+def _widen_key(db: sqlite3.Connection) -> None:
+    """Key `sent` by (platform, audience, ref, uploaded): a record from before one reference
+    could name several uploads (one person sent under two addresses) kept one per reference,
+    and a second would overwrite the first. Its rows are copied as they are (their MACs,
+    numbers and the table's seal cover the values, not where the rows sit)."""
+    info = db.execute("PRAGMA table_info(sent)").fetchall()
+    key = [name for _, name, _, _, _, pk in sorted(info, key=lambda r: r[5]) if pk]
+    if "uploaded" in key:
+        return
+    names = [r[1] for r in info]
+    columns = ", ".join(
+        f'"{name}" {kind}{" NOT NULL" if notnull else ""}' for _, name, kind, notnull, _, _ in info
+    )
+    listed = ", ".join(f'"{n}"' for n in names)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(
+            f"CREATE TABLE sent_wide ({columns}, PRIMARY KEY (platform, audience, ref, uploaded))"
+        )
+        db.execute(f"INSERT INTO sent_wide ({listed}) SELECT {listed} FROM sent")
+        db.execute("DROP TABLE sent")
+        db.execute("ALTER TABLE sent_wide RENAME TO sent")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """The record opened read-only: reading it never writes, and never creates a file."""
     if not path.is_file():
@@ -226,6 +254,7 @@ class SentRecord:
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
             if "loose" not in columns:  # a record written before loose references existed
                 self.db.execute("ALTER TABLE sent ADD COLUMN loose TEXT")
+            _widen_key(self.db)
             self._loose = self._writes = True
             self.audit.repair()  # an append a crash cut short
             self._refuse_unverified_log()
