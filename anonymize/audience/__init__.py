@@ -4,6 +4,8 @@
   `PLATFORMS`, `to_e164`.
 - `build`: `build_audience_file` hashes a list's emails or phones for each platform.
 
+- `sources`: what an audience is built from (`AudienceSpec`, `AudienceList`), its consent
+  stated, and what it may use (Limited Use, purposes: `check_purposes`).
 - `eligible`: `build_audience`, the one gate for a catalog table (`AudienceSpec`) and a
   list (`AudienceList`): Limited Use and purposes first, consent stated, then each row
   matched to its person through the whole export (`people`, over
@@ -18,19 +20,19 @@
 from __future__ import annotations
 
 from anonymize.audience.build import AudienceResult, build_audience_file
-from anonymize.audience.eligible import (
-    AudienceList,
-    AudienceSpec,
-    build_audience,
-    check_purposes,
-    load_audience_spec,
-)
+from anonymize.audience.eligible import build_audience
 from anonymize.audience.platforms import (
     NORMALIZER_VERSION,
     PLATFORMS,
     Platform,
     platform,
     to_e164,
+)
+from anonymize.audience.sources import (
+    AudienceList,
+    AudienceSpec,
+    check_purposes,
+    load_audience_spec,
 )
 from dsar.records.sent import SentRecord, person_ref
 

@@ -6,6 +6,8 @@
 - `selection`: SQL predicates for a person's rows (erasure and correction rewrite with them).
 - `index`: the identity index (`IdentityIndex`): where each identifier sits in the files, so
   that repeat requests read only those rows.
+- `people`: everyone at once (`resolve_people`): every identifier of the export joined into
+  people in SQL, for a job that asks of every row whose it is (an audience and its ledger).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from dsar.subjects.identity import (
     parse_key,
 )
 from dsar.subjects.index import IdentityIndex, IndexedFiles
+from dsar.subjects.people import ExportPeople, resolve_people
 
 __all__ = [
+    "ExportPeople",
     "Identity",
     "IdentityIndex",
     "IndexedFiles",
@@ -37,4 +41,5 @@ __all__ = [
     "make_key",
     "normalize",
     "parse_key",
+    "resolve_people",
 ]
