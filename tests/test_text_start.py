@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from dsar.text.engine import LazyModel, TextEngine, string_array
-from dsar.text.nlp import DEFAULT_MODEL
+from dsar.text.nlp import DEFAULT_MODEL, model_available
 
 START = """
 import json, sys
@@ -47,3 +49,19 @@ def test_string_arrays_are_built_from_their_buffers() -> None:
         array = string_array(values)
         array.validate(full=True)
         assert array.to_pylist() == values and array.null_count == values.count(None)
+
+
+@pytest.mark.skipif(not model_available(DEFAULT_MODEL), reason="no spaCy model installed")
+def test_the_model_loads_alone_without_presidio() -> None:
+    # presidio-analyzer registers a spaCy factory entry point: building any pipeline would
+    # import Presidio's analyzer (1.3 s) unless the engine builds it without entry points
+    code = (
+        "import json, sys\n"
+        "from dsar.text.engine import load_ner\n"
+        f"nlp = load_ner({DEFAULT_MODEL!r})\n"
+        "print(json.dumps({'pipes': nlp.pipe_names, 'presidio': 'presidio_analyzer' in sys.modules}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == {"pipes": ["ner"], "presidio": False}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, cached_property
 from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -151,10 +152,26 @@ class LazyModel:
 
 @cache
 def load_ner(model: str) -> Any:
-    """The spaCy model with only its NER component (and what NER needs), loaded once."""
+    """The spaCy model with only its NER component (and what NER needs), loaded once.
+
+    The other components are not loaded at all when the model's config says which NER
+    needs (`exclude`); otherwise they are loaded and disabled. spaCy imports every package
+    that registers a component factory through an entry point when it builds a pipeline, and
+    presidio-analyzer registers one: Presidio's analyzer, with its hundreds of patterns, was
+    imported with every model (1.3 s). The model is built without those entry points first,
+    and with them only when it names a component that one of them provides.
+    """
     import spacy
 
-    nlp = spacy.load(model)
+    factories = spacy.util.registry._entry_point_factories
+    try:
+        factories.entry_points = False
+        nlp = spacy.load(model, exclude=_not_for_ner(model))
+    except (ValueError, KeyError, OSError):  # a factory from an entry point, an odd config
+        factories.entry_points = True
+        nlp = spacy.load(model)
+    finally:
+        factories.entry_points = True
     keep = {"ner"}
     # a NER that listens to the shared tok2vec needs it
     listeners = (
@@ -168,6 +185,30 @@ def load_ner(model: str) -> Any:
         if name not in keep:
             nlp.disable_pipe(name)
     return nlp
+
+
+def _not_for_ner(model: str) -> list[str]:
+    """The components of the model's pipeline that its NER does not need, from its config
+    (none when the config cannot be read: then everything loads and the rest is disabled)."""
+    import spacy
+
+    try:
+        path = Path(model)
+        if not path.is_dir():
+            path = spacy.util.get_package_path(model)
+        found = [
+            p for p in (path / "config.cfg", *sorted(path.glob("*/config.cfg"))) if p.is_file()
+        ]
+        config = spacy.util.load_config(found[0], interpolate=False)
+        pipeline = list(config["nlp"]["pipeline"])
+        tok2vec = config["components"]["ner"]["model"].get("tok2vec", {})
+    except (OSError, KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return []
+    if "ner" not in pipeline:
+        return []
+    if "Listener" in str(tok2vec.get("@architectures", "")):
+        return []  # NER listens to a shared tok2vec: load it all, keep what it listens to
+    return [name for name in pipeline if name != "ner"]
 
 
 def string_array(values: Sequence[str | None]) -> pa.Array:
@@ -337,6 +378,12 @@ class TextEngine:
             nlp, known_people, self.policy.allow, self.policy.rule(PERSON).threshold
         )
         self.processes = processes
+
+    def load_model(self) -> None:
+        """Load the model now, not on the first text that needs it: for a caller that can
+        overlap the load with other work (an access request loads it beside the scans)."""
+        if isinstance(self.names.nlp, LazyModel):
+            self.names.nlp.load()
 
     def with_known_people(self, known: Iterable[str]) -> TextEngine:
         """The same engine (model loaded once) knowing other people."""
