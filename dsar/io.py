@@ -140,14 +140,14 @@ def atomic_write_text(path: Path, text: str, *, fixed_tmp: bool = False) -> None
 def partial_folder(out: Path, name: str) -> Iterator[Path]:
     """A new owner-only `out/.<name>.partial-<8 hex>` folder to write an artifact into.
 
-    Partial folders of the same name that earlier runs left (killed, say: rows before
-    suppression may lie in them) are removed first, unless their run is still going (each
+    Partial folders that earlier runs left in `out` (killed, say: rows before suppression
+    may lie in them), of any name, are removed first, unless their run is still going (each
     run holds a lock on `.<name>.partial-<hex>.held` beside its folder). The caller renames
     what it made out of the folder; whatever is still in it at the end goes with it, on an
     error as on success.
     """
     out.mkdir(parents=True, exist_ok=True)
-    remove_partials(out, name)
+    remove_partials(out)
     work, held, fd = _held_name(out, name)
     try:
         work.mkdir(mode=0o700)

@@ -358,6 +358,22 @@ def test_a_lock_file_whose_folder_is_gone_is_removed_when_free(tmp_path: Path) -
         assert sorted(os.listdir(out)) == [live.name]
     finally:
         os.close(fd)
-    with partial_folder(out, "AR-7") as work:
+    with partial_folder(out, "AR-7") as work:  # the lock is free now: swept with the rest
         assert work.is_dir() and (out / (work.name + ".held")).is_file()
-    assert sorted(os.listdir(out)) == [live.name]
+    assert os.listdir(out) == []
+
+
+def test_any_run_into_a_folder_removes_what_killed_runs_of_other_names_left(
+    tmp_path: Path,
+) -> None:
+    """A killed extract's partial folder (rows before suppression) goes with the next run of
+    any job into the same --out, not only a rerun of the same name."""
+    from dsar.io import partial_folder
+
+    out = tmp_path / "out"
+    (out / ".accounts-overview.partial-0123abcd").mkdir(parents=True)
+    (out / ".accounts-overview.partial-0123abcd" / ".stage.parquet").write_bytes(b"rows")
+    with partial_folder(out, "accounts-aggregates") as work:
+        (work / "cells.csv").write_text("x\n")
+        work.rename(out / "accounts-aggregates")
+    assert sorted(os.listdir(out)) == ["accounts-aggregates"]
