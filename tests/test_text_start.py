@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from dsar.text.engine import LazyModel, TextEngine, string_array
-from dsar.text.nlp import DEFAULT_MODEL, model_available
+from dsar.text.engine import TextEngine, string_array
+from dsar.text.nlp import DEFAULT_MODEL, LazyModel, model_available
 
 START = """
 import json, sys
@@ -57,7 +57,7 @@ def test_the_model_loads_alone_without_presidio() -> None:
     # import Presidio's analyzer (1.3 s) unless the engine builds it without entry points
     code = (
         "import json, sys\n"
-        "from dsar.text.engine import load_ner\n"
+        "from dsar.text.nlp import load_ner\n"
         f"nlp = load_ner({DEFAULT_MODEL!r})\n"
         "print(json.dumps({'pipes': nlp.pipe_names, 'presidio': 'presidio_analyzer' in sys.modules}))"
     )

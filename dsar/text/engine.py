@@ -25,12 +25,11 @@ import logging
 import re
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
+from functools import cached_property
 from itertools import accumulate
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -54,7 +53,7 @@ from dsar.text.detectors import (
     resolve,
 )
 from dsar.text.names import NameFinder
-from dsar.text.nlp import NlpSettings, model_available
+from dsar.text.nlp import LazyModel, NlpSettings, model_available
 
 log = logging.getLogger(__name__)
 
@@ -121,94 +120,6 @@ class TextPolicy:
     def _allow_folded(self) -> frozenset[str]:
         # folded once per policy, not once per span (it is asked for every span found)
         return frozenset(" ".join(a.split()).casefold() for a in self.allow)
-
-
-class LazyModel:
-    """A spaCy model loaded by the first text that needs it, once per process.
-
-    `TextEngine()` costs nothing until a text's names need the model: texts with only emails,
-    numbers or names decided by their cues never load it. Only `pipe` is used.
-    """
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self._nlp: Any = None
-
-    @property
-    def loaded(self) -> bool:
-        return self._nlp is not None
-
-    def load(self) -> Any:
-        """The model, loaded now (for a warm-up beside other work)."""
-        if self._nlp is None:
-            self._nlp = load_ner(self.model)
-        return self._nlp
-
-    def pipe(self, texts: Iterable[str], **options: Any) -> Iterator[Any]:
-        if isinstance(texts, Sized) and len(texts) == 0:
-            return iter(())
-        return iter(self.load().pipe(texts, **options))
-
-
-@cache
-def load_ner(model: str) -> Any:
-    """The spaCy model with only its NER component (and what NER needs), loaded once.
-
-    The other components are not loaded at all when the model's config says which NER
-    needs (`exclude`); otherwise they are loaded and disabled. spaCy imports every package
-    that registers a component factory through an entry point when it builds a pipeline, and
-    presidio-analyzer registers one: Presidio's analyzer, with its hundreds of patterns, was
-    imported with every model (1.3 s). The model is built without those entry points first,
-    and with them only when it names a component that one of them provides.
-    """
-    import spacy
-
-    factories = spacy.util.registry._entry_point_factories
-    try:
-        factories.entry_points = False
-        nlp = spacy.load(model, exclude=_not_for_ner(model))
-    except (ValueError, KeyError, OSError):  # a factory from an entry point, an odd config
-        factories.entry_points = True
-        nlp = spacy.load(model)
-    finally:
-        factories.entry_points = True
-    keep = {"ner"}
-    # a NER that listens to the shared tok2vec needs it
-    listeners = (
-        getattr(nlp.get_pipe("tok2vec"), "listening_components", ())
-        if "tok2vec" in nlp.pipe_names
-        else ()
-    )
-    if "ner" in listeners:
-        keep.add("tok2vec")
-    for name in list(nlp.pipe_names):
-        if name not in keep:
-            nlp.disable_pipe(name)
-    return nlp
-
-
-def _not_for_ner(model: str) -> list[str]:
-    """The components of the model's pipeline that its NER does not need, from its config
-    (none when the config cannot be read: then everything loads and the rest is disabled)."""
-    import spacy
-
-    try:
-        path = Path(model)
-        if not path.is_dir():
-            path = spacy.util.get_package_path(model)
-        found = [
-            p for p in (path / "config.cfg", *sorted(path.glob("*/config.cfg"))) if p.is_file()
-        ]
-        config = spacy.util.load_config(found[0], interpolate=False)
-        pipeline = list(config["nlp"]["pipeline"])
-        tok2vec = config["components"]["ner"]["model"].get("tok2vec", {})
-    except (OSError, KeyError, IndexError, ValueError, TypeError, AttributeError):
-        return []
-    if "ner" not in pipeline:
-        return []
-    if "Listener" in str(tok2vec.get("@architectures", "")):
-        return []  # NER listens to a shared tok2vec: load it all, keep what it listens to
-    return [name for name in pipeline if name != "ner"]
 
 
 def string_array(values: Sequence[str | None]) -> pa.Array:
