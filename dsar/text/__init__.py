@@ -2,13 +2,19 @@
 
 - `engine`: `TextEngine` (analyse and redact Arrow arrays of text), `TextPolicy`,
   `EntityRule`, `Operator`, `Replacements` (consistent placeholders within one artifact).
-- `detectors`: the pattern detectors (emails, phones, cards with Luhn, IBANs with mod-97,
-  IP addresses, government IDs, secrets) and `Span`; also used by `dsar verify`.
+- `detectors`: the pattern detectors (cards with Luhn, IBANs with mod-97, secrets, and those
+  of `contacts` and `identifiers`), how overlapping spans are settled; also used by `dsar
+  verify`. `spans`: `Span` and the entity names.
+- `contacts`: emails, phones and IP addresses in the forms people write them.
+- `identifiers`: government IDs, Presidio's patterns and checksums without Presidio.
 - `names`: people's names from the spaCy model, the catalog's known people and cues.
 - `redact`: what every access bundle goes through (`Redactor`, `RedactionLog`).
 - `evaluation`: precision and recall on a labelled set (`read_labelled`, `evaluate`).
-- `nlp`: `NlpSettings` (which model), and `build_analyzer` (Presidio's own analyzer, built
-  offline: the baseline the benchmark compares against).
+- `nlp`: `NlpSettings` (which model), the model's NER alone loaded on first need
+  (`LazyModel`), and `build_analyzer` (Presidio's own analyzer, built offline: the baseline
+  the benchmark compares against).
+
+Names load on first use: importing the engine does not import the redactor's catalog models.
 """
 
 from __future__ import annotations
