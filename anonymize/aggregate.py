@@ -12,7 +12,6 @@ release log (`dsar.records.releases`).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from anonymize.aggregate_spec import (
     aggregate_problems,
 )
 from anonymize.history import (
+    content_versions,
     data_version,
     dims_of,
     joins_of,
@@ -49,6 +49,7 @@ from dsar.engine import scratch_connection
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import OutputExistsError
+from dsar.faults import point
 from dsar.io import partial_folder, plain_name, sha256_file
 from dsar.records.releases import Release, ReleaseLog
 from dsar.review.manifest import (
@@ -121,16 +122,21 @@ def run_aggregates(
     check_person(engine, catalog, spec)
     keys = release_log.keys
     dims = dims_of(spec, catalog)
-    versions = data_version(catalog, keys, [spec.table, *(j.table for j in spec.join)])
+    read = [spec.table, *(j.table for j in spec.join)]
+    versions = data_version(catalog, keys, read)
+    contents = content_versions(engine, keys, read)
     rows_in = engine.count_rows(spec.table)
-    renamed = False
-    try:
-        with release_log.recording() as book, partial_folder(Path(out), folder.name) as work:
-            earlier = book.releases(spec.table)
+    with partial_folder(Path(out), folder.name) as work:
+        # recorded first, then published: a run killed between the two leaves a recorded
+        # release and no folder (counted once too often, never published unrecorded)
+        with release_log.recording() as book:
+            earlier = book.releases()
             if spec.differential_privacy is not None:
-                done = noisy_cells(engine, relation, spec, dims, versions, earlier, keys)
+                done = noisy_cells(engine, relation, spec, dims, versions, earlier, keys, contents)
             else:
-                done = suppressed_cells(engine, relation, spec, dims, versions, earlier, keys)
+                done = suppressed_cells(
+                    engine, relation, spec, dims, versions, earlier, keys, contents
+                )
             cells = done.cells
             files = {
                 a.name: _write(a, [c for c in cells if c.spec is a], spec, work)
@@ -150,6 +156,7 @@ def run_aggregates(
                     budget=(
                         spec.differential_privacy.budget if spec.differential_privacy else None
                     ),
+                    contents=contents,
                 )
             )
             manifest = _manifest(
@@ -159,12 +166,8 @@ def run_aggregates(
                 update={"release": _release_info(release_log, release, done)}
             )
             write_manifest(manifest, work / "manifest.json")
-            work.rename(folder)
-            renamed = True
-    except BaseException:
-        if renamed:  # the log did not record it: never published without its record
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
+        point("aggregate.publish")
+        work.rename(folder)
     noise = done.noise
     warnings = tuple(
         f"{name}: {column} values not in differential_privacy.keys were left out:"

@@ -21,6 +21,7 @@ from anonymize.history import (
     atoms,
     comparable,
     earlier_views,
+    lineage,
     query,
     spend,
     union_joins,
@@ -59,10 +60,11 @@ def suppressed_cells(
     versions: dict[str, str],
     earlier: list[Release],
     keys: Keys,
+    contents: dict[str, str],
 ) -> Counted:
     """Every table and its margins, with small-cell and complementary suppression across the
-    run and the tables released before from the same data ("earlier release": a cell hidden
-    because, with them, it would give a suppressed cell back)."""
+    run and the tables released before from the same data, under any table name ("earlier
+    release": a cell hidden because, with them, it would give a suppressed cell back)."""
     cells: list[Cells] = []
     for agg in spec.aggregates:
         cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
@@ -72,7 +74,7 @@ def suppressed_cells(
                     cells.append(_compute(engine, relation, spec, agg, d))
     for c in cells:
         suppress_small(c, spec.min_count)
-    same, now = comparable(earlier, engine.catalog, keys, versions)
+    same = comparable(earlier, engine, keys, spec.table, contents)
     mine = [view(c, dims) for c in cells]
     before = earlier_views(same)
     columns = sorted({d for t in [*mine, *before] for d in t.group_by})
@@ -92,7 +94,7 @@ def suppressed_cells(
     why = Counter(v for c in cells for v in c.suppressed.values())
     return Counted(
         cells,
-        {t: now[t] for t in versions},
+        versions,
         {
             "primary": why["primary"],
             "complementary": why["complementary"],
@@ -111,16 +113,18 @@ def noisy_cells(
     versions: dict[str, str],
     earlier: list[Release],
     keys: Keys,
+    contents: dict[str, str],
 ) -> Counted:
     """Every table with keyed noise, within the data set's budget."""
     dp_spec = spec.differential_privacy
     assert dp_spec is not None
     shares = table_shares(spec, dp_spec)
     queries = {
-        a.name: query(keys, spec, a, dims, versions, *shares[a.name]) for a in spec.aggregates
+        a.name: query(keys, spec, a, dims, contents, *shares[a.name]) for a in spec.aggregates
     }
     charges = tuple(q.charge for q in queries.values())
-    spending = spend(spec, [r for r in earlier if r.method == "differential_privacy"], charges)
+    family = lineage(earlier, spec.table, contents[spec.table])
+    spending = spend(spec, [r for r in family if r.method == "differential_privacy"], charges)
     cells, noise = noisy_tables(
         engine, relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
     )

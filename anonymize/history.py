@@ -3,7 +3,12 @@
 A data set is the base table of a spec: every run over it, whatever it joins, publishes
 numbers about the same people. Its data version is a keyed fingerprint of each source
 table's files (`Purpose.RELEASE_REF`), so the log names no checksum anyone could test a guess
-of the data against.
+of the data against; beside it, its content: a keyed fingerprint of the table's rows as a
+multiset (a keyed sum of row hashes, computed in SQL: the column names sorted, every value
+as text), the same whatever the rows' order, the files' names or the table's name in the
+catalog. An earlier release counts as made from the data as it is now when every table it
+read has the same content now, under any name (its tables are then read under the new
+names), or, for entries from before contents were recorded, the same files.
 
 - **Suppression.** Tables published earlier from the same version of the same tables take
   part in this run's complementary suppression as they were published (`anonymize.disclosure`):
@@ -12,17 +17,20 @@ of the data against.
 - **Differential privacy.** Each noisy table is one query: the data set, the version, the
   columns, measures, bounds, declared values, ε and δ. Its noise is seeded by a keyed hash of
   the query (`Purpose.AGGREGATE_NOISE`), so the same query on the same data gives the same
-  answer, and its id (`Purpose.RELEASE_REF`) is what the budget charges once. The budget is
-  per data set across every version (people stay from one export to the next): the smallest
-  `budget` any run of it stated, or, when none ever did, one run's worth (the largest ε of a
-  run of it, this one's included).
+  answer, and its id (`Purpose.RELEASE_REF`) is what the budget charges once. The query
+  names its tables by their content, so a renamed or reordered copy asks the same query. The
+  budget is per data set across every version (people stay from one export to the next): a
+  data set is a table name together with every content a run of it read and every other name
+  a run read one of those contents under (`lineage`). Its budget is the smallest `budget` any
+  run of it stated, and one run's worth (the largest ε of a run of it) while none had: once a
+  run was charged, a later spec stating more does not raise it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec
@@ -58,20 +66,137 @@ def joins_of(run: AggregateRun) -> tuple[tuple[str, str | None], ...]:
     return tuple((j.table, j.via) for j in run.join)
 
 
+def _shape(keys: Keys, columns: Iterable[str]) -> str:
+    return keys.keyed_hash(Purpose.RELEASE_REF, "shape|" + "|".join(sorted(columns)))[:8]
+
+
+def content_version(engine: Engine, keys: Keys, table: str) -> str:
+    """A keyed fingerprint of a table's rows as a multiset: its sorted column names, then
+    the count and two keyed sums of the rows' hashes (every value as text), whatever the rows'
+    order, the files' names or the table's name. One scan of the table."""
+    columns = sorted(engine.columns(table))
+    values = ", ".join(f"CAST({quote_identifier(c)} AS VARCHAR)" for c in columns)
+    salt = keys.keyed_hash(Purpose.RELEASE_REF, "content-salt")[:32]
+    row = engine.query(
+        f"SELECT count(*) AS n, sum(hash(?, {values})) AS a, sum(hash(?, {values})) AS b"
+        f" FROM {quote_identifier(table)}",
+        (salt + "a", salt + "b"),
+    ).to_pylist()[0]
+    text = f"content|{'|'.join(columns)}|{row['n']}|{row['a']}|{row['b']}"
+    return _shape(keys, columns) + keys.keyed_hash(Purpose.RELEASE_REF, text)[:24]
+
+
+def content_versions(engine: Engine, keys: Keys, tables: Iterable[str]) -> dict[str, str]:
+    """Per table, its content's fingerprint (`content_version`)."""
+    return {t: content_version(engine, keys, t) for t in sorted(set(tables))}
+
+
+class _Contents:
+    """The current catalog's tables by content, fingerprinted only when asked for."""
+
+    def __init__(self, engine: Engine, keys: Keys, known: dict[str, str]) -> None:
+        self._engine, self._keys = engine, keys
+        self._of = dict(known)
+        self._shapes: dict[str, str] = {}
+        self._files: dict[str, str] = {}
+
+    def _tables(self) -> list[str]:
+        return sorted(self._engine.catalog.tables)
+
+    def of(self, table: str) -> str:
+        if table not in self._of:
+            self._of[table] = content_version(self._engine, self._keys, table)
+        return self._of[table]
+
+    def shape(self, table: str) -> str:
+        if table in self._of:
+            return self._of[table][:8]
+        if table not in self._shapes:
+            self._shapes[table] = _shape(self._keys, self._engine.columns(table))
+        return self._shapes[table]
+
+    def find(self, content: str, prefer: str) -> str | None:
+        """The table holding this content now: `prefer` when it does, else any other."""
+        tables = self._tables()
+        ordered = ([prefer] if prefer in tables else []) + [t for t in tables if t != prefer]
+        for table in ordered:
+            if self.shape(table) == content[:8] and self.of(table) == content:
+                return table
+        return None
+
+    def files(self, table: str) -> str | None:
+        if table not in self._engine.catalog.tables:
+            return None
+        if table not in self._files:
+            self._files.update(data_version(self._engine.catalog, self._keys, [table]))
+        return self._files[table]
+
+
+def renamed(release: Release, names: dict[str, str]) -> Release:
+    """An earlier release with its tables read under their names now."""
+
+    def dim(d: str) -> str:
+        table, column = d.split(".", 1)
+        return f"{names.get(table, table)}.{column}"
+
+    return replace(
+        release,
+        dataset=names.get(release.dataset, release.dataset),
+        joins=tuple((names.get(t, t), via) for t, via in release.joins),
+        tables=tuple(replace(t, dims=tuple(dim(d) for d in t.dims)) for t in release.tables),
+    )
+
+
 def comparable(
-    releases: Sequence[Release], catalog: Catalog, keys: Keys, versions: dict[str, str]
-) -> tuple[list[Release], dict[str, str]]:
-    """The earlier suppression releases made from the data as it is now (every table they
-    read unchanged), and the versions of every table read (this run's and theirs)."""
-    wanted = {t for r in releases for t in r.versions} - set(versions)
-    present = {t for t in wanted if t in catalog.tables}
-    now = {**versions, **data_version(catalog, keys, present)}
-    same = [
-        r
-        for r in releases
-        if r.method == "suppression" and all(now.get(t) == v for t, v in r.versions.items())
-    ]
-    return same, now
+    releases: Sequence[Release],
+    engine: Engine,
+    keys: Keys,
+    table: str,
+    contents: dict[str, str],
+) -> list[Release]:
+    """The earlier suppression releases of any data set made from the data as it is now:
+    every table they read holds the same content now, under its name or another (they are
+    returned under the names of now), or, for those recorded before contents were, the same
+    files; those whose base table is this run's."""
+    now = _Contents(engine, keys, contents)
+    same: list[Release] = []
+    for release in releases:
+        if release.method != "suppression":
+            continue
+        names: dict[str, str] | None = None
+        if release.contents:
+            found = {t: now.find(c, t) for t, c in release.contents.items()}
+            if all(f is not None for f in found.values()):
+                names = {t: f for t, f in found.items() if f is not None}
+        if names is None:  # the same files, under the same names (entries from before)
+            unchanged = all(now.files(t) == v for t, v in release.versions.items())
+            names = {} if unchanged else None
+        if names is None:
+            continue
+        moved = renamed(release, names)
+        if moved.dataset == table:
+            same.append(moved)
+    return same
+
+
+def lineage(releases: Sequence[Release], table: str, content: str) -> list[Release]:
+    """The releases of one data set: of this table name or this content, and, in turn, of
+    every name a run read one of those contents under and every content a run of one of those
+    names read (a copy renamed, then changed, stays the same data set)."""
+    names, contents = {table}, {content}
+    grew = True
+    while grew:
+        grew = False
+        for r in releases:
+            base = r.contents.get(r.dataset)
+            if r.dataset in names or (base is not None and base in contents):
+                if r.dataset not in names:
+                    names.add(r.dataset)
+                    grew = True
+                if base is not None and base not in contents:
+                    contents.add(base)
+                    grew = True
+    return [r for r in releases if r.dataset in names or r.contents.get(r.dataset) in contents]
 
 
 def union_joins(run: AggregateRun, earlier: Sequence[Release]) -> list[Join]:
@@ -177,17 +302,27 @@ def query(
     epsilon: float,
     delta: float | None,
 ) -> Query:
-    """The query a noisy table asks, keyed: everything its noisy numbers depend on."""
+    """The query a noisy table asks, keyed: everything its noisy numbers depend on. Its
+    tables are named by their content (`versions`: `content_versions`), so the same query on
+    a renamed or reordered copy of the data is the same query: the same answer, charged once."""
     dp = run.differential_privacy
     assert dp is not None
+
+    def named(d: str | None) -> str | None:
+        if d is None:
+            return None
+        table, column = d.split(".", 1)
+        return f"{versions.get(table, table)}.{column}"
+
+    by = {g: named(dims[g]) for g in dims}
     what: dict[str, Any] = {
-        "dataset": run.table,
-        "versions": versions,
-        "joins": joins_of(run),
-        "person": dims.get(str(run.person)),
-        "group_by": [dims[g] for g in agg.group_by],
-        "measures": [(m.op, dims.get(str(m.column)), m.bounds) for m in agg.measures],
-        "keys": {dims[g]: sorted(v) for g, v in dp.keys.items() if g in agg.group_by},
+        "dataset": versions.get(run.table, run.table),
+        "versions": sorted(versions.values()),
+        "joins": [(versions.get(t, t), via) for t, via in joins_of(run)],
+        "person": by.get(str(run.person)),
+        "group_by": [by[g] for g in agg.group_by],
+        "measures": [(m.op, by.get(str(m.column)), m.bounds) for m in agg.measures],
+        "keys": {by[g]: sorted(v) for g, v in dp.keys.items() if g in agg.group_by},
         "max_groups_per_person": dp.max_groups_per_person,
         "epsilon": epsilon,
         "delta": delta,
@@ -224,9 +359,7 @@ def spend(run: AggregateRun, releases: Sequence[Release], charges: Sequence[Char
                 spent[c.query] = c
                 by[release.seq] = by.get(release.seq, 0.0) + c.epsilon
     new = {c.query: c for c in charges if c.query not in spent}
-    stated = [r.budget for r in releases if r.budget is not None]
-    if dp.budget is not None:
-        stated.append(dp.budget)
+    stated = _in_force(releases, dp.budget)
     one_run = max([dp.epsilon, *(sum(c.epsilon for c in r.charges) for r in releases)])
     budget = min(stated) if stated else one_run
     before = round(sum(c.epsilon for c in spent.values()), 9)
@@ -251,9 +384,23 @@ def spend(run: AggregateRun, releases: Sequence[Release], charges: Sequence[Char
     return Spending(budget, before, needed, delta)
 
 
-def spent_on(releases: Sequence[Release]) -> tuple[float, float | None]:
-    """The ε a data set's releases spent (each distinct query once) and the smallest budget
-    any of them stated (None: none did)."""
-    spent = {c.query: c.epsilon for r in releases for c in r.charges}
+def _in_force(releases: Sequence[Release], stating: float | None = None) -> list[float]:
+    """The budgets a data set's noisy releases set (and this run's, `stating`): each one
+    stated, and, when runs were charged before the first statement, one run's worth of those
+    (the default in force then, which a later statement can lower, never raise)."""
+    first = min((r.seq for r in releases if r.budget is not None), default=None)
     stated = [r.budget for r in releases if r.budget is not None]
+    if stating is not None:
+        stated.append(stating)
+    before = [r for r in releases if r.budget is None and (first is None or r.seq < first)]
+    if stated and before:
+        stated.append(max(round(sum(c.epsilon for c in r.charges), 9) for r in before))
+    return stated
+
+
+def spent_on(releases: Sequence[Release]) -> tuple[float, float | None]:
+    """The ε a data set's releases spent (each distinct query once) and the budget they set
+    (`_in_force`; None: none stated one, one run's worth holds)."""
+    spent = {c.query: c.epsilon for r in releases for c in r.charges}
+    stated = _in_force([r for r in releases if r.method == "differential_privacy"])
     return round(sum(spent.values()), 9), (min(stated) if stated else None)

@@ -439,3 +439,84 @@ def test_no_sequence_of_runs_gives_a_suppressed_cell_back(
                 f"r{i} {name}" for name, v in hidden if everything(v) and not before(v)
             ]  # a cell public before a run hid it is no secret of that run
         assert given_back == []
+
+
+def _copy_export(demo: Path, to: Path, *, reverse: bool = False, rename: str = "") -> Path:
+    """A copy of the export: accounts.csv's data rows reversed (the same content, other
+    bytes), and/or the catalog's accounts table renamed; the copy's catalog path."""
+    shutil.copytree(demo.parent, to)
+    if reverse:
+        lines = (to / "accounts.csv").read_text().splitlines(keepends=True)
+        (to / "accounts.csv").write_text(lines[0] + "".join(reversed(lines[1:])))
+    if rename:
+        text = (to / "catalog.yml").read_text()
+        text = text.replace("\n  accounts:\n", f"\n  {rename}:\n")
+        (to / "catalog.yml").write_text(
+            text.replace("references: accounts.", f"references: {rename}.")
+        )
+    return to / "catalog.yml"
+
+
+@pytest.mark.parametrize("copy", ["rows reversed", "table renamed"])
+def test_a_reordered_or_renamed_copy_is_the_same_data_set(
+    demo: Path, tmp_path: Path, copy: str
+) -> None:
+    """Issue 1 (a), (b): the same data, its rows reversed or its table renamed, was a new data
+    set: a coarser table run on the copy was not compared with the finer one run on the
+    original, and subtraction gave the suppressed cells back (as across two logs)."""
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    fine = _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "out", log)
+    name = "accounts2" if copy == "table renamed" else "accounts"
+    other = _copy_export(
+        demo,
+        tmp_path / "copy",
+        reverse=copy == "rows reversed",
+        rename=name if name != "accounts" else "",
+    )
+    spec = _spec(tmp_path, "coarse", COARSE, table=name, person="user_id")
+    with open_engine(load_catalog(other)) as engine:
+        result = run_aggregates(spec, engine, tmp_path / "out", release_log=log)
+    coarse = pd.read_csv(result.files["t"], dtype=str, keep_default_na=False, na_values=[""])
+    info = result.manifest.release
+    assert info is not None and info.compared_with == (1,)
+    assert info.suppressed_for_earlier > 0
+    truth = _truth(demo, FINE)
+    assert fine["suppressed"].notna().sum() >= 7
+    assert {c for c, v in _solve(fine, coarse).items() if round(v) == truth[c]} == set()
+
+
+def test_renamed_copies_ask_the_same_noisy_query_on_the_same_budget(
+    demo: Path, tmp_path: Path
+) -> None:
+    """Issue 1 (b): each renamed copy got a fresh budget and fresh noise: averaging twenty
+    gave the truth back. Now a renamed or reordered copy gets the same answer, free, and a new
+    query on it is charged to the same budget."""
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    text = (EXAMPLES / "aggregate_accounts_dp.yml").read_text()
+    answers = []
+    for i in range(4):
+        name = "accounts" if i == 0 else f"accounts{i}"
+        catalog = (
+            demo if i == 0 else _copy_export(demo, tmp_path / f"c{i}", reverse=i == 3, rename=name)
+        )
+        spec = tmp_path / f"dp{i}.yml"
+        spec.write_text(
+            text.replace("table: accounts", f"table: {name}").replace("-dp\n", f"-dp{i}\n")
+        )
+        with open_engine(load_catalog(catalog)) as engine:
+            result = run_aggregates(spec, engine, tmp_path / "out", release_log=log)
+        answers.append(pd.read_csv(result.files["by_plan"], dtype=str).set_index("plan")["people"])
+        info = result.manifest.release
+        assert info is not None and info.epsilon_charged == (1.0 if i == 0 else 0.0)
+    assert all(a.equals(answers[0]) for a in answers)
+    again = tmp_path / "again.yml"
+    again.write_text(
+        text.replace("table: accounts", "table: accounts1")
+        .replace("epsilon: 1.0 ", "epsilon: 0.9 ")
+        .replace("-dp\n", "-dp-new\n")
+    )
+    with (
+        open_engine(load_catalog(tmp_path / "c1" / "catalog.yml")) as engine,
+        pytest.raises(BudgetExceededError, match=r"budget of 1\.0 is spent"),
+    ):
+        run_aggregates(again, engine, tmp_path / "out", release_log=log)

@@ -5,7 +5,8 @@ Two published tables of the same data can give back together what each hides alo
 coarser table's cell minus the published cells of a finer one is a suppressed cell), and
 differentially private answers spend a privacy budget that must be counted across runs. So
 every aggregate run records here, before its folder takes its name: the data set (the base
-table), a keyed fingerprint of each source table's files (the data version), the joins, each
+table), a keyed fingerprint of each source table's files (the data version) and of its rows
+whatever their order or the table's name (its content), the joins, each
 published table's columns and which cells it published and which it suppressed (their group
 values, never their counts), the checksum of each file, and under differential privacy what
 each table's query charged against the budget.
@@ -86,6 +87,9 @@ class Release:
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     charges: tuple[Charge, ...] = ()
     budget: float | None = None  # the ε budget the spec stated for the data set
+    # per source table, a keyed fingerprint of its rows as a multiset, whatever their order,
+    # files or table name (`anonymize.history.content_version`); {} in entries made before
+    contents: dict[str, str] = field(default_factory=dict)
     seq: int = 0  # set when recorded
     at: str = ""
     actor: str = ""
@@ -124,6 +128,7 @@ def _release(row: tuple[Any, ...]) -> Release:
         files=dict(data["files"]),
         charges=tuple(Charge(**c) for c in data["charges"]),
         budget=data["budget"],
+        contents=dict(data.get("contents", {})),
         seq=seq,
         at=at,
         actor=actor,
@@ -218,8 +223,8 @@ class ReleaseBook:
     def __init__(self, log: ReleaseLog) -> None:
         self._log = log
 
-    def releases(self, dataset: str) -> list[Release]:
-        """The earlier releases of the data set, oldest first."""
+    def releases(self, dataset: str | None = None) -> list[Release]:
+        """The earlier releases (of the data set, when given), oldest first."""
         return self._log._read(dataset)
 
     def append(self, release: Release) -> Release:
