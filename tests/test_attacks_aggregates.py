@@ -520,3 +520,80 @@ def test_renamed_copies_ask_the_same_noisy_query_on_the_same_budget(
         pytest.raises(BudgetExceededError, match=r"budget of 1\.0 is spent"),
     ):
         run_aggregates(again, engine, tmp_path / "out", release_log=log)
+
+
+def test_a_run_killed_before_its_folder_takes_its_name_is_recorded_first(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 2: the folder took its name before the log committed; killed between, a complete
+    folder was published unrecorded. Now the log commits first: killed between, no folder,
+    and the release is still counted (the next run is checked against it)."""
+    import anonymize.aggregate as aggregate
+
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+
+    def killed(name: str) -> None:
+        if name == "aggregate.publish":
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(aggregate, "point", killed)
+    with (
+        open_engine(load_catalog(demo)) as engine,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        run_aggregates(
+            _spec(tmp_path, "fine", FINE, person="user_id"),
+            engine,
+            tmp_path / "out",
+            release_log=log,
+        )
+    assert [r.run for r in log.releases()] == ["fine"]
+    assert not (tmp_path / "out" / "fine").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
+    monkeypatch.undo()
+    coarse = _spec(tmp_path, "coarse", COARSE, person="user_id")
+    with open_engine(load_catalog(demo)) as engine:
+        result = run_aggregates(coarse, engine, tmp_path / "out", release_log=log)
+    assert result.manifest.release is not None
+    assert result.manifest.release.compared_with == (1,)
+
+
+def test_a_later_spec_cannot_raise_the_default_budget(demo: Path, tmp_path: Path) -> None:
+    """Issue 4: the first run set one run's worth (1.0); a later spec stating budget: 10 raised
+    it. The budget in force holds: a statement can lower it, never raise it."""
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    text = (EXAMPLES / "aggregate_accounts_dp.yml").read_text()
+    raised = tmp_path / "raised.yml"
+    raised.write_text(
+        text.replace("epsilon: 1.0 ", "epsilon: 0.9 ")
+        .replace("-dp\n", "-dp-raised\n")
+        .replace("  delta: 1.0e-6", "  budget: 10\n  delta: 1.0e-6")
+    )
+    with open_engine(load_catalog(demo)) as engine:
+        run_aggregates(
+            EXAMPLES / "aggregate_accounts_dp.yml", engine, tmp_path / "o", release_log=log
+        )
+        with pytest.raises(BudgetExceededError, match=r"budget of 1\.0 is spent"):
+            run_aggregates(raised, engine, tmp_path / "o", release_log=log)
+    assert len(log.releases()) == 1
+
+
+def test_a_release_log_verified_alone_is_intact(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 3: `dsar audit verify --release-log releases.db` with no register (or a fresh
+    one) reported a missing audit log and 'a record was changed' on an untouched log."""
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    monkeypatch.chdir(tmp_path)
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    _run(demo, _spec(tmp_path, "fine", FINE, person="user_id"), tmp_path / "out", log)
+    log.close()
+    runner = CliRunner()
+    checked = runner.invoke(dsar_app, ["audit", "verify", "--release-log", "releases.db"])
+    assert checked.exit_code == 0, checked.output
+    assert "intact" in checked.output and "releases.db" in checked.output
+    assert "no audit log" not in checked.output
+    fresh = runner.invoke(dsar_app, ["requests", "list"])  # a register, never used
+    assert fresh.exit_code == 0, fresh.output
+    again = runner.invoke(dsar_app, ["audit", "verify", "--release-log", "releases.db"])
+    assert again.exit_code == 0, again.output
