@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -130,6 +131,7 @@ def process_round(catalog: Path, email: str, out: Path) -> tuple[float, float]:
     access = wall(
         [*dsar_command(), "access", "--catalog", str(catalog), "--out", str(out), "--email", email]
     )
+    shutil.rmtree(out, ignore_errors=True)  # the bundle is not looked at: not kept
     return duck, access
 
 
