@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import Field
 
 from anonymize.joins import Join, Source, name_clashes, resolve_links, sources
-from anonymize.policy import points_at_a_person
+from anonymize.policy import person_problem, points_at_a_person
 from anonymize.spec import Strict, checked_spec, unknown_table
 from dsar.catalog import Catalog
 from dsar.catalog.strict import YamlDocument, suggest
@@ -205,6 +205,10 @@ def aggregate_problems(
             f"{run.table} has no column {run.person!r}",
             suggest(run.person, available, "name the column of the person's id"),
         )
+    elif run.person is not None:
+        problem = person_problem(catalog, run.table, run.person, available)
+        if problem is not None:
+            yield doc.problem(("person",), *problem)
 
 
 def _dp_problems(run: AggregateRun, doc: YamlDocument) -> Iterable[ConfigProblem]:

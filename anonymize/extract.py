@@ -13,6 +13,7 @@ nothing else are written into a new folder, which takes its name only when compl
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import ConfigError, ExtractRejectedError, OutputExistsError, PrivacyTargetError
 from dsar.io import partial_folder, plain_name, set_aside, sha256_file
-from dsar.keys import Keys
+from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
 from dsar.review.derived import verify_derived
 from dsar.review.manifest import (
@@ -66,6 +67,8 @@ EXCLUDED = (
     Reason.OBJECTED_DIRECT_MARKETING,
     Reason.OPTED_OUT_SALE_SHARING,
 )
+ORDER = "__order"
+"""The staged column of each row's place in the extract (a keyed hash); never written."""
 ProgressFn = Callable[[int], None]
 """Called with the rows just processed."""
 
@@ -223,42 +226,58 @@ def _run(
     redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}
     workers = workers_for(rows_in, redacted, run.workers)
     empty = engine.query(f"SELECT * FROM ({sql}) LIMIT 0", all_params)  # its schema
-    processed: Iterator[pa.RecordBatch]
+    produced: Iterator[pa.RecordBatch]
+    after: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]] | None = None
     if python and not redacted:
         # each batch on its own (keyed hashes, pseudonyms and shifts depend on the value
         # and the key alone): the engine may spread them (Spark's mapInArrow)
         schema = apply_python_table(empty, python, ctx).schema
-        processed = engine.map_batches(
+        produced = engine.map_batches(
             sql, all_params, lambda b: apply_python(b, python, ctx), schema, BATCH_ROWS
         )
     elif redacted and engine.distributes:
         # the engine's workers find the spans (the model's work); placeholders are
-        # numbered in the order texts come, so the replacing stays here, in order
-        found_in = engine.map_batches(
+        # numbered in the order texts come, so the replacing stays here, after the shuffle
+        produced = engine.map_batches(
             sql,
             all_params,
             lambda b: add_spans(b, redacted),
             spans_columns(empty.schema, redacted),
             BATCH_ROWS,
         )
-        processed = (
-            apply_python(b, python, ctx, found) for b, found in take_spans(found_in, redacted)
-        )
+
+        def after(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for b, found in take_spans(batches, redacted):
+                yield apply_python(b, python, ctx, found)
+
     else:
-        # placeholders are numbered in the order texts come: replaced here, in order
-        batches = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
-        processed = (
-            (
-                apply_python(b, python, ctx, found)
-                for b, found in with_spans(batches, redacted, workers)
-            )
-            if workers > 1
-            else (apply_python(b, python, ctx) for b in batches)
-        )
-    kept = _write_stage(stage, processed, run.progress)
+        # placeholders are numbered in the order texts come: replaced after the shuffle
+        produced = engine.stream(sql, all_params, batch_size=BATCH_ROWS)
+        if python:
+
+            def after(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+                if workers > 1:
+                    for b, found in with_spans(batches, redacted, workers):
+                        yield apply_python(b, python, ctx, found)
+                else:
+                    for b in batches:
+                        yield apply_python(b, python, ctx)
+
+    pre = work / ".stage-pre.parquet"
+    kept = _write_stage(pre, produced, run.progress)
     if kept is None:  # nothing came out: an empty stage with the query's schema
-        pq.write_table(apply_python_table(empty, python, ctx), stage)
-        kept = 0
+        pq.write_table(apply_python_table(empty, python, ctx), pre)
+        kept, after = 0, None
+    # the rows in a keyed pseudo-random order, before any placeholder is numbered: the
+    # extract's order says nothing of the source's (which would link its rows back)
+    _shuffle(pre, stage, run.keys or Keys(os.urandom(32)), run.memory_limit, run.spill)
+    pre.unlink()
+    if after is not None:
+        ordered = work / ".stage-ordered.parquet"
+        stage.rename(ordered)
+        batches = pq.ParquetFile(ordered).iter_batches(batch_size=BATCH_ROWS)
+        _write_stage(stage, after(iter(batches)), None)
+        ordered.unlink()
     source_stage = work / ".source.parquet"  # the released columns' own values, for the risk
     raw = [f"{quote_identifier(q)} AS {quote_identifier(q)}" for q in qis]
     raw += [who] if who else []
@@ -304,8 +323,12 @@ def _run(
             person=person is not None,
         )
         target = work / Path(policy.output.path).name
-        written = f"SELECT * EXCLUDE ({quote_identifier(WHO)}) FROM ({enforced.sql})"
-        _copy(con, written if person else enforced.sql, target, policy.output.format)
+        hidden = [quote_identifier(c) for c in (WHO, ORDER) if c != WHO or person]
+        written = (
+            f"SELECT * EXCLUDE ({', '.join(hidden)}) FROM ({enforced.sql})"
+            f" ORDER BY {quote_identifier(ORDER)}"
+        )
+        _copy(con, written, target, policy.output.format)
         final = f"({enforced.sql})"
         risk = measure(con, final, qis, policy.sensitive, person=person)
         unique = uniqueness(
@@ -388,6 +411,23 @@ def apply_python_table(table: pa.Table, python: dict[str, object], ctx: Context)
         i = schema.get_field_index(name)
         schema = schema.set(i, pa.field(name, pa.string()))
     return schema.empty_table()
+
+
+def _shuffle(pre: Path, stage: Path, keys: Keys, memory_limit: str, spill: Path) -> None:
+    """Copy the staged rows into `stage` in a keyed pseudo-random order, kept in its ORDER
+    column: a keyed hash of the row's whole content (whose row it is included), so the same
+    key, policy and data give the same order, and nothing of the source's row order stays."""
+    src = f"read_parquet({sql_string(str(pre))}) AS __row"
+    digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_ORDER, "CAST(to_json(__row) AS VARCHAR)")
+    con = scratch_connection(memory_limit=memory_limit, spill=spill)
+    try:
+        con.execute(
+            f"COPY (SELECT *, {digest} AS {quote_identifier(ORDER)} FROM {src}"
+            f" ORDER BY {quote_identifier(ORDER)}) TO {sql_string(str(stage))} (FORMAT parquet)",
+            params,
+        )
+    finally:
+        con.close()
 
 
 def _stage_source(engine: Engine, path: Path, sql: str, params: list[object]) -> None:

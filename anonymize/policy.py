@@ -30,7 +30,7 @@ unless it is listed under `sensitive:` or under `insensitive:` with a reason
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -249,6 +249,10 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             f"{policy.table} has no column {policy.person!r}",
             suggest(policy.person, policy.sources(), "name the column of the person's id"),
         )
+    elif policy.person is not None:
+        problem = person_problem(catalog, policy.table, policy.person, policy.sources())
+        if problem is not None:
+            yield doc.problem(("person",), *problem)
 
 
 def _classification_problems(
@@ -346,6 +350,41 @@ def points_at_a_person(catalog: Catalog, table: str, column: str) -> bool:
             return True
     owned = catalog.tables[table].owned_through
     return owned is not None and owned.column == column
+
+
+def names_a_person(catalog: Catalog, table: str, column: str) -> bool:
+    """The column is an identity of the table's people: an identity column, one referencing
+    one, or the key of the row's owner."""
+    spec = catalog.tables[table].columns[column]
+    return spec.identity is not None or points_at_a_person(catalog, table, column)
+
+
+def person_problem(
+    catalog: Catalog, table: str, person: str, available: Mapping[str, Source]
+) -> tuple[str, str] | None:
+    """Why `person` cannot say whose rows they are (None: it can). `available` maps the
+    names a spec may give to their `Source` (table and column)."""
+    src = available[person]
+    if names_a_person(catalog, src.table, src.column):
+        return None
+    candidates = [
+        name
+        for name, s in available.items()
+        if s.table in catalog.tables
+        and s.column in catalog.tables[s.table].columns
+        and names_a_person(catalog, s.table, s.column)
+    ]
+    fix = (
+        f"name one of {', '.join(candidates)}"
+        if candidates
+        else "name a column the catalog marks as a person's identity (identity:, or"
+        " references: to one), or join the table that has one"
+    )
+    return (
+        f"person: {person} is no identity of {table}'s people in the catalog: k, people"
+        " counts and contributions would count its values (rows), not people",
+        fix,
+    )
 
 
 def _unsafe(column: str, spec: Any, op: Any, points: bool) -> tuple[str, str] | None:

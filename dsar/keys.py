@@ -44,6 +44,7 @@ class Purpose(StrEnum):
     RECORD_MAC = "record-mac"  # the rows and seals of the register, ledger and sent record
     RELEASE_REF = "release-ref"  # data versions and query ids in the release log
     AGGREGATE_NOISE = "aggregate-noise"  # the seeds of differentially private aggregates' noise
+    EXTRACT_ORDER = "extract-order"  # the order of an extract's rows (none of the source's)
 
 
 def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> bytes:

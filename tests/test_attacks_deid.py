@@ -610,3 +610,119 @@ def test_the_review_recomputes_t(demo: Path, tmp_path: Path) -> None:
         in found
     )
     assert any(f.endswith(f"t is {claimed:.4f}, above {claimed / 2:g}") for f in found)
+
+
+def _in_order_links(released: list[tuple[str, ...]], seen: list[tuple[str, ...]]) -> list[int]:
+    """The alignment attack: the extract taken as an in-order subsequence of the source on
+    the released columns; each output row linked to the next source row that matches it
+    (-1 once the source runs out)."""
+    links, j = [], 0
+    for row in released:
+        while j < len(seen) and seen[j] != row:
+            j += 1
+        links.append(j if j < len(seen) else -1)
+        j += 1
+    return links
+
+
+def _trend(places: pd.Series) -> float:
+    """Spearman's correlation of source places with their rank in the output."""
+    ranks = pd.Series(range(len(places)), index=places.index, dtype=float)
+    return float(places.rank().corr(ranks))
+
+
+def test_the_row_order_links_no_row_back_to_the_source(demo: Path, tmp_path: Path) -> None:
+    """The example once kept the source's row order: aligned with the source as an in-order
+    subsequence on its released columns, every one of its rows was linked to its person
+    (the manifest said k = 10). Now the order is a keyed shuffle: the alignment links rows
+    at chance, and the same key, policy and data give the same bytes."""
+    source = _accounts(demo)
+    result = _run(demo, EXAMPLES / "extract_accounts.yml", tmp_path / "out")
+    m = result.manifest
+    output = pq.read_table(result.file).to_pandas()
+    qis = list(m.risk.quasi_identifiers)
+    levels = dict(m.generalisation)
+    seen = [
+        tuple(_as_released(v, levels.get(q, "")) for v, q in zip(row, qis, strict=True))
+        for row in source[qis].itertuples(index=False)
+    ]
+    released = [
+        tuple(_as_released(v, "") for v in row) for row in output[qis].itertuples(index=False)
+    ]
+    links = _in_order_links(released, seen)
+    owners = list(_owner(output, source))
+    right = sum(j >= 0 and source["user_id"][j] == o for j, o in zip(links, owners, strict=True))
+    assert right <= 2 * len(output) / m.risk.k  # chance: one in k (all of them, before)
+    # the owners' source places, in the extract's order: no trend
+    places = pd.Series(owners).map({u: i for i, u in enumerate(source["user_id"])})
+    assert abs(_trend(places)) < 0.1
+    # deterministic under the same key
+    again = _run(demo, EXAMPLES / "extract_accounts.yml", tmp_path / "again")
+    assert again.file.read_bytes() == result.file.read_bytes()
+
+
+def test_placeholders_are_numbered_in_no_source_order(demo: Path, tmp_path: Path) -> None:
+    """<PERSON_1>, <PERSON_2>… are numbered as texts come: once in the source's order, so
+    the rows where each first appears were in the source's order. Now in the shuffled one."""
+    source = duckdb.execute(
+        f"SELECT * FROM read_json_auto('{demo.parent / 'support_tickets.jsonl'}')"
+    ).df()
+    result = _run(demo, EXAMPLES / "extract_support_tickets.yml", tmp_path / "out")
+    output = pq.read_table(result.file).to_pandas()
+    back = {python_hash(t, KEYS, Hash(op="hash")): i for i, t in enumerate(source["ticket_id"])}
+    place = output["ticket_id"].map(back)
+    assert place.notna().all()
+    first: dict[str, int] = {}
+    for i, text in enumerate(output["subject"].fillna("") + " " + output["body"].fillna("")):
+        for tag in re.findall(r"<[A-Z_]+_\d+>", text):
+            first.setdefault(tag, int(place[i]))
+    assert len(first) > 20
+    order = list(first.values())
+    assert order != sorted(order)
+    assert abs(_trend(pd.Series(order))) < 0.2
+    # the output's own order is not the source's
+    assert abs(_trend(place)) < 0.1
+
+
+WEB_LOGS_BY = """\
+version: 1
+name: web-logs
+table: web_logs
+person: {person}
+columns:
+  ts: {{op: generalize, to: day}}
+  ip: drop
+  device_id: drop
+  user_id: hash
+  method: keep
+  path: keep
+  status: keep
+  bytes: drop
+  user_agent: drop
+quasi_identifiers: [ts, method, path, status]
+privacy: {{k: 5, max_suppression: 1.0}}
+output: {{path: web_logs.parquet}}
+"""
+
+
+@pytest.mark.parametrize("person", ["ts", "path"])
+def test_person_must_be_an_identity_of_the_table(demo: Path, tmp_path: Path, person: str) -> None:
+    """`person: ts` (or path) once made k, people counts and DP contributions count rows or
+    paths: every row a 'person'. Now person: must be a column the catalog says names one."""
+    policy = WEB_LOGS_BY.format(person=person)
+    with pytest.raises(ConfigError, match=rf"person: {person} is no identity") as refused:
+        _run(demo, policy, tmp_path / "out")
+    assert "name one of device_id, user_id" in str(refused.value)
+    spec = tmp_path / "agg.yml"
+    spec.write_text(
+        "version: 1\nname: by-path\ntable: web_logs\n"
+        f"person: {person}\nmin_count: 5\naggregates:\n"
+        "  - name: by_method\n    group_by: [method]\n"
+        "    measures:\n      - {name: people, op: count}\n"
+    )
+    from anonymize.aggregate_spec import load_aggregate_spec
+
+    with pytest.raises(ConfigError, match=rf"person: {person} is no identity"):
+        load_aggregate_spec(spec, load_catalog(demo))
+    spec.write_text(spec.read_text().replace(f"person: {person}", "person: user_id"))
+    assert load_aggregate_spec(spec, load_catalog(demo)).person == "user_id"
