@@ -59,7 +59,9 @@ def enforce(
     units = f"count(DISTINCT {who}) + count(*) FILTER (WHERE {who} IS NULL)"
     got = con.execute(f"SELECT count(*), {units if person else 'count(*)'}, {size} FROM {src}")
     row = got.fetchone()
-    rows, people, whole = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    rows, people, whole = (
+        (int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)) if row else (0, 0, 0)
+    )
     unit = "people" if person else "rows"
     if not qis:
         _whole(con, src, sensitive, k, l_target, whole, unit)

@@ -28,7 +28,14 @@ from anonymize.enforce import WHO, enforce
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.leaks import is_birth_date
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
-from anonymize.parallel import add_spans, spans_columns, take_spans, with_spans, workers_for
+from anonymize.parallel import (
+    SPANS,
+    add_spans,
+    spans_columns,
+    take_spans,
+    with_spans,
+    workers_for,
+)
 from anonymize.params import DateShift, Redact
 from anonymize.policy import Policy, policy_problems
 from anonymize.risk import RiskReport, measure
@@ -417,8 +424,12 @@ def _shuffle(pre: Path, stage: Path, keys: Keys, memory_limit: str, spill: Path)
     """Copy the staged rows into `stage` in a keyed pseudo-random order, kept in its ORDER
     column: a keyed hash of the row's whole content (whose row it is included), so the same
     key, policy and data give the same order, and nothing of the source's row order stays."""
-    src = f"read_parquet({sql_string(str(pre))}) AS __row"
-    digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_ORDER, "CAST(to_json(__row) AS VARCHAR)")
+    src = f"read_parquet({sql_string(str(pre))})"
+    # the rows' own columns, not the spans found in their texts (only Spark's stage has them)
+    own = [n for n in pq.read_schema(pre).names if not n.startswith(SPANS)]
+    row = ", ".join(f"{quote_identifier(n)} := {quote_identifier(n)}" for n in own)
+    content = f"CAST(to_json(struct_pack({row})) AS VARCHAR)"
+    digest, params = keys.sql_keyed_hash(Purpose.EXTRACT_ORDER, content)
     con = scratch_connection(memory_limit=memory_limit, spill=spill)
     try:
         con.execute(

@@ -726,3 +726,22 @@ def test_person_must_be_an_identity_of_the_table(demo: Path, tmp_path: Path, per
         load_aggregate_spec(spec, load_catalog(demo))
     spec.write_text(spec.read_text().replace(f"person: {person}", "person: user_id"))
     assert load_aggregate_spec(spec, load_catalog(demo)).person == "user_id"
+
+
+def test_an_empty_table_gives_an_empty_extract(demo: Path, tmp_path: Path) -> None:
+    """A header-only table once crashed with a TypeError in the suppression; now it gives an
+    extract of no rows, its manifest saying 0 rows in and out."""
+    copy = tmp_path / "empty"
+    shutil.copytree(demo.parent, copy)
+    accounts = copy / "accounts.csv"
+    accounts.write_text(accounts.read_text().split("\n", 1)[0] + "\n")
+    with open_engine(load_catalog(copy / "catalog.yml")) as engine:
+        result = run_extract(
+            EXAMPLES / "extract_accounts.yml",
+            engine,
+            tmp_path / "out",
+            keys=KEYS,
+            accept_catalog_warnings=True,
+        )
+    assert result.manifest.rows_in == result.manifest.rows_out == 0
+    assert pq.read_table(result.file).num_rows == 0
