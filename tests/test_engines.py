@@ -8,7 +8,6 @@ same queries over the same awkward files on both engines and compare every value
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
