@@ -472,6 +472,7 @@ def policy_check(
     insensitive (with a reason)."""
     from anonymize.classify import classify
     from anonymize.policy import load_policy
+    from anonymize.sampling import sampled_problems
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.errors import ConfigError
@@ -509,7 +510,6 @@ def risk(
     from anonymize.risk import measure, relation_of
     from dsar.engine import scratch_connection
     from dsar.engine.base import scrub_message
-    from anonymize.sampling import sampled_problems
 
     if not file.is_file():
         raise InputFileError(file, "no such file", "give a Parquet, CSV or JSON (Lines) file")
@@ -575,13 +575,13 @@ def readable_risk(m: ExtractManifest) -> list[str]:
     taken = [f"{c} {a} -> {b}" for c, (a, b) in u.distinct.items() if a != b]
     if taken:
         lines.append(f"distinct values, source -> extract: {', '.join(taken)}")
+    if m.generalisation:
+        chosen = ", ".join(f"{c} {level}" for c, level in m.generalisation.items())
+        loss = m.information_loss.get("precision_loss")
+        lines.append(f"the search chose: {chosen} (precision loss {loss})")
     return lines
 
 
 def main() -> None:
     """Entry point: workbench errors become a message and exit code 1."""
     run_cli(app)
-    if m.generalisation:
-        chosen = ", ".join(f"{c} {level}" for c, level in m.generalisation.items())
-        loss = m.information_loss.get("precision_loss")
-        lines.append(f"the search chose: {chosen} (precision loss {loss})")
