@@ -361,7 +361,9 @@ def test_the_demo_jobs_give_the_same_bytes_on_both_engines(tmp_path: Path) -> No
             # free text: the spans are found by Spark's workers, replaced in order here
             tickets = (examples / "extract_support_tickets.yml").read_text()
             relaxed = tmp_path / "tickets.yml"
-            relaxed.write_text(tickets.replace("l: 2, max_suppression: 0.05", "max_suppression: 0.5"))
+            relaxed.write_text(
+                tickets.replace("l: 2, max_suppression: 0.05", "max_suppression: 0.5")
+            )
             run_extract(relaxed, engine, out / "t", keys=keys, now=now)
             build_audience(
                 examples / "audience_marketing.yml", engine, ["google", "meta"], out / "a", now=now
