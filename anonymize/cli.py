@@ -15,6 +15,7 @@ from dsar.cli.common import (
     EngineOpt,
     SparkMasterOpt,
     engine_options,
+    existing_ledger,
     optional_keys,
     run_cli,
 )
@@ -72,12 +73,15 @@ def extract(
     from anonymize.extract import run_extract
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
-    from dsar.records.ledger import Ledger
 
     cat = load_catalog(catalog)
     keys = optional_keys(key_file)
     # the ledger needs the key: without one, load_keys says how to give it
-    opened = Ledger(ledger, keys or load_keys(key_file), key_file) if ledger is not None else None
+    opened = (
+        existing_ledger(ledger, keys or load_keys(key_file), key_file)
+        if ledger is not None
+        else None
+    )
     with (
         _engine(cat, engine_kind, spark_master, spill_in=out, memory_limit=memory_limit) as engine,
         tqdm(unit=" rows", desc="extract", disable=None) as bar,
@@ -336,7 +340,7 @@ def audience(
     sent: SentRecord | None = None
     if ledger is not None or record is not None:  # the keyed records need the key
         keys = load_keys(key_file)
-        opened = Ledger(ledger, keys, key_file) if ledger is not None else None
+        opened = existing_ledger(ledger, keys, key_file) if ledger is not None else None
         sent = SentRecord(record, keys) if record is not None else None
     with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
         result = build_audience(
@@ -424,13 +428,12 @@ def withdraw(
     opted out, been restricted or erased, and was not withdrawn before."""
     from anonymize.audience import SentRecord, platform as find_platform
     from dsar.keys import load_keys
-    from dsar.records.ledger import Ledger
 
     p = find_platform(platform)
     keys = load_keys(key_file)
     sent = SentRecord(record, keys)
     header = p.email_header or "email"
-    path = sent.write_withdrawal(p.name, Ledger(ledger, keys, key_file), out, header)
+    path = sent.write_withdrawal(p.name, existing_ledger(ledger, keys, key_file), out, header)
     rows = path.read_text(encoding="utf-8").count("\n") - 1
     typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
 

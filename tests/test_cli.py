@@ -232,3 +232,15 @@ def test_a_key_given_but_unusable_is_an_error_in_both_command_lines(
     assert optional_keys(None) is not None
     with pytest.raises(MissingKeyError, match="does not exist"):
         optional_keys(tmp_path / "nope")
+
+
+def test_a_ledger_named_to_leave_people_out_must_exist(tmp_path: Path) -> None:
+    """A typo in --ledger opened a new, empty ledger and sent everyone (found by the red
+    team on audiences); every command that reads a ledger to leave people out refuses."""
+    from dsar.cli.common import existing_ledger
+    from dsar.errors import MissingFileError
+    from dsar.keys import Keys
+
+    with pytest.raises(MissingFileError, match=r"the suppression ledger .*ledgr.db is not there"):
+        existing_ledger(tmp_path / "ledgr.db", Keys(b"k" * 40), None)
+    assert not (tmp_path / "ledgr.db").exists()

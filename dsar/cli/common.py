@@ -18,6 +18,7 @@ from dsar.errors import IdentifierError
 if TYPE_CHECKING:
     from dsar.keys import Keys
     from dsar.records.deadlines import RequestType
+    from dsar.records.ledger import Ledger
     from dsar.records.register import Register, RequestRecord
     from dsar.records.sent import SentRecord
     from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
@@ -108,6 +109,22 @@ def open_index(path: Path | None, key_file: Path | None) -> IdentityIndex | None
     if not path.is_file():
         raise MissingFileError(path, "the identity index", "build it with `dsar index build`")
     return IdentityIndex(path, load_keys(key_file), key_file)
+
+
+def existing_ledger(path: Path, keys: Keys, key_file: Path | None) -> Ledger:
+    """The suppression ledger at `path`, to leave its people out: it must exist. A path
+    with a typo would otherwise open a new, empty ledger that leaves nobody out."""
+    from dsar.errors import MissingFileError
+    from dsar.records.ledger import Ledger
+
+    if not path.is_file():
+        raise MissingFileError(
+            path,
+            "the suppression ledger",
+            "check the path (a ledger is made by `dsar ledger add` or an applied erasure;"
+            " a new, empty one would leave nobody out)",
+        )
+    return Ledger(path, keys, key_file)
 
 
 def optional_keys(key_file: Path | None) -> Keys | None:

@@ -20,6 +20,7 @@ from dsar.cli.common import (
     SparkMasterOpt,
     engine_options,
     err,
+    existing_ledger,
     open_index,
     open_sent,
     parse_date,
@@ -175,9 +176,10 @@ def access(
     book = None
     if ledger is not None:
         from dsar.keys import load_keys
-        from dsar.records.ledger import Ledger
 
-        book = Ledger(ledger, reg.keys if reg is not None else load_keys(key_file), key_file)
+        book = existing_ledger(
+            ledger, reg.keys if reg is not None else load_keys(key_file), key_file
+        )
     cat = load_catalog(catalog)
     with ExitStack() as stack:
         built = open_index(index, key_file)
@@ -314,7 +316,6 @@ def _verify_audience(
     """`verify_audience`, with the sent record and the ledger opened for it (read only)."""
     from dsar.errors import MissingFileError
     from dsar.keys import load_keys
-    from dsar.records.ledger import Ledger
     from dsar.review.audience import verify_audience
 
     if ledger is not None and not ledger.is_file():
@@ -326,7 +327,7 @@ def _verify_audience(
             stack.callback(sent.close)
         suppressed = None
         if ledger is not None and keys is not None:
-            suppressed = Ledger(ledger, keys, key_file)
+            suppressed = existing_ledger(ledger, keys, key_file)
             stack.callback(suppressed.close)
         return verify_audience(path, sent=sent, ledger=suppressed)
 
