@@ -29,6 +29,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
 from typing import Any
 
 import duckdb
@@ -180,15 +181,18 @@ def _per_person(
     window = f"PARTITION BY {_key(qis)}" if qis else ""
     # rows of no known person are one person in each class (DISTINCT keeps one NULL), and
     # no one among the people counted
-    got = con.execute(
-        f"SELECT count(*), coalesce(sum(1.0 / m), 0), count(*) FILTER (WHERE m = 1)"
+    # people per smallest class size, summed exactly (a float sum's order, which differs
+    # between engines and threads, would change the last digits)
+    sizes = con.execute(
+        f"SELECT m, count(*)"
         f" FROM (SELECT {who}, min(p) AS m FROM (SELECT {who}, count(*) OVER ({window}) AS p"
         f" FROM (SELECT DISTINCT {lead}{who} FROM {relation})) WHERE {who} IS NOT NULL"
-        f" GROUP BY {who})"
-    ).fetchone()
-    assert got is not None
-    people, risk, alone = int(got[0]), float(got[1]), int(got[2])
-    average = risk / people if people else 0.0
+        f" GROUP BY {who}) GROUP BY m"
+    ).fetchall()
+    people = sum(int(n) for _, n in sizes)
+    alone = sum(int(n) for m, n in sizes if int(m) == 1)
+    risk = sum((Fraction(int(n), int(m)) for m, n in sizes), Fraction(0))
+    average = float(risk / people) if people else 0.0
     return replace(
         report,
         people=people,
