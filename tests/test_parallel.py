@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from anonymize import run_extract
-from dsar import open_engine
+from dsar import Keys, open_engine
 from dsar.catalog import load_catalog
 
 CATALOG = """\
@@ -34,6 +34,9 @@ tables:
 """
 
 PEOPLE = ["Siobhán Kelly", "Marek Nowak", "Aisha Bello", "Tomás Ruiz", "Ingrid Olsen"]
+
+
+KEYS = Keys(b"k" * 40)
 
 
 def _notes(root: Path, rows: int) -> Path:
@@ -63,9 +66,10 @@ def test_two_workers_write_the_same_extract_as_one(
     root = _notes(tmp_path / "desk", 6_000)
     catalog = load_catalog(root / "catalog.yml")
     with open_engine(catalog) as engine:
-        one = run_extract(root / "policy.yml", engine, tmp_path / "one", workers=1)
+        # the rows' order is keyed (without a key it is random per run): one key for both
+        one = run_extract(root / "policy.yml", engine, tmp_path / "one", keys=KEYS, workers=1)
     with open_engine(catalog) as engine:
-        two = run_extract(root / "policy.yml", engine, tmp_path / "two", workers=2)
+        two = run_extract(root / "policy.yml", engine, tmp_path / "two", keys=KEYS, workers=2)
     assert pq.read_table(one.file).equals(pq.read_table(two.file))
     assert one.manifest.outputs[0].sha256 == two.manifest.outputs[0].sha256
     body = pq.read_table(two.file).column("body").to_pylist()
