@@ -39,75 +39,43 @@ first use, so `import anonymize` stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dsar._lazy import facade
 
 if TYPE_CHECKING:
-    from anonymize.aggregate import run_aggregates
-    from anonymize.aggregate_spec import AggregateRun, load_aggregate_spec
-    from anonymize.audience import (
-        PLATFORMS,
-        AudienceList,
-        SentRecord,
-        build_audience,
-        build_audience_file,
-        load_audience_spec,
-        person_ref,
+    from anonymize.aggregate import (
+        run_aggregates as run_aggregates,
     )
-    from anonymize.draft import draft_policy
-    from anonymize.extract import ExtractResult, run_extract
-    from anonymize.policy import Policy, load_policy
-    from anonymize.risk import RiskReport, measure
-
-_EXPORTS: dict[str, str] = {
-    "AggregateRun": "anonymize.aggregate_spec",
-    "load_aggregate_spec": "anonymize.aggregate_spec",
-    "run_aggregates": "anonymize.aggregate",
-    "PLATFORMS": "anonymize.audience",
-    "AudienceList": "anonymize.audience",
-    "SentRecord": "anonymize.audience",
-    "build_audience": "anonymize.audience",
-    "build_audience_file": "anonymize.audience",
-    "load_audience_spec": "anonymize.audience",
-    "person_ref": "anonymize.audience",
-    "draft_policy": "anonymize.draft",
-    "ExtractResult": "anonymize.extract",
-    "run_extract": "anonymize.extract",
-    "Policy": "anonymize.policy",
-    "load_policy": "anonymize.policy",
-    "RiskReport": "anonymize.risk",
-    "measure": "anonymize.risk",
-}
-
-__all__ = [
-    "PLATFORMS",
-    "AggregateRun",
-    "AudienceList",
-    "ExtractResult",
-    "Policy",
-    "RiskReport",
-    "SentRecord",
-    "build_audience",
-    "build_audience_file",
-    "draft_policy",
-    "load_aggregate_spec",
-    "load_audience_spec",
-    "load_policy",
-    "measure",
-    "person_ref",
-    "run_aggregates",
-    "run_extract",
-]
+    from anonymize.aggregate_spec import (
+        AggregateRun as AggregateRun,
+        load_aggregate_spec as load_aggregate_spec,
+    )
+    from anonymize.audience import (
+        PLATFORMS as PLATFORMS,
+        AudienceList as AudienceList,
+        SentRecord as SentRecord,
+        build_audience as build_audience,
+        build_audience_file as build_audience_file,
+        load_audience_spec as load_audience_spec,
+        person_ref as person_ref,
+    )
+    from anonymize.draft import (
+        draft_policy as draft_policy,
+    )
+    from anonymize.extract import (
+        ExtractResult as ExtractResult,
+        run_extract as run_extract,
+    )
+    from anonymize.policy import (
+        Policy as Policy,
+        load_policy as load_policy,
+    )
+    from anonymize.risk import (
+        RiskReport as RiskReport,
+        measure as measure,
+    )
 
 
-def __getattr__(name: str) -> Any:
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module 'anonymize' has no attribute {name!r}")
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+# the names above, each imported from its module on first use (the one list)
+_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__)

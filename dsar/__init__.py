@@ -23,10 +23,10 @@ these. They load on first use, so `import dsar` (and `dsar --help`) stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dsar._version import __version__
+from dsar._lazy import facade
+from dsar._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from dsar.access import (
@@ -59,7 +59,9 @@ if TYPE_CHECKING:
         inventory_frame as inventory_frame,
         open_engine as open_engine,
     )
-    from dsar.engine.spark import SparkSettings as SparkSettings
+    from dsar.engine.spark import (
+        SparkSettings as SparkSettings,
+    )
     from dsar.errors import (
         AmbiguousIdentifierError as AmbiguousIdentifierError,
         BudgetExceededError as BudgetExceededError,
@@ -167,45 +169,5 @@ if TYPE_CHECKING:
     )
 
 
-def _exports() -> dict[str, str]:
-    """Each public name and its module, read from the imports above: the one list.
-
-    The source comes through the module's loader, so a zipped copy of the package (Spark's
-    --py-files) reads it as an installed one does.
-    """
-    import ast
-
-    get_source = getattr(__spec__.loader if __spec__ else None, "get_source", None)
-    source = get_source(__name__) if get_source is not None else None
-    if not isinstance(source, str):
-        raise ImportError("dsar is installed without its source: reinstall it with pip")
-    tree = ast.parse(source)
-    [block] = [
-        n
-        for n in tree.body
-        if isinstance(n, ast.If) and ast.unparse(n.test).endswith("TYPE_CHECKING")
-    ]
-    return {
-        alias.name: node.module
-        for node in block.body
-        if isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names
-    }
-
-
-_EXPORTS = _exports()
-__all__ = ["__version__", *sorted(_EXPORTS)]
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name's subpackage on first use (PEP 562)."""
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module 'dsar' has no attribute {name!r}")
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+# the names above, each imported from its module on first use (the one list)
+_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__, ("__version__",))

@@ -19,88 +19,44 @@ Names load on first use: importing the engine does not import the redactor's cat
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dsar._lazy import facade
 
 if TYPE_CHECKING:
-    from dsar.text.detectors import ENTITIES, GOVERNMENT_IDS, Span
-    from dsar.text.engine import (
-        GOVERNMENT_ID,
-        EntityRule,
-        Operator,
-        Redacted,
-        Replacements,
-        TextEngine,
-        TextPolicy,
-        mask,
+    from dsar.text.detectors import (
+        ENTITIES as ENTITIES,
+        GOVERNMENT_IDS as GOVERNMENT_IDS,
+        Span as Span,
     )
-    from dsar.text.evaluation import Labelled, Report, evaluate, read_labelled
-    from dsar.text.nlp import AnalyzerInfo, NlpSettings, build_analyzer, model_available
-    from dsar.text.redact import RedactionLog, Redactor, mask_secret_column
-
-# each public name and the module that defines it: imported on first use, so that importing
-# one module of the package (the engine) does not import the others (the redactor imports
-# the catalog, pydantic and DuckDB)
-_EXPORTS = {
-    "ENTITIES": "dsar.text.detectors",
-    "GOVERNMENT_IDS": "dsar.text.detectors",
-    "Span": "dsar.text.detectors",
-    "GOVERNMENT_ID": "dsar.text.engine",
-    "EntityRule": "dsar.text.engine",
-    "Operator": "dsar.text.engine",
-    "Redacted": "dsar.text.engine",
-    "Replacements": "dsar.text.engine",
-    "TextEngine": "dsar.text.engine",
-    "TextPolicy": "dsar.text.engine",
-    "mask": "dsar.text.engine",
-    "Labelled": "dsar.text.evaluation",
-    "Report": "dsar.text.evaluation",
-    "evaluate": "dsar.text.evaluation",
-    "read_labelled": "dsar.text.evaluation",
-    "AnalyzerInfo": "dsar.text.nlp",
-    "NlpSettings": "dsar.text.nlp",
-    "build_analyzer": "dsar.text.nlp",
-    "model_available": "dsar.text.nlp",
-    "RedactionLog": "dsar.text.redact",
-    "Redactor": "dsar.text.redact",
-    "mask_secret_column": "dsar.text.redact",
-}
-
-__all__ = [
-    "ENTITIES",
-    "GOVERNMENT_ID",
-    "GOVERNMENT_IDS",
-    "AnalyzerInfo",
-    "EntityRule",
-    "Labelled",
-    "NlpSettings",
-    "Operator",
-    "Redacted",
-    "RedactionLog",
-    "Redactor",
-    "Replacements",
-    "Report",
-    "Span",
-    "TextEngine",
-    "TextPolicy",
-    "build_analyzer",
-    "evaluate",
-    "mask",
-    "mask_secret_column",
-    "model_available",
-    "read_labelled",
-]
+    from dsar.text.engine import (
+        GOVERNMENT_ID as GOVERNMENT_ID,
+        EntityRule as EntityRule,
+        Operator as Operator,
+        Redacted as Redacted,
+        Replacements as Replacements,
+        TextEngine as TextEngine,
+        TextPolicy as TextPolicy,
+        mask as mask,
+    )
+    from dsar.text.evaluation import (
+        Labelled as Labelled,
+        Report as Report,
+        evaluate as evaluate,
+        read_labelled as read_labelled,
+    )
+    from dsar.text.nlp import (
+        AnalyzerInfo as AnalyzerInfo,
+        NlpSettings as NlpSettings,
+        build_analyzer as build_analyzer,
+        model_available as model_available,
+    )
+    from dsar.text.redact import (
+        RedactionLog as RedactionLog,
+        Redactor as Redactor,
+        mask_secret_column as mask_secret_column,
+    )
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use (PEP 562)."""
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module 'dsar.text' has no attribute {name!r}")
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+# the names above, each imported from its module on first use (the one list)
+_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__)
