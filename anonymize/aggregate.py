@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from anonymize.aggregate_cells import Counted, check_person, noisy_cells, suppressed_cells
+from anonymize.aggregate_cells import Counted, Run, check_person, counted
 from anonymize.aggregate_spec import (
     AggregateRun,
     AggregateSpec,
@@ -130,13 +130,9 @@ def run_aggregates(
         # recorded first, then published: a run killed between the two leaves a recorded
         # release and no folder (counted once too often, never published unrecorded)
         with release_log.recording() as book:
-            earlier = book.releases()
-            if spec.differential_privacy is not None:
-                done = noisy_cells(engine, relation, spec, dims, versions, earlier, keys, contents)
-            else:
-                done = suppressed_cells(
-                    engine, relation, spec, dims, versions, earlier, keys, contents
-                )
+            done = counted(
+                Run(engine, relation, spec, dims, versions, book.releases(), keys, contents)
+            )
             cells = done.cells
             files = {
                 a.name: _write(a, [c for c in cells if c.spec is a], spec, work)

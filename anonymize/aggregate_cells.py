@@ -39,6 +39,28 @@ from dsar.records.releases import Charge, Release
 
 
 @dataclass(frozen=True)
+class Run:
+    """What counting one aggregate run reads: the engine and the relation the spec's table
+    (with its joins) is read from, the spec, its dimensions, the data's versions and content
+    fingerprints, the releases made before, and the keys."""
+
+    engine: Engine
+    relation: str
+    spec: AggregateRun
+    dims: dict[str, str]
+    versions: dict[str, str]
+    earlier: list[Release]
+    keys: Keys
+    contents: dict[str, str]
+
+
+def counted(run: Run) -> Counted:
+    """The run's cells, protected by noise when the spec asks for differential privacy,
+    else by small-cell and complementary suppression."""
+    return noisy_cells(run) if run.spec.differential_privacy is not None else suppressed_cells(run)
+
+
+@dataclass(frozen=True)
 class Counted:
     """The cells of a run and what protecting them took."""
 
@@ -52,19 +74,11 @@ class Counted:
     warnings: tuple[str, ...] = ()
 
 
-def suppressed_cells(
-    engine: Engine,
-    relation: str,
-    spec: AggregateRun,
-    dims: dict[str, str],
-    versions: dict[str, str],
-    earlier: list[Release],
-    keys: Keys,
-    contents: dict[str, str],
-) -> Counted:
+def suppressed_cells(run: Run) -> Counted:
     """Every table and its margins, with small-cell and complementary suppression across the
     run and the tables released before from the same data, under any table name ("earlier
     release": a cell hidden because, with them, it would give a suppressed cell back)."""
+    engine, relation, spec, dims = run.engine, run.relation, run.spec, run.dims
     cells: list[Cells] = []
     for agg in spec.aggregates:
         cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
@@ -74,7 +88,7 @@ def suppressed_cells(
                     cells.append(_compute(engine, relation, spec, agg, d))
     for c in cells:
         suppress_small(c, spec.min_count)
-    same = comparable(earlier, engine, keys, spec.table, contents)
+    same = comparable(run.earlier, engine, run.keys, spec.table, run.contents)
     mine = [view(c, dims) for c in cells]
     before = earlier_views(same)
     columns = sorted({d for t in [*mine, *before] for d in t.group_by})
@@ -94,7 +108,7 @@ def suppressed_cells(
     why = Counter(v for c in cells for v in c.suppressed.values())
     return Counted(
         cells,
-        versions,
+        run.versions,
         {
             "primary": why["primary"],
             "complementary": why["complementary"],
@@ -105,32 +119,25 @@ def suppressed_cells(
     )
 
 
-def noisy_cells(
-    engine: Engine,
-    relation: str,
-    spec: AggregateRun,
-    dims: dict[str, str],
-    versions: dict[str, str],
-    earlier: list[Release],
-    keys: Keys,
-    contents: dict[str, str],
-) -> Counted:
+def noisy_cells(run: Run) -> Counted:
     """Every table with keyed noise, within the data set's budget."""
+    spec, contents = run.spec, run.contents
     dp_spec = spec.differential_privacy
     assert dp_spec is not None
     shares = table_shares(spec, dp_spec)
     queries = {
-        a.name: query(keys, spec, a, dims, contents, *shares[a.name]) for a in spec.aggregates
+        a.name: query(run.keys, spec, a, run.dims, contents, *shares[a.name])
+        for a in spec.aggregates
     }
     charges = tuple(q.charge for q in queries.values())
-    family = lineage(earlier, spec.table, contents[spec.table])
+    family = lineage(run.earlier, spec.table, contents[spec.table])
     spending = spend(spec, [r for r in family if r.method == "differential_privacy"], charges)
     cells, noise = noisy_tables(
-        engine, relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
+        run.engine, run.relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
     )
     return Counted(
         cells,
-        versions,
+        run.versions,
         {"primary": 0, "complementary": 0},
         noise=noise,
         charges=charges,
