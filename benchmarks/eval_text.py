@@ -50,7 +50,7 @@ from dsar.text.evaluation import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "tests" / "text_eval"
-OPEN_SETS = ("labelled", "holdout", "fresh", "dev_unseen")
+OPEN_SETS = ("labelled", "holdout", "fresh", "dev_unseen", "dev_more")
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
 

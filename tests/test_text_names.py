@@ -99,6 +99,33 @@ def test_every_mention_of_a_found_name(rules: TextEngine, text: str, expected: l
     assert names(rules, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a name found capitalised, written later in lower case in a mixed-case text
+        (
+            "[08:02] Ingrid: queue at 41\n[08:03] Bartosz: on it\n[08:10] Ingrid: thanks bartosz",
+            ["Ingrid", "Bartosz", "Ingrid", "bartosz"],
+        ),
+        (
+            "Caller: Aurelio Mancini\nNotes: aurelio wants a call back",
+            ["Aurelio Mancini", "aurelio"],
+        ),
+    ],
+)
+def test_a_name_found_once_is_found_in_lower_case(
+    rules: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(rules, text) == expected
+
+
+def test_a_name_that_is_a_word_stays_a_word_in_lower_case(rules: TextEngine) -> None:
+    """ "grant" after "Grant", "keys" after a capitalised "Keys": everyday English words,
+    plurals included, are not matched in lower case."""
+    text = "[11:15] Grant: hi\n[11:16] Faith: we grant access to the keys and grants"
+    assert names(rules, text) == ["Grant", "Faith"]
+
+
 def test_a_word_name_is_not_masked_as_the_word(rules: TextEngine) -> None:
     text = "From: Hope Adeyemi <h@example.com>\nI hope the fix works. Hope"
     assert names(rules, text) == ["Hope Adeyemi", "Hope"]

@@ -155,6 +155,50 @@ WORD_NAMES = frozenset(
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
+# surnames and given names that are also everyday English words, beyond WORD_NAMES
+_WORD_SURNAMES = """
+baker smith cook brown green white black gray grey young king hall wood wells stone hill
+park field rose bush church fox cooper carter taylor mason fisher miller porter page bell
+ward price long short little bond cash banks love day power moon star snow frost winter
+spring march english french swift bright sharp strong hardy gold silver steel iron rice
+cross north south west east marsh lake brook ford bridges waters rivers woods fields
+parks hills chambers house booth mills lamb fish bird crane hawk wolf bear lion drake
+reed holmes head bishop knight dean abbott parsons sexton judge sheriff marshall guard
+hunt chase walker rider runner shepherd farmer gardener archer bowman butcher barber
+singer player turner weaver dyer glass wall gates street lane way best good small light
+wise noble sweet kind mild gentle free hope joy grace faith charity honor honour trust
+patience prudence mercy constance verity
+"""
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Everyday English words (lower case): Faker's English word list, the first names and
+    surnames that are also words, and the stop words. A name found capitalised is matched
+    again in lower case only when its lower-case form is not one of them ("bartosz" after
+    "Bartosz", not "hope" after "Hope")."""
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    words = {w.casefold() for w in Lorem.word_list}
+    return frozenset(words | WORD_NAMES | STOP_WORDS | frozenset(_WORD_SURNAMES.split()))
+
+
+def is_english_word(word: str) -> bool:
+    """True when the lower-case `word`, or its stem less a plural or verb ending, is an
+    everyday English word ("keys", "hoped", "marks")."""
+    words = english_words()
+    if word in words:
+        return True
+    for ending, stem in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", "")):
+        if (
+            word.endswith(ending)
+            and len(word) > len(ending) + 2
+            and word[: -len(ending)] + stem in words
+        ):
+            return True
+    return False
+
+
 _FUNCTION_WORDS = {
     "en": (
         "the and is are you to of for this that with have please thanks will be on it we "

@@ -7,8 +7,9 @@
   the English model vouched for a word that no name list knows (a capitalised German noun).
 - `mentions`: once a name is found, its other mentions in the same text are names too, in
   any case ("Olamide" after "Olamide Adeyemi", "TOM" and "tom" after "Tom"), the first name
-  alone included; a word that is also an ordinary word ("Hope", "Will") is matched in lower
-  case only where it was found in lower case.
+  alone included ("bartosz" after the speaker "Bartosz"); a word that is also an everyday
+  English word ("Hope", "Will", "Keys"; `lexicon.is_english_word`) is matched in lower case
+  only where it was found in lower case or the text is written in lower case.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import regex
 
 from dsar.text.detectors import PERSON, Span
-from dsar.text.lexicon import STOP_WORDS, is_name_word, language_of
+from dsar.text.lexicon import STOP_WORDS, is_english_word, is_name_word, language_of
 
 _PARTICLES = frozenset(
     """van von de der den du le la di da del della dos das ten ter bin binti bint ibn al el
@@ -224,7 +225,13 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             ):
                 continue  # "Ada Analytics" after "Ada Nowak": the company
             seen = text[start:end]
-            if seen != form and seen.islower() and not forms[form] and not lower_style:
+            if (
+                seen != form
+                and seen.islower()
+                and not forms[form]
+                and not lower_style
+                and is_english_word(seen)
+            ):
                 continue  # "hope" after "Hope Addison", "keys" after "Keys": the word
             out.append(Span(start, end, PERSON, 0.6, "mention"))
             covered[start:end] = b"\x01" * (end - start)
