@@ -45,6 +45,7 @@ class Purpose(StrEnum):
     RELEASE_REF = "release-ref"  # data versions and query ids in the release log
     AGGREGATE_NOISE = "aggregate-noise"  # the seeds of differentially private aggregates' noise
     EXTRACT_ORDER = "extract-order"  # the order of an extract's rows (none of the source's)
+    PUBLISH_SURROGATE = "publish-surrogate"  # published texts' surrogates, thread tokens, order
 
 
 def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> bytes:
