@@ -169,6 +169,37 @@ def test_places_companies_greetings_and_labels_are_not_names(model: TextEngine, 
 
 
 @ner
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a company named "X & Y" (X no given name); two people joined by "&" stay people
+        ("Your parcel from Marks & Spencer will arrive today between 9-11.", []),
+        # a log line's component after its level
+        ("ERROR [worker-3] export failed\nWARN  Scheduler: queue depth 1200", []),
+        # headings and field labels: a shift's heading, a form's field, a support sign-off
+        ("Handover 22:00\n- printer fixed\n- Mrs Patel waiting", ["Patel"]),
+        ("Employee: Tanisha Brooks\nLeave type: sick leave", ["Tanisha Brooks"]),
+        ("Su reembolso fue procesado. Atentamente, Soporte", []),
+        # products named after people
+        ("sku,product\nA-1,Monroe Armchair\nA-2,Harrison Sofa", []),
+        # a chat speaker whose name is a word: the word stays a word in the messages
+        (
+            "[11:15] Will: grant me access?\n[11:16] Faith: done, will you need more?",
+            ["Will", "Faith"],
+        ),
+    ],
+)
+def test_traps_around_names(model: TextEngine, text: str, expected: list[str]) -> None:
+    assert names(model, text) == expected
+
+
+def test_two_people_joined_by_an_ampersand(rules: TextEngine) -> None:
+    """ "& Sons" makes the name before it a company's; "& Priya" does not."""
+    assert names(rules, "thanks to Ravi & Priya") == ["Ravi", "Priya"]
+    assert names(rules, "thanks to Harrow & Sons") == []
+
+
+@ner
 def test_a_name_that_runs_into_a_job_title_is_cut_there(model: TextEngine) -> None:
     text = "Kind regards\n\nTemitope Bankole\nHead of Operations"
     assert names(model, text) == ["Temitope Bankole"]

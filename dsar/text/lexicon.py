@@ -139,6 +139,10 @@ teamleiter geschäftsführer engineer accountant dispatcher coordinator speciali
 consultant executive president intern trainee technician gerente cargo empresa mensaje
 accountmanager vertriebsinnendienst personalabteilung chair host facilitator scribe
 apologies absent action actions follow follow-up straße
+soporte suporte supporto assistance asistencia atendimento ondersteuning klantendienst
+handover shift standup stand-up meeting call lunch break update deadline deploy release
+sync review kickoff demo training webinar interview appointment session maintenance
+outage incident backup leave holiday vacation absence sickness
 strasse ort plz stadt land telefon
 """
 # fmt: on

@@ -33,7 +33,9 @@ _THING_WORDS = frozenset(
     chair lamp rug table sofa desk valve pump engine series edition collection boardroom
     ward infirmary dental surgery pharmacy engineering builders merchants works mill farm
     garage cafe café restaurant bar pub shop store market service services center centre
-    gmbh ag ltd inc llc plc co company group logistik logistics bank""".split()  # noqa: SIM905
+    gmbh ag ltd inc llc plc co company group logistik logistics bank armchair stool bench
+    bed cabinet wardrobe dresser couch ottoman recliner shelf shelving bookcase mirror
+    clock vase mug kettle blender mattress cushion pillow curtain blind rail""".split()  # noqa: SIM905
 )
 _THING_BEFORE = regex.compile(
     r"(?:\b(?:room|station|hospital|hall|ward|building|street|avenue|bridge|airport|campus"
@@ -42,6 +44,12 @@ _THING_BEFORE = regex.compile(
 )
 _THING_AFTER = regex.compile(
     r"^[^\S\n]*(?:&|\+|and[^\S\n]+(?:sons|co|partners)\b)", regex.IGNORECASE
+)
+# "Marks & Spencer", "Procter & Gamble": the word before the ampersand is no given name
+_AMPERSAND_BEFORE = regex.compile(r"(?<![\p{L}])(?P<word>\p{Lu}[\p{L}'\u2019-]+)[^\S\n]*&[^\S\n]*$")
+# a log line's level before a capitalised word: a program's component ("WARN  Scheduler:")
+_LOG_LEVEL_BEFORE = regex.compile(
+    r"\b(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|NOTICE)\]?[^\S\n]+(?:\[[^\]\n]*\][^\S\n]*)?$"
 )
 # companies and brands named after people: alone, they name the company
 _BRANDS = frozenset(
@@ -64,6 +72,15 @@ _GERMANIC_NOUN = regex.compile(
 _MENTION_SOURCES = ("names", "ner", "list")
 _THING_FIRST = frozenset(("spedition", "firma", "klinikum", "restaurant", "hotel", "café", "cafe"))
 _NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
+
+
+_AMPERSAND_NAME = regex.compile(r"[^\S\n]*&[^\S\n]*(\p{Lu}[\p{L}'\u2019-]+)")
+
+
+def _person_after(text: str, end: int, firsts: frozenset[str]) -> bool:
+    """True when a given name follows the ampersand ("Ravi & Priya"), not "& Sons"."""
+    m = _AMPERSAND_NAME.match(text, end)
+    return m is not None and m.group(1) in firsts
 
 
 def _next_thing(text: str, end: int) -> bool:
@@ -106,11 +123,17 @@ def vetoed(
             continue  # "Mandela House", "St Thomas' Hospital", "Linde service"
         if all(f in _BRANDS for f in folded) and span.source != "shape":
             continue
-        if _THING_AFTER.match(text[trimmed.end : trimmed.end + 12]):
-            continue
-        if span.source != "shape" and _THING_BEFORE.search(
-            text[max(0, trimmed.start - 12) : trimmed.start]
+        if _THING_AFTER.match(text[trimmed.end : trimmed.end + 12]) and not _person_after(
+            text, trimmed.end, firsts
         ):
+            continue
+        before = text[max(0, trimmed.start - 40) : trimmed.start]
+        if span.source != "shape" and _THING_BEFORE.search(before[-12:]):
+            continue
+        amp = _AMPERSAND_BEFORE.search(before)
+        if span.source != "shape" and amp and amp.group("word") not in firsts:
+            continue  # "Marks & Spencer", "Ernst & Young"; "Ravi & Priya" are two people
+        if span.source in ("names", "ner") and _LOG_LEVEL_BEFORE.search(before):
             continue
         if lang != "en" and span.source in _MENTION_SOURCES and span.score < 0.9:
             known = any(w in firsts or w in lasts or is_name_word(w) for w in words)
@@ -212,8 +235,6 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
     for s in found:
         if s.score >= threshold:
             covered[s.start : s.end] = b"\x01" * (s.end - s.start)
-    words = regex.findall(r"\p{L}+", text)
-    lower_style = sum(w.islower() for w in words) >= 0.85 * len(words)
     out = []
     for form in sorted(forms, key=len, reverse=True):
         cased = any(ch.isupper() or ch.islower() for ch in form)
@@ -225,13 +246,7 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             ):
                 continue  # "Ada Analytics" after "Ada Nowak": the company
             seen = text[start:end]
-            if (
-                seen != form
-                and seen.islower()
-                and not forms[form]
-                and not lower_style
-                and is_english_word(seen)
-            ):
+            if seen != form and seen.islower() and not forms[form] and is_english_word(seen):
                 continue  # "hope" after "Hope Addison", "keys" after "Keys": the word
             out.append(Span(start, end, PERSON, 0.6, "mention"))
             covered[start:end] = b"\x01" * (end - start)
