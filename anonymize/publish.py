@@ -1,0 +1,490 @@
+"""Publish support requests: every person and identifier in a column of texts replaced by a
+keyed, consistent, realistic surrogate (the privacy policy's "Published Support Requests").
+
+A run reads one CSV, JSON Lines or Parquet file and writes, into a new folder that takes
+its name only when complete and checked:
+
+- the file again, in its format, with the texts' column replaced, the thread column (when
+  given) as keyed tokens, and only the other columns named to keep; rows in a keyed order,
+  a thread's texts together and in their order, so nothing of the input's order links a
+  published row back to its source row;
+- `review.jsonl`: each replacement's kind and position, the rare capitalised terms (a
+  company, a small place, a job title: in fewer than `rare_below` texts of the corpus) for a
+  reviewer, and the texts held back: kinds, rows and positions, never a value;
+- `manifest.json`: inputs with their hashes, outputs with SHA-256, the counts.
+
+A person keeps one surrogate in the whole corpus (chosen by a keyed HMAC of the name), and in
+a thread their given name or surname alone becomes the surrogate's. A text the engine is
+unsure about (a span declined by a close margin; a run of words the name lists know that was
+not taken for a name) is held back, not published. The folder is checked by
+`dsar.review.published.verify_published` before it takes its name, given the original
+values: a folder with a finding is set aside as `<name>.REJECTED`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from anonymize.publish_find import (
+    CompanyIds,
+    add_free,
+    declined_names,
+    full_names,
+    name_tokens,
+    publishing_engine,
+    split_sure,
+    terms,
+    thread_mentions,
+    url_tokens,
+)
+from anonymize.publish_io import Frame, format_of, read_frame, write_frame
+from anonymize.surrogates import Name, Surrogates, fold
+from dsar._version import __version__
+from dsar.csvsafe import is_formula
+from dsar.engine import Engine
+from dsar.engine.base import quote_identifier
+from dsar.errors import (
+    ExtractRejectedError,
+    InputFileError,
+    MissingFileError,
+    OutputExistsError,
+    WorkbenchError,
+)
+from dsar.io import atomic_write_text, partial_folder, plain_name, set_aside, sha256_file
+from dsar.keys import SCHEME, Keys, Purpose, require_keys
+from dsar.review.manifest import InputRef, OutputFile, ToolInfo, write_manifest
+from dsar.review.published import (
+    HELD_BACK,
+    PUBLISHED,
+    RARE_TERM,
+    REVIEW_FILE,
+    PublishedManifest,
+    verify_published,
+)
+from dsar.text import Span, TextEngine, TextPolicy
+from dsar.text.detectors import PERSON
+from dsar.text.lexicon import language_of
+
+RARE_BELOW = 3
+CHUNK = 2000  # texts analysed between two progress reports
+ProgressFn = Callable[[int], None]
+IDENTIFIER_KINDS = ("user_id", "customer_id", "device_id", "cookie_id", "oauth_subject")
+
+
+class PublishRejectedError(ExtractRejectedError):
+    """A publication failed its own check: set aside as `<name>.REJECTED`, never published."""
+
+    def __init__(self, folder: Path, findings: Sequence[str]) -> None:
+        self.folder, self.findings = folder, tuple(findings)
+        shown = "; ".join(self.findings[:5])
+        more = f"; and {len(self.findings) - 5} more" if len(self.findings) > 5 else ""
+        WorkbenchError.__init__(
+            self,
+            f"{folder}: the publication failed its own check, {len(self.findings)}"
+            f" finding(s): {shown}{more}. It was set aside and must not be shared",
+        )
+
+
+@dataclass(frozen=True)
+class Export:
+    """What the catalog's export tells publishing: its people's names (case-folded), the
+    company's identifiers, and its own names never replaced."""
+
+    names: frozenset[str] = frozenset()
+    ids: CompanyIds = field(default_factory=lambda: CompanyIds(frozenset()))
+    allow: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, engine: Engine) -> Export:
+        """Read from the export (distinct values of the name, identity and key columns)."""
+        catalog = engine.catalog
+        names: set[str] = set()
+        id_columns: list[list[str]] = []
+        for table_name, table in catalog.tables.items():
+            if table_name not in engine.tables or not table.personal:
+                continue
+            t = quote_identifier(table_name)
+            name_cols = [c for c, col in table.columns.items() if col.personal == "name"]
+            parts = [f"CAST({quote_identifier(c)} AS VARCHAR)" for c in name_cols]
+            if len(parts) > 1:  # given and family names apart: the full name too
+                parts.append(f"concat_ws(' ', {', '.join(parts)})")
+            for expr in parts:
+                got = engine.query(f"SELECT DISTINCT {expr} AS v FROM {t}")
+                names.update(_folded(v) for v in got.column("v").to_pylist() if v)
+            ids = [
+                c
+                for c, col in table.columns.items()
+                if (col.identity is not None and col.identity.value in IDENTIFIER_KINDS)
+                or c in table.primary_key
+            ]
+            for c in ids:
+                got = engine.query(
+                    f"SELECT DISTINCT CAST({quote_identifier(c)} AS VARCHAR) AS v FROM {t}"
+                )
+                id_columns.append([v for v in got.column("v").to_pylist() if v])
+        allow = frozenset({catalog.controller.name, *catalog.text_allow})
+        return cls(frozenset(names), CompanyIds.of(id_columns), allow)
+
+
+def _folded(name: str) -> str:
+    return " ".join(t.casefold() for t in name_tokens(name))
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """A written publication: its folder, data file and manifest."""
+
+    folder: Path
+    file: Path
+    manifest: PublishedManifest
+
+
+@dataclass
+class _Text:
+    """One input text as publishing sees it."""
+
+    index: int
+    text: str | None
+    spans: list[Span]
+    unsure: list[Span]
+    thread: str
+
+
+def run_publish(
+    source: str | Path,
+    column: str,
+    out: str | Path,
+    *,
+    keys: Keys,
+    thread: str | None = None,
+    engine: Engine | None = None,
+    keep: Sequence[str] = (),
+    name: str | None = None,
+    rare_below: int = RARE_BELOW,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+    text_engine: TextEngine | None = None,
+) -> PublishResult:
+    """Publish the texts of `column` of the file `source` into `out/<name>/`.
+
+    Args:
+        source: a CSV, JSON Lines or Parquet file.
+        column: the column of texts to publish.
+        out: the folder the publication's folder is made in.
+        keys: the secret key (required: unkeyed surrogates could be reversed by trying
+            names).
+        thread: a column grouping texts into threads (a ticket, a requester).
+        engine: an engine over the catalog's export, to read its people's names (no
+            surrogate is one of them) and its identifiers (replaced in the texts).
+        keep: other columns published as they are (a status, a channel).
+        name: the folder's name (default: the file's name without its suffix).
+        rare_below: a capitalised term in fewer texts than this is listed for a reviewer.
+        progress: called with the texts of each chunk analysed.
+        text_engine: the text engine (default: `publish_find.publishing_engine`).
+
+    Raises:
+        MissingFileError, InputFileError, UsageError: the input or a column is wrong.
+        OutputExistsError: `out/<name>` exists.
+        PublishRejectedError: the publication failed its own check.
+    """
+    keys = require_keys(keys, "run_publish")
+    source, out = Path(source), Path(out)
+    if not source.is_file():
+        raise MissingFileError(source, "the file to publish", "check --input")
+    fmt = format_of(source)
+    name = plain_name(name or source.stem, "publication name")
+    folder = out / name
+    if folder.exists():
+        raise OutputExistsError(folder, "the publication", "remove it first, or give --name")
+    frame = read_frame(source)
+    for wanted in (column, *([thread] if thread else []), *keep):
+        if wanted not in frame.columns:
+            raise InputFileError(
+                source, f"no column {wanted!r}", f"the columns are {', '.join(frame.names)}"
+            )
+    export = Export.of(engine) if engine is not None else Export()
+    texts = frame.texts(column)
+    threads: list[str | None] = frame.texts(thread) if thread else [None] * len(texts)
+    items = _analyse(texts, threads, export, progress, text_engine)
+    names = full_names(texts, [t.spans for t in items])
+    values = {
+        (s.entity, fold(s.entity, t.text[s.start : s.end]))
+        for t in items
+        if t.text
+        for s in t.spans
+        if s.entity != PERSON
+    }
+    surrogates = Surrogates(
+        keys, forbidden=export.names | names, taken_ids=export.ids.values, originals=values
+    )
+    originals = values | {(PERSON, n) for n in names}
+    published = [t for t in items if not t.unsure]
+    hasher = keys.hasher(Purpose.PUBLISH_SURROGATE)
+    order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
+    rare = _rare(items, export.allow, rare_below)
+    replaced_texts, review, counts = _replace(order, surrogates, rare, fmt, export.allow)
+    review += [
+        {"input_row": t.index + 1, "kind": HELD_BACK, "reason": s.entity}
+        | {"start": s.start, "end": s.end}
+        for t in items
+        for s in t.unsure
+    ]
+    columns: dict[str, list[str | None]] = {column: replaced_texts}
+    if thread:
+        tokens = [threads[t.index] for t in order]
+        columns[thread] = [None if v is None else f"t-{hasher('thread:' + v)[:16]}" for v in tokens]
+    with partial_folder(out, name) as work:
+        data = work / f"{name}{source.suffix.lower()}"
+        write_frame(data, frame, [t.index for t in order], columns, keep)
+        review_path = work / REVIEW_FILE
+        atomic_write_text(review_path, "".join(_json_line(r) for r in review))
+        review_path.chmod(0o600)
+        run = _Counts(counts, len(items) - len(published), rare_below, surrogates)
+        manifest = _manifest(source, engine, (data, review_path), work, frame, run, export)
+        manifest = manifest.model_copy(
+            update={"column": column, "thread": thread, "kept": tuple(keep), "name": name}
+            | ({"created_at": now} if now is not None else {})
+        )
+        write_manifest(manifest, work / "manifest.json")
+        (work / "manifest.json").chmod(0o600)
+        # the reviewer's check, given the original values, before the folder takes its name
+        check = TextEngine(policy=TextPolicy(allow=export.allow))
+        found = verify_published(work, originals=originals, engine=check).findings
+        findings = [str(f) for f in found]
+        if findings:
+            aside = set_aside(work, out, name, "publication name")
+        else:
+            work.rename(folder)
+    if findings:
+        raise PublishRejectedError(aside, findings)
+    return PublishResult(folder, folder / data.name, manifest)
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _analyse(
+    texts: list[str | None],
+    threads: list[str | None],
+    export: Export,
+    progress: ProgressFn | None,
+    text_engine: TextEngine | None,
+) -> list[_Text]:
+    """Every text's spans: the engine's, then the thread's and the corpus's names, the
+    company's identifiers and URL tokens; and what makes it unsure."""
+    known = _known_in(texts, export.names)
+    engine = text_engine or publishing_engine(export.allow, known)
+    found: list[list[Span]] = []
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start : start + CHUNK]
+        found += engine.analyze(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    split = [split_sure(spans) for spans in found]
+    sure = [s for s, _ in split]
+    corpus = full_names(texts, sure)
+    by_thread: dict[str, list[int]] = {}
+    keys = []
+    for i, value in enumerate(threads):
+        key = f"row:{i}" if value is None else f"value:{value}"
+        keys.append(key)
+        by_thread.setdefault(key, []).append(i)
+    for members in by_thread.values():
+        mentioned = thread_mentions([texts[i] for i in members], [sure[i] for i in members], corpus)
+        for i, s in zip(members, mentioned, strict=True):
+            sure[i] = s
+    items = []
+    for i, text in enumerate(texts):
+        spans, unsure = sure[i], list(split[i][1])
+        if text:
+            spans = add_free(spans, [*export.ids.find(text), *url_tokens(text)])
+            unsure += declined_names(text, spans, export.allow)
+        items.append(_Text(i, text, spans, unsure, keys[i]))
+    return items
+
+
+def _known_in(texts: list[str | None], names: frozenset[str]) -> list[str]:
+    """The export's people named in the texts (runs of two to four words), for the engine."""
+    if not names:
+        return []
+    found: set[str] = set()
+    for text in texts:
+        if not text:
+            continue
+        words = [w.casefold() for w in name_tokens(text)]
+        for n in (2, 3, 4):
+            found.update(
+                " ".join(words[i : i + n])
+                for i in range(len(words) - n + 1)
+                if " ".join(words[i : i + n]) in names
+            )
+    return sorted(found)
+
+
+def _rare(
+    items: list[_Text], allow: Collection[str], below: int
+) -> dict[int, list[tuple[int, int]]]:
+    """Per text, the capitalised terms fewer than `below` texts of the corpus hold."""
+    per_text: dict[int, list[tuple[int, int, str]]] = {}
+    seen: Counter[str] = Counter()
+    for t in items:
+        if not t.text:
+            continue
+        found = [
+            (a, b, " ".join(t.text[a:b].split()).casefold())
+            for a, b in terms(t.text, t.spans, allow)
+        ]
+        per_text[t.index] = found
+        seen.update({k for _, _, k in found})
+    return {i: [(a, b) for a, b, k in found if seen[k] < below] for i, found in per_text.items()}
+
+
+def _replace(
+    order: list[_Text],
+    surrogates: Surrogates,
+    rare: dict[int, list[tuple[int, int]]],
+    fmt: str,
+    allow: Collection[str],
+) -> tuple[list[str | None], list[dict[str, Any]], Counter[str]]:
+    """The published texts, in `order`, the review entries, and the replacements per kind."""
+    thread_people: dict[str, dict[str, tuple[Name, int] | None]] = {}
+    for t in order:  # the thread's full names first: a given name alone maps to its person
+        people = thread_people.setdefault(t.thread, {})
+        for s in t.spans:
+            if s.entity == PERSON and t.text:
+                tokens = name_tokens(t.text[s.start : s.end])
+                if len(tokens) > 1:
+                    person = surrogates.person(tokens, language_of(t.text))
+                    for position, token in ((0, tokens[0]), (-1, tokens[-1])):
+                        key = f"{position}:{token.casefold()}"
+                        if key not in people:
+                            people[key] = (person, position)
+                        elif people[key] is not None and people[key] != (person, position):
+                            people[key] = None  # two people of the thread: ambiguous
+    texts: list[str | None] = []
+    review: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for row, t in enumerate(order, 1):
+        if t.text is None:
+            texts.append(None)
+            continue
+        pieces, last, shift = [], 0, 0
+        placed: list[tuple[int, int, str]] = []
+        offsets: list[tuple[int, int]] = []  # (original end, shift after it)
+        language = language_of(t.text)
+        for s in sorted(t.spans):
+            value = t.text[s.start : s.end]
+            new = _surrogate(s.entity, value, language, surrogates, thread_people[t.thread])
+            pieces += [t.text[last : s.start], new]
+            start = s.start + shift
+            shift += len(new) - len(value)
+            placed.append((start, start + len(new), s.entity))
+            offsets.append((s.end, shift))
+            last = s.end
+        pieces.append(t.text[last:])
+        text = "".join(pieces)
+        lead = 1 if fmt == "csv" and is_formula(text) else 0  # the formula rule's quote
+        for a, b, kind in placed:
+            review.append({"row": row, "kind": kind, "start": a + lead, "end": b + lead})
+            counts[kind] += 1
+        for a, b in rare.get(t.index, ()):
+            moved = next((sh for end, sh in reversed(offsets) if end <= a), 0)
+            start = a + moved + lead
+            review.append({"row": row, "kind": RARE_TERM, "start": start, "end": start + b - a})
+        texts.append(text)
+    return texts, review, counts
+
+
+def _surrogate(
+    entity: str,
+    value: str,
+    language: str,
+    surrogates: Surrogates,
+    people: dict[str, tuple[Name, int] | None],
+) -> str:
+    if entity != PERSON:
+        return surrogates.value(entity, value, fold(entity, value))
+    tokens = name_tokens(value)
+    if not tokens:
+        return value
+    if len(tokens) == 1:
+        for position in (0, -1):
+            known = people.get(f"{position}:{tokens[0].casefold()}")
+            if known is not None:
+                person, at = known
+                return person.written(value, (person.parts[at],))
+    person = surrogates.person(tokens, language)
+    head = value[: value.find(tokens[0])]
+    tail = value[value.rfind(tokens[-1]) + len(tokens[-1]) :]
+    return head + person.written(value) + tail
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """What a run counted, for its manifest."""
+
+    replaced: Counter[str]
+    held: int
+    rare_below: int
+    surrogates: Surrogates
+
+
+def _manifest(
+    source: Path,
+    engine: Engine | None,
+    files: tuple[Path, Path],
+    work: Path,
+    frame: Frame,
+    run: _Counts,
+    export: Export,
+) -> PublishedManifest:
+    import faker
+
+    data, review = files
+    inputs = [InputRef(role="input", name=source.name, sha256=sha256_file(source))]
+    if engine is not None and engine.catalog.source is not None:
+        path = engine.catalog.source
+        inputs.append(InputRef(role="catalog", name=path.name, sha256=sha256_file(path)))
+    rows_out = frame.rows - run.held
+    rare = sum(
+        1 for line in review.read_text(encoding="utf-8").splitlines() if f'"{RARE_TERM}"' in line
+    )
+    return PublishedManifest(
+        kind=PUBLISHED,
+        format_version=1,
+        tool=ToolInfo(name="privacy-workbench", version=__version__),
+        created_at=datetime.now(UTC),
+        inputs=tuple(inputs),
+        outputs=(
+            OutputFile.of(data, work, rows=rows_out),
+            OutputFile.of(review, work, rows=None),
+        ),
+        parameters={
+            "key_scheme": SCHEME,
+            "faker": faker.VERSION,
+            "allow": sorted(export.allow),
+            "catalog_identifiers": len(export.ids.values),
+            "export_names": len(export.names),
+        },
+        name="-",
+        column="-",
+        thread=None,
+        kept=(),
+        format=frame.format,
+        rows_in=frame.rows,
+        rows_out=rows_out,
+        held_back=run.held,
+        replaced=dict(sorted(run.replaced.items())),
+        rare_terms=rare,
+        rare_below=run.rare_below,
+        people=run.surrogates.people,
+        locales=dict(sorted(run.surrogates.locales_used.items())),
+        review_file=REVIEW_FILE,
+    )

@@ -1,0 +1,342 @@
+"""Check a folder of published support requests (`anonymize publish`) from its files alone.
+
+The reviewer trusts nothing but the folder: the typed manifest, the checksums, then the
+published texts themselves, scanned again with the text engine. Every span the engine
+finds there must lie where the review file lists a replacement (else it was never
+replaced); an email must be at a reserved domain and an IP address in a documentation
+range (what publishing writes); the review file must hold kinds and positions only, never
+a value; the manifest's counts must add up. Given the input the folder was made from (or
+the original values), no original (a full name, an email, a phone, a card, an IBAN, an
+identifier) may be in any published text.
+
+Findings name files, rows, columns and positions, never values.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow.parquet as pq
+import regex
+from pydantic import Field, ValidationError
+
+from dsar.errors import UnreadableArtifactError
+from dsar.io import sha256_file
+from dsar.review.bundle import Finding, Verification, csv_formula_findings
+from dsar.review.manifest import ArtifactManifest, Count, manifest_problems
+
+PUBLISHED = "published"
+REVIEW_FILE = "review.jsonl"
+THREAD_TOKEN = re.compile(r"t-[0-9a-f]{16}")
+RESERVED_EMAIL = re.compile(r"@example\.(?:com|org|net)$", re.IGNORECASE)
+HELD_BACK = "held_back"
+RARE_TERM = "rare_term"
+REVIEW_KEYS = frozenset({"row", "input_row", "kind", "reason", "start", "end"})
+_IPV4_DOCS = ("192.0.2.", "198.51.100.", "203.0.113.")
+_NAME_WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'\u2019-]*")
+FINDABLE = (
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "SECRET",
+    "GOVERNMENT_ID",
+)
+
+
+class PublishedManifest(ArtifactManifest):
+    """The manifest of published support requests (`anonymize publish`)."""
+
+    # a kind of its own, spelled here: `ArtifactKind` (dsar.review.manifest) may list it later
+    kind: Literal["published"] = Field(description="always 'published'")  # type: ignore[assignment]
+    format_version: Literal[1] = Field(description="version of the layout")
+    name: str = Field(min_length=1, description="the publication's name (its folder)")
+    column: str = Field(min_length=1, description="the column of texts replaced")
+    thread: str | None = Field(
+        description="the column grouping texts into threads, published as keyed tokens"
+    )
+    kept: tuple[str, ...] = Field(description="other columns published as they were")
+    format: Literal["csv", "jsonl", "parquet"] = Field(description="the data file's format")
+    rows_in: Count = Field(description="rows read")
+    rows_out: Count = Field(description="rows published")
+    held_back: Count = Field(description="rows held back for a reviewer (not published)")
+    replaced: dict[str, Count] = Field(description="spans replaced by a surrogate, per kind")
+    rare_terms: Count = Field(description="rare capitalised terms listed for a reviewer")
+    rare_below: Count = Field(description="a term is rare in fewer than this many texts")
+    people: Count = Field(description="distinct people given a surrogate name")
+    locales: dict[str, Count] = Field(description="people per Faker locale of their surrogate")
+    review_file: str = Field(description="the review file: kinds and positions, no values")
+
+
+def read_texts(path: Path, column: str) -> list[str | None]:
+    """The values of `column` in a CSV, JSON Lines or Parquet file, as text (None: empty)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return [
+            None if v is None else str(v)
+            for v in pq.read_table(path, columns=[column])[column].to_pylist()
+        ]
+    if suffix == ".csv":
+        csv.field_size_limit(sys.maxsize)
+        with path.open(encoding="utf-8", newline="") as handle:
+            return [row.get(column) for row in csv.DictReader(handle)]
+    out: list[str | None] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                value = json.loads(line).get(column)
+                out.append(None if value is None else str(value))
+    return out
+
+
+def _read_column(path: Path, column: str) -> list[str | None]:
+    return read_texts(path, column)
+
+
+def normalised(entity: str, value: str) -> str:
+    """The form two mentions of one value share (written again here, apart from the
+    publisher's)."""
+    if entity == "PERSON":
+        return " ".join(w.casefold() for w in _NAME_WORD.findall(value))
+    if entity in ("EMAIL_ADDRESS", "IP_ADDRESS", "SECRET", "URL_TOKEN", "COMPANY_ID"):
+        return value.strip().casefold()
+    return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+
+
+def verify_published(
+    folder: str | Path,
+    *,
+    source: str | Path | None = None,
+    originals: Collection[tuple[str, str]] | None = None,
+    engine: Any = None,
+) -> Verification:
+    """Verify a published folder.
+
+    Args:
+        folder: the folder `anonymize publish` wrote.
+        source: the input it was made from: no original value found in it may be published.
+        originals: instead of `source`, the original values as (entity, `normalised` value).
+        engine: the `dsar.text.TextEngine` to scan with (default: a new one).
+    """
+    root = Path(folder)
+    path = root / "manifest.json"
+    if not path.is_file():
+        raise UnreadableArtifactError(
+            root, "no manifest.json", "give the folder anonymize publish wrote"
+        )
+    result = Verification(root)
+    add = result.findings.append
+    try:
+        manifest = PublishedManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        for where, message in manifest_problems(exc):
+            add(Finding("manifest", f"manifest.json {where}", message))
+        return result
+    listed = {o.path for o in manifest.outputs}
+    for extra in sorted(p.name for p in root.iterdir()):
+        if extra != "manifest.json" and extra not in listed:
+            add(Finding("checksum", extra, "file not listed in the manifest"))
+    intact: set[str] = set()
+    for out in manifest.outputs:
+        file = root / out.path
+        if not file.is_file():
+            add(Finding("checksum", out.path, "listed in the manifest but missing"))
+        elif file.stat().st_size != out.bytes or sha256_file(file) != out.sha256:
+            add(Finding("checksum", out.path, "SHA-256 differs from the manifest"))
+        else:
+            intact.add(out.path)
+            result.checked_files += 1
+    data = next((o for o in manifest.outputs if o.path != manifest.review_file), None)
+    if data is None or manifest.review_file not in listed:
+        add(Finding("manifest", "manifest.json outputs", "the data or the review file is missing"))
+        return result
+    file = root / data.path
+    if data.path not in intact:
+        return result
+    texts = _read_column(file, manifest.column)
+    result.checked_rows += len(texts)
+    if len(texts) != manifest.rows_out or data.rows != manifest.rows_out:
+        add(Finding("rows", data.path, "row count differs from the manifest"))
+    if manifest.rows_in != manifest.rows_out + manifest.held_back:
+        add(Finding("counts", "manifest.json", "rows_in is not rows_out plus held_back"))
+    if manifest.thread is not None:
+        for row, token in enumerate(_read_column(file, manifest.thread)):
+            if token is not None and not THREAD_TOKEN.fullmatch(token):
+                add(Finding("thread", f"{data.path} row {row + 1}", "not a keyed thread token"))
+                break
+    if file.suffix == ".csv":
+        for finding in csv_formula_findings(file, data.path):
+            add(finding)
+    listed_spans = _check_review(root, manifest, texts, intact, add)
+    if listed_spans is None:
+        return result
+    if engine is None:
+        from dsar.text import TextEngine
+
+        engine = TextEngine()
+    found = engine.analyze(texts, FINDABLE)
+    _check_residual(data.path, texts, found, listed_spans, add)
+    if source is not None:
+        source = Path(source)
+        source_ref = next((i for i in manifest.inputs if i.role == "input"), None)
+        if source_ref is None or source_ref.sha256 != sha256_file(source):
+            add(Finding("source", source.name, "not the input this folder was made from"))
+            return result
+        originals = original_values(_read_column(source, manifest.column), engine.analyze)
+    if originals is not None:
+        _check_originals(data.path, texts, found, set(originals), add)
+    return result
+
+
+def original_values(
+    texts: list[str | None], analyze: Callable[[list[str | None]], list[list[Any]]]
+) -> set[tuple[str, str]]:
+    """What the engine finds in the original texts, as (entity, `normalised` value); for
+    names, full names only (a given name alone is no one's)."""
+    out: set[tuple[str, str]] = set()
+    for text, spans in zip(texts, analyze(texts), strict=True):
+        for s in spans:
+            value = normalised(s.entity, text[s.start : s.end]) if text else ""
+            if s.entity == "PERSON" and " " not in value:
+                continue
+            if value and s.score >= 0.5:
+                out.add((s.entity, value))
+    return out
+
+
+def _check_review(
+    root: Path,
+    m: PublishedManifest,
+    texts: list[str | None],
+    intact: set[str],
+    add: Callable[[Finding], None],
+) -> dict[int, list[tuple[int, int, str]]] | None:
+    """The review file: kinds and positions only, inside the texts, adding up to the
+    manifest's counts. Returns the replacements per published row (0-based)."""
+    if m.review_file not in intact:
+        return None
+    replaced: Counter[str] = Counter()
+    rare = 0
+    held: set[int] = set()
+    spans: dict[int, list[tuple[int, int, str]]] = {}
+    lines = (root / m.review_file).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        where = f"{m.review_file} line {number}"
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            add(Finding("review", where, "not JSON"))
+            continue
+        if not isinstance(entry, dict) or not set(entry) <= REVIEW_KEYS:
+            add(Finding("review", where, "keys other than row, kind, reason and positions"))
+            continue
+        numbers = [entry.get(k) for k in ("row", "input_row", "start", "end") if k in entry]
+        words = [entry.get(k) for k in ("kind", "reason") if k in entry]
+        if not all(isinstance(v, int) for v in numbers) or not all(
+            isinstance(v, str) and re.fullmatch(r"[A-Z_a-z]{1,40}", v) for v in words
+        ):
+            add(Finding("review", where, "holds something other than kinds and positions"))
+            continue
+        kind, start, end = entry.get("kind"), entry.get("start", 0), entry.get("end", 0)
+        if kind == HELD_BACK:
+            held.add(int(entry.get("input_row", 0)))
+            continue
+        row = int(entry.get("row", 0)) - 1
+        text = texts[row] if 0 <= row < len(texts) else None
+        if text is None or not 0 <= start < end <= len(text):
+            add(Finding("review", where, "a position outside the published texts"))
+            continue
+        if kind == RARE_TERM:
+            rare += 1
+        else:
+            replaced[str(kind)] += 1
+            spans.setdefault(row, []).append((start, end, str(kind)))
+    if dict(replaced) != {k: v for k, v in m.replaced.items() if v}:
+        add(Finding("counts", m.review_file, "replacements differ from the manifest's counts"))
+    if rare != m.rare_terms:
+        add(Finding("counts", m.review_file, "rare terms differ from the manifest's count"))
+    if len(held) != m.held_back:
+        add(Finding("counts", m.review_file, "held-back rows differ from the manifest's count"))
+    return spans
+
+
+def _check_residual(
+    name: str,
+    texts: list[str | None],
+    found: list[list[Any]],
+    listed: dict[int, list[tuple[int, int, str]]],
+    add: Callable[[Finding], None],
+) -> None:
+    """Every span the engine finds must be a listed replacement, of the shape publishing
+    writes."""
+    for row, (text, spans) in enumerate(zip(texts, found, strict=True)):
+        for s in spans:
+            where = f"{name} row {row + 1} chars {s.start}-{s.end}"
+            value = text[s.start : s.end] if text else ""
+            covered = any(a < s.end and s.start < b for a, b, _ in listed.get(row, ()))
+            if not covered:
+                add(Finding("personal data", where, f"{s.entity} not replaced"))
+            elif s.entity == "EMAIL_ADDRESS" and not RESERVED_EMAIL.search(value):
+                add(Finding("personal data", where, "an email outside the reserved domains"))
+            elif s.entity == "IP_ADDRESS" and not _documentation_ip(value):
+                add(Finding("personal data", where, "an IP address outside documentation ranges"))
+
+
+def _documentation_ip(value: str) -> bool:
+    text = value.strip().lower()
+    return text.startswith(_IPV4_DOCS) or text.startswith("2001:db8:")
+
+
+def _check_originals(
+    name: str,
+    texts: list[str | None],
+    found: list[list[Any]],
+    originals: set[tuple[str, str]],
+    add: Callable[[Finding], None],
+) -> None:
+    """No original value in a published text: what the engine finds there, and every run
+    of two to four words for the original full names (wherever they stand)."""
+    names = {v for e, v in originals if e == "PERSON"}
+    for row, (text, spans) in enumerate(zip(texts, found, strict=True)):
+        if not text:
+            continue
+        for s in spans:
+            if (s.entity, normalised(s.entity, text[s.start : s.end])) in originals:
+                add(
+                    Finding(
+                        "original",
+                        f"{name} row {row + 1} chars {s.start}-{s.end}",
+                        f"an original {s.entity} is published",
+                    )
+                )
+        words = [(m.start(), m.end(), m.group().casefold()) for m in _NAME_WORD.finditer(text)]
+        for n in (2, 3, 4):
+            for i in range(len(words) - n + 1):
+                if " ".join(w for _, _, w in words[i : i + n]) in names:
+                    add(
+                        Finding(
+                            "original",
+                            f"{name} row {row + 1} chars {words[i][0]}-{words[i + n - 1][1]}",
+                            "an original name is published",
+                        )
+                    )
+        for token in _tokens(text):
+            if ("COMPANY_ID", token.casefold()) in originals:
+                add(
+                    Finding(
+                        "original", f"{name} row {row + 1}", "an original identifier is published"
+                    )
+                )
+
+
+def _tokens(text: str) -> Iterable[str]:
+    return re.findall(r"[A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]", text)
