@@ -1,0 +1,97 @@
+"""`anonymize publish`: the command line of `anonymize.publish.run_publish` (registered on the
+`anonymize` app by `anonymize.cli`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dsar.cli.common import EngineOpt, SparkMasterOpt, engine_options
+
+
+def publish(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="The texts: a CSV, JSON Lines or Parquet file.")
+    ],
+    column: Annotated[str, typer.Option(help="The column of texts to publish.")],
+    out: Annotated[Path, typer.Option(help="Folder the publication's folder is made in.")],
+    thread: Annotated[
+        str | None,
+        typer.Option(
+            help="A column grouping texts into threads (a ticket, a requester): published as"
+            " keyed tokens; a given name alone is its thread's person's."
+        ),
+    ] = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="The export's catalog: its identifiers found in the texts are replaced, and no"
+            " surrogate is the name of one of its people."
+        ),
+    ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(help="Another column to publish as it is (a status, a channel)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The publication's name (default: the file's).")
+    ] = None,
+    rare_below: Annotated[
+        int,
+        typer.Option(help="List capitalised terms held by fewer texts than this for a reviewer."),
+    ] = 3,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="File holding the secret key (default: $WORKBENCH_KEY)."),
+    ] = None,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
+) -> None:
+    """Publish support requests: names, contacts, card and bank numbers, IP addresses, URL
+    tokens and the company's identifiers replaced by keyed, consistent surrogates; unsure
+    texts held back; a review file (kinds and positions) and a manifest; checked before the
+    folder takes its name. Needs the key (unkeyed surrogates could be reversed by trying
+    names)."""
+    from contextlib import ExitStack
+
+    from tqdm.auto import tqdm
+
+    from anonymize.publish import run_publish
+    from dsar.keys import load_keys
+
+    keys = load_keys(key_file)
+    with ExitStack() as stack:
+        engine = None
+        if catalog is not None:
+            from dsar.catalog import load_catalog
+            from dsar.engine import open_engine
+
+            options = engine_options(engine_kind, spark_master)
+            engine = stack.enter_context(open_engine(load_catalog(catalog), engine_kind, **options))
+        bar = stack.enter_context(tqdm(unit=" texts", desc="publish", disable=None))
+
+        def advance(texts: int) -> None:
+            bar.update(texts)
+
+        result = run_publish(
+            input_file,
+            column,
+            out,
+            keys=keys,
+            thread=thread,
+            engine=engine,
+            keep=keep or (),
+            name=name,
+            rare_below=rare_below,
+            progress=advance,
+        )
+    m = result.manifest
+    replaced = ", ".join(f"{k} {v}" for k, v in m.replaced.items()) or "nothing"
+    typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} texts; {m.people} people)")
+    typer.echo(f"replaced: {replaced}")
+    typer.echo(
+        f"held back for a reviewer: {m.held_back} text(s); rare terms listed: {m.rare_terms}"
+        f" (see {result.folder / m.review_file})"
+    )
