@@ -269,11 +269,13 @@ def _header_names(text: str, start: int, value: str) -> Iterator[Span]:
         offset = start + part.start()
         for name in names:
             stripped = name.strip(" \t\"'")
-            if not stripped:
-                offset += len(name) + 1
-                continue
-            at = text.index(stripped, offset)
+            # `cleaned` keeps every position of `value` (an address became as many spaces),
+            # so the name's place in the text is its place in the piece, not a search: a
+            # name with an address inside it is not a substring of the text
+            at = offset + name.index(stripped) if stripped else offset
             offset += len(name) + 1
+            if not stripped:
+                continue
             if not _name_like(stripped) or not _header_person(stripped):
                 continue
             yield _span(at, at + len(stripped), 0.75)
