@@ -255,7 +255,7 @@ def run_publish(
         (work / "manifest.json").chmod(0o600)
         # the reviewer's check, given the original values, before the folder takes its name
         check = TextEngine(policy=TextPolicy(allow=export.allow))
-        found = verify_published(work, originals=originals, engine=check).findings
+        found = verify_published(work, originals=originals, text_engine=check).findings
         findings = [str(f) for f in found]
         if findings:
             aside = set_aside(work, out, name, "publication name")

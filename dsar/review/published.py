@@ -21,7 +21,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow.parquet as pq
 import regex
@@ -31,6 +31,9 @@ from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings
 from dsar.review.manifest import ArtifactManifest, Count, manifest_problems
+
+if TYPE_CHECKING:
+    from dsar.text import TextEngine
 
 PUBLISHED = "published"
 REVIEW_FILE = "review.jsonl"
@@ -117,7 +120,7 @@ def verify_published(
     *,
     source: str | Path | None = None,
     originals: Collection[tuple[str, str]] | None = None,
-    engine: Any = None,
+    text_engine: TextEngine | None = None,
 ) -> Verification:
     """Verify a published folder.
 
@@ -125,7 +128,8 @@ def verify_published(
         folder: the folder `anonymize publish` wrote.
         source: the input it was made from: no original value found in it may be published.
         originals: instead of `source`, the original values as (entity, `normalised` value).
-        engine: the `dsar.text.TextEngine` to scan with (default: a new one).
+        text_engine: the text engine to scan with (default: one that leaves alone the
+            company names the manifest records).
     """
     root = Path(folder)
     path = root / "manifest.json"
@@ -179,10 +183,17 @@ def verify_published(
     listed_spans = _check_review(root, manifest, texts, intact, add)
     if listed_spans is None:
         return result
-    if engine is None:
-        from dsar.text import TextEngine
+    engine = text_engine
+    if engine is None:  # the company's own names the run left alone, as it recorded them
+        from dsar.text import TextEngine, TextPolicy
 
-        engine = TextEngine()
+        allow = manifest.parameters.get("allow")
+        names = (
+            frozenset(a for a in allow if isinstance(a, str))
+            if isinstance(allow, list)
+            else frozenset()
+        )
+        engine = TextEngine(policy=TextPolicy(allow=names))
     found = engine.analyze(texts, FINDABLE)
     _check_residual(data.path, texts, found, listed_spans, add)
     if source is not None:
