@@ -269,3 +269,47 @@ def test_a_surname_that_is_also_a_place_word_stays_a_name() -> None:
         for t, spans in zip(texts, engine.analyze(texts), strict=True)
     ]
     assert found == [["Elaine Hall"], ["Sarah Park"], ["Matthew Lane"], []]
+
+
+class _Spy:
+    """A model stand-in that records what it is given and finds nothing."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def pipe(self, texts: dict[str, object], **options: object) -> list[object]:
+        from types import SimpleNamespace
+
+        self.seen += list(texts)
+        return [SimpleNamespace(ents=()) for _ in texts]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a sentence's first word that reads as English and no name list knows
+        "Flagged for security review.",
+        "Enterprise-wide rollout reached every tenant.",
+        "Spoke with the vendor about pricing.",
+        # a greeting before a name is no part of it: the cue decides, not the model
+        "Hallo Alonso,\nthe invoice is attached.",
+    ],
+)
+def test_runs_decided_without_the_model(text: str) -> None:
+    spy = _Spy()
+    TextEngine(nlp=spy).analyze([text])
+    assert spy.seen == []
+
+
+def test_the_model_sees_a_window_around_the_run_not_the_sentence() -> None:
+    spy = _Spy()
+    text = (
+        "We spent the whole of last week moving the old billing database to the new cluster"
+        " and then Tavita asked about the export from the warehouse in the north of the"
+        " country yesterday afternoon"
+    )
+    TextEngine(nlp=spy).analyze([text])
+    assert len(spy.seen) == 1
+    window = spy.seen[0]
+    assert "Tavita" in window and len(window.split()) == 13  # six words either side
+    assert text.index(window) > 0

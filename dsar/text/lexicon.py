@@ -148,6 +148,7 @@ strasse ort plz stadt land telefon
 # fmt: on
 STOP_WORDS = frozenset((_GREETINGS + _TITLES + _LABELS).split())
 TITLE_WORDS = frozenset(_TITLES.split())
+GREETING_WORDS = frozenset(_GREETINGS.split())
 
 # first names that are also everyday English words: in lower case, a list is not enough
 WORD_NAMES = frozenset(
@@ -172,6 +173,8 @@ hunt chase walker rider runner shepherd farmer gardener archer bowman butcher ba
 singer player turner weaver dyer glass wall gates street lane way best good small light
 wise noble sweet kind mild gentle free hope joy grace faith charity honor honour trust
 patience prudence mercy constance verity
+spoke sent got made told gave took went came found left kept ran paid held brought bought
+thought saw heard wrote rang met let put set cut read led fell felt lost won sold stood
 """
 
 

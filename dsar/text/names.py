@@ -232,6 +232,11 @@ _LEADING_CUE = regex.compile(  # "Called Siobhán Kelly" at a sentence's start: 
 )
 
 
+def _greeting(word: str) -> bool:
+    """A greeting in some language that is no given name ("Hallo", "Bonjour"; not "Dag")."""
+    return word.casefold().rstrip(",.!") in lexicon.GREETING_WORDS and word not in name_lexicon()[0]
+
+
 def candidates(text: str) -> Iterator[Candidate]:
     """Name-shaped runs with leading common words (sentence starters, titles) cut off, and
     cut where a sentence ends inside them ("Kalani Akana. Priya Raman": two candidates)."""
@@ -244,7 +249,9 @@ def _trimmed(start: int, value: str) -> Iterator[Candidate]:
     while True:
         parts = _WORD_SPLIT.split(value, maxsplit=1)  # a line break separates words too
         first, rest = parts[0], (parts[1] if len(parts) > 1 else "")
-        if rest and (_is_common(first) or first in _TITLES or _LEADING_CUE.match(first)):
+        if rest and (
+            _is_common(first) or first in _TITLES or _LEADING_CUE.match(first) or _greeting(first)
+        ):
             start += len(value) - len(rest)
             value = rest
             continue
@@ -265,6 +272,26 @@ def _trimmed(start: int, value: str) -> Iterator[Candidate]:
     if len(words) == 1 and (len(words[0]) < 2 or words[0].isupper()):
         return  # "C" of "C.F.", "GB", "EU": letters, codes, not names
     yield Candidate(start, start + len(value), words)
+
+
+# endings of English words that names rarely have (a name with one is in the name lists)
+_ENGLISH_ENDING = regex.compile(
+    r"\p{Ll}{2}(?:ed|ing|ive|able|ible|ist|ists|ion|ions|ment|ments|ness|ity|ous|ful|less"
+    r"|ance|ence|ship|ize|ise|ized|ised|ally|ary|ory|ure|ics|ware|wide)$"
+)
+
+
+_COMPOUND = regex.compile(r"\p{L}+(?:-\p{L}+)*-\p{Ll}{3,}(?:-\p{L}+)*")
+
+
+def _english_looking(word: str) -> bool:
+    """An everyday English word, a word with an English word's ending ("Upgradable"), or a
+    compound with a lower-case part ("Enterprise-wide"; names capitalise theirs)."""
+    return (
+        lexicon.is_english_word(word.casefold())
+        or bool(_ENGLISH_ENDING.search(word))
+        or bool(_COMPOUND.fullmatch(word))
+    )
 
 
 PARALLEL_FROM = 4000  # sentences for the model before a second process pays for its start
@@ -294,6 +321,25 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
         start = cut
     out.append((start, end))
     return out
+
+
+WINDOW = 6  # words either side of the runs the model must judge
+_TOKEN = regex.compile(r"\S+")
+
+
+def _window(text: str, a: int, b: int, inside: list[Candidate]) -> tuple[int, int]:
+    """The part of the sentence text[a:b] the model needs to judge the runs `inside` it:
+    from `WINDOW` words before the first to `WINDOW` words after the last. The model's
+    verdict on a word depends on a few words around it (its convolutions see four tokens
+    either side), and its time on the words it is given."""
+    lo = min(c.start for c in inside)
+    hi = max(c.end for c in inside)
+    words = [m.span() for m in _TOKEN.finditer(text, a, b)]
+    before = [s for s, _ in words if s < lo]
+    after = [e for _, e in words if e > hi]
+    start = before[-WINDOW] if len(before) >= WINDOW else a
+    end = after[WINDOW - 1] if len(after) >= WINDOW else b
+    return min(start, lo), max(end, hi)
 
 
 class NameFinder:
@@ -336,7 +382,9 @@ class NameFinder:
                 if not open_:
                     continue
                 for a, b in _sentences(text):
-                    if any(a <= c.start < b for c in open_):
+                    inside = [c for c in open_ if a <= c.start < b]
+                    if inside:
+                        a, b = _window(text, a, b, inside)
                         todo.setdefault(text[a:b], []).append((i, a))
             if processes is None:  # a second process pays for its start on large work only
                 processes = 2 if len(todo) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
@@ -348,8 +396,19 @@ class NameFinder:
         return [self._spans(t, e, c) for t, e, c in zip(texts, ner, shaped, strict=True)]
 
     def _undecided(self, text: str, c: Candidate) -> bool:
-        """True when what the model says about this run could change whether it is a name."""
+        """True when what the model says about this run could change whether it is a name.
+
+        A sentence's first word that no name list knows and that reads as an English word
+        ("Flagged", "Pricing", "Instead") is decided without the model: not a name."""
         firsts, lasts = name_lexicon()
+        if (
+            len(c.words) == 1
+            and c.words[0] not in firsts
+            and c.words[0] not in lasts
+            and _english_looking(c.words[0])
+            and _SENTENCE_START.search(text[max(0, c.start - 24) : c.start])
+        ):
+            return False
         whole = [(c.start, c.end)]
         verdicts = {
             self._score(text, c, people, things, firsts, lasts) >= self.threshold

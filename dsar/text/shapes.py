@@ -18,7 +18,7 @@ from itertools import pairwise
 import regex
 
 from dsar.text.detectors import PERSON, Span
-from dsar.text.lexicon import STOP_WORDS, is_name_word, name_lexicon
+from dsar.text.lexicon import STOP_WORDS, is_english_word, is_name_word, name_lexicon
 
 # a word of a name in any script: letters, marks, inner apostrophes, hyphens and dots
 _W = r"[\p{L}\p{M}][\p{L}\p{M}'\u2019.\-]*"
@@ -424,9 +424,12 @@ def titled(text: str) -> Iterator[Span]:
             if not kept and (folded in _PARTICLES and word[:1].islower()):
                 break
             lower = word[:1].islower() and folded not in _PARTICLES and not text.islower()
-            if lower and not is_name_word(word):
-                break
-            kept.append((m.start("name") + w.start(), m.start("name") + w.end()))
+            if lower and (not is_name_word(word) or (kept and is_english_word(folded))):
+                break  # "Sergeant Dunmore will visit": the verb is no name
+            end = m.start("name") + w.end()
+            if regex.search(r"['\u2019]s$", word):
+                end -= 2  # "Mrs Adeyemi's daughter": the name without its possessive
+            kept.append((m.start("name") + w.start(), end))
             if not word[:1].isupper() and folded not in _PARTICLES:
                 break  # a lower-case name is one word
         while kept and text[kept[-1][0] : kept[-1][1]].casefold() in _PARTICLES:
