@@ -8,9 +8,12 @@ unique. So the quasi-identifiers are computed, not chosen:
 
 - not released: `drop`, and `suppress` (every value empty);
 - the person's pseudonym: a keyed `hash` or a `pseudonym` of a column naming the row's person
-  (the policy's `person:`, an identity column of the extracted table, or a direct identifier
-  the catalog marks: name, email, phone, username). Nobody without the key can compute it
-  from what they know, and equal values only join the person's own rows;
+  (the policy's `person:`, or an identity column of the extracted table). Nobody without the
+  key can compute it from what they know, and equal values only join the person's own rows.
+  A hashed name, or any other personal column the catalog gives no `identity:`, is no
+  pseudonym: namesakes share its hash, so it sorts people into groups as the name does, and
+  it joins every extract made under the same key; it is a quasi-identifier (counted as one,
+  a hashed full name gave k = 2 where the manifest had claimed 743);
 - `sensitive:` what must stay diverse in a class (l, t), not what an attacker knows;
 - `insensitive:` a column with the author's reason why nobody outside could know it
   (`insensitive: {status: "an account state, known to nobody outside"}`);
@@ -30,7 +33,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from anonymize.params import Drop, Hash, Pseudonym, Suppress
-from dsar.catalog.models import PersonalKind
 
 if TYPE_CHECKING:
     from anonymize.joins import Source
@@ -53,10 +55,6 @@ class Released(Protocol):
     def insensitive(self) -> dict[str, str]: ...
     def operators(self) -> dict[str, Any]: ...
     def sources(self) -> dict[str, Source]: ...
-
-
-DIRECT = (PersonalKind.NAME, PersonalKind.EMAIL, PersonalKind.PHONE, PersonalKind.USERNAME)
-"""Personal data that names the person on its own: a keyed transform of it is a pseudonym."""
 
 
 class Role(StrEnum):
@@ -125,8 +123,8 @@ def classify(policy: Released, catalog: Catalog) -> Classified:
 
 
 def names_the_person(policy: Released, catalog: Catalog, column: str) -> bool:
-    """The column names the row's own person: the policy's person column, an identity column
-    of the extracted table, or a direct identifier (name, email, phone, username) of it."""
+    """The column names the row's own person: the policy's person column, or an identity
+    column of the extracted table (not a name or other personal data: see the module)."""
     if column == policy.person:
         return True
     source = policy.sources().get(column)
@@ -135,4 +133,4 @@ def names_the_person(policy: Released, catalog: Catalog, column: str) -> bool:
     spec = catalog.tables[policy.table].columns.get(source.column)
     if spec is None:
         return False
-    return spec.identity is not None or spec.personal in DIRECT
+    return spec.identity is not None

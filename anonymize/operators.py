@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from anonymize.parallel import Found, redact_policy
 from anonymize.params import (
+    TEXT_DATES,
     Coarsening,
     DateShift,
     Drop,
@@ -306,6 +307,8 @@ def coarsen_sql(column: str, level: Coarsening | str, ctx: Context) -> tuple[str
         return "'*'", []  # STAR: the value withheld
     if level.to is not None:
         arrow_type = ctx.types.get(column.strip('"').replace('""', '"'), "")
+        if is_text_type(arrow_type):
+            return _text_date_sql(column, level.to), []
         truncated = f"date_trunc('{level.to}', {column})"
         # a DATE stays a DATE (DuckDB's date_trunc returns a timestamp)
         return (f"CAST({truncated} AS DATE)" if arrow_type.startswith("date") else truncated), []
@@ -329,6 +332,46 @@ def coarsen_sql(column: str, level: Coarsening | str, ctx: Context) -> tuple[str
             f" ELSE {unlisted} END END)"
         ), params
     return None  # ip: in Python
+
+
+def is_text_type(arrow_type: str) -> bool:
+    """An Arrow type (as text) of strings."""
+    return arrow_type in ("string", "large_string", "string_view")
+
+
+def parsed_date_sql(text: str, unit: str) -> str:
+    """SQL of the timestamp a text date holds (one of `TEXT_DATES`), NULL where it holds none.
+
+    DD/MM/YYYY and MM/DD/YYYY differ in the day and the month but not in the year: they are
+    read for `unit` year alone (the policy check refuses a finer unit on them)."""
+    t = f"trim({text})"
+    parts = [f"TRY_CAST({t} AS TIMESTAMP)", f"try_strptime({t}, '%Y%m%d')"]
+    if unit == "year":
+        parts.append(
+            f"CASE WHEN regexp_full_match({t}, '{DAY_MONTH_YEAR}') THEN"
+            f" make_timestamp(CAST(right({t}, 4) AS BIGINT), 1, 1, 0, 0, 0.0) END"
+        )
+    return f"coalesce({', '.join(parts)})"
+
+
+DAY_MONTH_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}"  # DD/MM/YYYY or MM/DD/YYYY
+
+
+def _text_date_sql(column: str, unit: str) -> str:
+    """A text column's dates truncated to `unit`, as DATEs; a value in no format understood
+    stops the run with a message naming the column (the policy check samples the column
+    first, so this is for a value the sample did not see)."""
+    text = _text(column)
+    parsed = parsed_date_sql(text, unit)
+    name = column[1:-1].replace('""', '"') if column.startswith('"') else column
+    message = (
+        f"a value of {name} is not a date in a format understood ({TEXT_DATES}): give the"
+        " column a date type in the catalog, or convert it"
+    ).replace("'", "''")
+    return (
+        f"(CASE WHEN {column} IS NULL THEN NULL WHEN {parsed} IS NULL THEN error('{message}')"
+        f" ELSE CAST(date_trunc('{unit}', {parsed}) AS DATE) END)"
+    )
 
 
 def _bands(column: str, bands: list[float]) -> tuple[str, Params]:

@@ -53,11 +53,20 @@ class Pseudonym(Strict):
 RULES = ("to", "bin", "bands", "prefix", "ip", "hierarchy")
 
 
+TEXT_DATES = (
+    "YYYY-MM-DD (a time may follow), YYYYMMDD; for the year alone also DD/MM/YYYY and"
+    " MM/DD/YYYY (with / . or -)"
+)
+"""The text dates `to:` reads (a date or timestamp column needs none of this)."""
+
+
 class Coarsening(Strict):
     """One way to make a value coarser. Give exactly one of the parameters."""
 
     to: Literal["day", "week", "month", "year"] | None = Field(
-        default=None, description="a date or timestamp truncated to this unit"
+        default=None,
+        description="a date or timestamp truncated to this unit (text holding dates is read"
+        f" as one: {TEXT_DATES})",
     )
     bin: float | None = Field(default=None, gt=0, description="numbers to bins of this width")
     bands: list[float] | None = Field(

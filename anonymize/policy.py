@@ -30,6 +30,7 @@ unless it is listed under `sensitive:` or under `insensitive:` with a reason
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from anonymize.classify import classify
 from anonymize.joins import Join, Source, name_clashes, output_name, resolve_links, sources
 from anonymize.leaks import kept_whole
 from anonymize.params import (
+    TEXT_DATES,
     Coarsening,
     DateShift,
     Drop,
@@ -175,11 +177,13 @@ class Policy(Strict):
     @field_validator("insensitive")
     @classmethod
     def _reasons(cls, value: dict[str, str]) -> dict[str, str]:
-        empty = [c for c, why in value.items() if not why.strip()]
-        if empty:
+        unreasoned = [c for c, why in value.items() if not is_a_reason(why)]
+        if unreasoned:
             raise ValueError(
-                f"give the reason nobody outside could know {', '.join(empty)}:"
-                ' insensitive: {status: "an account state, known to nobody outside"}'
+                f"give, in words, the reason nobody outside could know {', '.join(unreasoned)}"
+                f" (at least {REASON_WORDS} words and {REASON_LETTERS} letters, not a"
+                ' placeholder): insensitive: {status: "an account state, known to nobody'
+                ' outside"}'
             )
         return value
 
@@ -203,6 +207,51 @@ class Policy(Strict):
     def kept(self) -> list[str]:
         """Columns of the extract, in policy order."""
         return [c for c, op in self.operators().items() if not isinstance(op, Drop)]
+
+
+REASON_WORDS = 3
+REASON_LETTERS = 12
+PLACEHOLDERS = frozenset(
+    {
+        "x",
+        "xx",
+        "xxx",
+        "n/a",
+        "na",
+        "n.a.",
+        "todo",
+        "tbd",
+        "fixme",
+        "-",
+        "--",
+        "none",
+        "ok",
+        "okay",
+        "yes",
+        "no",
+        "test",
+        "a test",
+        "reason",
+        "insensitive",
+        "null",
+        "nil",
+        "?",
+        "...",
+    }
+)
+
+
+def is_a_reason(why: str) -> bool:
+    """A reason in words: at least three words and twelve letters, and not a placeholder
+    ("x", "n/a", "todo", "ok"...), which says nothing of why nobody outside could know it."""
+    text = " ".join(why.split()).casefold()
+    words = re.findall(r"[^\W\d_]+", text)
+    letters = sum(len(w) for w in words)
+    return (
+        text.strip(" .!") not in PLACEHOLDERS
+        and len(words) >= REASON_WORDS
+        and letters >= REASON_LETTERS
+    )
 
 
 def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iterable[ConfigProblem]:
@@ -459,8 +508,11 @@ NUMERIC = ("integer", "float", "decimal")
 
 
 def _wrong_level(kind: str, level: Coarsening) -> str | None:
-    if level.to and kind not in ("date", "timestamp"):
-        return f"is {kind}: generalize to a {level.to} needs a date or timestamp"
+    if level.to and kind not in ("date", "timestamp", "string"):
+        return (
+            f"is {kind}: generalize to a {level.to} needs a date or timestamp (or text"
+            f" holding dates: {TEXT_DATES})"
+        )
     if (level.bands or level.bin) and kind not in NUMERIC:
         return f"is {kind}: bands and bins need numbers"
     return None

@@ -4,15 +4,27 @@ extract reads anything (and by `anonymize policy check`): every problem at once,
 - a mask that keeps more than a third of a name or an identifier (`keep_last: 4` left 36 of
   245 given names whole), or a prefix that keeps one whole;
 - a column the catalog gives no role whose values are another identity column's values
-  (`usage_events.object_id` holds user ids), released by an operator that leaves them
-  recognisable (keep, mask, top and bottom coding);
-- a text column the catalog gives no role that is unique to almost every row, like a URL or
-  an id (`picture_url`), kept as it is;
+  (`usage_events.object_id` holds user ids), released by any operator that leaves them
+  recognisable: keep, redact (it finds names and contacts, not ids), top and bottom coding,
+  search levels (level 0 is the value), a hierarchy that carries them, and a mask or prefix
+  keeping more than a third of one;
+- a text column whose released values (after keep, redact, a mask, a prefix or a hierarchy,
+  measured on the operator's own output over a sample) are unique to almost every person, like
+  a URL or an id (`picture_url`: a prefix of 40 characters or the last 30 are as unique as the
+  URL);
+- a date column the catalog gives no role whose values look like dates of birth (nearly all
+  between 1900 and 14 years ago, spread over decades, not clustered near today as the time
+  of an event is), released finer than the year;
+- `to:` on text that holds no dates in a format understood, or DD/MM/YYYY dates (or
+  MM/DD/YYYY) generalised finer than the year, where the two differ;
 - a table with several rows per person whose policy names no `person:`.
 
 A column found holding identity values is refused until the catalog declares it (an
 `identity:`, `references:` or `personal:` role), after which the policy's rules for that
 role apply. Reference tables (`personal: false`) hold nobody's values and are not sampled.
+Samples are the first rows the engine reads (`SAMPLE`): what is unique in a sample of a large
+table may repeat in the whole, which is why uniqueness also asks for nearly as many distinct
+values as people.
 """
 
 from __future__ import annotations
@@ -20,8 +32,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from anonymize.leaks import identifying
+import pyarrow as pa
+
+from anonymize.leaks import carried_by_hierarchy, identifying, is_birth_date, year_or_coarser
+from anonymize.operators import Context, MaskOp, is_text_type, parsed_date_sql
 from anonymize.params import (
+    TEXT_DATES,
     Coarsening,
     Drop,
     Generalize,
@@ -29,10 +45,13 @@ from anonymize.params import (
     Keep,
     Mask,
     Pseudonym,
+    Redact,
     Suppress,
     TopBottom,
 )
 from anonymize.policy import Policy
+from dsar.catalog.models import Origin
+from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier, sql_in
 from dsar.errors import ConfigProblem
 
@@ -43,10 +62,14 @@ if TYPE_CHECKING:
 SAMPLE = 10_000  # values read per column for the sampled checks
 LOOKALIKE_LENGTH = 5  # shorter values (1, 'NL', 200) match identity columns by chance
 LOOKALIKE_SHARE = 0.01  # of the sampled values, found in an identity column
-UNIQUE_SHARE = 0.9  # distinct values per sampled row: an identifier or a URL
-UNIQUE_ROWS = 50  # fewer sampled rows say nothing about uniqueness
-REVERSIBLE = (Keep, Mask, TopBottom)
-"""Operators that leave a value recognisable: on a column holding identity values, refused."""
+UNIQUE_SHARE = 0.9  # of the sampled people, alone on their value: an identifier or a URL
+UNIQUE_ROWS = 50  # fewer sampled people (or values) say nothing about uniqueness
+BIRTH_SHARE = 0.9  # of the sampled dates, between 1900 and BIRTH_AGE years ago
+BIRTH_AGE = 14  # the youngest age a date of birth in a personal data set usually has
+BIRTH_SPREAD = 8  # years between the quartiles: people's births spread over decades
+REVERSIBLE = (Keep, Redact, TopBottom)
+"""Operators that leave a value as it is (redact finds names and contacts, not ids): on a
+column holding identity values, refused."""
 
 
 def sampled_problems(policy: Policy, engine: Engine) -> list[ConfigProblem]:
@@ -61,95 +84,165 @@ def sampled_problems(policy: Policy, engine: Engine) -> list[ConfigProblem]:
         for c, col in spec.columns.items()
         if col.identity is not None and t in engine.tables
     ]
+    sources = policy.sources()
+    person = sources.get(policy.person) if policy.person is not None else None
     for column, op in policy.operators().items():
-        source = policy.sources()[column]
+        source = sources[column]
         spec = catalog.tables[source.table].columns[source.column]
         where = f"columns.{column}" if source.table == policy.table else f"join.{column}"
-        problem = _sampled(engine, source.table, source.column, spec, op, identity)
+        owner = person.column if person is not None and person.table == source.table else None
+        sample = _Sample(engine, source.table, source.column, owner)
+        problem = _sampled(sample, spec, op, identity)
         if problem is not None:
             found.append(ConfigProblem(where, *problem))
     return found
 
 
+class _Sample:
+    """The first `SAMPLE` non-null values of one column (with their person, where the table
+    has the policy's person column), read once through the engine when a check needs them."""
+
+    def __init__(self, engine: Engine, table: str, column: str, person: str | None) -> None:
+        self.engine, self.table, self.column, self.person = engine, table, column, person
+        self._rows: pa.Table | None = None
+        self._kind: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The column's Arrow type, as text."""
+        if self._kind is None:
+            self._kind = self.engine.columns(self.table).get(self.column, "")
+        return self._kind
+
+    def texts(self) -> list[str]:
+        """The distinct sampled values, as text (as SQL casts them)."""
+        con = scratch_connection()
+        try:
+            con.register("raw", self.rows())
+            got = con.execute("SELECT DISTINCT CAST(v AS VARCHAR) FROM raw").fetchall()
+        finally:
+            con.close()
+        return [str(r[0]) for r in got]
+
+    def rows(self) -> pa.Table:
+        """Columns v (the value, in its own type) and p (its person, as text; a row of its
+        own where the table names none)."""
+        if self._rows is None:
+            col = quote_identifier(self.column)
+            person = (
+                f"CAST({quote_identifier(self.person)} AS VARCHAR)"
+                if self.person is not None
+                else "CAST(NULL AS VARCHAR)"
+            )
+            self._rows = self.engine.query(
+                f"SELECT {col} AS v, {person} AS p FROM {quote_identifier(self.table)}"
+                f" WHERE {col} IS NOT NULL LIMIT {SAMPLE}"
+            )
+        return self._rows
+
+    def measure(self, sql: str, params: list[object] | None = None) -> dict[str, Any]:
+        """One row of `sql` over the sample, as table `s` with a person for every row."""
+        con = scratch_connection()
+        try:
+            con.register("raw", self.rows())
+            con.execute(
+                "CREATE TEMP VIEW s AS SELECT v, coalesce(p, '#' || CAST(row_number() OVER ()"
+                " AS VARCHAR)) AS p FROM raw"
+            )
+            got = con.execute(sql, params or []).fetchall()
+            names = [d[0] for d in con.description or []]
+        finally:
+            con.close()
+        return dict(zip(names, got[0], strict=True)) if got else {}
+
+
 def _sampled(
-    engine: Engine,
-    table: str,
-    column: str,
-    spec: Column,
-    op: Any,
-    identity: list[tuple[str, str]],
+    sample: _Sample, spec: Column, op: Any, identity: list[tuple[str, str]]
 ) -> tuple[str, str] | None:
     if isinstance(op, Drop | Suppress | Hash | Pseudonym):
         return None
-    col = quote_identifier(column)
-    text = f"CAST({col} AS VARCHAR)"
-    values = (
-        f"(SELECT DISTINCT {text} AS v FROM {quote_identifier(table)} WHERE {col} IS NOT NULL"
-        f" LIMIT {SAMPLE})"
-    )
+    if spec.identity is not None or spec.secret or spec.free_text:
+        return None  # the policy's rules for these refuse what would leak
+    problem = _dates_problem(sample, spec, op)
+    if problem is not None:
+        return problem
     if identifying(spec):
-        return _kept_too_much(engine, column, op, values)
-    if spec.references is not None or spec.secret or spec.free_text or spec.personal:
-        return None  # a role the catalog declared: the policy's rules for it apply
+        problem = _kept_too_much(sample, op)
+    elif spec.references is None and spec.personal is None:
+        problem = _lookalike(sample, op, identity)
+    return problem or _unique_problem(sample, op)
+
+
+def _lookalike(sample: _Sample, op: Any, identity: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """A column the catalog gives no role, holding another identity column's values, released
+    by an operator that leaves them recognisable."""
+    engine, table, column = sample.engine, sample.table, sample.column
     if not engine.catalog.tables[table].personal:
         return None  # reference data (a track list): nobody's values
-    if not isinstance(op, REVERSIBLE):
+    if sample.kind.startswith(("date", "timestamp")):
+        return None  # identity values are ids and names, not times
+    values = [v for v in sample.texts() if len(v) >= LOOKALIKE_LENGTH]
+    keeps = _keeps_identity(op, values)
+    if not values or keeps is None:
         return None
-    sample = (
-        engine.query(f"SELECT v FROM {values} s WHERE length(v) >= {LOOKALIKE_LENGTH}")
-        .column("v")
-        .to_pylist()
-    )
-    if sample:
-        for other_table, other in identity:
-            params: list[object] = []
-            other_text = f"CAST({quote_identifier(other)} AS VARCHAR)"
-            inside = sql_in(other_text, sample, params)
-            got = _row(
-                engine,
-                f"SELECT count(DISTINCT {other_text}) AS n FROM {quote_identifier(other_table)}"
-                f" WHERE {inside}",
-                params,
-            )
-            matched = int(got["n"] or 0)
-            if matched >= 3 and matched >= LOOKALIKE_SHARE * len(sample):
-                kind = engine.catalog.tables[other_table].columns[other].identity
-                what = kind.value if kind is not None else "identifier"
-                return (
-                    f"{column} holds {other_table}.{other} values ({what}): {matched} of"
-                    f" {len(sample)} sampled values are found there, and {op.op} releases them",
-                    f"use hash or drop; or declare it in the catalog (references:"
-                    f" {other_table}.{other}, or identity:) so its rules apply",
-                )
-    if isinstance(op, Keep) and _is_text(engine, table, column):
+    for other_table, other in identity:
+        params: list[object] = []
+        other_text = f"CAST({quote_identifier(other)} AS VARCHAR)"
+        inside = sql_in(other_text, values, params)
         got = _row(
             engine,
-            f"SELECT count({col}) AS n, count(DISTINCT {col}) AS d FROM (SELECT {col} FROM"
-            f" {quote_identifier(table)} WHERE {col} IS NOT NULL LIMIT {SAMPLE}) s",
+            f"SELECT count(DISTINCT {other_text}) AS n FROM {quote_identifier(other_table)}"
+            f" WHERE {inside}",
+            params,
         )
-        rows, distinct = int(got["n"] or 0), int(got["d"] or 0)
-        if rows >= UNIQUE_ROWS and distinct >= UNIQUE_SHARE * rows:
+        matched = int(got["n"] or 0)
+        if matched >= 3 and matched >= LOOKALIKE_SHARE * len(values):
+            kind = engine.catalog.tables[other_table].columns[other].identity
+            what = kind.value if kind is not None else "identifier"
             return (
-                f"{column} is unique to almost every row ({distinct} distinct values in"
-                f" {rows} sampled rows), like an identifier or a URL: {op.op} releases a"
-                " value that points at one row",
-                "use hash (joins survive) or drop; or declare its role in the catalog",
+                f"{column} holds {other_table}.{other} values ({what}): {matched} of"
+                f" {len(values)} sampled values are found there, and {op.op} {keeps}",
+                f"use hash, suppress or drop; or declare it in the catalog (references:"
+                f" {other_table}.{other}, or identity:) so its rules apply",
             )
     return None
 
 
-def _kept_too_much(engine: Engine, column: str, op: Any, values: str) -> tuple[str, str] | None:
+def _keeps_identity(op: Any, values: list[str]) -> str | None:
+    """How `op` would leave sampled identity values recognisable (None: it destroys them): a
+    mask or prefix keeping more than a third of the shortest, search levels (level 0 is the
+    value itself), a hierarchy whose group carries one, or an operator that keeps them."""
+    shortest = min((len(v) for v in values), default=0)
+    if isinstance(op, REVERSIBLE):
+        return "releases them as they are"
+    if isinstance(op, Mask):
+        if 3 * op.keep_last > shortest:
+            return (
+                f"keeps {op.keep_last} characters, more than a third of a {shortest}-character one"
+            )
+        return None
+    if isinstance(op, Generalize):
+        if op.levels:
+            return "with levels may release them as they are (the search's level 0)"
+        if op.prefix is not None and 3 * op.prefix > shortest:
+            return f"keeps {op.prefix} characters, more than a third of the shortest ({shortest})"
+        if carried_by_hierarchy(op):
+            return "maps some to a group that still carries them"
+    return None
+
+
+def _kept_too_much(sample: _Sample, op: Any) -> tuple[str, str] | None:
     """A mask keeping more than a third of a sampled value, or a prefix keeping one whole."""
+    column = sample.column
     if isinstance(op, Mask) and op.keep_last:
         keep, over = op.keep_last, f"3 * {op.keep_last} > length(v)"
     elif isinstance(op, Generalize) and _prefix(op):
         keep, over = _prefix(op), f"length(v) <= {_prefix(op)}"
     else:
         return None
-    got = _row(
-        engine,
+    got = sample.measure(
         f"SELECT count(*) AS n, sum(CASE WHEN {over} THEN 1 ELSE 0 END) AS over,"
-        f" min(length(v)) AS shortest FROM {values} s",
+        f" min(length(v)) AS shortest FROM (SELECT DISTINCT CAST(v AS VARCHAR) AS v FROM s)"
     )
     found = int(got["over"] or 0)
     if not found:
@@ -175,9 +268,145 @@ def _prefix(op: Generalize) -> int:
     return max((lv.prefix or 0 for lv in levels if isinstance(lv, Coarsening)), default=0)
 
 
-def _is_text(engine: Engine, table: str, column: str) -> bool:
-    kind = engine.columns(table).get(column, "")
-    return kind in ("string", "large_string") or kind.startswith("string")
+def _released_sql(op: Any) -> tuple[str, list[object], str] | None:
+    """SQL of what `op` releases of text value `v` (the operator's own SQL where it has one),
+    its parameters, and how to say it; None for operators this check leaves to others."""
+    if isinstance(op, Keep | Redact):
+        return "v", [], op.op  # redact finds names and contacts: an id or a URL stays
+    if isinstance(op, Mask):
+        sql, params = MaskOp().sql("v", op, Context(None, None, {"v": "string"}))
+        return sql, params, f"mask keep_last: {op.keep_last}"
+    if isinstance(op, Generalize) and not op.levels:  # levels: the search enforces k
+        if op.prefix is not None:
+            return f"left(v, {op.prefix})", [], f"prefix: {op.prefix}"
+        if op.hierarchy is not None:
+            whens, params = [], list[object]()
+            for value, group in op.hierarchy.items():
+                whens.append("WHEN ? THEN ?")
+                params += [value, group]
+            return f"CASE v {' '.join(whens)} ELSE NULL END", params, "the hierarchy"
+    return None
+
+
+def _unique_problem(sample: _Sample, op: Any) -> tuple[str, str] | None:
+    """Text whose released values are unique to almost every person, measured on the
+    operator's output over the sample: the share of people alone on a value, and distinct
+    values against people (both high, or a sample of a large table would look unique)."""
+    released = _released_sql(op)
+    if released is None or not is_text_type(sample.kind):
+        return None
+    sql, params, how = released
+    got = sample.measure(
+        f"WITH o AS (SELECT {sql} AS o, p FROM (SELECT CAST(v AS VARCHAR)"
+        " AS v, p FROM s)), g AS (SELECT o, count(DISTINCT p) AS n FROM o WHERE o IS NOT NULL"
+        " GROUP BY o) SELECT (SELECT count(DISTINCT p) FROM o) AS people, (SELECT count(*)"
+        " FROM g) AS distinct_values, (SELECT count(DISTINCT p) FROM o JOIN g USING (o) WHERE"
+        " g.n = 1) AS alone",
+        params,
+    )
+    people, distinct, alone = (int(got[k] or 0) for k in ("people", "distinct_values", "alone"))
+    if people < UNIQUE_ROWS or alone < UNIQUE_SHARE * people or distinct < UNIQUE_SHARE * people:
+        return None
+    return (
+        f"{sample.column} is unique to almost every person after {how}: {alone} of {people}"
+        f" sampled people ({alone / people:.0%}) hold a value no other holds ({distinct}"
+        " distinct values), like an identifier or a URL",
+        "use hash (joins survive) or drop; a mask or prefix short enough that values repeat;"
+        " or declare its role in the catalog (free_text: true for text to redact)",
+    )
+
+
+def _dates_problem(sample: _Sample, spec: Column, op: Any) -> tuple[str, str] | None:
+    """Text under `to:` that the operator cannot read, and dates of birth found by value."""
+    kind = sample.kind
+    text = is_text_type(kind)
+    units = _units(op)
+    if units and text:
+        problem = _text_dates(sample, units)
+        if problem is not None:
+            return problem
+    elif units and not (kind.startswith(("date", "timestamp")) or kind == "null"):
+        return (
+            f"{sample.column} holds {kind}: to: {units[0]} needs dates, timestamps or text"
+            f" holding dates ({TEXT_DATES})",
+            "pick an operator for its type (bin or bands for numbers)",
+        )
+    if is_birth_date(sample.column, spec) or spec.origin is Origin.OBSERVED or spec.personal:
+        return None  # refused by the policy check already, or not a birth (recorded, or a role)
+    if not (text or kind.startswith(("date", "timestamp"))):
+        return None
+    if year_or_coarser(op) and not (isinstance(op, Generalize) and op.levels):
+        return None  # a year at most
+    return _births(sample, op)
+
+
+def _units(op: Any) -> list[str]:
+    if not isinstance(op, Generalize):
+        return []
+    levels = [op.level(i) for i in range(len(op.levels or [op]))]
+    return [lv.to for lv in levels if isinstance(lv, Coarsening) and lv.to is not None]
+
+
+def _text_dates(sample: _Sample, units: list[str]) -> tuple[str, str] | None:
+    finer = [u for u in units if u != "year"]
+    got = sample.measure(
+        f"SELECT count(*) AS n, count(*) FILTER (WHERE {parsed_date_sql('v', 'year')} IS NULL)"
+        f" AS unread, count(*) FILTER (WHERE {parsed_date_sql('v', 'day')} IS NULL) AS"
+        " year_only FROM (SELECT CAST(v AS VARCHAR) AS v FROM s)"
+    )
+    n, unread, year_only = (int(got[k] or 0) for k in ("n", "unread", "year_only"))
+    if unread:
+        return (
+            f"{sample.column} is text, and {unread} of {n} sampled values are no date in a"
+            f" format understood ({TEXT_DATES})",
+            "give the column a date or timestamp type in the catalog, convert it, or choose"
+            " another operator",
+        )
+    if finer and year_only:
+        return (
+            f"{sample.column} holds {year_only} of {n} sampled dates as DD/MM/YYYY or"
+            f" MM/DD/YYYY, which differ in the day and the month: to: {finer[0]} cannot"
+            " read them",
+            "use to: year, or convert the column to YYYY-MM-DD (or give it a date type)",
+        )
+    return None
+
+
+def _births(sample: _Sample, op: Any) -> tuple[str, str] | None:
+    """Dates of birth by value: nearly all between 1900 and BIRTH_AGE years ago, their
+    quartiles years apart, and finer than the year in the data."""
+    date = (
+        parsed_date_sql("CAST(v AS VARCHAR)", "year")
+        if is_text_type(sample.kind)
+        else "CAST(v AS TIMESTAMP)"
+    )
+    day = parsed_date_sql("CAST(v AS VARCHAR)", "day") if is_text_type(sample.kind) else date
+    got = sample.measure(
+        f"SELECT count(*) AS rows, count(d) AS n, count(*) FILTER (WHERE d >= TIMESTAMP"
+        f" '1900-01-01' AND d <"
+        f" current_date - INTERVAL {BIRTH_AGE} YEAR) AS births, quantile_cont(year(d), 0.75)"
+        " - quantile_cont(year(d), 0.25) AS spread, count(*) FILTER (WHERE month(e) <> 1 OR"
+        f" day(e) <> 1) AS finer FROM (SELECT {date} AS d, {day} AS e FROM s)"
+    )
+    rows, n, births, finer = (int(got[k] or 0) for k in ("rows", "n", "births", "finer"))
+    spread = float(got["spread"] or 0)
+    dates = n >= BIRTH_SHARE * rows  # text: nearly all of it dates
+    if n < UNIQUE_ROWS or not dates or births < BIRTH_SHARE * n or spread < BIRTH_SPREAD:
+        return None
+    if not finer and not isinstance(op, Generalize):
+        return None  # years only in the data: nothing finer to release
+    how = (
+        "with levels may release them as they are (the search's level 0)"
+        if isinstance(op, Generalize) and op.levels
+        else "releases them finer than the year"
+    )
+    return (
+        f"{sample.column} looks like a date of birth: {births} of {n} sampled dates fall"
+        f" between 1900 and {BIRTH_AGE} years ago, their middle half spread over {spread:.0f}"
+        f" years; {op.op} {how}, which identifies nearly everyone",
+        "use {op: generalize, to: year} or drop, and mark it personal: date_of_birth in the"
+        " catalog (a time the system recorded: origin: observed)",
+    )
 
 
 def _row(engine: Engine, sql: str, params: list[object] | None = None) -> dict[str, Any]:
