@@ -36,6 +36,7 @@ from anonymize.publish_find import (
     add_free,
     declined_names,
     full_names,
+    given_names,
     name_tokens,
     publishing_engine,
     split_sure,
@@ -72,6 +73,7 @@ from dsar.text.detectors import PERSON
 from dsar.text.lexicon import language_of
 
 RARE_BELOW = 3
+REREAD = "REREAD"  # held back: the published text reads as holding a new identifier
 CHUNK = 2000  # texts analysed between two progress reports
 ProgressFn = Callable[[int], None]
 IDENTIFIER_KINDS = ("user_id", "customer_id", "device_id", "cookie_id", "oauth_subject")
@@ -154,6 +156,7 @@ class _Text:
     spans: list[Span]
     unsure: list[Span]
     thread: str
+    reread: bool = False  # its published text holds an identifier no replacement put there
 
 
 def run_publish(
@@ -224,16 +227,25 @@ def run_publish(
         keys, forbidden=export.names | names, taken_ids=export.ids.values, originals=values
     )
     originals = values | {(PERSON, n) for n in names}
-    published = [t for t in items if not t.unsure]
     hasher = keys.hasher(Purpose.PUBLISH_SURROGATE)
-    order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
     rare = _rare(items, export.allow, rare_below)
-    replaced_texts, review, counts = _replace(order, surrogates, rare, fmt, export.allow)
+    check = TextEngine(policy=TextPolicy(allow=export.allow))  # the reviewer's engine
+    for attempt in range(3):  # a text read anew is held back, and the rest written again
+        published = [t for t in items if not t.unsure and not t.reread]
+        order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
+        replaced_texts, review, counts = _replace(order, surrogates, rare, fmt, export.allow)
+        if attempt == 2 or not _reread(check, order, replaced_texts, review):
+            break  # (a third reading is the self-check's, below)
     review += [
         {"input_row": t.index + 1, "kind": HELD_BACK, "reason": s.entity}
         | {"start": s.start, "end": s.end}
         for t in items
         for s in t.unsure
+    ]
+    review += [
+        {"input_row": t.index + 1, "kind": HELD_BACK, "reason": REREAD}
+        for t in items
+        if t.reread and not t.unsure
     ]
     columns: dict[str, list[str | None]] = {column: replaced_texts}
     if thread:
@@ -254,7 +266,6 @@ def run_publish(
         write_manifest(manifest, work / "manifest.json")
         (work / "manifest.json").chmod(0o600)
         # the reviewer's check, given the original values, before the folder takes its name
-        check = TextEngine(policy=TextPolicy(allow=export.allow))
         found = verify_published(work, originals=originals, text_engine=check).findings
         findings = [str(f) for f in found]
         if findings:
@@ -264,6 +275,27 @@ def run_publish(
     if findings:
         raise PublishRejectedError(aside, findings)
     return PublishResult(folder, folder / data.name, manifest)
+
+
+def _reread(
+    engine: TextEngine,
+    order: list[_Text],
+    texts: list[str | None],
+    review: list[dict[str, Any]],
+) -> bool:
+    """Mark the texts whose published form the engine reads an identifier in where no
+    replacement stands (a word beside a surrogate now reads as a name, a number lost its
+    checksum and the word before it became one): they are held back. True when any was."""
+    placed: dict[int, list[tuple[int, int]]] = {}
+    for entry in review:
+        if entry["kind"] != RARE_TERM:
+            placed.setdefault(entry["row"], []).append((entry["start"], entry["end"]))
+    marked = False
+    for row, (t, spans) in enumerate(zip(order, engine.analyze(texts), strict=True), 1):
+        spots = placed.get(row, [])
+        if any(not any(a < s.end and s.start < b for a, b in spots) for s in spans):
+            t.reread, marked = True, True
+    return marked
 
 
 def _json_line(record: dict[str, Any]) -> str:
@@ -289,7 +321,7 @@ def _analyse(
             progress(len(chunk))
     split = [split_sure(spans) for spans in found]
     sure = [s for s, _ in split]
-    corpus = full_names(texts, sure)
+    corpus, given = full_names(texts, sure), given_names(texts, sure)
     by_thread: dict[str, list[int]] = {}
     keys = []
     for i, value in enumerate(threads):
@@ -297,7 +329,9 @@ def _analyse(
         keys.append(key)
         by_thread.setdefault(key, []).append(i)
     for members in by_thread.values():
-        mentioned = thread_mentions([texts[i] for i in members], [sure[i] for i in members], corpus)
+        mentioned = thread_mentions(
+            [texts[i] for i in members], [sure[i] for i in members], corpus, given
+        )
         for i, s in zip(members, mentioned, strict=True):
             sure[i] = s
     items = []

@@ -95,15 +95,40 @@ def full_names(texts: Sequence[str | None], found: Sequence[list[Span]]) -> set[
     return out
 
 
+def given_names(texts: Sequence[str | None], found: Sequence[list[Span]]) -> set[str]:
+    """The given names (case-folded) that begin a name found in `texts`, where the name
+    lists know them and they are no everyday word (Will, Hope): matched capitalised in every
+    text of the corpus."""
+    firsts = name_lexicon()[0]
+    out = set()
+    for text, spans in zip(texts, found, strict=True):
+        for s in spans:
+            if s.entity == PERSON and text is not None:
+                tokens = name_tokens(text[s.start : s.end])
+                word = tokens[0] if tokens else ""
+                folded = word.casefold()
+                if (
+                    len(word) >= 3
+                    and word.capitalize() in firsts
+                    and folded not in WORD_NAMES
+                    and folded not in STOP_WORDS
+                ):
+                    out.add(folded)
+    return out
+
+
 def thread_mentions(
-    texts: Sequence[str | None], found: Sequence[list[Span]], corpus_names: Collection[str] = ()
+    texts: Sequence[str | None],
+    found: Sequence[list[Span]],
+    corpus_names: Collection[str] = (),
+    corpus_given: Collection[str] = (),
 ) -> list[list[Span]]:
     """Every mention, in every text of one thread, of a name found in any of them: the full
-    names of the whole corpus (`corpus_names`, case-folded) in any case, and the words of
-    this thread's names alone: as written (capitalised), or in lower case for a given name
-    that is no everyday word."""
+    names of the whole corpus (`corpus_names`, case-folded) in any case, its given names
+    (`corpus_given`) capitalised, and the words of this thread's names alone: as written
+    (capitalised), or in lower case for a given name that is no everyday word."""
     firsts = name_lexicon()[0]
-    cased: set[str] = set()  # words matched with their capital
+    cased: set[str] = set(corpus_given)  # words matched with their capital
     lower: set[str] = set()  # given names matched in any case
     for text, spans in zip(texts, found, strict=True):
         for s in spans:

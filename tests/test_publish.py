@@ -408,3 +408,30 @@ def test_rejected_publication_is_set_aside(tmp_path: Path, monkeypatch: pytest.M
         _publish(tmp_path)
     assert not any(p.name == "tickets" for p in tmp_path.glob("out-*/*"))
     assert any(p.name.endswith(".REJECTED") for p in tmp_path.glob("out-*/*"))
+
+
+def test_a_text_read_anew_after_replacing_is_held_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the reviewer's engine reads, in a published text, an identifier where no
+    replacement stands (a word beside a surrogate now reads as a name), the text is held
+    back with reason REREAD and the rest is published."""
+    import anonymize.publish as publish
+
+    class Rereading(TextEngine):
+        def analyze(self, texts: Any, entities: Any = None) -> list[list[Span]]:
+            found = super().analyze(texts, entities)
+            values = texts.to_pylist() if hasattr(texts, "to_pylist") else list(texts)
+            for text, spans in zip(values, found, strict=True):
+                if text and text.startswith("Nothing personal"):
+                    spans.append(Span(0, 7, "PERSON", 0.9))
+            return found
+
+    monkeypatch.setattr(publish, "TextEngine", Rereading)
+    result = _publish(tmp_path)
+    assert "m7" not in _by_id(result) and result.manifest.held_back == 1
+    entries = [json.loads(x) for x in (result.folder / "review.jsonl").read_text().splitlines()]
+    assert [e for e in entries if e["kind"] == "held_back"] == [
+        {"input_row": 7, "kind": "held_back", "reason": "REREAD"}
+    ]
+    assert verify_published(result.folder).ok
