@@ -224,6 +224,14 @@ def audit_verify(
             envvar="WORKBENCH_RELEASE_LOG", help="Check this release log of aggregates too."
         ),
     ] = None,
+    audit_log_lost: Annotated[
+        bool,
+        typer.Option(
+            "--audit-log-lost",
+            help="The sent record's own audit log was lost: check its rows without it (a note"
+            " says so) instead of reporting the missing log.",
+        ),
+    ] = False,
 ) -> None:
     """Check the audit log's keyed chain and the records' keyed rows: the register (its rows,
     and each request's status against the log), the ledger, the release log of aggregates and
@@ -270,7 +278,11 @@ def audit_verify(
         if sent_record is None or beside.resolve() != sent_record.resolve():
             sent.append(beside)
     for record in sent:
-        problems += [f"{record}: {p}" for p in verify_sent(record, keys)]
+        problems += [f"{record}: {p}" for p in verify_sent(record, keys, audit_lost=audit_log_lost)]
+        if audit_log_lost and not record.with_name("audit.jsonl").exists():
+            err(
+                f"note: {record}: its audit log is missing (--audit-log-lost): its writes unchecked"
+            )
         own = record.with_name("audit.jsonl")  # the record's own log, when it is another
         if own.is_file() and own.resolve() != path.resolve():
             problems += [f"{own}: {p}" for p in verify_audit_log(own, keys)]
@@ -297,11 +309,19 @@ def ledger_add(
     email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
     ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
     sent_record: SentOpt = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --sent-record: the export's catalog, to find every identifier of the"
+            " person (an objection under an account id names the uploads of their emails)."
+        ),
+    ] = None,
 ) -> None:
     """Record an objection, opt-out, restriction or erasure (keyed hashes only).
 
-    With --sent-record, also lists the ad audiences that hold the person: `anonymize
-    withdraw` writes their removal files.
+    With --sent-record, also lists the ad audiences that hold the person, under any
+    identifier (account ids too; with --catalog, every identifier the export holds for
+    them): `anonymize withdraw` writes their removal files.
     """
     from dsar.keys import load_keys
     from dsar.records.ledger import Ledger, Reason
@@ -317,10 +337,25 @@ def ledger_add(
     typer.echo(f"{added} identifier(s) recorded as {why.value} for {request}")
     sent = open_sent(sent_record, keys)
     if sent is not None:
+        from dsar.catalog.models import IdentityKind
         from dsar.records.sent import LOOSE
 
+        person = identifiers
+        if catalog is not None:  # the person, not the string: every identifier of theirs
+            from dsar.catalog import load_catalog
+            from dsar.engine import open_engine
+            from dsar.records.ledger import person_identifiers
+
+            with open_engine(load_catalog(catalog)) as engine:
+                person = person_identifiers(engine, identifiers)
+            typer.echo(f"the person has {len(person)} identifier(s) in the export")
+        elif any(k.kind not in (IdentityKind.EMAIL, IdentityKind.PHONE) for k in identifiers):
+            err(
+                "note: an account id finds the uploads recorded under it; give --catalog to"
+                " find the person's every identifier in the export"
+            )
         # as withdraw matches: +tags and Gmail dots folded, every identifier of each upload
-        held = sent.holding_any(identifiers, LOOSE)
+        held = sent.holding_any(person, LOOSE)
         sent.close()
         for platform, audience in held:
             typer.echo(f"held by ad platform {platform} in audience {audience}")

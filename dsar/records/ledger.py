@@ -460,3 +460,36 @@ class Ledger:
             return {}
         found = self.find_in_export(catalog, engine, Reason.ERASED, rules, earlier)
         return {r.label: set(r.keys) for r in found}
+
+
+def person_identifiers(engine: Engine, identifiers: Iterable[SubjectKey]) -> list[SubjectKey]:
+    """Every identifier the export holds for the people of `identifiers` (an account id, an
+    email): the same resolution as an audience's (`dsar.subjects.people`: strong identifiers
+    joined across tables, `+tags` and Gmail dots folded, phones attached), so an objection
+    recorded under an account id names every upload of its person. Only strong identifiers
+    lead to a person (a phone is shared: it leads to itself only). The given ones first."""
+    from dsar.engine import scratch_connection
+    from dsar.subjects.identity import STRONG
+    from dsar.subjects.people import node_sql, resolve_people
+
+    given = list(dict.fromkeys(identifiers))
+    con = scratch_connection()
+    try:
+        resolve_people(engine, con)
+        nodes = [
+            row[0]
+            for key in given
+            if key.kind in STRONG
+            and (row := con.execute(f"SELECT {node_sql(key.kind, '?')}", [key.value]).fetchone())
+            and row[0] is not None
+        ]
+        if not nodes:
+            return given
+        found = con.execute(
+            "SELECT DISTINCT m.kind, m.value FROM people_nodes n JOIN people_members m"
+            " USING (person) WHERE n.node IN (SELECT unnest(?)) ORDER BY 1, 2",
+            [nodes],
+        ).fetchall()
+    finally:
+        con.close()
+    return list(dict.fromkeys([*given, *(SubjectKey(IdentityKind(k), v) for k, v in found)]))

@@ -23,20 +23,31 @@ number, every table a seal, so a row edited, added or deleted by hand is named b
 an earlier copy of the whole record put back (every row and seal verify) holds fewer writes
 than its audit log, and is refused too. A change of the record's format that keys its rows
 again must be logged as a write, like any other.
+
+The record and its log vouch for each other: a record that holds writes while its audit log
+is gone is refused (`AUDIT_LOG_MISSING`), never read as a record with nothing to check it
+against; a new record starts its log (empty, with its head) before its first write, so no
+crash can leave writes without a log. Where the log really was lost, `audit_lost=True`
+(`--audit-log-lost`) accepts the record and starts a new log from the write it holds, which
+says so.
+
+Each run also records the identifier its hashes are of (`runs`: email or phone), so a
+withdrawal file has the header the platform's upload of that kind had
+(`write_withdrawals`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dsar.catalog.models import IdentityKind
-from dsar.errors import MissingFileError, RecordTamperedError, UnusableFileError
+from dsar.errors import MissingFileError, RecordTamperedError, UnusableFileError, UsageError
 from dsar.io import atomic_write_text, private_file
 from dsar.keys import Keys, Purpose
-from dsar.records.audit import AuditLog
+from dsar.records.audit import GENESIS, AuditLog
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sealed import Seal, verify_record
 from dsar.subjects.identity import MatchRules, SubjectKey, normalize
@@ -60,10 +71,16 @@ CREATE TABLE IF NOT EXISTS writes (
     action TEXT NOT NULL, platform TEXT NOT NULL, audience TEXT, run TEXT,
     people INTEGER NOT NULL, day TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS runs (
+    platform TEXT NOT NULL, audience TEXT NOT NULL, run TEXT NOT NULL,
+    identifier TEXT NOT NULL
+);
 """
 _WITHDRAWN = ("platform", "uploaded", "day")
 _WRITES = ("action", "platform", "audience", "run", "people", "day")
-NUMBERED = ("sent", "withdrawn", "writes")  # tables that only grow: a deleted row is named
+_RUNS = ("platform", "audience", "run", "identifier")
+NUMBERED = ("sent", "withdrawn", "writes", "runs")  # tables that only grow: a deleted row is named
+AUDIT_LOG_MISSING = "its audit log is missing"
 
 
 LOOSE = MatchRules(gmail_dots=True, plus_addressing=True)  # every folding at once
@@ -101,13 +118,25 @@ def logged_records(audit: AuditLog) -> set[str]:
     }
 
 
-def _against_log(seal: Seal, audit: AuditLog, name: str) -> tuple[list[str], int | None]:
+def _against_log(
+    seal: Seal, audit: AuditLog, name: str, audit_lost: bool = False
+) -> tuple[list[str], int | None]:
     """Where the record's writes and its audit log disagree, and the number of a last write
-    whose entry is missing (a crash between the commit and the entry; None: none is)."""
+    whose entry is missing (a crash between the commit and the entry; None: none is).
+    `audit_lost`: the user says the log was lost; a missing log is then no problem."""
     tables = {r[0] for r in seal.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "writes" not in tables:  # written before writes were counted
         return [], None
     writes = int(seal.db.execute("SELECT count(*) FROM writes").fetchone()[0])
+    if writes and not audit.path.exists():
+        if audit_lost:
+            return [], None
+        return [
+            f"{AUDIT_LOG_MISSING} ({audit.path}): the record holds {writes} write(s) and nothing"
+            " vouches for them (an earlier copy put back with its log deleted reads the same):"
+            " restore the log; only if it was truly lost, run again with --audit-log-lost"
+            " (a new log then starts from this record, and says so)"
+        ], None
     logged = _logged(audit, name)
     last = max(logged, default=0)
     if writes < last:
@@ -128,13 +157,16 @@ def _against_log(seal: Seal, audit: AuditLog, name: str) -> tuple[list[str], int
     return [], (writes if writes == last + 1 else None)
 
 
-def verify_sent(path: str | Path, keys: Keys, audit: str | Path | None = None) -> list[str]:
+def verify_sent(
+    path: str | Path, keys: Keys, audit: str | Path | None = None, *, audit_lost: bool = False
+) -> list[str]:
     """Check the record of sent audiences without changing it; empty: intact.
 
     Every row's MAC and every table's seal (a row edited, added or deleted by hand, named by
     its number), then its writes against its audit log (default: `audit.jsonl` beside it):
     an earlier copy put back, or a write whose entry a crash cut (the next write adds it).
-    The log's own chain is checked by `verify_audit_log`.
+    The log's own chain is checked by `verify_audit_log`. A record holding writes whose log
+    is missing is a problem, unless `audit_lost` (the user says the log was lost).
     """
     path = Path(path)
     problems = verify_record(path, keys, numbered=NUMBERED)
@@ -146,11 +178,11 @@ def verify_sent(path: str | Path, keys: Keys, audit: str | Path | None = None) -
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         sealed = {
             t: tuple(c[1] for c in db.execute(f"PRAGMA table_info({t})") if c[1] != "mac")
-            for t in ("sent", "withdrawn", "writes")
+            for t in ("sent", "withdrawn", "writes", "runs")
             if t in tables
         }
         seal = Seal(db, keys, sealed, path, read_only=True, numbered=NUMBERED)
-        found, cut = _against_log(seal, log, path.name)
+        found, cut = _against_log(seal, log, path.name, audit_lost)
     finally:
         db.close()
     problems += found
@@ -215,6 +247,9 @@ class SentRecord:
         path: the record's file.
         keys: the workbench's keys (the ledger's), for the keyed references.
         audit: the audit log each run appends to (default: `audit.jsonl` beside the record).
+        audit_lost: the audit log was lost (`--audit-log-lost`): a record whose log is missing
+            is accepted, and a writer starts a new log from the writes it holds. Without it,
+            such a record is refused (`RecordTamperedError`).
     """
 
     def __init__(
@@ -224,10 +259,12 @@ class SentRecord:
         audit: str | Path | None = None,
         *,
         read_only: bool = False,
+        audit_lost: bool = False,
     ) -> None:
         self.path = Path(path)
         self.keys = keys
         self.audit = AuditLog(Path(audit) if audit else self.path.with_name("audit.jsonl"), keys)
+        self.audit_lost = audit_lost
         if read_only:
             self.db = _open_read_only(self.path)
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(sent)").fetchall()}
@@ -236,6 +273,7 @@ class SentRecord:
                 r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
             self._writes = "writes" in tables
+            self._runs = "runs" in tables
             self._refuse_unverified_log()
             self.seal = Seal(
                 self.db, self.keys, self._sealed(), self.path, read_only=True, numbered=NUMBERED
@@ -255,11 +293,12 @@ class SentRecord:
             if "loose" not in columns:  # a record written before loose references existed
                 self.db.execute("ALTER TABLE sent ADD COLUMN loose TEXT")
             _widen_key(self.db)
-            self._loose = self._writes = True
+            self._loose = self._writes = self._runs = True
             self.audit.repair()  # an append a crash cut short
             self._refuse_unverified_log()
             self.seal = Seal(self.db, self.keys, self._sealed(), self.path, numbered=NUMBERED)
             self._check()
+            self._start_log()
         except BaseException:
             self.db.close()
             raise
@@ -278,14 +317,60 @@ class SentRecord:
         sent = ("platform", "audience", "run", "day", "ref", "uploaded")
         tables: dict[str, tuple[str, ...]] = {"sent": (*sent, "loose") if self._loose else sent}
         tables["withdrawn"] = _WITHDRAWN
+        if self._runs:
+            tables["runs"] = _RUNS
         return {**tables, "writes": _WRITES} if self._writes else tables
+
+    def _start_log(self) -> None:
+        """A new record's log, made (empty, with its head) before its first write, so that a
+        crash between a write and its entry never leaves writes without a log. A record
+        whose log was lost (`audit_lost`) starts a new one, its first entry saying so."""
+        if self.audit.path.exists():
+            return
+        writes = self.write_count()
+        if writes == 0:  # the head first: a log without its head would not verify
+            self.audit._write_head(0, GENESIS)
+            private_file(self.audit.path)
+            return
+        if self.audit_lost:  # _check let it through: the user says the log was lost
+            details: dict[str, object] = {"lost": True, "writes": writes}
+            self._log("audience.log_restarted", writes, self.seal.state(), details)
+
+    def write_count(self) -> int:
+        """How many writes the record holds."""
+        if not self._writes:
+            return 0
+        return int(self.db.execute("SELECT count(*) FROM writes").fetchone()[0])
+
+    def sent_writes(self, after: int = 0) -> dict[str, tuple[int, str, str]]:
+        """Per platform, the last write numbered above `after` that recorded an upload:
+        (its number, the audience, the run)."""
+        if not self._writes:
+            return {}
+        rows = self.db.execute(
+            "SELECT seq, platform, audience, run FROM writes WHERE action = 'sent' AND seq > ?"
+            " ORDER BY seq",
+            (after,),
+        ).fetchall()
+        return {platform: (int(seq), audience, run) for seq, platform, audience, run in rows}
+
+    def sent_write(self, write: int) -> tuple[str, str, str, str] | None:
+        """Write number `write`: (action, platform, audience, run), None when there is none."""
+        if not self._writes:
+            return None
+        row = self.db.execute(
+            "SELECT action, platform, coalesce(audience, ''), coalesce(run, '') FROM writes"
+            " WHERE seq = ?",
+            (write,),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
     def _check(self) -> None:
         """The rows and seals, then the writes against the audit log: refused when they
         disagree; a last write whose entry a crash cut gets it now (when writable)."""
         try:
             self.seal.check()
-            problems, cut = _against_log(self.seal, self.audit, self.path.name)
+            problems, cut = _against_log(self.seal, self.audit, self.path.name, self.audit_lost)
             if problems:
                 raise RecordTamperedError(self.path, problems)
             if cut is not None and not self.seal.read_only:
@@ -368,6 +453,10 @@ class SentRecord:
                 " loose = excluded.loose, mac = NULL",
                 rows,
             )
+            self.db.execute(
+                "INSERT INTO runs (platform, audience, run, identifier) VALUES (?, ?, ?, ?)",
+                (platform, audience, run, kind.value),
+            )
             write = self._write("sent", platform, audience, run, people)
         details: dict[str, object] = {"platform": platform, "audience": audience, "run": run}
         details |= {"people": people, "identifier": kind.value}
@@ -386,12 +475,12 @@ class SentRecord:
         rules = rules or MatchRules()
         loose = (rules.gmail_dots or rules.plus_addressing) and self._loose
         column = "loose" if loose else "ref"
+        # every kind: an upload is recorded under each identifier of its person the export
+        # holds (account ids too), so an objection under an account id finds it
         refs = {
             ref
             for k in identifiers
-            if k.kind in (IdentityKind.EMAIL, IdentityKind.PHONE)
-            and (ref := person_ref(self.keys, k.value, k.kind, LOOSE if loose else None))
-            is not None
+            if (ref := person_ref(self.keys, k.value, k.kind, LOOSE if loose else None)) is not None
         }
         return self._held(column, refs)
 
@@ -436,20 +525,77 @@ class SentRecord:
         ).fetchall()
         return {uploaded for ref, folded, uploaded in rows if ref in refs or folded in refs}
 
-    def write_withdrawal(self, platform: str, ledger: Ledger, out: str | Path, header: str) -> Path:
-        """Write `<platform>-withdraw-<date>.csv` (the platform's removal list) and mark
-        everyone in it withdrawn; one audit entry."""
+    def identifiers(self, platform: str) -> dict[str, str]:
+        """Each hash sent to `platform` and the kind of identifier it is a hash of ("email",
+        "phone"): from the run that sent it (`runs`), else from the run's audit entry (a
+        record written before runs were kept), else "email" (the only kind then sent)."""
+        kinds: dict[tuple[str, str], str] = {}
+        for entry in self.audit.entries():
+            d = entry.details
+            if entry.action == "audience.sent" and d.get("record") == self.path.name:
+                kinds[(str(d.get("audience")), str(d.get("run")))] = str(d.get("identifier"))
+        if self._runs:
+            rows = self.db.execute(
+                "SELECT audience, run, identifier FROM runs WHERE platform = ?", (platform,)
+            )
+            kinds |= {(a, r): i for a, r, i in rows.fetchall()}
+        sent = self.db.execute(
+            "SELECT DISTINCT audience, run, uploaded FROM sent WHERE platform = ?", (platform,)
+        )
+        found: dict[str, str] = {}
+        for audience, run, uploaded in sent.fetchall():
+            kind = kinds.get((audience, run), IdentityKind.EMAIL.value)
+            found[uploaded] = kind if kind in ("email", "phone") else IdentityKind.EMAIL.value
+        return found
+
+    def write_withdrawals(
+        self,
+        platform: str,
+        ledger: Ledger,
+        out: str | Path,
+        headers: Mapping[str, str | None],
+        *,
+        header_line: bool = True,
+    ) -> list[Path]:
+        """Write the platform's removal files, one per kind of identifier it received, each
+        with the header its upload of that kind had (`headers`: kind -> header, the
+        platform's own), and mark everyone in them withdrawn; one audit entry.
+
+        Files: `<platform>-withdraw-<date>.csv` (emails), `<platform>-withdraw-phone-<date>.csv`
+        (phones); a kind the platform received gets its file even with nobody to remove.
+        `header_line`: the platform's upload files start with a header (X's do not).
+
+        Raises:
+            UsageError: the platform received a kind `headers` names no header for.
+        """
         hashes = self.withdrawals(platform, ledger)
+        kinds = self.identifiers(platform)
+        wanted = sorted({kinds[h] for h in kinds}) or [IdentityKind.EMAIL.value]
+        if missing := [k for k in wanted if headers.get(k) is None]:
+            raise UsageError(
+                "platform",
+                f"{platform} received {', '.join(missing)} hashes, and no upload header for them"
+                " is known: its removal file cannot match its upload",
+                "give the platform's header for each kind it received",
+            )
         day = datetime.now(UTC).date().isoformat()
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{platform}-withdraw-{day}.csv"
-        n = 1
-        while path.exists():
-            n += 1
-            path = folder / f"{platform}-withdraw-{day}-{n}.csv"
-        atomic_write_text(path, header + "\n" + "".join(h + "\n" for h in hashes))
-        path.chmod(0o600)
+        written: list[Path] = []
+        counts: dict[str, int] = {}
+        for kind in wanted:
+            chosen = [h for h in hashes if kinds.get(h, IdentityKind.EMAIL.value) == kind]
+            counts[kind] = len(chosen)
+            stem = f"{platform}-withdraw" + ("" if kind == "email" else f"-{kind}")
+            path = folder / f"{stem}-{day}.csv"
+            n = 1
+            while path.exists():
+                n += 1
+                path = folder / f"{stem}-{day}-{n}.csv"
+            head = f"{headers[kind]}\n" if header_line else ""
+            atomic_write_text(path, head + "".join(h + "\n" for h in chosen))
+            path.chmod(0o600)
+            written.append(path)
         with self.seal.transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO withdrawn (platform, uploaded, day) VALUES (?, ?, ?)",
@@ -457,5 +603,23 @@ class SentRecord:
             )
             write = self._write("withdrawn", platform, None, None, len(hashes))
         details: dict[str, object] = {"platform": platform, "people": len(hashes)}
+        details["identifiers"] = counts
         self._log("audience.withdrawn", write, self.seal.last_state, details)
-        return path
+        return written
+
+    def write_withdrawal(self, platform: str, ledger: Ledger, out: str | Path, header: str) -> Path:
+        """`write_withdrawals` where the platform received one kind of identifier, its upload
+        header `header`: the one file.
+
+        Raises:
+            UsageError: the platform received emails and phones (one header cannot fit both:
+                use `write_withdrawals`).
+        """
+        kinds = set(self.identifiers(platform).values()) or {IdentityKind.EMAIL.value}
+        if len(kinds) > 1:
+            raise UsageError(
+                "header",
+                f"{platform} received emails and phones: one header cannot fit both removal files",
+                "use write_withdrawals with the platform's header for each kind",
+            )
+        return self.write_withdrawals(platform, ledger, out, {kinds.pop(): header})[0]
