@@ -313,3 +313,33 @@ def test_the_model_sees_a_window_around_the_run_not_the_sentence() -> None:
     window = spy.seen[0]
     assert "Tavita" in window and len(window.split()) == 13  # six words either side
     assert text.index(window) > 0
+
+
+def test_the_lexicon_reads_every_list_a_locale_keeps() -> None:
+    """Polish unisex surnames, romanised Japanese names, lists by religion."""
+    firsts, lasts = name_lexicon()
+    assert {"Kowalczyk", "Nakamura"} <= lasts
+    assert "Yui" in firsts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[09:21] Priya: thx, ping me when done", ["Priya"]),  # "Ping" is a name, "ping" a word
+        ("user=akowalczyk action=login", ["akowalczyk"]),
+        ("Attached: passport_Nakamura_Yui.jpg", ["Nakamura_Yui"]),
+        # a greeted name that is also a word, and a signature under "--"
+        ("Hi Hope,\n\nthanks, I hope the new plan works.", ["Hope"]),
+        ("Sent today.\n--\nMarco | Support", ["Marco"]),
+    ],
+)
+def test_more_names_from_lists_greetings_and_signatures(
+    rules: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(rules, text) == expected
+
+
+@ner
+def test_an_inverted_name_in_a_header_stays_whole(model: TextEngine) -> None:
+    text = "From: Hunter, Rose\nOd: Wójcik, Agnieszka\nSubject: login"
+    assert names(model, text) == ["Hunter, Rose", "Wójcik, Agnieszka"]

@@ -2,7 +2,9 @@
 
 - `name_lexicon()`: first names and surnames from the name lists of every Faker locale (86
   locales, about 31,000 given names and 28,000 surnames, in their own scripts: Cyrillic,
-  Greek, Arabic, Hebrew, Devanagari, Han, Hangul and the Latin ones), read once, offline.
+  Greek, Arabic, Hebrew, Devanagari, Han, Hangul and the Latin ones, and romanised Japanese
+  and Chinese; every list a locale keeps: by sex, religion, Polish unisex surnames, middle
+  names), read once, offline.
 - `STOP_WORDS`: words that are never a person's name on their own, in the languages support
   mail comes in: greetings and sign-offs, titles, field labels and column headers, roles and
   mailboxes, and the capitalised nouns of German business mail. A run made only of them is
@@ -21,6 +23,10 @@ from functools import cache
 
 import regex
 
+_NAME_LIST_ATTR = regex.compile(
+    r"(?:(?:male|female|unisex)_)?(?P<kind>first|middle|last)_(?:romanized_)?names(?:_\w+)?"
+)
+
 
 @cache
 def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
@@ -34,16 +40,18 @@ def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
             provider = importlib.import_module(f"{people.__name__}.{module.name}").Provider
         except (ImportError, AttributeError):
             continue
-        for attrs, into in (
-            (("first_names", "first_names_male", "first_names_female"), firsts),
-            (("last_names", "last_names_male", "last_names_female"), lasts),
-        ):
-            for attr in attrs:
-                values = getattr(provider, attr, None)
-                if isinstance(values, dict):  # some locales weight their names
-                    values = list(values)
-                if isinstance(values, list | tuple | set | frozenset):
-                    into.update(v for v in values if isinstance(v, str) and v.strip())
+        for attr in dir(provider):
+            # first_names, first_names_female_islamic, first_romanized_names, middle_names,
+            # last_names_rus, male_last_names, unisex_last_names, last_romanized_names...
+            kind = _NAME_LIST_ATTR.fullmatch(attr)
+            if kind is None:
+                continue
+            into = lasts if kind.group("kind") == "last" else firsts
+            values = getattr(provider, attr, None)
+            if isinstance(values, dict):  # some locales weight their names
+                values = list(values)
+            if isinstance(values, list | tuple | set | frozenset):
+                into.update(v for v in values if isinstance(v, str) and v.strip())
     firsts.update(_SHORT_FORMS)
     # a cased word must start with a capital; caseless scripts (Arabic, Han, ...) are kept
     keep = {n for n in firsts | lasts if not n[:1].islower() and n.casefold() not in STOP_WORDS}
@@ -175,6 +183,7 @@ wise noble sweet kind mild gentle free hope joy grace faith charity honor honour
 patience prudence mercy constance verity
 spoke sent got made told gave took went came found left kept ran paid held brought bought
 thought saw heard wrote rang met let put set cut read led fell felt lost won sold stood
+ping pong chat post log hang bang sing ring song long gang tan fan pan ban
 """
 
 

@@ -448,7 +448,7 @@ class NameFinder:
                 )
                 if words and name_like and not all(_is_common(w) for w in words):
                     found.append(Span(s, e, PERSON, 0.6, "ner"))
-        found = vetoed(text, found, firsts, lasts)
+        found = _whole_inverted(text, vetoed(text, found, firsts, lasts))
         return found + mentions(text, found, self.threshold)
 
     def _score(
@@ -521,6 +521,24 @@ class NameFinder:
         return 0.0
 
 
+def _whole_inverted(text: str, found: list[Span]) -> list[Span]:
+    """A "Surname, Given" that the text's structure found (a mail header, a name column)
+    stays one span: it gets the score of the stronger claims on its words ("Wójcik" alone,
+    tagged by the model), which would otherwise win and split it."""
+    out = []
+    for span in found:
+        if span.source == "shape" and regex.search(r",\s", text[span.start : span.end]):
+            inner = [
+                f.score
+                for f in found
+                if f is not span and span.start <= f.start and f.end <= span.end
+            ]
+            if inner and max(inner) > span.score:
+                span = Span(span.start, span.end, span.entity, max(inner), span.source)
+        out.append(span)
+    return out
+
+
 _NAME_LIST = regex.compile(
     r"(?<![\p{L}\p{N}])\p{Lu}\p{Ll}+(?:(?:,\s+|\s+(?:and|&)\s+|,\s+and\s+)\p{Lu}\p{Ll}+){2,}"
     r"(?![\p{L}\p{N}])"
@@ -590,6 +608,8 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         word = m.group()
         if word in COMMON_WORDS or word.capitalize() not in firsts or covered[m.start()]:
             continue
+        if word not in lexicon.WORD_NAMES and lexicon.is_english_word(word):
+            continue  # "ping", "long": a romanised name's syllable, in lower case a word
         end = m.end()
         nxt = _LOWER_NEXT.match(text, end)
         verb_next = _VERB_AFTER.match(text[end:]) or _PERSON_VERB_AFTER.match(text[end:])

@@ -575,10 +575,31 @@ _DASHES = regex.compile(
 )
 
 
+# a signature block: "--" alone on its line, the name on the next ("--\nMarco | Support")
+_DASH_BLOCK = regex.compile(
+    rf"^[^\S\n]*--[^\S\n]*\n[^\S\n]*(?P<name>{_W}(?:[^\S\n]{_W}){{0,2}})[^\S\n]*(?:$|[|,(])",
+    regex.MULTILINE,
+)
+# a greeting and a capitalised name alone ("Hi Hope,", "Dear Will!"): the word is a name here
+_GREETED = regex.compile(
+    r"(?:^|[.!?][^\S\n]+)(?i:hi|hello|hey|hiya|dear|morning|thanks|thank you)[^\S\n]+"
+    r"(?P<name>\p{Lu}\p{Ll}+)[^\S\n]*(?:[,!:\n]|$)",
+    regex.MULTILINE,
+)
+
+
+def greeted(text: str) -> Iterator[Span]:
+    """A known given name greeted on its own, even one that is also a word ("Hi Hope,")."""
+    for m in _GREETED.finditer(text):
+        name = m.group("name")
+        if is_name_word(name) and not _stop(name):
+            yield _span(m.start("name"), m.end("name"), 0.7)
+
+
 def signoffs(text: str) -> Iterator[Span]:
-    """The name after a closing ("Groet, Joost", "Kind regards\nAdebayo Ogunleye", "-- Nina")
-    and a last line that is only a known name."""
-    for pattern in (_SIGNOFF, _DASHES):
+    """The name after a closing ("Groet, Joost", "Kind regards\nAdebayo Ogunleye", "-- Nina",
+    "--" alone on a line and the name below it) and a last line that is only a known name."""
+    for pattern in (_SIGNOFF, _DASHES, _DASH_BLOCK):
         for m in pattern.finditer(text):
             name = m.group("name").rstrip(".")
             if _name_like(name) and _signed(name):
@@ -628,6 +649,7 @@ FINDERS = (
     file_names,
     scripts,
     signoffs,
+    greeted,
     letter_spaced,
 )
 
