@@ -4,7 +4,8 @@ Each detector finds candidates with one compiled regular expression and keeps th
 pass the check the format has: Luhn for payment cards, mod-97 for IBANs, the phone library's
 "possible number" for international phones, octet ranges for IPv4, Python's `ipaddress` for
 IPv6 (emails, phones and IP addresses are in `contacts`). Government IDs use Presidio's own
-patterns and checksums (`identifiers`, ported so that Presidio and spaCy are not imported);
+patterns and checksums (`identifiers`, ported so that Presidio and spaCy are not imported),
+and those of many more countries with python-stdnum's checksums; secrets are in `secrets`;
 the rest replace Presidio's where it is wrong (its card pattern stops at 17 digits, its phone
 recognizer drops numbers it does not rate valid).
 
@@ -17,7 +18,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from dsar.text.contacts import emails, ip_addresses, phones
-from dsar.text.identifiers import RECOGNIZERS
+from dsar.text.identifiers import RECOGNIZERS, national_ids
+from dsar.text.secrets import KEY_PATTERNS, PREFILTER as SECRET_PREFILTER, secrets
 from dsar.text.spans import (
     CARD,
     EMAIL,
@@ -63,27 +65,9 @@ __all__ = [
 
 # -- secrets (also used by `dsar verify`) -------------------------------------------------
 
-SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
-    "Stripe-style live key": re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{8,}"),
-    "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{8,}"),
-    "Google OAuth token": re.compile(r"\bya29\.[A-Za-z0-9_-]{8,}"),
-    "Shopify token": re.compile(r"\bshpat_[a-f0-9]{8,}"),
-    "HubSpot token": re.compile(r"\bpat-[a-z0-9]+-[a-f0-9-]{8,}"),
-    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
-    "bcrypt hash": re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{20,}"),
-    "AWS access key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    # the whole block, so that masking it leaves nothing of the key
-    "private key": re.compile(
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
-        r"|[A-Za-z0-9+/=\s]*)"
-    ),
-}
-
-
-def secrets(text: str) -> Iterator[Span]:
-    for pattern in SECRET_PATTERNS.values():
-        for m in pattern.finditer(text):
-            yield Span(m.start(), m.end(), SECRET)
+# the shapes of keys and tokens (`dsar verify` searches bundles with them); `secrets` also
+# finds passwords after their word and labelled high-entropy tokens (dsar/text/secrets.py)
+SECRET_PATTERNS = KEY_PATTERNS
 
 
 # -- payment cards ------------------------------------------------------------------------
@@ -217,7 +201,7 @@ def ibans(text: str) -> Iterator[Span]:
 
 # -- government IDs (Presidio's patterns and checksums, with their context words) -------------
 
-_GOV_PREFILTER = re.compile(r"\d{3}|[A-Z]{2}\s?\d{2}\s?\d{2}", re.IGNORECASE)
+_GOV_PREFILTER = re.compile(r"\d[A-Z]?\d[A-Z]?\d|[A-Z]{2}\s?\d{2}\s?\d{2}", re.IGNORECASE)
 
 
 CONTEXT_BOOST = 0.35
@@ -252,6 +236,7 @@ def government_ids(text: str) -> Iterator[Span]:
                 score = min(1.0, max(boosted, CONTEXT_FLOOR))
                 source = "context"
             yield Span(start, end, recognizer.entity, score, source)
+    yield from national_ids(text)  # many more countries, passports, licences
 
 
 Detector = Callable[[str], Iterator[Span]]
@@ -273,8 +258,8 @@ PREFILTERS: dict[str, str] = {
     IBAN: r"(?i)[a-z]{2}\d{2}",
     IP: r"\d\.\d|:[0-9A-Fa-f]*:",
     PHONE: r"\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d",
-    SECRET: r"_live_|_test_|xox|ya29\.|shpat_|pat-|gh[pousr]_|\$2[aby]\$|AKIA|ASIA|PRIVATE KEY",
-    "GOVERNMENT_ID": r"(?i)\d{3}|[a-z]{2}\s?\d{2}\s?\d{2}",
+    SECRET: SECRET_PREFILTER,
+    "GOVERNMENT_ID": r"(?i)\d[a-z]?\d[a-z]?\d|[a-z]{2}\s?\d{2}\s?\d{2}",
 }
 # when two pattern spans overlap, the stronger claim wins: a checksum beats a shape
 PRIORITY = {SECRET: 0, IBAN: 1, CARD: 2, EMAIL: 3, IP: 5, PHONE: 6}

@@ -12,8 +12,10 @@ CARD = "CREDIT_CARD"
 IBAN = "IBAN_CODE"
 IP = "IP_ADDRESS"
 SECRET = "SECRET"  # noqa: S105 - an entity name, not a password
-# national identifiers of the EU, the UK and the US that Presidio recognises, with a
-# checksum or a distinctive shape; reported together as government IDs
+# national identifiers: the nine Presidio's recognizers find (its patterns, checksums and
+# context words), those of many more countries with their official checksums, and passports,
+# driving licences and other identity numbers named by a word (dsar/text/identifiers.py);
+# reported together as government IDs
 GOVERNMENT_IDS = (
     "US_SSN",
     "US_ITIN",
@@ -24,6 +26,37 @@ GOVERNMENT_IDS = (
     "IT_FISCAL_CODE",
     "PL_PESEL",
     "FI_PERSONAL_IDENTITY_CODE",
+    "BR_CPF",
+    "BR_CNPJ",
+    "IN_AADHAAR",
+    "IN_PAN",
+    "CN_RESIDENT_ID",
+    "KR_RRN",
+    "JP_MY_NUMBER",
+    "TR_NATIONAL_ID",
+    "SE_PERSONNUMMER",
+    "NO_FODSELSNUMMER",
+    "DK_CPR",
+    "NL_BSN",
+    "BE_NATIONAL_NUMBER",
+    "FR_NIR",
+    "DE_TAX_ID",
+    "IE_PPS",
+    "PT_NIF",
+    "PT_CC",
+    "CA_SIN",
+    "AU_TFN",
+    "SG_NRIC_FIN",
+    "ZA_ID_NUMBER",
+    "GR_AMKA",
+    "MX_CURP",
+    "CL_RUT",
+    "IL_ID",
+    "RU_INN",
+    "RU_SNILS",
+    "PASSPORT",
+    "DRIVER_LICENSE",
+    "NATIONAL_ID",
 )
 PATTERN_ENTITIES = (EMAIL, PHONE, CARD, IBAN, IP, SECRET, *GOVERNMENT_IDS)
 ENTITIES = (PERSON, *PATTERN_ENTITIES)
