@@ -62,6 +62,7 @@ from dsar.review.manifest import (
     ReleaseInfo,
     TableNoiseInfo,
     ToolInfo,
+    sign_manifest,
     write_manifest,
 )
 
@@ -161,7 +162,8 @@ def run_aggregates(
             manifest = manifest.model_copy(
                 update={"release": _release_info(release_log, release, done)}
             )
-            write_manifest(manifest, work / "manifest.json")
+            # keyed: an edited manifest is found by `dsar verify` with the key
+            write_manifest(sign_manifest(manifest, keys), work / "manifest.json")
         point("aggregate.publish")
         work.rename(folder)
     noise = done.noise

@@ -53,7 +53,7 @@ from dsar.errors import ConfigError, ExtractRejectedError, OutputExistsError, Pr
 from dsar.io import partial_folder, plain_name, set_aside, sha256_file
 from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
-from dsar.review.derived import verify_derived
+from dsar.review.derived import source_identities, verify_derived
 from dsar.review.manifest import (
     AcceptedWarning,
     ArtifactKind,
@@ -62,6 +62,7 @@ from dsar.review.manifest import (
     OutputFile,
     RiskInfo,
     ToolInfo,
+    sign_manifest,
     write_manifest,
 )
 
@@ -173,8 +174,11 @@ def run_extract(
             accept_catalog_warnings,
         )
         result = _run(policy, links, policy_path, engine, work, run)
-        # the reviewer's own checks, before the extract takes its name
-        findings = [str(f) for f in verify_derived(work).findings]
+        # the reviewer's own checks, before the extract takes its name: the manifest's MAC
+        # under the key, and no cell equal to an identity value of the tables read
+        identities = source_identities(engine, [policy.table, *(link.table for link in links)])
+        checked = verify_derived(work, keys=keys, identities=identities)
+        findings = [str(f) for f in checked.findings]
         if findings:
             aside = set_aside(work, out, name, "policy name")
         else:
@@ -384,6 +388,7 @@ def _run(
         loss = {**found.information_loss(), **loss}
     update["information_loss"] = loss
     manifest = manifest.model_copy(update=update)
+    manifest = sign_manifest(manifest, run.keys)  # its classification, authenticated
     write_manifest(manifest, work / "manifest.json")
     return ExtractResult(work, target, manifest, risk, found)
 

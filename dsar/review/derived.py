@@ -5,12 +5,27 @@ then the privacy claims recomputed from the data (k and l over every released co
 those the manifest classifies as sensitive, insensitive with a reason, or the person's
 pseudonym, counted in people where the person's pseudonym is released; every published
 count at least the minimum; no suppressed cell recomputable from the published totals), a
-scan of every text cell with the text engine's detectors for what must not be there
-(emails, phones, card and bank numbers, IP addresses, secrets), and of every CSV cell for a
-formula a spreadsheet would run (the bundle's check). A keyed hash is checked as a hash (hex
-of one length), never scanned: `be73645c...` read as a Belgian IBAN failed notebook 03's
-own extract. An extract runs these checks itself before it takes its name.
-Findings name files, columns and rows, never values.
+scan of every cell as it is written (a CSV cell as text, so `07395114462` keeps its zero and
+`+447395114462` its plus; an integer as its digits) with the text engine's detectors for what
+must not be there (emails, phones, card and bank numbers, IP addresses, secrets and JSON Web
+Tokens), an address with a quoted or odd local part (`"john doe"@example.com`), and a cell that
+is a bare number shaped like a phone of a plausible region (a valid North American number; a
+mobile of a few regions written without its trunk zero) or a US social security number, and
+of every CSV cell for a formula a spreadsheet would run (the bundle's check). With the
+source's identity values (`source_identities`: `dsar verify --catalog`, and always when an
+extract checks itself), a cell that equals one (a 9-digit account number, a user id in
+another column) is a finding too, matched in memory, never printed. A keyed hash is checked
+as a hash (hex of one length), never scanned: `be73645c...` read as a Belgian IBAN failed
+notebook 03's own extract. A count, a sum or a mean of an aggregate is not read as a phone.
+
+The manifest's classification (which columns are quasi-identifiers) decides the k recomputed,
+so it is authenticated: an extract or aggregate run with a key carries a keyed MAC of its
+manifest (`dsar.review.manifest.sign_manifest`). With the key, a MAC that fails or is missing
+is a finding; without it, a notice says the classification is taken on trust and gives k over
+every released column beside the manifest's (the conservative figure).
+
+An extract runs these checks itself before it takes its name. Findings name files, columns
+and rows, never values.
 """
 
 from __future__ import annotations
@@ -18,10 +33,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from pydantic import ValidationError
@@ -31,17 +50,36 @@ from dsar.engine.base import quote_identifier
 from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings
-from dsar.review.manifest import AggregateManifest, ExtractManifest
+from dsar.review.manifest import AggregateManifest, ExtractManifest, manifest_mac_matches
 from dsar.text.detectors import SECRET_PATTERNS, cards, emails, ibans, ip_addresses, phones
+from dsar.text.spans import EMAIL, Span
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
+
+    from dsar.engine import Engine
+    from dsar.keys import Keys
 
 TOTAL = "(total)"
 
 
-def verify_derived(folder: str | Path) -> Verification:
-    """Verify an extract or an aggregate folder (the kind is read from its manifest)."""
+def verify_derived(
+    folder: str | Path,
+    *,
+    keys: Keys | None = None,
+    identities: SourceIdentities | None = None,
+) -> Verification:
+    """Verify an extract or an aggregate folder (the kind is read from its manifest).
+
+    Args:
+        folder: the extract's or aggregate run's folder.
+        keys: the workbench key: the manifest's MAC is checked (a MAC that fails, or none,
+            is a finding). Without it the classification is not authenticated: a notice
+            says so, with k over every released column.
+        identities: the source's identity values (`source_identities`): a released cell
+            equal to one is a finding.
+    """
     root = Path(folder)
     path = root / "manifest.json"
     if not path.is_file():
@@ -76,6 +114,7 @@ def verify_derived(folder: str | Path) -> Verification:
             add(Finding("manifest", f"manifest.json {where}", err["msg"]))
         return result
     result.note_accepted(manifest)
+    authenticated = _check_mac(path, manifest, keys, result)
     listed = {o.path for o in manifest.outputs}
     for extra in sorted(p.name for p in root.iterdir() if p.is_file()):
         if extra != "manifest.json" and extra not in listed:
@@ -95,16 +134,59 @@ def verify_derived(folder: str | Path) -> Verification:
         if out.rows is not None and table.num_rows != out.rows:
             add(Finding("rows", out.path, "row count differs from the manifest"))
         tables[out.path] = table
-        _scan(out.path, table, manifest, add)
+        _scan(out.path, _as_written(file, table), manifest, add, identities)
         if file.suffix == ".csv":
             for finding in csv_formula_findings(file, out.path):
                 add(finding)
     if isinstance(manifest, ExtractManifest):
         for name, table in tables.items():
             _check_extract(name, table, manifest, add)
+            if not authenticated:
+                result.notices.append(_unauthenticated_k(name, table, manifest))
     else:
         _check_aggregates(tables, manifest, add)
     return result
+
+
+def _check_mac(
+    path: Path,
+    manifest: ExtractManifest | AggregateManifest,
+    keys: Keys | None,
+    result: Verification,
+) -> bool:
+    """Whether the manifest is authenticated: with the key, its MAC must verify (else a
+    finding); without the key, nothing is, and a notice says so."""
+    if keys is None:
+        state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
+        result.notices.append(
+            f"manifest.json is not authenticated ({state}): its classification of the columns"
+            " (quasi-identifier, sensitive, insensitive) is taken on trust; give the key"
+            " (--key-file or $WORKBENCH_KEY) to check it"
+        )
+        return False
+    add = result.findings.append
+    if manifest.mac is None:
+        add(
+            Finding(
+                "manifest",
+                "manifest.json",
+                "no MAC although a key was given: written without the key, or its MAC removed;"
+                " its classification cannot be trusted",
+            )
+        )
+        return False
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not manifest_mac_matches(keys, data):
+        add(
+            Finding(
+                "manifest",
+                "manifest.json",
+                "its MAC fails under the key given: edited after it was written (or written"
+                " under another key)",
+            )
+        )
+        return False
+    return True
 
 
 def _read(path: Path) -> pa.Table:
@@ -116,14 +198,110 @@ def _read(path: Path) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def _scan(name: str, table: pa.Table, manifest: Any, add: Any) -> None:
-    """Every text cell, through the detectors of what must never be in derived data; a
-    keyed hash column is checked as a hash instead."""
-    generalized_ips: set[str] = set()
+def _as_written(path: Path, table: pa.Table) -> pa.Table:
+    """The cells as the file holds them, for the scan: a CSV read again with every column as
+    text (its reader made `07395114462` the integer 7395114462 and `+447395114462` a float,
+    which no text detector saw), an integer column as its digits."""
+    if path.suffix == ".csv":
+        names = table.column_names
+        options = pcsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
+        )
+        return pcsv.read_csv(path, convert_options=options)
+    columns = [pc.cast(c, pa.string()) if pa.types.is_integer(c.type) else c for c in table.columns]
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+# an address however its local part is written: quoted ("john doe"@), or with characters the
+# text engine's pattern stops at (john+@, a+b=c@); a domain of labels and a top-level name
+_ADDRESS = re.compile(
+    r"(?:\"[^\"\r\n]+\"|[^\s@\"<>()\[\],;:]+)@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,}(?![A-Za-z0-9-])"
+)
+_BARE_NUMBER = re.compile(r"(\+|00)?(\d{9,15})")
+# regions whose mobiles are written without their trunk zero in a number column (a German
+# 17x mobile is not here: 1,700,000,000 is also a Unix time)
+MOBILE_REGIONS = ("GB", "FR", "ES", "IT", "NL", "IE", "AU", "IN")
+
+
+@cache
+def _phonenumbers() -> Any:
+    import phonenumbers
+
+    return phonenumbers
+
+
+def ssn_shaped(digits: str) -> bool:
+    """Nine digits a US social security number could be: area 001-899 but 666, group
+    01-99, serial 0001-9999."""
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return (
+        len(digits) == 9
+        and digits.isdigit()
+        and area not in ("000", "666")
+        and area[0] != "9"
+        and group != "00"
+        and serial != "0000"
+    )
+
+
+def bare_number(text: str) -> str | None:
+    """What a cell that is only a number (9 to 15 digits, perhaps with + or 00) is, if it is
+    an identifier: "phones" (an international number the phone library rates valid; ten
+    digits a valid North American number; a mobile of `MOBILE_REGIONS` without its trunk
+    zero) or "US SSN" (nine digits of its shape). None for anything else: a year, a count, a
+    date, a Unix time."""
+    m = _BARE_NUMBER.fullmatch(text.strip())
+    if m is None:
+        return None
+    international, digits = m.groups()
+    pn = _phonenumbers()
+
+    def valid(number: str, region: str | None, mobile: bool = False) -> bool:
+        try:
+            parsed = pn.parse(number, region)
+        except pn.NumberParseException:
+            return False
+        if not pn.is_valid_number(parsed):
+            return False
+        kinds = (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        return not mobile or pn.number_type(parsed) in kinds
+
+    if international:
+        return "phones" if valid("+" + digits, None) else None
+    if len(digits) == 9 and ssn_shaped(digits):
+        return "US SSN"
+    if len(digits) == 10 and valid(digits, "US"):
+        return "phones"
+    if len(digits) in (9, 10) and any(valid(digits, r, mobile=True) for r in MOBILE_REGIONS):
+        return "phones"
+    return None
+
+
+def _addresses(text: str) -> Iterator[Span]:
+    for m in _ADDRESS.finditer(text):
+        yield Span(m.start(), m.end(), EMAIL)
+
+
+def _scan(
+    name: str,
+    table: pa.Table,
+    manifest: Any,
+    add: Any,
+    identities: SourceIdentities | None = None,
+) -> None:
+    """Every cell as written, through the detectors of what must never be in derived data;
+    a keyed hash column is checked as a hash instead, and an aggregate's measures (counts,
+    sums, means) are not read as phones."""
+    generalized: set[str] = set()
     hashed: set[str] = set()
+    measures: set[str] = set()
     if isinstance(manifest, ExtractManifest):
-        generalized_ips = {c for c, op in manifest.columns.items() if op == "generalize"}
+        generalized = {c for c, op in manifest.columns.items() if op == "generalize"}
         hashed = {c for c, op in manifest.columns.items() if op == "hash"}
+    elif isinstance(manifest, AggregateManifest):
+        measures = {c for m in manifest.measures.values() for c in m}
+    scanned = []
     for column in table.column_names:
         values = table.column(column)
         if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
@@ -131,17 +309,138 @@ def _scan(name: str, table: pa.Table, manifest: Any, add: Any) -> None:
         if column in hashed:
             _check_hashes(name, column, values.to_pylist(), add)
             continue
-        detectors = [emails, phones, cards, ibans]
-        if column not in generalized_ips:
+        if column in measures:
+            continue
+        scanned.append(column)
+        detectors: list[Callable[[str], Iterator[Span]]] = [emails, _addresses, phones]
+        detectors += [cards, ibans]
+        if column not in generalized:
             detectors.append(ip_addresses)
         for row, value in enumerate(values.to_pylist()):
             if not value:
                 continue
             what = next((d.__name__ for d in detectors if any(True for _ in d(value))), None)
+            what = "emails" if what == "_addresses" else what
             if what is None and any(p.search(value) for p in SECRET_PATTERNS.values()):
                 what = "secrets"
+            if what is None:
+                what = bare_number(value)
             if what is not None:
                 add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} in clear"))
+    if identities is not None:
+        for column in scanned:
+            found = identities.first_match(table.column(column), ip=column not in generalized)
+            if found is not None:
+                row, source = found
+                add(
+                    Finding(
+                        "personal data",
+                        f"{name} {column} row {row + 1}",
+                        f"a value of the source's {source} in clear",
+                    )
+                )
+
+
+# an identity value is compared when it could identify: 6 characters or more, with a digit or
+# an "@" (not "unknown", not a country); a phone-like value also by its digits alone
+_MIN_IDENTITY = 6
+_PHONE_LIKE = r"^\+?[0-9][0-9 ().\-/]*$"
+
+
+def _normalised(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """Each value trimmed and in lower case, and its digits alone where it is phone-like
+    and holds 9 digits or more (else null): the one normalisation both sides go through."""
+    text = pc.cast(values, pa.string())
+    plain = pc.utf8_lower(pc.utf8_trim_whitespace(text))
+    digits = pc.replace_substring_regex(plain, r"[^0-9]", "")
+    phone_like = pc.and_(
+        pc.match_substring_regex(plain, _PHONE_LIKE),
+        pc.greater_equal(pc.utf8_length(digits), 9),
+    )
+    no_digits = pa.nulls(len(plain), pa.string())
+    chunked = isinstance(plain, pa.ChunkedArray)
+    plain_array = plain.combine_chunks() if chunked else plain
+    digits_array = pc.if_else(phone_like, digits, no_digits)
+    if isinstance(digits_array, pa.ChunkedArray):
+        digits_array = digits_array.combine_chunks()
+    return plain_array, digits_array
+
+
+@dataclass(frozen=True)
+class SourceIdentities:
+    """The source's identity values, normalised (`_normalised`), each with the catalog
+    column it came from: kept in memory to match released cells against, never printed.
+
+    Build it with `source_identities(engine)`.
+    """
+
+    values: pa.Table  # value (normalised), source ("table.column (kind)"), ip (bool)
+
+    def first_match(self, cells: pa.ChunkedArray, *, ip: bool = True) -> tuple[int, str] | None:
+        """The first row whose cell, or a word of it, equals an identity value, and that
+        value's column; IP
+        addresses left out where the column is generalised (a /24 network may equal an
+        address that ends in .0)."""
+        if not self.values.num_rows or not len(cells):
+            return None
+        plain, digits = _normalised(cells)
+        rows = pa.array(range(len(plain)), pa.int64())
+        # and each word of a text ("my account is u0000123."), its trailing dot left out
+        words = pc.split_pattern_regex(plain, r"[\s,;:()<>\[\]{}\"'!?|]+")
+        parents = pc.list_parent_indices(words)
+        tokens = pc.utf8_rtrim(pc.list_flatten(words), ".")
+        both = pa.table(
+            {
+                "row": pa.concat_arrays([rows, rows, parents.cast(pa.int64())]),
+                "value": pa.concat_arrays([plain, digits, tokens]),
+            }
+        )
+        con = scratch_connection()
+        try:
+            con.register("cells", both)
+            con.register("ids", self.values)
+            where = "" if ip else " WHERE NOT ids.ip"
+            got = con.execute(
+                "SELECT cells.row, ids.source FROM cells JOIN ids ON cells.value = ids.value"
+                f"{where} ORDER BY cells.row, ids.source LIMIT 1"
+            ).fetchone()
+        finally:
+            con.close()
+        return (int(got[0]), str(got[1])) if got else None
+
+
+def source_identities(engine: Engine, tables: Iterable[str] | None = None) -> SourceIdentities:
+    """The identity values of `tables` (every table of the engine's catalog by default),
+    for `verify_derived` to match released cells against."""
+    catalog = engine.catalog
+    parts: list[pa.Table] = []
+    for name in tables if tables is not None else catalog.tables:
+        for column, kind in catalog.tables[name].identity_columns().items():
+            col = quote_identifier(column)
+            got = engine.query(
+                f"SELECT DISTINCT {col} AS v FROM {quote_identifier(name)} WHERE {col} IS NOT NULL"
+            )
+            plain, digits = _normalised(got.column("v"))
+            for values in (plain, digits):
+                keep = pc.and_(
+                    pc.greater_equal(pc.utf8_length(values), _MIN_IDENTITY),
+                    pc.match_substring_regex(values, r"[0-9@]"),
+                )
+                values = pc.filter(values, pc.fill_null(keep, False))
+                parts.append(
+                    pa.table(
+                        {
+                            "value": values,
+                            "source": pa.array(
+                                [f"{name}.{column} ({kind})"] * len(values), pa.string()
+                            ),
+                            "ip": pa.array([str(kind) == "ip_address"] * len(values), pa.bool_()),
+                        }
+                    )
+                )
+    schema = pa.schema([("value", pa.string()), ("source", pa.string()), ("ip", pa.bool_())])
+    table = pa.concat_tables(parts) if parts else schema.empty_table()
+    return SourceIdentities(table.cast(schema))
 
 
 HASH = re.compile(r"[0-9a-f]{8,64}")
@@ -185,6 +484,43 @@ def quasi_identifiers_of(columns: list[str], m: ExtractManifest) -> list[str]:
     return found
 
 
+def _min_class(con: duckdb.DuckDBPyConnection, columns: list[str], who: str | None) -> int:
+    """The smallest class over `columns` of the registered table `t`, in people (distinct
+    `who`) where `who` is given, else in rows."""
+    group = f" GROUP BY {', '.join(quote_identifier(c) for c in columns)}" if columns else ""
+    size = (
+        f"count(DISTINCT {quote_identifier(who)})"
+        f" + max(CASE WHEN {quote_identifier(who)} IS NULL THEN 1 ELSE 0 END)"
+        if who
+        else "count(*)"
+    )
+    got = con.execute(f"SELECT min(n) FROM (SELECT {size} AS n FROM t{group})")
+    return int((got.fetchone() or (0,))[0] or 0)
+
+
+def _unauthenticated_k(name: str, table: pa.Table, m: ExtractManifest) -> str:
+    """The conservative figure where the classification is not authenticated: k over every
+    released column but the suppressed ones and the person's keyed hash (by which people
+    are counted), beside the manifest's."""
+    person = m.person or ""
+    who = person if person in table.column_names and m.columns.get(person) == "hash" else None
+    every = [
+        c for c in table.column_names if c != who and m.columns.get(c) not in ("suppress", "drop")
+    ]
+    k = 0
+    if table.num_rows:
+        con = scratch_connection()
+        try:
+            con.register("t", table)
+            k = _min_class(con, every, who)
+        finally:
+            con.close()
+    return (
+        f"{name}: k over all {len(every)} released columns is {k} (the manifest says k ="
+        f" {m.risk.k} over {len(m.risk.quasi_identifiers)} quasi-identifier(s))"
+    )
+
+
 def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> None:
     kept = {c for c, op in m.columns.items() if op != "drop"}
     for column in table.column_names:
@@ -222,14 +558,7 @@ def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> 
                 if got and got[0]:
                     add(Finding("columns", f"{name} {column}", "suppressed, but holds values"))
         group = f" GROUP BY {qis_sql}" if qis_sql else ""
-        size = (
-            f"count(DISTINCT {quote_identifier(who)})"
-            f" + max(CASE WHEN {quote_identifier(who)} IS NULL THEN 1 ELSE 0 END)"
-            if who
-            else "count(*)"
-        )
-        got = con.execute(f"SELECT min(n) FROM (SELECT {size} AS n FROM t{group})")
-        k = int((got.fetchone() or (0,))[0] or 0)
+        k = _min_class(con, qis, who)
         if who is not None or not m.person:
             if k != m.risk.k:
                 add(Finding("risk", name, f"k recomputed is {k}, the manifest says {m.risk.k}"))

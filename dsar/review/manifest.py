@@ -10,8 +10,9 @@ same model, so a tampered or truncated manifest is a list of located problems, n
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -33,6 +34,7 @@ from pydantic import (
 from dsar.catalog.models import IdentityKind
 from dsar.errors import ManifestError
 from dsar.io import atomic_write_text, fsync_file, sha256_file
+from dsar.keys import Keys, Purpose
 
 if TYPE_CHECKING:
     from dsar.engine.guards import CatalogWarning
@@ -457,6 +459,12 @@ class ExtractManifest(ArtifactManifest):
         " discernibility, non_uniform_entropy (ARX's, bits), average_class_size (C_avg),"
         " lattice_nodes, nodes_evaluated",
     )
+    mac: str | None = Field(
+        default=None,
+        description="a keyed MAC (HMAC-SHA256 under the workbench key) of every other field,"
+        " classification included (absent: made without a key): `dsar verify` with the key"
+        " finds an edited manifest",
+    )
 
 
 class AggregateManifest(ArtifactManifest):
@@ -488,6 +496,12 @@ class AggregateManifest(ArtifactManifest):
     release: ReleaseInfo | None = Field(
         default=None, description="the run's entry in the release log (None: written before it)"
     )
+    mac: str | None = Field(
+        default=None,
+        description="a keyed MAC (HMAC-SHA256 under the workbench key) of every other field,"
+        " classification included (absent: made without a key): `dsar verify` with the key"
+        " finds an edited manifest",
+    )
 
 
 class AudienceEligibility(_Model):
@@ -507,6 +521,15 @@ class AudienceEligibility(_Model):
     matching: str = Field(
         min_length=1, description="how a row was matched to a person for the ledger"
     )
+
+
+class AudienceRecording(_Model):
+    """Where an audience's upload is recorded: the write of the sent record that holds it."""
+
+    record: str = Field(min_length=1, description="the sent record's file name (no folders)")
+    write: StrictInt = Field(ge=1, description="the number of the record's write that holds it")
+    audience: str = Field(min_length=1, description="the audience's name in the record")
+    run: str = Field(min_length=1, description="the run's id in the record")
 
 
 class AudienceManifest(ArtifactManifest):
@@ -529,6 +552,19 @@ class AudienceManifest(ArtifactManifest):
         default=None,
         description="the source, the consent stated and the ledger applied (absent: a list"
         " hashed with no eligibility check, or written before it was recorded)",
+    )
+    recorded: StrictBool | None = Field(
+        default=None,
+        description="whether who was sent is in a sent record (false: nothing lets `anonymize"
+        " withdraw` find these people later; absent: written before it was stated)",
+    )
+    sent: AudienceRecording | None = Field(
+        default=None, description="the sent record's write that holds this upload"
+    )
+    mac: str | None = Field(
+        default=None,
+        description="a keyed MAC of every other field (absent: built without a key): an"
+        " edited manifest is found by `dsar verify` with the key",
     )
 
 
@@ -588,6 +624,35 @@ CERTIFICATE_KINDS = {
     "correction": ArtifactKind.CORRECTION_CERTIFICATE,
     "retention": ArtifactKind.RETENTION_CERTIFICATE,
 }
+
+
+MAC_FIELD = "mac"
+
+
+def manifest_mac(keys: Keys, data: Mapping[str, object]) -> str:
+    """The keyed MAC of a manifest's JSON (every field but `mac`): canonical JSON (sorted
+    keys, no spaces) under the records' MAC key (`Purpose.RECORD_MAC`, prefixed `manifest|`
+    so that it is never a row's or a journal's MAC)."""
+    body = {k: v for k, v in data.items() if k != MAC_FIELD}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return keys.keyed_hash(Purpose.RECORD_MAC, f"manifest|{canonical}")
+
+
+def sign_manifest(manifest: Manifest, keys: Keys | None) -> Manifest:
+    """The manifest with its `mac` set (unchanged without a key): what `write_manifest`
+    writes is what the MAC covers, so a classification moved by hand is found."""
+    if keys is None:
+        return manifest
+    if MAC_FIELD not in type(manifest).model_fields:
+        raise TypeError(f"a {type(manifest).__name__} has no {MAC_FIELD} field")
+    mac = manifest_mac(keys, manifest.model_dump(mode="json"))
+    return manifest.model_copy(update={MAC_FIELD: mac})
+
+
+def manifest_mac_matches(keys: Keys, data: Mapping[str, object]) -> bool:
+    """Whether a manifest read as JSON carries the MAC of its content under `keys`."""
+    mac = data.get(MAC_FIELD)
+    return isinstance(mac, str) and hmac.compare_digest(mac, manifest_mac(keys, data))
 
 
 def write_manifest(manifest: ArtifactManifest, path: Path) -> None:
