@@ -343,3 +343,14 @@ def test_more_names_from_lists_greetings_and_signatures(
 def test_an_inverted_name_in_a_header_stays_whole(model: TextEngine) -> None:
     text = "From: Hunter, Rose\nOd: Wójcik, Agnieszka\nSubject: login"
     assert names(model, text) == ["Hunter, Rose", "Wójcik, Agnieszka"]
+
+
+def test_a_given_name_inside_a_sentence_is_decided_without_the_model() -> None:
+    """A known given name, no English word and no place, needs no model; a given name that
+    is a place ("Sydney") or a word ("French") still goes to it."""
+    spy = _Spy()
+    engine = TextEngine(nlp=spy)
+    found = engine.analyze(["I escalated it, Valentina knows the rest."])[0]
+    assert [s.entity for s in found] == ["PERSON"] and spy.seen == []
+    engine.analyze(["The office in Sydney opens late.", "She wants the docs in French."])
+    assert len(spy.seen) == 2

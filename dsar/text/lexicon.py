@@ -40,9 +40,10 @@ def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
             provider = importlib.import_module(f"{people.__name__}.{module.name}").Provider
         except (ImportError, AttributeError):
             continue
-        for attr in dir(provider):
-            # first_names, first_names_female_islamic, first_romanized_names, middle_names,
-            # last_names_rus, male_last_names, unisex_last_names, last_romanized_names...
+        # first_names, first_names_female_islamic, first_romanized_names, middle_names,
+        # last_names_rus, male_last_names, unisex_last_names, last_romanized_names...
+        attrs = {a for klass in provider.__mro__ for a in vars(klass)}
+        for attr in sorted(attrs):
             kind = _NAME_LIST_ATTR.fullmatch(attr)
             if kind is None:
                 continue
@@ -184,6 +185,9 @@ patience prudence mercy constance verity
 spoke sent got made told gave took went came found left kept ran paid held brought bought
 thought saw heard wrote rang met let put set cut read led fell felt lost won sold stood
 ping pong chat post log hang bang sing ring song long gang tan fan pan ban
+english french german spanish italian dutch polish swedish danish norwegian finnish greek
+turkish russian chinese japanese korean arabic hindi portuguese irish scottish welsh
+american british european asian african latin
 """
 
 
@@ -197,6 +201,51 @@ def english_words() -> frozenset[str]:
 
     words = {w.casefold() for w in Lorem.word_list}
     return frozenset(words | WORD_NAMES | STOP_WORDS | frozenset(_WORD_SURNAMES.split()))
+
+
+# places that are also given names, beyond Faker's lists of cities, states and countries
+_NAMED_PLACES = """
+Sydney Florence Paris Austin Chelsea Lincoln Dallas Madison Charlotte Adelaide Sofia Jackson
+Victoria Georgia Jordan Savannah Aurora Regina Orlando Houston Phoenix Denver Camden Kingston
+Hamilton Wellington Brighton Florida Carolina Virginia India China Israel Kenya Chad Lorraine
+Bristol Preston Chester Warwick Darwin Nelson Milan Lyon Nancy Siena Verona Valencia Lima
+Santiago Alexandria Dakota Montana Cheyenne Eugene Everett Tyler Lafayette Marion Raleigh
+Beverly Shelby Trenton Clifton Columbia Bolivia Perth Hobart Salem Troy Stanley Vienna Geneva
+Luzern Lucerne Bergen Odessa Tripoli Medina Petra Cairo Delhi Lahore Dublin Cork Galway Derry
+Kerry Clare Shannon Devon Cornwall Kent Essex Surrey Sussex York Durham Winston Aberdeen
+Dundee Ayr Florentina Roma Napoli Genova Bologna Padova Lucca Pisa Catalina Barbara Monica
+Diego Francisco Jose Antonio Clara Rosa Cruz Fe Paz Mercedes Dolores Asuncion Concepcion
+Carmen Lourdes Fatima Loreto Pilar Rocio Esperanza Victoria Eden Hope Zion Bethany Lorain
+Augusta Helena Juneau Olympia Charleston Jacksonville Nashville Memphis Tulsa Reno Boise
+"""
+
+
+@cache
+def place_names() -> frozenset[str]:
+    """Cities, states, provinces and countries of every Faker locale, and places that are
+    also given names (Sydney, Florence, Jordan): a given name alone among them needs the
+    model's word before it is taken for a person's."""
+    import faker.providers.address as addresses
+
+    places: set[str] = set(_NAMED_PLACES.split())
+    for module in pkgutil.iter_modules(addresses.__path__):
+        try:
+            provider = importlib.import_module(f"{addresses.__name__}.{module.name}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attr in {a for klass in provider.__mro__ for a in vars(klass)}:
+            if not _PLACE_ATTR.search(attr) or _NOT_PLACE_ATTR.search(attr):
+                continue
+            values = getattr(provider, attr, None)
+            if isinstance(values, dict):
+                values = list(values)
+            if isinstance(values, list | tuple):
+                places.update(v for v in values if isinstance(v, str))
+    return frozenset(places)
+
+
+_PLACE_ATTR = regex.compile(r"cit|countr|state|province|region|town|municipal|district|capital")
+_NOT_PLACE_ATTR = regex.compile(r"suffix|prefix|abbr|format|code|postcode")
 
 
 def is_english_word(word: str) -> bool:

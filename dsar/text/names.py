@@ -399,7 +399,10 @@ class NameFinder:
         """True when what the model says about this run could change whether it is a name.
 
         A sentence's first word that no name list knows and that reads as an English word
-        ("Flagged", "Pricing", "Instead") is decided without the model: not a name."""
+        ("Flagged", "Pricing", "Instead") is decided without the model: not a name; a given
+        name alone inside a sentence that is no English word and no place ("escalated it,
+        Valentina knows") is decided without it too: a name, unless the rules say otherwise
+        (a company's or a place's word after it)."""
         firsts, lasts = name_lexicon()
         if (
             len(c.words) == 1
@@ -409,6 +412,14 @@ class NameFinder:
             and _SENTENCE_START.search(text[max(0, c.start - 24) : c.start])
         ):
             return False
+        if (
+            len(c.words) == 1
+            and c.words[0] in firsts
+            and not lexicon.is_english_word(c.words[0].casefold())
+            and c.words[0] not in lexicon.place_names()
+            and not _SENTENCE_START.search(text[max(0, c.start - 24) : c.start])
+        ):
+            return False  # a given name inside a sentence, neither a word nor a place
         whole = [(c.start, c.end)]
         verdicts = {
             self._score(text, c, people, things, firsts, lasts) >= self.threshold
