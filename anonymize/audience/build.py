@@ -4,12 +4,23 @@ The work is vectorised: DuckDB reads the list, normalises every email in SQL and
 its native SHA-256; phone numbers go through `phonenumbers` once per distinct value. Invalid
 values are dropped and counted, duplicates after normalisation are written once, and each
 platform gets its file (split into numbered parts where it limits rows) and a typed manifest.
+No value that normalises to nothing (empty, whitespace) is ever hashed: the SHA-256 of the
+empty string would match nobody and says a check failed upstream.
+
+`staged_audience` and `publish_audience` make the order safe where a sent record is kept:
+the files are built in a partial folder, the upload recorded, and only then are the files
+renamed into `--out` (a kill before leaves nothing published; a kill after leaves the
+record naming an upload that may not have left, never files nobody recorded). Publishing
+stamps each manifest with where its upload is recorded (`recorded`, `sent`) and seals it
+with the key when one is in use (`mac`, `dsar.review.manifest.sign_manifest`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,21 +37,28 @@ from dsar.csvsafe import copy_csv
 from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier, scrub_message
 from dsar.errors import InputFileError, OutputExistsError, UsageError
+from dsar.faults import point
 from dsar.io import partial_folder, sha256_file
+from dsar.keys import Keys
+from dsar.records.sent import SentRecord
 from dsar.review.manifest import (
     AcceptedWarning,
     ArtifactKind,
     AudienceEligibility,
     AudienceManifest,
+    AudienceRecording,
     InputRef,
     OutputFile,
     ToolInfo,
+    sign_manifest,
     write_manifest,
 )
 
 log = logging.getLogger(__name__)
 Kind = Literal["email", "phone"]
 MEMORY_LIMIT = "512MB"
+LEDGER_ENV = "WORKBENCH_LEDGER"
+_FILLED = "n IS NOT NULL AND n <> ''"  # a normalised value that is something: hashed
 
 
 @dataclass(frozen=True)
@@ -162,6 +180,15 @@ def _write_all(
     in each manifest. `engine`: the engine that read the catalog table, if one did.
     `accepted`: the catalog warnings accepted to read it, recorded in each manifest;
     `eligibility`: who could be in it and on what basis, recorded in each manifest."""
+    if eligibility is not None and not eligibility.ledger and os.environ.get(LEDGER_ENV):
+        # the command line applies $WORKBENCH_LEDGER itself; from Python it is never ignored
+        raise UsageError(
+            "ledger",
+            f"${LEDGER_ENV} names a suppression ledger, and this audience was built without"
+            " one: its people would not be left out",
+            "pass ledger=Ledger(...) (the command line opens $WORKBENCH_LEDGER for you), or"
+            f" unset {LEDGER_ENV} to build without one (each manifest then says ledger: false)",
+        )
     files: dict[str, list[Path]] = {}
     manifests: dict[str, AudienceManifest] = {}
     with partial_folder(out, "audience") as work:
@@ -181,12 +208,17 @@ def _write_all(
                 f"CREATE OR REPLACE TEMP TABLE normalised AS SELECT {normalised} AS n{picks}"
                 f" FROM {base}{joins}"
             )
+            # a value normalised to nothing is invalid: the hash of '' is never written (an
+            # email or a phone that normalises holds no whitespace: an equality suffices,
+            # where an UPDATE with trim() cost 1 s per million rows, measured)
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE hashed AS SELECT *, row_number() OVER (ORDER BY h)"
                 f" AS i FROM (SELECT h{unpack} FROM (SELECT {p.hash_sql('n')} AS h{per_person}"
-                " FROM normalised WHERE n IS NOT NULL GROUP BY 1))"
+                f" FROM normalised WHERE {_FILLED} GROUP BY 1))"
             )
-            valid = con.execute("SELECT count(n) FROM normalised").fetchone()
+            valid = con.execute(
+                f"SELECT count(*) FILTER (WHERE {_FILLED}) FROM normalised"
+            ).fetchone()
             n_valid = int(valid[0]) if valid else 0
             written = _write_platform(con, p, kind, work, taken)
             missing = _missing(con, taken)
@@ -240,6 +272,93 @@ def _write_all(
     return AudienceResult(out, {k: [out / f.name for f in v] for k, v in files.items()}, manifests)
 
 
+def _taken(out: Path, names: Sequence[str]) -> Path | None:
+    """The first of a platform's files (`<p>.csv`, its parts, its manifest) already in `out`."""
+    for name in names:
+        for found in (out / f"{name}.csv", out / f"{name}.manifest.json"):
+            if found.exists():
+                return found
+        parts = sorted(out.glob(f"{name}-[0-9][0-9][0-9].csv")) if out.is_dir() else []
+        if parts:
+            return parts[0]
+    return None
+
+
+@contextmanager
+def staged_audience(out: str | Path, platforms: Sequence[str] = ()) -> Iterator[Path]:
+    """A partial folder in `out` to build an audience in before it is recorded; whatever is
+    not published from it (`publish_audience`) goes with it, and a killed run's is removed
+    by the next run into `out`. `out` is refused first when it holds any of the platforms'
+    files, and is not left behind (empty) when the build fails.
+
+    Raises:
+        OutputExistsError: `out` holds a file of one of `platforms` already.
+    """
+    target = Path(out)
+    if (found := _taken(target, platforms)) is not None:
+        raise OutputExistsError(found, "the audience file", "choose another --out")
+    created = not target.exists()
+    try:
+        with partial_folder(target, "audience-stage") as stage:
+            yield stage
+    except BaseException:
+        if created and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+        raise
+
+
+def recordings(record: SentRecord, before: int) -> dict[str, AudienceRecording]:
+    """Per platform, where the sent record holds the upload just recorded: its writes after
+    the `before`-th (`SentRecord.write_count()` taken before the build)."""
+    return {
+        name: AudienceRecording(record=record.path.name, write=w, audience=a, run=r)
+        for name, (w, a, r) in record.sent_writes(before).items()
+    }
+
+
+def publish_audience(
+    built: AudienceResult,
+    out: str | Path,
+    *,
+    keys: Keys | None,
+    recorded: Mapping[str, AudienceRecording] | None,
+) -> AudienceResult:
+    """Move an audience built in a staged folder (`staged_audience`) into `out`, once its
+    upload is recorded: each manifest first says where (`recorded`: per platform, the sent
+    record's write that holds it; None: no sent record was kept, `recorded: false`) and is
+    sealed with `keys` (`mac`); then the files are renamed, each platform's files before
+    its manifest, so a kill half-way leaves files no manifest lists (`dsar verify` names
+    them), never a manifest whose files are not all there unseen.
+
+    Raises:
+        OutputExistsError: `out` holds one of the files already (nothing is moved).
+    """
+    target = Path(out)
+    manifests: dict[str, AudienceManifest] = {}
+    for name, manifest in built.manifests.items():
+        sent = recorded.get(name) if recorded is not None else None
+        if recorded is not None and sent is None:
+            raise UsageError(
+                "record",
+                f"{name}: the sent record holds no write for this upload",
+                "build it again with --record",
+            )
+        stamped = manifest.model_copy(update={"recorded": sent is not None, "sent": sent})
+        stamped = sign_manifest(stamped, keys)
+        write_manifest(stamped, built.folder / f"{name}.manifest.json")
+        manifests[name] = stamped
+    moving = [f for fs in built.files.values() for f in fs]
+    moving += [built.folder / f"{name}.manifest.json" for name in built.manifests]
+    for item in moving:
+        if (target / item.name).exists():
+            raise OutputExistsError(target / item.name, "the audience file", "choose another --out")
+    for item in moving:
+        point(f"publish {item.name}")
+        item.rename(target / item.name)
+    files = {k: [target / f.name for f in v] for k, v in built.files.items()}
+    return AudienceResult(target, files, manifests)
+
+
 def identifiers(p: Platform, kind: Kind) -> tuple[str, str]:
     """The SQL of each value of `src` normalised the platform's way (NULL: invalid), and the
     relation it is computed over (still called `src`; phones need `_phone_table` first)."""
@@ -277,8 +396,12 @@ def _field_tables(
                 f"SELECT DISTINCT {raw} FROM src WHERE {raw} IS NOT NULL"
             ).fetchall()
         ]
-        table = pa.table(
-            {"raw": pa.array(values, pa.string()), "norm": [rule.normalize(v) for v in values]}
+        normalised = [rule.normalize(v) for v in values]
+        table = pa.table(  # a field normalised to nothing is missing, never hash('')
+            {
+                "raw": pa.array(values, pa.string()),
+                "norm": pa.array([n if n and n.strip() else None for n in normalised], pa.string()),
+            }
         )
         name = f"field_{f}"
         con.register(f"{name}_arrow", table)

@@ -9,7 +9,12 @@ For each platform's manifest (`<platform>.manifest.json`, an `AudienceManifest`)
   the platform takes hashed, is a SHA-256 in the platform's encoding (lower-case hex, 64
   characters; UID2: base64 of the 32 digest bytes, 44 characters); a field sent in clear is
   no spreadsheet formula;
-- no hash twice, across the platform's files (numbered parts too);
+- no hash twice, across the platform's files (numbered parts too); no hash of the empty string
+  or of whitespace (a value that normalised to nothing: it matches nobody, and says a check
+  failed upstream);
+- with the key: the manifest's MAC (`dsar.review.manifest.manifest_mac`): an edited count or
+  platform is found; a manifest without one that states `recorded` (every manifest the command
+  line writes) is a finding too (a MAC removed reads the same); an older one, a notice;
 - counts: rows read = the eligible rows + each reason a row was left out; the eligible rows =
   empty + invalid + duplicates + written; written = the rows in the files; no field missing
   for more people than were written;
@@ -17,7 +22,10 @@ For each platform's manifest (`<platform>.manifest.json`, an `AudienceManifest`)
   hash that was not can never be withdrawn) and none was withdrawn from it before; with the
   ledger too: nobody the ledger holds (erased, objected to direct marketing, opted out of sale
   or sharing, restricted) is in the file, found through the sent record's keyed references
-  (the ledger's references and the platform's hashes cannot be compared otherwise).
+  (the ledger's references and the platform's hashes cannot be compared otherwise); the write
+  the manifest names (`sent`) must be that upload's; a manifest that says no sent record was
+  kept (`recorded: false`) is a finding. Without the sent record, a notice says what could
+  not be checked.
 
 The platforms' upload formats are written again here on purpose, from their published pages
 (`anonymize.audience.platforms` cites them): the check does not trust the code that made the
@@ -27,7 +35,9 @@ hash.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -39,10 +49,11 @@ from pydantic import ValidationError
 from dsar.csvsafe import unsafe_csv_cell
 from dsar.errors import UnreadableArtifactError, UsageError
 from dsar.io import sha256_file
+from dsar.keys import Keys
 from dsar.records.ledger import Ledger
 from dsar.records.sent import SentRecord
 from dsar.review.bundle import Finding, Verification
-from dsar.review.manifest import AudienceManifest
+from dsar.review.manifest import AudienceManifest, manifest_mac_matches
 
 SHAPES = {
     "hex": (re.compile(r"[0-9a-f]{64}"), "a SHA-256 as 64 lower-case hex characters"),
@@ -51,6 +62,12 @@ SHAPES = {
         re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]="),
         "a SHA-256 as the base64 of its 32 bytes (44 characters)",
     ),
+}
+_BLANKS = ["", *(c * n for c in " \t\n\r\x0b\x0c" for n in (1, 2, 3, 4))]
+EMPTY_HASHES = {  # what a value that normalised to nothing hashes to, in either encoding
+    f(hashlib.sha256(blank.encode()).digest())
+    for blank in _BLANKS
+    for f in (bytes.hex, lambda d: base64.b64encode(d).decode("ascii"))
 }
 STAGES = ("rows_read", "rows_in", "empty", "invalid", "duplicates", "written")
 SHOWN = 5  # lines named per finding; the rest are counted
@@ -101,7 +118,11 @@ UPLOAD_FORMATS = {
 
 
 def verify_audience(
-    path: str | Path, *, sent: SentRecord | None = None, ledger: Ledger | None = None
+    path: str | Path,
+    *,
+    sent: SentRecord | None = None,
+    ledger: Ledger | None = None,
+    keys: Keys | None = None,
 ) -> Verification:
     """Verify an audience folder (every `<platform>.manifest.json` in it), or one platform's
     manifest file.
@@ -111,6 +132,8 @@ def verify_audience(
         sent: the record of sent audiences (read-only is enough): every hash recorded, none
             withdrawn before.
         ledger: the suppression ledger: nobody in it is in the files (needs `sent`).
+        keys: the workbench's keys: each manifest's MAC is checked, and a manifest without
+            one is a finding (without keys: a notice where a manifest is sealed).
 
     Raises:
         UnreadableArtifactError: no audience manifest there.
@@ -145,6 +168,7 @@ def verify_audience(
             continue
         result.note_accepted(manifest)
         listed |= {o.path for o in manifest.outputs}
+        _seal(path_.name, manifest, keys, result)
         _PlatformCheck(root, path_.name, manifest, result, sent, ledger).run()
     if target.is_dir():
         for extra in sorted(p.name for p in root.iterdir() if p.is_file()):
@@ -153,6 +177,38 @@ def verify_audience(
                     Finding("checksum", extra, "file not listed in any manifest")
                 )
     return result
+
+
+def _seal(name: str, manifest: AudienceManifest, keys: Keys | None, result: Verification) -> None:
+    """The manifest's MAC, checked with the key; without it, a notice."""
+    if keys is None:
+        if manifest.mac is not None:
+            result.notices.append(f"{name}: sealed with a key; give the key to check its MAC")
+        return
+    if manifest.mac is None and manifest.recorded is None:
+        # written before manifests were sealed (or by `build_audience` from Python, which
+        # does not seal yet): nothing to check it against
+        result.notices.append(
+            f"{name}: not sealed (no MAC, written before manifests were): its counts cannot"
+            " be checked against the key"
+        )
+    elif manifest.mac is None:
+        result.findings.append(
+            Finding(
+                "manifest",
+                name,
+                "no MAC: built without a key, or its MAC removed; its counts cannot be trusted"
+                " (build it again with the key)",
+            )
+        )
+    elif not manifest_mac_matches(keys, manifest.model_dump(mode="json")):
+        result.findings.append(
+            Finding(
+                "manifest",
+                name,
+                "its MAC does not match: edited after it was written (or another key)",
+            )
+        )
 
 
 def _read(path: Path, add: Callable[[Finding], None]) -> AudienceManifest | None:
@@ -222,6 +278,16 @@ class _PlatformCheck:
         self._counts(upload is not None and columns is not None)
         if self.sent is not None:
             self._against_records(self.sent)
+        elif m.recorded is False:
+            self.result.notices.append(
+                f"{self.name}: built without a sent record (--record): nothing lets `anonymize"
+                " withdraw` find these people after an objection or erasure"
+            )
+        else:
+            self.result.notices.append(
+                f"{self.name}: not checked against the sent record (give --sent-record): that"
+                " every hash is recorded, so it can be withdrawn, cannot be checked"
+            )
 
     def _columns(self, upload: UploadFormat | None, kind: str) -> list[str] | None:
         """The header the files must have (None: unknown, findings added)."""
@@ -256,6 +322,7 @@ class _PlatformCheck:
         pattern, shape = SHAPES.get(self.m.encoding, SHAPES[upload.encoding])
         hashed = {columns[0], *upload.hashed.values()}
         bad: dict[str, list[int]] = {}
+        blank: dict[str, list[int]] = {}
         wide: list[int] = []
         duplicates: list[tuple[int, str]] = []
         rows = 0
@@ -268,10 +335,12 @@ class _PlatformCheck:
                 if column in hashed:
                     if (cell or column == columns[0]) and not pattern.fullmatch(cell):
                         bad.setdefault(column, []).append(line)
+                    elif cell in EMPTY_HASHES:
+                        blank.setdefault(column, []).append(line)
                 elif unsafe_csv_cell(cell):
                     bad.setdefault(column, []).append(line)
             first = row[0]
-            if pattern.fullmatch(first):
+            if pattern.fullmatch(first) and first not in EMPTY_HASHES:
                 if first in self.seen:
                     duplicates.append((line, self.seen[first]))
                 else:
@@ -282,6 +351,15 @@ class _PlatformCheck:
             what = shape if column in hashed else "a spreadsheet formula in a field sent in clear"
             message = f"not {what}" if column in hashed else what
             self.add(Finding("shape", f"{name} {column} {_lines(lines)}", message))
+        for column, lines in blank.items():
+            self.add(
+                Finding(
+                    "shape",
+                    f"{name} {column} {_lines(lines)}",
+                    "the hash of an empty value (or of whitespace): it matches nobody, and says"
+                    " a value was lost before hashing",
+                )
+            )
         for line, first in duplicates[:SHOWN]:
             self.add(Finding("duplicate", f"{name} line {line}", f"the same hash as {first}"))
         if len(duplicates) > SHOWN:
@@ -352,8 +430,10 @@ class _PlatformCheck:
                 )
 
     def _against_records(self, sent: SentRecord) -> None:
-        """Every hash recorded as sent, none withdrawn before, nobody in the ledger."""
+        """Every hash recorded as sent, none withdrawn before, nobody in the ledger; the
+        write the manifest names is this upload's."""
         platform = self.m.platform
+        self._recorded_write(sent)
         recorded = sent.uploaded(platform)
         unknown = [where for h, where in self.seen.items() if h not in recorded]
         if unknown:
@@ -386,5 +466,40 @@ class _PlatformCheck:
                     )
                 )
 
+    def _recorded_write(self, sent: SentRecord) -> None:
+        """The manifest says a sent record holds its upload: that write is it."""
+        m = self.m
+        if m.recorded is False:
+            self.add(
+                Finding(
+                    "sent record",
+                    self.name,
+                    "built without a sent record (--record): its upload is not recorded, and"
+                    " nobody in it could be withdrawn",
+                )
+            )
+            return
+        if m.sent is None:
+            return  # written before manifests named their write: the hashes are checked
+        if m.sent.record != sent.path.name:
+            self.add(
+                Finding(
+                    "sent record",
+                    self.name,
+                    f"recorded in {m.sent.record}, not in the record given ({sent.path.name})",
+                )
+            )
+            return
+        write = sent.sent_write(m.sent.write)
+        if write != ("sent", m.platform, m.sent.audience, m.sent.run):
+            self.add(
+                Finding(
+                    "sent record",
+                    self.name,
+                    f"the sent record's write {m.sent.write} is not this upload (audience"
+                    f" {m.sent.audience}, run {m.sent.run}): not recorded as sent",
+                )
+            )
 
-__all__ = ["UPLOAD_FORMATS", "UploadFormat", "verify_audience"]
+
+__all__ = ["EMPTY_HASHES", "UPLOAD_FORMATS", "UploadFormat", "verify_audience"]
