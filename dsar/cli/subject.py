@@ -279,6 +279,13 @@ def verify(
         ),
     ] = None,
     key_file: KeyFileOpt = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="For an extract or aggregate run: the source's catalog; a released cell equal"
+            " to one of its identity values is a finding."
+        ),
+    ] = None,
     source: Annotated[
         Path | None,
         typer.Option(
@@ -289,7 +296,9 @@ def verify(
 ) -> None:
     """Check a bundle (checksums, every row the person's, no secret or other person in
     clear), a de-identified extract or aggregate run (checksums, k and l recomputed, no
-    personal data in any cell, no suppressed cell recomputable from the totals), an audience
+    personal data in any cell, no suppressed cell recomputable from the totals; with the key,
+    its manifest's MAC, so an edited classification is found; without it, a notice and k
+    over every released column), an audience
     (checksums, each platform's header and hash shapes, no hash twice, the counts add up, and
     with --sent-record and --ledger nobody in the ledger), or an erasure, correction or
     retention certificate (its model, its Markdown twin's checksum, the row accounting, and
@@ -298,7 +307,6 @@ def verify(
     original value)."""
     from dsar.review.bundle import verify_bundle
     from dsar.review.certificate import verify_certificate
-    from dsar.review.derived import verify_derived
 
     result: Verification
     if _kind(bundle) == "audience" or _audience_folder(bundle):
@@ -306,7 +314,7 @@ def verify(
     elif bundle.is_file() and bundle.suffix == ".json":
         result = verify_certificate(bundle, export)
     elif _kind(bundle) in ("extract", "aggregate"):
-        result = verify_derived(bundle)
+        result = _verify_derived(bundle, key_file, catalog)
     elif _kind(bundle) == "published":
         from dsar.review.published import verify_published
 
@@ -323,17 +331,34 @@ def verify(
     typer.echo(f"{bundle}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
 
 
+def _verify_derived(folder: Path, key_file: Path | None, catalog: Path | None) -> Verification:
+    """`verify_derived` with the key when one is given ($WORKBENCH_KEY too) and, with a
+    catalog, the source's identity values."""
+    from dsar.catalog import load_catalog
+    from dsar.cli.common import optional_keys
+    from dsar.engine import open_engine
+    from dsar.review.derived import source_identities, verify_derived
+
+    identities = None
+    if catalog is not None:
+        with open_engine(load_catalog(catalog)) as engine:
+            identities = source_identities(engine)
+    return verify_derived(folder, keys=optional_keys(key_file), identities=identities)
+
+
 def _verify_audience(
     path: Path, sent_record: Path | None, ledger: Path | None, key_file: Path | None
 ) -> Verification:
     """`verify_audience`, with the sent record and the ledger opened for it (read only)."""
+    from dsar.cli.common import optional_keys
     from dsar.errors import MissingFileError
     from dsar.keys import load_keys
     from dsar.review.audience import verify_audience
 
     if ledger is not None and not ledger.is_file():
         raise MissingFileError(ledger, "the suppression ledger", "check --ledger")
-    keys = load_keys(key_file) if sent_record is not None or ledger is not None else None
+    # with a key (given, or $WORKBENCH_KEY), each manifest's MAC is checked too
+    keys = load_keys(key_file) if sent_record or ledger else optional_keys(key_file)
     with ExitStack() as stack:
         sent = open_sent(sent_record, keys)
         if sent is not None:
@@ -342,7 +367,7 @@ def _verify_audience(
         if ledger is not None and keys is not None:
             suppressed = existing_ledger(ledger, keys, key_file)
             stack.callback(suppressed.close)
-        return verify_audience(path, sent=sent, ledger=suppressed)
+        return verify_audience(path, sent=sent, ledger=suppressed, keys=keys)
 
 
 def _audience_folder(folder: Path) -> bool:

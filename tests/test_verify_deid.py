@@ -1,0 +1,360 @@
+"""`dsar verify` on a de-identified extract, attacked as the issue 22 red team attacked it
+(briefed with README and SECURITY only): identifiers the residual scan missed in a released
+cell, and a manifest edited to move a released column out of the quasi-identifiers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from anonymize.extract import run_extract
+from dsar import Keys, load_catalog, open_engine, verify_derived
+from dsar.cli import app
+from dsar.errors import ExtractRejectedError
+from dsar.io import sha256_file
+from dsar.review.derived import bare_number, source_identities
+from dsar.review.manifest import ExtractManifest, sign_manifest, write_manifest
+from tests.conftest import AS_OF
+
+KEY = "v" * 40
+KEYS = Keys(KEY.encode())
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0NDEyIn0.kX9wq2m4T8pLr7VbZs1nQe3yUa6dHc0fJg5oWi2xEtM"
+
+POLICY = """\
+version: 1
+name: {name}
+table: accounts
+person: user_id
+columns:
+  user_id: hash
+  customer_id: drop
+  email: drop
+  full_name: drop
+  phone: drop
+  company: drop
+  country: keep
+  city: drop
+  plan: keep
+  signup_method: keep
+  password_hash: drop
+  account_manager_id: drop
+  status: keep
+  created_at: {{op: generalize, to: year}}
+  closed_at: drop
+  last_login_at: drop
+quasi_identifiers: [country, plan, signup_method, created_at]
+insensitive: {{status: "an account state, known to nobody outside"}}
+privacy: {{k: 1}}
+output: {{path: accounts.{fmt}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dsar.demo import generate
+
+    root = tmp_path_factory.mktemp("demo")
+    return generate(root, users=300, seed=7, as_of=AS_OF).catalog_path
+
+
+def _extract(catalog: Path, out: Path, fmt: str = "parquet", keys: Keys | None = KEYS) -> Path:
+    policy = out.parent / f"{out.name}-{fmt}.policy.yml"
+    policy.write_text(POLICY.format(name=f"accounts-{fmt}", fmt=fmt))
+    with open_engine(load_catalog(catalog)) as engine:
+        return run_extract(policy, engine, out, keys=keys).folder
+
+
+@pytest.fixture(scope="module", params=["parquet", "csv"])
+def clean(
+    request: pytest.FixtureRequest, demo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    return _extract(demo, tmp_path_factory.mktemp("clean"), request.param)
+
+
+def _copy(folder: Path, tmp_path: Path) -> Path:
+    target = tmp_path / folder.name
+    shutil.copytree(folder, target)
+    return target
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+    return data
+
+
+def _replace_column(folder: Path, column: str, values: list[object]) -> None:
+    """Every row of `column` set to `values` (cycled), written as the extract writes its
+    format, the manifest's checksum updated and signed again: what a policy that lets the
+    values through would have produced."""
+    entry = _manifest(folder)["outputs"][0]
+    path = folder / entry["path"]
+    table = pq.read_table(path) if path.suffix == ".parquet" else pcsv.read_csv(path)
+    cells = [values[i % len(values)] for i in range(table.num_rows)]
+    array = pa.array(cells)
+    table = table.set_column(table.column_names.index(column), column, array)
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        pcsv.write_csv(table, path)
+    manifest = ExtractManifest.model_validate(_manifest(folder))
+    outputs = (
+        manifest.outputs[0].model_copy(
+            update={"sha256": sha256_file(path), "bytes": path.stat().st_size}
+        ),
+    )
+    write_manifest(
+        sign_manifest(manifest.model_copy(update={"outputs": outputs, "mac": None}), KEYS),
+        folder / "manifest.json",
+    )
+
+
+def _found(folder: Path, **kwargs: Any) -> list[str]:
+    return [str(f) for f in verify_derived(folder, keys=KEYS, **kwargs).findings]
+
+
+# -- 1. the residual-identifier scan -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("07395114462", "phones"),  # a UK mobile without spaces (the demo writes these)
+        ("+447395114462", "phones"),
+        ("4155550132", "phones"),  # a bare 10-digit US number
+        ('"john doe"@example.com', "emails"),  # a quoted local part
+        ("john+@example.com", "emails"),  # a plus-tag the text engine's pattern stops at
+        ("john+tag=x@example.com", "emails"),
+        (JWT, "secrets"),
+        ("123456789", "US SSN"),  # an SSN without dashes
+    ],
+)
+def test_a_residual_identifier_in_a_released_cell_is_found(
+    clean: Path, tmp_path: Path, value: str, what: str
+) -> None:
+    """Every row of a released column holds it: a CSV reader typed `07395114462` as the
+    integer 7395114462 and `+447395114462` as a float, and the scan read text columns only."""
+    folder = _copy(clean, tmp_path)
+    assert verify_derived(folder, keys=KEYS).ok
+    _replace_column(folder, "signup_method", [value])
+    found = _found(folder)
+    name = _manifest(folder)["outputs"][0]["path"]
+    assert f"[personal data] {name} signup_method row 1: {what} in clear" in found
+    assert not any(value in f for f in found)  # findings name places, never values
+
+
+def test_an_integer_column_is_scanned_as_its_digits(clean: Path, tmp_path: Path) -> None:
+    folder = _copy(clean, tmp_path)
+    _replace_column(folder, "signup_method", [4155550132, 123456789])
+    found = _found(folder)
+    assert any("signup_method row 1: phones in clear" in f for f in found)
+    assert any("signup_method row 2: US SSN in clear" in f for f in found)
+
+
+NOT_IDENTIFIERS = [
+    "be73645c0a1b2c3d",  # a keyed hash
+    "9137164822041133",  # a keyed hash of digits only
+    "2026",
+    "12",
+    "2026-10-11",
+    "2026-10-11 11:16:34",
+    "1700000000",  # a Unix time
+    "12345678",  # a count
+    "999999999",  # no SSN starts with 9
+    "1234567890",
+    "0.25",
+]
+
+
+def test_hashes_counts_years_and_dates_are_not_findings(clean: Path, tmp_path: Path) -> None:
+    assert all(bare_number(v) is None for v in NOT_IDENTIFIERS)
+    folder = _copy(clean, tmp_path)
+    _replace_column(folder, "signup_method", list(NOT_IDENTIFIERS))
+    assert _found(folder) == []
+
+
+def test_a_value_of_the_sources_identity_columns_is_found(demo: Path, tmp_path: Path) -> None:
+    """A 9-digit account number in no phone or SSN shape, and a user id in a sentence: only
+    the source's identity values say what they are (matched, never printed)."""
+    export = tmp_path / "export"
+    shutil.copytree(demo.parent, export)
+    accounts = export / "accounts.csv"
+    frame = pd.read_csv(accounts, dtype=str, keep_default_na=False)
+    number = "987654321"  # an area 9xx is no SSN, and no mobile of a plausible region
+    assert bare_number(number) is None
+    frame.loc[0, "phone"] = number
+    frame.to_csv(accounts, index=False)
+    user = str(frame.loc[5, "user_id"])
+    folder = _extract(export / "catalog.yml", tmp_path / "out")
+    _replace_column(folder, "signup_method", ["google", number, f"see {user}."])
+    assert _found(folder) == []  # the shape alone says nothing
+    with open_engine(load_catalog(export / "catalog.yml")) as engine:
+        identities = source_identities(engine)
+    found = _found(folder, identities=identities)
+    first = found[0]
+    assert first.startswith("[personal data] accounts.parquet signup_method row 2: a value of")
+    assert "the source's accounts.phone (phone) in clear" in first
+    assert not any(number in f or user in f for f in found)
+    # the column of the user id alone
+    _replace_column(folder, "signup_method", ["google", f"see {user}."])
+    found = _found(folder, identities=identities)
+    assert found == [
+        "[personal data] accounts.parquet signup_method row 2: a value of the source's"
+        " accounts.user_id (user_id) in clear"
+    ]
+    # dsar verify --catalog does the same
+    result = CliRunner().invoke(
+        app,
+        ["verify", str(folder), "--catalog", str(export / "catalog.yml")],
+        env={"WORKBENCH_KEY": KEY},
+    )
+    assert result.exit_code == 1 and "accounts.user_id (user_id) in clear" in result.output
+
+
+def test_an_extract_with_a_residual_identifier_is_rejected(demo: Path, tmp_path: Path) -> None:
+    """The extract checks itself: a kept column of bare UK mobiles (a catalog that gives the
+    column no role) makes it `<name>.REJECTED`."""
+    export = tmp_path / "export"
+    shutil.copytree(demo.parent, export)
+    accounts = export / "accounts.csv"
+    frame = pd.read_csv(accounts, dtype=str, keep_default_na=False)
+    frame["signup_method"] = "07395114462"
+    frame.to_csv(accounts, index=False)
+    with pytest.raises(ExtractRejectedError, match="signup_method row 1: phones in clear"):
+        _extract(export / "catalog.yml", tmp_path / "out", "csv")
+    assert (tmp_path / "out" / "accounts-csv.REJECTED").is_dir()
+    assert not (tmp_path / "out" / "accounts-csv").exists()
+
+
+# -- 2. the manifest's classification, authenticated ------------------------------------------
+
+
+DECLASSIFIED = ("country", "signup_method", "created_at")
+
+
+def _declassify(folder: Path, columns: tuple[str, ...] = DECLASSIFIED) -> int:
+    """The attack: the released `columns` moved under `insensitive:` in the manifest, and k
+    raised to what verify recomputes over the columns left (so every other check agrees).
+    Returns the manifest's new k."""
+    data = _manifest(folder)
+    entry = data["outputs"][0]
+    table = pq.read_table(folder / entry["path"]).to_pandas()
+    qis = [q for q in data["risk"]["quasi_identifiers"] if q not in columns]
+    k = int(table.groupby(qis, dropna=False)["user_id"].nunique().min())
+    for column in columns:
+        data["classification"][column] = "insensitive: edited"
+    data["risk"]["quasi_identifiers"] = qis
+    data["risk"]["k"] = k
+    (folder / "manifest.json").write_text(json.dumps(data, indent=2))
+    return k
+
+
+def test_an_edited_classification_is_found_with_the_key(clean: Path, tmp_path: Path) -> None:
+    if not clean.name.endswith("parquet"):
+        pytest.skip("one format is enough")
+    folder = _copy(clean, tmp_path)
+    assert _manifest(folder)["mac"]  # written with the key
+    before = verify_derived(folder, keys=KEYS)
+    assert before.ok
+    claimed = _manifest(folder)["risk"]["k"]
+    k = _declassify(folder)
+    assert k > claimed  # the edit raises the k verify recomputes
+    found = _found(folder)
+    assert found == [
+        "[manifest] manifest.json: its MAC fails under the key given: edited after it was"
+        " written (or written under another key)"
+    ]
+    # the MAC removed as well: still found
+    data = _manifest(folder)
+    del data["mac"]
+    (folder / "manifest.json").write_text(json.dumps(data))
+    assert any("no MAC although a key was given" in f for f in _found(folder))
+    # another key: found
+    other = _copy(clean, tmp_path / "other")
+    assert not verify_derived(other, keys=Keys(b"w" * 40)).ok
+
+
+def test_without_the_key_verify_says_the_classification_is_on_trust(
+    clean: Path, tmp_path: Path
+) -> None:
+    if not clean.name.endswith("parquet"):
+        pytest.skip("one format is enough")
+    folder = _copy(clean, tmp_path)
+    k = _declassify(folder)
+    result = verify_derived(folder)
+    assert result.ok  # nothing to check the MAC with: the edit itself is not a finding ...
+    notices = "\n".join(result.notices)
+    assert "manifest.json is not authenticated" in notices  # ... but it is said plainly
+    table = pq.read_table(folder / "accounts.parquet").to_pandas()
+    released = ["country", "plan", "signup_method", "status", "created_at"]
+    every = int(table.groupby(released, dropna=False)["user_id"].nunique().min())
+    assert every < k
+    assert (
+        f"accounts.parquet: k over all {len(released)} released columns is {every} (the"
+        f" manifest says k = {k} over 1 quasi-identifier(s))" in notices
+    )
+    # the command line: without a key, OK with the notice; with $WORKBENCH_KEY, a finding
+    runner = CliRunner()
+    plain = runner.invoke(app, ["verify", str(folder)], env={"WORKBENCH_KEY": ""})
+    assert plain.exit_code == 0, plain.output
+    assert "not authenticated" in plain.output and f"is {every}" in plain.output
+    keyed = runner.invoke(app, ["verify", str(folder)], env={"WORKBENCH_KEY": KEY})
+    assert keyed.exit_code == 1 and "its MAC fails" in keyed.output
+
+
+def test_an_extract_without_a_key_has_no_mac_and_says_so(demo: Path, tmp_path: Path) -> None:
+    policy = POLICY.format(name="nokey", fmt="parquet").replace("user_id: hash", "user_id: drop")
+    policy = policy.replace("person: user_id\n", "")
+    path = tmp_path / "nokey.yml"
+    path.write_text(policy)
+    with open_engine(load_catalog(demo)) as engine:
+        result = run_extract(path, engine, tmp_path / "out", keys=None)
+    assert result.manifest.mac is None and _manifest(result.folder)["mac"] is None
+    checked = verify_derived(result.folder)
+    assert checked.ok and any("carries no MAC" in n for n in checked.notices)
+    # with a key, a manifest without a MAC is not trusted
+    assert any("no MAC although a key was given" in f for f in _found(result.folder))
+
+
+def test_the_text_engine_masks_a_json_web_token_whole() -> None:
+    """The shared detector: a JWT in free text (a logged request) is one SECRET span, header
+    to signature, through the engine's prefilter too; "eyJ" alone is not one."""
+    from dsar.text.detectors import SECRET, secrets
+    from dsar.text.engine import TextEngine
+
+    text = f"GET /api?token={JWT} HTTP/1.1"
+    start = text.index(JWT)
+    assert [(s.start, s.end, s.entity) for s in secrets(text)] == [
+        (start, start + len(JWT), SECRET)
+    ]
+    [spans] = TextEngine(nlp=None).analyze([text], [SECRET])
+    assert [(s.start, s.end) for s in spans] == [(start, start + len(JWT))]
+    assert list(secrets("eyJ is how a JSON object starts in base64; eyJhbGci.x.y")) == []
+
+
+@pytest.mark.parametrize("example", ["aggregate_accounts.yml", "aggregate_accounts_dp.yml"])
+def test_an_aggregate_manifest_is_keyed_too(demo: Path, tmp_path: Path, example: str) -> None:
+    """An aggregate run's manifest carries a MAC; its measures (counts, sums) are not read as
+    phones, its groups are scanned as written; a lowered min_count is found with the key."""
+    from anonymize.aggregate import run_aggregates
+    from dsar import ReleaseLog
+
+    spec = Path(__file__).parents[1] / "examples" / example
+    with open_engine(load_catalog(demo)) as engine, ReleaseLog(tmp_path / "r.db", KEYS) as log:
+        folder = run_aggregates(spec, engine, tmp_path / "out", release_log=log).folder
+    assert _manifest(folder)["mac"]
+    assert verify_derived(folder, keys=KEYS).ok
+    data = _manifest(folder)
+    data["min_count"] = max(0, data["min_count"] - 5)
+    (folder / "manifest.json").write_text(json.dumps(data))
+    assert any("its MAC fails" in f for f in _found(folder))
+    without = verify_derived(folder)
+    assert without.ok and any("not authenticated" in n for n in without.notices)
