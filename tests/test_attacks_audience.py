@@ -105,7 +105,13 @@ def test_a_list_never_skips_the_ledger_nor_its_tables_rules(demo: Path, tmp_path
     service, not for ads): refused; a list the catalog does not know states its basis, and
     the ledger leaves its objector out, counted."""
     ledger = tmp_path / "led" / "ledger.db"
-    objector = _rows(demo, "SELECT email FROM {a} ORDER BY user_id LIMIT 1 OFFSET 5")[0][0]
+    objector = _rows(  # someone nothing else leaves out: consenting, no Google sign-in
+        demo,
+        "SELECT a.email FROM {a} a JOIN {m} m USING (user_id) WHERE m.ads_personalization AND"
+        " m.opted_out_at IS NULL AND a.email = m.email AND a.user_id NOT IN (SELECT user_id"
+        f" FROM read_json('{demo.parent}/google_profiles.jsonl') WHERE user_id IS NOT NULL)"
+        " ORDER BY user_id LIMIT 1",
+    )[0][0]
     _ledger_add(ledger, objector)
     accounts = demo.parent / "accounts.csv"
     args = ["--input", str(accounts), "--column", "email", "--platform", "meta"]
@@ -128,7 +134,9 @@ def test_a_list_never_skips_the_ledger_nor_its_tables_rules(demo: Path, tmp_path
     )
     assert built.exit_code == 0, built.output
     manifest = _manifest(tmp_path / "d")
-    assert manifest.counts["in_ledger"] == 1 and manifest.counts["written"] == 999
+    counts = manifest.counts  # Google's values and the people who said no leave too (issue 23)
+    assert counts["in_ledger"] == 1 and counts["limited_use"] > 0 and counts["said_no_elsewhere"]
+    assert counts["written"] == 999 - counts["limited_use"] - counts["said_no_elsewhere"]
     assert manifest.eligibility is not None and manifest.eligibility.legal_basis == basis
     assert _meta(objector) not in _hashes(tmp_path / "d")
 
@@ -264,8 +272,17 @@ def test_one_person_listed_under_two_addresses_is_withdrawn_whole(
     demo: Path, tmp_path: Path
 ) -> None:
     """A list holding both of a person's addresses uploads two hashes: an objection under
-    one withdraws both (the record keys each upload by person, identifier and hash)."""
-    account, marketing = next((a, m) for a, m in _two_addresses(demo) if "+" in m)
+    one withdraws both (the record keys each upload by person, identifier and hash). (A
+    person whose account address Google gave is not one: that value is Limited Use.)"""
+    google = {
+        e.lower()
+        for (e,) in _rows(
+            demo, f"SELECT email FROM read_json('{demo.parent}/google_profiles.jsonl')"
+        )
+    }
+    account, marketing = next(
+        (a, m) for a, m in _two_addresses(demo) if "+" in m and a.lower() not in google
+    )
     crm = tmp_path / "crm.csv"
     crm.write_text(f"email\n{account}\n{marketing}\nsomeone.else@example.net\n")
     record = tmp_path / "rec" / "sent.db"

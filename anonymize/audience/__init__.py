@@ -6,6 +6,9 @@
 
 - `sources`: what an audience is built from (`AudienceSpec`, `AudienceList`), its consent
   stated, and what it may use (Limited Use, purposes: `check_purposes`).
+- `forms`: each value as each chosen platform uploads it, so that the gate decides on what
+  is hashed; `consent`: the columns the catalog lets the gate read as a yes or a no to ads,
+  wherever they are, and what counts as a stated consent or basis.
 - `eligible`: `build_audience`, the one gate for a catalog table (`AudienceSpec`) and a
   list (`AudienceList`): Limited Use and purposes first, consent stated, then each row
   matched to its person through the whole export (`people`, over

@@ -8,7 +8,12 @@ An audience is built from a spec naming a catalog table, or from a list (`Audien
    received through a Google sign-in (`limited_use: true`) may never feed advertising
    (Google API Services User Data Policy, Limited Use), nor may one whose purposes do not
    include advertising (GDPR Art. 5(1)(b), purpose limitation): refused before a value is
-   read, naming the rule.
+   read, naming the rule. Two catalog entries over one file with different rules are a
+   catalog error; a spec's table whose values are a Limited Use table's (nine in ten both
+   ways: a copy, re-serialised or renamed) is refused as that table. A list is judged value
+   by value (`people.leave_out_restricted`): a value a Limited Use table holds, or that only
+   tables which may not feed ads hold, is left out under the rule's name, and a list most of
+   whose values are such is refused, naming the table.
 2. **Consent, stated** (`sources`). A spec names its consent column and its opt-out column:
 
    ```yaml
@@ -20,17 +25,22 @@ An audience is built from a spec naming a catalog table, or from a list (`Audien
    in every manifest; never for a table the catalog says is processed on consent. A list
    the catalog does not describe needs its basis stated the same way (`consent_basis`). A
    spec or a list that states nothing is refused, with the fix.
-3. **The person, not the string.** Every row is matched to its person through the whole
-   export (`dsar.subjects.people`: all their emails, phones and account ids, `+tags` and
-   Gmail dots folded); a person the suppression ledger holds under ANY identifier is left
-   out (erased, objected to direct marketing, opted out of sale or sharing, restricted), and
-   so is a row whose person said no in another row. A list's value the export holds only
-   from a Google sign-in is left out (`limited_use`). What is sent is recorded per person
-   (`anonymize.audience.people.record_refs`), so a withdrawal finds them from any identifier.
+3. **The person, not the string.** Every value is first normalised as each chosen platform
+   will upload it (`forms`: the platform's own normaliser, the one that writes the file),
+   then matched to its person through the whole export (`dsar.subjects.people`: all their
+   emails, phones and account ids, `+tags` and Gmail dots folded), on the value as given
+   and as uploaded; a person the suppression ledger holds under ANY identifier (a device or
+   cookie id too) is left out (erased, objected to direct marketing, opted out of sale or
+   sharing, restricted), and so is a row whose person said no anywhere in the export
+   (`consent`: every column the catalog files under marketing preferences that records a
+   consent or an opt-out), whatever basis the spec or the list states. A row left out for
+   one platform's form is left out for every platform of the run. What is sent is recorded
+   per person (`anonymize.audience.people.record_refs`), so a withdrawal finds them from any
+   identifier, and from the form uploaded.
 
 Each platform's manifest counts the rows read and each row left out under its first reason
-(`no_consent`, `opted_out`, `closed_account`, `limited_use`, `in_ledger`, `said_no_elsewhere`)
-and records the basis (`eligibility`).
+(`no_consent`, `opted_out`, `closed_account`, `limited_use`, `purpose_limitation`,
+`in_ledger`, `said_no_elsewhere`) and records the basis (`eligibility`).
 """
 
 from __future__ import annotations
@@ -51,9 +61,11 @@ from anonymize.audience.build import (
     identifiers,
     read_list,
 )
+from anonymize.audience.consent import DATES, said_no_people, said_no_sql, signals
+from anonymize.audience.forms import add_export_forms, add_platform_forms
 from anonymize.audience.people import (
     leave_out_ledger,
-    leave_out_limited,
+    leave_out_restricted,
     leave_out_said_no,
     link_people,
     record_refs,
@@ -63,28 +75,34 @@ from anonymize.audience.sources import (
     AudienceList,
     AudienceSpec,
     checked_source,
+    limited_use_error,
+    restricted_tables,
 )
 from dsar.catalog.models import IdentityKind
 from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
+from dsar.errors import UseNotAllowedError
 from dsar.records.ledger import Ledger
 from dsar.records.sent import SentRecord
 from dsar.review.manifest import AcceptedWarning, AudienceEligibility
-from dsar.subjects.identity import STRONG, sql_normalize
-from dsar.subjects.people import KINDS, PLAIN, node_sql, resolve_people
+from dsar.subjects.identity import STRONG
+from dsar.subjects.people import KINDS, identity_sql, node_sql, resolve_people
 
 log = logging.getLogger(__name__)
 MATCHING = (
-    "the person: every email, phone and account id the export holds for them (+tags and"
-    " Gmail dots folded); left out if the ledger holds any"
+    "the value as each platform uploads it, and as given; the person: every email, phone"
+    " and account id the export holds for them (+tags and Gmail dots folded); left out if"
+    " the ledger holds any (a device or cookie id too), or they said no in any table"
 )
+COPY_SHARE = 0.9  # a spec's table with this share of a Limited Use table's values, both ways
 # the reasons a row is left out, in the order each manifest counts them
 REASONS = (
     "no_consent",
     "opted_out",
     "closed_account",
     "limited_use",
+    "purpose_limitation",
     "in_ledger",
     "said_no_elsewhere",
 )
@@ -144,7 +162,7 @@ def build_audience(
                 ledger=ledger is not None,
                 matching=MATCHING,
             )
-            applies = {"limited_use"}
+            applies = {"limited_use", "purpose_limitation"}
         else:
             kind = "email" if source.email else "phone"
             fields = list(source.fields)
@@ -159,16 +177,24 @@ def build_audience(
                 ledger=ledger is not None,
                 matching=MATCHING,
             )
-        resolve_people(engine, con)
+        add_platform_forms(con, chosen, kind, region)
+        limited, restricted, processor = restricted_tables(catalog)
+        if isinstance(source, AudienceList):
+            resolve_people(engine, con, marked=limited + restricted, also_read=processor)
+        else:
+            resolve_people(engine, con, marked=limited)
+        add_export_forms(con, chosen)
         link_people(con)
-        if "limited_use" in applies:
-            leave_out_limited(con)
+        if isinstance(source, AudienceList):
+            _leave_out_restricted(con, source, limited)
+        else:
+            _refuse_a_copy(con, source, kind, limited)
         if ledger is not None:
             applies.add("in_ledger")
-            leave_out_ledger(con, ledger)
-        if applies & {"no_consent", "opted_out"}:
-            applies.add("said_no_elsewhere")
-            leave_out_said_no(con)
+            leave_out_ledger(con, ledger, engine)
+        said_no_people(engine, con, None if isinstance(source, AudienceList) else source.table)
+        applies.add("said_no_elsewhere")
+        leave_out_said_no(con)
         counted = con.execute(
             "SELECT count(*) FILTER (WHERE why IS NULL), count(*) FROM cand"
         ).fetchone()
@@ -210,10 +236,26 @@ def _table_candidates(
     if table.columns[column].identity not in (kind, None):
         log.warning("%s.%s is not declared an %s column", spec.table, column, kind.value)
     reasons: dict[str, str] = {}
-    if (consent := spec.consent_column()) is not None:
-        reasons["no_consent"] = f"coalesce({quote_identifier(consent)}, false) IS NOT TRUE"
-    if (opted := spec.opt_out_column()) is not None:
-        reasons["opted_out"] = f"{quote_identifier(opted)} IS NOT NULL"
+    consent, opted = spec.consent_column(), spec.opt_out_column()
+    # the answers the catalog records in this table beyond those the spec names: a stated
+    # basis never overrides a person's no
+    theirs = [s for s in signals(table) if s.column not in (consent, opted)]
+    no_consent = [said_no_sql([s]) for s in theirs if s.kind == "consent"]
+    opted_out = [said_no_sql([s]) for s in theirs if s.kind == "opt_out"]
+    if consent is not None:
+        quoted = quote_identifier(consent)
+        no_consent.insert(
+            0,
+            f"{quoted} IS NULL"
+            if table.columns[consent].type in DATES
+            else f"coalesce({quoted}, false) IS NOT TRUE",
+        )
+    if opted is not None:
+        opted_out.insert(0, f"{quote_identifier(opted)} IS NOT NULL")
+    if no_consent:
+        reasons["no_consent"] = " OR ".join(f"({c})" for c in no_consent if c)
+    if opted_out:
+        reasons["opted_out"] = " OR ".join(f"({c})" for c in opted_out if c)
     if spec.accounts is not None:
         a = spec.accounts
         closed = ", ".join(sql_string(c) for c in a.closed)
@@ -230,7 +272,7 @@ def _table_candidates(
         for f, c in spec.fields.items()
     )
     picks = "".join(
-        f", {sql_normalize(k, quote_identifier(c), PLAIN)} AS __id{j}"
+        f", {identity_sql(k, quote_identifier(c))} AS __id{j}"
         for j, (c, k) in enumerate(ids.items())
     )
     rows = engine.query(
@@ -245,6 +287,60 @@ def _table_candidates(
     return set(reasons)
 
 
+def _leave_out_restricted(
+    con: duckdb.DuckDBPyConnection, source: AudienceList, limited: list[str]
+) -> None:
+    """A list's values from tables that may not feed ads are left out, each under its rule;
+    a list more than half of whose rows are such came from those tables: refused."""
+    found = leave_out_restricted(con, limited)
+    if not found:
+        return
+    counted = con.execute("SELECT count(DISTINCT i) FROM cand_ids").fetchone()
+    identified = int(counted[0]) if counted else 0
+    if 2 * sum(n for _, _, n in found) <= identified:
+        for rule, table, n in found:
+            log.warning("%d rows of the list left out: values of %s (%s)", n, table, rule)
+        return
+    rule, table, _ = found[0]
+    if rule == "limited_use":
+        raise limited_use_error(table, source.column)
+    raise UseNotAllowedError(
+        table,
+        source.column,
+        "advertising",
+        f"holds most of the list's values ({sum(n for _, _, n in found)} of {identified}"
+        " rows): data held for a customer, or collected for other purposes than advertising;"
+        " purpose limitation (GDPR Art. 5(1)(b)) forbids this use",
+        "build the audience from data the person gave you for advertising (a spec on that"
+        " table), or from a list of people who agreed",
+    )
+
+
+def _refuse_a_copy(
+    con: duckdb.DuckDBPyConnection, spec: AudienceSpec, kind: str, limited: list[str]
+) -> None:
+    """A spec's table whose values are a Limited Use table's, nine in ten both ways, is that
+    table under another name (a copy, re-serialised, its columns renamed): refused."""
+    if not limited:
+        return
+    held = ", ".join(f"'{n}'" for n in limited)
+    rows = con.execute(
+        "WITH mine AS (SELECT DISTINCT c.value, h.marked_by FROM cand_ids c LEFT JOIN"
+        f" people_held h USING (kind, value) WHERE c.kind = '{kind}'),"
+        f" theirs AS (SELECT marked_by, count(*) AS n FROM people_held"
+        f" WHERE marked_by IN ({held}) AND kind = '{kind}' GROUP BY 1)"
+        " SELECT t.marked_by, t.n, (SELECT count(*) FROM mine), count(m.value) FROM theirs t"
+        " LEFT JOIN mine m USING (marked_by) GROUP BY ALL"
+    ).fetchall()
+    for table, in_theirs, in_mine, shared in rows:
+        if shared and shared >= COPY_SHARE * in_mine and shared >= COPY_SHARE * in_theirs:
+            raise limited_use_error(
+                str(table),
+                str(spec.email or spec.phone),
+                also=f" ({spec.table} holds its values: a copy is the same data)",
+            )
+
+
 def _list_candidates(con: duckdb.DuckDBPyConnection, source: AudienceList) -> None:
     """`cand` and `cand_ids` from a list the catalog does not describe."""
     kind = IdentityKind(source.kind)
@@ -254,7 +350,7 @@ def _list_candidates(con: duckdb.DuckDBPyConnection, source: AudienceList) -> No
         source.column,
         source.fields,
         "list_rows",
-        f", CAST(NULL AS VARCHAR) AS why, {sql_normalize(kind, 'v', PLAIN)} AS __id0",
+        f", CAST(NULL AS VARCHAR) AS why, {identity_sql(kind, 'v')} AS __id0",
     )
     con.execute("CREATE TEMP TABLE cand AS SELECT row_number() OVER () AS i, * FROM list_rows")
     _candidate_ids(con, [kind])

@@ -4,19 +4,24 @@ person has, and the sent record given every one of them.
 The gate (`eligible.build_audience`) leaves its candidates in a scratch DuckDB connection:
 `cand(i, v, f_*, why)` (one row per row read, `why` the first reason it is left out, NULL
 while eligible) and `cand_ids(i, kind, value, node, strong)` (each identifier of the row,
-normalised as the ledger keeps it, with its node, `dsar.subjects.people.node_sql`).
+normalised as the ledger keeps it, with its node, `dsar.subjects.people.node_sql`, and the
+value as each chosen platform uploads it, `forms.add_platform_forms`).
 `dsar.subjects.people.resolve_people` has joined the whole export into people in the same
 connection. Here, set-wise in SQL, never one person at a time:
 
 - `link_people`: each candidate's people (`cand_people`): the person of each identifier,
   or the identifier alone when the export does not hold it (a list's stranger);
-- `leave_out_limited`: a list's values the export holds only in tables bound by Google's
-  Limited Use rules came from Google: left out (`limited_use`);
+- `leave_out_restricted`: a list's value that a Limited Use table holds (whatever else holds
+  it: the list cannot show it did not come from Google) is left out (`limited_use`), and
+  one the export holds only in tables that may not feed ads (processor tables, purposes
+  without advertising) too (`purpose_limitation`);
 - `leave_out_ledger`: a candidate whose person has ANY identifier in the ledger, under any
   form it may have been recorded in (`forms_sql`), is left out (`in_ledger`): the person who
-  objected under their account email leaves with their `name+news@` marketing row;
-- `leave_out_said_no`: a row whose person said no in another row of the source (no consent,
-  an opt-out) is left out too (`said_no_elsewhere`);
+  objected under their account email leaves with their `name+news@` marketing row, and the
+  one who objected under a device or cookie id (`ledger_people`) with every row of theirs;
+- `leave_out_said_no`: a row whose person said no in another row of the source, or in any
+  table of the export that records a no (`consent.said_no_people`), is left out
+  (`said_no_elsewhere`);
 - `record_refs`: for each candidate written, the keyed reference of every identifier of
   their person, for the sent record, so that a withdrawal finds the upload from any of them.
 
@@ -31,13 +36,16 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from dsar.catalog.models import IdentityKind
+from dsar.catalog.models import IdentityKind, Role
+from dsar.engine.base import quote_identifier
 from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
-from dsar.subjects.people import fold_sql, forms_sql
+from dsar.subjects.people import KINDS, fold_sql, forms_sql, identity_sql, node_sql
 
 if TYPE_CHECKING:
     import duckdb
+
+    from dsar.engine import Engine
 
 LEDGER_REASONS = (
     Reason.ERASED,
@@ -46,6 +54,8 @@ LEDGER_REASONS = (
     Reason.RESTRICTED,
 )
 SAID_NO = ("no_consent", "opted_out")  # a person's answer, whichever of their rows holds it
+# identifiers that name a device or a browser: an objection under one is the person's
+DEVICES = (IdentityKind.DEVICE_ID, IdentityKind.COOKIE_ID, IdentityKind.IP_ADDRESS)
 MAX_RECORDED = 100  # a person with more identifiers (a shared address joining many) is
 # recorded under their own row's identifiers only: the record stays proportionate
 
@@ -71,16 +81,82 @@ def link_people(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def leave_out_limited(con: duckdb.DuckDBPyConnection) -> None:
-    """Leave out the candidates whose every identifier the export holds only in tables bound
-    by Google's Limited Use rules: those values came from Google."""
+def leave_out_restricted(
+    con: duckdb.DuckDBPyConnection, limited: list[str]
+) -> list[tuple[str, str, int]]:
+    """Leave out a list's candidates with a value a Limited Use table holds, as given or as a
+    platform uploads it (`limited_use`): the value, not the person, so a person's ordinary
+    address stays usable beside their Google one (and `name+news@` beside Google's `name@`,
+    where the platform keeps the tag); and those whose address, folded, only tables marked
+    as restricted hold (`purpose_limitation`). Returns (rule, table, rows) for each table
+    the rows left out came from, most rows first."""
+    held = ", ".join(f"'{n}'" for n in limited) or "NULL"
     con.execute(
-        "UPDATE cand SET why = 'limited_use' WHERE why IS NULL AND i IN (SELECT c.i FROM"
-        " cand_ids c JOIN people_nodes n USING (node) GROUP BY c.i HAVING bool_and(n.only_limited))"
+        "CREATE OR REPLACE TEMP TABLE cand_restricted AS SELECT i,"
+        " arg_min(rule, rank) AS rule, arg_min(tbl, rank) AS tbl FROM ("
+        " SELECT c.i, 'limited_use' AS rule, 0 AS rank, h.marked_by AS tbl FROM cand_ids c"
+        f" JOIN people_held h USING (kind, value) WHERE h.marked_by IN ({held})"
+        " UNION ALL SELECT c.i, 'purpose_limitation', 1, n.only_marked_by FROM cand_ids c"
+        " JOIN people_nodes n USING (node) WHERE n.only_marked_by IS NOT NULL) GROUP BY i"
     )
+    con.execute(
+        "UPDATE cand SET why = r.rule FROM cand_restricted r WHERE cand.i = r.i"
+        " AND cand.why IS NULL"
+    )
+    found = con.execute(
+        "SELECT rule, tbl, count(*) FROM cand_restricted GROUP BY ALL ORDER BY 3 DESC, 1, 2"
+    ).fetchall()
+    return [(str(r), str(t), int(n)) for r, t, n in found]
 
 
-def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
+def ledger_people(engine: Engine, con: duckdb.DuckDBPyConnection, ledger: Ledger) -> int:
+    """`ledger_nodes(node)`: the identifiers of the people the ledger holds under a device,
+    cookie or IP address id (`DEVICES`): every row that holds a held device gives its
+    person's identifiers. Each such column is read once (its distinct values hashed); the
+    rows are read again only where the ledger holds one. Returns the devices found."""
+    con.execute("CREATE OR REPLACE TEMP TABLE ledger_nodes (node VARCHAR)")
+    refs = ledger.refs(LEDGER_REASONS)
+    found = 0
+    for name, table in engine.catalog.tables.items():
+        if table.role is not Role.CONTROLLER or not table.personal:
+            continue
+        columns = table.identity_columns()
+        theirs = {c: k for c, k in columns.items() if k in KINDS}
+        if not refs or not theirs:
+            continue
+        for column, kind in columns.items():
+            if kind not in DEVICES:
+                continue
+            norm = identity_sql(kind, quote_identifier(column))
+            ref_sql, params = ledger.sql_ref(f"'{kind.value}=' || v")
+            held = engine.query(
+                f"SELECT v FROM (SELECT DISTINCT {norm} AS v FROM {quote_identifier(name)})"
+                f" WHERE v IS NOT NULL AND {ref_sql} IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                [*params, refs],
+            ).column("v")
+            if not len(held):
+                continue
+            found += len(held)
+            picks = ", ".join(
+                f"{identity_sql(k, quote_identifier(c))} AS i{j}"
+                for j, (c, k) in enumerate(theirs.items())
+            )
+            rows = engine.query(
+                f"SELECT DISTINCT {picks} FROM {quote_identifier(name)}"
+                f" WHERE {norm} IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                [held.to_pylist()],
+            )
+            con.register("ledger_rows", rows)
+            for j, k in enumerate(theirs.values()):
+                con.execute(
+                    f"INSERT INTO ledger_nodes SELECT {node_sql(k, f'i{j}')} FROM ledger_rows"
+                    f" WHERE i{j} IS NOT NULL"
+                )
+            con.unregister("ledger_rows")
+    return found
+
+
+def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Engine) -> None:
     """Leave out every candidate still in whose person the ledger holds under any identifier
     (erased, objected to direct marketing, opted out of sale or sharing, restricted), as given
     or folded. The ledger holds keyed hashes only: each identifier of those people is hashed
@@ -88,6 +164,11 @@ def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
     refs = ledger.refs(LEDGER_REASONS, folded=True)
     if not refs:
         return
+    ledger_people(engine, con, ledger)
+    con.execute(
+        "UPDATE cand SET why = 'in_ledger' WHERE why IS NULL AND i IN (SELECT p.i FROM"
+        " cand_people p JOIN people_nodes n USING (person) JOIN ledger_nodes USING (node))"
+    )
     con.register("ledger_refs_arrow", pa.table({"ref": pa.array(refs, pa.string())}))
     con.execute("CREATE OR REPLACE TEMP TABLE ledger_refs AS SELECT ref FROM ledger_refs_arrow")
     con.unregister("ledger_refs_arrow")
@@ -113,13 +194,16 @@ def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
 
 
 def leave_out_said_no(con: duckdb.DuckDBPyConnection) -> None:
-    """Leave out the rows whose person said no in another row: no consent, or an opt-out
-    (joined through strong identifiers only: a shared phone is no one's answer)."""
+    """Leave out the rows whose person said no in another row of the source (no consent, an
+    opt-out: joined through strong identifiers only, a shared phone is no one's answer), or
+    in any table of the export (`said_no_people`, from `consent.said_no_people`: any
+    identifier leads to them, a phone shared with them included)."""
     said = ", ".join(f"'{w}'" for w in SAID_NO)
     con.execute(
         "UPDATE cand SET why = 'said_no_elsewhere' WHERE why IS NULL AND i IN (SELECT a.i FROM"
         " cand_people a JOIN cand_people b ON a.person = b.person AND a.strong AND b.strong"
-        f" JOIN cand c ON c.i = b.i WHERE c.why IN ({said}))"
+        f" JOIN cand c ON c.i = b.i WHERE c.why IN ({said})"
+        " UNION SELECT i FROM cand_people JOIN said_no_people USING (person))"
     )
 
 

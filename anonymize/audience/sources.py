@@ -7,7 +7,13 @@
   states nothing is refused with the fix (`_consent_problems`).
 - `AudienceList`: a list of emails or phones. A file the catalog describes (or a
   byte-for-byte copy of one: `listed_table`) is that table, with its rules; any other needs
-  `consent_basis`, the legal basis in words.
+  `consent_basis`, the legal basis in words (`consent.basis_problem`: no placeholder). Its
+  values are then judged one by one (`eligible`): a value a restricted table holds is left
+  out, and a list most of whose values come from one is refused.
+- A consent column is a boolean, or a consent date of marketing preferences
+  (`consent.consent_column_problem`): `consent: plan` is refused.
+- `check_shared_files`: two catalog entries over one file (or byte-for-byte copies) with
+  different rules are a catalog error: a second entry cannot relabel Google's file.
 - `check_purposes` / `check_table_use`: a table received through a Google sign-in
   (`limited_use: true`) may never feed advertising (Google API Services User Data Policy,
   Limited Use), as the spec's table or as the table it reads closed accounts from, nor may a
@@ -23,13 +29,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from anonymize.audience.consent import basis_problem, consent_column_problem
 from anonymize.audience.fields import Field as FieldName
 from anonymize.spec import Strict, checked_spec, unknown_table
 from dsar.catalog import Catalog
-from dsar.catalog.models import LegalBasis
+from dsar.catalog.models import LegalBasis, Role
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.engine import Engine
-from dsar.errors import ConfigProblem, UsageError, UseNotAllowedError
+from dsar.errors import CatalogError, ConfigProblem, UsageError, UseNotAllowedError
 from dsar.io import sha256_file
 
 ADVERTISING = ("advertis", "ad audience", "marketing audience")  # words of an ads purpose
@@ -173,6 +180,13 @@ def _consent_problems(
                 "consent: none needs the legal basis the audience rests on, in words",
                 'add legal_basis: "..." (recorded in each manifest), or name the consent column',
             )
+        elif (wrong := basis_problem(basis)) is not None:
+            yield doc.problem(
+                ("legal_basis",),
+                wrong,
+                'write the basis and why it applies, e.g. legal_basis: "legitimate interests:'
+                ' existing customers, told at sign-up (privacy policy s.4)"',
+            )
         if catalog.tables[spec.table].legal_basis is LegalBasis.CONSENT:
             yield doc.problem(
                 ("consent",),
@@ -181,6 +195,15 @@ def _consent_problems(
                 "name the column that holds the consent, e.g. consent: ads_personalization",
             )
     else:
+        table = catalog.tables[spec.table]
+        wrong = consent_column_problem(table, spec.consent, spec.opt_out_column())
+        if wrong is not None:
+            yield doc.problem(
+                ("consent",),
+                wrong,
+                "name the boolean column that holds consent to ads (consent:"
+                " ads_personalization), or declare the column's type in the catalog",
+            )
         if spec.opted_out is None:
             yield doc.problem(
                 ("opted_out",),
@@ -236,11 +259,16 @@ def _for_advertising(purposes: Iterable[str]) -> bool:
 
 
 def _limited_use(table: str, column: str) -> None:
-    raise UseNotAllowedError(
+    raise limited_use_error(table, column)
+
+
+def limited_use_error(table: str, column: str, also: str = "") -> UseNotAllowedError:
+    """The refusal of a Limited Use table's values in an audience, naming the rule."""
+    return UseNotAllowedError(
         table,
         column,
         "advertising",
-        "came from Google through a Google sign-in: Google's Limited Use rules (API"
+        f"came from Google through a Google sign-in{also}: Google's Limited Use rules (API"
         " Services User Data Policy) forbid using it for advertising",
         "build the audience from data the person gave you for advertising",
     )
@@ -271,6 +299,13 @@ def _list_as_table(source: AudienceList, engine: Engine) -> AudienceSpec | None:
         return None  # read_list says so, naming the file
     name = listed_table(source.path, engine)
     basis = (source.consent_basis or "").strip()
+    if basis and (wrong := basis_problem(basis)) is not None:
+        raise UsageError(
+            "--consent-basis",
+            wrong,
+            'write the basis and why it applies, e.g. --consent-basis "legitimate interests:'
+            ' existing customers, told at sign-up (privacy policy s.4)"',
+        )
     if name is None:
         if not basis:
             raise UsageError(
@@ -311,6 +346,7 @@ def checked_source(
     spec; a spec is checked (consent stated among the problems) and its tables' use allowed.
     Returns the source and the input files each manifest names."""
     catalog = engine.catalog
+    check_shared_files(engine)
     inputs = [p for p in (catalog.source,) if p is not None]
     if isinstance(spec, AudienceList):
         inputs.append(spec.path)
@@ -321,3 +357,73 @@ def checked_source(
     checked, path = checked_spec(spec, AudienceSpec, catalog, _problems, what="audience spec")
     check_purposes(checked, catalog)
     return checked, inputs + ([path] if path is not None else [])
+
+
+def _rules(catalog: Catalog, name: str) -> tuple[object, ...]:
+    t = catalog.tables[name]
+    return (t.limited_use, t.role, _for_advertising(t.purposes), t.legal_basis, t.personal)
+
+
+def check_shared_files(engine: Engine) -> None:
+    """Refuse a catalog in which one file (or byte-for-byte copies of one) is read by two
+    entries under different rules (Limited Use, role, an advertising purpose, legal basis):
+    a second entry with `limited_use: false` would relabel Google's data as ordinary.
+
+    Raises:
+        CatalogError: naming both entries, for each such file.
+    """
+    catalog = engine.catalog
+    owners: dict[Path, list[str]] = {}
+    for name in catalog.tables:
+        for file in engine.files(name):
+            owners.setdefault(file.resolve(), []).append(name)
+    by_size: dict[int, list[Path]] = {}
+    for file in owners:
+        by_size.setdefault(file.stat().st_size, []).append(file)
+    same: list[list[Path]] = []
+    for files in by_size.values():
+        if len(files) > 1:
+            digests: dict[str, list[Path]] = {}
+            for file in files:
+                digests.setdefault(sha256_file(file), []).append(file)
+            same += [group for group in digests.values() if len(group) > 1]
+    groups = [[f] for f in owners] + same
+    problems = []
+    seen: set[tuple[str, ...]] = set()
+    for group in groups:
+        names = tuple(sorted({n for f in group for n in owners[f]}))
+        if len(names) < 2 or names in seen:
+            continue
+        seen.add(names)
+        if len({_rules(catalog, n) for n in names}) > 1:
+            problems.append(
+                ConfigProblem(
+                    f"tables.{names[0]}",
+                    f"the tables {', '.join(names)} read the same file"
+                    f"{'s' if len(group) > 1 else ''} under different rules (Limited Use,"
+                    " role, purposes or legal basis): the data has one origin, so one set of"
+                    " rules",
+                    "describe the file once, or give every entry the strictest rules (e.g."
+                    " limited_use: true)",
+                )
+            )
+    if problems:
+        raise CatalogError(str(catalog.source or "catalog"), problems)
+
+
+def restricted_tables(catalog: Catalog) -> tuple[list[str], list[str], list[str]]:
+    """The tables whose values may not feed an audience, whatever list they were copied
+    into: those under Google's Limited Use rules; those that may not feed ads otherwise
+    (held for customers as a processor, or purposes without advertising); and of those, the
+    processor tables (read apart: they join nobody)."""
+    limited, restricted, processor = [], [], []
+    for name, table in catalog.tables.items():
+        if not table.personal:
+            continue
+        if table.limited_use:
+            limited.append(name)
+        elif table.role is Role.PROCESSOR or not _for_advertising(table.purposes):
+            restricted.append(name)
+        if table.role is Role.PROCESSOR:
+            processor.append(name)
+    return limited, restricted, processor

@@ -17,9 +17,17 @@ their addresses?), so here the closure is computed for the whole export in one g
   that errs on the side of the person;
 - a phone is weak (a family's, an office's): it never joins people, and belongs to every
   person it was seen with (a row with a phone and no strong identifier: a person of its own);
-- processor tables (data held for customers) and reference tables are not read; a table
-  whose rows hold one identifier each (web logs, events) joins nobody, and is read only for
-  the values a Limited Use table holds too (to know they came from elsewhere as well).
+- processor tables (data held for customers) and reference tables join nobody: they are
+  read only when asked (`also_read`), each value on its own, to know where a value is held;
+  a table whose rows hold one identifier each (web logs, events) joins nobody either, and is
+  read only when asked where values are held, and only for its emails and phones;
+- phones are read as `phone_sql` writes them: full-width and Arabic-Indic digits as ASCII,
+  an extension (`ext. 12`, `x12`, `#12`) cut off, so the number a platform's phone library
+  reads is the number matched here.
+
+Where a value is held is kept per identifier, for the tables a caller marks (`marked_by`,
+`only_marked_by`), so that an audience can refuse values that came from a table it may not
+use (Google's Limited Use rules, purpose limitation) whichever list they were copied into.
 
 At 250,000 demo users (1.1 million identifiers) this takes about 10 s of CPU, three rounds.
 
@@ -31,6 +39,7 @@ a record may have hashed it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,8 +56,13 @@ log = logging.getLogger(__name__)
 PEOPLE_RULES = MatchRules(gmail_dots=True, plus_addressing=True)
 PLAIN = MatchRules()  # how the ledger and the sent record normalise by default
 KINDS = STRONG | {IdentityKind.PHONE}  # what people are joined on (phones: attached only)
+LISTED = frozenset({IdentityKind.EMAIL, IdentityKind.PHONE})  # what an audience list holds
 MAX_ROUNDS = 200  # label propagation converges in (component diameter) rounds; a safety net
 _ROW_BITS = 40  # a row's number: its table's index above this many bits, its own below
+# digits a phone library reads as 0-9 (full-width, Arabic-Indic, extended Arabic-Indic,
+# Devanagari): written as ASCII before the ASCII-only phone rule keeps the last nine
+_DIGITS = "".join(chr(zero + d) for zero in (0xFF10, 0x660, 0x6F0, 0x966) for d in range(10))
+_ASCII_DIGITS = "0123456789" * 4
 
 
 @dataclass(frozen=True)
@@ -110,15 +124,45 @@ def forms_sql(kind: IdentityKind, value_sql: str) -> str:
     return f"list_distinct(list_filter([{items}], lambda x: x IS NOT NULL))"
 
 
-def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeople:
+def phone_sql(value_sql: str) -> str:
+    """SQL of a raw phone as its digits would be read by a phone library: other scripts'
+    digits as ASCII, and an extension (from the first letter, '#', ';' or ',') cut off.
+    `sql_normalize` then keeps its last nine digits: '+44 7700 900123 ext. 45', and the
+    same number in full-width or Arabic-Indic digits, meet '+447700900123'."""
+    text = f"translate(CAST({value_sql} AS VARCHAR), '{_DIGITS}', '{_ASCII_DIGITS}')"
+    return f"regexp_replace({text}, '[A-Za-z#;,].*$', '')"
+
+
+def identity_sql(kind: IdentityKind, column_sql: str) -> str:
+    """SQL normalising a column of `kind` as the ledger keeps it (`sql_normalize`, plain
+    rules), phones read first by `phone_sql`: what people are joined and matched on."""
+    if kind is IdentityKind.PHONE:
+        column_sql = phone_sql(column_sql)
+    return sql_normalize(kind, column_sql, PLAIN)
+
+
+def resolve_people(
+    engine: Engine,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    marked: Sequence[str] = (),
+    also_read: Collection[str] = (),
+) -> ExportPeople:
     """Join every identifier of the engine's export into people, in the scratch `con`.
+
+    `marked` names tables whose values a caller must know about, first the one that matters
+    most; with marked tables, one-identifier tables are read too (for their emails and
+    phones), and the tables in `also_read` (processor tables), each value on its own (it
+    joins nobody).
 
     Leaves two tables in `con`:
 
-    - `people_nodes(node, person, only_limited)`: each identifier's node (`node_sql`) and its
-      person (a number; a phone has a row per person it was seen with); `only_limited`: the
-      identifier appears only in tables bound by Google's Limited Use rules
-      (`limited_use: true`).
+    - `people_nodes(node, person, marked_by, only_marked_by)`: each identifier's node
+      (`node_sql`) and its person (a number; a phone has a row per person it was seen with);
+      `marked_by`: the first marked table (in `marked`'s order) that holds the identifier;
+      `only_marked_by`: the same, where every table that holds it is marked (else NULL).
+    - `people_held(kind, value, marked_by, only_marked_by)`, with marked tables: the same
+      for each value exactly as normalised, not folded (`name+news@` is not `name@`).
     - `people_members(person, kind, value)`: every identifier of every person, normalised as
       the ledger keeps it.
 
@@ -129,27 +173,33 @@ def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeop
         InternalError: the propagation did not settle in `MAX_ROUNDS` rounds.
     """
     catalog = engine.catalog
+    order = {name: n for n, name in enumerate(marked)}
     con.execute(
         "CREATE OR REPLACE TEMP TABLE people_raw (row BIGINT, kind VARCHAR, value VARCHAR,"
-        " strong BOOLEAN, limited BOOLEAN)"
+        " strong BOOLEAN, tbl INTEGER)"
     )
-    read = [
-        (index, name, table, columns)
-        for index, (name, table) in enumerate(catalog.tables.items())
-        if table.role is Role.CONTROLLER
-        and table.personal
-        and (columns := {c: k for c, k in table.identity_columns().items() if k in KINDS})
-    ]
-    limited = any(table.limited_use for _, _, table, _ in read)
-    # a row holding one identifier joins nobody: such a table (web logs, events) is read only
-    # for the values a Limited Use table holds too, to know they came from elsewhere as well
-    read.sort(key=lambda t: len(t[3]) == 1 and not t[2].limited_use)
-    for index, name, table, columns in read:
-        alone = len(columns) == 1 and not table.limited_use
-        if alone and not limited:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_marks (tbl INTEGER, mark VARCHAR, rank INTEGER)"
+    )
+    for index, name in enumerate(catalog.tables):
+        if name in order:
+            con.execute("INSERT INTO people_marks VALUES (?, ?, ?)", [index, name, order[name]])
+    for index, (name, table) in enumerate(catalog.tables.items()):
+        columns = {c: k for c, k in table.identity_columns().items() if k in KINDS}
+        apart = name in also_read  # each value on its own: joins nobody
+        if not columns or not table.personal:
             continue
+        if table.role is not Role.CONTROLLER and not apart:
+            continue
+        if len(columns) == 1 or apart:
+            # a row holding one identifier joins nobody: read only to know where values are
+            if not order:
+                continue
+            columns = {c: k for c, k in columns.items() if k in LISTED}
+            if not columns:
+                continue
         picks = ", ".join(
-            f"{sql_normalize(k, quote_identifier(c), PLAIN)} AS i{j}"
+            f"{identity_sql(k, quote_identifier(c))} AS i{j}"
             for j, (c, k) in enumerate(columns.items())
         )
         some = " OR ".join(f"i{j} IS NOT NULL" for j in range(len(columns)))
@@ -157,20 +207,17 @@ def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeop
             f"SELECT DISTINCT * FROM (SELECT {picks} FROM {quote_identifier(name)}) WHERE {some}"
         )
         con.register("people_read", rows)
+        # a row's number is its table's, then its own; a value read apart is a row alone
+        number = f"{index << _ROW_BITS} + row_number() OVER ()"
         unpivot = " UNION ALL ".join(
-            f"SELECT row, '{k.value}' AS kind, i{j} AS value, {k in STRONG},"
-            f" {table.limited_use} FROM numbered WHERE i{j} IS NOT NULL"
+            f"SELECT {'NULL' if apart else '__row'} AS __row, '{k.value}' AS kind,"
+            f" i{j} AS value, {k in STRONG} AS strong FROM numbered WHERE i{j} IS NOT NULL"
             for j, k in enumerate(columns.values())
         )
-        also = (
-            " WHERE (kind, value) IN (SELECT (kind, value) FROM people_raw WHERE limited)"
-            if alone
-            else ""
-        )
         con.execute(
-            f"INSERT INTO people_raw SELECT * FROM (WITH numbered AS (SELECT"
-            f" {index << _ROW_BITS} + row_number() OVER () AS row, * FROM people_read)"
-            f" {unpivot}){also}"
+            f"INSERT INTO people_raw SELECT {number if apart else '__row'}, kind, value,"
+            f" strong, {index} FROM (WITH numbered AS (SELECT {number} AS __row, *"
+            f" FROM people_read) {unpivot})"
         )
         con.unregister("people_read")
     # each distinct identifier once: its node, and the node's number
@@ -189,23 +236,39 @@ def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeop
         " FROM people_found f JOIN people_dict d USING (node)"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_ids AS SELECT r.row, v.nid, r.strong, r.limited"
+        "CREATE OR REPLACE TEMP TABLE people_ids AS SELECT r.row, v.nid, r.strong, r.tbl"
         " FROM people_raw r JOIN people_values v USING (kind, value)"
     )
+    if not order:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE people_held (kind VARCHAR, value VARCHAR,"
+            " marked_by VARCHAR, only_marked_by VARCHAR)"
+        )
+    else:  # where each value, exactly as written, is held
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE people_held AS SELECT kind, value, arg_min(mark, rank)"
+            " AS marked_by, CASE WHEN bool_and(mark IS NOT NULL) THEN arg_min(mark, rank) END"
+            " AS only_marked_by FROM (SELECT DISTINCT r.kind, r.value, r.tbl, m.mark, m.rank"
+            " FROM people_raw r LEFT JOIN people_marks m USING (tbl)) GROUP BY ALL"
+        )
     rounds = _propagate(con)
     # a phone belongs to the people of the rows it is in; alone in a row, to itself
     con.execute(
         "CREATE OR REPLACE TEMP TABLE people_of AS"
-        " WITH origin AS (SELECT nid, bool_and(limited) AS only_limited FROM people_ids"
-        " GROUP BY nid),"
+        " WITH held AS (SELECT DISTINCT i.nid, i.tbl, m.mark, m.rank FROM people_ids i"
+        " LEFT JOIN people_marks m USING (tbl)),"
+        " origin AS (SELECT nid, arg_min(mark, rank) AS marked_by, CASE WHEN"
+        " bool_and(mark IS NOT NULL) THEN arg_min(mark, rank) END AS only_marked_by"
+        " FROM held GROUP BY nid),"
         " placed AS (SELECT nid, person FROM people_label UNION SELECT DISTINCT w.nid,"
         " coalesce(l.person, w.nid) FROM people_ids w LEFT JOIN people_ids s ON s.row = w.row"
         " AND s.strong LEFT JOIN people_label l ON l.nid = s.nid WHERE NOT w.strong)"
-        " SELECT placed.*, origin.only_limited FROM placed JOIN origin USING (nid)"
+        " SELECT placed.*, origin.marked_by, origin.only_marked_by FROM placed"
+        " JOIN origin USING (nid)"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE people_nodes AS SELECT d.node, p.person, p.only_limited"
-        " FROM people_of p JOIN people_dict d USING (nid)"
+        "CREATE OR REPLACE TEMP TABLE people_nodes AS SELECT d.node, p.person, p.marked_by,"
+        " p.only_marked_by FROM people_of p JOIN people_dict d USING (nid)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE people_members AS SELECT DISTINCT p.person, v.kind,"
@@ -215,7 +278,8 @@ def resolve_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> ExportPeop
         "SELECT count(DISTINCT person), (SELECT count(*) FROM people_values) FROM people_of"
     ).fetchone()
     people, identifiers = (int(counted[0]), int(counted[1])) if counted else (0, 0)
-    for scratch in ("people_raw", "people_found", "people_ids", "people_of", "people_dict"):
+    scratch_tables = ("people_raw", "people_found", "people_ids", "people_of", "people_dict")
+    for scratch in (*scratch_tables, "people_marks"):
         con.execute(f"DROP TABLE IF EXISTS {scratch}")
     con.execute("DROP TABLE IF EXISTS people_values")
     log.info("%d people, %d identifiers, %d rounds", people, identifiers, rounds)
