@@ -293,7 +293,9 @@ def _unique_problem(sample: _Sample, op: Any) -> tuple[str, str] | None:
     operator's output over the sample: the share of people alone on a value, and distinct
     values against people (both high, or a sample of a large table would look unique)."""
     released = _released_sql(op)
-    if released is None or not is_text_type(sample.kind):
+    if released is None or not sample.engine.catalog.tables[sample.table].personal:
+        return None  # reference data (a track list) holds nobody's values
+    if not is_text_type(sample.kind):
         return None
     sql, params, how = released
     got = sample.measure(
@@ -331,8 +333,11 @@ def _dates_problem(sample: _Sample, spec: Column, op: Any) -> tuple[str, str] | 
             f" holding dates ({TEXT_DATES})",
             "pick an operator for its type (bin or bands for numbers)",
         )
-    if is_birth_date(sample.column, spec) or spec.origin is Origin.OBSERVED or spec.personal:
-        return None  # refused by the policy check already, or not a birth (recorded, or a role)
+    table = sample.engine.catalog.tables[sample.table]
+    if is_birth_date(sample.column, spec) or spec.personal is not None:
+        return None  # refused by the policy check already, or another role the catalog gave
+    if (spec.origin or table.origin) is Origin.OBSERVED or not table.personal:
+        return None  # a time the system recorded, or reference data: nobody's birth
     if not (text or kind.startswith(("date", "timestamp"))):
         return None
     if year_or_coarser(op) and not (isinstance(op, Generalize) and op.levels):

@@ -1035,6 +1035,13 @@ def test_dates_of_recent_events_are_not_taken_for_births(clinic: Path, tmp_path:
     for column in ("visit", "signed_iso"):
         result = _run(clinic, _patients(column, "keep"), tmp_path / column)
         assert result.manifest.rows_out == 1000
+    # a time the system recorded, as the catalog says, is no birth whatever its years
+    root = tmp_path / "observed"
+    shutil.copytree(clinic.parent, root)
+    catalog = root / "catalog.yml"
+    catalog.write_text(clinic.read_text().replace("      d1: {}", "      d1: {origin: observed}"))
+    result = _run(catalog, _patients("d1", "keep"), tmp_path / "d1")
+    assert result.manifest.rows_out == 1000
 
 
 def test_generalize_reads_text_dates(clinic: Path, tmp_path: Path) -> None:
