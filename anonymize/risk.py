@@ -29,12 +29,12 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import duckdb
 
-from anonymize.enforce import class_size
 from dsar.engine.base import quote_identifier, sql_string
 
 SIZE_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100)  # class-size histogram: 1, 2, 3-4, 5-9, ...
@@ -69,68 +69,166 @@ def _key(qis: Sequence[str]) -> str:
     return ", ".join(quote_identifier(q) for q in qis)
 
 
+MAX_VALUES = 64
+"""A sensitive column with at most this many distinct values is counted in the classes' own
+pass, one count per value; one with more is counted in a pass of its own."""
+
+
 def measure(
     con: duckdb.DuckDBPyConnection,
     relation: str,
     quasi_identifiers: Sequence[str],
     sensitive: Sequence[str] = (),
     person: str | None = None,
+    *,
+    per_person: bool = True,
 ) -> RiskReport:
     """Measure `relation` (a table name or a parenthesised SELECT) over its quasi-identifiers.
 
     `person`: the column naming whose row it is, when people have several rows (None: each
-    row is a person). The rows are read once per sensitive column, once for the classes and
-    once for the people: each pass aggregates them to counts, and every measure is computed
-    from those counts, which are far fewer than the rows. Each class gets a number, so the
-    l and t measures group by one integer instead of every quasi-identifier.
+    row is a person); `per_person=False` leaves out the pass that finds each person's smallest
+    class (people, unique and the average risks are then counted by class).
+
+    k, l and t come from one pass over the rows: an exact GROUP BY of the quasi-identifiers
+    counting each class's rows, its distinct people and, per sensitive
+    column of at most `MAX_VALUES` values, its rows of each value (the values are read first,
+    from that column alone). Every measure is then computed from those counts, which are far
+    fewer than the rows. A sensitive column of more values is counted by (class, value) in a
+    pass of its own; the people's smallest classes take one more pass, joining the rows with
+    their classes (`benchmarks/bench_risk.py` times both against an exact `count(DISTINCT
+    person) ... GROUP BY` of the same columns).
     """
     qis = list(quasi_identifiers)
     tag = secrets.token_hex(4)
     created: list[str] = []
     try:
-        per_value: dict[str, str] = {}
-        for i, s in enumerate(sensitive):
-            name = f"__cv_{tag}_{i}"
-            group = f"{_key(qis)}, " if qis else ""
-            con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT {group}{quote_identifier(s)} AS __v,"
-                f" count(*) AS __n FROM {relation} GROUP BY ALL"
-            )
-            created.append(name)
-            per_value[s] = name
+        values: dict[str, list[Any]] = {}
+        for s in sensitive:
+            col = quote_identifier(s)
+            got = con.execute(
+                f"SELECT {col} FROM {relation} GROUP BY ALL LIMIT {MAX_VALUES + 1}"
+            ).fetchall()
+            if len(got) <= MAX_VALUES:
+                values[s] = [v for (v,) in got]
         classes = f"__classes_{tag}"
-        size = class_size(person) if person else "count(*)"
-        group = " GROUP BY ALL" if qis else ""
         lead = f"{_key(qis)}, " if qis else ""
-        body = f"SELECT {lead}count(*) AS __rows, {size} AS __n FROM {relation}{group}"
-        con.execute(
-            f"CREATE TEMP TABLE {classes} AS SELECT *, row_number() OVER () AS __cid FROM ({body})"
-        )
-        created.append(classes)
-        numbered: dict[str, str] = {}
-        for s, cv in per_value.items():
-            name = f"{cv}_c"
-            on = " AND ".join(
-                f"v.{quote_identifier(q)} IS NOT DISTINCT FROM c.{quote_identifier(q)}" for q in qis
+        group = " GROUP BY ALL" if qis else ""
+        coded: dict[str, str] = {}  # each count's column and its SQL
+        params: list[object] = []
+        codes: list[str] = []
+        for i, (s, vals) in enumerate(values.items()):
+            col = quote_identifier(s)
+            known = [v for v in vals if v is not None]
+            codes.append(
+                f"CASE WHEN {col} IS NULL THEN 0 ELSE list_position(?, {col}) END AS __code_{i}"
+                if known
+                else f"0 AS __code_{i}"
             )
+            if known:
+                params.append(known)
+            for j in range(len(known) + 1):
+                coded[f"__c_{i}_{j}"] = f"sum(CAST(__code_{i} = {j} AS INTEGER))"
+        rows = f"(SELECT *, {', '.join(codes)} FROM {relation})" if codes else relation
+        if person is None:  # each row a person: one GROUP BY
+            extra = "".join(f", {e} AS {c}" for c, e in coded.items())
+            body = f"SELECT {lead}count(*) AS __rows, count(*) AS __n{extra} FROM {rows}{group}"
+        else:
+            # a class's distinct people as two GROUP BYs, by (class, person) then by class:
+            # as exact as count(DISTINCT), faster with the other counts beside it; rows of no
+            # known person are one group in their class, so one person, as `class_size`
+            who = quote_identifier(person)
+            inner = "".join(f", {e} AS {c}" for c, e in coded.items())
+            outer = "".join(f", sum({c}) AS {c}" for c in coded)
+            body = (
+                f"SELECT {lead}sum(__r) AS __rows, count(*) AS __n{outer} FROM (SELECT {lead}"
+                f"{who}, count(*) AS __r{inner} FROM {rows} GROUP BY ALL){group}"
+            )
+        numbered = len(values) < len(sensitive)  # a (class, value) pass joins by number
+        number = ", row_number() OVER () AS __cid" if numbered else ""
+        con.execute(f"CREATE TEMP TABLE {classes} AS SELECT *{number} FROM ({body})", params)
+        created.append(classes)
+        report = _report(con, classes, qis)
+        for i, (s, vals) in enumerate(values.items()):
+            report.l_distinct[s], report.l_entropy[s], report.t_closeness[s] = _in_classes(
+                con, classes, i, vals
+            )
+        for s in sensitive:
+            if s in values:
+                continue
+            name = f"__cv_{tag}_{len(created)}"
             con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT c.__cid, v.__v, v.__n, c.__rows AS __t"
-                f" FROM {cv} v JOIN {classes} c ON {on or 'TRUE'}"
+                f"CREATE TEMP TABLE {name} AS SELECT c.__cid, v.__v, v.__n, c.__rows AS __t FROM"
+                f" (SELECT {lead}{quote_identifier(s)} AS __v, count(*) AS __n FROM {relation}"
+                f" GROUP BY ALL) v JOIN {classes} c ON {_same(qis, 'v', 'c')}"
             )
             created.append(name)
-            numbered[s] = name
-        report = _report(con, classes, qis, numbered)
-        if person is None:
+            report.l_distinct[s], report.l_entropy[s] = _l_diversity(con, name)
+            report.t_closeness[s] = _t_closeness(con, name)
+        if person is None or not per_person:
             return report
-        return _per_person(con, relation, qis, person, report)
+        return _per_person(con, relation, qis, person, classes, report)
     finally:
         for name in created:
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _report(
-    con: duckdb.DuckDBPyConnection, classes: str, qis: list[str], per_value: dict[str, str]
-) -> RiskReport:
+def _same(qis: Sequence[str], a: str, b: str) -> str:
+    """SQL: the rows `a` and `b` have the same quasi-identifiers (NULL equal to NULL)."""
+    on = [f"{a}.{quote_identifier(q)} IS NOT DISTINCT FROM {b}.{quote_identifier(q)}" for q in qis]
+    return " AND ".join(on) or "TRUE"
+
+
+def _in_classes(
+    con: duckdb.DuckDBPyConnection, classes: str, i: int, vals: list[Any]
+) -> tuple[int, float, float]:
+    """Distinct l, entropy l and t-closeness of the sensitive column counted as `__c_{i}_*`
+    in `classes` (code 0: NULL, code j: the j-th of `vals`' other values)."""
+    known = [v for v in vals if v is not None]
+    codes = list(range(1, len(known) + 1))
+    if len(known) < len(vals):
+        codes.append(0)  # NULL, a value of its own (last in order, as NULLS LAST)
+    got = con.execute(
+        "SELECT " + ", ".join(f"sum(__c_{i}_{j})" for j in codes) + f" FROM {classes}"
+    ).fetchone()
+    totals = [int(v or 0) for v in (got or ())]
+    whole = sum(totals)
+    if not whole:
+        return 0, 0.0, 0.0
+    c = [f"__c_{i}_{j}" for j in codes]
+    p = [t / whole for t in totals]
+    distinct = " + ".join(f"CAST({x} > 0 AS INTEGER)" for x in c)
+    plogp = " + ".join(f"CASE WHEN {x} > 0 THEN {x} * ln({x}) ELSE 0 END" for x in c)
+    entropy = f"ln(__rows) - ({plogp}) / __rows"
+    numeric = bool(known) and all(
+        isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in known
+    )
+    if not numeric:  # equal ground distance: half the L1 distance
+        far = " + ".join(f"abs({x} / __rows - {q!r})" for x, q in zip(c, p, strict=True))
+        distance = f"0.5 * ({far})"
+    else:  # ordered distance over the values in order (NULL last), as _t_closeness
+        order = sorted(range(len(known)), key=lambda j: known[j])
+        ordered = [(c[j], p[j]) for j in order] + list(
+            zip(c[len(known) :], p[len(known) :], strict=True)
+        )
+        steps = max(len(known) - 1, 1)
+        running, terms = "0", []
+        for x, q in ordered:
+            running = f"({running} + {x} / __rows - {q!r})"
+            terms.append(f"abs({running})")
+        distance = f"({' + '.join(terms)}) / {steps}"
+    got = con.execute(
+        f"SELECT min({distinct}), min({entropy}), max({distance}) FROM {classes} WHERE __rows > 0"
+    ).fetchone()
+    if not got or got[0] is None:
+        return 0, 0.0, 0.0
+    return (
+        int(got[0]),
+        round(math.exp(max(float(got[1]), 0.0)), 6),
+        round(float(got[2]), 6),
+    )
+
+
+def _report(con: duckdb.DuckDBPyConnection, classes: str, qis: list[str]) -> RiskReport:
     row = con.execute(
         f"SELECT coalesce(sum(__rows), 0), count(*) FILTER (WHERE __n > 0),"
         f" coalesce(min(__n) FILTER (WHERE __n > 0), 0), coalesce(sum(__n), 0),"
@@ -148,7 +246,7 @@ def _report(
     sums = ", ".join(f"coalesce(sum(__n) FILTER (WHERE {cond}), 0)" for _, cond in labels)
     got = con.execute(f"SELECT {sums} FROM {classes}").fetchone()
     histogram = {label: int(v) for (label, _), v in zip(labels, got or (), strict=True)}
-    report = RiskReport(
+    return RiskReport(
         rows=rows,
         classes=n_classes,
         k=k,
@@ -161,10 +259,6 @@ def _report(
         journalist_highest=1 / k if k else 0.0,
         marketer=n_classes / people if people else 0.0,
     )
-    for s, cv in per_value.items():
-        report.l_distinct[s], report.l_entropy[s] = _l_diversity(con, cv)
-        report.t_closeness[s] = _t_closeness(con, cv)
-    return report
 
 
 def _per_person(
@@ -172,22 +266,19 @@ def _per_person(
     relation: str,
     qis: list[str],
     person: str,
+    classes: str,
     report: RiskReport,
 ) -> RiskReport:
     """The measures that follow people across classes: each person is as exposed as in their
-    smallest class (their distinct people), and counted once."""
+    smallest class (its distinct people, from `classes`), and counted once."""
     who = quote_identifier(person)
-    lead = f"{_key(qis)}, " if qis else ""
-    window = f"PARTITION BY {_key(qis)}" if qis else ""
-    # rows of no known person are one person in each class (DISTINCT keeps one NULL), and
-    # no one among the people counted
+    # rows of no known person count in their classes' sizes, and as no one among the people;
     # people per smallest class size, summed exactly (a float sum's order, which differs
     # between engines and threads, would change the last digits)
     sizes = con.execute(
-        f"SELECT m, count(*)"
-        f" FROM (SELECT {who}, min(p) AS m FROM (SELECT {who}, count(*) OVER ({window}) AS p"
-        f" FROM (SELECT DISTINCT {lead}{who} FROM {relation})) WHERE {who} IS NOT NULL"
-        f" GROUP BY {who}) GROUP BY m"
+        f"SELECT m, count(*) FROM (SELECT r.{who}, min(c.__n) AS m FROM {relation} r"
+        f" JOIN {classes} c ON {_same(qis, 'r', 'c')} WHERE r.{who} IS NOT NULL"
+        f" GROUP BY r.{who}) GROUP BY m"
     ).fetchall()
     people = sum(int(n) for _, n in sizes)
     alone = sum(int(n) for m, n in sizes if int(m) == 1)
