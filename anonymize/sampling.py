@@ -86,12 +86,13 @@ def sampled_problems(policy: Policy, engine: Engine) -> list[ConfigProblem]:
     ]
     sources = policy.sources()
     person = sources.get(policy.person) if policy.person is not None else None
+    kinds: dict[str, dict[str, str]] = {}  # table -> column -> Arrow type, read once
     for column, op in policy.operators().items():
         source = sources[column]
         spec = catalog.tables[source.table].columns[source.column]
         where = f"columns.{column}" if source.table == policy.table else f"join.{column}"
         owner = person.column if person is not None and person.table == source.table else None
-        sample = _Sample(engine, source.table, source.column, owner)
+        sample = _Sample(engine, source.table, source.column, owner, kinds)
         problem = _sampled(sample, spec, op, identity)
         if problem is not None:
             found.append(ConfigProblem(where, *problem))
@@ -102,17 +103,24 @@ class _Sample:
     """The first `SAMPLE` non-null values of one column (with their person, where the table
     has the policy's person column), read once through the engine when a check needs them."""
 
-    def __init__(self, engine: Engine, table: str, column: str, person: str | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        table: str,
+        column: str,
+        person: str | None,
+        kinds: dict[str, dict[str, str]],
+    ) -> None:
         self.engine, self.table, self.column, self.person = engine, table, column, person
+        self._kinds = kinds
         self._rows: pa.Table | None = None
-        self._kind: str | None = None
 
     @property
     def kind(self) -> str:
         """The column's Arrow type, as text."""
-        if self._kind is None:
-            self._kind = self.engine.columns(self.table).get(self.column, "")
-        return self._kind
+        if self.table not in self._kinds:
+            self._kinds[self.table] = self.engine.columns(self.table)
+        return self._kinds[self.table].get(self.column, "")
 
     def texts(self) -> list[str]:
         """The distinct sampled values, as text (as SQL casts them)."""
@@ -390,8 +398,9 @@ def _births(sample: _Sample, op: Any) -> tuple[str, str] | None:
         f"SELECT count(*) AS rows, count(d) AS n, count(*) FILTER (WHERE d >= TIMESTAMP"
         f" '1900-01-01' AND d <"
         f" current_date - INTERVAL {BIRTH_AGE} YEAR) AS births, quantile_cont(year(d), 0.75)"
-        " - quantile_cont(year(d), 0.25) AS spread, count(*) FILTER (WHERE month(e) <> 1 OR"
-        f" day(e) <> 1) AS finer FROM (SELECT {date} AS d, {day} AS e FROM s)"
+        " - quantile_cont(year(d), 0.25) AS spread, count(*) FILTER (WHERE d IS NOT NULL AND"
+        " (e IS NULL OR month(e) <> 1 OR day(e) <> 1)) AS finer"
+        f" FROM (SELECT {date} AS d, {day} AS e FROM s)"
     )
     rows, n, births, finer = (int(got[k] or 0) for k in ("rows", "n", "births", "finer"))
     spread = float(got["spread"] or 0)
