@@ -77,6 +77,12 @@ _NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
 _AMPERSAND_NAME = regex.compile(r"[^\S\n]*&[^\S\n]*(\p{Lu}[\p{L}'\u2019-]+)")
 
 
+# patterns compiled once (a string pattern is looked up in regex's cache at every call)
+_SPLIT_COMMA = regex.compile(r"[\s,]+")
+_NOT_SPACE_OR_COMMA = regex.compile(r"[^\s,]+")
+_SPLIT_NAME = regex.compile(r"[\s,/]+")
+
+
 def _person_after(text: str, end: int, firsts: frozenset[str]) -> bool:
     """True when a given name follows the ampersand ("Ravi & Priya"), not "& Sons"."""
     m = _AMPERSAND_NAME.match(text, end)
@@ -112,7 +118,7 @@ def vetoed(
         if trimmed is None:
             continue
         value = text[trimmed.start : trimmed.end]
-        words = [w for w in regex.split(r"[\s,]+", value) if w]
+        words = [w for w in _SPLIT_COMMA.split(value) if w]
         folded = [w.casefold().strip(".'\u2019") for w in words]
         if folded[0] in _THING_FIRST or (
             folded[-1] in _THING_WORDS
@@ -175,7 +181,7 @@ def _trim(text: str, span: Span) -> Span | None:
     """The span less leading greetings, titles and labels (and lower-case words before a
     capitalised name); None when a label or a thing word ends it ("Victoria Station",
     "Customer Success Manager"): then it was never a person's name."""
-    words = list(regex.finditer(r"[^\s,]+", text[span.start : span.end]))
+    words = list(_NOT_SPACE_OR_COMMA.finditer(text[span.start : span.end]))
     value = text[span.start : span.end]
     for i, w in enumerate(words[1:], 1):
         # a name that ran on past a line break or a particle into a job title or a company
@@ -222,7 +228,7 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
     forms: dict[str, bool] = {}  # form -> found in lower case
     for name in names:
         lower = name.islower()
-        parts = [name, *regex.split(r"[\s,/]+", name)] if " " in name or "," in name else [name]
+        parts = [name, *_SPLIT_NAME.split(name)] if " " in name or "," in name else [name]
         for part in parts:
             part = part.strip(".'\u2019-")
             folded = part.casefold()

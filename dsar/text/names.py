@@ -191,6 +191,11 @@ COMMON_WORDS = frozenset(
 )
 
 
+# patterns compiled once (a string pattern is looked up in regex's cache at every call)
+_COMMA_SPACE = regex.compile(r",\s")
+_LETTERS = regex.compile(r"\p{L}+")
+
+
 @cache
 def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
     """First names and surnames of every Faker locale (`dsar.text.lexicon`), less the
@@ -538,7 +543,7 @@ def _whole_inverted(text: str, found: list[Span]) -> list[Span]:
     tagged by the model), which would otherwise win and split it."""
     out = []
     for span in found:
-        if span.source == "shape" and regex.search(r",\s", text[span.start : span.end]):
+        if span.source == "shape" and _COMMA_SPACE.search(text[span.start : span.end]):
             inner = [
                 f.score
                 for f in found
@@ -609,7 +614,7 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
     after "to", "from", "for", and beside another name ("nadia and tom")."""
     if not any(ch.islower() for ch in text):
         return []
-    words = regex.findall(r"\p{L}+", text)
+    words = _LETTERS.findall(text)
     lower_style = len(words) >= 4 and sum(w.islower() for w in words) >= 0.85 * len(words)
     covered = bytearray(len(text) + 1)  # characters already in a name: linear, not quadratic
     for f in found:

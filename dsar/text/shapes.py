@@ -199,19 +199,39 @@ _HAN_RUN = regex.compile(r"\p{Han}{2,}")
 _HANGUL_WORD = regex.compile(r"(?<!\p{Hangul})\p{Hangul}{2,4}")
 
 
+# patterns compiled once (a string pattern is looked up in regex's cache at every call)
+_SPLIT_WORDS = regex.compile(r"[\s,/]+")
+_SPLIT_PARTS = regex.compile(r"[\s,/_\-]+")
+_LATIN = regex.compile(r"\p{Latin}")
+_SPLIT_SPEAKER = regex.compile(r"[\s,_.\-]+")
+_HEADER_PART = regex.compile(r"[^;]+")
+_INVERTED_HEADER = regex.compile(
+    rf"[^\S\n]*({_W}(?:[^\S\n]{_W})*),[^\S\n]*({_W}"
+    rf"(?:[^\S\n]{_W}){{0,2}})[^\S\n]*"
+)
+_SPLIT_COMMA = regex.compile(r"[\s,]+")
+_PARENTHESIS_TAIL = regex.compile(r"\s*\(.*$")
+_INVERTED_FIELD = regex.compile(rf"{_W}(?:[^\S\n]{_W})*,[^\S\n]*{_W}(?:[^\S\n]{_W})*")
+_UNDERSCORES = regex.compile(r"[_\-]+")
+_TITLED_WORD = regex.compile(r"[\p{L}\p{M}'\u2019\-]+")
+_POSSESSIVE = regex.compile(r"['\u2019]s$")
+_SPLIT_HANDLE = regex.compile(r"[._\-\d]+")
+_LETTER_GAP = regex.compile(r"[^\S\n]{2,}")
+
+
 def _span(start: int, end: int, score: float = 0.7) -> Span:
     return Span(start, end, PERSON, score, "shape")
 
 
 def _stop(value: str) -> bool:
     """True when every word of the value is a label, greeting, title or role word."""
-    words = [w.strip(".,'\u2019-").casefold() for w in regex.split(r"[\s,/]+", value)]
+    words = [w.strip(".,'\u2019-").casefold() for w in _SPLIT_WORDS.split(value)]
     words = [w for w in words if w]
     return not words or all(w in STOP_WORDS or w in _BOT_WORDS for w in words)
 
 
 def _lexicon_hit(value: str) -> bool:
-    return any(is_name_word(w.strip(".,'\u2019")) for w in regex.split(r"[\s,/_\-]+", value))
+    return any(is_name_word(w.strip(".,'\u2019")) for w in _SPLIT_PARTS.split(value))
 
 
 def _name_like(value: str) -> bool:
@@ -240,12 +260,12 @@ def speakers(text: str) -> Iterator[Span]:
 
 
 def _latin(value: str) -> bool:
-    return all(not ch.isalpha() or regex.match(r"\p{Latin}", ch) for ch in value)
+    return all(not ch.isalpha() or _LATIN.match(ch) for ch in value)
 
 
 def _speaker(name: str) -> bool:
     folded = name.casefold()
-    words = regex.split(r"[\s,_.\-]+", folded)
+    words = _SPLIT_SPEAKER.split(folded)
     if any(w in _BOT_WORDS or w.endswith("bot") for w in words):
         return False
     return not _stop(name) and not any(ch.isdigit() for ch in name)
@@ -261,10 +281,9 @@ def headers(text: str) -> Iterator[Span]:
 
 def _header_names(text: str, start: int, value: str) -> Iterator[Span]:
     cleaned = _ADDRESS.sub(lambda x: " " * len(x.group()), value)
-    for part in regex.finditer(r"[^;]+", cleaned):
+    for part in _HEADER_PART.finditer(cleaned):
         piece = part.group()
-        inverted = regex.fullmatch(rf"[^\S\n]*({_W}(?:[^\S\n]{_W})*),[^\S\n]*({_W}"
-                                   rf"(?:[^\S\n]{_W}){{0,2}})[^\S\n]*", piece)  # fmt: skip
+        inverted = _INVERTED_HEADER.fullmatch(piece)  # fmt: skip
         names = [piece] if inverted else piece.split(",")
         offset = start + part.start()
         for name in names:
@@ -282,7 +301,7 @@ def _header_names(text: str, start: int, value: str) -> Iterator[Span]:
 
 
 def _header_person(value: str) -> bool:
-    words = [w for w in regex.split(r"[\s,]+", value) if w]
+    words = [w for w in _SPLIT_COMMA.split(value) if w]
     if any(w.casefold() in STOP_WORDS for w in words if w.casefold() not in _PARTICLES):
         return False  # "Service Desk", "Events Team", "IT Support"
     if _lexicon_hit(value):
@@ -297,14 +316,14 @@ def fields(text: str) -> Iterator[Span]:
         label = m.group("label").casefold().split()
         if any(w in _NOT_PERSON_FIELD for w in label[:-1]) or label[0] in _NOT_PERSON_FIELD:
             continue
-        value = regex.sub(r"\s*\(.*$", "", m.group("value")).strip(" \t\"'")
+        value = _PARENTHESIS_TAIL.sub("", m.group("value")).strip(" \t\"'")
         if not value:
             continue
         start = text.index(value, m.start("value"))
         weak = label[-1] in ("from", "by", "client", "customer", "guest", "cover", "covering")
         # a role ("Patient: Stable", "Owner: Finance") holds a name only when it looks like one
         role = not (label[-1] in _NAME_LABELS or " ".join(label) in _NAME_LABELS)
-        inverted = regex.fullmatch(rf"{_W}(?:[^\S\n]{_W})*,[^\S\n]*{_W}(?:[^\S\n]{_W})*", value)
+        inverted = _INVERTED_FIELD.fullmatch(value)
         parts = [value] if inverted or "," not in value else value.split(",")
         offset = start
         for part in parts:
@@ -389,7 +408,7 @@ def _cell(cell: str) -> str:
 
 
 def _name_header(cell: str) -> bool:
-    folded = regex.sub(r"[_\-]+", " ", cell.casefold()).strip()
+    folded = _UNDERSCORES.sub(" ", cell.casefold()).strip()
     if folded in _NAME_HEADERS:
         return True
     words = folded.split()
@@ -412,7 +431,7 @@ def titled(text: str) -> Iterator[Span]:
         lower_title = title.islower() and not text[m.start("name") :].islower()
         if lower_title and title in ("sr", "don", "pan", "sig", "ms", "mr", "dr", "miss"):
             continue  # lower-case title words before a capitalised word: ordinary words
-        words = list(regex.finditer(r"[\p{L}\p{M}'\u2019\-]+", m.group("name")))
+        words = list(_TITLED_WORD.finditer(m.group("name")))
         kept: list[tuple[int, int]] = []
         for w in words:
             word = w.group()
@@ -427,7 +446,7 @@ def titled(text: str) -> Iterator[Span]:
             if lower and (not is_name_word(word) or (kept and is_english_word(folded))):
                 break  # "Sergeant Dunmore will visit": the verb is no name
             end = m.start("name") + w.end()
-            if regex.search(r"['\u2019]s$", word):
+            if _POSSESSIVE.search(word):
                 end -= 2  # "Mrs Adeyemi's daughter": the name without its possessive
             kept.append((m.start("name") + w.start(), end))
             if not word[:1].isupper() and folded not in _PARTICLES:
@@ -452,7 +471,7 @@ def handles(text: str) -> Iterator[Span]:
 def person_handle(handle: str) -> bool:
     """True when a user name is built from a name: a known first name or surname as a part
     (`lena.fischer`, `ravi`), or an initial and a surname (`jsmith`, `s.okeke`)."""
-    parts = [p for p in regex.split(r"[._\-\d]+", handle.casefold()) if p]
+    parts = [p for p in _SPLIT_HANDLE.split(handle.casefold()) if p]
     if not parts or any(p in STOP_WORDS or p in _BOT_WORDS for p in parts):
         return False
     lasts = name_lexicon()[1]
@@ -634,7 +653,7 @@ _SPACED = regex.compile(
 def letter_spaced(text: str) -> Iterator[Span]:
     """A name a scanner spaced out letter by letter: "J O H N   S M I T H"."""
     for m in _SPACED.finditer(text):
-        words = [w.replace(" ", "") for w in regex.split(r"[^\S\n]{2,}", m.group())]
+        words = [w.replace(" ", "") for w in _LETTER_GAP.split(m.group())]
         if any(is_name_word(w) for w in words) and not _stop(" ".join(words)):
             yield _span(m.start(), m.end(), 0.7)
 
