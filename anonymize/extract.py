@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from anonymize.classify import classify
-from anonymize.enforce import WHO, enforce
+from anonymize.enforce import WHO, enforce, who_sql
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.leaks import is_birth_date
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
@@ -211,8 +211,13 @@ def _run(
     classified = classify(policy, catalog)
     qis = classified.quasi_identifiers
     exprs, params, python = select_list(policy.operators(), ctx)
-    # whose row it is, as a digest (k counts people); never written
-    who = f"md5(CAST({person_sql} AS VARCHAR)) AS {quote_identifier(WHO)}" if person_sql else None
+    # whose row it is, as a digest (k counts people), through the catalog's identity links
+    # for a row without its person's id (a device seen with a user); never written
+    who = None
+    if policy.person:
+        at = sources[policy.person]
+        who_is = who_sql(catalog, policy.table, policy.person, (at.table, at.column))
+        who = f"{who_is} AS {quote_identifier(WHO)}"
     exprs += [who] if who else []
     where, where_params = "TRUE", list[object]()
     keep: dict[str, str] = {}

@@ -174,11 +174,6 @@ def _extract(demo: Path, tmp_path: Path) -> ExtractResult:
         return run_extract(policy, engine, tmp_path / "out", keys=KEYS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="anonymize/extract.py still stages md5(person) as whose row it is: it must stage"
-    " anonymize.enforce.who_sql(catalog, table, person, source) instead (another helper's file)",
-)
 def test_the_extract_s_manifest_agrees_with_the_device_attack(demo: Path, tmp_path: Path) -> None:
     """The written extract, attacked: the released device and user pseudonyms mapped back
     with the key (the attacker's stand-in for any link to the source), each row given to its
