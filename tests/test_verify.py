@@ -348,7 +348,7 @@ def test_verify_command(clean_bundle: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["verify", str(clean_bundle)])
     assert ok.exit_code == 0, ok.output
-    assert "OK (20 files, 9 rows checked)" in ok.output
+    assert "OK (25 files, 9 rows checked)" in ok.output  # 5 tables: Parquet, JSON, CSV each
     bundle = tmp_path / clean_bundle.name
     shutil.copytree(clean_bundle, bundle)
     _append_file(bundle)
@@ -405,7 +405,7 @@ def test_an_encrypted_zip_needs_its_passphrase(
     monkeypatch.setenv("BUNDLE_PASS", "correct horse")
     ok = CliRunner().invoke(app, ["verify", str(locked), "--passphrase-env", "BUNDLE_PASS"])
     assert ok.exit_code == 0, ok.output
-    assert "OK (20 files, 9 rows checked)" in ok.output
+    assert "OK (25 files, 9 rows checked)" in ok.output  # 5 tables: Parquet, JSON, CSV each
 
 
 @pytest.mark.parametrize("extra", ["../escape.txt", "other/manifest.json", "loose.txt"])

@@ -214,6 +214,16 @@ def _answer_one(
         )
     else:
         log.info("bundle %s: %d rows in %d tables", label, subject.rows, len(tables))
+    if past := [h.action for h in bundle.past_retention if h.action.expired]:
+        # counts and table names only: the statement tells the person, the analyst acts
+        log.warning(
+            "bundle %s holds %d row(s) past the retention the catalog states (%s); its"
+            " statement tells the person they are being deleted: run `dsar retention plan`,"
+            " then `dsar retention apply`",
+            label,
+            sum(a.expired for a in past),
+            ", ".join(f"{a.table}: {a.expired}" for a in past),
+        )
     return bundle
 
 

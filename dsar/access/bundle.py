@@ -3,7 +3,7 @@
 bundle/
   manifest.json        the request, the person's identifiers, one entry per file
   report.md, .html     the access statement (GDPR Art. 15, CCPA right to know)
-  data/<table>.parquet and data/<table>.json
+  data/<table>.parquet, .json and .csv (nested values as dotted columns, formulas defused)
   portability/<table>.json and .csv   data the person provided (GDPR Art. 20)
 bundle.zip             the same folder, AES-256 encrypted when a passphrase is given (then
                        only the zip remains)
@@ -30,16 +30,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dsar._version import __version__
-from dsar.access.report import (
-    ReportInput,
-    TableFacts,
-    build_blocks,
-    processor_rows,
-    to_html,
-    to_markdown,
-)
+from dsar.access.render import to_html, to_markdown
+from dsar.access.report import ReportInput, TableFacts, build_blocks, processor_rows
+from dsar.access.rows import write_csv
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
 from dsar.csvsafe import defuse_formulas
+from dsar.errors import EngineError
 from dsar.io import fsync_file, jsonable_rows, output_path, partial_folder, set_aside, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
 from dsar.review.manifest import (
@@ -57,6 +53,7 @@ from dsar.review.manifest import (
     ToolInfo,
     write_manifest,
 )
+from dsar.rights.retention import HeldPast, rows_past_retention
 from dsar.subjects.collect import SubjectData
 from dsar.subjects.identity import MatchRules
 from dsar.text.redact import RedactionLog
@@ -81,6 +78,8 @@ class AccessBundle:
         zip_path: the zip to send, `out/<label>.zip`; None when the bundle was rejected.
         findings: what the bundle's own verification found; a bundle with findings is
             rejected: set aside, never zipped.
+        past_retention: per table, the person's rows the retention sweep would delete (or
+            keeps with a retained parent): the statement lists them, the analyst is warned.
     """
 
     label: str
@@ -90,6 +89,7 @@ class AccessBundle:
     subject: SubjectData
     redactions: RedactionLog
     findings: tuple[Finding, ...] = ()
+    past_retention: tuple[HeldPast, ...] = ()
 
     @property
     def rejected(self) -> bool:
@@ -153,7 +153,10 @@ def _write_table(folder: Path, name: str, table: pa.Table, csv: bool = False) ->
     text = json.dumps(jsonable_rows(table), indent=1, ensure_ascii=False, default=str) + "\n"
     (path := output_path(folder, name, "table name", ".json")).write_text(text, encoding="utf-8")
     written.append(path)
-    if csv:
+    if not csv:  # every table as CSV for a spreadsheet: nested values as dotted columns
+        write_csv(path := output_path(folder, name, "table name", ".csv"), table)
+        written.append(path)
+    else:
         path = output_path(folder, name, "table name", ".csv")
         # a name stored as `=HYPERLINK(...)` must not run when the person opens the CSV;
         # the JSON and Parquet files keep the value as it is
@@ -215,6 +218,7 @@ def write_bundle(
         portable: list[str] = []
         facts = []
         order = [n for n in catalog.tables if n in tables and tables[n].num_rows]
+        held = _past_retention(catalog, subject, now, label)
         for name in order:
             table = tables[name]
             spec = catalog.tables[name]
@@ -243,8 +247,11 @@ def write_bundle(
                     redacted,
                     f"data/{name}.parquet",
                     numbers,
+                    data=table,
+                    past_retention=held.get(name),
                 )
             )
+        past = tuple(held[n] for n in order if n in held)
         given = tuple(str(k) for k in identity.request.keys)
         report = ReportInput(
             catalog=catalog,
@@ -261,6 +268,7 @@ def write_bundle(
             erased_before=subject.erased_before,
             accepted_warnings=tuple(f"[{w.code}] {w.line}" for w in accepted),
             erasure_pending=subject.erasure_pending,
+            found=tuple(sorted(identity.provenance.values(), key=lambda p: p.round)),
         )
         blocks = build_blocks(report)
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
@@ -280,14 +288,29 @@ def write_bundle(
             findings = _zip_differences(zipped, tmp, passphrase, label)
         if findings:
             aside = _set_aside(tmp, out, label)
-            return AccessBundle(label, aside, None, manifest, subject, record, tuple(findings))
+            return AccessBundle(
+                label, aside, None, manifest, subject, record, tuple(findings), past
+            )
         # The zip first: it is what is sent. Stopped between the two, the zip is whole and the
         # folder goes (after a kill, the next run removes it); with a passphrase it goes now.
         zipped.replace(zip_final)
         if passphrase:
-            return AccessBundle(label, zip_final, zip_final, manifest, subject, record)
+            return AccessBundle(label, zip_final, zip_final, manifest, subject, record, (), past)
         tmp.replace(final)
-        return AccessBundle(label, final, zip_final, manifest, subject, record)
+        return AccessBundle(label, final, zip_final, manifest, subject, record, (), past)
+
+
+def _past_retention(
+    catalog: Catalog, subject: SubjectData, now: datetime, label: str
+) -> dict[str, HeldPast]:
+    """Per table, the person's rows the retention sweep would delete today: the sweep's own
+    rules (`dsar.rights.retention`), applied to these rows."""
+    try:
+        held = rows_past_retention(catalog, subject.tables, now.date())
+    except EngineError as exc:
+        log.warning("bundle %s: rows past retention not counted: %s", label, exc)
+        return {}
+    return {h.action.table: h for h in held}
 
 
 def _owner_only(folder: Path) -> None:

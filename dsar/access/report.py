@@ -6,12 +6,19 @@ HTML page, so both always say the same thing.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from dsar.access.render import Block, BlockKind, links_in
+from dsar.access.rows import heading, known_as, label, past_retention, records, title
 from dsar.catalog.models import Catalog, LegalBasis, Role, Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from dsar.rights.retention import HeldPast
+    from dsar.subjects.identity import Provenance
 
 LEGAL_BASIS_TEXT = {
     LegalBasis.CONSENT: "your consent (GDPR Art. 6(1)(a)); you can withdraw it at any time",
@@ -22,32 +29,6 @@ LEGAL_BASIS_TEXT = {
     LegalBasis.LEGITIMATE_INTERESTS: "our legitimate interests (GDPR Art. 6(1)(f)); you can"
     " object to this processing",
 }
-
-
-class BlockKind(StrEnum):
-    """What a block of the report is (named after the HTML element it renders as)."""
-
-    H1 = "h1"
-    H2 = "h2"
-    H3 = "h3"
-    P = "p"
-    UL = "ul"
-    TABLE = "table"
-
-
-HEADINGS = (BlockKind.H1, BlockKind.H2, BlockKind.H3)
-
-
-@dataclass(frozen=True)
-class Block:
-    """One piece of the report: a heading, a paragraph, a list or a table."""
-
-    kind: BlockKind
-    text: str = ""
-    items: tuple[str, ...] = ()
-    header: tuple[str, ...] = ()
-    rows: tuple[tuple[str, ...], ...] = ()
-
 
 _NUMBER_NAMES = {
     "CREDIT_CARD": "payment card number",
@@ -67,6 +48,8 @@ class TableFacts:
     redacted: dict[str, dict[str, int]]
     file: str
     numbers_masked: dict[str, dict[str, int]] = field(default_factory=dict)
+    data: pa.Table | None = None  # the rows as the bundle holds them (masked, redacted)
+    past_retention: HeldPast | None = None  # what the retention sweep would delete of them
 
 
 @dataclass(frozen=True)
@@ -85,6 +68,7 @@ class ReportInput:
     erased_before: tuple[str, ...] = ()  # earlier erasure requests of this person
     erasure_pending: tuple[tuple[str, date], ...] = ()  # requested, not complete: (id, day)
     accepted_warnings: tuple[str, ...] = ()  # catalog warnings accepted to answer, one line each
+    found: tuple[Provenance, ...] = ()  # how each identifier was reached, in search order
 
 
 def _recipients(catalog: Catalog, table: Table) -> list[str]:
@@ -99,8 +83,11 @@ def _recipients(catalog: Catalog, table: Table) -> list[str]:
 
 def _retention(table: Table) -> str:
     r = table.retention
-    if r.period is not None:
+    if r.period is not None and r.after is not None:
+        named = label(r.after)
         text = f"{r.period} from {r.after}"
+        if named.lower() != r.after.replace("_", " ").lower():
+            text += f" ({named})"
         return f"{text}; {r.criteria}" if r.criteria else text
     return r.criteria or "not stated"
 
@@ -123,8 +110,9 @@ def build_blocks(data: ReportInput) -> list[Block]:
             Block(
                 BlockKind.P,
                 f"We confirm that we process personal data about you: {total} records"
-                f" in {len(data.tables)} data sets, listed below. A copy of each is"
-                " in the data folder of this bundle, as Parquet and JSON.",
+                f" in {len(data.tables)} data sets, listed below with your records. A copy"
+                " of each is in the data folder of this bundle: as CSV (it opens in a"
+                " spreadsheet), JSON and Parquet.",
             )
         )
     else:
@@ -140,16 +128,22 @@ def build_blocks(data: ReportInput) -> list[Block]:
         Block(
             BlockKind.P,
             "We searched with the identifiers you gave us and followed the links between"
-            " our data sets:",
+            " our data sets. You are known to us by:",
         ),
-        Block(BlockKind.UL, items=data.provenance),
+        Block(BlockKind.UL, items=known_as(cat, data.found), data=True),
+        Block(
+            BlockKind.UL,
+            items=data.provenance,
+            summary="The search step by step, as our records note it",
+            data=True,
+        ),
         *_reach(data.catalog),
     ]
-    for label, day in data.erasure_pending:
+    for request, day in data.erasure_pending:
         b.append(
             Block(
                 BlockKind.P,
-                f"An erasure of your data was requested on {day.isoformat()} ({label}) and is"
+                f"An erasure of your data was requested on {day.isoformat()} ({request}) and is"
                 " not complete: the data below is still held. We will tell you when it is"
                 " done.",
             )
@@ -168,11 +162,20 @@ def build_blocks(data: ReportInput) -> list[Block]:
             Block(BlockKind.H2, "Summary"),
             Block(
                 BlockKind.TABLE,
-                header=("data set", "what it is", "records", "file"),
+                header=("what it is", "records", "files"),
                 rows=tuple(
-                    (t.name, cat.tables[t.name].description, str(t.rows), t.file)
+                    (title(cat.tables[t.name]), str(t.rows), f"data/{t.name}.csv, .json, .parquet")
                     for t in data.tables
                 ),
+            ),
+        ]
+    held = [(f, f.past_retention) for f in data.tables if f.past_retention is not None]
+    if held:
+        b += [
+            Block(BlockKind.H2, "Records we hold longer than we say"),
+            Block(
+                BlockKind.UL,
+                items=tuple(line for f, h in held for line in past_retention(cat, f.name, h)),
             ),
         ]
     for facts in data.tables:
@@ -188,7 +191,7 @@ def build_blocks(data: ReportInput) -> list[Block]:
                     }
                 )
             ),
-            f"Columns: {', '.join(facts.columns)}",
+            f"Columns: {', '.join(heading(t, c) for c in facts.columns)}",
             f"Why we hold it: {'; '.join(t.purposes)}",
             f"Legal basis: {LEGAL_BASIS_TEXT[t.legal_basis]}",
             f"Who receives it: {'; '.join(_recipients(cat, t)) or 'no one outside our company'}",
@@ -222,6 +225,7 @@ def build_blocks(data: ReportInput) -> list[Block]:
         b += [
             Block(BlockKind.H2, f"{facts.name}: {t.description}"),
             Block(BlockKind.UL, items=tuple(items)),
+            *records(cat, facts.name, facts.data, facts.past_retention),
         ]
     if data.held_as_processor:
         b.append(Block(BlockKind.H2, "Data we hold on behalf of our customers"))
@@ -265,6 +269,7 @@ def build_blocks(data: ReportInput) -> list[Block]:
             ),
         ]
     dpo = f", or our data protection officer at {ctl.dpo}" if ctl.dpo else ""
+    contact_links = links_in(ctl.contact) + (links_in(ctl.dpo) if ctl.dpo else ())
     b += [
         Block(BlockKind.H2, "Your rights"),
         Block(
@@ -280,8 +285,11 @@ def build_blocks(data: ReportInput) -> list[Block]:
                 "Opt out of the sale or sharing of your personal information (CCPA).",
                 f"Complain to a supervisory authority: {ctl.supervisory_authority}.",
             ),
+            links=links_in(ctl.supervisory_authority),
         ),
-        Block(BlockKind.P, f"To use these rights, contact {ctl.contact}{dpo}."),
+        Block(
+            BlockKind.P, f"To use these rights, contact {ctl.contact}{dpo}.", links=contact_links
+        ),
         Block(BlockKind.H2, "Automated decisions"),
         Block(BlockKind.P, ctl.automated_decisions),
         Block(BlockKind.H2, "About this copy"),
@@ -342,59 +350,6 @@ def _reach(catalog: Catalog) -> list[Block]:
             Block(BlockKind.UL, items=tuple(not_searched)),
         ]
     return blocks
-
-
-def to_markdown(blocks: list[Block]) -> str:
-    """Render blocks as Markdown."""
-    out: list[str] = []
-    for block in blocks:
-        if block.kind in HEADINGS:
-            out.append("#" * int(block.kind[1]) + " " + block.text)
-        elif block.kind is BlockKind.P:
-            out.append(block.text)
-        elif block.kind is BlockKind.UL:
-            out.append("\n".join(f"- {item}" for item in block.items))
-        elif block.kind is BlockKind.TABLE:
-            lines = ["| " + " | ".join(block.header) + " |", "|" + " --- |" * len(block.header)]
-            lines += [
-                "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in block.rows
-            ]
-            out.append("\n".join(lines))
-        out.append("")
-    return "\n".join(out)
-
-
-_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5;color:#222}table{border-collapse:collapse;width:100%}"
-    "th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
-    "th{background:#f3f3f3}h2{margin-top:2rem;border-bottom:1px solid #ddd}"
-)
-
-
-def to_html(blocks: list[Block], title: str) -> str:
-    """Render blocks as one standalone HTML page (no scripts, no external resources)."""
-    e = html.escape
-    body: list[str] = []
-    for block in blocks:
-        if block.kind in HEADINGS:
-            body.append(f"<{block.kind}>{e(block.text)}</{block.kind}>")
-        elif block.kind is BlockKind.P:
-            body.append(f"<p>{e(block.text)}</p>")
-        elif block.kind is BlockKind.UL:
-            body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in block.items) + "</ul>")
-        elif block.kind is BlockKind.TABLE:
-            head = "".join(f"<th>{e(h)}</th>" for h in block.header)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block.rows
-            )
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
 
 
 def processor_rows(catalog: Catalog, held: dict[str, dict[str, int]]) -> dict[str, int]:

@@ -8,14 +8,17 @@ certificate and an audit entry. Web logs kept "about 30 days" are the typical ca
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
+import pyarrow as pa
+
 from dsar.catalog.models import Catalog, Duration, ErasureAction, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
+from dsar.errors import EngineError
 from dsar.keys import Keys
 from dsar.records.deadlines import add_months
 from dsar.rights.actions import PersonRows, Retain, SqlPart
@@ -224,40 +227,115 @@ def plan_retention(
     today = today or datetime.now(UTC).date()
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     actions = []
-    for name, table in catalog.tables.items():
-        gone = _gone(catalog, name, today)
-        if gone is None:
-            continue
-        columns, params = [f"count(*) AS n, count(*) FILTER (WHERE {gone[0]}) AS old"], gone[1]
-        past = _past(catalog, name, today)
-        if past is not None:
-            columns.append(f"count(*) FILTER (WHERE {past[0]}) AS own")
-            params = [*params, *past[1]]
-        rule, kept = _period(table, today), _with_parent(catalog, name, today)
-        if rule is not None and kept is not None:
-            columns.append(f"count(*) FILTER (WHERE {_expired(rule[0])} AND {kept[0]}) AS kept")
-            params = [*params, rule[1].isoformat(), *kept[1]]
-        row = engine.query(
-            f"SELECT {', '.join(columns)} FROM {quote_identifier(name)}", params
-        ).to_pylist()[0]
-        period = table.retention.period
-        actions.append(
-            RetentionAction(
-                name,
-                str(period) if rule is not None else None,
-                rule[0] if rule is not None else None,
-                rule[1] if rule is not None else None,
-                int(row["n"]),
-                int(row["old"]),
-                kept_with_parent=int(row.get("kept") or 0),
-                parent=table.owned_through.parent_table if table.owned_through else None,
-                with_parent=int(row["old"]) - int(row.get("own") or 0),
-            )
-        )
+    for name in catalog.tables:
+        counted = _counts(catalog, name, today)
+        if counted is not None:
+            columns, params = counted
+            sql = f"SELECT {', '.join(columns)} FROM {quote_identifier(name)}"
+            row = engine.query(sql, params).to_pylist()[0]
+            actions.append(_action(catalog, name, today, row))
     # a label of its own per sweep: two sweeps on one day keep their originals apart
     return RetentionPlan(
         f"RS-{today:%Y%m%d}-{secrets.token_hex(3)}",
         today,
         tuple(actions),
         accepted_warnings=accepted,
+    )
+
+
+@dataclass(frozen=True)
+class HeldPast:
+    """One table of a person's rows held past retention: the sweep's counts over those rows,
+    and which of them (positions in the table, from 0) the sweep deletes."""
+
+    action: RetentionAction
+    positions: tuple[int, ...]
+
+
+_POSITION = "__workbench_position"
+
+
+def rows_past_retention(
+    catalog: Catalog, tables: Mapping[str, pa.Table], today: date
+) -> tuple[HeldPast, ...]:
+    """What the retention sweep would delete from these rows (one person's, as an access
+    bundle holds them), counted by the sweep's own query over them instead of the export.
+
+    Every catalog table the rules may read is given: those absent from `tables`, empty.
+    Only tables with rows the sweep deletes (or keeps with a retained parent) are returned.
+
+    Raises:
+        EngineError: a rule could not be applied (a date column that holds no date).
+    """
+    import duckdb
+
+    from dsar.engine.duckdb import scratch_connection  # the rows are in memory
+
+    con = scratch_connection()
+    try:
+        for name, spec in catalog.tables.items():
+            table = tables.get(name)
+            if table is None:
+                table = pa.table({c: pa.array([], pa.string()) for c in spec.columns})
+            positions = pa.array(range(table.num_rows), pa.int64())
+            con.register(name, table.append_column(_POSITION, positions))
+        held = []
+        for name in catalog.tables:
+            counted = _counts(catalog, name, today)
+            table = tables.get(name)
+            if counted is None or table is None or not table.num_rows:
+                continue
+            columns, params = counted
+            gone, gone_params = _gone(catalog, name, today) or ("false", [])
+            where = f"list({_POSITION} ORDER BY {_POSITION}) FILTER (WHERE {gone})"
+            columns = [*columns, f"{where} AS positions"]
+            sql = f"SELECT {', '.join(columns)} FROM {quote_identifier(name)}"
+            try:
+                result = con.sql(sql, params=[*params, *gone_params]).to_arrow_table()
+            except duckdb.Error as exc:  # its message may quote a value: only its kind
+                raise EngineError(
+                    f"table {name!r}: its retention rule could not be applied to these rows"
+                    f" ({type(exc).__name__})"
+                ) from None
+            row = result.to_pylist()[0]
+            action = _action(catalog, name, today, row)
+            if action.expired or action.kept_with_parent:
+                held.append(HeldPast(action, tuple(row["positions"] or ())))
+        return tuple(held)
+    finally:
+        con.close()
+
+
+def _counts(catalog: Catalog, name: str, today: date) -> tuple[list[str], list[object]] | None:
+    """The sweep's counts of a table as SELECT columns (n, old, own, kept) with their
+    parameters; None: the sweep deletes nothing there."""
+    gone = _gone(catalog, name, today)
+    if gone is None:
+        return None
+    columns, params = [f"count(*) AS n, count(*) FILTER (WHERE {gone[0]}) AS old"], gone[1]
+    past = _past(catalog, name, today)
+    if past is not None:
+        columns.append(f"count(*) FILTER (WHERE {past[0]}) AS own")
+        params = [*params, *past[1]]
+    rule, kept = _period(catalog.tables[name], today), _with_parent(catalog, name, today)
+    if rule is not None and kept is not None:
+        columns.append(f"count(*) FILTER (WHERE {_expired(rule[0])} AND {kept[0]}) AS kept")
+        params = [*params, rule[1].isoformat(), *kept[1]]
+    return columns, params
+
+
+def _action(catalog: Catalog, name: str, today: date, row: dict[str, Any]) -> RetentionAction:
+    """The counts of `_counts`, read back."""
+    table = catalog.tables[name]
+    rule, period = _period(table, today), table.retention.period
+    return RetentionAction(
+        name,
+        str(period) if rule is not None else None,
+        rule[0] if rule is not None else None,
+        rule[1] if rule is not None else None,
+        int(row["n"]),
+        int(row["old"]),
+        kept_with_parent=int(row.get("kept") or 0),
+        parent=table.owned_through.parent_table if table.owned_through else None,
+        with_parent=int(row["old"]) - int(row.get("own") or 0),
     )
