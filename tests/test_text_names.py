@@ -45,6 +45,7 @@ def names(engine: TextEngine, text: str) -> list[str]:
         ("From: Achterberg, Lieke <l.a@example.nl>\nTo: Service Desk", ["Achterberg, Lieke"]),
         ("Cc: Mwangi, Grace; Billing Team\nSubject: refund", ["Mwangi, Grace"]),
         ("Von: Henrike Sommer\nAn: Kundenservice\nBetreff: Vertrag", ["Henrike Sommer"]),
+        ("Attendees: Head of Sales, Oskar Lindahl (Legal)", ["Oskar Lindahl"]),
         # form fields and name columns
         ("Caller: Desmond Achebe\nPriority: low", ["Desmond Achebe"]),
         ("Vorname: Ulrike\nNachname: Brandstätter\nOrt: Graz", ["Ulrike", "Brandstätter"]),

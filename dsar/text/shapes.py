@@ -293,6 +293,8 @@ def _header_names(text: str, start: int, value: str) -> Iterator[Span]:
             # name with an address inside it is not a substring of the text
             at = offset + name.index(stripped) if stripped else offset
             offset += len(name) + 1
+            # "Priya Natarajan (Legal)": the role in brackets is no part of the name
+            stripped = _PARENTHESIS_TAIL.sub("", stripped).rstrip(" \t\"'")
             if not stripped:
                 continue
             if not _name_like(stripped) or not _header_person(stripped):
