@@ -3,7 +3,9 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_DIR ?= demo-export
+# everything the demo, the README's commands and the notebooks write goes under work/ (gitignored)
+WORK := work
+DEMO_DIR ?= $(WORK)/demo-export
 DEMO_USERS ?= 1000
 
 .PHONY: demo test lint typecheck pytest docs lab bench clean
@@ -12,28 +14,33 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The stamp is remade whenever pyproject.toml changes.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+# What the demo and every notebook need (tests/test_notebooks.py checks the notebooks' imports
+# against these extras). The stamp is remade whenever pyproject.toml or this file changes.
+$(VENV)/.installed-run: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[ner,lab,dp]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[ner,lab,dev,dp,spark]'
 	# pycanon (the independent k, l, t the tests compare with) pins exact versions of
 	# everything it could use; its checks need only numpy and pandas
 	$(BIN)/python -m pip install --quiet --no-deps 'pycanon==1.3.6'
 	touch $@ $(VENV)/.installed-run
 
+# work/examples links to examples/, so the README's commands run as written from work/
 demo: $(VENV)/.installed-run
+	mkdir -p $(WORK)
+	test -e $(WORK)/examples || ln -s ../examples $(WORK)/examples
 	$(BIN)/dsar demo --out $(DEMO_DIR) --users $(DEMO_USERS) --seed 7
 	$(BIN)/dsar catalog check $(DEMO_DIR)/catalog.yml
 	$(BIN)/dsar catalog show $(DEMO_DIR)/catalog.yml
-	rm -rf $(DEMO_DIR)/bundles
-	$(BIN)/dsar access --catalog $(DEMO_DIR)/catalog.yml --out $(DEMO_DIR)/bundles --label AR-DEMO \
+	rm -rf $(WORK)/bundles/AR-DEMO $(WORK)/bundles/AR-DEMO.zip
+	$(BIN)/dsar access --catalog $(DEMO_DIR)/catalog.yml --out $(WORK)/bundles --label AR-DEMO \
 	  --email "$$($(BIN)/python -c "import json; print(json.load(open('$(DEMO_DIR)/demo.json'))['subject']['email'])")"
-	$(BIN)/dsar verify $(DEMO_DIR)/bundles/AR-DEMO
-	$(BIN)/dsar verify $(DEMO_DIR)/bundles/AR-DEMO.zip
-	@echo "The access statement: $(DEMO_DIR)/bundles/AR-DEMO/report.html"
+	$(BIN)/dsar verify $(WORK)/bundles/AR-DEMO
+	$(BIN)/dsar verify $(WORK)/bundles/AR-DEMO.zip
+	@echo "The access statement: $(WORK)/bundles/AR-DEMO/report.html"
+	@echo "Next: make lab (the notebooks), or cd $(WORK) and try the README's commands"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dsar anonymize tests benchmarks
@@ -52,6 +59,7 @@ docs: $(VENV)/.installed-dev
 test: lint typecheck pytest docs
 
 lab: $(VENV)/.installed-run
+	mkdir -p $(WORK)
 	$(BIN)/jupyter lab --allow-root notebooks/
 
 # Every benchmark and one table of ratios (bench-out/bench-table.md); BENCH_ARGS=--quick for
@@ -60,4 +68,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(WORK) .pytest_cache .mypy_cache .ruff_cache
