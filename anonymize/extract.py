@@ -47,7 +47,7 @@ from dsar._version import __version__
 from dsar.catalog import Catalog
 from dsar.csvsafe import copy_csv
 from dsar.engine import Engine, scratch_connection
-from dsar.engine.base import quote_identifier, sql_string
+from dsar.engine.base import quote_identifier, sql_in, sql_string
 from dsar.engine.guards import guard_catalog
 from dsar.errors import ConfigError, ExtractRejectedError, OutputExistsError, PrivacyTargetError
 from dsar.io import partial_folder, plain_name, set_aside, sha256_file
@@ -213,7 +213,7 @@ def _run(
     exprs, params, python = select_list(policy.operators(), ctx)
     # whose row it is, as a digest (k counts people), through the catalog's identity links
     # for a row without its person's id (a device seen with a user); never written
-    who = None
+    who = who_is = None
     if policy.person:
         at = sources[policy.person]
         who_is = who_sql(catalog, policy.table, policy.person, (at.table, at.column))
@@ -237,6 +237,19 @@ def _run(
         if links
         else quote_identifier(policy.table)
     )
+    if who_is is not None and where != "TRUE":
+        # a person the ledger holds loses their rows without an id too (the web log lines
+        # their device left while signed out): every row whose person is theirs
+        gone_params = [*join_params, *where_params]
+        gone = engine.query(
+            f"SELECT DISTINCT {who_is} AS w FROM {relation} WHERE ({where}) IS NOT TRUE",
+            gone_params,
+        ).column("w")
+        digests = [d for d in gone.to_pylist() if d is not None]
+        if digests:
+            more: list[object] = []
+            where = f"({where}) AND NOT coalesce({sql_in(f'({who_is})', digests, more)}, FALSE)"
+            where_params = [*where_params, *more]
     sql = f"SELECT {', '.join(exprs)} FROM {relation} WHERE {where}"
     all_params = [*params, *join_params, *where_params]  # in the order they appear
     redacted = {c: spec for c, spec in python.items() if isinstance(spec, Redact)}

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from anonymize.enforce import WHO, enforce, who_sql
@@ -202,3 +203,38 @@ def test_the_extract_s_manifest_agrees_with_the_device_attack(demo: Path, tmp_pa
     assert m.risk.k == k >= 2 and alone == 0
     assert m.risk.classes == classes
     assert m.risk.prosecutor_average == pytest.approx(average)
+
+
+def test_a_person_in_the_ledger_loses_their_anonymous_rows_too(demo: Path, tmp_path: Path) -> None:
+    """An objector's signed-out web log lines (their device, no user id) are theirs: the
+    ledger's exclusion removes them with the signed-in ones. Before, only rows naming the
+    person left, and their device's anonymous lines were released."""
+    from dsar.catalog.models import IdentityKind
+    from dsar.records.ledger import Ledger, Reason
+    from dsar.subjects.identity import SubjectKey
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE owners AS {_owners_sql(demo)}")
+    logs = f"read_csv('{demo.parent / 'web_logs.csv'}')"
+    # users whose own device (no one else's) left anonymous lines
+    got = con.execute(
+        f"SELECT w.u, list(DISTINCT w.d) FROM {logs} l JOIN owners w ON w.d = l.device_id"
+        " WHERE l.user_id IS NULL GROUP BY w.u ORDER BY count(*) DESC LIMIT 3"
+    ).fetchall()
+    assert got, "the demo has anonymous lines of known devices"
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
+    for user, _ in got:
+        ledger.add(
+            [SubjectKey(IdentityKind.USER_ID, user)], Reason.OBJECTED_DIRECT_MARKETING, "R-9"
+        )
+    policy = tmp_path / "web.yml"
+    policy.write_text(WEB.replace("privacy: {k: 2, max_suppression: 1.0}", "privacy: {k: 1}"))
+    with open_engine(load_catalog(demo)) as engine:
+        result = run_extract(policy, engine, tmp_path / "out", keys=KEYS, ledger=ledger)
+    out = pq.read_table(result.file)
+    spec = Hash(op="hash")
+    theirs = {python_hash(d, KEYS, spec) for _, devices in got for d in devices}
+    users = {python_hash(u, KEYS, spec) for u, _ in got}
+    assert not set(out.column("device_id").to_pylist()) & theirs
+    assert not set(out.column("user_id").to_pylist()) & users
+    assert out.num_rows > 0  # everyone else is still there
