@@ -367,10 +367,6 @@ class _Search:
                 new -= covered
                 if not new:
                     continue
-                self.progress(
-                    f"round {self.round}: {name}, {len(new)} new identifier(s)"
-                    + (" (looking first)" if name in self.visited else "")
-                )
                 # a rescan (identifiers learned late) usually finds nothing: look first
                 if name in self.visited and not self._any_match(name, new, self.scanned[name]):
                     found = None
@@ -382,7 +378,12 @@ class _Search:
                     canonical_email(k.value) for k in new if k.kind is IdentityKind.EMAIL
                 }
                 rows = found.num_rows if found is not None else 0
-                log.debug("round %d: %s returned %d rows", self.round, name, rows)
+                # said after the scan, with what it found: "searched with 2 identifiers"
+                # is not "found 2 identifiers"
+                self.progress(
+                    f"round {self.round}: {name} searched with {len(new)} identifier(s)"
+                    f" not tried there before: {rows} row(s)"
+                )
                 if found is not None and found.num_rows:
                     self.pending[name].append(found)
                     self._promote(name)
