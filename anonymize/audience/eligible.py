@@ -295,8 +295,8 @@ def _leave_out_restricted(
     found = leave_out_restricted(con, limited)
     if not found:
         return
-    counted = con.execute("SELECT count(DISTINCT i) FROM cand_ids").fetchone()
-    identified = int(counted[0]) if counted else 0
+    # fetchall: a result left unfinished blocks register() on this connection
+    identified = int(con.execute("SELECT count(DISTINCT i) FROM cand_ids").fetchall()[0][0])
     if 2 * sum(n for _, _, n in found) <= identified:
         for rule, table, n in found:
             log.warning("%d rows of the list left out: values of %s (%s)", n, table, rule)

@@ -112,5 +112,5 @@ def add_export_forms(con: duckdb.DuckDBPyConnection, chosen: list[Platform]) -> 
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
+    # fetchall: a result left unfinished blocks register() on this connection
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])

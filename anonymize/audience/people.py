@@ -110,50 +110,58 @@ def leave_out_restricted(
 
 
 def ledger_people(engine: Engine, con: duckdb.DuckDBPyConnection, ledger: Ledger) -> int:
-    """`ledger_nodes(node)`: the identifiers of the people the ledger holds under a device,
-    cookie or IP address id (`DEVICES`): every row that holds a held device gives its
-    person's identifiers. Each such column is read once (its distinct values hashed); the
-    rows are read again only where the ledger holds one. Returns the devices found."""
-    con.execute("CREATE OR REPLACE TEMP TABLE ledger_nodes (node VARCHAR)")
-    refs = ledger.refs(LEDGER_REASONS)
-    found = 0
+    """`ledger_nodes(node)`: the identifiers of the people still in whom the ledger holds
+    under a device, cookie or IP address id (`DEVICES`). Each table that holds such an id
+    beside a person's identifiers is read once (its distinct pairs); only the devices seen
+    with a candidate's person are hashed and compared. Returns the devices found."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE device_rows (kind VARCHAR, value VARCHAR, node VARCHAR)"
+    )
     for name, table in engine.catalog.tables.items():
         if table.role is not Role.CONTROLLER or not table.personal:
             continue
         columns = table.identity_columns()
+        devices = {c: k for c, k in columns.items() if k in DEVICES}
         theirs = {c: k for c, k in columns.items() if k in KINDS}
-        if not refs or not theirs:
+        if not devices or not theirs:
             continue
-        for column, kind in columns.items():
-            if kind not in DEVICES:
-                continue
-            norm = identity_sql(kind, quote_identifier(column))
-            ref_sql, params = ledger.sql_ref(f"'{kind.value}=' || v")
-            held = engine.query(
-                f"SELECT v FROM (SELECT DISTINCT {norm} AS v FROM {quote_identifier(name)})"
-                f" WHERE v IS NOT NULL AND {ref_sql} IN (SELECT unnest(CAST(? AS VARCHAR[])))",
-                [*params, refs],
-            ).column("v")
-            if not len(held):
-                continue
-            found += len(held)
-            picks = ", ".join(
-                f"{identity_sql(k, quote_identifier(c))} AS i{j}"
-                for j, (c, k) in enumerate(theirs.items())
-            )
-            rows = engine.query(
-                f"SELECT DISTINCT {picks} FROM {quote_identifier(name)}"
-                f" WHERE {norm} IN (SELECT unnest(CAST(? AS VARCHAR[])))",
-                [held.to_pylist()],
-            )
-            con.register("ledger_rows", rows)
-            for j, k in enumerate(theirs.values()):
+        named = [*devices.items(), *theirs.items()]
+        raw = ", ".join(quote_identifier(c) for c, _ in named)
+        picks = ", ".join(
+            f"{identity_sql(k, quote_identifier(c))} AS i{j}" for j, (c, k) in enumerate(named)
+        )
+        some = " OR ".join(f"i{j} IS NOT NULL" for j in range(len(devices)))
+        # the rows' distinct values first, then normalised: a log repeats them (half the time)
+        rows = engine.query(
+            f"SELECT DISTINCT * FROM (SELECT {picks} FROM (SELECT DISTINCT {raw} FROM"
+            f" {quote_identifier(name)})) WHERE {some}"
+        )
+        con.register("device_read", rows)
+        for j, device in enumerate(devices.values()):
+            for m, kind in enumerate(theirs.values(), start=len(devices)):
                 con.execute(
-                    f"INSERT INTO ledger_nodes SELECT {node_sql(k, f'i{j}')} FROM ledger_rows"
-                    f" WHERE i{j} IS NOT NULL"
+                    f"INSERT INTO device_rows SELECT '{device.value}', i{j},"
+                    f" {node_sql(kind, f'i{m}')} FROM device_read"
+                    f" WHERE i{j} IS NOT NULL AND i{m} IS NOT NULL"
                 )
-            con.unregister("ledger_rows")
-    return found
+        con.unregister("device_read")
+    ref_sql, params = ledger.sql_ref("kind || '=' || value")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ledger_devices AS"
+        " WITH open AS (SELECT DISTINCT person FROM cand_people WHERE i IN (SELECT i FROM cand"
+        " WHERE why IS NULL)),"
+        " theirs AS (SELECT DISTINCT d.kind, d.value FROM device_rows d JOIN people_nodes n"
+        " USING (node) WHERE n.person IN (SELECT person FROM open))"
+        f" SELECT kind, value FROM theirs WHERE {ref_sql} IN (SELECT ref FROM ledger_refs)",
+        params,
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ledger_nodes AS SELECT DISTINCT node FROM device_rows"
+        " JOIN ledger_devices USING (kind, value)"
+    )
+    found = con.execute("SELECT count(*) FROM ledger_devices").fetchall()[0][0]
+    con.execute("DROP TABLE device_rows")
+    return int(found)
 
 
 def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Engine) -> None:
@@ -164,14 +172,14 @@ def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Eng
     refs = ledger.refs(LEDGER_REASONS, folded=True)
     if not refs:
         return
+    con.register("ledger_refs_arrow", pa.table({"ref": pa.array(refs, pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE ledger_refs AS SELECT ref FROM ledger_refs_arrow")
+    con.unregister("ledger_refs_arrow")
     ledger_people(engine, con, ledger)
     con.execute(
         "UPDATE cand SET why = 'in_ledger' WHERE why IS NULL AND i IN (SELECT p.i FROM"
         " cand_people p JOIN people_nodes n USING (person) JOIN ledger_nodes USING (node))"
     )
-    con.register("ledger_refs_arrow", pa.table({"ref": pa.array(refs, pa.string())}))
-    con.execute("CREATE OR REPLACE TEMP TABLE ledger_refs AS SELECT ref FROM ledger_refs_arrow")
-    con.unregister("ledger_refs_arrow")
     ref_sql, params = ledger.sql_ref("form")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE held_values AS"
