@@ -302,3 +302,36 @@ def test_flattening_keeps_each_column_in_place() -> None:
         "'-inf",
         "yes",
     ]
+
+
+def test_rows_owned_through_a_past_parent_are_counted_as_the_sweep_counts(tmp_path: Path) -> None:
+    """The shop's invoice lines go with their invoices: over the three customers' bundles,
+    the rows past retention add up to what `dsar retention plan` finds in the export."""
+    from tests.shop_fixture import write_shop
+
+    catalog = load_catalog(write_shop(tmp_path / "shop"))
+    now = datetime(2032, 1, 15, tzinfo=UTC)  # invoices 1 and 2 (January 2025) are 7 years old
+    emails = ["luis@example.com", "leonie@example.com", "francois@example.com"]
+    requests = [SubjectRequest(f"AR-{i}", (parse_key(f"email={e}"),)) for i, e in enumerate(emails)]
+    bundles = answer_access_requests(catalog, requests, tmp_path / "out", now=now)
+    found: dict[str, list[int]] = {}
+    for bundle in bundles:
+        assert not bundle.rejected, bundle.findings
+        for held in bundle.past_retention:
+            a = held.action
+            counts = found.setdefault(a.table, [0, 0])
+            counts[0], counts[1] = counts[0] + a.expired, counts[1] + a.with_parent
+    with open_engine(catalog) as engine:
+        sweep = plan_retention(catalog, engine, today=now.date())
+    expected = {a.table: [a.expired, a.with_parent] for a in sweep.actions if a.expired}
+    expected.pop("staff")  # no customer's: the one who left in 2010
+    assert found == expected == {"invoices": [2, 0], "invoice_lines": [4, 4], "line_notes": [2, 2]}
+    page = " ".join((bundles[0].path / "report.html").read_text(encoding="utf-8").split())
+    assert (
+        "1 of your 2 records in “Your invoices” is older than the 7 years we promise (counted"
+        " from Invoice date, before 2025-01-15); it is being deleted."
+    ) in page
+    assert (
+        "2 of your 3 records in “The lines of your invoices” are part of records in “Your"
+        " invoices” that are past the time we keep them; they are being deleted with them."
+    ) in page

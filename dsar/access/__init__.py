@@ -4,8 +4,9 @@
 - `bundle`: the bundle writer (`AccessBundle`): a temporary folder, verified, then named
   and zipped; a bundle with findings set aside; nothing left behind.
 - `batch`: `read_batch_requests` (a CSV of many requests) and `new_label`.
-- `report`: the access statement (GDPR Art. 15, CCPA right to know) as blocks, rendered to
-  Markdown and HTML.
+- `report`: the access statement (GDPR Art. 15, CCPA right to know) as blocks; `render`
+  turns them into Markdown and one standalone HTML page; `rows`: the person's rows as the
+  statement shows them (columns in plain words, rows past retention) and as CSV.
 """
 
 from __future__ import annotations

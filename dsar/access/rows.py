@@ -271,28 +271,39 @@ def shown_rows(
 def past_retention(catalog: Catalog, name: str, held: HeldPast) -> list[str]:
     """What the statement says of a table's rows held past the retention it states: what
     the retention sweep (`dsar retention plan`) would delete of them, and what it keeps."""
-    a, where = held.action, f"“{title(catalog.tables[name])}”"
+    a, spec = held.action, catalog.tables[name]
+    where = f"“{title(spec)}”"
+    parent = f"“{title(catalog.tables[a.parent])}”" if a.parent in catalog.tables else ""
     lines = []
     own = a.expired - a.with_parent
     if own and a.period is not None and a.after is not None:
         lines.append(
-            f"{own} of your {a.rows} records in {where} are older than the {a.period} we"
-            f" promise (counted from {label(a.after)}, before {a.cutoff}); they are being"
-            " deleted."
+            f"{own} of your {a.rows} records in {where} {_be(own)} older than the {a.period}"
+            f" we promise (counted from {heading(spec, a.after)}, before {a.cutoff});"
+            f" {_they(own)} being deleted."
         )
-    if a.with_parent and a.parent is not None:
+    if a.with_parent and parent:
         lines.append(
-            f"{a.with_parent} of your records in {where} belong to records in"
-            f" “{title(catalog.tables[a.parent])}” that are past the time we keep them; they"
-            " are being deleted with them."
+            f"{a.with_parent} of your {a.rows} records in {where} {_be(a.with_parent)} part"
+            f" of records in {parent} that are past the time we keep them; {_they(a.with_parent)}"
+            " being deleted with them."
         )
-    if a.kept_with_parent and a.parent is not None:
+    if a.kept_with_parent and parent:
         lines.append(
-            f"{a.kept_with_parent} of your records in {where} are older than {a.period}, but"
-            f" belong to records in “{title(catalog.tables[a.parent])}” that the law requires"
-            " us to keep: they are kept with them, for as long as those are kept."
+            f"{a.kept_with_parent} of your {a.rows} records in {where}"
+            f" {_be(a.kept_with_parent)} older than the {a.period} we promise, but part of"
+            f" records in {parent} that the law requires us to keep: kept with them, for as"
+            " long as those are kept."
         )
     return lines
+
+
+def _be(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _they(n: int) -> str:
+    return "it is" if n == 1 else "they are"
 
 
 def records(
