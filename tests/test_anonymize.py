@@ -128,6 +128,7 @@ insensitive:   # a test of the operators: reasons for the fixture, not for real 
   born: "the fixture's operator table checks its year"
   ip: "the fixture's operator table checks its network"
   note: "the fixture's operator table checks its redaction"
+  name: "a keyed surrogate of the name: nobody without the key can compute it"
 privacy: {k: 5, l: 2, max_suppression: 0.1}
 output: {path: people.parquet}
 """
@@ -661,7 +662,7 @@ columns:
   note: drop
   token: drop
 quasi_identifiers: [age, city]
-insensitive: {postcode: a test, born: a test, ip: a test}
+insensitive: {postcode: the fixture's operator table, born: the fixture's operator table, ip: the fixture's operator table}
 privacy: {k: 2, max_suppression: 0.5}
 output: {path: people.parquet}
 """
@@ -751,7 +752,7 @@ def test_missing_values_stay_missing(tmp_path: Path) -> None:
 def test_l_without_quasi_identifiers_is_enforced(shop: Path, tmp_path: Path) -> None:
     text = (
         POLICY.replace("quasi_identifiers: [age, city]\n", "")
-        .replace("insensitive:", "insensitive:\n  age: a test\n  city: a test")
+        .replace("insensitive:", "insensitive:\n  age: for this test alone\n  city: for this test alone")
         .replace("privacy: {k: 5, l: 2, max_suppression: 0.1}", "privacy: {l: 9}")
     )
     with (
