@@ -332,7 +332,7 @@ def _extract(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict[s
     result = run_extract(
         _relaxed_extract(out.parent), engine, out, keys=KEYS, accept_catalog_warnings=accept
     )
-    assert [n.split(": ", 1)[1] for n in verify_derived(result.folder).notices] == (
+    assert [n.split(": ", 1)[1] for n in verify_derived(result.folder, keys=KEYS).notices] == (
         [f"[identity-reference-kind] {CUSTOMER_AS_USER}"] if accept else []
     )
     return list(
@@ -344,7 +344,7 @@ def _aggregate(_: Catalog, engine: Engine, out: Path, accept: bool) -> list[dict
     spec = EXAMPLES / "aggregate_accounts.yml"
     log = ReleaseLog(out.parent / f"releases-{out.name}.db", KEYS)
     result = run_aggregates(spec, engine, out, release_log=log, accept_catalog_warnings=accept)
-    assert len(verify_derived(result.folder).notices) == (1 if accept else 0)
+    assert len(verify_derived(result.folder, keys=KEYS).notices) == (1 if accept else 0)
     return list(
         json.loads((result.folder / "manifest.json").read_text())["accepted_catalog_warnings"]
     )
