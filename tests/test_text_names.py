@@ -355,3 +355,18 @@ def test_a_given_name_inside_a_sentence_is_decided_without_the_model() -> None:
     assert [s.entity for s in found] == ["PERSON"] and spy.seen == []
     engine.analyze(["The office in Sydney opens late.", "She wants the docs in French."])
     assert len(spy.seen) == 2
+
+
+def test_a_place_no_name_list_knows_is_decided_without_the_model() -> None:
+    spy = _Spy()
+    found = TextEngine(nlp=spy).analyze(["The parcel went to Cuxhaven and then to Weimar."])
+    assert spy.seen == [] and found == [[]]
+
+
+@ner
+def test_the_model_is_asked_once_per_run_and_agrees_with_the_rules(model: TextEngine) -> None:
+    """The facts around a run are read once; the verdicts with and without the model's tags
+    still decide as before ("Elaine Hall set it up" a person, "at Albert Hall" a place, and
+    its "Hall" no mention of Elaine's)."""
+    text = "Elaine Hall set it up. We met at Albert Hall, then Valentina left for Weimar."
+    assert names(model, text) == ["Elaine Hall", "Valentina"]

@@ -17,7 +17,13 @@ from __future__ import annotations
 import regex
 
 from dsar.text.detectors import PERSON, Span
-from dsar.text.lexicon import STOP_WORDS, is_english_word, is_name_word, language_of
+from dsar.text.lexicon import (
+    STOP_WORDS,
+    is_english_word,
+    is_name_word,
+    language_of,
+    name_lexicon,
+)
 
 _PARTICLES = frozenset(
     """van von de der den du le la di da del della dos das ten ter bin binti bint ibn al el
@@ -74,6 +80,7 @@ _THING_FIRST = frozenset(("spedition", "firma", "klinikum", "restaurant", "hotel
 _NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
 
 
+_GIVEN_BEFORE = regex.compile(r"(?<![\p{L}])(\p{Lu}\p{Ll}+)[^\S\n]+$")
 _AMPERSAND_NAME = regex.compile(r"[^\S\n]*&[^\S\n]*(\p{Lu}[\p{L}'\u2019-]+)")
 
 
@@ -254,6 +261,9 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             seen = text[start:end]
             if seen != form and seen.islower() and not forms[form] and is_english_word(seen):
                 continue  # "hope" after "Hope Addison", "keys" after "Keys": the word
+            given = _GIVEN_BEFORE.search(text, max(0, start - 30), start)
+            if given and " " not in form and given.group(1) in name_lexicon()[0]:
+                continue  # "Albert Hall" after "Elaine Hall": another name, judged whole
             out.append(Span(start, end, PERSON, 0.6, "mention"))
             covered[start:end] = b"\x01" * (end - start)
     return out

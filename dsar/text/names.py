@@ -379,11 +379,12 @@ class NameFinder:
         distinct sentence once: greetings and boilerplate repeat across texts.
         """
         ner: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-        shaped = [list(candidates(t)) for t in texts]
+        firsts, lasts = name_lexicon()
+        shaped = [[(c, self._facts(t, c, firsts, lasts)) for c in candidates(t)] for t in texts]
         if self.nlp is not None:
             todo: dict[str, list[tuple[int, int]]] = {}
             for i, text in enumerate(texts):
-                open_ = [c for c in shaped[i] if self._undecided(text, c)]
+                open_ = [c for c, f in shaped[i] if self._undecided(text, c, f)]
                 if not open_:
                     continue
                 for a, b in _sentences(text):
@@ -400,7 +401,7 @@ class NameFinder:
                     ner[i] += [(a + s, a + e, label) for s, e, label in ents]
         return [self._spans(t, e, c) for t, e, c in zip(texts, ner, shaped, strict=True)]
 
-    def _undecided(self, text: str, c: Candidate) -> bool:
+    def _undecided(self, text: str, c: Candidate, facts: Facts) -> bool:
         """True when what the model says about this run could change whether it is a name.
 
         A sentence's first word that no name list knows and that reads as an English word
@@ -425,15 +426,20 @@ class NameFinder:
             and not _SENTENCE_START.search(text[max(0, c.start - 24) : c.start])
         ):
             return False  # a given name inside a sentence, neither a word nor a place
-        whole = [(c.start, c.end)]
+        if (
+            c.words[0] not in firsts
+            and c.words[-1] not in lasts
+            and " ".join(c.words) in lexicon.place_names()
+        ):
+            return False  # a place no name list knows ("Cuxhaven", "Bad Kissingen")
         verdicts = {
-            self._score(text, c, people, things, firsts, lasts) >= self.threshold
-            for people, things in (([], []), (whole, []), ([], whole))
+            _score(facts, person, thing) >= self.threshold
+            for person, thing in ((False, False), (True, False), (False, True))
         }
         return len(verdicts) > 1
 
     def _spans(
-        self, text: str, ents: list[tuple[int, int, str]], shaped: list[Candidate]
+        self, text: str, ents: list[tuple[int, int, str]], shaped: list[tuple[Candidate, Facts]]
     ) -> list[Span]:
         people = [(s, e) for s, e, label in ents if label == "PERSON"]
         things = [(s, e) for s, e, label in ents if label in ("ORG", "GPE", "LOC", "NORP")]
@@ -442,8 +448,10 @@ class NameFinder:
             for m in self._known_pattern.finditer(text):
                 found.append(Span(m.start(), m.end(), PERSON, 1.0, "known"))
         firsts, lasts = name_lexicon()
-        for c in shaped:
-            score = self._score(text, c, people, things, firsts, lasts)
+        for c, facts in shaped:
+            ner_person = any(s < c.end and c.start < e for s, e in people)
+            ner_thing = any(s <= c.start and c.end <= e for s, e in things)
+            score = _score(facts, ner_person, ner_thing)
             if score:
                 found.append(Span(c.start, c.end, PERSON, score, "names"))
         found += structural(text)
@@ -453,7 +461,7 @@ class NameFinder:
         for s, e in people:
             # the rules above decided on every capitalised run; NER adds only the rest
             if not any(f.start < e and s < f.end for f in found) and not any(
-                c.start < e and s < c.end for c in shaped
+                c.start < e and s < c.end for c, _ in shaped
             ):
                 value = text[s:e]
                 words = _words(value)
@@ -467,74 +475,100 @@ class NameFinder:
         found = _whole_inverted(text, vetoed(text, found, firsts, lasts))
         return found + mentions(text, found, self.threshold)
 
-    def _score(
-        self,
-        text: str,
-        c: Candidate,
-        people: list[tuple[int, int]],
-        things: list[tuple[int, int]],
-        firsts: frozenset[str],
-        lasts: frozenset[str],
-    ) -> float:
-        """How likely a name-shaped run is a person's name (0: not a name)."""
+    def _facts(
+        self, text: str, c: Candidate, firsts: frozenset[str], lasts: frozenset[str]
+    ) -> Facts:
+        """What the text around a run says, once: the verdict is then asked with and
+        without the model's tags (`_score`) at no further cost."""
         name = " ".join(c.words)
-        if name.casefold() in self.allow:
-            return 0.0
         before = text[max(0, c.start - 24) : c.start]
         after = text[c.end : c.end + 24]
-        strong_cue = bool(_CUE_BEFORE.search(before))
-        ner_person = any(s < c.end and c.start < e for s, e in people)
-        if not strong_cue and (
-            _DETERMINER_BEFORE.search(before)
-            or _THING_AFTER.match(after)
-            or c.words[-1].casefold() in _COMPANY_WORDS
-            or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
-        ):
-            return 0.0
-        ner_thing = any(s <= c.start and c.end <= e for s, e in things)
-        lexicon = sum(w in firsts or w in lasts for w in c.words)
-        if _SPEAKER_BEFORE.search(before) and _COLON_AFTER.match(after):
-            speaker = c.words[-1].casefold()
-            if speaker not in _BOTS and not speaker.endswith("bot"):
-                return 0.8  # who speaks on a chat line is a person, whatever the model says
-            return 0.0
         label = _LABEL_BEFORE.search(before)
-        if label and (label.group("prefix") or "").casefold() not in _NOT_A_PERSON:
-            role = label.group("label").casefold() in _ROLE_LABELS
-            if not role or lexicon or ner_person:
-                return 0.7  # the value of a name field (a company's is vetoed above)
-        if _TITLE_BEFORE.search(before) and (lexicon or ner_person or len(c.words) == 1):
-            return 0.7  # "Sra. Luana Oliveira", "Herr Müller"; not "Sr. Product Manager"
-        weak_cue = bool(_WEAK_CUE_BEFORE.search(before))
-        person_verb = bool(_PERSON_VERB_AFTER.match(after))
-        verb = bool(_VERB_AFTER.match(after))
+        label_ok = (
+            label is not None and (label.group("prefix") or "").casefold() not in _NOT_A_PERSON
+        )
+        speaker = None
+        if _SPEAKER_BEFORE.search(before) and _COLON_AFTER.match(after):
+            word = c.words[-1].casefold()
+            # who speaks on a chat line is a person, whatever the model says
+            speaker = 0.8 if word not in _BOTS and not word.endswith("bot") else 0.0
         first_name = c.words[0] in firsts or all(p in firsts for p in c.words[0].split("-"))
-        several = len(c.words) >= 2
-        if ner_person:
-            return 0.85
-        if strong_cue:
-            return 0.7 if lexicon or several else 0.6
-        if person_verb and (lexicon or several or not ner_thing):
-            return 0.7
-        if several and first_name and not ner_thing:
-            return 0.75
-        if (verb or weak_cue) and (first_name or (several and lexicon)):
-            return 0.65
-        if (verb or weak_cue) and several and not ner_thing:
-            return 0.55
-        if several and first_name:
-            return 0.55
-        if several and lexicon and not ner_thing:
-            return 0.5
-        if (
-            len(c.words) == 1
+        return Facts(
+            allowed=name.casefold() in self.allow,
+            strong_cue=bool(_CUE_BEFORE.search(before)),
+            blocked=bool(
+                _DETERMINER_BEFORE.search(before)
+                or _THING_AFTER.match(after)
+                or c.words[-1].casefold() in _COMPANY_WORDS
+                or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
+            ),
+            lexicon=sum(w in firsts or w in lasts for w in c.words),
+            speaker=speaker,
+            label=label_ok,
+            role=label_ok and label is not None and label.group("label").casefold() in _ROLE_LABELS,
+            title=bool(_TITLE_BEFORE.search(before)),
+            weak_cue=bool(_WEAK_CUE_BEFORE.search(before)),
+            person_verb=bool(_PERSON_VERB_AFTER.match(after)),
+            verb=bool(_VERB_AFTER.match(after)),
+            first_name=first_name,
+            several=len(c.words) >= 2,
+            lone_first=len(c.words) == 1
             and first_name
-            and not ner_thing
             and c.words[0].casefold() not in _WORD_NAMES
-            and not _SENTENCE_START.search(before)
-        ):
-            return 0.55  # a known first name inside a sentence: "escalated it, Valentina knows"
+            and not _SENTENCE_START.search(before),
+        )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The context of a name-shaped run that decides whether it is a person's name."""
+
+    allowed: bool  # on the allow list
+    strong_cue: bool  # "Hi", "Thanks", "Mr." before it
+    blocked: bool  # a determiner before, a thing word or a number after, a company's word
+    lexicon: int  # words the name lists know
+    speaker: float | None  # a chat line's speaker (0.8; 0.0 for a bot)
+    label: bool  # the value of a name field
+    role: bool  # of a role field ("Patient:"), which holds a name only when it looks like one
+    title: bool  # after a title ("Herr", "Sra.")
+    weak_cue: bool
+    person_verb: bool
+    verb: bool
+    first_name: bool
+    several: bool
+    lone_first: bool  # one known first name, no word, inside a sentence
+
+
+def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
+    """How likely a name-shaped run is a person's name (0: not a name), given its context
+    and whether the model tagged it a person or a place or organisation."""
+    if f.allowed or (not f.strong_cue and f.blocked):
         return 0.0
+    if f.speaker is not None:
+        return f.speaker
+    if f.label and (not f.role or f.lexicon or ner_person):
+        return 0.7  # the value of a name field (a company's is vetoed above)
+    if f.title and (f.lexicon or ner_person or not f.several):
+        return 0.7  # "Sra. Luana Oliveira", "Herr Müller"; not "Sr. Product Manager"
+    if ner_person:
+        return 0.85
+    if f.strong_cue:
+        return 0.7 if f.lexicon or f.several else 0.6
+    if f.person_verb and (f.lexicon or f.several or not ner_thing):
+        return 0.7
+    if f.several and f.first_name and not ner_thing:
+        return 0.75
+    if (f.verb or f.weak_cue) and (f.first_name or (f.several and f.lexicon)):
+        return 0.65
+    if (f.verb or f.weak_cue) and f.several and not ner_thing:
+        return 0.55
+    if f.several and f.first_name:
+        return 0.55
+    if f.several and f.lexicon and not ner_thing:
+        return 0.5
+    if f.lone_first and not ner_thing:
+        return 0.55  # a known first name inside a sentence: "escalated it, Valentina knows"
+    return 0.0
 
 
 def _whole_inverted(text: str, found: list[Span]) -> list[Span]:
