@@ -335,3 +335,27 @@ def test_rows_owned_through_a_past_parent_are_counted_as_the_sweep_counts(tmp_pa
         "2 of your 3 records in “The lines of your invoices” are part of records in “Your"
         " invoices” that are past the time we keep them; they are being deleted with them."
     ) in page
+
+
+def test_dsar_access_warns_the_analyst(export: Path, tmp_path: Path) -> None:
+    """On the command's output, as a person runs it: counts and table names, no value."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
+    args = ["--catalog", str(export), "--email", "ann@example.com", "--out", "bundles"]
+    done = subprocess.run(
+        [sys.executable, "-m", "dsar.cli", "access", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    # every sign-in is from late 2026: at least the five old ones are past 30 days by now
+    found = re.search(r"WARNING: bundle \S+ holds (\d+) row\(s\) past the retention", done.stderr)
+    assert found and int(found[1]) >= 5, done.stderr
+    assert "(logins: " in done.stderr and "dsar retention apply" in done.stderr
+    assert "ann@" not in done.stderr and "d_ann" not in done.stderr
