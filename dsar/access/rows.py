@@ -322,7 +322,7 @@ def records(
     if held is not None:
         blocks.append(Block(BlockKind.P, " ".join(past_retention(catalog, name, held))))
     if past:
-        header = ("note", *header)
+        header = ("Note", *header)
         cells = tuple(
             ("past the time we keep it: being deleted" if i in past else "", *row)
             for i, row in enumerate(cells)
