@@ -10,7 +10,8 @@ organisations, and leaves a first name beside a tagged surname. Three sources ar
    "said"), sit beside an NER name, or pair a first name with a surname from Faker's name
    lists of many locales; ORG or GPE tags on such words are overruled.
 
-Texts with no capitalised word beyond common sentence starters never reach the model.
+Texts with no capitalised word beyond common sentence starters never reach the model, and
+the model reads only a few words around the runs it must judge.
 """
 
 from __future__ import annotations
@@ -374,9 +375,10 @@ class NameFinder:
     ) -> list[list[Span]]:
         """PERSON spans for each text.
 
-        The model sees only the sentences holding a capitalised run whose verdict the model
-        could change (no cue, no person verb, not vetoed as a place or company), and each
-        distinct sentence once: greetings and boilerplate repeat across texts.
+        The model sees only a window (`WINDOW` words either side) around the capitalised
+        runs whose verdict it could change (no cue, no person verb, not vetoed as a place or
+        company, not decided by `_undecided`'s word lists), within their sentence, and each
+        distinct window once: greetings and boilerplate repeat across texts.
         """
         ner: list[list[tuple[int, int, str]]] = [[] for _ in texts]
         firsts, lasts = name_lexicon()
