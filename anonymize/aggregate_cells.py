@@ -130,8 +130,18 @@ def noisy_cells(run: Run) -> Counted:
         for a in spec.aggregates
     }
     charges = tuple(q.charge for q in queries.values())
-    family = lineage(run.earlier, spec.table, contents[spec.table])
-    spending = spend(spec, [r for r in family if r.method == "differential_privacy"], charges)
+    # charged to every data set the run reads (its base table and each joined one), and
+    # refused when any of them is beyond its budget; the manifest shows the base's
+    spent = {
+        table: spend(
+            spec,
+            [r for r in lineage(run.earlier, table, content) if r.method == "differential_privacy"],
+            charges,
+            table,
+        )
+        for table, content in sorted(contents.items())
+    }
+    spending = spent[spec.table]
     cells, noise = noisy_tables(
         run.engine, run.relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
     )

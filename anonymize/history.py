@@ -154,49 +154,106 @@ def comparable(
     table: str,
     contents: dict[str, str],
 ) -> list[Release]:
-    """The earlier suppression releases of any data set made from the data as it is now:
-    every table they read holds the same content now, under its name or another (they are
-    returned under the names of now), or, for those recorded before contents were, the same
-    files; those whose base table is this run's."""
+    """The earlier suppression releases of this run's data set made from the data as it is
+    now: every table they read holds the same content now, under its name or another (they are
+    returned under the names of now, this run's tables first), or, for those recorded before
+    contents were, the same files; and their base table is this run's.
+
+    A release's data sets are every table it read, base and joins: an earlier release that
+    read any table this run reads (`contents`: the same content) relates to it. One that
+    cannot be checked with it (another base table, so other people counted; or another table
+    it read has changed since) is refused: together, the two could give back a cell either
+    suppressed, and the linear check cannot relate their cells.
+
+    Raises:
+        ReleaseConflictError: an earlier release read a table of this run but cannot be
+            checked with it; names the release and the fix.
+    """
     now = _Contents(engine, keys, contents)
+    mine = {c: t for t, c in sorted(contents.items(), key=lambda i: i[0] == table)}
     same: list[Release] = []
     for release in releases:
         if release.method != "suppression":
             continue
         names: dict[str, str] | None = None
         if release.contents:
-            found = {t: now.find(c, t) for t, c in release.contents.items()}
+            shared = sorted(mine[c] for c in release.contents.values() if c in mine)
+            found = {t: mine.get(c) or now.find(c, t) for t, c in release.contents.items()}
             if all(f is not None for f in found.values()):
                 names = {t: f for t, f in found.items() if f is not None}
-        if names is None:  # the same files, under the same names (entries from before)
+        else:  # the same files, under the same names (entries from before)
+            shared = sorted(
+                t for t, v in release.versions.items() if t in contents and now.files(t) == v
+            )
             unchanged = all(now.files(t) == v for t, v in release.versions.items())
             names = {} if unchanged else None
-        if names is None:
-            continue
-        moved = renamed(release, names)
-        if moved.dataset == table:
+        moved = renamed(release, names) if names is not None else None
+        if moved is not None and moved.dataset == table:
             same.append(moved)
+        elif shared:
+            raise _unrelatable(release, table, shared, moved)
     return same
 
 
+def _unrelatable(
+    release: Release, table: str, shared: list[str], moved: Release | None
+) -> ReleaseConflictError:
+    """Why an earlier release that read some of this run's tables cannot be checked with it."""
+    read = ", ".join(shared)
+    if moved is not None:
+        base = moved.dataset
+        problem = (
+            f"it read {read} as this run reads it, but counted the people of {base}, this run"
+            f" those of {table}: their cells cannot be checked against each other, and"
+            " together they could give back a cell either suppressed"
+        )
+        fix = (
+            f"base this run on {base} (table: {base}, joining the other tables) so that it is"
+            f" checked against that release, or publish it with differential_privacy"
+        )
+    else:
+        problem = (
+            f"it read {read} as this run reads it, but another table it read has changed"
+            " since: their cells cannot be checked against each other, and together they"
+            " could give back a cell either suppressed"
+        )
+        fix = (
+            "base this run on the tables that release read, as they were (the same export),"
+            " so that it is checked against it, or publish it with differential_privacy"
+        )
+    return ReleaseConflictError(table, release.describe(), problem, fix)
+
+
+def _reads(release: Release) -> set[tuple[str, str | None]]:
+    """Every table a release read, with its content (None in entries made before)."""
+    if release.contents:
+        return set(release.contents.items())
+    return {(t, None) for t in (release.dataset, *(j for j, _ in release.joins))}
+
+
 def lineage(releases: Sequence[Release], table: str, content: str) -> list[Release]:
-    """The releases of one data set: of this table name or this content, and, in turn, of
-    every name a run read one of those contents under and every content a run of one of those
-    names read (a copy renamed, then changed, stays the same data set)."""
+    """The releases of one data set: those that read (as their base table or a joined one)
+    this table name or this content, and, in turn, every name a run read one of those
+    contents under and every content a run read under one of those names (a copy renamed,
+    then changed, stays the same data set)."""
     names, contents = {table}, {content}
     grew = True
     while grew:
         grew = False
         for r in releases:
-            base = r.contents.get(r.dataset)
-            if r.dataset in names or (base is not None and base in contents):
-                if r.dataset not in names:
-                    names.add(r.dataset)
-                    grew = True
-                if base is not None and base not in contents:
-                    contents.add(base)
-                    grew = True
-    return [r for r in releases if r.dataset in names or r.contents.get(r.dataset) in contents]
+            for name, seen in _reads(r):
+                if name in names or (seen is not None and seen in contents):
+                    if name not in names:
+                        names.add(name)
+                        grew = True
+                    if seen is not None and seen not in contents:
+                        contents.add(seen)
+                        grew = True
+    return [
+        r
+        for r in releases
+        if any(n in names or (c is not None and c in contents) for n, c in _reads(r))
+    ]
 
 
 def union_joins(run: AggregateRun, earlier: Sequence[Release]) -> list[Join]:
@@ -343,8 +400,14 @@ class Spending:
     delta_spent: float  # δ of every distinct query, this run's included
 
 
-def spend(run: AggregateRun, releases: Sequence[Release], charges: Sequence[Charge]) -> Spending:
-    """Check this run's charges against the data set's budget.
+def spend(
+    run: AggregateRun,
+    releases: Sequence[Release],
+    charges: Sequence[Charge],
+    dataset: str | None = None,
+) -> Spending:
+    """Check this run's charges against the budget of one data set it reads (`dataset`, by
+    default its base table), whose noisy releases are `releases`.
 
     Raises:
         BudgetExceededError: the new queries would spend more than is left.
@@ -367,7 +430,7 @@ def spend(run: AggregateRun, releases: Sequence[Release], charges: Sequence[Char
     if before + needed > budget + _SLACK:
         names = {r.seq: r.describe() for r in releases}
         raise BudgetExceededError(
-            run.table,
+            dataset or run.table,
             budget,
             before,
             needed,

@@ -26,6 +26,7 @@ from dsar import (
     ExportDataError,
     Keys,
     RecordTamperedError,
+    ReleaseConflictError,
     ReleaseLog,
     load_catalog,
     open_engine,
@@ -597,3 +598,69 @@ def test_a_release_log_verified_alone_is_intact(
     assert fresh.exit_code == 0, fresh.output
     again = runner.invoke(dsar_app, ["audit", "verify", "--release-log", "releases.db"])
     assert again.exit_code == 0, again.output
+
+
+JOINED_COARSE = (
+    "join: [{table: accounts, columns: [country, plan]}]\n"
+    "aggregates:\n  - {name: t, group_by: [country, plan]}\n"
+)
+
+
+def _joined_spec(folder: Path, name: str) -> Path:
+    """The red team's second run: another table joining accounts' columns, counting people."""
+    path = folder / f"{name}.yml"
+    path.write_text(
+        f"version: 1\nname: {name}\ntable: marketing_preferences\nperson: user_id\n"
+        f"min_count: 10\n{JOINED_COARSE}"
+    )
+    return path
+
+
+@pytest.mark.parametrize("order", ["accounts first", "joined first"])
+def test_a_run_based_on_another_table_joining_the_data_is_refused(
+    demo: Path, tmp_path: Path, order: str
+) -> None:
+    """Issue 22, red team 1: a coarse run based on marketing_preferences joining accounts'
+    country and plan was a new data set (for_earlier_releases 0), and its totals minus the
+    fine run's cells gave the suppressed cells back. Every table a run reads is now part of
+    its data sets: a release that read accounts as it is now relates to this run; counting
+    another table's people, the two cannot be checked together, so the later run is refused,
+    naming the earlier release and the fix."""
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    fine = _spec(tmp_path, "fine", FINE, person="user_id")
+    joined = _joined_spec(tmp_path, "joined")
+    first, second = (fine, joined) if order == "accounts first" else (joined, fine)
+    with open_engine(load_catalog(demo)) as engine:
+        run_aggregates(first, engine, tmp_path / "out", release_log=log)
+        with pytest.raises(ReleaseConflictError) as refused:
+            run_aggregates(second, engine, tmp_path / "out", release_log=log)
+    text = str(refused.value)
+    assert "#1 " in text and "accounts" in text and "marketing_preferences" in text
+    assert "base this run on" in text
+    assert len(log.releases()) == 1
+    assert not (tmp_path / "out" / second.stem).exists()
+
+
+def test_a_noisy_run_joining_the_data_is_charged_to_its_budget(demo: Path, tmp_path: Path) -> None:
+    """Issue 22, red team 2: the DP example spent 1.0 of 1.0 on accounts; a copy based on
+    marketing_preferences joining accounts' country and plan was charged to a new budget and
+    drew fresh noise. A run is now charged to every data set it reads."""
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    text = (EXAMPLES / "aggregate_accounts_dp.yml").read_text()
+    copy = tmp_path / "joined-dp.yml"
+    copy.write_text(
+        text.replace("table: accounts", "table: marketing_preferences")
+        .replace(
+            "person: user_id",
+            "person: user_id\njoin: [{table: accounts, columns: [country, plan]}]",
+        )
+        .replace("-dp\n", "-dp-joined\n")
+    )
+    with open_engine(load_catalog(demo)) as engine:
+        run_aggregates(
+            EXAMPLES / "aggregate_accounts_dp.yml", engine, tmp_path / "o", release_log=log
+        )
+        with pytest.raises(BudgetExceededError, match=r"accounts.*budget of 1\.0 is spent"):
+            run_aggregates(copy, engine, tmp_path / "o", release_log=log)
+    assert len(log.releases()) == 1
+
