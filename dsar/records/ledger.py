@@ -335,11 +335,17 @@ class Ledger:
         `reasons`: each identity column hashed in SQL and compared with the ledger's
         references (the ledger holds no identifier). With `catalog`, a table owned through a
         parent (`owned_through`) also loses the rows whose parent row names such a person,
-        to any depth. "TRUE" when nobody is recorded."""
+        to any depth. An email column is also compared folded (`+tags` and Gmail dots
+        removed, googlemail.com as gmail.com) with the emails the ledger holds folded: an
+        extract leaves out the person who objected as kaitlinsalazar+news@googlemail.com and
+        is held as kaitlin.salazar@gmail.com, as an audience does (leaving out, never
+        finding rows to erase). "TRUE" when nobody is recorded."""
         refs = self.refs(reasons)
         if not refs:
             return "TRUE", []
-        return self._excluding(table, refs, rules or MatchRules(), catalog, 0)
+        exact = set(refs)
+        folded = [r for r in self.refs(reasons, folded=True) if r not in exact]
+        return self._excluding(table, refs, rules or MatchRules(), catalog, 0, folded)
 
     def _excluding(
         self,
@@ -348,6 +354,7 @@ class Ledger:
         rules: MatchRules,
         catalog: Catalog | None,
         depth: int,
+        folded: list[str] | None = None,
     ) -> tuple[str, list[object]]:
         parts: list[str] = []
         params: list[object] = []
@@ -358,10 +365,17 @@ class Ledger:
                 f"({norm} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
             )
             params += [*ref_params, refs]
+            if folded and kind is IdentityKind.EMAIL:
+                fold = sql_normalize(kind, quote_identifier(col), PEOPLE_RULES)
+                ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {fold}")
+                parts.append(
+                    f"({fold} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
+                )
+                params += [*ref_params, folded]
         own = table.owned_through
         if own is not None and catalog is not None and depth < len(catalog.tables):
             parent = catalog.tables[own.parent_table]
-            cond, cond_params = self._excluding(parent, refs, rules, catalog, depth + 1)
+            cond, cond_params = self._excluding(parent, refs, rules, catalog, depth + 1, folded)
             if cond != "TRUE":
                 child, key = quote_identifier(own.column), quote_identifier(own.parent_column)
                 parts.append(
