@@ -4,6 +4,8 @@ cell, and a manifest edited to move a released column out of the quasi-identifie
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -358,3 +360,142 @@ def test_an_aggregate_manifest_is_keyed_too(demo: Path, tmp_path: Path, example:
     assert any("its MAC fails" in f for f in _found(folder))
     without = verify_derived(folder)
     assert without.ok and any("not authenticated" in n for n in without.notices)
+
+
+# -- 3. identifiers encoded, and hashed without the key (issue 22 point 4) ---------------------
+
+EMAIL_SEEN = "jbrowne@gmail.com"
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("/unsubscribe?email=jbrowne%40gmail.com", "emails percent-encoded"),  # a web-log path
+        ("/unsubscribe?email=jbrowne%2Btag%40gmail.com&x=1", "emails percent-encoded"),
+        ("jbrowne\uff20gmail.com", "emails in full-width or other compatibility forms"),
+        (base64.b64encode(EMAIL_SEEN.encode()).decode(), "emails in base64"),
+        (f"/u/{base64.urlsafe_b64encode(EMAIL_SEEN.encode()).decode()}", "emails in base64"),
+        (f"token {EMAIL_SEEN.encode().hex()} sent", "emails in hex"),
+        (b"07395114462".hex(), "phones in hex"),
+    ],
+)
+def test_an_encoded_identifier_in_a_released_cell_is_found(
+    clean: Path, tmp_path: Path, value: str, what: str
+) -> None:
+    """The scan read each cell only as it stands: an address percent-encoded, in full-width
+    forms, in base64 or in hex went through. The finding names the encoding, never the value."""
+    folder = _copy(clean, tmp_path)
+    _replace_column(folder, "signup_method", [value])
+    found = _found(folder)
+    name = _manifest(folder)["outputs"][0]["path"]
+    assert f"[personal data] {name} signup_method row 1: {what}" in found
+    assert not any(value in f or EMAIL_SEEN in f for f in found)
+
+
+def test_keyed_hashes_and_plain_words_decode_to_nothing(
+    demo: Path, clean: Path, tmp_path: Path
+) -> None:
+    """Hex digests of keyed hashes (in a hash column and in a kept one), and base64-looking
+    words, are not findings, with the source's identity values too."""
+    folder = _copy(clean, tmp_path)
+    with open_engine(load_catalog(demo)) as engine:
+        identities = source_identities(engine)
+    assert verify_derived(folder, keys=KEYS, identities=identities).ok
+    keyed = pq.read_table(folder / "accounts.parquet") if clean.name.endswith("parquet") else None
+    hashes = (
+        keyed.column("user_id").to_pylist()[:50]
+        if keyed is not None
+        else ["be73645c0a1b2c3d", "9137164822041133"]
+    )
+    words = ["Internationalisation", "abcdefghijklmnop", "deadbeefcafe", "2026-10-11T11:16:34Z"]
+    _replace_column(folder, "signup_method", [*hashes, *words, *NOT_IDENTIFIERS])
+    assert _found(folder, identities=identities) == []
+
+
+def _sha256_16(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+UNKEYED: dict[str, Any] = {
+    "sha256[:16] of the user ids": (lambda users, emails: [_sha256_16(u) for u in users], "sha256"),
+    "md5 of the user ids": (
+        lambda users, emails: [hashlib.md5(u.encode()).hexdigest() for u in users],
+        "md5",
+    ),
+    "sha256[:16] of the lower-cased emails": (
+        lambda users, emails: [_sha256_16(e.strip().lower()) for e in emails],
+        "sha256",
+    ),
+    "base64 of sha1 of the user ids": (
+        lambda users, emails: [
+            base64.b64encode(hashlib.sha1(u.encode()).digest()).decode() for u in users
+        ],
+        "sha1",
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", list(UNKEYED))
+@pytest.mark.parametrize("column", ["user_id", "signup_method"])
+def test_an_unkeyed_hash_of_an_identity_value_is_found(
+    demo: Path, clean: Path, tmp_path: Path, attack: str, column: str
+) -> None:
+    """The person's column (declared `hash`) or a kept one replaced by plain digests of the
+    user ids or e-mails: hex of one length, so it passed as a keyed hash, and verify without
+    the key said OK with notices only. With the source's identity values it is a finding."""
+    source = pd.read_csv(demo.parent / "accounts.csv", dtype=str, keep_default_na=False)
+    users = [u for u in source["user_id"] if u][:40]
+    emails = [e.upper() for e in source["email"] if e][:40]  # hashed lower-cased by the attack
+    make, algorithm = UNKEYED[attack]
+    folder = _copy(clean, tmp_path)
+    _replace_column(folder, column, make(users, emails))
+    name = _manifest(folder)["outputs"][0]["path"]
+    with open_engine(load_catalog(demo)) as engine:
+        identities = source_identities(engine)
+    result = verify_derived(folder, identities=identities)  # no key: what a reviewer may have
+    found = [str(f) for f in result.findings]
+    kind = "accounts.email (email)" if "emails" in attack else "accounts.user_id (user_id)"
+    expected = (
+        f"[personal data] {name} {column} row 1: an unkeyed hash of an identity value"
+        f" ({algorithm} of the source's {kind}): reversible with a list of ids"
+    )
+    # base64 in the hash column is also not hex: that finding stood before
+    assert expected in found
+    assert all(f == expected or f.endswith("not a keyed hash") for f in found)
+    assert not any(u in f for u in users for f in found)
+    # without the key, the notice says what is taken on trust
+    assert any("row counts and checksums" in n for n in result.notices)
+    if column == "user_id" and attack == "md5 of the user ids":
+        cli = CliRunner().invoke(
+            app, ["verify", str(folder), "--catalog", str(demo)], env={"WORKBENCH_KEY": ""}
+        )
+        assert cli.exit_code == 1 and "an unkeyed hash of an identity value" in cli.output
+
+
+def test_an_identity_value_encoded_is_found(demo: Path, clean: Path, tmp_path: Path) -> None:
+    """A user id in base64 in a URL, matched against the source's identity values."""
+    source = pd.read_csv(demo.parent / "accounts.csv", dtype=str, keep_default_na=False)
+    user = str(source.loc[3, "user_id"])
+    encoded = base64.b64encode(f"id={user}".encode()).decode()
+    folder = _copy(clean, tmp_path)
+    _replace_column(folder, "signup_method", ["google", f"/track?u={encoded}"])
+    assert _found(folder) == []
+    with open_engine(load_catalog(demo)) as engine:
+        identities = source_identities(engine)
+    name = _manifest(folder)["outputs"][0]["path"]
+    assert _found(folder, identities=identities) == [
+        f"[personal data] {name} signup_method row 2: a value of the source's"
+        " accounts.user_id (user_id) in base64"
+    ]
+
+
+def test_an_extract_with_an_encoded_email_is_rejected(demo: Path, tmp_path: Path) -> None:
+    """The extract's own check reads the decoded forms too."""
+    export = tmp_path / "export"
+    shutil.copytree(demo.parent, export)
+    accounts = export / "accounts.csv"
+    frame = pd.read_csv(accounts, dtype=str, keep_default_na=False)
+    frame["signup_method"] = "/unsubscribe?email=jbrowne%40gmail.com"
+    frame.to_csv(accounts, index=False)
+    with pytest.raises(ExtractRejectedError, match="signup_method row 1: emails percent-encoded"):
+        _extract(export / "catalog.yml", tmp_path / "out", "csv")

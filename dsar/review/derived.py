@@ -11,18 +11,25 @@ must not be there (emails, phones, card and bank numbers, IP addresses, secrets 
 Tokens), an address with a quoted or odd local part (`"john doe"@example.com`), and a cell that
 is a bare number shaped like a phone of a plausible region (a valid North American number; a
 mobile of a few regions written without its trunk zero) or a US social security number, and
-of every CSV cell for a formula a spreadsheet would run (the bundle's check). With the
-source's identity values (`source_identities`: `dsar verify --catalog`, and always when an
-extract checks itself), a cell that equals one (a 9-digit account number, a user id in
-another column) is a finding too, matched in memory, never printed. A keyed hash is checked
-as a hash (hex of one length), never scanned: `be73645c...` read as a Belgian IBAN failed
-notebook 03's own extract. A count, a sum or a mean of an aggregate is not read as a phone.
+of every CSV cell for a formula a spreadsheet would run (the bundle's check). Each cell is
+also read in the forms it may hide an identifier in (`decoded_forms`): percent-decoded (a
+web-log path's `?email=jbrowne%40gmail.com`), in NFKC (a full-width at sign), and each run
+that is base64 or hex of printable UTF-8; the finding names the encoding. With the source's
+identity values (`source_identities`: `dsar verify --catalog`, and always when an extract
+checks itself), a cell that equals one (a 9-digit account number, a user id in another
+column), decoded or not, is a finding too, matched in memory, never printed; so is a cell
+that is an unkeyed digest of one (MD5, SHA-1, SHA-256, SHA-512 in hex, whole or cut, or in
+base64), which anyone with a list of ids reverses. A keyed hash is checked as a hash (hex of
+one length), never scanned: `be73645c...` read as a Belgian IBAN failed notebook 03's own
+extract; its digest bytes decode to no text. A count, a sum or a mean of an aggregate is
+not read as a phone.
 
 The manifest's classification (which columns are quasi-identifiers) decides the k recomputed,
 so it is authenticated: an extract or aggregate run with a key carries a keyed MAC of its
 manifest (`dsar.review.manifest.sign_manifest`). With the key, a MAC that fails or is missing
-is a finding; without it, a notice says the classification is taken on trust and gives k over
-every released column beside the manifest's (the conservative figure).
+is a finding; without it, a notice says the classification, the row counts and the checksums
+are taken on trust (rows deleted or duplicated and the manifest written again are not seen)
+and gives k over every released column beside the manifest's (the conservative figure).
 
 An extract runs these checks itself before it takes its name. Findings name files, columns
 and rows, never values.
@@ -30,14 +37,19 @@ and rows, never values.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, unquote_plus
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -115,6 +127,11 @@ def verify_derived(
         return result
     result.note_accepted(manifest)
     authenticated = _check_mac(path, manifest, keys, result)
+    if identities is not None and identities.digests_capped:
+        result.notices.append(
+            f"the source has more identity values than {MAX_DIGESTS:,} digests allow: cells"
+            " were checked for unkeyed hashes of the first ones only"
+        )
     listed = {o.path for o in manifest.outputs}
     for extra in sorted(p.name for p in root.iterdir() if p.is_file()):
         if extra != "manifest.json" and extra not in listed:
@@ -160,8 +177,10 @@ def _check_mac(
         state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
         result.notices.append(
             f"manifest.json is not authenticated ({state}): its classification of the columns"
-            " (quasi-identifier, sensitive, insensitive) is taken on trust; give the key"
-            " (--key-file or $WORKBENCH_KEY) to check it"
+            " (quasi-identifier, sensitive, insensitive) is taken on trust, and so are its"
+            " row counts and checksums (whoever edited, deleted or duplicated rows can write"
+            " them again: only the key authenticates them); give the key (--key-file or"
+            " $WORKBENCH_KEY) to check it"
         )
         return False
     add = result.findings.append
@@ -283,6 +302,84 @@ def _addresses(text: str) -> Iterator[Span]:
         yield Span(m.start(), m.end(), EMAIL)
 
 
+# a run that may be base64 (standard or URL-safe) or hex of some bytes: long enough to hold an
+# identifier, bounded so that a huge cell costs nothing
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,4096}={0,2}")
+_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,2048}(?![0-9A-Fa-f])")
+PERCENT = "percent-encoded"
+COMPATIBILITY = "in full-width or other compatibility forms"
+BASE64 = "in base64"
+HEX = "in hex"
+
+
+def _printable(data: bytes) -> str | None:
+    """The bytes as text when they are printable UTF-8 of 6 characters or more (what an
+    identifier decodes to), else None: a keyed hash's digest bytes never are."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if len(text) >= 6 and text.isprintable() else None
+
+
+def _unbase64(run: str) -> bytes | None:
+    body = run.rstrip("=").replace("-", "+").replace("_", "/")
+    if len(body) % 4 == 1:
+        return None
+    try:
+        return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def decoded_forms(value: str) -> Iterator[tuple[str, str]]:
+    """The other forms a cell may hide an identifier in, each with its encoding: the cell
+    percent-decoded (`jbrowne%40gmail.com`, `+` as a space), in NFKC (a full-width at sign,
+    U+FF20), and each run of it that is base64 or hex of printable UTF-8
+    (`amJyb3duZUBnbWFpbC5jb20=`).
+    A hex digest of a keyed hash decodes to bytes that are not text, and yields nothing."""
+    seen = {value}
+    texts = [value]
+    if "%" in value or "+" in value:
+        for decoded in (unquote_plus(value), unquote(value)):
+            if decoded not in seen:
+                seen.add(decoded)
+                texts.append(decoded)
+                yield PERCENT, decoded
+    for text in list(texts):
+        if not text.isascii():
+            folded = unicodedata.normalize("NFKC", text)
+            if folded not in seen:
+                seen.add(folded)
+                texts.append(folded)
+                yield COMPATIBILITY, folded
+    for text in texts:
+        for m in _HEX_RUN.finditer(text):
+            got = _printable(bytes.fromhex(m.group()))
+            if got is not None and got not in seen:
+                seen.add(got)
+                yield HEX, got
+        for m in _BASE64_RUN.finditer(text):
+            run = m.group()
+            # a run in a path ("/u/amJy...") is tried whole and part by part
+            parts = [run, *(p for p in run.split("/") if len(p) >= 12)] if "/" in run else [run]
+            for part in parts:
+                data = _unbase64(part)
+                got = _printable(data) if data is not None else None
+                if got is not None and got not in seen:
+                    seen.add(got)
+                    yield BASE64, got
+
+
+def _detect(text: str, detectors: list[Callable[[str], Iterator[Span]]]) -> str | None:
+    """What the first detector that finds something in `text` finds, else None."""
+    what = next((d.__name__ for d in detectors if any(True for _ in d(text))), None)
+    what = "emails" if what == "_addresses" else what
+    if what is None and any(p.search(text) for p in SECRET_PATTERNS.values()):
+        what = "secrets"
+    return what if what is not None else bare_number(text)
+
+
 def _scan(
     name: str,
     table: pa.Table,
@@ -302,41 +399,60 @@ def _scan(
     elif isinstance(manifest, AggregateManifest):
         measures = {c for m in manifest.measures.values() for c in m}
     scanned = []
+    # each column's decoded forms (row, text, encoding), for the identity values below
+    decoded: dict[str, tuple[list[int], list[str], list[str]]] = {}
     for column in table.column_names:
         values = table.column(column)
         if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
             continue
+        if column in measures:
+            continue
+        if identities is not None:
+            _check_unkeyed_hashes(name, column, values.to_pylist(), identities, add)
         if column in hashed:
             _check_hashes(name, column, values.to_pylist(), add)
-            continue
-        if column in measures:
             continue
         scanned.append(column)
         detectors: list[Callable[[str], Iterator[Span]]] = [emails, _addresses, phones]
         detectors += [cards, ibans]
         if column not in generalized:
             detectors.append(ip_addresses)
+
+        rows, texts, hows = decoded.setdefault(column, ([], [], []))
         for row, value in enumerate(values.to_pylist()):
             if not value:
                 continue
-            what = next((d.__name__ for d in detectors if any(True for _ in d(value))), None)
-            what = "emails" if what == "_addresses" else what
-            if what is None and any(p.search(value) for p in SECRET_PATTERNS.values()):
-                what = "secrets"
-            if what is None:
-                what = bare_number(value)
+            what = _detect(value, detectors)
             if what is not None:
                 add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} in clear"))
+                continue
+            for how, text in decoded_forms(value):
+                rows.append(row)
+                texts.append(text)
+                hows.append(how)
+                what = _detect(text, detectors)
+                if what is not None:
+                    add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} {how}"))
+                    break
     if identities is not None:
         for column in scanned:
-            found = identities.first_match(table.column(column), ip=column not in generalized)
+            ip = column not in generalized
+            found = identities.first_match(table.column(column), ip=ip)
+            how = "in clear"
+            rows, texts, hows = decoded.get(column, ([], [], []))
+            if found is None and texts:
+                got = identities.first_match(
+                    pa.chunked_array([pa.array(texts, pa.string())]), ip=ip
+                )
+                if got is not None:
+                    found, how = (rows[got[0]], got[1]), hows[got[0]]
             if found is not None:
                 row, source = found
                 add(
                     Finding(
                         "personal data",
                         f"{name} {column} row {row + 1}",
-                        f"a value of the source's {source} in clear",
+                        f"a value of the source's {source} {how}",
                     )
                 )
 
@@ -366,34 +482,76 @@ def _normalised(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]
     return plain_array, digits_array
 
 
+# unkeyed digests of the identity values: what a column "hashed" without the key holds (plain
+# SHA-256 of the user ids, cut to 16 hex characters; MD5 of the e-mails), reversed by anyone
+# with a list of ids. Hex in full and cut to the common lengths, base64 of the full digest.
+DIGESTS = ("md5", "sha1", "sha256", "sha512")
+HEX_PREFIXES = (8, 10, 12, 16, 20, 32, 40)
+_FULL_BYTES = {hashlib.new(a).digest_size: a for a in DIGESTS}  # 16, 20, 32, 64
+_HEX_LENGTHS = frozenset([*HEX_PREFIXES, *(2 * n for n in _FULL_BYTES)])
+_BASE64_DIGEST = re.compile(r"[A-Za-z0-9+/_-]{22,88}={0,2}")
+_HEXDIGEST = re.compile(r"[0-9a-f]+")
+# memory is bounded: each digest is kept once, as its bytes, under its first 4 bytes (a set
+# lookup per cell, about 250 bytes a digest); past this many the rest are not computed and
+# verify says so (4 digests for each form of each value: 1,000,000 is about 250 MB)
+MAX_DIGESTS = 1_000_000
+
+
 @dataclass(frozen=True)
 class SourceIdentities:
     """The source's identity values, normalised (`_normalised`), each with the catalog
-    column it came from: kept in memory to match released cells against, never printed.
+    column it came from, and their unkeyed digests (`DIGESTS`): kept in memory to match
+    released cells against, never printed.
 
     Build it with `source_identities(engine)`.
     """
 
     values: pa.Table  # value (normalised), source ("table.column (kind)"), ip (bool)
+    # first 4 bytes of a digest -> (digest, index into `digest_sources`)
+    digests: dict[bytes, list[tuple[bytes, int]]] = field(default_factory=dict)
+    digest_sources: tuple[str, ...] = ()
+    digests_capped: bool = False  # more identity values than MAX_DIGESTS allows
+
+    def unkeyed_hash(self, cell: str) -> str | None:
+        """What `cell` is, when it is an unkeyed digest of an identity value ("sha256 of
+        the source's accounts.user_id (user_id)"), else None: hex of a full digest or of a
+        `HEX_PREFIXES` length, or base64 of a full digest."""
+        if not self.digests:
+            return None
+        text = cell.strip()
+        exact = True
+        got: bytes | None = None
+        if len(text) in _HEX_LENGTHS and _HEXDIGEST.fullmatch(text.lower()):
+            got = bytes.fromhex(text)
+            exact = False
+        elif _BASE64_DIGEST.fullmatch(text):
+            got = _unbase64(text)
+            if got is not None and len(got) not in _FULL_BYTES:
+                got = None
+        if got is None:
+            return None
+        for digest, source in self.digests.get(got[:4], ()):
+            if digest == got or (not exact and digest.startswith(got)):
+                return self.digest_sources[source]
+        return None
 
     def first_match(self, cells: pa.ChunkedArray, *, ip: bool = True) -> tuple[int, str] | None:
         """The first row whose cell, or a word of it, equals an identity value, and that
-        value's column; IP
-        addresses left out where the column is generalised (a /24 network may equal an
-        address that ends in .0)."""
+        value's column; IP addresses left out where the column is generalised (a /24
+        network may equal an address that ends in .0)."""
         if not self.values.num_rows or not len(cells):
             return None
         plain, digits = _normalised(cells)
         rows = pa.array(range(len(plain)), pa.int64())
-        # and each word of a text ("my account is u0000123."), its trailing dot left out
-        words = pc.split_pattern_regex(plain, r"[\s,;:()<>\[\]{}\"'!?|]+")
-        parents = pc.list_parent_indices(words)
-        tokens = pc.utf8_rtrim(pc.list_flatten(words), ".")
+        # and each word of a text ("my account is u0000123."), its trailing dot left out, and
+        # each part of a path or query ("/users?id=u0000123")
+        row_parts, value_parts = [rows, rows], [plain, digits]
+        for separators in (r"[\s,;:()<>\[\]{}\"'!?|]+", r"[\s,;:()<>\[\]{}\"'!?|=&/]+"):
+            words = pc.split_pattern_regex(plain, separators)
+            row_parts.append(pc.list_parent_indices(words).cast(pa.int64()))
+            value_parts.append(pc.utf8_rtrim(pc.list_flatten(words), "."))
         both = pa.table(
-            {
-                "row": pa.concat_arrays([rows, rows, parents.cast(pa.int64())]),
-                "value": pa.concat_arrays([plain, digits, tokens]),
-            }
+            {"row": pa.concat_arrays(row_parts), "value": pa.concat_arrays(value_parts)}
         )
         con = scratch_connection()
         try:
@@ -414,12 +572,33 @@ def source_identities(engine: Engine, tables: Iterable[str] | None = None) -> So
     for `verify_derived` to match released cells against."""
     catalog = engine.catalog
     parts: list[pa.Table] = []
+    digests: dict[bytes, list[tuple[bytes, int]]] = {}
+    sources: list[str] = []
+    count = 0
+    capped = False
     for name in tables if tables is not None else catalog.tables:
         for column, kind in catalog.tables[name].identity_columns().items():
             col = quote_identifier(column)
             got = engine.query(
                 f"SELECT DISTINCT {col} AS v FROM {quote_identifier(name)} WHERE {col} IS NOT NULL"
             )
+            label = f"{name}.{column} ({kind})"
+            first = len(sources)
+            sources += [f"{a} of the source's {label}" for a in DIGESTS]
+            for raw in got.column("v").to_pylist():
+                text = str(raw)
+                lowered = text.strip().lower()
+                if len(lowered) < _MIN_IDENTITY or not re.search(r"[0-9@]", lowered):
+                    continue
+                for form in {text, text.strip(), lowered}:
+                    if count >= MAX_DIGESTS:
+                        capped = True
+                        break
+                    data = form.encode("utf-8")
+                    for i, algorithm in enumerate(DIGESTS):
+                        digest = hashlib.new(algorithm, data).digest()
+                        digests.setdefault(digest[:4], []).append((digest, first + i))
+                        count += 1
             plain, digits = _normalised(got.column("v"))
             for values in (plain, digits):
                 keep = pc.and_(
@@ -440,7 +619,26 @@ def source_identities(engine: Engine, tables: Iterable[str] | None = None) -> So
                 )
     schema = pa.schema([("value", pa.string()), ("source", pa.string()), ("ip", pa.bool_())])
     table = pa.concat_tables(parts) if parts else schema.empty_table()
-    return SourceIdentities(table.cast(schema))
+    return SourceIdentities(table.cast(schema), digests, tuple(sources), capped)
+
+
+def _check_unkeyed_hashes(
+    name: str, column: str, values: list[Any], identities: SourceIdentities, add: Any
+) -> None:
+    """A released column holding unkeyed digests of identity values: the first row, once."""
+    for row, value in enumerate(values):
+        if not value:
+            continue
+        what = identities.unkeyed_hash(value)
+        if what is not None:
+            add(
+                Finding(
+                    "personal data",
+                    f"{name} {column} row {row + 1}",
+                    f"an unkeyed hash of an identity value ({what}): reversible with a list of ids",
+                )
+            )
+            return
 
 
 HASH = re.compile(r"[0-9a-f]{8,64}")
