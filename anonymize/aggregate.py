@@ -51,6 +51,8 @@ from dsar.engine.guards import guard_catalog
 from dsar.errors import OutputExistsError
 from dsar.faults import point
 from dsar.io import partial_folder, plain_name, sha256_file
+from dsar.keys import Keys, Purpose
+from dsar.records.ledger import Ledger, Reason
 from dsar.records.releases import Release, ReleaseLog
 from dsar.review.manifest import (
     AcceptedWarning,
@@ -67,6 +69,13 @@ from dsar.review.manifest import (
 )
 
 TOTAL = "(total)"  # the group value of a margin row
+# the people a suppression ledger leaves out of every count, as extracts leave them out
+LEFT_OUT = (
+    Reason.ERASED,
+    Reason.RESTRICTED,
+    Reason.OBJECTED_DIRECT_MARKETING,
+    Reason.OPTED_OUT_SALE_SHARING,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ def run_aggregates(
     release_log: ReleaseLog,
     now: datetime | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
+    ledger: Ledger | None = None,
 ) -> AggregateResult:
     """Compute, suppress and write every aggregate of a spec into `out/<name>/`, and record it
     in the release log.
@@ -102,6 +112,10 @@ def run_aggregates(
     (`BudgetExceededError`), and its noise is keyed, so the same spec on the same data gives
     the same answer. A table with several rows per person needs `person:`
     (`ExportDataError`).
+
+    `ledger` (`dsar.Ledger`): its people (erased, restricted, objecting, opted out) are left
+    out of every count, their rows in the base table and in each joined one; the manifest's
+    `parameters.ledger` says it was applied and, without noise, how many people it left out.
     """
     catalog = engine.catalog
     spec, spec_path = checked_spec(
@@ -113,15 +127,32 @@ def run_aggregates(
             folder, "the aggregate", "remove it first, or give the spec another name"
         )
     links, _ = resolve_links(catalog, spec.table, spec.join)
+    where, where_params = "TRUE", list[object]()
+    keep: dict[str, str] = {}
+    join_params: list[object] = []
+    if ledger is not None:
+        where, where_params = ledger.sql_excluding(
+            catalog.tables[spec.table], LEFT_OUT, catalog=catalog
+        )
+        for link in links:  # a joined row of someone in the ledger joins nothing
+            cond, cond_params = ledger.sql_excluding(
+                catalog.tables[link.table], LEFT_OUT, catalog=catalog
+            )
+            if cond != "TRUE":
+                keep[link.table] = cond
+                join_params += cond_params
     relation = (
-        joined_relation(spec.table, links, spec.sources(catalog))
+        joined_relation(spec.table, links, spec.sources(catalog), keep)
         if links
         else quote_identifier(spec.table)
     )
+    if where != "TRUE":
+        relation = f"(SELECT * FROM {relation} AS __counted WHERE {where})"
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     check_unique(engine, links)
     check_person(engine, catalog, spec)
     keys = release_log.keys
+    out_count, out_ref = _left_out(engine, keys, spec, (where, where_params))
     dims = dims_of(spec, catalog)
     read = [spec.table, *(j.table for j in spec.join)]
     versions = data_version(catalog, keys, read)
@@ -132,7 +163,19 @@ def run_aggregates(
         # release and no folder (counted once too often, never published unrecorded)
         with release_log.recording() as book:
             done = counted(
-                Run(engine, relation, spec, dims, versions, book.releases(), keys, contents)
+                Run(
+                    engine,
+                    relation,
+                    spec,
+                    dims,
+                    versions,
+                    book.releases(),
+                    keys,
+                    contents,
+                    params=(*join_params, *where_params),
+                    where=(where, tuple(where_params)),
+                    left_out=out_ref,
+                )
             )
             cells = done.cells
             files = {
@@ -159,9 +202,14 @@ def run_aggregates(
             manifest = _manifest(
                 spec, spec_path, engine, catalog, work, files, done, rows_in, accepted, now
             )
-            manifest = manifest.model_copy(
-                update={"release": _release_info(release_log, release, done)}
-            )
+            update: dict[str, Any] = {"release": _release_info(release_log, release, done)}
+            if ledger is not None:
+                noisy = done.spending is not None
+                who = "people_left_out" if spec.person else "rows_left_out"
+                # under noise, no exact count: how many of the ledger's people are here
+                left = {"applied": True, who: None if noisy else out_count}
+                update["parameters"] = {**manifest.parameters, "ledger": left}
+            manifest = manifest.model_copy(update=update)
             # keyed: an edited manifest is found by `dsar verify` with the key
             write_manifest(sign_manifest(manifest, keys), work / "manifest.json")
         point("aggregate.publish")
@@ -180,6 +228,31 @@ def run_aggregates(
     warnings += done.warnings
     files_now = {k: folder / v.name for k, v in files.items()}
     return AggregateResult(folder, files_now, manifest, warnings, release)
+
+
+def _left_out(
+    engine: Engine, keys: Keys, spec: AggregateRun, where: tuple[str, list[object]]
+) -> tuple[int, str | None]:
+    """How many people (rows, without `person:`) of the base table the ledger's condition
+    leaves out, and a keyed fingerprint of who (None: nobody recorded)."""
+    cond, params = where
+    if cond == "TRUE":
+        return 0, None
+    table = quote_identifier(spec.table)
+    if spec.person is None:
+        got = engine.query(f"SELECT count(*) AS n FROM {table} WHERE ({cond}) IS NOT TRUE", params)
+        n = int(got.to_pylist()[0]["n"])
+        return n, keys.keyed_hash(Purpose.RELEASE_REF, f"left-out-rows|{n}")[:32] if n else None
+    person = quote_identifier(spec.person)
+    found = engine.query(
+        f"SELECT DISTINCT CAST({person} AS VARCHAR) AS p FROM {table}"
+        f" WHERE ({cond}) IS NOT TRUE AND {person} IS NOT NULL",
+        params,
+    ).column("p")
+    people = sorted(str(p) for p in found.to_pylist())
+    if not people:  # the same people counted as without the ledger: the same query
+        return 0, None
+    return len(people), keys.keyed_hash(Purpose.RELEASE_REF, "left-out|" + "\x1f".join(people))[:32]
 
 
 def _manifest(

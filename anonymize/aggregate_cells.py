@@ -42,7 +42,9 @@ from dsar.records.releases import Charge, Release
 class Run:
     """What counting one aggregate run reads: the engine and the relation the spec's table
     (with its joins) is read from, the spec, its dimensions, the data's versions and content
-    fingerprints, the releases made before, and the keys."""
+    fingerprints, the releases made before, and the keys; with a suppression ledger, the
+    relation's parameters, its condition on the base table's rows (for the data's atoms)
+    and a keyed fingerprint of the people it left out (part of a noisy query)."""
 
     engine: Engine
     relation: str
@@ -52,6 +54,9 @@ class Run:
     earlier: list[Release]
     keys: Keys
     contents: dict[str, str]
+    params: tuple[object, ...] = ()
+    where: tuple[str, tuple[object, ...]] = ("TRUE", ())
+    left_out: str | None = None
 
 
 def counted(run: Run) -> Counted:
@@ -78,7 +83,8 @@ def suppressed_cells(run: Run) -> Counted:
     """Every table and its margins, with small-cell and complementary suppression across the
     run and the tables released before from the same data, under any table name ("earlier
     release": a cell hidden because, with them, it would give a suppressed cell back)."""
-    engine, relation, spec, dims = run.engine, run.relation, run.spec, run.dims
+    engine, spec, dims = run.engine, run.spec, run.dims
+    relation = (run.relation, run.params)
     cells: list[Cells] = []
     for agg in spec.aggregates:
         cells.append(_compute(engine, relation, spec, agg, tuple(agg.group_by)))
@@ -92,7 +98,7 @@ def suppressed_cells(run: Run) -> Counted:
     mine = [view(c, dims) for c in cells]
     before = earlier_views(same)
     columns = sorted({d for t in [*mine, *before] for d in t.group_by})
-    found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns)
+    found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns, run.where)
     gaps = close_gaps(mine, before, columns, found)
     warnings: list[str] = []
     if not gaps.solved:
@@ -126,7 +132,7 @@ def noisy_cells(run: Run) -> Counted:
     assert dp_spec is not None
     shares = table_shares(spec, dp_spec)
     queries = {
-        a.name: query(run.keys, spec, a, run.dims, contents, *shares[a.name])
+        a.name: query(run.keys, spec, a, run.dims, contents, *shares[a.name], run.left_out)
         for a in spec.aggregates
     }
     charges = tuple(q.charge for q in queries.values())
@@ -143,7 +149,12 @@ def noisy_cells(run: Run) -> Counted:
     }
     spending = spent[spec.table]
     cells, noise = noisy_tables(
-        run.engine, run.relation, spec, dp_spec, {n: q.seed for n, q in queries.items()}
+        run.engine,
+        run.relation,
+        spec,
+        dp_spec,
+        {n: q.seed for n, q in queries.items()},
+        run.params,
     )
     return Counted(
         cells,
@@ -192,7 +203,11 @@ def check_person(engine: Engine, catalog: Catalog, spec: AggregateRun) -> None:
 
 
 def _compute(
-    engine: Engine, relation: str, run: AggregateRun, agg: AggregateSpec, dims: tuple[str, ...]
+    engine: Engine,
+    relation: tuple[str, tuple[object, ...]],
+    run: AggregateRun,
+    agg: AggregateSpec,
+    dims: tuple[str, ...],
 ) -> Cells:
     keys = ", ".join(quote_identifier(g) for g in dims)
     who = f"count(DISTINCT {quote_identifier(run.person)})" if run.person else "count(*)"
@@ -204,7 +219,7 @@ def _compute(
             parts.append(f"avg({quote_identifier(str(m.column))}) AS {quote_identifier(m.name)}")
     select = f"{keys + ', ' if keys else ''}{', '.join(parts)}"
     group = " GROUP BY ALL" if keys else ""
-    table = engine.query(f"SELECT {select} FROM {relation}{group}")
+    table = engine.query(f"SELECT {select} FROM {relation[0]}{group}", relation[1])
     counts: dict[tuple[Any, ...], int] = {}
     values: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in table.to_pylist():

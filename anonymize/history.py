@@ -286,8 +286,10 @@ def atoms(
     run: AggregateRun,
     joins: list[Join],
     columns: Sequence[str],
+    where: tuple[str, Sequence[object]] = ("TRUE", ()),
 ) -> list[tuple[str | None, ...]]:
-    """The distinct combinations of `columns` ("table.column") in the data, as text."""
+    """The distinct combinations of `columns` ("table.column") in the data, as text; of the
+    base table's rows that meet `where` (the suppression ledger's condition) when given."""
     links, problems = resolve_links(catalog, run.table, joins)
     if problems:
         _, problem, fix = problems[0]
@@ -302,7 +304,9 @@ def atoms(
     ]
     if not picks:
         return [()]
-    rows = engine.query(f"SELECT DISTINCT {', '.join(picks)} FROM {relation}").to_pylist()
+    rows = engine.query(
+        f"SELECT DISTINCT {', '.join(picks)} FROM {relation} WHERE {where[0]}", list(where[1])
+    ).to_pylist()
     return [tuple(None if r[a] is None else str(r[a]) for a in outputs) for r in rows]
 
 
@@ -358,10 +362,13 @@ def query(
     versions: dict[str, str],
     epsilon: float,
     delta: float | None,
+    left_out: str | None = None,
 ) -> Query:
     """The query a noisy table asks, keyed: everything its noisy numbers depend on. Its
     tables are named by their content (`versions`: `content_versions`), so the same query on
-    a renamed or reordered copy of the data is the same query: the same answer, charged once."""
+    a renamed or reordered copy of the data is the same query: the same answer, charged once.
+    `left_out`: a keyed fingerprint of the people the suppression ledger left out (other
+    people counted: another query, its own noise, charged anew)."""
     dp = run.differential_privacy
     assert dp is not None
 
@@ -384,6 +391,8 @@ def query(
         "epsilon": epsilon,
         "delta": delta,
     }
+    if left_out is not None:
+        what["left_out_by_ledger"] = left_out
     text = json.dumps(what, sort_keys=True, separators=(",", ":"), default=str)
     seed = bytes.fromhex(keys.keyed_hash(Purpose.AGGREGATE_NOISE, text))
     ref = keys.keyed_hash(Purpose.RELEASE_REF, f"query|{text}")[:32]

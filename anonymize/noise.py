@@ -31,7 +31,7 @@ pairs cut by contribution bounding are told to the person running it, not publis
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations, product
@@ -98,16 +98,18 @@ def noisy_tables(
     run: AggregateRun,
     dp_spec: DifferentialPrivacy,
     seeds: Mapping[str, bytes],
+    relation_params: Sequence[object] = (),
 ) -> tuple[list[Cells], dict[str, TableNoise]]:
     """Every table of the run with noise (and its margins from the released cells); `seeds`
-    gives each table's secret seed (`anonymize.history.query`)."""
+    gives each table's secret seed (`anonymize.history.query`); `relation_params`, the
+    parameters of `relation` (the suppression ledger's condition)."""
     shares = table_shares(run, dp_spec)
     cells: list[Cells] = []
     report: dict[str, TableNoise] = {}
     for agg in run.aggregates:
         epsilon, delta = shares[agg.name]
         table, noise = _one_table(
-            engine, relation, run, agg, dp_spec, epsilon, delta, seeds[agg.name]
+            engine, relation, run, agg, dp_spec, epsilon, delta, seeds[agg.name], relation_params
         )
         cells.append(table)
         report[agg.name] = noise
@@ -125,6 +127,7 @@ def _one_table(
     epsilon: float,
     delta: float,
     seed: bytes,
+    relation_params: Sequence[object] = (),
 ) -> tuple[Cells, TableNoise]:
     m = dp_spec.max_groups_per_person
     person = quote_identifier(str(run.person))
@@ -136,7 +139,9 @@ def _one_table(
         f" AS {quote_identifier('__s_' + x.name)}"
         for x in summed
     ]
+    # in the order they appear: the clamps' bounds, then the relation's
     params: list[object] = [v for x in summed for v in (x.bounds or (0.0, 0.0))]
+    params += relation_params
     keys = ", ".join(quote_identifier(g) for g in dims)
     order = f"hash(__p, {keys})" if keys else "1"
     sums = "".join(

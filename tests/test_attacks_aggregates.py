@@ -7,6 +7,7 @@ solves the published numbers and compares what comes out with the truth from the
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -24,10 +25,14 @@ from anonymize.cli import app as anonymize_app
 from dsar import (
     BudgetExceededError,
     ExportDataError,
+    IdentityKind,
     Keys,
+    Ledger,
+    Reason,
     RecordTamperedError,
     ReleaseConflictError,
     ReleaseLog,
+    SubjectKey,
     load_catalog,
     open_engine,
     verify_derived,
@@ -664,3 +669,86 @@ def test_a_noisy_run_joining_the_data_is_charged_to_its_budget(demo: Path, tmp_p
             run_aggregates(copy, engine, tmp_path / "o", release_log=log)
     assert len(log.releases()) == 1
 
+
+def _ledger_with_two(demo: Path, tmp_path: Path) -> tuple[Path, set[str]]:
+    """A suppression ledger holding an objector and an erased user of the demo; their ids."""
+    source = demo.parent / "accounts.csv"
+    rows = duckdb.execute(
+        f"SELECT user_id, email FROM read_csv('{source}', all_varchar=true)"
+        " ORDER BY user_id LIMIT 2"
+    ).fetchall()
+    path = tmp_path / "ledger.db"
+    book = Ledger(path, KEYS)
+    book.add([SubjectKey(IdentityKind.USER_ID, rows[0][0])], Reason.OBJECTED_DIRECT_MARKETING, "r1")
+    book.add([SubjectKey(IdentityKind.EMAIL, rows[1][1])], Reason.ERASED, "r2")
+    book.close()
+    return path, {rows[0][0], rows[1][0]}
+
+
+@pytest.mark.parametrize("noisy", [False, True])
+def test_the_ledger_leaves_its_people_out_of_aggregates(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, noisy: bool
+) -> None:
+    """Issue 22, red team 3: `anonymize aggregate` had no --ledger and ignored
+    $WORKBENCH_LEDGER: an objector and an erased user were still counted. The ledger (the
+    option, or the variable as the other commands read it) now removes its people from the
+    counted relation, and the manifest says how many (not under noise: an exact count)."""
+    ledger, gone = _ledger_with_two(demo, tmp_path)
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    monkeypatch.setenv("WORKBENCH_LEDGER", str(ledger))
+    monkeypatch.chdir(tmp_path)
+    spec = (
+        EXAMPLES / "aggregate_accounts_dp.yml"
+        if noisy
+        else _spec(tmp_path, "by-plan", ["plan"], person="user_id")
+    )
+    got = CliRunner().invoke(
+        anonymize_app, ["aggregate", str(spec), "--catalog", str(demo), "--out", "out"]
+    )
+    assert got.exit_code == 0, got.output
+    assert "suppression ledger applied" in got.output
+    folder = next((tmp_path / "out").iterdir())
+    assert verify_derived(folder).ok
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["parameters"]["ledger"]["applied"] is True
+    if noisy:
+        assert manifest["parameters"]["ledger"]["people_left_out"] is None
+        # the same query without the ledger is another query: its own answer, charged anew
+        with open_engine(load_catalog(demo)) as engine:
+            log = ReleaseLog(tmp_path / "releases.db", KEYS)
+            with pytest.raises(BudgetExceededError):
+                run_aggregates(spec, engine, tmp_path / "o2", release_log=log)
+            log.close()
+        return
+    assert manifest["parameters"]["ledger"]["people_left_out"] == 2
+    published = pd.read_csv(folder / "t.csv", dtype={"count": int}).set_index("plan")["count"]
+    kept = duckdb.execute(
+        f"SELECT plan, count(DISTINCT user_id) FROM read_csv('{demo.parent / 'accounts.csv'}',"
+        " all_varchar=true) WHERE user_id NOT IN (SELECT unnest(?)) GROUP BY ALL",
+        [sorted(gone)],
+    ).fetchall()
+    assert published.to_dict() == dict(kept)  # every plan's count, without the two
+
+
+def test_a_missing_ledger_is_refused_not_ignored(demo: Path, tmp_path: Path) -> None:
+    """--ledger with a path that holds nothing: refused (an empty ledger leaves nobody out)."""
+    spec = _spec(tmp_path, "by-plan", ["plan"], person="user_id")
+    got = CliRunner().invoke(
+        anonymize_app,
+        [
+            "aggregate",
+            str(spec),
+            "--catalog",
+            str(demo),
+            "--out",
+            str(tmp_path / "out"),
+            "--release-log",
+            str(tmp_path / "releases.db"),
+            "--ledger",
+            str(tmp_path / "nope.db"),
+        ],
+        env={"WORKBENCH_KEY": "a" * 40},
+    )
+    assert got.exit_code != 0
+    assert "the suppression ledger" in str(got.exception or got.output)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
