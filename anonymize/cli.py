@@ -130,18 +130,29 @@ def aggregate(
     out: Annotated[Path, typer.Option(help="Folder the run's folder is made in.")],
     release_log: ReleaseLogOpt = Path("releases.db"),
     key_file: KeyFileOpt = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WORKBENCH_LEDGER",
+            help="The suppression ledger: its people (erased, restricted, objecting, opted"
+            " out) are left out of every count.",
+        ),
+    ] = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Publish aggregate tables, with small-cell and complementary suppression or with noise,
-    checked against every earlier release of the same data set."""
+    checked against every earlier release of the same data set; the ledger's people are not
+    counted."""
     from anonymize.aggregate import run_aggregates
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
     from dsar.records.releases import ReleaseLog
 
-    log = ReleaseLog(release_log, load_keys(key_file), key_file=key_file)
+    keys = load_keys(key_file)
+    opened = existing_ledger(ledger, keys, key_file) if ledger is not None else None
+    log = ReleaseLog(release_log, keys, key_file=key_file)
     try:
         with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
             result = run_aggregates(
@@ -150,13 +161,23 @@ def aggregate(
                 out,
                 release_log=log,
                 accept_catalog_warnings=accept_catalog_warnings,
+                ledger=opened,
             )
         earlier = {r.seq: r for r in log.releases(result.manifest.table)}
     finally:
         log.close()
+        if opened is not None:
+            opened.close()
     for name, path in result.files.items():
         typer.echo(f"wrote {path} ({result.manifest.cells[name]} cells)")
     typer.echo(f"suppressed cells: {json.dumps(result.manifest.suppressed)}")
+    left = result.manifest.parameters.get("ledger")
+    if isinstance(left, dict):
+        n = left.get("people_left_out", left.get("rows_left_out"))
+        typer.echo(
+            "suppression ledger applied: "
+            + (f"{n} left out" if n is not None else "its people left out (no count under noise)")
+        )
     info = result.manifest.release
     if info is not None:
         typer.echo(f"release log: {release_log} entry {info.entry} (data set {info.dataset})")
