@@ -1,29 +1,34 @@
 """What earlier releases of a data set mean for a new aggregate run (the release log's side).
 
-A data set is the base table of a spec: every run over it, whatever it joins, publishes
-numbers about the same people. Its data version is a keyed fingerprint of each source
-table's files (`Purpose.RELEASE_REF`), so the log names no checksum anyone could test a guess
-of the data against; beside it, its content: a keyed fingerprint of the table's rows as a
-multiset (a keyed sum of row hashes, computed in SQL: the column names sorted, every value
-as text), the same whatever the rows' order, the files' names or the table's name in the
-catalog. An earlier release counts as made from the data as it is now when every table it
-read has the same content now, under any name (its tables are then read under the new
-names), or, for entries from before contents were recorded, the same files.
+A run's data sets are every table it reads, its base table and each joined one: every run
+over one of them publishes numbers about its people. Its data version is a keyed fingerprint
+of each source table's files (`Purpose.RELEASE_REF`), so the log names no checksum anyone
+could test a guess of the data against; beside it, its content: a keyed fingerprint of the
+table's rows as a multiset (a keyed sum of row hashes, computed in SQL: the column names
+sorted, every value as text), the same whatever the rows' order, the files' names or the
+table's name in the catalog. An earlier release counts as made from the data as it is now
+when every table it read has the same content now, under any name (its tables are then read
+under the new names), or, for entries from before contents were recorded, the same files.
 
 - **Suppression.** Tables published earlier from the same version of the same tables take
   part in this run's complementary suppression as they were published (`anonymize.disclosure`):
   this run hides whatever, together with them, would give back a cell they or it suppress;
   it is never refused for it. Releases of another version are not compared (the data moved).
+  A release that read one of this run's tables as it is now but cannot be compared with it
+  (it counted another base table's people, or another table it read has changed) refuses
+  the run (`ReleaseConflictError`, naming it and the fix): the linear check cannot relate
+  the two populations' cells.
 - **Differential privacy.** Each noisy table is one query: the data set, the version, the
   columns, measures, bounds, declared values, ε and δ. Its noise is seeded by a keyed hash of
   the query (`Purpose.AGGREGATE_NOISE`), so the same query on the same data gives the same
-  answer, and its id (`Purpose.RELEASE_REF`) is what the budget charges once. The query
-  names its tables by their content, so a renamed or reordered copy asks the same query. The
-  budget is per data set across every version (people stay from one export to the next): a
-  data set is a table name together with every content a run of it read and every other name
-  a run read one of those contents under (`lineage`). Its budget is the smallest `budget` any
-  run of it stated, and one run's worth (the largest ε of a run of it) while none had: once a
-  run was charged, a later spec stating more does not raise it.
+  answer, and its id (`Purpose.RELEASE_REF`) is what the budget charges once. The query names
+  its tables by their content, so a renamed or reordered copy asks the same query. The budget
+  is per data set across every version (people stay from one export to the next): a data set
+  is a table name together with every content a run of it read and every other name a run
+  read one of those contents under, base or joined (`lineage`); a run is charged to every
+  data set it reads, and refused when any of them is beyond its budget. Its budget is the
+  smallest `budget` any run of it stated, and one run's worth (the largest ε of a run of it)
+  while none had: once a run was charged, a later spec stating more does not raise it.
 """
 
 from __future__ import annotations
