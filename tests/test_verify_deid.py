@@ -499,3 +499,20 @@ def test_an_extract_with_an_encoded_email_is_rejected(demo: Path, tmp_path: Path
     frame.to_csv(accounts, index=False)
     with pytest.raises(ExtractRejectedError, match="signup_method row 1: emails percent-encoded"):
         _extract(export / "catalog.yml", tmp_path / "out", "csv")
+
+
+def test_digests_past_the_bound_are_said(
+    demo: Path, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded: past MAX_DIGESTS no more digests are computed, and verify says so
+    (a user id hashed past the bound is not found)."""
+    import dsar.review.derived as derived
+
+    monkeypatch.setattr(derived, "MAX_DIGESTS", 8)
+    with open_engine(load_catalog(demo)) as engine:
+        identities = source_identities(engine)
+    assert identities.digests_capped
+    assert sum(len(v) for v in identities.digests.values()) == 8
+    result = verify_derived(_copy(clean, tmp_path), keys=KEYS, identities=identities)
+    assert result.ok
+    assert any("unkeyed hashes of the first ones only" in n for n in result.notices)
