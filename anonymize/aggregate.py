@@ -141,18 +141,21 @@ def run_aggregates(
             if cond != "TRUE":
                 keep[link.table] = cond
                 join_params += cond_params
-    relation = (
-        joined_relation(spec.table, links, spec.sources(catalog), keep)
+    everyone = (
+        joined_relation(spec.table, links, spec.sources(catalog))
         if links
         else quote_identifier(spec.table)
     )
+    relation = joined_relation(spec.table, links, spec.sources(catalog), keep) if keep else everyone
     if where != "TRUE":
         relation = f"(SELECT * FROM {relation} AS __counted WHERE {where})"
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     check_unique(engine, links)
     check_person(engine, catalog, spec)
     keys = release_log.keys
-    out_count, out_ref = _left_out(engine, keys, spec, (where, where_params))
+    out_count, out_ref = _left_out(
+        engine, keys, spec, everyone, (relation, [*join_params, *where_params])
+    )
     dims = dims_of(spec, catalog)
     read = [spec.table, *(j.table for j in spec.join)]
     versions = data_version(catalog, keys, read)
@@ -231,28 +234,36 @@ def run_aggregates(
 
 
 def _left_out(
-    engine: Engine, keys: Keys, spec: AggregateRun, where: tuple[str, list[object]]
+    engine: Engine,
+    keys: Keys,
+    spec: AggregateRun,
+    everyone: str,
+    counted: tuple[str, list[object]],
 ) -> tuple[int, str | None]:
-    """How many people (rows, without `person:`) of the base table the ledger's condition
-    leaves out, and a keyed fingerprint of who (None: nobody recorded)."""
-    cond, params = where
-    if cond == "TRUE":
+    """How many people (rows, without `person:`) the ledger leaves out: those of the relation
+    as read (`everyone`) that the relation as counted no longer holds; and a keyed
+    fingerprint of who (None: nobody left out, the same people counted as without it)."""
+    relation, params = counted
+    if relation == everyone:
         return 0, None
-    table = quote_identifier(spec.table)
     if spec.person is None:
-        got = engine.query(f"SELECT count(*) AS n FROM {table} WHERE ({cond}) IS NOT TRUE", params)
+        got = engine.query(
+            f"SELECT (SELECT count(*) FROM {everyone}) - (SELECT count(*) FROM {relation}) AS n",
+            params,
+        )
         n = int(got.to_pylist()[0]["n"])
         return n, keys.keyed_hash(Purpose.RELEASE_REF, f"left-out-rows|{n}")[:32] if n else None
-    person = quote_identifier(spec.person)
+    person = f"CAST({quote_identifier(spec.person)} AS VARCHAR)"
     found = engine.query(
-        f"SELECT DISTINCT CAST({person} AS VARCHAR) AS p FROM {table}"
-        f" WHERE ({cond}) IS NOT TRUE AND {person} IS NOT NULL",
+        f"SELECT DISTINCT {person} AS p FROM {everyone} WHERE {person} IS NOT NULL"
+        f" EXCEPT SELECT DISTINCT {person} AS p FROM {relation}",
         params,
     ).column("p")
     people = sorted(str(p) for p in found.to_pylist())
-    if not people:  # the same people counted as without the ledger: the same query
+    if not people:
         return 0, None
-    return len(people), keys.keyed_hash(Purpose.RELEASE_REF, "left-out|" + "\x1f".join(people))[:32]
+    who = keys.keyed_hash(Purpose.RELEASE_REF, "left-out|" + "\x1f".join(people))[:32]
+    return len(people), who
 
 
 def _manifest(

@@ -219,8 +219,8 @@ def _unrelatable(
     else:
         problem = (
             f"it read {read} as this run reads it, but another table it read has changed"
-            " since: their cells cannot be checked against each other, and together they"
-            " could give back a cell either suppressed"
+            " since (or is not in this catalog): their cells cannot be checked against each"
+            " other, and together they could give back a cell either suppressed"
         )
         fix = (
             "base this run on the tables that release read, as they were (the same export),"

@@ -752,3 +752,46 @@ def test_a_missing_ledger_is_refused_not_ignored(demo: Path, tmp_path: Path) -> 
     assert got.exit_code != 0
     assert "the suppression ledger" in str(got.exception or got.output)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_the_ledger_leaves_its_people_out_of_a_joined_run(demo: Path, tmp_path: Path) -> None:
+    """Issue 22, red team 3, through the library: the red team's joined run (marketing
+    preferences joining accounts' country and plan) with the ledger counts neither the
+    objector nor the erased user, and the manifest counts who it left out."""
+    ledger_path, gone = _ledger_with_two(demo, tmp_path)
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    ledger = Ledger(ledger_path, KEYS)
+    with open_engine(load_catalog(demo)) as engine:
+        result = run_aggregates(
+            _joined_spec(tmp_path, "joined"),
+            engine,
+            tmp_path / "out",
+            release_log=log,
+            ledger=ledger,
+        )
+    ledger.close()
+    source = demo.parent / "marketing_preferences.json"
+    present = {
+        r[0]
+        for r in duckdb.execute(
+            f"SELECT DISTINCT user_id FROM read_json_auto('{source}')"
+        ).fetchall()
+    }
+    left = result.manifest.parameters["ledger"]
+    assert isinstance(left, dict) and left["people_left_out"] == len(gone & present) > 0
+    published = pd.read_csv(result.files["t"], dtype=str, keep_default_na=False, na_values=[""])
+    accounts = demo.parent / "accounts.csv"
+    truth = {
+        (r[0], r[1]): r[2]
+        for r in duckdb.execute(
+            f"SELECT a.country, a.plan, count(DISTINCT m.user_id)"
+            f" FROM read_json_auto('{source}') m"
+            f" JOIN read_csv('{accounts}', all_varchar=true) a ON a.user_id = m.user_id"
+            " WHERE m.user_id NOT IN (SELECT unnest(?)) GROUP BY ALL",
+            [sorted(gone)],
+        ).fetchall()
+    }
+    shown = published[published["suppressed"].isna()]
+    assert len(shown) > 0
+    for _, row in shown.iterrows():  # every published cell counts the people left
+        assert int(row["count"]) == truth[(row["country"], row["plan"])]
