@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/eval_text.py --sets sealed   # the sealed sets only
     .venv/bin/python benchmarks/eval_text.py --misses dev_unseen   # what a dev set misses
     .venv/bin/python benchmarks/eval_text.py --record        # write tests/text_eval/floors.json
+    .venv/bin/python benchmarks/eval_text.py --shapes sealed/set_c  # name errors by shape
 
 The sets, from most to least read:
 
@@ -134,19 +135,94 @@ def misses(records: list[Labelled], detect: Detect, entity: str) -> None:
             print(f"{record.id}: missed {missed} wrong {wrong}")
 
 
+def _shape(text: str, start: int, end: int) -> dict[str, str]:
+    """Coarse classes of a span, for counting: never the value."""
+    value = text[start:end]
+    words = len(value.split())
+    letters = [c for c in value if c.isalpha()]
+    case = (
+        "lower" if letters and all(c.islower() for c in letters)
+        else "UPPER" if len(letters) > 1 and all(c.isupper() for c in letters)
+        else "Capitalised" if letters and value[:1].isupper()
+        else "other"
+    )  # fmt: skip
+    latin = all(not c.isalpha() or ord(c) < 0x250 for c in value)
+    before = text[max(0, start - 3) : start]
+    line_start = start == 0 or text[:start].rstrip(" \t").endswith(("\n", ".", "!", "?"))
+    place = (
+        "after a colon" if before.rstrip().endswith(":")
+        else "line or sentence start" if line_start
+        else "after @" if before.endswith("@")
+        else "inside a sentence"
+    )  # fmt: skip
+    return {
+        "words": "1" if words == 1 else "2" if words == 2 else "3+",
+        "case": case,
+        "script": "Latin" if latin else "other scripts",
+        "place": place,
+    }
+
+
+def shapes(path: Path, engine: TextEngine, entity: str = "PERSON") -> None:
+    """Counts of one label's false detections (by the rule that made them, and by shape) and
+    misses (by shape and by the set's styles): aggregates only, never a value or a text, so a
+    sealed set's errors can be described without being read."""
+    from collections import Counter
+
+    records = read_labelled(path)
+    styles = {
+        str(json.loads(line).get("id", n)): str(json.loads(line).get("style", "?"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip()
+    }
+    wrong: dict[str, Counter[str]] = {
+        k: Counter() for k in ("source", "words", "case", "script", "place", "style")
+    }
+    missed: dict[str, Counter[str]] = {
+        k: Counter() for k in ("words", "case", "script", "place", "style")
+    }
+    found_spans = engine.analyze([r.text for r in records])
+    for record, spans in zip(records, found_spans, strict=True):
+        gold = [(a, b) for a, b, t in record.spans if t == entity]
+        mine = [sp for sp in spans if GROUPS.get(sp.entity, sp.entity) == entity]
+        for sp in mine:
+            if not any(sp.start < b and a < sp.end for a, b in gold):
+                wrong["source"][sp.source] += 1
+                wrong["style"][styles.get(record.id, "?")] += 1
+                for k, v in _shape(record.text, sp.start, sp.end).items():
+                    wrong[k][v] += 1
+        for a, b in gold:
+            if not any(sp.start < b and a < sp.end for sp in mine):
+                missed["style"][styles.get(record.id, "?")] += 1
+                for k, v in _shape(record.text, a, b).items():
+                    missed[k][v] += 1
+    for title, table in (("false detections", wrong), ("misses", missed)):
+        print(f"\n{entity} {title} ({sum(table['words'].values())})")
+        for k, counter in table.items():
+            print(f"  by {k}: " + ", ".join(f"{v} {n}" for v, n in counter.most_common(8)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="all", help="all, open, sealed or one set's name")
     parser.add_argument("--presidio", action="store_true", help="also score Presidio's analyzer")
     parser.add_argument("--entity", action="append", help="score only these labels")
     parser.add_argument("--misses", metavar="SET", help="print one open set's misses by value")
+    parser.add_argument(
+        "--shapes", metavar="SET", help="count one set's name errors by shape (no values)"
+    )
     parser.add_argument("--json", type=Path, help="also write the scores to this file")
     parser.add_argument("--record", action="store_true", help="write floors.json (open sets)")
     args = parser.parse_args(argv)
     entities = tuple(args.entity or ENTITIES)
     t = time.perf_counter()
-    engine = engine_detector(TextEngine())
+    text_engine = TextEngine()
+    engine = engine_detector(text_engine)
     print(f"engine loaded in {time.perf_counter() - t:.2f} s")
+    if args.shapes:
+        [(_, path)] = sets(args.shapes).items()
+        shapes(path, text_engine)
+        return 0
     if args.misses:
         if args.misses.startswith("sealed") or args.misses not in OPEN_SETS:
             raise SystemExit("--misses reads open sets only: a sealed set's misses stay unread")
