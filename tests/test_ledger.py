@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsar import load_catalog, open_engine
-from dsar.errors import KeySchemeError, WorkbenchError
+from dsar.errors import KeySchemeError, RecordTamperedError, WorkbenchError
 from dsar.keys import SCHEME, Keys
 from dsar.records.ledger import LEGACY_SCHEME, Ledger, Reason, ledger_ref
 from dsar.rights import apply_plan
@@ -94,7 +94,9 @@ def test_a_ledger_from_before_schemes_keeps_finding_its_people(
     db.execute("INSERT INTO suppression VALUES (?, 'erased', 'R-OLD', '2026-01-01')", (old_ref,))
     db.commit()
     db.close()
-    ledger = Ledger(path, KEYS)
+    with pytest.raises(RecordTamperedError, match=r"no seals nor keyed rows"):
+        Ledger(path, KEYS)  # never adopted unasked: stripped seals read the same
+    ledger = Ledger(path, KEYS, adopt=True)  # `dsar ledger adopt --i-know`
     assert ledger.scheme == LEGACY_SCHEME
     assert ledger.reasons(ann) == {Reason.ERASED}
     catalog = load_catalog(trap_catalog)

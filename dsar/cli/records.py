@@ -241,7 +241,6 @@ def audit_verify(
     from dsar.keys import load_keys
     from dsar.records.audit import AuditLog, verify_audit_log
     from dsar.records.register import verify_register
-    from dsar.records.sealed import verify_record
     from dsar.records.sent import logged_records, verify_sent
 
     keys = load_keys(key_file)
@@ -265,7 +264,9 @@ def audit_verify(
         problems += [f"{register}: {p}" for p in verify_register(register, keys)]
         checked.append(str(register))
     if ledger is not None:
-        problems += [f"{ledger}: {p}" for p in verify_record(ledger, keys)]
+        from dsar.records.ledger import verify_ledger
+
+        problems += [f"{ledger}: {p}" for p in verify_ledger(ledger, keys)]
         checked.append(str(ledger))
     if release_log is not None:
         from dsar.records.releases import verify_release_log
@@ -407,6 +408,44 @@ def ledger_list(
     for (since, request_id, reason, state), n in sorted(counts.items()):
         typer.echo(f"{since}  {request_id:<22} {reason:<28} {state:<8} {n} identifier(s)")
     typer.echo(f"{len(entries)} entr(ies)")
+
+
+@ledger_app.command("adopt")
+def ledger_adopt(
+    ledger: LedgerOpt = Path("ledger.db"),
+    register: RegisterOpt = Path("requests.db"),
+    key_file: KeyFileOpt = None,
+    i_know: Annotated[
+        bool,
+        typer.Option(
+            "--i-know",
+            help="The ledger was written before rows were keyed, and nobody changed it by"
+            " hand: its rows are keyed as they are (stripped seals read the same).",
+        ),
+    ] = False,
+) -> None:
+    """Key and seal a ledger written before rows were keyed, on purpose (audited). Every
+    other command refuses a ledger without seals: stripping them is how rows are deleted
+    unseen."""
+    from dsar.errors import UsageError
+    from dsar.keys import load_keys
+    from dsar.records.ledger import Ledger
+
+    if not i_know:
+        raise UsageError(
+            "--i-know",
+            "adopting keys the ledger's rows as they are found, rows deleted by hand included",
+            "only for a ledger written before rows were keyed: say --i-know",
+        )
+    keys = load_keys(key_file)
+    audit = open_register(register, key_file).audit
+    book = Ledger(ledger, keys, key_file, adopt=True)
+    try:
+        details = {"ledger": ledger.name, "rows": book.adopted, "state": book.seal.state()}
+        audit.append("ledger.adopted", details=details)
+    finally:
+        book.close()
+    typer.echo(f"{book.adopted} row(s) keyed as they were found; recorded in {audit.path}")
 
 
 @ledger_app.command("replay")

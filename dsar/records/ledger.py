@@ -27,10 +27,16 @@ from pathlib import Path
 
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier
-from dsar.errors import DiskFullError, KeySchemeError, UnusableFileError, is_disk_full
+from dsar.errors import (
+    DiskFullError,
+    KeySchemeError,
+    RecordTamperedError,
+    UnusableFileError,
+    is_disk_full,
+)
 from dsar.io import private_file
 from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside, require_keys
-from dsar.records.sealed import Seal
+from dsar.records.sealed import Seal, unsealed_problem, verify_record
 from dsar.subjects.identity import (
     MatchRules,
     SubjectKey,
@@ -129,20 +135,38 @@ class Ledger:
         keys: the workbench's keys (see `dsar.keys.load_keys`).
         key_file: where the key came from, if a file: refused when it sits beside the
             ledger, since the key would then travel with the hashes it protects.
+        adopt: a ledger holding rows but no seals nor keyed rows (written before rows were
+            keyed) is keyed and sealed as it is found; only `dsar ledger adopt --i-know`
+            passes it, and records it in the audit log. Without it such a ledger is refused:
+            its seals and MACs stripped is what a hand edit that deletes objectors does.
 
     Raises:
         KeySchemeError: the file was written with a hashing scheme this workbench does not
             know.
+        UnusableFileError: the file is not a ledger (empty, not SQLite, no ledger table):
+            a new ledger is made only where no file is.
+        RecordTamperedError: a row or seal fails, or the seals and keyed rows were removed.
     """
 
-    def __init__(self, path: str | Path, keys: Keys, key_file: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        keys: Keys,
+        key_file: str | Path | None = None,
+        *,
+        adopt: bool = False,
+    ) -> None:
         require_keys(keys, "Ledger")
         self.path = Path(path)
         refuse_key_beside(key_file, self.path, "ledger")
         if self.path.is_dir():
             raise UnusableFileError(self.path, "a folder, not a ledger", "give the ledger's file")
+        if self.path.exists():
+            refuse_not_a_ledger(self.path)
         private_file(self.path)
         self.keys = keys
+        self.adopt = adopt
+        self.adopted = 0  # rows keyed as they were found (`adopt`)
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         try:
             self._check_scheme()
@@ -173,6 +197,20 @@ class Ledger:
         if found not in (SCHEME, LEGACY_SCHEME):
             raise KeySchemeError(f"the ledger {self.path}", found, SCHEME)
         self.scheme = found
+        keyed = any(
+            "mac" in {r[1] for r in self.db.execute(f"PRAGMA table_info({t})")}
+            for t in _SEALED
+            if t in tables
+        )
+        if "seals" not in tables and not keyed:  # before rows were keyed, or stripped
+            rows = sum(
+                int(self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                for t in _SEALED
+                if t in tables
+            )
+            if rows and not self.adopt:  # refused before anything is changed
+                raise RecordTamperedError(self.path, [unsealed_problem(self.path, rows)])
+            self.adopted = rows
         if "suppression" in tables:
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(suppression)")}
             if "state" not in columns:  # written before pending erasures were recorded
@@ -180,7 +218,7 @@ class Ledger:
                     "ALTER TABLE suppression ADD COLUMN state TEXT NOT NULL DEFAULT 'done'"
                 )
         self.db.executescript(SCHEMA)
-        self.seal = Seal(self.db, self.keys, _SEALED, self.path)
+        self.seal = Seal(self.db, self.keys, _SEALED, self.path, adopt=self.adopt)
         self.seal.check()
         if not self.db.execute("SELECT 1 FROM meta WHERE key = 'scheme'").fetchone():
             with self.seal.transaction() as db:
@@ -474,6 +512,53 @@ class Ledger:
             return {}
         found = self.find_in_export(catalog, engine, Reason.ERASED, rules, earlier)
         return {r.label: set(r.keys) for r in found}
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def refuse_not_a_ledger(path: Path) -> None:
+    """Refuse a file that is not a ledger: empty (0 bytes), not SQLite, or without the
+    ledger's table. Opened, it would read as a ledger holding nobody, and be sealed so.
+
+    Raises:
+        UnusableFileError: naming what the file is; nothing was read or written.
+    """
+    fix = (
+        "nothing was read or written; restore the ledger from a backup (a ledger emptied or"
+        " replaced would leave everyone it holds in audiences and extracts)"
+    )
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise UnusableFileError(path, f"the ledger cannot be read ({exc.strerror})", fix) from None
+    if not head:
+        raise UnusableFileError(path, "an empty file (0 bytes), not a ledger", fix)
+    if head != _SQLITE_HEADER:
+        raise UnusableFileError(path, "not a ledger (not a SQLite file)", fix)
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError:
+        raise UnusableFileError(path, "not a ledger (a damaged SQLite file)", fix) from None
+    finally:
+        db.close()
+    if "suppression" not in tables:
+        raise UnusableFileError(path, "not a ledger (it holds no suppression table)", fix)
+
+
+def verify_ledger(path: str | Path, keys: Keys) -> list[str]:
+    """Check a ledger without changing it: a file that is not one, every table it must
+    hold (a dropped one is named), every row's MAC and every seal. Empty: intact."""
+    path = Path(path)
+    if not path.is_file():
+        return [f"no ledger at {path}"]
+    try:
+        refuse_not_a_ledger(path)
+    except UnusableFileError as exc:
+        return [exc.problem]
+    return verify_record(path, keys, _SEALED)
 
 
 def person_identifiers(engine: Engine, identifiers: Iterable[SubjectKey]) -> list[SubjectKey]:

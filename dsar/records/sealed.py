@@ -45,6 +45,16 @@ CREATE TABLE IF NOT EXISTS seals (
 """
 
 
+def unsealed_problem(path: Path, rows: int) -> str:
+    """The problem of a record that holds rows but neither seals nor keyed rows."""
+    return (
+        f"{path.name}: {rows} row(s) and no seals nor keyed rows: they were removed by hand"
+        " (rows deleted or added unseen), or it was written before rows were keyed; nothing was"
+        " read. Only an old record is adopted, on purpose: `dsar ledger adopt --i-know`"
+        " (recorded in the audit log)"
+    )
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -75,10 +85,12 @@ class Seal:
         path: the record's file, for messages.
         numbered: the tables whose rows are numbered (`seq`, added here): they only grow.
 
-    A record written before rows were keyed (no `seals` table) is adopted once: its rows
-    are MACed as they are found, with a warning. A record keyed before one of its tables was
-    numbered, or before an (empty) table was added to it, is checked as it was, then its rows
-    numbered and keyed again.
+    A record without seals and keyed rows that holds rows is refused (`RecordTamperedError`):
+    stripping both is what a hand edit that deletes rows does. Only with `adopt` (an
+    explicit, recorded opt-in: `dsar ledger adopt --i-know`, for a record written before rows
+    were keyed) are its rows MACed as they are found, with a warning; an empty one is sealed.
+    A record keyed before one of its tables was numbered, or before an (empty) table was
+    added to it, is checked as it was, then its rows numbered and keyed again.
     """
 
     def __init__(
@@ -90,6 +102,7 @@ class Seal:
         *,
         read_only: bool = False,
         numbered: Collection[str] = (),
+        adopt: bool = False,
     ) -> None:
         self.db, self.keys, self.tables, self.path = db, keys, dict(tables), path
         self.numbered = frozenset(numbered) & set(self.tables)
@@ -103,8 +116,21 @@ class Seal:
             return
         existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         keyed = any("mac" in self._columns_of(t) for t in self.tables if t in existing)
-        # a record from before keyed rows is adopted; one whose seals were removed is not
-        adopt = "seals" not in existing and not keyed
+        # a record from before keyed rows is adopted only on request (`adopt`); one whose
+        # seals were removed but keeps a MAC column is checked (and fails)
+        adopt_now = "seals" not in existing and not keyed
+        count = (
+            sum(
+                db.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0]
+                for t in self.tables
+                if t in existing
+            )
+            if adopt_now
+            else 0
+        )
+        needs_adopting = adopt_now and count > 0
+        if needs_adopting and not adopt:  # refused before anything changes
+            raise RecordTamperedError(path, [unsealed_problem(path, count)])
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(_SEALS)
@@ -112,13 +138,13 @@ class Seal:
             new = [  # an empty table added to a keyed record since it was last written
                 t
                 for t in self.tables
-                if not adopt
+                if not adopt_now
                 and "mac" not in self._columns_of(t)
                 and t not in sealed
                 and db.execute(f"SELECT 1 FROM {_q(t)} LIMIT 1").fetchone() is None
             ]
             unnumbered = [t for t in self.numbered if t not in self._has_seq]
-            if not adopt and (new or unnumbered):  # checked as it was, before it changes shape
+            if not adopt_now and (new or unnumbered):  # checked as it was, before it changes shape
                 found = self.problems(skip=new)
                 if found:
                     raise RecordTamperedError(path, found)
@@ -129,17 +155,13 @@ class Seal:
                 db.execute(f"ALTER TABLE {_q(table)} ADD COLUMN seq INTEGER")
                 db.execute(f"UPDATE {_q(table)} SET mac = NULL")  # keyed again with its number
             self._has_seq = set(self.numbered)
-            if adopt:
-                count = sum(
-                    db.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in self.tables
+            if needs_adopting:  # the caller opted in (`adopt`), and records it
+                log.warning(
+                    "%s: %d row(s) written before rows were keyed adopted as they are, on request",
+                    path,
+                    count,
                 )
-                if count:
-                    log.warning(
-                        "%s: %d row(s) written before rows were keyed adopted as they are",
-                        path,
-                        count,
-                    )
-            if adopt or new or unnumbered:
+            if adopt_now or new or unnumbered:
                 self._seal()
             db.execute("COMMIT")
         except BaseException:
@@ -320,6 +342,8 @@ def verify_record(
     numbered). Empty: intact."""
     if not path.is_file():
         return [f"no record at {path}"]
+    if path.stat().st_size == 0:
+        return [f"{path} is not a record this workbench wrote (an empty file: emptied by hand)"]
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         if tables is None:
@@ -340,4 +364,4 @@ def verify_record(
         db.close()
 
 
-__all__ = ["Seal", "verify_record"]
+__all__ = ["Seal", "unsealed_problem", "verify_record"]

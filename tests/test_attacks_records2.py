@@ -1,0 +1,134 @@
+"""Issue 23, the records side, attacked as the red team found it: a ledger emptied or
+stripped of its seals without the key, a trailing dot in an email, an upload file hidden in
+a subfolder of an audience, a catalog naming one file twice under different rules."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dsar import parse_key
+from dsar.cli import app
+from dsar.cli.common import existing_ledger
+from dsar.errors import RecordTamperedError, UnusableFileError
+from dsar.keys import Keys
+from dsar.records.ledger import Ledger, Reason, verify_ledger
+
+KEY = b"k" * 40
+KEYS = Keys(KEY)
+OBJ = Reason.OBJECTED_DIRECT_MARKETING
+
+
+def _sql(path: Path, script: str) -> None:
+    """Edits by hand, as anyone with write access to the file can make (no key)."""
+    db = sqlite3.connect(path)
+    db.executescript(script)
+    db.commit()
+    db.close()
+
+
+def _ledger(path: Path) -> None:
+    ledger = Ledger(path, KEYS)
+    for n in range(3):
+        ledger.add([parse_key(f"email=p{n}@example.com")], OBJ, f"R-{n}", date(2026, 11, 1))
+    ledger.close()
+
+
+@pytest.fixture
+def cli_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", KEY.decode())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: p.write_bytes(b""),  # `: > ledger.db`
+        lambda p: p.write_text("ref,reason\n"),  # not SQLite
+        lambda p: _sql(p, "CREATE TABLE other (x TEXT)"),  # SQLite, no ledger table
+    ],
+    ids=["emptied", "not-sqlite", "no-ledger-table"],
+)
+def test_a_file_that_is_not_a_ledger_is_refused_by_every_reader(
+    tmp_path: Path, make: object, cli_key: None
+) -> None:
+    """H1 (A): a 0-byte ledger was read as one holding nobody (541 uploaded, 26 objectors
+    among them), then sealed, after which `dsar audit verify` said intact."""
+    path = tmp_path / "rec" / "ledger.db"
+    path.parent.mkdir()
+    assert callable(make)
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(UnusableFileError, match=r"not a ledger"):
+        Ledger(path, KEYS)
+    with pytest.raises(UnusableFileError, match=r"not a ledger"):
+        existing_ledger(path, KEYS, None)  # what audience and extract open
+    runner = CliRunner()
+    check = runner.invoke(app, ["ledger", "check", "--ledger", str(path), "--email", "a@b.co"])
+    assert check.exit_code != 0 and "not in the ledger" not in check.output
+    assert path.read_bytes() == before  # nothing written: never sealed as a ledger
+    assert any("not a ledger" in p for p in verify_ledger(path, KEYS))
+    verify = runner.invoke(app, ["audit", "verify", "--ledger", str(path)])
+    assert verify.exit_code == 1, verify.output
+
+
+STRIP = """
+DELETE FROM suppression WHERE request IN ('R-0', 'R-1');
+DELETE FROM folded WHERE request IN ('R-0', 'R-1');
+ALTER TABLE suppression DROP COLUMN mac;
+ALTER TABLE folded DROP COLUMN mac;
+ALTER TABLE meta DROP COLUMN mac;
+DROP TABLE seals;
+"""
+
+
+def test_a_ledger_stripped_of_its_seals_is_refused_never_adopted(
+    tmp_path: Path, cli_key: None
+) -> None:
+    """H1 (B): two objectors deleted, every MAC column and the seals dropped: the audience
+    run adopted the rest with a warning, and even `dsar ledger check` sealed it back, after
+    which `dsar audit verify` said intact."""
+    path = tmp_path / "rec" / "ledger.db"
+    _ledger(path)
+    _sql(path, STRIP)
+    before = path.read_bytes()
+    with pytest.raises(RecordTamperedError, match=r"no seals nor keyed rows"):
+        Ledger(path, KEYS)
+    with pytest.raises(RecordTamperedError, match=r"no seals nor keyed rows"):
+        existing_ledger(path, KEYS, None)
+    runner = CliRunner()
+    for args in (["check", "--email", "p0@example.com"], ["list"]):  # read-only commands
+        out = runner.invoke(app, ["ledger", *args, "--ledger", str(path)])
+        assert out.exit_code != 0 and isinstance(out.exception, RecordTamperedError)
+    assert path.read_bytes() == before  # never keyed nor sealed back by a reader
+    verify = runner.invoke(app, ["audit", "verify", "--ledger", str(path)])
+    assert verify.exit_code == 1 and "no seals" in verify.output
+
+
+def test_adopting_an_old_ledger_is_explicit_and_recorded(tmp_path: Path, cli_key: None) -> None:
+    """The legacy need the adoption served (a ledger from before rows were keyed) is met
+    only by `dsar ledger adopt --i-know`, which the audit log records."""
+    path = tmp_path / "rec" / "ledger.db"
+    _ledger(path)
+    _sql(path, STRIP)
+    register = tmp_path / "rec" / "requests.db"
+    runner = CliRunner()
+    base = ["ledger", "adopt", "--ledger", str(path), "--register", str(register)]
+    refused = runner.invoke(app, base)
+    assert refused.exit_code != 0 and "--i-know" in str(refused.exception or refused.output)
+    with pytest.raises(RecordTamperedError):
+        Ledger(path, KEYS)
+    done = runner.invoke(app, [*base, "--i-know"])
+    assert done.exit_code == 0, done.output
+    from dsar.records.audit import AuditLog
+
+    log = AuditLog(register.with_name(register.name + ".audit.jsonl"), KEYS)
+    [entry] = [e for e in log.entries() if e.action == "ledger.adopted"]
+    assert (
+        entry.details["ledger"] == "ledger.db" and entry.details["rows"] == 3
+    )  # 1 + 1 folded + meta
+    assert verify_ledger(path, KEYS) == []
+    assert Ledger(path, KEYS).is_suppressed(parse_key("email=p2@example.com"))
