@@ -256,6 +256,8 @@ def test_bad_identifiers(text: str, message: str) -> None:
         (MatchRules(plus_addressing=True), "a.lee+news@gmail.com", "a.lee@gmail.com"),
         (MatchRules(gmail_dots=True), "a.lee@googlemail.com", "alee@gmail.com"),
         (MatchRules(gmail_dots=True), "a.lee@example.com", "a.lee@example.com"),
+        (MatchRules(), "User@Example.co.uk.", "user@example.co.uk"),  # a fully qualified domain
+        (MatchRules(plus_addressing=True), "a.lee+x@gmail.com.", "a.lee@gmail.com"),
     ],
 )
 def test_email_rules(rules: MatchRules, given: str, expected: str) -> None:

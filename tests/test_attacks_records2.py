@@ -8,15 +8,19 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from dsar import parse_key
+from dsar.catalog.models import IdentityKind
 from dsar.cli import app
 from dsar.cli.common import existing_ledger
 from dsar.errors import RecordTamperedError, UnusableFileError
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason, verify_ledger
+from dsar.subjects.identity import MatchRules, normalize, sql_normalize
+from dsar.subjects.people import PEOPLE_RULES
 
 KEY = b"k" * 40
 KEYS = Keys(KEY)
@@ -132,3 +136,37 @@ def test_adopting_an_old_ledger_is_explicit_and_recorded(tmp_path: Path, cli_key
     )  # 1 + 1 folded + meta
     assert verify_ledger(path, KEYS) == []
     assert Ledger(path, KEYS).is_suppressed(parse_key("email=p2@example.com"))
+
+
+@pytest.mark.parametrize("rules", [MatchRules(), PEOPLE_RULES], ids=["plain", "folded"])
+def test_a_trailing_dot_in_an_email_names_the_same_person(
+    tmp_path: Path, rules: MatchRules
+) -> None:
+    """L3: the ledger held `user@example.co.uk.` (a domain written fully qualified) and the
+    audience's `user@example.co.uk` was not matched: normalised alike, in Python and SQL."""
+    held, given = "User@Example.co.uk.", "user@example.co.uk"
+    assert normalize(IdentityKind.EMAIL, held, rules) == normalize(IdentityKind.EMAIL, given, rules)
+    for for_match in (False, True):
+        expr = sql_normalize(IdentityKind.EMAIL, "x", rules, for_match=for_match)
+        [(sql,)] = duckdb.execute(f"SELECT {expr} FROM (VALUES (?)) t(x)", [held]).fetchall()
+        assert sql == normalize(IdentityKind.EMAIL, given, rules)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
+    ledger.add([parse_key(f"email={held}")], OBJ, "R-1")
+    assert ledger.is_suppressed(parse_key(f"email={given}"), OBJ)
+
+
+def test_an_access_request_with_a_trailing_dot_finds_the_person(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    from dsar import load_catalog
+    from dsar.access.answer import answer_access_requests
+    from dsar.subjects.identity import SubjectRequest
+
+    catalog = load_catalog(trap_catalog)
+    rows = []
+    for n, text in enumerate(("email=ann@example.com", "email=Ann@Example.com.")):
+        [bundle] = answer_access_requests(
+            catalog, [SubjectRequest(f"AR-{n}", (parse_key(text),))], tmp_path / str(n)
+        )
+        rows.append(bundle.subject.rows)
+    assert rows[0] > 0 and rows[1] == rows[0]

@@ -203,9 +203,10 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
     """Normalise one identifier value exactly as `sql_normalize` does in SQL; None never matches.
 
     Every kind: invisible characters (`INVISIBLE`: a zero-width space, a soft hyphen) are
-    removed and white space is trimmed. Emails are lower-cased, need exactly one '@' with
-    text on both sides, and follow `rules`; phones keep their last nine ASCII digits (at
-    least seven); IP addresses are lower-cased.
+    removed and white space is trimmed. Emails are lower-cased, lose a final dot
+    (`ann@example.co.uk.` is the same address: its domain written fully qualified), need
+    exactly one '@' with text on both sides, and follow `rules`; phones keep their last nine
+    ASCII digits (at least seven); IP addresses are lower-cased.
 
     Examples:
         >>> normalize(IdentityKind.EMAIL, " Ann\u200b@Example.com ", MatchRules())
@@ -218,7 +219,7 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
         return digits[-PHONE_DIGITS:] if len(digits) >= 7 else None
     text = str(value).translate(_DROP_INVISIBLE).strip()
     if kind is IdentityKind.EMAIL:
-        text = lower_as_sql(text)
+        text = lower_as_sql(text).rstrip(".")  # a domain's final dot (FQDN) names it too
         if rules.plus_addressing:
             text = _PLUS_TAG.sub("@", text, count=1)
         if rules.gmail_dots and (gmail := _GMAIL_ADDRESS.fullmatch(text)):
@@ -257,7 +258,7 @@ def sql_normalize(
         f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
     )
     if kind is IdentityKind.EMAIL:
-        expr = f"lower({text})"
+        expr = f"rtrim(lower({text}), '.')"
         if rules.plus_addressing:
             expr = f"regexp_replace({expr}, '\\+[^@]*@', '@')"
         if rules.gmail_dots:
