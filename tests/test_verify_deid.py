@@ -516,3 +516,27 @@ def test_digests_past_the_bound_are_said(
     result = verify_derived(_copy(clean, tmp_path), keys=KEYS, identities=identities)
     assert result.ok
     assert any("unkeyed hashes of the first ones only" in n for n in result.notices)
+
+
+def test_a_short_keyed_hash_equal_to_a_digest_by_chance_is_not_a_finding(
+    demo: Path, clean: Path, tmp_path: Path
+) -> None:
+    """A keyed hash cut to 8 hex characters may equal an unkeyed digest's first 8 by chance
+    (one cell in thousands against a big source): one such cell is no finding; a column of
+    them, as an unkeyed `md5[:8]` of the user ids is, is one."""
+    source = pd.read_csv(demo.parent / "accounts.csv", dtype=str, keep_default_na=False)
+    users = [u for u in source["user_id"] if u][:40]
+    unkeyed = [hashlib.md5(u.encode()).hexdigest()[:8] for u in users]
+    keyed = [hashlib.sha256(f"{KEY}{u}".encode()).hexdigest()[:8] for u in users]
+    with open_engine(load_catalog(demo)) as engine:
+        identities = source_identities(engine)
+    folder = _copy(clean, tmp_path)
+    # one cell in 40 (cycled over the rows) equals a digest's first 8
+    _replace_column(folder, "user_id", [unkeyed[0], *keyed[1:]])
+    assert _found(folder, identities=identities) == []
+    _replace_column(folder, "user_id", [*unkeyed])
+    name = _manifest(folder)["outputs"][0]["path"]
+    assert _found(folder, identities=identities) == [
+        f"[personal data] {name} user_id row 1: an unkeyed hash of an identity value (md5 of"
+        " the source's accounts.user_id (user_id)): reversible with a list of ids"
+    ]

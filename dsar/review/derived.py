@@ -629,20 +629,40 @@ def source_identities(engine: Engine, tables: Iterable[str] | None = None) -> So
 def _check_unkeyed_hashes(
     name: str, column: str, values: list[Any], identities: SourceIdentities, add: Any
 ) -> None:
-    """A released column holding unkeyed digests of identity values: the first row, once."""
+    """A released column holding unkeyed digests of identity values: the first row, once.
+
+    A digest cut to fewer than 16 hex characters (32 to 48 bits) can equal a keyed hash of
+    that length by chance (a million digests against 8 characters: one cell in 4,000), so
+    such matches count only when they are at least half of the column's cells, as a column
+    replaced by digests is; 16 characters or more, and base64 of a whole digest, count at
+    once."""
+    found: tuple[int, str] | None = None
+    first_short: tuple[int, str] | None = None
+    short = cells = 0
     for row, value in enumerate(values):
         if not value:
             continue
+        cells += 1
         what = identities.unkeyed_hash(value)
-        if what is not None:
-            add(
-                Finding(
-                    "personal data",
-                    f"{name} {column} row {row + 1}",
-                    f"an unkeyed hash of an identity value ({what}): reversible with a list of ids",
-                )
-            )
-            return
+        if what is None:
+            continue
+        if len(value.strip()) >= 16:
+            found = (row, what)
+            break
+        short += 1
+        first_short = first_short or (row, what)
+    if found is None and short and 2 * short >= cells:
+        found = first_short
+    if found is None:
+        return
+    row, what = found
+    add(
+        Finding(
+            "personal data",
+            f"{name} {column} row {row + 1}",
+            f"an unkeyed hash of an identity value ({what}): reversible with a list of ids",
+        )
+    )
 
 
 HASH = re.compile(r"[0-9a-f]{8,64}")
