@@ -472,3 +472,86 @@ def test_a_spec_consent_column_of_another_table_is_refused(tmp_path: Path) -> No
     refused = _audience(catalog, tmp_path / "out", "--spec", str(spec), "--platform", "meta")
     assert isinstance(refused.exception, ConfigError), refused.output
     assert "'ads' is a string, not a consent" in str(refused.exception)
+
+
+# -- Red team 2 (issue 23 gate) ------------------------------------------------------------
+
+PARTNERS = """
+  partners:
+    path: partners.csv
+    format: csv
+    description: Partner contacts.
+    category: account
+    origin: provided
+    purposes: [advertising audiences]
+    legal_basis: legitimate_interests
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    columns:
+      pid: {type: string}
+      contact: {identity: email, type: string, category: contact}
+      first: {personal: name, type: string}
+      last: {personal: name, type: string}
+"""
+PARTNERS_SPEC = (
+    "version: 1\nname: partners\ntable: partners\nemail: contact\nconsent: none\n"
+    'legal_basis: "legitimate interests: partners told at sign-up"\n'
+)
+
+
+def _partners(demo: Path, root: Path) -> tuple[Path, list[str], list[str]]:
+    """H2: a partial copy of Google's profiles (four in ten, upper-cased, columns renamed)
+    catalogued as an ordinary advertising table, beside five ordinary consenting people.
+    The Google rows copied are those whose address the export holds from Google only (an
+    address the person also gave at sign-up is the shop's to use). Returns the catalog, the
+    Google addresses and the ordinary ones."""
+    catalog = _demo_copy(demo, root, PARTNERS)
+    root = catalog.parent
+    held = (
+        "SELECT lower(email) FROM {a} UNION SELECT lower(email) FROM {m} UNION SELECT"
+        f" lower(requester_email) FROM read_json('{root / 'support_tickets.jsonl'}') UNION"
+        f" SELECT lower(billing_email) FROM read_parquet('{root / 'invoices.parquet'}')"
+        f" UNION SELECT lower(email) FROM read_csv('{root / 'staff.csv'}')"
+    )
+    google = _q(
+        catalog,
+        "SELECT g.google_sub, g.email, g.given_name, g.family_name FROM {g} g"
+        f" WHERE lower(g.email) NOT IN ({held}) ORDER BY g.google_sub",
+    )
+    google = google[: len(google) * 4 // 10]
+    assert len(google) >= 10
+    ordinary = _consenting(catalog, 5)
+    with (root / "partners.csv").open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["pid", "contact", "first", "last"])
+        out.writerows([s, e.upper(), g, n] for s, e, g, n in google)
+        out.writerows([f"p{n}", e, "Pat", "Lee"] for n, e in enumerate(ordinary))
+    return catalog, [e for _, e, _, _ in google], ordinary
+
+
+@pytest.mark.parametrize("path", ["spec", "input", "copy"])
+def test_a_partial_copy_of_googles_data_leaves_value_by_value(
+    demo: Path, tmp_path: Path, path: str
+) -> None:
+    """H2: 140 of 372 Google profiles as a catalog table with purposes [advertising
+    audiences] wrote 136 rows, 34 of them addresses the export holds only from Google.
+    Each is now left out (`limited_use`) on every path, the ordinary ones kept."""
+    catalog, google, ordinary = _partners(demo, tmp_path / "demo")
+    spec = tmp_path / "spec.yml"
+    spec.write_text(PARTNERS_SPEC)
+    if path == "spec":
+        args = ["--spec", str(spec)]
+    else:
+        file = catalog.parent / "partners.csv"
+        if path == "copy":
+            shutil.copy(file, tmp_path / "p.csv")
+            file = tmp_path / "p.csv"
+        args = ["--input", str(file), "--column", "contact", *BASIS]
+    built = _audience(catalog, tmp_path / "out", *args, "--platform", "meta,google")
+    assert built.exit_code == 0, built.output
+    for name in ("meta", "google"):
+        written = _written(tmp_path / "out", name)
+        assert not written & {_hash(name, e) for e in google}
+        assert written == {_hash(name, e) for e in ordinary}
+        assert _counts(tmp_path / "out", name)["limited_use"] == len(google)

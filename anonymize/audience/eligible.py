@@ -10,7 +10,9 @@ An audience is built from a spec naming a catalog table, or from a list (`Audien
    include advertising (GDPR Art. 5(1)(b), purpose limitation): refused before a value is
    read, naming the rule. Two catalog entries over one file with different rules are a
    catalog error; a spec's table whose values are a Limited Use table's (nine in ten both
-   ways: a copy, re-serialised or renamed) is refused as that table. A list is judged value
+   ways: a copy, re-serialised or renamed) is refused as that table, and each of its values
+   the export holds only from a Limited Use table (a partial copy) is left out
+   (`limited_use`). A list is judged value
    by value (`people.leave_out_restricted`): a value a Limited Use table holds, or that only
    tables which may not feed ads hold, is left out under the rule's name, and a list most of
    whose values are such is refused, naming the table.
@@ -182,13 +184,17 @@ def build_audience(
         if isinstance(source, AudienceList):
             resolve_people(engine, con, marked=limited + restricted, also_read=processor)
         else:
-            resolve_people(engine, con, marked=limited)
+            resolve_people(engine, con, marked=[*limited, source.table])
         add_export_forms(con, chosen)
         link_people(con)
         if isinstance(source, AudienceList):
             _leave_out_restricted(con, source, limited)
         else:
             _refuse_a_copy(con, source, kind, limited)
+            # value by value too: a partial copy of a Limited Use table, under another name
+            for _, table, n in leave_out_restricted(con, limited, purposes=False):
+                log.warning("%d rows left out: values of %s (limited_use)", n, table)
+            applies.add("limited_use")
         if ledger is not None:
             applies.add("in_ledger")
             leave_out_ledger(con, ledger, engine)

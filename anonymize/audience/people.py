@@ -11,7 +11,8 @@ connection. Here, set-wise in SQL, never one person at a time:
 
 - `link_people`: each candidate's people (`cand_people`): the person of each identifier,
   or the identifier alone when the export does not hold it (a list's stranger);
-- `leave_out_restricted`: a list's value that a Limited Use table holds (whatever else holds
+- `leave_out_restricted`: a value (a list's, or a spec table's: a partial copy of Google's
+  data catalogued as ordinary is still Google's) that a Limited Use table holds (whatever else holds
   it: the list cannot show it did not come from Google) is left out (`limited_use`), and
   one the export holds only in tables that may not feed ads (processor tables, purposes
   without advertising) too (`purpose_limitation`);
@@ -82,22 +83,34 @@ def link_people(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def leave_out_restricted(
-    con: duckdb.DuckDBPyConnection, limited: list[str]
+    con: duckdb.DuckDBPyConnection, limited: list[str], *, purposes: bool = True
 ) -> list[tuple[str, str, int]]:
     """Leave out a list's candidates with a value a Limited Use table holds, as given or as a
     platform uploads it (`limited_use`): the value, not the person, so a person's ordinary
     address stays usable beside their Google one (and `name+news@` beside Google's `name@`,
     where the platform keeps the tag); and those whose address, folded, only tables marked
     as restricted hold (`purpose_limitation`). Returns (rule, table, rows) for each table
-    the rows left out came from, most rows first."""
+    the rows left out came from, most rows first.
+
+    `purposes=False` (a spec's table, whose purposes were checked; `resolve_people` marked
+    the Limited Use tables, then the spec's own table): Limited Use only, on the same
+    values, where no table but the Limited Use ones and the spec's own holds the value (an
+    address the person also gave at sign-up is theirs to use; one the export holds only
+    from Google is not, whatever table it was copied into)."""
     held = ", ".join(f"'{n}'" for n in limited) or "NULL"
+    only = "" if purposes else " AND h.only_marked_by IS NOT NULL"
+    also = (
+        " UNION ALL SELECT c.i, 'purpose_limitation', 1, n.only_marked_by FROM cand_ids c"
+        " JOIN people_nodes n USING (node) WHERE n.only_marked_by IS NOT NULL"
+        if purposes
+        else ""
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cand_restricted AS SELECT i,"
         " arg_min(rule, rank) AS rule, arg_min(tbl, rank) AS tbl FROM ("
         " SELECT c.i, 'limited_use' AS rule, 0 AS rank, h.marked_by AS tbl FROM cand_ids c"
-        f" JOIN people_held h USING (kind, value) WHERE h.marked_by IN ({held})"
-        " UNION ALL SELECT c.i, 'purpose_limitation', 1, n.only_marked_by FROM cand_ids c"
-        " JOIN people_nodes n USING (node) WHERE n.only_marked_by IS NOT NULL) GROUP BY i"
+        f" JOIN people_held h USING (kind, value) WHERE h.marked_by IN ({held}){only}{also})"
+        " GROUP BY i"
     )
     con.execute(
         "UPDATE cand SET why = r.rule FROM cand_restricted r WHERE cand.i = r.i"
