@@ -170,3 +170,53 @@ def test_an_access_request_with_a_trailing_dot_finds_the_person(
         )
         rows.append(bundle.subject.rows)
     assert rows[0] > 0 and rows[1] == rows[0]
+
+
+def test_an_upload_file_in_a_subfolder_of_an_audience_is_a_finding(
+    demo_export: Path, tmp_path: Path
+) -> None:
+    """M4: `mkdir audience/more` holding a google.csv of hashes (a ledger person's among
+    them) verified OK: only the folder's top level was compared with the manifests."""
+    from anonymize.audience import build_audience
+    from dsar import load_catalog, open_engine
+    from dsar.records.sent import SentRecord
+    from dsar.review.audience import verify_audience
+
+    spec = Path(__file__).parents[1] / "examples" / "audience_marketing.yml"
+    record = SentRecord(tmp_path / "records" / "sent.db", KEYS)
+    with open_engine(load_catalog(demo_export)) as engine:
+        build_audience(spec, engine, ["meta"], tmp_path / "aud", record=record)
+    record.close()
+    assert [str(f) for f in verify_audience(tmp_path / "aud").findings] == []
+    (tmp_path / "aud" / "more" / "deeper").mkdir(parents=True)
+    upload = (tmp_path / "aud" / "meta.csv").read_bytes()
+    (tmp_path / "aud" / "more" / "google.csv").write_bytes(upload)
+    (tmp_path / "aud" / "more" / "deeper" / ".tiktok.csv").write_bytes(upload)
+    (tmp_path / "aud" / "empty").mkdir()
+    findings = [str(f) for f in verify_audience(tmp_path / "aud").findings]
+    assert findings == [
+        "[checksum] more/deeper/.tiktok.csv: file not listed in any manifest",
+        "[checksum] more/google.csv: file not listed in any manifest",
+    ]
+
+
+@pytest.mark.parametrize("copy", [False, True], ids=["same-file", "byte-identical-copy"])
+def test_catalog_check_reports_one_file_under_two_sets_of_rules(
+    trap_catalog: Path, copy: bool
+) -> None:
+    """L4: `dsar catalog check` said OK for two entries over one file (or a copy of it) under
+    different rules, which `anonymize audience` refuses."""
+    import yaml
+
+    doc = yaml.safe_load(trap_catalog.read_text(encoding="utf-8"))
+    second = dict(doc["tables"]["accounts"], purposes=["advertising audiences"])
+    if copy:
+        root = trap_catalog.parent
+        (root / "accounts_copy.csv").write_bytes((root / "accounts.csv").read_bytes())
+        second["path"] = "accounts_copy.csv"
+    doc["tables"]["accounts_ads"] = second
+    trap_catalog.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    out = CliRunner().invoke(app, ["catalog", "check", str(trap_catalog)])
+    assert out.exit_code == 1
+    assert "the tables accounts, accounts_ads read the same file" in str(out.exception)
+    assert "catalog OK" not in out.output

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from dsar.catalog.loader import read_catalog
 from dsar.catalog.models import Catalog
+from dsar.catalog.shared import shared_file_problems
 from dsar.catalog.strict import Loc
 from dsar.engine.base import Engine, dotted, quote_identifier
 from dsar.errors import CatalogError, CatalogProblem, ExportPathError, ExportReadError
@@ -51,7 +52,8 @@ def check_catalog(path: str | Path, engine: Engine, deep: bool = False) -> Catal
 
     The problems of the catalog (with their lines) come first, then those of the files of
     every table that validates and whose files exist, so that one run shows everything a
-    user has to fix. `dsar catalog check` runs this.
+    user has to fix, and two entries over one file (or copies of it) under different rules
+    (`dsar.catalog.shared`). `dsar catalog check` runs this.
 
     Raises:
         CatalogError: carrying every problem found, of the catalog and of the files.
@@ -60,10 +62,22 @@ def check_catalog(path: str | Path, engine: Engine, deep: bool = False) -> Catal
     problems = [
         *draft.problems,
         *_file_problems(draft.catalog, engine, deep, draft.document.where),
+        *shared_file_problems(draft.catalog, _files(draft.catalog)),
     ]
     if problems:
         raise CatalogError(draft.source, problems)
     return draft.catalog
+
+
+def _files(catalog: Catalog) -> dict[str, list[Path]]:
+    """Each table's files, but those whose path is the catalog's own problem."""
+    found: dict[str, list[Path]] = {}
+    for name in catalog.tables:
+        try:
+            found[name] = catalog.files(name)
+        except ExportPathError:
+            continue
+    return found
 
 
 def _file_problems(

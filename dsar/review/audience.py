@@ -171,12 +171,23 @@ def verify_audience(
         _seal(path_.name, manifest, keys, result)
         _PlatformCheck(root, path_.name, manifest, result, sent, ledger).run()
     if target.is_dir():
-        for extra in sorted(p.name for p in root.iterdir() if p.is_file()):
-            if extra not in listed:
-                result.findings.append(
-                    Finding("checksum", extra, "file not listed in any manifest")
-                )
+        for extra in _unlisted(root, listed):
+            result.findings.append(Finding("checksum", extra, "file not listed in any manifest"))
     return result
+
+
+def _unlisted(root: Path, listed: set[str]) -> list[str]:
+    """Every file (or link, or other entry that is not a folder) anywhere under `root`,
+    hidden and in subfolders too, that no manifest lists: an upload file put in
+    `audience/more/` is as much a file to upload as one beside the manifests."""
+    found: list[str] = []
+    for path in root.rglob("*"):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        name = path.relative_to(root).as_posix()
+        if name not in listed:
+            found.append(name)
+    return sorted(found)
 
 
 def _seal(name: str, manifest: AudienceManifest, keys: Keys | None, result: Verification) -> None:
