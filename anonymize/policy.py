@@ -39,7 +39,7 @@ from pydantic import Field, field_validator, model_validator
 
 from anonymize.classify import classify
 from anonymize.joins import Join, Source, name_clashes, output_name, resolve_links, sources
-from anonymize.leaks import kept_whole
+from anonymize.leaks import birth_part_problems, identifying, kept_whole
 from anonymize.params import (
     TEXT_DATES,
     Coarsening,
@@ -181,7 +181,8 @@ class Policy(Strict):
         if unreasoned:
             raise ValueError(
                 f"give, in words, the reason nobody outside could know {', '.join(unreasoned)}"
-                f" (at least {REASON_WORDS} words and {REASON_LETTERS} letters, not a"
+                f" (at least {REASON_WORDS} distinct words, {REASON_REAL_WORDS} of them English"
+                f" words, and {REASON_LETTERS} letters, not a"
                 ' placeholder): insensitive: {status: "an account state, known to nobody'
                 ' outside"}'
             )
@@ -209,7 +210,8 @@ class Policy(Strict):
         return [c for c, op in self.operators().items() if not isinstance(op, Drop)]
 
 
-REASON_WORDS = 3
+REASON_WORDS = 3  # distinct words
+REASON_REAL_WORDS = 2  # of them, English words (Faker's list)
 REASON_LETTERS = 12
 PLACEHOLDERS = frozenset(
     {
@@ -242,14 +244,19 @@ PLACEHOLDERS = frozenset(
 
 
 def is_a_reason(why: str) -> bool:
-    """A reason in words: at least three words and twelve letters, and not a placeholder
-    ("x", "n/a", "todo", "ok"...), which says nothing of why nobody outside could know it."""
+    """A reason in words: at least three distinct words, two of them English words, and
+    twelve letters, and not a placeholder ("x", "n/a", "todo", "ok"; "zzzz zzzz zzzz
+    zzzz"), which says nothing of why nobody outside could know it."""
+    from dsar.text.lexicon import is_english_word
+
     text = " ".join(why.split()).casefold()
     words = re.findall(r"[^\W\d_]+", text)
     letters = sum(len(w) for w in words)
+    distinct = set(words)
     return (
         text.strip(" .!") not in PLACEHOLDERS
-        and len(words) >= REASON_WORDS
+        and len(distinct) >= REASON_WORDS
+        and sum(is_english_word(w) for w in distinct) >= REASON_REAL_WORDS
         and letters >= REASON_LETTERS
     )
 
@@ -279,6 +286,12 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
     clashes = name_clashes(table.columns, [(j, j.columns) for j in policy.join])
     yield from (doc.problem(("join", *loc), message, fix) for loc, message, fix in clashes)
     yield from _classification_problems(policy, catalog, doc)
+    released = {
+        c: op for c, op in policy.operators().items() if not isinstance(op, Drop | Suppress)
+    }
+    for column, message, fix in birth_part_problems(released):
+        here: Loc = ("columns", column) if column in policy.columns else ("join",)
+        yield doc.problem(here, message, fix)
     if policy.searched() and policy.privacy.k <= 1 and not policy.privacy.l:
         yield doc.problem(
             ("privacy",),
@@ -332,6 +345,14 @@ def _classification_problems(
                     f"{column} is listed under both {seen[column]} and {field}",
                     "list it under one of them",
                 )
+            elif field == "sensitive" and _names_someone(policy, catalog, column):
+                yield doc.problem(
+                    at,
+                    f"{column} is derived from a name, an identifier or a contact: it points at"
+                    " a person and is never a sensitive attribute (listed sensitive, it is left"
+                    " out of k, and beside another copy of the name it rebuilds it)",
+                    f"take {column} out of sensitive: (it is then a quasi-identifier), or drop it",
+                )
             seen.setdefault(column, field)
     if (policy.privacy.l or policy.privacy.t) and not policy.sensitive:
         yield doc.problem(("privacy",), "l or t needs sensitive columns", "list them in sensitive:")
@@ -355,6 +376,14 @@ def _classification_problems(
                 " (the search generalises quasi-identifiers only)",
                 f"take {column} out of sensitive or insensitive, or give it one way to generalise",
             )
+
+
+def _names_someone(policy: Policy, catalog: Catalog, column: str) -> bool:
+    """The output column comes from a name, an identifier or a contact column."""
+    source = policy.sources().get(column)
+    table = catalog.tables.get(source.table) if source is not None else None
+    spec = table.columns.get(source.column) if table is not None and source is not None else None
+    return spec is not None and identifying(spec)
 
 
 def _column_problems(

@@ -17,7 +17,14 @@ extract reads anything (and by `anonymize policy check`): every problem at once,
   of an event is), released finer than the year;
 - `to:` on text that holds no dates in a format understood, or DD/MM/YYYY dates (or
   MM/DD/YYYY) generalised finer than the year, where the two differ;
-- a table with several rows per person whose policy names no `person:`.
+- a table with several rows per person whose policy names no `person:`;
+- two or more released columns derived from names, identifiers or contacts, unique per person
+  together (a billing name's first 4 letters beside the account name's last 2 and length);
+- a `sensitive:` column that is no attribute of a few values (most people hold a value fewer
+  than k, or 20, people hold: a company), which would take an identifying column out of k;
+- births at any age by value (children's: all in the past, spread over a decade and more,
+  not clustered in recent years as events are); an age column whose values exceed 150 (days);
+- bins, bands or top and bottom coding on a column the data holds as text.
 
 A column found holding identity values is refused until the catalog declares it (an
 `identity:`, `references:` or `personal:` role), after which the policy's rules for that
@@ -29,13 +36,22 @@ values as people.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from anonymize.leaks import carried_by_hierarchy, identifying, is_birth_date, year_or_coarser
-from anonymize.operators import Context, MaskOp, is_text_type, parsed_date_sql
+from anonymize.joins import joined_relation, resolve_links
+from anonymize.leaks import (
+    age_unit,
+    carried_by_hierarchy,
+    coarser_than_a_year,
+    identifying,
+    is_birth_date,
+    year_or_coarser,
+)
+from anonymize.operators import Context, MaskOp, is_text_type, operator_for, parsed_date_sql
 from anonymize.params import (
     TEXT_DATES,
     Coarsening,
@@ -67,6 +83,14 @@ UNIQUE_ROWS = 50  # fewer sampled people (or values) say nothing about uniquenes
 BIRTH_SHARE = 0.9  # of the sampled dates, between 1900 and BIRTH_AGE years ago
 BIRTH_AGE = 14  # the youngest age a date of birth in a personal data set usually has
 BIRTH_SPREAD = 8  # years between the quartiles: people's births spread over decades
+YOUNG_SPREAD = 6  # years between the quartiles of births at any age (children's)
+YOUNG_RANGE = 11  # years between the 5th and 95th percentiles of those: no recent events
+AGE_NAME = re.compile(r"(^|_)(age|ages|leeftijd|edad|alter|eta|idade)(_|$)")
+OLDEST = 150  # years: an age column whose values are higher counts days, weeks or months
+RARE_PEOPLE = 20  # a sensitive value fewer people hold (or fewer than k, or 5% of them) is rare
+RARE_SHARE = (
+    0.5  # of the sampled people, on a rare sensitive value: an identifier, not an attribute
+)
 REVERSIBLE = (Keep, Redact, TopBottom)
 """Operators that leave a value as it is (redact finds names and contacts, not ids): on a
 column holding identity values, refused."""
@@ -96,6 +120,166 @@ def sampled_problems(policy: Policy, engine: Engine) -> list[ConfigProblem]:
         problem = _sampled(sample, spec, op, identity)
         if problem is not None:
             found.append(ConfigProblem(where, *problem))
+    found += _together_problems(policy, engine)
+    found += _sensitive_problems(policy, engine)
+    return found
+
+
+def _joined_sample(policy: Policy, engine: Engine, columns: list[str]) -> pa.Table | None:
+    """The first `SAMPLE` rows of the extract's relation (the base table and its joins) with
+    a value in one of `columns`: each column as the operator releases it (its own SQL where it
+    has one without a key; the value itself for keep, redact, hash, pseudonym and date_shift,
+    which keep as many distinct values), as text, and p the row's person (NULL where the
+    policy names none). None where the joins do not resolve (refused by the policy check)."""
+    catalog = engine.catalog
+    links, problems = resolve_links(catalog, policy.table, policy.join)
+    if problems or not columns:
+        return None
+    sources = policy.sources()
+    tables = {policy.table: engine.columns(policy.table)}
+    tables.update({link.table: engine.columns(link.table) for link in links})
+    types = {out: tables[src.table].get(src.column, "") for out, src in sources.items()}
+    ctx = Context(None, None, types)
+    ops = policy.operators()
+    exprs: list[str] = []
+    params: list[object] = []
+    for i, name in enumerate(columns):
+        col = quote_identifier(name)
+        op = ops[name]
+        sql: str | None = None
+        numbers = _needs_numbers(op)
+        if numbers and not types.get(name, "").startswith(NUMBER_KINDS):
+            pass  # refused by _numbers_problem: the value, not a database error
+        elif isinstance(op, Mask | TopBottom) or (isinstance(op, Generalize) and not op.levels):
+            got = operator_for(op).sql(col, op, ctx)
+            if got is not None:
+                sql, more = got
+                params += more
+        exprs.append(f"CAST({sql or col} AS VARCHAR) AS c{i}")
+    person = (
+        f"CAST({quote_identifier(policy.person)} AS VARCHAR)"
+        if policy.person is not None
+        else "CAST(NULL AS VARCHAR)"
+    )
+    relation = (
+        joined_relation(policy.table, links, sources) + " AS __src"
+        if links
+        else quote_identifier(policy.table)
+    )
+    anything = " OR ".join(f"{quote_identifier(c)} IS NOT NULL" for c in columns)
+    return engine.query(
+        f"SELECT {', '.join(exprs)}, {person} AS p FROM {relation} WHERE {anything} LIMIT {SAMPLE}",
+        params,
+    )
+
+
+def _measure(rows: pa.Table, sql: str) -> dict[str, Any]:
+    """One row of `sql` over `rows` as table `s`, with a person for every row."""
+    con = scratch_connection()
+    try:
+        con.register("raw", rows)
+        con.execute(
+            "CREATE TEMP VIEW s AS SELECT * EXCLUDE (p), coalesce(p, '#' ||"
+            " CAST(row_number() OVER () AS VARCHAR)) AS p FROM raw"
+        )
+        got = con.execute(sql).fetchall()
+        names = [d[0] for d in con.description or []]
+    finally:
+        con.close()
+    return dict(zip(names, got[0], strict=True)) if got else {}
+
+
+def _together_problems(policy: Policy, engine: Engine) -> list[ConfigProblem]:
+    """Two or more released columns derived from names, identifiers or contacts (a prefix of
+    the billing name beside the last letters of the account's full name), unique per person
+    together over the sample as one column would be: refused as one would be. Each operator
+    alone keeps too little of its own column; together they rebuild the name."""
+    catalog = engine.catalog
+    sources = policy.sources()
+    derived = [
+        c
+        for c, op in policy.operators().items()
+        if _released_sql(op) is not None
+        and catalog.tables[sources[c].table].personal
+        and identifying(catalog.tables[sources[c].table].columns[sources[c].column])
+    ]
+    if len(derived) < 2:
+        return []
+    rows = _joined_sample(policy, engine, derived)
+    if rows is None:
+        return []
+    combo = " || chr(31) || ".join(f"coalesce(c{i}, chr(30))" for i in range(len(derived)))
+    got = _measure(
+        rows,
+        f"WITH o AS (SELECT {combo} AS o, p FROM s), g AS (SELECT o, count(DISTINCT p) AS n"
+        " FROM o GROUP BY o) SELECT (SELECT count(DISTINCT p) FROM o) AS people, (SELECT"
+        " count(*) FROM g) AS distinct_values, (SELECT count(DISTINCT p) FROM o JOIN g"
+        " USING (o) WHERE g.n = 1) AS alone",
+    )
+    people, distinct, alone = (int(got[k] or 0) for k in ("people", "distinct_values", "alone"))
+    if people < UNIQUE_ROWS or alone < UNIQUE_SHARE * people or distinct < UNIQUE_SHARE * people:
+        return []
+    named = ", ".join(derived)
+    return [
+        ConfigProblem(
+            "columns",
+            f"{named} are each derived from a name, an identifier or a contact, and together"
+            f" are unique to almost every person: {alone} of {people} sampled people"
+            f" ({alone / people:.0%}) hold a combination no other holds ({distinct} distinct),"
+            " which rebuilds who they are",
+            "release one of them at most (drop the others), or hash or shorten them until the"
+            " combination repeats",
+        )
+    ]
+
+
+def _sensitive_problems(policy: Policy, engine: Engine) -> list[ConfigProblem]:
+    """A `sensitive:` column is attribute data that must stay diverse (a diagnosis: a few
+    values), not left out of k: one whose released values are rare per person (more than
+    half of the sampled people hold a value fewer than k, or RARE_PEOPLE, people hold) is
+    refused. Free text the catalog marks (redacted) is content, read by the text checks."""
+    catalog = engine.catalog
+    sources = policy.sources()
+    ops = policy.operators()
+    columns = [
+        c
+        for c in policy.sensitive
+        if c in ops
+        and not isinstance(ops[c], Drop | Suppress)
+        and sources[c].table in catalog.tables
+        and catalog.tables[sources[c].table].personal
+        and not catalog.tables[sources[c].table].columns[sources[c].column].free_text
+    ]
+    rows = _joined_sample(policy, engine, columns)
+    if rows is None:
+        return []
+    found: list[ConfigProblem] = []
+    for i, column in enumerate(columns):
+        people = int(
+            _measure(rows, f"SELECT count(DISTINCT p) AS n FROM s WHERE c{i} IS NOT NULL")["n"] or 0
+        )
+        rare = max(policy.privacy.k, min(RARE_PEOPLE, people // 20), 2)
+        got = _measure(
+            rows,
+            f"WITH o AS (SELECT c{i} AS o, p FROM s WHERE c{i} IS NOT NULL), g AS (SELECT o,"
+            " count(DISTINCT p) AS n FROM o GROUP BY o) SELECT (SELECT count(*) FROM g) AS"
+            " distinct_values, (SELECT count(DISTINCT p) FROM o JOIN g USING (o) WHERE g.n <"
+            f" {rare}) AS rare",
+        )
+        distinct, few = (int(got[k] or 0) for k in ("distinct_values", "rare"))
+        if people < UNIQUE_ROWS or few <= RARE_SHARE * people:
+            continue
+        found.append(
+            ConfigProblem(
+                f"sensitive.{column}",
+                f"{column} is listed sensitive, which takes it out of k, but it is no attribute"
+                f" of a few values: {few} of {people} sampled people ({few / people:.0%}) hold"
+                f" a value fewer than {rare} people hold ({distinct} distinct values), so it"
+                " singles people out beside the quasi-identifiers",
+                "list it as a quasi-identifier (take it out of sensitive:), or drop or"
+                " generalise it until its values are shared",
+            )
+        )
     return found
 
 
@@ -171,7 +355,10 @@ def _sampled(
         return None
     if spec.identity is not None or spec.secret or spec.free_text:
         return None  # the policy's rules for these refuse what would leak
-    problem = _dates_problem(sample, spec, op)
+    problem = _numbers_problem(sample, op)
+    if problem is not None:
+        return problem
+    problem = _dates_problem(sample, spec, op) or _age_problem(sample, op)
     if problem is not None:
         return problem
     if identifying(spec):
@@ -353,6 +540,61 @@ def _dates_problem(sample: _Sample, spec: Column, op: Any) -> tuple[str, str] | 
     return _births(sample, op)
 
 
+NUMBER_KINDS = ("int", "uint", "float", "double", "halffloat", "decimal", "null")
+
+
+def _needs_numbers(op: Any) -> str | None:
+    """How an operator computes on numbers (None: it does not)."""
+    if isinstance(op, TopBottom):
+        return "top and bottom coding"
+    if isinstance(op, Generalize) and any(
+        isinstance(lv, Coarsening) and (lv.bin is not None or lv.bands)
+        for lv in (op.level(i) for i in range(len(op.levels or [op])))
+    ):
+        return "bin and bands"
+    return None
+
+
+def _numbers_problem(sample: _Sample, op: Any) -> tuple[str, str] | None:
+    """Bins, bands or top and bottom coding on a column the data holds as something else
+    than numbers (the catalog gives no type): refused before the run, not a database error."""
+    how = _needs_numbers(op)
+    if how is None:
+        return None
+    kind = sample.kind
+    if not kind or kind.startswith(NUMBER_KINDS):
+        return None
+    return (
+        f"{sample.column} holds {kind}: {how} need a number column",
+        "pick an operator for its type (a prefix, a hierarchy, to: for dates), or give it a"
+        " number type in the catalog and convert it",
+    )
+
+
+def _age_problem(sample: _Sample, op: Any) -> tuple[str, str] | None:
+    """An age column (by name) whose sampled values are mostly over OLDEST: an age in days,
+    weeks or months, which with the extract's date gives the date of birth."""
+    if not AGE_NAME.search(sample.column.casefold()) or age_unit(sample.column) is not None:
+        return None  # an age in days by name is refused by the policy check
+    if not sample.kind.startswith(("int", "uint", "double", "float", "decimal")):
+        return None
+    if coarser_than_a_year(op, 365):
+        return None
+    got = sample.measure(
+        "SELECT count(*) AS n, count(*) FILTER (WHERE CAST(v AS DOUBLE) > ?) AS over FROM s",
+        [OLDEST],
+    )
+    n, over = int(got["n"] or 0), int(got["over"] or 0)
+    if n < UNIQUE_ROWS or over <= n / 2:
+        return None
+    return (
+        f"{sample.column} is an age finer than a year: {over} of {n} sampled values exceed"
+        f" {OLDEST} (days, weeks or months); {op.op} releases it, and with the extract's date"
+        " it gives the date of birth",
+        "convert it to years, or use {op: generalize, bin: 365} (for days), or drop",
+    )
+
+
 def _units(op: Any) -> list[str]:
     if not isinstance(op, Generalize):
         return []
@@ -397,15 +639,25 @@ def _births(sample: _Sample, op: Any) -> tuple[str, str] | None:
     got = sample.measure(
         f"SELECT count(*) AS rows, count(d) AS n, count(*) FILTER (WHERE d >= TIMESTAMP"
         f" '1900-01-01' AND d <"
-        f" current_date - INTERVAL {BIRTH_AGE} YEAR) AS births, quantile_cont(year(d), 0.75)"
-        " - quantile_cont(year(d), 0.25) AS spread, count(*) FILTER (WHERE d IS NOT NULL AND"
+        f" current_date - INTERVAL {BIRTH_AGE} YEAR) AS births, count(*) FILTER (WHERE d >="
+        " TIMESTAMP '1900-01-01' AND d <= current_date) AS past, quantile_cont(year(d), 0.75)"
+        " - quantile_cont(year(d), 0.25) AS spread, quantile_cont(year(d), 0.95) -"
+        " quantile_cont(year(d), 0.05) AS range, count(*) FILTER (WHERE d IS NOT NULL AND"
         " (e IS NULL OR month(e) <> 1 OR day(e) <> 1)) AS finer"
         f" FROM (SELECT {date} AS d, {day} AS e FROM s)"
     )
-    rows, n, births, finer = (int(got[k] or 0) for k in ("rows", "n", "births", "finer"))
-    spread = float(got["spread"] or 0)
+    rows, n, births, past, finer = (
+        int(got[k] or 0) for k in ("rows", "n", "births", "past", "finer")
+    )
+    spread, years = float(got["spread"] or 0), float(got["range"] or 0)
     dates = n >= BIRTH_SHARE * rows  # text: nearly all of it dates
-    if n < UNIQUE_ROWS or not dates or births < BIRTH_SHARE * n or spread < BIRTH_SPREAD:
+    if n < UNIQUE_ROWS or not dates:
+        return None
+    adults = births >= BIRTH_SHARE * n and spread >= BIRTH_SPREAD
+    # births at any age (children's): spread evenly over a decade and more, where the times
+    # of events cluster in the recent years a system has run
+    young = past >= BIRTH_SHARE * n and spread >= YOUNG_SPREAD and years >= YOUNG_RANGE
+    if not (adults or young):
         return None
     if not finer and not isinstance(op, Generalize):
         return None  # years only in the data: nothing finer to release
@@ -414,10 +666,15 @@ def _births(sample: _Sample, op: Any) -> tuple[str, str] | None:
         if isinstance(op, Generalize) and op.levels
         else "releases them finer than the year"
     )
+    where = (
+        f"between 1900 and {BIRTH_AGE} years ago"
+        if adults
+        else f"between 1900 and today, 90% of them over {years:.0f} years"
+    )
     return (
-        f"{sample.column} looks like a date of birth: {births} of {n} sampled dates fall"
-        f" between 1900 and {BIRTH_AGE} years ago, their middle half spread over {spread:.0f}"
-        f" years; {op.op} {how}, which identifies nearly everyone",
+        f"{sample.column} looks like a date of birth: {births if adults else past} of {n}"
+        f" sampled dates fall {where}, their middle half spread over {spread:.0f} years;"
+        f" {op.op} {how}, which identifies nearly everyone",
         "use {op: generalize, to: year} or drop, and mark it personal: date_of_birth in the"
         " catalog (a time the system recorded: origin: observed)",
     )
