@@ -34,12 +34,15 @@ from anonymize.audience.fields import Field as FieldName
 from anonymize.spec import Strict, checked_spec, unknown_table
 from dsar.catalog import Catalog
 from dsar.catalog.models import LegalBasis, Role
+from dsar.catalog.shared import (
+    for_advertising as _for_advertising,
+    shared_file_problems,
+)
 from dsar.catalog.strict import YamlDocument, suggest
 from dsar.engine import Engine
 from dsar.errors import CatalogError, ConfigProblem, UsageError, UseNotAllowedError
 from dsar.io import sha256_file
 
-ADVERTISING = ("advertis", "ad audience", "marketing audience")  # words of an ads purpose
 NONE = "none"  # consent: none (with legal_basis), opted_out: none
 STATE_CONSENT = (
     "name the consent column and the opt-out column (consent: ads_personalization,"
@@ -254,10 +257,6 @@ def check_table_use(catalog: Catalog, name: str, column: str) -> None:
         )
 
 
-def _for_advertising(purposes: Iterable[str]) -> bool:
-    return any(word in p.lower() for p in purposes for word in ADVERTISING)
-
-
 def _limited_use(table: str, column: str) -> None:
     raise limited_use_error(table, column)
 
@@ -359,54 +358,17 @@ def checked_source(
     return checked, inputs + ([path] if path is not None else [])
 
 
-def _rules(catalog: Catalog, name: str) -> tuple[object, ...]:
-    t = catalog.tables[name]
-    return (t.limited_use, t.role, _for_advertising(t.purposes), t.legal_basis, t.personal)
-
-
 def check_shared_files(engine: Engine) -> None:
     """Refuse a catalog in which one file (or byte-for-byte copies of one) is read by two
     entries under different rules (Limited Use, role, an advertising purpose, legal basis):
-    a second entry with `limited_use: false` would relabel Google's data as ordinary.
+    a second entry with `limited_use: false` would relabel Google's data as ordinary. The
+    check is `dsar.catalog.shared`'s, which `dsar catalog check` reports too.
 
     Raises:
         CatalogError: naming both entries, for each such file.
     """
     catalog = engine.catalog
-    owners: dict[Path, list[str]] = {}
-    for name in catalog.tables:
-        for file in engine.files(name):
-            owners.setdefault(file.resolve(), []).append(name)
-    by_size: dict[int, list[Path]] = {}
-    for file in owners:
-        by_size.setdefault(file.stat().st_size, []).append(file)
-    same: list[list[Path]] = []
-    for files in by_size.values():
-        if len(files) > 1:
-            digests: dict[str, list[Path]] = {}
-            for file in files:
-                digests.setdefault(sha256_file(file), []).append(file)
-            same += [group for group in digests.values() if len(group) > 1]
-    groups = [[f] for f in owners] + same
-    problems = []
-    seen: set[tuple[str, ...]] = set()
-    for group in groups:
-        names = tuple(sorted({n for f in group for n in owners[f]}))
-        if len(names) < 2 or names in seen:
-            continue
-        seen.add(names)
-        if len({_rules(catalog, n) for n in names}) > 1:
-            problems.append(
-                ConfigProblem(
-                    f"tables.{names[0]}",
-                    f"the tables {', '.join(names)} read the same file"
-                    f"{'s' if len(group) > 1 else ''} under different rules (Limited Use,"
-                    " role, purposes or legal basis): the data has one origin, so one set of"
-                    " rules",
-                    "describe the file once, or give every entry the strictest rules (e.g."
-                    " limited_use: true)",
-                )
-            )
+    problems = shared_file_problems(catalog, {n: engine.files(n) for n in catalog.tables})
     if problems:
         raise CatalogError(str(catalog.source or "catalog"), problems)
 
