@@ -67,6 +67,9 @@ if TYPE_CHECKING:
         ExtractResult as ExtractResult,
         run_extract as run_extract,
     )
+    from anonymize.operators import (
+        python_hash as python_hash,
+    )
     from anonymize.policy import (
         Policy as Policy,
         load_policy as load_policy,

@@ -131,7 +131,9 @@ if TYPE_CHECKING:
         ArtifactManifest as ArtifactManifest,
         BundleManifest as BundleManifest,
         read_manifest as read_manifest,
+        verify_audience as verify_audience,
         verify_bundle as verify_bundle,
+        verify_certificate as verify_certificate,
         verify_derived as verify_derived,
     )
     from dsar.rights import (
