@@ -370,3 +370,37 @@ def test_the_model_is_asked_once_per_run_and_agrees_with_the_rules(model: TextEn
     its "Hall" no mention of Elaine's)."""
     text = "Elaine Hall set it up. We met at Albert Hall, then Valentina left for Weimar."
     assert names(model, text) == ["Elaine Hall", "Valentina"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a street's first word, or a street word before or after the run (issue 24)
+        ("A encomenda chega Quarta-feira à Rua Augusta. Obrigado", []),
+        ("Cerco notizie sulla spedizione in Via Garibaldi, grazie.", []),
+        ("We left Martin Luther King Jr Blvd at 9 this morning.", []),
+        ("Damage happened at Victoria Dock on Tuesday.", []),
+        # an article first ("Die Ware"), or a German noun after an article
+        ("Die Ware kam beschädigt an, bitte melden.", []),
+        ("Der Fahrer steht an der Rampe und die Ware von Haribo ist nicht verladen.", []),
+        # a particle first, no title or given name before it, in a text that is not English
+        ("Wir warten auf die Zahlung von Edeka Nord seit Wochen.", []),
+        # a field's value with a lower-case word, or a job title or role
+        ("To: Harbor Freight Tools\nFrom: Counsel for Lincoln Electric Holdings", []),
+        ("Operator: Good afternoon.\nCustomer: Hi, the parcel is late.\nOperator: Right.", []),
+        ("Attendees: Regional Manager, Fleet Coordinator, Nadia Haddad", ["Nadia Haddad"]),
+        # and what stays a name: a given name after an article or a preposition loses it
+        ("hier ist der Torsten von der Disposition wegen der Tour", ["Torsten"]),
+        ("Il codice fiscale di Marta Lombardi è allegato alla pratica.", ["Marta Lombardi"]),
+        ("Beste meneer De Boer, de zending is onderweg.", ["De Boer"]),
+    ],
+)
+@ner
+def test_uncorroborated_runs_that_read_as_streets_companies_nouns_or_roles(
+    model: TextEngine, text: str, expected: list[str]
+) -> None:
+    """Each found name starts with an expected one (no article or preposition before it),
+    and each expected one is found."""
+    found = names(model, text)
+    assert all(n.startswith(tuple(expected)) for n in found)
+    assert all(any(n.startswith(e) for n in found) for e in expected)

@@ -41,8 +41,39 @@ _THING_WORDS = frozenset(
     garage cafe café restaurant bar pub shop store market service services center centre
     gmbh ag ltd inc llc plc co company group logistik logistics bank armchair stool bench
     bed cabinet wardrobe dresser couch ottoman recliner shelf shelving bookcase mirror
-    clock vase mug kettle blender mattress cushion pillow curtain blind rail""".split()  # noqa: SIM905
+    clock vase mug kettle blender mattress cushion pillow curtain blind rail
+    blvd boulevard dock docks quay pier harbour harbor wharf terminal allee straße strasse
+    platz gasse ufer damm chaussee laan straat plein gracht kade caddesi sokak bulvarı
+    holding stiftung gruppe groep grupa kargo truck trucks tools mail electric supermarkt
+    supermarkten supermarkets transporte spedition express haulage shipping distribution
+    nv bv kg ohg spa srl sarl""".split()  # noqa: SIM905
 )
+# job titles: a run that ends in one, or one word right before one, is a role, not a person
+_ROLE_WORDS = frozenset(
+    """manager coordinator director operator interviewer reviewer officer supervisor
+    dispatcher analyst""".split()  # noqa: SIM905
+)
+_ROLE_NEXT = regex.compile(r" (\p{L}+)")
+# words that open a street's or a square's name in many languages ("Rua Augusta")
+_STREET_FIRST = frozenset(
+    """calle rua rue via viale piazza plaza praça avenida boulevard ulica aleja plac corso
+    strada largo carrer paseo""".split()  # noqa: SIM905
+)
+_STREET_BEFORE = regex.compile(
+    r"\b(?:Calle|Rua|Rue|Via|Viale|Piazza|Plaza|Praça|Avenida|Boulevard|Ulica|ul\.|Aleja"
+    r"|Plac|Corso|Strada|Largo|Carrer|Paseo)[^\S\n]+$"
+)
+# articles that no person's name begins with ("Die Ware", "Het Magazijn", "Les Halles")
+_ARTICLES_FIRST = frozenset(
+    "die der den dem des het een ein eine einen einem einer les il gli los las una une".split()  # noqa: SIM905
+)
+# in German and Dutch every noun is capitalised: after an article it is a noun, not a name
+_ARTICLE_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?:der|die|das|den|dem|des|ein|eine|einer|einem|einen|eines|zum|zur|vom"
+    r"|beim|het|een|de|deze|dit|onze|uw|unsere|ihre|seine)[^\S\n]+$"
+)
+# what a company's or a product's name holds and a person's does not
+_COMPANY_MARK = regex.compile(r"[&+\d@]")
 _THING_BEFORE = regex.compile(
     r"(?:\b(?:room|station|hospital|hall|ward|building|street|avenue|bridge|airport|campus"
     r"|wing|block|suite|warehouse|depot|the)[^\S\n]+|[-–]|[/\\])$",
@@ -127,13 +158,37 @@ def vetoed(
         value = text[trimmed.start : trimmed.end]
         words = [w for w in _SPLIT_COMMA.split(value) if w]
         folded = [w.casefold().strip(".'\u2019") for w in words]
+        if len(words) > 1 and words[0].islower() and words[1] in firsts:
+            # "hier ist der Torsten", "Codice fiscale di Giulia": an article or a preposition
+            # before a given name is no particle of it
+            start = trimmed.start + value.index(words[1], len(words[0]))
+            trimmed = Span(start, trimmed.end, trimmed.entity, trimmed.score, trimmed.source)
+            value = text[trimmed.start : trimmed.end]
+            words, folded = words[1:], folded[1:]
+        if "\n" in value and folded[-1] in _THING_WORDS | _ROLE_WORDS:
+            # a name that ran on over a line break into a role or a place: the first line
+            cut = value.index("\n")
+            head = value[:cut].rstrip()
+            if not head.strip():
+                continue
+            trimmed = Span(
+                trimmed.start, trimmed.start + len(head), span.entity, span.score, span.source
+            )
+            value = head
+            words = [w for w in _SPLIT_COMMA.split(value) if w]
+            folded = [w.casefold().strip(".'\u2019") for w in words]
+        if _not_a_person(text, trimmed, words, folded, lang, firsts, lasts):
+            continue
         if folded[0] in _THING_FIRST or (
-            folded[-1] in _THING_WORDS
+            folded[-1] in _THING_WORDS | _ROLE_WORDS
             and not _surname_thing(text, trimmed.start, words, span.source == "ner", firsts, lasts)
         ):
             continue
         if _NEXT_WORD.match(text, trimmed.end) and _next_thing(text, trimmed.end):
             continue  # "Mandela House", "St Thomas' Hospital", "Linde service"
+        role = _ROLE_NEXT.match(text, trimmed.end)
+        if len(words) == 1 and role and role.group(1).casefold() in _ROLE_WORDS:
+            continue  # "Regional Manager", "Fleet Coordinator"
         if all(f in _BRANDS for f in folded) and span.source != "shape":
             continue
         if _THING_AFTER.match(text[trimmed.end : trimmed.end + 12]) and not _person_after(
@@ -156,6 +211,67 @@ def vetoed(
                 continue
         out.append(trimmed)
     return out
+
+
+def _not_a_person(
+    text: str,
+    span: Span,
+    words: list[str],
+    folded: list[str],
+    lang: str,
+    firsts: frozenset[str],
+    lasts: frozenset[str],
+) -> bool:
+    """Uncorroborated runs that read as a street, a company, a noun or a phrase, not a
+    person: a street's first word or a street before it ("Rua Augusta", "Via Garibaldi"),
+    an article first ("Die Ware"), a particle first with no title or given name before it and
+    no name after it ("de Zara" in Spanish, "von Aldi Nord"), a capitalised noun after an
+    article in German or Dutch ("die Ware", "de Zending"), and a structural field's value
+    holding an ampersand, a digit or a lower-case word ("Ben & Jerry's", "Counsel for
+    Lincoln Electric")."""
+    before = text[max(0, span.start - 24) : span.start]
+    if folded[0] in _STREET_FIRST or _STREET_BEFORE.search(before):
+        return True
+    if folded[0] in _ARTICLES_FIRST:
+        return True
+    titled = bool(_TITLE_BEFORE.search(before))
+    given = _GIVEN_BEFORE.search(before)
+    if folded[0] in _PARTICLES and not titled and not (given and given.group(1) in firsts):
+        rest = [w for w, f in zip(words, folded, strict=True) if f not in _PARTICLES]
+        if words[0][:1].islower() and lang != "en":
+            return True  # "pedido de Zara", "Lieferung von Aldi"
+        if span.source != "shape" and not any(is_name_word(w) for w in rest):
+            return True  # "De Zending van Philips"; "De Groot" is a surname
+    if (
+        lang in ("de", "nl")
+        and span.source in _MENTION_SOURCES
+        and span.score < 0.9
+        and not titled
+        and words[0] not in firsts  # "hier ist der Torsten": a given name stays one
+        and _ARTICLE_BEFORE.search(before)
+    ):
+        return True
+    if span.source == "shape":
+        value = text[span.start : span.end]
+        if _COMPANY_MARK.search(value):
+            return True
+        if (
+            any(w[:1].islower() for w in words)
+            and any(w[:1].isupper() for w in words)
+            and any(
+                f not in _PARTICLES and w[:1].islower() for w, f in zip(words, folded, strict=True)
+            )
+        ):
+            return True
+    return False
+
+
+_TITLE_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Fr|Hr|Sr|Sra|Srta|Mme|Mlle|M|Sig|Sig\.ra"
+    r"|Dott|Avv|Ing|meneer|mevrouw|heer|mevr|dhr|Pan|Pani|Panie|Bey|Hanım|Avvocato|Egregio"
+    r"|Herrn|Señor|Señora|Monsieur|Madame)\.?[^\S\n]+$",
+    regex.IGNORECASE,
+)
 
 
 # thing words that are common surnames too: after a given name, a person ("Matthew Lane")
