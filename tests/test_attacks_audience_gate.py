@@ -16,6 +16,7 @@ seed 7) or on a small shop written here, and must now leave the person out or be
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -247,7 +248,8 @@ def test_a_list_with_a_basis_never_holds_someone_who_said_no(demo: Path, tmp_pat
     )  # fmt: skip
     assert built.exit_code == 0, built.output
     assert _written(tmp_path / "out", "meta") == {_hash("meta", "someone.else@example.net")}
-    assert _counts(tmp_path / "out")["said_no_elsewhere"] == len(said_no)
+    counts = _counts(tmp_path / "out")  # a closed account's person leaves under that first
+    assert counts["said_no_elsewhere"] + counts["closed_account"] == len(said_no)
 
 
 def test_a_spec_applies_the_no_another_consent_table_records(tmp_path: Path) -> None:
@@ -555,3 +557,74 @@ def test_a_partial_copy_of_googles_data_leaves_value_by_value(
         assert not written & {_hash(name, e) for e in google}
         assert written == {_hash(name, e) for e in ordinary}
         assert _counts(tmp_path / "out", name)["limited_use"] == len(google)
+
+
+@pytest.mark.parametrize("path", ["list", "spec"])
+def test_a_closed_account_is_left_out_on_every_path(demo: Path, tmp_path: Path, path: str) -> None:
+    """M2: people whose account is closed were sent from a list, and from a spec without
+    `accounts:` (the README: people "whose account is closed are left out"). Here the
+    closed accounts' people said yes to ads and never opted out, so only closure leaves."""
+    demo = _demo_copy(demo, tmp_path / "demo", "")
+    prefs = demo.parent / "marketing_preferences.json"
+    closed = [e for (e,) in _q(demo, "SELECT email FROM {a} WHERE status = 'closed' ORDER BY 1")]
+    assert closed
+    rows = [
+        json.dumps(dict(r, ads_personalization=True, opted_out_at=None))
+        if r["email"] in closed
+        else json.dumps(r)
+        for r in json.loads(prefs.read_text())
+    ]
+    prefs.write_text("[\n" + ",\n".join(rows) + "\n]\n")
+    ordinary = _consenting(demo, 5)
+    if path == "list":
+        crm = tmp_path / "crm.csv"
+        crm.write_text("email\n" + "\n".join([*closed, *ordinary]) + "\n")
+        args = ["--input", str(crm), "--column", "email", *BASIS]
+    else:
+        spec = tmp_path / "spec.yml"
+        spec.write_text(SPEC.read_text().replace("accounts: {", "# accounts: {"))
+        args = ["--spec", str(spec)]
+    built = _audience(demo, tmp_path / "out", *args, "--platform", "meta")
+    assert built.exit_code == 0, built.output
+    written = _written(tmp_path / "out", "meta")
+    assert not written & {_hash("meta", e) for e in closed}
+    assert {_hash("meta", e) for e in ordinary} <= written
+    assert _counts(tmp_path / "out")["closed_account"] > 0  # others leave for another reason first
+
+
+def test_a_name_from_a_google_sign_in_is_never_sent(demo: Path, tmp_path: Path) -> None:
+    """M1: --fields hashed given names that came from Google only (11 of 40): a field
+    value is sent only where a table other than the Limited Use ones (and the source)
+    holds it for the person; else it is left empty and counted (`fields_limited_use`)."""
+    catalog = _demo_copy(demo, tmp_path / "demo", PARTNERS)
+    people = _q(
+        catalog,
+        "SELECT g.google_sub, a.email, a.full_name FROM {g} g JOIN {a} a USING (user_id)"
+        " JOIN {m} m USING (user_id) WHERE lower(g.email) = lower(a.email)"
+        " AND m.ads_personalization AND m.opted_out_at IS NULL AND m.email = a.email"
+        " AND a.status <> 'closed' ORDER BY 1 LIMIT 8",
+    )
+    assert len(people) == 8
+    renamed = {sub: f"Zephyrine{chr(97 + n)}" for n, (sub, _, _) in enumerate(people[:4])}
+    profiles = catalog.parent / "google_profiles.jsonl"
+    rows = [json.loads(line) for line in profiles.read_text().splitlines() if line.strip()]
+    for r in rows:
+        r["given_name"] = renamed.get(r["google_sub"], r["given_name"])
+    profiles.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with (catalog.parent / "partners.csv").open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["pid", "contact", "first", "last"])
+        for sub, email, full in people:
+            out.writerow([sub, email, renamed.get(sub, full.split()[0]), full.split()[-1]])
+    spec = tmp_path / "spec.yml"
+    spec.write_text(PARTNERS_SPEC + "fields: {first_name: first, last_name: last}\n")
+    built = _audience(catalog, tmp_path / "out", "--spec", str(spec), "--platform", "meta")
+    assert built.exit_code == 0, built.output
+    sent = [r for file in (tmp_path / "out").glob("meta*.csv") for r in csv.DictReader(file.open())]
+    assert len(sent) == 8
+    names = {r["fn"] for r in sent}
+    meta = platform("meta")
+    assert not names & {meta.hash(n.lower()) for n in renamed.values()}
+    kept = {meta.hash(full.split()[0].lower()) for sub, _, full in people if sub not in renamed}
+    assert kept <= names
+    assert _counts(tmp_path / "out")["fields_limited_use"] == 4

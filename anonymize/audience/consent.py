@@ -14,6 +14,9 @@ A `newsletter: false` is a no to newsletters, not to ads: it is not read as one.
 `said_no_sql` gives the condition; `eligible` leaves out every person the condition holds
 for in any row of any table (`said_no_elsewhere`), whatever basis a list or a spec states.
 
+`closed_sql` reads an account table's closure (a `status` of `closed`, a `closed_at`), and
+`closed_people` finds everyone one of whose accounts is closed, on every path.
+
 `basis_problem` refuses a legal basis that is not in words (".", "n/a", "consent"), and
 `consent_column_problem` a consent column that cannot hold a consent (a `plan` string).
 """
@@ -135,6 +138,60 @@ def said_no_people(engine: Engine, con: duckdb.DuckDBPyConnection, skip: str | N
     con.execute(
         "CREATE OR REPLACE TEMP TABLE said_no_people AS SELECT DISTINCT person FROM"
         " people_nodes JOIN said_no_nodes USING (node)"
+    )
+    return rows_read
+
+
+CLOSED_STATUS = ("status", "account_status")  # an account table's status column ...
+CLOSED_VALUES = ("closed",)  # ... and the values that say the account is closed
+CLOSED_AT = ("closed_at",)  # any value: the account is closed
+
+
+def closed_sql(table: Table) -> str | None:
+    """SQL true for a row of an account table (the catalog's `account` category) whose
+    account is closed: its `status` says closed, or its `closed_at` holds a date (None:
+    the table records no closure)."""
+    if table.category is not DataCategory.ACCOUNT:
+        return None
+    values = ", ".join(f"'{v}'" for v in CLOSED_VALUES)
+    parts = [
+        f"lower(trim(CAST({quote_identifier(c)} AS VARCHAR))) IN ({values})"
+        for c in table.columns
+        if c.lower() in CLOSED_STATUS
+    ] + [f"{quote_identifier(c)} IS NOT NULL" for c in table.columns if c.lower() in CLOSED_AT]
+    return " OR ".join(f"({p})" for p in parts) or None
+
+
+def closed_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> int:
+    """`closed_people(person)`: everyone one of whose accounts is closed, in any controller
+    account table (`closed_sql`), found through the row's strong identifiers only (a shared
+    phone closes no one else's account); `resolve_people` must have run. Returns the rows
+    read."""
+    con.execute("CREATE OR REPLACE TEMP TABLE closed_nodes (node VARCHAR)")
+    rows_read = 0
+    for name, table in engine.catalog.tables.items():
+        condition = closed_sql(table)
+        ids = {c: k for c, k in table.identity_columns().items() if k in STRONG}
+        if table.role is not Role.CONTROLLER or not table.personal or not ids or not condition:
+            continue
+        picks = ", ".join(
+            f"{identity_sql(k, quote_identifier(c))} AS i{j}"
+            for j, (c, k) in enumerate(ids.items())
+        )
+        rows = engine.query(
+            f"SELECT DISTINCT {picks} FROM {quote_identifier(name)} WHERE {condition}"
+        )
+        rows_read += rows.num_rows
+        con.register("closed_rows", rows)
+        for j, k in enumerate(ids.values()):
+            con.execute(
+                f"INSERT INTO closed_nodes SELECT {node_sql(k, f'i{j}')} FROM closed_rows"
+                f" WHERE i{j} IS NOT NULL"
+            )
+        con.unregister("closed_rows")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE closed_people AS SELECT DISTINCT person FROM"
+        " people_nodes JOIN closed_nodes USING (node)"
     )
     return rows_read
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,7 +63,13 @@ from anonymize.audience.build import (
     identifiers,
     read_list,
 )
-from anonymize.audience.consent import DATES, said_no_people, said_no_sql, signals
+from anonymize.audience.consent import (
+    DATES,
+    closed_people,
+    said_no_people,
+    said_no_sql,
+    signals,
+)
 from anonymize.audience.forms import add_export_forms, add_platform_forms
 from anonymize.audience.people import (
     leave_out_ledger,
@@ -80,7 +86,7 @@ from anonymize.audience.sources import (
     limited_use_error,
     restricted_tables,
 )
-from dsar.catalog.models import IdentityKind
+from dsar.catalog.models import DataCategory, IdentityKind, Role
 from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
@@ -97,6 +103,7 @@ MATCHING = (
     " and account id the export holds for them (+tags and Gmail dots folded); left out if"
     " the ledger holds any (a device or cookie id too), or they said no in any table"
 )
+LOCATION = DataCategory.LOCATION
 COPY_SHARE = 0.9  # a spec's table with this share of a Limited Use table's values, both ways
 # the reasons a row is left out, in the order each manifest counts them
 REASONS = (
@@ -195,6 +202,13 @@ def build_audience(
             for _, table, n in leave_out_restricted(con, limited, purposes=False):
                 log.warning("%d rows left out: values of %s (limited_use)", n, table)
             applies.add("limited_use")
+        # a closed account, wherever the export records it, on every path
+        closed_people(engine, con)
+        applies.add("closed_account")
+        con.execute(
+            "UPDATE cand SET why = 'closed_account' WHERE why IS NULL AND i IN (SELECT i FROM"
+            " cand_people JOIN closed_people USING (person))"
+        )
         if ledger is not None:
             applies.add("in_ledger")
             leave_out_ledger(con, ledger, engine)
@@ -207,6 +221,14 @@ def build_audience(
         read = int(counted[1]) if counted else 0
         left = dict(con.execute("SELECT why, count(*) FROM cand GROUP BY ALL").fetchall())
         before = {"rows_read": read, **{r: int(left.get(r, 0)) for r in REASONS if r in applies}}
+        if fields and limited:
+            before["fields_limited_use"] = _blank_limited_fields(
+                con,
+                engine,
+                fields,
+                limited,
+                None if isinstance(source, AudienceList) else source.table,
+            )
         f_cols = "".join(f", {quote_identifier('f_' + f)}" for f in fields)
         con.execute(f"CREATE TEMP TABLE src AS SELECT i, v{f_cols} FROM cand WHERE why IS NULL")
         result = _write_all(
@@ -345,6 +367,76 @@ def _refuse_a_copy(
                 str(spec.email or spec.phone),
                 also=f" ({spec.table} holds its values: a copy is the same data)",
             )
+
+
+def _field_sql(value_sql: str) -> str:
+    return f"lower(nfc_normalize(trim(CAST({value_sql} AS VARCHAR))))"
+
+
+def _blank_limited_fields(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    fields: Sequence[str],
+    limited: list[str],
+    source_table: str | None,
+) -> int:
+    """Empty each field of an eligible row (a name, a postcode) whose value, for that row's
+    person, a Limited Use table holds and no other table but the source holds (as the whole
+    value or one word of it, lower-cased): a name that came from a Google sign-in is not
+    sent beside an address that may be. Returns the fields emptied."""
+    con.execute("CREATE OR REPLACE TEMP TABLE field_held (node VARCHAR, w VARCHAR, lu BOOLEAN)")
+    for name, table in engine.catalog.tables.items():
+        lu = name in limited
+        if name == source_table or not table.personal or table.role is not Role.CONTROLLER:
+            continue
+        ids = {c: k for c, k in table.identity_columns().items() if k in STRONG}
+        # a Limited Use table: every other column; any other: names and locations
+        values = [
+            c
+            for c, col in table.columns.items()
+            if c not in table.identity_columns()
+            and (lu or col.personal is not None or table.column_category(c) is LOCATION)
+        ]
+        if not ids or not values:
+            continue
+        picks = ", ".join(
+            [
+                f"{identity_sql(k, quote_identifier(c))} AS i{j}"
+                for j, (c, k) in enumerate(ids.items())
+            ]
+            + [f"{_field_sql(quote_identifier(c))} AS f{j}" for j, c in enumerate(values)]
+        )
+        rows = engine.query(f"SELECT DISTINCT {picks} FROM {quote_identifier(name)}")
+        con.register("field_rows", rows)
+        for j, k in enumerate(ids.values()):
+            for m in range(len(values)):
+                con.execute(
+                    f"INSERT INTO field_held SELECT DISTINCT {node_sql(k, f'i{j}')}, w, {lu}"
+                    f" FROM (SELECT i{j}, unnest(list_distinct([f{m}] || string_split(f{m}, ' ')))"
+                    f" AS w FROM field_rows WHERE i{j} IS NOT NULL AND f{m} <> '') WHERE w <> ''"
+                )
+        con.unregister("field_rows")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE field_people AS SELECT DISTINCT n.person, f.w,"
+        " bool_or(f.lu) AS lu, bool_or(NOT f.lu) AS other FROM field_held f"
+        " JOIN people_nodes n USING (node) GROUP BY ALL"
+    )
+    blanked = 0
+    for f in fields:
+        col = quote_identifier("f_" + f)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE field_blank AS SELECT DISTINCT c.i FROM cand c"
+            " JOIN cand_people p ON p.i = c.i AND p.strong"
+            f" JOIN (SELECT person, w, bool_or(lu) AS lu, bool_or(other) AS other FROM"
+            f" field_people GROUP BY ALL) h ON h.person = p.person AND h.w = {_field_sql(col)}"
+            f" WHERE c.why IS NULL AND {col} IS NOT NULL GROUP BY c.i"
+            " HAVING bool_or(h.lu) AND NOT bool_or(h.other)"
+        )
+        blanked += int(con.execute("SELECT count(*) FROM field_blank").fetchall()[0][0])
+        con.execute(f"UPDATE cand SET {col} = NULL WHERE i IN (SELECT i FROM field_blank)")
+    for scratch in ("field_held", "field_people", "field_blank"):
+        con.execute(f"DROP TABLE IF EXISTS {scratch}")
+    return blanked
 
 
 def _list_candidates(con: duckdb.DuckDBPyConnection, source: AudienceList) -> None:
