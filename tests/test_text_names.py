@@ -404,3 +404,23 @@ def test_uncorroborated_runs_that_read_as_streets_companies_nouns_or_roles(
     found = names(model, text)
     assert all(n.startswith(tuple(expected)) for n in found)
     assert all(any(n.startswith(e) for n in found) for e in expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a signature's name keeps its line, not the department on the next one
+        ("Z poważaniem\nBeata Zielińska\nDział Sprzedaży", ["Beata Zielińska"]),
+        ("Med vänliga hälsningar\nOskar Lindgren\nLagerkontor", ["Oskar Lindgren"]),
+        # capitalised Cyrillic words no name list knows are no names
+        ("Добрый день! Склад закрыт до Понедельника, Счёт отправлен.", []),
+        # seasonal greetings and a lawyer's title are no part of a name
+        ("Hola equipo, Feliz Navidad y Próspero Año Nuevo.\nSaludos,\nRamiro", ["Ramiro"]),
+        ("Sehr geehrte Frau Rechtsanwältin Oberhuber, anbei die Vollmacht.", ["Oberhuber"]),
+    ],
+)
+@ner
+def test_lines_scripts_greetings_and_titles_around_names(
+    model: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(model, text) == expected

@@ -99,6 +99,9 @@ teşekkürler tesekkurler çalışmalar calismalar saygılarımla sayın sevgili
 привет здравствуйте спасибо уважением добрый день доброе утро всего доброго пока γεια σου
 καλησπέρα καλημέρα ευχαριστώ εκτίμηση αγαπητέ αγαπητή
 zdravím děkuji namaste namaskar shukriya dhanyavaad salaam salam marhaba ahlan shalom
+feliz navidad próspero año nuevo wesołych świąt dobranoc smacznego kedves üdvözlettel
+уважаемый уважаемая уважаемые дорогой дорогая свидания saygılarımızla kiitos terveisin
+ystävällisin hei moi pozdravem
 """
 _TITLES = """
 mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m monsieur madame sr sra
@@ -107,6 +110,8 @@ dottore dottoressa pan pani panem panią pania panu panie meneer mevrouw mevr dh
 hanım hanim sheikh sheikha sheik inspector sergeant sgt officer detective constable nurse
 auntie aunty uncle rev reverend father sister brother captain capt judge coach professor
 doctor lord lady dame hon ing lic arch abs mag dipl
+rechtsanwalt rechtsanwältin anwalt anwältin avvocato avvocatessa avv notaio maître
+abogado abogada advogado advogada mecenas
 يا السيد السيدة الأستاذ الدكتور
 """
 _LABELS = """

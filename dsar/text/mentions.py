@@ -19,6 +19,7 @@ import regex
 from dsar.text.detectors import PERSON, Span
 from dsar.text.lexicon import (
     STOP_WORDS,
+    TITLE_WORDS,
     is_english_word,
     is_name_word,
     language_of,
@@ -165,6 +166,13 @@ def vetoed(
             trimmed = Span(start, trimmed.end, trimmed.entity, trimmed.score, trimmed.source)
             value = text[trimmed.start : trimmed.end]
             words, folded = words[1:], folded[1:]
+        if "\n" in value and span.source in ("names", "ner"):
+            trimmed = _named_lines(text, trimmed, firsts, lasts)
+            value = text[trimmed.start : trimmed.end]
+            words = [w for w in _SPLIT_COMMA.split(value) if w]
+            folded = [w.casefold().strip(".'\u2019") for w in words]
+        if _unknown_in_its_script(words, span.source, firsts, lasts):
+            continue
         if "\n" in value and folded[-1] in _THING_WORDS | _ROLE_WORDS:
             # a name that ran on over a line break into a role or a place: the first line
             cut = value.index("\n")
@@ -203,7 +211,10 @@ def vetoed(
             continue  # "Marks & Spencer", "Ernst & Young"; "Ravi & Priya" are two people
         if span.source in ("names", "ner") and _LOG_LEVEL_BEFORE.search(before):
             continue
-        if lang != "en" and span.source in _MENTION_SOURCES and span.score < 0.9:
+        # "Herr Rechtsanwalt Brenninkmeyer": a title vouches for a surname no list knows
+        previous = before.split()[-1:]
+        titled = bool(previous) and previous[0].casefold().rstrip(".") in TITLE_WORDS
+        if lang != "en" and span.source in _MENTION_SOURCES and span.score < 0.9 and not titled:
             known = any(w in firsts or w in lasts or is_name_word(w) for w in words)
             if not known or (
                 len(words) == 1 and _GERMANIC_NOUN.search(folded[0]) and words[0] not in firsts
@@ -211,6 +222,47 @@ def vetoed(
                 continue
         out.append(trimmed)
     return out
+
+
+def _named_lines(text: str, span: Span, firsts: frozenset[str], lasts: frozenset[str]) -> Span:
+    """A run over line breaks keeps the lines that hold a word of a name list: a signature's
+    name, not the department on the next line ("Agnieszka Wróblewska" / "Dział Obsługi"),
+    nor a CSV cell on the line before. Unchanged when no line or every line holds one."""
+    value = text[span.start : span.end]
+    lines, at = [], 0
+    for line in value.split("\n"):
+        lines.append((at, at + len(line), line))
+        at += len(line) + 1
+    named = [
+        any(w in firsts or w in lasts for w in _SPLIT_COMMA.split(line) if w)
+        for _, _, line in lines
+    ]
+    if not any(named) or all(named):
+        return span
+    first = named.index(True)
+    last = len(named) - 1 - named[::-1].index(True)
+    a, b = lines[first][0], lines[last][1]
+    a += len(value[a:b]) - len(value[a:b].lstrip())
+    b -= len(value[a:b]) - len(value[a:b].rstrip())
+    return Span(span.start + a, span.start + b, span.entity, span.score, span.source)
+
+
+_CASED_NOT_LATIN = regex.compile(r"^[\p{Cyrillic}\p{Greek}\p{M}'\u2019-]+$")
+
+
+def _unknown_in_its_script(
+    words: list[str], source: str, firsts: frozenset[str], lasts: frozenset[str]
+) -> bool:
+    """A capitalised Cyrillic or Greek run found by capitalisation alone, no word of which a
+    name list knows ("Груз", "Почта России"): the case says a sentence starts or a noun is
+    stressed, not that a person is named; the script's own finder (shapes) reads declined
+    names."""
+    return (
+        source in ("names", "ner")
+        and bool(words)
+        and all(_CASED_NOT_LATIN.match(w) for w in words)
+        and not any(w in firsts or w in lasts or is_name_word(w) for w in words)
+    )
 
 
 def _not_a_person(

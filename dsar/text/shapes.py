@@ -18,7 +18,13 @@ from itertools import pairwise
 import regex
 
 from dsar.text.detectors import PERSON, Span
-from dsar.text.lexicon import STOP_WORDS, is_english_word, is_name_word, name_lexicon
+from dsar.text.lexicon import (
+    STOP_WORDS,
+    TITLE_WORDS,
+    is_english_word,
+    is_name_word,
+    name_lexicon,
+)
 
 # a word of a name in any script: letters, marks, inner apostrophes, hyphens and dots
 _W = r"[\p{L}\p{M}][\p{L}\p{M}'\u2019.\-]*"
@@ -438,6 +444,8 @@ def titled(text: str) -> Iterator[Span]:
         for w in words:
             word = w.group()
             folded = word.casefold()
+            if not kept and folded in TITLE_WORDS:
+                continue  # a title after a title: "Frau Rechtsanwältin Oberhuber"
             if folded in STOP_WORDS and folded not in _PARTICLES:
                 if kept and not _lexicon_hit(m.group("name")[: w.start()]):
                     kept = []  # "Sr. Product Manager": a rank before a job title
