@@ -628,3 +628,30 @@ def test_a_name_from_a_google_sign_in_is_never_sent(demo: Path, tmp_path: Path) 
     kept = {meta.hash(full.split()[0].lower()) for sub, _, full in people if sub not in renamed}
     assert kept <= names
     assert _counts(tmp_path / "out")["fields_limited_use"] == 4
+
+
+@pytest.mark.parametrize(
+    ("listed", "objected"),
+    [
+        ("anna.q@müller.de", "anna.q@xn--mller-kva.de"),
+        ("anna.q@xn--mller-kva.de", "anna.q@müller.de"),
+        ("Émile.q@exämple.fr", "émile.q@xn--exmple-cua.fr"),
+        ("anna.q@" + "".join(chr(ord(c) + 0xFEE0) for c in "EXAMPLE") + ".de", "anna.q@example.de"),
+    ],
+)
+def test_an_internationalised_domain_is_one_address(
+    demo: Path, tmp_path: Path, listed: str, objected: str
+) -> None:
+    """M3: `anna@müller.de` on a list, the objection recorded as `anna@xn--mller-kva.de`
+    (and the reverse, an accented local part, full-width letters): all were sent."""
+    ledger = tmp_path / "led" / "ledger.db"
+    _ledger_add(ledger, objected)
+    crm = tmp_path / "crm.csv"
+    crm.write_text("email\n" + "\n".join([listed, *_consenting(demo, 3)]) + "\n")
+    built = _audience(
+        demo, tmp_path / "out", "--input", str(crm), "--column", "email", "--platform", "meta",
+        "--ledger", str(ledger), *BASIS,
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert len(_written(tmp_path / "out", "meta")) == 3
+    assert _counts(tmp_path / "out")["in_ledger"] == 1

@@ -70,7 +70,7 @@ from anonymize.audience.consent import (
     said_no_sql,
     signals,
 )
-from anonymize.audience.forms import add_export_forms, add_platform_forms
+from anonymize.audience.forms import add_export_forms, add_idn_forms, add_platform_forms
 from anonymize.audience.people import (
     leave_out_ledger,
     leave_out_restricted,
@@ -193,6 +193,7 @@ def build_audience(
         else:
             resolve_people(engine, con, marked=[*limited, source.table])
         add_export_forms(con, chosen)
+        add_idn_forms(con)
         link_people(con)
         if isinstance(source, AudienceList):
             _leave_out_restricted(con, source, limited)

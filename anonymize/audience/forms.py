@@ -12,6 +12,9 @@ person's hash. So, before anyone is matched:
   added to its identifiers (`cand_ids`) where it differs from the value as given: the person
   is then found, and the ledger, the opt-outs, Limited Use and the sent record checked, on
   what is uploaded, and on its folded form (`node_sql`);
+- `add_idn_forms`: an address is also its person's under its other forms: an
+  internationalised domain in Unicode and in IDNA ASCII (`müller.de`, `xn--mller-kva.de`),
+  full-width letters NFKC-normalised; the platform still hashes what it would hash;
 - `add_export_forms`: an address of the export that a platform writes otherwise (a quote or a
   space inside it) is also its person's under that form, so a list holding the form the
   platform uploads finds them.
@@ -19,6 +22,7 @@ person's hash. So, before anyone is matched:
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -109,6 +113,78 @@ def add_export_forms(con: duckdb.DuckDBPyConnection, chosen: list[Platform]) -> 
         )
     con.execute("DROP TABLE IF EXISTS export_forms")
     return _count(con, "people_members") - before
+
+
+def idn_forms(value: str) -> list[str]:
+    """The other forms of an address (already normalised, lower case) under which the same
+    mailbox may be written: NFKC-normalised (full-width letters), its domain in IDNA ASCII
+    (`müller.de` -> `xn--mller-kva.de`) and in Unicode; the value itself excluded."""
+    text = unicodedata.normalize("NFKC", value).lower()
+    local, at, domain = text.rpartition("@")
+    forms = {text}
+    if at and local and domain:
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii")
+            forms.add(f"{local}@{ascii_domain}")
+            forms.add(f"{local}@{ascii_domain.encode('ascii').decode('idna')}")
+        except UnicodeError:
+            pass  # not a domain IDNA can write: the address is matched as written
+    return sorted(f for f in forms if f != value)
+
+
+_IDN = "(strlen(value) <> length(value) OR contains(value, 'xn--'))"
+
+
+def add_idn_forms(con: duckdb.DuckDBPyConnection) -> int:
+    """Add to `cand_ids`, and to the export's people (`people_members`, `people_nodes`,
+    `people_held`), each address's other forms (`idn_forms`: an internationalised domain in
+    Unicode and in ASCII, full-width letters): `anna@müller.de` is the person the export or
+    the ledger holds as `anna@xn--mller-kva.de`. Only the addresses not in plain ASCII, or
+    with an `xn--` label, are read into Python (rare). Returns the forms added."""
+    added = 0
+    for table, key in (("cand_ids", "i"), ("people_members", "person")):
+        rows = con.execute(
+            f"SELECT DISTINCT {key}, value FROM {table} WHERE kind = 'email' AND {_IDN}"
+        ).fetchall()
+        pairs = [(k, v, f) for k, v in rows for f in idn_forms(str(v))]
+        if not pairs:
+            continue
+        added += len(pairs)
+        con.register(
+            "idn_arrow",
+            pa.table(
+                {
+                    "k": pa.array([k for k, _, _ in pairs], pa.int64()),
+                    "value": pa.array([v for _, v, _ in pairs], pa.string()),
+                    "form": pa.array([f for _, _, f in pairs], pa.string()),
+                }
+            ),
+        )
+        if table == "cand_ids":
+            con.execute(
+                f"INSERT INTO cand_ids SELECT DISTINCT c.i, 'email', a.form,"
+                f" {node_sql(_EMAIL, 'a.form')}, c.strong FROM cand_ids c JOIN idn_arrow a"
+                " ON a.k = c.i AND a.value = c.value WHERE c.kind = 'email'"
+            )
+        else:
+            con.execute(
+                "INSERT INTO people_members SELECT DISTINCT k, 'email', form FROM idn_arrow"
+            )
+            con.execute(
+                f"INSERT INTO people_nodes SELECT DISTINCT {node_sql(_EMAIL, 'a.form')},"
+                " n.person, n.marked_by, n.only_marked_by FROM idn_arrow a JOIN people_nodes n"
+                f" ON n.node = {node_sql(_EMAIL, 'a.value')} AND n.person = a.k"
+            )
+            con.execute(
+                "INSERT INTO people_held SELECT DISTINCT 'email', a.form, h.marked_by,"
+                " h.only_marked_by FROM idn_arrow a JOIN people_held h"
+                " ON h.kind = 'email' AND h.value = a.value"
+            )
+        con.unregister("idn_arrow")
+    if added:
+        for table in ("cand_ids", "people_members", "people_nodes", "people_held"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT DISTINCT * FROM {table}")
+    return added
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
