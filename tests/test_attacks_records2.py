@@ -87,21 +87,23 @@ ALTER TABLE folded DROP COLUMN mac;
 ALTER TABLE meta DROP COLUMN mac;
 DROP TABLE seals;
 """
+EVERY_MAC = STRIP + "ALTER TABLE writes DROP COLUMN mac;"
 
 
+@pytest.mark.parametrize("strip", [STRIP, EVERY_MAC, EVERY_MAC + "DROP TABLE writes;"])
 def test_a_ledger_stripped_of_its_seals_is_refused_never_adopted(
-    tmp_path: Path, cli_key: None
+    tmp_path: Path, cli_key: None, strip: str
 ) -> None:
     """H1 (B): two objectors deleted, every MAC column and the seals dropped: the audience
     run adopted the rest with a warning, and even `dsar ledger check` sealed it back, after
     which `dsar audit verify` said intact."""
     path = tmp_path / "rec" / "ledger.db"
     _ledger(path)
-    _sql(path, STRIP)
+    _sql(path, strip)
     before = path.read_bytes()
-    with pytest.raises(RecordTamperedError, match=r"no seals nor keyed rows"):
+    with pytest.raises(RecordTamperedError, match=r"no seals"):
         Ledger(path, KEYS)
-    with pytest.raises(RecordTamperedError, match=r"no seals nor keyed rows"):
+    with pytest.raises(RecordTamperedError, match=r"no seals"):
         existing_ledger(path, KEYS, None)
     runner = CliRunner()
     for args in (["check", "--email", "p0@example.com"], ["list"]):  # read-only commands
@@ -116,8 +118,14 @@ def test_adopting_an_old_ledger_is_explicit_and_recorded(tmp_path: Path, cli_key
     """The legacy need the adoption served (a ledger from before rows were keyed) is met
     only by `dsar ledger adopt --i-know`, which the audit log records."""
     path = tmp_path / "rec" / "ledger.db"
-    _ledger(path)
-    _sql(path, STRIP)
+    path.parent.mkdir()
+    _sql(  # as the first versions wrote it: no MAC, no seals, no log
+        path,
+        "CREATE TABLE suppression (ref TEXT NOT NULL, reason TEXT NOT NULL, request TEXT NOT"
+        " NULL, since TEXT NOT NULL, PRIMARY KEY (ref, reason));"
+        "INSERT INTO suppression VALUES ('a', 'erased', 'R-0', '2026-01-01'),"
+        " ('b', 'erased', 'R-1', '2026-01-01'), ('c', 'erased', 'R-2', '2026-01-01');",
+    )
     register = tmp_path / "rec" / "requests.db"
     runner = CliRunner()
     base = ["ledger", "adopt", "--ledger", str(path), "--register", str(register)]
@@ -131,11 +139,44 @@ def test_adopting_an_old_ledger_is_explicit_and_recorded(tmp_path: Path, cli_key
 
     log = AuditLog(register.with_name(register.name + ".audit.jsonl"), KEYS)
     [entry] = [e for e in log.entries() if e.action == "ledger.adopted"]
-    assert (
-        entry.details["ledger"] == "ledger.db" and entry.details["rows"] == 3
-    )  # 1 + 1 folded + meta
+    assert entry.details["ledger"] == "ledger.db" and entry.details["rows"] == 3
     assert verify_ledger(path, KEYS) == []
-    assert Ledger(path, KEYS).is_suppressed(parse_key("email=p2@example.com"))
+    assert {e.request for e in Ledger(path, KEYS).entries()} == {"R-0", "R-1", "R-2"}
+
+
+def test_a_ledger_emptied_or_put_back_older_is_refused_by_its_audit_log(
+    tmp_path: Path, cli_key: None
+) -> None:
+    """H1: without the key, a ledger can still be replaced whole: by a new SQLite file with
+    an empty suppression table (it would be sealed as a new ledger) or by an older copy
+    (every row and seal verify). Each write is numbered and logged with its seals, as the
+    sent record's are: both hold fewer writes than the log records."""
+    path = tmp_path / "rec" / "ledger.db"
+    ledger = Ledger(path, KEYS)
+    ledger.add([parse_key("email=p0@example.com")], OBJ, "R-0")
+    ledger.close()
+    older = path.read_bytes()
+    _ledger(path)  # three more writes
+    assert verify_ledger(path, KEYS) == []
+    latest = path.read_bytes()
+    path.write_bytes(older)
+    with pytest.raises(RecordTamperedError, match=r"an earlier copy of the record was put back"):
+        Ledger(path, KEYS)
+    assert any("earlier copy" in p for p in verify_ledger(path, KEYS))
+    path.unlink()
+    _sql(
+        path,
+        "CREATE TABLE suppression (ref TEXT NOT NULL, reason TEXT NOT NULL, request TEXT NOT"
+        " NULL, since TEXT NOT NULL, PRIMARY KEY (ref, reason))",
+    )
+    assert verify_ledger(path, KEYS) != []
+    with pytest.raises(RecordTamperedError, match=r"holds 0 write\(s\), its audit log"):
+        existing_ledger(path, KEYS, None)
+    path.unlink()  # deleted: a writer would start a new, empty ledger
+    with pytest.raises(RecordTamperedError, match=r"holds 0 write\(s\), its audit log"):
+        Ledger(path, KEYS)
+    path.write_bytes(latest)  # the latest copy back: accepted
+    assert Ledger(path, KEYS).is_suppressed(parse_key("email=p2@example.com"), OBJ)
 
 
 @pytest.mark.parametrize("rules", [MatchRules(), PEOPLE_RULES], ids=["plain", "folded"])

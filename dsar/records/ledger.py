@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -36,7 +36,14 @@ from dsar.errors import (
 )
 from dsar.io import private_file
 from dsar.keys import SCHEME, Keys, Purpose, refuse_key_beside, require_keys
-from dsar.records.sealed import Seal, unsealed_problem, verify_record
+from dsar.records.audit import GENESIS, AuditLog
+from dsar.records.sealed import (
+    Seal,
+    against_log,
+    logged_writes,
+    unsealed_problem,
+    verify_record,
+)
 from dsar.subjects.identity import (
     MatchRules,
     SubjectKey,
@@ -59,6 +66,12 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS writes (
+    action TEXT NOT NULL,
+    request TEXT,
+    rows INTEGER NOT NULL,
+    day TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS folded (
     ref TEXT NOT NULL,
     reason TEXT NOT NULL,
@@ -78,7 +91,13 @@ _SEALED = {
     "suppression": ("ref", "reason", "request", "since", "state"),
     "meta": ("key", "value"),
     "folded": ("ref", "reason", "request", "since", "state"),
+    "writes": ("action", "request", "rows", "day"),
 }
+NUMBERED = ("writes",)  # one row per write, numbered: the audit log records each
+LOST_FIX = (
+    "restore the log beside the ledger (nothing else vouches for it: a ledger emptied or"
+    " put back from an older copy reads the same)"
+)
 
 
 class State(StrEnum):
@@ -135,6 +154,10 @@ class Ledger:
         keys: the workbench's keys (see `dsar.keys.load_keys`).
         key_file: where the key came from, if a file: refused when it sits beside the
             ledger, since the key would then travel with the hashes it protects.
+        audit: the audit log that records each write (default: `<ledger>.audit.jsonl`
+            beside it), its number and the seals it left, as the sent record's does: a ledger
+            emptied, or put back from an older copy, holds fewer writes than its log and is
+            refused.
         adopt: a ledger holding rows but no seals nor keyed rows (written before rows were
             keyed) is keyed and sealed as it is found; only `dsar ledger adopt --i-know`
             passes it, and records it in the audit log. Without it such a ledger is refused:
@@ -155,6 +178,7 @@ class Ledger:
         key_file: str | Path | None = None,
         *,
         adopt: bool = False,
+        audit: str | Path | None = None,
     ) -> None:
         require_keys(keys, "Ledger")
         self.path = Path(path)
@@ -167,9 +191,11 @@ class Ledger:
         self.keys = keys
         self.adopt = adopt
         self.adopted = 0  # rows keyed as they were found (`adopt`)
+        self.audit = AuditLog(Path(audit) if audit else audit_path(self.path), keys)
         self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions explicit
         try:
             self._check_scheme()
+            self._check_log()
         except BaseException as exc:
             self.db.close()
             if is_disk_full(exc):
@@ -202,7 +228,11 @@ class Ledger:
             for t in _SEALED
             if t in tables
         )
-        if "seals" not in tables and not keyed:  # before rows were keyed, or stripped
+        if "seals" not in tables and keyed:  # refused before anything is changed
+            raise RecordTamperedError(
+                self.path, [f"{self.path.name}: it holds no seals (keyed rows were removed)"]
+            )
+        if "seals" not in tables:  # before rows were keyed, or stripped
             rows = sum(
                 int(self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                 for t in _SEALED
@@ -218,11 +248,58 @@ class Ledger:
                     "ALTER TABLE suppression ADD COLUMN state TEXT NOT NULL DEFAULT 'done'"
                 )
         self.db.executescript(SCHEMA)
-        self.seal = Seal(self.db, self.keys, _SEALED, self.path, adopt=self.adopt)
+        self.seal = Seal(
+            self.db, self.keys, _SEALED, self.path, adopt=self.adopt, numbered=NUMBERED
+        )
         self.seal.check()
         if not self.db.execute("SELECT 1 FROM meta WHERE key = 'scheme'").fetchone():
             with self.seal.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('scheme', ?)", (found,))
+
+    def _check_log(self) -> None:
+        """The ledger's writes against its audit log (`against_log`, as the sent record's):
+        refused when it holds fewer writes than the log records (emptied, or an older copy
+        put back) or other seals; a last write whose entry a crash cut gets it now. A new
+        ledger's log starts (its head) before its first write."""
+        self.audit.repair()  # an append a crash cut short
+        if self.audit.path.exists() and self.audit.verify():
+            raise UnusableFileError(
+                self.path,
+                f"its audit log {self.audit.path.name} does not verify with this key: the"
+                " wrong key, or a tampered log",
+                "nothing was read; give the key it was written with, or `dsar audit verify`"
+                " its audit log",
+            )
+        problems, cut = against_log(self.seal, self.audit, self.path.name, lost_fix=LOST_FIX)
+        if problems:
+            raise RecordTamperedError(self.path, problems)
+        if cut is not None:
+            action, request, rows = self.db.execute(
+                "SELECT action, request, rows FROM writes WHERE seq = ?", (cut,)
+            ).fetchone()
+            details = {"request": request, "rows": rows, "repaired": True}
+            self._log(str(action), cut, self.seal.state(), details)
+        if not self.audit.path.exists():
+            self.audit._write_head(0, GENESIS)
+            private_file(self.audit.path)
+
+    def _write(self, db: sqlite3.Connection, action: str, request: str | None, rows: int) -> int:
+        """One numbered row of `writes`, inside the write's transaction; its number."""
+        day = datetime.now(UTC).date().isoformat()
+        db.execute(
+            "INSERT INTO writes (action, request, rows, day) VALUES (?, ?, ?, ?)",
+            (action, request, rows, day),
+        )
+        return int(db.execute("SELECT count(*) FROM writes").fetchone()[0])
+
+    def _log(
+        self, action: str, write: int, state: str | None, details: Mapping[str, object]
+    ) -> None:
+        """The write's audit entry: what it did, its number and the seals it left."""
+        self.audit.append(
+            f"ledger.{action}",
+            details={**details, "record": self.path.name, "write": write, "state": state},
+        )
 
     def _ref(self, identifier: SubjectKey) -> str:
         if self.scheme == LEGACY_SCHEME:
@@ -297,7 +374,10 @@ class Ledger:
                 " VALUES (?, ?, ?, ?, ?)",
                 [(self._ref(k), reason.value, request, day, state.value) for k in sorted(folded)],
             )
-            return added
+            write = self._write(db, "added", request, added)
+        details = {"request": request, "reason": reason.value, "rows": added, "pending": pending}
+        self._log("added", write, self.seal.last_state, details)
+        return added
 
     def complete(self, request: str, reason: Reason = Reason.ERASED) -> int:
         """Mark the pending entries of `request` done (its change is committed); how many."""
@@ -308,20 +388,28 @@ class Ledger:
                 " AND state = ?",
                 args,
             )
-            return db.execute(
+            done = db.execute(
                 "UPDATE suppression SET state = ?, mac = NULL WHERE request = ? AND reason = ?"
                 " AND state = ?",
                 args,
             ).rowcount
+            write = self._write(db, "completed", request, done)
+        details = {"request": request, "reason": reason.value, "rows": done}
+        self._log("completed", write, self.seal.last_state, details)
+        return done
 
     def withdraw_pending(self, request: str, reason: Reason = Reason.ERASED) -> int:
         """Remove the pending entries of `request` (its change was rolled back); how many."""
         with self.seal.transaction() as db:
             args = (request, reason.value, State.PENDING.value)
             db.execute("DELETE FROM folded WHERE request = ? AND reason = ? AND state = ?", args)
-            return db.execute(
+            gone = db.execute(
                 "DELETE FROM suppression WHERE request = ? AND reason = ? AND state = ?", args
             ).rowcount
+            write = self._write(db, "withdrawn", request, gone)
+        details = {"request": request, "reason": reason.value, "rows": gone}
+        self._log("withdrawn", write, self.seal.last_state, details)
+        return gone
 
     def states(
         self, requests: Iterable[str], reason: Reason = Reason.ERASED
@@ -548,9 +636,15 @@ def refuse_not_a_ledger(path: Path) -> None:
         raise UnusableFileError(path, "not a ledger (it holds no suppression table)", fix)
 
 
-def verify_ledger(path: str | Path, keys: Keys) -> list[str]:
+def audit_path(ledger: Path) -> Path:
+    """The audit log of the ledger at `ledger`, by default: `<ledger>.audit.jsonl`."""
+    return ledger.with_name(ledger.name + ".audit.jsonl")
+
+
+def verify_ledger(path: str | Path, keys: Keys, audit: str | Path | None = None) -> list[str]:
     """Check a ledger without changing it: a file that is not one, every table it must
-    hold (a dropped one is named), every row's MAC and every seal. Empty: intact."""
+    hold (a dropped one is named), every row's MAC and every seal, then its writes against
+    its audit log (an emptied ledger or an older copy put back). Empty: intact."""
     path = Path(path)
     if not path.is_file():
         return [f"no ledger at {path}"]
@@ -558,7 +652,36 @@ def verify_ledger(path: str | Path, keys: Keys) -> list[str]:
         refuse_not_a_ledger(path)
     except UnusableFileError as exc:
         return [exc.problem]
-    return verify_record(path, keys, _SEALED)
+    log = AuditLog(Path(audit) if audit else audit_path(path), keys)
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    found: list[str] = []
+    cut: int | None = None
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        sealed = {t: cs for t, cs in _SEALED.items() if t != "writes" or t in tables}
+        seal = Seal(db, keys, sealed, path, read_only=True, numbered=NUMBERED)
+        if "seals" not in tables:  # verify_record names it; nothing to compare
+            pass
+        elif "writes" in tables:
+            found, cut = against_log(seal, log, path.name, lost_fix=LOST_FIX)
+        else:  # written before writes were logged: none may be logged
+            logged = len(logged_writes(log, path.name))
+            found = [f"the ledger holds no writes, its audit log records {logged}"] * (logged > 0)
+    finally:
+        db.close()
+    problems = verify_record(path, keys, sealed, numbered=NUMBERED if "writes" in tables else ())
+    problems += found + log_problems(log)
+    if cut is not None:
+        problems.append(
+            f"write {cut}: its entry is missing from the audit log (a crash cut it): the next"
+            " command that opens the ledger adds it"
+        )
+    return problems
+
+
+def log_problems(log: AuditLog) -> list[str]:
+    """The ledger's audit log's own chain, where it exists."""
+    return [f"{log.path.name}: {p}" for p in log.verify()] if log.path.exists() else []
 
 
 def person_identifiers(engine: Engine, identifiers: Iterable[SubjectKey]) -> list[SubjectKey]:

@@ -35,6 +35,7 @@ from pathlib import Path
 from dsar.errors import DiskFullError, InternalError, RecordTamperedError, is_disk_full
 from dsar.faults import point
 from dsar.keys import Keys, Purpose
+from dsar.records.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -364,4 +365,71 @@ def verify_record(
         db.close()
 
 
-__all__ = ["Seal", "unsealed_problem", "verify_record"]
+AUDIT_LOG_MISSING = "its audit log is missing"
+SENT_LOST_FIX = (
+    "restore the log; only if it was truly lost, run again with --audit-log-lost"
+    " (a new log then starts from this record, and says so)"
+)
+
+
+def logged_writes(audit: AuditLog, name: str) -> dict[int, str]:
+    """The writes of the record called `name` that its audit log records: number -> state."""
+    found: dict[int, str] = {}
+    for entry in audit.entries():
+        write = entry.details.get("write")
+        if entry.details.get("record") == name and isinstance(write, int):
+            found[write] = str(entry.details.get("state"))
+    return found
+
+
+def against_log(
+    seal: Seal,
+    audit: AuditLog,
+    name: str,
+    audit_lost: bool = False,
+    *,
+    lost_fix: str = SENT_LOST_FIX,
+) -> tuple[list[str], int | None]:
+    """Where the record's writes and its audit log disagree, and the number of a last write
+    whose entry is missing (a crash between the commit and the entry; None: none is).
+    `audit_lost`: the user says the log was lost; a missing log is then no problem."""
+    tables = {r[0] for r in seal.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "writes" not in tables:  # written before writes were counted
+        return [], None
+    writes = int(seal.db.execute("SELECT count(*) FROM writes").fetchone()[0])
+    if writes and not audit.path.exists():
+        if audit_lost:
+            return [], None
+        return [
+            f"{AUDIT_LOG_MISSING} ({audit.path}): the record holds {writes} write(s) and nothing"
+            " vouches for them (an earlier copy put back with its log deleted reads the same):"
+            f" {lost_fix}"
+        ], None
+    logged = logged_writes(audit, name)
+    last = max(logged, default=0)
+    if writes < last:
+        return [
+            f"the record holds {writes} write(s), its audit log {audit.path.name} records"
+            f" {last}: an earlier copy of the record was put back (put the latest one back)"
+        ], None
+    if writes > last + 1:
+        return [
+            f"the record holds {writes} write(s), its audit log {audit.path.name} records"
+            f" {last}: entries are missing from the log, or the record is not the one it logs"
+        ], None
+    if writes == last and writes and logged[last] != seal.state():
+        return [
+            f"write {writes}: the record's seals differ from those its audit log recorded: the"
+            " record was replaced by another copy"
+        ], None
+    return [], (writes if writes == last + 1 else None)
+
+
+__all__ = [
+    "AUDIT_LOG_MISSING",
+    "Seal",
+    "against_log",
+    "logged_writes",
+    "unsealed_problem",
+    "verify_record",
+]

@@ -49,7 +49,7 @@ from dsar.io import atomic_write_text, private_file
 from dsar.keys import Keys, Purpose
 from dsar.records.audit import GENESIS, AuditLog
 from dsar.records.ledger import Ledger, Reason
-from dsar.records.sealed import Seal, verify_record
+from dsar.records.sealed import Seal, against_log as _against_log, verify_record
 from dsar.subjects.identity import MatchRules, SubjectKey, normalize
 
 WITHDRAW_REASONS = (
@@ -80,7 +80,6 @@ _WITHDRAWN = ("platform", "uploaded", "day")
 _WRITES = ("action", "platform", "audience", "run", "people", "day")
 _RUNS = ("platform", "audience", "run", "identifier")
 NUMBERED = ("sent", "withdrawn", "writes", "runs")  # tables that only grow: a deleted row is named
-AUDIT_LOG_MISSING = "its audit log is missing"
 
 
 LOOSE = MatchRules(gmail_dots=True, plus_addressing=True)  # every folding at once
@@ -99,16 +98,6 @@ def person_ref(
     return keys.keyed_hash(Purpose.LEDGER_REF, f"{kind.value}={value}")
 
 
-def _logged(audit: AuditLog, name: str) -> dict[int, str]:
-    """The writes of the record called `name` that its audit log records: number -> state."""
-    found: dict[int, str] = {}
-    for entry in audit.entries():
-        write = entry.details.get("write")
-        if entry.details.get("record") == name and isinstance(write, int):
-            found[write] = str(entry.details.get("state"))
-    return found
-
-
 def logged_records(audit: AuditLog) -> set[str]:
     """The file names of the sent records whose writes `audit` records (they lie beside it)."""
     return {
@@ -116,45 +105,6 @@ def logged_records(audit: AuditLog) -> set[str]:
         for e in audit.entries()
         if e.action.startswith("audience.") and isinstance(e.details.get("write"), int)
     }
-
-
-def _against_log(
-    seal: Seal, audit: AuditLog, name: str, audit_lost: bool = False
-) -> tuple[list[str], int | None]:
-    """Where the record's writes and its audit log disagree, and the number of a last write
-    whose entry is missing (a crash between the commit and the entry; None: none is).
-    `audit_lost`: the user says the log was lost; a missing log is then no problem."""
-    tables = {r[0] for r in seal.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "writes" not in tables:  # written before writes were counted
-        return [], None
-    writes = int(seal.db.execute("SELECT count(*) FROM writes").fetchone()[0])
-    if writes and not audit.path.exists():
-        if audit_lost:
-            return [], None
-        return [
-            f"{AUDIT_LOG_MISSING} ({audit.path}): the record holds {writes} write(s) and nothing"
-            " vouches for them (an earlier copy put back with its log deleted reads the same):"
-            " restore the log; only if it was truly lost, run again with --audit-log-lost"
-            " (a new log then starts from this record, and says so)"
-        ], None
-    logged = _logged(audit, name)
-    last = max(logged, default=0)
-    if writes < last:
-        return [
-            f"the record holds {writes} write(s), its audit log {audit.path.name} records"
-            f" {last}: an earlier copy of the record was put back (put the latest one back)"
-        ], None
-    if writes > last + 1:
-        return [
-            f"the record holds {writes} write(s), its audit log {audit.path.name} records"
-            f" {last}: entries are missing from the log, or the record is not the one it logs"
-        ], None
-    if writes == last and writes and logged[last] != seal.state():
-        return [
-            f"write {writes}: the record's seals differ from those its audit log recorded: the"
-            " record was replaced by another copy"
-        ], None
-    return [], (writes if writes == last + 1 else None)
 
 
 def verify_sent(
