@@ -424,3 +424,27 @@ def test_lines_scripts_greetings_and_titles_around_names(
     model: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(model, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a field's label at a line's start, no word of a name list
+        ("Status: offen\nKategorie: Störung\nBeschreibung: Band steht still", []),
+        # a brand and its product
+        ("Items returned: Philips Sonicare and Braun Oral-B brushes.", []),
+        # "Dear Sirs" and holidays are no names
+        ("Dear Sirs,\n\nPlease find the signed delivery note attached.", []),
+        ("volumes are up for Easter, um, and Noor will send the forecast", ["Noor"]),
+        # a long German noun as a field's value
+        ("Ansprechpartner: Lagerverwaltung\nTelefonisch: werktags", []),
+        # a polite prefix makes a noun (お客様: the customer); a role before 님 is no name
+        ("お客様のお荷物は月曜日に届きます。", []),
+        ("[한진택배] 고객님의 택배가 배송 완료되었습니다.", []),
+    ],
+)
+@ner
+def test_labels_brands_holidays_and_polite_nouns_are_no_names(
+    model: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(model, text) == expected

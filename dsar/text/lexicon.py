@@ -110,7 +110,7 @@ dottore dottoressa pan pani panem panią pania panu panie meneer mevrouw mevr dh
 hanım hanim sheikh sheikha sheik inspector sergeant sgt officer detective constable nurse
 auntie aunty uncle rev reverend father sister brother captain capt judge coach professor
 doctor lord lady dame hon ing lic arch abs mag dipl
-rechtsanwalt rechtsanwältin anwalt anwältin avvocato avvocatessa avv notaio maître
+sirs rechtsanwalt rechtsanwältin anwalt anwältin avvocato avvocatessa avv notaio maître
 abogado abogada advogado advogada mecenas
 يا السيد السيدة الأستاذ الدكتور
 """
@@ -158,6 +158,8 @@ handover shift standup stand-up meeting call lunch break update deadline deploy 
 sync review kickoff demo training webinar interview appointment session maintenance
 outage incident backup leave holiday vacation absence sickness
 strasse ort plz stadt land telefon
+easter christmas xmas ramadan eid diwali hanukkah thanksgiving weihnachten ostern pfingsten
+noël pâques pasqua natale kerst pasen wielkanoc
 """
 # fmt: on
 STOP_WORDS = frozenset((_GREETINGS + _TITLES + _LABELS).split())

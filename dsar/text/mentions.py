@@ -73,6 +73,8 @@ _ARTICLE_BEFORE = regex.compile(
     r"(?<![\p{L}])(?:der|die|das|den|dem|des|ein|eine|einer|einem|einen|eines|zum|zur|vom"
     r"|beim|het|een|de|deze|dit|onze|uw|unsere|ihre|seine)[^\S\n]+$"
 )
+_LABEL_AFTER = regex.compile(r"(?:[^\S\n]+\p{Ll}{1,4})?[^\S\n]*:")
+_LINE_START = regex.compile(r"(?:^|\n)[^\S\n]*$")
 # what a company's or a product's name holds and a person's does not
 _COMPANY_MARK = regex.compile(r"[&+\d@]")
 _THING_BEFORE = regex.compile(
@@ -303,8 +305,29 @@ def _not_a_person(
         and _ARTICLE_BEFORE.search(before)
     ):
         return True
+    if (
+        span.source in ("names", "ner")
+        and _LABEL_AFTER.match(text, span.end)
+        and _LINE_START.search(before)
+        and not any(w in firsts or w in lasts for w in words)
+    ):
+        return True  # a field's label ("Kategorie:", "Traité par :"), no name list's word
+    if (
+        len(words) > 1
+        and span.source in _MENTION_SOURCES
+        and folded[0] in _BRANDS
+        and not any(w in lasts for w in words[1:])
+    ):
+        return True  # a brand and its product or branch ("Philips Sonicare", "Porsche Cayenne")
     if span.source == "shape":
         value = text[span.start : span.end]
+        if (
+            len(words) == 1
+            and _GERMANIC_NOUN.search(folded[0])
+            and not is_name_word(words[0])
+            and len(folded[0]) > 7
+        ):
+            return True  # a noun in a field ("Ansprechpartner: Geschäftsführung")
         if _COMPANY_MARK.search(value):
             return True
         if (

@@ -196,11 +196,15 @@ _CASELESS_WORD = regex.compile(
     r"\p{Georgian}\p{Armenian}\p{Gujarati}\p{Gurmukhi}][\p{L}\p{M}]*"
 )
 _CYRILLIC_GREEK = regex.compile(r"(?<![\p{L}\p{M}])[\p{Cyrillic}\p{Greek}][\p{L}\p{M}]+")
-_HAN_HONORIFIC = regex.compile(
-    r"(?P<name>[\p{Han}\p{Katakana}ー]{1,4}?)(?:さん|様|さま|氏|くん|君|ちゃん|先生|殿|女士"
+_HAN_HONORIFIC = regex.compile(  # not after お/ご, which make a noun polite (お客様: a customer)
+    r"(?<![おご])(?P<name>[\p{Han}\p{Katakana}ー]{1,4}?)(?:さん|様|さま|氏|くん|君|ちゃん|先生|殿|女士"
     r"|小姐|经理|經理|老师|老師|同学|總|总)"
 )
 _HANGUL_NAME = regex.compile(r"(?<!\p{Hangul})(?P<name>\p{Hangul}{2,4}?)[^\S\n]?(?:님|씨|선생님)")
+# nouns of roles that take 님 as people's names do ("고객님": the customer)
+_HANGUL_ROLES = frozenset(
+    "고객 회원 사장 부장 과장 차장 팀장 대리 선생 교수 원장 실장 기사 담당자 이용자".split()  # noqa: SIM905
+)
 _HAN_RUN = regex.compile(r"\p{Han}{2,}")
 _HANGUL_WORD = regex.compile(r"(?<!\p{Hangul})\p{Hangul}{2,4}")
 
@@ -523,7 +527,8 @@ def scripts(text: str) -> Iterator[Span]:
     for m in _HAN_HONORIFIC.finditer(text):
         out.append((m.start("name"), m.end("name")))
     for m in _HANGUL_NAME.finditer(text):
-        out.append((m.start("name"), m.end("name")))
+        if m.group("name") not in _HANGUL_ROLES:
+            out.append((m.start("name"), m.end("name")))
     for m in _HANGUL_WORD.finditer(text):
         word = m.group()
         if word[0] in lasts and word[1:] in firsts:
