@@ -448,3 +448,17 @@ def test_labels_brands_holidays_and_polite_nouns_are_no_names(
     model: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(model, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Empresa: Amorim Cortiça\nAssunto: fatura duplicada",
+        "Department: Global Sourcing\nHow can we help?: rates",
+        "Subject: Damaged Levi jeans\nBody: wet boxes",
+        "Objet : Retard de livraison",
+    ],
+)
+@ner
+def test_a_company_department_or_subject_field_holds_no_name(model: TextEngine, text: str) -> None:
+    assert names(model, text) == []

@@ -83,6 +83,18 @@ _LABEL_BEFORE = regex.compile(
     r"|vorname|nachname|nome|cognome)[^\S\n]*[:=][^\S\n]*$",
     regex.IGNORECASE,
 )
+# a field that holds a company, a department, a subject or a product, in many languages:
+# its value is no person's name unless a title or a greeting says so
+_THING_LABEL_BEFORE = regex.compile(
+    r"(?:^|\n)[^\S\n]*(?:company|company name|firma|firmenname|unternehmen|empresa|société"
+    r"|societe|entreprise|raison sociale|azienda|ditta|società|bedrijf|bedrijfsnaam|organisation"
+    r"|organization|organisatie|organização|department|dept|abteilung|afdeling|departamento"
+    r"|dipartimento|subject|betreff|objet|onderwerp|asunto|oggetto|assunto|temat|konu|ämne"
+    r"|product|produkt|producto|prodotto|produit|item|artikel|artículo|reference|ref"
+    r"|po reference|category|kategorie|categoría|catégorie|component|komponente)"
+    r"[^\S\n]*:[^\S\n]*$",
+    regex.IGNORECASE,
+)
 _NOT_A_PERSON = frozenset(
     """company business product file project user brand trading display host domain team
     account app store shop street place city legal registered plan package server field
@@ -500,6 +512,7 @@ class NameFinder:
             strong_cue=bool(_CUE_BEFORE.search(before)),
             blocked=bool(
                 _DETERMINER_BEFORE.search(before)
+                or _THING_LABEL_BEFORE.search(text[max(0, c.start - 40) : c.start])
                 or _THING_AFTER.match(after)
                 or c.words[-1].casefold() in _COMPANY_WORDS
                 or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
