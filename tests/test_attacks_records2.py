@@ -126,9 +126,8 @@ def test_adopting_an_old_ledger_is_explicit_and_recorded(tmp_path: Path, cli_key
         "INSERT INTO suppression VALUES ('a', 'erased', 'R-0', '2026-01-01'),"
         " ('b', 'erased', 'R-1', '2026-01-01'), ('c', 'erased', 'R-2', '2026-01-01');",
     )
-    register = tmp_path / "rec" / "requests.db"
     runner = CliRunner()
-    base = ["ledger", "adopt", "--ledger", str(path), "--register", str(register)]
+    base = ["ledger", "adopt", "--ledger", str(path)]
     refused = runner.invoke(app, base)
     assert refused.exit_code != 0 and "--i-know" in str(refused.exception or refused.output)
     with pytest.raises(RecordTamperedError):
@@ -137,7 +136,7 @@ def test_adopting_an_old_ledger_is_explicit_and_recorded(tmp_path: Path, cli_key
     assert done.exit_code == 0, done.output
     from dsar.records.audit import AuditLog
 
-    log = AuditLog(register.with_name(register.name + ".audit.jsonl"), KEYS)
+    log = AuditLog(path.with_name("ledger.db.audit.jsonl"), KEYS)  # the ledger's own
     [entry] = [e for e in log.entries() if e.action == "ledger.adopted"]
     assert entry.details["ledger"] == "ledger.db" and entry.details["rows"] == 3
     assert verify_ledger(path, KEYS) == []

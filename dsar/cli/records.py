@@ -413,7 +413,6 @@ def ledger_list(
 @ledger_app.command("adopt")
 def ledger_adopt(
     ledger: LedgerOpt = Path("ledger.db"),
-    register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
     i_know: Annotated[
         bool,
@@ -424,9 +423,9 @@ def ledger_adopt(
         ),
     ] = False,
 ) -> None:
-    """Key and seal a ledger written before rows were keyed, on purpose (audited). Every
-    other command refuses a ledger without seals: stripping them is how rows are deleted
-    unseen."""
+    """Key and seal a ledger written before rows were keyed, on purpose, recorded in the
+    ledger's audit log (`<ledger>.audit.jsonl`). Every other command refuses a ledger without
+    seals: stripping them is how rows are deleted unseen."""
     from dsar.errors import UsageError
     from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
@@ -437,15 +436,13 @@ def ledger_adopt(
             "adopting keys the ledger's rows as they are found, rows deleted by hand included",
             "only for a ledger written before rows were keyed: say --i-know",
         )
-    keys = load_keys(key_file)
-    audit = open_register(register, key_file).audit
-    book = Ledger(ledger, keys, key_file, adopt=True)
+    book = Ledger(ledger, load_keys(key_file), key_file, adopt=True)
     try:
         details = {"ledger": ledger.name, "rows": book.adopted, "state": book.seal.state()}
-        audit.append("ledger.adopted", details=details)
+        book.audit.append("ledger.adopted", details=details)
     finally:
         book.close()
-    typer.echo(f"{book.adopted} row(s) keyed as they were found; recorded in {audit.path}")
+    typer.echo(f"{book.adopted} row(s) keyed as they were found; recorded in {book.audit.path}")
 
 
 @ledger_app.command("replay")
