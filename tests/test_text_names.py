@@ -462,3 +462,25 @@ def test_labels_brands_holidays_and_polite_nouns_are_no_names(
 @ner
 def test_a_company_department_or_subject_field_holds_no_name(model: TextEngine, text: str) -> None:
     assert names(model, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one word no name list knows, which only the model calls a person: no name
+        ("The pipeline fails on Docker again and the Kafka lag keeps growing.", []),
+        ("Migrated the service from Scala to Kotlin last sprint.", []),
+        # a second signal keeps it: a verb of contact, a particle and a surname after it
+        ("Called back, no answer. Will try Máire again tomorrow.", ["Máire"]),
+        # (the run stops at "ap": a known gap, the mask covers the given name only)
+        ("Rang Dafydd ap Gruffydd back about the direct debit.", ["Dafydd"]),
+        ("Travellers: PARK Seo-yeon, LEE Min-jun", ["Seo-yeon", "Min-jun"]),
+        # a name of several words stays whole over a word the structure found inside it
+        ("token revoked (user: Trần Văn Hùng)", ["Trần Văn Hùng"]),
+    ],
+)
+@ner
+def test_a_lone_word_only_the_model_vouches_for_needs_a_second_signal(
+    model: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(model, text) == expected

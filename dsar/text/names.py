@@ -527,11 +527,34 @@ class NameFinder:
             verb=bool(_VERB_AFTER.match(after)),
             first_name=first_name,
             several=len(c.words) >= 2,
+            beside_name=_beside_name(before, after),
             lone_first=len(c.words) == 1
             and first_name
             and c.words[0].casefold() not in _WORD_NAMES
             and not _SENTENCE_START.search(before),
         )
+
+
+# what vouches for a one-word run the model alone calls a person: a verb of contact before
+# it ("Will try Máire", "Rang Dafydd"), a name's word before it ("KIM Ji-ho"), a particle and a
+# capitalised word after it ("Dafydd ap Gruffydd")
+_CONTACT_BEFORE = regex.compile(
+    r"\b(?:try|tried|call|called|ring|rang|phone|phoned|email|emailed|message|messaged|text"
+    r"|texted|ping|pinged|ask|asked|tell|told|remind|reminded|cc|thank|thanked|meet|met"
+    r"|spoke|spoken|talk|talked|visit|visited)[^\S\n]+$",
+    regex.IGNORECASE,
+)
+_WORD_BEFORE = regex.compile(r"(?<![\p{L}])(\p{L}[\p{L}'\u2019-]*)[^\S\n]+$")
+_PARTICLE_AFTER = regex.compile(
+    r"^[^\S\n]+(?:ap|ab|ibn|bin|bint|de|da|di|van|von|del|mac|ó|ní)[^\S\n]+\p{Lu}"
+)
+
+
+def _beside_name(before: str, after: str) -> bool:
+    if _CONTACT_BEFORE.search(before) or _PARTICLE_AFTER.match(after):
+        return True
+    word = _WORD_BEFORE.search(before)
+    return word is not None and word.group(1).isupper() and lexicon.is_name_word(word.group(1))
 
 
 @dataclass(frozen=True)
@@ -552,6 +575,7 @@ class Facts:
     first_name: bool
     several: bool
     lone_first: bool  # one known first name, no word, inside a sentence
+    beside_name: bool = False  # a name's word or a particle beside it, or a contact verb before
 
 
 def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
@@ -565,6 +589,12 @@ def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
         return 0.7  # the value of a name field (a company's is vetoed above)
     if f.title and (f.lexicon or ner_person or not f.several):
         return 0.7  # "Sra. Luana Oliveira", "Herr Müller"; not "Sr. Product Manager"
+    if (
+        ner_person
+        and not (f.several or f.lexicon or f.person_verb or f.verb or f.weak_cue)
+        and not (f.strong_cue or f.title or f.label or f.beside_name)
+    ):
+        return 0.45  # one word no name list knows, only the model vouching: "Kafka", "Jira"
     if ner_person:
         return 0.85
     if f.strong_cue:
@@ -589,10 +619,14 @@ def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
 def _whole_inverted(text: str, found: list[Span]) -> list[Span]:
     """A "Surname, Given" that the text's structure found (a mail header, a name column)
     stays one span: it gets the score of the stronger claims on its words ("Wójcik" alone,
-    tagged by the model), which would otherwise win and split it."""
+    tagged by the model), which would otherwise win and split it. So does a name of several
+    words the name lists found ("Trần Văn Hùng" over the structure's "Trần")."""
     out = []
     for span in found:
-        if span.source == "shape" and _COMMA_SPACE.search(text[span.start : span.end]):
+        value = text[span.start : span.end]
+        if (span.source == "shape" and _COMMA_SPACE.search(value)) or (
+            span.source == "names" and " " in value.strip()
+        ):
             inner = [
                 f.score
                 for f in found
