@@ -484,3 +484,28 @@ def test_a_lone_word_only_the_model_vouches_for_needs_a_second_signal(
     model: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(model, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # seasonal greetings in many languages, and interjections opening a line
+        (
+            "Buongiorno,\n\nBuone Feste e Felice Anno Nuovo!\n\nCordiali saluti,\nOttavio",
+            ["Ottavio"],
+        ),
+        ("Agent: Oh dear, sorry about that.\nCaller: no worries", []),
+        # a shop's or a depot's name in a CSV cell
+        ("customer;status\nHarrods Stores;delivered\nWickes Depot;pending", []),
+        # in a text not English, a noun and its complement: the complement alone is judged
+        ("Beschreibung: Kartons von Rittersport sind nass, bitte prüfen.", []),
+        ("Der Urlaubsantrag von Heike liegt beim Betriebsrat.", ["Heike"]),
+        # a declined Cyrillic form capitalised only because a sentence starts there
+        ("Дмитрий: Привет! Машина пришла на склад.", ["Дмитрий"]),
+    ],
+)
+@ner
+def test_greetings_depots_noun_phrases_and_sentence_starts(
+    model: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(model, text) == expected

@@ -101,7 +101,9 @@ teşekkürler tesekkurler çalışmalar calismalar saygılarımla sayın sevgili
 zdravím děkuji namaste namaskar shukriya dhanyavaad salaam salam marhaba ahlan shalom
 feliz navidad próspero año nuevo wesołych świąt dobranoc smacznego kedves üdvözlettel
 уважаемый уважаемая уважаемые дорогой дорогая свидания saygılarımızla kiitos terveisin
-ystävällisin hei moi pozdravem
+ystävällisin hei moi pozdravem felice anno buon buone natale feste frohe joyeux bonne
+année gelukkig nieuwjaar prettige feestdagen szczęśliwego nowego roku
+oh ah aha uh um umm hmm wow oops yeah yep nope
 """
 _TITLES = """
 mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m monsieur madame sr sra

@@ -47,7 +47,8 @@ _THING_WORDS = frozenset(
     platz gasse ufer damm chaussee laan straat plein gracht kade caddesi sokak bulvarı
     holding stiftung gruppe groep grupa kargo truck trucks tools mail electric supermarkt
     supermarkten supermarkets transporte spedition express haulage shipping distribution
-    nv bv kg ohg spa srl sarl""".split()  # noqa: SIM905
+    nv bv kg ohg spa srl sarl depot depots stores shops warehouse warehouses outlet
+    outlets""".split()  # noqa: SIM905
 )
 # job titles: a run that ends in one, or one word right before one, is a role, not a person
 _ROLE_WORDS = frozenset(
@@ -187,6 +188,9 @@ def vetoed(
             value = head
             words = [w for w in _SPLIT_COMMA.split(value) if w]
             folded = [w.casefold().strip(".'\u2019") for w in words]
+        if len(words) > 2 and trimmed.source in _MENTION_SOURCES:
+            trimmed, words, folded = _after_a_noun(text, trimmed, words, folded, firsts, lasts)
+            value = text[trimmed.start : trimmed.end]
         if _not_a_person(text, trimmed, words, folded, lang, firsts, lasts):
             continue
         if folded[0] in _THING_FIRST or (
@@ -265,6 +269,41 @@ def _unknown_in_its_script(
         and all(_CASED_NOT_LATIN.match(w) for w in words)
         and not any(w in firsts or w in lasts or is_name_word(w) for w in words)
     )
+
+
+def _after_a_noun(
+    text: str,
+    span: Span,
+    words: list[str],
+    folded: list[str],
+    firsts: frozenset[str],
+    lasts: frozenset[str],
+) -> tuple[Span, list[str], list[str]]:
+    """A run whose words before a lower-case particle no name list knows (articles aside)
+    is a noun and its complement ("Kartons von Rittersport", "Urlaubsantrag von
+    Heike"): what follows the particles is left to be judged alone."""
+    for i, (w, f) in enumerate(zip(words, folded, strict=True)):
+        if i == 0 or f not in _PARTICLES or not w.islower():
+            continue
+        head = [x for x, g in zip(words[:i], folded[:i], strict=True) if g not in _ARTICLES_FIRST]
+        if any(x in firsts or x in lasts or is_name_word(x) for x in head):
+            return span, words, folded
+        j = i
+        while j < len(words) and folded[j] in _PARTICLES:
+            j += 1
+        if j == len(words):
+            return span, words, folded
+        value = text[span.start : span.end]
+        at, start = 0, span.start
+        for k in range(j):
+            at = value.index(words[k], at) + len(words[k])
+        start = span.start + value.index(words[j], at)
+        return (
+            Span(start, span.end, span.entity, span.score, span.source),
+            words[j:],
+            folded[j:],
+        )
+    return span, words, folded
 
 
 def _not_a_person(

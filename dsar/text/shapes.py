@@ -205,6 +205,7 @@ _HANGUL_NAME = regex.compile(r"(?<!\p{Hangul})(?P<name>\p{Hangul}{2,4}?)[^\S\n]?
 _HANGUL_ROLES = frozenset(
     "고객 회원 사장 부장 과장 차장 팀장 대리 선생 교수 원장 실장 기사 담당자 이용자".split()  # noqa: SIM905
 )
+_SENTENCE_OPENS = regex.compile(r"(?:^|[.!?:\n])[^\S\n]*$")
 _HAN_RUN = regex.compile(r"\p{Han}{2,}")
 _HANGUL_WORD = regex.compile(r"(?<!\p{Hangul})\p{Hangul}{2,4}")
 
@@ -522,7 +523,11 @@ def scripts(text: str) -> Iterator[Span]:
             out.append((m.start(), m.end()))
     for m in _CYRILLIC_GREEK.finditer(text):
         word = m.group()
-        if word[:1].isupper() and _declined(word, firsts, lasts):
+        if (
+            word[:1].isupper()
+            and _declined(word, firsts, lasts)
+            and (word in firsts or word in lasts or not _SENTENCE_OPENS.search(text, 0, m.start()))
+        ):  # a declined form at a sentence's start is capitalised for the sentence ("Машина")
             out.append((m.start(), m.end()))
     for m in _HAN_HONORIFIC.finditer(text):
         out.append((m.start("name"), m.end("name")))
