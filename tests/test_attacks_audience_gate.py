@@ -532,7 +532,7 @@ def _partners(demo: Path, root: Path) -> tuple[Path, list[str], list[str]]:
     return catalog, [e for _, e, _, _ in google], ordinary
 
 
-@pytest.mark.parametrize("path", ["spec", "input", "copy"])
+@pytest.mark.parametrize("path", ["spec", "input", "copy", "two copies"])
 def test_a_partial_copy_of_googles_data_leaves_value_by_value(
     demo: Path, tmp_path: Path, path: str
 ) -> None:
@@ -542,7 +542,12 @@ def test_a_partial_copy_of_googles_data_leaves_value_by_value(
     catalog, google, ordinary = _partners(demo, tmp_path / "demo")
     spec = tmp_path / "spec.yml"
     spec.write_text(PARTNERS_SPEC)
-    if path == "spec":
+    if path == "two copies":  # a second table of the same values vouches for nothing
+        catalog.write_text(catalog.read_text() + PARTNERS.replace("partners", "partners_two", 2))
+        (catalog.parent / "partners_two.csv").write_text(
+            (catalog.parent / "partners.csv").read_text() + "\n"
+        )
+    if path in ("spec", "two copies"):
         args = ["--spec", str(spec)]
     else:
         file = catalog.parent / "partners.csv"

@@ -191,7 +191,15 @@ def build_audience(
         if isinstance(source, AudienceList):
             resolve_people(engine, con, marked=limited + restricted, also_read=processor)
         else:
-            resolve_people(engine, con, marked=[*limited, source.table])
+            # tables that hold a value without tying it to an account vouch for nothing:
+            # a value they and a Limited Use table alone hold is Google's
+            loose = [
+                n
+                for n, t in catalog.tables.items()
+                if n not in (*limited, source.table)
+                and len([k for k in t.identity_columns().values() if k in KINDS]) == 1
+            ]
+            resolve_people(engine, con, marked=[*limited, source.table, *loose])
         add_export_forms(con, chosen)
         add_idn_forms(con)
         link_people(con)

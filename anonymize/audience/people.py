@@ -93,7 +93,8 @@ def leave_out_restricted(
     the rows left out came from, most rows first.
 
     `purposes=False` (a spec's table, whose purposes were checked; `resolve_people` marked
-    the Limited Use tables, then the spec's own table): Limited Use only, on the same
+    the Limited Use tables, then the spec's own table and every table holding one
+    identifier a row, which ties a value to no account): Limited Use only, on the same
     values, where no table but the Limited Use ones and the spec's own holds the value (an
     address the person also gave at sign-up is theirs to use; one the export holds only
     from Google is not, whatever table it was copied into)."""
