@@ -51,7 +51,16 @@ from dsar.text.evaluation import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "tests" / "text_eval"
-OPEN_SETS = ("labelled", "holdout", "fresh", "dev_unseen", "dev_more", "dev_traps", "dev_traps_b")
+OPEN_SETS = (
+    "labelled",
+    "holdout",
+    "fresh",
+    "dev_unseen",
+    "dev_more",
+    "dev_traps",
+    "dev_traps_b",
+    "dev_traps_c",
+)
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
 
