@@ -660,3 +660,33 @@ def test_an_internationalised_domain_is_one_address(
     assert built.exit_code == 0, built.output
     assert len(_written(tmp_path / "out", "meta")) == 3
     assert _counts(tmp_path / "out")["in_ledger"] == 1
+
+
+def test_an_upload_under_an_internationalised_domain_is_withdrawn_under_the_other_form(
+    demo: Path, tmp_path: Path
+) -> None:
+    """M3: `ann@müller-x.de` uploaded, the objection recorded under the domain's IDNA ASCII
+    form (`xn--mller-x-n2a.de`): withdraw missed it. The upload is now recorded under both
+    forms."""
+    crm = tmp_path / "crm.csv"
+    crm.write_text("email\nann.q@müller-x.de\n" + "\n".join(_consenting(demo, 2)) + "\n")
+    record = tmp_path / "rec" / "sent.db"
+    sent = _audience(
+        demo, tmp_path / "out", "--input", str(crm), "--column", "email", "--platform", "meta",
+        "--record", str(record), *BASIS,
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    ledger = tmp_path / "led" / "ledger.db"
+    _ledger_add(ledger, "ann.q@" + "müller-x.de".encode("idna").decode())
+    withdrawn = runner.invoke(
+        anonymize_app,
+        [
+            *("withdraw", "--platform", "meta", "--record", str(record)),
+            *("--ledger", str(ledger), "--out", str(tmp_path / "wd")),
+        ],
+        env={"WORKBENCH_KEY": KEY},
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert "1 people to remove" in withdrawn.output
+    [removal] = (tmp_path / "wd").iterdir()
+    assert removal.read_text().splitlines() == ["email", _hash("meta", "ann.q@müller-x.de")]
