@@ -509,3 +509,29 @@ def test_greetings_depots_noun_phrases_and_sentence_starts(
     model: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(model, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a party's field holds a company unless its value starts with a given name
+        ("Caller: Kroger Receiving\nNotes: two pallets short", []),
+        ("Ship to: Trader Joe's #118\nNotes: dock 2", []),
+        ("Caller: Wendy Okafor\nNotes: two pallets short", ["Wendy Okafor"]),
+        # a role and a firm under a signature are not one name (the firm alone, two list
+        # names, is still taken: a known gap), and a courier company
+        (
+            "Regards,\nHarriet Blackwood\nSolicitor, Clifford Chance",
+            ["Harriet Blackwood", "Clifford Chance"],
+        ),
+        ("Agent: Swiftline Couriers, good morning.\nCaller: hi", []),
+        # a German or Dutch noun's complement after von/van
+        ("Beschreibung: Paletten von Bahlsen umgekippt.", []),
+        ("Hoi! De Vrachtwagen van Jumbo is er nog niet.", []),
+    ],
+)
+@ner
+def test_party_fields_firms_and_noun_complements(
+    model: TextEngine, text: str, expected: list[str]
+) -> None:
+    assert names(model, text) == expected

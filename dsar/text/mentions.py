@@ -48,12 +48,12 @@ _THING_WORDS = frozenset(
     holding stiftung gruppe groep grupa kargo truck trucks tools mail electric supermarkt
     supermarkten supermarkets transporte spedition express haulage shipping distribution
     nv bv kg ohg spa srl sarl depot depots stores shops warehouse warehouses outlet
-    outlets""".split()  # noqa: SIM905
+    outlets courier couriers""".split()  # noqa: SIM905
 )
 # job titles: a run that ends in one, or one word right before one, is a role, not a person
 _ROLE_WORDS = frozenset(
     """manager coordinator director operator interviewer reviewer officer supervisor
-    dispatcher analyst""".split()  # noqa: SIM905
+    dispatcher analyst solicitor attorney counsel paralegal barrister notary""".split()  # noqa: SIM905
 )
 _ROLE_NEXT = regex.compile(r" (\p{L}+)")
 # words that open a street's or a square's name in many languages ("Rua Augusta")
@@ -73,6 +73,17 @@ _ARTICLES_FIRST = frozenset(
 _ARTICLE_BEFORE = regex.compile(
     r"(?<![\p{L}])(?:der|die|das|den|dem|des|ein|eine|einer|einem|einen|eines|zum|zur|vom"
     r"|beim|het|een|de|deze|dit|onze|uw|unsere|ihre|seine)[^\S\n]+$"
+)
+# a field for a party to a shipment or a call, a company as often as a person: its value is
+# a person's name only when it starts with a given name (or a title vouches for it)
+PARTY_LABEL_BEFORE = regex.compile(
+    r"(?:^|\n)[^\S\n]*(?:caller|bill to|ship to|sold to|deliver to|remit to|consignee|shipper"
+    r"|notify party|sender|recipient|absender|empfänger|auftraggeber|expéditeur|destinataire"
+    r"|remitente|destinatario|mittente|afzender|ontvanger|nadawca|odbiorca)[^\S\n]*:[^\S\n]*$",
+    regex.IGNORECASE,
+)
+_NOUN_PARTICLE_BEFORE = regex.compile(
+    r"(?<![\p{L}])(?P<noun>\p{Lu}\p{Ll}{3,})[^\S\n]+(?:von|van|vom)[^\S\n]+$"
 )
 _LABEL_AFTER = regex.compile(r"(?:[^\S\n]+\p{Ll}{1,4})?[^\S\n]*:")
 _LINE_START = regex.compile(r"(?:^|\n)[^\S\n]*$")
@@ -358,6 +369,25 @@ def _not_a_person(
         and not any(w in lasts for w in words[1:])
     ):
         return True  # a brand and its product or branch ("Philips Sonicare", "Porsche Cayenne")
+    if (
+        span.source == "shape"
+        and words[0] not in firsts
+        and not titled
+        and PARTY_LABEL_BEFORE.search(text[max(0, span.start - 40) : span.start])
+    ):
+        return True  # "Caller: Kroger Receiving": a party's field, no given name first
+    if span.source == "shape" and folded[0].rstrip(",") in _ROLE_WORDS:
+        return True  # "Solicitor, Clifford Chance" under a signature: a role and a firm
+    noun = _NOUN_PARTICLE_BEFORE.search(before)
+    if (
+        noun is not None
+        and len(words) == 1
+        and span.source in _MENTION_SOURCES
+        and words[0] not in firsts
+        and not titled
+        and not is_name_word(noun.group("noun"))
+    ):
+        return True  # "Paletten von Bahlsen", "Vrachtwagen van Hema": a noun's complement
     if span.source == "shape":
         value = text[span.start : span.end]
         if (

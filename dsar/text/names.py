@@ -26,7 +26,7 @@ import regex
 
 from dsar.text import lexicon
 from dsar.text.detectors import PERSON, Span
-from dsar.text.mentions import mentions, vetoed
+from dsar.text.mentions import PARTY_LABEL_BEFORE, mentions, vetoed
 from dsar.text.shapes import structural
 
 # a capitalised word; an apostrophe inside (O'Brien) but not a possessive 's
@@ -513,6 +513,10 @@ class NameFinder:
             blocked=bool(
                 _DETERMINER_BEFORE.search(before)
                 or _THING_LABEL_BEFORE.search(text[max(0, c.start - 40) : c.start])
+                or (
+                    c.words[0] not in firsts
+                    and bool(PARTY_LABEL_BEFORE.search(text[max(0, c.start - 40) : c.start]))
+                )
                 or _THING_AFTER.match(after)
                 or c.words[-1].casefold() in _COMPANY_WORDS
                 or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
