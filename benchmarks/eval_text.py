@@ -60,6 +60,7 @@ OPEN_SETS = (
     "dev_traps",
     "dev_traps_b",
     "dev_traps_c",
+    "dev_traps_d",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
