@@ -535,3 +535,11 @@ def test_party_fields_firms_and_noun_complements(
     model: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(model, text) == expected
+
+
+@ner
+def test_a_driver_field_holds_a_person(model: TextEngine) -> None:
+    """A one-word given name in a driver's field is a name whatever the model's window says
+    (the lone-word rule above must not lose it)."""
+    text = "Hi! Your Boots order is out for delivery with DPD. Driver: Raj. ETA 2-3pm"
+    assert names(model, text) == ["Raj"]

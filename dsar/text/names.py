@@ -80,7 +80,7 @@ _LABEL_BEFORE = regex.compile(
     r"(?P<label>name|full name|first name|forename|given name|surname|last name|family name"
     r"|child|parent|guardian|contact person|incident lead|account holder|cardholder"
     r"|card holder|patient|requester|requestor|approver|nombre|apellidos?|prénom|nom"
-    r"|vorname|nachname|nome|cognome)[^\S\n]*[:=][^\S\n]*$",
+    r"|vorname|nachname|nome|cognome|driver|fahrer|chauffeur)[^\S\n]*[:=][^\S\n]*$",
     regex.IGNORECASE,
 )
 # a field that holds a company, a department, a subject or a product, in many languages:
