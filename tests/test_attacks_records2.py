@@ -16,7 +16,7 @@ from dsar import parse_key
 from dsar.catalog.models import IdentityKind
 from dsar.cli import app
 from dsar.cli.common import existing_ledger
-from dsar.errors import RecordTamperedError, UnusableFileError
+from dsar.errors import MissingFileError, RecordTamperedError, UnusableFileError
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger, Reason, verify_ledger
 from dsar.subjects.identity import MatchRules, normalize, sql_normalize
@@ -260,3 +260,15 @@ def test_catalog_check_reports_one_file_under_two_sets_of_rules(
     assert out.exit_code == 1
     assert "the tables accounts, accounts_ads read the same file" in str(out.exception)
     assert "catalog OK" not in out.output
+
+
+def test_reading_a_ledger_that_is_not_there_makes_none(tmp_path: Path, cli_key: None) -> None:
+    """`dsar ledger check` and `list` on a path with a typo said "not in the ledger" and left
+    a new, empty ledger there: a reader now refuses a missing ledger and creates nothing."""
+    path = tmp_path / "rec" / "ledgr.db"
+    runner = CliRunner()
+    for args in (["check", "--email", "p0@example.com"], ["list"]):
+        out = runner.invoke(app, ["ledger", *args, "--ledger", str(path)])
+        assert isinstance(out.exception, MissingFileError), out.output
+        assert "not in the ledger" not in out.output
+    assert not path.exists() and not (tmp_path / "rec").exists()

@@ -17,6 +17,7 @@ from dsar.cli.common import (
     RegisterOpt,
     SentOpt,
     err,
+    existing_ledger,
     keys_from,
     open_register,
     open_sent,
@@ -376,9 +377,8 @@ def ledger_check(
 ) -> None:
     """Say whether a person is in the ledger, and why. Exit 1 when they are."""
     from dsar.keys import load_keys
-    from dsar.records.ledger import Ledger
 
-    book = Ledger(ledger, load_keys(key_file), key_file)
+    book = existing_ledger(ledger, load_keys(key_file), key_file)  # a typo makes no ledger
     found = {
         e.reason.value
         + (" (pending: its change is not committed)" if e.state.value == "pending" else "")
@@ -399,9 +399,8 @@ def ledger_list(
     from collections import Counter
 
     from dsar.keys import load_keys
-    from dsar.records.ledger import Ledger
 
-    entries = Ledger(ledger, load_keys(key_file), key_file).entries()
+    entries = existing_ledger(ledger, load_keys(key_file), key_file).entries()
     counts = Counter(
         (e.since.isoformat(), e.request, e.reason.value, e.state.value) for e in entries
     )
