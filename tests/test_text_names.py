@@ -525,6 +525,8 @@ def test_greetings_depots_noun_phrases_and_sentence_starts(
             ["Harriet Blackwood", "Clifford Chance"],
         ),
         ("Agent: Swiftline Couriers, good morning.\nCaller: hi", []),
+        ("Operator: Afternoon, Redline Transport.\nCustomer: hi there", []),
+        ("ref,recipient,town\n5501,Halfords Superstore,Swindon", []),
         # a German or Dutch noun's complement after von/van
         ("Beschreibung: Paletten von Bahlsen umgekippt.", []),
         ("Hoi! De Vrachtwagen van Jumbo is er nog niet.", []),

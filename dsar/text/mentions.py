@@ -48,7 +48,7 @@ _THING_WORDS = frozenset(
     holding stiftung gruppe groep grupa kargo truck trucks tools mail electric supermarkt
     supermarkten supermarkets transporte spedition express haulage shipping distribution
     nv bv kg ohg spa srl sarl depot depots stores shops warehouse warehouses outlet
-    outlets courier couriers""".split()  # noqa: SIM905
+    outlets courier couriers transport transports superstore superstores""".split()  # noqa: SIM905
 )
 # job titles: a run that ends in one, or one word right before one, is a role, not a person
 _ROLE_WORDS = frozenset(
