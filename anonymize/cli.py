@@ -42,6 +42,14 @@ KeyFileOpt = Annotated[
     Path | None,
     typer.Option("--key-file", help="File holding the secret key (default: $WORKBENCH_KEY)."),
 ]
+AuditLogLostOpt = Annotated[
+    bool,
+    typer.Option(
+        "--audit-log-lost",
+        help="The sent record's audit log was lost: accept the record without it and start a"
+        " new log that says so (without this, a record whose log is missing is refused).",
+    ),
+]
 
 
 @app.command()
@@ -289,8 +297,14 @@ def audience(
     ] = None,
     record: Annotated[
         Path | None,
-        typer.Option(help="Record who was sent where, under each of their identifiers."),
+        typer.Option(
+            envvar="WORKBENCH_SENT_RECORD",
+            help="Record who was sent where, under each of their identifiers: without it,"
+            " nothing lets `anonymize withdraw` find them later (a warning, and"
+            " 'recorded: false' in each manifest).",
+        ),
     ] = None,
+    audit_log_lost: AuditLogLostOpt = False,
     key_file: KeyFileOpt = None,
     kind: Annotated[str, typer.Option(help="With --input: email or phone.")] = "email",
     region: Annotated[
@@ -313,8 +327,11 @@ def audience(
     (the spec's columns, or --consent-basis for a list the catalog does not know), and each
     row matched to its person through the export, so that nobody the ledger holds under any
     identifier is sent. One upload file (or numbered parts) and one manifest per platform;
-    every row left out counted by reason."""
+    every row left out counted by reason. With --record, the files are built aside, the
+    upload recorded, and only then moved into --out; each manifest names the record's write
+    and, with a key, carries a MAC."""
     from anonymize.audience import AudienceList, SentRecord, build_audience
+    from anonymize.audience.build import publish_audience, recordings, staged_audience
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
@@ -360,21 +377,29 @@ def audience(
         )
     opened: Ledger | None = None
     sent: SentRecord | None = None
-    if ledger is not None or record is not None:  # the keyed records need the key
-        keys = load_keys(key_file)
+    # the keyed records need the key; with one, each manifest is sealed
+    keys = load_keys(key_file) if ledger or record else optional_keys(key_file)
+    if keys is not None:
         opened = existing_ledger(ledger, keys, key_file) if ledger is not None else None
-        sent = SentRecord(record, keys) if record is not None else None
-    with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
-        result = build_audience(
+        sent = SentRecord(record, keys, audit_lost=audit_log_lost) if record is not None else None
+    with (
+        staged_audience(out, names) as stage,
+        _engine(load_catalog(catalog), engine_kind, spark_master) as engine,
+    ):
+        before = sent.write_count() if sent is not None else 0
+        built = build_audience(
             source,
             engine,
             names,
-            out,
+            stage,
             ledger=opened,
             record=sent,
             region=region,
             accept_catalog_warnings=accept_catalog_warnings,
         )
+        # the upload is recorded: now the files may be published
+        recorded = recordings(sent, before) if sent is not None else None
+        result = publish_audience(built, out, keys=keys, recorded=recorded)
     for name, files in result.files.items():
         counts = result.manifests[name].counts
         left = {k: v for k, v in counts.items() if k not in ("rows_in", "written")}
@@ -387,6 +412,14 @@ def audience(
             "warning: no suppression ledger (--ledger or $WORKBENCH_LEDGER) was applied:"
             " nobody who objected, opted out, was restricted or erased was left out by it;"
             " each manifest says so",
+            err=True,
+        )
+    if record is None:
+        typer.echo(
+            "NOT RECORDED: no sent record (--record or $WORKBENCH_SENT_RECORD): who was"
+            " uploaded is recorded nowhere, so nobody in this audience can be withdrawn from"
+            " the platform after an objection or erasure (`anonymize withdraw` will not find"
+            " them); each manifest says recorded: false",
             err=True,
         )
 
@@ -445,19 +478,25 @@ def withdraw(
     ledger: Annotated[Path, typer.Option(help="The suppression ledger.")],
     out: Annotated[Path, typer.Option(help="Folder the removal file is written in.")],
     key_file: KeyFileOpt = None,
+    audit_log_lost: AuditLogLostOpt = False,
 ) -> None:
-    """Write the platform's removal file: everyone it received who has since objected,
-    opted out, been restricted or erased, and was not withdrawn before."""
+    """Write the platform's removal files: everyone it received who has since objected,
+    opted out, been restricted or erased, and was not withdrawn before; one file per kind of
+    identifier it received (emails, phones), each with the header of that upload."""
     from anonymize.audience import SentRecord, platform as find_platform
+    from dsar.errors import MissingFileError
     from dsar.keys import load_keys
 
     p = find_platform(platform)
     keys = load_keys(key_file)
-    sent = SentRecord(record, keys)
-    header = p.email_header or "email"
-    path = sent.write_withdrawal(p.name, existing_ledger(ledger, keys, key_file), out, header)
-    rows = path.read_text(encoding="utf-8").count("\n") - 1
-    typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
+    if not record.is_file():  # never a new, empty record that withdraws nobody
+        raise MissingFileError(record, "the record of sent audiences", "check --record")
+    sent = SentRecord(record, keys, audit_lost=audit_log_lost)
+    headers = {"email": p.email_header, "phone": p.phone_header}
+    book = existing_ledger(ledger, keys, key_file)
+    for path in sent.write_withdrawals(p.name, book, out, headers, header_line=p.header):
+        rows = path.read_text(encoding="utf-8").count("\n") - (1 if p.header else 0)
+        typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
 
 
 policy_app = typer.Typer(help="Write and check extract policies.", no_args_is_help=True)
