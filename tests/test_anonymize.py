@@ -752,7 +752,9 @@ def test_missing_values_stay_missing(tmp_path: Path) -> None:
 def test_l_without_quasi_identifiers_is_enforced(shop: Path, tmp_path: Path) -> None:
     text = (
         POLICY.replace("quasi_identifiers: [age, city]\n", "")
-        .replace("insensitive:", "insensitive:\n  age: for this test alone\n  city: for this test alone")
+        .replace(
+            "insensitive:", "insensitive:\n  age: for this test alone\n  city: for this test alone"
+        )
         .replace("privacy: {k: 5, l: 2, max_suppression: 0.1}", "privacy: {l: 9}")
     )
     with (
