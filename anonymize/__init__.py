@@ -81,4 +81,26 @@ if TYPE_CHECKING:
 
 
 # the names above, each imported from its module on first use (the one list)
-_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__)
+# listed for readers and the API docs (which cannot run `facade`); facade checks that the
+# list and the imports above agree
+__all__ = [
+    "PLATFORMS",
+    "AggregateRun",
+    "AudienceList",
+    "ExtractResult",
+    "Policy",
+    "RiskReport",
+    "SentRecord",
+    "build_audience",
+    "build_audience_file",
+    "draft_policy",
+    "load_aggregate_spec",
+    "load_audience_spec",
+    "load_policy",
+    "measure",
+    "person_ref",
+    "python_hash",
+    "run_aggregates",
+    "run_extract",
+]
+_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__, listed=__all__)

@@ -37,14 +37,21 @@ def exports(package: str) -> dict[str, str]:
 
 
 def facade(
-    package: str, extra: tuple[str, ...] = ()
+    package: str, extra: tuple[str, ...] = (), listed: list[str] | None = None
 ) -> tuple[dict[str, str], list[str], Callable[[str], Any], Callable[[], list[str]]]:
     """`_EXPORTS`, `__all__`, `__getattr__` and `__dir__` for `package`'s lazy facade.
 
     `extra` names what the package defines itself (e.g. `__version__`), listed in `__all__`.
+    `listed`: an `__all__` the package also writes out (for tools that read source, such as
+    the API docs): it must name exactly the imports, else the package does not import.
     """
     where_from = exports(package)
     names = [*extra, *sorted(where_from)]
+    if listed is not None:
+        if sorted(listed) != sorted(names):
+            differ = sorted(set(listed) ^ set(names))
+            raise ImportError(f"{package}.__all__ and its imports differ: {', '.join(differ)}")
+        names = list(listed)
     namespace = vars(sys.modules[package])
 
     def getattr_(name: str) -> Any:

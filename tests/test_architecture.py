@@ -12,6 +12,7 @@ import pytest
 
 import anonymize
 import dsar
+import dsar.text
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("dsar", "anonymize")
@@ -302,3 +303,13 @@ def test_the_facade_loads_from_a_zipped_copy(tmp_path: Path) -> None:
     )
     where, count, name = out.stdout.split()
     assert where.startswith(str(archive)) and int(count) == len(dsar.__all__) and name == "Keys"
+
+
+def test_a_facade_s_written_list_must_name_its_imports() -> None:
+    """dsar.text and anonymize write their `__all__` out for the API docs (which read the
+    source); the facade refuses a list that differs from the imports it loads."""
+    from dsar._lazy import facade
+
+    with pytest.raises(ImportError, match="differ: TextEngine"):
+        facade("dsar.text", listed=[n for n in dsar.text.__all__ if n != "TextEngine"])
+    assert facade("dsar.text", listed=list(dsar.text.__all__))[1] == list(dsar.text.__all__)

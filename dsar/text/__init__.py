@@ -59,4 +59,30 @@ if TYPE_CHECKING:
 
 
 # the names above, each imported from its module on first use (the one list)
-_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__)
+# listed for readers and the API docs (which cannot run `facade`); facade checks that the
+# list and the imports above agree
+__all__ = [
+    "ENTITIES",
+    "GOVERNMENT_ID",
+    "GOVERNMENT_IDS",
+    "AnalyzerInfo",
+    "EntityRule",
+    "Labelled",
+    "NlpSettings",
+    "Operator",
+    "Redacted",
+    "RedactionLog",
+    "Redactor",
+    "Replacements",
+    "Report",
+    "Span",
+    "TextEngine",
+    "TextPolicy",
+    "build_analyzer",
+    "evaluate",
+    "mask",
+    "mask_secret_column",
+    "model_available",
+    "read_labelled",
+]
+_EXPORTS, __all__, __getattr__, __dir__ = facade(__name__, listed=__all__)
