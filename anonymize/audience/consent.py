@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from dsar.catalog.models import Catalog, ColumnType, DataCategory, Role, Table
+from dsar.catalog.models import Catalog, ColumnType, DataCategory, IdentityKind, Role, Table
 from dsar.engine.base import quote_identifier
 from dsar.subjects.identity import STRONG
 from dsar.subjects.people import KINDS, identity_sql, node_sql
@@ -117,29 +117,40 @@ def said_no_people(engine: Engine, con: duckdb.DuckDBPyConnection, skip: str | N
         condition = said_no_sql(found)
         if name == skip or not ids or condition is None:
             continue
-        picks = ", ".join(
-            f"{identity_sql(k, quote_identifier(c))} AS i{j}"
-            for j, (c, k) in enumerate(ids.items())
-        )
-        rows = engine.query(
-            f"SELECT DISTINCT {picks} FROM {quote_identifier(name)} WHERE {condition}"
-        )
-        rows_read += rows.num_rows
-        con.register("said_no_rows", rows)
-        strong = [f"i{j}" for j, k in enumerate(ids.values()) if k in STRONG]
-        none_strong = " AND ".join(f"{c} IS NULL" for c in strong) or "true"
-        for j, k in enumerate(ids.values()):
-            only = "" if k in STRONG else f" AND {none_strong}"
-            con.execute(
-                f"INSERT INTO said_no_nodes SELECT {node_sql(k, f'i{j}')} FROM said_no_rows"
-                f" WHERE i{j} IS NOT NULL{only}"
-            )
-        con.unregister("said_no_rows")
+        rows_read += _insert_nodes(engine, con, "said_no_nodes", name, ids, condition)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE said_no_people AS SELECT DISTINCT person FROM"
         " people_nodes JOIN said_no_nodes USING (node)"
     )
     return rows_read
+
+
+def _insert_nodes(
+    engine: Engine,
+    con: duckdb.DuckDBPyConnection,
+    into: str,
+    name: str,
+    ids: dict[str, IdentityKind],
+    condition: str,
+) -> int:
+    """Insert into `into` the identity nodes of table `name`'s rows where `condition` holds:
+    each identifier of `ids`, a weak one only in a row with no strong one. Returns the
+    distinct rows read."""
+    picks = ", ".join(
+        f"{identity_sql(k, quote_identifier(c))} AS i{j}" for j, (c, k) in enumerate(ids.items())
+    )
+    rows = engine.query(f"SELECT DISTINCT {picks} FROM {quote_identifier(name)} WHERE {condition}")
+    con.register("node_rows", rows)
+    strong = [f"i{j}" for j, k in enumerate(ids.values()) if k in STRONG]
+    none_strong = " AND ".join(f"{c} IS NULL" for c in strong) or "true"
+    for j, k in enumerate(ids.values()):
+        only = "" if k in STRONG else f" AND {none_strong}"
+        con.execute(
+            f"INSERT INTO {into} SELECT {node_sql(k, f'i{j}')} FROM node_rows"
+            f" WHERE i{j} IS NOT NULL{only}"
+        )
+    con.unregister("node_rows")
+    return int(rows.num_rows)
 
 
 CLOSED_STATUS = ("status", "account_status")  # an account table's status column ...
@@ -174,21 +185,7 @@ def closed_people(engine: Engine, con: duckdb.DuckDBPyConnection) -> int:
         ids = {c: k for c, k in table.identity_columns().items() if k in STRONG}
         if table.role is not Role.CONTROLLER or not table.personal or not ids or not condition:
             continue
-        picks = ", ".join(
-            f"{identity_sql(k, quote_identifier(c))} AS i{j}"
-            for j, (c, k) in enumerate(ids.items())
-        )
-        rows = engine.query(
-            f"SELECT DISTINCT {picks} FROM {quote_identifier(name)} WHERE {condition}"
-        )
-        rows_read += rows.num_rows
-        con.register("closed_rows", rows)
-        for j, k in enumerate(ids.values()):
-            con.execute(
-                f"INSERT INTO closed_nodes SELECT {node_sql(k, f'i{j}')} FROM closed_rows"
-                f" WHERE i{j} IS NOT NULL"
-            )
-        con.unregister("closed_rows")
+        rows_read += _insert_nodes(engine, con, "closed_nodes", name, ids, condition)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE closed_people AS SELECT DISTINCT person FROM"
         " people_nodes JOIN closed_nodes USING (node)"
