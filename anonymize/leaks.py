@@ -24,6 +24,8 @@ from anonymize.params import Coarsening, Drop, Generalize, Suppress
 from dsar.catalog.models import PersonalKind
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dsar.catalog.models import Column
 
 IDENTIFYING = (
@@ -97,17 +99,7 @@ def age_unit(name: str) -> str | None:
 def coarser_than_a_year(op: Any, per_year: int) -> bool:
     """Every level an operator can release of an age counted `per_year` times a year bins it
     by a year or more ('*' too)."""
-    if isinstance(op, Drop | Suppress):
-        return True
-    if not isinstance(op, Generalize):
-        return False
-    for i in range(len(op.levels or [op])):
-        level = op.level(i)
-        if isinstance(level, str):
-            continue
-        if level.bin is None or level.bin < per_year:
-            return False
-    return True
+    return _every_level(op, lambda level: level.bin is not None and level.bin >= per_year)
 
 
 def birth_part_problems(released: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -164,18 +156,20 @@ def kept_whole(column: str, spec: Column, op: Any) -> tuple[str, str] | None:
 
 def year_or_coarser(op: Any) -> bool:
     """Every level an operator can release is a year, a short prefix of a date or '*'."""
+    return _every_level(
+        op, lambda level: level.to == "year" or (level.prefix is not None and level.prefix <= 4)
+    )
+
+
+def _every_level(op: Any, coarse: Callable[[Coarsening], bool]) -> bool:
+    """Whether every level `op` can release is coarse enough: dropped or suppressed, '*', or a
+    generalisation `coarse` accepts (any other operator releases the value: no)."""
     if isinstance(op, Drop | Suppress):
         return True
     if not isinstance(op, Generalize):
         return False
-    for i in range(len(op.levels or [op])):
-        level = op.level(i)
-        if isinstance(level, str):
-            continue  # '*'
-        if level.to == "year" or (level.prefix is not None and level.prefix <= 4):
-            continue
-        return False
-    return True
+    levels = (op.level(i) for i in range(len(op.levels or [op])))
+    return all(isinstance(level, str) or coarse(level) for level in levels)
 
 
 def carried_by_hierarchy(op: Generalize, surname: bool = False) -> int:
