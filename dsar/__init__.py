@@ -93,6 +93,7 @@ if TYPE_CHECKING:
         ReleaseConflictError as ReleaseConflictError,
         RequestNotFoundError as RequestNotFoundError,
         RequestStateError as RequestStateError,
+        SignOffRefusedError as SignOffRefusedError,
         UnlistedValueError as UnlistedValueError,
         UnreadableArtifactError as UnreadableArtifactError,
         UnsafeNameError as UnsafeNameError,

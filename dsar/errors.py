@@ -417,6 +417,19 @@ class UnreadableArtifactError(WorkbenchError):
         super().__init__(f"{path}: {problem}; {fix}")
 
 
+class SignOffRefusedError(WorkbenchError):
+    """A sign-off was refused and nothing was recorded: the artifact has findings, the
+    approver is the reviewer, there is no review of these bytes (none yet, or the artifact
+    changed after it), a third-party item has no decision, or the audit log does not verify.
+
+    Attributes: `artifact` (its path), `problem`, `fix`.
+    """
+
+    def __init__(self, artifact: str | Path, problem: str, fix: str) -> None:
+        self.artifact, self.problem, self.fix = artifact, problem, fix
+        super().__init__(f"{artifact}: sign-off refused: {problem}; {fix}")
+
+
 class InputFileError(WorkbenchError):
     """A file the user hands in (a batch of requests, a table to measure, a list to hash)
     cannot be used: not there, not readable, not the expected shape.

@@ -15,6 +15,7 @@ from dsar.errors import (
     MissingFileError,
     OutputExistsError,
     RequestStateError,
+    SignOffRefusedError,
     UnreadableArtifactError,
     UnusableFileError,
     UsageError,
@@ -23,6 +24,10 @@ from dsar.errors import (
 )
 
 CASES: list[tuple[type[WorkbenchError], dict[str, Any]]] = [
+    (
+        SignOffRefusedError,
+        {"artifact": Path("out/AR-1"), "problem": "the approver reviewed it", "fix": "ask another"},
+    ),
     (
         OutputExistsError,
         {"path": Path("out/AR-1"), "what": "a bundle", "fix": "choose another --out"},
