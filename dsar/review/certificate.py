@@ -1,36 +1,121 @@
 """Check an erasure, correction or retention certificate without the code that wrote it.
 
 The certificate's JSON is its own manifest (`CertificateManifest`); `verify_certificate`
-reads it through the model, checks its Markdown twin's checksum, that the job, the kind and
-the row accounting agree (an erasure or a sweep never adds rows, a correction never removes
-any), and, given the export's folder, that the files it says it put in place are the ones
-there now (until a later change replaces them again).
+reads it through the model and checks:
+
+- with the key, its keyed MAC (an edited count, a file name or checksum moved by hand); without
+  it, a notice says that nothing is authenticated;
+- its Markdown twin's checksum; that the job and the kind agree;
+- the row accounting: per file and per table, rows before = rows after + rows removed (an
+  erasure or a sweep never adds rows, a correction never removes any), the files summing to
+  their table;
+- given the export (its catalog, or its folder), that every file it replaced is still the one
+  it put in place (a file changed since is a finding, with its rows now when they differ);
+- given the catalog and the key, for an erasure, that the person's keyed reference is in no
+  identity column of the tables it erased them from (rows kept by law, with a parent, for
+  customers or for review are not checked).
+
+A certificate written before format 2 (no plan, no accounting, no MAC) is read and checked
+for what it holds; a notice says what could not be checked. Findings name the file, table or
+field, never a value.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification
-from dsar.review.manifest import CERTIFICATE_KINDS, CertificateManifest, manifest_problems
+from dsar.review.manifest import (
+    CERTIFICATE_KINDS,
+    CertificateManifest,
+    FileChangeInfo,
+    manifest_mac_matches,
+    manifest_problems,
+)
+
+if TYPE_CHECKING:
+    from dsar.catalog.models import Catalog
+    from dsar.engine import Engine
+    from dsar.keys import Keys
 
 
-def verify_certificate(path: str | Path, export: str | Path | None = None) -> Verification:
-    """Verify a certificate's JSON file (and, with `export`, the files it replaced).
+def is_certificate(path: Path) -> bool:
+    """Whether a JSON file declares a certificate's kind (read as JSON, nothing trusted)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("kind")) in _KINDS
+
+
+_KINDS = {kind.value for kind in CERTIFICATE_KINDS.values()}
+
+
+def certificates_in(folder: Path) -> list[Path]:
+    """The certificates' JSON files in a folder (not below it), by name."""
+    return sorted(p for p in folder.glob("*.json") if p.is_file() and is_certificate(p))
+
+
+def verify_certificate(
+    path: str | Path,
+    export: str | Path | None = None,
+    *,
+    keys: Keys | None = None,
+    catalog: Catalog | None = None,
+) -> Verification:
+    """Verify a certificate's JSON file, or every certificate in a folder.
 
     Args:
-        path: `<label>-<job>-certificate.json`.
-        export: the export's folder: each replaced file's current SHA-256 is compared with
-            the one the certificate records.
+        path: `<label>-<job>-certificate.json`, or the folder the certificates were written
+            to (each is checked; a finding's location starts with its file's name).
+        export: the export's folder: each replaced file (found by name below it) must have
+            the SHA-256 the certificate records after the change.
+        keys: the workbench key: the certificate's MAC is checked (a MAC that fails, or none,
+            is a finding), and with `catalog` the erased person's keyed reference is looked
+            for in the rewritten files.
+        catalog: the export's catalog: each replaced file is found where the catalog reads
+            the table (rather than by name under `export`) and its rows are counted.
+
+    Raises:
+        UnreadableArtifactError: a folder that holds no certificate.
     """
     path = Path(path)
+    if not path.is_dir():
+        return _verify_one(path, export, keys, catalog)
+    found = certificates_in(path)
+    if not found:
+        raise UnreadableArtifactError(
+            path,
+            "no certificate in this folder",
+            "give a certificate's JSON file, or the folder `erase apply --out` wrote to",
+        )
+    result = Verification(path)
+    for cert in found:
+        one = _verify_one(cert, export, keys, catalog)
+        result.findings += [
+            Finding(f.check, f"{cert.name}: {f.where}", f.message) for f in one.findings
+        ]
+        result.notices += [f"{cert.name}: {n}" for n in one.notices]
+        result.checked_files += one.checked_files
+        result.checked_rows += one.checked_rows
+    return result
+
+
+def _verify_one(
+    path: Path, export: str | Path | None, keys: Keys | None, catalog: Catalog | None
+) -> Verification:
     result = Verification(path)
     add = result.findings.append
     try:
-        cert = CertificateManifest.model_validate_json(path.read_bytes())
+        raw = path.read_bytes()
+        cert = CertificateManifest.model_validate_json(raw)
     except ValidationError as exc:
         for where, message in manifest_problems(exc):
             add(Finding("manifest", where or path.name, message))
@@ -38,6 +123,7 @@ def verify_certificate(path: str | Path, export: str | Path | None = None) -> Ve
     result.note_accepted(cert)
     if CERTIFICATE_KINDS[cert.job] is not cert.kind:
         add(Finding("manifest", "kind", f"a {cert.kind.value} for the job {cert.job}"))
+    _check_mac(cert, json.loads(raw), keys, result)
     for output in cert.outputs:
         twin = path.parent / output.path
         if not twin.is_file():
@@ -46,27 +132,225 @@ def verify_certificate(path: str | Path, export: str | Path | None = None) -> Ve
             add(Finding("checksum", output.path, "changed since the certificate was written"))
         else:
             result.checked_files += 1
+    _check_accounting(cert, result)
+    if catalog is None and export is None:
+        result.notices.append(
+            "the export was not checked: give its catalog (--catalog) or folder (--export) to"
+            f" check that the files the {cert.job} put in place are still there, unchanged"
+        )
+        return result
+    if catalog is not None:
+        _check_export(cert, catalog, keys, result)
+    else:
+        assert export is not None
+        for change in cert.files_replaced:
+            named = [p for p in Path(export).rglob(change.file) if p.is_file()]
+            current = sha256_file(named[0]) if len(named) == 1 else None
+            if current is None:
+                add(Finding("export", _where(change), "not found in the export"))
+            elif current != change.sha256_after:
+                add(Finding("export", _where(change), f"changed since the {cert.job}"))
+    return result
+
+
+def _where(change: FileChangeInfo) -> str:
+    return f"{change.file} (table {change.table})"
+
+
+def _check_mac(
+    cert: CertificateManifest, data: object, keys: Keys | None, result: Verification
+) -> None:
+    """With the key, the MAC must verify; without it, or for format 1, a notice."""
+    if cert.format_version < 2:
+        result.notices.append(
+            f"written by an older version (format {cert.format_version}): not checkable for"
+            " its MAC, the plan it executed and the per-table accounting (only its files'"
+            " rows and checksums are)"
+        )
+        return
+    if keys is None:
+        state = "carries a MAC, but no key was given" if cert.mac else "carries no MAC"
+        result.notices.append(
+            f"the certificate is not authenticated ({state}): its counts and checksums are"
+            " taken on trust (whoever edits a file can write them again); give the key"
+            " (--key-file or $WORKBENCH_KEY) to check it"
+        )
+        return
+    if cert.mac is None:
+        result.findings.append(
+            Finding(
+                "manifest",
+                "mac",
+                "no MAC although a key was given: written without the key, or its MAC removed",
+            )
+        )
+    elif not isinstance(data, dict) or not manifest_mac_matches(keys, data):
+        result.findings.append(
+            Finding(
+                "manifest",
+                "mac",
+                "its MAC fails under the key given: edited after it was written (or written"
+                " under another key)",
+            )
+        )
+
+
+def _check_accounting(cert: CertificateManifest, result: Verification) -> None:
+    """Per file and per table: rows before = rows after + rows removed."""
+    add = result.findings.append
+    sums: dict[str, list[int]] = {}
     for change in cert.files_replaced:
-        where = f"files_replaced: {change.file}"
+        where = f"files_replaced: {change.file} (table {change.table})"
         removed = change.rows_before - change.rows_after
         if cert.job == "correction" and removed:
             add(Finding("accounting", where, f"a correction removed {removed} row(s)"))
         elif removed < 0:
             add(Finding("accounting", where, f"the {cert.job} added {-removed} row(s)"))
         result.checked_rows += change.rows_before
-        if export is not None:
-            named = [p for p in Path(export).rglob(change.file) if p.is_file()]
-            found = sha256_file(named[0]) if len(named) == 1 else None
-            if found != change.sha256_after:
-                add(
-                    Finding(
-                        "export",
-                        where,
-                        "the file in the export is not the one this change put in place"
-                        " (changed since, or never applied)",
-                    )
+        total = sums.setdefault(change.table, [0, 0])
+        total[0] += change.rows_before
+        total[1] += change.rows_after
+    if cert.accounting is None:
+        return
+    for table in sorted(set(sums) | set(cert.accounting)):
+        where = f"accounting.{table}"
+        entry = cert.accounting.get(table)
+        if entry is None:
+            add(Finding("accounting", where, "a table with files replaced is not accounted"))
+            continue
+        if table not in sums:
+            add(Finding("accounting", where, "accounted, but none of its files is listed"))
+            continue
+        before, after = sums[table]
+        if entry.rows_before != before:
+            add(Finding("accounting", f"{where}.rows_before", "differs from its files' sum"))
+        if entry.rows_after != after:
+            add(Finding("accounting", f"{where}.rows_after", "differs from its files' sum"))
+        if entry.rows_before != entry.rows_after + entry.rows_removed:
+            add(
+                Finding(
+                    "accounting",
+                    f"{where}.rows_removed",
+                    f"rows before ({entry.rows_before}) are not rows after"
+                    f" ({entry.rows_after}) + rows removed ({entry.rows_removed})",
                 )
-    return result
+            )
+        if cert.job == "correction" and entry.rows_removed:
+            add(Finding("accounting", f"{where}.rows_removed", "a correction removes no row"))
+        planned = cert.plan.changes.get(table, 0) if cert.plan is not None else None
+        if planned is not None and entry.rows_removed + entry.rows_changed != planned:
+            add(
+                Finding(
+                    "accounting",
+                    f"{where}.rows_changed",
+                    f"rows removed and changed ({entry.rows_removed + entry.rows_changed})"
+                    f" are not the plan's ({planned})",
+                )
+            )
 
 
-__all__ = ["verify_certificate"]
+def _check_export(
+    cert: CertificateManifest, catalog: Catalog, keys: Keys | None, result: Verification
+) -> None:
+    """Each replaced file, where the catalog reads its table: unchanged since, and for an
+    erasure with the key, without the person's keyed reference where they were erased."""
+    from dsar.engine import open_engine
+
+    add = result.findings.append
+    located: list[tuple[FileChangeInfo, Path]] = []
+    for change in cert.files_replaced:
+        paths = (
+            [p for p in catalog.files(change.table) if p.name == change.file]
+            if change.table in catalog.tables
+            else []
+        )
+        if len(paths) != 1:
+            add(Finding("export", _where(change), "not among the files the catalog reads"))
+            continue
+        located.append((change, paths[0]))
+    erased = _erased_columns(cert, catalog) if keys is not None else {}
+    if cert.job == "erasure" and cert.subject and keys is None:
+        result.notices.append(
+            "the erased person's keyed reference was not looked for in the files: give the key"
+        )
+    with open_engine(catalog) as engine:
+        for change, path in located:
+            if sha256_file(path) != change.sha256_after:
+                rows = engine.count_file_rows(change.table, path)
+                more = (
+                    f"; {rows} row(s) now, {change.rows_after} after it"
+                    if rows != change.rows_after
+                    else ""
+                )
+                add(Finding("export", _where(change), f"changed since the {cert.job}{more}"))
+            if keys is not None and cert.subject and change.table in erased:
+                for column in _columns_holding(
+                    engine, catalog, change.table, path, erased[change.table], cert.subject, keys
+                ):
+                    add(
+                        Finding(
+                            "identifier",
+                            f"{_where(change)}, column {column}",
+                            "the erased person's keyed reference is still there",
+                        )
+                    )
+
+
+def _erased_columns(cert: CertificateManifest, catalog: Catalog) -> dict[str, list[str]]:
+    """Per table the erasure emptied of the person: the identity columns that must no longer
+    hold them (all, where their rows were deleted; the columns emptied or pseudonymized)."""
+    if cert.job != "erasure" or not isinstance(cert.erased, list):
+        return {}
+    others = set()
+    for part in (cert.held_for_customers, cert.set_aside_for_review):
+        if isinstance(part, dict):
+            others |= set(part)
+    columns: dict[str, list[str]] = {}
+    for entry in cert.erased:
+        if not isinstance(entry, dict) or entry.get("kept_with_parent"):
+            continue
+        table = str(entry.get("table"))
+        if table in others or table not in catalog.tables:
+            continue
+        identity = list(catalog.tables[table].identity_columns())
+        action = entry.get("action")
+        if action == "delete":
+            columns[table] = identity
+        elif action in ("nullify", "pseudonymize") and isinstance(
+            named_columns := entry.get("columns"), list
+        ):
+            named = {str(c) for c in named_columns}
+            columns[table] = [c for c in identity if c in named]
+    return {t: c for t, c in columns.items() if c}
+
+
+def _columns_holding(
+    engine: Engine,
+    catalog: Catalog,
+    table: str,
+    path: Path,
+    columns: list[str],
+    subject: str,
+    keys: Keys,
+) -> Iterator[str]:
+    """The columns of one file in which some value's keyed reference is the subject's."""
+    from dsar.engine.base import quote_identifier
+    from dsar.records.audit import subject_ref
+    from dsar.subjects.identity import MatchRules, SubjectKey, normalize
+
+    kinds = catalog.tables[table].identity_columns()
+    relation = engine.files_relation(table, [path])
+    for column in columns:
+        col = quote_identifier(column)
+        values = engine.query(
+            f"SELECT DISTINCT CAST({col} AS VARCHAR) AS v FROM {relation} WHERE {col} IS NOT NULL"
+        ).column("v")
+        kind = kinds[column]
+        for value in values.to_pylist():
+            norm = normalize(kind, value, MatchRules())
+            if norm is not None and subject_ref(keys, SubjectKey(kind, norm)) == subject:
+                yield column
+                break
+
+
+__all__ = ["certificates_in", "is_certificate", "verify_certificate"]

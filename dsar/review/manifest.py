@@ -1,7 +1,7 @@
 """The typed manifest every artifact carries: what made it, from what, and each file in it.
 
 One pydantic model, `ArtifactManifest`, is shared by access bundles, extracts, aggregates
-and audience files (certificates still write their own JSON): its kind and format version,
+audience files and certificates: its kind and format version,
 the tool, when it was made, its inputs with their hashes, its outputs with SHA-256, bytes and
 rows, and the parameters used. A kind adds its own typed parts by subclassing (`BundleManifest`).
 Writers build the model and `write_manifest` it; reviewers parse `manifest.json` through the
@@ -579,6 +579,26 @@ class FileChangeInfo(_Model):
     sha256_after: Sha256 = Field(description="SHA-256 of the file put in place")
 
 
+class TableAccountInfo(_Model):
+    """One table a change rewrote, accounted: rows before = rows after + rows removed."""
+
+    rows_before: Count = Field(description="rows of the table's files before the change")
+    rows_after: Count = Field(description="rows of the files put in place")
+    rows_removed: Count = Field(description="rows the plan removed (deleted, or past retention)")
+    rows_changed: Count = Field(
+        description="rows the plan kept but changed (emptied, pseudonymized, corrected, unlinked)"
+    )
+
+
+class PlanInfo(_Model):
+    """The plan a change executed: its dry run's checksum and the rows it changes per table."""
+
+    sha256: Sha256 = Field(
+        description="SHA-256 of the plan's dry run as `plan` prints it (counts and names only)"
+    )
+    changes: dict[str, Count] = Field(description="rows the plan changes or removes, per table")
+
+
 JobPart = JsonValue | None
 
 
@@ -592,7 +612,10 @@ class CertificateManifest(ArtifactManifest):
         ArtifactKind.CORRECTION_CERTIFICATE,
         ArtifactKind.RETENTION_CERTIFICATE,
     ] = Field(description="which job's certificate")
-    format_version: Literal[1] = Field(description="version of the certificate's JSON layout")
+    format_version: Literal[1, 2] = Field(
+        description="version of the certificate's JSON layout: 2 adds the plan, the per-table"
+        " accounting and the MAC (1 is still read, and checked for what it holds)"
+    )
     scheme: str = Field(min_length=1, description="how the keyed reference was made")
     job: Literal["erasure", "correction", "retention"] = Field(description="the job applied")
     request: str = Field(min_length=1, description="the request or sweep it carried out")
@@ -617,6 +640,26 @@ class CertificateManifest(ArtifactManifest):
     )
     corrected: JobPart = Field(default=None, description="correction: the cells corrected")
     tables: JobPart = Field(default=None, description="retention: each table swept")
+    plan: PlanInfo | None = Field(
+        default=None, description="the plan it executed (absent: format 1, written before)"
+    )
+    accounting: dict[str, TableAccountInfo] | None = Field(
+        default=None,
+        description="per table rewritten, rows before, after, removed and changed (absent:"
+        " format 1)",
+    )
+    mac: str | None = Field(
+        default=None,
+        description="a keyed MAC (`manifest_mac`) of every other field as written (absent:"
+        " written without a key, or format 1): `dsar verify` with the key finds an edited"
+        " certificate",
+    )
+
+    @model_validator(mode="after")
+    def _version_parts(self) -> CertificateManifest:
+        if self.format_version >= 2 and (self.plan is None or self.accounting is None):
+            raise ValueError("a format 2 certificate names its plan and its accounting")
+        return self
 
 
 CERTIFICATE_KINDS = {

@@ -2,6 +2,10 @@
 
 One writer for every job (erasure, correction, retention): JSON for machines and reviewers,
 Markdown for people. The person is named only by the keyed reference, never an identifier.
+The JSON (format 2) names the plan it executed (its dry run's SHA-256), every file replaced
+with its checksums before and after, the rows accounted per table (before = after +
+removed) and, with the key, a keyed MAC (`dsar.review.manifest.manifest_mac`): `dsar verify`
+checks all of it.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -20,8 +24,8 @@ from dsar._version import __version__
 from dsar.errors import DiskFullError, is_disk_full
 from dsar.faults import point
 from dsar.io import output_path, private_dir
-from dsar.keys import SCHEME
-from dsar.review.manifest import CERTIFICATE_KINDS, CertificateManifest
+from dsar.keys import SCHEME, Keys
+from dsar.review.manifest import CERTIFICATE_KINDS, MAC_FIELD, CertificateManifest, manifest_mac
 from dsar.rights.rewrite import FileChange
 
 if TYPE_CHECKING:
@@ -45,6 +49,8 @@ class Certified(Protocol):
     def accepted_warnings(self) -> Sequence[CatalogWarning]: ...
     def certificate_body(self) -> dict[str, Any]: ...
     def certificate_lines(self) -> list[str]: ...
+    def describe(self) -> str: ...
+    def audit_tables(self) -> dict[str, int]: ...
 
 
 def certificate_path(plan: Certified, out: Path) -> Path:
@@ -60,9 +66,16 @@ def certificate_path(plan: Certified, out: Path) -> Path:
 
 
 def write_certificate(
-    plan: Certified, files: Sequence[FileChange], out: Path
+    plan: Certified,
+    files: Sequence[FileChange],
+    out: Path,
+    keys: Keys | None = None,
+    removed: Mapping[str, int] | None = None,
 ) -> list[tuple[Path, Path]]:
     """Write the certificate (JSON and Markdown) under temporary names in `out`.
+
+    `keys`, when given, MAC the JSON; `removed` is the rows each table's rewrite removes
+    (`Rewrite.removes`, which staging checked against the files), for the accounting.
 
     Returns (temporary path, final path) pairs: the change's journal moves them into place
     together with the files, so a certificate exists exactly when the change happened.
@@ -96,7 +109,7 @@ def write_certificate(
         manifest = CertificateManifest.model_validate(
             {
                 "kind": CERTIFICATE_KINDS[plan.job.value],
-                "format_version": 1,
+                "format_version": 2,
                 "tool": {"name": "privacy-workbench", "version": __version__},
                 "created_at": applied,
                 "inputs": [],
@@ -122,6 +135,11 @@ def write_certificate(
                 "as_of": plan.today,
                 "files_replaced": [asdict(f) for f in files],
                 "recipients_to_notify": list(plan.recipients),
+                "plan": {
+                    "sha256": hashlib.sha256(plan.describe().encode("utf-8")).hexdigest(),
+                    "changes": plan.audit_tables(),
+                },
+                "accounting": _accounting(plan, files, removed or {}),
                 **json.loads(json.dumps(plan.certificate_body(), default=str)),
             }
         )
@@ -130,6 +148,8 @@ def write_certificate(
             for k, v in manifest.model_dump(mode="json").items()
             if v is not None or k in ("subject",)
         }
+        if keys is not None:  # the MAC covers the JSON as written (absent fields absent)
+            body[MAC_FIELD] = manifest_mac(keys, body)
         _write_private(moves[0][0], json.dumps(body, indent=2) + "\n")
     except BaseException as exc:
         for tmp, _ in moves:
@@ -138,6 +158,24 @@ def write_certificate(
             raise DiskFullError(writing) from exc
         raise
     return moves
+
+
+def _accounting(
+    plan: Certified, files: Sequence[FileChange], removed: Mapping[str, int]
+) -> dict[str, dict[str, int]]:
+    """Per table rewritten: rows before and after (summed over its files), the rows the
+    plan removed, and the rows it changed in place (its changes less those removed)."""
+    changes = plan.audit_tables()
+    tables: dict[str, dict[str, int]] = {}
+    for f in files:
+        entry = tables.setdefault(f.table, {"rows_before": 0, "rows_after": 0})
+        entry["rows_before"] += f.rows_before
+        entry["rows_after"] += f.rows_after
+    for table, entry in tables.items():
+        gone = removed.get(table, entry["rows_before"] - entry["rows_after"])
+        entry["rows_removed"] = gone
+        entry["rows_changed"] = max(0, changes.get(table, 0) - gone)
+    return tables
 
 
 TMP = ".workbench-tmp"  # a certificate's temporary name: `.<final name>.workbench-tmp`

@@ -247,7 +247,8 @@ def _change(
     try:
         plan.record(records.ledger)
         staged = stage_rewrites(catalog, engine, plan.label, rewrites, progress)
-        artifacts = write_certificate(plan, staged.files, out)
+        removed = {rw.table: rw.removes for rw in rewrites}
+        artifacts = write_certificate(plan, staged.files, out, records.keys, removed)
         certificate = artifacts[0][1]
         pending = None
         if audit is not None:

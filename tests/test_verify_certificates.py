@@ -1,0 +1,212 @@
+"""`dsar verify` on certificates: an erasure on the demo export through the CLI verifies;
+a changed byte, an added row, an edited count, a removed MAC, a wrong key, the person put back
+each fail with a located finding and no personal value."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from dsar import load_catalog, open_engine
+from dsar.catalog.models import IdentityKind
+from dsar.cli import app
+
+KEY = "k" * 40
+OTHER_KEY = "o" * 40
+
+
+@pytest.fixture
+def erased(
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path, str]:
+    """(catalog, certificate, the erased email) after `dsar erase apply` on the demo."""
+    monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    catalog = load_catalog(demo_copy)
+    email = _an_email(demo_copy)
+    out = tmp_path / "certs"
+    ran = CliRunner().invoke(
+        app, ["erase", "apply", "--catalog", str(demo_copy), "--email", email, "--out", str(out)]
+    )
+    assert ran.exit_code == 0, ran.output
+    (cert,) = out.glob("*-erasure-certificate.json")
+    assert catalog.tables  # the catalog still loads after the change
+    return demo_copy, cert, email
+
+
+def _an_email(catalog_path: Path) -> str:
+    catalog = load_catalog(catalog_path)
+    table, column = next(
+        (name, col)
+        for name, t in catalog.tables.items()
+        for col, kind in t.identity_columns().items()
+        if kind is IdentityKind.EMAIL
+    )
+    with open_engine(catalog) as engine:
+        rows = engine.query(f'SELECT "{column}" AS v FROM "{table}" WHERE "{column}" IS NOT NULL')
+    return str(rows.column("v")[0].as_py())
+
+
+def _verify(*args: str, key: str | None = KEY) -> tuple[int, str]:
+    env = {"WORKBENCH_KEY": key} if key else {"WORKBENCH_KEY": ""}
+    ran = CliRunner().invoke(app, ["verify", *args], env=env)
+    return ran.exit_code, ran.output
+
+
+def _first_file(catalog_path: Path, cert: Path) -> tuple[dict[str, object], Path]:
+    body = json.loads(cert.read_text())
+    change = body["files_replaced"][0]
+    catalog = load_catalog(catalog_path)
+    (path,) = [p for p in catalog.files(change["table"]) if p.name == change["file"]]
+    return change, path
+
+
+def _clean(output: str, email: str) -> None:
+    assert email not in output and email.split("@")[0] not in output
+
+
+def test_a_clean_certificate_verifies_with_the_key_and_the_catalog(
+    erased: tuple[Path, Path, str],
+) -> None:
+    catalog, cert, email = erased
+    body = json.loads(cert.read_text())
+    assert body["format_version"] == 2 and body["mac"] and body["plan"]["sha256"]
+    for table, entry in body["accounting"].items():
+        assert entry["rows_before"] == entry["rows_after"] + entry["rows_removed"], table
+    assert all(f["sha256_before"] != f["sha256_after"] for f in body["files_replaced"])
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 0, out
+    assert ": OK (1 files" in out and "notice" not in out
+    code, out = _verify(str(cert.parent), "--catalog", str(catalog))  # the folder
+    assert code == 0, out
+    _clean(out, email)
+
+
+def test_without_the_key_or_the_export_it_says_what_was_not_checked(
+    erased: tuple[Path, Path, str],
+) -> None:
+    _, cert, _ = erased
+    code, out = _verify(str(cert), key=None)
+    assert code == 0
+    assert "not authenticated (carries a MAC, but no key was given)" in out
+    assert "the export was not checked: give its catalog (--catalog)" in out
+
+
+def test_a_changed_byte_of_a_rewritten_file_is_found(erased: tuple[Path, Path, str]) -> None:
+    catalog, cert, email = erased
+    change, path = _first_file(catalog, cert)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1
+    where = f"[export] {change['file']} (table {change['table']}): changed since the erasure"
+    assert where in out
+    _clean(out, email)
+
+
+def test_an_added_row_is_found_with_the_rows_now(erased: tuple[Path, Path, str]) -> None:
+    catalog, cert, email = erased
+    body = json.loads(cert.read_text())
+    change = next(f for f in body["files_replaced"] if f["file"].endswith(".parquet"))
+    (path,) = [p for p in load_catalog(catalog).files(change["table"]) if p.name == change["file"]]
+    table = pq.read_table(path)
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), path)
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1
+    assert (
+        f"{change['file']} (table {change['table']}): changed since the erasure;"
+        f" {change['rows_after'] + 1} row(s) now, {change['rows_after']} after it"
+    ) in out
+    _clean(out, email)
+
+
+def test_the_person_put_back_is_found_by_keyed_reference(
+    erased: tuple[Path, Path, str], demo_export: Path
+) -> None:
+    """The original file restored (the erasure undone): changed, and the person is there."""
+    catalog, cert, email = erased
+    body = json.loads(cert.read_text())
+    deleted = {e["table"] for e in body["erased"] if e["action"] == "delete"}
+    change = next(f for f in body["files_replaced"] if f["table"] in deleted)
+    (path,) = [p for p in load_catalog(catalog).files(change["table"]) if p.name == change["file"]]
+    original = demo_export.parent / path.relative_to(catalog.parent)
+    shutil.copyfile(original, path)
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1
+    assert f"[identifier] {change['file']} (table {change['table']}), column " in out
+    assert "the erased person's keyed reference is still there" in out
+    _clean(out, email)
+    code, out = _verify(str(cert), "--catalog", str(catalog), key=OTHER_KEY)
+    assert "[identifier]" not in out  # under another key, no reference matches
+
+
+@pytest.mark.parametrize("field", ["rows_removed", "rows_after"])
+def test_an_edited_count_is_found_with_and_without_the_key(
+    erased: tuple[Path, Path, str], field: str
+) -> None:
+    catalog, cert, _ = erased
+    body = json.loads(cert.read_text())
+    table = next(iter(body["accounting"]))
+    body["accounting"][table][field] += 1
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1
+    assert "[manifest] mac: its MAC fails under the key given" in out
+    assert f"[accounting] accounting.{table}.{field}" in out or (
+        f"[accounting] accounting.{table}.rows_removed: rows before" in out
+    )
+    code, out = _verify(str(cert), key=None)  # the accounting alone still finds it
+    assert code == 1 and f"[accounting] accounting.{table}." in out
+
+
+def test_an_edited_file_count_with_its_table_kept_consistent_needs_the_key(
+    erased: tuple[Path, Path, str],
+) -> None:
+    """Counts edited everywhere alike add up: only the MAC finds them."""
+    catalog, cert, _ = erased
+    body = json.loads(cert.read_text())
+    change = body["files_replaced"][0]
+    change["rows_before"] += 5
+    entry = body["accounting"][change["table"]]
+    entry["rows_before"] += 5
+    entry["rows_removed"] += 5
+    body["plan"]["changes"][change["table"]] += 5
+    cert.write_text(json.dumps(body, indent=2))
+    assert _verify(str(cert), key=None)[0] == 0  # consistent: unauthenticated
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1 and "[manifest] mac: its MAC fails" in out
+
+
+def test_a_removed_mac_or_a_wrong_key_fails(erased: tuple[Path, Path, str]) -> None:
+    catalog, cert, _ = erased
+    code, out = _verify(str(cert), "--catalog", str(catalog), key=OTHER_KEY)
+    assert code == 1 and "[manifest] mac: its MAC fails under the key given" in out
+    body = json.loads(cert.read_text())
+    del body["mac"]
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1 and "[manifest] mac: no MAC although a key was given" in out
+
+
+def test_a_format_1_certificate_is_read_and_says_what_it_cannot_check(
+    erased: tuple[Path, Path, str],
+) -> None:
+    catalog, cert, _ = erased
+    body = json.loads(cert.read_text())
+    for field in ("plan", "accounting", "mac"):
+        del body[field]
+    body["format_version"] = 1
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 0, out
+    assert "written by an older version (format 1): not checkable for its MAC" in out
+    body["format_version"] = 2  # a format 2 certificate without its plan is not one
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert))
+    assert code == 1 and "names its plan and its accounting" in out
