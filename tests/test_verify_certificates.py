@@ -210,3 +210,46 @@ def test_a_format_1_certificate_is_read_and_says_what_it_cannot_check(
     cert.write_text(json.dumps(body, indent=2))
     code, out = _verify(str(cert))
     assert code == 1 and "names its plan and its accounting" in out
+
+
+def test_correction_and_retention_certificates_verify_and_account(
+    trap_catalog: Path, demo_copy: Path, tmp_path: Path
+) -> None:
+    """Every job's certificate is format 2 and verifies clean with the key and the catalog;
+    a correction that claims to remove a row is a finding."""
+    from dsar.keys import Keys
+    from dsar.review import verify_certificate
+    from dsar.rights import apply_plan, plan_correction, plan_retention
+    from dsar.subjects.identity import SubjectRequest, parse_key
+    from tests.conftest import AS_OF
+
+    keys = Keys(KEY.encode())
+    certs = []
+    catalog = load_catalog(trap_catalog)
+    ann = SubjectRequest("CR-1", (parse_key("email=ann@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_correction(catalog, engine, ann, {"accounts.full_name": "Ann Smith"})
+        certs.append(
+            (apply_plan(plan, catalog, engine, out=tmp_path, keys=keys, dry_run=False), catalog)
+        )
+    demo = load_catalog(demo_copy)
+    with open_engine(demo) as engine:
+        sweep = plan_retention(demo, engine, today=AS_OF)
+        certs.append(
+            (apply_plan(sweep, demo, engine, out=tmp_path, keys=keys, dry_run=False), demo)
+        )
+    for applied, cat in certs:
+        assert applied.certificate is not None
+        result = verify_certificate(applied.certificate, keys=keys, catalog=cat)
+        assert result.ok and not result.notices, (result.findings, result.notices)
+        body = json.loads(applied.certificate.read_text())
+        assert body["format_version"] == 2 and body["accounting"]
+    correction = certs[0][0].certificate
+    assert correction is not None
+    body = json.loads(correction.read_text())
+    table = next(iter(body["accounting"]))
+    body["accounting"][table]["rows_after"] -= 1
+    body["accounting"][table]["rows_removed"] += 1
+    correction.write_text(json.dumps(body))
+    found = {str(f) for f in verify_certificate(correction).findings}
+    assert f"[accounting] accounting.{table}.rows_removed: a correction removes no row" in found
