@@ -140,7 +140,11 @@ def requests_update(
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
     status: Annotated[
-        str | None, typer.Option(help="open, in_progress, completed, withdrawn.")
+        str | None,
+        typer.Option(
+            help="open, in_progress, completed, withdrawn, or sent (once its artifact was"
+            " reviewed and approved: dsar verify --sign-off)."
+        ),
     ] = None,
     verification: Annotated[str | None, typer.Option(help="pending, verified, failed.")] = None,
     deny: Annotated[

@@ -29,6 +29,7 @@ from dsar.keys import Keys, require_keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
 from dsar.records.sealed import Seal
+from dsar.records.signoffs import check_ready_to_send
 from dsar.subjects.identity import SubjectKey, parse_key
 
 if TYPE_CHECKING:
@@ -91,9 +92,14 @@ class Status(StrEnum):
     COMPLETED = "completed"
     DENIED = "denied"
     WITHDRAWN = "withdrawn"
+    REVIEWED = "reviewed"  # its artifact passed `dsar verify` and a reviewer signed it off
+    APPROVED = "approved"  # ... and someone else approved the same bytes
+    SENT = "sent"  # delivered, after a review and an approval the audit log holds
 
 
-CLOSED = frozenset({Status.COMPLETED, Status.DENIED, Status.WITHDRAWN})
+CLOSED = frozenset({Status.COMPLETED, Status.DENIED, Status.WITHDRAWN, Status.SENT})
+# set only by a sign-off (`dsar verify --sign-off`, `dsar.review.sign_off`), never by hand
+SIGN_OFF_STATES = frozenset({Status.REVIEWED, Status.APPROVED})
 
 
 class DenialReason(StrEnum):
@@ -339,17 +345,32 @@ class Register:
         extend: tuple[str, date] | None = None,
         note: str | None = None,
         today: date | None = None,
+        signed_off: bool = False,
     ) -> RequestRecord:
         """Change a request; every change is checked, stored and audited.
 
         Args:
+            status: `sent` only when the audit log holds a review and an approval (by
+                someone else) of the artifact, whose bytes on disk are still the ones
+                approved (`dsar.records.signoffs.check_ready_to_send`).
             deny: refuse the request for this reason (sets status denied).
             extend: (reason, day the person was told): extends the deadline once, when told
                 within the first period.
+            signed_off: set by a sign-off, the only way to move a request to `reviewed` or
+                `approved`.
         """
         today = today or datetime.now(UTC).date()
         old = self.get(request_id)
         new = old
+        if status in SIGN_OFF_STATES and not signed_off:
+            raise UsageError(
+                "status",
+                f"a request becomes {status.value} through a sign-off, not by hand",
+                f"run `dsar verify ARTIFACT --sign-off NAME --role reviewer|approver --request"
+                f" {request_id}`",
+            )
+        if status is Status.SENT and old.status is not Status.SENT:
+            check_ready_to_send(self.audit, request_id, old.status.value)
         if not old.is_open and (status is None or status in CLOSED):
             raise RequestStateError(
                 request_id,

@@ -9,12 +9,17 @@
 - `audience`: `verify_audience`, the checks of an audience folder (checksums, each
   platform's header and hash shapes, no hash twice, the counts add up; with the sent record
   and the ledger, nobody in the ledger).
+- `signoff`: `sign_off`, four-eyes sign-off (a reviewer, then someone else approves the same
+  digest) recorded in the register's audit log; `third_party_items` and `load_decisions`,
+  the decision per third party a bundle names (ICO factors); `verify_artifact`, the checks
+  `dsar verify` runs, chosen by the artifact's kind.
 - `manifest`: the typed manifest every artifact carries (`ArtifactManifest`, `BundleManifest`,
   `CertificateManifest`, ...), with `OutputFile.of`, `write_manifest` and `read_manifest`.
 """
 
 from __future__ import annotations
 
+from dsar.records.signoffs import artifact_digest
 from dsar.review.audience import verify_audience
 from dsar.review.bundle import Finding, Verification, verify_bundle
 from dsar.review.certificate import verify_certificate
@@ -35,6 +40,18 @@ from dsar.review.manifest import (
     read_manifest,
     write_manifest,
 )
+from dsar.review.signoff import (
+    DisclosureDecision,
+    SignOff,
+    SignOffRole,
+    ThirdPartyConsent,
+    ThirdPartyDecision,
+    ThirdPartyItem,
+    load_decisions,
+    sign_off,
+    third_party_items,
+    verify_artifact,
+)
 
 __all__ = [
     "AcceptedWarning",
@@ -44,15 +61,26 @@ __all__ = [
     "AudienceManifest",
     "BundleManifest",
     "CertificateManifest",
+    "DisclosureDecision",
     "ExtractManifest",
     "Finding",
     "InputRef",
     "OutputFile",
+    "SignOff",
+    "SignOffRole",
+    "ThirdPartyConsent",
+    "ThirdPartyDecision",
+    "ThirdPartyItem",
     "ToolInfo",
     "Verification",
+    "artifact_digest",
+    "load_decisions",
     "manifest_problems",
     "read_manifest",
     "recoverable_cells",
+    "sign_off",
+    "third_party_items",
+    "verify_artifact",
     "verify_audience",
     "verify_bundle",
     "verify_certificate",

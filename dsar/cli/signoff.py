@@ -1,0 +1,99 @@
+"""`dsar verify ARTIFACT --sign-off NAME --role reviewer|approver`: the options and the step
+that records a sign-off once the checks pass (`dsar.review.signoff.sign_off`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dsar.cli.common import err, open_register, passphrase_from
+
+if TYPE_CHECKING:
+    from dsar.review.bundle import Verification
+
+SignOffOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sign-off",
+        metavar="NAME",
+        help="Record your sign-off in the register's audit log when nothing blocks: who, when,"
+        " the artifact's kind and SHA-256, the findings (needs --role and the key).",
+    ),
+]
+RoleOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With --sign-off: reviewer, or approver (someone other than the reviewer of the"
+        " same bytes)."
+    ),
+]
+RequestOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--request",
+        help="With --sign-off: the request the artifact answers; moved to reviewed or approved.",
+    ),
+]
+DecisionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="With --sign-off, for a bundle: a YAML file with a decision per third-party item"
+        " (disclose, redact or withhold; consent, duty of confidence, reasonableness, reason)."
+    ),
+]
+
+
+def refused(sign_off: str | None) -> None:
+    """The line `dsar verify` adds when findings stop a sign-off."""
+    if sign_off is not None:
+        err("no sign-off recorded: an artifact with findings cannot be signed off")
+
+
+def record_sign_off(
+    artifact: Path,
+    result: Verification,
+    *,
+    name: str | None,
+    role: str | None,
+    register: Path,
+    key_file: Path | None,
+    request: str | None,
+    decisions: Path | None,
+    passphrase_env: str | None,
+) -> None:
+    """Record the sign-off `dsar verify` was asked for, after its checks passed."""
+    from dsar.review.signoff import SignOffRole, load_decisions, sign_off
+
+    if name is None and role is None and request is None and decisions is None:
+        return
+    if name is None:
+        raise typer.BadParameter("--role, --request and --decisions go with --sign-off NAME")
+    if role not in {r.value for r in SignOffRole}:
+        raise typer.BadParameter("--sign-off needs --role reviewer or --role approver")
+    chosen = load_decisions(decisions) if decisions is not None else None
+    reg = open_register(register, key_file)
+    try:
+        done = sign_off(
+            artifact,
+            name,
+            role,
+            register=reg,
+            request=request,
+            decisions=chosen,
+            verification=result,
+            passphrase=passphrase_from(passphrase_env),
+        )
+    finally:
+        reg.close()
+    typer.echo(str(done))
+    typer.echo(f"  sha256 {done.sha256}")
+    for item in done.third_party:
+        places = ", ".join(item.places)
+        typer.echo(f"  third party {item.id} ({places}): {item.decision or 'NO DECISION YET'}")
+    if done.undecided:
+        err(
+            f"{len(done.undecided)} third-party item(s) need a decision before approval:"
+            " --decisions FILE (see the README, Review and sign-off)"
+        )

@@ -1,0 +1,183 @@
+"""Four-eyes sign-off as the audit log records it: who reviewed and who approved which bytes.
+
+A sign-off (`dsar verify ARTIFACT --sign-off NAME --role reviewer|approver`, or
+`dsar.review.sign_off`) is one keyed entry in the register's audit log, naming the artifact
+by its digest (`artifact_digest`: its manifest and every file). A third-party decision on a
+bundle is one entry too. This module reads those entries back: `signed_off` for one digest,
+and `check_ready_to_send`, the check `Register.update(status=SENT)` makes, which trusts only
+entries of a log whose chain verifies and recomputes the digest of the artifact on disk.
+Entries hold names of staff, kinds, digests, counts and the artifact's path, never the
+person's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsar.errors import RequestStateError
+from dsar.records.audit import AuditEntry, AuditLog
+
+REVIEWED = "artifact.reviewed"
+APPROVED = "artifact.approved"
+THIRD_PARTY_DECIDED = "third_party.decided"
+
+
+def artifact_digest(path: str | Path) -> str:
+    """SHA-256 over an artifact's manifest and files, in hex.
+
+    A folder (a bundle, an extract, an aggregate run, an audience): every file under it,
+    manifest included, each as its path relative to the folder and its own SHA-256, in path
+    order; so a changed byte, an added, removed or renamed file changes the digest. A file
+    (a bundle's zip, a certificate's JSON, one audience manifest): its bytes, whose manifest
+    holds the checksums of the files it names (`dsar verify` checks them).
+    """
+    path = Path(path)
+    outer = hashlib.sha256()
+    if path.is_dir():
+        outer.update(b"folder\n")
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            rel = file.relative_to(path).as_posix()
+            outer.update(f"{rel}\0{_file_sha256(file)}\n".encode())
+    else:
+        outer.update(f"file\n{_file_sha256(path)}\n".encode())
+    return outer.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two sign-off names are the same person's: compared case- and
+    whitespace-insensitively (Unicode NFKC, case-folded, runs of whitespace as one space)."""
+    return normalise_name(a) == normalise_name(b)
+
+
+def normalise_name(name: str) -> str:
+    """A sign-off name as compared: NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+@dataclass(frozen=True)
+class SignOffEntry:
+    """A review or approval read back from the audit log."""
+
+    seq: int
+    at: str
+    role: str  # "reviewer" or "approver"
+    name: str
+    kind: str
+    sha256: str
+    artifact: str
+    findings: int
+    request: str | None
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> SignOffEntry:
+        d = entry.details
+        return cls(
+            seq=entry.seq,
+            at=entry.at,
+            role="reviewer" if entry.action == REVIEWED else "approver",
+            name=str(d.get("name", "")),
+            kind=str(d.get("kind", "")),
+            sha256=str(d.get("sha256", "")),
+            artifact=str(d.get("artifact", "")),
+            findings=int(d.get("findings", 0)),
+            request=entry.request,
+        )
+
+
+def sign_offs(audit: AuditLog) -> list[SignOffEntry]:
+    """Every review and approval in the log, in order (no checks of the chain: callers that
+    rely on them check it first, see `check_ready_to_send`)."""
+    return [SignOffEntry.of(e) for e in audit.entries() if e.action in (REVIEWED, APPROVED)]
+
+
+def decided_items(audit: AuditLog, sha256: str) -> dict[str, str]:
+    """Each third-party item of the artifact with this digest that has a recorded decision,
+    and the latest decision."""
+    decided: dict[str, str] = {}
+    for entry in audit.entries():
+        if entry.action == THIRD_PARTY_DECIDED and entry.details.get("sha256") == sha256:
+            decided[str(entry.details.get("item"))] = str(entry.details.get("decision"))
+    return decided
+
+
+def check_ready_to_send(audit: AuditLog, request_id: str, status: str) -> SignOffEntry:
+    """The approval that lets request `request_id` be marked sent; raises when there is none.
+
+    The log's chain must verify (an entry edited or forged proves nothing); the request's
+    latest approval must follow a review of the same digest by someone else, and the artifact
+    it names must still have that digest on disk.
+
+    Raises:
+        RequestStateError: not reviewed and approved, the log does not verify, or the
+            artifact is missing or changed since its approval; the message says what to do.
+    """
+    fix_sign = (
+        f"review it with `dsar verify ARTIFACT --sign-off NAME --role reviewer --request"
+        f" {request_id}`, then have someone else approve it with `--role approver`"
+    )
+    problems = audit.verify() if audit.path.is_file() else []
+    if problems:
+        raise RequestStateError(
+            request_id,
+            status,
+            f"cannot be marked sent: the audit log does not verify ({problems[0]})",
+            "run `dsar audit verify` and restore the log before sending",
+        )
+    entries = [s for s in sign_offs(audit) if s.request == request_id]
+    approvals = [s for s in entries if s.role == "approver"]
+    if not approvals:
+        reviewed = any(s.role == "reviewer" for s in entries)
+        raise RequestStateError(
+            request_id,
+            status,
+            "cannot be marked sent: its artifact was reviewed but not approved"
+            if reviewed
+            else "cannot be marked sent: its artifact was not reviewed and approved",
+            f"have someone other than the reviewer approve it with `dsar verify ARTIFACT"
+            f" --sign-off NAME --role approver --request {request_id}`"
+            if reviewed
+            else fix_sign,
+        )
+    approval = approvals[-1]
+    if not any(
+        s.role == "reviewer"
+        and s.sha256 == approval.sha256
+        and s.seq < approval.seq
+        and not same_person(s.name, approval.name)
+        for s in entries
+    ):
+        raise RequestStateError(
+            request_id,
+            status,
+            "cannot be marked sent: its approval has no review of the same artifact by"
+            " someone else",
+            fix_sign,
+        )
+    artifact = Path(approval.artifact)
+    if not artifact.exists():
+        raise RequestStateError(
+            request_id,
+            status,
+            f"cannot be marked sent: the approved artifact {artifact} is not there any more",
+            "put the approved artifact back, or review and approve the one you will send",
+        )
+    if artifact_digest(artifact) != approval.sha256:
+        raise RequestStateError(
+            request_id,
+            status,
+            f"cannot be marked sent: {artifact} changed after its approval (its SHA-256"
+            " differs from the one approved)",
+            f"verify it again, then {fix_sign}",
+        )
+    return approval

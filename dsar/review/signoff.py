@@ -1,0 +1,436 @@
+"""Four-eyes sign-off: a reviewer, then someone else, approve the same bytes of an artifact.
+
+`sign_off` checks the artifact (the same checks as `dsar verify`, or the result given), and
+only when nothing blocks records in the register's keyed audit log who signed, as which role,
+when, the artifact's kind and digest (`dsar.records.signoffs.artifact_digest`: its manifest
+and every file) and the findings count; with a request, it moves the request to `reviewed`
+or `approved`. An approval is refused before a review of the same digest, by the reviewer
+themselves (names compared case- and whitespace-insensitively), or when the artifact changed
+after its review.
+
+Third parties in an access bundle: each person the redaction replaced with a placeholder
+(`<PERSON_1>`, `<EMAIL_ADDRESS_1>`, listed in the manifest's `redacted` counts) is one item,
+`third_party_items`. Each needs a recorded decision (disclose, redact, withhold) with the
+factors the ICO lists: the third party's consent, a duty of confidence owed to them, and
+whether disclosing without consent is reasonable. Decisions come in a YAML file
+(`load_decisions`) and are recorded with the sign-off; a bundle with an undecided item is not
+approved. The reason is recorded as written: write the grounds, never the people (an email
+address or a phone number in it is refused).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from dsar.catalog.strict import load_yaml_model
+from dsar.errors import SignOffRefusedError, UsageError
+from dsar.records.signoffs import (
+    APPROVED,
+    REVIEWED,
+    THIRD_PARTY_DECIDED,
+    SignOffEntry,
+    artifact_digest,
+    decided_items,
+    same_person,
+    sign_offs,
+)
+from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
+from dsar.text.detectors import phones
+
+if TYPE_CHECKING:
+    from dsar.records.register import Register
+    from dsar.review.bundle import Verification
+
+_PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+class SignOffRole(StrEnum):
+    """Who signs: the reviewer first, then an approver who is someone else."""
+
+    REVIEWER = "reviewer"
+    APPROVER = "approver"
+
+
+class DisclosureDecision(StrEnum):
+    """What happens to a third party's details in the bundle."""
+
+    DISCLOSE = "disclose"  # give them to the person (consent, or reasonable without it)
+    REDACT = "redact"  # keep the placeholder the redaction wrote
+    WITHHOLD = "withhold"  # leave the record that names them out of what is sent
+
+
+class ThirdPartyConsent(StrEnum):
+    """The third party's consent to the disclosure."""
+
+    GIVEN = "given"
+    REFUSED = "refused"
+    NOT_ASKED = "not_asked"
+    CANNOT_BE_ASKED = "cannot_be_asked"
+
+
+class ThirdPartyDecision(BaseModel):
+    """One third-party item's decision with the ICO's factors (UK DPA 2018 Sch. 2 para 16)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: DisclosureDecision = Field(description="disclose, redact or withhold")
+    consent: ThirdPartyConsent = Field(
+        description="the third party's consent: given, refused, not_asked or cannot_be_asked"
+    )
+    duty_of_confidence: bool = Field(
+        description="whether a duty of confidence is owed to the third party"
+    )
+    reasonable_without_consent: bool = Field(
+        description="whether disclosing without their consent is reasonable in all the"
+        " circumstances"
+    )
+    reason: str = Field(
+        min_length=3, description="the grounds, in words (never the third party's details)"
+    )
+
+
+class DecisionsFile(BaseModel):
+    """A decisions file: `items:` mapping each item id (PERSON_1, ...) to its decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: dict[str, ThirdPartyDecision] = Field(
+        description="each third-party item id (as `dsar verify` lists them) and its decision"
+    )
+
+
+def load_decisions(path: str | Path) -> dict[str, ThirdPartyDecision]:
+    """Read a decisions file (YAML), e.g.::
+
+        items:
+          PERSON_1:
+            decision: redact
+            consent: not_asked
+            duty_of_confidence: true
+            reasonable_without_consent: false
+            reason: a colleague named in passing; the ticket is about the person's login
+
+    Raises:
+        ConfigError: every problem in the file, each with its line.
+    """
+    return dict(load_yaml_model(path, DecisionsFile, what="third-party decisions").items)
+
+
+@dataclass(frozen=True)
+class ThirdPartyItem:
+    """Someone other than the person, named in their records and replaced by a placeholder.
+
+    `id` is the placeholder's name (PERSON_1); `places` where it stands ("support_tickets.body
+    row 1"); `decision` the latest recorded for this artifact's digest, if any."""
+
+    id: str
+    entity: str
+    places: tuple[str, ...]
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A recorded sign-off."""
+
+    artifact: Path
+    kind: str
+    sha256: str
+    role: SignOffRole
+    name: str
+    at: str
+    findings: int
+    notices: int
+    entry: int  # the audit entry's number
+    request: str | None
+    status: str | None  # the request's status after the sign-off
+    third_party: tuple[ThirdPartyItem, ...]  # with their decisions, a bundle's only
+
+    @property
+    def undecided(self) -> list[str]:
+        """The third-party items with no recorded decision."""
+        return [i.id for i in self.third_party if i.decision is None]
+
+    def __str__(self) -> str:
+        request = f", request {self.request} now {self.status}" if self.request else ""
+        return (
+            f"{self.role.value} sign-off recorded (audit entry {self.entry}): {self.kind}"
+            f" sha256 {self.sha256[:16]}..., {self.findings} finding(s){request}"
+        )
+
+
+def artifact_kind(path: str | Path) -> str:
+    """The kind the artifact's manifest declares (a zip is an access bundle; a folder of
+    audience manifests an audience)."""
+    path = Path(path)
+    if path.is_file() and zipfile.is_zipfile(path):
+        return "access_bundle"
+    manifest = path if path.is_file() else path / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, dict) and data.get("kind"):
+        return str(data["kind"])
+    if path.is_dir() and any(path.glob("*.manifest.json")):
+        return "audience"
+    return "unknown"
+
+
+def verify_artifact(path: str | Path, passphrase: str | None = None) -> Verification:
+    """The checks `dsar verify` runs on this artifact, chosen by its kind (without the
+    options only the command line gives: a sent record, a catalog, a source)."""
+    from dsar.review.bundle import verify_bundle
+
+    path = Path(path)
+    kind = artifact_kind(path)
+    if kind == "audience":
+        from dsar.review.audience import verify_audience
+
+        return verify_audience(path)
+    if kind in ("extract", "aggregate"):
+        from dsar.review.derived import verify_derived
+
+        return verify_derived(path)
+    if kind == "published":
+        from dsar.review.published import verify_published
+
+        return verify_published(path)
+    if path.is_file() and path.suffix == ".json":
+        from dsar.review.certificate import verify_certificate
+
+        return verify_certificate(path)
+    return verify_bundle(path, passphrase)
+
+
+def third_party_items(artifact: str | Path, passphrase: str | None = None) -> list[ThirdPartyItem]:
+    """Each third party an access bundle (folder or zip) names, by placeholder, with where
+    it stands; [] for any other artifact."""
+    path = Path(artifact)
+    if path.is_file() and zipfile.is_zipfile(path):
+        with tempfile.TemporaryDirectory(prefix="signoff-") as tmp:
+            folder = unzip_bundle(path, Path(tmp), passphrase, MAX_UNPACKED_BYTES)
+            return _items_in(folder)
+    return _items_in(path) if path.is_dir() else []
+
+
+def _items_in(folder: Path) -> list[ThirdPartyItem]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(manifest, dict) or manifest.get("kind") != "access_bundle":
+        return []
+    redacted = manifest.get("redacted") or {}
+    entities = {e for kinds in redacted.values() if isinstance(kinds, dict) for e in kinds}
+    columns = {str(c) for c in redacted}
+    places: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for table_column in sorted(columns):
+        table, _, column = table_column.partition(".")
+        file = folder / "data" / f"{table}.parquet"
+        if not file.is_file():
+            continue
+        try:
+            data = pq.read_table(file, columns=[column]).column(0)
+        except (pa.ArrowException, OSError, KeyError):
+            continue
+        for row, value in enumerate(data.to_pylist(), start=1):
+            for match in _PLACEHOLDER.finditer(value if isinstance(value, str) else ""):
+                if match.group(1) not in entities:
+                    continue
+                item = f"{match.group(1)}_{match.group(2)}"
+                kinds[item] = match.group(1)
+                where = f"{table_column} row {row}"
+                if where not in places.setdefault(item, []):
+                    places[item].append(where)
+    return [
+        ThirdPartyItem(item, kinds[item], tuple(places[item]))
+        for item in sorted(places, key=lambda i: (kinds[i], int(i.rsplit("_", 1)[1])))
+    ]
+
+
+def sign_off(
+    artifact: str | Path,
+    name: str,
+    role: SignOffRole | str,
+    *,
+    register: Register,
+    request: str | None = None,
+    decisions: Mapping[str, ThirdPartyDecision] | None = None,
+    verification: Verification | None = None,
+    passphrase: str | None = None,
+) -> SignOff:
+    """Verify `artifact` and record `name`'s sign-off as `role` in `register`'s audit log.
+
+    Args:
+        artifact: a bundle folder or zip, an extract, aggregate, audience or published
+            folder, a certificate's JSON.
+        name: who signs (recorded as written; compared case- and whitespace-insensitively).
+        role: `reviewer`, or `approver` (someone other than a reviewer of the same digest).
+        register: the request register; its audit log receives the entries.
+        request: the request the artifact answers: moved to `reviewed` or `approved`.
+        decisions: third-party decisions to record (see `load_decisions`).
+        verification: the result of checking the artifact already (`dsar verify` passes
+            its own, run with every option it was given); else `verify_artifact` runs.
+
+    Raises:
+        SignOffRefusedError: nothing was recorded: findings, no review of these bytes, the
+            approver is the reviewer, an undecided third-party item, or the audit log does
+            not verify.
+    """
+    path = Path(artifact)
+    role = SignOffRole(role)
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError("--sign-off", "a sign-off needs the signer's name", "give your name")
+    if verification is None:
+        verification = verify_artifact(path, passphrase)
+    if not verification.ok:
+        raise SignOffRefusedError(
+            path,
+            f"the checks found {len(verification.findings)} finding(s)",
+            "fix them, make the artifact again and verify it before signing",
+        )
+    audit = register.audit
+    problems = audit.verify() if audit.path.is_file() else []
+    if problems:
+        raise SignOffRefusedError(
+            path,
+            f"the audit log does not verify ({problems[0]})",
+            "run `dsar audit verify` and restore the log before signing",
+        )
+    record = register.get(request) if request else None
+    if record is not None and not record.is_open:
+        raise SignOffRefusedError(
+            path,
+            f"request {record.id} is {record.status.value}",
+            "sign off an artifact of an open request",
+        )
+    kind = artifact_kind(path)
+    digest = artifact_digest(path)
+    items = third_party_items(path, passphrase)
+    decisions = dict(decisions or {})
+    _check_decisions(path, decisions, {i.id for i in items})
+    if role is SignOffRole.APPROVER:
+        _check_approval(path, name, digest, request, audit_entries=sign_offs(audit))
+        decided = decided_items(audit, digest)
+        undecided = [i.id for i in items if i.id not in decided and i.id not in decisions]
+        if undecided:
+            raise SignOffRefusedError(
+                path,
+                f"{len(undecided)} third-party item(s) have no decision: {', '.join(undecided)}",
+                "record one for each (disclose, redact or withhold, with consent, duty of"
+                " confidence and reasonableness) with --decisions FILE",
+            )
+    for item, choice in sorted(decisions.items()):
+        audit.append(
+            THIRD_PARTY_DECIDED,
+            request=request,
+            subject=record.subject_ref if record else None,
+            details={
+                "sha256": digest,
+                "kind": kind,
+                "item": item,
+                "name": name,
+                **choice.model_dump(mode="json"),
+            },
+        )
+    entry = audit.append(
+        REVIEWED if role is SignOffRole.REVIEWER else APPROVED,
+        request=request,
+        subject=record.subject_ref if record else None,
+        details={
+            "name": name,
+            "role": role.value,
+            "kind": kind,
+            "sha256": digest,
+            "artifact": str(path.resolve()),
+            "findings": len(verification.findings),
+            "notices": len(verification.notices),
+        },
+    )
+    status = None
+    if record is not None:
+        from dsar.records.register import Status
+
+        target = Status.REVIEWED if role is SignOffRole.REVIEWER else Status.APPROVED
+        status = register.update(record.id, status=target, signed_off=True).status.value
+    decided = decided_items(audit, digest)
+    return SignOff(
+        artifact=path,
+        kind=kind,
+        sha256=digest,
+        role=role,
+        name=name,
+        at=entry.at,
+        findings=len(verification.findings),
+        notices=len(verification.notices),
+        entry=entry.seq,
+        request=request,
+        status=status,
+        third_party=tuple(
+            ThirdPartyItem(i.id, i.entity, i.places, decided.get(i.id)) for i in items
+        ),
+    )
+
+
+def _check_decisions(
+    path: Path, decisions: Mapping[str, ThirdPartyDecision], items: set[str]
+) -> None:
+    unknown = sorted(set(decisions) - items)
+    if unknown:
+        known = ", ".join(sorted(items)) or "none"
+        raise SignOffRefusedError(
+            path,
+            f"the decisions name item(s) the artifact does not hold: {', '.join(unknown)}",
+            f"use the item ids `dsar verify` lists (this artifact: {known})",
+        )
+    for item, choice in decisions.items():
+        if _EMAIL.search(choice.reason) or any(phones(choice.reason)):
+            raise SignOffRefusedError(
+                path,
+                f"the reason for {item} holds an email address or a phone number",
+                "write the grounds, not the people's details: the audit log keeps the reason",
+            )
+
+
+def _check_approval(
+    path: Path, name: str, digest: str, request: str | None, *, audit_entries: list[SignOffEntry]
+) -> None:
+    reviews = [s for s in audit_entries if s.role == "reviewer"]
+    same = [s for s in reviews if s.sha256 == digest]
+    if not same:
+        where = str(path.resolve())
+        earlier = [s for s in reviews if s.artifact == where or (request and s.request == request)]
+        if earlier:
+            raise SignOffRefusedError(
+                path,
+                "its bytes changed after the review (its SHA-256 is not the one reviewed:"
+                f" {earlier[-1].sha256[:16]}... reviewed, {digest[:16]}... now)",
+                "review this version first (`--role reviewer`), then approve it",
+            )
+        raise SignOffRefusedError(
+            path,
+            "it has not been reviewed: approving before a review is refused",
+            "have a reviewer sign it off first with `--sign-off NAME --role reviewer`",
+        )
+    if all(same_person(s.name, name) for s in same):
+        raise SignOffRefusedError(
+            path,
+            "the approver is the one who reviewed it: four eyes need two people",
+            "ask someone other than the reviewer to approve it",
+        )
