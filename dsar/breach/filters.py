@@ -1,0 +1,292 @@
+"""What a breach covers: the tables, the leaked columns, a time window and `--where` filters.
+
+The time window is read on a table's retention column (else its first date or timestamp
+column; an owned table with neither uses its nearest parent's). A `--where` condition is a
+catalog column, an operator from a fixed list and one value, which reaches SQL only as a
+bound parameter: anything else is refused before any SQL is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from dsar.catalog.models import Catalog, ColumnType, Table
+from dsar.engine.base import quote_identifier
+from dsar.errors import UsageError
+
+OPERATORS = ("=", "!=", "<>", "<=", ">=", "<", ">", "like")
+"""The only operators `--where` accepts."""
+
+_WHERE = re.compile(
+    r"^\s*(?:(?P<table>[A-Za-z_][A-Za-z0-9_]*)\.)?(?P<column>[A-Za-z_][A-Za-z0-9_]*)\s*"
+    r"(?P<op><=|>=|!=|<>|=|<|>|(?i:like)(?=\s))\s*"
+    r"(?P<value>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[^\s'\";]+)\s*$"
+)
+_NUMERIC = {ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.DECIMAL}
+_TEMPORAL = {ColumnType.DATE, ColumnType.TIMESTAMP}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One `--where` filter: `[table.]column op value`, the value bound as a parameter."""
+
+    column: str
+    op: str
+    value: str
+    table: str | None = None
+
+    def describe(self) -> str:
+        """The condition without its value (values may be personal): 'status ='."""
+        where = f"{self.table}." if self.table else ""
+        return f"{where}{self.column} {self.op}"
+
+
+def parse_where(text: str) -> Condition:
+    """Parse `[table.]column op value`; anything else is refused, never passed to SQL.
+
+    The value is one word or one quoted string ('...' or "...", a quote doubled inside);
+    the operator one of `OPERATORS`.
+
+    Raises:
+        UsageError: the text is not of that shape.
+
+    Examples:
+        >>> parse_where("status = 'open'")
+        Condition(column='status', op='=', value='open', table=None)
+    """
+    match = _WHERE.match(text)
+    if match is None:
+        raise UsageError(
+            "--where",
+            "the --where condition is not 'column operator value' (one column of the"
+            f" catalog, one of {', '.join(OPERATORS)}, one word or one quoted value)",
+            "write e.g. --where \"status = 'open'\" or --where 'web_logs.status >= 500';"
+            " give several --where to combine them (all must hold)",
+        )
+    value = match["value"]
+    if value[0] in "'\"":
+        value = value[1:-1].replace(value[0] * 2, value[0])
+    return Condition(match["column"], match["op"].lower(), value, match["table"])
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time the breach covers: rows whose time column falls in [start, end)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None) -> Window:
+        """From `--from` and `--to`: a date or an ISO timestamp; a date `--to` is inclusive.
+
+        Raises:
+            UsageError: not a date or timestamp, or the window ends before it starts.
+        """
+        lo = _instant(start, "--from", end_of_day=False) if start else None
+        hi = _instant(end, "--to", end_of_day=True) if end else None
+        if lo is not None and hi is not None and hi <= lo:
+            raise UsageError("--to", "the window ends before it starts", "swap --from and --to")
+        return cls(lo, hi)
+
+    @property
+    def open(self) -> bool:
+        """True when the window does not limit anything."""
+        return self.start is None and self.end is None
+
+
+def _instant(text: str, option: str, *, end_of_day: bool) -> datetime:
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            moment = datetime.combine(day, time())
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            option, f"{option} is not a date or ISO timestamp", "write e.g. 2026-11-01"
+        ) from None
+    return moment.replace(tzinfo=None) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """What was breached: the tables, their columns, a time window and filters."""
+
+    tables: tuple[str, ...]
+    columns: tuple[str, ...] = ()
+    window: Window = Window()
+    where: tuple[Condition, ...] = ()
+
+
+def time_column(catalog: Catalog, name: str) -> tuple[str, str] | None:
+    """(table, column) whose time places a row of `name` in the window: the table's retention
+    column, else its first date or timestamp column, else its nearest parent's."""
+    seen: set[str] = set()
+    while name not in seen:
+        seen.add(name)
+        table = catalog.tables[name]
+        after = table.retention.after
+        if after and after in table.columns:
+            return name, after
+        typed = [c for c, spec in table.columns.items() if spec.type in _TEMPORAL]
+        if typed:
+            return name, typed[0]
+        if table.owned_through is None:
+            return None
+        name = table.owned_through.parent_table
+    return None
+
+
+def table_chain(catalog: Catalog, name: str) -> list[str]:
+    """`name`, its parent, ... up to the first table that is not owned."""
+    chain = [name]
+    while (own := catalog.tables[chain[-1]].owned_through) is not None and len(chain) <= len(
+        catalog.tables
+    ):
+        chain.append(own.parent_table)
+    return chain
+
+
+def _condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
+    column = quote_identifier(cond.column)
+    kind = table.columns[cond.column].type
+    op = "LIKE" if cond.op == "like" else cond.op
+    if op == "LIKE":
+        params.append(cond.value)
+        return f"CAST({column} AS VARCHAR) LIKE ?"
+    if kind in _NUMERIC:
+        try:
+            params.append(float(cond.value))
+        except ValueError:
+            raise UsageError(
+                "--where",
+                f"{cond.describe()} compares a number column with a value that is no number",
+                "give a number, e.g. --where 'amount_cents > 1000'",
+            ) from None
+        return f"TRY_CAST({column} AS DOUBLE) {op} ?"
+    if kind in _TEMPORAL:
+        _instant(cond.value, "--where", end_of_day=False)  # refused unless a date or time
+        params.append(cond.value)
+        return f"TRY_CAST({column} AS TIMESTAMP) {op} CAST(? AS TIMESTAMP)"
+    params.append(cond.value)
+    return f"CAST({column} AS VARCHAR) {op} ?"
+
+
+def _window_sql(column: str, window: Window, params: list[object]) -> list[str]:
+    terms = []
+    if window.start is not None:
+        terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) >= CAST(? AS TIMESTAMP)")
+        params.append(window.start.replace(tzinfo=None).isoformat(sep=" "))
+    if window.end is not None:
+        terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) < CAST(? AS TIMESTAMP)")
+        params.append(window.end.replace(tzinfo=None).isoformat(sep=" "))
+    return terms
+
+
+def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
+    """Refuse a spec naming what the catalog does not have; the leaked columns per table.
+
+    Raises:
+        UsageError: an unknown table or column, a condition on no breached table, a window
+            on a table with no time column.
+    """
+    if not spec.tables:
+        raise UsageError("--table", "no table given", "name each breached table with --table")
+    for name in spec.tables:
+        if name not in catalog.tables:
+            raise UsageError(
+                "--table",
+                f"unknown table {name!r}",
+                f"use one of: {', '.join(sorted(catalog.tables))}",
+            )
+        if not spec.window.open and time_column(catalog, name) is None:
+            raise UsageError(
+                "--from/--to",
+                f"table {name!r} has no date or timestamp column to place its rows in time",
+                "declare one (retention: {after: COLUMN} or a column with type: timestamp),"
+                " or scope that table without --from/--to",
+            )
+    for cond in spec.where:
+        if cond.table is not None and cond.table not in spec.tables:
+            raise UsageError(
+                "--where", f"{cond.describe()} names a table not in scope", "add it with --table"
+            )
+        if not any(
+            cond.column in catalog.tables[t].columns for t in spec.tables if cond.table in (None, t)
+        ):
+            raise UsageError(
+                "--where",
+                f"no breached table has the column in {cond.describe()}",
+                "name a column of the catalog (dsar catalog show lists them)",
+            )
+    leaked: dict[str, tuple[str, ...]] = {}
+    for name in spec.tables:
+        columns = tuple(catalog.tables[name].columns)
+        if spec.columns:
+            unknown = [
+                c
+                for c in spec.columns
+                if not any(c in catalog.tables[t].columns for t in spec.tables)
+            ]
+            if unknown:
+                raise UsageError(
+                    "--columns",
+                    f"no breached table has column(s) {', '.join(unknown)}",
+                    "name columns of the breached tables (dsar catalog show lists them)",
+                )
+            columns = tuple(c for c in columns if c in spec.columns)
+            if not columns:
+                raise UsageError(
+                    "--columns",
+                    f"table {name!r} has none of the columns given",
+                    "name its leaked columns too, or leave it out",
+                )
+        leaked[name] = columns
+    return leaked
+
+
+def scope_filter(catalog: Catalog, name: str, spec: ScopeSpec) -> tuple[str, list[object]]:
+    """SQL selecting the rows of `name` in scope (`SELECT * FROM ... WHERE ...`)."""
+    table = catalog.tables[name]
+    params: list[object] = []
+    terms = [
+        _condition_sql(table, c, params)
+        for c in spec.where
+        if c.table in (None, name) and c.column in table.columns
+    ]
+    where = " AND ".join(terms) or "true"
+    placed = time_column(catalog, name) if not spec.window.open else None
+    if placed is None or placed[0] == name:
+        window = _window_sql(placed[1], spec.window, params) if placed else []
+        where = " AND ".join([where, *window])
+        return f"SELECT * FROM {quote_identifier(name)} WHERE {where}", params
+    # the window is on an ancestor: keep rows whose parent chain reaches a row in the window
+    chain = table_chain(catalog, name)
+    top = chain.index(placed[0])
+    inner_params: list[object] = []
+    inner = " AND ".join(_window_sql(placed[1], spec.window, inner_params))
+    sql = f"SELECT * FROM {quote_identifier(placed[0])} WHERE {inner}"
+    for level in range(top - 1, -1, -1):
+        child = catalog.tables[chain[level]]
+        own = child.owned_through
+        assert own is not None  # every table below the top of the chain is owned
+        sql = (
+            f"SELECT * FROM {quote_identifier(chain[level])} WHERE"
+            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
+            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
+        )
+    return f"SELECT * FROM ({sql}) WHERE {where}", inner_params + params
+
+
+def spec_summary(spec: ScopeSpec) -> dict[str, object]:
+    """The spec without values (conditions as 'column op'), for the manifest."""
+    return {
+        "tables": list(spec.tables),
+        "columns": list(spec.columns),
+        "from": spec.window.start.isoformat() if spec.window.start else None,
+        "to": spec.window.end.isoformat() if spec.window.end else None,
+        "where": [c.describe() for c in spec.where],
+    }

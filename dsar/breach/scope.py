@@ -1,0 +1,397 @@
+"""Which rows a breach touched, and whose they are: the access search run over the rows in scope.
+
+The rows in scope are read with one query per breached table (`dsar.breach.filters`: the
+time window and the `--where` conditions, values bound as parameters). Their people are
+found by the access search itself (`dsar.subjects.collect`), not by a second implementation of it:
+
+1. seeds: each row's strong identifiers (an owned row's come from the parent row that has
+   them, to any depth); a row with weak identifiers only (an anonymous log line's device)
+   seeds the strong identifiers seen beside that weak one anywhere in the export;
+2. `collect` answers one request per distinct seed set, in one pass, exactly as `dsar
+   access` would for a person giving those identifiers (the closure over strong
+   identifiers, weak ones kept only when not shared, owned rows through their parents);
+3. a person is affected when the rows access would give them include a row in scope; the
+   requests that reach one closure are one person.
+
+Rows in scope no one's access reaches (a device shared by two accounts, a device never seen
+with an account) are counted as not linked; rows of tables held for customers are counted
+per customer, never resolved (the customer is the controller and is told instead).
+Nothing here logs or returns an identifier in a message: counts, tables and columns only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from dsar.breach.filters import ScopeSpec, check_spec, scope_filter, table_chain, time_column
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
+from dsar.engine.base import Engine, quote_identifier, sql_in
+from dsar.engine.guards import guard_catalog
+from dsar.errors import IdentifierError
+from dsar.subjects.collect import SubjectData, collect
+from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, SubjectRequest, make_key
+
+log = logging.getLogger(__name__)
+
+_COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
+_STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+
+
+@dataclass
+class AffectedPerson:
+    """One person reached by the breach. Held in memory only; `number` is what outputs show.
+
+    Attributes:
+        number: 1, 2, ... in the order found (stable for one run).
+        keys: the person's identifiers as access found them (never written but hashed).
+        account_holder: the person has a row in an identity's home table (an account).
+        rows: rows in scope per table.
+        contact: the email (else phone) to send a notice to, if any.
+        country: from the catalog's country column, where there is one.
+        state: a US state or region column, where there is one.
+        names: the person's own names (so their own name in a text is not someone else).
+    """
+
+    number: int
+    keys: frozenset[SubjectKey]
+    account_holder: bool
+    rows: dict[str, int] = field(default_factory=dict)
+    contact: SubjectKey | None = None
+    country: str | None = None
+    state: str | None = None
+    names: frozenset[str] = frozenset()
+
+
+@dataclass
+class Scope:
+    """The rows in scope and the people they reach (counts, and the people in memory)."""
+
+    spec: ScopeSpec
+    rows: dict[str, int]  # rows in scope per table
+    columns: dict[str, tuple[str, ...]]  # leaked columns per table
+    people: list[AffectedPerson]
+    not_linked: dict[str, int]  # rows in scope whose person access cannot tell
+    held_for_customers: dict[str, dict[str, int]]  # processor tables: rows per customer
+    texts: dict[str, list[tuple[str | None, int | None]]] = field(default_factory=dict)
+    time_columns: dict[str, str | None] = field(default_factory=dict)
+    accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
+
+    @property
+    def account_holders(self) -> int:
+        """People with an account."""
+        return sum(1 for p in self.people if p.account_holder)
+
+    @property
+    def without_account(self) -> int:
+        """People reached with no account (a requester, a contact, an employee)."""
+        return len(self.people) - self.account_holders
+
+    @property
+    def total_rows(self) -> int:
+        """Rows in scope, every table."""
+        return sum(self.rows.values())
+
+
+def _fingerprint(row: dict[str, object]) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
+
+
+def _row_keys(table: Table, row: dict[str, object], rules: MatchRules) -> list[SubjectKey]:
+    keys = []
+    for column, kind in table.identity_columns().items():
+        value = row.get(column)
+        if value is None:
+            continue
+        try:
+            keys.append(make_key(kind, str(value), rules))
+        except IdentifierError:
+            continue
+    return keys
+
+
+def _anchor_rows(
+    engine: Engine, catalog: Catalog, name: str, rows: pa.Table
+) -> list[dict[str, object]]:
+    """For each row in scope of an owned table, the identity columns of the first ancestor
+    that has them (same order; an orphan row gives {})."""
+    chain = table_chain(catalog, name)
+    current: list[dict[str, object]] = rows.to_pylist()
+    own = catalog.tables[name].owned_through
+    if own is None:
+        return current
+    keys: list[str | None] = [
+        None if r.get(own.column) is None else str(r.get(own.column)) for r in current
+    ]
+    for parent in chain[1:]:
+        table = catalog.tables[parent]
+        own_parent = table.owned_through
+        pk_column = catalog.tables[chain[chain.index(parent) - 1]].owned_through
+        assert pk_column is not None
+        wanted = sorted({k for k in keys if k is not None})
+        if not wanted:
+            return [{} for _ in current]
+        params: list[object] = []
+        key_sql = f"CAST({quote_identifier(pk_column.parent_column)} AS VARCHAR)"
+        found = engine.query(
+            f"SELECT {key_sql} AS __key, * FROM {quote_identifier(parent)}"
+            f" WHERE {sql_in(key_sql, wanted, params)}",
+            params,
+        ).to_pylist()
+        by_key = {str(r["__key"]): r for r in found}
+        if own_parent is None or table.identity_columns():
+            return [by_key.get(k, {}) if k is not None else {} for k in keys]
+        keys = [
+            None
+            if k is None or k not in by_key or by_key[k].get(own_parent.column) is None
+            else str(by_key[k][own_parent.column])
+            for k in keys
+        ]
+    return [{} for _ in current]
+
+
+def _weak_neighbours(
+    engine: Engine, catalog: Catalog, weak: set[SubjectKey], rules: MatchRules
+) -> dict[SubjectKey, set[SubjectKey]]:
+    """Each weak identifier's strong neighbours: strong identifiers in a row beside it."""
+    from dsar.subjects.identity import sql_normalize
+
+    out: dict[SubjectKey, set[SubjectKey]] = defaultdict(set)
+    for name, table in catalog.tables.items():
+        if table.role is not Role.CONTROLLER or not table.personal:
+            continue
+        ids = table.identity_columns()
+        strong = {c: k for c, k in ids.items() if k in STRONG}
+        if not strong:
+            continue
+        for column, kind in ids.items():
+            values = sorted({k.value for k in weak if k.kind is kind})
+            if kind in STRONG or not values:
+                continue
+            params: list[object] = []
+            expr = sql_normalize(kind, quote_identifier(column), rules)
+            picks = ", ".join(quote_identifier(c) for c in strong)
+            found = engine.query(
+                f"SELECT {expr} AS __weak, {picks} FROM {quote_identifier(name)}"
+                f" WHERE {sql_in(expr, values, params)}",
+                params,
+            ).to_pylist()
+            for row in found:
+                key = SubjectKey(kind, str(row["__weak"]))
+                out[key].update(_row_keys(table, row, rules))
+    return out
+
+
+def _home_tables(catalog: Catalog) -> set[str]:
+    """Tables that are an identity's home (an account table): a one-column primary key of a
+    strong identity kind that references no other table."""
+    homes = set()
+    for name, table in catalog.tables.items():
+        if len(table.primary_key) != 1 or table.role is not Role.CONTROLLER:
+            continue
+        spec = table.columns.get(table.primary_key[0])
+        if spec is not None and spec.identity in STRONG and spec.references is None:
+            homes.add(name)
+    return homes
+
+
+def _describe_person(
+    catalog: Catalog, data: SubjectData, number: int, homes: set[str]
+) -> AffectedPerson:
+    keys = frozenset(data.identity.keys)
+    emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
+    phones = [k for k in keys if k.kind is IdentityKind.PHONE]
+    contact = None
+    # the address of their account first, else any address, else a phone
+    for name in [*sorted(homes), *catalog.tables]:
+        rows = data.tables.get(name)
+        table = catalog.tables[name]
+        if contact is None and rows is not None and rows.num_rows:
+            for column, kind in table.identity_columns().items():
+                if kind is IdentityKind.EMAIL:
+                    value = rows.column(column)[0].as_py()
+                    if value is not None:
+                        try:
+                            contact = make_key(kind, str(value))
+                        except IdentifierError:
+                            continue
+                        break
+    if contact is None:
+        contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
+    country = state = None
+    names: set[str] = set()
+    for name, rows in data.tables.items():
+        table = catalog.tables[name]
+        for column in rows.column_names:
+            spec = table.columns.get(column)
+            if spec is None:
+                continue
+            values = [v for v in rows.column(column).to_pylist() if v not in (None, "")]
+            if spec.personal is PersonalKind.NAME:
+                names.update(str(v).casefold().strip() for v in values)
+            elif country is None and _COUNTRY.match(column) and values:
+                country = str(values[0]).strip().upper()
+            elif state is None and _STATE.match(column) and values:
+                state = str(values[0]).strip().upper()
+    return AffectedPerson(
+        number=number,
+        keys=keys,
+        account_holder=any(name in data.tables for name in homes),
+        contact=contact,
+        country=country,
+        state=state,
+        names=frozenset(names),
+    )
+
+
+def scope_breach(
+    engine: Engine,
+    spec: ScopeSpec,
+    *,
+    rules: MatchRules | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
+) -> Scope:
+    """The rows in scope and the people access reaches through them.
+
+    The engine's catalog names the tables; `spec` is checked against it first, and a
+    catalog that could give one person's rows to another is refused as access refuses it
+    (`dsar.engine.guards`), unless its warnings are accepted (recorded in `accepted`).
+
+    Raises:
+        UsageError: the spec names what the catalog does not have (see `check_spec`).
+        CollisionProneCatalogError: the catalog's identity shortcuts, not accepted.
+    """
+    catalog = engine.catalog
+    rules = rules or MatchRules()
+    leaked = check_spec(catalog, spec)
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
+    in_scope: dict[str, dict[str, int]] = {}  # table -> fingerprint -> rows with it
+    row_seeds: dict[str, list[list[SubjectKey]]] = {}
+    rows_count: dict[str, int] = {}
+    held: dict[str, dict[str, int]] = {}
+    texts: dict[str, list[tuple[str, dict[str, object]]]] = {}
+    times: dict[str, str | None] = {}
+    for name in spec.tables:
+        table = catalog.tables[name]
+        placed = time_column(catalog, name)
+        times[name] = f"{placed[0]}.{placed[1]}" if placed else None
+        sql, params = scope_filter(catalog, name, spec)
+        rows = engine.query(sql, params)
+        rows_count[name] = rows.num_rows
+        log.info("%s: %d row(s) in scope", name, rows.num_rows)
+        if not table.personal:
+            continue
+        if table.role is Role.PROCESSOR:
+            customers: dict[str, int] = defaultdict(int)
+            column = rows.column(table.held_for).to_pylist() if table.held_for else []
+            for i in range(rows.num_rows):
+                customers[str(column[i]) if column else "unknown"] += 1
+            held[name] = dict(customers)
+            continue
+        listed = rows.to_pylist()
+        prints: dict[str, int] = defaultdict(int)
+        for row in listed:
+            prints[_fingerprint(row)] += 1
+        in_scope[name] = dict(prints)
+        anchors = _anchor_rows(engine, catalog, name, rows) if table.owned_through else listed
+        anchor_table = (
+            catalog.tables[table_chain(catalog, name)[-1]] if table.owned_through else table
+        )
+        row_seeds[name] = [_row_keys(anchor_table, a, rules) for a in anchors]
+        free = [c for c in leaked[name] if table.columns[c].free_text]
+        if free:
+            texts[name] = [(_fingerprint(r), r) for r in listed]
+    # seeds: one request per distinct set of strong identifiers of a row in scope
+    seed_sets: set[frozenset[SubjectKey]] = set()
+    weak_alone: set[SubjectKey] = set()
+    for seeds in row_seeds.values():
+        for keys in seeds:
+            strong = frozenset(k for k in keys if k.kind in STRONG)
+            if strong:
+                seed_sets.add(strong)
+            else:
+                weak_alone.update(keys)
+    if weak_alone:
+        for strong_keys in _weak_neighbours(engine, catalog, weak_alone, rules).values():
+            for key in strong_keys:
+                seed_sets.add(frozenset({key}))
+    ordered = sorted(seed_sets, key=lambda s: sorted(map(str, s)))
+    requests = [SubjectRequest(f"B-{i}", tuple(sorted(s, key=str))) for i, s in enumerate(ordered)]
+    found = collect(engine, catalog, requests, rules) if requests else []
+    homes = _home_tables(catalog)
+    people: list[AffectedPerson] = []
+    seen: dict[frozenset[SubjectKey], AffectedPerson] = {}
+    owner_of: dict[str, dict[str, int]] = defaultdict(dict)  # table -> fingerprint -> person
+    for data in found:
+        closure = frozenset(k for k in data.identity.keys if k.kind in STRONG)
+        if closure in seen:
+            continue
+        hits: dict[str, int] = {}
+        mine: dict[str, list[str]] = {}
+        for name, prints in in_scope.items():
+            rows = data.tables.get(name)
+            if rows is None:
+                continue
+            own = {_fingerprint(r) for r in rows.to_pylist()}
+            matched = [p for p in own if p in prints]
+            if matched:
+                hits[name] = sum(prints[p] for p in matched)
+                mine[name] = matched
+        if not hits:
+            continue
+        person = _describe_person(catalog, data, len(people) + 1, homes)
+        person.rows = hits
+        seen[closure] = person
+        people.append(person)
+        for name, matched in mine.items():
+            for p in matched:
+                owner_of[name].setdefault(p, person.number)
+    not_linked = {
+        name: sum(n for p, n in prints.items() if p not in owner_of[name])
+        for name, prints in in_scope.items()
+    }
+    log.info(
+        "%d people reached through %d row(s); %d row(s) not linked to anyone",
+        len(people),
+        sum(rows_count.values()),
+        sum(not_linked.values()),
+    )
+    text_rows = {
+        name: [(owner_of[name].get(fp), row) for fp, row in items] for name, items in texts.items()
+    }
+    scope = Scope(
+        spec=spec,
+        rows=rows_count,
+        columns=leaked,
+        people=people,
+        not_linked={k: v for k, v in not_linked.items() if v},
+        held_for_customers=held,
+        time_columns=times,
+        accepted=tuple(w.line for w in accepted),
+    )
+    scope.texts = {  # per table: (text, owner number) for each free-text cell in scope
+        name: [
+            (None if row.get(c) is None else str(row.get(c)), owner)
+            for owner, row in items
+            for c in leaked[name]
+            if catalog.tables[name].columns[c].free_text
+        ]
+        for name, items in text_rows.items()
+    }
+    return scope
+
+
+def people_by_number(scope: Scope) -> dict[int, AffectedPerson]:
+    """The affected people by their number."""
+    return {p.number: p for p in scope.people}
+
+
+def check_tables(catalog: Catalog, names: Sequence[str]) -> None:
+    """Refuse unknown table names (for callers that take them before a spec)."""
+    check_spec(catalog, ScopeSpec(tuple(names)))
