@@ -46,16 +46,20 @@ if TYPE_CHECKING:
     from dsar.rights import ApplyResult, ErasurePlan, Plan
 
 _SHAPE = (
-    " `plan` shows what would change, `apply` changes the files, writes the certificate and"
+    "\n\n`plan` shows what would change, `apply` changes the files, writes the certificate and"
     " the audit entry, `confirm` removes the originals kept, `recover` finishes a change a"
     " crash interrupted."
 )
-erase_app = typer.Typer(help="Erase one person." + _SHAPE, no_args_is_help=True)
+erase_app = typer.Typer(
+    help="Erase one person's data from the export, with a certificate." + _SHAPE,
+    no_args_is_help=True,
+)
 correct_app = typer.Typer(
-    help="Correct a person's data, with a diff." + _SHAPE, no_args_is_help=True
+    help="Correct a person's data, with a diff and a certificate." + _SHAPE, no_args_is_help=True
 )
 retention_app = typer.Typer(
-    help="Purge rows kept past the catalog's retention periods." + _SHAPE, no_args_is_help=True
+    help="Delete the rows kept past the catalog's retention periods, with a certificate." + _SHAPE,
+    no_args_is_help=True,
 )
 
 RequestOpt = Annotated[str | None, typer.Option(help="Erase for this registered request.")]
@@ -298,9 +302,9 @@ def _recover(
 LabelArg = Annotated[str, typer.Argument(help="The request id or label of the applied change.")]
 _CONFIRM = "Delete the original files an applied {} kept beside the new ones."
 _RECOVER = (
-    "After a crash or a failure, roll an interrupted {} (or any change) back (not committed:"
-    " originals kept) or forward (committed: files, certificate, audit entry, records), and"
-    " say which."
+    "Finish or undo an interrupted {} after a crash or a failure.\n\nRoll it (or any"
+    " change) back (not committed: originals kept) or forward (committed: files,"
+    " certificate, audit entry, records), and say which."
 )
 
 
