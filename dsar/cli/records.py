@@ -238,11 +238,12 @@ def audit_verify(
         ),
     ] = False,
 ) -> None:
-    """Check the audit log's keyed chain and the records' keyed rows: the register (its rows,
-    and each request's status against the log), the ledger, the release log of aggregates and
-    the sent record (its rows, and its latest write against its log: an earlier copy put
-    back), and any sent record the log records writes to. Exit 1 if any entry or row was
-    edited, added, removed or moved."""
+    """Check the audit log's keyed chain and every record's keyed rows. Exit 1 on any edit.
+
+    The register (its rows, and each request's status against the log), the ledger, the release
+    log of aggregates and the sent record (its rows, and its latest write against its log: an
+    earlier copy put back), and any sent record the log records writes to. Exit 1 if any entry
+    or row was edited, added, removed or moved."""
     from dsar.keys import load_keys
     from dsar.records.audit import AuditLog, verify_audit_log
     from dsar.records.register import verify_register
@@ -426,9 +427,10 @@ def ledger_adopt(
         ),
     ] = False,
 ) -> None:
-    """Key and seal a ledger written before rows were keyed, on purpose, recorded in the
-    ledger's audit log (`<ledger>.audit.jsonl`). Every other command refuses a ledger without
-    seals: stripping them is how rows are deleted unseen."""
+    """Key and seal a ledger written before rows were keyed (recorded in its audit log).
+
+    On purpose, recorded in the ledger's audit log (`<ledger>.audit.jsonl`). Every other command
+    refuses a ledger without seals: stripping them is how rows are deleted unseen."""
     from dsar.errors import UsageError
     from dsar.keys import load_keys
     from dsar.records.ledger import Ledger
