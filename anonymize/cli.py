@@ -1,4 +1,4 @@
-"""The `anonymize` command: de-identified extracts and risk measurements."""
+"""The `anonymize` command: de-identified extracts and risk, aggregates, audiences, publishing."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="anonymize",
-    help="Privacy Workbench: de-identified extracts and their re-identification risk.",
+    help="Privacy Workbench: de-identified extracts and their risk, aggregate tables, ad"
+    " audiences and their withdrawal, published support requests.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -150,9 +151,10 @@ def aggregate(
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
-    """Publish aggregate tables, with small-cell and complementary suppression or with noise,
-    checked against every earlier release of the same data set; the ledger's people are not
-    counted."""
+    """Publish aggregate tables: counts, sums and means with small cells suppressed, or noise.
+
+    Small-cell and complementary suppression, or noise; every run checked against every earlier
+    release of the same data set; the ledger's people are not counted."""
     from anonymize.aggregate import run_aggregates
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
@@ -220,8 +222,9 @@ def releases(
         str | None, typer.Option(help="Only this data set (its base table).")
     ] = None,
 ) -> None:
-    """List the aggregate runs the release log records, and each data set's privacy budget;
-    the log is checked first (exit 1 when a row was changed by hand)."""
+    """List the aggregate runs released and each data set's privacy budget.
+
+    The release log is checked first (exit 1 when a row was changed by hand)."""
     from anonymize.history import spent_on
     from dsar.keys import load_keys
     from dsar.records.releases import ReleaseLog
@@ -322,14 +325,16 @@ def audience(
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
-    """Normalise and hash emails or phones for each ad platform, from a catalog table
-    (--spec) or a list (--input), through one gate: Limited Use and purposes, consent stated
-    (the spec's columns, or --consent-basis for a list the catalog does not know), and each
-    row matched to its person through the export, so that nobody the ledger holds under any
-    identifier is sent. One upload file (or numbered parts) and one manifest per platform;
-    every row left out counted by reason. With --record, the files are built aside, the
-    upload recorded, and only then moved into --out; each manifest names the record's write
-    and, with a key, carries a MAC."""
+    """Hash emails or phones of consenting people into an ad platform's audience file.
+
+    Normalise and hash emails or phones for each ad platform, from a catalog table (--spec) or a
+    list (--input), through one gate: Limited Use and purposes, consent stated (the spec's
+    columns, or --consent-basis for a list the catalog does not know), and each row matched to
+    its person through the export, so that nobody the ledger holds under any identifier is sent.
+    One upload file (or numbered parts) and one manifest per platform; every row left out
+    counted by reason. With --record, the files are built aside, the upload recorded, and only
+    then moved into --out; each manifest names the record's write and, with a key, carries a
+    MAC."""
     from anonymize.audience import AudienceList, SentRecord, build_audience
     from anonymize.audience.build import publish_audience, recordings, staged_audience
     from dsar.catalog import load_catalog
@@ -480,9 +485,11 @@ def withdraw(
     key_file: KeyFileOpt = None,
     audit_log_lost: AuditLogLostOpt = False,
 ) -> None:
-    """Write the platform's removal files: everyone it received who has since objected,
-    opted out, been restricted or erased, and was not withdrawn before; one file per kind of
-    identifier it received (emails, phones), each with the header of that upload."""
+    """Write an ad platform's removal files for people who have since said no.
+
+    Everyone the platform received who has since objected, opted out, been restricted or erased,
+    and was not withdrawn before; one file per kind of identifier it received (emails, phones),
+    each with the header of that upload."""
     from anonymize.audience import SentRecord, platform as find_platform
     from dsar.errors import MissingFileError
     from dsar.keys import load_keys
@@ -509,8 +516,10 @@ def policy_draft(
     table: Annotated[str, typer.Option(help="The catalog table to extract.")],
     out: Annotated[Path | None, typer.Option(help="Write here instead of printing.")] = None,
 ) -> None:
-    """Draft a starting policy from the catalog (identifiers hashed, free text redacted,
-    secrets and personal columns dropped, dates to the month), for a person to edit."""
+    """Draft a starting extract policy from the catalog, for a person to edit.
+
+    Identifiers hashed, free text redacted, secrets and personal columns dropped, dates to the
+    month."""
     from anonymize.draft import draft_policy
     from dsar.catalog import load_catalog
     from dsar.io import atomic_write_text
@@ -530,10 +539,12 @@ def policy_check(
     policy: Annotated[Path, typer.Argument(help="The extract policy (YAML).")],
     catalog: Annotated[Path, typer.Option(help="Path of the catalog YAML file.")],
 ) -> None:
-    """Check a policy against the catalog, and against a sample of the data the catalog
-    names: every problem at once, with its line and fix. Names the released columns the
-    policy has not classified: each is a quasi-identifier until listed under sensitive or
-    insensitive (with a reason)."""
+    """Check a policy against the catalog and a sample of the data.
+
+    Check a policy against the catalog, and against a sample of the data the catalog names:
+    every problem at once, with its line and fix. Names the released columns the policy has not
+    classified: each is a quasi-identifier until listed under sensitive or insensitive (with a
+    reason)."""
     from anonymize.classify import classify
     from anonymize.policy import load_policy
     from anonymize.sampling import sampled_problems

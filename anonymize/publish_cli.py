@@ -49,11 +49,12 @@ def publish(
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
 ) -> None:
-    """Publish support requests: names, contacts, card and bank numbers, IP addresses, URL
-    tokens and the company's identifiers replaced by keyed, consistent surrogates; unsure
-    texts held back; a review file (kinds and positions) and a manifest; checked before the
-    folder takes its name. Needs the key (unkeyed surrogates could be reversed by trying
-    names)."""
+    """Publish support requests with personal data replaced by keyed surrogates.
+
+    Publish support requests: names, contacts, card and bank numbers, IP addresses, URL tokens
+    and the company's identifiers replaced by keyed, consistent surrogates; unsure texts held
+    back; a review file (kinds and positions) and a manifest; checked before the folder takes
+    its name. Needs the key (unkeyed surrogates could be reversed by trying names)."""
     from contextlib import ExitStack
 
     from tqdm.auto import tqdm
