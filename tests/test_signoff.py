@@ -1,0 +1,350 @@
+"""Four-eyes sign-off: `dsar verify --sign-off`, the register's reviewed/approved/sent states,
+third-party decisions, and what the audit log holds (issue 25, point 2)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from dsar import load_catalog
+from dsar.access.answer import answer_access_requests
+from dsar.cli import app
+from dsar.errors import SignOffRefusedError, WorkbenchError
+from dsar.keys import Keys
+from dsar.records.register import Register, Status
+from dsar.records.signoffs import artifact_digest
+from dsar.review.signoff import load_decisions, sign_off, third_party_items
+from dsar.subjects.identity import SubjectRequest, parse_key
+from tests.conftest import register_request
+
+KEY = "s" * 40
+KEYS = Keys(KEY.encode())
+DECISION = {
+    "decision": "redact",
+    "consent": "not_asked",
+    "duty_of_confidence": True,
+    "reasonable_without_consent": False,
+    "reason": "a colleague named in passing; the ticket is about the person's own login",
+}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo person's bundle (their tickets name colleagues), made once."""
+    from dsar.demo import generate
+    from tests.conftest import AS_OF
+
+    root = tmp_path_factory.mktemp("signoff")
+    export = generate(root / "export", users=200, seed=3, as_of=AS_OF)
+    demo = json.loads((root / "export" / "demo.json").read_text())
+    request = SubjectRequest("AR-SIGN", (parse_key(f"email={demo['subject']['email']}"),))
+    [bundle] = answer_access_requests(load_catalog(export.catalog_path), [request], root / "out")
+    return {"bundle": bundle.path, "export": root / "export", "subject": demo["subject"]}
+
+
+@pytest.fixture
+def bundle(made: dict[str, Any], tmp_path: Path) -> Path:
+    copy = tmp_path / "AR-SIGN"
+    shutil.copytree(made["bundle"], copy)
+    return copy
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The key in $WORKBENCH_KEY; the register's path."""
+    monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    return tmp_path / "requests.db"
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A command's exit code and what it printed, with the one-line error `dsar` prints for
+    a refusal (the runner calls the app without `run_cli`, which prints it)."""
+
+    exit_code: int
+    output: str
+
+
+def _run(*args: str | Path) -> Ran:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    error = result.exception
+    if error is not None and not isinstance(error, SystemExit):
+        if not isinstance(error, WorkbenchError):
+            raise error  # a bug, not a refusal
+        return Ran(1, f"{result.output}error: {error}\n")
+    return Ran(result.exit_code, result.output)
+
+
+def _decisions(path: Path, items: list[str]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({"items": {i: dict(DECISION) for i in items}}))
+    return path
+
+
+def _entries(db: Path) -> list[dict[str, Any]]:
+    log = db.with_name(db.name + ".audit.jsonl")
+    if not log.is_file():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def _sign(bundle: Path, db: Path, name: str, role: str, *extra: str | Path) -> Ran:
+    return _run("verify", bundle, "--sign-off", name, "--role", role, "--register", db, *extra)
+
+
+def _new_request(db: Path) -> str:
+    printed = register_request(db, "access", "gdpr", "2026-11-20", "someone@example.com")
+    return printed.split(":", 1)[0]
+
+
+def test_third_party_items_are_the_placeholders_the_redaction_wrote(bundle: Path) -> None:
+    items = third_party_items(bundle)
+    ids = [i.id for i in items]
+    assert "PERSON_1" in ids and len(ids) >= 2
+    body = pq.read_table(bundle / "data" / "support_tickets.parquet").column("body").to_pylist()
+    for item in items:
+        assert item.places and all(p.startswith("support_tickets.body row ") for p in item.places)
+        row = int(item.places[0].rsplit(" ", 1)[1])
+        assert f"<{item.id}>" in body[row - 1]
+
+
+def test_happy_path_review_approve_send(bundle: Path, env: Path, tmp_path: Path) -> None:
+    request = _new_request(env)
+    items = [i.id for i in third_party_items(bundle)]
+    reviewed = _sign(bundle, env, "Ann Lee", "reviewer", "--request", request)
+    assert reviewed.exit_code == 0, reviewed.output
+    assert "reviewer sign-off recorded" in reviewed.output
+    assert f"request {request} now reviewed" in reviewed.output
+    assert "NO DECISION YET" in reviewed.output  # the items the approver must decide
+    decisions = _decisions(tmp_path / "decisions.yml", items)
+    approved = _sign(
+        bundle, env, "Bob Roe", "approver", "--request", request, "--decisions", decisions
+    )
+    assert approved.exit_code == 0, approved.output
+    assert f"request {request} now approved" in approved.output
+    sent = _run("requests", "update", request, "--register", env, "--status", "sent")
+    assert sent.exit_code == 0, sent.output
+    reg = Register(env, KEYS)
+    assert reg.get(request).status is Status.SENT
+    reg.close()
+    entries = _entries(env)
+    signs = [e for e in entries if e["action"].startswith("artifact.")]
+    assert [(e["action"], e["details"]["name"]) for e in signs] == [
+        ("artifact.reviewed", "Ann Lee"),
+        ("artifact.approved", "Bob Roe"),
+    ]
+    digest = artifact_digest(bundle)
+    for e in signs:
+        assert e["details"]["sha256"] == digest
+        assert e["details"]["kind"] == "access_bundle"
+        assert e["details"]["findings"] == 0
+        assert e["request"] == request and e["at"]
+    decided = [e for e in entries if e["action"] == "third_party.decided"]
+    assert sorted(e["details"]["item"] for e in decided) == sorted(items)
+    assert all(
+        e["details"]["consent"] == "not_asked"
+        and e["details"]["duty_of_confidence"] is True
+        and e["details"]["reasonable_without_consent"] is False
+        for e in decided
+    )
+    assert _run("audit", "verify", "--register", env).exit_code == 0
+
+
+def test_the_reviewer_cannot_approve(bundle: Path, env: Path, tmp_path: Path) -> None:
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    assert _sign(bundle, env, "Ann Lee", "reviewer").exit_code == 0
+    before = len(_entries(env))
+    again = _sign(bundle, env, "  ann   LEE ", "approver", "--decisions", decisions)
+    assert again.exit_code == 1
+    assert "four eyes" in again.output
+    assert len(_entries(env)) == before  # nothing recorded, the decisions neither
+
+
+def test_approving_before_a_review_is_refused(bundle: Path, env: Path, tmp_path: Path) -> None:
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    result = _sign(bundle, env, "Bob Roe", "approver", "--decisions", decisions)
+    assert result.exit_code == 1 and "not been reviewed" in result.output
+    assert not [e for e in _entries(env) if e["action"].startswith("artifact.")]
+
+
+def _reword_report(bundle: Path) -> None:
+    """Change a byte of the statement and update its checksum in the manifest, so the
+    checks pass and only the digest tells the change."""
+    import hashlib
+
+    report = bundle / "report.md"
+    report.write_text(report.read_text() + "\nA line added after the review.\n")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    for entry in manifest["outputs"]:
+        if entry["path"] == "report.md":
+            data = report.read_bytes()
+            entry["sha256"], entry["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def test_approval_after_a_byte_changed_is_refused(bundle: Path, env: Path, tmp_path: Path) -> None:
+    request = _new_request(env)
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0
+    _reword_report(bundle)
+    assert _run("verify", bundle).exit_code == 0  # still passes its checks
+    result = _sign(
+        bundle, env, "Bob Roe", "approver", "--request", request, "--decisions", decisions
+    )
+    assert result.exit_code == 1
+    assert "changed after the review" in result.output and "SHA-256" in result.output
+    # a byte changed without the manifest knowing: a finding, and no sign-off at all
+    (bundle / "report.html").write_text((bundle / "report.html").read_text() + " ")
+    before = len(_entries(env))
+    tampered = _sign(bundle, env, "Ann Lee", "reviewer")
+    assert tampered.exit_code == 1 and "no sign-off recorded" in tampered.output
+    assert len(_entries(env)) == before
+
+
+def test_sent_needs_a_review_and_an_approval_of_the_bytes_on_disk(
+    bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    request = _new_request(env)
+
+    def send() -> Ran:
+        return _run("requests", "update", request, "--register", env, "--status", "sent")
+
+    refused = send()
+    assert refused.exit_code == 1 and "not reviewed and approved" in refused.output
+    assert "--role reviewer" in refused.output  # the fix is in the message
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0
+    refused = send()
+    assert refused.exit_code == 1 and "reviewed but not approved" in refused.output
+    by_hand = _run("requests", "update", request, "--register", env, "--status", "approved")
+    assert by_hand.exit_code == 1 and "through a sign-off" in by_hand.output
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    approve = ("--request", request, "--decisions", decisions)
+    assert _sign(bundle, env, "Bob Roe", "approver", *approve).exit_code == 0
+    _reword_report(bundle)  # changed after its approval
+    refused = send()
+    assert refused.exit_code == 1 and "changed after its approval" in refused.output
+    reg = Register(env, KEYS)
+    assert reg.get(request).status is Status.APPROVED
+    reg.close()
+
+
+def test_a_forged_sign_off_is_found(bundle: Path, env: Path, tmp_path: Path) -> None:
+    request = _new_request(env)
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    assert _sign(bundle, env, "Bob Roe", "approver", "--decisions", decisions).exit_code == 0
+    # the approval was not for this request: someone edits it to say it was, by hand
+    log = env.with_name(env.name + ".audit.jsonl")
+    lines = log.read_text().splitlines()
+    [at] = [i for i, line in enumerate(lines) if '"artifact.approved"' in line]
+    entry = json.loads(lines[at])
+    entry["request"] = request
+    lines[at] = json.dumps(entry)
+    log.write_text("\n".join(lines) + "\n")
+    checked = _run("audit", "verify", "--register", env)
+    assert checked.exit_code == 1
+    assert f"line {at + 1}: entry {entry['seq']} was edited" in checked.output
+    refused = _run("requests", "update", request, "--register", env, "--status", "sent")
+    assert refused.exit_code == 1 and "audit log does not verify" in refused.output
+
+
+def test_an_undecided_third_party_item_blocks_approval(
+    bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    items = [i.id for i in third_party_items(bundle)]
+    assert len(items) >= 2
+    assert _sign(bundle, env, "Ann Lee", "reviewer").exit_code == 0
+    none = _sign(bundle, env, "Bob Roe", "approver")
+    assert none.exit_code == 1 and "have no decision" in none.output
+    some = _decisions(tmp_path / "some.yml", items[:-1])
+    partly = _sign(bundle, env, "Bob Roe", "approver", "--decisions", some)
+    assert partly.exit_code == 1 and items[-1] in partly.output
+    assert not [e for e in _entries(env) if e["action"] == "third_party.decided"]
+    unknown = _decisions(tmp_path / "unknown.yml", [*items, "PERSON_99"])
+    typo = _sign(bundle, env, "Bob Roe", "approver", "--decisions", unknown)
+    assert typo.exit_code == 1 and "PERSON_99" in typo.output
+    # the reviewer may record some decisions; the approver the rest
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--decisions", some).exit_code == 0
+    rest = _decisions(tmp_path / "rest.yml", items[-1:])
+    done = _sign(bundle, env, "Bob Roe", "approver", "--decisions", rest)
+    assert done.exit_code == 0, done.output
+
+
+def test_a_reason_naming_someone_is_refused(bundle: Path, tmp_path: Path) -> None:
+    items = [i.id for i in third_party_items(bundle)]
+    path = _decisions(tmp_path / "d.yml", items)
+    text = path.read_text().replace(
+        "a colleague named in passing", "asked jane.doe@example.org by phone", 1
+    )
+    path.write_text(text)
+    reg = Register(tmp_path / "r.db", KEYS)
+    with pytest.raises(SignOffRefusedError, match="email address or a phone number"):
+        sign_off(bundle, "Ann Lee", "reviewer", register=reg, decisions=load_decisions(path))
+    assert reg.audit.entries() == []
+    reg.close()
+
+
+def test_the_python_api_returns_a_typed_result(bundle: Path, tmp_path: Path) -> None:
+    import dsar
+
+    reg = Register(tmp_path / "r.db", KEYS)
+    items = dsar.third_party_items(bundle)
+    decisions = {i.id: dsar.ThirdPartyDecision.model_validate(DECISION) for i in items}
+    first = dsar.sign_off(bundle, "Ann Lee", dsar.SignOffRole.REVIEWER, register=reg)
+    assert isinstance(first, dsar.SignOff) and first.undecided == [i.id for i in items]
+    second = dsar.sign_off(bundle, "Bob Roe", "approver", register=reg, decisions=decisions)
+    assert second.role is dsar.SignOffRole.APPROVER and second.undecided == []
+    assert second.sha256 == first.sha256 == dsar.artifact_digest(bundle)
+    assert second.entry > first.entry and second.findings == 0
+    reg.close()
+
+
+def _third_party_values(export: Path, bundle: Path) -> set[str]:
+    """The text the redaction replaced in the bundle's tickets, read from the export."""
+    originals = {
+        row["ticket_id"]: row["body"]
+        for row in map(json.loads, (export / "support_tickets.jsonl").read_text().splitlines())
+    }
+    table = pq.read_table(bundle / "data" / "support_tickets.parquet").to_pylist()
+    found: set[str] = set()
+    for row in table:
+        pieces = re.split(r"<[A-Z_]+_\d+>", row["body"] or "")
+        if len(pieces) < 2:
+            continue
+        pattern = "(.+?)".join(re.escape(p) for p in pieces)
+        match = re.fullmatch(pattern, originals[row["ticket_id"]], re.S)
+        assert match, "the redacted text lines up with its original"
+        found |= set(match.groups())
+    return found
+
+
+def test_nothing_personal_in_the_audit_log_or_the_console(
+    made: dict[str, Any], bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    request = _new_request(env)
+    outputs = [_sign(bundle, env, "Ann Lee", "reviewer", "--request", request).output]
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    outputs.append(
+        _sign(
+            bundle, env, "Bob Roe", "approver", "--request", request, "--decisions", decisions
+        ).output
+    )
+    outputs.append(
+        _run("requests", "update", request, "--register", env, "--status", "sent").output
+    )
+    third = _third_party_values(made["export"], bundle)
+    assert third, "the demo person's tickets name other people"
+    personal = {*third, made["subject"]["email"], made["subject"]["user_id"]}
+    log = env.with_name(env.name + ".audit.jsonl").read_text()
+    for value in personal:
+        assert value.lower() not in log.lower()
+        assert all(value.lower() not in out.lower() for out in outputs)
