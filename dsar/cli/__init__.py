@@ -20,7 +20,9 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="dsar",
-    help="Privacy Workbench: answer data-subject requests from exported tables.",
+    help="Privacy Workbench: answer data-subject requests from exported tables (access,"
+    " erasure, correction), sweep retention, keep the records, and verify every artifact"
+    " before it leaves.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
