@@ -1,0 +1,289 @@
+"""What a breach exposed, of whom, and how severe it is: categories, residence, severity.
+
+- Categories per leaked column, from the catalog: contact (email and phone identifiers,
+  addresses), billing (and financial account numbers), credentials (secrets), free text,
+  government IDs, special categories (stated by the company: the catalog has no such kind),
+  and each table's own category (usage, logs, location, ...); rows and people per category.
+- Others named in the leaked free text: found by the one text engine (`dsar.text`), counted
+  as distinct mentions (a name, an address, a phone), never resolved, never kept.
+- Severity in the ENISA method (2013): SE = DPC x EI + CB, each factor with the reason it
+  took its value, and a recommendation on telling the people that a person confirms.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dsar.catalog.models import Catalog, DataCategory, IdentityKind, PersonalKind
+from dsar.subjects.identity import MatchRules, normalize
+
+if TYPE_CHECKING:
+    from dsar.breach.scope import Scope
+    from dsar.text.engine import TextEngine
+
+CONTACT = "contact"
+BILLING = "billing"
+CREDENTIALS = "credentials"
+FREE_TEXT = "free_text"
+GOVERNMENT_ID = "government_id"
+SPECIAL = "special_categories"
+
+_CONTACT_KINDS = {PersonalKind.EMAIL, PersonalKind.PHONE, PersonalKind.ADDRESS}
+_DIRECT = {IdentityKind.EMAIL, IdentityKind.PHONE}
+_BEHAVIOURAL = {
+    DataCategory.USAGE,
+    DataCategory.LOGS,
+    DataCategory.LOCATION,
+    DataCategory.COMMUNICATIONS,
+    DataCategory.MARKETING_PREFERENCES,
+    DataCategory.THIRD_PARTY_PROFILE,
+}
+
+
+def column_categories(catalog: Catalog, table: str, column: str) -> set[str]:
+    """The breach categories of one column (a column can be in several)."""
+    spec = catalog.tables[table].columns[column]
+    found = {catalog.tables[table].column_category(column).value}
+    if spec.identity in _DIRECT or spec.personal in _CONTACT_KINDS:
+        found.add(CONTACT)
+    if spec.personal is PersonalKind.FINANCIAL_ACCOUNT:
+        found.add(BILLING)
+    if spec.personal is PersonalKind.GOVERNMENT_ID:
+        found.add(GOVERNMENT_ID)
+    if spec.secret:
+        found.add(CREDENTIALS)
+    if spec.free_text:
+        found.add(FREE_TEXT)
+    return found
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    """One category: its leaked columns (table.column), rows and people in scope."""
+
+    columns: tuple[str, ...]
+    rows: int
+    people: int
+
+
+def categories(
+    scope: Scope, catalog: Catalog, *, special: bool = False
+) -> dict[str, CategoryCount]:
+    """Per breach category, the leaked columns, rows and people (from the catalog)."""
+    columns: dict[str, list[str]] = defaultdict(list)
+    tables: dict[str, set[str]] = defaultdict(set)
+    for table, leaked in scope.columns.items():
+        for column in leaked:
+            for category in column_categories(catalog, table, column):
+                columns[category].append(f"{table}.{column}")
+                tables[category].add(table)
+    if special:  # stated by the company: the data held special categories (Art. 9)
+        for table, leaked in scope.columns.items():
+            columns[SPECIAL] += [f"{table}.{c}" for c in leaked]
+            tables[SPECIAL].add(table)
+    out = {}
+    for category in sorted(columns):
+        rows = sum(scope.rows.get(t, 0) for t in tables[category])
+        people = sum(1 for p in scope.people if tables[category] & set(p.rows))
+        out[category] = CategoryCount(tuple(columns[category]), rows, people)
+    return out
+
+
+def others_named(scope: Scope, engine: TextEngine) -> int:
+    """Distinct people named in the leaked free text who are not the row's own person.
+
+    Names, email addresses and phone numbers found by the text engine; a mention equal to
+    the row's person's own (their name, an address or phone of theirs) is not counted. A
+    name and an address of one other person count as two: an upper bound, stated so.
+    """
+    from dsar.text.spans import EMAIL, PERSON, PHONE
+
+    owners = {p.number: p for p in scope.people}
+    seen: set[tuple[str, str]] = set()
+    for cells in scope.texts.values():
+        texts = [t for t, _ in cells]
+        for (text, owner), spans in zip(
+            cells, engine.analyze(texts, [PERSON, EMAIL, PHONE]), strict=True
+        ):
+            if text is None:
+                continue
+            person = owners.get(owner) if owner is not None else None
+            for span in spans:
+                value = text[span.start : span.end]
+                if span.entity == PERSON:
+                    kind, key = PERSON, " ".join(value.casefold().split())
+                    own = person is not None and key in person.names
+                else:
+                    ident = IdentityKind.EMAIL if span.entity == EMAIL else IdentityKind.PHONE
+                    normal = normalize(ident, value, MatchRules())
+                    if normal is None:
+                        continue
+                    kind, key = ident.value, normal
+                    own = person is not None and any(
+                        k.kind is ident and k.value == normal for k in person.keys
+                    )
+                if not own:
+                    seen.add((kind, key))
+    return len(seen)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of the ENISA score: its value and why it took it."""
+
+    value: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """What the company knows of how the breach happened (ENISA's CB)."""
+
+    encrypted: bool = False  # the leaked copy was unintelligible (state-of-the-art encryption)
+    known_recipients: bool = False  # confidentiality lost to known, trusted recipients only
+    integrity: bool = False  # data altered
+    availability: bool = False  # data lost or unavailable
+    malicious: bool = False  # an attack, theft, intent to harm
+
+
+@dataclass(frozen=True)
+class Severity:
+    """SE = DPC x EI + CB (ENISA 2013), its band and the recommendation."""
+
+    dpc: Factor
+    ei: Factor
+    cb: tuple[Factor, ...]
+    score: float
+    band: str
+    flags: tuple[str, ...]
+    notify_people: bool
+    recommendation: str
+    confirmed: bool = False  # a person confirms the recommendation (dsar breach confirm)
+    notes: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, object]:
+        """The severity for scope.json."""
+        return {
+            "method": "ENISA 2013: SE = DPC x EI + CB",
+            "dpc": {"value": self.dpc.value, "reason": self.dpc.reason},
+            "ei": {"value": self.ei.value, "reason": self.ei.reason},
+            "cb": [{"value": f.value, "reason": f.reason} for f in self.cb],
+            "score": self.score,
+            "band": self.band,
+            "flags": list(self.flags),
+            "notify_people_recommended": self.notify_people,
+            "recommendation": self.recommendation,
+            "confirmed": self.confirmed,
+        }
+
+
+def band(score: float) -> str:
+    """ENISA's bands: below 2 low, 2 to 3 medium, 3 to 4 high, 4 and above very high."""
+    if score < 2:
+        return "low"
+    if score < 3:
+        return "medium"
+    if score < 4:
+        return "high"
+    return "very high"
+
+
+def _dpc(found: dict[str, CategoryCount]) -> Factor:
+    if SPECIAL in found:
+        return Factor(4, "special categories of data (stated): sensitive, DPC 4")
+    if CREDENTIALS in found:
+        return Factor(
+            3, "credentials (secrets) leaked: whoever holds them can take over accounts, DPC 3"
+        )
+    if BILLING in found or GOVERNMENT_ID in found:
+        return Factor(3, "financial data (billing, account or ID numbers): DPC 3")
+    behavioural = sorted(c for c in found if c in {b.value for b in _BEHAVIOURAL})
+    if behavioural or FREE_TEXT in found:
+        what = ", ".join(behavioural + ([FREE_TEXT] if FREE_TEXT in found else []))
+        return Factor(2, f"behavioural data ({what}): DPC 2")
+    return Factor(1, "simple data (account and contact details): DPC 1")
+
+
+def _ei(catalog: Catalog, scope: Scope, circumstances: Circumstances) -> Factor:
+    if circumstances.encrypted:
+        return Factor(0.25, "the leaked copy was encrypted (unintelligible): EI negligible")
+    direct = [
+        f"{t}.{c}"
+        for t, cols in scope.columns.items()
+        for c in cols
+        if catalog.tables[t].columns[c].identity in _DIRECT
+        or catalog.tables[t].columns[c].personal in {PersonalKind.NAME, *_CONTACT_KINDS}
+    ]
+    if direct:
+        return Factor(1, f"names or contact details leaked ({len(direct)} column(s)): EI maximum")
+    ids = [
+        f"{t}.{c}"
+        for t, cols in scope.columns.items()
+        for c in cols
+        if catalog.tables[t].columns[c].identity is not None
+    ]
+    if ids:
+        return Factor(
+            0.75, "account or device identifiers leaked (linkable to a person): EI significant"
+        )
+    return Factor(
+        0.5, "no identifier leaked; rows identify people only with other data: EI limited"
+    )
+
+
+def assess_severity(
+    catalog: Catalog,
+    scope: Scope,
+    found: dict[str, CategoryCount],
+    circumstances: Circumstances,
+) -> Severity:
+    """The ENISA severity of the breach and whether telling the people is recommended."""
+    dpc, ei = _dpc(found), _ei(catalog, scope, circumstances)
+    cb = [
+        Factor(0.25, "confidentiality lost to known recipients")
+        if circumstances.known_recipients
+        else Factor(0.5, "confidentiality lost to unknown recipients")
+    ]
+    if circumstances.integrity:
+        cb.append(Factor(0.5, "integrity lost: data was altered"))
+    if circumstances.availability:
+        cb.append(Factor(0.5, "availability lost: data cannot be recovered or reached"))
+    if circumstances.malicious:
+        cb.append(Factor(0.5, "malicious intent (an attack or theft)"))
+    score = round(dpc.value * ei.value + sum(f.value for f in cb), 2)
+    flags = []
+    if len(scope.people) > 100:
+        flags.append(f"more than 100 people ({len(scope.people)})")
+    if circumstances.encrypted:
+        flags.append("data unintelligible (encrypted)")
+    level = band(score)
+    high = level in ("high", "very high")
+    if circumstances.encrypted:
+        notify = False
+        advice = (
+            "no notice to the people needed if the key was not compromised (Art. 34(3)(a));"
+            " the authority is still told unless the breach is unlikely to result in a risk"
+        )
+    elif high:
+        notify = True
+        advice = f"{level} severity: tell the people without undue delay (Art. 34(1))"
+    else:
+        notify = False
+        advice = (
+            f"{level} severity: a notice to the people is not required by the score alone;"
+            " record why in the breach register (Art. 33(5))"
+        )
+    return Severity(dpc, ei, tuple(cb), score, level, tuple(flags), notify, advice)
+
+
+def residence_pairs(scope: Scope) -> list[tuple[str | None, str | None]]:
+    """Each affected person's (country, state) as the catalog's columns give them."""
+    return [(p.country, p.state) for p in scope.people]
+
+
+def countries(scope: Scope) -> dict[str, int]:
+    """People per country code ('unknown' where the data has none)."""
+    counts = Counter((p.country or "unknown") for p in scope.people)
+    return dict(sorted(counts.items()))
