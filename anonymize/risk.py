@@ -74,6 +74,54 @@ MAX_VALUES = 64
 pass, one count per value; one with more is counted in a pass of its own."""
 
 
+def _alias(expr: str) -> str:
+    return expr.rsplit(" AS ", 1)[1]
+
+
+def _packed_counts(
+    con: duckdb.DuckDBPyConnection, relation: str, values: dict[str, list[Any]]
+) -> tuple[list[tuple[str, str]], list[str], list[object]]:
+    """The classes' counts of each sensitive value, packed: a value's code j (0 for NULL)
+    adds 1 to a field of B bits of a HUGEINT sum, B the bit length of the table's rows, so
+    no field can carry into the next (a class holds at most every row) and one sum counts
+    127 // B values. One sum per few values costs far less per row than one per value.
+
+    Returns ((code column, packed sum) per sum, the unpacked counts `__c_{i}_{j}` as SQL
+    over the sums, the code columns' parameters)."""
+    if not values:
+        return [], [], []
+    got = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    bits = max(int(got[0]) if got else 0, 1).bit_length()
+    per = 127 // bits
+    mask = (1 << bits) - 1
+    packed: list[tuple[str, str]] = []
+    unpack: list[str] = []
+    params: list[object] = []
+    for i, (s, vals) in enumerate(values.items()):
+        col = quote_identifier(s)
+        known = [v for v in vals if v is not None]
+        code = (
+            f"CASE WHEN {col} IS NULL THEN 0 ELSE list_position(?, {col}) END AS __code_{i}"
+            if known
+            else f"0 AS __code_{i}"
+        )
+        if known:
+            params.append(known)
+        fields = len(known) + 1
+        groups = -(-fields // per)
+        for g in range(groups):
+            one = f"CAST(1 AS HUGEINT) << ({bits} * (__code_{i} - {g * per}))"
+            add = (
+                one if groups == 1 else f"CASE WHEN __code_{i} // {per} = {g} THEN {one} ELSE 0 END"
+            )
+            packed.append((code if g == 0 else "", f"sum({add}) AS __h_{i}_{g}"))
+            for r in range(min(per, fields - g * per)):
+                unpack.append(
+                    f"CAST((__h_{i}_{g} >> {bits * r}) & {mask} AS BIGINT) AS __c_{i}_{g * per + r}"
+                )
+    return packed, unpack, params
+
+
 def measure(
     con: duckdb.DuckDBPyConnection,
     relation: str,
@@ -92,7 +140,7 @@ def measure(
     k, l and t come from one pass over the rows: an exact GROUP BY of the quasi-identifiers
     counting each class's rows, its distinct people and, per sensitive
     column of at most `MAX_VALUES` values, its rows of each value (the values are read first,
-    from that column alone). Every measure is then computed from those counts, which are far
+    from that column alone; their counts share a few packed sums, `_packed_counts`). Every measure is then computed from those counts, which are far
     fewer than the rows. A sensitive column of more values is counted by (class, value) in a
     pass of its own; the people's smallest classes take one more pass, joining the rows with
     their classes (`benchmarks/bench_risk.py` times both against an exact `count(DISTINCT
@@ -113,39 +161,31 @@ def measure(
         classes = f"__classes_{tag}"
         lead = f"{_key(qis)}, " if qis else ""
         group = " GROUP BY ALL" if qis else ""
-        coded: dict[str, str] = {}  # each count's column and its SQL
-        params: list[object] = []
-        codes: list[str] = []
-        for i, (s, vals) in enumerate(values.items()):
-            col = quote_identifier(s)
-            known = [v for v in vals if v is not None]
-            codes.append(
-                f"CASE WHEN {col} IS NULL THEN 0 ELSE list_position(?, {col}) END AS __code_{i}"
-                if known
-                else f"0 AS __code_{i}"
-            )
-            if known:
-                params.append(known)
-            for j in range(len(known) + 1):
-                coded[f"__c_{i}_{j}"] = f"sum(CAST(__code_{i} = {j} AS INTEGER))"
+        packed, unpack, params = _packed_counts(con, relation, values)
+        codes = [code for code, _ in packed if code]
+        sums = [total for _, total in packed]
         rows = f"(SELECT *, {', '.join(codes)} FROM {relation})" if codes else relation
         if person is None:  # each row a person: one GROUP BY
-            extra = "".join(f", {e} AS {c}" for c, e in coded.items())
+            extra = "".join(f", {e}" for e in sums)
             body = f"SELECT {lead}count(*) AS __rows, count(*) AS __n{extra} FROM {rows}{group}"
         else:
             # a class's distinct people as two GROUP BYs, by (class, person) then by class:
             # as exact as count(DISTINCT), faster with the other counts beside it; rows of no
             # known person are one group in their class, so one person, as `class_size`
             who = quote_identifier(person)
-            inner = "".join(f", {e} AS {c}" for c, e in coded.items())
-            outer = "".join(f", sum({c}) AS {c}" for c in coded)
+            inner = "".join(f", {e}" for e in sums)
+            outer = "".join(f", sum({_alias(e)}) AS {_alias(e)}" for e in sums)
             body = (
                 f"SELECT {lead}sum(__r) AS __rows, count(*) AS __n{outer} FROM (SELECT {lead}"
                 f"{who}, count(*) AS __r{inner} FROM {rows} GROUP BY ALL){group}"
             )
         numbered = len(values) < len(sensitive)  # a (class, value) pass joins by number
         number = ", row_number() OVER () AS __cid" if numbered else ""
-        con.execute(f"CREATE TEMP TABLE {classes} AS SELECT *{number} FROM ({body})", params)
+        keep = "".join(f", {e}" for e in unpack)
+        con.execute(
+            f"CREATE TEMP TABLE {classes} AS SELECT {lead}__rows, __n{keep}{number} FROM ({body})",
+            params,
+        )
         created.append(classes)
         report = _report(con, classes, qis)
         for i, (s, vals) in enumerate(values.items()):

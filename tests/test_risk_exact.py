@@ -93,3 +93,35 @@ def test_k_l_t_and_people_agree_with_a_group_by_and_pandas(table: pd.DataFrame) 
         {"diagnosis": report.l_distinct["diagnosis"]},
         {"diagnosis": report.t_closeness["diagnosis"]},
     )
+
+
+@pytest.mark.parametrize("rows", [1, 190, 1960, 4000])  # v62 over half of a field
+@pytest.mark.parametrize("person", [None, "person"])
+def test_packed_value_counts_never_carry_into_the_next_value(rows: int, person: str | None) -> None:
+    """The counts of a sensitive column's values share HUGEINT sums, each value a field as
+    wide as the table's row count needs: a field filled to the last row (almost every row in
+    one class, one value) must not spill into its neighbour, however many values share a
+    sum (64 values: several sums)."""
+    values = [f"v{j:02d}" for j in range(MAX_VALUES - 1)]  # with NULL: MAX_VALUES values
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT 'one' AS q, 'p' || (i % 3) AS person,"
+        " CASE WHEN i = 0 AND ? > 1 THEN NULL ELSE 'v62' END AS s FROM range(?) r(i)",
+        [rows, rows],
+    )
+    con.execute("INSERT INTO t SELECT 'two', 'p9', unnest(?)", [values])  # each value once
+    report = measure(con, "t", ["q"], ["s"], person=person)
+    # by hand: class one holds v62 (rows - 1 or 1 times) and NULL once when rows > 1
+    table = con.execute("SELECT q, s FROM t").fetchall()
+    whole: dict[str | None, int] = {}
+    for _, v in table:
+        whole[v] = whole.get(v, 0) + 1
+    distances = []
+    for cls in ("one", "two"):
+        mine = [v for q, v in table if q == cls]
+        share = {v: mine.count(v) / len(mine) for v in set(mine)}
+        distances.append(
+            0.5 * sum(abs(share.get(v, 0.0) - n / len(table)) for v, n in whole.items())
+        )
+    assert report.l_distinct["s"] == (2 if rows > 1 else 1)
+    assert report.t_closeness["s"] == pytest.approx(max(distances), abs=1e-6)
