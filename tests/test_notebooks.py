@@ -374,3 +374,42 @@ def test_ad_audience_notebook(tmp_path: Path) -> None:
     again = _execute("04_ad_audience.ipynb", tmp_path, params)
     assert json.loads((out / "first" / "meta.manifest.json").read_text())["counts"] == funnel
     assert _shown(again) == _shown(first)
+
+
+@pytest.mark.slow
+def test_review_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsar import Register, load_keys
+    from dsar.demo import generate
+    from tests.conftest import AS_OF
+
+    monkeypatch.delenv("WORKBENCH_KEY", raising=False)  # the notebook uses the demo key
+    work = tmp_path / "work"
+    generate(work / "demo-export", users=200, seed=3, as_of=AS_OF)  # as `make demo` leaves it
+    params = {"work_dir": str(work)}
+    first = _execute("05_review_before_delivery.ipynb", tmp_path, params)
+    scratch = work / "05-review"
+    summary = json.loads((scratch / "summary.json").read_text())
+    assert summary["findings"] == 0 and summary["third_party_items"] > 0
+    assert summary["undecided"] == 0
+    assert summary["reviewed"] is True and summary["approved"] is True
+    assert summary["status"] == "approved" and summary["audit_intact"] is True
+    register = Register(scratch / "requests.db", load_keys(work / "demo-secrets" / "key"))
+    actions = [e.action for e in register.audit.entries()]
+    assert actions.count("artifact.reviewed") == 1 and actions.count("artifact.approved") == 1
+    register.close()
+    # Run All again: a fresh demo, the same result, one request
+    again = _execute("05_review_before_delivery.ipynb", tmp_path, params)
+    assert json.loads((scratch / "summary.json").read_text()) == summary
+    assert _summary(again) == _summary(first)
+    register = Register(scratch / "requests.db", load_keys(work / "demo-secrets" / "key"))
+    assert len(register.list(include_closed=True)) == 1
+    register.close()
+    # the same person as reviewer and approver: the approval is refused, and says so
+    _execute(
+        "05_review_before_delivery.ipynb",
+        tmp_path,
+        {**params, "approver": " ann  REVIEWER"},
+    )
+    refused = json.loads((scratch / "summary.json").read_text())
+    assert refused["reviewed"] is True and refused["approved"] is False
+    assert refused["status"] == "reviewed"
