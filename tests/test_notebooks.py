@@ -385,7 +385,7 @@ def test_review_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("WORKBENCH_KEY", raising=False)  # the notebook uses the demo key
     work = tmp_path / "work"
     generate(work / "demo-export", users=200, seed=3, as_of=AS_OF)  # as `make demo` leaves it
-    params = {"work_dir": str(work)}
+    params: dict[str, object] = {"work_dir": str(work)}
     first = _execute("05_review_before_delivery.ipynb", tmp_path, params)
     scratch = work / "05-review"
     summary = json.loads((scratch / "summary.json").read_text())
