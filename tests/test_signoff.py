@@ -237,6 +237,18 @@ def test_sent_needs_a_review_and_an_approval_of_the_bytes_on_disk(
     reg.close()
 
 
+def test_a_review_without_the_request_counts_for_its_approval(
+    bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    request = _new_request(env)
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    assert _sign(bundle, env, "Ann Lee", "reviewer").exit_code == 0
+    approve = ("--request", request, "--decisions", decisions)
+    assert _sign(bundle, env, "Bob Roe", "approver", *approve).exit_code == 0
+    sent = _run("requests", "update", request, "--register", env, "--status", "sent")
+    assert sent.exit_code == 0, sent.output
+
+
 def test_a_forged_sign_off_is_found(bundle: Path, env: Path, tmp_path: Path) -> None:
     request = _new_request(env)
     assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0

@@ -134,7 +134,8 @@ def check_ready_to_send(audit: AuditLog, request_id: str, status: str) -> SignOf
             f"cannot be marked sent: the audit log does not verify ({problems[0]})",
             "run `dsar audit verify` and restore the log before sending",
         )
-    entries = [s for s in sign_offs(audit) if s.request == request_id]
+    every = sign_offs(audit)
+    entries = [s for s in every if s.request == request_id]
     approvals = [s for s in entries if s.role == "approver"]
     if not approvals:
         reviewed = any(s.role == "reviewer" for s in entries)
@@ -155,7 +156,7 @@ def check_ready_to_send(audit: AuditLog, request_id: str, status: str) -> SignOf
         and s.sha256 == approval.sha256
         and s.seq < approval.seq
         and not same_person(s.name, approval.name)
-        for s in entries
+        for s in every  # a review of these bytes, whether or not it named the request
     ):
         raise RequestStateError(
             request_id,
