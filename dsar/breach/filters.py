@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from pydantic import JsonValue
+
 from dsar.catalog.models import Catalog, ColumnType, Table
 from dsar.engine.base import quote_identifier
 from dsar.errors import UsageError
@@ -281,12 +283,12 @@ def scope_filter(catalog: Catalog, name: str, spec: ScopeSpec) -> tuple[str, lis
     return f"SELECT * FROM ({sql}) WHERE {where}", inner_params + params
 
 
-def spec_summary(spec: ScopeSpec) -> dict[str, object]:
+def spec_summary(spec: ScopeSpec) -> dict[str, JsonValue]:
     """The spec without values (conditions as 'column op'), for the manifest."""
     return {
-        "tables": list(spec.tables),
-        "columns": list(spec.columns),
+        "tables": list[JsonValue](spec.tables),
+        "columns": list[JsonValue](spec.columns),
         "from": spec.window.start.isoformat() if spec.window.start else None,
         "to": spec.window.end.isoformat() if spec.window.end else None,
-        "where": [c.describe() for c in spec.where],
+        "where": list[JsonValue](c.describe() for c in spec.where),
     }

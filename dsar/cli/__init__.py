@@ -2,14 +2,15 @@
 
 Heavy libraries (Presidio, spaCy, Spark) are imported inside the commands that need them,
 so `dsar --help` stays fast. Commands live by area: `subject` (demo, access, verify), `rights`
-(erase plan|apply|confirm|recover, correct, retention), `catalog`, and `records` (requests,
-audit, ledger).
+(erase plan|apply|confirm|recover, correct, retention), `catalog`, `records` (requests,
+audit, ledger) and `breach` (breach scoping).
 """
 
 from __future__ import annotations
 
 import typer
 
+from dsar.cli.breach import breach_app
 from dsar.cli.catalog import catalog_app
 from dsar.cli.common import run_cli
 from dsar.cli.records import audit_app, index_app, ledger_app, requests_app
@@ -37,6 +38,7 @@ app.add_typer(requests_app, name="requests")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(index_app, name="index")
+app.add_typer(breach_app, name="breach")
 
 
 def main() -> None:

@@ -1,0 +1,94 @@
+"""One call from a breach's description to its folder: scope, assess, date, write, record."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import UTC
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dsar.breach.assess import assess_severity, categories, countries, others_named
+from dsar.breach.deadlines import compute_deadlines, residence
+from dsar.breach.filters import ScopeSpec
+from dsar.breach.report import BreachOutput, Incident, write_breach
+from dsar.breach.scope import scope_breach
+from dsar.engine import Engine
+
+if TYPE_CHECKING:
+    from dsar.keys import Keys
+    from dsar.text.engine import TextEngine
+
+log = logging.getLogger(__name__)
+
+
+def breach_scope(
+    engine: Engine,
+    spec: ScopeSpec,
+    incident: Incident,
+    out: str | Path,
+    *,
+    keys: Keys,
+    text: TextEngine | None = None,
+    audit_log: Path | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
+) -> BreachOutput:
+    """Scope a breach over the engine's export and write its folder `out`.
+
+    `text` is the text engine that counts others named in the leaked free text (default: a
+    `TextEngine` with the configured model when installed). A discovery time without a
+    time zone is taken as UTC. With `audit_log` (a register's
+    `<register>.audit.jsonl`), a `breach.scoped` entry records the breach, its counts and
+    deadlines (no personal value), keyed with `keys`.
+    """
+    if incident.discovered.tzinfo is None:  # a time without a zone is UTC
+        incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
+    catalog = engine.catalog
+    scope = scope_breach(engine, spec, accept_catalog_warnings=accept_catalog_warnings)
+    found = categories(scope, catalog, special=incident.special)
+    if scope.texts and text is None:
+        from dsar.text.engine import TextEngine
+
+        text = TextEngine(known_people=())
+    others = others_named(scope, text) if scope.texts and text is not None else 0
+    places = residence(
+        [(p.country, p.state) for p in scope.people], unknown=incident.residence_unknown
+    )
+    per_state = Counter(
+        (p.state or "?") for p in scope.people if (p.country or "").upper() in ("US", "USA")
+    )
+    deadlines = compute_deadlines(
+        incident.discovered, places, regimes=incident.regimes, per_state=per_state
+    )
+    severity = assess_severity(catalog, scope, found, incident.circumstances)
+    result = write_breach(
+        catalog,
+        scope,
+        incident,
+        Path(out),
+        keys=keys,
+        found=found,
+        deadlines=deadlines,
+        severity=severity,
+        countries=countries(scope),
+        others=others,
+    )
+    if audit_log is not None:
+        from dsar.records.audit import AuditLog
+
+        AuditLog(audit_log, keys).append(
+            "breach.scoped",
+            request=incident.breach_id,
+            tables=scope.rows,
+            details={
+                "discovered": incident.discovered.isoformat(),
+                "people": len(scope.people),
+                "severity": severity.band,
+                "notify_people_recommended": severity.notify_people,
+                "deadlines": {d.rule: d.due.isoformat() if d.due else d.period for d in deadlines},
+            },
+        )
+        result.notes.append(f"audit entry breach.scoped written to {audit_log.name}")
+    return result

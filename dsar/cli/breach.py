@@ -1,0 +1,169 @@
+"""`dsar breach`: scope a data breach from the export (who, what of theirs, by when)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dsar.cli.common import AcceptWarningsOpt, CatalogOpt, KeyFileOpt
+
+breach_app = typer.Typer(
+    help="Scope a personal-data breach: the people reached, categories, deadlines, severity,"
+    " the authority's report and one letter per person.",
+    no_args_is_help=True,
+)
+
+
+@breach_app.command("scope")
+def breach_scope_command(
+    catalog: CatalogOpt,
+    table: Annotated[list[str], typer.Option("--table", help="A breached table (repeat).")],
+    discovered: Annotated[
+        str, typer.Option(help="When the company became aware, ISO time (UTC unless given).")
+    ],
+    out: Annotated[Path, typer.Option(help="A new folder for the breach's files.")],
+    key_file: KeyFileOpt = None,
+    columns: Annotated[
+        str | None, typer.Option(help="The leaked columns, comma-separated (default: all).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Rows from this date or time (inclusive).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Rows up to this date (inclusive) or time.")
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="A filter 'column op value' (=, !=, <, <=, >, >=, like); repeat."),
+    ] = None,
+    breach_id: Annotated[
+        str | None, typer.Option("--id", help="The breach's reference (default BR-<discovered>).")
+    ] = None,
+    what: Annotated[
+        str, typer.Option(help="What happened, in plain words (goes into the letters).")
+    ] = "A copy of some of our records was exposed to people who should not have seen it.",
+    measures: Annotated[
+        str, typer.Option(help="What was done and is proposed, in plain words.")
+    ] = "We closed the access, and we are reviewing how it happened to stop it happening again.",
+    encrypted: Annotated[
+        bool, typer.Option("--encrypted", help="The leaked copy was encrypted (key safe).")
+    ] = False,
+    known_recipients: Annotated[
+        bool, typer.Option("--known-recipients", help="Exposed only to known, trusted people.")
+    ] = False,
+    integrity: Annotated[bool, typer.Option("--integrity", help="Data was altered.")] = False,
+    availability: Annotated[
+        bool, typer.Option("--availability", help="Data was lost or cannot be reached.")
+    ] = False,
+    malicious: Annotated[bool, typer.Option("--malicious", help="An attack or a theft.")] = False,
+    special: Annotated[
+        bool,
+        typer.Option("--special-categories", help="The data held special categories (Art. 9)."),
+    ] = False,
+    regime: Annotated[
+        list[str] | None,
+        typer.Option(help="Also subject to: pecr, nis2 or hipaa (repeat)."),
+    ] = None,
+    residence_unknown: Annotated[
+        str,
+        typer.Option(help="Where people live when the data has no country: EU/EEA, GB, US."),
+    ] = "EU/EEA",
+    register: Annotated[
+        Path | None,
+        typer.Option(
+            "--register",
+            envvar="WORKBENCH_REGISTER",
+            help="The register: a breach.scoped entry goes into its audit log.",
+        ),
+    ] = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
+) -> None:
+    """Scope a breach: the rows in scope, the people access reaches through them, and DIR.
+
+    DIR gets scope.json (counts, categories, deadlines, severity: no personal value),
+    affected.parquet (owner-only: references and contact of each person),
+    regulator-report.md (GDPR Art. 33(3)) and letters/ (Art. 34(2), one per person).
+    """
+    from dsar.breach import Circumstances, Incident, ScopeSpec, Window, breach_scope, parse_where
+    from dsar.breach.deadlines import OPTIONAL_REGIMES
+    from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
+    from dsar.errors import UsageError
+    from dsar.keys import load_keys
+
+    try:
+        found = datetime.fromisoformat(discovered)
+    except ValueError:
+        raise UsageError(
+            "--discovered", "--discovered is not an ISO time", "write e.g. 2026-11-27T18:30Z"
+        ) from None
+    regimes = tuple(regime or ())
+    if unknown := sorted(set(regimes) - OPTIONAL_REGIMES):
+        raise UsageError(
+            "--regime", f"unknown regime(s) {', '.join(unknown)}", "use pecr, nis2 or hipaa"
+        )
+    spec = ScopeSpec(
+        tables=tuple(table),
+        columns=tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else (),
+        window=Window.parse(start, end),
+        where=tuple(parse_where(w) for w in where or ()),
+    )
+    incident = Incident(
+        breach_id=breach_id or f"BR-{found.strftime('%Y%m%d-%H%M')}",
+        discovered=found,
+        what_happened=what,
+        measures=measures,
+        circumstances=Circumstances(
+            encrypted=encrypted,
+            known_recipients=known_recipients,
+            integrity=integrity,
+            availability=availability,
+            malicious=malicious,
+        ),
+        special=special,
+        regimes=regimes,
+        residence_unknown=residence_unknown,
+    )
+    keys = load_keys(key_file)
+    cat = load_catalog(catalog)
+    audit = register.with_name(register.name + ".audit.jsonl") if register else None
+    with open_engine(cat) as engine:
+        result = breach_scope(
+            engine,
+            spec,
+            incident,
+            out,
+            keys=keys,
+            audit_log=audit,
+            accept_catalog_warnings=accept_catalog_warnings,
+        )
+    m = result.manifest
+    c = m.counts
+    typer.echo(
+        f"{m.breach_id}: {c.people} people ({c.account_holders} account holders,"
+        f" {c.without_account} without an account), {c.rows_total} rows in"
+        f" {len(c.rows)} table(s); {sum(c.not_linked.values())} rows linked to no one;"
+        f" {c.others_named_in_text} others named in free text"
+    )
+    typer.echo(f"categories: {', '.join(m.categories)}")
+    typer.echo(f"countries: {', '.join(f'{k} {v}' for k, v in m.countries.items()) or '-'}")
+    severity = m.severity
+    typer.echo(
+        f"severity (ENISA): {severity['score']} {severity['band']};"
+        f" {severity['recommendation']} (a person confirms)"
+    )
+    for deadline in m.deadlines:
+        if isinstance(deadline, dict) and deadline.get("due"):
+            typer.echo(
+                f"  due {deadline['due']}: {deadline['notify']} ({deadline['where']},"
+                f" {deadline['applies']})"
+            )
+    typer.echo(
+        f"wrote {out}: scope.json, affected.parquet (owner-only), regulator-report.md,"
+        f" {result.letters} letter(s)"
+    )
+    for note in result.notes:
+        typer.echo(note)
