@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from dsar.errors import UnreadableArtifactError
+from dsar.errors import UnreadableArtifactError, WorkbenchError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification
 from dsar.review.manifest import (
@@ -252,12 +252,11 @@ def _check_accounting(cert: CertificateManifest, result: Verification) -> None:
 def _check_export(
     cert: CertificateManifest, catalog: Catalog, keys: Keys | None, result: Verification
 ) -> None:
-    """Each replaced file, where the catalog reads its table: unchanged since, and for an
-    erasure with the key, without the person's keyed reference where they were erased."""
-    from dsar.engine import open_engine
-
+    """Each replaced file, where the catalog reads its table: unchanged since (with its rows
+    now when they differ), and for an erasure with the key, without the person's keyed
+    reference where they were erased."""
     add = result.findings.append
-    located: list[tuple[FileChangeInfo, Path]] = []
+    located: list[tuple[FileChangeInfo, Path, bool]] = []  # the change, the file, changed
     for change in cert.files_replaced:
         paths = (
             [p for p in catalog.files(change.table) if p.name == change.file]
@@ -267,33 +266,76 @@ def _check_export(
         if len(paths) != 1:
             add(Finding("export", _where(change), "not among the files the catalog reads"))
             continue
-        located.append((change, paths[0]))
+        located.append((change, paths[0], sha256_file(paths[0]) != change.sha256_after))
     erased = _erased_columns(cert, catalog) if keys is not None else {}
     if cert.job == "erasure" and cert.subject and keys is None:
         result.notices.append(
             "the erased person's keyed reference was not looked for in the files: give the key"
         )
-    with open_engine(catalog) as engine:
-        for change, path in located:
-            if sha256_file(path) != change.sha256_after:
-                rows = engine.count_file_rows(change.table, path)
-                more = (
-                    f"; {rows} row(s) now, {change.rows_after} after it"
-                    if rows != change.rows_after
-                    else ""
-                )
-                add(Finding("export", _where(change), f"changed since the {cert.job}{more}"))
+    try:
+        engine = _open(catalog)
+    except WorkbenchError as exc:  # a file damaged past reading: the checksums say enough
+        for change, _, changed in located:
+            if changed:
+                add(Finding("export", _where(change), f"changed since the {cert.job}"))
+        result.notices.append(
+            f"the export cannot be read ({type(exc).__name__}): rows not counted, and nobody"
+            " looked for in the files"
+        )
+        return
+    with engine:
+        for change, path, changed in located:
+            if changed:
+                add(Finding("export", _where(change), _changed(cert, change, engine, path)))
             if keys is not None and cert.subject and change.table in erased:
-                for column in _columns_holding(
-                    engine, catalog, change.table, path, erased[change.table], cert.subject, keys
-                ):
-                    add(
-                        Finding(
-                            "identifier",
-                            f"{_where(change)}, column {column}",
-                            "the erased person's keyed reference is still there",
-                        )
-                    )
+                _look_for_subject(cert.subject, keys, catalog, engine, change, path, erased, result)
+
+
+def _open(catalog: Catalog) -> Engine:
+    from dsar.engine import open_engine
+
+    return open_engine(catalog)
+
+
+def _changed(cert: CertificateManifest, change: FileChangeInfo, engine: Engine, path: Path) -> str:
+    """ "changed since the erasure", with the file's rows now when they differ."""
+    try:
+        rows = engine.count_file_rows(change.table, path)
+    except WorkbenchError:
+        return f"changed since the {cert.job}; it cannot be read as its table now"
+    if rows != change.rows_after:
+        return f"changed since the {cert.job}; {rows} row(s) now, {change.rows_after} after it"
+    return f"changed since the {cert.job}"
+
+
+def _look_for_subject(
+    subject: str,
+    keys: Keys,
+    catalog: Catalog,
+    engine: Engine,
+    change: FileChangeInfo,
+    path: Path,
+    erased: dict[str, list[str]],
+    result: Verification,
+) -> None:
+    """A finding per column of the file that still holds the erased person's reference."""
+    try:
+        holding = list(
+            _columns_holding(
+                engine, catalog, change.table, path, erased[change.table], subject, keys
+            )
+        )
+    except WorkbenchError:  # unreadable: not searched, and said so
+        result.notices.append(f"{_where(change)} could not be read: not searched for the person")
+        return
+    for column in holding:
+        result.findings.append(
+            Finding(
+                "identifier",
+                f"{_where(change)}, column {column}",
+                "the erased person's keyed reference is still there",
+            )
+        )
 
 
 def _erased_columns(cert: CertificateManifest, catalog: Catalog) -> dict[str, list[str]]:
