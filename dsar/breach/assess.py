@@ -91,7 +91,7 @@ def categories(
     return out
 
 
-def others_named(scope: Scope, engine: TextEngine) -> int:
+def others_named(scope: Scope, text: TextEngine) -> int:
     """Distinct people named in the leaked free text who are not the row's own person.
 
     Names, email addresses and phone numbers found by the text engine; a mention equal to
@@ -104,14 +104,14 @@ def others_named(scope: Scope, engine: TextEngine) -> int:
     seen: set[tuple[str, str]] = set()
     for cells in scope.texts.values():
         texts = [t for t, _ in cells]
-        for (text, owner), spans in zip(
-            cells, engine.analyze(texts, [PERSON, EMAIL, PHONE]), strict=True
+        for (cell, owner), spans in zip(
+            cells, text.analyze(texts, [PERSON, EMAIL, PHONE]), strict=True
         ):
-            if text is None:
+            if cell is None:
                 continue
             person = owners.get(owner) if owner is not None else None
             for span in spans:
-                value = text[span.start : span.end]
+                value = cell[span.start : span.end]
                 if span.entity == PERSON:
                     kind, key = PERSON, " ".join(value.casefold().split())
                     own = person is not None and key in person.names

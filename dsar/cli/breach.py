@@ -11,8 +11,9 @@ import typer
 from dsar.cli.common import AcceptWarningsOpt, CatalogOpt, KeyFileOpt
 
 breach_app = typer.Typer(
-    help="Scope a personal-data breach: the people reached, categories, deadlines, severity,"
-    " the authority's report and one letter per person.",
+    help="Scope a personal-data breach: who, what of theirs, by when, and the notices.\n\n"
+    "The people reached, categories, deadlines, severity, the authority's report and one"
+    " letter per person.",
     no_args_is_help=True,
 )
 
@@ -81,7 +82,7 @@ def breach_scope_command(
     ] = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
-    """Scope a breach: the rows in scope, the people access reaches through them, and DIR.
+    """Scope a breach: the rows in scope, the people access reaches, the report, the letters.
 
     DIR gets scope.json (counts, categories, deadlines, severity: no personal value),
     affected.parquet (owner-only: references and contact of each person),
