@@ -286,3 +286,33 @@ def test_a_rewritten_file_damaged_past_reading_is_a_finding_not_a_crash(
         assert where in out
     assert "notice: the export cannot be read (ExportReadError): rows not counted" in out
     _clean(out, email)
+
+
+def test_an_untyped_certificate_of_an_older_version_is_still_read(
+    erased: tuple[Path, Path, str],
+) -> None:
+    """Before the typed manifest a certificate had a `format` and no `kind`: read, its files
+    checked, and a notice of what it cannot be checked for; in a folder too."""
+    catalog, cert, _ = erased
+    body = json.loads(cert.read_text())
+    for field in ("kind", "format_version", "created_at", "inputs", "outputs", "parameters"):
+        del body[field]
+    for field in ("plan", "accounting", "mac"):
+        del body[field]
+    body = {"format": "privacy-workbench/erasure-certificate", **body}
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert.parent), "--catalog", str(catalog))
+    assert code == 0, out
+    assert "written by an older version (an untyped certificate, before format 1)" in out
+    change, path = _first_file(catalog, cert)
+    path.write_bytes(path.read_bytes() + b"\n")
+    code, out = _verify(str(cert), "--catalog", str(catalog))
+    assert code == 1 and f"{change['file']} (table {change['table']}): changed since" in out
+
+
+def test_another_artifacts_manifest_is_refused_in_one_line(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"kind": "extract", "format_version": 1}))
+    ran = CliRunner().invoke(app, ["verify", str(manifest)], env={"WORKBENCH_KEY": KEY})
+    assert ran.exit_code != 0
+    assert "a manifest of kind 'extract' is not a certificate" in str(ran.exception)

@@ -47,15 +47,43 @@ if TYPE_CHECKING:
 
 
 def is_certificate(path: Path) -> bool:
-    """Whether a JSON file declares a certificate's kind (read as JSON, nothing trusted)."""
+    """Whether a JSON file declares a certificate's kind, or is an untyped certificate of an
+    older version (read as JSON, nothing trusted)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and str(data.get("kind")) in _KINDS
+    return isinstance(data, dict) and (
+        str(data.get("kind")) in _KINDS or _untyped_job(data) is not None
+    )
 
 
 _KINDS = {kind.value for kind in CERTIFICATE_KINDS.values()}
+_UNTYPED = "privacy-workbench/{}-certificate"  # the `format` before the typed manifest
+
+
+def _untyped_job(data: dict[str, object]) -> str | None:
+    """The job of a certificate written before the typed manifest (no `kind`, a `format`
+    naming the job), else None."""
+    if "kind" in data:
+        return None
+    return next(
+        (job for job in CERTIFICATE_KINDS if data.get("format") == _UNTYPED.format(job)), None
+    )
+
+
+def _typed(data: dict[str, object], job: str) -> dict[str, object]:
+    """An untyped certificate as format 1 reads it: its kind from its job, no Markdown twin
+    listed (it kept no checksum of it), no inputs or parameters."""
+    typed = {k: v for k, v in data.items() if k != "format"}
+    return typed | {
+        "kind": CERTIFICATE_KINDS[job].value,
+        "format_version": 1,
+        "created_at": data.get("applied_at"),
+        "inputs": [],
+        "outputs": [],
+        "parameters": {},
+    }
 
 
 def certificates_in(folder: Path) -> list[Path]:
@@ -113,9 +141,23 @@ def _verify_one(
 ) -> Verification:
     result = Verification(path)
     add = result.findings.append
+    raw = path.read_bytes()
     try:
-        raw = path.read_bytes()
-        cert = CertificateManifest.model_validate_json(raw)
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "kind" in data and str(data["kind"]) not in _KINDS:
+        raise UnreadableArtifactError(
+            path,
+            f"a manifest of kind {str(data['kind'])!r} is not a certificate",
+            "give the artifact's folder to dsar verify",
+        )
+    untyped = _untyped_job(data) if isinstance(data, dict) else None
+    try:
+        if isinstance(data, dict) and untyped is not None:
+            cert = CertificateManifest.model_validate(_typed(data, untyped))
+        else:
+            cert = CertificateManifest.model_validate_json(raw)
     except ValidationError as exc:
         for where, message in manifest_problems(exc):
             add(Finding("manifest", where or path.name, message))
@@ -123,7 +165,14 @@ def _verify_one(
     result.note_accepted(cert)
     if CERTIFICATE_KINDS[cert.job] is not cert.kind:
         add(Finding("manifest", "kind", f"a {cert.kind.value} for the job {cert.job}"))
-    _check_mac(cert, json.loads(raw), keys, result)
+    if untyped is not None:
+        result.notices.append(
+            "written by an older version (an untyped certificate, before format 1): not"
+            " checkable for its MAC, the plan it executed, the per-table accounting or its"
+            " Markdown twin (only its files' rows and checksums are)"
+        )
+    else:
+        _check_mac(cert, data, keys, result)
     for output in cert.outputs:
         twin = path.parent / output.path
         if not twin.is_file():
