@@ -193,3 +193,41 @@ def test_spec_naming_what_the_catalog_lacks_is_refused(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         _scope(demo_export, spec)
+
+
+def test_others_named_in_text_are_counted_not_the_rows_own_person(
+    trap_catalog: Path,
+) -> None:
+    from dsar.breach.assess import others_named
+    from dsar.text.engine import TextEngine
+
+    with open_engine(load_catalog(trap_catalog)) as engine:
+        scope = scope_breach(engine, ScopeSpec(("tickets",)), accept_catalog_warnings=True)
+    text = TextEngine(nlp=None, known_people=["Bob Marsh", "Ann Lee"])
+    # Ann's ticket names Bob Marsh, his address and phone (hers is not counted, nor her name);
+    # Bob's names Ann Lee and her address ("Bob" there is himself)
+    assert others_named(scope, text) == 5
+    # the same texts with no owner: every mention counts (Ann's phone, "Bob" too)
+    scope.texts = {t: [(c, None) for c, _ in cells] for t, cells in scope.texts.items()}
+    assert others_named(scope, text) == 7
+
+
+def test_severity_factors_say_why(demo_export: Path) -> None:
+    from dsar.breach.assess import Circumstances, assess_severity, categories
+
+    catalog = load_catalog(demo_export)
+    with open_engine(catalog) as engine:
+        logs = scope_breach(engine, ScopeSpec(("usage_events",), columns=("ts", "action")))
+        creds = scope_breach(engine, ScopeSpec(("integrations",)))
+    found = categories(logs, catalog)
+    low = assess_severity(catalog, logs, found, Circumstances(known_recipients=True))
+    assert (low.dpc.value, low.ei.value) == (2, 0.5)  # behaviour, no identifier leaked
+    assert "behavioural" in low.dpc.reason and "EI limited" in low.ei.reason
+    assert low.score == 1.25 and low.band == "low" and not low.notify_people
+    high = assess_severity(
+        catalog, creds, categories(creds, catalog), Circumstances(malicious=True)
+    )
+    assert high.dpc.value == 3 and "credentials" in high.dpc.reason
+    assert high.ei.value == 0.75  # user ids, no names or contacts
+    assert high.score == 3.25 and high.band == "high" and high.notify_people
+    assert any("more than 100 people" in f for f in high.flags) == (len(creds.people) > 100)

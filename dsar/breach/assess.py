@@ -94,8 +94,9 @@ def categories(
 def others_named(scope: Scope, text: TextEngine) -> int:
     """Distinct people named in the leaked free text who are not the row's own person.
 
-    Names, email addresses and phone numbers found by the text engine; a mention equal to
-    the row's person's own (their name, an address or phone of theirs) is not counted. A
+    Names, email addresses and phone numbers found by the text engine; a mention of the
+    row's person's own (their name or a part of it, an address or phone of theirs) is not
+    counted. A
     name and an address of one other person count as two: an upper bound, stated so.
     """
     from dsar.text.spans import EMAIL, PERSON, PHONE
@@ -114,7 +115,10 @@ def others_named(scope: Scope, text: TextEngine) -> int:
                 value = cell[span.start : span.end]
                 if span.entity == PERSON:
                     kind, key = PERSON, " ".join(value.casefold().split())
-                    own = person is not None and key in person.names
+                    # their own name, or part of it ("Bob" in Bob Marsh's ticket)
+                    own = person is not None and any(
+                        set(key.split()) <= set(name.split()) for name in person.names
+                    )
                 else:
                     ident = IdentityKind.EMAIL if span.entity == EMAIL else IdentityKind.PHONE
                     normal = normalize(ident, value, MatchRules())
