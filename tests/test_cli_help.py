@@ -102,3 +102,19 @@ def test_verify_names_its_argument_for_what_it_takes() -> None:
     assert "{ARTIFACT}" in ran.output and "{bundle}" not in ran.output  # typer: {required}
     missing = CliRunner().invoke(dsar_app, ["verify"])
     assert missing.exit_code == 2 and "ARTIFACT" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("cli", "path", "command"),
+    [(c, p, cmd) for c, p, cmd in COMMANDS if not isinstance(cmd, TyperGroup)],
+    ids=[" ".join((c, *p)) for c, p, cmd in COMMANDS if not isinstance(cmd, TyperGroup)],
+)
+def test_every_option_and_argument_says_what_it_takes(
+    cli: str, path: tuple[str, ...], command: Command
+) -> None:
+    for param in command.params:
+        text = (getattr(param, "help", None) or "").strip()
+        where = f"`{cli} {' '.join(path)}` {'/'.join(param.opts)}"
+        assert text, f"{where} has no help"
+        # a help that is only a metavar ('TYPE=VALUE.') says nothing of what it is for
+        assert not re.fullmatch(r"[A-Z_=.\- ]+", text), f"{where}: {text!r}"

@@ -52,7 +52,10 @@ def requests_add(
     register: RegisterOpt = Path("requests.db"),
     key_file: KeyFileOpt = None,
     email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="An identifier as TYPE=VALUE, e.g. user_id=u0000042 (repeat)."),
+    ] = None,
     verified: Annotated[bool, typer.Option(help="Identity already verified.")] = False,
     note: Annotated[str | None, typer.Option(help="A note for the team.")] = None,
 ) -> None:
@@ -314,7 +317,10 @@ def ledger_add(
     ledger: LedgerOpt = Path("ledger.db"),
     key_file: KeyFileOpt = None,
     email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="An identifier as TYPE=VALUE, e.g. user_id=u0000042 (repeat)."),
+    ] = None,
     sent_record: SentOpt = None,
     catalog: Annotated[
         Path | None,
@@ -378,7 +384,10 @@ def ledger_check(
     ledger: LedgerOpt = Path("ledger.db"),
     key_file: KeyFileOpt = None,
     email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="TYPE=VALUE.")] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="An identifier as TYPE=VALUE, e.g. user_id=u0000042 (repeat)."),
+    ] = None,
 ) -> None:
     """Say whether a person is in the ledger, and why. Exit 1 when they are."""
     from dsar.keys import load_keys
