@@ -360,3 +360,30 @@ def test_nothing_personal_in_the_audit_log_or_the_console(
     for value in personal:
         assert value.lower() not in log.lower()
         assert all(value.lower() not in out.lower() for out in outputs)
+
+
+def test_a_certificate_and_a_folder_of_them_are_signed_off(
+    trap_catalog: Path, env: Path, tmp_path: Path
+) -> None:
+    from dsar import open_engine
+    from dsar.review.signoff import artifact_kind, verify_artifact
+    from dsar.rights import apply_plan, plan_erasure
+
+    catalog = load_catalog(trap_catalog)
+    request = SubjectRequest("ER-1", (parse_key("email=ann@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, request, keys=KEYS)
+        result = apply_plan(plan, catalog, engine, out=tmp_path / "certs", keys=KEYS, dry_run=False)
+    assert result.certificate is not None
+    certificate, folder = result.certificate, result.certificate.parent
+    assert artifact_kind(certificate) == "erasure_certificate"
+    assert artifact_kind(folder) == "certificates" and verify_artifact(folder).ok
+    for artifact in (certificate, folder):
+        assert _sign(artifact, env, "Ann Lee", "reviewer").exit_code == 0
+        approved = _sign(artifact, env, "Bob Roe", "approver")
+        assert approved.exit_code == 0, approved.output
+    kinds = [e["details"]["kind"] for e in _entries(env) if e["action"] == "artifact.approved"]
+    assert kinds == ["erasure_certificate", "certificates"]
+    certificate.with_suffix(".md").write_text("edited\n")  # its twin changed: a finding
+    assert verify_artifact(folder).ok is False
+    assert _sign(folder, env, "Ann Lee", "reviewer").exit_code == 1

@@ -174,7 +174,7 @@ class SignOff:
 
 def artifact_kind(path: str | Path) -> str:
     """The kind the artifact's manifest declares (a zip is an access bundle; a folder of
-    audience manifests an audience)."""
+    audience manifests an audience; a folder of certificates' JSON files "certificates")."""
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
         return "access_bundle"
@@ -187,7 +187,15 @@ def artifact_kind(path: str | Path) -> str:
         return str(data["kind"])
     if path.is_dir() and any(path.glob("*.manifest.json")):
         return "audience"
+    if path.is_dir() and _certificates(path):
+        return "certificates"
     return "unknown"
+
+
+def _certificates(folder: Path) -> bool:
+    from dsar.review.certificate import certificates_in
+
+    return not (folder / "manifest.json").exists() and bool(certificates_in(folder))
 
 
 def verify_artifact(path: str | Path, passphrase: str | None = None) -> Verification:
@@ -209,7 +217,7 @@ def verify_artifact(path: str | Path, passphrase: str | None = None) -> Verifica
         from dsar.review.published import verify_published
 
         return verify_published(path)
-    if path.is_file() and path.suffix == ".json":
+    if (path.is_file() and path.suffix == ".json") or kind == "certificates":
         from dsar.review.certificate import verify_certificate
 
         return verify_certificate(path)
