@@ -26,6 +26,14 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+# The smallest demo each notebook is tested on, besides its work_dir (here and in
+# tests/test_notebooks_browser.py, which runs every notebook in JupyterLab).
+SMALL: dict[str, dict[str, object]] = {
+    "00_data_map.ipynb": {"demo_users": 200, "demo_seed": 3},
+    "02_erasure_and_correction.ipynb": {"received": "2026-11-20", "apply": True},
+    "03_deidentified_extract.ipynb": {"demo_users": 400, "k": 5, "max_suppression": 0.3},
+    "04_ad_audience.ipynb": {"demo_users": 400},
+}
 
 
 def _code_cells(path: Path) -> list[dict[str, Any]]:
@@ -245,9 +253,7 @@ def test_readable_failures_find_raw_output() -> None:
 def test_data_map_notebook(tmp_path: Path) -> None:
     work = tmp_path / "work"
     executed = _execute(
-        "00_data_map.ipynb",
-        tmp_path,
-        {"work_dir": str(work), "demo_users": 200, "demo_seed": 3},
+        "00_data_map.ipynb", tmp_path, {"work_dir": str(work), **SMALL["00_data_map.ipynb"]}
     )
     inv = pd.read_csv(work / "00-data-map" / "inventory.csv").set_index("name")
     assert len(inv) == 10
@@ -288,7 +294,7 @@ def test_erasure_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.delenv("WORKBENCH_KEY", raising=False)  # the notebook makes its demo key
     work = tmp_path / "work"
-    params = {"work_dir": str(work), "received": "2026-11-20", "apply": True}
+    params = {"work_dir": str(work), **SMALL["02_erasure_and_correction.ipynb"]}
     _execute("02_erasure_and_correction.ipynb", tmp_path, params)
     scratch = work / "02-erasure"
     summary = json.loads((scratch / "summary.json").read_text())
@@ -329,7 +335,7 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
     executed = _execute(
         "03_deidentified_extract.ipynb",
         tmp_path,
-        {"work_dir": str(work), "demo_users": 400, "k": 5, "max_suppression": 0.3},
+        {"work_dir": str(work), **SMALL["03_deidentified_extract.ipynb"]},
     )
     out = work / "03-extract"
     extract = pd.read_parquet(out / "accounts-extract" / "accounts.parquet")
@@ -359,7 +365,7 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_ad_audience_notebook(tmp_path: Path) -> None:
     work = tmp_path / "work"
-    params = {"work_dir": str(work), "demo_users": 400}
+    params: dict[str, object] = {"work_dir": str(work), **SMALL["04_ad_audience.ipynb"]}
     first = _execute("04_ad_audience.ipynb", tmp_path, params)
     out = work / "04-audience"
     written = pd.read_csv(out / "first" / "meta.csv")
