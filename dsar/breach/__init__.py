@@ -16,7 +16,7 @@ from __future__ import annotations
 from dsar.breach.assess import Circumstances, Severity
 from dsar.breach.deadlines import Deadline, compute_deadlines
 from dsar.breach.filters import Condition, ScopeSpec, Window, parse_where
-from dsar.breach.report import BreachManifest, BreachOutput, Incident
+from dsar.breach.report import BreachManifest, BreachOutput, Decision, Incident, confirm_breach
 from dsar.breach.run import breach_scope
 from dsar.breach.scope import AffectedPerson, Scope, scope_breach
 
@@ -27,6 +27,7 @@ __all__ = [
     "Circumstances",
     "Condition",
     "Deadline",
+    "Decision",
     "Incident",
     "Scope",
     "ScopeSpec",
@@ -34,6 +35,7 @@ __all__ = [
     "Window",
     "breach_scope",
     "compute_deadlines",
+    "confirm_breach",
     "parse_where",
     "scope_breach",
 ]

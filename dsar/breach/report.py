@@ -117,6 +117,16 @@ class BreachCounts(_Model):
     )
 
 
+class Decision(_Model):
+    """A person's decision on the recommendation: tell the people or not, and why."""
+
+    notify_people: bool = Field(description="the people are told (Art. 34)")
+    by: str = Field(min_length=1, description="who decided (a name or role)")
+    at: UtcTime = Field(description="when")
+    reason: str = Field(min_length=3, description="why, in words (kept in the breach register)")
+    follows_recommendation: bool = Field(description="the decision is what the score advised")
+
+
 class BreachManifest(_Model):
     """scope.json: the typed record of a scoped breach (no personal value)."""
 
@@ -136,6 +146,9 @@ class BreachManifest(_Model):
     deadlines: list[JsonValue]
     severity: dict[str, JsonValue]
     accepted_catalog_warnings: tuple[str, ...] = ()
+    decision: Decision | None = Field(
+        default=None, description="a person's decision on telling the people (breach confirm)"
+    )
 
 
 @dataclass
@@ -437,6 +450,44 @@ def write_breach(
     )
     atomic_write_text(out / "scope.json", manifest.model_dump_json(indent=2) + "\n")
     return BreachOutput(out, manifest, len(letters))
+
+
+def confirm_breach(
+    folder: Path, *, notify_people: bool, by: str, reason: str, now: datetime | None = None
+) -> BreachManifest:
+    """Record a person's decision on telling the people in the folder's scope.json.
+
+    Raises:
+        ManifestError: scope.json is missing or not a breach manifest.
+        UsageError: a decision is recorded already (a new one is a new breach record).
+    """
+    from dsar.errors import ManifestError, UsageError
+
+    path = folder / "scope.json"
+    try:
+        manifest = BreachManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ManifestError(
+            path, [("", f"not a breach scope.json ({type(exc).__name__})")]
+        ) from None
+    if manifest.decision is not None:
+        raise UsageError(
+            "--notify",
+            f"{manifest.breach_id} has a decision already, taken by {manifest.decision.by}",
+            "keep it; record a change of mind as a new entry in the breach register",
+        )
+    recommended = bool(manifest.severity.get("notify_people_recommended"))
+    decision = Decision(
+        notify_people=notify_people,
+        by=by,
+        at=now or datetime.now(UTC),
+        reason=reason,
+        follows_recommendation=notify_people == recommended,
+    )
+    severity = {**manifest.severity, "confirmed": True}
+    updated = manifest.model_copy(update={"decision": decision, "severity": severity})
+    atomic_write_text(path, updated.model_dump_json(indent=2) + "\n")
+    return updated
 
 
 def scope_parameters(scope: Scope) -> dict[str, JsonValue]:

@@ -168,3 +168,52 @@ def breach_scope_command(
     )
     for note in result.notes:
         typer.echo(note)
+
+
+@breach_app.command("confirm")
+def breach_confirm_command(
+    folder: Annotated[Path, typer.Argument(help="The breach's folder (dsar breach scope --out).")],
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify/--no-notify", help="Tell the people (Art. 34), or not.", show_default=False
+        ),
+    ],
+    by: Annotated[str, typer.Option(help="Who decides (a name or role).")],
+    reason: Annotated[str, typer.Option(help="Why, in words (kept in scope.json).")],
+    register: Annotated[
+        Path | None,
+        typer.Option(
+            "--register",
+            envvar="WORKBENCH_REGISTER",
+            help="The register: a breach.confirmed entry goes into its audit log.",
+        ),
+    ] = None,
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Record a person's decision on the recommendation to tell the people (Art. 34).
+
+    The decision, who took it, when and why go into scope.json (once), and with --register
+    into the audit log.
+    """
+    from dsar.breach import confirm_breach
+
+    manifest = confirm_breach(folder, notify_people=notify, by=by, reason=reason)
+    decision = manifest.decision
+    assert decision is not None  # confirm_breach records it
+    if register is not None:
+        from dsar.keys import load_keys
+        from dsar.records.audit import AuditLog
+
+        audit = register.with_name(register.name + ".audit.jsonl")
+        AuditLog(audit, load_keys(key_file)).append(
+            "breach.confirmed",
+            request=manifest.breach_id,
+            details={
+                "notify_people": decision.notify_people,
+                "follows_recommendation": decision.follows_recommendation,
+            },
+        )
+    told = "the people are told" if decision.notify_people else "the people are not told"
+    follows = "as recommended" if decision.follows_recommendation else "AGAINST the recommendation"
+    typer.echo(f"{manifest.breach_id}: {told}, {follows}; recorded in {folder / 'scope.json'}")
