@@ -220,7 +220,7 @@ def build_audience(
         )
         if ledger is not None:
             applies.add("in_ledger")
-            leave_out_ledger(con, ledger, engine)
+            leave_out_ledger(con, ledger, engine, kind)
         said_no_people(engine, con, None if isinstance(source, AudienceList) else source.table)
         applies.add("said_no_elsewhere")
         leave_out_said_no(con)
@@ -485,7 +485,7 @@ def _record(
     now: datetime | None,
 ) -> None:
     """Record, per platform, each uploaded hash under every identifier of its person."""
-    record_refs(con, record.keys)
+    record_refs(con, record.keys, kind)
     run = f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
     identity = IdentityKind.EMAIL if kind == "email" else IdentityKind.PHONE
     for p in chosen:

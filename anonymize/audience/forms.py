@@ -22,14 +22,13 @@ person's hash. So, before anyone is matched:
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from anonymize.audience.platforms import Platform, to_e164
 from dsar.catalog.models import IdentityKind
-from dsar.subjects.people import identity_sql, node_sql
+from dsar.subjects.people import identity_sql, idn_forms, node_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -113,23 +112,6 @@ def add_export_forms(con: duckdb.DuckDBPyConnection, chosen: list[Platform]) -> 
         )
     con.execute("DROP TABLE IF EXISTS export_forms")
     return _count(con, "people_members") - before
-
-
-def idn_forms(value: str) -> list[str]:
-    """The other forms of an address (already normalised, lower case) under which the same
-    mailbox may be written: NFKC-normalised (full-width letters), its domain in IDNA ASCII
-    (`müller.de` -> `xn--mller-kva.de`) and in Unicode; the value itself excluded."""
-    text = unicodedata.normalize("NFKC", value).lower()
-    local, at, domain = text.rpartition("@")
-    forms = {text}
-    if at and local and domain:
-        try:
-            ascii_domain = domain.encode("idna").decode("ascii")
-            forms.add(f"{local}@{ascii_domain}")
-            forms.add(f"{local}@{ascii_domain.encode('ascii').decode('idna')}")
-        except UnicodeError:
-            pass  # not a domain IDNA can write: the address is matched as written
-    return sorted(f for f in forms if f != value)
 
 
 _IDN = "(strlen(value) <> length(value) OR contains(value, 'xn--'))"

@@ -26,9 +26,15 @@ connection. Here, set-wise in SQL, never one person at a time:
 - `record_refs`: for each candidate written, the keyed reference of every identifier of
   their person, for the sent record, so that a withdrawal finds the upload from any of them.
 
-A phone shared by several people (a family's) joins none of them, but belongs to each: a
-shared phone in the ledger leaves out everyone seen with it. That errs on the side of the
-people; it is what "any of their identifiers" means.
+An identifier the export holds for several people (`people_shared`: a family's landline)
+joins none of them and is nobody's alone: a candidate with a strong identifier (an email,
+an account id) is matched through their own people only, never through the landline to
+the person who shares it, and the landline in the ledger (given with an objection) leaves
+out only the rows that would upload the landline itself, never another person's email
+row; an upload is never recorded under it unless it is the value uploaded. The objector
+still leaves under every identifier that is theirs alone. A candidate with no strong
+identifier (a list's bare phone) may be any of the people seen with it: it leaves if any
+of them is in the ledger.
 """
 
 from __future__ import annotations
@@ -79,6 +85,13 @@ def link_people(con: duckdb.DuckDBPyConnection) -> None:
         " LEFT JOIN people_nodes n USING (node) LEFT JOIN (SELECT node, dense_rank() OVER"
         " (ORDER BY node) AS k FROM (SELECT DISTINCT node FROM cand_ids)) u USING (node)"
         " WHERE c.node IS NOT NULL"
+    )
+    # their own people: through a strong identifier where the row has one, never through a
+    # shared phone to someone else; a row with none may be anyone its phone was seen with
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cand_theirs AS SELECT DISTINCT i, person FROM cand_people"
+        " WHERE strong UNION SELECT i, person FROM cand_people WHERE i NOT IN (SELECT i FROM"
+        " cand_people WHERE strong)"
     )
 
 
@@ -178,11 +191,27 @@ def ledger_people(engine: Engine, con: duckdb.DuckDBPyConnection, ledger: Ledger
     return int(found)
 
 
-def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Engine) -> None:
+def _own(alias: str, kind: str | None = None) -> str:
+    """SQL: the identifier `alias`.kind/value is no shared one (`people_shared`), or is of
+    `kind` (the kind uploaded: the value itself is withheld)."""
+    upload = f"{alias}.kind = '{kind}' OR " if kind else ""
+    return (
+        f"({upload}NOT EXISTS (SELECT 1 FROM people_shared s WHERE s.kind = {alias}.kind"
+        f" AND s.value = {alias}.value))"
+    )
+
+
+def leave_out_ledger(
+    con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Engine, kind: str = "email"
+) -> None:
     """Leave out every candidate still in whose person the ledger holds under any identifier
     (erased, objected to direct marketing, opted out of sale or sharing, restricted), as given
     or folded. The ledger holds keyed hashes only: each identifier of those people is hashed
-    in SQL, under each form a record may have hashed it (`forms_sql`), and compared."""
+    in SQL, under each form a record may have hashed it (`forms_sql`), and compared.
+
+    Their own people (`cand_theirs`), under identifiers that are theirs alone: a landline
+    the export holds for several people (`people_shared`) in the ledger leaves out only the
+    rows whose uploaded value (`kind`) it is."""
     refs = ledger.refs(LEDGER_REASONS, folded=True)
     if not refs:
         return
@@ -192,7 +221,8 @@ def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Eng
     ledger_people(engine, con, ledger)
     con.execute(
         "UPDATE cand SET why = 'in_ledger' WHERE why IS NULL AND i IN (SELECT p.i FROM"
-        " cand_people p JOIN people_nodes n USING (person) JOIN ledger_nodes USING (node))"
+        " cand_theirs p JOIN people_nodes n USING (person) JOIN ledger_nodes USING (node)"
+        " WHERE node NOT IN (SELECT node FROM people_shared))"
     )
     ref_sql, params = ledger.sql_ref("form")
     con.execute(
@@ -209,27 +239,29 @@ def leave_out_ledger(con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Eng
     )
     con.execute(
         "UPDATE cand SET why = 'in_ledger' WHERE why IS NULL"
-        " AND i IN (SELECT p.i FROM cand_people p JOIN people_members m USING (person)"
-        " JOIN held_values USING (kind, value)"
-        " UNION SELECT i FROM cand_ids JOIN held_values USING (kind, value))"
+        " AND i IN (SELECT p.i FROM cand_theirs p JOIN people_members m USING (person)"
+        f" JOIN held_values h USING (kind, value) WHERE {_own('m')}"
+        f" UNION SELECT c.i FROM cand_ids c JOIN held_values h USING (kind, value)"
+        f" WHERE {_own('c', kind)})"
     )
 
 
 def leave_out_said_no(con: duckdb.DuckDBPyConnection) -> None:
     """Leave out the rows whose person said no in another row of the source (no consent, an
     opt-out: joined through strong identifiers only, a shared phone is no one's answer), or
-    in any table of the export (`said_no_people`, from `consent.said_no_people`: any
-    identifier leads to them, a phone shared with them included)."""
+    in any table of the export (`said_no_people`, from `consent.said_no_people`), through
+    the row's own people (`cand_theirs`: a row with a strong identifier is not another
+    person's for sharing their landline; a bare phone may be anyone seen with it)."""
     said = ", ".join(f"'{w}'" for w in SAID_NO)
     con.execute(
         "UPDATE cand SET why = 'said_no_elsewhere' WHERE why IS NULL AND i IN (SELECT a.i FROM"
         " cand_people a JOIN cand_people b ON a.person = b.person AND a.strong AND b.strong"
         f" JOIN cand c ON c.i = b.i WHERE c.why IN ({said})"
-        " UNION SELECT i FROM cand_people JOIN said_no_people USING (person))"
+        " UNION SELECT i FROM cand_theirs JOIN said_no_people USING (person))"
     )
 
 
-def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys) -> None:
+def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys, kind: str = "email") -> None:
     """`cand_refs(i, ref, loose)` for the eligible candidates: the sent record's keyed
     reference (the ledger's, `dsar.records.sent.person_ref`) of every identifier of their
     person, as the ledger keeps it, and with +tags and Gmail dots folded (the ledger keeps
@@ -237,19 +269,21 @@ def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys) -> None:
 
     Their people through strong identifiers (a shared phone's other people are not theirs),
     or through any when they have none; a person over `MAX_RECORDED` identifiers is recorded
-    under the candidate's own identifiers only."""
+    under the candidate's own identifiers only. An identifier several people share
+    (`people_shared`) is recorded only as the value uploaded (`kind`): an objection under a
+    family's landline never withdraws the other person's email upload."""
     ref_sql, ref_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "kind || '=' || value")
     loose_sql, loose_params = keys.sql_keyed_hash(Purpose.LEDGER_REF, "loose")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cand_refs AS"
         " WITH eligible AS (SELECT i FROM cand WHERE why IS NULL),"
-        " theirs AS (SELECT i, person FROM cand_people WHERE strong UNION SELECT i, person"
-        " FROM cand_people WHERE i NOT IN (SELECT i FROM cand_people WHERE strong)),"
         " sized AS (SELECT person FROM people_members GROUP BY person"
         f" HAVING count(*) <= {MAX_RECORDED}),"
-        " ids AS (SELECT i, kind, value FROM cand_ids WHERE i IN (SELECT i FROM eligible)"
-        " UNION SELECT t.i, m.kind, m.value FROM theirs t JOIN people_members m USING (person)"
-        " WHERE t.i IN (SELECT i FROM eligible) AND t.person IN (SELECT person FROM sized)),"
+        " ids AS (SELECT c.i, c.kind, c.value FROM cand_ids c WHERE c.i IN (SELECT i FROM"
+        f" eligible) AND {_own('c', kind)}"
+        " UNION SELECT t.i, m.kind, m.value FROM cand_theirs t JOIN people_members m"
+        " USING (person) WHERE t.i IN (SELECT i FROM eligible)"
+        f" AND t.person IN (SELECT person FROM sized) AND {_own('m')}),"
         " hashed AS (SELECT kind, value, "
         f"{ref_sql} AS ref, {loose_sql} AS loose FROM (SELECT kind, value, {_LOOSE} AS loose"
         " FROM (SELECT DISTINCT kind, value FROM ids)))"

@@ -357,11 +357,19 @@ def ledger_add(
         if catalog is not None:  # the person, not the string: every identifier of theirs
             from dsar.catalog import load_catalog
             from dsar.engine import open_engine
-            from dsar.records.ledger import person_identifiers
+            from dsar.records.ledger import person_identifiers_shared
 
             with open_engine(load_catalog(catalog)) as engine:
-                person = person_identifiers(engine, identifiers)
-            typer.echo(f"the person has {len(person)} identifier(s) in the export")
+                person, shared = person_identifiers_shared(engine, identifiers)
+            typer.echo(
+                f"the person has {len(person)} identifier(s) in the export"
+                + (
+                    f"; {shared} shared with other people (a family's phone): not used, they"
+                    " would name the others' uploads"
+                    if shared
+                    else ""
+                )
+            )
         elif any(k.kind not in (IdentityKind.EMAIL, IdentityKind.PHONE) for k in identifiers):
             err(
                 "note: an account id finds the uploads recorded under it; give --catalog to"

@@ -7,7 +7,9 @@ hashing scheme, and a ledger written under an unknown scheme is refused rather t
 no one; a ledger from before schemes were recorded keeps its own construction
 (`LEGACY_SCHEME`, sha256 of the key's hex and the identifier), so the people in it are
 still found. Each email is also recorded folded (`+tags` and Gmail dots removed, table
-`folded`), read only to leave people out of marketing: an audience leaves out, and a
+`folded`), and under its other writings (`dsar.subjects.people.idn_forms`, the audience's own
+function: NFKC, the domain in IDNA ASCII and in Unicode), read only to leave people out of
+marketing: an audience leaves out, and a
 withdrawal finds, the person who objected as j.a.n.e+x@gmail.com and is held as
 jane@gmail.com; an erasure never matches through it. Extract and audience builders consult
 it; restoring an old export and replaying the ledger re-applies past erasures (the hash is
@@ -51,7 +53,7 @@ from dsar.subjects.identity import (
     normalize,
     sql_normalize,
 )
-from dsar.subjects.people import PEOPLE_RULES
+from dsar.subjects.people import PEOPLE_RULES, PLAIN, idn_forms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppression (
@@ -359,7 +361,9 @@ class Ledger:
             SubjectKey(k.kind, value)
             for k in keys
             if k.kind is IdentityKind.EMAIL
-            and (value := normalize(k.kind, k.value, PEOPLE_RULES)) is not None
+            for form in (k.value, *idn_forms(k.value))
+            for rules in (PLAIN, PEOPLE_RULES)
+            if (value := normalize(k.kind, form, rules)) is not None
         }
         with self.seal.transaction() as db:
             before = db.total_changes
@@ -685,11 +689,23 @@ def log_problems(log: AuditLog) -> list[str]:
 
 
 def person_identifiers(engine: Engine, identifiers: Iterable[SubjectKey]) -> list[SubjectKey]:
+    """Every identifier the export holds for the people of `identifiers` that is theirs
+    alone (`person_identifiers_shared`, without the count)."""
+    return person_identifiers_shared(engine, identifiers)[0]
+
+
+def person_identifiers_shared(
+    engine: Engine, identifiers: Iterable[SubjectKey]
+) -> tuple[list[SubjectKey], int]:
     """Every identifier the export holds for the people of `identifiers` (an account id, an
     email): the same resolution as an audience's (`dsar.subjects.people`: strong identifiers
     joined across tables, `+tags` and Gmail dots folded, phones attached), so an objection
     recorded under an account id names every upload of its person. Only strong identifiers
-    lead to a person (a phone is shared: it leads to itself only). The given ones first."""
+    lead to a person (a phone is shared: it leads to itself only). The given ones first.
+
+    An identifier the export holds for several people (a family's landline, `people_shared`)
+    is left out unless it was given: it would name the other person's uploads. Returns the
+    identifiers and how many were left out so (a count, never which)."""
     from dsar.engine import scratch_connection
     from dsar.subjects.identity import STRONG
     from dsar.subjects.people import node_sql, resolve_people
@@ -706,12 +722,16 @@ def person_identifiers(engine: Engine, identifiers: Iterable[SubjectKey]) -> lis
             and row[0] is not None
         ]
         if not nodes:
-            return given
+            return given, 0
         found = con.execute(
-            "SELECT DISTINCT m.kind, m.value FROM people_nodes n JOIN people_members m"
-            " USING (person) WHERE n.node IN (SELECT unnest(?)) ORDER BY 1, 2",
+            "SELECT DISTINCT m.kind, m.value, EXISTS (SELECT 1 FROM people_shared s"
+            " WHERE s.kind = m.kind AND s.value = m.value) FROM people_nodes n"
+            " JOIN people_members m USING (person) WHERE n.node IN (SELECT unnest(?))"
+            " ORDER BY 1, 2",
             [nodes],
         ).fetchall()
     finally:
         con.close()
-    return list(dict.fromkeys([*given, *(SubjectKey(IdentityKind(k), v) for k, v in found)]))
+    theirs = [SubjectKey(IdentityKind(k), v) for k, v, shared in found if not shared]
+    shared = {SubjectKey(IdentityKind(k), v) for k, v, shared in found if shared} - set(given)
+    return list(dict.fromkeys([*given, *theirs])), len(shared)

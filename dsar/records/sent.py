@@ -51,6 +51,7 @@ from dsar.records.audit import GENESIS, AuditLog
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sealed import Seal, against_log as _against_log, verify_record
 from dsar.subjects.identity import MatchRules, SubjectKey, normalize
+from dsar.subjects.people import idn_forms
 
 WITHDRAW_REASONS = (
     Reason.ERASED,
@@ -427,10 +428,12 @@ class SentRecord:
         column = "loose" if loose else "ref"
         # every kind: an upload is recorded under each identifier of its person the export
         # holds (account ids too), so an objection under an account id finds it
+        # an email under its other writings too (full-width, IDNA), as the ledger keeps it
         refs = {
             ref
             for k in identifiers
-            if (ref := person_ref(self.keys, k.value, k.kind, LOOSE if loose else None)) is not None
+            for form in (k.value, *(idn_forms(k.value) if k.kind is IdentityKind.EMAIL else ()))
+            if (ref := person_ref(self.keys, form, k.kind, LOOSE if loose else None)) is not None
         }
         return self._held(column, refs)
 

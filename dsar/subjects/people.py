@@ -39,6 +39,7 @@ a record may have hashed it.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -73,11 +74,13 @@ class ExportPeople:
         people: persons (connected components, and persons known by a phone alone).
         identifiers: distinct identifiers, every kind together.
         rounds: label-propagation rounds until no label changed.
+        shared: identifiers the export holds for several people (`people_shared`).
     """
 
     people: int
     identifiers: int
     rounds: int
+    shared: int = 0
 
 
 def fold_sql(value_sql: str, *, plus: bool = True, dots: bool = True) -> str:
@@ -124,6 +127,28 @@ def forms_sql(kind: IdentityKind, value_sql: str) -> str:
     return f"list_distinct(list_filter([{items}], lambda x: x IS NOT NULL))"
 
 
+def idn_forms(value: str) -> list[str]:
+    """The other forms of an address (already normalised by the plain rules) under which the
+    same mailbox may be written: NFKC-normalised (full-width letters), its domain in IDNA
+    ASCII (`müller.de` -> `xn--mller-kva.de`) and in Unicode; the value itself excluded.
+
+    The one normalisation the ledger (each email recorded under these forms too, table
+    `folded`) and an audience's matching (`anonymize.audience.forms.add_idn_forms`) share:
+    an objection recorded as `Name@Exämple.com` in full-width letters meets a list's
+    `name@xn--xmple-rra.com`, and the reverse."""
+    text = unicodedata.normalize("NFKC", value).lower()
+    local, at, domain = text.rpartition("@")
+    forms = {text}
+    if at and local and domain:
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii")
+            forms.add(f"{local}@{ascii_domain}")
+            forms.add(f"{local}@{ascii_domain.encode('ascii').decode('idna')}")
+        except UnicodeError:
+            pass  # not a domain IDNA can write: the address is matched as written
+    return sorted(f for f in forms if f != value)
+
+
 def phone_sql(value_sql: str) -> str:
     """SQL of a raw phone as its digits would be read by a phone library: other scripts'
     digits as ASCII, and an extension (from the first letter, '#', ';' or ',') cut off.
@@ -165,6 +190,11 @@ def resolve_people(
       for each value exactly as normalised, not folded (`name+news@` is not `name@`).
     - `people_members(person, kind, value)`: every identifier of every person, normalised as
       the ledger keeps it.
+    - `people_shared(kind, value, node)`: the identifiers seen with several people (a phone:
+      a family's landline, an office's switchboard). They link nobody to anybody: an entry
+      of the ledger under one names none of its people's other identifiers, and a person's
+      upload is not recorded under it (`anonymize.audience.people`); only the value itself
+      is withheld where it is what would be uploaded.
 
     Nodes are numbered once (a dictionary of distinct identifiers), so the joins of the
     propagation run over integers, not strings.
@@ -274,16 +304,33 @@ def resolve_people(
         "CREATE OR REPLACE TEMP TABLE people_members AS SELECT DISTINCT p.person, v.kind,"
         " v.value FROM people_values v JOIN people_of p USING (nid)"
     )
+    # an identifier seen with several people (a family's landline): the persons of strong
+    # identifiers only (a phone alone in a row is a person of its own, nobody else's)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_shared AS SELECT DISTINCT v.kind, v.value, d.node"
+        " FROM people_values v JOIN people_dict d USING (nid) WHERE v.nid IN (SELECT nid FROM"
+        " people_of WHERE person IN (SELECT person FROM people_label) GROUP BY nid"
+        " HAVING count(DISTINCT person) > 1)"
+    )
     counted = con.execute(
-        "SELECT count(DISTINCT person), (SELECT count(*) FROM people_values) FROM people_of"
+        "SELECT count(DISTINCT person), (SELECT count(*) FROM people_values),"
+        " (SELECT count(*) FROM people_shared) FROM people_of"
     ).fetchone()
-    people, identifiers = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+    people, identifiers, shared = (
+        (int(counted[0]), int(counted[1]), int(counted[2])) if counted else (0, 0, 0)
+    )
     scratch_tables = ("people_raw", "people_found", "people_ids", "people_of", "people_dict")
     for scratch in (*scratch_tables, "people_marks"):
         con.execute(f"DROP TABLE IF EXISTS {scratch}")
     con.execute("DROP TABLE IF EXISTS people_values")
-    log.info("%d people, %d identifiers, %d rounds", people, identifiers, rounds)
-    return ExportPeople(people, identifiers, rounds)
+    log.info(
+        "%d people, %d identifiers (%d shared by several people), %d rounds",
+        people,
+        identifiers,
+        shared,
+        rounds,
+    )
+    return ExportPeople(people, identifiers, rounds, shared)
 
 
 def _propagate(con: duckdb.DuckDBPyConnection) -> int:
