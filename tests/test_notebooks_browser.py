@@ -281,7 +281,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 def _run_all(lab: Lab, name: str) -> list[dict[str, Any]]:
     """Open a notebook from the file browser, Run All from the Run menu, wait until it has
-    finished; keep a screenshot (at the first red output, else at the end) and return what
+    finished; keep a screenshot (at the first error, else at the end) and return what
     each code cell shows."""
     page = lab.page
     shot = str(ARTIFACTS / f"{Path(name).stem}.png")
@@ -293,10 +293,9 @@ def _run_all(lab: Lab, name: str) -> list[dict[str, Any]]:
         page.wait_for_function(STARTED_JS, arg=PANEL, timeout=30_000)
         page.wait_for_function(DONE_JS, arg=PANEL, timeout=RUN_ALL_S * 1000, polling=500)
         cells: list[dict[str, Any]] = page.evaluate(CELLS_JS, [PANEL, RED])
-        red = page.locator(f"{PANEL} {RED}")
-        (
-            red.first if red.count() else page.locator(f"{PANEL} .jp-Cell").last
-        ).scroll_into_view_if_needed()
+        at = next((i for i, cell in enumerate(cells) if _problems([cell])), None)
+        shown = page.locator(f"{PANEL} .jp-CodeCell").nth(at) if at is not None else None
+        (shown or page.locator(f"{PANEL} .jp-Cell").last).scroll_into_view_if_needed()
         page.screenshot(path=shot)
         return cells
     except Exception:
