@@ -16,6 +16,10 @@ The sets, from most to least read:
 - `dev_unseen.jsonl`: texts written for issue 24 in the shapes the sealed sets' authors
   summarised (chat, lower case, forms and CSV, mail headers, many scripts and naming
   cultures), to measure levers on; development data.
+- `dev_phones.jsonl`: phones and emails in the written forms of issue 24 (extensions, trunk
+  prefixes, wrapped and OCR'd numbers, CSV cells and tables, symbols, short numbers after a
+  phone word, many countries; obfuscated, apostrophe and Unicode addresses), and numbers and
+  words that are neither; development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -61,6 +65,7 @@ OPEN_SETS = (
     "dev_traps_b",
     "dev_traps_c",
     "dev_traps_d",
+    "dev_phones",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dsar.text.engine import TextEngine
+from dsar.text.evaluation import evaluate, read_labelled
+
+DEV_PHONES = Path(__file__).parent / "text_eval" / "dev_phones.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +51,19 @@ def found(engine: TextEngine, text: str, entity: str) -> list[str]:
         ("cc @ann.lee on this", []),
         ("Thanks @ann. See you", []),
         ("the meeting is at the office dot matrix printer", []),
+        # a space before "@" alone, a spelled dot in the local part, dashes, Nordic "(a)",
+        # the full-width at sign, spaced dots, newer top-level domains
+        ("new address omar.haddad @example.ae", ["omar.haddad @example.ae"]),
+        ("its jane dot doe at outlook dot com", ["jane dot doe at outlook dot com"]),
+        ("Mail: m.rossi -at- ospedale -dot- it", ["m.rossi -at- ospedale -dot- it"]),
+        ("Kontakt: eva.lindqvist(a)karolinska.se", ["eva.lindqvist(a)karolinska.se"]),
+        ("contact: booking\uff20clinic-east.co.uk", ["booking\uff20clinic-east.co.uk"]),
+        ("anna.weber @ klinik-nord . de", ["anna.weber @ klinik-nord . de"]),
+        ("l.chen at greenfield dot health", ["l.chen at greenfield dot health"]),
+        ("escreva para ana.souza arroba hospital ponto br", ["ana.souza arroba hospital ponto br"]),
+        ("see clause (a) gov.uk guidance", []),
+        ("thanks @support.team for help", []),
+        ("data (at) rest, the dot at the end . com", []),
     ],
 )
 def test_emails_in_every_written_form(engine: TextEngine, text: str, expected: list[str]) -> None:
@@ -67,6 +85,36 @@ def test_emails_in_every_written_form(engine: TextEngine, text: str, expected: l
         ("order number is 12345678", []),
         ("account number: 12345678", []),
         ("phone number: 12345678", ["12345678"]),
+        # the extension in brackets or after a dash; the trunk prefix and country code
+        ("Tel. 030 4502 6000 Durchwahl -17", ["030 4502 6000 Durchwahl -17"]),
+        ("+44 20 7946 0958 (ext. 214)", ["+44 20 7946 0958 (ext. 214)"]),
+        ("0161 496 0000 (x42)", ["0161 496 0000 (x42)"]),
+        ("Fax +49-(0)30-1234567", ["+49-(0)30-1234567"]),
+        ("Tel.: +49 (0) 30 / 123 456-78", ["+49 (0) 30 / 123 456-78"]),
+        ("Telefon: 0171 - 2345678", ["0171 - 2345678"]),
+        ("Reach us at (+44) 20 7946 0958 today", ["(+44) 20 7946 0958"]),
+        # CSV cells, a date in the next cell, two numbers side by side
+        ("name,phone\nAnna,415-555-0132\nBen,(212) 555-0188", ["415-555-0132", "(212) 555-0188"]),
+        ("1042,Anna,+48 512 345 678,4B,2026-03-01", ["+48 512 345 678"]),
+        ("phone,+1 415 555 0132,ok", ["+1 415 555 0132"]),
+        ("Tel: 0161 496 0000 / 0161 496 0001", ["0161 496 0000", "0161 496 0001"]),
+        ("Tel: 0161 496 0000\n0161 496 0001", ["0161 496 0000", "0161 496 0001"]),
+        # wrapped over two lines, OCR's O and l, short numbers a word calls phones
+        ("please telephone +44 161\n496 0732 after 9", ["+44 161\n496 0732"]),
+        ("Phone: 4l5-555-Ol32", ["4l5-555-Ol32"]),
+        ("Patient tel: O7700 9OO461", ["O7700 9OO461"]),
+        ("ring the ward on 2231", ["2231"]),
+        ("On call: SpR bleep 4471", ["4471"]),
+        ("pharmacy is x4471", ["x4471"]),
+        ("call the desk at extension 4471", ["extension 4471"]),
+        ("Ring mig p\u00e5 20 12 34 56", ["20 12 34 56"]),
+        # and not: a spreadsheet's cell, doses, years, dates, long reference numbers
+        ("Cell 1234 of the spreadsheet", []),
+        ("3 x 250 mg and 2 x1000 ml", []),
+        ("call me on 2026; ring the ward on 2026-03-01", []),
+        ("Rota 2025 - 2026, room 4471, page 1234", []),
+        ("Parcel 4174 1301 1098 7569 is held at the depot", []),
+        ("Preis 1234567,89 EUR; the Oil 12 filter", []),
     ],
 )
 def test_phones_with_their_extension(engine: TextEngine, text: str, expected: list[str]) -> None:
@@ -99,3 +147,21 @@ def test_ip_addresses_keep_suffix_and_zone(
     engine: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert found(engine, text, "IP_ADDRESS") == expected
+
+
+def test_every_mention_of_a_phone_or_email_is_masked_in_full(engine: TextEngine) -> None:
+    """Entity level on tests/text_eval/dev_phones.jsonl (the shapes above, in texts): an
+    entity counts only when every mention is masked, each word character covered. Plain
+    Presidio scores 0.718 on its phones, 0.333 on its emails; the engine 0.648 and 0.833
+    before the shapes above were read. One wrapped local number is still cut at the break."""
+    records = read_labelled(DEV_PHONES)
+
+    def detect(texts: object) -> list[list[tuple[int, int, str]]]:
+        return [[(s.start, s.end, s.entity) for s in x] for x in engine.analyze(texts)]
+
+    report = evaluate(records, detect, ["PHONE_NUMBER", "EMAIL_ADDRESS"])
+    phones, mails = report.scores["PHONE_NUMBER"], report.scores["EMAIL_ADDRESS"]
+    assert (phones.entities, mails.entities) == (71, 18)
+    assert phones.protected >= 70 and mails.protected == 18
+    assert phones.precision == 1.0 and mails.precision == 1.0
+    assert report.over_redaction < 0.01

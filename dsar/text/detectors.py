@@ -252,12 +252,21 @@ DETECTORS: dict[str, Detector] = {
 # which detectors a text can need, decided by one vectorised regex per detector over the
 # whole Arrow array (RE2 syntax): most texts skip most detectors
 PREFILTERS: dict[str, str] = {
-    # "@", or an address written to dodge harvesters ("ann [at] example [dot] com")
-    EMAIL: r"@|(?i:[\[({<]\s*at\s*[\])}>]|\sat\s+\S+\s+dot\s|[._+0-9-]\w*\s+at\s+\w[\w-]*\.\w)",
+    # "@" (or the full-width one), or an address written to dodge harvesters ("ann [at]
+    # example [dot] com", "ann -at- example", "eva(a)example.se", "ana arroba ... ponto br")
+    EMAIL: r"@|\x{ff20}|(?i:[\[({<]\s*(?:at|ät|arroba|arobase|snabel-a)\s*[\])}>]|\S\(a\)\S|-at-"
+    r"|\s(?:at|arroba|arobase)\s+\S+\s+(?:dot|punkt|point|punto|ponto)\s"
+    r"|[._+0-9-]\w*\s+(?:at|arroba|arobase)\s+\w[\w-]*\.\w)",
     CARD: r"\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d\D?\d",
     IBAN: r"(?i)[a-z]{2}\d{2}",
     IP: r"\d\.\d|:[0-9A-Fa-f]*:",
-    PHONE: r"\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d",
+    # six digits; or a short number after an extension's or pager's word ("ext. 42",
+    # "x4471", "bleep 2231", "ring the ward on 2231"); or OCR's O and l among the digits
+    PHONE: r"\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d[^A-Za-z]?\d"
+    r"|(?i:ext|extn|extension|durchwahl|dw|nebenstelle|poste|ramal|interno|toestel|wew|anexo"
+    r"|anknytning)\W{0,4}-?\s?\d\d|x\d{3}|(?i:bleep|pager|piepser|phone|tel|telephone"
+    r"|telefon|mobile|cell|fax|ph|on)\W{1,5}\d[ .-]?\d[ .-]?\d[ .-]?\d"
+    r"|\d[OoIl]|[OoIl]\d",
     SECRET: SECRET_PREFILTER,
     "GOVERNMENT_ID": r"(?i)\d[a-z]?\d[a-z]?\d|[a-z]{2}\s?\d{2}\s?\d{2}",
 }
