@@ -5,7 +5,8 @@
 - `derived`: `verify_derived`, the checks of a de-identified extract or an aggregate run
   (checksums, k and l recomputed, a personal-data scan, cells recomputable from totals).
 - `certificate`: `verify_certificate`, the checks of an erasure, correction or retention
-  certificate (its model, its Markdown twin, the row accounting, the files in place).
+  certificate or a folder of them (its model and keyed MAC, its Markdown twin, rows accounted
+  per file and table, the files in place unchanged, the erased person's keyed reference gone).
 - `audience`: `verify_audience`, the checks of an audience folder (checksums, each
   platform's header and hash shapes, no hash twice, the counts add up; with the sent record
   and the ledger, nobody in the ledger).
