@@ -231,3 +231,16 @@ def test_severity_factors_say_why(demo_export: Path) -> None:
     assert high.ei.value == 0.75  # user ids, no names or contacts
     assert high.score == 3.25 and high.band == "high" and high.notify_people
     assert any("more than 100 people" in f for f in high.flags) == (len(creds.people) > 100)
+
+
+def test_tables_held_for_customers_are_counted_per_customer_never_resolved(
+    demo_export: Path,
+) -> None:
+    scope = _scope(demo_export, ScopeSpec(("app_end_users",)))
+    per_customer = _sql(
+        "SELECT customer_id || ':' || count(*) FROM"
+        f" read_csv('{demo_export.parent}/app_end_users.csv') GROUP BY customer_id"
+    )
+    held = scope.held_for_customers["app_end_users"]
+    assert {f"{c}:{n}" for c, n in held.items()} == per_customer
+    assert not scope.people  # their customers are the controllers: told, not resolved here
