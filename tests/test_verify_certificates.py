@@ -95,11 +95,13 @@ def test_a_clean_certificate_verifies_with_the_key_and_the_catalog(
 def test_without_the_key_or_the_export_it_says_what_was_not_checked(
     erased: tuple[Path, Path, str],
 ) -> None:
-    _, cert, _ = erased
+    catalog, cert, _ = erased
     code, out = _verify(str(cert), key=None)
     assert code == 0
     assert "not authenticated (carries a MAC, but no key was given)" in out
     assert "the export was not checked: give its catalog (--catalog)" in out
+    code, out = _verify(str(cert), "--export", str(catalog.parent))  # files, not identities
+    assert code == 0 and "reference was not looked for in the files: give the export's" in out
 
 
 def test_a_changed_byte_of_any_rewritten_file_is_found(erased: tuple[Path, Path, str]) -> None:
