@@ -20,6 +20,13 @@ The sets, from most to least read:
   prefixes, wrapped and OCR'd numbers, CSV cells and tables, symbols, short numbers after a
   phone word, many countries; obfuscated, apostrophe and Unicode addresses), and numbers and
   words that are neither; development data.
+- `dev_chat_lower.jsonl`: chat transcripts (timestamped, IRC, Slack and Teams exports) whose
+  speakers are capitalised and whose messages are in lower case, first names in lower case
+  inside them (after "thx", "cc", "ask", "per", "w/", as the addressee), and first names that
+  are words beside the word ("Jack: the jack"); development data.
+- `dev_scripts_traps.jsonl`: tickets, forms and mails in Cyrillic, Greek, Arabic, Hebrew,
+  Devanagari, Han, Kana, Hangul and Thai, and English ones, full of field labels, greetings,
+  products and companies at a line's start or after a colon, few names; development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -66,6 +73,8 @@ OPEN_SETS = (
     "dev_traps_c",
     "dev_traps_d",
     "dev_phones",
+    "dev_chat_lower",
+    "dev_scripts_traps",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]

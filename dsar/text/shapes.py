@@ -75,9 +75,10 @@ _PERSON_FIELDS = regex.compile(
     r"|applicant|beneficiary|emergency contact|next of kin|doctor|gp|vorname|nachname"
     r"|ansprechpartner|nombre|apellidos?|prénom|prenom|nom|nome|cognome|imię|imie|nazwisko"
     r"|voornaam|achternaam|naam|förnamn|efternamn|ad|soyad|soyadı|имя|фамилия|όνομα|επώνυμο"
+    r"|الاسم|اسم|שם|שם מלא|नाम|姓名|氏名|名前|이름|ชื่อ|ชื่อ-นามสกุล"
     r"|present|apologies|absent|follow up|follow-up|action|cover|handled by|escalated to"
     r"|driver|fahrer|chair|chaired by|host|facilitator|on duty|on call|minute taker|scribe"
-    r"|from|by)[^\S\n]*[:=][^\S\n]*(?P<value>[^\n:]+?)[^\S\n]*$",
+    r"|from|by)[^\S\n]*[:=\uff1a][^\S\n]*(?P<value>[^\n:\uff1a]+?)[^\S\n]*$",
     regex.IGNORECASE | regex.MULTILINE,
 )
 _NOT_PERSON_FIELD = frozenset(
@@ -205,6 +206,22 @@ _HANGUL_NAME = regex.compile(r"(?<!\p{Hangul})(?P<name>\p{Hangul}{2,4}?)[^\S\n]?
 _HANGUL_ROLES = frozenset(
     "고객 회원 사장 부장 과장 차장 팀장 대리 선생 교수 원장 실장 기사 담당자 이용자".split()  # noqa: SIM905
 )
+# greetings in scripts without capitals: never a name, nor part of the next one ("שלום דני")
+_SCRIPT_GREETINGS = frozenset(
+    """שלום היי בברכה תודה مرحبا مرحباً أهلا اهلا السلام سلام شكرا عزيزي عزيزتي नमस्ते नमस्कार
+    धन्यवाद प्रिय สวัสดี ขอบคุณ 안녕하세요 감사합니다""".split()  # noqa: SIM905
+)
+# given names that are everyday words in their script (hope, love, faith, light, peace):
+# a name only inside a sentence (a capital there), or after a greeting where there is none
+_SCRIPT_WORDS = frozenset(
+    """Надежда Любовь Вера Слава Мир Роза Лилия Заря Ελπίδα Αγάπη Ειρήνη Χαρά Δόξα Νίκη
+    आशा प्रेम ज्योति शांति किरण पूजा दीपक सूरज विजय आनंद أمل نور سعيد كريم جميل هدى رجاء
+    فرح حياة سلام אור טוב חן שמחה ברכה תקווה אושר""".split()  # noqa: SIM905
+)
+_GREETED_BEFORE = regex.compile(
+    r"(?:שלום|היי|مرحبا|مرحباً|أهلا|اهلا|عزيزي|عزيزتي|يا|नमस्ते|नमस्कार|प्रिय|सुश्री|श्रीमती|श्री)"
+    r"[^\S\n]*[,،]?[^\S\n]*$"
+)
 _SENTENCE_OPENS = regex.compile(r"(?:^|[.!?:\n])[^\S\n]*$")
 _HAN_RUN = regex.compile(r"\p{Han}{2,}")
 _HANGUL_WORD = regex.compile(r"(?<!\p{Hangul})\p{Hangul}{2,4}")
@@ -266,8 +283,35 @@ def speakers(text: str) -> Iterator[Span]:
     names = [m.group("name").strip() for m in plain]
     for m, name in zip(plain, names, strict=True):
         repeated = names.count(name) > 1
-        if _speaker(name) and (repeated or _lexicon_hit(name) or not _latin(name)):
+        # a form's labels ("Тема:", "الموضوع:", "제목:") are as many lines: a line that
+        # speaks once is a speaker only when a name list knows its words, in any script
+        if _speaker(name) and (repeated or _lexicon_hit(name) or _script_name(name)):
             yield _span(m.start("name"), m.start("name") + len(name), 0.75)
+
+
+def _script_name(value: str) -> bool:
+    """True when a value in a script other than Latin holds a name the lists know: a word of
+    them (Cyrillic and Greek declined), or a surname and a given name run together in Han or
+    Hangul. Position alone (a line's start before a colon, a sign-off's line) says nothing
+    there: labels, departments and greetings stand there as often as names."""
+    if _latin(value):
+        return False
+    firsts, lasts = name_lexicon()
+    for word in _SPLIT_WORDS.split(value):
+        word = word.strip(".,'\u2019-")
+        if not word or word.casefold() in STOP_WORDS or word in _SCRIPT_GREETINGS:
+            continue
+        if word in _SCRIPT_WORDS:
+            continue
+        if is_name_word(word) or (
+            _CYRILLIC_GREEK.fullmatch(word) and _declined(word, firsts, lasts)
+        ):
+            return True
+        if _HAN_RUN.fullmatch(word) and _han_names(word, 0, firsts, lasts):
+            return True
+        if _HANGUL_WORD.fullmatch(word) and word[0] in lasts and word[1:] in firsts:
+            return True
+    return False
 
 
 def _latin(value: str) -> bool:
@@ -363,7 +407,8 @@ def fields(text: str) -> Iterator[Span]:
 _NAME_LABELS = frozenset(
     """name names vorname nachname nombre apellido apellidos prénom prenom nom nome cognome
     imię imie nazwisko voornaam achternaam naam förnamn efternamn ad soyad soyadı имя
-    фамилия όνομα επώνυμο caller signed signatory witness cardholder ansprechpartner
+    фамилия όνομα επώνυμο الاسم اسم שם नाम 姓名 氏名 名前 이름 ชื่อ ชื่อ-นามสกุล caller signed
+    signatory witness cardholder ansprechpartner
     contact person signed by account holder""".split()  # noqa: SIM905 - reads better as text
 ) | {"contact person", "signed by", "account holder", "received by", "delivered to"}
 
@@ -519,14 +564,23 @@ def scripts(text: str) -> Iterator[Span]:
     firsts, lasts = name_lexicon()
     out: list[tuple[int, int]] = []
     for m in _CASELESS_WORD.finditer(text):
-        if m.group() in firsts or m.group() in lasts:
-            out.append((m.start(), m.end()))
+        word = m.group()
+        if word in _SCRIPT_GREETINGS or not (word in firsts or word in lasts):
+            continue
+        if word in _SCRIPT_WORDS and not _GREETED_BEFORE.search(
+            text, max(0, m.start() - 16), m.start()
+        ):
+            continue  # "आशा है", "نور": hope, light; a name after a greeting ("नमस्ते आशा")
+        out.append((m.start(), m.end()))
     for m in _CYRILLIC_GREEK.finditer(text):
         word = m.group()
+        opens = _SENTENCE_OPENS.search(text, 0, m.start())
+        if word in _SCRIPT_WORDS and opens:
+            continue  # "Надежда на ...", "Ελπίδα μας": hope, at a sentence's start
         if (
             word[:1].isupper()
             and _declined(word, firsts, lasts)
-            and (word in firsts or word in lasts or not _SENTENCE_OPENS.search(text, 0, m.start()))
+            and (word in firsts or word in lasts or not opens)
         ):  # a declined form at a sentence's start is capitalised for the sentence ("Машина")
             out.append((m.start(), m.end()))
     for m in _HAN_HONORIFIC.finditer(text):
@@ -555,7 +609,7 @@ def scripts(text: str) -> Iterator[Span]:
 def _declined(word: str, firsts: frozenset[str], lasts: frozenset[str]) -> bool:
     if word in firsts or word in lasts:
         return True
-    for cut in (1, 2, 3):
+    for cut in (1, 2):  # "Андрею", "Сергеем"; three letters off read "Версия" as "Вера"  # noqa: RUF003
         stem = word[:-cut]
         if len(stem) < 3:
             break
@@ -661,6 +715,8 @@ def _signed(name: str) -> bool:
         return False
     if _lexicon_hit(name):
         return True
+    if not _latin(name):  # "Служба поддержки", "צוות התמיכה", "תודה רבה": no name list's word
+        return _script_name(name)
     return all(w[:1].isupper() for w in words) or not name.isascii()
 
 
