@@ -292,7 +292,14 @@ def _run_all(lab: Lab, name: str) -> list[dict[str, Any]]:
         page.locator('.lm-Menu li[data-command="runmenu:run-all"]').click()
         page.wait_for_function(STARTED_JS, arg=PANEL, timeout=30_000)
         page.wait_for_function(DONE_JS, arg=PANEL, timeout=RUN_ALL_S * 1000, polling=500)
+        # outputs render asynchronously: read them until two readings agree
         cells: list[dict[str, Any]] = page.evaluate(CELLS_JS, [PANEL, RED])
+        for _ in range(20):
+            page.wait_for_timeout(250)
+            again: list[dict[str, Any]] = page.evaluate(CELLS_JS, [PANEL, RED])
+            if again == cells:
+                break
+            cells = again
         at = next((i for i, cell in enumerate(cells) if _problems([cell])), None)
         shown = page.locator(f"{PANEL} .jp-CodeCell").nth(at) if at is not None else None
         (shown or page.locator(f"{PANEL} .jp-Cell").last).scroll_into_view_if_needed()
