@@ -329,9 +329,9 @@ def test_a_staged_file_gone_before_the_journal_records_nothing(
 
     real = getattr(plan_module, "write_certificate")  # noqa: B009 - patched below
 
-    def lose_a_staged_file(plan: Plan, files: object, out: Path) -> object:
+    def lose_a_staged_file(plan: Plan, files: object, out: Path, *rest: object) -> object:
         next(trap_catalog.parent.glob(f".*{NEW_SUFFIX}")).unlink()
-        return real(plan, files, out)
+        return real(plan, files, out, *rest)
 
     monkeypatch.setattr(plan_module, "write_certificate", lose_a_staged_file)
     before = _state(trap_catalog.parent)
