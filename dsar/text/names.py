@@ -27,7 +27,7 @@ import regex
 from dsar.text import lexicon
 from dsar.text.detectors import PERSON, Span
 from dsar.text.mentions import PARTY_LABEL_BEFORE, mentions, vetoed
-from dsar.text.shapes import structural
+from dsar.text.shapes import speakers, structural
 
 # a capitalised word; an apostrophe inside (O'Brien) but not a possessive 's
 _UPPER_WORD = r"\p{Lu}[\p{Ll}\p{M}]*(?:(?:['\u2019](?!s\b)|-)\p{L}[\p{Ll}\p{M}]*)*\.?"
@@ -691,14 +691,58 @@ _LOWER_PERSON_AFTER = regex.compile(
 _LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|or)[^\S\n]+(\p{Ll}+)\b")
 _LOWER_CUE = regex.compile(
     r"\b(?:to|from|with|for|chase|remind|ping|ask|tell|cc|it's|its|it is|handover to"
-    r"|hand over to|and|or)[^\S\n]*[:,]?[^\S\n]*$"
+    r"|hand over to|and|or|via|w/|ty|per)[^\S\n]*[:,]?[^\S\n]*$"
 )
+# a chat message's first words: an interjection, then whom it addresses ("ok, mira can you")
+_INTERJECTIONS = frozenset(
+    """ok okay sure yes yeah yep no nope nvm np thx thanks ty hey hi ja oui si sí da tak tamam
+    evet sawa jo nee cool great""".split()  # noqa: SIM905
+)
+_OPENER = regex.compile(
+    rf"[^\S\n]*(?:(?:{'|'.join(sorted(_INTERJECTIONS))})[^\S\n]*[,!.]?[^\S\n]+)?$",
+    regex.IGNORECASE,
+)
+_ADDRESSED = regex.compile(
+    r"(?:[^\S\n]*[,:][^\S\n]|[^\S\n]+(?:can|could|would|will|do|did|are|have|pls|please"
+    r"|plz)\b)"
+)
+_SPEAKER_END = regex.compile(r"[^\S\n]*[:>][^\S\n]*")
+
+
+def _messages(text: str) -> dict[int, int] | None:
+    """In a chat transcript (a speaker found on some line: "[10:02] Ingrid:", "<ahmedk>",
+    "Rosalind Achebe  9:41 AM"), where each line's message starts: after its speaker, or at
+    the line's start (a Slack export's message lines). None when the text is no chat."""
+    found = list(speakers(text))
+    if not found:
+        return None
+    starts: dict[int, int] = {}
+    for sp in found:
+        line = text.rfind("\n", 0, sp.start) + 1
+        end = _SPEAKER_END.match(text, sp.end)
+        starts[line] = end.end() if end else sp.end
+    return starts
+
+
+def _message_lower(text: str, start: int, messages: dict[int, int]) -> tuple[int, bool]:
+    """Where the message holding `start` begins, and whether it is written in lower case
+    (speakers capitalised, messages not: the text as a whole is not in lower case)."""
+    line = text.rfind("\n", 0, start) + 1
+    body = messages.get(line, line)
+    if body > start:
+        body = line
+    stop = text.find("\n", start)
+    words = _LETTERS.findall(text, body, stop if stop != -1 else len(text))
+    lower = len(words) >= 3 and sum(w.islower() for w in words) >= 0.85 * len(words)
+    return body, lower
 
 
 def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> list[Span]:
     """Lower-case first names (and a surname after them) with a cue before or a verb after;
     in a note written in lower case, also before what a person does ("ahmed restarted"),
-    after "to", "from", "for", and beside another name ("nadia and tom")."""
+    after "to", "from", "for", and beside another name ("nadia and tom"). In a chat
+    transcript, a message in lower case is read so too, and a first name that opens a
+    message addresses someone ("mira can you...", "ok, wojtek, the parcel...")."""
     if not any(ch.islower() for ch in text):
         return []
     words = _LETTERS.findall(text)
@@ -707,24 +751,43 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
     for f in found:
         covered[f.start : f.end] = b"\x01" * (f.end - f.start)
     out: list[Span] = []
+    messages: dict[int, int] | None = None
+    chat: bool | None = None  # decided once, when a lower-case given name first needs it
     for m in _LOWER_WORD.finditer(text):
         word = m.group()
         if word in COMMON_WORDS or word.capitalize() not in firsts or covered[m.start()]:
             continue
         if word not in lexicon.WORD_NAMES and lexicon.is_english_word(word):
             continue  # "ping", "long": a romanised name's syllable, in lower case a word
+        styled, body = lower_style, -1
+        if not lower_style:
+            if chat is None:
+                messages = _messages(text)
+                chat = messages is not None
+            if messages is not None:
+                body, styled = _message_lower(text, m.start(), messages)
         end = m.end()
         nxt = _LOWER_NEXT.match(text, end)
         verb_next = _VERB_AFTER.match(text[end:]) or _PERSON_VERB_AFTER.match(text[end:])
         if nxt and nxt.group(1) not in COMMON_WORDS and not verb_next:
             surname = nxt.group(1)
-            if "'" in surname or lexicon.is_name_word(surname) or not lower_style:
+            if "'" in surname or lexicon.is_name_word(surname) or not styled:
                 end = nxt.end()  # "olivia bennett", "sam o'neill"
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[end : end + 24]
         two_words = end > m.end()
         ok = bool(_CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)))
-        if not ok and lower_style:
+        if (
+            not ok
+            and body >= 0
+            and styled
+            and word not in lexicon.WORD_NAMES
+            and word not in _INTERJECTIONS
+            and _OPENER.fullmatch(text, body, m.start())
+            and _ADDRESSED.match(text, end)
+        ):
+            ok = True  # "mira can you take it", "wojtek, paczka jest": whom the message asks
+        if not ok and styled:
             plain = word not in lexicon.WORD_NAMES or two_words
             strong_after = _PERSON_VERB_AFTER.match(after) or regex.match(
                 r"^[^\S\n]+is[^\S\n]+(?:covering|on|off|out|away)\b", after
