@@ -5,9 +5,9 @@ demo parameters of test_notebooks.py injected after their parameters cell, all s
 folder as an analyst's would. In Debian's Chromium driven by Playwright (never a browser
 Playwright downloads) it opens each notebook from the file browser, clicks Run > Run All Cells
 and waits until no cell is queued or running. It fails when an error rendered (a traceback, or a
-Python warning), when a cell was not run, or when no Markdown summary rendered. A screenshot per
-notebook (at its first error, else at its end), the server's log and the browser's console go to
-work/test-artifacts/browser/ (or $BROWSER_ARTIFACTS).
+Python warning), an image could not be shown, a cell was not run, or no Markdown summary
+rendered. A screenshot per notebook (at its first error, else at its end), the server's log and
+the browser's console go to work/test-artifacts/browser/ (or $BROWSER_ARTIFACTS).
 
 Without Chromium or Playwright the test skips locally, saying why; CI sets
 WORKBENCH_REQUIRE_BROWSER=1 (.ci/run), which turns that skip into a failure. $CHROMIUM names
@@ -86,11 +86,14 @@ DONE_JS = """panel => {
 }"""
 RED = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 # What each code cell shows: its prompt, its red outputs (JupyterLab renders a traceback and
-# anything written to stderr alike, with this MIME type) and how many Markdown outputs.
+# anything written to stderr alike, with this MIME type), how many Markdown outputs, and how
+# many images the browser could not show.
 CELLS_JS = """([panel, red]) => [...document.querySelectorAll(panel + ' .jp-CodeCell')].map(c => ({
   prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
   red: [...c.querySelectorAll(red)].map(e => e.innerText),
   markdown: c.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/markdown"]').length,
+  broken_images: [...c.querySelectorAll('.jp-OutputArea-output img')]
+    .filter(i => !(i.complete && i.naturalWidth > 0)).length,
 }))"""
 
 # A red output is an error when it is a traceback (IPython's, or a bare exception line last)
@@ -168,11 +171,12 @@ def _with_parameters(source: Path, dest: Path, parameters: dict[str, object]) ->
 
 
 def _broken(dest: Path) -> None:
-    """A notebook with a message on stderr (fine), a warning and a traceback (errors), and a
-    cell that Run All never reaches."""
+    """A notebook with a message on stderr (fine), a warning, an image that cannot be shown
+    and a traceback (errors), and a cell that Run All never reaches."""
     sources = [
         "import sys, warnings\nprint('fine')\nprint('a message', file=sys.stderr)",
         "warnings.warn('the check must see this warning')",
+        "display({'image/png': 'bm90IGEgcG5n'}, raw=True)  # not a PNG",
         "raise ValueError('the check must see this error')",
         "print('never run')",
     ]
@@ -313,7 +317,8 @@ def _run_all(lab: Lab, name: str) -> list[dict[str, Any]]:
 
 
 def _problems(cells: list[dict[str, Any]]) -> list[str]:
-    """Each error shown (its first and last lines), each cell not run."""
+    """Each error shown (its last line, or a warning's), each image not shown, each cell not
+    run."""
     found = []
     for i, cell in enumerate(cells):
         for text in cell["red"]:
@@ -325,6 +330,8 @@ def _problems(cells: list[dict[str, Any]]) -> list[str]:
             elif _WARNING.search(text):
                 warning = next(ln for ln in lines if _WARNING.match(ln))
                 found.append(f"cell {i}: warning: {warning[:200]!r}")
+        if cell["broken_images"]:
+            found.append(f"cell {i}: {cell['broken_images']} image(s) not shown")
         if not cell["prompt"].strip().strip("[]:").isdigit():
             found.append(f"cell {i}: not run ({cell['prompt'].strip()})")
     return found
@@ -345,16 +352,17 @@ def test_notebook_runs_in_jupyterlab(lab: Lab, path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_browser_check_sees_errors(lab: Lab) -> None:
-    """The check bites: a warning and a traceback in the browser, and the cell after them not
-    run, are found; a message on stderr is not."""
+    """The check bites: a warning, a broken image and a traceback in the browser, and the cell
+    after them not run, are found; a message on stderr is not."""
     problems = _problems(_run_all(lab, BROKEN))
-    assert len(problems) == 3, problems
+    assert len(problems) == 4, problems
     assert re.fullmatch(
         r"cell 1: warning: '\S+:1: UserWarning: the check must see this warning'", problems[0]
     )
     assert problems[1:] == [
-        "cell 2: error: 'ValueError: the check must see this error'",
-        "cell 3: not run ([ ]:)",
+        "cell 2: 1 image(s) not shown",
+        "cell 3: error: 'ValueError: the check must see this error'",
+        "cell 4: not run ([ ]:)",
     ]
 
 
