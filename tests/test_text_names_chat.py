@@ -45,6 +45,28 @@ def names(engine: TextEngine, text: str) -> list[str]:
             "Pieter Botha  4:47 PM\nok",
             ["Pieter Botha", "Thandiwe Dlamini", "priya"],
         ),
+        # cues and verbs of a lower-case message: "did", "waiting on", "let", a possessive,
+        # "+" between two names, "on leave"
+        (
+            "[09:10] Tobias: did tunde push the fix?\n[09:12] Amara: not yet",
+            ["Amara", "Tobias", "tunde"],
+        ),
+        (
+            "[13:40] Sophie: waiting on marco for the numbers\n[13:41] Dev: marco's out today",
+            ["Dev", "Sophie", "marco", "marco"],
+        ),
+        (
+            "[11:32] Claire: great, i'll let sandra know\n[11:33] Malik: ok",
+            ["Claire", "Malik", "sandra"],
+        ),
+        (
+            "[10:15] Femi: thanks both, ravi + meg sorted it\n[10:16] Kemi: np",
+            ["Femi", "Kemi", "meg", "ravi"],
+        ),
+        (
+            "[09:09] Aoife: standup notes: niamh on leave, see the queue\n[09:10] Seán: ta",
+            ["Aoife", "Seán", "niamh"],
+        ),
     ],
 )
 def test_lower_case_first_names_in_chat_messages(
@@ -62,6 +84,8 @@ def test_lower_case_first_names_in_chat_messages(
             ["Ellen", "Jack"],
         ),
         ("[10:00] Ana: sure, will do\n[10:01] Leo: thanks", ["Ana", "Leo"]),
+        # a given name that names a country, after "to": the country
+        ("[17:00] Femi: the customer moved to kenya last year\n[17:02] Leo: ok", ["Femi", "Leo"]),
         ("[19:22] Emre: tamam, onaylıyorum\n[19:23] Ayşe: ok", ["Ayşe", "Emre"]),  # noqa: RUF001
     ],
 )

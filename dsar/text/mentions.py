@@ -127,7 +127,7 @@ _NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
 
 
 _GIVEN_BEFORE = regex.compile(r"(?<![\p{L}])(\p{Lu}\p{Ll}+)[^\S\n]+$")
-_AMPERSAND_NAME = regex.compile(r"[^\S\n]*&[^\S\n]*(\p{Lu}[\p{L}'\u2019-]+)")
+_AMPERSAND_NAME = regex.compile(r"[^\S\n]*[&+][^\S\n]*(\p{L}[\p{L}'\u2019-]+)")
 
 
 # patterns compiled once (a string pattern is looked up in regex's cache at every call)
@@ -137,9 +137,13 @@ _SPLIT_NAME = regex.compile(r"[\s,/]+")
 
 
 def _person_after(text: str, end: int, firsts: frozenset[str]) -> bool:
-    """True when a given name follows the ampersand ("Ravi & Priya"), not "& Sons"."""
+    """True when a given name follows the ampersand ("Ravi & Priya", "ravi + meg" in lower
+    case), not "& Sons"."""
     m = _AMPERSAND_NAME.match(text, end)
-    return m is not None and m.group(1) in firsts
+    if m is None:
+        return False
+    word = m.group(1)
+    return word in firsts or (word.islower() and word.capitalize() in firsts)
 
 
 def _next_thing(text: str, end: int) -> bool:

@@ -686,13 +686,16 @@ _LOWER_NEXT = regex.compile(r"[^\S\n](\p{Ll}[\p{Ll}\p{M}'\u2019-]*\p{Ll})(?![\p{
 _LOWER_PERSON_AFTER = regex.compile(
     r"^[^\S\n]+(?:is|was|has|had|will|would|can|could|did|does|said|says|took|takes|covers"
     r"|covering|gave|wants|needs|asked|asks|called|rang|restarted|fixed|sent|says|thinks"
-    r"|\p{Ll}+ed)\b"
+    r"|on[^\S\n]+(?:leave|holiday|vacation|pto|call)|\p{Ll}+ed)\b|^['\u2019]s[^\S\n]"
 )
-_LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|or)[^\S\n]+(\p{Ll}+)\b")
+_LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|\+|or)[^\S\n]+(\p{Ll}+)\b")
 _LOWER_CUE = regex.compile(
     r"\b(?:to|from|with|for|chase|remind|ping|ask|tell|cc|it's|its|it is|handover to"
-    r"|hand over to|and|or|via|w/|ty|per)[^\S\n]*[:,]?[^\S\n]*$"
+    r"|hand over to|and|or|via|w/|ty|per|waiting on|try|let|thanks to|did|does|has)"
+    r"[^\S\n]*[:,]?[^\S\n]*$"
 )
+# cues before a place as often as before a person: a given name that names a place is one
+_PLACE_CUE = regex.compile(r"\b(?:to|from|in|at|via|for)[^\S\n]*$")
 # a chat message's first words: an interjection, then whom it addresses ("ok, mira can you")
 _INTERJECTIONS = frozenset(
     """ok okay sure yes yeah yep no nope nvm np thx thanks ty hey hi ja oui si sí da tak tamam
@@ -792,8 +795,14 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
             strong_after = _PERSON_VERB_AFTER.match(after) or regex.match(
                 r"^[^\S\n]+is[^\S\n]+(?:covering|on|off|out|away)\b", after
             )
+            place = (
+                not two_words
+                and word.capitalize() in lexicon.place_names()
+                and _PLACE_CUE.search(before)
+            )  # "moved to kenya"; "from marco rossi" is a person
             ok = bool(strong_after) or (
                 plain
+                and not place
                 and bool(
                     _LOWER_PERSON_AFTER.match(after)
                     or _LOWER_CUE.search(before)
