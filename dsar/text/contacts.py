@@ -79,9 +79,10 @@ _NOT_A_LOCAL_PART = frozenset(
 _SPELLED_DOT = regex.compile(rf"{_SPELLED}|\s\.\s", regex.IGNORECASE)
 _ADDRESS_LIKE = re.compile(r"[._+\d-]")
 # only texts holding one of these can hold an obfuscated address
+# (a plain "at" only before a word and a dot, written or spelled: most "at"s are not)
 _MAYBE_OBFUSCATED = re.compile(
-    rf"[\[({{<]\s*{_AT_WORDS}\s*[\])}}>]|\((?:a)\)|-at-|\s(?:at|arroba|arobase)\s"
-    r"|@\s|\s@",
+    rf"[\[({{<]\s*{_AT_WORDS}\s*[\])}}>]|\(a\)|-at-|@\s|\s@"
+    rf"|\s(?:at|arroba|arobase)\s+[\w-]+(?:\s*\.|\s*[\[({{<-]?\s*{_DOT_WORDS}\b)",
     re.IGNORECASE,
 )
 
