@@ -244,3 +244,13 @@ def test_tables_held_for_customers_are_counted_per_customer_never_resolved(
     held = scope.held_for_customers["app_end_users"]
     assert {f"{c}:{n}" for c, n in held.items()} == per_customer
     assert not scope.people  # their customers are the controllers: told, not resolved here
+
+
+def test_a_window_given_with_a_time_zone_is_that_instant_in_utc() -> None:
+    from datetime import datetime
+
+    window = Window.parse("2026-11-01T10:00:00+02:00", "2026-11-02")
+    assert window.start == datetime(2026, 11, 1, 8, 0)  # the export's times are UTC
+    assert window.end == datetime(2026, 11, 3)  # a date --to is the whole day
+    with pytest.raises(UsageError, match="ends before it starts"):
+        Window.parse("2026-11-02", "2026-11-01")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import JsonValue
 
@@ -110,7 +110,8 @@ def _instant(text: str, option: str, *, end_of_day: bool) -> datetime:
         raise UsageError(
             option, f"{option} is not a date or ISO timestamp", "write e.g. 2026-11-01"
         ) from None
-    return moment.replace(tzinfo=None) if moment.tzinfo is None else moment
+    # the export's timestamps are UTC: a time given with its zone is read as that instant
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 @dataclass(frozen=True)
@@ -181,10 +182,10 @@ def _window_sql(column: str, window: Window, params: list[object]) -> list[str]:
     terms = []
     if window.start is not None:
         terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) >= CAST(? AS TIMESTAMP)")
-        params.append(window.start.replace(tzinfo=None).isoformat(sep=" "))
+        params.append(window.start.isoformat(sep=" "))
     if window.end is not None:
         terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) < CAST(? AS TIMESTAMP)")
-        params.append(window.end.replace(tzinfo=None).isoformat(sep=" "))
+        params.append(window.end.isoformat(sep=" "))
     return terms
 
 
