@@ -254,3 +254,15 @@ def test_a_window_given_with_a_time_zone_is_that_instant_in_utc() -> None:
     assert window.end == datetime(2026, 11, 3)  # a date --to is the whole day
     with pytest.raises(UsageError, match="ends before it starts"):
         Window.parse("2026-11-02", "2026-11-01")
+
+
+def test_a_shared_identifier_stops_the_scope_naming_the_option(demo_export: Path) -> None:
+    from dsar.subjects.identity import MatchRules
+
+    spec = ScopeSpec(("support_tickets",), window=Window.parse("2026-01-01", "2026-06-30"))
+    with (
+        open_engine(load_catalog(demo_export)) as engine,
+        pytest.raises(UsageError, match="raise --max-identifiers only if") as info,
+    ):
+        scope_breach(engine, spec, rules=MatchRules(max_identifiers=1))
+    assert "B-" not in str(info.value)  # no internal request label

@@ -16,6 +16,7 @@ from dsar.breach.filters import ScopeSpec
 from dsar.breach.report import BreachOutput, Incident, write_breach
 from dsar.breach.scope import scope_breach
 from dsar.engine import Engine
+from dsar.subjects.identity import MatchRules
 
 if TYPE_CHECKING:
     from dsar.keys import Keys
@@ -33,6 +34,7 @@ def breach_scope(
     keys: Keys,
     text: TextEngine | None = None,
     audit_log: Path | None = None,
+    rules: MatchRules | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
 ) -> BreachOutput:
     """Scope a breach over the engine's export and write its folder `out`.
@@ -41,12 +43,13 @@ def breach_scope(
     `TextEngine` with the configured model when installed). A discovery time without a
     time zone is taken as UTC. With `audit_log` (a register's
     `<register>.audit.jsonl`), a `breach.scoped` entry records the breach, its counts and
-    deadlines (no personal value), keyed with `keys`.
+    deadlines (no personal value), keyed with `keys`. `rules` are the access search's match
+    rules (`--gmail-dots`, `--plus-addressing`, `--max-identifiers`), the same as access.
     """
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
     catalog = engine.catalog
-    scope = scope_breach(engine, spec, accept_catalog_warnings=accept_catalog_warnings)
+    scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
     found = categories(scope, catalog, special=incident.special)
     if scope.texts and text is None:
         from dsar.text.engine import TextEngine

@@ -34,7 +34,7 @@ from dsar.breach.filters import ScopeSpec, check_spec, scope_filter, table_chain
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
-from dsar.errors import IdentifierError
+from dsar.errors import IdentifierError, OverMatchError, UsageError
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, SubjectRequest, make_key
 
@@ -323,7 +323,17 @@ def scope_breach(
                 seed_sets.add(frozenset({key}))
     ordered = sorted(seed_sets, key=lambda s: sorted(map(str, s)))
     requests = [SubjectRequest(f"B-{i}", tuple(sorted(s, key=str))) for i, s in enumerate(ordered)]
-    found = collect(engine, catalog, requests, rules) if requests else []
+    try:
+        found = collect(engine, catalog, requests, rules) if requests else []
+    except OverMatchError as exc:  # its request label (B-17) means nothing to the analyst
+        raise UsageError(
+            "--max-identifiers",
+            f"a row in scope leads to a person with {exc.count} identifiers of kind"
+            f" {str(exc.kind)!r} (limit {exc.limit}): a shared identifier (a team billing"
+            " address) probably joins several people",
+            "check the identity provenance with dsar access for one of the rows, then raise"
+            " --max-identifiers only if this really is one person, or narrow the scope",
+        ) from None
     homes = _home_tables(catalog)
     people: list[AffectedPerson] = []
     seen: dict[frozenset[SubjectKey], AffectedPerson] = {}

@@ -80,6 +80,15 @@ def breach_scope_command(
             help="The register: a breach.scoped entry goes into its audit log.",
         ),
     ] = None,
+    gmail_dots: Annotated[
+        bool, typer.Option(help="Ignore dots in gmail.com addresses when matching (as access).")
+    ] = False,
+    plus_addressing: Annotated[
+        bool, typer.Option(help="Ignore +tags in email addresses when matching (as access).")
+    ] = False,
+    max_identifiers: Annotated[
+        int, typer.Option(help="Stop when a person has more identifiers of one kind.")
+    ] = 25,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Scope a breach: the rows in scope, the people access reaches, the report, the letters.
@@ -94,6 +103,7 @@ def breach_scope_command(
     from dsar.engine import open_engine
     from dsar.errors import UsageError
     from dsar.keys import load_keys
+    from dsar.subjects.identity import MatchRules
 
     try:
         found = datetime.fromisoformat(discovered)
@@ -139,6 +149,11 @@ def breach_scope_command(
             out,
             keys=keys,
             audit_log=audit,
+            rules=MatchRules(
+                gmail_dots=gmail_dots,
+                plus_addressing=plus_addressing,
+                max_identifiers=max_identifiers,
+            ),
             accept_catalog_warnings=accept_catalog_warnings,
         )
     m = result.manifest
