@@ -251,11 +251,13 @@ def access(
 
 
 def verify(
-    bundle: Annotated[
+    artifact: Annotated[
         Path,
         typer.Argument(
+            metavar="ARTIFACT",
             help="A bundle folder or its zip, an extract, aggregate or audience folder (or"
-            " one audience manifest), or a certificate's JSON file."
+            " one audience manifest), published support requests, or a certificate's JSON"
+            " file or the folder of certificates; the kind is read from its manifest.",
         ),
     ],
     passphrase_env: Annotated[
@@ -265,8 +267,8 @@ def verify(
     export: Annotated[
         Path | None,
         typer.Option(
-            help="For a certificate: the export's folder, to check that the files it put in"
-            " place are the ones there now."
+            help="For a certificate, without --catalog: the export's folder, to check that the"
+            " files it put in place are the ones there now."
         ),
     ] = None,
     sent_record: Annotated[
@@ -291,7 +293,9 @@ def verify(
         Path | None,
         typer.Option(
             help="For an extract or aggregate run: the source's catalog; a released cell equal"
-            " to one of its identity values is a finding."
+            " to one of its identity values is a finding. For a certificate: the export's"
+            " catalog; every file it put in place must be unchanged and, with the key, hold"
+            " no keyed reference of the person erased."
         ),
     ] = None,
     source: Annotated[
@@ -307,44 +311,50 @@ def verify(
     request: RequestOpt = None,
     decisions: DecisionsOpt = None,
 ) -> None:
-    """Check a bundle (checksums, every row the person's, no secret or other person in
-    clear), a de-identified extract or aggregate run (checksums, k and l recomputed, no
-    personal data in any cell, no suppressed cell recomputable from the totals; with the key,
-    its manifest's MAC, so an edited classification is found; without it, a notice and k
-    over every released column), an audience
-    (checksums, each platform's header and hash shapes, no hash twice, the counts add up, and
-    with --sent-record and --ledger nobody in the ledger), or an erasure, correction or
-    retention certificate (its model, its Markdown twin's checksum, the row accounting, and
-    with --export the files in place), or published support requests (checksums, the review
-    file, every identifier the text engine finds a listed surrogate; with --source, no
-    original value)."""
+    """Check any artifact before it leaves: bundle, extract, aggregate, audience, certificate.
+
+    The kind is read from the artifact's manifest. A bundle: checksums, every row the
+    person's, no secret or other person in clear. An extract or aggregate run: checksums, k
+    and l recomputed, no personal data in any cell, no suppressed cell recomputable from the
+    totals; with the key, its manifest's MAC. An audience: checksums, each platform's header
+    and hash shapes, no hash twice, the counts add up; with --sent-record and --ledger, nobody
+    in the ledger. An erasure, correction or retention certificate, or a folder of them: its
+    Markdown twin's checksum, rows before = rows after + rows removed per file and table;
+    with the key, its MAC; with --catalog (or --export), the files it put in place unchanged
+    since; with --catalog and the key, the erased person's keyed reference in none of them.
+    Published support requests: checksums, the review file, every identifier the text engine
+    finds a listed surrogate; with --source, no original value."""
     from dsar.review.bundle import verify_bundle
-    from dsar.review.certificate import verify_certificate
+    from dsar.review.certificate import certificates_in
 
     result: Verification
-    if _kind(bundle) == "audience" or _audience_folder(bundle):
-        result = _verify_audience(bundle, sent_record, ledger, key_file)
-    elif bundle.is_file() and bundle.suffix == ".json":
-        result = verify_certificate(bundle, export)
-    elif _kind(bundle) in ("extract", "aggregate"):
-        result = _verify_derived(bundle, key_file, catalog)
-    elif _kind(bundle) == "published":
+    if _kind(artifact) == "audience" or _audience_folder(artifact):
+        result = _verify_audience(artifact, sent_record, ledger, key_file)
+    elif (artifact.is_file() and artifact.suffix == ".json") or (
+        artifact.is_dir()
+        and not (artifact / "manifest.json").exists()
+        and certificates_in(artifact)
+    ):
+        result = _verify_certificate(artifact, export, key_file, catalog)
+    elif _kind(artifact) in ("extract", "aggregate"):
+        result = _verify_derived(artifact, key_file, catalog)
+    elif _kind(artifact) == "published":
         from dsar.review.published import verify_published
 
-        result = verify_published(bundle, source=source)
+        result = verify_published(artifact, source=source)
     else:
-        result = verify_bundle(bundle, passphrase_from(passphrase_env))
+        result = verify_bundle(artifact, passphrase_from(passphrase_env))
     for finding in result.findings:
         typer.echo(str(finding))
     for notice in result.notices:
         err(f"notice: {notice}")
     if not result.ok:
-        err(f"{bundle}: {len(result.findings)} finding(s)")
+        err(f"{artifact}: {len(result.findings)} finding(s)")
         refused(sign_off)
         raise typer.Exit(1)
-    typer.echo(f"{bundle}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
+    typer.echo(f"{artifact}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
     record_sign_off(
-        bundle,
+        artifact,
         result,
         name=sign_off,
         role=role,
@@ -354,6 +364,19 @@ def verify(
         decisions=decisions,
         passphrase_env=passphrase_env,
     )
+
+
+def _verify_certificate(
+    path: Path, export: Path | None, key_file: Path | None, catalog: Path | None
+) -> Verification:
+    """`verify_certificate` with the key when one is given ($WORKBENCH_KEY too) and the
+    export's catalog when given."""
+    from dsar.catalog import load_catalog
+    from dsar.cli.common import optional_keys
+    from dsar.review.certificate import verify_certificate
+
+    loaded = load_catalog(catalog) if catalog is not None else None
+    return verify_certificate(path, export, keys=optional_keys(key_file), catalog=loaded)
 
 
 def _verify_derived(folder: Path, key_file: Path | None, catalog: Path | None) -> Verification:
