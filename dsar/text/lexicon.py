@@ -137,6 +137,7 @@ hr it ops devops operations facilities procurement purchasing logistics warehous
 kundenservice kundendienst verwaltung vertrieb buchhaltung einkauf zentrale abteilung
 assistenza ufficio acquisti vendite equipe équipe equipo servicio atención atencion
 pomoc obsługa wsparcie klantenservice afdeling kantoor destek müşteri hizmetleri
+kundtjänst kundservice kundeservice asiakaspalvelu onboarding staff everyone everybody
 rechnung bestellung nachricht unterlagen verständnis herren damen fällen eingang
 schreibens kündigung lieferung zahlung vertrag anfrage termin mitarbeiter mitarbeiterin
 kunde kundin bitte anbei hiermit ihre ihr ihnen sie wir uns unser unsere büro buero

@@ -87,6 +87,8 @@ _NOUN_PARTICLE_BEFORE = regex.compile(
 )
 _LABEL_AFTER = regex.compile(r"(?:[^\S\n]+\p{Ll}{1,4})?[^\S\n]*:")
 _LINE_START = regex.compile(r"(?:^|\n)[^\S\n]*$")
+# a label of a few capitalised words before its colon ("Security Check:", "Next Steps:")
+_LABEL_LINE_START = regex.compile(r"(?:^|\n)[^\S\n]*(?:\p{Lu}[\p{L}'-]*[^\S\n]+){1,2}$")
 # what a company's or a product's name holds and a person's does not
 _COMPANY_MARK = regex.compile(r"[&+\d@]")
 _THING_BEFORE = regex.compile(
@@ -155,7 +157,8 @@ _COMPANY_AFTER = regex.compile(
     r"^[^\S\n]+(?:analytics|pay|labs|systems|solutions|technologies|group|bank|capital|partners"
     r"|consulting|software|cloud|health|insurance|airlines|motors?|studios?|media|digital"
     r"|holdings|ventures|foods|logistics|networks|security|services|gmbh|ltd|inc|llc|plc|corp"
-    r"|controls|freight|street|road|station|room|hall|hospital|office|team|trial|app)\b",
+    r"|controls|freight|street|road|station|room|hall|hospital|office|team|trial|app"
+    r"|logística|logistica|logistique|logistik|transportes|consultores|consultoria)\b",
     regex.IGNORECASE,
 )
 
@@ -362,8 +365,11 @@ def _not_a_person(
     if (
         span.source in ("names", "ner")
         and _LABEL_AFTER.match(text, span.end)
-        and _LINE_START.search(before)
-        and not any(w in firsts or w in lasts for w in words)
+        and (_LINE_START.search(before) or _LABEL_LINE_START.search(before))
+        and (
+            not any(w in firsts or w in lasts for w in words)
+            or (is_english_word(folded[-1]) and words[-1] not in firsts and words[-1] not in lasts)
+        )
     ):
         return True  # a field's label ("Kategorie:", "Traité par :"), no name list's word
     if (

@@ -91,6 +91,8 @@ _THING_LABEL_BEFORE = regex.compile(
     r"|organization|organisatie|organização|department|dept|abteilung|afdeling|departamento"
     r"|dipartimento|subject|betreff|objet|onderwerp|asunto|oggetto|assunto|temat|konu|ämne"
     r"|product|produkt|producto|prodotto|produit|item|artikel|artículo|reference|ref"
+    r"|summary|title|issue|issues|known issues|issue type|area|environment|browser|device"
+    r"|platform|feature|topic|plan|subscription|tool|app|application"
     r"|po reference|category|kategorie|categoría|catégorie|component|komponente)"
     r"[^\S\n]*:[^\S\n]*$",
     regex.IGNORECASE,
@@ -160,6 +162,21 @@ _COMPANY_WORDS = frozenset(
 _DETERMINER_BEFORE = regex.compile(
     r"\b(?:the|a|an|our|your|their|its|this|that|these|those)\s+$", regex.IGNORECASE
 )
+# a line that opens with a team's or a department's word: the rest of the line names the
+# team ("Customer Success", "Equipe Loja Verde" under a sign-off)
+_DEPARTMENT_BEFORE = regex.compile(
+    r"(?:^|\n)[^\S\n]*(?:customer|client|team|equipe|équipe|equipo|service|support|agence"
+    r"|agency|department|dept|ihr|your|the)[^\S\n]+$",
+    regex.IGNORECASE,
+)
+# a greeting alone on its line ("Hi,\n"): the next line's first words are no addressee (a
+# sign-off's line break is: "Thanks,\nDelphine")
+_GREETING_LINE = regex.compile(
+    r"\b(?:hi|hello|hey|dear|hallo|hola|olá|ola|oi|hej|hoi|bonjour|ciao|salut|merhaba|cześć"
+    r"|morning|good morning|guten tag|buongiorno|buenos días)[^\S\n]*[,!.:;-]?[^\S\n]*\n\s*$",
+    regex.IGNORECASE,
+)
+_LINE_END = regex.compile(r"[^\S\n]*(?:\n|$)")
 _NUMBER_AFTER = regex.compile(r"^[^\S\n]+[#]?\d")
 _WORD_NAMES = lexicon.WORD_NAMES
 _SENTENCE_START = regex.compile(r"(?:^|[.!?:;\n\-–—•*>\[\](){}\"'|]|\d)[^\S\n]*$")
@@ -200,6 +217,9 @@ COMMON_WORDS = frozenset(
     obrigado obrigada vielen dank grüßen grüße freundlichen mit hälsningar groeten
     merci cordiali saluti distinti team equipo equipe équipe ufficio zespół das ihr
     cordiales klantenservice kundenservice servicio atención vendite wsparcia
+    leider bitte anbei hiermit gerne außerdem jedoch allerdings malheureusement désolé
+    lamentablemente desafortunadamente purtroppo helaas niestety tyvärr kindly faithfully
+    truly
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
@@ -509,7 +529,7 @@ class NameFinder:
         first_name = c.words[0] in firsts or all(p in firsts for p in c.words[0].split("-"))
         return Facts(
             allowed=name.casefold() in self.allow,
-            strong_cue=bool(_CUE_BEFORE.search(before)),
+            strong_cue=bool(_CUE_BEFORE.search(before)) and not _GREETING_LINE.search(before),
             blocked=bool(
                 _DETERMINER_BEFORE.search(before)
                 or _THING_LABEL_BEFORE.search(text[max(0, c.start - 40) : c.start])
@@ -520,6 +540,15 @@ class NameFinder:
                 or _THING_AFTER.match(after)
                 or c.words[-1].casefold() in _COMPANY_WORDS
                 or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
+                or (
+                    c.words[0] not in firsts
+                    and bool(_DEPARTMENT_BEFORE.search(before))
+                    and bool(_LINE_END.match(after))
+                )
+                or all(
+                    lexicon.is_english_word(w.casefold()) and w not in firsts and w not in lasts
+                    for w in c.words
+                )  # "Success", "Kindly Confirm Receipt": words, no name list's
             ),
             lexicon=sum(w in firsts or w in lasts for w in c.words),
             speaker=speaker,

@@ -703,10 +703,16 @@ def signoffs(text: str) -> Iterator[Span]:
     if (
         alone
         and _lexicon_hit(last)
+        and not any(w.casefold() in STOP_WORDS for w in last.split())  # "Equipe Loja Verde"
         and all(is_name_word(w) or w[:1].isupper() for w in last.split())
     ):
         at = text.rindex(last)
         yield _span(at, at + len(last), 0.65)
+
+
+_WORD_ENDING = regex.compile(
+    r"\p{Ll}{3}(?:ing|ly|ment|ments|tion|sion|ness|ance|ence|ship|ity|ics|ops|ware)$"
+)
 
 
 def _signed(name: str) -> bool:
@@ -717,6 +723,8 @@ def _signed(name: str) -> bool:
         return True
     if not _latin(name):  # "Служба поддержки", "צוות התמיכה", "תודה רבה": no name list's word
         return _script_name(name)
+    if len(words) == 1 and (is_english_word(name.casefold()) or _WORD_ENDING.search(name)):
+        return False  # "Onboarding", "Faithfully", "Billing": a word under a closing
     return all(w[:1].isupper() for w in words) or not name.isascii()
 
 
