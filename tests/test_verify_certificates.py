@@ -179,6 +179,19 @@ def test_an_edited_count_is_found_with_and_without_the_key(
     assert code == 1 and f"[accounting] accounting.{table}." in out
 
 
+def test_a_planned_table_left_unaccounted_is_found(erased: tuple[Path, Path, str]) -> None:
+    """A table dropped from the files and the accounting alike, its plan kept: found."""
+    _, cert, _ = erased
+    body = json.loads(cert.read_text())
+    table = body["files_replaced"][0]["table"]
+    body["files_replaced"] = [f for f in body["files_replaced"] if f["table"] != table]
+    del body["accounting"][table]
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert), key=None)
+    assert code == 1
+    assert f"[accounting] plan.changes.{table}: the plan changes" in out
+
+
 def test_an_edited_file_count_with_its_table_kept_consistent_needs_the_key(
     erased: tuple[Path, Path, str],
 ) -> None:

@@ -301,6 +301,17 @@ def _check_accounting(cert: CertificateManifest, result: Verification) -> None:
                     f" are not the plan's ({planned})",
                 )
             )
+    if cert.plan is not None:
+        for table, rows in sorted(cert.plan.changes.items()):
+            if rows and table not in cert.accounting:
+                add(
+                    Finding(
+                        "accounting",
+                        f"plan.changes.{table}",
+                        f"the plan changes {rows} row(s) of a table none of whose files was"
+                        " replaced",
+                    )
+                )
 
 
 def _check_export(
