@@ -67,6 +67,11 @@ def names(engine: TextEngine, text: str) -> list[str]:
             "[09:09] Aoife: standup notes: niamh on leave, see the queue\n[09:10] Seán: ta",
             ["Aoife", "Seán", "niamh"],
         ),
+        # a given name with accents the lists hold without them
+        (
+            "[09:09] Aoife: standup notes: ciarán on leave\n[09:10] Seán: ta",
+            ["Aoife", "Seán", "ciarán"],
+        ),
     ],
 )
 def test_lower_case_first_names_in_chat_messages(

@@ -17,6 +17,7 @@ the model reads only a few words around the runs it must judge.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -787,7 +788,7 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
     chat: bool | None = None  # decided once, when a lower-case given name first needs it
     for m in _LOWER_WORD.finditer(text):
         word = m.group()
-        if word in COMMON_WORDS or word.capitalize() not in firsts or covered[m.start()]:
+        if word in COMMON_WORDS or covered[m.start()] or not _given(word, firsts):
             continue
         if word not in lexicon.WORD_NAMES and lexicon.is_english_word(word):
             continue  # "ping", "long": a romanised name's syllable, in lower case a word
@@ -842,6 +843,19 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
             out.append(Span(m.start(), end, PERSON, 0.55, "names"))
             covered[m.start() : end] = b"\x01" * (end - m.start())
     return out
+
+
+def _given(word: str, firsts: frozenset[str]) -> bool:
+    """A lower-case word the given-name lists know, with its accents or without them
+    ("ciarán": the lists hold "Ciaran"; a word with accents is seldom English)."""
+    if word.capitalize() in firsts:
+        return True
+    if word.isascii():
+        return False
+    bare = "".join(
+        ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn"
+    )
+    return bare != word and bare.isascii() and bare.capitalize() in firsts
 
 
 def _pair(m: regex.Match[str] | None, firsts: frozenset[str]) -> bool:
