@@ -3,7 +3,14 @@ manifest.
 
 Without noise, a cell counting fewer people than `min_count` (10 by default) is suppressed,
 and so is every cell a published total would give away, in this run or together with the
-tables released before from the same data (`anonymize.aggregate_cells`). With
+tables released before from the same data (`anonymize.aggregate_cells`). A group value is
+itself a disclosure when few people hold it (a company, a date, a phone): a suppressed cell is
+written with a group value only when at least `min_count` people of the data counted hold it,
+else with WITHHELD in its place (the suppressed cells that then look alike are one row), so
+every value a file names is held by `min_count` people or more. Before anything is read, each
+group column is checked against the data as an extract's kept column is
+(`anonymize.aggregate_checks`): a date of birth, another table's identity values, values unique
+per person or shaped as identifiers are refused. With
 `differential_privacy`, every number carries keyed noise instead (`anonymize.noise`), within
 the data set's budget. The spec itself is read by `anonymize.aggregate_spec`. Everything is
 written into a new folder, which takes its name only when complete and recorded in the
@@ -21,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from anonymize.aggregate_cells import Counted, Run, check_person, counted
+from anonymize.aggregate_checks import group_problems
 from anonymize.aggregate_spec import (
     AggregateRun,
     AggregateSpec,
@@ -48,12 +56,13 @@ from dsar.csvsafe import copy_csv
 from dsar.engine import scratch_connection
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import OutputExistsError
+from dsar.errors import ConfigError, OutputExistsError
 from dsar.faults import point
 from dsar.io import partial_folder, plain_name, sha256_file
 from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.releases import Release, ReleaseLog
+from dsar.review.derived import WITHHELD
 from dsar.review.manifest import (
     AcceptedWarning,
     AggregateManifest,
@@ -121,6 +130,10 @@ def run_aggregates(
     spec, spec_path = checked_spec(
         spec, AggregateRun, catalog, aggregate_problems, what="aggregate spec"
     )
+    problems = group_problems(spec, engine)  # what only the data shows: before any file
+    if problems:
+        source = str(spec_path) if spec_path is not None else f"<aggregate spec {spec.name}>"
+        raise ConfigError(source, problems, what="aggregate spec")
     folder = Path(out) / plain_name(spec.name, "aggregate name")
     if folder.exists():
         raise OutputExistsError(
@@ -181,10 +194,16 @@ def run_aggregates(
                 )
             )
             cells = done.cells
-            files = {
-                a.name: _write(a, [c for c in cells if c.spec is a], spec, work)
+            rare = (
+                _rare_values(engine, relation, [*join_params, *where_params], spec)
+                if done.spending is None
+                else {}
+            )
+            written = {
+                a.name: _write(a, [c for c in cells if c.spec is a], spec, work, rare)
                 for a in spec.aggregates
             }
+            files = {n: p for n, (p, _, _) in written.items()}
             release = book.append(
                 Release(
                     run=spec.name,
@@ -203,7 +222,7 @@ def run_aggregates(
                 )
             )
             manifest = _manifest(
-                spec, spec_path, engine, catalog, work, files, done, rows_in, accepted, now
+                spec, spec_path, engine, catalog, work, written, done, rows_in, accepted, now
             )
             update: dict[str, Any] = {"release": _release_info(release_log, release, done)}
             if ledger is not None:
@@ -272,13 +291,14 @@ def _manifest(
     engine: Engine,
     catalog: Catalog,
     work: Path,
-    files: dict[str, Path],
+    written: dict[str, tuple[Path, int, int]],
     done: Counted,
     rows_in: int,
     accepted: Any,
     now: datetime | None,
 ) -> AggregateManifest:
-    cells, noisy = done.cells, bool(done.noise)
+    noisy = bool(done.noise)
+    withheld = sum(w for _, _, w in written.values())
     return AggregateManifest(
         kind=ArtifactKind.AGGREGATE,
         format_version=1,
@@ -286,21 +306,16 @@ def _manifest(
         created_at=now or datetime.now(UTC),
         inputs=_inputs(catalog, spec_path, spec.table, [j.table for j in spec.join], noisy),
         outputs=tuple(
-            OutputFile.of(
-                p,
-                work,
-                rows=sum(len(c.counts) for c in cells if c.spec.name == n),
-                table=spec.table,
-            )
-            for n, p in files.items()
+            OutputFile.of(p, work, rows=rows, table=spec.table) for p, rows, _ in written.values()
         ),
-        parameters={"format": spec.output.format},
+        parameters={"format": spec.output.format}
+        | ({"withheld_group_values": withheld} if withheld else {}),
         name=spec.name,
         table=spec.table,
         rows_in=None if noisy else rows_in,
         min_count=spec.min_count,
         counts_people=spec.person is not None,
-        cells={a.name: sum(len(c.counts) for c in cells if c.spec is a) for a in spec.aggregates},
+        cells={n: rows for n, (_, rows, _) in written.items()},
         suppressed=done.suppressed,
         group_by={a.name: tuple(a.group_by) for a in spec.aggregates},
         measures={a.name: {m.name: m.op for m in a.measures} for a in spec.aggregates},
@@ -332,10 +347,38 @@ def _number(value: Any, op: str) -> Any:
     return float(value)
 
 
-def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Path) -> Path:
-    """One file per aggregate: its cells, then its margins (TOTAL in the collapsed columns)."""
+def _rare_values(
+    engine: Engine, relation: str, params: list[object], run: AggregateRun
+) -> dict[str, set[str]]:
+    """Per group column, the values (as written) fewer than `min_count` people (rows, without
+    `person:`) of the relation counted hold."""
+    who = f"count(DISTINCT {quote_identifier(run.person)})" if run.person else "count(*)"
+    found: dict[str, set[str]] = {}
+    for column in dict.fromkeys(g for a in run.aggregates for g in a.group_by):
+        col = quote_identifier(column)
+        got = engine.query(
+            f"SELECT {col} AS v FROM {relation} WHERE {col} IS NOT NULL GROUP BY ALL"
+            f" HAVING {who} < {int(run.min_count)}",
+            params,
+        )
+        found[column] = {str(v) for v in got.column("v").to_pylist()}
+    return found
+
+
+def _write(
+    agg: AggregateSpec,
+    parts: list[Cells],
+    run: AggregateRun,
+    folder: Path,
+    rare: dict[str, set[str]],
+) -> tuple[Path, int, int]:
+    """One file per aggregate: its cells, then its margins (TOTAL in the collapsed columns);
+    a suppressed cell's group values that are `rare` written WITHHELD, the suppressed cells
+    alike once. Returns the file, its rows and the suppressed cells written without a value."""
     records: list[dict[str, Any]] = []
+    withheld = 0
     for cells in parts:
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
         for key in sorted(cells.counts, key=lambda k: tuple(str(v) for v in k)):
             given = dict(zip(cells.group_by, key, strict=True))
             row: dict[str, Any] = {
@@ -343,6 +386,10 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
                 for g in agg.group_by
             }
             hidden = key in cells.suppressed
+            if hidden:
+                names = {g: v for g, v in row.items() if v is not None and v in rare.get(g, ())}
+                withheld += bool(names)
+                row.update(dict.fromkeys(names, WITHHELD))
             row.update(
                 {
                     # a sum of integers comes back as a Decimal (HUGEINT): a number either way
@@ -350,8 +397,12 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
                     for m in agg.measures
                 }
             )
-            row["suppressed"] = cells.suppressed.get(key)
-            records.append(row)
+            why = cells.suppressed.get(key)
+            row["suppressed"] = why
+            seen = merged.setdefault(tuple(row[g] for g in agg.group_by), row)
+            if seen is not row and why == "primary":
+                seen["suppressed"] = why  # a value held by few: primary among them
+        records += sorted(merged.values(), key=lambda r: tuple(str(r[g]) for g in agg.group_by))
     path = folder / f"{plain_name(agg.name, 'aggregate name')}.{run.output.format}"
     schema = pa.schema(
         [pa.field(g, pa.string()) for g in agg.group_by]
@@ -369,7 +420,7 @@ def _write(agg: AggregateSpec, parts: list[Cells], run: AggregateRun, folder: Pa
     finally:
         con.close()
     path.chmod(0o600)
-    return path
+    return path, len(records), withheld
 
 
 def _dp_record(

@@ -7,7 +7,9 @@ solves the published numbers and compares what comes out with the truth from the
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -24,6 +26,7 @@ from anonymize import run_aggregates
 from anonymize.cli import app as anonymize_app
 from dsar import (
     BudgetExceededError,
+    ConfigError,
     ExportDataError,
     IdentityKind,
     Keys,
@@ -357,23 +360,32 @@ tables:
 
 
 def _published_equations(
-    folder: Path, columns: list[str], atoms: Sequence[tuple[str, ...]]
+    folder: Path,
+    columns: list[str],
+    atoms: Sequence[tuple[str, ...]],
+    rare: dict[str, set[str]] | None = None,
 ) -> tuple[list[np.ndarray], list[tuple[str, np.ndarray]]]:
-    """Every published cell of a run folder as a row over the atoms; every suppressed one too."""
+    """Every published cell of a run folder as a row over the atoms; every suppressed one too
+    (a row whose group value is withheld stands for each cell of a `rare` value there)."""
     known, hidden = [], []
     for path in sorted(folder.glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         dims = [g for g in columns if g in frame.columns]
         for _, row in frame.iterrows():
             fixed = {g: row[g] for g in dims if row[g] != "(total)"}
-            vector = np.array(
-                [all(atom[columns.index(g)] == v for g, v in fixed.items()) for atom in atoms],
-                dtype=float,
-            )
-            if pd.isna(row["suppressed"]):
-                known.append(vector)
-            else:
-                hidden.append((f"{path.name} {fixed}", vector))
+            withheld = [g for g, v in fixed.items() if v == "(withheld)"]
+            choices = [sorted((rare or {}).get(g, ())) for g in withheld]
+            for picked in itertools.product(*choices):
+                cell = {**fixed, **dict(zip(withheld, picked, strict=True))}
+                vector = np.array(
+                    [all(atom[columns.index(g)] == v for g, v in cell.items()) for atom in atoms],
+                    dtype=float,
+                )
+                if pd.isna(row["suppressed"]):
+                    assert not withheld  # only a suppressed cell's value is withheld
+                    known.append(vector)
+                elif vector.any():  # a rare value's cell that exists in this line
+                    hidden.append((f"{path.name} {cell}", vector))
     return known, hidden
 
 
@@ -433,8 +445,13 @@ def test_no_sequence_of_runs_gives_a_suppressed_cell_back(
                 run_aggregates(spec, engine, root / "out", release_log=log)
         columns = ["a", "b", "c"]
         atoms = sorted({(r["a"], r["b"], r["c"]) for r in rows})
+        held = [pd.DataFrame(rows)[c].value_counts() for c in columns]
+        rare = {
+            c: {str(v) for v, n in h.items() if n < 5} for c, h in zip(columns, held, strict=True)
+        }
         published = [
-            _published_equations(root / "out" / f"r{i}", columns, atoms) for i in range(len(runs))
+            _published_equations(root / "out" / f"r{i}", columns, atoms, rare)
+            for i in range(len(runs))
         ]
         # the attacker knows which atoms are empty too: a cell a table does not list is 0
         everything = _determines([v for known, _ in published for v in known])
@@ -795,3 +812,260 @@ def test_the_ledger_leaves_its_people_out_of_a_joined_run(demo: Path, tmp_path: 
     assert len(shown) > 0
     for _, row in shown.iterrows():  # every published cell counts the people left
         assert int(row["count"]) == truth[(row["country"], row["plan"])]
+
+
+# --- issue 22, third red team, finding 1: a group column unique per person ------------------
+#
+# Grouping by a column one person holds each (a phone stored as an integer, a date of birth,
+# postcode + date of birth, a sequential member number, a sign-up time) wrote one suppressed
+# row per person, carrying that person's value; `dsar verify --catalog` said OK.
+
+SHOP_CATALOG = """version: 1
+controller:
+  name: Shop B.V.
+  contact: privacy@shop.example
+  supervisory_authority: Autoriteit Persoonsgegevens (Netherlands)
+tables:
+  customers:
+    path: customers.csv
+    format: csv
+    description: Customers.
+    category: account
+    origin: provided
+    purposes: [sales]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    primary_key: [customer_id]
+    columns:
+      customer_id: {identity: customer_id, type: string}
+      email: {identity: email, type: string, category: contact}
+      ref: {type: integer}
+      tag: {type: string}
+      member_no: {type: integer}
+      segment: {type: string}
+      country: {type: string}
+      company: {type: string}
+      signup_at: {type: timestamp, origin: observed}
+      d1: {type: date}
+      birth_date: {type: date}
+      referrer: {type: string}
+      mailbox: {type: string}
+"""
+SHOP_PEOPLE = 400
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small shop export of made-up people with identifiers in disguise: a phone as an
+    integer (ref), postcode + date of birth (tag), a sequential member number, a date of birth
+    under a neutral name (d1) and under its own (birth_date), another customer's id
+    (referrer), a few shared mailboxes, and companies most of them rare. The catalog's path."""
+    import datetime as dt
+    import random
+
+    rng = random.Random(22)
+    folder = tmp_path_factory.mktemp("shop")
+    rows = []
+    companies = [f"Company {i}" for i in range(40)]
+    for i in range(SHOP_PEOPLE):
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20000))
+        signup = dt.datetime(2020, 1, 1) + dt.timedelta(seconds=rng.randint(0, 5 * 365 * 86400))
+        rows.append(
+            {
+                "customer_id": f"C{100000 + i}",
+                "email": f"person{i}@example.org",
+                "ref": 31600000000 + rng.randint(0, 99999999),
+                "tag": f"{rng.randint(1000, 9999)}{rng.choice('ABCDEFGH')}{dob:%Y%m%d}",
+                "member_no": i + 1,
+                "segment": rng.choice(["retail", "retail", "retail", "trade"]),
+                "country": rng.choice(["NL", "NL", "BE"]),
+                # ten big employers, thirty small ones (a name few people share)
+                "company": companies[rng.randint(0, 9)]
+                if rng.random() < 0.8
+                else rng.choice(companies[10:]),
+                "signup_at": signup.strftime("%Y-%m-%d %H:%M:%S"),
+                "d1": dob.isoformat(),
+                "birth_date": dob.isoformat(),
+                "referrer": f"C{100000 + rng.randint(0, 29)}",
+                "mailbox": f"team{rng.randint(0, 4)}@shop.example",  # shared, not personal
+            }
+        )
+    pd.DataFrame(rows).to_csv(folder / "customers.csv", index=False)
+    (folder / "catalog.yml").write_text(SHOP_CATALOG)
+    return folder / "catalog.yml"
+
+
+def _shop_spec(folder: Path, column: str, name: str = "") -> Path:
+    path = folder / f"{name or column}.yml"
+    path.write_text(
+        f"version: 1\nname: by-{name or column}\ntable: customers\nperson: customer_id\n"
+        f"min_count: 10\naggregates:\n  - {{name: t, group_by: [{column}]}}\n"
+    )
+    return path
+
+
+def _source_values(catalog: Path) -> set[str]:
+    """Every value of the shop's source, as text: none may be printed."""
+    frame = pd.read_csv(catalog.parent / "customers.csv", dtype=str)
+    values = {str(v) for c in frame.columns for v in frame[c].dropna()}
+    return {v for v in values if len(v) >= 6}
+
+
+@pytest.mark.parametrize(
+    ("column", "why"),
+    [
+        ("ref", "unique to almost every person"),  # a phone stored as an integer
+        ("member_no", "unique to almost every person"),  # sequential: signup order
+        ("tag", "unique to almost every person"),  # postcode + date of birth
+        ("signup_at", "unique to almost every person"),  # a time the system recorded
+        ("d1", "looks like a date of birth"),  # found by its values
+        ("birth_date", "a date of birth by its name"),
+        ("referrer", "holds customers.customer_id values"),  # another table's identity
+        ("mailbox", "shaped as identifiers (emails)"),
+    ],
+)
+def test_a_group_column_that_singles_people_out_is_refused_before_anything_is_written(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, why: str
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    spec = _shop_spec(tmp_path, column)
+    got = CliRunner().invoke(
+        anonymize_app,
+        [
+            "aggregate",
+            str(spec),
+            "--catalog",
+            str(shop),
+            "--out",
+            str(tmp_path / "out"),
+            "--release-log",
+            str(tmp_path / "releases.db"),
+        ],
+    )
+    assert isinstance(got.exception, ConfigError), got.output
+    text = str(got.exception)  # as the command line prints it
+    assert f"aggregates.0.group_by.0: a cell per value of {column}" in text or (
+        f"{column} is a date of birth" in text
+    ), text
+    assert why in text and "fix: group by a coarser column" in text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert (
+        not (tmp_path / "releases.db").exists()
+        or not ReleaseLog(tmp_path / "releases.db", KEYS).releases()
+    )
+    printed = set(re.split(r"[\s,;:()]+", text))
+    assert not printed & _source_values(shop)  # counts and names only
+
+
+def test_a_suppressed_cell_names_no_value_fewer_than_min_count_people_hold(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Companies: ten big ones, thirty held by a few people each. A suppressed cell of a small
+    company is written as (withheld), once, so the file names no company fewer than ten
+    people work at; the reviewer's check, with the source, agrees."""
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    spec = tmp_path / "company.yml"
+    spec.write_text(
+        "version: 1\nname: by-company\ntable: customers\nperson: customer_id\nmin_count: 10\n"
+        "aggregates:\n  - {name: t, group_by: [company, country], margins: true}\n"
+    )
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_aggregates(spec, engine, tmp_path / "out", release_log=log)
+    log.close()
+    frame = pd.read_csv(result.files["t"], dtype=str, keep_default_na=False, na_values=[""])
+    source = pd.read_csv(shop.parent / "customers.csv", dtype=str)
+    held = source.groupby("company")["customer_id"].nunique()
+    rare = set(held[held < 10].index)
+    assert len(rare) >= 20  # the attack has something to find
+    named = set(frame["company"]) - {"(total)", "(withheld)"}
+    assert named and not named & rare
+    withheld = frame[frame["company"] == "(withheld)"]
+    assert len(withheld) and withheld["count"].isna().all()
+    assert set(withheld["suppressed"]) <= {"primary", "complementary"}
+    # one row per line of withheld cells: per country, and the margin over every country
+    assert len(withheld) == len(withheld.drop_duplicates(["company", "country"]))
+    withheld_cells = result.manifest.parameters["withheld_group_values"]
+    assert isinstance(withheld_cells, int) and withheld_cells >= len(rare)
+    assert result.manifest.cells["t"] == len(frame)
+    checked = CliRunner().invoke(dsar_app, ["verify", str(result.folder), "--catalog", str(shop)])
+    assert checked.exit_code == 0, checked.output
+
+
+def _old_run(shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str) -> Path:
+    """A run as the workbench wrote it before the fix: no check of its group column, every
+    suppressed cell with its value (the red team's folder)."""
+    import anonymize.aggregate as aggregate
+
+    monkeypatch.setattr(aggregate, "group_problems", lambda run, engine: [])
+    monkeypatch.setattr(aggregate, "_rare_values", lambda engine, relation, params, run: {})
+    log = ReleaseLog(tmp_path / f"{column}.db", KEYS)
+    with open_engine(load_catalog(shop)) as engine:
+        result = run_aggregates(
+            _shop_spec(tmp_path, column), engine, tmp_path / "old", release_log=log
+        )
+    log.close()
+    monkeypatch.undo()
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    return result.folder
+
+
+@pytest.mark.parametrize("column", ["ref", "member_no", "d1", "signup_at"])
+def test_verify_finds_a_published_group_column_unique_per_person(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str
+) -> None:
+    folder = _old_run(shop, tmp_path, monkeypatch, column)
+    published = pd.read_csv(folder / "t.csv", dtype=str)
+    assert len(published) > 0.9 * SHOP_PEOPLE  # the attack: one row per person
+    for more in ([], ["--catalog", str(shop)]):
+        got = CliRunner().invoke(dsar_app, ["verify", str(folder), *more])
+        assert got.exit_code == 1, got.output
+        assert f"[group values] t.csv {column}: " in got.output
+        assert "held by fewer than 10 people" in got.output
+        assert not set(re.split(r"[\s,;:()]+", got.output)) & _source_values(shop)
+
+
+def test_verify_with_the_source_finds_group_values_few_people_hold(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thirty rare companies among forty: too few values for the file alone to tell (no more
+    than 400 rows could hold at 10 each), the source does, by count."""
+    folder = _old_run(shop, tmp_path, monkeypatch, "company")
+    alone = CliRunner().invoke(dsar_app, ["verify", str(folder)])
+    assert alone.exit_code == 0, alone.output
+    got = CliRunner().invoke(dsar_app, ["verify", str(folder), "--catalog", str(shop)])
+    assert got.exit_code == 1, got.output
+    assert re.search(
+        r"\[group values\] t\.csv company: \d+ of \d+ published values are held by fewer than"
+        r" 10 people in the source",
+        got.output,
+    ), got.output
+    assert "Company 1" not in got.output
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("aggregate_*.yml")), ids=str)
+def test_the_shipped_aggregate_examples_run_and_verify_clean(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, example: Path
+) -> None:
+    monkeypatch.setenv("WORKBENCH_KEY", "a" * 40)
+    out = tmp_path / "out"
+    got = CliRunner().invoke(
+        anonymize_app,
+        [
+            "aggregate",
+            str(example),
+            "--catalog",
+            str(demo),
+            "--out",
+            str(out),
+            "--release-log",
+            str(tmp_path / "releases.db"),
+        ],
+    )
+    assert got.exit_code == 0, got.output
+    (folder,) = out.iterdir()
+    checked = CliRunner().invoke(dsar_app, ["verify", str(folder), "--catalog", str(demo)])
+    assert checked.exit_code == 0, checked.output
+    assert f"{folder}: OK (" in checked.output

@@ -387,11 +387,12 @@ def _verify_derived(folder: Path, key_file: Path | None, catalog: Path | None) -
     from dsar.engine import open_engine
     from dsar.review.derived import source_identities, verify_derived
 
-    identities = None
-    if catalog is not None:
-        with open_engine(load_catalog(catalog)) as engine:
-            identities = source_identities(engine)
-    return verify_derived(folder, keys=optional_keys(key_file), identities=identities)
+    keys = optional_keys(key_file)
+    if catalog is None:
+        return verify_derived(folder, keys=keys)
+    with open_engine(load_catalog(catalog)) as engine:  # an aggregate's group values too
+        identities = source_identities(engine)
+        return verify_derived(folder, keys=keys, identities=identities, source=engine)
 
 
 def _verify_audience(

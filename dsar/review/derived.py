@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from dsar.keys import Keys
 
 TOTAL = "(total)"
+WITHHELD = "(withheld)"  # a suppressed cell's group value held by fewer than min_count people
 
 
 def verify_derived(
@@ -81,6 +82,7 @@ def verify_derived(
     *,
     keys: Keys | None = None,
     identities: SourceIdentities | None = None,
+    source: Engine | None = None,
 ) -> Verification:
     """Verify an extract or an aggregate folder (the kind is read from its manifest).
 
@@ -91,6 +93,8 @@ def verify_derived(
             says so, with k over every released column.
         identities: the source's identity values (`source_identities`): a released cell
             equal to one is a finding.
+        source: the source's engine (`dsar verify --catalog`): an aggregate's group value
+            that fewer than its minimum count of people hold there is a finding.
     """
     root = Path(folder)
     path = root / "manifest.json"
@@ -162,6 +166,7 @@ def verify_derived(
                 result.notices.append(_unauthenticated_k(name, table, manifest))
     else:
         _check_aggregates(tables, manifest, add)
+        _check_group_values(tables, manifest, add, source)
     return result
 
 
@@ -371,6 +376,12 @@ def decoded_forms(value: str) -> Iterator[tuple[str, str]]:
                 if got is not None and got not in seen:
                     seen.add(got)
                     yield BASE64, got
+
+
+def identifier_shape(text: str) -> str | None:
+    """What identifier `text` is shaped as, by every detector a released cell goes through
+    ("emails", "phones", "cards", "ibans", "ip_addresses", "secrets", "US SSN"), else None."""
+    return _detect(text, [emails, _addresses, phones, cards, ibans, ip_addresses])
 
 
 def _detect(text: str, detectors: list[Callable[[str], Iterator[Span]]]) -> str | None:
@@ -863,6 +874,8 @@ def recoverable_cells(tables: dict[str, list[dict[str, Any]]], measure: str) -> 
     dims_of = {k: frozenset(d for d, _ in k) for k in everything}
     found = []
     for cell in hidden - published.keys():
+        if any(v == WITHHELD for _, v in cell):
+            continue  # one or more cells of rare values, together: no one cell's count
         for total_key in published:
             if not total_key < cell:
                 continue
@@ -905,3 +918,60 @@ def _check_aggregates(tables: dict[str, pa.Table], m: AggregateManifest, add: An
     for measure, published in by_measure.items():
         for cell in recoverable_cells(published, measure):
             add(Finding("recomputable", cell, f"a suppressed {measure} follows from the totals"))
+
+
+def _check_group_values(
+    tables: dict[str, pa.Table], m: AggregateManifest, add: Any, source: Engine | None
+) -> None:
+    """A group value is published only when at least `min_count` people hold it (a suppressed
+    cell's rarer values are written WITHHELD): more distinct values in a group column than
+    the source's rows can hold at `min_count` each, or (with the source) values fewer people
+    hold there, are findings, by count. Under noise, declared values may be rare: not read."""
+    if m.differential_privacy is not None:
+        return
+    for name, table in tables.items():
+        groups = [g for g in m.group_by.get(Path(name).stem, ()) if g in table.column_names]
+        for g in groups:
+            values = {str(v) for v in table.column(g).to_pylist() if v is not None} - {
+                TOTAL,
+                WITHHELD,
+            }
+            where = f"{name} {g}"
+            if m.rows_in is not None and len(values) * m.min_count > m.rows_in:
+                add(
+                    Finding(
+                        "group values",
+                        where,
+                        f"{len(values)} distinct values published from {m.rows_in} rows: some"
+                        f" are held by fewer than {m.min_count} people (one each, for an"
+                        " identifier), group by a coarser column",
+                    )
+                )
+                continue
+            rare = _rare_in_source(source, m, g, values) if source is not None else 0
+            if rare:
+                add(
+                    Finding(
+                        "group values",
+                        where,
+                        f"{rare} of {len(values)} published values are held by fewer than"
+                        f" {m.min_count} people in the source",
+                    )
+                )
+
+
+def _rare_in_source(source: Engine, m: AggregateManifest, column: str, values: set[str]) -> int:
+    """How many of `values` fewer than `min_count` people (rows, where the catalog names no
+    identity column) hold in the source table's `column` (0 where it has no such column)."""
+    spec = source.catalog.tables.get(m.table)
+    if spec is None or m.table not in source.tables or column not in source.columns(m.table):
+        return 0
+    ids = list(spec.identity_columns())
+    who = f"count(DISTINCT {quote_identifier(ids[0])})" if ids else "count(*)"
+    col = quote_identifier(column)
+    got = source.query(
+        f"SELECT {col} AS v, {who} AS n FROM {quote_identifier(m.table)} WHERE {col} IS NOT NULL"
+        " GROUP BY ALL"
+    ).to_pylist()
+    held = {str(r["v"]): int(r["n"]) for r in got}
+    return sum(1 for v in values if v in held and held[v] < m.min_count)
