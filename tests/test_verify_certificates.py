@@ -331,3 +331,23 @@ def test_another_artifacts_manifest_is_refused_in_one_line(tmp_path: Path) -> No
     ran = CliRunner().invoke(app, ["verify", str(manifest)], env={"WORKBENCH_KEY": KEY})
     assert ran.exit_code != 0
     assert "a manifest of kind 'extract' is not a certificate" in str(ran.exception)
+
+
+def test_a_file_name_with_folders_or_a_pattern_is_not_followed(
+    erased: tuple[Path, Path, str],
+) -> None:
+    """The certificate is untrusted: a replaced file's name is a name, never a path or a glob."""
+    catalog, cert, _ = erased
+    original = cert.read_text()
+    body = json.loads(original)
+    body["files_replaced"][0]["file"] = "../*"
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert), "--export", str(catalog.parent))
+    assert code == 1 and "[manifest] files_replaced.0.file" in out
+    assert "must be a file's name, without folders" in out
+    body = json.loads(original)
+    real = body["files_replaced"][0]["file"]
+    body["files_replaced"][0]["file"] = real[:-1] + "?"  # would match the real file as a glob
+    cert.write_text(json.dumps(body, indent=2))
+    code, out = _verify(str(cert), "--export", str(catalog.parent))
+    assert code == 1 and f"{real[:-1]}? (table " in out and "not found in the export" in out

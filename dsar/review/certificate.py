@@ -22,6 +22,7 @@ field, never a value.
 
 from __future__ import annotations
 
+import glob
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,10 @@ def verify_certificate(
 def _verify_one(
     path: Path, export: str | Path | None, keys: Keys | None, catalog: Catalog | None
 ) -> Verification:
+    if not path.is_file():
+        raise UnreadableArtifactError(
+            path, "no such certificate file", "give a certificate's JSON file or its folder"
+        )
     result = Verification(path)
     add = result.findings.append
     raw = path.read_bytes()
@@ -198,7 +203,7 @@ def _verify_one(
                 " export's catalog (--catalog), which names their identity columns"
             )
         for change in cert.files_replaced:
-            named = [p for p in Path(export).rglob(change.file) if p.is_file()]
+            named = [p for p in Path(export).rglob(glob.escape(change.file)) if p.is_file()]
             current = sha256_file(named[0]) if len(named) == 1 else None
             if current is None:
                 add(Finding("export", _where(change), "not found in the export"))

@@ -568,11 +568,19 @@ class AudienceManifest(ArtifactManifest):
     )
 
 
+def _plain_name(value: str) -> str:
+    if not value or value in (".", "..") or "/" in value or "\\" in value:
+        raise ValueError("must be a file's name, without folders")
+    return value
+
+
 class FileChangeInfo(_Model):
     """One export file a change replaced: its rows and checksums before and after."""
 
     table: str = Field(min_length=1, description="the catalog table the file belongs to")
-    file: str = Field(min_length=1, description="the file's name (no folders)")
+    file: Annotated[str, AfterValidator(_plain_name)] = Field(
+        description="the file's name (no folders)"
+    )
     rows_before: Count = Field(description="rows before the change")
     rows_after: Count = Field(description="rows after it")
     sha256_before: Sha256 = Field(description="SHA-256 of the original (kept until confirm)")
