@@ -67,6 +67,16 @@ def names(engine: TextEngine, text: str) -> list[str]:
             "[09:09] Aoife: standup notes: niamh on leave, see the queue\n[09:10] Seán: ta",
             ["Aoife", "Seán", "niamh"],
         ),
+        # a Teams export's speakers ("[3/14 10:02] Surname, Given:"), a name after "is"
+        (
+            "[3/14 10:02] Lindqvist, Erik: the audit is tomorrow\n"
+            "[3/14 10:05] Berg, Sofia: ok, i'll prep the folder with henrik",
+            ["Berg, Sofia", "Lindqvist, Erik", "henrik"],
+        ),
+        (
+            "[13:13] Tomi: is joanna still on the billing project?\n[13:14] Uche: no",
+            ["Tomi", "Uche", "joanna"],
+        ),
         # a given name with accents the lists hold without them
         (
             "[09:09] Aoife: standup notes: ciarán on leave\n[09:10] Seán: ta",

@@ -721,7 +721,8 @@ _LOWER_PERSON_AFTER = regex.compile(
 _LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|\+|or)[^\S\n]+(\p{Ll}+)\b")
 _LOWER_CUE = regex.compile(
     r"\b(?:to|from|with|for|chase|remind|ping|ask|tell|cc|it's|its|it is|handover to"
-    r"|hand over to|and|or|via|w/|ty|per|waiting on|try|let|thanks to|did|does|has)"
+    r"|hand over to|and|or|via|w/|ty|per|waiting on|try|let|thanks to|did|does|has|is|was"
+    r"|are|were)"
     r"[^\S\n]*[:,]?[^\S\n]*$"
 )
 # cues before a place as often as before a person: a given name that names a place is one

@@ -34,7 +34,9 @@ _SPEAKER_LINES = [
     regex.compile(p, regex.MULTILINE)
     for p in (
         # [09:14] Name:   09:14 Name:   [2026-03-02 09:14] Name:   (09:14) - Name:
-        rf"^[^\S\n]*[\[(]?(?:\d{{4}}-\d{{2}}-\d{{2}}[ T])?{_TIME}[\])]?[^\S\n]*(?:[-–|][^\S\n]*)?"
+        # [3/14 10:02] Name: (Teams)
+        rf"^[^\S\n]*[\[(]?(?:\d{{4}}-\d{{2}}-\d{{2}}[ T]|\d{{1,2}}[/.]\d{{1,2}}[^\S\n]+)?{_TIME}"
+        rf"[\])]?[^\S\n]*(?:[-–|][^\S\n]*)?"
         rf"(?P<name>{_NAME})[^\S\n]*:",
         # 12/03/2026, 08:41 - Name:   [12.03.26, 08:41:10] Name:
         rf"^[^\S\n]*\[?\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}},?[^\S\n]+{_TIME}\]?[^\S\n]*"
@@ -78,6 +80,7 @@ _PERSON_FIELDS = regex.compile(
     r"|الاسم|اسم|שם|שם מלא|नाम|姓名|氏名|名前|이름|ชื่อ|ชื่อ-นามสกุล"
     r"|present|apologies|absent|follow up|follow-up|action|cover|handled by|escalated to"
     r"|driver|fahrer|chair|chaired by|host|facilitator|on duty|on call|minute taker|scribe"
+    r"|visitor|visitor name|besucher|visiteur|visitante"
     r"|from|by)[^\S\n]*[:=\uff1a][^\S\n]*(?P<value>[^\n:\uff1a]+?)[^\S\n]*$",
     regex.IGNORECASE | regex.MULTILINE,
 )
