@@ -180,12 +180,17 @@ def test_a_no_in_the_export_never_leaves_out_who_shares_the_landline(tmp_path: P
     assert _counts(tmp_path / "out")["said_no_elsewhere"] == 1
 
 
-def test_the_landline_the_objector_gave_is_never_uploaded(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "objection", [(ANN,), (ANN, f"phone={LANDLINE}")], ids=["email", "email and the landline"]
+)
+def test_the_objectors_landline_is_never_uploaded(
+    tmp_path: Path, objection: tuple[str, ...]
+) -> None:
     """The number itself is still the objector's: a phone audience leaves it out (it would
-    reach her), whoever else's row holds it."""
+    reach her), from Ben's row too, whether she gave it or not."""
     catalog = _shop(tmp_path / "shop")
     ledger = tmp_path / "led" / "ledger.db"
-    _ledger_add(ledger, "R-1", ANN, f"phone={LANDLINE}")
+    _ledger_add(ledger, "R-1", *objection)
     built = _build(
         catalog, tmp_path / "out", "--spec", str(catalog.parent / "spec-phone.yml"),
         "--ledger", str(ledger),
@@ -223,6 +228,117 @@ def test_withdraw_and_ledger_add_never_name_who_shares_the_landline(tmp_path: Pa
     assert withdrawn.exit_code == 0, withdrawn.output
     [removal] = (tmp_path / "wd").iterdir()
     assert removal.read_text().splitlines() == ["email", _hash(ANN)]
+
+
+def test_an_uploaded_landline_is_withdrawn_for_either_person(tmp_path: Path) -> None:
+    """The landline uploaded (from Ben's row, and Ann's) reaches both: Ann's objection under
+    her email withdraws it, and nothing else."""
+    catalog = _shop(tmp_path / "shop")
+    record = tmp_path / "rec" / "sent.db"
+    built = _build(
+        catalog, tmp_path / "out", "--spec", str(catalog.parent / "spec-phone.yml"),
+        "--record", str(record),
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    ledger = tmp_path / "led" / "ledger.db"
+    _ledger_add(ledger, "R-1", ANN)
+    withdrawn = _invoke(
+        anonymize_app,
+        *("withdraw", "--platform", "meta", "--record", str(record)),
+        *("--ledger", str(ledger), "--out", str(tmp_path / "wd")),
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    [removal] = (tmp_path / "wd").iterdir()
+    assert removal.read_text().splitlines() == ["phone", _hash(LANDLINE, "phone")]
+
+
+ACCOUNTS = """\
+  accounts:
+    path: accounts.csv
+    format: csv
+    description: Sign-in accounts.
+    category: account
+    origin: provided
+    purposes: [providing the service]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: while the account is open}
+    erasure: {action: delete}
+    primary_key: [user_id]
+    columns:
+      user_id: {identity: user_id, type: string}
+      email: {identity: email, type: string}
+      status: {type: string}
+"""
+TEAM = "team@shop-customers.example"  # Ann's and Ben's sign-in: one shared inbox
+
+
+def _team_shop(root: Path, status: str = "active") -> Path:
+    catalog = _shop(root)
+    text = catalog.read_text().replace(
+        "user_id: {identity: user_id, type: string}\n      email",
+        "user_id: {identity: user_id, type: string, references: accounts.user_id}\n      email",
+        1,
+    )
+    catalog.write_text(text + ACCOUNTS)
+    (root / "accounts.csv").write_text(
+        f"user_id,email,status\nu0,{TEAM},{status}\nu1,{TEAM},active\nu2,{CAT},active\n"
+    )
+    return catalog
+
+
+@pytest.mark.parametrize("objection", ["user_id=u0", ANN], ids=["account id", "email"])
+def test_a_shared_inbox_never_makes_two_people_one(tmp_path: Path, objection: str) -> None:
+    """Ann and Ben sign in with one team inbox: the export made them one person, so Ann's
+    objection left Ben's own marketing address out and named his upload for withdrawal."""
+    catalog = _team_shop(tmp_path / "shop")
+    record = tmp_path / "rec" / "sent.db"
+    spec = catalog.parent / "spec-email.yml"
+    built = _build(catalog, tmp_path / "out", "--spec", str(spec), "--record", str(record))
+    assert built.exit_code == 0, built.output
+    ledger = tmp_path / "led" / "ledger.db"
+    added = _ledger_add(
+        ledger, "R-1", objection, extra=("--sent-record", str(record), "--catalog", str(catalog))
+    )
+    # Ann's own: her account id and her marketing address; the inbox and the landline are
+    # Ben's too
+    assert "the person has 2 identifier(s) in the export" in added.output, added.output
+    assert "2 shared with other people" in added.output
+    withdrawn = _invoke(
+        anonymize_app,
+        *("withdraw", "--platform", "meta", "--record", str(record)),
+        *("--ledger", str(ledger), "--out", str(tmp_path / "wd")),
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    [removal] = (tmp_path / "wd").iterdir()
+    assert removal.read_text().splitlines() == ["email", _hash(ANN)]
+    again = _build(catalog, tmp_path / "out2", "--spec", str(spec), "--ledger", str(ledger))
+    assert again.exit_code == 0, again.output
+    assert _written(tmp_path / "out2") == {_hash(BEN), _hash(CAT)}
+    assert _counts(tmp_path / "out2")["in_ledger"] == 1
+
+
+def test_a_closed_account_on_a_shared_inbox_closes_nobody_else(tmp_path: Path) -> None:
+    catalog = _team_shop(tmp_path / "shop", status="closed")
+    built = _build(catalog, tmp_path / "out", "--spec", str(catalog.parent / "spec-email.yml"))
+    assert built.exit_code == 0, built.output
+    assert _written(tmp_path / "out") == {_hash(BEN), _hash(CAT)}
+    assert _counts(tmp_path / "out")["closed_account"] == 1
+
+
+def test_a_list_of_the_shared_inbox_leaves_for_either_person(tmp_path: Path) -> None:
+    """The inbox itself reaches both: a list holding it leaves it out for Ann's objection."""
+    catalog = _team_shop(tmp_path / "shop")
+    ledger = tmp_path / "led" / "ledger.db"
+    _ledger_add(ledger, "R-1", "user_id=u0")
+    crm = tmp_path / "crm.csv"
+    crm.write_text(f"email\n{TEAM}\n{BEN}\n")
+    built = _build(
+        catalog, tmp_path / "out", "--input", str(crm), "--column", "email", *BASIS,
+        "--ledger", str(ledger),
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert _written(tmp_path / "out") == {_hash(BEN)}
 
 
 # -- the ledger's own folding -----------------------------------------------------------------

@@ -134,22 +134,34 @@ def _insert_nodes(
     condition: str,
 ) -> int:
     """Insert into `into` the identity nodes of table `name`'s rows where `condition` holds:
-    each identifier of `ids`, a weak one only in a row with no strong one. Returns the
-    distinct rows read."""
+    each identifier of `ids`, a weak one (a phone, or an identifier several people share,
+    `people_shared`: a team inbox) only in a row with no other. Returns the distinct rows
+    read."""
     picks = ", ".join(
         f"{identity_sql(k, quote_identifier(c))} AS i{j}" for j, (c, k) in enumerate(ids.items())
     )
     rows = engine.query(f"SELECT DISTINCT {picks} FROM {quote_identifier(name)} WHERE {condition}")
     con.register("node_rows", rows)
-    strong = [f"i{j}" for j, k in enumerate(ids.values()) if k in STRONG]
-    none_strong = " AND ".join(f"{c} IS NULL" for c in strong) or "true"
-    for j, k in enumerate(ids.values()):
-        only = "" if k in STRONG else f" AND {none_strong}"
-        con.execute(
-            f"INSERT INTO {into} SELECT {node_sql(k, f'i{j}')} FROM node_rows"
-            f" WHERE i{j} IS NOT NULL{only}"
-        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE node_numbered AS SELECT row_number() OVER () AS r, *"
+        " FROM node_rows"
+    )
     con.unregister("node_rows")
+    con.execute("CREATE OR REPLACE TEMP TABLE node_found (r BIGINT, node VARCHAR, strong BOOLEAN)")
+    for j, k in enumerate(ids.values()):
+        con.execute(
+            f"INSERT INTO node_found SELECT r, {node_sql(k, f'i{j}')}, {k in STRONG} FROM"
+            f" node_numbered WHERE i{j} IS NOT NULL"
+        )
+    con.execute("DROP TABLE node_numbered")
+    con.execute(
+        "UPDATE node_found SET strong = false WHERE node IN (SELECT node FROM people_shared)"
+    )
+    con.execute(
+        f"INSERT INTO {into} SELECT node FROM node_found f WHERE f.strong OR NOT EXISTS"
+        " (SELECT 1 FROM node_found s WHERE s.r = f.r AND s.strong)"
+    )
+    con.execute("DROP TABLE node_found")
     return int(rows.num_rows)
 
 

@@ -216,7 +216,7 @@ def build_audience(
         applies.add("closed_account")
         con.execute(
             "UPDATE cand SET why = 'closed_account' WHERE why IS NULL AND i IN (SELECT i FROM"
-            " cand_people JOIN closed_people USING (person))"
+            " cand_theirs JOIN closed_people USING (person))"
         )
         if ledger is not None:
             applies.add("in_ledger")

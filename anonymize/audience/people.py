@@ -32,9 +32,11 @@ an account id) is matched through their own people only, never through the landl
 the person who shares it, and the landline in the ledger (given with an objection) leaves
 out only the rows that would upload the landline itself, never another person's email
 row; an upload is never recorded under it unless it is the value uploaded. The objector
-still leaves under every identifier that is theirs alone. A candidate with no strong
-identifier (a list's bare phone) may be any of the people seen with it: it leaves if any
-of them is in the ledger.
+still leaves under every identifier that is theirs alone. Where the landline is the value
+uploaded (a phone audience), it reaches every person it is shared by: it leaves if any of
+them is in the ledger, and its upload is recorded under each one's own identifiers (so any
+of them withdraws it). A candidate with no strong identifier (a list's bare phone) may be
+any of the people seen with it: it leaves if any of them is in the ledger.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def link_people(con: duckdb.DuckDBPyConnection) -> None:
     # an identifier the export does not hold is a person of its own (numbered below zero)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE cand_people AS SELECT DISTINCT c.i,"
-        " coalesce(n.person, -u.k) AS person, c.strong FROM cand_ids c"
+        " coalesce(n.person, -u.k) AS person, c.strong AND c.node NOT IN (SELECT node FROM"
+        " people_shared) AS strong FROM cand_ids c"
         " LEFT JOIN people_nodes n USING (node) LEFT JOIN (SELECT node, dense_rank() OVER"
         " (ORDER BY node) AS k FROM (SELECT DISTINCT node FROM cand_ids)) u USING (node)"
         " WHERE c.node IS NOT NULL"
@@ -201,6 +204,18 @@ def _own(alias: str, kind: str | None = None) -> str:
     )
 
 
+def _sharers(kind: str) -> str:
+    """SQL `(i, kind, value)`: for each candidate whose uploaded value (`kind`) is a shared
+    identifier, the identifiers that are theirs alone of every person it is shared by (the
+    number reaches each of them)."""
+    return (
+        "SELECT c.i, m2.kind, m2.value FROM cand_ids c JOIN people_shared s USING (kind, value)"
+        " JOIN people_members m1 ON m1.kind = c.kind AND m1.value = c.value"
+        f" JOIN people_members m2 ON m2.person = m1.person WHERE c.kind = '{kind}'"
+        f" AND {_own('m2')}"
+    )
+
+
 def leave_out_ledger(
     con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Engine, kind: str = "email"
 ) -> None:
@@ -242,7 +257,8 @@ def leave_out_ledger(
         " AND i IN (SELECT p.i FROM cand_theirs p JOIN people_members m USING (person)"
         f" JOIN held_values h USING (kind, value) WHERE {_own('m')}"
         f" UNION SELECT c.i FROM cand_ids c JOIN held_values h USING (kind, value)"
-        f" WHERE {_own('c', kind)})"
+        f" WHERE {_own('c', kind)}"
+        f" UNION SELECT x.i FROM ({_sharers(kind)}) x JOIN held_values h USING (kind, value))"
     )
 
 
@@ -283,7 +299,9 @@ def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys, kind: str = "email")
         f" eligible) AND {_own('c', kind)}"
         " UNION SELECT t.i, m.kind, m.value FROM cand_theirs t JOIN people_members m"
         " USING (person) WHERE t.i IN (SELECT i FROM eligible)"
-        f" AND t.person IN (SELECT person FROM sized) AND {_own('m')}),"
+        f" AND t.person IN (SELECT person FROM sized) AND {_own('m')}"
+        f" UNION SELECT x.i, x.kind, x.value FROM ({_sharers(kind)}) x"
+        " WHERE x.i IN (SELECT i FROM eligible)),"
         " hashed AS (SELECT kind, value, "
         f"{ref_sql} AS ref, {loose_sql} AS loose FROM (SELECT kind, value, {_LOOSE} AS loose"
         " FROM (SELECT DISTINCT kind, value FROM ids)))"

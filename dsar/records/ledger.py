@@ -718,9 +718,18 @@ def person_identifiers_shared(
             row[0]
             for key in given
             if key.kind in STRONG
-            and (row := con.execute(f"SELECT {node_sql(key.kind, '?')}", [key.value]).fetchone())
+            and (
+                row := con.execute(
+                    f"SELECT {node_sql(key.kind, 'v')} FROM (SELECT ? AS v)", [key.value]
+                ).fetchone()
+            )
             and row[0] is not None
         ]
+        if not nodes:
+            return given, 0
+        # a given identifier several people share (a team inbox) leads to itself only
+        shared_nodes = {r[0] for r in con.execute("SELECT node FROM people_shared").fetchall()}
+        nodes = [n for n in nodes if n not in shared_nodes]
         if not nodes:
             return given, 0
         found = con.execute(

@@ -17,6 +17,9 @@ their addresses?), so here the closure is computed for the whole export in one g
   that errs on the side of the person;
 - a phone is weak (a family's, an office's): it never joins people, and belongs to every
   person it was seen with (a row with a phone and no strong identifier: a person of its own);
+  so is an email one table holds beside two accounts of one kind (a team inbox: two user
+  ids with it), which would otherwise make its people one; an identifier several people
+  are seen with is listed in `people_shared`;
 - processor tables (data held for customers) and reference tables join nobody: they are
   read only when asked (`also_read`), each value on its own, to know where a value is held;
   a table whose rows hold one identifier each (web logs, events) joins nobody either, and is
@@ -268,6 +271,16 @@ def resolve_people(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE people_ids AS SELECT r.row, v.nid, r.strong, r.tbl"
         " FROM people_raw r JOIN people_values v USING (kind, value)"
+    )
+    # an email beside two accounts of one table (a team inbox: two user ids, each with it)
+    # is several people's: weak, as a phone is, it joins none of them
+    con.execute(
+        "UPDATE people_ids SET strong = false WHERE strong AND nid IN (SELECT e.nid"
+        " FROM people_ids e JOIN people_ids o ON o.row = e.row AND o.strong AND o.nid <> e.nid"
+        " JOIN (SELECT DISTINCT nid, kind FROM people_values) ke ON ke.nid = e.nid"
+        " JOIN (SELECT DISTINCT nid, kind FROM people_values) ko ON ko.nid = o.nid"
+        " WHERE ke.kind = 'email' AND ko.kind <> 'email'"
+        " GROUP BY e.nid, e.tbl, ko.kind HAVING count(DISTINCT o.nid) > 1)"
     )
     if not order:
         con.execute(
