@@ -266,3 +266,19 @@ def test_a_shared_identifier_stops_the_scope_naming_the_option(demo_export: Path
     ):
         scope_breach(engine, spec, rules=MatchRules(max_identifiers=1))
     assert "B-" not in str(info.value)  # no internal request label
+
+
+def test_every_engine_scopes_the_same_people(engine_kind: str, tmp_path: Path) -> None:
+    from tests.shop_fixture import write_shop
+
+    catalog = load_catalog(write_shop(tmp_path / "shop"))
+    spec = ScopeSpec(
+        ("invoice_lines", "line_notes"),
+        window=Window.parse("2025-01-01", "2025-02-28"),
+        where=(parse_where("line_notes.Note like '%r%'"),),
+    )
+    with open_engine(catalog, engine_kind) as engine:
+        scope = scope_breach(engine, spec)
+    # lines of invoices 1-3 (customers 2 and 1); notes on them matching: line 3's (customer 1)
+    assert scope.rows == {"invoice_lines": 5, "line_notes": 2}
+    assert _ids(scope, IdentityKind.CUSTOMER_ID) == {"1", "2"}
