@@ -62,6 +62,7 @@ def test_structure_takes_no_team_header_or_company_for_a_name(
         "Area: Mobile App\nSummary: Dark Mode toggle resets after restart",
         "Known Issues: Chrome Autofill still misbehaves.",
         "Hi,\nSecurity Check: pending\nFraud Review: manual",
+        "Hola,\nAtención Al Cliente: 900 123 456.\nSaludos,\nTienda Sol",
     ],
 )
 def test_teams_adverbs_labels_and_field_values_are_no_names(model: TextEngine, text: str) -> None:

@@ -138,6 +138,7 @@ kundenservice kundendienst verwaltung vertrieb buchhaltung einkauf zentrale abte
 assistenza ufficio acquisti vendite equipe équipe equipo servicio atención atencion
 pomoc obsługa wsparcie klantenservice afdeling kantoor destek müşteri hizmetleri
 kundtjänst kundservice kundeservice asiakaspalvelu onboarding staff everyone everybody
+cliente clientes clienti kunden klant klanten
 rechnung bestellung nachricht unterlagen verständnis herren damen fällen eingang
 schreibens kündigung lieferung zahlung vertrag anfrage termin mitarbeiter mitarbeiterin
 kunde kundin bitte anbei hiermit ihre ihr ihnen sie wir uns unser unsere büro buero

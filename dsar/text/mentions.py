@@ -124,7 +124,10 @@ _GERMANIC_NOUN = regex.compile(
     r"(?:ung|heit|keit|schaft|nis|tät|tion|ment|chen|lein|ei|ium|ismus|ling|ur|ät)$"
 )
 _MENTION_SOURCES = ("names", "ner", "list")
-_THING_FIRST = frozenset(("spedition", "firma", "klinikum", "restaurant", "hotel", "café", "cafe"))
+_THING_FIRST = frozenset(
+    """spedition firma klinikum restaurant hotel café cafe tienda loja boutique magasin negozio
+    winkel sklep""".split()  # noqa: SIM905
+)
 _NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
 
 
