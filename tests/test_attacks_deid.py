@@ -1066,7 +1066,12 @@ def test_dates_of_recent_events_are_not_taken_for_births(clinic: Path, tmp_path:
     shutil.copytree(clinic.parent, root)
     catalog = root / "catalog.yml"
     catalog.write_text(clinic.read_text().replace("      d1: {}", "      d1: {origin: observed}"))
-    result = _run(catalog, _patients("d1", "keep"), tmp_path / "d1")
+    # kept whole, d1 is no birth but a value almost nobody shares: refused for that alone
+    with pytest.raises(ConfigError) as refused:
+        _run(catalog, _patients("d1", "keep"), tmp_path / "d1")
+    assert "d1 is unique to almost every person" in str(refused.value)
+    assert "birth" not in str(refused.value)
+    result = _run(catalog, _patients("d1", "{op: generalize, to: month}"), tmp_path / "d1m")
     assert result.manifest.rows_out == 1000
 
 

@@ -297,7 +297,7 @@ def _relaxed_extract(tmp_path: Path) -> Path:
     policy = tmp_path / "extract.yml"
     text = (EXAMPLES / "extract_accounts.yml").read_text()
     policy.write_text(
-        text.replace("{k: 10, max_suppression: 0.05}", "{k: 2, max_suppression: 0.9}")
+        text.replace("{k: 10, max_suppression: 0.10}", "{k: 2, max_suppression: 0.9}")
     )
     return policy
 
