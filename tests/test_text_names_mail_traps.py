@@ -63,6 +63,10 @@ def test_structure_takes_no_team_header_or_company_for_a_name(
         "Known Issues: Chrome Autofill still misbehaves.",
         "Hi,\nSecurity Check: pending\nFraud Review: manual",
         "Hola,\nAtención Al Cliente: 900 123 456.\nSaludos,\nTienda Sol",
+        # products, and a sentence's first word before a person's verb
+        "Thanks for trying Zendesk Suite. Your import finished.",
+        "Merci de résilier mon abonnement Orange Pro.",
+        "Issue: Battery swells. Replacement requested by the customer.",
     ],
 )
 def test_teams_adverbs_labels_and_field_values_are_no_names(model: TextEngine, text: str) -> None:

@@ -158,7 +158,7 @@ _COMPANY_WORDS = frozenset(
     media digital holdings ventures foods logistics networks security services gmbh ltd
     inc llc plc corp corporation company pharmaceuticals pharma traders industries
     enterprises international associates trust foundation university institute clinic
-    hospital council ministry agency limited""".split()  # noqa: SIM905
+    hospital council ministry agency limited suite pro plus premium lite ultra sale""".split()  # noqa: SIM905
 )
 _DETERMINER_BEFORE = regex.compile(
     r"\b(?:the|a|an|our|your|their|its|this|that|these|those)\s+$", regex.IGNORECASE
@@ -550,6 +550,16 @@ class NameFinder:
                     lexicon.is_english_word(w.casefold()) and w not in firsts and w not in lasts
                     for w in c.words
                 )  # "Success", "Kindly Confirm Receipt": words, no name list's
+                or (
+                    len(c.words) == 1
+                    and c.words[0] not in firsts
+                    and c.words[0] not in lasts
+                    and (
+                        lexicon.is_english_word(c.words[0].casefold())
+                        or bool(_ENGLISH_ENDING.search(c.words[0]))
+                    )
+                    and bool(_SENTENCE_START.search(before))
+                )  # "Replacement requested by ...": a sentence's first word
             ),
             lexicon=sum(w in firsts or w in lasts for w in c.words),
             speaker=speaker,
