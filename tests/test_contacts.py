@@ -115,6 +115,7 @@ def test_emails_in_every_written_form(engine: TextEngine, text: str, expected: l
         ("Rota 2025 - 2026, room 4471, page 1234", []),
         ("Parcel 4174 1301 1098 7569 is held at the depot", []),
         ("Preis 1234567,89 EUR; the Oil 12 filter", []),
+        ("Bestell-Nummer: 12345678, numer zam\u00f3wienia 87654321", []),
     ],
 )
 def test_phones_with_their_extension(engine: TextEngine, text: str, expected: list[str]) -> None:

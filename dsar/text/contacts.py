@@ -208,8 +208,8 @@ _NOT_A_PHONE = re.compile(
 _PHONE_WORD = re.compile(
     r"(?:\b(?:phone|mobile|mob|tel|telephone|telefon|cell|whatsapp|fax|landline|sms|t\u00e9l"
     r"|t\u00e9l\u00e9phone|tel\u00e9fono|telefono|tlf|puhelin|handy|mobil|m\u00f3vil|movil"
-    r"|celular|cellulare|portable|gsm|rufnummer|telefonnummer|numer|n\u00famero|num\u00e9ro"
-    r"|nummer|\u7535\u8bdd|\u624b\u673a|\u96fb\u8a71|\u643a\u5e2f|\u0442\u0435\u043b"
+    r"|celular|cellulare|portable|gsm|rufnummer|telefonnummer"
+    r"|\u7535\u8bdd|\u624b\u673a|\u96fb\u8a71|\u643a\u5e2f|\u0442\u0435\u043b"
     r"|\u0442\u0435\u043b\u0435\u0444\u043e\u043d|\u0647\u0627\u062a\u0641)\b"
     r"|[\u260e\u260f\U0001f4de\U0001f4f1])\D{0,12}$",
     re.IGNORECASE,
