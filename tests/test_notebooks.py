@@ -341,12 +341,12 @@ def test_deidentified_extract_notebook(tmp_path: Path) -> None:
     extract = pd.read_parquet(out / "accounts-extract" / "accounts.parquet")
     manifest = json.loads((out / "accounts-extract" / "manifest.json").read_text())
     qis = manifest["risk"]["quasi_identifiers"]
-    assert qis == ["country", "plan", "signup_method", "created_at", "last_login_at"]
+    assert qis == ["country", "plan", "signup_method", "status", "created_at", "last_login_at"]
     assert extract.groupby(qis, dropna=False)["user_id"].nunique().min() == manifest["risk"]["k"]
     assert manifest["risk"]["k"] >= 5
     for gone in ("email", "password_hash", "company", "closed_at"):
         assert gone not in extract.columns
-    assert manifest["classification"]["status"].startswith("insensitive: ")
+    assert manifest["classification"]["status"].startswith("quasi-identifier")  # not hidden
     assert manifest["generalisation"]["created_at"] in ("to: month", "to: year", "*")
     assert 0 < manifest["information_loss"]["precision_loss"] <= 1
     u = manifest["uniqueness"]
