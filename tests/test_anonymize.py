@@ -472,6 +472,8 @@ def _recoverable(tables: dict[str, list[dict[str, Any]]], dims: dict[str, list[s
                 hidden.add(key)
     found = []
     for cell in hidden:
+        if any(v == "(withheld)" for _, v in cell):
+            continue  # the cells of values few people hold, together: no one cell's count
         for total_key in published:
             if not total_key < cell:
                 continue
