@@ -618,7 +618,19 @@ def _show_risk(r: dict[str, object]) -> None:
             f"rows {r['rows']}, people {r['people']}: no quasi-identifier, so the whole table"
             " is one class and k measures nothing an attacker links on"
         )
+    linked = [str(c) for c in r.get("linked_by") or ()]  # type: ignore[attr-defined]
+    if linked and qis:
+        typer.echo(
+            f"rows linked per person by the released {', '.join(linked)}: k and the risks"
+            f" are over each person's combination of rows (single rows: k = {r['k_rows']})"
+        )
     typer.echo(f"class sizes (people per size): {json.dumps(r['class_sizes'])}")
+    texts = r.get("text_unique") or {}
+    for column, share in texts.items():  # type: ignore[attr-defined]
+        typer.echo(
+            f"{column}: {share:.1%} of its released texts are unique, a link to the source"
+            " text for whoever has seen it that k does not cover"
+        )
     for field in ("l_distinct", "l_entropy", "t_closeness"):
         if r[field]:
             typer.echo(f"{field}: {json.dumps(r[field])}")

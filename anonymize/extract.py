@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from anonymize.parallel import (
 )
 from anonymize.params import DateShift, Redact
 from anonymize.policy import Policy, policy_problems
-from anonymize.risk import RiskReport, measure
+from anonymize.risk import RiskReport, measure, unique_texts
 from anonymize.sampling import sampled_problems
 from anonymize.search import SearchResult, describe, generalised, search
 from anonymize.spec import checked_spec
@@ -359,7 +359,13 @@ def _run(
         )
         _copy(con, written, target, policy.output.format)
         final = f"({enforced.sql})"
-        risk = measure(con, final, qis, policy.sensitive, person=person)
+        # a pseudonym released (the person's, or another identity's: a device): the rows
+        # it links are measured as each person's multiset of rows (`measure`), the person's
+        # own first
+        linked = sorted(classified.pseudonyms, key=lambda c: c != policy.person)
+        risk = measure(con, final, qis, policy.sensitive, person=person, linked_by=linked)
+        texts = [c for c, spec in python.items() if isinstance(spec, Redact)]
+        risk = replace(risk, text_unique=unique_texts(con, final, texts))
         unique = uniqueness(
             con,
             source=f"read_parquet({sql_string(str(source_stage))})",

@@ -20,6 +20,16 @@ file or relation:
   without a population table it cannot be lower than prosecutor risk, so the prosecutor
   figures bound it and are reported as such; marketer (re-identify as many as possible):
   the expected share of people re-identified, the same average.
+
+Where the rows are linked per person in the release (the person's pseudonym is released,
+`linked_by=`), an attacker groups the rows by pseudonym and matches each person's whole set
+of rows against what they know: the person's quasi-identifier is then the multiset of their
+rows' quasi-identifier values (and how many rows they have). `usage_events` with `user_id:
+hash`, action and object type kept, measured k = 398 by single rows, while 699 of 994 people
+had a combination of actions no one else had. So k, the class sizes, uniqueness and the
+risks are then those of the linked view: GROUP BY person -> the sorted list of their rows'
+quasi-identifier tuples -> GROUP BY that list (a class's size: its distinct people); rows
+without a pseudonym stay in their single-row classes. `k_rows` keeps the single-row k.
 """
 
 from __future__ import annotations
@@ -58,10 +68,14 @@ class RiskReport:
     prosecutor_average: float = 0.0
     journalist_highest: float = 0.0  # bounded above by the prosecutor figure (no population)
     marketer: float = 0.0
+    linked_by: tuple[str, ...] = ()  # the released pseudonyms the rows are linked by
+    k_rows: int | None = None  # the single-row k, where the figures above are linked
+    text_unique: dict[str, float] = field(default_factory=dict)  # free text: unique share
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["quasi_identifiers"] = list(self.quasi_identifiers)
+        out["linked_by"] = list(self.linked_by)
         return out
 
 
@@ -130,21 +144,26 @@ def measure(
     person: str | None = None,
     *,
     per_person: bool = True,
+    linked_by: Sequence[str] = (),
 ) -> RiskReport:
     """Measure `relation` (a table name or a parenthesised SELECT) over its quasi-identifiers.
 
     `person`: the column naming whose row it is, when people have several rows (None: each
     row is a person); `per_person=False` leaves out the pass that finds each person's smallest
     class (people, unique and the average risks are then counted by class).
+    `linked_by`: released columns linking a person's rows (their pseudonyms): k, the class
+    sizes, people, uniqueness and the risks are then over each person's multiset of rows
+    (`_linked`), the single-row k kept as `k_rows`.
 
     k, l and t come from one pass over the rows: an exact GROUP BY of the quasi-identifiers
-    counting each class's rows, its distinct people and, per sensitive
-    column of at most `MAX_VALUES` values, its rows of each value (the values are read first,
-    from that column alone; their counts share a few packed sums, `_packed_counts`). Every measure is then computed from those counts, which are far
-    fewer than the rows. A sensitive column of more values is counted by (class, value) in a
-    pass of its own; the people's smallest classes take one more pass, joining the rows with
-    their classes (`benchmarks/bench_risk.py` times both against an exact `count(DISTINCT
-    person) ... GROUP BY` of the same columns).
+    counting each class's rows, its distinct people and, per sensitive column of at most
+    `MAX_VALUES` values, its rows of each value (the values are read first, from that column
+    alone; their counts share a few packed sums, `_packed_counts`). Every measure is then
+    computed from those counts, which are far fewer than the rows. A sensitive column of
+    more values is counted by (class, value) in a pass of its own; the people's smallest
+    classes take one more pass, joining the rows with their classes
+    (`benchmarks/bench_risk.py` times both against an exact `count(DISTINCT person) ...
+    GROUP BY` of the same columns).
     """
     qis = list(quasi_identifiers)
     tag = secrets.token_hex(4)
@@ -204,6 +223,9 @@ def measure(
             created.append(name)
             report.l_distinct[s], report.l_entropy[s] = _l_diversity(con, name)
             report.t_closeness[s] = _t_closeness(con, name)
+        if linked_by:
+            links = (linked_by,) if isinstance(linked_by, str) else tuple(linked_by)
+            return _linked(con, relation, qis, person, links, classes, report)
         if person is None or not per_person:
             return report
         return _per_person(con, relation, qis, person, classes, report)
@@ -331,6 +353,130 @@ def _per_person(
         prosecutor_average=average,
         marketer=average,
     )
+
+
+def _histogram(sizes: list[tuple[int, int]]) -> dict[str, int]:
+    """People per class-size bucket, from (class size, people) pairs."""
+    bounds = [*SIZE_BUCKETS, None]
+    out: dict[str, int] = {}
+    for lo, hi in itertools.pairwise(bounds):
+        assert lo is not None
+        label = str(lo) if hi == lo + 1 else (f"{lo}-{hi - 1}" if hi else f"{lo}+")
+        out[label] = sum(p for n, p in sizes if n >= lo and (hi is None or n < hi))
+    return out
+
+
+def _linked(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    qis: list[str],
+    person: str | None,
+    linked_by: tuple[str, ...],
+    classes: str,
+    report: RiskReport,
+) -> RiskReport:
+    """The measures where a person's rows are linked by the released columns `linked_by`
+    (pseudonyms): each value of one (a unit) is described by the sorted list of its rows'
+    quasi-identifier tuples (with no quasi-identifier, by its number of rows), and a class is
+    the units of that column sharing one such list, its size their distinct people. A person
+    is as exposed as in the smallest class of any of their units, or the single-row class of
+    a row no column links where that is smaller. `classes` counts the first column's classes;
+    `class_sizes` the people per size of their smallest class."""
+    who = quote_identifier(person) if person is not None else None
+    row = (
+        "CAST(to_json(struct_pack("
+        + ", ".join(f"{quote_identifier(q)} := {quote_identifier(q)}" for q in qis)
+        + ")) AS VARCHAR)"
+        if qis
+        else "'{}'"
+    )
+    # a unit of no known person is a person of its own (`#`, the column, its pseudonym)
+    tag = secrets.token_hex(4)
+    tables: list[str] = []
+    unlinked = " AND ".join(f"r.{quote_identifier(c)} IS NULL" for c in linked_by)
+    try:
+        for i, column in enumerate(linked_by):
+            link = quote_identifier(column)
+            who_of = f"coalesce(CAST(__p AS VARCHAR), '#{i}#' || CAST(__u AS VARCHAR))"
+            units = (
+                f"(SELECT {link} AS __u, {f'any_value({who})' if who else 'NULL'} AS __p,"
+                f" list_sort(list({row})) AS __sig FROM {relation} WHERE {link} IS NOT NULL"
+                f" GROUP BY {link})"
+            )
+            name = f"__linked_{tag}_{i}"
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {who_of} AS __p, u.__sig, c.__n FROM"
+                f" {units} u JOIN (SELECT __sig, count(DISTINCT {who_of}) AS __n FROM {units}"
+                f" GROUP BY __sig) c USING (__sig)"
+            )
+            tables.append(name)
+        got = con.execute(f"SELECT count(DISTINCT __sig) FROM {tables[0]}").fetchone()
+        n_classes = int(got[0]) if got else 0
+        # rows no pseudonym links: their single-row classes (people, as `_per_person`)
+        lone = con.execute(
+            f"SELECT min(c.__n) FROM {relation} r JOIN {classes} c ON {_same(qis, 'r', 'c')}"
+            f" WHERE {unlinked}"
+        ).fetchone()
+        parts = [f"SELECT __p AS p, __n AS m FROM {t}" for t in tables]
+        if who is not None:
+            parts.append(
+                f"SELECT CAST(r.{who} AS VARCHAR), c.__n FROM {relation} r JOIN {classes} c"
+                f" ON {_same(qis, 'r', 'c')} WHERE {unlinked} AND r.{who} IS NOT NULL"
+            )
+        exposure = con.execute(
+            f"SELECT m, count(*) FROM (SELECT p, min(m) AS m FROM ({' UNION ALL '.join(parts)})"
+            f" GROUP BY p) GROUP BY m"
+        ).fetchall()
+    finally:
+        for name in tables:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    sizes = [(int(m), int(n)) for m, n in exposure]
+    ks = [m for m, _ in sizes]
+    if lone and lone[0] is not None:
+        ks.append(int(lone[0]))
+    k = min(ks) if ks else 0
+    people = sum(n for _, n in sizes)
+    alone = sum(n for m, n in sizes if m == 1)
+    risk = sum((Fraction(n, m) for m, n in sizes), Fraction(0))
+    average = float(risk / people) if people else 0.0
+    return replace(
+        report,
+        classes=n_classes,
+        k=k,
+        class_sizes=_histogram(sizes),
+        people=people,
+        unique=alone / people if people else 0.0,
+        prosecutor_highest=1 / k if k else 0.0,
+        prosecutor_average=average,
+        journalist_highest=1 / k if k else 0.0,
+        marketer=average,
+        linked_by=linked_by,
+        k_rows=report.k,
+    )
+
+
+def normalised_text(column: str) -> str:
+    """SQL: a text as compared for uniqueness: lower case, runs of white space as one."""
+    col = quote_identifier(column)
+    return f"trim(regexp_replace(lower(CAST({col} AS VARCHAR)), '\\s+', ' ', 'g'))"
+
+
+def unique_texts(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: Sequence[str]
+) -> dict[str, float]:
+    """Per free-text column, the share of its non-empty released texts that no other row has
+    (compared as `normalised_text`): each is a link from the row to its source text, for an
+    attacker who has seen the text, that no k counts."""
+    out: dict[str, float] = {}
+    for column in columns:
+        text = normalised_text(column)
+        got = con.execute(
+            f"SELECT coalesce(sum(n) FILTER (WHERE n = 1), 0), coalesce(sum(n), 0) FROM"
+            f" (SELECT count(*) AS n FROM {relation} WHERE {text} <> '' GROUP BY {text})"
+        ).fetchone()
+        ones, total = (int(got[0]), int(got[1])) if got else (0, 0)
+        out[column] = round(ones / total, 6) if total else 0.0
+    return out
 
 
 def _l_diversity(con: duckdb.DuckDBPyConnection, cv: str) -> tuple[int, float]:

@@ -731,6 +731,80 @@ def _min_class(con: duckdb.DuckDBPyConnection, columns: list[str], who: str | No
     return int((got.fetchone() or (0,))[0] or 0)
 
 
+def _linked_min_class(con: duckdb.DuckDBPyConnection, columns: list[str], who: str) -> int:
+    """The smallest class of people linked by `who` (their pseudonym) over `columns`: a
+    person's quasi-identifier is the sorted list of their rows' values (with no column, their
+    number of rows); a class's size is the pseudonyms sharing one (0 when none is set)."""
+    row = (
+        "CAST(to_json(struct_pack("
+        + ", ".join(f"{quote_identifier(c)} := {quote_identifier(c)}" for c in columns)
+        + ")) AS VARCHAR)"
+        if columns
+        else "'{}'"
+    )
+    w = quote_identifier(who)
+    got = con.execute(
+        f"SELECT min(n) FROM (SELECT count(*) AS n FROM (SELECT list_sort(list({row})) AS s"
+        f" FROM t WHERE {w} IS NOT NULL GROUP BY {w}) GROUP BY s)"
+    )
+    return int((got.fetchone() or (0,))[0] or 0)
+
+
+def _most_rows(con: duckdb.DuckDBPyConnection, column: str) -> int:
+    """The most rows of `t` one value of `column` holds (NULL aside)."""
+    col = quote_identifier(column)
+    got = con.execute(
+        f"SELECT max(n) FROM (SELECT count(*) AS n FROM t WHERE {col} IS NOT NULL GROUP BY {col})"
+    ).fetchone()
+    return int((got or (0,))[0] or 0)
+
+
+def _check_texts(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: pa.Table,
+    m: ExtractManifest,
+    who: str | None,
+    add: Any,
+) -> None:
+    """Released free text (redacted): its share of unique texts recomputed against the
+    manifest's; beside a released pseudonym that links several rows (`who`), any unique
+    text is refused (it links the person's every row to the source)."""
+    for column, op in m.columns.items():
+        if op != "redact" or column not in table.column_names:
+            continue
+        text = (
+            f"trim(regexp_replace(lower(CAST({quote_identifier(column)} AS VARCHAR)),"
+            " '\\s+', ' ', 'g'))"
+        )
+        got = con.execute(
+            f"SELECT coalesce(sum(n) FILTER (WHERE n = 1), 0), coalesce(sum(n), 0) FROM"
+            f" (SELECT count(*) AS n FROM t WHERE {text} <> '' GROUP BY {text})"
+        ).fetchone()
+        ones, total = (int(got[0]), int(got[1])) if got else (0, 0)
+        share = round(ones / total, 6) if total else 0.0
+        claimed = m.risk.text_unique.get(column)
+        if claimed is not None and abs(claimed - share) > 1e-6:
+            add(
+                Finding(
+                    "risk",
+                    f"{name} {column}",
+                    f"unique texts recomputed {share:.1%}, the manifest says {claimed:.1%}",
+                )
+            )
+        if who is not None and ones:
+            add(
+                Finding(
+                    "risk",
+                    f"{name} {column}",
+                    f"{ones} of {total} redacted texts are unique, and the released pseudonym"
+                    f" {who} links each to the other rows of its person: whoever has seen the text"
+                    f" finds the person; drop the pseudonym ({who}: drop) or the text"
+                    f" ({column}: drop)",
+                )
+            )
+
+
 def _unauthenticated_k(name: str, table: pa.Table, m: ExtractManifest) -> str:
     """The conservative figure where the classification is not authenticated: k over every
     released column but the suppressed ones and the person's keyed hash (by which people
@@ -791,14 +865,37 @@ def _check_extract(name: str, table: pa.Table, m: ExtractManifest, add: Any) -> 
                 if got and got[0]:
                     add(Finding("columns", f"{name} {column}", "suppressed, but holds values"))
         group = f" GROUP BY {qis_sql}" if qis_sql else ""
-        k = _min_class(con, qis, who)
-        if who is not None or not m.person:
+        k = k_rows = _min_class(con, qis, who)
+        # rows linked by a released pseudonym (the person's, a device's): each one's multiset
+        linked = [
+            c
+            for c in table.column_names
+            if m.classification.get(c) == PSEUDONYM and m.columns.get(c) in ("hash", "pseudonym")
+        ]
+        by = ", ".join(linked)
+        for column in linked:
+            k = min(k, _linked_min_class(con, qis, column))
+        if who is not None or linked or not m.person:
             if k != m.risk.k:
                 add(Finding("risk", name, f"k recomputed is {k}, the manifest says {m.risk.k}"))
         elif k < m.risk.k:  # rows: at least as many as people
             add(Finding("risk", name, f"k in rows is {k}, below the manifest's {m.risk.k}"))
-        if k < target:
+        if k < target <= k_rows:
+            add(
+                Finding(
+                    "risk",
+                    name,
+                    f"k over each person's combination of rows (linked by the released"
+                    f" pseudonym {by}) is {k}, below the target {target:g} (single rows: k ="
+                    f" {k_rows}): drop the pseudonym ({by}: drop), or release one row per"
+                    " person, or coarsen the quasi-identifiers",
+                )
+            )
+        elif k < target:
             add(Finding("risk", name, f"k is {k}, below the target {target:g}"))
+        # a unique text beside a pseudonym of several rows links them all to the source
+        several = [c for c in linked if _most_rows(con, c) > 1]
+        _check_texts(con, name, table, m, ", ".join(several) or None, add)
         l_target = m.targets.get("l")
         for s in m.risk.l_distinct:
             if l_target and s in table.column_names:

@@ -384,6 +384,22 @@ class RiskInfo(_Model):
     marketer: float = Field(
         ge=0, le=1, description="expected share of people re-identified (the same average)"
     )
+    linked_by: tuple[str, ...] = Field(
+        default=(),
+        description="the released pseudonyms that link a person's rows: k, class sizes,"
+        " people, unique and the risks above are then over each person's multiset of rows"
+        " (the sorted list of their rows' quasi-identifier values), as an attacker who groups"
+        " the rows by one matches them; classes are the first pseudonym's",
+    )
+    k_rows: Count | None = Field(
+        default=None, description="the smallest class of single rows, where k is linked"
+    )
+    text_unique: dict[str, float] = Field(
+        default_factory=dict,
+        description="per released free-text column: the share of its non-empty texts no other"
+        " row has (lower case, white space normalised): each links its row to the source text"
+        " for whoever has seen it, a linkage risk k does not cover",
+    )
 
 
 class UniquenessInfo(_Model):
