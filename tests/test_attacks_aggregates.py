@@ -852,6 +852,9 @@ tables:
       birth_date: {type: date}
       referrer: {type: string}
       mailbox: {type: string}
+      birth_year: {type: integer}
+      birth_month: {type: integer}
+      age_days: {type: integer}
 """
 SHOP_PEOPLE = 400
 
@@ -890,6 +893,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "birth_date": dob.isoformat(),
                 "referrer": f"C{100000 + rng.randint(0, 29)}",
                 "mailbox": f"team{rng.randint(0, 4)}@shop.example",  # shared, not personal
+                "birth_year": dob.year,
+                "birth_month": dob.month,
+                "age_days": (dt.date(2026, 1, 1) - dob).days,
             }
         )
     pd.DataFrame(rows).to_csv(folder / "customers.csv", index=False)
@@ -992,6 +998,28 @@ def test_a_suppressed_cell_names_no_value_fewer_than_min_count_people_hold(
     assert result.manifest.cells["t"] == len(frame)
     checked = CliRunner().invoke(dsar_app, ["verify", str(result.folder), "--catalog", str(shop)])
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_birth_month_beside_its_year_or_an_age_in_days_is_refused(
+    shop: Path, tmp_path: Path
+) -> None:
+    """Each alone shares its values; the month beside the year, or an age in days, is a date
+    of birth finer than the year."""
+    spec = tmp_path / "births.yml"
+    spec.write_text(
+        "version: 1\nname: births\ntable: customers\nperson: customer_id\n"
+        "aggregates:\n  - {name: t, group_by: [birth_year, birth_month]}\n"
+        "  - {name: u, group_by: [age_days]}\n"
+    )
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    with open_engine(load_catalog(shop)) as engine, pytest.raises(ConfigError) as got:
+        run_aggregates(spec, engine, tmp_path / "out", release_log=log)
+    log.close()
+    text = str(got.value)
+    assert "aggregates.0.group_by.1: birth_month is the month or day of a birth" in text
+    assert "aggregates.1.group_by.0: a cell per value of age_days" in text
+    assert "an age in days, weeks or months" in text
+    assert not (tmp_path / "out").exists()
 
 
 def _old_run(shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str) -> Path:
