@@ -8,6 +8,7 @@ Map of the package (the flow of a request, left to right):
 - `dsar.text`: the one free-text engine (detectors, names, operators) and bundle redaction.
 - `dsar.access`: access and portability bundles with the Art. 15 statement.
 - `dsar.rights`: erasure, correction and the retention sweep: plan, then apply.
+- `dsar.breach`: breach scoping: the people a breach reached, deadlines, severity, notices.
 - `dsar.records`: the request register, legal deadlines, the audit log, the ledger.
 - `dsar.review`: independent checks of an artifact before it leaves.
 - `dsar.csvsafe`: the one rule for spreadsheet formulas in every CSV that leaves.
@@ -34,6 +35,17 @@ if TYPE_CHECKING:
         answer_access_requests as answer_access_requests,
         new_label as new_label,
         read_batch_requests as read_batch_requests,
+    )
+    from dsar.breach import (
+        BreachManifest as BreachManifest,
+        Circumstances as Circumstances,
+        Incident as Incident,
+        ScopeSpec as ScopeSpec,
+        Window as Window,
+        breach_scope as breach_scope,
+        confirm_breach as confirm_breach,
+        parse_where as parse_where,
+        scope_breach as scope_breach,
     )
     from dsar.catalog import (
         Catalog as Catalog,

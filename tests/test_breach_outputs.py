@@ -98,6 +98,7 @@ def test_folder_holds_the_typed_manifest_people_report_and_letters(
     assert {"contact", "credentials", "free_text"} <= set(manifest.categories)
     assert manifest.severity["band"] == "very high"
     assert manifest.severity["confirmed"] is False
+    assert manifest.tool.engine == "duckdb"
     due = {d["rule"]: d["due"] for d in manifest.deadlines if isinstance(d, dict)}
     assert due["gdpr-authority"] == "2026-11-30T18:30:00+00:00"  # Friday evening + 72 h
     report = (out / "regulator-report.md").read_text()

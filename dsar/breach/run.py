@@ -77,6 +77,7 @@ def breach_scope(
         severity=severity,
         countries=countries(scope),
         others=others,
+        engine_name=engine.name,
     )
     if audit_log is not None:
         from dsar.records.audit import AuditLog

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from dsar.cli.common import AcceptWarningsOpt, CatalogOpt, KeyFileOpt
+from dsar.cli.common import (
+    AcceptWarningsOpt,
+    CatalogOpt,
+    EngineOpt,
+    KeyFileOpt,
+    SparkMasterOpt,
+    engine_options,
+)
 
 breach_app = typer.Typer(
     help="Scope a personal-data breach: who, what of theirs, by when, and the notices.\n\n"
@@ -89,6 +96,8 @@ def breach_scope_command(
     max_identifiers: Annotated[
         int, typer.Option(help="Stop when a person has more identifiers of one kind.")
     ] = 25,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Scope a breach: the rows in scope, the people access reaches, the report, the letters.
@@ -141,7 +150,7 @@ def breach_scope_command(
     keys = load_keys(key_file)
     cat = load_catalog(catalog)
     audit = register.with_name(register.name + ".audit.jsonl") if register else None
-    with open_engine(cat) as engine:
+    with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         result = breach_scope(
             engine,
             spec,
