@@ -116,6 +116,7 @@ def test_emails_in_every_written_form(engine: TextEngine, text: str, expected: l
         ("Parcel 4174 1301 1098 7569 is held at the depot", []),
         ("Preis 1234567,89 EUR; the Oil 12 filter", []),
         ("Bestell-Nummer: 12345678, numer zam\u00f3wienia 87654321", []),
+        ("ver anexo 12; le poste 12 est libre; Via Roma 5, interno 12", []),
     ],
 )
 def test_phones_with_their_extension(engine: TextEngine, text: str, expected: list[str]) -> None:

@@ -228,20 +228,21 @@ _ONE_DIGIT_GROUP = re.compile(r"(?:^|\.)\d(?=\.|$)")
 
 # a short number is a phone only right after a word saying so: an extension alone ("ext.
 # 4471", "x4471", "Durchwahl -17"), a pager ("bleep 2231"), "Tel.: 4471", "ring the ward on
-# 2231"; the extension's word belongs to the span, as after a full number. Short runs of
-# digits are found first, then the words before them read (cheaper than finding the words)
+# 2231"; the extension's word belongs to the span, as after a full number ("poste",
+# "interno" and "anexo" only there: alone they are a workstation, a flat, an annex). Short
+# runs of digits are found first, then the words before them read (cheaper than the words)
 _SHORT_RUN = re.compile(r"\d(?:[ .\-]?\d){1,5}(?![\w@]|[.,:/-]?\d|\s\d)")
 _SHORT_CUE = re.compile(
-    r"(?:(?P<ext>\b(?:ext|extn|extension|durchwahl|dw|nebenstelle|poste|ramal|interno|toestel"
-    r"|wew|anexo|anknytning)\.?\s*[:#.]?\s*-?\s*)"
+    r"(?:(?P<ext>\b(?:ext|extn|extension|durchwahl|dw|nebenstelle|ramal|toestel|wew"
+    r"|anknytning)\.?\s*[:#.]?\s*-?\s*)"
     r"|\b(?:bleep|pager|piepser|phone|tel|telephone|telefon|mobile|fax|ph)\b\.?"
     r"\s*(?:no\.?|number|nr\.?|#)?\s*[:#.]?\s*"
     r"|\b(?P<on>call|ring|bleep|page|phone)\b(?:\s+\w+){0,3}?\s+on\s+)$",
     re.IGNORECASE,
 )
 _SHORT_STEMS = (
-    "ext", "durchwahl", "dw", "nebenstelle", "poste", "ramal", "interno", "toestel", "wew",
-    "anexo", "anknytning", "bleep", "pager", "piepser", "phone", "tel", "mobile", "fax", "ph",
+    "ext", "durchwahl", "dw", "nebenstelle", "ramal", "toestel", "wew", "anknytning",
+    "bleep", "pager", "piepser", "phone", "tel", "mobile", "fax", "ph",
 )  # fmt: skip
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
