@@ -66,6 +66,8 @@ def test_structure_takes_no_team_header_or_company_for_a_name(
         # products, and a sentence's first word before a person's verb
         "Thanks for trying Zendesk Suite. Your import finished.",
         "Merci de résilier mon abonnement Orange Pro.",
+        "Summary: Login loop on Safari\nBrowser: Safari 17",
+        "Subject: Welcome to Notion\nHey,\nCreate your first page.",
         "Issue: Battery swells. Replacement requested by the customer.",
     ],
 )

@@ -119,6 +119,11 @@ _BRANDS = frozenset(
     casio seiko rolex cartier tiffany louis vuitton jaguar rover morris austin hoover
     dewalt makita stanley kenwood sony kodak xerox harrods selfridges wickes linde otto
     krause""".split()  # noqa: SIM905
+) | frozenset(
+    # products support tickets name, alone: a browser, an app, a device, not a person
+    """safari chrome firefox notion slack zoom jira outlook excel windows android iphone ipad
+    macbook kindle xbox playstation spotify netflix shopify salesforce hubspot zendesk
+    freshdesk asana trello dropbox""".split()  # noqa: SIM905
 )
 _GERMANIC_NOUN = regex.compile(
     r"(?:ung|heit|keit|schaft|nis|tät|tion|ment|chen|lein|ei|ium|ismus|ling|ur|ät)$"
