@@ -998,6 +998,14 @@ def test_a_suppressed_cell_names_no_value_fewer_than_min_count_people_hold(
     assert result.manifest.cells["t"] == len(frame)
     checked = CliRunner().invoke(dsar_app, ["verify", str(result.folder), "--catalog", str(shop)])
     assert checked.exit_code == 0, checked.output
+    again = [str(spec), "--catalog", str(shop), "--out", str(tmp_path / "cli")]
+    said = CliRunner().invoke(
+        anonymize_app, ["aggregate", *again, "--release-log", str(tmp_path / "cli.db")]
+    )
+    assert said.exit_code == 0, said.output
+    assert f"{withheld_cells} suppressed cell(s) written with (withheld) for a group value" in (
+        said.output
+    )
 
 
 def test_a_birth_month_beside_its_year_or_an_age_in_days_is_refused(
