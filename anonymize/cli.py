@@ -583,6 +583,13 @@ def risk(
     sensitive: Annotated[
         str, typer.Option(help="Sensitive columns, comma-separated (for l and t).")
     ] = "",
+    linked_by: Annotated[
+        str,
+        typer.Option(
+            help="Columns that link a person's rows (a pseudonym), comma-separated: k and the"
+            " risks are then over each one's combination of rows, in people of the first."
+        ),
+    ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Measure k, l, t and re-identification risk of any table someone hands in."""
@@ -598,7 +605,9 @@ def risk(
     sens = [s.strip() for s in sensitive.split(",") if s.strip()]
     con = scratch_connection()
     try:
-        report = measure(con, relation_of(str(file)), qis, sens)
+        links = [c.strip() for c in linked_by.split(",") if c.strip()]
+        person = links[0] if links else None
+        report = measure(con, relation_of(str(file)), qis, sens, person, linked_by=links)
     except duckdb.Error as exc:
         reason = scrub_message(str(exc)).splitlines()[0]  # no value of the file quoted
         raise InputFileError(

@@ -332,3 +332,69 @@ def test_linked_measure_equals_the_attack_in_python() -> None:
         report.classes == len(size)
         and report.k_rows == measure(con, "t", ["q1", "q2"], person="who").k
     )
+
+
+def test_anonymize_risk_measures_the_linked_view(tmp_path: Path) -> None:
+    """`anonymize risk --linked-by`: a file handed in with a pseudonym column is measured as
+    the attacker groups it; without the option, by single rows."""
+    rows = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("c", "x"), ("d", "y")]
+    path = tmp_path / "events.parquet"
+    duckdb.execute(
+        f"COPY (SELECT * FROM (VALUES {', '.join(map(str, rows))}) v(pseud, action))"
+        f" TO '{path}' (FORMAT parquet)"
+    )
+    runner = CliRunner()
+    plain = runner.invoke(app, ["risk", str(path), "--quasi", "action", "--json"])
+    linked = runner.invoke(
+        app, ["risk", str(path), "--quasi", "action", "--linked-by", "pseud", "--json"]
+    )
+    assert plain.exit_code == 0 == linked.exit_code, plain.output + linked.output
+    by_rows, by_people = json.loads(plain.output), json.loads(linked.output)
+    assert by_rows["k"] == 3 and by_rows["linked_by"] == []  # 3 rows of x, 3 of y
+    # {x, y} twice, {x} once, {y} once: c and d are alone
+    assert by_people["k"] == 1 and by_people["k_rows"] == 3 and by_people["people"] == 4
+    assert by_people["unique"] == 0.5 and by_people["linked_by"] == ["pseud"]
+    shown = runner.invoke(app, ["risk", str(path), "--quasi", "action", "--linked-by", "pseud"])
+    assert "linked per person by the released pseud" in shown.output
+
+
+def test_two_pseudonyms_each_link_their_rows() -> None:
+    """A user pseudonym and a device pseudonym (a user with two devices, rows with only one
+    of them): each links its rows; a person is as exposed as in their smallest class of
+    either, people counted by the person column."""
+    rng = random.Random(7)
+    rows = []
+    for p in range(200):
+        devices = [f"d{p}-{i}" for i in range(rng.choice([1, 2]))]
+        for _ in range(rng.choice([1, 2, 3])):
+            user = f"u{p}" if rng.random() > 0.3 else None
+            device = rng.choice(devices) if rng.random() > 0.2 else None
+            rows.append((f"p{p}", user, device, rng.choice("abc")))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (who VARCHAR, u VARCHAR, d VARCHAR, q VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    report = measure(con, "t", ["q"], person="who", linked_by=["u", "d"])
+    exposure: dict[str, int] = {}
+    for i in (1, 2):  # u, then d
+        units: dict[str, tuple[str, list[str]]] = {}
+        for r in rows:
+            if r[i] is not None:
+                units.setdefault(str(r[i]), (r[0], []))[1].append(r[3])
+        people: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for who, qs in units.values():
+            people[tuple(sorted(qs))].add(who)
+        for who, qs in units.values():
+            n = len(people[tuple(sorted(qs))])
+            exposure[who] = min(exposure.get(who, n), n)
+    single: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        single[r[3]].add(r[0])
+    for r in rows:
+        if r[1] is None and r[2] is None:
+            exposure[r[0]] = min(exposure.get(r[0], 10**9), len(single[r[3]]))
+    assert report.linked_by == ("u", "d") and report.k == min(exposure.values())
+    assert report.people == len(exposure)
+    assert report.unique == pytest.approx(sum(e == 1 for e in exposure.values()) / len(exposure))
+    assert report.prosecutor_average == pytest.approx(
+        sum(1 / e for e in exposure.values()) / len(exposure)
+    )
