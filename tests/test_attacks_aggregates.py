@@ -1063,6 +1063,18 @@ def test_verify_finds_a_published_group_column_unique_per_person(
         assert not set(re.split(r"[\s,;:()]+", got.output)) & _source_values(shop)
 
 
+def test_verify_finds_a_published_group_column_shaped_as_identifiers(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared mailboxes, each held by about eighty people: no count finds them, their shape
+    does (a row per mailbox, never the address)."""
+    folder = _old_run(shop, tmp_path, monkeypatch, "mailbox")
+    got = CliRunner().invoke(dsar_app, ["verify", str(folder)])
+    assert got.exit_code == 1, got.output
+    assert "[personal data] t.csv mailbox row 1: emails in clear" in got.output
+    assert "@shop.example" not in got.output
+
+
 def test_verify_with_the_source_finds_group_values_few_people_hold(
     shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
