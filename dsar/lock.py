@@ -243,6 +243,28 @@ def _release(fd: int, path: Path) -> None:
             path.unlink()
 
 
+@contextmanager
+def file_lock(path: str | Path, *, holder: str = "") -> Iterator[None]:
+    """Hold the lock file at `path` exclusively, waiting for whoever holds it: one check and
+    the write it allows at a time, for a record that is not an export (the sign-offs of a
+    register's audit log: `<log>.lock`). Unlike `export_lock` it is not re-entrant: every
+    hold, in another thread of this process too, waits for the one before (`flock` on a
+    descriptor of its own); the file is removed by the last holder.
+    """
+    path = Path(path).resolve()
+    fd = _acquire(path, True, wait=True)
+    if fd is None:  # pragma: no cover - an exclusive hold raises rather than return None
+        raise UnusableFileError(path, "cannot create the lock file", "check the folder")
+    try:
+        _write_holder(fd, holder)
+        try:
+            yield
+        finally:
+            _release(fd, path)
+    finally:
+        os.close(fd)
+
+
 def change_in_progress(root: str | Path) -> str | None:
     """Who is changing the export now, in another run ("ER-1 (erasure) since ..."); None
     when no change holds it (or this run does)."""
@@ -272,6 +294,7 @@ __all__ = [
     "ExportBusyError",
     "change_in_progress",
     "export_lock",
+    "file_lock",
     "holds_export",
     "lock_path",
 ]

@@ -387,3 +387,120 @@ def test_a_certificate_and_a_folder_of_them_are_signed_off(
     certificate.with_suffix(".md").write_text("edited\n")  # its twin changed: a finding
     assert verify_artifact(folder).ok is False
     assert _sign(folder, env, "Ann Lee", "reviewer").exit_code == 1
+
+
+def _erasure_certificate(trap_catalog: Path, out: Path) -> Path:
+    from dsar import open_engine
+    from dsar.rights import apply_plan, plan_erasure
+
+    catalog = load_catalog(trap_catalog)
+    request = SubjectRequest("ER-1", (parse_key("email=ann@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, request, keys=KEYS)
+        result = apply_plan(plan, catalog, engine, out=out, keys=KEYS, dry_run=False)
+    assert result.certificate is not None
+    return result.certificate
+
+
+def test_a_certificate_whose_mac_fails_is_not_signed_off(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    """The sign-off checks a certificate with the register's key: an edited MAC blocks it,
+    from the Python API without a verification and with one made without the key."""
+    from dsar.review.certificate import verify_certificate
+
+    certificate = _erasure_certificate(trap_catalog, tmp_path / "certs")
+    data = json.loads(certificate.read_text())
+    assert data["mac"], "written with the key: it carries a MAC"
+    data["mac"] = data["mac"][:-1] + ("0" if data["mac"][-1] != "0" else "1")
+    certificate.write_text(json.dumps(data, indent=2))
+    unkeyed = verify_certificate(certificate)
+    assert unkeyed.ok, "without the key the MAC is only a notice"
+    reg = Register(tmp_path / "r.db", KEYS)
+    for artifact in (certificate, certificate.parent):
+        with pytest.raises(SignOffRefusedError, match="finding"):
+            sign_off(artifact, "Ann Lee", "reviewer", register=reg)
+    with pytest.raises(SignOffRefusedError, match="finding"):
+        sign_off(certificate, "Ann Lee", "reviewer", register=reg, verification=unkeyed)
+    assert reg.audit.entries() == []
+    reg.close()
+
+
+def test_a_certificate_is_checked_against_the_catalog_given(
+    trap_catalog: Path, tmp_path: Path
+) -> None:
+    """With the export's catalog, a file the erasure put in place and changed since blocks
+    the sign-off (without it, only a notice says the export was not checked)."""
+    certificate = _erasure_certificate(trap_catalog, tmp_path / "certs")
+    catalog = load_catalog(trap_catalog)
+    change = json.loads(certificate.read_text())["files_replaced"][0]
+    [replaced] = [p for p in catalog.files(change["table"]) if p.name == change["file"]]
+    reg = Register(tmp_path / "r.db", KEYS)
+    assert sign_off(certificate, "Ann Lee", "reviewer", register=reg, catalog=catalog).entry
+    with replaced.open("ab") as handle:
+        handle.write(b"\n")  # changed after the erasure
+    with pytest.raises(SignOffRefusedError, match="finding"):
+        sign_off(certificate, "Bob Roe", "approver", register=reg, catalog=catalog)
+    assert [e.action for e in reg.audit.entries()] == ["artifact.reviewed"]
+    reg.close()
+
+
+def test_concurrent_sign_offs_are_serialised(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review paused between its checks and its entry holds the log: an approval started
+    meanwhile waits, then sees the review (without the lock it checked a log with no review
+    in it and was refused, or two sign-offs each checked a log without the other's entry)."""
+    import threading
+
+    import dsar.review.signoff as signoff
+    from dsar.review.signoff import ThirdPartyDecision, verify_artifact
+
+    checking, release = threading.Event(), threading.Event()
+    digest = artifact_digest
+
+    def paused(path: str | Path) -> str:
+        if threading.current_thread().name == "review":
+            checking.set()
+            release.wait(10)
+        return digest(path)
+
+    monkeypatch.setattr(signoff, "artifact_digest", paused)
+    decisions = {
+        i.id: ThirdPartyDecision.model_validate(DECISION) for i in third_party_items(bundle)
+    }
+    checked = verify_artifact(bundle)  # the approval reaches its checks at once
+    outcome: dict[str, object] = {}
+
+    def run(name: str, role: str, **extra: Any) -> None:
+        reg = Register(tmp_path / "r.db", KEYS)
+        try:
+            outcome[role] = sign_off(bundle, name, role, register=reg, **extra)
+        except SignOffRefusedError as exc:
+            outcome[role] = exc
+        finally:
+            reg.close()
+
+    review = threading.Thread(target=run, args=("Ann Lee", "reviewer"), name="review")
+    review.start()
+    assert checking.wait(30)
+    approval = threading.Thread(
+        target=run,
+        args=("Bob Roe", "approver"),
+        kwargs={"decisions": decisions, "verification": checked},
+        name="approval",
+    )
+    approval.start()
+    approval.join(1.5)
+    assert approval.is_alive(), "the approval waits for the review that holds the log"
+    release.set()
+    review.join(30)
+    approval.join(30)
+    assert not isinstance(outcome["reviewer"], Exception), outcome["reviewer"]
+    assert not isinstance(outcome["approver"], Exception), outcome["approver"]
+    reg = Register(tmp_path / "r.db", KEYS)
+    actions = [e.action for e in reg.audit.entries()]
+    assert actions[0] == "artifact.reviewed" and actions[-1] == "artifact.approved"
+    assert reg.audit.verify() == []
+    reg.close()
+    assert not (tmp_path / "r.db.audit.jsonl.lock").exists()

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dsar.catalog.strict import load_yaml_model
 from dsar.errors import SignOffRefusedError, UsageError
+from dsar.lock import file_lock
 from dsar.records.signoffs import (
     APPROVED,
     REVIEWED,
@@ -50,6 +51,8 @@ from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
 from dsar.text.detectors import phones
 
 if TYPE_CHECKING:
+    from dsar.catalog import Catalog
+    from dsar.keys import Keys
     from dsar.records.register import Register
     from dsar.review.bundle import Verification
 
@@ -192,15 +195,35 @@ def artifact_kind(path: str | Path) -> str:
     return "unknown"
 
 
+def _is_certificate(path: Path, kind: str | None = None) -> bool:
+    """True for what `verify_artifact` checks as a certificate or a folder of them."""
+    kind = artifact_kind(path) if kind is None else kind
+    if kind in ("audience", "extract", "aggregate", "published"):
+        return False
+    return (path.is_file() and path.suffix == ".json") or kind == "certificates"
+
+
 def _certificates(folder: Path) -> bool:
     from dsar.review.certificate import certificates_in
 
     return not (folder / "manifest.json").exists() and bool(certificates_in(folder))
 
 
-def verify_artifact(path: str | Path, passphrase: str | None = None) -> Verification:
+def verify_artifact(
+    path: str | Path,
+    passphrase: str | None = None,
+    *,
+    keys: Keys | None = None,
+    catalog: Catalog | None = None,
+    export: str | Path | None = None,
+) -> Verification:
     """The checks `dsar verify` runs on this artifact, chosen by its kind (without the
-    options only the command line gives: a sent record, a catalog, a source)."""
+    options only the command line gives: a sent record, a ledger, a source).
+
+    With `keys`, the MACs of a certificate, an extract or aggregate run and an audience are
+    checked (a MAC that fails is a finding); with `catalog` (or `export`), the files a
+    certificate put in place are compared with the export's, and with both the erased
+    person's keyed reference is looked for in them."""
     from dsar.review.bundle import verify_bundle
 
     path = Path(path)
@@ -208,19 +231,19 @@ def verify_artifact(path: str | Path, passphrase: str | None = None) -> Verifica
     if kind == "audience":
         from dsar.review.audience import verify_audience
 
-        return verify_audience(path)
+        return verify_audience(path, keys=keys)
     if kind in ("extract", "aggregate"):
         from dsar.review.derived import verify_derived
 
-        return verify_derived(path)
+        return verify_derived(path, keys=keys)
     if kind == "published":
         from dsar.review.published import verify_published
 
         return verify_published(path)
-    if (path.is_file() and path.suffix == ".json") or kind == "certificates":
+    if _is_certificate(path, kind):
         from dsar.review.certificate import verify_certificate
 
-        return verify_certificate(path)
+        return verify_certificate(path, export, keys=keys, catalog=catalog)
     return verify_bundle(path, passphrase)
 
 
@@ -281,6 +304,8 @@ def sign_off(
     decisions: Mapping[str, ThirdPartyDecision] | None = None,
     verification: Verification | None = None,
     passphrase: str | None = None,
+    catalog: Catalog | None = None,
+    export: str | Path | None = None,
 ) -> SignOff:
     """Verify `artifact` and record `name`'s sign-off as `role` in `register`'s audit log.
 
@@ -293,7 +318,16 @@ def sign_off(
         request: the request the artifact answers: moved to `reviewed` or `approved`.
         decisions: third-party decisions to record (see `load_decisions`).
         verification: the result of checking the artifact already (`dsar verify` passes
-            its own, run with every option it was given); else `verify_artifact` runs.
+            its own, run with every option it was given, the key included); else
+            `verify_artifact` runs, with the register's key and `catalog` / `export`. A
+            certificate's MAC is checked under the register's key either way.
+        passphrase: an encrypted zip's passphrase.
+        catalog: for a certificate, the export's catalog (see `verify_certificate`).
+        export: for a certificate, without `catalog`, the export's folder.
+
+    The checks of the log (who reviewed which digest) and the entries they allow are made
+    under one lock, `<audit log>.lock` (`dsar.lock.file_lock`): a sign-off of the same log
+    in another process or thread waits, and its checks then see this one's entries.
 
     Raises:
         SignOffRefusedError: nothing was recorded: findings, no review of these bytes, the
@@ -305,14 +339,38 @@ def sign_off(
     name = " ".join(name.split())
     if not name:
         raise UsageError("--sign-off", "a sign-off needs the signer's name", "give your name")
+    audit = register.audit
     if verification is None:
-        verification = verify_artifact(path, passphrase)
+        verification = verify_artifact(
+            path, passphrase, keys=audit.keys, catalog=catalog, export=export
+        )
+    elif _is_certificate(path):  # the MAC under the register's key, whoever checked it
+        from dsar.review.certificate import verify_certificate
+
+        authenticated = verify_certificate(path, keys=audit.keys)
+        if not authenticated.ok:
+            verification = authenticated
     if not verification.ok:
         raise SignOffRefusedError(
             path,
             f"the checks found {len(verification.findings)} finding(s)",
             "fix them, make the artifact again and verify it before signing",
         )
+    with file_lock(audit.path.with_name(audit.path.name + ".lock"), holder="a sign-off"):
+        return _record(path, name, role, register, request, decisions, verification, passphrase)
+
+
+def _record(
+    path: Path,
+    name: str,
+    role: SignOffRole,
+    register: Register,
+    request: str | None,
+    decisions: Mapping[str, ThirdPartyDecision] | None,
+    verification: Verification,
+    passphrase: str | None,
+) -> SignOff:
+    """`sign_off`'s checks of the log and its entries, under the log's sign-off lock."""
     audit = register.audit
     problems = audit.verify() if audit.path.is_file() else []
     if problems:
