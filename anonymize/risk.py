@@ -384,31 +384,35 @@ def _linked(
     `class_sizes` the people per size of their smallest class."""
     who = quote_identifier(person) if person is not None else None
     row = (
-        "CAST(to_json(struct_pack("
+        "struct_pack("
         + ", ".join(f"{quote_identifier(q)} := {quote_identifier(q)}" for q in qis)
-        + ")) AS VARCHAR)"
+        + ")"
         if qis
-        else "'{}'"
+        else "0"
     )
     # a unit of no known person is a person of its own (`#`, the column, its pseudonym)
     tag = secrets.token_hex(4)
     tables: list[str] = []
+    created: list[str] = []
     unlinked = " AND ".join(f"r.{quote_identifier(c)} IS NULL" for c in linked_by)
     try:
         for i, column in enumerate(linked_by):
             link = quote_identifier(column)
             who_of = f"coalesce(CAST(__p AS VARCHAR), '#{i}#' || CAST(__u AS VARCHAR))"
-            units = (
-                f"(SELECT {link} AS __u, {f'any_value({who})' if who else 'NULL'} AS __p,"
-                f" list_sort(list({row})) AS __sig FROM {relation} WHERE {link} IS NOT NULL"
-                f" GROUP BY {link})"
+            units = f"__units_{tag}_{i}"
+            con.execute(
+                f"CREATE TEMP TABLE {units} AS SELECT {link} AS __u,"
+                f" {f'any_value({who})' if who else 'NULL'} AS __p, list_sort(list({row})) AS"
+                f" __sig FROM {relation} WHERE {link} IS NOT NULL GROUP BY {link}"
             )
+            created.append(units)
             name = f"__linked_{tag}_{i}"
             con.execute(
                 f"CREATE TEMP TABLE {name} AS SELECT {who_of} AS __p, u.__sig, c.__n FROM"
                 f" {units} u JOIN (SELECT __sig, count(DISTINCT {who_of}) AS __n FROM {units}"
                 f" GROUP BY __sig) c USING (__sig)"
             )
+            created.append(name)
             tables.append(name)
         got = con.execute(f"SELECT count(DISTINCT __sig) FROM {tables[0]}").fetchone()
         n_classes = int(got[0]) if got else 0
@@ -428,7 +432,7 @@ def _linked(
             f" GROUP BY p) GROUP BY m"
         ).fetchall()
     finally:
-        for name in tables:
+        for name in created:
             con.execute(f"DROP TABLE IF EXISTS {name}")
     sizes = [(int(m), int(n)) for m, n in exposure]
     ks = [m for m, _ in sizes]

@@ -736,11 +736,11 @@ def _linked_min_class(con: duckdb.DuckDBPyConnection, columns: list[str], who: s
     person's quasi-identifier is the sorted list of their rows' values (with no column, their
     number of rows); a class's size is the pseudonyms sharing one (0 when none is set)."""
     row = (
-        "CAST(to_json(struct_pack("
+        "struct_pack("
         + ", ".join(f"{quote_identifier(c)} := {quote_identifier(c)}" for c in columns)
-        + ")) AS VARCHAR)"
+        + ")"
         if columns
-        else "'{}'"
+        else "0"
     )
     w = quote_identifier(who)
     got = con.execute(
