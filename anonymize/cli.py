@@ -634,7 +634,7 @@ def _show_risk(r: dict[str, object]) -> None:
             " is one class and k measures nothing an attacker links on"
         )
     linked = [str(c) for c in r.get("linked_by") or ()]  # type: ignore[attr-defined]
-    if linked and qis:
+    if linked and qis and r.get("k_rows") != r["k"]:  # the rows' combination lowered k
         typer.echo(
             f"rows linked per person by the released {', '.join(linked)}: k and the risks"
             f" are over each person's combination of rows (single rows: k = {r['k_rows']})"
