@@ -209,6 +209,7 @@ def aggregate(
     noise = result.manifest.differential_privacy
     if noise is not None:
         typer.echo(f"differential privacy: epsilon {noise.epsilon}, delta {noise.delta}")
+        typer.echo(f"noise: {noise.mechanism}")
         if info is not None and info.epsilon_spent is not None:
             repeat = " (every query a repeat: the same answer, nothing spent)"
             typer.echo(
@@ -218,6 +219,41 @@ def aggregate(
             )
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
+
+
+_LEFT_OUT_BECAUSE = {
+    "no_consent": "no consent to advertising",
+    "opted_out": "opted out",
+    "closed_account": "account closed",
+    "limited_use": "held only under Google's Limited Use terms",
+    "purpose_limitation": "held only for purposes other than advertising",
+    "in_ledger": "in the suppression ledger: erased, objected, opted out or restricted",
+    "said_no_elsewhere": "said no to marketing elsewhere in the export",
+    "empty": "no value",
+    "invalid": "not a value the platform takes",
+    "duplicates": "the same value again",
+}
+
+
+def audience_summary(name: str, files: list[str], counts: dict[str, int]) -> list[str]:
+    """A platform's counts as lines a person reads: rows read, written, each reason rows
+    were left out (with the manifest's key), fields written empty."""
+    read = counts.get("rows_read", counts.get("rows_in", 0))
+    left = [(key, n) for key in _LEFT_OUT_BECAUSE if (n := counts.get(key, 0))]
+    lines = [
+        f"{name}: {counts['written']:,} of {read:,} row(s) read written to {', '.join(files)}",
+        f"  left out: {sum(n for _, n in left):,} row(s)" + ("" if left else " (none)"),
+    ]
+    lines += [f"    {n:,} {_LEFT_OUT_BECAUSE[key]} ({key})" for key, n in left]
+    for key, n in counts.items():
+        if key.startswith("without_") and n:
+            lines.append(f"  written without their {key.removeprefix('without_')}: {n:,}")
+    if counts.get("fields_limited_use"):
+        lines.append(
+            f"  fields emptied (a Limited Use table holds their value):"
+            f" {counts['fields_limited_use']:,}"
+        )
+    return lines
 
 
 @app.command()
@@ -412,12 +448,8 @@ def audience(
         recorded = recordings(sent, before) if sent is not None else None
         result = publish_audience(built, out, keys=keys, recorded=recorded)
     for name, files in result.files.items():
-        counts = result.manifests[name].counts
-        left = {k: v for k, v in counts.items() if k not in ("rows_in", "written")}
-        typer.echo(
-            f"{name}: {counts['written']} written to {', '.join(f.name for f in files)}"
-            f" (left out: {json.dumps(left)})"
-        )
+        for line in audience_summary(name, [f.name for f in files], result.manifests[name].counts):
+            typer.echo(line)
     if ledger is None:
         typer.echo(
             "warning: no suppression ledger (--ledger or $WORKBENCH_LEDGER) was applied:"

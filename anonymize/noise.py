@@ -44,9 +44,9 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import InternalError, MissingDependencyError
 
 MECHANISM = (
-    "discrete Laplace (counts; sums on a 2^-24 grid of their sensitivity), exact samplers on"
-    " a keyed HMAC-SHA256 stream seeded by the query and the data version; calibration"
-    " checked with OpenDP {version}"
+    "keyed discrete Laplace noise, built in (anonymize.keyed_noise): counts, and sums on a"
+    " 2^-24 grid of their sensitivity, drawn by exact samplers from a keyed HMAC-SHA256 stream"
+    " seeded by the query and the data version; each scale's privacy map checked with {checker}"
 )
 _GRID_BITS = 24
 
@@ -74,13 +74,28 @@ def _opendp() -> Any:
 
 
 def mechanism() -> str:
+    """What made the noise, for the manifest and the summary: the built-in keyed sampler, and
+    the OpenDP release that checked its calibration."""
+    return MECHANISM.format(checker=_opendp_release())
+
+
+def _opendp_release() -> str:
+    """The OpenDP release, e.g. "OpenDP 0.16.0"; without the package's metadata (a copy
+    vendored or installed without it), its module's version, else a line saying so."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        found = version("opendp")
-    except PackageNotFoundError:  # pragma: no cover - the dp extra is installed by make test
-        found = "?"
-    return MECHANISM.format(version=found)
+        return f"OpenDP {version('opendp')}"
+    except PackageNotFoundError:
+        pass
+    try:
+        import opendp
+    except (ImportError, OSError):  # pragma: no cover - a run with noise has imported it
+        return "OpenDP (not installed: install the dp extra)"
+    found = getattr(opendp, "__version__", None)
+    if found:
+        return f"OpenDP {found}"
+    return f"OpenDP (release not recorded: no package metadata for {opendp.__name__})"
 
 
 def table_shares(run: AggregateRun, dp_spec: DifferentialPrivacy) -> dict[str, tuple[float, float]]:

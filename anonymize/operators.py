@@ -36,7 +36,7 @@ from anonymize.params import (
 )
 from dsar.engine.base import quote_identifier
 from dsar.errors import ExportDataError, InternalError, MissingKeyError, UnlistedValueError
-from dsar.keys import Keys, Purpose
+from dsar.keys import KEY_ENV, MIN_KEY_LENGTH, Keys, Purpose
 from dsar.text.engine import Replacements, TextEngine
 
 Params = list[object]
@@ -71,7 +71,10 @@ class Context:
 
     def need_keys(self, what: str) -> Keys:
         if self.keys is None:
-            raise MissingKeyError(f"{what} needs a secret key: give --key-file or set the key")
+            raise MissingKeyError(
+                f"the extract's {what} operator needs the secret key: set {KEY_ENV} or give"
+                f" --key-file FILE (a secret of at least {MIN_KEY_LENGTH} characters)"
+            )
         return self.keys
 
     def text_engine(self, names: str, allow: tuple[str, ...], model: bool = True) -> TextEngine:
