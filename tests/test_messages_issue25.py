@@ -83,3 +83,21 @@ def test_an_extract_without_a_key_names_the_variable_and_the_option(
     assert isinstance(result.exception, MissingKeyError)
     message = str(result.exception)
     assert "WORKBENCH_KEY" in message and "--key-file" in message
+
+
+def test_the_licence_is_an_spdx_expression_with_its_text() -> None:
+    """PEP 639: `license` an SPDX string, the text in `license-files`, and a build backend
+    that reads both (setuptools 77 or later); a table or a classifier makes pip warn."""
+    import tomllib
+
+    root = Path(__file__).parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    project = data["project"]
+    assert project["license"] == "Apache-2.0"
+    assert not any(c.startswith("License ::") for c in project.get("classifiers", []))
+    files = [root / f for f in project["license-files"]]
+    assert files and all(f.is_file() for f in files)
+    assert " ".join(files[0].read_text().split()[:4]) == "Apache License Version 2.0,"
+    [backend] = [r for r in data["build-system"]["requires"] if r.startswith("setuptools")]
+    found = re.fullmatch(r"setuptools>=(\d+)(?:\.\d+)*", backend)
+    assert found and int(found.group(1)) >= 77
