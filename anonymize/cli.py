@@ -699,6 +699,11 @@ def readable_risk(m: ExtractManifest) -> list[str]:
         f"people unique on the released columns: {u.source:.1%} with their source values,"
         f" {u.transformed:.1%} after the operators, {u.released:.1%} in the extract"
     ]
+    if m.risk.linked_by and m.risk.unique > u.released:  # single rows say less than the rows
+        lines.append(
+            f"people unique on their combination of rows (linked by {', '.join(m.risk.linked_by)}):"
+            f" {m.risk.unique:.1%} in the extract"
+        )
     k = int(m.targets.get("k") or 1)
     lines.append(f"people in a class smaller than k={k} after the operators: {u.below_k:.1%}")
     column = driver(u)

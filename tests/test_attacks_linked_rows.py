@@ -407,3 +407,27 @@ def test_two_pseudonyms_each_link_their_rows() -> None:
     assert report.prosecutor_average == pytest.approx(
         sum(1 / e for e in exposure.values()) / len(exposure)
     )
+
+
+def test_a_k1_extract_says_how_many_its_rows_single_out(demo: Path, tmp_path: Path) -> None:
+    """At k = 1 nothing is refused, and the single-row figures (k = 398, nobody unique) would
+    be a false assurance: the manifest and the command's output give the linked ones."""
+    policy = tmp_path / "usage.yml"
+    policy.write_text(USAGE.replace("USER", "hash").replace("k: 5,", "k: 1,"))
+    got = CliRunner().invoke(
+        app,
+        ["extract", str(policy), "--catalog", str(demo), "--out", str(tmp_path / "out")],
+        env={"WORKBENCH_KEY": KEY.decode()},
+    )
+    assert got.exit_code == 0, got.output
+    m = ExtractManifest.model_validate_json(
+        (tmp_path / "out" / "usage-actions" / "manifest.json").read_text()
+    )
+    assert m.risk.k == 1 and m.risk.k_rows is not None and m.risk.k_rows > 100
+    assert m.uniqueness is not None and m.uniqueness.released == 0 < m.risk.unique
+    assert "k = 1\n" in got.output
+    assert f"(single rows: k = {m.risk.k_rows})" in got.output
+    assert (
+        f"people unique on their combination of rows (linked by user_id): {m.risk.unique:.1%}"
+        in got.output
+    )
