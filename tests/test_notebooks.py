@@ -215,6 +215,27 @@ def _summary(executed: dict[str, Any]) -> str:
     )
 
 
+def _stderr(executed: dict[str, Any]) -> list[str]:
+    """What the notebook wrote to stderr, which JupyterLab draws in red like an error: its
+    notices are shown as Markdown or plain lines instead."""
+    return [
+        f"cell {i}: {''.join(o['text'])[:200]}"
+        for i, c in enumerate(executed["cells"])
+        for o in c.get("outputs", [])
+        if o["output_type"] == "stream" and o.get("name") == "stderr"
+    ]
+
+
+def _markdown(executed: dict[str, Any]) -> str:
+    """Every Markdown output, joined."""
+    return "\n".join(
+        "".join(o["data"]["text/markdown"])
+        for c in executed["cells"]
+        for o in c.get("outputs", [])
+        if "text/markdown" in o.get("data", {})
+    )
+
+
 def _images(executed: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         o
@@ -286,6 +307,8 @@ def test_access_request_notebook(tmp_path: Path) -> None:
         "AR-DEMO.zip",
     ]
     assert _summary(again) == _summary(first)
+    assert _stderr(first) == [] and _stderr(again) == []
+    assert "Notice**: bundle AR-DEMO holds" in _markdown(first)  # shown, not lost
 
 
 @pytest.mark.slow
@@ -380,6 +403,8 @@ def test_ad_audience_notebook(tmp_path: Path) -> None:
     again = _execute("04_ad_audience.ipynb", tmp_path, params)
     assert json.loads((out / "first" / "meta.manifest.json").read_text())["counts"] == funnel
     assert _shown(again) == _shown(first)
+    assert _stderr(first) == [] and _stderr(again) == []
+    assert "rows left out: values of google_profiles (limited_use)" in _markdown(first)
 
 
 @pytest.mark.slow
