@@ -207,7 +207,7 @@ def _run(
     tables.update({link.table: engine.columns(link.table) for link in links})
     types = {out: tables[src.table].get(src.column, "") for out, src in sources.items()}
     person_sql = quote_identifier(policy.person) if policy.person else None
-    ctx = Context(run.keys, person_sql, types)
+    ctx = Context(run.keys, person_sql, types, link=policy.link or policy.name)
     classified = classify(policy, catalog)
     qis = classified.quasi_identifiers
     exprs, params, python = select_list(policy.operators(), ctx)

@@ -59,6 +59,7 @@ class Context:
     shifts: dict[int, dict[str, int]] = field(default_factory=dict)  # person -> seconds, per run
     found: Found = field(default_factory=dict)  # spans found by workers, for this batch
     column: str = ""  # the column the operator is running on
+    link: str = ""  # the extract's link name: hashes are keyed by it (see `python_hash`)
 
     def __post_init__(self) -> None:
         self.replacements = Replacements(self.keys)
@@ -161,16 +162,25 @@ class HashOp(ColumnOperator):
 
     def python(self, values: pa.Array, spec: Hash, ctx: Context) -> pa.Array:
         digest = ctx.hasher(Purpose.EXTRACT_HASH, "hash")
-        n = spec.length
+        n, scope = spec.length, _scope(ctx.link)
         if spec.normalize:
-            return _per_distinct(values, lambda v: digest(v.strip(" ").lower())[:n])
-        return _per_distinct(values, lambda v: digest(v)[:n])
+            return _per_distinct(values, lambda v: digest(scope + v.strip(" ").lower())[:n])
+        return _per_distinct(values, lambda v: digest(scope + v)[:n])
 
 
-def python_hash(value: str, keys: Keys, spec: Hash) -> str:
-    """The Python twin of the hash operator (a reviewer's check, and the tests')."""
+def _scope(link: str) -> str:
+    return f"link:{link}\x1f" if link else ""
+
+
+def python_hash(value: str, keys: Keys, spec: Hash, link: str = "") -> str:
+    """The Python twin of the hash operator (a reviewer's check, and the tests').
+
+    `link`: the extract's link name (its policy's `link:`, else its `name:`). Hashes are
+    keyed by it, so two extracts join on a hashed column only when they share it: a red team
+    joined two releases of k = 10 and 15 on the hashed user id into one of k = 1. Empty: the
+    hash under the key alone (an operator run outside an extract)."""
     text = value.strip(" ").lower() if spec.normalize else value  # as SQL trim and lower
-    return keys.keyed_hash(Purpose.EXTRACT_HASH, text)[: spec.length]
+    return keys.keyed_hash(Purpose.EXTRACT_HASH, _scope(link) + text)[: spec.length]
 
 
 @register

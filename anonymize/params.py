@@ -27,8 +27,9 @@ class Keep(Strict):
 
 
 class Hash(Strict):
-    """A keyed hash (HMAC-SHA256 under the extract subkey): stable across runs and tables, so
-    extracts still join; the key never appears in any output."""
+    """A keyed hash (HMAC-SHA256 under the extract subkey and the extract's link name, its
+    name unless the policy names a `link:`): the same across runs and tables of one extract,
+    and across extracts sharing a link; the key never appears in any output."""
 
     op: Literal["hash"]
     length: int = Field(default=16, ge=8, le=64, description="hex characters kept (8-64)")

@@ -136,6 +136,14 @@ class Policy(Strict):
 
     version: Literal[1] = Field(description="policy format version; currently 1")
     name: str = Field(min_length=1, description="the extract's name, for its manifest")
+    link: str | None = Field(
+        default=None,
+        min_length=1,
+        description="extracts sharing a link name give a value the same keyed hash, so they"
+        " join on it; by default an extract's name is its link, and two extracts of different"
+        " names cannot be joined on their hashes (joined, two releases of k = 10 and 15 were"
+        " k = 1)",
+    )
     table: str = Field(min_length=1, description="the catalog table the extract is made from")
     person: str | None = Field(
         default=None,

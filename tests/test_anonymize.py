@@ -203,11 +203,12 @@ def extract(shop: Path, tmp_path: Path) -> tuple[pa.Table, dict[str, Any]]:
 def test_operator_case_table(extract: tuple[pa.Table, dict[str, Any]]) -> None:
     table, manifest = extract
     source = {r["person_id"]: r for r in _people(400)}
-    by_hash = {python_hash(p, KEYS, Hash(op="hash")): r for p, r in source.items()}
+    link = manifest["name"]  # hashes are keyed by the extract's link name (its name)
+    by_hash = {python_hash(p, KEYS, Hash(op="hash"), link): r for p, r in source.items()}
     assert "token" not in table.column_names
     for row in table.to_pylist():
         original = by_hash[row["person_id"]]  # the keyed hash is the Python twin's
-        assert row["email"] == python_hash(str(original["email"]), KEYS, Hash(op="hash"))
+        assert row["email"] == python_hash(str(original["email"]), KEYS, Hash(op="hash"), link)
         age = int(original["age"])
         band = "<30" if age < 30 else "30-50" if age < 50 else "50-70" if age < 70 else "70+"
         assert row["age"] == band
@@ -294,7 +295,7 @@ def test_the_ledger_leaves_people_out(shop: Path, tmp_path: Path, engine_kind: s
             ledger=ledger,
         )
     ids = set(pq.read_table(result.file).column("person_id").to_pylist())
-    gone = {python_hash(p, KEYS, Hash(op="hash")) for p in ("p0007", "p0009")}
+    gone = {python_hash(p, KEYS, Hash(op="hash"), "people-extract") for p in ("p0007", "p0009")}
     assert not ids & gone and len(ids) == 398
     assert result.manifest.suppressed["ledger"] == 2
 

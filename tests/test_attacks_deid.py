@@ -55,9 +55,10 @@ def _accounts(catalog: Path) -> pd.DataFrame:
     return duckdb.execute(f"SELECT * FROM read_csv('{catalog.parent / 'accounts.csv'}')").df()
 
 
-def _owner(frame: pd.DataFrame, source: pd.DataFrame) -> pd.Series:
-    """The source user id of each output row: only the key holder can map it back."""
-    back = {python_hash(u, KEYS, Hash(op="hash")): u for u in source["user_id"]}
+def _owner(frame: pd.DataFrame, source: pd.DataFrame, link: str) -> pd.Series:
+    """The source user id of each output row: only the key holder can map it back (hashes
+    are keyed by the extract's link name, its name by default)."""
+    back = {python_hash(u, KEYS, Hash(op="hash"), link): u for u in source["user_id"]}
     return frame["user_id"].map(back)
 
 
@@ -153,7 +154,7 @@ def test_the_accounts_example_holds_against_the_linkage_attack(demo: Path, tmp_p
     assert int((candidates == 1).sum()) == 0 == m.uniqueness.released  # type: ignore[union-attr]
     assert candidates.min() >= m.risk.k >= 10
     # every output row's own person is among its candidates: the attack is the right one
-    owners = _owner(output, source)
+    owners = _owner(output, source, result.manifest.name)
     assert owners.notna().all() and owners.nunique() == len(output) == m.people_out
     # people-level: the extract's own k, recomputed
     assert output.groupby(list(m.risk.quasi_identifiers))["user_id"].nunique().min() == m.risk.k
@@ -172,7 +173,7 @@ def test_the_support_tickets_example_counts_people(demo: Path, tmp_path: Path) -
     source = duckdb.execute(
         f"SELECT ticket_id, user_id FROM read_json('{demo.parent / 'support_tickets.jsonl'}')"
     ).fetchall()
-    owner = {python_hash(t, KEYS, Hash(op="hash")): u for t, u in source}
+    owner = {python_hash(t, KEYS, Hash(op="hash"), m.name): u for t, u in source}
     output["person"] = output["ticket_id"].map(owner)
     assert m.people_out is not None and "user_id" not in output.columns
     assert m.rows_out == len(output) > m.people_out == output["person"].nunique() > 0
@@ -205,7 +206,7 @@ def test_the_time_of_day_attack_on_date_shift(demo: Path, tmp_path: Path) -> Non
     source = _accounts(demo)
     result = _run(demo, SHIFTED, tmp_path / "out")
     output = pq.read_table(result.file).to_pandas()
-    owners = _owner(output, source)
+    owners = _owner(output, source, result.manifest.name)
     truth = source.set_index("user_id")["last_login_at"]
     candidates = _time_of_day_attack(output["last_login_at"], source["last_login_at"], 30)
     found = [
@@ -229,7 +230,9 @@ def test_date_shift_truncated_to_the_day_publishes_no_time(demo: Path, tmp_path:
     assert column.type == pa.date32()
     source = _accounts(demo)
     output = pq.read_table(result.file).to_pandas()
-    truth = source.set_index("user_id")["last_login_at"][_owner(output, source)]
+    truth = source.set_index("user_id")["last_login_at"][
+        _owner(output, source, result.manifest.name)
+    ]
     shift = [(a - b.date()).days for a, b in zip(output["last_login_at"], truth, strict=True)]
     assert max(abs(d) for d in shift) <= 30 and len(set(shift)) > 30
 
@@ -299,9 +302,11 @@ def test_k_counts_people_not_rows(demo: Path, tmp_path: Path) -> None:
         f" read_parquet('{demo.parent / 'usage_events.parquet'}'))"
         " WHERE user_id IS NOT NULL AND device_id IS NOT NULL GROUP BY device_id"
     ).df()
-    device_of = {python_hash(d, KEYS, Hash(op="hash")): d for d in logs["device_id"].dropna()}
+    device_of = {
+        python_hash(d, KEYS, Hash(op="hash"), m.name): d for d in logs["device_id"].dropna()
+    }
     owner = dict(zip(seen["device_id"], seen["owner"], strict=True))
-    user_of = {python_hash(u, KEYS, Hash(op="hash")): u for u in named["user_id"]}
+    user_of = {python_hash(u, KEYS, Hash(op="hash"), m.name): u for u in named["user_id"]}
     person = [
         user_of[u] if isinstance(u, str) else owner.get(device_of.get(d, ""), f"~{d}")
         if isinstance(d, str) else "?"
@@ -312,7 +317,7 @@ def test_k_counts_people_not_rows(demo: Path, tmp_path: Path) -> None:
     assert people.min() == m.risk.k_rows >= 5 and len(people) > 100
     # suppression removed people with all their rows: everyone kept has all their rows
     kept = set(output["user_id"].dropna())
-    hashed = named["user_id"].map(lambda u: python_hash(u, KEYS, Hash(op="hash")))
+    hashed = named["user_id"].map(lambda u: python_hash(u, KEYS, Hash(op="hash"), m.name))
     assert int(hashed.isin(kept).sum()) == int(output["user_id"].notna().sum())
     assert m.people_in is not None and m.people_out is not None
     assert m.people_in >= named["user_id"].nunique() and m.people_out == len(set(person))
@@ -707,7 +712,7 @@ def test_the_row_order_links_no_row_back_to_the_source(demo: Path, tmp_path: Pat
         tuple(_as_released(v, "") for v in row) for row in output[qis].itertuples(index=False)
     ]
     links = _in_order_links(released, seen)
-    owners = list(_owner(output, source))
+    owners = list(_owner(output, source, result.manifest.name))
     right = sum(j >= 0 and source["user_id"][j] == o for j, o in zip(links, owners, strict=True))
     assert right <= 2 * len(output) / m.risk.k  # chance: one in k (all of them, before)
     # the owners' source places, in the extract's order: no trend
@@ -726,7 +731,10 @@ def test_placeholders_are_numbered_in_no_source_order(demo: Path, tmp_path: Path
     ).df()
     result = _run(demo, EXAMPLES / "extract_support_tickets.yml", tmp_path / "out")
     output = pq.read_table(result.file).to_pandas()
-    back = {python_hash(t, KEYS, Hash(op="hash")): i for i, t in enumerate(source["ticket_id"])}
+    link = result.manifest.name
+    back = {
+        python_hash(t, KEYS, Hash(op="hash"), link): i for i, t in enumerate(source["ticket_id"])
+    }
     place = output["ticket_id"].map(back)
     assert place.notna().all()
     first: dict[str, int] = {}

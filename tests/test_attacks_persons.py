@@ -196,7 +196,7 @@ def test_the_extract_s_manifest_agrees_with_the_device_attack(demo: Path, tmp_pa
     users = [r[0] for r in con.execute("SELECT DISTINCT u FROM owners").fetchall()]
     back = pd.DataFrame(
         {
-            "h": [python_hash(v, KEYS, spec) for v in devices + users],
+            "h": [python_hash(v, KEYS, spec, "web-devices") for v in devices + users],
             "v": devices + users,
         }
     )
@@ -239,8 +239,8 @@ def test_a_person_in_the_ledger_loses_their_anonymous_rows_too(demo: Path, tmp_p
         result = run_extract(policy, engine, tmp_path / "out", keys=KEYS, ledger=ledger)
     out = pq.read_table(result.file)
     spec = Hash(op="hash")
-    theirs = {python_hash(d, KEYS, spec) for _, devices in got for d in devices}
-    users = {python_hash(u, KEYS, spec) for u, _ in got}
+    theirs = {python_hash(d, KEYS, spec, "web-devices") for _, devices in got for d in devices}
+    users = {python_hash(u, KEYS, spec, "web-devices") for u, _ in got}
     assert not set(out.column("device_id").to_pylist()) & theirs
     assert not set(out.column("user_id").to_pylist()) & users
     assert out.num_rows > 0  # everyone else is still there

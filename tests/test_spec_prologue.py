@@ -174,7 +174,7 @@ def test_the_extract_command_reads_within_its_memory_limit_and_spills_privately(
     monkeypatch.setenv("WORKBENCH_KEY", "p" * 40)
     out = tmp_path / "out"
     policy = tmp_path / "accounts.yml"  # 300 demo users: a bigger budget than the example's
-    policy.write_text((EXAMPLES / "extract_accounts.yml").read_text().replace("0.05", "0.5"))
+    policy.write_text((EXAMPLES / "extract_accounts.yml").read_text().replace("0.10", "0.5"))
     args = ["extract", str(policy), "--catalog", str(demo_export)]
     result = CliRunner().invoke(app, [*args, "--out", str(out), "--memory-limit", "300MB"])
     assert result.exit_code == 0, result.output

@@ -372,7 +372,12 @@ EMAIL_SEEN = "jbrowne@gmail.com"
     [
         ("/unsubscribe?email=jbrowne%40gmail.com", "emails percent-encoded"),  # a web-log path
         ("/unsubscribe?email=jbrowne%2Btag%40gmail.com&x=1", "emails percent-encoded"),
-        ("jbrowne\uff20gmail.com", "emails in full-width or other compatibility forms"),
+        # a full-width at sign alone is read as written now (the text engine's own forms)
+        ("jbrowne\uff20gmail.com", "emails in clear"),
+        (  # every character full-width: found once NFKC-folded
+            "\uff4a\uff42\uff52\uff4f\uff57\uff4e\uff45\uff20\uff47\uff4d\uff41\uff49\uff4c\uff0e\uff43\uff4f\uff4d",
+            "emails in full-width or other compatibility forms",
+        ),
         (base64.b64encode(EMAIL_SEEN.encode()).decode(), "emails in base64"),
         (f"/u/{base64.urlsafe_b64encode(EMAIL_SEEN.encode()).decode()}", "emails in base64"),
         (f"token {EMAIL_SEEN.encode().hex()} sent", "emails in hex"),
