@@ -320,7 +320,10 @@ class NoiseInfo(_Model):
         description="None when every cell was declared (pure epsilon); split evenly over the"
         " tables whose cells come from the data"
     )
-    mechanism: str = Field(description="the mechanisms and the library that sampled them")
+    mechanism: str = Field(
+        description="the noise: its sampler (built in, keyed) and the OpenDP release that"
+        " checked its calibration"
+    )
     max_groups_per_person: Count = Field(description="cells of a table one person counts in")
     tables: dict[str, TableNoiseInfo] = Field(description="per published table")
 
