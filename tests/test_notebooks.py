@@ -33,6 +33,7 @@ SMALL: dict[str, dict[str, object]] = {
     "02_erasure_and_correction.ipynb": {"received": "2026-11-20", "apply": True},
     "03_deidentified_extract.ipynb": {"demo_users": 400, "k": 5, "max_suppression": 0.3},
     "04_ad_audience.ipynb": {"demo_users": 400},
+    "06_breach.ipynb": {"demo_users": 300},
 }
 
 
