@@ -431,3 +431,6 @@ def test_a_k1_extract_says_how_many_its_rows_single_out(demo: Path, tmp_path: Pa
         f"people unique on their combination of rows (linked by user_id): {m.risk.unique:.1%}"
         in got.output
     )
+    # dsar verify without the key: its conservative k combines each person's rows too
+    notices = verify_derived(tmp_path / "out" / "usage-actions").notices
+    assert any("each person's rows together, is 1 " in n for n in notices), notices

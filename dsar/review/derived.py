@@ -814,17 +814,20 @@ def _unauthenticated_k(name: str, table: pa.Table, m: ExtractManifest) -> str:
     every = [
         c for c in table.column_names if c != who and m.columns.get(c) not in ("suppress", "drop")
     ]
-    k = 0
+    k, together = 0, ""
     if table.num_rows:
         con = scratch_connection()
         try:
             con.register("t", table)
             k = _min_class(con, every, who)
+            if who is not None and _most_rows(con, who) > 1:  # rows the pseudonym links
+                together = ", each person's rows together,"
+                k = min(k, _linked_min_class(con, every, who))
         finally:
             con.close()
     return (
-        f"{name}: k over all {len(every)} released columns is {k} (the manifest says k ="
-        f" {m.risk.k} over {len(m.risk.quasi_identifiers)} quasi-identifier(s))"
+        f"{name}: k over all {len(every)} released columns{together} is {k} (the manifest says"
+        f" k = {m.risk.k} over {len(m.risk.quasi_identifiers)} quasi-identifier(s))"
     )
 
 
