@@ -445,3 +445,38 @@ def test_review_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     refused = json.loads((scratch / "summary.json").read_text())
     assert refused["reviewed"] is True and refused["approved"] is False
     assert refused["status"] == "reviewed"
+
+
+@pytest.mark.slow
+def test_review_notebook_checks_a_certificate_with_the_key(tmp_path: Path) -> None:
+    """A certificate whose MAC fails is a finding the notebook shows (checked with the key,
+    as the sign-off checks it), and nobody signs it."""
+    from dsar import Keys, load_catalog, open_engine
+    from dsar.rights import apply_plan, plan_erasure
+    from dsar.subjects.identity import SubjectRequest, parse_key
+    from tests.access_fixture import write_access_fixture
+
+    work = tmp_path / "work"
+    key = work / "key"
+    key.parent.mkdir()
+    key.write_text("c" * 40)
+    keys = Keys(("c" * 40).encode())
+    catalog = load_catalog(write_access_fixture(work / "traps"))
+    request = SubjectRequest("ER-1", (parse_key("email=ann@example.com"),))
+    with open_engine(catalog) as engine:
+        plan = plan_erasure(catalog, engine, request, keys=keys)
+        done = apply_plan(plan, catalog, engine, out=work / "certs", keys=keys, dry_run=False)
+    assert done.certificate is not None
+    data = json.loads(done.certificate.read_text())
+    data["mac"] = data["mac"][:-1] + ("0" if data["mac"][-1] != "0" else "1")
+    done.certificate.write_text(json.dumps(data, indent=2))
+    params: dict[str, object] = {
+        "work_dir": str(work),
+        "artifact_path": str(done.certificate),
+        "key_file": str(key),
+        "register_path": str(work / "requests.db"),
+    }
+    executed = _execute("05_review_before_delivery.ipynb", tmp_path, params)
+    summary = json.loads((work / "05-review" / "summary.json").read_text())
+    assert summary["findings"] == 1 and summary["reviewed"] is False
+    assert "its MAC fails" in json.dumps(executed)
