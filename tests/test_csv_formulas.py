@@ -238,7 +238,7 @@ def notes(tmp_path: Path) -> Path:
             {
                 "user_id": [f"u{i}" for i in range(len(labels))],
                 "label": labels,
-                "amount": [-(i + 1) for i in range(len(labels))],
+                "amount": [-(i % 5 + 1) for i in range(len(labels))],  # shared: no one alone
             }
         ),
         root / "notes.parquet",
