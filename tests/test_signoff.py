@@ -45,14 +45,14 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("signoff")
     export = generate(root / "export", users=200, seed=3, as_of=AS_OF)
     demo = json.loads((root / "export" / "demo.json").read_text())
-    request = SubjectRequest("AR-SIGN", (parse_key(f"email={demo['subject']['email']}"),))
+    request = SubjectRequest("R-2026-0001", (parse_key(f"email={demo['subject']['email']}"),))
     [bundle] = answer_access_requests(load_catalog(export.catalog_path), [request], root / "out")
     return {"bundle": bundle.path, "export": root / "export", "subject": demo["subject"]}
 
 
 @pytest.fixture
 def bundle(made: dict[str, Any], tmp_path: Path) -> Path:
-    copy = tmp_path / "AR-SIGN"
+    copy = tmp_path / "R-2026-0001"  # the label of the first request of a new register
     shutil.copytree(made["bundle"], copy)
     return copy
 
@@ -504,3 +504,49 @@ def test_concurrent_sign_offs_are_serialised(
     assert reg.audit.verify() == []
     reg.close()
     assert not (tmp_path / "r.db.audit.jsonl.lock").exists()
+
+
+def test_one_persons_bundle_cannot_answer_another_request(bundle: Path, env: Path) -> None:
+    """A red team reviewed and approved the first request's bundle `--request` the second,
+    someone else's, and marked that one sent: the sign-off never read which request the
+    bundle answers. Now the manifest's request must be the one signed for."""
+    first = _new_request(env)
+    other = _new_request(env)
+    assert first != other
+    refused = _sign(bundle, env, "Ann Lee", "reviewer", "--request", other)
+    assert refused.exit_code == 1
+    assert f"the artifact answers {first}, not request {other}" in refused.output
+    assert not [e for e in _entries(env) if e["action"].startswith("artifact.")]
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", first).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "AnnLee",
+        "Lee, Ann",
+        "Ann Lee.",
+        "Ann L\u00e9e",
+        "A\u0301nn Lee",
+        "\u0410nn Lee",  # a Cyrillic A
+        "Ann Le\u0435",  # a Cyrillic e
+        "Ann\u200bLee",
+        "Ann Lee\u2060",
+        "\ufeffAnn Lee",
+        "Ann\u00adLee",
+        "Ann\u3164Lee",
+        "\uff21\uff4e\uff4e \uff2c\uff45\uff45",
+    ],
+)
+def test_the_reviewer_under_another_spelling_is_no_second_pair_of_eyes(
+    bundle: Path, env: Path, tmp_path: Path, spelling: str
+) -> None:
+    """Approvals the red team got recorded as a second person: the reviewer's name without
+    its space, in another order, with an accent, a look-alike letter of another script or
+    an invisible character."""
+    request = _new_request(env)
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0
+    decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
+    again = _sign(bundle, env, spelling, "approver", "--request", request, "--decisions", decisions)
+    assert again.exit_code == 1, again.output
+    assert not [e for e in _entries(env) if e["action"] == "artifact.approved"]

@@ -55,14 +55,33 @@ def _file_sha256(path: Path) -> str:
 
 
 def same_person(a: str, b: str) -> bool:
-    """Whether two sign-off names are the same person's: compared case- and
-    whitespace-insensitively (Unicode NFKC, case-folded, runs of whitespace as one space)."""
+    """Whether two sign-off names are the same person's, as a reader of the log would take
+    them: compared by `normalise_name` (case, spaces, punctuation, word order, accents,
+    invisible characters and look-alike letters of other scripts left out). A red team
+    approved its own review as "AnnLee", "Lee, Ann", "Ann Lée", "Ann Lee" with a Cyrillic A and
+    "Ann Lee" with a zero-width space: each is the reviewer's name here."""
     return normalise_name(a) == normalise_name(b)
 
 
+# letters of other scripts drawn like Latin ones (Unicode's confusables, the common ones)
+_LOOK_ALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝһӏаъвмнктαβεικνορτυχζ",
+    "aeopcyxijsdqwhlabbmhktabeiknoptuxz",
+)
+
+
 def normalise_name(name: str) -> str:
-    """A sign-off name as compared: NFKC, case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """A sign-off name as compared: NFKD without marks (accents), case-folded, characters
+    that draw nothing (format, control, fillers) dropped, look-alike letters as Latin, and
+    the words (runs of letters and digits) sorted and joined."""
+    text = unicodedata.normalize("NFKD", name).casefold()
+    kept = "".join(
+        ch
+        for ch in text
+        if unicodedata.category(ch)[0] not in "MC" and ch not in "\u3164\u115f\u1160\uffa0"
+    )
+    words = "".join(ch if ch.isalnum() else " " for ch in kept.translate(_LOOK_ALIKES)).split()
+    return "".join(sorted(words)) or kept.strip()
 
 
 @dataclass(frozen=True)

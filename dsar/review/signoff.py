@@ -195,6 +195,43 @@ def artifact_kind(path: str | Path) -> str:
     return "unknown"
 
 
+def answered_requests(path: str | Path, passphrase: str | None = None) -> set[str]:
+    """The requests the artifact's manifests say it answers: a bundle's `request.label` (in
+    its folder or its zip), a certificate's `request` (each of a folder's); empty for
+    artifacts that answer none (extracts, aggregates, audiences)."""
+    path = Path(path)
+    texts: list[str] = []
+    if path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if n.endswith("manifest.json") and n.count("/") <= 1]
+            for n in names:
+                z.setpassword(passphrase.encode() if passphrase else None)  # type: ignore[arg-type]
+                try:
+                    texts.append(z.read(n).decode("utf-8"))
+                except (RuntimeError, ValueError, OSError):
+                    continue  # an encrypted zip without its passphrase: verify says so
+    elif path.is_file():
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    elif path.is_dir():
+        for f in [path / "manifest.json", *sorted(path.glob("*.json"))]:
+            if f.is_file():
+                texts.append(f.read_text(encoding="utf-8", errors="replace"))
+    found: set[str] = set()
+    for text in texts:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        request = data.get("request")
+        if isinstance(request, dict) and isinstance(request.get("label"), str):
+            found.add(request["label"])
+        elif isinstance(request, str) and (_is_certificate(path) or data.get("kind")):
+            found.add(request)
+    return found
+
+
 def _is_certificate(path: Path, kind: str | None = None) -> bool:
     """True for what `verify_artifact` checks as a certificate or a folder of them."""
     kind = artifact_kind(path) if kind is None else kind
@@ -387,6 +424,13 @@ def _record(
             "sign off an artifact of an open request",
         )
     kind = artifact_kind(path)
+    answers = answered_requests(path, passphrase)
+    if record is not None and answers and record.id not in answers:
+        raise SignOffRefusedError(  # one person's bundle signed off as another's answer
+            path,
+            f"the artifact answers {', '.join(sorted(answers))}, not request {record.id}",
+            f"sign off the artifact made for {record.id}, or give --request for the one it answers",
+        )
     digest = artifact_digest(path)
     items = third_party_items(path, passphrase)
     decisions = dict(decisions or {})
