@@ -101,21 +101,32 @@ def link_people(con: duckdb.DuckDBPyConnection) -> None:
 def leave_out_restricted(
     con: duckdb.DuckDBPyConnection, limited: list[str], *, purposes: bool = True
 ) -> list[tuple[str, str, int]]:
-    """Leave out a list's candidates with a value a Limited Use table holds, as given or as a
-    platform uploads it (`limited_use`): the value, not the person, so a person's ordinary
-    address stays usable beside their Google one (and `name+news@` beside Google's `name@`,
-    where the platform keeps the tag); and those whose address, folded, only tables marked
-    as restricted hold (`purpose_limitation`). Returns (rule, table, rows) for each table
+    """Leave out a list's candidates with a value a Limited Use table holds, as given, as a
+    platform uploads it, or folded as people are matched (`node_sql`: `+tags`, Gmail dots,
+    googlemail.com, case, and the IDN/NFKC forms, `forms.add_idn_forms`) (`limited_use`):
+    the value, not the person, so a person's ordinary address stays usable beside their
+    Google one, but `jsmith@gmail.com` or `name+news@` is Google's `j.smith@googlemail.com`
+    or `name@`; and those whose address, folded, only tables marked as restricted hold
+    (`purpose_limitation`). Returns (rule, table, rows) for each table
     the rows left out came from, most rows first.
 
     `purposes=False` (a spec's table, whose purposes were checked; `resolve_people` marked
     the Limited Use tables, then the spec's own table and every table holding one
     identifier a row, which ties a value to no account): Limited Use only, on the same
-    values, where no table but the Limited Use ones and the spec's own holds the value (an
-    address the person also gave at sign-up is theirs to use; one the export holds only
-    from Google is not, whatever table it was copied into)."""
+    values, where no table but the Limited Use ones and the spec's own holds the value, as
+    written or folded (an address the person also gave at sign-up is theirs to use; one the
+    export holds only from Google is not, whatever table it was copied into or however
+    its dots were written)."""
     held = ", ".join(f"'{n}'" for n in limited) or "NULL"
     only = "" if purposes else " AND h.only_marked_by IS NOT NULL"
+    # folded as people are matched (`node_sql`: +tags, Gmail dots, googlemail.com, case; the
+    # IDN/NFKC forms and each platform's own form are nodes too, `forms`): `jsmith@gmail.com`
+    # is Google's `j.smith@googlemail.com`, the hash google_ec and uid2 upload for it
+    folded = (
+        " UNION ALL SELECT c.i, 'limited_use', 0, n.marked_by FROM cand_ids c"
+        f" JOIN people_nodes n USING (node) WHERE n.marked_by IN ({held})"
+        + ("" if purposes else " AND n.only_marked_by IS NOT NULL")
+    )
     also = (
         " UNION ALL SELECT c.i, 'purpose_limitation', 1, n.only_marked_by FROM cand_ids c"
         " JOIN people_nodes n USING (node) WHERE n.only_marked_by IS NOT NULL"
@@ -126,7 +137,8 @@ def leave_out_restricted(
         "CREATE OR REPLACE TEMP TABLE cand_restricted AS SELECT i,"
         " arg_min(rule, rank) AS rule, arg_min(tbl, rank) AS tbl FROM ("
         " SELECT c.i, 'limited_use' AS rule, 0 AS rank, h.marked_by AS tbl FROM cand_ids c"
-        f" JOIN people_held h USING (kind, value) WHERE h.marked_by IN ({held}){only}{also})"
+        f" JOIN people_held h USING (kind, value) WHERE h.marked_by IN ({held}){only}{folded}"
+        f"{also})"
         " GROUP BY i"
     )
     con.execute(

@@ -194,13 +194,19 @@ def err(text: str) -> None:
 
 
 def keys_from(
-    email: str | None, ids: list[str] | None, rules: MatchRules | None = None
+    email: str | None,
+    ids: list[str] | None,
+    rules: MatchRules | None = None,
+    *,
+    canonical: bool = False,
 ) -> list[SubjectKey]:
+    """The keys given; with `canonical` (a record), each value read as an audience reads a
+    list (`canonical_identifier`), and refused when it cannot be."""
     from dsar.subjects.identity import make_key, parse_key
 
     try:
-        keys = [make_key(IdentityKind.EMAIL, email, rules)] if email else []
-        keys += [parse_key(t, rules) for t in ids or []]
+        keys = [make_key(IdentityKind.EMAIL, email, rules, canonical=canonical)] if email else []
+        keys += [parse_key(t, rules, canonical=canonical) for t in ids or []]
     except IdentifierError as exc:
         raise typer.BadParameter(str(exc)) from None
     if not keys:

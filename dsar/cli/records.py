@@ -343,7 +343,8 @@ def ledger_add(
         why = Reason(reason)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    identifiers = keys_from(email, ids)
+    # read as an audience reads a list: `ext. 12`, `<...>`, `mailto:` recorded as matched
+    identifiers = keys_from(email, ids, canonical=True)
     keys = load_keys(key_file)
     book = Ledger(ledger, keys, key_file)
     added = book.add(identifiers, why, request)
@@ -401,12 +402,24 @@ def ledger_check(
     from dsar.keys import load_keys
 
     book = existing_ledger(ledger, load_keys(key_file), key_file)  # a typo makes no ledger
+    typed = keys_from(email, ids)
+    try:  # as `ledger add` records it now; and as typed, as it recorded it before
+        read = keys_from(email, ids, canonical=True)
+    except typer.BadParameter:
+        read = []
     found = {
         e.reason.value
         + (" (pending: its change is not committed)" if e.state.value == "pending" else "")
-        for k in keys_from(email, ids)
+        for k in dict.fromkeys([*read, *typed])
         for e in book.entries_for(k)
     }
+    raw = [k for k in typed if k not in read and book.entries_for(k)]
+    if raw:
+        err(
+            f"note: {len(raw)} identifier(s) recorded as typed (before `ledger add` read them as"
+            " an audience does) match nobody in an audience: record them again with"
+            " `dsar ledger add`, which now reads them"
+        )
     typer.echo(", ".join(sorted(found)) if found else "not in the ledger")
     if found:
         raise typer.Exit(1)

@@ -50,6 +50,7 @@ from dsar.subjects.identity import (
     MatchRules,
     SubjectKey,
     SubjectRequest,
+    canonical_key,
     normalize,
     sql_normalize,
 )
@@ -348,15 +349,23 @@ class Ledger:
         since: date | None = None,
         *,
         pending: bool = False,
+        as_found: bool = False,
     ) -> int:
         """Record every identifier of a person under `reason`; returns how many were new.
+
+        Each email and phone is read first as an audience reads a list
+        (`canonical_identifier`: an extension cut off, `<...>`, `mailto:` and quotes
+        unwrapped), so that the entry matches the person; one that cannot be read is
+        refused (`IdentifierError`), never recorded in a form that matches nobody.
+        `as_found`: identifiers read from the export (an erasure), kept as the export holds
+        them.
 
         With `pending`, the entries say the change is under way (an erasure before its files
         are committed): `complete` marks them done, `withdraw_pending` removes them.
         """
         day = (since or datetime.now(UTC).date()).isoformat()
         state = State.PENDING if pending else State.DONE
-        keys = list(identifiers)
+        keys = list(identifiers) if as_found else [canonical_key(k) for k in identifiers]
         folded = {
             SubjectKey(k.kind, value)
             for k in keys

@@ -162,8 +162,13 @@ class ErasurePlan(Plan):
         """Record every identifier of the person as erased, pending until the files are
         committed (the journal then marks the entry done, or withdraws it on rollback)."""
         if ledger is not None:
-            ledger.add(
-                self._data().identity.keys, Reason.ERASED, self.label, self.today, pending=True
+            ledger.add(  # the export's own forms: matched as the export holds them
+                self._data().identity.keys,
+                Reason.ERASED,
+                self.label,
+                self.today,
+                pending=True,
+                as_found=True,
             )
 
     def certificate_body(self) -> dict[str, Any]:

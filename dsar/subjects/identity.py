@@ -137,8 +137,80 @@ class Identity:
         return frame.sort_values(["round", "identifier"], ignore_index=True)
 
 
-def parse_key(text: str, rules: MatchRules | None = None) -> SubjectKey:
-    """Parse 'TYPE=VALUE' (e.g. 'email=Ann@Example.com') into a normalised key.
+# digits a phone library reads as 0-9 (full-width, Arabic-Indic, extended Arabic-Indic,
+# Devanagari): written as ASCII before the ASCII-only phone rule keeps the last nine
+OTHER_DIGITS = "".join(chr(zero + d) for zero in (0xFF10, 0x660, 0x6F0, 0x966) for d in range(10))
+ASCII_DIGITS = "0123456789" * 4
+_TO_ASCII = str.maketrans(OTHER_DIGITS, ASCII_DIGITS)
+PHONE_EXTENSION = "[A-Za-z#;,].*$"  # an extension ('ext. 12', 'x12', '#12'): cut off
+_TEL = re.compile(r"\s*tel:", re.IGNORECASE)
+_MAILTO = re.compile(r"\s*mailto:", re.IGNORECASE)
+_NAMED = re.compile(r"[^<>]*<([^<>]*)>\s*")  # 'Name <ann@x.com>', '<ann@x.com>'
+_UNSAFE = re.compile(r"[\s<>\"(),;:\[\]\\]")  # nothing a platform hashes as an address
+
+
+def phone_text(value: str) -> str:
+    """A raw phone as its digits would be read by a phone library (`people.phone_sql`'s
+    Python twin): other scripts' digits as ASCII, a `tel:` prefix dropped, an extension
+    (from the first letter, '#', ';' or ',') cut off. `normalize` then keeps the last nine
+    digits: '+44 7700 900123 ext. 45' is '+447700900123'."""
+    text = _TEL.sub("", value.translate(_DROP_INVISIBLE).translate(_TO_ASCII), count=1)
+    return re.sub(PHONE_EXTENSION, "", text)
+
+
+def canonical_identifier(kind: IdentityKind, value: str) -> str:
+    """The identifier as written when it is recorded (`dsar ledger add`, `Ledger.add`), read
+    as an audience reads a list: a phone by `phone_text` (an extension cut off, other
+    digits as ASCII, `tel:`); an address out of its wrapping (`mailto:`, `Name <...>`,
+    `<...>`, a quoted local part or the whole address quoted). `normalize` gives the form
+    kept. A value recorded as typed would match nobody: it is refused instead.
+
+    Raises:
+        IdentifierError: the value cannot be read as one identifier of `kind` (the reason
+            names the shape, never the value).
+    """
+    text = value.translate(_DROP_INVISIBLE).strip()
+    if kind is IdentityKind.PHONE:
+        digits = re.sub(r"[^0-9]", "", phone_text(text))
+        if len(digits) < 7:
+            raise IdentifierError(
+                "phone",
+                "the phone given has fewer than 7 digits before any extension: not a number a"
+                " platform or the export would hold",
+            )
+        return phone_text(text).strip()
+    if kind is not IdentityKind.EMAIL:
+        return text
+    if _MAILTO.match(text):  # a link: its query (`?subject=...`) is no part of the address
+        text = _MAILTO.sub("", text, count=1).split("?", 1)[0].strip()
+    if named := _NAMED.fullmatch(text):
+        text = named[1].strip()
+    if len(text) > 1 and text[0] == text[-1] == '"':  # the whole address quoted
+        text = text[1:-1].strip()
+    local, at, domain = text.rpartition("@")
+    if len(local) > 1 and local[0] == local[-1] == '"':  # a quoted local part
+        local = local[1:-1]
+    text = f"{local}{at}{domain}"
+    if not at or not local or not domain or "@" in local or _UNSAFE.search(text):
+        raise IdentifierError(
+            "email",
+            "the email given is not one address (a space, a quote, a bracket or a second '@'"
+            ' is left after reading mailto:, <...> and "..."): give it as the person\'s'
+            " mailbox, e.g. name@example.com",
+        )
+    return text
+
+
+def canonical_key(key: SubjectKey) -> SubjectKey:
+    """`key` as `canonical_identifier` reads its value, normalised by the plain rules."""
+    if key.kind not in (IdentityKind.EMAIL, IdentityKind.PHONE):
+        return key
+    return make_key(key.kind, key.value, canonical=True)
+
+
+def parse_key(text: str, rules: MatchRules | None = None, *, canonical: bool = False) -> SubjectKey:
+    """Parse 'TYPE=VALUE' (e.g. 'email=Ann@Example.com') into a normalised key; with
+    `canonical`, the value read first by `canonical_identifier` (what a record keeps).
 
     Raises:
         IdentifierError: with the allowed types when TYPE is unknown or VALUE is empty.
@@ -155,11 +227,16 @@ def parse_key(text: str, rules: MatchRules | None = None) -> SubjectKey:
         raise IdentifierError(
             kind_text, f"unknown identifier type {kind_text!r}; types: {kinds}"
         ) from None
-    return make_key(kind, value, rules)
+    return make_key(kind, value, rules, canonical=canonical)
 
 
-def make_key(kind: IdentityKind, value: str, rules: MatchRules | None = None) -> SubjectKey:
-    """A normalised key; raises `IdentifierError` when the value normalises to nothing."""
+def make_key(
+    kind: IdentityKind, value: str, rules: MatchRules | None = None, *, canonical: bool = False
+) -> SubjectKey:
+    """A normalised key; raises `IdentifierError` when the value normalises to nothing (or,
+    with `canonical`, when `canonical_identifier` cannot read it)."""
+    if canonical:
+        value = canonical_identifier(kind, value)
     normal = normalize(kind, value, rules or MatchRules())
     if normal is None:
         raise IdentifierError(

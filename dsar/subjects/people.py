@@ -50,7 +50,14 @@ from typing import TYPE_CHECKING
 from dsar.catalog.models import IdentityKind, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.errors import InternalError
-from dsar.subjects.identity import STRONG, MatchRules, sql_normalize
+from dsar.subjects.identity import (
+    ASCII_DIGITS,
+    OTHER_DIGITS,
+    PHONE_EXTENSION,
+    STRONG,
+    MatchRules,
+    sql_normalize,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -63,10 +70,7 @@ KINDS = STRONG | {IdentityKind.PHONE}  # what people are joined on (phones: atta
 LISTED = frozenset({IdentityKind.EMAIL, IdentityKind.PHONE})  # what an audience list holds
 MAX_ROUNDS = 200  # label propagation converges in (component diameter) rounds; a safety net
 _ROW_BITS = 40  # a row's number: its table's index above this many bits, its own below
-# digits a phone library reads as 0-9 (full-width, Arabic-Indic, extended Arabic-Indic,
-# Devanagari): written as ASCII before the ASCII-only phone rule keeps the last nine
-_DIGITS = "".join(chr(zero + d) for zero in (0xFF10, 0x660, 0x6F0, 0x966) for d in range(10))
-_ASCII_DIGITS = "0123456789" * 4
+_DIGITS, _ASCII_DIGITS = OTHER_DIGITS, ASCII_DIGITS  # as `identity.phone_text` reads them
 
 
 @dataclass(frozen=True)
@@ -154,11 +158,13 @@ def idn_forms(value: str) -> list[str]:
 
 def phone_sql(value_sql: str) -> str:
     """SQL of a raw phone as its digits would be read by a phone library: other scripts'
-    digits as ASCII, and an extension (from the first letter, '#', ';' or ',') cut off.
+    digits as ASCII, a `tel:` prefix dropped, and an extension (from the first letter, '#',
+    ';' or ',') cut off (`identity.phone_text`, its Python twin).
     `sql_normalize` then keeps its last nine digits: '+44 7700 900123 ext. 45', and the
     same number in full-width or Arabic-Indic digits, meet '+447700900123'."""
     text = f"translate(CAST({value_sql} AS VARCHAR), '{_DIGITS}', '{_ASCII_DIGITS}')"
-    return f"regexp_replace({text}, '[A-Za-z#;,].*$', '')"
+    text = f"regexp_replace({text}, '^\\s*[Tt][Ee][Ll]:', '')"
+    return f"regexp_replace({text}, '{PHONE_EXTENSION}', '')"
 
 
 def identity_sql(kind: IdentityKind, column_sql: str) -> str:
