@@ -111,9 +111,9 @@ COPIES = {
 }
 
 
-def _shop(root: Path, ann_prefs: str) -> Path:
+def _shop(root: Path, ann_prefs: str, ann_account: str = "ann@shop-customers.example") -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    people = [("u0", "ann@shop-customers.example"), *OTHERS]
+    people = [("u0", ann_account), *OTHERS]
     (root / "accounts.csv").write_text(
         "user_id,email,phone\n" + "".join(f"{u},{e},{PHONES.get(u, '')}\n" for u, e in people)
     )
@@ -197,6 +197,18 @@ def test_an_address_beside_the_google_one_stays_usable(tmp_path: Path, path: str
     assert built.exit_code == 0, built.output
     assert _hashes("ann@shop-customers.example", "meta") <= _cells(tmp_path / "out")
     assert _counts(tmp_path / "out")["limited_use"] == 0
+
+
+@pytest.mark.parametrize(("path", "left"), [("spec", 0), ("list", 1)])
+def test_the_google_mailbox_given_at_sign_up_too(tmp_path: Path, path: str, left: int) -> None:
+    """Ann gave `annlee@gmail.com` at sign-up, Google says `ann.lee@gmail.com`: one mailbox.
+    A spec's table keeps it (the account holds it: she gave it); a list, which cannot show
+    where its value came from, leaves it out, as it does the Google value as written."""
+    catalog = _shop(tmp_path / "shop", "annlee@gmail.com", ann_account="annlee@gmail.com")
+    built = _build(catalog, tmp_path / "out", path, platforms="meta")
+    assert built.exit_code == 0, built.output
+    assert bool(_hashes("annlee@gmail.com", "meta") & _cells(tmp_path / "out")) == (left == 0)
+    assert _counts(tmp_path / "out")["limited_use"] == left
 
 
 # -- F2: an objection as typed -----------------------------------------------------------------
