@@ -50,7 +50,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 # The reference site from the docstrings, into site/; any warning fails the build.
 docs: $(VENV)/.installed-dev
