@@ -550,3 +550,13 @@ def test_the_reviewer_under_another_spelling_is_no_second_pair_of_eyes(
     again = _sign(bundle, env, spelling, "approver", "--request", request, "--decisions", decisions)
     assert again.exit_code == 1, again.output
     assert not [e for e in _entries(env) if e["action"] == "artifact.approved"]
+
+
+def test_a_zip_answering_another_request_is_refused(bundle: Path, env: Path) -> None:
+    """The request check reads a zip's manifest as the bundle's folder, unpacked safely."""
+    first = _new_request(env)
+    other = _new_request(env)
+    archive = Path(shutil.make_archive(str(bundle), "zip", bundle.parent, bundle.name))
+    refused = _sign(archive, env, "Ann Lee", "reviewer", "--request", other)
+    assert refused.exit_code == 1
+    assert f"the artifact answers {first}, not request {other}" in refused.output

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from dsar.catalog.strict import load_yaml_model
-from dsar.errors import SignOffRefusedError, UsageError
+from dsar.errors import SignOffRefusedError, UnreadableArtifactError, UsageError
 from dsar.lock import file_lock
 from dsar.records.signoffs import (
     APPROVED,
@@ -197,37 +197,29 @@ def artifact_kind(path: str | Path) -> str:
 
 def answered_requests(path: str | Path, passphrase: str | None = None) -> set[str]:
     """The requests the artifact's manifests say it answers: a bundle's `request.label` (in
-    its folder or its zip), a certificate's `request` (each of a folder's); empty for
-    artifacts that answer none (extracts, aggregates, audiences)."""
+    its folder or its zip, unpacked as `third_party_items` unpacks it, within the same size
+    limit), a certificate's `request` (each of a folder's); empty for artifacts that answer
+    none (extracts, aggregates, audiences)."""
     path = Path(path)
-    texts: list[str] = []
     if path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            names = [n for n in z.namelist() if n.endswith("manifest.json") and n.count("/") <= 1]
-            for n in names:
-                z.setpassword(passphrase.encode() if passphrase else None)  # type: ignore[arg-type]
-                try:
-                    texts.append(z.read(n).decode("utf-8"))
-                except (RuntimeError, ValueError, OSError):
-                    continue  # an encrypted zip without its passphrase: verify says so
-    elif path.is_file():
-        texts.append(path.read_text(encoding="utf-8", errors="replace"))
-    elif path.is_dir():
-        for f in [path / "manifest.json", *sorted(path.glob("*.json"))]:
-            if f.is_file():
-                texts.append(f.read_text(encoding="utf-8", errors="replace"))
+        with tempfile.TemporaryDirectory(prefix="signoff-") as tmp:
+            try:
+                folder = unzip_bundle(path, Path(tmp), passphrase, MAX_UNPACKED_BYTES)
+            except UnreadableArtifactError:
+                return set()  # unreadable or too large: verify has said so
+            return answered_requests(folder)
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path] if path.is_file() else []
+    certificate = _is_certificate(path)
     found: set[str] = set()
-    for text in texts:
+    for f in files:
         try:
-            data = json.loads(text)
+            data = json.loads(f.read_text(encoding="utf-8", errors="replace"))
         except ValueError:
             continue
-        if not isinstance(data, dict):
-            continue
-        request = data.get("request")
+        request = data.get("request") if isinstance(data, dict) else None
         if isinstance(request, dict) and isinstance(request.get("label"), str):
             found.add(request["label"])
-        elif isinstance(request, str) and (_is_certificate(path) or data.get("kind")):
+        elif isinstance(request, str) and (certificate or data.get("kind")):
             found.add(request)
     return found
 
