@@ -49,8 +49,11 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Two workers, each taking whole test files (module fixtures stay in one process); PYTEST_WORKERS=0
+# runs in one process.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest --durations=20
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20
 
 # The reference site from the docstrings, into site/; any warning fails the build.
 docs: $(VENV)/.installed-dev
