@@ -450,6 +450,14 @@ def audience(
     for name, files in result.files.items():
         for line in audience_summary(name, [f.name for f in files], result.manifests[name].counts):
             typer.echo(line)
+    for name, earlier in result.earlier.items():
+        shown = ", ".join(f"{n:,} {reason}" for reason, n in sorted(earlier.items()))
+        typer.echo(
+            f"warning: {name} still holds {sum(earlier.values()):,} earlier upload(s) of people"
+            f" this audience now leaves out ({shown}): remove them with `anonymize withdraw"
+            f" --platform {name} --record ... --ledger ... --catalog ... --spec ...`",
+            err=True,
+        )
     if ledger is None:
         typer.echo(
             "warning: no suppression ledger (--ledger or $WORKBENCH_LEDGER) was applied:"
@@ -520,28 +528,106 @@ def withdraw(
     record: Annotated[Path, typer.Option(help="The record of what was sent.")],
     ledger: Annotated[Path, typer.Option(help="The suppression ledger.")],
     out: Annotated[Path, typer.Option(help="Folder the removal file is written in.")],
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="The export's catalog: read again, so that everyone uploaded who has since"
+            " opted out, withdrawn consent or closed their account there is removed too"
+            " (without it, a warning says the export was not checked)."
+        ),
+    ] = None,
+    spec: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="With --catalog: an audience's spec (repeat for each): its table's consent"
+            " and opt-out columns are read again as a build would."
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="With a phone audience's spec: the country of numbers without one."),
+    ] = None,
     key_file: KeyFileOpt = None,
     audit_log_lost: AuditLogLostOpt = False,
+    engine_kind: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
+    accept_catalog_warnings: AcceptWarningsOpt = False,
 ) -> None:
     """Write an ad platform's removal files for people who have since said no.
 
-    Everyone the platform received who has since objected, opted out, been restricted or erased,
-    and was not withdrawn before; one file per kind of identifier it received (emails, phones),
-    each with the header of that upload."""
+    Everyone the platform received who has since objected, opted out, been restricted or
+    erased (the ledger) and, with --catalog (and each audience's --spec), who the export now
+    leaves out: opted out or consent withdrawn there, account closed, Limited Use; and was
+    not withdrawn before. One file per kind of identifier it received (emails, phones), each
+    with the header of that upload. Exit 3 when the export could not be read (the files then
+    hold the ledger's people only, and a warning says what was not checked)."""
+    from collections import Counter
+
     from anonymize.audience import SentRecord, platform as find_platform
-    from dsar.errors import MissingFileError
+    from anonymize.audience.stale import STALE_REASONS, Ineligible, ineligible_uploads
+    from dsar.catalog import load_catalog
+    from dsar.engine.base import scrub_message
+    from dsar.errors import MissingFileError, WorkbenchError
     from dsar.keys import load_keys
 
     p = find_platform(platform)
     keys = load_keys(key_file)
     if not record.is_file():  # never a new, empty record that withdraws nobody
         raise MissingFileError(record, "the record of sent audiences", "check --record")
+    if spec and catalog is None:
+        raise UsageError("--spec", "--spec is read against the export", "give --catalog too")
     sent = SentRecord(record, keys, audit_lost=audit_log_lost)
     headers = {"email": p.email_header, "phone": p.phone_header}
     book = existing_ledger(ledger, keys, key_file)
-    for path in sent.write_withdrawals(p.name, book, out, headers, header_line=p.header):
+    found = Ineligible()
+    unread = False
+    if catalog is None:
+        found.not_checked.append(
+            "the export was not read again (no --catalog): anyone uploaded who has since opted"
+            " out, withdrawn consent or closed their account there, but is not in the ledger,"
+            " is not in these files"
+        )
+    else:
+        try:
+            with _engine(load_catalog(catalog), engine_kind, spark_master) as engine:
+                found = ineligible_uploads(
+                    engine,
+                    sent,
+                    p,
+                    list(spec or []),
+                    ledger=book,
+                    region=region,
+                    accept_catalog_warnings=accept_catalog_warnings,
+                )
+        except (WorkbenchError, OSError, duckdb_error()) as exc:
+            unread = True
+            found.not_checked.append(
+                f"the export could not be read ({type(exc).__name__}: {scrub_message(str(exc))}):"
+                " nobody who opted out, withdrew consent or closed their account there since"
+                " the upload was checked; only the ledger's people are in these files"
+            )
+    ledger_only = set(sent.withdrawals(p.name, book))
+    for path in sent.write_withdrawals(
+        p.name, book, out, headers, header_line=p.header, also=found.hashes
+    ):
         rows = path.read_text(encoding="utf-8").count("\n") - (1 if p.header else 0)
         typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
+    why = Counter("in_ledger" if h in ledger_only else w for h, w in found.hashes.items())
+    if ledger_only:
+        why["in_ledger"] = len(ledger_only)
+    for reason, n in sorted(why.items(), key=lambda x: (-x[1], x[0])):
+        typer.echo(f"  {n:,} {STALE_REASONS.get(reason, reason)} ({reason})")
+    for what in found.not_checked:
+        typer.echo(f"warning: NOT CHECKED: {what}", err=True)
+    if unread:
+        raise typer.Exit(3)
+
+
+def duckdb_error() -> type[Exception]:
+    """DuckDB's error class (a table the engine could not read)."""
+    import duckdb
+
+    return duckdb.Error
 
 
 policy_app = typer.Typer(help="Write and check extract policies.", no_args_is_help=True)

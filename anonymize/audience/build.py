@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -63,11 +63,14 @@ _FILLED = "n IS NOT NULL AND n <> ''"  # a normalised value that is something: h
 
 @dataclass(frozen=True)
 class AudienceResult:
-    """The files written per platform, and each platform's manifest."""
+    """The files written per platform, and each platform's manifest; `earlier`: per
+    platform, the earlier uploads (in the sent record, not withdrawn) of people the gate now
+    leaves out, counted by reason (for `anonymize withdraw`)."""
 
     folder: Path
     files: dict[str, list[Path]]
     manifests: dict[str, AudienceManifest]
+    earlier: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def build_audience_file(
@@ -356,7 +359,7 @@ def publish_audience(
         point(f"publish {item.name}")
         item.rename(target / item.name)
     files = {k: [target / f.name for f in v] for k, v in built.files.items()}
-    return AudienceResult(target, files, manifests)
+    return AudienceResult(target, files, manifests, built.earlier)
 
 
 def identifiers(p: Platform, kind: Kind) -> tuple[str, str]:

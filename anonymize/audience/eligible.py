@@ -50,6 +50,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,6 +71,7 @@ from anonymize.audience.consent import (
     said_no_sql,
     signals,
 )
+from anonymize.audience.fields import Field
 from anonymize.audience.forms import add_export_forms, add_idn_forms, add_platform_forms
 from anonymize.audience.people import (
     leave_out_ledger,
@@ -86,6 +88,7 @@ from anonymize.audience.sources import (
     limited_use_error,
     restricted_tables,
 )
+from anonymize.audience.stale import reasons_count, stale_uploads
 from dsar.catalog.models import DataCategory, IdentityKind, Role
 from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
@@ -151,79 +154,27 @@ def build_audience(
         ConfigError: the spec's problems, consent not stated among them.
         UsageError: a list whose consent is not stated.
     """
-    catalog = engine.catalog
-    source, inputs = checked_source(spec, engine)
-    chosen = [platform(p) for p in platforms]
-    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     con = scratch_connection(memory_limit=MEMORY_LIMIT)
     try:
-        if isinstance(source, AudienceList):
-            kind: Kind = source.kind
-            fields = list(source.fields)
-            _list_candidates(con, source)
-            name = source.name or source.path.stem
-            eligibility = AudienceEligibility(
-                source="list",
-                table=None,
-                consent=None,
-                opted_out=None,
-                legal_basis=(source.consent_basis or "").strip(),
-                ledger=ledger is not None,
-                matching=MATCHING,
-            )
-            applies = {"limited_use", "purpose_limitation"}
-        else:
-            kind = "email" if source.email else "phone"
-            fields = list(source.fields)
-            applies = _table_candidates(con, source, engine)
-            name = source.name
-            eligibility = AudienceEligibility(
-                source="table",
-                table=source.table,
-                consent=source.consent_column(),
-                opted_out=source.opt_out_column(),
-                legal_basis=source.legal_basis.strip() if source.legal_basis else None,
-                ledger=ledger is not None,
-                matching=MATCHING,
-            )
-        add_platform_forms(con, chosen, kind, region)
-        limited, restricted, processor = restricted_tables(catalog)
-        if isinstance(source, AudienceList):
-            resolve_people(engine, con, marked=limited + restricted, also_read=processor)
-        else:
-            # tables that hold a value without tying it to an account vouch for nothing:
-            # a value they and a Limited Use table alone hold is Google's
-            loose = [
-                n
-                for n, t in catalog.tables.items()
-                if n not in (*limited, source.table)
-                and len([k for k in t.identity_columns().values() if k in KINDS]) == 1
-            ]
-            resolve_people(engine, con, marked=[*limited, source.table, *loose])
-        add_export_forms(con, chosen)
-        add_idn_forms(con)
-        link_people(con)
-        if isinstance(source, AudienceList):
-            _leave_out_restricted(con, source, limited)
-        else:
-            _refuse_a_copy(con, source, kind, limited)
-            # value by value too: a partial copy of a Limited Use table, under another name
-            for _, table, n in leave_out_restricted(con, limited, purposes=False):
-                log.warning("%d rows left out: values of %s (limited_use)", n, table)
-            applies.add("limited_use")
-        # a closed account, wherever the export records it, on every path
-        closed_people(engine, con)
-        applies.add("closed_account")
-        con.execute(
-            "UPDATE cand SET why = 'closed_account' WHERE why IS NULL AND i IN (SELECT i FROM"
-            " cand_theirs JOIN closed_people USING (person))"
+        gate = run_gate(
+            con,
+            spec,
+            engine,
+            platforms,
+            ledger=ledger,
+            region=region,
+            accept_catalog_warnings=accept_catalog_warnings,
         )
-        if ledger is not None:
-            applies.add("in_ledger")
-            leave_out_ledger(con, ledger, engine, kind)
-        said_no_people(engine, con, None if isinstance(source, AudienceList) else source.table)
-        applies.add("said_no_elsewhere")
-        leave_out_said_no(con)
+        source, kind, fields, applies = gate.source, gate.kind, gate.fields, gate.applies
+        chosen, name, limited = gate.chosen, gate.name, gate.limited
+        # earlier uploads of people the gate now leaves out: named, for `anonymize withdraw`
+        earlier: dict[str, dict[str, int]] = {}
+        for p in chosen if record is not None else []:
+            assert record is not None
+            stale = stale_uploads(
+                con, record, p, kind=kind, region=region, audience=name, ledger=ledger
+            )
+            earlier[p.name] = reasons_count(stale)
         counted = con.execute(
             "SELECT count(*) FILTER (WHERE why IS NULL), count(*) FROM cand"
         ).fetchone()
@@ -246,19 +197,135 @@ def build_audience(
             Path(out),
             kind,
             region,
-            inputs,
+            gate.inputs,
             now,
             before=before,
             fields=fields,
             engine=engine.name,
-            accepted=tuple(map(AcceptedWarning.of, accepted)),
-            eligibility=eligibility,
+            accepted=gate.accepted,
+            eligibility=gate.eligibility,
         )
         if record is not None:
             _record(con, record, chosen, kind, name, now)
-        return result
+        return replace(result, earlier={p: n for p, n in earlier.items() if n})
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the gate decided, beside the scratch connection it left `cand` in."""
+
+    source: AudienceSpec | AudienceList
+    inputs: list[Path]
+    chosen: list[Platform]
+    kind: Kind
+    fields: list[Field]
+    name: str
+    eligibility: AudienceEligibility
+    applies: set[str]
+    limited: list[str]
+    accepted: tuple[AcceptedWarning, ...]
+
+
+def run_gate(
+    con: duckdb.DuckDBPyConnection,
+    spec: AudienceSpec | AudienceList | str | Path,
+    engine: Engine,
+    platforms: list[str],
+    *,
+    ledger: Ledger | None = None,
+    region: str | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
+) -> Gate:
+    """The module's gate, in `con`: `cand` (each row read, `why` its first reason to leave,
+    NULL while eligible), the people of the export (`people_*`), `said_no_people` and
+    `closed_people`. `build_audience` writes what it leaves eligible; `anonymize withdraw`
+    (`stale.ineligible_uploads`) compares it with what was sent."""
+    catalog = engine.catalog
+    source, inputs = checked_source(spec, engine)
+    chosen = [platform(p) for p in platforms]
+    accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
+    if isinstance(source, AudienceList):
+        kind: Kind = source.kind
+        fields = list(source.fields)
+        _list_candidates(con, source)
+        name = source.name or source.path.stem
+        eligibility = AudienceEligibility(
+            source="list",
+            table=None,
+            consent=None,
+            opted_out=None,
+            legal_basis=(source.consent_basis or "").strip(),
+            ledger=ledger is not None,
+            matching=MATCHING,
+        )
+        applies = {"limited_use", "purpose_limitation"}
+    else:
+        kind = "email" if source.email else "phone"
+        fields = list(source.fields)
+        applies = _table_candidates(con, source, engine)
+        name = source.name
+        eligibility = AudienceEligibility(
+            source="table",
+            table=source.table,
+            consent=source.consent_column(),
+            opted_out=source.opt_out_column(),
+            legal_basis=source.legal_basis.strip() if source.legal_basis else None,
+            ledger=ledger is not None,
+            matching=MATCHING,
+        )
+    add_platform_forms(con, chosen, kind, region)
+    limited, restricted, processor = restricted_tables(catalog)
+    if isinstance(source, AudienceList):
+        resolve_people(engine, con, marked=limited + restricted, also_read=processor)
+    else:
+        # tables that hold a value without tying it to an account vouch for nothing:
+        # a value they and a Limited Use table alone hold is Google's
+        loose = [
+            n
+            for n, t in catalog.tables.items()
+            if n not in (*limited, source.table)
+            and len([k for k in t.identity_columns().values() if k in KINDS]) == 1
+        ]
+        resolve_people(engine, con, marked=[*limited, source.table, *loose])
+    add_export_forms(con, chosen)
+    add_idn_forms(con)
+    link_people(con)
+    if isinstance(source, AudienceList):
+        _leave_out_restricted(con, source, limited)
+    else:
+        _refuse_a_copy(con, source, kind, limited)
+        # value by value too: a partial copy of a Limited Use table, under another name
+        for _, table, n in leave_out_restricted(con, limited, purposes=False):
+            log.warning("%d rows left out: values of %s (limited_use)", n, table)
+        applies.add("limited_use")
+    # a closed account, wherever the export records it, on every path
+    closed_people(engine, con)
+    applies.add("closed_account")
+    con.execute(
+        "UPDATE cand SET why = 'closed_account' WHERE why IS NULL AND i IN (SELECT i FROM"
+        " cand_theirs JOIN closed_people USING (person))"
+    )
+    if ledger is not None:
+        applies.add("in_ledger")
+        leave_out_ledger(con, ledger, engine, kind)
+    said_no_people(engine, con, None if isinstance(source, AudienceList) else source.table)
+    applies.add("said_no_elsewhere")
+    leave_out_said_no(con)
+
+    return Gate(
+        source=source,
+        inputs=inputs,
+        chosen=chosen,
+        kind=kind,
+        fields=fields,
+        name=name,
+        eligibility=eligibility,
+        applies=applies,
+        limited=limited,
+        accepted=tuple(map(AcceptedWarning.of, accepted)),
+    )
 
 
 def _table_candidates(

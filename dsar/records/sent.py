@@ -450,10 +450,27 @@ class SentRecord:
             found.update((p, a) for p, a in rows.fetchall())
         return sorted(found)
 
-    def withdrawals(self, platform: str, ledger: Ledger) -> list[str]:
+    def withdrawals(self, platform: str, ledger: Ledger, also: Iterable[str] = ()) -> list[str]:
         """The uploaded hashes of everyone `platform` holds who is now in the ledger and has
-        not been withdrawn yet (each upload once, however many identifiers recorded it)."""
-        return sorted(self.in_ledger(platform, ledger) - self.withdrawn(platform))
+        not been withdrawn yet (each upload once, however many identifiers recorded it);
+        with `also`, those of its hashes the platform received too (people the export now
+        leaves out: `anonymize.audience.stale`)."""
+        extra = set(also) & self.uploaded(platform)
+        return sorted((self.in_ledger(platform, ledger) | extra) - self.withdrawn(platform))
+
+    def sent_rows(self, platform: str) -> list[tuple[str, str | None, str, str]]:
+        """Every row recorded as sent to `platform`: (reference, loose reference, uploaded
+        hash, audience)."""
+        loose = "loose" if self._loose else "NULL"
+        rows = self.db.execute(
+            f"SELECT ref, {loose}, uploaded, audience FROM sent WHERE platform = ?", (platform,)
+        ).fetchall()
+        return [(str(r), None if f is None else str(f), str(u), str(a)) for r, f, u, a in rows]
+
+    def audiences(self, platform: str) -> set[str]:
+        """The audiences recorded as sent to `platform`."""
+        rows = self.db.execute("SELECT DISTINCT audience FROM sent WHERE platform = ?", (platform,))
+        return {str(a) for (a,) in rows.fetchall()}
 
     def uploaded(self, platform: str) -> set[str]:
         """Every hash recorded as sent to `platform`."""
@@ -509,6 +526,7 @@ class SentRecord:
         headers: Mapping[str, str | None],
         *,
         header_line: bool = True,
+        also: Iterable[str] = (),
     ) -> list[Path]:
         """Write the platform's removal files, one per kind of identifier it received, each
         with the header its upload of that kind had (`headers`: kind -> header, the
@@ -517,11 +535,12 @@ class SentRecord:
         Files: `<platform>-withdraw-<date>.csv` (emails), `<platform>-withdraw-phone-<date>.csv`
         (phones); a kind the platform received gets its file even with nobody to remove.
         `header_line`: the platform's upload files start with a header (X's do not).
+        `also`: hashes to remove beside the ledger's people (`withdrawals`).
 
         Raises:
             UsageError: the platform received a kind `headers` names no header for.
         """
-        hashes = self.withdrawals(platform, ledger)
+        hashes = self.withdrawals(platform, ledger, also)
         kinds = self.identifiers(platform)
         wanted = sorted({kinds[h] for h in kinds}) or [IdentityKind.EMAIL.value]
         if missing := [k for k in wanted if headers.get(k) is None]:

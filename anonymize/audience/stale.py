@@ -1,0 +1,233 @@
+"""Earlier uploads of people who may no longer be in an audience: what `anonymize withdraw`
+removes beside the ledger's people, and what a new build warns about.
+
+The suppression ledger is not the only place a person says no. Someone uploaded while
+consenting may later opt out, withdraw consent or close their account in the company's own
+export (the spec's consent or opt-out column, any table that records a no to ads,
+`consent.signals`). The sent record holds the keyed references of every identifier of
+each person uploaded (`people.record_refs`) and the hash the platform received; here the
+current export is read again, through the same gate as a build (`eligible.run_gate`), and
+compared with it:
+
+- **the person** (every audience of the platform): everyone who now said no in any table
+  (`said_no_people`, and the rows of the spec's table left out as `opted_out` or
+  `said_no_elsewhere`) or whose account is closed (`closed_people`), matched to the record
+  under every identifier that is theirs alone (`people_members`, never one the export holds
+  for several people: a team inbox or a family's landline names none of them), as given
+  and folded (the record's loose references);
+- **the audience's table** (with its spec): each upload of that audience whose row the gate
+  now leaves out (no consent, opted out, closed, Limited Use, in the ledger, said no
+  elsewhere) and no eligible row would upload again, and each upload no row of the table
+  gives any more (`not_in_table`: a consent row deleted, an address changed);
+- **the ledger** (`SentRecord.in_ledger`), as before.
+
+Only hashes the record holds as sent to the platform and not yet withdrawn are returned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from anonymize.audience.build import MEMORY_LIMIT, Kind, _phone_table, identifiers
+from anonymize.audience.people import _LOOSE, _own
+from anonymize.audience.platforms import Platform
+from dsar.engine import scratch_connection
+from dsar.keys import Purpose
+from dsar.records.ledger import Ledger
+from dsar.records.sent import SentRecord
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from anonymize.audience.sources import AudienceList, AudienceSpec
+    from dsar.engine import Engine
+
+# why an earlier upload must leave, as `anonymize withdraw` says it
+STALE_REASONS = {
+    "in_ledger": "in the suppression ledger: erased, objected, opted out or restricted",
+    "said_no": "said no to ads in the export since (opted out, consent withdrawn)",
+    "closed_account": "account closed",
+    "no_consent": "no consent in the audience's table now",
+    "opted_out": "opted out in the audience's table",
+    "said_no_elsewhere": "said no to marketing elsewhere in the export",
+    "limited_use": "a value from a Google sign-in (Limited Use)",
+    "purpose_limitation": "a value held for other purposes than advertising",
+    "not_in_table": "no longer in the audience's table (its row deleted or changed)",
+}
+# rows of a spec's table whose answer is the person's, whatever audience sent them
+_PERSON_NO = ("opted_out", "said_no_elsewhere")
+
+
+def stale_uploads(
+    con: duckdb.DuckDBPyConnection,
+    record: SentRecord,
+    p: Platform,
+    *,
+    kind: Kind | None = None,
+    region: str | None = None,
+    audience: str | None = None,
+    ledger: Ledger | None = None,
+) -> dict[str, str]:
+    """Each hash `p` received (and still holds) of someone the gate in `con` now leaves
+    out, with the first reason (`STALE_REASONS`). `con` holds `people_*`, `said_no_people`
+    and `closed_people` and, from a spec's gate (`kind`, `audience`: its name), `cand`."""
+    withdrawn = record.withdrawn(p.name)
+    rows = record.sent_rows(p.name)
+    if not rows:
+        return {}
+    found: dict[str, str] = {}
+    if ledger is not None:
+        found |= dict.fromkeys(record.in_ledger(p.name, ledger), "in_ledger")
+    con.register(
+        "stale_sent_arrow",
+        pa.table(
+            {
+                "ref": pa.array([r[0] for r in rows], pa.string()),
+                "loose": pa.array([r[1] for r in rows], pa.string()),
+                "uploaded": pa.array([r[2] for r in rows], pa.string()),
+                "audience": pa.array([r[3] for r in rows], pa.string()),
+            }
+        ),
+    )
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE stale_sent AS SELECT * FROM stale_sent_arrow")
+    finally:
+        con.unregister("stale_sent_arrow")
+    spec_no = ""
+    if kind is not None:
+        said = ", ".join(f"'{w}'" for w in _PERSON_NO)
+        spec_no = (
+            " UNION SELECT person, 'said_no' FROM cand_people WHERE strong AND i IN"
+            f" (SELECT i FROM cand WHERE why IN ({said}))"
+        )
+    ref_sql, ref_params = record.keys.sql_keyed_hash(Purpose.LEDGER_REF, "kind || '=' || value")
+    loose_sql, loose_params = record.keys.sql_keyed_hash(Purpose.LEDGER_REF, "loose")
+    person = con.execute(
+        "WITH no AS (SELECT person, arg_min(why, rank) AS why FROM (SELECT person, why,"
+        " CASE why WHEN 'closed_account' THEN 0 ELSE 1 END AS rank FROM (SELECT person,"
+        " 'closed_account' AS why FROM closed_people UNION SELECT person, 'said_no' FROM"
+        f" said_no_people{spec_no})) GROUP BY person),"
+        " ids AS (SELECT DISTINCT m.kind, m.value, no.why FROM people_members m JOIN no"
+        f" USING (person) WHERE {_own('m')}),"
+        f" hashed AS (SELECT why, {ref_sql} AS ref, {loose_sql} AS loose FROM (SELECT why,"
+        f" kind, value, {_LOOSE} AS loose FROM ids))"
+        " SELECT s.uploaded, min(h.why) FROM stale_sent s JOIN hashed h ON s.ref = h.ref"
+        " OR s.loose = h.loose OR s.ref = h.loose OR s.loose = h.ref GROUP BY 1",
+        [*ref_params, *loose_params],
+    ).fetchall()
+    if kind is not None and audience is not None:  # the table's own reason first
+        for h, w in _table_uploads(con, p, kind, region, audience).items():
+            found.setdefault(h, w)
+    for uploaded, why in person:
+        found.setdefault(str(uploaded), str(why))
+    con.execute("DROP TABLE IF EXISTS stale_sent")
+    return {h: w for h, w in sorted(found.items()) if h not in withdrawn}
+
+
+def _table_uploads(
+    con: duckdb.DuckDBPyConnection, p: Platform, kind: Kind, region: str | None, audience: str
+) -> dict[str, str]:
+    """The uploads of `audience` (from its spec's `cand`) that no eligible row gives now:
+    the first reason a row that gives it is left out, else `not_in_table`."""
+    con.execute("CREATE OR REPLACE TEMP TABLE src AS SELECT i, v FROM cand")
+    try:
+        if kind == "phone":
+            _phone_table(con, region)
+        normalised, base = identifiers(p, kind)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE stale_hashes AS SELECT DISTINCT i,"
+            f" {p.hash_sql(normalised)} AS h FROM {base} WHERE {normalised} IS NOT NULL"
+        )
+        rows = con.execute(
+            "WITH now AS (SELECT h, c.why FROM stale_hashes JOIN cand c USING (i)),"
+            " eligible AS (SELECT h FROM now WHERE why IS NULL)"
+            " SELECT s.uploaded, coalesce(min(n.why), 'not_in_table') FROM (SELECT DISTINCT"
+            " uploaded FROM stale_sent WHERE audience = ?) s LEFT JOIN now n ON n.h = s.uploaded"
+            " WHERE s.uploaded NOT IN (SELECT h FROM eligible) GROUP BY 1",
+            [audience],
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS src")
+        con.execute("DROP TABLE IF EXISTS stale_hashes")
+    return {str(h): str(w) for h, w in rows}
+
+
+def reasons_count(found: Mapping[str, str]) -> dict[str, int]:
+    """How many uploads leave for each reason."""
+    return dict(Counter(found.values()))
+
+
+@dataclass
+class Ineligible:
+    """What `ineligible_uploads` found for one platform: each hash to remove and why, and
+    what was not checked (said in words: never a silent nothing to remove)."""
+
+    hashes: dict[str, str] = field(default_factory=dict)
+    not_checked: list[str] = field(default_factory=list)
+
+
+def ineligible_uploads(
+    engine: Engine,
+    record: SentRecord,
+    p: Platform,
+    specs: Sequence[AudienceSpec | AudienceList | str | Path] = (),
+    *,
+    ledger: Ledger | None = None,
+    region: str | None = None,
+    accept_catalog_warnings: bool | Collection[str] = False,
+) -> Ineligible:
+    """The uploads `p` still holds of people the current export (`engine`) leaves out: the
+    person's no anywhere in it, and each spec's table as its gate reads it now. Audiences
+    the record holds for `p` that no spec names are checked for the person's no only, and
+    said so in `not_checked`."""
+    from anonymize.audience.consent import closed_people, said_no_people
+    from anonymize.audience.eligible import run_gate
+    from dsar.engine.guards import guard_catalog
+    from dsar.subjects.people import resolve_people
+
+    result = Ineligible()
+    named: set[str] = set()
+    for spec in specs:
+        con = scratch_connection(memory_limit=MEMORY_LIMIT)
+        try:
+            gate = run_gate(
+                con,
+                spec,
+                engine,
+                [p.name],
+                ledger=ledger,
+                region=region,
+                accept_catalog_warnings=accept_catalog_warnings,
+            )
+            named.add(gate.name)
+            found = stale_uploads(
+                con, record, p, kind=gate.kind, region=region, audience=gate.name, ledger=ledger
+            )
+        finally:
+            con.close()
+        result.hashes |= {h: w for h, w in found.items() if h not in result.hashes}
+    if not specs:
+        guard_catalog(engine.catalog, engine, accept_catalog_warnings)
+        con = scratch_connection(memory_limit=MEMORY_LIMIT)
+        try:
+            resolve_people(engine, con)
+            closed_people(engine, con)
+            said_no_people(engine, con, None)
+            found = stale_uploads(con, record, p, ledger=ledger)
+        finally:
+            con.close()
+        result.hashes |= found
+    others = sorted(record.audiences(p.name) - named)
+    if others:
+        result.not_checked.append(
+            f"the consent and opt-out columns of the table of {', '.join(others)} (sent to"
+            f" {p.name}) were not read again: give its spec (--spec); only a no recorded"
+            " elsewhere in the export, a closed account and the ledger were checked for them"
+        )
+    return result

@@ -1,0 +1,159 @@
+"""The red team's fourth pass on audiences (issue 23), through the command line:
+
+- F3, a no given in the export after an upload was never withdrawn: someone uploaded while
+  consenting who later opts out, withdraws consent or closes their account in the company's
+  own export (not in the ledger) stayed in the platform's audience, and `anonymize withdraw`
+  said "0 people to remove". Now `withdraw --catalog --spec` reads the export again through
+  the audience's gate and removes them, under every address of theirs; without the export
+  (no `--catalog`, or one it cannot read) it says what was not checked; a new build warns
+  about earlier uploads of people it now leaves out;
+- F4, `dsar verify` of an audience folder without the key said "OK" for rows added by hand
+  (with the manifest's counts and checksum edited to match): it now says the files are not
+  authenticated and exits 3; with the key, a row added, edited or deleted is a finding;
+- a copy of the Google sign-in table whose emails were re-cased, padded, dot-folded,
+  `+tagged` or hashed is still that table (Limited Use).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from anonymize.cli import app as anonymize_app
+from dsar.cli import app as dsar_app
+from tests.test_attacks_audience_r3 import (
+    OTHERS,
+    _build,
+    _cells,
+    _hashes,
+    _invoke,
+    _shop,
+)
+
+ENV_NO_KEY = {"WORKBENCH_KEY": None, "WORKBENCH_LEDGER": None, "WORKBENCH_SENT_RECORD": None}
+C1, C2, C3 = (dict(OTHERS)[u] for u in ("u1", "u2", "u3"))
+
+
+def _prefs(root: Path, changes: dict[str, str]) -> None:
+    """Rewrite prefs.csv: `changes` maps a user id to its row's `ads,opted_out_at` (or
+    'delete' to drop the row)."""
+    path = root / "prefs.csv"
+    lines = path.read_text().splitlines()
+    kept = [lines[0]]
+    for line in lines[1:]:
+        user, email, _ = line.split(",", 2)
+        change = changes.get(user)
+        if change == "delete":
+            continue
+        kept.append(f"{user},{email},{change}" if change else line)
+    path.write_text("\n".join(kept) + "\n")
+
+
+def _withdraw(tmp: Path, *args: str, platform: str = "meta") -> Result:
+    ledger = tmp / "ledger.db"
+    if not ledger.exists():
+        made = _invoke(dsar_app, "ledger", "add", "--reason", "erased", "--request", "R-0",
+                       "--ledger", str(ledger), "--email", "nobody@elsewhere.example")  # fmt: skip
+        assert made.exit_code == 0, made.output
+    return _invoke(
+        anonymize_app,
+        *("withdraw", "--platform", platform, "--record", str(tmp / "sent.db")),
+        *("--ledger", str(ledger), "--out", str(tmp / "wd"), *args),
+    )
+
+
+def _uploaded(tmp: Path, path: str = "spec", platforms: str = "meta") -> Path:
+    catalog = _shop(tmp / "shop", "ann@shop-customers.example")
+    built = _build(catalog, tmp / "up", path, "--record", str(tmp / "sent.db"), platforms=platforms)
+    assert built.exit_code == 0, built.output
+    assert _hashes(C1, "meta") <= _cells(tmp / "up")
+    return catalog
+
+
+# -- F3: a no given in the export after the upload ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("true,2026-12-01T10:00:00", "opted_out"),
+        ("false,", "no_consent"),
+        ("delete", "not_in_table"),
+    ],
+    ids=["opted out", "consent withdrawn", "row deleted"],
+)
+def test_withdraw_removes_who_said_no_in_the_export_since(
+    tmp_path: Path, change: str, reason: str
+) -> None:
+    catalog = _uploaded(tmp_path)
+    _prefs(tmp_path / "shop", {"u1": change})
+    spec = str(catalog.parent / "spec.yml")
+    done = _withdraw(tmp_path, "--catalog", str(catalog), "--spec", spec)
+    assert done.exit_code == 0, done.output
+    removed = _cells(tmp_path / "wd")
+    assert _hashes(C1, "meta") <= removed
+    assert not removed & (_hashes(C2, "meta") | _hashes(C3, "meta"))
+    assert "1 people to remove" in done.output and f"({reason})" in done.output
+    assert "NOT CHECKED" not in done.output
+    again = _withdraw(tmp_path, "--catalog", str(catalog), "--spec", spec)  # once only
+    assert again.exit_code == 0 and "0 people to remove" in again.output, again.output
+
+
+def test_withdraw_without_the_export_says_what_it_did_not_check(tmp_path: Path) -> None:
+    """Before: "0 people to remove", and nothing else. Now the warning names the export."""
+    _uploaded(tmp_path)
+    _prefs(tmp_path / "shop", {"u1": "true,2026-12-01T10:00:00"})
+    done = _withdraw(tmp_path)
+    assert done.exit_code == 0, done.output
+    assert "0 people to remove" in done.output
+    assert "NOT CHECKED: the export was not read again (no --catalog)" in done.output
+
+
+def test_withdraw_names_an_export_it_cannot_read_and_exits_3(tmp_path: Path) -> None:
+    catalog = _uploaded(tmp_path)
+    (tmp_path / "shop" / "prefs.csv").unlink()
+    done = _withdraw(
+        tmp_path, "--catalog", str(catalog), "--spec", str(catalog.parent / "spec.yml")
+    )
+    assert done.exit_code == 3, done.output
+    assert "NOT CHECKED: the export could not be read" in done.output
+    assert "people to remove" in done.output  # the ledger's part is still written
+
+
+def test_an_opt_out_in_another_table_withdraws_every_address_of_the_person(
+    tmp_path: Path,
+) -> None:
+    """Uploaded from a list under their account address; they opt out in prefs, under their
+    marketing address: the person, not the string, leaves (no --spec: the person's no is
+    read wherever the export records it, and the list's audience is named as not re-read)."""
+    root = tmp_path / "shop"
+    catalog = _shop(root, "ann@shop-customers.example")
+    (root / "list.csv").write_text("email\n" + "".join(f"{e.upper()}\n" for _, e in OTHERS))
+    built = _build(catalog, tmp_path / "up", "list", "--record", str(tmp_path / "sent.db"),
+                   platforms="meta")  # fmt: skip
+    assert built.exit_code == 0, built.output
+    # u2 keeps their account address in accounts; in prefs they now write another one
+    prefs = (root / "prefs.csv").read_text().replace(
+        f"u2,{C2},true,", "u2,cat.marketing@elsewhere.example,true,2026-12-02T09:00:00"
+    )
+    (root / "prefs.csv").write_text(prefs)
+    done = _withdraw(tmp_path, "--catalog", str(catalog))
+    assert done.exit_code == 0, done.output
+    removed = _cells(tmp_path / "wd")
+    assert _hashes(C2, "meta") <= removed
+    assert not removed & _hashes(C1, "meta")
+    assert "(said_no)" in done.output
+    assert "NOT CHECKED: the consent and opt-out columns of the table of list" in done.output
+
+
+def test_a_new_build_warns_about_earlier_uploads_now_left_out(tmp_path: Path) -> None:
+    catalog = _uploaded(tmp_path)
+    _prefs(tmp_path / "shop", {"u1": "true,2026-12-01T10:00:00", "u2": "delete"})
+    again = _build(catalog, tmp_path / "up2", "spec", "--record", str(tmp_path / "sent.db"),
+                   platforms="meta")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "warning: meta still holds 2 earlier upload(s)" in again.output
+    assert "1 not_in_table" in again.output and "1 opted_out" in again.output
+    assert C1 not in again.output  # counts, never a value
