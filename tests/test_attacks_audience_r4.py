@@ -16,6 +16,10 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,8 @@ from typer.testing import Result
 from anonymize.cli import app as anonymize_app
 from dsar.cli import app as dsar_app
 from tests.test_attacks_audience_r3 import (
+    BASIS,
+    GOOGLE,
     OTHERS,
     _build,
     _cells,
@@ -135,8 +141,10 @@ def test_an_opt_out_in_another_table_withdraws_every_address_of_the_person(
                    platforms="meta")  # fmt: skip
     assert built.exit_code == 0, built.output
     # u2 keeps their account address in accounts; in prefs they now write another one
-    prefs = (root / "prefs.csv").read_text().replace(
-        f"u2,{C2},true,", "u2,cat.marketing@elsewhere.example,true,2026-12-02T09:00:00"
+    prefs = (
+        (root / "prefs.csv")
+        .read_text()
+        .replace(f"u2,{C2},true,", "u2,cat.marketing@elsewhere.example,true,2026-12-02T09:00:00")
     )
     (root / "prefs.csv").write_text(prefs)
     done = _withdraw(tmp_path, "--catalog", str(catalog))
@@ -157,3 +165,116 @@ def test_a_new_build_warns_about_earlier_uploads_now_left_out(tmp_path: Path) ->
     assert "warning: meta still holds 2 earlier upload(s)" in again.output
     assert "1 not_in_table" in again.output and "1 opted_out" in again.output
     assert C1 not in again.output  # counts, never a value
+
+
+# -- F4: verify without the key -----------------------------------------------------------------
+
+
+def _verify(folder: Path, key: bool = True) -> Result:
+    from typer.testing import CliRunner
+
+    env = None if key else ENV_NO_KEY
+    from tests.test_attacks_audience_r3 import ENV
+
+    return CliRunner().invoke(dsar_app, ["verify", str(folder)], env=env or ENV)
+
+
+def _add_row(folder: Path, value: str, *, fix_manifest: bool) -> None:
+    """A row added by hand to meta.csv; with `fix_manifest`, the manifest's counts and
+    checksum edited to match (the MAC cannot be)."""
+    data = folder / "meta.csv"
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    data.write_text(data.read_text() + digest + "\n")
+    if fix_manifest:
+        _match_manifest(folder, 1)
+
+
+def _match_manifest(folder: Path, more: int) -> None:
+    data = folder / "meta.csv"
+    m = json.loads((folder / "meta.manifest.json").read_text())
+    for key in ("written", "rows_in", "rows_read"):
+        m["counts"][key] += more
+    for o in m["outputs"]:
+        if o["path"] == "meta.csv":
+            o["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+            o["bytes"] = data.stat().st_size
+            o["rows"] = o["rows"] + more
+    (folder / "meta.manifest.json").write_text(json.dumps(m))
+
+
+def test_verify_without_the_key_says_the_rows_are_not_authenticated(tmp_path: Path) -> None:
+    _uploaded(tmp_path)
+    folder = tmp_path / "up"
+    _add_row(folder, "added.by.hand@example.com", fix_manifest=True)
+    plain = _verify(folder, key=False)
+    assert plain.exit_code == 3, plain.output
+    assert "NOT AUTHENTICATED" in plain.output
+    assert f"{folder}: OK (" not in plain.output
+
+
+@pytest.mark.parametrize("change", ["added", "edited", "deleted"])
+def test_verify_with_the_key_finds_a_row_changed_by_hand(tmp_path: Path, change: str) -> None:
+    _uploaded(tmp_path)
+    folder = tmp_path / "up"
+    assert _verify(folder).exit_code == 0
+    data = folder / "meta.csv"
+    lines = data.read_text().splitlines()
+    if change == "added":
+        lines.append(hashlib.sha256(b"added@example.com").hexdigest())
+    elif change == "edited":
+        lines[1] = hashlib.sha256(b"edited@example.com").hexdigest()
+    else:
+        del lines[1]
+    data.write_text("\n".join(lines) + "\n")
+    _match_manifest(folder, {"added": 1, "edited": 0, "deleted": -1}[change])
+    found = _verify(folder)
+    assert found.exit_code == 1, found.output
+    assert "its MAC does not match" in found.output
+
+
+# -- Limited Use: a copy of the Google table, rewritten --------------------------------------
+
+
+def _gmail_fold(value: str) -> str:
+    local, _, domain = value.partition("@")
+    return f"{local.replace('.', '')}@{domain}"
+
+
+REWRITES: dict[str, Callable[[str], str]] = {
+    "re-cased": str.upper,
+    "padded": lambda v: f"  {v}\t",
+    "dot-folded": _gmail_fold,
+    "plus-tagged": lambda v: v.replace("@", "+promo@"),
+    "sha256": lambda v: hashlib.sha256(v.strip().lower().encode()).hexdigest(),
+}
+GOOGLE_PEOPLE = [(f"u{n}", f"first.last{n}@gmail.com") for n in range(1, 8)]
+
+
+@pytest.mark.parametrize("rewrite", list(REWRITES), ids=list(REWRITES))
+def test_a_rewritten_copy_of_the_google_table_is_still_limited_use(
+    tmp_path: Path, rewrite: str
+) -> None:
+    root = tmp_path / "shop"
+    catalog = _shop(root, "ann@shop-customers.example")
+    (root / "google.csv").write_text(
+        "google_sub,user_id,email\n"
+        + "".join(f"g{u},{u},{e}\n" for u, e in [("u0", GOOGLE), *GOOGLE_PEOPLE])
+    )
+    rows = [("u0", GOOGLE), *GOOGLE_PEOPLE]
+    with (root / "prefs.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["user_id", "email", "ads", "opted_out_at"])
+        for u, e in rows:
+            w.writerow([u, REWRITES[rewrite](e), "true", ""])
+    built = _build(catalog, tmp_path / "out", "spec", platforms="meta")
+    assert built.exit_code != 0, built.output
+    assert "Limited Use" in str(built.exception) or "Limited Use" in built.output
+    assert not (tmp_path / "out" / "meta.csv").exists()
+
+
+def test_the_list_path_is_unchanged_by_the_copy_rule(tmp_path: Path) -> None:
+    """A list with a consent basis that shares no Google value is built as before."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    built = _build(catalog, tmp_path / "out", "list", platforms="meta")
+    assert built.exit_code == 0, built.output
+    assert BASIS[0] == "--consent-basis"

@@ -292,12 +292,13 @@ def test_the_command_line_checks_a_folder_or_one_manifest(
 ) -> None:
     runner = CliRunner()
     folder = work / "audiences"
+    monkeypatch.delenv("WORKBENCH_KEY", raising=False)
     ok = runner.invoke(app, ["verify", str(folder)])
-    assert ok.exit_code == 0, ok.output
-    assert f"{folder}: OK ({len(EVERY)} files" in ok.output
+    assert ok.exit_code == 3, ok.output  # without the key: nothing authenticated
+    assert f"{folder}: OK, NOT AUTHENTICATED ({len(EVERY)} files" in ok.output
     _duplicate(work)
     one = runner.invoke(app, ["verify", str(folder / "google.manifest.json")])
-    assert one.exit_code == 0, one.output  # only google's files
+    assert one.exit_code == 3, one.output  # only google's files
     bad = runner.invoke(app, ["verify", str(folder / "meta.manifest.json")])
     assert bad.exit_code == 1
     assert "[duplicate] meta.csv line 4: the same hash as meta.csv line 3" in bad.output

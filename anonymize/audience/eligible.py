@@ -55,6 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from anonymize.audience.build import (
     MEMORY_LIMIT,
@@ -93,12 +94,12 @@ from dsar.catalog.models import DataCategory, IdentityKind, Role
 from dsar.engine import Engine, scratch_connection
 from dsar.engine.base import quote_identifier, sql_string
 from dsar.engine.guards import guard_catalog
-from dsar.errors import UseNotAllowedError
+from dsar.errors import IdentifierError, UseNotAllowedError
 from dsar.records.ledger import Ledger
 from dsar.records.sent import SentRecord
 from dsar.review.manifest import AcceptedWarning, AudienceEligibility
-from dsar.subjects.identity import STRONG
-from dsar.subjects.people import KINDS, identity_sql, node_sql, resolve_people
+from dsar.subjects.identity import STRONG, canonical_identifier
+from dsar.subjects.people import KINDS, fold_sql, identity_sql, node_sql, resolve_people
 
 log = logging.getLogger(__name__)
 MATCHING = (
@@ -424,20 +425,53 @@ def _refuse_a_copy(
     con: duckdb.DuckDBPyConnection, spec: AudienceSpec, kind: str, limited: list[str]
 ) -> None:
     """A spec's table whose values are a Limited Use table's, nine in ten both ways, is that
-    table under another name (a copy, re-serialised, its columns renamed): refused."""
+    table under another name (a copy, re-serialised, its columns renamed): refused.
+
+    Compared as people are matched, never as exact strings: each value of the spec's column
+    read as a record reads it (`canonical_identifier`: `<...>`, `mailto:`, quotes, invisible
+    characters), normalised and folded (`identity_sql`, `node_sql`: case, padding, `+tags`,
+    Gmail dots, googlemail.com), against the Limited Use table's values folded alike; and a
+    value that is a SHA-256 (hex) of one of them, as held or folded, is that value: a
+    hashed copy is the same data."""
     if not limited:
         return
+    identity = IdentityKind(kind)
+    raw = [r[0] for r in con.execute("SELECT DISTINCT v FROM cand WHERE v IS NOT NULL").fetchall()]
+    canonical: list[str | None] = []
+    for value in raw:
+        try:
+            canonical.append(canonical_identifier(identity, str(value)))
+        except IdentifierError:
+            canonical.append(None)  # not one address: compared as a hash only
+    con.register(
+        "copy_values_arrow",
+        pa.table({"v": pa.array(raw, pa.string()), "c": pa.array(canonical, pa.string())}),
+    )
     held = ", ".join(f"'{n}'" for n in limited)
-    rows = con.execute(
-        "WITH mine AS (SELECT DISTINCT c.value, h.marked_by FROM cand_ids c LEFT JOIN"
-        f" people_held h USING (kind, value) WHERE c.kind = '{kind}'),"
-        f" theirs AS (SELECT marked_by, count(*) AS n FROM people_held"
-        f" WHERE marked_by IN ({held}) AND kind = '{kind}' GROUP BY 1)"
-        " SELECT t.marked_by, t.n, (SELECT count(*) FROM mine), count(m.value) FROM theirs t"
-        " LEFT JOIN mine m USING (marked_by) GROUP BY ALL"
-    ).fetchall()
-    for table, in_theirs, in_mine, shared in rows:
-        if shared and shared >= COPY_SHARE * in_mine and shared >= COPY_SHARE * in_theirs:
+    folded = fold_sql("value") if identity is IdentityKind.EMAIL else "value"
+    try:
+        rows = con.execute(
+            "WITH mine AS (SELECT DISTINCT lower(trim(v)) AS raw,"
+            f" {node_sql(identity, identity_sql(identity, 'c'))} AS node FROM copy_values_arrow),"
+            " theirs AS (SELECT DISTINCT marked_by, node, h FROM (SELECT marked_by,"
+            f" {node_sql(identity, 'value')} AS node, value, {folded} AS folded"
+            f" FROM people_held WHERE marked_by IN ({held}) AND kind = '{kind}'),"
+            " LATERAL (SELECT unnest(list_distinct([sha256(value),"
+            " sha256(coalesce(folded, value)), sha256(node)])) AS h)),"
+            " matched AS (SELECT DISTINCT t.marked_by, t.node, m.raw FROM theirs t JOIN mine m"
+            " ON m.node = t.node OR m.raw = t.h)"
+            " SELECT t.marked_by, count(DISTINCT t.node), (SELECT count(*) FROM mine),"
+            " count(DISTINCT x.raw), count(DISTINCT x.node) FROM theirs t LEFT JOIN matched x"
+            " USING (marked_by, node) GROUP BY 1"
+        ).fetchall()
+    finally:
+        con.unregister("copy_values_arrow")
+    for table, in_theirs, in_mine, mine_shared, theirs_shared in rows:
+        if (
+            mine_shared
+            and mine_shared >= COPY_SHARE * in_mine
+            and theirs_shared >= COPY_SHARE * in_theirs
+        ):
             raise limited_use_error(
                 str(table),
                 str(spec.email or spec.phone),

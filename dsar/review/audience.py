@@ -71,6 +71,12 @@ EMPTY_HASHES = {  # what a value that normalised to nothing hashes to, in either
 }
 STAGES = ("rows_read", "rows_in", "empty", "invalid", "duplicates", "written")
 SHOWN = 5  # lines named per finding; the rest are counted
+NOT_AUTHENTICATED = (
+    "NOT AUTHENTICATED: without the key no manifest's MAC was checked, so its counts and"
+    " checksums, and the rows of the files, are not authenticated: a row added, edited or"
+    " deleted by hand with its manifest edited to match is not found; give the key"
+    " (--key-file or $WORKBENCH_KEY)"
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,8 @@ def verify_audience(
             withdrawn before.
         ledger: the suppression ledger: nobody in it is in the files (needs `sent`).
         keys: the workbench's keys: each manifest's MAC is checked, and a manifest without
-            one is a finding (without keys: a notice where a manifest is sealed).
+            one is a finding (without keys: a notice that nothing is authenticated,
+            `NOT_AUTHENTICATED`; `dsar verify` then exits 3).
 
     Raises:
         UnreadableArtifactError: no audience manifest there.
@@ -161,6 +168,8 @@ def verify_audience(
             "give the audience folder `anonymize audience` wrote, or one of its manifests",
         )
     result = Verification(root)
+    if keys is None:
+        result.notices.append(NOT_AUTHENTICATED)
     listed = {m.name for m in manifests}
     for path_ in manifests:
         manifest = _read(path_, result.findings.append)
@@ -513,4 +522,4 @@ class _PlatformCheck:
             )
 
 
-__all__ = ["EMPTY_HASHES", "UPLOAD_FORMATS", "UploadFormat", "verify_audience"]
+__all__ = ["EMPTY_HASHES", "NOT_AUTHENTICATED", "UPLOAD_FORMATS", "UploadFormat", "verify_audience"]
