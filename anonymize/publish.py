@@ -11,7 +11,8 @@ its name only when complete and checked:
 - `review.jsonl`: each replacement's kind and position, the rare capitalised terms (a
   company, a small place, a job title: in fewer than `rare_below` texts of the corpus) for a
   reviewer, and the texts held back: kinds, rows and positions, never a value;
-- `manifest.json`: inputs with their hashes, outputs with SHA-256, the counts.
+- `manifest.json`: inputs with their hashes, outputs with SHA-256, the counts, under a
+  keyed MAC (`dsar verify` with the key finds it edited).
 
 A person keeps one surrogate in the whole corpus (chosen by a keyed HMAC of the name), and in
 a thread their given name or surname alone becomes the surrogate's. A text the engine is
@@ -59,7 +60,7 @@ from dsar.errors import (
 )
 from dsar.io import atomic_write_text, partial_folder, plain_name, set_aside, sha256_file
 from dsar.keys import SCHEME, Keys, Purpose, require_keys
-from dsar.review.manifest import InputRef, OutputFile, ToolInfo, write_manifest
+from dsar.review.manifest import InputRef, OutputFile, ToolInfo, sign_manifest, write_manifest
 from dsar.review.published import (
     HELD_BACK,
     PUBLISHED,
@@ -263,10 +264,11 @@ def run_publish(
             update={"column": column, "thread": thread, "kept": tuple(keep), "name": name}
             | ({"created_at": now} if now is not None else {})
         )
+        manifest = sign_manifest(manifest, keys)  # an edited manifest is found with the key
         write_manifest(manifest, work / "manifest.json")
         (work / "manifest.json").chmod(0o600)
         # the reviewer's check, given the original values, before the folder takes its name
-        found = verify_published(work, originals=originals, text_engine=check).findings
+        found = verify_published(work, originals=originals, text_engine=check, keys=keys).findings
         findings = [str(f) for f in found]
         if findings:
             aside = set_aside(work, out, name, "publication name")

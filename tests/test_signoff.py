@@ -46,7 +46,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     export = generate(root / "export", users=200, seed=3, as_of=AS_OF)
     demo = json.loads((root / "export" / "demo.json").read_text())
     request = SubjectRequest("R-2026-0001", (parse_key(f"email={demo['subject']['email']}"),))
-    [bundle] = answer_access_requests(load_catalog(export.catalog_path), [request], root / "out")
+    catalog = load_catalog(export.catalog_path)
+    [bundle] = answer_access_requests(catalog, [request], root / "out", keys=KEYS)  # its MAC
     return {"bundle": bundle.path, "export": root / "export", "subject": demo["subject"]}
 
 
@@ -177,17 +178,14 @@ def test_approving_before_a_review_is_refused(bundle: Path, env: Path, tmp_path:
 
 
 def _reword_report(bundle: Path) -> None:
-    """Change a byte of the statement and update its checksum in the manifest, so the
-    checks pass and only the digest tells the change."""
-    import hashlib
+    """Change the bundle's manifest and sign it again with the key (as answering again
+    would), so the checks pass and only the digest tells the change. (Changing the statement
+    alone is a finding: verify makes it again from the data and the manifest.)"""
+    from dsar.review.manifest import manifest_mac
 
-    report = bundle / "report.md"
-    report.write_text(report.read_text() + "\nA line added after the review.\n")
     manifest = json.loads((bundle / "manifest.json").read_text())
-    for entry in manifest["outputs"]:
-        if entry["path"] == "report.md":
-            data = report.read_bytes()
-            entry["sha256"], entry["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
+    manifest["parameters"]["note"] = "a line added after the review"
+    manifest["mac"] = manifest_mac(KEYS, manifest)
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 

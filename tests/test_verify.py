@@ -498,7 +498,10 @@ def test_values_inside_nested_columns_are_checked(clean_bundle: Path, tmp_path: 
     shutil.copytree(clean_bundle, bundle)
     _nested_contact(bundle)
     where = "data/tickets.parquet"
-    assert [str(f) for f in verify_bundle(bundle).findings] == [
+    found = [str(f) for f in verify_bundle(bundle).findings]
+    # the Parquet file alone was edited: its CSV and JSON copies and the statement now differ
+    assert {f.split("]")[0] for f in found} >= {"[copies", "[report"}
+    assert [f for f in found if not f.startswith(("[copies]", "[report]"))] == [
         f"[secrets] {where} contact.notes[0].text row 1: looks like a Stripe-style live key in"
         " clear",
         f"[other people] {where} contact.phone row 1: a phone number that is not the person's",

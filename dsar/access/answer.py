@@ -32,6 +32,7 @@ from dsar.text.nlp import NlpSettings
 from dsar.text.redact import Redactor
 
 if TYPE_CHECKING:
+    from dsar.keys import Keys
     from dsar.records.ledger import Ledger
     from dsar.subjects.index import IdentityIndex
 
@@ -53,6 +54,7 @@ def answer_access_requests(
     ledger: Ledger | None = None,
     index: IdentityIndex | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
+    keys: Keys | None = None,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
 
@@ -71,6 +73,9 @@ def answer_access_requests(
     A catalog that can hand one person's rows to another (`dsar.engine.guards`) is refused
     before anything is read for a person, unless `accept_catalog_warnings` (True, or the
     codes accepted); each bundle's manifest and statement then record what was accepted.
+
+    With `keys` (default: the `register`'s), each manifest carries a keyed MAC, so that
+    `dsar verify` with the key finds one edited after it was written.
 
     Examples:
         >>> from dsar import load_catalog
@@ -102,6 +107,8 @@ def answer_access_requests(
         else:
             log.warning(line)
     rules = rules or MatchRules()
+    if keys is None and register is not None:
+        keys = register.keys
     redactor = Redactor(catalog, nlp, rules)
     with ExitStack() as stack:
         # Loading Presidio and a spaCy model takes two to three seconds of mostly Python
@@ -153,6 +160,7 @@ def answer_access_requests(
                     register,
                     engine.name,
                     accepted,
+                    keys,
                 )
             )
         return bundles
@@ -169,6 +177,7 @@ def _answer_one(
     register: Register | None,
     engine_name: str,
     accepted: Sequence[CatalogWarning] = (),
+    keys: Keys | None = None,
 ) -> AccessBundle:
     """Redact one person's rows, write the bundle, and record it in the audit log."""
     tables, record = redactor.apply(subject.identity, subject.tables)
@@ -185,6 +194,7 @@ def _answer_one(
         now or datetime.now(UTC),
         engine_name=engine_name,
         accepted=accepted,
+        keys=keys,
     )
     if register is not None:
         first = subject.identity.request.keys[0]

@@ -26,15 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dsar._version import __version__
-from dsar.access.render import to_html, to_markdown
+from dsar.access.render import Block, to_html, to_markdown
 from dsar.access.report import ReportInput, TableFacts, build_blocks, processor_rows
 from dsar.access.rows import write_csv
 from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
-from dsar.csvsafe import defuse_formulas
+from dsar.copies import portable_csv
 from dsar.errors import EngineError
 from dsar.io import fsync_file, jsonable_rows, output_path, partial_folder, set_aside, sha256_file
 from dsar.review.bundle import Finding, verify_bundle
@@ -48,9 +47,12 @@ from dsar.review.manifest import (
     OutputFile,
     OwnedInfo,
     RequestInfo,
+    StatementBlock,
+    StatementInfo,
     SubjectInfo,
     TableInfo,
     ToolInfo,
+    sign_manifest,
     write_manifest,
 )
 from dsar.rights.retention import HeldPast, rows_past_retention
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dsar.engine.guards import CatalogWarning
+    from dsar.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -160,23 +163,31 @@ def _write_table(folder: Path, name: str, table: pa.Table, csv: bool = False) ->
         path = output_path(folder, name, "table name", ".csv")
         # a name stored as `=HYPERLINK(...)` must not run when the person opens the CSV;
         # the JSON and Parquet files keep the value as it is
-        pacsv.write_csv(defuse_formulas(_nested_as_json(table)), path)
+        path.write_bytes(portable_csv(table))
         written.append(path)
     return written
 
 
-def _nested_as_json(table: pa.Table) -> pa.Table:
-    """Nested cells (a JSON object the export kept whole) as JSON text: a CSV cell is text."""
-    columns = []
-    for column in table.columns:
-        if pa.types.is_nested(column.type):
-            cells = [
-                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-                for v in column.to_pylist()
-            ]
-            column = pa.array(cells, pa.string())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
+def _statement(blocks: list[Block], hole: str, title: str) -> StatementInfo:
+    """The statement's template for the manifest: each block as rendered, the cells of the
+    person's rows (`hole` in `blocks`) left null."""
+    return StatementInfo(
+        title=title,
+        blocks=tuple(
+            StatementBlock(
+                kind=b.kind.value,
+                text=b.text,
+                items=b.items,
+                header=b.header,
+                rows=tuple(tuple(None if c == hole else c for c in row) for row in b.rows),
+                summary=b.summary,
+                links=b.links,
+                data=b.data,
+                table=b.table or None,
+            )
+            for b in blocks
+        ),
+    )
 
 
 def write_bundle(
@@ -192,12 +203,14 @@ def write_bundle(
     *,
     engine_name: str = "duckdb",
     accepted: Sequence[CatalogWarning] = (),
+    keys: Keys | None = None,
 ) -> AccessBundle:
     """Write the bundle into a `.<label>.partial-*` folder, verify it, then name it.
 
     `accepted`: the catalog warnings accepted to answer (`dsar.engine.guards`), recorded in
     the manifest and the statement; `engine_name`: the kind of engine that read the rows,
-    as the manifest records it.
+    as the manifest records it; `keys`: the workbench key, for the manifest's MAC (without
+    it the manifest carries none, and `dsar verify` says it is not authenticated).
 
     A bundle that passes (the folder, then its zip) becomes `out/<label>` and
     `out/<label>.zip`; with a passphrase only the encrypted zip remains. One with findings
@@ -271,18 +284,22 @@ def write_bundle(
             found=tuple(sorted(identity.provenance.values(), key=lambda p: p.round)),
         )
         blocks = build_blocks(report)
+        page_title = f"Your data: {label}"
         (tmp / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
-        (tmp / "report.html").write_text(to_html(blocks, f"Your data: {label}"), encoding="utf-8")
+        (tmp / "report.html").write_text(to_html(blocks, page_title), encoding="utf-8")
+        hole = secrets.token_hex(16)  # stands for each data cell: never text of the catalog
+        statement = _statement(build_blocks(report, hole), hole, page_title)
         files += [OutputFile.of(tmp / "report.md", tmp), OutputFile.of(tmp / "report.html", tmp)]
         manifest = _manifest(
             catalog, subject, order, tables, record, rules, files, now, nlp_notice, engine_name
         )
+        update: dict[str, object] = {"statement": statement}
         if accepted:
-            update = {"accepted_catalog_warnings": tuple(map(AcceptedWarning.of, accepted))}
-            manifest = manifest.model_copy(update=update)
+            update["accepted_catalog_warnings"] = tuple(map(AcceptedWarning.of, accepted))
+        manifest = sign_manifest(manifest.model_copy(update=update), keys)
         write_manifest(manifest, tmp / "manifest.json")
         _owner_only(tmp)
-        findings = verify_bundle(tmp).findings
+        findings = verify_bundle(tmp, keys=keys).findings
         if not findings:  # then the very file that leaves: byte for byte the verified folder
             zipped = _zip(tmp, tmp.with_name(zip_final.name), passphrase, label)
             findings = _zip_differences(zipped, tmp, passphrase, label)

@@ -92,8 +92,9 @@ def _retention(table: Table) -> str:
     return r.criteria or "not stated"
 
 
-def build_blocks(data: ReportInput) -> list[Block]:
-    """The access statement as blocks."""
+def build_blocks(data: ReportInput, hole: str | None = None) -> list[Block]:
+    """The access statement as blocks; with `hole`, every cell of the person's rows is
+    `hole` (the template the manifest records, see `dsar.access.rows.records`)."""
     cat, ctl = data.catalog, data.catalog.controller
     total = sum(t.rows for t in data.tables)
     b: list[Block] = [
@@ -225,7 +226,7 @@ def build_blocks(data: ReportInput) -> list[Block]:
         b += [
             Block(BlockKind.H2, f"{facts.name}: {t.description}"),
             Block(BlockKind.UL, items=tuple(items)),
-            *records(cat, facts.name, facts.data, facts.past_retention),
+            *records(cat, facts.name, facts.data, facts.past_retention, hole),
         ]
     if data.held_as_processor:
         b.append(Block(BlockKind.H2, "Data we hold on behalf of our customers"))

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -28,14 +26,20 @@ from dsar.catalog.models import (
     PersonalKind,
     Table,
 )
-from dsar.csvsafe import QUOTE, defuse, unsafe_csv_cell
+from dsar.copies import (
+    MAX_SHOWN as MAX_SHOWN,
+    cell as cell,
+    csv_cell as csv_cell,
+    csv_rows,
+    flat_rows as flat_rows,
+    shown_rows,
+)
 
 if TYPE_CHECKING:
     from dsar.rights.retention import HeldPast
     from dsar.subjects.identity import Provenance
 
 OPEN_ROWS = 10  # a table with more rows than this is folded (<details>)
-MAX_SHOWN = 500  # rows shown per table in the statement; all are in its CSV file
 
 # Words of column names a person would not read as written
 _WORDS = {
@@ -180,92 +184,10 @@ def known_as(catalog: Catalog, provenance: Iterable[Provenance]) -> tuple[str, .
     return tuple(lines)
 
 
-def cell(value: object) -> str:
-    """One value as text: a time as `2026-11-01 10:00:00` (UTC), true/false as yes/no,
-    nothing as an empty cell."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, float | int | Decimal):
-        return str(value)
-    return str(value)
-
-
-def flat_rows(table: pa.Table) -> tuple[list[str], list[dict[str, object]]]:
-    """The rows with nested values spread over dotted columns (`contact.phones[0]`), and
-    those columns in order: each table column in place, its parts in the order first met."""
-    per_column: list[dict[str, None]] = [{} for _ in table.column_names]
-    rows: list[dict[str, object]] = []
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    for i in range(table.num_rows):
-        flat: dict[str, object] = {}
-        for j, field in enumerate(table.schema):
-            before = len(flat)
-            _flatten(columns[j][i], field.type, field.name, flat)
-            per_column[j].update(dict.fromkeys(list(flat)[before:]))
-        rows.append(flat)
-    for j, field in enumerate(table.schema):
-        if not per_column[j]:
-            per_column[j][field.name] = None  # a nested column empty in every row
-    return [name for names in per_column for name in names], rows
-
-
-def _flatten(value: Any, kind: pa.DataType, where: str, out: dict[str, object]) -> None:
-    if not pa.types.is_nested(kind):
-        out[where] = value
-        return
-    if value is None:
-        return
-    if pa.types.is_struct(kind):
-        for index in range(kind.num_fields):
-            sub = kind.field(index)
-            _flatten(value.get(sub.name), sub.type, f"{where}.{sub.name}", out)
-    elif pa.types.is_map(kind):
-        for key, item in value:
-            _flatten(item, kind.item_type, f"{where}.{key}", out)
-    elif (
-        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
-    ):
-        for index, item in enumerate(value):
-            _flatten(item, kind.value_type, f"{where}[{index}]", out)
-    else:
-        out[where] = value
-
-
-def csv_cell(value: object) -> str:
-    """A value as a CSV cell a spreadsheet shows and never runs (`dsar.csvsafe`): text
-    that is a formula gets a `'` in front; a number stays as written, unless it reads as a
-    formula (`-inf`)."""
-    text = cell(value)
-    if isinstance(value, str):
-        return defuse(text)
-    return QUOTE + text if unsafe_csv_cell(text) else text
-
-
 def write_csv(path: Path, table: pa.Table) -> None:
     """The table as CSV, nested values flattened to dotted columns, every cell defused."""
-    columns, rows = flat_rows(table)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([defuse(c) for c in columns])
-        for row in rows:
-            writer.writerow([csv_cell(row.get(c)) for c in columns])
-
-
-def shown_rows(
-    columns: Sequence[str], rows: Sequence[dict[str, object]]
-) -> tuple[tuple[str, ...], ...]:
-    """The rows as text cells, in the order of `columns`."""
-    return tuple(tuple(cell(row.get(c)) for c in columns) for row in rows)
+        csv.writer(handle).writerows(csv_rows(table))
 
 
 def past_retention(catalog: Catalog, name: str, held: HeldPast) -> list[str]:
@@ -307,15 +229,22 @@ def _they(n: int) -> str:
 
 
 def records(
-    catalog: Catalog, name: str, data: pa.Table | None, held: HeldPast | None
+    catalog: Catalog,
+    name: str,
+    data: pa.Table | None,
+    held: HeldPast | None,
+    hole: str | None = None,
 ) -> list[Block]:
     """The person's rows of one table as a table (folded when long), a note on the rows
-    held past retention (`held`), and what each column means."""
+    held past retention (`held`), and what each column means. With `hole`, each cell of
+    the data is `hole` instead (the statement's template, which the manifest records)."""
     if data is None:
         return []
     spec = catalog.tables[name]
     columns, rows = flat_rows(data.slice(0, MAX_SHOWN))
     cells = shown_rows(columns, rows)
+    if hole is not None:
+        cells = tuple(tuple(hole for _ in row) for row in cells)
     header = tuple(heading(spec, c) for c in columns)
     blocks = []
     past = set(held.positions) if held is not None else set()
@@ -335,11 +264,14 @@ def records(
                 header=("", "your record"),
                 rows=tuple(zip(header, cells[0], strict=True)),
                 data=True,
+                table=name,
             )
         )
     else:
         fold = f"Show your {n} records" if n > OPEN_ROWS else ""
-        blocks.append(Block(BlockKind.TABLE, header=header, rows=cells, summary=fold, data=True))
+        blocks.append(
+            Block(BlockKind.TABLE, header=header, rows=cells, summary=fold, data=True, table=name)
+        )
     if n > MAX_SHOWN:
         blocks.append(
             Block(

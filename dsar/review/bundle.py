@@ -6,7 +6,10 @@ with its own small normalisation rules, so a bug there is caught here rather tha
 It shares the manifest's model (`dsar.review.manifest`), the format both sides agree on, and
 the text engine's pattern detectors (`dsar.text.detectors`: what a card number, an IBAN, a
 government ID or a token looks like) and the spreadsheet-formula rule (`dsar.csvsafe`), never
-the decisions the redaction took with them.
+the decisions the redaction took with them. The copies of the Parquet data (the CSV and JSON
+copies, the statement's tables of the person's rows) are made again from the Parquet files
+with the writer's own formatting (`dsar.copies`, `dsar.statement`) and compared with the
+files: they must say exactly what the data says. With the key, the manifest's MAC is checked.
 Findings name files, tables, columns and row numbers, never the values found.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 import tempfile
@@ -21,24 +25,30 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from dsar.catalog.models import IdentityKind
+from dsar.copies import csv_rows, data_cells, portable_csv
 from dsar.csvsafe import unsafe_csv_cell
 from dsar.errors import UnreadableArtifactError
+from dsar.io import jsonable_rows
 from dsar.review.manifest import (
     ArtifactManifest,
     BundleManifest,
     MatchRulesInfo,
     OutputFile,
     OwnedInfo,
+    StatementInfo,
     TableInfo,
+    manifest_mac_matches,
     manifest_problems,
 )
 from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
+from dsar.statement import Block, BlockKind, to_html, to_markdown
 from dsar.text.detectors import (
     FINANCIAL_AND_GOVERNMENT,
     SECRET_PATTERNS,
@@ -49,6 +59,9 @@ from dsar.text.detectors import (
     phones,
     resolve,
 )
+
+if TYPE_CHECKING:
+    from dsar.keys import Keys
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
@@ -116,6 +129,7 @@ def verify_bundle(
     *,
     max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
     scratch: str | Path | None = None,
+    keys: Keys | None = None,
 ) -> Verification:
     """Run every check on a bundle folder, or on its zip (the file that leaves the company).
 
@@ -127,6 +141,9 @@ def verify_bundle(
     unpacking stops, and what was unpacked is removed, if an entry unpacks to more than it
     declares.
 
+    With `keys`, the manifest's MAC must verify (a MAC that fails or is missing is a
+    finding); without, a notice says that the manifest is not authenticated.
+
     Raises:
         UnreadableArtifactError: not a bundle folder or zip; an encrypted zip without the right
             passphrase; a zip with entries outside its one folder; a zip over the limits, or
@@ -136,13 +153,13 @@ def verify_bundle(
     if path.is_file() and zipfile.is_zipfile(path):
         with tempfile.TemporaryDirectory(prefix="verify-", dir=scratch) as tmp:
             folder = unzip_bundle(path, Path(tmp), passphrase, max_unpacked_bytes)
-            result = _verify_folder(folder)
+            result = _verify_folder(folder, keys)
         result.bundle = path
         return result
-    return _verify_folder(path)
+    return _verify_folder(path, keys)
 
 
-def _verify_folder(root: Path) -> Verification:
+def _verify_folder(root: Path, keys: Keys | None = None) -> Verification:
     result = Verification(root)
     add = result.findings.append
     manifest_path = root / "manifest.json"
@@ -154,9 +171,11 @@ def _verify_folder(root: Path) -> Verification:
     if manifest is None:
         return result  # every other check reads the manifest
     result.note_accepted(manifest)
+    _check_mac(manifest_path, manifest, keys, result)
     _check_files(root, manifest.outputs, manifest.tables, result)
     ids = {k.value: set(v) for k, v in manifest.subject.identifiers.items()}
     rules = manifest.match_rules
+    read: dict[str, pa.Table] = {}
     for name, info in manifest.tables.items():
         path = root / "data" / f"{name}.parquet"
         if not path.is_file():
@@ -167,6 +186,7 @@ def _verify_folder(root: Path) -> Verification:
             add(Finding("rows", f"data/{name}.parquet", "not a readable Parquet file"))
             continue
         result.checked_rows += table.num_rows
+        read[name] = table
         if table.num_rows != info.rows:
             add(
                 Finding(
@@ -185,7 +205,267 @@ def _verify_folder(root: Path) -> Verification:
         _check_numbers(name, table, info, add)
     _check_report(root, manifest.tables, add)
     _check_csv_formulas(root, manifest.outputs, add)
+    _check_copies(root, manifest.outputs, read, add)
+    _check_statement(root, manifest, read, add)
     return result
+
+
+def _check_mac(
+    path: Path, manifest: BundleManifest, keys: Keys | None, result: Verification
+) -> None:
+    """With the key, the manifest's MAC must verify (else a finding); without, a notice
+    says what is taken on trust."""
+    if keys is None:
+        state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
+        result.notices.append(
+            f"manifest.json is not authenticated ({state}): its identifiers, row counts,"
+            " checksums and the statement's text are taken on trust (whoever removed or added"
+            " rows in every copy can write them again: only the key authenticates them);"
+            " give the key (--key-file or $WORKBENCH_KEY) to check it"
+        )
+        return
+    add = result.findings.append
+    if manifest.mac is None:
+        add(
+            Finding(
+                "manifest",
+                "manifest.json",
+                "no MAC although a key was given: made without the key, or its MAC removed;"
+                " answer the request again with the key",
+            )
+        )
+    elif not manifest_mac_matches(keys, json.loads(path.read_text(encoding="utf-8"))):
+        add(
+            Finding(
+                "manifest",
+                "manifest.json",
+                "its MAC fails under the key given: edited after it was written (or written"
+                " under another key)",
+            )
+        )
+
+
+MAX_COPY_FINDINGS = 10  # per file: the rows that differ past these are counted in one more
+
+
+def _check_copies(
+    root: Path, outputs: tuple[OutputFile, ...], tables: dict[str, pa.Table], add: Any
+) -> None:
+    """Each CSV and JSON copy (data/ and portability/) says what its Parquet twin says:
+    made again from data/<table>.parquet with the writer's formatting and compared as text,
+    cell for cell (same rows, same columns)."""
+    for entry in outputs:
+        folder, _, file = entry.path.partition("/")
+        stem, dot, suffix = file.rpartition(".")
+        if folder not in ("data", "portability") or not dot or suffix not in ("csv", "json"):
+            continue
+        path = root / entry.path
+        if not path.is_file():
+            continue  # reported by the file check
+        twin = tables.get(stem)
+        if twin is None:
+            add(Finding("copies", entry.path, f"no readable Parquet twin data/{stem}.parquet"))
+        elif suffix == "csv":
+            _compare_csv(path, entry.path, twin, folder == "portability", add)
+        else:
+            _compare_json(path, entry.path, twin, add)
+
+
+def _read_csv(path: Path) -> list[list[str]] | None:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _compare_csv(path: Path, name: str, twin: pa.Table, portable: bool, add: Any) -> None:
+    found = _read_csv(path)
+    if found is None:
+        add(Finding("copies", name, "not a readable UTF-8 CSV file"))
+        return
+    if portable:  # a portability copy holds some of the table's columns, as Arrow writes
+        header = found[0] if found else []
+        missing = [i for i, c in enumerate(header, start=1) if c not in twin.column_names]
+        if missing or not header or len(set(header)) != len(header):
+            add(
+                Finding(
+                    "copies",
+                    f"{name} line 1 column {missing[0] if missing else 1}",
+                    "a column its Parquet twin does not have (or none, or one twice)",
+                )
+            )
+            return
+        text = portable_csv(twin.select(header)).decode("utf-8")
+        expected = list(csv.reader(io.StringIO(text, newline="")))
+    else:
+        expected = csv_rows(twin)
+    _compare_rows(name, found, expected, 1, add)
+
+
+def _compare_rows(
+    name: str, found: list[list[str]], expected: list[list[str]], header: int, add: Any
+) -> None:
+    """Rows of text cells against the rows made from the Parquet twin: the count, then each
+    row's first differing column (line numbers count the header's `header` lines)."""
+    if len(found) != len(expected):
+        add(
+            Finding(
+                "copies",
+                name,
+                f"{len(found) - header} rows, its Parquet twin has {len(expected) - header}:"
+                " the copy must hold the same rows",
+            )
+        )
+    differing = 0
+    for line, (got, want) in enumerate(zip(found, expected, strict=False), start=1):
+        if got == want:
+            continue
+        differing += 1
+        if differing > MAX_COPY_FINDINGS:
+            continue
+        column = next(
+            (i for i, (a, b) in enumerate(zip(got, want, strict=False), start=1) if a != b),
+            min(len(got), len(want)) + 1,
+        )
+        what = "header" if line <= header else f"row {line - header}"
+        add(
+            Finding(
+                "copies",
+                f"{name} line {line} column {column}",
+                f"differs from its Parquet twin's {what}",
+            )
+        )
+    if differing > MAX_COPY_FINDINGS:
+        add(Finding("copies", name, f"{differing - MAX_COPY_FINDINGS} more line(s) differ"))
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _compare_json(path: Path, name: str, twin: pa.Table, add: Any) -> None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        add(Finding("copies", name, "not valid JSON"))
+        return
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        add(Finding("copies", name, "not a list of rows"))
+        return
+    columns = list(data[0]) if data else twin.column_names
+    if any(c not in twin.column_names for c in columns):
+        add(Finding("copies", f"{name} row 1", "a field its Parquet twin does not have"))
+        return
+    made = json.dumps(jsonable_rows(twin.select(columns)), ensure_ascii=False, default=str)
+    expected = [[_json_text(r)] for r in json.loads(made)]
+    _compare_rows(name, [[_json_text(r)] for r in data], expected, 0, add)
+
+
+def _check_statement(
+    root: Path, manifest: BundleManifest, tables: dict[str, pa.Table], add: Any
+) -> None:
+    """The statement (report.md, report.html) rendered again from the manifest's template
+    and the Parquet data, byte for byte: a row, a name or a retention note added to or
+    removed from the statement alone is found."""
+    statement = manifest.statement
+    if statement is None:
+        add(
+            Finding(
+                "report",
+                "manifest.json statement",
+                "the manifest records no statement to compare report.md and report.html with"
+                " (made before it was recorded, or removed): answer the request again",
+            )
+        )
+        return
+    blocks = _statement_blocks(statement, tables, manifest, add)
+    if blocks is None:
+        return
+    for file, text in (
+        ("report.md", to_markdown(blocks)),
+        ("report.html", to_html(blocks, statement.title)),
+    ):
+        path = root / file
+        if not path.is_file():
+            continue  # reported by the file and report checks
+        written = path.read_text(encoding="utf-8", errors="replace")
+        if written != text:
+            line = next(
+                (
+                    n
+                    for n, (a, b) in enumerate(
+                        zip(written.splitlines(), text.splitlines(), strict=False), start=1
+                    )
+                    if a != b
+                ),
+                min(written.count("\n"), text.count("\n")) + 1,
+            )
+            add(
+                Finding(
+                    "report",
+                    f"{file} line {line}",
+                    "differs from the statement made again from the data (the Parquet files)"
+                    " and the manifest: the statement must show what the data holds",
+                )
+            )
+
+
+def _statement_blocks(
+    statement: StatementInfo, tables: dict[str, pa.Table], manifest: BundleManifest, add: Any
+) -> list[Block] | None:
+    """The template's blocks, each table of the person's rows filled from its Parquet file;
+    None (with a finding) where a template's table does not fit its data."""
+    rules = manifest.match_rules
+    own = manifest.subject.identifiers.get(IdentityKind.EMAIL, ())
+    blocks = []
+    for number, b in enumerate(statement.blocks, start=1):
+        rows = list(b.rows)
+        if b.table is not None:
+            twin = tables.get(b.table)
+            holes = sum(c is None for row in rows for c in row)
+            cells = data_cells(twin) if twin is not None else []
+            if twin is None or holes != len(cells):
+                add(
+                    Finding(
+                        "report",
+                        f"manifest.json statement block {number}",
+                        f"its table of the person's rows does not fit data/{b.table}.parquet",
+                    )
+                )
+                return None
+            fill = iter(cells)
+            rows = [tuple(next(fill) if c is None else c for c in row) for row in rows]
+        elif any(c is None for row in rows for c in row):
+            add(Finding("report", f"manifest.json statement block {number}", "an empty cell"))
+            return None
+        texts = [b.text, b.summary, *b.items, *b.header]
+        texts += [c for row in b.rows for c in row if c is not None]
+        for text in texts:
+            for match in _EMAIL.finditer(text):
+                linked = any(match.group(0) in link for link in b.links)
+                if not linked and _norm("email", match.group(0), rules) not in own:
+                    add(
+                        Finding(
+                            "report",
+                            f"manifest.json statement block {number}",
+                            "an email address that is neither the person's nor the controller's",
+                        )
+                    )
+        blocks.append(
+            Block(
+                BlockKind(b.kind),
+                text=b.text,
+                items=b.items,
+                header=b.header,
+                rows=tuple(tuple(str(c) for c in row) for row in rows),
+                summary=b.summary,
+                links=b.links,
+                data=b.data,
+                table=b.table or "",
+            )
+        )
+    return blocks
 
 
 def _read_manifest(path: Path, add: Any) -> BundleManifest | None:

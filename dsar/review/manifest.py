@@ -248,6 +248,36 @@ class TableInfo(_Model):
     )
 
 
+class StatementBlock(_Model):
+    """One block of the access statement as it was rendered (`dsar.access.render.Block`),
+    its data cells left out: in a table of the person's rows (`table` set) each cell from
+    the data is null, filled again by `dsar verify` from data/<table>.parquet (its first
+    rows the statement shows, row by row) before the statement is rendered and compared."""
+
+    kind: Literal["h1", "h2", "h3", "p", "ul", "table"] = Field(description="the HTML element")
+    text: str = Field(default="", description="a heading's or paragraph's text")
+    items: tuple[str, ...] = Field(default=(), description="a list's items")
+    header: tuple[str, ...] = Field(default=(), description="a table's header")
+    rows: tuple[tuple[str | None, ...], ...] = Field(
+        default=(), description="a table's rows; null: a cell of the person's data"
+    )
+    summary: str = Field(default="", description="the line the block folds under")
+    links: tuple[str, ...] = Field(default=(), description="the controller's addresses, linked")
+    data: StrictBool = Field(default=False, description="escaped as data in Markdown")
+    table: str | None = Field(
+        default=None, description="the bundle table whose rows fill the null cells"
+    )
+
+
+class StatementInfo(_Model):
+    """The access statement (report.md, report.html) without the person's data: what
+    `dsar verify` renders again with the data of the bundle's Parquet files and compares,
+    byte for byte, with the two files."""
+
+    title: str = Field(description="the HTML page's title")
+    blocks: tuple[StatementBlock, ...] = Field(description="the statement's blocks, in order")
+
+
 class BundleManifest(ArtifactManifest):
     """manifest.json of an access bundle (format version 2).
 
@@ -278,6 +308,19 @@ class BundleManifest(ArtifactManifest):
         description="rows that may be the person's but link to no one alone, per table"
     )
     nlp_notice: str | None = Field(description="why free text was handled without NER, if so")
+    statement: StatementInfo | None = Field(
+        default=None,
+        description="the statement without the person's data, to render again from the"
+        " Parquet files and compare (absent: written before it was recorded; verify then"
+        " reports that the statement cannot be checked)",
+    )
+    mac: str | None = Field(
+        default=None,
+        description="a keyed MAC (`manifest_mac`) of every other field as written (absent:"
+        " made without a key): `dsar verify` with the key finds an edited manifest (rows"
+        " removed or added with their checksums and counts written again, a statement"
+        " edited)",
+    )
 
 
 Manifest = TypeVar("Manifest", bound=ArtifactManifest)

@@ -30,9 +30,15 @@ from pydantic import Field, ValidationError
 from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings
-from dsar.review.manifest import ArtifactManifest, Count, manifest_problems
+from dsar.review.manifest import (
+    ArtifactManifest,
+    Count,
+    manifest_mac_matches,
+    manifest_problems,
+)
 
 if TYPE_CHECKING:
+    from dsar.keys import Keys
     from dsar.text import TextEngine
 
 PUBLISHED = "published"
@@ -78,6 +84,12 @@ class PublishedManifest(ArtifactManifest):
     people: Count = Field(description="distinct people given a surrogate name")
     locales: dict[str, Count] = Field(description="people per Faker locale of their surrogate")
     review_file: str = Field(description="the review file: kinds and positions, no values")
+    mac: str | None = Field(
+        default=None,
+        description="a keyed MAC (`manifest_mac`) of every other field (absent: written before"
+        " it was recorded): `dsar verify` with the key finds an edited manifest (rows removed,"
+        " a text changed, with its checksums and counts written again)",
+    )
 
 
 def read_texts(path: Path, column: str) -> list[str | None]:
@@ -121,6 +133,7 @@ def verify_published(
     source: str | Path | None = None,
     originals: Collection[tuple[str, str]] | None = None,
     text_engine: TextEngine | None = None,
+    keys: Keys | None = None,
 ) -> Verification:
     """Verify a published folder.
 
@@ -130,6 +143,9 @@ def verify_published(
         originals: instead of `source`, the original values as (entity, `normalised` value).
         text_engine: the text engine to scan with (default: one that leaves alone the
             company names the manifest records).
+        keys: the workbench key: the manifest's MAC must verify (a MAC that fails or is
+            missing is a finding); without it, a notice says the manifest is not
+            authenticated.
     """
     root = Path(folder)
     path = root / "manifest.json"
@@ -145,6 +161,7 @@ def verify_published(
         for where, message in manifest_problems(exc):
             add(Finding("manifest", f"manifest.json {where}", message))
         return result
+    _check_mac(path, manifest, keys, result)
     listed = {o.path for o in manifest.outputs}
     for extra in sorted(p.name for p in root.iterdir()):
         if extra != "manifest.json" and extra not in listed:
@@ -206,6 +223,31 @@ def verify_published(
     if originals is not None:
         _check_originals(data.path, texts, found, set(originals), add)
     return result
+
+
+def _check_mac(
+    path: Path, manifest: PublishedManifest, keys: Keys | None, result: Verification
+) -> None:
+    """With the key, the manifest's MAC must verify (else a finding); without, a notice."""
+    if keys is None:
+        state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
+        result.notices.append(
+            f"manifest.json is not authenticated ({state}): its row counts, checksums and"
+            " counts are taken on trust (whoever removed rows or changed a text can write them"
+            " again: only the key authenticates them); give the key (--key-file or"
+            " $WORKBENCH_KEY) to check it"
+        )
+        return
+    if manifest.mac is None:
+        message = "no MAC although a key was given: written without it, or its MAC removed"
+    elif not manifest_mac_matches(keys, json.loads(path.read_text(encoding="utf-8"))):
+        message = (
+            "its MAC fails under the key given: edited after it was written (or written"
+            " under another key)"
+        )
+    else:
+        return
+    result.findings.append(Finding("manifest", "manifest.json", message))
 
 
 def original_values(

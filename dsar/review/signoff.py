@@ -249,10 +249,10 @@ def verify_artifact(
     """The checks `dsar verify` runs on this artifact, chosen by its kind (without the
     options only the command line gives: a sent record, a ledger, a source).
 
-    With `keys`, the MACs of a certificate, an extract or aggregate run and an audience are
-    checked (a MAC that fails is a finding); with `catalog` (or `export`), the files a
-    certificate put in place are compared with the export's, and with both the erased
-    person's keyed reference is looked for in them."""
+    With `keys`, the MACs of a bundle, a certificate, an extract or aggregate run, an
+    audience and a published folder are checked (a MAC that fails is a finding); with
+    `catalog` (or `export`), the files a certificate put in place are compared with the
+    export's, and with both the erased person's keyed reference is looked for in them."""
     from dsar.review.bundle import verify_bundle
 
     path = Path(path)
@@ -268,12 +268,12 @@ def verify_artifact(
     if kind == "published":
         from dsar.review.published import verify_published
 
-        return verify_published(path)
+        return verify_published(path, keys=keys)
     if _is_certificate(path, kind):
         from dsar.review.certificate import verify_certificate
 
         return verify_certificate(path, export, keys=keys, catalog=catalog)
-    return verify_bundle(path, passphrase)
+    return verify_bundle(path, passphrase, keys=keys)
 
 
 def third_party_items(artifact: str | Path, passphrase: str | None = None) -> list[ThirdPartyItem]:
