@@ -330,8 +330,10 @@ def verify(
     from dsar.review.certificate import certificates_in
 
     result: Verification
+    unauthenticated = False  # an audience checked without the key: exit 3, never plain OK
     if _kind(artifact) == "audience" or _audience_folder(artifact):
         result = _verify_audience(artifact, sent_record, ledger, key_file)
+        unauthenticated = optional_keys(key_file) is None
     elif (artifact.is_file() and artifact.suffix == ".json") or (
         artifact.is_dir()
         and not (artifact / "manifest.json").exists()
@@ -355,6 +357,13 @@ def verify(
         err(f"{artifact}: {len(result.findings)} finding(s)")
         refused(sign_off)
         raise typer.Exit(1)
+    if unauthenticated:
+        typer.echo(
+            f"{artifact}: OK, NOT AUTHENTICATED ({result.checked_files} files,"
+            f" {result.checked_rows} rows checked without the key: rows added, edited or"
+            " deleted by hand are not found; give the key)"
+        )
+        raise typer.Exit(3)
     typer.echo(f"{artifact}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
     record_sign_off(
         artifact,
