@@ -62,8 +62,11 @@ def record_sign_off(
     request: str | None,
     decisions: Path | None,
     passphrase_env: str | None,
+    catalog: Path | None = None,
+    export: Path | None = None,
 ) -> None:
     """Record the sign-off `dsar verify` was asked for, after its checks passed."""
+    from dsar.catalog import load_catalog
     from dsar.review.signoff import SignOffRole, load_decisions, sign_off
 
     if name is None and role is None and request is None and decisions is None:
@@ -73,6 +76,7 @@ def record_sign_off(
     if role not in {r.value for r in SignOffRole}:
         raise typer.BadParameter("--sign-off needs --role reviewer or --role approver")
     chosen = load_decisions(decisions) if decisions is not None else None
+    loaded = load_catalog(catalog) if catalog is not None else None
     reg = open_register(register, key_file)
     try:
         done = sign_off(
@@ -84,6 +88,8 @@ def record_sign_off(
             decisions=chosen,
             verification=result,
             passphrase=passphrase_from(passphrase_env),
+            catalog=loaded,
+            export=export,
         )
     finally:
         reg.close()

@@ -375,6 +375,8 @@ def verify(
         request=request,
         decisions=decisions,
         passphrase_env=passphrase_env,
+        catalog=catalog,
+        export=export,
     )
 
 
