@@ -27,6 +27,11 @@ The sets, from most to least read:
 - `dev_scripts_traps.jsonl`: tickets, forms and mails in Cyrillic, Greek, Arabic, Hebrew,
   Devanagari, Han, Kana, Hangul and Thai, and English ones, full of field labels, greetings,
   products and companies at a line's start or after a colon, few names; development data.
+- `dev_levers.jsonl`: texts for the levers an aggregate analysis of sealed misses named: one
+  lower-case first name in chat, names no list knows (African, South and East Asian), the
+  greetings, titles and sign-offs of German, French, Spanish, Dutch, Italian and Portuguese
+  mail, names in email local parts and @handles, and traps (products, companies, places,
+  months, names used as words, software terms); development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -75,6 +80,7 @@ OPEN_SETS = (
     "dev_phones",
     "dev_chat_lower",
     "dev_scripts_traps",
+    "dev_levers",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]

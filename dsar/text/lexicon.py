@@ -4,7 +4,8 @@
   locales, about 31,000 given names and 28,000 surnames, in their own scripts: Cyrillic,
   Greek, Arabic, Hebrew, Devanagari, Han, Hangul and the Latin ones, and romanised Japanese
   and Chinese; every list a locale keeps: by sex, religion, Polish unisex surnames, middle
-  names), read once, offline.
+  names), read once, offline; with about 600 given names and 240 surnames Faker lacks
+  (African, South Asian, romanised Korean, Chinese and Vietnamese, Gaelic, Basque...).
 - `STOP_WORDS`: words that are never a person's name on their own, in the languages support
   mail comes in: greetings and sign-offs, titles, field labels and column headers, roles and
   mailboxes, and the capitalised nouns of German business mail. A run made only of them is
@@ -54,6 +55,8 @@ def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
             if isinstance(values, list | tuple | set | frozenset):
                 into.update(v for v in values if isinstance(v, str) and v.strip())
     firsts.update(_SHORT_FORMS)
+    firsts.update(_MORE_GIVEN.split())
+    lasts.update(_MORE_SURNAMES.split())
     # a cased word must start with a capital; caseless scripts (Arabic, Han, ...) are kept
     keep = {n for n in firsts | lasts if not n[:1].islower() and n.casefold() not in STOP_WORDS}
     return frozenset(firsts & keep), frozenset(lasts & keep)
@@ -67,6 +70,89 @@ _SHORT_FORMS = frozenset(
     Ganesh Arvind Nikhil Kiran Rakesh Mahesh Dinesh Naveen Pradeep Rajesh Siddharth Sid
     Kuba Gosia Kasia Basia Ola Tomek Bartek Wojtek Jurek Staszek Franek Zosia""".split()  # noqa: SIM905
 )
+
+# Common given names and surnames of West, East and Southern Africa (Akan, Yoruba, Igbo, Hausa,
+# Wolof, Zulu, Xhosa, Sotho, Tswana, Shona, Kikuyu, Luo, Amharic), South Asia (Hindi, Bengali,
+# Tamil, Telugu, Marathi, Punjabi, Urdu), romanised Chinese, Korean, Japanese and Vietnamese,
+# Pacific, Gaelic, Welsh, Basque, Catalan, Breton-French, Dutch and North German names that
+# Faker's lists lack (hand-written for issue 24: Faker's Korean and Chinese lists are in their
+# own scripts, its African ones short). None of three letters or fewer, none an English word
+# or a stop word: lower-case chat reads these as names beside a cue.
+_MORE_GIVEN = """
+    Efua Kobina Obiageli Olumide Oluwaseun Oluwatobi Olufemi Oluwadamilare Damilare Damilola
+    Ayomide Ayotunde Babatunde Bamidele Adebayo Adewale Adetokunbo Adeola Adesuwa Folasade
+    Folake Funmilayo Funke Temitope Opeyemi Oyinkansola Ifeoluwa Abimbola Kehinde Taiwo
+    Idowu Jumoke Bukola Bolanle Kunle Gbenga Yemi Toyin Dapo Lanre Niyi Bisola Kemi Jide
+    Jideofor Chidinma Chinwe Chioma Chinonso Chibuzor Chidiebere Chimamanda Chiokwe Ebere
+    Ijeoma Ikechukwu Nkechi Obiora Onyeka Uzoma Adaora Amaka Obioma Somto Tochukwu Ugochi
+    Chukwuma Azubuike Aminu Bashir Garba Fatou Aminata Aissatou Mariama Ousmane Ibrahima
+    Cheikh Modou Abdoulaye Seydou Souleymane Boubacar Oumar Adama Binta Khady Ndeye Coumba
+    Penda Assane Babacar Fatoumata Kadiatou Djeneba Salif Sipho Lerato Thabo Nokuthula
+    Nosipho Zanele Zodwa Bongani Sizwe Lwazi Mbali Nandi Nomsa Palesa Refilwe Tumelo Tshepo
+    Kagiso Karabo Katlego Lesedi Mpho Naledi Dineo Boitumelo Kgomotso Keabetswe Themba Vusi
+    Xolani Ayanda Buhle Duduzile Lindiwe Mthunzi Nkosana Nkosinathi Phumzile Sindisiwe
+    Thulani Zandile Zukiswa Unathi Anele Nolwazi Nqobile Tendai Tatenda Tafadzwa Tinashe
+    Farai Chipo Rutendo Nyasha Kudakwashe Tapiwa Rumbidzai Vimbai Ruvimbo Shingai Munashe
+    Simbarashe Takudzwa Fadzai Chiedza Kudzai Awino Adhiambo Auma Kipchoge Zawadi Furaha
+    Nyokabi Tesfaye Abebe Meseret Tigist Hiwot Bereket Dawit Yonas Tsegaye Mekdes Eyerusalem
+    Genet Kidist Mulugeta Yohannes Haile Girma Wondimu Amanuel Biniam Senait Mehret Aster
+    Eskinder Feven Semhar Nahom Filmon Anand Ananya Aditi Priyanka Shruti Swati Ritu Sapna
+    Tanvir Rahim Advait Varun Tarun Akash Aakash Abhishek Ankit Ankur Ashish Mayank Mohit
+    Nitin Pankaj Prateek Rajat Sachin Saurabh Shubham Tushar Vikas Vivek Aishwarya Deepika
+    Gayatri Madhuri Preeti Rashmi Roshni Sakshi Shweta Sunita Anushka Aparna Chandni Revathi
+    Sowmya Suganya Vani Aruna Karthik Karthika Senthil Murugan Arun Balaji Ganesan Saravanan
+    Prakash Tamilselvi Venkatesh Srinivas Subramanian Raghu Sidharth Aniket Atul Chetan
+    Darshan Hemant Kunal Lalit Manish Mukesh Naresh Rishabh Sameer Sandeep Sanjeev Shashank
+    Shivam Sumit Sushil Uday Umesh Vinay Vinod Yogesh Rupinder Gurpreet Harpreet Manpreet
+    Jaspreet Simran Navjot Amandeep Kuldeep Baljit Harjit Jasvinder Sukhwinder Fahim Nasrin
+    Shirin Sharmin Tahmina Rumana Shabnam Nusrat Taslima Farzana Mahmuda Rokeya Sumaiya
+    Faisal Jahid Kamrul Masud Mizanur Monir Nazmul Rezaul Shahid Sohel Tareq Junaid Naveed
+    Rizwan Shoaib Usama Waqas Zeeshan Hira Iqra Mahnoor Mehwish Rabia Sana Saima Sidra Uzma
+    Xiaoling Xiaoming Xiaohong Xiaomei Xiaoyan Xiaowei Xiaojun Xiaolong Xiaoyu Jianhua
+    Jianguo Jianjun Jianping Jianwei Weiwei Wenjun Wenjie Haiyan Hailong Hongmei Hongyan
+    Lihua Lijun Liping Limei Lingling Meiling Meilin Mingyu Minghui Qingqing Shuang Shufen
+    Tingting Xinyi Xinyu Yanyan Yaqi Yifan Yihan Yiming Yuxuan Yuting Zhiwei Zhiqiang Zhihao
+    Zihan Zixuan Haoran Haoyu Junjie Jiahui Jiayi Jiaxin Ruoxi Shiyu Siyu Xueying Yuhan Yuqi
+    Zhenyu Chunhua Guoqiang Jinhua Seo-yeon Seo-jun Ji-ho Ji-woo Ji-hoon Ji-won Ji-yeon
+    Ji-min Min-jun Min-seo Min-ji Min-ho Jun-seo Jun-ho Jun-young Do-yun Do-hyun Dong-hyun
+    Dong-hoon Ha-eun Ha-joon Hye-jin Hyun-woo Hyun-soo Joo-won Ju-won Ka-eun Kyung-soo
+    Na-yeon Seung-hyun Seung-woo Si-woo So-yeon Soo-jin Soo-ah Su-bin Sung-min Tae-yang
+    Tae-hyun Ye-jin Ye-eun Yeon-woo Yoo-jin Young-ho Yu-na Eun-ji Eun-seo Jae-won Jae-hyun
+    Thanh Huong Tuấn Trang Thao Phuong Hùng Dung Khanh Ngoc Nhung Quynh Quỳnh Thuy Thủy Tien
+    Tiến Trinh Hieu Hiếu Phuc Thang Thắng Vinh Cuong Cường Hanh Hoang Kiet Nhan Uyen Uyên
+    Haruto Sota Yuto Hinata Kaito Souta Yamato Hayato Daiki Kenta Takumi Ryota Yuna Hina
+    Koharu Miyu Akari Ayaka Misaki Natsuki Emiko Keiko Megumi Tomoko Hiroko Noriko Takeshi
+    Satoshi Tatsuya Daisuke Kazuki Shinji Makoto Kazuhiro Masato Yusuke Koji Keoni Kalani
+    Kailani Makana Kekoa Noelani Pualani Ikaika Kainoa Mahina Kealoha Rangi Losa Tevita Sela
+    Mele Viliami Seini Gráinne Róisín Oisín Ciarán Fionn Pádraig Ruairí Dónal Séamus
+    Ruairidh Mairi Morag Eilidh Ailsa Seonaid Dafydd Cerys Carys Owain Emrys Gethin Ffion
+    Eleri Siân Angharad Cadi Mabli Xabier Unai Ander Gorka Asier Eneko Ibai Oier Ainhoa
+    Irati Garazi Uxue Oihane Idoia Edurne Arantxa Oriol Quim Meritxell Roser Loic Maelle
+    Gaelle Hanneke Kees Ruud Marloes Wietske Jorien Wendela Hauke
+"""
+_MORE_SURNAMES = """
+    Adebanjo Akande Akinola Okoye Nwankwo Ezeh Okwuosa Diop Ndiaye Gueye Sarr Cisse Keita
+    Coulibaly Toure Kone Ouedraogo Agyeman Amoah Quaye Annan Mokoena Molefe Naidoo Govender
+    Moyo Mutasa Chikwanha Kipchoge Tesfaye Haile Bekele Tadesse Girma Kebede Alemu
+    Bhattacharya Kamath Rathore Hossain Akter Khatun Siddiqui Qureshi Javed Raza Rizvi Hoang
+    Phan Dang Ngo Duong Truong Dinh Trinh Yoon Jang Shin Kwon Hwang Ahn Yoo Jeon Bae Baek
+    Heo Joo Ryu Chun Hendriksen Smulders Rousselot Delacroix Santangelo Quaresma Kettenbach
+    Ibarrola Asmussen Habermann Wendelstein Mbeki Nkemelu Obiang Oyelaran Oyelowo Olaniyan
+    Oladipo Olatunji Onyeama Uzodinma Igwe Chukwuma Nnadi Radebe Motaung Cele Buthelezi
+    Zwane Baloyi Chauke Maluleke Tshabalala Makhubela Chinamasa Makoni Chigumba Gumbo Marufu
+    Mazango Oduya Mugisha Tumusiime Byaruhanga Nakato Kintu Ssempala Hakizimana Niyonzima
+    Uwimana Mukamana Habimana Banda Phiri Mwale Tembo Chirwa Zimba Mulenga Bwalya Mwansa
+    Sesay Kamara Conteh Bangura Koroma Jalloh Sylla Camara Doumbia Sangare Kaboré Zongo
+    Sawadogo Frimpong Tetteh Quarshie Lartey Dzifa Bhosale Jadhav Pawar Shinde Gaikwad
+    Salunkhe Kamble Ranade Chavan Mondal Roychowdhury Ganguli Mehta Raghunathan Gopalan
+    Chandrasekhar Venkatesan Thangaraj Arumugam Murugesan Palanisamy Karuppiah Kandasamy
+    Rahaman Uddin Alam Haque Hoque Sarwar Talukder Bhuiyan Majumder Khondokar Abbasi Afridi
+    Gondal Janjua Khattak Lodhi Mirza Niazi Paracha Shaikh Soomro Warraich Yousafzai Nakano
+    Harada Tamura Takeuchi Kaneko Wada Nakayama Ishida Ueda Morita Shibata Sakai Kudo
+    Yokoyama Miyazaki Miyamoto Uchida Takagi Ando Taniguchi Ohno Maruyama Imai Takada
+    Fujimoto Takeda Murata Ueno Sugiyama Masuda Sugawara Hirano Otsuka Chiba Matsui Iwasaki
+    Sakurai Kinoshita Noguchi Matsuo Nomura Kikuchi Sano Onishi Sugimoto Arai
+"""
 
 
 @cache
