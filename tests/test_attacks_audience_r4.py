@@ -278,3 +278,31 @@ def test_the_list_path_is_unchanged_by_the_copy_rule(tmp_path: Path) -> None:
     built = _build(catalog, tmp_path / "out", "list", platforms="meta")
     assert built.exit_code == 0, built.output
     assert BASIS[0] == "--consent-basis"
+
+
+# -- shared identifiers, stated -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "shared"), [("phone", 1), ("email", 0)], ids=["landline uploaded", "own emails"]
+)
+def test_the_manifest_states_who_a_shared_identifier_left_out(
+    tmp_path: Path, column: str, shared: int
+) -> None:
+    """Ann objects under her email; Ben shares her landline. A phone audience leaves the
+    landline out from Ben's row too (it would reach Ann): the manifest says 1 row was left
+    out through an identifier it could not attribute; an email audience leaves out Ann only,
+    and says 0."""
+    from tests import test_attacks_audience_identity as ident
+
+    catalog = ident._shop(tmp_path / "shop")
+    ledger = tmp_path / "led" / "ledger.db"
+    ident._ledger_add(ledger, "R-1", ident.ANN)
+    spec = str(catalog.parent / f"spec-{column}.yml")
+    built = ident._build(catalog, tmp_path / "out", "--spec", spec, "--ledger", str(ledger))
+    assert built.exit_code == 0, built.output
+    counts = ident._counts(tmp_path / "out")
+    assert counts["shared_unattributed"] == shared
+    assert counts["in_ledger"] == 1 + shared
+    checked = _verify(tmp_path / "out")  # a stated count, not a reason: the sums still add up
+    assert checked.exit_code == 0, checked.output

@@ -80,6 +80,7 @@ from anonymize.audience.people import (
     leave_out_said_no,
     link_people,
     record_refs,
+    shared_unattributed,
 )
 from anonymize.audience.platforms import Platform, platform
 from anonymize.audience.sources import (
@@ -182,6 +183,9 @@ def build_audience(
         read = int(counted[1]) if counted else 0
         left = dict(con.execute("SELECT why, count(*) FROM cand GROUP BY ALL").fetchall())
         before = {"rows_read": read, **{r: int(left.get(r, 0)) for r in REASONS if r in applies}}
+        # of those left out for a person's no, the rows it reached only through an
+        # identifier several people share (a team inbox, a family phone): stated, not a reason
+        before["shared_unattributed"] = shared_unattributed(con)
         if fields and limited:
             before["fields_limited_use"] = _blank_limited_fields(
                 con,

@@ -320,3 +320,32 @@ def record_refs(con: duckdb.DuckDBPyConnection, keys: Keys, kind: str = "email")
         " SELECT DISTINCT i, ref, loose FROM ids JOIN hashed USING (kind, value)",
         [*ref_params, *loose_params],
     )
+
+
+def shared_unattributed(con: duckdb.DuckDBPyConnection) -> int:
+    """The rows left out for a person's no (`in_ledger`, `said_no_elsewhere`,
+    `closed_account`) that no person of their own accounts for: the no reached them only
+    through an identifier the export holds for several people (`people_shared`: a team
+    inbox, a family's phone), which could not be attributed to one of them. Stated in each
+    manifest (`shared_unattributed`), a count only."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS held_values (kind VARCHAR, value VARCHAR)")
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_nodes (node VARCHAR)")
+    said = ", ".join(f"'{w}'" for w in SAID_NO)
+    own_no = (
+        "SELECT person FROM closed_people UNION SELECT person FROM said_no_people"
+        " UNION SELECT m.person FROM people_members m JOIN held_values h USING (kind, value)"
+        f" WHERE {_own('m')}"
+        " UNION SELECT n.person FROM people_nodes n JOIN ledger_nodes USING (node)"
+        " WHERE node NOT IN (SELECT node FROM people_shared)"
+        " UNION SELECT person FROM cand_people WHERE strong AND i IN (SELECT i FROM cand"
+        f" WHERE why IN ({said}))"
+    )
+    found = con.execute(
+        "SELECT count(*) FROM cand WHERE why IN ('in_ledger', 'said_no_elsewhere',"
+        " 'closed_account')"
+        f" AND i NOT IN (SELECT i FROM cand_people WHERE strong AND person IN ({own_no}))"
+        " AND i NOT IN (SELECT c.i FROM cand_ids c JOIN held_values h USING (kind, value)"
+        f" WHERE {_own('c')})"
+        " AND i IN (SELECT i FROM cand_ids JOIN people_shared USING (kind, value))"
+    ).fetchall()
+    return int(found[0][0])

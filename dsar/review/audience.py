@@ -71,6 +71,10 @@ EMPTY_HASHES = {  # what a value that normalised to nothing hashes to, in either
 }
 STAGES = ("rows_read", "rows_in", "empty", "invalid", "duplicates", "written")
 SHOWN = 5  # lines named per finding; the rest are counted
+# counts a manifest states beside its reasons, never a reason a row was left out: fields
+# emptied, and rows left out through an identifier several people share (already counted
+# under their reason)
+STATED = ("fields_limited_use", "shared_unattributed")
 NOT_AUTHENTICATED = (
     "NOT AUTHENTICATED: without the key no manifest's MAC was checked, so its counts and"
     " checksums, and the rows of the files, are not authenticated: a row added, edited or"
@@ -418,7 +422,11 @@ class _PlatformCheck:
         if missing:
             self.add(Finding("counts", where, f"missing: {', '.join(missing)}"))
             return
-        reasons = {k: v for k, v in c.items() if k not in STAGES and not k.startswith("without_")}
+        reasons = {
+            k: v
+            for k, v in c.items()
+            if k not in STAGES and k not in STATED and not k.startswith("without_")
+        }
         if "rows_read" in c and c["rows_read"] != c["rows_in"] + sum(reasons.values()):
             left = ", ".join(f"{k} {v}" for k, v in reasons.items()) or "none"
             self.add(
