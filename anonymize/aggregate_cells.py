@@ -3,8 +3,8 @@
 Counts are of people when the spec names its `person:` column, and a table whose identifier
 repeats (several rows per person) is refused without one. Suppression is small-cell and
 complementary within the run, then against the tables released before from the same data
-(`anonymize.disclosure`, `anonymize.history`); noise is keyed and charged against the data
-set's budget (`anonymize.noise`).
+(`anonymize.disclosure`, `anonymize.history`), extracts included (`anonymize.extract_log`);
+noise is keyed and charged against the data set's budget (`anonymize.noise`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec
 from anonymize.disclosure import close_gaps
+from anonymize.extract_log import refuse_given_back, refuse_noisy_after
 from anonymize.history import (
     Spending,
     atoms,
@@ -94,12 +95,14 @@ def suppressed_cells(run: Run) -> Counted:
                     cells.append(_compute(engine, relation, spec, agg, d))
     for c in cells:
         suppress_small(c, spec.min_count)
-    same = comparable(run.earlier, engine, run.keys, spec.table, run.contents)
+    kinds = ("suppression", "extract")  # an extract: a table of its kept columns' counts
+    same = comparable(run.earlier, engine, run.keys, spec.table, run.contents, kinds)
     mine = [view(c, dims) for c in cells]
     before = earlier_views(same)
     columns = sorted({d for t in [*mine, *before] for d in t.group_by})
-    found = atoms(engine, engine.catalog, spec, union_joins(spec, same), columns, run.where)
+    found = atoms(engine, engine.catalog, spec.table, union_joins(spec, same), columns, run.where)
     gaps = close_gaps(mine, before, columns, found)
+    refuse_given_back(mine, same, columns, found, spec.table, spec.min_count)
     warnings: list[str] = []
     if not gaps.solved:
         warnings.append(
@@ -131,6 +134,9 @@ def noisy_cells(run: Run) -> Counted:
     dp_spec = spec.differential_privacy
     assert dp_spec is not None
     shares = table_shares(spec, dp_spec)
+    # an extract of the same data gives a table's exact counts: noise beside them is no use
+    grouped = {a.name: ({run.dims[g] for g in a.group_by}, a.margins) for a in spec.aggregates}
+    refuse_noisy_after(run.earlier, run.engine, run.keys, spec.table, contents, grouped)
     queries = {
         a.name: query(run.keys, spec, a, run.dims, contents, *shares[a.name], run.left_out)
         for a in spec.aggregates

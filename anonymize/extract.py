@@ -7,7 +7,9 @@ the classes of quasi-identifiers smaller than k (or with fewer than l sensitive 
 suppressed and counted; the run fails when that exceeds the policy's budget, or when a class
 is further than t from the whole. The extract, its manifest (inputs and outputs with their
 checksums, rows in and out, suppressions by reason, k, l, t and the risks achieved) and
-nothing else are written into a new folder, which takes its name only when complete.
+nothing else are written into a new folder, which takes its name only when complete; given a
+release log, the extract is checked against the data set's earlier releases and recorded there
+first (`anonymize.extract_log`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ import pyarrow.parquet as pq
 
 from anonymize.classify import classify
 from anonymize.enforce import WHO, enforce, who_sql
+from anonymize.extract_log import (
+    Released,
+    check_extract,
+    forms,
+    kept_columns,
+    left_out_refs,
+    released,
+)
+from anonymize.history import content_versions, data_version
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.leaks import is_birth_date
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
@@ -53,6 +64,7 @@ from dsar.errors import ConfigError, ExtractRejectedError, OutputExistsError, Pr
 from dsar.io import partial_folder, plain_name, set_aside, sha256_file
 from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
+from dsar.records.releases import Release, ReleaseLog
 from dsar.review.derived import source_identities, verify_derived
 from dsar.review.manifest import (
     AcceptedWarning,
@@ -93,6 +105,7 @@ class _Run:
     spill: Path
     workers: int | None
     accept_catalog_warnings: bool | Collection[str] = False
+    release_log: ReleaseLog | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,7 @@ class ExtractResult:
     manifest: ExtractManifest
     risk: RiskReport
     search: SearchResult | None = None  # the levels chosen, when the policy gives levels
+    release: Release | None = None  # the extract's entry in the release log, when given one
 
 
 def run_extract(
@@ -118,6 +132,7 @@ def run_extract(
     memory_limit: str = MEMORY_LIMIT,
     workers: int | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
+    release_log: ReleaseLog | None = None,
 ) -> ExtractResult:
     """Make the de-identified extract a policy describes, in `out/<policy name>/`.
 
@@ -142,9 +157,14 @@ def run_extract(
         accept_catalog_warnings: run although the catalog can give one person's rows to
             another (`dsar.engine.guards`): True, or the codes accepted; the manifest
             records them.
+        release_log: the data set's release log (`dsar.ReleaseLog`): the extract is checked
+            against the earlier releases of the same data (aggregates and extracts) and
+            recorded there before it takes its name (`anonymize.extract_log`).
 
     Raises:
         CollisionProneCatalogError: such a catalog, not accepted.
+        ReleaseConflictError: with an earlier release of the same data, it would give back
+            what that release (or this extract) protected.
         ConfigError: the policy is invalid for this catalog.
         PrivacyTargetError: k, l or t cannot be met within the suppression budget.
     """
@@ -172,21 +192,60 @@ def run_extract(
             work / ".spill",
             workers,
             accept_catalog_warnings,
+            release_log,
         )
-        result = _run(policy, links, policy_path, engine, work, run)
+        result, gives = _run(policy, links, policy_path, engine, work, run)
         # the reviewer's own checks, before the extract takes its name: the manifest's MAC
         # under the key, and no cell equal to an identity value of the tables read
         identities = source_identities(engine, [policy.table, *(link.table for link in links)])
         checked = verify_derived(work, keys=keys, identities=identities)
         findings = [str(f) for f in checked.findings]
+        entry = None
         if findings:
             aside = set_aside(work, out, name, "policy name")
-        else:
+        elif release_log is None or gives is None:
             work.rename(folder)
+        else:  # recorded first, then published, as an aggregate run is
+            with release_log.recording() as book:
+                earlier = book.releases()
+                entry = book.append(
+                    _checked(earlier, engine, policy, gives, result, release_log.keys, name)
+                )
+                work.rename(folder)
     if findings:
         raise ExtractRejectedError(aside, findings)
     file = folder / result.file.name
-    return ExtractResult(folder, file, result.manifest, result.risk, result.search)
+    return ExtractResult(folder, file, result.manifest, result.risk, result.search, entry)
+
+
+def _checked(
+    earlier: list[Release],
+    engine: Engine,
+    policy: Policy,
+    gives: Released,
+    done: ExtractResult,
+    keys: Keys,
+    folder: str,
+) -> Release:
+    """The extract's entry in the release log, once checked against the earlier releases of
+    the same data (`ReleaseConflictError`)."""
+    read = [policy.table, *(j.table for j in policy.join)]
+    contents = content_versions(engine, keys, read)
+    check_extract(earlier, engine, keys, policy, gives, contents)
+    return Release(
+        run=policy.name,
+        folder=folder,
+        dataset=policy.table,
+        method="extract",
+        versions=data_version(engine.catalog, keys, read),
+        joins=tuple((j.table, j.via) for j in policy.join),
+        tables=gives.tables(policy.name),
+        files={done.file.name: sha256_file(done.file)},
+        contents=contents,
+        released=gives.forms,
+        left_out=gives.left_out,
+        k=policy.privacy.k,
+    )
 
 
 def _run(
@@ -196,7 +255,7 @@ def _run(
     engine: Engine,
     work: Path,
     run: _Run,
-) -> ExtractResult:
+) -> tuple[ExtractResult, Released | None]:
     catalog = engine.catalog
     table = catalog.tables[policy.table]
     stage = work / ".stage.parquet"
@@ -222,6 +281,7 @@ def _run(
     where, where_params = "TRUE", list[object]()
     keep: dict[str, str] = {}
     join_params: list[object] = []
+    left_out: list[str] = []  # whose rows the ledger left out (their digests)
     if run.ledger is not None and policy.exclude_ledger:
         where, where_params = run.ledger.sql_excluding(table, EXCLUDED, catalog=catalog)
         for link in links:  # a joined row of someone in the ledger joins nothing
@@ -246,6 +306,7 @@ def _run(
             gone_params,
         ).column("w")
         digests = [d for d in gone.to_pylist() if d is not None]
+        left_out = [str(d) for d in digests]
         if digests:
             more: list[object] = []
             where = f"({where}) AND NOT coalesce({sql_in(f'({who_is})', digests, more)}, FALSE)"
@@ -366,6 +427,21 @@ def _run(
         risk = measure(con, final, qis, policy.sensitive, person=person, linked_by=linked)
         texts = [c for c, spec in python.items() if isinstance(spec, Redact)]
         risk = replace(risk, text_unique=unique_texts(con, final, texts))
+        gives = None
+        if run.release_log is not None:  # what its rows give away, for the release log
+            kept_cols = kept_columns(policy, found)
+            whole, partial = released(
+                con,
+                final,
+                engine,
+                (f"{relation} WHERE {where}", [*join_params, *where_params]),
+                kept_cols,
+                person=person,
+                who_sql=who_is,
+            )
+            rows_left = rows_in - kept if who_is is None else 0
+            refs = left_out_refs(run.release_log.keys, left_out, rows_left)
+            gives = Released(kept_cols, whole, partial, forms(policy), refs)
         unique = uniqueness(
             con,
             source=f"read_parquet({sql_string(str(source_stage))})",
@@ -414,7 +490,7 @@ def _run(
     manifest = manifest.model_copy(update=update)
     manifest = sign_manifest(manifest, run.keys)  # its classification, authenticated
     write_manifest(manifest, work / "manifest.json")
-    return ExtractResult(work, target, manifest, risk, found)
+    return ExtractResult(work, target, manifest, risk, found), gives
 
 
 def _withheld(policy: Policy, catalog: Catalog) -> set[str]:

@@ -158,11 +158,16 @@ def comparable(
     keys: Keys,
     table: str,
     contents: dict[str, str],
+    methods: tuple[str, ...] = ("suppression",),
+    *,
+    strict: bool = True,
 ) -> list[Release]:
-    """The earlier suppression releases of this run's data set made from the data as it is
-    now: every table they read holds the same content now, under its name or another (they are
+    """The earlier releases of this run's data set made from the data as it is now (of the
+    `methods` given: suppression runs by default; "extract" and "differential_privacy" too):
+    every table they read holds the same content now, under its name or another (they are
     returned under the names of now, this run's tables first), or, for those recorded before
-    contents were, the same files; and their base table is this run's.
+    contents were, the same files; and their base table is this run's. Not `strict`: the
+    others are left out, never refused.
 
     A release's data sets are every table it read, base and joins: an earlier release that
     read any table this run reads (`contents`: the same content) relates to it. One that
@@ -178,7 +183,7 @@ def comparable(
     mine = {c: t for t, c in sorted(contents.items(), key=lambda i: i[0] == table)}
     same: list[Release] = []
     for release in releases:
-        if release.method != "suppression":
+        if release.method not in methods:
             continue
         names: dict[str, str] | None = None
         if release.contents:
@@ -195,7 +200,7 @@ def comparable(
         moved = renamed(release, names) if names is not None else None
         if moved is not None and moved.dataset == table:
             same.append(moved)
-        elif shared:
+        elif shared and strict:
             raise _unrelatable(release, table, shared, moved)
     return same
 
@@ -267,8 +272,18 @@ def union_joins(run: AggregateRun, earlier: Sequence[Release]) -> list[Join]:
     Raises:
         ReleaseConflictError: an earlier release joined a table through another column.
     """
-    joins: list[Join] = list(run.join)
-    seen = {j.table: j.via for j in run.join}
+    return joins_with(run.table, run.join, earlier)
+
+
+def joins_with(table: str, own: Sequence[Join], earlier: Sequence[Release]) -> list[Join]:
+    """A run's joins (of an aggregate or an extract of `table`), then every other table an
+    earlier release joined (the same way).
+
+    Raises:
+        ReleaseConflictError: an earlier release joined a table through another column.
+    """
+    joins: list[Join] = [Join(table=j.table, via=j.via) for j in own]
+    seen = {j.table: j.via for j in own}
     for release in earlier:
         for table, via in release.joins:
             if table not in seen:
@@ -276,7 +291,7 @@ def union_joins(run: AggregateRun, earlier: Sequence[Release]) -> list[Join]:
                 seen[table] = via
             elif seen[table] != via:
                 raise ReleaseConflictError(
-                    run.table,
+                    table,
                     release.describe(),
                     f"it joined {table} via {via or 'its one link'}, this run via"
                     f" {seen[table] or 'its one link'}",
@@ -288,23 +303,22 @@ def union_joins(run: AggregateRun, earlier: Sequence[Release]) -> list[Join]:
 def atoms(
     engine: Engine,
     catalog: Catalog,
-    run: AggregateRun,
+    table: str,
     joins: list[Join],
     columns: Sequence[str],
     where: tuple[str, Sequence[object]] = ("TRUE", ()),
 ) -> list[tuple[str | None, ...]]:
-    """The distinct combinations of `columns` ("table.column") in the data, as text; of the
-    base table's rows that meet `where` (the suppression ledger's condition) when given."""
-    links, problems = resolve_links(catalog, run.table, joins)
+    """The distinct combinations of `columns` ("table.column") in the data of base `table`,
+    as text; of the base table's rows that meet `where` (the suppression ledger's condition)
+    when given."""
+    links, problems = resolve_links(catalog, table, joins)
     if problems:
         _, problem, fix = problems[0]
-        raise ReleaseConflictError(run.table, "(joins)", problem, fix)
+        raise ReleaseConflictError(table, "(joins)", problem, fix)
     outputs = {f"__a{i}": Source(*c.split(".", 1)) for i, c in enumerate(columns)}
-    relation = joined_relation(
-        run.table, links, {a: s for a, s in outputs.items() if s.table != run.table}
-    )
+    relation = joined_relation(table, links, {a: s for a, s in outputs.items() if s.table != table})
     picks = [
-        quote_identifier(s.column if s.table == run.table else a) + f" AS {quote_identifier(a)}"
+        quote_identifier(s.column if s.table == table else a) + f" AS {quote_identifier(a)}"
         for a, s in outputs.items()
     ]
     if not picks:

@@ -1,5 +1,5 @@
-"""The release log: every aggregate table published from a data set, kept so later runs can
-be checked against it.
+"""The release log: every aggregate table and every extract published from a data set, kept so
+later runs can be checked against it.
 
 Two published tables of the same data can give back together what each hides alone (a
 coarser table's cell minus the published cells of a finer one is a suppressed cell), and
@@ -9,7 +9,10 @@ table), a keyed fingerprint of each source table's files (the data version) and 
 whatever their order or the table's name (its content), the joins, each
 published table's columns and which cells it published and which it suppressed (their group
 values, never their counts), the checksum of each file, and under differential privacy what
-each table's query charged against the budget.
+each table's query charged against the budget. An extract records the same way what its rows
+give away (`anonymize.extract_log`): the combinations of the columns it releases as they are
+(group values, never counts), which of them it released whole, the released columns' forms,
+its k, and keyed references of the people the suppression ledger left out of it.
 
 The log is a SQLite file, owner-only, whose rows are keyed like the register's
 (`dsar.records.sealed`: a MAC per row, a seal per table): a row edited, added or deleted by
@@ -75,12 +78,12 @@ class Charge:
 
 @dataclass(frozen=True)
 class Release:
-    """One aggregate run, as recorded."""
+    """One aggregate run or extract, as recorded."""
 
     run: str  # the spec's name
     folder: str  # the run's folder name
     dataset: str  # the base table
-    method: str  # "suppression" or "differential_privacy"
+    method: str  # "suppression", "differential_privacy" or "extract"
     versions: dict[str, str]  # per source table, a keyed fingerprint of its files
     joins: tuple[tuple[str, str | None], ...]  # (table, via) of each join, in order
     tables: tuple[PublishedTable, ...]
@@ -90,6 +93,11 @@ class Release:
     # per source table, a keyed fingerprint of its rows as a multiset, whatever their order,
     # files or table name (`anonymize.history.content_version`); {} in entries made before
     contents: dict[str, str] = field(default_factory=dict)
+    # an extract's: each released column's source and form (keyed hashes and pseudonyms left
+    # out), keyed references of the people the ledger left out of it, and its k
+    released: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
+    k: int | None = None
     seq: int = 0  # set when recorded
     at: str = ""
     actor: str = ""
@@ -129,6 +137,9 @@ def _release(row: tuple[Any, ...]) -> Release:
         charges=tuple(Charge(**c) for c in data["charges"]),
         budget=data["budget"],
         contents=dict(data.get("contents", {})),
+        released=tuple(data.get("released", ())),
+        left_out=tuple(data.get("left_out", ())),
+        k=data.get("k"),
         seq=seq,
         at=at,
         actor=actor,
