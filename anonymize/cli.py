@@ -53,6 +53,18 @@ AuditLogLostOpt = Annotated[
 ]
 
 
+ReleaseLogOpt = Annotated[
+    Path,
+    typer.Option(
+        "--release-log",
+        envvar="WORKBENCH_RELEASE_LOG",
+        help="The release log: every table published from a data set, checked against by"
+        " each new run, and the privacy budget spent (default: releases.db in the working"
+        " folder, like requests.db; never beside the key file).",
+    ),
+]
+
+
 @app.command()
 def extract(
     policy: Annotated[Path, typer.Argument(help="The extract policy (YAML).")],
@@ -76,13 +88,18 @@ def extract(
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
+    release_log: ReleaseLogOpt = Path("releases.db"),
 ) -> None:
-    """Make the de-identified extract a policy describes, with its manifest and risk."""
+    """Make the de-identified extract a policy describes, with its manifest and risk.
+
+    With the key, the extract is checked against the data set's earlier releases in the
+    release log (aggregates and extracts) and recorded there."""
     from tqdm.auto import tqdm
 
     from anonymize.extract import run_extract
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
+    from dsar.records.releases import ReleaseLog
 
     cat = load_catalog(catalog)
     keys = optional_keys(key_file)
@@ -92,10 +109,14 @@ def extract(
         if ledger is not None
         else None
     )
-    with (
-        _engine(cat, engine_kind, spark_master, spill_in=out, memory_limit=memory_limit) as engine,
-        tqdm(unit=" rows", desc="extract", disable=None) as bar,
-    ):
+    with ExitStack() as stack:
+        log = None
+        if keys is not None:  # the log's rows are keyed: without the key, nothing is recorded
+            log = stack.enter_context(ReleaseLog(release_log, keys, key_file=key_file))
+        engine = stack.enter_context(
+            _engine(cat, engine_kind, spark_master, spill_in=out, memory_limit=memory_limit)
+        )
+        bar = stack.enter_context(tqdm(unit=" rows", desc="extract", disable=None))
 
         def advance(rows: int) -> None:
             bar.update(rows)
@@ -110,6 +131,7 @@ def extract(
             memory_limit=memory_limit,
             workers=workers,
             accept_catalog_warnings=accept_catalog_warnings,
+            release_log=log,
         )
     m = result.manifest
     people = f"; {m.people_out} of {m.people_in} people" if m.people_in is not None else ""
@@ -118,18 +140,14 @@ def extract(
     _show_risk(m.risk.model_dump())
     for line in readable_risk(m):
         typer.echo(line)
-
-
-ReleaseLogOpt = Annotated[
-    Path,
-    typer.Option(
-        "--release-log",
-        envvar="WORKBENCH_RELEASE_LOG",
-        help="The release log: every table published from a data set, checked against by"
-        " each new run, and the privacy budget spent (default: releases.db in the working"
-        " folder, like requests.db; never beside the key file).",
-    ),
-]
+    if result.release is not None:
+        typer.echo(f"release log: {release_log} entry {result.release.seq} (data set {m.table})")
+    else:
+        typer.echo(
+            "warning: not recorded in a release log (no key given): later aggregates and"
+            " extracts of this data are not checked against it",
+            err=True,
+        )
 
 
 @app.command()
