@@ -27,10 +27,12 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pyarrow as pa
 
 from dsar.breach.filters import ScopeSpec, check_spec, scope_filter, table_chain, time_column
+from dsar.breach.setsearch import set_search, supported
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
@@ -256,8 +258,14 @@ def scope_breach(
     *,
     rules: MatchRules | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
+    method: Literal["set", "per-person"] = "set",
 ) -> Scope:
     """The rows in scope and the people access reaches through them.
+
+    `method` "set" (the default) finds every person at once in a few SQL statements
+    (`dsar.breach.setsearch`); "per-person" answers one access request per seed through
+    `collect`, as access does (the reference the set search is tested against; also used
+    where the catalog's shape is one the set search does not cover, see `setsearch.supported`).
 
     The engine's catalog names the tables; `spec` is checked against it first, and a
     catalog that could give one person's rows to another is refused as access refuses it
@@ -277,6 +285,8 @@ def scope_breach(
     held: dict[str, dict[str, int]] = {}
     texts: dict[str, list[tuple[str, dict[str, object]]]] = {}
     times: dict[str, str | None] = {}
+    use_set = method == "set" and supported(catalog, spec.tables)
+    scoped: dict[str, pa.Table] = {}
     for name in spec.tables:
         table = catalog.tables[name]
         placed = time_column(catalog, name)
@@ -294,6 +304,9 @@ def scope_breach(
                 customers[str(column[i]) if column else "unknown"] += 1
             held[name] = dict(customers)
             continue
+        if use_set:
+            scoped[name] = rows
+            continue
         listed = rows.to_pylist()
         prints: dict[str, int] = defaultdict(int)
         for row in listed:
@@ -307,6 +320,8 @@ def scope_breach(
         free = [c for c in leaked[name] if table.columns[c].free_text]
         if free:
             texts[name] = [(_fingerprint(r), r) for r in listed]
+    if use_set:
+        return _set_scope(engine, spec, rules, scoped, rows_count, leaked, held, times, accepted)
     # seeds: one request per distinct set of strong identifiers of a row in scope
     seed_sets: set[frozenset[SubjectKey]] = set()
     weak_alone: set[SubjectKey] = set()
@@ -326,14 +341,7 @@ def scope_breach(
     try:
         found = collect(engine, catalog, requests, rules) if requests else []
     except OverMatchError as exc:  # its request label (B-17) means nothing to the analyst
-        raise UsageError(
-            "--max-identifiers",
-            f"a row in scope leads to a person with {exc.count} identifiers of kind"
-            f" {str(exc.kind)!r} (limit {exc.limit}): a shared identifier (a team billing"
-            " address) probably joins several people",
-            "check the identity provenance with dsar access for one of the rows, then raise"
-            " --max-identifiers only if this really is one person, or narrow the scope",
-        ) from None
+        raise _too_many(exc) from None
     homes = _home_tables(catalog)
     people: list[AffectedPerson] = []
     seen: dict[frozenset[SubjectKey], AffectedPerson] = {}
@@ -394,6 +402,78 @@ def scope_breach(
         ]
         for name, items in text_rows.items()
     }
+    return scope
+
+
+def _too_many(exc: OverMatchError) -> UsageError:
+    return UsageError(
+        "--max-identifiers",
+        f"a row in scope leads to a person with {exc.count} identifiers of kind"
+        f" {str(exc.kind)!r} (limit {exc.limit}): a shared identifier (a team billing"
+        " address) probably joins several people",
+        "check the identity provenance with dsar access for one of the rows, then raise"
+        " --max-identifiers only if this really is one person, or narrow the scope",
+    )
+
+
+def _set_scope(
+    engine: Engine,
+    spec: ScopeSpec,
+    rules: MatchRules,
+    scoped: dict[str, pa.Table],
+    rows_count: dict[str, int],
+    leaked: dict[str, tuple[str, ...]],
+    held: dict[str, dict[str, int]],
+    times: dict[str, str | None],
+    accepted: Sequence[object],
+) -> Scope:
+    """`scope_breach` through the set search: the same Scope, people found all at once."""
+    catalog = engine.catalog
+    try:
+        found = set_search(engine, catalog, scoped, rules) if scoped else None
+    except OverMatchError as exc:
+        raise _too_many(exc) from None
+    people = [
+        AffectedPerson(
+            number=p.number,
+            keys=p.keys,
+            account_holder=p.account_holder,
+            rows=p.rows,
+            contact=p.contact,
+            country=p.country,
+            state=p.state,
+            names=p.names,
+        )
+        for p in (found.people if found else [])
+    ]
+    owners = found.owners if found else {}
+    not_linked = {name: sum(1 for o in owners[name] if o is None) for name in scoped}
+    log.info(
+        "%d people reached through %d row(s); %d row(s) not linked to anyone",
+        len(people),
+        sum(rows_count.values()),
+        sum(not_linked.values()),
+    )
+    scope = Scope(
+        spec=spec,
+        rows=rows_count,
+        columns=leaked,
+        people=people,
+        not_linked={k: v for k, v in not_linked.items() if v},
+        held_for_customers=held,
+        time_columns=times,
+        accepted=tuple(getattr(w, "line", str(w)) for w in accepted),
+    )
+    for name, rows in scoped.items():
+        free = [c for c in leaked[name] if catalog.tables[name].columns[c].free_text]
+        if not free:
+            continue
+        cells = {c: rows.column(c).to_pylist() for c in free}
+        scope.texts[name] = [
+            (None if cells[c][i] is None else str(cells[c][i]), owners[name][i])
+            for i in range(rows.num_rows)
+            for c in free
+        ]
     return scope
 
 

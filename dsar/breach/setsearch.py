@@ -1,0 +1,563 @@
+"""The people a breach reaches, found for all of them at once in a few SQL statements.
+
+`scope_breach` used to answer one access request per distinct seed (thousands of people,
+one by one, through `dsar.subjects.collect`). This module computes the same answer for the
+whole set of rows in scope: each table's identifiers are read once through the engine
+(normalised by the same `sql_normalize` and match rules as access), and the rest is joins in
+a scratch DuckDB connection. What it reproduces of `collect`, for every person reached:
+
+- the strong closure: strong identifiers seen together in a row of a searched table (a
+  controller table with identity columns) are one person, to any depth (the connected
+  components, by label propagation);
+- the weak identifiers a person learns: those in a row holding one of their strong ones
+  (the ones learned from tables with two or more strong columns are known while those
+  tables are searched; the rest only to the tables searched after them);
+- the rows `collect` returns (a row holding a batch person's strong identifier, or a weak
+  identifier searched in that table: `_Search._worth_scanning`), the weak identifiers shared
+  with someone else (seen in such a row beside another person's strong identifier), and
+  the verdict on each row (the person's own strong identifier, else only unshared weak ones);
+- owned rows through their parents, parents first, replacing the rows found by identifier
+  where there are any (`_add_owned_rows`);
+- the batch: one request per distinct seed (a row's strong identifiers; an anonymous row's
+  weak identifier seeds each strong identifier seen beside it), persons numbered in the order
+  of their first request, `--max-identifiers` checked on every person of the batch.
+
+One difference is left: where a person has a country (or state) column in more than one
+table, `collect` takes the first table its search happened to fill; here the order is the
+search's table order (tables with two or more strong columns first). `tests/test_breach_set.py`
+compares both on the demo and the shop schemas.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from dsar.breach.filters import table_chain
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
+from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.duckdb import scratch_connection
+from dsar.errors import InternalError, OverMatchError
+from dsar.subjects.collect import _Search, owned_tables
+from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, sql_normalize
+
+log = logging.getLogger(__name__)
+
+_COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
+_STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+_BITS = 40  # a row's number: its table's index above these bits, its own below
+_SCOPE = 1 << 60  # rows in scope are numbered above this (copies of rows of their table)
+_MAX_ROUNDS = 200
+
+
+@dataclass
+class FoundPerson:
+    """What the set search found for one person (numbered in the order of its requests)."""
+
+    number: int
+    keys: frozenset[SubjectKey]
+    account_holder: bool
+    rows: dict[str, int]
+    contact: SubjectKey | None
+    country: str | None
+    state: str | None
+    names: frozenset[str]
+
+
+@dataclass
+class SetResult:
+    """The people, and each row in scope's owner (a person's number, or None)."""
+
+    people: list[FoundPerson]
+    owners: dict[str, list[int | None]]
+
+
+def supported(catalog: Catalog, tables: Sequence[str]) -> bool:
+    """Whether the set search gives what `collect` gives for these breached tables: the
+    catalog serves requests, and an owned table's rows are anchored on a searched root whose
+    identity columns are those of the ancestor the anchor is read from."""
+    if not catalog.subject_requests:
+        return False
+    for name in tables:
+        if not catalog.tables[name].personal or catalog.tables[name].role is Role.PROCESSOR:
+            continue  # counted per customer or not at all: never resolved to people
+        chain = table_chain(catalog, name)
+        root = catalog.tables[chain[-1]]
+        if len(chain) > 1:
+            anchor = next(
+                catalog.tables[p]
+                for p in chain[1:]
+                if catalog.tables[p].owned_through is None or catalog.tables[p].identity_columns()
+            )
+            if anchor.identity_columns() != root.identity_columns():
+                return False
+        if root.identity_columns() and root.role is not Role.CONTROLLER:
+            return False
+    return True
+
+
+class _Plan:
+    """Which tables are read, and which of their columns, as numbered scratch columns."""
+
+    def __init__(self, engine: Engine, catalog: Catalog, rules: MatchRules) -> None:
+        self.catalog, self.rules = catalog, rules
+        search = _Search(engine, catalog, [], rules, None)
+        self.expansion = list(search.expansion_tables)
+        self.other = list(search.other_tables)
+        self.linked = [*self.expansion, *self.other]
+        self.weak_only = set(search.weak_only)
+        self.weak_kinds = set(search.weak_kinds_that_matter)
+        self.owned = owned_tables(catalog)
+        parents: dict[str, set[str]] = defaultdict(set)
+        for name in self.owned:
+            own = catalog.tables[name].owned_through
+            assert own is not None
+            parents[own.parent_table].add(own.parent_column)
+        self.parent_columns = {k: sorted(v) for k, v in parents.items()}
+        self.tables = list(dict.fromkeys([*self.linked, *self.owned, *self.parent_columns]))
+        self.index = {name: i + 1 for i, name in enumerate(catalog.tables)}
+        # the order in which a person's tables are filled (country: the first table's)
+        self.order = list(dict.fromkeys([*self.linked, *self.owned]))
+        self.homes = _home_tables(catalog)
+        self.describe: dict[str, dict[str, list[str]]] = {}
+        for name in self.tables:
+            self.describe[name] = self._describe_columns(engine, name)
+
+    def _describe_columns(self, engine: Engine, name: str) -> dict[str, list[str]]:
+        table = self.catalog.tables[name]
+        real = engine.query(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").schema
+        emails = [c for c, k in table.identity_columns().items() if k is IdentityKind.EMAIL]
+        names, geo = [], []
+        for column in real.names:
+            spec = table.columns.get(column)
+            if spec is None:
+                continue
+            if spec.personal is PersonalKind.NAME:
+                names.append(column)
+            elif _COUNTRY.match(column) or _STATE.match(column):
+                geo.append(column)
+        order: list[str] = []
+        if emails or names or geo:
+            order = [c for c in table.primary_key if c in real.names] or [
+                f.name for f in real if not pa.types.is_nested(f.type)
+            ]
+        return {"emails": emails, "names": names, "geo": geo, "order": order}
+
+    def select(self, name: str, *, scoped: bool = False) -> tuple[str, bool]:
+        """The SELECT list of `name`'s scratch copy, and whether its rows may be distinct."""
+        table = self.catalog.tables[name]
+        q = quote_identifier
+        picks = []
+        if name in self.linked:
+            for j, (column, kind) in enumerate(table.identity_columns().items()):
+                picks.append(f"{sql_normalize(kind, q(column), self.rules)} AS i{j}")
+        if table.owned_through is not None:
+            picks.append(f"CAST({q(table.owned_through.column)} AS VARCHAR) AS __own")
+        if scoped:
+            return ", ".join(picks) or "1 AS __none", False
+        for j, column in enumerate(self.parent_columns.get(name, [])):
+            picks.append(f"CAST({q(column)} AS VARCHAR) AS __pk{j}")
+        d = self.describe[name]
+        for j, column in enumerate(d["emails"]):
+            picks.append(f"{sql_normalize(IdentityKind.EMAIL, q(column), MatchRules())} AS c{j}")
+        picks += [f"{q(c)} AS n{j}" for j, c in enumerate(d["names"])]
+        picks += [f"{q(c)} AS g{j}" for j, c in enumerate(d["geo"])]
+        picks += [f"{q(c)} AS o{j}" for j, c in enumerate(d["order"])]
+        plain = len(picks) == len(table.identity_columns()) and name in self.linked
+        return ", ".join(picks) or "1 AS __none", plain
+
+
+def _home_tables(catalog: Catalog) -> set[str]:
+    homes = set()
+    for name, table in catalog.tables.items():
+        if len(table.primary_key) != 1 or table.role is not Role.CONTROLLER:
+            continue
+        spec = table.columns.get(table.primary_key[0])
+        if spec is not None and spec.identity in STRONG and spec.references is None:
+            homes.add(name)
+    return homes
+
+
+def set_search(
+    engine: Engine, catalog: Catalog, scoped: dict[str, pa.Table], rules: MatchRules
+) -> SetResult:
+    """The people the rows in `scoped` (per breached controller table, its rows in scope)
+    reach, as `scope_breach`'s per-person search finds them.
+
+    Raises:
+        OverMatchError: a person of the batch has more strong identifiers of one kind than
+            `rules.max_identifiers` (its label is the person's first request, `B-<n>`).
+    """
+    plan = _Plan(engine, catalog, rules)
+    con = scratch_connection()
+    try:
+        return _run(engine, con, plan, scoped)
+    finally:
+        con.close()
+
+
+def _kind_sql(kind: IdentityKind) -> str:
+    return f"'{kind.value}'"
+
+
+def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) -> SetResult:
+    import duckdb
+
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    catalog = plan.catalog
+    x = con.execute
+    x(
+        "CREATE TEMP TABLE bs_ids (row BIGINT, tbl INTEGER, kind VARCHAR, value VARCHAR,"
+        " strong BOOLEAN)"
+    )
+    x("CREATE TEMP TABLE bs_tables (tbl INTEGER, expansion BOOLEAN, weak_only BOOLEAN)")
+    for name in plan.linked:
+        x(
+            "INSERT INTO bs_tables VALUES (?, ?, ?)",
+            [plan.index[name], name in plan.expansion, name in plan.weak_only],
+        )
+
+    def add_ids(name: str, relation: str, base: int) -> None:
+        table = catalog.tables[name]
+        parts = [
+            f"SELECT {base} + __n AS row, {plan.index[name]} AS tbl, {_kind_sql(k)} AS kind,"
+            f" i{j} AS value, {k in STRONG} AS strong FROM {relation} WHERE i{j} IS NOT NULL"
+            for j, k in enumerate(table.identity_columns().values())
+        ]
+        if parts:
+            x(f"INSERT INTO bs_ids {' UNION ALL '.join(parts)}")
+
+    # 1. every table read once: identifiers, ownership keys and what describes a person
+    for name in plan.tables:
+        ti = plan.index[name]
+        picks, plain = plan.select(name)
+        q = quote_identifier(name)
+        ids = [f"i{j}" for j in range(len(catalog.tables[name].identity_columns()))]
+        sql = f"SELECT {'DISTINCT ' if plain else ''}{picks} FROM {q}"
+        if plain and ids:
+            sql += f" WHERE {' OR '.join(f'{i} IS NOT NULL' for i in ids)}"
+        con.register("bs_read", engine.query(sql))
+        x(
+            f"CREATE TEMP TABLE bs_r{ti} AS SELECT {ti << _BITS} + row_number() OVER () AS __n,"
+            " * FROM bs_read"
+        )
+        con.unregister("bs_read")
+        if name in plan.linked:
+            add_ids(name, f"bs_r{ti}", 0)
+    # rows in scope: copies of their table's rows, numbered apart
+    breached = list(scoped)
+    for bi, name in enumerate(breached):
+        con.register("bs_read", scoped[name])
+        picks, _ = plan.select(name, scoped=True)
+        x(
+            f"CREATE TEMP TABLE bs_s{bi} AS SELECT row_number() OVER () - 1 AS __n, {picks}"
+            " FROM bs_read"
+        )
+        con.unregister("bs_read")
+        if name in plan.linked:
+            add_ids(name, f"bs_s{bi}", _SCOPE + (bi << _BITS))
+
+    # 2. the strong closure: label propagation over rows holding two strong identifiers
+    x(
+        "CREATE TEMP TABLE bs_nodes AS SELECT row_number() OVER () AS nid, kind, value FROM"
+        " (SELECT DISTINCT kind, value FROM bs_ids WHERE strong)"
+    )
+    x(
+        "CREATE TEMP TABLE bs_sid AS SELECT DISTINCT i.row, n.nid FROM bs_ids i"
+        " JOIN bs_nodes n USING (kind, value) WHERE i.strong"
+    )
+    _propagate(con)
+    x(
+        "CREATE TEMP TABLE bs_rowlabel AS SELECT s.row, min(l.label) AS label FROM bs_sid s"
+        " JOIN bs_label l USING (nid) GROUP BY s.row"
+    )
+
+    # 3. the seeds: each row in scope's anchor's strong identifiers (one request per
+    # distinct set); an anonymous row's weak identifiers seed the strong ones seen beside them
+    x("CREATE TEMP TABLE bs_seed (n BIGINT, kind VARCHAR, value VARCHAR, strong BOOLEAN)")
+    for bi, name in enumerate(breached):
+        chain = table_chain(catalog, name)
+        root = catalog.tables[chain[-1]]
+        kinds = list(root.identity_columns().values())
+        if not kinds:
+            continue
+        if len(chain) == 1:
+            relation = f"bs_s{bi}"
+        else:
+            # walk up: each row's parent key, until the anchor (identity columns, or the root)
+            current = f"(SELECT __n, __own AS __key FROM bs_s{bi})"
+            relation = ""
+            for depth, parent in enumerate(chain[1:]):
+                ptable = catalog.tables[parent]
+                child = catalog.tables[chain[depth]]
+                assert child.owned_through is not None
+                pk = plan.parent_columns[parent].index(child.owned_through.parent_column)
+                pi = plan.index[parent]
+                # a parent key held by several rows: one of them (the per-person search kept
+                # the last it read; parent keys are primary keys)
+                joined = (
+                    f"(SELECT c.__n, any_value(p) AS p FROM {current} c JOIN bs_r{pi} p"
+                    f" ON p.__pk{pk} = c.__key GROUP BY c.__n)"
+                )
+                if ptable.owned_through is None or ptable.identity_columns():
+                    cols = ", ".join(f"p.i{j} AS i{j}" for j in range(len(kinds)))
+                    relation = f"(SELECT __n, {cols} FROM {joined})"
+                    break
+                current = f"(SELECT __n, p.__own AS __key FROM {joined})"
+            if not relation:
+                continue
+        parts = [
+            f"SELECT {bi << _BITS} + __n, {_kind_sql(k)}, i{j}, {k in STRONG} FROM {relation}"
+            f" WHERE i{j} IS NOT NULL"
+            for j, k in enumerate(kinds)
+        ]
+        x(f"INSERT INTO bs_seed {' UNION ALL '.join(parts)}")
+    x(
+        "CREATE TEMP TABLE bs_weak_alone AS SELECT DISTINCT kind, value FROM bs_seed"
+        " WHERE n NOT IN (SELECT n FROM bs_seed WHERE strong)"
+    )
+    neighbours = [
+        plan.index[n]
+        for n, t in catalog.tables.items()
+        if t.role is Role.CONTROLLER
+        and t.personal
+        and any(k in STRONG for k in t.identity_columns().values())
+    ]
+    x(
+        "CREATE TEMP TABLE bs_sets AS"
+        " SELECT n AS s, list_sort(list(kind || '=' || value)) AS seeds FROM bs_seed"
+        " WHERE strong GROUP BY n"
+        " UNION ALL SELECT DISTINCT -1, [s.kind || '=' || s.value] FROM bs_ids w"
+        " JOIN bs_weak_alone a ON a.kind = w.kind AND a.value = w.value AND NOT w.strong"
+        " JOIN bs_ids s ON s.row = w.row AND s.strong"
+        f" WHERE w.tbl IN ({', '.join(map(str, neighbours)) or 'NULL'}) AND w.row < {_SCOPE}"
+    )
+    # a request's person: the label of its seeds (a seed no table holds reaches no row)
+    x(
+        "CREATE TEMP TABLE bs_batch AS SELECT l.label, min(t.seeds) AS first FROM"
+        " (SELECT seeds, unnest(seeds) AS seed FROM bs_sets) t"
+        " JOIN bs_nodes n ON n.kind || '=' || n.value = t.seed"
+        " JOIN bs_label l USING (nid) GROUP BY l.label"
+    )
+    over = x(
+        "SELECT b.first, n.kind, count(*) AS c FROM bs_batch b JOIN bs_label l USING (label)"
+        " JOIN bs_nodes n USING (nid) GROUP BY ALL HAVING count(*) > ? ORDER BY b.first LIMIT 1",
+        [plan.rules.max_identifiers],
+    ).fetchone()
+    if over is not None:
+        raise OverMatchError("B-0", IdentityKind(over[1]), int(over[2]), plan.rules.max_identifiers)
+
+    # 4. what the search returns and keeps, for the batch's people
+    x(
+        "CREATE TEMP TABLE bs_w AS SELECT rl.label, i.kind, i.value, bool_or(t.expansion)"
+        " AS early FROM bs_ids i JOIN bs_rowlabel rl USING (row) JOIN bs_tables t USING (tbl)"
+        " WHERE NOT i.strong AND rl.label IN (SELECT label FROM bs_batch) GROUP BY ALL"
+    )
+    weak_kinds = ", ".join(_kind_sql(k) for k in plan.weak_kinds) or "NULL"
+    x(
+        "CREATE TEMP TABLE bs_in AS"
+        " SELECT row FROM bs_rowlabel WHERE label IN (SELECT label FROM bs_batch)"
+        " UNION SELECT i.row FROM bs_ids i JOIN bs_tables t USING (tbl)"
+        " JOIN (SELECT kind, value, bool_or(early) AS early FROM bs_w GROUP BY ALL) k"
+        " ON k.kind = i.kind AND k.value = i.value"
+        f" WHERE NOT i.strong AND (t.weak_only OR i.kind IN ({weak_kinds}))"
+        " AND (NOT t.expansion OR k.early)"
+    )
+    x(
+        "CREATE TEMP TABLE bs_shared AS SELECT DISTINCT w.label, w.kind, w.value FROM bs_w w"
+        " JOIN bs_ids i ON i.kind = w.kind AND i.value = w.value AND NOT i.strong"
+        " JOIN bs_in USING (row) JOIN bs_rowlabel rl ON rl.row = i.row WHERE rl.label <> w.label"
+    )
+    x(
+        "CREATE TEMP TABLE bs_mine AS"
+        " SELECT rl.label, rl.row, i.tbl FROM bs_rowlabel rl"
+        " JOIN (SELECT DISTINCT row, tbl FROM bs_ids) i USING (row)"
+        " WHERE rl.label IN (SELECT label FROM bs_batch)"
+        " UNION ALL SELECT w.label, i.row, any_value(i.tbl) FROM bs_ids i"
+        " JOIN bs_w w ON w.kind = i.kind AND w.value = i.value"
+        " LEFT JOIN bs_shared sh ON sh.label = w.label AND sh.kind = i.kind AND sh.value = i.value"
+        " WHERE NOT i.strong AND i.row IN (SELECT row FROM bs_in)"
+        " AND i.row NOT IN (SELECT row FROM bs_rowlabel)"
+        " GROUP BY w.label, i.row HAVING count(sh.label) = 0"
+    )
+    # owned rows, parents first: where a person has any, they are the person's rows there
+    for name in plan.owned:
+        own = catalog.tables[name].owned_through
+        assert own is not None
+        ti, pi = plan.index[name], plan.index[own.parent_table]
+        pk = plan.parent_columns[own.parent_table].index(own.parent_column)
+        x(
+            f"CREATE OR REPLACE TEMP TABLE bs_pv AS SELECT DISTINCT m.label, p.__pk{pk} AS v"
+            f" FROM bs_mine m JOIN bs_r{pi} p ON p.__n = m.row WHERE m.tbl = {pi}"
+            f" AND p.__pk{pk} IS NOT NULL"
+        )
+        parts = [f"SELECT v.label, r.__n AS row FROM bs_r{ti} r JOIN bs_pv v ON r.__own = v.v"]
+        if name in breached:
+            bi = breached.index(name)
+            parts.append(
+                f"SELECT v.label, {_SCOPE + (bi << _BITS)} + s.__n FROM bs_s{bi} s"
+                " JOIN bs_pv v ON s.__own = v.v"
+            )
+        x(f"CREATE OR REPLACE TEMP TABLE bs_owned AS {' UNION ALL '.join(parts)}")
+        x(
+            f"DELETE FROM bs_mine WHERE tbl = {ti} AND label IN"
+            f" (SELECT label FROM bs_owned WHERE row < {_SCOPE})"
+        )
+        x(
+            f"INSERT INTO bs_mine SELECT label, row, {ti} FROM bs_owned WHERE label IN"
+            f" (SELECT label FROM bs_owned WHERE row < {_SCOPE})"
+        )
+
+    # 5. the rows in scope each person holds; persons numbered in their requests' order
+    x(f"CREATE TEMP TABLE bs_hits AS SELECT label, tbl, row FROM bs_mine WHERE row >= {_SCOPE}")
+    x(
+        "CREATE TEMP TABLE bs_people AS SELECT label, row_number() OVER (ORDER BY first)"
+        " AS number FROM bs_batch WHERE label IN (SELECT label FROM bs_hits)"
+    )
+    by_label = dict(x("SELECT label, number FROM bs_people").fetchall())
+    tbl_name = {plan.index[n]: n for n in catalog.tables}
+    rows: dict[int, dict[str, int]] = defaultdict(dict)
+    for label, tbl, count in x(
+        "SELECT label, tbl, count(*) FROM bs_hits GROUP BY ALL ORDER BY tbl"
+    ).fetchall():
+        rows[by_label[label]][tbl_name[tbl]] = int(count)
+    owners: dict[str, list[int | None]] = {}
+    for bi, name in enumerate(breached):
+        base = _SCOPE + (bi << _BITS)
+        mine = dict(
+            x(
+                f"SELECT h.row - {base}, min(p.number) FROM bs_hits h JOIN bs_people p"
+                f" USING (label) WHERE h.row >= {base} AND h.row < {base + (1 << _BITS)}"
+                " GROUP BY h.row"
+            ).fetchall()
+        )
+        owners[name] = [mine.get(n) for n in range(scoped[name].num_rows)]
+
+    # 6. what describes each person: identifiers, contact, residence, names
+    keys: dict[int, set[SubjectKey]] = defaultdict(set)
+    for number, kind, value in x(
+        "SELECT p.number, n.kind, n.value FROM bs_people p JOIN bs_label l USING (label)"
+        " JOIN bs_nodes n USING (nid)"
+        " UNION ALL SELECT p.number, w.kind, w.value FROM bs_people p JOIN bs_w w USING (label)"
+    ).fetchall():
+        keys[number].add(SubjectKey(IdentityKind(kind), value))
+    x(
+        "CREATE TEMP TABLE bs_final AS SELECT p.number, m.row, m.tbl FROM bs_mine m"
+        f" JOIN bs_people p USING (label) WHERE m.row < {_SCOPE}"
+    )
+    homes = {plan.index[h] for h in plan.homes}
+    holders = {
+        int(r[0])
+        for r in x(
+            f"SELECT DISTINCT number FROM bs_final WHERE tbl IN"
+            f" ({', '.join(map(str, homes)) or 'NULL'})"
+        ).fetchall()
+    }
+    contact_of: dict[int, SubjectKey] = {}
+    contacts: dict[str, dict[int, object]] = {}  # per table: the first row's address
+    geo_of: dict[int, dict[str, tuple[str | None, str | None]]] = defaultdict(dict)
+    names_of: dict[int, set[str]] = defaultdict(set)
+    for name in plan.tables:
+        d = plan.describe[name]
+        if not d["order"]:
+            continue
+        ti = plan.index[name]
+        order = ", ".join(f"r.o{j} ASC NULLS LAST" for j in range(len(d["order"])))
+        source = f"FROM bs_final f JOIN bs_r{ti} r ON r.__n = f.row WHERE f.tbl = {ti}"
+        if d["emails"]:
+            first = ", ".join(f"r.c{j}" for j in range(len(d["emails"])))
+            got = x(
+                f"SELECT f.number, coalesce({first}) {source}"
+                f" QUALIFY row_number() OVER (PARTITION BY f.number ORDER BY {order}) = 1"
+            ).fetchall()
+            contacts[name] = {int(n): v for n, v in got}
+        if d["geo"]:
+            for j, column in enumerate(d["geo"]):
+                got = x(
+                    f"SELECT f.number, r.g{j} {source} AND r.g{j} IS NOT NULL"
+                    f" AND CAST(r.g{j} AS VARCHAR) <> ''"
+                    f" QUALIFY row_number() OVER (PARTITION BY f.number ORDER BY {order}) = 1"
+                ).fetchall()
+                for number, value in got:
+                    slot = geo_of[int(number)].setdefault(name, (None, None))
+                    text = str(value).strip().upper()
+                    if _COUNTRY.match(column) and slot[0] is None:
+                        geo_of[int(number)][name] = (text, slot[1])
+                    elif _STATE.match(column) and slot[1] is None:
+                        geo_of[int(number)][name] = (slot[0], text)
+        for j in range(len(d["names"])):
+            for number, value in x(
+                f"SELECT DISTINCT f.number, r.n{j} {source} AND r.n{j} IS NOT NULL"
+                f" AND CAST(r.n{j} AS VARCHAR) <> ''"
+            ).fetchall():
+                names_of[int(number)].add(str(value).casefold().strip())
+    for name in [*sorted(plan.homes), *catalog.tables]:
+        for number, value in contacts.get(name, {}).items():
+            if number not in contact_of and value is not None:
+                contact_of[number] = SubjectKey(IdentityKind.EMAIL, str(value))
+    people = []
+    for number in sorted(by_label.values()):
+        known = frozenset(keys[number])
+        contact = contact_of.get(number)
+        if contact is None:
+            emails = [k for k in known if k.kind is IdentityKind.EMAIL]
+            phones = [k for k in known if k.kind is IdentityKind.PHONE]
+            contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
+        country = state = None
+        for name in plan.order:
+            c, s = geo_of[number].get(name, (None, None))
+            country = country if country is not None else c
+            state = state if state is not None else s
+        people.append(
+            FoundPerson(
+                number=number,
+                keys=known,
+                account_holder=number in holders,
+                rows=rows[number],
+                contact=contact,
+                country=country,
+                state=state,
+                names=frozenset(names_of[number]),
+            )
+        )
+    return SetResult(people, owners)
+
+
+def _propagate(con: object) -> None:
+    """`bs_label(nid, label)`: each strong node's smallest node number in its component."""
+    import duckdb
+
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    con.execute(
+        "CREATE TEMP TABLE bs_links AS SELECT row, nid FROM bs_sid"
+        " QUALIFY count(*) OVER (PARTITION BY row) > 1"
+    )
+    con.execute("CREATE TEMP TABLE bs_label AS SELECT nid, nid AS label FROM bs_nodes")
+    for _ in range(_MAX_ROUNDS):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE bs_step AS"
+            " WITH by_row AS (SELECT k.row, min(l.label) AS label FROM bs_links k"
+            " JOIN bs_label l USING (nid) GROUP BY k.row),"
+            " by_node AS (SELECT k.nid, min(r.label) AS label FROM bs_links k"
+            " JOIN by_row r USING (row) GROUP BY k.nid)"
+            " SELECT l.nid, least(l.label, coalesce(n.label, l.label)) AS label"
+            " FROM bs_label l LEFT JOIN by_node n USING (nid)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE bs_next AS SELECT s.nid,"
+            " least(s.label, coalesce(j.label, s.label)) AS label FROM bs_step s"
+            " LEFT JOIN bs_step j ON j.nid = s.label"
+        )
+        changed = con.execute(
+            "SELECT count(*) FROM bs_next n JOIN bs_label l USING (nid) WHERE n.label <> l.label"
+        ).fetchone()
+        con.execute("DROP TABLE bs_label")
+        con.execute("ALTER TABLE bs_next RENAME TO bs_label")
+        if not changed or not changed[0]:
+            return
+    raise InternalError(f"breach scope: labels did not settle in {_MAX_ROUNDS} rounds")

@@ -1,0 +1,134 @@
+"""The set search finds what the per-person search finds: the same people, numbered alike, with
+the same identifiers, rows, contact, residence and names, the same rows linked to no one and
+the same owners of the leaked texts (demo export, shop schema, the access traps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsar import load_catalog, open_engine
+from dsar.breach import Scope, ScopeSpec, Window, parse_where, scope_breach
+from dsar.breach.scope import AffectedPerson
+from dsar.breach.setsearch import supported
+from dsar.errors import UsageError
+from dsar.subjects.identity import MatchRules
+
+
+def _person(p: AffectedPerson) -> tuple[object, ...]:
+    return (
+        p.number,
+        sorted(map(str, p.keys)),
+        p.account_holder,
+        p.rows,
+        str(p.contact),
+        p.country,
+        p.state,
+        sorted(p.names),
+    )
+
+
+def _both(catalog: Path, spec: ScopeSpec, rules: MatchRules | None = None) -> tuple[Scope, Scope]:
+    with open_engine(load_catalog(catalog)) as engine:
+        assert supported(engine.catalog, spec.tables)  # the set search runs, not a fallback
+        one = scope_breach(engine, spec, rules=rules, method="per-person")
+        many = scope_breach(engine, spec, rules=rules, method="set")
+    return one, many
+
+
+def _assert_same(one: Scope, many: Scope) -> None:
+    assert [_person(p) for p in many.people] == [_person(p) for p in one.people]
+    assert many.rows == one.rows
+    assert many.not_linked == one.not_linked
+    assert many.texts == one.texts
+    assert many.held_for_customers == one.held_for_customers
+
+
+DEMO = [
+    ScopeSpec(("web_logs",), window=Window.parse("2026-11-01", "2026-11-14")),
+    ScopeSpec(("web_logs",)),  # anonymous lines: a device seen with one account, or shared
+    ScopeSpec(("usage_events", "integrations")),
+    ScopeSpec(("support_tickets",), window=Window.parse("2026-01-01", "2026-06-30")),
+    ScopeSpec(("invoices",), window=Window.parse("2026-03-01", "2026-03-31")),
+    ScopeSpec(("accounts",), where=(parse_where("country = 'NL'"),)),
+    ScopeSpec(("staff",)),  # people without an account
+    ScopeSpec(("google_profiles", "marketing_preferences", "app_end_users")),
+]
+
+
+@pytest.mark.parametrize("spec", DEMO, ids=lambda s: "+".join(s.tables))
+def test_demo_set_search_equals_per_person(demo_export: Path, spec: ScopeSpec) -> None:
+    one, many = _both(demo_export, spec)
+    assert one.people, "the case must reach someone"
+    _assert_same(one, many)
+
+
+def test_demo_set_search_follows_the_match_rules(demo_export: Path) -> None:
+    rules = MatchRules(gmail_dots=True, plus_addressing=True)
+    one, many = _both(demo_export, ScopeSpec(("support_tickets",)), rules)
+    _assert_same(one, many)
+
+
+def test_demo_anonymous_lines_reach_people_through_their_devices(demo_export: Path) -> None:
+    one, many = _both(demo_export, ScopeSpec(("web_logs",)))
+    _assert_same(one, many)
+    assert many.not_linked  # anonymous lines on shared devices: no one's
+    # a person reached through an anonymous line: more rows than their own account's lines
+    with open_engine(load_catalog(demo_export)) as engine:
+        signed = scope_breach(
+            engine, ScopeSpec(("web_logs",), where=(parse_where("user_id like 'u%'"),))
+        )
+    signed_rows = {min(str(k) for k in p.keys): sum(p.rows.values()) for p in signed.people}
+    assert any(
+        sum(p.rows.values()) > signed_rows.get(min(str(k) for k in p.keys), 0) for p in many.people
+    )
+
+
+SHOP = [
+    ScopeSpec(("invoice_lines",), window=Window.parse("2025-01-01", "2025-01-31")),
+    ScopeSpec(("line_notes",)),  # two levels down to the invoice's customer
+    ScopeSpec(("invoices", "line_notes"), window=Window.parse("2025-02-01", "2025-12-31")),
+    ScopeSpec(("customers", "staff", "invoices", "invoice_lines", "line_notes")),
+]
+
+
+@pytest.mark.parametrize("spec", SHOP, ids=lambda s: "+".join(s.tables))
+def test_shop_set_search_equals_per_person(tmp_path: Path, spec: ScopeSpec) -> None:
+    from tests.shop_fixture import write_shop
+
+    one, many = _both(write_shop(tmp_path / "shop"), spec)
+    assert one.people
+    _assert_same(one, many)
+
+
+def test_generated_shop_schema_set_search_equals_per_person(tmp_path: Path) -> None:
+    from datetime import date
+
+    from dsar.demo.shop import generate_shop
+
+    export = generate_shop(tmp_path / "shop", customers=120, as_of=date(2026, 11, 29))
+    catalog = load_catalog(export.catalog_path)
+    personal = tuple(n for n, t in catalog.tables.items() if t.personal)
+    for name in personal:
+        one, many = _both(export.catalog_path, ScopeSpec((name,)))
+        _assert_same(one, many)
+
+
+def test_traps_set_search_equals_per_person(trap_catalog: Path) -> None:
+    # a shared family device (no one's), a stranger's device, Ann's own device
+    for spec in (
+        ScopeSpec(("logins",), window=Window.parse("2026-11-04", "2026-11-06")),
+        ScopeSpec(("logins",)),
+    ):
+        one, many = _both(trap_catalog, spec)
+        _assert_same(one, many)
+        assert many.not_linked
+
+
+def test_set_search_stops_at_max_identifiers_as_per_person(demo_export: Path) -> None:
+    spec = ScopeSpec(("accounts",))
+    with open_engine(load_catalog(demo_export)) as engine:
+        for method in ("per-person", "set"):
+            with pytest.raises(UsageError, match="raise --max-identifiers only if"):
+                scope_breach(engine, spec, rules=MatchRules(max_identifiers=1), method=method)
