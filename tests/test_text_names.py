@@ -353,7 +353,10 @@ def test_a_given_name_inside_a_sentence_is_decided_without_the_model() -> None:
     engine = TextEngine(nlp=spy)
     found = engine.analyze(["I escalated it, Valentina knows the rest."])[0]
     assert [s.entity for s in found] == ["PERSON"] and spy.seen == []
-    engine.analyze(["The office in Sydney opens late.", "She wants the docs in French."])
+    engine.analyze(["The rota says Sydney opens late.", "She wants the docs in French."])
+    assert len(spy.seen) == 2
+    # after "in", "at", "near" a given name that is a place is one, decided without the model
+    engine.analyze(["The office in Sydney opens late."])
     assert len(spy.seen) == 2
 
 

@@ -190,6 +190,7 @@ feliz navidad próspero año nuevo wesołych świąt dobranoc smacznego kedves �
 ystävällisin hei moi pozdravem felice anno buon buone natale feste frohe joyeux bonne
 année gelukkig nieuwjaar prettige feestdagen szczęśliwego nowego roku
 oh ah aha uh um umm hmm wow oops yeah yep nope
+lieben herzliche groetjes hartelijke abrazo abrazos besos beso beijos bises saluto
 """
 _TITLES = """
 mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m monsieur madame sr sra

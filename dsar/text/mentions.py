@@ -18,6 +18,7 @@ import regex
 
 from dsar.text.detectors import PERSON, Span
 from dsar.text.lexicon import (
+    GREETING_WORDS,
     STOP_WORDS,
     TITLE_WORDS,
     is_english_word,
@@ -106,8 +107,9 @@ _LOG_LEVEL_BEFORE = regex.compile(
     r"\b(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|NOTICE)\]?[^\S\n]+(?:\[[^\]\n]*\][^\S\n]*)?$"
 )
 # companies and brands named after people: alone, they name the company
-_BRANDS = frozenset(
-    """ford dyson bosch siemens philips porsche ferrari lamborghini maserati bugatti dell
+_BRANDS = (
+    frozenset(
+        """ford dyson bosch siemens philips porsche ferrari lamborghini maserati bugatti dell
     boeing disney hilton marriott tesla chanel dior gucci prada hermès versace armani
     bentley cadbury heinz nestlé nestle michelin peugeot renault citroën citroen dodge
     chrysler chevrolet honda toyota suzuki yamaha kawasaki mercedes benz daimler audi opel
@@ -119,19 +121,37 @@ _BRANDS = frozenset(
     casio seiko rolex cartier tiffany louis vuitton jaguar rover morris austin hoover
     dewalt makita stanley kenwood sony kodak xerox harrods selfridges wickes linde otto
     krause""".split()  # noqa: SIM905
-) | frozenset(
-    # products support tickets name, alone: a browser, an app, a device, not a person
-    """safari chrome firefox notion slack zoom jira outlook excel windows android iphone ipad
+    )
+    | frozenset(
+        # products support tickets name, alone: a browser, an app, a device, not a person
+        """safari chrome firefox notion slack zoom jira outlook excel windows android iphone ipad
     macbook kindle xbox playstation spotify netflix shopify salesforce hubspot zendesk
     freshdesk asana trello dropbox""".split()  # noqa: SIM905
+    )
+    | frozenset(
+        # software a ticket names, capitalised: a framework, a database, a service
+        """django redis kafka grafana kibana celery flask nginx apache postgres postgresql mongo
+    mongodb elasticsearch kubernetes terraform ansible docker heroku vercel netlify sentry
+    datadog prometheus jupyter numpy pandas hadoop airflow snowflake tableau looker figma
+    github gitlab bitbucket confluence webpack laravel symfony wordpress drupal magento
+    woocommerce mailchimp sendgrid twilio stripe klarna adyen paypal okta auth0 firebase
+    supabase cloudflare akamai fastly splunk pagerduty opsgenie zapier airtable""".split()  # noqa: SIM905
+    )
 )
+# companies and shops named after people, as a whole ("Albert Heijn", "Grant Thornton")
+_BRAND_PHRASES = frozenset(
+    ("albert heijn", "grant thornton", "ernst young", "hugo boss", "tommy hilfiger",
+     "ralph lauren", "calvin klein", "john lewis", "marks spencer", "ted baker",
+     "victoria beckham", "estée lauder", "estee lauder", "max mara", "jack wolfskin",
+     "jack jones", "martin brower", "lincoln financial")
+)  # fmt: skip
 _GERMANIC_NOUN = regex.compile(
     r"(?:ung|heit|keit|schaft|nis|tät|tion|ment|chen|lein|ei|ium|ismus|ling|ur|ät)$"
 )
 _MENTION_SOURCES = ("names", "ner", "list")
 _THING_FIRST = frozenset(
     """spedition firma klinikum restaurant hotel café cafe tienda loja boutique magasin negozio
-    winkel sklep""".split()  # noqa: SIM905
+    winkel sklep maison chez atelier bodega trattoria pizzeria boulangerie""".split()  # noqa: SIM905
 )
 _NEXT_WORD = regex.compile(r"['\u2019]?s?[^\S\n]+(\p{L}+)")
 
@@ -231,6 +251,8 @@ def vetoed(
             continue  # "Regional Manager", "Fleet Coordinator"
         if all(f in _BRANDS for f in folded) and span.source != "shape":
             continue
+        if " ".join(f for f in folded if f not in ("&", "and")) in _BRAND_PHRASES:
+            continue
         if _THING_AFTER.match(text[trimmed.end : trimmed.end + 12]) and not _person_after(
             text, trimmed.end, firsts
         ):
@@ -312,6 +334,8 @@ def _after_a_noun(
         if i == 0 or f not in _PARTICLES or not w.islower():
             continue
         head = [x for x, g in zip(words[:i], folded[:i], strict=True) if g not in _ARTICLES_FIRST]
+        if all(g in _PARTICLES for g in folded[:i]):
+            return span, words, folded  # "Van den Bergh", "De la Cruz": particles, no noun
         if any(x in firsts or x in lasts or is_name_word(x) for x in head):
             return span, words, folded
         j = i
@@ -481,7 +505,7 @@ def _trim(text: str, span: Span) -> Span | None:
         return None
     capitalised = any(w.group()[:1].isupper() for w in words)
     while words and (
-        _stop(words[0].group())
+        (_stop(words[0].group()) and not _given_label(words))
         or (
             capitalised
             and words[0].group()[:1].islower()
@@ -497,6 +521,26 @@ def _trim(text: str, span: Span) -> Span | None:
     if (start, end) == (span.start, span.end):
         return span
     return Span(start, end, span.entity, span.score, span.source)
+
+
+# labels' words that are given names too ("Floor" in Dutch, "Bill", "Till" in German)
+_LABEL_GIVEN = frozenset(("floor", "bill", "till", "august", "noël"))
+
+
+def _given_label(words: list[regex.Match[str]]) -> bool:
+    """A label's word that is also a given name, before a known surname ("Floor Hendriksen"
+    under a Dutch sign-off): the name's first word, not a label."""
+    if len(words) < 2:
+        return False
+    first, second = words[0].group(), words[1].group().rstrip(".,")
+    firsts, lasts = name_lexicon()
+    folded = first.casefold()
+    return (
+        (first in firsts or folded in _LABEL_GIVEN)
+        and second in lasts
+        and folded not in GREETING_WORDS
+        and folded not in TITLE_WORDS
+    )
 
 
 def _stop(word: str) -> bool:

@@ -45,6 +45,9 @@ NAME_SHAPE = regex.compile(
     rf"(?:(?:{_GAP}{_PARTICLE})*{_GAP}{_UPPER_WORD}){{0,3}}(?![\p{{L}}\p{{N}}@])"
 )
 _WORD_SPLIT = regex.compile(r"\s+")
+_PARTICLE_WORDS = frozenset(
+    "van von de der den du le la di da del della dos das ten ter bin binti ibn al el".split()  # noqa: SIM905
+)
 # words right before a name that make it a person's, even against the model's tag
 _STRONG_CUES = (
     r"hi|hello|hey|dear|thanks|thank you|thx|cheers|regards|best|sincerely|yours|cc|bcc"
@@ -55,7 +58,10 @@ _STRONG_CUES = (
     r"|requested by|on behalf of|attn|attention|name is|i am|i'm|this is|per|probably"
     r"|on-call is|on call is|ask for|hand over to|handed to|escalated to|reach"
     # sign-offs in the languages support mail comes in (titles: _TITLE_BEFORE)
-    r"|saludos|un saludo|atentamente"
+    r"|saludos|un saludo|atentamente|un abrazo|abrazos|besos|un beso|hasta pronto|groetjes"
+    r"|hartelijke groet|hartelijke groeten|vriendelijke groet|vriendelijke groeten|liebe grüße"
+    r"|lieben gruß|liebe grüsse|herzliche grüße|beste grüße|bisous|bises|à bientôt|un saluto"
+    r"|saluti|a presto|baci|abraço|abraços|beijos|um abraço"
     r"|cordialement|bien à vous|grüße|viele grüße|mit freundlichen grüßen|cumprimentos"
     r"|atenciosamente|obrigad[oa]|grazie|cordiali saluti|distinti saluti|groeten"
     r"|met vriendelijke groet|pozdrawiam|hälsningar|mvh"
@@ -65,11 +71,13 @@ _STRONG_CUES = (
     r"|γεια σου|καλησπέρα|καλημέρα|привет|здравствуйте|добрый день|مرحبا|שלום|namaste"
     r"|escriba a|escribe a|contacte a|contactar a|contacter|contactez|wenden sie sich an"
     r"|rivolgersi a|contattare|entre em contato com|falar com|hier spricht|je suis|soy|sono"
+    r"|loop in|looped in|looping in|dm|dm'd|dmed"
 )
 # titles, as written (case matters: "Sr. Jones", not "SR: Database Migration")
 _TITLE_BEFORE = regex.compile(
-    r"\b(?:Sra|Srta|Sr|Mme|Mlle|Herr|Frau|Dott|Dña|Doña|Rev|Capt|Hon|Sgt|Fr|Sig|Sig\.ra)"
-    r"\.?[^\S\n]+$"
+    r"\b(?:Sra|Srta|Sr|Mme|Mlle|Herr|Frau|Dott|Dña|Doña|Rev|Capt|Hon|Sgt|Fr|Sig|Sig\.ra|Sigra"
+    r"|Dhr|Mevr|Mej|Drs|Ir|Avv|Dott\.ssa|[Hh]eer|[Mm]evrouw|[Mm]eneer|Herrn|Señor|Señora"
+    r"|Senhor|Senhora|Monsieur|Madame|Signor|Signora)\.?[^\S\n]+$"
 )
 # a chat line's speaker: "[09:15] Oluwaseun: ..." (the run must be followed by a colon)
 _SPEAKER_BEFORE = regex.compile(r"(?:^|\n)\s*\[\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?\]\s*$")
@@ -135,7 +143,7 @@ _PERSON_VERB_AFTER = regex.compile(
 )
 # after a name-shaped run, as often after a thing: a person's only with a known name
 _VERB_AFTER = regex.compile(
-    r"^(?:['\u2019]s\b|\s+(?:and|or)\s+\p{Lu}|\s+(?:will|would|can|cannot|can't|could|is"
+    r"^(?:['\u2019]s\b|\s+(?:and|or)\s+(?-i:\p{Lu})|\s+(?:will|would|can|cannot|can't|could|is"
     r"|was|has|had|left|needs|wants|set|changed|added|made|gave|got|lost|moved|posted"
     r"|submitted|spoke|from)\b)",
     regex.IGNORECASE,
@@ -158,7 +166,8 @@ _COMPANY_WORDS = frozenset(
     media digital holdings ventures foods logistics networks security services gmbh ltd
     inc llc plc corp corporation company pharmaceuticals pharma traders industries
     enterprises international associates trust foundation university institute clinic
-    hospital council ministry agency limited suite pro plus premium lite ultra sale""".split()  # noqa: SIM905
+    hospital council ministry agency limited suite pro plus premium lite ultra sale
+    financial finance energy telecom realty properties""".split()  # noqa: SIM905
 )
 _DETERMINER_BEFORE = regex.compile(
     r"\b(?:the|a|an|our|your|their|its|this|that|these|those)\s+$", regex.IGNORECASE
@@ -178,11 +187,19 @@ _GREETING_LINE = regex.compile(
     regex.IGNORECASE,
 )
 _LINE_END = regex.compile(r"[^\S\n]*(?:\n|$)")
+# a preposition that puts what follows on a map, not in a person's hands
+_IN_PLACE_BEFORE = regex.compile(
+    r"\b(?:in|at|near|around|across|throughout|outside|inside|based in|located in)[^\S\n]+$",
+    regex.IGNORECASE,
+)
 _NUMBER_AFTER = regex.compile(r"^[^\S\n]+[#]?\d")
 _WORD_NAMES = lexicon.WORD_NAMES
 _SENTENCE_START = regex.compile(r"(?:^|[.!?:;\n\-–—•*>\[\](){}\"'|]|\d)[^\S\n]*$")
 # lower-case names: only a word the name lists know as a first name, beside a cue or a verb
-_LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}@._'-])\p{Ll}[\p{Ll}\p{M}]+(?![\p{L}\p{N}@])")
+# (a hyphenated given name is one word: "jun-seo", "anne-marie")
+_LOWER_WORD = regex.compile(
+    r"(?<![\p{L}\p{N}@._'-])\p{Ll}[\p{Ll}\p{M}]+(?:-\p{Ll}[\p{Ll}\p{M}]+)?(?![\p{L}\p{N}@])"
+)
 _TITLES = (
     *("Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Mx.", "Mr", "Mrs", "Ms", "Dr", "Prof", "Mx"),
     *("Sra.", "Sr.", "Srta.", "Sra", "Sr", "Srta", "Mme", "Mlle", "Herr", "Frau", "Dott."),
@@ -542,6 +559,11 @@ class NameFinder:
                 or c.words[-1].casefold() in _COMPANY_WORDS
                 or (len(c.words) == 1 and _NUMBER_AFTER.match(after))
                 or (
+                    len(c.words) == 1
+                    and c.words[0] in lexicon.place_names()
+                    and bool(_IN_PLACE_BEFORE.search(before))
+                )  # "the server in Jordan", "our office at Chester"
+                or (
                     c.words[0] not in firsts
                     and bool(_DEPARTMENT_BEFORE.search(before))
                     and bool(_LINE_END.match(after))
@@ -571,6 +593,7 @@ class NameFinder:
             verb=bool(_VERB_AFTER.match(after)),
             first_name=first_name,
             several=len(c.words) >= 2,
+            one_word=sum(w.casefold() not in _PARTICLE_WORDS for w in c.words) == 1,
             beside_name=_beside_name(before, after),
             lone_first=len(c.words) == 1
             and first_name
@@ -620,6 +643,7 @@ class Facts:
     several: bool
     lone_first: bool  # one known first name, no word, inside a sentence
     beside_name: bool = False  # a name's word or a particle beside it, or a contact verb before
+    one_word: bool = False  # one word besides particles ("de Wit", "Van den Bergh")
 
 
 def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
@@ -631,8 +655,10 @@ def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
         return f.speaker
     if f.label and (not f.role or f.lexicon or ner_person):
         return 0.7  # the value of a name field (a company's is vetoed above)
-    if f.title and (f.lexicon or ner_person or not f.several):
-        return 0.7  # "Sra. Luana Oliveira", "Herr Müller"; not "Sr. Product Manager"
+    if f.title and (f.lexicon or ner_person or not f.several or f.one_word):
+        return (
+            0.7  # "Sra. Luana Oliveira", "Herr Müller", "Mevr. de Wit"; not "Sr. Product Manager"
+        )
     if (
         ner_person
         and not (f.several or f.lexicon or f.person_verb or f.verb or f.weak_cue)
@@ -815,7 +841,9 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         verb_next = _VERB_AFTER.match(text[end:]) or _PERSON_VERB_AFTER.match(text[end:])
         if nxt and nxt.group(1) not in COMMON_WORDS and not verb_next:
             surname = nxt.group(1)
-            if "'" in surname or lexicon.is_name_word(surname) or not styled:
+            if word in lexicon.WORD_NAMES and lexicon.is_english_word(surname):
+                pass  # "grant read access", "mark done": a verb and its object
+            elif "'" in surname or lexicon.is_name_word(surname) or not styled:
                 end = nxt.end()  # "olivia bennett", "sam o'neill"
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[end : end + 24]
@@ -861,6 +889,8 @@ def _given(word: str, firsts: frozenset[str]) -> bool:
     ("ciarán": the lists hold "Ciaran"; a word with accents is seldom English)."""
     if word.capitalize() in firsts:
         return True
+    if "-" in word and "-".join(p.capitalize() for p in word.split("-")) in firsts:
+        return True  # "anne-marie": the lists hold "Anne-Marie"
     if word.isascii():
         return False
     bare = "".join(
