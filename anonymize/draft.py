@@ -10,9 +10,14 @@ where nobody outside could know it. k stays 1 until they have.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dsar.catalog import Catalog
 from dsar.catalog.models import Column, IdentityKind
 from dsar.errors import UsageError
+
+if TYPE_CHECKING:
+    from dsar.engine import Engine
 
 _PERSON_FIRST = (
     IdentityKind.USER_ID,
@@ -49,8 +54,28 @@ def _operator(name: str, column: Column) -> tuple[str, str]:
     return "keep", "holds no personal data according to the catalog: check it"
 
 
-def draft_policy(catalog: Catalog, table: str, output: str | None = None) -> str:
-    """YAML text of a starting policy for one catalog table.
+def _by_value(engine: Engine, table: str, name: str) -> tuple[str, str] | None:
+    """Drop, and why, for a column the catalog gives no role whose sampled values are phone
+    numbers or SSNs as digits (`31612345678` as an integer): the policy check refuses keep."""
+    from anonymize.sampling import _Sample, contact_numbers
+
+    if not engine.catalog.tables[table].personal:
+        return None
+    got = contact_numbers(_Sample(engine, table, name, None, {}))
+    if got is None:
+        return None
+    what, found, sampled = got
+    return "drop", (
+        f"holds {what} by value ({found} of {sampled} sampled): declare it in the catalog"
+    )
+
+
+def draft_policy(
+    catalog: Catalog, table: str, output: str | None = None, engine: Engine | None = None
+) -> str:
+    """YAML text of a starting policy for one catalog table. With the export's `engine`, a
+    column the catalog gives no role is sampled too: one holding phone numbers (or SSNs) as
+    numbers is dropped, not kept.
 
     Raises:
         UsageError: the catalog has no such table.
@@ -82,6 +107,8 @@ def draft_policy(catalog: Catalog, table: str, output: str | None = None) -> str
     text: list[str] = []
     for name, column in spec.columns.items():
         op, why = _operator(name, column)
+        if op == "keep" and engine is not None:
+            op, why = _by_value(engine, table, name) or (op, why)
         lines.append(f"  {(name + ':').ljust(width)} {op.ljust(30)} # {why}")
         if op == "drop" or (op == "hash" and column.identity is not None):
             continue  # withheld, or the person's pseudonym

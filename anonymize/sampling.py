@@ -37,6 +37,7 @@ values as people.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,7 @@ from dsar.catalog.models import Origin
 from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier, sql_in
 from dsar.errors import ConfigProblem
+from dsar.review.derived import number_column
 
 if TYPE_CHECKING:
     from dsar.catalog.models import Column
@@ -361,6 +363,10 @@ def _sampled(
         return _lookalike(sample, op, identity)
     if isinstance(op, Drop | Suppress | Hash | Pseudonym):
         return None
+    if spec.personal is None and spec.references is None:
+        problem = _contact_numbers(sample, op)
+        if problem is not None:
+            return problem
     problem = _numbers_problem(sample, op)
     if problem is not None:
         return problem
@@ -397,6 +403,8 @@ def _lookalike(sample: _Sample, op: Any, identity: list[tuple[str, str]]) -> tup
             params,
         )
         matched = int(got["n"] or 0)
+        if matched < 3 and not isinstance(op, Hash) and all(v.isdigit() for v in values):
+            matched = _numbers_matched(sample, other_table, other, values)
         if matched >= 3 and matched >= LOOKALIKE_SHARE * len(values):
             kind = engine.catalog.tables[other_table].columns[other].identity
             what = kind.value if kind is not None else "identifier"
@@ -408,6 +416,94 @@ def _lookalike(sample: _Sample, op: Any, identity: list[tuple[str, str]]) -> tup
                 " identity:) so its rules apply",
             )
     return None
+
+
+def contact_numbers(sample: _Sample) -> tuple[str, int, int] | None:
+    """(what, found, sampled) when the column's sampled values are phone numbers or US
+    social security numbers read as digits (`31612345678`, a mobile as an integer with its
+    country code), judged as a column the way `dsar verify` judges a released one
+    (`dsar.review.derived.number_column`: random ids and counters are not); else None."""
+    if not sample.kind.startswith(NUMBER_KINDS) and not is_text_type(sample.kind):
+        return None
+    texts = [t[:-2] if t.endswith(".0") else t for t in sample.texts()]  # a double's digits
+    found = number_column(sample.column, texts)
+    if not found:
+        return None
+    kind, count = Counter(found.values()).most_common(1)[0]
+    what = "phone numbers" if kind == "phones" else "US social security numbers"
+    return what, count, len(texts)
+
+
+def _contact_numbers(sample: _Sample, op: Any) -> tuple[str, str] | None:
+    """A column the catalog gives no role that holds phone numbers (or SSNs) as numbers,
+    released by anything but drop, suppress, hash or pseudonym: refused as the catalog's
+    phone column would be."""
+    if not sample.engine.catalog.tables[sample.table].personal:
+        return None  # reference data: nobody's numbers
+    got = contact_numbers(sample)
+    if got is None:
+        return None
+    what, count, sampled = got
+    return (
+        f"{sample.column} holds {what} by value: {count} of {sampled} distinct sampled values"
+        f" are valid {what} read as digits (with their country code where they have one),"
+        f" and {op.op} releases them",
+        "drop or hash it, and declare it in the catalog (identity: phone, or personal:"
+        " contact) so its rules apply",
+    )
+
+
+# an identifier's number: the digits after a fixed prefix (`CUS-0048213`: 48213), or a
+# phone's digits (`+31 6 1234 5678`: 31612345678)
+_PREFIXED_NUMBER = re.compile(r"[^0-9]*?0*([1-9][0-9]{4,})")
+_PHONE_DIGITS = re.compile(r"\+?[0-9][0-9 ().\-/]{8,}")
+IDENTITY_NUMBERS = 100_000  # distinct identity values read for their numbers
+COUNTER_SPREAD = 4  # numbers spanning fewer than this many per value run as a counter
+
+
+def _number_of(text: str) -> str | None:
+    text = text.strip()
+    m = _PREFIXED_NUMBER.fullmatch(text)
+    if m is not None:
+        return m.group(1)
+    if _PHONE_DIGITS.fullmatch(text):
+        digits = re.sub(r"[^0-9]", "", text).lstrip("0")
+        return digits if len(digits) >= 9 else None
+    return None
+
+
+def _numbers_matched(sample: _Sample, table: str, column: str, values: list[str]) -> int:
+    """How many sampled numbers are an identity column's numbers (`cust_no` 48213 beside
+    `customer_id` `CUS-0048213`): in the same table, row by row (the row's own id, whatever
+    the ids are); in another, by value where the identity's numbers are spread (a counter's
+    numbers, 1 to n, match any column of numbers in range by chance)."""
+    wanted = {v.lstrip("0") for v in values}
+    engine = sample.engine
+    ident, own = quote_identifier(column), quote_identifier(sample.column)
+    if table == sample.table:
+        rows = engine.query(
+            f"SELECT CAST({ident} AS VARCHAR) AS i, CAST({own} AS VARCHAR) AS v FROM"
+            f" {quote_identifier(table)} WHERE {own} IS NOT NULL AND {ident} IS NOT NULL"
+            f" LIMIT {SAMPLE}"
+        ).to_pylist()
+        same = {
+            str(r["v"]).lstrip("0")
+            for r in rows
+            if _number_of(str(r["i"])) == str(r["v"]).strip().lstrip("0")
+        }
+        if len(same) >= 3 and len(same) >= 0.5 * len(rows):
+            return len(same)
+    got = engine.query(
+        f"SELECT DISTINCT CAST({ident} AS VARCHAR) AS i FROM {quote_identifier(table)}"
+        f" WHERE {ident} IS NOT NULL LIMIT {IDENTITY_NUMBERS}"
+    ).column("i")
+    numbers = {n for t in got.to_pylist() if (n := _number_of(str(t))) is not None}
+    if len(numbers) < 3:
+        return 0
+    spread = max(map(int, numbers)) - min(map(int, numbers))
+    if spread < COUNTER_SPREAD * len(numbers):
+        return 0
+    return len(wanted & numbers)
 
 
 def _keeps_identity(op: Any, values: list[str]) -> str | None:
