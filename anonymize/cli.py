@@ -661,12 +661,15 @@ def policy_draft(
     """Draft a starting extract policy from the catalog, for a person to edit.
 
     Identifiers hashed, free text redacted, secrets and personal columns dropped, dates to the
-    month."""
+    month; a column without a role that holds phone numbers by value (sampled) dropped."""
     from anonymize.draft import draft_policy
     from dsar.catalog import load_catalog
+    from dsar.engine import open_engine
     from dsar.io import atomic_write_text
 
-    text = draft_policy(load_catalog(catalog), table)
+    loaded = load_catalog(catalog)
+    with open_engine(loaded) as engine:  # columns without a role are sampled
+        text = draft_policy(loaded, table, engine=engine)
     if out is None:
         typer.echo(text, nl=False)
         return
