@@ -212,7 +212,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     catalog = plan.catalog
     x = con.execute
     x(
-        "CREATE TEMP TABLE bs_ids (row BIGINT, tbl INTEGER, kind VARCHAR, value VARCHAR,"
+        "CREATE TEMP TABLE bs_raw (row BIGINT, tbl INTEGER, kind VARCHAR, value VARCHAR,"
         " strong BOOLEAN)"
     )
     x("CREATE TEMP TABLE bs_tables (tbl INTEGER, expansion BOOLEAN, weak_only BOOLEAN)")
@@ -230,7 +230,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             for j, k in enumerate(table.identity_columns().values())
         ]
         if parts:
-            x(f"INSERT INTO bs_ids {' UNION ALL '.join(parts)}")
+            x(f"INSERT INTO bs_raw {' UNION ALL '.join(parts)}")
 
     # 1. every table read once: identifiers, ownership keys and what describes a person
     for name in plan.tables:
@@ -263,14 +263,17 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             add_ids(name, f"bs_s{bi}", _SCOPE + (bi << _BITS))
 
     # 2. the strong closure: label propagation over rows holding two strong identifiers
+    # every identifier numbered once: the joins below run over integers
     x(
-        "CREATE TEMP TABLE bs_nodes AS SELECT row_number() OVER () AS nid, kind, value FROM"
-        " (SELECT DISTINCT kind, value FROM bs_ids WHERE strong)"
+        "CREATE TEMP TABLE bs_dict AS SELECT row_number() OVER () AS nid, kind, value, strong"
+        " FROM (SELECT DISTINCT kind, value, strong FROM bs_raw)"
     )
     x(
-        "CREATE TEMP TABLE bs_sid AS SELECT DISTINCT i.row, n.nid FROM bs_ids i"
-        " JOIN bs_nodes n USING (kind, value) WHERE i.strong"
+        "CREATE TEMP TABLE bs_ids AS SELECT r.row, r.tbl, d.nid, r.kind, r.strong FROM bs_raw r"
+        " JOIN bs_dict d USING (kind, value)"
     )
+    x("DROP TABLE bs_raw")
+    x("CREATE TEMP TABLE bs_sid AS SELECT DISTINCT row, nid FROM bs_ids WHERE strong")
     _propagate(con)
     x(
         "CREATE TEMP TABLE bs_rowlabel AS SELECT s.row, min(l.label) AS label FROM bs_sid s"
@@ -318,8 +321,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         ]
         x(f"INSERT INTO bs_seed {' UNION ALL '.join(parts)}")
     x(
-        "CREATE TEMP TABLE bs_weak_alone AS SELECT DISTINCT kind, value FROM bs_seed"
-        " WHERE n NOT IN (SELECT n FROM bs_seed WHERE strong)"
+        "CREATE TEMP TABLE bs_weak_alone AS SELECT DISTINCT d.nid FROM bs_seed s"
+        " JOIN bs_dict d USING (kind, value) WHERE s.n NOT IN (SELECT n FROM bs_seed WHERE strong)"
     )
     neighbours = [
         plan.index[n]
@@ -330,23 +333,21 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     ]
     x(
         "CREATE TEMP TABLE bs_sets AS"
-        " SELECT n AS s, list_sort(list(kind || '=' || value)) AS seeds FROM bs_seed"
-        " WHERE strong GROUP BY n"
-        " UNION ALL SELECT DISTINCT -1, [s.kind || '=' || s.value] FROM bs_ids w"
-        " JOIN bs_weak_alone a ON a.kind = w.kind AND a.value = w.value AND NOT w.strong"
-        " JOIN bs_ids s ON s.row = w.row AND s.strong"
+        " SELECT list_sort(list(s.kind || '=' || s.value)) AS seeds, min(d.nid) AS nid"
+        " FROM bs_seed s JOIN bs_dict d USING (kind, value) WHERE s.strong GROUP BY s.n"
+        " UNION ALL SELECT DISTINCT [d.kind || '=' || d.value], d.nid FROM bs_ids w"
+        " JOIN bs_weak_alone a ON a.nid = w.nid AND NOT w.strong"
+        " JOIN bs_ids s ON s.row = w.row AND s.strong JOIN bs_dict d ON d.nid = s.nid"
         f" WHERE w.tbl IN ({', '.join(map(str, neighbours)) or 'NULL'}) AND w.row < {_SCOPE}"
     )
     # a request's person: the label of its seeds (a seed no table holds reaches no row)
     x(
-        "CREATE TEMP TABLE bs_batch AS SELECT l.label, min(t.seeds) AS first FROM"
-        " (SELECT seeds, unnest(seeds) AS seed FROM bs_sets) t"
-        " JOIN bs_nodes n ON n.kind || '=' || n.value = t.seed"
+        "CREATE TEMP TABLE bs_batch AS SELECT l.label, min(t.seeds) AS first FROM bs_sets t"
         " JOIN bs_label l USING (nid) GROUP BY l.label"
     )
     over = x(
         "SELECT b.first, n.kind, count(*) AS c FROM bs_batch b JOIN bs_label l USING (label)"
-        " JOIN bs_nodes n USING (nid) GROUP BY ALL HAVING count(*) > ? ORDER BY b.first LIMIT 1",
+        " JOIN bs_dict n USING (nid) GROUP BY ALL HAVING count(*) > ? ORDER BY b.first LIMIT 1",
         [plan.rules.max_identifiers],
     ).fetchone()
     if over is not None:
@@ -354,7 +355,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
 
     # 4. what the search returns and keeps, for the batch's people
     x(
-        "CREATE TEMP TABLE bs_w AS SELECT rl.label, i.kind, i.value, bool_or(t.expansion)"
+        "CREATE TEMP TABLE bs_w AS SELECT rl.label, i.nid, bool_or(t.expansion)"
         " AS early FROM bs_ids i JOIN bs_rowlabel rl USING (row) JOIN bs_tables t USING (tbl)"
         " WHERE NOT i.strong AND rl.label IN (SELECT label FROM bs_batch) GROUP BY ALL"
     )
@@ -363,14 +364,13 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         "CREATE TEMP TABLE bs_in AS"
         " SELECT row FROM bs_rowlabel WHERE label IN (SELECT label FROM bs_batch)"
         " UNION SELECT i.row FROM bs_ids i JOIN bs_tables t USING (tbl)"
-        " JOIN (SELECT kind, value, bool_or(early) AS early FROM bs_w GROUP BY ALL) k"
-        " ON k.kind = i.kind AND k.value = i.value"
+        " JOIN (SELECT nid, bool_or(early) AS early FROM bs_w GROUP BY ALL) k USING (nid)"
         f" WHERE NOT i.strong AND (t.weak_only OR i.kind IN ({weak_kinds}))"
         " AND (NOT t.expansion OR k.early)"
     )
     x(
-        "CREATE TEMP TABLE bs_shared AS SELECT DISTINCT w.label, w.kind, w.value FROM bs_w w"
-        " JOIN bs_ids i ON i.kind = w.kind AND i.value = w.value AND NOT i.strong"
+        "CREATE TEMP TABLE bs_shared AS SELECT DISTINCT w.label, w.nid FROM bs_w w"
+        " JOIN bs_ids i ON i.nid = w.nid AND NOT i.strong"
         " JOIN bs_in USING (row) JOIN bs_rowlabel rl ON rl.row = i.row WHERE rl.label <> w.label"
     )
     x(
@@ -379,8 +379,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         " JOIN (SELECT DISTINCT row, tbl FROM bs_ids) i USING (row)"
         " WHERE rl.label IN (SELECT label FROM bs_batch)"
         " UNION ALL SELECT w.label, i.row, any_value(i.tbl) FROM bs_ids i"
-        " JOIN bs_w w ON w.kind = i.kind AND w.value = i.value"
-        " LEFT JOIN bs_shared sh ON sh.label = w.label AND sh.kind = i.kind AND sh.value = i.value"
+        " JOIN bs_w w ON w.nid = i.nid"
+        " LEFT JOIN bs_shared sh ON sh.label = w.label AND sh.nid = i.nid"
         " WHERE NOT i.strong AND i.row IN (SELECT row FROM bs_in)"
         " AND i.row NOT IN (SELECT row FROM bs_rowlabel)"
         " GROUP BY w.label, i.row HAVING count(sh.label) = 0"
@@ -442,8 +442,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     keys: dict[int, set[SubjectKey]] = defaultdict(set)
     for number, kind, value in x(
         "SELECT p.number, n.kind, n.value FROM bs_people p JOIN bs_label l USING (label)"
-        " JOIN bs_nodes n USING (nid)"
-        " UNION ALL SELECT p.number, w.kind, w.value FROM bs_people p JOIN bs_w w USING (label)"
+        " JOIN bs_dict n USING (nid) UNION ALL SELECT p.number, n.kind, n.value"
+        " FROM bs_people p JOIN bs_w w USING (label) JOIN bs_dict n USING (nid)"
     ).fetchall():
         keys[number].add(SubjectKey(IdentityKind(kind), value))
     x(
@@ -537,7 +537,7 @@ def _propagate(con: object) -> None:
         "CREATE TEMP TABLE bs_links AS SELECT row, nid FROM bs_sid"
         " QUALIFY count(*) OVER (PARTITION BY row) > 1"
     )
-    con.execute("CREATE TEMP TABLE bs_label AS SELECT nid, nid AS label FROM bs_nodes")
+    con.execute("CREATE TEMP TABLE bs_label AS SELECT DISTINCT nid, nid AS label FROM bs_links")
     for _ in range(_MAX_ROUNDS):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE bs_step AS"
@@ -559,5 +559,10 @@ def _propagate(con: object) -> None:
         con.execute("DROP TABLE bs_label")
         con.execute("ALTER TABLE bs_next RENAME TO bs_label")
         if not changed or not changed[0]:
+            # a node in no link is a person of its own
+            con.execute(
+                "INSERT INTO bs_label SELECT nid, nid FROM bs_dict WHERE strong"
+                " AND nid NOT IN (SELECT nid FROM bs_label)"
+            )
             return
     raise InternalError(f"breach scope: labels did not settle in {_MAX_ROUNDS} rounds")
