@@ -141,10 +141,11 @@ def test_nothing_personal_outside_the_affected_file(
 
 def test_audit_entry_records_the_breach(breach: tuple[Path, str, Path]) -> None:
     _, _, register = breach
-    [entry] = [
+    entry, registered = [
         json.loads(line)
         for line in register.with_name("requests.db.audit.jsonl").read_text().splitlines()
     ]
+    assert registered["action"] == "breach.registered"  # the register's breach entry
     assert entry["action"] == "breach.scoped"
     assert entry["request"] == "BR-20261127-1830"
     assert entry["details"]["deadlines"]["gdpr-authority"] == "2026-11-30T18:30:00+00:00"

@@ -84,7 +84,8 @@ def breach_scope_command(
         typer.Option(
             "--register",
             envvar="WORKBENCH_REGISTER",
-            help="The register: a breach.scoped entry goes into its audit log.",
+            help="The register: the breach and its deadlines go into it (shown by `dsar"
+            " requests list`), a breach.scoped entry into its audit log.",
         ),
     ] = None,
     gmail_dots: Annotated[
@@ -192,6 +193,16 @@ def breach_scope_command(
     )
     for note in result.notes:
         typer.echo(note)
+    if register is not None:
+        from dsar.records.breaches import Breaches
+
+        with Breaches(register, keys) as book:
+            entry = book.add_scope(m, out)
+        due = entry.next_due()
+        typer.echo(
+            f"registered {entry.id} in {register.name}"
+            + (f": next notice due {due.due:%Y-%m-%d %H:%M} UTC ({due.notify})" if due else "")
+        )
 
 
 @breach_app.command("confirm")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from dsar.keys import Keys
 
 from dsar.cli.common import (
     AcceptWarningsOpt,
@@ -106,6 +109,32 @@ def requests_list(
         typer.echo(request_line(record, day))
     overdue = sum(r.overdue(day) for r in records)
     typer.echo(f"{len(records)} request(s){f', {overdue} OVERDUE' if overdue else ''}")
+    _list_breaches(register, reg.keys, day, today is None, include_closed, within)
+
+
+def _list_breaches(
+    register: Path, keys: Keys, day: date, live: bool, include_closed: bool, within: int | None
+) -> None:
+    """The register's breaches with notices pending (`--all`: every one), by next deadline;
+    an overdue notice flagged as an overdue request is."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from dsar.records.breaches import Breaches, breach_line
+
+    now = datetime.now(UTC) if live else datetime.combine(day, time.min, UTC)
+    with Breaches(register, keys) as book:
+        breaches = book.list(include_closed=include_closed)
+    if within is not None:
+        until = now + timedelta(days=within)
+        breaches = [
+            b for b in breaches if (n := b.next_due()) is not None and n.due and n.due <= until
+        ]
+    if not breaches:
+        return
+    for breach in breaches:
+        typer.echo(breach_line(breach, now))
+    late = sum(1 for b in breaches if b.overdue(now))
+    typer.echo(f"{len(breaches)} breach(es){f', {late} OVERDUE' if late else ''}")
 
 
 @requests_app.command("show")
