@@ -198,7 +198,7 @@ def _unlisted(work: Path) -> None:
             " + the rows left out (no_consent {no_consent_more}, opted_out 0, closed_account 0",
         ),
         (_header, "[header] meta.csv line 1: not meta's upload header (email)"),
-        (_unlisted, "[checksum] notes.csv: file not listed in any manifest"),
+        (_unlisted, "[checksum] unlisted file 1 of 1 (at the top): a file not listed in any"),
     ],
     ids=[
         "row added: checksum",
@@ -226,7 +226,7 @@ def test_each_change_is_found(work: Path, change: Callable[[Path], None], found:
     findings = _verify(work)
     expected = found.format(**counts, **figures)
     assert any(f.startswith(expected) for f in findings), findings
-    assert all(f.split("] ", 1)[1].startswith(("meta", "uid2", "notes")) for f in findings)
+    assert all(f.split("] ", 1)[1].startswith(("meta", "uid2", "unlisted file")) for f in findings)
 
 
 def _held(demo: Path, audiences: Path) -> str:

@@ -60,8 +60,10 @@ def bundle(made: dict[str, Any], tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The key in $WORKBENCH_KEY; the register's path."""
+    """The key in $WORKBENCH_KEY; the register's path (an empty register: a sign-off
+    refuses a register path with none)."""
     monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    Register(tmp_path / "requests.db", KEYS).close()
     return tmp_path / "requests.db"
 
 
@@ -103,8 +105,12 @@ def _sign(bundle: Path, db: Path, name: str, role: str, *extra: str | Path) -> R
 
 
 def _new_request(db: Path) -> str:
+    """A request whose requester's identity is verified (`sent` needs it)."""
     printed = register_request(db, "access", "gdpr", "2026-11-20", "someone@example.com")
-    return printed.split(":", 1)[0]
+    request = printed.split(":", 1)[0]
+    verified = _run("requests", "update", request, "--register", db, "--verification", "verified")
+    assert verified.exit_code == 0, verified.output
+    return request
 
 
 def test_third_party_items_are_the_placeholders_the_redaction_wrote(bundle: Path) -> None:
@@ -377,14 +383,15 @@ def test_a_certificate_and_a_folder_of_them_are_signed_off(
     assert artifact_kind(certificate) == "erasure_certificate"
     assert artifact_kind(folder) == "certificates" and verify_artifact(folder).ok
     for artifact in (certificate, folder):
-        assert _sign(artifact, env, "Ann Lee", "reviewer").exit_code == 0
-        approved = _sign(artifact, env, "Bob Roe", "approver")
+        assert _sign(artifact, env, "Ann Lee", "reviewer").exit_code == 1  # no --catalog
+        assert _sign(artifact, env, "Ann Lee", "reviewer", "--catalog", trap_catalog).exit_code == 0
+        approved = _sign(artifact, env, "Bob Roe", "approver", "--catalog", trap_catalog)
         assert approved.exit_code == 0, approved.output
     kinds = [e["details"]["kind"] for e in _entries(env) if e["action"] == "artifact.approved"]
     assert kinds == ["erasure_certificate", "certificates"]
     certificate.with_suffix(".md").write_text("edited\n")  # its twin changed: a finding
     assert verify_artifact(folder).ok is False
-    assert _sign(folder, env, "Ann Lee", "reviewer").exit_code == 1
+    assert _sign(folder, env, "Ann Lee", "reviewer", "--catalog", trap_catalog).exit_code == 1
 
 
 def _erasure_certificate(trap_catalog: Path, out: Path) -> Path:
@@ -415,11 +422,19 @@ def test_a_certificate_whose_mac_fails_is_not_signed_off(
     unkeyed = verify_certificate(certificate)
     assert unkeyed.ok, "without the key the MAC is only a notice"
     reg = Register(tmp_path / "r.db", KEYS)
+    catalog = load_catalog(trap_catalog)
     for artifact in (certificate, certificate.parent):
         with pytest.raises(SignOffRefusedError, match="finding"):
-            sign_off(artifact, "Ann Lee", "reviewer", register=reg)
+            sign_off(artifact, "Ann Lee", "reviewer", register=reg, catalog=catalog)
     with pytest.raises(SignOffRefusedError, match="finding"):
-        sign_off(certificate, "Ann Lee", "reviewer", register=reg, verification=unkeyed)
+        sign_off(
+            certificate,
+            "Ann Lee",
+            "reviewer",
+            register=reg,
+            verification=unkeyed,
+            catalog=catalog,
+        )
     assert reg.audit.entries() == []
     reg.close()
 

@@ -262,10 +262,19 @@ def resolve_person(
     return SubjectRequest(record.id, record.identifiers), reg
 
 
-def open_register(path: Path, key_file: Path | None) -> Register:
+def open_register(path: Path, key_file: Path | None, *, create: bool = False) -> Register:
+    """The register at `path`; a path with no register is refused (a mistyped --register
+    would otherwise start an empty one silently) unless the command makes one (`create`)."""
+    from dsar.errors import UsageError
     from dsar.keys import load_keys
     from dsar.records.register import Register
 
+    if not create and not path.exists():
+        raise UsageError(
+            "--register",
+            f"no register at {path}",
+            "check the path (--register); `dsar requests add` starts a new register",
+        )
     return Register(path, load_keys(key_file))
 
 

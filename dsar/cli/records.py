@@ -71,7 +71,7 @@ def requests_add(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     keys = keys_from(email, ids)
-    reg = open_register(register, key_file)
+    reg = open_register(register, key_file, create=True)
     record = reg.add(
         req_type,
         law,
@@ -103,6 +103,9 @@ def requests_list(
         if not text.isdigit():
             raise typer.BadParameter(f"{due_within!r} is not a number of days, e.g. 7d")
         within = int(text)
+    if not register.exists():  # nothing registered yet: none is made by listing
+        typer.echo(f"0 request(s): no register at {register} (`dsar requests add` starts one)")
+        return
     reg = open_register(register, key_file)
     records = reg.list(include_closed=include_closed, due_within=within, today=day)
     for record in records:
@@ -529,7 +532,7 @@ def ledger_replay(
     cat = load_catalog(catalog)
     with open_engine(cat) as engine:
         book = Ledger(ledger, keys, key_file)
-        audit = open_register(register, key_file).audit
+        audit = open_register(register, key_file, create=True).audit
         results = replay_erasures(
             book,
             cat,

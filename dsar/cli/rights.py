@@ -171,7 +171,7 @@ def _applied(result: ApplyResult, catalog: Path, command: str) -> None:
 
 def _audit_log(reg: Register | None, register: Path, key_file: Path | None) -> AuditLog:
     """The audit log every applied change is recorded in: the register's."""
-    return (reg or open_register(register, key_file)).audit
+    return (reg or open_register(register, key_file, create=True)).audit
 
 
 def _apply(

@@ -3,8 +3,10 @@ that records a sign-off once the checks pass (`dsar.review.signoff.sign_off`).""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -43,6 +45,34 @@ DecisionsOpt = Annotated[
         " (disclose, redact or withhold; consent, duty of confidence, reasonableness, reason)."
     ),
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def damaged_artifact_is_a_finding(command: F) -> F:
+    """`dsar verify` on a file its checks did not expect (cut, garbled, another format):
+    one line and exit 1, never a traceback, whose message could quote the file's values; the
+    artifact is not verified and nothing is signed off."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        from dsar.errors import WorkbenchError
+
+        try:
+            return command(*args, **kwargs)
+        except (WorkbenchError, typer.Exit, typer.Abort, typer.BadParameter, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # never its message: a reader's quotes the line it read
+            artifact = kwargs.get("artifact", "the artifact")
+            err(
+                f"{artifact}: cannot be checked: a file in it is damaged or not in the format"
+                f" its kind uses ({type(exc).__name__}); it is NOT verified: make it again"
+            )
+            refused(kwargs.get("sign_off"))
+            raise typer.Exit(1) from None
+
+    return guarded  # type: ignore[return-value]
 
 
 def refused(sign_off: str | None) -> None:

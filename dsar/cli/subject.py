@@ -33,6 +33,7 @@ from dsar.cli.signoff import (
     RequestOpt,
     RoleOpt,
     SignOffOpt,
+    damaged_artifact_is_a_finding,
     record_sign_off,
     refused,
 )
@@ -252,6 +253,7 @@ def access(
         raise typer.Exit(3)
 
 
+@damaged_artifact_is_a_finding
 def verify(
     artifact: Annotated[
         Path,

@@ -101,6 +101,66 @@ CLOSED = frozenset({Status.COMPLETED, Status.DENIED, Status.WITHDRAWN, Status.SE
 # set only by a sign-off (`dsar verify --sign-off`, `dsar.review.sign_off`), never by hand
 SIGN_OFF_STATES = frozenset({Status.REVIEWED, Status.APPROVED})
 
+_WORKING = (Status.OPEN, Status.IN_PROGRESS)
+_ENDED = (Status.COMPLETED, Status.DENIED, Status.WITHDRAWN)
+TRANSITIONS: dict[Status, tuple[frozenset[Status], str]] = {
+    # every move of a request's status, and the rule each state's moves follow; any other is
+    # refused with the rule named (`Register.update`)
+    Status.OPEN: (
+        frozenset({*_WORKING, *_ENDED, *SIGN_OFF_STATES}),
+        "an open request is worked on, answered, refused or withdrawn, or its artifact"
+        " signed off (reviewed, then approved) before it is sent",
+    ),
+    Status.IN_PROGRESS: (
+        frozenset({*_WORKING, *_ENDED, *SIGN_OFF_STATES}),
+        "a request in progress is answered, refused or withdrawn, or its artifact signed off"
+        " (reviewed, then approved) before it is sent",
+    ),
+    Status.REVIEWED: (
+        frozenset({*_WORKING, *_ENDED, Status.REVIEWED, Status.APPROVED}),
+        "a reviewed artifact is approved by someone else before it is sent",
+    ),
+    Status.APPROVED: (
+        frozenset({*_WORKING, *_ENDED, Status.REVIEWED, Status.APPROVED, Status.SENT}),
+        "only an approved artifact is sent",
+    ),
+    Status.COMPLETED: (
+        frozenset({*_WORKING, *SIGN_OFF_STATES}),
+        "a completed request is reopened, or the certificate it produced signed off to send",
+    ),
+    Status.DENIED: (
+        frozenset(_WORKING),
+        "a refused request is reopened (open or in_progress) before anything else",
+    ),
+    Status.WITHDRAWN: (
+        frozenset(_WORKING),
+        "a withdrawn request is reopened (open or in_progress) before anything else",
+    ),
+    Status.SENT: (
+        frozenset(),
+        "sent is final: the person's data has left, and the register keeps saying so",
+    ),
+}
+"""The register's state machine: per status, where a request may go next and the rule."""
+
+
+def check_transition(request_id: str, old: Status, new: Status) -> None:
+    """Refuse a move `TRANSITIONS` does not allow, naming the rule.
+
+    Raises:
+        RequestStateError: the move is not allowed from `old`.
+    """
+    allowed, rule = TRANSITIONS[old]
+    if new in allowed or (new is old and old not in CLOSED):
+        return
+    onward = ", ".join(s.value for s in Status if s in allowed) or "nowhere"
+    raise RequestStateError(
+        request_id,
+        old.value,
+        f"cannot go from {old.value} to {new.value} (register rule: {rule})",
+        f"from {old.value} a request goes to: {onward}",
+    )
+
 
 class DenialReason(StrEnum):
     """Why a request is refused (GDPR Art. 12(4)-(6); CCPA §7022, §7024)."""
@@ -369,14 +429,20 @@ class Register:
                 f"run `dsar verify ARTIFACT --sign-off NAME --role reviewer|approver --request"
                 f" {request_id}`",
             )
-        if status is Status.SENT and old.status is not Status.SENT:
-            check_ready_to_send(self.audit, request_id, old.status.value)
-        if not old.is_open and (status is None or status in CLOSED):
+        target = Status.DENIED if deny is not None else status
+        if target is Status.SENT and old.is_open:  # its own checks first: they say what to do
+            self._check_sendable(old, verification)
+        if target is not None:
+            check_transition(request_id, old.status, target)
+        elif not old.is_open:
+            _, rule = TRANSITIONS[old.status]
             raise RequestStateError(
                 request_id,
                 old.status.value,
-                f"is {old.status.value}",
-                "reopen it first with --status open",
+                f"is {old.status.value} (register rule: {rule})",
+                "reopen it first with --status open"
+                if TRANSITIONS[old.status][0]
+                else "nothing of a sent request changes; register a new request if needed",
             )
         if verification is not None:
             new = replace(new, verification=verification)
@@ -433,6 +499,20 @@ class Register:
             "request.updated", request=request_id, subject=new.subject_ref, details=changed
         )
         return new
+
+    def _check_sendable(self, old: RequestRecord, verification: Verification | None) -> None:
+        """`sent` needs a verified requester and a review and approval the log holds of the
+        bytes that leave (`check_ready_to_send`)."""
+        identity = verification or old.verification
+        if identity is not Verification.VERIFIED:
+            raise RequestStateError(
+                old.id,
+                old.status.value,
+                f"cannot be marked sent: the requester's identity is {identity.value}, not"
+                " verified (register rule: data leaves only for a verified requester)",
+                f"verify who asked, then `dsar requests update {old.id} --verification verified`",
+            )
+        check_ready_to_send(self.audit, old.id, old.status.value)
 
     def frame(self, today: date | None = None, include_closed: bool = True) -> pd.DataFrame:
         """The register as a dataframe: one row per request, deadlines and days left."""

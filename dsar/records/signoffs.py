@@ -13,6 +13,7 @@ person's data.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,35 @@ def artifact_digest(path: str | Path) -> str:
     else:
         outer.update(f"file\n{_file_sha256(path)}\n".encode())
     return outer.hexdigest()
+
+
+def links_in(path: str | Path) -> list[str]:
+    """The symbolic links an artifact is or holds, by position ("the artifact itself", or its
+    path relative to the folder): a sign-off and `sent` refuse any, so the bytes approved are
+    the ones under the path that leaves, not a link's target of the moment."""
+    path = Path(path)
+    if path.is_symlink():
+        return ["the artifact itself"]
+    if not path.is_dir():
+        return []
+    found = []
+    for folder, dirs, files in os.walk(path):
+        for name in dirs + files:
+            entry = Path(folder) / name
+            if entry.is_symlink():
+                found.append(entry.relative_to(path).as_posix())
+    return sorted(found)
+
+
+def zip_beside(path: str | Path) -> Path:
+    """Where `dsar access` writes a bundle folder's zip, the file that leaves: `<folder>.zip`."""
+    path = Path(path)
+    return path.with_name(path.name + ".zip")
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256 in hex."""
+    return _file_sha256(path)
 
 
 def _file_sha256(path: Path) -> str:
@@ -97,6 +127,9 @@ class SignOffEntry:
     artifact: str
     findings: int
     request: str | None
+    given: str = ""  # the path as signed (absolute, links not followed); "" in older entries
+    zip: str = ""  # a bundle folder's zip beside it, the file that leaves, when there was one
+    zip_sha256: str = ""
 
     @classmethod
     def of(cls, entry: AuditEntry) -> SignOffEntry:
@@ -111,6 +144,9 @@ class SignOffEntry:
             artifact=str(d.get("artifact", "")),
             findings=int(d.get("findings", 0)),
             request=entry.request,
+            given=str(d.get("given", "")),
+            zip=str(d.get("zip", "")),
+            zip_sha256=str(d.get("zip_sha256", "")),
         )
 
 
@@ -184,20 +220,62 @@ def check_ready_to_send(audit: AuditLog, request_id: str, status: str) -> SignOf
             " someone else",
             fix_sign,
         )
+    _check_approved_bytes(approval, request_id, status, fix_sign)
+    return approval
+
+
+def _check_approved_bytes(
+    approval: SignOffEntry, request_id: str, status: str, fix_sign: str
+) -> None:
+    """The exact artifact that leaves is the one approved: the path signed still leads to
+    the real path approved (no link repointed since), no link in it, the same digest, and a
+    bundle folder's zip (what is mailed) the zip approved, byte for byte."""
+
+    def refuse(problem: str, fix: str) -> RequestStateError:
+        return RequestStateError(request_id, status, f"cannot be marked sent: {problem}", fix)
+
     artifact = Path(approval.artifact)
+    again = f"verify it again, then {fix_sign}"
+    if approval.given and os.path.realpath(approval.given) != approval.artifact:
+        raise refuse(
+            f"the path approved, {approval.given}, now leads to another file or folder (a"
+            " symbolic link on it changed since the approval)",
+            f"put the approved artifact back under that path, or {fix_sign}",
+        )
     if not artifact.exists():
-        raise RequestStateError(
-            request_id,
-            status,
-            f"cannot be marked sent: the approved artifact {artifact} is not there any more",
+        raise refuse(
+            f"the approved artifact {artifact} is not there any more",
             "put the approved artifact back, or review and approve the one you will send",
         )
-    if artifact_digest(artifact) != approval.sha256:
-        raise RequestStateError(
-            request_id,
-            status,
-            f"cannot be marked sent: {artifact} changed after its approval (its SHA-256"
-            " differs from the one approved)",
-            f"verify it again, then {fix_sign}",
+    links = links_in(artifact)
+    if links:
+        raise refuse(
+            f"{artifact} is or holds a symbolic link ({links[0]}): its bytes are a link's"
+            " target of the moment",
+            f"replace the links with the files, {again}",
         )
-    return approval
+    if artifact_digest(artifact) != approval.sha256:
+        raise refuse(
+            f"{artifact} changed after its approval (its SHA-256 differs from the one approved)",
+            again,
+        )
+    beside = zip_beside(artifact)
+    if approval.zip:
+        zipped = Path(approval.zip)
+        if not zipped.is_file() or zipped.is_symlink():
+            raise refuse(
+                f"the approved zip {zipped}, the file that leaves, is not there any more",
+                "put it back, or make the bundle again and have it reviewed and approved",
+            )
+        if _file_sha256(zipped) != approval.zip_sha256:
+            raise refuse(
+                f"the zip {zipped}, the file that leaves, changed after its approval (its"
+                " SHA-256 differs from the one approved)",
+                again,
+            )
+    elif artifact.is_dir() and (beside.exists() or beside.is_symlink()):
+        raise refuse(
+            f"a zip beside the approved folder, {beside}, was not approved with it (it"
+            " appeared after the approval): it would leave unchecked",
+            f"remove it if it is not what you send, or {again}",
+        )

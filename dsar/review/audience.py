@@ -52,7 +52,7 @@ from dsar.io import sha256_file
 from dsar.keys import Keys
 from dsar.records.ledger import Ledger
 from dsar.records.sent import SentRecord
-from dsar.review.bundle import Finding, Verification
+from dsar.review.bundle import Finding, Verification, unlisted_findings
 from dsar.review.manifest import AudienceManifest, manifest_mac_matches
 
 SHAPES = {
@@ -184,8 +184,7 @@ def verify_audience(
         _seal(path_.name, manifest, keys, result)
         _PlatformCheck(root, path_.name, manifest, result, sent, ledger).run()
     if target.is_dir():
-        for extra in _unlisted(root, listed):
-            result.findings.append(Finding("checksum", extra, "file not listed in any manifest"))
+        result.findings += unlisted_findings(_unlisted(root, listed), listed, "any manifest")
     return result
 
 

@@ -81,6 +81,30 @@ class Finding:
         return f"[{self.check}] {self.where}: {self.message}"
 
 
+def unlisted_findings(
+    names: list[str], listed: set[str], manifest: str = "the manifest"
+) -> list[Finding]:
+    """A finding per file no manifest lists, by position, never by name (a file's name can be
+    an address or a person's name): "unlisted file 1 of 2 (in data/)", the folder shown when
+    the manifest lists files in it, else "in a subfolder"."""
+    known = {n.rpartition("/")[0] for n in listed}
+    findings = []
+    for i, name in enumerate(sorted(names), start=1):
+        folder = name.rpartition("/")[0]
+        at = (
+            "at the top" if not folder else f"in {folder}/" if folder in known else "in a subfolder"
+        )
+        findings.append(
+            Finding(
+                "checksum",
+                f"unlisted file {i} of {len(names)} ({at})",
+                f"a file not listed in {manifest} (its name is not shown: a name can hold"
+                " personal data); remove it",
+            )
+        )
+    return findings
+
+
 @dataclass
 class Verification:
     """The result of verifying one bundle."""
@@ -522,10 +546,14 @@ def _check_files(
             add(Finding("checksum", rel, "SHA-256 differs from the manifest: the file changed"))
         elif path.stat().st_size != entry.bytes:
             add(Finding("checksum", rel, "size differs from the manifest"))
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and rel != "manifest.json" and rel not in listed:
-            add(Finding("checksum", rel, "file not listed in the manifest"))
+    unlisted = [
+        rel
+        for path in root.rglob("*")
+        if path.is_file()
+        and (rel := path.relative_to(root).as_posix()) != "manifest.json"
+        and rel not in listed
+    ]
+    result.findings += unlisted_findings(unlisted, listed)
     for name in tables:
         if f"data/{name}.parquet" not in listed:
             add(Finding("checksum", f"data/{name}.parquet", "table in the manifest has no file"))

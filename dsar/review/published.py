@@ -29,7 +29,7 @@ from pydantic import Field, ValidationError
 
 from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
-from dsar.review.bundle import Finding, Verification, csv_formula_findings
+from dsar.review.bundle import Finding, Verification, csv_formula_findings, unlisted_findings
 from dsar.review.manifest import (
     ArtifactManifest,
     Count,
@@ -163,9 +163,8 @@ def verify_published(
         return result
     _check_mac(path, manifest, keys, result)
     listed = {o.path for o in manifest.outputs}
-    for extra in sorted(p.name for p in root.iterdir()):
-        if extra != "manifest.json" and extra not in listed:
-            add(Finding("checksum", extra, "file not listed in the manifest"))
+    extras = [p.name for p in root.iterdir() if p.name != "manifest.json"]
+    result.findings += unlisted_findings([e for e in extras if e not in listed], listed)
     intact: set[str] = set()
     for out in manifest.outputs:
         file = root / out.path

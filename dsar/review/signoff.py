@@ -21,7 +21,9 @@ address or a phone number in it is refused).
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -32,10 +34,16 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dsar.catalog.strict import load_yaml_model
-from dsar.errors import SignOffRefusedError, UnreadableArtifactError, UsageError
+from dsar.errors import (
+    RequestStateError,
+    SignOffRefusedError,
+    UnreadableArtifactError,
+    UsageError,
+    WorkbenchError,
+)
 from dsar.lock import file_lock
 from dsar.records.signoffs import (
     APPROVED,
@@ -44,8 +52,11 @@ from dsar.records.signoffs import (
     SignOffEntry,
     artifact_digest,
     decided_items,
+    file_sha256,
+    links_in,
     same_person,
     sign_offs,
+    zip_beside,
 )
 from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
 from dsar.text.detectors import phones
@@ -103,6 +114,30 @@ class ThirdPartyDecision(BaseModel):
     reason: str = Field(
         min_length=3, description="the grounds, in words (never the third party's details)"
     )
+
+    @model_validator(mode="after")
+    def _factors_agree(self) -> ThirdPartyDecision:
+        """A decision its own factors contradict is refused, with the rule (the ICO's: disclose
+        with the third party's consent, or where disclosing without it is reasonable in all the
+        circumstances, which a duty of confidence owed to them without their consent is not)."""
+        if len(self.reason.strip()) < 3:
+            raise ValueError("the reason is blank: write the grounds in words")
+        if (
+            self.decision is DisclosureDecision.DISCLOSE
+            and self.consent is not ThirdPartyConsent.GIVEN
+        ):
+            if not self.reasonable_without_consent:
+                raise ValueError(
+                    f"disclose without consent (consent: {self.consent.value}) needs"
+                    " reasonable_without_consent: true; else redact or withhold"
+                )
+            if self.duty_of_confidence:
+                raise ValueError(
+                    f"disclose without consent (consent: {self.consent.value}) where a duty of"
+                    " confidence is owed is not reasonable; redact or withhold, or ask for"
+                    " consent"
+                )
+        return self
 
 
 class DecisionsFile(BaseModel):
@@ -369,28 +404,147 @@ def sign_off(
     if not name:
         raise UsageError("--sign-off", "a sign-off needs the signer's name", "give your name")
     audit = register.audit
-    if verification is None:
-        verification = verify_artifact(
-            path, passphrase, keys=audit.keys, catalog=catalog, export=export
-        )
-    elif _is_certificate(path):  # the MAC under the register's key, whoever checked it
-        from dsar.review.certificate import verify_certificate
-
-        authenticated = verify_certificate(path, keys=audit.keys)
-        if not authenticated.ok:
-            verification = authenticated
-    if not verification.ok:
+    if _is_certificate(path) and catalog is None:
         raise SignOffRefusedError(
             path,
-            f"the checks found {len(verification.findings)} finding(s)",
-            "fix them, make the artifact again and verify it before signing",
+            "a certificate is signed off against the export it changed, and no catalog was"
+            " given (an erasure undone since would pass unseen)",
+            "give the export's catalog with --catalog: every file the job put in place must"
+            " be there unchanged, and the erased person in none of them",
         )
-    with file_lock(audit.path.with_name(audit.path.name + ".lock"), holder="a sign-off"):
-        return _record(path, name, role, register, request, decisions, verification, passphrase)
+    _refuse_links(path)
+    with tempfile.TemporaryDirectory(prefix="signoff-") as tmp:
+        copy = _snapshot(path, Path(tmp) / "artifact")
+        try:
+            checked = verify_artifact(
+                copy, passphrase, keys=audit.keys, catalog=catalog, export=export
+            )
+        except WorkbenchError:
+            raise
+        except Exception as exc:  # never its message: a reader's quotes what it read
+            raise SignOffRefusedError(
+                path,
+                f"it cannot be checked: a file in it is damaged ({type(exc).__name__})",
+                "make the artifact again and verify it before signing",
+            ) from None
+        for result in (verification, checked):
+            if result is not None and not result.ok:
+                raise SignOffRefusedError(
+                    path,
+                    f"the checks found {len(result.findings)} finding(s)",
+                    "fix them, make the artifact again and verify it before signing",
+                )
+        zipped = _check_zip(path, copy, Path(tmp) / "unzipped", passphrase)
+        with file_lock(audit.path.with_name(audit.path.name + ".lock"), holder="a sign-off"):
+            return _record(
+                path, copy, zipped, name, role, register, request, decisions, checked, passphrase
+            )
+
+
+def _refuse_links(path: Path) -> None:
+    links = links_in(path)
+    if links:
+        raise SignOffRefusedError(
+            path,
+            f"it is or holds a symbolic link ({links[0]}): a sign-off would approve a link's"
+            " target of the moment, and what leaves could be another",
+            "sign off the real folder or file (the links replaced by the files)",
+        )
+
+
+def _snapshot(path: Path, into: Path) -> Path:
+    """A private copy of the artifact, made once: it is what is checked, digested and
+    recorded, so a folder swapped while the checks run cannot be approved in their stead.
+    A certificate's or an audience manifest's files named beside it are copied with it."""
+    into.mkdir(mode=0o700)
+    copy = into / path.name
+    try:
+        if path.is_dir():
+            shutil.copytree(path, copy, symlinks=True)
+        elif path.is_file():
+            shutil.copyfile(path, copy, follow_symlinks=False)
+            for name in _named_beside(path):
+                source = path.parent / name
+                if source.is_file() and not source.is_symlink():
+                    (copy.parent / name).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, copy.parent / name, follow_symlinks=False)
+        else:
+            raise UnreadableArtifactError(path, "no such file or folder", "give the artifact")
+    except OSError as exc:
+        raise SignOffRefusedError(
+            path,
+            f"it could not be read whole ({type(exc).__name__}): it changed while being copied",
+            "sign off again once nothing is changing it",
+        ) from None
+    _refuse_links(copy)
+    return copy
+
+
+def _named_beside(path: Path) -> list[str]:
+    """The relative paths a JSON manifest's `outputs` name (a certificate's Markdown twin)."""
+    if path.suffix != ".json":
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    names = []
+    for output in outputs if isinstance(outputs, list) else []:
+        name = output.get("path") if isinstance(output, dict) else None
+        if (
+            isinstance(name, str)
+            and name
+            and not name.startswith("/")
+            and ".." not in name.split("/")
+        ):
+            names.append(name)
+    return names
+
+
+def _check_zip(
+    path: Path, copy: Path, into: Path, passphrase: str | None
+) -> tuple[Path, str] | None:
+    """A folder's zip beside it (`<folder>.zip`, what `dsar access` makes and what is mailed):
+    it must unpack to the very files approved; returns the zip and its SHA-256, recorded so
+    that `sent` checks the file that leaves. None when there is no zip beside."""
+    beside = zip_beside(path)
+    if not copy.is_dir() or not (beside.exists() or beside.is_symlink()):
+        return None
+    if beside.is_symlink() or not beside.is_file():
+        raise SignOffRefusedError(
+            path,
+            f"the zip beside it, {beside.name}, is a symbolic link or not a file",
+            "remove it, or put the zip `dsar access` made there",
+        )
+    zipped = into.parent / beside.name
+    shutil.copyfile(beside, zipped, follow_symlinks=False)
+    into.mkdir(mode=0o700)
+    try:
+        folder = unzip_bundle(zipped, into, passphrase, MAX_UNPACKED_BYTES)
+    except (UnreadableArtifactError, zipfile.BadZipFile, OSError) as exc:
+        problem = exc.problem if isinstance(exc, UnreadableArtifactError) else "not a zip"
+        raise SignOffRefusedError(
+            path,
+            f"the zip beside it, {beside.name}, which is what leaves, cannot be checked"
+            f" against it: {problem}",
+            "give its passphrase (--passphrase-env) if it is encrypted, or remove a zip that"
+            " is not this bundle's",
+        ) from None
+    if artifact_digest(folder) != artifact_digest(copy):
+        raise SignOffRefusedError(
+            path,
+            f"the zip beside it, {beside.name}, which is what leaves, does not hold the files"
+            " of this folder",
+            "make the bundle again (`dsar access`), or sign off the zip itself",
+        )
+    return beside, file_sha256(zipped)
 
 
 def _record(
     path: Path,
+    copy: Path,
+    zipped: tuple[Path, str] | None,
     name: str,
     role: SignOffRole,
     register: Register,
@@ -408,23 +562,33 @@ def _record(
             f"the audit log does not verify ({problems[0]})",
             "run `dsar audit verify` and restore the log before signing",
         )
+    from dsar.records.register import Status, check_transition
+
     record = register.get(request) if request else None
-    if record is not None and not record.is_open:
-        raise SignOffRefusedError(
-            path,
-            f"request {record.id} is {record.status.value}",
-            "sign off an artifact of an open request",
-        )
-    kind = artifact_kind(path)
-    answers = answered_requests(path, passphrase)
+    target = Status.REVIEWED if role is SignOffRole.REVIEWER else Status.APPROVED
+    if record is not None:
+        try:
+            check_transition(record.id, record.status, target)
+        except RequestStateError as exc:
+            raise SignOffRefusedError(
+                path, f"request {record.id} {exc.problem}", "sign off an open request's artifact"
+            ) from None
+    kind = artifact_kind(copy)
+    answers = answered_requests(copy, passphrase)
     if record is not None and answers and record.id not in answers:
         raise SignOffRefusedError(  # one person's bundle signed off as another's answer
             path,
             f"the artifact answers {', '.join(sorted(answers))}, not request {record.id}",
             f"sign off the artifact made for {record.id}, or give --request for the one it answers",
         )
-    digest = artifact_digest(path)
-    items = third_party_items(path, passphrase)
+    digest = artifact_digest(copy)  # the bytes checked, copied once
+    if links_in(path) or artifact_digest(path) != digest:
+        raise SignOffRefusedError(
+            path,
+            "it changed while it was being checked (the bytes there now are not the ones checked)",
+            "sign off again once nothing is changing it",
+        )
+    items = third_party_items(copy, passphrase)
     decisions = dict(decisions or {})
     _check_decisions(path, decisions, {i.id for i in items})
     if role is SignOffRole.APPROVER:
@@ -461,15 +625,14 @@ def _record(
             "kind": kind,
             "sha256": digest,
             "artifact": str(path.resolve()),
+            "given": os.path.abspath(path),  # noqa: PTH100 - as given: links not followed
+            **({"zip": str(zipped[0].resolve()), "zip_sha256": zipped[1]} if zipped else {}),
             "findings": len(verification.findings),
             "notices": len(verification.notices),
         },
     )
     status = None
     if record is not None:
-        from dsar.records.register import Status
-
-        target = Status.REVIEWED if role is SignOffRole.REVIEWER else Status.APPROVED
         status = register.update(record.id, status=target, signed_off=True).status.value
     decided = decided_items(audit, digest)
     return SignOff(
