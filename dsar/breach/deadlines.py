@@ -20,6 +20,8 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dsar.breach.places import US_STATES, country_code, us_state_code
+
 _EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
 EEA = frozenset([*_EU.split(), "IS", "LI", "NO"])
 """EU member states and the EEA (Iceland, Liechtenstein, Norway): GDPR applies."""
@@ -34,12 +36,14 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(description="a stable name, e.g. gdpr-authority")
-    regime: str = Field(description="gdpr, uk_gdpr, pecr, nis2, us_state or hipaa")
+    regime: str = Field(description="gdpr, uk_gdpr, pecr, nis2, us_state, hipaa or processor")
     where: str = Field(description="EU/EEA, GB, US or US-XX (a state)")
     notify: str = Field(description="whom to tell")
     hours: int | None = Field(default=None, description="due this many hours after discovery")
     days: int | None = Field(default=None, description="due this many days after discovery")
-    min_people: int = Field(default=1, description="applies from this many people there")
+    min_people: int = Field(
+        default=1, description="applies from this many people there (0: every breach)"
+    )
     per_state: bool = Field(default=False, description="min_people counts one state's residents")
     when: str = Field(description="when the duty applies, in words")
     source: str = Field(description="the law (article, section) the row follows")
@@ -51,6 +55,7 @@ class Applies(StrEnum):
     YES = "yes"
     IF_HIGH_RISK = "if_high_risk"  # the people's notice: a person confirms the risk
     POSSIBLY = "possibly"  # residents may be there: their state is not in the data
+    NOT_COVERED = "not_covered"  # people live where this tool holds no rule: check the law
 
 
 @dataclass(frozen=True)
@@ -94,24 +99,26 @@ def residence(
 ) -> Counter[str]:
     """People per place a rule names: 'EU/EEA', 'GB', 'US', 'US-XX', or the country code.
 
-    `countries` holds each person's (country, state); a person with no country counts
-    under `unknown` (the place the company states for them).
+    `countries` holds each person's (country, state), read by `dsar.breach.places` (codes,
+    English and native names: `Deutschland`, `U.S.`, `United Kingdom`; UK and GB are one); a
+    person with no country, or one that names no country, counts under `unknown` (the place
+    the company states for them).
     """
     places: Counter[str] = Counter()
     for country, state in countries:
-        code = (country or "").strip().upper()
-        if not code:
+        code = country_code(country)
+        if code is None:
             places[unknown] += 1
             if unknown == "US":
                 places["US-?"] += 1
             continue
-        if code in ("UK", "GB"):
+        if code == "GB":
             places["GB"] += 1
         elif code in EEA:
             places["EU/EEA"] += 1
-        elif code in ("US", "USA"):
+        elif code == "US":
             places["US"] += 1
-            places[f"US-{state.strip().upper()}" if state else "US-?"] += 1
+            places[f"US-{us_state_code(state) or '?'}"] += 1
         else:
             places[code] += 1
     return places
@@ -131,12 +138,20 @@ def compute_deadlines(
     *,
     regimes: Collection[str] = (),
     per_state: Mapping[str, int] | None = None,
+    established: str | None = None,
+    customers: int = 0,
 ) -> list[Deadline]:
     """Every duty that applies where the affected people live, earliest first.
 
     Hours and days run on the calendar from `discovered` (a naive time is taken as UTC):
     weekends and public holidays do not stop them. `regimes` names the optional regimes the
-    company is subject to (`pecr`, `nis2`, `hipaa`).
+    company is subject to (`pecr`, `nis2`, `hipaa`). `established` ('EU/EEA' or 'GB'): the
+    company is established there, so GDPR (UK GDPR) covers every affected person wherever
+    they live (Art. 3(1)), and its breach register takes every breach, none reached
+    included (Art. 33(5)). A breach reaching no one still lists the register where the
+    unknown residence falls (`places` holding that place at 0). `customers`: controllers
+    whose data the company holds as a processor (Art. 33(2)). People living where no rule
+    is held (a state or country not in the table) get a `not_covered` row.
 
     Examples:
         >>> friday = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
@@ -146,6 +161,11 @@ def compute_deadlines(
     if discovered.tzinfo is None:
         discovered = discovered.replace(tzinfo=UTC)
     per_state = per_state or {}
+    total = sum(n for p, n in places.items() if not p.startswith("US-"))
+    in_play = set(places)  # a place at 0: the unknown residence of a breach reaching no one
+    if established in ("EU/EEA", "GB"):
+        places = {**places, established: total}
+        in_play.add(established)
     unknown_state = places.get("US-?", 0)
     out: list[Deadline] = []
     for rule in rules():
@@ -153,7 +173,14 @@ def compute_deadlines(
             continue
         people = places.get(rule.where, 0)
         applies = Applies.YES
-        if rule.regime == "us_state" and people < rule.min_people:
+        if rule.regime == "processor":
+            if not customers:
+                continue
+            people = customers
+        elif rule.min_people == 0:  # every breach, where the regime is in play
+            if rule.where not in in_play:
+                continue
+        elif rule.regime == "us_state" and people < rule.min_people:
             if people + unknown_state < rule.min_people:
                 continue
             applies, people = Applies.POSSIBLY, unknown_state
@@ -186,5 +213,37 @@ def compute_deadlines(
                 rule.source,
             )
         )
+    out += _not_covered(places)
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(out, key=lambda d: (d.due or far, d.rule))
+
+
+def _not_covered(places: Mapping[str, int]) -> list[Deadline]:
+    """A row for each state or country with affected people and no rule in the table."""
+    held = {r.where for r in rules()}
+    out = []
+    for place, people in sorted(places.items()):
+        if not people or place in held or place in ("US", "US-?", "EU/EEA", "GB"):
+            continue
+        if place.startswith("US-"):
+            name = US_STATES.get(place[3:], place)
+            whom = f"{name} residents and authorities"
+            source = f"{name}'s breach notification law: not in this tool's table"
+        else:
+            whom = f"residents of {place} and its authority"
+            source = f"{place}'s data protection law: not in this tool's table"
+        out.append(
+            Deadline(
+                f"not-covered-{place.lower()}",
+                whom,
+                place,
+                Applies.NOT_COVERED,
+                people,
+                None,
+                "not covered: check the law",
+                f"{people} affected people live in {place}; this tool holds no rule for it:"
+                " find its deadlines before relying on this list",
+                source,
+            )
+        )
+    return out

@@ -91,6 +91,7 @@ class Incident:
     special: bool = False
     regimes: tuple[str, ...] = ()
     residence_unknown: str = "EU/EEA"
+    established: str = "auto"  # EU/EEA, GB, none, or auto: read from the catalog's authority
 
 
 class _Model(BaseModel):
@@ -143,6 +144,10 @@ class BreachManifest(_Model):
     categories: dict[str, JsonValue]
     columns: dict[str, list[str]] = Field(description="leaked columns per table")
     countries: dict[str, int] = Field(description="people per country code")
+    residence: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="how country and state cells were read (counts) and the establishment",
+    )
     deadlines: list[JsonValue]
     severity: dict[str, JsonValue]
     accepted_catalog_warnings: tuple[str, ...] = ()
@@ -256,6 +261,33 @@ def _regulator_report(
         f" {'until before ' + window.end.isoformat() if window.end else 'to the last record'}"
     )
     authority = [d for d in deadlines if d.due is not None and "authority" in d.notify.lower()]
+    held = scope.held_for_customers
+    own = [t for t in scope.rows if t not in held]
+    role = f"Controller: {controller.name}"
+    if held and not own:  # only data held for customers: the company is their processor
+        role = f"Processor (for its customers, the controllers): {controller.name}"
+    elif held:
+        role += f" (processor for its customers of {', '.join(sorted(held))})"
+    processor = (
+        [
+            Block(BlockKind.H2, "Data held as a processor (Art. 33(2))"),
+            Block(
+                BlockKind.P,
+                f"{controller.name} holds these records for its customers, who are their"
+                " controllers: tell each customer without undue delay; each controller"
+                " decides on notifying its authority and its people.",
+            ),
+            Block(
+                BlockKind.TABLE,
+                header=("table", "customers (controllers)", "records"),
+                rows=tuple(
+                    (t, str(len(per)), str(sum(per.values()))) for t, per in sorted(held.items())
+                ),
+            ),
+        ]
+        if held
+        else []
+    )
     return [
         Block(BlockKind.H1, f"Personal data breach {incident.breach_id}: notification"),
         Block(
@@ -267,11 +299,12 @@ def _regulator_report(
         Block(
             BlockKind.UL,
             items=(
-                f"Controller: {controller.name}",
+                role,
                 f"Data protection officer or contact: {controller.dpo or controller.contact}",
                 f"Lead supervisory authority: {controller.supervisory_authority}",
             ),
         ),
+        *processor,
         Block(BlockKind.H2, "(a) Nature of the breach"),
         Block(BlockKind.P, incident.what_happened),
         Block(
@@ -364,6 +397,7 @@ def write_breach(
     countries: dict[str, int],
     others: int,
     engine_name: str = "duckdb",
+    residence: dict[str, JsonValue] | None = None,
 ) -> BreachOutput:
     """Write the breach folder `out` (new, or empty): see the module's docstring.
 
@@ -426,6 +460,7 @@ def write_breach(
             "special_categories": incident.special,
             "regimes": list(incident.regimes),
             "residence_unknown": incident.residence_unknown,
+            "established": incident.established,
         },
         counts=BreachCounts(
             people=len(scope.people),
@@ -444,6 +479,7 @@ def write_breach(
         },
         columns={t: list(c) for t, c in scope.columns.items()},
         countries=countries,
+        residence=residence or {},
         deadlines=[d.as_json() for d in deadlines],
         severity=severity.as_json(),
         accepted_catalog_warnings=scope.accepted,

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.breach.assess import assess_severity, categories, countries, others_named
-from dsar.breach.deadlines import compute_deadlines, residence
+from dsar.breach.deadlines import EEA, compute_deadlines, residence
 from dsar.breach.filters import ScopeSpec
+from dsar.breach.places import authority_country, read_residence
 from dsar.breach.report import BreachOutput, Incident, write_breach
 from dsar.breach.scope import scope_breach
 from dsar.engine import Engine
@@ -56,14 +57,22 @@ def breach_scope(
 
         text = TextEngine(known_people=())
     others = others_named(scope, text) if scope.texts and text is not None else 0
+    # country and state cells read into codes, in place: an unreadable cell is never kept
+    read = read_residence(scope.people, incident.residence_unknown)
     places = residence(
         [(p.country, p.state) for p in scope.people], unknown=incident.residence_unknown
     )
-    per_state = Counter(
-        (p.state or "?") for p in scope.people if (p.country or "").upper() in ("US", "USA")
-    )
+    if not scope.people:  # no one reached: the register still takes the breach (Art. 33(5))
+        places[incident.residence_unknown] += 0
+    per_state = Counter((p.state or "?") for p in scope.people if p.country == "US")
+    established, why = establishment(catalog.controller.supervisory_authority, incident)
     deadlines = compute_deadlines(
-        incident.discovered, places, regimes=incident.regimes, per_state=per_state
+        incident.discovered,
+        places,
+        regimes=incident.regimes,
+        per_state=per_state,
+        established=established,
+        customers=sum(len(per) for per in scope.held_for_customers.values()),
     )
     severity = assess_severity(catalog, scope, found, incident.circumstances)
     result = write_breach(
@@ -78,7 +87,20 @@ def breach_scope(
         countries=countries(scope),
         others=others,
         engine_name=engine.name,
+        residence=read.as_json() | {"established": established or "none", "why": why},
     )
+    result.notes += read.notes
+    if not scope.people:
+        result.notes.append(
+            "no one reached: the breach is still recorded in the internal breach register"
+            " (Art. 33(5)); see the deadlines in scope.json"
+        )
+    result.notes += [
+        f"NOTICE: {d.people} affected people live in {d.where}, which this tool holds no rule"
+        " for: find its deadlines before relying on the list"
+        for d in deadlines
+        if d.applies.value == "not_covered"
+    ]
     if audit_log is not None:
         from dsar.records.audit import AuditLog
 
@@ -96,3 +118,21 @@ def breach_scope(
         )
         result.notes.append(f"audit entry breach.scoped written to {audit_log.name}")
     return result
+
+
+def establishment(authority: str, incident: Incident) -> tuple[str | None, str]:
+    """Where the company is established for GDPR ('EU/EEA', 'GB' or None), and why.
+
+    `incident.established` as given (`--established`), else read from the catalog's lead
+    supervisory authority: a lead authority in the EU/EEA (or the ICO) means an establishment
+    there, so GDPR (UK GDPR) covers every affected person wherever they live (Art. 3(1)).
+    """
+    if incident.established != "auto":
+        given = None if incident.established == "none" else incident.established
+        return given, "stated (--established)"
+    code = authority_country(authority)
+    if code == "GB":
+        return "GB", "read from the catalog's supervisory authority (GB)"
+    if code in EEA:
+        return "EU/EEA", f"read from the catalog's supervisory authority ({code})"
+    return None, "not known: GDPR applies where affected people live (--established to say)"

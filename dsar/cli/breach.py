@@ -79,6 +79,13 @@ def breach_scope_command(
         str,
         typer.Option(help="Where people live when the data has no country: EU/EEA, GB, US."),
     ] = "EU/EEA",
+    established: Annotated[
+        str,
+        typer.Option(
+            help="Where the company is established: EU/EEA or GB (GDPR then covers every"
+            " affected person), none, or auto (read from the catalog's supervisory authority)."
+        ),
+    ] = "auto",
     register: Annotated[
         Path | None,
         typer.Option(
@@ -121,6 +128,8 @@ def breach_scope_command(
         raise UsageError(
             "--discovered", "--discovered is not an ISO time", "write e.g. 2026-11-27T18:30Z"
         ) from None
+    if established not in ("auto", "EU/EEA", "GB", "none"):
+        raise UsageError("--established", "unknown establishment", "use EU/EEA, GB, none or auto")
     regimes = tuple(regime or ())
     if unknown := sorted(set(regimes) - OPTIONAL_REGIMES):
         raise UsageError(
@@ -147,6 +156,7 @@ def breach_scope_command(
         special=special,
         regimes=regimes,
         residence_unknown=residence_unknown,
+        established=established,
     )
     keys = load_keys(key_file)
     cat = load_catalog(catalog)

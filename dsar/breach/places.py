@@ -1,0 +1,268 @@
+"""Where affected people live: a country or US state cell read into a code the rules name.
+
+A country column holds what the export holds: `DE`, `DEU`, `Germany`, `Deutschland`, `U.S.`,
+`United Kingdom`, `uk`. `country_code` reads each into its ISO 3166 alpha-2 code (UK and GB
+are one, `GB`) from alpha-2 and alpha-3 codes, English names and the names in each country's
+official languages (`country_names`, generated from CLDR), and a few common abbreviations
+and constituent countries (`U.S.A.`, `America`, `Great Britain`, `England`, `Holland`). A
+value it cannot read is never a country: the person counts as residence unknown, and only
+counts leave this module (never the cell, which may hold anything: an email, a name).
+`us_state_code` reads a US state or territory's name or postal code (`California`, `ca`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from dsar.breach.country_names import ALPHA2, ALPHA3, NAMES
+
+_EXTRA = {
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "united kingdom of great britain and northern ireland": "GB",
+    "usa": "US",
+    "us": "US",
+    "america": "US",
+    "united states of america": "US",
+    "us of a": "US",
+    "holland": "NL",
+    "republic of ireland": "IE",
+    "czech republic": "CZ",
+    "the czech republic": "CZ",
+    "korea": "KR",
+    "south korea": "KR",
+    "republic of korea": "KR",
+    "russian federation": "RU",
+    "turkey": "TR",
+    "ivory coast": "CI",
+    "uae": "AE",
+    "swaziland": "SZ",
+    "macedonia": "MK",
+    "burma": "MM",
+}
+
+US_STATES: dict[str, str] = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "AS": "American Samoa",
+    "GU": "Guam",
+    "MP": "Northern Mariana Islands",
+    "PR": "Puerto Rico",
+    "VI": "U.S. Virgin Islands",
+}
+"""The 50 states, DC and the inhabited territories by postal code (each has a breach law)."""
+
+_STATE_NAMES = {
+    **{re.sub(r"[^a-z ]", "", name.casefold()).strip(): code for code, name in US_STATES.items()},
+    "washington dc": "DC",
+    "washington district of columbia": "DC",
+    "virgin islands": "VI",
+    "us virgin islands": "VI",
+}
+
+
+def fold(value: str) -> str:
+    """A name folded for lookup: case, accents, dots, apostrophes, punctuation, 'the'."""
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold().replace("&", " and ")
+    text = re.sub("[.'`\u2019]", "", text)
+    text = re.sub(r"[\s,\-_/()]+", " ", text).strip()
+    return text[4:] if text.startswith("the ") else text
+
+
+def country_code(value: object) -> str | None:
+    """The ISO alpha-2 code a country cell names (UK and GB: GB), or None when unreadable.
+
+    Examples:
+        >>> [country_code(v) for v in ("Deutschland", "NLD", "U.S.", "uk", "Ireland")]
+        ['DE', 'NL', 'US', 'GB', 'IE']
+        >>> country_code("dave@example.com") is None
+        True
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or len(text) > 80:
+        return None
+    key = fold(text)
+    upper = key.upper().replace(" ", "")
+    if len(upper) == 2 and upper in ALPHA2:
+        return upper
+    if len(upper) == 3 and upper in ALPHA3:
+        return ALPHA3[upper]
+    return _EXTRA.get(key) or NAMES.get(key)
+
+
+def us_state_code(value: object) -> str | None:
+    """The postal code of a US state or territory cell (`California`, `ca`), else None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or len(text) > 60:
+        return None
+    key = fold(text)
+    code = key.upper().replace(" ", "")
+    if len(code) == 2 and code in US_STATES:
+        return code
+    return _STATE_NAMES.get(re.sub(r"[^a-z ]", "", key).strip())
+
+
+class _Resident(Protocol):
+    country: str | None
+    state: str | None
+
+
+@dataclass
+class Residence:
+    """How the people's country and state cells were read: counts, never a cell."""
+
+    unreadable_country: int = 0  # a country cell that names no country: residence unknown
+    unreadable_state: int = 0  # a US resident whose state cell names no state: state unknown
+    no_country: int = 0  # no country in the data (no column, or an empty cell)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, int]:
+        """The counts for scope.json."""
+        return {
+            "unreadable_country": self.unreadable_country,
+            "unreadable_state": self.unreadable_state,
+            "no_country": self.no_country,
+        }
+
+
+def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
+    """Read each person's country and state cells into codes, in place.
+
+    A person's `country` becomes an ISO alpha-2 code or None (residence unknown: counted
+    where the company states, `unknown`), `state` a US postal code or None (a US resident of
+    an unknown state); a cell that cannot be read is dropped, counted, never kept or shown.
+    """
+    out = Residence()
+    for person in people:
+        raw_country, raw_state = person.country, person.state
+        code = country_code(raw_country)
+        if code is None:
+            if raw_country is not None and str(raw_country).strip():
+                out.unreadable_country += 1
+            else:
+                out.no_country += 1
+        person.country = code
+        state = None
+        if code == "US":
+            state = us_state_code(raw_state)
+            if state is None and raw_state is not None and str(raw_state).strip():
+                out.unreadable_state += 1
+        person.state = state
+    if out.unreadable_country:
+        out.notes.append(
+            f"WARNING: {out.unreadable_country} person(s) have a country cell that names no"
+            f" country (values not shown): counted as residence unknown ({unknown});"
+            " check the country column"
+        )
+    if out.unreadable_state:
+        out.notes.append(
+            f"WARNING: {out.unreadable_state} US resident(s) have a state cell that names no US"
+            " state (values not shown): their state is unknown, state laws are listed as"
+            " 'possibly'"
+        )
+    return out
+
+
+_AUTHORITIES = {
+    "ico": "GB",
+    "information commissioner": "GB",
+    "information commissioners office": "GB",
+    "dpc": "IE",
+    "data protection commission": "IE",
+    "cnil": "FR",
+    "autoriteit persoonsgegevens": "NL",
+    "aepd": "ES",
+    "garante": "IT",
+    "garante per la protezione dei dati personali": "IT",
+    "bfdi": "DE",
+    "imy": "SE",
+    "cnpd": "PT",
+    "apd": "BE",
+    "gba": "BE",
+    "uodo": "PL",
+}
+
+
+def authority_country(text: str) -> str | None:
+    """The country a supervisory authority's description names, if any.
+
+    Read from the catalog's `supervisory_authority`: a country in brackets or between commas
+    (`Autoriteit Persoonsgegevens (Netherlands)`), or a well-known authority's name or
+    acronym (ICO, DPC, CNIL).
+
+    Examples:
+        >>> authority_country("Autoriteit Persoonsgegevens (Netherlands), ap.nl")
+        'NL'
+        >>> authority_country("ICO"), authority_country("the authority")
+        ('GB', None)
+    """
+    pieces = [p for p in re.split(r"[(),;]", text) if p.strip()]
+    for piece in pieces:
+        code = _AUTHORITIES.get(fold(piece)) or country_code(piece)
+        if code is not None and len(fold(piece)) > 2:  # a bare "de" or "it" is no sign
+            return code
+    return None
