@@ -328,3 +328,167 @@ def test_an_eu_established_controller_with_only_us_residents_gets_the_gdpr_rows(
     code, output = _scope(elsewhere, tmp_path / "BR-y", monkeypatch, "--established", "EU/EEA")
     assert code == 0, output
     assert _rules(tmp_path / "BR-y")["gdpr-authority"]["people"] == 2
+
+
+# --- finding 6: confirm trusts nothing it did not write ----------------------------------
+
+
+@pytest.fixture
+def scoped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """A scoped breach of 4 people (NL), its catalog and its register."""
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 4)
+    out, register = tmp_path / "BR", tmp_path / "records" / "requests.db"
+    code, output = _scope(catalog, out, monkeypatch, "--malicious", "--register", str(register))
+    assert code == 0, output
+    return out, catalog, register
+
+
+def _confirm(
+    out: Path,
+    catalog: Path,
+    register: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *decision: str,
+    by: str = "DPO",
+    reason: str = "logs only, access closed",
+) -> tuple[int, str]:
+    args = ["breach", "confirm", str(out), *(decision or ("--no-notify",)), "--by", by]
+    args += ["--reason", reason, "--catalog", str(catalog), "--register", str(register)]
+    return _run(args, monkeypatch)
+
+
+def _confirmed(register: Path) -> list[dict[str, object]]:
+    log = register.with_name(register.name + ".audit.jsonl").read_text().splitlines()
+    return [e for e in map(json.loads, log) if e["action"] == "breach.confirmed"]
+
+
+def test_an_edited_scope_json_is_refused(
+    scoped: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = scoped
+    data = _manifest(out)
+    severity = data["severity"]
+    assert isinstance(severity, dict)
+    severity.update(score=1.0, band="low", notify_people_recommended=False)
+    (out / "scope.json").write_text(json.dumps(data, indent=2))
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1 and "its MAC does not match" in output
+    assert _confirmed(register) == []
+
+
+def test_a_decision_is_taken_once_per_breach_whatever_the_folder(
+    scoped: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    out, catalog, register = scoped
+    copy = tmp_path / "BR-copy"
+    shutil.copytree(out, copy)
+    code, output = _confirm(out, catalog, register, monkeypatch, "--notify")
+    assert code == 0, output
+    # the decision stripped from scope.json (the MAC no longer matches), or a copy confirmed
+    data = _manifest(out)
+    data.pop("decision")
+    (out / "scope.json").write_text(json.dumps(data, indent=2))
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1
+    code, output = _confirm(copy, catalog, register, monkeypatch, by="CFO")
+    assert code == 1 and "has a decision already in the audit log" in output
+    assert len(_confirmed(register)) == 1
+
+
+def test_a_deleted_audit_entry_does_not_allow_a_second_decision(
+    scoped: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    out, catalog, register = scoped
+    copy = tmp_path / "BR-copy"
+    shutil.copytree(out, copy)
+    assert _confirm(out, catalog, register, monkeypatch, "--notify")[0] == 0
+    log = register.with_name(register.name + ".audit.jsonl")
+    lines = log.read_text().splitlines()
+    log.write_text("".join(line + "\n" for line in lines if "breach.confirmed" not in line))
+    code, output = _confirm(copy, catalog, register, monkeypatch)
+    assert code == 1 and "keyed check" in output
+
+
+@pytest.mark.parametrize("attack", ["contacts", "dropped", "letter", "added"])
+def test_a_changed_file_of_the_folder_is_refused(
+    attack: str, scoped: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    out, catalog, register = scoped
+    affected = out / "affected.parquet"
+    table = pq.read_table(affected)
+    if attack == "contacts":
+        contacts = table.column("contact").to_pylist()
+        contacts[0], contacts[1] = contacts[1], contacts[0]
+        index = table.column_names.index("contact")
+        pq.write_table(table.set_column(index, "contact", [contacts]), affected)
+    elif attack == "dropped":
+        pq.write_table(table.slice(0, table.num_rows - 3), affected)
+    elif attack == "letter":
+        with (out / "letters" / "P-0001.md").open("a") as f:
+            f.write("\nPlease confirm your card number by replying.\n")
+    else:
+        (out / "letters" / "P-0099.md").write_text("A letter scope never wrote.\n")
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1 and ("changed since scope" in output or "not written by scope" in output)
+    assert _confirmed(register) == []
+
+
+def test_an_export_changed_since_scope_is_refused(
+    scoped: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = scoped
+    with (catalog.parent / "web_logs.csv").open("a", newline="") as f:
+        f.write("2026-11-06 09:00:00,u1\r\n")  # a new row in the window, after scope
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1 and "web_logs" in output and "changed since scope" in output
+    recorded = _manifest(out)["data_files"]
+    assert isinstance(recorded, dict) and set(recorded) == {"accounts", "web_logs", "end_users"}
+
+
+def test_an_honest_confirm_is_recorded_in_the_audit_log_and_scope_json(
+    scoped: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = scoped
+    code, output = _confirm(out, catalog, register, monkeypatch, "--notify")
+    assert code == 0, output
+    assert _manifest(out)["decision"]["notify_people"] is True  # type: ignore[index]
+    [entry] = _confirmed(register)
+    assert entry["request"] == _manifest(out)["breach_id"]
+
+
+# --- finding 7: personal values and tracebacks in confirm's input ------------------------
+
+
+@pytest.mark.parametrize(
+    ("by", "reason", "said"),
+    [
+        ("DPO", "alice@example.com complained", "EMAIL_ADDRESS"),
+        ("DPO", "called back on +31611111111", "PHONE_NUMBER"),
+        ("DPO", "card 4111 1111 1111 1111 was seen", "CREDIT_CARD"),
+        ("bob@example.com", "logs only, access closed", "EMAIL_ADDRESS"),
+        ("DPO", "x", "--reason is too short"),
+        ("", "logs only, access closed", "--by is empty"),
+        ("   ", "logs only, access closed", "--by is empty"),
+    ],
+)
+def test_confirm_refuses_personal_values_and_empty_input_without_a_traceback(
+    by: str,
+    reason: str,
+    said: str,
+    scoped: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out, catalog, register = scoped
+    before = (out / "scope.json").read_text()
+    code, output = _confirm(out, catalog, register, monkeypatch, by=by, reason=reason)
+    assert code == 1 and said in output and "Traceback" not in output
+    for value in ("alice@", "31611111111", "4111", "bob@"):
+        assert value not in output
+    assert (out / "scope.json").read_text() == before
+    assert _confirmed(register) == []

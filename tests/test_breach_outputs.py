@@ -247,10 +247,11 @@ def test_encrypted_copy_needs_no_notice_to_people(
 
 
 def test_a_person_confirms_the_recommendation_once(
-    breach: tuple[Path, str, Path], monkeypatch: pytest.MonkeyPatch
+    breach: tuple[Path, str, Path], demo_export: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, _, register = breach
     args = ["breach", "confirm", str(out), "--by", "DPO", "--register", str(register)]
+    args += ["--catalog", str(demo_export)]
     code, output = _run(
         [*args, "--no-notify", "--reason", "tokens revoked within the hour"], monkeypatch
     )

@@ -154,6 +154,13 @@ class BreachManifest(_Model):
     decision: Decision | None = Field(
         default=None, description="a person's decision on telling the people (breach confirm)"
     )
+    data_files: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per table, each file scope read (relative to the export root): SHA-256",
+    )
+    mac: str | None = Field(
+        default=None, description="keyed MAC of every other field (confirm checks it)"
+    )
 
 
 @dataclass
@@ -398,6 +405,7 @@ def write_breach(
     others: int,
     engine_name: str = "duckdb",
     residence: dict[str, JsonValue] | None = None,
+    data_files: dict[str, dict[str, str]] | None = None,
 ) -> BreachOutput:
     """Write the breach folder `out` (new, or empty): see the module's docstring.
 
@@ -483,47 +491,211 @@ def write_breach(
         deadlines=[d.as_json() for d in deadlines],
         severity=severity.as_json(),
         accepted_catalog_warnings=scope.accepted,
+        data_files=data_files or {},
     )
+    manifest = _signed(manifest, keys)
     atomic_write_text(out / "scope.json", manifest.model_dump_json(indent=2) + "\n")
     return BreachOutput(out, manifest, len(letters))
 
 
+def _signed(manifest: BreachManifest, keys: Keys) -> BreachManifest:
+    from dsar.review.manifest import manifest_mac
+
+    return manifest.model_copy(update={"mac": manifest_mac(keys, manifest.model_dump(mode="json"))})
+
+
+def export_digests(catalog: Catalog) -> dict[str, dict[str, str]]:
+    """Per table of the catalog, each of its files (relative to the export root): SHA-256.
+
+    Scope reads any table through the access search, so every table is recorded; confirm
+    compares them to find an export changed since scope.
+    """
+    root = catalog.boundary
+    out: dict[str, dict[str, str]] = {}
+    for name in sorted(catalog.tables):
+        files = {}
+        for path in catalog.files(name):
+            try:
+                label = path.resolve().relative_to(root).as_posix()
+            except ValueError:
+                label = path.name
+            files[label] = sha256_file(path)
+        out[name] = files
+    return out
+
+
+def _check_folder(folder: Path, manifest: BreachManifest, keys: Keys) -> list[tuple[str, str]]:
+    """What does not match in the breach folder: its MAC, each file's checksum, extra files."""
+    from dsar.review.manifest import manifest_mac_matches
+
+    problems: list[tuple[str, str]] = []
+    if manifest.mac is None:
+        problems.append(("mac", "scope.json carries no MAC: it was not written by scope"))
+    elif not manifest_mac_matches(keys, manifest.model_dump(mode="json")):
+        problems.append(("mac", "scope.json was changed since scope (its MAC does not match)"))
+    listed = {f.path: f for f in manifest.outputs}
+    for rel, entry in listed.items():
+        path = folder / rel
+        if path.is_symlink() or not path.is_file():
+            problems.append((rel, "missing, or not a plain file"))
+        elif path.stat().st_size != entry.bytes or sha256_file(path) != entry.sha256:
+            problems.append((rel, "changed since scope (checksum)"))
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if rel not in listed and rel not in ("scope.json", "letters") and not path.is_dir():
+            problems.append((rel, "not written by scope"))
+    return problems
+
+
+def _check_export(catalog: Catalog, manifest: BreachManifest) -> list[str]:
+    """The tables whose files changed since scope (names only)."""
+    if not manifest.data_files:
+        return ["(scope.json records no data files: scope again)"]
+    now = export_digests(catalog)
+    return sorted(
+        t for t in set(now) | set(manifest.data_files) if now.get(t) != manifest.data_files.get(t)
+    )
+
+
 def confirm_breach(
-    folder: Path, *, notify_people: bool, by: str, reason: str, now: datetime | None = None
+    folder: Path,
+    *,
+    notify_people: bool,
+    by: str,
+    reason: str,
+    keys: Keys,
+    catalog: Catalog,
+    audit_log: Path,
+    now: datetime | None = None,
 ) -> BreachManifest:
-    """Record a person's decision on telling the people in the folder's scope.json.
+    """Record a person's decision on telling the people: in the audit log, then scope.json.
+
+    Before anything is recorded: scope.json's keyed MAC, every file of the folder (its
+    checksum, nothing added), the export's files (unchanged since scope) and the audit log
+    (intact, and no `breach.confirmed` entry for this breach id yet: a decision is taken
+    once per breach, whatever folder or copy holds it).
 
     Raises:
-        ManifestError: scope.json is missing or not a breach manifest.
-        UsageError: a decision is recorded already (a new one is a new breach record).
+        ManifestError: scope.json is missing, not a breach manifest, or the folder or the
+            export changed since scope.
+        UsageError: a decision is recorded already for this breach, or the reason or the
+            decider is not acceptable (empty, too short, holding a personal value).
+        RecordTamperedError: the audit log does not verify.
     """
-    from dsar.errors import ManifestError, UsageError
+    import fcntl
 
+    from dsar.errors import ManifestError, RecordTamperedError, UsageError
+    from dsar.io import private_file
+    from dsar.records.audit import AuditLog
+
+    by, reason = by.strip(), " ".join(reason.split())
+    check_decision_text(by, reason)
     path = folder / "scope.json"
+    if folder.is_symlink() or path.is_symlink():
+        raise ManifestError(path, [("", "a symbolic link: give the breach folder itself")])
     try:
         manifest = BreachManifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ManifestError(
             path, [("", f"not a breach scope.json ({type(exc).__name__})")]
         ) from None
-    if manifest.decision is not None:
-        raise UsageError(
-            "--notify",
-            f"{manifest.breach_id} has a decision already, taken by {manifest.decision.by}",
-            "keep it; record a change of mind as a new entry in the breach register",
+    problems = _check_folder(folder, manifest, keys)
+    if problems:
+        raise ManifestError(path, problems)
+    changed = _check_export(catalog, manifest)
+    if changed:
+        raise ManifestError(
+            path,
+            [
+                (t, "the export's files changed since scope: scope the breach again")
+                for t in changed
+            ],
         )
-    recommended = bool(manifest.severity.get("notify_people_recommended"))
-    decision = Decision(
-        notify_people=notify_people,
-        by=by,
-        at=now or datetime.now(UTC),
-        reason=reason,
-        follows_recommendation=notify_people == recommended,
-    )
+    audit = AuditLog(audit_log, keys)
+    lock = audit_log.with_name(audit_log.name + ".breach-lock")
+    private_file(lock)
+    with lock.open("r+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # two confirms of one breach: one records
+        broken = audit.verify()
+        if broken:  # a deleted breach.confirmed entry would allow a second decision
+            raise RecordTamperedError(audit_log, [str(b) for b in broken])
+        earlier = [
+            e
+            for e in audit.entries()
+            if e.action == "breach.confirmed" and e.request == manifest.breach_id
+        ]
+        if earlier:
+            raise UsageError(
+                "--notify",
+                f"{manifest.breach_id} has a decision already in the audit log (entry"
+                f" {earlier[0].seq}, {earlier[0].at})",
+                "keep it; record a change of mind as a new entry in the breach register",
+            )
+        recommended = bool(manifest.severity.get("notify_people_recommended"))
+        decision = Decision(
+            notify_people=notify_people,
+            by=by,
+            at=now or datetime.now(UTC),
+            reason=reason,
+            follows_recommendation=notify_people == recommended,
+        )
+        audit.append(
+            "breach.confirmed",
+            request=manifest.breach_id,
+            details={
+                "notify_people": decision.notify_people,
+                "follows_recommendation": decision.follows_recommendation,
+                "scope_mac": manifest.mac,
+            },
+        )
     severity = {**manifest.severity, "confirmed": True}
-    updated = manifest.model_copy(update={"decision": decision, "severity": severity})
+    updated = _signed(
+        manifest.model_copy(update={"decision": decision, "severity": severity}), keys
+    )
     atomic_write_text(path, updated.model_dump_json(indent=2) + "\n")
     return updated
+
+
+def personal_values_in(text: str) -> list[str]:
+    """The kinds of personal value the text engine's detectors find in `text` (no values)."""
+    from dsar.text.contacts import emails, phones
+    from dsar.text.detectors import cards, government_ids, ibans
+
+    return sorted(
+        {
+            span.entity
+            for find in (emails, phones, cards, ibans, government_ids)
+            for span in find(text)
+        }
+    )
+
+
+def check_decision_text(by: str, reason: str) -> None:
+    """Refuse an empty decider, a reason under 3 characters, and either holding a personal
+    value (an email, a phone, a card or bank number: the text engine's detectors); the
+    message names the option and the kind found, never the value."""
+    from dsar.errors import UsageError
+
+    if not by:
+        raise UsageError("--by", "--by is empty", "name who decides: a name or a role (DPO)")
+    if len(reason) < 3:
+        raise UsageError("--reason", "--reason is too short", "say why, in words")
+    if len(by) > 200 or len(reason) > 2000:
+        raise UsageError(
+            "--reason",
+            "--by or --reason is too long",
+            "keep --by under 200 characters and --reason under 2,000",
+        )
+    for option, text in (("--by", by), ("--reason", reason)):
+        found = personal_values_in(text)
+        if found:
+            raise UsageError(
+                option,
+                f"{option} holds what reads as personal data ({', '.join(found)}); it is kept"
+                " in scope.json",
+                "say why without anyone's address, number or card: refer to people by their"
+                " P-number",
+            )
 
 
 def scope_parameters(scope: Scope) -> dict[str, JsonValue]:

@@ -14,7 +14,7 @@ from dsar.breach.assess import assess_severity, categories, countries, others_na
 from dsar.breach.deadlines import EEA, compute_deadlines, residence
 from dsar.breach.filters import ScopeSpec
 from dsar.breach.places import authority_country, read_residence
-from dsar.breach.report import BreachOutput, Incident, write_breach
+from dsar.breach.report import BreachOutput, Incident, export_digests, write_breach
 from dsar.breach.scope import scope_breach
 from dsar.engine import Engine
 from dsar.subjects.identity import MatchRules
@@ -50,6 +50,7 @@ def breach_scope(
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
     catalog = engine.catalog
+    data_files = export_digests(catalog)  # before reading: confirm finds any change since
     scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
     found = categories(scope, catalog, special=incident.special)
     if scope.texts and text is None:
@@ -88,6 +89,7 @@ def breach_scope(
         others=others,
         engine_name=engine.name,
         residence=read.as_json() | {"established": established or "none", "why": why},
+        data_files=data_files,
     )
     result.notes += read.notes
     if not scope.people:

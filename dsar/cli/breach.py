@@ -225,40 +225,47 @@ def breach_confirm_command(
         ),
     ],
     by: Annotated[str, typer.Option(help="Who decides (a name or role).")],
-    reason: Annotated[str, typer.Option(help="Why, in words (kept in scope.json).")],
+    reason: Annotated[
+        str, typer.Option(help="Why, in words, with no one's address or number (kept).")
+    ],
+    catalog: Annotated[
+        Path, typer.Option(help="The catalog scope read: its export must be unchanged.")
+    ],
     register: Annotated[
-        Path | None,
+        Path,
         typer.Option(
             "--register",
             envvar="WORKBENCH_REGISTER",
-            help="The register: a breach.confirmed entry goes into its audit log.",
+            help="The register: the decision goes into its audit log (once per breach).",
         ),
-    ] = None,
+    ],
     key_file: KeyFileOpt = None,
 ) -> None:
     """Record a person's decision on the recommendation to tell the people (Art. 34).
 
-    The decision, who took it, when and why go into scope.json (once), and with --register
-    into the audit log.
+    Checked first: scope.json's keyed MAC, every file of the folder, the export (unchanged
+    since scope) and the audit log (no decision for this breach yet). The decision, who took
+    it, when and why go into the audit log (breach.confirmed) and scope.json.
     """
     from dsar.breach import confirm_breach
+    from dsar.catalog import load_catalog
+    from dsar.keys import load_keys
 
-    manifest = confirm_breach(folder, notify_people=notify, by=by, reason=reason)
+    keys = load_keys(key_file)
+    manifest = confirm_breach(
+        folder,
+        notify_people=notify,
+        by=by,
+        reason=reason,
+        keys=keys,
+        catalog=load_catalog(catalog),
+        audit_log=register.with_name(register.name + ".audit.jsonl"),
+    )
     decision = manifest.decision
     assert decision is not None  # confirm_breach records it
-    if register is not None:
-        from dsar.keys import load_keys
-        from dsar.records.audit import AuditLog
-
-        audit = register.with_name(register.name + ".audit.jsonl")
-        AuditLog(audit, load_keys(key_file)).append(
-            "breach.confirmed",
-            request=manifest.breach_id,
-            details={
-                "notify_people": decision.notify_people,
-                "follows_recommendation": decision.follows_recommendation,
-            },
-        )
     told = "the people are told" if decision.notify_people else "the people are not told"
     follows = "as recommended" if decision.follows_recommendation else "AGAINST the recommendation"
-    typer.echo(f"{manifest.breach_id}: {told}, {follows}; recorded in {folder / 'scope.json'}")
+    typer.echo(
+        f"{manifest.breach_id}: {told}, {follows}; recorded in the audit log and"
+        f" {folder / 'scope.json'}"
+    )
