@@ -492,3 +492,34 @@ def test_confirm_refuses_personal_values_and_empty_input_without_a_traceback(
         assert value not in output
     assert (out / "scope.json").read_text() == before
     assert _confirmed(register) == []
+
+
+# --- finding 8: --out is a new, owner-only folder, never a link --------------------------
+
+
+def test_an_existing_empty_open_folder_is_narrowed_to_the_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")])
+    out = tmp_path / "open"
+    out.mkdir()
+    os.chmod(out, 0o777)
+    code, output = _scope(catalog, out, monkeypatch)
+    assert code == 0, output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert stat.S_IMODE((out / "letters").stat().st_mode) == 0o700
+
+
+def test_an_out_that_is_a_symbolic_link_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")])
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    code, output = _scope(catalog, tmp_path / "link", monkeypatch)
+    assert code == 1 and "symbolic link" in output
+    assert list(real.iterdir()) == []

@@ -412,9 +412,7 @@ def write_breach(
     Raises:
         OutputExistsError: `out` holds files already.
     """
-    if out.exists() and any(out.iterdir()):
-        raise OutputExistsError(str(out), "a folder with files", "choose a new --out")
-    private_dir(out)
+    _new_private_folder(out)
     letters_dir = private_dir(out / "letters")
     written: list[OutputFile] = []
     letters: dict[int, str] = {}
@@ -555,6 +553,28 @@ def _check_export(catalog: Catalog, manifest: BreachManifest) -> list[str]:
     return sorted(
         t for t in set(now) | set(manifest.data_files) if now.get(t) != manifest.data_files.get(t)
     )
+
+
+def _new_private_folder(out: Path) -> None:
+    """Make `out` owner-only (0700): new, or an empty folder of the user's own narrowed to
+    0700; a symbolic link, a file, a folder with files or someone else's folder is refused."""
+    from dsar.errors import UsageError
+
+    if out.is_symlink():
+        raise UsageError("--out", "--out is a symbolic link", "give a new folder, not a link")
+    if out.exists():
+        if not out.is_dir():
+            raise OutputExistsError(str(out), "a file", "choose a new --out")
+        if any(out.iterdir()):
+            raise OutputExistsError(str(out), "a folder with files", "choose a new --out")
+        if out.stat().st_uid != os.geteuid():
+            raise UsageError(
+                "--out", "--out is someone else's folder", "give a new folder of your own"
+            )
+        out.chmod(0o700)  # an empty folder made wider (0777) by hand or a umask
+    private_dir(out)
+    if out.stat().st_mode & 0o077:
+        out.chmod(0o700)
 
 
 def confirm_breach(
