@@ -132,3 +132,14 @@ def test_set_search_stops_at_max_identifiers_as_per_person(demo_export: Path) ->
         for method in ("per-person", "set"):
             with pytest.raises(UsageError, match="raise --max-identifiers only if"):
                 scope_breach(engine, spec, rules=MatchRules(max_identifiers=1), method=method)
+
+
+def test_set_search_on_spark_finds_what_duckdb_finds(engine_kind: str, demo_export: Path) -> None:
+    # web logs: one-identifier tables read distinct, anonymous lines reached through devices
+    spec = ScopeSpec(("web_logs", "invoices"), window=Window.parse("2026-11-01", "2026-11-14"))
+    catalog = load_catalog(demo_export)
+    with open_engine(catalog) as engine:
+        reference = scope_breach(engine, spec, method="per-person")
+    with open_engine(catalog, engine_kind) as engine:
+        found = scope_breach(engine, spec)
+    _assert_same(reference, found)

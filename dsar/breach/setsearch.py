@@ -238,9 +238,10 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         picks, plain = plan.select(name)
         q = quote_identifier(name)
         ids = [f"i{j}" for j in range(len(catalog.tables[name].identity_columns()))]
-        sql = f"SELECT {'DISTINCT ' if plain else ''}{picks} FROM {q}"
-        if plain and ids:
-            sql += f" WHERE {' OR '.join(f'{i} IS NOT NULL' for i in ids)}"
+        sql = f"SELECT {picks} FROM {q}"
+        if plain and ids:  # aliases filtered outside (Spark SQL has none in its WHERE)
+            some = " OR ".join(f"{i} IS NOT NULL" for i in ids)
+            sql = f"SELECT DISTINCT * FROM ({sql}) AS t WHERE {some}"
         con.register("bs_read", engine.query(sql))
         x(
             f"CREATE TEMP TABLE bs_r{ti} AS SELECT {ti << _BITS} + row_number() OVER () AS __n,"
