@@ -523,3 +523,45 @@ def test_an_out_that_is_a_symbolic_link_is_refused(
     code, output = _scope(catalog, tmp_path / "link", monkeypatch)
     assert code == 1 and "symbolic link" in output
     assert list(real.iterdir()) == []
+
+
+# --- finding 10: the window's end, the discovery time --------------------------------------
+
+
+def test_a_to_time_is_inclusive_as_the_help_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsar.breach.filters import Window
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")])  # u1's log line is at 2026-11-05 10:00:00
+    args = ["--from", "2026-11-05", "--to", "2026-11-05T10:00:00"]
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, *args)
+    assert code == 0, output
+    assert _manifest(tmp_path / "BR")["counts"]["people"] == 1  # type: ignore[index]
+    one = Window.parse("2026-11-05T10:00:00Z", "2026-11-05T10:00:00Z")  # a single instant
+    assert one.start is not None and one.end is not None and one.end > one.start
+
+
+@pytest.mark.parametrize(
+    ("when", "said"),
+    [
+        ("2099-01-01T00:00Z", "in the future"),
+        ("1999-01-01T00:00Z", "before 25 May 2018"),
+    ],
+)
+def test_an_implausible_discovery_time_is_refused(
+    when: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--discovered", when)
+    assert code == 1 and said in output
+    assert not (tmp_path / "BR").exists()
+
+
+def test_a_discovery_date_without_a_time_is_noticed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--discovered", "2026-11-20")
+    assert code == 0, output
+    assert "--discovered is a date without a time: taken as 00:00 UTC" in output

@@ -75,7 +75,11 @@ def parse_where(text: str) -> Condition:
 
 @dataclass(frozen=True)
 class Window:
-    """The time the breach covers: rows whose time column falls in [start, end)."""
+    """The time the breach covers: rows whose time column falls in [start, end).
+
+    A `--to` date covers its whole day (end: the next midnight); a `--to` time is inclusive
+    too (end: that instant plus one microsecond, the finest time the engines keep).
+    """
 
     start: datetime | None = None
     end: datetime | None = None
@@ -111,7 +115,9 @@ def _instant(text: str, option: str, *, end_of_day: bool) -> datetime:
             option, f"{option} is not a date or ISO timestamp", "write e.g. 2026-11-01"
         ) from None
     # the export's timestamps are UTC: a time given with its zone is read as that instant
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment + timedelta(microseconds=1) if end_of_day else moment  # --to is inclusive
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,7 @@ def breach_scope(
     """
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
+    late = check_discovered(incident.discovered)
     catalog = engine.catalog
     data_files = export_digests(catalog)  # before reading: confirm finds any change since
     scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
@@ -91,7 +92,7 @@ def breach_scope(
         residence=read.as_json() | {"established": established or "none", "why": why},
         data_files=data_files,
     )
-    result.notes += read.notes
+    result.notes += late + read.notes
     if not scope.people:
         result.notes.append(
             "no one reached: the breach is still recorded in the internal breach register"
@@ -120,6 +121,38 @@ def breach_scope(
         )
         result.notes.append(f"audit entry breach.scoped written to {audit_log.name}")
     return result
+
+
+OLDEST_DISCOVERY = datetime(2018, 5, 25, tzinfo=UTC)
+"""GDPR's first day: a discovery before it is taken for a typing error (a wrong year)."""
+
+
+def check_discovered(discovered: datetime, now: datetime | None = None) -> list[str]:
+    """Refuse a discovery time in the future (beyond an hour of clock skew) or before GDPR
+    applied (25 May 2018): the deadlines count from it, and a wrong year gives wrong ones.
+    Returns a notice when it is more than a year back (every deadline is past).
+
+    Raises:
+        UsageError: the time is not plausible.
+    """
+    from dsar.errors import UsageError
+
+    now = now or datetime.now(UTC)
+    if discovered > now + timedelta(hours=1):
+        raise UsageError(
+            "--discovered",
+            "--discovered is in the future",
+            "give when the company became aware of the breach (check the year and the zone)",
+        )
+    if discovered < OLDEST_DISCOVERY:
+        raise UsageError(
+            "--discovered",
+            "--discovered is before 25 May 2018, when GDPR began to apply",
+            "check the year: the deadlines count from this time",
+        )
+    if discovered < now - timedelta(days=366):
+        return ["NOTICE: --discovered is more than a year ago: every deadline below is past"]
+    return []
 
 
 def establishment(authority: str, incident: Incident) -> tuple[str | None, str]:

@@ -124,6 +124,11 @@ def breach_scope_command(
 
     try:
         found = datetime.fromisoformat(discovered)
+        if len(discovered.strip()) == 10:  # a date alone: midnight UTC, said
+            typer.echo(
+                "NOTICE: --discovered is a date without a time: taken as 00:00 UTC; give the"
+                " time the company became aware (e.g. 2026-11-27T18:30Z) for exact deadlines"
+            )
     except ValueError:
         raise UsageError(
             "--discovered", "--discovered is not an ISO time", "write e.g. 2026-11-27T18:30Z"
