@@ -565,3 +565,16 @@ def test_a_discovery_date_without_a_time_is_noticed(
     code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--discovered", "2026-11-20")
     assert code == 0, output
     assert "--discovered is a date without a time: taken as 00:00 UTC" in output
+
+
+def test_the_country_table_agrees_with_cldr() -> None:
+    babel = pytest.importorskip("babel")
+    from babel.core import Locale
+
+    from dsar.breach.country_names import ALPHA2
+
+    english = Locale("en").territories
+    assert babel is not None and len(ALPHA2) > 240
+    for code in ("DE", "NL", "GB", "US", "IE", "NO", "JP", "BR"):
+        assert country_code(english[code]) == code
+        assert country_code(code.lower()) == code
