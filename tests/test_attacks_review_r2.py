@@ -277,3 +277,15 @@ def test_published_rows_removed_with_counts_rewritten_fail_the_mac(
     (folder / "manifest.json").write_text(json.dumps(stripped))
     keyed = [str(f) for f in verify_published(folder, keys=KEYS).findings]
     assert any("no MAC although a key was given" in f for f in keyed)
+
+
+def test_a_report_that_is_not_utf8_is_a_finding_that_shows_none_of_it(bundle: Path) -> None:
+    """A damaged statement (bytes that are not UTF-8) is a finding, never an exception whose
+    text carries the report's content (the person's data) into a notebook's traceback."""
+    page = bundle / "report.md"
+    page.write_bytes(b"\xff\xfe" + page.read_bytes())
+    _rehash(bundle)
+    result = verify_bundle(bundle, keys=KEYS)
+    assert not result.ok
+    assert "not UTF-8" in _said(result)
+    assert "ann@example.com" not in _said(result)

@@ -779,11 +779,24 @@ def csv_formula_findings(path: Path, name: str) -> list[Finding]:
     ]
 
 
+def _utf8_text(path: Path) -> str | None:
+    """A file's text ("" when absent); None when it is not UTF-8 (the decoding error holds the
+    file's bytes, which are the person's data, so it never leaves this function)."""
+    if not path.is_file():
+        return ""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _check_report(root: Path, tables: dict[str, TableInfo], add: Any) -> None:
     md = root / "report.md"
     page = root / "report.html"
-    text = md.read_text(encoding="utf-8") if md.is_file() else ""
-    markup = page.read_text(encoding="utf-8") if page.is_file() else ""
+    text, markup = _utf8_text(md), _utf8_text(page)
+    if text is None or markup is None:
+        add(Finding("report", "report.md / report.html", "the statement is not UTF-8 text"))
+        return
     if not text or not markup:
         add(Finding("report", "report.md / report.html", "the access statement is missing"))
         return
