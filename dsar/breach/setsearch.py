@@ -530,25 +530,32 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
 
 
 def _propagate(con: object) -> None:
-    """`bs_label(nid, label)`: each strong node's smallest node number in its component."""
+    """`bs_label(nid, label)`: each strong node's smallest node number in its component.
+
+    A row holding several strong nodes links each to the row's smallest (a star: the same
+    component as every pair), each link once however many rows repeat it (a customer's
+    invoices all name the same two identifiers)."""
     import duckdb
 
     assert isinstance(con, duckdb.DuckDBPyConnection)
     con.execute(
-        "CREATE TEMP TABLE bs_links AS SELECT row, nid FROM bs_sid"
-        " QUALIFY count(*) OVER (PARTITION BY row) > 1"
+        "CREATE TEMP TABLE bs_adj AS WITH linked AS (SELECT row, nid, min(nid) OVER"
+        " (PARTITION BY row) AS hub FROM bs_sid QUALIFY count(*) OVER (PARTITION BY row) > 1),"
+        " edges AS (SELECT DISTINCT nid, hub FROM linked WHERE nid <> hub)"
+        " SELECT nid AS src, hub AS dst FROM edges UNION ALL SELECT hub, nid FROM edges"
     )
-    con.execute("CREATE TEMP TABLE bs_label AS SELECT DISTINCT nid, nid AS label FROM bs_links")
+    con.execute(
+        "CREATE TEMP TABLE bs_label AS SELECT DISTINCT src AS nid, src AS label FROM bs_adj"
+    )
     for _ in range(_MAX_ROUNDS):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE bs_step AS"
-            " WITH by_row AS (SELECT k.row, min(l.label) AS label FROM bs_links k"
-            " JOIN bs_label l USING (nid) GROUP BY k.row),"
-            " by_node AS (SELECT k.nid, min(r.label) AS label FROM bs_links k"
-            " JOIN by_row r USING (row) GROUP BY k.nid)"
+            " WITH near AS (SELECT a.src AS nid, min(l.label) AS label FROM bs_adj a"
+            " JOIN bs_label l ON l.nid = a.dst GROUP BY a.src)"
             " SELECT l.nid, least(l.label, coalesce(n.label, l.label)) AS label"
-            " FROM bs_label l LEFT JOIN by_node n USING (nid)"
+            " FROM bs_label l LEFT JOIN near n USING (nid)"
         )
+        # a label is a node of the same component: take its label too (pointer jumping)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE bs_next AS SELECT s.nid,"
             " least(s.label, coalesce(j.label, s.label)) AS label FROM bs_step s"
