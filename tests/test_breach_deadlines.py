@@ -109,3 +109,19 @@ def test_enisa_bands(score: float, band: str) -> None:
     from dsar.breach.assess import band as band_of
 
     assert band_of(score) == band
+
+
+def test_rows_the_notes_do_not_support_say_unverified() -> None:
+    # checked against ../shared/reference/breach.md: its US figures are Colorado, Florida (and
+    # its Department of Legal Affairs at 500), Alabama, Connecticut, Delaware, Louisiana,
+    # California's attorney general at 500, HIPAA's 60 days and media over 500 in a state
+    unverified = {r.id for r in rules() if not r.verified}
+    assert unverified == {"us-co-ag", "hipaa-hhs"}
+    for rule in rules():
+        assert ("UNVERIFIED" in rule.source) == (not rule.verified), rule.id
+    # and what scope.json and the report show says so
+    places = residence([("US", "CO")] * 600)
+    found = compute_deadlines(FRIDAY_EVENING, places, regimes={"hipaa"}, per_state={"CO": 600})
+    shown = {d.rule: d.as_json()["source"] for d in found}
+    assert "UNVERIFIED" in str(shown["us-co-ag"]) and "UNVERIFIED" in str(shown["hipaa-hhs"])
+    assert "UNVERIFIED" not in str(shown["us-co"])

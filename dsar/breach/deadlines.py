@@ -47,6 +47,11 @@ class Rule(BaseModel):
     per_state: bool = Field(default=False, description="min_people counts one state's residents")
     when: str = Field(description="when the duty applies, in words")
     source: str = Field(description="the law (article, section) the row follows")
+    verified: bool = Field(
+        default=True,
+        description="the row's figures are in the working notes (../shared/reference/"
+        "breach.md); false: written from memory, its source says UNVERIFIED",
+    )
 
 
 class Applies(StrEnum):
