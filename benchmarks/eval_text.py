@@ -32,6 +32,11 @@ The sets, from most to least read:
   greetings, titles and sign-offs of German, French, Spanish, Dutch, Italian and Portuguese
   mail, names in email local parts and @handles, and traps (products, companies, places,
   months, names used as words, software terms); development data.
+- `dev_chat_b.jsonl`: chat lines with one lower-case given name as an addressee or a subject
+  ("thx priya", "ping marco", "kenji's laptop", "me and fatima", greetings in six languages),
+  and lower-case words that collide with name lists ("will do", "mark it", "sue the vendor",
+  "ssh in as root", "vamos al mar", "dank je"); written for issue 24's one-word chat misses,
+  none copied from a sealed set; development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -81,6 +86,7 @@ OPEN_SETS = (
     "dev_chat_lower",
     "dev_scripts_traps",
     "dev_levers",
+    "dev_chat_b",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
