@@ -168,3 +168,24 @@ def test_a_breach_is_registered_once(register: Path, monkeypatch: pytest.MonkeyP
                 deadlines=[],
                 folder="x",
             )
+
+
+def test_an_earlier_copy_put_back_is_found(register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every seal of an earlier copy verifies; the audit log still knows the later breach
+    monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    earlier = register.read_bytes()
+    with Breaches(register, load_keys()) as book:
+        record = book.get(BREACH)
+        book.add(
+            "BR-2",
+            discovered=record.discovered,
+            people=3,
+            rows=4,
+            severity="low",
+            notify_people=False,
+            deadlines=[d.as_json() for d in record.deadlines],
+            folder="BR-2",
+        )
+    register.write_bytes(earlier)
+    with pytest.raises(RecordTamperedError, match="BR-2"):
+        Breaches(register, load_keys())

@@ -35,6 +35,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -193,12 +194,16 @@ def set_search(
         OverMatchError: a person of the batch has more strong identifiers of one kind than
             `rules.max_identifiers` (its label is the person's first request, `B-<n>`).
     """
+    import tempfile
+
     plan = _Plan(engine, catalog, rules)
-    con = scratch_connection()
-    try:
-        return _run(engine, con, plan, scoped)
-    finally:
-        con.close()
+    # past memory, DuckDB spills to an owner-only folder (identifiers: removed after)
+    with tempfile.TemporaryDirectory(prefix="dsar-breach-") as spill:
+        con = scratch_connection(spill=Path(spill))
+        try:
+            return _run(engine, con, plan, scoped)
+        finally:
+            con.close()
 
 
 def _kind_sql(kind: IdentityKind) -> str:

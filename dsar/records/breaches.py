@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dsar.errors import DiskFullError, UsageError, is_disk_full
+from dsar.errors import DiskFullError, RecordTamperedError, UsageError, is_disk_full
 from dsar.io import private_file
 from dsar.keys import Keys, require_keys
 from dsar.records.audit import AuditLog
@@ -181,6 +181,33 @@ class Breaches:
                 raise DiskFullError(self.path) from exc
             raise
         self.audit = AuditLog(self.path.with_name(self.path.name + ".audit.jsonl"), keys)
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        """Every breach the audit log registered is in the table (an earlier copy of the
+        register put back forgets the breaches since, and every seal of that copy verifies:
+        refused); a row whose entry a crash cut is logged now.
+
+        Raises:
+            RecordTamperedError: the audit log registered a breach the table does not hold.
+        """
+        logged = {
+            e.request
+            for e in self.audit.entries()
+            if e.action == "breach.registered" and e.request is not None
+        }
+        held = {r[0] for r in self.db.execute("SELECT id FROM breaches")}
+        if missing := sorted(logged - held):
+            raise RecordTamperedError(
+                self.path,
+                [
+                    f"breaches: {len(missing)} breach(es) the audit log registered are not in"
+                    f" the register ({', '.join(missing)}): an earlier copy put back, or rows"
+                    " removed; restore the register from a backup"
+                ],
+            )
+        for breach_id in sorted(held - logged):
+            self.audit.append("breach.registered", request=breach_id, details={"repaired": True})
 
     def close(self) -> None:
         """Close the database."""
