@@ -550,8 +550,10 @@ def withdraw(
         Path | None,
         typer.Option(
             help="The export's catalog: read again, so that everyone uploaded who has since"
-            " opted out, withdrawn consent or closed their account there is removed too"
-            " (without it, a warning says the export was not checked)."
+            " opted out, withdrawn consent or closed their account there is removed too, and"
+            " the ledger is matched under every identifier the export holds for each person"
+            " (an address gained since the upload); without it, a warning says what was not"
+            " checked."
         ),
     ] = None,
     spec: Annotated[
@@ -582,7 +584,12 @@ def withdraw(
     from collections import Counter
 
     from anonymize.audience import SentRecord, platform as find_platform
-    from anonymize.audience.stale import STALE_REASONS, Ineligible, ineligible_uploads
+    from anonymize.audience.stale import (
+        STALE_REASONS,
+        Ineligible,
+        ineligible_uploads,
+        unmatched_entries,
+    )
     from dsar.catalog import load_catalog
     from dsar.engine.base import scrub_message
     from dsar.errors import MissingFileError, WorkbenchError
@@ -624,15 +631,26 @@ def withdraw(
                 " nobody who opted out, withdrew consent or closed their account there since"
                 " the upload was checked; only the ledger's people are in these files"
             )
+    if catalog is None or unread:  # the ledger, under the identifiers recorded at the upload
+        missed, entries = unmatched_entries(sent, p, book)
+        if missed:
+            found.not_checked.append(
+                f"{missed:,} ledger {'entry' if missed == 1 else 'entries'} of {entries:,}"
+                f" matched no identifier recorded at an upload to {p.name}: without the export"
+                " the ledger is checked only under those identifiers, so a person among them"
+                " uploaded under another (an address changed since the upload) is not in these"
+                " files; give --catalog to find them through the export"
+            )
     ledger_only = set(sent.withdrawals(p.name, book))
     for path in sent.write_withdrawals(
         p.name, book, out, headers, header_line=p.header, also=found.hashes
     ):
         rows = path.read_text(encoding="utf-8").count("\n") - (1 if p.header else 0)
         typer.echo(f"wrote {path}: {rows} people to remove from {p.title}")
-    why = Counter("in_ledger" if h in ledger_only else w for h, w in found.hashes.items())
-    if ledger_only:
-        why["in_ledger"] = len(ledger_only)
+    why = Counter(
+        "in_ledger" if h in ledger_only else found.hashes[h]
+        for h in ledger_only | set(found.hashes)
+    )
     for reason, n in sorted(why.items(), key=lambda x: (-x[1], x[0])):
         typer.echo(f"  {n:,} {STALE_REASONS.get(reason, reason)} ({reason})")
     for what in found.not_checked:

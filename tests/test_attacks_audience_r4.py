@@ -306,3 +306,82 @@ def test_the_manifest_states_who_a_shared_identifier_left_out(
     assert counts["in_ledger"] == 1 + shared
     checked = _verify(tmp_path / "out")  # a stated count, not a reason: the sums still add up
     assert checked.exit_code == 0, checked.output
+
+
+# -- round 4, F1: an objection under an identifier gained after the upload ---------------------
+
+NEW_LOGIN = "cat.new.login@elsewhere.example"
+
+
+def _moved_login(tmp: Path, also_prefs: bool = False) -> tuple[Path, Result]:
+    """u1 is uploaded (a spec, recorded), then changes their login address in accounts (and,
+    with `also_prefs`, their marketing one too) and objects under the new address only,
+    with `ledger add --sent-record --catalog`."""
+    catalog = _uploaded(tmp)
+    root = tmp / "shop"
+    for name in ("accounts.csv", *(["prefs.csv"] if also_prefs else [])):
+        path = root / name
+        path.write_text(path.read_text().replace(f"u1,{C1},", f"u1,{NEW_LOGIN},"))
+    added = _invoke(dsar_app, "ledger", "add", "--reason", "objected_direct_marketing",
+                    "--request", "R-1", "--ledger", str(tmp / "ledger.db"),
+                    "--email", NEW_LOGIN, "--sent-record", str(tmp / "sent.db"),
+                    "--catalog", str(catalog))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "held by ad platform meta" in added.output
+    return catalog, added
+
+
+@pytest.mark.parametrize("also_prefs", [False, True], ids=["login only", "login and marketing"])
+@pytest.mark.parametrize("with_spec", [False, True], ids=["no spec", "spec"])
+def test_withdraw_finds_an_objector_under_an_address_gained_since(
+    tmp_path: Path, also_prefs: bool, with_spec: bool
+) -> None:
+    """Before: `withdraw --catalog` without --spec removed 0 people (the ledger was matched
+    against the identifiers recorded at the upload only). Now the ledger is read through the
+    export's identity resolution: the person, under their user id recorded at the upload."""
+    catalog, _ = _moved_login(tmp_path, also_prefs)
+    spec = ["--spec", str(catalog.parent / "spec.yml")] if with_spec else []
+    done = _withdraw(tmp_path, "--catalog", str(catalog), *spec)
+    assert done.exit_code == 0, done.output
+    removed = _cells(tmp_path / "wd")
+    assert _hashes(C1, "meta") <= removed
+    assert not removed & (_hashes(C2, "meta") | _hashes(C3, "meta"))
+    assert "1 people to remove" in done.output
+    assert "(in_ledger)" in done.output
+    assert NEW_LOGIN not in done.output and C1 not in done.output
+
+
+def test_the_withdraw_command_ledger_add_prints_works(tmp_path: Path) -> None:
+    """Before: `ledger add --catalog` printed a withdraw command without --catalog, which
+    removed 0 people. Now it names the catalog, and run as printed it removes the person."""
+    catalog, added = _moved_login(tmp_path)
+    line = next(x for x in added.output.splitlines() if x.startswith("to withdraw: "))
+    command = line.removeprefix("to withdraw: ").replace("<folder>", str(tmp_path / "wd"))
+    words = command.split()
+    assert words[:2] == ["anonymize", "withdraw"] and "--catalog" in words
+    assert words[words.index("--catalog") + 1] == str(catalog)
+    done = _invoke(anonymize_app, *words[1:])
+    assert done.exit_code == 0, done.output
+    assert _hashes(C1, "meta") <= _cells(tmp_path / "wd")
+    assert "1 people to remove" in done.output
+
+
+def test_withdraw_without_the_export_counts_the_ledger_entries_it_could_not_match(
+    tmp_path: Path,
+) -> None:
+    """Without --catalog the objection under the new address matches nothing recorded at
+    the upload: withdraw says so, with the count, and never that the ledger was checked."""
+    _moved_login(tmp_path)
+    added = _invoke(dsar_app, "ledger", "add", "--reason", "erased", "--request", "R-2",
+                    "--ledger", str(tmp_path / "ledger.db"), "--email", C2)  # fmt: skip
+    assert added.exit_code == 0, added.output
+    done = _withdraw(tmp_path)
+    assert done.exit_code == 0, done.output
+    assert "1 people to remove" in done.output  # C2, recorded at the upload under C2
+    assert _hashes(C2, "meta") <= _cells(tmp_path / "wd")
+    assert "NOT CHECKED: 1 ledger entry of 2 matched no identifier recorded" in done.output
+    assert "--catalog" in done.output
+    assert NEW_LOGIN not in done.output
+    with_export = _withdraw(tmp_path, "--catalog", str(tmp_path / "shop" / "catalog.yml"))
+    assert with_export.exit_code == 0, with_export.output
+    assert "ledger entr" not in with_export.output

@@ -174,7 +174,14 @@ def build_audience(
         for p in chosen if record is not None else []:
             assert record is not None
             stale = stale_uploads(
-                con, record, p, kind=kind, region=region, audience=name, ledger=ledger
+                con,
+                record,
+                p,
+                kind=kind,
+                region=region,
+                audience=name,
+                ledger=ledger,
+                engine=engine,
             )
             earlier[p.name] = reasons_count(stale)
         counted = con.execute(

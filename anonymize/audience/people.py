@@ -151,11 +151,26 @@ def leave_out_restricted(
     return [(str(r), str(t), int(n)) for r, t, n in found]
 
 
-def ledger_people(engine: Engine, con: duckdb.DuckDBPyConnection, ledger: Ledger) -> int:
-    """`ledger_nodes(node)`: the identifiers of the people still in whom the ledger holds
-    under a device, cookie or IP address id (`DEVICES`). Each table that holds such an id
-    beside a person's identifiers is read once (its distinct pairs); only the devices seen
-    with a candidate's person are hashed and compared. Returns the devices found."""
+_OPEN_PEOPLE = (
+    "SELECT DISTINCT person FROM cand_people WHERE i IN (SELECT i FROM cand WHERE why IS NULL)"
+)
+
+
+def ledger_people(
+    engine: Engine,
+    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    *,
+    people: str = _OPEN_PEOPLE,
+    refs: str = "ledger_refs",
+    out: str = "ledger_nodes",
+) -> int:
+    """`ledger_nodes(node)` (`out`): the identifiers of the people still in whom the ledger
+    holds under a device, cookie or IP address id (`DEVICES`). Each table that holds such an
+    id beside a person's identifiers is read once (its distinct pairs); only the devices seen
+    with a person of `people` (SQL of a `person` column: by default the candidates still in)
+    are hashed and compared with the references in `refs` (a table of `ref`). Returns the
+    devices found."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE device_rows (kind VARCHAR, value VARCHAR, node VARCHAR)"
     )
@@ -188,22 +203,67 @@ def ledger_people(engine: Engine, con: duckdb.DuckDBPyConnection, ledger: Ledger
                 )
         con.unregister("device_read")
     ref_sql, params = ledger.sql_ref("kind || '=' || value")
+    seen = f"{out}_devices"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE ledger_devices AS"
-        " WITH open AS (SELECT DISTINCT person FROM cand_people WHERE i IN (SELECT i FROM cand"
-        " WHERE why IS NULL)),"
+        f"CREATE OR REPLACE TEMP TABLE {seen} AS"
+        f" WITH open AS ({people}),"
         " theirs AS (SELECT DISTINCT d.kind, d.value FROM device_rows d JOIN people_nodes n"
         " USING (node) WHERE n.person IN (SELECT person FROM open))"
-        f" SELECT kind, value FROM theirs WHERE {ref_sql} IN (SELECT ref FROM ledger_refs)",
+        f" SELECT kind, value FROM theirs WHERE {ref_sql} IN (SELECT ref FROM {refs})",
         params,
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE ledger_nodes AS SELECT DISTINCT node FROM device_rows"
-        " JOIN ledger_devices USING (kind, value)"
+        f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT DISTINCT node FROM device_rows"
+        f" JOIN {seen} USING (kind, value)"
     )
-    found = con.execute("SELECT count(*) FROM ledger_devices").fetchall()[0][0]
+    found = con.execute(f"SELECT count(*) FROM {seen}").fetchall()[0][0]
     con.execute("DROP TABLE device_rows")
     return int(found)
+
+
+def ledger_persons(
+    engine: Engine,
+    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    people: str,
+    out: str = "held_people",
+) -> int:
+    """`out(person)`: of the people `people` (SQL of a `person` column, from
+    `resolve_people`'s `people_members`), those the ledger holds (erased, objected, opted out,
+    restricted) under any identifier that is theirs alone, under each form a record may have
+    hashed it (`forms_sql`; the ledger's folded references too), or under a device, cookie or
+    IP address id seen with them (`ledger_people`): the person, not the string, so an
+    objection under an address gained after an upload finds the person recorded then under
+    their account id. A shared identifier (`people_shared`) names none of them. Returns how
+    many people."""
+    refs = ledger.refs(LEDGER_REASONS, folded=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT person FROM people_members LIMIT 0")
+    if not refs:
+        return 0
+    table = f"{out}_refs"
+    con.register(f"{table}_arrow", pa.table({"ref": pa.array(refs, pa.string())}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT ref FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+    ref_sql, params = ledger.sql_ref("form")
+    con.execute(
+        f"INSERT INTO {out} WITH tested AS (SELECT DISTINCT m.person, m.kind, m.value FROM"
+        f" people_members m WHERE m.person IN ({people}) AND {_own('m')}),"
+        f" forms AS (SELECT person, unnest({_FORMS}) AS form FROM tested),"
+        " held AS (SELECT form FROM (SELECT DISTINCT form FROM forms)"
+        f" WHERE {ref_sql} IN (SELECT ref FROM {table}))"
+        " SELECT DISTINCT person FROM forms JOIN held USING (form)",
+        params,
+    )
+    nodes = f"{out}_nodes"
+    ledger_people(engine, con, ledger, people=people, refs=table, out=nodes)
+    con.execute(
+        f"INSERT INTO {out} SELECT DISTINCT n.person FROM people_nodes n JOIN {nodes}"
+        " USING (node) WHERE node NOT IN (SELECT node FROM people_shared)"
+        f" AND n.person NOT IN (SELECT person FROM {out})"
+    )
+    for t in (table, nodes, f"{nodes}_devices"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return int(con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0])
 
 
 def _own(alias: str, kind: str | None = None) -> str:

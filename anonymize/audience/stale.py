@@ -19,7 +19,10 @@ compared with it:
   now leaves out (no consent, opted out, closed, Limited Use, in the ledger, said no
   elsewhere) and no eligible row would upload again, and each upload no row of the table
   gives any more (`not_in_table`: a consent row deleted, an address changed);
-- **the ledger** (`SentRecord.in_ledger`), as before.
+- **the ledger**: the uploads recorded under an identifier it holds (`SentRecord.in_ledger`),
+  and every upload of a person it holds under any identifier the export holds for them now
+  (`people.ledger_persons`): an objection under a login address changed since the upload
+  finds the person recorded then under their account id.
 
 Only hashes the record holds as sent to the platform and not yet withdrawn are returned.
 """
@@ -35,12 +38,12 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from anonymize.audience.build import MEMORY_LIMIT, Kind, _phone_table, identifiers
-from anonymize.audience.people import _LOOSE, _own
+from anonymize.audience.people import _LOOSE, _own, ledger_persons
 from anonymize.audience.platforms import Platform
 from dsar.engine import scratch_connection
 from dsar.keys import Purpose
 from dsar.records.ledger import Ledger
-from dsar.records.sent import SentRecord
+from dsar.records.sent import WITHDRAW_REASONS, SentRecord
 
 if TYPE_CHECKING:
     import duckdb
@@ -73,10 +76,15 @@ def stale_uploads(
     region: str | None = None,
     audience: str | None = None,
     ledger: Ledger | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, str]:
     """Each hash `p` received (and still holds) of someone the gate in `con` now leaves
     out, with the first reason (`STALE_REASONS`). `con` holds `people_*`, `said_no_people`
-    and `closed_people` and, from a spec's gate (`kind`, `audience`: its name), `cand`."""
+    and `closed_people` and, from a spec's gate (`kind`, `audience`: its name), `cand`.
+
+    With `ledger`, the hashes whose recorded references the ledger holds (`in_ledger`); with
+    `engine` too, every upload of a person the ledger holds under any identifier of theirs
+    the export holds now (`people.ledger_persons`), recorded at the upload or not."""
     withdrawn = record.withdrawn(p.name)
     rows = record.sent_rows(p.name)
     if not rows:
@@ -99,6 +107,23 @@ def stale_uploads(
         con.execute("CREATE OR REPLACE TEMP TABLE stale_sent AS SELECT * FROM stale_sent_arrow")
     finally:
         con.unregister("stale_sent_arrow")
+    ref_sql, ref_params = record.keys.sql_keyed_hash(Purpose.LEDGER_REF, "kind || '=' || value")
+    loose_sql, loose_params = record.keys.sql_keyed_hash(Purpose.LEDGER_REF, "loose")
+    # each upload's people: every identifier that is theirs alone, keyed as the record keys
+    # it (as given and folded), met with the references the upload was recorded under
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stale_members AS SELECT person, "
+        f"{ref_sql} AS ref, {loose_sql} AS loose FROM (SELECT DISTINCT m.person, m.kind,"
+        f" m.value, {_LOOSE} AS loose FROM people_members m WHERE {_own('m')})",
+        [*ref_params, *loose_params],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stale_people AS "
+        + " UNION ".join(
+            f"SELECT s.uploaded, h.person FROM stale_sent s JOIN stale_members h ON s.{a} = h.{b}"
+            for a, b in (("ref", "ref"), ("loose", "loose"), ("ref", "loose"), ("loose", "ref"))
+        )
+    )
     spec_no = ""
     if kind is not None:
         said = ", ".join(f"'{w}'" for w in _PERSON_NO)
@@ -106,28 +131,48 @@ def stale_uploads(
             " UNION SELECT person, 'said_no' FROM cand_people WHERE strong AND i IN"
             f" (SELECT i FROM cand WHERE why IN ({said}))"
         )
-    ref_sql, ref_params = record.keys.sql_keyed_hash(Purpose.LEDGER_REF, "kind || '=' || value")
-    loose_sql, loose_params = record.keys.sql_keyed_hash(Purpose.LEDGER_REF, "loose")
-    person = con.execute(
-        "WITH no AS (SELECT person, arg_min(why, rank) AS why FROM (SELECT person, why,"
-        " CASE why WHEN 'closed_account' THEN 0 ELSE 1 END AS rank FROM (SELECT person,"
-        " 'closed_account' AS why FROM closed_people UNION SELECT person, 'said_no' FROM"
-        f" said_no_people{spec_no})) GROUP BY person),"
-        " ids AS (SELECT DISTINCT m.kind, m.value, no.why FROM people_members m JOIN no"
-        f" USING (person) WHERE {_own('m')}),"
-        f" hashed AS (SELECT why, {ref_sql} AS ref, {loose_sql} AS loose FROM (SELECT why,"
-        f" kind, value, {_LOOSE} AS loose FROM ids))"
-        " SELECT s.uploaded, min(h.why) FROM stale_sent s JOIN hashed h ON s.ref = h.ref"
-        " OR s.loose = h.loose OR s.ref = h.loose OR s.loose = h.ref GROUP BY 1",
-        [*ref_params, *loose_params],
-    ).fetchall()
-    if kind is not None and audience is not None:  # the table's own reason first
+    in_ledger = ""
+    if ledger is not None and engine is not None:
+        # the ledger, through the person: an objection under an identifier gained after the
+        # upload (a new login address) finds them under their account id recorded then
+        ledger_persons(
+            engine, con, ledger, "SELECT DISTINCT person FROM stale_people", "stale_held"
+        )
+        in_ledger = " UNION SELECT person, 'in_ledger' FROM stale_held"
+    person = dict(
+        con.execute(
+            "WITH no AS (SELECT person, why, CASE why WHEN 'in_ledger' THEN 0 WHEN"
+            " 'closed_account' THEN 1 ELSE 2 END AS rank FROM (SELECT person, 'closed_account'"
+            " AS why FROM closed_people UNION SELECT person, 'said_no' FROM"
+            f" said_no_people{spec_no}{in_ledger}))"
+            " SELECT s.uploaded, arg_min(no.why, no.rank) FROM stale_people s JOIN no"
+            " USING (person) GROUP BY 1"
+        ).fetchall()
+    )
+    # the person's objection first (whatever their rows say now), then the table's own reason
+    found |= {str(h): "in_ledger" for h, w in person.items() if w == "in_ledger"}
+    if kind is not None and audience is not None:
         for h, w in _table_uploads(con, p, kind, region, audience).items():
             found.setdefault(h, w)
-    for uploaded, why in person:
+    for uploaded, why in person.items():
         found.setdefault(str(uploaded), str(why))
-    con.execute("DROP TABLE IF EXISTS stale_sent")
+    for scratch in ("stale_sent", "stale_members", "stale_people", "stale_held"):
+        con.execute(f"DROP TABLE IF EXISTS {scratch}")
     return {h: w for h, w in sorted(found.items()) if h not in withdrawn}
+
+
+def unmatched_entries(record: SentRecord, p: Platform, ledger: Ledger) -> tuple[int, int]:
+    """How many of the ledger's entries (erased, objected, opted out, restricted) match no
+    reference the record holds for `p`'s uploads, of how many: without the export, a person
+    uploaded under identifiers the entry does not give (an address gained since, an account
+    id the objection did not name) cannot be found, and a reader says so with this count."""
+    entries = ledger.entry_refs(WITHDRAW_REASONS)
+    held: set[str] = set()
+    for ref, loose, _, _ in record.sent_rows(p.name):
+        held.add(ref)
+        if loose is not None:
+            held.add(loose)
+    return sum(1 for refs in entries.values() if not refs & held), len(entries)
 
 
 def _table_uploads(
@@ -207,7 +252,14 @@ def ineligible_uploads(
             )
             named.add(gate.name)
             found = stale_uploads(
-                con, record, p, kind=gate.kind, region=region, audience=gate.name, ledger=ledger
+                con,
+                record,
+                p,
+                kind=gate.kind,
+                region=region,
+                audience=gate.name,
+                ledger=ledger,
+                engine=engine,
             )
         finally:
             con.close()
@@ -219,7 +271,7 @@ def ineligible_uploads(
             resolve_people(engine, con)
             closed_people(engine, con)
             said_no_people(engine, con, None)
-            found = stale_uploads(con, record, p, ledger=ledger)
+            found = stale_uploads(con, record, p, ledger=ledger, engine=engine)
         finally:
             con.close()
         result.hashes |= found
@@ -228,6 +280,7 @@ def ineligible_uploads(
         result.not_checked.append(
             f"the consent and opt-out columns of the table of {', '.join(others)} (sent to"
             f" {p.name}) were not read again: give its spec (--spec); only a no recorded"
-            " elsewhere in the export, a closed account and the ledger were checked for them"
+            " elsewhere in the export, a closed account and the ledger (under every identifier"
+            " the export holds for the person) were checked for them"
         )
     return result

@@ -413,10 +413,13 @@ def ledger_add(
         sent.close()
         for platform, audience in held:
             typer.echo(f"held by ad platform {platform} in audience {audience}")
+        # the command that finds them: with the catalog, withdraw resolves the ledger through
+        # the export as this did (an identifier gained after the upload finds the person)
+        export = f" --catalog {catalog}" if catalog is not None else ""
         for platform in sorted({p for p, _ in held}):
             typer.echo(
                 f"to withdraw: anonymize withdraw --platform {platform} --record {sent_record}"
-                f" --ledger {ledger} --out <folder>"
+                f" --ledger {ledger}{export} --out <folder>"
             )
 
 

@@ -332,6 +332,24 @@ class Ledger:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def entry_refs(self, reasons: Iterable[Reason]) -> dict[tuple[str, str], set[str]]:
+        """Each entry (its request and reason) recorded under any of `reasons`, with every
+        reference it holds, folded ones too (keyed hashes, never who): what a reader needs to
+        say how many entries it could match, not only how many references."""
+        wanted = sorted({r.value for r in reasons})
+        found: dict[tuple[str, str], set[str]] = {}
+        if not wanted:
+            return found
+        marks = ", ".join("?" * len(wanted))
+        rows = self.db.execute(
+            f"SELECT request, reason, ref FROM suppression WHERE reason IN ({marks})"
+            f" UNION SELECT request, reason, ref FROM folded WHERE reason IN ({marks})",
+            wanted * 2,
+        ).fetchall()
+        for request, reason, ref in rows:
+            found.setdefault((str(request), str(reason)), set()).add(str(ref))
+        return found
+
     def _sql_ref(self, identifier_sql: str) -> tuple[str, list[object]]:
         if self.scheme == LEGACY_SCHEME:
             return f"sha256(? || '|' || {identifier_sql})", [self.keys.legacy_ledger_secret()]
