@@ -14,10 +14,6 @@
   lower case they need a person's position (a chat speaker, a cue), not just the list.
 - `language_of`: a cheap guess of a text's language from its function words, so the English
   model's verdict on a capitalised German noun is not taken as a name.
-- `ordinary_word`, `languages_seen`: lower-case words the name lists hold that are ordinary
-  words in English or in a language the text shows ("mar", "luz", "dank", "ben" in Dutch,
-  "bo" in Swedish), and systems' accounts ("root", "postgres"): alone in lower case, no name
-  unless the text addresses them.
 """
 
 from __future__ import annotations
@@ -72,7 +68,7 @@ _SHORT_FORMS = frozenset(
     Kolya Olya Katya Vova Zhenya Yura Sasha Seun Tayo Dayo Chidi Femi Funmi Bisi Sola Wale
     Segun Tolu Tunde Raj Rohit Sanjay Vijay Anil Sunil Deepak Vikram Manoj Suresh Ramesh
     Ganesh Arvind Nikhil Kiran Rakesh Mahesh Dinesh Naveen Pradeep Rajesh Siddharth Sid
-    Kuba Gosia Kasia Basia Ola Tomek Bartek Wojtek Jurek Staszek Franek Zosia Mei""".split()  # noqa: SIM905
+    Kuba Gosia Kasia Basia Ola Tomek Bartek Wojtek Jurek Staszek Franek Zosia""".split()  # noqa: SIM905
 )
 
 # Common given names and surnames of West, East and Southern Africa (Akan, Yoruba, Igbo, Hausa,
@@ -132,9 +128,7 @@ _MORE_GIVEN = """
     Ruairidh Mairi Morag Eilidh Ailsa Seonaid Dafydd Cerys Carys Owain Emrys Gethin Ffion
     Eleri Siân Angharad Cadi Mabli Xabier Unai Ander Gorka Asier Eneko Ibai Oier Ainhoa
     Irati Garazi Uxue Oihane Idoia Edurne Arantxa Oriol Quim Meritxell Roser Loic Maelle
-    Gaelle Hanneke Kees Ruud Marloes Wietske Jorien Wendela Hauke Giorgos Yiannis Giannis
-    Kostas Nikos Dimitris Panagiotis Vasilis Christos Thanasis Stavros Spyros Eleni Katerina
-    Despina Vasiliki Panagiota Oliwia Zuzanna Wiktoria
+    Gaelle Hanneke Kees Ruud Marloes Wietske Jorien Wendela Hauke
 """
 _MORE_SURNAMES = """
     Adebanjo Akande Akinola Okoye Nwankwo Ezeh Okwuosa Diop Ndiaye Gueye Sarr Cisse Keita
@@ -366,138 +360,6 @@ def is_english_word(word: str) -> bool:
         ):
             return True
     return False
-
-
-# Lower-case words that the given-name lists hold and that are ordinary words, per language:
-# the words of each language's frequency list (zipf 4.3 and above, wordfreq 3.1, read once
-# by hand for issue 24) that stand in some name list, less those used mostly as names ("marco",
-# "chiara", "pierre", "bas"). In lower-case chat such a word is a person's name only where the
-# text says so (a greeting and nothing after, a speaker, the same name capitalised elsewhere).
-# fmt: off
-_COMMON_IN: dict[str, str] = {
-    "en": """said york london america press worth china january council link justice brain
-    france sunday male christian queen royal sad lucky roll unique mad lies tea victory kick
-    prince governor forest joke loan golden storm journey urban tiny orange wing mile heaven
-    minor jail branch mate marine princess pink cap fed tone rush harm wash server innocent
-    duke math mac wage diamond odd kit colonel comfort saint buddy marry hence valid forum
-    fate doc fancy ties liberty precious fleet chip edit toy constant dev ops sky bro dude
-    pal champ boss hon babe sis fam era muslim junior min jet sole con mars oral alpha beta
-    delta canal pleasant hung nail skip loyal raid trace cherry metro chuck treasure marvel
-    shade sunshine ion harsh lean pearl peer pepper haven miracle owe ham ridge ace harmony
-    ally cam lemon bee olive bud fairy pastor blessing doll elder martial dot echo essence
-    cannon gauge buck admiral indie bent dock infant neo cord kitty handy canyon tab mentor
-    lone trinity karma baron ninja saga coral genesis ivory rim sincere bald merry sage pier
-    gal melody atlas bliss jade velvet greet ants versa tri creed moody purity roar blaze
-    jewel ransom dove dusty gala mist earnest manly basil scarlet puck safari blossom gale
-    meadow viking emerald cinnamon watt mart lan uni""",
-    "de": """man einer dann mal ab will davon allen art eben leider tage anders bald ernst lage
-    rein tod na per sommer chance darin bett hart solange al handy winter naja tor halle link
-    min star general kaiser park baby davor stein red berg west gang rock wolf media uni tore
-    forum bitten mist rand reine love king kenn landen male rose villa dank kai""",
-    "nl": """om dan al ben na alleen man bent anders per elke jaren niks ander landen media vorm
-    hart tien kort nam ver kent ken link prima les west ene val park baby gang lieve erin
-    redden leider red min pak storm oke olie winter berg oma art moe zak missie steen talen
-    haven toon forum gaven buren lot rand mist star mars villa marine green line metro raden
-    nat kip king rock reed oren wolf will boel ras branden malen hal dank roos wil""",
-    "es": """el del con una lo al pero le esta son hasta era nada día uno tan ver vida esa les
-    durante ella hoy general tal mal buena eres ante gusta tú amor tierra segundo alto paz
-    salud zona luz rey deja mayo vi media mira sean abril campo dan santa alta mar red sol
-    justo mala sola armas toma isla cielo rico vino canal miles reino santo verde cruz
-    esperanza azul blanca luna reina lee anda villa máximo rica viva dulce rosa dejan santos
-    ruta mía estrella metro gracia reyes dale trae sal tomo ama felicidad risa mina máxima
-    meta salvar bonita bella franco graves monte norma sierra corona flor manda silla
-    bienvenida cena mio tránsito ronda prima urbano sera verla reto capa charla tía concha
-    mate tira bello ira ala cinta dolores gil palma bebe ida linda""",
-    "pt": """uma na ela sem era nas vida essa nada ver esta durante sim segundo nova amor sair
-    lei lo mal terra vi dessa tal estes rua paz campo alto levar nessa ali luz vitória canal
-    sol santa alta mar rei santo verde leva armas monte zona linda sai al el alma general
-    chance reino ama bonita viva rico nele cruz li rica leia mato bela capa salvar toma nela
-    socorro tira dono anda mora justo amar flor manda ora pau meta prima mel sal cem pastor
-    lavar bala vira adora anel oral ida dores""",
-    "it": """che per del una le con della al nel alla lo delle nella era ed hanno prima anni
-    dalla uno chi ora mio mia dove vita dai nelle vi li tre vero durante lei male sue ben
-    donna terra bella campo nello bello devi media sera dell zona alto amico luce mare sai
-    giovani sola mie vera sole alta tali cielo mette siti son domenica lega fate fede santo
-    belle essa otto lotta essi pelle verde ebbe rosa vino cena monte bianca ama regina
-    desiderio viva vada gioia palle tal rossa mal pietra bassi greco vivi gia merita stella
-    vere leone cari esteri dita grazia metro sarai benvenuto dono amare cade viola tira alba
-    carina ami ove fedele gusti greca felice serena speranza""",
-    "fr": """le les elle son sera cas mal ville saint aime bas aura belle long mars art beau
-    avis avril chance justice lien ami cher demi victoire sol page porter unique al con clair
-    signe maire marine blanche gaz lois lu mari prince lance aimé champ maman vide rose reine
-    roman star amie canal cap monte royal uni essence mont franc lot paye ange jure sable
-    trace destin marge val mignon gorge fleur olive""",
-    "sv": """har om vi man bara eller alla vara min över andra vid del mina nya hans dessa sina
-    dock inga tre liv enda dina per ute ville veta visar jo mat kort bil lilla fem val leva
-    illa roll antal klara gav kalla stan bo goda son media ned vita era reda tala maj mars
-    tal ena bror jorden leda leta sade tex sten rena styr lita magen galen rika sol finna
-    sanna skuld elva kristen rik stilla jaga lova sid karta mora bett mörk ras lura""",
-    "pl": """na ale bo nas nam nim oni ona jaki ani rok samo dane jaka oto sami
-    macie media tobie boga uda art inna min rada park cena oba pol rana kara lot jasna mile
-    klas pada beda karta dania""",
-    "da": """har vi om man eller lige min jo hans andre gang ville ham del tage tre ned liv
-    kort sine mad fem gav vide al alene bil jorden antal ene maj tal sommer ide sad bror nat
-    styr fred sten bud tab vilde line lykke olie bolden gal rod sal haven young tone storm
-    holm""",
-}
-# fmt: on
-COMMON_IN: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _COMMON_IN.items()}
-# accounts of programs and systems, not people ("ssh in as root", "sudo -u postgres")
-SYSTEM_ACCOUNTS = frozenset(
-    """root admin administrator postgres postgresql mysql jenkins ubuntu debian centos
-    www-data nobody daemon deploy git oracle redis nginx apache guest tester test demo
-    ec2-user vagrant docker kafka elastic grafana sonar nexus ansible service bot""".split()  # noqa: SIM905
-)
-
-
-# everyday words of chat in each language, beyond `_FUNCTION_WORDS`: two of them show it
-_CHAT_MARKERS = {
-    "de": "ich du er es ist nicht das mir dir mal noch schon heute morgen danke kein keine aber",
-    "nl": "ik je jij het een niet wel nog maar ook even graag bedankt vandaag morgen geen",
-    "es": "se fue hay que qué los las un una es está estoy yo muy pero también hola vamos hace",
-    "pt": "tá tudo bem não você eu muito mas também hoje amanhã olá vamos faz ficou",
-    "it": "che non sono ho hai è ma anche oggi domani ciao molto grazie fatto",
-    "fr": "je tu il est pas les une des mais aussi aujourd demain bonjour très fait",
-    "sv": "jag du är inte det och kan nära tack hej idag imorgon också men",
-    "pl": "nie jest się że jak ale też dzisiaj jutro cześć dzięki bardzo",
-    "da": "jeg du er ikke det og kan tak hej idag også men",
-}
-_MARKERS_OF: dict[str, tuple[str, ...]] = {}
-for _lang, _markers in _CHAT_MARKERS.items():
-    for _w in _markers.split():
-        _MARKERS_OF[_w] = (*_MARKERS_OF.get(_w, ()), _lang)
-
-
-def languages_seen(text: str) -> frozenset[str]:
-    """The languages (beyond English) whose function words the text uses at least once, or
-    which `language_of` names: a chat line is too short for a count, and a collision list
-    applies wherever its language shows."""
-    hits: dict[str, set[str]] = {}
-    for w in _TOKEN.findall(text):
-        folded = w.casefold()
-        if len(folded) < 2 or folded in _FUNCTION_SETS["en"] or is_english_word(folded):
-            continue  # "i", "a", "is": no sign of another language in an English line
-        for lang in _LANGUAGES_OF.get(folded, ()) + _MARKERS_OF.get(folded, ()):
-            hits.setdefault(lang, set()).add(folded)
-    seen = {lang for lang, words in hits.items() if len(words) >= 2}
-    return frozenset(seen | {"en", language_of(text)})
-
-
-def ordinary_word(word: str, languages: frozenset[str] = frozenset({"en"})) -> bool:
-    """True when the lower-case `word` is an ordinary word in English or in one of
-    `languages` (`COMMON_IN`), or a system's account: in lower case, no name on its own."""
-    folded = word.casefold()
-    if folded in SYSTEM_ACCOUNTS or is_english_word(folded):
-        return True
-    return any(folded in COMMON_IN.get(lang, ()) for lang in languages)
-
-
-ALL_LANGUAGES = frozenset(COMMON_IN)
-
-
-def ordinary_anywhere(word: str) -> bool:
-    """True when the lower-case `word` is an ordinary word in any language listed."""
-    return ordinary_word(word, ALL_LANGUAGES)
 
 
 _FUNCTION_WORDS = {

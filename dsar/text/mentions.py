@@ -24,9 +24,7 @@ from dsar.text.lexicon import (
     is_english_word,
     is_name_word,
     language_of,
-    languages_seen,
     name_lexicon,
-    ordinary_word,
 )
 
 _PARTICLES = frozenset(
@@ -151,15 +149,6 @@ _GERMANIC_NOUN = regex.compile(
     r"(?:ung|heit|keit|schaft|nis|tät|tion|ment|chen|lein|ei|ium|ismus|ling|ur|ät)$"
 )
 _MENTION_SOURCES = ("names", "ner", "list")
-# a closing or a greeting right before a word that is also a given name ("thanks mark!",
-# "hi grant,", "cheers\njune", "thx will" after the speaker "Will"), the word ending its line
-# or its phrase (`ADDRESS_END`): it names whom the message addresses
-CLOSING_BEFORE = regex.compile(
-    r"\b(?:hi|hey|hello|dear|thanks|thank you|thx|ty|cheers|morning|regards|best|love"
-    r"|sorry|bye|cc|ping|@)[^\S\n]*[,!.]?\s*$",
-    regex.IGNORECASE,
-)
-ADDRESS_END = regex.compile(r"[^\S\n]*(?:[,!?.:;)]|\p{So}|$|\n)")
 _THING_FIRST = frozenset(
     """spedition firma klinikum restaurant hotel café cafe tienda loja boutique magasin negozio
     winkel sklep maison chez atelier bodega trattoria pizzeria boulangerie""".split()  # noqa: SIM905
@@ -582,7 +571,6 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
         if s.score >= threshold:
             covered[s.start : s.end] = b"\x01" * (s.end - s.start)
     out = []
-    langs: frozenset[str] | None = None
     for form in sorted(forms, key=len, reverse=True):
         cased = any(ch.isupper() or ch.islower() for ch in form)
         for start, end in _occurrences(text, form, cased):
@@ -593,16 +581,7 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             ):
                 continue  # "Ada Analytics" after "Ada Nowak": the company
             seen = text[start:end]
-            if (
-                seen != form
-                and seen.islower()
-                and not forms[form]
-                and ordinary_word(seen, langs := langs or languages_seen(text))
-                and not (
-                    CLOSING_BEFORE.search(text, max(0, start - 16), start)
-                    and ADDRESS_END.match(text, end)
-                )
-            ):
+            if seen != form and seen.islower() and not forms[form] and is_english_word(seen):
                 continue  # "hope" after "Hope Addison", "keys" after "Keys": the word
             given = _GIVEN_BEFORE.search(text, max(0, start - 30), start)
             if given and " " not in form and given.group(1) in name_lexicon()[0]:

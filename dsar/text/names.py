@@ -27,13 +27,7 @@ import regex
 
 from dsar.text import lexicon
 from dsar.text.detectors import PERSON, Span
-from dsar.text.mentions import (
-    ADDRESS_END,
-    CLOSING_BEFORE,
-    PARTY_LABEL_BEFORE,
-    mentions,
-    vetoed,
-)
+from dsar.text.mentions import PARTY_LABEL_BEFORE, mentions, vetoed
 from dsar.text.shapes import speakers, structural
 
 # a capitalised word; an apostrophe inside (O'Brien) but not a possessive 's
@@ -531,7 +525,6 @@ class NameFinder:
                 if words and name_like and not all(_is_common(w) for w in words):
                     found.append(Span(s, e, PERSON, 0.6, "ner"))
         found = _whole_inverted(text, vetoed(text, found, firsts, lasts))
-        found = _not_ordinary(text, found)
         return found + mentions(text, found, self.threshold)
 
     def _facts(
@@ -761,36 +754,13 @@ _LOWER_PERSON_AFTER = regex.compile(
     r"|covering|gave|wants|needs|asked|asks|called|rang|restarted|fixed|sent|says|thinks"
     r"|on[^\S\n]+(?:leave|holiday|vacation|pto|call)|\p{Ll}+ed)\b|^['\u2019]s[^\S\n]"
 )
-# in chat, before a lower-case given name: praise and thanks ("nice work sunita", "shoutout
-# to diego", "thanks again niamh", "danke an moritz", "gracias a lucía")
-_PRAISE_BEFORE = regex.compile(
-    r"\b(?:good catch|nice catch|nice one|nice work|nice job|great work|great job|good job"
-    r"|good work|well done|kudos(?: to)?|props(?: to)?|shout ?-?outs? to|big thanks to"
-    r"|(?:thanks|thank you|thx|ty|cheers) (?:again|so much|a lot|a ton|loads|both|all|heaps)"
-    r"|danke an|dank an|dank aan|bedankt aan|gracias a|merci à|merci a|grazie a"
-    r"|obrigad[oa] (?:ao|à|a)"
-    r"|anyone seen|has anyone seen|have you seen|seen)[^\S\n]*[,:!]?[^\S\n]*$",
-    regex.IGNORECASE,
-)
-# a greeting that opens a message ("morning rahul!", "yo kofi,", "sorry joão,"): the name must
-# end the address (a comma, a mark, the line's end), not start a phrase ("morning meeting")
-_GREET_BEFORE = regex.compile(
-    r"(?:^|[\n.!?:\]>)]|\b(?:ok|okay|oh|ah|omg|lol|haha)[,!]?)[^\S\n]*(?:good[^\S\n]+)?"
-    r"(?:morning|mornin|evening|afternoon|night|yo|sup|hiya|heya|howdy|sorry|welcome"
-    r"|welcome back|congrats|congratulations|bye|gm|gn|hola|hallo|hoi|oi|ciao|salut"
-    r"|moin|servus|hej|buongiorno|bonjour|buenas|bom dia|boa tarde)[^\S\n]*[,!]?[^\S\n]*$",
-    regex.IGNORECASE,
-)
 _LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|\+|or)[^\S\n]+(\p{Ll}+)\b")
 _LOWER_CUE = regex.compile(
     r"\b(?:to|from|with|for|chase|remind|ping|ask|tell|cc|it's|its|it is|handover to"
     r"|hand over to|and|or|via|w/|ty|per|waiting on|try|let|thanks to|did|does|has|is|was"
-    r"|are|were|see|saw|seen|owe|owes|loop|pinging|pinged|asking|telling|reminding)"
+    r"|are|were)"
     r"[^\S\n]*[:,]?[^\S\n]*$"
 )
-# a message that ends by addressing someone: a comma, the name, the line's end
-_VOCATIVE_BEFORE = regex.compile(r",[^\S\n]*$")
-_VOCATIVE_END = regex.compile(r"[^\S\n]*[!.?]*[^\S\n]*(?:\p{So}[^\S\n]*)*(?:\n|$)")
 # cues before a place as often as before a person: a given name that names a place is one
 _PLACE_CUE = regex.compile(r"\b(?:to|from|in|at|via|for)[^\S\n]*$")
 # a chat message's first words: an interjection, then whom it addresses ("ok, mira can you")
@@ -853,15 +823,12 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
     out: list[Span] = []
     messages: dict[int, int] | None = None
     chat: bool | None = None  # decided once, when a lower-case given name first needs it
-    langs: frozenset[str] | None = None  # the text's languages, once, when first needed
     for m in _LOWER_WORD.finditer(text):
         word = m.group()
         if word in COMMON_WORDS or covered[m.start()] or not _given(word, firsts):
             continue
-        if langs is None:
-            langs = lexicon.languages_seen(text)
-        if word not in lexicon.WORD_NAMES and lexicon.ordinary_word(word, langs):
-            continue  # "ping", "long", "hoy", "luz": a name's syllable, in lower case a word
+        if word not in lexicon.WORD_NAMES and lexicon.is_english_word(word):
+            continue  # "ping", "long": a romanised name's syllable, in lower case a word
         styled, body = lower_style, -1
         if not lower_style:
             if chat is None:
@@ -882,12 +849,6 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         after = text[end : end + 24]
         two_words = end > m.end()
         ok = bool(_CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)))
-        if not ok and word not in lexicon.WORD_NAMES:
-            wide = text[max(0, m.start() - 40) : m.start()]
-            ok = bool(
-                _PRAISE_BEFORE.search(wide)
-                or (_GREET_BEFORE.search(wide) and ADDRESS_END.match(text, end))
-            )  # "good catch arjun", "morning rahul!", "danke an moritz"
         if (
             not ok
             and body >= 0
@@ -898,17 +859,11 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
             and _ADDRESSED.match(text, end)
         ):
             ok = True  # "mira can you take it", "wojtek, paczka jest": whom the message asks
-        if (
-            not ok
-            and styled
-            and word not in lexicon.WORD_NAMES
-            and _VOCATIVE_BEFORE.search(text, max(0, m.start() - 4), m.start())
-            and _VOCATIVE_END.match(text, end)
-        ):
-            ok = True  # "thanks for covering, oliwia": whom the message ends by addressing
         if not ok and styled:
             plain = word not in lexicon.WORD_NAMES or two_words
-            strong_after = _PERSON_VERB_AFTER.match(after) or _IS_AWAY_AFTER.match(after)
+            strong_after = _PERSON_VERB_AFTER.match(after) or regex.match(
+                r"^[^\S\n]+is[^\S\n]+(?:covering|on|off|out|away)\b", after
+            )
             place = (
                 not two_words
                 and word.capitalize() in lexicon.place_names()
@@ -926,47 +881,6 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         if ok:
             out.append(Span(m.start(), end, PERSON, 0.55, "names"))
             covered[m.start() : end] = b"\x01" * (end - m.start())
-    return out
-
-
-_IS_AWAY_AFTER = regex.compile(
-    r"[^\S\n]+(?:is|was)[^\S\n]+(?:covering|on[^\S\n]+(?:leave|holiday|call)|off|out|away|sick)\b"
-)
-
-
-_ASKED_AFTER = regex.compile(r"[^\S\n]+(?:to|about|if|whether|for|and|or|that)\b")
-
-
-def _not_ordinary(text: str, found: list[Span]) -> list[Span]:
-    """The spans less the one lower-case word that is an ordinary word in the text's
-    languages or a system's account ("hope: ship by friday", "cheers mate", "ssh in as root",
-    "@dev", "vamos al mar"), unless it is a given name that is also a word and a greeting or
-    a closing addresses it ("thanks mark!", "hi grant,")."""
-    langs: frozenset[str] | None = None
-    out = []
-    for span in found:
-        value = text[span.start : span.end]
-        if span.source == "known" or not value.islower() or " " in value or "\n" in value:
-            out.append(span)
-            continue
-        if langs is None:
-            langs = lexicon.languages_seen(text)
-        if not lexicon.ordinary_word(value, langs):
-            out.append(span)
-            continue
-        if value in lexicon.WORD_NAMES and (
-            (
-                CLOSING_BEFORE.search(text, max(0, span.start - 16), span.start)
-                and ADDRESS_END.match(text, span.end)
-            )
-            or _PERSON_VERB_AFTER.match(text[span.end : span.end + 24])
-            or _IS_AWAY_AFTER.match(text, span.end)
-            or (
-                _CONTACT_BEFORE.search(text, max(0, span.start - 16), span.start)
-                and (ADDRESS_END.match(text, span.end) or _ASKED_AFTER.match(text, span.end))
-            )  # "i'll ask grant to read the contract"
-        ):
-            out.append(span)  # "thanks mark!", "grant said no"
     return out
 
 

@@ -24,7 +24,6 @@ from dsar.text.lexicon import (
     is_english_word,
     is_name_word,
     name_lexicon,
-    ordinary_anywhere,
 )
 
 # a word of a name in any script: letters, marks, inner apostrophes, hyphens and dots
@@ -490,12 +489,8 @@ def titled(text: str) -> Iterator[Span]:
     and before the Turkish and Hindi ones ("Emre Bey", "Sharma ji")."""
     for m in _TITLE.finditer(text, overlapped=True):  # "Prof. A and Dr B": both titles
         title = m.group("title")
-        lower_title = title.islower()
-        if (
-            lower_title
-            and not text[m.start("name") :].islower()
-            and title in ("sr", "don", "pan", "sig", "ms", "mr", "dr", "miss")
-        ):
+        lower_title = title.islower() and not text[m.start("name") :].islower()
+        if lower_title and title in ("sr", "don", "pan", "sig", "ms", "mr", "dr", "miss"):
             continue  # lower-case title words before a capitalised word: ordinary words
         words = list(_TITLED_WORD.finditer(m.group("name")))
         kept: list[tuple[int, int]] = []
@@ -513,13 +508,6 @@ def titled(text: str) -> Iterator[Span]:
             lower = word[:1].islower() and folded not in _PARTICLES and not text.islower()
             if lower and (not is_name_word(word) or (kept and is_english_word(folded))):
                 break  # "Sergeant Dunmore will visit": the verb is no name
-            if (
-                lower_title
-                and word.islower()
-                and (not is_name_word(word) or ordinary_anywhere(folded))
-            ):
-                break  # "nurse shark", "pan con tomate": a lower-case title word is a noun
-
             end = m.start("name") + w.end()
             if _POSSESSIVE.search(word):
                 end -= 2  # "Mrs Adeyemi's daughter": the name without its possessive
