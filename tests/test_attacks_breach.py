@@ -578,3 +578,176 @@ def test_the_country_table_agrees_with_cldr() -> None:
     for code in ("DE", "NL", "GB", "US", "IE", "NO", "JP", "BR"):
         assert country_code(english[code]) == code
         assert country_code(code.lower()) == code
+
+
+# --- findings 2, 3, 5: times read as instants in UTC, unreadable times counted, NULLs ----
+
+
+def _logs(catalog: Path, times: list[str]) -> None:
+    """Rewrite the lab's web logs: u1, u2, ... each with one line at `times[i]`."""
+    with (catalog.parent / "web_logs.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ts", "user_id"])
+        for i, ts in enumerate(times, 1):
+            w.writerow([ts, f"u{i}"])
+
+
+def _people(out: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return sorted(pq.read_table(out / "affected.parquet").column("contact").to_pylist())
+
+
+def test_offsets_in_csv_times_are_applied_the_window_is_in_utc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 5)
+    _logs(
+        catalog,
+        [
+            "2026-11-15 01:00:00+05:00",  # 14th 20:00Z: in
+            "2026-10-31 20:00:00-05:00",  # 1st 01:00Z: in
+            "2026-11-14 23:30:00-05:00",  # 15th 04:30Z: out
+            "2026-11-01 00:30:00+02:00",  # 31 Oct 22:30Z: out
+            "2026-11-05T10:00:00Z",  # in
+        ],
+    )
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert _people(tmp_path / "BR") == ["p1@example.com", "p2@example.com", "p5@example.com"]
+
+
+def test_common_time_layouts_are_read_and_unreadable_or_empty_times_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 9)
+    catalog.write_text(catalog.read_text().replace("ts: {type: timestamp}", "ts: {type: string}"))
+    _logs(
+        catalog,
+        [
+            "13/11/2026 10:00",  # day first (13 > 12 settles the column): in
+            "05/11/2026",  # 5 Nov by the same column: in
+            "1793869200",  # epoch seconds, 2026-11-05 09:00Z: in
+            "1793869200000",  # epoch milliseconds: in
+            "Nov 5, 2026",  # in
+            "2026-12-25",  # out
+            "",  # empty: kept, undetermined
+            "sometime in autumn",  # unreadable: kept, undetermined
+            "05/12/2026",  # 5 Dec: out
+        ],
+    )
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    kept = [1, 2, 3, 4, 5, 7, 8]
+    assert _people(tmp_path / "BR") == [f"p{i}@example.com" for i in kept]
+    counts = _manifest(tmp_path / "BR")["counts"]
+    assert counts["time_undetermined"] == {"web_logs": 2}  # type: ignore[index]
+    assert "cannot be read (1)" in output and "empty (1)" in output
+    report = (tmp_path / "BR" / "regulator-report.md").read_text()
+    assert "time is empty or unreadable (kept in scope) | 2" in report
+
+
+def test_day_and_month_that_no_value_tells_apart_are_refused_naming_the_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    catalog.write_text(catalog.read_text().replace("ts: {type: timestamp}", "ts: {type: string}"))
+    _logs(catalog, ["05/11/2026", "2026-11-05"])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 1 and "web_logs.ts" in output and "05/11" not in output
+
+
+def test_an_epoch_milliseconds_column_in_parquet_places_rows_by_magnitude(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 4)
+    ms = [1793869200000, 1796547600000, 1736071200000, None]  # Nov 5, Dec 5, Jan 2025, none
+    pq.write_table(
+        pa.table({"ts": pa.array(ms, pa.int64()), "user_id": ["u1", "u2", "u3", "u4"]}),
+        catalog.parent / "web_logs.parquet",
+    )
+    (catalog.parent / "web_logs.csv").unlink()
+    text = catalog.read_text().replace(
+        "path: web_logs.csv\n    format: csv", "path: web_logs.parquet\n    format: parquet"
+    )
+    catalog.write_text(text.replace("ts: {type: timestamp}", "ts: {description: epoch ms}"))
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert _people(tmp_path / "BR") == ["p1@example.com", "p4@example.com"]
+    assert _manifest(tmp_path / "BR")["counts"]["time_undetermined"] == {"web_logs": 1}  # type: ignore[index]
+
+
+def test_not_equal_keeps_rows_whose_column_is_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsar.breach.filters import Condition, condition_sql
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    with (catalog.parent / "web_logs.csv").open("a", newline="") as f:
+        csv.writer(f).writerow(["2026-11-05 11:00:00", ""])  # an anonymous line
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--where", "user_id != 'u9'")
+    assert code == 0, output
+    assert _manifest(tmp_path / "BR")["counts"]["rows"] == {"web_logs": 3}  # type: ignore[index]
+    from dsar.catalog.loader import load_catalog
+
+    table = load_catalog(catalog).tables["web_logs"]
+    assert "IS DISTINCT FROM" in condition_sql(table, Condition("user_id", "<>", "x"), [])
+
+
+# --- the register from Python, and a notice recorded from the command line ---------------
+
+
+def test_python_breach_scope_registers_and_notified_records_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from dsar.breach import Incident, ScopeSpec, Window, breach_scope
+    from dsar.catalog.loader import load_catalog
+    from dsar.engine import open_engine
+    from dsar.keys import Keys
+    from dsar.records.breaches import Breaches
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")])
+    register = tmp_path / "requests.db"
+    keys = Keys(KEY.encode())
+    spec = ScopeSpec(("web_logs",), window=Window.parse("2026-11-01", "2026-11-14"))
+    incident = Incident("BR-1", datetime(2026, 11, 20, 10, tzinfo=UTC), "a log exposed", "closed")
+    with open_engine(load_catalog(catalog), "duckdb") as engine:
+        result = breach_scope(engine, spec, incident, tmp_path / "BR", keys=keys, register=register)
+    assert result.registered is not None and result.registered.id == "BR-1"
+    with Breaches(register, keys) as book:
+        assert "gdpr-authority" in {d.rule for d in book.get("BR-1").pending()}
+    args = ["breach", "notified", "BR-1", "--register", str(register)]
+    code, output = _run([*args, "--rule", "no-such-rule"], monkeypatch)
+    assert code == 1 and "gdpr-authority" in output  # the error lists the breach's rules
+    code, output = _run([*args, "--rule", "gdpr-authority"], monkeypatch)
+    assert code == 0, output
+    with Breaches(register, keys) as book:
+        record = book.get("BR-1")
+    assert "gdpr-authority" in record.notified
+    assert "gdpr-authority" not in {d.rule for d in record.pending()}
+    audit = (tmp_path / "requests.db.audit.jsonl").read_text()
+    assert "breach.registered" in audit and "breach.notified" in audit
+
+
+# --- finding 4: accounts joined through a shared identifier are warned of -----------------
+
+
+def test_two_accounts_joined_through_a_shared_inbox_are_warned_of_with_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", ""), ("GB", "")])
+    accounts = (catalog.parent / "accounts.csv").read_text()
+    shared = accounts.replace("p1@example.com", "team@example.com")
+    (catalog.parent / "accounts.csv").write_text(
+        shared.replace("p2@example.com", "team@example.com")
+    )
+    _logs(catalog, ["2026-11-05 10:00:00"])  # u1's line only
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert "WARNING: 1 affected person(s) join 2 user_ids" in output
+    assert "team@" not in output

@@ -159,10 +159,15 @@ def table_chain(catalog: Catalog, name: str) -> list[str]:
     return chain
 
 
-def _condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
+def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
+    """SQL for one `--where` condition on `table`, its value appended to `params`."""
     column = quote_identifier(cond.column)
     kind = table.columns[cond.column].type
     op = "LIKE" if cond.op == "like" else cond.op
+    if op in ("!=", "<>"):
+        # SQL's three-valued logic: NULL != 'u9' is NULL, which would drop the row (an
+        # anonymous log line whose user_id is empty); "differs from" keeps it
+        op = "IS DISTINCT FROM"
     if op == "LIKE":
         params.append(cond.value)
         return f"CAST({column} AS VARCHAR) LIKE ?"
@@ -184,7 +189,8 @@ def _condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
     return f"CAST({column} AS VARCHAR) {op} ?"
 
 
-def _window_sql(column: str, window: Window, params: list[object]) -> list[str]:
+def window_sql(column: str, window: Window, params: list[object]) -> list[str]:
+    """Terms placing a typed time column in the window (naive instants, UTC)."""
     terms = []
     if window.start is not None:
         terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) >= CAST(? AS TIMESTAMP)")
@@ -262,21 +268,21 @@ def scope_filter(catalog: Catalog, name: str, spec: ScopeSpec) -> tuple[str, lis
     table = catalog.tables[name]
     params: list[object] = []
     terms = [
-        _condition_sql(table, c, params)
+        condition_sql(table, c, params)
         for c in spec.where
         if c.table in (None, name) and c.column in table.columns
     ]
     where = " AND ".join(terms) or "true"
     placed = time_column(catalog, name) if not spec.window.open else None
     if placed is None or placed[0] == name:
-        window = _window_sql(placed[1], spec.window, params) if placed else []
+        window = window_sql(placed[1], spec.window, params) if placed else []
         where = " AND ".join([where, *window])
         return f"SELECT * FROM {quote_identifier(name)} WHERE {where}", params
     # the window is on an ancestor: keep rows whose parent chain reaches a row in the window
     chain = table_chain(catalog, name)
     top = chain.index(placed[0])
     inner_params: list[object] = []
-    inner = " AND ".join(_window_sql(placed[1], spec.window, inner_params))
+    inner = " AND ".join(window_sql(placed[1], spec.window, inner_params))
     sql = f"SELECT * FROM {quote_identifier(placed[0])} WHERE {inner}"
     for level in range(top - 1, -1, -1):
         child = catalog.tables[chain[level]]

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from dsar.breach.scope import AffectedPerson, Scope
     from dsar.catalog.models import Catalog
     from dsar.keys import Keys
+    from dsar.records.breaches import BreachRecord
 
 FORMAT_VERSION = 1
 
@@ -116,6 +117,11 @@ class BreachCounts(_Model):
     others_named_in_text: int = Field(
         ge=0, description="distinct names, addresses and phones of others in the leaked text"
     )
+    time_undetermined: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows kept in scope per table because their time is empty or unreadable"
+        " (they cannot be placed outside the window)",
+    )
 
 
 class Decision(_Model):
@@ -171,6 +177,7 @@ class BreachOutput:
     manifest: BreachManifest
     letters: int
     notes: list[str] = field(default_factory=list)
+    registered: BreachRecord | None = None  # the register's entry, when given a register
 
 
 def _letter_number(person: AffectedPerson) -> str:
@@ -335,6 +342,10 @@ def _regulator_report(
                 ("of whom without an account", str(scope.without_account)),
                 ("records concerned", str(scope.total_rows)),
                 ("records not linked to a person", str(sum(scope.not_linked.values()))),
+                (
+                    "records whose time is empty or unreadable (kept in scope)",
+                    str(sum(scope.undetermined.values())),
+                ),
                 ("others named in free text (upper bound)", str(others)),
             ),
         ),
@@ -478,6 +489,7 @@ def write_breach(
             not_linked=dict(scope.not_linked),
             held_for_customers=held,
             others_named_in_text=others,
+            time_undetermined=dict(scope.undetermined),
         ),
         categories={
             k: {"columns": list(c.columns), "rows": c.rows, "people": c.people}

@@ -35,6 +35,7 @@ def breach_scope(
     keys: Keys,
     text: TextEngine | None = None,
     audit_log: Path | None = None,
+    register: Path | None = None,
     rules: MatchRules | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
 ) -> BreachOutput:
@@ -46,7 +47,12 @@ def breach_scope(
     `<register>.audit.jsonl`), a `breach.scoped` entry records the breach, its counts and
     deadlines (no personal value), keyed with `keys`. `rules` are the access search's match
     rules (`--gmail-dots`, `--plus-addressing`, `--max-identifiers`), the same as access.
+    With `register` (as `dsar breach scope --register`), the register's breaches table takes
+    the breach and its deadlines (`result.registered`, `dsar.records.breaches.Breaches`) and
+    its audit log (the default `audit_log`) the breach.scoped and breach.registered entries.
     """
+    if register is not None and audit_log is None:
+        audit_log = register.with_name(register.name + ".audit.jsonl")
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
     late = check_discovered(incident.discovered)
@@ -92,7 +98,7 @@ def breach_scope(
         residence=read.as_json() | {"established": established or "none", "why": why},
         data_files=data_files,
     )
-    result.notes += late + read.notes
+    result.notes += late + scope.notes + read.notes
     if not scope.people:
         result.notes.append(
             "no one reached: the breach is still recorded in the internal breach register"
@@ -120,6 +126,11 @@ def breach_scope(
             },
         )
         result.notes.append(f"audit entry breach.scoped written to {audit_log.name}")
+    if register is not None:
+        from dsar.records.breaches import Breaches
+
+        with Breaches(register, keys) as book:
+            result.registered = book.add_scope(result.manifest, out)
     return result
 
 

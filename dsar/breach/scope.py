@@ -31,8 +31,9 @@ from typing import Literal
 
 import pyarrow as pa
 
-from dsar.breach.filters import ScopeSpec, check_spec, scope_filter, table_chain, time_column
+from dsar.breach.filters import ScopeSpec, check_spec, table_chain, time_column
 from dsar.breach.setsearch import set_search, supported
+from dsar.breach.times import rows_in_scope
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
@@ -84,6 +85,8 @@ class Scope:
     texts: dict[str, list[tuple[str | None, int | None]]] = field(default_factory=dict)
     time_columns: dict[str, str | None] = field(default_factory=dict)
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
+    undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
+    notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
     @property
     def account_holders(self) -> int:
@@ -101,7 +104,10 @@ class Scope:
         return sum(self.rows.values())
 
 
-def _fingerprint(row: dict[str, object]) -> str:
+def _fingerprint(row: dict[str, object], skip: str | None = None) -> str:
+    """A row's content; `skip`: a time column read as text in scope (typed in collect's rows)."""
+    if skip is not None:
+        row = {k: v for k, v in row.items() if k != skip}
     return json.dumps(row, sort_keys=True, default=str)
 
 
@@ -287,12 +293,19 @@ def scope_breach(
     times: dict[str, str | None] = {}
     use_set = method == "set" and supported(catalog, spec.tables)
     scoped: dict[str, pa.Table] = {}
+    skipped: dict[str, str | None] = {}
+    notes: list[str] = []
+    undetermined: dict[str, int] = {}
     for name in spec.tables:
         table = catalog.tables[name]
         placed = time_column(catalog, name)
         times[name] = f"{placed[0]}.{placed[1]}" if placed else None
-        sql, params = scope_filter(catalog, name, spec)
-        rows = engine.query(sql, params)
+        rows, read, as_text = rows_in_scope(engine, catalog, name, spec)
+        skipped[name] = as_text
+        if read is not None:
+            notes += read.notes
+            if read.undetermined:
+                undetermined[name] = read.undetermined
         rows_count[name] = rows.num_rows
         log.info("%s: %d row(s) in scope", name, rows.num_rows)
         if not table.personal:
@@ -310,7 +323,7 @@ def scope_breach(
         listed = rows.to_pylist()
         prints: dict[str, int] = defaultdict(int)
         for row in listed:
-            prints[_fingerprint(row)] += 1
+            prints[_fingerprint(row, as_text)] += 1
         in_scope[name] = dict(prints)
         anchors = _anchor_rows(engine, catalog, name, rows) if table.owned_through else listed
         anchor_table = (
@@ -319,9 +332,11 @@ def scope_breach(
         row_seeds[name] = [_row_keys(anchor_table, a, rules) for a in anchors]
         free = [c for c in leaked[name] if table.columns[c].free_text]
         if free:
-            texts[name] = [(_fingerprint(r), r) for r in listed]
+            texts[name] = [(_fingerprint(r, as_text), r) for r in listed]
     if use_set:
-        return _set_scope(engine, spec, rules, scoped, rows_count, leaked, held, times, accepted)
+        done = _set_scope(engine, spec, rules, scoped, rows_count, leaked, held, times, accepted)
+        done.notes, done.undetermined = notes + _merged(catalog, done.people), undetermined
+        return done
     # seeds: one request per distinct set of strong identifiers of a row in scope
     seed_sets: set[frozenset[SubjectKey]] = set()
     weak_alone: set[SubjectKey] = set()
@@ -356,7 +371,7 @@ def scope_breach(
             rows = data.tables.get(name)
             if rows is None:
                 continue
-            own = {_fingerprint(r) for r in rows.to_pylist()}
+            own = {_fingerprint(r, skipped.get(name)) for r in rows.to_pylist()}
             matched = [p for p in own if p in prints]
             if matched:
                 hits[name] = sum(prints[p] for p in matched)
@@ -392,6 +407,8 @@ def scope_breach(
         held_for_customers=held,
         time_columns=times,
         accepted=tuple(w.line for w in accepted),
+        undetermined=undetermined,
+        notes=notes + _merged(catalog, people),
     )
     scope.texts = {  # per table: (text, owner number) for each free-text cell in scope
         name: [
@@ -403,6 +420,28 @@ def scope_breach(
         for name, items in text_rows.items()
     }
     return scope
+
+
+def _merged(catalog: Catalog, people: Sequence[AffectedPerson]) -> list[str]:
+    """A warning (counts only) for people whose identifiers hold two or more account keys
+    (two user ids joined through an address or number they share, a team inbox): access
+    answers them as one person, so they get one letter and one country."""
+    kinds = {
+        catalog.tables[h].columns[catalog.tables[h].primary_key[0]].identity
+        for h in _home_tables(catalog)
+    }
+    notes = []
+    for kind in sorted(k for k in kinds if k is not None):
+        joined = [p for p in people if sum(1 for k in p.keys if k.kind is kind) > 1]
+        if joined:
+            accounts = sum(sum(1 for k in p.keys if k.kind is kind) for p in joined)
+            notes.append(
+                f"WARNING: {len(joined)} affected person(s) join {accounts} {kind}s (accounts"
+                " linked through an identifier they share, such as a team inbox or a ticket"
+                " naming another's address): each is counted, written to and placed in one"
+                " country as one person; check them with dsar access before notifying"
+            )
+    return notes
 
 
 def _too_many(exc: OverMatchError) -> UsageError:

@@ -1,0 +1,418 @@
+"""The time window on a breached table, compared on instants in UTC.
+
+A time column is read as the file holds it, never through the engine's typed view of a CSV
+or JSON file (which keeps the clock time of `2026-11-15T01:00:00+05:00` and drops its
+offset). Each cell becomes an instant in UTC:
+
+- an ISO date or timestamp, with its offset (`Z`, `+05:00`) applied; one without a zone is
+  taken as UTC (the catalog states no zone), and the run says so;
+- an epoch number (text or a number column), in seconds, milliseconds, microseconds or
+  nanoseconds by its magnitude (at least 9 digits: a shorter number is no time);
+- `05/11/2026 10:00`, `5.11.2026`: day first or month first, decided per column by a value
+  that only one reading allows (13/11/2026), refused with the column named when none does
+  or both do; a catalog's `csv: {timestamp_format}` is used first;
+- `Nov 5, 2026`, `5 November 2026 10:00`, an RFC 2822 date (`Thu, 05 Nov 2026 10:00:00 +0000`).
+
+A cell that is empty or cannot be read cannot be placed outside the window: its row is kept
+in scope (the conservative reading) and counted as undetermined, per table, in the scope's
+counts, the report and a warning; it is never dropped unsaid.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dsar.breach.filters import (
+    ScopeSpec,
+    Window,
+    condition_sql,
+    table_chain,
+    time_column,
+    window_sql,
+)
+from dsar.catalog.models import Catalog, ColumnType, FileFormat
+from dsar.engine.base import Engine, quote_identifier, sql_in
+from dsar.errors import UsageError
+
+_EPOCH = re.compile(r"^[+-]?\d{9,}(?:\.\d+)?$")
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$"
+)
+_YEAR_FIRST = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}(?:[ T].*)?$")
+_NAMED = tuple(
+    f"{day}{clock}"
+    for day in ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
+    for clock in ("", " %H:%M", " %H:%M:%S", ", %H:%M", ", %H:%M:%S")
+)
+_SLACK = timedelta(hours=15)  # the widest UTC offset is 14 hours: a clock time read without
+# its offset is within 15 hours of its instant
+_RAW = "__breach_raw__"
+
+
+@dataclass
+class TimeRead:
+    """How one table's rows were placed in the window (counts and column names only)."""
+
+    column: str  # table.column the window was read on
+    empty: int = 0  # rows in scope whose time is empty: kept, undetermined
+    unreadable: int = 0  # rows in scope whose time no layout reads: kept, undetermined
+    naive: bool = False  # some times carried no zone and were read as UTC
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def undetermined(self) -> int:
+        """Rows kept in scope because their time cannot place them outside the window."""
+        return self.empty + self.unreadable
+
+
+def _epoch(number: float) -> datetime:
+    size = abs(number)
+    seconds = (
+        number
+        if size < 1e11
+        else number / 1e3
+        if size < 1e14
+        else number / 1e6
+        if size < 1e17
+        else number / 1e9
+    )
+    return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+
+
+def _utc(moment: datetime) -> tuple[datetime, bool]:
+    if moment.tzinfo is None:
+        return moment, True
+    return moment.astimezone(UTC).replace(tzinfo=None), False
+
+
+def _day_first(texts: Iterable[str], column: str) -> bool | None:
+    """Whether `a/b/yyyy` dates of a column put the day first (None: the column has none).
+
+    Raises:
+        UsageError: no value tells (every day and month at most 12), or values tell both.
+    """
+    firsts = seconds = 0
+    found = False
+    for text in texts:
+        match = _NUMERIC_DATE.match(text)
+        if match is None:
+            continue
+        found = True
+        firsts = max(firsts, int(match[1]))
+        seconds = max(seconds, int(match[3]))
+    if not found:
+        return None
+    if firsts > 12 and seconds <= 12:
+        return True
+    if seconds > 12 and firsts <= 12:
+        return False
+    why = "some put the day first, some the month" if firsts > 12 else "no value tells"
+    raise UsageError(
+        "--from/--to",
+        f"column {column} holds dates such as dd/mm/yyyy or mm/dd/yyyy and {why} which comes"
+        " first, so the window cannot be placed on it",
+        "state the layout in the catalog (csv: {timestamp_format: '%d/%m/%Y %H:%M'}) or"
+        " convert the column to ISO 8601",
+    )
+
+
+def parse_times(
+    texts: Iterable[str], column: str, layout: str | None = None
+) -> dict[str, tuple[datetime | None, bool]]:
+    """Each distinct text of a time column: (its instant in UTC, naive) or (None, False)
+    where it cannot be read. `layout` is a strptime layout stated by the catalog.
+
+    Raises:
+        UsageError: a/b/yyyy dates whose order the column does not settle (see module).
+
+    Examples:
+        >>> parse_times(["2026-11-15T01:00:00+05:00"], "t")["2026-11-15T01:00:00+05:00"]
+        (datetime.datetime(2026, 11, 14, 20, 0), False)
+    """
+    distinct = sorted({t.strip() for t in texts})
+    day_first = _day_first(distinct, column)
+    out: dict[str, tuple[datetime | None, bool]] = {}
+    for text in distinct:
+        out[text] = _parse_one(text, layout, day_first)
+    return out
+
+
+def _parse_one(
+    text: str, layout: str | None, day_first: bool | None
+) -> tuple[datetime | None, bool]:
+    if not text:
+        return None, False
+    if layout:
+        try:
+            return _utc(datetime.strptime(text, layout))
+        except ValueError:
+            pass
+    if _EPOCH.match(text):
+        try:
+            return _epoch(float(text)), False
+        except (OverflowError, ValueError):
+            return None, False
+    try:
+        return _utc(
+            datetime.fromisoformat(text.replace("/", "-") if _YEAR_FIRST.match(text) else text)
+        )
+    except ValueError:
+        pass
+    match = _NUMERIC_DATE.match(text)
+    if match is not None:
+        a, b = int(match[1]), int(match[3])
+        day, month = (a, b) if day_first else (b, a)
+        micro = int((match[8] or "0").ljust(6, "0"))
+        try:
+            return datetime(
+                int(match[4]),
+                month,
+                day,
+                int(match[5] or 0),
+                int(match[6] or 0),
+                int(match[7] or 0),
+                micro,
+            ), True
+        except ValueError:
+            return None, False
+    spaced = " ".join(text.replace(".", " ").split()) if not text[:1].isdigit() else text
+    for named in _NAMED:
+        try:
+            return datetime.strptime(spaced, named), True
+        except ValueError:
+            continue
+    try:
+        return _utc(email.utils.parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError):
+        return None, False
+
+
+def _numeric(arrow: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(arrow) or pa.types.is_floating(arrow) or pa.types.is_decimal(arrow)
+    )
+
+
+def _epoch_sql(column: str, window: Window, params: list[object]) -> str:
+    """Rows of a number column whose epoch (unit by magnitude) falls in the window."""
+    col = f"CAST({quote_identifier(column)} AS DOUBLE)"
+    units = ((0.0, 1e11, 1.0), (1e11, 1e14, 1e3), (1e14, 1e17, 1e6), (1e17, 1e30, 1e9))
+    epoch0 = datetime(1970, 1, 1)
+    terms = []
+    for low, high, scale in units:
+        parts = [f"ABS({col}) >= ?", f"ABS({col}) < ?"]
+        params.extend([low, high])
+        if window.start is not None:
+            parts.append(f"{col} >= ?")
+            params.append((window.start - epoch0).total_seconds() * scale)
+        if window.end is not None:
+            parts.append(f"{col} < ?")
+            params.append((window.end - epoch0).total_seconds() * scale)
+        terms.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(terms) + ")"
+
+
+class _Placer:
+    """Reads one table's time column and says which of its rows lie in the window."""
+
+    def __init__(self, engine: Engine, catalog: Catalog, table: str, column: str) -> None:
+        self.engine, self.catalog, self.table, self.column = engine, catalog, table, column
+        spec = catalog.tables[table]
+        self.relation = quote_identifier(table)
+        self.layout = spec.csv.timestamp_format if spec.csv else None
+        if spec.format is not FileFormat.PARQUET:  # the typed view drops offsets: read text
+            self.relation = quote_identifier(self._raw_view())
+            self.kind = "text"
+        else:
+            arrow = (
+                engine.query(f"SELECT {quote_identifier(column)} FROM {self.relation} LIMIT 0")
+                .schema.field(0)
+                .type
+            )
+            self.kind = (
+                "number"
+                if _numeric(arrow)
+                else "typed"
+                if pa.types.is_timestamp(arrow) or pa.types.is_date(arrow)
+                else "text"
+            )
+
+    def _raw_view(self) -> str:
+        spec = self.catalog.tables[self.table]
+        columns = dict(spec.columns)
+        columns[self.column] = columns[self.column].model_copy(update={"type": ColumnType.STRING})
+        alias = f"{_RAW}{self.table}"
+        tables = {**self.catalog.tables, alias: spec.model_copy(update={"columns": columns})}
+        raw = self.catalog.model_copy(update={"tables": tables})
+        if alias not in self.engine.tables:
+            self.engine.register_table(raw, alias)
+        return alias
+
+    def sql(self, window: Window, params: list[object]) -> str:
+        """A first, wide cut in SQL (kept: rows in the window, rows whose time is empty)."""
+        col = quote_identifier(self.column)
+        if self.kind == "typed":
+            terms = window_sql(self.column, window, params)
+            return f"(({' AND '.join(terms) or 'true'}) OR {col} IS NULL)"
+        if self.kind == "number":
+            return f"({_epoch_sql(self.column, window, params)} OR {col} IS NULL)"
+        # text: whatever the engine cannot read as a timestamp, and clock times near it
+        cast = f"TRY_CAST({col} AS TIMESTAMP)"
+        wide = Window(
+            window.start - _SLACK if window.start else None,
+            window.end + _SLACK if window.end else None,
+        )
+        terms = window_sql(self.column, wide, params)
+        return f"({cast} IS NULL OR ({' AND '.join(terms) or 'true'}))"
+
+    def keep(self, values: pa.Array | pa.ChunkedArray, window: Window, read: TimeRead) -> pa.Array:
+        """The mask of rows kept: in the window, or undetermined (counted into `read`)."""
+        nulls = values.is_null()
+        read.empty += int(pc.sum(nulls).as_py() or 0)
+        if self.kind != "text":  # the SQL cut was exact
+            return pa.array([True] * len(values))
+        texts = list(values.to_pylist())
+        parsed = parse_times(
+            (str(t) for t in texts if t is not None), f"{self.table}.{self.column}", self.layout
+        )
+        mask = []
+        for text in texts:
+            if text is None:
+                mask.append(True)
+                continue
+            moment, naive = parsed[str(text).strip()]
+            if moment is None:
+                if str(text).strip():
+                    read.unreadable += 1
+                else:
+                    read.empty += 1
+                mask.append(True)
+                continue
+            read.naive = read.naive or naive
+            inside = (window.start is None or moment >= window.start) and (
+                window.end is None or moment < window.end
+            )
+            mask.append(inside)
+        return pa.array(mask)
+
+
+def rows_in_scope(
+    engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec
+) -> tuple[pa.Table, TimeRead | None, str | None]:
+    """The rows of `name` in scope, how their times were read, and the time column the
+    returned rows hold as text (None: the rows are the engine's typed rows)."""
+    table = catalog.tables[name]
+    params: list[object] = []
+    terms = [
+        condition_sql(table, c, params)
+        for c in spec.where
+        if c.table in (None, name) and c.column in table.columns
+    ]
+    where = " AND ".join(terms) or "true"
+    placed = time_column(catalog, name) if not spec.window.open else None
+    if placed is None:
+        return (
+            engine.query(f"SELECT * FROM {quote_identifier(name)} WHERE {where}", params),
+            None,
+            None,
+        )
+    top, column = placed
+    placer = _Placer(engine, catalog, top, column)
+    read = TimeRead(f"{top}.{column}")
+    if top == name:
+        cut: list[object] = []
+        sql = f"SELECT * FROM {placer.relation} WHERE {where} AND {placer.sql(spec.window, cut)}"
+        rows = engine.query(sql, params + cut)
+        mask = placer.keep(rows.column(column), spec.window, read)
+        _note(read)
+        return rows.filter(mask), read, (column if placer.kind == "text" else None)
+    # the window is on an ancestor: its rows' keys in the window (and undetermined), then
+    # the rows below whose parent chain reaches one of them
+    chain = table_chain(catalog, name)
+    level = chain.index(top)
+    below = catalog.tables[chain[level - 1]].owned_through
+    assert below is not None  # every table below the top of the chain is owned
+    cut = []
+    key = f"CAST({quote_identifier(below.parent_column)} AS VARCHAR)"
+    parents = engine.query(
+        f"SELECT {key} AS __key, {quote_identifier(column)} FROM {placer.relation}"
+        f" WHERE {placer.sql(spec.window, cut)}",
+        cut,
+    )
+    counted = TimeRead(read.column)
+    mask = placer.keep(parents.column(column), spec.window, counted)
+    kept = parents.filter(mask)
+    keys = sorted({str(k) for k in kept.column("__key").to_pylist() if k is not None})
+    undetermined = _undetermined_keys(placer, kept, column)
+    rows = _chain_rows(engine, catalog, chain, level, keys, where, params)
+    if undetermined:
+        below_rows = _chain_rows(engine, catalog, chain, level, undetermined, where, params)
+        read.unreadable = below_rows.num_rows  # placed by a parent whose time is undetermined
+    read.naive = counted.naive
+    _note(read, through_parent=True)
+    return rows, read, None
+
+
+def _undetermined_keys(placer: _Placer, kept: pa.Table, column: str) -> list[str]:
+    values = kept.column(column).to_pylist()
+    keys = kept.column("__key").to_pylist()
+    texts = [str(v) for v in values if v is not None] if placer.kind == "text" else []
+    parsed = parse_times(texts, f"{placer.table}.{column}", placer.layout) if texts else {}
+    out = set()
+    for k, v in zip(keys, values, strict=True):
+        if k is None:
+            continue
+        if v is None or (placer.kind == "text" and parsed[str(v).strip()][0] is None):
+            out.add(str(k))
+    return sorted(out)
+
+
+def _chain_rows(
+    engine: Engine,
+    catalog: Catalog,
+    chain: Sequence[str],
+    level: int,
+    keys: list[str],
+    where: str,
+    params: list[object],
+) -> pa.Table:
+    inner: list[object] = []
+    child = catalog.tables[chain[level - 1]]
+    own = child.owned_through
+    assert own is not None
+    sql = (
+        f"SELECT * FROM {quote_identifier(chain[level - 1])} WHERE"
+        f" {sql_in(f'CAST({quote_identifier(own.column)} AS VARCHAR)', keys, inner)}"
+        if keys
+        else f"SELECT * FROM {quote_identifier(chain[level - 1])} WHERE false"
+    )
+    for step in range(level - 2, -1, -1):
+        own = catalog.tables[chain[step]].owned_through
+        assert own is not None
+        sql = (
+            f"SELECT * FROM {quote_identifier(chain[step])} WHERE"
+            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
+            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
+        )
+    return engine.query(f"SELECT * FROM ({sql}) WHERE {where}", inner + params)
+
+
+def _note(read: TimeRead, *, through_parent: bool = False) -> None:
+    if read.undetermined:
+        how = " (through their parent row)" if through_parent else ""
+        read.notes.append(
+            f"WARNING: {read.undetermined} row(s) in scope{how} have a time in {read.column}"
+            f" that is empty ({read.empty}) or cannot be read ({read.unreadable}): they cannot"
+            " be placed outside the window, so they are kept in scope (undetermined)"
+        )
+    if read.naive:
+        read.notes.append(
+            f"times without a zone in {read.column} are read as UTC (the catalog states no zone)"
+        )
