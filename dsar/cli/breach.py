@@ -165,7 +165,6 @@ def breach_scope_command(
     )
     keys = load_keys(key_file)
     cat = load_catalog(catalog)
-    audit = register.with_name(register.name + ".audit.jsonl") if register else None
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         result = breach_scope(
             engine,
@@ -173,7 +172,7 @@ def breach_scope_command(
             incident,
             out,
             keys=keys,
-            audit_log=audit,
+            register=register,
             rules=MatchRules(
                 gmail_dots=gmail_dots,
                 plus_addressing=plus_addressing,
@@ -208,11 +207,8 @@ def breach_scope_command(
     )
     for note in result.notes:
         typer.echo(note)
-    if register is not None:
-        from dsar.records.breaches import Breaches
-
-        with Breaches(register, keys) as book:
-            entry = book.add_scope(m, out)
+    entry = result.registered
+    if register is not None and entry is not None:
         due = entry.next_due()
         typer.echo(
             f"registered {entry.id} in {register.name}"
@@ -273,4 +269,45 @@ def breach_confirm_command(
     typer.echo(
         f"{manifest.breach_id}: {told}, {follows}; recorded in the audit log and"
         f" {folder / 'scope.json'}"
+    )
+
+
+@breach_app.command("notified")
+def breach_notified_command(
+    breach_id: Annotated[str, typer.Argument(help="The breach's id (as scope registered it).")],
+    rule: Annotated[
+        str,
+        typer.Option(
+            help="The deadline whose notice was given (its rule, as requests list shows)."
+        ),
+    ],
+    register: Annotated[
+        Path,
+        typer.Option(
+            "--register",
+            envvar="WORKBENCH_REGISTER",
+            help="The register that holds the breach (dsar breach scope --register).",
+        ),
+    ],
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="When the notice was given (default: now; without a zone, UTC)."),
+    ] = None,
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Record that a breach's notice was given (the authority told, the people told): its
+    deadline is no longer pending or OVERDUE in `dsar requests list`; the audit log gets a
+    breach.notified entry."""
+    from datetime import UTC
+
+    from dsar.keys import load_keys
+    from dsar.records.breaches import Breaches
+
+    when = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+    with Breaches(register, load_keys(key_file)) as book:
+        record = book.notified(breach_id, rule, when)
+    due = record.next_due()
+    typer.echo(
+        f"{breach_id}: notice under {rule} recorded in {register.name}"
+        + (f"; next notice due {due.due:%Y-%m-%d %H:%M} UTC ({due.notify})" if due else "")
     )
