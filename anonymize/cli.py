@@ -447,24 +447,32 @@ def audience(
     if keys is not None:
         opened = existing_ledger(ledger, keys, key_file) if ledger is not None else None
         sent = SentRecord(record, keys, audit_lost=audit_log_lost) if record is not None else None
-    with (
-        staged_audience(out, names) as stage,
-        _engine(load_catalog(catalog), engine_kind, spark_master) as engine,
-    ):
-        before = sent.write_count() if sent is not None else 0
-        built = build_audience(
-            source,
-            engine,
-            names,
-            stage,
-            ledger=opened,
-            record=sent,
-            region=region,
-            accept_catalog_warnings=accept_catalog_warnings,
-        )
-        # the upload is recorded: now the files may be published
-        recorded = recordings(sent, before) if sent is not None else None
-        result = publish_audience(built, out, keys=keys, recorded=recorded)
+    try:
+        with (
+            staged_audience(out, names) as stage,
+            _engine(load_catalog(catalog), engine_kind, spark_master) as engine,
+        ):
+            before = sent.write_count() if sent is not None else 0
+            built = build_audience(
+                source,
+                engine,
+                names,
+                stage,
+                ledger=opened,
+                record=sent,
+                region=region,
+                accept_catalog_warnings=accept_catalog_warnings,
+            )
+            # the upload is recorded: now the files may be published
+            recorded = recordings(sent, before) if sent is not None else None
+            result = publish_audience(built, out, keys=keys, recorded=recorded)
+    except InputFileError as exc:
+        if input_file is None or Path(exc.path) != input_file:
+            raise
+        # the --input list cannot be used as given (a usage error: exit 2), in one line
+        # that names the file and the line, never a value of it
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     for name, files in result.files.items():
         for line in audience_summary(name, [f.name for f in files], result.manifests[name].counts):
             typer.echo(line)

@@ -145,11 +145,28 @@ def test_an_address_written_as_the_platform_reads_it_finds_the_person(
         "--platform", ",".join(EMAIL_PLATFORMS), "--ledger", str(ledger), *BASIS,
     )  # fmt: skip
     assert built.exit_code == 0, built.output
+    # a list's value is read as `ledger add` reads it (round 4, F3): one it cannot read as
+    # one address (a space or a '"' inside) is invalid on every platform, never matched
+    unreadable = sum(1 for e in listed if not _readable(e))
+    assert unreadable == 6
     for name in EMAIL_PLATFORMS:
         written = _written(tmp_path / "out", name)
         assert not {_hash(name, e) for e in people} & written, name
         assert _hash(name, "someone.else@example.net") in written
-        assert _counts(tmp_path / "out", name)["in_ledger"] == 19
+        counts = _counts(tmp_path / "out", name)
+        assert counts["in_ledger"] == 19 - unreadable and counts["invalid"] == unreadable
+
+
+def _readable(value: str) -> bool:
+    from dsar.catalog.models import IdentityKind
+    from dsar.errors import IdentifierError
+    from dsar.subjects.identity import canonical_identifier
+
+    try:
+        canonical_identifier(IdentityKind.EMAIL, value)
+    except IdentifierError:
+        return False
+    return True
 
 
 SHOP = """\

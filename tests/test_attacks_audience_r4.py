@@ -33,6 +33,7 @@ from tests.test_attacks_audience_r3 import (
     OTHERS,
     _build,
     _cells,
+    _counts,
     _hashes,
     _invoke,
     _shop,
@@ -385,3 +386,134 @@ def test_withdraw_without_the_export_counts_the_ledger_entries_it_could_not_matc
     with_export = _withdraw(tmp_path, "--catalog", str(tmp_path / "shop" / "catalog.yml"))
     assert with_export.exit_code == 0, with_export.output
     assert "ledger entr" not in with_export.output
+
+
+# -- round 4, F2: a list DuckDB cannot read is named, never quoted -------------------------------
+
+SECRET = "private.person@secret-mail.example"  # in every malformed file: never in an error
+
+MALFORMED: dict[str, tuple[str, str, str, int | None]] = {
+    # name: (file name, content, what the error says, the line it names)
+    "duplicate key": (
+        "dup.jsonl",
+        f'{{"email": "{C1}"}}\n{{"email": "{C2}", "email": "{SECRET}"}}\n',
+        "the same key twice",
+        2,
+    ),
+    # DuckDB names the line where the object it could not close ends: the file's end here
+    "bad JSON": ("bad.jsonl", f'{{"email": "{C1}"}}\n{{"email": "{SECRET}"\n', "not valid JSON", 3),
+    "object, not text": (
+        "obj.jsonl",
+        f'{{"email": "{C1}"}}\n{{"email": {{"v": "{SECRET}"}}}}\n',
+        "an object or a list where text is expected",
+        2,
+    ),
+    "ragged CSV": (
+        "ragged.csv",
+        "email,name\n"
+        + "".join(f"p{n}@shop-customers.example,P{n}\n" for n in range(30000))
+        + f"{SECRET},Sec,extra\n",
+        "another number of fields than the header",
+        30002,
+    ),
+    "not UTF-8": ("latin.csv", f"email\n{C1}\n{SECRET}\xff\n", "not UTF-8", 3),
+    "no header": ("nohead.csv", f"{SECRET}\n{C1}\n", "no column 'email'", None),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED), ids=list(MALFORMED))
+def test_a_malformed_list_is_one_line_naming_the_file_never_a_value(
+    tmp_path: Path, case: str
+) -> None:
+    """Before: a JSON Lines list with a duplicate key crashed with a traceback whose DuckDB
+    message quoted the row (an email). Now: one line, the file and the line, exit 2."""
+    name, content, says, line = MALFORMED[case]
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    listed = tmp_path / name
+    listed.write_bytes(content.encode("utf-8").replace("\xff".encode(), b"\xff"))
+    done = _invoke(anonymize_app, "audience", "--catalog", str(catalog), "--out",
+                   str(tmp_path / "out"), "--platform", "meta", "--input", str(listed),
+                   "--column", "email", *BASIS)  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+    assert "Traceback" not in done.output
+    errors = [x for x in done.output.splitlines() if x.startswith("error: ")]
+    assert len(errors) == 1, done.output
+    assert str(listed) in errors[0] and says in errors[0]
+    if line is not None:  # the file's line, or the row of a JSON array or lines file
+        assert f"line {line}:" in errors[0] or f"(row {line})" in errors[0]
+    assert SECRET not in done.output and "secret-mail" not in done.output
+    assert C1 not in done.output and C2 not in done.output
+    assert not (tmp_path / "out" / "meta.csv").exists()
+
+
+# -- round 4, F3: a list's value is read as `ledger add` reads it ------------------------------
+
+WRAPPED = {
+    "mailto:": "mailto:{}",
+    "single quotes": "'{}'",
+    "double quotes": '"{}"',
+    "Name <...>": "Cat Customer <{}>",
+}
+
+
+@pytest.mark.parametrize("how", list(WRAPPED), ids=list(WRAPPED))
+def test_a_wrapped_list_value_is_the_person_and_leaves_with_their_no(
+    tmp_path: Path, how: str
+) -> None:
+    """Before: `mailto:x@y` and `'x@y'` were hashed as written on Meta (counted written,
+    linked to no one). Now each is read as its address: uploaded as that address, and left
+    out when its person said no."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    root = tmp_path / "shop"
+    wrapped = WRAPPED[how].format(C1)
+    with (root / "list.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["email"])
+        w.writerows([[wrapped], [WRAPPED[how].format(C2)]])
+    _prefs(root, {"u1": "true,2026-12-01T10:00:00"})  # u1 opted out; u2 did not
+    built = _build(catalog, tmp_path / "out", "list", platforms="meta")
+    assert built.exit_code == 0, built.output
+    written = _cells(tmp_path / "out")
+    assert not written & _hashes(C1, "meta")
+    assert hashlib.sha256(wrapped.lower().encode()).hexdigest() not in written
+    assert _hashes(C2, "meta") <= written  # the address, not the wrapping
+    counts = _counts(tmp_path / "out")
+    assert counts["said_no_elsewhere"] == 1 and counts["written"] == 1
+    assert counts["invalid"] == 0
+
+
+def test_an_unreadable_list_value_is_counted_invalid_never_hashed(tmp_path: Path) -> None:
+    """An ideographic space inside an address (U+3000) was hashed as written on Meta; it
+    cannot be read as one address (as `ledger add` refuses it): counted invalid."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    root = tmp_path / "shop"
+    odd = [C1.replace("@", "\u3000@"), C2.replace(".example", "\u3000.example"), f"{C3}, {C1}"]
+    (root / "list.csv").write_text("email\n" + "".join(f'"{v}"\n' for v in odd) + f"{C3}\n")
+    built = _build(catalog, tmp_path / "out", "list", platforms="meta,google,tiktok")
+    assert built.exit_code == 0, built.output
+    for name in ("meta", "google", "tiktok"):
+        written = _cells(tmp_path / "out") if name == "meta" else set()
+        counts = _counts(tmp_path / "out", name)
+        assert counts["invalid"] == 3 and counts["written"] == 1, (name, counts)
+        assert counts["rows_in"] == counts["empty"] + 3 + counts["duplicates"] + 1
+        if written:
+            assert not written & {hashlib.sha256(v.lower().encode()).hexdigest() for v in odd}
+
+
+def test_a_single_quoted_value_in_a_json_list_is_its_address(tmp_path: Path) -> None:
+    """`'x@y'` (a JSON Lines list, where no CSV reader takes the quotes off) was hashed with
+    its quotes on Meta; it is the address, and its person's no leaves it out."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    _prefs(tmp_path / "shop", {"u1": "true,2026-12-01T10:00:00"})
+    listed = tmp_path / "leads.jsonl"
+    listed.write_text("".join(json.dumps({"email": f"'{e}'"}) + "\n" for e in (C1, C2)))
+    done = _invoke(anonymize_app, "audience", "--catalog", str(catalog), "--out",
+                   str(tmp_path / "out"), "--platform", "meta", "--input", str(listed),
+                   "--column", "email", *BASIS)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    written = _cells(tmp_path / "out")
+    assert _hashes(C2, "meta") <= written and not written & _hashes(C1, "meta")
+    assert hashlib.sha256(f"'{C2}'".encode()).hexdigest() not in written
+    counts = _counts(tmp_path / "out")
+    assert counts["said_no_elsewhere"] == 1 and counts["written"] == 1 and counts["invalid"] == 0

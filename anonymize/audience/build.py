@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,9 +34,10 @@ from anonymize.audience.fields import Field
 from anonymize.audience.platforms import NORMALIZER_VERSION, Platform, platform, to_e164
 from anonymize.risk import relation_of
 from dsar._version import __version__
+from dsar.catalog.models import IdentityKind
 from dsar.csvsafe import copy_csv
 from dsar.engine import scratch_connection
-from dsar.engine.base import quote_identifier, scrub_message
+from dsar.engine.base import quote_identifier
 from dsar.errors import InputFileError, OutputExistsError, UsageError
 from dsar.faults import point
 from dsar.io import partial_folder, sha256_file
@@ -121,7 +123,7 @@ def build_audience_file(
     con.execute("SET preserve_insertion_order = false")
     try:
         given = fields or {}
-        read_list(con, path, column, given, "src")
+        read_list(con, path, column, given, "src", kind=kind)
         return _write_all(con, chosen, Path(out), kind, region, [path], now, fields=list(given))
     finally:
         con.close()
@@ -134,34 +136,153 @@ def read_list(
     fields: dict[Field, str],
     view: str,
     more: str = "",
+    kind: Kind = "email",
 ) -> None:
-    """Make `view` over the list: `v` (the column as text), `f_<field>` for each field, and
-    `more` (SQL of further columns over `v`, e.g. ", ... AS x"). A CSV is read as text, so
-    0044... keeps its zeros.
+    """Make `view` (a table) over the list: `v` (the column as text, each value read as
+    `dsar ledger add` reads an identifier, `canonical_identifier`), `f_<field>` for each
+    field, and `more` (SQL of further columns over `v`, e.g. ", ... AS x"). A CSV is read as
+    text, so 0044... keeps its zeros.
+
+    A value is read out of its wrapping (`mailto:`, `Name <...>`, quotes, invisible
+    characters; a phone's extension and `tel:`) before anything normalises, matches or
+    hashes it, so `mailto:ann@x.com` is Ann's address, passes the gate as hers and is
+    uploaded as it; a value that cannot be read as one identifier (a space inside, two
+    addresses) becomes `UNREADABLE`, which no platform takes: counted invalid, never hashed.
 
     Raises:
-        InputFileError: the file cannot be read, or has no such column.
+        InputFileError: the file cannot be read (its line where one is at fault), has no
+            such column, or holds an object or a list where text is expected; the message
+            is the workbench's own, never DuckDB's (which quotes the file's rows).
     """
     relation = relation_of(str(path))
     if relation.startswith("read_csv("):
         relation = relation[:-1] + ", all_varchar = true)"
+    names = [column, *fields.values()]
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    except duckdb.Error as exc:
+        raise list_error(path, exc) from None
+    types = {str(r[0]): str(r[1]) for r in described}
+    for name in names:
+        if name not in types:
+            one = len(types) == 1 and any(c in next(iter(types)) for c in ",;\t|")
+            raise InputFileError(
+                path,
+                f"the file has no column {name!r}"
+                + (
+                    " (it reads as one column: its rows do not all have the same number of fields)"
+                    if one
+                    else ""
+                ),
+                "check --column and --fields against the file's header (a CSV needs a header line)",
+            )
     extra = "".join(
         f", CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier('f_' + f)}"
         for f, c in fields.items()
     )
+    raw = f"{view}__raw"
     try:
         con.execute(
-            f"CREATE TEMP VIEW {view} AS SELECT *{more} FROM (SELECT"
-            f" CAST({quote_identifier(column)} AS VARCHAR) AS v{extra} FROM {relation})"
+            f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT row_number() OVER () AS __n,"
+            f" {quote_identifier(column)} AS __c, CAST({quote_identifier(column)} AS VARCHAR)"
+            f" AS v{extra} FROM {relation}"
         )
     except duckdb.Error as exc:
-        names = [column, *fields.values()]
-        raise InputFileError(
-            path,
-            f"cannot read column {column!r} (or a field's):"
-            f" {scrub_message(str(exc), names).splitlines()[0]}",
-            "check --column and --fields against the file's header",
-        ) from None
+        raise list_error(path, exc) from None
+    nested = types[column]
+    if nested == "JSON" or nested.endswith("]") or nested.startswith(("STRUCT", "MAP")):
+        test = "json_type(__c) IN ('OBJECT', 'ARRAY')" if nested == "JSON" else "__c IS NOT NULL"
+        first = con.execute(f"SELECT min(__n) FROM {raw} WHERE {test}").fetchall()[0][0]
+        if first is not None:
+            con.execute(f"DROP TABLE {raw}")
+            raise InputFileError(
+                path,
+                f"column {column!r} holds an object or a list where text is expected (row {first})",
+                "give the list one address or number per row, as text",
+            )
+    _read_values(con, raw, kind)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT *{more} FROM (SELECT"
+        f" coalesce(m.c, r.v) AS v{''.join(', ' + quote_identifier('f_' + f) for f in fields)}"
+        f" FROM {raw} r LEFT JOIN list_values m ON m.raw = r.v ORDER BY r.__n)"
+    )
+    con.execute(f"DROP TABLE {raw}")
+    con.execute("DROP TABLE list_values")
+
+
+# what a list's value that cannot be read as one identifier becomes: no '@', no digit, not
+# blank, so every platform's normaliser finds it invalid (counted, never hashed) and the gate
+# matches it to no one
+UNREADABLE = "\ufffd"
+# values read as they stand: nothing `canonical_identifier` would change (no wrapping, quote,
+# space or invisible character), so only the others go through Python
+_PLAIN = {"email": "^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$", "phone": "^[+]?[0-9]{7,}$"}
+
+
+def _read_values(con: duckdb.DuckDBPyConnection, raw: str, kind: Kind) -> None:
+    """`list_values(raw, c)`: each distinct value of `raw`.v that is not plain, read as a
+    record reads it (`canonical_identifier`), or `UNREADABLE`."""
+    from dsar.errors import IdentifierError
+    from dsar.subjects.identity import canonical_identifier
+
+    identity = IdentityKind(kind)
+    values = [
+        str(r[0])
+        for r in con.execute(
+            f"SELECT DISTINCT v FROM {raw} WHERE v IS NOT NULL AND trim(v) <> ''"
+            f" AND NOT regexp_matches(v, '{_PLAIN[kind]}')"
+        ).fetchall()
+    ]
+    read: list[str] = []
+    for value in values:
+        try:
+            read.append(canonical_identifier(identity, value) or UNREADABLE)
+        except IdentifierError:
+            read.append(UNREADABLE)
+    con.register(
+        "list_values_arrow",
+        pa.table({"raw": pa.array(values, pa.string()), "c": pa.array(read, pa.string())}),
+    )
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE list_values AS SELECT * FROM list_values_arrow")
+    finally:
+        con.unregister("list_values_arrow")
+
+
+# DuckDB's message, read for the kind of problem only (its text quotes the file's rows)
+_LIST_PROBLEMS = (
+    ("duplicate key", "a JSON object with the same key twice"),
+    ("malformed json", "not valid JSON"),
+    ("not utf-8", "not UTF-8 text"),
+    ("invalid unicode", "not UTF-8 text"),
+    ("expected number of columns", "a row with another number of fields than the header"),
+    ("unterminated quote", "a quote that is never closed"),
+    ("magic bytes", "not a Parquet file"),
+    ("no files found", "no such file"),
+    ("could not convert", "a value of another type than the rest of its column"),
+    ("conversion error", "a value of another type than the rest of its column"),
+)
+_FILE_LINE = re.compile(r"(?:\bin line|\bon line:?)\s*(\d+)", re.IGNORECASE)
+
+
+def list_error(path: Path, exc: BaseException) -> InputFileError:
+    """A list DuckDB could not read, in the workbench's words: the file, the line where
+    DuckDB names one, and the kind of problem; never DuckDB's text (it quotes rows)."""
+    text = str(exc)
+    lower = text.lower()
+    kind = "json" if path.suffix.lower() in (".json", ".jsonl", ".ndjson") else None
+    problem = next(
+        (says for key, says in _LIST_PROBLEMS if key in lower),
+        f"not readable as a {kind.upper() if kind else path.suffix.lstrip('.').upper() or 'list'}"
+        " file",
+    )
+    found = _FILE_LINE.search(text)
+    return InputFileError(
+        path,
+        problem,
+        "fix the file (one identifier per row, under a header) and run again",
+        line=int(found[1]) if found else None,
+    )
 
 
 def _write_all(

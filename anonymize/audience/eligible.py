@@ -570,6 +570,7 @@ def _list_candidates(con: duckdb.DuckDBPyConnection, source: AudienceList) -> No
         source.fields,
         "list_rows",
         f", CAST(NULL AS VARCHAR) AS why, {identity_sql(kind, 'v')} AS __id0",
+        kind=source.kind,
     )
     con.execute("CREATE TEMP TABLE cand AS SELECT row_number() OVER () AS i, * FROM list_rows")
     _candidate_ids(con, [kind])

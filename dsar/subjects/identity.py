@@ -162,8 +162,9 @@ def canonical_identifier(kind: IdentityKind, value: str) -> str:
     """The identifier as written when it is recorded (`dsar ledger add`, `Ledger.add`), read
     as an audience reads a list: a phone by `phone_text` (an extension cut off, other
     digits as ASCII, `tel:`); an address out of its wrapping (`mailto:`, `Name <...>`,
-    `<...>`, a quoted local part or the whole address quoted). `normalize` gives the form
-    kept. A value recorded as typed would match nobody: it is refused instead.
+    `<...>`, a quoted local part or the whole address quoted, in double or single quotes).
+    `normalize` gives the form kept. A value recorded as typed would match nobody: it is
+    refused instead.
 
     Raises:
         IdentifierError: the value cannot be read as one identifier of `kind` (the reason
@@ -185,7 +186,7 @@ def canonical_identifier(kind: IdentityKind, value: str) -> str:
         text = _MAILTO.sub("", text, count=1).split("?", 1)[0].strip()
     if named := _NAMED.fullmatch(text):
         text = named[1].strip()
-    if len(text) > 1 and text[0] == text[-1] == '"':  # the whole address quoted
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":  # the whole address quoted
         text = text[1:-1].strip()
     local, at, domain = text.rpartition("@")
     if len(local) > 1 and local[0] == local[-1] == '"':  # a quoted local part
