@@ -11,7 +11,13 @@
   (with the manifest's counts and checksum edited to match): it now says the files are not
   authenticated and exits 3; with the key, a row added, edited or deleted is a finding;
 - a copy of the Google sign-in table whose emails were re-cased, padded, dot-folded,
-  `+tagged` or hashed is still that table (Limited Use).
+  `+tagged` or hashed is still that table (Limited Use);
+- round 4 (/tmp/redteam23d): F1, an objection under a login address changed after the upload
+  was withdrawn only with --spec (now through the person, with or without it; `ledger add`
+  prints a command with --catalog; without the export the unmatched entries are counted);
+  F2, a malformed list crashed with DuckDB's text quoting a row (now one line, exit 2);
+  F3, `mailto:`/quoted list values were hashed as written (now read as `ledger add` reads
+  them, or counted invalid).
 """
 
 from __future__ import annotations
