@@ -70,6 +70,26 @@ def _by_value(engine: Engine, table: str, name: str) -> tuple[str, str] | None:
     )
 
 
+def _person_key(catalog: Catalog, table: str, engine: Engine | None) -> str | None:
+    """A column that looks like the person's key of a table declaring no identity: with
+    the export, one whose name says so and whose values repeat as people's do
+    (`anonymize.sampling.person_keys`, a person-named one first); without it, the first
+    whose name says a person's key (`patient_ref`), never the table's own single key."""
+    from anonymize.sampling import KEY_NAME, PERSON_WORDS, person_keys
+
+    if engine is not None:
+        found = person_keys(engine, table)
+        return found[0].column if found else None
+    spec = catalog.tables[table]
+    for name, column in spec.columns.items():
+        folded = name.casefold()
+        if column.secret or column.free_text or tuple(spec.primary_key) == (name,):
+            continue
+        if PERSON_WORDS.search(folded) and KEY_NAME.search(folded):
+            return name
+    return None
+
+
 def draft_policy(
     catalog: Catalog, table: str, output: str | None = None, engine: Engine | None = None
 ) -> str:
@@ -99,18 +119,24 @@ def draft_policy(
         f"name: {table.replace('_', '-')}-extract",
         f"table: {table}",
     ]
+    key = None  # a column that looks like the person's key, where no identity is declared
+    if person is None and not ids and spec.owned_through is None:
+        key = _person_key(catalog, table, engine)
+        person = key
     if person is not None:
-        lines.append(f"person: {person}")
+        lines.append(f"person: {person}" + ("   # looks like the person's key" if key else ""))
     lines.append("columns:")
     width = max(len(c) for c in spec.columns) + 2
     quasi: list[str] = []
     text: list[str] = []
     for name, column in spec.columns.items():
         op, why = _operator(name, column)
-        if op == "keep" and engine is not None:
+        if name == key:  # never kept: a person's key, hashed (drop it if no join needs it)
+            op, why = "hash", "the person's key by its name and values: hashed, or drop it"
+        elif op == "keep" and engine is not None:
             op, why = _by_value(engine, table, name) or (op, why)
         lines.append(f"  {(name + ':').ljust(width)} {op.ljust(30)} # {why}")
-        if op == "drop" or (op == "hash" and column.identity is not None):
+        if op == "drop" or (op == "hash" and (column.identity is not None or name == key)):
             continue  # withheld, or the person's pseudonym
         (text if column.free_text else quasi).append(name)
     lines += [

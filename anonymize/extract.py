@@ -613,6 +613,7 @@ def _manifest(
         parameters={
             "format": policy.output.format,
             "joined": [join.table for join in policy.join],
+            **({"one_row_per_person": policy.person_none} if policy.person_none else {}),
         },
         name=policy.name,
         table=policy.table,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
 from abc import ABC
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -443,8 +444,18 @@ class RedactOp(ColumnOperator):
 
 
 def _per_distinct(values: pa.Array, fn: Callable[[str], str]) -> pa.Array:
-    """Apply `fn` once per distinct non-null value; nulls stay null."""
-    text = values.cast(pa.string())
+    """Apply `fn` once per distinct non-null value; nulls stay null. A nested value (a
+    struct, list or map) is read as its JSON text, keys sorted."""
+    if pa.types.is_nested(values.type):
+        text = pa.array(
+            [
+                None if v is None else json.dumps(v, sort_keys=True, default=str)
+                for v in values.to_pylist()
+            ],
+            pa.string(),
+        )
+    else:
+        text = values.cast(pa.string())
     unique = pc.unique(pc.drop_null(text))
     mapped = pa.array([fn(v) for v in unique.to_pylist()], pa.string())
     return pc.take(mapped, pc.index_in(text, value_set=unique))

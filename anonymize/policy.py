@@ -148,7 +148,14 @@ class Policy(Strict):
     person: str | None = Field(
         default=None,
         description="the column naming whose row it is: k counts its distinct values, and"
-        " date shifts follow it (required where a person has several rows)",
+        " date shifts follow it (required where a person has several rows); or"
+        ' {none: "why each row is a different person"} for a table without one',
+    )
+    person_none: str | None = Field(
+        default=None,
+        description="the reason each row is a different person, where the table names no"
+        ' person (written person: {none: "one row per patient: a register"}); a column'
+        " that looks like a person's key and repeats contradicts it",
     )
     columns: dict[str, Operator] = Field(
         min_length=1, description="every column of the table with its operator"
@@ -181,6 +188,25 @@ class Policy(Strict):
     output: Output = Field(description="where the extract is written")
 
     _shorthand = field_validator("columns", mode="before")(_shorthand_ops)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _person_none(cls, data: Any) -> Any:
+        """`person: {none: "reason"}`: no person column, each row a different person, said
+        with a reason in words (checked against the data before the extract runs)."""
+        if not isinstance(data, dict) or not isinstance(data.get("person"), dict):
+            return data
+        given = data["person"]
+        why = given.get("none") if set(given) == {"none"} else None
+        if not isinstance(why, str) or not is_a_reason(why):
+            raise ValueError(
+                'person: {none: "<reason>"} says each row is a different person: give the'
+                f" reason in words (at least {REASON_WORDS} distinct words and"
+                f' {REASON_LETTERS} letters): person: {{none: "one row per patient: the'
+                " table is a register of patients\"}; else name the column of the person's"
+                " key: person: patient_ref"
+            )
+        return {**{k: v for k, v in data.items() if k != "person"}, "person_none": why}
 
     @field_validator("insensitive")
     @classmethod
@@ -320,7 +346,9 @@ def policy_problems(policy: Policy, catalog: Catalog, doc: YamlDocument) -> Iter
             suggest(policy.person, policy.sources(), "name the column of the person's id"),
         )
     elif policy.person is not None:
-        problem = person_problem(catalog, policy.table, policy.person, policy.sources())
+        problem = person_problem(
+            catalog, policy.table, policy.person, policy.sources(), unroled=True
+        )
         if problem is not None:
             yield doc.problem(("person",), *problem)
 
@@ -446,10 +474,18 @@ def names_a_person(catalog: Catalog, table: str, column: str) -> bool:
 
 
 def person_problem(
-    catalog: Catalog, table: str, person: str, available: Mapping[str, Source]
+    catalog: Catalog,
+    table: str,
+    person: str,
+    available: Mapping[str, Source],
+    *,
+    unroled: bool = False,
 ) -> tuple[str, str] | None:
     """Why `person` cannot say whose rows they are (None: it can). `available` maps the
-    names a spec may give to their `Source` (table and column)."""
+    names a spec may give to their `Source` (table and column). With `unroled` (an
+    extract, whose sampled checks then verify the column repeats as a person's key does:
+    `anonymize.sampling`), a column the catalog gives no role may name the person where no
+    column available names one (`patient_ref` in a catalog of `subject_requests: false`)."""
     src = available[person]
     if names_a_person(catalog, src.table, src.column):
         return None
@@ -460,6 +496,10 @@ def person_problem(
         and s.column in catalog.tables[s.table].columns
         and names_a_person(catalog, s.table, s.column)
     ]
+    spec = catalog.tables[src.table].columns.get(src.column)
+    plain = spec is not None and spec.personal is None and not (spec.secret or spec.free_text)
+    if unroled and not candidates and plain:
+        return None
     fix = (
         f"name one of {', '.join(candidates)}"
         if candidates

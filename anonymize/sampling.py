@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -73,6 +74,8 @@ from dsar.engine import scratch_connection
 from dsar.engine.base import quote_identifier, sql_in
 from dsar.errors import ConfigProblem
 from dsar.review.derived import number_column
+from dsar.review.nested import is_nested_kind, leaf_columns
+from dsar.text.detectors import cards, emails, ibans, phones
 
 if TYPE_CHECKING:
     from dsar.catalog.models import Column
@@ -357,6 +360,12 @@ def _sampled(
 ) -> tuple[str, str] | None:
     if spec.identity is not None or spec.secret or spec.free_text:
         return None  # the policy's rules for these refuse what would leak
+    if is_nested_kind(sample.kind):
+        return _nested_problem(sample, op, identity)
+    if isinstance(op, REVERSIBLE) and is_text_type(sample.kind):
+        problem = _nested_problem(sample, op, identity)  # JSON objects or arrays as text
+        if problem is not None:
+            return problem
     if isinstance(op, Hash) and spec.references is None and spec.personal is None:
         # another table's ids under the same key are that person's own pseudonym: a hashed
         # `object_id` holding user ids published who invited whom (1,164 of 1,170 values)
@@ -378,6 +387,90 @@ def _sampled(
     elif spec.references is None and spec.personal is None:
         problem = _lookalike(sample, op, identity)
     return problem or _unique_problem(sample, op)
+
+
+class _Leaf(_Sample):
+    """The leaves of one path of a nested column's sampled values (`sponsor.member`), as
+    text, each with the person of the row it came from."""
+
+    def __init__(self, parent: _Sample, label: str, rows: pa.Table) -> None:
+        super().__init__(parent.engine, parent.table, label, parent.person, {})
+        self._rows = rows
+
+    @property
+    def kind(self) -> str:
+        return "string"
+
+
+def _leaves(sample: _Sample) -> list[_Leaf]:
+    """The sampled values' leaves (`dsar.review.nested`), one sample per path."""
+    got = sample.rows()
+    people = got.column("p").to_pylist()
+    found = leaf_columns(sample.column, got.column("v").to_pylist())
+    return [
+        _Leaf(sample, label, pa.table({"v": texts, "p": [people[r] for r in rows]}))
+        for label, (rows, texts) in found.items()
+    ]
+
+
+NESTED_FIX = (
+    "drop, suppress or hash it (a nested value's leaves have no catalog role of their own),"
+    " or flatten it in the source into columns the catalog can declare"
+)
+
+
+def _nested_problem(
+    sample: _Sample, op: Any, identity: list[tuple[str, str]]
+) -> tuple[str, str] | None:
+    """A nested column (a struct, list or map; JSON objects or arrays as text) is released
+    only dropped, suppressed or hashed, or kept when each of its leaves passes the checks a
+    flat column would (another identity column's values, phones by value, unique values)
+    and holds no email, phone, card or bank number: a struct holding a sponsor's member id,
+    email and phone was released whole by keep (issue 22, round 4, F1)."""
+    if isinstance(op, Drop | Suppress | Hash):
+        return None
+    nested = is_nested_kind(sample.kind)
+    if nested and not isinstance(op, Keep):
+        return (
+            f"{sample.column} holds nested values ({sample.kind.split('<')[0]}): {op.op}"
+            " works on one value and would leave its leaves unchecked",
+            NESTED_FIX + "; or keep it, when every leaf passes the checks",
+        )
+    leaves = _leaves(sample)
+    if not nested and not leaves:
+        return None  # text that holds no JSON object or array
+    for leaf in leaves:
+        problem = (
+            _contact_numbers(leaf, op)
+            or _lookalike(leaf, op, identity)
+            or _detected(leaf, op)
+            or _unique_problem(leaf, op)
+        )
+        if problem is not None:
+            return f"{sample.column} holds nested values, and {problem[0]}", NESTED_FIX
+    return None
+
+
+def _detected(sample: _Sample, op: Any) -> tuple[str, str] | None:
+    """Leaves holding emails, phones, card or bank numbers (the text detectors) in at least
+    3 sampled values and 1% of them."""
+    texts = sample.texts()
+    hits = Counter(
+        d.__name__
+        for t in texts
+        for d in (emails, phones, cards, ibans)
+        if next(iter(d(t)), None) is not None
+    )
+    if not hits:
+        return None
+    what, count = hits.most_common(1)[0]
+    if count < 3 or count < LOOKALIKE_SHARE * len(texts):
+        return None
+    return (
+        f"{sample.column} holds {what}: {count} of {len(texts)} distinct sampled values, and"
+        f" {op.op} releases them",
+        NESTED_FIX,
+    )
 
 
 def _lookalike(sample: _Sample, op: Any, identity: list[tuple[str, str]]) -> tuple[str, str] | None:
@@ -828,11 +921,63 @@ def _row(engine: Engine, sql: str, params: list[object] | None = None) -> dict[s
     return rows[0] if rows else {}
 
 
+# a column that looks like a person's key where the catalog declares none (`patient_ref` in
+# a catalog of `subject_requests: false`): named for a person, or a key by its name, and
+# repeating with many values (a ward or a country repeats with few)
+PERSON_WORDS = re.compile(
+    r"(^|_)(patient|member|customer|client|user|person|people|subject|account|employee"
+    r"|staff|student|pupil|owner|holder|resident|participant|respondent|donor|citizen|guest"
+    r"|visitor|buyer|shopper|player|learner|applicant|beneficiary|insured|policyholder"
+    r"|taxpayer|voter|caller|sender|recipient|author|contact)s?(_|$)"
+)
+KEY_NAME = re.compile(r"(^|_)(id|ref|key|no|nr|num|number|code|uid|pid|uuid)$")
+PERSON_KEY_VALUES = 50  # distinct values from which a repeating key may be people's
+PERSON_KEY_SHARE = 0.2  # or this share of the rows
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    """A column that looks like a person's key: its rows, distinct values, and whether its
+    name says it is a person's (`patient_ref`) rather than any key's (`batch_id`)."""
+
+    column: str
+    rows: int
+    distinct: int
+    named: bool
+
+
+def person_keys(engine: Engine, table: str) -> list[PersonKey]:
+    """The columns of a table the catalog gives no identity that look like a person's key
+    (`PERSON_WORDS`, `KEY_NAME`) and repeat with many values, person-named ones first."""
+    spec = engine.catalog.tables[table]
+    found = []
+    for name, col in spec.columns.items():
+        if col.identity is not None or col.secret or col.free_text:
+            continue
+        folded = name.casefold()
+        named = PERSON_WORDS.search(folded) is not None
+        if not (named or KEY_NAME.search(folded)):
+            continue
+        got = repeated(engine, table, name)
+        if got is None:
+            continue
+        rows, distinct = got
+        if distinct < PERSON_KEY_VALUES and distinct < PERSON_KEY_SHARE * rows:
+            continue  # a category (a ward, a country), not people
+        found.append(PersonKey(name, rows, distinct, named))
+    return sorted(found, key=lambda k: not k.named)
+
+
 def _person_problems(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
-    """A table with several rows per person needs `person:`, so k counts people."""
-    if policy.person is not None:
-        return
+    """A table with several rows per person needs `person:`, so k counts people; where the
+    catalog declares no identity in the table, a column that looks like a person's key and
+    repeats needs `person:` too, or `person: {none: ...}` with a reason (red team, issue 22
+    round 4, F3: visits counted as people, 164 'people' for 60 patients); a column the
+    catalog gives no role named as `person:` must repeat as a person's key does."""
     table = engine.catalog.tables[policy.table]
+    if policy.person is not None:
+        yield from _unroled_person(policy, engine)
+        return
     for name, spec in table.columns.items():
         if spec.identity is None:
             continue
@@ -847,6 +992,28 @@ def _person_problems(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
             )
             return
     owned = table.owned_through
+    if owned is None and all(c.identity is None for c in table.columns.values()):
+        keys = person_keys(engine, policy.table)
+        if policy.person_none is not None:
+            keys = [k for k in keys if k.named]  # only a person's key contradicts it
+        if keys:
+            key = keys[0]
+            said = (
+                "person: none says each row is a different person, but"
+                if policy.person_none is not None
+                else f"{policy.table} has no column the catalog declares as its people's"
+                " identity, and"
+            )
+            yield ConfigProblem(
+                "person",
+                f"{said} {key.column} looks like a person's key: {key.rows} rows hold"
+                f" {key.distinct} distinct values, so k and the people counted would be rows,"
+                " not people",
+                f"add person: {key.column} (k then counts its distinct values, and"
+                " suppression removes people with all their rows); where each row truly is a"
+                ' different person, person: {none: "<why>"}',
+            )
+            return
     if owned is not None and repeated(engine, policy.table, owned.column) is not None:
         parent = owned.parent.partition(".")[0]
         yield ConfigProblem(
@@ -856,6 +1023,31 @@ def _person_problems(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
             f"join {parent} (join: [{{table: {parent}, columns: {{<its person column>: hash}}}}])"
             " and name that column as person:",
         )
+
+
+def _unroled_person(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
+    """`person:` on a column the catalog gives no role (allowed where the table declares no
+    identity): its values must be people's, many and repeating or unique, not a category."""
+    assert policy.person is not None
+    source = policy.sources()[policy.person]
+    spec = engine.catalog.tables[source.table].columns[source.column]
+    if spec.identity is not None or spec.references is not None:
+        return
+    col = quote_identifier(source.column)
+    got = _row(
+        engine,
+        f"SELECT count({col}) AS n, count(DISTINCT {col}) AS d FROM"
+        f" {quote_identifier(source.table)}",
+    )
+    rows, distinct = int(got["n"] or 0), int(got["d"] or 0)
+    if distinct >= PERSON_KEY_VALUES or distinct >= PERSON_KEY_SHARE * rows:
+        return
+    yield ConfigProblem(
+        "person",
+        f"person: {policy.person} holds {distinct} distinct values in {rows} rows: a category,"
+        " not a person's key; k would count its values",
+        "name the column of the person's key (or give it identity: in the catalog)",
+    )
 
 
 def repeated(engine: Engine, table: str, column: str) -> tuple[int, int] | None:

@@ -175,7 +175,8 @@ def search(
             + ", ".join(
                 f"{c} {describe(searched[c], i)}" for c, i in zip(columns, best.levels, strict=True)
             )
-            + f", would suppress {best.suppressed} of {rows} rows ({share:.1%});"
+            + f", would suppress {best.suppressed} of {rows} {'people' if person else 'rows'}"
+            f" ({share:.1%});"
             " add coarser levels (up to '*'), or raise max_suppression",
             target="k",
             required=policy.privacy.k,

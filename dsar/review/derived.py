@@ -64,6 +64,7 @@ from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings, unlisted_findings
 from dsar.review.manifest import AggregateManifest, ExtractManifest, manifest_mac_matches
+from dsar.review.nested import leaf_columns
 from dsar.text.detectors import SECRET_PATTERNS, cards, emails, ibans, ip_addresses, phones
 from dsar.text.spans import EMAIL, Span
 
@@ -580,24 +581,22 @@ def _scan(
         hashed = {c for c, op in manifest.columns.items() if op == "hash"}
     elif isinstance(manifest, AggregateManifest):
         measures = {c for m in manifest.measures.values() for c in m}
-    scanned = []
+    scanned: list[tuple[str, pa.ChunkedArray, list[int] | None, bool]] = []
     # each column's decoded forms (row, text, encoding), for the identity values below
     decoded: dict[str, tuple[list[int], list[str], list[str]]] = {}
-    for column in table.column_names:
-        values = table.column(column)
-        if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-            continue
+    for column, values, at, top in _scan_columns(table, measures | hashed):
         if column in measures:
             continue
         if identities is not None:
-            _check_unkeyed_hashes(name, column, values.to_pylist(), identities, add)
+            _check_unkeyed_hashes(name, column, values.to_pylist(), identities, add, at)
         if column in hashed:
             _check_hashes(name, column, values.to_pylist(), add)
             continue
-        scanned.append(column)
+        ip = top not in generalized
+        scanned.append((column, values, at, ip))
         detectors: list[Callable[[str], Iterator[Span]]] = [emails, _addresses, phones]
         detectors += [cards, ibans]
-        if column not in generalized:
+        if ip:
             detectors.append(ip_addresses)
 
         rows, texts, hows = decoded.setdefault(column, ([], [], []))
@@ -606,9 +605,10 @@ def _scan(
         for row, value in enumerate(cells):
             if not value:
                 continue
+            where = f"{name} {column} row {(at[row] if at else row) + 1}"
             what = _detect(value, detectors, bare=False) or numbers.get(row)
             if what is not None:
-                add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} in clear"))
+                add(Finding("personal data", where, f"{what} in clear"))
                 continue
             for how, text in decoded_forms(value):
                 rows.append(row)
@@ -616,12 +616,11 @@ def _scan(
                 hows.append(how)
                 what = _detect(text, detectors)
                 if what is not None:
-                    add(Finding("personal data", f"{name} {column} row {row + 1}", f"{what} {how}"))
+                    add(Finding("personal data", where, f"{what} {how}"))
                     break
     if identities is not None:
-        for column in scanned:
-            ip = column not in generalized
-            found = identities.first_match(table.column(column), ip=ip)
+        for column, values, at, ip in scanned:
+            found = identities.first_match(values, ip=ip)
             how = "in clear"
             rows, texts, hows = decoded.get(column, ([], [], []))
             if found is None and texts:
@@ -632,6 +631,7 @@ def _scan(
                     found, how = (rows[got[0]], got[1]), hows[got[0]]
             if found is not None:
                 row, source = found
+                row = at[row] if at else row
                 add(
                     Finding(
                         "personal data",
@@ -639,6 +639,26 @@ def _scan(
                         f"a value of the source's {source} {how}",
                     )
                 )
+
+
+def _scan_columns(
+    table: pa.Table, whole: set[str]
+) -> Iterator[tuple[str, pa.ChunkedArray, list[int] | None, str]]:
+    """The columns the scan reads, as text: each text column as it is, and the leaves of
+    every nested value (a struct, list or map column's; a JSON object or array in a text
+    cell) as columns of their own (`sponsor.member`, `household[]`, `dsar.review.nested`),
+    each with the row of every leaf; with the column each came from. A column in `whole`
+    (keyed hashes, an aggregate's measures) is not read through."""
+    for column in table.column_names:
+        values = table.column(column)
+        text = pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+        if text:
+            yield column, values, None, column
+        nested = pa.types.is_nested(values.type)
+        if column in whole or not (text or nested):
+            continue
+        for label, (rows, texts) in leaf_columns(column, values.to_pylist()).items():
+            yield label, pa.chunked_array([pa.array(texts, pa.string())]), rows, column
 
 
 # an identity value is compared when it could identify: 6 characters or more, with a digit or
@@ -809,7 +829,12 @@ def source_identities(engine: Engine, tables: Iterable[str] | None = None) -> So
 
 
 def _check_unkeyed_hashes(
-    name: str, column: str, values: list[Any], identities: SourceIdentities, add: Any
+    name: str,
+    column: str,
+    values: list[Any],
+    identities: SourceIdentities,
+    add: Any,
+    at: list[int] | None = None,
 ) -> None:
     """A released column holding unkeyed digests of identity values: the first row, once.
 
@@ -838,6 +863,7 @@ def _check_unkeyed_hashes(
     if found is None:
         return
     row, what = found
+    row = at[row] if at else row
     add(
         Finding(
             "personal data",
