@@ -38,6 +38,7 @@ from anonymize.extract_log import (
 from anonymize.history import content_versions, data_version
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.leaks import is_birth_date
+from anonymize.link_check import check_link, column_forms, link_name
 from anonymize.operators import PERSON_COLUMN, Context, apply_python, select_list
 from anonymize.parallel import (
     SPANS,
@@ -231,6 +232,7 @@ def _checked(
     the same data (`ReleaseConflictError`)."""
     read = [policy.table, *(j.table for j in policy.join)]
     contents = content_versions(engine, keys, read)
+    check_link(earlier, engine, policy)  # extracts sharing a link name join on their hashes
     check_extract(earlier, engine, keys, policy, gives, contents)
     return Release(
         run=policy.name,
@@ -245,6 +247,9 @@ def _checked(
         released=gives.forms,
         left_out=gives.left_out,
         k=policy.privacy.k,
+        link=link_name(policy),
+        link_stated=policy.link is not None,
+        columns=column_forms(policy),
     )
 
 

@@ -98,6 +98,12 @@ class Release:
     released: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
     k: int | None = None
+    # an extract's link name (its keyed hashes are keyed by it), whether its policy wrote
+    # `link:`, and each released column's source and form, hashes included
+    # (`anonymize.link_check`); "", False and () in entries made before
+    link: str = ""
+    link_stated: bool = False
+    columns: tuple[str, ...] = ()
     seq: int = 0  # set when recorded
     at: str = ""
     actor: str = ""
@@ -139,6 +145,9 @@ def _release(row: tuple[Any, ...]) -> Release:
         contents=dict(data.get("contents", {})),
         released=tuple(data.get("released", ())),
         left_out=tuple(data.get("left_out", ())),
+        link=data.get("link", ""),
+        link_stated=bool(data.get("link_stated", False)),
+        columns=tuple(data.get("columns", ())),
         k=data.get("k"),
         seq=seq,
         at=at,
