@@ -19,6 +19,7 @@ release log (`dsar.records.releases`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from anonymize.aggregate_spec import (
     DifferentialPrivacy,
     aggregate_problems,
 )
+from anonymize.extract_log import group_forms, left_out_refs
 from anonymize.history import (
     content_versions,
     data_version,
@@ -166,7 +168,7 @@ def run_aggregates(
     check_unique(engine, links)
     check_person(engine, catalog, spec)
     keys = release_log.keys
-    out_count, out_ref = _left_out(
+    out_count, out_ref, out_refs = _left_out(
         engine, keys, spec, everyone, (relation, [*join_params, *where_params])
     )
     dims = dims_of(spec, catalog)
@@ -191,6 +193,7 @@ def run_aggregates(
                     params=(*join_params, *where_params),
                     where=(where, tuple(where_params)),
                     left_out=out_ref,
+                    left_refs=out_refs,
                 )
             )
             cells = done.cells
@@ -219,6 +222,14 @@ def run_aggregates(
                         spec.differential_privacy.budget if spec.differential_privacy else None
                     ),
                     contents=contents,
+                    # what ledger differencing compares (`anonymize.extract_log`)
+                    released=group_forms(
+                        sorted({dims[g] for a in spec.aggregates for g in a.group_by})
+                    )
+                    if done.spending is None
+                    else (),
+                    left_out=out_refs if done.spending is None else (),
+                    k=spec.min_count if done.spending is None else None,
                 )
             )
             manifest = _manifest(
@@ -258,20 +269,23 @@ def _left_out(
     spec: AggregateRun,
     everyone: str,
     counted: tuple[str, list[object]],
-) -> tuple[int, str | None]:
+) -> tuple[int, str | None, tuple[str, ...]]:
     """How many people (rows, without `person:`) the ledger leaves out: those of the relation
-    as read (`everyone`) that the relation as counted no longer holds; and a keyed
-    fingerprint of who (None: nobody left out, the same people counted as without it)."""
+    as read (`everyone`) that the relation as counted no longer holds; a keyed fingerprint
+    of who (None: nobody left out, the same people counted as without it); and keyed
+    references of each, as an extract records them (`anonymize.extract_log.left_out_refs`:
+    the digest of the person's value; without `person:`, one per row)."""
     relation, params = counted
     if relation == everyone:
-        return 0, None
+        return 0, None, ()
     if spec.person is None:
         got = engine.query(
             f"SELECT (SELECT count(*) FROM {everyone}) - (SELECT count(*) FROM {relation}) AS n",
             params,
         )
         n = int(got.to_pylist()[0]["n"])
-        return n, keys.keyed_hash(Purpose.RELEASE_REF, f"left-out-rows|{n}")[:32] if n else None
+        ref = keys.keyed_hash(Purpose.RELEASE_REF, f"left-out-rows|{n}")[:32] if n else None
+        return n, ref, left_out_refs(keys, [], n)
     person = f"CAST({quote_identifier(spec.person)} AS VARCHAR)"
     found = engine.query(
         f"SELECT DISTINCT {person} AS p FROM {everyone} WHERE {person} IS NOT NULL"
@@ -280,9 +294,11 @@ def _left_out(
     ).column("p")
     people = sorted(str(p) for p in found.to_pylist())
     if not people:
-        return 0, None
+        return 0, None, ()
     who = keys.keyed_hash(Purpose.RELEASE_REF, "left-out|" + "\x1f".join(people))[:32]
-    return len(people), who
+    # the digest an extract's person column gets (`anonymize.enforce.who_sql`), not security
+    digests = [hashlib.md5(p.encode(), usedforsecurity=False).hexdigest() for p in people]
+    return len(people), who, left_out_refs(keys, digests)
 
 
 def _manifest(

@@ -16,10 +16,16 @@ from typing import Any
 
 from anonymize.aggregate_spec import AggregateRun, AggregateSpec
 from anonymize.disclosure import close_gaps
-from anonymize.extract_log import refuse_given_back, refuse_noisy_after
+from anonymize.extract_log import (
+    data_atoms,
+    group_forms,
+    groups_of,
+    refuse_differencing,
+    refuse_given_back,
+    refuse_noisy_after,
+)
 from anonymize.history import (
     Spending,
-    atoms,
     comparable,
     earlier_views,
     lineage,
@@ -58,6 +64,7 @@ class Run:
     params: tuple[object, ...] = ()
     where: tuple[str, tuple[object, ...]] = ("TRUE", ())
     left_out: str | None = None
+    left_refs: tuple[str, ...] = ()  # keyed references of each person left out
 
 
 def counted(run: Run) -> Counted:
@@ -97,10 +104,21 @@ def suppressed_cells(run: Run) -> Counted:
         suppress_small(c, spec.min_count)
     kinds = ("suppression", "extract")  # an extract: a table of its kept columns' counts
     same = comparable(run.earlier, engine, run.keys, spec.table, run.contents, kinds)
+    grouped = {dims[g] for a in spec.aggregates for g in a.group_by}
+    refuse_differencing(
+        same,
+        spec.table,
+        grouped,
+        group_forms(sorted(grouped)),
+        run.left_refs,
+        spec.min_count,
+        "this run",
+    )
     mine = [view(c, dims) for c in cells]
     before = earlier_views(same)
     columns = sorted({d for t in [*mine, *before] for d in t.group_by})
-    found = atoms(engine, engine.catalog, spec.table, union_joins(spec, same), columns, run.where)
+    joins = union_joins(spec, same)
+    found = data_atoms(engine, spec.table, joins, columns, run.keys, groups_of(same), run.where)
     gaps = close_gaps(mine, before, columns, found)
     refuse_given_back(mine, same, columns, found, spec.table, spec.min_count)
     warnings: list[str] = []

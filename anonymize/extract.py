@@ -27,14 +27,7 @@ import pyarrow.parquet as pq
 
 from anonymize.classify import classify
 from anonymize.enforce import WHO, enforce, who_sql
-from anonymize.extract_log import (
-    Released,
-    check_extract,
-    forms,
-    kept_columns,
-    left_out_refs,
-    released,
-)
+from anonymize.extract_log import Released, check_extract, gives_away, left_out_refs
 from anonymize.history import content_versions, data_version
 from anonymize.joins import Link, check_unique, joined_relation, resolve_links
 from anonymize.leaks import is_birth_date
@@ -247,6 +240,7 @@ def _checked(
         released=gives.forms,
         left_out=gives.left_out,
         k=policy.privacy.k,
+        groups=gives.groups,
         link=link_name(policy),
         link_stated=policy.link is not None,
         columns=column_forms(policy),
@@ -434,19 +428,21 @@ def _run(
         risk = replace(risk, text_unique=unique_texts(con, final, texts))
         gives = None
         if run.release_log is not None:  # what its rows give away, for the release log
-            kept_cols = kept_columns(policy, found)
-            whole, partial = released(
+            rows_left = rows_in - kept if who_is is None else 0
+            refs = left_out_refs(run.release_log.keys, left_out, rows_left)
+            gives = gives_away(
                 con,
                 final,
                 engine,
                 (f"{relation} WHERE {where}", [*join_params, *where_params]),
-                kept_cols,
+                policy,
+                found,
+                ctx,
+                run.release_log.keys,
                 person=person,
                 who_sql=who_is,
+                left_out=refs,
             )
-            rows_left = rows_in - kept if who_is is None else 0
-            refs = left_out_refs(run.release_log.keys, left_out, rows_left)
-            gives = Released(kept_cols, whole, partial, forms(policy), refs)
         unique = uniqueness(
             con,
             source=f"read_parquet({sql_string(str(source_stage))})",

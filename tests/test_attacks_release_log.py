@@ -321,3 +321,157 @@ def test_legitimate_reruns_still_pass(demo: Path, tmp_path: Path) -> None:
     accounts.iloc[:-40].to_csv(root / "accounts.csv", index=False)
     _extract(root / "catalog.yml", policy, tmp_path / "r4", log, ledger)
     assert [r.method for r in log.releases()] == ["extract"] * 4
+
+
+# round 4 (red team F2, F4): a column renamed value for value, and aggregates differenced
+
+RELABEL = {
+    "country": {"DE": "Germany", "FR": "France", "GB": "UK", "NL": "Netherlands", "US": "USA"},
+    "status": {"active": "open", "closed": "ended"},
+}
+
+
+def _grouped_policy(folder: Path, name: str, hierarchies: dict[str, dict[str, str]]) -> Path:
+    """A policy releasing columns through hierarchies (one-to-one or merging)."""
+    path = _policy(folder, name, list(hierarchies))
+    policy = yaml.safe_load(path.read_text())
+    for column, mapping in hierarchies.items():
+        policy["columns"][column] = {"op": "generalize", "hierarchy": mapping}
+    path.write_text(yaml.safe_dump(policy, sort_keys=False))
+    return path
+
+
+def test_a_relabelled_column_counts_as_released_as_it_is(demo: Path, tmp_path: Path) -> None:
+    spec = EXAMPLES / "aggregate_accounts.yml"
+    source = _accounts(demo)
+    relabel = _grouped_policy(tmp_path, "relabel", RELABEL)
+    # the attack: a relabel is keep under other names; mapped back, all 6 cells come back
+    log = ReleaseLog(tmp_path / "plain.db", KEYS)
+    extract = _extract(demo, relabel, tmp_path / "a", None)
+    back = {c: {v: k for k, v in m.items()} for c, m in RELABEL.items()}
+    extract = extract.assign(**{c: extract[c].map(back[c]) for c in back})
+    tables = _aggregate(demo, spec, tmp_path / "a", log)
+    assert _recover(source, extract, tables) == (6, 6)
+    # recorded: the relabel is refused as keep is
+    with pytest.raises(ReleaseConflictError, match=r"could be recomputed"):
+        _extract(demo, relabel, tmp_path / "b", log)
+    # a merging hierarchy that leaves DE alone in its group gives DE's cells: refused too
+    alone = {"DE": "DE", "FR": "rest", "GB": "rest", "NL": "rest", "US": "rest"}
+    merged = _grouped_policy(tmp_path, "de-alone", {"country": alone, "status": RELABEL["status"]})
+    with pytest.raises(ReleaseConflictError, match=r"could be recomputed"):
+        _extract(demo, merged, tmp_path / "b", log)
+    # groups that are unions of suppressed cells only give their sum: published beside it
+    eu = {"DE": "EU", "FR": "EU", "NL": "EU", "GB": "other", "US": "other"}
+    honest = _grouped_policy(tmp_path, "eu", {"country": eu, "status": RELABEL["status"]})
+    _extract(demo, honest, tmp_path / "b", log)
+    entry = log.releases()[-1]
+    assert entry.method == "extract" and entry.groups
+    # the log keeps each source value's group under a keyed reference, never the value
+    refs = [r for g in entry.groups.values() for r in g]
+    assert refs and all(len(r) == 16 and r not in eu for r in refs)
+    # a group holding one suppressed cell and published ones: its count minus theirs gives it
+    pairs = {"DE": "A", "GB": "A", "FR": "B", "NL": "B", "US": "B"}
+    paired = _grouped_policy(tmp_path, "pairs", {"country": pairs, "status": RELABEL["status"]})
+    with pytest.raises(ReleaseConflictError, match=r"could be recomputed"):
+        _extract(demo, paired, tmp_path / "b", log)  # after the aggregate: refused
+    truth = Counter(zip(source["country"], source["status"], strict=True))
+
+    def recovered(extract: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> int:
+        """Cells alone hidden in their group: the group's count minus the published ones."""
+        cells = tables["by_country_status"]
+        found = 0
+        groups = Counter(zip(extract.country, extract.status, strict=True))
+        for (group, status), n in groups.items():
+            inside = cells[cells.country.map(pairs).eq(group) & cells.status.eq(status)]
+            hidden = inside[inside.people == ""]
+            if len(hidden) == 1:
+                rest = inside[inside.people != ""].people.astype(int).sum()
+                row = hidden.iloc[0]
+                found += int(n - rest == truth[(row.country, row.status)])
+        return found
+
+    # the attack in the other order, with no log for the extract: DE closed comes back
+    extract = _extract(demo, paired, tmp_path / "c", None)
+    extract = extract.assign(status=extract.status.map(back["status"]))
+    tables = _aggregate(demo, spec, tmp_path / "c", ReleaseLog(tmp_path / "c.db", KEYS))
+    assert recovered(extract, tables) >= 1
+    # recorded: the aggregate after the extract hides another cell of the group
+    log = ReleaseLog(tmp_path / "other.db", KEYS)
+    extract = _extract(demo, paired, tmp_path / "d", log)
+    extract = extract.assign(status=extract.status.map(back["status"]))
+    assert recovered(extract, _aggregate(demo, spec, tmp_path / "d", log)) == 0
+
+
+def test_a_noisy_cell_is_not_given_by_a_relabel(demo: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "by-plan-dp.yml"
+    spec.write_text(
+        "version: 1\nname: by-plan-dp\ntable: accounts\nperson: user_id\n"
+        "differential_privacy: {epsilon: 0.2, max_groups_per_person: 1,"
+        " keys: {plan: [free, team, business, enterprise]}}\n"
+        "aggregates:\n  - name: by_plan\n    group_by: [plan]\n"
+        "    measures: [{name: people, op: count}]\n"
+    )
+    tiers = {"free": "free-tier", "team": "paid", "business": "paid"}
+    policy = _grouped_policy(tmp_path, "tiers", {"plan": tiers})
+    # the attack: free alone in its group, its exact count beside the noisy one
+    extract = _extract(demo, policy, tmp_path / "a", None)
+    assert (extract["plan"] == "free-tier").sum() == (_accounts(demo)["plan"] == "free").sum()
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    _aggregate(demo, spec, tmp_path / "b", log)
+    with pytest.raises(ReleaseConflictError, match=r"exact count"):
+        _extract(demo, policy, tmp_path / "b", log)
+    log = ReleaseLog(tmp_path / "second.db", KEYS)
+    _extract(demo, policy, tmp_path / "c", log)
+    with pytest.raises(ReleaseConflictError, match=r"noise beside it protects nothing"):
+        _aggregate(demo, spec, tmp_path / "c", log)
+
+
+def _aggregate_with(
+    catalog: Path, spec: Path, out: Path, log: ReleaseLog, ledger: Ledger | None
+) -> dict[str, pd.DataFrame]:
+    with open_engine(load_catalog(catalog)) as engine:
+        result = run_aggregates(spec, engine, out, release_log=log, ledger=ledger)
+    return {n: pd.read_csv(p, dtype=str, keep_default_na=False) for n, p in result.files.items()}
+
+
+def test_aggregates_before_and_after_an_objection_are_not_differenced(
+    demo: Path, tmp_path: Path
+) -> None:
+    spec = EXAMPLES / "aggregate_accounts.yml"
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
+    (user,) = _objector(demo, ledger, 1, start=1)
+    source = _accounts(demo).set_index("user_id")
+    # the attack: two logs, so neither run knows the other; the difference places the objector
+    before = _aggregate_with(
+        demo, spec, tmp_path / "a1", ReleaseLog(tmp_path / "a1.db", KEYS), None
+    )
+    after = _aggregate_with(
+        demo, spec, tmp_path / "a2", ReleaseLog(tmp_path / "a2.db", KEYS), ledger
+    )
+    b, a = before["by_country_plan"], after["by_country_plan"]
+    moved = b[(b.people != a.people) & (b.country != "(total)") & (b.plan != "(total)")]
+    assert [tuple(r) for r in moved[["country", "plan"]].to_numpy()] == [
+        (source.loc[user, "country"], source.loc[user, "plan"])
+    ]
+    # one log: aggregate then aggregate, refused with the fix
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    _aggregate_with(demo, spec, tmp_path / "b1", log, None)
+    with pytest.raises(ReleaseConflictError, match=r"1 person\(s\) were left out.*once 10 or more"):
+        _aggregate_with(demo, spec, tmp_path / "b2", log, ledger)
+    # an extract of the same cells with the ledger, after the aggregate without: refused
+    policy = _policy(tmp_path, "by-country-plan", ["country", "plan"])
+    with pytest.raises(ReleaseConflictError, match=r"isolates"):
+        _extract(demo, policy, tmp_path / "b3", log, ledger)
+    # the other order: an extract without the ledger, then the aggregate with it
+    log = ReleaseLog(tmp_path / "second.db", KEYS)
+    _extract(demo, policy, tmp_path / "c1", log)
+    with pytest.raises(ReleaseConflictError, match=r"isolates"):
+        _aggregate_with(demo, spec, tmp_path / "c2", log, ledger)
+    # legitimate reruns: the same ledger again, then min_count more people left out
+    log = ReleaseLog(tmp_path / "third.db", KEYS)
+    first = _aggregate_with(demo, spec, tmp_path / "d1", log, ledger)
+    again = _aggregate_with(demo, spec, tmp_path / "d2", log, ledger)
+    assert first["by_country_plan"].equals(again["by_country_plan"])
+    _objector(demo, ledger, 10, start=2)
+    _aggregate_with(demo, spec, tmp_path / "d3", log, ledger)
+    assert [r.method for r in log.releases()] == ["suppression"] * 3

@@ -97,7 +97,10 @@ class Release:
     # out), keyed references of the people the ledger left out of it, and its k
     released: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
-    k: int | None = None
+    k: int | None = None  # an extract's k; a suppression run's min_count
+    # per merged column an extract released ("table.column~id"), each source value's group,
+    # under keyed references of the values (`anonymize.extract_log`)
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)
     # an extract's link name (its keyed hashes are keyed by it), whether its policy wrote
     # `link:`, and each released column's source and form, hashes included
     # (`anonymize.link_check`); "", False and () in entries made before
@@ -149,6 +152,7 @@ def _release(row: tuple[Any, ...]) -> Release:
         link_stated=bool(data.get("link_stated", False)),
         columns=tuple(data.get("columns", ())),
         k=data.get("k"),
+        groups={i: dict(g) for i, g in data.get("groups", {}).items()},
         seq=seq,
         at=at,
         actor=actor,
