@@ -74,6 +74,7 @@ Key = tuple[str | None, ...]
 KEPT = "[kept]"  # the extract's table of its kept columns, in the log: "<name>[kept]"
 TOTAL = "[total]"
 MAX_GROUPED = 1000  # a merging column of more distinct source values is not modelled
+MAX_PARTITIONED = 50_000  # a column of more distinct source values is not partitioned at all
 DERIVED = "~"  # "table.column~<id>": a column whose cells are sums of its source's cells
 _UNKNOWN = "\x00?"  # a value a recorded grouping does not list (its group unknown)
 _NOT_MODELLED = (Drop, Hash, Pseudonym, Suppress, DateShift, Redact)
@@ -157,13 +158,18 @@ def _partition(
 ) -> list[tuple[str | None, str | None, str | None]] | None:
     """Each distinct source value of an output column (as the data's atoms write it, and its
     text in the engine) with its released value, the operator (or the chosen level) applied to
-    it; None where it cannot be applied here (a value withheld whole, an IP level)."""
+    it; None where it cannot be applied here (a value withheld whole, an IP level, more than
+    `MAX_PARTITIONED` values)."""
     if isinstance(op, str):
         return None  # '*': one group, no more than the other columns' counts
     q = quote_identifier(column)
     got = engine.query(
-        f"SELECT DISTINCT {q} AS __v, CAST({q} AS VARCHAR) AS __t FROM {source[0]}", source[1]
+        f"SELECT DISTINCT {q} AS __v, CAST({q} AS VARCHAR) AS __t FROM {source[0]}"
+        f" LIMIT {MAX_PARTITIONED + 1}",
+        source[1],
     )
+    if got.num_rows > MAX_PARTITIONED:
+        return None  # too many values to map here (such a column rarely meets k one-to-one)
     values, texts = got.column("__v"), got.column("__t").to_pylist()
     level = isinstance(op, Coarsening) and not isinstance(op, Generalize)
     sql = coarsen_sql(q, op, ctx) if level else operator_for(op).sql(q, op, ctx)
