@@ -734,20 +734,142 @@ def test_python_breach_scope_registers_and_notified_records_a_notice(
     assert "breach.registered" in audit and "breach.notified" in audit
 
 
-# --- finding 4: accounts joined through a shared identifier are warned of -----------------
+# --- finding 4: account holders joined through a shared or weaker identifier stay apart ---
+
+TICKETS = """\
+  tickets:
+    path: tickets.jsonl
+    format: jsonl
+    description: Your support tickets.
+    category: communications
+    origin: provided
+    purposes: [support]
+    legal_basis: contract
+    source: the person
+    retention: {period: 3 years, after: created_at}
+    erasure: {action: delete}
+    primary_key: [ticket_id]
+    columns:
+      ticket_id: {type: string}
+      user_id: {identity: user_id, type: string, references: accounts.user_id}
+      requester_email: {identity: email, type: string, category: contact}
+      body: {free_text: true, type: string}
+      created_at: {type: timestamp}
+"""
 
 
-def test_two_accounts_joined_through_a_shared_inbox_are_warned_of_with_counts(
+def _ticket_lab(
+    root: Path, places: list[tuple[str, str]], tickets: list[tuple[str | None, str]]
+) -> Path:
+    """`_lab` with a tickets table: (user_id, requester_email) per ticket, in the window."""
+    catalog = _lab(root, places, authority="Autoriteit Persoonsgegevens (Netherlands)")
+    catalog.write_text(catalog.read_text() + TICKETS)
+    with (root / "tickets.jsonl").open("w") as f:
+        for i, (user, email) in enumerate(tickets, 1):
+            row = {"ticket_id": f"T{i}", "user_id": user, "requester_email": email}
+            row |= {"body": "my order", "created_at": "2026-11-05T10:00:00Z"}
+            f.write(json.dumps(row) + "\n")
+    return catalog
+
+
+def _share_inbox(catalog: Path, *users: int) -> None:
+    accounts = (catalog.parent / "accounts.csv").read_text()
+    for i in users:
+        accounts = accounts.replace(f"p{i}@example.com", "team@example.com")
+    (catalog.parent / "accounts.csv").write_text(accounts)
+
+
+Found = tuple[int, list[str], dict[str, int], str, str | None, str | None]
+
+
+def _both_searches_agree(catalog: Path, table: str) -> list[Found]:
+    from dsar.breach import ScopeSpec, Window, scope_breach
+    from dsar.catalog.loader import load_catalog
+    from dsar.engine import open_engine
+
+    spec = ScopeSpec((table,), window=Window.parse("2026-11-01", "2026-11-14"))
+    found = []
+    with open_engine(load_catalog(catalog), "duckdb") as engine:
+        for method in ("per-person", "set"):
+            scope = scope_breach(engine, spec, method=method)
+            people: list[Found] = [
+                (p.number, sorted(map(str, p.keys)), p.rows, str(p.contact), p.country, p.state)
+                for p in scope.people
+            ]
+            found.append((people, scope.several_accounts, scope.texts, scope.not_linked))
+    assert found[0] == found[1]
+    return found[0][0]
+
+
+def _affected(out: Path) -> list[dict[str, object]]:
+    import pyarrow.parquet as pq
+
+    rows: list[dict[str, object]] = pq.read_table(out / "affected.parquet").to_pylist()
+    return rows
+
+
+def test_a_ticket_with_one_accounts_id_and_anothers_email_reaches_both_account_holders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # t_merge: bob (u2, California) filed a ticket giving carol's address (u3, New York)
+    catalog = _ticket_lab(
+        tmp_path / "lab", [("NL", ""), ("US", "CA"), ("US", "NY")], [("u2", "p3@example.com")]
+    )
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, table="tickets")
+    assert code == 0, output
+    assert "2 people (2 account holders" in output
+    assert "1 row(s) in scope reach more than one account holder" in output
+    assert "join" not in output and "@" not in output
+    people = _affected(tmp_path / "BR")
+    assert sorted(str(p["contact"]) for p in people) == ["p2@example.com", "p3@example.com"]
+    assert sorted(str(p["state"]) for p in people) == ["CA", "NY"]
+    manifest = _manifest(tmp_path / "BR")
+    counts = manifest["counts"]
+    assert isinstance(counts, dict) and counts["rows_to_several_accounts"] == {"tickets": 1}
+    assert {"us-ca", "not-covered-us-ny"} <= set(_rules(tmp_path / "BR"))
+    assert len(list((tmp_path / "BR" / "letters").glob("*.md"))) == 2
+    # each keeps their own identifiers: bob is not given carol's address, nor carol bob's id
+    people_found = _both_searches_agree(catalog, "tickets")
+    bob, carol = people_found
+    assert "user_id=u2" in bob[1] and "email=p3@example.com" not in bob[1]
+    assert "user_id=u3" in carol[1] and "user_id=u2" not in carol[1]
+
+
+def test_a_team_inbox_shared_by_an_nl_and_a_gb_account_keeps_both_countries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # t_merge2: a ticket from the inbox two accounts (NL, GB) sign in with
+    catalog = _ticket_lab(tmp_path / "lab", [("NL", ""), ("GB", "")], [(None, "team@example.com")])
+    _share_inbox(catalog, 1, 2)
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, table="tickets")
+    assert code == 0, output
+    assert "2 people (2 account holders" in output and "GB 1, NL 1" in output
+    assert "1 row(s) in scope reach more than one account holder" in output
+    assert "team@" not in output
+    assert {"gdpr-authority", "uk-authority"} <= set(_rules(tmp_path / "BR"))
+    assert sorted(str(p["country"]) for p in _affected(tmp_path / "BR")) == ["GB", "NL"]
+    people = _both_searches_agree(catalog, "tickets")
+    assert [p[4] for p in people] == ["NL", "GB"]
+    assert all(p[3] == "email=team@example.com" for p in people)  # their own (shared) address
+
+
+def test_an_account_reached_alone_is_not_joined_by_the_inbox_it_shares(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalog = _lab(tmp_path / "lab", [("NL", ""), ("GB", "")])
-    accounts = (catalog.parent / "accounts.csv").read_text()
-    shared = accounts.replace("p1@example.com", "team@example.com")
-    (catalog.parent / "accounts.csv").write_text(
-        shared.replace("p2@example.com", "team@example.com")
-    )
+    _share_inbox(catalog, 1, 2)
     _logs(catalog, ["2026-11-05 10:00:00"])  # u1's line only
     code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
     assert code == 0, output
-    assert "WARNING: 1 affected person(s) join 2 user_ids" in output
+    assert "1 people (1 account holders" in output and "NL 1" in output and "GB" not in output
+    assert "join" not in output and "more than one account holder" not in output
     assert "team@" not in output
+    counts = _manifest(tmp_path / "BR")["counts"]
+    assert isinstance(counts, dict) and counts["rows_to_several_accounts"] == {}
+    assert len(_both_searches_agree(catalog, "web_logs")) == 1
+
+
+def test_a_ticket_of_ones_own_id_and_address_is_one_person(tmp_path: Path) -> None:
+    catalog = _ticket_lab(tmp_path / "lab", [("NL", ""), ("GB", "")], [("u1", "p1@example.com")])
+    people = _both_searches_agree(catalog, "tickets")
+    assert [(p[3], p[4]) for p in people] == [("email=p1@example.com", "NL")]

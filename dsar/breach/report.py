@@ -122,6 +122,12 @@ class BreachCounts(_Model):
         description="rows kept in scope per table because their time is empty or unreadable"
         " (they cannot be placed outside the window)",
     )
+    rows_to_several_accounts: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows in scope per table that reach two or more account holders (an"
+        " identifier accounts share, a row holding one's id and another's address): each"
+        " account holder is counted and told on their own",
+    )
 
 
 class Decision(_Model):
@@ -346,6 +352,10 @@ def _regulator_report(
                     "records whose time is empty or unreadable (kept in scope)",
                     str(sum(scope.undetermined.values())),
                 ),
+                (
+                    "records reaching more than one account holder (each counted)",
+                    str(sum(scope.several_accounts.values())),
+                ),
                 ("others named in free text (upper bound)", str(others)),
             ),
         ),
@@ -490,6 +500,7 @@ def write_breach(
             held_for_customers=held,
             others_named_in_text=others,
             time_undetermined=dict(scope.undetermined),
+            rows_to_several_accounts=dict(scope.several_accounts),
         ),
         categories={
             k: {"columns": list(c.columns), "rows": c.rows, "people": c.people}

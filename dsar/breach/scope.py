@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from dsar.breach.filters import ScopeSpec, check_spec, table_chain, time_column
 from dsar.breach.setsearch import set_search, supported
+from dsar.breach.split import row_anchor_keys, split_accounts
 from dsar.breach.times import rows_in_scope
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
@@ -86,6 +87,7 @@ class Scope:
     time_columns: dict[str, str | None] = field(default_factory=dict)
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
+    several_accounts: dict[str, int] = field(default_factory=dict)  # rows reaching 2+ accounts
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
     @property
@@ -289,7 +291,7 @@ def scope_breach(
     row_seeds: dict[str, list[list[SubjectKey]]] = {}
     rows_count: dict[str, int] = {}
     held: dict[str, dict[str, int]] = {}
-    texts: dict[str, list[tuple[str, dict[str, object]]]] = {}
+    row_prints: dict[str, list[str]] = {}  # per-person search: each row in scope's content
     times: dict[str, str | None] = {}
     use_set = method == "set" and supported(catalog, spec.tables)
     scoped: dict[str, pa.Table] = {}
@@ -317,25 +319,24 @@ def scope_breach(
                 customers[str(column[i]) if column else "unknown"] += 1
             held[name] = dict(customers)
             continue
+        scoped[name] = rows
         if use_set:
-            scoped[name] = rows
             continue
         listed = rows.to_pylist()
         prints: dict[str, int] = defaultdict(int)
-        for row in listed:
-            prints[_fingerprint(row, as_text)] += 1
+        row_prints[name] = [_fingerprint(row, as_text) for row in listed]
+        for fp in row_prints[name]:
+            prints[fp] += 1
         in_scope[name] = dict(prints)
         anchors = _anchor_rows(engine, catalog, name, rows) if table.owned_through else listed
         anchor_table = (
             catalog.tables[table_chain(catalog, name)[-1]] if table.owned_through else table
         )
         row_seeds[name] = [_row_keys(anchor_table, a, rules) for a in anchors]
-        free = [c for c in leaked[name] if table.columns[c].free_text]
-        if free:
-            texts[name] = [(_fingerprint(r, as_text), r) for r in listed]
     if use_set:
         done = _set_scope(engine, spec, rules, scoped, rows_count, leaked, held, times, accepted)
-        done.notes, done.undetermined = notes + _merged(catalog, done.people), undetermined
+        done.notes += notes
+        done.undetermined = undetermined
         return done
     # seeds: one request per distinct set of strong identifiers of a row in scope
     seed_sets: set[frozenset[SubjectKey]] = set()
@@ -360,7 +361,7 @@ def scope_breach(
     homes = _home_tables(catalog)
     people: list[AffectedPerson] = []
     seen: dict[frozenset[SubjectKey], AffectedPerson] = {}
-    owner_of: dict[str, dict[str, int]] = defaultdict(dict)  # table -> fingerprint -> person
+    holder_of: dict[str, dict[str, set[int]]] = defaultdict(dict)  # table -> print -> people
     for data in found:
         closure = frozenset(k for k in data.identity.keys if k.kind in STRONG)
         if closure in seen:
@@ -384,41 +385,74 @@ def scope_breach(
         people.append(person)
         for name, matched in mine.items():
             for p in matched:
-                owner_of[name].setdefault(p, person.number)
-    not_linked = {
-        name: sum(n for p, n in prints.items() if p not in owner_of[name])
-        for name, prints in in_scope.items()
-    }
-    log.info(
-        "%d people reached through %d row(s); %d row(s) not linked to anyone",
-        len(people),
-        sum(rows_count.values()),
-        sum(not_linked.values()),
-    )
-    text_rows = {
-        name: [(owner_of[name].get(fp), row) for fp, row in items] for name, items in texts.items()
+                holder_of[name].setdefault(p, set()).add(person.number)
+    holders = {
+        name: [frozenset(holder_of[name].get(fp, ())) for fp in prints]
+        for name, prints in row_prints.items()
     }
     scope = Scope(
         spec=spec,
         rows=rows_count,
         columns=leaked,
         people=people,
-        not_linked={k: v for k, v in not_linked.items() if v},
+        not_linked={},
         held_for_customers=held,
         time_columns=times,
         accepted=tuple(w.line for w in accepted),
         undetermined=undetermined,
-        notes=notes + _merged(catalog, people),
+        notes=list(notes),
     )
-    scope.texts = {  # per table: (text, owner number) for each free-text cell in scope
-        name: [
-            (None if row.get(c) is None else str(row.get(c)), owner)
-            for owner, row in items
-            for c in leaked[name]
-            if catalog.tables[name].columns[c].free_text
+    return _finish(engine, scope, rules, scoped, holders)
+
+
+def _finish(
+    engine: Engine,
+    scope: Scope,
+    rules: MatchRules,
+    scoped: dict[str, pa.Table],
+    holders: dict[str, list[frozenset[int]]],
+) -> Scope:
+    """What both searches do last: account holders split apart (`dsar.breach.split`), the
+    rows linked to no one, each leaked text's owner, and the notes on joined accounts."""
+    catalog = engine.catalog
+
+    def anchors(name: str, indices: Sequence[int]) -> list[frozenset[SubjectKey]]:
+        table = catalog.tables[name]
+        rows = scoped[name].take(list(indices))
+        listed = _anchor_rows(engine, catalog, name, rows) if table.owned_through else None
+        anchor = catalog.tables[table_chain(catalog, name)[-1]]
+        return [row_anchor_keys(anchor, row, rules) for row in (listed or rows.to_pylist())]
+
+    done = split_accounts(engine, catalog, rules, scope.people, anchors, holders)
+    scope.people = done.people
+    scope.several_accounts = done.several
+    owners = {name: [min(h) if h else None for h in rows] for name, rows in done.holders.items()}
+    not_linked = {name: sum(1 for o in owners[name] if o is None) for name in scoped}
+    scope.not_linked = {k: v for k, v in not_linked.items() if v}
+    log.info(
+        "%d people reached through %d row(s); %d row(s) not linked to anyone",
+        len(scope.people),
+        sum(scope.rows.values()),
+        sum(not_linked.values()),
+    )
+    for name, rows in scoped.items():  # per table: (text, owner number) per free-text cell
+        free = [c for c in scope.columns[name] if catalog.tables[name].columns[c].free_text]
+        if not free:
+            continue
+        cells = {c: rows.column(c).to_pylist() for c in free}
+        scope.texts[name] = [
+            (None if cells[c][i] is None else str(cells[c][i]), owners[name][i])
+            for i in range(rows.num_rows)
+            for c in free
         ]
-        for name, items in text_rows.items()
-    }
+    if done.several:
+        scope.notes.append(
+            f"{sum(done.several.values())} row(s) in scope reach more than one account holder"
+            " (an identifier two accounts share, such as a team inbox, or a row holding one's"
+            " id and another's address): each account holder is counted, written to and"
+            " placed in their country on their own"
+        )
+    scope.notes += _merged(catalog, scope.people)
     return scope
 
 
@@ -485,35 +519,18 @@ def _set_scope(
         )
         for p in (found.people if found else [])
     ]
-    owners = found.owners if found else {}
-    not_linked = {name: sum(1 for o in owners[name] if o is None) for name in scoped}
-    log.info(
-        "%d people reached through %d row(s); %d row(s) not linked to anyone",
-        len(people),
-        sum(rows_count.values()),
-        sum(not_linked.values()),
-    )
+    holders = found.holders if found else {}
     scope = Scope(
         spec=spec,
         rows=rows_count,
         columns=leaked,
         people=people,
-        not_linked={k: v for k, v in not_linked.items() if v},
+        not_linked={},
         held_for_customers=held,
         time_columns=times,
         accepted=tuple(getattr(w, "line", str(w)) for w in accepted),
     )
-    for name, rows in scoped.items():
-        free = [c for c in leaked[name] if catalog.tables[name].columns[c].free_text]
-        if not free:
-            continue
-        cells = {c: rows.column(c).to_pylist() for c in free}
-        scope.texts[name] = [
-            (None if cells[c][i] is None else str(cells[c][i]), owners[name][i])
-            for i in range(rows.num_rows)
-            for c in free
-        ]
-    return scope
+    return _finish(engine, scope, rules, scoped, holders)
 
 
 def people_by_number(scope: Scope) -> dict[int, AffectedPerson]:

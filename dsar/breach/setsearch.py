@@ -72,10 +72,10 @@ class FoundPerson:
 
 @dataclass
 class SetResult:
-    """The people, and each row in scope's owner (a person's number, or None)."""
+    """The people, and each row in scope's holders (the numbers of the people holding it)."""
 
     people: list[FoundPerson]
-    owners: dict[str, list[int | None]]
+    holders: dict[str, list[frozenset[int]]]
 
 
 def supported(catalog: Catalog, tables: Sequence[str]) -> bool:
@@ -432,17 +432,18 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         "SELECT label, tbl, count(*) FROM bs_hits GROUP BY ALL ORDER BY tbl"
     ).fetchall():
         rows[by_label[label]][tbl_name[tbl]] = int(count)
-    owners: dict[str, list[int | None]] = {}
+    owners: dict[str, list[frozenset[int]]] = {}
     for bi, name in enumerate(breached):
         base = _SCOPE + (bi << _BITS)
-        mine = dict(
-            x(
-                f"SELECT h.row - {base}, min(p.number) FROM bs_hits h JOIN bs_people p"
+        mine = {
+            int(n): frozenset(int(v) for v in numbers)
+            for n, numbers in x(
+                f"SELECT h.row - {base}, list(DISTINCT p.number) FROM bs_hits h JOIN bs_people p"
                 f" USING (label) WHERE h.row >= {base} AND h.row < {base + (1 << _BITS)}"
                 " GROUP BY h.row"
             ).fetchall()
-        )
-        owners[name] = [mine.get(n) for n in range(scoped[name].num_rows)]
+        }
+        owners[name] = [mine.get(n, frozenset()) for n in range(scoped[name].num_rows)]
 
     # 6. what describes each person: identifiers, contact, residence, names
     keys: dict[int, set[SubjectKey]] = defaultdict(set)

@@ -1,0 +1,341 @@
+"""Account holders kept apart: one affected person per account, whatever identifier joins them.
+
+Access answers a closure: two accounts whose rows share an address (a team inbox two accounts
+sign in with) or are joined by a row holding one's id and the other's email (a ticket filed
+by one for the other) are one requester there. A breach must not do that: each account holder
+is told on their own, at their own address, and counted in their own country.
+
+Both searches (`scope_breach`'s set search and per-person search) find the people as access
+does; this step, shared by both, then splits every person holding two or more values of an
+account key (the primary key of an identity's home table, such as `accounts.user_id`, that
+has a row there):
+
+- each account's identifiers: its own home row's, then those of every row reached from them
+  (rows holding one of its strong identifiers), except that a row holding another account's
+  key teaches it nothing and an identifier held by another account's home row (and not by its
+  own) is never its (a team inbox both home rows hold is both accounts');
+- each row in scope the joined person held goes to every account whose identifiers it holds
+  (a ticket holding bob's id and carol's email reaches both: conservative); a row reaching
+  none of them goes to all of them;
+- each account is described from its own rows: its home row's address and country first.
+
+The rows in scope that reach two or more account holders are counted per table. Nothing here
+logs or returns an identifier in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
+from dsar.engine.base import Engine, quote_identifier, sql_in
+from dsar.errors import IdentifierError
+from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, make_key, sql_normalize
+
+if TYPE_CHECKING:
+    from dsar.breach.scope import AffectedPerson
+
+_COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
+_STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+_ID = "__split_id__"
+
+Holders = dict[str, list[frozenset[int]]]  # per table: each row in scope's person numbers
+
+
+@dataclass
+class Split:
+    """The people after the split, each row in scope's holders, and the rows in scope that
+    reached two or more account holders (per table)."""
+
+    people: list[AffectedPerson]
+    holders: Holders
+    several: dict[str, int]
+
+
+def account_homes(catalog: Catalog) -> dict[IdentityKind, list[tuple[str, str]]]:
+    """Per account kind: its home tables and their key column (a one-column primary key of a
+    strong identity kind that references no other table)."""
+    homes: dict[IdentityKind, list[tuple[str, str]]] = defaultdict(list)
+    for name, table in catalog.tables.items():
+        if len(table.primary_key) != 1 or table.role is not Role.CONTROLLER:
+            continue
+        spec = table.columns.get(table.primary_key[0])
+        if spec is not None and spec.identity in STRONG and spec.references is None:
+            homes[spec.identity].append((name, table.primary_key[0]))
+    return dict(homes)
+
+
+@dataclass
+class _Row:
+    table: str
+    keys: frozenset[SubjectKey]
+    values: dict[str, object]
+
+
+def _keys(table: Table, row: dict[str, object]) -> frozenset[SubjectKey]:
+    return frozenset(
+        SubjectKey(kind, str(row[_ID + column]))
+        for column, kind in table.identity_columns().items()
+        if row.get(_ID + column) is not None
+    )
+
+
+def _read(
+    engine: Engine, catalog: Catalog, rules: MatchRules, wanted: set[SubjectKey]
+) -> list[_Row]:
+    """Every row of a searched table holding one of `wanted` (strong keys), with its keys."""
+    out: list[_Row] = []
+    for name, table in catalog.tables.items():
+        ids = table.identity_columns()
+        if table.role is not Role.CONTROLLER or not table.personal:
+            continue
+        terms: list[str] = []
+        params: list[object] = []
+        for column, kind in ids.items():
+            values = sorted({k.value for k in wanted if k.kind is kind})
+            if kind in STRONG and values:
+                terms.append(
+                    sql_in(sql_normalize(kind, quote_identifier(column), rules), values, params)
+                )
+        if not terms:
+            continue
+        helpers = ", ".join(
+            f"{sql_normalize(k, quote_identifier(c), rules)} AS {quote_identifier(_ID + c)}"
+            for c, k in ids.items()
+        )
+        found = engine.query(
+            f"SELECT *, {helpers} FROM {quote_identifier(name)} WHERE {' OR '.join(terms)}",
+            params,
+        ).to_pylist()
+        out += [_Row(name, _keys(table, r), r) for r in found]
+    return out
+
+
+def _strong(keys: frozenset[SubjectKey]) -> set[SubjectKey]:
+    return {k for k in keys if k.kind in STRONG}
+
+
+def _accounts(
+    person: AffectedPerson, rows: Sequence[_Row], homes: dict[IdentityKind, list[tuple[str, str]]]
+) -> tuple[IdentityKind, list[SubjectKey]] | None:
+    """The account kind the person joins two or more accounts of, and those accounts."""
+    best: tuple[IdentityKind, list[SubjectKey]] | None = None
+    for kind in sorted(homes, key=str):
+        tables = {t for t, _ in homes[kind]}
+        held = sorted(
+            {
+                k
+                for r in rows
+                if r.table in tables
+                for k in r.keys
+                if k.kind is kind and k in person.keys
+            },
+            key=str,
+        )
+        if len(held) >= 2 and (best is None or len(held) > len(best[1])):
+            best = (kind, held)
+    return best
+
+
+def _closure(
+    account: SubjectKey, others: set[SubjectKey], rows: Sequence[_Row], home_tables: set[str]
+) -> tuple[set[SubjectKey], list[_Row]]:
+    """The account's identifiers and the rows that taught them (see the module's text)."""
+    own_home = [r for r in rows if r.table in home_tables and account in r.keys]
+    mine = {k for r in own_home for k in r.keys}
+    claimed = {k for r in rows if r.table in home_tables and r.keys & others for k in r.keys} - mine
+    known = {account} | _strong(frozenset(mine))
+    used: list[_Row] = []
+    todo = [r for r in rows if not (r.keys & others)]
+    while True:
+        grown = [r for r in todo if _strong(r.keys) & known]
+        if not grown:
+            break
+        todo = [r for r in todo if not (_strong(r.keys) & known)]
+        used += grown
+        known |= {k for r in grown for k in _strong(r.keys)} - claimed
+    weak = {k for r in used for k in r.keys if k.kind not in STRONG} - claimed
+    return known | weak, used
+
+
+def _contact(
+    catalog: Catalog,
+    account: SubjectKey,
+    used: Sequence[_Row],
+    keys: set[SubjectKey],
+    homes: set[str],
+) -> SubjectKey | None:
+    for row in sorted(
+        used,
+        key=lambda r: (
+            r.table not in homes or account not in r.keys,
+            list(catalog.tables).index(r.table),
+        ),
+    ):
+        for column, kind in catalog.tables[row.table].identity_columns().items():
+            value = row.values.get(column)
+            if kind is IdentityKind.EMAIL and value is not None:
+                try:
+                    return make_key(kind, str(value))
+                except IdentifierError:
+                    continue
+    emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
+    phones = [k for k in keys if k.kind is IdentityKind.PHONE]
+    return min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
+
+
+def _describe(
+    catalog: Catalog, account: SubjectKey, used: Sequence[_Row], homes: set[str]
+) -> tuple[str | None, str | None, frozenset[str]]:
+    """Country, state (the account's home row first, then its other rows in catalog order)
+    and names."""
+    order = list(catalog.tables)
+    country = state = None
+    names: set[str] = set()
+    ranked = sorted(
+        used, key=lambda r: (r.table not in homes or account not in r.keys, order.index(r.table))
+    )
+    for row in ranked:
+        table = catalog.tables[row.table]
+        for column, value in row.values.items():
+            spec = table.columns.get(column)
+            if spec is None or value in (None, "") or column.startswith(_ID):
+                continue
+            if spec.personal is PersonalKind.NAME:
+                names.add(str(value).casefold().strip())
+            elif country is None and _COUNTRY.match(column):
+                country = str(value).strip().upper()
+            elif state is None and _STATE.match(column):
+                state = str(value).strip().upper()
+    return country, state, frozenset(names)
+
+
+def split_accounts(
+    engine: Engine,
+    catalog: Catalog,
+    rules: MatchRules,
+    people: Sequence[AffectedPerson],
+    anchors: Callable[[str, Sequence[int]], list[frozenset[SubjectKey]]],
+    holders: Holders,
+) -> Split:
+    """Split every person joining two or more accounts into one person per account.
+
+    `anchors(table, indices)`: those rows in scope's identifiers (an owned row's: its
+    anchor's), asked only for rows a split person holds; `holders`: per breached table,
+    each row in scope's person numbers (as found).
+    People are renumbered in order: a split person's accounts take its place, in the order of
+    their keys.
+    """
+    homes = account_homes(catalog)
+    joined = [
+        p for p in people if any(sum(1 for k in p.keys if k.kind is kind) > 1 for kind in homes)
+    ]
+    rows: list[_Row] = []
+    if joined:
+        rows = _read(engine, catalog, rules, {k for p in joined for k in _strong(p.keys)})
+    parts: dict[int, list[tuple[AffectedPerson, set[SubjectKey]]]] = {}
+    for person in joined:
+        theirs = [r for r in rows if _strong(r.keys) & person.keys]
+        found = _accounts(person, theirs, homes)
+        if found is None:
+            continue
+        kind, accounts = found
+        kind_homes = {t for t, _ in homes[kind]}
+        split = []
+        for account in accounts:
+            keys, used = _closure(account, set(accounts) - {account}, theirs, kind_homes)
+            country, state, names = _describe(catalog, account, used, kind_homes)
+            contact = _contact(catalog, account, used, keys, kind_homes)
+            split.append(
+                (
+                    replace(
+                        person,
+                        keys=frozenset(keys),
+                        account_holder=True,
+                        rows={},
+                        contact=contact,
+                        country=country,
+                        state=state,
+                        names=names,
+                    ),
+                    keys,
+                )
+            )
+        parts[person.number] = split
+    if not parts:
+        return Split(list(people), holders, {})
+    renumber: dict[int, list[int]] = {}
+    out: list[AffectedPerson] = []
+    for person in sorted(people, key=lambda p: p.number):
+        if person.number not in parts:
+            renumber[person.number] = [len(out) + 1]
+            out.append(replace(person, number=len(out) + 1))
+            continue
+        renumber[person.number] = []
+        for piece, _ in parts[person.number]:
+            renumber[person.number].append(len(out) + 1)
+            out.append(replace(piece, number=len(out) + 1))
+    by_number = {p.number: p for p in out}
+    new_holders: Holders = {}
+    several: dict[str, int] = {}
+    for name, listed in holders.items():
+        new_rows: list[frozenset[int]] = []
+        wanted = [i for i, numbers in enumerate(listed) if numbers & parts.keys()]
+        held = dict(zip(wanted, anchors(name, wanted) if wanted else [], strict=True))
+        for i, numbers in enumerate(listed):
+            now: set[int] = set()
+            for number in numbers:
+                if number not in parts:
+                    now.update(renumber[number])
+                    continue
+                reached = [
+                    new
+                    for new, (_, keys) in zip(renumber[number], parts[number], strict=True)
+                    if held[i] & keys
+                ]
+                now.update(reached or renumber[number])  # reaching none of them: all of them
+            new_rows.append(frozenset(now))
+            if sum(1 for n in now if by_number[n].account_holder) > 1:
+                several[name] = several.get(name, 0) + 1
+        new_holders[name] = new_rows
+    # rows per table of the people split (the others keep what the search counted)
+    split_numbers = {n for number in parts for n in renumber[number]}
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for name, listed in new_holders.items():
+        for numbers in listed:
+            for n in numbers & split_numbers:
+                counts[n][name] = counts[n].get(name, 0) + 1
+    # an account of a joined person that no row in scope reaches is not affected
+    kept = [p for p in out if p.number not in split_numbers or counts[p.number]]
+    final = {p.number: i + 1 for i, p in enumerate(kept)}
+    out = [
+        replace(p, number=final[p.number], rows=counts[p.number])
+        if p.number in split_numbers
+        else replace(p, number=final[p.number])
+        for p in kept
+    ]
+    new_holders = {
+        name: [frozenset(final[n] for n in numbers) for numbers in listed]
+        for name, listed in new_holders.items()
+    }
+    return Split(out, new_holders, several)
+
+
+def row_anchor_keys(
+    table: Table, anchor: dict[str, object], rules: MatchRules
+) -> frozenset[SubjectKey]:
+    """A row's (or its anchor's) identifiers, normalised as the searches normalise them."""
+    keys = []
+    for column, kind in table.identity_columns().items():
+        value = anchor.get(column)
+        if value is None:
+            continue
+        try:
+            keys.append(make_key(kind, str(value), rules))
+        except IdentifierError:
+            continue
+    return frozenset(keys)
