@@ -303,10 +303,10 @@ def test_without_the_key_verify_says_the_classification_is_on_trust(
         f"accounts.parquet: k over all {len(released)} released columns is {every} (the"
         f" manifest says k = {k} over 1 quasi-identifier(s))" in notices
     )
-    # the command line: without a key, OK with the notice; with $WORKBENCH_KEY, a finding
+    # the command line: without a key, OK, NOT AUTHENTICATED (exit 3); with the key, a finding
     runner = CliRunner()
     plain = runner.invoke(app, ["verify", str(folder)], env={"WORKBENCH_KEY": ""})
-    assert plain.exit_code == 0, plain.output
+    assert plain.exit_code == 3 and "OK, NOT AUTHENTICATED" in plain.output, plain.output
     assert "not authenticated" in plain.output and f"is {every}" in plain.output
     keyed = runner.invoke(app, ["verify", str(folder)], env={"WORKBENCH_KEY": KEY})
     assert keyed.exit_code == 1 and "its MAC fails" in keyed.output

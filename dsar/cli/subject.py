@@ -313,6 +313,15 @@ def verify(
     role: RoleOpt = None,
     register: RegisterOpt = Path("requests.db"),
     request: RequestOpt = None,
+    accept_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unsigned",
+            help="For a certificate checked with the key: read one of a format before the MAC"
+            " (format 1, untyped) as old, not a finding; it is NOT AUTHENTICATED (exit 3) and"
+            " cannot be signed off.",
+        ),
+    ] = False,
     decisions: DecisionsOpt = None,
 ) -> None:
     """Check any artifact before it leaves: bundle, extract, aggregate, audience, certificate.
@@ -332,18 +341,19 @@ def verify(
     from dsar.review.certificate import certificates_in
 
     result: Verification
-    unauthenticated = False  # an audience checked without the key: exit 3, never plain OK
+    _stop_on_signals()  # a sign-off's private copy is removed on SIGTERM and SIGHUP too
+    walked = False  # whether the kind's own check looked for devices, FIFOs, empty folders
     if _kind(artifact) == "audience" or _audience_folder(artifact):
         result = _verify_audience(artifact, sent_record, ledger, key_file)
-        unauthenticated = optional_keys(key_file) is None
     elif (artifact.is_file() and artifact.suffix == ".json") or (
         artifact.is_dir()
         and not (artifact / "manifest.json").exists()
         and certificates_in(artifact)
     ):
-        result = _verify_certificate(artifact, export, key_file, catalog)
+        result = _verify_certificate(artifact, export, key_file, catalog, accept_unsigned)
     elif _kind(artifact) in ("extract", "aggregate"):
         result = _verify_derived(artifact, key_file, catalog)
+        walked = True
     elif _kind(artifact) == "published":
         from dsar.review.published import verify_published
 
@@ -351,6 +361,11 @@ def verify(
     else:  # with the key (given, or $WORKBENCH_KEY), the manifest's MAC is checked too
         keys = optional_keys(key_file)
         result = verify_bundle(artifact, passphrase_from(passphrase_env), keys=keys)
+        walked = True
+    if artifact.is_dir() and not walked:
+        from dsar.review.snapshot import odd_entries
+
+        result.findings += odd_entries(artifact)
     for finding in result.findings:
         typer.echo(str(finding))
     for notice in result.notices:
@@ -359,12 +374,16 @@ def verify(
         err(f"{artifact}: {len(result.findings)} finding(s)")
         refused(sign_off)
         raise typer.Exit(1)
-    if unauthenticated:
+    # every kind carries a MAC: without the key (or an old certificate accepted unsigned)
+    # nothing is authenticated, one convention for all: exit 3, never plain OK, no sign-off
+    if result.unauthenticated or optional_keys(key_file) is None:
         typer.echo(
             f"{artifact}: OK, NOT AUTHENTICATED ({result.checked_files} files,"
-            f" {result.checked_rows} rows checked without the key: rows added, edited or"
-            " deleted by hand are not found; give the key)"
+            f" {result.checked_rows} rows checked, no MAC verified: rows added, edited or"
+            " deleted by hand, with the counts written again, are not found; give the key)"
         )
+        if sign_off is not None:
+            err("no sign-off recorded: only an artifact whose MAC verified can be signed off")
         raise typer.Exit(3)
     typer.echo(f"{artifact}: OK ({result.checked_files} files, {result.checked_rows} rows checked)")
     record_sign_off(
@@ -382,8 +401,24 @@ def verify(
     )
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end `dsar verify` as Ctrl-C does, through every `finally`, so the
+    temporary folders it made (a sign-off's private copy, an unpacked zip) are removed."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+
+
 def _verify_certificate(
-    path: Path, export: Path | None, key_file: Path | None, catalog: Path | None
+    path: Path,
+    export: Path | None,
+    key_file: Path | None,
+    catalog: Path | None,
+    accept_unsigned: bool = False,
 ) -> Verification:
     """`verify_certificate` with the key when one is given ($WORKBENCH_KEY too) and the
     export's catalog when given."""
@@ -392,7 +427,13 @@ def _verify_certificate(
     from dsar.review.certificate import verify_certificate
 
     loaded = load_catalog(catalog) if catalog is not None else None
-    return verify_certificate(path, export, keys=optional_keys(key_file), catalog=loaded)
+    return verify_certificate(
+        path,
+        export,
+        keys=optional_keys(key_file),
+        catalog=loaded,
+        accept_unsigned=accept_unsigned,
+    )
 
 
 def _verify_derived(folder: Path, key_file: Path | None, catalog: Path | None) -> Verification:

@@ -47,7 +47,7 @@ from dsar.review.manifest import (
     manifest_mac_matches,
     manifest_problems,
 )
-from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
+from dsar.review.unzip import MAX_UNPACKED_BYTES, layout_problems, unzip_bundle
 from dsar.statement import Block, BlockKind, to_html, to_markdown
 from dsar.text.detectors import (
     FINANCIAL_AND_GOVERNMENT,
@@ -114,6 +114,10 @@ class Verification:
     checked_files: int = 0
     checked_rows: int = 0
     notices: list[str] = field(default_factory=list)  # not findings: e.g. accepted warnings
+    unauthenticated: bool = False
+    """Something was taken on trust: a manifest's MAC not checked (no key given), or an old
+    certificate without one accepted (`accept_unsigned`). `dsar verify` then says
+    `OK, NOT AUTHENTICATED` and exits 3, and nothing is signed off."""
 
     @property
     def ok(self) -> bool:
@@ -175,6 +179,11 @@ def verify_bundle(
     """
     path = Path(bundle)
     if path.is_file() and zipfile.is_zipfile(path):
+        laid_out = layout_problems(path)
+        if laid_out:  # bytes no check would read: a finding, and nothing unpacked
+            result = Verification(path)
+            result.findings += [Finding("zip", where, what) for where, what in laid_out]
+            return result
         with tempfile.TemporaryDirectory(prefix="verify-", dir=scratch) as tmp:
             folder = unzip_bundle(path, Path(tmp), passphrase, max_unpacked_bytes)
             result = _verify_folder(folder, keys)
@@ -197,6 +206,9 @@ def _verify_folder(root: Path, keys: Keys | None = None) -> Verification:
     result.note_accepted(manifest)
     _check_mac(manifest_path, manifest, keys, result)
     _check_files(root, manifest.outputs, manifest.tables, result)
+    from dsar.review.snapshot import odd_entries  # it imports Finding from here
+
+    result.findings += odd_entries(root, {o.path for o in manifest.outputs})
     ids = {k.value: set(v) for k, v in manifest.subject.identifiers.items()}
     rules = manifest.match_rules
     read: dict[str, pa.Table] = {}
@@ -240,6 +252,7 @@ def _check_mac(
     """With the key, the manifest's MAC must verify (else a finding); without, a notice
     says what is taken on trust."""
     if keys is None:
+        result.unauthenticated = True
         state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
         result.notices.append(
             f"manifest.json is not authenticated ({state}): its identifiers, row counts,"

@@ -98,6 +98,7 @@ def verify_certificate(
     *,
     keys: Keys | None = None,
     catalog: Catalog | None = None,
+    accept_unsigned: bool = False,
 ) -> Verification:
     """Verify a certificate's JSON file, or every certificate in a folder.
 
@@ -111,13 +112,17 @@ def verify_certificate(
             for in the rewritten files.
         catalog: the export's catalog: each replaced file is found where the catalog reads
             the table (rather than by name under `export`) and its rows are counted.
+        accept_unsigned: with `keys`, a certificate of a format before the MAC (format 1,
+            or untyped) is read with a notice and the result marked `unauthenticated`
+            (never signed off); without it, such a certificate is a finding: a current one
+            with its MAC removed and its version set back reads the same.
 
     Raises:
         UnreadableArtifactError: a folder that holds no certificate.
     """
     path = Path(path)
     if not path.is_dir():
-        return _verify_one(path, export, keys, catalog)
+        return _verify_one(path, export, keys, catalog, accept_unsigned)
     found = certificates_in(path)
     if not found:
         raise UnreadableArtifactError(
@@ -127,18 +132,23 @@ def verify_certificate(
         )
     result = Verification(path)
     for cert in found:
-        one = _verify_one(cert, export, keys, catalog)
+        one = _verify_one(cert, export, keys, catalog, accept_unsigned)
         result.findings += [
             Finding(f.check, f"{cert.name}: {f.where}", f.message) for f in one.findings
         ]
         result.notices += [f"{cert.name}: {n}" for n in one.notices]
         result.checked_files += one.checked_files
         result.checked_rows += one.checked_rows
+        result.unauthenticated |= one.unauthenticated
     return result
 
 
 def _verify_one(
-    path: Path, export: str | Path | None, keys: Keys | None, catalog: Catalog | None
+    path: Path,
+    export: str | Path | None,
+    keys: Keys | None,
+    catalog: Catalog | None,
+    accept_unsigned: bool = False,
 ) -> Verification:
     if not path.is_file():
         raise UnreadableArtifactError(
@@ -171,13 +181,16 @@ def _verify_one(
     if CERTIFICATE_KINDS[cert.job] is not cert.kind:
         add(Finding("manifest", "kind", f"a {cert.kind.value} for the job {cert.job}"))
     if untyped is not None:
-        result.notices.append(
+        _unsigned(
             "written by an older version (an untyped certificate, before format 1): not"
             " checkable for its MAC, the plan it executed, the per-table accounting or its"
-            " Markdown twin (only its files' rows and checksums are)"
+            " Markdown twin (only its files' rows and checksums are)",
+            keys,
+            accept_unsigned,
+            result,
         )
     else:
-        _check_mac(cert, data, keys, result)
+        _check_mac(cert, data, keys, accept_unsigned, result)
     for output in cert.outputs:
         twin = path.parent / output.path
         if not twin.is_file():
@@ -216,18 +229,48 @@ def _where(change: FileChangeInfo) -> str:
     return f"{change.file} (table {change.table})"
 
 
+def _unsigned(notice: str, keys: Keys | None, accept: bool, result: Verification) -> None:
+    """A certificate of a format without a MAC. With the key it is a finding, unless
+    `accept_unsigned` was given: nothing tells it from a current certificate whose MAC was
+    removed and its version set back (recipients emptied, counts rewritten). Accepted, or
+    without the key, it is read with a notice and the result is not authenticated."""
+    result.unauthenticated = True
+    if keys is not None and not accept:
+        result.findings.append(
+            Finding(
+                "manifest",
+                "mac",
+                f"no MAC although a key was given: {notice.partition(':')[0]}, or a current"
+                " certificate with its MAC removed and its version set back; pass"
+                " --accept-unsigned (accept_unsigned=True) to read it as an old certificate,"
+                " never signed off",
+            )
+        )
+        return
+    result.notices.append(notice)
+
+
 def _check_mac(
-    cert: CertificateManifest, data: object, keys: Keys | None, result: Verification
+    cert: CertificateManifest,
+    data: object,
+    keys: Keys | None,
+    accept_unsigned: bool,
+    result: Verification,
 ) -> None:
-    """With the key, the MAC must verify; without it, or for format 1, a notice."""
+    """With the key, the MAC must verify; without it, a notice. A format before the MAC:
+    `_unsigned`."""
     if cert.format_version < 2:
-        result.notices.append(
+        _unsigned(
             f"written by an older version (format {cert.format_version}): not checkable for"
             " its MAC, the plan it executed and the per-table accounting (only its files'"
-            " rows and checksums are)"
+            " rows and checksums are)",
+            keys,
+            accept_unsigned,
+            result,
         )
         return
     if keys is None:
+        result.unauthenticated = True
         state = "carries a MAC, but no key was given" if cert.mac else "carries no MAC"
         result.notices.append(
             f"the certificate is not authenticated ({state}): its counts and checksums are"

@@ -65,6 +65,7 @@ from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings, unlisted_findings
 from dsar.review.manifest import AggregateManifest, ExtractManifest, manifest_mac_matches
 from dsar.review.nested import leaf_columns
+from dsar.review.snapshot import odd_entries
 from dsar.text.detectors import SECRET_PATTERNS, cards, emails, ibans, ip_addresses, phones
 from dsar.text.spans import EMAIL, Span
 
@@ -141,6 +142,7 @@ def verify_derived(
     listed = {o.path for o in manifest.outputs}
     extras = [p.name for p in root.iterdir() if p.is_file() and p.name != "manifest.json"]
     result.findings += unlisted_findings([e for e in extras if e not in listed], listed)
+    result.findings += odd_entries(root, listed)
     tables: dict[str, pa.Table] = {}
     for out in manifest.outputs:
         file = root / out.path
@@ -185,6 +187,7 @@ def _check_mac(
     """Whether the manifest is authenticated: with the key, its MAC must verify (else a
     finding); without the key, nothing is, and a notice says so."""
     if keys is None:
+        result.unauthenticated = True
         state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
         result.notices.append(
             f"manifest.json is not authenticated ({state}): its classification of the columns"
