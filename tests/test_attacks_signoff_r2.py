@@ -72,6 +72,9 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "zip": bundle.zip_path,
         "other": other.path,
         "other_zip": other.zip_path,
+        "email": demo["subject"]["email"],
+        "other_email": other_email,
+        "catalog": export.catalog_path,
     }
 
 
@@ -85,11 +88,12 @@ def bundle(made: dict[str, Any], tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The key in $WORKBENCH_KEY; a register holding one verified access request."""
+def env(made: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The key in $WORKBENCH_KEY; a register holding one verified access request, for the
+    person the bundle was made for."""
     monkeypatch.setenv("WORKBENCH_KEY", KEY)
     db = tmp_path / "requests.db"
-    printed = register_request(db, "access", "gdpr", "2026-11-20", "someone@example.com")
+    printed = register_request(db, "access", "gdpr", "2026-11-20", made["email"])
     assert printed.startswith(LABEL)
     verified = _run("requests", "update", LABEL, "--register", db, "--verification", "verified")
     assert verified.exit_code == 0, verified.output
@@ -127,7 +131,16 @@ def _review_and_approve(artifact: Path, db: Path, decisions: Path, *extra: str |
     reviewed = _sign(artifact, db, "Ann Lee", "reviewer", "--request", LABEL, *extra)
     assert reviewed.exit_code == 0, reviewed.output
     approved = _sign(
-        artifact, db, "Bob Roe", "approver", "--request", LABEL, "--decisions", decisions, *extra
+        artifact,
+        db,
+        "Bob Roe",
+        "approver",
+        "--request",
+        LABEL,
+        "--decisions",
+        decisions,
+        "--shared-account",  # the tests sign both roles from one OS account
+        *extra,
     )
     assert approved.exit_code == 0, approved.output
 
@@ -355,14 +368,14 @@ def test_every_transition_outside_the_table_is_refused_with_its_rule() -> None:
 
 
 def test_sent_is_final_and_needs_a_verified_requester(
-    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    made: dict[str, Any], bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """07_register.sh, 08_sent_open_deny.sh: after `sent` the request went back to open, in
     progress, withdrawn, completed, denied (the log says sent, the register refused), its
     verification to failed; and `sent` passed with the requester's identity still pending."""
     monkeypatch.setenv("WORKBENCH_KEY", KEY)
     db = tmp_path / "requests.db"
-    register_request(db, "access", "gdpr", "2026-11-20", "someone@example.com")
+    register_request(db, "access", "gdpr", "2026-11-20", made["email"])
     _review_and_approve(bundle, db, _decisions(tmp_path / "d.yml", bundle))
     pending = _send(db)
     assert pending.exit_code == 1 and "not verified" in pending.output
@@ -571,3 +584,217 @@ def test_a_mistyped_register_is_refused_never_created(
     )
     assert added.exit_code == 0 and typo.exists()  # the one command that starts a register
     assert os.stat(typo).st_mode & 0o077 == 0
+
+
+# -- round 2b (report /tmp/redteam25b): whose bundle, which artifact, who signs -------------
+
+
+def _register(db: Path, kind: str, email: str) -> None:
+    """A verified request of this type for `email` (R-2026-0001 in a new register)."""
+    assert register_request(db, kind, "gdpr", "2026-11-20", email).startswith(LABEL)
+    verified = _run("requests", "update", LABEL, "--register", db, "--verification", "verified")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_bundle_made_for_another_person_does_not_answer_the_request(
+    made: dict[str, Any], env: Path, tmp_path: Path
+) -> None:
+    """F1 (t_label.sh): `dsar access --email X --label R-2026-0001` (no --request) made X's
+    bundle, which was reviewed, approved and sent for R-2026-0001, someone else's request.
+    The identifiers a bundle was answered with must be the register's (keyed references)."""
+    for artifact in (made["other"], made["other_zip"]):
+        copy = tmp_path / "other" / artifact.name
+        copy.parent.mkdir(exist_ok=True)
+        if artifact.is_dir():
+            shutil.copytree(artifact, copy)
+        else:
+            shutil.copyfile(artifact, copy)
+        refused = _sign(copy, env, "Ann Lee", "reviewer", "--request", LABEL)
+        assert refused.exit_code == 1, refused.output
+        assert f"not made for the person request {LABEL} registers" in refused.output
+        assert f"dsar access --request {LABEL}" in refused.output  # the fix
+        assert made["other_email"] not in refused.output and made["email"] not in refused.output
+    assert _signed(env) == [] and _status(env) is Status.OPEN
+
+
+def test_request_type_and_artifact_kind_are_bound(
+    made: dict[str, Any],
+    bundle: Path,
+    derived: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """F2 (t_type.sh, t_kind.sh, t_complete.sh): an erasure request was sent on an access
+    bundle, an access request on an aggregate run, and an erasure set completed by hand with
+    nothing applied."""
+    monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    erasure = tmp_path / "erasure.db"
+    _register(erasure, "erasure", made["email"])
+    refused = _sign(bundle, erasure, "Ann Lee", "reviewer", "--request", LABEL)
+    assert refused.exit_code == 1
+    assert "an erasure request is answered by erasure_certificate" in refused.output
+    by_hand = _run("requests", "update", LABEL, "--register", erasure, "--status", "completed")
+    assert by_hand.exit_code == 1 and "no erasure is recorded as applied" in by_hand.output
+    access = tmp_path / "access.db"
+    _register(access, "access", made["email"])
+    aggregate = tmp_path / "agg" / derived["aggregate"].name
+    shutil.copytree(derived["aggregate"], aggregate)
+    refused = _sign(aggregate, access, "Ann Lee", "reviewer", "--request", LABEL)
+    assert refused.exit_code == 1
+    assert "an access request is answered by access_bundle" in refused.output
+    for db in (erasure, access):
+        assert _signed(db) == [] and _status(db) is Status.OPEN
+
+
+def _apply_erasure(trap_catalog: Path, db: Path, out: Path) -> Path:
+    applied = _run(
+        "erase", "apply", "--catalog", trap_catalog, "--request", LABEL, "--register", db,
+        "--ledger", db.with_name("ledger.db"), "--out", out,
+    )  # fmt: skip
+    assert applied.exit_code == 0, applied.output
+    [certificate] = sorted(out.glob("*-certificate.json"))
+    return certificate
+
+
+def test_sent_checks_a_certificate_again_against_the_export(
+    trap_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F5 (t_cert.sh, t_cert_undo.sh): after approval, the certificate's Markdown copy was
+    edited, or the erasure undone, and `sent` passed. `sent` runs the certificate's checks
+    again with the catalog recorded at the sign-off."""
+    monkeypatch.setenv("WORKBENCH_KEY", KEY)
+    db = tmp_path / "requests.db"
+    _register(db, "erasure", "ann@example.com")
+    certificate = _apply_erasure(trap_catalog, db, tmp_path / "certs")
+    assert _status(db) is Status.COMPLETED  # applied: the job completed it
+    extra = ("--catalog", trap_catalog, "--request", LABEL)
+    assert _sign(certificate, db, "Ann Lee", "reviewer", *extra).exit_code == 0
+    approved = _sign(certificate, db, "Bob Roe", "approver", *extra, "--shared-account")
+    assert approved.exit_code == 0, approved.output
+    [entry] = [e for e in _signed(db) if e["action"] == "artifact.approved"]
+    assert entry["details"]["catalog"] == str(trap_catalog.resolve())
+    twin = certificate.with_suffix(".md")
+    kept = twin.read_bytes()
+    twin.write_bytes(kept + b"\nNote: we kept all your data after all.\n")
+    refused = _send(db)
+    assert refused.exit_code == 1 and "finding(s) now" in refused.output, refused.output
+    twin.write_bytes(kept)
+    label = json.loads(certificate.read_text())["request"]
+    originals = sorted(trap_catalog.parent.rglob(f"*.before-{label}"))
+    assert originals
+    erased = {}
+    for original in originals:  # the erasure undone
+        restored = original.with_name(original.name.removesuffix(f".before-{label}"))
+        erased[restored] = restored.read_bytes()
+        shutil.copyfile(original, restored)
+    refused = _send(db)
+    assert refused.exit_code == 1 and "finding(s) now" in refused.output, refused.output
+    assert "ann@example.com" not in refused.output
+    for path, data in erased.items():
+        path.write_bytes(data)
+    sent = _send(db)
+    assert sent.exit_code == 0, sent.output
+
+
+@pytest.mark.parametrize("blank", [".", "-", "()", "\u200b", "\u2063", "A.", " \u200b. "])
+def test_a_name_of_fewer_than_two_letters_is_refused(blank: str, bundle: Path, env: Path) -> None:
+    """F6 (t_blankname.sh): names that normalise to nothing were accepted, and "Ann Lee"
+    then approved a nameless review."""
+    refused = _sign(bundle, env, blank, "reviewer", "--request", LABEL)
+    assert refused.exit_code != 0 and "fewer than two letters" in refused.output
+    assert _signed(env) == []
+
+
+def test_the_reviewer_under_a_title_initials_or_an_address_is_refused(
+    bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    """F6 (t_names.sh): after "Ann Lee" reviewed, 8 of 11 spellings approved as someone
+    else. Each is the same person now, with the rule named; someone else still approves."""
+    decisions = _decisions(tmp_path / "d.yml", bundle)
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", LABEL).exit_code == 0
+    approve = ("--request", LABEL, "--decisions", decisions, "--shared-account")
+    for name in (
+        "Dr. Ann Lee",
+        "Ann Lee (approver)",
+        "A. Lee",
+        "Ann L.",
+        "Ann B. Lee",
+        "Ann Lee Jr",
+        "Ann Lee 2",
+        "annlee@syncloop.io",
+        "ALee@syncloop.io",
+        "Ms Lee, Ann",
+    ):
+        refused = _sign(bundle, env, name, "approver", *approve)
+        assert refused.exit_code == 1, name
+        assert "the approver may be the one who reviewed it" in refused.output, name
+        assert "names are one person's (" in refused.output, name
+    assert [e["action"] for e in _signed(env)] == ["artifact.reviewed"]
+    assert _sign(bundle, env, "Ben Lee", "approver", *approve).exit_code == 0
+
+
+def test_review_and_approval_from_one_os_account_need_the_shared_account_flag(
+    bundle: Path, env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F6: the OS user recorded was $USER (USER=bob spoofs it) and never compared: "root"
+    reviewed and approved. The real uid's account is recorded and compared."""
+    import pwd
+
+    account = pwd.getpwuid(os.getuid()).pw_name
+    decisions = _decisions(tmp_path / "d.yml", bundle)
+    monkeypatch.setenv("USER", "bob")
+    monkeypatch.setenv("LOGNAME", "bob")
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", LABEL).exit_code == 0
+    approve = ("--request", LABEL, "--decisions", decisions)
+    monkeypatch.setenv("USER", "carol")
+    refused = _sign(bundle, env, "Bob Roe", "approver", *approve)
+    assert refused.exit_code == 1
+    assert f"operating-system account {account}" in refused.output
+    assert "--shared-account" in refused.output
+    assert _sign(bundle, env, "Bob Roe", "approver", *approve, "--shared-account").exit_code == 0
+    review, approval = _signed(env)
+    for entry in (review, approval):
+        assert entry["actor"] == account and entry["details"]["os_account"] == account
+    assert approval["details"]["shared_account"] is True
+    assert _send(env).exit_code == 0
+
+
+def test_a_reopened_request_needs_a_new_review_and_approval(
+    bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    """F8 (t_states.sh): a review made before a withdrawal was reused after reopening:
+    withdrawn -> in_progress -> approved -> sent. And an approved access request was set
+    completed by hand."""
+    decisions = _decisions(tmp_path / "d.yml", bundle)
+    _review_and_approve(bundle, env, decisions)
+    by_hand = _run("requests", "update", LABEL, "--register", env, "--status", "completed")
+    assert by_hand.exit_code == 1 and "answered by sending it" in by_hand.output
+    update = ("requests", "update", LABEL, "--register", env, "--status")
+    assert _run(*update, "withdrawn").exit_code == 0
+    assert _run(*update, "in_progress").exit_code == 0
+    refused = _send(env)
+    assert refused.exit_code == 1 and "since it was last reopened" in refused.output
+    approve = ("--request", LABEL, "--decisions", decisions, "--shared-account")
+    again = _sign(bundle, env, "Bob Roe", "approver", *approve)
+    assert again.exit_code == 1 and "since it was last reopened" in again.output
+    _review_and_approve(bundle, env, decisions)
+    assert _send(env).exit_code == 0
+
+
+def test_a_bundle_written_after_approval_voids_it(
+    made: dict[str, Any], bundle: Path, env: Path, tmp_path: Path
+) -> None:
+    """F8 (t_two.sh): a second bundle written for the request after approval left it
+    approved, and `sent` passed on the first."""
+    _review_and_approve(bundle, env, _decisions(tmp_path / "d.yml", bundle))
+    assert _status(env) is Status.APPROVED
+    reg = Register(env, KEYS)
+    try:
+        again = SubjectRequest(LABEL, (parse_key(f"email={made['email']}"),))
+        catalog = load_catalog(made["catalog"])
+        answer_access_requests(catalog, [again], tmp_path / "second", keys=KEYS, register=reg)
+    finally:
+        reg.close()
+    assert _status(env) is Status.IN_PROGRESS
+    refused = _send(env)
+    assert refused.exit_code == 1 and "not reviewed and approved" in refused.output

@@ -48,7 +48,23 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     request = SubjectRequest("R-2026-0001", (parse_key(f"email={demo['subject']['email']}"),))
     catalog = load_catalog(export.catalog_path)
     [bundle] = answer_access_requests(catalog, [request], root / "out", keys=KEYS)  # its MAC
+    SUBJECT["email"] = demo["subject"]["email"]
     return {"bundle": bundle.path, "export": root / "export", "subject": demo["subject"]}
+
+
+SUBJECT: dict[str, str] = {}  # the bundle's person, whom `_new_request` registers
+
+
+@pytest.fixture(autouse=True)
+def accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each sign-off from its own operating-system account, as two people would sign (the
+    same account for review and approval is refused: tests/test_attacks_signoff_r2.py)."""
+    import itertools
+
+    from dsar.review import signoff as signoff_module
+
+    numbers = itertools.count(1)
+    monkeypatch.setattr(signoff_module, "os_account", lambda: f"staff{next(numbers)}")
 
 
 @pytest.fixture
@@ -104,9 +120,10 @@ def _sign(bundle: Path, db: Path, name: str, role: str, *extra: str | Path) -> R
     return _run("verify", bundle, "--sign-off", name, "--role", role, "--register", db, *extra)
 
 
-def _new_request(db: Path) -> str:
-    """A request whose requester's identity is verified (`sent` needs it)."""
-    printed = register_request(db, "access", "gdpr", "2026-11-20", "someone@example.com")
+def _new_request(db: Path, email: str | None = None) -> str:
+    """A request for the bundle's person (or `email`'s) whose requester's identity is
+    verified (`sent` needs it)."""
+    printed = register_request(db, "access", "gdpr", "2026-11-20", email or SUBJECT["email"])
     request = printed.split(":", 1)[0]
     verified = _run("requests", "update", request, "--register", db, "--verification", "verified")
     assert verified.exit_code == 0, verified.output
@@ -241,13 +258,19 @@ def test_sent_needs_a_review_and_an_approval_of_the_bytes_on_disk(
     reg.close()
 
 
-def test_a_review_without_the_request_counts_for_its_approval(
+def test_a_review_without_the_request_does_not_count_for_its_approval(
     bundle: Path, env: Path, tmp_path: Path
 ) -> None:
+    """Red team r2 (t_roles.sh): a review made without --request took the request from open
+    to approved. It counts for no request: the approval is refused until one is made."""
     request = _new_request(env)
     decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
     assert _sign(bundle, env, "Ann Lee", "reviewer").exit_code == 0
     approve = ("--request", request, "--decisions", decisions)
+    refused = _sign(bundle, env, "Bob Roe", "approver", *approve)
+    assert refused.exit_code == 1
+    assert "a review without --request" in refused.output
+    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0
     assert _sign(bundle, env, "Bob Roe", "approver", *approve).exit_code == 0
     sent = _run("requests", "update", request, "--register", env, "--status", "sent")
     assert sent.exit_code == 0, sent.output
@@ -255,10 +278,10 @@ def test_a_review_without_the_request_counts_for_its_approval(
 
 def test_a_forged_sign_off_is_found(bundle: Path, env: Path, tmp_path: Path) -> None:
     request = _new_request(env)
-    assert _sign(bundle, env, "Ann Lee", "reviewer", "--request", request).exit_code == 0
+    assert _sign(bundle, env, "Ann Lee", "reviewer").exit_code == 0
     decisions = _decisions(tmp_path / "d.yml", [i.id for i in third_party_items(bundle)])
     assert _sign(bundle, env, "Bob Roe", "approver", "--decisions", decisions).exit_code == 0
-    # the approval was not for this request: someone edits it to say it was, by hand
+    # the sign-offs were not for this request: someone edits it to say it was, by hand
     log = env.with_name(env.name + ".audit.jsonl")
     lines = log.read_text().splitlines()
     [at] = [i for i, line in enumerate(lines) if '"artifact.approved"' in line]

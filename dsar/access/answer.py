@@ -214,6 +214,7 @@ def _answer_one(
                 **({"accepted_catalog_warnings": [w.code for w in accepted]} if accepted else {}),
             },
         )
+        _void_sign_offs(register, subject.identity.request.label)
     label = subject.identity.request.label
     if bundle.rejected:
         log.warning(
@@ -235,6 +236,21 @@ def _answer_one(
             ", ".join(f"{a.table}: {a.expired}" for a in past),
         )
     return bundle
+
+
+def _void_sign_offs(register: Register, label: str) -> None:
+    """A bundle written for a request whose earlier bundle is reviewed or approved: that
+    sign-off no longer answers it (the log's sign-offs count only after the latest bundle
+    written, `dsar.records.signoffs.current_since`); the request goes back to in_progress."""
+    from dsar.errors import RequestNotFoundError
+    from dsar.records.register import SIGN_OFF_STATES, Status
+
+    try:
+        record = register.get(label)
+    except RequestNotFoundError:
+        return
+    if record.status in SIGN_OFF_STATES:
+        register.update(label, status=Status.IN_PROGRESS)
 
 
 def _has_free_text(catalog: Catalog) -> bool:

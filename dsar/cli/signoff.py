@@ -45,6 +45,14 @@ DecisionsOpt = Annotated[
         " (disclose, redact or withhold; consent, duty of confidence, reasonableness, reason)."
     ),
 ]
+SharedAccountOpt = Annotated[
+    bool,
+    typer.Option(
+        "--shared-account",
+        help="With --sign-off --role approver: two people share this operating-system account"
+        " (without it, an approval from the account that made the review is refused).",
+    ),
+]
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,6 +102,7 @@ def record_sign_off(
     passphrase_env: str | None,
     catalog: Path | None = None,
     export: Path | None = None,
+    shared_account: bool = False,
 ) -> None:
     """Record the sign-off `dsar verify` was asked for, after its checks passed."""
     from dsar.catalog import load_catalog
@@ -120,6 +129,7 @@ def record_sign_off(
             passphrase=passphrase_from(passphrase_env),
             catalog=loaded,
             export=export,
+            shared_account=shared_account,
         )
     finally:
         reg.close()

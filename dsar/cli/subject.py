@@ -32,6 +32,7 @@ from dsar.cli.signoff import (
     DecisionsOpt,
     RequestOpt,
     RoleOpt,
+    SharedAccountOpt,
     SignOffOpt,
     damaged_artifact_is_a_finding,
     record_sign_off,
@@ -323,6 +324,7 @@ def verify(
         ),
     ] = False,
     decisions: DecisionsOpt = None,
+    shared_account: SharedAccountOpt = False,
 ) -> None:
     """Check any artifact before it leaves: bundle, extract, aggregate, audience, certificate.
 
@@ -398,6 +400,7 @@ def verify(
         passphrase_env=passphrase_env,
         catalog=catalog,
         export=export,
+        shared_account=shared_account,
     )
 
 

@@ -13,10 +13,10 @@ person, never the person's identifiers.
 from __future__ import annotations
 
 import fcntl
-import getpass
 import hmac
 import json
 import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +38,15 @@ def subject_ref(keys: Keys, identifier: SubjectKey) -> str:
     The keyed hash (`Purpose.AUDIT_REF`) of one identifier's "kind=value" text.
     """
     return f"ref:{keys.keyed_hash(Purpose.AUDIT_REF, str(identifier))[:24]}"
+
+
+def os_account() -> str:
+    """The account name of the real user id running this: never $USER or $LOGNAME (which
+    `getpass.getuser` reads first, and anyone sets)."""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid with no account name (a container's)
+        return f"uid {os.getuid()}"
 
 
 def _entry_mac(keys: Keys, body: Mapping[str, Any]) -> str:
@@ -113,7 +122,7 @@ class AuditLog:
                 body: dict[str, Any] = {
                     "seq": (last["seq"] + 1) if last else 1,
                     "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                    "actor": getpass.getuser(),
+                    "actor": os_account(),
                     "action": action,
                     "request": request,
                     "subject": subject,

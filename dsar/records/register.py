@@ -29,7 +29,7 @@ from dsar.keys import Keys, require_keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
 from dsar.records.sealed import Seal
-from dsar.records.signoffs import check_ready_to_send
+from dsar.records.signoffs import applied_change, check_ready_to_send
 from dsar.subjects.identity import SubjectKey, parse_key
 
 if TYPE_CHECKING:
@@ -434,6 +434,8 @@ class Register:
             self._check_sendable(old, verification)
         if target is not None:
             check_transition(request_id, old.status, target)
+            if target is Status.COMPLETED and old.status is not Status.COMPLETED:
+                self._check_completable(old)
         elif not old.is_open:
             _, rule = TRANSITIONS[old.status]
             raise RequestStateError(
@@ -512,7 +514,35 @@ class Register:
                 " verified (register rule: data leaves only for a verified requester)",
                 f"verify who asked, then `dsar requests update {old.id} --verification verified`",
             )
-        check_ready_to_send(self.audit, old.id, old.status.value)
+        check_ready_to_send(self.audit, old.id, old.status.value, old.type.value)
+
+    def _check_completable(self, old: RequestRecord) -> None:
+        """`completed` by hand: an erasure or a correction only once its change is applied
+        (the log's `<job>.applied` for the request: `erase apply` / `correct apply` complete
+        it themselves); an access request whose bundle is signed off goes on to `sent`."""
+        job = old.type.value
+        if old.type in (RequestType.ERASURE, RequestType.CORRECTION) and not applied_change(
+            self.audit, old.id, job
+        ):
+            raise RequestStateError(
+                old.id,
+                old.status.value,
+                f"cannot be completed: no {job} is recorded as applied for it (register rule:"
+                f" an {job} request is completed by the change it asks for)",
+                f"apply it (`dsar {'erase' if job == 'erasure' else 'correct'} apply --request"
+                f" {old.id} --register ...`), which completes it, or deny it with a reason",
+            )
+        if old.type in (RequestType.ACCESS, RequestType.PORTABILITY) and (
+            old.status in SIGN_OFF_STATES
+        ):
+            raise RequestStateError(
+                old.id,
+                old.status.value,
+                f"cannot be completed by hand: its bundle is {old.status.value} (register rule:"
+                " a signed-off bundle is answered by sending it)",
+                f"send it (`dsar requests update {old.id} --status sent`), or reopen the"
+                " request (--status in_progress), which voids its sign-offs",
+            )
 
     def frame(self, today: date | None = None, include_closed: bool = True) -> pd.DataFrame:
         """The register as a dataframe: one row per request, deadlines and days left."""

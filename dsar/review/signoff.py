@@ -45,16 +45,20 @@ from dsar.errors import (
     WorkbenchError,
 )
 from dsar.lock import file_lock
+from dsar.records.audit import os_account
 from dsar.records.signoffs import (
     APPROVED,
     REVIEWED,
     THIRD_PARTY_DECIDED,
     SignOffEntry,
     artifact_digest,
+    current_since,
     decided_items,
     file_sha256,
+    kind_problem,
     links_in,
-    same_person,
+    name_letters,
+    same_signer,
     sign_offs,
     zip_beside,
 )
@@ -370,6 +374,7 @@ def sign_off(
     passphrase: str | None = None,
     catalog: Catalog | None = None,
     export: str | Path | None = None,
+    shared_account: bool = False,
 ) -> SignOff:
     """Verify `artifact` and record `name`'s sign-off as `role` in `register`'s audit log.
 
@@ -388,6 +393,9 @@ def sign_off(
         passphrase: an encrypted zip's passphrase.
         catalog: for a certificate, the export's catalog (see `verify_certificate`).
         export: for a certificate, without `catalog`, the export's folder.
+        shared_account: two people share the operating-system account this runs under (the
+            entry records the account, `os_account`; without this, an approval from the
+            reviewer's account is refused).
 
     The checks of the log (who reviewed which digest) and the entries they allow are made
     under one lock, `<audit log>.lock` (`dsar.lock.file_lock`): a sign-off of the same log
@@ -401,8 +409,13 @@ def sign_off(
     path = Path(artifact)
     role = SignOffRole(role)
     name = " ".join(name.split())
-    if not name:
-        raise UsageError("--sign-off", "a sign-off needs the signer's name", "give your name")
+    if name_letters(name) < 2:
+        raise UsageError(
+            "--sign-off",
+            "a sign-off needs the signer's name: this one holds fewer than two letters once"
+            " punctuation and invisible characters are left out",
+            "give your name as colleagues know it",
+        )
     audit = register.audit
     if _is_certificate(path) and catalog is None:
         raise SignOffRefusedError(
@@ -437,7 +450,18 @@ def sign_off(
         zipped = _check_zip(path, copy, Path(tmp) / "unzipped", passphrase)
         with file_lock(audit.path.with_name(audit.path.name + ".lock"), holder="a sign-off"):
             return _record(
-                path, copy, zipped, name, role, register, request, decisions, checked, passphrase
+                path,
+                copy,
+                zipped,
+                name,
+                role,
+                register,
+                request,
+                decisions,
+                checked,
+                passphrase,
+                shared_account=shared_account,
+                catalog=catalog,
             )
 
 
@@ -552,6 +576,9 @@ def _record(
     decisions: Mapping[str, ThirdPartyDecision] | None,
     verification: Verification,
     passphrase: str | None,
+    *,
+    shared_account: bool = False,
+    catalog: Catalog | None = None,
 ) -> SignOff:
     """`sign_off`'s checks of the log and its entries, under the log's sign-off lock."""
     audit = register.audit
@@ -581,6 +608,16 @@ def _record(
             f"the artifact answers {', '.join(sorted(answers))}, not request {record.id}",
             f"sign off the artifact made for {record.id}, or give --request for the one it answers",
         )
+    if record is not None:
+        if problem := kind_problem(record.type.value, kind):
+            raise SignOffRefusedError(
+                path,
+                f"request {record.id}: {problem}",
+                "sign off, for this request, the artifact that answers it (an access request:"
+                " its bundle; an erasure or a correction: its certificate)",
+            )
+        if kind == "access_bundle":
+            _check_same_person(path, copy, passphrase, register, record)
     digest = artifact_digest(copy)  # the bytes checked, copied once
     if links_in(path) or artifact_digest(path) != digest:
         raise SignOffRefusedError(
@@ -591,8 +628,30 @@ def _record(
     items = third_party_items(copy, passphrase)
     decisions = dict(decisions or {})
     _check_decisions(path, decisions, {i.id for i in items})
+    account = os_account()
     if role is SignOffRole.APPROVER:
-        _check_approval(path, name, digest, request, audit_entries=sign_offs(audit))
+        since = current_since(audit, record.id) if record is not None else 0
+        _check_approval(
+            path,
+            SignOffEntry(
+                0,
+                "",
+                "approver",
+                name,
+                kind,
+                digest,
+                "",
+                0,
+                request,
+                "",
+                "",
+                "",
+                account,
+                shared_account,
+            ),
+            since,
+            audit_entries=sign_offs(audit),
+        )
         decided = decided_items(audit, digest)
         undecided = [i.id for i in items if i.id not in decided and i.id not in decisions]
         if undecided:
@@ -629,6 +688,13 @@ def _record(
             **({"zip": str(zipped[0].resolve()), "zip_sha256": zipped[1]} if zipped else {}),
             "findings": len(verification.findings),
             "notices": len(verification.notices),
+            "os_account": account,
+            **({"shared_account": True} if shared_account else {}),
+            **(
+                {"catalog": str(catalog.source.resolve())}
+                if catalog is not None and catalog.source is not None
+                else {}
+            ),
         },
     )
     status = None
@@ -673,10 +739,76 @@ def _check_decisions(
             )
 
 
-def _check_approval(
-    path: Path, name: str, digest: str, request: str | None, *, audit_entries: list[SignOffEntry]
+def _manifest_of(copy: Path, passphrase: str | None) -> dict[str, object]:
+    """A bundle's manifest (its folder's, or its zip's unpacked); {} when unreadable."""
+    if copy.is_file() and zipfile.is_zipfile(copy):
+        with tempfile.TemporaryDirectory(prefix="signoff-") as tmp:
+            try:
+                folder = unzip_bundle(copy, Path(tmp), passphrase, MAX_UNPACKED_BYTES)
+            except UnreadableArtifactError:
+                return {}
+            return _manifest_of(folder, None)
+    try:
+        data = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _refs(keys: Keys, texts: list[str]) -> set[str]:
+    """Keyed references of identifiers written `kind=value`, each as written and as read
+    again (`parse_key`); one that cannot be read gives none."""
+    from dsar.records.audit import subject_ref
+    from dsar.subjects.identity import parse_key
+
+    refs: set[str] = set()
+    for text in texts:
+        try:
+            key = parse_key(text)
+        except WorkbenchError:
+            continue
+        refs.add(subject_ref(keys, key))
+    return refs
+
+
+def _check_same_person(
+    path: Path, copy: Path, passphrase: str | None, register: Register, record: object
 ) -> None:
-    reviews = [s for s in audit_entries if s.role == "reviewer"]
+    """A bundle answers a registered request only when it was made for the person the
+    register holds: the identifiers its request was answered with are the register's (as
+    `dsar access --request` gives them), compared by keyed reference, never printed."""
+    from dsar.records.register import RequestRecord
+
+    assert isinstance(record, RequestRecord)
+    manifest = _manifest_of(copy, passphrase)
+    request = manifest.get("request")
+    given = request.get("identifiers_given") if isinstance(request, dict) else None
+    texts = [str(t) for t in given] if isinstance(given, list) else []
+    from dsar.records.audit import subject_ref
+
+    registered = {subject_ref(register.keys, k) for k in record.identifiers}
+    made_for = _refs(register.keys, texts)
+    if not made_for or made_for != registered:
+        raise SignOffRefusedError(
+            path,
+            f"it was not made for the person request {record.id} registers: the identifiers"
+            f" it was answered with ({len(texts)}) are not the register's"
+            f" ({len(record.identifiers)}), compared by keyed reference",
+            f"answer the request with `dsar access --request {record.id} --register ...`"
+            " (which takes the person from the register), then sign off that bundle",
+        )
+
+
+def _check_approval(
+    path: Path, approval: SignOffEntry, since: int, *, audit_entries: list[SignOffEntry]
+) -> None:
+    """An approval needs a review of the same digest for the same request (none: a review
+    with no request), made since the request was last reopened or a bundle last written for
+    it, by someone else (`same_signer`: another name, another OS account)."""
+    digest, request = approval.sha256, approval.request
+    reviews = [
+        s for s in audit_entries if s.role == "reviewer" and s.request == request and s.seq > since
+    ]
     same = [s for s in reviews if s.sha256 == digest]
     if not same:
         where = str(path.resolve())
@@ -690,12 +822,21 @@ def _check_approval(
             )
         raise SignOffRefusedError(
             path,
-            "it has not been reviewed: approving before a review is refused",
-            "have a reviewer sign it off first with `--sign-off NAME --role reviewer`",
+            "it has not been reviewed"
+            + (
+                f" for request {request} since it was last reopened or answered (a review"
+                " without --request, or before then, does not count)"
+                if request
+                else " without a request"
+            )
+            + ": approving before a review is refused",
+            "have a reviewer sign it off first with `--sign-off NAME --role reviewer`"
+            + (f" --request {request}" if request else ""),
         )
-    if all(same_person(s.name, name) for s in same):
+    rules = [same_signer(s, approval) for s in same]
+    if all(rules):
         raise SignOffRefusedError(
             path,
-            "the approver is the one who reviewed it: four eyes need two people",
+            f"the approver may be the one who reviewed it: {rules[-1]}; four eyes need two people",
             "ask someone other than the reviewer to approve it",
         )
