@@ -144,6 +144,8 @@ def _rewrite(source: Path, target: Path, mode: str) -> Path:
                 out.writestr(first, other)
             if mode == "entrycomment" and i == 0:
                 info.comment = ADDRESS
+            if mode == "link" and i == 0:  # a symbolic link's mode on a file's entry
+                info.external_attr = 0o120777 << 16
             if mode == "extra" and i == 0:
                 info.extra = struct.pack("<HH", 0xCAFE, len(ADDRESS)) + ADDRESS
             out.writestr(info, data)
@@ -172,8 +174,18 @@ def test_an_encrypted_zip_of_the_writer_is_laid_out_as_it_writes(bundle: Path) -
     assert verify_bundle(made, "correct horse", keys=KEYS).ok
 
 
+def test_a_zip_tool_s_folder_entries_for_the_files_folders_pass(
+    made: dict[str, Any], tmp_path: Path
+) -> None:
+    """`zip -r` and shutil.make_archive write an entry per folder: one a file lies in is no
+    hiding place; an empty one (named like an address) is."""
+    folder = made["bundle"]
+    made_by_tool = shutil.make_archive(str(tmp_path / "R"), "zip", folder.parent, folder.name)
+    assert layout_problems(Path(made_by_tool)) == []
+
+
 @pytest.mark.parametrize(
-    "mode", ["comment", "entrycomment", "extra", "prefix", "suffix", "dup", "dirent"]
+    "mode", ["comment", "entrycomment", "extra", "prefix", "suffix", "dup", "dirent", "link"]
 )
 def test_a_zip_with_bytes_verify_does_not_read_is_a_finding(
     made: dict[str, Any], tmp_path: Path, mode: str

@@ -62,6 +62,7 @@ from dsar.records.signoffs import (
     sign_offs,
     zip_beside,
 )
+from dsar.review.snapshot import copy_artifact, stated_bytes
 from dsar.review.unzip import MAX_UNPACKED_BYTES, unzip_bundle
 from dsar.text.detectors import phones
 
@@ -482,16 +483,17 @@ def _snapshot(path: Path, into: Path) -> Path:
     A certificate's or an audience manifest's files named beside it are copied with it."""
     into.mkdir(mode=0o700)
     copy = into / path.name
+    cap = stated_bytes(path)  # a device, FIFO or socket is refused unread; no byte past this
     try:
         if path.is_dir():
-            shutil.copytree(path, copy, symlinks=True)
+            copy_artifact(path, copy, cap)
         elif path.is_file():
-            shutil.copyfile(path, copy, follow_symlinks=False)
+            copy_artifact(path, copy, cap)
             for name in _named_beside(path):
                 source = path.parent / name
                 if source.is_file() and not source.is_symlink():
                     (copy.parent / name).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(source, copy.parent / name, follow_symlinks=False)
+                    copy_artifact(source, copy.parent / name, cap)
         else:
             raise UnreadableArtifactError(path, "no such file or folder", "give the artifact")
     except OSError as exc:

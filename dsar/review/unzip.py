@@ -34,9 +34,10 @@ def layout_problems(path: Path) -> list[tuple[str, str]]:
     """How a zip differs from one the workbench writes, as (where, problem) pairs: every
     byte of the file read, so nothing rides along unchecked. The writer makes one entry per
     file, each once, in central-directory order from byte 0, no directory entries, no
-    comments, no extra fields but ZIP64 sizes and AES, and the end record closing the file.
+    comments, no extra fields but ZIP64 sizes and AES, and the end record closing the file
+    (a folder entry is let through only for a folder its files lie in, as zip tools write).
     Anything else (a zip comment, an entry comment, an extra field, bytes before the first
-    entry or after the end, an entry twice, a directory entry, a link) is a problem; places
+    entry or after the end, an entry twice, an empty folder's entry, a link) is a problem; places
     are entry positions and byte offsets, never names (an entry's name can be an address)."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -58,6 +59,7 @@ def _problems(
     if comment:
         found.append(("zip", "a zip comment (the writer leaves none)"))
     seen: dict[str, int] = {}
+    files = [i.filename for i in infos if not i.is_dir()]
     offset = 0
     for n, info in enumerate(infos, start=1):
         where = f"zip entry {n} of {len(infos)}"
@@ -65,8 +67,12 @@ def _problems(
             found.append((where, f"the same name as entry {seen[info.filename]}"))
         seen.setdefault(info.filename, n)
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0: no type written (writestr)
-        if info.is_dir() or kind not in (0, stat.S_IFREG):
-            found.append((where, "a folder, link or device, not a file"))
+        if info.is_dir():  # only a folder of the files (as zip tools write), empty
+            implied = any(f.startswith(info.filename) for f in files)
+            if not implied or info.file_size or kind not in (0, stat.S_IFDIR):
+                found.append((where, "a folder entry no file of the zip lies in"))
+        elif kind not in (0, stat.S_IFREG):
+            found.append((where, "a link or device, not a file"))
         if info.comment:
             found.append((where, "an entry comment"))
         if not _plain_extra(info.extra):
