@@ -289,3 +289,65 @@ def test_without_the_key_every_kind_exits_3(made: dict[str, Any], bundle: Path) 
     assert code == 1 and "no MAC although a key was given" in out
     code, out = _verify(made["zip"])
     assert code == 0 and ": OK (" in out, out
+
+
+# ---- F9: what was typed is not echoed; a signer named by an address is refused ----------
+
+TYPED = "jane.colleague@example.org"
+
+
+def test_a_decisions_file_s_errors_do_not_echo_what_was_typed(tmp_path: Path) -> None:
+    from dsar.errors import ConfigError
+    from dsar.review.signoff import load_decisions
+
+    path = tmp_path / "decisions.yml"
+    path.write_text(
+        f"items:\n  {TYPED}:\n    decision: {TYPED}\n    consent: not_asked\n"
+        f"    {TYPED}: 1\n    duty_of_confidence: true\n    reasonable_without_consent: false\n"
+        "    reason: a colleague named in passing\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_decisions(path)
+    shown = str(raised.value)
+    assert "jane" not in shown and "example.org" not in shown, shown
+    assert "items.<an item>.decision (line 3)" in shown and "disclose, redact, withhold" in shown
+
+
+def test_an_unknown_item_id_is_counted_not_echoed(bundle: Path) -> None:
+    from dsar.errors import SignOffRefusedError
+    from dsar.review.signoff import ThirdPartyDecision, _check_decisions
+
+    decision = ThirdPartyDecision(
+        decision="redact",
+        consent="not_asked",
+        duty_of_confidence=True,
+        reasonable_without_consent=False,
+        reason="a colleague named in passing",
+    )
+    with pytest.raises(SignOffRefusedError) as raised:
+        _check_decisions(bundle, {TYPED: decision}, {"PERSON_1"})
+    assert TYPED not in str(raised.value) and "item 1 of 1 in the file" in str(raised.value)
+
+
+def test_a_request_or_a_signer_that_is_an_address_is_refused_unechoed(
+    bundle: Path, tmp_path: Path
+) -> None:
+    from dsar.errors import UsageError
+    from dsar.records.register import Register
+    from dsar.review.signoff import sign_off
+
+    db = tmp_path / "requests.db"
+    args = ("--sign-off", "Ann Lee", "--role", "reviewer", "--register", db)
+    for typed in (TYPED, "+31 6 12345678"):
+        code, out = _verify(bundle, *args, "--request", typed)
+        assert code == 2 and typed not in out and "--request holds an email" in out, out
+    register = Register(db, KEYS)
+    try:
+        for typed in (TYPED, "0612345678", f"Jane <{TYPED}>"):
+            with pytest.raises(UsageError) as raised:
+                sign_off(bundle, typed, "reviewer", register=register)
+            assert typed not in str(raised.value) and "jane" not in str(raised.value)
+    finally:
+        register.close()
+    audit = db.with_name(db.name + ".audit.jsonl")
+    assert not audit.exists() or "jane" not in audit.read_text()

@@ -89,6 +89,14 @@ def refused(sign_off: str | None) -> None:
         err("no sign-off recorded: an artifact with findings cannot be signed off")
 
 
+def _personal(value: str) -> bool:
+    """Whether a value typed on the command line holds an email address or a phone number:
+    never echoed in an error, never recorded."""
+    from dsar.text.detectors import emails, phones
+
+    return any(emails(value)) or any(phones(value))
+
+
 def record_sign_off(
     artifact: Path,
     result: Verification,
@@ -114,6 +122,11 @@ def record_sign_off(
         raise typer.BadParameter("--role, --request and --decisions go with --sign-off NAME")
     if role not in {r.value for r in SignOffRole}:
         raise typer.BadParameter("--sign-off needs --role reviewer or --role approver")
+    if request is not None and _personal(request):
+        raise typer.BadParameter(
+            "--request holds an email address or a phone number (not shown): give the"
+            " request's id as `dsar requests list` shows it (R-2026-0001)"
+        )
     chosen = load_decisions(decisions) if decisions is not None else None
     loaded = load_catalog(catalog) if catalog is not None else None
     reg = open_register(register, key_file)

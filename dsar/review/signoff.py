@@ -38,6 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dsar.catalog.strict import load_yaml_model
 from dsar.errors import (
+    ConfigError,
+    ConfigProblem,
     RequestStateError,
     SignOffRefusedError,
     UnreadableArtifactError,
@@ -169,7 +171,28 @@ def load_decisions(path: str | Path) -> dict[str, ThirdPartyDecision]:
     Raises:
         ConfigError: every problem in the file, each with its line.
     """
-    return dict(load_yaml_model(path, DecisionsFile, what="third-party decisions").items)
+    try:
+        return dict(load_yaml_model(path, DecisionsFile, what="third-party decisions").items)
+    except ConfigError as exc:  # never the values typed: an item id or a value can be an address
+        raise ConfigError(exc.source, [_unquoted(p) for p in exc.problems], exc.what) from None
+
+
+def _unquoted(problem: ConfigProblem) -> ConfigProblem:
+    """A decisions file's problem without what was typed in it: the item id in its place
+    (`items.<an item>.decision (line 3)`), a quoted value or key in its message or fix
+    (`(not shown)`) unless it is a field name or a choice the file may hold."""
+    known = set(ThirdPartyDecision.model_fields) | {"items"}
+    known |= {m.value for m in (*DisclosureDecision, *ThirdPartyConsent)}
+    where, line, rest = problem.location.partition(" (line ")
+    if where.startswith("items."):
+        field = where.rpartition(".")[2]
+        where = f"items.<an item>.{field}" if field in known else "items.<an item>"
+    location = f"{where}{line}{rest}"
+
+    def hide(text: str) -> str:
+        return re.sub(r"'([^']*)'", lambda m: m[0] if m[1] in known else "(not shown)", text)
+
+    return ConfigProblem(location, hide(problem.message), hide(problem.fix))
 
 
 @dataclass(frozen=True)
@@ -409,6 +432,13 @@ def sign_off(
     """
     path = Path(artifact)
     role = SignOffRole(role)
+    if _EMAIL.search(name) or any(phones(name)):
+        raise UsageError(
+            "--sign-off",
+            "the signer's name holds an email address or a phone number (not shown): the"
+            " audit log keeps the name in clear",
+            "give your name as colleagues know it",
+        )
     name = " ".join(name.split())
     if name_letters(name) < 2:
         raise UsageError(
@@ -724,12 +754,13 @@ def _record(
 def _check_decisions(
     path: Path, decisions: Mapping[str, ThirdPartyDecision], items: set[str]
 ) -> None:
-    unknown = sorted(set(decisions) - items)
-    if unknown:
+    unknown = [n for n, item in enumerate(decisions, start=1) if item not in items]
+    if unknown:  # by position in the file, never as typed (an id can be an address)
         known = ", ".join(sorted(items)) or "none"
         raise SignOffRefusedError(
             path,
-            f"the decisions name item(s) the artifact does not hold: {', '.join(unknown)}",
+            f"the decisions name {len(unknown)} item(s) the artifact does not hold (item"
+            f" {', '.join(map(str, unknown))} of {len(decisions)} in the file; not shown)",
             f"use the item ids `dsar verify` lists (this artifact: {known})",
         )
     for item, choice in decisions.items():
