@@ -214,6 +214,57 @@ def _describe(
     return country, state, frozenset(names)
 
 
+def _union(
+    people: Sequence[AffectedPerson], holders: Holders
+) -> tuple[list[AffectedPerson], Holders]:
+    """People sharing a strong identifier made one, as the set search's closure makes them
+    (a batch of access requests can leave two requests that learned a shared address from
+    rows found for the other apart); numbered by their first, rows counted again."""
+    parent = {p.number: p.number for p in people}
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    first: dict[SubjectKey, int] = {}
+    for person in sorted(people, key=lambda p: p.number):
+        for key in _strong(person.keys):
+            if key in first:
+                a, b = find(first[key]), find(person.number)
+                parent[max(a, b)] = min(a, b)
+            else:
+                first[key] = person.number
+    if all(find(n) == n for n in parent):
+        return list(people), holders
+    keys: dict[int, set[SubjectKey]] = defaultdict(set)
+    for person in people:
+        keys[find(person.number)] |= person.keys
+    kept = sorted((p for p in people if find(p.number) == p.number), key=lambda p: p.number)
+    number = {p.number: i + 1 for i, p in enumerate(kept)}
+    new_holders = {
+        name: [frozenset(number[find(n)] for n in numbers) for numbers in listed]
+        for name, listed in holders.items()
+    }
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for name, listed in new_holders.items():
+        for numbers in listed:
+            for n in numbers:
+                counts[n][name] = counts[n].get(name, 0) + 1
+    joined = {find(n) for n in parent if find(n) != n}
+    out = [
+        replace(
+            p,
+            number=number[p.number],
+            keys=frozenset(keys[p.number]),
+            rows=counts[number[p.number]] if p.number in joined else p.rows,
+        )
+        for p in kept
+    ]
+    return out, new_holders
+
+
 def split_accounts(
     engine: Engine,
     catalog: Catalog,
@@ -230,6 +281,7 @@ def split_accounts(
     People are renumbered in order: a split person's accounts take its place, in the order of
     their keys.
     """
+    people, holders = _union(people, holders)
     homes = account_homes(catalog)
     joined = [
         p for p in people if any(sum(1 for k in p.keys if k.kind is kind) > 1 for kind in homes)
