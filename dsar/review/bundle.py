@@ -161,7 +161,10 @@ def verify_bundle(
 ) -> Verification:
     """Run every check on a bundle folder, or on its zip (the file that leaves the company).
 
-    A zip is unpacked into a temporary folder first (an AES-encrypted one with
+    A zip not laid out as the workbench writes it (`dsar.review.unzip.layout_problems`: a
+    comment, an extra field, bytes before, between or after the entries, an entry twice, an
+    empty folder's entry) is not unpacked: each difference is a finding, by entry position.
+    Otherwise it is unpacked into a temporary folder first (an AES-encrypted one with
     `passphrase`), in `scratch` or the system's temporary folder, and removed afterwards. It
     must hold exactly one bundle folder and nothing outside it, and is refused before
     anything is unpacked when its entries declare more than `max_unpacked_bytes` in all
@@ -170,7 +173,9 @@ def verify_bundle(
     declares.
 
     With `keys`, the manifest's MAC must verify (a MAC that fails or is missing is a
-    finding); without, a notice says that the manifest is not authenticated.
+    finding); without, a notice says that the manifest is not authenticated, and the result
+    is `unauthenticated`. A device, FIFO, socket, link or empty folder in the folder is a
+    finding (`dsar.review.snapshot.odd_entries`).
 
     Raises:
         UnreadableArtifactError: not a bundle folder or zip; an encrypted zip without the right
