@@ -351,3 +351,30 @@ def test_a_request_or_a_signer_that_is_an_address_is_refused_unechoed(
         register.close()
     audit = db.with_name(db.name + ".audit.jsonl")
     assert not audit.exists() or "jane" not in audit.read_text()
+
+
+def test_an_unsealed_audience_is_not_authenticated_even_with_the_key(
+    demo_export: Path, tmp_path: Path
+) -> None:
+    """An audience without a MAC or a sent record (built from Python without a record, or
+    its MAC and record stripped) has nothing the key can check: exit 3, never signed off."""
+    from anonymize.audience import build_audience
+    from dsar import open_engine
+    from dsar.errors import SignOffRefusedError
+    from dsar.records.register import Register
+    from dsar.review.audience import verify_audience
+    from dsar.review.signoff import sign_off
+
+    spec = Path(__file__).parents[1] / "examples" / "audience_marketing.yml"
+    with open_engine(load_catalog(demo_export)) as engine:
+        build_audience(spec, engine, ["meta"], tmp_path / "audiences")
+    result = verify_audience(tmp_path / "audiences", keys=KEYS)
+    assert result.ok and result.unauthenticated, result.findings
+    code, out = _verify(tmp_path / "audiences")
+    assert code == 3 and "OK, NOT AUTHENTICATED" in out, out
+    register = Register(tmp_path / "requests.db", KEYS)
+    try:
+        with pytest.raises(SignOffRefusedError, match="it is not authenticated: a manifest"):
+            sign_off(tmp_path / "audiences", "Ann Lee", "reviewer", register=register)
+    finally:
+        register.close()

@@ -205,10 +205,12 @@ def _unlisted(root: Path, listed: set[str]) -> list[str]:
 def _seal(name: str, manifest: AudienceManifest, keys: Keys | None, result: Verification) -> None:
     """The manifest's MAC, checked with the key; without it, a notice."""
     if keys is None:
+        result.unauthenticated = True
         if manifest.mac is not None:
             result.notices.append(f"{name}: sealed with a key; give the key to check its MAC")
         return
     if manifest.mac is None and manifest.recorded is None:
+        result.unauthenticated = True  # nothing to check: NOT AUTHENTICATED, never signed off
         # written before manifests were sealed (or by `build_audience` from Python, which
         # does not seal yet): nothing to check it against
         result.notices.append(

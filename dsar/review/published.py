@@ -229,6 +229,7 @@ def _check_mac(
 ) -> None:
     """With the key, the manifest's MAC must verify (else a finding); without, a notice."""
     if keys is None:
+        result.unauthenticated = True
         state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
         result.notices.append(
             f"manifest.json is not authenticated ({state}): its row counts, checksums and"

@@ -478,6 +478,13 @@ def sign_off(
                     f"the checks found {len(result.findings)} finding(s)",
                     "fix them, make the artifact again and verify it before signing",
                 )
+        if checked.unauthenticated:  # an unsealed audience, an old certificate accepted
+            raise SignOffRefusedError(
+                path,
+                "it is not authenticated: a manifest carries no MAC the key could check",
+                "make the artifact again with the key; only an artifact whose MAC verified is"
+                " signed off",
+            )
         zipped = _check_zip(path, copy, Path(tmp) / "unzipped", passphrase)
         with file_lock(audit.path.with_name(audit.path.name + ".lock"), holder="a sign-off"):
             return _record(
