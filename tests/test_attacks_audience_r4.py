@@ -523,3 +523,163 @@ def test_a_single_quoted_value_in_a_json_list_is_its_address(tmp_path: Path) -> 
     assert hashlib.sha256(f"'{C2}'".encode()).hexdigest() not in written
     counts = _counts(tmp_path / "out")
     assert counts["said_no_elsewhere"] == 1 and counts["written"] == 1 and counts["invalid"] == 0
+
+
+# -- round 5 (/tmp/redteam5), F3: every way the red team wrote an objection ----------------------
+
+ANN = "customer3@shop-customers.example"  # u3 in _shop's export (C3)
+# the red team's 24 forms (b/b2.sh), written for the shop's customer
+TYPED = {
+    "plain": ANN,
+    "Name <...>": f"Customer Three <{ANN}>",
+    '"Name" <...>': f'"Customer Three" <{ANN}>',
+    "<mailto:...>": f"<mailto:{ANN}>",
+    "MAILTO:": f"MAILTO:{ANN}",
+    "mailto: ?subject": f"mailto:{ANN}?subject=stop",
+    "mailto: %40": "mailto:customer3%40shop-customers.example",
+    "final dot": f"{ANN}.",
+    "semicolon after": f"{ANN};",
+    "comma after": f"{ANN},",
+    "comment after": f"{ANN} (Customer)",
+    "comment before": f"(Customer) {ANN}",
+    "<<...>>": f"<<{ANN}>>",
+    "[...]": f"[{ANN}]",
+    "single quotes": f"'{ANN}'",
+    "backticks": f"`{ANN}`",
+    "guillemets": f"\u00ab{ANN}\u00bb",
+    "curly double quotes": f"\u201c{ANN}\u201d",
+    "zero-width space": f"{ANN}\u200b",
+    "full-width @": ANN.replace("@", "\uff20"),
+    "ideographic full stop": ANN.replace(".example", "\u3002example"),
+    "capital domain": ANN.replace("shop-customers.example", "SHOP-CUSTOMERS.EXAMPLE"),
+    "+tag": ANN.replace("customer3@", "Customer3+stop@"),
+    "stray >": f"{ANN}>",
+}
+# more of the same kind: other quotes, a quote on one side only, a control character
+TYPED_MORE = {
+    "curly single quotes": f"\u2018{ANN}\u2019",
+    "German quotes": f"\u201e{ANN}\u201c",
+    "guillemets reversed": f"\u00bb{ANN}\u00ab",
+    "single guillemets": f"\u2039{ANN}\u203a",
+    "opening curly quote only": f"\u201c{ANN}",
+    "closing guillemet only": f"{ANN}\u00bb",
+    "backtick before only": f"`{ANN}",
+    "quote after only": f"{ANN}'",
+    "NUL after": f"{ANN}\x00",
+    "U+FFFD after": f"{ANN}\ufffd",
+    "escape inside": ANN.replace("@", "\x1b@"),
+}
+# the red team's three (and their kin) are read as the address; refusing would be safe too,
+# but each of them is plainly the person's mailbox
+READ_AS_THE_ADDRESS = {"backticks", "guillemets", "curly double quotes", "curly single quotes"}
+
+
+def _objection(tmp: Path, typed: str) -> Result:
+    return _invoke(dsar_app, "ledger", "add", "--reason", "objected_direct_marketing",
+                   "--request", "R-5", "--ledger", str(tmp / "ledger.db"),
+                   "--email", typed)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "typed", [*TYPED.values(), *TYPED_MORE.values()], ids=[*TYPED, *TYPED_MORE]
+)
+def test_an_objection_is_read_as_the_address_or_refused_never_as_something_else(
+    tmp_path: Path, typed: str
+) -> None:
+    """Before: `\\`x@y\\``, `\u00abx@y\u00bb` and `\u201cx@y\u201d` were accepted (exit 0) and recorded as
+    typed: a new audience uploaded the objector again. Now every form either leaves the
+    person out of the next audience (in the ledger) or is refused (exit 2, nothing
+    recorded, the value not echoed)."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    added = _objection(tmp_path, typed)
+    assert added.exit_code in (0, 2), added.output
+    if added.exit_code == 2:
+        assert "recorded" not in added.output
+        assert ANN not in added.output and "customer3" not in added.output
+        assert not (tmp_path / "ledger.db").exists()
+        return
+    assert "1 identifier(s) recorded" in added.output, added.output
+    built = _build(catalog, tmp_path / "out", "spec", "--ledger", str(tmp_path / "ledger.db"),
+                   platforms="meta")  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert not _cells(tmp_path / "out") & _hashes(ANN, "meta")
+    assert _counts(tmp_path / "out")["in_ledger"] == 1
+
+
+@pytest.mark.parametrize("how", sorted(READ_AS_THE_ADDRESS))
+def test_a_quoted_objection_withdraws_the_upload(tmp_path: Path, how: str) -> None:
+    """b2.sh: `withdraw --catalog` removed 0 of 1 upload for an objection in backticks."""
+    catalog = _uploaded(tmp_path)
+    typed = {**TYPED, **TYPED_MORE}[how].replace(ANN, C1)
+    added = _objection(tmp_path, typed)
+    assert added.exit_code == 0 and "1 identifier(s) recorded" in added.output, added.output
+    done = _withdraw(tmp_path, "--catalog", str(catalog))
+    assert done.exit_code == 0, done.output
+    assert _hashes(C1, "meta") <= _cells(tmp_path / "wd")
+    assert "1 people to remove" in done.output
+
+
+# -- round 5, F4: a list value holding a control character or U+FFFD; a repeated header ---------
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_list_value_with_a_control_character_or_fffd_is_counted_invalid(
+    tmp_path: Path, suffix: str
+) -> None:
+    """Before: `x@y\\0` and `x@y\ufffd` were hashed as written (the objector's gate missed
+    them). Now each is counted invalid, never hashed; a plain value beside them is written."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    odd = [f"{C1}\x00", f"{C2}\ufffd", C3.replace("@", "\x1b@")]
+    listed = tmp_path / f"list.{suffix}"
+    plain = dict(OTHERS)["u4"]
+    if suffix == "csv":
+        listed.write_text("email\n" + "".join(f"{v}\n" for v in [*odd, plain]), encoding="utf-8")
+    else:
+        listed.write_text("".join(json.dumps({"email": v}) + "\n" for v in [*odd, plain]))
+    done = _invoke(anonymize_app, "audience", "--catalog", str(catalog), "--out",
+                   str(tmp_path / "out"), "--platform", "meta", "--input", str(listed),
+                   "--column", "email", *BASIS)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    counts = _counts(tmp_path / "out")
+    assert counts["invalid"] == 3 and counts["written"] == 1, counts
+    written = _cells(tmp_path / "out")
+    assert _hashes(plain, "meta") <= written
+    raw = {hashlib.sha256(v.lower().encode()).hexdigest() for v in odd}
+    assert not written & (raw | _hashes(C1, "meta") | _hashes(C2, "meta") | _hashes(C3, "meta"))
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["email,email", "Email,name,email", "email,name,EMAIL "],
+    ids=["same", "apart", "case"],
+)
+def test_a_list_whose_header_names_a_column_twice_is_refused(tmp_path: Path, header: str) -> None:
+    """Before: `email,email` silently read the first column. Now: one line, the columns'
+    positions, exit 2, no value and no file written."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    width = header.count(",") + 1
+    listed = tmp_path / "dup.csv"
+    rows = [[C1, *[SECRET] * (width - 1)], [C2, *[C3] * (width - 1)]]
+    listed.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    done = _invoke(anonymize_app, "audience", "--catalog", str(catalog), "--out",
+                   str(tmp_path / "out"), "--platform", "meta", "--input", str(listed),
+                   "--column", "email", *BASIS)  # fmt: skip
+    assert done.exit_code == 2, done.output
+    errors = [x for x in done.output.splitlines() if x.startswith("error: ")]
+    assert len(errors) == 1 and "names one column twice" in errors[0], done.output
+    assert str(listed) in errors[0]
+    assert SECRET not in done.output and C1 not in done.output and C2 not in done.output
+    assert not (tmp_path / "out" / "meta.csv").exists()
+
+
+def test_a_header_that_only_looks_renamed_is_read(tmp_path: Path) -> None:
+    """`email,email_1` names two columns: the list is read as before."""
+    catalog = _shop(tmp_path / "shop", "ann@shop-customers.example")
+    listed = tmp_path / "two.csv"
+    listed.write_text(f"email,email_1\n{C1},{C2}\n{C3},{C2}\n")
+    done = _invoke(anonymize_app, "audience", "--catalog", str(catalog), "--out",
+                   str(tmp_path / "out"), "--platform", "meta", "--input", str(listed),
+                   "--column", "email_1", *BASIS)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert _counts(tmp_path / "out")["written"] == 1
+    assert _hashes(C2, "meta") <= _cells(tmp_path / "out")

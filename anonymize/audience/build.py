@@ -163,6 +163,8 @@ def read_list(
     except duckdb.Error as exc:
         raise list_error(path, exc) from None
     types = {str(r[0]): str(r[1]) for r in described}
+    if relation.startswith("read_csv("):
+        _refuse_a_repeated_header(con, path, relation, list(types))
     for name in names:
         if name not in types:
             one = len(types) == 1 and any(c in next(iter(types)) for c in ",;\t|")
@@ -247,6 +249,38 @@ def _read_values(con: duckdb.DuckDBPyConnection, raw: str, kind: Kind) -> None:
         con.execute("CREATE OR REPLACE TEMP TABLE list_values AS SELECT * FROM list_values_arrow")
     finally:
         con.unregister("list_values_arrow")
+
+
+_RENAMED = re.compile(r"(.+)_[0-9]+")  # DuckDB's name for a CSV column whose header repeats
+
+
+def _refuse_a_repeated_header(
+    con: duckdb.DuckDBPyConnection, path: Path, relation: str, names: list[str]
+) -> None:
+    """A CSV whose header names a column twice (`email,email`, `Email,email`) is refused:
+    DuckDB would read the second as `email_1` and the list would silently be the first.
+    Only where a name looks renamed is the header line read again, without DuckDB's
+    renaming; the error names the columns' positions, never the header (a file without a
+    header has values there)."""
+    folded = {n.lower() for n in names}
+    if not any((m := _RENAMED.fullmatch(n)) and m[1].lower() in folded for n in names):
+        return
+    plain = relation[:-1] + ", header = false)"
+    try:
+        row = con.execute(f"SELECT * FROM {plain} LIMIT 1").fetchone()
+    except duckdb.Error as exc:
+        raise list_error(path, exc) from None
+    header = [str(v).strip().lower() if v is not None else "" for v in row or ()]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, 1):
+        if name in seen:
+            raise InputFileError(
+                path,
+                f"its header names one column twice (columns {seen[name]} and {position}):"
+                " which one is the list cannot be told",
+                "give each column of the header its own name and run again",
+            )
+        seen[name] = position
 
 
 # DuckDB's message, read for the kind of problem only (its text quotes the file's rows)

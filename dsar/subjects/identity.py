@@ -16,6 +16,7 @@ An IP address is a link only where the catalog marks a column `identity: ip_addr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -147,6 +148,18 @@ _TEL = re.compile(r"\s*tel:", re.IGNORECASE)
 _MAILTO = re.compile(r"\s*mailto:", re.IGNORECASE)
 _NAMED = re.compile(r"[^<>]*<([^<>]*)>\s*")  # 'Name <ann@x.com>', '<ann@x.com>'
 _UNSAFE = re.compile(r"[\s<>\"(),;:\[\]\\]")  # nothing a platform hashes as an address
+# a whole value in a pair of these is the address quoted: straight quotes, backticks, curly
+# quotes (English, German, Swedish), guillemets either way round
+_WRAPPERS = ('""', "''", "``", "\u201c\u201d", "\u2018\u2019", "\u201e\u201c", "\u201a\u2018",
+             "\u201d\u201d", "\u2019\u2019", "\u00ab\u00bb", "\u00bb\u00ab", "\u2039\u203a",
+             "\u203a\u2039")  # fmt: skip
+# a quote-like character no address holds (curly quotes, guillemets): left after unwrapping,
+# the value is not one address; a straight quote or a backtick is refused at either end only
+# (inside a local part both are legal: o'brien@...)
+_QUOTE_MARKS = re.compile(
+    "[\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a]"
+)
+_EDGE_QUOTES = "'`"
 
 
 def phone_text(value: str) -> str:
@@ -162,15 +175,24 @@ def canonical_identifier(kind: IdentityKind, value: str) -> str:
     """The identifier as written when it is recorded (`dsar ledger add`, `Ledger.add`), read
     as an audience reads a list: a phone by `phone_text` (an extension cut off, other
     digits as ASCII, `tel:`); an address out of its wrapping (`mailto:`, `Name <...>`,
-    `<...>`, a quoted local part or the whole address quoted, in double or single quotes).
-    `normalize` gives the form kept. A value recorded as typed would match nobody: it is
-    refused instead.
+    `<...>`, a quoted local part or the whole address quoted: in double or single quotes,
+    backticks, curly quotes or guillemets). `normalize` gives the form kept. A value recorded
+    as typed would match nobody: it is refused instead, as is an address or phone holding a
+    control character or U+FFFD, an address holding a curly quote or a guillemet left after
+    unwrapping, or one starting or ending with a quote or a backtick.
 
     Raises:
         IdentifierError: the value cannot be read as one identifier of `kind` (the reason
             names the shape, never the value).
     """
     text = value.translate(_DROP_INVISIBLE).strip()
+    if kind in (IdentityKind.PHONE, IdentityKind.EMAIL) and _unreadable_character(text):
+        raise IdentifierError(
+            kind.value,
+            f"the {kind.value} given holds a control character or U+FFFD (a character lost in"
+            " a conversion): not a value a platform or the export would hold; give it as"
+            " typed by the person",
+        )
     if kind is IdentityKind.PHONE:
         digits = re.sub(r"[^0-9]", "", phone_text(text))
         if len(digits) < 7:
@@ -186,20 +208,36 @@ def canonical_identifier(kind: IdentityKind, value: str) -> str:
         text = _MAILTO.sub("", text, count=1).split("?", 1)[0].strip()
     if named := _NAMED.fullmatch(text):
         text = named[1].strip()
-    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":  # the whole address quoted
+    if len(text) > 1 and text[0] + text[-1] in _WRAPPERS:  # the whole address quoted
         text = text[1:-1].strip()
     local, at, domain = text.rpartition("@")
     if len(local) > 1 and local[0] == local[-1] == '"':  # a quoted local part
         local = local[1:-1]
     text = f"{local}{at}{domain}"
-    if not at or not local or not domain or "@" in local or _UNSAFE.search(text):
+    if (
+        not at
+        or not local
+        or not domain
+        or "@" in local
+        or _UNSAFE.search(text)
+        or _QUOTE_MARKS.search(text)
+        or text[0] in _EDGE_QUOTES
+        or text[-1] in _EDGE_QUOTES
+    ):
         raise IdentifierError(
             "email",
             "the email given is not one address (a space, a quote, a bracket or a second '@'"
-            ' is left after reading mailto:, <...> and "..."): give it as the person\'s'
-            " mailbox, e.g. name@example.com",
+            " is left after reading mailto:, <...> and a value wrapped in quotes, backticks,"
+            " curly quotes or guillemets): give it as the person's mailbox, e.g."
+            " name@example.com",
         )
     return text
+
+
+def _unreadable_character(text: str) -> bool:
+    """A control character (NUL, an escape, ...), a lone surrogate or U+FFFD (what a decoder
+    writes for bytes it could not read) in `text`: no address or number holds one."""
+    return any(c == "\ufffd" or unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
 def canonical_key(key: SubjectKey) -> SubjectKey:
