@@ -413,7 +413,10 @@ def _stop_on_signals() -> None:
         raise SystemExit(128 + signum)
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, stop)
+        try:
+            signal.signal(signum, stop)
+        except ValueError:  # not the main thread (verify called from a worker): leave them
+            return
 
 
 def _verify_certificate(
