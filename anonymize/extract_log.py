@@ -32,7 +32,10 @@ the suppression ledger left out. Then:
   and when an earlier extract or suppression run of the same data released a column in the
   same form or over the same source column, and the people the ledger left out differ between
   the two by fewer than k (or the run's `min_count`): the two differ by those people's rows
-  alone, which comparing them isolates (`check_extract`);
+  alone, which comparing them isolates (`check_extract`); its data sets are every table it
+  reads (base and joins), as an aggregate run's: an earlier extract or suppression run that
+  read one of them as it is now but counted another base table's people, or read a table
+  changed since, is refused (`anonymize.history.comparable`);
 - an aggregate run with suppression is refused the same way against an earlier extract or
   suppression run (`refuse_differencing`), in either order. Noisy runs are not compared: each
   is charged against the budget, which bounds what two of them tell about one person.
@@ -355,6 +358,11 @@ def check_extract(
         ReleaseConflictError: naming the earlier release, what the two give back, the fix.
     """
     table = policy.table
+    # every table the extract reads is one of its data sets, as an aggregate run's: an
+    # earlier extract or suppression run that read one of them but counted another base
+    # table's people (or read a table changed since) cannot be checked with it, and is
+    # refused (red team r5 F1: two such releases differenced gave an objector's row)
+    comparable(earlier, engine, keys, table, contents, ("suppression", "extract"))
     kinds = ("suppression", "differential_privacy", "extract")
     same = comparable(earlier, engine, keys, table, contents, kinds, strict=False)
     exact = exact_dims(mine.tables(policy.name), mine.groups)

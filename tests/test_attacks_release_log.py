@@ -475,3 +475,52 @@ def test_aggregates_before_and_after_an_objection_are_not_differenced(
     _objector(demo, ledger, 10, start=2)
     _aggregate_with(demo, spec, tmp_path / "d3", log, ledger)
     assert [r.method for r in log.releases()] == ["suppression"] * 3
+
+
+# round 5 (red team F1): an extract on another base table joining the same columns
+
+PREFS = [
+    "email",
+    "newsletter",
+    "product_updates",
+    "ads_personalization",
+    "consent_source",
+    "opted_out_at",
+    "updated_at",
+]
+
+
+def _prefs_policy(folder: Path) -> Path:
+    """Based on marketing_preferences, joining accounts' country (renamed) and status."""
+    renamed = {"op": "generalize", "hierarchy": {c: c[0] for c in RELABEL["country"]}}
+    policy = {
+        "version": 1,
+        "name": "prefs-rows",
+        "table": "marketing_preferences",
+        "person": "user_id",
+        "columns": {"user_id": "drop", **dict.fromkeys(PREFS, "drop")},
+        "join": [{"table": "accounts", "columns": {"country": renamed, "status": "keep"}}],
+        "privacy": {"k": 2, "max_suppression": 0.5},
+        "output": {"path": "prefs.parquet"},
+    }
+    path = folder / "prefs-rows.yml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False))
+    return path
+
+
+def test_an_extract_on_another_base_table_is_not_differenced(demo: Path, tmp_path: Path) -> None:
+    accounts = _policy(tmp_path, "accounts-cs", ["country", "status"], k=2)
+    prefs = _prefs_policy(tmp_path)
+    ledger = Ledger(tmp_path / "ledger.db", KEYS)
+    log = ReleaseLog(tmp_path / "releases.db", KEYS)
+    _extract(demo, accounts, tmp_path / "a1", log)
+    _objector(demo, ledger, 1)
+    # the attack: accounts' columns joined to another base table, after the objection
+    with pytest.raises(ReleaseConflictError, match=r"counted the people of accounts"):
+        _extract(demo, prefs, tmp_path / "a2", log, ledger)
+    assert not (tmp_path / "a2" / "prefs-rows").exists()
+    # the other order: the joined extract first, then the accounts one
+    log = ReleaseLog(tmp_path / "second.db", KEYS)
+    _extract(demo, prefs, tmp_path / "b1", log)
+    with pytest.raises(ReleaseConflictError, match=r"counted the people of marketing_pref"):
+        _extract(demo, accounts, tmp_path / "b2", log, ledger)
