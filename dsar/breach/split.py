@@ -107,11 +107,26 @@ def _read(
             f"{sql_normalize(k, quote_identifier(c), rules)} AS {quote_identifier(_ID + c)}"
             for c, k in ids.items()
         )
+        real = engine.query(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").schema.names
+        described = [  # what describes a person: identifiers (contact), names, residence
+            quote_identifier(c)
+            for c in real
+            if c in table.columns
+            and (
+                c in ids
+                or table.columns[c].personal is PersonalKind.NAME
+                or _COUNTRY.match(c)
+                or _STATE.match(c)
+            )
+        ]
         found = engine.query(
-            f"SELECT *, {helpers} FROM {quote_identifier(name)} WHERE {' OR '.join(terms)}",
+            f"SELECT {', '.join([*described, helpers])} FROM {quote_identifier(name)}"
+            f" WHERE {' OR '.join(terms)}",
             params,
         ).to_pylist()
-        out += [_Row(name, _keys(table, r), r) for r in found]
+        for r in found:
+            keys = _keys(table, r)
+            out.append(_Row(name, keys, {c: v for c, v in r.items() if not c.startswith(_ID)}))
     return out
 
 
@@ -203,7 +218,7 @@ def _describe(
         table = catalog.tables[row.table]
         for column, value in row.values.items():
             spec = table.columns.get(column)
-            if spec is None or value in (None, "") or column.startswith(_ID):
+            if spec is None or value in (None, ""):
                 continue
             if spec.personal is PersonalKind.NAME:
                 names.add(str(value).casefold().strip())
@@ -289,9 +304,13 @@ def split_accounts(
     rows: list[_Row] = []
     if joined:
         rows = _read(engine, catalog, rules, {k for p in joined for k in _strong(p.keys)})
+    by_key: dict[SubjectKey, list[int]] = defaultdict(list)  # strong key -> rows holding it
+    for i, row in enumerate(rows):
+        for key in _strong(row.keys):
+            by_key[key].append(i)
     parts: dict[int, list[tuple[AffectedPerson, set[SubjectKey]]]] = {}
     for person in joined:
-        theirs = [r for r in rows if _strong(r.keys) & person.keys]
+        theirs = [rows[i] for i in sorted({i for k in person.keys for i in by_key.get(k, ())})]
         found = _accounts(person, theirs, homes)
         if found is None:
             continue
