@@ -277,7 +277,7 @@ class _Placer:
         nulls = values.is_null()
         read.empty += int(pc.sum(nulls).as_py() or 0)
         if self.kind != "text":  # the SQL cut was exact
-            return pa.array([True] * len(values))
+            return pa.array([True] * len(values), type=pa.bool_())
         texts = list(values.to_pylist())
         parsed = parse_times(
             (str(t) for t in texts if t is not None), f"{self.table}.{self.column}", self.layout
@@ -300,7 +300,7 @@ class _Placer:
                 window.end is None or moment < window.end
             )
             mask.append(inside)
-        return pa.array(mask)
+        return pa.array(mask, type=pa.bool_())  # typed: an empty list is no mask
 
 
 def rows_in_scope(
