@@ -29,7 +29,7 @@ def _erased_once(demo_export: Path, tmp_path_factory: pytest.TempPathFactory) ->
     shutil.copytree(demo_export.parent, base / "demo")
     email = _an_email(base / "demo" / "catalog.yml")
     args = ["--catalog", str(base / "demo" / "catalog.yml"), "--email", email]
-    args += ["--out", str(base / "certs")]
+    args += ["--out", str(base / "certs"), "--register", str(base / "requests.db")]
     ran = CliRunner().invoke(app, ["erase", "apply", *args], env={"WORKBENCH_KEY": KEY})
     assert ran.exit_code == 0, ran.output
     return base, email
