@@ -933,22 +933,70 @@ PERSON_WORDS = re.compile(
 KEY_NAME = re.compile(r"(^|_)(id|ref|key|no|nr|num|number|code|uid|pid|uuid)$")
 PERSON_KEY_VALUES = 50  # distinct values from which a repeating key may be people's
 PERSON_KEY_SHARE = 0.2  # or this share of the rows
+# a key found by its values alone (`kunde`, `mrn`: red team r5 F2): repeating, with at
+# least this many distinct values and this share of the rows, all of one identifier's shape
+SHAPED_KEY_VALUES = 20
+SHAPED_KEY_SHARE = 0.1
+SHAPED_KEY_SAMPLE = 2000  # distinct values read to judge the shape
+# names of ordinary quasi-identifiers, never taken for a key by their values
+QUASI_WORDS = re.compile(
+    r"(^|_)(zip|zipcode|post|postal|postcode|plz|cap|date|time|day|month|year|dob|birth"
+    r"|born|age|city|town|country|region|state|district|county|municipality|ward|gender"
+    r"|sex|height|weight|income|salary|price|amount|score|count|phone|tel)s?(_|$)"
+)
+_DATE_SHAPE = re.compile(r"^(9999[-/.]99[-/.]99|99[-/.]99[-/.]9999)([ T].*)?$")
 
 
 @dataclass(frozen=True)
 class PersonKey:
-    """A column that looks like a person's key: its rows, distinct values, and whether its
-    name says it is a person's (`patient_ref`) rather than any key's (`batch_id`)."""
+    """A column that looks like a person's key: its rows, distinct values, whether its
+    name says it is a person's (`patient_ref`) rather than any key's (`batch_id`), and
+    whether its values have an identifier's shape (`K0042`, `100042`)."""
 
     column: str
     rows: int
     distinct: int
     named: bool
+    shaped: bool = False
+
+
+def _shape(value: str) -> str:
+    return re.sub(r"[A-Za-z]", "A", re.sub(r"[0-9]", "9", value))
+
+
+def identifier_shaped(engine: Engine, table: str, column: str) -> bool:
+    """The column's values look like one identifier's: text values all of one shape (the
+    same length, letters and digits in the same places, some digits; not a date), or
+    integers not a small number (an age, a year, a category's code)."""
+    col = quote_identifier(column)
+    sql = (
+        f"SELECT DISTINCT {col} AS v FROM {quote_identifier(table)} WHERE {col} IS NOT NULL"
+        f" LIMIT {SHAPED_KEY_SAMPLE}"
+    )
+    values: list[Any] = engine.query(sql).column("v").to_pylist()
+    if not values or isinstance(values[0], float | bool):
+        return False
+    if all(isinstance(v, int) for v in values):
+        small = all(0 <= v <= 150 for v in values)
+        years = all(1800 <= v <= 2200 for v in values)
+        return not (small or years)
+    if not all(isinstance(v, str) for v in values):
+        return False
+    shapes = {_shape(v.strip()) for v in values}
+    if len(shapes) != 1:
+        return False
+    (shape,) = shapes
+    if "9" not in shape or " " in shape or _DATE_SHAPE.match(shape):
+        return False
+    # all digits: a text number of one width (a postcode by its name is left out above)
+    return len(shape) >= 4
 
 
 def person_keys(engine: Engine, table: str) -> list[PersonKey]:
     """The columns of a table the catalog gives no identity that look like a person's key
-    (`PERSON_WORDS`, `KEY_NAME`) and repeat with many values, person-named ones first."""
+    (`PERSON_WORDS`, `KEY_NAME`) and repeat with many values, or, whatever their name,
+    repeat with many values all of an identifier's shape (`identifier_shaped`); person-named
+    ones first."""
     spec = engine.catalog.tables[table]
     found = []
     for name, col in spec.columns.items():
@@ -956,16 +1004,21 @@ def person_keys(engine: Engine, table: str) -> list[PersonKey]:
             continue
         folded = name.casefold()
         named = PERSON_WORDS.search(folded) is not None
-        if not (named or KEY_NAME.search(folded)):
-            continue
+        by_name = named or KEY_NAME.search(folded) is not None
+        if not by_name and (col.personal is not None or QUASI_WORDS.search(folded)):
+            continue  # a date, a postcode, an age: a quasi-identifier, not a key
         got = repeated(engine, table, name)
         if got is None:
             continue
         rows, distinct = got
-        if distinct < PERSON_KEY_VALUES and distinct < PERSON_KEY_SHARE * rows:
+        many = distinct >= PERSON_KEY_VALUES or distinct >= PERSON_KEY_SHARE * rows
+        some = distinct >= SHAPED_KEY_VALUES and distinct >= SHAPED_KEY_SHARE * rows
+        if not (many if by_name else some):
             continue  # a category (a ward, a country), not people
-        found.append(PersonKey(name, rows, distinct, named))
-    return sorted(found, key=lambda k: not k.named)
+        shaped = some and identifier_shaped(engine, table, name)
+        if by_name or shaped:
+            found.append(PersonKey(name, rows, distinct, named, shaped))
+    return sorted(found, key=lambda k: (not k.named, not k.shaped))
 
 
 def _person_problems(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
@@ -995,7 +1048,8 @@ def _person_problems(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
     if owned is None and all(c.identity is None for c in table.columns.values()):
         keys = person_keys(engine, policy.table)
         if policy.person_none is not None:
-            keys = [k for k in keys if k.named]  # only a person's key contradicts it
+            # a person's key, or a key of an identifier's shape, contradicts it
+            keys = [k for k in keys if k.named or k.shaped]
         if keys:
             key = keys[0]
             said = (
@@ -1042,6 +1096,9 @@ def _unroled_person(policy: Policy, engine: Engine) -> Iterable[ConfigProblem]:
     rows, distinct = int(got["n"] or 0), int(got["d"] or 0)
     if distinct >= PERSON_KEY_VALUES or distinct >= PERSON_KEY_SHARE * rows:
         return
+    some = distinct >= SHAPED_KEY_VALUES and distinct >= SHAPED_KEY_SHARE * rows
+    if some and identifier_shaped(engine, source.table, source.column):
+        return  # a key by its values, as `person_keys` finds one
     yield ConfigProblem(
         "person",
         f"person: {policy.person} holds {distinct} distinct values in {rows} rows: a category,"

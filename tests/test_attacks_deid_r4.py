@@ -394,3 +394,86 @@ def test_an_explicit_link_in_both_checks_k_over_the_union(demo: Path, tmp_path: 
     _release(demo, coarse, "acct-c", RELEASE_A.replace("country: keep", "country: drop"), "j")
     country = RELEASE_A.replace("plan: keep", "plan: drop")
     _release(demo, coarse, "acct-d", country, link="j")  # country and plan joined: k = 15
+
+
+# --- round 5 (red team F2): a person's key recognised by its values, not only its name ---
+
+
+def _keyed(folder: Path) -> Path:
+    """Visits by 30 patients under keys whose names say nothing (`kunde` K0000, `mrn`
+    100000), and a register (one row a person) of ordinary quasi-identifiers that repeat:
+    a date, a postcode, an age (names that say nothing either where they can)."""
+    rng = random.Random(5)
+    visits = [(p, rng.choice("ABCD")) for p in range(30) for _ in range(rng.randint(2, 5))]
+    (folder / "visits.csv").write_text(
+        "visit_no,kunde,mrn,ward\n"
+        + "".join(f"{i},K{p:04d},{100000 + p},{w}\n" for i, (p, w) in enumerate(visits))
+    )
+    (folder / "register.csv").write_text(
+        "row_no,seen,plz,leeftijd,ward\n"
+        + "".join(
+            f"{i},2021-03-{rng.randint(1, 28):02d},{rng.randint(1000, 1080)},"
+            f"{rng.randint(18, 90)},{rng.choice('ABCD')}\n"
+            for i in range(200)
+        )
+    )
+    table = TABLE.replace("origin: provided", "origin: observed")
+    catalog = folder / "catalog.yml"
+    catalog.write_text(
+        "version: 1\nsubject_requests: false\n" + CONTROLLER + "tables:\n"
+        "  visits:\n    path: visits.csv\n    format: csv\n" + table + "    columns:\n"
+        "      visit_no: {type: integer}\n      kunde: {type: string}\n"
+        "      mrn: {type: integer}\n      ward: {type: string}\n"
+        "  register:\n    path: register.csv\n    format: csv\n" + table + "    columns:\n"
+        "      row_no: {type: integer}\n      seen: {type: string}\n"
+        "      plz: {type: string}\n      leeftijd: {type: integer}\n"
+        "      ward: {type: string}\n"
+    )
+    return catalog
+
+
+def _keyed_policy(folder: Path, table: str, person: str, drop: list[str]) -> Path:
+    path = folder / f"{table}.yml"
+    columns = ", ".join(f"{c}: drop" for c in drop)
+    path.write_text(
+        f"version: 1\nname: {table}-r5\ntable: {table}\n{person}"
+        f"columns: {{{columns}, ward: keep}}\nprivacy: {{k: 5, max_suppression: 0.5}}\n"
+        f"output: {{path: {table}.parquet}}\n"
+    )
+    return path
+
+
+def test_a_person_key_is_recognised_by_its_values(tmp_path: Path) -> None:
+    """F2: `kunde` and `mrn` (30 patients over about 100 visits) passed with no person: and
+    with a false person: none; the manifest counted visits as people. Now both are refused,
+    and person: kunde counts 30 people. A register of dates, postcodes and ages (which
+    repeat too) is not taken for keyed."""
+    catalog = _keyed(tmp_path)
+    none = 'person: {none: "one row per patient: a register"}\n'
+    visits = ["visit_no", "kunde", "mrn"]
+    for key in ("kunde", "mrn"):
+        for person in ("", none):
+            policy = _keyed_policy(tmp_path, "visits", person, visits)
+            with (
+                open_engine(load_catalog(catalog)) as engine,
+                pytest.raises(ConfigError, match=r"(kunde|mrn) looks like a person's key"),
+            ):
+                run_extract(policy, engine, tmp_path / f"out-{key}-{bool(person)}", keys=KEYS)
+    with open_engine(load_catalog(catalog)) as engine:
+        done = run_extract(
+            _keyed_policy(tmp_path, "visits", "person: kunde\n", visits),
+            engine,
+            tmp_path / "kunde",
+            keys=KEYS,
+        )
+    assert done.manifest.people_in == 30
+    register = ["row_no", "seen", "plz", "leeftijd"]
+    for person in ("", none):
+        with open_engine(load_catalog(catalog)) as engine:
+            done = run_extract(
+                _keyed_policy(tmp_path, "register", person, register),
+                engine,
+                tmp_path / f"register-{bool(person)}",
+                keys=KEYS,
+            )
+        assert done.manifest.rows_in == 200
