@@ -295,8 +295,9 @@ def breach_notified_command(
     ] = None,
     key_file: KeyFileOpt = None,
 ) -> None:
-    """Record that a breach's notice was given (the authority told, the people told): its
-    deadline is no longer pending or OVERDUE in `dsar requests list`; the audit log gets a
+    """Record that a breach's notice was given (the authority or the people told).
+
+    Its deadline is no longer pending or OVERDUE in `dsar requests list`; the audit log gets a
     breach.notified entry."""
     from datetime import UTC
 
