@@ -33,9 +33,9 @@ import pyarrow as pa
 
 from dsar.breach.filters import ScopeSpec, check_spec, table_chain, time_column
 from dsar.breach.setsearch import set_search, supported
-from dsar.breach.split import row_anchor_keys, split_accounts
+from dsar.breach.split import home_tables, row_anchor_keys, row_keys, split_accounts
 from dsar.breach.times import rows_in_scope
-from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
 from dsar.errors import IdentifierError, OverMatchError, UsageError
@@ -113,19 +113,6 @@ def _fingerprint(row: dict[str, object], skip: str | None = None) -> str:
     return json.dumps(row, sort_keys=True, default=str)
 
 
-def _row_keys(table: Table, row: dict[str, object], rules: MatchRules) -> list[SubjectKey]:
-    keys = []
-    for column, kind in table.identity_columns().items():
-        value = row.get(column)
-        if value is None:
-            continue
-        try:
-            keys.append(make_key(kind, str(value), rules))
-        except IdentifierError:
-            continue
-    return keys
-
-
 def _anchor_rows(
     engine: Engine, catalog: Catalog, name: str, rows: pa.Table
 ) -> list[dict[str, object]]:
@@ -194,21 +181,8 @@ def _weak_neighbours(
             ).to_pylist()
             for row in found:
                 key = SubjectKey(kind, str(row["__weak"]))
-                out[key].update(_row_keys(table, row, rules))
+                out[key].update(row_keys(table, row, rules))
     return out
-
-
-def _home_tables(catalog: Catalog) -> set[str]:
-    """Tables that are an identity's home (an account table): a one-column primary key of a
-    strong identity kind that references no other table."""
-    homes = set()
-    for name, table in catalog.tables.items():
-        if len(table.primary_key) != 1 or table.role is not Role.CONTROLLER:
-            continue
-        spec = table.columns.get(table.primary_key[0])
-        if spec is not None and spec.identity in STRONG and spec.references is None:
-            homes.add(name)
-    return homes
 
 
 def _describe_person(
@@ -332,7 +306,7 @@ def scope_breach(
         anchor_table = (
             catalog.tables[table_chain(catalog, name)[-1]] if table.owned_through else table
         )
-        row_seeds[name] = [_row_keys(anchor_table, a, rules) for a in anchors]
+        row_seeds[name] = [row_keys(anchor_table, a, rules) for a in anchors]
     if use_set:
         done = _set_scope(engine, spec, rules, scoped, rows_count, leaked, held, times, accepted)
         done.notes += notes
@@ -358,7 +332,7 @@ def scope_breach(
         found = collect(engine, catalog, requests, rules) if requests else []
     except OverMatchError as exc:  # its request label (B-17) means nothing to the analyst
         raise _too_many(exc) from None
-    homes = _home_tables(catalog)
+    homes = home_tables(catalog)
     people: list[AffectedPerson] = []
     seen: dict[frozenset[SubjectKey], AffectedPerson] = {}
     holder_of: dict[str, dict[str, set[int]]] = defaultdict(dict)  # table -> print -> people
@@ -462,7 +436,7 @@ def _merged(catalog: Catalog, people: Sequence[AffectedPerson]) -> list[str]:
     answers them as one person, so they get one letter and one country."""
     kinds = {
         catalog.tables[h].columns[catalog.tables[h].primary_key[0]].identity
-        for h in _home_tables(catalog)
+        for h in home_tables(catalog)
     }
     notes = []
     for kind in sorted(k for k in kinds if k is not None):

@@ -40,6 +40,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from dsar.breach.filters import table_chain
+from dsar.breach.split import home_tables
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.duckdb import scratch_connection
@@ -124,7 +125,7 @@ class _Plan:
         self.index = {name: i + 1 for i, name in enumerate(catalog.tables)}
         # the order in which a person's tables are filled (country: the first table's)
         self.order = list(dict.fromkeys([*self.linked, *self.owned]))
-        self.homes = _home_tables(catalog)
+        self.homes = home_tables(catalog)
         self.describe: dict[str, dict[str, list[str]]] = {}
         for name in self.tables:
             self.describe[name] = self._describe_columns(engine, name)
@@ -171,17 +172,6 @@ class _Plan:
         picks += [f"{q(c)} AS o{j}" for j, c in enumerate(d["order"])]
         plain = len(picks) == len(table.identity_columns()) and name in self.linked
         return ", ".join(picks) or "1 AS __none", plain
-
-
-def _home_tables(catalog: Catalog) -> set[str]:
-    homes = set()
-    for name, table in catalog.tables.items():
-        if len(table.primary_key) != 1 or table.role is not Role.CONTROLLER:
-            continue
-        spec = table.columns.get(table.primary_key[0])
-        if spec is not None and spec.identity in STRONG and spec.references is None:
-            homes.add(name)
-    return homes
 
 
 def set_search(

@@ -396,17 +396,36 @@ def split_accounts(
     return Split(out, new_holders, several)
 
 
-def row_anchor_keys(
-    table: Table, anchor: dict[str, object], rules: MatchRules
-) -> frozenset[SubjectKey]:
-    """A row's (or its anchor's) identifiers, normalised as the searches normalise them."""
+def row_keys(table: Table, row: dict[str, object], rules: MatchRules) -> list[SubjectKey]:
+    """A row's (or its anchor's) identifiers, in column order, normalised as the searches
+    normalise them; a value that is no identifier of its kind is skipped."""
     keys = []
     for column, kind in table.identity_columns().items():
-        value = anchor.get(column)
+        value = row.get(column)
         if value is None:
             continue
         try:
             keys.append(make_key(kind, str(value), rules))
         except IdentifierError:
             continue
-    return frozenset(keys)
+    return keys
+
+
+def row_anchor_keys(
+    table: Table, anchor: dict[str, object], rules: MatchRules
+) -> frozenset[SubjectKey]:
+    """A row's (or its anchor's) identifiers, normalised as the searches normalise them."""
+    return frozenset(row_keys(table, anchor, rules))
+
+
+def home_tables(catalog: Catalog) -> set[str]:
+    """Tables that are an identity's home (an account table): a one-column primary key of a
+    strong identity kind that references no other table."""
+    homes = set()
+    for name, table in catalog.tables.items():
+        if len(table.primary_key) != 1 or table.role is not Role.CONTROLLER:
+            continue
+        spec = table.columns.get(table.primary_key[0])
+        if spec is not None and spec.identity in STRONG and spec.references is None:
+            homes.add(name)
+    return homes
