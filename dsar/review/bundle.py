@@ -431,7 +431,8 @@ def _check_statement(
         path = root / file
         if not path.is_file():
             continue  # reported by the file and report checks
-        written = path.read_text(encoding="utf-8", errors="replace")
+        # as bytes: read_text would turn a lone CR in a cell (the person's data) into a newline
+        written = path.read_bytes().decode("utf-8", errors="replace")
         if written != text:
             line = next(
                 (
