@@ -592,12 +592,8 @@ def withdraw(
     from collections import Counter
 
     from anonymize.audience import SentRecord, platform as find_platform
-    from anonymize.audience.stale import (
-        STALE_REASONS,
-        Ineligible,
-        ineligible_uploads,
-        unmatched_entries,
-    )
+    from anonymize.audience.recheck import Ineligible, ineligible_uploads
+    from anonymize.audience.stale import STALE_REASONS, unmatched_entries
     from dsar.catalog import load_catalog
     from dsar.engine.base import scrub_message
     from dsar.errors import MissingFileError, WorkbenchError

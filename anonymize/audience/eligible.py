@@ -253,7 +253,7 @@ def run_gate(
     """The module's gate, in `con`: `cand` (each row read, `why` its first reason to leave,
     NULL while eligible), the people of the export (`people_*`), `said_no_people` and
     `closed_people`. `build_audience` writes what it leaves eligible; `anonymize withdraw`
-    (`stale.ineligible_uploads`) compares it with what was sent."""
+    (`recheck.ineligible_uploads`) compares it with what was sent."""
     catalog = engine.catalog
     source, inputs = checked_source(spec, engine)
     chosen = [platform(p) for p in platforms]

@@ -14,13 +14,20 @@ from dsar.breach.assess import assess_severity, categories, countries, others_na
 from dsar.breach.deadlines import EEA, compute_deadlines, residence
 from dsar.breach.filters import ScopeSpec
 from dsar.breach.places import authority_country, read_residence
-from dsar.breach.report import BreachOutput, Incident, export_digests, write_breach
+from dsar.breach.report import (
+    BreachManifest,
+    BreachOutput,
+    Incident,
+    export_digests,
+    write_breach,
+)
 from dsar.breach.scope import scope_breach
 from dsar.engine import Engine
 from dsar.subjects.identity import MatchRules
 
 if TYPE_CHECKING:
     from dsar.keys import Keys
+    from dsar.records.breaches import Breaches, BreachRecord
     from dsar.text.engine import TextEngine
 
 log = logging.getLogger(__name__)
@@ -130,7 +137,7 @@ def breach_scope(
         from dsar.records.breaches import Breaches
 
         with Breaches(register, keys) as book:
-            result.registered = book.add_scope(result.manifest, out)
+            result.registered = register_scope(book, result.manifest, out)
     return result
 
 
@@ -182,3 +189,20 @@ def establishment(authority: str, incident: Incident) -> tuple[str | None, str]:
     if code in EEA:
         return "EU/EEA", f"read from the catalog's supervisory authority ({code})"
     return None, "not known: GDPR applies where affected people live (--established to say)"
+
+
+def register_scope(book: Breaches, manifest: BreachManifest, folder: str | Path) -> BreachRecord:
+    """Register in `book` the breach a `BreachManifest` (scope.json) describes (here, not in
+    `dsar.records`, which knows nothing of breach scoping)."""
+    severity = manifest.severity if isinstance(manifest.severity, dict) else {}
+    deadlines = [d for d in manifest.deadlines if isinstance(d, dict)]
+    return book.add(
+        manifest.breach_id,
+        discovered=manifest.discovered,
+        people=manifest.counts.people,
+        rows=manifest.counts.rows_total,
+        severity=str(severity.get("band", "")),
+        notify_people=bool(severity.get("notify_people_recommended", False)),
+        deadlines=deadlines,
+        folder=folder,
+    )

@@ -32,6 +32,7 @@ from typing import Literal
 import pyarrow as pa
 
 from dsar.breach.filters import ScopeSpec, check_spec, table_chain, time_column
+from dsar.breach.people import AffectedPerson as AffectedPerson
 from dsar.breach.setsearch import set_search, supported
 from dsar.breach.split import home_tables, row_anchor_keys, row_keys, split_accounts
 from dsar.breach.times import rows_in_scope
@@ -46,31 +47,6 @@ log = logging.getLogger(__name__)
 
 _COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
 _STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
-
-
-@dataclass
-class AffectedPerson:
-    """One person reached by the breach. Held in memory only; `number` is what outputs show.
-
-    Attributes:
-        number: 1, 2, ... in the order found (stable for one run).
-        keys: the person's identifiers as access found them (never written but hashed).
-        account_holder: the person has a row in an identity's home table (an account).
-        rows: rows in scope per table.
-        contact: the email (else phone) to send a notice to, if any.
-        country: from the catalog's country column, where there is one.
-        state: a US state or region column, where there is one.
-        names: the person's own names (so their own name in a text is not someone else).
-    """
-
-    number: int
-    keys: frozenset[SubjectKey]
-    account_holder: bool
-    rows: dict[str, int] = field(default_factory=dict)
-    contact: SubjectKey | None = None
-    country: str | None = None
-    state: str | None = None
-    names: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -29,15 +29,12 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+from dsar.breach.people import AffectedPerson
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import IdentifierError
 from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, make_key, sql_normalize
-
-if TYPE_CHECKING:
-    from dsar.breach.scope import AffectedPerson
 
 _COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
 _STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)

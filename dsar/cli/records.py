@@ -199,6 +199,7 @@ def requests_update(
 ) -> None:
     """Change a request's status, verification, refusal or extension (audited)."""
     from dsar.records.register import DenialReason, Status, Verification
+    from dsar.review.certificate import certificate_check
 
     try:
         new_status = Status(status) if status else None
@@ -215,6 +216,7 @@ def requests_update(
         deny=reason,
         extend=ext,
         note=note,
+        certificate_check=certificate_check,
     )
     typer.echo(request_line(record, date.today()))
 

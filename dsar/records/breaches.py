@@ -158,7 +158,7 @@ class Breaches:
 
     Examples:
         >>> book = Breaches("requests.db", keys=load_keys())  # doctest: +SKIP
-        >>> book.add_scope(result.manifest, result.folder)  # doctest: +SKIP
+        >>> register_scope(book, result.manifest, result.folder)  # doctest: +SKIP
     """
 
     def __init__(self, path: str | Path, keys: Keys) -> None:
@@ -274,24 +274,6 @@ class Breaches:
             },
         )
         return record
-
-    def add_scope(self, manifest: object, folder: str | Path) -> BreachRecord:
-        """Register the breach a `BreachManifest` (scope.json) describes."""
-        from dsar.breach.report import BreachManifest
-
-        assert isinstance(manifest, BreachManifest)
-        severity = manifest.severity if isinstance(manifest.severity, dict) else {}
-        deadlines = [d for d in manifest.deadlines if isinstance(d, dict)]
-        return self.add(
-            manifest.breach_id,
-            discovered=manifest.discovered,
-            people=manifest.counts.people,
-            rows=manifest.counts.rows_total,
-            severity=str(severity.get("band", "")),
-            notify_people=bool(severity.get("notify_people_recommended", False)),
-            deadlines=deadlines,
-            folder=folder,
-        )
 
     def get(self, breach_id: str) -> BreachRecord:
         """One breach.

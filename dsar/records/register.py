@@ -29,7 +29,7 @@ from dsar.keys import Keys, require_keys
 from dsar.records.audit import AuditLog, subject_ref
 from dsar.records.deadlines import Deadlines, Jurisdiction, RequestType, compute_deadlines
 from dsar.records.sealed import Seal
-from dsar.records.signoffs import applied_change, check_ready_to_send
+from dsar.records.signoffs import CertificateCheck, applied_change, check_ready_to_send
 from dsar.subjects.identity import SubjectKey, parse_key
 
 if TYPE_CHECKING:
@@ -406,6 +406,7 @@ class Register:
         note: str | None = None,
         today: date | None = None,
         signed_off: bool = False,
+        certificate_check: CertificateCheck | None = None,
     ) -> RequestRecord:
         """Change a request; every change is checked, stored and audited.
 
@@ -418,6 +419,9 @@ class Register:
                 within the first period.
             signed_off: set by a sign-off, the only way to move a request to `reviewed` or
                 `approved`.
+            certificate_check: runs a certificate's checks again before an erasure or a
+                correction is marked sent (`dsar.review.certificate_check`); without it such
+                a request is not sent.
         """
         today = today or datetime.now(UTC).date()
         old = self.get(request_id)
@@ -431,7 +435,7 @@ class Register:
             )
         target = Status.DENIED if deny is not None else status
         if target is Status.SENT and old.is_open:  # its own checks first: they say what to do
-            self._check_sendable(old, verification)
+            self._check_sendable(old, verification, certificate_check)
         if target is not None:
             check_transition(request_id, old.status, target)
             if target is Status.COMPLETED and old.status is not Status.COMPLETED:
@@ -502,7 +506,12 @@ class Register:
         )
         return new
 
-    def _check_sendable(self, old: RequestRecord, verification: Verification | None) -> None:
+    def _check_sendable(
+        self,
+        old: RequestRecord,
+        verification: Verification | None,
+        certificate_check: CertificateCheck | None = None,
+    ) -> None:
         """`sent` needs a verified requester and a review and approval the log holds of the
         bytes that leave (`check_ready_to_send`)."""
         identity = verification or old.verification
@@ -514,7 +523,7 @@ class Register:
                 " verified (register rule: data leaves only for a verified requester)",
                 f"verify who asked, then `dsar requests update {old.id} --verification verified`",
             )
-        check_ready_to_send(self.audit, old.id, old.status.value, old.type.value)
+        check_ready_to_send(self.audit, old.id, old.status.value, old.type.value, certificate_check)
 
     def _check_completable(self, old: RequestRecord) -> None:
         """`completed` by hand: an erasure or a correction only once its change is applied

@@ -16,11 +16,17 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dsar.errors import RequestStateError
 from dsar.records.audit import AuditEntry, AuditLog
+
+if TYPE_CHECKING:
+    from dsar.catalog.models import Catalog
+    from dsar.keys import Keys
 
 REVIEWED = "artifact.reviewed"
 APPROVED = "artifact.approved"
@@ -347,8 +353,18 @@ def decided_items(audit: AuditLog, sha256: str) -> dict[str, str]:
     return decided
 
 
+CertificateCheck = Callable[[Path, "Catalog", "Keys | None"], tuple[bool, int]]
+"""Runs a certificate's checks again (its Markdown twin; the export it changed, against the
+catalog): whether it passes, and its number of findings. `dsar.review.certificate_check` is
+the one the CLI gives; the records cannot import the review (it imports them)."""
+
+
 def check_ready_to_send(
-    audit: AuditLog, request_id: str, status: str, request_type: str | None = None
+    audit: AuditLog,
+    request_id: str,
+    status: str,
+    request_type: str | None = None,
+    certificate_check: CertificateCheck | None = None,
 ) -> SignOffEntry:
     """The approval that lets request `request_id` be marked sent; raises when there is none.
 
@@ -411,20 +427,32 @@ def check_ready_to_send(
         raise RequestStateError(request_id, status, f"cannot be marked sent: {problem}", fix_sign)
     _check_approved_bytes(approval, request_id, status, fix_sign)
     if approval.kind.endswith("_certificate"):
-        _check_certificate_again(audit, approval, request_id, status, fix_sign)
+        _check_certificate_again(audit, approval, request_id, status, fix_sign, certificate_check)
     return approval
 
 
 def _check_certificate_again(
-    audit: AuditLog, approval: SignOffEntry, request_id: str, status: str, fix_sign: str
+    audit: AuditLog,
+    approval: SignOffEntry,
+    request_id: str,
+    status: str,
+    fix_sign: str,
+    certificate_check: CertificateCheck | None,
 ) -> None:
     """A certificate's checks run again against the catalog recorded at its sign-off: its
-    Markdown twin, and the export it changed (an erasure undone since) as they are now."""
+    Markdown twin, and the export it changed (an erasure undone since) as they are now.
+    Without `certificate_check` nothing can be checked, so the request is not sent."""
     from dsar.catalog import load_catalog
-    from dsar.review.certificate import verify_certificate
 
     def refuse(problem: str, fix: str) -> RequestStateError:
         return RequestStateError(request_id, status, f"cannot be marked sent: {problem}", fix)
+
+    if certificate_check is None:
+        raise refuse(
+            "a certificate's checks must run again before it leaves, and none was given",
+            f"mark it sent with `dsar requests update {request_id} --status sent` (which runs"
+            " them), or pass certificate_check=dsar.review.certificate_check",
+        )
 
     if not approval.catalog:
         raise refuse(
@@ -433,9 +461,7 @@ def _check_certificate_again(
         )
     try:
         catalog = load_catalog(approval.catalog)
-        checked = verify_certificate(
-            Path(approval.artifact), None, keys=audit.keys, catalog=catalog
-        )
+        passes, findings = certificate_check(Path(approval.artifact), catalog, audit.keys)
     except Exception as exc:  # never its message: a reader's quotes what it read
         raise refuse(
             f"its certificate cannot be checked again against {approval.catalog}"
@@ -443,9 +469,9 @@ def _check_certificate_again(
             "put the catalog and the export back as they were approved, or make and sign off"
             " the change again",
         ) from None
-    if not checked.ok:
+    if not passes:
         raise refuse(
-            f"its certificate's checks find {len(checked.findings)} finding(s) now (the"
+            f"its certificate's checks find {findings} finding(s) now (the"
             " certificate, its Markdown copy or the export it changed differ from what was"
             " approved); run `dsar verify CERTIFICATE --catalog CATALOG`",
             "put back what changed, or make and sign off the change again",

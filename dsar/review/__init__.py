@@ -23,7 +23,7 @@ from __future__ import annotations
 from dsar.records.signoffs import artifact_digest
 from dsar.review.audience import verify_audience
 from dsar.review.bundle import Finding, Verification, verify_bundle
-from dsar.review.certificate import verify_certificate
+from dsar.review.certificate import certificate_check, verify_certificate
 from dsar.review.derived import recoverable_cells, verify_derived
 from dsar.review.manifest import (
     AcceptedWarning,
@@ -75,6 +75,7 @@ __all__ = [
     "ToolInfo",
     "Verification",
     "artifact_digest",
+    "certificate_check",
     "load_decisions",
     "manifest_problems",
     "read_manifest",

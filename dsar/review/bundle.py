@@ -36,6 +36,7 @@ from dsar.copies import csv_rows, data_cells, portable_csv
 from dsar.csvsafe import unsafe_csv_cell
 from dsar.errors import UnreadableArtifactError
 from dsar.io import jsonable_rows
+from dsar.review.findings import Finding as Finding
 from dsar.review.manifest import (
     ArtifactManifest,
     BundleManifest,
@@ -47,6 +48,7 @@ from dsar.review.manifest import (
     manifest_mac_matches,
     manifest_problems,
 )
+from dsar.review.snapshot import odd_entries
 from dsar.review.unzip import MAX_UNPACKED_BYTES, layout_problems, unzip_bundle
 from dsar.statement import Block, BlockKind, to_html, to_markdown
 from dsar.text.detectors import (
@@ -67,18 +69,6 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
 _PHONE_FIELD = re.compile(r"phone|mobile|msisdn|(^|_)(tel|fax|cell)(_|$)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: which check, where, and what is wrong (no personal data)."""
-
-    check: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"[{self.check}] {self.where}: {self.message}"
 
 
 def unlisted_findings(
@@ -211,7 +201,6 @@ def _verify_folder(root: Path, keys: Keys | None = None) -> Verification:
     result.note_accepted(manifest)
     _check_mac(manifest_path, manifest, keys, result)
     _check_files(root, manifest.outputs, manifest.tables, result)
-    from dsar.review.snapshot import odd_entries  # it imports Finding from here
 
     result.findings += odd_entries(root, {o.path for o in manifest.outputs})
     ids = {k.value: set(v) for k, v in manifest.subject.identifiers.items()}

@@ -509,3 +509,10 @@ def _columns_holding(
 
 
 __all__ = ["certificates_in", "is_certificate", "verify_certificate"]
+
+
+def certificate_check(path: Path, catalog: Catalog, keys: Keys | None) -> tuple[bool, int]:
+    """A certificate's checks run again before it leaves (`Register.update(...,
+    certificate_check=...)` for `sent`): whether it passes, and its number of findings."""
+    checked = verify_certificate(path, None, keys=keys, catalog=catalog)
+    return checked.ok, len(checked.findings)

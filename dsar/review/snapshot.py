@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 
 from dsar.errors import UnreadableArtifactError
-from dsar.review.bundle import Finding
+from dsar.review.findings import Finding
 
 _BLOCK = 1 << 20
 

@@ -1,0 +1,34 @@
+"""One person a breach reached (`AffectedPerson`): its own module, so the searches and the
+split of joined accounts (`dsar.breach.split`) share it with `dsar.breach.scope` without
+importing each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dsar.subjects.identity import SubjectKey
+
+
+@dataclass
+class AffectedPerson:
+    """One person reached by the breach. Held in memory only; `number` is what outputs show.
+
+    Attributes:
+        number: 1, 2, ... in the order found (stable for one run).
+        keys: the person's identifiers as access found them (never written but hashed).
+        account_holder: the person has a row in an identity's home table (an account).
+        rows: rows in scope per table.
+        contact: the email (else phone) to send a notice to, if any.
+        country: from the catalog's country column, where there is one.
+        state: a US state or region column, where there is one.
+        names: the person's own names (so their own name in a text is not someone else).
+    """
+
+    number: int
+    keys: frozenset[SubjectKey]
+    account_holder: bool
+    rows: dict[str, int] = field(default_factory=dict)
+    contact: SubjectKey | None = None
+    country: str | None = None
+    state: str | None = None
+    names: frozenset[str] = frozenset()
