@@ -147,8 +147,10 @@ def test_an_address_written_as_the_platform_reads_it_finds_the_person(
     assert built.exit_code == 0, built.output
     # a list's value is read as `ledger add` reads it (round 4, F3): one it cannot read as
     # one address (a space or a '"' inside) is invalid on every platform, never matched
+    # (round 5: a value still starting or ending with a quote or holding a curly quote after
+    # its wrapper is taken off is refused too: 9 of the 19 mangles)
     unreadable = sum(1 for e in listed if not _readable(e))
-    assert unreadable == 6
+    assert unreadable == 9
     for name in EMAIL_PLATFORMS:
         written = _written(tmp_path / "out", name)
         assert not {_hash(name, e) for e in people} & written, name

@@ -64,12 +64,14 @@ def _tables(export: Path) -> dict[str, str]:
     }
 
 
-def _setup(folder: Path, demo: Path) -> str:
-    """A copy of the demo export, a register with the person's request; the request id."""
+def _setup(folder: Path, demo: Path, job: str = "erasure") -> str:
+    """A copy of the demo export, a register with the person's request (a correction for
+    the correction, else an erasure: a request is completed by the change it asks for); the
+    request id."""
     shutil.copytree(demo, folder / "export")
     (folder / "records").mkdir()
     reg = Register(folder / "records" / "requests.db", KEYS)
-    kind = RequestType.ERASURE
+    kind = RequestType.CORRECTION if job == "correction" else RequestType.ERASURE
     record = reg.add(kind, Jurisdiction.GDPR, date(2026, 11, 20), _person(folder / "export"))
     reg.close()
     return record.id
@@ -144,7 +146,7 @@ def test_a_real_kill_at_every_write_is_rolled_back_or_forward(
     demo_export: Path, tmp_path: Path, job: str
 ) -> None:
     reference = tmp_path / "reference"
-    request = _setup(reference, demo_export.parent)
+    request = _setup(reference, demo_export.parent, job)
     old = _tables(reference / "export")
     _apply(job, reference, request)
     new = _tables(reference / "export")
@@ -153,7 +155,7 @@ def test_a_real_kill_at_every_write_is_rolled_back_or_forward(
     outcomes: dict[Outcome, int] = {}
     for n in range(1, MAX_POINTS):
         work = tmp_path / f"work-{n}"
-        assert _setup(work, demo_export.parent) == request
+        assert _setup(work, demo_export.parent, job) == request
         export = work / "export"
         if not _killed_at(n, job, work, request):
             break
