@@ -55,10 +55,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-# PYTEST_WORKERS=2 runs two workers, each taking whole test files (about 14 minutes instead of
-# 21 on two cores); not the default: the kill-at-every-write tests fork, and a fork of an xdist
-# worker (which runs threads) once hung in CI.
-PYTEST_WORKERS ?= 0
+# Two workers, each taking whole test files (about 14 minutes instead of 24 on two cores);
+# PYTEST_WORKERS=0 runs one process. The kill-at-every-write tests start their children
+# from a fork server (tests/child.py): a fork of an xdist worker, which runs threads, hung once.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20
 

@@ -36,6 +36,7 @@ from dsar.demo import generate
 from dsar.faults import KILL_AT
 from dsar.records.sent import SentRecord
 from dsar.review.audience import EMPTY_HASHES
+from tests.child import run_child
 from tests.test_attacks_audience import (
     KEY,
     KEYS,
@@ -138,27 +139,26 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(tmp_path_factory.mktemp("demo150"), users=150, seed=7).catalog_path
 
 
+def _build_child(n: int, catalog: Path, out: Path, record: Path) -> int:
+    """The child: the build's exit code, unless killed at write point `n`."""
+    os.environ[KILL_AT] = str(n)
+    try:
+        done = _audience(
+            catalog, out, "--spec", str(SPEC), "--platform", "meta,uid2", "--record", str(record)
+        )
+    except Exception:
+        return 2
+    return done.exit_code
+
+
 def _build_killed_at(n: int, catalog: Path, out: Path, record: Path) -> bool:
     """`anonymize audience --record` in a child killed at write point `n`; False when it
     completed instead."""
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.environ[KILL_AT] = str(n)
-            done = _audience(
-                catalog, out, "--spec", str(SPEC), "--platform", "meta,uid2",
-                "--record", str(record),
-            )  # fmt: skip
-            code = done.exit_code
-        except BaseException:
-            code = 2
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        assert os.WTERMSIG(status) == signal.SIGKILL
+    code = run_child(_build_child, n, catalog, out, record)
+    if code < 0:
+        assert -code == signal.SIGKILL
         return True
-    assert os.WEXITSTATUS(status) == 0, "the build failed without being killed"
+    assert code == 0, "the build failed without being killed"
     return False
 
 

@@ -1,6 +1,6 @@
 """A real SIGKILL at every write of a change, then `recover`: the records agree with the files.
 
-The child process is forked and told (`WORKBENCH_KILL_AT=N`, `dsar.faults`) to kill itself
+The child process (started by `tests.child`) is told (`WORKBENCH_KILL_AT=N`, `dsar.faults`) to kill itself
 at the Nth fsync, rename, append or record commit of an erasure (with the ledger, the
 register and its audit log), a correction and a retention sweep; N runs from 1 until the
 change completes uninterrupted. After each kill `recover` runs, and then:
@@ -42,6 +42,7 @@ from dsar.rights import (
 )
 from dsar.rights.rewrite import table_files
 from dsar.subjects.identity import SubjectRequest
+from tests.child import run_child
 from tests.conftest import AS_OF
 
 KEYS = Keys(b"s" * 40)
@@ -113,22 +114,23 @@ def _apply(job: str, folder: Path, request: str) -> None:
         )
 
 
+def _child(n: int, job: str, folder: Path, request: str) -> int:
+    """The child: dies at point n, or finishes (0) or fails (2)."""
+    os.environ[KILL_AT] = str(n)
+    try:
+        _apply(job, folder, request)
+    except Exception:
+        return 2
+    return 0
+
+
 def _killed_at(n: int, job: str, folder: Path, request: str) -> bool:
     """Run the change in a child killed at point `n`; False when it completed instead."""
-    pid = os.fork()
-    if pid == 0:  # the child: dies at point n, or finishes
-        code = 0
-        try:
-            os.environ[KILL_AT] = str(n)
-            _apply(job, folder, request)
-        except BaseException:
-            code = 2
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        assert os.WTERMSIG(status) == signal.SIGKILL
+    code = run_child(_child, n, job, folder, request)
+    if code < 0:
+        assert -code == signal.SIGKILL
         return True
-    assert os.WEXITSTATUS(status) == 0, "the change failed without being killed"
+    assert code == 0, "the change failed without being killed"
     return False
 
 

@@ -28,6 +28,7 @@ from dsar.records.sealed import verify_record
 from dsar.records.sent import SentRecord
 from dsar.rights import apply_plan, plan_erasure, recover
 from dsar.subjects.identity import SubjectRequest
+from tests.child import run_child
 
 KEY = b"t" * 40
 KEYS = Keys(KEY)
@@ -344,19 +345,21 @@ def test_two_erasures_at_once_both_happen_or_the_second_is_refused(
     assert accounts.read_bytes() == before
 
 
+def _read_once(catalog: Path) -> int:
+    """Another process: an access request. 3 when refused because a change holds the export."""
+    try:
+        with open_engine(load_catalog(catalog)):
+            return 0
+    except ExportBusyError as exc:
+        return 3 if "another change (ER-5 (erasure))" in str(exc) else 4
+    except Exception:
+        return 5
+
+
 def test_a_reader_is_refused_while_a_change_holds_the_export(trap_catalog: Path) -> None:
     with export_lock(trap_catalog.parent, exclusive=True, holder="ER-5 (erasure)"):
-        pid = os.fork()
-        if pid == 0:  # another process: an access request
-            try:
-                with open_engine(load_catalog(trap_catalog)):
-                    os._exit(0)
-            except ExportBusyError as exc:
-                os._exit(3 if "another change (ER-5 (erasure))" in str(exc) else 4)
-            except BaseException:
-                os._exit(5)
-        _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 3
+        code = run_child(_read_once, trap_catalog)
+    assert code == 3
     with open_engine(load_catalog(trap_catalog)):  # and read once it is released
         pass
 
