@@ -376,6 +376,18 @@ def test_an_edited_scope_json_is_refused(
     assert _confirmed(register) == []
 
 
+def test_a_scope_json_without_its_mac_is_refused(
+    scoped: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = scoped
+    data = _manifest(out)
+    data.pop("mac")
+    (out / "scope.json").write_text(json.dumps(data, indent=2))
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1 and "scope.json carries no MAC: it was not written by scope" in output
+    assert _confirmed(register) == []
+
+
 def test_a_decision_is_taken_once_per_breach_whatever_the_folder(
     scoped: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

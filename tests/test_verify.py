@@ -512,3 +512,52 @@ def test_values_inside_nested_columns_are_checked(clean_bundle: Path, tmp_path: 
         f"[other people] {where} attrs[0].value row 1: a phone number that is not the person's",
         f"[other people] {where} attrs[1].key row 1: an email address that is not the person's",
     ]
+
+
+def test_check_mac_says_what_is_taken_on_trust_or_finds_a_bad_mac() -> None:
+    """The one keyed-MAC check of every verifier: without the key a notice naming what is
+    taken on trust; with it, a finding unless the MAC verifies over the manifest's JSON;
+    the manifest is read only when there is a MAC to check."""
+    from dsar.keys import Keys
+    from dsar.review.bundle import Verification
+    from dsar.review.manifest import MAC_FAILS, check_mac, mac_problem, manifest_mac
+
+    keys = Keys(b"m" * 40)
+    body: dict[str, object] = {"kind": "x", "rows": 3}
+    signed = {**body, "mac": manifest_mac(keys, body)}
+    reads: list[int] = []
+
+    def read(data: object) -> Callable[[], object]:
+        def thunk() -> object:
+            reads.append(1)
+            return data
+
+        return thunk
+
+    def run(keys_given: Keys | None, mac: str | None, data: object) -> tuple[bool, Verification]:
+        result = Verification(Path("m"))
+        ok = check_mac(
+            keys_given, mac, read(data), result, on_trust="X on trust", unsigned="why", where="w"
+        )
+        return ok, result
+
+    ok, result = run(None, "abc", signed)
+    assert not ok and result.unauthenticated and not result.findings and not reads
+    assert result.notices == [
+        "manifest.json is not authenticated (carries a MAC, but no key was given): X on trust;"
+        " give the key (--key-file or $WORKBENCH_KEY) to check it"
+    ]
+    assert "(carries no MAC)" in run(None, None, signed)[1].notices[0]
+    ok, result = run(keys, None, signed)
+    assert not ok and not reads and not result.unauthenticated
+    assert [str(f) for f in result.findings] == [
+        "[manifest] w: no MAC although a key was given: why"
+    ]
+    for data in ({**signed, "rows": 4}, [signed], None):
+        ok, result = run(keys, "abc", data)
+        assert not ok and [f.message for f in result.findings] == [MAC_FAILS]
+    ok, result = run(keys, "abc", signed)
+    assert ok and not result.findings and not result.notices and not result.unauthenticated
+    assert mac_problem(keys, None, read(signed), "u", "f") == "u"
+    assert mac_problem(keys, "abc", read(body), "u", "f") == "f"
+    assert mac_problem(keys, "abc", read(signed), "u", "f") is None

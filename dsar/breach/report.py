@@ -43,7 +43,14 @@ from dsar.breach.deadlines import Deadline
 from dsar.errors import OutputExistsError
 from dsar.io import atomic_write_text, private_dir, sha256_file, tmp_name
 from dsar.records.audit import subject_ref
-from dsar.review.manifest import InputRef, OutputFile, ToolInfo, UtcTime
+from dsar.review.manifest import (
+    InputRef,
+    OutputFile,
+    ToolInfo,
+    UtcTime,
+    mac_problem,
+    manifest_mac,
+)
 
 if TYPE_CHECKING:
     from dsar.breach.scope import AffectedPerson, Scope
@@ -520,8 +527,6 @@ def write_breach(
 
 
 def _signed(manifest: BreachManifest, keys: Keys) -> BreachManifest:
-    from dsar.review.manifest import manifest_mac
-
     return manifest.model_copy(update={"mac": manifest_mac(keys, manifest.model_dump(mode="json"))})
 
 
@@ -547,13 +552,14 @@ def export_digests(catalog: Catalog) -> dict[str, dict[str, str]]:
 
 def _check_folder(folder: Path, manifest: BreachManifest, keys: Keys) -> list[tuple[str, str]]:
     """What does not match in the breach folder: its MAC, each file's checksum, extra files."""
-    from dsar.review.manifest import manifest_mac_matches
-
-    problems: list[tuple[str, str]] = []
-    if manifest.mac is None:
-        problems.append(("mac", "scope.json carries no MAC: it was not written by scope"))
-    elif not manifest_mac_matches(keys, manifest.model_dump(mode="json")):
-        problems.append(("mac", "scope.json was changed since scope (its MAC does not match)"))
+    problem = mac_problem(
+        keys,
+        manifest.mac,
+        lambda: manifest.model_dump(mode="json"),
+        unsigned="scope.json carries no MAC: it was not written by scope",
+        fails="scope.json was changed since scope (its MAC does not match)",
+    )
+    problems = [] if problem is None else [("mac", problem)]
     listed = {f.path: f for f in manifest.outputs}
     for rel, entry in listed.items():
         path = folder / rel

@@ -45,7 +45,7 @@ from dsar.review.manifest import (
     OwnedInfo,
     StatementInfo,
     TableInfo,
-    manifest_mac_matches,
+    check_mac,
     manifest_problems,
 )
 from dsar.review.snapshot import odd_entries
@@ -199,7 +199,16 @@ def _verify_folder(root: Path, keys: Keys | None = None) -> Verification:
     if manifest is None:
         return result  # every other check reads the manifest
     result.note_accepted(manifest)
-    _check_mac(manifest_path, manifest, keys, result)
+    check_mac(
+        keys,
+        manifest.mac,
+        lambda: json.loads(manifest_path.read_text(encoding="utf-8")),
+        result,
+        on_trust="its identifiers, row counts, checksums and the statement's text are taken on"
+        " trust (whoever removed or added rows in every copy can write them again: only the"
+        " key authenticates them)",
+        unsigned="made without the key, or its MAC removed; answer the request again with the key",
+    )
     _check_files(root, manifest.outputs, manifest.tables, result)
 
     result.findings += odd_entries(root, {o.path for o in manifest.outputs})
@@ -238,42 +247,6 @@ def _verify_folder(root: Path, keys: Keys | None = None) -> Verification:
     _check_copies(root, manifest.outputs, read, add)
     _check_statement(root, manifest, read, add)
     return result
-
-
-def _check_mac(
-    path: Path, manifest: BundleManifest, keys: Keys | None, result: Verification
-) -> None:
-    """With the key, the manifest's MAC must verify (else a finding); without, a notice
-    says what is taken on trust."""
-    if keys is None:
-        result.unauthenticated = True
-        state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
-        result.notices.append(
-            f"manifest.json is not authenticated ({state}): its identifiers, row counts,"
-            " checksums and the statement's text are taken on trust (whoever removed or added"
-            " rows in every copy can write them again: only the key authenticates them);"
-            " give the key (--key-file or $WORKBENCH_KEY) to check it"
-        )
-        return
-    add = result.findings.append
-    if manifest.mac is None:
-        add(
-            Finding(
-                "manifest",
-                "manifest.json",
-                "no MAC although a key was given: made without the key, or its MAC removed;"
-                " answer the request again with the key",
-            )
-        )
-    elif not manifest_mac_matches(keys, json.loads(path.read_text(encoding="utf-8"))):
-        add(
-            Finding(
-                "manifest",
-                "manifest.json",
-                "its MAC fails under the key given: edited after it was written (or written"
-                " under another key)",
-            )
-        )
 
 
 MAX_COPY_FINDINGS = 10  # per file: the rows that differ past these are counted in one more

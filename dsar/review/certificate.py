@@ -37,7 +37,7 @@ from dsar.review.manifest import (
     CERTIFICATE_KINDS,
     CertificateManifest,
     FileChangeInfo,
-    manifest_mac_matches,
+    check_mac,
     manifest_problems,
 )
 
@@ -269,32 +269,17 @@ def _check_mac(
             result,
         )
         return
-    if keys is None:
-        result.unauthenticated = True
-        state = "carries a MAC, but no key was given" if cert.mac else "carries no MAC"
-        result.notices.append(
-            f"the certificate is not authenticated ({state}): its counts and checksums are"
-            " taken on trust (whoever edits a file can write them again); give the key"
-            " (--key-file or $WORKBENCH_KEY) to check it"
-        )
-        return
-    if cert.mac is None:
-        result.findings.append(
-            Finding(
-                "manifest",
-                "mac",
-                "no MAC although a key was given: written without the key, or its MAC removed",
-            )
-        )
-    elif not isinstance(data, dict) or not manifest_mac_matches(keys, data):
-        result.findings.append(
-            Finding(
-                "manifest",
-                "mac",
-                "its MAC fails under the key given: edited after it was written (or written"
-                " under another key)",
-            )
-        )
+    check_mac(
+        keys,
+        cert.mac,
+        lambda: data,
+        result,
+        on_trust="its counts and checksums are taken on trust (whoever edits a file can write"
+        " them again)",
+        unsigned="written without the key, or its MAC removed",
+        name="the certificate",
+        where="mac",
+    )
 
 
 def _check_accounting(cert: CertificateManifest, result: Verification) -> None:

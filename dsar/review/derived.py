@@ -63,7 +63,7 @@ from dsar.engine.base import quote_identifier
 from dsar.errors import UnreadableArtifactError
 from dsar.io import sha256_file
 from dsar.review.bundle import Finding, Verification, csv_formula_findings, unlisted_findings
-from dsar.review.manifest import AggregateManifest, ExtractManifest, manifest_mac_matches
+from dsar.review.manifest import AggregateManifest, ExtractManifest, check_mac
 from dsar.review.nested import leaf_columns
 from dsar.review.snapshot import odd_entries
 from dsar.text.detectors import SECRET_PATTERNS, cards, emails, ibans, ip_addresses, phones
@@ -133,7 +133,17 @@ def verify_derived(
             add(Finding("manifest", f"manifest.json {where}", err["msg"]))
         return result
     result.note_accepted(manifest)
-    authenticated = _check_mac(path, manifest, keys, result)
+    authenticated = check_mac(
+        keys,
+        manifest.mac,
+        lambda: json.loads(path.read_text(encoding="utf-8")),
+        result,
+        on_trust="its classification of the columns (quasi-identifier, sensitive, insensitive)"
+        " is taken on trust, and so are its row counts and checksums (whoever edited, deleted"
+        " or duplicated rows can write them again: only the key authenticates them)",
+        unsigned="written without the key, or its MAC removed; its classification cannot be"
+        " trusted",
+    )
     if identities is not None and identities.digests_capped:
         result.notices.append(
             f"the source has more identity values than {MAX_DIGESTS:,} digests allow: cells"
@@ -176,50 +186,6 @@ def verify_derived(
         _check_aggregates(tables, manifest, add)
         _check_group_values(tables, manifest, add, source)
     return result
-
-
-def _check_mac(
-    path: Path,
-    manifest: ExtractManifest | AggregateManifest,
-    keys: Keys | None,
-    result: Verification,
-) -> bool:
-    """Whether the manifest is authenticated: with the key, its MAC must verify (else a
-    finding); without the key, nothing is, and a notice says so."""
-    if keys is None:
-        result.unauthenticated = True
-        state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
-        result.notices.append(
-            f"manifest.json is not authenticated ({state}): its classification of the columns"
-            " (quasi-identifier, sensitive, insensitive) is taken on trust, and so are its"
-            " row counts and checksums (whoever edited, deleted or duplicated rows can write"
-            " them again: only the key authenticates them); give the key (--key-file or"
-            " $WORKBENCH_KEY) to check it"
-        )
-        return False
-    add = result.findings.append
-    if manifest.mac is None:
-        add(
-            Finding(
-                "manifest",
-                "manifest.json",
-                "no MAC although a key was given: written without the key, or its MAC removed;"
-                " its classification cannot be trusted",
-            )
-        )
-        return False
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not manifest_mac_matches(keys, data):
-        add(
-            Finding(
-                "manifest",
-                "manifest.json",
-                "its MAC fails under the key given: edited after it was written (or written"
-                " under another key)",
-            )
-        )
-        return False
-    return True
 
 
 def unreadable(path: Path, exc: Exception) -> str:

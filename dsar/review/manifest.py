@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -35,6 +35,7 @@ from dsar.catalog.models import IdentityKind
 from dsar.errors import ManifestError
 from dsar.io import atomic_write_text, fsync_file, sha256_file
 from dsar.keys import Keys, Purpose
+from dsar.review.findings import Finding
 
 if TYPE_CHECKING:
     from dsar.engine.guards import CatalogWarning
@@ -766,6 +767,60 @@ def manifest_mac_matches(keys: Keys, data: Mapping[str, object]) -> bool:
     """Whether a manifest read as JSON carries the MAC of its content under `keys`."""
     mac = data.get(MAC_FIELD)
     return isinstance(mac, str) and hmac.compare_digest(mac, manifest_mac(keys, data))
+
+
+MAC_FAILS = (
+    "its MAC fails under the key given: edited after it was written (or written under another key)"
+)
+
+
+def mac_problem(
+    keys: Keys, mac: str | None, data: Callable[[], object], unsigned: str, fails: str = MAC_FAILS
+) -> str | None:
+    """With the key, why a manifest's MAC does not vouch for it: `unsigned` when it carries
+    none, `fails` when it does not verify over `data()` (the manifest as JSON, read only
+    then); None when it verifies."""
+    if mac is None:
+        return unsigned
+    body = data()
+    return None if isinstance(body, Mapping) and manifest_mac_matches(keys, body) else fails
+
+
+class MacChecked(Protocol):
+    """Where `check_mac` reports (`dsar.review.bundle.Verification`)."""
+
+    findings: list[Finding]
+    notices: list[str]
+    unauthenticated: bool
+
+
+def check_mac(
+    keys: Keys | None,
+    mac: str | None,
+    data: Callable[[], object],
+    result: MacChecked,
+    *,
+    on_trust: str,
+    unsigned: str,
+    name: str = "manifest.json",
+    where: str = "manifest.json",
+) -> bool:
+    """Whether a manifest is authenticated. Without the key it is not: a notice says that
+    `name` is not authenticated and what is `on_trust`. With the key its MAC must verify,
+    else a finding at `where` (`unsigned` says why one without a MAC could be so)."""
+    if keys is None:
+        result.unauthenticated = True
+        state = "carries a MAC, but no key was given" if mac else "carries no MAC"
+        result.notices.append(
+            f"{name} is not authenticated ({state}): {on_trust}; give the key (--key-file or"
+            " $WORKBENCH_KEY) to check it"
+        )
+        return False
+    unsigned = f"no MAC although a key was given: {unsigned}"
+    problem = mac_problem(keys, mac, data, unsigned)
+    if problem is not None:
+        result.findings.append(Finding("manifest", where, problem))
+    return problem is None
 
 
 def write_manifest(manifest: ArtifactManifest, path: Path) -> None:

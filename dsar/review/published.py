@@ -33,7 +33,7 @@ from dsar.review.bundle import Finding, Verification, csv_formula_findings, unli
 from dsar.review.manifest import (
     ArtifactManifest,
     Count,
-    manifest_mac_matches,
+    check_mac,
     manifest_problems,
 )
 
@@ -161,7 +161,15 @@ def verify_published(
         for where, message in manifest_problems(exc):
             add(Finding("manifest", f"manifest.json {where}", message))
         return result
-    _check_mac(path, manifest, keys, result)
+    check_mac(
+        keys,
+        manifest.mac,
+        lambda: json.loads(path.read_text(encoding="utf-8")),
+        result,
+        on_trust="its row counts, checksums and counts are taken on trust (whoever removed rows"
+        " or changed a text can write them again: only the key authenticates them)",
+        unsigned="written without it, or its MAC removed",
+    )
     listed = {o.path for o in manifest.outputs}
     extras = [p.name for p in root.iterdir() if p.name != "manifest.json"]
     result.findings += unlisted_findings([e for e in extras if e not in listed], listed)
@@ -222,32 +230,6 @@ def verify_published(
     if originals is not None:
         _check_originals(data.path, texts, found, set(originals), add)
     return result
-
-
-def _check_mac(
-    path: Path, manifest: PublishedManifest, keys: Keys | None, result: Verification
-) -> None:
-    """With the key, the manifest's MAC must verify (else a finding); without, a notice."""
-    if keys is None:
-        result.unauthenticated = True
-        state = "carries a MAC, but no key was given" if manifest.mac else "carries no MAC"
-        result.notices.append(
-            f"manifest.json is not authenticated ({state}): its row counts, checksums and"
-            " counts are taken on trust (whoever removed rows or changed a text can write them"
-            " again: only the key authenticates them); give the key (--key-file or"
-            " $WORKBENCH_KEY) to check it"
-        )
-        return
-    if manifest.mac is None:
-        message = "no MAC although a key was given: written without it, or its MAC removed"
-    elif not manifest_mac_matches(keys, json.loads(path.read_text(encoding="utf-8"))):
-        message = (
-            "its MAC fails under the key given: edited after it was written (or written"
-            " under another key)"
-        )
-    else:
-        return
-    result.findings.append(Finding("manifest", "manifest.json", message))
 
 
 def original_values(
