@@ -692,6 +692,33 @@ def test_an_epoch_milliseconds_column_in_parquet_places_rows_by_magnitude(
     assert _manifest(tmp_path / "BR")["counts"]["time_undetermined"] == {"web_logs": 1}  # type: ignore[index]
 
 
+def test_an_epoch_is_read_in_the_same_unit_as_text_and_as_a_number_column() -> None:
+    """Seconds, milliseconds, microseconds, nanoseconds by magnitude: the text reading
+    (`parse_times`) and the number column's SQL (`_epoch_sql`) agree on each unit."""
+    from datetime import datetime, timedelta
+
+    import duckdb
+    import pyarrow as pa
+
+    from dsar.breach.filters import Window
+    from dsar.breach.times import _epoch_sql, parse_times
+
+    moment = datetime(2026, 11, 5, 9, 0)
+    numbers = [1793869200 * 10**e for e in (0, 3, 6, 9)]
+    parsed = parse_times([str(n) for n in numbers], "t")
+    assert [parsed[str(n)] for n in numbers] == [(moment, False)] * 4
+    con = duckdb.connect()
+    late = [n * 10 for n in numbers[:3]]  # in the same unit, years later (ns: past int64)
+    table = pa.table({"t": pa.array(numbers + late, pa.int64())})
+    con.register("t", table)
+    params: list[object] = []
+    window = Window(moment - timedelta(hours=1), moment + timedelta(hours=1))
+    where = _epoch_sql("t", window, params)
+    kept = con.execute(f"SELECT t FROM t WHERE {where} ORDER BY t", params).fetchall()
+    assert [k[0] for k in kept] == numbers
+    assert all(parse_times([str(n)], "t")[str(n)][0] != moment for n in late)
+
+
 def test_not_equal_keeps_rows_whose_column_is_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

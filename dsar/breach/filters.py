@@ -1,7 +1,8 @@
 """What a breach covers: the tables, the leaked columns, a time window and `--where` filters.
 
 The time window is read on a table's retention column (else its first date or timestamp
-column; an owned table with neither uses its nearest parent's). A `--where` condition is a
+column; an owned table with neither uses its nearest parent's); `dsar.breach.times` selects
+the rows in scope with it and these conditions. A `--where` condition is a
 catalog column, an operator from a fixed list and one value, which reaches SQL only as a
 bound parameter: anything else is refused before any SQL is written.
 """
@@ -189,18 +190,6 @@ def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
     return f"CAST({column} AS VARCHAR) {op} ?"
 
 
-def window_sql(column: str, window: Window, params: list[object]) -> list[str]:
-    """Terms placing a typed time column in the window (naive instants, UTC)."""
-    terms = []
-    if window.start is not None:
-        terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) >= CAST(? AS TIMESTAMP)")
-        params.append(window.start.isoformat(sep=" "))
-    if window.end is not None:
-        terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) < CAST(? AS TIMESTAMP)")
-        params.append(window.end.isoformat(sep=" "))
-    return terms
-
-
 def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
     """Refuse a spec naming what the catalog does not have; the leaked columns per table.
 
@@ -261,39 +250,6 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
                 )
         leaked[name] = columns
     return leaked
-
-
-def scope_filter(catalog: Catalog, name: str, spec: ScopeSpec) -> tuple[str, list[object]]:
-    """SQL selecting the rows of `name` in scope (`SELECT * FROM ... WHERE ...`)."""
-    table = catalog.tables[name]
-    params: list[object] = []
-    terms = [
-        condition_sql(table, c, params)
-        for c in spec.where
-        if c.table in (None, name) and c.column in table.columns
-    ]
-    where = " AND ".join(terms) or "true"
-    placed = time_column(catalog, name) if not spec.window.open else None
-    if placed is None or placed[0] == name:
-        window = window_sql(placed[1], spec.window, params) if placed else []
-        where = " AND ".join([where, *window])
-        return f"SELECT * FROM {quote_identifier(name)} WHERE {where}", params
-    # the window is on an ancestor: keep rows whose parent chain reaches a row in the window
-    chain = table_chain(catalog, name)
-    top = chain.index(placed[0])
-    inner_params: list[object] = []
-    inner = " AND ".join(window_sql(placed[1], spec.window, inner_params))
-    sql = f"SELECT * FROM {quote_identifier(placed[0])} WHERE {inner}"
-    for level in range(top - 1, -1, -1):
-        child = catalog.tables[chain[level]]
-        own = child.owned_through
-        assert own is not None  # every table below the top of the chain is owned
-        sql = (
-            f"SELECT * FROM {quote_identifier(chain[level])} WHERE"
-            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
-            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
-        )
-    return f"SELECT * FROM ({sql}) WHERE {where}", inner_params + params
 
 
 def spec_summary(spec: ScopeSpec) -> dict[str, JsonValue]:

@@ -29,14 +29,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsar.breach.filters import (
-    ScopeSpec,
-    Window,
-    condition_sql,
-    table_chain,
-    time_column,
-    window_sql,
-)
+from dsar.breach.filters import ScopeSpec, Window, condition_sql, table_chain, time_column
 from dsar.catalog.models import Catalog, ColumnType, FileFormat
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import UsageError
@@ -54,6 +47,8 @@ _NAMED = tuple(
 _SLACK = timedelta(hours=15)  # the widest UTC offset is 14 hours: a clock time read without
 # its offset is within 15 hours of its instant
 _RAW = "__breach_raw__"
+_EPOCH_UNITS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e30, 1e9))
+"""An epoch number's unit by its magnitude: below 1e11 seconds, then ms, us and ns."""
 
 
 @dataclass
@@ -73,17 +68,8 @@ class TimeRead:
 
 
 def _epoch(number: float) -> datetime:
-    size = abs(number)
-    seconds = (
-        number
-        if size < 1e11
-        else number / 1e3
-        if size < 1e14
-        else number / 1e6
-        if size < 1e17
-        else number / 1e9
-    )
-    return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+    scale = next((scale for high, scale in _EPOCH_UNITS if abs(number) < high), 1e9)
+    return datetime(1970, 1, 1) + timedelta(seconds=number / scale)
 
 
 def _utc(moment: datetime) -> tuple[datetime, bool]:
@@ -200,13 +186,24 @@ def _numeric(arrow: pa.DataType) -> bool:
     )
 
 
+def _window_sql(column: str, window: Window, params: list[object]) -> list[str]:
+    """Terms placing a column the engine reads as a timestamp in the window (naive, UTC)."""
+    terms = []
+    if window.start is not None:
+        terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) >= CAST(? AS TIMESTAMP)")
+        params.append(window.start.isoformat(sep=" "))
+    if window.end is not None:
+        terms.append(f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP) < CAST(? AS TIMESTAMP)")
+        params.append(window.end.isoformat(sep=" "))
+    return terms
+
+
 def _epoch_sql(column: str, window: Window, params: list[object]) -> str:
     """Rows of a number column whose epoch (unit by magnitude) falls in the window."""
     col = f"CAST({quote_identifier(column)} AS DOUBLE)"
-    units = ((0.0, 1e11, 1.0), (1e11, 1e14, 1e3), (1e14, 1e17, 1e6), (1e17, 1e30, 1e9))
     epoch0 = datetime(1970, 1, 1)
-    terms = []
-    for low, high, scale in units:
+    terms, low = [], 0.0
+    for high, scale in _EPOCH_UNITS:
         parts = [f"ABS({col}) >= ?", f"ABS({col}) < ?"]
         params.extend([low, high])
         if window.start is not None:
@@ -216,6 +213,7 @@ def _epoch_sql(column: str, window: Window, params: list[object]) -> str:
             parts.append(f"{col} < ?")
             params.append((window.end - epoch0).total_seconds() * scale)
         terms.append("(" + " AND ".join(parts) + ")")
+        low = high
     return "(" + " OR ".join(terms) + ")"
 
 
@@ -256,10 +254,16 @@ class _Placer:
         return alias
 
     def sql(self, window: Window, params: list[object]) -> str:
-        """A first, wide cut in SQL (kept: rows in the window, rows whose time is empty)."""
+        """A first, wide cut in SQL (kept: rows in the window, rows whose time is empty).
+
+        Two computations of the window, on purpose: a Parquet date or timestamp column, or
+        an epoch number, holds its instants typed, so SQL places its rows exactly (in the
+        engine, no row read into Python); a text column's offsets the engine drops, so
+        SQL only cuts wide (`_SLACK`) and `keep` compares the instants `parse_times` reads.
+        """
         col = quote_identifier(self.column)
         if self.kind == "typed":
-            terms = window_sql(self.column, window, params)
+            terms = _window_sql(self.column, window, params)
             return f"(({' AND '.join(terms) or 'true'}) OR {col} IS NULL)"
         if self.kind == "number":
             return f"({_epoch_sql(self.column, window, params)} OR {col} IS NULL)"
@@ -269,7 +273,7 @@ class _Placer:
             window.start - _SLACK if window.start else None,
             window.end + _SLACK if window.end else None,
         )
-        terms = window_sql(self.column, wide, params)
+        terms = _window_sql(self.column, wide, params)
         return f"({cast} IS NULL OR ({' AND '.join(terms) or 'true'}))"
 
     def keep(self, values: pa.Array | pa.ChunkedArray, window: Window, read: TimeRead) -> pa.Array:
