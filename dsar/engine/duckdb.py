@@ -99,7 +99,15 @@ def scratch_connection(
         config["memory_limit"] = memory_limit
     if spill is not None:
         config["temp_directory"] = str(spill)
-    return duckdb.connect(config=config)
+    return _in_utc(duckdb.connect(config=config))
+
+
+def _in_utc(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` with its time zone set to UTC: DuckDB takes the machine's own by default, and a
+    zoned timestamp cast to a plain one (a breach window, a retention cut-off, a bundle's
+    cell) would then move by the machine's offset (01:00Z read as 06:30 in Kolkata)."""
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 class DuckDBEngine(Engine):
@@ -134,7 +142,7 @@ class DuckDBEngine(Engine):
             config["memory_limit"] = memory_limit
         if temp_directory is not None:
             config["temp_directory"] = temp_directory
-        self.con = duckdb.connect(database, config=config)
+        self.con = _in_utc(duckdb.connect(database, config=config))
         # DuckDB 2.0's type pushdown reads a CSV column straight as text when a query only
         # casts it to text: '007' of an integer column then stays '007' where a query that
         # also reads the row sees 7 ('7'). An answer must not depend on which columns a
