@@ -25,6 +25,7 @@ from dsar.catalog.models import (
 )
 from dsar.catalog.paths import resolve_files
 from dsar.catalog.strict import Loc, YamlDocument, read_yaml, suggest, validate_model
+from dsar.catalog.todo import dotted_field, todo_fix, todo_locations
 from dsar.errors import CatalogError, ConfigError, ConfigProblem, ExportPathError
 from dsar.lock import change_in_progress
 
@@ -111,7 +112,9 @@ def read_catalog(path: str | Path) -> CatalogDraft:
             )
         )
     catalog, found = validate_model(doc, Catalog)
-    problems += [_identity_hint(p) for p in found]
+    todos = todo_locations(raw)
+    problems += _todo_problems(doc, todos)
+    problems += [_identity_hint(p) for p in found if not _at_todo(p, todos)]
     tables = catalog.tables if catalog is not None else _tables_that_parse(raw)
     recipients = raw.get("recipients") if isinstance(raw.get("recipients"), dict) else {}
     within = _export_root(catalog, raw, path.parent, doc, problems)
@@ -194,6 +197,34 @@ def _tables_that_parse(raw: Mapping[str, Any]) -> dict[str, Table]:
         except ValidationError:
             continue  # its problems are already reported
     return parsed
+
+
+def _todo_problems(doc: YamlDocument, todos: list[Loc]) -> list[ConfigProblem]:
+    """A problem for every TODO a drafted catalog still holds, naming its table and field."""
+    problems = []
+    for loc in todos:
+        table = f" of table {loc[1]!r}" if len(loc) > 2 and loc[0] == "tables" else ""
+        field = dotted_field(loc[2:] if table else loc)
+        problems.append(
+            doc.problem(
+                loc,
+                f"{field}{table} is still TODO: the draft could not tell it from the files,"
+                " a person must",
+                todo_fix(loc),
+            )
+        )
+    return problems
+
+
+def _at_todo(problem: ConfigProblem, todos: list[Loc]) -> bool:
+    """Whether a validation problem is only the consequence of a TODO left in place."""
+    where = problem.location.split(" (line ")[0]
+    for loc in todos:
+        dotted = ".".join(str(p) for p in loc)
+        parent = ".".join(str(p) for p in loc[:-1]) if isinstance(loc[-1], int) else dotted
+        if where in (dotted, parent) or where.startswith(f"{parent}."):
+            return True
+    return False
 
 
 def _identity_hint(problem: ConfigProblem) -> ConfigProblem:

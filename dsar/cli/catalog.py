@@ -101,3 +101,34 @@ def catalog_schema(
     else:
         atomic_write_text(out, text)
         typer.echo(f"wrote {out}")
+
+
+@catalog_app.command("draft")
+def catalog_draft(
+    export: Annotated[Path, typer.Argument(help="The folder of exported files.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the draft catalog.")],
+    sample: Annotated[
+        int, typer.Option("--sample", help="Rows a table whose values are classified.")
+    ] = 2000,
+) -> None:
+    """Draft a catalog from the export's files, every decision explained, legal fields TODO.
+
+    Reads every CSV, Parquet, JSON and JSON Lines file (values classified on a sample of
+    --sample rows a table; keys and links checked on every row) and writes keys, links
+    (references, owned_through), identity, personal, secret and free-text columns and
+    reference tables, each with its evidence in a comment (counts and column names, never a
+    value). What the files cannot tell (purposes, legal basis, retention period, recipients,
+    descriptions) is left TODO, which `dsar catalog check` refuses until a person fills it.
+    Progress goes to stderr.
+    """
+    from dsar.draft import draft_catalog
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
+    result = draft_catalog(export, out, sample=sample, progress=progress)
+    todo = sum(1 for t in result.tables.values() if t.personal)
+    typer.echo(
+        f"wrote {out}: {len(result.tables)} tables ({todo} with personal data), every TODO"
+        " to be filled by a person before `dsar catalog check` accepts it"
+    )

@@ -1,0 +1,262 @@
+"""Whose rows are these: people tables, identity kinds, identity by link, ownership, reference.
+
+A people table has a key and an email or phone that is (nearly) one per row. One whose link
+leads to another people table with the same people (most of its emails found there) extends
+that table (a sign-in profile, preferences); the others are roots, ranked by how many
+tables point at them. Each root's key gets an identity kind of its own (by its name:
+customer, user; else the first left), so two people tables never share a kind and their
+colliding keys never link. A column linked to a key with a kind gets that kind, unless the
+row already belongs to another person (a root's link to its account manager). A table with
+no identity that links to the key of a table that has one is owned through it; a table with
+no person at all is reference data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from dsar.catalog.models import ColumnType, IdentityKind
+from dsar.draft.keys import name_score
+from dsar.draft.model import Link, TableDraft
+from dsar.draft.profile import share_found
+from dsar.engine.base import Engine
+
+_KEY_KINDS = (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID)
+_CUSTOMER = re.compile(r"(?i)customer|client|cust(?!om)|buyer|shopper|patient|member")
+_USER = re.compile(r"(?i)user|account|login|person|people|profile")
+_SAME_PEOPLE = 0.5  # share of a table's emails found in another's: the same people
+_RETENTION = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (r"created", r"issued", r"^(ts|timestamp|time)$", r"date", r"occurred|sent|sign")
+)
+
+
+def _contact(table: TableDraft) -> str | None:
+    """The email (else phone) column that is nearly one per row, in the sample."""
+    for kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
+        col = table.first_identity(kind)
+        if col is None:
+            continue
+        values = [str(v).strip().lower() for v in table.profile.values(col)]
+        if values and len(set(values)) >= 0.9 * len(values):
+            return col
+    return None
+
+
+def find_people(
+    engine: Engine, tables: dict[str, TableDraft], links: list[Link]
+) -> list[TableDraft]:
+    """Mark people tables (root or extension) and return the roots, the most linked first."""
+    candidates = {n: t for n, t in tables.items() if t.primary_key and _contact(t)}
+    for name, table in candidates.items():
+        contact = _contact(table)
+        assert contact is not None
+        mine = sorted({str(v) for v in table.profile.values(contact)})
+        table.people = "root"
+        for link in (lk for lk in links if lk.child == name and lk.parent in candidates):
+            theirs = _contact(candidates[link.parent])
+            assert theirs is not None
+            shared = share_found(engine, mine, link.parent, theirs)
+            pct = f"{100 * shared / len(mine):.0f}%"
+            if shared >= _SAME_PEOPLE * len(mine):
+                table.people = "extension"
+                table.notes.append(
+                    f"extends people table {link.parent}: linked by {link.column}, and {pct} of"
+                    f" {len(mine):,} sampled {contact} values are found in"
+                    f" {link.parent}.{theirs}"
+                )
+                break
+            table.notes.append(
+                f"people of its own: {pct} of {len(mine):,} sampled {contact} values are found"
+                f" in {link.parent}.{theirs}, so {link.column} names a second person"
+            )
+    roots = [t for t in candidates.values() if t.people == "root"]
+    plain = {n for n, t in tables.items() if t.people != "root"}
+
+    def incoming(t: TableDraft) -> int:
+        return sum(1 for lk in links if lk.parent == t.name and lk.child in plain)
+
+    roots.sort(key=lambda t: (-incoming(t), -t.profile.rows, t.name))
+    for t in roots:
+        t.notes.insert(
+            0,
+            f"a people table: one row per person ({_contact(t)} differs in every sampled"
+            f" row); {incoming(t)} other table(s) link to it",
+        )
+    return roots
+
+
+def _kind_for(column: str, free: list[IdentityKind]) -> IdentityKind | None:
+    if _CUSTOMER.search(column) and IdentityKind.CUSTOMER_ID in free:
+        return IdentityKind.CUSTOMER_ID
+    if _USER.search(column) and IdentityKind.USER_ID in free:
+        return IdentityKind.USER_ID
+    if _CUSTOMER.search(column) or _USER.search(column):
+        return None
+    return free[0] if free else None
+
+
+def assign_key_kinds(roots: list[TableDraft], links: list[Link]) -> None:
+    """Give each root people table's key (and its other keys that others link to) a kind of
+    its own, in rank order; a root left without one is found by its contacts only."""
+    free = list(_KEY_KINDS)
+    for table in roots:
+        linked = [
+            k for k in table.keys if any(lk.parent == table.name and lk.key == k for lk in links)
+        ]
+        keys = [table.primary_key, *[k for k in linked if k != table.primary_key]]
+        for key in keys:
+            if key is None:
+                continue
+            col = table.columns[key]
+            kind = _kind_for(key, free)
+            if kind is None:
+                col.notes.append(
+                    "no identity kind: user_id and customer_id are taken by the people tables"
+                    " ranked before this one (more tables link to them), and two tables"
+                    " sharing a kind would link colliding keys; this table's people are found"
+                    " by their contacts"
+                )
+                continue
+            free.remove(kind)
+            col.identity = kind
+            col.notes.append(
+                f"identity {kind.value}: the key of people table {table.name}, a kind no"
+                " other people table has"
+            )
+
+
+def identity_by_link(
+    tables: dict[str, TableDraft], links: list[Link], roots: list[TableDraft]
+) -> None:
+    """A column linked to a key with an identity kind gets its kind, unless the row belongs to
+    someone else: a root's own people, or a higher-ranked root another column links to."""
+    rank = {t.name: i for i, t in enumerate(roots)}
+    changed = True
+    while changed:
+        changed = False
+        for link in links:
+            table, col = tables[link.child], tables[link.child].columns[link.column]
+            kind = tables[link.parent].columns[link.key].identity
+            if col.references is None:
+                col.references = link.target
+                col.notes.append(_link_note(link))
+            if kind is None or col.identity is not None:
+                continue
+            owner = _owner_root(table, links, rank, tables)
+            if table.people == "root" or (
+                link.parent in rank and owner is not None and owner != link.parent
+            ):
+                whose = "its own people" if table.people == "root" else f"people of {owner}"
+                _once(
+                    col.notes,
+                    f"not an identity: the rows belong to {whose}; {link.column} names a"
+                    f" second person (in {link.parent}), who does not receive them",
+                )
+                continue
+            col.identity = kind
+            col.notes.append(f"identity {kind.value}: its values are keys of {link.target}")
+            changed = True
+
+
+def _link_note(link: Link) -> str:
+    share = (
+        f"all {link.distinct:,} distinct values"
+        if link.found == link.distinct
+        else f"{link.found:,} of {link.distinct:,} distinct values"
+        f" ({100 * link.found / link.distinct:.1f}%)"
+    )
+    also = f"; they fit {', '.join(link.also)} as well: confirm" if link.also else ""
+    return f"references {link.target}: {share} found in it (a unique key){also}"
+
+
+def _owner_root(
+    table: TableDraft, links: list[Link], rank: dict[str, int], tables: dict[str, TableDraft]
+) -> str | None:
+    """The highest-ranked root people table this table links to with a kind-bearing key."""
+    mine = [
+        lk.parent
+        for lk in links
+        if lk.child == table.name
+        and lk.parent in rank
+        and tables[lk.parent].columns[lk.key].identity is not None
+    ]
+    return min(mine, key=rank.__getitem__) if mine else None
+
+
+def _once(notes: list[str], text: str) -> None:
+    if text not in notes:
+        notes.append(text)
+
+
+def find_ownership(tables: dict[str, TableDraft], links: list[Link]) -> None:
+    """Tables with no identity that link to the primary key of a table with one (or owned
+    itself) are owned through it, to any depth."""
+    changed = True
+    while changed:
+        changed = False
+        for table in tables.values():
+            if table.owned_through is not None or table.identity_columns():
+                continue
+            options = [
+                lk
+                for lk in links
+                if lk.child == table.name
+                and tables[lk.parent].primary_key == lk.key
+                and (tables[lk.parent].identity_columns() or tables[lk.parent].owned_through)
+            ]
+            if not options:
+                continue
+            best = max(
+                options,
+                key=lambda lk: (
+                    bool(tables[lk.parent].identity_columns()),
+                    name_score(lk.column, lk.parent, lk.key),
+                ),
+            )
+            table.owned_through = best
+            table.columns[best.column].references = None  # owned_through states the link
+            how = "has identity columns" if tables[best.parent].identity_columns() else "is owned"
+            table.notes.append(
+                f"owned through {best.target}: no identity column of its own; all"
+                f" {best.distinct:,} distinct {best.column} values are keys of {best.parent},"
+                f" which {how}"
+            )
+            changed = True
+
+
+def mark_reference(tables: dict[str, TableDraft]) -> None:
+    """Tables with no identity, no owner and no personal column are reference data."""
+    for table in tables.values():
+        if table.identity_columns() or table.owned_through:
+            continue
+        personal = [c for c, d in table.columns.items() if d.has_role]
+        if personal:
+            table.notes.append(
+                f"personal data ({', '.join(personal)}) but no identity column and no link to"
+                " one: no request reaches it; give it an identity or owned_through"
+            )
+            continue
+        table.personal = False
+        table.notes.append(
+            "reference data (personal: false): no identity, no personal column, no link to a person"
+        )
+
+
+def propose_retention(table: TableDraft, note: Callable[[str], None] | None = None) -> None:
+    """The date or timestamp column a retention period would count from."""
+    temporal = [
+        c
+        for c, p in table.profile.columns.items()
+        if p.kind in (ColumnType.DATE, ColumnType.TIMESTAMP) and p.non_null
+        and table.columns[c].personal is None
+    ]  # fmt: skip
+    if not temporal:
+        return
+    rows = table.profile.rows
+    full = [c for c in temporal if table.profile.columns[c].non_null >= 0.9 * rows] or temporal
+    named = [c for pattern in _RETENTION for c in full if pattern.search(c)]
+    table.retention_after = (named or full)[0]
+    if note is not None:
+        note(f"{table.name}: retention counted from {table.retention_after}")

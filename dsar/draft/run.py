@@ -1,0 +1,152 @@
+"""Draft a data map from an export folder: scan, profile, classify, link, decide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dsar.catalog.models import IdentityKind
+from dsar.draft.keys import find_keys, find_links
+from dsar.draft.model import ColumnDraft, Draft, TableDraft
+from dsar.draft.people import (
+    assign_key_kinds,
+    find_ownership,
+    find_people,
+    identity_by_link,
+    mark_reference,
+    propose_retention,
+)
+from dsar.draft.profile import TableProfile, profile_table, provisional_catalog
+from dsar.draft.scan import scan_export
+from dsar.draft.shapes import TextEvidence, classify
+from dsar.errors import UsageError
+
+if TYPE_CHECKING:
+    from dsar.text.engine import TextEngine
+
+DEFAULT_SAMPLE = 2000
+"""Rows per table whose values are classified (keys and links are checked on every row)."""
+
+Progress = Callable[[str], None]
+
+
+def draft(
+    export: str | Path,
+    *,
+    sample: int = DEFAULT_SAMPLE,
+    progress: Progress | None = None,
+    text_engine: TextEngine | None = None,
+    memory_limit: str | None = "2GB",
+) -> Draft:
+    """Read every table of an export folder and decide what the data map can say from it.
+
+    Args:
+        export: the folder of CSV, Parquet, JSON and JSON Lines files.
+        sample: rows per table (a reservoir sample) whose values are classified.
+        progress: called with one line per step (table names and counts only).
+        text_engine: a `TextEngine` (default: one with the installed model, if any).
+        memory_limit: DuckDB's bound; beyond it the engine spills to disk.
+    """
+    from dsar.engine import open_engine
+
+    root = Path(export)
+    if not root.is_dir():
+        raise UsageError("export", f"{root} is not a folder", "give the export's folder")
+    if sample < 10:
+        raise UsageError("--sample", f"a sample of {sample} rows is too small", "give 10 or more")
+    say: Progress = progress or (lambda _line: None)
+    with open_engine(memory_limit=memory_limit) as engine:
+        scan = scan_export(root, engine, say)
+        if not scan.tables:
+            raise UsageError(
+                "export",
+                f"no CSV, Parquet, JSON or JSON Lines table found in {root}",
+                "give the folder that holds the exported files",
+            )
+        catalog = provisional_catalog(root, scan.tables, engine)
+        engine.hold_export(catalog)
+        profiles: list[TableProfile] = []
+        for i, found in enumerate(scan.tables, 1):
+            engine.register_table(catalog, found.name)
+            prof = profile_table(engine, found, sample)
+            say(
+                f"profiled {found.name} ({i}/{len(scan.tables)}): {prof.rows:,} rows,"
+                f" {len(prof.columns)} columns, {prof.sample.num_rows:,} sampled"
+            )
+            profiles.append(prof)
+        say("reading sampled text with the text engine")
+        evidence = TextEvidence.gather(profiles, text_engine or _text_engine())
+        tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
+        for table in tables.values():
+            find_keys(engine, table, _plain_in(table), say)
+        links = find_links(engine, tables, lambda t, c: _linkable(tables[t].columns[c]), say)
+        roots = find_people(engine, tables, links)
+        assign_key_kinds(roots, links)
+        identity_by_link(tables, links, roots)
+        find_ownership(tables, links)
+        mark_reference(tables)
+        for table in tables.values():
+            if table.personal:
+                propose_retention(table)
+    say(f"drafted {len(tables)} tables, {len(links)} links")
+    return Draft(tables, tuple(links), scan.skipped, sample)
+
+
+def _text_engine() -> TextEngine:
+    from dsar.text.engine import TextEngine
+
+    return TextEngine()
+
+
+def _classified(profile: TableProfile, evidence: TextEvidence) -> TableDraft:
+    columns = {}
+    for name, col in profile.columns.items():
+        found = classify(profile, col, evidence)
+        draft = ColumnDraft(name, col.kind)
+        if found is not None:
+            draft.identity, draft.personal = found.identity, found.personal
+            draft.secret, draft.free_text = found.secret, found.free_text
+            draft.notes.append(found.evidence)
+        columns[name] = draft
+    return TableDraft(profile, columns)
+
+
+def _plain_in(table: TableDraft) -> Callable[[str], bool]:
+    """Which columns of `table` may be a key."""
+    return lambda column: _linkable(table.columns[column])
+
+
+def _linkable(column: ColumnDraft) -> bool:
+    """Columns that may hold another table's key: no contact, secret, text or personal
+    value (an identifier found by its name and shape, a device id, may)."""
+    if column.secret or column.free_text or column.personal is not None:
+        return False
+    return column.identity not in (IdentityKind.EMAIL, IdentityKind.PHONE)
+
+
+def draft_catalog(
+    export: str | Path,
+    out: str | Path,
+    *,
+    sample: int = DEFAULT_SAMPLE,
+    progress: Progress | None = None,
+    text_engine: TextEngine | None = None,
+) -> Draft:
+    """Draft the data map of an export folder and write it to `out` (atomically).
+
+    Examples:
+        >>> d = draft_catalog("demo-export", "draft.yml", sample=1000)  # doctest: +SKIP
+        >>> sorted(t for t, table in d.tables.items() if not table.personal)  # doctest: +SKIP
+        []
+    """
+    import os
+
+    from dsar.draft.write import render
+    from dsar.io import atomic_write_text
+
+    result = draft(export, sample=sample, progress=progress, text_engine=text_engine)
+    target = Path(out)
+    prefix = Path(os.path.relpath(Path(export).resolve(), target.parent.resolve())).as_posix()
+    atomic_write_text(target, render(result, str(export), prefix))
+    return result
