@@ -143,3 +143,62 @@ def test_set_search_on_spark_finds_what_duckdb_finds(engine_kind: str, demo_expo
     with open_engine(catalog, engine_kind) as engine:
         found = scope_breach(engine, spec)
     _assert_same(reference, found)
+
+
+def _components_by_search(edges: list[tuple[int, int]], size: int) -> list[int]:
+    near: dict[int, set[int]] = {n: set() for n in range(size)}
+    for a, b in edges:
+        near[a].add(b)
+        near[b].add(a)
+    label = list(range(size))
+    seen: set[int] = set()
+    for start in range(size):  # in order: the first node of a component is its smallest
+        if start in seen:
+            continue
+        todo, seen = [start], seen | {start}
+        while todo:
+            node = todo.pop()
+            label[node] = start
+            for other in near[node] - seen:
+                seen.add(other)
+                todo.append(other)
+    return label
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_components_are_the_smallest_node_of_each_connected_part(seed: int) -> None:
+    import itertools
+    import random
+
+    import numpy as np
+
+    from dsar.breach.setsearch import components
+
+    rng = random.Random(seed)
+    size = rng.randint(1, 400)
+    edges = [(rng.randrange(size), rng.randrange(size)) for _ in range(rng.randint(0, size))]
+    # a long chain linked from its far end first, and a star around its largest node
+    chain = list(range(size - 1, 0, -3))
+    edges += list(itertools.pairwise(chain))
+    edges += [(size - 1, n) for n in range(0, size, 7)]
+    rng.shuffle(edges)
+    src = np.array([a for a, _ in edges], dtype=np.int64)
+    dst = np.array([b for _, b in edges], dtype=np.int64)
+    assert components(src, dst, size).tolist() == _components_by_search(edges, size)
+
+
+def test_the_set_search_logs_its_steps_by_table_never_a_value(
+    demo_export: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    spec = ScopeSpec(("support_tickets",), window=Window.parse("2026-01-01", "2026-06-30"))
+    with (
+        caplog.at_level(logging.DEBUG, logger="dsar.breach"),
+        open_engine(load_catalog(demo_export)) as engine,
+    ):
+        scope = scope_breach(engine, spec)
+    steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("set search:")]
+    assert any("read support_tickets" in m for m in steps) and any("bs_label" in m for m in steps)
+    values = {k.value for p in scope.people for k in p.keys}
+    assert values and not any(v in r.getMessage() for r in caplog.records for v in values)

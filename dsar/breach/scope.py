@@ -284,10 +284,42 @@ def scope_breach(
         )
         row_seeds[name] = [row_keys(anchor_table, a, rules) for a in anchors]
     if use_set:
-        done = _set_scope(engine, spec, rules, scoped, rows_count, leaked, held, times, accepted)
-        done.notes += notes
-        done.undetermined = undetermined
-        return done
+        try:
+            found = set_search(engine, catalog, scoped, rules) if scoped else None
+        except OverMatchError as exc:
+            raise _too_many(exc) from None
+        people, holders = (found.people, found.holders) if found else ([], {})
+    else:
+        people, holders = _per_person(
+            engine, catalog, rules, row_seeds, in_scope, row_prints, skipped
+        )
+    scope = Scope(
+        spec=spec,
+        rows=rows_count,
+        columns=leaked,
+        people=people,
+        not_linked={},
+        held_for_customers=held,
+        time_columns=times,
+        accepted=tuple(w.line for w in accepted),
+        undetermined=undetermined,
+        notes=list(notes),
+    )
+    return _finish(engine, scope, rules, scoped, holders, closed=use_set)
+
+
+def _per_person(
+    engine: Engine,
+    catalog: Catalog,
+    rules: MatchRules,
+    row_seeds: dict[str, list[list[SubjectKey]]],
+    in_scope: dict[str, dict[str, int]],
+    row_prints: dict[str, list[str]],
+    skipped: dict[str, str | None],
+) -> tuple[list[AffectedPerson], dict[str, list[frozenset[int]]]]:
+    """The people and each row in scope's holders, one access request per seed (`collect`):
+    `row_seeds`, each row in scope's (or its anchor's) identifiers; `in_scope`, per table the
+    rows in scope by content; `row_prints`, each row's content in order."""
     # seeds: one request per distinct set of strong identifiers of a row in scope
     seed_sets: set[frozenset[SubjectKey]] = set()
     weak_alone: set[SubjectKey] = set()
@@ -340,19 +372,7 @@ def scope_breach(
         name: [frozenset(holder_of[name].get(fp, ())) for fp in prints]
         for name, prints in row_prints.items()
     }
-    scope = Scope(
-        spec=spec,
-        rows=rows_count,
-        columns=leaked,
-        people=people,
-        not_linked={},
-        held_for_customers=held,
-        time_columns=times,
-        accepted=tuple(w.line for w in accepted),
-        undetermined=undetermined,
-        notes=list(notes),
-    )
-    return _finish(engine, scope, rules, scoped, holders)
+    return people, holders
 
 
 def _finish(
@@ -361,9 +381,13 @@ def _finish(
     rules: MatchRules,
     scoped: dict[str, pa.Table],
     holders: dict[str, list[frozenset[int]]],
+    *,
+    closed: bool,
 ) -> Scope:
     """What both searches do last: account holders split apart (`dsar.breach.split`), the
-    rows linked to no one, each leaked text's owner, and the notes on joined accounts."""
+    rows linked to no one, each leaked text's owner, and the notes on joined accounts.
+    `closed`: the people are closures already (the set search's), none shares a strong
+    identifier with another."""
     catalog = engine.catalog
 
     def anchors(name: str, indices: Sequence[int]) -> list[frozenset[SubjectKey]]:
@@ -373,7 +397,7 @@ def _finish(
         anchor = catalog.tables[table_chain(catalog, name)[-1]]
         return [row_anchor_keys(anchor, row, rules) for row in (listed or rows.to_pylist())]
 
-    done = split_accounts(engine, catalog, rules, scope.people, anchors, holders)
+    done = split_accounts(engine, catalog, rules, scope.people, anchors, holders, closed=closed)
     scope.people = done.people
     scope.several_accounts = done.several
     owners = {name: [min(h) if h else None for h in rows] for name, rows in done.holders.items()}
@@ -437,50 +461,6 @@ def _too_many(exc: OverMatchError) -> UsageError:
         "check the identity provenance with dsar access for one of the rows, then raise"
         " --max-identifiers only if this really is one person, or narrow the scope",
     )
-
-
-def _set_scope(
-    engine: Engine,
-    spec: ScopeSpec,
-    rules: MatchRules,
-    scoped: dict[str, pa.Table],
-    rows_count: dict[str, int],
-    leaked: dict[str, tuple[str, ...]],
-    held: dict[str, dict[str, int]],
-    times: dict[str, str | None],
-    accepted: Sequence[object],
-) -> Scope:
-    """`scope_breach` through the set search: the same Scope, people found all at once."""
-    catalog = engine.catalog
-    try:
-        found = set_search(engine, catalog, scoped, rules) if scoped else None
-    except OverMatchError as exc:
-        raise _too_many(exc) from None
-    people = [
-        AffectedPerson(
-            number=p.number,
-            keys=p.keys,
-            account_holder=p.account_holder,
-            rows=p.rows,
-            contact=p.contact,
-            country=p.country,
-            state=p.state,
-            names=p.names,
-        )
-        for p in (found.people if found else [])
-    ]
-    holders = found.holders if found else {}
-    scope = Scope(
-        spec=spec,
-        rows=rows_count,
-        columns=leaked,
-        people=people,
-        not_linked={},
-        held_for_customers=held,
-        time_columns=times,
-        accepted=tuple(getattr(w, "line", str(w)) for w in accepted),
-    )
-    return _finish(engine, scope, rules, scoped, holders)
 
 
 def people_by_number(scope: Scope) -> dict[int, AffectedPerson]:

@@ -32,14 +32,18 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 
 from dsar.breach.filters import table_chain
+from dsar.breach.people import AffectedPerson
 from dsar.breach.split import home_tables
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier
@@ -47,6 +51,9 @@ from dsar.engine.duckdb import scratch_connection
 from dsar.errors import InternalError, OverMatchError
 from dsar.subjects.collect import _Search, owned_tables
 from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, sql_normalize
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +65,10 @@ _MAX_ROUNDS = 200
 
 
 @dataclass
-class FoundPerson:
-    """What the set search found for one person (numbered in the order of its requests)."""
-
-    number: int
-    keys: frozenset[SubjectKey]
-    account_holder: bool
-    rows: dict[str, int]
-    contact: SubjectKey | None
-    country: str | None
-    state: str | None
-    names: frozenset[str]
-
-
-@dataclass
 class SetResult:
     """The people, and each row in scope's holders (the numbers of the people holding it)."""
 
-    people: list[FoundPerson]
+    people: list[AffectedPerson]
     holders: dict[str, list[frozenset[int]]]
 
 
@@ -196,6 +189,43 @@ def set_search(
             con.close()
 
 
+_STEP = re.compile(r"(?:TABLE|INTO|FROM)\s+(\w+)", re.IGNORECASE)
+
+
+def _timed(con: duckdb.DuckDBPyConnection) -> Callable[..., Any]:
+    """`con.execute`, each statement's time logged at debug level by the table it makes
+    (SQL text and values are never logged)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return con.execute
+
+    def run(sql: str, *args: object) -> Any:
+        started, cpu = time.perf_counter(), time.process_time()
+        out = con.execute(sql, *args)
+        found = _STEP.search(sql)
+        step = found.group(1) if found else "statement"
+        _took(step, started, cpu)
+        return out
+
+    return run
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """A query's result as Arrow (its time logged at debug level, as `_timed`'s)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    out = con.sql(sql).to_arrow_table()
+    _took("fetch", started, cpu)
+    return out
+
+
+def _took(step: str, started: float, cpu: float) -> None:
+    log.debug(
+        "set search: %s %.3f s, cpu %.3f s",
+        step,
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )
+
+
 def _kind_sql(kind: IdentityKind) -> str:
     return f"'{kind.value}'"
 
@@ -205,7 +235,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
 
     assert isinstance(con, duckdb.DuckDBPyConnection)
     catalog = plan.catalog
-    x = con.execute
+    x = _timed(con)
     x(
         "CREATE TEMP TABLE bs_raw (row BIGINT, tbl INTEGER, kind VARCHAR, value VARCHAR,"
         " strong BOOLEAN)"
@@ -227,6 +257,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         if parts:
             x(f"INSERT INTO bs_raw {' UNION ALL '.join(parts)}")
 
+    clock = time.perf_counter(), time.process_time()
     # 1. every table read once: identifiers, ownership keys and what describes a person
     for name in plan.tables:
         ti = plan.index[name]
@@ -237,7 +268,9 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         if plain and ids:  # aliases filtered outside (Spark SQL has none in its WHERE)
             some = " OR ".join(f"{i} IS NOT NULL" for i in ids)
             sql = f"SELECT DISTINCT * FROM ({sql}) AS t WHERE {some}"
+        started, cpu = time.perf_counter(), time.process_time()
         con.register("bs_read", engine.query(sql))
+        _took(f"read {name}", started, cpu)
         x(
             f"CREATE TEMP TABLE bs_r{ti} AS SELECT {ti << _BITS} + row_number() OVER () AS __n,"
             " * FROM bs_read"
@@ -258,6 +291,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         if name in plan.linked:
             add_ids(name, f"bs_s{bi}", _SCOPE + (bi << _BITS))
 
+    _took("step 1 (reads)", *clock)
+    clock = time.perf_counter(), time.process_time()
     # 2. the strong closure: label propagation over rows holding two strong identifiers
     # every identifier numbered once: the joins below run over integers
     x(
@@ -269,13 +304,16 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         " JOIN bs_dict d USING (kind, value)"
     )
     x("DROP TABLE bs_raw")
-    x("CREATE TEMP TABLE bs_sid AS SELECT DISTINCT row, nid FROM bs_ids WHERE strong")
+    x("CREATE TEMP TABLE bs_sid AS SELECT DISTINCT row, nid, tbl FROM bs_ids WHERE strong")
     _propagate(con)
     x(
-        "CREATE TEMP TABLE bs_rowlabel AS SELECT s.row, min(l.label) AS label FROM bs_sid s"
+        "CREATE TEMP TABLE bs_rowlabel AS SELECT s.row, any_value(s.tbl) AS tbl, min(l.label)"
+        " AS label FROM bs_sid s"
         " JOIN bs_label l USING (nid) GROUP BY s.row"
     )
 
+    _took("step 2 (closure)", *clock)
+    clock = time.perf_counter(), time.process_time()
     # 3. the seeds: each row in scope's anchor's strong identifiers (one request per
     # distinct set); an anonymous row's weak identifiers seed the strong ones seen beside them
     x("CREATE TEMP TABLE bs_seed (n BIGINT, kind VARCHAR, value VARCHAR, strong BOOLEAN)")
@@ -349,10 +387,12 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     if over is not None:
         raise OverMatchError("B-0", IdentityKind(over[1]), int(over[2]), plan.rules.max_identifiers)
 
+    _took("step 3 (seeds)", *clock)
+    clock = time.perf_counter(), time.process_time()
     # 4. what the search returns and keeps, for the batch's people
     x(
         "CREATE TEMP TABLE bs_w AS SELECT rl.label, i.nid, bool_or(t.expansion)"
-        " AS early FROM bs_ids i JOIN bs_rowlabel rl USING (row) JOIN bs_tables t USING (tbl)"
+        " AS early FROM bs_ids i JOIN bs_rowlabel rl USING (row) JOIN bs_tables t ON t.tbl = i.tbl"
         " WHERE NOT i.strong AND rl.label IN (SELECT label FROM bs_batch) GROUP BY ALL"
     )
     weak_kinds = ", ".join(_kind_sql(k) for k in plan.weak_kinds) or "NULL"
@@ -371,9 +411,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     )
     x(
         "CREATE TEMP TABLE bs_mine AS"
-        " SELECT rl.label, rl.row, i.tbl FROM bs_rowlabel rl"
-        " JOIN (SELECT DISTINCT row, tbl FROM bs_ids) i USING (row)"
-        " WHERE rl.label IN (SELECT label FROM bs_batch)"
+        " SELECT label, row, tbl FROM bs_rowlabel WHERE label IN (SELECT label FROM bs_batch)"
         " UNION ALL SELECT w.label, i.row, any_value(i.tbl) FROM bs_ids i"
         " JOIN bs_w w ON w.nid = i.nid"
         " LEFT JOIN bs_shared sh ON sh.label = w.label AND sh.nid = i.nid"
@@ -409,40 +447,51 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             f" (SELECT label FROM bs_owned WHERE row < {_SCOPE})"
         )
 
+    _took("step 4 (rows)", *clock)
+    clock = time.perf_counter(), time.process_time()
     # 5. the rows in scope each person holds; persons numbered in their requests' order
     x(f"CREATE TEMP TABLE bs_hits AS SELECT label, tbl, row FROM bs_mine WHERE row >= {_SCOPE}")
     x(
         "CREATE TEMP TABLE bs_people AS SELECT label, row_number() OVER (ORDER BY first)"
         " AS number FROM bs_batch WHERE label IN (SELECT label FROM bs_hits)"
     )
-    by_label = dict(x("SELECT label, number FROM bs_people").fetchall())
     tbl_name = {plan.index[n]: n for n in catalog.tables}
     rows: dict[int, dict[str, int]] = defaultdict(dict)
-    for label, tbl, count in x(
-        "SELECT label, tbl, count(*) FROM bs_hits GROUP BY ALL ORDER BY tbl"
-    ).fetchall():
-        rows[by_label[label]][tbl_name[tbl]] = int(count)
+    got = _arrow(
+        con,
+        "SELECT p.number, h.tbl, count(*) FROM bs_hits h JOIN bs_people p USING (label)"
+        " GROUP BY ALL ORDER BY h.tbl",
+    )
+    for number, tbl, count in zip(*(c.to_pylist() for c in got.columns), strict=True):
+        rows[number][tbl_name[tbl]] = count
     owners: dict[str, list[frozenset[int]]] = {}
+    nobody: frozenset[int] = frozenset()
     for bi, name in enumerate(breached):
         base = _SCOPE + (bi << _BITS)
-        mine = {
-            int(n): frozenset(int(v) for v in numbers)
-            for n, numbers in x(
-                f"SELECT h.row - {base}, list(DISTINCT p.number) FROM bs_hits h JOIN bs_people p"
-                f" USING (label) WHERE h.row >= {base} AND h.row < {base + (1 << _BITS)}"
-                " GROUP BY h.row"
-            ).fetchall()
-        }
-        owners[name] = [mine.get(n, frozenset()) for n in range(scoped[name].num_rows)]
+        got = _arrow(
+            con,
+            f"SELECT h.row - {base}, list(DISTINCT p.number) FROM bs_hits h JOIN bs_people p"
+            f" USING (label) WHERE h.row >= {base} AND h.row < {base + (1 << _BITS)}"
+            " GROUP BY h.row",
+        )
+        listed = [nobody] * scoped[name].num_rows
+        for n, numbers in zip(*(c.to_pylist() for c in got.columns), strict=True):
+            listed[n] = frozenset(numbers)
+        owners[name] = listed
 
+    _took("step 5 (hits)", *clock)
+    clock = time.perf_counter(), time.process_time()
     # 6. what describes each person: identifiers, contact, residence, names
     keys: dict[int, set[SubjectKey]] = defaultdict(set)
-    for number, kind, value in x(
+    kind_of = {k.value: k for k in IdentityKind}
+    got = _arrow(
+        con,
         "SELECT p.number, n.kind, n.value FROM bs_people p JOIN bs_label l USING (label)"
         " JOIN bs_dict n USING (nid) UNION ALL SELECT p.number, n.kind, n.value"
-        " FROM bs_people p JOIN bs_w w USING (label) JOIN bs_dict n USING (nid)"
-    ).fetchall():
-        keys[number].add(SubjectKey(IdentityKind(kind), value))
+        " FROM bs_people p JOIN bs_w w USING (label) JOIN bs_dict n USING (nid)",
+    )
+    for number, kind, value in zip(*(c.to_pylist() for c in got.columns), strict=True):
+        keys[number].add(SubjectKey(kind_of[kind], value))
     x(
         "CREATE TEMP TABLE bs_final AS SELECT p.number, m.row, m.tbl FROM bs_mine m"
         f" JOIN bs_people p USING (label) WHERE m.row < {_SCOPE}"
@@ -498,7 +547,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             if number not in contact_of and value is not None:
                 contact_of[number] = SubjectKey(IdentityKind.EMAIL, str(value))
     people = []
-    for number in sorted(by_label.values()):
+    no_names: frozenset[str] = frozenset()
+    for number in range(1, len(rows) + 1):
         known = frozenset(keys[number])
         contact = contact_of.get(number)
         if contact is None:
@@ -506,12 +556,13 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             phones = [k for k in known if k.kind is IdentityKind.PHONE]
             contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
         country = state = None
-        for name in plan.order:
+        for name in plan.order if number in geo_of else ():
             c, s = geo_of[number].get(name, (None, None))
             country = country if country is not None else c
             state = state if state is not None else s
+        names = names_of.get(number)
         people.append(
-            FoundPerson(
+            AffectedPerson(
                 number=number,
                 keys=known,
                 account_holder=number in holders,
@@ -519,54 +570,59 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
                 contact=contact,
                 country=country,
                 state=state,
-                names=frozenset(names_of[number]),
+                names=frozenset(names) if names else no_names,
             )
         )
+    _took("step 6 (people)", *clock)
     return SetResult(people, owners)
 
 
-def _propagate(con: object) -> None:
+def _propagate(con: duckdb.DuckDBPyConnection) -> None:
     """`bs_label(nid, label)`: each strong node's smallest node number in its component.
 
     A row holding several strong nodes links each to the row's smallest (a star: the same
     component as every pair), each link once however many rows repeat it (a customer's
-    invoices all name the same two identifiers)."""
-    import duckdb
+    invoices all name the same two identifiers); the components are found in memory
+    (`components`), not by rounds of SQL over the whole export."""
+    x = _timed(con)
+    edges = _arrow(
+        con,
+        "SELECT DISTINCT s.nid AS src, h.hub AS dst FROM bs_sid s JOIN (SELECT row, min(nid)"
+        " AS hub FROM bs_sid GROUP BY row HAVING count(*) > 1) h USING (row) WHERE s.nid <> h.hub",
+    )
+    nodes = _arrow(con, "SELECT nid FROM bs_dict WHERE strong").column(0)
+    src = edges.column("src").to_numpy()
+    dst = edges.column("dst").to_numpy()
+    ids = nodes.to_numpy()
+    size = int(max(ids.max(initial=0), src.max(initial=0), dst.max(initial=0))) + 1
+    labels = components(src, dst, size)[ids]
+    con.register("bs_labels", pa.table({"nid": ids, "label": labels}))
+    x("CREATE TEMP TABLE bs_label AS SELECT * FROM bs_labels")
+    con.unregister("bs_labels")
 
-    assert isinstance(con, duckdb.DuckDBPyConnection)
-    con.execute(
-        "CREATE TEMP TABLE bs_adj AS WITH linked AS (SELECT row, nid, min(nid) OVER"
-        " (PARTITION BY row) AS hub FROM bs_sid QUALIFY count(*) OVER (PARTITION BY row) > 1),"
-        " edges AS (SELECT DISTINCT nid, hub FROM linked WHERE nid <> hub)"
-        " SELECT nid AS src, hub AS dst FROM edges UNION ALL SELECT hub, nid FROM edges"
-    )
-    con.execute(
-        "CREATE TEMP TABLE bs_label AS SELECT DISTINCT src AS nid, src AS label FROM bs_adj"
-    )
-    for _ in range(_MAX_ROUNDS):
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE bs_step AS"
-            " WITH near AS (SELECT a.src AS nid, min(l.label) AS label FROM bs_adj a"
-            " JOIN bs_label l ON l.nid = a.dst GROUP BY a.src)"
-            " SELECT l.nid, least(l.label, coalesce(n.label, l.label)) AS label"
-            " FROM bs_label l LEFT JOIN near n USING (nid)"
-        )
-        # a label is a node of the same component: take its label too (pointer jumping)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE bs_next AS SELECT s.nid,"
-            " least(s.label, coalesce(j.label, s.label)) AS label FROM bs_step s"
-            " LEFT JOIN bs_step j ON j.nid = s.label"
-        )
-        changed = con.execute(
-            "SELECT count(*) FROM bs_next n JOIN bs_label l USING (nid) WHERE n.label <> l.label"
-        ).fetchone()
-        con.execute("DROP TABLE bs_label")
-        con.execute("ALTER TABLE bs_next RENAME TO bs_label")
-        if not changed or not changed[0]:
-            # a node in no link is a person of its own
-            con.execute(
-                "INSERT INTO bs_label SELECT nid, nid FROM bs_dict WHERE strong"
-                " AND nid NOT IN (SELECT nid FROM bs_label)"
-            )
-            return
+
+def components(src: np.ndarray, dst: np.ndarray, size: int) -> np.ndarray:
+    """Each node's smallest node number in its connected component (nodes 0..size-1, an
+    edge from `src[i]` to `dst[i]`): roots hooked under the smaller root of every edge
+    between two trees, then every pointer jumped to its root, until no edge joins two trees.
+
+    Raises:
+        InternalError: the trees did not settle in `_MAX_ROUNDS` rounds.
+    """
+    parent = np.arange(size, dtype=np.int64)
+    src, dst = src.astype(np.int64), dst.astype(np.int64)
+    for rounds in range(_MAX_ROUNDS):
+        a, b = parent[src], parent[dst]
+        apart = a != b
+        if not apart.any():
+            log.debug("set search: components settled in %d round(s)", rounds + 1)
+            return parent
+        a, b, src, dst = a[apart], b[apart], src[apart], dst[apart]
+        # every node's parent is a root here: hook the larger root under the smaller
+        np.minimum.at(parent, np.maximum(a, b), np.minimum(a, b))
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
     raise InternalError(f"breach scope: labels did not settle in {_MAX_ROUNDS} rounds")

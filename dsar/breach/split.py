@@ -284,6 +284,8 @@ def split_accounts(
     people: Sequence[AffectedPerson],
     anchors: Callable[[str, Sequence[int]], list[frozenset[SubjectKey]]],
     holders: Holders,
+    *,
+    closed: bool = False,
 ) -> Split:
     """Split every person joining two or more accounts into one person per account.
 
@@ -291,9 +293,11 @@ def split_accounts(
     anchor's), asked only for rows a split person holds; `holders`: per breached table,
     each row in scope's person numbers (as found).
     People are renumbered in order: a split person's accounts take its place, in the order of
-    their keys.
+    their keys. `closed`: no two people share a strong identifier already (the set search's
+    closures), so none is joined first (`_union`).
     """
-    people, holders = _union(people, holders)
+    if not closed:
+        people, holders = _union(people, holders)
     homes = account_homes(catalog)
     joined = [
         p for p in people if any(sum(1 for k in p.keys if k.kind is kind) > 1 for kind in homes)
