@@ -37,6 +37,11 @@ The sets, from most to least read:
   and lower-case words that collide with name lists ("will do", "mark it", "sue the vendor",
   "ssh in as root", "vamos al mar", "dank je"); written for issue 24's one-word chat misses,
   none copied from a sealed set; development data.
+- `dev_wordfreq.jsonl`: for the word-frequency lever: rare given names in lower-case chat
+  with no cue ("blame kenji"), lower-case words of other languages that name lists hold
+  ("mira", "mar", "mei", "anh", "está"), and capitalised words of German, Dutch, Polish,
+  Spanish and French at a line's or a sentence's start ("Hallo Zusammen", "Uwaga:",
+  "Dobra,") beside names that stand there; development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -87,6 +92,7 @@ OPEN_SETS = (
     "dev_scripts_traps",
     "dev_levers",
     "dev_chat_b",
+    "dev_wordfreq",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import unicodedata
 from functools import cache
 
 import regex
@@ -413,3 +414,155 @@ def language_of(text: str) -> str:
     if counts[best] < 2 or counts[best] <= counts["en"]:
         return "en"
     return best
+
+
+# Word frequencies, from the `wordfreq` package's "small" lists (words used at least once per
+# million, counted in subtitles, Wikipedia, news, books and web text of each language). How
+# common a token is as a word says more than a word list: "priya", "tanvir", "kenji" are rare
+# as words in every language; "will", "hope", "bitte", "graag" are common. The lists are read
+# from wordfreq's data files directly (gzipped msgpack, its documented "cBpack" format), which
+# takes milliseconds, without importing wordfreq itself (its tokenisers take half a second);
+# each language once, when a text first needs it. Without the package every answer is None
+# and the rules fall back to the word lists above.
+FREQUENCY_LANGUAGES = (
+    *("en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "tr"),
+    *("da", "nb", "fi", "cs", "ro", "hu", "id", "vi", "ca"),
+)
+RARE_ZIPF = 3.5  # under 3.5 uses in a million words: rare as a word
+ELSEWHERE_ZIPF = 4.5  # 30 uses in a million in some other language: a word there
+COMMON_ZIPF = 4.0  # 10 uses in a million words or more in the text's language: a common word
+VERY_COMMON_ZIPF = 5.0  # 100 in a million: a word even when a name list holds it, see below
+
+
+@cache
+def _frequency_buckets(lang: str) -> list[list[str]] | None:
+    """wordfreq's small list for `lang`: bucket i holds the words of frequency -i
+    centibels (Zipf 9 - i/100); None when the package or the language is missing."""
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        import msgpack
+
+        spec = importlib.util.find_spec("wordfreq")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"small_{lang}.msgpack.gz"
+    try:
+        with gzip.open(path, "rb") as stream:
+            data = msgpack.unpackb(stream.read(), raw=False)
+    except (OSError, ValueError, msgpack.UnpackException):
+        return None
+    if not data or not isinstance(data[0], dict) or data[0].get("format") != "cB":
+        return None
+    buckets: list[list[str]] = data[1:]
+    return buckets
+
+
+def _zipf_of(index: int) -> float:
+    return 9.0 - index / 100.0
+
+
+@cache
+def _frequency_table(lang: str) -> dict[str, float] | None:
+    buckets = _frequency_buckets(lang)
+    if buckets is None:
+        return None
+    return {word: _zipf_of(i) for i, bucket in enumerate(buckets) for word in bucket}
+
+
+def frequencies_available() -> bool:
+    """True when wordfreq's lists can be read (the package is installed)."""
+    return _frequency_buckets("en") is not None
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFC", word).casefold().replace("\u2019", "'")
+
+
+def zipf(word: str, lang: str) -> float | None:
+    """How common `word` is in `lang` on the Zipf scale (log10 of uses per billion words:
+    3 is once per million); 0.0 under 3 (the small lists stop there), None without
+    wordfreq or for a language it lacks."""
+    table = _frequency_table(lang)
+    if table is None:
+        return None
+    return table.get(_fold(word), 0.0)
+
+
+@cache
+def _accents() -> dict[int, str]:
+    """Latin letters with accents (Latin-1 to Latin Extended Additional) to their base."""
+    table = {}
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        base = "".join(
+            ch for ch in unicodedata.normalize("NFD", chr(code)) if unicodedata.category(ch) != "Mn"
+        )
+        if base != chr(code):
+            table[code] = base
+    return table
+
+
+def _bare(word: str) -> str:
+    """`word` case-folded and without accents: "está" and "esta", "cảm" and "cam" meet."""
+    folded = _fold(word)
+    return folded if folded.isascii() else folded.translate(_accents())
+
+
+@cache
+def _name_peaks() -> dict[str, float]:
+    """For each first name and surname of the lists, without accents, the highest Zipf
+    frequency in any of `FREQUENCY_LANGUAGES` of a word that is written so with or without
+    accents, when at least `ELSEWHERE_ZIPF` (absent: under it in all). A lower-case name is
+    matched without its accents too, so "está" counts as the Spanish word it is, not as the
+    name "Esta"."""
+    names = {_bare(n) for n in folded_lexicon()}
+    peaks: dict[str, float] = {}
+    accents = _accents()
+    for lang in FREQUENCY_LANGUAGES:
+        for i, bucket in enumerate(_frequency_buckets(lang) or ()):
+            z = _zipf_of(i)
+            if z < ELSEWHERE_ZIPF:
+                break  # the rarer words decide nothing here
+            for word in bucket:
+                bare = word if word.isascii() else word.translate(accents)
+                if bare in names and peaks.get(bare, 0.0) < z:
+                    peaks[bare] = z
+    return peaks
+
+
+def rare_as_word(word: str, lang: str) -> bool | None:
+    """True when a word of the name lists is rare as a word in English and in the text's
+    language `lang` (under `RARE_ZIPF`) and not common in any other language wordfreq covers
+    here (under `ELSEWHERE_ZIPF`, which catches a language the guess missed): "priya",
+    "tanvir", "niamh", "moritz" in English chat; not "will", "mark", "paz", "está", "mei"
+    (Dutch "May") or "anh" (a Vietnamese pronoun). None without wordfreq."""
+    if not frequencies_available():
+        return None
+    folded = _fold(word)
+    for each in ("en", lang):
+        table = _frequency_table(each)
+        if table is not None and table.get(folded, 0.0) >= RARE_ZIPF:
+            return False
+    return _name_peaks().get(_bare(word), 0.0) < ELSEWHERE_ZIPF
+
+
+def common_word(word: str, lang: str, listed: bool) -> bool | None:
+    """True when `word` reads as an ordinary word of the text's language `lang` or of
+    English rather than a name. A word no name list holds: common in either (at least
+    `COMMON_ZIPF`: "Zusammen", "Graag", "Uwaga", "Rechnung"). A word a name list holds
+    (`listed`): very common in `lang` (at least `VERY_COMMON_ZIPF`) and at least 30 times
+    as common there as in English, as a language's own words are and international given
+    names are not ("Dobra", "Liebe", "Paz" and "Luz" in Spanish; not "Jean", "Peter",
+    "Pierre"). None without wordfreq."""
+    en = zipf(word, "en")
+    if en is None:
+        return None
+    here = zipf(word, lang) if lang != "en" else en
+    here = en if here is None else here
+    if listed:
+        return lang != "en" and here >= VERY_COMMON_ZIPF and here - en >= 1.5
+    return max(here, en) >= COMMON_ZIPF

@@ -823,6 +823,7 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
     out: list[Span] = []
     messages: dict[int, int] | None = None
     chat: bool | None = None  # decided once, when a lower-case given name first needs it
+    lang: str | None = None  # the text's language, guessed once when a rule needs it
     for m in _LOWER_WORD.finditer(text):
         word = m.group()
         if word in COMMON_WORDS or covered[m.start()] or not _given(word, firsts):
@@ -878,6 +879,13 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
                     or _pair(_LOWER_AND.match(after), firsts)
                 )
             )
+        if not ok and (styled or messages is not None):
+            # informal text (lower case, or a chat): a given name that is rare as a word in
+            # English, in the text's language and elsewhere is a name without a cue
+            # ("morning rahul!", "anyone seen niamh?"); "mira", "mei", "paz" are words
+            if lang is None:
+                lang = lexicon.language_of(text)
+            ok = bool(lexicon.rare_as_word(word, lang))
         if ok:
             out.append(Span(m.start(), end, PERSON, 0.55, "names"))
             covered[m.start() : end] = b"\x01" * (end - m.start())
