@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 
 from dsar.catalog.models import ColumnType, IdentityKind
+from dsar.draft.confidence import link_confidence, share_floor
 from dsar.draft.keys import name_score
-from dsar.draft.model import Link, TableDraft
+from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import share_found
 from dsar.engine.base import Engine
 
@@ -49,11 +50,13 @@ def find_people(
 ) -> list[TableDraft]:
     """Mark people tables (root or extension) and return the roots, the most linked first."""
     candidates = {n: t for n, t in tables.items() if t.primary_key and _contact(t)}
+    own: dict[str, tuple[float, str]] = {}  # how sure each root is of having its own people
     for name, table in candidates.items():
         contact = _contact(table)
         assert contact is not None
         mine = sorted({str(v) for v in table.profile.values(contact)})
         table.people = "root"
+        own[name] = (1.0, "")
         for link in (lk for lk in links if lk.child == name and lk.parent in candidates):
             theirs = _contact(candidates[link.parent])
             assert theirs is not None
@@ -66,11 +69,19 @@ def find_people(
                     f" {len(mine):,} sampled {contact} values are found in"
                     f" {link.parent}.{theirs}"
                 )
+                table.confidence["verdict"] = Confidence(
+                    share_floor(shared, len(mine)),
+                    f"{pct} of {len(mine):,} sampled {contact} values are found in"
+                    f" {link.parent}.{theirs} (half or more: the same people)",
+                )
                 break
             table.notes.append(
                 f"people of its own: {pct} of {len(mine):,} sampled {contact} values are found"
                 f" in {link.parent}.{theirs}, so {link.column} names a second person"
             )
+            sure = share_floor(len(mine) - shared, len(mine))
+            if sure < own[name][0]:
+                own[name] = (sure, f"; {pct} of its {contact} values are in {link.parent}")
     roots = [t for t in candidates.values() if t.people == "root"]
     plain = {n for n, t in tables.items() if t.people != "root"}
 
@@ -84,7 +95,23 @@ def find_people(
             f"a people table: one row per person ({_contact(t)} differs in every sampled"
             f" row); {incoming(t)} other table(s) link to it",
         )
+        t.confidence["verdict"] = _root_confidence(t, incoming(t), *own[t.name])
     return roots
+
+
+def _root_confidence(table: TableDraft, incoming: int, own: float, why: str) -> Confidence:
+    """A root people table: its contact is one per row (in the sample), other tables link to
+    it, and its people are not another people table's."""
+    contact = _contact(table)
+    assert contact is not None
+    values = [str(v).strip().lower() for v in table.profile.values(contact)]
+    distinct = len(set(values))
+    linked = 1.0 if incoming else 0.85
+    reason = (
+        f"{contact} differs in {100 * distinct / len(values):.0f}% of {len(values):,} sampled"
+        f" rows; {incoming} other table(s) link to it{why}"
+    )
+    return Confidence(share_floor(distinct, len(values)) * linked * own, reason)
 
 
 def _kind_for(column: str, free: list[IdentityKind]) -> IdentityKind | None:
@@ -125,6 +152,22 @@ def assign_key_kinds(roots: list[TableDraft], links: list[Link]) -> None:
                 f"identity {kind.value}: the key of people table {table.name}, a kind no"
                 " other people table has"
             )
+            col.confidence["identity"] = _kind_confidence(table, key, kind)
+
+
+def _kind_confidence(table: TableDraft, key: str, kind: IdentityKind) -> Confidence:
+    """A people key's kind: as sure as the table is a people table, less where the name does
+    not say the kind (the first kind left was given)."""
+    people = table.confidence.get("verdict", Confidence(0.8, ""))
+    pattern = _CUSTOMER if kind is IdentityKind.CUSTOMER_ID else _USER
+    if pattern.search(key):
+        named, said = 1.0, f"named {key}"
+    else:
+        named, said = 0.7, f"its name ({key}) says neither customer nor user: the kind left"
+    return Confidence(
+        people.value * named,
+        f"the key of people table {table.name} ({people.value:.2f}); {said}",
+    )
 
 
 def identity_by_link(
@@ -154,10 +197,35 @@ def identity_by_link(
                     f"not an identity: the rows belong to {whose}; {link.column} names a"
                     f" second person (in {link.parent}), who does not receive them",
                 )
+                if table.people == "root":
+                    mine = table.confidence.get("verdict", Confidence(0.8, ""))
+                    col.confidence["no_identity"] = Confidence(
+                        mine.value, f"the rows are its own people's ({mine.value:.2f})"
+                    )
+                else:
+                    col.confidence["no_identity"] = Confidence(
+                        0.7,
+                        f"the rows are taken to be people of {owner}, ranked before"
+                        f" {link.parent} (more tables link to it): whose are they?",
+                    )
                 continue
             col.identity = kind
             col.notes.append(f"identity {kind.value}: its values are keys of {link.target}")
+            col.confidence.pop("no_identity", None)
+            col.confidence["identity"] = _by_link_confidence(link, tables)
             changed = True
+
+
+def _by_link_confidence(link: Link, tables: dict[str, TableDraft]) -> Confidence:
+    """An identity by link: as sure as the link and as the parent key's kind."""
+    joined = link_confidence(link, tables)
+    parent = tables[link.parent].columns[link.key].confidence.get("identity")
+    kind = parent.value if parent is not None else 0.8
+    return Confidence(
+        joined.value * kind,
+        f"its values are keys of {link.target} (link {joined.value:.2f}, that key's kind"
+        f" {kind:.2f})",
+    )
 
 
 def _link_note(link: Link) -> str:
@@ -217,6 +285,7 @@ def find_ownership(tables: dict[str, TableDraft], links: list[Link]) -> None:
             )
             table.owned_through = best
             table.columns[best.column].references = None  # owned_through states the link
+            table.confidence["owned_through"] = _owner_confidence(best, options, tables)
             how = "has identity columns" if tables[best.parent].identity_columns() else "is owned"
             table.notes.append(
                 f"owned through {best.target}: no identity column of its own; all"
@@ -224,6 +293,22 @@ def find_ownership(tables: dict[str, TableDraft], links: list[Link]) -> None:
                 f" which {how}"
             )
             changed = True
+
+
+def _owner_confidence(best: Link, options: list[Link], tables: dict[str, TableDraft]) -> Confidence:
+    """An ownership: as sure as its link, as the parent's own ownership, and less where other
+    links could own the table too."""
+    joined = link_confidence(best, tables)
+    value, reason = joined.value, joined.reason
+    parent = tables[best.parent].confidence.get("owned_through")
+    if tables[best.parent].owned_through is not None and parent is not None:
+        value *= parent.value
+        reason += f"; {best.parent} is owned itself ({parent.value:.2f})"
+    others = [lk.target for lk in options if lk is not best]
+    if others:
+        value *= 0.8
+        reason += f"; chosen before {', '.join(others)}"
+    return Confidence(value, reason)
 
 
 def mark_reference(tables: dict[str, TableDraft]) -> None:
@@ -258,5 +343,23 @@ def propose_retention(table: TableDraft, note: Callable[[str], None] | None = No
     full = [c for c in temporal if table.profile.columns[c].non_null >= 0.9 * rows] or temporal
     named = [c for pattern in _RETENTION for c in full if pattern.search(c)]
     table.retention_after = (named or full)[0]
+    table.confidence["retention"] = _retention_confidence(table, named, full)
     if note is not None:
         note(f"{table.name}: retention counted from {table.retention_after}")
+
+
+def _retention_confidence(table: TableDraft, named: list[str], full: list[str]) -> Confidence:
+    """The column retention counts from: surer when its name says when the row began, when it
+    is filled in (nearly) every row, and when no other such column competes."""
+    chosen = table.retention_after
+    assert chosen is not None
+    rows = table.profile.rows
+    filled = table.profile.columns[chosen].non_null / rows if rows else 0.0
+    value = (0.85 if named else 0.6) * filled
+    reason = f"named {chosen}" if named else f"its name ({chosen}) does not say when the row began"
+    reason += f"; filled in {100 * filled:.0f}% of {rows:,} rows"
+    rivals = [c for c in dict.fromkeys(named or full) if c != chosen]
+    if rivals:
+        value *= 0.8
+        reason += f"; or {', '.join(rivals)}?"
+    return Confidence(value, reason)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.catalog.models import IdentityKind
+from dsar.draft.confidence import assess
 from dsar.draft.keys import find_keys, find_links
 from dsar.draft.model import ColumnDraft, Draft, TableDraft
 from dsar.draft.people import (
@@ -89,8 +90,10 @@ def draft(
         for table in tables.values():
             if table.personal:
                 propose_retention(table)
+    result = Draft(tables, tuple(links), scan.skipped, sample)
+    assess(result)  # every decision's confidence
     say(f"drafted {len(tables)} tables, {len(links)} links")
-    return Draft(tables, tuple(links), scan.skipped, sample)
+    return result
 
 
 def _text_engine() -> TextEngine:

@@ -11,7 +11,7 @@ import yaml
 
 from dsar.catalog.models import FileFormat
 from dsar.catalog.todo import TODO
-from dsar.draft.model import ColumnDraft, Draft, TableDraft
+from dsar.draft.model import ColumnDraft, Confidence, Draft, TableDraft
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .:/()-]*$")
 _TEXT_TYPES = (FileFormat.CSV, FileFormat.JSON, FileFormat.JSONL)
@@ -34,8 +34,29 @@ def _flow(items: dict[str, object]) -> str:
     return "{" + ", ".join(f"{scalar(k)}: {scalar(v)}" for k, v in items.items()) + "}"
 
 
+_CONFIRM_FIRST = 8  # decisions the header lists, the least sure first
+
+
 def _comment(lines: list[str], notes: list[str], indent: str) -> None:
     lines += [f"{indent}# {n}" for n in notes]
+
+
+def _sure(what: str, conf: Confidence | None, indent: str) -> list[str]:
+    """A decision's confidence as a comment line: `# confidence 0.97 for what: reason`."""
+    if conf is None:
+        return []
+    return [f"{indent}# confidence {conf.value:.2f} for {what}: {conf.reason}"]
+
+
+def _confirm_first(draft: Draft) -> list[str]:
+    first = draft.confirm_first(_CONFIRM_FIRST)
+    if not first:
+        return []
+    return [
+        f"# Confirm first (the {len(first)} least sure decisions; each has its confidence, in"
+        " [0, 1], below):",
+        *(f"#   {d.confidence.value:.2f}  {d.where}: {d.what}" for d in first),
+    ]
 
 
 def render(draft: Draft, export: str, prefix: str = ".") -> str:
@@ -49,6 +70,7 @@ def render(draft: Draft, export: str, prefix: str = ".") -> str:
         "# column names, no values). Confirm each; fill every TODO (what the files cannot",
         "# tell): `dsar catalog check` refuses this file while one is left.",
         *(f"# skipped {path}: {why}" for path, why in draft.skipped),
+        *_confirm_first(draft),
         "version: 1",
         *(
             [f"export_root: {scalar(prefix)}  # the export folder, from this file's"]
@@ -76,6 +98,7 @@ def _table(table: TableDraft, prefix: str) -> list[str]:
     found = prof.found
     out = ["", f"  {scalar(table.name)}:"]
     _comment(out, [f"{prof.rows:,} rows, {len(prof.columns)} columns", *table.notes], "    ")
+    out += _sure(table.verdict(), table.confidence.get("verdict"), "    ")
     path = found.path if prefix == "." else f"{prefix}/{found.path}"
     out += [f"    path: {scalar(path)}", f"    format: {found.format.value}"]
     if found.csv:
@@ -86,9 +109,11 @@ def _table(table: TableDraft, prefix: str) -> list[str]:
     else:
         out += _legal(table)
     if table.primary_key is not None:
+        out += _sure("the primary key", table.confidence.get("primary_key"), "    ")
         out.append(f"    primary_key: [{scalar(table.primary_key)}]")
     if table.owned_through is not None:
         own = table.owned_through
+        out += _sure("owned_through", table.confidence.get("owned_through"), "    ")
         out.append(f"    owned_through: {_flow({'column': own.column, 'parent': own.target})}")
     out.append("    columns:")
     for col in table.columns.values():
@@ -113,6 +138,7 @@ def _legal(table: TableDraft) -> list[str]:
         " public_task, legitimate_interests",
         f"    recipients: {TODO}  # ids under recipients:, or [] for none",
         f"    source: {TODO}  # where the data comes from, e.g. the person",
+        *_sure("the retention column", table.confidence.get("retention"), "    "),
         retention,
         f"    erasure: {{action: {TODO}}}  # delete, nullify, pseudonymize or retain",
     ]
@@ -133,5 +159,7 @@ def _column(col: ColumnDraft, typed: bool) -> list[str]:
     if typed and col.kind is not None:
         fields["type"] = col.kind.value
     out = [f"      # {n}" for n in col.notes]
+    for role, conf in col.confidence.items():
+        out += _sure(col.what(role), conf, "      ")
     out.append(f"      {scalar(col.name)}: {_flow(fields)}")
     return out
