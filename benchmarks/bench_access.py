@@ -14,15 +14,23 @@ run on the same export:
   pandas (pyarrow engine where pandas has one) and keep the rows whose identifier columns
   hold one of the person's known identifiers (given, not searched for).
 
-The whole-process column times one person's bundle as a user meets it, from outside: the
-wall time of a subprocess `dsar access --catalog ... --email ...` (Python's start, imports,
-catalog, engine, text engine, writing and verifying the bundle), against the wall time of a
-subprocess that imports DuckDB and reads every file of the export once with DuckDB's own
-readers (`read_csv`, `read_parquet`, `read_json`, the same all-column filter).
+The whole-process table times one person's bundle as a user meets it, from outside: the
+wall time and CPU time of a subprocess `dsar access --catalog ... --email ...` (Python's
+start, imports, catalog, engine, text engine, writing and verifying the bundle, exit),
+against a subprocess that imports DuckDB and reads every file of the export once with
+DuckDB's own readers (`read_csv`, `read_parquet`, `read_json`, the same all-column filter);
+and the same bundle with the identity index (`dsar access --index`, the index built once
+before the rounds with `dsar index build` and kept). Every process runs once untimed first
+(Python's bytecode cached under `--work`/pycache, as an installed package has it; the files
+in the page cache), then once per round, the order rotated each round. `--before TREE`
+adds the same jobs from another copy of the code (`git archive COMMIT dsar anonymize | tar
+-x -C TREE`), alternated with the installed code in every round; the load average at each
+round's start is printed (a shared machine: compare within a round, and CPU seconds).
 
     .venv/bin/python benchmarks/bench_access.py      # 250,000 users, ~5.4 M rows, 5 rounds
     .venv/bin/python benchmarks/bench_access.py --users 20000 --repeats 1
     .venv/bin/python benchmarks/bench_access.py --users 10000 --repeats 9 --process-only
+    .venv/bin/python benchmarks/bench_access.py --users 10000 --process-only --before /tmp/b
 """
 
 from __future__ import annotations
@@ -35,12 +43,14 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs import ACCESS, FLOOR, INDEX, demo_export, run
 from report import Ratio, report
 
 KEY = "benchmark-key-" + "k" * 32
+KEY_ENV = "WORKBENCH_KEY"  # where `dsar` looks for the key (dsar.keys.KEY_ENV)
 
 PRELUDE = "import sys, time, json\nfrom pathlib import Path\n"
 
@@ -118,21 +128,125 @@ def dsar_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "dsar.cli"]
 
 
-def wall(command: list[str]) -> float:
-    """Seconds from starting `command` to its end, measured outside the process."""
-    t = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
-
-
-def process_round(catalog: Path, email: str, out: Path) -> tuple[float, float]:
-    """One round of the whole-process pair: (DuckDB reading every file, dsar access)."""
-    duck = wall([sys.executable, "-c", DUCKDB_PROCESS, *export_files(catalog)])
-    access = wall(
-        [*dsar_command(), "access", "--catalog", str(catalog), "--out", str(out), "--email", email]
+def tree_command(tree: Path, work: Path) -> list[str]:
+    """A `dsar` command that runs the code of another copy of the tree (`git archive`), made
+    as the installed one is: a script named `dsar` that imports `dsar.cli` and calls main."""
+    launcher = work / "launchers" / tree.resolve().as_posix().strip("/").replace("/", "_") / "dsar"
+    launcher.parent.mkdir(parents=True, exist_ok=True)
+    launcher.write_text(
+        f"import sys\nsys.path.insert(0, {str(tree.resolve())!r})\n"
+        "from dsar.cli import main\nsys.exit(main())\n",
+        encoding="utf-8",
     )
-    shutil.rmtree(out, ignore_errors=True)  # the bundle is not looked at: not kept
-    return duck, access
+    return [sys.executable, str(launcher)]
+
+
+def process_env(work: Path, key: bool = False) -> dict[str, str]:
+    """The environment of the timed processes: Python's bytecode cached (in `work/pycache`,
+    as an installed package has it; a session that sets PYTHONDONTWRITEBYTECODE would
+    otherwise time compiling every module from source), and the key for the index."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", KEY_ENV)}
+    env["PYTHONPYCACHEPREFIX"] = str((work / "pycache").resolve())
+    env["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+    if key:
+        env[KEY_ENV] = KEY
+    return env
+
+
+def wall(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds from starting `command` to its end, measured outside the process, and the
+    CPU seconds it used (user and system, all its threads)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or None
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t
+    if status != 0:
+        raise SystemExit(f"benchmark step failed with status {status}: {command}")
+    return seconds, usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Process:
+    """One whole-process job, timed from outside in every round."""
+
+    label: str
+    command: list[str]
+    env: dict[str, str] | None
+    out: Path | None  # the folder it writes, removed after each round
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def once(self) -> tuple[float, float]:
+        seconds, cpu = wall(self.command, self.env)
+        if self.out is not None:
+            shutil.rmtree(self.out, ignore_errors=True)  # the bundle is not looked at
+        return seconds, cpu
+
+
+def process_jobs(
+    catalog: Path,
+    email: str,
+    work: Path,
+    index: Path | None,
+    trees: dict[str, Path | None],
+) -> list[Process]:
+    """DuckDB reading every file once, then for each code tree (`None`: the installed one)
+    `dsar access` for one person, cold and with the identity `index` when given."""
+    jobs = [
+        Process(
+            "DuckDB reads every file once",
+            [sys.executable, "-c", DUCKDB_PROCESS, *export_files(catalog)],
+            process_env(work),
+            None,
+        )
+    ]
+    for name, tree in trees.items():
+        command = dsar_command() if tree is None else tree_command(tree, work)
+        suffix = f" ({name})" if name else ""
+        out = work / f"process-{name or 'now'}"
+        access = [*command, "access", "--catalog", str(catalog), "--email", email]
+        jobs.append(
+            Process(
+                f"dsar access, one person{suffix}",
+                [*access, "--out", str(out)],
+                process_env(work),
+                out,
+            )
+        )
+        if index is not None:
+            jobs.append(
+                Process(
+                    f"dsar access --index, one person{suffix}",
+                    [*access, "--index", str(index), "--out", str(out) + "-indexed"],
+                    process_env(work, key=True),
+                    Path(str(out) + "-indexed"),
+                )
+            )
+    return jobs
+
+
+def build_index_process(catalog: Path, index: Path, work: Path) -> float:
+    """`dsar index build` from nothing, timed from outside; the index is kept for the rounds."""
+    index.unlink(missing_ok=True)
+    seconds, _ = wall(
+        [*dsar_command(), "index", "build", "--catalog", str(catalog), "--index", str(index)],
+        process_env(work, key=True),
+    )
+    return seconds
+
+
+def process_round(jobs: list[Process], round_: int) -> list[float]:
+    """One round: every whole-process job once, the order rotated by `round_` (no job is
+    always first or last); returns the load average before it."""
+    load = list(os.getloadavg())
+    turn = round_ % len(jobs)
+    for job in jobs[turn:] + jobs[:turn]:
+        seconds, cpu = job.once()
+        job.wall.append(seconds)
+        job.cpu.append(cpu)
+    return load
 
 
 def main() -> None:
@@ -141,7 +255,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--work", default="bench-out")
     parser.add_argument(
-        "--process-only", action="store_true", help="only the whole-process pair, timed outside"
+        "--process-only", action="store_true", help="only the whole-process jobs, timed outside"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="TREE",
+        help="also time `dsar access` from this copy of the code (`git archive COMMIT | tar -x"
+        " -C TREE`), alternated with the installed one in every round (repeatable)",
+    )
+    parser.add_argument(
+        "--now",
+        type=Path,
+        default=None,
+        metavar="TREE",
+        help="time this copy of the code as 'now' instead of the installed `dsar`",
     )
     args = parser.parse_args()
     work = Path(args.work)
@@ -152,23 +282,29 @@ def main() -> None:
     person = f"email={meta['subject']['email']}"
     step = max(1, args.users // 100)
     hundred = [f"user_id=u{i:07d}" for i in range(0, step * 100, step)][:100]
+    trees: dict[str, Path | None] = {"now" if args.before else "": args.now}
+    trees.update({tree.name: tree for tree in args.before})
 
     # Interleaved: each round runs every job once, so a drift in the machine's speed hits
     # the baseline and the jobs alike; ratios are taken within a round, then the median.
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    duck_process: list[float] = []
-    access_process: list[float] = []
+    loads: list[list[float]] = []
+    process: list[Process] | None = None
     if args.process_only:
+        index = work / f"index-{args.users}-process.db"
+        built_s = build_index_process(catalog, index, work)
+        print(f"identity index (dsar index build, from outside): built in {built_s:.1f} s")
+        process = process_jobs(catalog, meta["subject"]["email"], work / f"p-{stamp}", index, trees)
+        for warm in process:  # once, untimed: bytecode compiled and cached, files in page cache
+            warm.once()
         for i in range(args.repeats):
-            duck, access = process_round(catalog, meta["subject"]["email"], work / f"p-{stamp}-{i}")
-            duck_process.append(duck)
-            access_process.append(access)
+            loads.append(process_round(process, i))
             print(
-                f"round {i + 1}: DuckDB process {duck:.2f} s, dsar access {access:.2f} s"
-                f" ({access / duck:.2f}x)",
+                f"round {i + 1} (load {loads[-1][0]:.1f}): "
+                + "; ".join(f"{j.label} {j.wall[-1]:.2f} s (cpu {j.cpu[-1]:.2f})" for j in process),
                 flush=True,
             )
-        print_process(args.users, total_rows, duck_process, access_process)
+        print_process(args.users, total_rows, process, loads)
         return
     index = work / f"index-{args.users}.db"
     built, built_peak = run(INDEX, {"catalog": str(catalog), "index": str(index), "key": KEY})
@@ -182,6 +318,7 @@ def main() -> None:
     peaks: dict[str, list[float]] = {j: [] for j in jobs}
     rows: dict[str, int] = {}
     collected: dict[str, list[float]] = {"one": [], "indexed": []}
+    process = None
     for i in range(args.repeats):
         one_out = work / f"one-{stamp}-{i}"
         cat = str(catalog)
@@ -212,9 +349,13 @@ def main() -> None:
                 collected["indexed"].append(result["collected"])
             if job == "one":
                 collected["one"].append(result["collected"])
-        duck, access = process_round(catalog, meta["subject"]["email"], work / f"p-{stamp}-{i}")
-        duck_process.append(duck)
-        access_process.append(access)
+        if process is None:
+            process = process_jobs(
+                catalog, meta["subject"]["email"], work / f"p-{stamp}", index, trees
+            )
+            for warm in process:  # once, not timed: bytecode compiled and cached
+                warm.once()
+        loads.append(process_round(process, i))
         # the pandas baseline is given the identifiers the workbench found: less work for it
         found = json.loads((one_out / "AR-0" / "manifest.json").read_text())
         result, peak = pandas_run(str(catalog), json.dumps(found["subject"]["identifiers"]))
@@ -227,8 +368,8 @@ def main() -> None:
             f" indexed {seconds['indexed'][-1]:.2f} s"
             f" (rows found at {collected['indexed'][-1]:.2f} s),"
             f" batch {seconds['batch'][-1]:.2f} s, pandas {seconds['pandas'][-1]:.2f} s;"
-            f" whole process: DuckDB {duck_process[-1]:.2f} s, dsar access"
-            f" {access_process[-1]:.2f} s",
+            f" whole process: DuckDB {process[0].wall[-1]:.2f} s, dsar access"
+            f" {process[1].wall[-1]:.2f} s, with the index {process[2].wall[-1]:.2f} s",
             flush=True,
         )
 
@@ -263,14 +404,24 @@ def main() -> None:
         f"batch of 100 / one person: {ratio('batch', 'one'):.2f}x;"
         f" pandas / workbench, one person: {ratio('pandas', 'one'):.2f}x"
     )
-    process_ratio = print_process(args.users, total_rows, duck_process, access_process)
+    assert process is not None
+    process_ratio = print_process(args.users, total_rows, process, loads)
     report(
         Ratio(
             f"one person's bundle as a whole process (dsar access), {args.users:,} users",
-            statistics.median(access_process),
+            statistics.median(process[1].wall),
             "s",
             "a DuckDB process reading every file once, both timed from outside",
-            process_ratio,
+            process_ratio[process[1].label],
+            target=2,
+            lower_is_better=True,
+        ),
+        Ratio(
+            f"one person's bundle as a whole process with the identity index, {args.users:,} users",
+            statistics.median(process[2].wall),
+            "s",
+            "a DuckDB process reading every file once, both timed from outside",
+            process_ratio[process[2].label],
             target=2,
             lower_is_better=True,
         ),
@@ -326,17 +477,35 @@ def main() -> None:
     )
 
 
-def print_process(users: int, rows: int, duck: list[float], access: list[float]) -> float:
-    """The whole-process table; returns the median of the per-round ratios."""
-    ratio = statistics.median(a / d for a, d in zip(access, duck, strict=True))
+def print_process(
+    users: int, rows: int, jobs: list[Process], loads: list[list[float]]
+) -> dict[str, float]:
+    """The whole-process table; returns each job's median of its per-round ratios to the
+    DuckDB process (the first job), by label."""
+    duck = jobs[0]
+    ratios = {
+        j.label: statistics.median(a / d for a, d in zip(j.wall, duck.wall, strict=True))
+        for j in jobs
+    }
+    cpu_ratios = {
+        j.label: statistics.median(a / d for a, d in zip(j.cpu, duck.cpu, strict=True))
+        for j in jobs
+    }
+    one_minute = [load[0] for load in loads]
     print(
-        f"\nwhole process, timed from outside: {users:,} users, {rows:,} rows, {len(duck)} rounds"
+        f"\nwhole process, timed from outside: {users:,} users, {rows:,} rows, {len(duck.wall)}"
+        f" alternated rounds; load average (1 min) at each round's start: median"
+        f" {statistics.median(one_minute):.1f}, {min(one_minute):.1f}-{max(one_minute):.1f}"
     )
-    print("| process | seconds (median) | x DuckDB process |")
-    print("| --- | ---: | ---: |")
-    print(f"| DuckDB reads every file once | {statistics.median(duck):.2f} | 1.0 |")
-    print(f"| dsar access, one person | {statistics.median(access):.2f} | {ratio:.2f} |")
-    return ratio
+    print("(seconds: medians; x DuckDB: median of the ratios within each round)\n")
+    print("| process | wall s | x DuckDB | CPU s | CPU x DuckDB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for j in jobs:
+        print(
+            f"| {j.label} | {statistics.median(j.wall):.2f} | {ratios[j.label]:.2f} |"
+            f" {statistics.median(j.cpu):.2f} | {cpu_ratios[j.label]:.2f} |"
+        )
+    return ratios
 
 
 if __name__ == "__main__":
