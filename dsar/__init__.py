@@ -13,6 +13,7 @@ Map of the package (the flow of a request, left to right):
 - `dsar.review`: independent checks of an artifact before it leaves.
 - `dsar.csvsafe`: the one rule for spreadsheet formulas in every CSV that leaves.
 - `dsar.demo`: a realistic demo export with its catalog.
+- `dsar.draft`: a first data map drafted from an export's files (`dsar catalog draft`).
 - `dsar.lock`: one change at a time per export (exclusive for changes, shared for readers).
 - `dsar.faults`: named kill points in every write, for the kill tests (inert otherwise).
 - `dsar.errors`: `WorkbenchError` and its typed subclasses.
@@ -59,6 +60,10 @@ if TYPE_CHECKING:
     from dsar.demo import (
         generate_demo as generate_demo,
         generate_shop_demo as generate_shop_demo,
+    )
+    from dsar.draft import (
+        Draft as Draft,
+        draft_catalog as draft_catalog,
     )
     from dsar.engine import (
         CatalogWarning as CatalogWarning,
