@@ -11,6 +11,7 @@ Many requests are answered together: one scan serves every requester.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -181,6 +182,18 @@ def _add_owned_rows(
                 subset = rows.filter(pc.is_in(text, pa.array(mine, pa.string())))
                 if subset.num_rows:
                     person.tables[name] = _in_order(subset, table)
+
+
+def _positions(indices: Sequence[int]) -> pa.Array:
+    """Row positions for `take`, as an Arrow array built from its buffer.
+
+    `take` of a Python list goes through `pa.array`, which imports pandas on its first call:
+    while the analyzer's thread was importing it, the scans waited on the import lock
+    (0.44 s of a 10,000-user bundle, measured); the positions are the same.
+    """
+    return pa.Array.from_buffers(
+        pa.int64(), len(indices), [None, pa.py_buffer(array("q", indices))]
+    )
 
 
 def _in_order(rows: pa.Table, table: Table) -> pa.Table:
@@ -403,9 +416,9 @@ class _Search:
         ]
         if not hits:
             return
-        matched = waiting.take(hits)
+        matched = waiting.take(_positions(hits))
         rest = sorted(set(range(waiting.num_rows)) - set(hits))
-        self.pending[name] = [waiting.take(rest)] if rest else []
+        self.pending[name] = [waiting.take(_positions(rest))] if rest else []
         self.rows[name].append(matched)
         self._learn(name, matched)
         self._promote(name)  # what was just learned may match more of the waiting rows
@@ -489,7 +502,7 @@ class _Search:
                         aside[name] = aside.get(name, 0) + 1
             original = [c for c in found.column_names if not c.startswith(ID_PREFIX)]
             for person, indices in keep.items():
-                rows = found.select(original).take(indices)
+                rows = found.select(original).take(_positions(indices))
                 out[person].tables[name] = _in_order(rows, self.catalog.tables[name])
         self._processor_matches(out)
         return out
