@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
@@ -50,6 +51,11 @@ def share_floor(hits: int, n: int) -> float:
     centre = p + z2 / (2 * n)
     margin = _Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
     return max(0.0, (centre - margin) / (1 + z2 / n))
+
+
+def _count(values: Sequence[str], test: Callable[[str], bool]) -> int:
+    """How many of `values` pass `test` (each distinct value tested once)."""
+    return sum(n for value, n in Counter(values).items() if test(value))
 
 
 def _pct(part: int, whole: int) -> str:
@@ -95,7 +101,7 @@ def _shape(
     values: Sequence[str], test: Callable[[str], bool], what: str, factor: tuple[float, str]
 ) -> Confidence:
     n = len(values)
-    hits = sum(1 for v in values if test(v))
+    hits = _count(values, test)
     name_factor, said = factor
     return Confidence(
         _clip(share_floor(hits, n) * name_factor),
@@ -219,7 +225,7 @@ def _partial(name: str, values: Sequence[str]) -> Confidence | None:
     if not n:
         return None
     shares = [
-        (sum(1 for v in values if test(v)), what)
+        (_count(values, test), what)
         for test, what in (
             (is_email, "emails"),
             (is_phone, "phone numbers"),
