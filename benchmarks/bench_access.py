@@ -227,11 +227,13 @@ def process_jobs(
     return jobs
 
 
-def build_index_process(catalog: Path, index: Path, work: Path) -> float:
-    """`dsar index build` from nothing, timed from outside; the index is kept for the rounds."""
+def build_index_process(catalog: Path, index: Path, work: Path, tree: Path | None) -> float:
+    """`dsar index build` from nothing (by the code in `tree`, else the installed one), timed
+    from outside; the index is kept for the rounds."""
     index.unlink(missing_ok=True)
+    command = dsar_command() if tree is None else tree_command(tree, work)
     seconds, _ = wall(
-        [*dsar_command(), "index", "build", "--catalog", str(catalog), "--index", str(index)],
+        [*command, "index", "build", "--catalog", str(catalog), "--index", str(index)],
         process_env(work, key=True),
     )
     return seconds
@@ -292,7 +294,7 @@ def main() -> None:
     process: list[Process] | None = None
     if args.process_only:
         index = work / f"index-{args.users}-process.db"
-        built_s = build_index_process(catalog, index, work)
+        built_s = build_index_process(catalog, index, work, args.now)
         print(f"identity index (dsar index build, from outside): built in {built_s:.1f} s")
         process = process_jobs(catalog, meta["subject"]["email"], work / f"p-{stamp}", index, trees)
         for warm in process:  # once, untimed: bytecode compiled and cached, files in page cache
