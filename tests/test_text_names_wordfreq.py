@@ -78,3 +78,27 @@ def test_a_missing_package_reads_as_no_frequencies(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     assert lexicon._frequency_buckets.__wrapped__("en") is None
+
+
+@needs_wordfreq
+@pytest.mark.parametrize(
+    ("text", "word", "name"),
+    [
+        ("Hoi Allemaal, de nieuwe rooster staat online. Groetjes, Femke", "Allemaal", "Femke"),
+        ("Cześć Wszystkim! Jutro przerwa od 22:00. Pozdrawiam, Łukasz", "Wszystkim", "Łukasz"),
+    ],
+)
+def test_a_common_word_after_a_greeting_is_nobody(text: str, word: str, name: str) -> None:
+    found = _names(text)
+    assert word not in found
+    assert name in found
+
+
+@needs_wordfreq
+def test_common_words_open_lines_names_stay() -> None:
+    assert lexicon.language_guess("Hoi Allemaal, de nieuwe rooster staat online") == "nl"
+    assert lexicon.language_guess("Santiago Herrera requests a corrected invoice.") == "en"
+    assert lexicon.common_word("Paz", "es", listed=True)  # 5.3 in Spanish, 3.1 in English
+    assert not lexicon.common_word("Pierre", "fr", listed=True)  # a name everywhere
+    assert "João" in _names("Olá João, obrigado pelo retorno. Abraço, Leonor")
+    assert "Paulo" in _names("[15:20] Paulo: alguém viu o relatório?\n[15:22] Beatriz: sim")

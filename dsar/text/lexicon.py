@@ -401,6 +401,16 @@ for _lang, _words in _FUNCTION_SETS.items():
         _LANGUAGES_OF[_w] = (*_LANGUAGES_OF.get(_w, ()), _lang)
 
 
+def language_guess(text: str) -> str:
+    """`language_of`, and when it finds no other language, the language whose common words
+    the text uses most by far (`_frequent_language`), else "en". Only the word-frequency rules
+    use it: the older rules were written against `language_of`'s guesses."""
+    found = language_of(text)
+    if found == "en" and frequencies_available():
+        return _frequent_language(text)
+    return found
+
+
 def language_of(text: str) -> str:
     """The language whose function words the text uses most ("en" when none stand out)."""
     words = [w.casefold() for w in _TOKEN.findall(text)]
@@ -566,3 +576,40 @@ def common_word(word: str, lang: str, listed: bool) -> bool | None:
     if listed:
         return lang != "en" and here >= VERY_COMMON_ZIPF and here - en >= 1.5
     return max(here, en) >= COMMON_ZIPF
+
+
+_GUESSED = tuple(_FUNCTION_WORDS)  # the languages the rules know
+LANGUAGE_MARGIN = (1.5, 8.0)  # another language wins at 1.5 times English's score plus 8
+
+
+@cache
+def _common_words(lang: str) -> dict[str, float]:
+    """The words of `lang` used at least `COMMON_ZIPF` times (10 in a million): a few
+    thousand a language, enough to tell languages apart."""
+    out: dict[str, float] = {}
+    for i, bucket in enumerate(_frequency_buckets(lang) or ()):
+        z = _zipf_of(i)
+        if z < COMMON_ZIPF:
+            break
+        out.update(dict.fromkeys(bucket, z))
+    return out
+
+
+def _frequent_language(text: str) -> str:
+    """The language of `GUESSED` whose common words the text uses most (each word counts its
+    Zipf frequency there), when it beats English by `LANGUAGE_MARGIN`: short chat lines and
+    forms have too few function words ("Hoi Allemaal, de nieuwe rooster staat online",
+    "Achtung: Passwort läuft ab"). Capitalised words the name lists hold do not count: a
+    Spanish name in an English sentence makes it no Spanish."""
+    names = folded_lexicon()
+    words = [
+        w.casefold()
+        for w in _TOKEN.findall(text)
+        if not (w[:1].isupper() and w.casefold() in names)
+    ]
+    if not words:
+        return "en"
+    scores = {lang: sum(_common_words(lang).get(w, 0.0) for w in words) for lang in _GUESSED}
+    best = max(scores, key=lambda lang: scores[lang])
+    factor, plus = LANGUAGE_MARGIN
+    return best if scores[best] >= factor * scores["en"] + plus else "en"

@@ -21,8 +21,10 @@ from dsar.text.lexicon import (
     GREETING_WORDS,
     STOP_WORDS,
     TITLE_WORDS,
+    common_word,
     is_english_word,
     is_name_word,
+    language_guess,
     language_of,
     name_lexicon,
 )
@@ -88,6 +90,8 @@ _NOUN_PARTICLE_BEFORE = regex.compile(
 )
 _LABEL_AFTER = regex.compile(r"(?:[^\S\n]+\p{Ll}{1,4})?[^\S\n]*:")
 _LINE_START = regex.compile(r"(?:^|\n)[^\S\n]*$")
+# a line's or a sentence's start, a chat line's time or a bullet before a word
+_OPENING = regex.compile(r"(?:^|[.!?:;\n\-\u2013\u2014\u2022*>\[\](){}\"'|]|\d)[^\S\n]*$")
 # a label of a few capitalised words before its colon ("Security Check:", "Next Steps:")
 _LABEL_LINE_START = regex.compile(r"(?:^|\n)[^\S\n]*(?:\p{Lu}[\p{L}'-]*[^\S\n]+){1,2}$")
 # what a company's or a product's name holds and a person's does not
@@ -196,7 +200,10 @@ def vetoed(
 ) -> list[Span]:
     """The spans with greetings, titles and labels cut from their edges, less those that
     name a place, a company or (in a text that is not English) an unknown capitalised word."""
-    lang = language_of(text)
+    # the language is guessed only for a text with a name to vet (its lists load lazily)
+    lang = "en"
+    if any(s.entity == PERSON and s.source != "known" for s in spans):
+        lang = language_of(text)
     out = []
     for span in spans:
         if span.entity != PERSON or span.source == "known":
@@ -274,6 +281,15 @@ def vetoed(
                 len(words) == 1 and _GERMANIC_NOUN.search(folded[0]) and words[0] not in firsts
             ):
                 continue
+        if (
+            len(words) == 1
+            and words[0][:1].isupper()
+            and trimmed.score < 0.9
+            and not titled
+            and _common_opening(text, words[0], span.source, before)
+        ):
+            continue  # a common word of the text's language opening a line or a sentence
+            # ("[09:12] Hinweis:", "Dobra, to ja biorę", "Paz y tranquilidad"), uncorroborated
         out.append(trimmed)
     return out
 
@@ -354,6 +370,28 @@ def _after_a_noun(
             folded[j:],
         )
     return span, words, folded
+
+
+def _greeted(before: str) -> bool:
+    """A greeting right before ("Hoi Allemaal", "Cześć Wszystkim")."""
+    previous = before.split()[-1:]
+    return bool(previous) and previous[0].casefold().strip(",.!") in GREETING_WORDS
+
+
+def _common_opening(text: str, word: str, source: str, before: str) -> bool:
+    """A capitalised word opening a line or a sentence of a text in another language than
+    English that is a common word of that language (`lexicon.common_word`): "Uwaga",
+    "Dobra", "Paz"; or one after a greeting that no name list holds ("Hoi Allemaal", "Cześć
+    Wszystkim"; "Olá João" is greeted). Only where capitals and the model found it: a chat
+    line's speaker or a form's field vouches for a name ("Paulo:", "Ayşe:", as common in
+    Portuguese and Turkish text as words are)."""
+    if source == "shape":
+        return False
+    listed = is_name_word(word)
+    if not _OPENING.search(before) and (listed or not _greeted(before)):
+        return False
+    lang = language_guess(text)
+    return lang != "en" and bool(common_word(word, lang, listed=listed))
 
 
 def _not_a_person(

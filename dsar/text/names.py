@@ -884,7 +884,7 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
             # English, in the text's language and elsewhere is a name without a cue
             # ("morning rahul!", "anyone seen niamh?"); "mira", "mei", "paz" are words
             if lang is None:
-                lang = lexicon.language_of(text)
+                lang = lexicon.language_guess(text)
             ok = bool(lexicon.rare_as_word(word, lang))
         if ok:
             out.append(Span(m.start(), end, PERSON, 0.55, "names"))
