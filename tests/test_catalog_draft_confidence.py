@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 
-from dsar.draft import Draft, draft, draft_catalog
+from dsar.draft import Confidence, Decision, Draft, draft, draft_catalog
 from dsar.draft.confidence import share_floor
-from dsar.draft.model import Confidence, Decision
 from dsar.text.engine import TextEngine
 from tests.shop_fixture import write_shop
 
