@@ -198,6 +198,9 @@ def test_every_decision_of_the_shop_has_one_and_ownership_carries_its_link(
         if parent.owned_through is not None:  # two levels: no surer than the level above
             assert own.value <= parent.confidence["owned_through"].value
             assert "is owned itself" in own.reason
+    # a name's confidence reads the text engine's share from the finding's evidence
+    first_name = shop.tables["customers"].columns["FirstName"].confidence["personal"]
+    assert "distinct sampled values are people's names" in first_name.reason
     reference = [t for t in shop.tables.values() if not t.personal]
     assert reference and all("reference data" in t.verdict() for t in reference)
 
