@@ -2,8 +2,11 @@
 
 A key is a column whose values are all present and all different (checked exactly). A link
 is a column whose distinct values all lie within another table's key: cheap tests on the
-profiles and samples (same type, integer ranges, value shapes, names) choose the pairs
-worth checking, and each is then checked exactly over every row by the engine.
+samples (same type, value shapes, names) choose the pairs worth checking, and all of them
+are then checked exactly over every row in one statement (`count_tables`), which also
+counts every table's rows and decides its keys. A column whose values lie within its own
+table's key (a manager, a parent, a referrer) is a self-reference: it is written as a
+reference to that key, and is no link between tables (no ownership, no identity).
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ from collections.abc import Callable, Sequence
 
 from dsar.catalog.models import ColumnType
 from dsar.draft.model import Link, TableDraft
-from dsar.draft.profile import ColumnProfile, exact_unique, values_within
+from dsar.draft.profile import Check, ColumnProfile, count_tables
 from dsar.draft.shapes import tokens
 from dsar.engine.base import Engine
 
 _ID_WORDS = {"id", "key", "ref", "no", "nr", "num", "number", "code", "uuid", "sub", "pk", "fk"}
 _STRING_FOUND = 0.98  # a text link tolerates a few orphans (rows whose parent was deleted)
 _SHAPE = re.compile(r"^[^\W\d]*")
+_SELF_HINT = re.compile(
+    r"(?i)parent|manager|referr|report|supervis|mentor|sponsor|invit|boss|lead|owner|(^|_)by$"
+)
 
 
 def id_named(name: str) -> bool:
@@ -48,18 +54,85 @@ def name_score(column: str, parent: str, key: str) -> int:
     return 1 if {_singular(w) for w in words} & theirs else 0
 
 
-def find_keys(
-    engine: Engine, table: TableDraft, plain: Callable[[str], bool], note: Callable[[str], None]
-) -> None:
-    """Set the table's unique keys and its primary key (an identifier-named one first)."""
+def _key_candidates(table: TableDraft, linkable: Callable[[str, str], bool]) -> list[str]:
+    """Columns that may be keys: present and all different in the sample (a key is; the
+    exact count over every row decides)."""
     prof = table.profile
-    candidates = [
+    return [
         c
         for c, p in prof.columns.items()
-        if p.keyish and plain(c) and prof.rows and p.non_null == prof.rows
-        and p.distinct >= 0.9 * prof.rows
+        if p.keyish and linkable(table.name, c) and prof.rows and p.non_null == prof.rows
+        and p.distinct == p.non_null
     ]  # fmt: skip
-    table.keys = [c for c in prof.columns if c in exact_unique(engine, prof, candidates)]
+
+
+def find_keys_and_links(
+    engine: Engine,
+    tables: dict[str, TableDraft],
+    linkable: Callable[[str, str], bool],
+    note: Callable[[str], None],
+) -> list[Link]:
+    """Set every table's keys and primary key, and return every column's best link; the
+    counts, keys and links are all decided over every row, reading each table once."""
+    candidates = {n: _key_candidates(t, linkable) for n, t in tables.items()}
+    shapes: dict[tuple[str, str], frozenset[tuple[int, str]]] = {}
+
+    def shapes_of(table: TableDraft, column: str) -> frozenset[tuple[int, str]]:
+        if (table.name, column) not in shapes:
+            shapes[(table.name, column)] = _shapes(table.profile.values(column))
+        return shapes[(table.name, column)]
+
+    checks = [
+        Check(child.name, col.name, parent.name, key)
+        for child in tables.values()
+        for col in child.profile.columns.values()
+        if col.keyish and linkable(child.name, col.name)
+        for parent in tables.values()
+        if parent is not child or col.name not in candidates[child.name]
+        for key in candidates[parent.name]
+        if _may_fit(child, col, parent, key, shapes_of)
+    ]
+    profiles, found = count_tables(
+        engine, {n: t.profile for n, t in tables.items()}, candidates, checks
+    )
+    for name, table in tables.items():
+        table.profile = profiles[name]
+        _set_keys(table, candidates[name], note)
+    links: list[Link] = []
+    by_column: dict[tuple[str, str], list[Link]] = {}
+    for check in checks:
+        child, parent = tables[check.child], tables[check.parent]
+        col = child.profile.columns[check.column]
+        if check.key not in parent.keys or not _fits_counts(child, col, parent, check.key):
+            continue
+        n, hits = found[check]
+        need = n if col.kind is ColumnType.INTEGER else _STRING_FOUND * n
+        if n and hits >= need:
+            link = Link(check.child, check.column, check.parent, check.key, n, hits)
+            by_column.setdefault((check.child, check.column), []).append(link)
+    for (name, column), options in by_column.items():
+        col = tables[name].profile.columns[column]
+        own = [lk for lk in options if lk.parent == name]
+        others = [lk for lk in options if lk.parent != name]
+        if others:
+            links.append(_best(others, tables, col))
+        elif own:
+            _self_reference(tables[name], _best(own, tables, col), note)
+    links = _one_way(links, tables)
+    for link in links:
+        note(f"{link.child}.{link.column} -> {link.target}")
+    return links
+
+
+def _set_keys(table: TableDraft, candidates: Sequence[str], note: Callable[[str], None]) -> None:
+    """The table's unique keys and its primary key (an identifier-named one first)."""
+    prof = table.profile
+    table.keys = [
+        c
+        for c in candidates
+        if prof.rows and prof.columns[c].non_null == prof.rows
+        and prof.columns[c].distinct == prof.rows
+    ]  # fmt: skip
     if not table.keys:
         return
     order = list(prof.columns)
@@ -70,60 +143,68 @@ def find_keys(
     note(f"{table.name}: key {table.primary_key}")
 
 
-def _shapes(values: Sequence[object]) -> set[tuple[int, str]]:
+def _self_reference(table: TableDraft, link: Link, note: Callable[[str], None]) -> None:
+    """A column whose values are keys of its own table: a reference, not a link."""
+    column = table.columns[link.column]
+    column.references = link.target
+    share = (
+        f"all {link.distinct:,} distinct values"
+        if link.found == link.distinct
+        else f"{link.found:,} of {link.distinct:,} distinct values"
+    )
+    column.notes.append(
+        f"references {link.target}, its own table's key (a self-reference): {share} found in"
+        " it; a row naming another row of the same table (a manager, a parent, a referrer)"
+    )
+    note(f"{link.child}.{link.column} -> {link.target} (self-reference)")
+
+
+def _shapes(values: Sequence[object]) -> frozenset[tuple[int, str]]:
     """Value shapes of text keys: length and leading letters (`u0000042` -> (8, 'u'))."""
     out = set()
     for v in values:
         text = str(v)
         match = _SHAPE.match(text)
         out.add((len(text), match.group(0) if match else ""))
-    return out
+    return frozenset(out)
 
 
-def _may_fit(child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str) -> bool:
-    """Cheap tests before the exact one: same type; a key of its own table only by the same
-    name; integers named as identifiers and within the key's range; text of the key's shapes."""
+Shapes = Callable[[TableDraft, str], frozenset[tuple[int, str]]]
+
+
+def _may_fit(
+    child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str, shapes: Shapes
+) -> bool:
+    """Cheap tests on the samples before the exact one: same type; integers named as
+    identifiers; text of the key's shapes; within its own table only a column named as a
+    reference (a manager, a parent) to a key other than itself."""
     kp = parent.profile.columns[key]
-    if col.kind != kp.kind or not col.non_null:
+    if col.kind != kp.kind or not col.keyish:
         return False
     same_name = name_score(col.name, parent.name, key) == 2
-    if col.name in child.keys and not same_name:
+    named = id_named(col.name) or _SELF_HINT.search(col.name)
+    if parent is child and (col.name == key or not named):
         return False
     if col.kind is ColumnType.INTEGER:
-        if not (same_name or id_named(col.name)) or col.low is None or kp.low is None:
+        return same_name or id_named(col.name) or parent is child
+    mine, theirs = shapes(child, col.name), shapes(parent, key)
+    fits = sum(1 for s in mine if s in theirs)
+    return fits >= 0.9 * len(mine)
+
+
+def _fits_counts(child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str) -> bool:
+    """The tests on the counts over every row: some value; a key of its own table only by
+    the same name; integers within the key's range."""
+    kp = parent.profile.columns[key]
+    if not col.non_null:
+        return False
+    if col.name in child.keys and name_score(col.name, parent.name, key) != 2:
+        return False
+    if col.kind is ColumnType.INTEGER:
+        if col.low is None or kp.low is None or col.high is None or kp.high is None:
             return False
-        return (
-            kp.low <= col.low
-            and col.high is not None
-            and kp.high is not None
-            and (col.high <= kp.high)
-        )
-    mine = child.profile.values(col.name)
-    theirs = _shapes(parent.profile.values(key))
-    fits = sum(1 for s in _shapes(mine) if s in theirs)
-    return fits >= 0.9 * len(_shapes(mine))
-
-
-def find_links(
-    engine: Engine,
-    tables: dict[str, TableDraft],
-    linkable: Callable[[str, str], bool],
-    note: Callable[[str], None],
-) -> list[Link]:
-    """Every column's best link, checked exactly over every row."""
-    links: list[Link] = []
-    for child in tables.values():
-        for col in child.profile.columns.values():
-            if not col.keyish or not linkable(child.name, col.name):
-                continue
-            found = _candidates(engine, tables, child, col)
-            if found:
-                best = _best(found, tables, col)
-                links.append(best)
-    links = _one_way(links, tables)
-    for link in links:
-        note(f"{link.child}.{link.column} -> {link.target}")
-    return links
+        return kp.low <= col.low and col.high <= kp.high
+    return True
 
 
 def _one_way(links: list[Link], tables: dict[str, TableDraft]) -> list[Link]:
@@ -143,29 +224,12 @@ def _one_way(links: list[Link], tables: dict[str, TableDraft]) -> list[Link]:
     ]
 
 
-def _candidates(
-    engine: Engine, tables: dict[str, TableDraft], child: TableDraft, col: ColumnProfile
-) -> list[Link]:
-    found = []
-    for parent in tables.values():
-        if parent is child:
-            continue
-        for key in parent.keys:
-            if not _may_fit(child, col, parent, key):
-                continue
-            n, hits = values_within(engine, child.name, col.name, parent.name, key)
-            need = n if col.kind is ColumnType.INTEGER else _STRING_FOUND * n
-            if n and hits >= need:
-                found.append(Link(child.name, col.name, parent.name, key, n, hits))
-    return found
-
-
 def _rank(link: Link, tables: dict[str, TableDraft], col: ColumnProfile) -> tuple[int, ...]:
     parent = tables[link.parent]
     score = name_score(col.name, link.parent, link.key)
     people = int(parent.people is not None or bool(parent.identity_columns()))
     width = len(parent.columns)
-    tight = -parent.profile.columns[link.key].distinct
+    tight = -(parent.profile.columns[link.key].distinct or 0)
     if col.kind is ColumnType.INTEGER:
         return (score, tight, people, width)
     return (score, people, width, tight)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from dsar.catalog.models import IdentityKind
 from dsar.draft.confidence import assess
-from dsar.draft.keys import find_keys, find_links
+from dsar.draft.keys import find_keys_and_links
 from dsar.draft.model import ColumnDraft, Draft, TableDraft
 from dsar.draft.people import (
     assign_key_kinds,
@@ -72,16 +72,17 @@ def draft(
             engine.register_table(catalog, found.name)
             prof = profile_table(engine, found, sample)
             say(
-                f"profiled {found.name} ({i}/{len(scan.tables)}): {prof.rows:,} rows,"
-                f" {len(prof.columns)} columns, {prof.sample.num_rows:,} sampled"
+                f"profiled {found.name} ({i}/{len(scan.tables)}): {len(prof.columns)} columns,"
+                f" {prof.sample.num_rows:,} rows sampled"
             )
             profiles.append(prof)
         say("reading sampled text with the text engine")
         evidence = TextEvidence.gather(profiles, text_engine or _text_engine())
         tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
-        for table in tables.values():
-            find_keys(engine, table, _plain_in(table), say)
-        links = find_links(engine, tables, lambda t, c: _linkable(tables[t].columns[c]), say)
+        say("counting every row: keys and links")
+        links = find_keys_and_links(
+            engine, tables, lambda t, c: _linkable(tables[t].columns[c]), say
+        )
         roots = find_people(engine, tables, links)
         assign_key_kinds(roots, links)
         identity_by_link(tables, links, roots)
@@ -113,11 +114,6 @@ def _classified(profile: TableProfile, evidence: TextEvidence) -> TableDraft:
             draft.notes.append(found.evidence)
         columns[name] = draft
     return TableDraft(profile, columns)
-
-
-def _plain_in(table: TableDraft) -> Callable[[str], bool]:
-    """Which columns of `table` may be a key."""
-    return lambda column: _linkable(table.columns[column])
 
 
 def _linkable(column: ColumnDraft) -> bool:

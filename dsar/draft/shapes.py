@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from dsar.text.engine import TextEngine
 
 TEXT_SAMPLE = 200  # distinct values a column given to the text engine
+TEXT_BATCH = 2000  # texts given to the text engine in one call (several columns at once)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^\W\d_]{2,}$")
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
@@ -29,6 +31,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _TOKEN = re.compile(r"^[A-Za-z0-9+/_\-.~=:]{20,}$")
 _ID_LIKE = re.compile(r"^[\w\-.:|]{1,64}$")
 _WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*[.,!?;:]?$")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")  # two letters in a row: what any name has
 _REGIONS = ("US", "GB", "DE", "FR", "NL", "BR", "IN")
 
 _NAME_HINT = re.compile(r"(?i)(^|_|[a-z])(name|first|last|given|family|surname|fullname)")
@@ -61,8 +64,9 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "0%"
 
 
-def _share(values: Sequence[str], test: Callable[[str], bool]) -> int:
-    return sum(1 for v in values if test(v))
+def _share(counts: Mapping[str, int], test: Callable[[str], bool]) -> int:
+    """How many sampled values pass `test`, each distinct value tested once."""
+    return sum(k for v, k in counts.items() if test(v))
 
 
 def is_email(value: str) -> bool:
@@ -129,38 +133,55 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
     if not n:
         return None
     seen = f"of {n:,} sampled values"
+    found = text.shaped(name)
+    if found is _NOT_SHAPED:
+        found = _by_shape(name, Counter(values), n)
+    if found is not None:
+        return found
+    return _textual(name, values, text.of(name), seen)
+
+
+class _NotShaped(Finding):
+    """`TextEvidence.shaped` of a column it did not look at."""
+
+
+_NOT_SHAPED = _NotShaped()
+
+
+def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
+    """Emails, IP addresses, phones, secrets, device ids and subjects, by the values' shapes
+    (each distinct value tested once); None: left to the text engine's facts."""
+    seen = f"of {n:,} sampled values"
+    hits: dict[str, int] = {}
     for test, threshold, finding, what in (
         (is_email, 0.9, Finding(identity=IdentityKind.EMAIL), "are emails"),
         (is_ip, 0.9, Finding(personal=PersonalKind.IP_ADDRESS), "are IP addresses"),
         (is_phone, 0.8, Finding(identity=IdentityKind.PHONE), "are phone numbers"),
     ):
-        hits = _share(values, test)
-        if hits >= threshold * n:
+        hits[what] = _share(counts, test)
+        if hits[what] >= threshold * n:
             return Finding(
-                finding.identity, finding.personal, evidence=f"{_pct(hits, n)} {seen} {what}"
+                finding.identity,
+                finding.personal,
+                evidence=f"{_pct(hits[what], n)} {seen} {what}",
             )
-    if _IP_HINT.search(name) and _share(values, is_ip) >= 0.5 * n:
-        hits = _share(values, is_ip)
+    if _IP_HINT.search(name) and hits["are IP addresses"] >= 0.5 * n:
         return Finding(
             personal=PersonalKind.IP_ADDRESS,
-            evidence=f"named {name}, and {_pct(hits, n)} {seen} are IP addresses",
+            evidence=f"named {name}, and {_pct(hits['are IP addresses'], n)} {seen} are IP"
+            " addresses",
         )
-    secrets = _share(values, is_secret)
+    secrets = _share(counts, is_secret)
     if secrets >= 0.8 * n or (_SECRET_HINT.search(name) and secrets >= 0.5 * n):
         return Finding(
             secret=True,
             evidence=f"{_pct(secrets, n)} {seen} are password hashes or high-entropy tokens",
         )
-    if (found := _device_or_subject(name, values, seen)) is not None:
-        return found
-    return _textual(name, values, text.of(name), seen)
+    return _device_or_subject(name, counts, n, seen)
 
 
-def _device_or_subject(name: str, values: list[str], seen: str) -> Finding | None:
+def _device_or_subject(name: str, counts: Mapping[str, int], n: int, seen: str) -> Finding | None:
     words = set(tokens(name))
-    ids = _share(values, is_id_like)
-    if ids < 0.95 * len(values):
-        return None
     kind = None
     if words & {"device", "devices", "idfa", "gaid"}:
         kind = IdentityKind.DEVICE_ID
@@ -170,9 +191,12 @@ def _device_or_subject(name: str, values: list[str], seen: str) -> Finding | Non
         kind = IdentityKind.OAUTH_SUBJECT
     if kind is None:
         return None
+    ids = _share(counts, is_id_like)
+    if ids < 0.95 * n:
+        return None
     return Finding(
         identity=kind,
-        evidence=f"named {name}, and {_pct(ids, len(values))} {seen} are identifiers (no spaces)",
+        evidence=f"named {name}, and {_pct(ids, n)} {seen} are identifiers (no spaces)",
     )
 
 
@@ -187,49 +211,121 @@ class TextFacts:
 
 
 class TextEvidence:
-    """The text engine run once over the distinct sampled values of every text column."""
+    """The text engine run once over the distinct sampled values of the text columns whose
+    verdict its facts can change, several columns a call; and each text column's finding by
+    its values' shapes, found on the way (a column decided by shape needs no text engine)."""
 
-    def __init__(self, facts: dict[str, TextFacts]) -> None:
+    def __init__(
+        self, facts: dict[str, TextFacts], shaped: dict[str, Finding | None] | None = None
+    ) -> None:
         self._facts = facts
+        self._shaped = shaped or {}
 
     def of(self, column: str) -> TextFacts:
         return self._facts.get(column, TextFacts())
 
+    def shaped(self, column: str) -> Finding | None:
+        """The column's finding by shape (None: none), `_NOT_SHAPED` if not looked at."""
+        return self._shaped.get(column, _NOT_SHAPED)
+
     @classmethod
     def gather(cls, tables: Sequence[TableProfile], text_engine: TextEngine) -> TextEvidence:
-        """Run the text engine once over every string column's sampled values."""
+        """Run the text engine over the string columns' sampled values it can tell about:
+        not those decided by shape, nor those whose facts cannot change the verdict (no
+        name possible, no free text possible); several columns to a call."""
         from dsar.text.lexicon import is_name_word, place_names
 
         places = place_names()
         facts: dict[str, TextFacts] = {}
+        shaped: dict[str, Finding | None] = {}
+        pending: list[tuple[str, list[str]]] = []
         for table in tables:
             for col, prof in table.columns.items():
                 if prof.kind is not ColumnType.STRING:
                     continue
-                distinct = sorted({str(v).strip() for v in table.values(col)} - {""})
+                key = f"{table.name}\x00{col}"
+                values = [str(v) for v in table.values(col)]
+                if not values:
+                    continue
+                shaped[key] = _by_shape(col, Counter(values), len(values))
+                if shaped[key] is not None:
+                    continue  # decided by shape: the text facts are not read
+                distinct = sorted({v.strip() for v in values} - {""})
                 texts = distinct[:TEXT_SAMPLE]
                 if not texts or sum(map(is_email, texts)) > len(texts) // 2:
                     continue
-                spans = text_engine.analyze(texts)
-                person = sum(
-                    1
-                    for t, found in zip(texts, spans, strict=True)
-                    if _whole_name(t, found) or _lexicon_name(t, is_name_word)
+                lexical = [_lexicon_name(t, is_name_word) for t in texts]
+                if _needs_engine(col, values, texts, lexical):
+                    pending.append((key, texts))
+                    continue
+                facts[key] = TextFacts(
+                    len(texts), sum(lexical), 0, sum(1 for t in texts if t in places)
                 )
-                facts[f"{table.name}\x00{col}"] = TextFacts(
-                    len(texts),
-                    person,
-                    sum(1 for found in spans if found),
-                    sum(1 for t in texts if t in places),
-                )
-        return cls(facts)
+        for key, texts, spans in _analyzed(pending, text_engine):
+            person = sum(
+                1
+                for t, found in zip(texts, spans, strict=True)
+                if _whole_name(t, found) or _lexicon_name(t, is_name_word)
+            )
+            facts[key] = TextFacts(
+                len(texts),
+                person,
+                sum(1 for found in spans if found),
+                sum(1 for t in texts if t in places),
+            )
+        return cls(facts, shaped)
 
     def table(self, table: str) -> TextEvidence:
         """The facts of one table's columns, by column name."""
         prefix = f"{table}\x00"
         return TextEvidence(
-            {k.removeprefix(prefix): v for k, v in self._facts.items() if k.startswith(prefix)}
+            {k.removeprefix(prefix): v for k, v in self._facts.items() if k.startswith(prefix)},
+            {k.removeprefix(prefix): v for k, v in self._shaped.items() if k.startswith(prefix)},
         )
+
+
+def _needs_engine(name: str, values: list[str], texts: list[str], lexical: list[bool]) -> bool:
+    """Whether the text engine's facts can change `_textual`'s verdict or its evidence: a
+    name is possible (short values, enough of them lexicon names or with letters to name
+    someone), or free text is (sentence-like values of 2.5 words or more)."""
+    mean_words, alphabetic = _word_shape(values)
+    if alphabetic >= 0.7 and mean_words >= 2.5:
+        return True  # free text possible: its evidence counts what the engine finds
+    if _NOT_A_NAME_HINT.search(name) or mean_words > 4:
+        return False
+    need = (0.6 if _NAME_HINT.search(name) else 0.8) * len(texts)
+    possible = sum(1 for t, lex in zip(texts, lexical, strict=True) if lex or _LETTERS.search(t))
+    return possible >= need
+
+
+def _analyzed(
+    pending: list[tuple[str, list[str]]], text_engine: TextEngine
+) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The text engine's spans for each pending column, `TEXT_BATCH` texts a call."""
+    out: list[tuple[str, list[str], list[list[Any]]]] = []
+    i = 0
+    while i < len(pending):
+        group = [pending[i]]
+        size = len(pending[i][1])
+        i += 1
+        while i < len(pending) and size + len(pending[i][1]) <= TEXT_BATCH:
+            group.append(pending[i])
+            size += len(pending[i][1])
+            i += 1
+        spans = text_engine.analyze([t for _, texts in group for t in texts])
+        at = 0
+        for key, texts in group:
+            out.append((key, texts, spans[at : at + len(texts)]))
+            at += len(texts)
+    return out
+
+
+def _word_shape(values: list[str]) -> tuple[float, float]:
+    """Mean words per value, and the share of words that are words of letters."""
+    words = [v.split() for v in values]
+    count = sum(map(len, words))
+    alphabetic = sum(1 for w in words for t in w if _WORD.match(t)) / max(1, count)
+    return count / len(values), alphabetic
 
 
 def _whole_name(text: str, spans: Sequence[Any]) -> bool:
@@ -245,9 +341,7 @@ def _lexicon_name(text: str, is_name_word: Callable[[str], bool]) -> bool:
 def _textual(name: str, values: list[str], facts: TextFacts, seen: str) -> Finding | None:
     """Names, addresses, places and free text, from the text engine's facts and the shape."""
     n, checked = len(values), facts.checked
-    words = [v.split() for v in values]
-    mean_words = sum(map(len, words)) / n
-    alphabetic = sum(1 for w in words for t in w if _WORD.match(t)) / max(1, sum(map(len, words)))
+    mean_words, alphabetic = _word_shape(values)
     distinct = len(set(values))
     among = f"of {checked:,} distinct sampled values"
     if checked and not _NOT_A_NAME_HINT.search(name):

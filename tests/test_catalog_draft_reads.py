@@ -1,0 +1,112 @@
+"""`dsar catalog draft`: self-references, and how often the export is read.
+
+A column whose values lie within its own table's key (a manager, a parent, a referrer) is
+written as a reference to that key, checked on every row, with its evidence; it is no link
+between tables (the table is not an extension of itself, the column no identity). And the
+draft reads each table a bounded number of times, whatever its number of columns and links:
+one sample, one statement that counts every table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from dsar.catalog import load_catalog
+from dsar.demo import generate
+from dsar.draft import draft, draft_catalog
+from dsar.engine.base import Engine
+from dsar.text.engine import TextEngine
+
+
+def _staff_and_categories(root: Path, n: int = 300) -> None:
+    root.mkdir(parents=True)
+    staff_ids = [f"s{i:05d}" for i in range(n)]
+    pacsv.write_csv(
+        pa.table(
+            {
+                "staff_id": staff_ids,
+                "email": [f"worker{i}@example.org" for i in range(n)],
+                # the first ten report to no one; the others to someone among them
+                "manager_id": [None if i < 10 else staff_ids[i // 10] for i in range(n)],
+                "desk": [f"s{(i * 7) % n:05d}" for i in range(n)],  # same shape, no hint
+            }
+        ),
+        root / "staff.csv",
+    )
+    ids = list(range(1, n + 1))
+    pq.write_table(
+        pa.table(
+            {
+                "category_id": ids,
+                "parent_id": [None if i <= 5 else (i - 1) // 5 for i in ids],
+                "quantity": [(i * 13) % n + 1 for i in ids],  # within the ids: not named so
+                "label": [f"level {i}" for i in ids],
+            }
+        ),
+        root / "categories.parquet",
+    )
+
+
+@pytest.mark.parametrize("sample", [50, 1000])  # sampled, and the whole table
+def test_a_self_reference_is_written_as_a_reference(tmp_path: Path, sample: int) -> None:
+    _staff_and_categories(tmp_path / "export")
+    out = tmp_path / "draft.yml"
+    result = draft_catalog(
+        tmp_path / "export", out, sample=sample, text_engine=TextEngine(nlp=None)
+    )
+    staff, categories = result.tables["staff"], result.tables["categories"]
+    manager = staff.columns["manager_id"]
+    assert manager.references == "staff.staff_id"
+    assert manager.identity is None  # a second person, who does not receive the row
+    assert any("self-reference" in n and "all 29 distinct values" in n for n in manager.notes)
+    assert staff.people == "root"  # not an extension of itself
+    assert staff.columns["desk"].references is None  # no name saying it points at a row
+    assert categories.columns["parent_id"].references == "categories.category_id"
+    assert categories.columns["quantity"].references is None
+    assert not categories.personal
+    assert all(lk.child != lk.parent for lk in result.links)
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))["tables"]
+    assert written["staff"]["columns"]["manager_id"]["references"] == "staff.staff_id"
+    assert written["categories"]["columns"]["parent_id"]["references"] == ("categories.category_id")
+
+
+def test_a_value_outside_the_key_is_no_self_reference(tmp_path: Path) -> None:
+    _staff_and_categories(tmp_path / "export")
+    path = tmp_path / "export" / "categories.parquet"
+    table = pq.read_table(path)
+    parents = table.column("parent_id").to_pylist()
+    parents[-1] = 10_000  # one parent that is no category: integers must all be found
+    pq.write_table(table.set_column(1, "parent_id", pa.array(parents)), path)
+    result = draft(tmp_path / "export", sample=50, text_engine=TextEngine(nlp=None))
+    assert result.tables["categories"].columns["parent_id"].references is None
+
+
+def test_each_table_is_read_a_bounded_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sample per table and one counting statement: not a query per column or per pair."""
+    generate(tmp_path / "demo", users=150, seed=5)
+    hand = load_catalog(tmp_path / "demo" / "catalog.yml")
+    statements: list[str] = []
+    query = Engine.query
+
+    def counted(self: Engine, sql: str, params: object = ()) -> pa.Table:
+        statements.append(sql)
+        return query(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "query", counted)
+    result = draft(tmp_path / "demo", sample=100, text_engine=TextEngine(nlp=None))
+    tables = len(hand.tables)
+    assert len(result.tables) == tables
+    samples = [s for s in statements if "USING SAMPLE" in s]
+    counting = [s for s in statements if "count(*)" in s and "struct_pack" in s]
+    assert len(samples) == tables
+    assert len(counting) == 1
+    # the rest: reading the files' layout (sniffing, columns), and people's contacts
+    assert len(statements) <= 4 * tables + len(result.links)
