@@ -3,12 +3,13 @@
 `scope_breach` used to answer one access request per distinct seed (thousands of people,
 one by one, through `dsar.subjects.collect`). This module computes the same answer for the
 whole set of rows in scope: each table's identifiers are read once through the engine
-(normalised by the same `sql_normalize` and match rules as access), and the rest is joins in
-a scratch DuckDB connection. What it reproduces of `collect`, for every person reached:
+(normalised by the same `sql_normalize` and match rules as access; a table only searched is
+read as its distinct rows, see `_Plan.read`), and the rest is joins in a scratch DuckDB
+connection. What it reproduces of `collect`, for every person reached:
 
 - the strong closure: strong identifiers seen together in a row of a searched table (a
   controller table with identity columns) are one person, to any depth (the connected
-  components, by label propagation);
+  components of the links, found in memory: `components`);
 - the weak identifiers a person learns: those in a row holding one of their strong ones
   (the ones learned from tables with two or more strong columns are known while those
   tables are searched; the rest only to the tables searched after them);
@@ -26,6 +27,11 @@ One difference is left: where a person has a country (or state) column in more t
 table, `collect` takes the first table its search happened to fill; here the order is the
 search's table order (tables with two or more strong columns first). `tests/test_breach_set.py`
 compares both on the demo and the shop schemas.
+
+Its cost is mostly fixed: every table is read and linked whatever the breach's size (at
+debug level each statement's time is logged by the table it makes, never a value;
+`benchmarks/bench_breach.py --profile`; BENCHMARKS.md, "Breach scoping", for the figures and
+what would remove it: people resolved ahead of time).
 """
 
 from __future__ import annotations
@@ -166,6 +172,37 @@ class _Plan:
         plain = len(picks) == len(table.identity_columns()) and name in self.linked
         return ", ".join(picks) or "1 AS __none", plain
 
+    def read(self, name: str) -> str:
+        """The query reading `name` once: its identifiers, ownership keys and what describes a
+        person. A table only searched (not owned, no owned table's parent) is read as its
+        distinct rows holding an identifier: with only identifiers, distinct; with what
+        describes a person and one ordering column, one row per distinct content, at its
+        smallest ordering value (the row a person's description would take first)."""
+        picks, plain = self.select(name)
+        sql = f"SELECT {picks} FROM {quote_identifier(name)}"
+        ids = [f"i{j}" for j in range(len(self.catalog.tables[name].identity_columns()))]
+        if not ids or name not in self.linked:
+            return sql
+        some = " OR ".join(f"{i} IS NOT NULL" for i in ids)
+        # aliases filtered outside (Spark SQL has none in its WHERE)
+        if plain:
+            return f"SELECT DISTINCT * FROM ({sql}) AS t WHERE {some}"
+        d = self.describe[name]
+        if (
+            self.catalog.tables[name].owned_through is not None
+            or name in self.parent_columns
+            or len(d["order"]) != 1
+        ):
+            return sql
+        kept = [
+            *ids,
+            *(f"c{j}" for j in range(len(d["emails"]))),
+            *(f"n{j}" for j in range(len(d["names"]))),
+            *(f"g{j}" for j in range(len(d["geo"]))),
+        ]
+        listed = ", ".join(kept)
+        return f"SELECT {listed}, min(o0) AS o0 FROM ({sql}) AS t WHERE {some} GROUP BY {listed}"
+
 
 def set_search(
     engine: Engine, catalog: Catalog, scoped: dict[str, pa.Table], rules: MatchRules
@@ -261,15 +298,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     # 1. every table read once: identifiers, ownership keys and what describes a person
     for name in plan.tables:
         ti = plan.index[name]
-        picks, plain = plan.select(name)
-        q = quote_identifier(name)
-        ids = [f"i{j}" for j in range(len(catalog.tables[name].identity_columns()))]
-        sql = f"SELECT {picks} FROM {q}"
-        if plain and ids:  # aliases filtered outside (Spark SQL has none in its WHERE)
-            some = " OR ".join(f"{i} IS NOT NULL" for i in ids)
-            sql = f"SELECT DISTINCT * FROM ({sql}) AS t WHERE {some}"
         started, cpu = time.perf_counter(), time.process_time()
-        con.register("bs_read", engine.query(sql))
+        con.register("bs_read", engine.query(plan.read(name)))
         _took(f"read {name}", started, cpu)
         x(
             f"CREATE TEMP TABLE bs_r{ti} AS SELECT {ti << _BITS} + row_number() OVER () AS __n,"
@@ -465,19 +495,29 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     for number, tbl, count in zip(*(c.to_pylist() for c in got.columns), strict=True):
         rows[number][tbl_name[tbl]] = count
     owners: dict[str, list[frozenset[int]]] = {}
-    nobody: frozenset[int] = frozenset()
+    # each row in scope's holders: most hold one person (one frozenset per person, shared)
+    alone = np.empty(len(rows) + 1, dtype=object)
+    alone[:] = [frozenset((n,)) for n in range(len(rows) + 1)]
     for bi, name in enumerate(breached):
         base = _SCOPE + (bi << _BITS)
         got = _arrow(
             con,
+            f"SELECT h.row - {base} AS n, min(p.number) AS one, max(p.number) AS last"
+            " FROM bs_hits h JOIN bs_people p USING (label)"
+            f" WHERE h.row >= {base} AND h.row < {base + (1 << _BITS)} GROUP BY h.row",
+        )
+        n, one, last = (got.column(c).to_numpy() for c in ("n", "one", "last"))
+        listed = np.full(scoped[name].num_rows, frozenset(), dtype=object)
+        listed[n[one == last]] = alone[one[one == last]]
+        several = _arrow(
+            con,
             f"SELECT h.row - {base}, list(DISTINCT p.number) FROM bs_hits h JOIN bs_people p"
             f" USING (label) WHERE h.row >= {base} AND h.row < {base + (1 << _BITS)}"
-            " GROUP BY h.row",
+            " GROUP BY h.row HAVING count(DISTINCT p.number) > 1",
         )
-        listed = [nobody] * scoped[name].num_rows
-        for n, numbers in zip(*(c.to_pylist() for c in got.columns), strict=True):
-            listed[n] = frozenset(numbers)
-        owners[name] = listed
+        for row, numbers in zip(*(c.to_pylist() for c in several.columns), strict=True):
+            listed[row] = frozenset(numbers)
+        owners[name] = listed.tolist()
 
     _took("step 5 (hits)", *clock)
     clock = time.perf_counter(), time.process_time()
