@@ -5,16 +5,22 @@ leads to another people table with the same people (most of its emails found the
 that table (a sign-in profile, preferences); the others are roots, ranked by how many
 tables point at them. Each root's key gets an identity kind of its own (by its name:
 customer, user; else the first left), so two people tables never share a kind and their
-colliding keys never link. A column linked to a key with a kind gets that kind, unless the
-row already belongs to another person (a root's link to its account manager). A table with
-no identity that links to the key of a table that has one is owned through it; a table with
-no person at all is reference data.
+colliding keys never link; another key of the root that others link to gets one only when its
+name says it is an identifier (a postal code copied into orders is no person's key). A column
+linked to a key with a kind gets that kind, unless the row already belongs to another person:
+a root's link to its account manager, or, where a row links to two people tables (an order to
+its customer and to the employee who took it), the person whose key is more specific to the
+rows (more distinct values, fewer rows each), the names deciding only where the counts do
+not, and the confidence lower where they disagree. A table with no identity that links to the
+key of a table that has one is owned through it; a table with no person at all is reference
+data.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType, IdentityKind
 from dsar.draft.confidence import link_confidence, share_floor
@@ -26,6 +32,15 @@ from dsar.engine.base import Engine
 _KEY_KINDS = (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID)
 _CUSTOMER = re.compile(r"(?i)customer|client|cust(?!om)|buyer|shopper|patient|member")
 _USER = re.compile(r"(?i)user|account|login|person|people|profile")
+_STAFF = re.compile(
+    r"(?i)employee|staff|agent|handl|assign|manager|clerk|operator|salesperson|seller"
+    r"|(?:^|_|sales|support)rep(?:$|_|id)|(?<=[a-z])Rep(?:Id)?$"
+)
+# a key is an identifier by its name: ..._id, ...Id, uuid, key, number
+_ID_NAME = re.compile(
+    r"(?i:(?:^|[_\-. ])(?:id|uuid|guid|key|number|no|num))$|[a-z](?:Id|ID|Uuid|Key|Number|No)$"
+)
+_SPECIFIC = 2.0  # distinct values: this many times another link's, the more specific owner
 _SAME_PEOPLE = 0.5  # share of a table's emails found in another's: the same people
 _RETENTION = tuple(
     re.compile(p, re.IGNORECASE)
@@ -114,6 +129,10 @@ def _root_confidence(table: TableDraft, incoming: int, own: float, why: str) -> 
     return Confidence(share_floor(distinct, len(values)) * linked * own, reason)
 
 
+def _names_an_id(column: str) -> bool:
+    return bool(_ID_NAME.search(column) or _CUSTOMER.search(column) or _USER.search(column))
+
+
 def _kind_for(column: str, free: list[IdentityKind]) -> IdentityKind | None:
     if _CUSTOMER.search(column) and IdentityKind.CUSTOMER_ID in free:
         return IdentityKind.CUSTOMER_ID
@@ -137,6 +156,13 @@ def assign_key_kinds(roots: list[TableDraft], links: list[Link]) -> None:
             if key is None:
                 continue
             col = table.columns[key]
+            if key != table.primary_key and not _names_an_id(key):
+                col.notes.append(
+                    f"no identity kind: a second key of people table {table.name} that other"
+                    " tables link to, but its name does not say it identifies the person (a"
+                    " value copied into other tables, such as a postal code)"
+                )
+                continue
             kind = _kind_for(key, free)
             if kind is None:
                 col.notes.append(
@@ -174,7 +200,8 @@ def identity_by_link(
     tables: dict[str, TableDraft], links: list[Link], roots: list[TableDraft]
 ) -> None:
     """A column linked to a key with an identity kind gets its kind, unless the row belongs to
-    someone else: a root's own people, or a higher-ranked root another column links to."""
+    someone else: a root's own people, or the person of another people table the row links
+    to (see `_owner`)."""
     rank = {t.name: i for i, t in enumerate(roots)}
     changed = True
     while changed:
@@ -187,33 +214,122 @@ def identity_by_link(
                 col.notes.append(_link_note(link))
             if kind is None or col.identity is not None:
                 continue
-            owner = _owner_root(table, links, rank, tables)
+            owner = _owner(table, links, rank, tables) if table.people != "root" else None
             if table.people == "root" or (
-                link.parent in rank and owner is not None and owner != link.parent
+                link.parent in rank and owner is not None and owner.link.parent != link.parent
             ):
-                whose = "its own people" if table.people == "root" else f"people of {owner}"
+                whose = "its own people" if owner is None else f"people of {owner.link.parent}"
                 _once(
                     col.notes,
                     f"not an identity: the rows belong to {whose}; {link.column} names a"
                     f" second person (in {link.parent}), who does not receive them",
                 )
-                if table.people == "root":
+                if owner is None:
                     mine = table.confidence.get("verdict", Confidence(0.8, ""))
                     col.confidence["no_identity"] = Confidence(
                         mine.value, f"the rows are its own people's ({mine.value:.2f})"
                     )
                 else:
-                    col.confidence["no_identity"] = Confidence(
-                        0.7,
-                        f"the rows are taken to be people of {owner}, ranked before"
-                        f" {link.parent} (more tables link to it): whose are they?",
-                    )
+                    _once(col.notes, owner.why)
+                    col.confidence["no_identity"] = owner.confidence
                 continue
             col.identity = kind
             col.notes.append(f"identity {kind.value}: its values are keys of {link.target}")
             col.confidence.pop("no_identity", None)
             col.confidence["identity"] = _by_link_confidence(link, tables)
+            if owner is not None and owner.rivals:
+                _once(col.notes, owner.why)
+                col.confidence["identity"] = Confidence(
+                    min(col.confidence["identity"].value, owner.confidence.value),
+                    f"{col.confidence['identity'].reason}; {owner.confidence.reason}",
+                )
             changed = True
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Whose rows a table's are, among the people tables it links to: the chosen link, the
+    links passed over, and why."""
+
+    link: Link
+    rivals: tuple[Link, ...]
+    why: str
+    confidence: Confidence
+
+
+def _named_as(link: Link) -> str | None:
+    """What the link's names say its person is: "customer" (the one the row serves), "staff"
+    (the one who handled it), or None."""
+    words = f"{link.column} {link.parent}"
+    staff = bool(_STAFF.search(link.column) or _STAFF.search(link.parent))
+    customer = bool(_CUSTOMER.search(words) or _USER.search(words))
+    if staff == customer:
+        return None
+    return "staff" if staff else "customer"
+
+
+def _owner(
+    table: TableDraft, links: list[Link], rank: dict[str, int], tables: dict[str, TableDraft]
+) -> _Owner | None:
+    """The people table a row belongs to, among those it links to with a kind-bearing key.
+
+    The person whose key is more specific to the rows owns them: the link column with more
+    distinct values (fewer rows per person; an order's customer, not the employee who took
+    every tenth order), when it has at least twice another's. Where the counts do not tell,
+    the names do (customer, client, user, member against employee, staff, agent, rep), then
+    the larger people table, then the rank. Names that disagree with the counts lower the
+    confidence."""
+    options: dict[str, Link] = {}
+    for lk in links:
+        if (
+            lk.child == table.name
+            and lk.parent in rank
+            and tables[lk.parent].columns[lk.key].identity is not None
+        ):
+            best = options.get(lk.parent)
+            if best is None or lk.distinct > best.distinct:
+                options[lk.parent] = lk
+    if not options:
+        return None
+    if len(options) == 1:
+        (only,) = options.values()
+        return _Owner(only, (), "", Confidence(0.9, "the rows link to one people table only"))
+    ranked = sorted(options.values(), key=lambda lk: (-lk.distinct, rank[lk.parent]))
+    first, second = ranked[0], ranked[1]
+    rows = max(table.profile.rows, 1)
+    specific = first.distinct >= _SPECIFIC * max(second.distinct, 1)
+    named = {lk.parent: _named_as(lk) for lk in ranked}
+
+    def each(lk: Link) -> str:
+        return f"{lk.column} {lk.distinct:,} (~{rows / max(lk.distinct, 1):,.0f} rows each)"
+
+    counts = "distinct values among its rows: " + ", ".join(each(lk) for lk in ranked)
+    if specific:
+        chosen, how = first, "the more specific key (at least twice the distinct values)"
+    else:
+        by_name = [lk for lk in ranked if named[lk.parent] == "customer"]
+        if len(by_name) == 1:
+            chosen, how = by_name[0], "the counts are close; its name says customer or user"
+        else:
+            chosen = max(ranked, key=lambda lk: (tables[lk.parent].profile.rows, -rank[lk.parent]))
+            how = "the counts are close and the names silent: the larger people table"
+    rivals = tuple(lk for lk in ranked if lk is not chosen)
+    agree = named[chosen.parent] != "staff" and all(named[lk.parent] != "customer" for lk in rivals)
+    spoke = named[chosen.parent] is not None or any(named[lk.parent] for lk in rivals)
+    if specific:
+        value = 0.9 if agree and spoke else 0.8 if agree else 0.5
+    else:
+        value = 0.7 if agree and spoke else 0.5
+    said = (
+        "the names agree"
+        if agree and spoke
+        else "the names say nothing"
+        if agree
+        else "the names disagree: confirm"
+    )
+    why = f"whose rows: those of {chosen.parent}, {how}; {counts}; {said}"
+    reason = f"the rows taken to be those of {chosen.parent}: {how}; {said}"
+    return _Owner(chosen, rivals, why, Confidence(value, reason))
 
 
 def _by_link_confidence(link: Link, tables: dict[str, TableDraft]) -> Confidence:
@@ -237,20 +353,6 @@ def _link_note(link: Link) -> str:
     )
     also = f"; they fit {', '.join(link.also)} as well: confirm" if link.also else ""
     return f"references {link.target}: {share} found in it (a unique key){also}"
-
-
-def _owner_root(
-    table: TableDraft, links: list[Link], rank: dict[str, int], tables: dict[str, TableDraft]
-) -> str | None:
-    """The highest-ranked root people table this table links to with a kind-bearing key."""
-    mine = [
-        lk.parent
-        for lk in links
-        if lk.child == table.name
-        and lk.parent in rank
-        and tables[lk.parent].columns[lk.key].identity is not None
-    ]
-    return min(mine, key=rank.__getitem__) if mine else None
 
 
 def _once(notes: list[str], text: str) -> None:
