@@ -2,9 +2,10 @@
 
 A key is a column whose values are all present and all different (checked exactly). A link
 is a column whose distinct values all lie within another table's key: cheap tests on the
-samples (same type, value shapes, names) choose the pairs worth checking, and all of them
-are then checked exactly over every row in one statement (`count_tables`), which also
-counts every table's rows and decides its keys. A column whose values lie within its own
+samples (same type, value shapes, names) choose the pairs worth checking (`plan_counts`),
+and all of them are then checked exactly over every row in one statement (`count_tables`),
+which also counts every table's rows and the distinct values of its may-be keys; `decide`
+reads the keys and links from the counts. A column whose values lie within its own
 table's key (a manager, a parent, a referrer) is a self-reference: it is written as a
 reference to that key, and is no link between tables (no ownership, no identity).
 """
@@ -12,13 +13,13 @@ reference to that key, and is no link between tables (no ownership, no identity)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType
 from dsar.draft.model import Link, TableDraft
-from dsar.draft.profile import Check, ColumnProfile, count_tables
+from dsar.draft.profile import Check, ColumnProfile, TableProfile
 from dsar.draft.shapes import tokens
-from dsar.engine.base import Engine
 
 _ID_WORDS = {"id", "key", "ref", "no", "nr", "num", "number", "code", "uuid", "sub", "pk", "fk"}
 _STRING_FOUND = 0.98  # a text link tolerates a few orphans (rows whose parent was deleted)
@@ -54,56 +55,73 @@ def name_score(column: str, parent: str, key: str) -> int:
     return 1 if {_singular(w) for w in words} & theirs else 0
 
 
-def _key_candidates(table: TableDraft, linkable: Callable[[str, str], bool]) -> list[str]:
+def _key_candidates(prof: TableProfile, linkable: Callable[[str, str], bool]) -> list[str]:
     """Columns that may be keys: present and all different in the sample (a key is; the
     exact count over every row decides)."""
-    prof = table.profile
     return [
         c
         for c, p in prof.columns.items()
-        if p.keyish and linkable(table.name, c) and prof.rows and p.non_null == prof.rows
+        if p.keyish and linkable(prof.name, c) and prof.rows and p.non_null == prof.rows
         and p.distinct == p.non_null
     ]  # fmt: skip
 
 
-def find_keys_and_links(
-    engine: Engine,
-    tables: dict[str, TableDraft],
-    linkable: Callable[[str, str], bool],
-    note: Callable[[str], None],
-) -> list[Link]:
-    """Set every table's keys and primary key, and return every column's best link; the
-    counts, keys and links are all decided over every row, reading each table once."""
-    candidates = {n: _key_candidates(t, linkable) for n, t in tables.items()}
+@dataclass(frozen=True)
+class CountPlan:
+    """What the counting statement counts: the columns that may be keys, per table, and
+    the pairs whose values are checked."""
+
+    candidates: dict[str, list[str]]
+    checks: list[Check]
+
+
+def plan_counts(
+    profiles: Mapping[str, TableProfile], linkable: Callable[[str, str], bool]
+) -> CountPlan:
+    """The keys and links worth counting, from the samples: `linkable` may allow more
+    columns than the final verdict (`decide` keeps only those it allows then)."""
+    candidates = {n: _key_candidates(p, linkable) for n, p in profiles.items()}
     shapes: dict[tuple[str, str], frozenset[tuple[int, str]]] = {}
 
-    def shapes_of(table: TableDraft, column: str) -> frozenset[tuple[int, str]]:
-        if (table.name, column) not in shapes:
-            shapes[(table.name, column)] = _shapes(table.profile.values(column))
-        return shapes[(table.name, column)]
+    def shapes_of(prof: TableProfile, column: str) -> frozenset[tuple[int, str]]:
+        if (prof.name, column) not in shapes:
+            shapes[(prof.name, column)] = _shapes(prof.values(column))
+        return shapes[(prof.name, column)]
 
     checks = [
         Check(child.name, col.name, parent.name, key)
-        for child in tables.values()
-        for col in child.profile.columns.values()
+        for child in profiles.values()
+        for col in child.columns.values()
         if col.keyish and linkable(child.name, col.name)
-        for parent in tables.values()
+        for parent in profiles.values()
         if parent is not child or col.name not in candidates[child.name]
         for key in candidates[parent.name]
         if _may_fit(child, col, parent, key, shapes_of)
     ]
-    profiles, found = count_tables(
-        engine, {n: t.profile for n, t in tables.items()}, candidates, checks
-    )
+    return CountPlan(candidates, checks)
+
+
+def decide(
+    tables: dict[str, TableDraft],
+    plan: CountPlan,
+    counted: tuple[dict[str, TableProfile], dict[Check, tuple[int, int]]],
+    linkable: Callable[[str, str], bool],
+    note: Callable[[str], None],
+) -> list[Link]:
+    """Keys, primary keys, self-references and links from the counts over every row, of
+    the columns `linkable` allows."""
+    profiles, found = counted
     for name, table in tables.items():
         table.profile = profiles[name]
-        _set_keys(table, candidates[name], note)
+        _set_keys(table, [c for c in plan.candidates[name] if linkable(name, c)], note)
     links: list[Link] = []
     by_column: dict[tuple[str, str], list[Link]] = {}
-    for check in checks:
+    for check in plan.checks:
         child, parent = tables[check.child], tables[check.parent]
         col = child.profile.columns[check.column]
-        if check.key not in parent.keys or not _fits_counts(child, col, parent, check.key):
+        if not linkable(check.child, check.column) or check.key not in parent.keys:
+            continue
+        if not _fits_counts(child, col, parent, check.key):
             continue
         n, hits = found[check]
         need = n if col.kind is ColumnType.INTEGER else _STRING_FOUND * n
@@ -169,16 +187,16 @@ def _shapes(values: Sequence[object]) -> frozenset[tuple[int, str]]:
     return frozenset(out)
 
 
-Shapes = Callable[[TableDraft, str], frozenset[tuple[int, str]]]
+Shapes = Callable[[TableProfile, str], frozenset[tuple[int, str]]]
 
 
 def _may_fit(
-    child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str, shapes: Shapes
+    child: TableProfile, col: ColumnProfile, parent: TableProfile, key: str, shapes: Shapes
 ) -> bool:
     """Cheap tests on the samples before the exact one: same type; integers named as
     identifiers; text of the key's shapes; within its own table only a column named as a
     reference (a manager, a parent) to a key other than itself."""
-    kp = parent.profile.columns[key]
+    kp = parent.columns[key]
     if col.kind != kp.kind or not col.keyish:
         return False
     same_name = name_score(col.name, parent.name, key) == 2

@@ -20,9 +20,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsar.catalog.models import Catalog, ColumnType, FileFormat, Table
+from dsar.catalog.models import Catalog, ColumnType, Table
 from dsar.draft.scan import FoundTable
-from dsar.engine.base import Engine, quote_identifier, sql_string
+from dsar.engine.base import Engine, quote_identifier
 
 _INTEGER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -96,9 +96,13 @@ def logical_type(arrow_type: str) -> ColumnType | None:
     return None
 
 
-def provisional_catalog(root: Path, found: Sequence[FoundTable], engine: Engine) -> Catalog:
-    """A catalog that only says how to read each table (every table reference data, no type
-    declared), so that the engine reads the files as it will under the drafted catalog."""
+_UNLISTED = "__columns_read_from_the_files__"  # the provisional catalog lists no column
+
+
+def provisional_catalog(root: Path, found: Sequence[FoundTable]) -> Catalog:
+    """A catalog that only says how to read each table (every table reference data, no
+    column listed: `register` takes the columns the engine reads), so that the engine reads
+    the files as it will under the drafted catalog."""
     tables = {
         f.name: Table.model_validate(
             {
@@ -107,7 +111,7 @@ def provisional_catalog(root: Path, found: Sequence[FoundTable], engine: Engine)
                 **({"csv": f.csv} if f.csv else {}),
                 "description": "provisional",
                 "personal": False,
-                "columns": {c: {} for c in _column_names(f, engine)},
+                "columns": {_UNLISTED: {}},
             }
         )
         for f in found
@@ -122,31 +126,11 @@ def provisional_catalog(root: Path, found: Sequence[FoundTable], engine: Engine)
     return provisional.located_in(root)
 
 
-def _column_names(found: FoundTable, engine: Engine) -> list[str]:
-    """The columns the files have, in file order (for JSON, every record's keys)."""
-    listed = "[" + ", ".join(sql_string(str(f)) for f in found.files) + "]"
-    if found.format is FileFormat.PARQUET:
-        reader = f"read_parquet({listed}, union_by_name=true)"
-    elif found.format is FileFormat.CSV:
-        opts = "".join(
-            f", {key}={sql_string(str(found.csv[name]))}"
-            for name, key in (("delimiter", "delim"), ("quote", "quote"), ("encoding", "encoding"))
-            if name in found.csv
-        )
-        header = "false" if found.csv.get("header") is False else "true"
-        reader = f"read_csv({listed}, header={header}{opts})"
-    else:
-        fmt = "array" if found.format is FileFormat.JSON else "newline_delimited"
-        reader = f"read_json({listed}, format={sql_string(fmt)})"
-    names = [str(n) for n in engine.query(f"DESCRIBE SELECT * FROM {reader}")["column_name"]]
-    if found.format in (FileFormat.JSON, FileFormat.JSONL):
-        fmt = "array" if found.format is FileFormat.JSON else "newline_delimited"
-        keys = engine.query(
-            "SELECT DISTINCT unnest(json_keys(json)) AS k FROM"
-            f" read_json_objects({listed}, format={sql_string(fmt)}) ORDER BY k"
-        )["k"].to_pylist()
-        names += [str(k) for k in keys if k not in names]
-    return names
+def register(engine: Engine, catalog: Catalog, name: str) -> None:
+    """Register a table of the provisional catalog in the engine, with the columns its files
+    have (for JSON, every record's keys), read once: the columns the catalog does not list
+    are the engine's to find (as `dsar catalog check` registers a table that differs)."""
+    engine._register(catalog, name)  # the differences are the columns: nothing to report
 
 
 def profile_table(engine: Engine, found: FoundTable, sample: int) -> TableProfile:
@@ -154,7 +138,10 @@ def profile_table(engine: Engine, found: FoundTable, sample: int) -> TableProfil
     with fewer rows is sampled whole, and its counts are exact; otherwise they are the
     sample's until `count_tables` counts every row."""
     taken = engine.query(
-        f"SELECT * FROM {quote_identifier(found.name)}"
+        f"SELECT * EXCLUDE ({quote_identifier(_UNLISTED)}) FROM {quote_identifier(found.name)}"
+        f" USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE (7)"
+        if _UNLISTED in engine.columns(found.name)  # JSON: the engine reads it as empty
+        else f"SELECT * FROM {quote_identifier(found.name)}"
         f" USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE (7)"
     )
     columns = {

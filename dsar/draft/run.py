@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.catalog.models import IdentityKind
 from dsar.draft.confidence import assess
-from dsar.draft.keys import find_keys_and_links
+from dsar.draft.keys import decide, plan_counts
 from dsar.draft.model import ColumnDraft, Draft, TableDraft
 from dsar.draft.people import (
     assign_key_kinds,
@@ -18,9 +19,15 @@ from dsar.draft.people import (
     mark_reference,
     propose_retention,
 )
-from dsar.draft.profile import TableProfile, profile_table, provisional_catalog
+from dsar.draft.profile import (
+    TableProfile,
+    count_tables,
+    profile_table,
+    provisional_catalog,
+    register,
+)
 from dsar.draft.scan import scan_export
-from dsar.draft.shapes import TextEvidence, classify
+from dsar.draft.shapes import Finding, TextEvidence, TextReading, classify
 from dsar.errors import UsageError
 
 if TYPE_CHECKING:
@@ -65,24 +72,35 @@ def draft(
                 f"no CSV, Parquet, JSON or JSON Lines table found in {root}",
                 "give the folder that holds the exported files",
             )
-        catalog = provisional_catalog(root, scan.tables, engine)
+        catalog = provisional_catalog(root, scan.tables)
         engine.hold_export(catalog)
         profiles: list[TableProfile] = []
         for i, found in enumerate(scan.tables, 1):
-            engine.register_table(catalog, found.name)
+            register(engine, catalog, found.name)
             prof = profile_table(engine, found, sample)
             say(
                 f"profiled {found.name} ({i}/{len(scan.tables)}): {len(prof.columns)} columns,"
                 f" {prof.sample.num_rows:,} rows sampled"
             )
             profiles.append(prof)
-        say("reading sampled text with the text engine")
-        evidence = TextEvidence.gather(profiles, text_engine or _text_engine())
-        tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
-        say("counting every row: keys and links")
-        links = find_keys_and_links(
-            engine, tables, lambda t, c: _linkable(tables[t].columns[c]), say
+        # Every row is counted (DuckDB, off the GIL) while the text engine reads the samples
+        # (Python): the count covers every column the shapes leave linkable, a few more
+        # than the final verdict keeps.
+        reading = TextReading(profiles)
+        plan = plan_counts(
+            {p.name: p for p in profiles},
+            lambda t, c: _linkable(_shaped_draft(c, reading.shaped(t, c))),
         )
+        with ThreadPoolExecutor(1) as pool:
+            say("counting every row: keys and links")
+            counting = pool.submit(
+                count_tables, engine, {p.name: p for p in profiles}, plan.candidates, plan.checks
+            )
+            say("reading sampled text with the text engine")
+            evidence = reading.evidence(text_engine or _text_engine())
+            counted = counting.result()
+        tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
+        links = decide(tables, plan, counted, lambda t, c: _linkable(tables[t].columns[c]), say)
         roots = find_people(engine, tables, links)
         assign_key_kinds(roots, links)
         identity_by_link(tables, links, roots)
@@ -114,6 +132,14 @@ def _classified(profile: TableProfile, evidence: TextEvidence) -> TableDraft:
             draft.notes.append(found.evidence)
         columns[name] = draft
     return TableDraft(profile, columns)
+
+
+def _shaped_draft(name: str, found: Finding | None) -> ColumnDraft:
+    """A column's draft as far as its values' shapes tell (before the text engine)."""
+    draft = ColumnDraft(name, None)
+    if found is not None:
+        draft.identity, draft.personal, draft.secret = found.identity, found.personal, found.secret
+    return draft
 
 
 def _linkable(column: ColumnDraft) -> bool:

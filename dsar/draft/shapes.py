@@ -31,6 +31,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _TOKEN = re.compile(r"^[A-Za-z0-9+/_\-.~=:]{20,}$")
 _ID_LIKE = re.compile(r"^[\w\-.:|]{1,64}$")
 _WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*[.,!?;:]?$")
+_IP_CHARS = re.compile(r"^[0-9A-Fa-f:.]+(%\S+)?$")  # all an IP address can hold
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # two letters in a row: what any name has
 _REGIONS = ("US", "GB", "DE", "FR", "NL", "BR", "IN")
 
@@ -64,9 +65,17 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "0%"
 
 
-def _share(counts: Mapping[str, int], test: Callable[[str], bool]) -> int:
-    """How many sampled values pass `test`, each distinct value tested once."""
-    return sum(k for v, k in counts.items() if test(v))
+def _share(counts: Mapping[str, int], test: Callable[[str], bool], need: float = 0) -> int:
+    """How many sampled values pass `test`, each distinct value tested once; given `need`,
+    the count stops (short of the true one) once the values left cannot reach it."""
+    hits, left = 0, sum(counts.values())
+    for value, k in counts.items():
+        if test(value):
+            hits += k
+        left -= k
+        if hits + left < need:
+            return hits
+    return hits
 
 
 def is_email(value: str) -> bool:
@@ -93,8 +102,11 @@ def is_phone(value: str) -> bool:
 
 
 def is_ip(value: str) -> bool:
+    text = value.strip()
+    if not _IP_CHARS.match(text):
+        return False
     try:
-        ipaddress.ip_address(value.strip())
+        ipaddress.ip_address(text)
     except ValueError:
         return False
     return True
@@ -158,7 +170,9 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
         (is_ip, 0.9, Finding(personal=PersonalKind.IP_ADDRESS), "are IP addresses"),
         (is_phone, 0.8, Finding(identity=IdentityKind.PHONE), "are phone numbers"),
     ):
-        hits[what] = _share(counts, test)
+        # the IP share is read whole when the name hints at IPs (0.5 is enough then)
+        need = 0 if test is is_ip and _IP_HINT.search(name) else threshold * n
+        hits[what] = _share(counts, test, need)
         if hits[what] >= threshold * n:
             return Finding(
                 finding.identity,
@@ -171,7 +185,7 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
             evidence=f"named {name}, and {_pct(hits['are IP addresses'], n)} {seen} are IP"
             " addresses",
         )
-    secrets = _share(counts, is_secret)
+    secrets = _share(counts, is_secret, (0.5 if _SECRET_HINT.search(name) else 0.8) * n)
     if secrets >= 0.8 * n or (_SECRET_HINT.search(name) and secrets >= 0.5 * n):
         return Finding(
             secret=True,
@@ -191,7 +205,7 @@ def _device_or_subject(name: str, counts: Mapping[str, int], n: int, seen: str) 
         kind = IdentityKind.OAUTH_SUBJECT
     if kind is None:
         return None
-    ids = _share(counts, is_id_like)
+    ids = _share(counts, is_id_like, 0.95 * n)
     if ids < 0.95 * n:
         return None
     return Finding(
@@ -233,12 +247,29 @@ class TextEvidence:
         """Run the text engine over the string columns' sampled values it can tell about:
         not those decided by shape, nor those whose facts cannot change the verdict (no
         name possible, no free text possible); several columns to a call."""
+        return TextReading(tables).evidence(text_engine)
+
+    def table(self, table: str) -> TextEvidence:
+        """The facts of one table's columns, by column name."""
+        prefix = f"{table}\x00"
+        return TextEvidence(
+            {k.removeprefix(prefix): v for k, v in self._facts.items() if k.startswith(prefix)},
+            {k.removeprefix(prefix): v for k, v in self._shaped.items() if k.startswith(prefix)},
+        )
+
+
+class TextReading:
+    """What `TextEvidence.gather` does before the text engine: every string column's
+    finding by shape, the facts of the columns the engine cannot change, and the columns
+    left for it (`evidence` runs it), so that other work can go on meanwhile."""
+
+    def __init__(self, tables: Sequence[TableProfile]) -> None:
         from dsar.text.lexicon import is_name_word, place_names
 
-        places = place_names()
-        facts: dict[str, TextFacts] = {}
-        shaped: dict[str, Finding | None] = {}
-        pending: list[tuple[str, list[str]]] = []
+        self._places = place_names()
+        self._facts: dict[str, TextFacts] = {}
+        self._shaped: dict[str, Finding | None] = {}
+        self._pending: list[tuple[str, list[str]]] = []
         for table in tables:
             for col, prof in table.columns.items():
                 if prof.kind is not ColumnType.STRING:
@@ -247,8 +278,8 @@ class TextEvidence:
                 values = [str(v) for v in table.values(col)]
                 if not values:
                     continue
-                shaped[key] = _by_shape(col, Counter(values), len(values))
-                if shaped[key] is not None:
+                self._shaped[key] = _by_shape(col, Counter(values), len(values))
+                if self._shaped[key] is not None:
                     continue  # decided by shape: the text facts are not read
                 distinct = sorted({v.strip() for v in values} - {""})
                 texts = distinct[:TEXT_SAMPLE]
@@ -256,12 +287,23 @@ class TextEvidence:
                     continue
                 lexical = [_lexicon_name(t, is_name_word) for t in texts]
                 if _needs_engine(col, values, texts, lexical):
-                    pending.append((key, texts))
+                    self._pending.append((key, texts))
                     continue
-                facts[key] = TextFacts(
-                    len(texts), sum(lexical), 0, sum(1 for t in texts if t in places)
+                self._facts[key] = TextFacts(
+                    len(texts), sum(lexical), 0, sum(1 for t in texts if t in self._places)
                 )
-        for key, texts, spans in _analyzed(pending, text_engine):
+
+    def shaped(self, table: str, column: str) -> Finding | None:
+        """A column's finding by shape (None: none, or not a text column)."""
+        found = self._shaped.get(f"{table}\x00{column}")
+        return None if found is _NOT_SHAPED else found
+
+    def evidence(self, text_engine: TextEngine) -> TextEvidence:
+        """Run the text engine over the columns left for it."""
+        from dsar.text.lexicon import is_name_word
+
+        facts = dict(self._facts)
+        for key, texts, spans in _analyzed(self._pending, text_engine):
             person = sum(
                 1
                 for t, found in zip(texts, spans, strict=True)
@@ -271,17 +313,9 @@ class TextEvidence:
                 len(texts),
                 person,
                 sum(1 for found in spans if found),
-                sum(1 for t in texts if t in places),
+                sum(1 for t in texts if t in self._places),
             )
-        return cls(facts, shaped)
-
-    def table(self, table: str) -> TextEvidence:
-        """The facts of one table's columns, by column name."""
-        prefix = f"{table}\x00"
-        return TextEvidence(
-            {k.removeprefix(prefix): v for k, v in self._facts.items() if k.startswith(prefix)},
-            {k.removeprefix(prefix): v for k, v in self._shaped.items() if k.startswith(prefix)},
-        )
+        return TextEvidence(facts, dict(self._shaped))
 
 
 def _needs_engine(name: str, values: list[str], texts: list[str], lexical: list[bool]) -> bool:
