@@ -48,6 +48,12 @@ VALID = {
     "IL_ID": ("teudat zehut", "039337423"),
     "RU_INN": ("ИНН", "7707083893"),
     "RU_SNILS": ("СНИЛС", "112-233-445 95"),
+    "RO_CNP": ("CNP", "1850723123451"),
+    "CZ_BIRTH_NUMBER": ("rodné číslo", "855315/1233"),
+    "TH_ID": ("เลขประจำตัวประชาชน", "1-1017-00123-45-6"),
+    "AE_EMIRATES_ID": ("Emirates ID", "784-1990-1234567-6"),
+    "PK_CNIC": ("CNIC", "35202-1234567-1"),
+    "ID_NIK": ("NIK", "3171012501900003"),
 }
 # found without a word: long, or written with their separators
 ALONE = {
@@ -65,9 +71,11 @@ ALONE = {
     "MX_CURP",
     "CL_RUT",
     "RU_SNILS",
+    "TH_ID",
+    "AE_EMIRATES_ID",
 }
 # no check digit to break: a birth date only (Denmark since 2007), or a shape (India's PAN)
-NO_CHECK_DIGIT = {"DK_CPR", "IN_PAN"}
+NO_CHECK_DIGIT = {"DK_CPR", "IN_PAN", "PK_CNIC", "ID_NIK"}
 
 
 def ids(text: str) -> list[tuple[str, str]]:

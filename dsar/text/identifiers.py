@@ -573,6 +573,52 @@ NATIONAL_IDS = (
         digits=7,
     ),
     NationalId(
+        "RO_CNP",
+        r"[1-9]\d{12}",
+        ("cnp", "cod numeric personal", "cod numeric"),
+        _stdnum("ro.cnp"),
+        digits=13,
+    ),
+    NationalId(
+        "CZ_BIRTH_NUMBER",
+        r"\d{6}/?\d{3,4}",
+        ("rodn[ée] [čc][íi]slo", r"r\.\s?[čc]\.", "rč", "birth number", "rodné č"),
+        _stdnum("cz.rc"),  # a birth date and, since 1954, mod 11: never alone (order numbers)
+        digits=9,
+    ),
+    NationalId(
+        "TH_ID",
+        r"\d([ -]?)\d{4}\1\d{5}\1\d{2}\1\d",
+        ("เลขประจำตัวประชาชน", "บัตรประชาชน", "thai id", "citizen id", "เลขบัตร"),
+        _stdnum("th.pin"),
+        alone=r"\d([ -])\d{4}\1\d{5}\1\d{2}\1\d",
+        digits=13,
+    ),
+    NationalId(
+        "AE_EMIRATES_ID",
+        r"784([ -]?)\d{4}\1\d{7}\1\d",
+        ("emirates id", "eid", "رقم الهوية الإماراتية", "الهوية الإماراتية"),
+        lambda value: _stdnum("luhn")(_digits(value)),
+        alone=r"784([ -])\d{4}\1\d{7}\1\d",
+        digits=15,
+    ),
+    # no check digit: the province (Pakistan) or the region code and birth date (Indonesia)
+    NationalId(
+        "PK_CNIC",
+        r"[1-7]\d{4}-?\d{7}-?\d",
+        ("cnic", "nicop", "شناختی کارڈ", "قومی شناختی", "computeri[sz]ed national identity"),
+        _stdnum("pk.cnic"),
+        digits=13,
+    ),
+    NationalId(
+        "ID_NIK",
+        r"\d{16}",
+        ("nik", "ktp", "nomor induk kependudukan", "kartu tanda penduduk"),
+        _stdnum("id.nik"),
+        loose=lambda value: len(_digits(value)) == 16,
+        digits=16,
+    ),
+    NationalId(
         "ZA_ID_NUMBER",
         r"\d{6} ?\d{4} ?\d{3}",
         ("south african id", "rsa id", "sa id", "id"),
