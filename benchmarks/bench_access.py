@@ -42,6 +42,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,14 +157,15 @@ def process_env(work: Path, key: bool = False) -> dict[str, str]:
 def wall(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Seconds from starting `command` to its end, measured outside the process, and the
     CPU seconds it used (user and system, all its threads)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or None
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t
-    if status != 0:
-        raise SystemExit(f"benchmark step failed with status {status}: {command}")
+    with tempfile.TemporaryFile() as errors:
+        t = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env or None)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t
+        if status != 0:
+            errors.seek(0)
+            said = errors.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"benchmark step failed with status {status}: {command}\n{said}")
     return seconds, usage.ru_utime + usage.ru_stime
 
 
@@ -239,6 +241,21 @@ def build_index_process(catalog: Path, index: Path, work: Path, tree: Path | Non
     return seconds
 
 
+def stale_files(catalog: Path, index: Path, work: Path, tree: Path | None) -> list[str]:
+    """`dsar index status` lines of the tables whose files are not all indexed and unchanged:
+    a file changed (or only linked: its ctime moves) after the build is read whole."""
+    command = dsar_command() if tree is None else tree_command(tree, work)
+    done = subprocess.run(
+        [*command, "index", "status", "--catalog", str(catalog), "--index", str(index)],
+        env=process_env(work, key=True),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line.split() for line in done.stdout.splitlines() if " of " in line]
+    return [" ".join(w) for w in lines if len(w) > 3 and w[1] != w[3]]
+
+
 def process_round(jobs: list[Process], round_: int) -> list[float]:
     """One round: every whole-process job once, the order rotated by `round_` (no job is
     always first or last); returns the load average before it."""
@@ -307,6 +324,8 @@ def main() -> None:
                 flush=True,
             )
         print_process(args.users, total_rows, process, loads)
+        if stale := stale_files(catalog, index, work, args.now):
+            print(f"warning: the index went stale during the rounds: {'; '.join(stale)}")
         return
     index = work / f"index-{args.users}.db"
     built, built_peak = run(INDEX, {"catalog": str(catalog), "index": str(index), "key": KEY})
@@ -408,6 +427,8 @@ def main() -> None:
     )
     assert process is not None
     process_ratio = print_process(args.users, total_rows, process, loads)
+    if stale := stale_files(catalog, index, work, args.now):
+        print(f"warning: the index went stale during the rounds: {'; '.join(stale)}")
     report(
         Ratio(
             f"one person's bundle as a whole process (dsar access), {args.users:,} users",
