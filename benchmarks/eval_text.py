@@ -42,6 +42,11 @@ The sets, from most to least read:
   ("mira", "mar", "mei", "anh", "está"), and capitalised words of German, Dutch, Polish,
   Spanish and French at a line's or a sentence's start ("Hallo Zusammen", "Uwaga:",
   "Dobra,") beside names that stand there; development data.
+- `dev_speakers.jsonl`: chat speakers, form fields, greetings, signatures and mail headers
+  that are roles, departments, bots and acronyms in many languages ("Kundenservice:",
+  "Soporte:", "Housekeeping:", "NOC:", "Hola Compras,", "Groeten,\nPlanning") beside people
+  standing there, among them rare names no list knows ("Tsion:", "Kanokwan:") and names that
+  are words, corroborated elsewhere ("Memory:" and "Memory Chikwanha"); development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -93,6 +98,7 @@ OPEN_SETS = (
     "dev_levers",
     "dev_chat_b",
     "dev_wordfreq",
+    "dev_speakers",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
