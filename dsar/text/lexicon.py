@@ -578,6 +578,100 @@ def common_word(word: str, lang: str, listed: bool) -> bool | None:
     return max(here, en) >= COMMON_ZIPF
 
 
+# Roles, desks, departments, bots and systems that speak in a chat log, fill a form's field,
+# are greeted or sign a mail in place of a person ("Housekeeping:", "Hola Compras,",
+# "Groeten,\nPlanning", "Receptie:"), in the languages support text comes in. Many are too rare
+# as words for the frequency test ("Dispatch" 3.8, "Receptie" 3.9, "Operador" 3.9).
+_ROLE_LABELS = """
+dispatch dispatcher housekeeping reception receptionist concierge frontdesk front desk
+helpdesk servicedesk support service team admin administrator moderator mod host operator
+operations ops noc soc sre devops it hr qa pr payroll billing accounts accounting finance
+procurement purchasing planning logistics warehouse facilities maintenance security nursing
+pharmacy kitchen lab laboratory radiology triage ward control shipping receiving sales
+marketing legal compliance management secretariat office staff crew shift nightshift
+caller customer client user guest visitor agent bot system monitor monitoring alerts console
+scheduler dispatch porter porters cashier cashiers till counter
+empfang rezeption zentrale leitstelle disposition kundenservice kundendienst buchhaltung
+einkauf vertrieb verkauf lager versand logistik personal personalabteilung verwaltung
+hausmeister sekretariat geschäftsführung küche technik sicherheit pforte wartung planung
+nachtschicht kunde kundin anrufer besucher gast
+accueil réception standard comptabilité achats ventes logistique entrepôt expédition
+sécurité direction secrétariat cuisine planification paie cliente visiteur invité
+opérateur opératrice conseiller conseillère
+soporte recepción centralita contabilidad compras almacén logística mantenimiento
+seguridad dirección secretaría cocina planificación nóminas administración usuario usuaria
+operador operadora agente visitante invitado atención despacho facturación
+atendimento recepção portaria financeiro contabilidade vendas armazém estoque manutenção
+segurança direção diretoria secretaria cozinha balcão caixa usuário usuária atendente
+faturamento
+assistenza centralino contabilità amministrazione acquisti vendite magazzino logistica
+manutenzione sicurezza direzione segreteria cucina utente operatore operatrice ospite
+receptie balie klantenservice administratie boekhouding inkoop verkoop magazijn logistiek
+onderhoud beveiliging directie secretariaat keuken klant gebruiker medewerker bezoeker
+obsługa recepcja księgowość zakupy sprzedaż magazyn logistyka serwis ochrona dyrekcja
+kuchnia klient klientka użytkownik konsultant konsultantka
+destek resepsiyon muhasebe satınalma satış depo lojistik bakım güvenlik mutfak müşteri
+kullanıcı temsilci operatör
+kundtjänst ekonomi inköp försäljning underhåll säkerhet växel kund kundeservice økonomi
+indkøb salg
+"""
+ROLE_LABELS = frozenset(_ROLE_LABELS.split())
+# an acronym: two to four capitals, or up to six with no vowel ("NOC", "HR", "SRE", "CRM")
+_ACRONYM = regex.compile(r"\p{Lu}{2,4}|[B-DF-HJ-NP-TV-Z]{2,6}")
+
+
+@cache
+def _bare_lexicon() -> frozenset[str]:
+    """Every first name and surname, case-folded and without accents ("ayse" for "Ayşe")."""
+    return frozenset(_bare(n) for n in folded_lexicon())
+
+
+def listed_anywhere(word: str) -> bool:
+    """True when a name list of some culture holds `word`, with or without its accents
+    ("Ayşe": the Turkish list holds "Ayse")."""
+    return is_name_word(word) or _bare(word) in _bare_lexicon()
+
+
+@cache
+def _bare_roles() -> frozenset[str]:
+    return frozenset(_bare(w) for w in ROLE_LABELS)
+
+
+@cache
+def _bare_common(lang: str) -> dict[str, float]:
+    """The common words of `lang` (`_common_words`) without their accents."""
+    accents = _accents()
+    out: dict[str, float] = {}
+    for word, z in _common_words(lang).items():
+        bare = word if word.isascii() else word.translate(accents)
+        out[bare] = max(z, out.get(bare, 0.0))
+    return out
+
+
+def label_word(word: str, lang: str) -> bool:
+    """True when `word` reads as a label rather than a name where a chat speaker, a form's
+    value, a greeting's addressee or a signature stands: a role, desk or department
+    (`ROLE_LABELS`, `STOP_WORDS`), an acronym ("NOC", "HR"), or a common word (Zipf at least
+    `COMMON_ZIPF`) of the text's language `lang` or of English, written with its accents or,
+    typed without them, matched without ("Comptabilite"). A word written with accents is
+    judged as written: "Hùng" is no "hung" (a role is matched without accents: "Balcao").
+    Says nothing of the name lists."""
+    folded = _fold(word).strip(".,'-")
+    if not folded:
+        return False
+    if folded in STOP_WORDS or _bare(folded) in _bare_roles() or _ACRONYM.fullmatch(word):
+        return True
+    for each in dict.fromkeys(("en", lang)):
+        table = _frequency_table(each)
+        if table is None:
+            continue
+        if table.get(folded, 0.0) >= COMMON_ZIPF:
+            return True
+        if folded.isascii() and _bare_common(each).get(folded, 0.0) >= COMMON_ZIPF:
+            return True
+    return False
+
+
 _GUESSED = tuple(_FUNCTION_WORDS)  # the languages the rules know
 LANGUAGE_MARGIN = (1.5, 8.0)  # another language wins at 1.5 times English's score plus 8
 

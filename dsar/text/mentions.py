@@ -4,7 +4,12 @@
   "Ihre Verwaltung" are nothing once "Guten", "Ihre" and the nouns go), and is dropped when it
   names a place or a company ("Victoria Station", "Johnson Controls", "Ogunleye & Partners",
   a brand named after its founder standing alone) or when, in a text that is not English, only
-  the English model vouched for a word that no name list knows (a capitalised German noun).
+  the English model vouched for a word that no name list knows (a capitalised German noun),
+  or when a chat speaker, a form's value, a greeting's addressee, a signature or a header
+  holds only words no name list knows that read as labels (a role, desk, department, bot or
+  acronym, or a common word of the text's language or English: "Housekeeping:", "Hola
+  Compras,", "NOC:") and nothing elsewhere in the text vouches for them (a full name, an
+  @mention, a title).
 - `mentions`: once a name is found, its other mentions in the same text are names too, in
   any case ("Olamide" after "Olamide Adeyemi", "TOM" and "tom" after "Tom"), the first name
   alone included ("bartosz" after the speaker "Bartosz"); a word that is also an everyday
@@ -19,13 +24,16 @@ import regex
 from dsar.text.detectors import PERSON, Span
 from dsar.text.lexicon import (
     GREETING_WORDS,
+    ROLE_LABELS,
     STOP_WORDS,
     TITLE_WORDS,
     common_word,
     is_english_word,
     is_name_word,
+    label_word,
     language_guess,
     language_of,
+    listed_anywhere,
     name_lexicon,
 )
 
@@ -204,6 +212,7 @@ def vetoed(
     lang = "en"
     if any(s.entity == PERSON and s.source != "known" for s in spans):
         lang = language_of(text)
+    guessed: list[str] = []  # the frequency rules' guess of the language, made once if needed
     out = []
     for span in spans:
         if span.entity != PERSON or span.source == "known":
@@ -290,8 +299,96 @@ def vetoed(
         ):
             continue  # a common word of the text's language opening a line or a sentence
             # ("[09:12] Hinweis:", "Dobra, to ja biorę", "Paz y tranquilidad"), uncorroborated
+        if (
+            trimmed.source in _LABEL_SOURCES
+            and trimmed.score < 0.9
+            and not titled
+            and _label_not_name(text, trimmed, words, guessed)
+        ):
+            continue  # a role, a desk or a word where a person stands ("Housekeeping:",
+            # "Hola Compras,", "Groeten,\nPlanning"), no name list's and not corroborated
         out.append(trimmed)
     return out
+
+
+_LABEL_SOURCES = ("shape", "names", "ner")
+# where the text's structure puts a person: a line's head (a time, a bullet, a quote mark
+# before it) with a colon after (a speaker, a field's label), or alone on its line (a
+# signature, an addressee); a field's value; a greeting's addressee
+_LINE_HEAD = regex.compile(
+    r"(?:^|\n)[^\S\n]*(?:[\[(]?\d[\d/.:,\-]*(?:[^\S\n]+\d[\d/.:,\-]*)?"
+    r"(?:[^\S\n]?[AaPp]\.?[Mm]\.?)?[\])]?[^\S\n]*[-\u2013|]?[^\S\n]*)?(?:[-*\u2022>][^\S\n]*)?$"
+)
+_FIELD_HEAD = regex.compile(r"(?:^|\n)[^\S\n]*\p{L}[\p{L}\p{M} ./-]{0,30}[:\uff1a][^\S\n]*$")
+_COLON_NEXT = regex.compile(r"[^\S\n]*[:\uff1a]")
+_LINE_ENDS = regex.compile(r"[^\S\n]*[,.!]?[^\S\n]*(?:\n|$)")
+_ADDRESSEE_ENDS = regex.compile(r"[^\S\n]*(?:[,!:;]|\n|$)")
+_WORD_AFTER = regex.compile(r"[^\S\n]+(\p{Lu}[\p{L}\p{M}'\u2019-]*)")
+_WORD_BEFORE = regex.compile(r"(\p{L}[\p{L}\p{M}'\u2019.-]*)[^\S\n]+$")
+
+
+def _structural(text: str, span: Span) -> bool:
+    """True when the span stands where a text's structure, not a sentence, names a person:
+    found by the structural finders, or a line's head before a colon, a line alone, a
+    field's value, or a greeting's addressee."""
+    if span.source == "shape":
+        return True
+    before = text[max(0, span.start - 48) : span.start]
+    head = _LINE_HEAD.search(before) is not None
+    ends = _LINE_ENDS.match(text, span.end) is not None
+    if head and (ends or _COLON_NEXT.match(text, span.end)):
+        return True
+    if ends and _FIELD_HEAD.search(before):
+        return True
+    return _greeted(before) and _ADDRESSEE_ENDS.match(text, span.end) is not None
+
+
+def _label_not_name(text: str, span: Span, words: list[str], guessed: list[str]) -> bool:
+    """A run where a chat speaker, a form's value, a greeting's addressee, a signature or a
+    header's name stands, that no name list of any culture holds (accents aside: "Ayşe"),
+    every word of which reads as a label (`lexicon.label_word`: a role, desk, department,
+    bot or acronym, or a common word of the text's language or English), and that nothing
+    else in the text vouches for (`_corroborated`). A rare word no list knows stays a name
+    ("Tsion:", "Kanokwan:"). `guessed` holds the text's language once guessed."""
+    content = [w.strip(".,:;!?'\u2019\"()") for w in words]
+    content = [w for w in content if w and w.casefold() not in _PARTICLES]
+    if not content or any(len(w) < 2 or listed_anywhere(w) for w in content):
+        return False  # an initial, or letters a scanner spaced out ("J O H N"), or a name
+    if not _structural(text, span):
+        return False
+    if _TITLE_BEFORE.search(text, max(0, span.start - 24), span.start):
+        return False  # "Gentile Sig.ra Colombo": a title vouches for a surname no list knows
+    cheap = all(w.casefold() in ROLE_LABELS or w.casefold() in STOP_WORDS for w in content)
+    if not cheap:
+        if not guessed:
+            guessed.append(language_guess(text))
+        if not all(label_word(w, guessed[0]) for w in content):
+            return False
+    return not _corroborated(text, span, content)
+
+
+def _corroborated(text: str, span: Span, words: list[str]) -> bool:
+    """True when one of the words stands elsewhere in the text as a person's: after an @
+    ("@gift"), after a title ("Sr. Planas"), or beside a name list's given name or surname
+    ("Memory Chikwanha")."""
+    firsts, lasts = name_lexicon()
+    for word in words:
+        pattern = rf"(?<![\p{{L}}\p{{N}}]){regex.escape(word)}(?![\p{{L}}\p{{N}}])"
+        for m in regex.finditer(pattern, text, regex.IGNORECASE):
+            s, e = m.span()
+            if span.start <= s < span.end:
+                continue
+            if s and text[s - 1] == "@":
+                return True
+            prev = _WORD_BEFORE.search(text, max(0, s - 30), s)
+            if prev is not None:
+                p = prev.group(1)
+                if p.casefold().rstrip(".") in TITLE_WORDS or (p[:1].isupper() and p in firsts):
+                    return True
+            nxt = _WORD_AFTER.match(text, e)
+            if nxt is not None and (nxt.group(1) in lasts or nxt.group(1) in firsts):
+                return True
+    return False
 
 
 def _named_lines(text: str, span: Span, firsts: frozenset[str], lasts: frozenset[str]) -> Span:
