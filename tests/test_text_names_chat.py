@@ -108,3 +108,15 @@ def test_words_in_chat_messages_stay_words(
     rules: TextEngine, text: str, expected: list[str]
 ) -> None:
     assert names(rules, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[10:12] Tendai: thanks, I'll follow up tomorrow",
+        "[10:10] Tendai: I've sent the quote to the client",
+        "[10:10] Tendai: ok, I\u2019d rather wait",
+    ],
+)
+def test_the_pronoun_i_with_a_contraction_is_no_name(rules: TextEngine, text: str) -> None:
+    assert names(rules, text) == ["Tendai"]

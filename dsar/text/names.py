@@ -237,6 +237,7 @@ COMMON_WORDS = frozenset(
     cordiales klantenservice kundenservice servicio atención vendite wsparcia
     leider bitte anbei hiermit gerne außerdem jedoch allerdings malheureusement désolé
     lamentablemente desafortunadamente purtroppo helaas niestety tyvärr kindly faithfully
+    i'm i've i'll i'd i’m i’ve i’ll i’d
     truly
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
