@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsar.catalog.models import IdentityKind
+from dsar.catalog.models import Catalog, IdentityKind
 from dsar.draft.confidence import assess
 from dsar.draft.keys import decide, plan_counts
 from dsar.draft.model import ColumnDraft, Draft, TableDraft
@@ -26,11 +26,12 @@ from dsar.draft.profile import (
     provisional_catalog,
     register,
 )
-from dsar.draft.scan import scan_export
+from dsar.draft.scan import FoundTable, scan_export
 from dsar.draft.shapes import Finding, TextEvidence, TextReading, classify
 from dsar.errors import UsageError
 
 if TYPE_CHECKING:
+    from dsar.engine.base import Engine
     from dsar.text.engine import TextEngine
 
 DEFAULT_SAMPLE = 2000
@@ -74,31 +75,38 @@ def draft(
             )
         catalog = provisional_catalog(root, scan.tables)
         engine.hold_export(catalog)
+        # The engine's work (DuckDB, off the GIL) runs in a thread while the text engine
+        # reads the samples (Python): a table is sampled while the one before is read, and
+        # every row is counted while the last are. The count covers every column the
+        # shapes leave linkable, a few more than the final verdict keeps.
+        text = text_engine or _text_engine()
+        reading = TextReading()
         profiles: list[TableProfile] = []
-        for i, found in enumerate(scan.tables, 1):
-            register(engine, catalog, found.name)
-            prof = profile_table(engine, found, sample)
-            say(
-                f"profiled {found.name} ({i}/{len(scan.tables)}): {len(prof.columns)} columns,"
-                f" {prof.sample.num_rows:,} rows sampled"
+        pool = ThreadPoolExecutor(1)
+        try:
+            sampling = [pool.submit(_sampled, engine, catalog, f, sample) for f in scan.tables]
+            for i, future in enumerate(sampling, 1):
+                prof = future.result()
+                say(
+                    f"profiled {prof.name} ({i}/{len(scan.tables)}): {len(prof.columns)}"
+                    f" columns, {prof.sample.num_rows:,} rows sampled"
+                )
+                profiles.append(prof)
+                reading.add(prof)
+                reading.read(text)
+            plan = plan_counts(
+                {p.name: p for p in profiles},
+                lambda t, c: _linkable(_shaped_draft(c, reading.shaped(t, c))),
             )
-            profiles.append(prof)
-        # Every row is counted (DuckDB, off the GIL) while the text engine reads the samples
-        # (Python): the count covers every column the shapes leave linkable, a few more
-        # than the final verdict keeps.
-        reading = TextReading(profiles)
-        plan = plan_counts(
-            {p.name: p for p in profiles},
-            lambda t, c: _linkable(_shaped_draft(c, reading.shaped(t, c))),
-        )
-        with ThreadPoolExecutor(1) as pool:
             say("counting every row: keys and links")
             counting = pool.submit(
                 count_tables, engine, {p.name: p for p in profiles}, plan.candidates, plan.checks
             )
             say("reading sampled text with the text engine")
-            evidence = reading.evidence(text_engine or _text_engine())
+            evidence = reading.evidence(text)
             counted = counting.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
         tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
         links = decide(tables, plan, counted, lambda t, c: _linkable(tables[t].columns[c]), say)
         roots = find_people(engine, tables, links)
@@ -113,6 +121,11 @@ def draft(
     assess(result)  # every decision's confidence
     say(f"drafted {len(tables)} tables, {len(links)} links")
     return result
+
+
+def _sampled(engine: Engine, catalog: Catalog, found: FoundTable, sample: int) -> TableProfile:
+    register(engine, catalog, found.name)
+    return profile_table(engine, found, sample)
 
 
 def _text_engine() -> TextEngine:

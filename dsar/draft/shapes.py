@@ -259,39 +259,64 @@ class TextEvidence:
 
 
 class TextReading:
-    """What `TextEvidence.gather` does before the text engine: every string column's
-    finding by shape, the facts of the columns the engine cannot change, and the columns
-    left for it (`evidence` runs it), so that other work can go on meanwhile."""
+    """`TextEvidence.gather` a table at a time: every string column's finding by shape,
+    the facts of the columns the engine cannot change, and the columns left for it (`read`
+    runs it on those so far, `evidence` on the rest), so that the tables can be read
+    meanwhile."""
 
-    def __init__(self, tables: Sequence[TableProfile]) -> None:
-        from dsar.text.lexicon import is_name_word, place_names
+    def __init__(self, tables: Sequence[TableProfile] = ()) -> None:
+        from dsar.text.lexicon import place_names
 
         self._places = place_names()
         self._facts: dict[str, TextFacts] = {}
         self._shaped: dict[str, Finding | None] = {}
         self._pending: list[tuple[str, list[str]]] = []
         for table in tables:
-            for col, prof in table.columns.items():
-                if prof.kind is not ColumnType.STRING:
-                    continue
-                key = f"{table.name}\x00{col}"
-                values = [str(v) for v in table.values(col)]
-                if not values:
-                    continue
-                self._shaped[key] = _by_shape(col, Counter(values), len(values))
-                if self._shaped[key] is not None:
-                    continue  # decided by shape: the text facts are not read
-                distinct = sorted({v.strip() for v in values} - {""})
-                texts = distinct[:TEXT_SAMPLE]
-                if not texts or sum(map(is_email, texts)) > len(texts) // 2:
-                    continue
-                lexical = [_lexicon_name(t, is_name_word) for t in texts]
-                if _needs_engine(col, values, texts, lexical):
-                    self._pending.append((key, texts))
-                    continue
-                self._facts[key] = TextFacts(
-                    len(texts), sum(lexical), 0, sum(1 for t in texts if t in self._places)
-                )
+            self.add(table)
+
+    def add(self, table: TableProfile) -> None:
+        """Read one table's string columns by shape; keep those the engine must read."""
+        from dsar.text.lexicon import is_name_word
+
+        for col, prof in table.columns.items():
+            if prof.kind is not ColumnType.STRING:
+                continue
+            key = f"{table.name}\x00{col}"
+            values = [str(v) for v in table.values(col)]
+            if not values:
+                continue
+            self._shaped[key] = _by_shape(col, Counter(values), len(values))
+            if self._shaped[key] is not None:
+                continue  # decided by shape: the text facts are not read
+            distinct = sorted({v.strip() for v in values} - {""})
+            texts = distinct[:TEXT_SAMPLE]
+            if not texts or sum(map(is_email, texts)) > len(texts) // 2:
+                continue
+            lexical = [_lexicon_name(t, is_name_word) for t in texts]
+            if _needs_engine(col, values, texts, lexical):
+                self._pending.append((key, texts))
+                continue
+            self._facts[key] = TextFacts(
+                len(texts), sum(lexical), 0, sum(1 for t in texts if t in self._places)
+            )
+
+    def read(self, text_engine: TextEngine) -> None:
+        """Run the text engine over the columns left for it so far."""
+        from dsar.text.lexicon import is_name_word
+
+        pending, self._pending = self._pending, []
+        for key, texts, spans in _analyzed(pending, text_engine):
+            person = sum(
+                1
+                for t, found in zip(texts, spans, strict=True)
+                if _whole_name(t, found) or _lexicon_name(t, is_name_word)
+            )
+            self._facts[key] = TextFacts(
+                len(texts),
+                person,
+                sum(1 for found in spans if found),
+                sum(1 for t in texts if t in self._places),
+            )
 
     def shaped(self, table: str, column: str) -> Finding | None:
         """A column's finding by shape (None: none, or not a text column)."""
@@ -299,23 +324,9 @@ class TextReading:
         return None if found is _NOT_SHAPED else found
 
     def evidence(self, text_engine: TextEngine) -> TextEvidence:
-        """Run the text engine over the columns left for it."""
-        from dsar.text.lexicon import is_name_word
-
-        facts = dict(self._facts)
-        for key, texts, spans in _analyzed(self._pending, text_engine):
-            person = sum(
-                1
-                for t, found in zip(texts, spans, strict=True)
-                if _whole_name(t, found) or _lexicon_name(t, is_name_word)
-            )
-            facts[key] = TextFacts(
-                len(texts),
-                person,
-                sum(1 for found in spans if found),
-                sum(1 for t in texts if t in self._places),
-            )
-        return TextEvidence(facts, dict(self._shaped))
+        """The facts of every column read, the text engine run over those left for it."""
+        self.read(text_engine)
+        return TextEvidence(dict(self._facts), dict(self._shaped))
 
 
 def _needs_engine(name: str, values: list[str], texts: list[str], lexical: list[bool]) -> bool:
