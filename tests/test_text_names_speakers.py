@@ -2,6 +2,8 @@
 second signal when no name list holds the word: a role, desk, bot, acronym or common word
 there is no name unless the text corroborates it elsewhere (issue 24)."""
 
+# ruff: noqa: RUF001 - Turkish text and names are written with a dotless i
+
 from __future__ import annotations
 
 import pytest
@@ -21,6 +23,7 @@ def _names(text: str) -> set[str]:
 def test_a_name_list_holds_a_word_with_or_without_its_accents() -> None:
     assert lexicon.listed_anywhere("Ayşe")  # the Turkish list holds "Ayse"
     assert lexicon.listed_anywhere("Ngozi")
+    assert lexicon.listed_anywhere("Barış")  # a given name and a Turkish word ("peace")
     assert not lexicon.listed_anywhere("Housekeeping")
     assert not lexicon.listed_anywhere("Tsion")
 
@@ -118,9 +121,20 @@ def test_a_department_signing_is_no_name(text: str, label: str) -> None:
     [
         ("[09:00] Tsion: the keys are on the desk\n[09:01] Yared: thanks", {"Tsion", "Yared"}),
         ("[10:00] Kanokwan: shipment cleared\n[10:01] Thanakorn: great", {"Kanokwan"}),
-        ("[09:00] Ayşe: toplantı saat 10'da mı?\n[09:01] Mehmet: evet", {"Ayşe"}),  # noqa: RUF001
+        ("[09:00] Ayşe: toplantı saat 10'da mı?\n[09:01] Mehmet: evet", {"Ayşe"}),
         ("[09:00] Hope: morning all\n[09:01] Will: morning", {"Hope", "Will"}),
         ("Thanks for flagging it, reversed now.\n\nBest,\nWondwossen", {"Wondwossen"}),
+        # given names the lists lacked that are common words of the text's language
+        (
+            "[09:10] Ebru: toplantı yarın saat kaçta?\n[09:11] Barış: onda, küçük salonda\n"
+            "[09:12] Ebru: tamam, teşekkürler",
+            {"Ebru", "Barış"},
+        ),
+        (
+            "[10:00] Graça: a encomenda chegou hoje?\n[10:01] Conceição: chegou sim, está na"
+            " recepção\n[10:02] Graça: obrigada",
+            {"Graça", "Conceição"},
+        ),
     ],
 )
 def test_rare_or_listed_names_in_those_places_stay_names(text: str, people: set[str]) -> None:

@@ -620,15 +620,34 @@ ROLE_LABELS = frozenset(_ROLE_LABELS.split())
 _ACRONYM = regex.compile(r"\p{Lu}{2,4}|[B-DF-HJ-NP-TV-Z]{2,6}")
 
 
+# Given names the lists lack that are everyday words in their own language, where the word
+# frequencies count names as words (Turkish and Vietnamese subtitles say "Ebru", "Ozan",
+# "Mai" as often as "Hinweis" is written in German): a speaker or a signature so named is a
+# name list's word (`listed_anywhere`), not a label. Only that test reads them: in lower case
+# most are words ("mai", "bunga", "fé").
+_WORD_GIVEN = """
+    İsmail Bülent Ozan Ümit Barış Tolga Berk Doruk Ege Kerem Oğuz Tarık Batuhan Şerife Sultan
+    Dilek Ebru Ece Aslı Buse İrem Melike Pınar Tuğba Yağmur Burcu Çağla Damla Duygu Gamze
+    İpek Kübra Neslihan Nilay Sevgi Sevda Tuba Ceren Bahar Güneş Beril Cansu Didem Ezgi Işıl
+    Müge Nehir Rüya Simge Sude Yeşim Umut Deniz Hayat
+    An Bình Duy Giang Hiền Hòa Hoa Lộc Mai Nga Ngân Phong Quân Quốc Tâm Thu Toàn Việt
+    Bayu Fitri Wati Yanti Sri Andi Fajar Yudi Bintang Mutiara Bunga Mawar Melati
+    Graça Esperança Piedade Conceição Natividade Dores Fé Céu Lua Estrela Angustias
+    Speranza Fiore Felice Primo Rajaa Iman Noura Basma Hiba Hala Reem Maha
+    Lovemore Loveness Upendo Tumaini
+"""
+
+
 @cache
 def _bare_lexicon() -> frozenset[str]:
-    """Every first name and surname, case-folded and without accents ("ayse" for "Ayşe")."""
-    return frozenset(_bare(n) for n in folded_lexicon())
+    """Every first name and surname, case-folded and without accents ("ayse" for "Ayşe"),
+    and the given names that are words in their language (`_WORD_GIVEN`)."""
+    return frozenset(_bare(n) for n in (*folded_lexicon(), *_WORD_GIVEN.split()))
 
 
 def listed_anywhere(word: str) -> bool:
     """True when a name list of some culture holds `word`, with or without its accents
-    ("Ayşe": the Turkish list holds "Ayse")."""
+    ("Ayşe": the Turkish list holds "Ayse"), or `_WORD_GIVEN` does ("Ebru", "Mai")."""
     return is_name_word(word) or _bare(word) in _bare_lexicon()
 
 
