@@ -149,6 +149,15 @@ class _Plan:
             ]
         return {"emails": emails, "names": names, "geo": geo, "order": order}
 
+    def contacts(self, name: str) -> list[str]:
+        """`name`'s address columns in its scratch copy, normalised by the plain rules: its
+        identifiers themselves when the search runs under the plain rules."""
+        emails = self.describe[name]["emails"]
+        if name not in self.linked or self.rules != MatchRules():
+            return [f"c{j}" for j in range(len(emails))]
+        ids = list(self.catalog.tables[name].identity_columns())
+        return [f"i{ids.index(c)}" for c in emails]
+
     def select(self, name: str, *, scoped: bool = False) -> tuple[str, bool]:
         """The SELECT list of `name`'s scratch copy, and whether its rows may be distinct."""
         table = self.catalog.tables[name]
@@ -165,7 +174,10 @@ class _Plan:
             picks.append(f"CAST({q(column)} AS VARCHAR) AS __pk{j}")
         d = self.describe[name]
         for j, column in enumerate(d["emails"]):
-            picks.append(f"{sql_normalize(IdentityKind.EMAIL, q(column), MatchRules())} AS c{j}")
+            if self.contacts(name)[j] == f"c{j}":
+                picks.append(
+                    f"{sql_normalize(IdentityKind.EMAIL, q(column), MatchRules())} AS c{j}"
+                )
         picks += [f"{q(c)} AS n{j}" for j, c in enumerate(d["names"])]
         picks += [f"{q(c)} AS g{j}" for j, c in enumerate(d["geo"])]
         picks += [f"{q(c)} AS o{j}" for j, c in enumerate(d["order"])]
@@ -175,33 +187,48 @@ class _Plan:
     def read(self, name: str) -> str:
         """The query reading `name` once: its identifiers, ownership keys and what describes a
         person. A table only searched (not owned, no owned table's parent) is read as its
-        distinct rows holding an identifier: with only identifiers, distinct; with what
-        describes a person and one ordering column, one row per distinct content, at its
-        smallest ordering value (the row a person's description would take first)."""
+        distinct rows holding an identifier, the values made distinct before they are
+        normalised: with only identifiers, distinct; with what describes a person and one
+        ordering column that is none of them, one row per distinct content, at its smallest
+        ordering value (the row a person's description would take first)."""
+        table = self.catalog.tables[name]
+        q = quote_identifier
         picks, plain = self.select(name)
-        sql = f"SELECT {picks} FROM {quote_identifier(name)}"
-        ids = [f"i{j}" for j in range(len(self.catalog.tables[name].identity_columns()))]
+        sql = f"SELECT {picks} FROM {q(name)}"
+        ids = [f"i{j}" for j in range(len(table.identity_columns()))]
         if not ids or name not in self.linked:
             return sql
         some = " OR ".join(f"{i} IS NOT NULL" for i in ids)
+        raw = ", ".join(q(c) for c in table.identity_columns())
         # aliases filtered outside (Spark SQL has none in its WHERE)
         if plain:
-            return f"SELECT DISTINCT * FROM ({sql}) AS t WHERE {some}"
+            return (
+                f"SELECT DISTINCT * FROM (SELECT {picks} FROM (SELECT DISTINCT {raw}"
+                f" FROM {q(name)}) AS r) AS t WHERE {some}"
+            )
         d = self.describe[name]
+        content = [*table.identity_columns(), *d["names"], *d["geo"]]
         if (
-            self.catalog.tables[name].owned_through is not None
+            table.owned_through is not None
             or name in self.parent_columns
             or len(d["order"]) != 1
+            or d["order"][0] in content  # every row its own content already
         ):
             return sql
+        raw = ", ".join(q(c) for c in dict.fromkeys(content))
+        order = q(d["order"][0])
+        source = f"(SELECT {raw}, min({order}) AS {order} FROM {q(name)} GROUP BY {raw}) AS r"
         kept = [
             *ids,
-            *(f"c{j}" for j in range(len(d["emails"]))),
+            *(c for c in self.contacts(name) if c.startswith("c")),
             *(f"n{j}" for j in range(len(d["names"]))),
             *(f"g{j}" for j in range(len(d["geo"]))),
         ]
         listed = ", ".join(kept)
-        return f"SELECT {listed}, min(o0) AS o0 FROM ({sql}) AS t WHERE {some} GROUP BY {listed}"
+        return (
+            f"SELECT {listed}, min(o0) AS o0 FROM (SELECT {picks} FROM {source}) AS t"
+            f" WHERE {some} GROUP BY {listed}"
+        )
 
 
 def set_search(
@@ -556,7 +583,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         order = ", ".join(f"r.o{j} ASC NULLS LAST" for j in range(len(d["order"])))
         source = f"FROM bs_final f JOIN bs_r{ti} r ON r.__n = f.row WHERE f.tbl = {ti}"
         if d["emails"]:
-            first = ", ".join(f"r.c{j}" for j in range(len(d["emails"])))
+            first = ", ".join(f"r.{c}" for c in plan.contacts(name))
             got = x(
                 f"SELECT f.number, coalesce({first}) {source}"
                 f" QUALIFY row_number() OVER (PARTITION BY f.number ORDER BY {order}) = 1"
