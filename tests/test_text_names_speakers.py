@@ -123,6 +123,7 @@ def test_a_department_signing_is_no_name(text: str, label: str) -> None:
         ("[10:00] Kanokwan: shipment cleared\n[10:01] Thanakorn: great", {"Kanokwan"}),
         ("[09:00] Ayşe: toplantı saat 10'da mı?\n[09:01] Mehmet: evet", {"Ayşe"}),
         ("[09:00] Hope: morning all\n[09:01] Will: morning", {"Hope", "Will"}),
+        ("[09:00] Ash: pushed the fix\n[09:02] Happy: thanks, deploying", {"Ash", "Happy"}),
         ("Thanks for flagging it, reversed now.\n\nBest,\nWondwossen", {"Wondwossen"}),
         # given names the lists lacked that are common words of the text's language
         (

@@ -634,7 +634,7 @@ _WORD_GIVEN = """
     Bayu Fitri Wati Yanti Sri Andi Fajar Yudi Bintang Mutiara Bunga Mawar Melati
     Graça Esperança Piedade Conceição Natividade Dores Fé Céu Lua Estrela Angustias
     Speranza Fiore Felice Primo Rajaa Iman Noura Basma Hiba Hala Reem Maha
-    Lovemore Loveness Upendo Tumaini
+    Lovemore Loveness Upendo Tumaini Happy Ash Ty Seo
 """
 
 
