@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dsar.errors import DiskFullError, RecordTamperedError, UsageError, is_disk_full
@@ -55,6 +55,8 @@ _COLUMNS = (
     "created_at",
 )
 _COUNTS = frozenset({"yes", "possibly"})  # applies: a duty whatever the risk
+REGISTER_DUTY = "the internal breach register"  # Art. 33(5): met by the register's row
+SKEW = timedelta(minutes=5)  # a notice's time may lie this far past now (clock skew)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ class BreachDeadline:
             due=datetime.fromisoformat(str(due)).astimezone(UTC) if due else None,
             period=str(data.get("period", "")),
         )
+
+    @property
+    def is_notice(self) -> bool:
+        """A notice someone gives (an authority, the people, residents): not the register's
+        own entry (Art. 33(5), met by registering) nor a place the tool holds no rule for."""
+        return self.applies != "not_covered" and self.notify != REGISTER_DUTY
 
     def as_json(self) -> dict[str, object]:
         """The register's copy of the deadline."""
@@ -110,12 +118,14 @@ class BreachRecord:
     created_at: datetime
 
     def duties(self) -> list[BreachDeadline]:
-        """The deadlines that bind: those that apply, and the people's notice (Art. 34)
-        where notifying them is recommended or confirmed; earliest first."""
+        """The notices that bind: those that apply, and the people's notice (Art. 34)
+        where notifying them is recommended or confirmed; earliest first. The internal
+        register's duty (Art. 33(5)) is met by the breach's row here: no notice to give."""
         binding = [
             d
             for d in self.deadlines
-            if d.applies in _COUNTS or (d.applies == "if_high_risk" and self.notify_people)
+            if d.is_notice
+            and (d.applies in _COUNTS or (d.applies == "if_high_risk" and self.notify_people))
         ]
         return sorted(binding, key=lambda d: (d.due is None, d.due or self.discovered, d.rule))
 
@@ -238,9 +248,9 @@ class Breaches:
         """
         if self.db.execute("SELECT 1 FROM breaches WHERE id = ?", (breach_id,)).fetchone():
             raise UsageError(
-                "--breach-id",
+                "--id",
                 f"breach {breach_id} is in the register already",
-                "scope it again under a new --breach-id, or look at `dsar requests list`",
+                "scope it again under a new --id, or look at `dsar requests list`",
             )
         parsed = [BreachDeadline.from_json(d).as_json() for d in deadlines]
         now = datetime.now(UTC)
@@ -294,25 +304,77 @@ class Breaches:
         far = datetime.max.replace(tzinfo=UTC)
         return sorted(records, key=lambda r: ((n.due or far) if (n := r.next_due()) else far, r.id))
 
-    def notified(self, breach_id: str, rule: str, when: datetime | None = None) -> BreachRecord:
-        """Record that the notice of `rule` was given (at `when`, default now).
+    def notified(
+        self,
+        breach_id: str,
+        rule: str,
+        when: datetime | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> BreachRecord:
+        """Record that the notice of `rule` was given (at `when`, default now), once: a notice
+        recorded is never replaced (a second one for the rule is refused), and its time lies
+        between the breach's discovery and now (`SKEW` of clock skew allowed); the audit
+        entry (`breach.notified`) records the rule and the time.
 
         Raises:
-            UsageError: no such breach, or the rule is none of its deadlines.
+            UsageError: no such breach, the rule is none of its notices (an internal
+                register row, a place not covered), its notice is recorded already, or the
+                time is before discovery or in the future.
         """
         record = self.get(breach_id)
-        if rule not in {d.rule for d in record.deadlines}:
-            rules = ", ".join(sorted({d.rule for d in record.deadlines}))
-            raise UsageError(
-                "--rule", f"{rule!r} is no deadline of {breach_id}", f"one of: {rules}"
+        notices = {d.rule for d in record.deadlines if d.is_notice}
+        if rule not in notices:
+            rules = ", ".join(sorted(notices)) or "(none)"
+            why = (
+                "is no notice (the internal register's row, met by registering, or a place"
+                " this tool holds no rule for)"
+                if rule in {d.rule for d in record.deadlines}
+                else "is no deadline"
             )
-        done = {**record.notified, rule: (when or datetime.now(UTC)).astimezone(UTC).isoformat()}
+            raise UsageError("--rule", f"{rule!r} {why} of {breach_id}", f"one of: {rules}")
+        now = now or datetime.now(UTC)
+        at = (when or now).astimezone(UTC)
+        if at > now + SKEW:
+            raise UsageError(
+                "--at", "--at is in the future", "give when the notice was given (check the zone)"
+            )
+        if at < record.discovered:
+            raise UsageError(
+                "--at",
+                f"--at is before {breach_id} was discovered"
+                f" ({record.discovered:%Y-%m-%d %H:%M} UTC)",
+                "give when the notice was given, with its time (check the date and the zone)",
+            )
         with self.seal.transaction() as db:
+            row = db.execute("SELECT notified FROM breaches WHERE id = ?", (breach_id,)).fetchone()
+            done = dict(json.loads(row[0]))
+            if rule in done:
+                entry = next(
+                    (
+                        e
+                        for e in self.audit.entries()
+                        if e.action == "breach.notified"
+                        and e.request == breach_id
+                        and e.details.get("rule") == rule
+                    ),
+                    None,
+                )
+                how = f", audit entry {entry.seq} written {entry.at}" if entry else ""
+                raise UsageError(
+                    "--rule",
+                    f"the notice under {rule} of {breach_id} is recorded already (given"
+                    f" {done[rule]}{how}); a recorded notice is never replaced",
+                    "keep it; a correction goes into the breach's own file, not the register",
+                )
+            done[rule] = at.isoformat()
             db.execute(
                 "UPDATE breaches SET notified = ?, mac = NULL WHERE id = ?",
                 (json.dumps(done, sort_keys=True), breach_id),
             )
-        self.audit.append("breach.notified", request=breach_id, details={"rule": rule})
+        self.audit.append(
+            "breach.notified", request=breach_id, details={"rule": rule, "at": at.isoformat()}
+        )
         return self.get(breach_id)
 
 
@@ -335,3 +397,88 @@ def breach_line(record: BreachRecord, now: datetime) -> str:
         f"{record.id}  breach      discovered {record.discovered:%Y-%m-%d %H:%M} UTC"
         f"  {record.people} people  {record.severity}  {flag}"
     )
+
+
+def _logged_breaches(audit: AuditLog) -> dict[str, dict[str, object]]:
+    """What the audit log says of each breach: its registered counts and its notices."""
+    found: dict[str, dict[str, object]] = {}
+    for entry in audit.entries():
+        if entry.request is None or not entry.action.startswith("breach."):
+            continue
+        if entry.action == "breach.registered":
+            found.setdefault(entry.request, {"notices": {}})["registered"] = entry.details
+        elif entry.action == "breach.notified":
+            notices = found.setdefault(entry.request, {"notices": {}})["notices"]
+            assert isinstance(notices, dict)
+            notices.setdefault(str(entry.details.get("rule")), entry.details.get("at"))
+    return found
+
+
+def verify_breaches(path: str | Path, keys: Keys) -> list[str]:
+    """Check the register's breaches against the key and the audit log; empty: intact.
+
+    Every row must carry its MAC and the table its seal (`dsar.records.sealed`), and the
+    rows must be the breaches the log registered, with the counts it registered and the
+    notices (rule and time) it recorded: a row edited, added or deleted by hand, and an
+    earlier copy of the register put back (every seal of it verifies), are found.
+    """
+    from dsar.records.sealed import verify_record
+
+    path = Path(path)
+    audit = AuditLog(path.with_name(path.name + ".audit.jsonl"), keys)
+    logged = _logged_breaches(audit)
+    registered = {b for b, facts in logged.items() if "registered" in facts}
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        has_table = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='breaches'"
+        ).fetchone()
+        if not has_table:
+            return (
+                [f"table breaches: missing, the audit log registered {len(registered)} breach(es)"]
+                if registered
+                else []
+            )
+        rows = {r["id"]: r for r in db.execute("SELECT * FROM breaches ORDER BY id")}
+    finally:
+        db.close()
+    problems = verify_record(path, keys, {"breaches": _COLUMNS})
+    if missing := sorted(registered - set(rows)):
+        problems.append(
+            f"breaches: {len(missing)} breach(es) the audit log registered are not in the"
+            f" register ({', '.join(missing)}): an earlier copy put back, or rows removed"
+        )
+    if unlogged := sorted(set(rows) - registered):
+        problems.append(
+            f"breaches: {', '.join(unlogged)} not registered in the audit log: added by hand,"
+            " or its entry cut by a crash (`dsar requests list` logs it)"
+        )
+    for breach_id in sorted(set(rows) & registered):
+        row, facts = rows[breach_id], logged[breach_id]
+        details = facts["registered"]
+        assert isinstance(details, dict)
+        if details.get("people") not in (None, row["people"]) or details.get("severity") not in (
+            None,
+            row["severity"],
+        ):
+            problems.append(f"breaches, {breach_id}: counts differ from its audit entry")
+        try:
+            held = dict(json.loads(row["notified"]))
+        except (TypeError, ValueError):
+            problems.append(f"breaches, {breach_id}: its notices are not readable")
+            continue
+        notices = facts["notices"]
+        assert isinstance(notices, dict)
+        if set(held) != set(notices):
+            problems.append(
+                f"breaches, {breach_id}: notices recorded ({', '.join(sorted(held)) or '-'})"
+                f" differ from the audit log's ({', '.join(sorted(notices)) or '-'})"
+            )
+        changed = sorted(r for r, at in notices.items() if at is not None and held.get(r) != at)
+        if changed and set(held) == set(notices):
+            problems.append(
+                f"breaches, {breach_id}: the time of the notice under {', '.join(changed)}"
+                " differs from the audit log's"
+            )
+    return problems

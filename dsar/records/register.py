@@ -697,7 +697,7 @@ def verify_register(path: str | Path, keys: Keys) -> list[str]:
     Every row must carry its MAC and the table its seal (`dsar.records.sealed`), and each
     request's count of changes and status must be the ones its audit entries lead to: a
     request added, deleted or reopened by hand, or an earlier copy of the register put back,
-    is found even where every row verifies.
+    is found even where every row verifies. Its breaches too (`verify_breaches`).
     """
     from dsar.records.sealed import verify_record
 
@@ -711,6 +711,16 @@ def verify_register(path: str | Path, keys: Keys) -> list[str]:
         columns = {r[1] for r in db.execute("PRAGMA table_info(requests)")}
         if "version" in columns:  # a crash's cut entry is reported too: `recover` writes it
             problems += _disagreements(db, replayed, repairable=False)
+        breaches_only = (
+            not columns
+            and db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='breaches'"
+            ).fetchone()
+        )
+        if breaches_only and not replayed:  # `breach scope --register` alone: no request yet
+            problems = [p for p in problems if p != "table requests: missing"]
     finally:
         db.close()
-    return problems
+    from dsar.records.breaches import verify_breaches  # the breaches in the same file
+
+    return problems + verify_breaches(path, keys)
