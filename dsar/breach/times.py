@@ -6,8 +6,12 @@ offset). Each cell becomes an instant in UTC:
 
 - an ISO date or timestamp, with its offset (`Z`, `+05:00`) applied; one without a zone is
   taken as UTC (the catalog states no zone), and the run says so;
+- a compact local time of 14 or 12 digits, `20261105103000` (YYYYMMDDhhmmss) or
+  `202611051030`, text or number, whose year is 1900 to 2199 and whose date and clock are
+  valid, read as that clock time (without a zone: UTC, said);
 - an epoch number (text or a number column), in seconds, milliseconds, microseconds or
-  nanoseconds by its magnitude (at least 9 digits: a shorter number is no time);
+  nanoseconds by its magnitude (at least 9 digits: a shorter number is no time); a negative
+  one (before 1970) is no record time the tool can trust: unreadable;
 - `05/11/2026 10:00`, `5.11.2026`: day first or month first, decided per column by a value
   that only one reading allows (13/11/2026), refused with the column named when none does
   or both do; a catalog's `csv: {timestamp_format}` is used first;
@@ -15,7 +19,10 @@ offset). Each cell becomes an instant in UTC:
 
 A cell that is empty or cannot be read cannot be placed outside the window: its row is kept
 in scope (the conservative reading) and counted as undetermined, per table, in the scope's
-counts, the report and a warning; it is never dropped unsaid.
+counts, the report and a warning; it is never dropped unsaid. So is a time read more than a
+day after this run (so after `--discovered` too), outside the window: no export holds a
+record written in its future, so that reading is wrong (an unknown layout, a corrupt cell,
+`20261105103000` taken for epoch milliseconds), not a place outside the window.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,6 +43,11 @@ from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import UsageError
 
 _EPOCH = re.compile(r"^[+-]?\d{9,}(?:\.\d+)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.0*)?$")
+_COMPACT_YEARS = (1900, 2199)
+_COMPACT_RANGES = ((1.9000101e11, 2.2e11), (1.9000101e13, 2.2e13))
+"""Numbers that may be a compact YYYYMMDDhhmm[ss] time (read as one where valid)."""
+_LATE = timedelta(days=1)  # a time read later than this after the run is no record time
 _NUMERIC_DATE = re.compile(
     r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$"
 )
@@ -58,13 +71,26 @@ class TimeRead:
     column: str  # table.column the window was read on
     empty: int = 0  # rows in scope whose time is empty: kept, undetermined
     unreadable: int = 0  # rows in scope whose time no layout reads: kept, undetermined
+    late: int = 0  # rows whose time reads after this run (and outside the window): kept
     naive: bool = False  # some times carried no zone and were read as UTC
     notes: list[str] = field(default_factory=list)
 
     @property
     def undetermined(self) -> int:
         """Rows kept in scope because their time cannot place them outside the window."""
-        return self.empty + self.unreadable
+        return self.empty + self.unreadable + self.late
+
+
+def _compact(text: str) -> datetime | None:
+    """`20261105103000` or `202611051030`: that clock time, where it is a valid one."""
+    match = _COMPACT.match(text)
+    if match is None or not _COMPACT_YEARS[0] <= int(match[1]) <= _COMPACT_YEARS[1]:
+        return None
+    try:
+        year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
 
 
 def _epoch(number: float) -> datetime:
@@ -140,7 +166,12 @@ def _parse_one(
             return _utc(datetime.strptime(text, layout))
         except ValueError:
             pass
+    compact = _compact(text)
+    if compact is not None:
+        return compact, True
     if _EPOCH.match(text):
+        if text.startswith("-"):
+            return None, False  # before 1970: no record time to trust
         try:
             return _epoch(float(text)), False
         except (OverflowError, ValueError):
@@ -253,8 +284,9 @@ class _Placer:
             self.engine.register_table(raw, alias)
         return alias
 
-    def sql(self, window: Window, params: list[object]) -> str:
-        """A first, wide cut in SQL (kept: rows in the window, rows whose time is empty).
+    def sql(self, window: Window, params: list[object], late: datetime) -> str:
+        """A first, wide cut in SQL (kept: rows in the window, rows whose time is empty,
+        times read after `late`, compact-time candidates).
 
         Two computations of the window, on purpose: a Parquet date or timestamp column, or
         an epoch number, holds its instants typed, so SQL places its rows exactly (in the
@@ -262,34 +294,63 @@ class _Placer:
         SQL only cuts wide (`_SLACK`) and `keep` compares the instants `parse_times` reads.
         """
         col = quote_identifier(self.column)
+        cast = f"TRY_CAST({col} AS TIMESTAMP)"
         if self.kind == "typed":
             terms = _window_sql(self.column, window, params)
-            return f"(({' AND '.join(terms) or 'true'}) OR {col} IS NULL)"
+            params.append(late.isoformat(sep=" "))
+            return (
+                f"(({' AND '.join(terms) or 'true'}) OR {col} IS NULL"
+                f" OR {cast} > CAST(? AS TIMESTAMP))"
+            )
         if self.kind == "number":
-            return f"({_epoch_sql(self.column, window, params)} OR {col} IS NULL)"
+            exact = _epoch_sql(self.column, window, params)  # its parameters come first
+            number = f"CAST({col} AS DOUBLE)"
+            odd = [f"{number} < 0"]
+            for low, high in _COMPACT_RANGES:
+                odd.append(f"({number} >= ? AND {number} < ?)")
+                params.extend([low, high])
+            low = 0.0
+            seconds = (late - datetime(1970, 1, 1)).total_seconds()
+            for high, scale in _EPOCH_UNITS:
+                odd.append(f"({number} >= ? AND {number} < ? AND {number} > ?)")
+                params.extend([low, high, seconds * scale])
+                low = high
+            return f"({exact} OR {col} IS NULL OR {' OR '.join(odd)})"
         # text: whatever the engine cannot read as a timestamp, and clock times near it
-        cast = f"TRY_CAST({col} AS TIMESTAMP)"
-        wide = Window(
-            window.start - _SLACK if window.start else None,
-            window.end + _SLACK if window.end else None,
-        )
+        wide = Window(_shift(window.start, -_SLACK), _shift(window.end, _SLACK))
         terms = _window_sql(self.column, wide, params)
-        return f"({cast} IS NULL OR ({' AND '.join(terms) or 'true'}))"
+        params.append((_shift(late, -_SLACK) or late).isoformat(sep=" "))
+        return (
+            f"({cast} IS NULL OR ({' AND '.join(terms) or 'true'})"
+            f" OR {cast} > CAST(? AS TIMESTAMP))"
+        )
 
-    def keep(self, values: pa.Array | pa.ChunkedArray, window: Window, read: TimeRead) -> pa.Array:
-        """The mask of rows kept: in the window, or undetermined (counted into `read`)."""
+    def keep(
+        self,
+        values: pa.Array | pa.ChunkedArray,
+        window: Window,
+        read: TimeRead,
+        late: datetime,
+    ) -> tuple[pa.Array, pa.Array]:
+        """The mask of rows kept (in the window, or undetermined: counted into `read`) and
+        the mask of the undetermined ones."""
         nulls = values.is_null()
+        if isinstance(nulls, pa.ChunkedArray):
+            nulls = nulls.combine_chunks()
         read.empty += int(pc.sum(nulls).as_py() or 0)
-        if self.kind != "text":  # the SQL cut was exact
-            return pa.array([True] * len(values), type=pa.bool_())
+        if self.kind == "typed":
+            return self._keep_typed(values, window, read, late, nulls)
+        if self.kind == "number":
+            return self._keep_number(values, window, read, late, nulls)
         texts = list(values.to_pylist())
         parsed = parse_times(
             (str(t) for t in texts if t is not None), f"{self.table}.{self.column}", self.layout
         )
-        mask = []
+        mask, odd = [], []
         for text in texts:
             if text is None:
                 mask.append(True)
+                odd.append(True)
                 continue
             moment, naive = parsed[str(text).strip()]
             if moment is None:
@@ -298,13 +359,112 @@ class _Placer:
                 else:
                     read.empty += 1
                 mask.append(True)
+                odd.append(True)
                 continue
             read.naive = read.naive or naive
-            inside = (window.start is None or moment >= window.start) and (
-                window.end is None or moment < window.end
-            )
-            mask.append(inside)
-        return pa.array(mask, type=pa.bool_())  # typed: an empty list is no mask
+            inside = _inside(moment, window)
+            if not inside and moment > late:
+                read.late += 1
+            mask.append(inside or moment > late)
+            odd.append(not inside and moment > late)
+        return pa.array(mask, type=pa.bool_()), pa.array(odd, type=pa.bool_())
+
+    def _keep_typed(
+        self,
+        values: pa.Array | pa.ChunkedArray,
+        window: Window,
+        read: TimeRead,
+        late: datetime,
+        nulls: pa.Array,
+    ) -> tuple[pa.Array, pa.Array]:
+        """A typed column: SQL placed it exactly; the rows after `late` are counted."""
+        kind = values.type
+        if pa.types.is_timestamp(kind):
+            bound = pa.scalar(late.replace(tzinfo=UTC) if kind.tz else late, type=kind)
+        else:
+            bound = pa.scalar(late.date(), type=kind)
+        after = pc.fill_null(pc.greater(values, bound), False)
+        if isinstance(after, pa.ChunkedArray):
+            after = after.combine_chunks()
+        odd = np.asarray(nulls.to_numpy(zero_copy_only=False), dtype=bool).copy()
+        for index in np.flatnonzero(after.to_numpy(zero_copy_only=False)):
+            if not _inside(_naive(values[int(index)].as_py()), window):
+                read.late += 1
+                odd[index] = True
+        return pa.array([True] * len(values), type=pa.bool_()), pa.array(odd, type=pa.bool_())
+
+    def _keep_number(
+        self,
+        values: pa.Array | pa.ChunkedArray,
+        window: Window,
+        read: TimeRead,
+        late: datetime,
+        nulls: pa.Array,
+    ) -> tuple[pa.Array, pa.Array]:
+        """An epoch number column: SQL placed most rows exactly; compact times, negative
+        numbers and epochs after `late` are read here."""
+        numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        keep = np.ones(len(numbers), dtype=bool)
+        odd = np.asarray(nulls.to_numpy(zero_copy_only=False), dtype=bool).copy()
+        seconds = (late - datetime(1970, 1, 1)).total_seconds()
+        suspect = numbers < 0
+        for low, high in _COMPACT_RANGES:
+            suspect |= (numbers >= low) & (numbers < high)
+        low = 0.0
+        for high, scale in _EPOCH_UNITS:
+            suspect |= (numbers >= low) & (numbers < high) & (numbers > seconds * scale)
+            low = high
+        for index in np.flatnonzero(suspect):
+            number = float(numbers[index])
+            moment = _compact(str(int(number))) if number.is_integer() else None
+            if moment is not None:
+                read.naive = True
+            elif number < 0:
+                read.unreadable += 1
+                odd[index] = True
+                continue
+            else:
+                try:
+                    moment = _epoch(number)
+                except OverflowError:
+                    read.unreadable += 1
+                    odd[index] = True
+                    continue
+            inside = _inside(moment, window)
+            if not inside and moment > late:
+                read.late += 1
+                odd[index] = True
+            keep[index] = inside or moment > late
+        return pa.array(keep, type=pa.bool_()), pa.array(odd, type=pa.bool_())
+
+
+def _inside(moment: datetime, window: Window) -> bool:
+    return (window.start is None or moment >= window.start) and (
+        window.end is None or moment < window.end
+    )
+
+
+def _naive(value: object) -> datetime:
+    """A typed column's value as a naive UTC datetime (a date: its midnight)."""
+    if isinstance(value, datetime):
+        return _utc(value)[0]
+    return datetime.combine(value, datetime.min.time())  # type: ignore[arg-type]
+
+
+def _shift(moment: datetime | None, delta: timedelta) -> datetime | None:
+    """`moment + delta`, None (open) past the calendar's ends (--to 9999-12-31)."""
+    if moment is None:
+        return None
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
+
+
+def _late() -> datetime:
+    """Times read after this are no record time: a day after this run (the export was
+    written before it, and `--discovered` is no later than now)."""
+    return datetime.now(UTC).replace(tzinfo=None) + _LATE
 
 
 def rows_in_scope(
@@ -329,12 +489,16 @@ def rows_in_scope(
         )
     top, column = placed
     placer = _Placer(engine, catalog, top, column)
+    late = _late()
     read = TimeRead(f"{top}.{column}")
     if top == name:
         cut: list[object] = []
-        sql = f"SELECT * FROM {placer.relation} WHERE {where} AND {placer.sql(spec.window, cut)}"
+        sql = (
+            f"SELECT * FROM {placer.relation} WHERE {where}"
+            f" AND {placer.sql(spec.window, cut, late)}"
+        )
         rows = engine.query(sql, params + cut)
-        mask = placer.keep(rows.column(column), spec.window, read)
+        mask, _ = placer.keep(rows.column(column), spec.window, read, late)
         _note(read)
         return rows.filter(mask), read, (column if placer.kind == "text" else None)
     # the window is on an ancestor: its rows' keys in the window (and undetermined), then
@@ -347,14 +511,16 @@ def rows_in_scope(
     key = f"CAST({quote_identifier(below.parent_column)} AS VARCHAR)"
     parents = engine.query(
         f"SELECT {key} AS __key, {quote_identifier(column)} FROM {placer.relation}"
-        f" WHERE {placer.sql(spec.window, cut)}",
+        f" WHERE {placer.sql(spec.window, cut, late)}",
         cut,
     )
     counted = TimeRead(read.column)
-    mask = placer.keep(parents.column(column), spec.window, counted)
+    mask, odd = placer.keep(parents.column(column), spec.window, counted, late)
     kept = parents.filter(mask)
     keys = sorted({str(k) for k in kept.column("__key").to_pylist() if k is not None})
-    undetermined = _undetermined_keys(placer, kept, column)
+    undetermined = sorted(
+        {str(k) for k in parents.filter(odd).column("__key").to_pylist() if k is not None}
+    )
     rows = _chain_rows(engine, catalog, chain, level, keys, where, params)
     if undetermined:
         below_rows = _chain_rows(engine, catalog, chain, level, undetermined, where, params)
@@ -362,20 +528,6 @@ def rows_in_scope(
     read.naive = counted.naive
     _note(read, through_parent=True)
     return rows, read, None
-
-
-def _undetermined_keys(placer: _Placer, kept: pa.Table, column: str) -> list[str]:
-    values = kept.column(column).to_pylist()
-    keys = kept.column("__key").to_pylist()
-    texts = [str(v) for v in values if v is not None] if placer.kind == "text" else []
-    parsed = parse_times(texts, f"{placer.table}.{column}", placer.layout) if texts else {}
-    out = set()
-    for k, v in zip(keys, values, strict=True):
-        if k is None:
-            continue
-        if v is None or (placer.kind == "text" and parsed[str(v).strip()][0] is None):
-            out.add(str(k))
-    return sorted(out)
 
 
 def _chain_rows(
@@ -413,8 +565,9 @@ def _note(read: TimeRead, *, through_parent: bool = False) -> None:
         how = " (through their parent row)" if through_parent else ""
         read.notes.append(
             f"WARNING: {read.undetermined} row(s) in scope{how} have a time in {read.column}"
-            f" that is empty ({read.empty}) or cannot be read ({read.unreadable}): they cannot"
-            " be placed outside the window, so they are kept in scope (undetermined)"
+            f" that is empty ({read.empty}), cannot be read ({read.unreadable}) or reads in the"
+            f" future, after this run ({read.late}): they cannot be placed outside the"
+            " window, so they are kept in scope (undetermined)"
         )
     if read.naive:
         read.notes.append(

@@ -1,0 +1,107 @@
+"""Attacks on `dsar breach scope` from issue 26's second red team (26b): compact times,
+open-ended windows, EU establishment read from the authority, EU territories coded apart,
+personal values in --what/--measures.
+
+Each test rebuilds the attack on the small hand-made export of test_attacks_breach.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.test_attacks_breach import _lab, _manifest, _people, _scope
+
+
+def _times(catalog: Path, times: list[str]) -> None:
+    """The lab's web logs as text: u1, u2, ... each with one line at `times[i]`."""
+    catalog.write_text(catalog.read_text().replace("ts: {type: timestamp}", "ts: {type: string}"))
+    with (catalog.parent / "web_logs.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ts", "user_id"])
+        for i, ts in enumerate(times, 1):
+            w.writerow([ts, f"u{i}"])
+
+
+# --- F4: compact YYYYMMDDhhmm[ss] times, and times no export can hold -------------------
+
+
+def test_compact_text_times_are_read_as_clock_times_and_future_ones_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 7)
+    _times(
+        catalog,
+        [
+            "20261105103000",  # 5 Nov 10:30: in (was epoch ms, the year 2612: dropped)
+            "202611051030",  # 5 Nov 10:30: in
+            "20261025103000",  # 25 Oct: out
+            "2612-11-05T10:00:00Z",  # centuries after this run: kept, undetermined
+            "-1793869200",  # a negative epoch (before 1970): kept, undetermined
+            "20261105103000.0",  # a float's text: in
+            "1793869200000",  # epoch ms, 5 Nov: in
+        ],
+    )
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert _people(tmp_path / "BR") == [f"p{i}@example.com" for i in (1, 2, 4, 5, 6, 7)]
+    assert _manifest(tmp_path / "BR")["counts"]["time_undetermined"] == {"web_logs": 2}  # type: ignore[index]
+    assert "cannot be read (1)" in output and "after this run (1)" in output
+
+
+def test_compact_number_times_in_parquet_are_read_and_future_epochs_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 7)
+    numbers = [
+        20261105103000,  # compact, 5 Nov: in
+        202611051030,  # compact, 5 Nov: in
+        20261025103000,  # compact, 25 Oct: out
+        90000000000000,  # epoch ms in the year 4822 (no valid compact time): kept
+        -1793869200,  # before 1970: kept
+        1793869200000,  # epoch ms, 5 Nov: in
+        1736071200000,  # epoch ms, Jan 2025: out
+    ]
+    pq.write_table(
+        pa.table({"ts": pa.array(numbers, pa.int64()), "user_id": [f"u{i}" for i in range(1, 8)]}),
+        catalog.parent / "web_logs.parquet",
+    )
+    (catalog.parent / "web_logs.csv").unlink()
+    text = catalog.read_text().replace(
+        "path: web_logs.csv\n    format: csv", "path: web_logs.parquet\n    format: parquet"
+    )
+    catalog.write_text(text.replace("ts: {type: timestamp}", "ts: {description: a time}"))
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert _people(tmp_path / "BR") == [f"p{i}@example.com" for i in (1, 2, 4, 5, 6)]
+    assert _manifest(tmp_path / "BR")["counts"]["time_undetermined"] == {"web_logs": 2}  # type: ignore[index]
+
+
+def test_a_typed_timestamp_in_the_far_future_is_kept_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 3)
+    times = [dt.datetime(2026, 11, 5, 10), dt.datetime(2612, 11, 5), dt.datetime(2026, 10, 5)]
+    pq.write_table(
+        pa.table({"ts": pa.array(times, pa.timestamp("us")), "user_id": ["u1", "u2", "u3"]}),
+        catalog.parent / "web_logs.parquet",
+    )
+    (catalog.parent / "web_logs.csv").unlink()
+    text = catalog.read_text().replace(
+        "path: web_logs.csv\n    format: csv", "path: web_logs.parquet\n    format: parquet"
+    )
+    catalog.write_text(text)
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert _people(tmp_path / "BR") == ["p1@example.com", "p2@example.com"]
+    assert _manifest(tmp_path / "BR")["counts"]["time_undetermined"] == {"web_logs": 1}  # type: ignore[index]
