@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_attacks_breach import _lab, _manifest, _people, _scope
+from tests.test_attacks_breach import _lab, _manifest, _people, _run, _scope
 
 
 def _times(catalog: Path, times: list[str]) -> None:
@@ -105,3 +105,45 @@ def test_a_typed_timestamp_in_the_far_future_is_kept_and_counted(
     assert code == 0, output
     assert _people(tmp_path / "BR") == ["p1@example.com", "p2@example.com"]
     assert _manifest(tmp_path / "BR")["counts"]["time_undetermined"] == {"web_logs": 1}  # type: ignore[index]
+
+
+# --- F10: open-ended windows at the calendar's ends ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        ["--to", "9999-12-31"],
+        ["--from", "0001-01-01"],
+        ["--from", "0001-01-01", "--to", "9999-12-31"],
+        ["--to", "9999-12-31T23:59:59.999999"],
+    ],
+)
+@pytest.mark.parametrize("kind", ["timestamp", "string"])
+def test_a_window_at_the_calendars_ends_is_open_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: list[str], kind: str
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    catalog.write_text(
+        catalog.read_text().replace("ts: {type: timestamp}", f"ts: {{type: {kind}}}")
+    )
+    args = [
+        "breach", "scope", "--catalog", str(catalog), "--table", "web_logs",
+        "--discovered", "2026-11-20T10:00Z", "--out", str(tmp_path / "BR"), *window,
+    ]  # fmt: skip
+    code, output = _run(args, monkeypatch)
+    assert code == 0, output
+    assert _people(tmp_path / "BR") == ["p1@example.com", "p2@example.com"]
+
+
+def test_a_from_before_the_calendar_is_refused_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")])
+    args = [
+        "breach", "scope", "--catalog", str(catalog), "--table", "web_logs",
+        "--from", "0001-01-01T00:00:00+05:00",
+        "--discovered", "2026-11-20T10:00Z", "--out", str(tmp_path / "BR"),
+    ]  # fmt: skip
+    code, output = _run(args, monkeypatch)
+    assert code == 1 and "--from lies outside the calendar" in output

@@ -88,6 +88,7 @@ class Window:
     @classmethod
     def parse(cls, start: str | None, end: str | None) -> Window:
         """From `--from` and `--to`: a date or an ISO timestamp; a date `--to` is inclusive.
+        A `--to` at the calendar's end (9999-12-31) leaves the window open at that end.
 
         Raises:
             UsageError: not a date or timestamp, or the window ends before it starts.
@@ -104,7 +105,19 @@ class Window:
         return self.start is None and self.end is None
 
 
-def _instant(text: str, option: str, *, end_of_day: bool) -> datetime:
+def _instant(text: str, option: str, *, end_of_day: bool) -> datetime | None:
+    """The instant (naive UTC) `text` names; None where `--to` is past the calendar's end."""
+    try:
+        return _read_instant(text, option, end_of_day=end_of_day)
+    except OverflowError:  # 9999-12-31 plus its day, or 0001-01-01 minus an offset
+        if end_of_day:
+            return None
+        raise UsageError(
+            option, f"{option} lies outside the calendar", "write e.g. 2026-11-01"
+        ) from None
+
+
+def _read_instant(text: str, option: str, *, end_of_day: bool) -> datetime:
     try:
         if len(text.strip()) == 10:
             day = date.fromisoformat(text.strip())
