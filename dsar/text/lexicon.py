@@ -640,15 +640,20 @@ _WORD_GIVEN = """
 
 @cache
 def _bare_lexicon() -> frozenset[str]:
-    """Every first name and surname, case-folded and without accents ("ayse" for "Ayşe"),
-    and the given names that are words in their language (`_WORD_GIVEN`)."""
-    return frozenset(_bare(n) for n in (*folded_lexicon(), *_WORD_GIVEN.split()))
+    """The first names and surnames written in Latin letters with accents, case-folded and
+    without them ("ayse" for "Ayşe"; the others are in `folded_lexicon` as they are), and
+    the given names that are words in their language (`_WORD_GIVEN`)."""
+    accented = (n for n in folded_lexicon() if not n.isascii() and n[0] < "\u0250")  # Latin
+    return frozenset(_bare(n) for n in (*accented, *_WORD_GIVEN.split()))
 
 
 def listed_anywhere(word: str) -> bool:
     """True when a name list of some culture holds `word`, with or without its accents
     ("Ayşe": the Turkish list holds "Ayse"), or `_WORD_GIVEN` does ("Ebru", "Mai")."""
-    return is_name_word(word) or _bare(word) in _bare_lexicon()
+    if is_name_word(word):
+        return True
+    bare = _bare(word)
+    return bare in _bare_lexicon() or bare in folded_lexicon()
 
 
 @cache
@@ -681,12 +686,9 @@ def label_word(word: str, lang: str) -> bool:
     if folded in STOP_WORDS or _bare(folded) in _bare_roles() or _ACRONYM.fullmatch(word):
         return True
     for each in dict.fromkeys(("en", lang)):
-        table = _frequency_table(each)
-        if table is None:
-            continue
-        if table.get(folded, 0.0) >= COMMON_ZIPF:
+        if folded in _common_words(each):  # the words of Zipf `COMMON_ZIPF` and more
             return True
-        if folded.isascii() and _bare_common(each).get(folded, 0.0) >= COMMON_ZIPF:
+        if folded.isascii() and folded in _bare_common(each):
             return True
     return False
 

@@ -352,9 +352,9 @@ def _label_not_name(text: str, span: Span, words: list[str], guessed: list[str])
     ("Tsion:", "Kanokwan:"). `guessed` holds the text's language once guessed."""
     content = [w.strip(".,:;!?'\u2019\"()") for w in words]
     content = [w for w in content if w and w.casefold() not in _PARTICLES]
-    if not content or any(len(w) < 2 or listed_anywhere(w) for w in content):
-        return False  # an initial, or letters a scanner spaced out ("J O H N"), or a name
-    if not _structural(text, span):
+    if not content or any(len(w) < 2 for w in content) or not _structural(text, span):
+        return False  # an initial, or letters a scanner spaced out ("J O H N")
+    if any(listed_anywhere(w) for w in content):
         return False
     if _TITLE_BEFORE.search(text, max(0, span.start - 24), span.start):
         return False  # "Gentile Sig.ra Colombo": a title vouches for a surname no list knows
