@@ -110,3 +110,23 @@ def test_each_table_is_read_a_bounded_number_of_times(
     assert len(counting) == 1
     # the rest: reading the files' layout (sniffing, columns), and people's contacts
     assert len(statements) <= 4 * tables + len(result.links)
+
+
+def test_every_json_key_is_a_column_and_nothing_else(tmp_path: Path) -> None:
+    """Columns come from the engine's own reading (every record's keys, even one first seen
+    past DuckDB's sample of 20,480 records), not from a listing of the draft's."""
+    import json
+
+    root = tmp_path / "export"
+    root.mkdir()
+    records = [{"event_id": f"e{i:06d}", "kind": "view"} for i in range(21_000)]
+    records[-1]["late_key"] = "set once, at the end"
+    (root / "events.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    result = draft(root, sample=50, text_engine=TextEngine(nlp=None))
+    events = result.tables["events"]
+    assert list(events.columns) == ["event_id", "kind", "late_key"]
+    assert events.profile.rows == 21_000
+    assert events.profile.columns["late_key"].non_null == 1
+    assert events.primary_key == "event_id"
