@@ -8,12 +8,13 @@ Each attack goes through the command line, on the small export of `test_attacks_
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.test_attacks_breach import _lab, _manifest, _run, _scope
+from tests.test_attacks_breach import _confirm, _confirmed, _lab, _manifest, _run, _scope
 
 
 @pytest.fixture
@@ -203,3 +204,135 @@ def test_audit_verify_finds_a_notice_time_that_differs_from_the_log(
     register.write_bytes(earlier)
     code, output = _verify(register, monkeypatch)
     assert code == 1 and "differ from the audit log's" in output, output
+
+
+# --- a decision rests on the scope the register holds ------------------------------------
+
+
+def _narrowed(catalog: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
+    """BR-1 scoped again, narrowed to no one and encrypted: 'low', nobody to tell."""
+    code, _ = _scope(
+        catalog,
+        out,
+        monkeypatch,
+        *("--id", "BR-1", "--encrypted", "--known-recipients", "--where", "user_id = nobody"),
+        *extra,
+    )
+    return code
+
+
+def test_a_refused_rescope_writes_no_folder_and_no_audit_entry(
+    registered: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, catalog, register = registered
+    before = _audit(register)
+    again = tmp_path / "BR-again"
+    code, output = _scope(
+        catalog,
+        again,
+        monkeypatch,
+        *("--id", "BR-1", "--encrypted", "--where", "user_id = nobody"),
+        *("--register", str(register)),
+    )
+    assert code == 1 and "in the register already" in output and "--breach-id" not in output
+    assert not (again / "scope.json").exists()
+    assert not again.exists() or not any(again.iterdir())
+    assert _audit(register) == before
+    # and a folder left by such a scope (an older workbench) is no decision's ground
+    assert _narrowed(catalog, again, monkeypatch) == 0
+    code, output = _confirm(again, catalog, register, monkeypatch, reason="nobody reached")
+    assert code == 1 and "not the scope the register holds for BR-1" in output
+    assert _confirmed(register) == []
+
+
+def test_a_folder_scoped_without_the_register_is_refused(
+    registered: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = registered
+    narrowed = tmp_path / "BR-narrowed"
+    assert _narrowed(catalog, narrowed, monkeypatch) == 0
+    code, output = _confirm(narrowed, catalog, register, monkeypatch, reason="nobody reached")
+    assert code == 1 and "not the scope the register holds for BR-1" in output
+    assert _confirmed(register) == []
+    assert "decision" not in _manifest(narrowed) or _manifest(narrowed)["decision"] is None
+    # the registered folder, and a copy of it, are the scope: one decision
+    copy = tmp_path / "BR-copy"
+    shutil.copytree(out, copy)
+    code, output = _confirm(copy, catalog, register, monkeypatch, "--notify")
+    assert code == 0, output
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1 and "has a decision already" in output
+
+
+def test_a_register_that_never_held_the_breach_takes_no_decision(
+    registered: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = registered
+    assert _confirm(out, catalog, register, monkeypatch, "--notify")[0] == 0
+    other = tmp_path / "other" / "requests.db"
+    code, output = _confirm(out, catalog, other, monkeypatch)
+    assert code == 1 and "never registered" in output
+    assert not other.exists()
+    code, output = _run(
+        [
+            *("requests", "add", "--type", "access", "--jurisdiction", "gdpr"),
+            *("--received", "2026-11-20", "--email", "ann@example.com"),
+            *("--register", str(other)),
+        ],
+        monkeypatch,
+    )
+    assert code == 0, output
+    code, output = _confirm(out, catalog, other, monkeypatch)
+    assert code == 1 and "is not in the register" in output
+    assert _confirmed(other) == []
+    assert _manifest(out)["decision"]["notify_people"] is True  # type: ignore[index]
+
+
+# --- confirm's screen reads other scripts' forms ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("by", "reason", "said"),
+    [
+        (
+            "\uff41\uff4c\uff49\uff43\uff45\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
+            "the copy was deleted",
+            "EMAIL_ADDRESS",
+        ),
+        ("DPO", "the affected person is alice@example\u3002com", "EMAIL_ADDRESS"),
+        (
+            "DPO",
+            "call back on \u3007\u516d\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b",
+            "PHONE_NUMBER",
+        ),
+        (
+            "DPO",
+            "call back on +\u0663\u0661 \u0666\u0661\u0661 \u0661\u0661\u0661 \u0661\u0661\u0661",
+            "PHONE_NUMBER",
+        ),
+    ],
+)
+def test_confirm_screens_full_width_ideographic_and_other_digits(
+    by: str,
+    reason: str,
+    said: str,
+    registered: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out, catalog, register = registered
+    before = (out / "scope.json").read_text()
+    code, output = _confirm(out, catalog, register, monkeypatch, by=by, reason=reason)
+    assert code == 1 and said in output and "Traceback" not in output
+    assert (out / "scope.json").read_text() == before
+    assert _confirmed(register) == []
+
+
+def test_confirm_takes_words_in_other_scripts(
+    registered: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, catalog, register = registered
+    reason = (
+        "\u6570\u636e\u5df2\u52a0\u5bc6\u3002\u4e09\u4e2a\u8868\u3002"  # encrypted. three tables.
+    )
+    code, output = _confirm(out, catalog, register, monkeypatch, by="DPO", reason=reason)
+    assert code == 0, output

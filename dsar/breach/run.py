@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from dsar.engine import Engine
 from dsar.subjects.identity import MatchRules
 
 if TYPE_CHECKING:
+    from dsar.catalog import Catalog
     from dsar.keys import Keys
     from dsar.records.breaches import Breaches, BreachRecord
     from dsar.text.engine import TextEngine
@@ -56,13 +58,60 @@ def breach_scope(
     rules (`--gmail-dots`, `--plus-addressing`, `--max-identifiers`), the same as access.
     With `register` (as `dsar breach scope --register`), the register's breaches table takes
     the breach and its deadlines (`result.registered`, `dsar.records.breaches.Breaches`) and
-    its audit log (the default `audit_log`) the breach.scoped and breach.registered entries.
+    its audit log (the default `audit_log`) the breach.scoped and breach.registered entries;
+    an id the register holds already is refused before anything is written.
     """
     if register is not None and audit_log is None:
         audit_log = register.with_name(register.name + ".audit.jsonl")
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
     late = check_discovered(incident.discovered)
+    if register is None:
+        return _scope_and_write(
+            engine, spec, incident, out, keys, text, audit_log, None, rules,
+            accept_catalog_warnings, late,
+        )  # fmt: skip
+    from dsar.records.breaches import Breaches
+
+    # an id the register holds is refused before anything is written (no folder, no
+    # entry); the lock keeps a second scope of the same id out until this one is registered
+    with _breach_lock(register), Breaches(register, keys) as book:
+        book.check_new(incident.breach_id)
+        return _scope_and_write(
+            engine, spec, incident, out, keys, text, audit_log, book, rules,
+            accept_catalog_warnings, late,
+        )  # fmt: skip
+
+
+@contextmanager
+def _breach_lock(register: Path) -> Iterator[None]:
+    """The register's breach lock (the one `confirm_breach` takes), held exclusively."""
+    import fcntl
+
+    from dsar.io import private_file
+
+    log = register.with_name(register.name + ".audit.jsonl")
+    lock = log.with_name(log.name + ".breach-lock")
+    private_file(lock)
+    with lock.open("r+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
+def _scope_and_write(
+    engine: Engine,
+    spec: ScopeSpec,
+    incident: Incident,
+    out: str | Path,
+    keys: Keys,
+    text: TextEngine | None,
+    audit_log: Path | None,
+    book: Breaches | None,
+    rules: MatchRules | None,
+    accept_catalog_warnings: bool | Collection[str],
+    late: list[str],
+) -> BreachOutput:
+    """`breach_scope` once its inputs are checked: scope, assess, write, log, register."""
     catalog = engine.catalog
     data_files = export_digests(catalog)  # before reading: confirm finds any change since
     scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
@@ -133,11 +182,8 @@ def breach_scope(
             },
         )
         result.notes.append(f"audit entry breach.scoped written to {audit_log.name}")
-    if register is not None:
-        from dsar.records.breaches import Breaches
-
-        with Breaches(register, keys) as book:
-            result.registered = register_scope(book, result.manifest, out)
+    if book is not None:
+        result.registered = register_scope(book, result.manifest, out)
     return result
 
 
@@ -205,4 +251,143 @@ def register_scope(book: Breaches, manifest: BreachManifest, folder: str | Path)
         notify_people=bool(severity.get("notify_people_recommended", False)),
         deadlines=deadlines,
         folder=folder,
+        scope_mac=manifest.mac,
+    )
+
+
+def confirm_registered(
+    folder: Path,
+    *,
+    notify_people: bool,
+    by: str,
+    reason: str,
+    keys: Keys,
+    catalog: Catalog,
+    register: Path,
+    now: datetime | None = None,
+) -> BreachManifest:
+    """`dsar breach confirm`: the decision on the scope the register holds for the breach.
+
+    Before `confirm_breach` (which checks the folder, the export and the audit log): the
+    --by and --reason read as a person would (`screen_decision_text`), and the register must
+    hold the breach, registered from this very scope.json (the keyed MAC its
+    `breach.registered` entry keeps; for a breach registered before the MAC was kept, its
+    counts, band and deadlines): a decision never rests on a folder scoped again under the
+    same id, or without --register.
+
+    Raises:
+        UsageError: the register does not hold the breach, or holds another scope of it;
+            --by or --reason holds a personal value.
+    """
+    from dsar.breach.report import check_decision_text, confirm_breach
+    from dsar.errors import UsageError
+    from dsar.records.breaches import Breaches
+
+    check_decision_text(screen_text(by.strip()), screen_text(" ".join(reason.split())))
+    from dsar.review.manifest import manifest_mac_matches
+
+    manifest = _readable_manifest(folder)
+    if manifest is not None and manifest_mac_matches(keys, manifest.model_dump(mode="json")):
+        # an unreadable or unsigned one, or one edited since: confirm_breach says why
+        if not register.is_file():
+            raise UsageError(
+                "--register",
+                f"no register at {register.name}: {manifest.breach_id} was never registered in it",
+                "give the register `dsar breach scope --register` named",
+            )
+        with Breaches(register, keys) as book:
+            try:
+                record = book.get(manifest.breach_id)
+            except UsageError:
+                raise UsageError(
+                    "--register",
+                    f"{manifest.breach_id} is not in the register {register.name}: the"
+                    " decision would rest on a scope no register holds",
+                    "give the register its scope named (--register), or scope it again with"
+                    " --register",
+                ) from None
+            mac = book.scope_mac(manifest.breach_id)
+        if not _same_scope(record, manifest, mac, keys):
+            raise UsageError(
+                "FOLDER",
+                f"{folder.name} is not the scope the register holds for {manifest.breach_id}"
+                " (scoped again under the same id, or without --register)",
+                f"confirm the folder registered for it ({Path(record.folder).name})",
+            )
+    return confirm_breach(
+        folder,
+        notify_people=notify_people,
+        by=by,
+        reason=reason,
+        keys=keys,
+        catalog=catalog,
+        audit_log=register.with_name(register.name + ".audit.jsonl"),
+        now=now,
+    )
+
+
+def _readable_manifest(folder: Path) -> BreachManifest | None:
+    path = folder / "scope.json"
+    if folder.is_symlink() or path.is_symlink():
+        return None
+    try:
+        return BreachManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _same_scope(
+    record: BreachRecord, manifest: BreachManifest, mac: str | None, keys: Keys | None = None
+) -> bool:
+    """Whether `manifest` is the scope `record` was registered from: its MAC as registered
+    (a confirmed scope.json is signed again: its decision and `confirmed` set aside), else
+    (registered before the MAC was kept) its counts, band and deadlines."""
+    import hmac
+
+    from dsar.review.manifest import manifest_mac
+
+    if mac is not None:
+        if manifest.decision is None:
+            return manifest.mac is not None and hmac.compare_digest(manifest.mac, mac)
+        if keys is None:
+            return False
+        as_scoped = manifest.model_dump(mode="json") | {
+            "decision": None,
+            "severity": {**manifest.severity, "confirmed": False},
+        }
+        return hmac.compare_digest(manifest_mac(keys, as_scoped), mac)
+    severity = manifest.severity if isinstance(manifest.severity, dict) else {}
+    deadlines = sorted(
+        (str(d.get("rule")), str(d.get("due"))) for d in manifest.deadlines if isinstance(d, dict)
+    )
+    held = sorted((d.rule, d.due.isoformat() if d.due else "None") for d in record.deadlines)
+    return (
+        record.people == manifest.counts.people
+        and record.rows == manifest.counts.rows_total
+        and record.severity == str(severity.get("band", ""))
+        and record.discovered == manifest.discovered.astimezone(UTC)
+        and held == deadlines
+    )
+
+
+_DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\ufe12": ".", "\u2024": "."})
+_CJK_DIGITS = str.maketrans(
+    {
+        c: str(i)
+        for i, c in enumerate("\u3007\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4e5d")
+    }
+    | {"\u96f6": "0"}
+)
+
+
+def screen_text(text: str) -> str:
+    """`text` as a reader takes it, for the personal-value screen: compatibility forms folded
+    (NFKC: full-width letters, digits and @), ideographic full stops read as dots, and digits
+    of any script (Arabic-Indic, Devanagari, CJK numerals ...) as ASCII digits."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text).translate(_DOTS).translate(_CJK_DIGITS)
+    return "".join(
+        str(d) if not c.isascii() and (d := unicodedata.decimal(c, None)) is not None else c
+        for c in folded
     )

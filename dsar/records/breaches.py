@@ -240,18 +240,16 @@ class Breaches:
         notify_people: bool,
         deadlines: Sequence[Mapping[str, object]],
         folder: str | Path,
+        scope_mac: str | None = None,
     ) -> BreachRecord:
-        """Register a scoped breach with its deadlines (scope.json's `deadlines`).
+        """Register a scoped breach with its deadlines (scope.json's `deadlines`); its
+        `breach.registered` entry keeps `scope_mac`, the keyed MAC of the scope.json it was
+        registered from (`confirm` takes a decision on that scope only).
 
         Raises:
             UsageError: the breach is registered already (its id).
         """
-        if self.db.execute("SELECT 1 FROM breaches WHERE id = ?", (breach_id,)).fetchone():
-            raise UsageError(
-                "--id",
-                f"breach {breach_id} is in the register already",
-                "scope it again under a new --id, or look at `dsar requests list`",
-            )
+        self.check_new(breach_id)
         parsed = [BreachDeadline.from_json(d).as_json() for d in deadlines]
         now = datetime.now(UTC)
         with self.seal.transaction() as db:
@@ -281,9 +279,33 @@ class Breaches:
                 "deadlines": {
                     d.rule: d.due.isoformat() if d.due else d.period for d in record.duties()
                 },
+                **({"scope_mac": scope_mac} if scope_mac else {}),
             },
         )
         return record
+
+    def check_new(self, breach_id: str) -> None:
+        """Refuse an id the register holds already (before a scope writes anything).
+
+        Raises:
+            UsageError: the breach is registered already.
+        """
+        if self.db.execute("SELECT 1 FROM breaches WHERE id = ?", (breach_id,)).fetchone():
+            raise UsageError(
+                "--id",
+                f"breach {breach_id} is in the register already",
+                "scope it again under a new --id, or look at `dsar requests list`",
+            )
+
+    def scope_mac(self, breach_id: str) -> str | None:
+        """The MAC of the scope.json the breach was registered from (its `breach.registered`
+        entry; None for a breach registered before it was kept)."""
+        for entry in self.audit.entries():
+            if entry.action == "breach.registered" and entry.request == breach_id:
+                mac = entry.details.get("scope_mac")
+                if isinstance(mac, str):
+                    return mac
+        return None
 
     def get(self, breach_id: str) -> BreachRecord:
         """One breach.
