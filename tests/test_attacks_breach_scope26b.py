@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_attacks_breach import _lab, _manifest, _people, _run, _scope
+from tests.test_attacks_breach import _lab, _manifest, _people, _rules, _run, _scope
 
 
 def _times(catalog: Path, times: list[str]) -> None:
@@ -147,3 +147,76 @@ def test_a_from_before_the_calendar_is_refused_with_a_message(
     ]  # fmt: skip
     code, output = _run(args, monkeypatch)
     assert code == 1 and "--from lies outside the calendar" in output
+
+
+# --- F12: an EU/EEA or UK controller named by an authority the tool did not know ---------
+
+
+@pytest.mark.parametrize(
+    ("authority", "rule"),
+    [
+        ("Berliner Beauftragte für Datenschutz und Informationsfreiheit", "gdpr-authority"),
+        ("Datatilsynet", "gdpr-authority"),
+        ("https://www.dataprotection.ie", "gdpr-authority"),
+        ("ico.org.uk", "uk-authority"),
+        ("Österreichische Datenschutzbehörde", "gdpr-authority"),
+    ],
+)
+def test_an_eu_or_uk_authority_in_its_own_words_keeps_the_gdpr_rows(
+    authority: str, rule: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("US", "CO")] * 2, authority=authority)
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--malicious")
+    assert code == 0, output
+    rules = _rules(tmp_path / "BR")
+    assert rules[rule]["people"] == 2 and rules[rule]["due"]
+    assert rules[rule.replace("authority", "register")]["applies"] == "yes"
+    assert "WARNING: where the company is established" not in output
+
+
+def test_a_swiss_authority_is_no_eu_establishment() -> None:
+    from dsar.breach.places import authority_country
+
+    assert authority_country("Eidgenössischer Datenschutz- und Öffentlichkeitsbeauftragter") == "CH"
+
+
+def test_an_establishment_that_cannot_be_read_is_said_on_the_console_and_in_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("US", "CO")] * 2, authority="Some Regulator")
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    assert "WARNING: where the company is established could not be read" in output
+    report = (tmp_path / "BR" / "regulator-report.md").read_text()
+    assert "WARNING: where the company is established could not be read" in report
+    # stated, the warning goes
+    code, output = _scope(catalog, tmp_path / "BR2", monkeypatch, "--established", "none")
+    assert code == 0 and "where the company is established" not in output
+
+
+# --- F5: EU territory coded apart, EL, ISO short names ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["RE", "Réunion", "GP", "MQ", "GF", "Guyane", "YT", "MF", "AX", "Åland", "EL", "Canarias"],
+)
+def test_people_in_eu_territory_coded_apart_get_the_gdpr_deadline(
+    cell: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [(cell, "")] * 2)
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--established", "none")
+    assert code == 0, output
+    rules = _rules(tmp_path / "BR")
+    assert rules["gdpr-authority"]["people"] == 2 and rules["gdpr-authority"]["due"]
+    assert not [r for r in rules if r.startswith("not-covered")]
+
+
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [("Korea, Republic of", "KR"), ("EL", "GR"), ("Iran, Islamic Republic of", "IR")],
+)
+def test_iso_short_names_and_the_eu_code_for_greece_are_read(cell: str, code: str) -> None:
+    from dsar.breach.places import country_code
+
+    assert country_code(cell) == code

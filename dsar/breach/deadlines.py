@@ -23,8 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from dsar.breach.places import US_STATES, country_code, us_state_code
 
 _EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
-EEA = frozenset([*_EU.split(), "IS", "LI", "NO"])
-"""EU member states and the EEA (Iceland, Liechtenstein, Norway): GDPR applies."""
+_EU_APART = "AX GF GP MF MQ RE YT"
+EEA = frozenset([*_EU.split(), *_EU_APART.split(), "IS", "LI", "NO"])
+"""EU member states, the EU territory ISO codes apart (Åland; the outermost regions Réunion,
+Guadeloupe, Martinique, French Guiana, Mayotte, Saint-Martin: Art. 349 and 355 TFEU) and the
+EEA (Iceland, Liechtenstein, Norway): GDPR applies."""
 
 OPTIONAL_REGIMES = frozenset({"pecr", "nis2", "hipaa"})
 """Regimes that apply only where the company says it is subject to them."""

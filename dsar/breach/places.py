@@ -48,7 +48,41 @@ _EXTRA = {
     "swaziland": "SZ",
     "macedonia": "MK",
     "burma": "MM",
+    # ISO 3166's English short names, written "name, qualifier" (folded: no comma)
+    "korea republic of": "KR",
+    "korea democratic peoples republic of": "KP",
+    "iran islamic republic of": "IR",
+    "moldova republic of": "MD",
+    "tanzania united republic of": "TZ",
+    "venezuela bolivarian republic of": "VE",
+    "bolivia plurinational state of": "BO",
+    "taiwan province of china": "TW",
+    "congo the democratic republic of the": "CD",
+    "micronesia federated states of": "FM",
+    "virgin islands british": "VG",
+    "virgin islands us": "VI",
+    "palestine state of": "PS",
+    "lao peoples democratic republic": "LA",
+    "syrian arab republic": "SY",
+    "holy see vatican city state": "VA",
+    "saint martin french part": "MF",
+    "sint maarten dutch part": "SX",
+    "macedonia the former yugoslav republic of": "MK",
+    # EU territory without a code of its own (outermost regions, Art. 349 TFEU)
+    "guyane": "GF",
+    "guyane francaise": "GF",
+    "canary islands": "ES",
+    "canarias": "ES",
+    "islas canarias": "ES",
+    "ceuta": "ES",
+    "melilla": "ES",
+    "madeira": "PT",
+    "azores": "PT",
+    "acores": "PT",
 }
+_CODES = {"EL": "GR", "IC": "ES", "EA": "ES"}
+"""Two-letter codes outside ISO 3166's assigned ones: the EU's code for Greece (EL), and
+the codes ISO reserves for the Canary Islands (IC) and Ceuta and Melilla (EA)."""
 
 US_STATES: dict[str, str] = {
     "AL": "Alabama",
@@ -147,6 +181,8 @@ def country_code(value: object) -> str | None:
     upper = key.upper().replace(" ", "")
     if len(upper) == 2 and upper in ALPHA2:
         return upper
+    if len(upper) == 2 and upper in _CODES:
+        return _CODES[upper]
     if len(upper) == 3 and upper in ALPHA3:
         return ALPHA3[upper]
     return _EXTRA.get(key) or NAMES.get(key)
@@ -247,22 +283,83 @@ _AUTHORITIES = {
 }
 
 
+_NOT_EEA_AUTHORITIES = (
+    # Switzerland's federal commissioner (EDÖB / PFPDT / FDPIC) and cantonal officers
+    (re.compile(r"\b(?:eidgenossisch|edob|pfpdt|fdpic|incaricato federale|prepose federal)"), "CH"),
+)
+_EEA_AUTHORITIES = (
+    # words of the EU/EEA authorities' names in their own languages (folded: no accents)
+    (re.compile(r"\bdatenschutzbehorde\b"), "AT"),
+    (re.compile(r"\bdatenschutzstelle\b"), "LI"),
+    # Germany's federal and state commissioners (BfDI, "Berliner Beauftragte für
+    # Datenschutz", "Landesbeauftragte", BayLDA, ULD)
+    (
+        re.compile(
+            r"\b(?:landes)?beauftragte\w* fur (?:den )?datenschutz|\bdatenschutzaufsicht"
+            r"|\blandesbeauftragte|\bunabhangiges landeszentrum fur datenschutz"
+        ),
+        "DE",
+    ),
+    (re.compile(r"\bdatatilsynet\b"), "DK"),  # Denmark's and Norway's: the EEA either way
+    (re.compile(r"\b(?:integritetsskyddsmyndigheten|datainspektionen)\b"), "SE"),
+    (re.compile(r"\btietosuojavaltuutet"), "FI"),
+    (re.compile(r"\bpersonuvernd\b"), "IS"),
+    (re.compile(r"\burzad ochrony danych"), "PL"),
+    (re.compile(r"\burad pro ochranu osobnich udaju|\buoou\b"), "CZ"),
+    (re.compile(r"\burad na ochranu osobnych udajov"), "SK"),
+    (re.compile(r"\bnemzeti adatvedelmi|\bnaih\b"), "HU"),
+    (re.compile(r"\bhellenic data protection|\bhdpa\b"), "GR"),
+    (re.compile(r"\bagencia espanola de proteccion de datos"), "ES"),
+    (re.compile(r"\bgegevensbeschermingsautoriteit|\bautorite de protection des donnees"), "BE"),
+    (
+        re.compile(r"\bcommission nationale (?:de l informatique|pour la protection des donnees)"),
+        "FR",
+    ),
+    (re.compile(r"\bandmekaitse inspektsioon"), "EE"),
+    (re.compile(r"\bduomenu apsaugos inspekcija"), "LT"),
+    (re.compile(r"\bdatu valsts inspekcija"), "LV"),
+    (re.compile(r"\binformacijski pooblascenec"), "SI"),
+    (re.compile(r"\bautoritatea nationala de supraveghere|\banspdcp\b"), "RO"),
+    (re.compile(r"\bkomisia za zashtita na lichnite danni|\bcpdp\b"), "BG"),
+    (re.compile(r"\bagencija za zastitu osobnih podataka|\bazop\b"), "HR"),
+    (re.compile(r"\bcommissioner for personal data protection"), "CY"),
+    (re.compile(r"\binformation and data protection commissioner|\bidpc\b"), "MT"),
+)
+_WEB = re.compile(r"(?:https?://)?(?:[a-z0-9-]+\.)+([a-z]{2})(?:[/:?#]\S*)?", re.IGNORECASE)
+
+
 def authority_country(text: str) -> str | None:
     """The country a supervisory authority's description names, if any.
 
     Read from the catalog's `supervisory_authority`: a country in brackets or between commas
-    (`Autoriteit Persoonsgegevens (Netherlands)`), or a well-known authority's name or
-    acronym (ICO, DPC, CNIL).
+    (`Autoriteit Persoonsgegevens (Netherlands)`), a well-known authority's name or acronym
+    (ICO, DPC, CNIL), words of an EU/EEA authority's name in its own language (`Berliner
+    Beauftragte für Datenschutz und Informationsfreiheit`, `Datatilsynet`: Denmark's and
+    Norway's, read as DK, in the EEA either way), or its web address's country domain
+    (`dataprotection.ie`, `ico.org.uk`).
 
     Examples:
         >>> authority_country("Autoriteit Persoonsgegevens (Netherlands), ap.nl")
         'NL'
         >>> authority_country("ICO"), authority_country("the authority")
         ('GB', None)
+        >>> authority_country("https://www.dataprotection.ie"), authority_country("Datatilsynet")
+        ('IE', 'DK')
     """
     pieces = [p for p in re.split(r"[(),;]", text) if p.strip()]
     for piece in pieces:
         code = _AUTHORITIES.get(fold(piece)) or country_code(piece)
         if code is not None and len(fold(piece)) > 2:  # a bare "de" or "it" is no sign
             return code
+    folded = fold(text)
+    for pattern, code in (*_NOT_EEA_AUTHORITIES, *_EEA_AUTHORITIES):
+        if pattern.search(folded):
+            return code
+    for word in text.split():
+        web = _WEB.fullmatch(word.strip(".,;()<>"))
+        if web is not None:
+            tld = web[1].upper()
+            code = "GB" if tld == "UK" else tld if tld in ALPHA2 else None
+            if code is not None:
+                return code
     return None

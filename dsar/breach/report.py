@@ -272,6 +272,22 @@ def _letter(
     ]
 
 
+def establishment_warning(residence: dict[str, JsonValue], authority: str) -> str | None:
+    """A warning where the company's establishment could not be read from its supervisory
+    authority (`--established auto`): GDPR's rows then follow where the people live only,
+    and an EU/EEA or UK company would lose its authority notice and register row unsaid."""
+    if residence.get("established") != "none" or "not known" not in str(residence.get("why")):
+        return None
+    return (
+        "WARNING: where the company is established could not be read from the catalog's"
+        f" supervisory authority ({authority!r}): GDPR and UK GDPR duties are listed only"
+        " where affected people live. A company established in the EU/EEA or the UK must"
+        " tell its authority within 72 hours (Art. 33(1)) and record every breach in its"
+        " register (Art. 33(5)) whoever was reached: scope again with --established EU/EEA"
+        " or --established GB (or --established none to say it is established in neither)"
+    )
+
+
 def _regulator_report(
     catalog: Catalog,
     scope: Scope,
@@ -280,8 +296,10 @@ def _regulator_report(
     deadlines: list[Deadline],
     severity: Severity,
     others: int,
+    residence: dict[str, JsonValue] | None = None,
 ) -> list[Block]:
     controller = catalog.controller
+    unknown = establishment_warning(residence or {}, controller.supervisory_authority)
     window = scope.spec.window
     when = (
         f"from {window.start.isoformat() if window.start else 'the first record'}"
@@ -396,6 +414,7 @@ def _regulator_report(
         Block(BlockKind.H2, "(d) Measures taken or proposed"),
         Block(BlockKind.P, incident.measures),
         Block(BlockKind.H2, "Deadlines"),
+        *([Block(BlockKind.P, unknown)] if unknown else []),
         Block(
             BlockKind.TABLE,
             header=("notify", "where", "due", "applies", "source"),
@@ -465,7 +484,9 @@ def write_breach(
     atomic_write_text(
         report,
         to_markdown(
-            _regulator_report(catalog, scope, incident, found, deadlines, severity, others)
+            _regulator_report(
+                catalog, scope, incident, found, deadlines, severity, others, residence
+            )
         ),
     )
     written.append(OutputFile.of(report, out))

@@ -116,6 +116,7 @@ def breach_scope_command(
     """
     from dsar.breach import Circumstances, Incident, ScopeSpec, Window, breach_scope, parse_where
     from dsar.breach.deadlines import OPTIONAL_REGIMES
+    from dsar.breach.report import establishment_warning
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.errors import UsageError
@@ -207,6 +208,9 @@ def breach_scope_command(
     )
     for note in result.notes:
         typer.echo(note)
+    no_establishment = establishment_warning(m.residence, cat.controller.supervisory_authority)
+    if no_establishment:
+        typer.echo(no_establishment)
     entry = result.registered
     if register is not None and entry is not None:
         due = entry.next_due()
@@ -244,25 +248,23 @@ def breach_confirm_command(
 ) -> None:
     """Record a person's decision on the recommendation to tell the people (Art. 34).
 
-    Checked first: the register holds the breach, registered from this very scope.json (not
-    a folder scoped again under its id, nor one scoped without --register); scope.json's keyed
-    MAC, every file of the folder, the export (unchanged since scope) and the audit log (no
-    decision for this breach yet). The decision, who took
+    Checked first: scope.json's keyed MAC, every file of the folder, the export (unchanged
+    since scope) and the audit log (no decision for this breach yet). The decision, who took
     it, when and why go into the audit log (breach.confirmed) and scope.json.
     """
-    from dsar.breach.run import confirm_registered
+    from dsar.breach import confirm_breach
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
 
     keys = load_keys(key_file)
-    manifest = confirm_registered(
+    manifest = confirm_breach(
         folder,
         notify_people=notify,
         by=by,
         reason=reason,
         keys=keys,
         catalog=load_catalog(catalog),
-        register=register,
+        audit_log=register.with_name(register.name + ".audit.jsonl"),
     )
     decision = manifest.decision
     assert decision is not None  # confirm_breach records it
