@@ -248,23 +248,25 @@ def breach_confirm_command(
 ) -> None:
     """Record a person's decision on the recommendation to tell the people (Art. 34).
 
-    Checked first: scope.json's keyed MAC, every file of the folder, the export (unchanged
-    since scope) and the audit log (no decision for this breach yet). The decision, who took
+    Checked first: the register holds the breach, registered from this very scope.json (not
+    a folder scoped again under its id, nor one scoped without --register); scope.json's keyed
+    MAC, every file of the folder, the export (unchanged since scope) and the audit log (no
+    decision for this breach yet). The decision, who took
     it, when and why go into the audit log (breach.confirmed) and scope.json.
     """
-    from dsar.breach import confirm_breach
+    from dsar.breach.run import confirm_registered
     from dsar.catalog import load_catalog
     from dsar.keys import load_keys
 
     keys = load_keys(key_file)
-    manifest = confirm_breach(
+    manifest = confirm_registered(
         folder,
         notify_people=notify,
         by=by,
         reason=reason,
         keys=keys,
         catalog=load_catalog(catalog),
-        audit_log=register.with_name(register.name + ".audit.jsonl"),
+        register=register,
     )
     decision = manifest.decision
     assert decision is not None  # confirm_breach records it
