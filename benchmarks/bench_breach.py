@@ -102,6 +102,9 @@ def _bench(export: Path, args: argparse.Namespace) -> None:
             for step, (wall, cpu) in sorted(steps.took.items(), key=lambda s: -s[1][1]):
                 if cpu / args.repeat >= 0.01:
                     print(f"    {step}: {wall / args.repeat:.3f} s (cpu {cpu / args.repeat:.3f} s)")
+            if args.profile:  # the rows in scope, the catalog's guard, the split, the texts
+                inside = sum(c for s, (_, c) in steps.took.items() if s.startswith("step "))
+                print(f"    outside the set search: cpu {sc - inside / args.repeat:.3f} s")
             if args.per_person:
                 clock = time.perf_counter(), time.process_time()
                 scope_breach(engine, spec, method="per-person")
