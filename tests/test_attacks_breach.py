@@ -900,7 +900,7 @@ def test_an_account_reached_alone_is_not_joined_by_the_inbox_it_shares(
     _logs(catalog, ["2026-11-05 10:00:00"])  # u1's line only
     code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
     assert code == 0, output
-    assert "1 people (1 account holders" in output and "NL 1" in output and "GB" not in output
+    assert "1 people (1 account holders" in output and "countries: NL 1\n" in output
     assert "join" not in output and "more than one account holder" not in output
     assert "team@" not in output
     counts = _manifest(tmp_path / "BR")["counts"]

@@ -220,3 +220,49 @@ def test_iso_short_names_and_the_eu_code_for_greece_are_read(cell: str, code: st
     from dsar.breach.places import country_code
 
     assert country_code(cell) == code
+
+
+# --- F1: personal values in --what / --measures, copied into every letter ---------------
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "secret"),
+    [
+        ("--what", "The laptop of Bob (bob@example.com) was stolen", "bob@example"),
+        ("--what", "Bob's laptop, IBAN NL91ABNA0417164300, was stolen", "NL91ABNA"),
+        ("--measures", "We called Alice at +31611111111", "31611111111"),
+        ("--measures", "We wrote to ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｂｏｂ"),  # noqa: RUF001
+        ("--what", "Card 4111 1111 1111 1111 was used", "4111"),
+    ],
+)
+def test_a_personal_value_in_what_or_measures_is_refused_never_echoed(
+    option: str, text: str, secret: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, option, text)
+    assert code == 1
+    assert f"{option} holds what reads as personal data" in output
+    assert secret not in output
+    assert not (tmp_path / "BR").exists()
+
+
+def test_plain_what_and_measures_go_into_the_letters_as_sentences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    code, output = _scope(
+        catalog,
+        tmp_path / "BR",
+        monkeypatch,
+        "--what",
+        "A laptop with 2 exports of 2026 was stolen",
+        "--measures",
+        "We wiped it remotely",
+    )
+    assert code == 0, output
+    letters = sorted((tmp_path / "BR" / "letters").glob("*.md"))
+    assert letters
+    for letter in letters:
+        body = letter.read_text()
+        assert "A laptop with 2 exports of 2026 was stolen. We found out" in body
+        assert "We wiped it remotely." in body

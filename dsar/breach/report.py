@@ -101,6 +101,65 @@ class Incident:
     residence_unknown: str = "EU/EEA"
     established: str = "auto"  # EU/EEA, GB, none, or auto: read from the catalog's authority
 
+    def __post_init__(self) -> None:
+        """Refuse a --what or --measures holding a personal value: both go into every
+        letter and the regulator report (see `check_incident_text`)."""
+        check_incident_text(self.what_happened, self.measures)
+
+
+def check_incident_text(what: str, measures: str) -> None:
+    """Refuse --what or --measures holding what the text engine's detectors read as a
+    personal value (an email, a phone, a card or bank number, a government ID), in any
+    compatibility form (full-width, ideographic full stops, digits of any script); the
+    message names the option and the kind, never the value.
+
+    Raises:
+        UsageError: either text holds a personal value.
+
+    Examples:
+        >>> check_incident_text("A laptop was stolen.", "We wiped it remotely.")
+    """
+    from dsar.errors import UsageError
+
+    for option, text in (("--what", what), ("--measures", measures)):
+        found = personal_values_in(_as_read(text))
+        if found:
+            raise UsageError(
+                option,
+                f"{option} holds what reads as personal data ({', '.join(found)}); it goes"
+                " into every person's letter and the regulator report",
+                f"describe the breach in {option} without anyone's address, number, card or"
+                " ID (each person's letter already says what of theirs was involved)",
+            )
+
+
+_DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\ufe12": ".", "\u2024": "."})
+_CJK_DIGITS = str.maketrans(
+    {
+        c: str(i)
+        for i, c in enumerate("\u3007\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4e5d")
+    }
+    | {"\u96f6": "0"}
+)
+
+
+def _as_read(text: str) -> str:
+    """`text` as a reader takes it: NFKC (full-width letters, digits, @), ideographic full
+    stops as dots, digits of any script as ASCII digits (as `run.screen_text` for confirm)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text).translate(_DOTS).translate(_CJK_DIGITS)
+    return "".join(
+        str(d) if not c.isascii() and (d := unicodedata.decimal(c, None)) is not None else c
+        for c in folded
+    )
+
+
+def _sentence(text: str) -> str:
+    """`text` ending as a sentence does (a full stop added where it has none)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?\u3002\"')" else text + "."
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -251,15 +310,16 @@ def _letter(
         Block(BlockKind.P, "Dear customer,"),
         Block(
             BlockKind.P,
-            f"We are writing to tell you about a problem with your data. {incident.what_happened}"
-            f" We found out on {incident.discovered.strftime('%d %B %Y')}.",
+            "We are writing to tell you about a problem with your data."
+            f" {_sentence(incident.what_happened)} We found out on"
+            f" {incident.discovered.strftime('%d %B %Y')}.",
         ),
         Block(BlockKind.H2, "What of yours was involved"),
         Block(BlockKind.UL, items=tuple(held)),
         Block(BlockKind.H2, "What could happen"),
         Block(BlockKind.UL, items=tuple(c[0].upper() + c[1:] + "." for c in consequences)),
         Block(BlockKind.H2, "What we did"),
-        Block(BlockKind.P, incident.measures),
+        Block(BlockKind.P, _sentence(incident.measures)),
         Block(BlockKind.H2, "What you can do"),
         Block(BlockKind.UL, items=tuple(advice), links=links_in(contact)),
         Block(
