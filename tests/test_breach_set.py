@@ -202,3 +202,53 @@ def test_the_set_search_logs_its_steps_by_table_never_a_value(
     assert any("read support_tickets" in m for m in steps) and any("bs_label" in m for m in steps)
     values = {k.value for p in scope.people for k in p.keys}
     assert values and not any(v in r.getMessage() for r in caplog.records for v in values)
+
+
+ORDERS_CATALOG = """\
+version: 1
+controller:
+  name: Example Ltd
+  contact: privacy@example.org
+  supervisory_authority: Information Commissioner's Office (UK)
+tables:
+  orders:
+    path: orders.csv
+    format: csv
+    description: Orders.
+    category: billing
+    origin: provided
+    purposes: [provide the service]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: six years}
+    erasure: {action: delete}
+    primary_key: [order_id]
+    columns:
+      order_id: {type: string}
+      customer_id: {identity: customer_id, type: string}
+      email: {identity: email, type: string}
+      country: {type: string}
+"""
+
+
+def test_a_table_read_as_distinct_rows_describes_a_person_by_their_first_row(
+    tmp_path: Path,
+) -> None:
+    # one customer who changed address and country back and forth, with no account: the
+    # set search reads the orders as one row per distinct content, which must keep each
+    # content's first order (o1, address b, DE), not its last (o2, address a, NL, comes
+    # before o3, the last order with address b)
+    (tmp_path / "catalog.yml").write_text(ORDERS_CATALOG, encoding="utf-8")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,customer_id,email,country\n"
+        "o1,c1,b@example.org,DE\n"
+        "o2,c1,A@example.org,NL\n"
+        "o3,c1,b@example.org,DE\n"
+        "o4,c2,c@example.org,FR\n",
+        encoding="utf-8",
+    )
+    spec = ScopeSpec(("orders",), where=(parse_where("order_id = 'o3'"),))
+    one, many = _both(tmp_path / "catalog.yml", spec)
+    _assert_same(one, many)
+    (person,) = many.people
+    assert (str(person.contact), person.country) == ("email=b@example.org", "DE")
