@@ -6,7 +6,8 @@
 - `deadlines`: the duties to notify and their due times, from `deadlines.json` (sourced).
 - `report`: the folder: `scope.json` (`BreachManifest`), `affected.parquet` (owner-only),
   `regulator-report.md`, `letters/`.
-- `run`: `breach_scope`, all of it in one call (what `dsar breach scope` runs).
+- `run`: `breach_scope`, all of it in one call (what `dsar breach scope` runs), and
+  `confirm_breach`, a person's decision on the scope the register holds (`dsar breach confirm`).
 - `scope`: the rows in scope (tables, a time window, `--where` filters bound as parameters)
   and the people the access search reaches through them (`scope_breach`).
 """
@@ -16,8 +17,8 @@ from __future__ import annotations
 from dsar.breach.assess import Circumstances, Severity
 from dsar.breach.deadlines import Deadline, compute_deadlines
 from dsar.breach.filters import Condition, ScopeSpec, Window, parse_where
-from dsar.breach.report import BreachManifest, BreachOutput, Decision, Incident, confirm_breach
-from dsar.breach.run import breach_scope
+from dsar.breach.report import BreachManifest, BreachOutput, Decision, Incident
+from dsar.breach.run import breach_scope, confirm_breach
 from dsar.breach.scope import AffectedPerson, Scope, scope_breach
 
 __all__ = [

@@ -122,7 +122,7 @@ def check_incident_text(what: str, measures: str) -> None:
     from dsar.errors import UsageError
 
     for option, text in (("--what", what), ("--measures", measures)):
-        found = personal_values_in(_as_read(text))
+        found = personal_values_in(screen_text(text))
         if found:
             raise UsageError(
                 option,
@@ -143,9 +143,11 @@ _CJK_DIGITS = str.maketrans(
 )
 
 
-def _as_read(text: str) -> str:
-    """`text` as a reader takes it: NFKC (full-width letters, digits, @), ideographic full
-    stops as dots, digits of any script as ASCII digits (as `run.screen_text` for confirm)."""
+def screen_text(text: str) -> str:
+    """`text` as a reader takes it, for the personal-value screens (--what, --measures,
+    confirm's --by and --reason): compatibility forms folded (NFKC: full-width letters,
+    digits and @), ideographic full stops read as dots, and digits of any script
+    (Arabic-Indic, Devanagari, CJK numerals ...) as ASCII digits."""
     import unicodedata
 
     folded = unicodedata.normalize("NFKC", text).translate(_DOTS).translate(_CJK_DIGITS)
@@ -687,7 +689,7 @@ def _new_private_folder(out: Path) -> None:
         out.chmod(0o700)
 
 
-def confirm_breach(
+def record_decision(
     folder: Path,
     *,
     notify_people: bool,
@@ -699,6 +701,9 @@ def confirm_breach(
     now: datetime | None = None,
 ) -> BreachManifest:
     """Record a person's decision on telling the people: in the audit log, then scope.json.
+
+    The last step of `dsar.breach.confirm_breach` (`dsar.breach.run`), which first checks
+    that the register holds this very scope; call that, not this, from outside.
 
     Before anything is recorded: scope.json's keyed MAC, every file of the folder (its
     checksum, nothing added), the export's files (unchanged since scope) and the audit log
@@ -802,8 +807,9 @@ def personal_values_in(text: str) -> list[str]:
 
 def check_decision_text(by: str, reason: str) -> None:
     """Refuse an empty decider, a reason under 3 characters, and either holding a personal
-    value (an email, a phone, a card or bank number: the text engine's detectors); the
-    message names the option and the kind found, never the value."""
+    value (an email, a phone, a card or bank number: the text engine's detectors, on the
+    text as read, `screen_text`); the message names the option and the kind found, never
+    the value."""
     from dsar.errors import UsageError
 
     if not by:
@@ -817,7 +823,7 @@ def check_decision_text(by: str, reason: str) -> None:
             "keep --by under 200 characters and --reason under 2,000",
         )
     for option, text in (("--by", by), ("--reason", reason)):
-        found = personal_values_in(text)
+        found = personal_values_in(screen_text(text))
         if found:
             raise UsageError(
                 option,

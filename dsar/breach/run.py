@@ -85,7 +85,7 @@ def breach_scope(
 
 @contextmanager
 def _breach_lock(register: Path) -> Iterator[None]:
-    """The register's breach lock (the one `confirm_breach` takes), held exclusively."""
+    """The register's breach lock (the one `record_decision` takes), held exclusively."""
     import fcntl
 
     from dsar.io import private_file
@@ -255,7 +255,7 @@ def register_scope(book: Breaches, manifest: BreachManifest, folder: str | Path)
     )
 
 
-def confirm_registered(
+def confirm_breach(
     folder: Path,
     *,
     notify_people: bool,
@@ -266,9 +266,10 @@ def confirm_registered(
     register: Path,
     now: datetime | None = None,
 ) -> BreachManifest:
-    """`dsar breach confirm`: the decision on the scope the register holds for the breach.
+    """Record a person's decision on telling the people (`dsar breach confirm`, and the
+    Python API `dsar.breach.confirm_breach`), on the scope the register holds for the breach.
 
-    Before `confirm_breach` (which checks the folder, the export and the audit log): the
+    Before `record_decision` (which checks the folder, the export and the audit log): the
     --by and --reason read as a person would (`screen_decision_text`), and the register must
     hold the breach, registered from this very scope.json (the keyed MAC its
     `breach.registered` entry keeps; for a breach registered before the MAC was kept, its
@@ -279,16 +280,16 @@ def confirm_registered(
         UsageError: the register does not hold the breach, or holds another scope of it;
             --by or --reason holds a personal value.
     """
-    from dsar.breach.report import check_decision_text, confirm_breach
+    from dsar.breach.report import check_decision_text, record_decision
     from dsar.errors import UsageError
     from dsar.records.breaches import Breaches
 
-    check_decision_text(screen_text(by.strip()), screen_text(" ".join(reason.split())))
+    check_decision_text(by.strip(), " ".join(reason.split()))
     from dsar.review.manifest import manifest_mac_matches
 
     manifest = _readable_manifest(folder)
     if manifest is not None and manifest_mac_matches(keys, manifest.model_dump(mode="json")):
-        # an unreadable or unsigned one, or one edited since: confirm_breach says why
+        # an unreadable or unsigned one, or one edited since: record_decision says why
         if not register.is_file():
             raise UsageError(
                 "--register",
@@ -314,7 +315,7 @@ def confirm_registered(
                 " (scoped again under the same id, or without --register)",
                 f"confirm the folder registered for it ({Path(record.folder).name})",
             )
-    return confirm_breach(
+    return record_decision(
         folder,
         notify_people=notify_people,
         by=by,
@@ -324,6 +325,9 @@ def confirm_registered(
         audit_log=register.with_name(register.name + ".audit.jsonl"),
         now=now,
     )
+
+
+confirm_registered = confirm_breach  # the name `dsar breach confirm` has called it by
 
 
 def _readable_manifest(folder: Path) -> BreachManifest | None:
@@ -367,27 +371,4 @@ def _same_scope(
         and record.severity == str(severity.get("band", ""))
         and record.discovered == manifest.discovered.astimezone(UTC)
         and held == deadlines
-    )
-
-
-_DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\ufe12": ".", "\u2024": "."})
-_CJK_DIGITS = str.maketrans(
-    {
-        c: str(i)
-        for i, c in enumerate("\u3007\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4e5d")
-    }
-    | {"\u96f6": "0"}
-)
-
-
-def screen_text(text: str) -> str:
-    """`text` as a reader takes it, for the personal-value screen: compatibility forms folded
-    (NFKC: full-width letters, digits and @), ideographic full stops read as dots, and digits
-    of any script (Arabic-Indic, Devanagari, CJK numerals ...) as ASCII digits."""
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKC", text).translate(_DOTS).translate(_CJK_DIGITS)
-    return "".join(
-        str(d) if not c.isascii() and (d := unicodedata.decimal(c, None)) is not None else c
-        for c in folded
     )
