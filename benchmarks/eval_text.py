@@ -47,6 +47,12 @@ The sets, from most to least read:
   "Soporte:", "Housekeeping:", "NOC:", "Hola Compras,", "Groeten,\nPlanning") beside people
   standing there, among them rare names no list knows ("Tsion:", "Kanokwan:") and names that
   are words, corroborated elsewhere ("Memory:" and "Memory Chikwanha"); development data.
+- `dev_unknown_names.jsonl`: tickets, chats, handover notes, CSV, logs and SMS naming people
+  whose names no list holds (Mongolian, Kazakh, Uzbek, Ethiopian, Somali, Tongan, Samoan,
+  Fijian, Tibetan, Bhutanese, Sinhala, Burmese, Khmer, Lao, Georgian, Armenian, Basque),
+  inside sentences, beside traps no list knows either (software, connectors and services:
+  "Fivetran", "Keycloak", "Tailscale"; Central Asian places; streets and rooms named after
+  people), and names in non-Latin scripts after their honorifics; development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -99,6 +105,7 @@ OPEN_SETS = (
     "dev_chat_b",
     "dev_wordfreq",
     "dev_speakers",
+    "dev_unknown_names",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
