@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_attacks_breach import KEY, _manifest
+from tests.test_attacks_breach import KEY, _confirm, _lab, _manifest, _scope
 from tests.test_attacks_breach_register import _narrowed, registered
 
 __all__ = ["registered"]  # the fixture, used below
@@ -49,3 +49,31 @@ def test_the_python_api_confirm_refuses_a_scope_the_register_does_not_hold(
         confirm_breach(out, **(decide | {"reason": "told ａｎｎ＠ｅｘａｍｐｌｅ．ｃｏｍ"}))  # type: ignore[arg-type]  # noqa: RUF001
     done = confirm_breach(out, **decide)  # type: ignore[arg-type]
     assert done.decision is not None and done.decision.notify_people is False
+
+
+# --- export file names never reach scope.json ---------------------------------------------
+
+
+def test_export_file_names_are_kept_as_keyed_references_and_confirm_still_checks_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 3)
+    catalog.write_text(catalog.read_text().replace("path: web_logs.csv", "path: logs/*.csv"))
+    logs = catalog.parent / "logs"
+    logs.mkdir()
+    (catalog.parent / "web_logs.csv").rename(logs / "ann.lee@example.com.csv")
+    (logs / "b.csv").write_text("ts,user_id\n2026-10-01 10:00:00,u9\n")
+    out, register = tmp_path / "BR", tmp_path / "requests.db"
+    code, output = _scope(catalog, out, monkeypatch, "--id", "BR-1", "--register", str(register))
+    assert code == 0, output
+    text = (out / "scope.json").read_text()
+    assert "ann.lee" not in text and "example.com" not in text and "b.csv" not in text
+    files = _manifest(out)["data_files"]["web_logs"]  # type: ignore[index]
+    assert len(files) == 2 and all(k.startswith("file:") and len(k) == 29 for k in files)
+    # a file renamed since scope (same content) is a change confirm finds
+    (logs / "b.csv").rename(logs / "c.csv")
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 1 and "web_logs" in output and "changed since scope" in output
+    (logs / "c.csv").rename(logs / "b.csv")
+    code, output = _confirm(out, catalog, register, monkeypatch)
+    assert code == 0, output

@@ -236,7 +236,8 @@ class BreachManifest(_Model):
     )
     data_files: dict[str, dict[str, str]] = Field(
         default_factory=dict,
-        description="per table, each file scope read (relative to the export root): SHA-256",
+        description="per table, each file scope read: a keyed reference of its name (never"
+        " the name: it may name a person), its SHA-256",
     )
     mac: str | None = Field(
         default=None, description="keyed MAC of every other field (confirm checks it)"
@@ -613,12 +614,18 @@ def _signed(manifest: BreachManifest, keys: Keys) -> BreachManifest:
     return manifest.model_copy(update={"mac": manifest_mac(keys, manifest.model_dump(mode="json"))})
 
 
-def export_digests(catalog: Catalog) -> dict[str, dict[str, str]]:
-    """Per table of the catalog, each of its files (relative to the export root): SHA-256.
+def export_digests(catalog: Catalog, keys: Keys) -> dict[str, dict[str, str]]:
+    """Per table of the catalog, each of its files: a keyed reference of its name (relative
+    to the export root) and its SHA-256.
 
     Scope reads any table through the access search, so every table is recorded; confirm
-    compares them to find an export changed since scope.
+    compares them to find an export changed since scope. A file's name is never kept: an
+    export of one file per customer names them (`tickets/alice@example.com.jsonl`); its
+    keyed reference (`file:` and 24 hex characters) tells the same files apart, and how
+    many there are, without the name.
     """
+    from dsar.keys import Purpose
+
     root = catalog.boundary
     out: dict[str, dict[str, str]] = {}
     for name in sorted(catalog.tables):
@@ -628,8 +635,9 @@ def export_digests(catalog: Catalog) -> dict[str, dict[str, str]]:
                 label = path.resolve().relative_to(root).as_posix()
             except ValueError:
                 label = path.name
-            files[label] = sha256_file(path)
-        out[name] = files
+            ref = keys.keyed_hash(Purpose.AUDIT_REF, f"export-file={name}/{label}")[:24]
+            files[f"file:{ref}"] = sha256_file(path)
+        out[name] = dict(sorted(files.items()))
     return out
 
 
@@ -657,11 +665,11 @@ def _check_folder(folder: Path, manifest: BreachManifest, keys: Keys) -> list[tu
     return problems
 
 
-def _check_export(catalog: Catalog, manifest: BreachManifest) -> list[str]:
+def _check_export(catalog: Catalog, manifest: BreachManifest, keys: Keys) -> list[str]:
     """The tables whose files changed since scope (names only)."""
     if not manifest.data_files:
         return ["(scope.json records no data files: scope again)"]
-    now = export_digests(catalog)
+    now = export_digests(catalog, keys)
     return sorted(
         t for t in set(now) | set(manifest.data_files) if now.get(t) != manifest.data_files.get(t)
     )
@@ -737,7 +745,7 @@ def record_decision(
     problems = _check_folder(folder, manifest, keys)
     if problems:
         raise ManifestError(path, problems)
-    changed = _check_export(catalog, manifest)
+    changed = _check_export(catalog, manifest, keys)
     if changed:
         raise ManifestError(
             path,

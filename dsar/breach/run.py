@@ -113,7 +113,7 @@ def _scope_and_write(
 ) -> BreachOutput:
     """`breach_scope` once its inputs are checked: scope, assess, write, log, register."""
     catalog = engine.catalog
-    data_files = export_digests(catalog)  # before reading: confirm finds any change since
+    data_files = export_digests(catalog, keys)  # before reading: confirm finds any change since
     scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
     found = categories(scope, catalog, special=incident.special)
     if scope.texts and text is None:
