@@ -516,6 +516,30 @@ def _accents() -> dict[int, str]:
     return table
 
 
+@cache
+def _every_word() -> frozenset[str]:
+    """Every word of wordfreq's small lists of `FREQUENCY_LANGUAGES` (Zipf 3 and more),
+    case-folded, and the words written with accents also without them (0.3 s, once, when a
+    text first needs it)."""
+    accents = _accents()
+    out: set[str] = set()
+    for lang in FREQUENCY_LANGUAGES:
+        for bucket in _frequency_buckets(lang) or ():
+            out.update(bucket)
+            out.update(w.translate(accents) for w in bucket if not w.isascii())
+    return frozenset(out)
+
+
+def word_anywhere(word: str) -> bool | None:
+    """True when `word`, with its accents or without them, is a word of some language's
+    wordfreq list (used at least once in a million words: Zipf 3); False when it is rare or
+    absent in all of them ("Bolormaa", "Tsetseg", "Kubectl"). None without wordfreq."""
+    if not frequencies_available():
+        return None
+    words = _every_word()
+    return _fold(word) in words or _bare(word) in words
+
+
 def _bare(word: str) -> str:
     """`word` case-folded and without accents: "está" and "esta", "cảm" and "cam" meet."""
     folded = _fold(word)

@@ -119,7 +119,7 @@ _LOG_LEVEL_BEFORE = regex.compile(
     r"\b(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|NOTICE)\]?[^\S\n]+(?:\[[^\]\n]*\][^\S\n]*)?$"
 )
 # companies and brands named after people: alone, they name the company
-_BRANDS = (
+_BRANDS = BRANDS = (
     frozenset(
         """ford dyson bosch siemens philips porsche ferrari lamborghini maserati bugatti dell
     boeing disney hilton marriott tesla chanel dior gucci prada hermès versace armani

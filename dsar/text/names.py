@@ -27,7 +27,7 @@ import regex
 
 from dsar.text import lexicon
 from dsar.text.detectors import PERSON, Span
-from dsar.text.mentions import PARTY_LABEL_BEFORE, mentions, vetoed
+from dsar.text.mentions import BRANDS, PARTY_LABEL_BEFORE, mentions, vetoed
 from dsar.text.shapes import speakers, structural
 
 # a capitalised word; an apostrophe inside (O'Brien) but not a possessive 's
@@ -508,6 +508,7 @@ class NameFinder:
             if score:
                 found.append(Span(c.start, c.end, PERSON, score, "names"))
         found += structural(text)
+        found += _unknown_names(text, shaped, found, self.threshold)
         found += _lower_case_names(text, firsts, found)
         found += _name_lists(text, firsts, found, things)
         # NER names the candidates did not cover (lower-case, or odd shapes)
@@ -685,6 +686,151 @@ def _score(f: Facts, ner_person: bool, ner_thing: bool) -> float:
     if f.lone_first and not ner_thing:
         return 0.55  # a known first name inside a sentence: "escalated it, Valentina knows"
     return 0.0
+
+
+# Names no list knows ("Bolormaa", "Tsetseg", "Abdiweli"): a capitalised word inside an
+# English sentence that no name list of any culture holds, that is no word of any language
+# wordfreq covers, no place, no product, and that stands where a person stands.
+# before it: a verb of contact, or a preposition that a person follows as often as a thing
+_UNKNOWN_CUE_BEFORE = regex.compile(
+    r"\b(?:spoke|spoken|talked|talking|speaking|met|meet|meeting|ask|asked|asking|tell|told"
+    r"|telling|call|called|calling|ring|rang|cc|ping|pinged|remind|reminded|thanks|thank you"
+    r"|it's|it\u2019s|its|it is|this is|says|said"
+    r"|thx|email|emailed|message|messaged|let|loop in|with|from|to|for|by|per|and|via)"
+    r"[^\S\n]*[,:]?[^\S\n]*$",
+    regex.IGNORECASE,
+)
+# the cues a thing follows as often as a person: a second signal must agree
+_UNKNOWN_WEAK_BEFORE = regex.compile(
+    r"\b(?:with|from|to|for|by|per|and|via|thanks to|thank you to|ask|asking|let)"
+    r"[^\S\n]*[,:]?[^\S\n]*$",
+    regex.IGNORECASE,
+)
+# a verb of contact before the preposition: "spoke with", "talked to", "check with"
+_UNKNOWN_CONTACT_BEFORE = regex.compile(
+    r"\b(?:spoke|spoken|speak|speaking|talk|talked|talking|met|meet|meeting|chat|chatted"
+    r"|check|checked|checking|swapped|agreed|arranged|sit|sat)[^\S\n]+(?:with|to)[^\S\n]*$",
+    regex.IGNORECASE,
+)
+# after it: what people do, not programs (a program "failed", "crashed", "is down")
+_UNKNOWN_PERSON_AFTER = regex.compile(
+    r"^(?:['\u2019]s[^\S\n]+(?:wife|husband|son|daughter|mother|father|shop|desk|team|account"
+    r"|phone|email|number|address|manager|boss|office|car|family|brother|sister|colleague"
+    r"|friend|kids?|children|parents|request|order|booking|name)\b"
+    r"|(?:[^\S\n]+\([^)\n]{1,30}\))?[^\S\n]+(?:said|says|told|tells|asked|asks|called|calls|emailed|phoned|rang|replied"
+    r"|wrote|writes|mentioned|confirmed|agreed|promised|complained|explained|thinks|thought"
+    r"|knows|knew|wants|wanted|swapped|counted|signed|approved|handles|handled|covers|covered"
+    r"|picked|dropped|finished|negotiated|reported|requested|opened|closed|left|joined"
+    r"|booked|paid|ordered|cancelled|canceled|arrived|visited|brought|took|fixed|restarted"
+    r"|know|join|joins|has[^\S\n]+(?:a|his|her)"
+    r"|checked|noticed|needs|still[^\S\n]+needs|has[^\S\n]+(?:them|it|the)|is[^\S\n]+(?:sick|ill|off"
+    r"|out|away|back|on[^\S\n]+(?:leave|holiday|vacation|call|shift)|travelling|traveling"
+    r"|covering|at[^\S\n]+the)|was[^\S\n]+(?:late|rude|sick|here|there)|will[^\S\n]+"
+    r"(?:email|call|send|bring|cover|arrive|confirm|reply|come|be[^\S\n]+back)|can[^\S\n]+"
+    r"(?:step|approve|take|do|cover|help)|(?:from|at)[^\S\n]+"
+    r"(?:the[^\S\n]+)?(?:\p{L}+[^\S\n]+)?(?:desk|office|pharmacy|billing|support|reception"
+    r"|team|finance|accounts))(?![\p{L}]))",
+    regex.IGNORECASE,
+)
+# parts of the names programs, services and connectors are given ("Helmfile", "Metabase")
+_TECH_PART = regex.compile(
+    r"(?i:ctl|db|sql|js|ify|ops|hub|lab|kit|cloud|base|flow|stack|ware|mail|pipe|box|desk"
+    r"|sync|bot|api|app|tron|soft|byte|gram|cast|file|net|tube|pay|cart|shop|zilla|ly)$"
+)
+_CAMEL = regex.compile(r"\p{Ll}\p{Lu}")
+
+
+def _compound_word(word: str) -> bool:
+    """Two English words run together ("Nextcloud", "Tailscale", "Keycloak"): a product's
+    name, no person's. The second of four letters or more ("Anahit" is no "ana" and "hit")."""
+    low = word.casefold()
+    for i in range(3, len(low) - 3):
+        a, b = lexicon.zipf(low[:i], "en"), lexicon.zipf(low[i:], "en")
+        if a and b and a >= 3.5 and b >= 3.5 and a + b >= 8.0:
+            return True
+    return False
+
+
+@cache
+def _zone_places() -> frozenset[str]:
+    """The cities of the time-zone database ("Almaty", "Ulaanbaatar", "Thimphu")."""
+    try:
+        import zoneinfo
+
+        zones = zoneinfo.available_timezones()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(
+        part.replace("_", " ") for zone in zones for part in zone.split("/")[1:] if part
+    )
+
+
+def _unknown_word(word: str) -> bool:
+    """A capitalised word no name list holds, rare or absent as a word in every language
+    wordfreq covers, no place, no product, no acronym."""
+    if (
+        len(word) < 3
+        or not word[:1].isupper()
+        or word.isupper()
+        or not word.isalpha()
+        or _CAMEL.search(word)
+        or word.casefold() in BRANDS
+        or word in lexicon.place_names()
+        or word in _zone_places()
+        or _TECH_PART.search(word)
+        or _english_looking(word)
+        or lexicon.listed_anywhere(word)
+    ):
+        return False
+    if lexicon.word_anywhere(word) is not False:
+        return False
+    return not _compound_word(word)
+
+
+def _unknown_names(
+    text: str, shaped: list[tuple[Candidate, Facts]], found: list[Span], threshold: float
+) -> list[Span]:
+    """Names no list knows inside an English sentence: one or two capitalised words that
+    are no word of any language (`_unknown_word`), not a sentence's or a field's first
+    word (unless a person's verb follows: "Litia asked for Friday off"), in a person's
+    context: a verb of contact before ("spoke with Bolormaa", "ask Hery"), a person's verb
+    or a possessive after ("Tsetseg will email", "Abdiweli's shop"), or both words of a
+    full name unknown ("Selamawit Berhane"). A preposition a thing follows as often ("with",
+    "to", "per") counts only with something after it too. Only what no other rule found."""
+    out: list[Span] = []
+    lang: str | None = None
+    for c, facts in shaped:
+        if facts.allowed or facts.blocked or facts.title or facts.label:
+            continue
+        if any(f.start < c.end and c.start < f.end and f.score >= threshold for f in found):
+            continue
+        words = list(c.words)
+        while len(words) > 1 and _english_looking(words[0]):
+            words.pop(0)  # "Passenger Lobsang Dorje": the noun before the name goes
+        if len(words) > 2 or not all(_unknown_word(w) for w in words):
+            continue
+        if len(words) < len(c.words):
+            c = Candidate(text.index(words[0], c.start), c.end, tuple(words))
+        before = text[max(0, c.start - 24) : c.start]
+        after = text[c.end : c.end + 48]
+        person_after = bool(_UNKNOWN_PERSON_AFTER.match(after))
+        opening = bool(_SENTENCE_START.search(before))
+        if opening and not (person_after or len(c.words) == 2):
+            continue
+        cue = bool(_UNKNOWN_CUE_BEFORE.search(before)) and not opening
+        weak = (
+            cue
+            and bool(_UNKNOWN_WEAK_BEFORE.search(before))
+            and not _UNKNOWN_CONTACT_BEFORE.search(before)
+        )
+        if not (person_after or len(c.words) == 2 or (cue and not weak)):
+            continue
+        if lang is None:
+            lang = lexicon.language_guess(text)
+        if lang != "en":
+            continue
+        out.append(Span(c.start, c.end, PERSON, 0.6, "names"))
+    return out
 
 
 def _whole_inverted(text: str, found: list[Span]) -> list[Span]:
