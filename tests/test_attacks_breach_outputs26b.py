@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_attacks_breach import KEY, _confirm, _lab, _manifest, _scope
+from tests.test_attacks_breach import KEY, _confirm, _lab, _manifest, _rules, _scope
 from tests.test_attacks_breach_register import _narrowed, registered
 
 __all__ = ["registered"]  # the fixture, used below
@@ -77,3 +77,25 @@ def test_export_file_names_are_kept_as_keyed_references_and_confirm_still_checks
     (logs / "c.csv").rename(logs / "b.csv")
     code, output = _confirm(out, catalog, register, monkeypatch)
     assert code == 0, output
+
+
+# --- US residents with no state: the states not checked are said -------------------------
+
+
+def test_us_residents_without_a_state_get_a_not_covered_row_and_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("US", "")] * 3 + [("US", "CA")])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch)
+    assert code == 0, output
+    rules = _rules(tmp_path / "BR")
+    row = rules["not-covered-us-no-state"]
+    assert row["applies"] == "not_covered" and row["people"] == 3 and row["due"] is None
+    assert "3 affected people live in the US in a state the data does not hold" in output
+    assert "other states' laws" in output
+    assert "US (no state in the data)" in (tmp_path / "BR" / "regulator-report.md").read_text()
+    # everyone's state known: no such row
+    known = _lab(tmp_path / "known", [("US", "CA")] * 2)
+    code, output = _scope(known, tmp_path / "BR2", monkeypatch)
+    assert code == 0, output
+    assert "not-covered-us-no-state" not in _rules(tmp_path / "BR2")

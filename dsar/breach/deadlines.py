@@ -231,6 +231,24 @@ def _not_covered(places: Mapping[str, int]) -> list[Deadline]:
     held = {r.where for r in rules()}
     out = []
     for place, people in sorted(places.items()):
+        if place == "US-?" and people:  # US residents whose state the data does not hold
+            out.append(
+                Deadline(
+                    "not-covered-us-no-state",
+                    "residents and authorities of the US states this tool holds no rule for",
+                    "US (no state in the data)",
+                    Applies.NOT_COVERED,
+                    people,
+                    None,
+                    "not covered: check the law",
+                    f"{people} affected people live in the US in a state the data does not"
+                    " hold: only the states this tool holds rules for are listed (possibly);"
+                    " other states' laws (several with 30-day deadlines) are not checked for"
+                    " them: find where they live before relying on this list",
+                    "the US states' breach notification laws: most are not in this tool's table",
+                )
+            )
+            continue
         if not people or place in held or place in ("US", "US-?", "EU/EEA", "GB"):
             continue
         if place.startswith("US-"):

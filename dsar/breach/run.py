@@ -161,8 +161,10 @@ def _scope_and_write(
             " (Art. 33(5)); see the deadlines in scope.json"
         )
     result.notes += [
-        f"NOTICE: {d.people} affected people live in {d.where}, which this tool holds no rule"
-        " for: find its deadlines before relying on the list"
+        f"NOTICE: {d.when}"
+        if d.rule == "not-covered-us-no-state"
+        else f"NOTICE: {d.people} affected people live in {d.where}, which this tool holds no"
+        " rule for: find its deadlines before relying on the list"
         for d in deadlines
         if d.applies.value == "not_covered"
     ]
