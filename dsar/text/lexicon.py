@@ -203,6 +203,7 @@ doctor lord lady dame hon ing lic arch abs mag dipl
 sirs rechtsanwalt rechtsanwältin anwalt anwältin avvocato avvocatessa avv notaio maître
 abogado abogada advogado advogada mecenas
 يا السيد السيدة الأستاذ الدكتور
+श्री श्रीमती सुश्री कुमारी डॉ גברת מר คุณ นาย นาง นางสาว господин госпожа
 """
 _LABELS = """
 name names caller callback assignee assigned reporter owner contact person bill bill-to
@@ -252,6 +253,8 @@ outage incident backup leave holiday vacation absence sickness
 strasse ort plz stadt land telefon
 easter christmas xmas ramadan eid diwali hanukkah thanksgiving weihnachten ostern pfingsten
 noël pâques pasqua natale kerst pasen wielkanoc
+ลูกค้า พนักงาน แอดมิน เจ้าหน้าที่ العميل الدعم موظف לקוח נציג שירות ग्राहक सहायता клиент
+оператор поддержка менеджер 고객 상담원 客户 客服 お客様 担当者 πελάτης υποστήριξη
 """
 # fmt: on
 STOP_WORDS = frozenset((_GREETINGS + _TITLES + _LABELS).split())

@@ -225,6 +225,25 @@ _GREETED_BEFORE = regex.compile(
     r"(?:שלום|היי|مرحبا|مرحباً|أهلا|اهلا|عزيزي|عزيزتي|يا|नमस्ते|नमस्कार|प्रिय|सुश्री|श्रीमती|श्री)"
     r"[^\S\n]*[,،]?[^\S\n]*$"
 )
+# titles and honorifics of scripts without capitals: the word after them is a name, listed
+# or not ("السيد عبدالولي", "श्रीमती कलावती", "מר אבינועם"); Thai writes "คุณ" (Khun) joined to
+# the name, which ends at a space, a polite particle or a stop ("คุณวุฒิชัย ส่งของ")
+_SCRIPT_TITLE = regex.compile(
+    r"(?<![\p{L}\p{M}])(?:السيد|السيدة|الأستاذ|الأستاذة|الدكتور|الدكتورة|الشيخ|الحاج|الحاجة"
+    r"|श्रीमती|श्री|सुश्री|कुमारी|डॉ\.?|מר|גברת|ד\"ר|ד״ר)[^\S\n]+"
+    r"(?P<name>[\p{Arabic}\p{Hebrew}\p{Devanagari}][\p{L}\p{M}]+)"
+)
+# words after an Arabic, Hindi or Hebrew title that address, not name ("السيد المحترم": dear sir)
+_SCRIPT_TITLE_NOT_NAME = frozenset(
+    """المحترم المحترمة الفاضل الفاضلة الكريم الكريمة العزيز العزيزة المدير المديرة الرئيس
+    الموظف العميل المسؤول महोदय महोदया जी""".split()  # noqa: SIM905
+)
+_THAI_KHUN = regex.compile(
+    r"(?<!ขอบ)(?:คุณ|นางสาว|นาย|นาง)(?P<name>\p{Thai}{2,12}?)(?:ครับ|ค่ะ|คะ|นะ|จ้ะ|จ้า)?"
+    r"(?=[^\S\n]|[,.!?:;)]|$)"
+)
+# what follows "คุณ" in words that are no name: quality, property, value, merit, benefit
+_THAI_KHUN_WORDS = regex.compile(r"ภาพ|สมบัติ|ค่า|ลักษณะ|ธรรม|ประโยชน์|งาม|ความดี|วุฒิ$")
 _SENTENCE_OPENS = regex.compile(r"(?:^|[.!?:\n])[^\S\n]*$")
 _HAN_RUN = regex.compile(r"\p{Han}{2,}")
 _HANGUL_WORD = regex.compile(r"(?<!\p{Hangul})\p{Hangul}{2,4}")
@@ -588,6 +607,13 @@ def scripts(text: str) -> Iterator[Span]:
             out.append((m.start(), m.end()))
     for m in _HAN_HONORIFIC.finditer(text):
         out.append((m.start("name"), m.end("name")))
+    for m in _SCRIPT_TITLE.finditer(text):
+        name = m.group("name")
+        if not (name in STOP_WORDS or name in _SCRIPT_GREETINGS or name in _SCRIPT_TITLE_NOT_NAME):
+            out.append((m.start("name"), m.end("name")))
+    for m in _THAI_KHUN.finditer(text):
+        if not _THAI_KHUN_WORDS.match(m.group("name")) and m.group("name") not in STOP_WORDS:
+            out.append((m.start("name"), m.end("name")))
     for m in _HANGUL_NAME.finditer(text):
         if m.group("name") not in _HANGUL_ROLES:
             out.append((m.start("name"), m.end("name")))
