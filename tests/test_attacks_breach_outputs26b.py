@@ -8,6 +8,7 @@ Each test rebuilds the attack on the small hand-made export of test_attacks_brea
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,90 @@ def test_us_residents_without_a_state_get_a_not_covered_row_and_a_notice(
     code, output = _scope(known, tmp_path / "BR2", monkeypatch)
     assert code == 0, output
     assert "not-covered-us-no-state" not in _rules(tmp_path / "BR2")
+
+
+# --- names in leaked free text make identification easy; others counted as people --------
+
+TICKETS = """\
+  tickets:
+    path: tickets.csv
+    format: csv
+    description: Support tickets.
+    category: communications
+    origin: provided
+    purposes: [support]
+    legal_basis: contract
+    source: the person
+    retention: {period: 3 years, after: created_at}
+    erasure: {action: delete}
+    primary_key: [ticket_id]
+    columns:
+      ticket_id: {type: string}
+      user_id: {identity: user_id, type: string, references: accounts.user_id}
+      body: {free_text: true, type: string}
+      created_at: {type: timestamp}
+"""
+
+
+def _tickets(catalog: Path, bodies: list[str]) -> None:
+    """The lab with a tickets table: u1, u2, ... each wrote `bodies[i]` on 5 November."""
+    catalog.write_text(catalog.read_text() + TICKETS)
+    with (catalog.parent / "tickets.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ticket_id", "user_id", "body", "created_at"])
+        for i, body in enumerate(bodies, 1):
+            w.writerow([f"t{i}", f"u{i}", body, "2026-11-05 10:00:00"])
+
+
+def test_leaked_free_text_naming_people_makes_identification_easy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    _tickets(
+        catalog,
+        [
+            "Please tell Maria Lopez, maria@lopez.example, +34 612 345 678. Maria Lopez is"
+            " my manager.",
+            "The parcel did not arrive.",
+        ],
+    )
+    out = tmp_path / "BR"
+    code, output = _scope(catalog, out, monkeypatch, "--columns", "body", table="tickets")
+    assert code == 0, output
+    manifest = _manifest(out)
+    severity = manifest["severity"]
+    assert isinstance(severity, dict)
+    assert severity["ei"]["value"] == 1 and "free text names people" in severity["ei"]["reason"]
+    # Maria Lopez, twice, with her address and her phone: one person, not four
+    assert manifest["counts"]["others_named_in_text"] == 1  # type: ignore[index]
+    assert severity["score"] >= 2.5 and severity["band"] != "low"
+    # free text in which the engine finds no one still weighs more than no identifier
+    quiet = _lab(tmp_path / "quiet", [("NL", "")] * 2)
+    _tickets(quiet, ["The parcel did not arrive.", "The app is slow."])
+    code, output = _scope(
+        quiet, tmp_path / "BR2", monkeypatch, "--columns", "body", table="tickets"
+    )
+    assert code == 0, output
+    ei = _manifest(tmp_path / "BR2")["severity"]["ei"]  # type: ignore[index]
+    assert ei["value"] == 0.75 and "free text leaked" in ei["reason"]
+
+
+def test_columns_take_table_dot_column_as_where_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    _tickets(catalog, ["The parcel did not arrive.", "The app is slow."])
+    out = tmp_path / "BR"
+    code, output = _scope(
+        catalog,
+        out,
+        monkeypatch,
+        *("--table", "web_logs", "--columns", "tickets.user_id,web_logs.ts"),
+        table="tickets",
+    )
+    assert code == 0, output
+    assert _manifest(out)["columns"] == {"tickets": ["user_id"], "web_logs": ["ts"]}
+    code, output = _scope(
+        catalog, tmp_path / "BR2", monkeypatch, "--columns", "web_logs.body", table="tickets"
+    )
+    assert code == 1 and "no breached table has column(s) web_logs.body" in output

@@ -5,7 +5,8 @@
   government IDs, special categories (stated by the company: the catalog has no such kind),
   and each table's own category (usage, logs, location, ...); rows and people per category.
 - Others named in the leaked free text: found by the one text engine (`dsar.text`), counted
-  as distinct mentions (a name, an address, a phone), never resolved, never kept.
+  as distinct people (a name with the address and phone next to it is one), never
+  resolved, never kept.
 - Severity in the ENISA method (2013): SE = DPC x EI + CB, each factor with the reason it
   took its value, and a recommendation on telling the people that a person confirms.
 """
@@ -91,18 +92,48 @@ def categories(
     return out
 
 
+@dataclass(frozen=True)
+class NamedInText:
+    """What the text engine found in the leaked free text (counts only)."""
+
+    others: int  # distinct people named who are not the row's own person
+    texts: int  # texts naming anyone (a name, an address, a phone), the row's person included
+
+
+_NEAR = 60  # characters: a contact this close to a name in one text is taken to be theirs
+
+
 def others_named(scope: Scope, text: TextEngine) -> int:
-    """Distinct people named in the leaked free text who are not the row's own person.
+    """Distinct people named in the leaked free text who are not the row's own person (see
+    `named_in_text`)."""
+    return named_in_text(scope, text).others
+
+
+def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
+    """People named in the leaked free text: the distinct others, and the texts naming anyone.
 
     Names, email addresses and phone numbers found by the text engine; a mention of the
     row's person's own (their name or a part of it, an address or phone of theirs) is not
-    counted. A
-    name and an address of one other person count as two: an upper bound, stated so.
+    counted. Counted as people, not mentions: within one text an address or a phone is
+    taken to be the nearest name's (an address whose local part holds a word of a name is
+    that name's first), so "Maria Lopez, maria@lopez.example, +34 612 345 678" is one
+    person; with no name near, an address and a phone next to each other are one person's;
+    a name, an address or a phone met again in another text is the same person.
+    Two spellings of one name, or a contact far from any name, still count apart.
     """
     from dsar.text.spans import EMAIL, PERSON, PHONE
 
     owners = {p.number: p for p in scope.people}
-    seen: set[tuple[str, str]] = set()
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    naming = 0
     for cells in scope.texts.values():
         texts = [t for t, _ in cells]
         for (cell, owner), spans in zip(
@@ -110,27 +141,55 @@ def others_named(scope: Scope, text: TextEngine) -> int:
         ):
             if cell is None:
                 continue
+            naming += bool(spans)
             person = owners.get(owner) if owner is not None else None
+            names: list[tuple[int, int, tuple[str, str]]] = []
+            contacts: list[tuple[int, int, tuple[str, str]]] = []
             for span in spans:
                 value = cell[span.start : span.end]
                 if span.entity == PERSON:
-                    kind, key = PERSON, " ".join(value.casefold().split())
+                    key = " ".join(value.casefold().split())
                     # their own name, or part of it ("Bob" in Bob Marsh's ticket)
-                    own = person is not None and any(
+                    if person is None or not any(
                         set(key.split()) <= set(name.split()) for name in person.names
-                    )
-                else:
-                    ident = IdentityKind.EMAIL if span.entity == EMAIL else IdentityKind.PHONE
-                    normal = normalize(ident, value, MatchRules())
-                    if normal is None:
-                        continue
-                    kind, key = ident.value, normal
-                    own = person is not None and any(
-                        k.kind is ident and k.value == normal for k in person.keys
-                    )
-                if not own:
-                    seen.add((kind, key))
-    return len(seen)
+                    ):
+                        names.append((span.start, span.end, (PERSON, key)))
+                    continue
+                ident = IdentityKind.EMAIL if span.entity == EMAIL else IdentityKind.PHONE
+                normal = normalize(ident, value, MatchRules())
+                if normal is None:
+                    continue
+                if person is None or not any(
+                    k.kind is ident and k.value == normal for k in person.keys
+                ):
+                    contacts.append((span.start, span.end, (ident.value, normal)))
+            for _, _, node in names:
+                find(node)
+            for start, end, node in contacts:
+                find(node)
+                mine = _whose(start, end, node, names) or _whose(
+                    start, end, node, [c for c in contacts if c[2][0] != node[0]]
+                )
+                if mine is not None:
+                    parent[find(node)] = find(mine)
+    return NamedInText(len({find(n) for n in parent}), naming)
+
+
+def _whose(
+    start: int, end: int, node: tuple[str, str], names: list[tuple[int, int, tuple[str, str]]]
+) -> tuple[str, str] | None:
+    """The name (or contact) in the same text a contact is taken to be of: one whose word
+    its email's local part holds, else the nearest within `_NEAR` characters (None: none
+    near)."""
+    if node[0] == IdentityKind.EMAIL.value:
+        local = node[1].split("@", 1)[0]
+        held = [n for _, _, n in names if any(len(w) > 1 and w in local for w in n[1].split())]
+        if held:
+            return held[0]
+    near = [
+        (max(s - end, start - e, 0), n) for s, e, n in names if max(s - end, start - e) <= _NEAR
+    ]
+    return min(near)[1] if near else None
 
 
 @dataclass(frozen=True)
@@ -210,9 +269,17 @@ def _dpc(found: dict[str, CategoryCount]) -> Factor:
     return Factor(1, "simple data (account and contact details): DPC 1")
 
 
-def _ei(catalog: Catalog, scope: Scope, circumstances: Circumstances) -> Factor:
+def _ei(
+    catalog: Catalog, scope: Scope, circumstances: Circumstances, named: NamedInText | None
+) -> Factor:
     if circumstances.encrypted:
         return Factor(0.25, "the leaked copy was encrypted (unintelligible): EI negligible")
+    if named is not None and (named.texts or named.others):
+        return Factor(
+            1,
+            f"the leaked free text names people ({named.texts} text(s) with a name, an address"
+            f" or a phone; {named.others} other(s) named): EI maximum",
+        )
     direct = [
         f"{t}.{c}"
         for t, cols in scope.columns.items()
@@ -232,6 +299,14 @@ def _ei(catalog: Catalog, scope: Scope, circumstances: Circumstances) -> Factor:
         return Factor(
             0.75, "account or device identifiers leaked (linkable to a person): EI significant"
         )
+    if any(
+        catalog.tables[t].columns[c].free_text for t, cols in scope.columns.items() for c in cols
+    ):
+        return Factor(
+            0.75,
+            "free text leaked: what people write often names them or others (the text engine"
+            " found no name in it): EI significant",
+        )
     return Factor(
         0.5, "no identifier leaked; rows identify people only with other data: EI limited"
     )
@@ -242,9 +317,14 @@ def assess_severity(
     scope: Scope,
     found: dict[str, CategoryCount],
     circumstances: Circumstances,
+    named: NamedInText | None = None,
 ) -> Severity:
-    """The ENISA severity of the breach and whether telling the people is recommended."""
-    dpc, ei = _dpc(found), _ei(catalog, scope, circumstances)
+    """The ENISA severity of the breach and whether telling the people is recommended.
+
+    `named`: what the text engine found in the leaked free text (`named_in_text`): a name,
+    an address or a phone in it makes identification easy (EI maximum), as a leaked name
+    or contact column does."""
+    dpc, ei = _dpc(found), _ei(catalog, scope, circumstances, named)
     cb = [
         Factor(0.25, "confidentiality lost to known recipients")
         if circumstances.known_recipients

@@ -139,7 +139,7 @@ class ScopeSpec:
     """What was breached: the tables, their columns, a time window and filters."""
 
     tables: tuple[str, ...]
-    columns: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # the leaked columns: `column` (in any table) or `table.column`
     window: Window = Window()
     where: tuple[Condition, ...] = ()
 
@@ -240,21 +240,21 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
                 "name a column of the catalog (dsar catalog show lists them)",
             )
     leaked: dict[str, tuple[str, ...]] = {}
+    if spec.columns:
+        unknown = [c for c in spec.columns if not _names_column(catalog, spec.tables, c)]
+        if unknown:
+            raise UsageError(
+                "--columns",
+                f"no breached table has column(s) {', '.join(unknown)}",
+                "name columns of the breached tables, as column or table.column (dsar"
+                " catalog show lists them)",
+            )
     for name in spec.tables:
         columns = tuple(catalog.tables[name].columns)
         if spec.columns:
-            unknown = [
-                c
-                for c in spec.columns
-                if not any(c in catalog.tables[t].columns for t in spec.tables)
-            ]
-            if unknown:
-                raise UsageError(
-                    "--columns",
-                    f"no breached table has column(s) {', '.join(unknown)}",
-                    "name columns of the breached tables (dsar catalog show lists them)",
-                )
-            columns = tuple(c for c in columns if c in spec.columns)
+            columns = tuple(
+                c for c in columns if c in spec.columns or f"{name}.{c}" in spec.columns
+            )
             if not columns:
                 raise UsageError(
                     "--columns",
@@ -263,6 +263,15 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
                 )
         leaked[name] = columns
     return leaked
+
+
+def _names_column(catalog: Catalog, tables: tuple[str, ...], given: str) -> bool:
+    """Whether `given` (`column`, or `table.column` as --where takes it) names a column of a
+    breached table."""
+    table, dot, column = given.rpartition(".")
+    if dot and table in tables and column in catalog.tables[table].columns:
+        return True
+    return any(given in catalog.tables[t].columns for t in tables)
 
 
 def spec_summary(spec: ScopeSpec) -> dict[str, JsonValue]:

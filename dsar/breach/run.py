@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsar.breach.assess import assess_severity, categories, countries, others_named
+from dsar.breach.assess import assess_severity, categories, countries, named_in_text
 from dsar.breach.deadlines import EEA, compute_deadlines, residence
 from dsar.breach.filters import ScopeSpec
 from dsar.breach.places import authority_country, read_residence
@@ -120,7 +120,8 @@ def _scope_and_write(
         from dsar.text.engine import TextEngine
 
         text = TextEngine(known_people=())
-    others = others_named(scope, text) if scope.texts and text is not None else 0
+    named = named_in_text(scope, text) if scope.texts and text is not None else None
+    others = named.others if named is not None else 0
     # country and state cells read into codes, in place: an unreadable cell is never kept
     read = read_residence(scope.people, incident.residence_unknown)
     places = residence(
@@ -138,7 +139,7 @@ def _scope_and_write(
         established=established,
         customers=sum(len(per) for per in scope.held_for_customers.values()),
     )
-    severity = assess_severity(catalog, scope, found, incident.circumstances)
+    severity = assess_severity(catalog, scope, found, incident.circumstances, named)
     result = write_breach(
         catalog,
         scope,

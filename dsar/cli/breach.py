@@ -35,7 +35,10 @@ def breach_scope_command(
     out: Annotated[Path, typer.Option(help="A new folder for the breach's files.")],
     key_file: KeyFileOpt = None,
     columns: Annotated[
-        str | None, typer.Option(help="The leaked columns, comma-separated (default: all).")
+        str | None,
+        typer.Option(
+            help="The leaked columns, comma-separated: column or table.column (default: all)."
+        ),
     ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="Rows from this date or time (inclusive).")
