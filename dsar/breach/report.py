@@ -183,7 +183,9 @@ class BreachCounts(_Model):
         description="processor tables: customers and rows (their controllers are told)"
     )
     others_named_in_text: int = Field(
-        ge=0, description="distinct names, addresses and phones of others in the leaked text"
+        ge=0,
+        description="distinct people named in the leaked text who are not the row's own (a"
+        " name with the address and phone next to it is one)",
     )
     time_undetermined: dict[str, int] = Field(
         default_factory=dict,
@@ -444,7 +446,7 @@ def _regulator_report(
                     "records reaching more than one account holder (each counted)",
                     str(sum(scope.several_accounts.values())),
                 ),
-                ("others named in free text (upper bound)", str(others)),
+                ("others named in free text (distinct people, estimated)", str(others)),
             ),
         ),
         Block(BlockKind.H3, "Categories of data"),
