@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from dsar.text import lexicon
-from dsar.text.names import NameFinder, _unknown_word
+from dsar.text.names import NameFinder, _camel, _unknown_word
 
 needs_wordfreq = pytest.mark.skipif(
     not lexicon.frequencies_available(), reason="wordfreq is not installed"
@@ -86,3 +86,18 @@ def test_products_places_and_other_languages_stay_words(text: str) -> None:
 def test_an_unknown_name_found_once_is_masked_in_any_case() -> None:
     text = "I talked to Zhanar about the refund. later zhanar said it was done, ZHANAR agreed."
     assert {"Zhanar", "zhanar", "ZHANAR"} <= _names(text)
+
+
+@needs_wordfreq
+def test_two_unknown_words_after_a_place_preposition_are_a_place() -> None:
+    assert not _names("The vessel is held at Laem Chabang until Friday.")
+    text = "Yesterday I spoke to Chaminda Wickramasinghe about the refund."
+    assert "Chaminda Wickramasinghe" in _names(text)
+
+
+def test_a_name_prefix_is_no_camel_case() -> None:
+    assert _camel("BigQuery")
+    assert _camel("GitHub")
+    assert not _camel("McAllister")
+    assert not _camel("MacLeod")
+    assert not _camel("DeShawn")

@@ -737,14 +737,22 @@ _TECH_PART = regex.compile(
     r"(?i:ctl|db|sql|js|ify|ops|hub|lab|kit|cloud|base|flow|stack|ware|mail|pipe|box|desk"
     r"|sync|bot|api|app|tron|soft|byte|gram|cast|file|net|tube|pay|cart|shop|zilla|ly)$"
 )
-_CAMEL = regex.compile(r"\p{Ll}\p{Lu}")
+_CAMEL_PAIR = regex.compile(r"\p{Ll}\p{Lu}")
+_NAME_PREFIX = regex.compile(r"^(?:Mc|Mac|Fitz|D[aeiu]|L[ae]|V[ao]n)(?=\p{Lu})")
+
+
+def _camel(word: str) -> bool:
+    """A capital inside a word ("BigQuery"), not after a name's prefix ("McAllister",
+    "MacLeod", "DeShawn")."""
+    return bool(_CAMEL_PAIR.search(_NAME_PREFIX.sub("", word)))
 
 
 def _compound_word(word: str) -> bool:
-    """Two English words run together ("Nextcloud", "Tailscale", "Keycloak"): a product's
-    name, no person's. The second of four letters or more ("Anahit" is no "ana" and "hit")."""
+    """Two English words of four letters or more run together ("Nextcloud", "Tailscale",
+    "Mattermost"): a product's name, no person's ("Anahit" is no "ana" and "hit", "Lestrade"
+    no "les" and "trade")."""
     low = word.casefold()
-    for i in range(3, len(low) - 3):
+    for i in range(4, len(low) - 3):
         a, b = lexicon.zipf(low[:i], "en"), lexicon.zipf(low[i:], "en")
         if a and b and a >= 3.5 and b >= 3.5 and a + b >= 8.0:
             return True
@@ -773,7 +781,7 @@ def _unknown_word(word: str) -> bool:
         or not word[:1].isupper()
         or word.isupper()
         or not word.isalpha()
-        or _CAMEL.search(word)
+        or _camel(word)
         or word.casefold() in BRANDS
         or word in lexicon.place_names()
         or word in _zone_places()
@@ -787,10 +795,18 @@ def _unknown_word(word: str) -> bool:
     return not _compound_word(word)
 
 
+_NOUNS_CAPITALISED = frozenset(("de", "lb"))  # languages that capitalise every noun
+_PLACE_BEFORE = regex.compile(
+    r"\b(?:in|at|near|to|from|via|into|across|around|outside|inside|through)[^\S\n]+$",
+    regex.IGNORECASE,
+)
+
+
 def _unknown_names(
     text: str, shaped: list[tuple[Candidate, Facts]], found: list[Span], threshold: float
 ) -> list[Span]:
-    """Names no list knows inside an English sentence: one or two capitalised words that
+    """Names no list knows inside a sentence (not German's, whose nouns are capitalised):
+    one or two capitalised words that
     are no word of any language (`_unknown_word`), not a sentence's or a field's first
     word (unless a person's verb follows: "Litia asked for Friday off"), in a person's
     context: a verb of contact before ("spoke with Bolormaa", "ask Hery"), a person's verb
@@ -825,10 +841,12 @@ def _unknown_names(
         )
         if not (person_after or len(c.words) == 2 or (cue and not weak)):
             continue
+        if not (person_after or (cue and not weak)) and _PLACE_BEFORE.search(before):
+            continue  # "held at Laem Chabang", "shipped to Nuku Alofa": a place's two words
         if lang is None:
-            lang = lexicon.language_guess(text)
-        if lang != "en":
-            continue
+            lang = lexicon.language_of(text)
+        if lang in _NOUNS_CAPITALISED:
+            continue  # a German compound is a word no list holds ("Lieferverzögerung")
         out.append(Span(c.start, c.end, PERSON, 0.6, "names"))
     return out
 
