@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_attacks_breach import _lab, _manifest, _people, _rules, _run, _scope
+from tests.test_attacks_breach import _affected, _lab, _manifest, _people, _rules, _run, _scope
 
 
 def _times(catalog: Path, times: list[str]) -> None:
@@ -266,3 +266,134 @@ def test_plain_what_and_measures_go_into_the_letters_as_sentences(
         body = letter.read_text()
         assert "A laptop with 2 exports of 2026 was stolen. We found out" in body
         assert "We wiped it remotely." in body
+
+
+# --- F1 (F8): an account holder's own phone in a leaked row ------------------------------
+
+PHONES = """\
+  tickets:
+    path: tickets.jsonl
+    format: jsonl
+    description: Tickets.
+    category: communications
+    origin: provided
+    purposes: [support]
+    legal_basis: contract
+    source: the person
+    retention: {period: 3 years, after: created_at}
+    erasure: {action: delete}
+    primary_key: [ticket_id]
+    columns:
+      ticket_id: {type: string}
+      user_id: {identity: user_id, type: string, references: accounts.user_id}
+      email: {identity: email, type: string, category: contact}
+      phone: {identity: phone, type: string, category: contact}
+      created_at: {type: timestamp}
+"""
+
+
+def _phone_lab(root: Path, tickets: list[dict[str, str | None]]) -> Path:
+    """Accounts u1..u4 (NL, DE, FR, BE) with a phone each, u1 and u2 sharing a landline."""
+    import json
+
+    catalog = _lab(root, [("NL", ""), ("DE", ""), ("FR", ""), ("BE", "")])
+    text = catalog.read_text().replace(
+        "      email: {identity: email, type: string, category: contact}\n      country:",
+        "      email: {identity: email, type: string, category: contact}\n"
+        "      phone: {identity: phone, type: string, category: contact}\n      country:",
+        1,
+    )
+    catalog.write_text(text + PHONES)
+    phones = ["+31200000001", "+31200000001", "+31200000003", "+31200000004"]
+    with (root / "accounts.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["user_id", "customer_id", "email", "phone", "country", "state", "created_at"])
+        for i, (phone, country) in enumerate(zip(phones, ["NL", "DE", "FR", "BE"], strict=True), 1):
+            w.writerow([f"u{i}", f"c{i}", f"p{i}@example.com", phone, country, "", "2025-01-01"])
+    with (root / "tickets.jsonl").open("w") as f:
+        for i, row in enumerate(tickets, 1):
+            full = {"ticket_id": f"T{i}", "user_id": None, "email": None, "phone": None}
+            f.write(json.dumps(full | row | {"created_at": "2026-11-05T10:00:00Z"}) + "\n")
+    return catalog
+
+
+def test_a_shared_landline_in_a_leaked_row_reaches_both_account_holders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _phone_lab(tmp_path / "lab", [{"phone": "+31 20 000 0001"}])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, table="tickets")
+    assert code == 0, output
+    assert "2 people (2 account holders" in output and "0 rows linked to no one" in output
+    assert "2 account holder(s) reached only through a weak or shared identifier" in output
+    assert "DE 1, NL 1" in output and "+31" not in output and "@" not in output
+    counts = _manifest(tmp_path / "BR")["counts"]
+    assert isinstance(counts, dict)
+    assert counts["reached_by_weak_identifier"] == 2
+    assert counts["rows_to_several_accounts"] == {"tickets": 1}
+    assert sorted(str(p["country"]) for p in _affected(tmp_path / "BR")) == ["DE", "NL"]
+    assert len(list((tmp_path / "BR" / "letters").glob("*.md"))) == 2
+
+
+def test_a_requesters_ticket_giving_an_accounts_phone_reaches_that_account_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _phone_lab(tmp_path / "lab", [{"email": "req@example.net", "phone": "+31200000004"}])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, table="tickets")
+    assert code == 0, output
+    assert "2 people (1 account holders, 1 without an account)" in output
+    contacts = sorted(str(p["contact"]) for p in _affected(tmp_path / "BR"))
+    assert contacts == ["p4@example.com", "req@example.net"]
+    assert _manifest(tmp_path / "BR")["counts"]["reached_by_weak_identifier"] == 1  # type: ignore[index]
+
+
+def test_an_account_reached_by_its_id_and_its_phone_is_one_person_and_searches_agree(
+    tmp_path: Path,
+) -> None:
+    from dsar.breach import ScopeSpec, Window, scope_breach
+    from dsar.catalog.loader import load_catalog
+    from dsar.engine import open_engine
+
+    catalog = _phone_lab(
+        tmp_path / "lab",
+        [
+            {"user_id": "u3", "phone": "+31200000003"},  # one's own id and phone: one person
+            {"phone": "0200000001"},  # the shared landline, written locally
+            {"email": "req@example.net", "phone": "+31200000004"},
+            {"phone": "+31299999999"},  # no account's phone: no one
+        ],
+    )
+    spec = ScopeSpec(("tickets",), window=Window.parse("2026-11-01", "2026-11-14"))
+    found = []
+    with open_engine(load_catalog(catalog), "duckdb") as engine:
+        for method in ("per-person", "set"):
+            s = scope_breach(engine, spec, method=method)
+            people = [
+                (p.number, sorted(map(str, p.keys)), p.rows, str(p.contact), p.country)
+                for p in s.people
+            ]
+            found.append((people, s.several_accounts, s.not_linked, s.weak_only))
+    assert found[0] == found[1]
+    people, several, not_linked, weak_only = found[0]
+    assert sorted(p[3] for p in people) == [
+        "email=p1@example.com",
+        "email=p2@example.com",
+        "email=p3@example.com",
+        "email=p4@example.com",
+        "email=req@example.net",
+    ]
+    assert all(p[2] == {"tickets": 1} for p in people)
+    assert several == {"tickets": 1} and not_linked == {"tickets": 1} and weak_only == 3
+
+
+def test_access_still_does_not_hand_a_row_on_a_shared_phone(tmp_path: Path) -> None:
+    from dsar.catalog.loader import load_catalog
+    from dsar.catalog.models import IdentityKind
+    from dsar.engine import open_engine
+    from dsar.subjects.collect import collect
+    from dsar.subjects.identity import MatchRules, SubjectRequest, make_key
+
+    catalog = _phone_lab(tmp_path / "lab", [{"phone": "+31200000001"}])
+    request = SubjectRequest("R", (make_key(IdentityKind.USER_ID, "u1"),))
+    with open_engine(load_catalog(catalog), "duckdb") as engine:
+        (data,) = collect(engine, engine.catalog, [request], MatchRules())
+    assert "tickets" not in data.tables or data.tables["tickets"].num_rows == 0

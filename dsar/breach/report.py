@@ -198,6 +198,12 @@ class BreachCounts(_Model):
         " identifier accounts share, a row holding one's id and another's address): each"
         " account holder is counted and told on their own",
     )
+    reached_by_weak_identifier: int = Field(
+        default=0,
+        ge=0,
+        description="account holders reached only because a weak or shared identifier of"
+        " their own account row (a phone) is in a row in scope: counted and told",
+    )
 
 
 class Decision(_Model):
@@ -594,6 +600,7 @@ def write_breach(
             others_named_in_text=others,
             time_undetermined=dict(scope.undetermined),
             rows_to_several_accounts=dict(scope.several_accounts),
+            reached_by_weak_identifier=scope.weak_only,
         ),
         categories={
             k: {"columns": list(c.columns), "rows": c.rows, "people": c.people}

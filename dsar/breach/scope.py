@@ -34,7 +34,13 @@ import pyarrow as pa
 from dsar.breach.filters import ScopeSpec, check_spec, table_chain, time_column
 from dsar.breach.people import AffectedPerson as AffectedPerson
 from dsar.breach.setsearch import set_search, supported
-from dsar.breach.split import home_tables, row_anchor_keys, row_keys, split_accounts
+from dsar.breach.split import (
+    home_tables,
+    reach_by_weak,
+    row_anchor_keys,
+    row_keys,
+    split_accounts,
+)
 from dsar.breach.times import rows_in_scope
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier, sql_in
@@ -64,6 +70,7 @@ class Scope:
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
     several_accounts: dict[str, int] = field(default_factory=dict)  # rows reaching 2+ accounts
+    weak_only: int = 0  # account holders reached only by a weak or shared identifier of theirs
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
     @property
@@ -398,9 +405,12 @@ def _finish(
         return [row_anchor_keys(anchor, row, rules) for row in (listed or rows.to_pylist())]
 
     done = split_accounts(engine, catalog, rules, scope.people, anchors, holders, closed=closed)
-    scope.people = done.people
-    scope.several_accounts = done.several
-    owners = {name: [min(h) if h else None for h in rows] for name, rows in done.holders.items()}
+    sizes = {name: rows.num_rows for name, rows in scoped.items()}
+    weak = reach_by_weak(engine, catalog, rules, done.people, anchors, done.holders, sizes)
+    scope.people = weak.people
+    scope.several_accounts = done.several if weak.several is None else weak.several
+    scope.weak_only = weak.weak_only
+    owners = {name: [min(h) if h else None for h in rows] for name, rows in weak.holders.items()}
     not_linked = {name: sum(1 for o in owners[name] if o is None) for name in scoped}
     scope.not_linked = {k: v for k, v in not_linked.items() if v}
     log.info(
@@ -419,9 +429,16 @@ def _finish(
             for i in range(rows.num_rows)
             for c in free
         ]
-    if done.several:
+    if weak.weak_only:
         scope.notes.append(
-            f"{sum(done.several.values())} row(s) in scope reach more than one account holder"
+            f"{weak.weak_only} account holder(s) reached only through a weak or shared"
+            " identifier of their own account (a phone) found in a row in scope: each is"
+            " counted and told, though access would not hand them that row"
+        )
+    if scope.several_accounts:
+        scope.notes.append(
+            f"{sum(scope.several_accounts.values())} row(s) in scope reach more than one"
+            " account holder"
             " (an identifier two accounts share, such as a team inbox, or a row holding one's"
             " id and another's address): each account holder is counted, written to and"
             " placed in their country on their own"

@@ -430,3 +430,155 @@ def home_tables(catalog: Catalog) -> set[str]:
         if spec is not None and spec.identity in STRONG and spec.references is None:
             homes.add(name)
     return homes
+
+
+@dataclass
+class WeakReach:
+    """The people after the weak reach, each row in scope's holders, the rows in scope that
+    reach two or more account holders, and how many account holders were reached only
+    through a weak or shared identifier (their own phone in a leaked row)."""
+
+    people: list[AffectedPerson]
+    holders: Holders
+    several: dict[str, int] | None  # None: no row changed hands (keep the split's count)
+    weak_only: int
+
+
+def _home_weak(
+    engine: Engine, catalog: Catalog, rules: MatchRules, wanted: set[SubjectKey]
+) -> dict[SubjectKey, set[SubjectKey]]:
+    """Each weak identifier of `wanted` that an account's home row holds: those accounts."""
+    out: dict[SubjectKey, set[SubjectKey]] = defaultdict(set)
+    for kind_homes in account_homes(catalog).values():
+        for name, key_column in kind_homes:
+            table = catalog.tables[name]
+            key_kind = table.columns[key_column].identity
+            assert key_kind is not None
+            key_sql = sql_normalize(key_kind, quote_identifier(key_column), rules)
+            for column, kind in table.identity_columns().items():
+                values = sorted({k.value for k in wanted if k.kind is kind})
+                if kind in STRONG or not values:
+                    continue
+                params: list[object] = []
+                expr = sql_normalize(kind, quote_identifier(column), rules)
+                found = engine.query(
+                    f"SELECT {expr} AS __weak, {key_sql} AS __account"
+                    f" FROM {quote_identifier(name)}"
+                    f" WHERE {sql_in(expr, values, params)} AND {key_sql} IS NOT NULL",
+                    params,
+                ).to_pylist()
+                for row in found:
+                    out[SubjectKey(kind, str(row["__weak"]))].add(
+                        SubjectKey(key_kind, str(row["__account"]))
+                    )
+    return out
+
+
+def home_weak_kinds(catalog: Catalog) -> set[IdentityKind]:
+    """The weak identifier kinds an account's home row holds (a phone in `accounts`)."""
+    kinds: set[IdentityKind] = set()
+    for kind_homes in account_homes(catalog).values():
+        for name, _ in kind_homes:
+            kinds |= {
+                k for k in catalog.tables[name].identity_columns().values() if k not in STRONG
+            }
+    return kinds
+
+
+def reach_by_weak(
+    engine: Engine,
+    catalog: Catalog,
+    rules: MatchRules,
+    people: Sequence[AffectedPerson],
+    anchors: Callable[[str, Sequence[int]], list[frozenset[SubjectKey]]],
+    holders: Holders,
+    sizes: dict[str, int],
+) -> WeakReach:
+    """Every account holder whose own home row holds a weak identifier (a phone, a device)
+    found in a row in scope is affected by that row: access does not hand a row to someone
+    on a weak or shared identifier alone (it would disclose another's data), but a breach
+    asks whose data leaked, and the leaked number is theirs. A shared landline in a leaked
+    row reaches every account holding it; a requester's ticket giving an account's phone
+    reaches the requester and that account.
+
+    `sizes`: rows in scope per breached table. An account holder not reached before is added
+    (numbered after the others, described from their own rows as `split_accounts` describes
+    a split account); one reached already takes the row too. Runs after `split_accounts`,
+    for both searches alike."""
+    weak_kinds = home_weak_kinds(catalog)
+    if not weak_kinds:
+        return WeakReach(list(people), holders, None, 0)
+    from dsar.breach.filters import table_chain
+
+    row_weak: dict[str, list[tuple[int, frozenset[SubjectKey]]]] = {}
+    for name, size in sizes.items():
+        anchor = catalog.tables[table_chain(catalog, name)[-1]]
+        if not weak_kinds & set(anchor.identity_columns().values()):
+            continue  # no row of it can hold an account's weak identifier
+        found = anchors(name, range(size)) if size else []
+        row_weak[name] = [
+            (i, weak)
+            for i, k in enumerate(found)
+            if (weak := frozenset(x for x in k if x.kind in weak_kinds))
+        ]
+    wanted = {k for rows in row_weak.values() for _, weak in rows for k in weak}
+    if not wanted:
+        return WeakReach(list(people), holders, None, 0)
+    owners = _home_weak(engine, catalog, rules, wanted)
+    reached: set[SubjectKey] = {a for accounts in owners.values() for a in accounts}
+    if not reached:
+        return WeakReach(list(people), holders, None, 0)
+    out = list(people)
+    number_of: dict[SubjectKey, int] = {}
+    for person in out:
+        if person.account_holder:
+            for key in person.keys & reached:
+                number_of.setdefault(key, person.number)
+    new = sorted(reached - number_of.keys(), key=str)
+    if new:
+        rows = _read(engine, catalog, rules, set(new))
+        homes = account_homes(catalog)
+        for account in new:
+            kind_homes = {t for t, _ in homes[account.kind]}
+            theirs = [r for r in rows if account in r.keys]
+            keys, used = _closure(account, set(new) - {account}, theirs, kind_homes)
+            country, state, names = _describe(catalog, account, used, kind_homes)
+            person = AffectedPerson(
+                number=len(out) + 1,
+                keys=frozenset(keys),
+                account_holder=True,
+                contact=_contact(catalog, account, used, keys, kind_homes),
+                country=country,
+                state=state,
+                names=names,
+            )
+            number_of[account] = person.number
+            out.append(person)
+    by_number = {p.number: p for p in out}
+    gained: dict[int, dict[str, int]] = defaultdict(dict)
+    new_holders: Holders = {name: list(listed) for name, listed in holders.items()}
+    for name, rows_weak in row_weak.items():
+        listed = new_holders.setdefault(name, [frozenset()] * sizes[name])
+        for i, weak in rows_weak:
+            numbers = {number_of[a] for k in weak for a in owners.get(k, ())}
+            added = numbers - listed[i]
+            if not added:
+                continue
+            listed[i] = listed[i] | added
+            for n in added:
+                gained[n][name] = gained[n].get(name, 0) + 1
+    for n, per in gained.items():
+        person = by_number[n]
+        rows_now = dict(person.rows)
+        for name, count in per.items():
+            rows_now[name] = rows_now.get(name, 0) + count
+        by_number[n] = replace(person, rows=rows_now)
+    final = [by_number[p.number] for p in out]
+    several = {
+        name: count
+        for name, listed in new_holders.items()
+        if (count := sum(1 for ns in listed if sum(by_number[n].account_holder for n in ns) > 1))
+    }
+    if not gained:
+        return WeakReach(list(people), holders, None, 0)
+    return WeakReach(final, new_holders, several, len(new))
