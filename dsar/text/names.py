@@ -527,6 +527,7 @@ class NameFinder:
                 if words and name_like and not all(_is_common(w) for w in words):
                     found.append(Span(s, e, PERSON, 0.6, "ner"))
         found = _whole_inverted(text, vetoed(text, found, firsts, lasts))
+        found = [f for f in found if not _product_name(text, f)]
         return found + mentions(text, found, self.threshold)
 
     def _facts(
@@ -800,6 +801,21 @@ _PLACE_BEFORE = regex.compile(
     r"\b(?:in|at|near|to|from|via|into|across|around|outside|inside|through)[^\S\n]+$",
     regex.IGNORECASE,
 )
+
+
+def _product_name(text: str, span: Span) -> bool:
+    """A one-word name that only the model or a cue vouched for, that no name list holds,
+    and that is shaped as a program's or a service's name: a program's ending ("Helmfile",
+    "Metabase"), two English words run together ("Fivetran" is not; "Mattermost" is), or
+    camel case ("BigQuery"). Names have none of these shapes."""
+    if span.source not in ("names", "ner") or span.score >= 0.9:
+        return False
+    value = text[span.start : span.end]
+    if not value.isalpha() or not value[:1].isupper() or value.isupper():
+        return False
+    if lexicon.listed_anywhere(value):
+        return False
+    return bool(_TECH_PART.search(value) or _camel(value)) or _compound_word(value)
 
 
 def _unknown_names(
