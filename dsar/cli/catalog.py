@@ -110,6 +110,12 @@ def catalog_draft(
     sample: Annotated[
         int, typer.Option("--sample", help="Rows a table whose values are classified.")
     ] = 2000,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace --out even if it exists and is not an unfilled draft."
+        ),
+    ] = False,
 ) -> None:
     """Draft a catalog from the export's files, every decision explained, legal fields TODO.
 
@@ -119,14 +125,15 @@ def catalog_draft(
     reference tables, each with its evidence in a comment (counts and column names, never a
     value). What the files cannot tell (purposes, legal basis, retention period, recipients,
     descriptions) is left TODO, which `dsar catalog check` refuses until a person fills it.
-    Progress goes to stderr.
+    Progress goes to stderr. An existing --out is replaced only if it is an unfilled draft
+    of the same export, or with --force.
     """
     from dsar.draft import draft_catalog
 
     def progress(line: str) -> None:
         typer.echo(line, err=True)
 
-    result = draft_catalog(export, out, sample=sample, progress=progress)
+    result = draft_catalog(export, out, sample=sample, progress=progress, force=force)
     todo = sum(1 for t in result.tables.values() if t.personal)
     typer.echo(
         f"wrote {out}: {len(result.tables)} tables ({todo} with personal data), every TODO"

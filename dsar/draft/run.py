@@ -170,8 +170,13 @@ def draft_catalog(
     sample: int = DEFAULT_SAMPLE,
     progress: Progress | None = None,
     text_engine: TextEngine | None = None,
+    force: bool = False,
 ) -> Draft:
     """Draft the data map of an export folder and write it to `out` (atomically).
+
+    An existing `out` is replaced only with `force`, or where it is a draft of the same
+    export that no one has filled in yet (its controller and every description still TODO):
+    a catalog a person has worked on is never overwritten unasked.
 
     Examples:
         >>> d = draft_catalog("demo-export", "draft.yml", sample=1000)  # doctest: +SKIP
@@ -183,8 +188,58 @@ def draft_catalog(
     from dsar.draft.write import render
     from dsar.io import atomic_write_text
 
-    result = draft(export, sample=sample, progress=progress, text_engine=text_engine)
     target = Path(out)
+    if not force:
+        refuse_overwrite(target, Path(export))
+    result = draft(export, sample=sample, progress=progress, text_engine=text_engine)
     prefix = Path(os.path.relpath(Path(export).resolve(), target.parent.resolve())).as_posix()
     atomic_write_text(target, render(result, str(export), prefix))
     return result
+
+
+_DRAFTED = "# Drafted by `dsar catalog draft` from "
+
+
+def refuse_overwrite(target: Path, export: Path) -> None:
+    """Raise `UsageError` where `target` exists and is not an unfilled draft of `export`."""
+    import yaml
+
+    if not target.exists():
+        return
+    why = "it is not a draft"
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    first = text.split("\n", 1)[0]
+    if first.startswith(_DRAFTED):
+        source = first[len(_DRAFTED) :].rsplit(" on ", 1)[0]
+        if Path(source).resolve() != export.resolve():
+            why = "it is a draft of another export folder"
+        else:
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError:
+                data = None
+            if _unfilled(data):
+                return
+            why = "a person has filled in part of it"
+    raise UsageError(
+        "--out",
+        f"{target} exists and {why}: drafting would overwrite it",
+        "give another --out (then compare the two), or add --force to replace it",
+    )
+
+
+def _unfilled(data: object) -> bool:
+    """Whether a drafted catalog's controller and every table's description are still TODO."""
+    from dsar.catalog.todo import TODO
+
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
+        return False
+    controller = data.get("controller")
+    if not isinstance(controller, dict) or controller.get("name") != TODO:
+        return False
+    return all(
+        isinstance(t, dict) and t.get("description") == TODO for t in data["tables"].values()
+    )
