@@ -187,3 +187,38 @@ def test_columns_take_table_dot_column_as_where_does(
         catalog, tmp_path / "BR2", monkeypatch, "--columns", "web_logs.body", table="tickets"
     )
     assert code == 1 and "no breached table has column(s) web_logs.body" in output
+
+
+# --- --where on a time column: refused, pointing to --from/--to ---------------------------
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "ts >= 2026-11-10T00:00:00+05:00",  # the offset was dropped: 00:00 read as UTC
+        "web_logs.ts < '2026-11-06'",
+        "ts like '2026-11-%'",
+    ],
+)
+def test_a_where_on_a_time_column_is_refused_for_from_and_to(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--where", where)
+    assert code == 1 and "is on a time column (web_logs.ts)" in output and "--from/--to" in output
+    assert where.split()[-1].strip("'") not in output  # the value is never echoed
+    assert not (tmp_path / "BR" / "scope.json").exists()
+
+
+def test_a_where_on_a_text_column_holding_the_windows_times_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 2)
+    # ts as text (the retention column): an epoch cell compared as text was dropped
+    catalog.write_text(catalog.read_text().replace("ts: {type: timestamp}", "ts: {type: string}"))
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, "--where", "ts > 2026-11-05")
+    assert code == 1 and "is on a time column (web_logs.ts)" in output
+    # a condition on another column still runs
+    code, output = _scope(catalog, tmp_path / "BR2", monkeypatch, "--where", "user_id = u1")
+    assert code == 0, output
+    assert _manifest(tmp_path / "BR2")["counts"]["people"] == 1  # type: ignore[index]

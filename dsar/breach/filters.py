@@ -239,6 +239,7 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
                 f"no breached table has the column in {cond.describe()}",
                 "name a column of the catalog (dsar catalog show lists them)",
             )
+        _refuse_time_condition(catalog, spec, cond)
     leaked: dict[str, tuple[str, ...]] = {}
     if spec.columns:
         unknown = [c for c in spec.columns if not _names_column(catalog, spec.tables, c)]
@@ -263,6 +264,32 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
                 )
         leaked[name] = columns
     return leaked
+
+
+def _refuse_time_condition(catalog: Catalog, spec: ScopeSpec, cond: Condition) -> None:
+    """Refuse a `--where` on a time: a column the catalog types as a date or timestamp, or
+    the one a table's window is read on (a text column holding times, epochs, offsets).
+
+    SQL would compare its text, or its clock time with the offset dropped
+    (`ts >= 2026-11-10T00:00:00+05:00` read as 00:00 UTC; an epoch cell compared as text),
+    and drop rows unsaid; `--from`/`--to` compare instants in UTC (`dsar.breach.times`).
+
+    Raises:
+        UsageError: the condition is on a time column of a breached table.
+    """
+    for name in spec.tables:
+        table = catalog.tables[name]
+        if cond.table not in (None, name) or cond.column not in table.columns:
+            continue
+        typed = table.columns[cond.column].type in _TEMPORAL
+        if typed or time_column(catalog, name) == (name, cond.column):
+            raise UsageError(
+                "--where",
+                f"{cond.describe()} is on a time column ({name}.{cond.column}): SQL would"
+                " compare its text or drop its UTC offset, and miss rows",
+                "give the time bounds with --from/--to (compared as instants in UTC, with"
+                " unreadable times kept and counted)",
+            )
 
 
 def _names_column(catalog: Catalog, tables: tuple[str, ...], given: str) -> bool:
