@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ from dsar.breach.assess import (
 )
 from dsar.breach.deadlines import Deadline
 from dsar.errors import OutputExistsError
-from dsar.io import atomic_write_text, private_dir, sha256_file, tmp_name
+from dsar.io import atomic_write_text, partial_folder, private_dir, sha256_file, tmp_name
 from dsar.records.audit import subject_ref
 from dsar.review.manifest import (
     InputRef,
@@ -527,10 +528,50 @@ def write_breach(
 ) -> BreachOutput:
     """Write the breach folder `out` (new, or empty): see the module's docstring.
 
+    Everything is written into a staging folder beside it, `.<name>.partial-<8 hex>`
+    (`dsar.io.partial_folder`), and renamed to `out` only when complete, scope.json last: a
+    run killed midway leaves no folder of finished-looking letters under `out`, only a
+    staging folder named as such, which the next run in that folder removes (unless its run
+    is still going).
+
     Raises:
-        OutputExistsError: `out` holds files already.
+        OutputExistsError: `out` holds files already (or was filled while this ran).
     """
-    _new_private_folder(out)
+    _check_new_folder(out)
+    staging = re.sub(r"[^A-Za-z0-9._-]", "_", out.name).lstrip("._-") or "breach"
+    with partial_folder(out.parent, staging) as work:
+        work.chmod(0o700)
+        result = _write_folder(
+            catalog, scope, incident, work, keys=keys, found=found, deadlines=deadlines,
+            severity=severity, countries=countries, others=others, engine_name=engine_name,
+            residence=residence, data_files=data_files,
+        )  # fmt: skip
+        try:
+            work.rename(out)  # an empty folder of the user's own is replaced
+        except OSError:
+            raise OutputExistsError(
+                str(out), "a folder filled while scope ran", "choose a new --out"
+            ) from None
+    return BreachOutput(out, result.manifest, result.letters)
+
+
+def _write_folder(
+    catalog: Catalog,
+    scope: Scope,
+    incident: Incident,
+    out: Path,
+    *,
+    keys: Keys,
+    found: dict[str, CategoryCount],
+    deadlines: list[Deadline],
+    severity: Severity,
+    countries: dict[str, int],
+    others: int,
+    engine_name: str,
+    residence: dict[str, JsonValue] | None,
+    data_files: dict[str, dict[str, str]] | None,
+) -> BreachOutput:
+    """`write_breach`'s files, written into the staging folder `out`."""
     letters_dir = private_dir(out / "letters")
     written: list[OutputFile] = []
     letters: dict[int, str] = {}
@@ -684,9 +725,10 @@ def _check_export(catalog: Catalog, manifest: BreachManifest, keys: Keys) -> lis
     )
 
 
-def _new_private_folder(out: Path) -> None:
-    """Make `out` owner-only (0700): new, or an empty folder of the user's own narrowed to
-    0700; a symbolic link, a file, a folder with files or someone else's folder is refused."""
+def _check_new_folder(out: Path) -> None:
+    """Refuse an `out` that is a symbolic link, a file, a folder with files or someone
+    else's folder; `out` new, or an empty folder of the user's own, is fine (the staging
+    folder is renamed onto it, owner-only)."""
     from dsar.errors import UsageError
 
     if out.is_symlink():
@@ -700,10 +742,6 @@ def _new_private_folder(out: Path) -> None:
             raise UsageError(
                 "--out", "--out is someone else's folder", "give a new folder of your own"
             )
-        out.chmod(0o700)  # an empty folder made wider (0777) by hand or a umask
-    private_dir(out)
-    if out.stat().st_mode & 0o077:
-        out.chmod(0o700)
 
 
 def record_decision(
