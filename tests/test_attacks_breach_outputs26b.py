@@ -222,3 +222,49 @@ def test_a_where_on_a_text_column_holding_the_windows_times_is_refused(
     code, output = _scope(catalog, tmp_path / "BR2", monkeypatch, "--where", "user_id = u1")
     assert code == 0, output
     assert _manifest(tmp_path / "BR2")["counts"]["people"] == 1  # type: ignore[index]
+
+
+# --- a killed scope leaves nothing that looks finished ------------------------------------
+
+_KILLED = """\
+import os, signal, sys
+import dsar.breach.report as report
+from dsar.cli import app
+
+def killed(*args, **kwargs):  # the letters are written; the run is killed before the rest
+    os.kill(os.getpid(), signal.SIGKILL)
+
+report._write_affected = killed
+app(sys.argv[1:], standalone_mode=True)
+"""
+
+
+def test_a_killed_scope_leaves_only_a_staging_folder_the_next_run_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    catalog = _lab(tmp_path / "lab", [("NL", "")] * 3)
+    runs = tmp_path / "breaches"
+    out = runs / "BR-K"
+    args = [
+        *("breach", "scope", "--catalog", str(catalog), "--table", "web_logs"),
+        *("--discovered", "2026-11-20T10:00Z", "--out", str(out)),
+    ]
+    env = {**os.environ, "WORKBENCH_KEY": KEY, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED, *args], env=env, capture_output=True, timeout=300
+    )
+    assert done.returncode == -9, done.stderr.decode()
+    assert not out.exists()  # no folder of finished-looking letters under --out
+    [staging] = [p for p in runs.iterdir() if p.is_dir()]
+    assert staging.name.startswith(".BR-K.partial-")
+    assert sorted(p.name for p in (staging / "letters").iterdir())[:1] == ["P-0001.html"]
+    # the next run in that folder removes the leftover and writes the scope whole
+    code, output = _scope(catalog, out, monkeypatch)
+    assert code == 0, output
+    assert sorted(p.name for p in runs.iterdir()) == ["BR-K"]
+    assert (out / "scope.json").is_file() and len(list((out / "letters").iterdir())) == 6
+    assert out.stat().st_mode & 0o777 == 0o700
