@@ -68,13 +68,6 @@ NORTHWIND_KNOWN: dict[tuple[str, str, str], tuple[object, object, str]] = {
         " values do lie in us_states.state_abbr; one distinct value cannot tell a link from a"
         " coincidence, which the draft says (confidence 0.14, first to confirm)",
     ),
-    ("orders", "ship_via", "references"): (
-        "shippers.shipper_id",
-        None,
-        "three distinct values (1-3) fit every small integer key (region, categories,"
-        " shippers, employees, suppliers, products) and the name ship_via does not point to"
-        " shippers: the files cannot tell which",
-    ),
     ("products", "", "personal"): (
         False,
         True,

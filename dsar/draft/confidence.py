@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
-from dsar.draft.keys import id_named, name_score
+from dsar.draft.keys import id_named, name_score, person_named
 from dsar.draft.model import Confidence, Draft, Link, TableDraft
 from dsar.draft.shapes import is_email, is_id_like, is_ip, is_phone, is_secret, tokens
 
@@ -88,6 +88,8 @@ def link_confidence(link: Link, tables: dict[str, TableDraft]) -> Confidence:
         1: (0.9, f"its name shares a word with {link.parent}.{link.key}"),
         0: (0.7, f"its name does not point to {link.parent}"),
     }[score]
+    if score == 0 and person_named(link.column) and tables[link.parent].people is not None:
+        named, said = 0.85, f"its name ({link.column}) names a person's role"
     rivals = 1 / (1 + len(link.also))
     reason = f"{share}; {said}"
     if link.also:
@@ -292,10 +294,13 @@ def _verdict(table: TableDraft) -> Confidence:
         return Confidence(best.value, f"its surest identity column is {col} ({best.value:.2f})")
     if table.personal:
         roles = [c for c, d in table.columns.items() if d.has_role]
+        fits = [c for c, d in table.columns.items() if "unlinked" in d.confidence]
+        said = f"personal columns ({', '.join(roles)})" if roles else ""
+        if fits:
+            said += f"{'; ' if said else ''}{', '.join(fits)} may hold a person's key"
         return Confidence(
             0.2,
-            f"personal columns ({', '.join(roles)}) but no identity and no link to one: give"
-            " it an identity or owned_through",
+            f"{said} but no identity and no link to one: give it an identity or owned_through",
         )
     rows = table.profile.sample.num_rows
     partial = [

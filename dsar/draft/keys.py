@@ -16,14 +16,24 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from dsar.catalog.models import ColumnType
-from dsar.draft.model import Link, TableDraft
+from dsar.catalog.models import ColumnType, IdentityKind
+from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import Check, ColumnProfile, TableProfile
 from dsar.draft.shapes import tokens
 
 _ID_WORDS = {"id", "key", "ref", "no", "nr", "num", "number", "code", "uuid", "sub", "pk", "fk"}
+_SHAPE_SAMPLE = 200  # sampled values below which text shapes compare by leading letters only
 _STRING_FOUND = 0.98  # a text link tolerates a few orphans (rows whose parent was deleted)
 _SHAPE = re.compile(r"^[^\W\d]*")
+_FEW = 20  # distinct numbers below which their spread tells nothing
+_DENSE = 1.5  # a range at most this many times its distinct values is dense
+_PERSON_ROLE = re.compile(
+    r"(?i)owner|actor|(^|_)by($|_)|[a-z]By$|author|assignee|assigned|customer|client|user"
+    r"|member|buyer|seller|patient|student|employee|staff|agent|person|account|subscriber"
+    r"|recipient|sender|requester|reporter|creator|editor|uploader|host|guest|driver|rider"
+    r"|manager|clerk|operator|handler|salesperson|(?:^|_|sales|support)rep(?:$|_|id)"
+    r"|(?-i:(?<=[a-z])Rep(?:Id)?$)"
+)
 _SELF_HINT = re.compile(
     r"(?i)parent|manager|referr|report|supervis|mentor|sponsor|invit|boss|lead|owner|(^|_)by$"
 )
@@ -45,14 +55,48 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+def generic(name: str) -> bool:
+    """Whether a key's name says only that it is a key (`id`, `pk`, `uuid`), not whose."""
+    return set(tokens(name)) <= _ID_WORDS
+
+
 def name_score(column: str, parent: str, key: str) -> int:
-    """2: the same name as the key (or the parent's name + the key's); 1: a word shared."""
-    c = _norm(column)
-    if c in (_norm(key), _singular(_norm(parent)) + _norm(key), _norm(parent) + _norm(key)):
+    """2: the same name as the key (or the parent's name + the key's); 1: a word shared.
+    A generic key name (`id`) shared is no agreement: every table's key is `id`."""
+    c, k = _norm(column), _norm(key)
+    ours = (_singular(_norm(parent)) + k, _norm(parent) + k)
+    if c in ours or (c == k and not generic(key)):
         return 2
-    words = set(tokens(column)) - _ID_WORDS
+    words = {_singular(w) for w in tokens(column)} - _ID_WORDS
     theirs = {_singular(w) for w in tokens(parent) + tokens(key)} - _ID_WORDS
-    return 1 if {_singular(w) for w in words} & theirs else 0
+    if words & theirs:
+        return 1
+    # an abbreviation: cust_id -> customers, usr -> users
+    return int(any(len(w) >= 3 and t.startswith(w) for w in words for t in theirs))
+
+
+def person_named(name: str) -> bool:
+    """Whether a column's name names a person's role (owner, actor, created_by, customer)."""
+    return bool(_PERSON_ROLE.search(name))
+
+
+def dense(col: ColumnProfile, values: Sequence[object] = (), few: int = _FEW) -> bool:
+    """Whether a column's values fill most of a range of small integers (1..n), or are fewer
+    than `few` distinct numbers: such values fit any other 1..m key, so that they lie in one
+    tells little. Text that is all digits is read as integers from the sampled `values`;
+    other text (codes, UUIDs) is not dense."""
+    low, high, distinct = col.low, col.high, col.distinct
+    if col.kind is ColumnType.STRING:
+        digits = [str(v).strip() for v in values]
+        if not digits or not all(d.isdigit() and len(d) <= 18 for d in digits):
+            return False
+        low, high = min(map(int, digits)), max(map(int, digits))
+        distinct = distinct or len(set(digits))
+    elif col.kind is not ColumnType.INTEGER:
+        return False
+    if low is None or high is None or not distinct:
+        return False
+    return distinct < few or high - low + 1 <= _DENSE * distinct
 
 
 def _key_candidates(prof: TableProfile, linkable: Callable[[str, str], bool]) -> list[str]:
@@ -132,14 +176,54 @@ def decide(
         col = tables[name].profile.columns[column]
         own = [lk for lk in options if lk.parent == name]
         others = [lk for lk in options if lk.parent != name]
-        if others:
-            links.append(_best(others, tables, col))
+        chosen = _weighed(tables[name], col, others, tables) if others else None
+        if chosen is not None:
+            links.append(chosen)
         elif own:
             _self_reference(tables[name], _best(own, tables, col), note)
     links = _one_way(links, tables)
     for link in links:
         note(f"{link.child}.{link.column} -> {link.target}")
     return links
+
+
+def _people_like(table: TableDraft) -> bool:
+    """A table with an email or phone column: maybe people's (decided later)."""
+    return any(
+        d.identity in (IdentityKind.EMAIL, IdentityKind.PHONE) for d in table.columns.values()
+    )
+
+
+def _weighed(
+    child: TableDraft, col: ColumnProfile, options: list[Link], tables: dict[str, TableDraft]
+) -> Link | None:
+    """The link a column's values make, if they tell one: values that fill a range 1..n fit
+    any key 1..m, so such a column links only where its name agrees with the key's table
+    (customer_id, customer, cust_id -> customers) or names a person's role (owner, created_by)
+    and a people table's key holds them; otherwise it is left unlinked, and where a people
+    table's key holds its values it is flagged for a person to confirm."""
+    best = _best(options, tables, col)
+    if not dense(col, child.profile.values(col.name)):
+        return best  # sparse numbers, codes, UUIDs: the values are the evidence
+    if name_score(col.name, best.parent, best.key) > 0:
+        return best
+    people = [lk for lk in options if _people_like(tables[lk.parent])]
+    if people and person_named(col.name):
+        return _best(people, tables, col)
+    if people:
+        where = ", ".join(sorted({lk.target for lk in options}))
+        child.columns[col.name].notes.append(
+            f"not linked: its {col.distinct or 0:,} distinct values (dense integers) all lie in"
+            f" {where}, as numbers 1..n lie in any key 1..m, and its name points to none: if it"
+            " holds a person's key, declare references and identity"
+        )
+        child.columns[col.name].confidence["unlinked"] = Confidence(
+            0.3,
+            f"its values all lie in {where}, a people table's key among them, but dense"
+            " integers fit any such key and its name does not say which: does it name a"
+            " person?",
+        )
+    return None
 
 
 def _set_keys(table: TableDraft, candidates: Sequence[str], note: Callable[[str], None]) -> None:
@@ -204,8 +288,19 @@ def _may_fit(
     if parent is child and (col.name == key or not named):
         return False
     if col.kind is ColumnType.INTEGER:
-        return same_name or id_named(col.name) or parent is child
+        return (
+            same_name
+            or id_named(col.name)
+            or parent is child
+            or person_named(col.name)
+            or name_score(col.name, parent.name, key) > 0
+            or not dense(col, few=0)  # in the sample: a small one checks more, not fewer
+        )
     mine, theirs = shapes(child, col.name), shapes(parent, key)
+    if len(parent.values(key)) < _SHAPE_SAMPLE or len(child.values(col.name)) < _SHAPE_SAMPLE:
+        # few sampled values show few of the key's shapes: compare the leading letters only
+        mine = frozenset((0, p) for _, p in mine)
+        theirs = frozenset((0, p) for _, p in theirs)
     fits = sum(1 for s in mine if s in theirs)
     return fits >= 0.9 * len(mine)
 
@@ -216,8 +311,13 @@ def _fits_counts(child: TableDraft, col: ColumnProfile, parent: TableDraft, key:
     kp = parent.profile.columns[key]
     if not col.non_null:
         return False
-    if col.name in child.keys and name_score(col.name, parent.name, key) != 2:
-        return False
+    if col.name == child.primary_key and name_score(col.name, parent.name, key) != 2:
+        # a table's own key is another's only when its name says so, or when its values are
+        # a sparse part of the other's (1..n keys all fit each other); its other unique
+        # columns are weighed as any column is (`_weighed`)
+        vals = child.profile.values(col.name)
+        if dense(col, vals) or (col.distinct or 0) >= (kp.distinct or 0):
+            return False
     if col.kind is ColumnType.INTEGER:
         if col.low is None or kp.low is None or col.high is None or kp.high is None:
             return False

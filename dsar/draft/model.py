@@ -76,6 +76,8 @@ class ColumnDraft:
             return "free text"
         if role == "no_role":
             return "no role (nothing personal marked)"
+        if role == "unlinked":
+            return "not linked (its values fit a person's key)"
         if role == "no_identity":
             return "not an identity (names a second person)"
         return role

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType, IdentityKind
 from dsar.draft.confidence import link_confidence, share_floor
-from dsar.draft.keys import name_score
+from dsar.draft.keys import generic, name_score
 from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import share_found
 from dsar.engine.base import Engine
@@ -163,7 +163,7 @@ def assign_key_kinds(roots: list[TableDraft], links: list[Link]) -> None:
                     " value copied into other tables, such as a postal code)"
                 )
                 continue
-            kind = _kind_for(key, free)
+            kind = _kind_for(key if not generic(key) else f"{table.name}_{key}", free)
             if kind is None:
                 col.notes.append(
                     "no identity kind: user_id and customer_id are taken by the people tables"
@@ -186,8 +186,9 @@ def _kind_confidence(table: TableDraft, key: str, kind: IdentityKind) -> Confide
     not say the kind (the first kind left was given)."""
     people = table.confidence.get("verdict", Confidence(0.8, ""))
     pattern = _CUSTOMER if kind is IdentityKind.CUSTOMER_ID else _USER
-    if pattern.search(key):
-        named, said = 1.0, f"named {key}"
+    said_by = key if not generic(key) else f"{table.name}_{key}"
+    if pattern.search(said_by):
+        named, said = 1.0, f"named {key}" if said_by == key else f"{key} of {table.name}"
     else:
         named, said = 0.7, f"its name ({key}) says neither customer nor user: the kind left"
     return Confidence(
@@ -418,7 +419,7 @@ def mark_reference(tables: dict[str, TableDraft]) -> None:
     for table in tables.values():
         if table.identity_columns() or table.owned_through:
             continue
-        personal = [c for c, d in table.columns.items() if d.has_role]
+        personal = [c for c, d in table.columns.items() if d.has_role or "unlinked" in d.confidence]
         if personal:
             table.notes.append(
                 f"personal data ({', '.join(personal)}) but no identity column and no link to"
