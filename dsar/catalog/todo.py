@@ -56,6 +56,11 @@ _FIXES = {
     " communications, third_party_profile, marketing_preferences",
     "origin": "choose provided, observed or inferred",
     "source": "say where the data comes from, e.g. source: the person",
+    "personal": "the draft could not read this table (the comment above it says why): look"
+    " at the file, then write personal: true or false",
+    "columns": "the draft could not read this table (the comment above it says why):"
+    " re-export the file in a form the engine reads and draft again, or describe every"
+    " column",
     "action": "choose what erasure does: delete, nullify or pseudonymize (with columns), or"
     " retain (with legal_basis, reason and retain_for)",
 }

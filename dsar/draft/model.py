@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.profile import TableProfile
+from dsar.draft.scan import NotRead
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,9 @@ class Draft:
     links: tuple[Link, ...]
     skipped: tuple[tuple[str, str], ...]
     sample: int
+    # tables that hold data the draft could not read, with why (no value): written at the
+    # top of the draft and as a table whose TODOs `catalog check` refuses until decided
+    not_read: tuple[NotRead, ...] = ()
 
     def decisions(self) -> list[Decision]:
         """Every decision with a confidence, tables in file order."""

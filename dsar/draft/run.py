@@ -26,9 +26,9 @@ from dsar.draft.profile import (
     provisional_catalog,
     register,
 )
-from dsar.draft.scan import FoundTable, scan_export
+from dsar.draft.scan import FoundTable, NotRead, scan_export
 from dsar.draft.shapes import Finding, TextEvidence, TextReading, classify
-from dsar.errors import UsageError
+from dsar.errors import UsageError, WorkbenchError
 
 if TYPE_CHECKING:
     from dsar.engine.base import Engine
@@ -67,12 +67,16 @@ def draft(
     say: Progress = progress or (lambda _line: None)
     with open_engine(memory_limit=memory_limit) as engine:
         scan = scan_export(root, engine, say)
-        if not scan.tables:
+        not_read = list(scan.not_read)
+        if not scan.tables and not not_read:
             raise UsageError(
                 "export",
                 f"no CSV, Parquet, JSON or JSON Lines table found in {root}",
                 "give the folder that holds the exported files",
             )
+        if not scan.tables:  # every table not read: they are listed, nothing else to draft
+            say(f"drafted 0 tables; {len(not_read)} not read")
+            return Draft({}, (), scan.skipped, sample, tuple(not_read))
         catalog = provisional_catalog(root, scan.tables)
         engine.hold_export(catalog)
         # The engine's work (DuckDB, off the GIL) runs in a thread while the text engine
@@ -85,8 +89,20 @@ def draft(
         pool = ThreadPoolExecutor(1)
         try:
             sampling = [pool.submit(_sampled, engine, catalog, f, sample) for f in scan.tables]
-            for i, future in enumerate(sampling, 1):
-                prof = future.result()
+            for i, (found, future) in enumerate(zip(scan.tables, sampling, strict=True), 1):
+                try:
+                    prof = future.result()
+                except Exception as exc:
+                    failed: tuple[type[BaseException], ...] = (
+                        WorkbenchError,
+                        *engine.backend_errors,
+                    )
+                    if not isinstance(exc, failed):
+                        raise
+                    why = _unread_reason(found, exc)
+                    not_read.append(NotRead(found.name, found.path, found.format, why))
+                    say(f"not read {found.name} ({i}/{len(scan.tables)}): {why}")
+                    continue
                 say(
                     f"profiled {prof.name} ({i}/{len(scan.tables)}): {len(prof.columns)}"
                     f" columns, {prof.sample.num_rows:,} rows sampled"
@@ -117,7 +133,7 @@ def draft(
         for table in tables.values():
             if table.personal:
                 propose_retention(table)
-    result = Draft(tables, tuple(links), scan.skipped, sample)
+    result = Draft(tables, tuple(links), scan.skipped, sample, tuple(not_read))
     assess(result)  # every decision's confidence
     say(f"drafted {len(tables)} tables, {len(links)} links")
     return result
@@ -126,6 +142,29 @@ def draft(
 def _sampled(engine: Engine, catalog: Catalog, found: FoundTable, sample: int) -> TableProfile:
     register(engine, catalog, found.name)
     return profile_table(engine, found, sample)
+
+
+_SAFE_REASONS = ("the file is empty", "the file holds only blank lines", "the file is UTF-16")
+
+
+def _unread_reason(found: FoundTable, exc: BaseException) -> str:
+    """Why a table could not be read, without the backend's text (it may quote a value):
+    the engine's own reason where it names no value, the file by its position."""
+    from dsar.errors import ExportReadError
+
+    if isinstance(exc, ExportReadError):
+        where = ""
+        if exc.files and len(found.files) > 1:
+            paths = [str(f) for f in found.files]
+            if exc.files[0] in paths:
+                where = f"file {paths.index(exc.files[0]) + 1} of {len(paths)} (in name order): "
+        if exc.reason.startswith(_SAFE_REASONS):
+            return f"{where}{exc.reason}"
+        return f"{where}the engine cannot read it as the table's files are described"
+    return (
+        "the engine cannot read it as a table (its error is not shown: it may quote a value);"
+        " check the file's format, or read it with `dsar catalog check` once described"
+    )
 
 
 def _text_engine() -> TextEngine:

@@ -2,12 +2,21 @@
 
 Top-level files are a table each, named after the file; the files of one format in a
 sub-folder are one table (`logs/*.csv`). A `.json` file holding one object (a settings or
-metadata file, not records) and hidden files are skipped, each with its reason.
+metadata file, not records) and hidden files are skipped, each with its reason; so is a
+table whose files hold no row (0 bytes, `[]`). A table the engine cannot read as it is (a
+JSON object wrapping an array of records, a text encoding the engine does not read, part
+files whose headers differ) is `NotRead`: listed, with why, never a value, and never drafted.
+
+A CSV whose first line has the shape of its values (an email, a phone number, a date or a
+number where the column holds them; or every field of it) has no header line: it is read
+with `header: false` (columns named by the engine, `column0`, ...), never a value made a
+column name. A line longer than the reader's default is read with `max_line_bytes` raised.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv as csv_module
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +25,8 @@ from pathlib import Path
 
 from dsar.catalog.models import FileFormat
 from dsar.engine.base import Engine, sql_string
+from dsar.engine.files import holds_no_records, is_blank
+from dsar.errors import WorkbenchError
 
 _SUFFIXES = {
     ".csv": FileFormat.CSV,
@@ -41,20 +52,42 @@ class FoundTable:
     format: FileFormat
     files: tuple[Path, ...]
     csv: dict[str, object] = field(default_factory=dict)  # non-default CsvOptions only
+    notes: tuple[str, ...] = ()  # how it is read, where that is not the default (no value)
+
+
+@dataclass(frozen=True)
+class NotRead:
+    """A table that holds data the draft could not read: where, and why (no value)."""
+
+    name: str
+    path: str
+    format: FileFormat
+    reason: str
 
 
 @dataclass(frozen=True)
 class Scan:
-    """The tables found, and the files skipped with why (names only)."""
+    """The tables found, the files skipped with why (names only), and the tables not read."""
 
     tables: tuple[FoundTable, ...]
     skipped: tuple[tuple[str, str], ...]
+    not_read: tuple[NotRead, ...] = ()
+
+
+class Unreadable(Exception):
+    """A table the draft cannot read: `reason` names files by position, never a value."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def scan_export(root: Path, engine: Engine, note: Callable[[str], None]) -> Scan:
     """The tables of the export folder `root`; `engine` sniffs CSV dialects."""
     groups: dict[tuple[str, FileFormat], list[Path]] = {}
     skipped: list[tuple[str, str]] = []
+    not_read: list[NotRead] = []
+    names: set[str] = set()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
@@ -64,20 +97,48 @@ def scan_export(root: Path, engine: Engine, note: Callable[[str], None]) -> Scan
             continue
         if fmt is FileFormat.JSON:
             fmt, why = _json_kind(path)
+            if fmt is None and why.startswith(_WRAPPED):
+                name = _unique(rel.with_suffix("").as_posix().replace("/", "_"), names)
+                not_read.append(NotRead(name, rel.as_posix(), FileFormat.JSON, why))
+                note(f"not read {name}: {why}")
+                continue
             if fmt is None:
                 skipped.append((str(rel), why))
                 continue
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
         groups.setdefault((folder, fmt), []).append(path)
     tables: list[FoundTable] = []
-    names: set[str] = set()
     for (folder, fmt), files in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
         for found in _tables_of(root, folder, fmt, files, names):
             note(f"found {found.name}: {len(found.files)} {found.format.value} file(s)")
+            if _no_rows(found):
+                skipped.append((found.path, "no rows (empty files), nothing to describe"))
+                note(f"skipped {found.name}: its files hold no rows")
+                continue
             if found.format is FileFormat.CSV:
-                found = _with_dialect(found, engine)
+                try:
+                    found = _with_dialect(found, engine)
+                except Unreadable as exc:
+                    not_read.append(NotRead(found.name, found.path, found.format, exc.reason))
+                    note(f"not read {found.name}: {exc.reason}")
+                    continue
+                for line in found.notes:
+                    note(f"{found.name}: {line}")
             tables.append(found)
-    return Scan(tuple(sorted(tables, key=lambda t: t.path)), tuple(skipped))
+    return Scan(
+        tuple(sorted(tables, key=lambda t: t.path)),
+        tuple(skipped),
+        tuple(sorted(not_read, key=lambda t: t.path)),
+    )
+
+
+def _no_rows(found: FoundTable) -> bool:
+    """Whether every file of the table is empty (0 bytes, blank) or an empty JSON array."""
+    if found.format is FileFormat.PARQUET:
+        return all(f.stat().st_size == 0 for f in found.files)
+    return all(is_blank(f) for f in found.files) or (
+        found.format is not FileFormat.CSV and holds_no_records(found.files)
+    )
 
 
 def _tables_of(
@@ -111,6 +172,9 @@ def _unique(name: str, names: set[str]) -> str:
     return chosen
 
 
+_WRAPPED = "one JSON object wrapping"
+
+
 def _json_kind(path: Path) -> tuple[FileFormat | None, str]:
     """An array of records (json), one record a line (jsonl), or one object: not a table."""
     with path.open("rb") as handle:
@@ -125,8 +189,26 @@ def _json_kind(path: Path) -> tuple[FileFormat | None, str]:
         except (ValueError, UnicodeDecodeError):
             return FileFormat.JSONL, ""  # several objects: one record a line
         if isinstance(whole, dict):
-            return None, "one JSON object (settings or metadata), not records"
+            return None, _object_kind(whole)
     return FileFormat.JSONL, ""
+
+
+def _object_kind(whole: dict[str, object]) -> str:
+    """Why a JSON object is no table: settings, or records wrapped in it (keys by position:
+    a key may be a value)."""
+    held = [
+        (i, len(v))
+        for i, v in enumerate(whole.values(), 1)
+        if isinstance(v, list) and v and any(isinstance(r, dict) for r in v)
+    ]
+    if not held:
+        return "one JSON object (settings or metadata) holding no array of records, not records"
+    where = ", ".join(f"key {i} of {len(whole)}: {n:,} records" for i, n in held)
+    return (
+        f"{_WRAPPED} arrays of records ({where}), which the engine cannot read as a table;"
+        " they may hold people: re-export the records as a JSON array or JSON Lines (e.g."
+        " jq '.KEY' FILE > records.json) and draft again, or decide here"
+    )
 
 
 def _encoding(path: Path) -> str:
@@ -141,22 +223,175 @@ def _encoding(path: Path) -> str:
     return "utf-8"
 
 
+_DEFAULT_LINE = 2_000_000  # DuckDB's max_line_size
+
+
 def _with_dialect(found: FoundTable, engine: Engine) -> FoundTable:
     """The CSV dialect DuckDB's sniffer finds in the first file (only what differs from the
-    catalog's defaults is kept)."""
-    encoding = _encoding(found.files[0])
+    catalog's defaults is kept); a first line with the shape of values is no header.
+
+    Raises:
+        Unreadable: the encoding is none the engine reads, or the files' headers differ.
+    """
+    first = next(f for f in found.files if not is_blank(f))
+    encoding = _encoding(first)
     options = f", encoding={sql_string(encoding)}" if encoding != "utf-8" else ""
-    row = engine.query(
-        "SELECT Delimiter AS d, Quote AS q, HasHeader AS h FROM"
-        f" sniff_csv({sql_string(str(found.files[0]))}{options})"
-    ).to_pylist()[0]
+    notes: list[str] = []
     csv: dict[str, object] = {}
+    sniff = (
+        f"SELECT Delimiter AS d, Quote AS q, HasHeader AS h FROM sniff_csv({sql_string(str(first))}"
+    )
+    failed: tuple[type[BaseException], ...] = (WorkbenchError, *engine.backend_errors)
+    try:
+        row = engine.query(f"{sniff}{options})").to_pylist()[0]
+    except failed as exc:
+        text = str(exc)
+        if "Maximum line size" in text or "max_line_size" in text:
+            longest = _longest_line(first)
+            size = max(_DEFAULT_LINE, -(-longest * 2 // 1_000_000) * 1_000_000)
+            csv["max_line_bytes"] = size
+            notes.append(
+                f"its longest line is {longest:,} bytes, beyond the reader's default"
+                f" {_DEFAULT_LINE:,}: read with max_line_bytes: {size:,}"
+            )
+            options += f", max_line_size={size}"
+            try:
+                row = engine.query(f"{sniff}{options})").to_pylist()[0]
+            except failed:
+                raise Unreadable(_UNREAD_CSV) from None
+        elif "encoded" in text or "encoding" in text or "nicode" in text:
+            raise Unreadable(
+                "its text is in none of the encodings the engine reads (UTF-8, UTF-16,"
+                " Latin-1), probably Windows-1252 (an Excel export): re-export it as UTF-8"
+                " (e.g. iconv -f cp1252 -t utf-8) and draft again"
+            ) from None
+        else:
+            raise Unreadable(_UNREAD_CSV) from None
     if row["d"] not in (None, ","):
         csv["delimiter"] = row["d"]
     if row["q"] not in (None, '"', "(empty)", ""):
         csv["quote"] = row["q"]
-    if row["h"] is False:
+    delimiter = str(csv.get("delimiter", ","))
+    quote = str(csv.get("quote", '"'))
+    codec = {"latin-1": "latin-1", "utf-16": "utf-16"}.get(encoding, "utf-8-sig")
+    rows = _first_rows(first, codec, delimiter, quote)
+    header = row["h"] is not False and not _looks_like_data(rows)
+    if not header:
         csv["header"] = False
+        if row["h"] is not False:
+            notes.append(
+                "its first line has the shape of its values, not of column names: read as"
+                " having no header line (the engine names the columns column0, column1, ...)"
+            )
     if encoding != "utf-8":
         csv["encoding"] = encoding
-    return FoundTable(found.name, found.path, found.format, found.files, csv)
+    if header and rows:
+        _same_headers(found, rows[0], codec, delimiter, quote)
+    return FoundTable(found.name, found.path, found.format, found.files, csv, tuple(notes))
+
+
+_UNREAD_CSV = (
+    "the engine cannot read its CSV dialect: check that the files are CSV of one dialect,"
+    " then draft again"
+)
+
+
+def _longest_line(path: Path) -> int:
+    longest = current = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            parts = block.split(b"\n")
+            current += len(parts[0])
+            for part in parts[1:]:
+                longest, current = max(longest, current), len(part)
+    return max(longest, current)
+
+
+def _first_rows(path: Path, codec: str, delimiter: str, quote: str, n: int = 60) -> list[list[str]]:
+    try:
+        with path.open(encoding=codec, errors="replace", newline="") as handle:
+            reader = csv_module.reader(handle, delimiter=delimiter, quotechar=quote or None)
+            return [r for _, r in zip(range(n), reader, strict=False)]
+    except (csv_module.Error, OSError):
+        return []
+
+
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^\W\d_]{2,}$")
+_IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
+_PHONE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_DATE = re.compile(
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T][\d:.]+)?Z?$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$"
+)
+_NAME = re.compile(r"^[^\W\d_][^\W\d_'\u2019.-]*(?:[ '\u2019-][^\W\d_][^\W\d_'\u2019.-]*){1,3}$")
+
+
+def _shape(value: str) -> str | None:
+    """A value's shape, where a column name never has it (or, for `name`, rarely)."""
+    v = value.strip()
+    if not v:
+        return None
+    if _EMAIL.match(v):
+        return "email"
+    if _DATE.match(v):
+        return "date"
+    if _NUMBER.match(v):
+        return "number"
+    if _IPV4.match(v):
+        return "ip"
+    if _PHONE.match(v) and sum(c.isdigit() for c in v) >= 7:
+        return "phone"
+    if _NAME.match(v) and any(c.isupper() for c in v[1:]):
+        return "name"
+    return None
+
+
+_STRONG = frozenset({"email", "date", "ip", "phone"})
+
+
+def _looks_like_data(rows: list[list[str]]) -> bool:
+    """Whether the first row has the shape of the rows below it: a value no column name has
+    (an email, a date, an IP, a phone number) where most of the column has it too; or every
+    field of it shaped as its column's values (numbers, names)."""
+    if len(rows) < 3:
+        return False
+    first, rest = rows[0], rows[1:]
+    matched = 0
+    for i, value in enumerate(first):
+        shape = _shape(value)
+        column = [r[i] for r in rest if i < len(r) and r[i].strip()]
+        if shape is None or not column:
+            continue
+        share = sum(_shape(v) == shape for v in column) / len(column)
+        if share < 0.8:
+            continue
+        if shape in _STRONG:
+            return True
+        matched += 1
+    return bool(first) and matched == len(first)
+
+
+def _same_headers(
+    found: FoundTable, header: list[str], codec: str, delimiter: str, quote: str
+) -> None:
+    """Refuse part files whose first line is not the first file's header (by position and
+    count: the line may be a person's row)."""
+    files = [f for f in found.files if not is_blank(f)]
+    for k, path in enumerate(files[1:], 2):
+        line = _first_rows(path, codec, delimiter, quote, 1)
+        got = line[0] if line else []
+        if got == header:
+            continue
+        where = f"file {k} of {len(files)} (in name order)"
+        if not set(got) & set(header):
+            raise Unreadable(
+                f"{where} has no header line: its first line holds {len(got)} fields, none of"
+                f" them one of the {len(header)} column names of file 1's header; every file"
+                " of a table needs the same header line: re-export the files each with it"
+                " (or all without), then draft again"
+            )
+        raise Unreadable(
+            f"{where} has a header of {len(got)} columns that differs from file 1's"
+            f" ({len(header)} columns); every file of a table needs the same columns in the"
+            " same order: re-export it, or move it to a folder of its own"
+        )

@@ -12,6 +12,7 @@ import yaml
 from dsar.catalog.models import FileFormat
 from dsar.catalog.todo import TODO
 from dsar.draft.model import ColumnDraft, Confidence, Draft, TableDraft
+from dsar.draft.scan import NotRead
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .:/()-]*$")
 _TEXT_TYPES = (FileFormat.CSV, FileFormat.JSON, FileFormat.JSONL)
@@ -70,6 +71,7 @@ def render(draft: Draft, export: str, prefix: str = ".") -> str:
         "# column names, no values). Confirm each; fill every TODO (what the files cannot",
         "# tell): `dsar catalog check` refuses this file while one is left.",
         *(f"# skipped {path}: {why}" for path, why in draft.skipped),
+        *_not_read_header(draft),
         *_confirm_first(draft),
         "version: 1",
         *(
@@ -90,14 +92,47 @@ def render(draft: Draft, export: str, prefix: str = ".") -> str:
     ]
     for table in draft.tables.values():
         lines += _table(table, prefix)
+    for unread in draft.not_read:
+        lines += _not_read_table(unread, prefix)
     return "\n".join(lines) + "\n"
+
+
+def _not_read_header(draft: Draft) -> list[str]:
+    if not draft.not_read:
+        return []
+    return [
+        "#",
+        f"# !!! NOT READ: {len(draft.not_read)} table(s) hold data this draft could not read;",
+        "# !!! they may hold people. Each is written below with TODOs that `dsar catalog",
+        "# !!! check` refuses until a person decides (re-export and draft again, or describe):",
+        *(f"# !!!   {t.path}: {t.reason}" for t in draft.not_read),
+        "#",
+    ]
+
+
+def _not_read_table(unread: NotRead, prefix: str) -> list[str]:
+    path = unread.path if prefix == "." else f"{prefix}/{unread.path}"
+    return [
+        "",
+        f"  {scalar(unread.name)}:",
+        f"    # NOT READ: {unread.reason}",
+        f"    path: {scalar(path)}",
+        f"    format: {unread.format.value}",
+        f"    description: {TODO}  # NOT READ by the draft: decide what it holds",
+        f"    personal: {TODO}  # true or false, once a person has looked at the file",
+        f"    columns: {TODO}  # describe every column, or re-export the file and draft again",
+    ]
 
 
 def _table(table: TableDraft, prefix: str) -> list[str]:
     prof = table.profile
     found = prof.found
     out = ["", f"  {scalar(table.name)}:"]
-    _comment(out, [f"{prof.rows:,} rows, {len(prof.columns)} columns", *table.notes], "    ")
+    _comment(
+        out,
+        [f"{prof.rows:,} rows, {len(prof.columns)} columns", *found.notes, *table.notes],
+        "    ",
+    )
     out += _sure(table.verdict(), table.confidence.get("verdict"), "    ")
     path = found.path if prefix == "." else f"{prefix}/{found.path}"
     out += [f"    path: {scalar(path)}", f"    format: {found.format.value}"]
