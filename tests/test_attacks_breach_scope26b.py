@@ -397,3 +397,105 @@ def test_access_still_does_not_hand_a_row_on_a_shared_phone(tmp_path: Path) -> N
     with open_engine(load_catalog(catalog), "duckdb") as engine:
         (data,) = collect(engine, engine.catalog, [request], MatchRules())
     assert "tickets" not in data.tables or data.tables["tickets"].num_rows == 0
+
+
+# --- F14: a child row whose parent is missing ---------------------------------------------
+
+ORDERS = """\
+  orders:
+    path: orders.csv
+    format: csv
+    description: Orders.
+    category: billing
+    origin: provided
+    purposes: [billing]
+    legal_basis: contract
+    source: the person
+    retention: {period: 7 years, after: ordered_at}
+    erasure: {action: delete}
+    primary_key: [order_id]
+    columns:
+      order_id: {type: string}
+      user_id: {identity: user_id, type: string, references: accounts.user_id}
+      ordered_at: {type: timestamp}
+  order_lines:
+    path: order_lines.csv
+    format: csv
+    description: Order lines.
+    category: billing
+    origin: provided
+    purposes: [billing]
+    legal_basis: contract
+    source: the person
+    retention: {criteria: with the order}
+    erasure: {action: delete}
+    primary_key: [line_id]
+    owned_through: {column: order_id, parent: orders.order_id}
+    columns:
+      line_id: {type: string}
+      order_id: {type: string}
+      item: {type: string}
+"""
+
+
+def test_an_order_line_of_a_missing_order_is_kept_and_linked_to_no_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _lab(tmp_path / "lab", [("NL", ""), ("DE", "")])
+    catalog.write_text(catalog.read_text() + ORDERS)
+    (catalog.parent / "orders.csv").write_text(
+        "order_id,user_id,ordered_at\no1,u1,2026-11-05 10:00:00\no2,u2,2026-10-05 10:00:00\n"
+    )
+    (catalog.parent / "order_lines.csv").write_text(
+        "line_id,order_id,item\nl1,o1,a\nl2,o2,b\nl3,o99,c\nl4,,d\n"  # l3, l4: no order
+    )
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, table="order_lines")
+    assert code == 0, output
+    assert "1 people (1 account holders" in output and "3 rows in 1 table(s)" in output
+    assert "2 rows linked to no one" in output and "(parent missing)" in output
+    counts = _manifest(tmp_path / "BR")["counts"]
+    assert isinstance(counts, dict)
+    assert counts["rows"] == {"order_lines": 3}
+    assert counts["not_linked"] == {"order_lines": 2}
+    assert counts["orphans_parent_missing"] == {"order_lines": 2}
+    # a condition on the line applies to the orphans too
+    code, output = _scope(
+        catalog, tmp_path / "BR2", monkeypatch, "--where", "item = c", table="order_lines"
+    )
+    assert code == 0, output
+    assert _manifest(tmp_path / "BR2")["counts"]["orphans_parent_missing"] == {"order_lines": 1}  # type: ignore[index]
+
+
+# --- F10 (F7): a breach of data held for customers names the customers to tell ----------
+
+
+def test_a_processor_breach_counts_end_users_per_customer_and_lists_the_customers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import pyarrow.parquet as pq
+
+    catalog = _lab(tmp_path / "lab", [("NL", ""), ("DE", ""), ("FR", "")])
+    with (catalog.parent / "end_users.csv").open("a", newline="") as f:
+        csv.writer(f).writerow(["e9", "c1", "end0@apps.example", "2026-11-06 10:00:00"])
+    code, output = _scope(catalog, tmp_path / "BR", monkeypatch, table="end_users")
+    assert code == 0, output
+    assert "no one reached" not in output
+    assert "6 end user(s) of 3 customer(s) reached" in output and "@" not in output
+    report = (tmp_path / "BR" / "regulator-report.md").read_text()
+    assert "6 end users of 3 customers" in report
+    held = _manifest(tmp_path / "BR")["counts"]["held_for_customers"]["end_users"]  # type: ignore[index]
+    assert held["customers"] == 3 and held["rows"] == 7 and held["end_users"] == 6
+    per = held["per_customer"]
+    assert sorted((p["end_users"], p["rows"]) for p in per) == [(2, 2), (2, 2), (2, 3)]
+    assert all(p["customer"].startswith("customer:") and "c1" not in p["customer"] for p in per)
+    path = tmp_path / "BR" / "controllers.parquet"
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    listed = pq.read_table(path).to_pylist()
+    assert sorted((r["customer"], r["end_users"], r["rows"]) for r in listed) == [
+        ("c1", 2, 3),
+        ("c2", 2, 2),
+        ("c3", 2, 2),
+    ]
+    assert {r["customer_ref"] for r in listed} == {p["customer"] for p in per}

@@ -199,6 +199,11 @@ class BreachCounts(_Model):
         " identifier accounts share, a row holding one's id and another's address): each"
         " account holder is counted and told on their own",
     )
+    orphans_parent_missing: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows in scope per table whose parent row is missing (an order line of"
+        " no order): their time cannot be known, so they are kept, linked to no one",
+    )
     reached_by_weak_identifier: int = Field(
         default=0,
         ge=0,
@@ -295,6 +300,41 @@ def _write_affected(path: Path, scope: Scope, keys: Keys, letters: dict[int, str
     pq.write_table(table, tmp)
     tmp.chmod(0o600)
     tmp.replace(path)
+
+
+def _customer_ref(keys: Keys, table: str, customer: str) -> str:
+    """A keyed reference of a customer (a controller) whose end users a table holds."""
+    from dsar.keys import Purpose
+
+    return "customer:" + keys.keyed_hash(Purpose.AUDIT_REF, f"customer={table}/{customer}")[:24]
+
+
+def _write_controllers(path: Path, scope: Scope, keys: Keys) -> int:
+    """The customers to tell (Art. 33(2)), owner-only: per table held for customers, each
+    customer's key (as the table holds it), its keyed reference, end users and rows."""
+    listed = [
+        (name, customer, scope.end_users.get(name, {}).get(customer, 0), rows)
+        for name, per in sorted(scope.held_for_customers.items())
+        for customer, rows in sorted(per.items())
+    ]
+    table = pa.table(
+        {
+            "table": pa.array([r[0] for r in listed], pa.string()),
+            "customer": pa.array([r[1] for r in listed], pa.string()),
+            "customer_ref": pa.array(
+                [_customer_ref(keys, r[0], r[1]) for r in listed], pa.string()
+            ),
+            "end_users": pa.array([r[2] for r in listed], pa.int64()),
+            "rows": pa.array([r[3] for r in listed], pa.int64()),
+        }
+    )
+    tmp = tmp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only from the start
+    os.close(fd)
+    pq.write_table(table, tmp)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return len(listed)
 
 
 def _person_categories(catalog: Catalog, scope: Scope, person: AffectedPerson) -> set[str]:
@@ -396,9 +436,15 @@ def _regulator_report(
             ),
             Block(
                 BlockKind.TABLE,
-                header=("table", "customers (controllers)", "records"),
+                header=("table", "customers (controllers)", "end users", "records"),
                 rows=tuple(
-                    (t, str(len(per)), str(sum(per.values()))) for t, per in sorted(held.items())
+                    (
+                        t,
+                        str(len(per)),
+                        str(sum(scope.end_users.get(t, {}).values())),
+                        str(sum(per.values())),
+                    )
+                    for t, per in sorted(held.items())
                 ),
             ),
         ]
@@ -445,6 +491,16 @@ def _regulator_report(
                 ("of whom without an account", str(scope.without_account)),
                 ("records concerned", str(scope.total_rows)),
                 ("records not linked to a person", str(sum(scope.not_linked.values()))),
+                *(
+                    (
+                        (
+                            "end users of customers (held as a processor)",
+                            f"{scope.held_end_users} end users of {scope.held_customers} customers",
+                        ),
+                    )
+                    if scope.end_users
+                    else ()
+                ),
                 (
                     "records whose time is empty or unreadable (kept in scope)",
                     str(sum(scope.undetermined.values())),
@@ -603,8 +659,24 @@ def _write_folder(
     )
     written.append(OutputFile.of(report, out))
     source = catalog.source
-    held = {
-        name: {"customers": len(per), "rows": sum(per.values())}
+    if scope.held_for_customers:
+        controllers = out / "controllers.parquet"
+        count = _write_controllers(controllers, scope, keys)
+        written.append(OutputFile.of(controllers, out, rows=count))
+    held: dict[str, JsonValue] = {
+        name: {
+            "customers": len(per),
+            "rows": sum(per.values()),
+            "end_users": sum(scope.end_users.get(name, {}).values()),
+            "per_customer": [
+                {
+                    "customer": _customer_ref(keys, name, customer),
+                    "end_users": scope.end_users.get(name, {}).get(customer, 0),
+                    "rows": rows,
+                }
+                for customer, rows in sorted(per.items())
+            ],
+        }
         for name, per in scope.held_for_customers.items()
     }
     manifest = BreachManifest(
@@ -641,6 +713,7 @@ def _write_folder(
             others_named_in_text=others,
             time_undetermined=dict(scope.undetermined),
             rows_to_several_accounts=dict(scope.several_accounts),
+            orphans_parent_missing=dict(scope.orphans),
             reached_by_weak_identifier=scope.weak_only,
         ),
         categories={

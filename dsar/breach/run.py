@@ -156,7 +156,7 @@ def _scope_and_write(
         data_files=data_files,
     )
     result.notes += late + scope.notes + read.notes
-    if not scope.people:
+    if not scope.people and not scope.held_for_customers:
         result.notes.append(
             "no one reached: the breach is still recorded in the internal breach register"
             " (Art. 33(5)); see the deadlines in scope.json"

@@ -31,7 +31,13 @@ from typing import Literal
 
 import pyarrow as pa
 
-from dsar.breach.filters import ScopeSpec, check_spec, table_chain, time_column
+from dsar.breach.filters import (
+    ScopeSpec,
+    check_spec,
+    condition_sql,
+    table_chain,
+    time_column,
+)
 from dsar.breach.people import AffectedPerson as AffectedPerson
 from dsar.breach.setsearch import set_search, supported
 from dsar.breach.split import (
@@ -70,6 +76,8 @@ class Scope:
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
     several_accounts: dict[str, int] = field(default_factory=dict)  # rows reaching 2+ accounts
+    orphans: dict[str, int] = field(default_factory=dict)  # rows kept: parent row missing
+    end_users: dict[str, dict[str, int]] = field(default_factory=dict)  # processor: per customer
     weak_only: int = 0  # account holders reached only by a weak or shared identifier of theirs
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
@@ -84,6 +92,16 @@ class Scope:
         return len(self.people) - self.account_holders
 
     @property
+    def held_end_users(self) -> int:
+        """End users reached in data held for customers (each customer's counted apart)."""
+        return sum(sum(per.values()) for per in self.end_users.values())
+
+    @property
+    def held_customers(self) -> int:
+        """Customers (controllers) whose end users the breach reached."""
+        return len({c for per in self.end_users.values() for c in per})
+
+    @property
     def total_rows(self) -> int:
         """Rows in scope, every table."""
         return sum(self.rows.values())
@@ -94,6 +112,48 @@ def _fingerprint(row: dict[str, object], skip: str | None = None) -> str:
     if skip is not None:
         row = {k: v for k, v in row.items() if k != skip}
     return json.dumps(row, sort_keys=True, default=str)
+
+
+def _orphans(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> pa.Table:
+    """Rows of `name` (an owned table whose window is read on an ancestor) that meet the
+    `--where` conditions but whose parent chain reaches no row of that ancestor (an order
+    line pointing to a missing order): their time cannot be known, so they cannot be placed
+    outside the window."""
+    placed = time_column(catalog, name)
+    assert placed is not None
+    top = placed[0]
+    chain = table_chain(catalog, name)
+    level = chain.index(top)
+    table = catalog.tables[name]
+
+    def where(params: list[object]) -> str:
+        terms = [
+            condition_sql(table, c, params)
+            for c in spec.where
+            if c.table in (None, name) and c.column in table.columns
+        ]
+        return " AND ".join(terms) or "true"
+
+    own = catalog.tables[chain[level - 1]].owned_through
+    assert own is not None
+    sql = (
+        f"SELECT * FROM {quote_identifier(chain[level - 1])} WHERE"
+        f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
+        f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM {quote_identifier(top)})"
+    )
+    for step in range(level - 2, -1, -1):
+        own = catalog.tables[chain[step]].owned_through
+        assert own is not None
+        sql = (
+            f"SELECT * FROM {quote_identifier(chain[step])} WHERE"
+            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
+            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
+        )
+    first: list[object] = []
+    second: list[object] = []
+    every = f"SELECT * FROM {quote_identifier(name)} WHERE {where(first)}"
+    reached = f"SELECT * FROM ({sql}) WHERE {where(second)}"
+    return engine.query(f"{every} EXCEPT ALL {reached}", first + second)
 
 
 def _anchor_rows(
@@ -255,12 +315,24 @@ def scope_breach(
     skipped: dict[str, str | None] = {}
     notes: list[str] = []
     undetermined: dict[str, int] = {}
+    orphans: dict[str, int] = {}
+    end_users: dict[str, dict[str, int]] = {}  # processor tables: end users per customer
     for name in spec.tables:
         table = catalog.tables[name]
         placed = time_column(catalog, name)
         times[name] = f"{placed[0]}.{placed[1]}" if placed else None
         rows, read, as_text = rows_in_scope(engine, catalog, name, spec)
         skipped[name] = as_text
+        if placed is not None and placed[0] != name and not spec.window.open:
+            lost = _orphans(engine, catalog, name, spec)
+            if lost.num_rows:  # kept in scope, linked to no one (parent missing)
+                orphans[name] = lost.num_rows
+                rows = pa.concat_tables([rows, lost.cast(rows.schema)])
+                notes.append(
+                    f"{lost.num_rows} row(s) of {name} point to a parent row that is missing:"
+                    " their time cannot be known, so they are kept in scope, linked to no one"
+                    " (parent missing)"
+                )
         if read is not None:
             notes += read.notes
             if read.undetermined:
@@ -271,10 +343,16 @@ def scope_breach(
             continue
         if table.role is Role.PROCESSOR:
             customers: dict[str, int] = defaultdict(int)
+            users: dict[str, set[object]] = defaultdict(set)
             column = rows.column(table.held_for).to_pylist() if table.held_for else []
-            for i in range(rows.num_rows):
-                customers[str(column[i]) if column else "unknown"] += 1
+            for i, row in enumerate(rows.to_pylist()):
+                customer = str(column[i]) if column and column[i] is not None else "unknown"
+                customers[customer] += 1
+                # an end user: their identifiers (a row with none counts as one on its own)
+                ids = frozenset(row_keys(table, row, rules))
+                users[customer].add(ids if ids else ("row", i))
             held[name] = dict(customers)
+            end_users[name] = {c: len(u) for c, u in users.items()}
             continue
         scoped[name] = rows
         if use_set:
@@ -310,6 +388,8 @@ def scope_breach(
         time_columns=times,
         accepted=tuple(w.line for w in accepted),
         undetermined=undetermined,
+        orphans=orphans,
+        end_users=end_users,
         notes=list(notes),
     )
     return _finish(engine, scope, rules, scoped, holders, closed=use_set)
@@ -444,6 +524,13 @@ def _finish(
             " placed in their country on their own"
         )
     scope.notes += _merged(catalog, scope.people)
+    if scope.end_users:
+        scope.notes.append(
+            f"{scope.held_end_users} end user(s) of {scope.held_customers} customer(s) reached"
+            " in data held as a processor: tell each customer (their controller) without undue"
+            " delay (Art. 33(2)) with their own counts; the customers are listed in"
+            " controllers.parquet"
+        )
     return scope
 
 
