@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -197,3 +198,34 @@ def _filled_but_unread(node: Any, key: str = "", table: str = "") -> Any:
     if isinstance(node, list):
         return [_filled_but_unread(v, key, table) for v in node]
     return node
+
+
+def test_the_engine_check_never_quotes_a_headerless_part_file(tmp_path: Path) -> None:
+    from dsar.catalog.models import Table
+    from dsar.engine.files import check_files
+    from dsar.errors import ExportReadError
+
+    first = tmp_path / "part-0001.csv"
+    second = tmp_path / "part-0002.csv"
+    first.write_text("email,name,phone\na@example.com,Alice Example,+31612345678\n")
+    second.write_text("bob.secret@example.org,Bob Hidden,+31687654321\n")
+    twice = tmp_path / "twice.csv"
+    twice.write_text("Bob Hidden,Bob Hidden,x\n1,2,3\n")
+    table = Table.model_validate(
+        {
+            "path": "*.csv",
+            "format": "csv",
+            "personal": False,
+            "description": "t",
+            "columns": {"email": {}},
+        }
+    )
+    with pytest.raises(ExportReadError) as caught:
+        check_files("people", table, [first, second])
+    said = str(caught.value)
+    assert "no header line" in said and "3 fields" in said
+    for value in ("bob.secret@example.org", "Bob Hidden", "+31687654321"):
+        assert value not in said
+    with pytest.raises(ExportReadError) as caught:
+        check_files("twice", table, [twice])
+    assert "Bob Hidden" not in str(caught.value) and "1 name(s)" in str(caught.value)

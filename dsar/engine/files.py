@@ -12,6 +12,7 @@ the header line of each CSV file are read.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,8 +107,10 @@ def check_files(name: str, table: Table, files: Sequence[Path]) -> None:
             names = _csv_header(name, table, path)
             twice = [c for c, n in Counter(names).items() if n > 1]
             if twice:
+                named = [c for c in twice if _NAME_LIKE.match(c)]
+                what = _listed(named) if len(named) == len(twice) else f"{len(twice)} name(s)"
                 raise refuse(
-                    f"line 1: the header names {_listed(twice)} more than once; give each"
+                    f"line 1: the header names {what} more than once; give each"
                     " column its own name in the export, then describe each in the catalog"
                 )
             if header is None:
@@ -226,12 +229,26 @@ def _listed(names: Sequence[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
+_NAME_LIKE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")  # how a column is named, not a value
+
+
 def _difference(first: list[str], other: list[str]) -> str:
+    """How a file's header differs from the first file's. Its first line may be a person's
+    row (a part file without a header): it is then described by counts, and only names
+    shaped as column names are ever quoted from it."""
+    if other and not set(other) & set(first):
+        return (
+            f"it has no header line: its first line holds {len(other)} fields, none of them"
+            f" one of the first file's {len(first)} column names (a row, not shown)"
+        )
     missing = [c for c in first if c not in other]
     extra = [c for c in other if c not in first]
+    shown = [c for c in extra if _NAME_LIKE.match(c)]
     parts = []
     if missing:
         parts.append(f"it lacks {_listed(missing)}")
-    if extra:
-        parts.append(f"it adds {_listed(extra)}")
+    if shown:
+        parts.append(f"it adds {_listed(shown)}")
+    if len(shown) < len(extra):
+        parts.append(f"{'and ' if shown else 'it adds '}{len(extra) - len(shown)} other name(s)")
     return "; ".join(parts) or "the same columns in another order"
