@@ -116,3 +116,40 @@ def test_user_ids_under_a_persons_role_are_links(tmp_path: Path, role: str) -> N
     assert shares.columns[role].references == "users.uid"
     assert shares.columns[role].identity is t["users"].columns["uid"].identity is not None
     assert shares.personal
+
+
+def test_bare_digit_ids_and_ssns_are_no_phones(tmp_path: Path) -> None:
+    """F6: 10-digit user ids written as text and US social security numbers were drafted
+    `identity: phone` (0.89), and Google's 21-digit `sub` user_id; phones are written with a
+    + or separators, or sit in a column named as one."""
+    import json
+
+    rng = random.Random(11)
+    root = tmp_path / "x"
+    root.mkdir()
+    uids = [str(u) for u in rng.sample(range(1_000_000_000, 9_999_999_999), 250)]
+    users = [
+        {
+            "uid": u,
+            "email": f"u{i}@example.org",
+            "ssn": f"{rng.randint(100, 899)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
+            "sub": str(rng.randint(10**20, 10**21 - 1)),
+            "tel": f"+31 6 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+            "mobile": f"{rng.randint(2_000_000_000, 9_999_999_999)}",
+        }
+        for i, u in enumerate(uids)
+    ]
+    events = [{"event": i, "actor": rng.choice(uids), "what": "login"} for i in range(600)]
+    (root / "users.jsonl").write_text("".join(json.dumps(r) + "\n" for r in users))
+    (root / "events.jsonl").write_text("".join(json.dumps(r) + "\n" for r in events))
+    t = draft(root, sample=400, text_engine=TextEngine(nlp=None)).tables
+    u = t["users"].columns
+    assert u["uid"].identity is not IdentityKind.PHONE
+    assert u["ssn"].identity is not IdentityKind.PHONE
+    assert u["sub"].identity is IdentityKind.OAUTH_SUBJECT
+    assert u["tel"].identity is IdentityKind.PHONE
+    assert u["mobile"].identity is IdentityKind.PHONE  # bare digits, but named as a phone
+    actor = t["events"].columns["actor"]
+    assert actor.identity is not IdentityKind.PHONE
+    assert actor.references == "users.uid"
+    assert actor.identity is u["uid"].identity is not None

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.keys import id_named, name_score, person_named
 from dsar.draft.model import Confidence, Draft, Link, TableDraft
-from dsar.draft.shapes import is_email, is_id_like, is_ip, is_phone, is_secret, tokens
+from dsar.draft.shapes import is_email, is_id_like, is_ip, is_secret, phone_test, tokens
 
 _Z = 1.96  # the 95% normal quantile of the share's lower bound
 _NAME_SILENT = 0.9  # the name does not say what the values are
@@ -138,7 +138,7 @@ def column_confidences(table: TableDraft) -> None:
                 found["identity"] = _shape(values, is_email, "are emails", _named(name, "email"))
             elif col.identity is IdentityKind.PHONE:
                 found["identity"] = _shape(
-                    values, is_phone, "are phone numbers", _named(name, "phone")
+                    values, phone_test(name), "are phone numbers", _named(name, "phone")
                 )
             elif col.identity in (
                 IdentityKind.DEVICE_ID,
@@ -230,7 +230,7 @@ def _partial(name: str, values: Sequence[str]) -> Confidence | None:
         (_count(values, test), what)
         for test, what in (
             (is_email, "emails"),
-            (is_phone, "phone numbers"),
+            (phone_test(name), "phone numbers"),
             (is_ip, "IP addresses"),
             (is_secret, "secrets"),
         )

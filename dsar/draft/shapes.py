@@ -101,6 +101,24 @@ def is_phone(value: str) -> bool:
     return False
 
 
+_PHONE_NAME = re.compile(r"(?i)phone|tel|mobile|cell|fax|msisdn|gsm|handy|whatsapp")
+_SSN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+
+
+def phone_test(name: str) -> Callable[[str], bool]:
+    """The phone test for a column named `name`: exports write phones with a + or
+    separators, so bare digit strings (user ids, account numbers) and US social security
+    numbers (123-45-6789) are phones only in a column named as one (phone, tel, mobile)."""
+    if _PHONE_NAME.search(name):
+        return is_phone
+
+    def test(value: str) -> bool:
+        text = value.strip()
+        return not text.isdigit() and not _SSN.match(text) and is_phone(text)
+
+    return test
+
+
 def is_ip(value: str) -> bool:
     text = value.strip()
     if not _IP_CHARS.match(text):
@@ -168,7 +186,7 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
     for test, threshold, finding, what in (
         (is_email, 0.9, Finding(identity=IdentityKind.EMAIL), "are emails"),
         (is_ip, 0.9, Finding(personal=PersonalKind.IP_ADDRESS), "are IP addresses"),
-        (is_phone, 0.8, Finding(identity=IdentityKind.PHONE), "are phone numbers"),
+        (phone_test(name), 0.8, Finding(identity=IdentityKind.PHONE), "are phone numbers"),
     ):
         # the IP share is read whole when the name hints at IPs (0.5 is enough then)
         need = 0 if test is is_ip and _IP_HINT.search(name) else threshold * n
@@ -201,7 +219,7 @@ def _device_or_subject(name: str, counts: Mapping[str, int], n: int, seen: str) 
         kind = IdentityKind.DEVICE_ID
     elif words & {"cookie", "cookies", "anonymous", "anon", "visitor"}:
         kind = IdentityKind.COOKIE_ID
-    elif words & {"sub", "oauth", "openid", "subject"}:
+    elif words & {"sub", "oauth", "openid", "subject", "google", "auth0", "okta", "sso"}:
         kind = IdentityKind.OAUTH_SUBJECT
     if kind is None:
         return None
