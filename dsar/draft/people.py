@@ -276,10 +276,11 @@ def _owner(
 
     The person whose key is more specific to the rows owns them: the link column with more
     distinct values (fewer rows per person; an order's customer, not the employee who took
-    every tenth order), when it has at least twice another's. Where the counts do not tell,
-    the names do (customer, client, user, member against employee, staff, agent, rep), then
-    the larger people table, then the rank. Names that disagree with the counts lower the
-    confidence."""
+    every tenth order), when it has at least twice another's, unless the names say that one
+    is staff and another the customer (B2B tickets: few customers, many agents): then the
+    customer's, at confidence 0.5. Where the counts do not tell, the names do (customer,
+    client, user, member against employee, staff, agent, rep), then the larger people
+    table, then the rank. Names that disagree with the counts lower the confidence."""
     options: dict[str, Link] = {}
     for lk in links:
         if (
@@ -305,7 +306,17 @@ def _owner(
         return f"{lk.column} {lk.distinct:,} (~{rows / max(lk.distinct, 1):,.0f} rows each)"
 
     counts = "distinct values among its rows: " + ", ".join(each(lk) for lk in ranked)
-    if specific:
+    customers = [lk for lk in ranked if named[lk.parent] == "customer"]
+    if specific and named[first.parent] == "staff" and len(customers) == 1:
+        # an agent answering fewer tickets each than a B2B customer files: the counts say
+        # the agent's, the names the customer's; giving an agent the customer's rows (and
+        # the customer none) is the worse mistake, so the name decides, and asks
+        chosen = customers[0]
+        how = (
+            "its name says customer or user, the other's staff, though the other has more"
+            " distinct values"
+        )
+    elif specific:
         chosen, how = first, "the more specific key (at least twice the distinct values)"
     else:
         by_name = [lk for lk in ranked if named[lk.parent] == "customer"]
@@ -315,9 +326,15 @@ def _owner(
             chosen = max(ranked, key=lambda lk: (tables[lk.parent].profile.rows, -rank[lk.parent]))
             how = "the counts are close and the names silent: the larger people table"
     rivals = tuple(lk for lk in ranked if lk is not chosen)
-    agree = named[chosen.parent] != "staff" and all(named[lk.parent] != "customer" for lk in rivals)
+    agree = (
+        (chosen is first or not specific)
+        and named[chosen.parent] != "staff"
+        and all(named[lk.parent] != "customer" for lk in rivals)
+    )
     spoke = named[chosen.parent] is not None or any(named[lk.parent] for lk in rivals)
-    if specific:
+    if chosen is not first:
+        value = 0.5
+    elif specific:
         value = 0.9 if agree and spoke else 0.8 if agree else 0.5
     else:
         value = 0.7 if agree and spoke else 0.5
