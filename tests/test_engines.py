@@ -49,6 +49,9 @@ def test_functions_that_answer_differently_are_corrected() -> None:
     assert "CHR(" not in sql and "'\u200b' AS z" in sql  # Spark's chr() is modulo 256
     # both lower() calls fold the dotted capital I and the capital sigma first
     assert sql.count("TRANSLATE(") == 2
+    # a group in a replacement is written \1 in RE2, $1 in Java (a literal $ escaped)
+    sql, _ = to_spark("SELECT regexp_replace(x, '^<(.*)>$', '\\1$') AS r FROM t")
+    assert "'$1\\\\$'" in sql, sql
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +260,28 @@ def test_batches_of_requests_use_the_list_parameter_on_both(engines: dict[str, E
 
 
 _TRICKY = st.sampled_from(
-    ["İ", "Σ", "ς", "ß", "\u00a0", "\u200b", "\u00ad", " ", "\t", "+", ".", "@", "É", "ǅ", "ﬁ"]
+    [
+        *(
+            "İ",
+            "Σ",
+            "ς",
+            "ß",
+            "\u00a0",
+            "\u200b",
+            "\u00ad",
+            " ",
+            "\t",
+            "+",
+            ".",
+            "@",
+            "É",
+            "ǅ",
+            "ﬁ",
+        ),
+        # how an address is written in a cell (read by both engines' regular expressions)
+        *("mailto:", "?s=1", "Ann <", ">", '"', "'", "`", "\u00ab", "\u201d", ";", ",", "\n"),
+        *("\uff41", "\uff20", "\u3002", "$1", "\\1"),
+    ]
 )
 _TEXT = st.lists(
     st.one_of(_TRICKY, st.text(alphabet=st.characters(codec="utf-8"), max_size=3)), max_size=8
@@ -276,7 +300,10 @@ def test_identifiers_normalise_the_same_on_both_engines(
     same as the Python normalisation, for text with the letters whose case rules differ."""
     rules = MatchRules(gmail_dots=gmail, plus_addressing=gmail)
     domains = ["Gmail.com", "x.org", "googlemail.com"]
-    emails = [f"{v}@{domains[i % 3]}" for i, v in enumerate(values)]
+    emails = [f"{v}@{domains[i % 3]}" for i, v in enumerate(values)] + [
+        *("mailto:Ann@x.org?subject=1", "Ann <ann@x.org>;", '"ann@x.org"', "\u00abann@x.org\u00bb"),
+        *("\uff41\uff4e\uff4e\uff20x\u3002org", "ann\u00a0@x.org,", '"ann"@x.org', "ann@x.org.\n"),
+    ]
     for kind in (IdentityKind.EMAIL, IdentityKind.USER_ID, IdentityKind.PHONE):
         given = emails if kind is IdentityKind.EMAIL else values
         expr = sql_normalize(kind, "v", rules)

@@ -13,7 +13,8 @@ not give the same answer for the same text:
 - `lower` first folds the two letters whose lower case differs between the engines (a
   dotted capital I: Java gives 'i' with a combining dot, DuckDB a plain 'i'; a capital
   sigma: Java picks the final form at a word's end, DuckDB never does), so that identifiers
-  and hashed emails are the same on both.
+  and hashed emails are the same on both;
+- a group in `regexp_replace`'s replacement (`\\1`, RE2's way) becomes `$1` (Java's).
 
 Whether the answers are the same is tested by running the workbench's queries on both
 engines over the same files (`tests/test_engines.py`).
@@ -21,6 +22,7 @@ engines over the same files (`tests/test_engines.py`).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import sqlglot
@@ -41,6 +43,11 @@ def _fix(tree: exp.Expr) -> exp.Expr:
         codes = char.expressions
         if len(codes) == 1 and isinstance(codes[0], exp.Literal) and not codes[0].is_string:
             char.replace(exp.Literal.string(chr(int(codes[0].this))))
+    for replace in list(tree.find_all(exp.RegexpReplace)):
+        rep = replace.args.get("replacement")
+        if isinstance(rep, exp.Literal) and rep.is_string and "\\" in rep.this:
+            java = re.sub(r"\\(\d)", r"$\1", rep.this.replace("$", "\\$"))
+            replace.set("replacement", exp.Literal.string(java))
     for lower in list(tree.find_all(exp.Lower)):
         fold = [lower.this, exp.Literal.string(_FOLD_FROM), exp.Literal.string(_FOLD_TO)]
         lower.replace(exp.Lower(this=exp.Anonymous(this="translate", expressions=fold)))
