@@ -153,3 +153,20 @@ def test_bare_digit_ids_and_ssns_are_no_phones(tmp_path: Path) -> None:
     assert actor.identity is not IdentityKind.PHONE
     assert actor.references == "users.uid"
     assert actor.identity is u["uid"].identity is not None
+
+
+def test_a_tiny_sample_keeps_every_link(tmp_path: Path) -> None:
+    """F11: `--sample 10` dropped the demo's customer_id links ("checked on every row"):
+    the sample decides what to check, and a small one checks more, not fewer."""
+    from dsar.demo import generate
+
+    generate(tmp_path / "demo", users=300, seed=4)
+    engine = TextEngine(nlp=None)
+
+    def links(sample: int) -> set[tuple[str, str, str]]:
+        d = draft(tmp_path / "demo", sample=sample, text_engine=engine)
+        return {(lk.child, lk.column, lk.target) for lk in d.links}
+
+    full = links(2000)
+    assert ("invoices", "customer_id", "accounts.customer_id") in full
+    assert links(10) == full

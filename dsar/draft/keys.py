@@ -298,7 +298,10 @@ def _may_fit(
         )
     mine, theirs = shapes(child, col.name), shapes(parent, key)
     if len(parent.values(key)) < _SHAPE_SAMPLE or len(child.values(col.name)) < _SHAPE_SAMPLE:
-        # few sampled values show few of the key's shapes: compare the leading letters only
+        # few sampled values show few of the key's shapes: the key's own name is enough,
+        # else the leading letters alone (a small sample checks more pairs, not fewer)
+        if same_name:
+            return True
         mine = frozenset((0, p) for _, p in mine)
         theirs = frozenset((0, p) for _, p in theirs)
     fits = sum(1 for s in mine if s in theirs)
