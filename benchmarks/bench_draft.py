@@ -121,8 +121,8 @@ def bench(users: int, repeats: int, sample: int, work: Path, compare: Path | Non
         print(f"round {i + 1}: {line}; load {load_average()}", flush=True)
 
     def ratio(job: str, key: str = "seconds") -> float:
-        return statistics.median(
-            a[key] / f[key] for a, f in zip(got[job], got["floor"], strict=True)
+        return float(
+            statistics.median(a[key] / f[key] for a, f in zip(got[job], got["floor"], strict=True))
         )
 
     labels = {
