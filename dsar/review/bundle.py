@@ -21,6 +21,7 @@ import io
 import json
 import re
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -122,13 +123,36 @@ class Verification:
         ]
 
 
+# what a cell may hold around or inside an address that is no part of it: characters that do
+# not show, quotes of any kind, a list's separator after it
+_NOT_SHOWN = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_QUOTES = "\"'`\u00ab\u00bb\u2018-\u201f\u2039\u203a"
+_QUOTED = re.compile(f"[{_QUOTES}]+(.*?)[{_QUOTES}]+", re.DOTALL)
+
+
+def _email_cell(value: str) -> str:
+    """The address an email cell holds, restated apart from the engine's code: NFKC (full-width
+    letters) and ideographic full stops as dots, lower case, `mailto:`, `Name <...>`, quotes
+    around it or its local part, blanks and a trailing `;`, `,` or `.` all dropped."""
+    text = unicodedata.normalize("NFKC", _NOT_SHOWN.sub("", value)).replace("\u3002", ".")
+    text = text.lower().strip().rstrip(";,. \t\r\n")
+    if text.startswith("mailto:"):
+        text = text[len("mailto:") :].split("?", 1)[0]
+    if named := re.fullmatch(r"[^<>]*<([^<>]*)>", text, re.DOTALL):
+        text = named[1]
+    if quoted := _QUOTED.fullmatch(text):
+        text = quoted[1]
+    text = re.sub(r'^"([^"@]*)"@', r"\1@", text)
+    return "".join(text.split()).rstrip(";,.")
+
+
 def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
     """Independent re-statement of the identifier rules the manifest declares."""
     if value is None:
         return None
     text = str(value).strip()
     if kind == "email":
-        text = text.lower()
+        text = _email_cell(text)
         local, _, domain = text.partition("@")
         if rules.plus_addressing:
             local = local.split("+", 1)[0]
