@@ -42,6 +42,7 @@ def _assert_same(one: Scope, many: Scope) -> None:
     assert many.rows == one.rows
     assert many.not_linked == one.not_linked
     assert many.texts == one.texts
+    assert many.filled == one.filled  # rows and people per column holding a value
     assert many.held_for_customers == one.held_for_customers
 
 
@@ -252,3 +253,17 @@ def test_a_table_read_as_distinct_rows_describes_a_person_by_their_first_row(
     _assert_same(one, many)
     (person,) = many.people
     assert (str(person.contact), person.country) == ("email=b@example.org", "DE")
+
+
+def test_e1_shape_rows_holding_a_value_are_the_same_people_both_ways(tmp_path: Path) -> None:
+    from dsar.breach.assess import categories
+    from tests.test_attacks_breach_categories26b import e1_shape
+
+    catalog = e1_shape(tmp_path / "e1")
+    spec = ScopeSpec(("tickets",), window=Window.parse("2026-11-01", "2026-11-14"))
+    one, many = _both(catalog, spec)
+    _assert_same(one, many)
+    assert many.filled["tickets"]  # the tickets holding an address are some of them
+    found = categories(many, load_catalog(catalog))
+    assert (found["contact"].rows, found["contact"].people) == (3, 4)
+    assert found == categories(one, load_catalog(catalog))

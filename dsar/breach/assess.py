@@ -86,10 +86,27 @@ def categories(
             tables[SPECIAL].add(table)
     out = {}
     for category in sorted(columns):
-        rows = sum(scope.rows.get(t, 0) for t in tables[category])
-        people = sum(1 for p in scope.people if tables[category] & set(p.rows))
-        out[category] = CategoryCount(tuple(columns[category]), rows, people)
+        rows = 0
+        people: set[int] = set()
+        for table in tables[category]:
+            groups = scope.filled.get(table)
+            if groups is None:  # not grouped (a scope built by hand): every row in scope
+                rows += scope.rows.get(table, 0)
+                people |= {p.number for p in scope.people if table in p.rows}
+                continue
+            mine = {c.split(".", 1)[1] for c in columns[category] if c.startswith(f"{table}.")}
+            for held, (count, numbers) in groups.items():
+                if held & mine:  # a row counts where one of the category's cells holds a value
+                    rows += count
+                    people |= numbers
+        out[category] = CategoryCount(tuple(columns[category]), rows, len(people))
     return out
+
+
+def has_values(scope: Scope, table: str, column: str) -> bool:
+    """Whether a leaked column holds a value (not null, not blank) in a row in scope."""
+    groups = scope.filled.get(table)
+    return groups is None or any(column in held for held in groups)
 
 
 @dataclass(frozen=True)
@@ -280,9 +297,11 @@ def _ei(
             f"the leaked free text names people ({named.texts} text(s) with a name, an address"
             f" or a phone; {named.others} other(s) named): EI maximum",
         )
+    # a column empty in every row in scope leaked nothing
+    leaked = {t: [c for c in cols if has_values(scope, t, c)] for t, cols in scope.columns.items()}
     direct = [
         f"{t}.{c}"
-        for t, cols in scope.columns.items()
+        for t, cols in leaked.items()
         for c in cols
         if catalog.tables[t].columns[c].identity in _DIRECT
         or catalog.tables[t].columns[c].personal in {PersonalKind.NAME, *_CONTACT_KINDS}
@@ -291,7 +310,7 @@ def _ei(
         return Factor(1, f"names or contact details leaked ({len(direct)} column(s)): EI maximum")
     ids = [
         f"{t}.{c}"
-        for t, cols in scope.columns.items()
+        for t, cols in leaked.items()
         for c in cols
         if catalog.tables[t].columns[c].identity is not None
     ]
@@ -299,9 +318,7 @@ def _ei(
         return Factor(
             0.75, "account or device identifiers leaked (linkable to a person): EI significant"
         )
-    if any(
-        catalog.tables[t].columns[c].free_text for t, cols in scope.columns.items() for c in cols
-    ):
+    if any(catalog.tables[t].columns[c].free_text for t, cols in leaked.items() for c in cols):
         return Factor(
             0.75,
             "free text leaked: what people write often names them or others (the text engine"

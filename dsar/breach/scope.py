@@ -24,12 +24,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dsar.breach.filters import (
     ScopeSpec,
@@ -72,6 +73,11 @@ class Scope:
     not_linked: dict[str, int]  # rows in scope whose person access cannot tell
     held_for_customers: dict[str, dict[str, int]]  # processor tables: rows per customer
     texts: dict[str, list[tuple[str | None, int | None]]] = field(default_factory=dict)
+    # per table: the rows in scope grouped by which leaked columns hold a value (not null,
+    # not blank) -> (rows, their people's numbers); counts and numbers only, no values
+    filled: dict[str, dict[frozenset[str], tuple[int, frozenset[int]]]] = field(
+        default_factory=dict
+    )
     time_columns: dict[str, str | None] = field(default_factory=dict)
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
@@ -112,6 +118,52 @@ def _fingerprint(row: dict[str, object], skip: str | None = None) -> str:
     if skip is not None:
         row = {k: v for k, v in row.items() if k != skip}
     return json.dumps(row, sort_keys=True, default=str)
+
+
+def _has_value(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Per cell: does it hold a value (not null; a text not blank)."""
+    valid = pc.is_valid(column)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        blank = pc.equal(pc.utf8_trim_whitespace(column), "")
+        valid = pc.and_(valid, pc.invert(pc.fill_null(blank, False)))
+    return valid
+
+
+def filled_groups(
+    rows: pa.Table, columns: Sequence[str], holders: Sequence[frozenset[int]] | None = None
+) -> dict[frozenset[str], tuple[int, frozenset[int]]]:
+    """The rows grouped by which of `columns` hold a value: per set of columns, the rows
+    and the people (`holders`: each row's people's numbers, in order; None: no one's).
+    Rows with no value in any of the columns are left out."""
+    present = [c for c in columns if c in rows.column_names]
+    bits: list[list[int]] = []  # per block of 62 columns: each row's bit mask
+    for start in range(0, len(present), 62):
+        mask = pa.chunked_array([pa.array([0] * rows.num_rows, pa.int64())])
+        for bit, column in enumerate(present[start : start + 62]):
+            has = pc.cast(_has_value(rows.column(column)), pa.int64())
+            mask = pc.add(mask, pc.multiply(has, pa.scalar(1 << bit, pa.int64())))
+        bits.append(mask.to_pylist())
+    if not bits:
+        return {}
+    keys: list[tuple[int, ...]] = list(zip(*bits, strict=True))
+    rows_per = Counter(keys)
+    people_per: dict[tuple[int, ...], set[int]] = defaultdict(set)
+    if holders is not None:
+        for key, held in zip(keys, holders, strict=True):
+            if held:
+                people_per[key].update(held)
+    out = {}
+    for key, count in rows_per.items():
+        if not any(key):  # no value in any of the columns
+            continue
+        names = frozenset(
+            present[block * 62 + bit]
+            for block, value in enumerate(key)
+            for bit in range(62)
+            if value >> bit & 1
+        )
+        out[names] = (count, frozenset(people_per.get(key, ())))
+    return out
 
 
 def _orphans(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> pa.Table:
@@ -317,6 +369,7 @@ def scope_breach(
     undetermined: dict[str, int] = {}
     orphans: dict[str, int] = {}
     end_users: dict[str, dict[str, int]] = {}  # processor tables: end users per customer
+    filled: dict[str, dict[frozenset[str], tuple[int, frozenset[int]]]] = {}
     for name in spec.tables:
         table = catalog.tables[name]
         placed = time_column(catalog, name)
@@ -339,6 +392,8 @@ def scope_breach(
                 undetermined[name] = read.undetermined
         rows_count[name] = rows.num_rows
         log.info("%s: %d row(s) in scope", name, rows.num_rows)
+        if not table.personal or table.role is Role.PROCESSOR:  # no one's (people: 0)
+            filled[name] = filled_groups(rows, leaked[name])
         if not table.personal:
             continue
         if table.role is Role.PROCESSOR:
@@ -390,6 +445,7 @@ def scope_breach(
         undetermined=undetermined,
         orphans=orphans,
         end_users=end_users,
+        filled=filled,
         notes=list(notes),
     )
     return _finish(engine, scope, rules, scoped, holders, closed=use_set)
@@ -499,6 +555,8 @@ def _finish(
         sum(scope.rows.values()),
         sum(not_linked.values()),
     )
+    for name, rows in scoped.items():  # per table: rows and people per filled columns
+        scope.filled[name] = filled_groups(rows, scope.columns[name], weak.holders[name])
     for name, rows in scoped.items():  # per table: (text, owner number) per free-text cell
         free = [c for c in scope.columns[name] if catalog.tables[name].columns[c].free_text]
         if not free:
