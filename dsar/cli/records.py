@@ -436,10 +436,15 @@ def ledger_check(
     ] = None,
 ) -> None:
     """Say whether a person is in the ledger, and why. Exit 1 when they are."""
+    from dsar.catalog.models import IdentityKind
     from dsar.keys import load_keys
+    from dsar.subjects.identity import SubjectKey
 
     book = existing_ledger(ledger, load_keys(key_file), key_file)  # a typo makes no ledger
-    typed = keys_from(email, ids)
+    # as typed: the address as `ledger add` kept it before it read mail forms (`<ann@x>`,
+    # `mailto:`): lower case, trimmed, a final dot dropped; such entries must still be found
+    legacy = [SubjectKey(IdentityKind.EMAIL, email.strip().lower().rstrip("."))] if email else []
+    typed = list(dict.fromkeys([*keys_from(email, ids), *legacy]))
     try:  # as `ledger add` records it now; and as typed, as it recorded it before
         read = keys_from(email, ids, canonical=True)
     except typer.BadParameter:
