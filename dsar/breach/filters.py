@@ -10,6 +10,7 @@ bound parameter: anything else is refused before any SQL is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -171,6 +172,20 @@ def table_chain(catalog: Catalog, name: str) -> list[str]:
     ):
         chain.append(own.parent_table)
     return chain
+
+
+def down_the_chain(catalog: Catalog, chain: Sequence[str], level: int, sql: str) -> str:
+    """The rows of `chain[0]` below `sql`, a query of rows of `chain[level - 1]`: each owned
+    table's rows whose parent key is among the rows of the table above, down the chain."""
+    for step in range(level - 2, -1, -1):
+        own = catalog.tables[chain[step]].owned_through
+        assert own is not None
+        sql = (
+            f"SELECT * FROM {quote_identifier(chain[step])} WHERE"
+            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
+            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
+        )
+    return sql
 
 
 def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:

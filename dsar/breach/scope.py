@@ -36,6 +36,7 @@ from dsar.breach.filters import (
     ScopeSpec,
     check_spec,
     condition_sql,
+    down_the_chain,
     table_chain,
     time_column,
 )
@@ -193,14 +194,7 @@ def _orphans(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> pa
         f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
         f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM {quote_identifier(top)})"
     )
-    for step in range(level - 2, -1, -1):
-        own = catalog.tables[chain[step]].owned_through
-        assert own is not None
-        sql = (
-            f"SELECT * FROM {quote_identifier(chain[step])} WHERE"
-            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
-            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
-        )
+    sql = down_the_chain(catalog, chain, level, sql)
     first: list[object] = []
     second: list[object] = []
     every = f"SELECT * FROM {quote_identifier(name)} WHERE {where(first)}"

@@ -37,7 +37,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsar.breach.filters import ScopeSpec, Window, condition_sql, table_chain, time_column
+from dsar.breach.filters import (
+    ScopeSpec,
+    Window,
+    condition_sql,
+    down_the_chain,
+    table_chain,
+    time_column,
+)
 from dsar.catalog.models import Catalog, ColumnType, FileFormat
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import UsageError
@@ -549,14 +556,7 @@ def _chain_rows(
         if keys
         else f"SELECT * FROM {quote_identifier(chain[level - 1])} WHERE false"
     )
-    for step in range(level - 2, -1, -1):
-        own = catalog.tables[chain[step]].owned_through
-        assert own is not None
-        sql = (
-            f"SELECT * FROM {quote_identifier(chain[step])} WHERE"
-            f" CAST({quote_identifier(own.column)} AS VARCHAR) IN (SELECT"
-            f" CAST({quote_identifier(own.parent_column)} AS VARCHAR) FROM ({sql}))"
-        )
+    sql = down_the_chain(catalog, chain, level, sql)
     return engine.query(f"SELECT * FROM ({sql}) WHERE {where}", inner + params)
 
 
