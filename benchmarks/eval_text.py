@@ -53,6 +53,14 @@ The sets, from most to least read:
   inside sentences, beside traps no list knows either (software, connectors and services:
   "Fivetran", "Keycloak", "Tailscale"; Central Asian places; streets and rooms named after
   people), and names in non-Latin scripts after their honorifics; development data.
+- `dev_s13.jsonl`: one-word names inside sentences (chat, tickets, handover notes, SMS,
+  WhatsApp, meeting notes, voice transcripts, OCR'd and legal letters, CSV, web forms), in
+  lower case and capitalised, after a colon, in non-Latin scripts; a full name then its
+  first name alone in the same thread, in any case; and over-redaction traps: lower-case
+  words that name lists hold ("will do", "mark", "bill", "grant read access", "luz", "deniz"),
+  a name followed by a capitalised word that is not part of it ("Ingrid Tuesday", "Amara
+  Legal"), capitalised nouns of German, French, Spanish, Portuguese, Italian, Dutch,
+  Turkish, Indonesian and Polish property listings; development data.
 - `sealed/*.jsonl`: written by people who never saw the engine, its rules or the other sets.
   Whoever changes the engine reads only their aggregate scores: this script prints per-label
   figures for them and nothing per text, and `--misses` refuses them.
@@ -106,6 +114,7 @@ OPEN_SETS = (
     "dev_wordfreq",
     "dev_speakers",
     "dev_unknown_names",
+    "dev_s13",
 )
 Spans = list[list[tuple[int, int, str]]]
 Detect = Callable[[Sequence[str]], Spans]
