@@ -12,12 +12,15 @@
   @mention, a title).
 - `mentions`: once a name is found, its other mentions in the same text are names too, in
   any case ("Olamide" after "Olamide Adeyemi", "TOM" and "tom" after "Tom"), the first name
-  alone included ("bartosz" after the speaker "Bartosz"); a word that is also an everyday
+  alone included ("bartosz" after the speaker "Bartosz"), typed without its accents too
+  ("bjorn" after "Björn", "ayse" after "Ayşe"); a word that is also an everyday
   English word ("Hope", "Will", "Keys"; `lexicon.is_english_word`) is matched in lower case
   only where it was found in lower case or the text is written in lower case.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 import regex
 
@@ -701,6 +704,10 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             if len(part) < 3 and part.isascii():
                 continue
             forms[part] = forms.get(part, False) or lower
+            bare = _without_accents(part) if part[0] < "\u0250" else part  # Latin only
+            if bare != part and len(bare) == len(part):
+                # "bjorn", "ayse" after "Björn", "Ayşe": chat and mail are typed without them
+                forms[bare] = forms.get(bare, False) or lower
     covered = bytearray(len(text) + 1)
     for s in found:
         if s.score >= threshold:
@@ -724,6 +731,16 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
             out.append(Span(start, end, PERSON, 0.6, "mention"))
             covered[start:end] = b"\x01" * (end - start)
     return out
+
+
+def _without_accents(word: str) -> str:
+    """`word` with the accents of its Latin letters taken off ("Björn" -> "Bjorn"), as far
+    as each letter decomposes (a dotless i or an "ł" stays); other scripts unchanged."""
+    return "".join(
+        ch
+        for ch in unicodedata.normalize("NFD", word)
+        if not (unicodedata.category(ch) == "Mn" and ch < "\u0370")
+    )
 
 
 def _occurrences(text: str, form: str, cased: bool) -> list[tuple[int, int]]:

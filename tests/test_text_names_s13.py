@@ -1,0 +1,37 @@
+"""Issue 24 point 2, session 13: one-word names and over-redaction on unseen text
+(`tests/text_eval/dev_s13.jsonl`): a name's other mentions typed without its accents, a
+lower-case name not swallowing the word after it, a given name not swallowing a weekday or a
+place's office, capitalised common words of other languages, more person cues in lower case."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsar.text import lexicon
+from dsar.text.names import NameFinder
+
+needs_wordfreq = pytest.mark.skipif(
+    not lexicon.frequencies_available(), reason="wordfreq is not installed"
+)
+
+
+def _names(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in NameFinder(None).find([text])[0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "mention"),
+    [
+        ("Tenant Björn Lindqvist reported a leak. bjorn says it started monday", "bjorn"),
+        ("Landlord: Ayşe Yılmaz\nayse called again about the rent", "ayse"),  # noqa: RUF001
+        ("Reply to Inès Moreau: ok Ines, the keys are at the desk", "Ines"),
+    ],
+)
+def test_a_name_found_with_accents_is_found_again_without_them(text: str, mention: str) -> None:
+    assert mention in _names(text)
+
+
+def test_a_word_without_accents_is_no_mention_of_another_script() -> None:
+    # Cyrillic "й" decomposes too: "Сергей" must not add a form "Сергеи"
+    names = _names("Сергей Иванов позвонил. Сергеи")
+    assert "Сергеи" not in names
