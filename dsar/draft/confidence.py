@@ -163,7 +163,8 @@ def column_confidences(table: TableDraft) -> None:
         if col.free_text and "free_text" not in found:
             found["free_text"] = _free_text(values)
         owner = table.owned_through.column if table.owned_through is not None else None
-        if not col.has_role and col.references is None and owner != name:
+        company = "company_contact" in found  # decided from the same values, with its own
+        if not col.has_role and col.references is None and owner != name and not company:
             partial = _partial(name, values)
             if partial is not None:
                 found["no_role"] = partial
@@ -304,7 +305,10 @@ def _verdict(table: TableDraft) -> Confidence:
         )
     rows = table.profile.sample.num_rows
     partial = [
-        (c, d.confidence["no_role"]) for c, d in table.columns.items() if "no_role" in d.confidence
+        (c, d.confidence[role])
+        for c, d in table.columns.items()
+        for role in ("no_role", "company_contact")
+        if role in d.confidence
     ]
     seen = share_floor(rows, rows)
     reason = f"no identity, personal column or link to a person in {rows:,} sampled rows"

@@ -81,6 +81,8 @@ class ColumnDraft:
             return "not linked (its values fit a person's key)"
         if role == "no_identity":
             return "not an identity (names a second person)"
+        if role == "company_contact":
+            return "not an identity (a company's mailbox)"
         return role
 
 

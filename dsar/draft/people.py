@@ -1,6 +1,11 @@
 """Whose rows are these: people tables, identity kinds, identity by link, ownership, reference.
 
-A people table has a key and an email or phone that is (nearly) one per row. One whose link
+A people table has a key, an email or phone that is (nearly) one per row, and evidence that
+its rows are people: a column of people's names, personal emails (not a company's role
+mailboxes), 20 rows or more, or a link into its key from a column naming a person's role
+(`customer_id`, `owner`); a few offices or carriers with a switchboard number each are no
+people table. An email column whose values are all role mailboxes (support@, info@) at one or
+two domains is a company's address, not a person's: no identity. One whose link
 leads to another people table with the same people (most of its emails found there) extends
 that table (a sign-in profile, preferences); the others are roots, ranked by how many
 tables point at them. Each root's key gets an identity kind of its own (by its name:
@@ -22,9 +27,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dsar.catalog.models import ColumnType, IdentityKind
+from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.confidence import link_confidence, share_floor
-from dsar.draft.keys import generic, name_score
+from dsar.draft.keys import generic, name_score, person_named
 from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import share_found
 from dsar.engine.base import Engine
@@ -60,11 +65,100 @@ def _contact(table: TableDraft) -> str | None:
     return None
 
 
+_MANY = 20  # rows of one contact each that are evidence of people by themselves
+_ROLE_LOCAL = re.compile(
+    r"(?i)^(?:info|support|help|helpdesk|contact|contactus|hello|hi|sales|service|services"
+    r"|customer[._-]?service|customer[._-]?care|care|admin|administrator|office|team|billing"
+    r"|invoices?|accounts?|accounting|finance|payments?|privacy|dpo|gdpr|legal|compliance"
+    r"|no[._-]?reply|do[._-]?not[._-]?reply|notifications?|alerts?|news|newsletter|marketing"
+    r"|press|media|pr|jobs|careers|hr|recruiting|webmaster|postmaster|hostmaster|abuse"
+    r"|security|orders?|shop|store|reception|enquiries|inquiries|feedback|mail|general|ops"
+    r"|it|tech|techsupport|partners?|events|bookings?|reservations?|returns|shipping)$"
+)
+_ADDRESS = re.compile(r"([^\s<>\"'@:;,]+)@([^\s<>\"'@:;,]+?)[.;,]*$")
+_COMPANY_DOMAINS = 2  # role mailboxes at this many domains or fewer: the company's own
+
+
+def company_mailboxes(tables: dict[str, TableDraft]) -> None:
+    """An email column whose sampled addresses are all role mailboxes (support@, info@,
+    noreply@) at one or two domains is the company's own address (a plan's support contact, a
+    shop's sender), not a person's: no identity, said with its evidence (counts only). Role
+    mailboxes at many domains (B2B customers' info@ addresses) stay people's."""
+    for table in tables.values():
+        for name, col in table.columns.items():
+            if col.identity is not IdentityKind.EMAIL:
+                continue
+            found = [_ADDRESS.search(str(v).strip()) for v in table.profile.values(name)]
+            parts = {(m.group(1).lower().split("+")[0], m.group(2).lower()) for m in found if m}
+            if not parts:
+                continue
+            role = sum(1 for local, _ in parts if _ROLE_LOCAL.match(local))
+            domains = {domain for _, domain in parts}
+            if role < 0.9 * len(parts) or len(domains) > _COMPANY_DOMAINS:
+                continue
+            col.identity = None
+            col.confidence.pop("identity", None)
+            said = (
+                f"{role:,} of {len(parts):,} distinct sampled addresses are role mailboxes"
+                f" (support@, info@, noreply@ ...) at {len(domains)} domain(s)"
+            )
+            col.notes.append(
+                f"not an identity: {said}, a company's address, not a person's; if a person"
+                " reads this mailbox alone, declare identity: email"
+            )
+            col.confidence["company_contact"] = Confidence(
+                0.5 + 0.5 * share_floor(role, len(parts)), said
+            )
+
+
+def _people_evidence(table: TableDraft, contact: str, links: list[Link]) -> str | None:
+    """Why a table with a key and one contact per row holds people, or None: a column of
+    names, personal emails, many rows, or a link into its key from a person's role."""
+    names = [c for c, d in table.columns.items() if d.personal is PersonalKind.NAME]
+    if names:
+        return f"people's names in {', '.join(names)}"
+    if table.columns[contact].identity is IdentityKind.EMAIL:
+        return f"personal emails in {contact}"
+    if table.profile.rows >= _MANY:
+        return f"{table.profile.rows:,} rows, each with its own {contact}"
+    roles = sorted(
+        f"{lk.child}.{lk.column}"
+        for lk in links
+        if lk.parent == table.name and lk.child != table.name and person_named(lk.column)
+    )
+    if roles:
+        return f"a person's role links to it ({', '.join(roles)})"
+    return None
+
+
+def _not_people(table: TableDraft, contact: str) -> None:
+    """A table with one contact per row but no evidence of people: said, to confirm."""
+    why = (
+        f"not a people table: {contact} differs in every row, but {table.profile.rows:,} rows,"
+        " no column of names, no personal email and no link from a person's role: a"
+        " company's numbers (offices, carriers)?"
+    )
+    table.notes.append(why)
+    table.confidence["verdict"] = Confidence(
+        0.3, f"{why} Its contacts are kept as identities: confirm whose they are"
+    )
+
+
 def find_people(
     engine: Engine, tables: dict[str, TableDraft], links: list[Link]
 ) -> list[TableDraft]:
     """Mark people tables (root or extension) and return the roots, the most linked first."""
-    candidates = {n: t for n, t in tables.items() if t.primary_key and _contact(t)}
+    candidates: dict[str, TableDraft] = {}
+    evidence: dict[str, str] = {}
+    for n, t in tables.items():
+        contact = _contact(t) if t.primary_key else None
+        if contact is None:
+            continue
+        why = _people_evidence(t, contact, links)
+        if why is None:
+            _not_people(t, contact)
+            continue
+        candidates[n], evidence[n] = t, why
     own: dict[str, tuple[float, str]] = {}  # how sure each root is of having its own people
     for name, table in candidates.items():
         contact = _contact(table)
@@ -108,7 +202,7 @@ def find_people(
         t.notes.insert(
             0,
             f"a people table: one row per person ({_contact(t)} differs in every sampled"
-            f" row); {incoming(t)} other table(s) link to it",
+            f" row; {evidence[t.name]}); {incoming(t)} other table(s) link to it",
         )
         t.confidence["verdict"] = _root_confidence(t, incoming(t), *own[t.name])
     return roots

@@ -13,6 +13,7 @@ from dsar.draft.keys import decide, plan_counts
 from dsar.draft.model import ColumnDraft, Draft, TableDraft
 from dsar.draft.people import (
     assign_key_kinds,
+    company_mailboxes,
     find_ownership,
     find_people,
     identity_by_link,
@@ -124,6 +125,7 @@ def draft(
         finally:
             pool.shutdown(cancel_futures=True)
         tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
+        company_mailboxes(tables)  # a company's support@ is no person's identity
         links = decide(tables, plan, counted, lambda t, c: _linkable(tables[t].columns[c]), say)
         roots = find_people(engine, tables, links)
         assign_key_kinds(roots, links)
