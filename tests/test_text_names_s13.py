@@ -35,3 +35,26 @@ def test_a_word_without_accents_is_no_mention_of_another_script() -> None:
     # Cyrillic "й" decomposes too: "Сергей" must not add a form "Сергеи"
     names = _names("Сергей Иванов позвонил. Сергеи")
     assert "Сергеи" not in names
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("lol emeka beat me to it, listing is live", "emeka"),
+        ("[08:43] Agent: try 4471#, if not call sipho he's on site", "sipho"),
+        ("Reported by: Aroha Ngata. Called aroha back at 3pm, no answer.", "aroha"),
+    ],
+)
+def test_a_lower_case_name_does_not_swallow_the_word_after_it(text: str, name: str) -> None:
+    assert name in _names(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("pls send the keys to olivia bennett tomorrow", "olivia bennett"),
+        ("can you ask sam o'neill about the parking", "sam o'neill"),
+    ],
+)
+def test_a_lower_case_surname_stays_with_its_given_name(text: str, name: str) -> None:
+    assert name in _names(text)

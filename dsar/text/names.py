@@ -928,6 +928,8 @@ def _name_lists(
     return out
 
 
+# a surname's apostrophe after its particle ("o'neill", "d'souza"), not a contraction ("he's")
+_PARTICLE_APOSTROPHE = regex.compile(r"(?:o|d|l|mc|dell)['\u2019]\p{L}{2}", regex.IGNORECASE)
 _LOWER_NEXT = regex.compile(r"[^\S\n](\p{Ll}[\p{Ll}\p{M}'\u2019-]*\p{Ll})(?![\p{L}\p{N}@])")
 # in a note written in lower case: what a person does after their name
 _LOWER_PERSON_AFTER = regex.compile(
@@ -1023,9 +1025,11 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         verb_next = _VERB_AFTER.match(text[end:]) or _PERSON_VERB_AFTER.match(text[end:])
         if nxt and nxt.group(1) not in COMMON_WORDS and not verb_next:
             surname = nxt.group(1)
-            if word in lexicon.WORD_NAMES and lexicon.is_english_word(surname):
-                pass  # "grant read access", "mark done": a verb and its object
-            elif "'" in surname or lexicon.is_name_word(surname) or not styled:
+            particle = _PARTICLE_APOSTROPHE.match(surname) is not None
+            contraction = ("'" in surname or "\u2019" in surname) and not particle
+            if contraction or lexicon.is_english_word(surname):
+                pass  # "grant read access", "emeka beat me to it", "sipho he's", "aroha back"
+            elif particle or lexicon.is_name_word(surname) or not styled:
                 end = nxt.end()  # "olivia bennett", "sam o'neill"
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[end : end + 24]
