@@ -8,7 +8,8 @@ JSON object wrapping an array of records, a text encoding the engine does not re
 files whose headers differ) is `NotRead`: listed, with why, never a value, and never drafted.
 
 A CSV whose first line has the shape of its values (an email, a phone number, a date or a
-number where the column holds them; or every field of it) has no header line: it is read
+number where the column holds them; a field found again in its column below; or every field
+of it shaped as its column) has no header line: it is read
 with `header: false` (columns named by the engine, `column0`, ...), never a value made a
 column name. A line longer than the reader's default is read with `max_line_bytes` raised.
 """
@@ -351,15 +352,22 @@ _STRONG = frozenset({"email", "date", "ip", "phone"})
 
 def _looks_like_data(rows: list[list[str]]) -> bool:
     """Whether the first row has the shape of the rows below it: a value no column name has
-    (an email, a date, an IP, a phone number) where most of the column has it too; or every
-    field of it shaped as its column's values (numbers, names)."""
+    (an email, a date, an IP, a phone number) where most of the column has it too; a field
+    found again below in its own column (a column's name is none of its values: a city, a
+    tier, a first name repeated); or every field of it shaped as its column's values
+    (numbers, names). A repeat of the whole first line (files concatenated, each with its
+    header) is no evidence."""
     if len(rows) < 3:
         return False
-    first, rest = rows[0], rows[1:]
+    first, rest = rows[0], [r for r in rows[1:] if r != rows[0]]
+    if len(rest) < 2:
+        return False
     matched = 0
     for i, value in enumerate(first):
         shape = _shape(value)
         column = [r[i] for r in rest if i < len(r) and r[i].strip()]
+        if value.strip() and value.strip() in {v.strip() for v in column}:
+            return True
         if shape is None or not column:
             continue
         share = sum(_shape(v) == shape for v in column) / len(column)
