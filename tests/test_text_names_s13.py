@@ -58,3 +58,33 @@ def test_a_lower_case_name_does_not_swallow_the_word_after_it(text: str, name: s
 )
 def test_a_lower_case_surname_stays_with_its_given_name(text: str, name: str) -> None:
     assert name in _names(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "word"),
+    [
+        ("Talked to Ingrid Tuesday about the renewal, she's keen", "Ingrid", "Tuesday"),
+        ("Called Tomás Porto branch, no answer", "Tomás", "Porto"),
+        ("Thanks Dimitri Great job on the listings this week", "Dimitri", "Great"),
+        ("Hey Jonas Quick question about the deposit", "Jonas", "Quick"),
+        ("Hi Lara Welcome to Homely! Your account is ready.", "Lara", "Welcome"),
+        ("Die Heizung ist defekt, Hausmeister Klaus kommt morgen früh.", "Klaus", "Hausmeister"),
+        ("Applicant Nomvula Dlamini called twice today.", "Nomvula Dlamini", "Applicant"),
+    ],
+)
+def test_a_given_name_does_not_swallow_a_word_beside_it(text: str, name: str, word: str) -> None:
+    names = _names(text)
+    assert name in names
+    assert not any(word in n for n in names)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Merry Christmas from all of us at the agency!", None),
+        ("Regards, R. Ahmed", "R. Ahmed"),
+        ("Sent to Emma Stone on Tuesday", "Emma Stone"),
+    ],
+)
+def test_what_the_edge_rule_leaves_alone(text: str, name: str | None) -> None:
+    assert set(_names(text)) == ({name} if name else set())

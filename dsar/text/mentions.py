@@ -26,6 +26,7 @@ import regex
 
 from dsar.text.detectors import PERSON, Span
 from dsar.text.lexicon import (
+    COMMON_ZIPF,
     GREETING_WORDS,
     ROLE_LABELS,
     STOP_WORDS,
@@ -38,6 +39,8 @@ from dsar.text.lexicon import (
     language_of,
     listed_anywhere,
     name_lexicon,
+    place_names,
+    zipf,
 )
 
 _PARTICLES = frozenset(
@@ -234,6 +237,13 @@ def vetoed(
             trimmed = Span(start, trimmed.end, trimmed.entity, trimmed.score, trimmed.source)
             value = text[trimmed.start : trimmed.end]
             words, folded = words[1:], folded[1:]
+        if span.source in ("names", "ner") and len(words) >= 2:
+            edged = _edges(text, trimmed, lang, firsts, lasts)
+            if edged is not trimmed:
+                trimmed = edged
+                value = text[trimmed.start : trimmed.end]
+                words = [w for w in _SPLIT_COMMA.split(value) if w]
+                folded = [w.casefold().strip(".'\u2019") for w in words]
         if "\n" in value and span.source in ("names", "ner"):
             trimmed = _named_lines(text, trimmed, firsts, lasts)
             value = text[trimmed.start : trimmed.end]
@@ -328,6 +338,62 @@ _LINE_ENDS = regex.compile(r"[^\S\n]*[,.!]?[^\S\n]*(?:\n|$)")
 _ADDRESSEE_ENDS = regex.compile(r"[^\S\n]*(?:[,!:;]|\n|$)")
 _WORD_AFTER = regex.compile(r"[^\S\n]+(\p{Lu}[\p{L}\p{M}'\u2019-]*)")
 _WORD_BEFORE = regex.compile(r"(\p{L}[\p{L}\p{M}'\u2019.-]*)[^\S\n]+$")
+
+
+_TIME_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight
+    yesterday""".split()  # noqa: SIM905
+)
+# the words after a place that make it a branch, not a surname ("Tomás Porto branch")
+_BRANCH_AFTER = regex.compile(
+    r"[^\S\n]+(?:office|branch|team|site|store|shop|depot|hub|desk|warehouse|location)\b",
+    regex.IGNORECASE,
+)
+_EDGE_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'\u2019-]*")
+
+
+def _common_english(word: str) -> bool:
+    """A capitalised word that no name list holds and that English uses at least 10 times
+    in a million words ("Great", "Quick", "Tuesday", "Tenant" at 3.5 before a name)."""
+    return (zipf(word, "en") or 0.0) >= COMMON_ZIPF
+
+
+def _edges(text: str, span: Span, lang: str, firsts: frozenset[str], lasts: frozenset[str]) -> Span:
+    """A run of a listed given name and a word beside it that no name list holds and that is
+    a word, not a name: the given name alone. After it: a weekday or a common English word
+    ("Ingrid Tuesday", "Thanks Dimitri Great job", "Hey Jonas Quick question"), a place
+    before a branch's word ("Tomás Porto branch", "Priya Dubai office"). Before it: a noun,
+    a role or a function word of the text's language ("Tenant Björn Lindqvist", "Hausmeister
+    Klaus", "Mein Mann Jürgen" -> "Jürgen")."""
+    words = list(_EDGE_WORD.finditer(text, span.start, span.end))
+    if len(words) < 2:
+        return span
+    while len(words) >= 2 and words[1].group() in firsts:
+        head = words[0].group()
+        if len(head) < 3 or text.startswith(".", words[0].end()):
+            break  # an initial ("R. Ahmed")
+        folded = head.casefold()
+        role = folded in ROLE_LABELS or _stop(head)
+        if head in firsts or (head in lasts and not role):
+            break
+        if not (
+            role or (zipf(head, "en") or 0.0) >= 3.5 or (lang != "en" and label_word(head, lang))
+        ):
+            break
+        words.pop(0)
+    if len(words) == 2 and words[0].group() in firsts:
+        tail = words[1].group()
+        listed = tail in firsts or tail in lasts
+        if (
+            (tail.casefold() in _TIME_WORDS)
+            or (not listed and tail not in place_names() and _common_english(tail))
+            or (tail in place_names() and _BRANCH_AFTER.match(text, span.end))
+        ):
+            words.pop()
+    start, end = words[0].start(), words[-1].end()
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(start, end, span.entity, span.score, span.source)
 
 
 def _structural(text: str, span: Span) -> bool:
@@ -640,7 +706,15 @@ def _trim(text: str, span: Span) -> Span | None:
             words = words[:i]
             break
     if len(words) > 1 and _stop(words[-1].group()) and span.source != "shape":
-        return None
+        first, tail = words[0].group(), words[-1].group().casefold().strip(".:;!?")
+        greeted = _greeted(text[max(0, span.start - 24) : span.start])
+        if not (
+            len(words) == 2
+            and _given_not_place(first)
+            and (tail in ROLE_LABELS or (greeted and tail in GREETING_WORDS))
+        ):
+            return None  # "Merry Christmas", "Customer Success Manager"
+        words = words[:1]  # "Hi Lara Welcome to...", "cc Amara Legal": the name before it
     capitalised = any(w.group()[:1].isupper() for w in words)
     while words and (
         (_stop(words[0].group()) and not _given_label(words))
@@ -663,6 +737,11 @@ def _trim(text: str, span: Span) -> Span | None:
 
 # labels' words that are given names too ("Floor" in Dutch, "Bill", "Till" in German)
 _LABEL_GIVEN = frozenset(("floor", "bill", "till", "august", "noël"))
+
+
+def _given_not_place(word: str) -> bool:
+    """A given name of the lists that names no place ("Lara", not "Jordan" or "Paris")."""
+    return word in name_lexicon()[0] and word not in place_names() and not _stop(word)
 
 
 def _given_label(words: list[regex.Match[str]]) -> bool:
