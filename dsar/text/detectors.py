@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from dsar.text.contacts import emails, ip_addresses, phones
-from dsar.text.identifiers import RECOGNIZERS, national_ids
+from dsar.text.identifiers import RECOGNIZERS, digit_runs, national_ids
 from dsar.text.secrets import KEY_PATTERNS, PREFILTER as SECRET_PREFILTER, secrets
 from dsar.text.spans import (
     CARD,
@@ -220,7 +220,10 @@ def government_ids(text: str) -> Iterator[Span]:
     if not _GOV_PREFILTER.search(text):
         return
     lowered = text.lower()
+    runs = digit_runs(text)
     for recognizer in RECOGNIZERS:
+        if not recognizer.may_match(text, runs[1]):
+            continue
         context = [word.lower() for word in recognizer.context]
         for start, end, score in recognizer.analyze(text):
             # no SSN starts with 9 (area numbers 900-999 are never issued: those are ITINs)
@@ -236,7 +239,7 @@ def government_ids(text: str) -> Iterator[Span]:
                 score = min(1.0, max(boosted, CONTEXT_FLOOR))
                 source = "context"
             yield Span(start, end, recognizer.entity, score, source)
-    yield from national_ids(text)  # many more countries, passports, licences
+    yield from national_ids(text, runs)  # many more countries, passports, licences
 
 
 Detector = Callable[[str], Iterator[Span]]

@@ -38,10 +38,25 @@ class IdRecognizer:
     # True: a valid ID (score 1.0); False: not one; None: the pattern's score stands
     validate: Callable[[str], bool | None] | None = None
     invalidate: Callable[[str], bool] | None = None
+    # what every match holds, so that a text without it skips the patterns: `digits`, the
+    # fewest digits one run of digits (`digit_runs`) holds; `needs`, a shorter pattern
+    digits: int = 0
+    needs: str | None = None
 
     @cached_property
     def _compiled(self) -> tuple[tuple[regex.Pattern[str], float], ...]:
         return tuple((regex.compile(p, _FLAGS), score) for p, score in self.patterns)
+
+    @cached_property
+    def _needs(self) -> regex.Pattern[str] | None:
+        return None if self.needs is None else regex.compile(self.needs, _FLAGS)
+
+    def may_match(self, text: str, longest: int) -> bool:
+        """False when no pattern can match `text`, whose longest run of digits holds
+        `longest` (`digit_runs`): `analyze` would find nothing."""
+        if longest < self.digits:
+            return False
+        return self._needs is None or self._needs.search(text) is not None
 
     def analyze(self, text: str) -> list[tuple[int, int, float]]:
         """(start, end, score) of each match that survives its checks."""
@@ -119,6 +134,8 @@ _EVEN = {c: (int(c) if c.isdigit() else ord(c) - ord("A")) for c in _ODD}
 def _fiscal_code_valid(value: str) -> bool:
     """The check character (the workbench requires it; Presidio keeps a wrong one at 0.3)."""
     value = value.upper()
+    if not all(c in _ODD for c in value):  # a digit of another script ("٣"): no fiscal code
+        return False
     body = value[:-1]
     total = sum(_ODD[c] for c in body[0::2]) + sum(_EVEN[c] for c in body[1::2])
     return value[-1] == chr(ord("A") + total % 26)
@@ -171,6 +188,7 @@ RECOGNIZERS = (
         ),
         ("social", "security", "ssn", "ssns", "ssid"),
         invalidate=_ssn_invalid,
+        digits=9,
     ),
     IdRecognizer(
         "US_ITIN",
@@ -183,12 +201,14 @@ RECOGNIZERS = (
             (rf"\b9\d{{2}}[- ]{_ITIN_GROUP}[- ]\d{{4}}\b", 0.5),
         ),
         ("individual", "taxpayer", "itin", "tax", "payer", "taxid", "tin"),
+        digits=9,
     ),
     IdRecognizer(
         "UK_NHS",
         ((r"\b([0-9]{3})[- ]?([0-9]{3})[- ]?([0-9]{4})\b", 0.5),),
         ("national health service", "nhs", "health services authority", "health authority"),
         validate=_nhs_valid,
+        digits=10,
     ),
     IdRecognizer(
         "UK_NINO",
@@ -201,36 +221,43 @@ RECOGNIZERS = (
             ),
         ),
         ("national insurance", "ni number", "nino"),
+        digits=6,
     ),
     IdRecognizer(
         "ES_NIF",
         ((r"\b[0-9]?[0-9]{7}[-]?[A-Z]\b", 0.5),),
         ("documento nacional de identidad", "DNI", "NIF", "identificación"),
         validate=_nif_valid,
+        digits=7,
     ),
     IdRecognizer(
         "ES_NIE",
         ((r"\b[X-Z]?[0-9]?[0-9]{7}[-]?[A-Z]\b", 0.5),),
         ("número de identificación de extranjero", "NIE"),
         validate=_nie_valid,
+        digits=7,
     ),
     IdRecognizer(
         "IT_FISCAL_CODE",
         ((_FISCAL_CODE, 0.3),),
         ("codice fiscale", "cf"),
         validate=_fiscal_code_valid,
+        # 16 letters and digits in a row (letters may stand for its digits: no digit count)
+        needs=r"[A-Z\d]{16}",
     ),
     IdRecognizer(
         "PL_PESEL",
         ((r"[0-9]{2}([02468][1-9]|[13579][012])(0[1-9]|1[0-9]|2[0-9]|3[01])[0-9]{5}", 0.4),),
         ("PESEL",),
         validate=_pesel_valid,
+        digits=11,
     ),
     IdRecognizer(
         "FI_PERSONAL_IDENTITY_CODE",
         ((rf"\b{_HETU}\b", 0.5), (_HETU, 0.1)),
         ("hetu", "henkilötunnus", "personbeteckningen", "personal identity code"),
         validate=_hetu_valid,
+        digits=6,
     ),
 )
 
@@ -836,7 +863,15 @@ class _Cues:
     @property
     def starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = [m.start() for m in _all_cues().finditer(self.text)]
+            text = self.text
+            if text.isascii() or not _CASE_UNSAFE.search(text):
+                # the same matches, three times faster: a text whose letters all lower-case
+                # one to one, as the matcher folds them, searched lower-cased for the words
+                # (all in lower case) without folding each comparison
+                found = _all_cues(folded=False).finditer(text.lower())
+            else:
+                found = _all_cues().finditer(text)
+            self._starts = [m.start() for m in found]
         return self._starts
 
     def named(self, start: int, end: int, cue: regex.Pattern[str]) -> bool:
@@ -852,17 +887,46 @@ class _Cues:
 
 
 @cache
-def _all_cues() -> re.Pattern[str]:
+def _all_cues(folded: bool = True) -> re.Pattern[str]:
     """Where any word of any ID may start: one scan (each ID's own words are then tried
-    there); the boundary once before the alternation keeps it fast (90 us a text)."""
+    there); the boundary once before the alternation keeps it fast (90 us a text).
+    `folded=False`: the same words matched as written, for a lower-cased text (`_Cues`)."""
     words = {w for spec in (*NATIONAL_IDS, *LABELLED_IDS) for w in spec.words}
     words |= {*_GENERIC_ID_WORDS, *_SCHEME_ID_WORDS}
     spaced = sorted(w for w in words if _spaced(regex.sub(r"^\(\?:", "", w)[:1]))
     other = sorted(words - set(spaced))
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(spaced)})|{'|'.join(other)}", re.IGNORECASE)
+    pattern = rf"(?<![^\W_])(?:{'|'.join(spaced)})|{'|'.join(other)}"
+    if folded:
+        return re.compile(pattern, re.IGNORECASE)
+    for letter, also in _FOLDS_TO.items():  # letters the matcher folds to others' cases
+        pattern = pattern.replace(letter, f"[{letter}{also}]")
+    return re.compile(pattern)
+
+
+# the word's letters that the matcher equates with other letters' lower case (the Turkish
+# dotless i, U+0131, matches i and I); written outside brackets in the words
+_FOLDS_TO = {"\u0131": "i"}
+
+
+# Characters that do not lower-case one to one as the matcher folds case: the Turkish dotted
+# and dotless i, the long s, the micro sign (a Greek mu to the matcher), Greek sigmas and
+# symbol forms; and whatever lies outside the scripts checked. A text without any is searched
+# lower-cased (`_Cues.starts`); tests/test_text_speed.py checks every character of the
+# ranges kept against the words.
+_CASE_UNSAFE = re.compile(
+    "[\u00b5\u0130\u0131\u017f\u0345\u03a3\u03c2\u03c3\u03d0\u03d1\u03f0\u03f1"
+    "\u03f5\u0530-\u058f\u0e80-\u1dff\u1f00-\u2fff\ua000-\uabff\ud7b0-\U0010ffff]"
+)
 
 
 _DIGIT_RUN = re.compile(r"\d(?:[ .\-/]?\d)*")
+
+
+def digit_runs(text: str) -> tuple[int, int]:
+    """The digits of `text` that stand in runs (digits joined by at most one space, dot,
+    dash or slash), and the most one run holds: what an ID's `digits` is compared with."""
+    runs = [sum(c.isdigit() for c in m.group()) for m in _DIGIT_RUN.finditer(text)]
+    return sum(runs), max(runs, default=0)
 
 
 def _plain_value(value: str) -> bool:
@@ -872,12 +936,12 @@ def _plain_value(value: str) -> bool:
     return 5 <= alnum <= 25 and digits >= 3 and not _DATE.fullmatch(value)
 
 
-def national_ids(text: str) -> Iterator[Span]:
-    """The IDs of `NATIONAL_IDS` (checksum) and `LABELLED_IDS` (a word before them)."""
-    runs = [sum(c.isdigit() for c in m.group()) for m in _DIGIT_RUN.finditer(text)]
-    if sum(runs) < 3:
+def national_ids(text: str, runs: tuple[int, int] | None = None) -> Iterator[Span]:
+    """The IDs of `NATIONAL_IDS` (checksum) and `LABELLED_IDS` (a word before them);
+    `runs`: the text's `digit_runs`, when the caller has them."""
+    total, longest = digit_runs(text) if runs is None else runs
+    if total < 3:
         return
-    longest = max(runs)
     cues = _Cues(text)
     for spec in NATIONAL_IDS:
         if spec.digits > longest:

@@ -1,0 +1,167 @@
+# ruff: noqa: RUF001 - the letters whose case folding the shortcuts depend on
+"""The free-text engine's shortcuts find what the long way finds (issue 24, point 5).
+
+Each shortcut skips work a text cannot need; each test runs the long way beside it, on
+texts built to reach the shortcut's edges, and asks for the same answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dsar.text import identifiers
+from dsar.text.detectors import government_ids
+from dsar.text.identifiers import _FOLDS_TO, RECOGNIZERS, _all_cues, _Cues, digit_runs
+
+
+def _random_texts(alphabet: str, n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choices(alphabet, k=rnd.randint(6, 48))) for _ in range(n)]
+
+
+ID_ALPHABET = "0123456789 -.+/ABCDEFHJKLMNPRSTUVWXYZabcxyz\u0663\u0664"
+
+
+def test_a_recognizer_skipped_by_its_digits_would_have_found_nothing() -> None:
+    texts = _random_texts(ID_ALPHABET, 20_000, 1)
+    # long digit runs with one separator here and there, and 16-character codes
+    rnd = random.Random(2)
+    for _ in range(4000):
+        digits = "".join(rnd.choices("0123456789", k=rnd.randint(5, 13)))
+        cut = rnd.randint(1, len(digits) - 1)
+        texts.append(f"n {digits[:cut]}{rnd.choice(' -./+X')}{digits[cut:]} x")
+    texts.append("codice fiscale RSSMRA85T10A562S")
+    texts.append("ssn 078-05-1121, nhs 943 476 5919, pesel 44051401359, hetu 131052-308T")
+    skipped = 0
+    for text in texts:
+        longest = digit_runs(text)[1]
+        for recognizer in RECOGNIZERS:
+            if not recognizer.may_match(text, longest):
+                skipped += 1
+                assert recognizer.analyze(text) == [], (recognizer.entity, text)
+    assert skipped > len(texts)  # the shortcut is taken
+
+
+def test_government_ids_with_the_shortcut_find_what_every_recognizer_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [
+        "My SSN is 078-05-1120 and my NHS number 943 476 5919.",
+        "NINO AB 12 34 56 C; DNI 12345678Z; NIE X1234567L; PESEL 44051401359.",
+        "codice fiscale MRTMTT91D08F205J, hetu 131052-308T, itin 912-70-1234",
+        *_random_texts(ID_ALPHABET, 3000, 3),
+    ]
+    fast = [list(government_ids(t)) for t in texts]
+    monkeypatch.setattr(identifiers.IdRecognizer, "may_match", lambda *_: True)
+    slow = [list(government_ids(t)) for t in texts]
+    assert fast == slow
+    assert sum(map(len, fast)) >= 8
+
+
+sre_parse: Any = importlib.import_module("re._parser")  # the standard library's parser
+LITERAL, IN, RANGE, NEGATE = (sre_parse.LITERAL, sre_parse.IN, sre_parse.RANGE, sre_parse.NEGATE)
+
+
+def _literals(items: Any) -> Iterator[str]:
+    for op, av in items:
+        if op is LITERAL:
+            yield chr(av)
+        elif op is IN:
+            for o, a in av:
+                if o is LITERAL:
+                    yield chr(a)
+                elif o is RANGE:
+                    yield from map(chr, range(a[0], a[1] + 1))
+                else:
+                    assert o is NEGATE or o.name == "CATEGORY", o
+        elif isinstance(av, (list, tuple)):
+            for x in av:
+                if isinstance(x, sre_parse.SubPattern):
+                    yield from _literals(x)
+                elif isinstance(x, (list, tuple)):
+                    for y in x:
+                        if isinstance(y, sre_parse.SubPattern):
+                            yield from _literals(y)
+
+
+def test_every_character_a_cue_search_lower_cases_folds_as_the_matcher_does() -> None:
+    """`_Cues.starts` searches a lower-cased text with the words as written when no
+    character of `_CASE_UNSAFE` is in it: for every other character of the scripts kept, the
+    matcher's case-insensitive comparison with each letter of the words must be the same as
+    comparing its lower case, which must be one character of the same kind."""
+    pattern = _all_cues().pattern
+    letters = set(_literals(sre_parse.parse(pattern, re.IGNORECASE)))
+    assert letters and all(letter.lower() == letter for letter in letters)
+    # every character from U+D7B0 on is unsafe (surrogates, compatibility and wide forms)
+    kept = "".join(chr(c) for c in range(0xD7B0) if not identifiers._CASE_UNSAFE.match(chr(c)))
+    assert len(kept) > 30_000
+    matched: dict[str, set[str]] = {}
+    for letter in letters:
+        found = re.findall(re.escape(letter), kept, re.IGNORECASE)
+        matched[letter] = set(found)
+    for ch in kept:
+        low = ch.lower()
+        assert len(low) == 1, hex(ord(ch))
+        for cls in (r"\w", r"\d", r"\s", r"[^\W_]"):
+            assert bool(re.match(cls, ch)) == bool(re.match(cls, low)), (hex(ord(ch)), cls)
+    wrong = {
+        letter
+        for letter, chars in matched.items()
+        if chars != {ch for ch in kept if ch.lower() in letter + _FOLDS_TO.get(letter, "")}
+    }
+    assert not wrong
+    # the lower-cased search equates each of those letters with the others it folds to
+    assert all(f"[{a}{b}]" in _all_cues(folded=False).pattern for a, b in _FOLDS_TO.items())
+
+
+CUE_ALPHABET = (
+    " .:-_#(\n0123ABCDIKLNOPSTabcdiklnopstuvyzéÉİıſµΣσςΑΜΚαμκДНИдни身份证주민등록パスポートא"
+)
+
+
+def test_cue_starts_lower_cased_are_the_folded_search_s() -> None:
+    rnd = random.Random(5)
+    words = [
+        "ID No.",
+        "id number",
+        "Passport",
+        "PASSPORT",
+        "Nüfus Cüzdanı",
+        "NÜFUS CÜZDANI",
+        "ΑΜΚΑ",
+        "αμκα",
+        "Α.Μ.Κ.Α.",
+        "ИНН",
+        "СНИЛС",
+        "Personalausweis",
+        "CÉDULA",
+        "身份证",
+        "주민등록번호",
+        "DL",
+        "national_id_no",
+        "tc kimlik",
+    ]
+    texts = _random_texts(CUE_ALPHABET, 6000, 4)
+    for _ in range(6000):
+        parts = [rnd.choice(words) for _ in range(rnd.randint(1, 4))]
+        glue = [rnd.choice([" ", "_", "", ": ", "x", "\n", "-"]) for _ in parts]
+        texts.append("".join(g + p for g, p in zip(glue, parts, strict=True)) + " 12345")
+    lowered = 0
+    for text in texts:
+        expected = [m.start() for m in _all_cues().finditer(text)]
+        assert _Cues(text).starts == expected, text
+        lowered += not identifiers._CASE_UNSAFE.search(text)
+    assert lowered > 3000  # most take the lower-cased search
+
+
+def test_a_fiscal_code_shape_with_a_digit_of_another_script_is_no_id_and_no_crash() -> None:
+    # the pattern's \d takes any script's digits; the check table knows 0-9 (a KeyError
+    # stopped the whole engine on such a text)
+    assert list(government_ids("code RSSMRA85T10A5\u06632S ok")) == []
+    assert [s.entity for s in government_ids("code RSSMRA85T10A562S ok")] == ["IT_FISCAL_CODE"]
