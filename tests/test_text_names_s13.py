@@ -88,3 +88,31 @@ def test_a_given_name_does_not_swallow_a_word_beside_it(text: str, name: str, wo
 )
 def test_what_the_edge_rule_leaves_alone(text: str, name: str | None) -> None:
     assert set(_names(text)) == ({name} if name else set())
+
+
+@needs_wordfreq
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("lmk if chiara replies, she still owes us the signed form", "chiara"),
+        ("note to self: call back ahmed re: parking", "ahmed"),
+        ("shift handover - agnieszka on till 6, then pavel. alarm panel still beeping", "pavel"),
+        ("i think lara already uploaded the floor plan", "lara"),
+    ],
+)
+def test_a_lower_case_given_name_with_a_person_cue(text: str, name: str) -> None:
+    # listed given names that are words elsewhere ("chiara" in Italian, "pavel") or common
+    # enough in English ("ahmed") to fail the frequency test, found by the cue around them
+    assert name in _names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will do, i'll mark the unit as let once the deposit clears",
+        "if rose bushes need a trim, tell the gardener",
+        "then mark it as done",
+    ],
+)
+def test_lower_case_words_stay_words_after_the_new_cues(text: str) -> None:
+    assert _names(text) == []

@@ -935,13 +935,15 @@ _LOWER_NEXT = regex.compile(r"[^\S\n](\p{Ll}[\p{Ll}\p{M}'\u2019-]*\p{Ll})(?![\p{
 _LOWER_PERSON_AFTER = regex.compile(
     r"^[^\S\n]+(?:is|was|has|had|will|would|can|could|did|does|said|says|took|takes|covers"
     r"|covering|gave|wants|needs|asked|asks|called|rang|restarted|fixed|sent|says|thinks"
+    r"|replies|knows|owes|agrees|confirms|left|(?:already|just|still|also|never"
+    r"|finally)[^\S\n]+\p{Ll}+"
     r"|on[^\S\n]+(?:leave|holiday|vacation|pto|call)|\p{Ll}+ed)\b|^['\u2019]s[^\S\n]"
 )
 _LOWER_AND = regex.compile(r"^[^\S\n]+(?:and|&|\+|or)[^\S\n]+(\p{Ll}+)\b")
 _LOWER_CUE = regex.compile(
     r"\b(?:to|from|with|for|chase|remind|ping|ask|tell|cc|it's|its|it is|handover to"
     r"|hand over to|and|or|via|w/|ty|per|waiting on|try|let|thanks to|did|does|has|is|was"
-    r"|are|were)"
+    r"|are|were|call back|then|if|told|text|dm|message|friend|colleague)"
     r"[^\S\n]*[:,]?[^\S\n]*$"
 )
 # cues before a place as often as before a person: a given name that names a place is one
