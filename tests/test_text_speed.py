@@ -165,3 +165,37 @@ def test_a_fiscal_code_shape_with_a_digit_of_another_script_is_no_id_and_no_cras
     # stopped the whole engine on such a text)
     assert list(government_ids("code RSSMRA85T10A5\u06632S ok")) == []
     assert [s.entity for s in government_ids("code RSSMRA85T10A562S ok")] == ["IT_FISCAL_CODE"]
+
+
+def test_the_frequency_language_guess_sums_as_word_by_word() -> None:
+    """`lexicon._frequent_language` looks each word up once for every language: the scores,
+    and so the language, must be those of summing each language's frequencies word by word."""
+    from dsar.text import lexicon
+
+    if not lexicon.frequencies_available():
+        pytest.skip("wordfreq is not installed")
+    rnd = random.Random(6)
+    pools = {lang: sorted(lexicon._common_words(lang))[:3000] for lang in lexicon._GUESSED}
+    texts = []
+    for _ in range(1500):
+        langs = rnd.sample(sorted(pools), rnd.randint(1, 3))
+        words = [rnd.choice(pools[rnd.choice(langs)]) for _ in range(rnd.randint(1, 25))]
+        texts.append(" ".join(w.capitalize() if rnd.random() < 0.2 else w for w in words))
+    names = lexicon.folded_lexicon()
+    guessed = set()
+    for text in texts:
+        words = [
+            w.casefold()
+            for w in lexicon._TOKEN.findall(text)
+            if not (w[:1].isupper() and w.casefold() in names)
+        ]
+        scores = {
+            lang: sum(lexicon._common_words(lang).get(w, 0.0) for w in words)
+            for lang in lexicon._GUESSED
+        }
+        best = max(scores, key=lambda lang: scores[lang])
+        factor, plus = lexicon.LANGUAGE_MARGIN
+        expected = best if words and scores[best] >= factor * scores["en"] + plus else "en"
+        assert lexicon._frequent_language(text) == expected, text
+        guessed.add(expected)
+    assert len(guessed) >= 6  # many languages won

@@ -737,6 +737,17 @@ def _common_words(lang: str) -> dict[str, float]:
     return out
 
 
+@cache
+def _common_in_languages() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Each word of `_common_words` with its Zipf frequency in each language of `_GUESSED`
+    that uses it, in that order."""
+    merged: dict[str, list[tuple[str, float]]] = {}
+    for lang in _GUESSED:
+        for word, z in _common_words(lang).items():
+            merged.setdefault(word, []).append((lang, z))
+    return {word: tuple(found) for word, found in merged.items()}
+
+
 def _frequent_language(text: str) -> str:
     """The language of `GUESSED` whose common words the text uses most (each word counts its
     Zipf frequency there), when it beats English by `LANGUAGE_MARGIN`: short chat lines and
@@ -751,7 +762,12 @@ def _frequent_language(text: str) -> str:
     ]
     if not words:
         return "en"
-    scores = {lang: sum(_common_words(lang).get(w, 0.0) for w in words) for lang in _GUESSED}
+    # the same sums as word by word in each language, a word looked up once for them all
+    scores = dict.fromkeys(_GUESSED, 0.0)
+    common = _common_in_languages()
+    for w in words:
+        for lang, z in common.get(w, ()):
+            scores[lang] += z
     best = max(scores, key=lambda lang: scores[lang])
     factor, plus = LANGUAGE_MARGIN
     return best if scores[best] >= factor * scores["en"] + plus else "en"
