@@ -192,6 +192,9 @@ _FILE = regex.compile(
     r"\b",
     regex.IGNORECASE,
 )
+_FILE_EXTENSION = regex.compile(  # what every match of `_FILE` ends with
+    r"\.(?:pdf|jpe?g|png|heic|tiff?|docx?|xlsx?|csv|txt|zip|odt)\b", regex.IGNORECASE
+)
 _SEGMENT = regex.compile(r"[^\W_\d]+")
 
 # scripts written without capitals, and names in them
@@ -391,6 +394,8 @@ def _header_person(value: str) -> bool:
 
 def fields(text: str) -> Iterator[Span]:
     """Values of form fields that hold a person: `Caller: ...`, `Vorname: ...`."""
+    if ":" not in text and "=" not in text and "\uff1a" not in text:
+        return  # no field's colon or equals sign (half of all texts): nothing to search
     for m in _PERSON_FIELDS.finditer(text):
         label = m.group("label").casefold().split()
         if any(w in _NOT_PERSON_FIELD for w in label[:-1]) or label[0] in _NOT_PERSON_FIELD:
@@ -568,6 +573,8 @@ def person_handle(handle: str) -> bool:
 
 def file_names(text: str) -> Iterator[Span]:
     """Two name segments side by side in a file name: `Brennan_Niamh_passport.pdf`."""
+    if not _FILE_EXTENSION.search(text):
+        return  # `_FILE` tries a stem at every word; the extension it ends with is rare
     for m in _FILE.finditer(text):
         segments = list(_SEGMENT.finditer(m.group("stem")))
         for a, b in pairwise(segments):
