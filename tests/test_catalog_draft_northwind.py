@@ -31,14 +31,6 @@ runner = CliRunner()
 
 # (table, column, fact) -> (what the hand-written catalog says, what the draft says, why)
 NORTHWIND_KNOWN: dict[tuple[str, str, str], tuple[object, object, str]] = {
-    ("categories", "", "personal"): (
-        False,
-        True,
-        "shapes.py marks categories.description free text (4.5 words a value, 8 different"
-        " texts) although the text engine finds personal data in 0% of them, and a table"
-        " with a free-text column is not reference data: a draft bug, reported to shapes.py's"
-        " owner (a free-text verdict should need names or contacts at a meaningful share)",
-    ),
     ("customer_customer_demo", "", "personal"): (
         True,
         False,

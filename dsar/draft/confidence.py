@@ -26,7 +26,22 @@ from collections.abc import Callable, Sequence
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.keys import id_named, name_score, person_named
 from dsar.draft.model import Confidence, Draft, Link, TableDraft
-from dsar.draft.shapes import is_email, is_id_like, is_ip, is_secret, phone_test, tokens
+from dsar.draft.shapes import (
+    is_address,
+    is_email,
+    is_iban,
+    is_id_like,
+    is_ip,
+    is_lat_lon,
+    is_postcode,
+    is_secret,
+    is_ssn,
+    password_named,
+    phone_test,
+    postcode_named,
+    secret_test,
+    tokens,
+)
 
 _Z = 1.96  # the 95% normal quantile of the share's lower bound
 _NAME_SILENT = 0.9  # the name does not say what the values are
@@ -129,7 +144,13 @@ def column_confidences(table: TableDraft) -> None:
     """The confidence of each role found from a column's values (left as set where a later
     step decided it: a people key's kind, an identity by link)."""
     for name, col in table.columns.items():
-        if col.kind is not ColumnType.STRING and col.personal is not PersonalKind.DATE_OF_BIRTH:
+        if col.kind is None:
+            _nested(col.confidence, col.personal, col.notes)
+            continue
+        if col.kind is not ColumnType.STRING and col.personal not in (
+            PersonalKind.DATE_OF_BIRTH,
+            PersonalKind.LOCATION,
+        ):
             continue
         values = [str(v) for v in table.profile.values(name)]
         found = col.confidence
@@ -154,10 +175,15 @@ def column_confidences(table: TableDraft) -> None:
         if col.personal is not None and "personal" not in found:
             found["personal"] = _personal(name, col.personal, col.notes, values)
         if col.secret and "secret" not in found:
+            plain = password_named(name) and any(
+                "in clear where not hashed" in n for n in col.notes
+            )
             found["secret"] = _shape(
                 values,
-                is_secret,
-                "are password hashes or high-entropy tokens",
+                secret_test(name) if plain else is_secret,
+                "are passwords (single words, in clear), hashes or tokens"
+                if plain
+                else "are password hashes or high-entropy tokens",
                 _named(name, "secret"),
             )
         if col.free_text and "free_text" not in found:
@@ -186,12 +212,25 @@ def _personal(
             f"{_pct(hits, of)} of {of:,} distinct sampled values are people's names; {said}",
         )
     if kind is PersonalKind.ADDRESS:
+        if any("are postal addresses" in n for n in notes):
+            return _shape(
+                values,
+                is_address,
+                "are postal addresses",
+                (_NAME_SILENT, f"its name ({name}) does not say so"),
+            )
         return _shape(
             values,
             lambda v: any(c.isdigit() for c in v) and len(v.split()) > 1,
             "are words with a house number",
             (1.0, f"named {name}"),
         )
+    if kind is PersonalKind.LOCATION and postcode_named(name):
+        return _shape(values, is_postcode, "have a postal code's shape", _said(name))
+    if kind is PersonalKind.LOCATION and any("latitude and longitude" in n for n in notes):
+        return _shape(values, is_lat_lon, "are latitude and longitude pairs", _said(name))
+    if kind is PersonalKind.LOCATION and any("beside" in n and "itudes" in n for n in notes):
+        return Confidence(0.8, f"named {name}, beside the other coordinate; values in range")
     if kind is PersonalKind.LOCATION:
         places = _stated(notes, _PLACES_STATED) or (0, 0)
         hits, of = places
@@ -201,8 +240,59 @@ def _personal(
             " names (the name decided it)",
         )
     if kind is PersonalKind.DATE_OF_BIRTH:
+        spread = _stated(notes, _SPREAD_STATED)
+        if spread is not None and any("by their spread" in n for n in notes):
+            hits, of = spread
+            return Confidence(
+                _clip(share_floor(hits, of) * _NAME_SILENT * 0.9),
+                f"{_pct(hits, of)} of {of:,} sampled dates lie decades back, spread as births"
+                f" are; its name ({name}) does not say so",
+            )
+        if spread is not None:
+            hits, of = spread
+            return Confidence(
+                _clip(share_floor(hits, of)),
+                f"named {name}; {_pct(hits, of)} of {of:,} sampled values are dates decades back",
+            )
         return Confidence(0.7, f"a date column named {name}: decided by its name alone")
+    if kind is PersonalKind.FINANCIAL_ACCOUNT:
+        return _shape(values, is_iban, "are IBANs", (1.0, f"checksums hold; named {name}"))
+    if kind is PersonalKind.GOVERNMENT_ID:
+        return _shape(values, is_ssn, "are US social security numbers", _said(name))
     return Confidence(0.6, f"{kind.value} decided from its name and values (no share to count)")
+
+
+_SPREAD_STATED = re.compile(r"(\d+)% of ([\d,]+) sampled \S+ values are dates between 1900")
+_NESTED_STATED = re.compile(r"(\d+)% of ([\d,]+) (?:distinct )?sampled")
+_NESTED_READ = re.compile(r"(\d+) of (\d+) fields classified")
+
+
+def _said(name: str) -> tuple[float, str]:
+    return 1.0, f"named {name}"
+
+
+def _nested(found: dict[str, Confidence], kind: PersonalKind | None, notes: Sequence[str]) -> None:
+    """A nested column (struct, list, map): at most half as sure as a column of its own,
+    whose values are marked as a whole and reach no one (no identity inside): a person
+    confirms it first. Unmarked, as sure as its fields were all classified, at most 0.6."""
+    note = next((n for n in notes if n.startswith("a nested value")), "")
+    read = _NESTED_READ.search(note)
+    classified, fields = (int(read.group(1)), int(read.group(2))) if read else (0, 1)
+    if kind is not None and "personal" not in found:
+        share = _NESTED_STATED.search(note)
+        hits, of = (int(share.group(1)), int(share.group(2).replace(",", ""))) if share else (0, 0)
+        found["personal"] = Confidence(
+            _clip(0.5 * share_floor(round(hits * of / 100), of)),
+            f"a nested value, marked {kind.value} as a whole by a field where {hits}% of"
+            f" {of:,} sampled values are of its shape; no identity inside: how do requests"
+            " reach it?",
+        )
+    elif kind is None and "no_role" not in found:
+        found["no_role"] = Confidence(
+            0.6 if classified == fields else 0.3,
+            f"a nested value: {classified} of {fields} fields classified, none personal:"
+            " confirm it holds nothing personal",
+        )
 
 
 def _free_text(values: Sequence[str]) -> Confidence:

@@ -77,6 +77,53 @@ class TableProfile:
         return [v for v in self.sample.column(column).to_pylist() if v is not None]
 
 
+NESTED_PATHS = 64  # fields of one nested column read, at most
+NESTED_VALUES = 5000  # values of one field read, at most (lists multiply the rows)
+NESTED_DEPTH = 8  # levels of nesting followed
+
+
+def nested_leaves(column: str, values: Sequence[object]) -> dict[str, list[object]]:
+    """The scalar values inside a column's nested values (structs, lists, maps), by path from
+    the column's name: a struct's field as `.name`, a list's elements as `[]`, a map's values
+    as `{}` (keys dropped), e.g. `buyer.email`, `emails[]`, `contacts[].phone`. At most
+    `NESTED_PATHS` paths, `NESTED_VALUES` values a path and `NESTED_DEPTH` levels; None
+    values dropped."""
+    out: dict[str, list[object]] = {}
+
+    def walk(value: object, path: str, depth: int) -> None:
+        if value is None or depth > NESTED_DEPTH:
+            return
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}", depth + 1)
+        elif isinstance(value, list | tuple):
+            if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+                for _key, inner in value:  # a map, as Arrow gives it: (key, value) pairs
+                    walk(inner, f"{path}{{}}", depth + 1)
+            else:
+                for inner in value:
+                    walk(inner, f"{path}[]", depth + 1)
+        else:
+            got = out.get(path)
+            if got is None:
+                if len(out) >= NESTED_PATHS:
+                    return
+                got = out[path] = []
+            if len(got) < NESTED_VALUES:
+                got.append(value)
+
+    for value in values:
+        walk(value, column, 0)
+    return out
+
+
+def leaf_name(path: str) -> str:
+    """The name a nested value's field goes by, its last: `contacts[].phone` gives phone,
+    `emails[]` gives emails."""
+    last = path.rsplit(".", 1)[-1]
+    return last.replace("[]", "").replace("{}", "") or path
+
+
 def logical_type(arrow_type: str) -> ColumnType | None:
     """The catalog type of an Arrow type name as the engine reports it."""
     if arrow_type in _INTEGER:

@@ -7,21 +7,25 @@ name lexicon decide names and free text, on at most `TEXT_SAMPLE` distinct value
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
+import statistics
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
-from dsar.draft.profile import ColumnProfile, TableProfile
+from dsar.draft.profile import ColumnProfile, TableProfile, leaf_name, nested_leaves
 
 if TYPE_CHECKING:
     from dsar.text.engine import TextEngine
 
 TEXT_SAMPLE = 200  # distinct values a column given to the text engine
 TEXT_BATCH = 2000  # texts given to the text engine in one call (several columns at once)
+LEAF = "\x1f"  # between a nested column's name and a field's path, in the text facts' keys
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^\W\d_]{2,}$")
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
@@ -32,13 +36,17 @@ _TOKEN = re.compile(r"^[A-Za-z0-9+/_\-.~=:]{20,}$")
 _ID_LIKE = re.compile(r"^[\w\-.:|]{1,64}$")
 _WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*[.,!?;:]?$")
 _IP_CHARS = re.compile(r"^[0-9A-Fa-f:.]+(%\S+)?$")  # all an IP address can hold
+_IPS_CHARS = re.compile(r"^[0-9A-Fa-f:.\[\],; ]+$")  # and a list of them, with ports
+_IP_PORT = re.compile(r"^\[([0-9A-Fa-f:.]+)\]:\d{1,5}$|^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # two letters in a row: what any name has
 _REGIONS = ("US", "GB", "DE", "FR", "NL", "BR", "IN")
 
 _NAME_HINT = re.compile(r"(?i)(^|_|[a-z])(name|first|last|given|family|surname|fullname)")
-_ADDRESS_HINT = re.compile(r"(?i)address|street|addr(?!ess)|postal")
+_ADDRESS_HINT = re.compile(
+    r"(?i)address|street|addr(?!ess)|postal|adres|direcci|indirizzo|anschrift|endere[cç]o"
+    r"|domicil|(^|_)(strasse|straße|rue|calle|via)(_|$)"
+)
 _PLACE_HINT = re.compile(r"(?i)city|town|locality|place|village")
-_BIRTH_HINT = re.compile(r"(?i)birth|(^|_)dob($|_)|born")
 _SECRET_HINT = re.compile(r"(?i)pass(word|wd)?|token|secret|api_?key|hash|private_?key|credential")
 _IP_HINT = re.compile(r"(?i)(^|_)ip(_|$)|ip_?addr")
 _NOT_A_NAME_HINT = re.compile(r"(?i)user_?name|file|host|domain|company|product|app|track|genre")
@@ -119,14 +127,31 @@ def phone_test(name: str) -> Callable[[str], bool]:
     return test
 
 
-def is_ip(value: str) -> bool:
-    text = value.strip()
+def _one_ip(text: str) -> bool:
     if not _IP_CHARS.match(text):
         return False
     try:
         ipaddress.ip_address(text)
     except ValueError:
         return False
+    return True
+
+
+def is_ip(value: str) -> bool:
+    """An IP address, an address with its port (`203.0.113.9:443`, `[2001:db8::1]:443`), or
+    a list of them (`203.0.113.9, 10.0.1.2`, as X-Forwarded-For holds them)."""
+    text = value.strip()
+    if _one_ip(text):
+        return True
+    if not _IPS_CHARS.match(text):
+        return False
+    parts = [p for p in re.split(r"[,;\s]+", text) if p]
+    if not 0 < len(parts) <= 16:
+        return False
+    for part in parts:
+        port = _IP_PORT.match(part)
+        if not (_one_ip(part) or (port is not None and _one_ip(port.group(1) or port.group(2)))):
+            return False
     return True
 
 
@@ -146,29 +171,473 @@ def is_id_like(value: str) -> bool:
     return bool(_ID_LIKE.match(value.strip()))
 
 
-def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> Finding | None:
-    """What the sampled values of one column are, or None when nothing personal is seen."""
-    name = column.name
-    if column.kind in (ColumnType.DATE, ColumnType.TIMESTAMP):
-        if _BIRTH_HINT.search(name):
-            return Finding(
-                personal=PersonalKind.DATE_OF_BIRTH,
-                evidence=f"a {column.kind.value} column named {name}: a date of birth",
-            )
+def is_ssn(value: str) -> bool:
+    """A US social security number, 123-45-6789: no area 000, 666 or 9xx, no group 00, no
+    serial 0000."""
+    text = value.strip()
+    if not _SSN.match(text):
+        return False
+    area, group, serial = text.split("-")
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+
+
+def is_iban(value: str) -> bool:
+    """An IBAN whose check digits hold (ISO 13616, mod 97), spaces allowed."""
+    text = "".join(value.split()).upper()
+    if not _IBAN.match(text):
+        return False
+    moved = text[4:] + text[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+_LATLON = re.compile(
+    r"^\(?\s*(-?\d{1,2}\.\d{3,})\s*[,; ]\s*(-?\d{1,3}\.\d{3,})\s*\)?$"
+    r"|^POINT\s*\(\s*(-?\d{1,3}\.\d{3,})\s+(-?\d{1,2}\.\d{3,})\s*\)$",
+    re.IGNORECASE,
+)
+
+
+def is_lat_lon(value: str) -> bool:
+    """A latitude and longitude pair (`52.3702, 4.8952`, or WKT `POINT(lon lat)`), three
+    decimals or more (a street's precision), each within its range."""
+    m = _LATLON.match(value.strip())
+    if m is None:
+        return False
+    lat, lon = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    return abs(float(lat)) <= 90 and abs(float(lon)) <= 180
+
+
+_POSTCODE_WORDS = frozenset(
+    {"postcode", "postalcode", "zip", "zipcode", "plz", "postleitzahl", "cp", "cap", "postnr",
+     "postnummer", "eircode", "codepostal", "codigopostal", "codicepostale", "postcodes"}
+)  # fmt: skip
+_POSTCODE = re.compile(r"^(?=(?:\D*\d){2})[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$")
+
+
+def postcode_named(name: str) -> bool:
+    """A column named as a postal code: postcode, zip, plz, code_postal..."""
+    words = tokens(name)
+    joined = "".join(words)
+    return bool(
+        set(words) & _POSTCODE_WORDS
+        or any(joined.endswith(w) for w in ("postcode", "postalcode", "zipcode", "codepostal"))
+        or joined in _POSTCODE_WORDS
+    )
+
+
+def is_postcode(value: str) -> bool:
+    """A postal code's shape: 2 to 10 letters, digits, spaces or dashes, two digits or more
+    (12345, 1234 AB, SW1A 1AA, 75001, 466-5342)."""
+    return bool(_POSTCODE.match(value.strip()))
+
+
+_PASSWORD_WORDS = frozenset(
+    {"password", "passwd", "pwd", "pw", "pass", "passphrase", "wachtwoord", "wachtwoort",
+     "passwort", "kennwort", "mdp", "motdepasse", "contrasena", "contraseña", "senha",
+     "parola", "salasana", "losenord", "lösenord", "haslo", "hasło", "heslo", "jelszo",
+     "jelszó", "sifre", "şifre", "пароль"}
+)  # fmt: skip
+_CREDENTIAL = re.compile(r"^\S{1,128}$")
+
+
+def password_named(name: str) -> bool:
+    """A column named as a password (password, passwd, pwd, wachtwoord, mot_de_passe...)."""
+    words = tokens(_ascii(name)) or tokens(name)
+    joined = "".join(words)
+    return bool(
+        set(words) & _PASSWORD_WORDS
+        or joined in _PASSWORD_WORDS
+        or any(joined.endswith(w) for w in ("password", "passwd", "motdepasse", "wachtwoord"))
+    )
+
+
+def secret_test(name: str) -> Callable[[str], bool]:
+    """The secret test for a column named `name`: a hash or a high-entropy token; in a
+    column named as a password, any single word too (a password in clear)."""
+    if not password_named(name):
+        return is_secret
+
+    def test(value: str) -> bool:
+        return is_secret(value) or bool(_CREDENTIAL.match(value.strip()))
+
+    return test
+
+
+_STREET_WORDS = frozenset(
+    {"street", "st", "avenue", "ave", "av", "road", "rd", "lane", "ln", "drive", "dr",
+     "boulevard", "blvd", "bd", "court", "ct", "square", "sq", "terrace", "crescent",
+     "highway", "hwy", "suite", "apt", "flat", "unit", "parkway", "pkwy", "trace", "way",
+     "rue", "allee", "allée", "chemin", "impasse", "quai", "route", "cours", "place",
+     "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dreef", "steeg", "pad",
+     "strasse", "straße", "str", "gasse", "platz", "ring", "via", "viale", "piazza",
+     "corso", "vicolo", "calle", "avenida", "plaza", "paseo", "carrera", "rua",
+     "travessa", "praça", "praca", "fazenda", "rodovia", "ulica", "ul", "utca"}
+)  # fmt: skip
+_STREET_SUFFIX = (
+    "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dreef", "steeg", "pad",
+    "strasse", "straße", "gasse", "platz", "allee", "gatan", "vägen", "vej", "gade",
+)  # fmt: skip
+_CJK_ADDRESS = re.compile(
+    r"[都道府県].{0,12}[市区町村郡]|\d+丁目|\d+番地?|\d+号|[省市].{0,12}[区县路街]"
+    r"|[区县].{0,12}[路街道]|[가-힣]+[시도]\s+[가-힣]+[시구군]"
+)
+_POSTAL_TOKEN = re.compile(
+    r"\b\d{5}(?:-\d{3,4})?\b|\b\d{4}\s?[A-Z]{2}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
+    r"|\b\d{3}-\d{4}\b|\b\d{2}-\d{3}\b|\b\d{4}\b|\b\d{8}\b"
+)
+
+
+def is_address(value: str) -> bool:
+    """A postal address in one of many locales: a house number with a street word (rue,
+    Street, -straat, -allee, via...) or a postal code after a comma; or a Chinese, Japanese
+    or Korean address (都道府県, 丁目, 号...)."""
+    text = value.strip()
+    if _CJK_ADDRESS.search(text):
+        return True
+    words = [w.strip(".,;:()/").casefold() for w in text.split()]
+    words = [w for w in words if w]
+    if not 3 <= len(words) <= 20 or not any(c.isdigit() for c in text):
+        return False
+    letters = [w for w in words if any(c.isalpha() for c in w)]
+    if len(letters) < 2:
+        return False
+    street = any(
+        w in _STREET_WORDS or (len(w) > 5 and w.endswith(_STREET_SUFFIX))
+        for part in words
+        for w in part.split("-")
+    )
+    return street or ("," in text and bool(_POSTAL_TOKEN.search(text)))
+
+
+def _ascii(name: str) -> str:
+    """A name folded to lower-case ASCII (accents dropped)."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_BIRTH_NAME = re.compile(
+    r"birth|(^|_)(dob|d_o_b|bday|b_day|born|born_on|born_at)(_|$)|geboorte|geburt|naissance"
+    r"|nacimiento|nascit|nascimento|fodelse|syntyma|urodzenia|narozeni|rozhden"
+)
+_BIRTH_OTHER = re.compile(
+    r"(birth|geboorte|geburts?|naissance|nacimiento|nascita|nascimento)_?(year|yr|month|mon|mth"
+    r"|day|place|country|city|town|weight|name|order|rank|cert|sex|gender|nation|jaar|maand"
+    r"|plaats|land|jahr|monat|ort|tag)|(year|month|day|place|country|city|town|lieu|anno"
+    r"|ano|annee|mois|mes|mese)_?(of|de|di|du)?_?(birth|naissance|nacimiento|nascita)|(^|_)yob"
+    r"|(^|_)born_in(_|$)"
+)
+
+
+def birth_named(name: str) -> bool:
+    """A column named as a date of birth in one of several languages (dob, birth_date,
+    geboortedatum, date_de_naissance, fecha_nacimiento...), not a year, month, day, place or
+    weight of one."""
+    folded = "_".join(tokens(_ascii(name)))
+    return bool(_BIRTH_NAME.search(folded)) and not _BIRTH_OTHER.search(folded)
+
+
+BIRTH_AGE = 14  # the youngest age a date of birth in most personal data has
+BIRTH_SHARE = 0.9  # of the sampled dates, between 1900 and BIRTH_AGE years ago
+BIRTH_SPREAD = 8.0  # years between the quartiles: people's births spread over decades
+BIRTH_DATES = 20  # dates needed to judge a spread
+
+_YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+
+
+def as_date(value: object) -> dt.date | None:
+    """A date from a date or timestamp, text as yyyy-mm-dd, dd-mm-yyyy (or mm/dd/yyyy where
+    the day comes second), dd/mm/yyyy, dd.mm.yyyy, yyyymmdd, or a yyyymmdd integer."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    parts: tuple[int, int, int] | None = None
+    if (m := _YMD.match(text)) is not None:
+        parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif (m := _DMY.match(text)) is not None:
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        parts = (year, month, day) if month <= 12 else (year, day, month)
+    elif len(text) == 8 and text.isdigit():
+        parts = (int(text[:4]), int(text[4:6]), int(text[6:]))
+    if parts is None or not 1800 <= parts[0] <= 2200:
+        return None
+    try:
+        return dt.date(*parts)
+    except ValueError:
+        return None
+
+
+def _births(name: str, values: Sequence[object], what: str, *, named_only: bool) -> Finding | None:
+    """Dates of birth: a date column named as one (`named_only`: whatever its values), or
+    values nearly all dates between 1900 and BIRTH_AGE years ago whose name says birth or
+    whose middle half spreads over BIRTH_SPREAD years (events cluster near today)."""
+    named = birth_named(name)
+    if named and named_only:
+        return Finding(
+            personal=PersonalKind.DATE_OF_BIRTH,
+            evidence=f"a {what} column named {name}: a date of birth",
+        )
+    dates = [d for d in map(as_date, values) if d is not None]
+    n = len(values)
+    if not n or len(dates) < BIRTH_SHARE * n:
+        return None
+    today = dt.date.today()
+    cutoff = dt.date(today.year - BIRTH_AGE, today.month, min(today.day, 28))
+    old = sum(1 for d in dates if dt.date(1900, 1, 1) <= d < cutoff)
+    if old < BIRTH_SHARE * len(dates):
+        return None
+    seen = f"{_pct(old, len(dates))} of {len(dates):,} sampled {what} values"
+    if named:
+        return Finding(
+            personal=PersonalKind.DATE_OF_BIRTH,
+            evidence=f"named {name}, and {seen} are dates between 1900 and {BIRTH_AGE} years"
+            " ago: a date of birth",
+        )
+    if len(dates) < BIRTH_DATES:
+        return None
+    q1, _, q3 = statistics.quantiles([d.year + d.timetuple().tm_yday / 366 for d in dates], n=4)
+    if q3 - q1 < BIRTH_SPREAD:
+        return None
+    return Finding(
+        personal=PersonalKind.DATE_OF_BIRTH,
+        evidence=f"{seen} are dates between 1900 and {BIRTH_AGE} years ago, their middle half"
+        f" spread over {q3 - q1:.0f} years (events cluster near today): dates of birth by their"
+        f" spread; its name ({name}) does not say so",
+    )
+
+
+def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> Finding | None:
+    """What the sampled values of one column are, or None when nothing personal is seen.
+
+    A finding may carry evidence and no role: a note (a nested value read and found
+    holding nothing personal; coordinates in a table with no person)."""
+    name = column.name
+    if column.kind is None:
+        return _nested(table, column, text)
+    if column.kind in (ColumnType.DATE, ColumnType.TIMESTAMP):
+        return _births(name, table.values(name), column.kind.value, named_only=True)
+    if column.kind is ColumnType.INTEGER:
+        numbers = table.values(name)
+        dated = sum(1 for v in numbers if isinstance(v, int) and 18000101 <= v <= 22001231)
+        if not numbers or dated < BIRTH_SHARE * len(numbers):
+            return None  # no yyyymmdd dates
+        return _births(name, numbers, "whole-number", named_only=False)
+    if column.kind is ColumnType.FLOAT:
+        return _coordinate(table, name, text)
     if column.kind is not ColumnType.STRING:
         return None
     values = [str(v) for v in table.values(name)]
     n = len(values)
     if not n:
         return None
-    seen = f"of {n:,} sampled values"
     found = text.shaped(name)
     if found is _NOT_SHAPED:
         found = _by_shape(name, Counter(values), n)
-    if found is not None:
-        return found
-    return _textual(name, values, text.of(name), seen)
+    if found is None:
+        found = _textual(name, values, text.of(name), f"of {n:,} sampled values")
+    if found is None and (as_date(values[0]) or as_date(values[-1])):
+        found = _births(name, values, "text", named_only=False)
+    if (
+        found is not None
+        and found.personal is PersonalKind.LOCATION
+        and not _people_in(table, text)
+    ):
+        return _unmarked_location(found)
+    return found
+
+
+def _unmarked_location(found: Finding) -> Finding:
+    return Finding(
+        evidence=f"{found.evidence}; not marked: no person in the table (no contact, name or"
+        " identifier), so a place of the business, not of a person: mark it personal: location"
+        " if it is a person's"
+    )
+
+
+_NESTED_KINDS: tuple[tuple[str, PersonalKind], ...] = (
+    ("secret", PersonalKind.FINANCIAL_ACCOUNT),
+    ("financial_account", PersonalKind.FINANCIAL_ACCOUNT),
+    ("government_id", PersonalKind.GOVERNMENT_ID),
+    ("email", PersonalKind.EMAIL),
+    ("phone", PersonalKind.PHONE),
+    ("name", PersonalKind.NAME),
+    ("address", PersonalKind.ADDRESS),
+    ("date_of_birth", PersonalKind.DATE_OF_BIRTH),
+    ("ip_address", PersonalKind.IP_ADDRESS),
+    ("location", PersonalKind.LOCATION),
+    ("identifier", PersonalKind.USERNAME),
+    ("username", PersonalKind.USERNAME),
+    ("free_text", PersonalKind.NAME),
+)
+"""What a nested column is marked, by the first of its fields' findings in this order: the
+kinds every bundle masks first (a secret inside cannot be marked `secret: true`)."""
+_ID_FIELD = re.compile(r"(?i)(^|_)(id|uid|key|ref)$|[a-z]Id$|user|customer|account|member")
+
+
+def _leaf_role(found: Finding) -> str | None:
+    if found.secret:
+        return "secret"
+    if found.identity is IdentityKind.EMAIL:
+        return "email"
+    if found.identity is IdentityKind.PHONE:
+        return "phone"
+    if found.identity is not None:
+        return "identifier"
+    if found.personal is not None:
+        return found.personal.value
+    return "free_text" if found.free_text else None
+
+
+def _nested(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> Finding:
+    """A nested column (struct, list, map) read field by field, each as a column of its own
+    would be. The catalog marks the column as a whole: personal, by the most telling of its
+    fields, never an identity (a value inside a nested column finds no one: the engines
+    match identity columns on top-level values), nor `secret` or `free_text` (the engines
+    mask and redact top-level text): masked as a bank account where a field holds secrets."""
+    name = column.name
+    values = table.values(name)
+    leaves = nested_leaves(name, values)
+    found: list[tuple[str, Finding]] = []
+    unsure: list[str] = []
+    for path, leaf in leaves.items():
+        field = leaf_name(path)
+        texts = [v for v in leaf if isinstance(v, str)]
+        got: Finding | None
+        if texts and len(texts) >= 0.5 * len(leaf):
+            key = f"{name}{LEAF}{path}"
+            got = text.shaped(key)
+            if got is _NOT_SHAPED:
+                got = _by_shape(field, Counter(texts), len(texts))
+            seen = f"of {len(texts):,} sampled values"
+            got = (
+                got
+                or _textual(field, texts, text.of(key), seen)
+                or _births(field, texts, "text", named_only=False)
+            )
+        elif any(isinstance(v, dt.date) for v in leaf):
+            got = _births(field, leaf, "date", named_only=True)
+        elif any(isinstance(v, int) and not isinstance(v, bool) for v in leaf):
+            got = _births(field, leaf, "whole-number", named_only=False)
+            if got is None and _ID_FIELD.search(field):
+                unsure.append(path)  # a person's key, maybe: no shape tells
+        else:
+            got = None
+        if got is not None and _leaf_role(got) is not None:
+            found.append((path, got))
+    shape = column.arrow_type.split("<", 1)[0]
+    read = f"a nested value ({shape}): {len(leaves)} field(s) read in {len(values):,} sampled rows"
+    if unsure:
+        read += f"; {len(unsure)} of them whole numbers named as a key ({', '.join(unsure)})"
+    if not found:
+        return Finding(
+            evidence=f"{read}, {len(leaves) - len(unsure)} of {len(leaves)} fields classified:"
+            " none of a personal shape"
+        )
+    order = [r for r, _ in _NESTED_KINDS]
+    found.sort(key=lambda item: order.index(_leaf_role(item[1]) or "free_text"))
+    roles = {path: _leaf_role(f) for path, f in found}
+    first, role = next(iter(roles.items()))
+    kind = dict(_NESTED_KINDS)[role or "free_text"]
+    fields = "; ".join(f"{path}: {f.evidence}" for path, f in found)
+    note = (
+        f"{read}, {len(leaves) - len(unsure)} of {len(leaves)} fields classified; {fields};"
+        f" marked personal {kind.value} by {first}"
+    )
+    if role == "secret":
+        note += (
+            " (secrets inside: `secret: true` is not read on a nested value, and"
+            " financial_account is the kind every bundle masks)"
+        )
+    if any(r in ("email", "phone", "identifier") for r in roles.values()):
+        note += (
+            "; not an identity: a value inside a nested column finds no one (the engines"
+            " match identity columns on top-level values): give the table a top-level"
+            " identity column or owned_through, or re-export the field as a column"
+        )
+    if "free_text" in roles.values():
+        note += "; free text inside cannot be redacted (`free_text` is read on top-level text)"
+    return Finding(personal=kind, evidence=note)
+
+
+_LATITUDE = frozenset({"lat", "latitude", "breitengrad", "breedtegraad"})
+_LONGITUDE = frozenset({"lon", "lng", "long", "longitude", "laengengrad", "lengtegraad"})
+
+
+def _coordinate(table: TableProfile, name: str, text: TextEvidence) -> Finding | None:
+    """A latitude or longitude column beside the other, values within range: a location."""
+    words = set(tokens(name))
+    mine, other = (
+        (_LATITUDE, _LONGITUDE)
+        if words & _LATITUDE
+        else (_LONGITUDE, _LATITUDE)
+        if words & _LONGITUDE
+        else (None, None)
+    )
+    if mine is None or other is None:
+        return None
+    pair = next(
+        (
+            c
+            for c, p in table.columns.items()
+            if c != name and p.kind is ColumnType.FLOAT and set(tokens(c)) & other
+        ),
+        None,
+    )
+    values = [v for v in table.values(name) if isinstance(v, int | float)]
+    bound = 90 if mine is _LATITUDE else 180
+    within = sum(1 for v in values if abs(v) <= bound)
+    if pair is None or not values or within < 0.99 * len(values):
+        return None
+    found = Finding(
+        personal=PersonalKind.LOCATION,
+        evidence=f"named {name}, beside {pair}: {_pct(within, len(values))} of"
+        f" {len(values):,} sampled values are {'latitudes' if bound == 90 else 'longitudes'}"
+        " (with the other, a location)",
+    )
+    return found if _people_in(table, text) else _unmarked_location(found)
+
+
+_PEOPLE_IDENTITY = (IdentityKind.EMAIL, IdentityKind.PHONE)
+_PEOPLE_PERSONAL = (
+    PersonalKind.GOVERNMENT_ID,
+    PersonalKind.FINANCIAL_ACCOUNT,
+    PersonalKind.NAME,
+    PersonalKind.DATE_OF_BIRTH,
+)
+
+
+def _people_in(table: TableProfile, text: TextEvidence) -> bool:
+    """Whether the table holds people: a column of contacts (emails, phones), names,
+    government ids, bank accounts or dates of birth."""
+    for col, prof in table.columns.items():
+        if prof.kind in (ColumnType.DATE, ColumnType.TIMESTAMP):
+            if birth_named(col):
+                return True
+            continue
+        if prof.kind is not ColumnType.STRING:
+            continue
+        found = text.shaped(col)
+        if found is _NOT_SHAPED:
+            values = [str(v) for v in table.values(col)]
+            found = _by_shape(col, Counter(values), len(values)) if values else None
+        if found is not None and (
+            found.identity in _PEOPLE_IDENTITY or found.personal in _PEOPLE_PERSONAL
+        ):
+            return True
+        if _names(col, text.of(col)):
+            return True
+    return False
 
 
 class _NotShaped(Finding):
@@ -178,37 +647,86 @@ class _NotShaped(Finding):
 _NOT_SHAPED = _NotShaped()
 
 
+_SHAPES: tuple[tuple[Callable[[str], bool], float, Finding, str], ...] = (
+    (is_email, 0.9, Finding(identity=IdentityKind.EMAIL), "are emails"),
+    (is_ip, 0.9, Finding(personal=PersonalKind.IP_ADDRESS), "are IP addresses"),
+    (
+        is_ssn,
+        0.9,
+        Finding(personal=PersonalKind.GOVERNMENT_ID),
+        "are US social security numbers (a government id, not a phone)",
+    ),
+    (
+        is_iban,
+        0.9,
+        Finding(personal=PersonalKind.FINANCIAL_ACCOUNT),
+        "are IBANs whose check digits hold (bank accounts)",
+    ),
+    (
+        is_lat_lon,
+        0.9,
+        Finding(personal=PersonalKind.LOCATION),
+        "are latitude and longitude pairs (a location)",
+    ),
+)
+"""Shapes tested before phones, each with the share of values that decides it."""
+
+
 def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
-    """Emails, IP addresses, phones, secrets, device ids and subjects, by the values' shapes
-    (each distinct value tested once); None: left to the text engine's facts."""
+    """Emails, IP addresses, government ids, bank accounts, coordinates, postal codes,
+    phones, secrets (a password in clear too), device ids and subjects, by the values'
+    shapes (each distinct value tested once); None: left to the text engine's facts."""
     seen = f"of {n:,} sampled values"
-    hits: dict[str, int] = {}
-    for test, threshold, finding, what in (
-        (is_email, 0.9, Finding(identity=IdentityKind.EMAIL), "are emails"),
-        (is_ip, 0.9, Finding(personal=PersonalKind.IP_ADDRESS), "are IP addresses"),
-        (phone_test(name), 0.8, Finding(identity=IdentityKind.PHONE), "are phone numbers"),
-    ):
+    words = tokens(name)
+    ips = 0
+    for test, threshold, finding, what in _SHAPES:
+        if test is is_iban and "iban" in words:
+            threshold = 0.5
         # the IP share is read whole when the name hints at IPs (0.5 is enough then)
         need = 0 if test is is_ip and _IP_HINT.search(name) else threshold * n
-        hits[what] = _share(counts, test, need)
-        if hits[what] >= threshold * n:
+        hits = _share(counts, test, need)
+        if test is is_ip:
+            ips = hits
+        if hits >= threshold * n:
             return Finding(
-                finding.identity,
-                finding.personal,
-                evidence=f"{_pct(hits[what], n)} {seen} {what}",
+                finding.identity, finding.personal, evidence=f"{_pct(hits, n)} {seen} {what}"
             )
-    if _IP_HINT.search(name) and hits["are IP addresses"] >= 0.5 * n:
+    if postcode_named(name):
+        codes = _share(counts, is_postcode, 0.8 * n)
+        if codes >= 0.8 * n:
+            return Finding(
+                personal=PersonalKind.LOCATION,
+                evidence=f"named {name}, and {_pct(codes, n)} {seen} have a postal code's"
+                " shape (a location)",
+            )
+    else:
+        phones = _share(counts, phone_test(name), 0.8 * n)
+        if phones >= 0.8 * n:
+            return Finding(
+                identity=IdentityKind.PHONE, evidence=f"{_pct(phones, n)} {seen} are phone numbers"
+            )
+    if _IP_HINT.search(name) and ips >= 0.5 * n:
         return Finding(
             personal=PersonalKind.IP_ADDRESS,
-            evidence=f"named {name}, and {_pct(hits['are IP addresses'], n)} {seen} are IP"
-            " addresses",
+            evidence=f"named {name}, and {_pct(ips, n)} {seen} are IP addresses",
         )
-    secrets = _share(counts, is_secret, (0.5 if _SECRET_HINT.search(name) else 0.8) * n)
+    password = password_named(name)
+    need = 0 if password else (0.5 if _SECRET_HINT.search(name) else 0.8) * n
+    secrets = _share(counts, is_secret, need)
     if secrets >= 0.8 * n or (_SECRET_HINT.search(name) and secrets >= 0.5 * n):
         return Finding(
             secret=True,
             evidence=f"{_pct(secrets, n)} {seen} are password hashes or high-entropy tokens",
         )
+    if password:
+        single = _share(counts, secret_test(name), 0.8 * n)
+        if single >= 0.8 * n:
+            return Finding(
+                secret=True,
+                evidence=f"named {name}, and {_pct(single, n)} {seen} are single words (no"
+                f" spaces), {_pct(secrets, n)} hashes or tokens: passwords, in clear where not"
+                " hashed (a credential in clear is the worst case)",
+            )
     return _device_or_subject(name, counts, n, seen)
 
 
@@ -240,6 +758,8 @@ class TextFacts:
     person: int = 0  # values that are a person's name (whole)
     mentions: int = 0  # values holding any personal data (a name, contact, number)
     places: int = 0  # values that are a known place name
+    known: int = 0  # of the `person` values, those with a word the name lexicon knows
+    inside: int = 0  # values with personal data inside a longer text (not the whole value)
 
 
 class TextEvidence:
@@ -293,30 +813,38 @@ class TextReading:
             self.add(table)
 
     def add(self, table: TableProfile) -> None:
-        """Read one table's string columns by shape; keep those the engine must read."""
+        """Read one table's string columns, and the text fields of its nested columns, by
+        shape; keep those the engine must read."""
+        for col, prof in table.columns.items():
+            if prof.kind is None:  # nested: each field of text is read as a column
+                for path, leaf in nested_leaves(col, table.values(col)).items():
+                    texts = [v for v in leaf if isinstance(v, str)]
+                    if texts and len(texts) >= 0.5 * len(leaf):
+                        self._add(f"{table.name}\x00{col}{LEAF}{path}", leaf_name(path), texts)
+                continue
+            if prof.kind is ColumnType.STRING:
+                self._add(f"{table.name}\x00{col}", col, [str(v) for v in table.values(col)])
+
+    def _add(self, key: str, col: str, values: list[str]) -> None:
         from dsar.text.lexicon import is_name_word
 
-        for col, prof in table.columns.items():
-            if prof.kind is not ColumnType.STRING:
-                continue
-            key = f"{table.name}\x00{col}"
-            values = [str(v) for v in table.values(col)]
-            if not values:
-                continue
-            self._shaped[key] = _by_shape(col, Counter(values), len(values))
-            if self._shaped[key] is not None:
-                continue  # decided by shape: the text facts are not read
-            distinct = sorted({v.strip() for v in values} - {""})
-            texts = distinct[:TEXT_SAMPLE]
-            if not texts or sum(map(is_email, texts)) > len(texts) // 2:
-                continue
-            lexical = [_lexicon_name(t, is_name_word) for t in texts]
-            if _needs_engine(col, values, texts, lexical):
-                self._pending.append((key, texts))
-                continue
-            self._facts[key] = TextFacts(
-                len(texts), sum(lexical), 0, sum(1 for t in texts if t in self._places)
-            )
+        if not values:
+            return
+        self._shaped[key] = _by_shape(col, Counter(values), len(values))
+        if self._shaped[key] is not None:
+            return  # decided by shape: the text facts are not read
+        distinct = sorted({v.strip() for v in values} - {""})
+        texts = distinct[:TEXT_SAMPLE]
+        if not texts or sum(map(is_email, texts)) > len(texts) // 2:
+            return
+        lexical = [_lexicon_name(t, is_name_word) for t in texts]
+        if _needs_engine(col, values, texts, lexical):
+            self._pending.append((key, texts))
+            return
+        person = sum(lexical)
+        self._facts[key] = TextFacts(
+            len(texts), person, 0, sum(1 for t in texts if t in self._places), person
+        )
 
     def read(self, text_engine: TextEngine) -> None:
         """Run the text engine over the columns left for it so far."""
@@ -324,16 +852,23 @@ class TextReading:
 
         pending, self._pending = self._pending, []
         for key, texts, spans in _analyzed(pending, text_engine):
-            person = sum(
-                1
-                for t, found in zip(texts, spans, strict=True)
-                if _whole_name(t, found) or _lexicon_name(t, is_name_word)
-            )
+            person = known = inside = 0
+            for t, found in zip(texts, spans, strict=True):
+                lexical = _lexicon_name(t, is_name_word)
+                if lexical or _whole_name(t, found):
+                    person += 1
+                    known += lexical or any(
+                        is_name_word(w) for w in t.replace("-", " ").split() if _WORD.match(w)
+                    )
+                elif found and _inside(t, found):
+                    inside += 1
             self._facts[key] = TextFacts(
                 len(texts),
                 person,
                 sum(1 for found in spans if found),
                 sum(1 for t in texts if t in self._places),
+                known,
+                inside,
             )
 
     def shaped(self, table: str, column: str) -> Finding | None:
@@ -391,6 +926,11 @@ def _word_shape(values: list[str]) -> tuple[float, float]:
     return count / len(values), alphabetic
 
 
+def _inside(text: str, spans: Sequence[Any]) -> bool:
+    """Personal data inside a longer text: a span that is not the whole value."""
+    return any(int(s.end) - int(s.start) < 0.6 * len(text) for s in spans)
+
+
 def _whole_name(text: str, spans: Sequence[Any]) -> bool:
     covered = sum(int(s.end) - int(s.start) for s in spans if s.entity == "PERSON")
     return bool(covered >= 0.6 * len(text))
@@ -401,43 +941,88 @@ def _lexicon_name(text: str, is_name_word: Callable[[str], bool]) -> bool:
     return 0 < len(words) <= 4 and all(_WORD.match(w) and is_name_word(w) for w in words)
 
 
+_FREE_TEXT_HINT = re.compile(
+    r"(?i)subject|message|(^|_)msg|comment|note|body|(^|_)text|remark|feedback|memo|reply"
+    r"|review|chat|content|opmerking|bericht|commentaire|kommentar|nachricht|notiz"
+)
+_SENTENCE = re.compile(r"[.!?\u2026\u3002\uff01\uff1f]['\")\u201d\u2019]?$|[.!?]\s+\S")
+_SENTENCE_WORDS = 8  # a value this long reads as a sentence, punctuated or not
+_KNOWN_NAMES = 0.5  # of the values read as names, those with a word the name lexicon knows
+
+
+def _names(name: str, facts: TextFacts, mean_words: float = 0.0) -> bool:
+    """Whether the facts say the column holds people's names: most values whole names (0.8,
+    or 0.6 when named as names), short, and half of them or more with a word the name lexicon
+    knows (a product title the engine reads as a name, "Synergistic Granite Chair", has none)."""
+    checked = facts.checked
+    if not checked or _NOT_A_NAME_HINT.search(name) or mean_words > 4:
+        return False
+    need = 0.6 if _NAME_HINT.search(name) else 0.8
+    return facts.person >= need * checked and facts.known >= _KNOWN_NAMES * facts.person
+
+
 def _textual(name: str, values: list[str], facts: TextFacts, seen: str) -> Finding | None:
     """Names, addresses, places and free text, from the text engine's facts and the shape."""
     n, checked = len(values), facts.checked
     mean_words, alphabetic = _word_shape(values)
     distinct = len(set(values))
     among = f"of {checked:,} distinct sampled values"
-    if checked and not _NOT_A_NAME_HINT.search(name):
-        hinted = bool(_NAME_HINT.search(name))
-        if facts.person >= (0.6 if hinted else 0.8) * checked and mean_words <= 4:
-            how = f"named {name}, and " if hinted else ""
-            return Finding(
-                personal=PersonalKind.NAME,
-                evidence=f"{how}{_pct(facts.person, checked)} {among} are people's names"
-                " (text engine and name lexicon)",
-            )
-    if _ADDRESS_HINT.search(name) and "email" not in name.lower():
-        with_number = sum(1 for v in values if any(c.isdigit() for c in v) and len(v.split()) > 1)
+    if _names(name, facts, mean_words):
+        how = f"named {name}, and " if _NAME_HINT.search(name) else ""
+        return Finding(
+            personal=PersonalKind.NAME,
+            evidence=f"{how}{_pct(facts.person, checked)} {among} are people's names"
+            " (text engine and name lexicon)",
+        )
+    hinted = _ADDRESS_HINT.search(name) and "email" not in name.lower()
+    if hinted:
+        with_number = sum(
+            1
+            for v in values
+            if (any(c.isdigit() for c in v) and len(v.split()) > 1) or is_address(v)
+        )
         if with_number >= 0.5 * n:
             return Finding(
                 personal=PersonalKind.ADDRESS,
                 evidence=f"named {name}, and {_pct(with_number, n)} {seen} are words with a"
                 " house number",
             )
+    elif mean_words >= 2 and _share(Counter(values), is_address, 0.6 * n) >= 0.6 * n:
+        addresses = _share(Counter(values), is_address)
+        return Finding(
+            personal=PersonalKind.ADDRESS,
+            evidence=f"{_pct(addresses, n)} {seen} are postal addresses (a house number with"
+            " a street, or a postal code after a comma, in one of several locales)",
+        )
     if _PLACE_HINT.search(name) and alphabetic >= 0.8:
         return Finding(
             personal=PersonalKind.LOCATION,
             evidence=f"named {name}; {_pct(facts.places, checked)} {among} are known place"
             " names, the rest words",
         )
-    sentence_like = alphabetic >= 0.7
-    mentions = facts.mentions >= max(1, 0.02 * checked)
-    if sentence_like and (
-        mean_words >= 4 or (mean_words >= 2.5 and distinct >= 10) or (mentions and mean_words >= 3)
+    sentences = sum(
+        k
+        for v, k in Counter(values).items()
+        if _SENTENCE.search(v.strip()) or len(v.split()) >= _SENTENCE_WORDS
+    )
+    inside = facts.inside >= max(2, 0.05 * checked)
+    named = bool(_FREE_TEXT_HINT.search(name)) and distinct >= 10
+    if (
+        alphabetic >= 0.7
+        and mean_words >= 2.5
+        and (sentences >= 0.3 * n or inside or named or mean_words >= _SENTENCE_WORDS)
     ):
+        why = (
+            f"{_pct(sentences, n)} of them sentences"
+            if sentences >= 0.3 * n or mean_words >= _SENTENCE_WORDS
+            else f"personal data inside {_pct(facts.inside, checked)} {among}"
+            if inside
+            else f"named {name}"
+        )
         return Finding(
             free_text=True,
-            evidence=f"{distinct:,} different texts {seen}, {mean_words:.1f} words on average;"
-            f" the text engine finds personal data in {_pct(facts.mentions, checked)} {among}",
+            evidence=f"{distinct:,} different texts {seen}, {mean_words:.1f} words on average,"
+            f" {why}; the text engine finds personal data in {_pct(facts.mentions, checked)}"
+            f" {among}",
         )
     return None
