@@ -5,15 +5,20 @@ is a column whose distinct values all lie within another table's key: cheap test
 samples (same type, value shapes, names) choose the pairs worth checking (`plan_counts`),
 and all of them are then checked exactly over every row in one statement (`count_tables`),
 which also counts every table's rows and the distinct values of its may-be keys; `decide`
-reads the keys and links from the counts. A column whose values lie within its own
-table's key (a manager, a parent, a referrer) is a self-reference: it is written as a
-reference to that key, and is no link between tables (no ownership, no identity).
+reads the keys and links from the counts. A few orphans (rows whose parent was deleted: at
+most 5% of a column's distinct values) do not undo a link; the share is said. A column
+whose values lie within its own table's key is a self-reference only where its name says
+so (a manager, a parent, a reply_to) or its values are no dense integers (which fit any
+key 1..n): it is written as a reference to that key, and is no link between tables (no
+ownership, no identity). A polymorphic column (Rails' `<stem>_type` + `<stem>_id`, Django's
+`content_type` + `object_id`, Salesforce's `WhoId`/`WhatId`) points at several tables: it
+is no one table's link or identity, whatever its values fit, and is listed to confirm.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType, IdentityKind
@@ -23,7 +28,6 @@ from dsar.draft.shapes import tokens
 
 _ID_WORDS = {"id", "key", "ref", "no", "nr", "num", "number", "code", "uuid", "sub", "pk", "fk"}
 _SHAPE_SAMPLE = 200  # sampled values below which text shapes compare by leading letters only
-_STRING_FOUND = 0.98  # a text link tolerates a few orphans (rows whose parent was deleted)
 _SHAPE = re.compile(r"^[^\W\d]*")
 _FEW = 20  # distinct numbers below which their spread tells nothing
 _DENSE = 1.5  # a range at most this many times its distinct values is dense
@@ -36,7 +40,15 @@ _PERSON_ROLE = re.compile(
 )
 _SELF_HINT = re.compile(
     r"(?i)parent|manager|referr|report|supervis|mentor|sponsor|invit|boss|lead|owner|(^|_)by$"
+    r"|repl(?:y|ied)|previous|prev(?:$|_|[A-Z])|predecessor|successor|original|ancestor"
+    r"|merged|duplicate|supersed|replace|spouse|sibling|(^|_)root(?:$|_|[A-Z])|child"
 )
+_ORPHANS = 0.05  # share of a link's distinct values that may be missing from the key
+_TYPE_WORDS = ("type", "class", "model")  # Rails' and Laravel's `<stem>_type`
+_CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*(?:::[A-Z][A-Za-z0-9]*)*$")
+_GENERIC_OBJECT = ("object_id", "object_pk", "objectid", "objectpk")  # Django's
+_SALESFORCE_POLY = ("whoid", "whatid")  # a contact or a lead; an account, an opportunity...
+_SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15,}$")  # 15 or 18 characters, the first 3 the object
 
 
 def id_named(name: str) -> bool:
@@ -160,6 +172,7 @@ def decide(
         _set_keys(table, [c for c in plan.candidates[name] if linkable(name, c)], note)
     links: list[Link] = []
     by_column: dict[tuple[str, str], list[Link]] = {}
+    near: dict[tuple[str, str], list[Link]] = {}  # most values found, too many orphans
     for check in plan.checks:
         child, parent = tables[check.child], tables[check.parent]
         col = child.profile.columns[check.column]
@@ -168,11 +181,25 @@ def decide(
         if not _fits_counts(child, col, parent, check.key):
             continue
         n, hits = found[check]
-        need = n if col.kind is ColumnType.INTEGER else _STRING_FOUND * n
-        if n and hits >= need:
-            link = Link(check.child, check.column, check.parent, check.key, n, hits)
+        if not n:
+            continue
+        link = Link(check.child, check.column, check.parent, check.key, n, hits)
+        if orphans_allowed(n, hits):
             by_column.setdefault((check.child, check.column), []).append(link)
+        elif hits >= 0.5 * n:
+            near.setdefault((check.child, check.column), []).append(link)
+    poly = {
+        (name, column): why
+        for name, table in tables.items()
+        for column, why in polymorphic(table.profile, tables).items()
+        if linkable(name, column)
+    }
+    for (name, column), why in poly.items():
+        fits = by_column.get((name, column), []) + near.get((name, column), [])
+        _unresolved(tables[name], column, why, fits, note)
     for (name, column), options in by_column.items():
+        if (name, column) in poly:
+            continue
         col = tables[name].profile.columns[column]
         own = [lk for lk in options if lk.parent == name]
         others = [lk for lk in options if lk.parent != name]
@@ -180,11 +207,163 @@ def decide(
         if chosen is not None:
             links.append(chosen)
         elif own:
-            _self_reference(tables[name], _best(own, tables, col), note)
+            ref = _best(own, tables, col)
+            if self_named(column, name, ref.key) or not dense(
+                col, tables[name].profile.values(column)
+            ):
+                _self_reference(tables[name], ref, note)
+            else:
+                _not_self(tables[name], col, ref)
+    linked = {(lk.child, lk.column) for lk in links}
+    for (name, column), options in near.items():
+        if (name, column) in linked or (name, column) in poly:
+            continue
+        _too_many_orphans(tables[name], column, options, tables)
     links = _one_way(links, tables)
     for link in links:
         note(f"{link.child}.{link.column} -> {link.target}")
     return links
+
+
+def orphans_allowed(distinct: int, found: int) -> bool:
+    """Whether `found` of a column's `distinct` values lying in a key make a link: all of
+    them, or all but a few orphans (rows whose parent was deleted), at most 5%."""
+    return distinct > 0 and distinct - found <= int(_ORPHANS * distinct)
+
+
+def self_named(column: str, table: str, key: str) -> bool:
+    """Whether a column's name says it names another row of its own table: a parent, a
+    manager, a reply_to, a referrer, or a word of the table's own name (parent_order)."""
+    return bool(_SELF_HINT.search(column)) or name_score(column, table, key) > 0
+
+
+def _names_table(kind: str, tables: Collection[str]) -> bool:
+    """Whether a polymorphic type's value (`Customer`, `Spree::Order`) names a table."""
+    own = _singular(_norm(kind.split("::")[-1]))
+    return bool(own) and any(own == _singular(_norm(t)) for t in tables)
+
+
+def polymorphic(prof: TableProfile, tables: Collection[str]) -> dict[str, str]:
+    """The columns of a table that point at rows of several tables, with why (column names
+    and counts, no value): Rails' and Laravel's `<stem>_id` beside a `<stem>_type` holding
+    two kinds or more (class names, or names of this export's tables); Django's `object_id`
+    beside a `content_type`; Salesforce's `WhoId`/`WhatId` holding ids of two objects or
+    more (an id's first three characters say its object)."""
+    out: dict[str, str] = {}
+    columns = list(prof.columns)
+    named = {tuple(tokens(c)): c for c in columns}
+    for column in columns:
+        words = tokens(column)
+        flat = "".join(words)
+        if flat.endswith(_GENERIC_OBJECT) or words[-2:] in (["object", "id"], ["object", "pk"]):
+            ct = next(
+                (c for c in columns if c != column and {"content", "type"} <= set(tokens(c))),
+                None,
+            )
+            if ct is not None:
+                types = len({str(v) for v in prof.values(ct)})
+                out[column] = (
+                    f"a generic relation (Django's content_type + object_id): {ct} says which"
+                    f" table each row points at ({types:,} content type(s) in the sample)"
+                )
+                continue
+        if flat in _SALESFORCE_POLY:
+            ids = [str(v) for v in prof.values(column) if _SALESFORCE_ID.match(str(v))]
+            objects = len({v[:3] for v in ids})
+            if objects >= 2:
+                out[column] = (
+                    f"Salesforce's {column} points at several objects (a contact or a lead; an"
+                    f" account, an opportunity): its ids start with {objects:,} object prefixes"
+                )
+            continue
+        if len(words) < 2 or words[-1] not in ("id", "uuid", "key"):
+            continue
+        stem = tuple(words[:-1])
+        sibling = next((named[(*stem, w)] for w in _TYPE_WORDS if (*stem, w) in named), None)
+        if sibling is None:
+            continue
+        kinds = {str(v).strip() for v in prof.values(sibling)} - {""}
+        tabled = sorted(k for k in kinds if _names_table(k, tables))
+        if len(kinds) >= 2 and (tabled or all(_CLASS_NAME.match(k) for k in kinds)):
+            out[column] = (
+                f"a polymorphic link: {sibling} names the kind of row each points at"
+                f" ({len(kinds):,} kinds in the sample, {len(tabled):,} of them tables of this"
+                f" export), as Rails' <name>_type + <name>_id do"
+            )
+    return out
+
+
+def _unresolved(
+    table: TableDraft, column: str, why: str, fits: list[Link], note: Callable[[str], None]
+) -> None:
+    """A polymorphic column: no link, no identity, listed to confirm first."""
+    col = table.columns[column]
+    if col.identity is not None:
+        col.notes.append(
+            f"not identity {col.identity.value}: its rows point at people of several kinds"
+        )
+        col.identity = None
+        col.confidence.pop("identity", None)
+    fits = [lk for lk in fits if lk.parent != table.name]
+    fit = ""
+    if fits:
+        each = ", ".join(f"{lk.found:,} in {lk.target}" for lk in sorted(fits, key=_by_target))
+        fit = (
+            f"; of its {fits[0].distinct:,} distinct values, {each} (that one key holds them"
+            " says nothing where the keys of several tables overlap)"
+        )
+    col.notes.append(
+        f"unresolved, not linked: {why}{fit}. No one table's key identifies the person of its"
+        " rows: a request would receive another person's rows (an agent's under a customer's"
+        " id). Split it by kind, or declare by hand the link of the rows whose kind is a"
+        " person"
+    )
+    col.confidence["unlinked"] = Confidence(
+        0.2, f"{why}: unresolved, no one table's link or identity"
+    )
+    note(f"{table.name}.{column}: polymorphic, not linked")
+
+
+def _by_target(link: Link) -> str:
+    return link.target
+
+
+def _not_self(table: TableDraft, col: ColumnProfile, ref: Link) -> None:
+    """Dense integers that fit their own table's key, with no name saying they name another
+    row of it: no self-reference (an order's user_id is no order), flagged where the name
+    names a person."""
+    column = table.columns[col.name]
+    column.notes.append(
+        f"not a self-reference: its {ref.found:,} distinct values lie in {ref.target}, its own"
+        " table's key, but dense integers fit any key 1..n and its name does not say it names"
+        " another row of the same table (a parent, a manager, a reply_to)"
+    )
+    if person_named(col.name) and "unlinked" not in column.confidence:
+        column.confidence["unlinked"] = Confidence(
+            0.3,
+            f"{col.name} names a person's role, but no other table's key holds its values:"
+            " whose key is it?",
+        )
+
+
+def _too_many_orphans(
+    table: TableDraft, column: str, options: list[Link], tables: dict[str, TableDraft]
+) -> None:
+    """Most of a column's values lie in a key, more than a few not: no link, but where the
+    key is a people table's (or the name names a person) the table is not reference data."""
+    best = max(options, key=lambda lk: (lk.found / lk.distinct, lk.target))
+    pct = 100 * best.found / best.distinct
+    share = f"{best.found:,} of {best.distinct:,} distinct values ({pct:.1f}%)"
+    col = table.columns[column]
+    col.notes.append(
+        f"not linked: {share} lie in {best.target}, more orphans (values in no row of it)"
+        f" than a link tolerates ({100 * _ORPHANS:.0f}%): if it holds that key, declare"
+        " references (and identity, for a person's)"
+    )
+    if _people_like(tables[best.parent]) or person_named(column):
+        col.confidence["unlinked"] = Confidence(
+            0.3, f"{share} lie in {best.target}, too few for a link: whose key is it?"
+        )
 
 
 def _people_like(table: TableDraft) -> bool:
@@ -310,7 +489,7 @@ def _may_fit(
 
 def _fits_counts(child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str) -> bool:
     """The tests on the counts over every row: some value; a key of its own table only by
-    the same name; integers within the key's range."""
+    the same name (the values' count decides the rest, orphans allowed)."""
     kp = parent.profile.columns[key]
     if not col.non_null:
         return False
@@ -321,10 +500,6 @@ def _fits_counts(child: TableDraft, col: ColumnProfile, parent: TableDraft, key:
         vals = child.profile.values(col.name)
         if dense(col, vals) or (col.distinct or 0) >= (kp.distinct or 0):
             return False
-    if col.kind is ColumnType.INTEGER:
-        if col.low is None or kp.low is None or col.high is None or kp.high is None:
-            return False
-        return kp.low <= col.low and col.high <= kp.high
     return True
 
 
@@ -351,9 +526,10 @@ def _rank(link: Link, tables: dict[str, TableDraft], col: ColumnProfile) -> tupl
     people = int(parent.people is not None or bool(parent.identity_columns()))
     width = len(parent.columns)
     tight = -(parent.profile.columns[link.key].distinct or 0)
+    found = link.found * 1000 // max(link.distinct, 1)  # fewer orphans first
     if col.kind is ColumnType.INTEGER:
-        return (score, tight, people, width)
-    return (score, people, width, tight)
+        return (score, found, tight, people, width)
+    return (score, found, people, width, tight)
 
 
 def _best(found: list[Link], tables: dict[str, TableDraft], col: ColumnProfile) -> Link:
