@@ -3,7 +3,8 @@
 A key is a column whose values are all present and all different (checked exactly). A link
 is a column whose distinct values all lie within another table's key: cheap tests on the
 samples (same type, value shapes, names) choose the pairs worth checking (`plan_counts`),
-and all of them are then checked exactly over every row in one statement (`count_tables`),
+and all of them are then checked exactly over every row in one statement
+(`dsar.draft.counts.count_tables`),
 which also counts every table's rows and the distinct values of its may-be keys; `decide`
 reads the keys and links from the counts. A few orphans (rows whose parent was deleted: at
 most 5% of a column's distinct values) do not undo a link; the share is said. A column
@@ -22,8 +23,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType, IdentityKind
+from dsar.draft.counts import Check, Counted
 from dsar.draft.model import Confidence, Link, TableDraft
-from dsar.draft.profile import Check, ColumnProfile, TableProfile
+from dsar.draft.profile import ColumnProfile, TableProfile
 from dsar.draft.shapes import tokens
 
 _ID_WORDS = {"id", "key", "ref", "no", "nr", "num", "number", "code", "uuid", "sub", "pk", "fk"}
@@ -160,13 +162,13 @@ def plan_counts(
 def decide(
     tables: dict[str, TableDraft],
     plan: CountPlan,
-    counted: tuple[dict[str, TableProfile], dict[Check, tuple[int, int]]],
+    counted: Counted,
     linkable: Callable[[str, str], bool],
     note: Callable[[str], None],
 ) -> list[Link]:
     """Keys, primary keys, self-references and links from the counts over every row, of
     the columns `linkable` allows."""
-    profiles, found = counted
+    profiles, found = counted.profiles, counted.found
     for name, table in tables.items():
         table.profile = profiles[name]
         _set_keys(table, [c for c in plan.candidates[name] if linkable(name, c)], note)

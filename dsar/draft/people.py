@@ -24,14 +24,15 @@ data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.confidence import link_confidence, share_floor
+from dsar.draft.counts import Share, share
 from dsar.draft.keys import generic, name_score, person_named
 from dsar.draft.model import Confidence, Link, TableDraft
-from dsar.draft.profile import share_found
+from dsar.draft.profile import TableProfile, share_found
 from dsar.engine.base import Engine
 
 _KEY_KINDS = (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID)
@@ -55,11 +56,17 @@ _RETENTION = tuple(
 
 def _contact(table: TableDraft) -> str | None:
     """The email (else phone) column that is nearly one per row, in the sample."""
+    return contact_of(table.profile, lambda c: table.columns[c].identity)
+
+
+def contact_of(profile: TableProfile, identity: Callable[[str], IdentityKind | None]) -> str | None:
+    """The first email (else phone) column, by `identity`, whose sampled values are nearly
+    one per row: a people table's contact."""
     for kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
-        col = table.first_identity(kind)
+        col = next((c for c in profile.columns if identity(c) is kind), None)
         if col is None:
             continue
-        values = [str(v).strip().lower() for v in table.profile.values(col)]
+        values = [str(v).strip().lower() for v in profile.values(col)]
         if values and len(set(values)) >= 0.9 * len(values):
             return col
     return None
@@ -145,9 +152,15 @@ def _not_people(table: TableDraft, contact: str) -> None:
 
 
 def find_people(
-    engine: Engine, tables: dict[str, TableDraft], links: list[Link]
+    engine: Engine,
+    tables: dict[str, TableDraft],
+    links: list[Link],
+    looked_up: Mapping[Share, int] | None = None,
 ) -> list[TableDraft]:
-    """Mark people tables (root or extension) and return the roots, the most linked first."""
+    """Mark people tables (root or extension) and return the roots, the most linked first.
+
+    `looked_up`: contacts already looked up in the counting statement (`dsar.draft.counts`);
+    one not there is looked up with a query."""
     candidates: dict[str, TableDraft] = {}
     evidence: dict[str, str] = {}
     for n, t in tables.items():
@@ -169,7 +182,8 @@ def find_people(
         for link in (lk for lk in links if lk.child == name and lk.parent in candidates):
             theirs = _contact(candidates[link.parent])
             assert theirs is not None
-            shared = share_found(engine, mine, link.parent, theirs)
+            known = (looked_up or {}).get(share(link.parent, theirs, mine))
+            shared = share_found(engine, mine, link.parent, theirs) if known is None else known
             pct = f"{100 * shared / len(mine):.0f}%"
             if shared >= _SAME_PEOPLE * len(mine):
                 table.people = "extension"

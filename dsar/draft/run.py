@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.catalog.models import Catalog, IdentityKind
 from dsar.draft.confidence import assess
+from dsar.draft.counts import Check, Share, count_tables, share
 from dsar.draft.keys import decide, plan_counts
 from dsar.draft.model import ColumnDraft, Draft, TableDraft
 from dsar.draft.people import (
     assign_key_kinds,
     company_mailboxes,
+    contact_of,
     find_ownership,
     find_people,
     identity_by_link,
     mark_reference,
     propose_retention,
 )
-from dsar.draft.profile import (
-    TableProfile,
-    count_tables,
-    profile_table,
-    provisional_catalog,
-    register,
-)
+from dsar.draft.profile import TableProfile, profile_table, provisional_catalog, register
 from dsar.draft.scan import FoundTable, NotRead, scan_export
 from dsar.draft.shapes import Finding, TextEvidence, TextReading, classify
 from dsar.errors import UsageError, WorkbenchError
@@ -111,13 +107,14 @@ def draft(
                 profiles.append(prof)
                 reading.add(prof)
                 reading.read(text)
+            sampled = {p.name: p for p in profiles}
             plan = plan_counts(
-                {p.name: p for p in profiles},
-                lambda t, c: _linkable(_shaped_draft(c, reading.shaped(t, c))),
+                sampled, lambda t, c: _linkable(_shaped_draft(c, reading.shaped(t, c)))
             )
+            shares = _shares(sampled, plan.checks, reading)
             say("counting every row: keys and links")
             counting = pool.submit(
-                count_tables, engine, {p.name: p for p in profiles}, plan.candidates, plan.checks
+                count_tables, engine, sampled, plan.candidates, plan.checks, shares
             )
             say("reading sampled text with the text engine")
             evidence = reading.evidence(text)
@@ -127,7 +124,7 @@ def draft(
         tables = {p.name: _classified(p, evidence.table(p.name)) for p in profiles}
         company_mailboxes(tables)  # a company's support@ is no person's identity
         links = decide(tables, plan, counted, lambda t, c: _linkable(tables[t].columns[c]), say)
-        roots = find_people(engine, tables, links)
+        roots = find_people(engine, tables, links, counted.shared)
         assign_key_kinds(roots, links)
         identity_by_link(tables, links, roots)
         find_ownership(tables, links)
@@ -139,6 +136,25 @@ def draft(
     assess(result)  # every decision's confidence
     say(f"drafted {len(tables)} tables, {len(links)} links")
     return result
+
+
+def _shares(
+    profiles: dict[str, TableProfile], checks: Sequence[Check], reading: TextReading
+) -> list[Share]:
+    """The contacts to look up while counting: for each link checked between two tables that
+    each have a contact by their values' shapes (an email or phone one per row), the child's
+    sampled contacts in the parent's (do they share their people? `find_people`)."""
+
+    def shaped(table: str) -> Callable[[str], IdentityKind | None]:
+        return lambda column: _shaped_draft(column, reading.shaped(table, column)).identity
+
+    contacts = {name: contact_of(prof, shaped(name)) for name, prof in profiles.items()}
+    out = []
+    for check in checks:
+        mine, theirs = contacts[check.child], contacts[check.parent]
+        if check.child != check.parent and mine is not None and theirs is not None:
+            out.append(share(check.parent, theirs, profiles[check.child].values(mine)))
+    return out
 
 
 def _sampled(engine: Engine, catalog: Catalog, found: FoundTable, sample: int) -> TableProfile:
