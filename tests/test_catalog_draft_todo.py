@@ -44,6 +44,48 @@ LEFT = [
     "xxx",
     "fixme",
     "?",
+    # red team 27 round 2 (F8): disguised by punctuation, spelt out, look-alike letters,
+    # other placeholders, and TODO after a note
+    "[TODO]",
+    "<TODO>",
+    "(TODO)",
+    "__TODO__",
+    "# TODO",
+    "//TODO",
+    "@todo",
+    "!TODO",
+    "\u00abTODO\u00bb",
+    "Data we hold TODO",
+    "To do",
+    "To-Do",
+    "to-do",
+    "T.O.D.O.",
+    "T\u041eDO",  # a Cyrillic O
+    "T.B.D.",
+    "TBC",
+    "???: legal",
+    "xx",
+    "X",
+    "~",
+    "n/a",
+    "N/A",
+    "NA",
+    "none",
+    "None",
+    "unknown",
+    "pending",
+    "placeholder",
+    "TK",
+    "WIP",
+    "fill in",
+    "to be decided",
+    "to be confirmed",
+    "later",
+    "see above",
+    "same as above",
+    "lorem ipsum",
+    "0",
+    "description",
 ]
 
 # (where, in a copy of the demo's catalog) -> how the refusal names it
@@ -100,10 +142,81 @@ def test_retention_criteria_left_blank_is_refused(
     assert "retention.criteria of table 'accounts' is still TODO" in _refusal(tmp_path, data)
 
 
-@pytest.mark.parametrize("value", ["Todos los pedidos del cliente", "Today's orders", "the person"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Todos los pedidos del cliente",
+        "Today's orders",
+        "the person",
+        "we share it with none of our partners",
+        "None of it is shared",
+        "Pending orders of the customer",
+        "Unknown callers are logged",
+        "X Corp",
+    ],
+)
 def test_real_answers_pass(demo_catalog: dict[str, Any], tmp_path: Path, value: str) -> None:
     data = yaml.safe_load(yaml.safe_dump(demo_catalog))
     data["tables"]["accounts"]["description"] = value
     data["tables"]["accounts"]["source"] = value
     path = _written(tmp_path, data)
     assert load_catalog(path).tables["accounts"].description == value
+
+
+@pytest.mark.parametrize(
+    ("erasure", "field"),
+    [
+        (
+            {
+                "action": "retain",
+                "legal_basis": "legal_obligation",
+                "reason": "TBD.",
+                "retain_for": "7 years",
+            },
+            "reason",
+        ),
+        (
+            {
+                "action": "retain",
+                "legal_basis": "legal_obligation",
+                "reason": "[TODO]",
+                "retain_for": "7 years",
+            },
+            "reason",
+        ),
+    ],
+)
+def test_an_erasure_reason_left_todo_is_refused(
+    demo_catalog: dict[str, Any], tmp_path: Path, erasure: dict[str, str], field: str
+) -> None:
+    data = yaml.safe_load(yaml.safe_dump(demo_catalog))
+    data["tables"]["accounts"]["erasure"] = erasure
+    assert f"erasure.{field} of table 'accounts' is still TODO" in _refusal(tmp_path, data)
+
+
+@pytest.mark.parametrize(
+    "criteria", ["check with legal TODO", "TBD.", "T.B.D.", "see above", "n/a"]
+)
+def test_retention_criteria_with_todo_anywhere_is_refused(
+    demo_catalog: dict[str, Any], tmp_path: Path, criteria: str
+) -> None:
+    data = yaml.safe_load(yaml.safe_dump(demo_catalog))
+    data["tables"]["accounts"]["retention"] = {"criteria": criteria}
+    assert "retention.criteria of table 'accounts' is still TODO" in _refusal(tmp_path, data)
+
+
+def test_a_real_retention_reason_with_none_in_it_passes(
+    demo_catalog: dict[str, Any], tmp_path: Path
+) -> None:
+    data = yaml.safe_load(yaml.safe_dump(demo_catalog))
+    data["tables"]["accounts"]["source"] = "the person; we share it with none of our partners"
+    data["tables"]["accounts"]["retention"] = {"period": "2 years", "after": "created_at"}
+    data["tables"]["accounts"]["erasure"] = {
+        "action": "retain",
+        "legal_basis": "legal_obligation",
+        "reason": "tax law: none of it may be deleted before then",
+        "retain_for": "7 years",
+    }
+    path = _written(tmp_path, data)
+    loaded = load_catalog(path).tables["accounts"]
+    assert loaded.erasure.reason == "tax law: none of it may be deleted before then"

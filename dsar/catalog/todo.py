@@ -4,10 +4,17 @@
 retention period, recipients, descriptions); `read_catalog` reports every TODO left as a
 problem naming the table and the field, so that no draft is used until a person fills it.
 
-A TODO is left in more ways than the exact word: in every field the draft writes `TODO`, a
-value that is empty or blank, or whose text (NFKC-folded, invisible characters removed,
-case-folded) starts with the word todo (`todo`, `TODO.`, `TODO: describe`, a full-width TODO,
-`TO\u200bDO`) or is a placeholder (`tbd`, `...`, `xxx`, `fixme`, `?`), is refused too.
+A TODO is left in more ways than the exact word: in every field the draft writes `TODO` (and
+an erasure's reason, legal basis and retain_for, written after `action: TODO` is replaced), a
+value is refused when, compared folded (NFKC, invisible characters removed, case-folded,
+look-alike letters of other scripts read as Latin, `0` in a word read as `o`, letters spelt
+out one by one joined: `T.O.D.O.`), it is empty or holds no letter or digit (`-`, `~`); it
+holds the word todo anywhere (`[TODO]`, `# TODO`, `@todo`, `check with legal TODO`), or
+fixme, tbd, tbc or tba; it starts with a placeholder word or a question mark (`TBD: legal`,
+`To do`, `???: legal`); or the whole of it is a placeholder (`n/a`, `none`, `unknown`,
+`pending`, `placeholder`, `xx`, `see above`, `later`, `lorem ipsum`, `0`, `description`, one
+letter alone). A real answer that holds such a word among others (`we share it with none of
+our partners`, `Todos los pedidos`) passes.
 """
 
 from __future__ import annotations
@@ -36,12 +43,37 @@ _TABLE_FIELDS = frozenset(
         "erasure",
     }
 )
-_NESTED = {"retention": frozenset({"period", "criteria"}), "erasure": frozenset({"action"})}
+_NESTED = {
+    "retention": frozenset({"period", "criteria"}),
+    "erasure": frozenset({"action", "reason", "legal_basis", "retain_for"}),
+}
 _CONTROLLER_FIELDS = frozenset({"name", "contact", "supervisory_authority"})
 
-_LEFT = re.compile(r"^(?:todo|t0do|fixme|tbd|xxx+)(?![^\W\d_])")  # a word, not 'todos'
-_PLACEHOLDERS = frozenset({"tbd", "tba", "fixme", "xxx", "?", "??", "???", "...", "\u2026"})
-
+# look-alike letters of other scripts (Cyrillic, Greek) read as the Latin letter they show
+_CONFUSABLE = str.maketrans(
+    "\u0430\u0432\u0435\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0443\u0445\u0456\u0458\u0455\u0501"
+    "\u04cf\u03b1\u03b2\u03b5\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7\u0131\u0261",
+    "abekmhopctyxijsdlabeiknoptuxig",
+)
+_WORD = re.compile(r"[^\W_]+")
+# a word that marks the value unfinished wherever it stands
+_ANYWHERE = frozenset({"todo", "fixme", "tbd", "tbc", "tba"})
+# a word that, first, marks the value unfinished (`TBD: legal`, `WIP - ask legal`)
+_FIRST = _ANYWHERE | {"xx", "xxx", "xxxx", "tk", "wip", "placeholder"}
+# the whole value (its letters and digits only) a placeholder
+_WHOLE = frozenset(
+    {
+        "na", "none", "null", "nil", "nothing", "unknown", "pending", "placeholder",
+        "tk", "wip", "later", "x", "xx", "xxx", "todo", "tbd", "tbc", "tba", "fixme",
+        "fillin", "fillme", "fillmein", "fillthisin", "tobedecided", "tobeconfirmed",
+        "tobedetermined", "tobedone", "tobeadded", "todecide", "toconfirm", "seeabove",
+        "sameasabove", "asabove", "ditto", "seebelow", "loremipsum", "description",
+        "purpose", "purposes", "source", "test", "asdf", "blah", "example", "dummy",
+    }
+)  # fmt: skip
+_LOREM = re.compile(r"^lorem\W+ipsum")
+_TO_DO = re.compile(r"^to[\s\-_.]*do(?:$|[\s]*[:;.!?(\-\u2013\u2014])")
+_QUESTION_FIRST = re.compile(r"^[\W_]*[?\uff1f]")
 _FIXES = {
     "purposes": "write why the data is processed, e.g. purposes: [provide the service]",
     "legal_basis": "choose the GDPR Art. 6(1) basis: consent, contract, legal_obligation,"
@@ -61,6 +93,8 @@ _FIXES = {
     "columns": "the draft could not read this table (the comment above it says why):"
     " re-export the file in a form the engine reads and draft again, or describe every"
     " column",
+    "reason": "write the obligation that keeps the rows in words, e.g. reason: tax law",
+    "retain_for": "write how long the obligation keeps the rows, e.g. retain_for: 10 years",
     "action": "choose what erasure does: delete, nullify or pseudonymize (with columns), or"
     " retain (with legal_basis, reason and retain_for)",
 }
@@ -80,13 +114,43 @@ def folded(text: str) -> str:
     return text.casefold().strip()
 
 
+def _compared(text: str) -> str:
+    """`folded` text with look-alike letters read as Latin."""
+    return folded(text).translate(_CONFUSABLE)
+
+
+def _words(text: str) -> list[str]:
+    """The words of compared text: `0` inside a word read as `o` (`T0DO`), and letters
+    spelt out one at a time joined into one word (`t.o.d.o.`, `T B D`)."""
+    out: list[str] = []
+    run = ""
+    for word in _WORD.findall(text):
+        if len(word) == 1 and word.isalpha():
+            run += word
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        out.append(re.sub(r"(?<=[a-z])0|0(?=[a-z])", "o", word))
+    if run:
+        out.append(run)
+    return out
+
+
 def is_left_todo(value: str) -> bool:
-    """Whether a legal field's text is a TODO left in place: empty, blank, starting with the
-    word todo (or fixme, tbd, xxx), or only a placeholder (`...`, `?`)."""
-    text = folded(value)
-    if not text or text.strip(".?!-_*/\u2026 ") == "":
+    """Whether a legal field's text is a TODO left in place: empty or without a letter or
+    digit; the word todo (or fixme, tbd, tbc, tba) anywhere; a placeholder word or a question
+    mark first; or the whole value a placeholder (`n/a`, `none`, `see above`, `0`)."""
+    text = _compared(value)
+    words = _words(text)
+    if not words:
         return True
-    return bool(_LEFT.match(text)) or text.rstrip(".:!") in _PLACEHOLDERS
+    whole = "".join(words)
+    if whole in _WHOLE or len(whole) < 2 or set(whole) <= {"0"} or _LOREM.match(text):
+        return True
+    if any(w in _ANYWHERE for w in words) or words[0] in _FIRST:
+        return True
+    return bool(_TO_DO.match(text.lstrip("\"'([{<\u00ab#/@!*_ ")) or _QUESTION_FIRST.match(text))
 
 
 def todo_locations(data: Mapping[str, Any]) -> list[Loc]:
