@@ -116,7 +116,10 @@ def test_rows_the_notes_do_not_support_say_unverified() -> None:
     # its Department of Legal Affairs at 500), Alabama, Connecticut, Delaware, Louisiana,
     # California's attorney general at 500, HIPAA's 60 days and media over 500 in a state
     unverified = {r.id for r in rules() if not r.verified}
-    assert unverified == {"us-co-ag", "hipaa-hhs"}
+    assert {
+        "us-co-ag",
+        "hipaa-hhs",
+    } <= unverified  # and the AG rows (test_attacks_breach_r3b_places)
     for rule in rules():
         assert ("UNVERIFIED" in rule.source) == (not rule.verified), rule.id
     # and what scope.json and the report show says so

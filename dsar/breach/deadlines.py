@@ -47,7 +47,14 @@ class Rule(BaseModel):
     min_people: int = Field(
         default=1, description="applies from this many people there (0: every breach)"
     )
+    max_people: int | None = Field(
+        default=None, description="applies up to this many people there (None: no upper bound)"
+    )
     per_state: bool = Field(default=False, description="min_people counts one state's residents")
+    from_year_end: bool = Field(
+        default=False,
+        description="days run from the end of the calendar year of discovery, not from it",
+    )
     when: str = Field(description="when the duty applies, in words")
     source: str = Field(description="the law (article, section) the row follows")
     verified: bool = Field(
@@ -135,6 +142,8 @@ def residence(
 def _period(rule: Rule) -> str:
     if rule.hours is not None:
         return f"{rule.hours} hours"
+    if rule.days is not None and rule.from_year_end:
+        return f"{rule.days} days after the end of the calendar year"
     if rule.days is not None:
         return f"{rule.days} days"
     return "without undue delay"
@@ -193,17 +202,25 @@ def compute_deadlines(
                 continue
             applies, people = Applies.POSSIBLY, unknown_state
         elif rule.per_state:
-            over = {s: n for s, n in per_state.items() if n >= rule.min_people}
-            if not over and unknown_state < rule.min_people:
+            # residents of one state: "?" (the state is not in the data) is no state, but
+            # its people may live in any state, so they make a state's count "possibly"
+            known = {s: n for s, n in per_state.items() if s != "?"}
+            over = {s: n for s, n in known.items() if n >= rule.min_people}
+            if not over and max(known.values(), default=0) + unknown_state < rule.min_people:
                 continue
             applies = Applies.YES if over else Applies.POSSIBLY
             people = sum(over.values()) if over else unknown_state
         elif people < rule.min_people:
             continue
+        if rule.max_people is not None and people > rule.max_people:
+            continue
         if rule.notify == "the people" and rule.regime in ("gdpr", "uk_gdpr"):
             applies = Applies.IF_HIGH_RISK
-        if rule.hours is not None:
-            due: datetime | None = discovered + timedelta(hours=rule.hours)
+        if rule.from_year_end and rule.days is not None:  # 60 days after 31 December
+            year_end = datetime(discovered.astimezone(UTC).year, 12, 31, tzinfo=UTC)
+            due: datetime | None = year_end + timedelta(days=rule.days)
+        elif rule.hours is not None:
+            due = discovered + timedelta(hours=rule.hours)
         elif rule.days is not None:
             due = discovered + timedelta(days=rule.days)
         else:

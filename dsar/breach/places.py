@@ -68,6 +68,21 @@ _EXTRA = {
     "saint martin french part": "MF",
     "sint maarten dutch part": "SX",
     "macedonia the former yugoslav republic of": "MK",
+    # common short forms of CLDR names that carry a qualifier ("Hong Kong SAR China")
+    "hong kong": "HK",
+    "hong kong sar": "HK",
+    "hongkong": "HK",
+    "macau": "MO",
+    "macao": "MO",
+    "macau sar": "MO",
+    "macao sar": "MO",
+    "palestine": "PS",
+    "state of palestine": "PS",
+    "vatican": "VA",
+    "holy see": "VA",
+    "vatican city state": "VA",
+    "svalbard": "SJ",
+    "jan mayen": "SJ",
     # EU territory without a code of its own (outermost regions, Art. 349 TFEU)
     "guyane": "GF",
     "guyane francaise": "GF",
@@ -214,6 +229,7 @@ class Residence:
     unreadable_country: int = 0  # a country cell that names no country: residence unknown
     unreadable_state: int = 0  # a US resident whose state cell names no state: state unknown
     no_country: int = 0  # no country in the data (no column, or an empty cell)
+    state_only: int = 0  # an empty country cell beside a US state's: read as the US
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, int]:
@@ -222,6 +238,7 @@ class Residence:
             "unreadable_country": self.unreadable_country,
             "unreadable_state": self.unreadable_state,
             "no_country": self.no_country,
+            "us_from_state": self.state_only,
         }
 
 
@@ -239,6 +256,9 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
         if code is None:
             if raw_country is not None and str(raw_country).strip():
                 out.unreadable_country += 1
+            elif us_state_code(raw_state) is not None:  # no country, a US state: the US
+                code = "US"
+                out.state_only += 1
             else:
                 out.no_country += 1
         person.country = code
@@ -253,6 +273,11 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
             f"WARNING: {out.unreadable_country} person(s) have a country cell that names no"
             f" country (values not shown): counted as residence unknown ({unknown});"
             " check the country column"
+        )
+    if out.state_only:
+        out.notes.append(
+            f"NOTICE: {out.state_only} person(s) have an empty country cell beside a US state's:"
+            " read as US residents of that state"
         )
     if out.unreadable_state:
         out.notes.append(
