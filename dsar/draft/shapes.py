@@ -128,7 +128,7 @@ def phone_test(name: str) -> Callable[[str], bool]:
 
 
 def _one_ip(text: str) -> bool:
-    if not _IP_CHARS.match(text):
+    if ("." not in text and ":" not in text) or not _IP_CHARS.match(text):
         return False
     try:
         ipaddress.ip_address(text)
@@ -146,6 +146,9 @@ def is_ip(value: str) -> bool:
     if not _IPS_CHARS.match(text):
         return False
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
+    if len(parts) == 1:
+        port = _IP_PORT.match(text)
+        return port is not None and _one_ip(port.group(1) or port.group(2))
     if not 0 < len(parts) <= 16:
         return False
     for part in parts:
@@ -378,6 +381,26 @@ def as_date(value: object) -> dt.date | None:
         return None
 
 
+def _birth_cutoff() -> dt.date:
+    today = dt.date.today()
+    return dt.date(today.year - BIRTH_AGE, today.month, min(today.day, 28))
+
+
+def _decades_back(table: TableProfile, name: str) -> bool:
+    """Whether BIRTH_SHARE of a date or timestamp column's sampled values lie between 1900
+    and BIRTH_AGE years ago, counted by Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dates = pc.cast(pc.drop_null(table.sample.column(name)), pa.date32())
+    if not len(dates):
+        return False
+    low = pa.scalar(dt.date(1900, 1, 1), pa.date32())
+    high = pa.scalar(_birth_cutoff(), pa.date32())
+    old = pc.sum(pc.and_(pc.greater_equal(dates, low), pc.less(dates, high))).as_py() or 0
+    return bool(old >= BIRTH_SHARE * len(dates))
+
+
 def _births(name: str, values: Sequence[object], what: str, *, named_only: bool) -> Finding | None:
     """Dates of birth: a date column named as one (`named_only`: whatever its values), or
     values nearly all dates between 1900 and BIRTH_AGE years ago whose name says birth or
@@ -392,8 +415,7 @@ def _births(name: str, values: Sequence[object], what: str, *, named_only: bool)
     n = len(values)
     if not n or len(dates) < BIRTH_SHARE * n:
         return None
-    today = dt.date.today()
-    cutoff = dt.date(today.year - BIRTH_AGE, today.month, min(today.day, 28))
+    cutoff = _birth_cutoff()
     old = sum(1 for d in dates if dt.date(1900, 1, 1) <= d < cutoff)
     if old < BIRTH_SHARE * len(dates):
         return None
@@ -426,8 +448,13 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
     if column.kind is None:
         return _nested(table, column, text)
     if column.kind in (ColumnType.DATE, ColumnType.TIMESTAMP):
+        if not birth_named(name) and not _decades_back(table, name):
+            return None  # recent dates (the common case), read without Python objects
         return _births(name, table.values(name), column.kind.value, named_only=True)
     if column.kind is ColumnType.INTEGER:
+        low, high = column.low, column.high
+        if low is not None and high is not None and (high < 18000101 or low > 22001231):
+            return None  # no yyyymmdd dates (the common case), read without the values
         numbers = table.values(name)
         dated = sum(1 for v in numbers if isinstance(v, int) and 18000101 <= v <= 22001231)
         if not numbers or dated < BIRTH_SHARE * len(numbers):
