@@ -338,10 +338,22 @@ def assess_severity(
 ) -> Severity:
     """The ENISA severity of the breach and whether telling the people is recommended.
 
+    The data processing context (DPC) counts the categories of `found` with a row in scope
+    holding a value: a credentials or billing column empty in every row in scope leaked
+    nothing of it and does not raise the score (the reason names such categories).
+
     `named`: what the text engine found in the leaked free text (`named_in_text`): a name,
     an address or a phone in it makes identification easy (EI maximum), as a leaked name
     or contact column does."""
-    dpc, ei = _dpc(found), _ei(catalog, scope, circumstances, named)
+    # a category whose leaked columns are empty in every row in scope leaked nothing of it
+    held = {name: count for name, count in found.items() if count.rows}
+    dpc, ei = _dpc(held), _ei(catalog, scope, circumstances, named)
+    if empty := sorted(set(found) - set(held)):
+        dpc = Factor(
+            dpc.value,
+            f"{dpc.reason}; not counted: {', '.join(empty)} (leaked columns that hold no value"
+            " in any row in scope)",
+        )
     cb = [
         Factor(0.25, "confidentiality lost to known recipients")
         if circumstances.known_recipients

@@ -18,7 +18,7 @@ from pydantic import JsonValue
 
 from dsar.catalog.models import Catalog, ColumnType, Table
 from dsar.engine.base import quote_identifier
-from dsar.errors import UsageError
+from dsar.errors import InternalError, UsageError
 
 OPERATORS = ("=", "!=", "<>", "<=", ">=", "<", ">", "like")
 """The only operators `--where` accepts."""
@@ -188,8 +188,52 @@ def down_the_chain(catalog: Catalog, chain: Sequence[str], level: int, sql: str)
     return sql
 
 
+def is_time_condition(table: Table, cond: Condition) -> bool:
+    """Whether `cond` is on a column of `table` the catalog types as a date or timestamp:
+    compared on instants in UTC by `dsar.breach.times` (`condition_window`), never in SQL."""
+    spec = table.columns.get(cond.column)
+    return spec is not None and spec.type in _TEMPORAL
+
+
+def condition_window(cond: Condition) -> tuple[Window, bool]:
+    """A time condition as the window of instants (naive UTC) it keeps, and whether it keeps
+    the instants outside it instead (`!=`, `<>`). The value is read as `--from`/`--to` are
+    (its offset applied; a time without a zone is UTC); a date alone names its whole day:
+    `= 2026-11-05` is that day, `<= 2026-11-05` includes it, `> 2026-11-05` starts after it,
+    `>= 2026-11-05` and `< 2026-11-05` at its midnight. A time names its instant.
+
+    Raises:
+        UsageError: the value is not a date or an ISO time, or `like` on a time column.
+
+    Examples:
+        >>> condition_window(parse_where("ts >= 2026-11-10T00:00:00+05:00"))[0].start
+        datetime.datetime(2026, 11, 9, 19, 0)
+    """
+    if cond.op == "like":
+        raise UsageError(
+            "--where",
+            f"{cond.describe()} compares the text of a time column, which its layout and"
+            " offset change",
+            "compare it with =, <, <=, >, >= or != and a date or an ISO time",
+        )
+    lo = _instant(cond.value, "--where", end_of_day=False)
+    assert lo is not None  # the start of a day or an instant is always in the calendar
+    hi = _instant(cond.value, "--where", end_of_day=True)  # None: past the calendar's end
+    end = hi if hi is not None else datetime.max
+    if cond.op == ">=":
+        return Window(lo, None), False
+    if cond.op == ">":
+        return Window(end, None), False
+    if cond.op == "<":
+        return Window(None, lo), False
+    if cond.op == "<=":
+        return Window(None, hi), False
+    return Window(lo, hi), cond.op in ("!=", "<>")
+
+
 def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
-    """SQL for one `--where` condition on `table`, its value appended to `params`."""
+    """SQL for one `--where` condition on `table`, its value appended to `params` (a time
+    condition is no SQL: see `is_time_condition`)."""
     column = quote_identifier(cond.column)
     kind = table.columns[cond.column].type
     op = "LIKE" if cond.op == "like" else cond.op
@@ -210,10 +254,10 @@ def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
                 "give a number, e.g. --where 'amount_cents > 1000'",
             ) from None
         return f"TRY_CAST({column} AS DOUBLE) {op} ?"
-    if kind in _TEMPORAL:
-        _instant(cond.value, "--where", end_of_day=False)  # refused unless a date or time
-        params.append(cond.value)
-        return f"TRY_CAST({column} AS TIMESTAMP) {op} CAST(? AS TIMESTAMP)"
+    if kind in _TEMPORAL:  # SQL would drop the value's or the cell's UTC offset
+        raise InternalError(
+            f"{cond.describe()} is a time condition: dsar.breach.times places it on instants"
+        )
     params.append(cond.value)
     return f"CAST({column} AS VARCHAR) {op} ?"
 
@@ -282,19 +326,25 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
 
 
 def _refuse_time_condition(catalog: Catalog, spec: ScopeSpec, cond: Condition) -> None:
-    """Refuse a `--where` on a time: a column the catalog types as a date or timestamp, or
-    the one a table's window is read on (a text column holding times, epochs, offsets).
+    """Refuse a `--where` on the column a table's window is read on (typed, or a text
+    column holding times, epochs, offsets): `--from`/`--to` place rows on it. A condition on
+    another date or timestamp column is read on instants in UTC, as the window is
+    (`condition_window`, `dsar.breach.times`); its value is checked here.
 
-    SQL would compare its text, or its clock time with the offset dropped
+    SQL would compare the window column's text, or its clock time with the offset dropped
     (`ts >= 2026-11-10T00:00:00+05:00` read as 00:00 UTC; an epoch cell compared as text),
-    and drop rows unsaid; `--from`/`--to` compare instants in UTC (`dsar.breach.times`).
+    and drop rows unsaid.
 
     Raises:
-        UsageError: the condition is on a time column of a breached table.
+        UsageError: the condition is on a breached table's window column, or a time
+            condition's value is not a date or time (or its operator is `like`).
     """
     for name in spec.tables:
         table = catalog.tables[name]
         if cond.table not in (None, name) or cond.column not in table.columns:
+            continue
+        if is_time_condition(table, cond) and time_column(catalog, name) != (name, cond.column):
+            condition_window(cond)
             continue
         typed = table.columns[cond.column].type in _TEMPORAL
         if typed or time_column(catalog, name) == (name, cond.column):
@@ -321,7 +371,8 @@ def spec_summary(spec: ScopeSpec) -> dict[str, JsonValue]:
     return {
         "tables": list[JsonValue](spec.tables),
         "columns": list[JsonValue](spec.columns),
-        "from": spec.window.start.isoformat() if spec.window.start else None,
-        "to": spec.window.end.isoformat() if spec.window.end else None,
+        # UTC instants, their zone said (the window holds them naive)
+        "from": spec.window.start.replace(tzinfo=UTC).isoformat() if spec.window.start else None,
+        "to": spec.window.end.replace(tzinfo=UTC).isoformat() if spec.window.end else None,
         "where": list[JsonValue](c.describe() for c in spec.where),
     }

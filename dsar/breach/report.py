@@ -22,6 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -111,8 +114,9 @@ class Incident:
 def check_incident_text(what: str, measures: str) -> None:
     """Refuse --what or --measures holding what the text engine's detectors read as a
     personal value (an email, a phone, a card or bank number, a government ID), in any
-    compatibility form (full-width, ideographic full stops, digits of any script); the
-    message names the option and the kind, never the value.
+    compatibility form (full-width, ideographic full stops, digits of any script), or what
+    its name detection reads as a person's name (`names_in`); the message names the option
+    and the kind, or the name's position, never the value.
 
     Raises:
         UsageError: either text holds a personal value.
@@ -132,6 +136,28 @@ def check_incident_text(what: str, measures: str) -> None:
                 f"describe the breach in {option} without anyone's address, number, card or"
                 " ID (each person's letter already says what of theirs was involved)",
             )
+    for option, text in (("--what", what), ("--measures", measures)):
+        if at := names_in(screen_text(text)):
+            where = ", ".join(str(n) for n in at)
+            raise UsageError(
+                option,
+                f"{option} holds what reads as a person's name (at character {where}); it"
+                " goes into every person's letter and the regulator report",
+                f"describe the breach in {option} without naming anyone: say 'an employee',"
+                " 'a customer', 'our support team'",
+            )
+
+
+def names_in(text: str) -> list[int]:
+    """Where the text engine's name detection (the one that counts others named in leaked
+    free text) finds a person's name in `text`: each name's first character, counted from 1.
+    Positions only, never the name."""
+    from dsar.text.engine import TextEngine
+    from dsar.text.spans import PERSON
+
+    if not text.strip():
+        return []
+    return [span.start + 1 for span in TextEngine(known_people=()).analyze([text], [PERSON])[0]]
 
 
 _DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\ufe12": ".", "\u2024": "."})
@@ -337,12 +363,50 @@ def _write_controllers(path: Path, scope: Scope, keys: Keys) -> int:
     return len(listed)
 
 
-def _person_categories(catalog: Catalog, scope: Scope, person: AffectedPerson) -> set[str]:
-    found = set()
+def person_columns(scope: Scope, person: AffectedPerson) -> dict[str, tuple[str, ...]]:
+    """Per table of the person's rows in scope, the leaked columns that hold a value (not
+    null, not blank) in one of those rows (`Scope.filled`), in the catalog's order: what of
+    theirs leaked, not every column the table leaked. A scope without `filled` (built by
+    hand): every leaked column."""
+    out = {}
     for name in person.rows:
-        for column in scope.columns[name]:
+        groups = scope.filled.get(name)
+        if groups is None:
+            out[name] = scope.columns[name]
+            continue
+        held: set[str] = set()
+        for columns, (_, numbers) in groups.items():
+            if person.number in numbers:
+                held |= columns
+        out[name] = tuple(c for c in scope.columns[name] if c in held)
+    return out
+
+
+def _person_categories(catalog: Catalog, columns: dict[str, tuple[str, ...]]) -> set[str]:
+    found = set()
+    for name, leaked in columns.items():
+        for column in leaked:
             found |= column_categories(catalog, name, column)
     return found
+
+
+def _involved(catalog: Catalog, columns: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """One item per table of the person's rows: what it is, and the details of theirs in it
+    (column descriptions, else the column's name in words, as the access statement labels
+    them)."""
+    from dsar.access.rows import label
+
+    items = []
+    for name in sorted(columns, key=lambda t: catalog.tables[t].description):
+        table = catalog.tables[name]
+        words = [(table.columns[c].description or label(c)).rstrip(".") for c in columns[name]]
+        what = table.description.rstrip(".")
+        items.append(
+            f"{what}: {', '.join(w[0].lower() + w[1:] for w in words if w)}."
+            if words
+            else f"{what}: no detail of yours held a value in the part that leaked."
+        )
+    return tuple(dict.fromkeys(items))
 
 
 def _letter(
@@ -350,8 +414,8 @@ def _letter(
 ) -> list[Block]:
     controller = catalog.controller
     contact = controller.dpo or controller.contact
-    kinds = _person_categories(catalog, scope, person) | ({SPECIAL} if special else set())
-    held = sorted({catalog.tables[t].description for t in person.rows})
+    columns = person_columns(scope, person)
+    kinds = _person_categories(catalog, columns) | ({SPECIAL} if special else set())
     consequences = [CONSEQUENCES[k] for k in CONSEQUENCES if k in kinds] or [
         "others may have seen some of your data"
     ]
@@ -367,7 +431,13 @@ def _letter(
             f" {incident.discovered.strftime('%d %B %Y')}.",
         ),
         Block(BlockKind.H2, "What of yours was involved"),
-        Block(BlockKind.UL, items=tuple(held)),
+        Block(
+            BlockKind.P,
+            "These are the records of yours that were involved, and in them the details"
+            " that held something of yours. Details that were empty in your records are not"
+            " listed: nothing of yours was in them.",
+        ),
+        Block(BlockKind.UL, items=_involved(catalog, columns)),
         Block(BlockKind.H2, "What could happen"),
         Block(BlockKind.UL, items=tuple(c[0].upper() + c[1:] + "." for c in consequences)),
         Block(BlockKind.H2, "What we did"),
@@ -400,6 +470,25 @@ def establishment_warning(residence: dict[str, JsonValue], authority: str) -> st
     )
 
 
+def utc_words(instant: datetime) -> str:
+    """An instant in UTC, its zone said: `2026-10-31 19:00:00 UTC` (a naive one is UTC)."""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    text = instant.strftime("%Y-%m-%d %H:%M:%S")
+    return (text + (f".{instant.microsecond:06d}" if instant.microsecond else "")) + " UTC"
+
+
+def period_words(start: datetime | None, end: datetime | None) -> str:
+    """The window in words, in UTC with its zone: an end one microsecond past an instant
+    (a `--to` time, inclusive) is said as that instant, included."""
+    first = f"from {utc_words(start)}" if start else "from the first record"
+    if end is None:
+        return f"{first} to the last record"
+    if end.microsecond == 1:
+        return f"{first} up to and including {utc_words(end.replace(microsecond=0))}"
+    return f"{first} until before {utc_words(end)}"
+
+
 def _regulator_report(
     catalog: Catalog,
     scope: Scope,
@@ -412,11 +501,7 @@ def _regulator_report(
 ) -> list[Block]:
     controller = catalog.controller
     unknown = establishment_warning(residence or {}, controller.supervisory_authority)
-    window = scope.spec.window
-    when = (
-        f"from {window.start.isoformat() if window.start else 'the first record'}"
-        f" {'until before ' + window.end.isoformat() if window.end else 'to the last record'}"
-    )
+    when = period_words(scope.spec.window.start, scope.spec.window.end)
     authority = [d for d in deadlines if d.due is not None and "authority" in d.notify.lower()]
     held = scope.held_for_customers
     own = [t for t in scope.rows if t not in held]
@@ -581,8 +666,14 @@ def write_breach(
     engine_name: str = "duckdb",
     residence: dict[str, JsonValue] | None = None,
     data_files: dict[str, dict[str, str]] | None = None,
+    before_rename: Callable[[BreachManifest], None] | None = None,
 ) -> BreachOutput:
     """Write the breach folder `out` (new, or empty): see the module's docstring.
+
+    `before_rename` is called with the finished manifest while the folder is still the
+    staging one (`breach_scope` records and registers the breach there): a run killed
+    before it ends leaves no folder under `out`, so no finished-looking folder of a breach
+    the register does not hold.
 
     Everything is written into a staging folder beside it, `.<name>.partial-<8 hex>`
     (`dsar.io.partial_folder`), and renamed to `out` only when complete, scope.json last: a
@@ -602,6 +693,8 @@ def write_breach(
             severity=severity, countries=countries, others=others, engine_name=engine_name,
             residence=residence, data_files=data_files,
         )  # fmt: skip
+        if before_rename is not None:
+            before_rename(result.manifest)
         try:
             work.rename(out)  # an empty folder of the user's own is replaced
         except OSError:
@@ -783,8 +876,13 @@ def _check_folder(folder: Path, manifest: BreachManifest, keys: Keys) -> list[tu
             problems.append((rel, "changed since scope (checksum)"))
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if rel not in listed and rel not in ("scope.json", "letters") and not path.is_dir():
-            problems.append((rel, "not written by scope"))
+        if rel not in listed and rel not in ("scope.json", "letters"):
+            what = "a folder" if path.is_dir() and not path.is_symlink() else "a file"
+            problems.append((rel, f"{what} not written by scope"))
+    for rel in ("affected.parquet", "controllers.parquet"):  # personal data: owner-only
+        path = folder / rel
+        if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077:
+            problems.append((rel, "readable by others than its owner (it must be 0600)"))
     return problems
 
 

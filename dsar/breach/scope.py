@@ -35,7 +35,6 @@ import pyarrow.compute as pc
 from dsar.breach.filters import (
     ScopeSpec,
     check_spec,
-    condition_sql,
     down_the_chain,
     table_chain,
     time_column,
@@ -49,7 +48,7 @@ from dsar.breach.split import (
     row_keys,
     split_accounts,
 )
-from dsar.breach.times import rows_in_scope
+from dsar.breach.times import plain_where, rows_in_scope
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
@@ -114,10 +113,10 @@ class Scope:
         return sum(self.rows.values())
 
 
-def _fingerprint(row: dict[str, object], skip: str | None = None) -> str:
-    """A row's content; `skip`: a time column read as text in scope (typed in collect's rows)."""
-    if skip is not None:
-        row = {k: v for k, v in row.items() if k != skip}
+def _fingerprint(row: dict[str, object], skip: Collection[str] = ()) -> str:
+    """A row's content; `skip`: time columns read as text in scope (typed in collect's rows)."""
+    if skip:
+        row = {k: v for k, v in row.items() if k not in skip}
     return json.dumps(row, sort_keys=True, default=str)
 
 
@@ -177,16 +176,8 @@ def _orphans(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> pa
     top = placed[0]
     chain = table_chain(catalog, name)
     level = chain.index(top)
-    table = catalog.tables[name]
-
-    def where(params: list[object]) -> str:
-        terms = [
-            condition_sql(table, c, params)
-            for c in spec.where
-            if c.table in (None, name) and c.column in table.columns
-        ]
-        return " AND ".join(terms) or "true"
-
+    # no time condition: a table whose window is read on an ancestor has no date or
+    # timestamp column of its own (`dsar.breach.times.rows_in_scope`)
     own = catalog.tables[chain[level - 1]].owned_through
     assert own is not None
     sql = (
@@ -197,8 +188,10 @@ def _orphans(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> pa
     sql = down_the_chain(catalog, chain, level, sql)
     first: list[object] = []
     second: list[object] = []
-    every = f"SELECT * FROM {quote_identifier(name)} WHERE {where(first)}"
-    reached = f"SELECT * FROM ({sql}) WHERE {where(second)}"
+    every = (
+        f"SELECT * FROM {quote_identifier(name)} WHERE {plain_where(catalog, name, spec, first)}"
+    )
+    reached = f"SELECT * FROM ({sql}) WHERE {plain_where(catalog, name, spec, second)}"
     return engine.query(f"{every} EXCEPT ALL {reached}", first + second)
 
 
@@ -358,7 +351,7 @@ def scope_breach(
     times: dict[str, str | None] = {}
     use_set = method == "set" and supported(catalog, spec.tables)
     scoped: dict[str, pa.Table] = {}
-    skipped: dict[str, str | None] = {}
+    skipped: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
     undetermined: dict[str, int] = {}
     orphans: dict[str, int] = {}
@@ -452,7 +445,7 @@ def _per_person(
     row_seeds: dict[str, list[list[SubjectKey]]],
     in_scope: dict[str, dict[str, int]],
     row_prints: dict[str, list[str]],
-    skipped: dict[str, str | None],
+    skipped: dict[str, tuple[str, ...]],
 ) -> tuple[list[AffectedPerson], dict[str, list[frozenset[int]]]]:
     """The people and each row in scope's holders, one access request per seed (`collect`):
     `row_seeds`, each row in scope's (or its anchor's) identifiers; `in_scope`, per table the
@@ -491,7 +484,7 @@ def _per_person(
             rows = data.tables.get(name)
             if rows is None:
                 continue
-            own = {_fingerprint(r, skipped.get(name)) for r in rows.to_pylist()}
+            own = {_fingerprint(r, skipped.get(name, ())) for r in rows.to_pylist()}
             matched = [p for p in own if p in prints]
             if matched:
                 hits[name] = sum(prints[p] for p in matched)

@@ -56,7 +56,14 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.duckdb import scratch_connection
 from dsar.errors import InternalError, OverMatchError
 from dsar.subjects.collect import _Search, owned_tables
-from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, sql_normalize
+from dsar.subjects.identity import (
+    STRONG,
+    MatchRules,
+    SubjectKey,
+    email_forms,
+    idna_ascii,
+    sql_normalize,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -348,6 +355,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         if name in plan.linked:
             add_ids(name, f"bs_s{bi}", _SCOPE + (bi << _BITS))
 
+    _idna_fold(con, "bs_raw")
     _took("step 1 (reads)", *clock)
     clock = time.perf_counter(), time.process_time()
     # 2. the strong closure: label propagation over rows holding two strong identifiers
@@ -411,6 +419,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             for j, k in enumerate(kinds)
         ]
         x(f"INSERT INTO bs_seed {' UNION ALL '.join(parts)}")
+    _idna_fold(con, "bs_seed")
     x(
         "CREATE TEMP TABLE bs_weak_alone AS SELECT DISTINCT d.nid FROM bs_seed s"
         " JOIN bs_dict d USING (kind, value) WHERE s.n NOT IN (SELECT n FROM bs_seed WHERE strong)"
@@ -559,6 +568,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     )
     for number, kind, value in zip(*(c.to_pylist() for c in got.columns), strict=True):
         keys[number].add(SubjectKey(kind_of[kind], value))
+        if kind == IdentityKind.EMAIL.value:  # both IDNA forms, as access holds them
+            keys[number].update(SubjectKey(IdentityKind.EMAIL, f) for f in email_forms(value))
     x(
         "CREATE TEMP TABLE bs_final AS SELECT p.number, m.row, m.tbl FROM bs_mine m"
         f" JOIN bs_people p USING (label) WHERE m.row < {_SCOPE}"
@@ -642,6 +653,26 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         )
     _took("step 6 (people)", *clock)
     return SetResult(people, owners)
+
+
+def _idna_fold(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Every address of `table` (kind, value) under its domain's IDNA ASCII form
+    (`idna_ascii`), as the access search reads a row (`_Search._row_keys`): the Unicode and
+    the ASCII writing of one mailbox are one identifier. SQL cannot convert IDNA: only the
+    few values holding a non-ASCII character or an `xn--` label are read out and mapped."""
+    found = con.execute(
+        f"SELECT DISTINCT value FROM {table} WHERE kind = 'email'"
+        " AND (strlen(value) <> length(value) OR contains(value, 'xn--'))"
+    ).fetchall()
+    mapped = {v: a for (v,) in found if (a := idna_ascii(v)) != v}
+    if not mapped:
+        return
+    con.register("bs_idna_map", pa.table({"value": list(mapped), "ascii": list(mapped.values())}))
+    _timed(con)(
+        f"UPDATE {table} SET value = m.ascii FROM bs_idna_map m"
+        f" WHERE {table}.kind = 'email' AND {table}.value = m.value"
+    )
+    con.unregister("bs_idna_map")
 
 
 def _propagate(con: duckdb.DuckDBPyConnection) -> None:

@@ -34,7 +34,15 @@ from dsar.breach.people import AffectedPerson
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import IdentifierError
-from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, make_key, sql_normalize
+from dsar.subjects.identity import (
+    STRONG,
+    MatchRules,
+    SubjectKey,
+    email_forms,
+    idna_key,
+    make_key,
+    sql_normalize,
+)
 
 _COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
 _STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
@@ -75,7 +83,7 @@ class _Row:
 
 def _keys(table: Table, row: dict[str, object]) -> frozenset[SubjectKey]:
     return frozenset(
-        SubjectKey(kind, str(row[_ID + column]))
+        idna_key(SubjectKey(kind, str(row[_ID + column])))
         for column, kind in table.identity_columns().items()
         if row.get(_ID + column) is not None
     )
@@ -94,6 +102,8 @@ def _read(
         params: list[object] = []
         for column, kind in ids.items():
             values = sorted({k.value for k in wanted if k.kind is kind})
+            if kind is IdentityKind.EMAIL:  # each address under both IDNA forms
+                values = sorted({f for v in values for f in email_forms(v)})
             if kind in STRONG and values:
                 terms.append(
                     sql_in(sql_normalize(kind, quote_identifier(column), rules), values, params)
@@ -406,7 +416,7 @@ def row_keys(table: Table, row: dict[str, object], rules: MatchRules) -> list[Su
         if value is None:
             continue
         try:
-            keys.append(make_key(kind, str(value), rules))
+            keys.append(idna_key(make_key(kind, str(value), rules)))
         except IdentifierError:
             continue
     return keys
@@ -469,7 +479,7 @@ def _home_weak(
                 ).to_pylist()
                 for row in found:
                     out[SubjectKey(kind, str(row["__weak"]))].add(
-                        SubjectKey(key_kind, str(row["__account"]))
+                        idna_key(SubjectKey(key_kind, str(row["__account"])))
                     )
     return out
 

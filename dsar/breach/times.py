@@ -31,17 +31,20 @@ import email.utils
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dsar.breach.filters import (
+    Condition,
     ScopeSpec,
     Window,
     condition_sql,
+    condition_window,
     down_the_chain,
+    is_time_condition,
     table_chain,
     time_column,
 )
@@ -255,16 +258,127 @@ def _epoch_sql(column: str, window: Window, params: list[object]) -> str:
     return "(" + " OR ".join(terms) + ")"
 
 
+def raw_relation(engine: Engine, catalog: Catalog, table: str, columns: Sequence[str]) -> str:
+    """`table` (quoted) with `columns` read as the file writes them (text): a CSV or JSON
+    file's typed view keeps a timestamp's clock time and drops its offset. A Parquet table,
+    or no column, is the table itself."""
+    spec = catalog.tables[table]
+    wanted = sorted(set(columns))
+    if spec.format is FileFormat.PARQUET or not wanted:
+        return quote_identifier(table)
+    types = dict(spec.columns)
+    for column in wanted:
+        types[column] = types[column].model_copy(update={"type": ColumnType.STRING})
+    alias = f"{_RAW}{table}__{'__'.join(wanted)}"  # one view per set of text columns
+    tables = {**catalog.tables, alias: spec.model_copy(update={"columns": types})}
+    raw = catalog.model_copy(update={"tables": tables})
+    if alias not in engine.tables:
+        engine.register_table(raw, alias)
+    return quote_identifier(alias)
+
+
+def time_conditions(catalog: Catalog, name: str, spec: ScopeSpec) -> list[Condition]:
+    """The `--where` conditions on `name` that compare a date or timestamp column: placed on
+    instants in UTC (`keep_conditions`), never compared in SQL."""
+    table = catalog.tables[name]
+    return [
+        c
+        for c in spec.where
+        if c.table in (None, name) and c.column in table.columns and is_time_condition(table, c)
+    ]
+
+
+def plain_where(catalog: Catalog, name: str, spec: ScopeSpec, params: list[object]) -> str:
+    """SQL of the other `--where` conditions on `name` (values appended to `params`)."""
+    table = catalog.tables[name]
+    terms = [
+        condition_sql(table, c, params)
+        for c in spec.where
+        if c.table in (None, name) and c.column in table.columns and not is_time_condition(table, c)
+    ]
+    return " AND ".join(terms) or "true"
+
+
+def _as_text(value: object) -> str:
+    """A number cell as text `parse_times` reads (an integer without '.0')."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def keep_conditions(
+    rows: pa.Table,
+    conditions: Sequence[Condition],
+    name: str,
+    layout: str | None,
+    read: TimeRead,
+    late: datetime,
+    counted: pa.Array | None = None,
+) -> pa.Table:
+    """`rows` kept by every time condition, compared on instants in UTC as the window is:
+    a cell read with its offset (text), typed, a compact time or an epoch number by
+    magnitude. A cell that is empty or unreadable, or reads more than a day after the run
+    outside the condition, cannot be placed outside it: its row is kept and counted into
+    `read` (unless `counted` marks it counted already by the window)."""
+    if not conditions or not rows.num_rows:
+        return rows
+    keep = np.ones(rows.num_rows, dtype=bool)
+    odd = np.zeros(rows.num_rows, dtype=bool)
+    empty: set[int] = set()
+    unreadable: set[int] = set()
+    lated: set[int] = set()
+    for cond in conditions:
+        window, outside = condition_window(cond)
+        values = rows.column(cond.column).to_pylist()
+        texts = [_as_text(v) for v in values if v is not None and not isinstance(v, date)]
+        parsed = parse_times(texts, f"{name}.{cond.column}", layout)
+        for i, value in enumerate(values):
+            moment: datetime | None
+            if value is None:
+                empty.add(i)
+                odd[i] = True
+                continue
+            if isinstance(value, date):  # a typed cell (a datetime is a date too)
+                moment = _naive(value)
+            else:
+                moment, naive = parsed[_as_text(value).strip()]
+                read.naive = read.naive or (moment is not None and naive)
+            if moment is None:
+                (unreadable if _as_text(value).strip() else empty).add(i)
+                odd[i] = True
+                continue
+            if _inside(moment, window) != outside:
+                continue
+            if moment > late:
+                lated.add(i)
+                odd[i] = True
+                continue
+            keep[i] = False
+    fresh = np.ones(rows.num_rows, dtype=bool)
+    if counted is not None:
+        fresh = ~np.asarray(counted.to_numpy(zero_copy_only=False), dtype=bool)
+    kept_odd = keep & odd & fresh
+    late_rows = {i for i in lated if kept_odd[i]}
+    empty_rows = {i for i in empty if kept_odd[i]} - late_rows
+    read.late += len(late_rows)
+    read.empty += len(empty_rows)
+    read.unreadable += int(kept_odd.sum()) - len(late_rows) - len(empty_rows)
+    return rows.filter(pa.array(keep, type=pa.bool_()))
+
+
 class _Placer:
     """Reads one table's time column and says which of its rows lie in the window."""
 
-    def __init__(self, engine: Engine, catalog: Catalog, table: str, column: str) -> None:
+    def __init__(
+        self, engine: Engine, catalog: Catalog, table: str, column: str, also: Sequence[str] = ()
+    ) -> None:
+        """`also`: other columns of `table` its relation holds as text too (time conditions)."""
         self.engine, self.catalog, self.table, self.column = engine, catalog, table, column
         spec = catalog.tables[table]
         self.relation = quote_identifier(table)
         self.layout = spec.csv.timestamp_format if spec.csv else None
         if spec.format is not FileFormat.PARQUET:  # the typed view drops offsets: read text
-            self.relation = quote_identifier(self._raw_view())
+            self.relation = raw_relation(engine, catalog, table, [column, *also])
             self.kind = "text"
         else:
             arrow = (
@@ -279,17 +393,6 @@ class _Placer:
                 if pa.types.is_timestamp(arrow) or pa.types.is_date(arrow)
                 else "text"
             )
-
-    def _raw_view(self) -> str:
-        spec = self.catalog.tables[self.table]
-        columns = dict(spec.columns)
-        columns[self.column] = columns[self.column].model_copy(update={"type": ColumnType.STRING})
-        alias = f"{_RAW}{self.table}"
-        tables = {**self.catalog.tables, alias: spec.model_copy(update={"columns": columns})}
-        raw = self.catalog.model_copy(update={"tables": tables})
-        if alias not in self.engine.tables:
-            self.engine.register_table(raw, alias)
-        return alias
 
     def sql(self, window: Window, params: list[object], late: datetime) -> str:
         """A first, wide cut in SQL (kept: rows in the window, rows whose time is empty,
@@ -476,40 +579,48 @@ def _late() -> datetime:
 
 def rows_in_scope(
     engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec
-) -> tuple[pa.Table, TimeRead | None, str | None]:
-    """The rows of `name` in scope, how their times were read, and the time column the
-    returned rows hold as text (None: the rows are the engine's typed rows)."""
+) -> tuple[pa.Table, TimeRead | None, tuple[str, ...]]:
+    """The rows of `name` in scope, how their times were read (the window's column and the
+    time conditions': None where neither applies), and the columns the returned rows hold
+    as text where the engine's rows hold them typed (a CSV or JSON file's time columns)."""
     table = catalog.tables[name]
     params: list[object] = []
-    terms = [
-        condition_sql(table, c, params)
-        for c in spec.where
-        if c.table in (None, name) and c.column in table.columns
-    ]
-    where = " AND ".join(terms) or "true"
-    placed = time_column(catalog, name) if not spec.window.open else None
-    if placed is None:
-        return (
-            engine.query(f"SELECT * FROM {quote_identifier(name)} WHERE {where}", params),
-            None,
-            None,
-        )
-    top, column = placed
-    placer = _Placer(engine, catalog, top, column)
+    where = plain_where(catalog, name, spec, params)
+    timed = time_conditions(catalog, name, spec)
+    timed_columns = sorted({c.column for c in timed})
+    layout = table.csv.timestamp_format if table.csv else None
     late = _late()
+    placed = time_column(catalog, name) if not spec.window.open else None
+    text = tuple(timed_columns) if table.format is not FileFormat.PARQUET else ()
+    if placed is None:
+        relation = raw_relation(engine, catalog, name, timed_columns)
+        rows = engine.query(f"SELECT * FROM {relation} WHERE {where}", params)
+        if not timed:
+            return rows, None, ()
+        read = TimeRead(", ".join(f"{name}.{c}" for c in timed_columns))
+        rows = keep_conditions(rows, timed, name, layout, read, late)
+        _note(read, condition=True)
+        return rows, read, text
+    top, column = placed
     read = TimeRead(f"{top}.{column}")
     if top == name:
+        placer = _Placer(engine, catalog, top, column, also=timed_columns)
         cut: list[object] = []
         sql = (
             f"SELECT * FROM {placer.relation} WHERE {where}"
             f" AND {placer.sql(spec.window, cut, late)}"
         )
         rows = engine.query(sql, params + cut)
-        mask, _ = placer.keep(rows.column(column), spec.window, read, late)
+        mask, odd = placer.keep(rows.column(column), spec.window, read, late)
         _note(read)
-        return rows.filter(mask), read, (column if placer.kind == "text" else None)
+        rows, odd = rows.filter(mask), odd.filter(mask)
+        rows = _conditions(rows, timed, name, layout, read, late, odd)
+        return rows, read, (*((column,) if placer.kind == "text" else ()), *text)
     # the window is on an ancestor: its rows' keys in the window (and undetermined), then
-    # the rows below whose parent chain reaches one of them
+    # the rows below whose parent chain reaches one of them. Such a table has no date or
+    # timestamp column of its own (it would be its window's), so no time condition.
+    assert not timed
+    placer = _Placer(engine, catalog, top, column)
     chain = table_chain(catalog, name)
     level = chain.index(top)
     below = catalog.tables[chain[level - 1]].owned_through
@@ -534,7 +645,31 @@ def rows_in_scope(
         read.unreadable = below_rows.num_rows  # placed by a parent whose time is undetermined
     read.naive = counted.naive
     _note(read, through_parent=True)
-    return rows, read, None
+    return rows, read, ()
+
+
+def _conditions(
+    rows: pa.Table,
+    timed: Sequence[Condition],
+    name: str,
+    layout: str | None,
+    read: TimeRead,
+    late: datetime,
+    counted: pa.Array | None,
+) -> pa.Table:
+    """`keep_conditions` on rows the window placed, its counts added to `read` and said in a
+    note of their own."""
+    if not timed:
+        return rows
+    own = TimeRead(", ".join(sorted({f"{name}.{c.column}" for c in timed})))
+    rows = keep_conditions(rows, timed, name, layout, own, late, counted)
+    _note(own, condition=True)
+    read.empty += own.empty
+    read.unreadable += own.unreadable
+    read.late += own.late
+    read.naive = read.naive or own.naive
+    read.notes += own.notes
+    return rows
 
 
 def _chain_rows(
@@ -560,14 +695,15 @@ def _chain_rows(
     return engine.query(f"SELECT * FROM ({sql}) WHERE {where}", inner + params)
 
 
-def _note(read: TimeRead, *, through_parent: bool = False) -> None:
+def _note(read: TimeRead, *, through_parent: bool = False, condition: bool = False) -> None:
     if read.undetermined:
         how = " (through their parent row)" if through_parent else ""
+        outside = "the --where condition on it" if condition else "the window"
         read.notes.append(
             f"WARNING: {read.undetermined} row(s) in scope{how} have a time in {read.column}"
             f" that is empty ({read.empty}), cannot be read ({read.unreadable}) or reads in the"
-            f" future, after this run ({read.late}): they cannot be placed outside the"
-            " window, so they are kept in scope (undetermined)"
+            f" future, after this run ({read.late}): they cannot be placed outside"
+            f" {outside}, so they are kept in scope (undetermined)"
         )
     if read.naive:
         read.notes.append(

@@ -36,9 +36,12 @@ from dsar.subjects.identity import (
     SubjectKey,
     SubjectRequest,
     canonical_email,
+    email_forms,
     phone_pattern,
+    rekey,
     sql_canonical_email,
     sql_normalize,
+    with_catalog_rules,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ class Verdict(StrEnum):
     OTHER = "other"  # carries someone else's strong identifier: not this person's row
 
 
+_IDNA_NOTE = "the same address with its domain in its other IDNA form (Unicode or ASCII)"
 ID_PREFIX = "__id__"  # helper columns holding normalised identifiers; dropped before export
 
 
@@ -120,7 +124,8 @@ def collect(
                 )
             ],
         )
-    search = _Search(engine, catalog, list(requests), rules or MatchRules(), progress, index)
+    rules = with_catalog_rules(rules, catalog)  # the catalog's phone_region, unless given
+    search = _Search(engine, catalog, list(requests), rules, progress, index)
     search.bootstrap_weak_seeds()
     search.run(search.expansion_tables)
     search.run(search.other_tables)
@@ -232,7 +237,10 @@ class _Search:
         self.owners: dict[SubjectKey, set[int]] = defaultdict(set)
         for i, person in enumerate(self.people):
             for key in person.request.keys:
-                self._add(i, Provenance(key))
+                # a phone given nationally is read in the company's region (`rekey`)
+                found = rekey(key, rules)
+                note = None if found == key else f"the phone given, read in {rules.phone_region}"
+                self._add(i, Provenance(found, note=note))
         self.scanned: dict[str, set[SubjectKey]] = defaultdict(set)
         self.canon_scanned: dict[str, set[str]] = defaultdict(set)
         self.pending: dict[str, list[pa.Table]] = defaultdict(list)
@@ -288,8 +296,16 @@ class _Search:
         return {c: k for c, k in table.identity_columns().items() if k in STRONG}
 
     def _add(self, person: int, prov: Provenance) -> None:
-        if self.people[person].add(prov):
-            self.owners[prov.key].add(person)
+        if not self.people[person].add(prov):
+            return
+        self.owners[prov.key].add(person)
+        if prov.key.kind is IdentityKind.EMAIL:
+            # the same mailbox with its domain in the other IDNA form (`exämple.com`,
+            # `xn--exmple-cua.com`): SQL cannot convert it, so the person holds both
+            for form in email_forms(prov.key.value):
+                key = SubjectKey(IdentityKind.EMAIL, form)
+                if key != prov.key:
+                    self._add(person, Provenance(key, via=prov.key, note=_IDNA_NOTE))
 
     # ---- scanning ------------------------------------------------------------------------
 
@@ -311,8 +327,11 @@ class _Search:
                     values = sorted({canonical_email(v) for v in values})
                     expr = sql_canonical_email(expr)
                 elif kind is IdentityKind.PHONE and len(values) <= INLINE_VALUES:
-                    terms.append(f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)")
+                    # the raw text's last digits first (cheap, a superset), then the key of
+                    # only the rows it finds: a number is matched whole, never a suffix
+                    raw = f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)"
                     params.append(phone_pattern(values))
+                    terms.append(f"({raw} AND {sql_in(expr, values, params)})")
                     continue
                 terms.append(sql_in(expr, values, params))
             return " OR ".join(terms)
