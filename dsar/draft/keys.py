@@ -156,7 +156,22 @@ def plan_counts(
         for key in candidates[parent.name]
         if _may_fit(child, col, parent, key, shapes_of)
     ]
+    # a column whose sample alone has more than twice the distinct values of a key read
+    # whole (a table of 40 staff against 250,000 customers' names) cannot have even half of
+    # them in it: nothing is decided from such a check, so it is not counted
+    checks = [
+        c
+        for c in checks
+        if not _cannot_hold(profiles[c.child], c.column, profiles[c.parent], c.key)
+    ]
     return CountPlan(candidates, checks)
+
+
+def _cannot_hold(child: TableProfile, column: str, parent: TableProfile, key: str) -> bool:
+    """Whether `parent.key`, sampled whole, has fewer than half the distinct values that
+    `child.column`'s sample already shows."""
+    held, shown = parent.columns[key].distinct, child.columns[column].distinct
+    return parent.whole and held is not None and shown is not None and held < 0.5 * shown
 
 
 def decide(
