@@ -76,15 +76,24 @@ def test_a_self_reference_is_written_as_a_reference(tmp_path: Path, sample: int)
     assert written["categories"]["columns"]["parent_id"]["references"] == ("categories.category_id")
 
 
-def test_a_value_outside_the_key_is_no_self_reference(tmp_path: Path) -> None:
+@pytest.mark.parametrize("outside", [1, 12])
+def test_values_outside_the_key_are_no_self_reference(tmp_path: Path, outside: int) -> None:
+    """One parent deleted is an orphan, said (red team 27 round 2, F3: one orphan made a
+    link a self-reference); more than a few (5% of the distinct values) make no reference."""
     _staff_and_categories(tmp_path / "export")
     path = tmp_path / "export" / "categories.parquet"
     table = pq.read_table(path)
     parents = table.column("parent_id").to_pylist()
-    parents[-1] = 10_000  # one parent that is no category: integers must all be found
+    for i in range(outside):  # parents that are no category
+        parents[-1 - 3 * i] = 10_000 + i
     pq.write_table(table.set_column(1, "parent_id", pa.array(parents)), path)
     result = draft(tmp_path / "export", sample=50, text_engine=TextEngine(nlp=None))
-    assert result.tables["categories"].columns["parent_id"].references is None
+    parent = result.tables["categories"].columns["parent_id"]
+    if outside == 1:
+        assert parent.references == "categories.category_id"
+        assert any("self-reference" in n and " of " in n for n in parent.notes)
+    else:
+        assert parent.references is None
 
 
 def test_each_table_is_read_a_bounded_number_of_times(
@@ -137,3 +146,51 @@ def test_every_json_key_is_a_column_and_nothing_else(tmp_path: Path) -> None:
     assert events.profile.rows == 21_000
     assert events.profile.columns["late_key"].non_null == 1
     assert events.primary_key == "event_id"
+
+
+def test_a_key_too_small_for_a_columns_sample_is_not_counted() -> None:
+    """40 staff names (read whole) cannot hold half of the 200 different names a sample of
+    accounts already shows: that check is not counted; the managers' ids still are."""
+    from dsar.catalog.models import FileFormat
+    from dsar.draft.keys import plan_counts
+    from dsar.draft.profile import ColumnProfile, TableProfile
+    from dsar.draft.scan import FoundTable
+
+    def table(name: str, rows: int, columns: dict[str, list[object]], whole: bool) -> TableProfile:
+        sample = pa.table(columns)
+        profiles = {
+            c: ColumnProfile(
+                c,
+                str(sample.schema.field(c).type),
+                len(v),
+                len(set(v)),
+                *((min(v), max(v)) if isinstance(v[0], int) else (None, None)),  # type: ignore[type-var]
+            )
+            for c, v in columns.items()
+        }
+        found = FoundTable(name, f"{name}.csv", FileFormat.CSV, ())
+        return TableProfile(found, rows, profiles, sample, counted=whole)
+
+    staff = table(
+        "staff",
+        40,
+        {
+            "staff_id": [f"s{i:03d}" for i in range(40)],
+            "full_name": [f"Staff {i}" for i in range(40)],
+        },
+        whole=True,
+    )
+    accounts = table(
+        "accounts",
+        250_000,
+        {
+            "full_name": [f"Person {i}" for i in range(200)],
+            "manager": [f"s{i % 30:03d}" for i in range(200)],
+        },
+        whole=False,
+    )
+    assert staff.whole and not accounts.whole
+    plan = plan_counts({"staff": staff, "accounts": accounts}, lambda _t, _c: True)
+    pairs = {(c.child, c.column, c.parent, c.key) for c in plan.checks}
+    assert ("accounts", "manager", "staff", "staff_id") in pairs
+    assert ("accounts", "full_name", "staff", "full_name") not in pairs
