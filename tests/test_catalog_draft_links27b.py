@@ -10,6 +10,7 @@ text ("17") or zero-padded ("00000042") did not link to integer keys.
 from __future__ import annotations
 
 import csv
+import json
 import random
 import string
 from pathlib import Path
@@ -246,3 +247,66 @@ def test_a_type_column_of_one_kind_or_of_plain_words_is_no_polymorphism(tmp_path
     cols = d.tables["devices"].columns
     assert cols["owner_id"].references == "users.id"
     assert not any("unresolved" in n for c in cols.values() for n in c.notes)
+
+
+# ---- F5: ids written as text ----------------------------------------------------------
+
+
+def test_ids_written_as_text_link_and_a_request_reaches_their_rows(tmp_path: Path) -> None:
+    """ahoy/Segment events write `"user_id": "17"`: linked to users.id (an integer), and
+    `dsar access` by that user id receives exactly their events."""
+    import yaml
+
+    from dsar import load_catalog, open_engine
+    from dsar.draft import draft_catalog
+    from dsar.subjects.collect import collect
+    from dsar.subjects.identity import SubjectRequest, parse_key
+    from tests.test_catalog_draft import _filled
+
+    rng = random.Random(8)
+    root = tmp_path / "x"
+    _users(root, 300)
+    events = [
+        {"id": i, "user_id": str(rng.randint(1, 300)), "name": "page_view"} for i in range(1500)
+    ]
+    (root / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    out = tmp_path / "catalog.yml"
+    d = draft_catalog(root, out, sample=400, text_engine=TextEngine(nlp=None))
+    user_id = d.tables["events"].columns["user_id"]
+    assert user_id.references == "users.id"
+    kind = d.tables["users"].columns["id"].identity
+    assert kind is not None and user_id.identity is kind
+    assert d.tables["events"].personal
+    out.write_text(yaml.safe_dump(_filled(yaml.safe_load(out.read_text())), sort_keys=False))
+    catalog = load_catalog(out)
+    with open_engine(catalog) as engine:
+        [got] = collect(engine, catalog, [SubjectRequest("r", (parse_key(f"{kind.value}=17"),))])
+    mine = sorted(e["id"] for e in events if e["user_id"] == "17")
+    assert mine and sorted(r["id"] for r in got.tables["events"].to_pylist()) == mine
+
+
+def test_zero_padded_ids_are_flagged_not_linked_to_find_nothing(tmp_path: Path) -> None:
+    """`loyalty_members.member_no` 00000042, `pos_transactions.member_no` 42: the same keys
+    read as integers, but a request compares them as written and would find no
+    transaction: flagged to confirm, never linked, and the table never reference data."""
+    rng = random.Random(1)
+    root = tmp_path / "x"
+    root.mkdir()
+    _csv(
+        root / "loyalty_members.csv",
+        [{"member_no": f"{i:08d}", "email": f"m{i}@example.org"} for i in range(1, 401)],
+    )
+    _csv(
+        root / "pos_transactions.csv",
+        [
+            {"txn_id": 10 + i, "member_no": rng.randint(1, 400), "amount": i % 90}
+            for i in range(1200)
+        ],
+    )
+    d = _draft(root)
+    pos = d.tables["pos_transactions"]
+    member = pos.columns["member_no"]
+    assert member.references is None and member.identity is None
+    assert member.confidence["unlinked"].value <= 0.3
+    assert any("written otherwise" in n for n in member.notes)
+    assert pos.personal

@@ -30,6 +30,9 @@ class Check:
     column: str
     parent: str
     key: str
+    # "": as the engine reads both; "integer": both read as integers ("007" is 7), for ids
+    # written as text in one table; "text": both as written (as a request compares them)
+    compare: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,13 @@ def count_tables(
     ]
     for j, check in enumerate(checks):
         child, parent = plans[check.child], plans[check.parent]
+        value, key = "v", f"unnest({parent.set_of(check.key)})"
+        if check.compare:
+            cast = "HUGEINT" if check.compare == "integer" else "VARCHAR"
+            value, key = (f"TRY_CAST(CAST({x} AS VARCHAR) AS {cast})" for x in (value, key))
         parts.append(
             f"(SELECT count(*) FROM (SELECT unnest({child.set_of(check.column)}) AS v FROM"
-            f" {alias[check.child]}) WHERE v IN (SELECT unnest({parent.set_of(check.key)}) FROM"
+            f" {alias[check.child]}) WHERE {value} IN (SELECT {key} FROM"
             f" {alias[check.parent]})) AS f{j}"
         )
     for k, s in enumerate(shares):

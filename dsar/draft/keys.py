@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dsar.catalog.models import ColumnType, IdentityKind
 from dsar.draft.counts import Check, Counted
@@ -45,6 +45,7 @@ _SELF_HINT = re.compile(
     r"|repl(?:y|ied)|previous|prev(?:$|_|[A-Z])|predecessor|successor|original|ancestor"
     r"|merged|duplicate|supersed|replace|spouse|sibling|(^|_)root(?:$|_|[A-Z])|child"
 )
+_DIGITS = re.compile(r"^[0-9]{1,18}$")
 _ORPHANS = 0.05  # share of a link's distinct values that may be missing from the key
 _TYPE_WORDS = ("type", "class", "model")  # Rails' and Laravel's `<stem>_type`
 _CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*(?:::[A-Z][A-Za-z0-9]*)*$")
@@ -156,6 +157,19 @@ def plan_counts(
         for key in candidates[parent.name]
         if _may_fit(child, col, parent, key, shapes_of)
     ]
+    # ids written as text ("17", "00000042") against integer keys, and back: counted read as
+    # integers, and as written (the engine compares them so)
+    checks += [
+        Check(child.name, col.name, parent.name, key, compare)
+        for child in profiles.values()
+        for col in child.columns.values()
+        if col.keyish and linkable(child.name, col.name)
+        for parent in profiles.values()
+        if parent is not child
+        for key in candidates[parent.name]
+        if _may_fit_as_integers(child, col, parent, key)
+        for compare in ("integer", "text")
+    ]
     # a column whose sample alone has more than twice the distinct values of a key read
     # whole (a table of 40 staff against 250,000 customers' names) cannot have even half of
     # them in it: nothing is decided from such a check, so it is not counted
@@ -195,12 +209,17 @@ def decide(
         col = child.profile.columns[check.column]
         if not linkable(check.child, check.column) or check.key not in parent.keys:
             continue
-        if not _fits_counts(child, col, parent, check.key):
+        if check.compare == "text" or not _fits_counts(child, col, parent, check.key):
             continue
         n, hits = found[check]
         if not n:
             continue
         link = Link(check.child, check.column, check.parent, check.key, n, hits)
+        if check.compare == "integer" and orphans_allowed(n, hits):
+            as_written = found.get(replace(check, compare="text"), (n, 0))[1]
+            if as_written < hits:  # "00000042" against 42: the engine would find nothing
+                _written_apart(child, col.name, link, hits - as_written)
+                continue
         if orphans_allowed(n, hits):
             by_column.setdefault((check.child, check.column), []).append(link)
         elif hits >= 0.5 * n:
@@ -339,6 +358,46 @@ def _unresolved(
         0.2, f"{why}: unresolved, no one table's link or identity"
     )
     note(f"{table.name}.{column}: polymorphic, not linked")
+
+
+def _written_apart(table: TableDraft, column: str, link: Link, apart: int) -> None:
+    """Ids that match a key only read as integers ("00000042" against 42): not linked, as
+    the engine compares ids as written and would find none of those rows; flagged."""
+    col = table.columns[column]
+    col.notes.append(
+        f"not linked: {link.found:,} of its {link.distinct:,} distinct values are keys of"
+        f" {link.target} read as integers, but {apart:,} of them are written otherwise in the"
+        " two tables (zero-padded, or text against numbers): a request compares ids as written"
+        " and would find none of those rows. Write them alike in the export (or declare the"
+        " link and check that `dsar access` reaches the rows)"
+    )
+    col.confidence["unlinked"] = Confidence(
+        0.3,
+        f"its values are keys of {link.target} only read as integers ({apart:,} written"
+        " otherwise): a request would not find those rows",
+    )
+
+
+def _digits(values: Sequence[object]) -> bool:
+    """Whether sampled values are all integers written as text ("17", "00000042")."""
+    return bool(values) and all(_DIGITS.match(str(v)) for v in values)
+
+
+def _may_fit_as_integers(
+    child: TableProfile, col: ColumnProfile, parent: TableProfile, key: str
+) -> bool:
+    """An integer column against a key of integers written as text, or back, where the name
+    is an identifier's or agrees with the key's."""
+    kp = parent.columns[key]
+    kinds = {col.kind, kp.kind}
+    if kinds != {ColumnType.INTEGER, ColumnType.STRING}:
+        return False
+    text_values = child.values(col.name) if col.kind is ColumnType.STRING else parent.values(key)
+    if not _digits(text_values):
+        return False
+    return (
+        id_named(col.name) or person_named(col.name) or name_score(col.name, parent.name, key) > 0
+    )
 
 
 def _by_target(link: Link) -> str:
