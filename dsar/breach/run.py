@@ -140,6 +140,35 @@ def _scope_and_write(
         customers=sum(len(per) for per in scope.held_for_customers.values()),
     )
     severity = assess_severity(catalog, scope, found, incident.circumstances, named)
+    done: list[str] = []
+    held: list[BreachRecord] = []
+
+    def record(manifest: BreachManifest) -> None:
+        """The audit entry and the registration, while the folder is still the staging one:
+        a scope killed before it is registered leaves no folder under `out` (and the audit
+        log a breach.scoped with no breach.registered, which `audit verify` reports)."""
+        if audit_log is not None:
+            from dsar.records.audit import AuditLog
+
+            AuditLog(audit_log, keys).append(
+                "breach.scoped",
+                request=incident.breach_id,
+                tables=scope.rows,
+                details={
+                    "discovered": incident.discovered.isoformat(),
+                    "people": len(scope.people),
+                    "severity": severity.band,
+                    "notify_people_recommended": severity.notify_people,
+                    "deadlines": {
+                        d.rule: d.due.isoformat() if d.due else d.period for d in deadlines
+                    },
+                    "register": book is not None,  # a breach.registered entry follows
+                },
+            )
+            done.append(f"audit entry breach.scoped written to {audit_log.name}")
+        if book is not None:
+            held.append(register_scope(book, manifest, out))
+
     result = write_breach(
         catalog,
         scope,
@@ -154,6 +183,7 @@ def _scope_and_write(
         engine_name=engine.name,
         residence=read.as_json() | {"established": established or "none", "why": why},
         data_files=data_files,
+        before_rename=record,
     )
     result.notes += late + scope.notes + read.notes
     if not scope.people and not scope.held_for_customers:
@@ -169,24 +199,8 @@ def _scope_and_write(
         for d in deadlines
         if d.applies.value == "not_covered"
     ]
-    if audit_log is not None:
-        from dsar.records.audit import AuditLog
-
-        AuditLog(audit_log, keys).append(
-            "breach.scoped",
-            request=incident.breach_id,
-            tables=scope.rows,
-            details={
-                "discovered": incident.discovered.isoformat(),
-                "people": len(scope.people),
-                "severity": severity.band,
-                "notify_people_recommended": severity.notify_people,
-                "deadlines": {d.rule: d.due.isoformat() if d.due else d.period for d in deadlines},
-            },
-        )
-        result.notes.append(f"audit entry breach.scoped written to {audit_log.name}")
-    if book is not None:
-        result.registered = register_scope(book, result.manifest, out)
+    result.notes += done
+    result.registered = held[0] if held else None
     return result
 
 

@@ -427,7 +427,11 @@ def _logged_breaches(audit: AuditLog) -> dict[str, dict[str, object]]:
     for entry in audit.entries():
         if entry.request is None or not entry.action.startswith("breach."):
             continue
-        if entry.action == "breach.registered":
+        if entry.action == "breach.scoped" and entry.details.get("register", True):
+            # scoped with a register (an entry before the flag: the command's audit log is
+            # only ever a register's): a breach.registered entry must follow
+            found.setdefault(entry.request, {"notices": {}})["scoped"] = entry.seq
+        elif entry.action == "breach.registered":
             found.setdefault(entry.request, {"notices": {}})["registered"] = entry.details
         elif entry.action == "breach.notified":
             notices = found.setdefault(entry.request, {"notices": {}})["notices"]
@@ -450,6 +454,14 @@ def verify_breaches(path: str | Path, keys: Keys) -> list[str]:
     audit = AuditLog(path.with_name(path.name + ".audit.jsonl"), keys)
     logged = _logged_breaches(audit)
     registered = {b for b, facts in logged.items() if "registered" in facts}
+    unfinished = sorted(b for b, facts in logged.items() if "scoped" in facts)
+    problems_log = [
+        f"breaches: {b} was scoped (audit entry {logged[b]['scoped']}) but never registered:"
+        " a scope killed or failed before registration (or still running); its folder is"
+        " not complete: scope it again"
+        for b in unfinished
+        if b not in registered
+    ]
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     try:
@@ -457,7 +469,7 @@ def verify_breaches(path: str | Path, keys: Keys) -> list[str]:
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='breaches'"
         ).fetchone()
         if not has_table:
-            return (
+            return problems_log + (
                 [f"table breaches: missing, the audit log registered {len(registered)} breach(es)"]
                 if registered
                 else []
@@ -465,7 +477,7 @@ def verify_breaches(path: str | Path, keys: Keys) -> list[str]:
         rows = {r["id"]: r for r in db.execute("SELECT * FROM breaches ORDER BY id")}
     finally:
         db.close()
-    problems = verify_record(path, keys, {"breaches": _COLUMNS})
+    problems = problems_log + verify_record(path, keys, {"breaches": _COLUMNS})
     if missing := sorted(registered - set(rows)):
         problems.append(
             f"breaches: {len(missing)} breach(es) the audit log registered are not in the"
