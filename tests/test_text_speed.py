@@ -18,6 +18,7 @@ import pytest
 from dsar.text import identifiers
 from dsar.text.detectors import government_ids
 from dsar.text.identifiers import _FOLDS_TO, RECOGNIZERS, _all_cues, _Cues, digit_runs
+from dsar.text.nlp import DEFAULT_MODEL, model_available
 
 
 def _random_texts(alphabet: str, n: int, seed: int) -> list[str]:
@@ -199,3 +200,64 @@ def test_the_frequency_language_guess_sums_as_word_by_word() -> None:
         assert lexicon._frequent_language(text) == expected, text
         guessed.add(expected)
     assert len(guessed) >= 6  # many languages won
+
+
+@pytest.mark.skipif(not model_available(DEFAULT_MODEL), reason="no spaCy model installed")
+def test_the_model_multiplies_on_one_blas_thread_and_names_the_same() -> None:
+    """`load_ner` hands the NER's products to numpy's BLAS held to one thread (thinc's BLIS
+    is its generic kernel): the entities must be those the BLIS products give, and the BLAS's
+    own thread count is left as it was."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from thinc.api import NumpyOps
+
+    from dsar.text.nlp import load_ner
+
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("numpy has no BLAS that threadpoolctl can hold")
+    before = [lib["num_threads"] for lib in blas.info()]
+    nlp = load_ner(DEFAULT_MODEL)
+    model = nlp.get_pipe("ner").model
+    ops = model.ops
+    assert not ops.use_blis
+    texts = [
+        "Priya Raman from Acme Corp called about the invoice Maria Schmidt sent to Berlin.",
+        "Escalated to Jean-Luc Picard, cc Ngozi Okonjo-Iweala and the London office.",
+        "Ticket from Kenji Watanabe: the VPN drops; Olga Ivanova in Warsaw sees it too.",
+        *(f"Meeting with Sam Lee {i} times at Globex in Springfield on day {i}" for i in range(40)),
+    ]
+    seen = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    assert [lib["num_threads"] for lib in blas.info()] == before
+    try:
+        for node in model.walk():
+            node.ops = NumpyOps()  # thinc's BLIS
+        expected = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    finally:
+        for node in model.walk():
+            node.ops = ops
+    assert seen == expected
+    assert any(label == "PERSON" for ents in seen for _, _, label in ents)
+
+
+@pytest.mark.skipif(not model_available(DEFAULT_MODEL), reason="no spaCy model installed")
+def test_each_product_runs_with_the_blas_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy
+
+    from dsar.text.blas import OneThreadOps, numpy_blas
+
+    blas = numpy_blas()
+    if blas is None:
+        pytest.skip("numpy has no BLAS that threadpoolctl can hold")
+    threads: list[list[int]] = []
+    dot = numpy.dot
+
+    def counting_dot(*args: Any, **options: Any) -> Any:
+        threads.append([lib["num_threads"] for lib in blas.info()])
+        return dot(*args, **options)
+
+    monkeypatch.setattr(numpy, "dot", counting_dot)
+    x = numpy.ones((300, 64), dtype="f")
+    y = numpy.ones((64, 32), dtype="f")
+    product = OneThreadOps().gemm(x, y)
+    assert threads and all(n == [1] * len(n) for n in threads)
+    assert product.shape == (300, 32) and float(product[0, 0]) == 64.0

@@ -234,6 +234,7 @@ def load_ner(model: str) -> Any:
         nlp = spacy.load(model)
     finally:
         factories.entry_points = True
+    _one_thread_blas(nlp)
     keep = {"ner"}
     # a NER that listens to the shared tok2vec needs it
     listeners = (
@@ -247,6 +248,18 @@ def load_ner(model: str) -> Any:
         if name not in keep:
             nlp.disable_pipe(name)
     return nlp
+
+
+def _one_thread_blas(nlp: Any) -> None:
+    """Let numpy's BLAS, on one thread, multiply the model's matrices instead of thinc's
+    BLIS: the BLIS that thinc's wheel builds is its generic C kernel (a third slower here);
+    numpy's BLAS would start a thread per core, for more CPU time in all, and is held to one
+    for each product (threadpoolctl). Left as it is where no BLAS can be so held; the
+    products are the same up to the last bits of a float (the model's names, on every
+    labelled set, are the same)."""
+    from dsar.text.blas import use_one_thread_blas
+
+    use_one_thread_blas(nlp)
 
 
 def _not_for_ner(model: str) -> list[str]:
