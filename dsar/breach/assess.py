@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -70,9 +71,19 @@ class CategoryCount:
 
 
 def categories(
-    scope: Scope, catalog: Catalog, *, special: bool = False
+    scope: Scope,
+    catalog: Catalog,
+    *,
+    special: bool = False,
+    in_text: dict[str, InText] | None = None,
 ) -> dict[str, CategoryCount]:
-    """Per breach category, the leaked columns, rows and people (from the catalog)."""
+    """Per breach category, the leaked columns, rows and people (from the catalog).
+
+    `in_text`: categories the text engine found in the leaked free text (`NamedInText.found`:
+    a card or IBAN is billing, a password or key credentials, an ID number a government ID,
+    a health word special categories), counted as a column of that category would be: the
+    free-text columns join its columns (marked `(in the text)`), its people are added, and
+    its rows are at least the rows whose text holds it."""
     columns: dict[str, list[str]] = defaultdict(list)
     tables: dict[str, set[str]] = defaultdict(set)
     for table, leaked in scope.columns.items():
@@ -100,7 +111,32 @@ def categories(
                     rows += count
                     people |= numbers
         out[category] = CategoryCount(tuple(columns[category]), rows, len(people))
-    return out
+    for category, hit in sorted((in_text or {}).items()):
+        had = out.get(category)
+        marked = tuple(f"{c} (in the text)" for c in hit.columns)
+        if had is None:
+            out[category] = CategoryCount(marked, hit.rows, len(hit.people))
+            continue
+        theirs = _category_people(scope, tables[category], columns[category])
+        out[category] = CategoryCount(
+            had.columns + marked, max(had.rows, hit.rows), len(theirs | hit.people)
+        )
+    return dict(sorted(out.items()))
+
+
+def _category_people(scope: Scope, tables: set[str], columns: list[str]) -> set[int]:
+    """The people of the rows in scope where one of `columns` (table.column) holds a value."""
+    people: set[int] = set()
+    for table in tables:
+        groups = scope.filled.get(table)
+        if groups is None:
+            people |= {p.number for p in scope.people if table in p.rows}
+            continue
+        mine = {c.split(".", 1)[1] for c in columns if c.startswith(f"{table}.")}
+        for held, (_, numbers) in groups.items():
+            if held & mine:
+                people |= numbers
+    return people
 
 
 def has_values(scope: Scope, table: str, column: str) -> bool:
@@ -110,11 +146,53 @@ def has_values(scope: Scope, table: str, column: str) -> bool:
 
 
 @dataclass(frozen=True)
+class InText:
+    """One category of data found in the leaked free text: where, in how many rows, whose."""
+
+    columns: tuple[str, ...]  # table.column of the free-text columns that held it
+    rows: int  # rows in scope whose free text holds it
+    people: frozenset[int]  # the numbers of those rows' people
+
+
+@dataclass(frozen=True)
 class NamedInText:
     """What the text engine found in the leaked free text (counts only)."""
 
     others: int  # distinct people named who are not the row's own person
     texts: int  # texts naming anyone (a name, an address, a phone), the row's person included
+    # categories a column of their own would have (billing, credentials, government_id,
+    # special_categories) found in the text: counted as that column would be
+    found: dict[str, InText] = field(default_factory=dict)
+
+    def of_person(self, number: int) -> set[str]:
+        """The categories found in the free text of a person's own rows in scope."""
+        return {k for k, hit in self.found.items() if number in hit.people}
+
+
+_SPECIAL_WORDS = re.compile(
+    r"\b(?:hiv|aids|diagnos(?:ed|is|es)|cancer|tumou?r|chemo(?:therapy)?|diabet(?:es|ic)"
+    r"|pregnan(?:t|cy)|miscarriage|abortion|depress(?:ion|ed)|anxiety disorder|bipolar"
+    r"|schizophreni\w*|psychiatri\w*|mental health|hepatitis|epilep(?:sy|tic)|dementia"
+    r"|alzheimer'?s|autism|autistic|disabilit(?:y|ies)|disabled|rehab|overdose|addiction"
+    r"|medical (?:condition|record|history)|prescri(?:bed|ption)|medication|sick note"
+    r"|sexual orientation|gay|lesbian|bisexual|transgender|trade union|union member"
+    r"|criminal record|convicted|conviction)\b",
+    re.IGNORECASE,
+)
+"""Words of special categories of data (Art. 9: health above all, sex life and orientation,
+trade union membership) and of criminal records (Art. 10), in English: the leaked free
+text holding one is counted as special categories (ENISA: sensitive data, DPC 4). A word
+list, not a reading: a person confirms (the reason says it was a word found)."""
+
+
+def special_words(text: str) -> bool:
+    """Whether `text` holds a word of a special category of data (`_SPECIAL_WORDS`).
+
+    Examples:
+        >>> special_words("I was diagnosed with HIV last year"), special_words("refund")
+        (True, False)
+    """
+    return _SPECIAL_WORDS.search(text) is not None
 
 
 _NEAR = 60  # characters: a contact this close to a name in one text is taken to be theirs
@@ -138,8 +216,12 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
     a name, an address or a phone met again in another text is the same person.
     Two spellings of one name, or a contact far from any name, still count apart.
     """
-    from dsar.text.spans import EMAIL, PERSON, PHONE
+    from dsar.text.spans import CARD, EMAIL, GOVERNMENT_IDS, IBAN, PERSON, PHONE, SECRET
 
+    kind_of = {CARD: BILLING, IBAN: BILLING, SECRET: CREDENTIALS}
+    kind_of |= dict.fromkeys(GOVERNMENT_IDS, GOVERNMENT_ID)
+    wanted = [PERSON, EMAIL, PHONE, CARD, IBAN, SECRET, "GOVERNMENT_ID"]
+    hits: dict[str, dict[tuple[str, int], int | None]] = defaultdict(dict)
     owners = {p.number: p for p in scope.people}
     parent: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -151,13 +233,20 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
         return node
 
     naming = 0
-    for cells in scope.texts.values():
+    for table, cells in scope.texts.items():
         texts = [t for t, _ in cells]
-        for (cell, owner), spans in zip(
-            cells, text.analyze(texts, [PERSON, EMAIL, PHONE]), strict=True
+        width = max(1, len(_free_columns(scope, table)))  # cells per row, row by row
+        for at, ((cell, owner), found) in enumerate(
+            zip(cells, text.analyze(texts, wanted), strict=True)
         ):
             if cell is None:
                 continue
+            for span in found:  # what a column of its own would be: counted as such
+                if span.entity in kind_of:
+                    hits[kind_of[span.entity]][(table, at // width)] = owner
+            if special_words(cell):
+                hits[SPECIAL][(table, at // width)] = owner
+            spans = [s for s in found if s.entity in (PERSON, EMAIL, PHONE)]
             naming += bool(spans)
             person = owners.get(owner) if owner is not None else None
             names: list[tuple[int, int, tuple[str, str]]] = []
@@ -189,7 +278,23 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
                 )
                 if mine is not None:
                     parent[find(node)] = find(mine)
-    return NamedInText(len({find(n) for n in parent}), naming)
+    in_text = {
+        kind: InText(
+            tuple(
+                f"{t}.{c}" for t in sorted({t for t, _ in rows}) for c in _free_columns(scope, t)
+            ),
+            len(rows),
+            frozenset(o for o in rows.values() if o is not None),
+        )
+        for kind, rows in sorted(hits.items())
+    }
+    return NamedInText(len({find(n) for n in parent}), naming, in_text)
+
+
+def _free_columns(scope: Scope, table: str) -> tuple[str, ...]:
+    """The leaked free-text columns of a table, in the order `Scope.texts` holds a row's
+    cells."""
+    return scope.text_columns.get(table, ())
 
 
 def _whose(
@@ -270,15 +375,32 @@ def band(score: float) -> str:
     return "very high"
 
 
+def _in_text(count: CategoryCount) -> str:
+    """A note for a category the text engine found in the leaked free text, else ''."""
+    if not any(c.endswith(" (in the text)") for c in count.columns):
+        return ""
+    return " (found by the text engine in the leaked free text)"
+
+
 def _dpc(found: dict[str, CategoryCount]) -> Factor:
     if SPECIAL in found:
-        return Factor(4, "special categories of data (stated): sensitive, DPC 4")
+        columns = found[SPECIAL].columns
+        how = [
+            *(["stated"] if any(not c.endswith(" (in the text)") for c in columns) else []),
+            *(["words of them found in the leaked free text"] if _in_text(found[SPECIAL]) else []),
+        ]
+        return Factor(4, f"special categories of data ({'; '.join(how)}): sensitive, DPC 4")
     if CREDENTIALS in found:
         return Factor(
-            3, "credentials (secrets) leaked: whoever holds them can take over accounts, DPC 3"
-        )
+            3,
+            "credentials (secrets) leaked" + _in_text(found[CREDENTIALS])
+            + ": whoever holds them can take over accounts, DPC 3",
+        )  # fmt: skip
     if BILLING in found or GOVERNMENT_ID in found:
-        return Factor(3, "financial data (billing, account or ID numbers): DPC 3")
+        where = "".join(
+            sorted({_in_text(found[k]) for k in (BILLING, GOVERNMENT_ID) if k in found})
+        )
+        return Factor(3, f"financial data (billing, account or ID numbers){where}: DPC 3")
     behavioural = sorted(c for c in found if c in {b.value for b in _BEHAVIOURAL})
     if behavioural or FREE_TEXT in found:
         what = ", ".join(behavioural + ([FREE_TEXT] if FREE_TEXT in found else []))

@@ -40,6 +40,7 @@ from dsar.breach.assess import (
     SPECIAL,
     CategoryCount,
     Circumstances,
+    NamedInText,
     Severity,
     column_categories,
 )
@@ -409,13 +410,40 @@ def _involved(catalog: Catalog, columns: dict[str, tuple[str, ...]]) -> tuple[st
     return tuple(dict.fromkeys(items))
 
 
+IN_TEXT_WORDS = {
+    BILLING: "a card or bank account number",
+    CREDENTIALS: "a password or another secret",
+    GOVERNMENT_ID: "an identity number",
+    SPECIAL: "details about your health or other sensitive matters",
+}
+
+
+def _in_your_text(kinds: set[str]) -> tuple[str, ...]:
+    """The letter's item on what the free text of a person's rows held (kinds, no value)."""
+    held = [IN_TEXT_WORDS[k] for k in IN_TEXT_WORDS if k in kinds]
+    if not held:
+        return ()
+    return (
+        f"What you wrote to us held {', '.join(held[:-1])}{' and ' if len(held) > 1 else ''}"
+        f"{held[-1]}.",
+    )
+
+
 def _letter(
-    catalog: Catalog, scope: Scope, incident: Incident, person: AffectedPerson, special: bool
+    catalog: Catalog,
+    scope: Scope,
+    incident: Incident,
+    person: AffectedPerson,
+    special: bool,
+    named: NamedInText | None = None,
 ) -> list[Block]:
     controller = catalog.controller
     contact = controller.dpo or controller.contact
     columns = person_columns(scope, person)
     kinds = _person_categories(catalog, columns) | ({SPECIAL} if special else set())
+    # a card, a password, an ID number or a health word in the free text of their own rows
+    in_text = named.of_person(person.number) if named is not None else set()
+    kinds |= in_text
     consequences = [CONSEQUENCES[k] for k in CONSEQUENCES if k in kinds] or [
         "others may have seen some of your data"
     ]
@@ -437,7 +465,7 @@ def _letter(
             " that held something of yours. Details that were empty in your records are not"
             " listed: nothing of yours was in them.",
         ),
-        Block(BlockKind.UL, items=_involved(catalog, columns)),
+        Block(BlockKind.UL, items=_involved(catalog, columns) + _in_your_text(in_text)),
         Block(BlockKind.H2, "What could happen"),
         Block(BlockKind.UL, items=tuple(c[0].upper() + c[1:] + "." for c in consequences)),
         Block(BlockKind.H2, "What we did"),
@@ -667,6 +695,7 @@ def write_breach(
     residence: dict[str, JsonValue] | None = None,
     data_files: dict[str, dict[str, str]] | None = None,
     before_rename: Callable[[BreachManifest], None] | None = None,
+    named: NamedInText | None = None,
 ) -> BreachOutput:
     """Write the breach folder `out` (new, or empty): see the module's docstring.
 
@@ -691,7 +720,7 @@ def write_breach(
         result = _write_folder(
             catalog, scope, incident, work, keys=keys, found=found, deadlines=deadlines,
             severity=severity, countries=countries, others=others, engine_name=engine_name,
-            residence=residence, data_files=data_files,
+            residence=residence, data_files=data_files, named=named,
         )  # fmt: skip
         if before_rename is not None:
             before_rename(result.manifest)
@@ -719,6 +748,7 @@ def _write_folder(
     engine_name: str,
     residence: dict[str, JsonValue] | None,
     data_files: dict[str, dict[str, str]] | None,
+    named: NamedInText | None = None,
 ) -> BreachOutput:
     """`write_breach`'s files, written into the staging folder `out`."""
     letters_dir = private_dir(out / "letters")
@@ -727,7 +757,7 @@ def _write_folder(
     for person in scope.people:
         if person.contact is None:
             continue
-        blocks = _letter(catalog, scope, incident, person, incident.special)
+        blocks = _letter(catalog, scope, incident, person, incident.special, named)
         name = _letter_number(person)
         atomic_write_text(letters_dir / f"{name}.md", to_markdown(blocks))
         atomic_write_text(

@@ -115,12 +115,16 @@ def _scope_and_write(
     catalog = engine.catalog
     data_files = export_digests(catalog, keys)  # before reading: confirm finds any change since
     scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
-    found = categories(scope, catalog, special=incident.special)
     if scope.texts and text is None:
         from dsar.text.engine import TextEngine
 
         text = TextEngine(known_people=())
     named = named_in_text(scope, text) if scope.texts and text is not None else None
+    # cards, IBANs, secrets, ID numbers and health words in the leaked free text count as
+    # the same data in a column would: categories, severity, consequences and letters
+    found = categories(
+        scope, catalog, special=incident.special, in_text=named.found if named else None
+    )
     others = named.others if named is not None else 0
     # country and state cells read into codes, in place: an unreadable cell is never kept
     read = read_residence(scope.people, incident.residence_unknown)
@@ -184,6 +188,7 @@ def _scope_and_write(
         residence=read.as_json() | {"established": established or "none", "why": why},
         data_files=data_files,
         before_rename=record,
+        named=named,
     )
     result.notes += late + scope.notes + read.notes
     if not scope.people and not scope.held_for_customers:

@@ -73,6 +73,8 @@ class Scope:
     not_linked: dict[str, int]  # rows in scope whose person access cannot tell
     held_for_customers: dict[str, dict[str, int]]  # processor tables: rows per customer
     texts: dict[str, list[tuple[str | None, int | None]]] = field(default_factory=dict)
+    # per table: the free-text columns whose cells `texts` holds, a row's cells in this order
+    text_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # per table: the rows in scope grouped by which leaked columns hold a value (not null,
     # not blank) -> (rows, their people's numbers); counts and numbers only, no values
     filled: dict[str, dict[frozenset[str], tuple[int, frozenset[int]]]] = field(
@@ -549,6 +551,7 @@ def _finish(
         if not free:
             continue
         cells = {c: rows.column(c).to_pylist() for c in free}
+        scope.text_columns[name] = tuple(free)
         scope.texts[name] = [
             (None if cells[c][i] is None else str(cells[c][i]), owners[name][i])
             for i in range(rows.num_rows)
