@@ -77,7 +77,15 @@ RARE_BELOW = 3
 REREAD = "REREAD"  # held back: the published text reads as holding a new identifier
 CHUNK = 2000  # texts analysed between two progress reports
 ProgressFn = Callable[[int], None]
-IDENTIFIER_KINDS = ("user_id", "customer_id", "device_id", "cookie_id", "oauth_subject")
+IDENTIFIER_KINDS = (
+    "user_id",
+    "customer_id",
+    "device_id",
+    "cookie_id",
+    "oauth_subject",
+    "username",
+    "person_id",
+)
 
 
 class PublishRejectedError(ExtractRejectedError):

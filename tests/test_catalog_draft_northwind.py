@@ -63,20 +63,21 @@ NORTHWIND_KNOWN: dict[tuple[str, str, str], tuple[object, object, str]] = {
     ("products", "", "personal"): (
         False,
         True,
-        "owned through suppliers (below): the files cannot tell",
+        "reached through its supplier_id (below): the files cannot tell",
     ),
-    ("products", "", "owned_through"): (
+    ("products", "supplier_id", "identity"): (
         None,
-        ("supplier_id", "suppliers.supplier_id"),
+        "person_id",
         "suppliers looks like a people table (one phone per row, a contact name: the"
-        " supplier's contact person, who is a data subject), and products links to its key as"
-        " orders link to customers'; that a product is the supplier company's and not its"
-        " contact's, the files cannot tell",
+        " supplier's contact person, who is a data subject), the third beside customers and"
+        " employees, so its key gets a kind of its own (person_id) and products, linking to"
+        " it as orders link to customers', gets it too; that a product is the supplier"
+        " company's and not its contact's, the files cannot tell",
     ),
-    ("products", "supplier_id", "references"): (
-        "suppliers.supplier_id",
+    ("suppliers", "supplier_id", "identity"): (
         None,
-        "owned_through states this link (the draft's ownership above)",
+        "person_id",
+        "as above: the key of a third people table, a kind of its own",
     ),
     ("shippers", "", "personal"): (
         False,

@@ -70,6 +70,8 @@ IDENTITY_WORDS = {
     IdentityKind.COOKIE_ID: "a cookie in your browser",
     IdentityKind.OAUTH_SUBJECT: "your account ID at the service you sign in with",
     IdentityKind.IP_ADDRESS: "your IP address",
+    IdentityKind.USERNAME: "your user name",
+    IdentityKind.PERSON_ID: "your record's number",
 }
 
 _PERSONAL_WORDS = {

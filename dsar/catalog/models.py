@@ -50,6 +50,8 @@ class IdentityKind(StrEnum):
     COOKIE_ID = "cookie_id"
     OAUTH_SUBJECT = "oauth_subject"
     IP_ADDRESS = "ip_address"
+    USERNAME = "username"  # an account's handle, where people are known by it (a forum)
+    PERSON_ID = "person_id"  # the key of a third people table (leads beside users, customers)
 
 
 class PersonalKind(StrEnum):

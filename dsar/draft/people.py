@@ -4,21 +4,28 @@ A people table has a key, an email or phone that is (nearly) one per row, and ev
 its rows are people: a column of people's names, personal emails (not a company's role
 mailboxes), 20 rows or more, or a link into its key from a column naming a person's role
 (`customer_id`, `owner`); a few offices or carriers with a switchboard number each are no
-people table. An email column whose values are all role mailboxes (support@, info@) at one or
-two domains is a company's address, not a person's: no identity. One whose link
-leads to another people table with the same people (most of its emails found there) extends
-that table (a sign-in profile, preferences); the others are roots, ranked by how many
-tables point at them. Each root's key gets an identity kind of its own (by its name:
-customer, user; else the first left), so two people tables never share a kind and their
-colliding keys never link; another key of the root that others link to gets one only when its
-name says it is an identifier (a postal code copied into orders is no person's key). A column
-linked to a key with a kind gets that kind, unless the row already belongs to another person:
-a root's link to its account manager, or, where a row links to two people tables (an order to
-its customer and to the employee who took it), the person whose key is more specific to the
-rows (more distinct values, fewer rows each), the names deciding only where the counts do
-not, and the confidence lower where they disagree. A table with no identity that links to the
-key of a table that has one is owned through it; a table with no person at all is reference
-data.
+people table. An email column whose values are all role mailboxes (support@, info@) at one
+or two domains is a company's address, not a person's: no identity. One whose link leads to
+another people table with the same people (most of its emails found there) extends that
+table (a sign-in profile, preferences); the others are roots, ranked by how many tables
+point at them. A table whose unique column links to a people table's key (a one-to-one
+profile: accounts_profile.user_id -> auth_user.id) is that table's people too, not a people
+table of its own. A table with no contact whose text key has the shape of people's handles
+and which other tables' rows link to (a forum's members) is a people table known by username
+(identity `username`); a handle-shaped key neither linked nor named is personal, to confirm.
+Each root's key gets an identity kind of its own (user_id, customer_id, person_id: the roots
+whose name says customer or user first, by it; then the others, the first left), so two
+people tables never share a kind and their colliding keys never link (a fourth left without
+is said and confirmed first); another key of the root that others link to gets one only when
+its name says it is an identifier (a postal code copied into orders is no person's key). A
+column linked to a key with a kind gets that kind, unless the row already belongs to another
+person: a root's link to its account manager, or, where a row links to two people tables (an
+order to its customer and to the employee who took it), the person whose key is more
+specific to the rows (more distinct values, fewer rows each), the names deciding only where
+the counts do not, and the confidence lower where they disagree; where each row names one of
+them only (a campaign member is a contact or a lead), each row is its own person's. A table
+with no identity that links to the key of a table that has one is owned through it; a table
+with no person at all is reference data.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import TableProfile, share_found
 from dsar.engine.base import Engine
 
-_KEY_KINDS = (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID)
+# the kinds a people table's key takes, one table each: by its name, else the first left
+_KEY_KINDS = (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID, IdentityKind.PERSON_ID)
 _CUSTOMER = re.compile(r"(?i)customer|client|cust(?!om)|buyer|shopper|patient|member")
 _USER = re.compile(r"(?i)user|account|login|person|people|profile")
 _STAFF = re.compile(
@@ -180,8 +188,25 @@ def find_people(
         table.people = "root"
         own[name] = (1.0, "")
         for link in (lk for lk in links if lk.child == name and lk.parent in candidates):
+            if _one_to_one(table, link, links):
+                _extends_one_to_one(table, link, tables)
+                break
             theirs = _contact(candidates[link.parent])
             assert theirs is not None
+            kinds = (
+                table.columns[contact].identity,
+                candidates[link.parent].columns[theirs].identity,
+            )
+            if kinds[0] is not kinds[1]:
+                # a phone is never found among emails: the contacts cannot tell
+                table.notes.append(
+                    f"whether its people are {link.parent}'s the contacts cannot tell (its"
+                    f" {contact} holds {_kind(kinds[0])}, {link.parent}.{theirs}"
+                    f" {_kind(kinds[1])}): {link.column} may name the same person or a second"
+                )
+                if own[name][0] > 0.5:
+                    own[name] = (0.5, f"; whether its people are {link.parent}'s is not told")
+                continue
             known = (looked_up or {}).get(share(link.parent, theirs, mine))
             shared = share_found(engine, mine, link.parent, theirs) if known is None else known
             pct = f"{100 * shared / len(mine):.0f}%"
@@ -205,7 +230,8 @@ def find_people(
             sure = share_floor(len(mine) - shared, len(mine))
             if sure < own[name][0]:
                 own[name] = (sure, f"; {pct} of its {contact} values are in {link.parent}")
-    roots = [t for t in candidates.values() if t.people == "root"]
+    handles = _username_people(tables, links, candidates)
+    roots = [t for t in candidates.values() if t.people == "root"] + handles
     plain = {n for n, t in tables.items() if t.people != "root"}
 
     def incoming(t: TableDraft) -> int:
@@ -213,13 +239,211 @@ def find_people(
 
     roots.sort(key=lambda t: (-incoming(t), -t.profile.rows, t.name))
     for t in roots:
+        if t in handles:
+            continue  # said by _username_people
         t.notes.insert(
             0,
             f"a people table: one row per person ({_contact(t)} differs in every sampled"
             f" row; {evidence[t.name]}); {incoming(t)} other table(s) link to it",
         )
         t.confidence["verdict"] = _root_confidence(t, incoming(t), *own[t.name])
+    for t in tables.values():
+        if t.people is not None:
+            _usernames_of(t)
+            _places_of_people(t)
     return roots
+
+
+# a handle: a letter, then letters, digits, dots or underscores (no spaces, no hyphens: slugs)
+_HANDLE = re.compile(r"^[^\W\d_][\w.]{2,31}$")
+_HANDLE_NAME = re.compile(
+    r"(?i)user_?name|login|handle|nick|screen_?name|alias|^members?$|^author$|^poster$"
+)
+_HANDLES_MIN = 20  # distinct handles, at least, for their shape to be evidence
+
+
+def _handle_share(values: list[object]) -> tuple[int, int]:
+    """(handle-shaped, of) distinct sampled values; (0, n) where their shape does not vary as
+    people's handles do (lengths alike, no digit, dot or underscore anywhere: codes, words)."""
+    distinct = sorted({str(v).strip() for v in values})
+    hits = [v for v in distinct if _HANDLE.match(v) and not v.isupper()]
+    marked = sum(1 for v in hits if any(c.isdigit() or c in "._" for c in v))
+    lengths = len({len(v) for v in hits})
+    if len(distinct) < _HANDLES_MIN or marked < 0.2 * len(hits) or lengths < 3:
+        return 0, len(distinct)
+    return len(hits), len(distinct)
+
+
+def _handle_key(table: TableDraft) -> tuple[str, int, int] | None:
+    """The table's text key whose values are people's handles (90% or more), if any."""
+    for key in [table.primary_key, *table.keys]:
+        if key is None or table.columns[key].kind is not ColumnType.STRING:
+            continue
+        if table.columns[key].identity is not None:
+            continue
+        hits, of = _handle_share(table.profile.values(key))
+        if of and hits >= 0.9 * of:
+            return key, hits, of
+    return None
+
+
+def _username_people(
+    tables: dict[str, TableDraft], links: list[Link], candidates: dict[str, TableDraft]
+) -> list[TableDraft]:
+    """People known by a username only (a forum's members): a table with no contact whose
+    text key has the shape of handles, and which other tables' rows link to or whose name
+    says username, is a people table, its key identity username. A handle-shaped key neither
+    linked nor named is marked personal username, to confirm: never reference data."""
+    found: list[TableDraft] = []
+    for name, table in tables.items():
+        if name in candidates or table.people is not None:
+            continue
+        shaped = _handle_key(table)
+        if shaped is None:
+            _nearly_unique_handles(table)
+            continue
+        key, hits, of = shaped
+        col = table.columns[key]
+        into = sorted(
+            {lk.child for lk in links if lk.parent == name and lk.key == key and lk.child != name}
+        )
+        share = f"{_pct(hits, of)} of {of:,} distinct sampled {key} values have a handle's shape"
+        if not into and not _HANDLE_NAME.search(key):
+            col.personal = col.personal or PersonalKind.USERNAME
+            col.notes.append(
+                f"personal username: {share} (unique, letters with digits, dots or"
+                " underscores); no table links to it and its name does not say: confirm whose"
+                " it is, and declare identity: username if people are known by it"
+            )
+            col.confidence["personal"] = Confidence(
+                0.4, f"{share}; neither its name nor a link says username"
+            )
+            continue
+        why = f"other tables link to it ({', '.join(into)})" if into else f"named {key}"
+        table.people = "root"
+        col.identity = IdentityKind.USERNAME
+        col.notes.append(f"identity username: the key of people table {name}; {share}; {why}")
+        sure = share_floor(hits, of) * (1.0 if into and _HANDLE_NAME.search(key) else 0.8)
+        col.confidence["identity"] = Confidence(sure, f"{share}; {why}")
+        table.notes.insert(
+            0,
+            f"a people table known by username: one row per {key} ({share}; {why});"
+            " no email or phone",
+        )
+        table.confidence["verdict"] = Confidence(sure, f"{share}; {why}; no email or phone")
+        found.append(table)
+    return found
+
+
+def _nearly_unique_handles(table: TableDraft) -> None:
+    """A table with nothing personal found whose text column holds handles, nearly one per
+    row (a username repeated by mistake is no key): personal username, to confirm, so that
+    the table is never reference data."""
+    if any(c.has_role for c in table.columns.values()):
+        return
+    for name, col in table.columns.items():
+        values = table.profile.values(name)
+        if col.kind is not ColumnType.STRING or len(set(map(str, values))) < 0.95 * len(values):
+            continue
+        hits, of = _handle_share(values)
+        if not of or hits < 0.9 * of:
+            continue
+        share = f"{_pct(hits, of)} of {of:,} distinct sampled {name} values have a handle's shape"
+        col.personal = PersonalKind.USERNAME
+        col.notes.append(
+            f"personal username: {share}, nearly one per row; no table links to it: confirm"
+            " whose it is, and declare identity: username if people are known by it"
+        )
+        col.confidence["personal"] = Confidence(0.3, f"{share}; nearly one per row, not a key")
+        return
+
+
+def _pct(hits: int, of: int) -> str:
+    return f"{100 * hits / of:.0f}%" if of else "0%"
+
+
+def _usernames_of(table: TableDraft) -> None:
+    """A people table's own text key named as a username (auth_user.username) is an identity
+    too: a request may name the person by it."""
+    for key in table.keys:
+        col = table.columns[key]
+        if col.identity is not None or col.kind is not ColumnType.STRING:
+            continue
+        if not _HANDLE_NAME.search(key):
+            continue
+        hits, of = _handle_share(table.profile.values(key))
+        if not of or hits < 0.9 * of:
+            continue
+        share = f"{_pct(hits, of)} of {of:,} distinct sampled values have a handle's shape"
+        col.identity = IdentityKind.USERNAME
+        col.personal = None
+        col.notes.append(f"identity username: named {key}, unique in a people table; {share}")
+        col.confidence["identity"] = Confidence(share_floor(hits, of), f"named {key}; {share}")
+
+
+_BUSINESS_PLACE = "so a place of the business, not of a person"
+
+
+def _places_of_people(table: TableDraft) -> None:
+    """A place the shapes left unmarked for want of a person in the table (a city beside a
+    username only) is the person's, once the table holds people."""
+    for col in table.columns.values():
+        note = next((n for n in col.notes if _BUSINESS_PLACE in n), None)
+        if note is None or col.personal is not None or col.identity is not None:
+            continue
+        col.personal = PersonalKind.LOCATION
+        col.notes[col.notes.index(note)] = (
+            note.split("; not marked:")[0]
+            + "; a people table's place, so the person's: personal location"
+        )
+        col.confidence["personal"] = Confidence(
+            0.6, "a place-named column of a people table (one row per person)"
+        )
+
+
+def _kind(kind: IdentityKind | None) -> str:
+    return "phones" if kind is IdentityKind.PHONE else "emails"
+
+
+# a column naming a second person, even where unique (each row's own referrer, manager)
+_SECOND_PERSON = re.compile(
+    r"(?i)manager|referr|sponsor|parent|owner|(^|_)by($|_)|[a-z]By$|assign|approv|review"
+    r"|invit|friend|spouse|partner|guardian|emergency|contact_person|mentor|supervis|boss"
+)
+
+
+def _one_to_one(table: TableDraft, link: Link, links: list[Link]) -> bool:
+    """Whether `table` is one row per person of `link.parent` (a profile, a settings row):
+    the link's column is a key of the table (unique and present in every row), its name
+    agrees with the parent's key or it is the table's own primary key, it names no second
+    person (a manager, a referrer), and the parent is not one row per person of the table in
+    turn."""
+    if link.column not in table.keys or link.child == link.parent:
+        return False
+    if _SECOND_PERSON.search(link.column):
+        return False
+    if link.column != table.primary_key and not name_score(link.column, link.parent, link.key):
+        return False
+    return not any(
+        lk.child == link.parent and lk.parent == table.name and lk.column == link.key
+        for lk in links
+    )
+
+
+def _extends_one_to_one(table: TableDraft, link: Link, tables: dict[str, TableDraft]) -> None:
+    """`table` extends the people of `link.parent`: one row per person there, found by the
+    link (its own contacts are that person's too)."""
+    joined = link_confidence(link, tables)
+    table.people = "extension"
+    said = (
+        f"{link.column} is unique and present in all {table.profile.rows:,} rows and its"
+        f" {link.distinct:,} distinct values are keys of {link.target}: one row per person of"
+        f" {link.parent} (a profile), not people of its own"
+    )
+    table.notes.append(f"extends people table {link.parent}: {said}")
+    table.confidence["verdict"] = Confidence(
+        min(0.95, joined.value), f"{said}; the link {joined.value:.2f}"
+    )
 
 
 def _root_confidence(table: TableDraft, incoming: int, own: float, why: str) -> Confidence:
@@ -242,26 +466,37 @@ def _names_an_id(column: str) -> bool:
 
 
 def _kind_for(column: str, free: list[IdentityKind]) -> IdentityKind | None:
+    """The kind a people key named `column` takes among those `free`: customer_id or user_id
+    where its name says so, else (or where that one is taken) the first left, person_id where
+    its name says customer or user (never the other's kind)."""
     if _CUSTOMER.search(column) and IdentityKind.CUSTOMER_ID in free:
         return IdentityKind.CUSTOMER_ID
     if _USER.search(column) and IdentityKind.USER_ID in free:
         return IdentityKind.USER_ID
     if _CUSTOMER.search(column) or _USER.search(column):
-        return None
+        return IdentityKind.PERSON_ID if IdentityKind.PERSON_ID in free else None
     return free[0] if free else None
 
 
 def assign_key_kinds(roots: list[TableDraft], links: list[Link]) -> None:
     """Give each root people table's key (and its other keys that others link to) a kind of
-    its own, in rank order; a root left without one is found by its contacts only."""
+    its own: first the roots whose key or table name says customer or user, then the others,
+    each in rank order; a root left without one is found by its contacts only, said and
+    confirmed first."""
     free = list(_KEY_KINDS)
-    for table in roots:
+
+    def named(table: TableDraft) -> bool:
+        key = table.primary_key or ""
+        said = key if not generic(key) else f"{table.name}_{key}"
+        return bool(_CUSTOMER.search(said) or _USER.search(said))
+
+    for table in sorted(roots, key=lambda t: not named(t)):
         linked = [
             k for k in table.keys if any(lk.parent == table.name and lk.key == k for lk in links)
         ]
         keys = [table.primary_key, *[k for k in linked if k != table.primary_key]]
         for key in keys:
-            if key is None:
+            if key is None or table.columns[key].identity is IdentityKind.USERNAME:
                 continue
             col = table.columns[key]
             if key != table.primary_key and not _names_an_id(key):
@@ -273,12 +508,21 @@ def assign_key_kinds(roots: list[TableDraft], links: list[Link]) -> None:
                 continue
             kind = _kind_for(key if not generic(key) else f"{table.name}_{key}", free)
             if kind is None:
+                taken = ", ".join(k.value for k in _KEY_KINDS)
                 col.notes.append(
-                    "no identity kind: user_id and customer_id are taken by the people tables"
-                    " ranked before this one (more tables link to them), and two tables"
-                    " sharing a kind would link colliding keys; this table's people are found"
-                    " by their contacts"
+                    f"no identity kind: {taken} are taken by the people tables ranked before"
+                    " this one (more tables link to them), and two tables sharing a kind would"
+                    " link colliding keys; this table's people are found by their contacts"
+                    " only, and rows linking to its key reach no one"
                 )
+                if key == table.primary_key:
+                    was = table.confidence.get("verdict", Confidence(0.8, ""))
+                    table.confidence["verdict"] = Confidence(
+                        min(was.value, 0.2),
+                        f"{was.reason}; its key has no identity kind left ({taken} taken):"
+                        " rows linking to it reach no one: give it a kind, or declare the"
+                        " links owned_through",
+                    )
                 continue
             free.remove(kind)
             col.identity = kind
@@ -324,8 +568,28 @@ def identity_by_link(
             if kind is None or col.identity is not None:
                 continue
             owner = _owner(table, links, rank, tables) if table.people != "root" else None
+            others = (
+                list(owner.rivals)
+                if owner is not None and owner.link.parent == link.parent
+                else [link]
+            )
+            split = (
+                owner is not None
+                and bool(others)
+                and all(_either(table, owner.link.column, lk.column) for lk in others)
+            )
+            if split and owner is not None:
+                _once(
+                    col.notes,
+                    f"each sampled row names a person in one of {owner.link.column},"
+                    f" {', '.join(lk.column for lk in others)}, never two: the rows are split"
+                    " between their people tables, each row its own person's",
+                )
             if table.people == "root" or (
-                link.parent in rank and owner is not None and owner.link.parent != link.parent
+                link.parent in rank
+                and owner is not None
+                and owner.link.parent != link.parent
+                and not split
             ):
                 whose = "its own people" if owner is None else f"people of {owner.link.parent}"
                 _once(
@@ -346,7 +610,7 @@ def identity_by_link(
             col.notes.append(f"identity {kind.value}: its values are keys of {link.target}")
             col.confidence.pop("no_identity", None)
             col.confidence["identity"] = _by_link_confidence(link, tables)
-            if owner is not None and owner.rivals:
+            if owner is not None and owner.rivals and not split:
                 _once(col.notes, owner.why)
                 col.confidence["identity"] = Confidence(
                     min(col.confidence["identity"].value, owner.confidence.value),
@@ -468,6 +732,17 @@ def _by_link_confidence(link: Link, tables: dict[str, TableDraft]) -> Confidence
         f"its values are keys of {link.target} (link {joined.value:.2f}, that key's kind"
         f" {kind:.2f})",
     )
+
+
+def _either(table: TableDraft, first: str, second: str) -> bool:
+    """Whether each sampled row holds a value in at most one of two columns, and each holds
+    some (a campaign member is a contact or a lead)."""
+    if first == second:
+        return False
+    a = table.profile.sample.column(first).to_pylist()
+    b = table.profile.sample.column(second).to_pylist()
+    both = sum(1 for x, y in zip(a, b, strict=True) if x is not None and y is not None)
+    return both == 0 and any(x is not None for x in a) and any(y is not None for y in b)
 
 
 def _link_note(link: Link) -> str:
