@@ -261,3 +261,50 @@ def test_each_product_runs_with_the_blas_on_one_thread(monkeypatch: pytest.Monke
     product = OneThreadOps().gemm(x, y)
     assert threads and all(n == [1] * len(n) for n in threads)
     assert product.shape == (300, 32) and float(product[0, 0]) == 64.0
+
+
+def test_the_shapes_skipped_by_their_prefilters_match_nothing() -> None:
+    """`shapes.fields` skips a text without a colon or an equals sign, `shapes.file_names` one
+    without a file's extension: neither pattern matches such a text."""
+    from dsar.text import shapes
+
+    rnd = random.Random(8)
+    pieces = [
+        "Caller",
+        "Name",
+        "contact person",
+        "Vorname",
+        "nom",
+        "Ana Lima",
+        "Brennan_Niamh_passport",
+        ".pdf",
+        ".PDF",
+        ".jpeg",
+        ".docx",
+        ".tif",
+        "report",
+        " ",
+        "\n",
+        ":",
+        "=",
+        "\uff1a",
+        ";",
+        ". ",
+        "-",
+        "_",
+        "x.pd",
+        "Owner",
+    ]
+    texts = ["".join(rnd.choices(pieces, k=rnd.randint(2, 14))) for _ in range(6000)]
+    fields = files = 0
+    for text in texts:
+        if shapes._PERSON_FIELDS.search(text):
+            fields += 1
+            assert any(c in text for c in ":=\uff1a"), text
+        if shapes._FILE.search(text):
+            files += 1
+            assert shapes._FILE_EXTENSION.search(text), text
+    assert fields > 100 and files > 300
+    # and the finders answer as before on the texts they search
+    assert [s.start for s in shapes.fields("Caller: Ana Lima")] == [8]
+    assert len(list(shapes.file_names("see Brennan_Niamh_passport.pdf"))) == 1
