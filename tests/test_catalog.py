@@ -165,7 +165,7 @@ BROKEN = [
         "email: {identity: e-mail}",
         "tables.prefs.columns.email.identity (line 71): 'e-mail' is not allowed here\n"
         "    fix: did you mean 'email'? (one of: email, user_id, customer_id, phone, device_id,"
-        " cookie_id, oauth_subject, ip_address)",
+        " cookie_id, oauth_subject, ip_address, username, person_id)",
     ),
     (
         "retention counted from a column that is not a date",
