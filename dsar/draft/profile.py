@@ -2,19 +2,16 @@
 
 The tables are registered in the engine under a provisional catalog (reference tables with
 no type declared), so the columns, types and CSV dialect are exactly those the engine reads
-once the drafted catalog is in use. Each table is read twice at most: once for a bounded
-reservoir sample of `sample` rows (the values that are classified), and once, in one
-statement for every table (`count_tables`), for the counts over every row: rows and
-non-null values of every column, integer ranges, exact distinct counts of the columns that
-may be keys, and the exact link checks, each candidate key's values read once and shared by
-every table checked against it. A table with fewer rows than the sample is its own sample:
-its counts come from it, and it is read once.
+once the drafted catalog is in use. Each table is read here once, for a bounded reservoir
+sample of `sample` rows (the values that are classified); the counts over every row come
+after, in one statement for every table (`dsar.draft.counts.count_tables`). A table with
+fewer rows than the sample is its own sample: its counts come from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -206,124 +203,6 @@ def _sampled_column(values: pa.ChunkedArray, name: str, kind: str) -> ColumnProf
         low, high = bounds["min"], bounds["max"]
     distinct = len(pc.unique(present)) if logical_type(kind) is not None else None
     return ColumnProfile(name, kind, len(present), distinct, low, high)
-
-
-@dataclass(frozen=True)
-class Check:
-    """Are the values of `child.column` within `parent.key`? Counted over every row."""
-
-    child: str
-    column: str
-    parent: str
-    key: str
-
-
-def count_tables(
-    engine: Engine,
-    profiles: Mapping[str, TableProfile],
-    unique: Mapping[str, Sequence[str]],
-    checks: Sequence[Check],
-) -> tuple[dict[str, TableProfile], dict[Check, tuple[int, int]]]:
-    """Counts over every row, in one statement that reads each table once.
-
-    Args:
-        profiles: the sampled tables; those sampled whole are read only for their checks.
-        unique: per table, the columns whose distinct values are counted exactly.
-        checks: pairs whose values are checked: how many distinct values `child.column`
-            has, and how many of them `parent.key` holds. Each key's distinct values are
-            read once (a materialized common table expression) for all its checks.
-
-    Returns:
-        The profiles, counted; and for each check (distinct values, of them found).
-    """
-    keys = sorted({(c.parent, c.key) for c in checks})
-    cte = {pk: f"__k{i}" for i, pk in enumerate(keys)}
-    parts: list[str] = []
-    plans: dict[str, _Plan] = {}
-    for name, prof in profiles.items():
-        mine = [c for c in checks if c.child == name]
-        wanted = [c for c in unique.get(name, ()) if not prof.whole]
-        if prof.whole and not mine:
-            continue
-        plan = _Plan(prof, wanted, mine, cte)
-        plans[name] = plan
-        parts.append(f"({plan.sql()}) AS {quote_identifier(name)}")
-    if not parts:
-        return dict(profiles), {}
-    withs = ", ".join(
-        f"{cte[(t, k)]} AS MATERIALIZED (SELECT DISTINCT {quote_identifier(k)} AS v FROM"
-        f" {quote_identifier(t)} WHERE {quote_identifier(k)} IS NOT NULL)"
-        for t, k in keys
-    )
-    sql = f"{'WITH ' + withs + ' ' if withs else ''}SELECT {', '.join(parts)}"
-    row = engine.query(sql).to_pylist()[0]
-    counted = dict(profiles)
-    results: dict[Check, tuple[int, int]] = {}
-    for name, plan in plans.items():
-        counted[name], found = plan.read(row[name])
-        results.update(found)
-    return counted, results
-
-
-class _Plan:
-    """One table's aggregate: a struct of counts, named by position (no value, no name)."""
-
-    def __init__(
-        self,
-        prof: TableProfile,
-        unique: Sequence[str],
-        checks: Sequence[Check],
-        cte: Mapping[tuple[str, str], str],
-    ) -> None:
-        self.prof, self.unique, self.checks, self.cte = prof, list(unique), list(checks), cte
-        self.order = list(prof.columns)
-        self.linked = sorted({c.column for c in checks}, key=self.order.index)
-
-    def sql(self) -> str:
-        q = quote_identifier
-        fields = ["n := count(*)"]
-        if not self.prof.whole:
-            for i, (col, p) in enumerate(self.prof.columns.items()):
-                fields.append(f"c{i} := count(t.{q(col)})")
-                if p.arrow_type in _INTEGER:
-                    fields += [f"lo{i} := min(t.{q(col)})", f"hi{i} := max(t.{q(col)})"]
-        for col in dict.fromkeys([*self.unique, *self.linked]):
-            fields.append(f"u{self.order.index(col)} := count(DISTINCT t.{q(col)})")
-        joins = []
-        for j, check in enumerate(self.checks):
-            col = q(check.column)
-            joins.append(
-                f" LEFT JOIN {self.cte[(check.parent, check.key)]} AS j{j} ON t.{col} = j{j}.v"
-            )
-            fields.append(f"f{j} := count(DISTINCT t.{col}) FILTER (WHERE j{j}.v IS NOT NULL)")
-        return (
-            f"SELECT struct_pack({', '.join(fields)}) FROM"
-            f" {quote_identifier(self.prof.name)} AS t{''.join(joins)}"
-        )
-
-    def read(
-        self, got: Mapping[str, int | None]
-    ) -> tuple[TableProfile, dict[Check, tuple[int, int]]]:
-        prof = self.prof
-        columns = dict(prof.columns)
-        for i, (col, p) in enumerate(prof.columns.items()):
-            distinct = got.get(f"u{i}", p.distinct if prof.whole else None)
-            if prof.whole:
-                columns[col] = replace(p, distinct=distinct)
-                continue
-            columns[col] = replace(
-                p,
-                non_null=int(got[f"c{i}"] or 0),
-                distinct=None if distinct is None else int(distinct),
-                low=got.get(f"lo{i}"),
-                high=got.get(f"hi{i}"),
-            )
-        rows = int(got["n"] or 0)
-        found = {
-            check: (int(got[f"u{self.order.index(check.column)}"] or 0), int(got[f"f{j}"] or 0))
-            for j, check in enumerate(self.checks)
-        }
-        return replace(prof, rows=rows, columns=columns, counted=True), found
 
 
 def share_found(engine: Engine, values: Sequence[str], table: str, column: str) -> int:
