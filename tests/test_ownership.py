@@ -302,8 +302,9 @@ def test_invoice_ids_declared_as_user_ids_are_flagged(shop: Path) -> None:
             "      InvoiceId: {type: integer, identity: invoice_id}\n      CustomerId",
             "tables.invoices.columns.InvoiceId.identity (line 55): 'invoice_id' is not allowed"
             " here\n    fix: an identity is a person's identifier, one of: email, user_id,"
-            " customer_id, phone, device_id, cookie_id, oauth_subject, ip_address; the key of a"
-            " thing (an invoice, an order) is not: reach rows through it with the table's"
+            " customer_id, phone, device_id, cookie_id, oauth_subject, ip_address, username,"
+            " person_id; the key of a thing (an invoice, an order) is not: reach rows through it"
+            " with the table's"
             " owned_through: {column: ..., parent: table.key}",
         ),
         (
