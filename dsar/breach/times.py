@@ -15,7 +15,13 @@ offset). Each cell becomes an instant in UTC:
 - `05/11/2026 10:00`, `5.11.2026`: day first or month first, decided per column by a value
   that only one reading allows (13/11/2026), refused with the column named when none does
   or both do; a catalog's `csv: {timestamp_format}` is used first;
-- `Nov 5, 2026`, `5 November 2026 10:00`, an RFC 2822 date (`Thu, 05 Nov 2026 10:00:00 +0000`).
+- `Nov 5, 2026`, `5 November 2026 10:00`, `Nov 5, 2026 8:00 PM`, an RFC 2822 date (`Thu, 05
+  Nov 2026 10:00:00 +0000`);
+- any of these with a zone after its clock: an offset (`-08:00`, `+0300`, `GMT+2`), `UTC`,
+  `Z` or an abbreviation with one meaning (RFC 2822's `PST`, `EST`..., `CET`, `CEST`), also
+  after a compact time (`20261031200000-0800`, `202610312000-08:00`, the X.509 and LDAP
+  layout); a zone it cannot read (`IST`, `-25:00`) makes the time unreadable (kept, counted),
+  never UTC.
 
 A cell that is empty or cannot be read cannot be placed outside the window: its row is kept
 in scope (the conservative reading) and counted as undetermined, per table, in the scope's
@@ -65,8 +71,36 @@ _YEAR_FIRST = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}(?:[ T].*)?$")
 _NAMED = tuple(
     f"{day}{clock}"
     for day in ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
-    for clock in ("", " %H:%M", " %H:%M:%S", ", %H:%M", ", %H:%M:%S")
+    for clock in (
+        "",
+        " %H:%M",
+        " %H:%M:%S",
+        ", %H:%M",
+        ", %H:%M:%S",
+        " %I:%M %p",
+        " %I:%M:%S %p",
+        ", %I:%M %p",
+        ", %I:%M:%S %p",
+    )
 )
+_ZONED = re.compile(
+    r"^(?P<rest>.*?(?:\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:\s*[AaPp]\.?[Mm]\.?)?|\d{12}|\d{14}))"
+    r"\s*(?P<zone>[+-]\d{2}(?::?\d{2})?|(?:UTC|GMT|UT)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?|Z"
+    r"|\(?[A-Za-z]{2,5}\)?)$"
+)
+"""A time with a zone after its clock (`Oct 31, 2026 20:00 -08:00`, `... 8:00 PM PST`) or
+after a compact time (`20261031200000-0800`, `202610312000-08:00`): the zone is read here,
+the rest by the layouts below (an ISO time's offset too, to the same instant)."""
+_NUMERIC_ZONE = re.compile(r"^(?:UTC|GMT|UT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
+_NAMED_ZONES = {
+    "Z": 0, "UTC": 0, "GMT": 0, "UT": 0, "WET": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10,
+    "CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "WEST": 1, "EET": 2, "EEST": 3,
+}  # fmt: skip
+"""Zone abbreviations with one meaning (RFC 2822's US zones, Europe's): another (IST, BST,
+the Chinese CST read as US Central would be wrong: RFC 2822's reading is kept) makes the
+time unreadable, kept in scope and counted, never read as UTC."""
 _SLACK = timedelta(hours=15)  # the widest UTC offset is 14 hours: a clock time read without
 # its offset is within 15 hours of its instant
 _RAW = "__breach_raw__"
@@ -166,6 +200,28 @@ def parse_times(
     return out
 
 
+def _zone_offset(zone: str) -> timedelta | None:
+    """The UTC offset a zone written after a time names (None: no offset it can read).
+
+    Examples:
+        >>> _zone_offset("-08:00") == _zone_offset("PST") == timedelta(hours=-8)
+        True
+        >>> _zone_offset("+0530"), _zone_offset("IST")
+        (datetime.timedelta(seconds=19800), None)
+    """
+    zone = zone.strip("()").strip()
+    if zone.upper() in _NAMED_ZONES:
+        return timedelta(hours=_NAMED_ZONES[zone.upper()])
+    match = _NUMERIC_ZONE.match(zone.upper())
+    if match is None:
+        return None
+    hours, minutes = int(match[2]), int(match[3] or 0)
+    if hours > 14 or minutes > 59:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    return -offset if match[1] == "-" else offset
+
+
 def _parse_one(
     text: str, layout: str | None, day_first: bool | None
 ) -> tuple[datetime | None, bool]:
@@ -176,6 +232,14 @@ def _parse_one(
             return _utc(datetime.strptime(text, layout))
         except ValueError:
             pass
+    zoned = _ZONED.match(text)
+    if zoned is not None and zoned["zone"].strip("().").upper() not in ("AM", "PM"):
+        # the zone after the clock: read apart, never dropped (an unknown one: unreadable)
+        offset = _zone_offset(zoned["zone"])
+        moment, naive = _parse_one(zoned["rest"].strip(), None, day_first)
+        if offset is None or moment is None or not naive:
+            return None, False
+        return moment - offset, False
     compact = _compact(text)
     if compact is not None:
         return compact, True
