@@ -12,6 +12,7 @@ from typing import ClassVar, Self, final
 import pyarrow as pa
 
 from dsar.catalog.models import Catalog, Table
+from dsar.catalog.nested import nested_column_problems
 from dsar.catalog.strict import Loc
 from dsar.engine.files import check_files
 from dsar.errors import (
@@ -291,11 +292,15 @@ class Engine(ABC):
         self._files[name] = files
         self._tables[name] = table
         try:
-            actual = list(self.columns(name))
+            schema = self.query(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").schema
         except BaseException:
             self._forget(name)
             raise
-        return column_problems(name, table, actual, lambda c: self._shown(name, c), where)
+        actual = list(schema.names)
+        return [
+            *column_problems(name, table, actual, lambda c: self._shown(name, c), where),
+            *nested_column_problems(name, table, _nested(schema), where),
+        ]
 
     def _shown(self, name: str, column: str | None) -> str:
         """The file(s) of a registered table as messages name them: its catalog path, and
@@ -412,6 +417,20 @@ class Engine(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _nested(schema: pa.Schema) -> dict[str, str]:
+    """The columns the files hold as nested values, with their kind in words."""
+    found = {}
+    for field in schema:
+        kind = field.type
+        if pa.types.is_struct(kind):
+            found[field.name] = "a struct"
+        elif pa.types.is_map(kind):
+            found[field.name] = "a map"
+        elif pa.types.is_nested(kind):
+            found[field.name] = "a list"
+    return found
 
 
 def _catalog_source(catalog: Catalog) -> str:

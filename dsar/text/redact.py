@@ -11,10 +11,10 @@ last four characters wherever they appear, even the person's own (CCPA regulatio
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,7 +35,17 @@ WARM_UP_TEXT = "Ann Example, ann@example.com, +44 20 7946 0958 or (212) 555-0100
 
 
 def mask_secret_column(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
-    """'[secret access_token, ends in 9f2c]' for every non-empty value; nulls stay null."""
+    """'[secret access_token, ends in 9f2c]' for every non-empty value; nulls stay null.
+
+    A nested value (a struct, list or map) is masked whole, '[secret profile, not shown]':
+    the last characters of a text made of several values would show one of them.
+    """
+    if pa.types.is_nested(column.type):
+        hidden = pa.array(
+            [None if v is None else f"{MASK_PREFIX}{name}, not shown]" for v in column.to_pylist()],
+            pa.string(),
+        )
+        return pa.chunked_array([hidden], pa.string())
     text = pc.cast(column, pa.string())
     last4 = pc.utf8_slice_codeunits(text, start=-4)
     masked = pc.binary_join_element_wise(f"{MASK_PREFIX}{name}, ends in ", last4, "]", "")
@@ -144,17 +154,25 @@ class Redactor:
                         else "GOVERNMENT_ID"
                     )
                     record.masked[f"{where} {entity}"] += table.num_rows - new.null_count
-                elif col.free_text or (_is_text(column.type) and col.identity is None):
-                    entities = None if col.free_text else STRUCTURED_ENTITIES
+                elif col.free_text or (
+                    col.identity is None
+                    and (_is_text(column.type) or pa.types.is_nested(column.type))
+                ):
+                    # a nested value: every string inside (struct fields, list elements, map
+                    # keys and values) read as a cell of its own; the value keeps its shape
+                    nested = pa.types.is_nested(column.type)
+                    texts, values = _leaf_texts(column) if nested else (_as_text(column), [])
                     result = engine.redact(
-                        _as_text(column),
+                        texts,
                         replacements=replacements,
                         keep=own.is_own,
-                        entities=entities,
+                        entities=None if col.free_text else STRUCTURED_ENTITIES,
                     )
                     if not sum(result.counts.values()):
                         continue
-                    new = result.texts
+                    new = (
+                        _with_leaves(values, column.type, result.texts) if nested else result.texts
+                    )
                     for entity, n in result.counts.items():
                         target = (
                             record.masked if entity in FINANCIAL_AND_GOVERNMENT else record.redacted
@@ -168,13 +186,14 @@ class Redactor:
         return out, record
 
     def free_texts(self, tables: dict[str, pa.Table]) -> list[str]:
-        """The non-empty free-text values of one person's tables."""
+        """The non-empty free-text values of one person's tables (of a nested free-text
+        column, every string inside it)."""
         return [
             value
             for name, table in tables.items()
             for c, col in self.catalog.tables[name].columns.items()
             if col.free_text and c in table.column_names
-            for value in table.column(c).to_pylist()
+            for value in _leaf_texts(table.column(c))[0].to_pylist()
             if value
         ]
 
@@ -221,20 +240,82 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.Array:
-    """A free-text column as strings: nested values (a JSON object kept whole) as JSON text,
-    so nothing inside them escapes redaction."""
+    """A free-text column that is not nested, as strings."""
     kind = column.type
     if _is_text(kind) or pa.types.is_null(kind):
         return column.combine_chunks()
-    if pa.types.is_nested(kind):
-        return pa.array(
-            [
-                None if v is None else json.dumps(v, default=str, ensure_ascii=False)
-                for v in column.to_pylist()
-            ],
-            pa.string(),
-        )
     return pc.cast(column, pa.string()).combine_chunks()
+
+
+def _leaf_texts(column: pa.ChunkedArray) -> tuple[pa.Array, list[Any]]:
+    """Every string of a column, nested ones included (struct fields, list elements, map
+    keys and values, in order), and the column's values as Python objects."""
+    values = column.to_pylist()
+    texts: list[str] = []
+    for value in values:
+        _collect(value, column.type, texts)
+    return pa.array(texts, pa.string()), values
+
+
+def _collect(value: Any, kind: pa.DataType, out: list[str]) -> None:
+    if value is None:
+        return
+    if _is_text(kind):
+        out.append(value)
+    elif pa.types.is_struct(kind):
+        for index in range(kind.num_fields):
+            sub = kind.field(index)
+            _collect(value.get(sub.name), sub.type, out)
+    elif pa.types.is_map(kind):
+        for key, item in value:
+            _collect(key, kind.key_type, out)
+            _collect(item, kind.item_type, out)
+    elif _is_list(kind):
+        for item in value:
+            _collect(item, kind.value_type, out)
+
+
+def _with_leaves(values: list[Any], kind: pa.DataType, texts: pa.Array) -> pa.Array:
+    """The values again, their strings replaced by `texts` in `_collect`'s order, as an
+    array of the column's own type."""
+    replaced = iter(texts.to_pylist())
+    rebuilt = [_rebuild(value, kind, replaced) for value in values]
+    if next(replaced, _END) is not _END:
+        raise InternalError("a nested column gave back more strings than it holds")
+    return pa.array(rebuilt, kind)
+
+
+_END = object()
+
+
+def _rebuild(value: Any, kind: pa.DataType, texts: Iterator[Any]) -> Any:
+    if value is None:
+        return None
+    if _is_text(kind):
+        return next(texts)
+    if pa.types.is_struct(kind):
+        return {
+            kind.field(i).name: _rebuild(value.get(kind.field(i).name), kind.field(i).type, texts)
+            for i in range(kind.num_fields)
+        }
+    if pa.types.is_map(kind):
+        return [
+            (_rebuild(key, kind.key_type, texts), _rebuild(item, kind.item_type, texts))
+            for key, item in value
+        ]
+    if _is_list(kind):
+        return [_rebuild(item, kind.value_type, texts) for item in value]
+    return value
+
+
+def _is_list(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_list(kind)
+        or pa.types.is_large_list(kind)
+        or pa.types.is_fixed_size_list(kind)
+        or pa.types.is_list_view(kind)
+        or pa.types.is_large_list_view(kind)
+    )
 
 
 def mask_column(column: pa.ChunkedArray) -> pa.Array:
