@@ -166,12 +166,7 @@ def column_confidences(table: TableDraft) -> None:
                 IdentityKind.COOKIE_ID,
                 IdentityKind.OAUTH_SUBJECT,
             ):
-                found["identity"] = _shape(
-                    values,
-                    is_id_like,
-                    "are identifiers (no spaces)",
-                    (0.9, f"the kind read from its name ({name}) alone"),
-                )
+                found["identity"] = _named_kind(name, values)
         if col.personal is not None and "personal" not in found:
             found["personal"] = _personal(name, col.personal, col.notes, values)
         if col.secret and "secret" not in found:
@@ -293,6 +288,43 @@ def _nested(found: dict[str, Confidence], kind: PersonalKind | None, notes: Sequ
             f"a nested value: {classified} of {fields} fields classified, none personal:"
             " confirm it holds nothing personal",
         )
+
+
+def _opaque(value: str) -> bool:
+    """An identifier no one would write as a word: 8 characters or more, with a digit, or 16
+    or more (a UUID, a numeric subject, a random token)."""
+    text = value.strip()
+    return is_id_like(text) and (
+        (len(text) >= 8 and any(c.isdigit() for c in text)) or len(text) >= 16
+    )
+
+
+def _named_kind(name: str, values: Sequence[str]) -> Confidence:
+    """A device, cookie or OAuth id whose kind its name gave: as sure as its values look like
+    opaque identifiers; words (`Call`, `Email` in a column named Subject) leave the name alone
+    to say it, at 0.3 at most: confirm."""
+    shaped = _shape(
+        values,
+        is_id_like,
+        "are identifiers (no spaces)",
+        (0.9, f"the kind read from its name ({name}) alone"),
+    )
+    distinct = sorted(set(values))
+    if not distinct:
+        return shaped
+    opaque = sum(1 for v in distinct if _opaque(v))
+    share = share_floor(opaque, len(distinct))
+    said = (
+        f"{_pct(opaque, len(distinct))} of {len(distinct):,} distinct sampled values look like"
+        " opaque identifiers (8+ characters with a digit, or 16+)"
+    )
+    if opaque < 0.5 * len(distinct):
+        return Confidence(
+            min(shaped.value, 0.3),
+            f"{said}: the kind read from its name ({name}) alone, not its values: confirm",
+        )
+    named = _shape(values, is_id_like, "are identifiers (no spaces)", (0.9, f"named {name}"))
+    return Confidence(_clip(shaped.value * share), f"{named.reason}; {said}")
 
 
 def _free_text(values: Sequence[str]) -> Confidence:

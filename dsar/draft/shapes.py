@@ -30,7 +30,16 @@ LEAF = "\x1f"  # between a nested column's name and a field's path, in the text 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^\W\d_]{2,}$")
 _PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
 _DATE_SHAPE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$")
-_HASH = re.compile(r"^\$(?:2[abxy]?|argon2(?:id|i|d)|pbkdf2[-\w]*|scrypt|[156])\$")
+_HASH = re.compile(
+    r"^\$(?:2[abxy]?|argon2(?:id|i|d)|pbkdf2[-\w]*|scrypt|[156])\$"
+    # Django's algorithm$...; Werkzeug's method:params$salt$hash
+    r"|^(?:pbkdf2_sha(?:1|256|512)|argon2|bcrypt(?:_sha256)?|scrypt|sha1|md5|unsalted_md5"
+    r"|crypt)\$\S{8,}$|^(?:pbkdf2:sha(?:1|256|512)|scrypt)(?::\d+)*\$\S{8,}$"
+)
+# an ISO 8601 date and time written as text: no token, whatever its entropy
+_ISO_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9+/_\-.~=:]{20,}$")
 _ID_LIKE = re.compile(r"^[\w\-.:|]{1,64}$")
@@ -166,6 +175,8 @@ def is_secret(value: str) -> bool:
     if _HASH.match(text):
         return True
     if "://" in text or _UUID.match(text) or not _TOKEN.match(text) or text.isdigit():
+        return False
+    if _ISO_TIME.match(text):
         return False
     return entropy(text) >= MIN_ENTROPY
 
