@@ -308,3 +308,75 @@ def test_the_shapes_skipped_by_their_prefilters_match_nothing() -> None:
     # and the finders answer as before on the texts they search
     assert [s.start for s in shapes.fields("Caller: Ana Lima")] == [8]
     assert len(list(shapes.file_names("see Brennan_Niamh_passport.pdf"))) == 1
+
+
+def test_a_text_the_key_prefilter_passes_over_holds_no_key() -> None:
+    """The engine looks for `KEY_PATTERNS` only in texts `KEY_PREFILTER` (RE2) matches: every
+    text one of the patterns matches must match it, whatever the letters' case folding."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from dsar.text.secrets import KEY_PATTERNS, KEY_PREFILTER
+
+    keys = [
+        "sk_live_abcdefgh1234",
+        "xoxb-12345678-abcdefgh",
+        "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "ya29.a0AfH6SMBx-abc",
+        "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+        "shpat_0123456789abcdef",
+        "pat-na1-0123abcd-ef01",
+        "ghp_" + "a" * 36,
+        "github_pat_" + "b" * 22,
+        "glpat-" + "c" * 20,
+        "$2b$12$" + "d" * 22,
+        "AKIAIOSFODNN7EXAMPLE",
+        "AccountKey=" + "e" * 80,
+        "sk-proj-" + "f" * 32,
+        "sk-ant-api03-" + "g" * 32,
+        "sk-" + "h" * 32,
+        "SG." + "i" * 16 + "." + "j" * 16,
+        "SK" + "0" * 32,
+        "key-" + "1" * 32,
+        "0" * 32 + "-us12",
+        "0" * 32 + "-us\u0663",
+        "npm_" + "k" * 36,
+        "pypi-AgEIcHlwaS5vcmc" + "l" * 50,
+        "hf_" + "m" * 34,
+        "dop_v1_" + "a" * 64,
+        "123456789:AA" + "n" * 33,
+        "sq0atp-" + "o" * 22,
+        "ATATT3" + "p" * 100,
+        "PMAK-" + "a" * 24 + "-" + "b" * 34,
+        "dapi" + "c" * 32,
+        "hvs." + "q" * 24,
+        "glc_" + "r" * 32,
+        "lin_api_" + "s" * 40,
+        "NRAK-" + "T" * 27,
+        "eyJhbGciOi.eyJzdWIiOi.sig",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
+        "Bearer abcdefghijklmnop1234",
+        "BEARER abcdefghijklmnop1234",
+        "basic dXNlcjpwYXNzd29yZA==",
+        "BAS\u0130C dXNlcjpwYXNzd29yZA==",
+        "bas\u0131c dXNlcjpwYXNzd29yZA==",
+        "ba\u017fic dXNlcjpwYXNzd29yZA==",
+        "postgres://ann:s3cret@db.example.com",
+    ]
+    rnd = random.Random(9)
+    texts = [f"{rnd.choice(['', 'x ', 'token: '])}{k}{rnd.choice(['', ' ok', '.'])}" for k in keys]
+    texts += _random_texts("abksxoABKS_-.:/=$2 0123456789eyJ", 4000, 10)
+    passes = pc.match_substring_regex(pa.array(texts), KEY_PREFILTER).to_pylist()
+    held = 0
+    for text, passed in zip(texts, passes, strict=True):
+        if any(p.search(text) for p in KEY_PATTERNS.values()):
+            held += 1
+            assert passed, text
+    assert held >= len(keys) - 2
+    # the letters of the two words matched in any case fold in RE2 as in Python
+    every = [chr(c) for c in range(0xD800)]
+    for letter in "bearsic":
+        python = {ch for ch in every if re.fullmatch(letter, ch, re.IGNORECASE)}
+        re2 = pc.match_substring_regex(pa.array(every), f"^(?i:{letter})$").to_pylist()
+        extra = {"\u0130", "\u0131"} if letter == "i" else set()
+        assert python <= {ch for ch, hit in zip(every, re2, strict=True) if hit} | extra, letter

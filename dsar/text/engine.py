@@ -54,6 +54,7 @@ from dsar.text.detectors import (
 )
 from dsar.text.names import NameFinder
 from dsar.text.nlp import LazyModel, NlpSettings, model_available
+from dsar.text.secrets import KEY_PREFILTER, secrets
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +338,11 @@ class TextEngine:
             if name not in wanted and not wants_ids:
                 continue
             hits = pc.match_substring_regex(unique, PREFILTERS[name])
+            if name == SECRET:  # and which of them can hold a key's shape, as one test too
+                keys = pc.match_substring_regex(unique, KEY_PREFILTER).to_pylist()
+                for i in pc.indices_nonzero(hits).to_pylist():
+                    spans[i].extend(secrets(texts[i], keys=keys[i]))
+                continue
             for i in pc.indices_nonzero(hits).to_pylist():
                 spans[i].extend(detect(texts[i]))
         if PERSON in wanted:
