@@ -10,6 +10,7 @@ run or refuse with the fix.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,47 @@ def test_an_identity_on_a_nested_column_is_refused_by_check_and_by_access(
             tmp_path / "out",
         )
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("how", ["jsonl read as text", "csv"])
+def test_an_identity_holding_json_written_as_text_is_refused_by_check(
+    tmp_path: Path, how: str
+) -> None:
+    """A JSON object read with `type: string`, or a CSV cell holding one, is text: the
+    engines compare it whole, so an email inside it never matches (a silent miss)."""
+    catalog = _export(tmp_path / "x", {"meta": "identity: email, type: string"})
+    if how == "csv":
+        text = catalog.read_text(encoding="utf-8")
+        catalog.write_text(
+            text.replace(
+                "path: events.jsonl\n    format: jsonl", "path: events.csv\n    format: csv"
+            ),
+            encoding="utf-8",
+        )
+        events = tmp_path / "x" / "events.jsonl"
+        rows = [json.loads(line) for line in events.read_text().splitlines()]
+        with (tmp_path / "x" / "events.csv").open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["user_id", "meta"])
+            writer.writerows([r["user_id"], json.dumps(r["meta"])] for r in rows)
+        events.unlink()
+    with open_engine(kind="duckdb") as engine, pytest.raises(CatalogError) as caught:
+        check_catalog(catalog, engine)
+    [problem] = caught.value.problems
+    assert problem.location.startswith("tables.events.columns.meta.identity (line ")
+    assert "JSON objects or arrays written as text (2 of 2 sampled)" in problem.message
+    assert "as a column of its own" in problem.fix
+    # a text identity holding plain values (and a bracket now and then) passes
+    (tmp_path / "x" / "events.jsonl").write_text(
+        "".join(
+            json.dumps({"user_id": u, "meta": m}) + "\n"
+            for u, m in [("u1", "ann@example.com"), ("u2", "[bob]"), ("u2", "bob@example.com")]
+        ),
+        encoding="utf-8",
+    )
+    if how != "csv":
+        with open_engine(kind="duckdb") as engine:
+            check_catalog(catalog, engine)
 
 
 def test_a_pseudonymizing_erasure_of_a_nested_column_is_refused(tmp_path: Path) -> None:

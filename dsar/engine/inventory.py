@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.catalog.loader import read_catalog
-from dsar.catalog.models import Catalog
+from dsar.catalog.models import Catalog, Table
 from dsar.catalog.shared import shared_file_problems
 from dsar.catalog.strict import Loc
 from dsar.engine.base import Engine, dotted, quote_identifier
@@ -97,6 +98,7 @@ def _file_problems(
                 # row; the difference is reported here and the table forgotten afterwards
                 drift = engine._register(catalog, name, where)
                 problems += drift
+            problems += _json_text_identities(engine, name, catalog.tables[name], where)
             if deep:
                 engine.query(f"SELECT count(COLUMNS(*)) FROM {quote_identifier(name)}")
         except ExportReadError as exc:
@@ -112,6 +114,54 @@ def _file_problems(
             if drift:
                 engine._forget(name)
     return problems
+
+
+JSON_TEXT_SAMPLE = 1_000  # values read per identity column for JSON written as text
+
+
+def _json_text_identities(
+    engine: Engine, name: str, table: Table, where: Callable[[Loc], str]
+) -> list[CatalogProblem]:
+    """Identity columns whose values are JSON objects or arrays written as text (a CSV
+    cell, or a JSON field declared `type: string`), on a sample: a request compares the
+    whole text with an identifier, never what is inside, so it would find none of them."""
+    problems = []
+    present = engine.columns(name)
+    for column, spec in table.identity_columns().items():
+        if column not in present or present[column] not in ("string", "large_string"):
+            continue
+        sample = engine.query(
+            f"SELECT {quote_identifier(column)} AS v FROM {quote_identifier(name)}"
+            f" WHERE {quote_identifier(column)} IS NOT NULL LIMIT {JSON_TEXT_SAMPLE}"
+        ).column("v")
+        values = [v for v in sample.to_pylist() if isinstance(v, str) and v.strip()]
+        nested = sum(1 for v in values if _is_json_nested(v))
+        if values and nested * 2 > len(values):
+            problems.append(
+                CatalogProblem(
+                    where(("tables", name, "columns", column, "identity")),
+                    f"identity: {spec.value} on {column!r} (table {name!r}), whose values are"
+                    f" JSON objects or arrays written as text ({nested} of {len(values)}"
+                    " sampled): the engines compare an identity column's whole value with a"
+                    " request's identifiers, so none of them would ever match",
+                    "export the field that identifies the person as a column of its own, with"
+                    f" identity: {spec.value} there, and mark {column!r} with the kind of data"
+                    " it holds (e.g. personal: name) instead of identity; a JSON field read"
+                    " with type: string is read as a nested value without it",
+                )
+            )
+    return problems
+
+
+def _is_json_nested(text: str) -> bool:
+    """Whether `text` is a JSON object or array (what a cell holds, never a plain value)."""
+    text = text.strip()
+    if not text or text[0] not in "[{":
+        return False
+    try:
+        return isinstance(json.loads(text), dict | list)
+    except ValueError:
+        return False
 
 
 def _named(exc: ExportReadError) -> str:
