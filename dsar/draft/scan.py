@@ -11,7 +11,10 @@ A CSV whose first line has the shape of its values (an email, a phone number, a 
 number where the column holds them; a field found again in its column below; or every field
 of it shaped as its column) has no header line: it is read
 with `header: false` (columns named by the engine, `column0`, ...), never a value made a
-column name. A line longer than the reader's default is read with `max_line_bytes` raised.
+column name. A first line is a header only where its shape sets it apart from the rest (a
+field not of its typed column's type, or outside the few values its column holds; fields
+shaped as column names); in doubt, it is a row, and said. A line longer than the reader's
+default is read with `max_line_bytes` raised.
 """
 
 from __future__ import annotations
@@ -276,10 +279,19 @@ def _with_dialect(found: FoundTable, engine: Engine) -> FoundTable:
     quote = str(csv.get("quote", '"'))
     codec = {"latin-1": "latin-1", "utf-16": "utf-16"}.get(encoding, "utf-8-sig")
     rows = _first_rows(first, codec, delimiter, quote)
-    header = row["h"] is not False and not _looks_like_data(rows)
+    looks = _looks_like_data(rows)
+    header = row["h"] is not False and not looks
     if not header:
         csv["header"] = False
-        if row["h"] is not False:
+        if row["h"] is not False and looks == _DOUBT:
+            notes.append(
+                "its first line may be column names or a row: no column's type or set of"
+                " values sets it apart and its fields do not look like column names (words"
+                " joined by _ or in camelCase, words columns are named with); read as having"
+                " no header line, the safer reading (the engine names the columns column0,"
+                " column1, ...): if it is a header, write csv: {header: true}"
+            )
+        elif row["h"] is not False:
             notes.append(
                 "its first line has the shape of its values, not of column names: read as"
                 " having no header line (the engine names the columns column0, column1, ...)"
@@ -350,33 +362,89 @@ def _shape(value: str) -> str | None:
 _STRONG = frozenset({"email", "date", "ip", "phone"})
 
 
-def _looks_like_data(rows: list[list[str]]) -> bool:
-    """Whether the first row has the shape of the rows below it: a value no column name has
-    (an email, a date, an IP, a phone number) where most of the column has it too; a field
-    found again below in its own column (a column's name is none of its values: a city, a
-    tier, a first name repeated); or every field of it shaped as its column's values
-    (numbers, names). A repeat of the whole first line (files concatenated, each with its
-    header) is no evidence."""
+_DOUBT = "doubt"  # the first line may be a header or a row: read as a row, said
+# a field named as columns are: snake_case, camelCase, PascalCase with two humps or more
+_IDENTIFIER = re.compile(
+    r"^[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+$|^[a-z]+[0-9]*(?:[A-Z][a-z0-9]*)+$"
+    r"|^[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+$"
+)
+# words columns are named with (any case, joined by spaces, _ or -): a column's vocabulary,
+# not a list of people's names
+_COLUMN_VOCABULARY = (
+    "id ids key no nr num number code uuid ref name names first last full given "
+    "family middle surname nickname display email emails mail phone phones mobile tel "
+    "telephone fax cell address addresses street line city town country state region "
+    "province county zip postcode postal post date dates time timestamp ts at on "
+    "created updated modified deleted birth dob born age gender sex status state type "
+    "kind title job position role company organisation organization org employer "
+    "department dept team group description desc note notes comment comments message "
+    "text body subject summary amount price total cost quantity qty currency value "
+    "values label tag tags category categories source channel user users username "
+    "login account accounts customer customers client member members contact owner "
+    "manager plan tier level score rating url website web link ip host device "
+    "language lang locale timezone tz enabled count is has of the a in to by for lat "
+    "lon lng latitude longitude location place notes order orders product products "
+    "item sku invoice payment method card bank iban vat tax "
+)
+_COLUMN_WORDS = frozenset(_COLUMN_VOCABULARY.split())
+
+
+def _header_like(value: str) -> bool:
+    """Whether a first-line field looks like a column's name: an identifier of the snake or
+    camel sort, or words all of which columns are named with."""
+    v = value.strip()
+    if _IDENTIFIER.match(v):
+        return True
+    words = [w for w in re.split(r"[\s_\-./()#:]+", v.lower()) if w]
+    return bool(words) and all(w in _COLUMN_WORDS for w in words)
+
+
+def _looks_like_data(rows: list[list[str]]) -> str | None:
+    """Why the first row is read as data, or None where it is a header.
+
+    Data: a value no column name has (an email, a date, an IP, a phone number) where most of
+    the column has it too; a field found again below in its own column (a column's name is
+    none of its values: a city, a tier, a first name repeated); or every field of it shaped
+    as its column's values (numbers, names). A header: a field where its column's values
+    are of a type (numbers, dates, emails, phones) it is not, or one outside the few values
+    its column holds (`status` above active and churned), or fields that look like column
+    names (`first_name`, `lastName`, `City`). Neither: `_DOUBT`, read as data, said (a
+    person's row of uncommon words is never made column names). A repeat of the whole first
+    line (files concatenated, each with its header) is no evidence."""
     if len(rows) < 3:
-        return False
+        return None
     first, rest = rows[0], [r for r in rows[1:] if r != rows[0]]
     if len(rest) < 2:
-        return False
-    matched = 0
+        return None
+    matched = contrast = 0
     for i, value in enumerate(first):
         shape = _shape(value)
         column = [r[i] for r in rest if i < len(r) and r[i].strip()]
         if value.strip() and value.strip() in {v.strip() for v in column}:
-            return True
-        if shape is None or not column:
+            return "found below"
+        if not column:
             continue
-        share = sum(_shape(v) == shape for v in column) / len(column)
+        shapes = [_shape(v) for v in column]
+        typed = max((shapes.count(s) for s in {*_STRONG, "number"}), default=0)
+        if typed >= 0.8 * len(column) and (shape is None or shapes.count(shape) < typed):
+            contrast += 1  # a typed column under a field not of its type
+        distinct = {v.strip() for v in column}
+        if len(column) >= 20 and len(distinct) <= 12 and value.strip():
+            contrast += 1  # a field outside the few values its column holds
+        if shape is None:
+            continue
+        share = sum(s == shape for s in shapes) / len(column)
         if share < 0.8:
             continue
         if shape in _STRONG:
-            return True
+            return "shape"
         matched += 1
-    return bool(first) and matched == len(first)
+    if first and matched == len(first):
+        return "shape"
+    named = sum(1 for v in first if v.strip() and _header_like(v))
+    if contrast or (first and named >= max(1, (len(first) + 1) // 2)):
+        return None
+    return _DOUBT
 
 
 def _same_headers(
