@@ -237,6 +237,12 @@ class BreachCounts(_Model):
         description="account holders reached only because a weak or shared identifier of"
         " their own account row (a phone) is in a row in scope: counted and told",
     )
+    no_contact_channel: int = Field(
+        default=0,
+        ge=0,
+        description="people with no email or phone of their own (an account holder's is the"
+        " one on their account, never another row's): no letter; reach them another way",
+    )
 
 
 class Decision(_Model):
@@ -300,6 +306,10 @@ def _letter_number(person: AffectedPerson) -> str:
     return f"P-{person.number:04d}"
 
 
+NO_CHANNEL = "no contact channel"
+"""`affected.parquet`'s contact_kind for a person with no email or phone of their own."""
+
+
 def _write_affected(path: Path, scope: Scope, keys: Keys, letters: dict[int, str]) -> None:
     people = scope.people
     table = pa.table(
@@ -315,7 +325,7 @@ def _write_affected(path: Path, scope: Scope, keys: Keys, letters: dict[int, str
             "tables": pa.array([sorted(p.rows) for p in people], pa.list_(pa.string())),
             "rows_in_scope": pa.array([sum(p.rows.values()) for p in people], pa.int64()),
             "contact_kind": pa.array(
-                [p.contact.kind.value if p.contact else None for p in people], pa.string()
+                [p.contact.kind.value if p.contact else NO_CHANNEL for p in people], pa.string()
             ),
             "contact": pa.array([p.contact.value if p.contact else None for p in people]),
             "letter": pa.array([letters.get(p.number) for p in people], pa.string()),
@@ -602,6 +612,10 @@ def _regulator_report(
                 ("people concerned", str(len(scope.people))),
                 ("of whom account holders", str(scope.account_holders)),
                 ("of whom without an account", str(scope.without_account)),
+                (
+                    "of whom with no contact channel of their own (no letter)",
+                    str(sum(p.contact is None for p in scope.people)),
+                ),
                 ("records concerned", str(scope.total_rows)),
                 ("records not linked to a person", str(sum(scope.not_linked.values()))),
                 *(
@@ -829,6 +843,7 @@ def _write_folder(
             account_holders=scope.account_holders,
             without_account=scope.without_account,
             with_contact=len(letters),
+            no_contact_channel=sum(p.contact is None for p in scope.people),
             rows=dict(scope.rows),
             rows_total=scope.total_rows,
             not_linked=dict(scope.not_linked),

@@ -191,6 +191,12 @@ def _scope_and_write(
         named=named,
     )
     result.notes += late + scope.notes + read.notes
+    if silent := sum(p.contact is None for p in scope.people):
+        result.notes.append(
+            f"NOTICE: {silent} affected person(s) have no email or phone of their own (an"
+            " account holder's is the one on their account): no letter; they are listed in"
+            " affected.parquet as 'no contact channel': reach them another way"
+        )
     if not scope.people and not scope.held_for_customers:
         result.notes.append(
             "no one reached: the breach is still recorded in the internal breach register"

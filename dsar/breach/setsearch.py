@@ -622,6 +622,10 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
                 names_of[int(number)].add(str(value).casefold().strip())
     for name in [*sorted(plan.homes), *catalog.tables]:
         for number, value in contacts.get(name, {}).items():
+            # an account holder's address is their account's own: never one another row
+            # (a ticket's requester) holds, which may be another person's
+            if number in holders and name not in plan.homes:
+                continue
             if number not in contact_of and value is not None:
                 contact_of[number] = SubjectKey(IdentityKind.EMAIL, str(value))
     people = []
@@ -632,6 +636,8 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         if contact is None:
             emails = [k for k in known if k.kind is IdentityKind.EMAIL]
             phones = [k for k in known if k.kind is IdentityKind.PHONE]
+            if number in holders:  # no address on their account: none of another row's
+                emails = []
             contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
         country = state = None
         for name in plan.order if number in geo_of else ():

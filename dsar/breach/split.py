@@ -191,13 +191,11 @@ def _contact(
     keys: set[SubjectKey],
     homes: set[str],
 ) -> SubjectKey | None:
-    for row in sorted(
-        used,
-        key=lambda r: (
-            r.table not in homes or account not in r.keys,
-            list(catalog.tables).index(r.table),
-        ),
-    ):
+    """An account holder's address: the one on their own account row (never one another row
+    holds, a ticket's requester, who may be another person), else a phone of theirs, else
+    None (no contact channel: no letter)."""
+    own = [r for r in used if r.table in homes and account in r.keys]
+    for row in sorted(own, key=lambda r: list(catalog.tables).index(r.table)):
         for column, kind in catalog.tables[row.table].identity_columns().items():
             value = row.values.get(column)
             if kind is IdentityKind.EMAIL and value is not None:
@@ -205,9 +203,8 @@ def _contact(
                     return make_key(kind, str(value))
                 except IdentifierError:
                     continue
-    emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
     phones = [k for k in keys if k.kind is IdentityKind.PHONE]
-    return min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
+    return min(phones, key=str) if phones else None
 
 
 def _describe(
