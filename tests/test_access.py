@@ -205,10 +205,16 @@ def test_progress_names_each_step(trap_catalog: Path, tmp_path: Path) -> None:
 
 
 def test_a_phone_finds_its_one_owner(trap_catalog: Path, engine_kind: str) -> None:
+    """Written nationally, the number is read in the company's region (+44 7700 900001);
+    without one it has no country, and meets no international number (it once matched on
+    its last nine digits, which two countries' numbers can share: red team 26c F1)."""
     catalog = load_catalog(trap_catalog)
     with open_engine(catalog, engine_kind) as engine:
-        [found] = collect(engine, catalog, [_request("p", "phone=07700 900001")])
+        request = [_request("p", "phone=07700 900001")]
+        [found] = collect(engine, catalog, request, MatchRules(phone_region="GB"))
+        [alone] = collect(engine, catalog, request)
     assert found.identity.values(IdentityKind.USER_ID) == {"u1"}
+    assert alone.identity.values(IdentityKind.USER_ID) == set() and not alone.tables
 
 
 def test_a_shared_device_is_not_an_identity(trap_catalog: Path, engine_kind: str) -> None:
@@ -391,9 +397,11 @@ def test_a_nested_column_is_json_text_in_the_portable_csv(
     )
 
 
+# a UK company: Cy's landline written nationally (020 ...) is Ann's +44 20 ... (phone_region)
 SHARED_PHONE_CATALOG = """\
 version: 1
 controller: {name: Example Ltd, contact: privacy@example.org, supervisory_authority: ICO}
+phone_region: GB
 tables:
   accounts:
     path: accounts.csv

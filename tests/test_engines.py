@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -281,6 +282,8 @@ _TRICKY = st.sampled_from(
         # how an address is written in a cell (read by both engines' regular expressions)
         *("mailto:", "?s=1", "Ann <", ">", '"', "'", "`", "\u00ab", "\u201d", ";", ",", "\n"),
         *("\uff41", "\uff20", "\u3002", "$1", "\\1"),
+        # how a phone is written: international prefixes, a trunk marker, a full-width plus
+        *("+41 61 234 56 06", "0049 (0)30 123456", "030 123456", "011 44 20", "\uff0b1", "(0)"),
     ]
 )
 _TEXT = st.lists(
@@ -304,7 +307,10 @@ def test_identifiers_normalise_the_same_on_both_engines(
         *("mailto:Ann@x.org?subject=1", "Ann <ann@x.org>;", '"ann@x.org"', "\u00abann@x.org\u00bb"),
         *("\uff41\uff4e\uff4e\uff20x\u3002org", "ann\u00a0@x.org,", '"ann"@x.org', "ann@x.org.\n"),
     ]
-    for kind in (IdentityKind.EMAIL, IdentityKind.USER_ID, IdentityKind.PHONE):
+    checks = [(IdentityKind.EMAIL, rules), (IdentityKind.USER_ID, rules)]
+    # a phone's key in each kind of region: none, a trunk prefix 0, the US's 1 and 011
+    checks += [(IdentityKind.PHONE, replace(rules, phone_region=r)) for r in (None, "DE", "US")]
+    for kind, rules in checks:
         given = emails if kind is IdentityKind.EMAIL else values
         expr = sql_normalize(kind, "v", rules)
         sql = f"SELECT v, {expr} AS n FROM (SELECT unnest(CAST(? AS VARCHAR[])) AS v)"

@@ -27,7 +27,7 @@ from dsar.records.audit import subject_ref
 from dsar.records.ledger import State
 from dsar.records.register import Register
 from dsar.subjects.collect import ProgressFn, SubjectData, collect
-from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, with_catalog_rules
 from dsar.text.nlp import NlpSettings
 from dsar.text.redact import Redactor
 
@@ -106,7 +106,7 @@ def answer_access_requests(
             say(line)
         else:
             log.warning(line)
-    rules = rules or MatchRules()
+    rules = with_catalog_rules(rules, catalog)  # the catalog's phone_region unless given
     if keys is None and register is not None:
         keys = register.keys
     redactor = Redactor(catalog, nlp, rules)

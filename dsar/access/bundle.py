@@ -407,7 +407,7 @@ def _manifest(
         match_rules=MatchRulesInfo(
             gmail_dots=rules.gmail_dots,
             plus_addressing=rules.plus_addressing,
-            phone_digits_compared=9,
+            phone_region=rules.phone_region,
         ),
         controller=catalog.controller.name,
         tables=table_info,

@@ -54,7 +54,14 @@ from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
 from dsar.errors import IdentifierError, OverMatchError, UsageError
 from dsar.subjects.collect import SubjectData, collect
-from dsar.subjects.identity import STRONG, MatchRules, SubjectKey, SubjectRequest, make_key
+from dsar.subjects.identity import (
+    STRONG,
+    MatchRules,
+    SubjectKey,
+    SubjectRequest,
+    make_key,
+    with_catalog_rules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,13 +283,8 @@ def _describe_person(
     emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
     phones = [k for k in keys if k.kind is IdentityKind.PHONE]
     contact = None
-    holder = any(name in data.tables for name in homes)
-    # the address of their account first; else, for someone without an account, any address
-    # (an account holder's is never one another row holds: it may be another person's);
-    # else a phone
+    # the address of their account first, else any address, else a phone
     for name in [*sorted(homes), *catalog.tables]:
-        if holder and name not in homes:
-            break
         rows = data.tables.get(name)
         table = catalog.tables[name]
         if contact is None and rows is not None and rows.num_rows:
@@ -296,7 +298,6 @@ def _describe_person(
                             continue
                         break
     if contact is None:
-        emails = [] if holder else emails
         contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
     country = state = None
     names: set[str] = set()
@@ -316,7 +317,7 @@ def _describe_person(
     return AffectedPerson(
         number=number,
         keys=keys,
-        account_holder=holder,
+        account_holder=any(name in data.tables for name in homes),
         contact=contact,
         country=country,
         state=state,
@@ -348,7 +349,7 @@ def scope_breach(
         CollisionProneCatalogError: the catalog's identity shortcuts, not accepted.
     """
     catalog = engine.catalog
-    rules = rules or MatchRules()
+    rules = with_catalog_rules(rules, catalog)  # the catalog's phone_region unless given
     leaked = check_spec(catalog, spec)
     accepted = guard_catalog(catalog, engine, accept_catalog_warnings)
     in_scope: dict[str, dict[str, int]] = {}  # table -> fingerprint -> rows with it

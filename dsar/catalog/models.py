@@ -548,6 +548,14 @@ class Catalog(_Strict):
         description="Accept table files and folders that are symbolic links; each must still"
         " resolve inside the export root. By default a link is refused.",
     )
+    phone_region: str | None = Field(
+        default=None,
+        description="The company's region for phone numbers written without a country code"
+        " (an ISO 3166 code, e.g. DE): '030 123456' is then read as +49 30 123456 and meets"
+        " its international writing. Without it a national number has no country: it meets"
+        " only the same national writing, never an international one. The command line's"
+        " --phone-region overrides it.",
+    )
     subject_requests: bool = Field(
         default=True,
         description="false for exports that are only ever de-identified or aggregated, where"
@@ -558,6 +566,21 @@ class Catalog(_Strict):
 
     _root: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _a_phone_region(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from phonenumbers.phonemetadata import PhoneMetadata
+
+        code = value.strip().upper()
+        if not code.isalpha() or PhoneMetadata.metadata_for_region(code) is None:
+            raise ValueError(
+                "phone_region names no region phonenumbers knows; write the company's"
+                " country as an ISO 3166 code, e.g. phone_region: DE"
+            )
+        return code
 
     @field_validator("export_root")
     @classmethod

@@ -13,6 +13,7 @@ from dsar.cli.common import (
     CatalogOpt,
     EngineOpt,
     KeyFileOpt,
+    PhoneRegionOpt,
     SparkMasterOpt,
     engine_options,
 )
@@ -101,6 +102,7 @@ def breach_scope_command(
     gmail_dots: Annotated[
         bool, typer.Option(help="Ignore dots in gmail.com addresses when matching (as access).")
     ] = False,
+    phone_region: PhoneRegionOpt = None,
     plus_addressing: Annotated[
         bool, typer.Option(help="Ignore +tags in email addresses when matching (as access).")
     ] = False,
@@ -181,6 +183,7 @@ def breach_scope_command(
                 gmail_dots=gmail_dots,
                 plus_addressing=plus_addressing,
                 max_identifiers=max_identifiers,
+                phone_region=phone_region,
             ),
             accept_catalog_warnings=accept_catalog_warnings,
         )

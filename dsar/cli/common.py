@@ -76,6 +76,18 @@ SparkMasterOpt = Annotated[
 ]
 
 
+PhoneRegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--phone-region",
+        help="Read a phone written without a country code (030 123456) as a number of this"
+        " region (ISO code, e.g. DE), so that it meets its international writing; default:"
+        " the catalog's phone_region, else such a number meets only the same national"
+        " writing.",
+    ),
+]
+
+
 IndexOpt = Annotated[
     Path | None,
     typer.Option(

@@ -16,6 +16,7 @@ from dsar.cli.common import (
     EngineOpt,
     IndexOpt,
     KeyFileOpt,
+    PhoneRegionOpt,
     RegisterOpt,
     SparkMasterOpt,
     engine_options,
@@ -104,6 +105,7 @@ def access(
     gmail_dots: Annotated[
         bool, typer.Option(help="Ignore dots in gmail.com addresses when matching.")
     ] = False,
+    phone_region: PhoneRegionOpt = None,
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     index: IndexOpt = None,
@@ -163,7 +165,10 @@ def access(
     from dsar.text.nlp import NlpSettings
 
     rules = MatchRules(
-        gmail_dots=gmail_dots, plus_addressing=plus_addressing, max_identifiers=max_identifiers
+        gmail_dots=gmail_dots,
+        plus_addressing=plus_addressing,
+        max_identifiers=max_identifiers,
+        phone_region=phone_region,
     )
     reg = None
     if batch is not None:

@@ -52,7 +52,9 @@ from dsar.subjects.identity import (
     SubjectRequest,
     canonical_key,
     normalize,
+    phone_suffix,
     sql_normalize,
+    sql_phone_suffix,
 )
 from dsar.subjects.people import PEOPLE_RULES, PLAIN, idn_forms
 
@@ -392,6 +394,14 @@ class Ledger:
             for rules in (PLAIN, PEOPLE_RULES)
             if (value := normalize(k.kind, form, rules)) is not None
         }
+        # a phone also under its last nine digits (the loose form, for leaving out only):
+        # its national and international writings, however the export holds them, meet it
+        folded |= {
+            SubjectKey(k.kind, phone_suffix(value))
+            for k in keys
+            if k.kind is IdentityKind.PHONE
+            and (value := normalize(k.kind, k.value, PLAIN)) is not None
+        }
         with self.seal.transaction() as db:
             before = db.total_changes
             db.executemany(
@@ -501,8 +511,9 @@ class Ledger:
         if not refs:
             return "TRUE", []
         exact = set(refs)
-        folded = [r for r in self.refs(reasons, folded=True) if r not in exact]
-        return self._excluding(table, refs, rules or MatchRules(), catalog, 0, folded)
+        loose = self.refs(reasons, folded=True)
+        folded = [r for r in loose if r not in exact]
+        return self._excluding(table, refs, rules or MatchRules(), catalog, 0, folded, loose)
 
     def _excluding(
         self,
@@ -512,10 +523,20 @@ class Ledger:
         catalog: Catalog | None,
         depth: int,
         folded: list[str] | None = None,
+        loose: list[str] | None = None,
     ) -> tuple[str, list[object]]:
         parts: list[str] = []
         params: list[object] = []
         for col, kind in table.identity_columns().items():
+            if loose and kind is IdentityKind.PHONE:
+                # its last nine digits too, against every reference (a ledger written under
+                # the nine-digit rule holds only those): a suffix leaves out, never erases
+                tail = sql_phone_suffix(sql_normalize(kind, quote_identifier(col), PLAIN))
+                ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {tail}")
+                parts.append(
+                    f"({tail} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
+                )
+                params += [*ref_params, loose]
             norm = sql_normalize(kind, quote_identifier(col), rules)
             ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {norm}")
             parts.append(
@@ -532,7 +553,9 @@ class Ledger:
         own = table.owned_through
         if own is not None and catalog is not None and depth < len(catalog.tables):
             parent = catalog.tables[own.parent_table]
-            cond, cond_params = self._excluding(parent, refs, rules, catalog, depth + 1, folded)
+            cond, cond_params = self._excluding(
+                parent, refs, rules, catalog, depth + 1, folded, loose
+            )
             if cond != "TRUE":
                 child, key = quote_identifier(own.column), quote_identifier(own.parent_column)
                 parts.append(

@@ -50,7 +50,7 @@ from dsar.keys import Keys, Purpose
 from dsar.records.audit import GENESIS, AuditLog
 from dsar.records.ledger import Ledger, Reason
 from dsar.records.sealed import Seal, against_log as _against_log, verify_record
-from dsar.subjects.identity import MatchRules, SubjectKey, normalize
+from dsar.subjects.identity import MatchRules, SubjectKey, normalize, phone_suffix
 from dsar.subjects.people import idn_forms
 
 WITHDRAW_REASONS = (
@@ -435,7 +435,16 @@ class SentRecord:
             for form in (k.value, *(idn_forms(k.value) if k.kind is IdentityKind.EMAIL else ()))
             if (ref := person_ref(self.keys, form, k.kind, LOOSE if loose else None)) is not None
         }
-        return self._held(column, refs)
+        # a phone as uploads are recorded: its last nine digits (the loose form an audience
+        # leaves out and withdraws by, `dsar.subjects.people`), under either column
+        tails = {
+            ref
+            for k in identifiers
+            if k.kind is IdentityKind.PHONE
+            and (value := normalize(k.kind, k.value, MatchRules())) is not None
+            and (ref := person_ref(self.keys, phone_suffix(value), k.kind)) is not None
+        }
+        return sorted(set(self._held(column, refs)) | set(self._held("ref", tails)))
 
     def holding(self, ref: str) -> list[tuple[str, str]]:
         """(platform, audience) pairs that hold a person (by keyed reference)."""

@@ -67,8 +67,7 @@ if TYPE_CHECKING:
     from dsar.keys import Keys
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# a secret masked to its last four characters, or a nested one (a struct, list or map) whole
-MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, (ends in .{0,4}|not shown)\]$")
+MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
 _PHONE_FIELD = re.compile(r"phone|mobile|msisdn|(^|_)(tel|fax|cell)(_|$)", re.IGNORECASE)
 
@@ -147,6 +146,41 @@ def _email_cell(value: str) -> str:
     return "".join(text.split()).rstrip(";,.")
 
 
+def _phone(text: str, rules: MatchRulesInfo) -> str | None:
+    """A phone as the manifest's rules compare it, restated: its country calling code and
+    national number ('+' or '00' before an international one, a '(0)' dropped; a national
+    one read in `phone_region` from phonenumbers' metadata, else its digits as written), or
+    (a bundle made before) its trailing digits. ASCII digits only, as the export side."""
+    text = text.replace("\uff0b", "+").replace("(0)", "")
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) < 7:
+        return None
+    if rules.phone_digits_compared is not None:
+        return digits[-rules.phone_digits_compared :]
+    if re.sub(r"[^0-9+]", "", text).startswith("+"):
+        return "+" + digits
+    prefixes, code, trunk = ["00"], "", ""
+    if rules.phone_region:
+        from phonenumbers.phonemetadata import PhoneMetadata
+
+        meta = PhoneMetadata.metadata_for_region(rules.phone_region)
+        if meta is None:
+            return None
+        code, trunk = str(meta.country_code), meta.national_prefix or ""
+        for prefix in (meta.international_prefix, meta.preferred_international_prefix):
+            plain = (prefix or "").replace("~", "")
+            if plain.isdigit() and plain not in prefixes:
+                prefixes.append(plain)
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if digits.startswith(prefix):
+            return "+" + digits[len(prefix) :]
+    if not code:
+        return digits
+    if trunk.isdigit() and digits.startswith(trunk):
+        digits = digits[len(trunk) :]
+    return f"+{code}{digits}"
+
+
 def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
     """Independent re-statement of the identifier rules the manifest declares."""
     if value is None:
@@ -161,8 +195,7 @@ def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
             local, domain = local.replace(".", ""), "gmail.com"
         return f"{local}@{domain}" if local and domain else None
     if kind == "phone":
-        digits = re.sub(r"[^0-9]", "", text)  # ASCII digits, as the export side
-        return digits[-rules.phone_digits_compared :] if len(digits) >= 7 else None
+        return _phone(text, rules)
     return text.lower() if kind == "ip_address" else (text or None)
 
 

@@ -476,9 +476,10 @@ def _columns_holding(
     """The columns of one file in which some value's keyed reference is the subject's."""
     from dsar.engine.base import quote_identifier
     from dsar.records.audit import subject_ref
-    from dsar.subjects.identity import MatchRules, SubjectKey, normalize
+    from dsar.subjects.identity import SubjectKey, normalize, with_catalog_rules
 
     kinds = catalog.tables[table].identity_columns()
+    rules = with_catalog_rules(None, catalog)  # a phone read as the erasure read it
     relation = engine.files_relation(table, [path])
     for column in columns:
         col = quote_identifier(column)
@@ -487,7 +488,7 @@ def _columns_holding(
         ).column("v")
         kind = kinds[column]
         for value in values.to_pylist():
-            norm = normalize(kind, value, MatchRules())
+            norm = normalize(kind, value, rules)
             if norm is not None and subject_ref(keys, SubjectKey(kind, norm)) == subject:
                 yield column
                 break

@@ -221,8 +221,17 @@ class MatchRulesInfo(_Model):
 
     gmail_dots: StrictBool = Field(description="dots ignored in Gmail local parts")
     plus_addressing: StrictBool = Field(description="'+tag' ignored in email local parts")
-    phone_digits_compared: StrictInt = Field(
-        ge=7, description="trailing digits of a phone number compared"
+    phone_digits_compared: StrictInt | None = Field(
+        default=None,
+        ge=7,
+        description="trailing digits of a phone number compared (bundles made before phones"
+        " were compared whole); none: the whole number, its country calling code and national"
+        " number",
+    )
+    phone_region: str | None = Field(
+        default=None,
+        description="the region a phone written nationally was read in (ISO 3166 code); none:"
+        " a national number has no country",
     )
 
 

@@ -27,7 +27,7 @@ from dsar.records.audit import subject_ref
 from dsar.rights.plan import Job, Plan, ProgressFn
 from dsar.rights.rewrite import Rewrite
 from dsar.subjects.collect import SubjectData, collect
-from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, with_catalog_rules
 from dsar.subjects.selection import row_predicate
 
 _SQL_TYPES = {
@@ -169,7 +169,7 @@ def plan_correction(
             not fit the column's type.
         NoMatchError: the person has no row in a table named.
     """
-    rules = rules or MatchRules()
+    rules = with_catalog_rules(rules, catalog)  # the catalog's phone_region unless given
     today = today or datetime.now(UTC).date()
     targets = []
     for target, value in values.items():

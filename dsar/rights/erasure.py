@@ -40,7 +40,7 @@ from dsar.rights.journal import JOURNAL, recover
 from dsar.rights.plan import ApplyResult, Job, Plan, ProgressFn, apply_plan
 from dsar.rights.rewrite import Rewrite, confirm_rewrite
 from dsar.subjects.collect import SubjectData, collect
-from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest
+from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, with_catalog_rules
 from dsar.subjects.index import IndexedFiles
 from dsar.subjects.selection import others_mentioning, unlink_conditions
 
@@ -279,7 +279,7 @@ def plan_erasure(
         UsageError: the catalog has no table with an erasure action that changes data.
         NoMatchError: no row of the export belongs to the person.
     """
-    rules = rules or MatchRules()
+    rules = with_catalog_rules(rules, catalog)  # the catalog's phone_region unless given
     today = today or datetime.now(UTC).date()
     controller = [t for t in catalog.tables.values() if t.role is Role.CONTROLLER]
     if all(erasure_action(t.erasure.action).keeps_rows for t in controller):

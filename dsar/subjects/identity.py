@@ -46,7 +46,9 @@ WEAK = frozenset(set(IdentityKind) - STRONG)
 # nine digits and are two people. A number written nationally ('030 123456') is read in the
 # company's region (`MatchRules.phone_region`); with none it has no country and keeps its
 # digits ('030123456'), meeting only the same national writing.
-PHONE_MIN_DIGITS = 7  # fewer ASCII digits: no usable number
+PHONE_MIN_DIGITS = 7  # a key with fewer digits is no usable number
+# ... nor one that takes fewer digits from the text (a calling code put before '1234')
+PHONE_TAIL_DIGITS = 5  # so every writing of a number ends with its key's last five digits
 # The loose form: the last nine digits. For suppression only (an objector's national and
 # international writings, and ledgers written under the nine-digit rule, still keep them
 # out), never to find or hand over anyone's data.
@@ -554,7 +556,7 @@ _TRUNK_MARK = "(0)"  # '+49 (0)30 123456': the trunk prefix shown, never dialled
 
 def phone_key(value: str, rules: MatchRules) -> str | None:
     """A phone's key (`sql_phone_key` is its SQL twin): its country calling code and
-    national number, ASCII digits only.
+    national number, ASCII digits only; `normalize` of a key is the key.
 
     - written with an international prefix ('+', or '00', or the region's own such as
       '011'; a '(0)' trunk marker dropped): '+' and its digits;
@@ -563,7 +565,7 @@ def phone_key(value: str, rules: MatchRules) -> str | None:
       numbers keep their 0); with no region, its digits as written ('030123456'), which no
       international number equals.
 
-    None with fewer than seven ASCII digits.
+    None when the key holds fewer than seven digits.
 
     Examples:
         >>> phone_key("+41 61 234 56 06", MatchRules()), phone_key("0033 612345606", MatchRules())
@@ -576,20 +578,25 @@ def phone_key(value: str, rules: MatchRules) -> str | None:
     text = value.replace(_FULL_WIDTH_PLUS, "+").replace(_TRUNK_MARK, "")
     kept = re.sub(r"[^0-9+]", "", text)  # ASCII digits only, as in SQL
     digits = kept.replace("+", "")
-    if len(digits) < PHONE_MIN_DIGITS:
-        return None
+    key, taken = _phone_key(kept, digits, rules)
+    usable = len(key) - key.startswith("+") >= PHONE_MIN_DIGITS and taken >= PHONE_TAIL_DIGITS
+    return key if usable else None
+
+
+def _phone_key(kept: str, digits: str, rules: MatchRules) -> tuple[str, int]:
+    """The key, and how many of its digits come from the text."""
     if kept.startswith("+"):
-        return "+" + digits
+        return "+" + digits, len(digits)
     region = phone_region(rules.phone_region) if rules.phone_region else None
     for prefix in region.international_prefixes if region else ("00",):
         if digits.startswith(prefix):
-            return "+" + digits[len(prefix) :]
+            return "+" + digits[len(prefix) :], len(digits) - len(prefix)
     if region is None:
-        return digits
+        return digits, len(digits)
     trunk = region.national_prefix
     if trunk and digits.startswith(trunk):
         digits = digits[len(trunk) :]
-    return f"+{region.calling_code}{digits}"
+    return f"+{region.calling_code}{digits}", len(digits)
 
 
 def phone_suffix(key: str) -> str:
@@ -610,26 +617,27 @@ def sql_phone_key(raw_sql: str, rules: MatchRules) -> str:
     kept = f"regexp_replace({text}, '[^0-9+]', '', 'g')"
     digits = f"replace({kept}, '+', '')"
     region = phone_region(rules.phone_region) if rules.phone_region else None
-    cases = [f"WHEN left({kept}, 1) = '+' THEN '+' || {digits}"]
+    n = f"length({digits})"
+
+    def when(test: str, cut: int, added: int, key: str) -> str:
+        """A branch whose key drops `cut` digits of the text and adds `added`."""
+        least = max(PHONE_MIN_DIGITS - added, PHONE_TAIL_DIGITS) + cut
+        return f"WHEN {test} THEN (CASE WHEN {n} >= {least} THEN {key} END)"
+
+    cases = [when(f"left({kept}, 1) = '+'", 0, 0, f"'+' || {digits}")]
     for prefix in region.international_prefixes if region else ("00",):
-        cases.append(
-            f"WHEN left({digits}, {len(prefix)}) = '{prefix}'"
-            f" THEN '+' || substr({digits}, {len(prefix) + 1})"
-        )
+        test = f"left({digits}, {len(prefix)}) = '{prefix}'"
+        cases.append(when(test, len(prefix), 0, f"'+' || substr({digits}, {len(prefix) + 1})"))
     if region is None:
-        otherwise = digits
+        cases.append(when("true", 0, 0, digits))
     else:
-        trunk = region.national_prefix
+        code, trunk = region.calling_code, region.national_prefix
         if trunk:
-            cases.append(
-                f"WHEN left({digits}, {len(trunk)}) = '{trunk}'"
-                f" THEN '+{region.calling_code}' || substr({digits}, {len(trunk) + 1})"
-            )
-        otherwise = f"'+{region.calling_code}' || {digits}"
-    return (
-        f"(CASE WHEN length({digits}) >= {PHONE_MIN_DIGITS}"
-        f" THEN (CASE {' '.join(cases)} ELSE {otherwise} END) END)"
-    )
+            test = f"left({digits}, {len(trunk)}) = '{trunk}'"
+            key = f"'+{code}' || substr({digits}, {len(trunk) + 1})"
+            cases.append(when(test, len(trunk), len(code), key))
+        cases.append(when("true", 0, len(code), f"'+{code}' || {digits}"))
+    return f"(CASE {' '.join(cases)} END)"
 
 
 def _sql_chars(chars: str) -> str:
@@ -702,16 +710,13 @@ def sql_normalize(
     return text if for_match else f"nullif({text}, '')"
 
 
-PHONE_PATTERN_DIGITS = 7  # how many of a key's last digits `phone_pattern` looks for
-
-
 def phone_pattern(values: Iterable[str]) -> str:
     """A regular expression that finds every raw phone whose key (`phone_key`) may be in
     `values`: a superset, to be followed by the exact test on the key.
 
     A key's digits end every writing of its number (only prefixes differ: '+', '00', a
-    trunk prefix, a calling code), so the pattern looks for each key's last seven digits
-    (or all, if fewer) at the end of the number, any separators (or a '(0)') between them.
+    trunk prefix, a calling code), so the pattern looks for each key's last five digits
+    (`PHONE_TAIL_DIGITS`) at the end of the number, any separators (or a '(0)') between them.
     Searching the raw text with it, and reading the key of only the rows it finds, is about
     three times cheaper than reading every row's key.
     """
@@ -721,7 +726,7 @@ def phone_pattern(values: Iterable[str]) -> str:
         digits = value.removeprefix("+")
         if not digits.isascii() or not digits.isdigit():
             raise InternalError("phone_pattern takes phone keys ('+' and digits, or digits)")
-        alternatives.append(between.join(digits[-PHONE_PATTERN_DIGITS:]) + "[^0-9]*$")
+        alternatives.append(between.join(digits[-PHONE_TAIL_DIGITS:]) + "[^0-9]*$")
     return "|".join(f"(?:{a})" for a in sorted(set(alternatives)))
 
 

@@ -51,13 +51,13 @@ from dsar.errors import KeySchemeError, MissingKeyError, UsageError
 from dsar.io import private_file
 from dsar.keys import Keys, Purpose, refuse_key_beside, require_keys
 from dsar.lock import export_lock
-from dsar.subjects.identity import MatchRules, SubjectKey, sql_normalize
+from dsar.subjects.identity import PHONE_TAIL_DIGITS, MatchRules, SubjectKey, sql_normalize
 
 __all__ = ["IdentityIndex", "IndexedFiles", "index_value"]
 
 log = logging.getLogger(__name__)
 
-SCHEME = "index-hmac64/v2"
+SCHEME = "index-hmac64/v3"  # v3: phones indexed by their last digits (whole-number keys)
 _KEY_CHECK = "identity-index-key-check"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,14 +99,21 @@ def index_value(kind: IdentityKind, normalized: str) -> str:
 
     An email loses its first +tag, every dot, and a googlemail domain becomes gmail. Rows a
     search would match under any matching rules (gmail dots, +tags) therefore share the
-    requester's index value; the search itself decides which of them really match.
+    requester's index value; the search itself decides which of them really match. A phone
+    keeps only its key's last five digits (`PHONE_TAIL_DIGITS`), which end every writing of
+    the number: the index is built without a region, and a search in one (`phone_region`)
+    reads '030 123456' as '+4930123456'.
 
     Examples:
         >>> index_value(IdentityKind.EMAIL, "a.nn+news@googlemail.com")
         'ann@gmailcom'
         >>> index_value(IdentityKind.USER_ID, "u0000042")
         'u0000042'
+        >>> [index_value(IdentityKind.PHONE, v) for v in ("+4930123456", "030123456")]
+        ['23456', '23456']
     """
+    if kind is IdentityKind.PHONE:
+        return normalized.replace("+", "")[-PHONE_TAIL_DIGITS:]
     if kind is not IdentityKind.EMAIL:
         return normalized
     text = _PLUS_TAG.sub("@", normalized, count=1).replace(".", "")

@@ -26,7 +26,12 @@ their addresses?), so here the closure is computed for the whole export in one g
   read only when asked where values are held, and only for its emails and phones;
 - phones are read as `phone_sql` writes them: full-width and Arabic-Indic digits as ASCII,
   an extension (`ext. 12`, `x12`, `#12`) cut off, so the number a platform's phone library
-  reads is the number matched here.
+  reads is the number matched here; and compared on their last nine digits
+  (`identity.phone_suffix`), not as whole numbers as access compares them: what is decided
+  here is who is left out or withdrawn, where a suffix shared by two numbers errs on the
+  side of the person, and an objector's national and international writings ('06 12 34 56
+  06', '+33 6 12 34 56 06') and a ledger or sent record written under the nine-digit rule
+  still meet.
 
 Where a value is held is kept per identifier, for the tables a caller marks (`marked_by`,
 `only_marked_by`), so that an audience can refuse values that came from a table it may not
@@ -57,6 +62,7 @@ from dsar.subjects.identity import (
     STRONG,
     MatchRules,
     sql_normalize,
+    sql_phone_suffix,
 )
 
 if TYPE_CHECKING:
@@ -160,8 +166,8 @@ def phone_sql(value_sql: str) -> str:
     """SQL of a raw phone as its digits would be read by a phone library: other scripts'
     digits as ASCII, a `tel:` prefix dropped, and an extension (from the first letter, '#',
     ';' or ',') cut off (`identity.phone_text`, its Python twin).
-    `sql_normalize` then keeps its last nine digits: '+44 7700 900123 ext. 45', and the
-    same number in full-width or Arabic-Indic digits, meet '+447700900123'."""
+    `sql_normalize` then reads the number: '+44 7700 900123 ext. 45', and the same number
+    in full-width or Arabic-Indic digits, meet '+447700900123'."""
     text = f"translate(CAST({value_sql} AS VARCHAR), '{_DIGITS}', '{_ASCII_DIGITS}')"
     text = f"regexp_replace({text}, '^\\s*[Tt][Ee][Ll]:', '')"
     return f"regexp_replace({text}, '{PHONE_EXTENSION}', '')"
@@ -169,9 +175,11 @@ def phone_sql(value_sql: str) -> str:
 
 def identity_sql(kind: IdentityKind, column_sql: str) -> str:
     """SQL normalising a column of `kind` as the ledger keeps it (`sql_normalize`, plain
-    rules), phones read first by `phone_sql`: what people are joined and matched on."""
+    rules), phones read first by `phone_sql` and kept as their last nine digits (the loose
+    form, `identity.phone_suffix`: for leaving people out only): what people are joined and
+    matched on."""
     if kind is IdentityKind.PHONE:
-        column_sql = phone_sql(column_sql)
+        return sql_phone_suffix(sql_normalize(kind, phone_sql(column_sql), PLAIN))
     return sql_normalize(kind, column_sql, PLAIN)
 
 

@@ -12,7 +12,7 @@ import re
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.subjects.collect import SubjectData, owner_keys
-from dsar.subjects.identity import STRONG, MatchRules, sql_normalize
+from dsar.subjects.identity import STRONG, MatchRules, phone_suffix, sql_normalize
 
 
 def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[str, list[object]]:
@@ -117,10 +117,14 @@ def others_mentioning(
     is the colleague's data too); it reports them so that someone decides.
     """
     emails = sorted(data.identity.values(IdentityKind.EMAIL))
+    # a phone by its last nine digits, however the text writes its prefix (reported for
+    # someone to decide, never changed: a suffix shared by two numbers only reports more)
     phones = sorted(
-        v
-        for v in data.identity.values(IdentityKind.PHONE)
-        if len(v) >= 7 and v.isascii() and v.isdigit()
+        {
+            phone_suffix(v)
+            for v in data.identity.values(IdentityKind.PHONE)
+            if len(v.removeprefix("+")) >= 7 and v.removeprefix("+").isdigit() and v.isascii()
+        }
     )
     if not emails and not phones:
         return {}
