@@ -283,8 +283,13 @@ def _describe_person(
     emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
     phones = [k for k in keys if k.kind is IdentityKind.PHONE]
     contact = None
-    # the address of their account first, else any address, else a phone
+    holder = any(name in data.tables for name in homes)
+    # the address of their account first; else, for someone without an account, any address
+    # (an account holder's is never one another row holds: it may be another person's);
+    # else a phone
     for name in [*sorted(homes), *catalog.tables]:
+        if holder and name not in homes:
+            break
         rows = data.tables.get(name)
         table = catalog.tables[name]
         if contact is None and rows is not None and rows.num_rows:
@@ -298,6 +303,7 @@ def _describe_person(
                             continue
                         break
     if contact is None:
+        emails = [] if holder else emails
         contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
     country = state = None
     names: set[str] = set()
@@ -317,7 +323,7 @@ def _describe_person(
     return AffectedPerson(
         number=number,
         keys=keys,
-        account_holder=any(name in data.tables for name in homes),
+        account_holder=holder,
         contact=contact,
         country=country,
         state=state,
