@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     from dsar.keys import Keys
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, ends in .{0,4}\]$")
+# a secret masked to its last four characters, or a nested one (a struct, list or map) whole
+MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, (ends in .{0,4}|not shown)\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
 _PHONE_FIELD = re.compile(r"phone|mobile|msisdn|(^|_)(tel|fax|cell)(_|$)", re.IGNORECASE)
 
