@@ -266,7 +266,7 @@ def test_ids_written_as_text_link_and_a_request_reaches_their_rows(tmp_path: Pat
     rng = random.Random(8)
     root = tmp_path / "x"
     _users(root, 300)
-    events = [
+    events: list[dict[str, int | str]] = [
         {"id": i, "user_id": str(rng.randint(1, 300)), "name": "page_view"} for i in range(1500)
     ]
     (root / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
@@ -281,7 +281,7 @@ def test_ids_written_as_text_link_and_a_request_reaches_their_rows(tmp_path: Pat
     catalog = load_catalog(out)
     with open_engine(catalog) as engine:
         [got] = collect(engine, catalog, [SubjectRequest("r", (parse_key(f"{kind.value}=17"),))])
-    mine = sorted(e["id"] for e in events if e["user_id"] == "17")
+    mine = sorted(int(e["id"]) for e in events if e["user_id"] == "17")
     assert mine and sorted(r["id"] for r in got.tables["events"].to_pylist()) == mine
 
 
