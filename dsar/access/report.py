@@ -248,7 +248,8 @@ def build_blocks(data: ReportInput, hole: str | None = None) -> list[Block]:
             Block(
                 BlockKind.P,
                 "Some records are tied only to a device or number that more than one"
-                " person used. To protect the others, they are not in this copy; our"
+                " person used, or to a record number that records of others carry too."
+                " To protect the others, they are not in this copy; our"
                 " privacy team reviews them and will tell you what they contain.",
             ),
             Block(

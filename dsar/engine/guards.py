@@ -305,10 +305,18 @@ def _coverage(catalog: Catalog, engine: Engine) -> list[CatalogWarning]:
             if home[0] in engine.tables:
                 columns[kind].append((name, column))
     out = []
+
+    def text(column: str) -> str:  # a JSON value as the text it holds, as requests read it
+        c = quote_identifier(column)
+        return (
+            f"(CASE WHEN typeof({c}) = 'JSON' THEN json_extract_string(to_json({c}), '$')"
+            f" ELSE CAST({c} AS VARCHAR) END)"
+        )
+
     for kind, checked in columns.items():
         h_table, h_column = homes[kind]
         samples = " UNION ALL ".join(
-            f"SELECT {i} AS i, v FROM (SELECT CAST({quote_identifier(c)} AS VARCHAR) AS v"
+            f"SELECT {i} AS i, v FROM (SELECT {text(c)} AS v"
             f" FROM {quote_identifier(t)} WHERE {quote_identifier(c)} IS NOT NULL"
             f" LIMIT {SAMPLE_ROWS})"
             for i, (t, c) in enumerate(checked)

@@ -101,6 +101,7 @@ def _file_problems(
             problems += _json_text_identities(engine, name, catalog.tables[name], where)
             if deep:
                 engine.query(f"SELECT count(COLUMNS(*)) FROM {quote_identifier(name)}")
+                problems += _parent_key_problems(engine, catalog, name, where)
         except ExportReadError as exc:
             problems.append(
                 CatalogProblem(
@@ -113,6 +114,34 @@ def _file_problems(
         finally:
             if drift:
                 engine._forget(name)
+    return problems
+
+
+def _parent_key_problems(
+    engine: Engine, catalog: Catalog, name: str, where: Callable[[Loc], str]
+) -> list[CatalogProblem]:
+    """A table other tables are `owned_through` whose key is not unique over its files
+    (per-file invoice numbering): a child row of such a key has two possible owners."""
+    from dsar.subjects.ownership import duplicated_parent_keys  # the subjects import engines
+
+    problems = []
+    for child, table in catalog.tables.items():
+        own = table.owned_through
+        if own is None or own.parent_table != name or name not in engine.tables:
+            continue
+        keys, rows = duplicated_parent_keys(engine, own)
+        if keys:
+            problems.append(
+                CatalogProblem(
+                    where(("tables", child, "owned_through")),
+                    f"{name}.{own.parent_column}, the parent key of {child!r}, is not unique:"
+                    f" {keys} value(s) are held by {rows} rows of {name}'s files, so a row"
+                    f" of {child} with such a key has more than one possible owner (access"
+                    " and erasure set those rows aside)",
+                    f"make {name}.{own.parent_column} unique (a key that includes the file's"
+                    " year or source), or own the rows through a column that is",
+                )
+            )
     return problems
 
 

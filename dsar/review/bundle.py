@@ -52,6 +52,7 @@ from dsar.review.manifest import (
 from dsar.review.snapshot import odd_entries
 from dsar.review.unzip import MAX_UNPACKED_BYTES, layout_problems, unzip_bundle
 from dsar.statement import Block, BlockKind, to_html, to_markdown
+from dsar.subjects.ownership import key_text
 from dsar.text.detectors import (
     FINANCIAL_AND_GOVERNMENT,
     SECRET_PATTERNS,
@@ -186,7 +187,7 @@ def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
     """Independent re-statement of the identifier rules the manifest declares."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = _json_string(str(value)).strip()
     if kind == "email":
         text = _email_cell(text)
         local, _, domain = text.partition("@")
@@ -198,6 +199,18 @@ def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
     if kind == "phone":
         return _phone(text, rules)
     return text.lower() if kind == "ip_address" else (text or None)
+
+
+def _json_string(text: str) -> str:
+    """A JSON string as its text: a JSON column of mixed value types reaches the bundle as
+    JSON text (`"042"`), which the search read as the text it holds (042)."""
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        try:
+            inner = json.loads(text)
+        except ValueError:
+            return text
+        return inner if isinstance(inner, str) else text
+    return text
 
 
 def verify_bundle(
@@ -686,10 +699,10 @@ def _check_owned(root: Path, name: str, table: pa.Table, owned: OwnedInfo, add: 
     keys: set[str] = set()
     if parent.is_file():
         column = pq.read_table(parent, columns=[owned.parent_column]).column(0)
-        keys = {str(v) for v in column.to_pylist() if v is not None}
+        keys = {k for v in column.to_pylist() if v is not None for k in _key_readings(v)}
     values = table.column(owned.column).to_pylist() if owned.column in table.column_names else []
     for i, value in enumerate(values):
-        if value is None or str(value) not in keys:
+        if value is None or not _key_readings(value) & keys:
             add(
                 Finding(
                     "linkage",
@@ -698,6 +711,13 @@ def _check_owned(root: Path, name: str, table: pa.Table, owned: OwnedInfo, add: 
                     f" {owned.parent_table}.{owned.parent_column})",
                 )
             )
+
+
+def _key_readings(value: object) -> set[str]:
+    """A key as the search may have read it: as written, and as the text it holds where the
+    bundle wrote a JSON value as its text (`"1"`, `10.0`; `dsar.subjects.ownership`)."""
+    read = key_text(value, "JSON" if isinstance(value, str) else "")
+    return {str(value)} | ({read} if read is not None else set())
 
 
 def _check_secrets(name: str, table: pa.Table, info: TableInfo, add: Any) -> None:

@@ -25,6 +25,7 @@ from dsar.engine.base import Engine, quote_identifier
 from dsar.rights.actions import PersonRows, Retain, SqlPart, TableAction
 from dsar.subjects.collect import SubjectData
 from dsar.subjects.identity import MatchRules
+from dsar.subjects.ownership import sql_key_text
 from dsar.subjects.selection import row_predicate
 
 Stays = Callable[[str], SqlPart]
@@ -62,8 +63,8 @@ def _with_parent(catalog: Catalog, name: str, stays: Stays, depth: int) -> SqlPa
     if parent is None:
         return None
     sql, params = parent
-    column = f"CAST({quote_identifier(own.column)} AS VARCHAR)"
-    key = f"CAST({quote_identifier(own.parent_column)} AS VARCHAR)"
+    column = sql_key_text(quote_identifier(own.column))
+    key = sql_key_text(quote_identifier(own.parent_column))
     return (
         f"coalesce({column} IN (SELECT {key} FROM {quote_identifier(own.parent_table)}"
         f" WHERE {sql}), false)",
@@ -140,7 +141,7 @@ def kept_details(catalog: Catalog, engine: Engine, name: str, rows: SqlPart) -> 
     sql, params = rows
 
     def text(column: str) -> str:
-        return f"CAST({quote_identifier(column)} AS VARCHAR)"
+        return sql_key_text(quote_identifier(column))
 
     joins = [f"(SELECT {text(chain[0].column)} AS up FROM {quote_identifier(name)} WHERE {sql}) t0"]
     for i, own in enumerate(chain, start=1):

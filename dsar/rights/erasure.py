@@ -96,7 +96,10 @@ class ErasurePlan(Plan):
                 f"  {table:<24} {rows:>6} row(s) held for customers: forward the request to them"
             )
         for table, rows in self.set_aside.items():
-            lines.append(f"  {table:<24} {rows:>6} row(s) on a shared device: review by hand")
+            lines.append(
+                f"  {table:<24} {rows:>6} row(s) set aside (a shared device or number, or a"
+                " parent key several parent rows hold): review by hand"
+            )
         for table, rows in self.mentions.items():
             lines.append(
                 f"  {table:<24} {rows:>6} row(s) of other people mention the person's"

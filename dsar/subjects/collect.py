@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Role, Table
+from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Ownership, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
 from dsar.errors import AmbiguousIdentifierError, CatalogError, ConfigProblem, OverMatchError
 
@@ -43,6 +43,15 @@ from dsar.subjects.identity import (
     sql_normalize,
     with_catalog_rules,
 )
+from dsar.subjects.ownership import (
+    clear_keys,
+    column_type,
+    key_text,
+    keys_held_by_several,
+    parent_key_texts,
+    sql_key_text,
+    union,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,7 @@ class Verdict(StrEnum):
 
 
 _IDNA_NOTE = "the same address with its domain in its other IDNA form (Unicode or ASCII)"
+KEY_COLUMN = "__owner_key__"  # a child row's parent key as text, while it is matched
 ID_PREFIX = "__id__"  # helper columns holding normalised identifiers; dropped before export
 
 
@@ -79,6 +89,9 @@ class SubjectData:
     erased_before: tuple[str, ...] = ()  # earlier erasure requests found in the ledger
     # erasures recorded as requested whose change is not committed: (request, day recorded)
     erasure_pending: tuple[tuple[str, date], ...] = ()
+    # per parent key followed (`parent_ref`): the keys (as text) whose child rows are the
+    # person's; keys another parent row holds too are left out (their children set aside)
+    owned_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -151,40 +164,71 @@ def owned_tables(catalog: Catalog) -> list[str]:
 
 
 def owner_keys(data: SubjectData, table: Table) -> list[str]:
-    """The parent keys (as text) of the person's parent rows: their rows of `table` are those
-    whose ownership column holds one of these."""
+    """The parent keys (as text, `dsar.subjects.ownership.key_text`) of the person's parent
+    rows: their rows of `table` are those whose ownership column holds one of these. A key
+    another parent row holds too is not among them (`collect` set its child rows aside)."""
     own = table.owned_through
-    if own is None or own.parent_table not in data.tables:
+    if own is None:
+        return []
+    if parent_ref(own) in data.owned_keys:
+        return list(data.owned_keys[parent_ref(own)])
+    if own.parent_table not in data.tables:
         return []
     column = data.tables[own.parent_table].column(own.parent_column)
-    return sorted({str(v) for v in column.to_pylist() if v is not None})
+    return sorted({t for v in column.to_pylist() if (t := key_text(v, "")) is not None})
+
+
+def parent_ref(own: Ownership) -> str:
+    """The parent key an ownership follows, `table.column`: the key of `owned_keys`."""
+    return f"{own.parent_table}.{own.parent_column}"
 
 
 def _add_owned_rows(
     engine: Engine, catalog: Catalog, people: list[SubjectData], progress: ProgressFn
 ) -> None:
     """Each person's rows of owned tables (order lines, attachments): one query per table
-    for the whole batch, over the keys of the parent rows each person already has."""
+    for the whole batch, over the keys of the parent rows each person already has.
+
+    Keys are read as the text they hold on both sides (`dsar.subjects.ownership`). A key
+    that a parent row not the person's holds too (a parent key that is not unique) gives
+    its child rows to no one: they are counted as set aside for review."""
     for name in owned_tables(catalog):
         table = catalog.tables[name]
         own = table.owned_through
         if own is None:
             continue
-        keys = [owner_keys(person, table) for person in people]
-        wanted = sorted(set().union(*keys))
+        ptype = column_type(engine, own.parent_table, own.parent_column)
+        mine_all = [
+            parent_key_texts(p.tables[own.parent_table], own.parent_column, ptype)
+            if own.parent_table in p.tables
+            else Counter[str]()
+            for p in people
+        ]
+        wanted = union(mine_all)
         if not wanted:
             continue
         progress(f"{name}: rows owned through {own.parent_table}")
+        several = keys_held_by_several(engine, own, wanted)
         params: list[object] = []
-        column = f"CAST({quote_identifier(own.column)} AS VARCHAR)"
+        column = sql_key_text(quote_identifier(own.column))
         rows = engine.query(
-            f"SELECT * FROM {quote_identifier(name)} WHERE {sql_in(column, wanted, params)}",
+            f"SELECT *, {column} AS {KEY_COLUMN} FROM {quote_identifier(name)}"
+            f" WHERE {sql_in(column, wanted, params)}",
             params,
         )
-        text = pc.cast(rows.column(own.column), pa.string())
-        for person, mine in zip(people, keys, strict=True):
-            if mine:
-                subset = rows.filter(pc.is_in(text, pa.array(mine, pa.string())))
+        text = rows.column(KEY_COLUMN)
+        rows = rows.drop_columns([KEY_COLUMN])
+        for person, mine in zip(people, mine_all, strict=True):
+            if not mine:
+                continue
+            clear, unclear = clear_keys(mine, several)
+            person.owned_keys[parent_ref(own)] = tuple(clear)
+            if unclear:
+                aside = int(pc.sum(pc.is_in(text, pa.array(unclear, pa.string()))).as_py() or 0)
+                if aside:
+                    person.set_aside[name] = person.set_aside.get(name, 0) + aside
+            if clear:
+                subset = rows.filter(pc.is_in(text, pa.array(clear, pa.string())))
                 if subset.num_rows:
                     person.tables[name] = _in_order(subset, table)
 

@@ -673,7 +673,13 @@ def sql_normalize(
     a value can never equal a normalised identifier, so a filter does not need them, and
     leaving them out makes a scan over millions of rows cheaper.
     """
-    raw = f"CAST({column_sql} AS VARCHAR)"
+    # a JSON column (mixed value types, no declared type) is read as the text each value
+    # holds: "042" as 042, not with its quotes; the branch is chosen when the query is planned
+    raw = (
+        f"(CASE WHEN typeof({column_sql}) = 'JSON'"
+        f" THEN json_extract_string(to_json({column_sql}), '$')"
+        f" ELSE CAST({column_sql} AS VARCHAR) END)"
+    )
     if kind is IdentityKind.PHONE:
         return sql_phone_key(raw, rules)
     if kind is IdentityKind.EMAIL:

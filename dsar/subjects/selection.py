@@ -13,6 +13,7 @@ from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.subjects.collect import SubjectData, owner_keys
 from dsar.subjects.identity import STRONG, MatchRules, phone_suffix, sql_normalize
+from dsar.subjects.ownership import sql_key_text
 
 
 def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[str, list[object]]:
@@ -27,7 +28,7 @@ def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[s
         if not parent_keys:
             return "false", []
         params: list[object] = []
-        column = f"CAST({quote_identifier(table.owned_through.column)} AS VARCHAR)"
+        column = sql_key_text(quote_identifier(table.owned_through.column))
         return f"coalesce({sql_in(column, parent_keys, params)}, false)", params
     keys = data.identity.keys
     strong_terms, weak_terms, shared_terms, nulls = [], [], [], []
