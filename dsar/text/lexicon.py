@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import regex
 
@@ -414,6 +414,12 @@ def language_guess(text: str) -> str:
     return found
 
 
+# the rules ask a text's language several times (each span vetted, each lower-case name):
+# the guesses are kept for the last few texts (a pure function of the text)
+_TEXTS_KEPT = 16
+
+
+@lru_cache(maxsize=_TEXTS_KEPT)
 def language_of(text: str) -> str:
     """The language whose function words the text uses most ("en" when none stand out)."""
     words = [w.casefold() for w in _TOKEN.findall(text)]
@@ -748,6 +754,7 @@ def _common_in_languages() -> dict[str, tuple[tuple[str, float], ...]]:
     return {word: tuple(found) for word, found in merged.items()}
 
 
+@lru_cache(maxsize=_TEXTS_KEPT)
 def _frequent_language(text: str) -> str:
     """The language of `GUESSED` whose common words the text uses most (each word counts its
     Zipf frequency there), when it beats English by `LANGUAGE_MARGIN`: short chat lines and

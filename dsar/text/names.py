@@ -130,6 +130,33 @@ _BOTS = frozenset(
 # words that often come before a name and as often before a place or a company
 _WEAK_CUES = r"from|by|to|with|for|and|or|me or|me and|customer|client|user|admin"
 _CUE_BEFORE = regex.compile(rf"\b(?:{_STRONG_CUES})\s*[.,:;-]?\s*$", regex.IGNORECASE)
+
+
+def _reversed_alternatives(alternatives: str) -> str:
+    """`alternatives` ("a|b[cd]e|...": letters, spaces and character classes only) with each
+    written backwards ("a|e[cd]b|...")."""
+    out = []
+    for alternative in alternatives.split("|"):
+        tokens = regex.findall(r"\[[^\]]*\]|[^\[\]]", alternative)
+        assert "".join(tokens) == alternative
+        out.append("".join(reversed(tokens)))
+    return "|".join(out)
+
+
+# `_CUE_BEFORE` read backwards from the end, matched once: searched forwards, the regex
+# engine tries its 180 cues at every word boundary of the text before a run (7 us a run;
+# this, 1 us). Both find the same: the cues are literals and classes, `\b` is symmetric,
+# and the case folding is per character.
+_CUE_REVERSED = regex.compile(
+    rf"\s*[.,:;-]?\s*(?:{_reversed_alternatives(_STRONG_CUES)})\b", regex.IGNORECASE
+)
+
+
+def _cue_before(before: str) -> bool:
+    """`_CUE_BEFORE.search(before)`, read from the end."""
+    return _CUE_REVERSED.match(before[::-1]) is not None
+
+
 _WEAK_CUE_BEFORE = regex.compile(rf"\b(?:{_WEAK_CUES})\s*[.,:;-]?\s*$", regex.IGNORECASE)
 # what people do: after a name-shaped run, it is a person's name even against the model
 _PERSON_VERB_AFTER = regex.compile(
@@ -257,8 +284,20 @@ def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(firsts - common), frozenset(lasts - common)
 
 
+# whitespace to `str.split` that `\s` is not (information separators): a text without them
+# is split by `str.split` as by `_WORD_SPLIT`, ten times faster
+_NOT_REGEX_SPACE = "\x1c\x1d\x1e\x1f"
+
+
+def _split(value: str, maxsplit: int = -1) -> list[str]:
+    r"""`value` split at runs of whitespace (`\s`), empty pieces at the ends left out."""
+    if "\x1c" in value or "\x1d" in value or "\x1e" in value or "\x1f" in value:
+        return [w for w in _WORD_SPLIT.split(value, maxsplit=max(maxsplit, 0)) if w]
+    return value.split(None, maxsplit)
+
+
 def _words(span: str) -> list[str]:
-    return [w.rstrip(".") for w in _WORD_SPLIT.split(span) if w]
+    return [w.rstrip(".") for w in _split(span)]
 
 
 def _is_common(word: str) -> bool:
@@ -304,7 +343,7 @@ def candidates(text: str) -> Iterator[Candidate]:
 def _trimmed(start: int, value: str) -> Iterator[Candidate]:
     # drop leading common words and titles: "Thanks Aoife" -> "Aoife"
     while True:
-        parts = _WORD_SPLIT.split(value, maxsplit=1)  # a line break separates words too
+        parts = _split(value, maxsplit=1)  # a line break separates words too
         first, rest = parts[0], (parts[1] if len(parts) > 1 else "")
         if rest and (
             _is_common(first) or first in _TITLES or _LEADING_CUE.match(first) or _greeting(first)
@@ -313,7 +352,7 @@ def _trimmed(start: int, value: str) -> Iterator[Candidate]:
             value = rest
             continue
         break
-    for ended in _SENTENCE_WORD.finditer(value):
+    for ended in _SENTENCE_WORD.finditer(value) if "." in value else ():
         if ended.group()[:-1] in _ABBREVIATIONS:
             continue  # "Rev. Jane Okafor", "Chas. Dickens": not a sentence's end
         after = ended.end()
@@ -538,7 +577,8 @@ class NameFinder:
         name = " ".join(c.words)
         before = text[max(0, c.start - 24) : c.start]
         after = text[c.end : c.end + 24]
-        label = _LABEL_BEFORE.search(before)
+        # a field's label ends in its colon or equals sign (the search costs 4 us a run)
+        label = _LABEL_BEFORE.search(before) if before.rstrip()[-1:] in (":", "=") else None
         label_ok = (
             label is not None and (label.group("prefix") or "").casefold() not in _NOT_A_PERSON
         )
@@ -550,7 +590,7 @@ class NameFinder:
         first_name = c.words[0] in firsts or all(p in firsts for p in c.words[0].split("-"))
         return Facts(
             allowed=name.casefold() in self.allow,
-            strong_cue=bool(_CUE_BEFORE.search(before)) and not _GREETING_LINE.search(before),
+            strong_cue=_cue_before(before) and not _GREETING_LINE.search(before),
             blocked=bool(
                 _DETERMINER_BEFORE.search(before)
                 or _THING_LABEL_BEFORE.search(text[max(0, c.start - 40) : c.start])
@@ -1036,7 +1076,7 @@ def _lower_case_names(text: str, firsts: frozenset[str], found: list[Span]) -> l
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[end : end + 24]
         two_words = end > m.end()
-        ok = bool(_CUE_BEFORE.search(before) or (two_words and _PERSON_VERB_AFTER.match(after)))
+        ok = bool(_cue_before(before) or (two_words and _PERSON_VERB_AFTER.match(after)))
         if (
             not ok
             and body >= 0

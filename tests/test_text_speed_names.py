@@ -1,0 +1,99 @@
+# ruff: noqa: RUF001 - letters whose case folding the shortcuts depend on
+"""The name rules' shortcuts find what the long way finds (issue 24, point 5).
+
+Each shortcut in `dsar.text.names`, `mentions` and `lexicon` skips work a text cannot need
+or does it once; each test runs the long way beside it, on texts built to reach the
+shortcut's edges, and asks for the same answer.
+"""
+
+from __future__ import annotations
+
+import random
+
+import regex
+
+from dsar.text import lexicon, mentions, names
+from dsar.text.detectors import PERSON, Span
+
+PIECES = [
+    *(" ", "  ", "\n", " \n ", ",", ".", ":", "=", "-", ";", "(", "'", "_", "1", "x", "X"),
+    *("\u00a0", "\u2003", "\x1c", "\x1f", "\t", "\r\n", "é", "ẞ", "ß", "İ", "ı", "ſ", "K"),
+    *("Hi", "HELLO", "THANKS", "thank you", "Thank  you", "mit freundlichen grüßen", "CAR"),
+    *("Name", "name:", "Full Name =", "Company name:", "cc", "per", "Dr.", "o'neill", "dm'd"),
+]
+
+
+def _texts(n: int, seed: int, pieces: list[str] = PIECES) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choices(pieces, k=rnd.randint(1, 7))) for _ in range(n)]
+
+
+def test_the_cue_read_backwards_is_the_cue_searched_forwards() -> None:
+    rnd = random.Random(1)
+    cues = [regex.sub(r"\[(\w)\w*\]", r"\1", c) for c in names._STRONG_CUES.split("|")]
+    cues += [c.upper() for c in cues[:60]] + [c.title() for c in cues[60:120]]
+    texts = _texts(40_000, 2, PIECES + cues)
+    texts += [rnd.choice(cues) + rnd.choice(["", " ", ",", " :\n", ". ", "x"]) for _ in range(4000)]
+    found = 0
+    for text in texts:
+        expected = names._CUE_BEFORE.search(text) is not None
+        assert names._cue_before(text) == expected, text
+        found += expected
+    assert 5000 < found < len(texts) - 5000  # both answers are reached often
+
+
+def test_splitting_with_str_split_is_splitting_at_regex_whitespace() -> None:
+    # the only whitespace of str.split that \s is not: the information separators
+    differ = {
+        chr(c) for c in range(0x110000) if chr(c).isspace() != bool(regex.match(r"\s", chr(c)))
+    }
+    assert differ == set(names._NOT_REGEX_SPACE)
+    for text in _texts(20_000, 3):
+        assert names._split(text) == [w for w in names._WORD_SPLIT.split(text) if w], text
+        if text[:1].isspace():
+            continue  # a candidate never starts with a space
+        expected = names._WORD_SPLIT.split(text, maxsplit=1)
+        got = names._split(text, maxsplit=1)
+        assert got[0] == expected[0]
+        assert (got[1] if len(got) > 1 else "") == (expected[1] if len(expected) > 1 else "")
+
+
+def test_a_field_label_the_prefilter_skips_is_none() -> None:
+    """`_facts` searches `_LABEL_BEFORE` only before a colon or an equals sign."""
+    matched = 0
+    for text in _texts(30_000, 4):
+        if names._LABEL_BEFORE.search(text):
+            matched += 1
+            assert text.rstrip()[-1:] in (":", "="), text
+    assert matched > 300
+
+
+def test_a_sentence_end_needs_a_full_stop() -> None:
+    for text in _texts(20_000, 5):
+        if names._SENTENCE_WORD.search(text):
+            assert "." in text
+
+
+def test_the_languages_kept_for_the_last_texts_are_those_guessed_again() -> None:
+    texts = _texts(3000, 6, [*PIECES, "der", "die", "und", "het", "een", "merci", "nous"])
+    texts += ["Bitte senden Sie die Rechnung an Frau Keller und den Vertrieb."] * 3
+    for text in texts:
+        assert lexicon.language_of(text) == lexicon.language_of.__wrapped__(text)
+        if lexicon.frequencies_available():
+            expected = lexicon._frequent_language.__wrapped__(text)
+            assert lexicon._frequent_language(text) == expected
+
+
+def test_a_text_s_language_is_guessed_once_however_many_names_it_vets() -> None:
+    lexicon.language_of.cache_clear()
+    text = (
+        "Hallo Jürgen, bitte rufen Sie Frau Keller an. Die Lieferung von Herrn Schmidt ist"
+        " da, und Anna Weber hat die Rechnung. Grüße, Katrin Vogel"
+    )
+    firsts, lasts = names.name_lexicon()
+    spans = list(names.candidates(text))
+    assert len(spans) >= 4
+    found = [Span(c.start, c.end, PERSON, 0.7, "names") for c in spans]
+    mentions.vetoed(text, found, firsts, lasts)
+    info = lexicon.language_of.cache_info()
+    assert info.misses == 1
