@@ -90,6 +90,16 @@ def name_score(column: str, parent: str, key: str) -> int:
     return int(any(len(w) >= 3 and t.startswith(w) for w in words for t in theirs))
 
 
+def names_table(column: str, table: str) -> bool:
+    """Whether a column's name names a table (`user_id` names auth_user, `cust_id`
+    customers): a word of it, an identifier's words aside, is one of the table's name."""
+    words = {_singular(w) for w in tokens(column)} - _ID_WORDS
+    theirs = {_singular(w) for w in tokens(table)} - _ID_WORDS
+    if words & theirs:
+        return True
+    return any(len(w) >= 3 and t.startswith(w) for w in words for t in theirs)
+
+
 def person_named(name: str) -> bool:
     """Whether a column's name names a person's role (owner, actor, created_by, customer)."""
     return bool(_PERSON_ROLE.search(name))

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.confidence import link_confidence, share_floor
 from dsar.draft.counts import Share, share
-from dsar.draft.keys import generic, name_score, person_named
+from dsar.draft.keys import dense, generic, name_score, names_table, person_named
 from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import TableProfile, share_found
 from dsar.engine.base import Engine
@@ -187,8 +187,9 @@ def find_people(
         mine = sorted({str(v) for v in table.profile.values(contact)})
         table.people = "root"
         own[name] = (1.0, "")
-        for link in (lk for lk in links if lk.child == name and lk.parent in candidates):
-            if _one_to_one(table, link, links):
+        for link in [lk for lk in links if lk.child == name and lk.parent in candidates]:
+            one = _one_to_one(table, link, links)
+            if one and _beyond_a_range(table, link):
                 _extends_one_to_one(table, link, tables)
                 break
             theirs = _contact(candidates[link.parent])
@@ -206,6 +207,8 @@ def find_people(
                 )
                 if own[name][0] > 0.5:
                     own[name] = (0.5, f"; whether its people are {link.parent}'s is not told")
+                if one:
+                    _own_numbering(table, link, links, None)
                 continue
             known = (looked_up or {}).get(share(link.parent, theirs, mine))
             shared = share_found(engine, mine, link.parent, theirs) if known is None else known
@@ -223,10 +226,17 @@ def find_people(
                     f" {link.parent}.{theirs} (half or more: the same people)",
                 )
                 break
+            so = (
+                f"its key {link.column} numbers its own people, no link"
+                if one
+                else f"{link.column} names a second person"
+            )
             table.notes.append(
                 f"people of its own: {pct} of {len(mine):,} sampled {contact} values are found"
-                f" in {link.parent}.{theirs}, so {link.column} names a second person"
+                f" in {link.parent}.{theirs}, so {so}"
             )
+            if one:
+                _own_numbering(table, link, links, pct)
             sure = share_floor(len(mine) - shared, len(mine))
             if sure < own[name][0]:
                 own[name] = (sure, f"; {pct} of its {contact} values are in {link.parent}")
@@ -428,6 +438,42 @@ def _one_to_one(table: TableDraft, link: Link, links: list[Link]) -> bool:
         lk.child == link.parent and lk.parent == table.name and lk.column == link.key
         for lk in links
     )
+
+
+def _beyond_a_range(table: TableDraft, link: Link) -> bool:
+    """Whether a one-to-one link into another people table has evidence beyond a shared
+    range of numbers: its name names that table (`user_id` of auth_user), or its values are
+    no dense integers (1..n fits any other 1..m: two systems each numbering their own
+    people, a shop's customer_id and a loyalty programme's, share a range, not people)."""
+    col = table.profile.columns[link.column]
+    return names_table(link.column, link.parent) or not dense(
+        col, table.profile.values(link.column)
+    )
+
+
+def _own_numbering(table: TableDraft, link: Link, links: list[Link], shared: str | None) -> None:
+    """Two people tables each numbering their own people 1..n under one column name: the
+    key's values fit the other's, but that is no link (it would join two people who share a
+    number); two tables with two kinds, never a profile or a link."""
+    links.remove(link)
+    col = table.columns[link.column]
+    told = (
+        f"only {shared} of its contacts are found there"
+        if shared is not None
+        else "the contacts cannot tell (not of one kind)"
+    )
+    col.notes.append(
+        f"not linked: its {link.distinct:,} distinct values lie in {link.target}, but both"
+        f" are people tables' keys, dense integers (1..n fits any 1..m), its name does not"
+        f" name {link.parent}, and {told}: each table numbers its own people; a link would"
+        " give one person another's rows"
+    )
+    if shared is None:
+        col.confidence["unlinked"] = Confidence(
+            0.3,
+            f"its values lie in {link.target}, another people table's key, by a shared range"
+            " of numbers only, and the contacts cannot tell: the same people, or others?",
+        )
 
 
 def _extends_one_to_one(table: TableDraft, link: Link, tables: dict[str, TableDraft]) -> None:
