@@ -97,3 +97,32 @@ def test_a_text_s_language_is_guessed_once_however_many_names_it_vets() -> None:
     mentions.vetoed(text, found, firsts, lasts)
     info = lexicon.language_of.cache_info()
     assert info.misses == 1
+
+
+def _beside_name_long_way(before: str, after: str) -> bool:
+    if names._CONTACT_BEFORE.search(before) or names._PARTICLE_AFTER.match(after):
+        return True
+    word = names._WORD_BEFORE.search(before)
+    return word is not None and word.group(1).isupper() and lexicon.is_name_word(word.group(1))
+
+
+def test_a_name_s_word_before_found_without_the_search_where_it_cannot_be() -> None:
+    """`_beside_name` skips the search for a capitalised word before the run when the text
+    before ends in a small letter."""
+    pieces = [*PIECES, "KIM ", "Kim ", "kim ", "LEE\n", "O'BRIEN ", "ÉMILE ", "Σ ", "ß "]
+    befores = _texts(30_000, 7, pieces)
+    capitals = 0
+    for before in befores:
+        assert names._beside_name(before, "") == _beside_name_long_way(before, ""), before
+        capitals += _beside_name_long_way(before, "")
+    assert capitals > 500
+
+
+def test_the_words_kept_per_text_and_per_word_are_those_computed_again() -> None:
+    for text in _texts(3000, 8):
+        assert lexicon._tokens(text) == tuple(lexicon._TOKEN.findall(text))
+        for word in text.split():
+            low = word.lower()
+            assert lexicon.is_english_word(low) == lexicon.is_english_word.__wrapped__(low)
+            bare = mentions._without_accents(word)
+            assert bare == mentions._without_accents.__wrapped__(word)

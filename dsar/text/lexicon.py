@@ -350,6 +350,7 @@ _PLACE_ATTR = regex.compile(r"cit|countr|state|province|region|town|municipal|di
 _NOT_PLACE_ATTR = regex.compile(r"suffix|prefix|abbr|format|code|postcode")
 
 
+@lru_cache(maxsize=1 << 16)  # the same words come back in every text
 def is_english_word(word: str) -> bool:
     """True when the lower-case `word`, or its stem less a plural or verb ending, is an
     everyday English word ("keys", "hoped", "marks")."""
@@ -420,9 +421,15 @@ _TEXTS_KEPT = 16
 
 
 @lru_cache(maxsize=_TEXTS_KEPT)
+def _tokens(text: str) -> tuple[str, ...]:
+    """The words of `text` (both guesses read them)."""
+    return tuple(_TOKEN.findall(text))
+
+
+@lru_cache(maxsize=_TEXTS_KEPT)
 def language_of(text: str) -> str:
     """The language whose function words the text uses most ("en" when none stand out)."""
-    words = [w.casefold() for w in _TOKEN.findall(text)]
+    words = [w.casefold() for w in _tokens(text)]
     if not words:
         return "en"
     counts = dict.fromkeys(_FUNCTION_SETS, 0)
@@ -762,11 +769,7 @@ def _frequent_language(text: str) -> str:
     "Achtung: Passwort läuft ab"). Capitalised words the name lists hold do not count: a
     Spanish name in an English sentence makes it no Spanish."""
     names = folded_lexicon()
-    words = [
-        w.casefold()
-        for w in _TOKEN.findall(text)
-        if not (w[:1].isupper() and w.casefold() in names)
-    ]
+    words = [w.casefold() for w in _tokens(text) if not (w[:1].isupper() and w.casefold() in names)]
     if not words:
         return "en"
     # the same sums as word by word in each language, a word looked up once for them all

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import regex
 
@@ -812,6 +813,7 @@ def mentions(text: str, found: list[Span], threshold: float) -> list[Span]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def _without_accents(word: str) -> str:
     """`word` with the accents of its Latin letters taken off ("Björn" -> "Bjorn"), as far
     as each letter decomposes (a dotless i or an "ł" stays); other scripts unchanged."""

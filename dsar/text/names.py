@@ -663,6 +663,8 @@ _PARTICLE_AFTER = regex.compile(
 def _beside_name(before: str, after: str) -> bool:
     if _CONTACT_BEFORE.search(before) or _PARTICLE_AFTER.match(after):
         return True
+    if before.rstrip()[-1:].islower():
+        return False  # the word before ends in a small letter: not written in capitals
     word = _WORD_BEFORE.search(before)
     return word is not None and word.group(1).isupper() and lexicon.is_name_word(word.group(1))
 
