@@ -25,6 +25,8 @@ values: a folder with a finding is set aside as `<name>.REJECTED`.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +48,16 @@ from anonymize.publish_find import (
     url_tokens,
 )
 from anonymize.publish_io import Frame, format_of, read_frame, write_frame
-from anonymize.surrogates import Name, Surrogates, fold
+from anonymize.publish_names import (
+    Layout,
+    corpus_parts,
+    extend_names,
+    given_listed,
+    layout,
+    surname_listed,
+    unsure_full_names,
+)
+from anonymize.surrogates import Name, Surrogates, fold, fold_name, script_of
 from dsar._version import __version__
 from dsar.csvsafe import is_formula
 from dsar.engine import Engine
@@ -67,6 +78,8 @@ from dsar.review.published import (
     RARE_TERM,
     REVIEW_FILE,
     PublishedManifest,
+    name_parts,
+    parts_beside,
     verify_published,
 )
 from dsar.text import Span, TextEngine, TextPolicy
@@ -243,7 +256,9 @@ def run_publish(
         published = [t for t in items if not t.unsure and not t.reread]
         order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
         replaced_texts, review, counts = _replace(order, surrogates, rare, fmt, export.allow)
-        if attempt == 2 or not _reread(check, order, replaced_texts, review):
+        reread = _reread(check, order, replaced_texts, review)
+        beside = _beside(order, replaced_texts, review, originals)
+        if attempt == 2 or not (reread or beside):
             break  # (a third reading is the self-check's, below)
     review += [
         {"input_row": t.index + 1, "kind": HELD_BACK, "reason": s.entity}
@@ -308,6 +323,28 @@ def _reread(
     return marked
 
 
+def _beside(
+    order: list[_Text],
+    texts: list[str | None],
+    review: list[dict[str, Any]],
+    originals: Collection[tuple[str, str]],
+) -> bool:
+    """Mark the texts where a word of an original name stands beside a name's surrogate
+    (`parts_beside`, the self-check's rule; red team s13 F5): held back. True when any was."""
+    parts = name_parts(originals)
+    placed: dict[int, list[tuple[int, int, str]]] = {}
+    for entry in review:
+        if entry["kind"] != RARE_TERM:
+            placed.setdefault(entry["row"], []).append(
+                (entry["start"], entry["end"], entry["kind"])
+            )
+    marked = False
+    for row, (t, text) in enumerate(zip(order, texts, strict=True), 1):
+        if text and parts_beside(text, placed.get(row, ()), parts):
+            t.reread, marked = True, True
+    return marked
+
+
 def _json_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
@@ -330,7 +367,7 @@ def _analyse(
         if progress is not None:
             progress(len(chunk))
     split = [split_sure(spans) for spans in found]
-    sure = [s for s, _ in split]
+    sure = [extend_names(t, s) if t else s for t, (s, _) in zip(texts, split, strict=True)]
     corpus, given = full_names(texts, sure), given_names(texts, sure)
     by_thread: dict[str, list[int]] = {}
     keys = []
@@ -344,12 +381,15 @@ def _analyse(
         )
         for i, s in zip(members, mentioned, strict=True):
             sure[i] = s
+    parts = corpus_parts(corpus)  # a name's words beside it are the name's (red team F5)
     items = []
     for i, text in enumerate(texts):
         spans, unsure = sure[i], list(split[i][1])
         if text:
-            spans = add_free(spans, [*export.ids.find(text), *url_tokens(text)])
+            spans = add_free(extend_names(text, spans, parts), export.ids.find(text))
+            spans = add_free(spans, url_tokens(text))
             unsure += declined_names(text, spans, export.allow)
+            unsure += unsure_full_names(text, spans, export.allow, parts)
         items.append(_Text(i, text, spans, unsure, keys[i]))
     return items
 
@@ -398,20 +438,7 @@ def _replace(
     allow: Collection[str],
 ) -> tuple[list[str | None], list[dict[str, Any]], Counter[str]]:
     """The published texts, in `order`, the review entries, and the replacements per kind."""
-    thread_people: dict[str, dict[str, tuple[Name, int] | None]] = {}
-    for t in order:  # the thread's full names first: a given name alone maps to its person
-        people = thread_people.setdefault(t.thread, {})
-        for s in t.spans:
-            if s.entity == PERSON and t.text:
-                tokens = name_tokens(t.text[s.start : s.end])
-                if len(tokens) > 1:
-                    person = surrogates.person(tokens, language_of(t.text))
-                    for position, token in ((0, tokens[0]), (-1, tokens[-1])):
-                        key = f"{position}:{token.casefold()}"
-                        if key not in people:
-                            people[key] = (person, position)
-                        elif people[key] is not None and people[key] != (person, position):
-                            people[key] = None  # two people of the thread: ambiguous
+    thread_people = _people_of(order, surrogates)
     texts: list[str | None] = []
     review: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
@@ -446,28 +473,126 @@ def _replace(
     return texts, review, counts
 
 
+PersonMap = dict[str, tuple[Name, str] | None]  # a word's person and its role in the name
+
+
+def _people_of(order: list[_Text], surrogates: Surrogates) -> dict[str, PersonMap]:
+    """Per thread, the person each word of a full name stands for (its position in the
+    name, given name first for "Surname, Given"), over the corpus's people (a word two
+    people share is ambiguous: None); the thread's own people first. Keys are folded
+    (case, accents: `fold_name`), so that every form of one name finds one person."""
+    threads: dict[str, PersonMap] = {}
+    corpus: PersonMap = {}
+    for t in order:  # the full names first: a given name alone maps to its person
+        people = threads.setdefault(t.thread, {})
+        for s in t.spans:
+            if s.entity == PERSON and t.text:
+                words = layout(_plain(t.text[s.start : s.end])).words
+                if len(words) > 1:
+                    person = surrogates.person(words, language_of(t.text))
+                    for position, word in ((0, words[0]), (-1, words[-1])):
+                        key = f"{position}:{fold_name(word)}"
+                        known = (person, _role(word, position))
+                        for into in (people, corpus):
+                            if key not in into:
+                                into[key] = known
+                            elif into[key] is not None and into[key] != known:
+                                into[key] = None  # two people: ambiguous
+    return {thread: corpus | people for thread, people in threads.items()}
+
+
+def _plain(value: str) -> str:
+    """A name as read: compatibility forms folded (full-width), invisible characters out."""
+    folded = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
+def _role(word: str, position: int) -> str:
+    """Whether a word of a full name is its given name or its surname: as the lists say
+    where they say one only, else by its place (given-first; family first in Han, Hangul
+    and kana names)."""
+    listed = given_listed(word)
+    if listed != surname_listed(word):
+        return "given" if listed else "family"
+    family_first = script_of(word) in ("CJK", "HANGUL", "HIRAGANA", "KATAKANA")
+    return "given" if (position == 0) != family_first else "family"
+
+
+def _cased(original: str, new: str) -> str:
+    return Name((new,)).written(original)
+
+
+def _name_surrogate(value: str, language: str, surrogates: Surrogates, people: PersonMap) -> str:
+    """A name's surrogate written in the original's form: every word and initial replaced
+    (red team F5: "M. Vandenbergh", "O'Neil, Shaun", "Michelle V."), one person one
+    surrogate whatever the form (F8)."""
+    lay = layout(value)
+    words = lay.words
+    roles = {r for _, _, r in lay.tokens}
+    if len(words) == 1:
+        word, initial = words[0], next((value[a] for a, _, r in lay.tokens if r < 0), "")
+        positions = (-1, 0) if -1 in roles else (0, -1)
+        person, role = None, "given"
+        for position in positions:
+            known = people.get(f"{position}:{fold_name(word)}")
+            if known is not None:
+                person, role = known
+                break
+        if person is None:
+            if not initial:
+                return _cased(value, surrogates.person(words, language).written(value))
+            alone = surrogates.person(words, language).parts[0]
+            letter = surrogates.initial(word, initial)
+            return _render(value, lay, (alone, alone), (letter, letter))
+        part, other = (
+            (person.given, person.family) if role == "given" else (person.family, person.given)
+        )
+        other = other if len(person.parts) > 1 else ""
+        letter = other[:1].upper() or surrogates.initial(word, initial)
+        return _render(value, lay, (part, part), (letter, letter))
+    person = surrogates.person(words, language)
+    if lay.comma or any(r < 0 for r in roles):
+        given, family = person.given, person.family
+        return _render(value, lay, (given, family), (given[:1], family[:1]))
+    tokens = name_tokens(value)
+    head = value[: value.find(tokens[0])]
+    tail = value[value.rfind(tokens[-1]) + len(tokens[-1]) :]
+    return head + person.written(value) + tail
+
+
+def _render(value: str, lay: Layout, words: tuple[str, str], initials: tuple[str, str]) -> str:
+    """`value` with its first word (in given-first order) written as words[0], its last as
+    words[1], middle words left out, and its initials as `initials` (given's, surname's)."""
+    out, last = [], 0
+    count = len(lay.words)
+    for a, b, role in lay.tokens:
+        original = value[a:b]
+        if role < 0:
+            new = initials[0 if role == -1 else 1][:1].upper() + "."
+        elif role == 0:
+            new = _cased(original, words[0])
+        elif role == count - 1:
+            new = _cased(original, words[1])
+        else:
+            new = ""
+        out += [value[last:a], new]
+        last = b
+    out.append(value[last:])
+    return re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", "".join(out)).strip(" ")
+
+
 def _surrogate(
     entity: str,
     value: str,
     language: str,
     surrogates: Surrogates,
-    people: dict[str, tuple[Name, int] | None],
+    people: PersonMap,
 ) -> str:
     if entity != PERSON:
         return surrogates.value(entity, value, fold(entity, value))
-    tokens = name_tokens(value)
-    if not tokens:
+    if not name_tokens(value):
         return value
-    if len(tokens) == 1:
-        for position in (0, -1):
-            known = people.get(f"{position}:{tokens[0].casefold()}")
-            if known is not None:
-                person, at = known
-                return person.written(value, (person.parts[at],))
-    person = surrogates.person(tokens, language)
-    head = value[: value.find(tokens[0])]
-    tail = value[value.rfind(tokens[-1]) + len(tokens[-1]) :]
-    return head + person.written(value) + tail
+    return _name_surrogate(value, language, surrogates, people)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ from dsar.text import lexicon
 RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
 IPV4_DOCUMENTATION = ("192.0.2", "198.51.100", "203.0.113")
 IPV6_DOCUMENTATION = "2001:db8"
+JA_LATIN = "ja_JP_latin"  # ja_JP's romanised name lists
+ARABIC_LATIN = "fr_DZ"  # Arabic names in Latin letters (Algerian lists: Ahmed, Benali)
+# words that mark an Arabic name written in Latin letters: "bin Salman", "Al-Saud"
+_ARABIC_MARKS = re.compile(r"(?i)^(?:bin|ibn|bint|binti|abu|umm|abd|abdul|abdel|(?:al|el)-.+)$")
 MAX_DRAWS = 64
 CLOSE = 0.8  # a surrogate this similar to its original (difflib's ratio) is drawn again
 # locales for a text's language when no name list holds the name (`lexicon.language_of`)
@@ -143,6 +147,23 @@ def locales() -> dict[str, Locale]:
             joined="}}{{" in first,
             script=script_of(given[0]),
         )
+    japanese = people.__name__ + ".ja_JP"
+    try:  # Japanese names written in Latin letters get Japanese names in Latin letters
+        ja = importlib.import_module(japanese).Provider
+    except (ImportError, AttributeError):  # pragma: no cover - Faker ships ja_JP
+        return found
+    found[JA_LATIN] = Locale(
+        code=JA_LATIN,
+        given=tuple(_names(ja, ("first_romanized_names",))),
+        given_female=frozenset(_names(ja, ("first_romanized_names_female",))),
+        given_male=frozenset(_names(ja, ("first_romanized_names_male",))),
+        family=tuple(_names(ja, ("last_romanized_names",))),
+        family_female=(),
+        family_male=(),
+        family_first=False,
+        joined=False,
+        script="LATIN",
+    )
     return found
 
 
@@ -168,6 +189,14 @@ def locale_for(tokens: tuple[str, ...], language: str) -> Locale:
     all_locales = locales()
     script = script_of("".join(tokens))
     given, family = _membership()
+    if script == "LATIN":
+        if ARABIC_LATIN in all_locales and any(_ARABIC_MARKS.match(t) for t in tokens):
+            return all_locales[ARABIC_LATIN]
+        ja = all_locales.get(JA_LATIN)
+        if ja is not None and len(tokens) > 1:
+            ja_given, ja_family = set(ja.given), set(ja.family)
+            if any(t in ja_given for t in tokens) and any(t in ja_family for t in tokens):
+                return ja
     votes: dict[str, int] = {}
     for i, token in enumerate(tokens):
         folded = token.casefold()
@@ -196,6 +225,15 @@ class Name:
 
     parts: tuple[str, ...]
     joined: bool = False
+    family_first: bool = False
+
+    @property
+    def given(self) -> str:
+        return self.parts[-1] if self.family_first else self.parts[0]
+
+    @property
+    def family(self) -> str:
+        return self.parts[0] if self.family_first else self.parts[-1]
 
     def written(self, original: str, parts: tuple[str, ...] | None = None) -> str:
         """The surrogate (or some of its parts) in the original's case."""
@@ -239,8 +277,21 @@ class Surrogates:
 
     @property
     def people(self) -> int:
-        """People given a surrogate name so far."""
-        return len(self._people)
+        """People given a surrogate name so far: each full name once (in any case, order
+        or accents), and each name written alone that is no word of a full name."""
+        full = [k.split() for k in self._people if " " in k]
+        words = {w for k in full for w in k}
+        return len(full) + sum(1 for k in self._people if " " not in k and k not in words)
+
+    def initial(self, word: str, avoid: str) -> str:
+        """A keyed capital letter for an initial beside a surrogate ("M. Vandenbergh"),
+        never the original's (`avoid`)."""
+        letters = "ABCDEFGHIJKLMNOPRSTVW"
+        for draw in range(MAX_DRAWS):
+            letter = letters[self._number(f"initial:{fold_name(word)}", draw) % len(letters)]
+            if letter != avoid.upper():
+                return letter
+        return "X"  # pragma: no cover - 64 draws
 
     def _number(self, message: str, draw: int) -> int:
         return int(self._hash(f"{message}#{draw}")[:16], 16)
@@ -251,7 +302,7 @@ class Surrogates:
         """The surrogate of a person named by `tokens` (a full name or one word): a given
         name and a surname (or one of them, for one word) in the order the original's
         locale writes them."""
-        key = " ".join(t.casefold() for t in tokens)
+        key = person_key(tokens)
         if key in self._people:
             return self._people[key]
         loc = locale_for(tokens, language)
@@ -267,11 +318,13 @@ class Surrogates:
                 or joined in self.forbidden
                 or full in self._given
                 or {p.casefold() for p in parts} & {t.casefold() for t in tokens}
-                or _close(full, key)
+                or _close(full, " ".join(t.casefold() for t in tokens))
             ):
                 continue
             self._given.add(full)
-            self._people[key] = Name(parts, loc.joined and len(tokens) == 1)
+            self._people[key] = Name(
+                parts, loc.joined and len(tokens) == 1, loc.family_first and len(parts) > 1
+            )
             self.locales_used[loc.code] = self.locales_used.get(loc.code, 0) + 1
             return self._people[key]
         raise RuntimeError("no surrogate name found")  # pragma: no cover - 64 draws
@@ -319,6 +372,18 @@ class Surrogates:
             self._values[key] = made
             return made
         raise RuntimeError("no surrogate value found")  # pragma: no cover
+
+
+def fold_name(word: str) -> str:
+    """A word of a name as a key: case-folded, accents removed ("Nägele" -> "nagele")."""
+    bare = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in bare if not unicodedata.combining(ch)).replace("\u2019", "'")
+
+
+def person_key(tokens: tuple[str, ...]) -> str:
+    """The key of one person's name: its words folded (`fold_name`) and sorted, so that
+    "Vandenbergh, Michelle" and "MICHELLE VANDENBERGH", "Nägele" and "Nagele" are one."""
+    return " ".join(sorted(fold_name(t) for t in tokens))
 
 
 def _roles(tokens: tuple[str, ...], loc: Locale) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import csv
 import json
 import re
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -229,6 +230,7 @@ def verify_published(
         originals = original_values(_read_column(source, manifest.column), engine.analyze)
     if originals is not None:
         _check_originals(data.path, texts, found, set(originals), add)
+        _check_name_parts(data.path, texts, listed_spans, set(originals), add)
     return result
 
 
@@ -375,3 +377,88 @@ def _check_originals(
 
 def _tokens(text: str) -> Iterable[str]:
     return re.findall(r"[A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]", text)
+
+
+# -- a part of an original name beside its surrogate (red team s13, F5) ----------------------
+
+_PARTICLES = frozenset(
+    [
+        "de",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "di",
+        "del",
+        "der",
+        "den",
+        "van",
+        "von",
+        "zu",
+        "ter",
+        "ten",
+        "le",
+        "la",
+        "du",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+    ]
+)
+_BEFORE = regex.compile(r"([\p{L}\p{M}][\p{L}\p{M}'\u2019-]*\.?)(?:,[ \t]?|[ \t\u00a0]{1,3})$")
+_AFTER = regex.compile(r"^(?:,[ \t]?|[ \t\u00a0]{1,3})([\p{L}\p{M}][\p{L}\p{M}'\u2019-]*)")
+
+
+def _fold(word: str) -> str:
+    bare = unicodedata.normalize("NFKD", word.casefold().rstrip("."))
+    return "".join(ch for ch in bare if not unicodedata.combining(ch)).replace("\u2019", "'")
+
+
+def name_parts(originals: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The words (folded, two letters or more, no particle) of the original full names."""
+    return frozenset(
+        _fold(w)
+        for e, v in originals
+        if e == "PERSON"
+        for w in v.split()
+        if len(w) >= 2 and w not in _PARTICLES
+    )
+
+
+def parts_beside(
+    text: str, spans: Iterable[tuple[int, int, str]], parts: Collection[str]
+) -> list[tuple[int, int]]:
+    """Where a capitalised word of an original name stands beside a name's surrogate
+    (`spans`: the replacements, start, end and kind), on one line ("Karl Neola" for "Karl
+    Hale", "O'Neil, Luis" for "O'Neil, Shaun")."""
+    spans = list(spans)
+    out = []
+    for a, b, kind in spans:
+        if kind != "PERSON":
+            continue
+        found = []
+        if m := _BEFORE.search(text, 0, a):
+            found.append((m.start(1), m.end(1)))
+        if m := _AFTER.match(text, b):
+            found.append((m.start(1), m.end(1)))
+        for s, e in found:
+            word = text[s:e]
+            inside = any(x < e and s < y for x, y, _ in spans)
+            if not inside and word[:1].isupper() and _fold(word) in parts:
+                out.append((s, e))
+    return out
+
+
+def _check_name_parts(
+    name: str,
+    texts: list[str | None],
+    listed: dict[int, list[tuple[int, int, str]]],
+    originals: Collection[tuple[str, str]],
+    add: Callable[[Finding], None],
+) -> None:
+    parts = name_parts(originals)
+    for row, text in enumerate(texts):
+        for s, e in parts_beside(text or "", listed.get(row, ()), parts):
+            where = f"{name} row {row + 1} chars {s}-{e}"
+            add(Finding("original", where, "a part of an original name beside its surrogate"))
