@@ -47,6 +47,7 @@ from anonymize.publish_find import (
     thread_mentions,
     url_tokens,
 )
+from anonymize.publish_forms import BASE64, Forms, Found, kept_findings, merge, rebase64
 from anonymize.publish_io import Frame, format_of, read_frame, write_frame
 from anonymize.publish_names import (
     Layout,
@@ -73,6 +74,7 @@ from dsar.io import atomic_write_text, partial_folder, plain_name, set_aside, sh
 from dsar.keys import SCHEME, Keys, Purpose, require_keys
 from dsar.review.manifest import InputRef, OutputFile, ToolInfo, sign_manifest, write_manifest
 from dsar.review.published import (
+    FINDABLE,
     HELD_BACK,
     PUBLISHED,
     RARE_TERM,
@@ -179,6 +181,7 @@ class _Text:
     unsure: list[Span]
     thread: str
     reread: bool = False  # its published text holds an identifier no replacement put there
+    forms: dict[Span, Found] = field(default_factory=dict)  # spans of an original's other form
 
 
 def run_publish(
@@ -237,7 +240,8 @@ def run_publish(
     texts = frame.texts(column)
     threads: list[str | None] = frame.texts(thread) if thread else [None] * len(texts)
     items = _analyse(texts, threads, export, progress, text_engine)
-    names = full_names(texts, [t.spans for t in items])
+    _other_forms(items, export)
+    names = full_names(texts, [[s for s in t.spans if s not in t.forms] for t in items])
     values = {
         (s.entity, fold(s.entity, t.text[s.start : s.end]))
         for t in items
@@ -252,6 +256,9 @@ def run_publish(
     hasher = keys.hasher(Purpose.PUBLISH_SURROGATE)
     rare = _rare(items, export.allow, rare_below)
     check = TextEngine(policy=TextPolicy(allow=export.allow))  # the reviewer's engine
+    _screen_kept(
+        source, frame, keep, {column, *([thread] if thread else [])}, check, export, originals
+    )
     for attempt in range(3):  # a text read anew is held back, and the rest written again
         published = [t for t in items if not t.unsure and not t.reread]
         order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
@@ -450,9 +457,15 @@ def _replace(
         placed: list[tuple[int, int, str]] = []
         offsets: list[tuple[int, int]] = []  # (original end, shift after it)
         language = language_of(t.text)
+        people = thread_people[t.thread]
         for s in sorted(t.spans):
             value = t.text[s.start : s.end]
-            new = _surrogate(s.entity, value, language, surrogates, thread_people[t.thread])
+            form = t.forms.get(s)
+            new = _surrogate(
+                s.entity, form.original if form else value, language, surrogates, people
+            )
+            if form is not None:
+                new = _in_form(form, value, new)
             pieces += [t.text[last : s.start], new]
             start = s.start + shift
             shift += len(new) - len(value)
@@ -471,6 +484,76 @@ def _replace(
             review.append({"row": row, "kind": RARE_TERM, "start": start, "end": start + b - a})
         texts.append(text)
     return texts, review, counts
+
+
+def _in_form(form: Found, value: str, new: str) -> str:
+    """A surrogate written as the original's other form stood: base64 again, a company id's
+    written prefix and separator kept, a name in the case it was written in."""
+    if form.encoding == BASE64:
+        return rebase64(value, form.original, new)
+    if form.tail:
+        return value[: len(value) - form.tail] + new[len(new) - form.tail :]
+    if form.span.entity == PERSON and value.isupper() and len(value) > 1:
+        return new.upper()
+    return new
+
+
+def _other_forms(items: list[_Text], export: Export) -> None:
+    """Add to each text the other forms of the originals found anywhere in the corpus
+    (`publish_forms.Forms`), and the company's ids written otherwise."""
+    forms = Forms.of([t.text for t in items], [t.spans for t in items])
+    for t in items:
+        if not t.text:
+            continue
+        found = forms.find(t.text)
+        found += [
+            Found(span, value, tail=tail) for span, value, tail in export.ids.variants(t.text)
+        ]
+        if found:
+            t.spans, t.forms = merge(t.spans, found)
+
+
+def _screen_kept(
+    source: Path,
+    frame: Frame,
+    keep: Sequence[str],
+    replaced: set[str],
+    engine: TextEngine,
+    export: Export,
+    originals: set[tuple[str, str]],
+) -> None:
+    """Refuse a kept column that holds personal data (red team s13, F1): what the engine
+    reads in its values (nested ones leaf by leaf), an original of the texts, an identifier
+    or a person of the export. Names the column and the kinds with counts, never a value."""
+    from anonymize.publish_find import name_tokens as words
+
+    def known_id(text: str) -> bool:
+        return bool(export.ids.find(text) or export.ids.variants(text))
+
+    def known_name(text: str) -> bool:
+        return " ".join(w.casefold() for w in words(text)) in export.names
+
+    problems = []
+    for name in keep:
+        if name in replaced:
+            continue
+        kinds = kept_findings(
+            frame.columns[name],
+            engine,
+            FINDABLE,
+            originals,
+            (("COMPANY_ID", known_id), (PERSON, known_name)),
+        )
+        if kinds:
+            said = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+            problems.append(f"{name!r} ({said} distinct value(s))")
+    if problems:
+        raise InputFileError(
+            source,
+            f"a kept column holds personal data: {'; '.join(problems)}",
+            "leave it out of --keep (a kept column is published as it is), or publish it as"
+            " the --column of texts",
+        )
 
 
 PersonMap = dict[str, tuple[Name, str] | None]  # a word's person and its role in the name

@@ -24,6 +24,7 @@ import itertools
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import regex
 
@@ -196,6 +197,91 @@ class CompanyIds:
             if token in self.values or any(s.fullmatch(token) for s in self.shapes):
                 out.append(Span(m.start(), m.end(), COMPANY_ID, 1.0, "catalog"))
         return out
+
+    @cached_property
+    def _index(self) -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+        """(value without separators, case-folded -> value; distinctive unique part ->
+        value; prefixes, case-folded)."""
+        compact: dict[str, str] = {}
+        unique: dict[str, str] = {}
+        prefixes: set[str] = set()
+        for v in sorted(self.values):
+            compact.setdefault(_compact(v), v)
+            head, tail = id_parts(v)
+            if head:
+                prefixes.add(_compact(head))
+            if tail and distinctive(tail):
+                unique.setdefault(tail.casefold(), v)
+        for shape in self.shapes:
+            m = re.match(r"^((?:[A-Za-z_]|\\[^A-Za-z0-9])*)", shape.pattern)
+            if m and m.group(1):
+                prefixes.add(_compact(m.group(1).replace("\\", "")))
+        return compact, unique, frozenset(prefixes)
+
+    def variants(self, text: str) -> list[tuple[Span, str, int]]:
+        """The company's ids written otherwise (red team s13, F4): in another case, with a
+        separator changed, added or left out ('u 0000001', 'u-0000001', 'cus-3075e26a50'),
+        or the prefix dropped where the unique part is distinctive alone ('3075e26a50',
+        'user id 0000001'). Each as (span, the id as the export writes it (or as its
+        shape would), how many of its last characters the unique part is)."""
+        compact, unique, prefixes = self._index
+        tokens = [(m.start(), m.end(), m.group()) for m in _ALNUM.finditer(text)]
+        out: list[tuple[Span, str, int]] = []
+        i = 0
+        while i < len(tokens):
+            a, b, word = tokens[i]
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            folded = word.casefold()
+            if (
+                nxt is not None
+                and folded in prefixes
+                and _ID_GAP.fullmatch(text[b : nxt[0]])
+                and (hit := self._value(folded + nxt[2].casefold(), compact))
+            ):
+                out.append((Span(a, nxt[1], COMPANY_ID, 1.0, "catalog"), hit, len(nxt[2])))
+                i += 2
+                continue
+            if hit := self._value(folded, compact):
+                out.append((Span(a, b, COMPANY_ID, 1.0, "catalog"), hit, len(id_parts(hit)[1])))
+            elif folded in unique:
+                out.append((Span(a, b, COMPANY_ID, 1.0, "catalog"), unique[folded], len(word)))
+            i += 1
+        return out
+
+    def _value(self, folded: str, compact: dict[str, str]) -> str | None:
+        """The id (or a shape's writing of it) that `folded` (no separators) is."""
+        if folded in compact:
+            return compact[folded]
+        for shape in self.shapes:
+            head = re.match(r"^((?:[A-Za-z_]|\\[^A-Za-z0-9])*)", shape.pattern)
+            prefix = head.group(1).replace("\\", "") if head else ""
+            if folded.startswith(_compact(prefix)) and shape.fullmatch(
+                prefix + folded[len(_compact(prefix)) :]
+            ):
+                return prefix + folded[len(_compact(prefix)) :]
+        return None
+
+
+_ALNUM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?![A-Za-z0-9])")
+_ID_GAP = re.compile(r"[ _.:#/-]{1,2}")
+_ID_PARTS = re.compile(r"^([A-Za-z]{1,8}[_.:-]?)([A-Za-z0-9]*\d[A-Za-z0-9]*)$")
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", value).casefold()
+
+
+def id_parts(value: str) -> tuple[str, str]:
+    """(prefix with its separator, unique part) of an id ('cus_', '3075e26a50'); ('', value)
+    where it has no letter prefix."""
+    m = _ID_PARTS.match(value)
+    return (m.group(1), m.group(2)) if m else ("", value)
+
+
+def distinctive(unique: str) -> bool:
+    """Whether an id's unique part names it alone: six characters or more, a digit among
+    them (a six-digit number is matched alone as an exact id is)."""
+    return len(unique) >= 6 and any(c.isdigit() for c in unique)
 
 
 def _usable(value: str) -> bool:

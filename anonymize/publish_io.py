@@ -111,7 +111,8 @@ def write_frame(
             pa.array(published[n], pa.string()) if n in published else frame.arrow[n].take(indices)
             for n in names
         ]
-        pq.write_table(pa.table(columns, names=names), path)
+        # no column statistics: a kept or text column's min and max would be values too
+        pq.write_table(pa.table(columns, names=names), path, write_statistics=False)
     elif frame.format == "csv":
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)

@@ -362,9 +362,13 @@ def verify(
         result = _verify_derived(artifact, key_file, catalog)
         walked = True
     elif _kind(artifact) == "published":
-        from dsar.review.published import verify_published
+        from dsar.catalog import load_catalog
+        from dsar.review.published import catalog_identifiers, verify_published
 
-        result = verify_published(artifact, source=source, keys=optional_keys(key_file))
+        ids = catalog_identifiers(load_catalog(catalog)) if catalog is not None else set()
+        result = verify_published(
+            artifact, source=source, keys=optional_keys(key_file), identifiers=ids
+        )
     else:  # with the key (given, or $WORKBENCH_KEY), the manifest's MAC is checked too
         keys = optional_keys(key_file)
         result = verify_bundle(artifact, passphrase_from(passphrase_env), keys=keys)

@@ -135,6 +135,7 @@ def verify_published(
     originals: Collection[tuple[str, str]] | None = None,
     text_engine: TextEngine | None = None,
     keys: Keys | None = None,
+    identifiers: Collection[str] = (),
 ) -> Verification:
     """Verify a published folder.
 
@@ -147,6 +148,8 @@ def verify_published(
         keys: the workbench key: the manifest's MAC must verify (a MAC that fails or is
             missing is a finding); without it, a notice says the manifest is not
             authenticated.
+        identifiers: the company's identifiers (`catalog_identifiers`): none may be
+            published, in any of the forms `other_forms` reads.
     """
     root = Path(folder)
     path = root / "manifest.json"
@@ -221,6 +224,11 @@ def verify_published(
         engine = TextEngine(policy=TextPolicy(allow=names))
     found = engine.analyze(texts, FINDABLE)
     _check_residual(data.path, texts, found, listed_spans, add)
+    skip = {manifest.column, *([manifest.thread] if manifest.thread else [])}
+    others = _other_columns(file, skip)
+    _check_other_columns(data.path, others, engine, add)
+    if file.suffix == ".parquet":
+        _check_statistics(file, data.path, add)
     if source is not None:
         source = Path(source)
         source_ref = next((i for i in manifest.inputs if i.role == "input"), None)
@@ -228,10 +236,276 @@ def verify_published(
             add(Finding("source", source.name, "not the input this folder was made from"))
             return result
         originals = original_values(_read_column(source, manifest.column), engine.analyze)
-    if originals is not None:
-        _check_originals(data.path, texts, found, set(originals), add)
-        _check_name_parts(data.path, texts, listed_spans, set(originals), add)
+    if originals is not None or identifiers:
+        known = set(originals or ()) | {("COMPANY_ID", i.casefold()) for i in identifiers}
+        _check_originals(data.path, texts, found, known, add)
+        _check_name_parts(data.path, texts, listed_spans, known, add)
+        _check_other_forms(data.path, texts, known, add, listed=listed_spans)
+        for column, values in others.items():
+            cells = [v for cell in values for v in _leaves(cell)]
+            _check_other_forms(f"{data.path} column {column!r}", cells, known, add, rows=False)
     return result
+
+
+# -- the columns beside the texts (red team s13, F1) ----------------------------------------
+
+
+def _other_columns(path: Path, skip: Collection[str]) -> dict[str, list[Any]]:
+    """Every column of the published file but `skip`, its values as read."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        table = pq.read_table(path)
+        return {n: table[n].to_pylist() for n in table.column_names if n not in skip}
+    rows: list[dict[str, Any]] = []
+    if suffix == ".csv":
+        csv.field_size_limit(sys.maxsize)
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    else:
+        with path.open(encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+    names = list(dict.fromkeys(k for r in rows for k in r if k not in skip))
+    return {n: [r.get(n) for r in rows] for n in names}
+
+
+def _leaves(value: object) -> Iterable[str]:
+    """A cell's strings: itself, or every key and leaf of a nested object or list."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(k)
+            yield from _leaves(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, str):
+        if value.strip():
+            yield value
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def _check_other_columns(
+    name: str, columns: dict[str, list[Any]], engine: TextEngine, add: Callable[[Finding], None]
+) -> None:
+    """A kept column is published as it is: the engine must read nothing personal in it
+    (nested values leaf by leaf). Kinds and counts, never a value."""
+    for column, values in columns.items():
+        strings = sorted({v for cell in values for v in _leaves(cell)})
+        kinds: Counter[str] = Counter()
+        for spans in engine.analyze(strings, FINDABLE):
+            kinds.update({s.entity for s in spans})
+        if kinds:
+            said = ", ".join(f"{k} in {n} value(s)" for k, n in sorted(kinds.items()))
+            add(Finding("personal data", f"{name} column {column!r}", f"a kept column: {said}"))
+
+
+def _check_statistics(path: Path, name: str, add: Callable[[Finding], None]) -> None:
+    """No column statistics: a column's min and max travel with the file, values too."""
+    meta = pq.ParquetFile(path).metadata
+    for group in range(meta.num_row_groups):
+        for i in range(meta.num_columns):
+            chunk = meta.row_group(group).column(i)
+            stats = chunk.statistics
+            if stats is not None and stats.has_min_max:
+                add(
+                    Finding(
+                        "personal data",
+                        f"{name} column {chunk.path_in_schema!r}",
+                        "column statistics (min and max) are written",
+                    )
+                )
+                return
+
+
+# -- originals in other forms (red team s13, F2 and F4) --------------------------------------
+
+_INVISIBLE = "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\ufeff"
+_DROP = str.maketrans("", "", _INVISIBLE)
+_SPACE = str.maketrans(dict.fromkeys(_INVISIBLE, " "))
+_EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
+_DIGIT_RUN = re.compile(r"\d[\d\s().\-/+]*\d")
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[\s.\-/](?=[A-Za-z0-9]))*")
+_ID_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?![A-Za-z0-9])")
+_ID_SPLIT = re.compile(r"^([A-Za-z]{1,8})[_.:-]?([A-Za-z0-9]*\d[A-Za-z0-9]*)$")
+_TAIL = 9  # a phone's last nine digits: the same number with any prefix, trunk or country
+
+
+def other_forms(text: str) -> list[tuple[str, str]]:
+    """`text` as written and in the forms that hide a value from a plain match, each with
+    its name: invisible characters dropped (inside a word) or read as a space (between
+    two), and what `derived.decoded_forms` reads (percent-encoding, full-width and other
+    compatibility forms, base64 and hex runs)."""
+    from dsar.review.derived import decoded_forms
+
+    out = [("", text)]
+    if any(c in _INVISIBLE for c in text):
+        out += [("invisible characters", text.translate(_DROP))]
+        out += [("invisible characters", text.translate(_SPACE))]
+    for _, form in list(out):
+        out += [(how, decoded) for how, decoded in decoded_forms(form)]
+    return out
+
+
+def _check_other_forms(
+    name: str,
+    texts: Iterable[str | None],
+    originals: set[tuple[str, str]],
+    add: Callable[[Finding], None],
+    rows: bool = True,
+    listed: dict[int, list[tuple[int, int, str]]] | None = None,
+) -> None:
+    """No original in any form of a published text: an email in any case or encoding; a
+    phone by its digits (its last nine, with any prefix); a card or IBAN with any
+    separators; a full name in either order and its surname alone, capitalised; a company
+    id with its separator changed or left out, or its unique part alone where distinctive.
+    A surname alone is looked for outside the `listed` replacements (a surrogate may share
+    a common surname with someone of the corpus: that links no one)."""
+    emails = {v for k, v in originals if k == "EMAIL_ADDRESS"}
+    phones = {
+        d[-_TAIL:]
+        for k, v in originals
+        if k == "PHONE_NUMBER" and len(d := re.sub(r"\D", "", v)) >= 7
+    }
+    numbers = {v for k, v in originals if k in ("CREDIT_CARD", "IBAN_CODE") and len(v) >= 12}
+    lengths = sorted({len(v) for v in numbers})
+    names = {v for k, v in originals if k == "PERSON" and " " in v}
+    turned = {" ".join([v.split()[-1], *v.split()[:-1]]) for v in names}
+    surnames = {
+        v.split()[-1] for v in names if len(v.split()[-1]) >= 4 and not _everyday(v.split()[-1])
+    }
+    ids = {v for k, v in originals if k == "COMPANY_ID"}
+    compact = {re.sub(r"[^0-9a-z]", "", v) for v in ids}
+    unique = set()
+    for v in ids:
+        m = _ID_SPLIT.match(v)
+        tail = m.group(2) if m else v
+        if len(tail) >= 6 and any(c.isdigit() for c in tail):
+            unique.add(tail)
+    for row, text in enumerate(texts):
+        if not text:
+            continue
+        where = f"{name} row {row + 1}" if rows else name
+        said: set[tuple[str, str]] = set()
+        masked = text
+        for a, b, kind in (listed or {}).get(row, ()):
+            if kind == "PERSON":
+                masked = masked[:a] + " " * (b - a) + masked[b:]
+        for how, form in other_forms(text):
+            kinds = _originals_in(form, emails, phones, numbers, lengths, names, turned)
+            if ids and _holds_id(form, compact, unique):
+                kinds.append("identifier")
+            for kind in kinds:
+                if (kind, how) not in said:
+                    said.add((kind, how))
+                    written = f" ({how})" if how else ""
+                    add(Finding("original", where, f"an original {kind} is published{written}"))
+        if surnames and any(_holds_surname(f, surnames) for _, f in other_forms(masked)):
+            said.add(("surname", ""))
+            add(Finding("original", where, "an original surname is published alone"))
+        if not rows and said:
+            return
+
+
+def _originals_in(
+    form: str,
+    emails: set[str],
+    phones: set[str],
+    numbers: set[str],
+    lengths: list[int],
+    names: set[str],
+    turned: set[str],
+) -> list[str]:
+    """The kinds of original `form` holds: email, phone, card or IBAN, name."""
+    kinds = []
+    if any(m.group().strip(".'") in emails for m in _EMAIL.finditer(form.casefold())):
+        kinds.append("email")
+    for m in _DIGIT_RUN.finditer(form) if phones else ():
+        digits = re.sub(r"\D", "", m.group())
+        if len(digits) >= 7 and any(
+            digits[i : i + _TAIL] in phones for i in range(max(len(digits) - _TAIL + 1, 1))
+        ):
+            kinds.append("phone")
+            break
+    if numbers and _holds_number(form, numbers, lengths):
+        kinds.append("card or IBAN")
+    if names and _holds_name(form, names, turned):
+        kinds.append("name")
+    return kinds
+
+
+def _everyday(word: str) -> bool:
+    from dsar.text.lexicon import STOP_WORDS, WORD_NAMES
+
+    return word in WORD_NAMES or word in STOP_WORDS
+
+
+def _holds_number(form: str, numbers: set[str], lengths: list[int]) -> bool:
+    for m in _ALNUM_RUN.finditer(form):
+        run = re.sub(r"[^0-9A-Za-z]", "", m.group()).upper()
+        if any(run[i : i + n] in numbers for n in lengths for i in range(len(run) - n + 1)):
+            return True
+    return False
+
+
+def _holds_name(form: str, names: set[str], turned: set[str]) -> bool:
+    folded = [m.group().casefold() for m in _NAME_WORD.finditer(form)]
+    for n in (2, 3, 4):
+        for i in range(len(folded) - n + 1):
+            run = " ".join(folded[i : i + n])
+            if run in names or run in turned:
+                return True
+    return False
+
+
+def _holds_surname(form: str, surnames: set[str]) -> bool:
+    return any(
+        m.group().casefold() in surnames and m.group()[0].isupper()
+        for m in _NAME_WORD.finditer(form)
+    )
+
+
+def _holds_id(form: str, compact: set[str], unique: set[str]) -> bool:
+    words = [(m.start(), m.end(), m.group().casefold()) for m in _ID_WORD.finditer(form)]
+    for i, (_, b, w) in enumerate(words):
+        if w in compact or w in unique:
+            return True
+        if i + 1 < len(words):
+            a2, _, w2 = words[i + 1]
+            gap = form[b:a2]
+            if len(gap) <= 2 and not gap.strip(" _.:#/-") and w + w2 in compact:
+                return True
+    return False
+
+
+def catalog_identifiers(catalog: Any) -> set[str]:
+    """The company's identifiers in the export a catalog describes: the distinct values of
+    its personal tables' identity columns of an account kind and primary keys, as text."""
+    from dsar.engine import open_engine
+    from dsar.engine.base import quote_identifier as q
+
+    kinds = {"user_id", "customer_id", "device_id", "cookie_id", "oauth_subject", "username"}
+    kinds.add("person_id")
+    out: set[str] = set()
+    with open_engine(catalog) as engine:
+        for table_name, table in catalog.tables.items():
+            if table_name not in engine.tables or not table.personal:
+                continue
+            for c, col in table.columns.items():
+                if (col.identity is not None and col.identity.value in kinds) or (
+                    c in table.primary_key
+                ):
+                    got = engine.query(
+                        f"SELECT DISTINCT CAST({q(c)} AS VARCHAR) AS v FROM {q(table_name)}"
+                    )
+                    out.update(
+                        v
+                        for v in got.column("v").to_pylist()
+                        if v
+                        and len(v) >= 3
+                        and any(ch.isdigit() for ch in v)
+                        and not (v.isdigit() and len(v) < 6)
+                    )
+    return out
 
 
 def original_values(
