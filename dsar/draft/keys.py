@@ -37,6 +37,8 @@ _PERSON_ROLE = re.compile(
     r"(?i)owner|actor|(^|_)by($|_)|[a-z]By$|author|assignee|assigned|customer|client|user"
     r"|member|buyer|seller|patient|student|employee|staff|agent|person|account|subscriber"
     r"|recipient|sender|requester|reporter|creator|editor|uploader|host|guest|driver|rider"
+    r"|liker|follow(?:er|ed|ee)|reviewer|voter|rater|commenter|poster|viewer|blocker"
+    r"|inviter|invitee|referrer|payer|payee|caller|callee"
     r"|manager|clerk|operator|handler|salesperson|(?:^|_|sales|support)rep(?:$|_|id)"
     r"|(?-i:(?<=[a-z])Rep(?:Id)?$)"
 )

@@ -24,8 +24,11 @@ order to its customer and to the employee who took it), the person whose key is 
 specific to the rows (more distinct values, fewer rows each), the names deciding only where
 the counts do not, and the confidence lower where they disagree; where each row names one of
 them only (a campaign member is a contact or a lead), each row is its own person's. A table
-with no identity that links to the key of a table that has one is owned through it; a table
-with no person at all is reference data.
+with no identity that links to the key of a table that has one is owned through it, unless
+a column of its own names the row's person (a like's liker_id): then only through that
+person's table, never the parent row's owner. A row naming two people of one kind (a
+message's sender and recipient) has identity on the one who made it only: two would join
+the two people. A table with no person at all is reference data.
 """
 
 from __future__ import annotations
@@ -665,6 +668,82 @@ def identity_by_link(
             changed = True
 
 
+# who made a row (its person), and who it names besides (a second person)
+_MAKER = re.compile(
+    r"(?i)sender|(^|_)from($|_)|^from[A-Z]|author|actor|creator|created_?by|(^|_)by($|_)"
+    r"|[a-z]By$|owner|liker|follower|reviewer|voter|rater|commenter|poster|writer|requester"
+    r"|reporter|inviter|caller|uploader|submitter|blocker|^user(?:_?id)?$"
+)
+_RECEIVER = re.compile(
+    r"(?i)recipient|receiver|(^|_)to($|_)|^to[A-Z]|target|followed|followee|liked|assignee"
+    r"|invitee|addressee|mention|callee|blocked|reported|viewed|friend|other"
+)
+
+
+def one_person_per_row(tables: dict[str, TableDraft], links: list[Link]) -> None:
+    """A row naming two people of one kind (a message's sender and recipient, a follow's
+    follower and followed) gets identity on one column only: a request's closure takes
+    every identity of a matched row as the person's, so two would join the two people (each
+    receiving the other's rows). The one who made the row (the sender, the author, the
+    actor) is its person; the others stay references without identity, said and confirmed
+    first. Columns that never name two people in one sampled row (each row one or the
+    other) keep their identity."""
+    for table in tables.values():
+        if table.people == "root":
+            continue
+        by_kind: dict[IdentityKind, list[str]] = {}
+        for lk in links:
+            if lk.child != table.name:
+                continue
+            kind = table.columns[lk.column].identity
+            if kind is not None and kind is tables[lk.parent].columns[lk.key].identity:
+                _once(by_kind.setdefault(kind, []), lk.column)
+        for kind, cols in by_kind.items():
+            if len(cols) < 2 or all(_either(table, a, b) for a in cols for b in cols if a < b):
+                continue
+            order = list(table.columns)
+            cols.sort(key=order.index)
+            _keep_one(table, kind, cols)
+
+
+def _keep_one(table: TableDraft, kind: IdentityKind, cols: list[str]) -> None:
+    makers = [c for c in cols if _MAKER.search(c) and not _RECEIVER.search(c)]
+    others = [c for c in cols if not _RECEIVER.search(c)]
+    if len(makers) == 1:
+        chosen, value = makers[0], 0.6
+        how = "its name says the one who made the row (a sender, an author, an actor)"
+    elif not makers and len(others) == 1:
+        chosen, value = others[0], 0.5
+        how = "the others' names say a receiver"
+    else:
+        chosen, value = cols[0], 0.3
+        how = "the names do not tell which made the row: the first column, confirm"
+    rest = [c for c in cols if c != chosen]
+    said = (
+        f"{', '.join(cols)} each hold {kind.value} values; two identities on one row would join"
+        " the two people in a request (each would receive the other's rows)"
+    )
+    for name in rest:
+        col = table.columns[name]
+        col.identity = None
+        col.confidence.pop("identity", None)
+        col.notes = [n for n in col.notes if not n.startswith(f"identity {kind.value}:")]
+        col.notes.append(
+            f"not an identity: the row is {chosen}'s ({how}); {name} names a second person,"
+            f" a reference only: {said}"
+        )
+        col.confidence["no_identity"] = Confidence(
+            min(value, 0.45),
+            f"the row taken to be {chosen}'s: {how}; {name} names a second person: confirm",
+        )
+    col = table.columns[chosen]
+    col.notes.append(f"the row's person: {how}; {', '.join(rest)} a second person: {said}")
+    was = col.confidence.get("identity", Confidence(value, ""))
+    col.confidence["identity"] = Confidence(
+        min(was.value, value), f"{was.reason}; the row's person among {', '.join(cols)}: {how}"
+    )
+
+
 @dataclass(frozen=True)
 class _Owner:
     """Whose rows a table's are, among the people tables it links to: the chosen link, the
@@ -825,6 +904,17 @@ def find_ownership(tables: dict[str, TableDraft], links: list[Link]) -> None:
             ]
             if not options:
                 continue
+            options, mine = _own_person_first(table, options, links, tables)
+            if not options:
+                _once(
+                    table.notes,
+                    f"not owned through {', '.join(sorted({lk.target for lk in mine}))}: its"
+                    f" {', '.join(_person_columns(table, links, tables))} may name the row's own"
+                    " person (its values fit a people table's key); a row with a person of its"
+                    " own is that person's, never the parent row's owner's: declare its"
+                    " references and identity",
+                )
+                continue
             best = max(
                 options,
                 key=lambda lk: (
@@ -842,6 +932,27 @@ def find_ownership(tables: dict[str, TableDraft], links: list[Link]) -> None:
                 f" which {how}"
             )
             changed = True
+
+
+def _person_columns(
+    table: TableDraft, links: list[Link], tables: dict[str, TableDraft]
+) -> list[str]:
+    """A table's columns that may name the row's own person: linked to a people table's
+    key, or left unlinked where their values fit one (a liker_id whose name no rule knows)."""
+    linked = {lk.column for lk in links if lk.child == table.name and tables[lk.parent].people}
+    return [c for c, d in table.columns.items() if c in linked or "unlinked" in d.confidence]
+
+
+def _own_person_first(
+    table: TableDraft, options: list[Link], links: list[Link], tables: dict[str, TableDraft]
+) -> tuple[list[Link], list[Link]]:
+    """The links a table may be owned through: where a column names the row's own person
+    (likes.liker_id, reviews.reviewer_id), only the links to people tables, never the parent
+    row's (the liked article's author would receive others' likes); the others set aside."""
+    if not _person_columns(table, links, tables):
+        return options, []
+    kept = [lk for lk in options if tables[lk.parent].people is not None]
+    return kept, [lk for lk in options if lk not in kept]
 
 
 def _owner_confidence(best: Link, options: list[Link], tables: dict[str, TableDraft]) -> Confidence:

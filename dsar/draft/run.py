@@ -20,6 +20,7 @@ from dsar.draft.people import (
     find_people,
     identity_by_link,
     mark_reference,
+    one_person_per_row,
     propose_retention,
 )
 from dsar.draft.profile import TableProfile, profile_table, provisional_catalog, register
@@ -127,6 +128,7 @@ def draft(
         roots = find_people(engine, tables, links, counted.shared)
         assign_key_kinds(roots, links)
         identity_by_link(tables, links, roots)
+        one_person_per_row(tables, links)
         find_ownership(tables, links)
         mark_reference(tables)
         for table in tables.values():

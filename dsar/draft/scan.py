@@ -4,8 +4,9 @@ Top-level files are a table each, named after the file; the files of one format 
 sub-folder are one table (`logs/*.csv`). A `.json` file holding one object (a settings or
 metadata file, not records) and hidden files are skipped, each with its reason; so is a
 table whose files hold no row (0 bytes, `[]`). A table the engine cannot read as it is (a
-JSON object wrapping an array of records, a text encoding the engine does not read, part
-files whose headers differ) is `NotRead`: listed, with why, never a value, and never drafted.
+JSON object wrapping an array of records or records keyed by id, a compressed file, a text
+encoding the engine does not read, part files whose headers differ) is `NotRead`: listed,
+with why, never a value, and never drafted.
 
 A CSV whose first line has the shape of its values (an email, a phone number, a date or a
 number where the column holds them; a field found again in its column below; or every field
@@ -43,6 +44,7 @@ _SUFFIXES = {
     ".ndjson": FileFormat.JSONL,
 }
 _PEEK = 1 << 16
+_COMPRESSED = (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".z", ".snappy")
 _PLAIN = re.compile(r"[^A-Za-z0-9._-]+")
 _SMALL_JSON = 4 << 20  # a .json file up to this size is parsed whole to see if it is one object
 
@@ -97,6 +99,17 @@ def scan_export(root: Path, engine: Engine, note: Callable[[str], None]) -> Scan
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
         fmt = _SUFFIXES.get(path.suffix.lower())
+        inner = _SUFFIXES.get(Path(path.stem).suffix.lower())
+        if fmt is None and inner is not None and path.suffix.lower() in _COMPRESSED:
+            # a compressed table (subscribers.csv.gz): listed NOT READ, never skipped silently
+            name = _unique(rel.with_suffix("").with_suffix("").as_posix().replace("/", "_"), names)
+            why = (
+                f"compressed ({path.suffix.lower()}), which the draft does not read; it may hold"
+                " people: decompress it (e.g. gunzip -k FILE) and draft again, or decide here"
+            )
+            not_read.append(NotRead(name, rel.as_posix(), inner, why))
+            note(f"not read {name}: {why}")
+            continue
         if fmt is None:
             continue
         if fmt is FileFormat.JSON:
@@ -205,6 +218,15 @@ def _object_kind(whole: dict[str, object]) -> str:
         for i, v in enumerate(whole.values(), 1)
         if isinstance(v, list) and v and any(isinstance(r, dict) for r in v)
     ]
+    records = sum(1 for v in whole.values() if isinstance(v, dict) and v)
+    if len(whole) >= 2 and records >= 0.9 * len(whole):
+        # Firebase: {"uid_1": {"email": ...}, ...}, one record a key: records, not settings
+        return (
+            f"{_WRAPPED} records keyed by id ({records:,} of its {len(whole):,} keys hold an"
+            " object), which the engine cannot read as a table; they may hold people: re-export"
+            " them as JSON Lines with the key as a column (e.g. jq -c 'to_entries[] | {key:"
+            " .key} + .value' FILE > records.jsonl) and draft again, or decide here"
+        )
     if not held:
         return "one JSON object (settings or metadata) holding no array of records, not records"
     where = ", ".join(f"key {i} of {len(whole)}: {n:,} records" for i, n in held)
@@ -399,6 +421,34 @@ def _header_like(value: str) -> bool:
     return bool(words) and all(w in _COLUMN_WORDS for w in words)
 
 
+# a username's shape: a letter, then letters, digits, dots or underscores (no spaces)
+_HANDLE = re.compile(r"^[^\W\d_][\w.]{2,31}$")
+
+
+def _handle_like(value: str, column: list[str]) -> bool:
+    """Whether a snake_case or camelCase field does not stand apart from its column: the
+    column's values (80% or more) are identifiers of that shape too (usernames such as
+    `jonas_beckmann_84`: distinct, varied in length, a fifth or more with a digit, dot or
+    underscore), and the field's words are not all a column's vocabulary (a
+    `user_name` over handles is a header)."""
+    v = value.strip()
+    if not _IDENTIFIER.match(v):
+        return False
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", v).lower()
+    words = [w for w in re.split(r"[\s_\-.]+", spaced) if w and not w.isdigit()]
+    if words and all(w in _COLUMN_WORDS for w in words):
+        return False
+    values = {c.strip() for c in column}
+    shaped = [c for c in values if _HANDLE.match(c) and not c.isupper()]
+    marked = sum(1 for c in shaped if any(ch.isdigit() or ch in "._" for ch in c))
+    return (
+        len(values) >= 10
+        and len(shaped) >= 0.8 * len(values)
+        and marked >= 0.2 * len(shaped)
+        and len({len(c) for c in shaped}) >= 3
+    )
+
+
 def _looks_like_data(rows: list[list[str]]) -> str | None:
     """Why the first row is read as data, or None where it is a header.
 
@@ -417,6 +467,7 @@ def _looks_like_data(rows: list[list[str]]) -> str | None:
     if len(rest) < 2:
         return None
     matched = contrast = 0
+    alike: set[int] = set()  # fields of the shape of their column's handles
     for i, value in enumerate(first):
         shape = _shape(value)
         column = [r[i] for r in rest if i < len(r) and r[i].strip()]
@@ -424,6 +475,8 @@ def _looks_like_data(rows: list[list[str]]) -> str | None:
             return "found below"
         if not column:
             continue
+        if _handle_like(value, column):
+            alike.add(i)
         shapes = [_shape(v) for v in column]
         typed = max((shapes.count(s) for s in {*_STRONG, "number"}), default=0)
         if typed >= 0.8 * len(column) and (shape is None or shapes.count(shape) < typed):
@@ -441,7 +494,9 @@ def _looks_like_data(rows: list[list[str]]) -> str | None:
         matched += 1
     if first and matched == len(first):
         return "shape"
-    named = sum(1 for v in first if v.strip() and _header_like(v))
+    if first and len(alike) == len(first):
+        return "shape"  # handles over columns of handles: a row of usernames
+    named = sum(1 for i, v in enumerate(first) if v.strip() and _header_like(v) and i not in alike)
     if contrast or (first and named >= max(1, (len(first) + 1) // 2)):
         return None
     return _DOUBT
