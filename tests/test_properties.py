@@ -149,6 +149,9 @@ _PIECES = st.sampled_from(
         *("\uff50\uff17", "\uff0e", "\u3002", "\uff61", "\uff1c", "\uff02", "mailto:", "MailTo:"),
         *("?subject=x", "P Four ", "<", ">", '"', "'", "`", "\u201c", "\u201d", "\u00ab"),
         *("\u00bb", ";", ",", "ex\u00e4mple.com", "xn--exmple-cua.com", "\u00e4"),
+        # placeholders (never a match) and spellings one under NFC or a final sigma
+        *("none", "N/A", "Null", "\uff2e\uff2f\uff2e\uff25", "0", "0000", "-", "xxx", "999999"),
+        *("noreply", "Guest", "\u03c2", "e\u0301", "\u0301", "\u00e9", "\u212b", "0-0:0"),
     ]
 )
 _IDENTIFIER = st.one_of(

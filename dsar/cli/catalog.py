@@ -30,15 +30,18 @@ def catalog_check(
 
     Then warn about shortcuts that validate but can leak (identity columns that are another
     kind of key, two homes for one kind, identity values mostly absent from their home,
-    tables no request reaches), each with its code and fix. The identity ones make every
+    tables no request reaches, placeholders such as 'none' in identity columns, a value held
+    beside several accounts), each with its code and fix. The identity ones make every
     job refuse the catalog until fixed, or accepted with --accept-catalog-warnings.
     """
     from dsar.engine import check_catalog, open_engine
-    from dsar.engine.guards import catalog_warnings
+    from dsar.engine.guards import SAMPLE_ROWS, catalog_warnings, identity_value_warnings
 
     with open_engine(kind="duckdb") as engine:
         cat = check_catalog(catalog, engine, deep=deep)
         warnings = catalog_warnings(cat, engine)
+        # placeholders and values shared by accounts: counts only, every row with --deep
+        warnings += identity_value_warnings(cat, engine, rows=None if deep else SAMPLE_ROWS)
     files = sum(len(cat.files(t)) for t in cat.tables)
     how = ", every row read" if deep else ""
     typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -204,6 +205,11 @@ def _driver_memory() -> str:
     return f"{max(2, min(8, total // 4 // 2**30))}g"
 
 
+def _nfc_normalize(text: str | None) -> str | None:
+    """`text` in Unicode's composed form (NFC), as DuckDB's nfc_normalize."""
+    return None if text is None else unicodedata.normalize("NFC", text)
+
+
 class SparkEngine(Engine):
     """Run the workbench's queries on Spark (local, or a cluster through `master`).
 
@@ -245,6 +251,9 @@ class SparkEngine(Engine):
         row = self.duck.con.execute("SELECT current_setting('TimeZone')").fetchone()
         self.spark.conf.set("spark.sql.session.timeZone", str(row[0]) if row else "UTC")
         self.spark.conf.set("spark.sql.ansi.enabled", "true")
+        # DuckDB's nfc_normalize (emails are compared composed: `sql_email_text`), which
+        # Spark SQL lacks; only emails that are not plain ASCII reach it
+        self.spark.udf.register("nfc_normalize", _nfc_normalize, "string")
 
     # ---- reading -------------------------------------------------------------------------
 

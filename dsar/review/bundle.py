@@ -67,7 +67,9 @@ from dsar.text.detectors import (
 if TYPE_CHECKING:
     from dsar.keys import Keys
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# an address in any script ('straße@', a dotless i, 'οδος@'), looked for in a text read by
+# `_email_scan`: a part of one (the 'e@example.de' of 'straße@example.de') is never taken
+_EMAIL = re.compile(r"[\w.%+-]+@[\w.-]+\.[^\W\d_]{2,}")
 # a secret masked to its last four characters, or a nested one (a struct, list or map) whole
 MASK = re.compile(r"^\[secret [A-Za-z0-9_]+, (ends in .{0,4}|not shown)\]$")
 # A nested field whose name says phone: phones are looked for there as in phone columns.
@@ -132,12 +134,19 @@ _QUOTES = "\"'`\u00ab\u00bb\u2018-\u201f\u2039\u203a"
 _QUOTED = re.compile(f"[{_QUOTES}]+(.*?)[{_QUOTES}]+", re.DOTALL)
 
 
+def _email_scan(text: str) -> str:
+    """A text as addresses are looked for in it: what does not show dropped, NFKC (an accent
+    written apart joins its letter, full-width letters are ASCII)."""
+    return unicodedata.normalize("NFKC", _NOT_SHOWN.sub("", text))
+
+
 def _email_cell(value: str) -> str:
     """The address an email cell holds, restated apart from the engine's code: NFKC (full-width
     letters) and ideographic full stops as dots, lower case, `mailto:`, `Name <...>`, quotes
-    around it or its local part, blanks and a trailing `;`, `,` or `.` all dropped."""
-    text = unicodedata.normalize("NFKC", _NOT_SHOWN.sub("", value)).replace("\u3002", ".")
-    text = text.lower().strip().rstrip(";,. \t\r\n")
+    around it or its local part, blanks and a trailing `;`, `,` or `.` all dropped. A dotted
+    capital I is a plain i, and a final sigma the medial one, as the search reads them."""
+    text = _email_scan(value).replace("\u3002", ".").replace("\u0130", "i")
+    text = text.lower().replace("\u03c2", "\u03c3").strip().rstrip(";,. \t\r\n")
     if text.startswith("mailto:"):
         text = text[len("mailto:") :].split("?", 1)[0]
     if named := re.fullmatch(r"[^<>]*<([^<>]*)>", text, re.DOTALL):
@@ -519,7 +528,7 @@ def _statement_blocks(
         texts = [b.text, b.summary, *b.items, *b.header]
         texts += [c for row in b.rows for c in row if c is not None]
         for text in texts:
-            for match in _EMAIL.finditer(text):
+            for match in _EMAIL.finditer(_email_scan(text)):
                 linked = any(match.group(0) in link for link in b.links)
                 if not linked and _norm("email", match.group(0), rules) not in own:
                     add(
@@ -793,7 +802,7 @@ def _check_other_people(
     phone_cols = {c for c, k in info.identity_columns.items() if k == "phone"}
     for item in _strings(table):
         where = f"data/{name}.parquet {item.where} row {item.row + 1}"
-        for match in _EMAIL.finditer(item.value):
+        for match in _EMAIL.finditer(_email_scan(item.value)):
             if _norm("email", match.group(0), rules) not in own_emails:
                 add(Finding("other people", where, "an email address that is not the person's"))
         nested_phone = item.where != item.column and _PHONE_FIELD.search(item.name)

@@ -549,6 +549,7 @@ class _Search:
 
     def results(self) -> list[SubjectData]:
         shared = self._shared_weak_keys()
+        self._weak_beside_others(shared)
         out = [
             SubjectData(p, shared=frozenset(s)) for p, s in zip(self.people, shared, strict=True)
         ]
@@ -595,6 +596,40 @@ class _Search:
                         if not any(k in mine for k in strong):
                             shared[person].add(key)
         return shared
+
+    def _weak_beside_others(self, shared: list[set[SubjectKey]]) -> None:
+        """Per person, add to `shared` their weak identifiers found, in a row holding no
+        strong identifier, beside a value not theirs that some row shows beside an identifier
+        not theirs either: Alice's device in an anonymous row with Bob's cookie (the cookie is
+        in a row with Bob's user id). Such a row is no one's alone: it is set aside for review
+        for both, and erasure unlinks it rather than deleting it. One scan per table that
+        holds such values, and only when a weak-only row holds one (two weak columns)."""
+        beside: list[tuple[int, SubjectKey, SubjectKey]] = []  # person, theirs, the other
+        for name, parts in self.rows.items():
+            for row in self._row_keys(name, pa.concat_tables(parts)):
+                values = set(row.values())
+                if len(values) < 2 or any(k.kind in STRONG for k in values):
+                    continue
+                for key in values:
+                    for person in self.owners.get(key, ()):
+                        mine = self.people[person].keys
+                        beside += [(person, key, other) for other in values if other not in mine]
+        if not beside:
+            return
+        others = {other for _, _, other in beside}
+        seen_with: dict[SubjectKey, set[SubjectKey]] = defaultdict(set)
+        for name, table in self.catalog.tables.items():
+            keys = {k for k in others if k.kind in set(table.identity_columns().values())}
+            if table.role is not Role.CONTROLLER or not keys:
+                continue
+            for row in self._row_keys(name, self._scan(name, keys, set())):
+                values = set(row.values())
+                for key in values & keys:
+                    seen_with[key] |= values - {key}
+        for person, key, other in beside:
+            mine = self.people[person].keys
+            if any(k not in mine for k in seen_with[other]):
+                shared[person].add(key)
 
     def _processor_matches(self, out: list[SubjectData]) -> None:
         """Rows in tables held for customers: counted per customer, never collected."""

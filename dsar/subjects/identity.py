@@ -410,6 +410,66 @@ def lower_as_sql(text: str) -> str:
     return text.translate(_LOWER_AS_SQL).lower()
 
 
+# A final sigma written as such ('οδος@', the correct lower case of 'ΟΔΟΣ@') is the medial
+# one in an email: lower() gives the medial form everywhere, so both sides fold the final too
+FINAL_SIGMA, MEDIAL_SIGMA = "\u03c2", "\u03c3"
+
+# What a form, a helpdesk or an export writes where it has no identifier: never a person's,
+# so never a match (a guest ticket with user_id 'none' is no one's). Compared in any case and
+# width (`placeholder_text`); also any value of one character repeated (`_REPEATED`).
+PLACEHOLDERS = frozenset(
+    {
+        "", "none", "null", "nil", "n/a", "na", "n.a.", "#n/a", "nan", "-", "--", "-1", "?",
+        "0", "unknown", "undefined", "guest", "anonymous", "test", "(null)",
+    }
+)  # fmt: skip
+# an email's local part that says there is no address ('none@example.com', 'noreply@...')
+EMAIL_PLACEHOLDER_LOCALS = (PLACEHOLDERS - {"na", ""}) | {  # 'na@' may be someone's initials
+    "noemail", "no-email", "no_email", "no.email", "nomail", "noreply", "no-reply",
+    "donotreply", "do-not-reply",
+}  # fmt: skip
+# one character repeated: zeros at any length, with separators too ('0000000000', an
+# advertising id refused by the person: '00000000-0000-...'), another digit from six
+# ('999999'), anything else from three ('xxx'); an id like '11' or '777' stays an id
+_ZEROS = "0[-0:. ]*"
+_REPEATED = re.compile(_ZEROS + r"|([1-9])\1{5,}|([^0-9])\2{2,}", re.DOTALL)
+# a phone key of one digit repeated, or a calling code and zeros ('+4100000000')
+_PHONE_PLACEHOLDER = r"\+?(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)|\+[1-9][0-9]{0,2}0{6,}"
+
+
+def is_placeholder(text: str, words: frozenset[str] = PLACEHOLDERS) -> bool:
+    """Whether a trimmed identifier (or an email's local part, with `words` the
+    `EMAIL_PLACEHOLDER_LOCALS`) is a placeholder: one of `words` in any case or width, or
+    one character repeated (`_REPEATED`), zeros with separators too."""
+    if placeholder_text(text) in words:
+        return True
+    return _REPEATED.fullmatch(text) is not None
+
+
+def placeholder_text(text: str) -> str:
+    """`text` as placeholders are compared: full-width forms as ASCII, lower case."""
+    return lower_as_sql(text.translate(_FOLD_WIDTH))
+
+
+def _sql_placeholder(text_sql: str, words: frozenset[str] = PLACEHOLDERS) -> str:
+    """SQL of `is_placeholder` over a trimmed VARCHAR expression (RE2 has no backreference:
+    the repeat is tested as 'nothing left once its first character is removed'). Only a
+    short value pays for the folding."""
+    listed = ", ".join(_sql_text(w) for w in sorted(words))
+    folded = f"lower(translate({text_sql}, {_sql_text(FULL_WIDTH)}, {_sql_text(FULL_WIDTH_AS)}))"
+    first = f"left({text_sql}, 1)"
+    longest = max(map(len, words))
+    return (
+        f"(CASE WHEN length({text_sql}) <= {longest} AND {folded} IN ({listed}) THEN true"
+        f" WHEN {first} = '0' THEN regexp_matches({text_sql}, '^{_ZEROS}\\z')"
+        f" WHEN {first} <> right({text_sql}, 1) THEN false"
+        f" WHEN replace({text_sql}, {first}, '') <> '' THEN false"
+        f" WHEN {first} IN ('1', '2', '3', '4', '5', '6', '7', '8', '9')"
+        f" THEN length({text_sql}) >= 6"
+        f" ELSE length({text_sql}) >= 3 END)"
+    )
+
+
 _EMAIL = re.compile(r"[^@]+@[^@]+")
 _PLUS_TAG = re.compile(r"\+[^@]*@")
 _GMAIL_ADDRESS = re.compile(r"([^@]*)@(?:" + "|".join(map(re.escape, _GMAIL)) + ")")
@@ -442,13 +502,15 @@ _DROP_BLANKS = dict.fromkeys(map(ord, _BLANKS))
 def email_text(value: str) -> str:
     """An email cell read as the address it holds, before the match rules (`sql_email_text`
     is its SQL twin): invisible characters dropped, full-width letters and full stops as
-    ASCII (`FULL_WIDTH`), lower case, blanks trimmed and a trailing `;`, `,` or `.` cut; then
-    `mailto:` (and its query) dropped, the address taken out of a display name
-    (`Ann <ann@example.com>`), out of quotes around it (any kind: `EMAIL_QUOTES`) and out of
-    a quoted local part; then every blank left removed (`ann\u00a0@example.com`) and a
-    trailing `;`, `,` or `.` cut again. A value `canonical_identifier` reads gives the same
-    text as what it reads it as."""
-    text = lower_as_sql(value.translate(_DROP_INVISIBLE).translate(_FOLD_WIDTH))
+    ASCII (`FULL_WIDTH`), composed (NFC: 'jose' and a combining accent is 'josé'), lower
+    case with a final sigma as the medial one ('οδος@' is 'οδοσ@', as 'ΟΔΟΣ@'), blanks
+    trimmed and a trailing `;`, `,` or `.` cut; then `mailto:` (and its query) dropped, the
+    address taken out of a display name (`Ann <ann@example.com>`), out of quotes around it
+    (any kind: `EMAIL_QUOTES`) and out of a quoted local part; then every blank left removed
+    (`ann\u00a0@example.com`) and a trailing `;`, `,` or `.` cut again. A value
+    `canonical_identifier` reads gives the same text as what it reads it as."""
+    text = value.translate(_DROP_INVISIBLE).translate(_FOLD_WIDTH)
+    text = lower_as_sql(unicodedata.normalize("NFC", text)).replace(FINAL_SIGMA, MEDIAL_SIGMA)
     text = text.lstrip(_BLANKS).rstrip(_BLANKS + EMAIL_TRAILING)
     for form in (_MAILTO_LINK, _NAMED_FORM, _WRAPPED):
         if found := form.fullmatch(text):
@@ -462,9 +524,14 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
 
     Every kind: invisible characters (`INVISIBLE`: a zero-width space, a soft hyphen) are
     removed and white space is trimmed. Emails are read by `email_text` (full-width letters,
-    `mailto:`, `Name <...>`, quotes, blanks inside, a trailing `;`, `,` or `.`), lower-cased,
-    need exactly one '@' with text on both sides, and follow `rules`; phones are read by
-    `phone_key` (at least seven ASCII digits); IP addresses are lower-cased.
+    NFC, `mailto:`, `Name <...>`, quotes, blanks inside, a trailing `;`, `,` or `.`),
+    lower-cased, need exactly one '@' with text on both sides, and follow `rules`; phones are
+    read by `phone_key` (at least seven ASCII digits); IP addresses are lower-cased.
+
+    A placeholder never matches (None): a value of `PLACEHOLDERS` ('none', 'N/A', '0',
+    'guest', in any case or width) or one character repeated ('0000000000', 'xxxxxx'); an
+    email whose local part is one (`EMAIL_PLACEHOLDER_LOCALS`: 'none@...', 'noreply@...');
+    a phone of one digit repeated, or a calling code and zeros.
 
     Examples:
         >>> normalize(IdentityKind.EMAIL, " Ann\u200b@Example.com ", MatchRules())
@@ -482,11 +549,14 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
             text = _PLUS_TAG.sub("@", text, count=1)
         if rules.gmail_dots and (gmail := _GMAIL_ADDRESS.fullmatch(text)):
             text = gmail[1].replace(".", "") + "@gmail.com"
-        return text if _EMAIL.fullmatch(text) else None
+        if not _EMAIL.fullmatch(text):
+            return None
+        local = text.partition("@")[0]
+        return None if is_placeholder(local, EMAIL_PLACEHOLDER_LOCALS) else text
     text = str(value).translate(_DROP_INVISIBLE).strip()
     if kind is IdentityKind.IP_ADDRESS:
         text = lower_as_sql(text)
-    return text or None
+    return None if is_placeholder(text) else text
 
 
 def _idna_domain(domain: str) -> tuple[str, str] | None:
@@ -565,7 +635,8 @@ def phone_key(value: str, rules: MatchRules) -> str | None:
       numbers keep their 0); with no region, its digits as written ('030123456'), which no
       international number equals.
 
-    None when the key holds fewer than seven digits.
+    None when the key holds fewer than seven digits, or is a placeholder (one digit
+    repeated, '0000000000'; a calling code and zeros).
 
     Examples:
         >>> phone_key("+41 61 234 56 06", MatchRules()), phone_key("0033 612345606", MatchRules())
@@ -580,7 +651,7 @@ def phone_key(value: str, rules: MatchRules) -> str | None:
     digits = kept.replace("+", "")
     key, taken = _phone_key(kept, digits, rules)
     usable = len(key) - key.startswith("+") >= PHONE_MIN_DIGITS and taken >= PHONE_TAIL_DIGITS
-    return key if usable else None
+    return key if usable and not re.fullmatch(_PHONE_PLACEHOLDER, key) else None
 
 
 def _phone_key(kept: str, digits: str, rules: MatchRules) -> tuple[str, int]:
@@ -610,9 +681,10 @@ def sql_phone_suffix(key_sql: str) -> str:
     return f"right(replace({key_sql}, '+', ''), {PHONE_SUFFIX_DIGITS})"
 
 
-def sql_phone_key(raw_sql: str, rules: MatchRules) -> str:
+def sql_phone_key(raw_sql: str, rules: MatchRules, *, usable: bool = True) -> str:
     """SQL of `phone_key` over a VARCHAR expression: the region's calling code and prefixes
-    are constants, read from phonenumbers when the SQL is written."""
+    are constants, read from phonenumbers when the SQL is written. Without `usable`, a
+    placeholder's key is left as it is (a filter: no identifier equals it)."""
     text = f"replace(replace({raw_sql}, '{_FULL_WIDTH_PLUS}', '+'), '{_TRUNK_MARK}', '')"
     kept = f"regexp_replace({text}, '[^0-9+]', '', 'g')"
     digits = f"replace({kept}, '+', '')"
@@ -637,7 +709,12 @@ def sql_phone_key(raw_sql: str, rules: MatchRules) -> str:
             key = f"'+{code}' || substr({digits}, {len(trunk) + 1})"
             cases.append(when(test, len(trunk), len(code), key))
         cases.append(when("true", 0, len(code), f"'+{code}' || {digits}"))
-    return f"(CASE {' '.join(cases)} END)"
+    key = f"(CASE {' '.join(cases)} END)"
+    if not usable:
+        return key
+    # a placeholder's key becomes '' and then NULL: the key is written once
+    pattern = _sql_text(f"^(?:{_PHONE_PLACEHOLDER})$")
+    return f"nullif(regexp_replace({key}, {pattern}, ''), '')"
 
 
 def _sql_chars(chars: str) -> str:
@@ -654,7 +731,8 @@ def sql_email_text(text_sql: str) -> str:
     expressions."""
     blanks = _sql_chars(_BLANKS)
     text = f"translate({text_sql}, {_sql_chars(INVISIBLE)}, '')"
-    text = f"lower(translate({text}, {_sql_text(FULL_WIDTH)}, {_sql_text(FULL_WIDTH_AS)}))"
+    text = f"translate({text}, {_sql_text(FULL_WIDTH)}, {_sql_text(FULL_WIDTH_AS)})"
+    text = f"translate(lower(nfc_normalize({text})), '{FINAL_SIGMA}', '{MEDIAL_SIGMA}')"
     text = f"rtrim(ltrim({text}, {blanks}), {blanks} || '{EMAIL_TRAILING}')"
     # (?s) and \z, not the 's' option and $: Spark's regular expressions read them alike
     for form in (_RE_MAILTO, _RE_NAMED, _RE_WRAPPED):
@@ -669,9 +747,9 @@ def sql_normalize(
 ) -> str:
     """The SQL expression that normalises a column exactly as `normalize` does.
 
-    With `for_match`, the checks that only turn unusable values into NULL are left out: such
-    a value can never equal a normalised identifier, so a filter does not need them, and
-    leaving them out makes a scan over millions of rows cheaper.
+    With `for_match`, the checks that only turn unusable values into NULL (placeholders
+    too) are left out: such a value can never equal a normalised identifier, so a filter
+    does not need them, and leaving them out makes a scan over millions of rows cheaper.
     """
     # a JSON column (mixed value types, no declared type) is read as the text each value
     # holds: "042" as 042, not with its quotes; the branch is chosen when the query is planned
@@ -681,7 +759,7 @@ def sql_normalize(
         f" ELSE CAST({column_sql} AS VARCHAR) END)"
     )
     if kind is IdentityKind.PHONE:
-        return sql_phone_key(raw, rules)
+        return sql_phone_key(raw, rules, usable=not for_match)
     if kind is IdentityKind.EMAIL:
         # The usual address is plain ASCII with none of the characters `email_text` reads:
         # lower-cased, a final dot dropped. Only the others pay for the full reading (1 M
@@ -700,7 +778,10 @@ def sql_normalize(
             )
         if for_match:
             return expr
-        return f"(CASE WHEN regexp_matches({expr}, '^[^@]+@[^@]+$') THEN {expr} END)"
+        local = _sql_placeholder(f"split_part({expr}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
+        return (
+            f"(CASE WHEN regexp_matches({expr}, '^[^@]+@[^@]+$') AND NOT {local} THEN {expr} END)"
+        )
     # The usual value is ASCII (no invisible character) and starts and ends with a visible
     # character: `normalize` leaves it as it is, and the test costs less than trim() alone.
     # Anything else is cleaned in full, which costs ten times more: only those rows pay.
@@ -712,8 +793,23 @@ def sql_normalize(
         f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
     )
     if kind is IdentityKind.IP_ADDRESS:
-        return f"lower({text})" if for_match else f"nullif(lower({text}), '')"
-    return text if for_match else f"nullif({text}, '')"
+        text = f"lower({text})"
+    return text if for_match else f"(CASE WHEN {_sql_placeholder(text)} THEN NULL ELSE {text} END)"
+
+
+def sql_placeholder(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str:
+    """SQL: whether a cell holds a placeholder (`normalize` gives None for it as one): 'none',
+    '0', 'N/A@', a phone of zeros. An empty or NULL cell is none; for `dsar catalog check`'s
+    counts."""
+    match = sql_normalize(kind, column_sql, rules, for_match=True)
+    if kind is IdentityKind.PHONE:
+        test = f"regexp_matches({match}, {_sql_text(f'^(?:{_PHONE_PLACEHOLDER})$')})"
+    elif kind is IdentityKind.EMAIL:
+        local = _sql_placeholder(f"split_part({match}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
+        test = f"{_sql_placeholder(match)} OR (strpos({match}, '@') > 0 AND {local})"
+    else:
+        test = _sql_placeholder(match)
+    return f"coalesce({match} <> '' AND ({test}), false)"
 
 
 def phone_pattern(values: Iterable[str]) -> str:
