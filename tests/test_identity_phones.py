@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from dsar.catalog import IdentityKind, load_catalog
 from dsar.errors import UsageError, WorkbenchError
@@ -186,6 +187,48 @@ def test_breach_scope_tells_no_stranger(tmp_path: Path, monkeypatch: pytest.Monk
     holders = [p for p in people if p["account_holder"]]
     # only u3, reached through their own landline; never u1 (FR) nor u2 (US)
     assert [(p["country"], p["contact"]) for p in holders] == [("DE", "cy@example.com")]
+    # F4: the two callers, known by their phone alone, are people without an account, and
+    # F2: reached at their number as dialled from anywhere (E.164), never a nine-digit key
+    callers = sorted((p["contact_kind"], p["contact"]) for p in people if not p["account_holder"])
+    assert callers == [("phone", "+41612345606"), ("phone", "+442025550107")]
+    assert "0 rows linked to no one" in output
+
+
+def test_both_searches_reach_the_phone_only_callers(tmp_path: Path) -> None:
+    """The set search and the per-person search (access itself) agree on the callers."""
+    from dsar import open_engine
+    from dsar.breach import ScopeSpec, scope_breach
+    from tests.test_breach_set import _assert_same
+
+    catalog = load_catalog(_x13(tmp_path / "x13"))
+    with open_engine(catalog) as engine:
+        one = scope_breach(engine, ScopeSpec(("tickets",)), method="per-person")
+        many = scope_breach(engine, ScopeSpec(("tickets",)), method="set")
+    _assert_same(one, many)
+    reached = sorted((p.account_holder, str(p.contact)) for p in one.people)
+    # no region: '030 123456' is nobody's account phone, so its caller stands alone too
+    assert reached == [
+        (False, "phone=+41612345606"),
+        (False, "phone=+442025550107"),
+        (False, "phone=030123456"),
+    ]
+    assert not one.not_linked
+
+
+def test_a_device_alone_still_links_no_one(tmp_path: Path) -> None:
+    from dsar import open_engine
+    from dsar.breach import ScopeSpec, scope_breach
+
+    root = tmp_path / "x13"
+    catalog_path = _x13(root)
+    text = catalog_path.read_text().replace(
+        "      phone: {identity: phone, type: string, category: contact}\n      created_at",
+        "      phone: {identity: device_id, type: string}\n      created_at",
+    )
+    catalog_path.write_text(text)
+    with open_engine(load_catalog(catalog_path)) as engine:
+        scope = scope_breach(engine, ScopeSpec(("tickets",)))
+    assert not scope.people and scope.not_linked == {"tickets": 3}
 
 
 def test_a_catalog_naming_no_known_region_is_refused(tmp_path: Path) -> None:
@@ -334,3 +377,19 @@ def test_the_sent_record_finds_an_upload_recorded_under_the_nine_digit_rule(
         ]  # a suffix withdraws too: in doubt, the upload goes
     finally:
         record.close()
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    value=st.text(alphabet="0123456789 +-()\uff0bx", max_size=18),
+    region=st.sampled_from([None, "DE", "US", "IT", "AU", "HU"]),
+)
+def test_dsar_verify_restates_the_phone_rule(value: str, region: str | None) -> None:
+    """A bundle's own check reads the person's phones by the rule its manifest states
+    (`dsar.review.bundle._norm`, apart from the engine's code): the same key, or a phone of
+    the person's own would be called someone else's and the bundle set aside."""
+    from dsar.review.bundle import _norm
+    from dsar.review.manifest import MatchRulesInfo
+
+    info = MatchRulesInfo(gmail_dots=False, plus_addressing=False, phone_region=region)
+    assert _norm("phone", value, info) == _key(value, region)

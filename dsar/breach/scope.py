@@ -52,7 +52,7 @@ from dsar.breach.times import plain_where, rows_in_scope
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
-from dsar.errors import IdentifierError, OverMatchError, UsageError
+from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, UsageError
 from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import (
     STRONG,
@@ -435,6 +435,7 @@ def scope_breach(
         people, holders = _per_person(
             engine, catalog, rules, row_seeds, in_scope, row_prints, skipped
         )
+    _phone_requesters(engine, catalog, rules, scoped, skipped, people, holders)
     scope = Scope(
         spec=spec,
         rows=rows_count,
@@ -451,6 +452,65 @@ def scope_breach(
         notes=list(notes),
     )
     return _finish(engine, scope, rules, scoped, holders, closed=use_set)
+
+
+def _phone_requesters(
+    engine: Engine,
+    catalog: Catalog,
+    rules: MatchRules,
+    scoped: dict[str, pa.Table],
+    skipped: dict[str, tuple[str, ...]],
+    people: list[AffectedPerson],
+    holders: dict[str, list[frozenset[int]]],
+) -> None:
+    """People without an account known by a phone alone (red team 26c F4): a row in scope
+    linked to no one whose only identifiers are phones is the person's whom access, given
+    that phone, hands the row to (a caller's ticket). Each such phone is asked as access
+    would be asked (`collect`), and a person holding no strong identifier whose rows include
+    the row is added (to `people`, and to the row's `holders`); a phone of an account
+    holder, or shared, leads nowhere new. A device or cookie id alone still links no one."""
+    asked: dict[SubjectKey, list[tuple[str, int]]] = defaultdict(list)
+    for name, rows in scoped.items():
+        table = catalog.tables[name]
+        if table.owned_through is not None or name not in holders:
+            continue
+        for i, row in enumerate(rows.to_pylist()):
+            if holders[name][i]:
+                continue
+            keys = row_keys(table, row, rules)
+            if keys and all(k.kind is IdentityKind.PHONE for k in keys):
+                for key in set(keys):
+                    asked[key].append((name, i))
+    if not asked:
+        return
+    phones = sorted(asked, key=str)
+    requests = [SubjectRequest(f"P-{i}", (k,)) for i, k in enumerate(phones)]
+    try:
+        found = collect(engine, catalog, requests, rules)
+    except (OverMatchError, AmbiguousIdentifierError):
+        return  # a phone of several people: no one's alone, left linked to no one
+    homes = home_tables(catalog)
+    for phone, data in zip(phones, found, strict=True):
+        if any(k.kind in STRONG for k in data.identity.keys):
+            continue
+        hits: dict[str, int] = defaultdict(int)
+        reached: list[tuple[str, int]] = []
+        for name, i in asked[phone]:
+            own = data.tables.get(name)
+            if own is None:
+                continue
+            prints = {_fingerprint(r, skipped.get(name, ())) for r in own.to_pylist()}
+            row = scoped[name].slice(i, 1).to_pylist()[0]
+            if _fingerprint(row, skipped.get(name, ())) in prints and not holders[name][i]:
+                hits[name] += 1
+                reached.append((name, i))
+        if not reached:
+            continue
+        person = _describe_person(catalog, data, len(people) + 1, homes)
+        person.rows = dict(hits)
+        people.append(person)
+        for name, i in reached:
+            holders[name][i] = frozenset({person.number})
 
 
 def _per_person(

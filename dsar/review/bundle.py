@@ -164,12 +164,14 @@ def _phone(text: str, rules: MatchRulesInfo) -> str | None:
     (a bundle made before) its trailing digits. ASCII digits only, as the export side."""
     text = text.replace("\uff0b", "+").replace("(0)", "")
     digits = re.sub(r"[^0-9]", "", text)
-    if len(digits) < 7:
-        return None
     if rules.phone_digits_compared is not None:
-        return digits[-rules.phone_digits_compared :]
+        return digits[-rules.phone_digits_compared :] if len(digits) >= 7 else None
+
+    def usable(key: str, taken: int) -> str | None:  # 7 digits, 5 of them from the text
+        return key if len(key.lstrip("+")) >= 7 and taken >= 5 else None
+
     if re.sub(r"[^0-9+]", "", text).startswith("+"):
-        return "+" + digits
+        return usable("+" + digits, len(digits))
     prefixes, code, trunk = ["00"], "", ""
     if rules.phone_region:
         from phonenumbers.phonemetadata import PhoneMetadata
@@ -184,12 +186,12 @@ def _phone(text: str, rules: MatchRulesInfo) -> str | None:
                 prefixes.append(plain)
     for prefix in sorted(prefixes, key=len, reverse=True):
         if digits.startswith(prefix):
-            return "+" + digits[len(prefix) :]
+            return usable("+" + digits[len(prefix) :], len(digits) - len(prefix))
     if not code:
-        return digits
+        return usable(digits, len(digits))
     if trunk.isdigit() and digits.startswith(trunk):
         digits = digits[len(trunk) :]
-    return f"+{code}{digits}"
+    return usable(f"+{code}{digits}", len(digits))
 
 
 def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
