@@ -126,3 +126,11 @@ def test_the_words_kept_per_text_and_per_word_are_those_computed_again() -> None
             assert lexicon.is_english_word(low) == lexicon.is_english_word.__wrapped__(low)
             bare = mentions._without_accents(word)
             assert bare == mentions._without_accents.__wrapped__(word)
+
+
+def test_the_names_peaks_read_ascii_names_as_their_own_bare_form() -> None:
+    """`_name_peaks` skips `_bare` for a folded name in ASCII: it must be its own bare form."""
+    folded = lexicon.folded_lexicon()
+    ascii_names = [n for n in folded if n.isascii()]
+    assert len(ascii_names) > 10_000
+    assert all(lexicon._bare(n) == n for n in ascii_names)

@@ -569,7 +569,8 @@ def _name_peaks() -> dict[str, float]:
     accents, when at least `ELSEWHERE_ZIPF` (absent: under it in all). A lower-case name is
     matched without its accents too, so "está" counts as the Spanish word it is, not as the
     name "Esta"."""
-    names = {_bare(n) for n in folded_lexicon()}
+    # a folded name in ASCII is its own bare form (the first text that needs this waits)
+    names = {n if n.isascii() else _bare(n) for n in folded_lexicon()}
     peaks: dict[str, float] = {}
     accents = _accents()
     for lang in FREQUENCY_LANGUAGES:
