@@ -212,11 +212,19 @@ class CompanyIds:
                 prefixes.add(_compact(head))
             if tail and distinctive(tail):
                 unique.setdefault(tail.casefold(), v)
+        for prefix, _ in self._shape_prefixes:
+            if prefix:
+                prefixes.add(_compact(prefix))
+        return compact, unique, frozenset(prefixes)
+
+    @cached_property
+    def _shape_prefixes(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """Each shape with its literal prefix ('u', 'T-')."""
+        out = []
         for shape in self.shapes:
             m = re.match(r"^((?:[A-Za-z_]|\\[^A-Za-z0-9])*)", shape.pattern)
-            if m and m.group(1):
-                prefixes.add(_compact(m.group(1).replace("\\", "")))
-        return compact, unique, frozenset(prefixes)
+            out.append((m.group(1).replace("\\", "") if m else "", shape))
+        return tuple(out)
 
     def variants(self, text: str) -> list[tuple[Span, str, int]]:
         """The company's ids written otherwise (red team s13, F4): in another case, with a
@@ -252,13 +260,12 @@ class CompanyIds:
         """The id (or a shape's writing of it) that `folded` (no separators) is."""
         if folded in compact:
             return compact[folded]
-        for shape in self.shapes:
-            head = re.match(r"^((?:[A-Za-z_]|\\[^A-Za-z0-9])*)", shape.pattern)
-            prefix = head.group(1).replace("\\", "") if head else ""
-            if folded.startswith(_compact(prefix)) and shape.fullmatch(
-                prefix + folded[len(_compact(prefix)) :]
-            ):
-                return prefix + folded[len(_compact(prefix)) :]
+        if not any(c.isdigit() for c in folded):
+            return None
+        for prefix, shape in self._shape_prefixes:
+            head = _compact(prefix)
+            if folded.startswith(head) and shape.fullmatch(prefix + folded[len(head) :]):
+                return prefix + folded[len(head) :]
         return None
 
 

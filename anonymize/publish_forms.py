@@ -167,9 +167,12 @@ class Forms:
         view = view_of(text)
         out: list[Found] = []
         for m in _EMAIL_SHAPE.finditer(view.text):
-            written = self.emails.get(m.group().strip(".'"))
+            value = m.group().strip(".'")
+            a, b = view.source(m.start(), m.start() + len(value))
+            written = self.emails.get(value)
+            if written is None and text[a:b].casefold() != value:
+                written = value  # an address written encoded (%40, full-width): one anyway
             if written is not None:
-                a, b = view.source(m.start(), m.start() + len(m.group().strip(".'")))
                 out.append(Found(Span(a, b, EMAIL, 1.0, FORM), written))
         out += self._names(text, view)
         if any(c in INVISIBLE for c in text):
@@ -240,17 +243,15 @@ class Forms:
                     i += 1
 
     def _base64(self, text: str) -> Iterator[Found]:
-        if not self.emails:
-            return
         for m in _BASE64_RUN.finditer(text):
             decoded = unbase64_text(m.group())
             if decoded is None:
                 continue
             for e in _EMAIL_SHAPE.finditer(unicodedata.normalize("NFKC", decoded).casefold()):
-                written = self.emails.get(e.group().strip(".'"))
-                if written is not None:
-                    yield Found(Span(m.start(), m.end(), EMAIL, 1.0, FORM), written, BASE64)
-                    break
+                value = e.group().strip(".'")
+                written = self.emails.get(value, value)  # any address in base64 is one
+                yield Found(Span(m.start(), m.end(), EMAIL, 1.0, FORM), written, BASE64)
+                break
 
 
 def unbase64_text(run: str) -> str | None:

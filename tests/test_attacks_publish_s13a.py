@@ -282,3 +282,27 @@ def test_company_ids_in_variant_forms_are_replaced_and_checked(
         app, ["verify", str(done.folder), *args[2:], "--catalog", str(demo_export)]
     )
     assert clean.exit_code in (0, 3) and "[original]" not in clean.output  # 3: no key given
+
+
+def test_an_address_written_only_encoded_is_replaced_and_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No plain writing anywhere (red team c3): percent-encoded, full-width and base64
+    addresses are addresses all the same, replaced, and found by the check."""
+    rows = [
+        {"rid": "r0", "thread": "a", "body": "mailto:karl.hale%40moonwells.co.uk"},
+        {"rid": "r1", "thread": "b", "body": "mail: karl\uff0ehale\uff20moonwells\uff0eco\uff0euk"},
+        {"rid": "r2", "thread": "c", "body": "a2FybC5oYWxlQG1vb253ZWxscy5jby51aw=="},
+    ]
+    source = _jsonl(tmp_path / "in.jsonl", rows)
+    done = run_publish(source, "body", tmp_path / "o", keys=KEY, thread="thread", keep=["rid"])
+    for body in _bodies(done):
+        assert _leaks(body) == [], body
+    assert verify_published(done.folder, source=source).ok
+    monkeypatch.setattr(publish, "_other_forms", lambda items, export: None)
+    with pytest.raises(PublishRejectedError, match="an email outside the reserved domains"):
+        run_publish(source, "body", tmp_path / "o2", keys=KEY, thread="thread", keep=["rid"])
+    aside = next((tmp_path / "o2").glob("*.REJECTED"))
+    said = " ".join(str(f) for f in verify_published(aside).findings)  # without the source
+    for how in ("percent-encoded", "full-width", "base64"):
+        assert how in said, how

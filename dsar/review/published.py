@@ -224,6 +224,7 @@ def verify_published(
         engine = TextEngine(policy=TextPolicy(allow=names))
     found = engine.analyze(texts, FINDABLE)
     _check_residual(data.path, texts, found, listed_spans, add)
+    _check_encoded_emails(data.path, texts, add)
     skip = {manifest.column, *([manifest.thread] if manifest.thread else [])}
     others = _other_columns(file, skip)
     _check_other_columns(data.path, others, engine, add)
@@ -431,6 +432,26 @@ def _originals_in(
     if names and _holds_name(form, names, turned):
         kinds.append("name")
     return kinds
+
+
+def _check_encoded_emails(
+    name: str, texts: list[str | None], add: Callable[[Finding], None]
+) -> None:
+    """An address written encoded (percent, full-width, base64, hex, a character that does
+    not render inside) must be at a reserved domain too: the engine reads only plain text."""
+    for row, text in enumerate(texts):
+        if not text:
+            continue
+        for how, form in other_forms(text)[1:]:
+            if any(not RESERVED_EMAIL.search(m.group()) for m in _EMAIL.finditer(form)):
+                add(
+                    Finding(
+                        "personal data",
+                        f"{name} row {row + 1}",
+                        f"an email outside the reserved domains ({how})",
+                    )
+                )
+                break
 
 
 def _everyday(word: str) -> bool:
