@@ -305,7 +305,8 @@ def verify(
             help="For an extract or aggregate run: the source's catalog; a released cell equal"
             " to one of its identity values is a finding. For a certificate: the export's"
             " catalog; every file it put in place must be unchanged and, with the key, hold"
-            " no keyed reference of the person erased."
+            " no keyed reference of the person erased. For published support requests: none"
+            " of the export's identifiers may be published, in any written form."
         ),
     ] = None,
     source: Annotated[
@@ -343,7 +344,8 @@ def verify(
     with the key, its MAC; with --catalog (or --export), the files it put in place unchanged
     since; with --catalog and the key, the erased person's keyed reference in none of them.
     Published support requests: checksums, the review file, every identifier the text engine
-    finds a listed surrogate; with --source, no original value."""
+    finds a listed surrogate, every column read, no Parquet statistics; with --source, no
+    original value in any written form; with --catalog, none of the export's ids."""
     from dsar.review.bundle import verify_bundle
     from dsar.review.certificate import certificates_in
 
