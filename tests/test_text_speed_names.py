@@ -134,3 +134,24 @@ def test_the_names_peaks_read_ascii_names_as_their_own_bare_form() -> None:
     ascii_names = [n for n in folded if n.isascii()]
     assert len(ascii_names) > 10_000
     assert all(lexicon._bare(n) == n for n in ascii_names)
+
+
+def test_the_searches_vetoed_skips_would_have_found_nothing() -> None:
+    """`vetoed` looks for a log level, an ampersand and a noun's "von" before a name only
+    where their words or signs are in the text before it."""
+    pieces = [*PIECES, "INFO ", "[WARN] ", "warning ", "ERROR", "& ", " &", "Kartons ", "von "]
+    pieces += ["van ", "vom ", "VON ", "Marks ", "[app] ", "Lieferung ", "Critical "]
+    hits = 0
+    for before in _texts(40_000, 9, pieces):
+        if mentions._LOG_LEVEL_BEFORE.search(before):
+            hits += 1
+            assert mentions._log_level_before(before), before
+        else:
+            assert not mentions._log_level_before(before)
+        if mentions._AMPERSAND_BEFORE.search(before):
+            hits += 1
+            assert "&" in before
+        if mentions._NOUN_PARTICLE_BEFORE.search(before):
+            hits += 1
+            assert "von" in before or "van" in before or "vom" in before
+    assert hits > 1000

@@ -125,6 +125,14 @@ _AMPERSAND_BEFORE = regex.compile(r"(?<![\p{L}])(?P<word>\p{Lu}[\p{L}'\u2019-]+)
 _LOG_LEVEL_BEFORE = regex.compile(
     r"\b(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|NOTICE)\]?[^\S\n]+(?:\[[^\]\n]*\][^\S\n]*)?$"
 )
+_LOG_LEVELS = ("INFO", "WARN", "ERROR", "DEBUG", "TRACE", "FATAL", "CRITICAL", "NOTICE")
+
+
+def _log_level_before(before: str) -> bool:
+    """`_LOG_LEVEL_BEFORE.search(before)`, searched only where a level's word is."""
+    return any(level in before for level in _LOG_LEVELS) and bool(_LOG_LEVEL_BEFORE.search(before))
+
+
 # companies and brands named after people: alone, they name the company
 _BRANDS = BRANDS = (
     frozenset(
@@ -290,10 +298,10 @@ def vetoed(
         before = text[max(0, trimmed.start - 40) : trimmed.start]
         if span.source != "shape" and _THING_BEFORE.search(before[-12:]):
             continue
-        amp = _AMPERSAND_BEFORE.search(before)
+        amp = _AMPERSAND_BEFORE.search(before) if "&" in before else None
         if span.source != "shape" and amp and amp.group("word") not in firsts:
             continue  # "Marks & Spencer", "Ernst & Young"; "Ravi & Priya" are two people
-        if span.source in ("names", "ner") and _LOG_LEVEL_BEFORE.search(before):
+        if span.source in ("names", "ner") and _log_level_before(before):
             continue
         # "Herr Rechtsanwalt Brenninkmeyer": a title vouches for a surname no list knows
         previous = before.split()[-1:]
@@ -582,20 +590,27 @@ def _not_a_person(
         return True
     if folded[0] in _ARTICLES_FIRST:
         return True
-    titled = bool(_TITLE_BEFORE.search(before))
-    given = _GIVEN_BEFORE.search(before)
-    if folded[0] in _PARTICLES and not titled and not (given and given.group(1) in firsts):
-        rest = [w for w, f in zip(words, folded, strict=True) if f not in _PARTICLES]
-        if words[0][:1].islower() and lang != "en":
-            return True  # "pedido de Zara", "Lieferung von Aldi"
-        if span.source != "shape" and not any(is_name_word(w) for w in rest):
-            return True  # "De Zending van Philips"; "De Groot" is a surname
+    title: list[bool] = []  # whether a title stands before: searched once, when asked
+
+    def titled() -> bool:
+        if not title:
+            title.append(bool(_TITLE_BEFORE.search(before)))
+        return title[0]
+
+    if folded[0] in _PARTICLES and not titled():
+        given = _GIVEN_BEFORE.search(before)  # a given name before: "Luis de Zara"
+        if not (given and given.group(1) in firsts):
+            rest = [w for w, f in zip(words, folded, strict=True) if f not in _PARTICLES]
+            if words[0][:1].islower() and lang != "en":
+                return True  # "pedido de Zara", "Lieferung von Aldi"
+            if span.source != "shape" and not any(is_name_word(w) for w in rest):
+                return True  # "De Zending van Philips"; "De Groot" is a surname
     if (
         lang in ("de", "nl")
         and span.source in _MENTION_SOURCES
         and span.score < 0.9
-        and not titled
         and words[0] not in firsts  # "hier ist der Torsten": a given name stays one
+        and not titled()
         and _ARTICLE_BEFORE.search(before)
     ):
         return True
@@ -619,19 +634,22 @@ def _not_a_person(
     if (
         span.source == "shape"
         and words[0] not in firsts
-        and not titled
+        and not titled()
         and PARTY_LABEL_BEFORE.search(text[max(0, span.start - 40) : span.start])
     ):
         return True  # "Caller: Kroger Receiving": a party's field, no given name first
     if span.source == "shape" and folded[0].rstrip(",") in _ROLE_WORDS:
         return True  # "Solicitor, Clifford Chance" under a signature: a role and a firm
-    noun = _NOUN_PARTICLE_BEFORE.search(before)
+    noun = (  # "von", "van" or "vom" before: searched only then
+        _NOUN_PARTICLE_BEFORE.search(before)
+        if len(words) == 1 and ("von" in before or "van" in before or "vom" in before)
+        else None
+    )
     if (
         noun is not None
-        and len(words) == 1
         and span.source in _MENTION_SOURCES
         and words[0] not in firsts
-        and not titled
+        and not titled()
         and not is_name_word(noun.group("noun"))
     ):
         return True  # "Paletten von Bahlsen", "Vrachtwagen van Hema": a noun's complement
