@@ -168,7 +168,11 @@ def _phone(text: str, rules: MatchRulesInfo) -> str | None:
         return digits[-rules.phone_digits_compared :] if len(digits) >= 7 else None
 
     def usable(key: str, taken: int) -> str | None:  # 7 digits, 5 of them from the text
-        return key if len(key.lstrip("+")) >= 7 and taken >= 5 else None
+        if len(key.lstrip("+")) < 7 or taken < 5:
+            return None
+        # no one's number: a digit repeated, or a calling code and zeros ('+4100000000')
+        filler = re.fullmatch(r"\+?([0-9])\1*|\+[1-9][0-9]{0,2}0{6,}", key)
+        return None if filler else key
 
     if re.sub(r"[^0-9+]", "", text).startswith("+"):
         return usable("+" + digits, len(digits))
