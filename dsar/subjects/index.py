@@ -57,7 +57,9 @@ __all__ = ["IdentityIndex", "IndexedFiles", "index_value"]
 
 log = logging.getLogger(__name__)
 
-SCHEME = "index-hmac64/v3"  # v3: phones indexed by their last digits (whole-number keys)
+# v3: phones indexed by their last digits (whole-number keys); v4: emails composed (NFC)
+# with a final sigma as the medial one, as `sql_email_text` now reads them
+SCHEME = "index-hmac64/v4"
 _KEY_CHECK = "identity-index-key-check"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
