@@ -35,7 +35,8 @@ def catalog_check(
     job refuse the catalog until fixed, or accepted with --accept-catalog-warnings.
     """
     from dsar.engine import check_catalog, open_engine
-    from dsar.engine.guards import SAMPLE_ROWS, catalog_warnings, identity_value_warnings
+    from dsar.engine.guards import SAMPLE_ROWS, catalog_warnings
+    from dsar.subjects.checks import identity_value_warnings
 
     with open_engine(kind="duckdb") as engine:
         cat = check_catalog(catalog, engine, deep=deep)

@@ -122,7 +122,7 @@ def _parent_key_problems(
 ) -> list[CatalogProblem]:
     """A table other tables are `owned_through` whose key is not unique over its files
     (per-file invoice numbering): a child row of such a key has two possible owners."""
-    from dsar.subjects.ownership import duplicated_parent_keys  # the subjects import engines
+    from dsar.engine.ownership import duplicated_parent_keys
 
     problems = []
     for child, table in catalog.tables.items():

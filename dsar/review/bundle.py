@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from dsar.catalog.models import IdentityKind
 from dsar.copies import csv_rows, data_cells, portable_csv
 from dsar.csvsafe import unsafe_csv_cell
+from dsar.engine.ownership import key_text
 from dsar.errors import UnreadableArtifactError
 from dsar.io import jsonable_rows
 from dsar.review.findings import Finding as Finding
@@ -52,7 +53,6 @@ from dsar.review.manifest import (
 from dsar.review.snapshot import odd_entries
 from dsar.review.unzip import MAX_UNPACKED_BYTES, layout_problems, unzip_bundle
 from dsar.statement import Block, BlockKind, to_html, to_markdown
-from dsar.subjects.ownership import key_text
 from dsar.text.detectors import (
     FINANCIAL_AND_GOVERNMENT,
     SECRET_PATTERNS,
@@ -132,6 +132,13 @@ class Verification:
 _NOT_SHOWN = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _QUOTES = "\"'`\u00ab\u00bb\u2018-\u201f\u2039\u203a"
 _QUOTED = re.compile(f"[{_QUOTES}]+(.*?)[{_QUOTES}]+", re.DOTALL)
+
+
+def _filler(phone: str) -> bool:
+    """A number that stands for none ('0000000000', '+41 00 000 00 00'): no one's, so not
+    another person's either (the search never matches it)."""
+    digits = re.sub(r"[^0-9]", "", phone)
+    return re.fullmatch(r"([0-9])\1*|[1-9][0-9]{0,2}0{6,}", digits) is not None
 
 
 def _email_scan(text: str) -> str:
@@ -730,7 +737,7 @@ def _check_owned(root: Path, name: str, table: pa.Table, owned: OwnedInfo, add: 
 
 def _key_readings(value: object) -> set[str]:
     """A key as the search may have read it: as written, and as the text it holds where the
-    bundle wrote a JSON value as its text (`"1"`, `10.0`; `dsar.subjects.ownership`)."""
+    bundle wrote a JSON value as its text (`"1"`, `10.0`; `dsar.engine.ownership`)."""
     read = key_text(value, "JSON" if isinstance(value, str) else "")
     return {str(value)} | ({read} if read is not None else set())
 
@@ -818,7 +825,7 @@ def _check_other_people(
             numbers = [item.value] if 9 <= sum(c.isdigit() for c in item.value) <= 15 else []
         else:
             continue
-        if any(_norm("phone", n, rules) not in own_phones for n in numbers):
+        if any(_norm("phone", n, rules) not in own_phones and not _filler(n) for n in numbers):
             add(Finding("other people", where, "a phone number that is not the person's"))
 
 

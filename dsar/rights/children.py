@@ -22,10 +22,10 @@ from datetime import date
 
 from dsar.catalog.models import Catalog, ErasureAction, Ownership
 from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.ownership import sql_key_text
 from dsar.rights.actions import PersonRows, Retain, SqlPart, TableAction
 from dsar.subjects.collect import SubjectData
 from dsar.subjects.identity import MatchRules
-from dsar.subjects.ownership import sql_key_text
 from dsar.subjects.selection import row_predicate
 
 Stays = Callable[[str], SqlPart]

@@ -28,6 +28,15 @@ from dsar.errors import AmbiguousIdentifierError, CatalogError, ConfigProblem, O
 
 if TYPE_CHECKING:
     from dsar.subjects.index import IndexedFiles
+from dsar.engine.ownership import (
+    clear_keys,
+    column_type,
+    key_text,
+    keys_held_by_several,
+    parent_key_texts,
+    sql_key_text,
+    union,
+)
 from dsar.subjects.identity import (
     STRONG,
     Identity,
@@ -42,15 +51,6 @@ from dsar.subjects.identity import (
     sql_canonical_email,
     sql_normalize,
     with_catalog_rules,
-)
-from dsar.subjects.ownership import (
-    clear_keys,
-    column_type,
-    key_text,
-    keys_held_by_several,
-    parent_key_texts,
-    sql_key_text,
-    union,
 )
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def owned_tables(catalog: Catalog) -> list[str]:
 
 
 def owner_keys(data: SubjectData, table: Table) -> list[str]:
-    """The parent keys (as text, `dsar.subjects.ownership.key_text`) of the person's parent
+    """The parent keys (as text, `dsar.engine.ownership.key_text`) of the person's parent
     rows: their rows of `table` are those whose ownership column holds one of these. A key
     another parent row holds too is not among them (`collect` set its child rows aside)."""
     own = table.owned_through
@@ -189,7 +189,7 @@ def _add_owned_rows(
     """Each person's rows of owned tables (order lines, attachments): one query per table
     for the whole batch, over the keys of the parent rows each person already has.
 
-    Keys are read as the text they hold on both sides (`dsar.subjects.ownership`). A key
+    Keys are read as the text they hold on both sides (`dsar.engine.ownership`). A key
     that a parent row not the person's holds too (a parent key that is not unique) gives
     its child rows to no one: they are counted as set aside for review."""
     for name in owned_tables(catalog):

@@ -11,9 +11,9 @@ import re
 
 from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
+from dsar.engine.ownership import sql_key_text
 from dsar.subjects.collect import SubjectData, owner_keys
 from dsar.subjects.identity import STRONG, MatchRules, phone_suffix, sql_normalize
-from dsar.subjects.ownership import sql_key_text
 
 
 def row_predicate(table: Table, data: SubjectData, rules: MatchRules) -> tuple[str, list[object]]:
