@@ -24,10 +24,6 @@ import pyarrow.compute as pc
 
 from dsar.catalog.models import Catalog, FileFormat, IdentityKind, Ownership, Role, Table
 from dsar.engine.base import INLINE_VALUES, Engine, quote_identifier, sql_in
-from dsar.errors import AmbiguousIdentifierError, CatalogError, ConfigProblem, OverMatchError
-
-if TYPE_CHECKING:
-    from dsar.subjects.index import IndexedFiles
 from dsar.engine.ownership import (
     clear_keys,
     column_type,
@@ -37,6 +33,10 @@ from dsar.engine.ownership import (
     sql_key_text,
     union,
 )
+from dsar.errors import AmbiguousIdentifierError, CatalogError, ConfigProblem, OverMatchError
+
+if TYPE_CHECKING:
+    from dsar.subjects.index import IndexedFiles
 from dsar.subjects.identity import (
     STRONG,
     Identity,
