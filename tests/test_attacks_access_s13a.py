@@ -217,6 +217,9 @@ def test_f7_a_phone_of_zeros_is_nobodys(tmp_path: Path) -> None:
     assert _rows(bob, "app") == ["e1"]  # his own event; not the anonymous one on the zero id
     assert bob.subject.identity.values(IdentityKind.PHONE) == set()
     assert bob.subject.identity.values(IdentityKind.DEVICE_ID) == set()
+    # his own row's 0000000000 is no one's number, not another person's: the bundle is sent
+    assert not bob.rejected, bob.findings
+    assert verify_bundle(bob.path, keys=KEYS).ok
     assert _plan(catalog, "user_id=u2") == {"accounts": (1, 0), "app": (1, 0)}
     alice = _bundle(catalog, tmp_path / "alice", "user_id=u1")
     assert _rows(alice, "calls") == ["k01"]
