@@ -183,6 +183,21 @@ class OverMatchError(WorkbenchError):
         )
 
 
+class JoinedAccountsError(WorkbenchError):
+    """An erasure whose search joined several accounts: one value (a bookkeeper's or a team's
+    address) can stand on two people's rows, and erasing would delete both."""
+
+    def __init__(self, label: str, joined: dict[str, int]) -> None:
+        self.label, self.joined = label, joined
+        what = ", ".join(f"{n} {kind}s" for kind, n in joined.items())
+        super().__init__(
+            f"request {label!r}: the search joined {what}: an identifier shared by two"
+            " accounts (a bookkeeper's or a team's address) would erase both. Check the"
+            " identity provenance (`dsar access` shows it), then plan again with"
+            " --joined-ok only if every one of them is this person."
+        )
+
+
 class AmbiguousIdentifierError(WorkbenchError):
     """A weak identifier given in a request belongs to more than one person."""
 

@@ -63,6 +63,14 @@ retention_app = typer.Typer(
 )
 
 RequestOpt = Annotated[str | None, typer.Option(help="Erase for this registered request.")]
+JoinedOkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--joined-ok",
+        help="Erase although the search joined two or more accounts (user, customer or person"
+        " ids), after checking in `dsar access`'s provenance that they are all this person.",
+    ),
+]
 OutOpt = Annotated[Path, typer.Option(help="Folder for the certificate.")]
 
 
@@ -82,6 +90,7 @@ def _plan(
     read_only: bool = False,
     sent_record: Path | None = None,
     accept: bool = False,
+    joined_ok: bool = False,
 ) -> tuple[ErasurePlan, Register | None]:
     from dsar.records.deadlines import RequestType
     from dsar.rights import plan_erasure
@@ -107,6 +116,7 @@ def _plan(
             progress=_steps(),
             sent=sent,
             accept_catalog_warnings=accept,
+            accept_joined=joined_ok,
         )
     finally:
         if sent is not None:
@@ -127,6 +137,7 @@ def erase_plan(
     engine_kind: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
+    joined_ok: JoinedOkOpt = False,
 ) -> None:
     """Show what erasing the person would change, per table. Changes nothing.
 
@@ -151,6 +162,7 @@ def erase_plan(
             True,
             sent_record,
             accept_catalog_warnings,
+            joined_ok,
         )
     needs = " (applying needs the secret key: it pseudonymizes)" if plan.needs_key else ""
     typer.echo(f"dry run: nothing was changed; `dsar erase apply` erases{needs}")
@@ -237,6 +249,7 @@ def erase_apply(
     index: IndexOpt = None,
     accept_catalog_warnings: AcceptWarningsOpt = False,
     wait: WaitOpt = False,
+    joined_ok: JoinedOkOpt = False,
 ) -> None:
     """Erase the person: plan, change the files under a journal, write the certificate."""
     from dsar.catalog import load_catalog
@@ -261,6 +274,7 @@ def erase_apply(
             keys,
             sent_record=sent_record,
             accept=accept_catalog_warnings,
+            joined_ok=joined_ok,
         )
         book = Ledger(ledger, keys, key_file) if ledger is not None else None
         audit = _audit_log(reg, register, key_file)

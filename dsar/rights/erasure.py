@@ -25,10 +25,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dsar.catalog.models import Catalog, Role, Table
+from dsar.catalog.models import Catalog, IdentityKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
-from dsar.errors import NoMatchError, UsageError
+from dsar.errors import JoinedAccountsError, NoMatchError, UsageError
 from dsar.keys import Keys
 from dsar.lock import export_lock
 from dsar.records.audit import AuditLog, subject_ref
@@ -43,6 +43,14 @@ from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, with_catalog_rules
 from dsar.subjects.index import IndexedFiles
 from dsar.subjects.selection import others_mentioning, unlink_conditions
+
+# the kinds that name an account: two of one kind in one person's search is two accounts
+ACCOUNT_KINDS = (
+    IdentityKind.USER_ID,
+    IdentityKind.CUSTOMER_ID,
+    IdentityKind.PERSON_ID,
+    IdentityKind.USERNAME,
+)
 
 
 @dataclass(frozen=True)
@@ -256,6 +264,7 @@ def plan_erasure(
     sent: SentRecord | None = None,
     index: IndexedFiles | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
+    accept_joined: bool = False,
 ) -> ErasurePlan:
     """Plan the erasure of the person `request` names. Changes nothing.
 
@@ -276,8 +285,11 @@ def plan_erasure(
         accept_catalog_warnings: plan although the catalog can give one person's rows to
             another (`dsar.engine.guards`): True, or the codes accepted; the certificate
             records them.
+        accept_joined: plan although the search joined two or more accounts (user,
+            customer or person ids, usernames), after a person checked they are one.
 
     Raises:
+        JoinedAccountsError: the search joined several accounts, not accepted.
         CollisionProneCatalogError: such a catalog, not accepted.
         UsageError: the catalog has no table with an erasure action that changes data.
         NoMatchError: no row of the export belongs to the person.
@@ -300,6 +312,9 @@ def plan_erasure(
             f"request {request.label}: no row matches the identifiers given (a typo, or the"
             " person was erased already); nothing was changed",
         )
+    joined = {kind.value: n for kind in ACCOUNT_KINDS if (n := len(data.identity.values(kind))) > 1}
+    if joined and not accept_joined:
+        raise JoinedAccountsError(request.label, joined)
     return ErasurePlan(
         label=request.label,
         subject=subject_ref(keys, request.keys[0]) if keys is not None else None,
@@ -438,6 +453,7 @@ def replay_erasures(
                     keys=keys,
                     rules=rules,
                     accept_catalog_warnings=accept_catalog_warnings,
+                    accept_joined=True,  # each was planned and checked when first applied
                 )
             except NoMatchError:
                 continue
