@@ -303,6 +303,9 @@ def _phone_lab(root: Path, tickets: list[dict[str, str | None]]) -> Path:
         "      phone: {identity: phone, type: string, category: contact}\n      country:",
         1,
     )
+    # a Dutch company: the landline written locally (0200000001) is +31 20 000 0001 (a phone
+    # is matched whole since red team 26c F1; a national writing is read in phone_region)
+    text = text.replace("tables:\n", "phone_region: NL\ntables:\n", 1)
     catalog.write_text(text + PHONES)
     phones = ["+31200000001", "+31200000001", "+31200000003", "+31200000004"]
     with (root / "accounts.csv").open("w", newline="") as f:
