@@ -130,7 +130,7 @@ def test_rows_that_resolve_to_nobody_are_one_person_per_identifier(tmp_path: Pat
         }
     ).to_csv(folder / "logs.csv", index=False)
     (folder / "catalog.yml").write_text(
-        "version: 1\ncontroller: {name: Test, contact: privacy@test.invalid,"
+        "version: 1\ncontroller: {name: Test Ltd, contact: privacy@test.invalid,"
         " supervisory_authority: the authority}\ntables:\n"
         "  logs:\n    path: logs.csv\n    format: csv\n    description: logs\n"
         "    category: logs\n    origin: observed\n    purposes: [security]\n"

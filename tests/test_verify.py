@@ -239,8 +239,8 @@ MANIFEST_TAMPERS: list[tuple[str, Callable[[Path], None], list[str]]] = [
         _edit_manifest(lambda m: _first_kind_to(m, "bob@example.com")),
         [
             "[manifest] manifest.json subject.identifiers.[key]: Input should be 'email',"
-            " 'user_id', 'customer_id', 'phone', 'device_id', 'cookie_id', 'oauth_subject'"
-            " or 'ip_address'"
+            " 'user_id', 'customer_id', 'phone', 'device_id', 'cookie_id', 'oauth_subject',"
+            " 'ip_address', 'username' or 'person_id'"
         ],
     ),
     (
