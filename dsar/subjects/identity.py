@@ -15,9 +15,10 @@ An IP address is a link only where the catalog marks a column `identity: ip_addr
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -456,18 +457,39 @@ def _sql_placeholder(text_sql: str, words: frozenset[str] = PLACEHOLDERS) -> str
     the repeat is tested as 'nothing left once its first character is removed'). Only a
     short value pays for the folding."""
     listed = ", ".join(_sql_text(w) for w in sorted(words))
-    folded = f"lower(translate({text_sql}, {_sql_text(FULL_WIDTH)}, {_sql_text(FULL_WIDTH_AS)}))"
-    first = f"left({text_sql}, 1)"
     longest = max(map(len, words))
-    return (
-        f"(CASE WHEN length({text_sql}) <= {longest} AND {folded} IN ({listed}) THEN true"
-        f" WHEN {first} = '0' THEN regexp_matches({text_sql}, '^{_ZEROS}\\z')"
-        f" WHEN {first} <> right({text_sql}, 1) THEN false"
-        f" WHEN replace({text_sql}, {first}, '') <> '' THEN false"
-        f" WHEN {first} IN ('1', '2', '3', '4', '5', '6', '7', '8', '9')"
-        f" THEN length({text_sql}) >= 6"
-        f" ELSE length({text_sql}) >= 3 END)"
-    )
+
+    def test(text: str) -> str:
+        folded = f"lower(translate({text}, {_sql_text(FULL_WIDTH)}, {_sql_text(FULL_WIDTH_AS)}))"
+        first = f"left({text}, 1)"
+        return (
+            f"(CASE WHEN length({text}) <= {longest} AND {folded} IN ({listed}) THEN true"
+            f" WHEN {first} = '0' THEN regexp_matches({text}, '^{_ZEROS}\\z')"
+            f" WHEN {first} <> right({text}, 1) THEN false"
+            f" WHEN replace({text}, {first}, '') <> '' THEN false"
+            f" WHEN {first} IN ('1', '2', '3', '4', '5', '6', '7', '8', '9')"
+            f" THEN length({text}) >= 6"
+            f" ELSE length({text}) >= 3 END)"
+        )
+
+    return sql_let(text_sql, test)
+
+
+_SQL_NAME = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z_0-9]*')
+
+
+def sql_let(value_sql: str, body: Callable[[str], str]) -> str:
+    """SQL of `body` applied to `value_sql`, the value written once: a normalising step
+    that reads its input several times (a CASE, a placeholder test) would otherwise copy
+    the SQL of every step before it each time, and the text of a query normalising a few
+    columns grew to 350 KB (seconds to parse and plan each). A lambda over a one-element
+    list binds the value to a name (Spark: `transform(array(v), x -> ...)[0]`); a column
+    or a name already bound is used as it is. About 15% slower per row than the copies,
+    so the scans' filters (`for_match`) do without it."""
+    if _SQL_NAME.fullmatch(value_sql):
+        return body(value_sql)
+    name = "__wb_" + hashlib.sha256(value_sql.encode()).hexdigest()[:12]
+    return f"list_transform([{value_sql}], lambda {name}: {body(name)})[1]"
 
 
 _EMAIL = re.compile(r"[^@]+@[^@]+")
@@ -774,17 +796,22 @@ def sql_normalize(
         if rules.plus_addressing:
             expr = f"regexp_replace({expr}, '\\+[^@]*@', '@')"
         if rules.gmail_dots:
-            expr = (
-                f"(CASE WHEN regexp_matches({expr}, '^[^@]*@(gmail|googlemail)\\.com$')"
-                f" THEN replace(split_part({expr}, '@', 1), '.', '') || '@gmail.com'"
-                f" ELSE {expr} END)"
+            expr = sql_let(
+                expr,
+                lambda e: (
+                    f"(CASE WHEN regexp_matches({e}, '^[^@]*@(gmail|googlemail)\\.com$')"
+                    f" THEN replace(split_part({e}, '@', 1), '.', '') || '@gmail.com' ELSE {e} END)"
+                ),
             )
         if for_match:
             return expr
-        local = _sql_placeholder(f"split_part({expr}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
-        return (
-            f"(CASE WHEN regexp_matches({expr}, '^[^@]+@[^@]+$') AND NOT {local} THEN {expr} END)"
-        )
+
+        def usable(email: str) -> str:
+            local = _sql_placeholder(f"split_part({email}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
+            shaped = f"regexp_matches({email}, '^[^@]+@[^@]+$')"
+            return f"(CASE WHEN {shaped} AND NOT {local} THEN {email} END)"
+
+        return sql_let(expr, usable)
     # The usual value is ASCII (no invisible character) and starts and ends with a visible
     # character: `normalize` leaves it as it is, and the test costs less than trim() alone.
     # Anything else is cleaned in full, which costs ten times more: only those rows pay.
@@ -797,22 +824,27 @@ def sql_normalize(
     )
     if kind is IdentityKind.IP_ADDRESS:
         text = f"lower({text})"
-    return text if for_match else f"(CASE WHEN {_sql_placeholder(text)} THEN NULL ELSE {text} END)"
+    if for_match:
+        return text
+    return sql_let(text, lambda t: f"(CASE WHEN {_sql_placeholder(t)} THEN NULL ELSE {t} END)")
 
 
 def sql_placeholder(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str:
     """SQL: whether a cell holds a placeholder (`normalize` gives None for it as one): 'none',
     '0', 'N/A@', a phone of zeros. An empty or NULL cell is none; for `dsar catalog check`'s
     counts."""
-    match = sql_normalize(kind, column_sql, rules, for_match=True)
-    if kind is IdentityKind.PHONE:
-        test = f"regexp_matches({match}, {_sql_text(f'^(?:{_PHONE_PLACEHOLDER})$')})"
-    elif kind is IdentityKind.EMAIL:
-        local = _sql_placeholder(f"split_part({match}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
-        test = f"{_sql_placeholder(match)} OR (strpos({match}, '@') > 0 AND {local})"
-    else:
-        test = _sql_placeholder(match)
-    return f"coalesce({match} <> '' AND ({test}), false)"
+
+    def placeholder(match: str) -> str:
+        if kind is IdentityKind.PHONE:
+            test = f"regexp_matches({match}, {_sql_text(f'^(?:{_PHONE_PLACEHOLDER})$')})"
+        elif kind is IdentityKind.EMAIL:
+            local = _sql_placeholder(f"split_part({match}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
+            test = f"{_sql_placeholder(match)} OR (strpos({match}, '@') > 0 AND {local})"
+        else:
+            test = _sql_placeholder(match)
+        return f"coalesce({match} <> '' AND ({test}), false)"
+
+    return sql_let(sql_normalize(kind, column_sql, rules, for_match=True), placeholder)
 
 
 def phone_pattern(values: Iterable[str]) -> str:
