@@ -114,6 +114,36 @@ def nested_leaves(column: str, values: Sequence[object]) -> dict[str, list[objec
     return out
 
 
+def nested_keys(values: Sequence[object]) -> list[str]:
+    """The keys of the objects inside a column's nested values (a JSON object's keys, read as
+    a struct's fields, and a map's keys), one for each value present under it, at most
+    `NESTED_VALUES`: a map keyed by people (`{"alice@example.com": 3}`, user ids) holds them
+    in its keys, which `nested_leaves` drops."""
+    out: list[str] = []
+
+    def walk(value: object, depth: int) -> None:
+        if value is None or depth > NESTED_DEPTH or len(out) >= NESTED_VALUES:
+            return
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if inner is not None:
+                    out.append(str(key))
+                    walk(inner, depth + 1)
+        elif isinstance(value, list | tuple):
+            pairs = value and all(isinstance(v, tuple) and len(v) == 2 for v in value)
+            for inner in value:
+                if pairs and isinstance(inner, tuple):
+                    if inner[0] is not None:
+                        out.append(str(inner[0]))
+                    walk(inner[1], depth + 1)
+                else:
+                    walk(inner, depth + 1)
+
+    for value in values:
+        walk(value, 0)
+    return out[:NESTED_VALUES]
+
+
 def leaf_name(path: str) -> str:
     """The name a nested value's field goes by, its last: `contacts[].phone` gives phone,
     `emails[]` gives emails."""

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
-from dsar.draft.profile import ColumnProfile, TableProfile, leaf_name, nested_leaves
+from dsar.draft.profile import (
+    ColumnProfile,
+    TableProfile,
+    leaf_name,
+    nested_keys,
+    nested_leaves,
+)
 
 if TYPE_CHECKING:
     from dsar.text.engine import TextEngine
@@ -573,6 +579,9 @@ def _nested(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> F
             got = None
         if got is not None and _leaf_role(got) is not None:
             found.append((path, got))
+    keyed = _keys_finding(nested_keys(values))
+    if keyed is not None:
+        found.append((f"{name} (its keys)", keyed))
     shape = column.arrow_type.split("<", 1)[0]
     read = f"a nested value ({shape}): {len(leaves)} field(s) read in {len(values):,} sampled rows"
     if unsure:
@@ -606,6 +615,39 @@ def _nested(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> F
     if "free_text" in roles.values():
         note += "; free text inside cannot be redacted (`free_text` is read on top-level text)"
     return Finding(personal=kind, evidence=note)
+
+
+KEY_IDS = 5  # distinct keys, all identifiers, before a map's keys read as people's ids
+_ID_KEY = re.compile(r"^\d{1,20}$")
+
+
+def _keys_finding(keys: list[str]) -> Finding | None:
+    """What a nested value's keys are (a JSON object's, a map's): a map keyed by people holds
+    them there, `{"alice@example.com": 3}` or user ids, which its values never show. Contacts,
+    IPs and the other shapes as a column's values would be; keys that are whole numbers or
+    UUIDs, `KEY_IDS` distinct or more, as identifiers: a person's key, maybe."""
+    if not keys:
+        return None
+    n = len(keys)
+    seen = f"of {n:,} sampled keys"
+    counts = Counter(keys)
+    found = _by_shape("keys", counts, n)
+    if found is not None and _leaf_role(found) is not None:
+        return Finding(
+            found.identity,
+            found.personal,
+            found.secret,
+            evidence="its keys: " + found.evidence.replace("sampled values", "sampled keys"),
+        )
+    ids = _share(counts, lambda k: bool(_ID_KEY.match(k) or _UUID.match(k)), 0.9 * n)
+    if ids >= 0.9 * n and len(counts) >= KEY_IDS:
+        return Finding(
+            identity=IdentityKind.USER_ID,
+            evidence=f"its keys: {_pct(ids, n)} {seen} ({len(counts):,} distinct) are"
+            " identifiers (whole numbers or UUIDs), a person's key maybe (a map keyed by"
+            " user id): confirm whose",
+        )
+    return None
 
 
 _LATITUDE = frozenset({"lat", "latitude", "breitengrad", "breedtegraad"})

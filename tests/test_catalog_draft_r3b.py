@@ -1,0 +1,100 @@
+"""Red team, issue 27 round 3, findings 7-13 (`dsar catalog draft`), each attacked.
+
+7. A column of JSON objects or maps whose keys are people (`{"alice@example.com": 3}`, user
+   ids) is personal: the keys are read, not only the values.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dsar.catalog.models import PersonalKind
+from dsar.draft import Draft, draft
+from dsar.text.engine import TextEngine
+
+FIRST = ["Anna", "Ben", "Carla", "David", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
+LAST = ["Smith", "Jones", "Garcia", "Müller", "Rossi", "Dubois", "Novak", "Silva", "Kim", "Berg"]
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+
+
+def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def _draft(root: Path) -> Draft:
+    return draft(root, sample=400, text_engine=TextEngine(nlp=None))
+
+
+def _name(i: int) -> str:
+    return f"{FIRST[i % 10]} {LAST[(i // 10 + i) % 10]}"
+
+
+def _users(root: Path, n: int = 80) -> None:
+    _csv(
+        root / "users.csv",
+        [
+            {"user_id": i, "email": f"user{i}@mail{i % 5}.example", "name": _name(i)}
+            for i in range(1, n + 1)
+        ],
+    )
+
+
+# ---- 7: people in a nested value's keys --------------------------------------------------
+
+
+def test_f7_a_json_object_keyed_by_email_is_personal(tmp_path: Path) -> None:
+    _jsonl(
+        tmp_path / "stats.jsonl",
+        [
+            {"stat_id": i, "counts": {f"p{j}@post{j % 3}.example": j for j in range(i % 4 + 1)}}
+            for i in range(60)
+        ],
+    )
+    d = _draft(tmp_path)
+    col = d.tables["stats"].columns["counts"]
+    assert col.personal is PersonalKind.EMAIL
+    assert d.tables["stats"].personal
+    assert any("its keys" in n for n in col.notes)
+    assert not any("@" in n for n in col.notes)  # never a value
+    assert col.confidence["personal"].value <= 0.5  # nested: confirmed first
+
+
+def test_f7_a_map_keyed_by_user_id_is_personal(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    maps = [[(str(rng.randint(1, 500)), rng.randint(1, 9)) for _ in range(3)] for _ in range(50)]
+    pq.write_table(
+        pa.table(
+            {
+                "report_id": list(range(50)),
+                "per_user": pa.array(maps, pa.map_(pa.string(), pa.int64())),
+            }
+        ),
+        tmp_path / "reports.parquet",
+    )
+    d = _draft(tmp_path)
+    col = d.tables["reports"].columns["per_user"]
+    assert col.personal is not None
+    assert any("a person's key maybe" in n for n in col.notes)
+
+
+def test_f7_a_struct_of_fixed_fields_is_not_read_as_people(tmp_path: Path) -> None:
+    _jsonl(
+        tmp_path / "items.jsonl",
+        [{"item_id": i, "size": {"width": i, "height": i + 1, "depth": 3}} for i in range(60)],
+    )
+    d = _draft(tmp_path)
+    assert d.tables["items"].columns["size"].personal is None
+    assert not d.tables["items"].personal
