@@ -2,6 +2,8 @@
 
 7. A column of JSON objects or maps whose keys are people (`{"alice@example.com": 3}`, user
    ids) is personal: the keys are read, not only the values.
+8. A CSV with an unbalanced quote (never closed, or closed lines below so that the rows
+   between are one value) is NOT READ, the reason naming the line, never a value.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from dsar.catalog.models import PersonalKind
 from dsar.draft import Draft, draft
@@ -98,3 +101,54 @@ def test_f7_a_struct_of_fixed_fields_is_not_read_as_people(tmp_path: Path) -> No
     d = _draft(tmp_path)
     assert d.tables["items"].columns["size"].personal is None
     assert not d.tables["items"].personal
+
+
+# ---- 8: a CSV with an unbalanced quote ---------------------------------------------------
+
+
+def _tickets(root: Path, bad: dict[int, str], n: int = 60) -> None:
+    lines = ["ticket_id,user_id,subject"]
+    lines += [f"{i},{i % 80 + 1},hello there {i}" for i in range(n)]
+    for at, text in bad.items():
+        lines[at] = text
+    (root / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("bad", "line"),
+    [
+        ({21: '20,3,"a quote never closed'}, 22),  # the rest of the file one field
+        ({60: '59,3,"a quote never closed'}, 61),  # on the last line
+        ({21: '20,"3,a quote never closed'}, 22),
+        # a quote closed five lines below: the rows between swallowed into one value
+        ({21: '20,3,"a quote opened', 26: '25,3,and closed" here'}, 22),
+    ],
+)
+def test_f8_an_unbalanced_quote_is_not_read_naming_its_line(
+    tmp_path: Path, bad: dict[int, str], line: int
+) -> None:
+    _users(tmp_path)
+    _tickets(tmp_path, bad)
+    d = _draft(tmp_path)
+    assert "tickets" not in d.tables
+    (unread,) = [t for t in d.not_read if t.name == "tickets"]
+    assert "unbalanced quote" in unread.reason
+    assert f"line {line}" in unread.reason
+    for text in bad.values():  # never a value
+        assert text.split(",", 2)[2].strip('"') not in unread.reason
+    assert "users" in d.tables
+
+
+def test_f8_a_quote_inside_a_field_and_quoted_lines_are_read(tmp_path: Path) -> None:
+    _users(tmp_path)
+    _tickets(tmp_path, {5: '4,3,she said "hi" to me', 9: '8,3,"two lines,\nof one note"'})
+    d = _draft(tmp_path)
+    assert not d.not_read
+    assert d.tables["tickets"].profile.rows == 60
+
+
+def test_f8_a_large_file_past_the_readers_field_limit_names_the_line(tmp_path: Path) -> None:
+    _tickets(tmp_path, {20001: '20000,3,"a quote never closed'}, n=30000)
+    d = _draft(tmp_path)
+    (unread,) = d.not_read
+    assert "unbalanced quote" in unread.reason and "line 20002" in unread.reason

@@ -322,7 +322,76 @@ def _with_dialect(found: FoundTable, engine: Engine) -> FoundTable:
         csv["encoding"] = encoding
     if header and rows:
         _same_headers(found, rows[0], codec, delimiter, quote)
+    for i, path in enumerate(found.files, 1):
+        why = unbalanced_quote(path, codec, delimiter, quote)
+        if why is not None:
+            where = (
+                f"file {i} of {len(found.files)} (in name order): " if len(found.files) > 1 else ""
+            )
+            raise Unreadable(where + why)
     return FoundTable(found.name, found.path, found.format, found.files, csv, tuple(notes))
+
+
+QUOTE_CHECK_BYTES = 256 << 20  # a CSV file read through for unbalanced quotes, at most
+
+
+def unbalanced_quote(path: Path, codec: str, delimiter: str, quote: str) -> str | None:
+    """Why a CSV file cannot be drafted as read, naming a line and never a value: a quote
+    opened and never closed (the rest of the file one field, or a reader's error), or a
+    quoted field that runs over lines holding as many delimiters as a row has (a quote left
+    open swallows the rows below it into one value: rows lost without a word). None where
+    every quote closes as it should, where the file holds no quote character, or beyond
+    `QUOTE_CHECK_BYTES`."""
+    if not quote or path.stat().st_size > QUOTE_CHECK_BYTES or not _holds(path, quote):
+        return None
+    width = 0
+    start = 1
+    reader = None
+    try:
+        with path.open(encoding=codec, errors="replace", newline="") as handle:
+            reader = csv_module.reader(handle, delimiter=delimiter, quotechar=quote, strict=True)
+            for record in reader:
+                end = reader.line_num
+                width = width or len(record)
+                if end > start and width >= 2:
+                    for field_text in record:
+                        inner = field_text.splitlines()[1:]
+                        if any(line.count(delimiter) == width - 1 for line in inner):
+                            return _quote_reason(
+                                start, f"runs over lines {start} to {end}, lines shaped as rows"
+                            )
+                start = end + 1
+    except csv_module.Error as exc:
+        if "expected" in str(exc):
+            return _quote_reason(start, "is never closed as a field's quote closes")
+        if "field larger" in str(exc) and reader is not None and reader.line_num > start + 1:
+            return _quote_reason(
+                start, f"runs over lines {start} to {reader.line_num} and on, past any field's size"
+            )
+        return None  # a NUL, or one long field on one line: no quote's doing
+    except OSError:
+        return None
+    return None
+
+
+def _quote_reason(line: int, what: str) -> str:
+    return (
+        f"an unbalanced quote: a quoted field opened on line {line} {what}; read as it is,"
+        " the rows after it would be one value or the table unreadable (rows lost without a"
+        " word): fix the quote on that line (or re-export with every quote doubled) and"
+        " draft again"
+    )
+
+
+def _holds(path: Path, quote: str) -> bool:
+    mark = quote.encode("utf-8")
+    with path.open("rb") as handle:
+        tail = b""
+        while block := handle.read(1 << 20):
+            if mark in tail + block:
+                return True
+            tail = block[-len(mark) :]
+    return False
 
 
 _UNREAD_CSV = (
