@@ -15,7 +15,11 @@ its name only when complete and checked:
   keyed MAC (`dsar verify` with the key finds it edited).
 
 A person keeps one surrogate in the whole corpus (chosen by a keyed HMAC of the name), and in
-a thread their given name or surname alone becomes the surrogate's. A text the engine is
+a thread their given name or surname alone becomes the surrogate's. The HMAC's key is the
+publication's own (`surrogates.scoped_hasher`: the workbench key and a fresh random id the
+manifest records), so a surrogate, a thread token or the row order means nothing in another
+publication (red team s14 F6: an attacker who filed a ticket under a name learns its
+surrogate in that publication only); a `series` shares them on purpose. A text the engine is
 unsure about (a span declined by a close margin; a run of words the name lists know that was
 not taken for a name) is held back, not published. The folder is checked by
 `dsar.review.published.verify_published` before it takes its name, given the original
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -58,7 +63,7 @@ from anonymize.publish_names import (
     surname_listed,
     unsure_full_names,
 )
-from anonymize.surrogates import Name, Surrogates, fold, fold_name, script_of
+from anonymize.surrogates import Name, Surrogates, fold, fold_name, scoped_hasher, script_of
 from dsar._version import __version__
 from dsar.csvsafe import is_formula
 from dsar.engine import Engine
@@ -71,7 +76,7 @@ from dsar.errors import (
     WorkbenchError,
 )
 from dsar.io import atomic_write_text, partial_folder, plain_name, set_aside, sha256_file
-from dsar.keys import SCHEME, Keys, Purpose, require_keys
+from dsar.keys import SCHEME, Keys, require_keys
 from dsar.review.manifest import InputRef, OutputFile, ToolInfo, sign_manifest, write_manifest
 from dsar.review.published import (
     FINDABLE,
@@ -194,6 +199,7 @@ def run_publish(
     engine: Engine | None = None,
     keep: Sequence[str] = (),
     name: str | None = None,
+    series: str | None = None,
     rare_below: int = RARE_BELOW,
     progress: ProgressFn | None = None,
     now: datetime | None = None,
@@ -212,6 +218,9 @@ def run_publish(
             surrogate is one of them) and its identifiers (replaced in the texts).
         keep: other columns published as they are (a status, a channel).
         name: the folder's name (default: the file's name without its suffix).
+        series: a series whose publications share surrogates, thread tokens and order (a
+            plain name). Default: none, the publication's own key from a fresh random id,
+            so no surrogate means anything outside it, and a run again differs.
         rare_below: a capitalised term in fewer texts than this is listed for a reviewer.
         progress: called with the texts of each chunk analysed.
         text_engine: the text engine (default: `publish_find.publishing_engine`).
@@ -223,6 +232,10 @@ def run_publish(
     """
     keys = require_keys(keys, "run_publish")
     source, out = Path(source), Path(out)
+    if series is not None:
+        series = plain_name(series, "series name")
+    publication_id = None if series is not None else secrets.token_hex(16)
+    scope = f"series:{series}" if series is not None else f"publication:{publication_id}"
     if not source.is_file():
         raise MissingFileError(source, "the file to publish", "check --input")
     fmt = format_of(source)
@@ -250,10 +263,14 @@ def run_publish(
         if s.entity != PERSON
     }
     surrogates = Surrogates(
-        keys, forbidden=export.names | names, taken_ids=export.ids.values, originals=values
+        keys,
+        forbidden=export.names | names,
+        taken_ids=export.ids.values,
+        originals=values,
+        scope=scope,
     )
     originals = values | {(PERSON, n) for n in names}
-    hasher = keys.hasher(Purpose.PUBLISH_SURROGATE)
+    hasher = scoped_hasher(keys, scope)  # thread tokens and order: the publication's too
     rare = _rare(items, export.allow, rare_below)
     check = TextEngine(policy=TextPolicy(allow=export.allow))  # the reviewer's engine
     _screen_kept(
@@ -292,6 +309,7 @@ def run_publish(
         manifest = _manifest(source, engine, (data, review_path), work, frame, run, export)
         manifest = manifest.model_copy(
             update={"column": column, "thread": thread, "kept": tuple(keep), "name": name}
+            | {"publication_id": publication_id, "series": series}
             | ({"created_at": now} if now is not None else {})
         )
         manifest = sign_manifest(manifest, keys)  # an edited manifest is found with the key

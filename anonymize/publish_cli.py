@@ -38,6 +38,14 @@ def publish(
     name: Annotated[
         str | None, typer.Option(help="The publication's name (default: the file's).")
     ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(
+            help="A series whose publications share surrogates and thread tokens (the same name,"
+            " the same surrogates). Default: each publication its own, so a name learnt in one"
+            " decodes no other."
+        ),
+    ] = None,
     rare_below: Annotated[
         int,
         typer.Option(help="List capitalised terms held by fewer texts than this for a reviewer."),
@@ -85,6 +93,7 @@ def publish(
             engine=engine,
             keep=keep or (),
             name=name,
+            series=series,
             rare_below=rare_below,
             progress=advance,
         )
@@ -92,6 +101,10 @@ def publish(
     replaced = ", ".join(f"{k} {v}" for k, v in m.replaced.items()) or "nothing"
     typer.echo(f"wrote {result.file} ({m.rows_out} of {m.rows_in} texts; {m.people} people)")
     typer.echo(f"replaced: {replaced}")
+    if m.series is not None:
+        typer.echo(
+            f"surrogates shared by the series {m.series!r} (its other publications decode them)"
+        )
     typer.echo(
         f"held back for a reviewer: {m.held_back} text(s); rare terms listed: {m.rare_terms}"
         f" (see {result.folder / m.review_file})"

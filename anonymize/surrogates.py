@@ -1,8 +1,11 @@
 """Keyed surrogates for published texts: a realistic value of the same kind and shape.
 
-Every surrogate is chosen by a keyed HMAC (`Purpose.PUBLISH_SURROGATE`) of the normalised
-original, so the same value gets the same surrogate wherever it is published under the same
-key, and nobody without the key can recompute the choice from a list of candidate names.
+Every surrogate is chosen by a keyed HMAC of the normalised original, under a key of its
+publication's own (`scoped_hasher`: the workbench key's `Purpose.PUBLISH_SURROGATE` subkey and
+a fresh random publication id, or a series name given on purpose): the same value gets the
+same surrogate throughout one publication, a surrogate means nothing outside it (red team
+s14 F6: a name an attacker put in one publication decodes no other), and nobody without the
+key can recompute the choice from a list of candidate names.
 
 - Names are drawn from the name lists of the Faker locale that fits the original: its script
   (Cyrillic, Greek, Arabic, Han, Hangul, ...) and, for the Latin ones, the locales whose
@@ -19,6 +22,8 @@ key, and nobody without the key can recompute the choice from a list of candidat
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 import importlib
 import ipaddress
 import pkgutil
@@ -245,17 +250,45 @@ class Name:
         return text
 
 
+def scoped_hasher(keys: Keys, scope: str) -> Callable[[str], str]:
+    """A keyed hash (hex HMAC-SHA256) of one publication or series: under a subkey derived
+    from the workbench key's `Purpose.PUBLISH_SURROGATE` subkey and `scope`
+    ('publication:<random id>' or 'series:<name>'). Two scopes share nothing a person could
+    learn in one and use in the other; the scope is recorded, the subkey never.
+
+    Examples:
+        >>> from dsar.keys import Keys
+        >>> keys = Keys(b"k" * 32)
+        >>> scoped_hasher(keys, "series:a")("x") == scoped_hasher(keys, "series:a")("x")
+        True
+        >>> scoped_hasher(keys, "series:a")("x") == scoped_hasher(keys, "series:b")("x")
+        False
+    """
+    subkey = bytes.fromhex(keys.keyed_hash(Purpose.PUBLISH_SURROGATE, f"scope:{scope}"))
+    base = hmac.new(subkey, digestmod=hashlib.sha256)
+
+    def digest(message: str) -> str:
+        h = base.copy()
+        h.update(message.encode("utf-8"))
+        return h.hexdigest()
+
+    return digest
+
+
 class Surrogates:
     """The surrogates of one publication run, keyed, remembered so that a value keeps its
     surrogate and no two values share one.
 
     Args:
-        keys: the secret key (the choice is an HMAC under `Purpose.PUBLISH_SURROGATE`).
+        keys: the secret key (the choice is an HMAC under `Purpose.PUBLISH_SURROGATE`, or
+            under the scope's subkey: `scoped_hasher`).
         forbidden: names (case-folded, spaces collapsed) a surrogate must never be: the
             export's people and every name found in the corpus.
         taken_ids: the company's identifiers a surrogate identifier must never be.
         originals: every original value of the corpus as (kind, `fold`ed value): a surrogate
             is never one of them.
+        scope: the publication's or series' scope (`scoped_hasher`); None: the key's own
+            subkey, the same surrogates in every publication (only for tests of the choice).
     """
 
     def __init__(
@@ -264,8 +297,12 @@ class Surrogates:
         forbidden: Collection[str] = (),
         taken_ids: Collection[str] = (),
         originals: Collection[tuple[str, str]] = (),
+        *,
+        scope: str | None = None,
     ) -> None:
-        self._hash = keys.hasher(Purpose.PUBLISH_SURROGATE)
+        self._hash = (
+            keys.hasher(Purpose.PUBLISH_SURROGATE) if scope is None else scoped_hasher(keys, scope)
+        )
         self.forbidden = frozenset(forbidden)
         self.taken_ids = taken_ids
         self.originals = originals

@@ -100,7 +100,7 @@ def _by_id(result: Any) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return _publish(tmp_path_factory.mktemp("pub"))
+    return _publish(tmp_path_factory.mktemp("pub"), series="s")  # compared with other runs
 
 
 def _names_at(result: Any) -> dict[str, list[str]]:
@@ -158,16 +158,18 @@ def test_only_the_columns_named_are_published(published: Any) -> None:
 def test_every_format_round_trips_with_the_same_surrogates(
     tmp_path: Path, published: Any, suffix: str
 ) -> None:
-    result = _publish(tmp_path, suffix)
+    result = _publish(tmp_path, suffix, series="s")
     assert result.file.suffix == suffix and result.manifest.format == suffix.strip(".")
     assert _by_id(result) == _by_id(published)
     assert verify_published(result.folder).ok
 
 
-def test_the_same_key_gives_the_same_output_and_another_key_another(tmp_path: Path) -> None:
-    first = _publish(tmp_path / "1")
-    again = _publish(tmp_path / "2")
-    other = _publish(tmp_path / "3", keys=OTHER)
+def test_the_same_key_and_series_give_the_same_output_and_another_key_another(
+    tmp_path: Path,
+) -> None:
+    first = _publish(tmp_path / "1", series="s")
+    again = _publish(tmp_path / "2", series="s")
+    other = _publish(tmp_path / "3", keys=OTHER, series="s")
     assert first.file.read_bytes() == again.file.read_bytes()
     assert (first.folder / "review.jsonl").read_bytes() == (
         again.folder / "review.jsonl"

@@ -85,6 +85,17 @@ class PublishedManifest(ArtifactManifest):
     people: Count = Field(description="distinct people given a surrogate name")
     locales: dict[str, Count] = Field(description="people per Faker locale of their surrogate")
     review_file: str = Field(description="the review file: kinds and positions, no values")
+    publication_id: str | None = Field(
+        default=None,
+        description="the random id the publication's own surrogate key is derived from (with"
+        " the workbench key; never the key itself): its surrogates and thread tokens mean"
+        " nothing outside it (absent: written before, or a series)",
+    )
+    series: str | None = Field(
+        default=None,
+        description="the series whose publications share surrogates and thread tokens (a"
+        " person is the same surrogate in each, and a name learnt in one decodes the others)",
+    )
     mac: str | None = Field(
         default=None,
         description="a keyed MAC (`manifest_mac`) of every other field (absent: written before"
@@ -174,6 +185,7 @@ def verify_published(
         " or changed a text can write them again: only the key authenticates them)",
         unsigned="written without it, or its MAC removed",
     )
+    _check_scope(manifest, result)
     listed = {o.path for o in manifest.outputs}
     extras = [p.name for p in root.iterdir() if p.name != "manifest.json"]
     result.findings += unlisted_findings([e for e in extras if e not in listed], listed)
@@ -246,6 +258,37 @@ def verify_published(
             cells = [v for cell in values for v in _leaves(cell)]
             _check_other_forms(f"{data.path} column {column!r}", cells, known, add, rows=False)
     return result
+
+
+_PUBLICATION_ID = re.compile(r"[0-9a-f]{32}")
+_SERIES = re.compile(r"[A-Za-z0-9._-]{1,100}")  # a plain name (`dsar.io.plain_name`)
+
+
+def _check_scope(manifest: PublishedManifest, result: Verification) -> None:
+    """The key its surrogates were chosen under (red team s14, F6): a publication's own (a
+    random id) or a series' shared one, said as a notice; both or a malformed id is a
+    finding."""
+    pid, series = manifest.publication_id, manifest.series
+    if pid is not None and series is not None:
+        result.findings.append(
+            Finding("manifest", "manifest.json", "both a publication id and a series are given")
+        )
+    elif pid is not None and not _PUBLICATION_ID.fullmatch(pid):
+        result.findings.append(
+            Finding("manifest", "manifest.json publication_id", "not 32 hexadecimal digits")
+        )
+    elif series is not None and not _SERIES.fullmatch(series):
+        result.findings.append(Finding("manifest", "manifest.json series", "not a plain name"))
+    elif series is not None:
+        result.notices.append(
+            f"surrogates shared by the series {series!r}: a person has the same surrogate and"
+            " thread token in each of its publications (a name learnt in one decodes the others)"
+        )
+    elif pid is None:
+        result.notices.append(
+            "no publication id or series recorded (written before surrogates were per"
+            " publication): its surrogates may be shared with every publication under the key"
+        )
 
 
 # -- the columns beside the texts (red team s13, F1) ----------------------------------------
