@@ -9,8 +9,9 @@ its name only when complete and checked:
   a thread's texts together and in their order, so nothing of the input's order links a
   published row back to its source row;
 - `review.jsonl`: each replacement's kind and position, the rare capitalised terms (a
-  company, a small place, a job title: in fewer than `rare_below` texts of the corpus) for a
-  reviewer, and the texts held back: kinds, rows and positions, never a value;
+  company, a small place, a job title: used by fewer than `rare_below` people of the corpus,
+  however often each writes it) for a reviewer, and the texts held back: kinds, rows and
+  positions, never a value;
 - `manifest.json`: inputs with their hashes, outputs with SHA-256, the counts, under a
   keyed MAC (`dsar verify` with the key finds it edited).
 
@@ -200,6 +201,7 @@ def run_publish(
     keep: Sequence[str] = (),
     name: str | None = None,
     series: str | None = None,
+    person: str | None = None,
     rare_below: int = RARE_BELOW,
     progress: ProgressFn | None = None,
     now: datetime | None = None,
@@ -221,7 +223,11 @@ def run_publish(
         series: a series whose publications share surrogates, thread tokens and order (a
             plain name). Default: none, the publication's own key from a fresh random id,
             so no surrogate means anything outside it, and a run again differs.
-        rare_below: a capitalised term in fewer texts than this is listed for a reviewer.
+        person: a column naming who wrote each text (a requester's id), not published
+            unless kept: rare terms are counted per person (default: per `thread`, else per
+            text).
+        rare_below: a capitalised term used by fewer people than this is listed for a
+            reviewer (red team s14 F7: one person writing it in 20 texts is one person).
         progress: called with the texts of each chunk analysed.
         text_engine: the text engine (default: `publish_find.publishing_engine`).
 
@@ -244,7 +250,7 @@ def run_publish(
     if folder.exists():
         raise OutputExistsError(folder, "the publication", "remove it first, or give --name")
     frame = read_frame(source)
-    for wanted in (column, *([thread] if thread else []), *keep):
+    for wanted in (column, *([thread] if thread else []), *([person] if person else []), *keep):
         if wanted not in frame.columns:
             raise InputFileError(
                 source, f"no column {wanted!r}", f"the columns are {', '.join(frame.names)}"
@@ -271,7 +277,9 @@ def run_publish(
     )
     originals = values | {(PERSON, n) for n in names}
     hasher = scoped_hasher(keys, scope)  # thread tokens and order: the publication's too
-    rare = _rare(items, export.allow, rare_below)
+    by = person or thread
+    writers: list[str | None] = frame.texts(by) if by else [None] * len(texts)
+    rare = _rare(items, writers, export.allow, rare_below)
     check = TextEngine(policy=TextPolicy(allow=export.allow))  # the reviewer's engine
     _screen_kept(
         source, frame, keep, {column, *([thread] if thread else [])}, check, export, originals
@@ -310,6 +318,7 @@ def run_publish(
         manifest = manifest.model_copy(
             update={"column": column, "thread": thread, "kept": tuple(keep), "name": name}
             | {"publication_id": publication_id, "series": series}
+            | {"rare_counted_by": "person" if person else "thread" if thread else "text"}
             | ({"created_at": now} if now is not None else {})
         )
         manifest = sign_manifest(manifest, keys)  # an edited manifest is found with the key
@@ -438,11 +447,13 @@ def _known_in(texts: list[str | None], names: frozenset[str]) -> list[str]:
 
 
 def _rare(
-    items: list[_Text], allow: Collection[str], below: int
+    items: list[_Text], writers: list[str | None], allow: Collection[str], below: int
 ) -> dict[int, list[tuple[int, int]]]:
-    """Per text, the capitalised terms fewer than `below` texts of the corpus hold."""
+    """Per text, the capitalised terms fewer than `below` people of the corpus use: each
+    text's writer (`writers`, by input row; a text without one is a writer of its own),
+    counted once however many of their texts hold the term (red team s14 F7)."""
     per_text: dict[int, list[tuple[int, int, str]]] = {}
-    seen: Counter[str] = Counter()
+    users: dict[str, set[str]] = {}
     for t in items:
         if not t.text:
             continue
@@ -451,8 +462,13 @@ def _rare(
             for a, b in terms(t.text, t.spans, allow)
         ]
         per_text[t.index] = found
-        seen.update({k for _, _, k in found})
-    return {i: [(a, b) for a, b, k in found if seen[k] < below] for i, found in per_text.items()}
+        writer = writers[t.index]
+        who = f"row:{t.index}" if writer is None else f"value:{writer}"
+        for _, _, k in found:
+            users.setdefault(k, set()).add(who)
+    return {
+        i: [(a, b) for a, b, k in found if len(users[k]) < below] for i, found in per_text.items()
+    }
 
 
 def _replace(

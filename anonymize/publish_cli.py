@@ -46,9 +46,16 @@ def publish(
             " decodes no other."
         ),
     ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            help="A column naming who wrote each text (a requester id; not published unless"
+            " kept): rare terms are counted per person (default: per --thread, else per text)."
+        ),
+    ] = None,
     rare_below: Annotated[
         int,
-        typer.Option(help="List capitalised terms held by fewer texts than this for a reviewer."),
+        typer.Option(help="List capitalised terms used by fewer people than this for a reviewer."),
     ] = 3,
     key_file: Annotated[
         Path | None,
@@ -94,6 +101,7 @@ def publish(
             keep=keep or (),
             name=name,
             series=series,
+            person=person,
             rare_below=rare_below,
             progress=advance,
         )

@@ -81,7 +81,10 @@ class PublishedManifest(ArtifactManifest):
     held_back: Count = Field(description="rows held back for a reviewer (not published)")
     replaced: dict[str, Count] = Field(description="spans replaced by a surrogate, per kind")
     rare_terms: Count = Field(description="rare capitalised terms listed for a reviewer")
-    rare_below: Count = Field(description="a term is rare in fewer than this many texts")
+    rare_below: Count = Field(
+        description="a term is rare when fewer than this many people use it (counted as"
+        " `rare_counted_by` says)"
+    )
     people: Count = Field(description="distinct people given a surrogate name")
     locales: dict[str, Count] = Field(description="people per Faker locale of their surrogate")
     review_file: str = Field(description="the review file: kinds and positions, no values")
@@ -95,6 +98,11 @@ class PublishedManifest(ArtifactManifest):
         default=None,
         description="the series whose publications share surrogates and thread tokens (a"
         " person is the same surrogate in each, and a name learnt in one decodes the others)",
+    )
+    rare_counted_by: Literal["person", "thread", "text"] | None = Field(
+        default=None,
+        description="who a rare term's users are: the --person column's values, the --thread"
+        " column's, or each text (absent: written before, texts)",
     )
     mac: str | None = Field(
         default=None,
