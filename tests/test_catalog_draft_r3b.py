@@ -4,6 +4,8 @@
    ids) is personal: the keys are read, not only the values.
 8. A CSV with an unbalanced quote (never closed, or closed lines below so that the rows
    between are one value) is NOT READ, the reason naming the line, never a value.
+9. Coordinates (latitude and longitude columns, a "lat,lng" pair, a GeoJSON Point as text or
+   as a nested value) in a table whose person is found by a link are a location.
 """
 
 from __future__ import annotations
@@ -152,3 +154,64 @@ def test_f8_a_large_file_past_the_readers_field_limit_names_the_line(tmp_path: P
     d = _draft(tmp_path)
     (unread,) = d.not_read
     assert "unbalanced quote" in unread.reason and "line 20002" in unread.reason
+
+
+# ---- 9: coordinates -----------------------------------------------------------------------
+
+
+def _checkins(root: Path, where: str) -> None:
+    rng = random.Random(9)
+    rows: list[dict[str, Any]] = []
+    for i in range(120):
+        lat, lng = round(52 + rng.random(), 5), round(4 + rng.random(), 5)
+        row: dict[str, Any] = {"checkin_id": i, "user_id": i % 80 + 1}
+        if where == "columns":
+            row |= {"latitude": lat, "longitude": lng}
+        elif where == "pair":
+            row["latlng"] = f"{lat},{lng}"
+        elif where == "geojson_text":
+            row["geom"] = json.dumps({"type": "Point", "coordinates": [lng, lat]})
+        else:
+            row["geom"] = {"type": "Point", "coordinates": [lng, lat]}
+        rows.append(row)
+    if where == "geojson":
+        _jsonl(root / "checkins.jsonl", rows)
+    else:
+        _csv(root / "checkins.csv", rows)
+
+
+@pytest.mark.parametrize(
+    ("where", "columns"),
+    [
+        ("columns", ("latitude", "longitude")),
+        ("pair", ("latlng",)),
+        ("geojson_text", ("geom",)),
+        ("geojson", ("geom",)),
+    ],
+)
+def test_f9_coordinates_in_a_table_linked_to_people_are_a_location(
+    tmp_path: Path, where: str, columns: tuple[str, ...]
+) -> None:
+    _users(tmp_path)
+    _checkins(tmp_path, where)
+    d = _draft(tmp_path)
+    table = d.tables["checkins"]
+    assert table.columns["user_id"].identity is not None  # the person, by a link only
+    for name in columns:
+        col = table.columns[name]
+        assert col.personal is PersonalKind.LOCATION, (name, col.notes)
+        assert "personal" in col.confidence
+
+
+def test_f9_coordinates_with_no_person_anywhere_stay_unmarked(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    _csv(
+        tmp_path / "stores.csv",
+        [
+            {"store_id": i, "lat": round(50 + rng.random(), 5), "lng": round(5 + rng.random(), 5)}
+            for i in range(30)
+        ],
+    )
+    d = _draft(tmp_path)
+    assert d.tables["stores"].columns["lat"].personal is None
+    assert not d.tables["stores"].personal

@@ -55,6 +55,9 @@ class ColumnDraft:
     references: str | None = None
     secret: bool = False
     free_text: bool = False
+    # a kind seen but left unmarked for want of a person in the table (a location), marked
+    # where the table's person is found through a link (`run`)
+    maybe: PersonalKind | None = None
     notes: list[str] = field(default_factory=list)
     # each decision made for the column (identity, personal, secret, free_text, references,
     # no_role: a partial shape left unmarked) and how sure it is

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsar.catalog.models import Catalog, IdentityKind
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind
 from dsar.draft.confidence import assess
 from dsar.draft.counts import Check, Share, count_tables, share
 from dsar.draft.keys import decide, plan_counts
@@ -130,6 +130,7 @@ def draft(
         identity_by_link(tables, links, roots)
         one_person_per_row(tables, links)
         find_ownership(tables, links)
+        located(tables)
         mark_reference(tables)
         for table in tables.values():
             if table.personal:
@@ -201,9 +202,26 @@ def _classified(profile: TableProfile, evidence: TextEvidence) -> TableDraft:
         if found is not None:
             draft.identity, draft.personal = found.identity, found.personal
             draft.secret, draft.free_text = found.secret, found.free_text
+            draft.maybe = found.maybe
             draft.notes.append(found.evidence)
         columns[name] = draft
     return TableDraft(profile, columns)
+
+
+def located(tables: dict[str, TableDraft]) -> None:
+    """Coordinates left unmarked for want of a person among the table's values are a
+    person's where the table has one by a link (an identity by link, or owned through a
+    parent): a check-in's latitude beside its user_id is where that person was."""
+    for table in tables.values():
+        if not (table.identity_columns() or table.owned_through):
+            continue
+        for col in table.columns.values():
+            if col.maybe is PersonalKind.LOCATION and col.personal is None:
+                col.personal, col.maybe = PersonalKind.LOCATION, None
+                col.notes.append(
+                    "marked personal location after all: the table's rows are a person's"
+                    " (an identity or owned_through found by a link), so the place is theirs"
+                )
 
 
 def _shaped_draft(name: str, found: Finding | None) -> ColumnDraft:

@@ -15,6 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
@@ -76,6 +77,9 @@ class Finding:
     secret: bool = False
     free_text: bool = False
     evidence: str = ""
+    # a kind seen but left unmarked for want of a person in the table (a location): marked
+    # once the draft finds the table's person through a link
+    maybe: PersonalKind | None = None
 
 
 def tokens(name: str) -> list[str]:
@@ -220,10 +224,32 @@ _LATLON = re.compile(
 )
 
 
+def _geojson_point(text: str) -> bool:
+    """A GeoJSON Point written as text, `{"type": "Point", "coordinates": [4.8952, 52.3702]}`."""
+    import json
+
+    try:
+        point = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(point, dict) or point.get("type") != "Point":
+        return False
+    where = point.get("coordinates")
+    if not isinstance(where, list) or len(where) < 2:
+        return False
+    lon, lat = where[0], where[1]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+        return False
+    return bool(abs(lat) <= 90 and abs(lon) <= 180)
+
+
 def is_lat_lon(value: str) -> bool:
-    """A latitude and longitude pair (`52.3702, 4.8952`, or WKT `POINT(lon lat)`), three
-    decimals or more (a street's precision), each within its range."""
-    m = _LATLON.match(value.strip())
+    """A latitude and longitude pair (`52.3702, 4.8952`, WKT `POINT(lon lat)`, a GeoJSON
+    Point as text), three decimals or more (a street's precision), each within its range."""
+    text = value.strip()
+    if text.startswith("{") and '"coordinates"' in text:
+        return _geojson_point(text)
+    m = _LATLON.match(text)
     if m is None:
         return False
     lat, lon = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
@@ -477,7 +503,7 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
         if not numbers or dated < BIRTH_SHARE * len(numbers):
             return None  # no yyyymmdd dates
         return _births(name, numbers, "whole-number", named_only=False)
-    if column.kind is ColumnType.FLOAT:
+    if column.kind in (ColumnType.FLOAT, ColumnType.DECIMAL):
         return _coordinate(table, name, text)
     if column.kind is not ColumnType.STRING:
         return None
@@ -501,11 +527,15 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
     return found
 
 
+UNMARKED_LOCATION = "not marked: no person in the table"
+
+
 def _unmarked_location(found: Finding) -> Finding:
     return Finding(
-        evidence=f"{found.evidence}; not marked: no person in the table (no contact, name or"
+        evidence=f"{found.evidence}; {UNMARKED_LOCATION} (no contact, name or"
         " identifier), so a place of the business, not of a person: mark it personal: location"
-        " if it is a person's"
+        " if it is a person's",
+        maybe=PersonalKind.LOCATION,
     )
 
 
@@ -571,6 +601,8 @@ def _nested(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> F
             )
         elif any(isinstance(v, dt.date) for v in leaf):
             got = _births(field, leaf, "date", named_only=True)
+        elif any(isinstance(v, float | Decimal) for v in leaf):
+            got = _nested_coordinates(path, leaf, leaves)
         elif any(isinstance(v, int) and not isinstance(v, bool) for v in leaf):
             got = _births(field, leaf, "whole-number", named_only=False)
             if got is None and _ID_FIELD.search(field):
@@ -606,6 +638,8 @@ def _nested(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> F
             " (secrets inside: `secret: true` is not read on a nested value, and"
             " financial_account is the kind every bundle masks)"
         )
+    if kind is PersonalKind.LOCATION and not _people_in(table, text):
+        return _unmarked_location(Finding(evidence=note))
     if any(r in ("email", "phone", "identifier") for r in roles.values()):
         note += (
             "; not an identity: a value inside a nested column finds no one (the engines"
@@ -670,11 +704,13 @@ def _coordinate(table: TableProfile, name: str, text: TextEvidence) -> Finding |
         (
             c
             for c, p in table.columns.items()
-            if c != name and p.kind is ColumnType.FLOAT and set(tokens(c)) & other
+            if c != name
+            and p.kind in (ColumnType.FLOAT, ColumnType.DECIMAL)
+            and set(tokens(c)) & other
         ),
         None,
     )
-    values = [v for v in table.values(name) if isinstance(v, int | float)]
+    values = [float(v) for v in table.values(name) if isinstance(v, int | float | Decimal)]
     bound = 90 if mine is _LATITUDE else 180
     within = sum(1 for v in values if abs(v) <= bound)
     if pair is None or not values or within < 0.99 * len(values):
@@ -686,6 +722,40 @@ def _coordinate(table: TableProfile, name: str, text: TextEvidence) -> Finding |
         " (with the other, a location)",
     )
     return found if _people_in(table, text) else _unmarked_location(found)
+
+
+def _nested_coordinates(
+    path: str, leaf: list[object], leaves: Mapping[str, list[object]]
+) -> Finding | None:
+    """Coordinates inside a nested value: a GeoJSON geometry's `coordinates` (a Point's
+    `[lon, lat]`), or a latitude field beside a longitude one (`{"lat": .., "lng": ..}`),
+    each within range and written to three decimals or more (a street's precision)."""
+    numbers = [float(v) for v in leaf if isinstance(v, int | float | Decimal)]
+    if not numbers:
+        return None
+    fine = sum(1 for v in numbers if abs(v) <= 180 and abs(v - round(v, 2)) > 1e-9)
+    if fine < 0.8 * len(numbers):
+        return None
+    field = leaf_name(path)
+    words = set(tokens(field))
+    parent = path[: -len(field)] if path.endswith(field) else path
+    if field.lower() == "coordinates":
+        what = "GeoJSON coordinates"
+    elif words & _LATITUDE and any(
+        p.startswith(parent) and set(tokens(leaf_name(p))) & _LONGITUDE for p in leaves
+    ):
+        what = "latitudes, beside a longitude"
+    elif words & _LONGITUDE and any(
+        p.startswith(parent) and set(tokens(leaf_name(p))) & _LATITUDE for p in leaves
+    ):
+        what = "longitudes, beside a latitude"
+    else:
+        return None
+    return Finding(
+        personal=PersonalKind.LOCATION,
+        evidence=f"{_pct(fine, len(numbers))} of {len(numbers):,} sampled values are {what}"
+        " to three decimals or more (a precise location)",
+    )
 
 
 _PEOPLE_IDENTITY = (IdentityKind.EMAIL, IdentityKind.PHONE)
