@@ -54,7 +54,15 @@ from anonymize.publish_find import (
     url_tokens,
 )
 from anonymize.publish_forms import BASE64, Forms, Found, kept_findings, merge, rebase64
-from anonymize.publish_io import Frame, format_of, read_frame, write_frame
+from anonymize.publish_io import (
+    Frame,
+    format_of,
+    is_nested,
+    leaf_bounds,
+    read_frame,
+    with_leaves,
+    write_frame,
+)
 from anonymize.publish_names import (
     Layout,
     corpus_parts,
@@ -96,6 +104,7 @@ from dsar.text.lexicon import language_of
 
 RARE_BELOW = 3
 REREAD = "REREAD"  # held back: the published text reads as holding a new identifier
+NESTED = "NESTED"  # held back: a span across a nested cell's leaves, or in a number of it
 CHUNK = 2000  # texts analysed between two progress reports
 ProgressFn = Callable[[int], None]
 IDENTIFIER_KINDS = (
@@ -188,6 +197,9 @@ class _Text:
     thread: str
     reread: bool = False  # its published text holds an identifier no replacement put there
     forms: dict[Span, Found] = field(default_factory=dict)  # spans of an original's other form
+    cell: Any = None  # a nested cell (an object or a list) as read, its leaves in `text`
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # replaced: (end, shift)
+    bounds: list[tuple[int, int, bool]] = field(default_factory=list)  # its leaves in `text`
 
 
 def run_publish(
@@ -260,6 +272,7 @@ def run_publish(
     threads: list[str | None] = frame.texts(thread) if thread else [None] * len(texts)
     items = _analyse(texts, threads, export, progress, text_engine)
     _other_forms(items, export)
+    _nested_cells(items, frame, column)
     names = full_names(texts, [[s for s in t.spans if s not in t.forms] for t in items])
     values = {
         (s.entity, fold(s.entity, t.text[s.start : s.end]))
@@ -288,9 +301,10 @@ def run_publish(
         published = [t for t in items if not t.unsure and not t.reread]
         order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
         replaced_texts, review, counts = _replace(order, surrogates, rare, fmt, export.allow)
+        cells, broken = _rebuilt(order, replaced_texts, frame.object_keys)
         reread = _reread(check, order, replaced_texts, review)
         beside = _beside(order, replaced_texts, review, originals)
-        if attempt == 2 or not (reread or beside):
+        if attempt == 2 or not (reread or beside or broken):
             break  # (a third reading is the self-check's, below)
     review += [
         {"input_row": t.index + 1, "kind": HELD_BACK, "reason": s.entity}
@@ -303,7 +317,7 @@ def run_publish(
         for t in items
         if t.reread and not t.unsure
     ]
-    columns: dict[str, list[str | None]] = {column: replaced_texts}
+    columns: dict[str, list[Any]] = {column: cells}
     if thread:
         tokens = [threads[t.index] for t in order]
         columns[thread] = [None if v is None else f"t-{hasher('thread:' + v)[:16]}" for v in tokens]
@@ -490,6 +504,7 @@ def _replace(
         pieces, last, shift = [], 0, 0
         placed: list[tuple[int, int, str]] = []
         offsets: list[tuple[int, int]] = []  # (original end, shift after it)
+        t.offsets = offsets
         language = language_of(t.text)
         people = thread_people[t.thread]
         for s in sorted(t.spans):
@@ -518,6 +533,46 @@ def _replace(
             review.append({"row": row, "kind": RARE_TERM, "start": start, "end": start + b - a})
         texts.append(text)
     return texts, review, counts
+
+
+def _nested_cells(items: list[_Text], frame: Frame, column: str) -> None:
+    """Note each nested cell (red team s14 F9: published in its shape, every string inside
+    replaced) and where its leaves lie in its text; hold back one with a span across two
+    leaves or in a number (replacing it would break the shape or change the leaf's type)."""
+    for t in items:
+        value = frame.columns[column][t.index]
+        if t.text is None or not is_nested(value):
+            continue
+        t.cell, t.bounds = value, leaf_bounds(value, frame.object_keys)
+        for s in t.spans:
+            if not any(a <= s.start and s.end <= b and text for a, b, text in t.bounds):
+                t.unsure.append(Span(s.start, s.end, NESTED, 0.0, "nested"))
+
+
+def _rebuilt(
+    order: list[_Text], texts: list[str | None], object_keys: bool
+) -> tuple[list[Any], bool]:
+    """The published cells: a text as replaced, a nested cell in its own shape with its
+    leaves as replaced (`_replace`'s shifts). A cell that cannot be rebuilt (two object keys
+    became one) is marked to be held back (True when any was) and published as its text."""
+    cells: list[Any] = []
+    broken = False
+    for t, text in zip(order, texts, strict=True):
+        if t.cell is None or text is None:
+            cells.append(text)
+            continue
+
+        def moved(at: int, offsets: list[tuple[int, int]] = t.offsets) -> int:
+            return at + next((sh for end, sh in reversed(offsets) if end <= at), 0)
+
+        leaves = [text[moved(a) : moved(b)] for a, b, _ in t.bounds]
+        cell = with_leaves(t.cell, leaves, object_keys)
+        if cell is None:
+            t.reread, broken = True, True
+            cells.append(text)
+        else:
+            cells.append(cell)
+    return cells, broken
 
 
 def _in_form(form: Found, value: str, new: str) -> str:

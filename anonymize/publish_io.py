@@ -1,6 +1,8 @@
 """Reading the texts to publish and writing them back in their own format (CSV, JSON Lines,
 Parquet): only the columns published, rows in the order given, CSV cells through the
-formula rule (`dsar.csvsafe`), files owner-only."""
+formula rule (`dsar.csvsafe`), files owner-only. A nested text cell (a JSON object or list;
+a Parquet struct, list or map) is read as its leaves (`dsar.review.published.cell_text`)
+and written back in its own shape with its leaves replaced (`with_leaves`)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pyarrow.parquet as pq
 
 from dsar.csvsafe import defuse
 from dsar.errors import InputFileError, UsageError
+from dsar.review.published import NESTED_JOIN, cell_leaves, cell_text
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
@@ -34,10 +37,62 @@ class Frame:
     def rows(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
+    @property
+    def object_keys(self) -> bool:
+        """Whether a nested cell's object keys are data (JSON) or its schema (a Parquet
+        struct's field names)."""
+        return self.format != "parquet"
+
     def texts(self, name: str) -> list[str | None]:
-        return [
-            None if v is None else v if isinstance(v, str) else str(v) for v in self.columns[name]
-        ]
+        return [cell_text(v, self.object_keys) for v in self.columns[name]]
+
+
+def is_nested(value: object) -> bool:
+    """A nested cell: an object or a list (a Parquet map reads as a list of pairs)."""
+    return isinstance(value, dict | list | tuple)
+
+
+def leaf_bounds(value: object, object_keys: bool) -> list[tuple[int, int, bool]]:
+    """Where each leaf of a nested cell lies in its `cell_text`, and whether it is a string
+    (a number's text may not be replaced: it would change the leaf's type)."""
+    out, at = [], 0
+    for leaf in cell_leaves(value, object_keys):
+        text = str(leaf)
+        out.append((at, at + len(text), isinstance(leaf, str)))
+        at += len(text) + len(NESTED_JOIN)
+    return out
+
+
+def with_leaves(value: object, leaves: Sequence[str], object_keys: bool) -> object | None:
+    """`value` in its own shape with its leaves (`cell_leaves`' order) replaced by `leaves`;
+    None where that cannot be: a number's text changed, or two object keys became one."""
+    it = iter(leaves)
+    ok = True
+
+    def build(v: object) -> object:
+        nonlocal ok
+        if isinstance(v, dict):
+            out: dict[Any, Any] = {}
+            for k, item in v.items():
+                key = next(it) if object_keys else k
+                if key in out:
+                    ok = False
+                out[key] = build(item)
+            return out
+        if isinstance(v, list):
+            return [build(item) for item in v]
+        if isinstance(v, tuple):
+            return tuple(build(item) for item in v)
+        if isinstance(v, str):
+            return next(it)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            if next(it) != str(v):
+                ok = False
+            return v
+        return v
+
+    rebuilt = build(value)
+    return rebuilt if ok and next(it, None) is None else None
 
 
 def format_of(path: Path) -> str:
@@ -98,7 +153,7 @@ def write_frame(
     path: Path,
     frame: Frame,
     order: Sequence[int],
-    published: dict[str, list[str | None]],
+    published: dict[str, list[Any]],
     kept: Sequence[str],
 ) -> None:
     """Write the rows `order` picks of `frame`'s `kept` columns and the `published` ones
@@ -108,7 +163,9 @@ def write_frame(
         assert frame.arrow is not None
         indices = pa.array(order, pa.int64())
         columns = [
-            pa.array(published[n], pa.string()) if n in published else frame.arrow[n].take(indices)
+            pa.array(published[n], _published_type(frame.arrow[n].type, published[n]))
+            if n in published
+            else frame.arrow[n].take(indices)
             for n in names
         ]
         # no column statistics: a kept or text column's min and max would be values too
@@ -130,3 +187,10 @@ def write_frame(
                 }
                 handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     path.chmod(0o600)
+
+
+def _published_type(kind: pa.DataType, values: Sequence[Any]) -> pa.DataType:
+    """A published column's type: the texts' nested column keeps its own (its leaves
+    replaced), any other is text (a thread's tokens)."""
+    nested = pa.types.is_nested(kind) and any(is_nested(v) for v in values)
+    return kind if nested else pa.string()

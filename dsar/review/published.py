@@ -112,12 +112,51 @@ class PublishedManifest(ArtifactManifest):
     )
 
 
+# a nested cell's text: its leaves joined by a blank line (red team s14 F9)
+NESTED_JOIN = "\n\n"
+
+
+def cell_leaves(value: object, object_keys: bool = True) -> list[object]:
+    """The leaves of a nested cell (a JSON object or list; a Parquet struct, list or map), in
+    order: every string and number, and, with `object_keys` (JSON, not a Parquet struct,
+    whose field names are its schema), every object key before its value. Booleans and
+    nulls are not text."""
+    out: list[object] = []
+
+    def walk(v: object) -> None:
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if object_keys:
+                    out.append(k)
+                walk(item)
+        elif isinstance(v, list | tuple):
+            for item in v:
+                walk(item)
+        elif isinstance(v, str | int | float) and not isinstance(v, bool):
+            out.append(v)
+
+    walk(value)
+    return out
+
+
+def cell_text(value: object, object_keys: bool = True) -> str | None:
+    """A cell of the texts' column as the text publishing reads, replaces and positions the
+    review file's spans in: a string as it is; a nested value (red team s14 F9) its leaves
+    (`cell_leaves`) joined by a blank line; another value as `str` (None: empty)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict | list | tuple):
+        return NESTED_JOIN.join(str(v) for v in cell_leaves(value, object_keys))
+    return str(value)
+
+
 def read_texts(path: Path, column: str) -> list[str | None]:
-    """The values of `column` in a CSV, JSON Lines or Parquet file, as text (None: empty)."""
+    """The values of `column` in a CSV, JSON Lines or Parquet file, as text (`cell_text`;
+    None: empty)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return [
-            None if v is None else str(v)
+            cell_text(v, object_keys=False)
             for v in pq.read_table(path, columns=[column])[column].to_pylist()
         ]
     if suffix == ".csv":
@@ -128,8 +167,7 @@ def read_texts(path: Path, column: str) -> list[str | None]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
-                value = json.loads(line).get(column)
-                out.append(None if value is None else str(value))
+                out.append(cell_text(json.loads(line).get(column)))
     return out
 
 
