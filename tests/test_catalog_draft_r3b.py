@@ -6,6 +6,9 @@
    between are one value) is NOT READ, the reason naming the line, never a value.
 9. Coordinates (latitude and longitude columns, a "lat,lng" pair, a GeoJSON Point as text or
    as a nested value) in a table whose person is found by a link are a location.
+10. Payment card numbers (Luhn), Dutch BSNs (11-proof), UK NINOs, passport numbers (by
+    name) are financial accounts and government ids; religion, health and the other special
+    categories (GDPR Art. 9), and gender, are flagged sensitive and confirmed first.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dsar.catalog.models import PersonalKind
-from dsar.draft import Draft, draft
+from dsar.draft import Draft, draft, render
 from dsar.text.engine import TextEngine
 
 FIRST = ["Anna", "Ben", "Carla", "David", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
@@ -215,3 +218,77 @@ def test_f9_coordinates_with_no_person_anywhere_stay_unmarked(tmp_path: Path) ->
     d = _draft(tmp_path)
     assert d.tables["stores"].columns["lat"].personal is None
     assert not d.tables["stores"].personal
+
+
+# ---- 10: cards, BSN, NINO, passports, special categories ---------------------------------
+
+
+def _luhn(prefix: str, length: int, rng: random.Random) -> str:
+    body = prefix + "".join(str(rng.randint(0, 9)) for _ in range(length - len(prefix) - 1))
+    total = 0
+    for i, c in enumerate(reversed(body + "0")):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
+def _grouped(number: str) -> str:
+    return " ".join(number[k : k + 4] for k in range(0, len(number), 4))
+
+
+def _bsn(rng: random.Random) -> str:
+    while True:
+        body = [rng.randint(0, 9) for _ in range(8)]
+        check = sum(d * w for d, w in zip(body, range(9, 1, -1), strict=True)) % 11
+        if check < 10 and body[0] != 0:
+            return "".join(map(str, body)) + str(check)
+
+
+def test_f10_cards_government_ids_and_special_categories_are_flagged(tmp_path: Path) -> None:
+    rng = random.Random(10)
+    letters = "ABCEGHJKLMNPRSTWXYZ"
+    rows = [
+        {
+            "user_id": i,
+            "email": f"user{i}@mail{i % 5}.example",
+            "card_number": _luhn("4", 16, rng),
+            "card_spaced": _grouped(_luhn("5", 16, rng)),
+            "bsn": _bsn(rng),
+            "ni_number": f"{rng.choice(letters)}{rng.choice('ABCEHJ')}"
+            f"{rng.randint(100000, 999999)}{rng.choice('ABCD')}",
+            "passport_no": f"{rng.choice(letters)}{rng.randint(1000000, 9999999)}",
+            "gender": rng.choice(["male", "female", "non-binary"]),
+            "religion": rng.choice(["christian", "muslim", "jewish", "none", "hindu"]),
+            "order_count": rng.randint(10_000_000, 99_999_999),  # 8 digits, no check digit
+        }
+        for i in range(1, 121)
+    ]
+    _csv(tmp_path / "users.csv", rows)
+    d = _draft(tmp_path)
+    cols = d.tables["users"].columns
+    assert cols["card_number"].kind is not None  # read as integers: checked all the same
+    assert cols["card_number"].personal is PersonalKind.FINANCIAL_ACCOUNT
+    assert cols["card_spaced"].personal is PersonalKind.FINANCIAL_ACCOUNT
+    assert cols["card_spaced"].identity is None  # not a phone
+    for name in ("bsn", "ni_number", "passport_no"):
+        assert cols[name].personal is PersonalKind.GOVERNMENT_ID, (name, cols[name].notes)
+    assert cols["religion"].sensitive == "special category: religion or belief"
+    assert cols["gender"].sensitive == "gender"
+    assert cols["order_count"].personal is None and cols["order_count"].sensitive is None
+    ranked = [(dec.column, dec.role) for dec in d.confirm_first(8)]
+    assert ("religion", "sensitive") in ranked
+    text = render(d, str(tmp_path))
+    assert "SENSITIVE: special category: religion or belief" in text
+    assert "christian" not in text and "muslim" not in text  # never a value
+
+
+def test_f10_a_table_of_special_category_only_stays_personal(tmp_path: Path) -> None:
+    _users(tmp_path)
+    _csv(
+        tmp_path / "health.csv",
+        [{"record_id": i, "diagnosis": ["asthma", "diabetes", "none"][i % 3]} for i in range(40)],
+    )
+    d = _draft(tmp_path)
+    assert d.tables["health"].columns["diagnosis"].sensitive is not None
+    assert d.tables["health"].personal
+

@@ -58,6 +58,8 @@ class ColumnDraft:
     # a kind seen but left unmarked for want of a person in the table (a location), marked
     # where the table's person is found through a link (`run`)
     maybe: PersonalKind | None = None
+    # special category data (GDPR Art. 9) or gender, which the catalog has no kind for
+    sensitive: str | None = None
     notes: list[str] = field(default_factory=list)
     # each decision made for the column (identity, personal, secret, free_text, references,
     # no_role: a partial shape left unmarked) and how sure it is
@@ -66,7 +68,9 @@ class ColumnDraft:
     @property
     def has_role(self) -> bool:
         """Whether the column says something about a person."""
-        return bool(self.identity or self.personal or self.secret or self.free_text)
+        return bool(
+            self.identity or self.personal or self.secret or self.free_text or self.sensitive
+        )
 
     def what(self, role: str) -> str:
         """The decision `role` in words: "identity email", "references staff.staff_id"."""
@@ -76,6 +80,8 @@ class ColumnDraft:
             return f"personal {self.personal.value}"
         if role == "references" and self.references is not None:
             return f"references {self.references}"
+        if role == "sensitive" and self.sensitive is not None:
+            return f"sensitive ({self.sensitive})"
         if role == "free_text":
             return "free text"
         if role == "no_role":

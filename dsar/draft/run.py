@@ -11,7 +11,7 @@ from dsar.catalog.models import Catalog, IdentityKind, PersonalKind
 from dsar.draft.confidence import assess
 from dsar.draft.counts import Check, Share, count_tables, share
 from dsar.draft.keys import decide, plan_counts
-from dsar.draft.model import ColumnDraft, Draft, TableDraft
+from dsar.draft.model import ColumnDraft, Confidence, Draft, TableDraft
 from dsar.draft.people import (
     assign_key_kinds,
     company_mailboxes,
@@ -204,6 +204,13 @@ def _classified(profile: TableProfile, evidence: TextEvidence) -> TableDraft:
             draft.secret, draft.free_text = found.secret, found.free_text
             draft.maybe = found.maybe
             draft.notes.append(found.evidence)
+            if found.sensitive is not None:
+                draft.sensitive = found.sensitive
+                draft.confidence["sensitive"] = Confidence(
+                    0.5,
+                    f"{found.sensitive}, by its name and values; the catalog has no kind for"
+                    " it: a person decides how it is held",
+                )
         columns[name] = draft
     return TableDraft(profile, columns)
 

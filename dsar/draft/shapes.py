@@ -80,6 +80,9 @@ class Finding:
     # a kind seen but left unmarked for want of a person in the table (a location): marked
     # once the draft finds the table's person through a link
     maybe: PersonalKind | None = None
+    # special category data (GDPR Art. 9: religion, health...) or gender, which the catalog
+    # has no kind for: said, and confirmed first
+    sensitive: str | None = None
 
 
 def tokens(name: str) -> list[str]:
@@ -215,6 +218,129 @@ def is_iban(value: str) -> bool:
         return False
     moved = text[4:] + text[:4]
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _digits(value: str) -> str:
+    return "".join(value.split()).replace("-", "")
+
+
+def is_card(value: str) -> bool:
+    """A payment card number: 13 to 19 digits (spaces or dashes between groups allowed) whose
+    Luhn check digit holds, not one digit repeated."""
+    text = _digits(value.strip())
+    if not (13 <= len(text) <= 19 and text.isdigit()) or len(set(text)) == 1:
+        return False
+    total = 0
+    for i, c in enumerate(reversed(text)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def is_bsn(value: str) -> bool:
+    """A Dutch citizen service number (BSN): 9 digits (8 where a leading zero was lost as a
+    number) passing the 11-proof, not all zeros."""
+    text = _digits(value.strip())
+    if not (8 <= len(text) <= 9 and text.isdigit()):
+        return False
+    text = text.zfill(9)
+    if set(text) == {"0"}:
+        return False
+    total = sum(int(c) * w for c, w in zip(text[:8], range(9, 1, -1), strict=True))
+    return (total - int(text[8])) % 11 == 0
+
+
+_NINO = re.compile(
+    r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]$"
+)
+
+
+def is_nino(value: str) -> bool:
+    """A UK National Insurance number, `AB 12 34 56 C` (spaces optional)."""
+    return bool(_NINO.match(value.strip().upper()))
+
+
+_GOVERNMENT_ID_WORDS = frozenset(
+    {"passport", "passports", "reisepass", "paspoort", "passeport", "pasaporte", "passaporto",
+     "bsn", "burgerservicenummer", "sofinummer", "nino", "personnummer", "ausweis",
+     "personalausweis", "dni", "nie", "nif", "cpf", "aadhaar", "pesel", "ssn"}
+)  # fmt: skip
+_ID_VALUE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9 \-/.]{3,23}$")
+
+
+def government_id_named(name: str) -> bool:
+    """A column named as a passport or national id number (passport_no, reisepass, bsn,
+    national_id, id_card_number...)."""
+    words = tokens(_ascii(name))
+    joined = "".join(words)
+    return bool(
+        set(words) & _GOVERNMENT_ID_WORDS
+        or joined in _GOVERNMENT_ID_WORDS
+        or "passport" in joined
+        or {"national", "id"} <= set(words)
+        or {"id", "card"} <= set(words)
+        or "idcard" in joined
+    )
+
+
+_SPECIAL_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("religion or belief", frozenset({"religion", "religious", "faith", "denomination",
+     "konfession", "religionszugehorigkeit", "godsdienst", "belief", "beliefs"})),
+    ("health", frozenset({"health", "diagnosis", "diagnoses", "medical", "disability",
+     "disabilities", "allergy", "allergies", "medication", "medications", "illness",
+     "condition", "pregnant", "pregnancy", "gezondheid", "gesundheit", "sante"})),
+    ("racial or ethnic origin", frozenset({"ethnicity", "ethnic", "race", "ethnie"})),
+    ("sex life or sexual orientation", frozenset({"orientation", "sexuality"})),
+    ("political opinions", frozenset({"political", "politics", "party_affiliation"})),
+    ("trade union membership", frozenset({"union", "trade_union"})),
+    ("genetic or biometric data", frozenset({"genetic", "genome", "biometric", "fingerprint",
+     "faceprint", "dna"})),
+)  # fmt: skip
+_GENDER_WORDS = frozenset({"gender", "sex", "geschlecht", "geslacht", "sexe", "sexo", "sesso"})
+_GENDER_VALUES = frozenset(
+    {"m", "f", "x", "d", "u", "male", "female", "man", "woman", "men", "women", "other",
+     "diverse", "divers", "nonbinary", "non-binary", "non binary", "unknown", "männlich",
+     "weiblich", "mannlich", "homme", "femme", "masculin", "feminin", "féminin", "hombre",
+     "mujer", "masculino", "femenino", "maschio", "femmina", "vrouw", "mr", "mrs", "ms"}
+)  # fmt: skip
+
+
+def sensitive_named(name: str) -> str | None:
+    """The special category of personal data (GDPR Art. 9) a column is named as, or gender
+    (sensitive, though not Art. 9): religion, health, ethnicity..."""
+    words = set(tokens(_ascii(name)))
+    joined = "_".join(tokens(_ascii(name)))
+    for what, vocabulary in _SPECIAL_WORDS:
+        if words & vocabulary or any(v in joined for v in vocabulary if "_" in v):
+            if what == "trade union membership" and "trade" not in words and "member" not in joined:
+                continue  # "union" alone: a union of sets, a European Union
+            if what == "sex life or sexual orientation" and "sexual" not in joined:
+                continue
+            return what
+    if words & _GENDER_WORDS:
+        return "gender"
+    return None
+
+
+def _sensitive(name: str, counts: Mapping[str, int], n: int, seen: str) -> Finding | None:
+    what = sensitive_named(name)
+    if what is None:
+        return None
+    if what == "gender":
+        hits = _share(counts, lambda v: v.strip().casefold() in _GENDER_VALUES)
+        if hits < 0.8 * n:
+            return None
+        return Finding(
+            sensitive="gender",
+            evidence=f"named {name}, and {_pct(hits, n)} {seen} are genders: sensitive"
+            " (not GDPR Art. 9, but a person's own)",
+        )
+    return Finding(
+        sensitive=f"special category: {what}",
+        evidence=f"named {name}: {what}, a special category of personal data (GDPR Art. 9),"
+        " which needs an Art. 9(2) condition besides a legal basis; the catalog has no kind"
+        " for it: confirm, restrict who reads it, and mark the table personal",
+    )
 
 
 _LATLON = re.compile(
@@ -496,6 +622,23 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
         return _births(name, table.values(name), column.kind.value, named_only=True)
     if column.kind is ColumnType.INTEGER:
         low, high = column.low, column.high
+        if high is not None and high >= 10_000_000:  # 8 digits or more: a card, a BSN?
+            digits = [str(v) for v in table.values(name) if isinstance(v, int) and v > 0]
+            if digits:
+                seen = f"of {len(digits):,} sampled whole-number values"
+                counts = Counter(digits)
+                for test, what, kind in (
+                    (is_card, "are payment card numbers whose Luhn check digit holds",
+                     PersonalKind.FINANCIAL_ACCOUNT),
+                ):  # fmt: skip
+                    hits = _share(counts, test, 0.9 * len(digits))
+                    if hits >= 0.9 * len(digits):
+                        return Finding(
+                            personal=kind, evidence=f"{_pct(hits, len(digits))} {seen} {what}"
+                        )
+                numbered = _numbers_finding(name, counts, len(digits), seen)
+                if numbered is not None:
+                    return numbered
         if low is not None and high is not None and (high < 18000101 or low > 22001231):
             return None  # no yyyymmdd dates (the common case), read without the values
         numbers = table.values(name)
@@ -813,6 +956,18 @@ _SHAPES: tuple[tuple[Callable[[str], bool], float, Finding, str], ...] = (
         "are IBANs whose check digits hold (bank accounts)",
     ),
     (
+        is_card,
+        0.9,
+        Finding(personal=PersonalKind.FINANCIAL_ACCOUNT),
+        "are payment card numbers whose Luhn check digit holds",
+    ),
+    (
+        is_nino,
+        0.9,
+        Finding(personal=PersonalKind.GOVERNMENT_ID),
+        "are UK National Insurance numbers (a government id)",
+    ),
+    (
         is_lat_lon,
         0.9,
         Finding(personal=PersonalKind.LOCATION),
@@ -841,6 +996,12 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
             return Finding(
                 finding.identity, finding.personal, evidence=f"{_pct(hits, n)} {seen} {what}"
             )
+    numbered = _numbers_finding(name, counts, n, seen)
+    if numbered is not None:
+        return numbered
+    sensitive = _sensitive(name, counts, n, seen)
+    if sensitive is not None:
+        return sensitive
     if postcode_named(name):
         codes = _share(counts, is_postcode, 0.8 * n)
         if codes >= 0.8 * n:
@@ -878,6 +1039,29 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
                 " hashed (a credential in clear is the worst case)",
             )
     return _device_or_subject(name, counts, n, seen)
+
+
+def _numbers_finding(name: str, counts: Mapping[str, int], n: int, seen: str) -> Finding | None:
+    """Government ids and card numbers by their check digits or their column's name: Dutch
+    BSNs (11-proof, 9 in 10 values, or named bsn), passport and national id numbers (named
+    so, values of letters and digits)."""
+    named = government_id_named(name)
+    bsn = _share(counts, is_bsn, (0.8 if named else 0.9) * n)
+    if bsn >= 0.9 * n or (named and bsn >= 0.8 * n):
+        return Finding(
+            personal=PersonalKind.GOVERNMENT_ID,
+            evidence=f"{_pct(bsn, n)} {seen} are Dutch citizen service numbers (BSN, the"
+            " 11-proof holds): a government id",
+        )
+    if named:
+        ids = _share(counts, lambda v: bool(_ID_VALUE.match(v.strip())), 0.8 * n)
+        if ids >= 0.8 * n:
+            return Finding(
+                personal=PersonalKind.GOVERNMENT_ID,
+                evidence=f"named {name}, and {_pct(ids, n)} {seen} are letters and digits:"
+                " a passport or national id number (a government id)",
+            )
+    return None
 
 
 def _device_or_subject(name: str, counts: Mapping[str, int], n: int, seen: str) -> Finding | None:

@@ -194,6 +194,8 @@ def _column(col: ColumnDraft, typed: bool) -> list[str]:
     if typed and col.kind is not None:
         fields["type"] = col.kind.value
     out = [f"      # {n}" for n in col.notes]
+    if col.sensitive is not None:
+        out.append(f"      # SENSITIVE: {col.sensitive}; confirm, and restrict who reads it")
     for role, conf in col.confidence.items():
         out += _sure(col.what(role), conf, "      ")
     out.append(f"      {scalar(col.name)}: {_flow(fields)}")
