@@ -9,6 +9,7 @@
 10. Payment card numbers (Luhn), Dutch BSNs (11-proof), UK NINOs, passport numbers (by
     name) are financial accounts and government ids; religion, health and the other special
     categories (GDPR Art. 9), and gender, are flagged sensitive and confirmed first.
+11. Message-IDs (`<id@host>`, or bare in a column named message_id) are no one's address.
 """
 
 from __future__ import annotations
@@ -292,3 +293,28 @@ def test_f10_a_table_of_special_category_only_stays_personal(tmp_path: Path) -> 
     assert d.tables["health"].columns["diagnosis"].sensitive is not None
     assert d.tables["health"].personal
 
+
+# ---- 11: Message-IDs ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("column", "bracketed"), [("message_id", True), ("message_id", False),
+                                                   ("header", True)])  # fmt: skip
+def test_f11_message_ids_are_no_ones_address(tmp_path: Path, column: str, bracketed: bool) -> None:
+    rng = random.Random(11)
+    _users(tmp_path)
+    rows = []
+    for i in range(100):
+        mid = f"{rng.getrandbits(64):x}.{i}@mail.example.com"
+        rows.append({"mail_id": i, column: f"<{mid}>" if bracketed else mid, "user_id": i % 80 + 1})
+    _csv(tmp_path / "mails.csv", rows)
+    d = _draft(tmp_path)
+    col = d.tables["mails"].columns[column]
+    assert col.identity is None and col.personal is None
+    assert any("Message-IDs" in n for n in col.notes)
+    assert d.tables["mails"].columns["user_id"].identity is not None
+
+
+def test_f11_an_email_column_is_still_an_email(tmp_path: Path) -> None:
+    _users(tmp_path)
+    d = _draft(tmp_path)
+    assert d.tables["users"].columns["email"].identity is not None

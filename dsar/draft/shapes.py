@@ -983,6 +983,9 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
     shapes (each distinct value tested once); None: left to the text engine's facts."""
     seen = f"of {n:,} sampled values"
     words = tokens(name)
+    mail_ids = _message_ids(name, counts, n, seen)
+    if mail_ids is not None:
+        return mail_ids
     ips = 0
     for test, threshold, finding, what in _SHAPES:
         if test is is_iban and "iban" in words:
@@ -1039,6 +1042,36 @@ def _by_shape(name: str, counts: Mapping[str, int], n: int) -> Finding | None:
                 " hashed (a credential in clear is the worst case)",
             )
     return _device_or_subject(name, counts, n, seen)
+
+
+_MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+
+
+def message_id_named(name: str) -> bool:
+    """A column named as a mail's Message-ID (message_id, msgid, In-Reply-To, References)."""
+    words = tokens(name)
+    joined = "".join(words)
+    return joined in ("messageid", "msgid", "mailid", "inreplyto", "internetmessageid") or (
+        joined.endswith(("messageid", "msgid"))
+    )
+
+
+def _message_ids(name: str, counts: Mapping[str, int], n: int, seen: str) -> Finding | None:
+    """Message-IDs (`<id@host>`, as the mail header writes them, or bare in a column named
+    as one): shaped as addresses, but a mail's id, never a person's; no role."""
+    bracketed = _share(counts, lambda v: bool(_MESSAGE_ID.match(v.strip())))
+    if bracketed < 0.5 * n and not message_id_named(name):
+        return None
+    shaped = _share(
+        counts, lambda v: bool(_MESSAGE_ID.match(v.strip())) or is_email(v.strip("<> "))
+    )
+    if shaped < 0.8 * n:
+        return None
+    return Finding(
+        evidence=f"{_pct(shaped, n)} {seen} are Message-IDs (id@host, the mail header's form"
+        f"{f', named {name}' if message_id_named(name) else ''}): a mail's id, not a person's"
+        " address, so no identity"
+    )
 
 
 def _numbers_finding(name: str, counts: Mapping[str, int], n: int, seen: str) -> Finding | None:
