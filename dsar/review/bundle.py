@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import ipaddress
 import json
 import re
 import tempfile
@@ -220,7 +221,21 @@ def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
         return f"{local}@{domain}" if local and domain else None
     if kind == "phone":
         return _phone(text, rules)
-    return text.lower() if kind == "ip_address" else (text or None)
+    return _ip(text) if kind == "ip_address" else (text or None)
+
+
+def _ip(text: str) -> str:
+    """An IP address in its one form, read by `ipaddress`: IPv6 as RFC 5952 writes it, an
+    IPv4-mapped one as its IPv4 address; anything else (an IPv4 address with leading zeros,
+    a zone, a port) lower-cased as written."""
+    text = text.lower()
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id is None:
+        return str(ip.ipv4_mapped or ip)
+    return text
 
 
 def _json_string(text: str) -> str:

@@ -550,7 +550,8 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
     removed and white space is trimmed. Emails are read by `email_text` (full-width letters,
     NFC, `mailto:`, `Name <...>`, quotes, blanks inside, a trailing `;`, `,` or `.`),
     lower-cased, need exactly one '@' with text on both sides, and follow `rules`; phones are
-    read by `phone_key` (at least seven ASCII digits); IP addresses are lower-cased.
+    read by `phone_key` (at least seven ASCII digits); IP addresses are lower-cased and read
+    by `ip_text` (IPv6 as RFC 5952 writes it, an IPv4-mapped one as its IPv4 address).
 
     A placeholder never matches (None): a value of `PLACEHOLDERS` ('none', 'N/A', '0',
     'guest', in any case or width) or one character repeated ('0000000000', 'xxxxxx'); an
@@ -579,8 +580,147 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
         return None if is_placeholder(local, EMAIL_PLACEHOLDER_LOCALS) else text
     text = str(value).translate(_DROP_INVISIBLE).strip()
     if kind is IdentityKind.IP_ADDRESS:
-        text = lower_as_sql(text)
+        text = ip_text(lower_as_sql(text))
+        if text == "::":  # the unspecified address, written '0:0:0:0:0:0:0:0' too
+            return None
     return None if is_placeholder(text) else text
+
+
+# An IP address is kept in one form, so that every writing of it meets (red team 26 F9): an
+# IPv6 address as RFC 5952 writes it (lower case, no group's leading zeros, the longest run
+# of two or more zero groups, the first of equal ones, as '::'), and an IPv4-mapped one
+# ('::ffff:192.0.2.1', '::ffff:c000:201') as its IPv4 dotted quad. An IPv4 address is kept
+# as written: '192.000.002.001' may be read as octal ('010' is 8 to inet_aton), so it meets
+# only itself; so is anything else (a zone '%eth0', brackets, a port, a prefix length).
+# The regular expressions are one text for Python, RE2 and Java.
+_HEXTET = "[0-9a-f]{1,4}"
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # no leading zero, as ipaddress
+_RE_IPV4_TAIL = f"(.*:){_OCTET}\\.{_OCTET}\\.{_OCTET}\\.{_OCTET}"  # '::ffff:192.0.2.1'
+_RE_IPV6 = (
+    f"{_HEXTET}(?::{_HEXTET}){{7}}"  # eight groups, or fewer around one '::'
+    f"|(?:{_HEXTET}(?::{_HEXTET})*)?::(?:{_HEXTET}(?::{_HEXTET})*)?"
+)
+_RE_IPV4_MAPPED = f"::ffff:({_HEXTET}):({_HEXTET})"
+_RE_NOT_IPV6 = "[^0-9a-f:.]"
+IPV6_MAX_LENGTH = 45  # '0000:0000:0000:0000:0000:ffff:255.255.255.255'
+_IPV4_TAIL = re.compile(_RE_IPV4_TAIL)
+_IPV6 = re.compile(_RE_IPV6)
+_IPV4_MAPPED = re.compile(_RE_IPV4_MAPPED)
+_HEX = "0123456789abcdef"
+
+
+def ip_text(text: str) -> str:
+    """A lower-case, trimmed IP address in its one form (`sql_ip_text` is its SQL twin):
+    an IPv6 address compressed as RFC 5952 says, an IPv4-mapped one as its dotted quad;
+    anything that is not an IPv6 address (an IPv4 one included) as it is.
+
+    Examples:
+        >>> ip_text("2001:0db8:0000:0000:0000:0000:0000:0001"), ip_text("::ffff:c000:201")
+        ('2001:db8::1', '192.0.2.1')
+        >>> ip_text("192.000.002.001")
+        '192.000.002.001'
+    """
+    if ":" not in text or len(text) > IPV6_MAX_LENGTH or re.search(_RE_NOT_IPV6, text):
+        return text
+    spelled = text
+    if tail := _IPV4_TAIL.fullmatch(text):  # the last two groups written as an IPv4 address
+        high, low = int(tail[2]) * 256 + int(tail[3]), int(tail[4]) * 256 + int(tail[5])
+        spelled = f"{tail[1]}{high:04x}:{low:04x}"
+    # the groups it holds ('::' stands for the others); only read where '::' is
+    groups = spelled.count(":") - spelled.startswith("::") - spelled.endswith("::")
+    if not _IPV6.fullmatch(spelled) or ("::" in spelled and groups > 7):
+        return text
+    full = spelled.replace("::", ":" + "0:" * (8 - groups)).strip(":")
+    padded = ":" + ":".join(format(int(g, 16), "x") for g in full.split(":")) + ":"
+    for zeros in range(8, 1, -1):  # the longest run first, the first of equal ones
+        run = ":0" * zeros + ":"
+        if (at := padded.find(run)) >= 0:
+            padded = padded[:at] + "::" + padded[at + len(run) :]
+            break
+    # the ':' put at either end goes, unless it is part of '::'
+    if padded[1] != ":":
+        padded = padded[1:]
+    if padded[-2] != ":":
+        padded = padded[:-1]
+    if mapped := _IPV4_MAPPED.fullmatch(padded):
+        value = int(mapped[1], 16) << 16 | int(mapped[2], 16)
+        return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))
+    return padded
+
+
+def sql_ip_text(text_sql: str) -> str:
+    """SQL of `ip_text` over a lower-case, trimmed VARCHAR expression. A value with no ':'
+    (an IPv4 address) pays for one `strpos` only."""
+
+    def v6(text: str) -> str:
+        tail = _sql_text(f"^{_RE_IPV4_TAIL}\\z")
+        # once the tail is known to be an IPv4 address, a shorter expression reads its parts
+        parts = _sql_text("^(.*:)([0-9]+)\\.([0-9]+)\\.([0-9]+)\\.([0-9]+)\\z")
+        part = [f"regexp_extract({text}, {parts}, {i})" for i in range(1, 6)]
+        octets = [f"lpad(hex(CAST({p} AS INTEGER)), 2, '0')" for p in part[1:]]
+        spelled = (
+            f"(CASE WHEN regexp_matches({text}, {tail}) THEN {part[0]} ||"
+            f" lower({octets[0]} || {octets[1]} || ':' || {octets[2]} || {octets[3]})"
+            f" ELSE {text} END)"
+        )
+        return sql_let(spelled, lambda s: _sql_ip_groups(text, s))
+
+    def guarded(text: str) -> str:
+        return (
+            f"(CASE WHEN strpos({text}, ':') = 0 OR length({text}) > {IPV6_MAX_LENGTH}"
+            f" OR regexp_matches({text}, '{_RE_NOT_IPV6}') THEN {text} ELSE {v6(text)} END)"
+        )
+
+    return sql_let(text_sql, guarded)
+
+
+def _sql_ip_groups(text: str, spelled: str) -> str:
+    """`ip_text`'s SQL from the groups on: `spelled` is `text` with an IPv4 tail as two
+    groups; `text` is kept where `spelled` is no IPv6 address."""
+    colons = f"(length({spelled}) - length(replace({spelled}, ':', '')))"
+    groups = (
+        f"({colons} - (CASE WHEN left({spelled}, 2) = '::' THEN 1 ELSE 0 END)"
+        f" - (CASE WHEN right({spelled}, 2) = '::' THEN 1 ELSE 0 END))"
+    )
+    ipv6 = _sql_text(f"^(?:{_RE_IPV6})\\z")
+    valid = f"regexp_matches({spelled}, {ipv6}) AND (strpos({spelled}, '::') = 0 OR {groups} <= 7)"
+    full = f"trim(replace({spelled}, '::', ':' || repeat('0:', 8 - {groups})), ':')"
+    padded = f"':' || regexp_replace({full}, '(^|:)0+([0-9a-f])', '\\1\\2', 'g') || ':'"
+
+    def compress(p: str) -> str:
+        cases = []
+        for zeros in range(8, 1, -1):  # the longest run first, the first of equal ones
+            run = ":0" * zeros + ":"
+            # anchored, so that Spark (which replaces every match) cuts the first run only
+            cut = f"regexp_replace({p}, '^(.*?){run}', '\\1::')"
+            cases.append(f"WHEN strpos({p}, '{run}') > 0 THEN {cut}")
+        text = f"(CASE {' '.join(cases)} ELSE {p} END)"
+        # the ':' put at either end goes, unless it is part of '::'
+        text = f"regexp_replace({text}, '^:([^:])', '\\1')"
+        return sql_let(f"regexp_replace({text}, '([^:]):\\z', '\\1')", mapped)
+
+    def mapped(ip: str) -> str:
+        pattern = _sql_text(f"^{_RE_IPV4_MAPPED}\\z")
+        hex8 = (
+            f"lpad(regexp_extract({ip}, {pattern}, 1), 4, '0')"
+            f" || lpad(regexp_extract({ip}, {pattern}, 2), 4, '0')"
+        )
+
+        def dotted(h: str) -> str:
+            def digit(i: int) -> str:
+                return f"(strpos('{_HEX}', substr({h}, {i}, 1)) - 1)"
+
+            octets = [
+                f"CAST(16 * {digit(2 * k + 1)} + {digit(2 * k + 2)} AS VARCHAR)" for k in range(4)
+            ]
+            return " || '.' || ".join(octets)
+
+        return (
+            f"(CASE WHEN regexp_matches({ip}, {pattern})"
+            f" THEN {sql_let(hex8, dotted)} ELSE {ip} END)"
+        )
+
+    return f"(CASE WHEN {valid} THEN {sql_let(padded, compress)} ELSE {text} END)"
 
 
 def _idna_domain(domain: str) -> tuple[str, str] | None:
@@ -823,10 +963,15 @@ def sql_normalize(
         f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
     )
     if kind is IdentityKind.IP_ADDRESS:
-        text = f"lower({text})"
+        text = sql_ip_text(f"lower({text})")
     if for_match:
         return text
-    return sql_let(text, lambda t: f"(CASE WHEN {_sql_placeholder(t)} THEN NULL ELSE {t} END)")
+
+    def no_placeholder(t: str) -> str:
+        unspecified = f" OR {t} = '::'" if kind is IdentityKind.IP_ADDRESS else ""
+        return f"(CASE WHEN {_sql_placeholder(t)}{unspecified} THEN NULL ELSE {t} END)"
+
+    return sql_let(text, no_placeholder)
 
 
 def sql_placeholder(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str:
@@ -840,6 +985,8 @@ def sql_placeholder(kind: IdentityKind, column_sql: str, rules: MatchRules) -> s
         elif kind is IdentityKind.EMAIL:
             local = _sql_placeholder(f"split_part({match}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
             test = f"{_sql_placeholder(match)} OR (strpos({match}, '@') > 0 AND {local})"
+        elif kind is IdentityKind.IP_ADDRESS:
+            test = f"{_sql_placeholder(match)} OR {match} = '::'"
         else:
             test = _sql_placeholder(match)
         return f"coalesce({match} <> '' AND ({test}), false)"
