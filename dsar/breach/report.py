@@ -231,6 +231,12 @@ class BreachCounts(_Model):
         description="rows in scope per table whose parent row is missing (an order line of"
         " no order): their time cannot be known, so they are kept, linked to no one",
     )
+    set_aside_shared_parent_key: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows in scope per owned table given to no one: their parent key is held"
+        " by more than one person's parent rows (per-file invoice numbering), so whose they"
+        " are cannot be told; for review, as access sets them aside",
+    )
     reached_by_weak_identifier: int = Field(
         default=0,
         ge=0,
@@ -852,6 +858,7 @@ def _write_folder(
             time_undetermined=dict(scope.undetermined),
             rows_to_several_accounts=dict(scope.several_accounts),
             orphans_parent_missing=dict(scope.orphans),
+            set_aside_shared_parent_key=dict(scope.set_aside),
             reached_by_weak_identifier=scope.weak_only,
         ),
         categories={

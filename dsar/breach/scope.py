@@ -92,6 +92,8 @@ class Scope:
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
     several_accounts: dict[str, int] = field(default_factory=dict)  # rows reaching 2+ accounts
     orphans: dict[str, int] = field(default_factory=dict)  # rows kept: parent row missing
+    # rows given to no one: their parent key is held by more than one person's parent rows
+    set_aside: dict[str, int] = field(default_factory=dict)
     end_users: dict[str, dict[str, int]] = field(default_factory=dict)  # processor: per customer
     weak_only: int = 0  # account holders reached only by a weak or shared identifier of theirs
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
@@ -431,7 +433,9 @@ def scope_breach(
         except OverMatchError as exc:
             raise _too_many(exc) from None
         people, holders = (found.people, found.holders) if found else ([], {})
+        set_aside = found.set_aside if found else {}
     else:
+        set_aside = {}
         people, holders = _per_person(
             engine, catalog, rules, row_seeds, in_scope, row_prints, skipped
         )
@@ -447,6 +451,7 @@ def scope_breach(
         accepted=tuple(w.line for w in accepted),
         undetermined=undetermined,
         orphans=orphans,
+        set_aside=set_aside,
         end_users=end_users,
         filled=filled,
         notes=list(notes),

@@ -41,7 +41,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,10 +79,13 @@ _MAX_ROUNDS = 200
 
 @dataclass
 class SetResult:
-    """The people, and each row in scope's holders (the numbers of the people holding it)."""
+    """The people, each row in scope's holders (the numbers of the people holding it), and
+    per owned table the rows in scope set aside: their parent key is held by parent rows of
+    more than one person (or by a person's and no one's), so they are given to no one."""
 
     people: list[AffectedPerson]
     holders: dict[str, list[frozenset[int]]]
+    set_aside: dict[str, int] = field(default_factory=dict)
 
 
 def supported(catalog: Catalog, tables: Sequence[str]) -> bool:
@@ -486,23 +489,42 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         " GROUP BY w.label, i.row HAVING count(sh.label) = 0"
     )
     # owned rows, parents first: where a person has any, they are the person's rows there
+    set_aside: dict[str, int] = {}
     for name in plan.owned:
         own = catalog.tables[name].owned_through
         assert own is not None
         ti, pi = plan.index[name], plan.index[own.parent_table]
         pk = plan.parent_columns[own.parent_table].index(own.parent_column)
+        # a person's parent key is clear when every parent row holding it is theirs; a key
+        # another parent row holds too (per-file invoice numbering: the primary key is
+        # false) gives its child rows to no one, as `collect` does (`ownership.clear_keys`)
         x(
-            f"CREATE OR REPLACE TEMP TABLE bs_pv AS SELECT DISTINCT m.label, p.__pk{pk} AS v"
-            f" FROM bs_mine m JOIN bs_r{pi} p ON p.__n = m.row WHERE m.tbl = {pi}"
-            f" AND p.__pk{pk} IS NOT NULL"
+            f"CREATE OR REPLACE TEMP TABLE bs_pall AS SELECT m.label, p.__pk{pk} AS v,"
+            f" count(DISTINCT m.row) AS mine FROM bs_mine m JOIN bs_r{pi} p ON p.__n = m.row"
+            f" WHERE m.tbl = {pi} AND p.__pk{pk} IS NOT NULL GROUP BY ALL"
         )
-        parts = [f"SELECT v.label, r.__n AS row FROM bs_r{ti} r JOIN bs_pv v ON r.__own = v.v"]
+        x(
+            "CREATE OR REPLACE TEMP TABLE bs_pv AS SELECT a.label, a.v, coalesce(h.n, 1)"
+            f" <= a.mine AS clear FROM bs_pall a LEFT JOIN (SELECT __pk{pk} AS v, count(*) AS n"
+            f" FROM bs_r{pi} WHERE __pk{pk} IN (SELECT v FROM bs_pall) GROUP BY 1) h USING (v)"
+        )
+        parts = [
+            f"SELECT v.label, r.__n AS row FROM bs_r{ti} r JOIN bs_pv v ON r.__own = v.v"
+            " WHERE v.clear"
+        ]
         if name in breached:
             bi = breached.index(name)
             parts.append(
                 f"SELECT v.label, {_SCOPE + (bi << _BITS)} + s.__n FROM bs_s{bi} s"
-                " JOIN bs_pv v ON s.__own = v.v"
+                " JOIN bs_pv v ON s.__own = v.v WHERE v.clear"
             )
+            # rows in scope whose parent key another person's parent row holds too
+            unclear = x(
+                f"SELECT count(DISTINCT s.__n) FROM bs_s{bi} s JOIN bs_pv v ON s.__own = v.v"
+                " WHERE NOT v.clear"
+            ).fetchone()
+            if unclear and unclear[0]:
+                set_aside[name] = int(unclear[0])
         x(f"CREATE OR REPLACE TEMP TABLE bs_owned AS {' UNION ALL '.join(parts)}")
         x(
             f"DELETE FROM bs_mine WHERE tbl = {ti} AND label IN"
@@ -658,7 +680,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             )
         )
     _took("step 6 (people)", *clock)
-    return SetResult(people, owners)
+    return SetResult(people, owners, set_aside)
 
 
 def _idna_fold(con: duckdb.DuckDBPyConnection, table: str) -> None:
