@@ -55,6 +55,7 @@ def answer_access_requests(
     index: IdentityIndex | None = None,
     accept_catalog_warnings: bool | Collection[str] = False,
     keys: Keys | None = None,
+    accept_joined: bool = False,
 ) -> list[AccessBundle]:
     """Answer one or many access requests in one pass over the data, a bundle for each.
 
@@ -76,6 +77,12 @@ def answer_access_requests(
 
     With `keys` (default: the `register`'s), each manifest carries a keyed MAC, so that
     `dsar verify` with the key finds one edited after it was written.
+
+    A search that joined two or more accounts of one kind (`ACCOUNT_KINDS`: a bookkeeper's
+    address on two customers' invoices) may hold another person's data: its bundle is
+    written for the analyst to read the provenance but rejected by its own check (set
+    aside, never zipped), unless `accept_joined` after checking that every account is the
+    person's; the manifest then records the acceptance.
 
     Examples:
         >>> from dsar import load_catalog
@@ -161,6 +168,7 @@ def answer_access_requests(
                     engine.name,
                     accepted,
                     keys,
+                    accept_joined,
                 )
             )
         return bundles
@@ -178,6 +186,7 @@ def _answer_one(
     engine_name: str,
     accepted: Sequence[CatalogWarning] = (),
     keys: Keys | None = None,
+    accept_joined: bool = False,
 ) -> AccessBundle:
     """Redact one person's rows, write the bundle, and record it in the audit log."""
     tables, record = redactor.apply(subject.identity, subject.tables)
@@ -195,6 +204,7 @@ def _answer_one(
         engine_name=engine_name,
         accepted=accepted,
         keys=keys,
+        accept_joined=accept_joined,
     )
     if register is not None:
         first = subject.identity.request.keys[0]

@@ -32,7 +32,7 @@ from dsar._version import __version__
 from dsar.access.render import Block, to_html, to_markdown
 from dsar.access.report import ReportInput, TableFacts, build_blocks, processor_rows
 from dsar.access.rows import write_csv
-from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin
+from dsar.catalog.models import Catalog, IdentityKind, LegalBasis, Origin, joined_accounts
 from dsar.copies import portable_csv
 from dsar.errors import EngineError
 from dsar.io import fsync_file, jsonable_rows, output_path, partial_folder, set_aside, sha256_file
@@ -204,13 +204,16 @@ def write_bundle(
     engine_name: str = "duckdb",
     accepted: Sequence[CatalogWarning] = (),
     keys: Keys | None = None,
+    accept_joined: bool = False,
 ) -> AccessBundle:
     """Write the bundle into a `.<label>.partial-*` folder, verify it, then name it.
 
     `accepted`: the catalog warnings accepted to answer (`dsar.engine.guards`), recorded in
     the manifest and the statement; `engine_name`: the kind of engine that read the rows,
     as the manifest records it; `keys`: the workbench key, for the manifest's MAC (without
-    it the manifest carries none, and `dsar verify` says it is not authenticated).
+    it the manifest carries none, and `dsar verify` says it is not authenticated);
+    `accept_joined`: the analyst checked that the accounts the search joined are all the
+    person's (recorded in the manifest; without it such a bundle fails its own check).
 
     A bundle that passes (the folder, then its zip) becomes `out/<label>` and
     `out/<label>.zip`; with a passphrase only the encrypted zip remains. One with findings
@@ -296,6 +299,8 @@ def write_bundle(
         update: dict[str, object] = {"statement": statement}
         if accepted:
             update["accepted_catalog_warnings"] = tuple(map(AcceptedWarning.of, accepted))
+        if accept_joined and joined_accounts(manifest.subject.identifiers):
+            update["accepted_joined_accounts"] = True
         manifest = sign_manifest(manifest.model_copy(update=update), keys)
         write_manifest(manifest, tmp / "manifest.json")
         _owner_only(tmp)

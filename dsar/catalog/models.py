@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -52,6 +53,25 @@ class IdentityKind(StrEnum):
     IP_ADDRESS = "ip_address"
     USERNAME = "username"  # an account's handle, where people are known by it (a forum)
     PERSON_ID = "person_id"  # the key of a third people table (leads beside users, customers)
+
+
+ACCOUNT_KINDS = (
+    IdentityKind.USER_ID,
+    IdentityKind.CUSTOMER_ID,
+    IdentityKind.PERSON_ID,
+    IdentityKind.USERNAME,
+)
+"""The kinds that name an account: two values of one kind in one person's search are two
+accounts joined by a shared value (a bookkeeper's address), which erasure and access stop on."""
+
+
+def joined_accounts(identifiers: Mapping[IdentityKind, Collection[str]]) -> dict[str, int]:
+    """Per account kind found more than once among a person's identifiers, how many."""
+    return {
+        kind.value: len(values)
+        for kind in ACCOUNT_KINDS
+        if len(values := identifiers.get(kind, ())) > 1
+    }
 
 
 class PersonalKind(StrEnum):

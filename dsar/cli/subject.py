@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsar.catalog.models import IdentityKind
 from dsar.cli.common import (
     AcceptWarningsOpt,
     EngineOpt,
@@ -146,6 +145,15 @@ def access(
         ),
     ] = False,
     accept_catalog_warnings: AcceptWarningsOpt = False,
+    joined_ok: Annotated[
+        bool,
+        typer.Option(
+            "--joined-ok",
+            help="Deliver although the search joined two or more accounts (user, customer or"
+            " person ids, usernames), after checking in the rejected bundle's report.html"
+            " provenance that every one is this person. Without it such a bundle is set aside.",
+        ),
+    ] = False,
 ) -> None:
     """Collect everything one person (or a batch) has, as a verified bundle per person.
 
@@ -219,19 +227,15 @@ def access(
             index=built,
             accept_catalog_warnings=accept_catalog_warnings,
             keys=reg.keys if reg is not None else optional_keys(key_file),  # the manifest's MAC
+            accept_joined=joined_ok,
         )
     rejected = empty = 0
     if bundles and (accepted := bundles[0].manifest.accepted_catalog_warnings):
         codes = ", ".join(dict.fromkeys(w.code for w in accepted))
         err(f"note: catalog warning(s) accepted ({codes}); each bundle records them")
     for bundle in bundles:
-        for kind in (IdentityKind.USER_ID, IdentityKind.CUSTOMER_ID):
-            joined = len(bundle.subject.identity.values(kind))
-            if joined > 1:
-                err(
-                    f"note: request {bundle.label} joined {joined} {kind.value}s; check the"
-                    " identity provenance in the report before sending"
-                )
+        if bundle.manifest.accepted_joined_accounts:
+            err(f"note: request {bundle.label} joined accounts, accepted (--joined-ok)")
         rows = bundle.subject.rows
         if bundle.rejected:
             rejected += 1

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from dsar.catalog.models import IdentityKind
+from dsar.catalog.models import IdentityKind, joined_accounts
 from dsar.copies import csv_rows, data_cells, portable_csv
 from dsar.csvsafe import unsafe_csv_cell
 from dsar.engine.ownership import key_text
@@ -321,6 +321,26 @@ def _verify_folder(root: Path, keys: Keys | None = None) -> Verification:
     _check_files(root, manifest.outputs, manifest.tables, result)
 
     result.findings += odd_entries(root, {o.path for o in manifest.outputs})
+    if (joined := joined_accounts(manifest.subject.identifiers)) and not (
+        manifest.accepted_joined_accounts
+    ):
+        what = ", ".join(f"{n} {kind}s" for kind, n in joined.items())
+        add(
+            Finding(
+                "identity",
+                "manifest.json subject.identifiers",
+                f"the search joined {what}: an identifier two accounts share (a bookkeeper's"
+                " or a team's address) puts another person's rows in this bundle. Read the"
+                " provenance in report.html; answer again with --joined-ok only if every one"
+                " of them is this person",
+            )
+        )
+    elif joined:
+        result.notices.append(
+            "the search joined "
+            + ", ".join(f"{n} {k}s" for k, n in joined.items())
+            + ", accepted as one person's (--joined-ok)"
+        )
     ids = {k.value: set(v) for k, v in manifest.subject.identifiers.items()}
     rules = manifest.match_rules
     read: dict[str, pa.Table] = {}

@@ -318,6 +318,12 @@ class BundleManifest(ArtifactManifest):
         description="rows that may be the person's but link to no one alone, per table"
     )
     nlp_notice: str | None = Field(description="why free text was handled without NER, if so")
+    accepted_joined_accounts: StrictBool = Field(
+        default=False,
+        description="the search joined two or more accounts of one kind (user, customer or"
+        " person ids, usernames) and the analyst accepted them as one person's (--joined-ok);"
+        " without it such a bundle fails verification",
+    )
     statement: StatementInfo | None = Field(
         default=None,
         description="the statement without the person's data, to render again from the"

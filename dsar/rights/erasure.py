@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dsar.catalog.models import Catalog, IdentityKind, Role, Table
+from dsar.catalog.models import ACCOUNT_KINDS, Catalog, Role, Table, joined_accounts
 from dsar.engine.base import Engine, quote_identifier
 from dsar.engine.guards import CatalogWarning, guard_catalog
 from dsar.errors import JoinedAccountsError, NoMatchError, UsageError
@@ -43,14 +43,6 @@ from dsar.subjects.collect import SubjectData, collect
 from dsar.subjects.identity import MatchRules, SubjectKey, SubjectRequest, with_catalog_rules
 from dsar.subjects.index import IndexedFiles
 from dsar.subjects.selection import others_mentioning, unlink_conditions
-
-# the kinds that name an account: two of one kind in one person's search is two accounts
-ACCOUNT_KINDS = (
-    IdentityKind.USER_ID,
-    IdentityKind.CUSTOMER_ID,
-    IdentityKind.PERSON_ID,
-    IdentityKind.USERNAME,
-)
 
 
 @dataclass(frozen=True)
@@ -312,7 +304,7 @@ def plan_erasure(
             f"request {request.label}: no row matches the identifiers given (a typo, or the"
             " person was erased already); nothing was changed",
         )
-    joined = {kind.value: n for kind in ACCOUNT_KINDS if (n := len(data.identity.values(kind))) > 1}
+    joined = joined_accounts({kind: data.identity.values(kind) for kind in ACCOUNT_KINDS})
     if joined and not accept_joined:
         raise JoinedAccountsError(request.label, joined)
     return ErasurePlan(
