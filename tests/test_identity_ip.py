@@ -21,7 +21,7 @@ from hypothesis import given, settings, strategies as st
 
 from dsar import SubjectRequest, load_catalog, open_engine, parse_key, plan_erasure
 from dsar.catalog.models import IdentityKind
-from dsar.subjects.identity import MatchRules, normalize, sql_normalize
+from dsar.subjects.identity import MatchRules, ip_pattern, normalize, sql_normalize
 from tests.test_attacks_access_s13b import KEYS
 from tests.test_attacks_breach import _run
 
@@ -175,6 +175,45 @@ def test_python_and_duckdb_read_every_writing_as_ipaddress_does(
     assert all(len(values) == 1 for one, values in forms.items() if one is not None)
 
 
+@settings(derandomize=True, max_examples=120, deadline=None)
+@given(
+    writings=st.lists(_writing(), min_size=1, max_size=20),
+    noise=st.sampled_from(["", " ", "\u200b", '"', "\u00a0"]),
+)
+def test_the_scan_prefilter_finds_every_writing_of_an_address(
+    writings: list[tuple[int, str]], noise: str
+) -> None:
+    """A scan first looks for an address's last group or dotted quad in the raw text
+    (`ip_pattern`), then reads the form of only those rows: whatever writing is stored (with
+    blanks, an invisible character or quotes about it), the prefilter keeps it, in Python's
+    and DuckDB's regular expressions alike."""
+    import re
+
+    for _, text in writings:
+        one = normalize(IP, text, RULES)
+        if one is None:
+            continue
+        pattern = ip_pattern([one])
+        assert pattern is not None, one
+        stored = f"{noise}{text}{noise}"  # quoted: a JSON column's raw text
+        assert noise == '"' or normalize(IP, stored, RULES) == one
+        assert re.search(pattern, stored), (stored, pattern)
+        found = _CON.execute("SELECT regexp_matches(?, ?)", [stored, pattern]).fetchone()
+        assert found == (True,), (stored, pattern)
+
+
+def test_the_prefilter_is_no_filter_for_what_is_no_plain_address() -> None:
+    assert ip_pattern(["fe80::1%eth0"]) is None  # a zone: kept as written
+    assert ip_pattern(["192.000.002.001"]) is None  # leading zeros: kept as written
+    assert ip_pattern(["2001:0db8::1"]) is None  # not a form the search compares
+    pattern = ip_pattern(["192.0.2.1"])
+    assert pattern is not None
+    import re
+
+    assert not re.search(pattern, "192.0.2.10") and not re.search(pattern, "::ffff:c000:202")
+
+
+# --- the searches: access, erasure and breach scoping find every form -----------------
 # --- the searches: access, erasure and breach scoping find every form -----------------
 
 CATALOG = """\

@@ -46,6 +46,7 @@ from dsar.subjects.identity import (
     SubjectRequest,
     canonical_email,
     email_forms,
+    ip_pattern,
     phone_pattern,
     rekey,
     sql_canonical_email,
@@ -375,6 +376,17 @@ class _Search:
                     # only the rows it finds: a number is matched whole, never a suffix
                     raw = f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)"
                     params.append(phone_pattern(values))
+                    terms.append(f"({raw} AND {sql_in(expr, values, params)})")
+                    continue
+                elif (
+                    kind is IdentityKind.IP_ADDRESS
+                    and len(values) <= INLINE_VALUES
+                    and (pattern := ip_pattern(values)) is not None
+                ):
+                    # likewise: an address's last group or dotted quad at the end of the raw
+                    # text first, then the form (an IPv6 one is costly) of only those rows
+                    raw = f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)"
+                    params.append(pattern)
                     terms.append(f"({raw} AND {sql_in(expr, values, params)})")
                     continue
                 terms.append(sql_in(expr, values, params))
