@@ -16,6 +16,12 @@ column name. A first line is a header only where its shape sets it apart from th
 field not of its typed column's type, or outside the few values its column holds; fields
 shaped as column names); in doubt, it is a row, and said. A line longer than the reader's
 default is read with `max_line_bytes` raised.
+
+A folder laid out Hive-style (`events/user_id=42/part-0.parquet`,
+`logs/dt=2026-11-01/country=NL/part-0.csv`: every folder below the table's a `name=value`)
+is one table, its path a glob over the partitions (`events/user_id=*/*.parquet`); the
+engine reads the partition columns from the folder names, so they are columns like any
+other (a person's id among them), never lost with one table a partition file.
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ class Unreadable(Exception):
 def scan_export(root: Path, engine: Engine, note: Callable[[str], None]) -> Scan:
     """The tables of the export folder `root`; `engine` sniffs CSV dialects."""
     groups: dict[tuple[str, FileFormat], list[Path]] = {}
+    hives: dict[tuple[str, tuple[str, ...], FileFormat, str], list[Path]] = {}
     skipped: list[tuple[str, str]] = []
     not_read: list[NotRead] = []
     names: set[str] = set()
@@ -122,26 +129,42 @@ def scan_export(root: Path, engine: Engine, note: Callable[[str], None]) -> Scan
             if fmt is None:
                 skipped.append((str(rel), why))
                 continue
+        partitioned = hive_partitions(rel)
+        if partitioned is not None:
+            base, keys = partitioned
+            hives.setdefault((base, keys, fmt, path.suffix), []).append(path)
+            continue
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
         groups.setdefault((folder, fmt), []).append(path)
+    found_tables = [
+        found
+        for (folder, fmt), files in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1].value)
+        )
+        for found in _tables_of(root, folder, fmt, files, names)
+    ] + [
+        _partitioned(base, keys, fmt, suffix, files, names)
+        for (base, keys, fmt, suffix), files in sorted(
+            hives.items(), key=lambda kv: (*kv[0][:2], kv[0][2].value, kv[0][3])
+        )
+    ]
     tables: list[FoundTable] = []
-    for (folder, fmt), files in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
-        for found in _tables_of(root, folder, fmt, files, names):
-            note(f"found {found.name}: {len(found.files)} {found.format.value} file(s)")
-            if _no_rows(found):
-                skipped.append((found.path, "no rows (empty files), nothing to describe"))
-                note(f"skipped {found.name}: its files hold no rows")
+    for found in found_tables:
+        note(f"found {found.name}: {len(found.files)} {found.format.value} file(s)")
+        if _no_rows(found):
+            skipped.append((found.path, "no rows (empty files), nothing to describe"))
+            note(f"skipped {found.name}: its files hold no rows")
+            continue
+        if found.format is FileFormat.CSV:
+            try:
+                found = _with_dialect(found, engine)
+            except Unreadable as exc:
+                not_read.append(NotRead(found.name, found.path, found.format, exc.reason))
+                note(f"not read {found.name}: {exc.reason}")
                 continue
-            if found.format is FileFormat.CSV:
-                try:
-                    found = _with_dialect(found, engine)
-                except Unreadable as exc:
-                    not_read.append(NotRead(found.name, found.path, found.format, exc.reason))
-                    note(f"not read {found.name}: {exc.reason}")
-                    continue
-                for line in found.notes:
-                    note(f"{found.name}: {line}")
-            tables.append(found)
+            for line in found.notes:
+                note(f"{found.name}: {line}")
+        tables.append(found)
     return Scan(
         tuple(sorted(tables, key=lambda t: t.path)),
         tuple(skipped),
@@ -175,6 +198,52 @@ def _tables_of(
         )
         for f in files
     ]
+
+
+_PARTITION = re.compile(r"^[^=]+=[^=]*$")  # a Hive partition folder: name=value
+
+
+def hive_partitions(rel: Path) -> tuple[str, tuple[str, ...]] | None:
+    """The table folder and partition columns of a file in a Hive-style layout, None for any
+    other file: every folder below the table's folder is `name=value`, one name a level.
+
+    Examples:
+        >>> hive_partitions(Path("logs/dt=2026-11-01/country=NL/part-0.csv"))
+        ('logs', ('dt', 'country'))
+        >>> hive_partitions(Path("logs/2026/part-0.csv")) is None
+        True
+    """
+    folders = rel.parts[:-1]
+    first = next((i for i, part in enumerate(folders) if _PARTITION.match(part)), None)
+    if not first or not all(_PARTITION.match(part) for part in folders[first:]):
+        return None  # none, one at the export's root (no table folder), or a plain folder below
+    keys = tuple(part.split("=", 1)[0] for part in folders[first:])
+    if len(set(keys)) != len(keys):
+        return None
+    return Path(*folders[:first]).as_posix(), keys
+
+
+def _partitioned(
+    base: str,
+    keys: tuple[str, ...],
+    fmt: FileFormat,
+    suffix: str,
+    files: list[Path],
+    names: set[str],
+) -> FoundTable:
+    """One table over a Hive-partitioned folder: a glob over its partitions."""
+    parts = {tuple(f.parts[-len(keys) - 1 : -1]) for f in files}
+    said = ", ".join(keys)
+    return FoundTable(
+        _unique(base.replace("/", "_"), names),
+        "/".join([base, *(f"{k}=*" for k in keys), f"*{suffix}"]),
+        fmt,
+        tuple(sorted(files)),
+        notes=(
+            f"partitioned Hive-style by {said} ({len(parts):,} partitions, {len(files):,}"
+            f" files): one table, {said} read from the folder names as columns",
+        ),
+    )
 
 
 def _unique(name: str, names: set[str]) -> str:
@@ -329,7 +398,9 @@ def _with_dialect(found: FoundTable, engine: Engine) -> FoundTable:
                 f"file {i} of {len(found.files)} (in name order): " if len(found.files) > 1 else ""
             )
             raise Unreadable(where + why)
-    return FoundTable(found.name, found.path, found.format, found.files, csv, tuple(notes))
+    return FoundTable(
+        found.name, found.path, found.format, found.files, csv, (*found.notes, *notes)
+    )
 
 
 QUOTE_CHECK_BYTES = 256 << 20  # a CSV file read through for unbalanced quotes, at most

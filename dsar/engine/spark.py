@@ -44,7 +44,7 @@ from dsar.engine.files import holds_no_records
 from dsar.errors import EngineError, MissingDependencyError
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 
 __all__ = ["SparkEngine", "SparkSettings", "spark_session"]
 
@@ -278,9 +278,13 @@ class SparkEngine(Engine):
 
         schema = self.duck.query(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").schema
         paths = [str(f) for f in files]
+        # Hive partitions (events/user_id=42/part-0.parquet): DuckDB reads their columns from
+        # the folder names; Spark, given the files, only from below a basePath
+        base = partition_base(files)
+        read = self.spark.read if base is None else self.spark.read.option("basePath", str(base))
         if table.format is FileFormat.PARQUET:
             struct = from_arrow_schema(schema, prefer_timestamp_ntz=True)
-            return self.spark.read.schema(struct).parquet(*paths)
+            return read.schema(struct).parquet(*paths)
         if table.format is not FileFormat.CSV:
             # dates and times are read as text and cast as DuckDB casts them: Spark's JSON
             # reader takes '2026-08-06T03:01:13Z' for no TIMESTAMP_NTZ at all
@@ -291,23 +295,35 @@ class SparkEngine(Engine):
             struct = from_arrow_schema(texts, prefer_timestamp_ntz=True)
             multi = "true" if table.format is FileFormat.JSON else "false"
             df = (
-                self.spark.read.schema(struct)
+                read.schema(struct)
                 .option("multiLine", multi)
                 .option("mode", "FAILFAST")
                 .json(paths)
             )
             return df.selectExpr(*(_typed(f.name, temporal.get(f.name, "")) for f in schema))
-        return self._read_csv(name, paths, table)
+        return self._read_csv(name, paths, table, read, [f.name for f in schema])
 
-    def _read_csv(self, name: str, paths: list[str], table: Table) -> DataFrame:
+    def _read_csv(
+        self,
+        name: str,
+        paths: list[str],
+        table: Table,
+        read: DataFrameReader,
+        order: list[str],
+    ) -> DataFrame:
         from pyspark.sql.types import StringType, StructField, StructType
 
         reader = self.duck._readers[name]
         opts = table.csv or CsvOptions()
         escape = reader_option(reader.options, "escape")
-        text = StructType([StructField(c, StringType()) for c in reader.types])
+        # the partition columns, read from the folder names as text and typed as DuckDB types
+        # them (a CSV's dateformat is the file's, not the folder's)
+        partitions = [c for c in order if c not in reader.types]
+        described = self.duck.con.execute(f"DESCRIBE {quote_identifier(name)}").fetchall()
+        folder_types = {str(row[0]): str(row[1]) for row in described if row[0] in partitions}
+        text = StructType([StructField(c, StringType()) for c in [*reader.types, *partitions]])
         df = (
-            self.spark.read.schema(text)
+            read.schema(text)
             .option("header", str(opts.header).lower())
             .option("sep", opts.delimiter)
             .option("quote", opts.quote or "\u0000")
@@ -327,10 +343,15 @@ class SparkEngine(Engine):
             # text, reads it as '' and only that text as NULL
             null = opts.null.replace("\\", "\\\\").replace("'", "\\'")
             df = df.selectExpr(
-                *(f"nullif(coalesce({_name(c)}, ''), '{null}') AS {_name(c)}" for c in reader.types)
+                *(
+                    f"nullif(coalesce({_name(c)}, ''), '{null}') AS {_name(c)}"
+                    for c in reader.types
+                ),
+                *(_name(c) for c in partitions),
             )
-        columns = [_typed(c, t, date_fmt, ts_fmt) for c, t in reader.types.items()]
-        return df.selectExpr(*columns)
+        columns = {c: _typed(c, t, date_fmt, ts_fmt) for c, t in reader.types.items()}
+        columns.update({c: _typed(c, folder_types.get(c, "")) for c in partitions})
+        return df.selectExpr(*(columns[c] for c in order))
 
     def _drop_view(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
@@ -451,6 +472,24 @@ def _condition(exc: Exception) -> str:
         return str(java.getClass().getName()) if java is not None else type(exc).__name__
     except Exception:  # the gateway may be gone: the Python class is all there is
         return type(exc).__name__
+
+
+_PARTITION = re.compile(r"^[^=/]+=[^=/]*$")  # a Hive partition folder: name=value
+
+
+def partition_base(files: Sequence[Path]) -> Path | None:
+    """The folder above a Hive-partitioned table's partition folders, Spark's `basePath`
+    (`events` for `events/user_id=42/part-0.parquet`); None where a file does not lie in a
+    `name=value` folder, or the files have no one such folder."""
+    bases = set()
+    for file in files:
+        folder = file.parent
+        if not _PARTITION.match(folder.name):
+            return None
+        while _PARTITION.match(folder.name):
+            folder = folder.parent
+        bases.add(folder)
+    return bases.pop() if len(bases) == 1 else None
 
 
 def _typed(
