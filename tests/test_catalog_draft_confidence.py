@@ -38,7 +38,7 @@ def _export(root: Path) -> Path:
     rng = random.Random(5)
     root.mkdir()
     ids = [f"c{i:05d}" for i in range(ROWS)]
-    words = ("blue", "green", "later", "call back", "n/a", "pending review")
+    words = ("blue", "green", "later", "call back", "no answer", "pending review")
 
     def some_emails(share: float) -> list[object]:
         return [

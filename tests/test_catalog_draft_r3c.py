@@ -4,6 +4,10 @@
     `logs/dt=2026-11-01/country=NL/part-0.csv`) is one table over its partitions, the
     partition columns read as columns: the link to the people table is drafted on them and a
     request by that user id finds the rows (it was one table a partition file).
+13. Placeholders in other languages (`keine`, `aucun`, `なし`, `нет`, and `-`, `n/a`, `none`,
+    `null`) are no values when the draft decides a column's kind, whether it is a key and
+    whether it is personal: a user_id column 30% `keine` was no key (and no link), an email
+    column half `aucun` no identity.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import yaml
 from typer.testing import CliRunner
 
 from dsar.catalog import load_catalog
+from dsar.catalog.models import IdentityKind
 from dsar.cli import app
 from dsar.draft import Draft, draft, draft_catalog
+from dsar.draft.profile import is_placeholder
 from dsar.draft.scan import hive_partitions
 from dsar.text.engine import TextEngine
 from tests.test_catalog_draft import _filled
@@ -188,3 +194,110 @@ def test_f12_spark_reads_the_partition_columns_as_duckdb_does(tmp_path: Path) ->
     assert {r["user_id"] for r in read["spark"]["events"]} == set(held)
     assert {r["country"] for r in read["spark"]["logs"]} == {"NL", "DE", "FR"}
     assert found["spark"] == found["duckdb"] == held[uid]
+
+
+# ---- 13: placeholders in other languages ----------------------------------------------
+
+_NAMES = [f"{f} {last}" for f in FIRST for last in LAST[:4]]  # 40 names, repeated
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *((v, True) for v in ("keine", " Keine ", "AUCUN", "aucune", "ninguno", "nessuno")),
+        *((v, True) for v in ("geen", "brak", "ingen", "nenhum", "yok", "なし", "无", "없음")),
+        *(
+            (v, True)
+            for v in ("нет", "\u041d\u0415\u0422", "немає", "-", "n/a", "N/A", "none", "NULL", "")
+        ),
+        ("keine Angabe", False),  # a phrase with the word is text, not the placeholder
+        ("Brake", False),
+        ("-1", False),
+        (0, False),  # a number is never a placeholder
+        (None, False),
+    ],
+)
+def test_f13_placeholders_are_compared_trimmed_and_case_folded(
+    value: object, expected: bool
+) -> None:
+    assert is_placeholder(value) is expected
+
+
+def _people_with_placeholders(root: Path, rows: int, placeholder: str) -> set[int]:
+    """users.csv, user_id a placeholder in 30% of rows (every 10th, 3 of 10); orders whose
+    user_id is a user's or the placeholder. The user ids written."""
+    root.mkdir(parents=True, exist_ok=True)
+    users, ids = [], set()
+    for i in range(rows):
+        uid: int | str = placeholder if i % 10 < 3 else 5000 + i
+        if isinstance(uid, int):
+            ids.add(uid)
+        users.append({"user_id": uid, "email": f"p{i}@mail{i % 7}.example", "name": _NAMES[i % 40]})
+    _csv(root / "users.csv", users)
+    known = sorted(ids)
+    _csv(
+        root / "orders.csv",
+        [
+            {
+                "order_id": 90000 + i,
+                "user_id": placeholder if i % 9 == 0 else known[(i * 7) % len(known)],
+                "total": 10 + i % 90,
+            }
+            for i in range(rows * 2)
+        ],
+    )
+    return ids
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["keine", " Keine", "\u041d\u0415\u0422", "なし", "n/a", "-"]
+)
+@pytest.mark.parametrize("rows", [200, 1500], ids=["sampled-whole", "counted"])
+def test_f13_a_user_id_30_percent_keine_is_still_a_unique_key(
+    tmp_path: Path, placeholder: str, rows: int
+) -> None:
+    _people_with_placeholders(tmp_path, rows, placeholder)
+    d = _draft(tmp_path)
+    users = d.tables["users"]
+    held = users.profile.columns["user_id"]
+    assert held.placeholders == sum(1 for i in range(rows) if i % 10 < 3)
+    assert held.non_null == held.distinct == rows - held.placeholders
+    assert "user_id" in users.keys and users.primary_key == "user_id"
+    assert any("hold a placeholder" in n for n in users.columns["user_id"].notes)
+    assert "placeholder" in users.confidence["primary_key"].reason
+    # the placeholder is no orphan: the orders' user_id links to the key
+    assert d.tables["orders"].columns["user_id"].references == "users.user_id"
+    assert d.tables["orders"].columns["user_id"].identity is not None
+
+
+def test_f13_a_column_mostly_placeholders_is_no_key(tmp_path: Path) -> None:
+    """A column whose values are unique but which holds a placeholder in most rows is no
+    key: the rows it does not tell apart outnumber those it does."""
+    _csv(
+        tmp_path / "notes.csv",
+        [{"ref": "keine" if i % 10 < 6 else f"R{i:05d}", "kind": "abc"[i % 3]} for i in range(300)],
+    )
+    d = _draft(tmp_path)
+    assert "ref" not in d.tables["notes"].keys
+
+
+@pytest.mark.parametrize("placeholder", ["aucun", "AUCUN", "없음", "none", "null", "-"])
+def test_f13_an_email_column_half_aucun_is_still_identity_email(
+    tmp_path: Path, placeholder: str
+) -> None:
+    _csv(
+        tmp_path / "contacts.csv",
+        [
+            {
+                "contact_id": i,
+                "email": placeholder if i % 2 else f"c{i}@mail{i % 9}.example",
+                "name": _NAMES[i % 40],
+            }
+            for i in range(1, 1201)
+        ],
+    )
+    d = _draft(tmp_path)
+    email = d.tables["contacts"].columns["email"]
+    assert email.identity is IdentityKind.EMAIL
+    assert d.tables["contacts"].personal
+    assert any("100% of" in n for n in email.notes)  # the share of real values

@@ -392,7 +392,11 @@ def _key_confidence(table: TableDraft) -> Confidence | None:
     named = 1.0 if id_named(key) else 0.8
     rivals = [k for k in table.keys if k != key and id_named(k)]
     rival = 0.7 if rivals else 1.0
+    held = table.profile.columns[key].placeholders
     reason = f"unique and non-null in all {rows:,} rows"
+    if held:  # the rows with a placeholder are not told apart by it: confirmed first
+        unique = share_floor(rows - held, rows)
+        reason = f"unique in its {rows - held:,} values; {held:,} rows hold a placeholder"
     reason += "; named as an identifier" if named == 1.0 else "; not named as an identifier"
     if rivals:
         reason += f"; {', '.join(rivals)} is unique too: which is the key?"

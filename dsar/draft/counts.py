@@ -8,7 +8,9 @@ of `child.column` all within `parent.key`?) and how many of a table's sampled co
 its counts, and the distinct values of each column a link check or a contact share needs,
 kept as a list; the checks then join those lists (distinct values against distinct values),
 not the tables' rows, and a parent's key is never read apart from its table's own scan. A
-table sampled whole is scanned only where a check or a share needs its values.
+table sampled whole is scanned only where a check or a share needs its values. A text
+placeholder (`-`, `none`, `keine`: `dsar.draft.profile.PLACEHOLDERS`) is counted as no value,
+and the rows holding one apart.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from dsar.draft.profile import TableProfile
+from dsar.draft.profile import TableProfile, placeholder_sql, real_sql
 from dsar.engine.base import Engine, quote_identifier
 
 _INTEGER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_TEXT = ("string", "large_string")
 
 
 @dataclass(frozen=True)
@@ -148,23 +151,35 @@ class _Scan:
     def folded_of(self, column: str) -> str:
         return f"h{self.order.index(column)}"
 
+    def real(self, column: str) -> str:
+        """The column's values, a placeholder read as NULL."""
+        return real_sql(quote_identifier(column), self.prof.columns[column].arrow_type)
+
+    def texts(self) -> list[int]:
+        """The positions of the text columns, whose placeholders are counted."""
+        return [i for i, p in enumerate(self.prof.columns.values()) if p.arrow_type in _TEXT]
+
     def sql(self) -> str:
         q = quote_identifier
         fields = ["count(*) AS n"]
         if not self.prof.whole:
+            texts = self.texts()
             for i, (col, p) in enumerate(self.prof.columns.items()):
-                fields.append(f"count({q(col)}) AS c{i}")
+                fields.append(f"count({self.real(col)}) AS c{i}")
+                if i in texts:
+                    fields.append(f"count(*) FILTER (WHERE {placeholder_sql(q(col))}) AS p{i}")
                 if p.arrow_type in _INTEGER:
                     fields += [f"min({q(col)}) AS lo{i}", f"max({q(col)}) AS hi{i}"]
         for col in self.unique:
-            fields.append(f"count(DISTINCT {q(col)}) AS u{self.order.index(col)}")
+            fields.append(f"count(DISTINCT {self.real(col)}) AS u{self.order.index(col)}")
         for col in self.sets:
+            real = self.real(col)
             fields.append(
-                f"list(DISTINCT {q(col)}) FILTER (WHERE {q(col)} IS NOT NULL)"
+                f"list(DISTINCT {real}) FILTER (WHERE {real} IS NOT NULL)"
                 f" AS s{self.order.index(col)}"
             )
         for col in self.folded:
-            text = f"lower(trim(CAST({q(col)} AS VARCHAR)))"
+            text = f"lower(trim(CAST({self.real(col)} AS VARCHAR)))"
             fields.append(
                 f"list(DISTINCT {text}) FILTER (WHERE {text} IS NOT NULL)"
                 f" AS h{self.order.index(col)}"
@@ -175,8 +190,11 @@ class _Scan:
         """The counts as a struct: the lists of values only by their lengths."""
         names = ["n"]
         if not self.prof.whole:
+            texts = self.texts()
             for i, p in enumerate(self.prof.columns.values()):
                 names.append(f"c{i}")
+                if i in texts:
+                    names.append(f"p{i}")
                 if p.arrow_type in _INTEGER:
                     names += [f"lo{i}", f"hi{i}"]
         names += [f"u{self.order.index(c)}" for c in self.unique]
@@ -196,6 +214,7 @@ class _Scan:
             columns[col] = replace(
                 p,
                 non_null=int(got[f"c{i}"] or 0),
+                placeholders=int(got.get(f"p{i}") or 0),
                 distinct=None if counted is None else int(counted),
                 low=got.get(f"lo{i}"),
                 high=got.get(f"hi{i}"),

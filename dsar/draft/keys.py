@@ -126,15 +126,28 @@ def dense(col: ColumnProfile, values: Sequence[object] = (), few: int = _FEW) ->
     return distinct < few or high - low + 1 <= _DENSE * distinct
 
 
+def unique_key(col: ColumnProfile, rows: int) -> bool:
+    """Whether a column is a key of its `rows`: every value present and all different. A
+    placeholder (`keine`, `-`: `dsar.draft.profile.PLACEHOLDERS`) is no value: a column whose
+    real values are all different is a key of them where placeholders fill at most half of
+    the rows and no row is null."""
+    return bool(
+        rows
+        and col.non_null
+        and col.non_null + col.placeholders == rows
+        and col.distinct == col.non_null
+        and 2 * col.placeholders <= rows
+    )
+
+
 def _key_candidates(prof: TableProfile, linkable: Callable[[str, str], bool]) -> list[str]:
     """Columns that may be keys: present and all different in the sample (a key is; the
     exact count over every row decides)."""
     return [
         c
         for c, p in prof.columns.items()
-        if p.keyish and linkable(prof.name, c) and prof.rows and p.non_null == prof.rows
-        and p.distinct == p.non_null
-    ]  # fmt: skip
+        if p.keyish and linkable(prof.name, c) and unique_key(p, prof.rows)
+    ]
 
 
 @dataclass(frozen=True)
@@ -496,18 +509,26 @@ def _weighed(
 def _set_keys(table: TableDraft, candidates: Sequence[str], note: Callable[[str], None]) -> None:
     """The table's unique keys and its primary key (an identifier-named one first)."""
     prof = table.profile
-    table.keys = [
-        c
-        for c in candidates
-        if prof.rows and prof.columns[c].non_null == prof.rows
-        and prof.columns[c].distinct == prof.rows
-    ]  # fmt: skip
+    table.keys = [c for c in candidates if unique_key(prof.columns[c], prof.rows)]
     if not table.keys:
         return
     order = list(prof.columns)
-    table.primary_key = max(table.keys, key=lambda c: (id_named(c), c == order[0], -order.index(c)))
+    table.primary_key = max(
+        table.keys,
+        key=lambda c: (
+            not prof.columns[c].placeholders,  # a key of every row first
+            id_named(c),
+            c == order[0],
+            -order.index(c),
+        ),
+    )
+    held = prof.columns[table.primary_key].placeholders
     table.columns[table.primary_key].notes.append(
         f"primary key: unique and non-null in all {prof.rows:,} rows"
+        if not held
+        else f"primary key: unique in its {prof.rows - held:,} values; {held:,} of the"
+        f" {prof.rows:,} rows hold a placeholder (none, -, keine...), no value, which it does"
+        " not tell apart"
     )
     note(f"{table.name}: key {table.primary_key}")
 

@@ -6,6 +6,12 @@ once the drafted catalog is in use. Each table is read here once, for a bounded 
 sample of `sample` rows (the values that are classified); the counts over every row come
 after, in one statement for every table (`dsar.draft.counts.count_tables`). A table with
 fewer rows than the sample is its own sample: its counts come from it.
+
+A placeholder written in a text column (`-`, `n/a`, `none`, `null`, `keine`, `aucun`, `geen`,
+`brak`, `なし`, `нет`... compared trimmed and case-folded: `PLACEHOLDERS`) is no value: it is
+left out of the sampled values and of the counts (present, distinct, a link's values), so
+that a column's kind, whether it is personal and whether it is a key are decided on its real
+values; the rows holding one are counted apart (`ColumnProfile.placeholders`).
 """
 
 from __future__ import annotations
@@ -19,9 +25,46 @@ import pyarrow.compute as pc
 
 from dsar.catalog.models import Catalog, ColumnType, Table
 from dsar.draft.scan import FoundTable
-from dsar.engine.base import Engine, quote_identifier
+from dsar.engine.base import Engine, quote_identifier, sql_string
 
 _INTEGER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_TEXT = ("string", "large_string")
+
+PLACEHOLDERS = frozenset(
+    {
+        *("", "-", "--", "n/a", "none", "null", "nil"),
+        *("keine", "kein", "aucun", "aucune", "ninguno", "ninguna", "nessuno", "nessuna"),
+        *("geen", "brak", "ingen", "nenhum", "nenhuma", "yok", "ei mitään", "nincs"),
+        *("なし", "無し", "无", "無", "없음", "нет", "немає", "няма"),
+    }
+)
+"""Values that say there is none, in several languages, as `is_placeholder` compares them."""
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether a value is a placeholder, not a value: text that, trimmed and case-folded, is
+    one of `PLACEHOLDERS` (`Keine`, ` N/A `, `нет`); never a number.
+
+    Examples:
+        >>> is_placeholder(" Keine"), is_placeholder("kein Name"), is_placeholder(0)
+        (True, False, False)
+    """
+    return isinstance(value, str) and value.strip().casefold() in PLACEHOLDERS
+
+
+def real_sql(column: str, arrow_type: str) -> str:
+    """SQL for a column's values with placeholders read as NULL (`column` quoted already);
+    the column itself where it is not text."""
+    if arrow_type not in _TEXT:
+        return column
+    return f"CASE WHEN {placeholder_sql(column)} THEN NULL ELSE {column} END"
+
+
+def placeholder_sql(column: str) -> str:
+    """SQL: whether a text column's value is a placeholder (compared as `is_placeholder`:
+    trimmed of blanks and lower-cased; `PLACEHOLDERS` are lower-case already)."""
+    listed = ", ".join(sql_string(p) for p in sorted(PLACEHOLDERS))
+    return f"lower(trim({column}, ' \t\r\n')) IN ({listed})"
 
 
 @dataclass(frozen=True)
@@ -34,6 +77,7 @@ class ColumnProfile:
     distinct: int | None = None  # exact over every row, where counted (may-be keys)
     low: int | None = None  # integers: the smallest and largest value
     high: int | None = None
+    placeholders: int = 0  # values that are a placeholder (`is_placeholder`), not counted above
 
     @property
     def kind(self) -> ColumnType | None:
@@ -70,8 +114,12 @@ class TableProfile:
         return self.counted and self.sample.num_rows == self.rows
 
     def values(self, column: str) -> list[object]:
-        """The sampled non-null values of a column."""
-        return [v for v in self.sample.column(column).to_pylist() if v is not None]
+        """The sampled values of a column, neither null nor a placeholder."""
+        return [
+            v
+            for v in self.sample.column(column).to_pylist()
+            if v is not None and not is_placeholder(v)
+        ]
 
 
 NESTED_PATHS = 64  # fields of one nested column read, at most
@@ -227,12 +275,18 @@ def profile_table(engine: Engine, found: FoundTable, sample: int) -> TableProfil
 
 def _sampled_column(values: pa.ChunkedArray, name: str, kind: str) -> ColumnProfile:
     present = pc.drop_null(values)
+    placeholders = 0
+    if kind in _TEXT and len(present):
+        folded = pc.utf8_lower(pc.utf8_trim(present, " \t\r\n"))
+        held = pc.is_in(folded, value_set=pa.array(sorted(PLACEHOLDERS), pa.string()))
+        placeholders = int(pc.sum(held).as_py() or 0)
+        present = pc.filter(present, pc.invert(held))
     low = high = None
     if kind in _INTEGER and len(present):
         bounds = pc.min_max(present).as_py()
         low, high = bounds["min"], bounds["max"]
     distinct = len(pc.unique(present)) if logical_type(kind) is not None else None
-    return ColumnProfile(name, kind, len(present), distinct, low, high)
+    return ColumnProfile(name, kind, len(present), distinct, low, high, placeholders)
 
 
 def share_found(engine: Engine, values: Sequence[str], table: str, column: str) -> int:
