@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from dsar.draft.profile import TableProfile, placeholder_sql, real_sql
 from dsar.engine.base import Engine, quote_identifier
 
 _INTEGER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _TEXT = ("string", "large_string")
+# the most parts (a table's counts, a link check, a contact share) one statement holds: a
+# statement of a few thousand nests past DuckDB's expression depth limit (1,000 levels)
+_MOST_PARTS = 200
 
 
 @dataclass(frozen=True)
@@ -94,29 +98,52 @@ def count_tables(
     if not plans:
         return Counted(dict(profiles), {})
     alias = {name: f"__a{i}" for i, name in enumerate(plans)}
-    withs = ", ".join(f"{alias[n]} AS MATERIALIZED ({s.sql()})" for n, s in plans.items())
-    parts = [
-        f"(SELECT {s.fields()} FROM {alias[n]}) AS t{i}" for i, (n, s) in enumerate(plans.items())
+    tables = [
+        (f"(SELECT {s.fields()} FROM {alias[n]}) AS t{i}", {n})
+        for i, (n, s) in enumerate(plans.items())
     ]
+    links = []
     for j, check in enumerate(checks):
         child, parent = plans[check.child], plans[check.parent]
         value, key = "v", f"unnest({parent.set_of(check.key)})"
         if check.compare:
             cast = "HUGEINT" if check.compare == "integer" else "VARCHAR"
             value, key = (f"TRY_CAST(CAST({x} AS VARCHAR) AS {cast})" for x in (value, key))
-        parts.append(
+        part = (
             f"(SELECT count(*) FROM (SELECT unnest({child.set_of(check.column)}) AS v FROM"
             f" {alias[check.child]}) WHERE {value} IN (SELECT {key} FROM"
             f" {alias[check.parent]})) AS f{j}"
         )
-    for k, s in enumerate(shares):
-        parts.append(
+        links.append((part, {check.child, check.parent}))
+    contacts = [
+        (
             f"(SELECT count(*) FROM (SELECT unnest(CAST(? AS VARCHAR[])) AS v) WHERE v IN"
             f" (SELECT unnest({plans[s.parent].folded_of(s.column)}) FROM {alias[s.parent]}))"
-            f" AS g{k}"
+            f" AS g{k}",
+            {s.parent},
         )
-    row = engine.query(f"WITH {withs} SELECT {', '.join(parts)}", [list(s.values) for s in shares])
-    got = row.to_pylist()[0]
+        for k, s in enumerate(shares)
+    ]
+    values: list[object] = [list(s.values) for s in shares]
+
+    def run(parts: Sequence[tuple[str, set[str]]], params: list[object]) -> dict[str, Any]:
+        used = set().union(*(names for _, names in parts))
+        withs = ", ".join(
+            f"{alias[n]} AS MATERIALIZED ({s.sql()})" for n, s in plans.items() if n in used
+        )
+        select = ", ".join(part for part, _ in parts)
+        return dict(engine.query(f"WITH {withs} SELECT {select}", params).to_pylist()[0])
+
+    if len(tables) + len(links) + len(contacts) <= _MOST_PARTS:
+        # one statement: each table scanned once
+        got = run([*tables, *contacts, *links], values)
+    else:
+        # a wide export (hundreds of candidate links): a statement of thousands of parts
+        # nests past DuckDB's limit, so the links are counted in batches, each reading the
+        # tables its checks name (a table may be read once per batch)
+        got = run([*tables, *contacts], values)
+        for start in range(0, len(links), _MOST_PARTS):
+            got |= run(links[start : start + _MOST_PARTS], [])
     counted = dict(profiles)
     for i, (name, scan) in enumerate(plans.items()):
         counted[name] = scan.read(got[f"t{i}"])
