@@ -137,9 +137,16 @@ class UnlistedValueError(ConfigError):
 class EngineError(WorkbenchError):
     """A query failed in the engine. Carries the SQL (never the bound values)."""
 
+    # the statement's first characters in the message (the whole stays in `sql`): a
+    # generated statement may run to hundreds of kilobytes
+    SHOWN = 2_000
+
     def __init__(self, message: str, sql: str | None = None) -> None:
         self.sql = sql
-        text = message if sql is None else f"{message}\n-- while running:\n{sql}"
+        shown: str | None = sql
+        if sql is not None and len(sql) > self.SHOWN:
+            shown = f"{sql[: self.SHOWN]} ... ({len(sql):,} characters in all)"
+        text = message if shown is None else f"{message}\n-- while running:\n{shown}"
         super().__init__(text)
 
 

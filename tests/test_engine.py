@@ -210,6 +210,16 @@ def test_sql_error_carries_the_sql(tiny_catalog: Path) -> None:
     assert "while running:\nSELECT nope FROM users" in str(info.value)
 
 
+def test_a_long_statement_is_shown_cut_and_kept_whole(tiny_catalog: Path) -> None:
+    """A generated statement (hundreds of kilobytes) is not printed whole to the console."""
+    sql = "SELECT nope, " + ", ".join(f"{i} AS c{i}" for i in range(5_000)) + " FROM users"
+    with open_engine(load_catalog(tiny_catalog)) as engine, pytest.raises(EngineError) as info:
+        engine.query(sql)
+    assert info.value.sql == sql
+    assert len(str(info.value)) < EngineError.SHOWN + 1_000
+    assert f"({len(sql):,} characters in all)" in str(info.value)
+
+
 def test_unknown_engine() -> None:
     with pytest.raises(WorkbenchError, match=r"unknown engine 'oracle'; choose one of: duckdb"):
         open_engine(kind="oracle")
