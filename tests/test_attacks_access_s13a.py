@@ -112,7 +112,18 @@ def _plan(catalog: Path, key: str) -> dict[str, tuple[int, int]]:
 # ---- F1: placeholders in a strong column ------------------------------------------------
 
 
-@pytest.fixture(params=["none", "0", "N/A", "\uff2e\uff2f\uff2e\uff25", "0000000000", " null "])
+@pytest.fixture(
+    params=[
+        "none",
+        "0",
+        "N/A",
+        "\uff2e\uff2f\uff2e\uff25",
+        "0000000000",
+        " null ",
+        "Keine",
+        "\u041d\u0415\u0422",
+    ]
+)
 def guest_tickets(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """t04/t04b: Alice has an account and once wrote as a guest; two guests and Dan (who has
     an account) wrote as guests too, the helpdesk typing the same placeholder for each."""
@@ -231,6 +242,12 @@ def test_f7_a_phone_of_zeros_is_nobodys(tmp_path: Path) -> None:
         *[(IdentityKind.USER_ID, v) for v in ("none", "NULL", "nil", "n/a", "NA", "-", "--")],
         *[(IdentityKind.CUSTOMER_ID, v) for v in ("?", "0", "00", "xxxxxx", "Unknown", "")],
         *[(IdentityKind.USERNAME, v) for v in ("undefined", "Guest", "ANONYMOUS", "test")],
+        # 'none' as a form in another language writes it (the draft reads them alike)
+        *[(IdentityKind.USER_ID, v) for v in ("Keine", "AUCUN", "ninguno", "Geen", "brak")],
+        *[
+            (IdentityKind.CUSTOMER_ID, v)
+            for v in ("なし", "无", "없음", "\u041d\u0435\u0442", "ei mitään")
+        ],
         *[(IdentityKind.COOKIE_ID, v) for v in ("\uff4e\uff55\uff4c\uff4c", " \u200b ", "999999")],
         *[(IdentityKind.EMAIL, v) for v in ("none", "n/a@", "NONE@example.com", "noreply@x.io")],
         *[(IdentityKind.PHONE, v) for v in ("0000000000", "1111111", "+41 00 000 00 00")],
@@ -253,6 +270,7 @@ def test_f1_f7_placeholders_normalise_to_nothing_in_python_and_sql(
         (IdentityKind.USER_ID, "777"),
         (IdentityKind.USER_ID, "x0"),
         (IdentityKind.USER_ID, "Xk9aB"),
+        (IdentityKind.USERNAME, "keine_ahnung"),
         (IdentityKind.EMAIL, "na@example.com"),  # initials, not 'n/a'
         (IdentityKind.PHONE, "+41 61 234 56 06"),
     ],

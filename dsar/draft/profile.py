@@ -26,18 +26,12 @@ import pyarrow.compute as pc
 from dsar.catalog.models import Catalog, ColumnType, Table
 from dsar.draft.scan import FoundTable
 from dsar.engine.base import Engine, quote_identifier, sql_string
+from dsar.subjects.identity import NONE_WORDS
 
 _INTEGER = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _TEXT = ("string", "large_string")
 
-PLACEHOLDERS = frozenset(
-    {
-        *("", "-", "--", "n/a", "none", "null", "nil"),
-        *("keine", "kein", "aucun", "aucune", "ninguno", "ninguna", "nessuno", "nessuna"),
-        *("geen", "brak", "ingen", "nenhum", "nenhuma", "yok", "ei mitään", "nincs"),
-        *("なし", "無し", "无", "無", "없음", "нет", "немає", "няма"),
-    }
-)
+PLACEHOLDERS = NONE_WORDS | frozenset({"", "-", "--", "n/a", "none", "null", "nil"})
 """Values that say there is none, in several languages, as `is_placeholder` compares them."""
 
 

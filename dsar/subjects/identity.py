@@ -419,7 +419,16 @@ FINAL_SIGMA, MEDIAL_SIGMA = "\u03c2", "\u03c3"
 # What a form, a helpdesk or an export writes where it has no identifier: never a person's,
 # so never a match (a guest ticket with user_id 'none' is no one's). Compared in any case and
 # width (`placeholder_text`); also any value of one character repeated (`_REPEATED`).
-PLACEHOLDERS = frozenset(
+NONE_WORDS = frozenset(
+    {
+        "keine", "kein", "aucun", "aucune", "ninguno", "ninguna", "nessuno", "nessuna",
+        "geen", "brak", "ingen", "nenhum", "nenhuma", "yok", "ei mitään", "nincs",
+        "なし", "無し", "无", "無", "없음", "нет", "немає", "няма",
+    }
+)  # fmt: skip
+"""'None' in other languages than English, as a form or an export writes it where it has no
+value (compared in lower case): a placeholder on the request side and in the draft alike."""
+PLACEHOLDERS = NONE_WORDS | frozenset(
     {
         "", "none", "null", "nil", "n/a", "na", "n.a.", "#n/a", "nan", "-", "--", "-1", "?",
         "0", "unknown", "undefined", "guest", "anonymous", "test", "(null)",
