@@ -3,7 +3,8 @@
 The rules are data (`deadlines.json` beside this module), each with its source: GDPR and UK
 GDPR (the authority within 72 hours, weekends and holidays included; the people without
 undue delay when the risk is high), UK PECR and NIS2 where the company is subject to them,
-US state laws (applied where affected people live) and HIPAA (for a covered entity). A rule
+US state laws (applied where affected people live) and HIPAA (for a covered entity: its
+individuals' and HHS notices for every affected person, wherever they live). A rule
 with hours or days has a due instant; one without is "without undue delay".
 """
 
@@ -32,6 +33,16 @@ EEA (Iceland, Liechtenstein, Norway): GDPR applies."""
 OPTIONAL_REGIMES = frozenset({"pecr", "nis2", "hipaa"})
 """Regimes that apply only where the company says it is subject to them."""
 
+EVERYONE = "everyone"
+"""A rule's `where` for a duty owed for every affected person wherever they live (HIPAA's
+individuals and HHS notices, 45 CFR 164.404 and 164.408: the covered entity owes them for
+each individual whose information was breached, not for US residents only)."""
+
+NO_COUNTRY = "?"
+"""The place `residence` counts people under whose country the data does not hold (beside
+the place the company states for them, when that is not the US): they may live in any US
+state, so a per-state rule (HIPAA's media notice) is "possibly" for them."""
+
 
 class Rule(BaseModel):
     """One row of `deadlines.json`."""
@@ -40,7 +51,9 @@ class Rule(BaseModel):
 
     id: str = Field(description="a stable name, e.g. gdpr-authority")
     regime: str = Field(description="gdpr, uk_gdpr, pecr, nis2, us_state, hipaa or processor")
-    where: str = Field(description="EU/EEA, GB, US or US-XX (a state)")
+    where: str = Field(
+        description="EU/EEA, GB, US, US-XX (a state) or everyone (wherever they live)"
+    )
     notify: str = Field(description="whom to tell")
     hours: int | None = Field(default=None, description="due this many hours after discovery")
     days: int | None = Field(default=None, description="due this many days after discovery")
@@ -117,15 +130,15 @@ def residence(
     `countries` holds each person's (country, state), read by `dsar.breach.places` (codes,
     English and native names: `Deutschland`, `U.S.`, `United Kingdom`; UK and GB are one); a
     person with no country, or one that names no country, counts under `unknown` (the place
-    the company states for them).
+    the company states for them), and also under `NO_COUNTRY` ('?') unless `unknown` is the
+    US (there they count under 'US-?'): a US state's residents may be among them.
     """
     places: Counter[str] = Counter()
     for country, state in countries:
         code = country_code(country)
         if code is None:
             places[unknown] += 1
-            if unknown == "US":
-                places["US-?"] += 1
+            places["US-?" if unknown == "US" else NO_COUNTRY] += 1
             continue
         if code == "GB":
             places["GB"] += 1
@@ -178,17 +191,18 @@ def compute_deadlines(
     if discovered.tzinfo is None:
         discovered = discovered.replace(tzinfo=UTC)
     per_state = per_state or {}
-    total = sum(n for p, n in places.items() if not p.startswith("US-"))
+    total = sum(n for p, n in places.items() if not p.startswith("US-") and p != NO_COUNTRY)
     in_play = set(places)  # a place at 0: the unknown residence of a breach reaching no one
     if established in ("EU/EEA", "GB"):
         places = {**places, established: total}
         in_play.add(established)
     unknown_state = places.get("US-?", 0)
+    no_country = places.get(NO_COUNTRY, 0)  # may live in any US state: a state's "possibly"
     out: list[Deadline] = []
     for rule in rules():
         if rule.regime in OPTIONAL_REGIMES and rule.regime not in regimes:
             continue
-        people = places.get(rule.where, 0)
+        people = total if rule.where == EVERYONE else places.get(rule.where, 0)
         applies = Applies.YES
         if rule.regime == "processor":
             if not customers:
@@ -204,12 +218,14 @@ def compute_deadlines(
         elif rule.per_state:
             # residents of one state: "?" (the state is not in the data) is no state, but
             # its people may live in any state, so they make a state's count "possibly"
+            # (nor are people whose country the data does not hold, who may be residents)
             known = {s: n for s, n in per_state.items() if s != "?"}
             over = {s: n for s, n in known.items() if n >= rule.min_people}
-            if not over and max(known.values(), default=0) + unknown_state < rule.min_people:
+            maybe = unknown_state + no_country
+            if not over and max(known.values(), default=0) + maybe < rule.min_people:
                 continue
             applies = Applies.YES if over else Applies.POSSIBLY
-            people = sum(over.values()) if over else unknown_state
+            people = sum(over.values()) if over else maybe
         elif people < rule.min_people:
             continue
         if rule.max_people is not None and people > rule.max_people:
@@ -266,7 +282,7 @@ def _not_covered(places: Mapping[str, int]) -> list[Deadline]:
                 )
             )
             continue
-        if not people or place in held or place in ("US", "US-?", "EU/EEA", "GB"):
+        if not people or place in held or place in ("US", "US-?", "EU/EEA", "GB", NO_COUNTRY):
             continue
         if place.startswith("US-"):
             name = US_STATES.get(place[3:], place)
