@@ -402,16 +402,18 @@ def keep_conditions(
                 empty.add(i)
                 odd[i] = True
                 continue
+            day = isinstance(value, date) and not isinstance(value, datetime)
             if isinstance(value, date):  # a typed cell (a datetime is a date too)
                 moment = _naive(value)
             else:
                 moment, naive = parsed[_as_text(value).strip()]
                 read.naive = read.naive or (moment is not None and naive)
+                day = moment is not None and _date_only(_as_text(value), moment)
             if moment is None:
                 (unreadable if _as_text(value).strip() else empty).add(i)
                 odd[i] = True
                 continue
-            if _inside(moment, window) != outside:
+            if _day_placed(moment, window, outside) if day else _inside(moment, window) != outside:
                 continue
             if moment > late:
                 lated.add(i)
@@ -441,6 +443,7 @@ class _Placer:
         spec = catalog.tables[table]
         self.relation = quote_identifier(table)
         self.layout = spec.csv.timestamp_format if spec.csv else None
+        self.dated = False  # a typed DATE column: each cell names its whole day
         if spec.format is not FileFormat.PARQUET:  # the typed view drops offsets: read text
             self.relation = raw_relation(engine, catalog, table, [column, *also])
             self.kind = "text"
@@ -450,6 +453,7 @@ class _Placer:
                 .schema.field(0)
                 .type
             )
+            self.dated = pa.types.is_date(arrow)
             self.kind = (
                 "number"
                 if _numeric(arrow)
@@ -470,7 +474,8 @@ class _Placer:
         col = quote_identifier(self.column)
         cast = f"TRY_CAST({col} AS TIMESTAMP)"
         if self.kind == "typed":
-            terms = _window_sql(self.column, window, params)
+            day = _day_window(window) if self.dated else window
+            terms = _window_sql(self.column, day, params)
             params.append(late.isoformat(sep=" "))
             return (
                 f"(({' AND '.join(terms) or 'true'}) OR {col} IS NULL"
@@ -491,7 +496,8 @@ class _Placer:
                 low = high
             return f"({exact} OR {col} IS NULL OR {' OR '.join(odd)})"
         # text: whatever the engine cannot read as a timestamp, and clock times near it
-        wide = Window(_shift(window.start, -_SLACK), _shift(window.end, _SLACK))
+        wide = _day_window(window)  # a date alone reads as its midnight
+        wide = Window(_shift(wide.start, -_SLACK), _shift(wide.end, _SLACK))
         terms = _window_sql(self.column, wide, params)
         params.append((_shift(late, -_SLACK) or late).isoformat(sep=" "))
         return (
@@ -536,7 +542,9 @@ class _Placer:
                 odd.append(True)
                 continue
             read.naive = read.naive or naive
-            inside = _inside(moment, window)
+            inside = _inside(
+                moment, _day_window(window) if _date_only(str(text), moment) else window
+            )
             if not inside and moment > late:
                 read.late += 1
             mask.append(inside or moment > late)
@@ -562,7 +570,9 @@ class _Placer:
             after = after.combine_chunks()
         odd = np.asarray(nulls.to_numpy(zero_copy_only=False), dtype=bool).copy()
         for index in np.flatnonzero(after.to_numpy(zero_copy_only=False)):
-            if not _inside(_naive(values[int(index)].as_py()), window):
+            if not _inside(
+                _naive(values[int(index)].as_py()), _day_window(window) if self.dated else window
+            ):
                 read.late += 1
                 odd[index] = True
         return pa.array([True] * len(values), type=pa.bool_()), pa.array(odd, type=pa.bool_())
@@ -615,6 +625,41 @@ class _Placer:
 def _inside(moment: datetime, window: Window) -> bool:
     return (window.start is None or moment >= window.start) and (
         window.end is None or moment < window.end
+    )
+
+
+def _day_window(window: Window) -> Window:
+    """The window a date alone (its midnight) is compared with: its start taken back to its
+    day's midnight, so that a date whose day overlaps the window, its first day included,
+    is in it (a date names its whole day: the window's last day is in it already)."""
+    if window.start is None:
+        return window
+    return Window(datetime.combine(window.start.date(), datetime.min.time()), window.end)
+
+
+def _day_placed(day: datetime, window: Window, outside: bool) -> bool:
+    """Whether a date alone (`day`, its midnight) is kept by a window (`outside`: by the
+    instants outside it): kept when its day overlaps the instants kept, since the day
+    cannot be placed outside them."""
+    if not outside:
+        return _inside(day, _day_window(window))
+    whole = _inside(day, window) and (
+        window.end is None or (_shift(day, timedelta(days=1)) or datetime.max) <= window.end
+    )
+    return not whole
+
+
+_DATE_ONLY = re.compile(r"[^:]*")
+
+
+def _date_only(text: str, moment: datetime) -> bool:
+    """Whether a text cell read as `moment` names a day, not an instant (no clock in it, and
+    not a compact time or epoch longer than yyyymmdd)."""
+    bare = text.strip()
+    return (
+        moment.time() == datetime.min.time()
+        and _DATE_ONLY.fullmatch(bare) is not None
+        and not (bare.isdigit() and len(bare) != 8)
     )
 
 
