@@ -10,9 +10,9 @@ connection. What it reproduces of `collect`, for every person reached:
 - the strong closure: strong identifiers seen together in a row of a searched table (a
   controller table with identity columns) are one person, to any depth (the connected
   components of the links, found in memory: `components`);
-- the weak identifiers a person learns: those in a row holding one of their strong ones
-  (the ones learned from tables with two or more strong columns are known while those
-  tables are searched; the rest only to the tables searched after them);
+- the weak identifiers a person learns: those in a row holding one of their strong ones,
+  searched in every table (`collect` searches the tables with two or more strong columns
+  again with what the others revealed);
 - the rows `collect` returns (a row holding a batch person's strong identifier, or a weak
   identifier searched in that table: `_Search._worth_scanning`), the weak identifiers shared
   with someone else (seen in such a row beside another person's strong identifier), and
@@ -459,19 +459,20 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     _took("step 3 (seeds)", *clock)
     clock = time.perf_counter(), time.process_time()
     # 4. what the search returns and keeps, for the batch's people
+    # a weak identifier learned anywhere is searched in every table it may match alone in
+    # (`collect` searches the expansion tables again with what the others revealed)
     x(
-        "CREATE TEMP TABLE bs_w AS SELECT rl.label, i.nid, bool_or(t.expansion)"
-        " AS early FROM bs_ids i JOIN bs_rowlabel rl USING (row) JOIN bs_tables t ON t.tbl = i.tbl"
-        " WHERE NOT i.strong AND rl.label IN (SELECT label FROM bs_batch) GROUP BY ALL"
+        "CREATE TEMP TABLE bs_w AS SELECT DISTINCT rl.label, i.nid FROM bs_ids i"
+        " JOIN bs_rowlabel rl USING (row)"
+        " WHERE NOT i.strong AND rl.label IN (SELECT label FROM bs_batch)"
     )
     weak_kinds = ", ".join(_kind_sql(k) for k in plan.weak_kinds) or "NULL"
     x(
         "CREATE TEMP TABLE bs_in AS"
         " SELECT row FROM bs_rowlabel WHERE label IN (SELECT label FROM bs_batch)"
         " UNION SELECT i.row FROM bs_ids i JOIN bs_tables t USING (tbl)"
-        " JOIN (SELECT nid, bool_or(early) AS early FROM bs_w GROUP BY ALL) k USING (nid)"
+        " JOIN (SELECT DISTINCT nid FROM bs_w) k USING (nid)"
         f" WHERE NOT i.strong AND (t.weak_only OR i.kind IN ({weak_kinds}))"
-        " AND (NOT t.expansion OR k.early)"
     )
     x(
         "CREATE TEMP TABLE bs_shared AS SELECT DISTINCT w.label, w.nid FROM bs_w w"

@@ -142,7 +142,10 @@ def collect(
     search = _Search(engine, catalog, list(requests), rules, progress, index)
     search.bootstrap_weak_seeds()
     search.run(search.expansion_tables)
-    search.run(search.other_tables)
+    # what the other tables reveal (a device seen with the account in a log) is searched for
+    # in the expansion tables again (a support ticket holding only that device), and so on
+    while search.run(search.other_tables) and search.run(search.expansion_tables):
+        pass
     results = search.results()
     _add_owned_rows(engine, catalog, results, progress or (lambda _msg: None))
     return results
@@ -424,14 +427,16 @@ class _Search:
         sql = f"SELECT 1 FROM {self._relation(name, keys)} WHERE {where} LIMIT 1"
         return bool(self.engine.query(sql, params).num_rows > 0)
 
-    def run(self, tables: list[str]) -> None:
-        """Scan `tables` until none has identifiers it has not been scanned with.
+    def run(self, tables: list[str]) -> bool:
+        """Scan `tables` until none has identifiers it has not been scanned with; whether
+        anything was scanned.
 
         A scan returns a superset for email columns (see `canonical_email`): rows that match
         a known identifier exactly are the person's candidates; the others wait in `pending`
         and are promoted when a later identifier matches them, without another scan. An
         email whose canonical form a table was already scanned with needs no scan at all.
         """
+        started = self.round
         while True:
             self.round += 1
             work = False
@@ -477,7 +482,7 @@ class _Search:
                     self._promote(name)
             if not work:
                 self.round -= 1  # the pass that found nothing to do is no round
-                return
+                return self.round > started
 
     def _promote(self, name: str) -> None:
         """Move pending rows that now match a known identifier into the results, and learn."""
