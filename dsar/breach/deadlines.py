@@ -68,6 +68,12 @@ class Rule(BaseModel):
         default=False,
         description="days run from the end of the calendar year of discovery, not from it",
     )
+    after_rule: str | None = Field(
+        default=None,
+        description="due no later than `after_days` after the notice under this rule is given"
+        " (an attorney general told no later than, or 10 days after, the residents), if earlier",
+    )
+    after_days: int = Field(default=0, description="days after the `after_rule` notice")
     when: str = Field(description="when the duty applies, in words")
     source: str = Field(description="the law (article, section) the row follows")
     verified: bool = Field(
@@ -99,9 +105,11 @@ class Deadline:
     period: str
     when: str
     source: str
+    after: tuple[str, int] | None = None  # (rule, days): due then after that notice, if earlier
 
     def as_json(self) -> dict[str, object]:
-        """The deadline for scope.json."""
+        """The deadline for scope.json (`after`, where set: the register moves `due` to
+        `days` after the notice under `rule` once it is recorded, if that is earlier)."""
         return {
             "rule": self.rule,
             "notify": self.notify,
@@ -112,6 +120,7 @@ class Deadline:
             "period": self.period,
             "when": self.when,
             "source": self.source,
+            **({"after": {"rule": self.after[0], "days": self.after[1]}} if self.after else {}),
         }
 
 
@@ -252,6 +261,7 @@ def compute_deadlines(
                 _period(rule),
                 rule.when,
                 rule.source,
+                (rule.after_rule, rule.after_days) if rule.after_rule else None,
             )
         )
     out += _not_covered(places)

@@ -9,7 +9,9 @@ duty to notify (who, where, by when) as `scope.json` states it.
 A deadline is overdue when its due instant has passed and nobody has recorded the notice
 (`Breaches.notified`); `dsar requests list` shows overdue breach notifications beside overdue
 requests. Deadlines that apply only if the risk to people is high (Art. 34) count only where
-notifying the people is recommended (the severity assessment) or was confirmed.
+notifying the people is recommended (the severity assessment) or was confirmed. A deadline
+that hangs on another notice (an attorney general told no later than the residents, or 10
+days after them) is due by that notice's recorded time once it is recorded, if earlier.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,11 +72,18 @@ class BreachDeadline:
     applies: str
     due: datetime | None
     period: str
+    after: tuple[str, int] | None = None  # (rule, days): due then after that notice, if earlier
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> BreachDeadline:
         """A deadline from scope.json's `deadlines` (or the register's copy)."""
         due = data.get("due")
+        after = data.get("after")
+        follows = (
+            (str(after["rule"]), int(str(after.get("days", 0))))
+            if isinstance(after, Mapping) and after.get("rule")
+            else None
+        )
         return cls(
             rule=str(data.get("rule", "")),
             notify=str(data.get("notify", "")),
@@ -82,6 +91,7 @@ class BreachDeadline:
             applies=str(data.get("applies", "")),
             due=datetime.fromisoformat(str(due)).astimezone(UTC) if due else None,
             period=str(data.get("period", "")),
+            after=follows,
         )
 
     @property
@@ -99,7 +109,18 @@ class BreachDeadline:
             "applies": self.applies,
             "due": self.due.isoformat() if self.due else None,
             "period": self.period,
+            **({"after": {"rule": self.after[0], "days": self.after[1]}} if self.after else {}),
         }
+
+    def moved(self, notified: Mapping[str, str]) -> BreachDeadline:
+        """The deadline with its due moved by a recorded notice it hangs on (`after`: an
+        attorney general told no later than the residents, or 10 days after them): the
+        notice's time plus its days, where that is earlier than the due as scoped."""
+        if self.after is None or self.after[0] not in notified:
+            return self
+        told = datetime.fromisoformat(notified[self.after[0]]).astimezone(UTC)
+        due = told + timedelta(days=self.after[1])
+        return replace(self, due=due) if self.due is None or due < self.due else self
 
 
 @dataclass(frozen=True)
@@ -120,9 +141,11 @@ class BreachRecord:
     def duties(self) -> list[BreachDeadline]:
         """The notices that bind: those that apply, and the people's notice (Art. 34)
         where notifying them is recommended or confirmed; earliest first. The internal
-        register's duty (Art. 33(5)) is met by the breach's row here: no notice to give."""
+        register's duty (Art. 33(5)) is met by the breach's row here: no notice to give.
+        A deadline that hangs on another notice is due by it once that is recorded
+        (`BreachDeadline.moved`)."""
         binding = [
-            d
+            d.moved(self.notified)
             for d in self.deadlines
             if d.is_notice
             and (d.applies in _COUNTS or (d.applies == "if_high_risk" and self.notify_people))
@@ -394,10 +417,18 @@ class Breaches:
                 "UPDATE breaches SET notified = ?, mac = NULL WHERE id = ?",
                 (json.dumps(done, sort_keys=True), breach_id),
             )
+        updated = self.get(breach_id)
+        moved = {
+            d.rule: d.due.isoformat()
+            for d in updated.duties()
+            if d.after is not None and d.after[0] == rule and d.due is not None
+        }
         self.audit.append(
-            "breach.notified", request=breach_id, details={"rule": rule, "at": at.isoformat()}
+            "breach.notified",
+            request=breach_id,
+            details={"rule": rule, "at": at.isoformat(), **({"moved": moved} if moved else {})},
         )
-        return self.get(breach_id)
+        return updated
 
 
 def breach_line(record: BreachRecord, now: datetime) -> str:
