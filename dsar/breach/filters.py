@@ -30,6 +30,8 @@ _WHERE = re.compile(
 )
 _NUMERIC = {ColumnType.INTEGER, ColumnType.FLOAT, ColumnType.DECIMAL}
 _TEMPORAL = {ColumnType.DATE, ColumnType.TIMESTAMP}
+_ORDER = {"<", "<=", ">", ">="}
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -258,8 +260,42 @@ def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
         raise InternalError(
             f"{cond.describe()} is a time condition: dsar.breach.times places it on instants"
         )
+    if numbers_as_text(table, cond):  # every cell a number: checked by `text_not_number`
+        params.append(float(cond.value))
+        return f"TRY_CAST(TRIM(CAST({column} AS VARCHAR)) AS DOUBLE) {op} ?"
     params.append(cond.value)
     return f"CAST({column} AS VARCHAR) {op} ?"
+
+
+def numbers_as_text(table: Table, cond: Condition) -> bool:
+    """Whether `cond` orders (`<`, `<=`, `>`, `>=`) a column the catalog gives no number or
+    time type with a number: compared as numbers (text would put '10' before '3'), which
+    holds only where every cell of the column reads as a number (`text_not_number`)."""
+    spec = table.columns.get(cond.column)
+    return (
+        spec is not None
+        and spec.type not in _NUMERIC | _TEMPORAL
+        and cond.op in _ORDER
+        and _NUMBER.fullmatch(cond.value.strip()) is not None
+    )
+
+
+def text_not_number_sql(column: str) -> str:
+    """SQL counting the cells of `column` that are neither empty nor a number."""
+    cell = f"TRIM(CAST({quote_identifier(column)} AS VARCHAR))"
+    return f"COUNT(*) FILTER (WHERE {cell} <> '' AND TRY_CAST({cell} AS DOUBLE) IS NULL)"
+
+
+def refuse_text_not_number(cond: Condition, table: str, cells: int) -> UsageError:
+    """The refusal of a number ordering a column some of whose cells are no number."""
+    return UsageError(
+        "--where",
+        f"{cond.describe()} compares a number with {table}.{cond.column}, whose type the"
+        f" catalog does not give as a number and {cells} of whose cells are no number: as"
+        " text, '10' would sort before '3' and rows would be missed",
+        f"declare its type in the catalog ({cond.column}: {{type: integer}} or float) if it"
+        " holds numbers, or compare it with = or like",
+    )
 
 
 def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:

@@ -51,7 +51,10 @@ from dsar.breach.filters import (
     condition_window,
     down_the_chain,
     is_time_condition,
+    numbers_as_text,
+    refuse_text_not_number,
     table_chain,
+    text_not_number_sql,
     time_column,
 )
 from dsar.catalog.models import Catalog, ColumnType, FileFormat
@@ -350,6 +353,27 @@ def time_conditions(catalog: Catalog, name: str, spec: ScopeSpec) -> list[Condit
         for c in spec.where
         if c.table in (None, name) and c.column in table.columns and is_time_condition(table, c)
     ]
+
+
+def check_numbers(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> None:
+    """Refuse a number ordering a column of `name` typed no number where one of its cells
+    is no number (`numbers_as_text`): comparing numbers there would drop those rows and
+    text would misorder them; never silently one or the other.
+
+    Raises:
+        UsageError: such a condition and such a cell.
+    """
+    table = catalog.tables[name]
+    for cond in spec.where:
+        if cond.table not in (None, name) or not numbers_as_text(table, cond):
+            continue
+        cells = (
+            engine.query(f"SELECT {text_not_number_sql(cond.column)} FROM {quote_identifier(name)}")
+            .column(0)[0]
+            .as_py()
+        )
+        if cells:
+            raise refuse_text_not_number(cond, name, int(cells))
 
 
 def plain_where(catalog: Catalog, name: str, spec: ScopeSpec, params: list[object]) -> str:
@@ -693,6 +717,7 @@ def rows_in_scope(
     time conditions': None where neither applies), and the columns the returned rows hold
     as text where the engine's rows hold them typed (a CSV or JSON file's time columns)."""
     table = catalog.tables[name]
+    check_numbers(engine, catalog, name, spec)
     params: list[object] = []
     where = plain_where(catalog, name, spec, params)
     timed = time_conditions(catalog, name, spec)
