@@ -498,6 +498,22 @@ def _letter(
     ]
 
 
+def shared_parent_warning(set_aside: dict[str, int]) -> str | None:
+    """The console's warning on rows in scope given to no one because their parent key is
+    held by more than one person's parent rows (None: no such row)."""
+    rows = sum(set_aside.values())
+    if not rows:
+        return None
+    tables = ", ".join(f"{name} {count}" for name, count in sorted(set_aside.items()) if count)
+    return (
+        f"WARNING: {rows} row(s) in scope ({tables}) sit under a shared parent key (a parent"
+        " key that more than one person's parent rows hold, such as invoice 1 in each year's"
+        " file): each belongs to one of those people, but the export does not say whose, so"
+        " they are counted as linked to no one and no letter goes to their owner. A person"
+        " must check whose they are (scope.json: set_aside_shared_parent_key) and tell them"
+    )
+
+
 def establishment_warning(residence: dict[str, JsonValue], authority: str) -> str | None:
     """A warning where the company's establishment could not be read from its supervisory
     authority (`--established auto`): GDPR's rows then follow where the people live only,
@@ -624,6 +640,11 @@ def _regulator_report(
                 ),
                 ("records concerned", str(scope.total_rows)),
                 ("records not linked to a person", str(sum(scope.not_linked.values()))),
+                (
+                    "of which under a shared parent key: one of several known people's,"
+                    " a person must check whose",
+                    str(sum(scope.set_aside.values())),
+                ),
                 *(
                     (
                         (
@@ -644,6 +665,20 @@ def _regulator_report(
                 ),
                 ("others named in free text (distinct people, estimated)", str(others)),
             ),
+        ),
+        *(
+            [
+                Block(
+                    BlockKind.P,
+                    f"{sum(scope.set_aside.values())} record(s) lie under a parent key that"
+                    " more than one person's parent rows hold (a shared parent key): each"
+                    " belongs to one of those people, but the export does not say whose. They"
+                    " are counted above as not linked to a person; a person must check whose"
+                    " they are and whether those people are to be told.",
+                )
+            ]
+            if sum(scope.set_aside.values())
+            else []
         ),
         Block(BlockKind.H3, "Categories of data"),
         Block(

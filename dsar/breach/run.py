@@ -20,6 +20,7 @@ from dsar.breach.report import (
     BreachOutput,
     Incident,
     export_digests,
+    shared_parent_warning,
     write_breach,
 )
 from dsar.breach.scope import scope_breach
@@ -191,6 +192,8 @@ def _scope_and_write(
         named=named,
     )
     result.notes += late + scope.notes + read.notes
+    if shared := shared_parent_warning(scope.set_aside):
+        result.notes.append(shared)
     if silent := sum(p.contact is None for p in scope.people):
         result.notes.append(
             f"NOTICE: {silent} affected person(s) have no email or phone of their own (an"
