@@ -430,6 +430,26 @@ def _ei(
     ]
     if direct:
         return Factor(1, f"names or contact details leaked ({len(direct)} column(s)): EI maximum")
+    # a national ID number is issued to one named person, a full card or bank account number
+    # to one named holder: the number identifies them directly (ENISA: EI maximum)
+    numbers = {
+        GOVERNMENT_ID: "government ID numbers (issued to one named person)",
+        BILLING: "card or bank account numbers (each names one holder at the bank)",
+    }
+    kinds = {PersonalKind.GOVERNMENT_ID: GOVERNMENT_ID, PersonalKind.FINANCIAL_ACCOUNT: BILLING}
+    held = {
+        kinds[kind]
+        for t, cols in leaked.items()
+        for c in cols
+        if (kind := catalog.tables[t].columns[c].personal) in kinds
+    }
+    in_text = {k for k in numbers if named is not None and k in named.found}
+    if held | in_text:
+        what = "; ".join(
+            numbers[k] + (" in the leaked free text" if k in in_text - held else "")
+            for k in sorted(held | in_text)
+        )
+        return Factor(1, f"{what} leaked: they identify people directly: EI maximum")
     ids = [
         f"{t}.{c}"
         for t, cols in leaked.items()
