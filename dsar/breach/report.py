@@ -1104,18 +1104,33 @@ def record_decision(
     return updated
 
 
+_NINO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![A-Za-z0-9])")
+_SSN_SHAPE = re.compile(r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])")
+
+
 def personal_values_in(text: str) -> list[str]:
-    """The kinds of personal value the text engine's detectors find in `text` (no values)."""
+    """The kinds of personal value the text engine's detectors find in `text` (no values),
+    read as written and percent-decoded (`ann%40example.com` in a link is an email), and
+    the shapes of a UK National Insurance number (`QQ 12 34 56 C`) and of a US Social
+    Security number (`123-45-6789`: the shape, whether or not the number could be issued).
+    """
+    from urllib.parse import unquote
+
     from dsar.text.contacts import emails, phones
     from dsar.text.detectors import cards, government_ids, ibans
 
-    return sorted(
-        {
-            span.entity
-            for find in (emails, phones, cards, ibans, government_ids)
-            for span in find(text)
-        }
-    )
+    found = {
+        span.entity
+        for form in dict.fromkeys((text, unquote(unquote(text))))
+        for find in (emails, phones, cards, ibans, government_ids)
+        for span in find(form)
+    }
+    decoded = unquote(unquote(text))
+    if _NINO.search(decoded):
+        found.add("national insurance number")
+    if _SSN_SHAPE.search(decoded):
+        found.add("social security number")
+    return sorted(found)
 
 
 def check_decision_text(by: str, reason: str) -> None:
