@@ -334,7 +334,10 @@ def audit_verify(
     for problem in problems:
         typer.echo(problem)
     if problems:
-        err(f"{len(problems)} problem(s): a record was changed outside the workbench")
+        err(
+            f"{len(problems)} problem(s), each said above: a record changed outside the"
+            " workbench, or a job a crash left unfinished"
+        )
         raise typer.Exit(1)
     typer.echo(f"intact, every entry and row MACed with the key: {', '.join(checked)}")
 

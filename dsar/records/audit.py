@@ -209,10 +209,11 @@ class AuditLog:
             last = self._last(handle)
         except WorkbenchError:  # an edited last line: `verify` reports it, nothing to repair
             return repaired
-        if last is None or not self.head_path.is_file():
+        if last is None:
             return repaired
         try:
-            head = self._head()
+            # no head yet: the first append was killed before it wrote one
+            head = self._head() if self.head_path.is_file() else {"seq": 0, "hash": GENESIS}
         except WorkbenchError:
             return repaired
         body = {k: v for k, v in last.items() if k != "hash"}
@@ -357,6 +358,8 @@ def verify_audit_log(path: str | Path, keys: Keys) -> list[AuditProblem]:
                     f" {head.get('seq')}: entries were cut from the end or the head was changed",
                 )
             )
-    else:  # an empty log with no head: emptied, unless it was never written to
+    elif not (last_seq == 1 and prev_of_last == GENESIS and not problems):
+        # no head: the log was emptied or its head removed; unless its first append was cut
+        # before its head was written (a process killed there), which the next write repairs
         problems.append(AuditProblem(len(lines), f"the head file {log.head_path} is missing"))
     return problems

@@ -332,6 +332,16 @@ class Seal:
             raise
 
 
+def roll_back_interrupted(path: Path) -> None:
+    """Roll back the write a crash interrupted, if its journal is left beside `path`."""
+    if path.with_name(path.name + "-journal").exists():
+        db = sqlite3.connect(path)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            db.close()
+
+
 def verify_record(
     path: Path,
     keys: Keys,
@@ -340,11 +350,17 @@ def verify_record(
 ) -> list[str]:
     """Check a record's rows and seals without changing it (opened read-only); the tables'
     columns are read from the file when not given (a `seq` column then makes its table
-    numbered). Empty: intact."""
+    numbered). Empty: intact.
+
+    A write a crash interrupted leaves its rollback journal beside the file (`-journal`):
+    a read-only connection cannot roll it back and fails, so the file is first opened for
+    writing, which restores it as it was before that write (SQLite's own crash recovery,
+    what any command that writes the record does first)."""
     if not path.is_file():
         return [f"no record at {path}"]
     if path.stat().st_size == 0:
         return [f"{path} is not a record this workbench wrote (an empty file: emptied by hand)"]
+    roll_back_interrupted(path)
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         if tables is None:
