@@ -339,12 +339,20 @@ def confirm_breach(
                     " --register",
                 ) from None
             mac = book.scope_mac(manifest.breach_id)
+            told = book.people_told(manifest.breach_id)
         if not _same_scope(record, manifest, mac, keys):
             raise UsageError(
                 "FOLDER",
                 f"{folder.name} is not the scope the register holds for {manifest.breach_id}"
                 " (scoped again under the same id, or without --register)",
                 f"confirm the folder registered for it ({Path(record.folder).name})",
+            )
+        if told and not notify_people:  # the people's notice recorded: --no-notify contradicts
+            raise UsageError(
+                "--notify",
+                f"the people's notice of {manifest.breach_id} is recorded already"
+                f" ({', '.join(told)}, dsar breach notified): not telling them contradicts it",
+                "confirm --notify, or record why in the breach register",
             )
     return record_decision(
         folder,

@@ -95,6 +95,12 @@ class BreachDeadline:
         )
 
     @property
+    def is_people_notice(self) -> bool:
+        """The people's notice under Art. 34 (GDPR, UK GDPR): owed only where the risk to
+        them is high, the one `dsar breach confirm --notify/--no-notify` decides on."""
+        return self.applies == "if_high_risk"
+
+    @property
     def is_notice(self) -> bool:
         """A notice someone gives (an authority, the people, residents): not the register's
         own entry (Art. 33(5), met by registering) nor a place the tool holds no rule for."""
@@ -330,6 +336,34 @@ class Breaches:
                     return mac
         return None
 
+    def check_not_declined(self, breach_id: str) -> None:
+        """Refuse to record the people's notice (Art. 34) of a breach whose decision in the
+        audit log (`breach.confirmed`) was not to tell them: both cannot stand.
+
+        Raises:
+            UsageError: the decision recorded was `--no-notify`.
+        """
+        for entry in self.audit.entries():
+            if (
+                entry.action == "breach.confirmed"
+                and entry.request == breach_id
+                and entry.details.get("notify_people") is False
+            ):
+                raise UsageError(
+                    "--rule",
+                    f"{breach_id}'s decision (audit entry {entry.seq}, {entry.at}) is that the"
+                    " people are not told (confirm --no-notify): their notice contradicts it",
+                    "a change of mind goes into the breach register as a new entry; record"
+                    " the notice only for a breach whose decision is to tell the people",
+                )
+
+    def people_told(self, breach_id: str) -> list[str]:
+        """The people's notices (Art. 34) recorded for the breach: its rules."""
+        record = self.get(breach_id)
+        return sorted(
+            d.rule for d in record.deadlines if d.is_people_notice and d.rule in record.notified
+        )
+
     def get(self, breach_id: str) -> BreachRecord:
         """One breach.
 
@@ -369,6 +403,8 @@ class Breaches:
         """
         record = self.get(breach_id)
         notices = {d.rule for d in record.deadlines if d.is_notice}
+        if rule in {d.rule for d in record.deadlines if d.is_people_notice}:
+            self.check_not_declined(breach_id)
         if rule not in notices:
             rules = ", ".join(sorted(notices)) or "(none)"
             why = (
