@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -498,6 +498,19 @@ def _letter(
     ]
 
 
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)")
+
+
+def plain_markdown(blocks: list[Block]) -> str:
+    """`blocks` as Markdown with no markup from their text: the catalog's descriptions and
+    the incident's words are not trusted, so every block is escaped as a value from the
+    data is (a tag, a `[link](...)`, a table cell), and what a renderer would make a link
+    of by itself (`https://`, `www.`) has its colon or dot escaped: shown as written, never
+    live, as the HTML letter shows it."""
+    text = to_markdown([replace(block, data=True) for block in blocks])
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(), text)
+
+
 def shared_parent_warning(set_aside: dict[str, int]) -> str | None:
     """The console's warning on rows in scope given to no one because their parent key is
     held by more than one person's parent rows (None: no such row)."""
@@ -814,7 +827,7 @@ def _write_folder(
             continue
         blocks = _letter(catalog, scope, incident, person, incident.special, named)
         name = _letter_number(person)
-        atomic_write_text(letters_dir / f"{name}.md", to_markdown(blocks))
+        atomic_write_text(letters_dir / f"{name}.md", plain_markdown(blocks))
         atomic_write_text(
             letters_dir / f"{name}.html", to_html(blocks, f"About your data ({name})")
         )
@@ -829,7 +842,7 @@ def _write_folder(
     report = out / "regulator-report.md"
     atomic_write_text(
         report,
-        to_markdown(
+        plain_markdown(
             _regulator_report(
                 catalog, scope, incident, found, deadlines, severity, others, residence
             )
