@@ -242,6 +242,18 @@ class Residence:
         }
 
 
+COUNTRY_COLUMN = re.compile(
+    r"^(country|country_code|country_name|.*_country|land|landcode|land_code|pays|code_pays"
+    r"|pa[ií]s|paese|nazione|kraj|strana)$",
+    re.IGNORECASE,
+)
+"""A column whose name says it holds the person's country, in English or in the languages of
+the exports it meets (Dutch, German and Scandinavian `land`, French `pays`, Spanish and
+Portuguese `país`, Italian `paese`/`nazione`, Polish `kraj`, Czech `strana`)."""
+STATE_COLUMN = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+"""A column whose name says it holds the person's state or region."""
+
+
 def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     """Read each person's country and state cells into codes, in place.
 
@@ -253,6 +265,8 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     for person in people:
         raw_country, raw_state = person.country, person.state
         code = country_code(raw_country)
+        if code == "GE" and fold(str(raw_country)) == "georgia" and us_state_code(raw_state):
+            code = "US"  # Georgia beside a US state (GA): the US state, not the country
         if code is None:
             if raw_country is not None and str(raw_country).strip():
                 out.unreadable_country += 1

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from dsar.breach.filters import (
     time_column,
 )
 from dsar.breach.people import AffectedPerson as AffectedPerson
+from dsar.breach.places import COUNTRY_COLUMN, STATE_COLUMN
 from dsar.breach.setsearch import set_search, supported
 from dsar.breach.split import (
     home_tables,
@@ -65,8 +65,7 @@ from dsar.subjects.identity import (
 
 log = logging.getLogger(__name__)
 
-_COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
-_STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+_COUNTRY, _STATE = COUNTRY_COLUMN, STATE_COLUMN
 
 
 @dataclass

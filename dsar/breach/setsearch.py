@@ -50,6 +50,7 @@ import pyarrow as pa
 
 from dsar.breach.filters import table_chain
 from dsar.breach.people import AffectedPerson
+from dsar.breach.places import COUNTRY_COLUMN, STATE_COLUMN
 from dsar.breach.split import home_tables
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
 from dsar.engine.base import Engine, quote_identifier
@@ -70,8 +71,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_COUNTRY = re.compile(r"^(country|country_code|.*_country)$", re.IGNORECASE)
-_STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+_COUNTRY, _STATE = COUNTRY_COLUMN, STATE_COLUMN
 _BITS = 40  # a row's number: its table's index above these bits, its own below
 _SCOPE = 1 << 60  # rows in scope are numbered above this (copies of rows of their table)
 _MAX_ROUNDS = 200
