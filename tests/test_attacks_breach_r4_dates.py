@@ -94,3 +94,58 @@ def test_a_date_whose_day_does_not_touch_the_window_stays_out(
     counts = _manifest(out)["counts"]
     assert isinstance(counts, dict)
     assert counts["rows"] == {"web_logs": 1}
+
+
+def _second_date_lab(root: Path, *, parquet: bool) -> Path:
+    """web_logs with a `day` column (a date, not its retention column) beside `ts`."""
+    catalog = _lab(root, [("NL", "")] * len(DAYS))
+    (root / "web_logs.csv").unlink()
+    stamps = [f"{d.isoformat()} 10:00:00" for d in DAYS]
+    users = [f"u{i}" for i in range(1, len(DAYS) + 1)]
+    text = catalog.read_text().replace(
+        "      ts: {type: timestamp}\n", "      ts: {type: timestamp}\n      day: {type: date}\n"
+    )
+    if parquet:
+        pq.write_table(
+            pa.table({"ts": stamps, "day": pa.array(DAYS, type=pa.date32()), "user_id": users}),
+            root / "web_logs.parquet",
+        )
+        text = text.replace(
+            "path: web_logs.csv\n    format: csv", "path: web_logs.parquet\n    format: parquet"
+        )
+    else:
+        with (root / "web_logs.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["ts", "day", "user_id"])
+            w.writerows(zip(stamps, [d.isoformat() for d in DAYS], users, strict=True))
+    catalog.write_text(text)
+    return catalog
+
+
+@pytest.mark.parametrize("parquet", [True, False])
+@pytest.mark.parametrize(
+    ("where", "days"),
+    [
+        ("day >= 2026-11-05T12:00Z", 3),  # the 5th overlaps: in
+        ("day < 2026-11-05T12:00Z", 2),  # the 4th whole and the 5th's morning
+        ("day > 2026-11-05T12:00Z", 3),
+        ("day != 2026-11-05", 3),  # the whole 5th left out
+        ("day = 2026-11-05", 1),
+    ],
+)
+def test_a_time_condition_on_a_date_keeps_the_days_it_overlaps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parquet: bool, where: str, days: int
+) -> None:
+    catalog = _second_date_lab(tmp_path / "lab", parquet=parquet)
+    out = tmp_path / "BR"
+    code, output = _run(
+        [
+            "breach", "scope", "--catalog", str(catalog), "--table", "web_logs",
+            "--where", where, "--discovered", "2026-11-20T10:00Z", "--out", str(out),
+        ],
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 0, output
+    counts = _manifest(out)["counts"]
+    assert isinstance(counts, dict)
+    assert counts["rows"] == {"web_logs": days}, output
