@@ -154,14 +154,55 @@ def partial_folder(out: Path, name: str) -> Iterator[Path]:
         try:
             yield work
         except BaseException as exc:
-            shutil.rmtree(work, ignore_errors=True)
+            if not _vouched(work):
+                shutil.rmtree(work, ignore_errors=True)
             if is_disk_full(exc):
                 raise DiskFullError(out / name) from exc
             raise
-        shutil.rmtree(work, ignore_errors=True)  # what was not renamed out of it
+        if not _vouched(work):
+            shutil.rmtree(work, ignore_errors=True)  # what was not renamed out of it
     finally:
         held.unlink(missing_ok=True)
         os.close(fd)
+
+
+_VOUCHED = ".vouched"
+
+
+def vouch_for(work: Path) -> Path:
+    """Mark the partial folder `work` as one a record already vouches for (a breach
+    registered from its scope.json): no sweep removes it, as the record would then name a
+    folder that is gone (the breach's documentation, Art. 33(5)); the run that finds it says
+    how to finish it (`vouched_partials`). Returns the mark, beside the folder (never in
+    it), for the caller to remove once the folder is renamed."""
+    mark = work.with_name(work.name + _VOUCHED)
+    for target, flags in ((mark, os.O_WRONLY | os.O_CREAT), (work.parent, os.O_RDONLY)):
+        fd = os.open(target, flags | os.O_CLOEXEC, 0o600)  # the mark, then its folder's entry
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return mark
+
+
+def unvouch(work: Path) -> None:
+    """Take `vouch_for`'s mark off `work`: the next sweep removes the folder."""
+    work.with_name(work.name + _VOUCHED).unlink(missing_ok=True)
+
+
+def _vouched(work: Path) -> bool:
+    return work.with_name(work.name + _VOUCHED).exists()
+
+
+def vouched_partials(out: Path, name: str) -> list[Path]:
+    """The `.<name>.partial-*` folders in `out` a record vouches for (`vouch_for`): a run
+    killed after recording and before renaming left them complete."""
+    shape = re.compile(rf"\.{re.escape(name)}\.partial-[0-9a-f]{{8}}")
+    return sorted(
+        e
+        for e in (out.iterdir() if out.is_dir() else ())
+        if shape.fullmatch(e.name) and _vouched(e)
+    )
 
 
 def _held_name(out: Path, name: str) -> tuple[Path, Path, int]:
@@ -197,11 +238,18 @@ def remove_partials(out: Path, name: str | None = None) -> int:
     """Remove the `.<name>.partial-*` folders (of any name by default) no live run holds;
     returns how many."""
     names = re.escape(name) if name is not None else r"[A-Za-z0-9][A-Za-z0-9._-]*"
-    shape = re.compile(rf"\.{names}\.partial-[0-9a-f]{{8}}(\.held)?")
+    shape = re.compile(rf"\.{names}\.partial-[0-9a-f]{{8}}(\.held|\.vouched)?")
     removed = 0
     for entry in sorted(out.iterdir()) if out.is_dir() else ():
         if not shape.fullmatch(entry.name) or entry.is_symlink():
             continue
+        if entry.name.endswith(_VOUCHED):
+            # a mark whose folder was renamed (a run killed before removing the mark)
+            if not entry.with_name(entry.name.removesuffix(_VOUCHED)).exists():
+                entry.unlink(missing_ok=True)
+            continue
+        if _vouched(entry):
+            continue  # a record vouches for it: never removed (`vouch_for`)
         if entry.name.endswith(".held"):
             # a lock whose folder is gone (a run killed between the two): removed when free
             if not entry.with_name(entry.name.removesuffix(".held")).exists():

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -45,8 +46,17 @@ from dsar.breach.assess import (
     column_categories,
 )
 from dsar.breach.deadlines import Deadline
-from dsar.errors import OutputExistsError
-from dsar.io import atomic_write_text, partial_folder, private_dir, sha256_file, tmp_name
+from dsar.errors import OutputExistsError, UsageError
+from dsar.io import (
+    atomic_write_text,
+    partial_folder,
+    private_dir,
+    sha256_file,
+    tmp_name,
+    unvouch,
+    vouch_for,
+    vouched_partials,
+)
 from dsar.records.audit import subject_ref
 from dsar.review.manifest import (
     InputRef,
@@ -762,7 +772,7 @@ def write_breach(
     engine_name: str = "duckdb",
     residence: dict[str, JsonValue] | None = None,
     data_files: dict[str, dict[str, str]] | None = None,
-    before_rename: Callable[[BreachManifest], None] | None = None,
+    before_rename: Callable[[BreachManifest, Callable[[], None]], None] | None = None,
     named: NamedInText | None = None,
 ) -> BreachOutput:
     """Write the breach folder `out` (new, or empty): see the module's docstring.
@@ -782,7 +792,15 @@ def write_breach(
         OutputExistsError: `out` holds files already (or was filled while this ran).
     """
     _check_new_folder(out)
-    staging = re.sub(r"[^A-Za-z0-9._-]", "_", out.name).lstrip("._-") or "breach"
+    staging = staging_name(out)
+    if left := vouched_partials(out.parent, staging):
+        raise UsageError(
+            "out",
+            f"a scope into {out} was killed after it recorded the breach and before it"
+            f" renamed its complete folder, left as {left[0].name}",
+            f"rename it: mv {left[0]} {out} (then `dsar breach confirm {out}`); delete it"
+            " only if `dsar requests list` does not hold the breach",
+        )
     with partial_folder(out.parent, staging) as work:
         work.chmod(0o700)
         result = _write_folder(
@@ -790,15 +808,47 @@ def write_breach(
             severity=severity, countries=countries, others=others, engine_name=engine_name,
             residence=residence, data_files=data_files, named=named,
         )  # fmt: skip
+        marks: list[Path] = []
         if before_rename is not None:
-            before_rename(result.manifest)
+            # called by it just before it records the breach from this folder: from then on
+            # no sweep removes the folder (a run killed before the rename leaves it whole,
+            # and the next run into `out` says so)
+            def vouch() -> None:
+                marks.append(vouch_for(work))
+
+            try:
+                before_rename(result.manifest, vouch)
+            except BaseException:
+                for mark in marks:
+                    mark.unlink(missing_ok=True)  # nothing recorded: the folder goes
+                raise
         try:
             work.rename(out)  # an empty folder of the user's own is replaced
         except OSError:
             raise OutputExistsError(
                 str(out), "a folder filled while scope ran", "choose a new --out"
             ) from None
+        for mark in marks:
+            mark.unlink(missing_ok=True)
     return BreachOutput(out, result.manifest, result.letters)
+
+
+def staging_name(out: Path) -> str:
+    """The name of `out`'s staging folder (`.<name>.partial-<8 hex>` beside it)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", out.name).lstrip("._-") or "breach"
+
+
+def unrecorded_leftovers(out: Path, holds: Callable[[str], bool]) -> None:
+    """Let the next sweep remove the staging folders of `out` a killed run left vouched for
+    whose breach the register does not hold (`holds`): killed between the mark and the
+    registration, nothing vouches for them."""
+    for left in vouched_partials(out.parent, staging_name(out)):
+        try:
+            breach = json.loads((left / "scope.json").read_text(encoding="utf-8"))["breach_id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not readable: left for a person, as the message says
+        if isinstance(breach, str) and not holds(breach):
+            unvouch(left)
 
 
 def _write_folder(

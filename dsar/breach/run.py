@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +21,7 @@ from dsar.breach.report import (
     Incident,
     export_digests,
     shared_parent_warning,
+    unrecorded_leftovers,
     write_breach,
 )
 from dsar.breach.scope import scope_breach
@@ -78,6 +79,7 @@ def breach_scope(
     # entry); the lock keeps a second scope of the same id out until this one is registered
     with _breach_lock(register), Breaches(register, keys) as book:
         book.check_new(incident.breach_id)
+        unrecorded_leftovers(Path(out), book.holds)
         return _scope_and_write(
             engine, spec, incident, out, keys, text, audit_log, book, rules,
             accept_catalog_warnings, late,
@@ -148,10 +150,12 @@ def _scope_and_write(
     done: list[str] = []
     held: list[BreachRecord] = []
 
-    def record(manifest: BreachManifest) -> None:
+    def record(manifest: BreachManifest, vouch: Callable[[], None]) -> None:
         """The audit entry and the registration, while the folder is still the staging one:
         a scope killed before it is registered leaves no folder under `out` (and the audit
-        log a breach.scoped with no breach.registered, which `audit verify` reports)."""
+        log a breach.scoped with no breach.registered, which `audit verify` reports); from
+        just before the registration (`vouch`), a kill leaves the folder whole for the next
+        run to name."""
         if audit_log is not None:
             from dsar.records.audit import AuditLog
 
@@ -172,6 +176,7 @@ def _scope_and_write(
             )
             done.append(f"audit entry breach.scoped written to {audit_log.name}")
         if book is not None:
+            vouch()
             held.append(register_scope(book, manifest, out))
 
     result = write_breach(

@@ -313,13 +313,18 @@ class Breaches:
         )
         return record
 
+    def holds(self, breach_id: str) -> bool:
+        """Whether the register holds the breach."""
+        found = self.db.execute("SELECT 1 FROM breaches WHERE id = ?", (breach_id,)).fetchone()
+        return found is not None
+
     def check_new(self, breach_id: str) -> None:
         """Refuse an id the register holds already (before a scope writes anything).
 
         Raises:
             UsageError: the breach is registered already.
         """
-        if self.db.execute("SELECT 1 FROM breaches WHERE id = ?", (breach_id,)).fetchone():
+        if self.holds(breach_id):
             raise UsageError(
                 "--id",
                 f"breach {breach_id} is in the register already",
