@@ -1036,6 +1036,23 @@ def _check_folder(folder: Path, manifest: BreachManifest, keys: Keys) -> list[tu
     return problems
 
 
+def _other_catalog(catalog: Catalog, manifest: BreachManifest) -> str | None:
+    """Why `catalog` is not the one scope read (its SHA-256 in scope.json), if it is not: a
+    catalog changed since (a table's identity removed, a description rewritten) would let a
+    decision rest on another data map. None where scope read a catalog with no file (the
+    Python API) or the catalog given has none."""
+    recorded = next((i.sha256 for i in manifest.inputs if i.role == "catalog"), None)
+    source = catalog.source
+    if recorded is None or source is None:
+        return None
+    if sha256_file(source) != recorded:
+        return (
+            f"the catalog given ({source.name}) is not the one scope read: changed since, or"
+            " another; confirm with the catalog scope read, or scope the breach again"
+        )
+    return None
+
+
 def _check_export(catalog: Catalog, manifest: BreachManifest, keys: Keys) -> list[str]:
     """The tables whose files changed since scope (names only)."""
     if not manifest.data_files:
@@ -1113,6 +1130,8 @@ def record_decision(
     problems = _check_folder(folder, manifest, keys)
     if problems:
         raise ManifestError(path, problems)
+    if other := _other_catalog(catalog, manifest):
+        raise ManifestError(path, [("inputs", other)])
     changed = _check_export(catalog, manifest, keys)
     if changed:
         raise ManifestError(
