@@ -55,12 +55,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-# Three workers on two cores, each taking whole test files: many tests wait on a child
-# process, a JVM or the disk, and two workers kept the cores busy only two thirds of the time
-# (session 14: 28 min of CPU in 21.5 min of pytest). PYTEST_WORKERS=0 runs one process. The
-# kill-at-every-write tests start their children from a fork server (tests/child.py): a fork
-# of an xdist worker, which runs threads, hung once.
-PYTEST_WORKERS ?= 3
+# Two workers, each taking whole test files (about 14 minutes instead of 24 on two cores);
+# PYTEST_WORKERS=0 runs one process. The kill-at-every-write tests start their children
+# from a fork server (tests/child.py): a fork of an xdist worker, which runs threads, hung once.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20
 
