@@ -269,6 +269,16 @@ def _scan_cost(table: Table) -> int:
     ]
 
 
+def _prefilter(kind: IdentityKind, values: list[str]) -> str | None:
+    """A regular expression over a column's raw text that finds every row whose normalised
+    value may be in `values` (`phone_pattern`, `ip_pattern`); None: no such prefilter."""
+    if kind is IdentityKind.PHONE:
+        return phone_pattern(values)
+    if kind is IdentityKind.IP_ADDRESS:
+        return ip_pattern(values)
+    return None
+
+
 class _Search:
     def __init__(
         self,
@@ -374,20 +384,11 @@ class _Search:
                 if kind is IdentityKind.EMAIL:  # a superset: see canonical_email
                     values = sorted({canonical_email(v) for v in values})
                     expr = sql_canonical_email(expr)
-                elif kind is IdentityKind.PHONE and len(values) <= INLINE_VALUES:
-                    # the raw text's last digits first (cheap, a superset), then the key of
-                    # only the rows it finds: a number is matched whole, never a suffix
-                    raw = f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)"
-                    params.append(phone_pattern(values))
-                    terms.append(f"({raw} AND {sql_in(expr, values, params)})")
-                    continue
-                elif (
-                    kind is IdentityKind.IP_ADDRESS
-                    and len(values) <= INLINE_VALUES
-                    and (pattern := ip_pattern(values)) is not None
-                ):
-                    # likewise: an address's last group or dotted quad at the end of the raw
-                    # text first, then the form (an IPv6 one is costly) of only those rows
+                elif len(values) <= INLINE_VALUES and (pattern := _prefilter(kind, values)):
+                    # the raw text first (cheap, a superset: a phone's last digits, an
+                    # address's last group or dotted quad at its end), then the normalised
+                    # form of only the rows it finds (an IPv6 one is costly): a value is
+                    # matched whole, never a suffix
                     raw = f"regexp_matches(CAST({quote_identifier(col)} AS VARCHAR), ?)"
                     params.append(pattern)
                     terms.append(f"({raw} AND {sql_in(expr, values, params)})")
