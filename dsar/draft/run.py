@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsar.catalog.models import Catalog, IdentityKind, PersonalKind
+from dsar.catalog.models import Catalog, ColumnType, IdentityKind, PersonalKind
 from dsar.draft.confidence import assess
 from dsar.draft.counts import Check, Share, count_tables, share
 from dsar.draft.keys import decide, plan_counts
@@ -199,6 +199,8 @@ def _classified(profile: TableProfile, evidence: TextEvidence) -> TableDraft:
     for name, col in profile.columns.items():
         found = classify(profile, col, evidence)
         draft = ColumnDraft(name, col.kind)
+        if found is not None and found.identity is IdentityKind.PHONE:
+            draft.kind = ColumnType.STRING  # phones as whole numbers: read as text
         if found is not None:
             draft.identity, draft.personal = found.identity, found.personal
             draft.secret, draft.free_text = found.secret, found.free_text

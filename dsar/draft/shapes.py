@@ -133,6 +133,67 @@ def is_phone(value: str) -> bool:
 
 _PHONE_NAME = re.compile(r"(?i)phone|tel|mobile|cell|fax|msisdn|gsm|handy|whatsapp")
 _SSN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_PHONE_WORDS = frozenset(
+    {"phone", "phones", "telephone", "tel", "tell", "telefoon", "telefon", "telefono",
+     "telefone", "telephono", "telefonnummer", "telefoonnummer", "mobile", "mobil", "mobiel",
+     "mobiele", "movil", "cellulare", "cell", "cellphone", "mobilephone", "msisdn", "gsm",
+     "handy", "fax", "whatsapp", "portable", "sms", "puhelin", "telefonszam", "tlf"}
+)  # fmt: skip
+INTEGER_PHONE_SHARE = 0.9  # of a phone-named integer column's values, valid with a +
+
+
+def phone_named(name: str) -> bool:
+    """A column named as a phone number, word by word (phone, telefoon, tel_nr, msisdn,
+    mobile_number, billingPhone), not a word that merely holds the letters (hotel, cancel)."""
+    words = tokens(_ascii(name))
+    joined = "".join(words)
+    return bool(
+        set(words) & _PHONE_WORDS
+        or joined.endswith(("phone", "telefoon", "telefon", "telefono", "msisdn"))
+        or any(w.startswith(("telefon", "telefoon", "phone")) for w in words)
+    )
+
+
+def _integer_phones(name: str, values: Sequence[object]) -> Finding | None:
+    """Phones written as whole numbers (a spreadsheet drops the `+`: 31612345678) in a column
+    named as a phone: `INTEGER_PHONE_SHARE` of the values a valid number once a `+` is put
+    before them (the `phonenumbers` package decides). The catalog must read them as text
+    (`type: string`, as every phone column): the draft proposes it."""
+    import phonenumbers
+
+    numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    if not numbers:
+        return None
+
+    def read(digits: str, test: Callable[[Any], bool]) -> bool:
+        try:
+            return bool(test(phonenumbers.parse(f"+{digits}", None)))
+        except phonenumbers.NumberParseException:
+            return False
+
+    n = len(numbers)
+    counts = Counter(str(v) for v in numbers)
+    need = INTEGER_PHONE_SHARE * n
+    possible = _share(counts, lambda d: read(d, phonenumbers.is_possible_number), need)
+    if possible < need:
+        return None
+    valid = _share(counts, lambda d: read(d, phonenumbers.is_valid_number))
+    if valid < 0.5 * n:  # a country code and a number's length, but few numbers in use
+        return None
+    return Finding(
+        identity=IdentityKind.PHONE,
+        evidence=f"named {name}, and {_pct(possible, n)} of {n:,} sampled whole-number values"
+        f" are phone numbers once a + is put before them ({_pct(valid, n)} numbers in use;"
+        f" written as numbers, the + lost): {INTEGER_PHONE_PROPOSAL}",
+    )
+
+
+INTEGER_PHONE_PROPOSAL = (
+    "type: string proposed (a phone is text: a number drops its + and leading zeros); the"
+    " values hold no +, so the engine keys them by their digits as written: a request finds"
+    " them by the number written the same way (country code first, no +), or once the export"
+    " writes them with +"
+)
 
 
 def phone_test(name: str) -> Callable[[str], bool]:
@@ -622,6 +683,10 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
         return _births(name, table.values(name), column.kind.value, named_only=True)
     if column.kind is ColumnType.INTEGER:
         low, high = column.low, column.high
+        if phone_named(name) and high is not None and high >= 1_000_000:
+            phones = _integer_phones(name, table.values(name))
+            if phones is not None:
+                return phones
         if high is not None and high >= 10_000_000:  # 8 digits or more: a card, a BSN?
             digits = [str(v) for v in table.values(name) if isinstance(v, int) and v > 0]
             if digits:

@@ -1,0 +1,106 @@
+"""Red team, issue 27 round 4, findings 3-7 and 12 (`dsar catalog draft`): what a column holds.
+
+7. Phones written as whole numbers (the `+` lost: 31612345678) in a column named as a phone
+   (phone, telefoon) were plain `{type: integer}`, and a customer table of them reference
+   data. They are `identity: phone` with `type: string` proposed, and a request by the
+   number finds the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+from dsar.catalog import load_catalog
+from dsar.catalog.models import ColumnType, IdentityKind
+from dsar.cli import app
+from dsar.draft import Draft, draft, draft_catalog
+from dsar.draft.shapes import phone_named
+from dsar.text.engine import TextEngine
+from tests.test_catalog_draft import _filled
+
+runner = CliRunner()
+FIRST = ["Anna", "Ben", "Carla", "David", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
+LAST = ["Smith", "Jones", "Garcia", "Müller", "Rossi", "Dubois", "Novak", "Silva", "Kim", "Berg"]
+# Dutch mobiles (316 + 8 digits) and US numbers (1 + area code + 7 digits), numbers in use
+NL = [31612345678 + 7919 * i for i in range(40)]
+US = [12062828946 + 1000 * i for i in range(40)]
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+
+
+def _draft(root: Path) -> Draft:
+    return draft(root, sample=400, text_engine=TextEngine(nlp=None))
+
+
+def _fill(tmp_path: Path, out: Path) -> Path:
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    filled = tmp_path / "filled.yml"
+    filled.write_text(yaml.safe_dump(_filled(written), sort_keys=False), encoding="utf-8")
+    checked = runner.invoke(app, ["catalog", "check", str(filled)])
+    assert checked.exit_code == 0, checked.output
+    return filled
+
+
+def test_f7_phone_names_word_by_word() -> None:
+    for name in ("phone", "telefoon", "Telefon", "tel", "mobile", "msisdn", "billingPhone",
+                 "telefoonnummer", "tel_nr", "mobile_number"):  # fmt: skip
+        assert phone_named(name), name
+    for name in ("hotel_id", "cancelled", "total", "intelligence", "telemetry_id"):
+        assert not phone_named(name), name
+
+
+def test_f7_integer_phones_named_as_phones_are_identity_phone_typed_string(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "export"
+    _csv(
+        root / "customer_nl.csv",
+        [{"klant_id": i + 1, "naam": f"Klant {i + 1}", "telefoon": p} for i, p in enumerate(NL)],
+    )
+    _csv(
+        root / "customer.csv",
+        [{"customer_id": i + 1, "first_name": FIRST[i % 10], "phone": p} for i, p in enumerate(US)],
+    )
+    # the same digits under a name that says nothing of phones: no phone
+    _csv(root / "accounts.csv", [{"id": i + 1, "account_no": p} for i, p in enumerate(NL)])
+    d = _draft(root)
+    for table, column in (("customer_nl", "telefoon"), ("customer", "phone")):
+        col = d.tables[table].columns[column]
+        assert col.identity is IdentityKind.PHONE, (table, col.notes)
+        assert col.kind is ColumnType.STRING
+        assert d.tables[table].personal
+    assert d.tables["accounts"].columns["account_no"].identity is None
+
+
+def test_f7_a_request_by_the_number_finds_the_integer_phone_rows(tmp_path: Path) -> None:
+    from dsar import open_engine
+    from dsar.subjects.collect import collect
+    from dsar.subjects.identity import SubjectRequest, parse_key
+
+    root = tmp_path / "export"
+    _csv(
+        root / "customer_nl.csv",
+        [{"klant_id": i + 1, "naam": f"Klant {i + 1}", "telefoon": p} for i, p in enumerate(NL)],
+    )
+    out = tmp_path / "catalog.yml"
+    draft_catalog(root, out, sample=400, text_engine=TextEngine(nlp=None))
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert written["tables"]["customer_nl"]["columns"]["telefoon"]["type"] == "string"
+    assert "a request finds them by the number written the same way" in out.read_text()
+    catalog = load_catalog(_fill(tmp_path, out))
+    with open_engine(catalog) as engine:
+        [got] = collect(engine, catalog, [SubjectRequest("r", (parse_key(f"phone={NL[7]}"),))])
+    rows = got.tables["customer_nl"].to_pylist()
+    assert [r["klant_id"] for r in rows] == [8]
+    assert rows[0]["telefoon"] == str(NL[7])  # read as text, as written
