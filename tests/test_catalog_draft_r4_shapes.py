@@ -1,5 +1,9 @@
 """Red team, issue 27 round 4, findings 3-7 and 12 (`dsar catalog draft`): what a column holds.
 
+6. A HubSpot-shaped JSONL (a `properties` object of many keys, which DuckDB reads as a MAP,
+   an email under one key in every row) was drafted `personal: false`: the map's values were
+   pooled, the emails 1 in 31 of them. A map's keys named like fields, present in a tenth of
+   the rows, are read as fields: `properties.email.value` is judged as a column of its own.
 7. Phones written as whole numbers (the `+` lost: 31612345678) in a column named as a phone
    (phone, telefoon) were plain `{type: integer}`, and a customer table of them reference
    data. They are `identity: phone` with `type: string` proposed, and a request by the
@@ -9,6 +13,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +110,46 @@ def test_f7_a_request_by_the_number_finds_the_integer_phone_rows(tmp_path: Path)
     rows = got.tables["customer_nl"].to_pylist()
     assert [r["klant_id"] for r in rows] == [8]
     assert rows[0]["telefoon"] == str(NL[7])  # read as text, as written
+
+
+def _hubspot(root: Path, rows: int = 120) -> None:
+    """Contacts as HubSpot's API exports them: `properties` of ~20 keys out of 400, each
+    `{"value": ..., "timestamp": ...}`, and `email` in every row."""
+    rng = random.Random(6)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "contacts.jsonl").open("w", encoding="utf-8") as fh:
+        for vid in range(1, rows + 1):
+            props = {
+                f"custom_prop_{k}": {"value": str(rng.randint(0, 9)), "timestamp": 1700000000}
+                for k in rng.sample(range(400), 20)
+            }
+            props["email"] = {"value": f"contact{vid}@corp{vid % 7}.example", "timestamp": 1}
+            fh.write(json.dumps({"vid": vid, "properties": props}) + "\n")
+    # a map keyed by the people themselves: its keys are values, never a field's name
+    with (root / "scores.jsonl").open("w", encoding="utf-8") as fh:
+        for i in range(rows):
+            keyed = {f"u{rng.randint(0, 10**6)}_{j}": rng.randint(0, 9) for j in range(300)}
+            fh.write(json.dumps({"id": i, "by_user": keyed}) + "\n")
+
+
+def test_f6_a_map_of_many_keys_is_read_per_key(tmp_path: Path) -> None:
+    from dsar.draft.profile import map_fields, nested_leaves
+
+    root = tmp_path / "export"
+    _hubspot(root)
+    d = _draft(root)
+    table = d.tables["contacts"]
+    assert table.profile.columns["properties"].arrow_type.startswith("map")
+    assert table.personal
+    col = table.columns["properties"]
+    assert col.personal is not None and col.personal.value == "email", col.notes
+    assert any("properties.email.value" in n for n in col.notes)
+    values = table.profile.values("properties")
+    assert "email" in map_fields("properties", values)["properties"]
+    leaves = nested_leaves("properties", values)
+    assert len(leaves["properties.email.value"]) == len(values)
+    # keys that are values (one a row) stay pooled: no path names one
+    scores = d.tables["scores"].profile
+    assert scores.columns["by_user"].arrow_type.startswith("map")
+    paths = nested_leaves("by_user", scores.values("by_user"))
+    assert list(paths) == ["by_user{}"]

@@ -16,6 +16,8 @@ values; the rows holding one are counted apart (`ColumnProfile.placeholders`).
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,13 +123,68 @@ NESTED_VALUES = 5000  # values of one field read, at most (lists multiply the ro
 NESTED_DEPTH = 8  # levels of nesting followed
 
 
+MAP_FIELD_SHARE = 0.1  # of the sampled rows, those holding a map key read as a field
+_FIELD_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+
+
+def _is_map(value: object) -> bool:
+    """A map, as Arrow gives it: a list of (key, value) pairs."""
+    return (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(v, tuple) and len(v) == 2 for v in value)
+    )
+
+
+def map_fields(column: str, values: Sequence[object]) -> dict[str, set[str]]:
+    """The keys of the maps inside a column's values that read as fields, by the map's path:
+    a key named like a field (letters, digits, `_`), held in `MAP_FIELD_SHARE` of the rows
+    and in two rows or more. DuckDB reads a JSON object of many keys as a MAP (a HubSpot
+    contact's `properties`): its `email` key is a field, whose values are judged as a column
+    of their own, not pooled with every other property's; keys that are values (a map keyed
+    by user ids or emails) stay pooled, and never name a path."""
+    rows: dict[str, Counter[str]] = {}
+
+    def walk(value: object, path: str, depth: int, seen: set[tuple[str, str]]) -> None:
+        if value is None or depth > NESTED_DEPTH:
+            return
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}", depth + 1, seen)
+        elif _is_map(value):
+            assert isinstance(value, list | tuple)
+            for key, inner in value:
+                if isinstance(key, str) and _FIELD_KEY.match(key):
+                    if (path, key) not in seen:
+                        seen.add((path, key))
+                        rows.setdefault(path, Counter())[key] += 1
+                    walk(inner, f"{path}.{key}", depth + 1, seen)
+                else:
+                    walk(inner, f"{path}{{}}", depth + 1, seen)
+        elif isinstance(value, list | tuple):
+            for inner in value:
+                walk(inner, f"{path}[]", depth + 1, seen)
+
+    for value in values:
+        walk(value, column, 0, set())
+    need = max(2.0, MAP_FIELD_SHARE * len(values))
+    out: dict[str, set[str]] = {}
+    for path, counts in rows.items():
+        kept = [k for k, n in counts.most_common(NESTED_PATHS) if n >= need]
+        if kept:
+            out[path] = set(kept)
+    return out
+
+
 def nested_leaves(column: str, values: Sequence[object]) -> dict[str, list[object]]:
     """The scalar values inside a column's nested values (structs, lists, maps), by path from
     the column's name: a struct's field as `.name`, a list's elements as `[]`, a map's values
-    as `{}` (keys dropped), e.g. `buyer.email`, `emails[]`, `contacts[].phone`. At most
+    as `{}` (keys dropped), except a map's keys that read as fields (`map_fields`: `.email`),
+    e.g. `buyer.email`, `emails[]`, `contacts[].phone`, `properties.email.value`. At most
     `NESTED_PATHS` paths, `NESTED_VALUES` values a path and `NESTED_DEPTH` levels; None
     values dropped."""
     out: dict[str, list[object]] = {}
+    fields = map_fields(column, values)
 
     def walk(value: object, path: str, depth: int) -> None:
         if value is None or depth > NESTED_DEPTH:
@@ -136,9 +193,10 @@ def nested_leaves(column: str, values: Sequence[object]) -> dict[str, list[objec
             for key, inner in value.items():
                 walk(inner, f"{path}.{key}", depth + 1)
         elif isinstance(value, list | tuple):
-            if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-                for _key, inner in value:  # a map, as Arrow gives it: (key, value) pairs
-                    walk(inner, f"{path}{{}}", depth + 1)
+            if _is_map(value):
+                named = fields.get(path, set())
+                for key, inner in value:  # a map, as Arrow gives it: (key, value) pairs
+                    walk(inner, f"{path}.{key}" if key in named else f"{path}{{}}", depth + 1)
             else:
                 for inner in value:
                     walk(inner, f"{path}[]", depth + 1)
