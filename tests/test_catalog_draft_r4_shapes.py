@@ -1,5 +1,8 @@
 """Red team, issue 27 round 4, findings 3-7 and 12 (`dsar catalog draft`): what a column holds.
 
+5. A CSV with one extra field on one line: DuckDB's sniffer, finding no delimiter every line
+   agrees on, read it as one column (`|`, no header), and the draft called it reference data
+   at 0.95; the person's orders were never searched. It is NOT READ, naming the line.
 6. A HubSpot-shaped JSONL (a `properties` object of many keys, which DuckDB reads as a MAP,
    an email under one key in every row) was drafted `personal: false`: the map's values were
    pooled, the emails 1 in 31 of them. A map's keys named like fields, present in a tenth of
@@ -153,3 +156,28 @@ def test_f6_a_map_of_many_keys_is_read_per_key(tmp_path: Path) -> None:
     assert scores.columns["by_user"].arrow_type.startswith("map")
     paths = nested_leaves("by_user", scores.values("by_user"))
     assert list(paths) == ["by_user{}"]
+
+
+def test_f5_a_ragged_line_read_as_one_column_is_not_read(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    _csv(
+        root / "users.csv",
+        [{"user_id": i, "email": f"user{i}@mail.example"} for i in range(1, 41)],
+    )
+    lines = ["order_id,user_id,amount,note"]
+    for i in range(1, 80):
+        lines.append(f"{i},{i % 40 + 1},{10 + i}.50,paid")
+    lines[60] = "60,21,70.50,call me,eva@example.org +31612345678"  # line 61: 5 fields
+    (root / "orders.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # a file of one column is still read as one
+    (root / "tags.csv").write_text("tag\n" + "\n".join(f"t{i}" for i in range(30)) + "\n")
+    d = _draft(root)
+    assert "orders" not in d.tables
+    [unread] = [n for n in d.not_read if n.name == "orders"]
+    assert "line 61 has 5 fields where the header has 4" in unread.reason
+    assert "eva" not in unread.reason and "3161" not in unread.reason
+    assert list(d.tables["tags"].columns) == ["tag"]
+    out = tmp_path / "catalog.yml"
+    draft_catalog(root, out, sample=400, text_engine=TextEngine(nlp=None))
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert written["tables"]["orders"]["personal"] == "TODO"

@@ -370,6 +370,16 @@ def _with_dialect(found: FoundTable, engine: Engine) -> FoundTable:
     quote = str(csv.get("quote", '"'))
     codec = {"latin-1": "latin-1", "utf-16": "utf-16"}.get(encoding, "utf-8-sig")
     rows = _first_rows(first, codec, delimiter, quote)
+    if rows and len(rows[0]) == 1:
+        for i, path in enumerate(found.files, 1):
+            why = one_column_ragged(path, codec, quote)
+            if why is not None:
+                where = (
+                    f"file {i} of {len(found.files)} (in name order): "
+                    if len(found.files) > 1
+                    else ""
+                )
+                raise Unreadable(where + why)
     looks = _looks_like_data(rows)
     header = row["h"] is not False and not looks
     if not header:
@@ -401,6 +411,47 @@ def _with_dialect(found: FoundTable, engine: Engine) -> FoundTable:
     return FoundTable(
         found.name, found.path, found.format, found.files, csv, (*found.notes, *notes)
     )
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def one_column_ragged(path: Path, codec: str, quote: str) -> str | None:
+    """Why a CSV file the sniffer reads as one column is not drafted as read, naming a line
+    and never a value: its first line splits into two or more column names (`_header_like`)
+    on a common delimiter, and a line has another count of fields on it (the sniffer, finding
+    no delimiter every line agrees on, falls back to one column: the header line becomes a
+    value, every column one). None where the first line is no such header, or every line
+    has its fields (read through `QUOTE_CHECK_BYTES` at most)."""
+    rows = _first_rows(path, codec, ",", quote, 1)
+    if not rows:
+        return None
+    for delimiter in _DELIMITERS:
+        header = _first_rows(path, codec, delimiter, quote, 1)[0]
+        if len(header) < 2 or not all(v.strip() and _header_like(v) for v in header):
+            continue
+        try:
+            with path.open(encoding=codec, errors="replace", newline="") as handle:
+                reader = csv_module.reader(handle, delimiter=delimiter, quotechar=quote or None)
+                read = 0
+                for row in reader:
+                    read += sum(map(len, row)) + len(row)
+                    if read > QUOTE_CHECK_BYTES:
+                        break
+                    if row and len(row) != len(header):
+                        line = reader.line_num
+                        shown = "tab" if delimiter == "\t" else repr(delimiter)
+                        return (
+                            f"the engine finds no delimiter every line agrees on and would read"
+                            f" it as one column, but its first line splits into {len(header)}"
+                            f" column names on {shown}; line {line:,} has {len(row)} fields"
+                            f" where the header has {len(header)}: fix that line (or quote the"
+                            " field that holds the delimiter), then draft again"
+                        )
+        except (csv_module.Error, OSError):
+            return None
+        return None
+    return None
 
 
 QUOTE_CHECK_BYTES = 256 << 20  # a CSV file read through for unbalanced quotes, at most
