@@ -463,3 +463,46 @@ def test_a_typed_identity_column_matches_as_the_search_reads_it(tmp_path: Path) 
     with open_engine(loaded) as engine:
         alone = engine.query("SELECT CAST(user_id AS VARCHAR) AS v FROM events ORDER BY ts")
     assert alone.column("v").to_pylist() == ["7", "7"]
+
+
+def test_an_index_built_under_older_normalising_rules_is_never_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade changed how an identity kind is normalised (IPv6 written as RFC 5952 does,
+    session 14): an index built before it holds the old forms, and a search with the new
+    form would skip the file holding the person's rows. The entry records the normalising
+    SQL, so such files are read whole until the next build."""
+    from dsar.subjects import index as index_module
+
+    root = tmp_path / "export"
+    root.mkdir()
+    (root / "logins.csv").write_text(
+        "login_id,ip\nl1,2001:DB8:0:0:0:0:0:1\nl2,192.0.2.7\n", encoding="utf-8"
+    )
+    catalog_path = root / "catalog.yml"
+    catalog_path.write_text(
+        VALID_CATALOG.split("tables:\n")[0]
+        + "tables:\n"
+        + table_yaml(
+            "logins",
+            "logins.csv",
+            "csv",
+            {"login_id": "{type: string}", "ip": "{identity: ip_address}"},
+        ),
+        encoding="utf-8",
+    )
+    current = index_module.sql_normalize
+
+    def older(kind: IdentityKind, column: str, rules: MatchRules, **options: bool) -> str:
+        if kind is IdentityKind.IP_ADDRESS:  # lower case and trimmed, IPv6 as written
+            return f"lower(trim(CAST({column} AS VARCHAR)))"
+        return current(kind, column, rules, **options)
+
+    monkeypatch.setattr(index_module, "sql_normalize", older)
+    _build(catalog_path, tmp_path / "index.db")
+    monkeypatch.setattr(index_module, "sql_normalize", current)
+    plain, indexed = _both(
+        catalog_path, tmp_path / "index.db", [_req("ip_address=2001:db8::1")], MatchRules()
+    )
+    assert plain[0]["tables"], "the search finds the row written the long way"
+    assert indexed == plain

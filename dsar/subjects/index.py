@@ -127,8 +127,13 @@ def index_value(kind: IdentityKind, normalized: str) -> str:
 
 def _entry(catalog: Catalog, name: str) -> str:
     """A digest of the table's catalog entry (its columns, identity kinds, types, reader
-    options): references and schemas kept under another entry are not used."""
-    return hashlib.sha256(catalog.tables[name].model_dump_json().encode()).hexdigest()
+    options) and of the SQL that normalises each of its identity kinds: references and
+    schemas kept under another entry, or made by another version's normalising rules (an
+    upgrade that writes IPv6 in one form), are not used."""
+    table = catalog.tables[name]
+    kinds = sorted({kind.value for kind in table.identity_columns().values()})
+    rules = [sql_normalize(IdentityKind(k), "v", _RULES, for_match=True) for k in kinds]
+    return hashlib.sha256("\0".join([table.model_dump_json(), *rules]).encode()).hexdigest()
 
 
 def _fingerprint(path: Path) -> str:
