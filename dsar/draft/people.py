@@ -28,7 +28,12 @@ with no identity that links to the key of a table that has one is owned through 
 a column of its own names the row's person (a like's liker_id): then only through that
 person's table, never the parent row's owner. A row naming two people of one kind (a
 message's sender and recipient) has identity on the one who made it only: two would join
-the two people. A table with no person at all is reference data.
+the two people; the names rank them whatever the column order, the one the row is for (a
+ticket's requester, reporter, customer) before its maker (submitter, author, created_by,
+owner) before one who handled or received it (assignee, agent, updated_by, recipient).
+Rows on such a parent (a ticket's comments) written by its person or its handlers only are
+that person's conversation: owned through the parent. A table with no person at all is
+reference data.
 """
 
 from __future__ import annotations
@@ -704,20 +709,126 @@ def one_person_per_row(tables: dict[str, TableDraft], links: list[Link]) -> None
             order = list(table.columns)
             cols.sort(key=order.index)
             _keep_one(table, kind, cols)
+    for table in tables.values():
+        if table.people is None:
+            _thread_of_parent(table, tables, links)
+
+
+# a row's person by its column's words (camelCase, snake_case, prefixes): the one it is
+# for (a ticket's requester, reporter, customer), then the one who made it (a submitter, an
+# author, a sender, created_by, an owner); a handler (an assignee, an agent, a responder, an
+# approver, updated_by) or a receiver never while one of those is named
+_FOR = {
+    "requester",
+    "requestor",
+    "reporter",
+    "customer",
+    "client",
+    "buyer",
+    "shopper",
+    "patient",
+    "applicant",
+    "claimant",
+    "complainant",
+    "enduser",
+}
+_BY_FOR = {"requested", "reported", "raised", "filed", "ordered", "booked"}
+_HANDLER = {
+    "assignee",
+    "assigned",
+    "assign",
+    "agent",
+    "responder",
+    "handler",
+    "approver",
+    "moderator",
+    "operator",
+    "updater",
+    "modifier",
+    "editor",
+    "resolver",
+    "closer",
+    "collaborator",
+    "escalated",
+    "staff",
+    "employee",
+    "admin",
+    "rep",
+    "salesperson",
+    "technician",
+}
+_BY_HANDLER = {
+    "updated",
+    "modified",
+    "changed",
+    "edited",
+    "approved",
+    "assigned",
+    "closed",
+    "resolved",
+    "solved",
+    "handled",
+    "processed",
+    "deleted",
+    "answered",
+    "responded",
+    "escalated",
+    "reviewed",
+    "verified",
+    "last",
+    "locked",
+    "archived",
+    "merged",
+}
+_TIERS = (
+    "the one the row is for (a requester)",
+    "the one who made it (an author)",
+    "no role",
+    "one who handled or received it (an assignee)",
+)
+
+
+def _words(column: str) -> list[str]:
+    """A column name's words, lower case: `RequesterId`, `requested_by`, `createdById`."""
+    split = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", column)  # HTTPRequester -> HTTP Requester
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", split)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+
+
+def _role_tier(column: str) -> int:
+    """Whose a row is by a person column's name: 0 the one it is for, 1 its maker, 2 the
+    name does not say, 3 one who handled or received it."""
+    words = _words(column)
+    by = [words[i - 1] for i, w in enumerate(words) if w == "by" and i > 0]
+    if any(w in _FOR for w in words) or any(w in _BY_FOR for w in by):
+        return 0
+    if any(w in _BY_HANDLER for w in by) or any(w in _HANDLER for w in words):
+        return 3
+    if _RECEIVER.search(column):
+        return 3
+    if by or _MAKER.search(column):
+        return 1
+    return 2
 
 
 def _keep_one(table: TableDraft, kind: IdentityKind, cols: list[str]) -> None:
-    makers = [c for c in cols if _MAKER.search(c) and not _RECEIVER.search(c)]
-    others = [c for c in cols if not _RECEIVER.search(c)]
-    if len(makers) == 1:
-        chosen, value = makers[0], 0.6
-        how = "its name says the one who made the row (a sender, an author, an actor)"
-    elif not makers and len(others) == 1:
-        chosen, value = others[0], 0.5
-        how = "the others' names say a receiver"
+    tiers = {c: _role_tier(c) for c in cols}
+    best = min(tiers.values())
+    top = [c for c in cols if tiers[c] == best]
+    if len(top) == 1 and best <= 1:
+        chosen, value = top[0], 0.6
+        others = ", ".join(c for c in cols if c != top[0])
+        how = f"its name says {_TIERS[best]}, before {others} by name, whatever the order"
+    elif len(top) == 1 and all(tiers[c] == 3 for c in cols if c != top[0]):
+        chosen, value = top[0], 0.5
+        how = "the others' names say one who handled or received the row"
     else:
-        chosen, value = cols[0], 0.3
-        how = "the names do not tell which made the row: the first column, confirm"
+        chosen, value = top[0], 0.3
+        how = (
+            "the names do not tell which made the row: the first column"
+            + (f" of {', '.join(top)}" if len(top) < len(cols) else "")
+            + ", confirm"
+        )
     rest = [c for c in cols if c != chosen]
     said = (
         f"{', '.join(cols)} each hold {kind.value} values; two identities on one row would join"
@@ -742,6 +853,93 @@ def _keep_one(table: TableDraft, kind: IdentityKind, cols: list[str]) -> None:
     col.confidence["identity"] = Confidence(
         min(was.value, value), f"{was.reason}; the row's person among {', '.join(cols)}: {how}"
     )
+
+
+_THREAD_MIN = 20  # sampled rows joined to their parent, at least, to tell a thread
+_THREAD_SHARE = 0.9  # of them by the parent row's person or its handlers: a conversation
+
+
+def _thread_of_parent(table: TableDraft, tables: dict[str, TableDraft], links: list[Link]) -> None:
+    """A helpdesk's comments: rows linked to a parent row (a ticket) that names its person
+    (the requester) and a handler of one kind (an assignee), each written by the one or the
+    other (nine in ten sampled rows or more, each side a tenth or more), are a conversation
+    in the parent person's record: owned through the parent, the author a reference. The
+    customer then receives, and erasure removes, the staff's replies on their tickets; an
+    agent's erasure never deletes a customer's conversation. A table whose authors are
+    others (a blog's commenters) keeps the author's identity."""
+    ids = table.identity_columns()
+    if len(ids) != 1:
+        return
+    ((author, kind),) = ids.items()
+    for link in links:
+        parent = tables[link.parent]
+        if link.child != table.name or parent.primary_key != link.key or parent.people:
+            continue
+        person = parent.first_identity(kind)
+        handlers = [
+            c
+            for c, d in parent.columns.items()
+            if "no_identity" in d.confidence and _role_tier(c) == 3
+        ]
+        if person is None or len(parent.identity_columns()) != 1 or not handlers:
+            continue
+        sample = parent.profile.sample
+        whose = dict(
+            zip(sample.column(link.key).to_pylist(), sample.column(person).to_pylist(), strict=True)
+        )
+        staff = {v for c in handlers for v in sample.column(c).to_pylist() if v is not None}
+        rows = zip(
+            table.profile.sample.column(link.column).to_pylist(),
+            table.profile.sample.column(author).to_pylist(),
+            strict=True,
+        )
+        joined = [(whose[k], a) for k, a in rows if k in whose and a is not None]
+        by_person = sum(1 for p, a in joined if a == p)
+        by_staff = sum(1 for p, a in joined if a != p and a in staff)
+        n = len(joined)
+        if (
+            n < _THREAD_MIN
+            or by_person + by_staff < _THREAD_SHARE * n
+            or min(by_person, by_staff) < 0.1 * n
+        ):
+            continue
+        _own_thread(table, link, author, person, handlers, (by_person, by_staff, n))
+        return
+
+
+def _own_thread(
+    table: TableDraft,
+    link: Link,
+    author: str,
+    person: str,
+    handlers: list[str],
+    counts: tuple[int, int, int],
+) -> None:
+    by_person, by_staff, n = counts
+    said = (
+        f"of {n:,} sampled rows joined to {link.parent}, {_pct(by_person, n)} are written by"
+        f" the {link.parent} row's {person} and {_pct(by_staff, n)} by one named in its"
+        f" {', '.join(handlers)}: a conversation in the record of the person in {person}"
+    )
+    col = table.columns[author]
+    col.identity = None
+    col.confidence.pop("identity", None)
+    col.notes = [n for n in col.notes if not n.startswith("identity ")]
+    col.notes.append(
+        f"not an identity: {said}; the rows are owned through {link.target}, so that person"
+        f" receives (and erasure removes) the replies of {', '.join(handlers)} on their"
+        f" {link.parent}; {author} stays a reference: a request for an agent does not reach"
+        " the replies they wrote (search them by this column if an agent asks)"
+    )
+    col.confidence["no_identity"] = Confidence(
+        0.5, f"{said}: that person's, not the author's; confirm"
+    )
+    table.owned_through = link
+    table.columns[link.column].references = None
+    table.confidence["owned_through"] = Confidence(
+        0.5, f"{said}; owned through {link.target} rather than by {author}: confirm"
+    )
+    table.notes.append(f"owned through {link.target}: {said}")
 
 
 @dataclass(frozen=True)
