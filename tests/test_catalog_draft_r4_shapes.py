@@ -1,5 +1,14 @@
 """Red team, issue 27 round 4, findings 3-7 and 12 (`dsar catalog draft`): what a column holds.
 
+3. A key-value table's value column (WordPress `wp_usermeta.meta_value`) holding session
+   tokens inside PHP-serialized blobs, 1 value in 10, was given no role ("too few to mark
+   it", 0.90): a live token reached the access bundle in clear. A column where any sampled
+   value is or holds a secret by shape is `secret`, whatever the share.
+4. `wp_postmeta` (a fifth of its values billing emails, a fifth customer IPs) was
+   `personal: false`: never searched, the person's email left after erasure. A key-value
+   table's value column is read per key (`meta_key` names the field): personal by its most
+   telling key, and `identity: email` where a key's values are emails, so a request finds
+   those rows.
 5. A CSV with one extra field on one line: DuckDB's sniffer, finding no delimiter every line
    agrees on, read it as one column (`|`, no header), and the draft called it reference data
    at 0.95; the person's orders were never searched. It is NOT READ, naming the line.
@@ -181,3 +190,133 @@ def test_f5_a_ragged_line_read_as_one_column_is_not_read(tmp_path: Path) -> None
     draft_catalog(root, out, sample=400, text_engine=TextEngine(nlp=None))
     written = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert written["tables"]["orders"]["personal"] == "TODO"
+
+
+def _serialized_session(token: str, ip: str) -> str:
+    """WordPress's session_tokens meta value: a PHP-serialized array keyed by the token."""
+    return (
+        f'a:1:{{s:64:"{token}";a:3:{{s:10:"expiration";i:1700000000;s:2:"ip";'
+        f's:{len(ip)}:"{ip}";s:2:"ua";s:11:"Mozilla/5.0";}}}}'
+    )
+
+
+def _woo(root: Path, users: int = 30) -> dict[int, str]:
+    """A WooCommerce export: users, their meta (names, email, address, a session token),
+    orders (posts) and their meta (billing email, first name, total, customer IP). The
+    session token of each user."""
+    rng = random.Random(3)
+    tokens: dict[int, str] = {}
+    _csv(
+        root / "wp_users.csv",
+        [
+            {"ID": u, "user_login": f"user{u}", "user_email": f"person{u}@mail.example"}
+            for u in range(1, users + 1)
+        ],
+    )
+    meta: list[dict[str, Any]] = []
+    for u in range(1, users + 1):
+        tokens[u] = "".join(rng.choice("0123456789abcdef") for _ in range(64))
+        for key, value in (
+            ("first_name", FIRST[u % 10]),
+            ("last_name", LAST[u % 10]),
+            ("billing_email", f"person{u}@mail.example"),
+            ("billing_address_1", f"{u + 10} Main Street"),
+            ("session_tokens", _serialized_session(tokens[u], f"203.0.113.{u}")),
+            ("wp_capabilities", 'a:1:{s:8:"customer";b:1;}'),
+            ("show_admin_bar_front", "true"),
+            ("locale", "en_US"),
+            ("rich_editing", "true"),
+            ("_woocommerce_persistent_cart_1", 'a:1:{s:4:"cart";a:0:{}}'),
+        ):
+            meta.append({"umeta_id": len(meta) + 1, "user_id": u, "meta_key": key,
+                         "meta_value": value})  # fmt: skip
+    _csv(root / "wp_usermeta.csv", meta)
+    posts: list[dict[str, Any]] = []
+    postmeta: list[dict[str, Any]] = []
+    for p in range(100, 100 + 2 * users):
+        u = p % users + 1
+        posts.append({"ID": p, "post_type": "shop_order", "post_status": "wc-completed"})
+        for key, value in (
+            ("_billing_email", f"person{u}@mail.example"),
+            ("_billing_first_name", FIRST[u % 10]),
+            ("_order_total", f"{p % 90 + 10}.00"),
+            ("_customer_ip_address", f"198.51.100.{u}"),
+            ("_payment_method", "stripe"),
+        ):
+            postmeta.append({"meta_id": len(postmeta) + 1, "post_id": p, "meta_key": key,
+                             "meta_value": value})  # fmt: skip
+    _csv(root / "wp_posts.csv", posts)
+    _csv(root / "wp_postmeta.csv", postmeta)
+    return tokens
+
+
+def test_f3_f4_key_value_tables_are_read_per_key(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    _woo(root)
+    d = _draft(root)
+    usermeta = d.tables["wp_usermeta"].columns["meta_value"]
+    assert usermeta.secret, usermeta.notes  # a tenth of the values hold a token
+    assert usermeta.personal is not None and usermeta.identity is None
+    assert any("inside a longer value" in n for n in usermeta.notes)
+    assert not d.tables["wp_usermeta"].columns["meta_key"].secret  # field names: no tokens
+    postmeta = d.tables["wp_postmeta"]
+    assert postmeta.personal
+    value = postmeta.columns["meta_value"]
+    assert value.identity is IdentityKind.EMAIL and not value.secret, value.notes
+    [note] = [n for n in value.notes if n.startswith("a key-value table")]
+    for key in ("_billing_email", "_customer_ip_address", "_billing_first_name"):
+        assert key in note
+    assert "@" not in note and "198.51" not in note
+
+
+def test_f3_f4_the_token_stays_out_of_the_bundle_and_the_billing_email_is_erased(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "export"
+    tokens = _woo(root)
+    out = tmp_path / "catalog.yml"
+    draft_catalog(root, out, sample=400, text_engine=TextEngine(nlp=None))
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    for table in written["tables"].values():
+        if table.get("retention", {}).get("criteria") == "TODO":
+            table["retention"]["criteria"] = "while the account is open"
+    for name in ("wp_usermeta", "wp_postmeta"):
+        assert written["tables"][name].get("personal") is not False, name
+    out.write_text(yaml.safe_dump(written, sort_keys=False), encoding="utf-8")
+    filled = _fill(tmp_path, out)
+    bundles = tmp_path / "bundles"
+    got = runner.invoke(
+        app,
+        ["access", "--catalog", str(filled), "--email", "person3@mail.example",
+         "--out", str(bundles), "--label", "AR-3"],
+    )  # fmt: skip
+    assert got.exit_code == 0, got.output
+    written_files = [p for p in bundles.rglob("*") if p.is_file()]
+    assert written_files
+    for path in written_files:
+        assert tokens[3].encode() not in path.read_bytes(), path
+    plan = runner.invoke(
+        app, ["erase", "plan", "--catalog", str(filled), "--email", "person3@mail.example"]
+    )
+    assert plan.exit_code == 0, plan.output
+    # person 3's two orders each hold their billing email in wp_postmeta
+    [line] = [x for x in plan.output.splitlines() if x.strip().startswith("wp_postmeta")]
+    assert "2 row(s) of the person" in line
+
+
+def test_f3_a_few_tokens_in_a_column_make_it_secret(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    rng = random.Random(9)
+    rows = [
+        {
+            "id": i,
+            "reference": "".join(rng.choice("ABCDEFGHJKabcdefgh0123456789") for _ in range(40))
+            if i % 20 == 0
+            else f"order-{i}",
+        }
+        for i in range(200)
+    ]
+    _csv(root / "payments.csv", rows)
+    col = _draft(root).tables["payments"].columns["reference"]
+    assert col.secret, col.notes
+    assert any("one live token is enough" in n for n in col.notes)

@@ -22,6 +22,7 @@ from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
 from dsar.draft.profile import (
     ColumnProfile,
     TableProfile,
+    is_placeholder,
     leaf_name,
     nested_keys,
     nested_leaves,
@@ -49,6 +50,7 @@ _ISO_TIME = re.compile(
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9+/_\-.~=:]{20,}$")
+_SNAKE_WORDS = re.compile(r"^_*[a-z]+(?:_[a-z]+)+(?:_\d{1,3})?$")  # a field's name
 _ID_LIKE = re.compile(r"^[\w\-.:|]{1,64}$")
 _WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*[.,!?;:]?$")
 _IP_CHARS = re.compile(r"^[0-9A-Fa-f:.]+(%\S+)?$")  # all an IP address can hold
@@ -250,8 +252,8 @@ def is_secret(value: str) -> bool:
         return True
     if "://" in text or _UUID.match(text) or not _TOKEN.match(text) or text.isdigit():
         return False
-    if _ISO_TIME.match(text):
-        return False
+    if _ISO_TIME.match(text) or _SNAKE_WORDS.match(text):
+        return False  # a time; a field's name (default_payment_method)
     return entropy(text) >= MIN_ENTROPY
 
 
@@ -726,6 +728,10 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
         found = _textual(name, values, text.of(name), f"of {n:,} sampled values")
     if found is None and (as_date(values[0]) or as_date(values[-1])):
         found = _births(name, values, "text", named_only=False)
+    keyed = None
+    if found is None or not (found.identity or found.personal or found.secret):
+        keyed = _key_value(table, name, found)
+    found = _with_secrets(name, values, keyed or found, keyed is not None)
     if (
         found is not None
         and found.personal is PersonalKind.LOCATION
@@ -733,6 +739,173 @@ def classify(table: TableProfile, column: ColumnProfile, text: TextEvidence) -> 
     ):
         return _unmarked_location(found)
     return found
+
+
+_EMBEDDED = re.compile(r"[A-Za-z0-9+/_\-]{32,}")  # a token's run inside a longer value
+
+
+def holds_secret(value: str) -> bool:
+    """A secret by shape that one value alone marks (`_strong_secret`), whole or inside a
+    longer value: a run of 32 token characters or more (a session token in a PHP-serialized
+    or JSON blob, a key in a config line); links are left out (a URL's path is no secret)."""
+    text = value.strip()
+    if _strong_secret(text):
+        return True
+    if "://" in text or len(text) < 40:
+        return False
+    return any(_strong_secret(run) for run in _EMBEDDED.findall(text))
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _strong_secret(text: str) -> bool:
+    """A secret no one writes by chance, which one value alone marks: a password hash, or a
+    token of 32 characters or more (`is_secret`) that is hex with letters and digits or
+    mixes upper case, lower case and digits (a handle, `anna.smith1025.1025`, or a slug
+    has the entropy but not the make-up)."""
+    if _HASH.match(text):
+        return True
+    if len(text) < 32 or not is_secret(text):
+        return False
+    digits = any(c.isdigit() for c in text)
+    letters = any(c.isalpha() for c in text)
+    if set(text) <= _HEX:
+        return digits and letters
+    return digits and any(c.islower() for c in text) and any(c.isupper() for c in text)
+
+
+def _with_secrets(
+    name: str, values: list[str], found: Finding | None, mixed: bool = False
+) -> Finding | None:
+    """A column where any sampled value is or holds a secret is `secret`, whatever their
+    share: one live token is enough to leak (a bundle hands a secret column out masked).
+    An identity column is left as found (an email column is matched on, not masked), unless
+    `mixed`: a key-value table's value column, matched on and masked both."""
+    if found is not None and (found.secret or (found.identity is not None and not mixed)):
+        return found
+    counts = Counter(values)
+    held = _share(counts, holds_secret)
+    if not held:
+        return found
+    whole = _share(counts, lambda v: _strong_secret(v.strip()))
+    n = len(values)
+    said = (
+        f"{_pct(held, n)} of {n:,} sampled values ({held:,}) are or hold a secret by shape"
+        f" ({whole:,} whole, {held - whole:,} inside a longer value: a serialized or JSON"
+        " blob), too few to call the column secrets, but one live token is enough: marked"
+        " secret (masked in every bundle); confirm"
+    )
+    if found is None:
+        return Finding(secret=True, evidence=said)
+    if found.identity is not None:  # mixed: a secret column is never an identity
+        said += "; so no identity (a secret column is never used to find a person)"
+    return Finding(
+        None if mixed else found.identity,
+        found.personal,
+        True,
+        found.free_text,
+        f"{found.evidence}; {said}",
+        found.maybe,
+        found.sensitive,
+    )
+
+
+_KEY_WORDS = frozenset(
+    {"key", "attribute", "attr", "field", "property", "prop", "param", "parameter", "option",
+     "setting", "variable", "var", "trait"}
+)  # fmt: skip
+_VALUE_WORDS = frozenset({"value", "val", "values", "content", "data"})
+_KEY_SHAPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.: ]{0,63}$")
+KEY_VALUE_KEYS = 0.5  # of a key column's present values, distinct at most (keys repeat)
+
+
+def key_column(table: TableProfile, name: str) -> str | None:
+    """The key column of a key-value (entity-attribute-value) table whose value column is
+    `name`: the table stores one field a row (WordPress's meta_key and meta_value, a CRM's
+    property and value), `name` named as the value and another text column as the key,
+    whose values are field names (90% or more shaped as one) that repeat."""
+    if not set(tokens(name)) & _VALUE_WORDS:
+        return None
+    for col, prof in table.columns.items():
+        if col == name or prof.kind is not ColumnType.STRING:
+            continue
+        if not set(tokens(col)) & _KEY_WORDS:
+            continue
+        keys = [str(v) for v in table.values(col)]
+        distinct = set(keys)
+        if len(distinct) < 2 or len(distinct) > KEY_VALUE_KEYS * len(keys):
+            continue
+        if sum(1 for k in keys if _KEY_SHAPE.match(k)) >= 0.9 * len(keys):
+            return col
+    return None
+
+
+def _key_name_finding(key: str, values: list[str], seen: str) -> Finding | None:
+    """A field of a key-value table named as a person's name (first_name, billing_last_name,
+    display_name) whose values are one to four words of letters: a name."""
+    if not _NAME_HINT.search(key) or _NOT_A_NAME_HINT.search(key):
+        return None
+    worded = sum(
+        1 for v in values if 0 < len(v.split()) <= 4 and all(_WORD.match(w) for w in v.split())
+    )
+    if worded < 0.8 * len(values):
+        return None
+    return Finding(
+        personal=PersonalKind.NAME,
+        evidence=f"named {key}, and {_pct(worded, len(values))} {seen} are words: a name",
+    )
+
+
+def _key_value(table: TableProfile, name: str, found: Finding | None) -> Finding | None:
+    """A key-value table's value column read per key, each key's values as a column of its
+    own (`billing_email`'s values are emails, `_customer_ip_address`'s IPs), the column
+    marked personal by the most telling key: pooled, the emails are a fifth of the values,
+    too few to mark it, and the table was reference data that no request searched."""
+    key = key_column(table, name)
+    if key is None:
+        return None
+    by_key: dict[str, list[str]] = {}
+    for k, v in zip(
+        table.sample.column(key).to_pylist(), table.sample.column(name).to_pylist(), strict=True
+    ):
+        if k is None or v is None or is_placeholder(v) or not _KEY_SHAPE.match(str(k)):
+            continue
+        by_key.setdefault(str(k), []).append(str(v))
+    roles: list[tuple[str, Finding]] = []
+    for k, values in sorted(by_key.items()):
+        seen = f"of {len(values):,} sampled values"
+        counts = Counter(values)
+        got = _by_shape(k, counts, len(values)) or _key_name_finding(k, values, seen)
+        if got is None and len(values) >= 2:
+            got = _textual(k, values, TextFacts(), seen)
+        if got is not None and _leaf_role(got) is not None:
+            roles.append((k, got))
+    if not roles:
+        return None
+    order = [r for r, _ in _NESTED_KINDS]
+    roles.sort(key=lambda item: order.index(_leaf_role(item[1]) or "free_text"))
+    personal = [(k, f) for k, f in roles if _leaf_role(f) != "secret"]
+    if not personal:
+        return None  # secrets only: `_with_secrets` marks them
+    first, best = personal[0]
+    kind = dict(_NESTED_KINDS)[_leaf_role(best) or "free_text"]
+    keys = "; ".join(f"{k}: {f.evidence}" for k, f in roles)
+    emails = [k for k, f in personal if f.identity is IdentityKind.EMAIL]
+    how = (
+        f"; identity email: a request by email finds the rows of {', '.join(emails)} (the"
+        " other keys' rows of the same entity are reached only through its parent: confirm)"
+        if emails
+        else "; no identity: no key holds emails a request can match"
+    )
+    return Finding(
+        identity=IdentityKind.EMAIL if emails else None,
+        personal=kind,
+        free_text=found.free_text if found is not None else False,
+        evidence=f"a key-value table: {name} holds the field {key} names, read per key"
+        f" ({len(by_key)} keys in {table.sample.num_rows:,} sampled rows); {keys}; marked"
+        f" personal {kind.value} by {first}{how}",
+    )
 
 
 UNMARKED_LOCATION = "not marked: no person in the table"
