@@ -20,6 +20,9 @@
    (phone, telefoon) were plain `{type: integer}`, and a customer table of them reference
    data. They are `identity: phone` with `type: string` proposed, and a request by the
    number finds the rows.
+12. Stripe's `created` (Unix epoch seconds) was not seen as a time: "no date column to count
+    from". The catalog counts a retention period only from a date, timestamp or text column
+    (`retention.after` on an integer column is refused), so the draft says so instead.
 """
 
 from __future__ import annotations
@@ -320,3 +323,39 @@ def test_f3_a_few_tokens_in_a_column_make_it_secret(tmp_path: Path) -> None:
     col = _draft(root).tables["payments"].columns["reference"]
     assert col.secret, col.notes
     assert any("one live token is enough" in n for n in col.notes)
+
+
+def test_f12_epoch_integers_are_named_where_no_date_column_is(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    root.mkdir()
+    with (root / "customers.jsonl").open("w", encoding="utf-8") as fh:
+        for i in range(40):
+            fh.write(json.dumps({"id": f"cus_{i:04d}", "email": f"c{i}@post.example",
+                                 "created": 1700000000 + 3600 * i}) + "\n")  # fmt: skip
+    _csv(
+        root / "events.csv",
+        [
+            {"user_email": f"c{i}@post.example", "updatedAt": 1700000000000 + 1000 * (i // 2)}
+            for i in range(40)
+        ],
+    )
+    # a count named like a time is no epoch (values far below 2000's)
+    _csv(root / "visits.csv", [{"email": f"c{i}@post.example", "time_spent": i} for i in range(40)])
+    out = tmp_path / "catalog.yml"
+    d = draft_catalog(root, out, sample=400, text_engine=TextEngine(nlp=None))
+    assert any("created (Unix epoch seconds)" in n for n in d.tables["customers"].notes)
+    assert any("updatedAt (Unix epoch milliseconds)" in n for n in d.tables["events"].notes)
+    assert not any(n.startswith("epoch time:") for n in d.tables["visits"].notes)
+    text = out.read_text(encoding="utf-8")
+    assert text.count("its epoch integers (see above) are no date the catalog counts from") == 2
+    # the engine cannot count from them: the check refuses retention.after on an integer
+    written = yaml.safe_load(text)
+    written["tables"]["customers"]["retention"] = {"period": "2 years", "after": "created"}
+    out.write_text(yaml.safe_dump(written, sort_keys=False), encoding="utf-8")
+    filled = tmp_path / "filled.yml"
+    filled.write_text(yaml.safe_dump(_filled(written), sort_keys=False), encoding="utf-8")
+    refused = runner.invoke(app, ["catalog", "check", str(filled)])
+    assert refused.exit_code != 0
+    assert "retention counts from 'created', an integer column" in refused.output + str(
+        refused.exception
+    )

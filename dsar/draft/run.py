@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -135,6 +137,8 @@ def draft(
         for table in tables.values():
             if table.personal:
                 propose_retention(table)
+                if table.retention_after is None:
+                    epoch_note(table)
     result = Draft(tables, tuple(links), scan.skipped, sample, tuple(not_read))
     assess(result)  # every decision's confidence
     say(f"drafted {len(tables)} tables, {len(links)} links")
@@ -231,6 +235,50 @@ def located(tables: dict[str, TableDraft]) -> None:
                     "marked personal location after all: the table's rows are a person's"
                     " (an identity or owned_through found by a link), so the place is theirs"
                 )
+
+
+_EPOCH_NAME = re.compile(
+    r"(?i)creat|updat|modif|changed|timestamp|time|date|(^|_)ts($|_)|_at$|[a-z]At$|epoch"
+    r"|(^|_)(since|seen|login|last)(_|$)"
+)
+EPOCH_LOW = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # the earliest plausible record's time
+EPOCH_NOTE = "epoch time:"
+
+
+def epoch_columns(table: TableDraft) -> list[tuple[str, str]]:
+    """Whole-number columns named as a time (created, updated_at, timestamp, ts) whose every
+    value lies between 2000 and a year from now read as Unix epoch seconds or
+    milliseconds (Stripe's `created`): (column, unit)."""
+    now = dt.datetime.now(dt.UTC).timestamp() + 366 * 86400
+    low = EPOCH_LOW.timestamp()
+    out = []
+    for name, prof in table.profile.columns.items():
+        if prof.kind is not ColumnType.INTEGER or prof.low is None or prof.high is None:
+            continue
+        if not _EPOCH_NAME.search(name) or table.columns[name].has_role:
+            continue
+        for unit, scale in (("seconds", 1), ("milliseconds", 1000)):
+            if low * scale <= prof.low and prof.high <= now * scale:
+                out.append((name, unit))
+                break
+    return out
+
+
+def epoch_note(table: TableDraft) -> None:
+    """Say, where a personal table has no date column but a time kept as epoch integers,
+    that the catalog cannot count a retention period from it (`retention.after` must be a
+    date, timestamp or text column; `dsar catalog check` refuses an integer one)."""
+    found = epoch_columns(table)
+    if not found:
+        return
+    said = ", ".join(f"{c} (Unix epoch {unit})" for c, unit in found)
+    table.notes.append(
+        f"{EPOCH_NOTE} {said}: a time the rows began, kept as whole numbers; the catalog"
+        " counts a retention period only from a date or timestamp column (retention.after"
+        " on an integer column is refused), so none is proposed: re-export it as a timestamp"
+        " (e.g. ISO 8601 text, which the engine reads as one) to count from it, or state"
+        " the criteria in words"
+    )
 
 
 def _shaped_draft(name: str, found: Finding | None) -> ColumnDraft:

@@ -163,7 +163,13 @@ def _legal(table: TableDraft) -> list[str]:
             f"  # proposed: counted from {table.retention_after}; or {{criteria: ...}}"
         )
     else:
-        retention = f"    retention: {{criteria: {TODO}}}  # no date column to count from"
+        epoch = any(n.startswith("epoch time:") for n in table.notes)
+        why = (
+            "no date column; its epoch integers (see above) are no date the catalog counts from"
+            if epoch
+            else "no date column to count from"
+        )
+        retention = f"    retention: {{criteria: {TODO}}}  # {why}"
     return [
         f"    category: {TODO}  # account, contact, billing, credentials, usage, logs, location,"
         " communications, third_party_profile, marketing_preferences",
