@@ -4,6 +4,7 @@ moves when `dsar breach notified` records that notice, and is flagged OVERDUE on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -80,3 +81,19 @@ def test_the_register_flags_the_attorney_general_overdue_after_the_residents_not
     assert "Louisiana attorney general (US-LA) due 2026-12-01 10:00 UTC" in line
     code, output = _run(["audit", "verify", "--register", register], monkeypatch)
     assert code == 0, output
+
+
+def test_a_deadline_registered_before_it_said_what_it_hangs_on_still_moves() -> None:
+    """A register written before scope.json carried `after` (session 14) holds the attorney
+    general's deadline without it: the rule table says what it hangs on."""
+    told = DISCOVERED + timedelta(days=3)
+    older = _record({"us-la": told.isoformat(), "us-de": told.isoformat()})
+    stripped = tuple(
+        BreachDeadline.from_json({k: v for k, v in d.as_json().items() if k != "after"})
+        for d in older.deadlines
+    )
+    record = replace(older, deadlines=stripped)
+    assert _due(record, "us-la-ag") == told + timedelta(days=10)
+    assert _due(record, "us-de-ag") == told
+    # a deadline that says it hangs on nothing is left as it is
+    assert BreachDeadline.from_json({"rule": "us-la-ag", "after": None}).after is None

@@ -83,6 +83,8 @@ class BreachDeadline:
             (str(after["rule"]), int(str(after.get("days", 0))))
             if isinstance(after, Mapping) and after.get("rule")
             else None
+            if "after" in data
+            else _follows(str(data.get("rule", "")))
         )
         return cls(
             rule=str(data.get("rule", "")),
@@ -127,6 +129,19 @@ class BreachDeadline:
         told = datetime.fromisoformat(notified[self.after[0]]).astimezone(UTC)
         due = told + timedelta(days=self.after[1])
         return replace(self, due=due) if self.due is None or due < self.due else self
+
+
+def _follows(rule: str) -> tuple[str, int] | None:
+    """The notice a rule's deadline hangs on, from the rule table as it stands: for a
+    deadline registered before scope.json said so (session 14), so that an attorney
+    general's due still moves with the residents' notice. A rule the table no longer
+    holds hangs on nothing."""
+    from dsar.breach.deadlines import rules  # the table, read once; not at import
+
+    for known in rules():
+        if known.id == rule and known.after_rule:
+            return known.after_rule, known.after_days
+    return None
 
 
 @dataclass(frozen=True)
