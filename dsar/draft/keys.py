@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from dsar.catalog.models import ColumnType, IdentityKind
-from dsar.draft.counts import Check, Counted
+from dsar.draft.counts import Check, Counted, Share, share
 from dsar.draft.model import Confidence, Link, TableDraft
 from dsar.draft.profile import ColumnProfile, TableProfile
 from dsar.draft.shapes import tokens
@@ -90,6 +90,19 @@ def name_score(column: str, parent: str, key: str) -> int:
         return 1
     # an abbreviation: cust_id -> customers, usr -> users
     return int(any(len(w) >= 3 and t.startswith(w) for w in words for t in theirs))
+
+
+def _words(name: str) -> set[str]:
+    return {_singular(w) for w in tokens(name)} - _ID_WORDS
+
+
+def named_for(column: str, table: str) -> bool:
+    """Whether a column's name is `table`'s, an identifier's words aside (`user_id` of
+    users, `customer_id` of customers): a name that only shares a word with it points at no
+    one table (`subscriber_id` of email_subscribers and of sms_subscribers; Magento's
+    `entity_id` of every `*_entity` table)."""
+    words = _words(column)
+    return bool(words) and words == _words(table)
 
 
 def names_table(column: str, table: str) -> bool:
@@ -229,6 +242,7 @@ def decide(
     links: list[Link] = []
     by_column: dict[tuple[str, str], list[Link]] = {}
     near: dict[tuple[str, str], list[Link]] = {}  # most values found, too many orphans
+    held: dict[tuple[str, str], list[Link]] = {}  # own keys alike by name and range only
     for check in plan.checks:
         child, parent = tables[check.child], tables[check.parent]
         col = child.profile.columns[check.column]
@@ -240,6 +254,12 @@ def decide(
         if not n:
             continue
         link = Link(check.child, check.column, check.parent, check.key, n, hits)
+        if _own_key_alike(child, col, parent, check.key) and not _contacts_shared(
+            child, parent, counted.shared
+        ):
+            if orphans_allowed(n, hits) and name_score(col.name, parent.name, check.key) == 2:
+                held.setdefault((check.child, check.column), []).append(link)
+            continue
         if check.compare == "integer" and orphans_allowed(n, hits):
             as_written = found.get(replace(check, compare="text"), (n, 0))[1]
             if as_written < hits:  # "00000042" against 42: the engine would find nothing
@@ -276,6 +296,9 @@ def decide(
             else:
                 _not_self(tables[name], col, ref)
     linked = {(lk.child, lk.column) for lk in links}
+    for (name, column), options in held.items():
+        if (name, column) not in linked:
+            _alike_only(tables[name], column, options, tables)
     for (name, column), options in near.items():
         if (name, column) in linked or (name, column) in poly:
             continue
@@ -597,19 +620,68 @@ def _may_fit(
 
 
 def _fits_counts(child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str) -> bool:
-    """The tests on the counts over every row: some value; a key of its own table only by
-    the same name (the values' count decides the rest, orphans allowed)."""
-    kp = parent.profile.columns[key]
-    if not col.non_null:
+    """The tests on the counts over every row: some value (the values' count decides the
+    rest, orphans allowed; a table's own key is weighed by `_own_key_alike`)."""
+    return bool(col.non_null)
+
+
+def _own_key_alike(child: TableDraft, col: ColumnProfile, parent: TableDraft, key: str) -> bool:
+    """Whether a table's own primary key lies in another table's key by what tells nothing:
+    a range 1..n (which fits any key 1..m), values within a dense key, or a name both keys
+    share (`subscriber_id` of two lists, Magento's `entity_id` of every table), each table
+    numbering its own rows. Its name being the other table's (`user_id` of users), or
+    sparse values within a sparse key, tell a one-to-one link; so do shared contacts
+    (`_contacts_shared`). Its other unique columns are weighed as any column is."""
+    if col.name != child.primary_key:
         return False
-    if col.name == child.primary_key and name_score(col.name, parent.name, key) != 2:
-        # a table's own key is another's only when its name says so, or when its values are
-        # a sparse part of the other's (1..n keys all fit each other); its other unique
-        # columns are weighed as any column is (`_weighed`)
-        vals = child.profile.values(col.name)
-        if dense(col, vals) or (col.distinct or 0) >= (kp.distinct or 0):
-            return False
-    return True
+    if name_score(col.name, parent.name, key) == 2 and named_for(col.name, parent.name):
+        return False
+    kp = parent.profile.columns[key]
+    return (
+        dense(col, child.profile.values(col.name))
+        or dense(kp, parent.profile.values(key))
+        or (col.distinct or 0) >= (kp.distinct or 0)
+    )
+
+
+_SAME_PEOPLE = 0.5  # share of a table's sampled contacts another holds: the same people
+
+
+def _contacts_shared(child: TableDraft, parent: TableDraft, shared: Mapping[Share, int]) -> bool:
+    """Whether half or more of a table's sampled contacts (emails, phones) are found in
+    another's, as counted with the links (`dsar.draft.counts.Share`)."""
+    for name, column in child.columns.items():
+        if column.identity not in (IdentityKind.EMAIL, IdentityKind.PHONE):
+            continue
+        mine = share(parent.name, "", child.profile.values(name)).values
+        if mine and any(
+            looked.parent == parent.name and looked.values == mine
+            for looked, hits in shared.items()
+            if hits >= _SAME_PEOPLE * len(mine)
+        ):
+            return True
+    return False
+
+
+def _alike_only(
+    table: TableDraft, column: str, options: list[Link], tables: dict[str, TableDraft]
+) -> None:
+    """A table's own key whose values lie in another table's key of the same name, by a
+    range and a name both share: no link (each table numbers its own rows), a question."""
+    where = ", ".join(sorted({lk.target for lk in options}))
+    col = table.columns[column]
+    col.notes.append(
+        f"not linked: its {options[0].distinct:,} distinct values lie in {where}, a key of the"
+        " same name, but both number their own rows (dense integers, 1..n fits any 1..m), its"
+        " name points no more to that table than to its own, and no contacts are shared: a"
+        " link would give one row another's. If they are the same rows, declare references"
+    )
+    if _people_like(table) or any(_people_like(tables[lk.parent]) for lk in options):
+        col.confidence["unlinked"] = Confidence(
+            0.3,
+            f"its values lie in {where} by a shared range and name only: the same rows, or"
+            " each table's own numbering?",
+        )
 
 
 def _one_way(links: list[Link], tables: dict[str, TableDraft]) -> list[Link]:
