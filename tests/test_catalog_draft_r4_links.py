@@ -269,6 +269,46 @@ def test_f2_a_customer_never_receives_another_customers_address(tmp_path: Path) 
 # ---- 9: a store's key is no staff member's ------------------------------------------------
 
 
+def test_f9_a_unique_link_is_no_second_key_of_its_people_table(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    _csv(
+        tmp_path / "staff.csv",
+        [
+            {"staff_id": 1, "first_name": "Mike", "email": "mike.h@sakilastaff.com", "store_id": 1},
+            {"staff_id": 2, "first_name": "Jon", "email": "jon.s@sakilastaff.com", "store_id": 2},
+        ],
+    )
+    _csv(tmp_path / "store.csv", [{"store_id": s, "manager_staff_id": s} for s in (1, 2)])
+    _csv(
+        tmp_path / "customer.csv",
+        [
+            {
+                "customer_id": i,
+                "store_id": 1 + i % 2,
+                "first_name": FIRST[i % 10],
+                "email": f"{FIRST[i % 10].lower()}.{i}@sakilacustomer.org",
+            }
+            for i in range(1, 61)
+        ],
+    )
+    _csv(
+        tmp_path / "inventory.csv",
+        [
+            {"inventory_id": i, "film_id": rng.randint(1, 40), "store_id": 1 + i % 2}
+            for i in range(1, 101)
+        ],
+    )
+    d = _draft(tmp_path)
+    staff = d.tables["staff"].columns["store_id"]
+    assert staff.identity is None
+    assert staff.references == "store.store_id"
+    for name in ("inventory", "customer"):
+        col = d.tables[name].columns["store_id"]
+        assert col.references == "store.store_id", name
+        assert col.identity is None, name
+    assert not any(lk.target == "staff.store_id" for lk in d.links)
+
+
 # ---- 10b: order lines owned through their order --------------------------------------------
 
 

@@ -278,6 +278,22 @@ def decide(
     for (name, column), why in poly.items():
         fits = by_column.get((name, column), []) + near.get((name, column), [])
         _unresolved(tables[name], column, why, fits, note)
+    # a unique column that is itself a link (staff.store_id -> store.store_id, one staff
+    # member a store) is a key of the table it points at, not its own table's second key:
+    # values that lie in it lie in that table's key, and are linked there
+    passing = {
+        (name, column)
+        for (name, column), options in by_column.items()
+        if column != tables[name].primary_key
+        and column in tables[name].keys
+        and (name, column) not in poly
+        and any(lk.parent != name and lk.key == tables[lk.parent].primary_key for lk in options)
+    }
+    by_column = {
+        where: kept
+        for where, options in by_column.items()
+        if (kept := [lk for lk in options if (lk.parent, lk.key) not in passing])
+    }
     for (name, column), options in by_column.items():
         if (name, column) in poly:
             continue
@@ -297,7 +313,8 @@ def decide(
                 _not_self(tables[name], col, ref)
     linked = {(lk.child, lk.column) for lk in links}
     for (name, column), options in held.items():
-        if (name, column) not in linked:
+        options = [lk for lk in options if (lk.parent, lk.key) not in passing]
+        if options and (name, column) not in linked:
             _alike_only(tables[name], column, options, tables)
     for (name, column), options in near.items():
         if (name, column) in linked or (name, column) in poly:
