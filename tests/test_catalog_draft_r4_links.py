@@ -266,6 +266,46 @@ def test_f2_a_customer_never_receives_another_customers_address(tmp_path: Path) 
                 assert row["telephone"].encode() not in data, row["entity_id"]
 
 
+def test_f10c_a_parent_filled_in_every_row_is_the_other_tables_link(tmp_path: Path) -> None:
+    """Magento's status history: parent_id filled in every row, all its values in
+    sales_order's key, fits its own key 1..200 only by range: the order, no self-reference
+    (and the address's parent_id, the customer)."""
+    _magento(tmp_path)
+    d = _draft(tmp_path)
+    # the address's parent_id too (all in customer_entity's key, 1..50, and in its own)
+    address = d.tables["customer_address_entity"].columns["parent_id"]
+    assert address.references == "customer_entity.entity_id"
+    # (the history, no person of its own, is then owned through the order)
+    history = d.tables["sales_order_status_history"]
+    owner = history.owned_through
+    assert history.columns["parent_id"].references == "sales_order.entity_id" or (
+        owner is not None and owner.column == "parent_id"
+    )
+    assert owner is None or owner.target == "sales_order.entity_id"
+    assert "not a self-reference" in " ".join(history.columns["parent_id"].notes)
+
+
+def test_f10c_a_parent_column_with_roots_stays_a_self_reference(tmp_path: Path) -> None:
+    """Threaded comments: parent_id empty on the first comments, its values in its own key
+    and in the posts' (by range): a self-reference, as before."""
+    rng = random.Random(4)
+    _csv(tmp_path / "posts.csv", [{"id": i, "title_len": i % 40} for i in range(1, 201)])
+    _csv(
+        tmp_path / "comments.csv",
+        [
+            {
+                "id": i,
+                "post_id": rng.randint(1, 200),
+                "parent_id": "" if i <= 20 else rng.randint(1, 20),
+                "body_len": i % 90,
+            }
+            for i in range(1, 151)
+        ],
+    )
+    d = _draft(tmp_path)
+    assert d.tables["comments"].columns["parent_id"].references == "comments.id"
+
+
 # ---- 9: a store's key is no staff member's ------------------------------------------------
 
 

@@ -300,7 +300,12 @@ def decide(
         col = tables[name].profile.columns[column]
         own = [lk for lk in options if lk.parent == name]
         others = [lk for lk in options if lk.parent != name]
-        chosen = _weighed(tables[name], col, others, tables) if others else None
+        chosen: Link | None
+        if own and others and _rootless(tables[name], col, own):
+            chosen = _best(others, tables, col)
+            _not_self_but(tables[name], col, chosen)
+        else:
+            chosen = _weighed(tables[name], col, others, tables) if others else None
         if chosen is not None:
             links.append(chosen)
         elif own:
@@ -485,6 +490,32 @@ def _not_self(table: TableDraft, col: ColumnProfile, ref: Link) -> None:
             f"{col.name} names a person's role, but no other table's key holds its values:"
             " whose key is it?",
         )
+
+
+def _rootless(table: TableDraft, col: ColumnProfile, own: list[Link]) -> bool:
+    """Whether a column named as a self-reference (a parent) whose values lie in its own
+    table's key and in another's is none: it names a row in every row (a tree's first rows
+    name none), its values fit its own key only as 1..n fits any 1..m, and its name does not
+    name its own table (`parent_id` of an order's status history names the order)."""
+    rows = table.profile.rows
+    return (
+        bool(rows)
+        and bool(_SELF_HINT.search(col.name))
+        and col.non_null == rows
+        and not col.placeholders
+        and dense(col, table.profile.values(col.name))
+        and all(name_score(col.name, table.name, lk.key) == 0 for lk in own)
+    )
+
+
+def _not_self_but(table: TableDraft, col: ColumnProfile, link: Link) -> None:
+    """A column linked to another table's key, not taken for a self-reference."""
+    table.columns[col.name].notes.append(
+        f"not a self-reference: its values lie in its own table's key too, but they name a row"
+        f" in every one of the {table.profile.rows:,} rows (a self-reference leaves its first"
+        " rows without one) and fit that key only by a range 1..n; they are keys of"
+        f" {link.target}"
+    )
 
 
 def _too_many_orphans(
