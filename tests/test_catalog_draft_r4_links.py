@@ -352,4 +352,72 @@ def test_f9_a_unique_link_is_no_second_key_of_its_people_table(tmp_path: Path) -
 # ---- 10b: order lines owned through their order --------------------------------------------
 
 
+def test_f10b_a_product_id_in_a_products_key_leaves_order_lines_owned(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    _csv(
+        tmp_path / "customers.csv",
+        [
+            {"customer_id": i, "email": f"c{i}@mail{i % 5}.example", "name": f"{FIRST[i % 10]} Kim"}
+            for i in range(1, 51)
+        ],
+    )
+    _csv(
+        tmp_path / "orders.csv",
+        [
+            {"order_id": i, "customer_id": rng.randint(1, 50), "total": i % 70}
+            for i in range(1, 101)
+        ],
+    )
+    _csv(
+        tmp_path / "products.csv", [{"product_id": i, "title": f"Widget {i}"} for i in range(1, 31)]
+    )
+    _csv(
+        tmp_path / "order_lines.csv",
+        [
+            {"line_id": i, "order_id": rng.randint(1, 100), "product_id": rng.randint(1, 30)}
+            for i in range(1, 201)
+        ],
+    )
+    d = _draft(tmp_path)
+    lines = d.tables["order_lines"]
+    assert lines.owned_through is not None and lines.owned_through.target == "orders.order_id"
+    assert lines.columns["product_id"].references == "products.product_id"
+
+
 # ---- 11: a dense key fits any small numbers -------------------------------------------------
+
+
+def test_f11_own_keys_never_link_to_a_dense_key_by_range(tmp_path: Path) -> None:
+    ids = list(range(101, 181)) + list(range(1, 21))
+    _csv(
+        tmp_path / "wp_users.csv",
+        [
+            {"ID": i, "user_login": f"member{i}", "user_email": f"m{i}@mail{i % 5}.example"}
+            for i in range(1, 41)
+        ],
+    )
+    _csv(
+        tmp_path / "wp_posts.csv",
+        [{"ID": i, "post_author": 1, "post_status": "wc-completed"} for i in ids],
+    )
+    _csv(
+        tmp_path / "wp_postmeta.csv",
+        [
+            {
+                "meta_id": m,
+                "post_id": ids[(m - 1) // 4],
+                "meta_key": f"_k{m % 4}",
+                "meta_value": m % 13,
+            }
+            for m in range(1, 401)
+        ],
+    )
+    d = _draft(tmp_path)
+    posts = d.tables["wp_posts"]
+    assert posts.columns["ID"].references is None
+    assert posts.columns["post_author"].references != "wp_postmeta.meta_id"
+    # one account on every row (an admin) is no row's own person: flagged, not an identity
+    assert posts.columns["post_author"].identity is None
+    assert d.tables["wp_postmeta"].columns["post_id"].references == "wp_posts.ID" or (
+        d.tables["wp_postmeta"].owned_through is not None
+    )

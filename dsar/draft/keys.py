@@ -77,9 +77,11 @@ def generic(name: str) -> bool:
     return set(tokens(name)) <= _ID_WORDS
 
 
-def name_score(column: str, parent: str, key: str) -> int:
+def name_score(column: str, parent: str, key: str, own: str | None = None) -> int:
     """2: the same name as the key (or the parent's name + the key's); 1: a word shared.
-    A generic key name (`id`) shared is no agreement: every table's key is `id`."""
+    A generic key name (`id`) shared is no agreement: every table's key is `id`. Given the
+    column's `own` table, a word of its name that is a word of that table's name is no
+    abbreviation of another's (`post_author` of wp_posts says nothing of wp_postmeta)."""
     c, k = _norm(column), _norm(key)
     ours = (_singular(_norm(parent)) + k, _norm(parent) + k)
     if c in ours or (c == k and not generic(key)):
@@ -89,7 +91,8 @@ def name_score(column: str, parent: str, key: str) -> int:
     if words & theirs:
         return 1
     # an abbreviation: cust_id -> customers, usr -> users
-    return int(any(len(w) >= 3 and t.startswith(w) for w in words for t in theirs))
+    mine = {_singular(w) for w in tokens(own)} if own is not None else set()
+    return int(any(len(w) >= 3 and t.startswith(w) for w in words - mine for t in theirs))
 
 
 def _words(name: str) -> set[str]:
@@ -545,6 +548,16 @@ def _people_like(table: TableDraft) -> bool:
     )
 
 
+def _one_contact_a_row(table: TableDraft) -> bool:
+    """A table with an email or phone column whose sampled values nearly all differ."""
+    for name, col in table.columns.items():
+        if col.identity in (IdentityKind.EMAIL, IdentityKind.PHONE):
+            values = [str(v).strip().lower() for v in table.profile.values(name)]
+            if values and len(set(values)) >= 0.9 * len(values):
+                return True
+    return False
+
+
 def _weighed(
     child: TableDraft, col: ColumnProfile, options: list[Link], tables: dict[str, TableDraft]
 ) -> Link | None:
@@ -556,17 +569,26 @@ def _weighed(
     best = _best(options, tables, col)
     if not dense(col, child.profile.values(col.name)):
         return best  # sparse numbers, codes, UUIDs: the values are the evidence
-    if name_score(col.name, best.parent, best.key) > 0:
+    if name_score(col.name, best.parent, best.key, child.name) > 0:
         return best
     people = [lk for lk in options if _people_like(tables[lk.parent])]
-    if people and person_named(col.name):
-        return _best(people, tables, col)
+    one = col.distinct == 1 and child.profile.rows >= _FEW
+    if people and person_named(col.name) and not one:
+        # a person's role names one row per person: a table whose contact differs in every
+        # row (users) before one whose contacts repeat (comments, orders)
+        each = [lk for lk in people if _one_contact_a_row(tables[lk.parent])]
+        return _best(each or people, tables, col)
     if people:
         where = ", ".join(sorted({lk.target for lk in options}))
+        said = (
+            f"one value in all {child.profile.rows:,} rows, which lies in {where} and names no"
+            " row's own person (one account on every row: an admin, a system user)"
+            if one
+            else f"{col.distinct or 0:,} distinct values (dense integers) all lie in"
+            f" {where}, as numbers 1..n lie in any key 1..m, and its name points to none"
+        )
         child.columns[col.name].notes.append(
-            f"not linked: its {col.distinct or 0:,} distinct values (dense integers) all lie in"
-            f" {where}, as numbers 1..n lie in any key 1..m, and its name points to none: if it"
-            " holds a person's key, declare references and identity"
+            f"not linked: its {said}: if it holds a person's key, declare references and identity"
         )
         child.columns[col.name].confidence["unlinked"] = Confidence(
             0.3,
@@ -751,7 +773,7 @@ def _one_way(links: list[Link], tables: dict[str, TableDraft]) -> list[Link]:
 
 def _rank(link: Link, tables: dict[str, TableDraft], col: ColumnProfile) -> tuple[int, ...]:
     parent = tables[link.parent]
-    score = name_score(col.name, link.parent, link.key)
+    score = name_score(col.name, link.parent, link.key, link.child)
     people = int(parent.people is not None or bool(parent.identity_columns()))
     width = len(parent.columns)
     tight = -(parent.profile.columns[link.key].distinct or 0)
