@@ -359,3 +359,11 @@ def test_f12_epoch_integers_are_named_where_no_date_column_is(tmp_path: Path) ->
     assert "retention counts from 'created', an integer column" in refused.output + str(
         refused.exception
     )
+
+
+def test_f6_map_keys_that_may_be_values_are_never_a_path() -> None:
+    from dsar.draft.profile import map_fields
+
+    # votes keyed by username, the same people in every row: values, not fields
+    rows = [[("alice", 1), ("bob", 0), ("email", "x@example.org")] for _ in range(10)]
+    assert map_fields("votes", rows) == {"votes": {"email"}}

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dsar.catalog.models import Catalog, ColumnType, Table
-from dsar.draft.scan import FoundTable
+from dsar.draft.scan import FoundTable, column_name_like
 from dsar.engine.base import Engine, quote_identifier, sql_string
 from dsar.subjects.identity import NONE_WORDS
 
@@ -138,11 +138,12 @@ def _is_map(value: object) -> bool:
 
 def map_fields(column: str, values: Sequence[object]) -> dict[str, set[str]]:
     """The keys of the maps inside a column's values that read as fields, by the map's path:
-    a key named like a field (letters, digits, `_`), held in `MAP_FIELD_SHARE` of the rows
-    and in two rows or more. DuckDB reads a JSON object of many keys as a MAP (a HubSpot
-    contact's `properties`): its `email` key is a field, whose values are judged as a column
-    of their own, not pooled with every other property's; keys that are values (a map keyed
-    by user ids or emails) stay pooled, and never name a path."""
+    a key named like a column (`scan.column_name_like`: snake or camel case, or words columns
+    are named with), held in `MAP_FIELD_SHARE` of the rows and in two rows or more. DuckDB
+    reads a JSON object of many keys as a MAP (a HubSpot contact's `properties`): its `email`
+    key is a field, whose values are judged as a column of their own, not pooled with every
+    other property's; keys that may be values (a map keyed by user ids, usernames or emails)
+    stay pooled, and never name a path."""
     rows: dict[str, Counter[str]] = {}
 
     def walk(value: object, path: str, depth: int, seen: set[tuple[str, str]]) -> None:
@@ -154,7 +155,7 @@ def map_fields(column: str, values: Sequence[object]) -> dict[str, set[str]]:
         elif _is_map(value):
             assert isinstance(value, list | tuple)
             for key, inner in value:
-                if isinstance(key, str) and _FIELD_KEY.match(key):
+                if isinstance(key, str) and _FIELD_KEY.match(key) and column_name_like(key):
                     if (path, key) not in seen:
                         seen.add((path, key))
                         rows.setdefault(path, Counter())[key] += 1

@@ -612,6 +612,13 @@ def _header_like(value: str) -> bool:
     return bool(words) and all(w in _COLUMN_WORDS for w in words)
 
 
+def column_name_like(value: str) -> bool:
+    """Whether a text reads as a column's name (`_header_like`): a JSON map's key that does
+    is read as a field (`dsar.draft.profile.map_fields`); one that does not may be a value
+    (a username), never printed."""
+    return _header_like(value)
+
+
 # a username's shape: a letter, then letters, digits, dots or underscores (no spaces)
 _HANDLE = re.compile(r"^[^\W\d_][\w.]{2,31}$")
 
