@@ -39,7 +39,7 @@ reference data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from dsar.catalog.models import ColumnType, IdentityKind, PersonalKind
@@ -1170,11 +1170,31 @@ def _owner_confidence(best: Link, options: list[Link], tables: dict[str, TableDr
 
 
 def mark_reference(tables: dict[str, TableDraft]) -> None:
-    """Tables with no identity, no owner and no personal column are reference data."""
+    """Tables with no identity, no owner and no personal column are reference data. A
+    personal one that people's rows reference (customer.address_id -> address) is said to
+    be out of every request's reach, with what an analyst can do: never owned_through."""
     for table in tables.values():
+        referrers = _referrers(table, tables)
         if table.identity_columns() or table.owned_through:
+            if referrers and any(tables[t].people for t, _ in referrers):
+                table.notes.append(
+                    f"also referenced from {_listed(referrers)}: a request does not follow"
+                    " that link, so it finds these rows by their own identity columns only"
+                )
             continue
+        for key in {k for _, k in referrers}:
+            col = table.columns[key]
+            if col.confidence.pop("unlinked", None) is not None:
+                col.notes.append(
+                    f"this table's own key, which {_listed(r for r in referrers if r[1] == key)}"
+                    " reference: its values lying there are that link seen from this side, not"
+                    " a person's key: declare no identity on it (its numbers are no one's id)"
+                )
         personal = [c for c, d in table.columns.items() if d.has_role or "unlinked" in d.confidence]
+        if personal and any(tables[t].identity_columns() or tables[t].owned_through
+                            for t, _ in referrers):  # fmt: skip
+            _referenced_only(table, personal, referrers)
+            continue
         if personal:
             table.notes.append(
                 f"personal data ({', '.join(personal)}) but no identity column and no link to"
@@ -1185,6 +1205,48 @@ def mark_reference(tables: dict[str, TableDraft]) -> None:
         table.notes.append(
             "reference data (personal: false): no identity, no personal column, no link to a person"
         )
+
+
+def _referrers(table: TableDraft, tables: dict[str, TableDraft]) -> list[tuple[str, str]]:
+    """(table, key of `table`) for each other table's column that references `table`."""
+    return [
+        (other.name, col.references.split(".", 1)[1])
+        for other in tables.values()
+        if other is not table
+        for col in other.columns.values()
+        if col.references is not None
+        and col.references.split(".", 1)[0] == table.name
+        and col.references.split(".", 1)[1] in table.columns
+    ]
+
+
+def _listed(referrers: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(sorted({t for t, _ in referrers}))
+
+
+def _referenced_only(
+    table: TableDraft, personal: list[str], referrers: list[tuple[str, str]]
+) -> None:
+    """Personal rows that people's rows point at (an address a customer, a staff member and a
+    store reference): the catalog follows a link from a row to its owner (owned_through),
+    never from an owner to the rows it references, and no column here names a person."""
+    into = ", ".join(sorted({f"{t} -> {table.name}.{k}" for t, k in referrers}))
+    why = (
+        f"personal data ({', '.join(personal)}) in rows that other tables point at ({into}):"
+        " no column here names the row's person, so owned_through (which follows a link from"
+        " this table to its owner) cannot reach it, and the catalog has no way to say 'the"
+        " rows that a person's row references': no request reaches these rows"
+    )
+    table.notes.append(
+        f"{why}. To reach them: re-export the table with its person's key (one row per"
+        " referencing person, e.g. joined to the people table's key, then declare that"
+        " column's identity), or declare identity on a contact column of its own if it is"
+        " the person's; rows referenced from several tables or people are shared: erase one"
+        " only once no other row references it. Until then, access and erasure miss them"
+    )
+    table.confidence["verdict"] = Confidence(
+        0.2, f"{why}: re-export with the person's key, or declare an identity of its own"
+    )
 
 
 def propose_retention(table: TableDraft, note: Callable[[str], None] | None = None) -> None:
