@@ -818,25 +818,31 @@ _KEY_WORDS = frozenset(
 _VALUE_WORDS = frozenset({"value", "val", "values", "content", "data"})
 _KEY_SHAPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.: ]{0,63}$")
 KEY_VALUE_KEYS = 0.5  # of a key column's present values, distinct at most (keys repeat)
+KEY_VALUE_IDS = 500  # distinct field ids of a key-value table's key column, at most
 
 
 def key_column(table: TableProfile, name: str) -> str | None:
     """The key column of a key-value (entity-attribute-value) table whose value column is
     `name`: the table stores one field a row (WordPress's meta_key and meta_value, a CRM's
-    property and value), `name` named as the value and another text column as the key,
-    whose values are field names (90% or more shaped as one) that repeat."""
+    property and value), `name` named as the value and another column as the key, whose
+    values repeat: field names (90% or more shaped as one), or the whole-number ids of the
+    fields (Magento's `attribute_id` beside `value`), at most `KEY_VALUE_IDS` of them."""
     if not set(tokens(name)) & _VALUE_WORDS:
         return None
     for col, prof in table.columns.items():
-        if col == name or prof.kind is not ColumnType.STRING:
+        if col == name or prof.kind not in (ColumnType.STRING, ColumnType.INTEGER):
             continue
-        if not set(tokens(col)) & _KEY_WORDS:
+        words = set(tokens(col))
+        if not words & _KEY_WORDS or (prof.kind is ColumnType.INTEGER and "id" not in words):
             continue
         keys = [str(v) for v in table.values(col)]
         distinct = set(keys)
         if len(distinct) < 2 or len(distinct) > KEY_VALUE_KEYS * len(keys):
             continue
-        if sum(1 for k in keys if _KEY_SHAPE.match(k)) >= 0.9 * len(keys):
+        if prof.kind is ColumnType.INTEGER:
+            if len(distinct) <= KEY_VALUE_IDS:
+                return col
+        elif sum(1 for k in keys if _KEY_SHAPE.match(k)) >= 0.9 * len(keys):
             return col
     return None
 
@@ -869,9 +875,11 @@ def _key_value(table: TableProfile, name: str, found: Finding | None) -> Finding
     for k, v in zip(
         table.sample.column(key).to_pylist(), table.sample.column(name).to_pylist(), strict=True
     ):
-        if k is None or v is None or is_placeholder(v) or not _KEY_SHAPE.match(str(k)):
+        if v is None or is_placeholder(v):
             continue
-        by_key.setdefault(str(k), []).append(str(v))
+        if not isinstance(k, int) and (k is None or not _KEY_SHAPE.match(str(k))):
+            continue
+        by_key.setdefault(f"{key} {k}" if isinstance(k, int) else str(k), []).append(str(v))
     roles: list[tuple[str, Finding]] = []
     for k, values in sorted(by_key.items()):
         seen = f"of {len(values):,} sampled values"
