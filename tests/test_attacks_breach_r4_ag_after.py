@@ -97,3 +97,11 @@ def test_a_deadline_registered_before_it_said_what_it_hangs_on_still_moves() -> 
     assert _due(record, "us-de-ag") == told
     # a deadline that says it hangs on nothing is left as it is
     assert BreachDeadline.from_json({"rule": "us-la-ag", "after": None}).after is None
+
+
+def test_the_register_reads_the_same_dependencies_as_the_rule_table() -> None:
+    from dsar.breach.deadlines import rules
+    from dsar.records.breaches import _rule_dependencies
+
+    table = {r.id: (r.after_rule, r.after_days) for r in rules() if r.after_rule}
+    assert _rule_dependencies() == table and table

@@ -65,3 +65,49 @@ def test_the_peoples_notice_is_refused_after_no_notify(
         monkeypatch,
     )
     assert code == 0, output
+
+
+def test_a_notice_recorded_while_no_notify_is_checked_is_still_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the red team named: confirm read "nobody told" from the register, then
+    `notified` recorded the people's notice before confirm took its lock. The check is made
+    again under the lock both commands hold."""
+    from dsar.records.breaches import Breaches
+
+    catalog, register, out = _scoped(tmp_path, monkeypatch, "BR-C")
+    code, output = _notified(register, "BR-C", monkeypatch)
+    assert code == 0, output
+    monkeypatch.setattr(Breaches, "people_told", lambda self, breach_id: [])  # read too early
+    code, output = _confirm(catalog, register, out, "--no-notify", monkeypatch)
+    assert code == 1 and "gdpr-people" in output and "contradicts" in output
+    assert "breach.confirmed" not in (tmp_path / "reg.db.audit.jsonl").read_text()
+
+
+def test_notified_waits_for_a_decision_being_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`notified` takes the lock `confirm` records its decision under: while it is held,
+    the notice waits, and is then checked against the decision recorded meanwhile."""
+    import threading
+
+    from dsar.keys import load_keys
+    from dsar.records.audit import AuditLog
+    from dsar.records.breaches import decision_lock
+
+    _scoped(tmp_path, monkeypatch, "BR-D")
+    audit = tmp_path / "reg.db.audit.jsonl"
+    result: list[tuple[int, str]] = []
+    worker = threading.Thread(
+        target=lambda: result.append(_notified(str(tmp_path / "reg.db"), "BR-D", monkeypatch))
+    )
+    with decision_lock(audit):  # as confirm holds it while it records its decision
+        worker.start()
+        worker.join(timeout=3)
+        assert worker.is_alive() and not result  # the notice waits
+        AuditLog(audit, load_keys()).append(
+            "breach.confirmed", request="BR-D", details={"notify_people": False}
+        )
+    worker.join(timeout=60)
+    assert result and result[0][0] == 1 and "not told" in result[0][1]
+    assert "breach.notified" not in audit.read_text()

@@ -1110,11 +1110,9 @@ def record_decision(
             decider is not acceptable (empty, too short, holding a personal value).
         RecordTamperedError: the audit log does not verify.
     """
-    import fcntl
-
     from dsar.errors import ManifestError, RecordTamperedError, UsageError
-    from dsar.io import private_file
     from dsar.records.audit import AuditLog
+    from dsar.records.breaches import BreachDeadline, decision_lock
 
     by, reason = by.strip(), " ".join(reason.split())
     check_decision_text(by, reason)
@@ -1142,10 +1140,8 @@ def record_decision(
             ],
         )
     audit = AuditLog(audit_log, keys)
-    lock = audit_log.with_name(audit_log.name + ".breach-lock")
-    private_file(lock)
-    with lock.open("r+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # two confirms of one breach: one records
+    # two confirms of one breach: one records; a notice recorded meanwhile is seen here
+    with decision_lock(audit_log):
         broken = audit.verify()
         if broken:  # a deleted breach.confirmed entry would allow a second decision
             raise RecordTamperedError(audit_log, [str(b) for b in broken])
@@ -1160,6 +1156,25 @@ def record_decision(
                 f"{manifest.breach_id} has a decision already in the audit log (entry"
                 f" {earlier[0].seq}, {earlier[0].at})",
                 "keep it; record a change of mind as a new entry in the breach register",
+            )
+        people = {
+            deadline.rule
+            for d in manifest.deadlines
+            if isinstance(d, dict) and (deadline := BreachDeadline.from_json(d)).is_people_notice
+        }
+        told = sorted(
+            str(e.details.get("rule"))
+            for e in audit.entries()
+            if e.action == "breach.notified"
+            and e.request == manifest.breach_id
+            and e.details.get("rule") in people
+        )
+        if told and not notify_people:  # recorded while this confirm was being checked
+            raise UsageError(
+                "--notify",
+                f"the people's notice of {manifest.breach_id} is recorded already"
+                f" ({', '.join(told)}, dsar breach notified): not telling them contradicts it",
+                "confirm --notify, or record why in the breach register",
             )
         recommended = bool(manifest.severity.get("notify_people_recommended"))
         decision = Decision(

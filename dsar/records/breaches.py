@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from dsar.errors import DiskFullError, RecordTamperedError, UsageError, is_disk_full
@@ -131,17 +134,39 @@ class BreachDeadline:
         return replace(self, due=due) if self.due is None or due < self.due else self
 
 
+@contextmanager
+def decision_lock(audit_log: Path) -> Iterator[None]:
+    """Held while a breach's decision (`dsar breach confirm`) or a notice (`dsar breach
+    notified`) is checked against the other and recorded: "not told" and "told" are never
+    both recorded by two processes at once. A file beside the audit log, owner-only."""
+    import fcntl
+
+    lock = audit_log.with_name(audit_log.name + ".breach-lock")
+    private_file(lock)
+    with lock.open("r+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
 def _follows(rule: str) -> tuple[str, int] | None:
     """The notice a rule's deadline hangs on, from the rule table as it stands: for a
     deadline registered before scope.json said so (session 14), so that an attorney
     general's due still moves with the residents' notice. A rule the table no longer
     holds hangs on nothing."""
-    from dsar.breach.deadlines import rules  # the table, read once; not at import
+    return _rule_dependencies().get(rule)
 
-    for known in rules():
-        if known.id == rule and known.after_rule:
-            return known.after_rule, known.after_days
-    return None
+
+@cache
+def _rule_dependencies() -> dict[str, tuple[str, int]]:
+    """`after_rule` and `after_days` of each row of the breach deadline table
+    (`dsar/breach/deadlines.json`), read as data: the register does not import the breach
+    code that scopes (the areas' one-way flow)."""
+    table = resources.files("dsar").joinpath("breach", "deadlines.json").read_text("utf-8")
+    return {
+        str(row["id"]): (str(row["after_rule"]), int(row.get("after_days", 0)))
+        for row in json.loads(table)["rules"]
+        if row.get("after_rule")
+    }
 
 
 @dataclass(frozen=True)
@@ -421,6 +446,12 @@ class Breaches:
                 register row, a place not covered), its notice is recorded already, or the
                 time is before discovery or in the future.
         """
+        with decision_lock(self.audit.path):  # a confirm --no-notify waits, or is seen
+            return self._notified(breach_id, rule, when, now)
+
+    def _notified(
+        self, breach_id: str, rule: str, when: datetime | None, now: datetime | None
+    ) -> BreachRecord:
         record = self.get(breach_id)
         notices = {d.rule for d in record.deadlines if d.is_notice}
         if rule in {d.rule for d in record.deadlines if d.is_people_notice}:
