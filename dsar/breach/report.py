@@ -518,7 +518,9 @@ def plain_markdown(blocks: list[Block]) -> str:
     of by itself (`https://`, `www.`) has its colon or dot escaped: shown as written, never
     live, as the HTML letter shows it."""
     text = to_markdown([replace(block, data=True) for block in blocks])
-    return _AUTOLINK.sub(lambda m: "\\" + m.group(), text)
+    # an `&` escaped too: `&#64;` would be decoded by a Markdown viewer (CommonMark entity
+    # and numeric character references), the HTML letter shows it as written
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(), text).replace("&", "\\&")
 
 
 def shared_parent_warning(set_aside: dict[str, int]) -> str | None:
@@ -1203,30 +1205,65 @@ def record_decision(
 
 _NINO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![A-Za-z0-9])")
 _SSN_SHAPE = re.compile(r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])")
+# nine digits right after the word SSN (or "social security"): a number written without dashes
+_SSN_NAMED = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\W{0,4}\d{9}(?!\d)")
+# RFC 5321 addresses the detectors leave: a quoted local part, an address literal
+_EMAIL_RARE = re.compile(
+    r'"[^"\s@][^"@]*"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|[^\s@<>()]+@\[[0-9A-Fa-f.:v]+\]'
+)
+# defanged writings: ann@example[.]com, ann[@]example.com, ann[at]example[dot]com
+_DEFANG = (
+    (re.compile(r"\s*[\[(\{]\s*(?:\.|dot)\s*[\])\}]\s*", re.I), "."),
+    (re.compile(r"\s*[\[(\{]\s*(?:@|at)\s*[\])\}]\s*", re.I), "@"),
+)
+
+
+def readings(text: str) -> list[str]:
+    """`text` in every form a reader or a renderer would take it as: as written,
+    percent-decoded (`ann%40example.com`, twice: `%2540`), with HTML character references
+    decoded (`ann&#64;example&#46;com`, which a Markdown viewer shows as an email; twice:
+    `&amp;#64;`), and defanged writings read back (`ann@example[.]com`)."""
+    import html
+    from urllib.parse import unquote
+
+    forms = [text]
+    forms += [unquote(unquote(form)) for form in forms]
+    forms += [html.unescape(html.unescape(form)) for form in forms]
+    forms += [_undefang(form) for form in forms]
+    return list(dict.fromkeys(forms))
+
+
+def _undefang(text: str) -> str:
+    for pattern, plain in _DEFANG:
+        text = pattern.sub(plain, text)
+    return text
 
 
 def personal_values_in(text: str) -> list[str]:
     """The kinds of personal value the text engine's detectors find in `text` (no values),
-    read as written and percent-decoded (`ann%40example.com` in a link is an email), and
-    the shapes of a UK National Insurance number (`QQ 12 34 56 C`) and of a US Social
-    Security number (`123-45-6789`: the shape, whether or not the number could be issued).
+    read in each of its `readings` (percent-decoded: `ann%40example.com` in a link is an
+    email; HTML character references decoded: `ann&#64;example.com`; defanged), the shapes
+    of a UK National Insurance number (`QQ 12 34 56 C`) and of a US Social Security number
+    (`123-45-6789`, or nine digits after the word SSN: the shape, whether or not the number
+    could be issued), and an email with a quoted local part or an address literal.
     """
-    from urllib.parse import unquote
-
     from dsar.text.contacts import emails, phones
     from dsar.text.detectors import cards, government_ids, ibans
 
+    forms = readings(text)
     found = {
         span.entity
-        for form in dict.fromkeys((text, unquote(unquote(text))))
+        for form in forms
         for find in (emails, phones, cards, ibans, government_ids)
         for span in find(form)
     }
-    decoded = unquote(unquote(text))
-    if _NINO.search(decoded):
-        found.add("national insurance number")
-    if _SSN_SHAPE.search(decoded):
-        found.add("social security number")
+    for form in forms:
+        if _NINO.search(form):
+            found.add("national insurance number")
+        if _SSN_SHAPE.search(form) or _SSN_NAMED.search(form):
+            found.add("social security number")
+        if _EMAIL_RARE.search(form):
+            found.add("EMAIL_ADDRESS")
     return sorted(found)
 
 
