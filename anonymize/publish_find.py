@@ -30,7 +30,13 @@ import regex
 
 from dsar.text import EntityRule, Span, TextEngine, TextPolicy
 from dsar.text.detectors import PATTERN_ENTITIES, PERSON
-from dsar.text.lexicon import STOP_WORDS, WORD_NAMES, is_name_word, name_lexicon
+from dsar.text.lexicon import (
+    STOP_WORDS,
+    WORD_NAMES,
+    is_english_word,
+    is_name_word,
+    name_lexicon,
+)
 from dsar.text.names import candidates
 
 FLOOR = 0.35
@@ -127,10 +133,15 @@ def thread_mentions(
     """Every mention, in every text of one thread, of a name found in any of them: the full
     names of the whole corpus (`corpus_names`, case-folded) in any case, its given names
     (`corpus_given`) capitalised, and the words of this thread's names alone: as written
-    (capitalised), or in lower case for a given name that is no everyday word."""
+    (capitalised), or in any case for a given name or a surname (4 letters or more) that is
+    no everyday word; the surnames of the corpus's full names in any case in every text
+    (red team 24c F2: "Sharon Flynn" ... "also flynn agreed"); and inside a file name or a
+    handle ("invoice_marta_oyelaran.pdf", "@dorian"), every such word and the corpus's given
+    names in any case, a run of them joined by '.', '_' or '-' one span."""
     firsts = name_lexicon()[0]
     cased: set[str] = set(corpus_given)  # words matched with their capital
-    lower: set[str] = set()  # given names matched in any case
+    lower: set[str] = set()  # matched in any case
+    surnames = surname_parts(corpus_names)  # in lower case (capitalised: publish_forms)
     for text, spans in zip(texts, found, strict=True):
         for s in spans:
             if s.entity != PERSON or text is None:
@@ -142,6 +153,8 @@ def thread_mentions(
                 cased.add(folded)
                 if t.capitalize() in firsts and folded not in WORD_NAMES:
                     lower.add(folded)
+                lower.update(p for p in _pieces(folded) if _rare_word(p))
+    compound = lower | surnames | {g.casefold() for g in corpus_given} | cased
     out = []
     for text, spans in zip(texts, found, strict=True):
         if text is None:
@@ -157,9 +170,70 @@ def thread_mentions(
                 ):
                     extra.append(Span(run[0][0], run[-1][1], PERSON, 0.6, THREAD))
         for a, b, w in words:
-            if w in lower or (w in cased and text[a].isupper()):
+            if (
+                w in lower
+                or (w in cased and text[a].isupper())
+                or (w in surnames and text[a].islower())
+            ):
                 extra.append(Span(a, b, PERSON, 0.6, THREAD))
+        extra += _in_compounds(text, compound)
         out.append(add_free(list(spans), extra))
+    return out
+
+
+def _pieces(word: str) -> list[str]:
+    """A word and, where hyphenated, its parts ("oyelaran-brisk", "oyelaran", "brisk")."""
+    parts = [p for p in word.split("-") if p]
+    return [word, *parts] if len(parts) > 1 else [word]
+
+
+def _rare_word(word: str) -> bool:
+    """A name word matched in any case: 4 letters or more, no everyday word."""
+    return (
+        len(word) >= 4
+        and word not in WORD_NAMES
+        and word not in STOP_WORDS
+        and not is_english_word(word)
+    )
+
+
+def surname_parts(corpus_names: Collection[str]) -> set[str]:
+    """The surnames (last words, and their hyphenated parts) of the corpus's full names
+    (case-folded) that are no everyday word: matched in lower case in every text (a
+    capitalised surname alone is `publish_forms`'s)."""
+    out: set[str] = set()
+    for name in corpus_names:
+        words = name.split()
+        if len(words) > 1:
+            out.update(p for p in _pieces(words[-1]) if _rare_word(p))
+    return out
+
+
+_COMPOUND = regex.compile(r"@?[\p{L}\p{M}\d]+(?:[._-][\p{L}\p{M}\d]+)*")
+_SUB = regex.compile(r"[\p{L}\p{M}]+")
+
+
+def _in_compounds(text: str, names: Collection[str]) -> list[Span]:
+    """Name words inside a file name or a handle ("screenshot-dorian-fenwick.png",
+    "@marta.oyelaran"), in any case: a run of them joined by one '.', '_' or '-' is one
+    span."""
+    out: list[Span] = []
+    for m in _COMPOUND.finditer(text):
+        token = m.group()
+        subs = list(_SUB.finditer(token))
+        if not token.startswith("@") and len(subs) < 2:
+            continue
+        hits = [
+            (m.start() + s.start(), m.start() + s.end())
+            for s in subs
+            if len(s.group()) >= 3 and s.group().casefold() in names
+        ]
+        for a, b in hits:
+            if out and out[-1].source == "compound" and a - out[-1].end == 1:
+                last = out[-1]
+                out[-1] = Span(last.start, b, PERSON, 0.6, "compound")
+            else:
+                out.append(Span(a, b, PERSON, 0.6, "compound"))
     return out
 
 

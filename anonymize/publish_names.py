@@ -12,7 +12,8 @@ its surrogate, or the whole name. Here:
   name of that script ("田中 由紀");
   and, red team 24c: a Han name found in part grown over the Han characters after it, up to
   four ("欧阳娜娜", "田中由紀"); an Arabic name over bint/ibn and an al- family name after it
-  ("فاطمة بنت خالد الحربي");
+  ("فاطمة بنت خالد الحربي"); a lower-case name over a lower-case hyphenated or listed
+  surname ("dorian fenwick-hale");
 - `unsure_full_names` finds a full name no span covers, capitalised or in upper case, with
   a listed given name or surname; a word of a script without capitals after a word that
   introduces a name ("저는 김서연입니다"): the text is held back, not published;
@@ -30,7 +31,13 @@ import regex
 from anonymize.surrogates import fold_name, script_of
 from dsar.text import Span
 from dsar.text.detectors import PERSON
-from dsar.text.lexicon import STOP_WORDS, WORD_NAMES, is_name_word, name_lexicon
+from dsar.text.lexicon import (
+    STOP_WORDS,
+    WORD_NAMES,
+    is_english_word,
+    is_name_word,
+    name_lexicon,
+)
 
 UNSURE_NAME = "DECLINED_NAME"
 PARTICLES = frozenset(
@@ -251,7 +258,32 @@ def _reach(
         return j  # "M. Vandenbergh"
     if tok.initial and side > 0:
         return j if j == edge + 1 else None  # "Michelle V."
+    name_tok = toks[edge]
+    if not name_tok.cased and not name_tok.caseless and not tok.cased:
+        return j if _belongs_lower(tok, parts, side) else None  # "dorian fenwick-hale"
     return j if _belongs(tok, parts) else None
+
+
+def _everyday(word: str) -> bool:
+    folded = word.casefold()
+    return folded in WORD_NAMES or folded in STOP_WORDS or is_english_word(folded)
+
+
+def _belongs_lower(tok: _Tok, parts: Collection[str], side: int) -> bool:
+    """A lower-case word beside a lower-case name that is part of it (red team 24c F2): a
+    word of a corpus name, a hyphenated surname ("fenwick-hale"), a listed surname after
+    it or a listed given name before it; never an everyday word."""
+    word = tok.text
+    pieces = [p for p in regex.split(r"['\u2019-]", word) if p]
+    if tok.initial or len(word) < 3 or all(_everyday(p) for p in pieces):
+        return False
+    if fold_name(word) in parts:
+        return True
+    if "-" in word and all(len(p) >= 2 for p in pieces):
+        return True
+    if _everyday(word):
+        return False
+    return surname_listed(word) if side > 0 else _given(word)
 
 
 # characters that end a Han name written without spaces: particles, verbs, titles

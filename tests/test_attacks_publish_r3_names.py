@@ -100,3 +100,26 @@ def test_f1_a_text_with_no_name_after_a_cue_is_published(tmp_path: Path) -> None
     """The cue holds back only a word of a script without capitals after it."""
     bodies, done = _publish(tmp_path, [("A", "请联系她。"), ("B", "I am unable to log in.")])
     assert _held(done) == set() and len(bodies) == 2
+
+
+# -- F2: lower-case surnames, file names ------------------------------------------------------
+
+LOWER = [
+    ("Q2", "Hi, dorian fenwick-hale here, the export is broken again."),
+    ("T1", "Hi, this is Marta Oyelaran-Brisk. My account cannot log in."),
+    ("T1", "marta here again, still broken. my colleague dorian fenwick-hale says same."),
+    ("T3", "Please see attached file invoice_marta_oyelaran.pdf and screenshot-dorian-fenwick.png"),
+    ("A", "Sharon Flynn opened this."),
+    ("B", "sharon says it is still broken; Sharon will call. Also flynn agreed."),
+]
+
+
+def test_f2_lower_case_surnames_and_names_in_file_names_are_replaced(tmp_path: Path) -> None:
+    bodies, _ = _publish(tmp_path, LOWER)
+    parts = ["dorian", "fenwick", "hale", "fenwick-hale", "marta", "oyelaran", "brisk", "flynn"]
+    parts += ["sharon"]
+    for i, (_, text) in enumerate(LOWER):
+        body = bodies.get(f"r{i}")
+        if body is not None:
+            assert _clean(body, parts) == [], (text, body)
+    assert "r0" in bodies and "r3" in bodies  # replaced, not held back
