@@ -34,7 +34,7 @@ import re
 import secrets
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +55,10 @@ from anonymize.publish_find import (
 )
 from anonymize.publish_forms import BASE64, Forms, Found, kept_findings, merge, rebase64
 from anonymize.publish_io import (
+    COARSE_UNITS,
+    FORMATS,
     Frame,
+    coarsened,
     format_of,
     is_nested,
     leaf_bounds,
@@ -64,6 +67,7 @@ from anonymize.publish_io import (
     write_frame,
 )
 from anonymize.publish_names import (
+    PARTICLES,
     Layout,
     corpus_parts,
     extend_names,
@@ -82,6 +86,7 @@ from dsar.errors import (
     InputFileError,
     MissingFileError,
     OutputExistsError,
+    UsageError,
     WorkbenchError,
 )
 from dsar.io import atomic_write_text, partial_folder, plain_name, set_aside, sha256_file
@@ -96,13 +101,17 @@ from dsar.review.published import (
     PublishedManifest,
     name_parts,
     parts_beside,
+    read_texts,
     verify_published,
 )
 from dsar.text import Span, TextEngine, TextPolicy
 from dsar.text.detectors import PERSON
-from dsar.text.lexicon import language_of
+from dsar.text.lexicon import STOP_WORDS, is_english_word, language_of, word_anywhere
 
 RARE_BELOW = 3
+LINK_ROWS = 50  # fewer threads or rows say nothing about a kept column's uniqueness
+LINK_SHARE = 0.9  # of them alone on a value of a kept column: it links them back
+MASKED_ALONE = 20  # a text with no replacement this long pairs two publications up too
 REREAD = "REREAD"  # held back: the published text reads as holding a new identifier
 NESTED = "NESTED"  # held back: a span across a nested cell's leaves, or in a number of it
 CHUNK = 2000  # texts analysed between two progress reports
@@ -211,6 +220,8 @@ def run_publish(
     thread: str | None = None,
     engine: Engine | None = None,
     keep: Sequence[str] = (),
+    coarse: Mapping[str, str] | None = None,
+    earlier: Sequence[str | Path] = (),
     name: str | None = None,
     series: str | None = None,
     person: str | None = None,
@@ -231,6 +242,15 @@ def run_publish(
         engine: an engine over the catalog's export, to read its people's names (no
             surrogate is one of them) and its identifiers (replaced in the texts).
         keep: other columns published as they are (a status, a channel).
+        coarse: kept columns of dates or times published cut to a unit (`COARSE_UNITS`: day,
+            week, month, year), by column: a time to the second, or any value almost every
+            row or thread holds alone, would link each published row back to its source row
+            and to its copy in another publication (red team 24c F9), and is refused kept
+            as it is.
+        earlier: folders of earlier publications of overlapping texts: a text published
+            in one under another key (not the same `series`) is refused (red team 24c F10:
+            the same texts published twice pair up row by row by their masked text, and a
+            surrogate learnt in one decodes the person in the other).
         name: the folder's name (default: the file's name without its suffix).
         series: a series whose publications share surrogates, thread tokens and order (a
             plain name). Default: none, the publication's own key from a fresh random id,
@@ -261,11 +281,31 @@ def run_publish(
     folder = out / name
     if folder.exists():
         raise OutputExistsError(folder, "the publication", "remove it first, or give --name")
+    coarse = dict(coarse or {})
+    for col, unit in coarse.items():
+        if unit not in COARSE_UNITS:
+            raise UsageError(
+                "--keep-coarse",
+                f"{col!r} is to be cut to {unit!r}",
+                f"give one of {', '.join(COARSE_UNITS)} (COLUMN=UNIT)",
+            )
+    keep = tuple(dict.fromkeys([*keep, *coarse]))
+    before = [_earlier_texts(Path(e), series) for e in earlier]
     frame = read_frame(source)
     for wanted in (column, *([thread] if thread else []), *([person] if person else []), *keep):
         if wanted not in frame.columns:
             raise InputFileError(
                 source, f"no column {wanted!r}", f"the columns are {', '.join(frame.names)}"
+            )
+    kept_values = {n: frame.columns[n] for n in keep}
+    for col, unit in coarse.items():
+        kept_values[col], bad = coarsened(frame.columns[col], unit)
+        if bad:
+            raise InputFileError(
+                source,
+                f"--keep-coarse {col!r}: {bad} value(s) are no date or time",
+                "keep only a column of dates or times (text written YYYY-MM-DD, a time may"
+                " follow, or YYYYMMDD) coarsened, or leave it out",
             )
     export = Export.of(engine) if engine is not None else Export()
     texts = frame.texts(column)
@@ -294,9 +334,19 @@ def run_publish(
     writers: list[str | None] = frame.texts(by) if by else [None] * len(texts)
     rare = _rare(items, writers, export.allow, rare_below)
     check = TextEngine(policy=TextPolicy(allow=export.allow))  # the reviewer's engine
+    spoken = [
+        t.text[s.start : s.end] for t in items if t.text for s in t.spans if s.entity == PERSON
+    ]
     _screen_kept(
-        source, frame, keep, {column, *([thread] if thread else [])}, check, export, originals
+        source,
+        kept_values,
+        {column, *([thread] if thread else [])},
+        check,
+        export,
+        originals,
+        _name_words([*spoken, *export.names]),
     )
+    _screen_linking(source, kept_values, threads, {column, *([thread] if thread else [])}, coarse)
     for attempt in range(3):  # a text read anew is held back, and the rest written again
         published = [t for t in items if not t.unsure and not t.reread]
         order = sorted(published, key=lambda t: (hasher(f"order:{t.thread}"), t.index))
@@ -321,14 +371,18 @@ def run_publish(
     if thread:
         tokens = [threads[t.index] for t in order]
         columns[thread] = [None if v is None else f"t-{hasher('thread:' + v)[:16]}" for v in tokens]
+    for col in coarse:
+        if col not in columns:
+            columns[col] = [kept_values[col][t.index] for t in order]
     with partial_folder(out, name) as work:
         data = work / f"{name}{source.suffix.lower()}"
         write_frame(data, frame, [t.index for t in order], columns, keep)
         review_path = work / REVIEW_FILE
         atomic_write_text(review_path, "".join(_json_line(r) for r in review))
         review_path.chmod(0o600)
+        _screen_earlier(before, _masked_texts(data, column, review_path))
         run = _Counts(counts, len(items) - len(published), rare_below, surrogates)
-        manifest = _manifest(source, engine, (data, review_path), work, frame, run, export)
+        manifest = _manifest(source, engine, (data, review_path), work, frame, run, export, coarse)
         manifest = manifest.model_copy(
             update={"column": column, "thread": thread, "kept": tuple(keep), "name": name}
             | {"publication_id": publication_id, "series": series}
@@ -604,16 +658,22 @@ def _other_forms(items: list[_Text], export: Export) -> None:
 
 def _screen_kept(
     source: Path,
-    frame: Frame,
-    keep: Sequence[str],
+    kept: Mapping[str, Sequence[Any]],
     replaced: set[str],
     engine: TextEngine,
     export: Export,
     originals: set[tuple[str, str]],
+    name_words: frozenset[str],
 ) -> None:
     """Refuse a kept column that holds personal data (red team s13, F1): what the engine
     reads in its values (nested ones leaf by leaf), an original of the texts, an identifier
-    or a person of the export. Names the column and the kinds with counts, never a value."""
+    or a person of the export, or a value that reads as a name (`_name_like`, red team 24c
+    F4: a word of a name the texts replace, in any case, beside an initial; a lower-case
+    name the engine misses). Names the column and the kinds with counts, never a value.
+
+    Refused, not replaced: a kept column is published as it is, without review positions,
+    so a reviewer who asked for it as harmless learns it is not, and publishes it as the
+    `--column` of texts if it must go out."""
     from anonymize.publish_find import name_tokens as words
 
     def known_id(text: str) -> bool:
@@ -622,16 +682,19 @@ def _screen_kept(
     def known_name(text: str) -> bool:
         return " ".join(w.casefold() for w in words(text)) in export.names
 
+    def name_like(text: str) -> bool:
+        return _name_like(text, name_words)
+
     problems = []
-    for name in keep:
+    for name, values in kept.items():
         if name in replaced:
             continue
         kinds = kept_findings(
-            frame.columns[name],
+            values,
             engine,
             FINDABLE,
             originals,
-            (("COMPANY_ID", known_id), (PERSON, known_name)),
+            (("COMPANY_ID", known_id), (PERSON, known_name), (PERSON, name_like)),
         )
         if kinds:
             said = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
@@ -643,6 +706,185 @@ def _screen_kept(
             "leave it out of --keep (a kept column is published as it is), or publish it as"
             " the --column of texts",
         )
+
+
+_KEPT_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019-](?=[^\W\d_]))*\.?")
+# words that join a name's parts, beside the lists' particles: "Siobhán Ó Súilleabháin"
+_NAME_JOINS = PARTICLES | {"o", "o'", "ni", "nic", "mac", "mc", "los", "las", "y", "e"}
+
+
+def _name_words(names: Collection[str]) -> frozenset[str]:
+    """The words of the names the texts replace (and the export's people): folded
+    (`fold_name`), a hyphenated word and its parts, no particle, stop word or everyday
+    English word (a "Hope" or a "Will": `_name_like` reads those by the company they keep)."""
+    out = set()
+    for n in names:
+        for w in name_tokens(n):
+            for part in {w, *w.split("-")}:
+                f = fold_name(part)
+                if len(f) >= 2 and f not in _NAME_JOINS | STOP_WORDS and not is_english_word(f):
+                    out.add(f)
+    return frozenset(out)
+
+
+def _unknown_word(word: str) -> bool:
+    """A word of no language's word list (a surname: "Summerfield", "Súilleabháin")."""
+    anywhere = word_anywhere(word)
+    return not is_english_word(word.casefold()) if anywhere is None else not anywhere
+
+
+def _name_like(text: str, name_words: Collection[str]) -> bool:
+    """Whether a kept value reads as a person's name, in any case (red team 24c F4): a word
+    of a name the texts replace ("OTTILIE B.", "brandvold"); a listed given name or surname
+    no language uses as a word ("fergal"); or two name words together, particles between
+    ("hope summerfield", "siobhán ó súilleabháin", "Maria K."), each a listed name, a word of
+    no language's list or an initial, and one of them more than an everyday word (a word of
+    no list, or an initial beside a listed name: "will grant" is no name)."""
+    run: list[str] = []  # the current run's kinds: listed, unknown, initial
+    for token in [*_KEPT_WORD.findall(text), ""]:
+        word = token.rstrip(".")
+        folded = fold_name(word)
+        if folded in name_words:
+            return True
+        initial = len(word) == 1 and token.endswith(".") and word.isupper()
+        listed = len(word) > 1 and folded not in STOP_WORDS and _listed(word)
+        unknown = len(word) > 1 and _unknown_word(word)
+        if listed and unknown:
+            return True
+        if run and folded in _NAME_JOINS and not initial:
+            continue
+        if initial or listed or unknown:
+            run.append("initial" if initial else "listed" if listed else "unknown")
+            continue
+        if len(run) >= 2 and ("unknown" in run or {"initial", "listed"} <= set(run)):
+            return True
+        run = []
+    return False
+
+
+def _listed(word: str) -> bool:
+    return given_listed(word) or surname_listed(word) or given_listed(word.capitalize())
+
+
+def _screen_linking(
+    source: Path,
+    kept: Mapping[str, Sequence[Any]],
+    threads: Sequence[str | None],
+    replaced: set[str],
+    coarse: Mapping[str, str],
+) -> None:
+    """Refuse a kept column that links published rows back (red team 24c F9): a time of day
+    (a `created_at` to the second: whoever knows when a person wrote finds their thread, and
+    two publications join row by row on it, per-publication keys or not), unless coarsened;
+    or values that almost every thread (each row, without `--thread`) holds alone, as
+    extracts refuse a column unique to almost every person. Names the column and counts."""
+    problems = []
+    for name, values in kept.items():
+        if name in replaced:
+            continue
+        timed = sum(1 for v in values if _has_time(v))
+        if timed and name not in coarse:
+            problems.append(
+                f"{name!r} holds {timed} time(s) of day: a time links each published row to its"
+                f" source row and to its copy in any other publication (--keep-coarse"
+                f" {name}=day, or week, month, year)"
+            )
+            continue
+        holders: dict[str, set[str]] = {}
+        owners: set[str] = set()
+        for i, v in enumerate(values):
+            if v is None or v == "":
+                continue
+            who = f"thread:{threads[i]}" if threads[i] is not None else f"row:{i}"
+            owners.add(who)
+            holders.setdefault(json.dumps(v, sort_keys=True, default=str), set()).add(who)
+        alone = {next(iter(h)) for h in holders.values() if len(h) == 1}
+        if len(owners) >= LINK_ROWS and len(alone) >= LINK_SHARE * len(owners):
+            problems.append(
+                f"{name!r} is unique to almost every thread or row: {len(alone)} of"
+                f" {len(owners)} hold a value no other holds, which links each back to its"
+                " source and across publications (coarsen it: --keep-coarse for a date or"
+                " time, or leave it out)"
+            )
+    if problems:
+        raise InputFileError(
+            source,
+            f"a kept column links published rows back: {'; '.join(problems)}",
+            "leave it out of --keep, or coarsen it",
+        )
+
+
+def _masked_texts(data: Path, column: str, review: Path) -> Counter[str]:
+    """A publication's texts with each listed replacement written as its kind (what an
+    attacker holding two publications compares, red team 24c F10), spaces folded."""
+    spans: dict[int, list[tuple[int, int, str]]] = {}
+    for line in review.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if "row" in entry and "start" in entry and entry.get("kind") not in (RARE_TERM,):
+            spans.setdefault(entry["row"], []).append((entry["start"], entry["end"], entry["kind"]))
+    out: Counter[str] = Counter()
+    for row, text in enumerate(read_texts(data, column), 1):
+        if not text:
+            continue
+        pieces, last = [], 0
+        for a, b, kind in sorted(spans.get(row, ())):
+            if a >= last:
+                pieces += [text[last:a], f"<{kind}>"]
+                last = b
+        pieces.append(text[last:])
+        masked = " ".join("".join(pieces).split())
+        if "<" in masked or len(masked) >= MASKED_ALONE:
+            out[masked] += 1
+    return out
+
+
+def _earlier_texts(folder: Path, series: str | None) -> tuple[str, Counter[str]]:
+    """An earlier publication's name and masked texts (`_masked_texts`); none where it
+    shares this one's series (consistent on purpose)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise UsageError(
+            "--earlier", f"{folder} holds no manifest.json", "give a folder anonymize publish wrote"
+        )
+    manifest = PublishedManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    if series is not None and manifest.series == series:
+        return manifest.name, Counter()
+    data = next(
+        (folder / o.path for o in manifest.outputs if Path(o.path).suffix.lower() in FORMATS),
+        None,
+    )
+    if data is None or not data.is_file():
+        raise UsageError(
+            "--earlier",
+            f"{folder} holds no published file",
+            "give a folder anonymize publish wrote",
+        )
+    return manifest.name, _masked_texts(data, manifest.column, folder / REVIEW_FILE)
+
+
+def _screen_earlier(before: Sequence[tuple[str, Counter[str]]], now: Counter[str]) -> None:
+    """Refuse texts an earlier publication (another key) holds too, by their masked text:
+    published again, the two pair up row by row. Names the publication and the count."""
+    for name, texts in before:
+        shared = sum(min(n, texts[t]) for t, n in now.items() if t in texts)
+        if shared:
+            raise UsageError(
+                "--earlier",
+                f"{shared} text(s) were published before in {name!r} under another key:"
+                " published again they pair up row by row by their masked text, and a name's"
+                " surrogate learnt in one decodes that person in the other",
+                "publish overlapping texts in one --series, or leave out those already published",
+            )
+
+
+_TIME_OF_DAY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}[T ]\d{1,2}:\d{2}")
+
+
+def _has_time(value: object) -> bool:
+    """A datetime or text written as one (ISO, with hours and minutes)."""
+    if isinstance(value, datetime):
+        return True
+    return isinstance(value, str) and bool(_TIME_OF_DAY.match(value))
 
 
 PersonMap = dict[str, tuple[Name, str] | None]  # a word's person and its role in the name
@@ -785,6 +1027,7 @@ def _manifest(
     frame: Frame,
     run: _Counts,
     export: Export,
+    coarse: Mapping[str, str],
 ) -> PublishedManifest:
     import faker
 
@@ -813,6 +1056,7 @@ def _manifest(
             "allow": sorted(export.allow),
             "catalog_identifiers": len(export.ids.values),
             "export_names": len(export.names),
+            **({"kept_coarse": dict(sorted(coarse.items()))} if coarse else {}),
         },
         name="-",
         column="-",

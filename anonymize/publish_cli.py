@@ -35,6 +35,22 @@ def publish(
         list[str] | None,
         typer.Option(help="Another column to publish as it is (a status, a channel)."),
     ] = None,
+    keep_coarse: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-coarse",
+            help="COLUMN=UNIT: a column of dates or times to publish cut to its day, week, month"
+            " or year (a time to the second, kept as it is, is refused: it links rows back).",
+        ),
+    ] = None,
+    earlier: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="The folder of an earlier publication of overlapping texts: a text it holds"
+            " too is refused, unless both are of one --series (published twice under two keys,"
+            " the two pair up row by row)."
+        ),
+    ] = None,
     name: Annotated[
         str | None, typer.Option(help="The publication's name (default: the file's).")
     ] = None,
@@ -78,6 +94,16 @@ def publish(
     from dsar.keys import load_keys
 
     keys = load_keys(key_file)
+    coarse = {}
+    for given in keep_coarse or ():
+        col, sep, unit = given.partition("=")
+        if not sep or not col or not unit:
+            from dsar.errors import UsageError
+
+            raise UsageError(
+                "--keep-coarse", f"{given!r} is no COLUMN=UNIT", "write it as created_at=day"
+            )
+        coarse[col] = unit
     with ExitStack() as stack:
         engine = None
         if catalog is not None:
@@ -99,6 +125,8 @@ def publish(
             thread=thread,
             engine=engine,
             keep=keep or (),
+            coarse=coarse,
+            earlier=earlier or (),
             name=name,
             series=series,
             person=person,

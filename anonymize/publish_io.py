@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +196,42 @@ def _published_type(kind: pa.DataType, values: Sequence[Any]) -> pa.DataType:
     replaced), any other is text (a thread's tokens)."""
     nested = pa.types.is_nested(kind) and any(is_nested(v) for v in values)
     return kind if nested else pa.string()
+
+
+COARSE_UNITS = ("day", "week", "month", "year")
+"""What a kept date or time may be coarsened to (`--keep-coarse COLUMN=UNIT`): the extract's
+`to:` units. The published value is the period's first day, YYYY-MM-DD."""
+_TEXT_DATE = re.compile(r"^\s*(\d{4})-?(\d{2})-?(\d{2})(?:$|[T ]\d)")
+
+
+def coarsened(values: Sequence[Any], unit: str) -> tuple[list[str | None], int]:
+    """A kept column's dates and times cut to `unit` (red team 24c F9: a time to the second
+    links a published row back to its source row and to its copy in another publication): a
+    date or datetime, or text written YYYY-MM-DD (a time may follow) or YYYYMMDD, as the
+    first day of its day, ISO week (Monday), month or year. Also how many non-empty values
+    are no date (the caller refuses the column then)."""
+    out: list[str | None] = []
+    bad = 0
+    for value in values:
+        day: date | None = None
+        if isinstance(value, datetime):
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str) and (m := _TEXT_DATE.match(value)):
+            try:
+                day = date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                day = None
+        if day is None:
+            bad += value is not None and value != ""
+            out.append(None)
+            continue
+        if unit == "week":
+            day = day - timedelta(days=day.weekday())
+        elif unit == "month":
+            day = day.replace(day=1)
+        elif unit == "year":
+            day = day.replace(month=1, day=1)
+        out.append(day.isoformat())
+    return out, bad
