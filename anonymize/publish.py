@@ -901,8 +901,9 @@ def _people_of(order: list[_Text], surrogates: Surrogates) -> dict[str, PersonMa
         people = threads.setdefault(t.thread, {})
         for s in t.spans:
             if s.entity == PERSON and t.text:
-                words = layout(_plain(t.text[s.start : s.end])).words
-                if len(words) > 1:
+                value = _plain(t.text[s.start : s.end])
+                words = layout(value).words
+                if len(words) > 1 and any(ch.isspace() for ch in value):  # no handle
                     person = surrogates.person(words, language_of(t.text))
                     for position, word in ((0, words[0]), (-1, words[-1])):
                         key = f"{position}:{fold_name(word)}"
@@ -965,6 +966,11 @@ def _name_surrogate(value: str, language: str, surrogates: Surrogates, people: P
         letter = other[:1].upper() or surrogates.initial(word, initial)
         return _render(value, lay, (part, part), (letter, letter))
     person = surrogates.person(words, language)
+    if not any(ch.isspace() for ch in value):  # a handle, a file name (red team 24c F11)
+        first = people.get(f"0:{fold_name(words[0])}")
+        person = first[0] if first is not None and first[1] == "given" else person
+        given, family = (w.replace(" ", "") for w in (person.given, person.family))
+        return _render(value, lay, (given, family or given), ("", ""))
     if lay.comma or any(r < 0 for r in roles):
         given, family = person.given, person.family
         return _render(value, lay, (given, family), (given[:1], family[:1]))

@@ -147,3 +147,29 @@ def test_f6_particles_given_names_and_labels_are_replaced_or_held_back(tmp_path:
             assert _clean(body, [p.casefold() for p in parts]) == [], (text, body)
     assert {0, 2, 3} <= held  # the engine found none of these names
     assert "r4" in bodies  # everyday words beside a given name hold nothing back
+
+
+# -- F11: one person, one surrogate, in a handle and a file name -----------------------------
+
+
+def test_f11_a_handle_and_a_file_name_get_the_persons_surrogate(tmp_path: Path) -> None:
+    rows = [
+        ("T1", "Hi, this is Marta Oyelaran-Brisk. My account cannot log in."),
+        ("T3", "Please see attached file invoice_marta_oyelaran.pdf"),
+        ("T20", "@dorian can you check? cc @marta.oyelaran"),
+    ]
+    bodies, done = _publish(tmp_path, rows)
+    review = [
+        json.loads(x) for x in (done.folder / "review.jsonl").read_text("utf-8").split("\n") if x
+    ]
+    first = next(
+        bodies_row
+        for bodies_row in done.file.read_text("utf-8").splitlines()
+        if json.loads(bodies_row)["rid"] == "r0"
+    )
+    row = done.file.read_text("utf-8").splitlines().index(first) + 1
+    span = next(r for r in review if r.get("row") == row and r["kind"] == "PERSON")
+    name = json.loads(first)["body"][span["start"] : span["end"]].split()
+    given, family = name[0].casefold(), name[-1].casefold()
+    assert f"invoice_{given}_{family}.pdf" in bodies["r1"].casefold(), (name, bodies["r1"])
+    assert f"@{given}.{family}" in bodies["r2"].casefold(), (name, bodies["r2"])
