@@ -30,6 +30,7 @@ import pytest
 from typer.testing import CliRunner
 
 from anonymize.publish import run_publish
+from anonymize.surrogates import Surrogates
 from dsar import Keys
 from dsar.errors import InputFileError, UsageError
 from dsar.review.published import verify_published
@@ -316,3 +317,49 @@ def test_f10_the_command_line_takes_earlier(tmp_path: Path) -> None:
         app, [*base, "--name", "again", "--earlier", str(tmp_path / "p" / "in")], env=env
     )
     assert got.exit_code != 0 and "published before in 'in'" in str(got.exception)
+
+
+# -- F13: IPv6 surrogates keep no group of the original -----------------------------------------
+
+
+IPS = {
+    "2a02:0a46:ff52:0000:1c3e:9b11:4e7a:0042/64": "/64",
+    "2001:0db8:0000:0000:0000:ff00:0042:8329": "",
+    "fe80::1c3e:77d1%eth0": "%eth0",
+    "[2a02:a46:ff52::1c3e:9b11:4e7a:77d1]:443": "]:443",
+    "172.18.4.7:8080": ":8080",
+}
+
+
+@pytest.mark.parametrize(("original", "tail"), IPS.items())
+def test_f13_an_ip_surrogate_keeps_no_group_and_only_its_port_zone_or_prefix(
+    original: str, tail: str
+) -> None:
+    import ipaddress
+
+    address = original[: len(original) - len(tail)]
+    groups = set(re.findall(r"[0-9a-f]{3,4}", address)) - {"2001", "0db8"}
+    for scope in range(20):
+        new = Surrogates(KEY, scope=f"series:{scope}").value(
+            "IP_ADDRESS", original, original.casefold()
+        )
+        assert new.endswith(tail)
+        written = new[: len(new) - len(tail)].lstrip("[")
+        ip = ipaddress.ip_address(written)
+        assert ip.version == (6 if original.count(":") > 1 else 4)
+        assert not any(g in re.findall(r"[0-9a-f]+", written) for g in groups)
+
+
+def test_f13_published_ipv6_addresses_keep_no_group(tmp_path: Path) -> None:
+    text = (
+        "from [2a02:0a46:ff52:0000:1c3e:9b11:4e7a:77d1]:443 and"
+        " 2a02:0a46:ff52:0000:1c3e:9b11:4e7a:0042/64, IP 2001:0db8:0000:0000:0000:ff00:0042:8329"
+    )
+    source = _csv(tmp_path / "in.csv", [{"ticket": "A", "text": text}])
+    for series in ("a", "b"):
+        done = run_publish(source, "text", tmp_path / series, keys=KEY, series=series)
+        published = _rows(done.file)[0]["text"]
+        for group in ("0042", "77d1", "4e7a", "8329", "ff52", "0a46"):
+            assert group not in published
+        assert "/64" in published and "]:443" in published
+        assert verify_published(done.folder, source=source).ok
