@@ -117,9 +117,67 @@ class Incident:
     established: str = "auto"  # EU/EEA, GB, none, or auto: read from the catalog's authority
 
     def __post_init__(self) -> None:
-        """Refuse a --what or --measures holding a personal value: both go into every
-        letter and the regulator report (see `check_incident_text`)."""
+        """Refuse a --what or --measures holding a personal value, and a breach id that is
+        no plain name or holds one: all go into every letter and the regulator report (see
+        `check_incident_text`, `check_breach_id`)."""
+        check_breach_id(self.breach_id)
         check_incident_text(self.what_happened, self.measures)
+
+
+_DIGIT_RUN = re.compile(r"\d+(?:[-._]\d+)*")
+
+
+def check_breach_id(breach_id: str) -> None:
+    """Refuse a breach id (`--id`) that is no plain name (`dsar.io.plain_name`: letters,
+    digits, `.`, `_`, `-`, at most 100 characters: no newline, Markdown, tag or control
+    character) or that reads as a personal value: it is the reference in every letter, the
+    report, scope.json, the register and the audit log. A personal value is what the
+    detectors find (`personal_values_in`: an SSN, a card, an IBAN, a NINO ...) or nine or
+    more digits in one run of digit groups (a phone, an SSN without dashes, an account
+    number), a leading date (`20261129`, `2026-11-29`) set aside, so `BR-20261129-1830`
+    passes. The message never repeats the id.
+
+    Raises:
+        UsageError: the id is not plain, or holds what reads as a personal value.
+
+    Examples:
+        >>> check_breach_id("BR-20261129-1830")
+        >>> check_breach_id("SEC-2026-11-05-a")
+    """
+    from dsar.errors import UnsafeNameError, UsageError
+    from dsar.io import plain_name
+
+    try:
+        plain_name(breach_id, "breach id (--id)")
+    except UnsafeNameError as unsafe:
+        raise UsageError("--id", str(unsafe), "name the breach like BR-2026-11-20-a") from None
+    found = personal_values_in(breach_id)
+    if any(_long_number(m.group()) for m in _DIGIT_RUN.finditer(breach_id)):
+        found.append("a number of nine digits or more")
+    if found:
+        raise UsageError(
+            "--id",
+            f"--id holds what reads as personal data ({', '.join(found)}); it is the"
+            " reference in every person's letter, the report and the register",
+            "name the breach by its date and a letter or the incident ticket's short number"
+            " (BR-2026-11-20-a), never by someone's number",
+        )
+
+
+def _long_number(run: str) -> bool:
+    """Whether a run of digit groups (`303-555-0101`) holds nine digits or more once a
+    leading date (`20261129`, `2026-11-29`) is set aside."""
+    groups = re.split(r"[-._]", run)
+    if re.fullmatch(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", groups[0]):
+        groups = groups[1:]
+    elif (
+        len(groups) >= 3
+        and re.fullmatch(r"(19|20)\d{2}", groups[0])
+        and re.fullmatch(r"0[1-9]|1[0-2]", groups[1])
+        and re.fullmatch(r"0[1-9]|[12]\d|3[01]", groups[2])
+    ):
+        groups = groups[3:]
+    return sum(len(g) for g in groups) >= 9
 
 
 def check_incident_text(what: str, measures: str) -> None:
