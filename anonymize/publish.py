@@ -393,7 +393,13 @@ def run_publish(
         write_manifest(manifest, work / "manifest.json")
         (work / "manifest.json").chmod(0o600)
         # the reviewer's check, given the original values, before the folder takes its name
-        found = verify_published(work, originals=originals, text_engine=check, keys=keys).findings
+        found = verify_published(
+            work,
+            originals=originals,
+            text_engine=check,
+            keys=keys,
+            identifiers=export.ids.values,  # as `dsar verify --catalog` reads them
+        ).findings
         findings = [str(f) for f in found]
         if findings:
             aside = set_aside(work, out, name, "publication name")
@@ -644,7 +650,7 @@ def _in_form(form: Found, value: str, new: str) -> str:
 def _other_forms(items: list[_Text], export: Export) -> None:
     """Add to each text the other forms of the originals found anywhere in the corpus
     (`publish_forms.Forms`), and the company's ids written otherwise."""
-    forms = Forms.of([t.text for t in items], [t.spans for t in items])
+    forms = Forms.of([t.text for t in items], [t.spans for t in items], export.ids)
     for t in items:
         if not t.text:
             continue

@@ -9,6 +9,11 @@ with other separators; a full name in "Surname, Given" order, and its surname al
 it is capitalised and no everyday word. `Forms.find` returns those places as spans, each
 with the original value it stands for (its surrogate is that value's).
 
+Red team 24 round 3 (F3, F7) added: the company's ids (`Forms.ids`) in full-width
+or other compatibility forms, written spaced out or split over a line break ("u 0 0 0 0 0 0
+1", "u000\n0001", "3075 e26a 50"); a phone of the corpus written in number words ("zero
+six one two ...").
+
 A kept column (`--keep`) is published as it is, so it must hold no personal data:
 `kept_findings` counts, per kind, the distinct values of a kept column the text engine
 reads as personal (nested objects and lists read leaf by leaf), that are an original the
@@ -25,9 +30,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import regex
 
+from anonymize.publish_find import CompanyIds, distinctive, id_parts
 from dsar.text import Span, TextEngine
 from dsar.text.detectors import PERSON
 from dsar.text.lexicon import STOP_WORDS, WORD_NAMES
@@ -130,11 +137,18 @@ class Forms:
     surnames: dict[str, str] = field(default_factory=dict)  # surname folded -> its full name
     phones: dict[str, str] = field(default_factory=dict)  # last nine digits -> written
     numbers: dict[str, tuple[str, str]] = field(default_factory=dict)  # compact -> kind, written
+    ids: CompanyIds | None = None  # the company's ids (`--catalog`), found in other forms too
 
     @classmethod
-    def of(cls, texts: Sequence[str | None], spans: Sequence[Sequence[Span]]) -> Forms:
-        """From the spans found in the corpus (the first writing of a value is its key)."""
-        out = cls()
+    def of(
+        cls,
+        texts: Sequence[str | None],
+        spans: Sequence[Sequence[Span]],
+        ids: CompanyIds | None = None,
+    ) -> Forms:
+        """From the spans found in the corpus (the first writing of a value is its key), and
+        the company's `ids`."""
+        out = cls(ids=ids)
         for text, found in zip(texts, spans, strict=True):
             if not text:
                 continue
@@ -178,9 +192,73 @@ class Forms:
         if any(c in INVISIBLE for c in text):
             out += self._names(text, view_of(text, " "))
         out += self._phones(text)
+        out += self._spoken_phones(view)
         out += self._numbers(text)
         out += self._base64(text)
+        out += self._ids(text)
         return out
+
+    def _spoken_phones(self, view: View) -> Iterator[Found]:
+        """A phone of the corpus written in number words ("zero six one two ...")."""
+        if not self.phones:
+            return
+        for m in _SPOKEN_RUN.finditer(view.text):
+            digits = spoken_digits(m.group())
+            if digits is None:
+                continue
+            for i in range(max(len(digits) - PHONE_TAIL + 1, 1)):
+                written = self.phones.get(digits[i : i + PHONE_TAIL])
+                if written is not None:
+                    a, b = view.source(m.start(), m.end())
+                    yield Found(Span(a, b, PHONE, 1.0, FORM), written)
+                    break
+
+    def _ids(self, text: str) -> Iterator[Found]:
+        """The company's ids in the forms `CompanyIds.variants` does not read (red team 24
+        r3, F3 and F7): in full-width or other compatibility forms (NFKC), and written with
+        spaces, line breaks or other separators between its characters ("u 0 0 0 0 0 0 1",
+        "u000\n0001", "3075 e26a 50"). Each is replaced whole by the id's surrogate."""
+        if self.ids is None or not self.ids.values:
+            return
+        compact, unique, prefixes, longest = self._id_index
+        tokens = id_tokens(text)
+        for i in range(len(tokens)):
+            joined = ""
+            for j in range(i, len(tokens)):
+                _, end, word = tokens[j]
+                gap = gap_between(text, tokens[j - 1], tokens[j]) if j > i else ""
+                if j > i and not _ID_GAP.fullmatch(gap):
+                    break
+                joined += word
+                folded = joined.casefold()
+                if len(folded) > longest:
+                    break
+                start = tokens[i][0]
+                if not any(c.isdigit() for c in folded) or _plain(
+                    text[start:end], j - i, tokens[i][2].casefold() in prefixes
+                ):
+                    continue
+                written = compact.get(folded) or unique.get(folded)
+                if written is None and any(s.fullmatch(joined) for s in self.ids.shapes):
+                    written = joined
+                if written is not None:
+                    yield Found(Span(start, end, "COMPANY_ID", 1.0, FORM), written)
+
+    @cached_property
+    def _id_index(self) -> tuple[dict[str, str], dict[str, str], frozenset[str], int]:
+        """(id without separators, case-folded -> id; distinctive unique part -> id; the
+        ids' letter prefixes, case-folded; the longest id)."""
+        compact: dict[str, str] = {}
+        unique: dict[str, str] = {}
+        prefixes: set[str] = set()
+        for v in sorted(self.ids.values if self.ids is not None else ()):
+            compact.setdefault(re.sub(r"[^0-9a-z]", "", v.casefold()), v)
+            head, tail = id_parts(v)
+            prefixes.add(re.sub(r"[^0-9a-z]", "", head.casefold()))
+            if tail and distinctive(tail):
+                unique.setdefault(tail.casefold(), v)
+        longest = max((len(k) for k in compact), default=0)
+        return compact, unique, frozenset(prefixes - {""}), longest
 
     def _names(self, text: str, view: View) -> Iterator[Found]:
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(view.text)]
@@ -252,6 +330,68 @@ class Forms:
                 written = self.emails.get(value, value)  # any address in base64 is one
                 yield Found(Span(m.start(), m.end(), EMAIL, 1.0, FORM), written, BASE64)
                 break
+
+
+_PLAIN_GAP = re.compile(r"[A-Za-z]+[ _.:#/-]{1,2}[A-Za-z0-9]+")
+
+
+def _plain(written: str, joins: int, prefixed: bool) -> bool:
+    """Whether `CompanyIds.find` and `variants` read an id written so: one ASCII run, or a
+    prefix and the rest across one or two separators ('u 0000001', 'cus-3075e26a50')."""
+    if not written.isascii():
+        return False
+    return joins == 0 or (joins == 1 and prefixed and bool(_PLAIN_GAP.fullmatch(written)))
+
+
+# -- the forms red team 24 r3 wrote (F7) ---------------------------------------------------
+
+_NUMBER_WORDS = {
+    w: str(d)
+    for d, w in enumerate(re.findall(r"\w+", "zero one two three four five six seven eight nine"))
+}
+_SPOKEN_RUN = regex.compile(
+    r"(?<![\w])(?:zero|one|two|three|four|five|six|seven|eight|nine|\d+)"
+    r"(?:[\s,.-]{1,3}(?:zero|one|two|three|four|five|six|seven|eight|nine|\d+))+(?![\w])"
+)
+
+
+def spoken_digits(run: str) -> str | None:
+    """The digits of a run of number words and digits ("zero six one two ..."), where one
+    word at least is spelled out and seven digits or more are read; else None."""
+    words = regex.findall(r"[a-z]+|\d+", run)
+    if not any(w in _NUMBER_WORDS for w in words):
+        return None
+    digits = "".join(_NUMBER_WORDS.get(w, w) for w in words)
+    return digits if len(digits) >= 7 else None
+
+
+_ID_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_ID_GAP = re.compile(r"[\s_.:#/\-\u00ad\u200b\u200c\u200d\u2060\ufeff]{1,3}")
+
+
+def id_tokens(text: str) -> list[tuple[int, int, str]]:
+    """The runs of ASCII letters and digits of `text` read in NFKC (a full-width letter or
+    digit as its ASCII one), each (start, end) in `text` and the run as read."""
+    out: list[tuple[int, int, str]] = []
+    start, word = -1, ""
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch) if not ch.isascii() else ch
+        if folded and _ID_TOKEN.fullmatch(folded) and folded.isascii():
+            if start < 0:
+                start = i
+            word += folded
+            continue
+        if start >= 0:
+            out.append((start, i, word))
+        start, word = -1, ""
+    if start >= 0:
+        out.append((start, len(text), word))
+    return out
+
+
+def gap_between(text: str, left: tuple[int, int, str], right: tuple[int, int, str]) -> str:
+    """What stands between two runs, in NFKC (a full-width low line is one)."""
+    return unicodedata.normalize("NFKC", text[left[1] : right[0]])
 
 
 def unbase64_text(run: str) -> str | None:

@@ -436,6 +436,31 @@ def other_forms(text: str) -> list[tuple[str, str]]:
     return out
 
 
+# -- numbers spelled out (red team 24 r3, F7) ---------------------------------------------
+
+_SPOKEN = {
+    w: str(d)
+    for d, w in enumerate(re.findall(r"\w+", "zero one two three four five six seven eight nine"))
+}
+_SPOKEN_RUN = regex.compile(
+    rf"(?<!\w)(?:{'|'.join(_SPOKEN)}|\d+)(?:[\s,.-]{{1,3}}(?:{'|'.join(_SPOKEN)}|\d+))+(?!\w)",
+    regex.IGNORECASE,
+)
+
+
+def spoken_numbers(text: str) -> str:
+    """`text` with each run of number words (and digits) holding a spelled-out one written
+    as its digits ("zero six one two three ..." as "0612 3..."): a phone read aloud."""
+
+    def digits(m: regex.Match[str]) -> str:
+        words = regex.findall(r"[^\W\d_]+|\d+", m.group().casefold())
+        if not any(w in _SPOKEN for w in words):
+            return m.group()
+        return "".join(_SPOKEN.get(w, w) for w in words)
+
+    return _SPOKEN_RUN.sub(digits, text)
+
+
 def _check_other_forms(
     name: str,
     texts: Iterable[str | None],
@@ -465,6 +490,7 @@ def _check_other_forms(
     }
     ids = {v for k, v in originals if k == "COMPANY_ID"}
     compact = {re.sub(r"[^0-9a-z]", "", v) for v in ids}
+    longest = max((len(v) for v in compact), default=0)
     unique = set()
     for v in ids:
         m = _ID_SPLIT.match(v)
@@ -480,9 +506,12 @@ def _check_other_forms(
         for a, b, kind in (listed or {}).get(row, ()):
             if kind == "PERSON":
                 masked = masked[:a] + " " * (b - a) + masked[b:]
-        for how, form in other_forms(text):
+        forms = other_forms(text)
+        if phones and (spoken := spoken_numbers(text)) != text:
+            forms.append(("in number words", spoken))
+        for how, form in forms:
             kinds = _originals_in(form, emails, phones, numbers, lengths, names, turned)
-            if ids and _holds_id(form, compact, unique):
+            if ids and _holds_id(form, compact, unique, longest):
                 kinds.append("identifier")
             for kind in kinds:
                 if (kind, how) not in said:
@@ -574,17 +603,26 @@ def _holds_surname(form: str, surnames: set[str]) -> bool:
     )
 
 
-def _holds_id(form: str, compact: set[str], unique: set[str]) -> bool:
+def _holds_id(form: str, compact: set[str], unique: set[str], longest: int) -> bool:
+    """Whether `form` holds an id: a run of letters and digits, or runs joined across one
+    to three separators, spaces or line breaks ("cus 3075e26a50", "u 0 0 0 0 0 0 1",
+    "u000\n0001", "3075 e26a 50"; red team 24 r3 F7), that is an id without its
+    separators or its distinctive unique part."""
     words = [(m.start(), m.end(), m.group().casefold()) for m in _ID_WORD.finditer(form)]
-    for i, (_, b, w) in enumerate(words):
-        if w in compact or w in unique:
-            return True
-        if i + 1 < len(words):
-            a2, _, w2 = words[i + 1]
-            gap = form[b:a2]
-            if len(gap) <= 2 and not gap.strip(" _.:#/-") and w + w2 in compact:
+    for i in range(len(words)):
+        joined = ""
+        for j in range(i, len(words)):
+            if j > i and not _ID_JOIN.fullmatch(form[words[j - 1][1] : words[j][0]]):
+                break
+            joined += words[j][2]
+            if len(joined) > longest:
+                break
+            if joined in compact or joined in unique:
                 return True
     return False
+
+
+_ID_JOIN = re.compile(r"[\s_.:#/-]{1,3}")
 
 
 def catalog_identifiers(catalog: Any) -> set[str]:

@@ -1,0 +1,173 @@
+"""Red team 24 round 3 on published support requests, findings F3, F5, F7 and F12:
+identifiers in other written forms.
+
+- F3: the catalog's ids written full-width (in full-width letters and digits) were published; the folder's own
+  check passed them and `dsar verify --catalog` found them only afterwards.
+- F5: "marta dot oyelaran at gmail dot com": the given name was replaced alone and the
+  rest stood beside its surrogate, held back or published as the draw fell.
+- F7: ids spaced out ("u 0 0 0 0 0 0 1"), split over a line break ("u000\\n0001") or with
+  the prefix dropped and spaces added ("3075 e26a 50"), and a phone written in number
+  words, were published, and verify said OK.
+- F12: a hex-encoded email rejected the whole publication instead of being replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anonymize.publish import PublishRejectedError, run_publish
+from anonymize.publish_forms import Forms
+from dsar import Keys, load_catalog, open_engine
+from dsar.review.published import catalog_identifiers, verify_published
+
+KEY = Keys(b"r" * 32)
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def _jsonl(path: Path, bodies: list[str]) -> Path:
+    rows = [{"rid": f"r{i}", "thread": f"t{i}", "body": b} for i, b in enumerate(bodies)]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def _published(folder: Path) -> list[dict[str, Any]]:
+    file = next(p for p in folder.iterdir() if p.suffix == ".jsonl" and p.name != "review.jsonl")
+    return [json.loads(line) for line in file.read_text("utf-8").splitlines()]
+
+
+def _compact(text: str) -> str:
+    """A text in NFKC, case-folded, with every character but letters and digits dropped."""
+    return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _said(findings: Any) -> str:
+    return " ".join(str(f) for f in findings)
+
+
+@pytest.fixture
+def ids(demo_export: Path) -> tuple[str, str]:
+    """A user id and a customer id of the demo export ('u0000042', 'cus_3075e26a50')."""
+    with open_engine(load_catalog(demo_export)) as engine:
+        row = engine.query(
+            "SELECT user_id, customer_id FROM accounts WHERE customer_id IS NOT NULL LIMIT 1"
+        ).to_pylist()[0]
+    return row["user_id"], row["customer_id"]
+
+
+def _publish_with_catalog(source: Path, out: Path, demo_export: Path) -> Any:
+    with open_engine(load_catalog(demo_export)) as engine:
+        return run_publish(
+            source, "body", out, keys=KEY, thread="thread", keep=["rid"], engine=engine
+        )
+
+
+def _id_forms_are_checked(
+    source: Path, tmp_path: Path, demo_export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With publish's reading of the forms off, the folder's own check rejects it, and
+    `dsar verify --source --catalog` finds the same: the two checks agree."""
+    monkeypatch.setattr(Forms, "_ids", lambda self, text: iter(()))
+    with pytest.raises(PublishRejectedError, match="an original identifier"):
+        _publish_with_catalog(source, tmp_path / "o2", demo_export)
+    aside = next((tmp_path / "o2").glob("*.REJECTED"))
+    known = catalog_identifiers(load_catalog(demo_export))
+    found = verify_published(aside, source=source, identifiers=known).findings
+    assert "an original identifier is published" in _said(found)
+
+
+# -- F3: catalog ids in full-width or other compatibility forms ------------------------------
+
+
+def test_f3_full_width_catalog_ids_are_replaced_and_both_checks_find_them(
+    tmp_path: Path, demo_export: Path, ids: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, customer = ids
+    tail = customer.split("_")[-1]
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [
+            f"my user id is {_full_width(user)}, thanks",
+            f"customer {_full_width(customer)} please",
+            f"id {_full_width(user.upper())} and {_full_width(tail)}",
+        ],
+    )
+    done = _publish_with_catalog(source, tmp_path / "o", demo_export)
+    bodies = [r["body"] for r in _published(done.folder)]
+    assert len(bodies) == 3  # none held back
+    for body in bodies:
+        assert user not in _compact(body) and tail.casefold() not in _compact(body), body
+    known = catalog_identifiers(load_catalog(demo_export))
+    assert verify_published(done.folder, source=source, identifiers=known).ok
+    _id_forms_are_checked(source, tmp_path, demo_export, monkeypatch)
+
+
+# -- F7: ids spaced out, across a line break; a phone in number words ------------------------
+
+
+def test_f7_ids_spaced_out_or_split_over_a_line_are_replaced_and_found(
+    tmp_path: Path, demo_export: Path, ids: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, customer = ids
+    tail = customer.split("_")[-1]
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [
+            f"user id: {' '.join(user)} please",
+            f"or {user[:4]}\n{user[4:]} across lines",
+            f"customer {tail[:4]} {tail[4:8]} {tail[8:]} and {customer[:5]}\r\n{customer[5:]}",
+        ],
+    )
+    done = _publish_with_catalog(source, tmp_path / "o", demo_export)
+    bodies = [r["body"] for r in _published(done.folder)]
+    assert len(bodies) == 3
+    for body in bodies:
+        assert user not in _compact(body) and tail.casefold() not in _compact(body), body
+    known = catalog_identifiers(load_catalog(demo_export))
+    assert verify_published(done.folder, source=source, identifiers=known).ok
+    _id_forms_are_checked(source, tmp_path, demo_export, monkeypatch)
+
+
+def _spoken(digits: str) -> str:
+    return " ".join(NUMBER_WORDS[int(d)] for d in digits)
+
+
+def _heard(text: str) -> str:
+    """The digits a text holds, number words read as digits."""
+    words = re.findall(r"[a-z]+|\d", text.casefold())
+    return "".join(str(NUMBER_WORDS.index(w)) if w in NUMBER_WORDS else w for w in words)
+
+
+def test_f7_a_phone_written_in_number_words_is_replaced_and_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [
+            "Phone: +31 6 1234 5678, call me",
+            f"or {_spoken('0612345678')} after five",
+            f"or {_spoken('0031')} 6 {_spoken('12345678')}",
+        ],
+    )
+    done = run_publish(source, "body", tmp_path / "o", keys=KEY, thread="thread", keep=["rid"])
+    bodies = [r["body"] for r in _published(done.folder)]
+    assert len(bodies) == 3
+    for body in bodies:
+        assert "12345678" not in _heard(body), body
+    assert verify_published(done.folder, source=source).ok
+    monkeypatch.setattr(Forms, "_spoken_phones", lambda self, view: iter(()))
+    with pytest.raises(PublishRejectedError, match="an original phone"):
+        run_publish(source, "body", tmp_path / "o2", keys=KEY, thread="thread", keep=["rid"])
+    aside = next((tmp_path / "o2").glob("*.REJECTED"))
+    found = _said(verify_published(aside, source=source).findings)
+    assert "an original phone is published (in number words)" in found
+    assert "1234" not in found
