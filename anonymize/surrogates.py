@@ -15,9 +15,9 @@ key can recompute the choice from a list of candidate names.
   never one already given to someone else.
 - Cards keep their length and first digit and are Luhn-valid; IBANs keep their country and
   length with valid check digits; IP addresses move to the documentation ranges (RFC 5737,
-  RFC 3849), no group of the original kept; emails get a keyed local part of the same shape
-  at a reserved domain (RFC 2606); phones, tokens, identifiers keep their separators,
-  prefixes and length.
+  RFC 3849), no group of the original kept; emails get a keyed local part of keyed words at a
+  reserved domain (RFC 2606), no shape of the original's; a URL's slug keyed words of keyed
+  lengths; phones, tokens, identifiers keep their separators, prefixes and length.
 """
 
 from __future__ import annotations
@@ -592,10 +592,35 @@ def _ip(original: str, stream: _Stream, number: int) -> str:
     return f"{head}{net}.{1 + (number >> 8) % 254}{tail}"
 
 
+def _pieces(stream: _Stream, count: int, low: int, high: int) -> list[str]:
+    """`count` keyed lower-case words, each of a keyed length from `low` to `high`."""
+    out = []
+    for _ in range(count):
+        size = low + int(stream.digit() + stream.digit()) % (high - low + 1)
+        out.append("".join(stream.letter() for _ in range(size)))
+    return out
+
+
 def _email(original: str, stream: _Stream, number: int) -> str:
-    """A keyed local part of the same shape at a reserved domain (example.com/.org/.net)."""
-    local = original.rsplit("@", 1)[0] if "@" in original else original
-    return f"{_shape(local, stream, 0)}@{RESERVED_DOMAINS[number % 3]}"
+    """A keyed local part at a reserved domain (example.com/.org/.net), of no shape of the
+    original's (red team 24c F8: "O'Brien.Kate" gave "Y'Kahgp.Dnvy", the lengths of an
+    Irish surname and a given name, its apostrophe and capitals): one or two lower-case
+    words of keyed lengths and a keyed separator."""
+    words = _pieces(stream, 1 + int(stream.digit()) % 2, 3, 9)
+    local = ".._"[int(stream.digit()) % 3].join(words)
+    return f"{local}@{RESERVED_DOMAINS[number % 3]}"
+
+
+def _url_token(original: str, stream: _Stream, number: int) -> str:
+    """A token of a URL: a slug of words ("marta-oyelaran-brisk-4a2b1c") becomes keyed
+    lower-case words of keyed lengths and count, joined by the slug's separator (red team
+    24c F8: the original name's word lengths showed); a token of one piece keeps its
+    length and its letters' and digits' places, in lower case (a random token's shape is
+    no one's)."""
+    separator = next((ch for ch in original if ch in "-_."), "")
+    if separator and any(ch.isalpha() for ch in original):
+        return separator.join(_pieces(stream, 2 + int(stream.digit()) % 3, 3, 8))
+    return "".join(stream.like(ch.lower()) if ch.isalnum() else ch for ch in original)
 
 
 _MAKERS: dict[str, Callable[[str, _Stream, int], str]] = {
@@ -605,7 +630,7 @@ _MAKERS: dict[str, Callable[[str, _Stream, int], str]] = {
     "IBAN_CODE": _iban,
     "IP_ADDRESS": _ip,
     "SECRET": _identifier,
-    "URL_TOKEN": _shape,
+    "URL_TOKEN": _url_token,
     "COMPANY_ID": _identifier,
 }
 

@@ -319,6 +319,51 @@ def test_f10_the_command_line_takes_earlier(tmp_path: Path) -> None:
     assert got.exit_code != 0 and "published before in 'in'" in str(got.exception)
 
 
+# -- F8: email and URL surrogates of no shape of the original's --------------------------------
+
+
+def _lengths(value: str) -> list[int]:
+    return [len(w) for w in re.findall(r"[A-Za-z0-9]+", value)]
+
+
+def test_f8_email_and_slug_surrogates_copy_no_lengths_apostrophes_or_capitals() -> None:
+    email, slug = "O'Brien.Kate@outlook.com", "marta-oyelaran-brisk-4a2b1c"
+    obfuscated = "marta[at]oyelaran[dot]nl"
+    same_email = same_slug = 0
+    shapes = set()
+    for scope in range(20):
+        made = Surrogates(KEY, scope=f"series:{scope}")
+        new = made.value("EMAIL_ADDRESS", email, email.casefold())
+        local = new.rsplit("@", 1)[0]
+        assert "'" not in new and new == new.lower()
+        assert re.fullmatch(r"[a-z]+(?:[._][a-z]+)?@example\.(?:com|org|net)", new)
+        same_email += _lengths(local) == [1, 5, 4]
+        shapes.add(tuple(_lengths(local)))
+        hidden = made.value("EMAIL_ADDRESS", obfuscated, obfuscated.casefold())
+        assert "[" not in hidden and hidden.endswith((".com", ".org", ".net"))
+        new_slug = made.value("URL_TOKEN", slug, slug)
+        assert new_slug == new_slug.lower()
+        same_slug += _lengths(new_slug) == [5, 8, 5, 6]
+    assert same_email == 0 and same_slug == 0 and len(shapes) > 5
+
+
+def test_f8_a_published_email_beside_its_name_has_a_shape_of_its_own(tmp_path: Path) -> None:
+    rows = [
+        {"ticket": "A", "text": "Kate O'Brien here, write to O'Brien.Kate@outlook.com please."},
+        {"ticket": "B", "text": "See https://www.linkedin.com/in/marta-oyelaran-brisk-4a2b1c ok"},
+    ]
+    source = _csv(tmp_path / "in.csv", rows)
+    for series in ("a", "b", "c"):
+        done = run_publish(
+            source, "text", tmp_path / series, keys=KEY, thread="ticket", series=series
+        )
+        published = " ".join(r["text"] for r in _rows(done.file))
+        email = re.search(r"\S+@example\.(?:com|org|net)", published)
+        assert email is not None and "'" not in email.group() and email.group().islower()
+        assert "O'Brien" not in published and "oyelaran" not in published
+        assert verify_published(done.folder, source=source).ok
+
+
 # -- F13: IPv6 surrogates keep no group of the original -----------------------------------------
 
 
