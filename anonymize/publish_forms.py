@@ -9,10 +9,11 @@ with other separators; a full name in "Surname, Given" order, and its surname al
 it is capitalised and no everyday word. `Forms.find` returns those places as spans, each
 with the original value it stands for (its surrogate is that value's).
 
-Red team 24 round 3 (F3, F7) added: the company's ids (`Forms.ids`) in full-width
+Red team 24 round 3 (F3, F5, F7) added: the company's ids (`Forms.ids`) in full-width
 or other compatibility forms, written spaced out or split over a line break ("u 0 0 0 0 0 0
 1", "u000\n0001", "3075 e26a 50"); a phone of the corpus written in number words ("zero
-six one two ...").
+six one two ..."); an email written obfuscated ("name dot surname at provider dot com",
+"name[at]provider[dot]nl", "(at)"), found as one address whatever a word of it is.
 
 A kept column (`--keep`) is published as it is, so it must hold no personal data:
 `kept_findings` counts, per kind, the distinct values of a kept column the text engine
@@ -191,12 +192,25 @@ class Forms:
         out += self._names(text, view)
         if any(c in INVISIBLE for c in text):
             out += self._names(text, view_of(text, " "))
+        out += self._obfuscated_emails(text, view)
         out += self._phones(text)
         out += self._spoken_phones(view)
         out += self._numbers(text)
         out += self._base64(text)
         out += self._ids(text)
         return out
+
+    def _obfuscated_emails(self, text: str, view: View) -> Iterator[Found]:
+        """An address written with its at sign or dots spelled out ("marta dot oyelaran at
+        gmail dot com", "marta[at]oyelaran[dot]nl", "m.duke (at) outlook.com"): one span,
+        keyed on the address it spells (red team 24 r3, F5: a word of it replaced alone left
+        the rest beside a surrogate, or not, as the draw fell)."""
+        for m in _OBFUSCATED.finditer(view.text):
+            value = deobfuscated(m)
+            if value is None:
+                continue
+            a, b = view.source(m.start(), m.end())
+            yield Found(Span(a, b, EMAIL, 1.0, FORM), self.emails.get(value, value))
 
     def _spoken_phones(self, view: View) -> Iterator[Found]:
         """A phone of the corpus written in number words ("zero six one two ...")."""
@@ -343,7 +357,40 @@ def _plain(written: str, joins: int, prefixed: bool) -> bool:
     return joins == 0 or (joins == 1 and prefixed and bool(_PLAIN_GAP.fullmatch(written)))
 
 
-# -- the forms red team 24 r3 wrote (F7) ---------------------------------------------------
+# -- the forms red team 24 r3 wrote (F5, F7) -----------------------------------------------
+
+_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
+_LOCAL = r"[\w%+'-]+"
+_LABEL = r"[\w](?:[\w-]*[\w])?"
+_OBFUSCATED = regex.compile(
+    rf"(?<![\w.%+'-])(?P<local>{_LOCAL}(?:{_DOT}{_LOCAL})*)(?P<at>{_AT})"
+    rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?P<tld>[a-z]{{2,6}}))(?![\w@-]|\.\w)"
+)
+_SPELLED = regex.compile(r"\s+dot\s+|[\[({<]\s*(?:dot|at)\s*[\])}>]")
+TOP_LEVEL = frozenset(
+    re.findall(r"\w+", "com org net edu gov mil int info biz name pro mobi app dev io co me tv")
+    + re.findall(r"\w+", "ai eu email mail online site tech cloud xyz")
+)
+
+
+def deobfuscated(m: regex.Match[str]) -> str | None:
+    """The address an `_OBFUSCATED` match spells, case-folded, or None where it is no
+    spelled-out address: a plain one (the engine's), a top-level domain that is none, or a
+    bare " at " before a plain domain with nothing spelled out ("sign up at github.com")."""
+    tld, local = m.group("tld"), m.group("local")
+    if tld not in TOP_LEVEL and not (len(tld) == 2 and tld.isascii()):
+        return None
+    spelled = _SPELLED.search(m.group())
+    if not spelled and "@" in m.group("at"):
+        return None  # a plain address
+    if not spelled and not regex.search(r"[._]", local):
+        return None
+    if not regex.match(r"[\w-]*[^\W\d_]", m.group("domain")):
+        return None  # a domain's first label has a letter ("at 10.30 dot com" is a time)
+    parts = [regex.sub(_DOT, ".", m.group(k)) for k in ("local", "domain")]
+    return f"{parts[0]}@{parts[1]}"
+
 
 _NUMBER_WORDS = {
     w: str(d)

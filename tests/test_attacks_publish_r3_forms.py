@@ -171,3 +171,56 @@ def test_f7_a_phone_written_in_number_words_is_replaced_and_found(
     found = _said(verify_published(aside, source=source).findings)
     assert "an original phone is published (in number words)" in found
     assert "1234" not in found
+
+
+# -- F5: an obfuscated email, whatever the draw -----------------------------------------------
+
+OBFUSCATED = [
+    "Hi, this is Marta Oyelaran-Brisk. My account cannot log in.",
+    "Email me at marta dot oyelaran at gmail dot com or marta[at]oyelaran[dot]nl",
+    "or write to m.oyelaran (at) outlook.com, or marta_o {at} proton {dot} me",
+    "Sign up at github.com and meet at 10.30 dot com",  # no address: left alone
+]
+
+
+def test_f5_an_obfuscated_email_is_one_email_whatever_the_draw(tmp_path: Path) -> None:
+    """Twenty publications, each with its own key: every one publishes the texts with the
+    addresses replaced whole, none holds one back, none rejects."""
+    source = _jsonl(tmp_path / "in.jsonl", OBFUSCATED)
+    for run in range(20):
+        done = run_publish(
+            source, "body", tmp_path / f"o{run}", keys=KEY, thread="thread", keep=["rid"]
+        )
+        rows = {r["rid"]: r["body"] for r in _published(done.folder)}
+        assert sorted(rows) == ["r0", "r1", "r2", "r3"], run  # nothing held back
+        for rid in ("r1", "r2"):
+            body = rows[rid].casefold()
+            for word in ("marta", "oyelaran", "gmail", "outlook", "proton", "[at]", "(at)"):
+                assert word not in body, (run, rows[rid])
+            assert " dot " not in body and " at " not in body.removeprefix("email me at")
+            assert re.search(r"@example\.(?:com|org|net)", body), rows[rid]
+        assert rows["r3"] == OBFUSCATED[3]
+        if run < 3:
+            assert verify_published(done.folder, source=source).ok
+
+
+def test_f5_the_check_reads_a_spelled_out_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With publish's reading of spelled-out addresses off, no draw publishes one: the
+    folder's own check finds it (outside the reserved domains, or the original with the
+    source), or the text is held back."""
+    monkeypatch.setattr(Forms, "_obfuscated_emails", lambda self, text, view: iter(()))
+    source = _jsonl(tmp_path / "in.jsonl", OBFUSCATED[:2])
+    for run in range(5):
+        try:
+            done = run_publish(
+                source, "body", tmp_path / f"o{run}", keys=KEY, thread="thread", keep=["rid"]
+            )
+        except PublishRejectedError as rejected:
+            assert "an email outside the reserved domains (spelled out)" in str(rejected)
+            aside = next((tmp_path / f"o{run}").glob("*.REJECTED"))
+            found = _said(verify_published(aside, source=source).findings)
+            assert "(spelled out)" in found and "oyelaran" not in found
+        else:
+            assert all("oyelaran" not in r["body"] for r in _published(done.folder))

@@ -433,11 +433,30 @@ def other_forms(text: str) -> list[tuple[str, str]]:
         out += [("invisible characters", text.translate(_SPACE))]
     for _, form in list(out):
         out += [(how, decoded) for how, decoded in decoded_forms(form)]
+    for _, form in list(out):  # red team 24 r3 F5: "name dot surname at provider dot com"
+        spelled = spelled_out_emails(form)
+        if spelled != form:
+            out.append((SPELLED_OUT, spelled))
     return out
 
 
-# -- numbers spelled out (red team 24 r3, F7) ---------------------------------------------
+# -- addresses and numbers spelled out (red team 24 r3, F5 and F7) -------------------------
 
+SPELLED_OUT = "spelled out"
+_S_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_S_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
+_S_LOCAL = r"[\w%+'-]+"
+_S_LABEL = r"[\w](?:[\w-]*[\w])?"
+_S_EMAIL = regex.compile(
+    rf"(?<![\w.%+'-])(?P<local>{_S_LOCAL}(?:{_S_DOT}{_S_LOCAL})*)(?P<at>{_S_AT})"
+    rf"(?P<domain>{_S_LABEL}(?:{_S_DOT}{_S_LABEL})*{_S_DOT}(?P<tld>[a-z]{{2,6}}))(?![\w@-]|\.\w)",
+    regex.IGNORECASE,
+)
+_S_SPELLED = regex.compile(r"\s+dot\s+|[\[({<]\s*(?:dot|at)\s*[\])}>]", regex.IGNORECASE)
+_S_TLDS = frozenset(
+    re.findall(r"\w+", "com org net edu gov mil int info biz name pro mobi app dev io co me tv")
+    + re.findall(r"\w+", "ai eu email mail online site tech cloud xyz")
+)
 _SPOKEN = {
     w: str(d)
     for d, w in enumerate(re.findall(r"\w+", "zero one two three four five six seven eight nine"))
@@ -446,6 +465,28 @@ _SPOKEN_RUN = regex.compile(
     rf"(?<!\w)(?:{'|'.join(_SPOKEN)}|\d+)(?:[\s,.-]{{1,3}}(?:{'|'.join(_SPOKEN)}|\d+))+(?!\w)",
     regex.IGNORECASE,
 )
+
+
+def spelled_out_emails(text: str) -> str:
+    """`text` with each address written with its at sign or dots spelled out ("marta dot
+    oyelaran at gmail dot com", "name[at]host[dot]nl", "name (at) host.com") written as an
+    address: where one is published, its original is, or the address is outside the
+    reserved domains. (Written again here, apart from the publisher's.)"""
+
+    def address(m: regex.Match[str]) -> str:
+        tld, local = m.group("tld").casefold(), m.group("local")
+        spelled = _S_SPELLED.search(m.group())
+        if (
+            (tld not in _S_TLDS and not (len(tld) == 2 and tld.isascii()))
+            or (not spelled and "@" in m.group("at"))
+            or (not spelled and not regex.search(r"[._]", local))
+            or not regex.match(r"[\w-]*[^\W\d_]", m.group("domain"))
+        ):
+            return m.group()
+        parts = [regex.sub(_S_DOT, ".", m.group(k)) for k in ("local", "domain")]
+        return f"{parts[0]}@{parts[1]}"
+
+    return _S_EMAIL.sub(address, text)
 
 
 def spoken_numbers(text: str) -> str:
@@ -662,6 +703,12 @@ def original_values(
     """What the engine finds in the original texts, as (entity, `normalised` value); for
     names, full names only (a given name alone is no one's)."""
     out: set[tuple[str, str]] = set()
+    for text in texts:  # an address spelled out (red team 24 r3 F5) is an original too
+        if text and (spelled := spelled_out_emails(text)) != text:
+            out.update(
+                ("EMAIL_ADDRESS", m.group().strip(".'").casefold())
+                for m in _EMAIL.finditer(spelled)
+            )
     for text, spans in zip(texts, analyze(texts), strict=True):
         for s in spans:
             value = normalised(s.entity, text[s.start : s.end]) if text else ""
