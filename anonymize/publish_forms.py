@@ -9,11 +9,12 @@ with other separators; a full name in "Surname, Given" order, and its surname al
 it is capitalised and no everyday word. `Forms.find` returns those places as spans, each
 with the original value it stands for (its surrogate is that value's).
 
-Red team 24 round 3 (F3, F5, F7) added: the company's ids (`Forms.ids`) in full-width
+Red team 24 round 3 (F3, F5, F7, F12) added: the company's ids (`Forms.ids`) in full-width
 or other compatibility forms, written spaced out or split over a line break ("u 0 0 0 0 0 0
 1", "u000\n0001", "3075 e26a 50"); a phone of the corpus written in number words ("zero
 six one two ..."); an email written obfuscated ("name dot surname at provider dot com",
-"name[at]provider[dot]nl", "(at)"), found as one address whatever a word of it is.
+"name[at]provider[dot]nl", "(at)"), found as one address whatever a word of it is; and an
+email in a hex run (replaced by the surrogate address, as a base64 run is).
 
 A kept column (`--keep`) is published as it is, so it must hold no personal data:
 `kept_findings` counts, per kind, the distinct values of a kept column the text engine
@@ -43,6 +44,7 @@ from dsar.text.lexicon import STOP_WORDS, WORD_NAMES
 INVISIBLE = frozenset("\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\ufeff")
 """Characters that do not render: inside a word they hide it from a plain match."""
 BASE64 = "base64"
+HEX = "hex"
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"
 NUMBERS = ("CREDIT_CARD", "IBAN_CODE")
@@ -54,6 +56,7 @@ _WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'\u2019-]*")
 _PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]*\d")
 _NUMBER_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[\s.\-/](?=[A-Za-z0-9]))*")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,4096}={0,2}")
+_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,2048}(?![0-9A-Fa-f])")
 PHONE_TAIL = 9  # a phone is matched on its last nine digits (any prefix, trunk, country)
 
 
@@ -197,6 +200,7 @@ class Forms:
         out += self._spoken_phones(view)
         out += self._numbers(text)
         out += self._base64(text)
+        out += self._hex(text)
         out += self._ids(text)
         return out
 
@@ -226,6 +230,19 @@ class Forms:
                     a, b = view.source(m.start(), m.end())
                     yield Found(Span(a, b, PHONE, 1.0, FORM), written)
                     break
+
+    def _hex(self, text: str) -> Iterator[Found]:
+        """An address in a hex run (red team 24 r3, F12): the run is replaced by the
+        surrogate address (as a base64 run is; the check decodes hex as it does base64)."""
+        for m in _HEX_RUN.finditer(text):
+            decoded = unhex_text(m.group())
+            if decoded is None:
+                continue
+            for e in _EMAIL_SHAPE.finditer(unicodedata.normalize("NFKC", decoded).casefold()):
+                value = e.group().strip(".'")
+                written = self.emails.get(value, value)
+                yield Found(Span(m.start(), m.end(), EMAIL, 1.0, FORM), written, HEX)
+                break
 
     def _ids(self, text: str) -> Iterator[Found]:
         """The company's ids in the forms `CompanyIds.variants` does not read (red team 24
@@ -357,7 +374,7 @@ def _plain(written: str, joins: int, prefixed: bool) -> bool:
     return joins == 0 or (joins == 1 and prefixed and bool(_PLAIN_GAP.fullmatch(written)))
 
 
-# -- the forms red team 24 r3 wrote (F5, F7) -----------------------------------------------
+# -- the forms red team 24 r3 wrote (F5, F7, F12) -------------------------------------------
 
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
@@ -410,6 +427,15 @@ def spoken_digits(run: str) -> str | None:
         return None
     digits = "".join(_NUMBER_WORDS.get(w, w) for w in words)
     return digits if len(digits) >= 7 else None
+
+
+def unhex_text(run: str) -> str | None:
+    """A hex run as printable UTF-8 text (six characters or more), else None."""
+    try:
+        text = bytes.fromhex(run).decode("utf-8")
+    except ValueError:
+        return None
+    return text if len(text) >= 6 and text.isprintable() else None
 
 
 _ID_TOKEN = re.compile(r"[A-Za-z0-9]+")

@@ -224,3 +224,28 @@ def test_f5_the_check_reads_a_spelled_out_address(
             assert "(spelled out)" in found and "oyelaran" not in found
         else:
             assert all("oyelaran" not in r["body"] for r in _published(done.folder))
+
+
+# -- F12: a hex-encoded email --------------------------------------------------------------
+
+
+def test_f12_a_hex_email_is_replaced_and_the_publication_stands(tmp_path: Path) -> None:
+    address = "mduke@outlook.com"
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [
+            f"hex: {address.encode().hex()} and upper {address.encode().hex().upper()}",
+            "nothing personal here, just logs attached",
+            f"dump 0x{b'karl.hale@moonwells.co.uk'.hex()}",
+        ],
+    )
+    done = run_publish(source, "body", tmp_path / "o", keys=KEY, thread="thread", keep=["rid"])
+    bodies = [r["body"] for r in _published(done.folder)]
+    assert len(bodies) == 3  # none held back, nothing rejected
+    for body in bodies:
+        decoded = "".join(
+            bytes.fromhex(run).decode("utf-8", "replace")
+            for run in re.findall(r"(?:[0-9A-Fa-f]{2}){6,}", body)
+        )
+        assert "outlook" not in body + decoded and "moonwells" not in body + decoded, body
+    assert verify_published(done.folder, source=source).ok
