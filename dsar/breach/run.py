@@ -116,8 +116,13 @@ def _scope_and_write(
 ) -> BreachOutput:
     """`breach_scope` once its inputs are checked: scope, assess, write, log, register."""
     catalog = engine.catalog
-    data_files = export_digests(catalog, keys)  # before reading: confirm finds any change since
+    # the export's files hashed before reading and checked after: confirm finds any change
+    # since scope, and a file a writer replaced or rewrote while scope read it (the bytes
+    # read were not the bytes hashed) refuses the scope
+    seen = export_files(catalog)
+    data_files = export_digests(catalog, keys)
     scope = scope_breach(engine, spec, rules=rules, accept_catalog_warnings=accept_catalog_warnings)
+    check_export_unchanged(catalog, keys, seen, data_files)
     if scope.texts and text is None:
         from dsar.text.engine import TextEngine
 
@@ -221,6 +226,50 @@ def _scope_and_write(
     result.notes += done
     result.registered = held[0] if held else None
     return result
+
+
+def export_files(catalog: Catalog) -> dict[str, tuple[int, ...]]:
+    """Each export file of the catalog's tables (by path) with what says it is the same file,
+    unwritten: device, inode, size, and modification and change times in nanoseconds. A
+    file renamed over (an export job's `mv new.csv tickets.csv`) or rewritten in place
+    changes one of them, even where it ends with the same bytes."""
+    out: dict[str, tuple[int, ...]] = {}
+    for name in sorted(catalog.tables):
+        for path in catalog.files(name):
+            try:
+                st = path.stat()
+            except OSError:
+                out[str(path)] = ()
+                continue
+            out[str(path)] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return out
+
+
+def check_export_unchanged(
+    catalog: Catalog,
+    keys: Keys,
+    seen: dict[str, tuple[int, ...]],
+    digests: dict[str, dict[str, str]],
+) -> None:
+    """Refuse a scope whose export changed while it was read: a file added, gone, replaced
+    or rewritten since `seen` and `digests` were taken before reading. scope.json records
+    the SHA-256 of the files it read; a writer in between would have it vouch (and confirm
+    pass) for bytes scope never counted.
+
+    Raises:
+        UsageError: an export file changed during the scope (the message names no file).
+    """
+    from dsar.errors import UsageError
+
+    if export_files(catalog) == seen and export_digests(catalog, keys) == digests:
+        return
+    raise UsageError(
+        "--catalog",
+        "the export changed while scope read it (a file was replaced, rewritten, added or"
+        " removed): the counts would not match the checksums recorded; nothing was written",
+        "scope again once the export job writing these files has finished (or scope a copy"
+        " of the export that nothing writes to)",
+    )
 
 
 OLDEST_DISCOVERY = datetime(2018, 5, 25, tzinfo=UTC)
