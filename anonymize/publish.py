@@ -102,6 +102,7 @@ from dsar.review.published import (
     name_parts,
     parts_beside,
     read_texts,
+    username_value,
     verify_published,
 )
 from dsar.text import Span, TextEngine, TextPolicy
@@ -156,6 +157,7 @@ class Export:
         catalog = engine.catalog
         names: set[str] = set()
         id_columns: list[list[str]] = []
+        usernames: set[str] = set()  # a declared username without a digit (`mduke`)
         for table_name, table in catalog.tables.items():
             if table_name not in engine.tables or not table.personal:
                 continue
@@ -178,8 +180,13 @@ class Export:
                     f"SELECT DISTINCT CAST({quote_identifier(c)} AS VARCHAR) AS v FROM {t}"
                 )
                 id_columns.append([v for v in got.column("v").to_pylist() if v])
+                identity = table.columns[c].identity
+                if identity is not None and identity.value == "username":  # red team 24c F7
+                    usernames.update(v for v in id_columns[-1] if username_value(v))
         allow = frozenset({catalog.controller.name, *catalog.text_allow})
-        return cls(frozenset(names), CompanyIds.of(id_columns), allow)
+        company = CompanyIds.of(id_columns)
+        company = CompanyIds(company.values | usernames, company.shapes)
+        return cls(frozenset(names), company, allow)
 
 
 def _folded(name: str) -> str:

@@ -6,13 +6,14 @@ identifiers in other written forms.
 - F5: "marta dot oyelaran at gmail dot com": the given name was replaced alone and the
   rest stood beside its surrogate, held back or published as the draw fell.
 - F7: ids spaced out ("u 0 0 0 0 0 0 1"), split over a line break ("u000\\n0001") or with
-  the prefix dropped and spaces added ("3075 e26a 50"), and a phone written in number
-  words, were published, and verify said OK.
+  the prefix dropped and spaces added ("3075 e26a 50"), a username without a digit, and a
+  phone written in number words, were published, and verify said OK.
 - F12: a hex-encoded email rejected the whole publication instead of being replaced.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import unicodedata
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 from anonymize.publish import PublishRejectedError, run_publish
+from anonymize.publish_find import CompanyIds
 from anonymize.publish_forms import Forms
 from dsar import Keys, load_catalog, open_engine
 from dsar.review.published import catalog_identifiers, verify_published
@@ -249,3 +251,54 @@ def test_f12_a_hex_email_is_replaced_and_the_publication_stands(tmp_path: Path) 
         )
         assert "outlook" not in body + decoded and "moonwells" not in body + decoded, body
     assert verify_published(done.folder, source=source).ok
+
+
+def _with_usernames(catalog_path: Path) -> str:
+    """Give the demo copy's accounts a username column the catalog declares (`identity:
+    username`): each email's local part, letters only. Returns one username of no digit."""
+    from dsar.review.published import username_value
+
+    accounts = catalog_path.parent / "accounts.csv"
+    with accounts.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [re.sub(r"[^a-z]", "", (r["email"] or "").split("@")[0].casefold()) for r in rows]
+    for row, name in zip(rows, names, strict=True):
+        row["username"] = name
+    with accounts.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, [*rows[0].keys()])
+        writer.writeheader()
+        writer.writerows(rows)
+    text = catalog_path.read_text("utf-8")
+    anchor = "      user_id: {identity: user_id, type: string, description: Account id}\n"
+    assert anchor in text
+    catalog_path.write_text(
+        text.replace(anchor, anchor + "      username: {identity: username, type: string}\n"),
+        "utf-8",
+    )
+    return next(n for n in names if names.count(n) == 1 and username_value(n))
+
+
+def test_f7_a_username_the_catalog_declares_is_replaced_and_found(
+    tmp_path: Path, demo_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    username = _with_usernames(demo_copy)
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [f"account {username} cannot log in", f"my login is {username.upper()}, thanks"],
+    )
+    done = _publish_with_catalog(source, tmp_path / "o", demo_copy)
+    bodies = [r["body"] for r in _published(done.folder)]
+    assert len(bodies) == 2
+    for body in bodies:
+        assert username not in body.casefold(), body
+    known = catalog_identifiers(load_catalog(demo_copy))
+    assert username in known
+    assert verify_published(done.folder, source=source, identifiers=known).ok
+    # with publish's reading of the ids off, its own check rejects it, as verify does
+    monkeypatch.setattr(CompanyIds, "find", lambda self, text: [])
+    monkeypatch.setattr(CompanyIds, "variants", lambda self, text: [])
+    with pytest.raises(PublishRejectedError, match="an original identifier"):
+        _publish_with_catalog(source, tmp_path / "o2", demo_copy)
+    aside = next((tmp_path / "o2").glob("*.REJECTED"))
+    found = _said(verify_published(aside, source=source, identifiers=known).findings)
+    assert "an original identifier is published" in found and username not in found
