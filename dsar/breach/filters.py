@@ -233,6 +233,25 @@ def condition_window(cond: Condition) -> tuple[Window, bool]:
     return Window(lo, hi), cond.op in ("!=", "<>")
 
 
+def may_compare_times(table: Table, cond: Condition) -> bool:
+    """Whether `cond` compares a date or an ISO time with a column the catalog types no
+    number or time (`type: string`, or none): a time comparison where the column's cells
+    read as times (`dsar.breach.times.text_times` looks), never text. Text would drop each
+    cell's offset, miss a date's whole day (`= 2026-11-05` against `2026-11-05T10:00Z`)
+    and drop empty cells unsaid. A plain number stays a number (`numbers_as_text`)."""
+    spec = table.columns.get(cond.column)
+    if spec is None or spec.type in _NUMERIC | _TEMPORAL or cond.op == "like":
+        return False
+    value = cond.value.strip()
+    if _NUMBER.fullmatch(value) is not None:
+        return False
+    try:
+        _read_instant(value, "--where", end_of_day=False)
+    except (UsageError, OverflowError, ValueError):
+        return False
+    return True
+
+
 def condition_sql(table: Table, cond: Condition, params: list[object]) -> str:
     """SQL for one `--where` condition on `table`, its value appended to `params` (a time
     condition is no SQL: see `is_time_condition`)."""

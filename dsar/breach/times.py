@@ -51,6 +51,7 @@ from dsar.breach.filters import (
     condition_window,
     down_the_chain,
     is_time_condition,
+    may_compare_times,
     numbers_as_text,
     refuse_text_not_number,
     table_chain,
@@ -107,6 +108,7 @@ time unreadable, kept in scope and counted, never read as UTC."""
 _SLACK = timedelta(hours=15)  # the widest UTC offset is 14 hours: a clock time read without
 # its offset is within 15 hours of its instant
 _RAW = "__breach_raw__"
+_SAMPLE = 1000  # distinct cells read to tell a text column of times (`text_times`)
 _EPOCH_UNITS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e30, 1e9))
 """An epoch number's unit by its magnitude: below 1e11 seconds, then ms, us and ns."""
 
@@ -376,13 +378,57 @@ def check_numbers(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) 
             raise refuse_text_not_number(cond, name, int(cells))
 
 
-def plain_where(catalog: Catalog, name: str, spec: ScopeSpec, params: list[object]) -> str:
-    """SQL of the other `--where` conditions on `name` (values appended to `params`)."""
+def text_times(engine: Engine, catalog: Catalog, name: str, spec: ScopeSpec) -> list[Condition]:
+    """The `--where` conditions on `name` comparing a date or time with a column typed no
+    time (`may_compare_times`) whose cells read as times: most of its distinct non-empty
+    cells (a sample of them), or it has none. They are placed on instants in UTC as the
+    typed ones are (`keep_conditions`: offsets applied, empty and unreadable cells kept and
+    counted); text would compare `2026-11-05` with `2026-11-05T10:00:00Z` as unequal.
+
+    Raises:
+        UsageError: the column's dates read both day first and month first (as the window's).
+    """
+    table = catalog.tables[name]
+    layout = table.csv.timestamp_format if table.csv else None
+    found: list[Condition] = []
+    for cond in spec.where:
+        if cond.table not in (None, name) or not may_compare_times(table, cond):
+            continue
+        relation = raw_relation(engine, catalog, name, [cond.column])
+        cell = f"TRIM(CAST({quote_identifier(cond.column)} AS VARCHAR))"
+        texts = [
+            str(t)
+            for t in engine.query(
+                f"SELECT DISTINCT {cell} FROM {relation} WHERE {cell} <> '' LIMIT {_SAMPLE}"
+            )
+            .column(0)
+            .to_pylist()
+            if t
+        ]
+        parsed = parse_times(texts, f"{name}.{cond.column}", layout)
+        times = sum(1 for t in texts if parsed[t.strip()][0] is not None)
+        if 2 * times > len(texts) or not texts:
+            found.append(cond)
+    return found
+
+
+def plain_where(
+    catalog: Catalog,
+    name: str,
+    spec: ScopeSpec,
+    params: list[object],
+    timed: Sequence[Condition] = (),
+) -> str:
+    """SQL of the other `--where` conditions on `name` (values appended to `params`);
+    `timed`: conditions on text columns of times (`text_times`), placed on instants too."""
     table = catalog.tables[name]
     terms = [
         condition_sql(table, c, params)
         for c in spec.where
-        if c.table in (None, name) and c.column in table.columns and not is_time_condition(table, c)
+        if c.table in (None, name)
+        and c.column in table.columns
+        and not is_time_condition(table, c)
+        and c not in timed
     ]
     return " AND ".join(terms) or "true"
 
@@ -719,8 +765,9 @@ def rows_in_scope(
     table = catalog.tables[name]
     check_numbers(engine, catalog, name, spec)
     params: list[object] = []
-    where = plain_where(catalog, name, spec, params)
-    timed = time_conditions(catalog, name, spec)
+    texted = text_times(engine, catalog, name, spec)
+    where = plain_where(catalog, name, spec, params, texted)
+    timed = [*time_conditions(catalog, name, spec), *texted]
     timed_columns = sorted({c.column for c in timed})
     layout = table.csv.timestamp_format if table.csv else None
     late = _late()
@@ -752,7 +799,18 @@ def rows_in_scope(
         return rows, read, (*((column,) if placer.kind == "text" else ()), *text)
     # the window is on an ancestor: its rows' keys in the window (and undetermined), then
     # the rows below whose parent chain reaches one of them. Such a table has no date or
-    # timestamp column of its own (it would be its window's), so no time condition.
+    # timestamp column of its own (it would be its window's), so no typed time condition;
+    # one on a text column of times it does not place (its rows are read typed)
+    if texted:
+        cond = texted[0]
+        raise UsageError(
+            "--where",
+            f"{cond.describe()} compares a time with {name}.{cond.column}, a text column of"
+            f" times, while the window places {name}'s rows through {top}.{column}: its"
+            " cells cannot be compared as instants there, and text would miss rows",
+            f"scope {name} without --from/--to, or declare {cond.column}: {{type: timestamp}}"
+            " in the catalog",
+        )
     assert not timed
     placer = _Placer(engine, catalog, top, column)
     chain = table_chain(catalog, name)
