@@ -49,7 +49,7 @@ from dsar.breach.split import (
     split_accounts,
 )
 from dsar.breach.times import plain_where, rows_in_scope
-from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
+from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
 from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, UsageError
@@ -277,8 +277,23 @@ def _weak_neighbours(
     return out
 
 
+def _phones(table: Table, rows: pa.Table, rules: MatchRules) -> set[SubjectKey]:
+    """The phones `rows` of `table` hold (as access reads them; placeholders none)."""
+    out = set()
+    for column, kind in table.identity_columns().items():
+        if kind is not IdentityKind.PHONE or column not in rows.column_names:
+            continue
+        for value in rows.column(column).to_pylist():
+            if value is not None:
+                try:
+                    out.add(make_key(kind, str(value), rules))
+                except IdentifierError:
+                    continue
+    return out
+
+
 def _describe_person(
-    catalog: Catalog, data: SubjectData, number: int, homes: set[str]
+    catalog: Catalog, data: SubjectData, number: int, homes: set[str], rules: MatchRules
 ) -> AffectedPerson:
     keys = frozenset(data.identity.keys)
     emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
@@ -303,8 +318,16 @@ def _describe_person(
                         except IdentifierError:
                             continue
                         break
-    if contact is None:
-        emails = [] if holder else emails
+    if contact is None and holder:  # a phone on their account row, never another row's
+        own = {
+            key
+            for name in sorted(homes)
+            if (rows := data.tables.get(name)) is not None
+            for key in _phones(catalog.tables[name], rows, rules)
+        }
+        phones = [k for k in phones if k in own]
+        contact = min(phones, key=str) if phones else None
+    elif contact is None:
         contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
     country = state = None
     names: set[str] = set()
@@ -510,7 +533,7 @@ def _phone_requesters(
                 reached.append((name, i))
         if not reached:
             continue
-        person = _describe_person(catalog, data, len(people) + 1, homes)
+        person = _describe_person(catalog, data, len(people) + 1, homes, rules)
         person.rows = dict(hits)
         people.append(person)
         for name, i in reached:
@@ -570,7 +593,7 @@ def _per_person(
                 mine[name] = matched
         if not hits:
             continue
-        person = _describe_person(catalog, data, len(people) + 1, homes)
+        person = _describe_person(catalog, data, len(people) + 1, homes, rules)
         person.rows = hits
         seen[closure] = person
         people.append(person)

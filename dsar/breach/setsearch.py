@@ -143,6 +143,12 @@ class _Plan:
         table = self.catalog.tables[name]
         real = engine.query(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").schema
         emails = [c for c, k in table.identity_columns().items() if k is IdentityKind.EMAIL]
+        # an account row's phones: an account holder's contact without an address of theirs
+        phones = [
+            c
+            for c, k in table.identity_columns().items()
+            if k is IdentityKind.PHONE and name in self.homes
+        ]
         names, geo = [], []
         for column in real.names:
             spec = table.columns.get(column)
@@ -153,11 +159,21 @@ class _Plan:
             elif _COUNTRY.match(column) or _STATE.match(column):
                 geo.append(column)
         order: list[str] = []
-        if emails or names or geo:
+        if emails or phones or names or geo:
             order = [c for c in table.primary_key if c in real.names] or [
                 f.name for f in real if not pa.types.is_nested(f.type)
             ]
-        return {"emails": emails, "names": names, "geo": geo, "order": order}
+        return {"emails": emails, "phones": phones, "names": names, "geo": geo, "order": order}
+
+    def phones(self, name: str) -> list[str]:
+        """`name`'s phone columns (an account table's) in its scratch copy, normalised by the
+        search's rules as the person's identifiers are: its identifiers themselves when it is
+        searched."""
+        phones = self.describe[name]["phones"]
+        if name not in self.linked:
+            return [f"h{j}" for j in range(len(phones))]
+        ids = list(self.catalog.tables[name].identity_columns())
+        return [f"i{ids.index(c)}" for c in phones]
 
     def contacts(self, name: str) -> list[str]:
         """`name`'s address columns in its scratch copy, normalised by the plain rules: its
@@ -188,6 +204,9 @@ class _Plan:
                 picks.append(
                     f"{sql_normalize(IdentityKind.EMAIL, q(column), MatchRules())} AS c{j}"
                 )
+        for j, column in enumerate(d["phones"]):
+            if self.phones(name)[j] == f"h{j}":
+                picks.append(f"{sql_normalize(IdentityKind.PHONE, q(column), self.rules)} AS h{j}")
         picks += [f"{q(c)} AS n{j}" for j, c in enumerate(d["names"])]
         picks += [f"{q(c)} AS g{j}" for j, c in enumerate(d["geo"])]
         picks += [f"{q(c)} AS o{j}" for j, c in enumerate(d["order"])]
@@ -231,6 +250,7 @@ class _Plan:
         kept = [
             *ids,
             *(c for c in self.contacts(name) if c.startswith("c")),
+            *(c for c in self.phones(name) if c.startswith("h")),
             *(f"n{j}" for j in range(len(d["names"]))),
             *(f"g{j}" for j in range(len(d["geo"]))),
         ]
@@ -607,6 +627,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     }
     contact_of: dict[int, SubjectKey] = {}
     contacts: dict[str, dict[int, object]] = {}  # per table: the first row's address
+    own_phones: dict[int, set[str]] = defaultdict(set)  # the phones on a person's account rows
     geo_of: dict[int, dict[str, tuple[str | None, str | None]]] = defaultdict(dict)
     names_of: dict[int, set[str]] = defaultdict(set)
     for name in plan.tables:
@@ -623,6 +644,11 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
                 f" QUALIFY row_number() OVER (PARTITION BY f.number ORDER BY {order}) = 1"
             ).fetchall()
             contacts[name] = {int(n): v for n, v in got}
+        for column in plan.phones(name):
+            for number, value in x(
+                f"SELECT DISTINCT f.number, r.{column} {source} AND r.{column} IS NOT NULL"
+            ).fetchall():
+                own_phones[int(number)].add(str(value))
         if d["geo"]:
             for j, column in enumerate(d["geo"]):
                 got = x(
@@ -659,8 +685,9 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
         if contact is None:
             emails = [k for k in known if k.kind is IdentityKind.EMAIL]
             phones = [k for k in known if k.kind is IdentityKind.PHONE]
-            if number in holders:  # no address on their account: none of another row's
-                emails = []
+            if number in holders:  # no address on their account: none of another row's,
+                emails = []  # and a phone of their account row's only (red team 26 r5 F1)
+                phones = [k for k in phones if k.value in own_phones.get(number, ())]
             contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
         country = state = None
         for name in plan.order if number in geo_of else ():

@@ -192,8 +192,9 @@ def _contact(
     homes: set[str],
 ) -> SubjectKey | None:
     """An account holder's address: the one on their own account row (never one another row
-    holds, a ticket's requester, who may be another person), else a phone of theirs, else
-    None (no contact channel: no letter)."""
+    holds, a ticket's requester, who may be another person), else the phone on that row
+    (never one reached through another row: red team 26 r5 F1), else None (no contact
+    channel: no letter)."""
     own = [r for r in used if r.table in homes and account in r.keys]
     for row in sorted(own, key=lambda r: list(catalog.tables).index(r.table)):
         for column, kind in catalog.tables[row.table].identity_columns().items():
@@ -203,7 +204,7 @@ def _contact(
                     return make_key(kind, str(value))
                 except IdentifierError:
                     continue
-    phones = [k for k in keys if k.kind is IdentityKind.PHONE]
+    phones = [k for k in keys if k.kind is IdentityKind.PHONE and any(k in r.keys for r in own)]
     return min(phones, key=str) if phones else None
 
 
