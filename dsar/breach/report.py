@@ -560,7 +560,9 @@ def _letter(
             BlockKind.P,
             f"You can contact our data protection officer at {contact}, and you can complain"
             f" to {controller.supervisory_authority}.",
-            links=links_in(f"{contact} {controller.supervisory_authority}"),
+            # the controller's own address only: the authority's text (a catalog is not
+            # trusted) is shown as written, never a live link in a breach letter
+            links=links_in(contact),
         ),
         Block(BlockKind.P, f"Reference: {incident.breach_id}, {_letter_number(person)}."),
     ]

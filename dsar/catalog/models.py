@@ -233,6 +233,23 @@ class Controller(_Strict):
         description="Statement on automated decision-making and profiling (Art. 15(1)(h)).",
     )
 
+    @field_validator("contact", "dpo", "supervisory_authority")
+    @classmethod
+    def _no_script_address(cls, value: str | None) -> str | None:
+        """A contact shown in every letter is an email, a web address or words: never a
+        `javascript:`, `data:`, `vbscript:` or `file:` address (red team 26 r5, F6)."""
+        if value is not None and _SCRIPT_SCHEME.search(value):
+            raise ValueError(
+                "a contact cannot be a javascript:, data:, vbscript: or file: address; give"
+                " an email address or an https:// web address"
+            )
+        return value
+
+
+_SCRIPT_SCHEME = re.compile(
+    r"(?i)(?<![a-z0-9+.-])(?:(?:javascript|vbscript)\s*:|data:\s*(?:[a-z]+/|,|;)|file:/)"
+)
+
 
 class Recipient(_Strict):
     """A processor or third party that receives data."""
