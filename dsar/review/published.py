@@ -529,8 +529,10 @@ def _check_other_forms(
     surnames = {
         v.split()[-1] for v in names if len(v.split()[-1]) >= 4 and not _everyday(v.split()[-1])
     }
-    ids = {v for k, v in originals if k == "COMPANY_ID"}
-    compact = {re.sub(r"[^0-9a-z]", "", v) for v in ids}
+    # an id as read in NFKC: one found written with its prefix in ASCII and the rest
+    # full-width is that id, not its prefix alone (red team 24c F3)
+    ids = {unicodedata.normalize("NFKC", v).casefold() for k, v in originals if k == "COMPANY_ID"}
+    compact = {c for v in ids if len(c := re.sub(r"[^0-9a-z]", "", v)) >= 3}
     longest = max((len(v) for v in compact), default=0)
     unique = set()
     for v in ids:
