@@ -58,7 +58,21 @@ def column_categories(catalog: Catalog, table: str, column: str) -> set[str]:
         found.add(CREDENTIALS)
     if spec.free_text:
         found.add(FREE_TEXT)
+    if special_named(column) is not None:
+        found.add(SPECIAL)
     return found
+
+
+def special_named(column: str) -> str | None:
+    """The special category of data (Art. 9) a column's name says it holds (`diagnosis`,
+    `religion`, `ethnicity`, `health_notes` ...: the words `dsar catalog draft` flags a
+    column SENSITIVE by), else None. The catalog has no kind for such data, so a leaked
+    column named so counts as special categories (DPC 4) until a person decides otherwise:
+    its values are read by no word list (`Muslim`, `type 2 diabetes`)."""
+    from dsar.draft.shapes import sensitive_named
+
+    what = sensitive_named(column)
+    return None if what in (None, "gender") else what
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,9 @@ def categories(
                 tables[category].add(table)
     if special:  # stated by the company: the data held special categories (Art. 9)
         for table, leaked in scope.columns.items():
-            columns[SPECIAL] += [f"{table}.{c}" for c in leaked]
+            columns[SPECIAL] += [
+                f"{table}.{c}" for c in leaked if f"{table}.{c}" not in columns[SPECIAL]
+            ]
             tables[SPECIAL].add(table)
     out = {}
     for category in sorted(columns):
@@ -385,8 +401,15 @@ def _in_text(count: CategoryCount) -> str:
 def _dpc(found: dict[str, CategoryCount]) -> Factor:
     if SPECIAL in found:
         columns = found[SPECIAL].columns
+        named = [c for c in columns if _named_column(c)]
+        stated = [c for c in columns if not c.endswith(" (in the text)") and c not in named]
         how = [
-            *(["stated"] if any(not c.endswith(" (in the text)") for c in columns) else []),
+            *(["stated"] if stated else []),
+            *(
+                [f"leaked column(s) named as such: {', '.join(named)}; a person confirms"]
+                if named
+                else []
+            ),
             *(["words of them found in the leaked free text"] if _in_text(found[SPECIAL]) else []),
         ]
         return Factor(4, f"special categories of data ({'; '.join(how)}): sensitive, DPC 4")
@@ -406,6 +429,12 @@ def _dpc(found: dict[str, CategoryCount]) -> Factor:
         what = ", ".join(behavioural + ([FREE_TEXT] if FREE_TEXT in found else []))
         return Factor(2, f"behavioural data ({what}): DPC 2")
     return Factor(1, "simple data (account and contact details): DPC 1")
+
+
+def _named_column(column: str) -> bool:
+    """Whether `table.column` of a category count is a column named as special data."""
+    _, dot, name = column.partition(".")
+    return bool(dot) and not column.endswith(")") and special_named(name) is not None
 
 
 def _ei(
