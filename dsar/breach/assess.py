@@ -270,7 +270,9 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
             for span in spans:
                 value = cell[span.start : span.end]
                 if span.entity == PERSON:
-                    key = " ".join(value.casefold().split())
+                    key = name_key(value)
+                    if not key:  # a title alone ("Mr.")
+                        continue
                     # their own name, or part of it ("Bob" in Bob Marsh's ticket)
                     if person is None or not any(
                         set(key.split()) <= set(name.split()) for name in person.names
@@ -287,12 +289,28 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
                     contacts.append((span.start, span.end, (ident.value, normal)))
             for _, _, node in names:
                 find(node)
+            # a part of a name met in the same text ("Smith", "Mr. Smith" beside "John
+            # Smith") is that person, where one name holds it
+            for part, whole in _parts_of_names([n for _, _, n in names]):
+                parent[find(part)] = find(whole)
+            loose: list[tuple[int, int, tuple[str, str]]] = []
             for start, end, node in contacts:
                 find(node)
-                mine = _whose(start, end, node, names) or _whose(
-                    start, end, node, [c for c in contacts if c[2][0] != node[0]]
-                )
+                mine = _whose(start, end, node, names)
                 if mine is not None:
+                    parent[find(node)] = find(mine)
+                else:
+                    loose.append((start, end, node))
+            # contacts near no name: an address and a phone next to each other are one
+            # person's where each is the other's nearest (two addresses and a phone are two)
+            for start, end, node in loose:
+                other = [c for c in loose if c[2][0] != node[0]]
+                mine = _whose(start, end, node, other, by_local_part=False)
+                if mine is None:
+                    continue
+                pair = next(c for c in other if c[2] == mine)
+                same = [c for c in loose if c[2][0] == node[0]]
+                if _whose(pair[0], pair[1], mine, same, by_local_part=False) == node:
                     parent[find(node)] = find(mine)
     in_text = {
         kind: InText(
@@ -313,17 +331,68 @@ def _free_columns(scope: Scope, table: str) -> tuple[str, ...]:
     return scope.text_columns.get(table, ())
 
 
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mme", "mlle", "herr",
+     "frau", "dhr", "mevr", "mevrouw", "meneer", "sr", "sra", "srta", "sig", "sig.ra"}
+)  # fmt: skip
+
+
+def name_key(value: str) -> str:
+    """A name as compared: case-folded, one space between words, titles (Mr., Dr., Frau)
+    and trailing punctuation left out.
+
+    Examples:
+        >>> name_key("Mr.  Smith"), name_key("Dr. Anna  de Vries,")
+        ('smith', 'anna de vries')
+    """
+    words = [w.strip(".,;:!?'\"()") for w in value.casefold().split()]
+    return " ".join(w for w in words if w and w not in _TITLES)
+
+
+def _parts_of_names(nodes: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """(part, whole) for each name of one text whose words all lie in one longer name of
+    the same text ("smith" in "john smith"); a part two different names hold ("smith" beside
+    "john smith" and "anna smith") stays apart: whose it is cannot be told."""
+    keys = {n[1] for n in nodes}
+    out = []
+    for key in sorted(keys):
+        words = set(key.split())
+        holders = [k for k in keys if k != key and words < set(k.split())]
+        widest = [h for h in holders if not any(set(h.split()) < set(o.split()) for o in holders)]
+        if len(widest) == 1:
+            out.append(((PERSON_NODE, key), (PERSON_NODE, widest[0])))
+    return out
+
+
+PERSON_NODE = "PERSON"  # dsar.text.spans.PERSON: the node kind of a name
+
+
+def _names_someone(local: str) -> bool:
+    """Whether an email's local part reads as a person's name (`jan.devries`,
+    `sofia_rossi`): two or more words of letters."""
+    parts = [p for p in re.split(r"[._-]+", local) if p]
+    return len(parts) >= 2 and all(p.isalpha() and len(p) > 1 for p in parts)
+
+
 def _whose(
-    start: int, end: int, node: tuple[str, str], names: list[tuple[int, int, tuple[str, str]]]
+    start: int,
+    end: int,
+    node: tuple[str, str],
+    names: list[tuple[int, int, tuple[str, str]]],
+    *,
+    by_local_part: bool = True,
 ) -> tuple[str, str] | None:
     """The name (or contact) in the same text a contact is taken to be of: one whose word
     its email's local part holds, else the nearest within `_NEAR` characters (None: none
-    near)."""
-    if node[0] == IdentityKind.EMAIL.value:
+    near, or an email whose local part names someone none of `names` is: `jan.devries@`
+    beside "Sofia Rossi" is Jan's, not Sofia's)."""
+    if by_local_part and node[0] == IdentityKind.EMAIL.value:
         local = node[1].split("@", 1)[0]
         held = [n for _, _, n in names if any(len(w) > 1 and w in local for w in n[1].split())]
         if held:
             return held[0]
+        if _names_someone(local):
+            return None
     near = [
         (max(s - end, start - e, 0), n) for s, e, n in names if max(s - end, start - e) <= _NEAR
     ]
