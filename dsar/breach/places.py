@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from dsar.breach.country_names import ALPHA2, ALPHA3, NAMES
+from dsar.subjects.identity import PLACEHOLDERS
 
 _EXTRA = {
     "uk": "GB",
@@ -178,6 +179,24 @@ def fold(value: str) -> str:
     return text[4:] if text.startswith("the ") else text
 
 
+_FOLDED = frozenset(
+    fold(p) for p in (*PLACEHOLDERS, "not applicable", "not available", "n.v.t.", "k.A.")
+)
+"""Cells that say there is no value (`dsar.subjects.identity.PLACEHOLDERS`: `n/a`, `none`,
+`keine`, `-`...), folded as a cell is (`n/a` reads `n a`, `N.A.` `na`), with the words a
+form writes (`not applicable`, Dutch `n.v.t.`, German `k.A.`)."""
+
+
+def placeholder(value: object) -> bool:
+    """Whether a country or state cell says there is no value (`n/a`, `N.A.`, `NA`, `none`,
+    `keine`, `-`): never a place. `NA` is Namibia's code too, but written in a country
+    column it is far more often 'not available': read as residence unknown and said."""
+    if value is None:
+        return False
+    text = str(value).strip()
+    return bool(text) and (text.casefold() in PLACEHOLDERS or fold(text) in _FOLDED)
+
+
 def country_code(value: object) -> str | None:
     """The ISO alpha-2 code a country cell names (UK and GB: GB), or None when unreadable.
 
@@ -191,6 +210,8 @@ def country_code(value: object) -> str | None:
         return None
     text = str(value).strip()
     if not text or len(text) > 80:
+        return None
+    if placeholder(text) and text != "NA":  # n/a, N.A., na: no country (NA: `read_residence`)
         return None
     key = fold(text)
     upper = key.upper().replace(" ", "")
@@ -230,6 +251,7 @@ class Residence:
     unreadable_state: int = 0  # a US resident whose state cell names no state: state unknown
     no_country: int = 0  # no country in the data (no column, or an empty cell)
     state_only: int = 0  # an empty country cell beside a US state's: read as the US
+    placeholder_country: int = 0  # n/a, NA, none...: residence unknown (no_country too)
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, int]:
@@ -239,6 +261,7 @@ class Residence:
             "unreadable_state": self.unreadable_state,
             "no_country": self.no_country,
             "us_from_state": self.state_only,
+            "placeholder_country": self.placeholder_country,
         }
 
 
@@ -264,6 +287,9 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     out = Residence()
     for person in people:
         raw_country, raw_state = person.country, person.state
+        if placeholder(raw_country):  # n/a, NA, none: no country given, as an empty cell
+            out.placeholder_country += 1
+            raw_country = None
         code = country_code(raw_country)
         if code == "GE" and fold(str(raw_country)) == "georgia" and us_state_code(raw_state):
             code = "US"  # Georgia beside a US state (GA): the US state, not the country
@@ -287,6 +313,12 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
             f"WARNING: {out.unreadable_country} person(s) have a country cell that names no"
             f" country (values not shown): counted as residence unknown ({unknown});"
             " check the country column"
+        )
+    if out.placeholder_country:
+        out.notes.append(
+            f"WARNING: {out.placeholder_country} person(s) have a placeholder for a country"
+            f" (n/a, NA, none, -...): counted as residence unknown ({unknown}); NA is read as"
+            " 'not available', not as Namibia: write NAM or Namibia for a Namibian resident"
         )
     if out.state_only:
         out.notes.append(
