@@ -266,14 +266,22 @@ class Residence:
 
 
 COUNTRY_COLUMN = re.compile(
-    r"^(country|country_code|country_name|.*_country|land|landcode|land_code|pays|code_pays"
+    r"^(.*country(?:[_ ]?(?:code|name|iso[23]?|iso_?code|of[_ ]?residence))?"
+    r"|residence[_ ]?country|nation|land|landcode|land_?code|pays|code_?pays"
     r"|pa[ií]s|paese|nazione|kraj|strana)$",
     re.IGNORECASE,
 )
-"""A column whose name says it holds the person's country, in English or in the languages of
-the exports it meets (Dutch, German and Scandinavian `land`, French `pays`, Spanish and
-Portuguese `país`, Italian `paese`/`nazione`, Polish `kraj`, Czech `strana`)."""
-STATE_COLUMN = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
+"""A column whose name says it holds the person's country, written snake_case or camelCase
+(`country_code`, `countryCode`, `CountryCode`, `billingCountry`, `country_of_residence`,
+`nation`), in English or in the languages of the exports it meets (Dutch, German and
+Scandinavian `land`, French `pays`, Spanish and Portuguese `país`, Italian
+`paese`/`nazione`, Polish `kraj`, Czech `strana`); not a nationality or a country of birth,
+which say nothing of where one lives. A country column missed makes its people's country
+empty, and a state code beside it (Alagoas `AL`, Western Australia `WA`) reads as a US
+state's: `read_residence` warns where no one has a country."""
+STATE_COLUMN = re.compile(
+    r"^(state|state_?code|us_?state|region|province|state_?province)$", re.IGNORECASE
+)
 """A column whose name says it holds the person's state or region."""
 
 
@@ -285,11 +293,13 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     an unknown state); a cell that cannot be read is dropped, counted, never kept or shown.
     """
     out = Residence()
+    anyone = False  # someone has a country cell: the data has a country column
     for person in people:
         raw_country, raw_state = person.country, person.state
         if placeholder(raw_country):  # n/a, NA, none: no country given, as an empty cell
             out.placeholder_country += 1
             raw_country = None
+        anyone = anyone or (raw_country is not None and bool(str(raw_country).strip()))
         code = country_code(raw_country)
         if code == "GE" and fold(str(raw_country)) == "georgia" and us_state_code(raw_state):
             code = "US"  # Georgia beside a US state (GA): the US state, not the country
@@ -320,10 +330,26 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
             f" (n/a, NA, none, -...): counted as residence unknown ({unknown}); NA is read as"
             " 'not available', not as Namibia: write NAM or Namibia for a Namibian resident"
         )
-    if out.state_only:
+    if out.state_only and not anyone:
+        out.notes.append(
+            f"WARNING: no one in scope has a country (no country column this tool recognises,"
+            f" or every cell empty) but {out.state_only} person(s) have a US state's code or"
+            " name in a state column: read as US residents of that state, though AL, PA, SC,"
+            " MA or WA are also states of Brazil or Australia; if the export has a country"
+            " column under another name, name it country (or country_code) in the catalog"
+        )
+    elif out.state_only:
         out.notes.append(
             f"NOTICE: {out.state_only} person(s) have an empty country cell beside a US state's:"
             " read as US residents of that state"
+        )
+    if out.no_country and not anyone:
+        out.notes.append(
+            f"WARNING: no one in scope has a country (no country column this tool recognises,"
+            f" or every cell empty): {out.no_country} person(s) counted as residence unknown"
+            f" ({unknown}), so no US state's or other country's deadline is listed for them;"
+            " name the country column country (or country_code) in the catalog, or give"
+            " --residence-unknown"
         )
     if out.unreadable_state:
         out.notes.append(
