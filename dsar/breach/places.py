@@ -425,6 +425,22 @@ _EEA_AUTHORITIES = (
 _WEB = re.compile(r"(?:https?://)?(?:[a-z0-9-]+\.)+([a-z]{2})(?:[/:?#]\S*)?", re.IGNORECASE)
 
 
+def _country_named(folded: str) -> str | None:
+    """The first country whose name (one to four words; a single word of four letters at
+    least, not a bare code) the folded text holds: "cayman islands" in "information
+    commissioner cayman islands ombudsman"."""
+    words = folded.split()
+    for start in range(len(words)):
+        for size in range(min(4, len(words) - start), 0, -1):
+            gram = " ".join(words[start : start + size])
+            if size == 1 and len(gram) < 4:
+                continue
+            code = _EXTRA.get(gram) or NAMES.get(gram)
+            if code is not None:
+                return code
+    return None
+
+
 def authority_country(text: str) -> str | None:
     """The country a supervisory authority's description names, if any.
 
@@ -444,11 +460,21 @@ def authority_country(text: str) -> str | None:
         ('IE', 'DK')
     """
     pieces = [p for p in re.split(r"[(),;]", text) if p.strip()]
+    # a country the text names wins over an authority's words, which several jurisdictions
+    # share: "Information Commissioner (Bermuda)", "... (Cayman Islands Ombudsman)" are not
+    # the UK's ICO
     for piece in pieces:
-        code = _AUTHORITIES.get(fold(piece)) or country_code(piece)
+        code = country_code(piece)
         if code is not None and len(fold(piece)) > 2:  # a bare "de" or "it" is no sign
             return code
     folded = fold(text)
+    named = _country_named(folded)
+    if named is not None:
+        return named
+    for piece in pieces:
+        code = _AUTHORITIES.get(fold(piece))
+        if code is not None:
+            return code
     for pattern, code in (*_NOT_EEA_AUTHORITIES, *_EEA_AUTHORITIES):
         if pattern.search(folded):
             return code
