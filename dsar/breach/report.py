@@ -47,6 +47,7 @@ from dsar.breach.assess import (
 )
 from dsar.breach.deadlines import Deadline
 from dsar.errors import OutputExistsError, UsageError
+from dsar.faults import point
 from dsar.io import (
     atomic_write_text,
     partial_folder,
@@ -1181,6 +1182,8 @@ def record_decision(
     path = folder / "scope.json"
     if folder.is_symlink() or path.is_symlink():
         raise ManifestError(path, [("", "a symbolic link: give the breach folder itself")])
+    with decision_lock(audit_log):  # a confirm killed earlier: finished, or its files gone
+        finish_decision(folder, keys, audit_log)
     try:
         manifest = BreachManifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -1246,6 +1249,15 @@ def record_decision(
             reason=reason,
             follows_recommendation=notify_people == recommended,
         )
+        severity = {**manifest.severity, "confirmed": True}
+        updated = _signed(
+            manifest.model_copy(update={"decision": decision, "severity": severity}), keys
+        )
+        # the decided scope.json staged first, the audit entry, then the rename: a kill
+        # between them leaves the staged file, which the next confirm finishes (the entry
+        # written) or removes (not written), so the folder and the log never disagree
+        staged = folder / DECIDED
+        atomic_write_text(staged, updated.model_dump_json(indent=2) + "\n", fixed_tmp=True)
         audit.append(
             "breach.confirmed",
             request=manifest.breach_id,
@@ -1255,12 +1267,67 @@ def record_decision(
                 "scope_mac": manifest.mac,
             },
         )
-    severity = {**manifest.severity, "confirmed": True}
-    updated = _signed(
-        manifest.model_copy(update={"decision": decision, "severity": severity}), keys
-    )
-    atomic_write_text(path, updated.model_dump_json(indent=2) + "\n")
+        point("rename scope.json (decided)")
+        staged.replace(path)
     return updated
+
+
+DECIDED = ".scope.json.decided"
+"""The decided scope.json `record_decision` stages before its audit entry."""
+
+
+def finish_decision(folder: Path, keys: Keys, audit_log: Path) -> str | None:
+    """Finish or undo a `record_decision` killed between its steps (under `decision_lock`).
+
+    A staged decided scope.json (`DECIDED`) whose `breach.confirmed` entry the audit log
+    holds (for this breach, on the very scope.json the folder holds, the same decision) is
+    renamed over scope.json: the decision was recorded and the folder now says so. One
+    whose entry is not there (killed before it) is removed, as is a temporary file of its
+    write: nothing was decided. Returns what was done (None: nothing to do).
+    """
+    from dsar.io import tmp_name
+    from dsar.records.audit import AuditLog
+    from dsar.review.manifest import manifest_mac_matches
+
+    staged, path = folder / DECIDED, folder / "scope.json"
+    tmp_name(staged).unlink(missing_ok=True)
+    if staged.is_symlink():
+        staged.unlink()
+        return "removed"
+    if not staged.is_file():
+        return None
+    decided: BreachManifest | None
+    current: BreachManifest | None
+    try:
+        decided = BreachManifest.model_validate_json(staged.read_text(encoding="utf-8"))
+        current = BreachManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        decided = current = None
+    entry = None
+    if (
+        decided is not None
+        and current is not None
+        and decided.decision is not None
+        and current.decision is None
+        and decided.breach_id == current.breach_id
+        and manifest_mac_matches(keys, decided.model_dump(mode="json"))
+    ):
+        entry = next(
+            (
+                e
+                for e in AuditLog(audit_log, keys).entries()
+                if e.action == "breach.confirmed"
+                and e.request == current.breach_id
+                and e.details.get("scope_mac") == current.mac
+                and e.details.get("notify_people") == decided.decision.notify_people
+            ),
+            None,
+        )
+    if entry is None:
+        staged.unlink()
+        return "removed"
+    staged.replace(path)
+    return "finished"
 
 
 _NINO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d](?![A-Za-z0-9])")
