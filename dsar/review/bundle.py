@@ -169,11 +169,15 @@ def _phone(text: str, rules: MatchRulesInfo) -> str | None:
     """A phone as the manifest's rules compare it, restated: its country calling code and
     national number ('+' or '00' before an international one, a '(0)' dropped; a national
     one read in `phone_region` from phonenumbers' metadata, else its digits as written), or
-    (a bundle made before) its trailing digits. ASCII digits only, as the export side."""
+    (a bundle made before) its trailing digits. ASCII digits only, as the export side; an
+    extension (from the first letter, '#', ';' or ',' after a digit) is no part of it."""
+    if rules.phone_digits_compared is not None:
+        digits = re.sub(r"[^0-9]", "", text.replace("(0)", ""))
+        return digits[-rules.phone_digits_compared :] if len(digits) >= 7 else None
+    if ext := re.search(r"[0-9][^A-Za-z#;,]*([A-Za-z#;,])", text, re.DOTALL):
+        text = text[: ext.start(1)]
     text = text.replace("\uff0b", "+").replace("(0)", "")
     digits = re.sub(r"[^0-9]", "", text)
-    if rules.phone_digits_compared is not None:
-        return digits[-rules.phone_digits_compared :] if len(digits) >= 7 else None
 
     def usable(key: str, taken: int) -> str | None:  # 7 digits, 5 of them from the text
         if len(key.lstrip("+")) < 7 or taken < 5:

@@ -246,6 +246,10 @@ OTHER_DIGITS = "".join(chr(zero + d) for zero in (0xFF10, 0x660, 0x6F0, 0x966) f
 ASCII_DIGITS = "0123456789" * 4
 _TO_ASCII = str.maketrans(OTHER_DIGITS, ASCII_DIGITS)
 PHONE_EXTENSION = "[A-Za-z#;,].*$"  # an extension ('ext. 12', 'x12', '#12'): cut off
+# a number's extension as `phone_key` cuts it (red team 26 r5 F4): from the first letter, '#',
+# ';' or ',' after a digit (a 'tel:' or 'Mobile' before the number is no extension); group 1
+# is the number
+PHONE_KEY_EXTENSION = "(?s)^([^0-9]*[0-9][^A-Za-z#;,]*)[A-Za-z#;,].*$"
 _TEL = re.compile(r"\s*tel:", re.IGNORECASE)
 _MAILTO = re.compile(r"\s*mailto:", re.IGNORECASE)
 _NAMED = re.compile(r"[^<>]*<([^<>]*)>\s*")  # 'Name <ann@x.com>', '<ann@x.com>'
@@ -820,7 +824,8 @@ def phone_key(value: str, rules: MatchRules) -> str | None:
         >>> phone_key("030 123456", MatchRules())
         '030123456'
     """
-    text = value.replace(_FULL_WIDTH_PLUS, "+").replace(_TRUNK_MARK, "")
+    text = re.sub(PHONE_KEY_EXTENSION, r"\1", value)  # '+1 303 555 0101 x12': no digit of 12
+    text = text.replace(_FULL_WIDTH_PLUS, "+").replace(_TRUNK_MARK, "")
     kept = re.sub(r"[^0-9+]", "", text)  # ASCII digits only, as in SQL
     digits = kept.replace("+", "")
     key, taken = _phone_key(kept, digits, rules)
@@ -859,7 +864,8 @@ def sql_phone_key(raw_sql: str, rules: MatchRules, *, usable: bool = True) -> st
     """SQL of `phone_key` over a VARCHAR expression: the region's calling code and prefixes
     are constants, read from phonenumbers when the SQL is written. Without `usable`, a
     placeholder's key is left as it is (a filter: no identifier equals it)."""
-    text = f"replace(replace({raw_sql}, '{_FULL_WIDTH_PLUS}', '+'), '{_TRUNK_MARK}', '')"
+    cut = f"regexp_replace({raw_sql}, {_sql_text(PHONE_KEY_EXTENSION)}, '\\1')"
+    text = f"replace(replace({cut}, '{_FULL_WIDTH_PLUS}', '+'), '{_TRUNK_MARK}', '')"
     kept = f"regexp_replace({text}, '[^0-9+]', '', 'g')"
     digits = f"replace({kept}, '+', '')"
     region = phone_region(rules.phone_region) if rules.phone_region else None
