@@ -32,6 +32,15 @@ EEA (Iceland, Liechtenstein, Norway): GDPR applies."""
 
 OPTIONAL_REGIMES = frozenset({"pecr", "nis2", "hipaa"})
 """Regimes that apply only where the company says it is subject to them."""
+SERVICE_REGIMES = frozenset({"pecr", "nis2"})
+"""Optional regimes whose duty follows the service the company provides where the regime
+holds (UK PECR: a public electronic communications service in the UK; NIS2: an entity's
+services in the EU), not where the affected people live: named with `--regime`, their rows
+are listed where no affected person lives there too, as 'possibly', never dropped unsaid."""
+_SERVICE_NOTE = (
+    " (listed as possibly: the company says it is subject to this regime, whose duty follows"
+    " its service there, not where the affected people live; check that it applies)"
+)
 
 EVERYONE = "everyone"
 """A rule's `where` for a duty owed for every affected person wherever they live (HIPAA's
@@ -235,6 +244,8 @@ def compute_deadlines(
                 continue
             applies = Applies.YES if over else Applies.POSSIBLY
             people = sum(over.values()) if over else maybe
+        elif people < rule.min_people and rule.regime in SERVICE_REGIMES:
+            applies, people = Applies.POSSIBLY, total  # --regime pecr, no one in the UK
         elif people < rule.min_people:
             continue
         if rule.max_people is not None and people > rule.max_people:
@@ -259,7 +270,12 @@ def compute_deadlines(
                 people,
                 due,
                 _period(rule),
-                rule.when,
+                rule.when
+                + (
+                    _SERVICE_NOTE
+                    if applies is Applies.POSSIBLY and rule.regime in SERVICE_REGIMES
+                    else ""
+                ),
                 rule.source,
                 (rule.after_rule, rule.after_days) if rule.after_rule else None,
             )
