@@ -749,11 +749,11 @@ def _unknown_word(word: str) -> bool:
 def _name_like(text: str, name_words: Collection[str]) -> bool:
     """Whether a kept value reads as a person's name, in any case (red team 24c F4): a word
     of a name the texts replace ("OTTILIE B.", "brandvold"); a listed given name or surname
-    no language uses as a word ("fergal"); or two name words together, particles between
-    ("hope summerfield", "siobhán ó súilleabháin", "Maria K."), each a listed name, a word of
-    no language's list or an initial, and one of them more than an everyday word (a word of
-    no list, or an initial beside a listed name: "will grant" is no name)."""
-    run: list[str] = []  # the current run's kinds: listed, unknown, initial
+    no language uses as a word ("fergal"); or two name words together: a listed name beside
+    a word of no language's list or an initial ("hope summerfield", "Maria K."), or name
+    words joined by a name's particle ("siobhán ó súilleabháin"). Two everyday words ("will
+    grant") or two words of no list alone ("webhook timeouts") are no name."""
+    run: list[str] = []  # the current run's kinds: listed, unknown, initial, particle
     for token in [*_KEPT_WORD.findall(text), ""]:
         word = token.rstrip(".")
         folded = fold_name(word)
@@ -765,11 +765,16 @@ def _name_like(text: str, name_words: Collection[str]) -> bool:
         if listed and unknown:
             return True
         if run and folded in _NAME_JOINS and not initial:
+            run.append("particle")
             continue
         if initial or listed or unknown:
             run.append("initial" if initial else "listed" if listed else "unknown")
             continue
-        if len(run) >= 2 and ("unknown" in run or {"initial", "listed"} <= set(run)):
+        kinds = set(run)
+        named = [k for k in run if k != "particle"]
+        if len(named) >= 2 and (
+            ("listed" in kinds and kinds & {"unknown", "initial"}) or "particle" in kinds
+        ):
             return True
         run = []
     return False
