@@ -225,6 +225,10 @@ def _norm(kind: str, value: object, rules: MatchRulesInfo) -> str | None:
         return f"{local}@{domain}" if local and domain else None
     if kind == "phone":
         return _phone(text, rules)
+    if kind == "device_id" and re.fullmatch(
+        r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}", text
+    ):
+        return text.lower()  # a UUID (an advertising id) in either case
     return _ip(text) if kind == "ip_address" else (text or None)
 
 

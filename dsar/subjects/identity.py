@@ -447,6 +447,8 @@ EMAIL_PLACEHOLDER_LOCALS = (PLACEHOLDERS - {"na", ""}) | {  # 'na@' may be someo
 # advertising id refused by the person: '00000000-0000-...'), another digit from six
 # ('999999'), anything else from three ('xxx'); an id like '11' or '777' stays an id
 _ZEROS = "0[-0:. ]*"
+# a device id shaped as a UUID (an IDFA, a GAID): RFC 9562 reads its hex digits in either case
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 _REPEATED = re.compile(_ZEROS + r"|([1-9])\1{5,}|([^0-9])\2{2,}", re.DOTALL)
 # a phone key of one digit repeated, or a calling code and zeros ('+4100000000')
 _PHONE_PLACEHOLDER = r"\+?(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)|\+[1-9][0-9]{0,2}0{6,}"
@@ -593,6 +595,8 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
         local = text.partition("@")[0]
         return None if is_placeholder(local, EMAIL_PLACEHOLDER_LOCALS) else text
     text = str(value).translate(_DROP_INVISIBLE).strip()
+    if kind is IdentityKind.DEVICE_ID and _UUID.fullmatch(text):
+        text = text.lower()  # an advertising id: iOS writes it in capitals, back ends not
     if kind is IdentityKind.IP_ADDRESS:
         text = ip_text(lower_as_sql(text))
         if text == "::":  # the unspecified address, written '0:0:0:0:0:0:0:0' too
@@ -980,6 +984,13 @@ def sql_normalize(
     )
     if kind is IdentityKind.IP_ADDRESS:
         text = sql_ip_text(f"lower({text})")
+    if kind is IdentityKind.DEVICE_ID:  # a UUID in lower case (red team 26 r5 F11)
+
+        def uuid_lower(t: str) -> str:
+            shaped = f"length({t}) = 36 AND regexp_matches({t}, {_sql_text(_UUID.pattern)})"
+            return f"(CASE WHEN {shaped} THEN lower({t}) ELSE {t} END)"
+
+        text = uuid_lower(text) if for_match else sql_let(text, uuid_lower)
     if for_match:
         return text
 
