@@ -95,6 +95,10 @@ class Scope:
     set_aside: dict[str, int] = field(default_factory=dict)
     end_users: dict[str, dict[str, int]] = field(default_factory=dict)  # processor: per customer
     weak_only: int = 0  # account holders reached only by a weak or shared identifier of theirs
+    # per table: accounts a row in scope names in a column that is no identity of the row
+    # (a message's recipient, a ticket's agent: `references:` an account table) and that
+    # are no person reached; counted, never resolved (red team 26 r5 F17)
+    referenced: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
     @property
@@ -672,6 +676,16 @@ def _finish(
             " placed in their country on their own"
         )
     scope.notes += _merged(catalog, scope.people)
+    scope.referenced = _referenced(catalog, rules, scoped, scope.people)
+    if scope.referenced:
+        tables = ", ".join(f"{n} {c}" for n, c in sorted(scope.referenced.items()))
+        scope.notes.append(
+            f"WARNING: {sum(scope.referenced.values())} other account holder(s) are named by"
+            f" the rows in scope ({tables}) in a column that references an account but is"
+            " no identity of the row (a message's recipient, a ticket's agent): their id and"
+            " what the row says of them leaked; they are not in affected.parquet and get no"
+            " letter: decide whether they are affected (find them with dsar access by that id)"
+        )
     if scope.end_users:
         scope.notes.append(
             f"{scope.held_end_users} end user(s) of {scope.held_customers} customer(s) reached"
@@ -680,6 +694,41 @@ def _finish(
             " controllers.parquet"
         )
     return scope
+
+
+def _referenced(
+    catalog: Catalog,
+    rules: MatchRules,
+    scoped: dict[str, pa.Table],
+    people: Sequence[AffectedPerson],
+) -> dict[str, int]:
+    """Per table in scope: the distinct accounts its rows name through a column that is no
+    identity of the row but `references:` an account table's key (a message's recipient),
+    less those of the people reached. Counts only."""
+    homes = home_tables(catalog)
+    reached = {k for p in people for k in p.keys}
+    out: dict[str, int] = {}
+    for name, rows in scoped.items():
+        named: set[SubjectKey] = set()
+        for column, spec in catalog.tables[name].columns.items():
+            if spec.identity is not None or not spec.references or column not in rows.column_names:
+                continue
+            table, _, key = spec.references.partition(".")
+            home = catalog.tables.get(table)
+            if table not in homes or home is None or tuple(home.primary_key) != (key,):
+                continue
+            kind = home.columns[key].identity
+            assert kind is not None  # a home table's key is an identity (`home_tables`)
+            for value in rows.column(column).to_pylist():
+                if value is None:
+                    continue
+                try:
+                    named.add(make_key(kind, str(value), rules))
+                except IdentifierError:
+                    continue
+        if count := len(named - reached):
+            out[name] = count
+    return out
 
 
 def _merged(catalog: Catalog, people: Sequence[AffectedPerson]) -> list[str]:
