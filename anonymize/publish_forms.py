@@ -381,7 +381,7 @@ _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
 _LOCAL = r"[\w%+'-]+"
 _LABEL = r"[\w](?:[\w-]*[\w])?"
 _OBFUSCATED = regex.compile(
-    rf"(?<![\w.%+'-])(?P<local>{_LOCAL}(?:{_DOT}{_LOCAL})*)(?P<at>{_AT})"
+    rf"(?<![\w.%+'-])(?<!{_DOT})(?P<local>{_LOCAL}(?:{_DOT}{_LOCAL})*+)(?P<at>{_AT})"
     rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?P<tld>[a-z]{{2,6}}))(?![\w@-]|\.\w)"
 )
 _SPELLED = regex.compile(r"\s+dot\s+|[\[({<]\s*(?:dot|at)\s*[\])}>]")

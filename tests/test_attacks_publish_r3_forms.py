@@ -229,6 +229,20 @@ def test_f5_the_check_reads_a_spelled_out_address(
             assert all("oyelaran" not in r["body"] for r in _published(done.folder))
 
 
+def test_f5_a_long_chain_of_dots_is_read_in_linear_time() -> None:
+    """A text of "a dot a dot ..." with no at sign: each chain is read once (possessive),
+    not once per word; quadratic or worse took minutes for 3,000 words."""
+    import time
+
+    from dsar.review.published import spelled_out_emails
+
+    text = "a dot " * 3000 + "at"
+    started = time.monotonic()
+    assert not [f for f in Forms().find(text) if f.span.entity == "EMAIL_ADDRESS"]
+    assert spelled_out_emails(text) == text
+    assert time.monotonic() - started < 10
+
+
 # -- F12: a hex-encoded email --------------------------------------------------------------
 
 

@@ -448,7 +448,7 @@ _S_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
 _S_LOCAL = r"[\w%+'-]+"
 _S_LABEL = r"[\w](?:[\w-]*[\w])?"
 _S_EMAIL = regex.compile(
-    rf"(?<![\w.%+'-])(?P<local>{_S_LOCAL}(?:{_S_DOT}{_S_LOCAL})*)(?P<at>{_S_AT})"
+    rf"(?<![\w.%+'-])(?<!{_S_DOT})(?P<local>{_S_LOCAL}(?:{_S_DOT}{_S_LOCAL})*+)(?P<at>{_S_AT})"
     rf"(?P<domain>{_S_LABEL}(?:{_S_DOT}{_S_LABEL})*{_S_DOT}(?P<tld>[a-z]{{2,6}}))(?![\w@-]|\.\w)",
     regex.IGNORECASE,
 )
