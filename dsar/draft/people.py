@@ -603,6 +603,124 @@ def _kind_confidence(table: TableDraft, key: str, kind: IdentityKind) -> Confide
     )
 
 
+# a person named in an organisation's row by their role in it (a store's manager, a
+# department's head, a team's lead, a supplier's contact person): the row is the
+# organisation's, not the person's; `lead` and `contact` are roles only where the people
+# table is not named by them (a CRM's leads and contacts are people, their rows theirs)
+_ORG_ROLE = {
+    "manager",
+    "mgr",
+    "supervisor",
+    "head",
+    "lead",
+    "leader",
+    "director",
+    "chief",
+    "boss",
+    "coordinator",
+    "captain",
+    "chair",
+    "chairman",
+    "chairperson",
+    "president",
+    "secretary",
+    "treasurer",
+    "keyholder",
+    "contact",
+}
+_ROLE_IF_NOT_TABLE = {"lead", "contact"}
+_ORG_ROW = "of an organisation's row"
+# an organisation, a place of business or a group of people, by its table's name
+_ORG_TABLE = {
+    "store",
+    "shop",
+    "outlet",
+    "branch",
+    "office",
+    "department",
+    "dept",
+    "division",
+    "unit",
+    "team",
+    "group",
+    "company",
+    "organisation",
+    "organization",
+    "org",
+    "site",
+    "warehouse",
+    "depot",
+    "location",
+    "club",
+    "school",
+    "clinic",
+    "practice",
+    "ward",
+    "agency",
+    "franchise",
+    "region",
+    "restaurant",
+    "hotel",
+    "venue",
+    "supplier",
+    "vendor",
+    "partner",
+    "account",
+}
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def organisation_role(
+    link: Link, links: Iterable[Link], tables: Mapping[str, TableDraft]
+) -> str | None:
+    """The role a link's column names in an organisation's row (`store.manager_staff_id`:
+    "manager"), or None. Such a row (a store, a department, a team) is the organisation's:
+    its manager is a person in it, not its owner, so the column is no identity (erasing the
+    manager would delete the store) and nothing is owned through it (nor the store's stock).
+    The column's name says the role (manager, supervisor, head, lead, director, contact
+    person...), its parent is a people table's, and the row is an organisation's: other
+    tables' rows hang off its key (inventory.store_id, staff.store_id), or its table's name
+    says one (stores, departments, teams). `lead` and `contact` are no role where they name
+    the people table (a CRM's campaign_members.lead_id -> leads: the lead's row)."""
+    table, parent = tables[link.child], tables[link.parent]
+    if link.child == link.parent or parent.people is None or table.people is not None:
+        return None
+    words = [_singular(w) for w in _words(link.column)]
+    theirs = {_singular(w) for w in _words(link.parent)}
+    roles = [w for w in words if w in _ORG_ROLE and not (w in _ROLE_IF_NOT_TABLE and w in theirs)]
+    if not roles:
+        return None
+    key = table.primary_key
+    hung = key is not None and any(
+        lk.parent == table.name and lk.key == key and lk.child != table.name for lk in links
+    )
+    named = any(_singular(w) in _ORG_TABLE for w in _words(table.name))
+    return roles[0] if hung or named else None
+
+
+def _no_identity_as_role(table: TableDraft, link: Link, role: str, links: Iterable[Link]) -> None:
+    """Say why an organisation's role column is no identity, and why the table is no one's."""
+    col = table.columns[link.column]
+    into = sorted({lk.child for lk in links if lk.parent == table.name and lk.child != table.name})
+    why = f"{', '.join(into)} hang off its rows" if into else "its name says an organisation"
+    said = f"{link.column} names the {role} {_ORG_ROW} ({why}): a role in it, not its owner"
+    _once(
+        col.notes,
+        f"not an identity: {said}; the row is not that person's to erase (their erasure would"
+        f" delete the {table.name} row), and no table is owned through it; if the {role}'s"
+        f" access should show it, declare identity on {link.column} with erasure: {{action:"
+        f" nullify, columns: [{link.column}]}}",
+    )
+    col.confidence["no_identity"] = Confidence(
+        0.6, f"{said}: the organisation's row, never erased with the {role}; confirm"
+    )
+
+
 def identity_by_link(
     tables: dict[str, TableDraft], links: list[Link], roots: list[TableDraft]
 ) -> None:
@@ -620,6 +738,10 @@ def identity_by_link(
                 col.references = link.target
                 col.notes.append(_link_note(link))
             if kind is None or col.identity is not None:
+                continue
+            role = organisation_role(link, links, tables)
+            if role is not None:
+                _no_identity_as_role(table, link, role, links)
                 continue
             owner = _owner(table, links, rank, tables) if table.people != "root" else None
             others = (
@@ -982,6 +1104,7 @@ def _owner(
             lk.child == table.name
             and lk.parent in rank
             and tables[lk.parent].columns[lk.key].identity is not None
+            and organisation_role(lk, links, tables) is None
         ):
             best = options.get(lk.parent)
             if best is None or lk.distinct > best.distinct:
@@ -1099,6 +1222,7 @@ def find_ownership(tables: dict[str, TableDraft], links: list[Link]) -> None:
                 if lk.child == table.name
                 and tables[lk.parent].primary_key == lk.key
                 and (tables[lk.parent].identity_columns() or tables[lk.parent].owned_through)
+                and organisation_role(lk, links, tables) is None
             ]
             if not options:
                 continue
@@ -1202,6 +1326,14 @@ def mark_reference(tables: dict[str, TableDraft]) -> None:
             )
             continue
         table.personal = False
+        roles = [c for c, d in table.columns.items() if any(_ORG_ROW in n for n in d.notes)]
+        if roles:
+            table.notes.append(
+                f"reference data (personal: false): an organisation's rows, which name a person"
+                f" only in a role ({', '.join(roles)}): no identity, no personal column, and"
+                " no row here is that person's"
+            )
+            continue
         table.notes.append(
             "reference data (personal: false): no identity, no personal column, no link to a person"
         )
