@@ -1,4 +1,4 @@
-"""Red team, issue 27 round 4, follow-up on finding 9 (`dsar catalog draft`).
+"""Red team, issue 27 round 4, follow-up on findings 9 and 2 (`dsar catalog draft`).
 
 9. Sakila's `store.manager_staff_id` was given identity `user_id`, so the store row counted as
    its manager's and `inventory` was owned through `store`: erasing a staff member deleted
@@ -6,6 +6,10 @@
    in an organisation's row (its manager, head, lead, contact person; a row other tables
    hang off, or a table named as an organisation) is no identity, and nothing is owned
    through it.
+2. Magento's address table (a telephone per row) was a people table of its own, so its
+   `parent_id` (every value a key of customer_entity) named "a second person" and a
+   customer's own addresses were never reached. A leaf table whose complete link column lies
+   in a people table's key, with contacts of another kind, is entries of that table's people.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from dsar.catalog.models import IdentityKind
+from dsar.catalog.models import IdentityKind, PersonalKind
 from dsar.cli import app
 from dsar.draft import Draft, draft
 from dsar.text.engine import TextEngine
@@ -200,3 +204,85 @@ def test_f9_a_teams_lead_and_a_departments_head_are_roles(tmp_path: Path) -> Non
     d = _draft(departments)
     assert d.tables["departments"].columns["head_id"].identity is None
     assert d.tables["departments"].owned_through is None
+
+
+# ---- 2: Magento's address book ----------------------------------------------------------
+
+
+def _magento(root: Path) -> dict[str, Any]:
+    """customer_entity (entity_id 1..50, email, names) and customer_address_entity (entity_id
+    1..60, parent_id: the customer, names, street, telephone), Magento 2's column names;
+    customer 5's addresses are rows 30 and 42, address row 5 is customer 7's."""
+    rng = random.Random(2)
+    customers = [
+        {"entity_id": c, "website_id": 1, "email": _email(c), "firstname": FIRST[c % 10],
+         "lastname": LAST[c % 7], "created_at": "2025-02-02 10:00:00"}
+        for c in range(1, 51)
+    ]  # fmt: skip
+    _csv(root / "customer_entity.csv", customers)
+    owners = [rng.choice([c for c in range(1, 51) if c != 5]) for _ in range(60)]
+    owners[4], owners[29], owners[41] = 7, 5, 5
+    addresses = [
+        {"entity_id": a, "parent_id": owners[a - 1], "firstname": FIRST[owners[a - 1] % 10],
+         "lastname": LAST[owners[a - 1] % 7], "street": f"{100 + a} {STREETS[a % 5]}",
+         "city": "Calder", "telephone": f"(212) 555-{1000 + 37 * a}"}
+        for a in range(1, 61)
+    ]  # fmt: skip
+    _csv(root / "customer_address_entity.csv", addresses)
+    return {"customers": customers, "addresses": addresses}
+
+
+def test_f2_an_address_book_is_its_owners_not_people_of_its_own(tmp_path: Path) -> None:
+    _magento(tmp_path)
+    d = _draft(tmp_path)
+    book = d.tables["customer_address_entity"]
+    assert book.people is None  # not a people table of its own
+    kind = d.tables["customer_entity"].columns["entity_id"].identity
+    assert kind is not None and book.columns["parent_id"].identity is kind
+    assert book.columns["parent_id"].references == "customer_entity.entity_id"
+    assert book.columns["entity_id"].identity is None  # its own key is no one's id
+    phone = book.columns["telephone"]
+    assert phone.identity is None and phone.personal is PersonalKind.PHONE
+    assert "an address book entry is its owner's" in " ".join(book.notes)
+    assert book.confidence["verdict"].value <= 0.6  # confirmed early
+    assert d.tables["customer_entity"].people == "root"
+
+
+def test_f2_a_customer_receives_their_own_addresses_end_to_end(tmp_path: Path) -> None:
+    """DuckDB: draft, fill, check, access and erase plan for customer 5: rows 30 and 42,
+    never row 5 (customer 7's)."""
+    truth = _magento(tmp_path / "export")
+    filled, _ = _filled_draft(tmp_path / "export", tmp_path / "draft.yml")
+    fifth = truth["customers"][4]
+    out = tmp_path / "bundles"
+    access = runner.invoke(
+        app,
+        ["access", "--catalog", str(filled), "--email", fifth["email"], "--out", str(out),
+         "--label", "AR-5"],
+    )  # fmt: skip
+    assert access.exit_code == 0, access.output
+    with (out / "AR-5" / "data" / "customer_address_entity.csv").open(encoding="utf-8") as fh:
+        got = sorted(int(r["entity_id"]) for r in csv.DictReader(fh))
+    assert got == [30, 42]
+    assert _plan(filled, fifth["email"]) == {"customer_entity": 1, "customer_address_entity": 2}
+
+
+def test_f2_a_customer_list_with_a_sales_rep_stays_people_of_its_own(tmp_path: Path) -> None:
+    """The rule needs a link naming the owner: `customers.sales_rep_id -> employees` (every
+    customer has one) names a second person, so the customers (phones) stay a people table."""
+    _csv(
+        tmp_path / "employees.csv",
+        [{"employee_id": e, "name": f"{FIRST[e]} {LAST[e % 7]}",
+          "email": f"{FIRST[e].lower()}{e}@company.example"} for e in range(1, 6)],
+    )  # fmt: skip
+    _csv(
+        tmp_path / "customers.csv",
+        [{"customer_id": c, "name": f"{FIRST[c % 10]} {LAST[c % 7]}",
+          "phone": f"+31 6 {12340000 + 17 * c}", "sales_rep_id": 1 + c % 5}
+         for c in range(1, 61)],
+    )  # fmt: skip
+    d = _draft(tmp_path)
+    customers = d.tables["customers"]
+    assert customers.people == "root"
+    assert customers.columns["phone"].identity is IdentityKind.PHONE
+    assert customers.columns["sales_rep_id"].identity is None

@@ -206,6 +206,9 @@ def find_people(
                 table.columns[contact].identity,
                 candidates[link.parent].columns[theirs].identity,
             )
+            if kinds[0] is not kinds[1] and _entry_of(table, link, links):
+                _owned_entries(table, link)
+                break
             if kinds[0] is not kinds[1]:
                 # a phone is never found among emails: the contacts cannot tell
                 table.notes.append(
@@ -497,6 +500,75 @@ def _extends_one_to_one(table: TableDraft, link: Link, tables: dict[str, TableDr
     table.notes.append(f"extends people table {link.parent}: {said}")
     table.confidence["verdict"] = Confidence(
         min(0.95, joined.value), f"{said}; the link {joined.value:.2f}"
+    )
+
+
+# a column naming a person other than the row's owner (a customer's account manager, a
+# referrer, an emergency contact, a CRM record's owner: a sales rep)
+_NOT_ITS_OWNER = re.compile(
+    r"(?i)manager|referr|sponsor|owner|(^|_)by($|_)|[a-z]By$|assign|approv|review|invit|friend"
+    r"|spouse|partner|guardian|emergency|contact|mentor|supervis|boss|lead"
+)
+
+
+def _entry_of(table: TableDraft, link: Link, links: list[Link]) -> bool:
+    """Whether a table with contacts of its own is entries of another people table's people
+    (an address book: Magento's customer_address_entity.parent_id -> customer_entity), not
+    people of its own: its link column is filled in every row, all its values are keys of
+    the people table, it is not the table's own key (two lists each numbering their own
+    people share a range), its name says no other person (a manager, a referrer, an owner
+    who is a sales rep, staff), no table's rows hang off it (people others' rows are about
+    are people of their own), and its contacts are of another kind than the parent's, so
+    they cannot say whether its people are the parent's."""
+    col = table.profile.columns[link.column]
+    rows = table.profile.rows
+    if link.child == link.parent or link.column == table.primary_key or not rows:
+        return False
+    if col.non_null < rows or col.placeholders or link.found < link.distinct:
+        return False
+    if _NOT_ITS_OWNER.search(link.column) or _STAFF.search(link.column):
+        return False
+    if _role_tier(link.column) == 3:
+        return False
+    return not any(lk.parent == table.name and lk.child != table.name for lk in links)
+
+
+def _owned_entries(table: TableDraft, link: Link) -> None:
+    """`table` holds entries of `link.parent`'s people (addresses, each with its phone): no
+    people table; its contacts are the entry's personal data, never identities (an entry's
+    phone may be a recipient's, and as an identity it would join the people who share it);
+    the link gives the rows their person (`identity_by_link`)."""
+    table.people = None
+    table.confidence.pop("verdict", None)
+    demoted = []
+    for name, col in table.columns.items():
+        if col.identity not in (IdentityKind.EMAIL, IdentityKind.PHONE):
+            continue
+        kind = PersonalKind.EMAIL if col.identity is IdentityKind.EMAIL else PersonalKind.PHONE
+        was = col.confidence.pop("identity", None)
+        col.identity, col.personal = None, kind
+        col.notes.append(
+            f"personal {kind.value}, not an identity: an entry of the person in"
+            f" {link.column} (its owner), whose own contact it may not be; as an identity it"
+            " would join the people who share it. Declare identity if a request by it alone"
+            " should find the owner"
+        )
+        if was is not None:
+            col.confidence["personal"] = Confidence(was.value, was.reason)
+        demoted.append(name)
+    rows = table.profile.rows
+    said = (
+        f"{link.column} is filled in all {rows:,} rows and its {link.distinct:,} distinct"
+        f" values are keys of people table {link.parent} ({link.target}), no table's rows"
+        " point at this one, and its contacts are of another kind than that table's"
+    )
+    table.notes.append(
+        f"entries of people table {link.parent}'s people, not people of its own: {said};"
+        f" each row is its {link.column}'s person's (an address book entry is its owner's)"
+        + (f", and {', '.join(demoted)} the entry's data, no identity" if demoted else "")
+    )
+    table.confidence["verdict"] = Confidence(
+        0.6, f"{said}: each row its {link.column}'s person's; confirm"
     )
 
 
