@@ -1,4 +1,5 @@
-"""Red team, issue 27 round 4, follow-up on findings 9 and 2 (`dsar catalog draft`).
+"""Red team, issue 27 round 4, follow-up on findings 9 and 2 (`dsar catalog draft`), and the
+table-unreached warning's advice.
 
 9. Sakila's `store.manager_staff_id` was given identity `user_id`, so the store row counted as
    its manager's and `inventory` was owned through `store`: erasing a staff member deleted
@@ -10,6 +11,8 @@
    `parent_id` (every value a key of customer_entity) named "a second person" and a
    customer's own addresses were never reached. A leaf table whose complete link column lies
    in a people table's key, with contacts of another kind, is entries of that table's people.
+4. `catalog check`'s table-unreached warning advised owned_through for a table that people's
+   rows point at, which owned_through cannot reach: it now says what the draft says.
 """
 
 from __future__ import annotations
@@ -286,3 +289,33 @@ def test_f2_a_customer_list_with_a_sales_rep_stays_people_of_its_own(tmp_path: P
     assert customers.people == "root"
     assert customers.columns["phone"].identity is IdentityKind.PHONE
     assert customers.columns["sales_rep_id"].identity is None
+
+
+# ---- 4: the table-unreached warning's advice --------------------------------------------
+
+
+def test_the_unreached_warning_advises_as_the_draft_does(tmp_path: Path) -> None:
+    """Sakila's address, which customers' and staff's rows point at: no owned_through advice
+    (owned_through cannot reach it), the draft's advice instead."""
+    _sakila(tmp_path / "export")
+    _, said = _filled_draft(tmp_path / "export", tmp_path / "draft.yml")
+    warning = said.split("warning: tables.address:")[1].split("code:")[0]
+    assert "add owned_through" not in warning
+    assert "other tables' rows point at it (customer, staff)" in warning
+    assert "re-export it with its person's key" in warning
+
+
+def test_the_unreached_warning_keeps_owned_through_where_the_table_links_to_a_person(
+    tmp_path: Path,
+) -> None:
+    """An unreached table whose own column references a person's rows (the address book's
+    parent_id, its identity removed) is still told owned_through."""
+    _magento(tmp_path / "export")
+    filled, _ = _filled_draft(tmp_path / "export", tmp_path / "draft.yml")
+    data = yaml.safe_load(filled.read_text(encoding="utf-8"))
+    data["tables"]["customer_address_entity"]["columns"]["parent_id"].pop("identity")
+    filled.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    checked = runner.invoke(app, ["catalog", "check", str(filled)])
+    assert checked.exit_code == 0, checked.output
+    warning = checked.output.split("warning: tables.customer_address_entity:")[1]
+    assert "add owned_through: {column: ..., parent: table.key}" in warning.split("code:")[0]

@@ -225,6 +225,37 @@ def _references(catalog: Catalog) -> list[CatalogWarning]:
     return out
 
 
+def _unreached_fix(catalog: Catalog, name: str) -> str:
+    """What to do with an unreached table: owned_through where it links to a person's rows;
+    where people's rows point at it instead (customer.address_id -> address), owned_through
+    (a link from its rows to their owner) cannot reach it: the draft's advice."""
+    tables = catalog.tables
+
+    def reached(table: str) -> bool:
+        found = tables.get(table)
+        return found is not None and bool(found.identity_columns() or found.owned_through)
+
+    refs = [
+        (other, c.references.split(".", 1)[0])
+        for other, t in tables.items()
+        for c in t.columns.values()
+        if c.references is not None
+    ]
+    into = sorted({o for o, to in refs if to == name and o != name and reached(o)})
+    if not into or any(o == name and reached(to) for o, to in refs):
+        return (
+            "if its rows belong to someone, add owned_through: {column: ..., parent:"
+            " table.key}; if it holds no personal data (a product list), say personal: false"
+        )
+    return (
+        f"other tables' rows point at it ({', '.join(into)}) and no column of it names its"
+        " person, so owned_through (a link from its rows to their owner) cannot reach it:"
+        " re-export it with its person's key (one row per referencing person) and declare"
+        " that column's identity, or declare identity on a contact column of its own; if it"
+        " holds no personal data, say personal: false"
+    )
+
+
 def _unreached(catalog: Catalog) -> list[CatalogWarning]:
     """Tables no request can reach: no identity column and no owner."""
     return [
@@ -232,8 +263,7 @@ def _unreached(catalog: Catalog) -> list[CatalogWarning]:
             f"tables.{name}",
             "no identity column and no owned_through: no request ever searches it, so its"
             " rows never reach a bundle or an erasure",
-            "if its rows belong to someone, add owned_through: {column: ..., parent:"
-            " table.key}; if it holds no personal data (a product list), say personal: false",
+            _unreached_fix(catalog, name),
             WarningCode.TABLE_UNREACHED,
         )
         for name, table in catalog.tables.items()
