@@ -32,8 +32,11 @@ the two people; the names rank them whatever the column order, the one the row i
 ticket's requester, reporter, customer) before its maker (submitter, author, created_by,
 owner) before one who handled or received it (assignee, agent, updated_by, recipient).
 Rows on such a parent (a ticket's comments) written by its person or its handlers only are
-that person's conversation: owned through the parent. A table with no person at all is
-reference data.
+that person's conversation: owned through the parent. A column naming a person by their role
+in an organisation's row (a store's manager, a team's lead) is no identity and no owner: the
+row is the organisation's. A leaf table whose complete link lies in a people table's key,
+its contacts of another kind (an address book, a telephone a row), is that person's
+entries, not people of its own. A table with no person at all is reference data.
 """
 
 from __future__ import annotations
