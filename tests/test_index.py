@@ -472,7 +472,7 @@ def test_an_index_built_under_older_normalising_rules_is_never_used(
     session 14): an index built before it holds the old forms, and a search with the new
     form would skip the file holding the person's rows. The entry records the normalising
     SQL, so such files are read whole until the next build."""
-    from dsar.subjects import index as index_module
+    from dsar.subjects.identity import sql_normalize as current
 
     root = tmp_path / "export"
     root.mkdir()
@@ -491,16 +491,14 @@ def test_an_index_built_under_older_normalising_rules_is_never_used(
         ),
         encoding="utf-8",
     )
-    current = index_module.sql_normalize
-
     def older(kind: IdentityKind, column: str, rules: MatchRules, **options: bool) -> str:
         if kind is IdentityKind.IP_ADDRESS:  # lower case and trimmed, IPv6 as written
             return f"lower(trim(CAST({column} AS VARCHAR)))"
         return current(kind, column, rules, **options)
 
-    monkeypatch.setattr(index_module, "sql_normalize", older)
+    monkeypatch.setattr("dsar.subjects.index.sql_normalize", older)
     _build(catalog_path, tmp_path / "index.db")
-    monkeypatch.setattr(index_module, "sql_normalize", current)
+    monkeypatch.setattr("dsar.subjects.index.sql_normalize", current)
     plain, indexed = _both(
         catalog_path, tmp_path / "index.db", [_req("ip_address=2001:db8::1")], MatchRules()
     )
