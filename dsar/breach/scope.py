@@ -760,7 +760,10 @@ def _too_many(exc: OverMatchError) -> UsageError:
         f" {str(exc.kind)!r} (limit {exc.limit}): a shared identifier (a team billing"
         " address) probably joins several people",
         "check the identity provenance with dsar access for one of the rows, then raise"
-        " --max-identifiers only if this really is one person, or narrow the scope",
+        " --max-identifiers only if this really is one person or an address several account"
+        f" holders share (a bookkeeper's, a team inbox: above {exc.count}; breach scope keeps"
+        " each account holder apart, and the address's own rows are its holder's, a person"
+        " without an account), or narrow the scope",
     )
 
 

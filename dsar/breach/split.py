@@ -318,6 +318,7 @@ def split_accounts(
         for key in _strong(row.keys):
             by_key[key].append(i)
     parts: dict[int, list[tuple[AffectedPerson, set[SubjectKey]]]] = {}
+    on_accounts: dict[int, set[SubjectKey]] = {}  # per person split: its accounts' rows' keys
     for person in joined:
         theirs = [rows[i] for i in sorted({i for k in person.keys for i in by_key.get(k, ())})]
         found = _accounts(person, theirs, homes)
@@ -325,6 +326,7 @@ def split_accounts(
             continue
         kind, accounts = found
         kind_homes = {t for t, _ in homes[kind]}
+        on_accounts[person.number] = {k for r in theirs if r.table in kind_homes for k in r.keys}
         split = []
         for account in accounts:
             keys, used = _closure(account, set(accounts) - {account}, theirs, kind_homes)
@@ -360,6 +362,11 @@ def split_accounts(
             renumber[person.number].append(len(out) + 1)
             out.append(replace(piece, number=len(out) + 1))
     by_number = {p.number: p for p in out}
+    # a row in scope of a person split whose identifiers are on none of its accounts' rows
+    # (a bookkeeper's own ticket, from the address 40 accounts' tickets name) is also the
+    # row's own person's: someone without an account, written to at that address (red team
+    # 26 r5 F7); the accounts that used the address are still reached (conservative)
+    own_person: dict[frozenset[SubjectKey], int] = {}
     new_holders: Holders = {}
     several: dict[str, int] = {}
     for name, listed in holders.items():
@@ -378,12 +385,19 @@ def split_accounts(
                     if held[i] & keys
                 ]
                 now.update(reached or renumber[number])  # reaching none of them: all of them
+                strong = frozenset(_strong(held[i]))
+                if strong and not strong & on_accounts[number]:
+                    if strong not in own_person:
+                        own_person[strong] = len(out) + 1
+                        out.append(_without_account(len(out) + 1, strong))
+                        by_number[len(out)] = out[-1]
+                    now.add(own_person[strong])
             new_rows.append(frozenset(now))
             if sum(1 for n in now if by_number[n].account_holder) > 1:
                 several[name] = several.get(name, 0) + 1
         new_holders[name] = new_rows
     # rows per table of the people split (the others keep what the search counted)
-    split_numbers = {n for number in parts for n in renumber[number]}
+    split_numbers = {n for number in parts for n in renumber[number]} | set(own_person.values())
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for name, listed in new_holders.items():
         for numbers in listed:
@@ -403,6 +417,15 @@ def split_accounts(
         for name, listed in new_holders.items()
     }
     return Split(out, new_holders, several)
+
+
+def _without_account(number: int, keys: frozenset[SubjectKey]) -> AffectedPerson:
+    """The person a row's own identifiers name, with no account: written to at its address
+    (else its phone)."""
+    emails = sorted((k for k in keys if k.kind is IdentityKind.EMAIL), key=str)
+    phones = sorted((k for k in keys if k.kind is IdentityKind.PHONE), key=str)
+    contact = emails[0] if emails else (phones[0] if phones else None)
+    return AffectedPerson(number=number, keys=keys, account_holder=False, contact=contact)
 
 
 def row_keys(table: Table, row: dict[str, object], rules: MatchRules) -> list[SubjectKey]:
