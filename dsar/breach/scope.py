@@ -49,7 +49,7 @@ from dsar.breach.split import (
     split_accounts,
 )
 from dsar.breach.times import plain_where, rows_in_scope
-from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
+from dsar.catalog.models import Catalog, DataCategory, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.engine.guards import guard_catalog
 from dsar.errors import AmbiguousIdentifierError, IdentifierError, OverMatchError, UsageError
@@ -637,6 +637,13 @@ def _finish(
     sizes = {name: rows.num_rows for name, rows in scoped.items()}
     weak = reach_by_weak(engine, catalog, rules, done.people, anchors, done.holders, sizes)
     scope.people = weak.people
+    if unkeyed := _unkeyed_people(catalog, rules, scoped, scope.people, weak.holders):
+        scope.notes.append(
+            f"{unkeyed} person(s) without an account found by the contact or name columns of"
+            " rows in scope of a table with no identity column (a list of names and"
+            " addresses): each distinct address (else number, else name) is one person,"
+            " counted and written to at that address (without one: no contact channel)"
+        )
     scope.several_accounts = done.several if weak.several is None else weak.several
     scope.weak_only = weak.weak_only
     owners = {name: [min(h) if h else None for h in rows] for name, rows in weak.holders.items()}
@@ -694,6 +701,80 @@ def _finish(
             " controllers.parquet"
         )
     return scope
+
+
+def _unkeyed_people(
+    catalog: Catalog,
+    rules: MatchRules,
+    scoped: dict[str, pa.Table],
+    people: list[AffectedPerson],
+    holders: dict[str, list[frozenset[int]]],
+) -> int:
+    """People in rows in scope of a table with no identity column (a `subject_requests:
+    false` catalog's list of names and addresses, red team 26 r5 F15), added to `people` and
+    `holders` and counted: rows linked to no one that hold an address (`personal: email`, or
+    a `category: contact` column's email-shaped value) or a phone (`personal: phone`) are one
+    person per address or number, rows with a name only one per name."""
+    added = 0
+    for name, rows in scoped.items():
+        table = catalog.tables[name]
+        if table.identity_columns() or name not in holders:
+            continue
+        present = {c: spec for c, spec in table.columns.items() if c in rows.column_names}
+        emails = [
+            c
+            for c, spec in present.items()
+            if spec.personal is PersonalKind.EMAIL
+            or (spec.personal is None and spec.category is DataCategory.CONTACT)
+        ]
+        phones = [c for c, spec in present.items() if spec.personal is PersonalKind.PHONE]
+        named = [c for c, spec in present.items() if spec.personal is PersonalKind.NAME]
+        if not (emails or phones or named):
+            continue
+        by_tag: dict[object, AffectedPerson] = {}
+        for i, row in enumerate(rows.to_pylist()):
+            if holders[name][i]:
+                continue
+            keys: list[SubjectKey] = []
+            for column, kind in [(c, IdentityKind.EMAIL) for c in emails] + [
+                (c, IdentityKind.PHONE) for c in phones
+            ]:
+                value = row.get(column)
+                if value is None or (kind is IdentityKind.EMAIL and "@" not in str(value)):
+                    continue
+                try:
+                    keys.append(make_key(kind, str(value), rules))
+                except IdentifierError:
+                    continue
+            names = {
+                str(row[c]).casefold().strip()
+                for c in named
+                if row.get(c) is not None and str(row[c]).strip()
+            }
+            tags: list[object] = [*keys] or [("name", n) for n in sorted(names)]
+            if not tags:
+                continue
+            person = next((by_tag[t] for t in tags if t in by_tag), None)
+            if person is None:
+                mails = sorted((k for k in keys if k.kind is IdentityKind.EMAIL), key=str)
+                calls = sorted((k for k in keys if k.kind is IdentityKind.PHONE), key=str)
+                geo = {c: str(v).strip().upper() for c, v in row.items() if v not in (None, "")}
+                person = AffectedPerson(
+                    number=len(people) + 1,
+                    keys=frozenset(keys),
+                    account_holder=False,
+                    contact=mails[0] if mails else (calls[0] if calls else None),
+                    country=next((v for c, v in geo.items() if _COUNTRY.match(c)), None),
+                    state=next((v for c, v in geo.items() if _STATE.match(c)), None),
+                    names=frozenset(names),
+                )
+                people.append(person)
+                added += 1
+            for tag in tags:
+                by_tag.setdefault(tag, person)
+            person.rows[name] = person.rows.get(name, 0) + 1
+            holders[name][i] = frozenset({person.number})
+    return added
 
 
 def _referenced(
