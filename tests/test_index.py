@@ -491,6 +491,7 @@ def test_an_index_built_under_older_normalising_rules_is_never_used(
         ),
         encoding="utf-8",
     )
+
     def older(kind: IdentityKind, column: str, rules: MatchRules, **options: bool) -> str:
         if kind is IdentityKind.IP_ADDRESS:  # lower case and trimmed, IPv6 as written
             return f"lower(trim(CAST({column} AS VARCHAR)))"
