@@ -249,6 +249,7 @@ class Residence:
 
     unreadable_country: int = 0  # a country cell that names no country: residence unknown
     unreadable_state: int = 0  # a US resident whose state cell names no state: state unknown
+    several: int = 0  # people with rows in more than one place (counted in each)
     no_country: int = 0  # no country in the data (no column, or an empty cell)
     state_only: int = 0  # an empty country cell beside a US state's: read as the US
     placeholder_country: int = 0  # n/a, NA, none...: residence unknown (no_country too)
@@ -285,6 +286,39 @@ STATE_COLUMN = re.compile(
 """A column whose name says it holds the person's state or region."""
 
 
+def _coded(country: str | None, state: str | None) -> tuple[str | None, str | None]:
+    """One (country, state) pair as `read_residence` reads a person's first one, without
+    counting: (ISO code or None, US state code or None)."""
+    country = None if placeholder(country) else country
+    code = country_code(country)
+    if code == "GE" and fold(str(country)) == "georgia" and us_state_code(state):
+        code = "US"
+    if code is None and not (country is not None and str(country).strip()):
+        code = "US" if us_state_code(state) is not None else None
+    return code, us_state_code(state) if code == "US" else None
+
+
+def places_of(person: _Resident) -> list[tuple[str | None, str | None]]:
+    """A person's (country, state) pairs once read (`read_residence`): the one they are
+    placed in, then every other place their rows hold, once per place a rule names (two EU
+    countries are one place, two US states are two)."""
+    seen = {_place(person.country, person.state)}
+    out = [(person.country, person.state)]
+    for pair in getattr(person, "elsewhere", ()):
+        if (place := _place(*pair)) not in seen:
+            seen.add(place)
+            out.append(pair)
+    return out
+
+
+def _place(code: str | None, state: str | None) -> str:
+    from dsar.breach.deadlines import EEA  # the rule table's module reads this one
+
+    if code is None or code == "GB" or code == "US":
+        return f"{code}-{state}" if code == "US" else str(code)
+    return "EU/EEA" if code in EEA else code
+
+
 def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     """Read each person's country and state cells into codes, in place.
 
@@ -296,6 +330,18 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     anyone = False  # someone has a country cell: the data has a country column
     for person in people:
         raw_country, raw_state = person.country, person.state
+        others: list[tuple[str | None, str | None]] = []
+        for pair in getattr(person, "elsewhere", ()):  # other places, read alike, unknown out
+            coded = _coded(*pair)
+            if coded[0] is not None and coded not in others:
+                others.append(coded)
+        if _coded(raw_country, raw_state)[0] is None and others:
+            # the first row's country says nothing, another row's does: placed there
+            person.country, person.state = others.pop(0)
+            setattr(person, "elsewhere", tuple(others))  # noqa: B010 (optional attribute)
+            anyone = True
+            out.several += bool(others)
+            continue
         if placeholder(raw_country):  # n/a, NA, none: no country given, as an empty cell
             out.placeholder_country += 1
             raw_country = None
@@ -318,6 +364,16 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
             if state is None and raw_state is not None and str(raw_state).strip():
                 out.unreadable_state += 1
         person.state = state
+        others = [o for o in others if o != (code, state)]
+        if hasattr(person, "elsewhere"):  # read into codes, unreadable ones dropped
+            setattr(person, "elsewhere", tuple(others))  # noqa: B010 (optional attribute)
+        out.several += bool(others)
+    if out.several:
+        out.notes.append(
+            f"NOTICE: {out.several} person(s) have rows in more than one country or US state"
+            " (a second address): each is counted in every place, and every place's"
+            " deadlines apply to them"
+        )
     if out.unreadable_country:
         out.notes.append(
             f"WARNING: {out.unreadable_country} person(s) have a country cell that names no"

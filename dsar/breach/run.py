@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from dsar.breach.assess import assess_severity, categories, countries, named_in_text
 from dsar.breach.deadlines import EEA, compute_deadlines, residence
 from dsar.breach.filters import ScopeSpec
-from dsar.breach.places import authority_country, read_residence
+from dsar.breach.places import authority_country, places_of, read_residence
 from dsar.breach.report import (
     BreachManifest,
     BreachOutput,
@@ -136,12 +136,14 @@ def _scope_and_write(
     others = named.others if named is not None else 0
     # country and state cells read into codes, in place: an unreadable cell is never kept
     read = read_residence(scope.people, incident.residence_unknown)
-    places = residence(
-        [(p.country, p.state) for p in scope.people], unknown=incident.residence_unknown
+    places = residence(  # a person with rows in several places counts in each (F18)
+        [pair for p in scope.people for pair in places_of(p)], unknown=incident.residence_unknown
     )
     if not scope.people:  # no one reached: the register still takes the breach (Art. 33(5))
         places[incident.residence_unknown] += 0
-    per_state = Counter((p.state or "?") for p in scope.people if p.country == "US")
+    per_state = Counter(
+        (state or "?") for p in scope.people for code, state in places_of(p) if code == "US"
+    )
     established, why = establishment(catalog.controller.supervisory_authority, incident)
     deadlines = compute_deadlines(
         incident.discovered,

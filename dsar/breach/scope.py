@@ -38,7 +38,7 @@ from dsar.breach.filters import (
     table_chain,
     time_column,
 )
-from dsar.breach.people import AffectedPerson as AffectedPerson
+from dsar.breach.people import AffectedPerson as AffectedPerson, other_places, place_cell
 from dsar.breach.places import COUNTRY_COLUMN, STATE_COLUMN
 from dsar.breach.setsearch import set_search, supported
 from dsar.breach.split import (
@@ -335,8 +335,16 @@ def _describe_person(
         contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
     country = state = None
     names: set[str] = set()
+    pairs: set[tuple[str | None, str | None]] = set()
     for name, rows in data.tables.items():
         table = catalog.tables[name]
+        where = [
+            next((c for c in rows.column_names if c in table.columns and p.match(c)), None)
+            for p in (_COUNTRY, _STATE)
+        ]
+        if where != [None, None]:  # every (country, state) of a row, its two cells together
+            cells = [rows.column(c).to_pylist() if c else [None] * rows.num_rows for c in where]
+            pairs.update((place_cell(c), place_cell(s)) for c, s in zip(*cells, strict=True))
         for column in rows.column_names:
             spec = table.columns.get(column)
             if spec is None:
@@ -355,6 +363,7 @@ def _describe_person(
         contact=contact,
         country=country,
         state=state,
+        elsewhere=other_places(pairs, country, state),
         names=frozenset(names),
     )
 

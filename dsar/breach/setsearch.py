@@ -49,7 +49,7 @@ import numpy as np
 import pyarrow as pa
 
 from dsar.breach.filters import table_chain
-from dsar.breach.people import AffectedPerson
+from dsar.breach.people import AffectedPerson, other_places, place_cell
 from dsar.breach.places import COUNTRY_COLUMN, STATE_COLUMN
 from dsar.breach.split import home_tables
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
@@ -629,6 +629,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
     contacts: dict[str, dict[int, object]] = {}  # per table: the first row's address
     own_phones: dict[int, set[str]] = defaultdict(set)  # the phones on a person's account rows
     geo_of: dict[int, dict[str, tuple[str | None, str | None]]] = defaultdict(dict)
+    places_of: dict[int, set[tuple[str | None, str | None]]] = defaultdict(set)
     names_of: dict[int, set[str]] = defaultdict(set)
     for name in plan.tables:
         d = plan.describe[name]
@@ -663,6 +664,17 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
                         geo_of[int(number)][name] = (text, slot[1])
                     elif _STATE.match(column) and slot[1] is None:
                         geo_of[int(number)][name] = (slot[0], text)
+            # every (country, state) the person's rows hold, a row's two cells together
+            where = [
+                next((f"r.g{j}" for j, c in enumerate(d["geo"]) if pattern.match(c)), "NULL")
+                for pattern in (_COUNTRY, _STATE)
+            ]
+            for number, country, state in x(
+                f"SELECT DISTINCT f.number, {where[0]}, {where[1]} {source}"
+            ).fetchall():
+                pair = (place_cell(country), place_cell(state))
+                if pair != (None, None):
+                    places_of[int(number)].add(pair)
         for j in range(len(d["names"])):
             for number, value in x(
                 f"SELECT DISTINCT f.number, r.n{j} {source} AND r.n{j} IS NOT NULL"
@@ -704,6 +716,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
                 contact=contact,
                 country=country,
                 state=state,
+                elsewhere=other_places(places_of.get(number, ()), country, state),
                 names=frozenset(names) if names else no_names,
             )
         )
