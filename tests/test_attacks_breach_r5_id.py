@@ -75,3 +75,19 @@ def test_the_cli_refuses_an_ssn_as_id_and_writes_nothing(
     assert code == 0, output
     letter = (out / "letters" / "P-0001.md").read_text(encoding="utf-8")
     assert "Reference: BR-2026-11-20-a, P-0001." in letter
+
+
+def test_the_default_id_passes_at_every_minute() -> None:
+    """The default id names the discovery's date and time (`BR-20261207-2036`): read whole,
+    some minutes made a Luhn-valid card of it, and the breach notebook failed by the clock.
+    Every minute of two days passes; a card after the date is still refused."""
+    from datetime import datetime, timedelta
+
+    from dsar.breach.report import check_breach_id
+    from dsar.errors import UsageError
+
+    start = datetime(2026, 12, 7)
+    for minute in range(2 * 24 * 60):
+        check_breach_id(f"BR-{start + timedelta(minutes=minute):%Y%m%d-%H%M}")
+    with pytest.raises(UsageError):
+        check_breach_id("BR-20261207-4111111111111111")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from dsar import Catalog, Engine, load_catalog, open_engine
 from dsar.catalog import IdentityKind
@@ -88,6 +88,8 @@ _REGIONS = st.sampled_from([None, "DE", "US", "IT", "AU", "HU", "RU"])
     picks=st.sets(st.integers(0, 7)),
     region=_REGIONS,
 )
+@example(raw=["10000x0"], picks={0}, region=None)  # an extension, cut from the key
+@example(raw=["+1 303 555 0101 x12", "030 1234 ext. 7", "0301234#5"], picks={0, 1, 2}, region="US")
 def test_phone_pattern_agrees_with_normalize_in_duckdb(
     raw: list[str], picks: set[int], region: str | None
 ) -> None:
