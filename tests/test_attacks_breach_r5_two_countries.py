@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dsar.breach.places import places_of, read_residence
+from dsar.breach.deadlines import places_of
+from dsar.breach.places import read_residence
 from dsar.breach.scope import AffectedPerson
 from tests.test_attacks_breach import _lab, _rules, _scope
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -138,6 +139,30 @@ def rules() -> tuple[Rule, ...]:
     """The rules kept as data in `deadlines.json`."""
     text = resources.files("dsar.breach").joinpath("deadlines.json").read_text("utf-8")
     return tuple(Rule.model_validate(r) for r in json.loads(text)["rules"])
+
+
+class Resident(Protocol):
+    country: str | None
+    state: str | None
+
+
+def places_of(person: Resident) -> list[tuple[str | None, str | None]]:
+    """A person's (country, state) pairs once read (`read_residence`): the one they are
+    placed in, then every other place their rows hold, once per place a rule names (two EU
+    countries are one place, two US states are two)."""
+    seen = {_place(person.country, person.state)}
+    out = [(person.country, person.state)]
+    for pair in getattr(person, "elsewhere", ()):
+        if (place := _place(*pair)) not in seen:
+            seen.add(place)
+            out.append(pair)
+    return out
+
+
+def _place(code: str | None, state: str | None) -> str:
+    if code is None or code == "GB" or code == "US":
+        return f"{code}-{state}" if code == "US" else str(code)
+    return "EU/EEA" if code in EEA else code
 
 
 def residence(

@@ -298,27 +298,6 @@ def _coded(country: str | None, state: str | None) -> tuple[str | None, str | No
     return code, us_state_code(state) if code == "US" else None
 
 
-def places_of(person: _Resident) -> list[tuple[str | None, str | None]]:
-    """A person's (country, state) pairs once read (`read_residence`): the one they are
-    placed in, then every other place their rows hold, once per place a rule names (two EU
-    countries are one place, two US states are two)."""
-    seen = {_place(person.country, person.state)}
-    out = [(person.country, person.state)]
-    for pair in getattr(person, "elsewhere", ()):
-        if (place := _place(*pair)) not in seen:
-            seen.add(place)
-            out.append(pair)
-    return out
-
-
-def _place(code: str | None, state: str | None) -> str:
-    from dsar.breach.deadlines import EEA  # the rule table's module reads this one
-
-    if code is None or code == "GB" or code == "US":
-        return f"{code}-{state}" if code == "US" else str(code)
-    return "EU/EEA" if code in EEA else code
-
-
 def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
     """Read each person's country and state cells into codes, in place.
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsar.breach.assess import assess_severity, categories, countries, named_in_text
-from dsar.breach.deadlines import EEA, compute_deadlines, residence
+from dsar.breach.deadlines import EEA, compute_deadlines, places_of, residence
 from dsar.breach.filters import ScopeSpec
-from dsar.breach.places import authority_country, places_of, read_residence
+from dsar.breach.places import authority_country, read_residence
 from dsar.breach.report import (
     BreachManifest,
     BreachOutput,
