@@ -287,8 +287,9 @@ STATE_COLUMN = re.compile(
 
 
 def _coded(country: str | None, state: str | None) -> tuple[str | None, str | None]:
-    """One (country, state) pair as `read_residence` reads a person's first one, without
-    counting: (ISO code or None, US state code or None)."""
+    """One (country, state) pair read into (ISO code or None, US state code or None): a
+    placeholder is no country; `Georgia` beside a US state is the US state; an empty
+    country cell beside a US state is the US. `read_residence` counts what it met."""
     country = None if placeholder(country) else country
     code = country_code(country)
     if code == "GE" and fold(str(country)) == "georgia" and us_state_code(state):
@@ -314,7 +315,8 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
             coded = _coded(*pair)
             if coded[0] is not None and coded not in others:
                 others.append(coded)
-        if _coded(raw_country, raw_state)[0] is None and others:
+        code, state = _coded(raw_country, raw_state)
+        if code is None and others:
             # the first row's country says nothing, another row's does: placed there
             person.country, person.state = others.pop(0)
             setattr(person, "elsewhere", tuple(others))  # noqa: B010 (optional attribute)
@@ -324,25 +326,18 @@ def read_residence(people: Iterable[_Resident], unknown: str) -> Residence:
         if placeholder(raw_country):  # n/a, NA, none: no country given, as an empty cell
             out.placeholder_country += 1
             raw_country = None
-        anyone = anyone or (raw_country is not None and bool(str(raw_country).strip()))
-        code = country_code(raw_country)
-        if code == "GE" and fold(str(raw_country)) == "georgia" and us_state_code(raw_state):
-            code = "US"  # Georgia beside a US state (GA): the US state, not the country
+        given = raw_country is not None and bool(str(raw_country).strip())
+        anyone = anyone or given
         if code is None:
-            if raw_country is not None and str(raw_country).strip():
+            if given:
                 out.unreadable_country += 1
-            elif us_state_code(raw_state) is not None:  # no country, a US state: the US
-                code = "US"
-                out.state_only += 1
             else:
                 out.no_country += 1
-        person.country = code
-        state = None
-        if code == "US":
-            state = us_state_code(raw_state)
-            if state is None and raw_state is not None and str(raw_state).strip():
-                out.unreadable_state += 1
-        person.state = state
+        elif not given:  # no country, a US state: the US (`_coded`)
+            out.state_only += 1
+        if code == "US" and state is None and raw_state is not None and str(raw_state).strip():
+            out.unreadable_state += 1
+        person.country, person.state = code, state
         others = [o for o in others if o != (code, state)]
         if hasattr(person, "elsewhere"):  # read into codes, unreadable ones dropped
             setattr(person, "elsewhere", tuple(others))  # noqa: B010 (optional attribute)
