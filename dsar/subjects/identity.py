@@ -245,11 +245,12 @@ class Identity:
 OTHER_DIGITS = "".join(chr(zero + d) for zero in (0xFF10, 0x660, 0x6F0, 0x966) for d in range(10))
 ASCII_DIGITS = "0123456789" * 4
 _TO_ASCII = str.maketrans(OTHER_DIGITS, ASCII_DIGITS)
-PHONE_EXTENSION = "[A-Za-z#;,].*$"  # an extension ('ext. 12', 'x12', '#12'): cut off
+_EXTENSION_MARK = "[A-Za-z#;,]"  # what starts an extension: 'ext. 12', 'x12', '#12', ';12'
+PHONE_EXTENSION = f"{_EXTENSION_MARK}.*$"  # an extension: cut off
 # a number's extension as `phone_key` cuts it (red team 26 r5 F4): from the first letter, '#',
 # ';' or ',' after a digit (a 'tel:' or 'Mobile' before the number is no extension); group 1
 # is the number
-PHONE_KEY_EXTENSION = "(?s)^([^0-9]*[0-9][^A-Za-z#;,]*)[A-Za-z#;,].*$"
+PHONE_KEY_EXTENSION = f"(?s)^([^0-9]*[0-9][^A-Za-z#;,]*){_EXTENSION_MARK}.*$"
 _TEL = re.compile(r"\s*tel:", re.IGNORECASE)
 _MAILTO = re.compile(r"\s*mailto:", re.IGNORECASE)
 _NAMED = re.compile(r"[^<>]*<([^<>]*)>\s*")  # 'Name <ann@x.com>', '<ann@x.com>'
@@ -1089,7 +1090,7 @@ def phone_pattern(values: Iterable[str]) -> str:
         # then nothing but non-digits, or an extension (cut from the key: a letter, '#',
         # ';' or ',' and whatever follows, 'x12', 'ext. 7')
         alternatives.append(
-            between.join(digits[-PHONE_TAIL_DIGITS:]) + "(?:[^0-9]*$|[^0-9]*[A-Za-z#;,])"
+            between.join(digits[-PHONE_TAIL_DIGITS:]) + f"(?:[^0-9]*$|[^0-9]*{_EXTENSION_MARK})"
         )
     return "|".join(f"(?:{a})" for a in sorted(set(alternatives)))
 
