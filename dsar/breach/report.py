@@ -323,6 +323,19 @@ class BreachCounts(_Model):
         description="people with no email or phone of their own (an account holder's is the"
         " one on their account, never another row's): no letter; reach them another way",
     )
+    other_accounts_named: int = Field(
+        default=0,
+        ge=0,
+        description="account holders, each once, whom the rows in scope name in a column"
+        " that references an account but is no identity of the row (a message's recipient,"
+        " a ticket's agent) and who are not among `people`: their id and what the row says"
+        " of them leaked, so they count among the data subjects concerned (Art. 33(3)(a));"
+        " no letter is written to them: a person decides whether they are to be told",
+    )
+    other_accounts_named_per_table: dict[str, int] = Field(
+        default_factory=dict,
+        description="the same per table in scope (an account two tables name counts in each)",
+    )
 
 
 class Decision(_Model):
@@ -755,7 +768,30 @@ def _regulator_report(
                     str(sum(scope.several_accounts.values())),
                 ),
                 ("others named in free text (distinct people, estimated)", str(others)),
+                (
+                    "other account holders the records name (a message's recipient), not"
+                    " among the people concerned",
+                    str(scope.referenced_total),
+                ),
             ),
+        ),
+        *(
+            [
+                Block(
+                    BlockKind.P,
+                    f"Besides the {len(scope.people)} people concerned, the records name"
+                    f" {scope.referenced_total} other account holder(s) in a field that is no"
+                    " identifier of the record's own person (a message's recipient, a"
+                    " ticket's agent): their account id and what the record says of them"
+                    " were disclosed, so they count among the data subjects concerned"
+                    f" ({len(scope.people)} + {scope.referenced_total} ="
+                    f" {len(scope.people) + scope.referenced_total}, before any others named"
+                    " in free text). They are not written to"
+                    " automatically; a person must decide whether they are to be told.",
+                )
+            ]
+            if scope.referenced_total
+            else []
         ),
         *(
             [
@@ -1026,6 +1062,8 @@ def _write_folder(
             orphans_parent_missing=dict(scope.orphans),
             set_aside_shared_parent_key=dict(scope.set_aside),
             reached_by_weak_identifier=scope.weak_only,
+            other_accounts_named=scope.referenced_total,
+            other_accounts_named_per_table=dict(scope.referenced),
         ),
         categories={
             k: {"columns": list(c.columns), "rows": c.rows, "people": c.people}

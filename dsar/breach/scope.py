@@ -99,6 +99,7 @@ class Scope:
     # (a message's recipient, a ticket's agent: `references:` an account table) and that
     # are no person reached; counted, never resolved (red team 26 r5 F17)
     referenced: dict[str, int] = field(default_factory=dict)
+    referenced_total: int = 0  # the same accounts over every table, each once
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
     @property
@@ -692,11 +693,11 @@ def _finish(
             " placed in their country on their own"
         )
     scope.notes += _merged(catalog, scope.people)
-    scope.referenced = _referenced(catalog, rules, scoped, scope.people)
+    scope.referenced, scope.referenced_total = _referenced(catalog, rules, scoped, scope.people)
     if scope.referenced:
         tables = ", ".join(f"{n} {c}" for n, c in sorted(scope.referenced.items()))
         scope.notes.append(
-            f"WARNING: {sum(scope.referenced.values())} other account holder(s) are named by"
+            f"WARNING: {scope.referenced_total} other account holder(s) are named by"
             f" the rows in scope ({tables}) in a column that references an account but is"
             " no identity of the row (a message's recipient, a ticket's agent): their id and"
             " what the row says of them leaked; they are not in affected.parquet and get no"
@@ -791,13 +792,15 @@ def _referenced(
     rules: MatchRules,
     scoped: dict[str, pa.Table],
     people: Sequence[AffectedPerson],
-) -> dict[str, int]:
+) -> tuple[dict[str, int], int]:
     """Per table in scope: the distinct accounts its rows name through a column that is no
     identity of the row but `references:` an account table's key (a message's recipient),
-    less those of the people reached. Counts only."""
+    less those of the people reached; and how many distinct accounts that is over every
+    table (one named by two tables is one data subject). Counts only."""
     homes = home_tables(catalog)
     reached = {k for p in people for k in p.keys}
     out: dict[str, int] = {}
+    everywhere: set[SubjectKey] = set()
     for name, rows in scoped.items():
         named: set[SubjectKey] = set()
         for column, spec in catalog.tables[name].columns.items():
@@ -818,7 +821,8 @@ def _referenced(
                     continue
         if count := len(named - reached):
             out[name] = count
-    return out
+            everywhere |= named - reached
+    return out, len(everywhere)
 
 
 def _merged(catalog: Catalog, people: Sequence[AffectedPerson]) -> list[str]:
