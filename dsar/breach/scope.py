@@ -38,7 +38,13 @@ from dsar.breach.filters import (
     table_chain,
     time_column,
 )
-from dsar.breach.people import AffectedPerson as AffectedPerson, other_places, place_cell
+from dsar.breach.people import (
+    AffectedPerson as AffectedPerson,
+    contact_channel,
+    first_address,
+    other_places,
+    place_cell,
+)
 from dsar.breach.places import COUNTRY_COLUMN, STATE_COLUMN
 from dsar.breach.setsearch import set_search, supported
 from dsar.breach.split import (
@@ -301,39 +307,27 @@ def _describe_person(
     catalog: Catalog, data: SubjectData, number: int, homes: set[str], rules: MatchRules
 ) -> AffectedPerson:
     keys = frozenset(data.identity.keys)
-    emails = [k for k in keys if k.kind is IdentityKind.EMAIL]
-    phones = [k for k in keys if k.kind is IdentityKind.PHONE]
-    contact = None
+    address = None
     holder = any(name in data.tables for name in homes)
-    # the address of their account first; else, for someone without an account, any address
-    # (an account holder's is never one another row holds: it may be another person's);
-    # else a phone
+    # the first address of their account's row; for someone without an account, of any row
+    # (an account holder's is never one another row holds: it may be another person's)
     for name in [*sorted(homes), *catalog.tables]:
         if holder and name not in homes:
             break
         rows = data.tables.get(name)
-        table = catalog.tables[name]
-        if contact is None and rows is not None and rows.num_rows:
-            for column, kind in table.identity_columns().items():
-                if kind is IdentityKind.EMAIL:
-                    value = rows.column(column)[0].as_py()
-                    if value is not None:
-                        try:
-                            contact = make_key(kind, str(value))
-                        except IdentifierError:
-                            continue
-                        break
-    if contact is None and holder:  # a phone on their account row, never another row's
-        own = {
+        if address is None and rows is not None and rows.num_rows:
+            address = first_address(catalog.tables[name], rows.slice(0, 1).to_pylist()[0])
+    own = (  # the phones on their account row (a letter's channel without an address)
+        {
             key
             for name in sorted(homes)
             if (rows := data.tables.get(name)) is not None
             for key in _phones(catalog.tables[name], rows, rules)
         }
-        phones = [k for k in phones if k in own]
-        contact = min(phones, key=str) if phones else None
-    elif contact is None:
-        contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
+        if holder and address is None
+        else set()
+    )
+    contact = contact_channel(keys, holder=holder, address=address, own_phones=own)
     country = state = None
     names: set[str] = set()
     pairs: set[tuple[str | None, str | None]] = set()
@@ -636,7 +630,7 @@ def _finish(
     identifier with another."""
     catalog = engine.catalog
 
-    def anchors(name: str, indices: Sequence[int]) -> list[frozenset[SubjectKey]]:
+    def anchors(name: str, indices: Sequence[int]) -> list[tuple[SubjectKey, ...]]:
         table = catalog.tables[name]
         rows = scoped[name].take(list(indices))
         listed = _anchor_rows(engine, catalog, name, rows) if table.owned_through else None
@@ -766,14 +760,12 @@ def _unkeyed_people(
                 continue
             person = next((by_tag[t] for t in tags if t in by_tag), None)
             if person is None:
-                mails = sorted((k for k in keys if k.kind is IdentityKind.EMAIL), key=str)
-                calls = sorted((k for k in keys if k.kind is IdentityKind.PHONE), key=str)
                 geo = {c: str(v).strip().upper() for c, v in row.items() if v not in (None, "")}
                 person = AffectedPerson(
                     number=len(people) + 1,
                     keys=frozenset(keys),
                     account_holder=False,
-                    contact=mails[0] if mails else (calls[0] if calls else None),
+                    contact=contact_channel(keys, holder=False),
                     country=next((v for c, v in geo.items() if _COUNTRY.match(c)), None),
                     state=next((v for c, v in geo.items() if _STATE.match(c)), None),
                     names=frozenset(names),

@@ -49,7 +49,7 @@ import numpy as np
 import pyarrow as pa
 
 from dsar.breach.filters import table_chain
-from dsar.breach.people import AffectedPerson, other_places, place_cell
+from dsar.breach.people import AffectedPerson, contact_channel, other_places, place_cell
 from dsar.breach.places import COUNTRY_COLUMN, STATE_COLUMN
 from dsar.breach.split import home_tables
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role
@@ -625,7 +625,7 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             f" ({', '.join(map(str, homes)) or 'NULL'})"
         ).fetchall()
     }
-    contact_of: dict[int, SubjectKey] = {}
+    address_of: dict[int, SubjectKey] = {}  # the first address of a person's own rows
     contacts: dict[str, dict[int, object]] = {}  # per table: the first row's address
     own_phones: dict[int, set[str]] = defaultdict(set)  # the phones on a person's account rows
     geo_of: dict[int, dict[str, tuple[str | None, str | None]]] = defaultdict(dict)
@@ -687,20 +687,16 @@ def _run(engine: Engine, con: object, plan: _Plan, scoped: dict[str, pa.Table]) 
             # (a ticket's requester) holds, which may be another person's
             if number in holders and name not in plan.homes:
                 continue
-            if number not in contact_of and value is not None:
-                contact_of[number] = SubjectKey(IdentityKind.EMAIL, str(value))
+            if number not in address_of and value is not None:
+                address_of[number] = SubjectKey(IdentityKind.EMAIL, str(value))
     people = []
     no_names: frozenset[str] = frozenset()
     for number in range(1, len(rows) + 1):
         known = frozenset(keys[number])
-        contact = contact_of.get(number)
-        if contact is None:
-            emails = [k for k in known if k.kind is IdentityKind.EMAIL]
-            phones = [k for k in known if k.kind is IdentityKind.PHONE]
-            if number in holders:  # no address on their account: none of another row's,
-                emails = []  # and a phone of their account row's only (red team 26 r5 F1)
-                phones = [k for k in phones if k.value in own_phones.get(number, ())]
-            contact = min(emails, key=str) if emails else (min(phones, key=str) if phones else None)
+        phones = {SubjectKey(IdentityKind.PHONE, v) for v in own_phones.get(number, ())}
+        contact = contact_channel(
+            known, holder=number in holders, address=address_of.get(number), own_phones=phones
+        )
         country = state = None
         for name in plan.order if number in geo_of else ():
             c, s = geo_of[number].get(name, (None, None))

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from dsar.breach.people import AffectedPerson
+from dsar.breach.people import AffectedPerson, contact_channel, first_address
 from dsar.catalog.models import Catalog, IdentityKind, PersonalKind, Role, Table
 from dsar.engine.base import Engine, quote_identifier, sql_in
 from dsar.errors import IdentifierError
@@ -49,6 +49,9 @@ _STATE = re.compile(r"^(state|state_code|region|province)$", re.IGNORECASE)
 _ID = "__split_id__"
 
 Holders = dict[str, list[frozenset[int]]]  # per table: each row in scope's person numbers
+# (table, rows in scope's indices) -> each row's identifiers (an owned row's: its anchor's),
+# in column order (`row_anchor_keys`)
+Anchors = Callable[[str, Sequence[int]], list[tuple[SubjectKey, ...]]]
 
 
 @dataclass
@@ -137,7 +140,7 @@ def _read(
     return out
 
 
-def _strong(keys: frozenset[SubjectKey]) -> set[SubjectKey]:
+def _strong(keys: Iterable[SubjectKey]) -> set[SubjectKey]:
     return {k for k in keys if k.kind in STRONG}
 
 
@@ -196,16 +199,16 @@ def _contact(
     (never one reached through another row: red team 26 r5 F1), else None (no contact
     channel: no letter)."""
     own = [r for r in used if r.table in homes and account in r.keys]
-    for row in sorted(own, key=lambda r: list(catalog.tables).index(r.table)):
-        for column, kind in catalog.tables[row.table].identity_columns().items():
-            value = row.values.get(column)
-            if kind is IdentityKind.EMAIL and value is not None:
-                try:
-                    return make_key(kind, str(value))
-                except IdentifierError:
-                    continue
-    phones = [k for k in keys if k.kind is IdentityKind.PHONE and any(k in r.keys for r in own)]
-    return min(phones, key=str) if phones else None
+    address = next(
+        (
+            found
+            for row in sorted(own, key=lambda r: list(catalog.tables).index(r.table))
+            if (found := first_address(catalog.tables[row.table], row.values)) is not None
+        ),
+        None,
+    )
+    phones = {k for r in own for k in r.keys if k.kind is IdentityKind.PHONE}
+    return contact_channel(keys, holder=True, address=address, own_phones=phones)
 
 
 def _describe(
@@ -290,7 +293,7 @@ def split_accounts(
     catalog: Catalog,
     rules: MatchRules,
     people: Sequence[AffectedPerson],
-    anchors: Callable[[str, Sequence[int]], list[frozenset[SubjectKey]]],
+    anchors: Anchors,
     holders: Holders,
     *,
     closed: bool = False,
@@ -382,14 +385,14 @@ def split_accounts(
                 reached = [
                     new
                     for new, (_, keys) in zip(renumber[number], parts[number], strict=True)
-                    if held[i] & keys
+                    if keys.intersection(held[i])
                 ]
                 now.update(reached or renumber[number])  # reaching none of them: all of them
                 strong = frozenset(_strong(held[i]))
                 if strong and not strong & on_accounts[number]:
                     if strong not in own_person:
                         own_person[strong] = len(out) + 1
-                        out.append(_without_account(len(out) + 1, strong))
+                        out.append(_without_account(len(out) + 1, strong, held[i]))
                         by_number[len(out)] = out[-1]
                     now.add(own_person[strong])
             new_rows.append(frozenset(now))
@@ -419,12 +422,14 @@ def split_accounts(
     return Split(out, new_holders, several)
 
 
-def _without_account(number: int, keys: frozenset[SubjectKey]) -> AffectedPerson:
-    """The person a row's own identifiers name, with no account: written to at its address
-    (else its phone)."""
-    emails = sorted((k for k in keys if k.kind is IdentityKind.EMAIL), key=str)
-    phones = sorted((k for k in keys if k.kind is IdentityKind.PHONE), key=str)
-    contact = emails[0] if emails else (phones[0] if phones else None)
+def _without_account(
+    number: int, keys: frozenset[SubjectKey], row: Sequence[SubjectKey]
+) -> AffectedPerson:
+    """The person a row's own identifiers name (`keys`: the strong ones of `row`, the row's
+    identifiers in column order), with no account: written to at the row's first address,
+    as the searches write to someone without an account (else its phone)."""
+    address = next((k for k in row if k.kind is IdentityKind.EMAIL and k in keys), None)
+    contact = contact_channel(keys, holder=False, address=address)
     return AffectedPerson(number=number, keys=keys, account_holder=False, contact=contact)
 
 
@@ -445,9 +450,10 @@ def row_keys(table: Table, row: dict[str, object], rules: MatchRules) -> list[Su
 
 def row_anchor_keys(
     table: Table, anchor: dict[str, object], rules: MatchRules
-) -> frozenset[SubjectKey]:
-    """A row's (or its anchor's) identifiers, normalised as the searches normalise them."""
-    return frozenset(row_keys(table, anchor, rules))
+) -> tuple[SubjectKey, ...]:
+    """A row's (or its anchor's) identifiers, normalised as the searches normalise them, in
+    column order (a row's first address is its person's channel: `_without_account`)."""
+    return tuple(dict.fromkeys(row_keys(table, anchor, rules)))
 
 
 def home_tables(catalog: Catalog) -> set[str]:
@@ -521,7 +527,7 @@ def reach_by_weak(
     catalog: Catalog,
     rules: MatchRules,
     people: Sequence[AffectedPerson],
-    anchors: Callable[[str, Sequence[int]], list[frozenset[SubjectKey]]],
+    anchors: Anchors,
     holders: Holders,
     sizes: dict[str, int],
 ) -> WeakReach:
