@@ -7,7 +7,9 @@ replaced); an email must be at a reserved domain and an IP address in a document
 range (what publishing writes); the review file must hold kinds and positions only, never
 a value; the manifest's counts must add up. Given the input the folder was made from (or
 the original values), no original (a full name, an email, a phone, a card, an IBAN, an
-identifier) may be in any published text.
+identifier) may be in any published text, and each published row is read against the
+source row it came from (issue 24): no name of that row left in its unreplaced text or in a
+kept column, no original where a replacement is listed.
 
 Findings name files, rows, columns and positions, never values.
 """
@@ -294,7 +296,19 @@ def verify_published(
         if source_ref is None or source_ref.sha256 != sha256_file(source):
             add(Finding("source", source.name, "not the input this folder was made from"))
             return result
-        originals = original_values(_read_column(source, manifest.column), engine.analyze)
+        source_texts = _read_column(source, manifest.column)
+        source_found = engine.analyze(source_texts)
+        originals = original_values(source_texts, lambda _: source_found)
+        _check_source_rows(
+            data.path,
+            texts,
+            listed_spans,
+            source_texts,
+            source_found,
+            _surnames(originals),
+            others,
+            add,
+        )
     if originals is not None or identifiers:
         known = set(originals or ()) | {("COMPANY_ID", i.casefold()) for i in identifiers}
         _check_originals(data.path, texts, found, known, add)
@@ -954,3 +968,279 @@ def _check_name_parts(
         for s, e in parts_beside(text or "", listed.get(row, ()), parts):
             where = f"{name} row {row + 1} chars {s}-{e}"
             add(Finding("original", where, "a part of an original name beside its surrogate"))
+
+
+# -- the published rows against their source rows (issue 24, red team round 3) --------------
+#
+# A folder an older publish wrote, or one edited by hand, is read against the input: each
+# published row is lined up with the source row it came from (its text outside the listed
+# replacements is that row's, word for word), and no personal token of the source may
+# survive: not in the row's unreplaced text, not where a replacement is listed, not in a
+# kept column. Written again here, apart from the publisher's rules.
+
+# words that introduce a name in scripts without capitals: the word after one is a name
+# this check cannot rule out ("我是王伟", "أنا أحمد", "저는 김서연")
+_NAME_CUES = (
+    *("我是", "我叫", "名叫", "私は", "わたしは", "저는", "제 이름은", "이름은", "나는"),
+    *("أنا", "انا", "اسمي", "שמי", "אני", "मैं", "नाम", "ผม", "ดิฉัน", "ฉัน", "ชื่อ"),
+)
+_CUE = "(?:" + "|".join(regex.escape(c) for c in sorted(_NAME_CUES, key=len, reverse=True)) + ")"
+_CUED_WORD = regex.compile(rf"{_CUE}(?:[\s,:،]*{_CUE})*[\s,:،]*([\p{{L}}\p{{M}}]+)")
+_CASELESS = frozenset(
+    {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "ARABIC", "HEBREW", "DEVANAGARI", "THAI"}
+)
+_CASED = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN"})
+_SCRIPT_WORD = regex.compile(r"[\p{L}\p{M}]+(?:['\u2019-][\p{L}\p{M}]+)*")
+
+
+def _script(word: str) -> str:
+    """The Unicode script of a word's first letter ('LATIN', 'CYRILLIC', 'CJK', ...)."""
+    for ch in word:
+        if ch.isalpha():
+            return unicodedata.name(ch, "LATIN").split(" ", 1)[0]
+    return "LATIN"
+
+
+def _unspaced(word: str) -> bool:
+    """A word of a script written without spaces between words (Han, kana): matched as a
+    run inside a longer one."""
+    return _script(word) in ("CJK", "HIRAGANA", "KATAKANA")
+
+
+def _personal_word(word: str) -> bool:
+    """Whether a word of a name is kept as a personal token: two letters or more outside the
+    Latin script, three inside it, no particle, greeting or label."""
+    folded = _fold(word)
+    if _script(word) != "LATIN":
+        return len(word) >= 2 or _unspaced(word)
+    return len(folded) >= 3 and folded not in _PARTICLES and not _everyday(folded)
+
+
+def _name_words(name: str) -> set[str]:
+    """The personal words of a name, folded."""
+    return {_fold(w) for w in _SCRIPT_WORD.findall(name) if _personal_word(w)}
+
+
+def _rare_word(folded: str) -> bool:
+    """A Latin name word matched in any case (four letters or more, no everyday English
+    word): "kowalski" in lower case is the surname, "rose" or "will" may be a word."""
+    from dsar.text.lexicon import is_english_word
+
+    return len(folded) >= 4 and not _everyday(folded) and not is_english_word(folded)
+
+
+def _names_in(text: str, spans: Iterable[Any], captured: Iterable[str]) -> set[str]:
+    """The personal tokens of one source text (folded): the words of the names the engine
+    finds in it and of the originals its published row replaced as names (`captured`);
+    a capitalised Cyrillic, Greek... word the name lists hold; a word of a script without
+    capitals after a word that introduces a name."""
+    from dsar.text.lexicon import is_name_word
+
+    names = [text[s.start : s.end] for s in spans if s.entity == "PERSON" and s.score >= 0.5]
+    out = {
+        _fold(w)
+        for name in [*names, *captured]
+        for w in _SCRIPT_WORD.findall(name)
+        if _personal_word(w)
+    }
+    for m in _SCRIPT_WORD.finditer(text):
+        word = m.group()
+        if _script(word) in _CASED and word[0].isupper() and is_name_word(word):
+            out.add(_fold(word))
+    for m in _CUED_WORD.finditer(text):
+        if _script(m.group(1)) in _CASELESS:
+            out.add(_fold(m.group(1)))
+    return out
+
+
+def _template(text: str, spans: list[tuple[int, int, str]]) -> tuple[list[str], list[str]]:
+    """A published text as its unreplaced pieces and the kinds replaced between them."""
+    pieces, kinds, at = [], [], 0
+    for a, b, kind in _spans_in_order(spans):
+        pieces.append(text[at:a])
+        kinds.append(kind)
+        at = b
+    pieces.append(text[at:])
+    return pieces, kinds
+
+
+class _Aligner:
+    """The source rows a published text can come from: its unreplaced pieces in order, any
+    text in each listed replacement's place. The source's order is keyed away, so rows are
+    found by their text: two sorted lists, of the texts and of the texts reversed, narrow
+    them by the first piece or the last, whichever is longer."""
+
+    def __init__(self, texts: list[str | None]) -> None:
+        self.forward = sorted((t, i) for i, t in enumerate(texts) if t)
+        self.backward = sorted((t[::-1], i) for i, t in enumerate(texts) if t)
+        self.texts = texts
+
+    def match(self, pieces: list[str]) -> list[tuple[int, list[str]]]:
+        """(source row, the originals in the replacements' places) for each source row the
+        pieces fit."""
+        import bisect
+
+        head, tail = pieces[0], pieces[-1][::-1]
+        index, key = (self.forward, head) if len(head) >= len(tail) else (self.backward, tail)
+        pattern = re.compile("(.+?)".join(re.escape(p) for p in pieces), re.DOTALL)
+        out: list[tuple[int, list[str]]] = []
+        for written, row in index[bisect.bisect_left(index, (key, -1)) :]:
+            if not written.startswith(key):
+                break
+            if m := pattern.fullmatch(self.texts[row] or ""):
+                out.append((row, list(m.groups())))
+        return out
+
+
+def _words_at(text: str) -> Iterable[tuple[int, int, str]]:
+    for m in _SCRIPT_WORD.finditer(text):
+        yield m.start(), m.end(), m.group()
+
+
+def _survivors(text: str, tokens: Collection[str]) -> list[tuple[int, int, str]]:
+    """Where a personal token stands in `text` (its replacements blanked out), with how it
+    is written: a Latin word capitalised, or in any case where no everyday word; a word of
+    another script in any form; a Han or kana token inside a longer run."""
+    out: list[tuple[int, int, str]] = []
+    for a, b, word in _words_at(text):
+        folded, script = _fold(word), _script(word)
+        if script == "LATIN":
+            if folded in tokens and (word[0].isupper() or _rare_word(folded)):
+                how = (
+                    "in upper case"
+                    if word.isupper() and len(word) > 1
+                    else ("capitalised" if word[0].isupper() else "in lower case")
+                )
+                out.append((a, b, how))
+        elif folded in tokens:
+            out.append((a, b, "in a non-Latin script"))
+        elif _unspaced(word):
+            for t in tokens:
+                if _unspaced(t) and (at := folded.find(t)) >= 0:
+                    out.append((a + at, a + at + len(t), "in a non-Latin script"))
+                    break
+    return out
+
+
+def _blank(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    for a, b, _ in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _check_source_rows(
+    name: str,
+    texts: list[str | None],
+    listed: dict[int, list[tuple[int, int, str]]],
+    source_texts: list[str | None],
+    source_found: list[list[Any]],
+    surnames: Collection[str],
+    others: dict[str, list[Any]],
+    add: Callable[[Finding], None],
+) -> None:
+    """Each published row against its source row (issue 24): the row must be a source row
+    outside its listed replacements; no original may stand where a replacement is listed
+    (nor, for a name, a word of it); no personal token of the source row may survive in
+    the row's unreplaced text (a name the engine or the replacements show, a surname of the
+    corpus's full names in any case, a name of another script); and no personal token of
+    any source row in a kept column. Rows, positions and kinds, never a value."""
+    aligner = _Aligner(source_texts)
+    captured: dict[int, list[str]] = {}
+    for row, text in enumerate(texts):
+        if text is None:
+            continue
+        spans = listed.get(row, [])
+        pieces, kinds = _template(text, spans)
+        matches = aligner.match(pieces)
+        where = f"{name} row {row + 1}"
+        if not matches:
+            add(
+                Finding(
+                    "source",
+                    where,
+                    "reads as no source row outside its listed replacements (edited, or not"
+                    " made from this source)",
+                )
+            )
+            continue
+        tokens: set[str] = set(surnames)
+        for source_row, originals in matches:
+            names = [o for o, k in zip(originals, kinds, strict=True) if k == "PERSON"]
+            captured.setdefault(source_row, []).extend(names)
+            tokens |= _names_in(source_texts[source_row] or "", source_found[source_row], names)
+        for i, (a, b, kind) in enumerate(_spans_in_order(spans)):
+            put = _fold(text[a:b])
+            # the original itself, of any row the text can come from: a surrogate is never an
+            # original value or full name of the corpus; a one-word name or a word of a name,
+            # of every such row (a template many rows share, "Thanks, Anna", may give another
+            # row's one-word name this surrogate)
+            alone = kind == "PERSON" and len(_name_words(text[a:b])) < 2
+            same = (all if alone else any)(put == _fold(o[i]) for _, o in matches)
+            shared = kind == "PERSON" and all(
+                _name_words(text[a:b]) & _name_words(originals[i]) for _, originals in matches
+            )
+            if same or shared:
+                noun = "name" if kind == "PERSON" else kind
+                what = f"the original {noun}" if same else "a word of the original name"
+                add(
+                    Finding(
+                        "original",
+                        f"{where} chars {a}-{b}",
+                        f"{what} of its source row stands where a replacement is listed",
+                    )
+                )
+        said: set[str] = set()
+        for a, b, how in _survivors(_blank(text, spans), tokens):
+            if how not in said:
+                said.add(how)
+                add(
+                    Finding(
+                        "original",
+                        f"{where} chars {a}-{b}",
+                        f"a name of its source row is published ({how})",
+                    )
+                )
+    every: set[str] = set(surnames)
+    for row, text in enumerate(source_texts):
+        if text:
+            every |= _names_in(text, source_found[row], captured.get(row, []))
+    for column, values in others.items():
+        hits: Counter[str] = Counter()
+        for value in {v for cell in values for v in _leaves(cell)}:
+            hows = {how for _, _, how in _survivors(value, every)}
+            hits.update(hows)
+        if hits:
+            said_kinds = ", ".join(f"{n} value(s) {how}" for how, n in sorted(hits.items()))
+            add(
+                Finding(
+                    "original",
+                    f"{name} column {column!r}",
+                    f"a kept column holds a name of the source's texts: {said_kinds}",
+                )
+            )
+
+
+def _surnames(originals: Iterable[tuple[str, str]]) -> set[str]:
+    """The surnames of the original full names (their last words, and a hyphenated one's
+    parts; folded) that are no everyday word: matched in any case (red team round 3:
+    "Maria Kowalski" in one text, "kowalski said" in another)."""
+    out: set[str] = set()
+    for entity, value in originals:
+        words = value.split()
+        if entity == "PERSON" and len(words) > 1:
+            last = _fold(words[-1])
+            out.update(p for p in {last, *last.split("-")} if _rare_word(p))
+    return out
+
+
+def _spans_in_order(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The listed replacements in order, an entry overlapping an earlier one dropped (the
+    text is cut at these)."""
+    out: list[tuple[int, int, str]] = []
+    at = 0
+    for a, b, kind in sorted(spans):
+        if a < at:
+            continue
+        out.append((a, b, kind))
+        at = b
+    return out
