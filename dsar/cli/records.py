@@ -127,6 +127,14 @@ def _list_breaches(
     now = datetime.now(UTC) if live else datetime.combine(day, time.min, UTC)
     with Breaches(register, keys) as book:
         breaches = book.list(include_closed=include_closed)
+        disagree = book.unregistered_notices()
+    for problem in disagree:  # the audit log's notices are counted as given, not OVERDUE
+        typer.echo(
+            f"WARNING: the register disagrees with its audit log: {problem} (an earlier copy"
+            " of the register put back?); it is counted as given. `dsar audit verify` shows"
+            " it; put the latest copy of the register back",
+            err=True,
+        )
     if within is not None:
         until = now + timedelta(days=within)
         breaches = [

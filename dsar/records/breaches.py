@@ -29,7 +29,7 @@ from pathlib import Path
 from dsar.errors import DiskFullError, RecordTamperedError, UsageError, is_disk_full
 from dsar.io import private_file
 from dsar.keys import Keys, require_keys
-from dsar.records.audit import AuditLog
+from dsar.records.audit import AuditEntry, AuditLog
 from dsar.records.sealed import Seal
 
 BREACH_SCHEMA = """
@@ -402,6 +402,31 @@ class Breaches:
                     " the notice only for a breach whose decision is to tell the people",
                 )
 
+    def _check_not_logged(self, breach_id: str, rule: str) -> None:
+        """Refuse a notice the audit log recorded already, whether or not the register's row
+        holds it (an earlier copy of the register put back forgets it; the log does not).
+
+        Raises:
+            UsageError: the audit log holds a `breach.notified` of the rule.
+        """
+        entry = _logged_notices(self.audit).get(breach_id, {}).get(rule)
+        if entry is None:
+            return
+        row = self.db.execute("SELECT notified FROM breaches WHERE id = ?", (breach_id,))
+        stale = (
+            ""
+            if rule in json.loads(row.fetchone()[0])
+            else "; the register does not hold it: an earlier copy of the register was put"
+            " back (`dsar audit verify` shows it; put the latest copy back)"
+        )
+        raise UsageError(
+            "--rule",
+            f"the notice under {rule} of {breach_id} is recorded already (given"
+            f" {entry.details.get('at')}, audit entry {entry.seq} written {entry.at}){stale};"
+            " a recorded notice is never replaced",
+            "keep it; a correction goes into the breach's own file, not the register",
+        )
+
     def people_told(self, breach_id: str) -> list[str]:
         """The people's notices (Art. 34) recorded for the breach: its rules."""
         record = self.get(breach_id)
@@ -410,7 +435,7 @@ class Breaches:
         )
 
     def get(self, breach_id: str) -> BreachRecord:
-        """One breach.
+        """One breach, with every notice its audit log recorded (`_with_logged`).
 
         Raises:
             UsageError: no breach of that id.
@@ -418,11 +443,35 @@ class Breaches:
         row = self.db.execute("SELECT * FROM breaches WHERE id = ?", (breach_id,)).fetchone()
         if row is None:
             raise UsageError("breach", f"no breach {breach_id} in the register", "check the id")
-        return _row_to_record(row)
+        return _with_logged(_row_to_record(row), _logged_notices(self.audit))
+
+    def unregistered_notices(self) -> list[str]:
+        """Where the register disagrees with its audit log: each notice the log recorded
+        (`breach.notified`) that the register's row does not hold, an earlier copy of the
+        register put back (its seals all verify). The log is what was recorded: `get` and
+        `list` count these notices as given. No personal value: ids, rules, entries."""
+        logged = _logged_notices(self.audit)
+        problems = []
+        for breach_id, notified in self.db.execute(
+            "SELECT id, notified FROM breaches ORDER BY id"
+        ).fetchall():
+            held = dict(json.loads(notified))
+            problems += [
+                f"{breach_id}: the notice under {rule} (audit entry {entry.seq}, given"
+                f" {entry.details.get('at')}) is missing from the register"
+                for rule, entry in sorted(logged.get(breach_id, {}).items())
+                if rule not in held
+            ]
+        return problems
 
     def list(self, *, include_closed: bool = False) -> list[BreachRecord]:
-        """Breaches by their next deadline (open ones; with `include_closed`, all)."""
-        records = [_row_to_record(r) for r in self.db.execute("SELECT * FROM breaches ORDER BY id")]
+        """Breaches by their next deadline (open ones; with `include_closed`, all), with
+        every notice their audit log recorded (`_with_logged`)."""
+        logged = _logged_notices(self.audit)
+        records = [
+            _with_logged(_row_to_record(r), logged)
+            for r in self.db.execute("SELECT * FROM breaches ORDER BY id")
+        ]
         if not include_closed:
             records = [r for r in records if r.is_open]
         far = datetime.max.replace(tzinfo=UTC)
@@ -453,6 +502,7 @@ class Breaches:
         self, breach_id: str, rule: str, when: datetime | None, now: datetime | None
     ) -> BreachRecord:
         record = self.get(breach_id)
+        self._check_not_logged(breach_id, rule)
         notices = {d.rule for d in record.deadlines if d.is_notice}
         if rule in {d.rule for d in record.deadlines if d.is_people_notice}:
             self.check_not_declined(breach_id)
@@ -516,6 +566,31 @@ class Breaches:
             details={"rule": rule, "at": at.isoformat(), **({"moved": moved} if moved else {})},
         )
         return updated
+
+
+def _logged_notices(audit: AuditLog) -> dict[str, dict[str, AuditEntry]]:
+    """Each breach's notices as its audit log recorded them: rule -> the first
+    `breach.notified` entry of it (a notice is recorded once)."""
+    found: dict[str, dict[str, AuditEntry]] = {}
+    for entry in audit.entries():
+        if entry.action == "breach.notified" and entry.request is not None:
+            rule = str(entry.details.get("rule"))
+            found.setdefault(entry.request, {}).setdefault(rule, entry)
+    return found
+
+
+def _with_logged(
+    record: BreachRecord, logged: Mapping[str, Mapping[str, AuditEntry]]
+) -> BreachRecord:
+    """The record with each notice its audit log recorded and its row lacks (an earlier copy
+    of the register put back) counted as given, at the logged time: a notice given is never
+    shown as pending or OVERDUE (`Breaches.unregistered_notices` says where)."""
+    lost = {
+        rule: str(entry.details["at"])
+        for rule, entry in logged.get(record.id, {}).items()
+        if rule not in record.notified and isinstance(entry.details.get("at"), str)
+    }
+    return replace(record, notified={**record.notified, **lost}) if lost else record
 
 
 def breach_line(record: BreachRecord, now: datetime) -> str:
