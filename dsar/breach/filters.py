@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import JsonValue
@@ -145,25 +145,163 @@ class ScopeSpec:
     columns: tuple[str, ...] = ()  # the leaked columns: `column` (in any table) or `table.column`
     window: Window = Window()
     where: tuple[Condition, ...] = ()
+    time_columns: tuple[str, ...] = ()  # `--time-column TABLE.COLUMN`: the window's column
+    time_reasons: tuple[tuple[str, str], ...] = ()  # (table, "t.column: why"), place_in_time
 
 
-def time_column(catalog: Catalog, name: str) -> tuple[str, str] | None:
-    """(table, column) whose time places a row of `name` in the window: the table's retention
-    column, else its first date or timestamp column, else its nearest parent's."""
+# fmt: off
+_CREATED = frozenset({
+    "created", "creation", "create", "inserted", "insert", "registered", "registration",
+    "signup", "signed", "occurred", "logged", "received", "sent", "submitted", "placed",
+    "ordered", "recorded", "event", "ts", "timestamp", "datetime", "time", "date", "when",
+    "happened", "posted", "paid", "booked",
+})
+"""Words of a column name that say when a row was created or its event happened."""
+_UPDATED = frozenset({"updated", "update", "modified", "changed", "edited"})
+"""Words of a column name that say when a row last changed."""
+_OTHER_EVENT = frozenset({
+    "birth", "birthday", "born", "dob", "expires", "expiry", "expiration", "expire", "valid",
+    "until", "deleted", "closed", "opted", "cancelled", "canceled", "ended", "end", "due",
+    "last", "next", "scheduled", "deadline", "start", "starts", "started",
+})
+"""Words of a column name that say it is the time of something else than the row: a closure,
+an opt-out, an expiry (empty for most rows, or far from when the row was made)."""
+# fmt: on
+
+
+@dataclass(frozen=True)
+class TimeChoice:
+    """The column a table's window is read on, why, and whether that is a guess."""
+
+    table: str  # the table whose column it is (the breached table, or an ancestor)
+    column: str
+    reason: str  # in words, column names only
+    guessed: bool  # no retention.after, no --time-column and no creation/event name
+
+
+def _words(column: str) -> set[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", column)
+    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+
+
+def _rank(column: str) -> int:
+    """0: named for the row's creation or event; 1: its last update; 2: another time;
+    3: the time of something else (an opt-out, a closure, an expiry)."""
+    words = _words(column)
+    if words & _OTHER_EVENT:
+        return 3
+    if words & _UPDATED:
+        return 1
+    return 0 if words & _CREATED or column.lower().endswith(("at", "on", "ts")) else 2
+
+
+def _personal_time(table: Table, column: str) -> bool:
+    """A date the catalog marks personal or identifying (a date of birth): never a row's time."""
+    spec = table.columns[column]
+    return spec.personal is not None or spec.identity is not None
+
+
+def time_choice(catalog: Catalog, name: str, given: Sequence[str] = ()) -> TimeChoice | None:
+    """The column whose time places a row of `name` in the window, and why: a column chosen
+    with `--time-column` (`given`: `table.column`), else the catalog's retention.after,
+    else the table's date or timestamp column named for the row's creation or event (else its
+    last update, else its first other one; a timestamp before a date), never a column the
+    catalog marks personal (a date of birth), else its nearest parent's."""
     seen: set[str] = set()
+    start = name
     while name not in seen:
         seen.add(name)
         table = catalog.tables[name]
         after = table.retention.after
+        own = "" if name == start else f" (read on {name}, the table {start} belongs to)"
         if after and after in table.columns:
-            return name, after
+            why = (
+                "chosen with --time-column"
+                if f"{name}.{after}" in given
+                else "the catalog's retention.after"
+            )
+            return TimeChoice(name, after, why + own, guessed=False)
         typed = [c for c, spec in table.columns.items() if spec.type in _TEMPORAL]
-        if typed:
-            return name, typed[0]
+        usable = [c for c in typed if not _personal_time(table, c)]
+        skipped = [c for c in typed if c not in usable]
+        if usable:
+            best = min(
+                usable,
+                key=lambda c: (
+                    _rank(c),
+                    table.columns[c].type is not ColumnType.TIMESTAMP,
+                    usable.index(c),
+                ),
+            )
+            rank = _rank(best)
+            why = [
+                "its name says when the row was created or its event happened",
+                "the row's last update by its name (no column named for its creation)",
+                "its first date or timestamp column (none is named for the row's creation)",
+                "its only kind of date or timestamp column, named for another event",
+            ][rank]
+            if skipped:
+                why += f"; {', '.join(skipped)} skipped: personal data, not the row's time"
+            return TimeChoice(
+                name,
+                best,
+                f"no retention.after: {why}{own}",
+                guessed=rank > 0 or sum(_rank(c) == 0 for c in usable) > 1,
+            )
         if table.owned_through is None:
             return None
         name = table.owned_through.parent_table
     return None
+
+
+def time_column(catalog: Catalog, name: str) -> tuple[str, str] | None:
+    """(table, column) whose time places a row of `name` in the window (`time_choice`)."""
+    choice = time_choice(catalog, name)
+    return (choice.table, choice.column) if choice else None
+
+
+def personal_times(catalog: Catalog, name: str) -> list[str]:
+    """The date or timestamp columns of `name` the window is never read on (personal)."""
+    table = catalog.tables[name]
+    return [c for c, s in table.columns.items() if s.type in _TEMPORAL and _personal_time(table, c)]
+
+
+def place_in_time(catalog: Catalog, spec: ScopeSpec) -> tuple[Catalog, ScopeSpec]:
+    """The catalog with each `--time-column TABLE.COLUMN` as that table's retention.after (so
+    every reader of the window reads it there), and the spec with each table's reason.
+
+    Raises:
+        UsageError: a `--time-column` not `table.column` of a breached table, or a column
+            the catalog marks personal (a date of birth says nothing of a row's time).
+    """
+    tables = dict(catalog.tables)
+    for given in spec.time_columns:
+        name, dot, column = given.partition(".")
+        if not dot or name not in spec.tables or column not in catalog.tables[name].columns:
+            raise UsageError(
+                "--time-column",
+                f"--time-column {given!r} is not table.column of a breached table",
+                "write e.g. --time-column accounts.created_at (a table given with --table)",
+            )
+        if _personal_time(catalog.tables[name], column):
+            raise UsageError(
+                "--time-column",
+                f"{given} is personal data (the catalog marks it personal or identifying):"
+                " it says nothing of when a row was made or exposed",
+                "name the column that holds the row's time (created, logged, updated)",
+            )
+        table = tables[name]
+        tables[name] = table.model_copy(
+            update={"retention": table.retention.model_copy(update={"after": column})}
+        )
+    placed = catalog.model_copy(update={"tables": tables}) if spec.time_columns else catalog
+    reasons = tuple(
+        (name, f"{choice.table}.{choice.column}: {choice.reason}")
+        for name in spec.tables
+        if name in placed.tables
+        and (choice := time_choice(placed, name, spec.time_columns)) is not None
+    )
+    return placed, replace(spec, time_reasons=reasons)
 
 
 def table_chain(catalog: Catalog, name: str) -> list[str]:
@@ -334,11 +472,17 @@ def check_spec(catalog: Catalog, spec: ScopeSpec) -> dict[str, tuple[str, ...]]:
                 f"use one of: {', '.join(sorted(catalog.tables))}",
             )
         if not spec.window.open and time_column(catalog, name) is None:
+            personal = personal_times(catalog, name)
+            aside = (
+                f" (its {', '.join(personal)} is personal data, never a row's time)"
+                if personal
+                else ""
+            )
             raise UsageError(
                 "--from/--to",
-                f"table {name!r} has no date or timestamp column to place its rows in time",
+                f"table {name!r} has no date or timestamp column to place its rows in time{aside}",
                 "declare one (retention: {after: COLUMN} or a column with type: timestamp),"
-                " or scope that table without --from/--to",
+                " give --time-column TABLE.COLUMN, or scope that table without --from/--to",
             )
     for cond in spec.where:
         if cond.table is not None and cond.table not in spec.tables:
@@ -430,4 +574,7 @@ def spec_summary(spec: ScopeSpec) -> dict[str, JsonValue]:
         "from": spec.window.start.replace(tzinfo=UTC).isoformat() if spec.window.start else None,
         "to": spec.window.end.replace(tzinfo=UTC).isoformat() if spec.window.end else None,
         "where": list[JsonValue](c.describe() for c in spec.where),
+        "time_column_given": list[JsonValue](spec.time_columns),
+        # each table's window column and why (column names only)
+        "time_column_reasons": dict[str, JsonValue](spec.time_reasons),
     }

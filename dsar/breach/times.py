@@ -56,6 +56,7 @@ from dsar.breach.filters import (
     refuse_text_not_number,
     table_chain,
     text_not_number_sql,
+    time_choice,
     time_column,
 )
 from dsar.catalog.models import Catalog, ColumnType, FileFormat
@@ -784,6 +785,7 @@ def rows_in_scope(
         return rows, read, text
     top, column = placed
     read = TimeRead(f"{top}.{column}")
+    _say_column(read, catalog, name, spec)
     if top == name:
         placer = _Placer(engine, catalog, top, column, also=timed_columns)
         cut: list[object] = []
@@ -900,4 +902,18 @@ def _note(read: TimeRead, *, through_parent: bool = False, condition: bool = Fal
     if read.naive:
         read.notes.append(
             f"times without a zone in {read.column} are read as UTC (the catalog states no zone)"
+        )
+
+
+def _say_column(read: TimeRead, catalog: Catalog, name: str, spec: ScopeSpec) -> None:
+    """Which column `name`'s window is read on and why; a NOTICE where that is a guess."""
+    choice = time_choice(catalog, name, spec.time_columns)
+    if choice is None:
+        return
+    read.notes.append(f"the window of {name} is read on {read.column}: {choice.reason}")
+    if choice.guessed:
+        read.notes.append(
+            f"NOTICE: the window's column for {name} is a guess ({read.column}): if the row's"
+            f" time is another column, give --time-column {name}.COLUMN or declare the"
+            " catalog's retention: {after: COLUMN}"
         )

@@ -51,6 +51,14 @@ def breach_scope_command(
         list[str] | None,
         typer.Option(help="A filter 'column op value' (=, !=, <, <=, >, >=, like); repeat."),
     ] = None,
+    time_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--time-column",
+            help="The column a table's window is read on, as table.column (repeat; default:"
+            " the catalog's retention.after, else a creation or event time by its name).",
+        ),
+    ] = None,
     breach_id: Annotated[
         str | None, typer.Option("--id", help="The breach's reference (default BR-<discovered>).")
     ] = None,
@@ -121,6 +129,7 @@ def breach_scope_command(
     """
     from dsar.breach import Circumstances, Incident, ScopeSpec, Window, breach_scope, parse_where
     from dsar.breach.deadlines import OPTIONAL_REGIMES
+    from dsar.breach.filters import place_in_time
     from dsar.breach.report import establishment_warning
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
@@ -151,6 +160,7 @@ def breach_scope_command(
         columns=tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else (),
         window=Window.parse(start, end),
         where=tuple(parse_where(w) for w in where or ()),
+        time_columns=tuple(time_column or ()),
     )
     incident = Incident(
         breach_id=breach_id or f"BR-{found.strftime('%Y%m%d-%H%M')}",
@@ -170,7 +180,7 @@ def breach_scope_command(
         established=established,
     )
     keys = load_keys(key_file)
-    cat = load_catalog(catalog)
+    cat, spec = place_in_time(load_catalog(catalog), spec)
     with open_engine(cat, engine_kind, **engine_options(engine_kind, spark_master)) as engine:
         result = breach_scope(
             engine,
