@@ -19,6 +19,7 @@ from dsar.subjects.identity import (
     phone_pattern,
     sql_normalize,
 )
+from tests.sql_keys import CONNECTION, macro, sql_keys
 
 _cache: dict[str, tuple[Catalog, Engine]] = {}
 
@@ -97,16 +98,13 @@ def test_phone_pattern_agrees_with_normalize_in_duckdb(
     normalising every row), then test the key of the rows it found: the pattern must find
     every row `normalize` would (under any region: the index and the scans share it), and
     with the key test exactly those."""
-    import duckdb
-
     rules = MatchRules(phone_region=region)
     normal = [normalize(IdentityKind.PHONE, r, rules) for r in raw]
     wanted = {n for i in picks if i < len(raw) and (n := normal[i])}
     if not wanted:
         return
-    con = duckdb.connect()
-    key = sql_normalize(IdentityKind.PHONE, "v", rules, for_match=True)
-    found = con.execute(
+    key = f"{macro(IdentityKind.PHONE, rules, for_match=True)}(v)"
+    found = CONNECTION.execute(
         f"SELECT list(v ORDER BY i) FILTER (WHERE regexp_matches(v, $2)),"
         f" list(v ORDER BY i) FILTER (WHERE regexp_matches(v, $2) AND {key} IN (SELECT"
         " unnest($3::VARCHAR[]))) FROM (SELECT unnest($1::VARCHAR[]) AS v,"
@@ -176,19 +174,9 @@ def test_sql_normalize_agrees_with_normalize(
     """Requests are normalised in Python, the files in SQL: a row is found only if both
     sides give the same text. With `for_match`, an unusable value may come out unchanged
     but never as a normalised identifier (a fixed point of `normalize`)."""
-    import duckdb
-
     rules = MatchRules(plus_addressing=plus, gmail_dots=dots, phone_region=region)
-    full = sql_normalize(kind, "v", rules)
-    match = sql_normalize(kind, "v", rules, for_match=True)
-    rows = (
-        duckdb.connect()
-        .execute(
-            f"SELECT {full}, {match} FROM (SELECT unnest($1::VARCHAR[]) AS v,"
-            " generate_subscripts($1::VARCHAR[], 1) AS i) ORDER BY i",
-            [values],
-        )
-        .fetchall()
+    rows = zip(
+        sql_keys(kind, values, rules), sql_keys(kind, values, rules, for_match=True), strict=True
     )
     for value, (in_sql, for_match) in zip(values, rows, strict=True):
         expected = normalize(kind, value, rules)
