@@ -205,6 +205,14 @@ def _period(rule: Rule) -> str:
     return "without undue delay"
 
 
+def _year_end(discovered: datetime) -> datetime:
+    """31 December of the calendar year of discovery, in the discovery's own zone: the year
+    of the date `--discovered` writes (and the breach's id and letters show), not of the UTC
+    instant (20:00 on 31 December at -05:00 is already 1 January in UTC: the yearly log it
+    belongs to is the one due the next 1 March, not a year later)."""
+    return datetime(discovered.year, 12, 31, tzinfo=discovered.tzinfo)
+
+
 def compute_deadlines(
     discovered: datetime,
     places: Mapping[str, int],
@@ -217,7 +225,9 @@ def compute_deadlines(
     """Every duty that applies where the affected people live, earliest first.
 
     Hours and days run on the calendar from `discovered` (a naive time is taken as UTC):
-    weekends and public holidays do not stop them. `regimes` names the optional regimes the
+    weekends and public holidays do not stop them; a period from the end of the calendar
+    year of discovery (HIPAA's yearly HHS log) takes that year in the zone `discovered` is
+    given in (`_year_end`). `regimes` names the optional regimes the
     company is subject to (`pecr`, `nis2`, `hipaa`). `established` ('EU/EEA' or 'GB'): the
     company is established there, so GDPR (UK GDPR) covers every affected person wherever
     they live (Art. 3(1)), and its breach register takes every breach, none reached
@@ -278,8 +288,7 @@ def compute_deadlines(
         if rule.notify == "the people" and rule.regime in ("gdpr", "uk_gdpr"):
             applies = Applies.IF_HIGH_RISK
         if rule.from_year_end and rule.days is not None:  # 60 days after 31 December
-            year_end = datetime(discovered.astimezone(UTC).year, 12, 31, tzinfo=UTC)
-            due: datetime | None = year_end + timedelta(days=rule.days)
+            due: datetime | None = _year_end(discovered) + timedelta(days=rule.days)
         elif rule.hours is not None:
             due = discovered + timedelta(hours=rule.hours)
         elif rule.days is not None:
