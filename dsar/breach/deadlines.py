@@ -54,6 +54,20 @@ the place the company states for them, when that is not the US): they may live i
 state, so a per-state rule (HIPAA's media notice) is "possibly" for them."""
 
 
+class Encryption(BaseModel):
+    """What a rule's law says of encrypted data whose key was not taken, and where."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    clause: str = Field(description="the law's encryption clause, in words")
+    source: str = Field(description="the provision (statute, regulation, guidance)")
+
+
+ENCRYPTION_REGIMES = frozenset({"us_state", "hipaa"})
+"""Regimes whose rows say, under `--encrypted`, whether their law exempts encrypted data:
+by the row's cited clause (`Rule.encryption`), else "check" (the row stays required)."""
+
+
 class Rule(BaseModel):
     """One row of `deadlines.json`."""
 
@@ -86,6 +100,12 @@ class Rule(BaseModel):
     after_days: int = Field(default=0, description="days after the `after_rule` notice")
     when: str = Field(description="when the duty applies, in words")
     source: str = Field(description="the law (article, section) the row follows")
+    encryption: Encryption | None = Field(
+        default=None,
+        description="the law exempts encrypted data whose key was not taken (its clause and"
+        " provision): with --encrypted the row applies only if the key was compromised; None:"
+        " no clause cited (a US state's or HIPAA's row then stays required, marked check)",
+    )
     verified: bool = Field(
         default=True,
         description="the row's figures are in the working notes (../shared/reference/"
@@ -100,6 +120,8 @@ class Applies(StrEnum):
     IF_HIGH_RISK = "if_high_risk"  # the people's notice: a person confirms the risk
     POSSIBLY = "possibly"  # residents may be there: their state is not in the data
     NOT_COVERED = "not_covered"  # people live where this tool holds no rule: check the law
+    IF_KEY_COMPROMISED = "if_key_compromised"  # --encrypted, and the law exempts it: owed
+    # only if the key (or credential) was taken too
 
 
 @dataclass(frozen=True)
@@ -221,6 +243,7 @@ def compute_deadlines(
     per_state: Mapping[str, int] | None = None,
     established: str | None = None,
     customers: int = 0,
+    encrypted: bool = False,
 ) -> list[Deadline]:
     """Every duty that applies where the affected people live, earliest first.
 
@@ -234,7 +257,11 @@ def compute_deadlines(
     included (Art. 33(5)). A breach reaching no one still lists the register where the
     unknown residence falls (`places` holding that place at 0). `customers`: controllers
     whose data the company holds as a processor (Art. 33(2)). People living where no rule
-    is held (a state or country not in the table) get a `not_covered` row.
+    is held (a state or country not in the table) get a `not_covered` row. `encrypted`: the
+    leaked copy was encrypted and its key not taken (`--encrypted`): a row whose law exempts
+    that (its cited clause, `Rule.encryption`: HIPAA's "unsecured" PHI, several states)
+    applies `if_key_compromised`, its due kept for that case; a US state's or HIPAA's row
+    citing no clause stays as it is, its text saying to check (`_encrypted`).
 
     Examples:
         >>> friday = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
@@ -287,6 +314,7 @@ def compute_deadlines(
             continue
         if rule.notify == "the people" and rule.regime in ("gdpr", "uk_gdpr"):
             applies = Applies.IF_HIGH_RISK
+        applies, encryption_note = _encrypted(rule, applies) if encrypted else (applies, "")
         if rule.from_year_end and rule.days is not None:  # 60 days after 31 December
             due: datetime | None = _year_end(discovered) + timedelta(days=rule.days)
         elif rule.hours is not None:
@@ -309,7 +337,8 @@ def compute_deadlines(
                     _SERVICE_NOTE
                     if applies is Applies.POSSIBLY and rule.regime in SERVICE_REGIMES
                     else ""
-                ),
+                )
+                + encryption_note,
                 rule.source,
                 (rule.after_rule, rule.after_days) if rule.after_rule else None,
             )
@@ -317,6 +346,26 @@ def compute_deadlines(
     out += _not_covered(places)
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(out, key=lambda d: (d.due or far, d.rule))
+
+
+def _encrypted(rule: Rule, applies: Applies) -> tuple[Applies, str]:
+    """A row under `--encrypted` (the key not taken): `if_key_compromised` with its law's
+    clause and provision where the table cites one; a US state's or HIPAA's row citing none
+    keeps its duty and says to check (no law is guessed); other rows are unchanged (GDPR's
+    people's notice follows the severity's advice, Art. 34(3)(a); an authority is told
+    unless the breach is unlikely to result in a risk)."""
+    if rule.encryption is not None and applies in (Applies.YES, Applies.POSSIBLY):
+        return Applies.IF_KEY_COMPROMISED, (
+            f" (--encrypted: exempt if the key was not compromised: {rule.encryption.clause};"
+            f" {rule.encryption.source}. Owed, by the due shown, if the key or credential was"
+            " taken too)"
+        )
+    if rule.regime in ENCRYPTION_REGIMES and rule.encryption is None:
+        return applies, (
+            " (--encrypted: this table cites no encryption clause for this law, so the row"
+            " stays required: check whether it exempts encrypted data whose key was not taken)"
+        )
+    return applies, ""
 
 
 def _not_covered(places: Mapping[str, int]) -> list[Deadline]:

@@ -188,8 +188,9 @@ class BreachRecord:
         """The notices that bind: those that apply, and the people's notice (Art. 34)
         where notifying them is recommended or confirmed; earliest first. The internal
         register's duty (Art. 33(5)) is met by the breach's row here: no notice to give.
-        A deadline that hangs on another notice is due by it once that is recorded
-        (`BreachDeadline.moved`)."""
+        A deadline its law lifts for encrypted data whose key was not taken
+        (`if_key_compromised`, scoped `--encrypted`) binds nothing. A deadline that hangs
+        on another notice is due by it once that is recorded (`BreachDeadline.moved`)."""
         binding = [
             d.moved(self.notified)
             for d in self.deadlines
