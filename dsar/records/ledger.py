@@ -14,7 +14,13 @@ withdrawal finds, the person who objected as j.a.n.e+x@gmail.com and is held as
 jane@gmail.com; an erasure never matches through it. Extract and audience builders consult
 it; restoring an old export and replaying the ledger re-applies past erasures (the hash is
 computed in SQL over the restored files, so the people are found again without the ledger
-ever knowing who they are).
+ever knowing who they are). An entry written before a normal form changed (a phone's
+extension, a UUID's case, an IP address's writing: `dsar.subjects.identity.LEGACY_FORMS`)
+cannot be rewritten, since the ledger holds no value: each value is also compared under its
+older forms, wherever they differ from today's, by the replay's search, the extracts'
+exclusion and the Python checks. Such a form was the person's exact key then, so a replay
+may find rows by it; the looser forms (a phone's last nine digits, a folded email) only
+leave out.
 """
 
 from __future__ import annotations
@@ -51,8 +57,11 @@ from dsar.subjects.identity import (
     SubjectKey,
     SubjectRequest,
     canonical_key,
+    legacy_forms,
     normalize,
+    older_writings,
     phone_suffix,
+    sql_legacy_forms,
     sql_normalize,
     sql_phone_suffix,
 )
@@ -468,27 +477,49 @@ class Ledger:
                 found[request] = (State(state), date.fromisoformat(since))
         return found
 
-    def reasons(self, identifier: SubjectKey) -> set[Reason]:
-        """Why this identifier is suppressed (empty: it is not)."""
-        rows = self.db.execute(
-            "SELECT reason FROM suppression WHERE ref = ?", (self._ref(identifier),)
-        ).fetchall()
-        return {Reason(r[0]) for r in rows}
+    def _refs_of(self, identifier: SubjectKey, written: str | None = None) -> list[str]:
+        """The references this identifier may be recorded under: its form today, and each
+        older form (`dsar.subjects.identity.LEGACY_FORMS`: an entry written before a normal
+        form changed) of the writings today's rule reads as it (`older_writings`: a UUID in
+        capitals, an IPv6 address written out) and of `written`, the value as given (a
+        phone's extension, gone from its key today, was part of it)."""
+        forms = [identifier.value, *older_writings(identifier)]
+        if written is not None and normalize(identifier.kind, written, PLAIN) == identifier.value:
+            forms += legacy_forms(identifier.kind, written)
+        return [self._ref(SubjectKey(identifier.kind, f)) for f in dict.fromkeys(forms)]
 
-    def entries_for(self, identifier: SubjectKey) -> list[LedgerEntry]:
-        """The entries recording this identifier (references only)."""
-        rows = self.db.execute(
-            "SELECT ref, reason, request, since, state FROM suppression WHERE ref = ?",
-            (self._ref(identifier),),
+    def _entry_rows(
+        self, identifier: SubjectKey, written: str | None
+    ) -> list[tuple[str, str, str, str, str]]:
+        refs = self._refs_of(identifier, written)
+        marks = ", ".join("?" * len(refs))
+        return self.db.execute(
+            "SELECT ref, reason, request, since, state FROM suppression"
+            f" WHERE ref IN ({marks}) ORDER BY since, request, ref",
+            refs,
         ).fetchall()
+
+    def reasons(self, identifier: SubjectKey, *, written: str | None = None) -> set[Reason]:
+        """Why this identifier is suppressed (empty: it is not), under its form today or an
+        older one (`_refs_of`; `written`: the value as given, for a phone's extension)."""
+        return {Reason(r[1]) for r in self._entry_rows(identifier, written)}
+
+    def entries_for(
+        self, identifier: SubjectKey, *, written: str | None = None
+    ) -> list[LedgerEntry]:
+        """The entries recording this identifier (references only), under its form today or
+        an older one (`reasons`)."""
         return [
             LedgerEntry(r[0], Reason(r[1]), r[2], date.fromisoformat(r[3]), State(r[4]))
-            for r in rows
+            for r in self._entry_rows(identifier, written)
         ]
 
-    def is_suppressed(self, identifier: SubjectKey, *reasons: Reason) -> bool:
-        """True when the identifier is in the ledger (for any of `reasons`, if given)."""
-        found = self.reasons(identifier)
+    def is_suppressed(
+        self, identifier: SubjectKey, *reasons: Reason, written: str | None = None
+    ) -> bool:
+        """True when the identifier is in the ledger (for any of `reasons`, if given), under
+        its form today or an older one (`reasons`)."""
+        found = self.reasons(identifier, written=written)
         return bool(found & set(reasons)) if reasons else bool(found)
 
     def sql_excluding(
@@ -506,7 +537,9 @@ class Ledger:
         removed, googlemail.com as gmail.com) with the emails the ledger holds folded: an
         extract leaves out the person who objected as kaitlinsalazar+news@googlemail.com and
         is held as kaitlin.salazar@gmail.com, as an audience does (leaving out, never
-        finding rows to erase). "TRUE" when nobody is recorded."""
+        finding rows to erase). Each value is also compared under its older normal forms
+        (`sql_legacy_forms`), where they differ from today's: an entry written before the
+        form changed. "TRUE" when nobody is recorded."""
         refs = self.refs(reasons)
         if not refs:
             return "TRUE", []
@@ -543,6 +576,25 @@ class Ledger:
                 f"({norm} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
             )
             params += [*ref_params, refs]
+            # an entry written under an older normal form (`LEGACY_FORMS`: NULL wherever it
+            # is today's, so only such values pay for a second hash): the same person
+            for old in sql_legacy_forms(kind, quote_identifier(col), rules):
+                ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {old}")
+                parts.append(
+                    f"({old} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
+                )
+                params += [*ref_params, refs]
+            if loose and kind is IdentityKind.PHONE:
+                # and the last nine digits of an older key (an extension's digits glued
+                # on), as the ledger's `folded` table recorded them then: leaving out only
+                for old in sql_legacy_forms(kind, quote_identifier(col), PLAIN):
+                    tail = sql_phone_suffix(old)
+                    ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {tail}")
+                    parts.append(
+                        f"({tail} IS NULL OR {ref_sql} NOT IN"
+                        " (SELECT unnest(CAST(? AS VARCHAR[]))))"
+                    )
+                    params += [*ref_params, loose]
             if folded and kind is IdentityKind.EMAIL:
                 fold = sql_normalize(kind, quote_identifier(col), PEOPLE_RULES)
                 ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {fold}")
@@ -588,8 +640,9 @@ class Ledger:
         """The people under `reason` who appear in this export, one request per ledger request.
 
         Each identity column is hashed in SQL and compared with the ledger, so a restored
-        backup can be cleaned again (`replay`) without the ledger holding any identifier.
-        With `requests`, only the people recorded under those request ids.
+        backup can be cleaned again (`replay`) without the ledger holding any identifier;
+        under its older normal forms too (`_held_values`), the value found given in today's
+        form. With `requests`, only the people recorded under those request ids.
         """
         rules = rules or MatchRules()
         refs = [
@@ -607,22 +660,64 @@ class Ledger:
             if table.role is not Role.CONTROLLER:
                 continue
             for col, kind in table.identity_columns().items():
-                norm = sql_normalize(kind, quote_identifier(col), rules)
-                # hash each distinct value once, then keep those the ledger holds
-                ref_sql, params = self._sql_ref(f"'{kind.value}=' || v")
-                sql = (
-                    f"SELECT v, ref FROM (SELECT v, {ref_sql} AS ref FROM"
-                    f" (SELECT DISTINCT {norm} AS v FROM {quote_identifier(name)}"
-                    f" WHERE {norm} IS NOT NULL))"
-                    " WHERE ref IN (SELECT unnest(CAST(? AS VARCHAR[])))"
-                )
-                rows = engine.query(sql, [*params, sorted(by_ref)])
-                for value, ref in zip(
-                    rows.column("v").to_pylist(), rows.column("ref").to_pylist(), strict=True
-                ):
+                for value, ref in self._held_values(engine, name, col, kind, rules, by_ref):
                     found.setdefault(by_ref[ref], set()).add(SubjectKey(kind, value))
         return [
             SubjectRequest(request, tuple(sorted(keys))) for request, keys in sorted(found.items())
+        ]
+
+    def _held_values(
+        self,
+        engine: Engine,
+        name: str,
+        col: str,
+        kind: IdentityKind,
+        rules: MatchRules,
+        by_ref: Mapping[str, str],
+    ) -> list[tuple[str, str]]:
+        """(today's form, the reference the ledger holds) for each value of a column the
+        ledger holds, by its form today or an older one (`sql_legacy_forms`: an entry
+        written before a normal form changed, the value's exact key then, so the same
+        person). The column's distinct cells are read, each distinct pair of forms hashed
+        once, the older one only where it is not today's; the value found is today's form,
+        which the erasure then searches by."""
+        column = quote_identifier(col)
+        norm = sql_normalize(kind, column, rules)
+        olds = sql_legacy_forms(kind, column, rules)
+        ref_sql, params = self._sql_ref(f"'{kind.value}=' || v")
+        held = "(SELECT unnest(CAST(? AS VARCHAR[])))"
+        # the column's distinct cells first, then read: a log repeats them
+        cells = f"(SELECT DISTINCT {column} AS {column} FROM {quote_identifier(name)})"
+        if not olds:
+            sql = (
+                f"SELECT v, ref FROM (SELECT v, {ref_sql} AS ref FROM"
+                f" (SELECT DISTINCT {norm} AS v FROM {cells} WHERE {norm} IS NOT NULL))"
+                f" WHERE ref IN {held}"
+            )
+            rows = engine.query(sql, [*params, sorted(by_ref)])
+            return list(
+                zip(rows.column("v").to_pylist(), rows.column("ref").to_pylist(), strict=True)
+            )
+        picks, hashes = [f"{norm} AS v"], [f"{ref_sql} AS r0"]
+        for i, old in enumerate(olds, start=1):
+            old_sql, old_params = self._sql_ref(f"'{kind.value}=' || o{i}")
+            picks.append(f"{old} AS o{i}")
+            hashes.append(f"(CASE WHEN o{i} IS NOT NULL AND o{i} <> v THEN {old_sql} END) AS r{i}")
+            params += old_params
+        names = [f"r{i}" for i in range(len(olds) + 1)]
+        sql = (
+            f"SELECT v, {', '.join(names)} FROM (SELECT v, {', '.join(hashes)} FROM"
+            f" (SELECT DISTINCT * FROM (SELECT {', '.join(picks)} FROM {cells})"
+            " WHERE v IS NOT NULL))"
+            f" WHERE {' OR '.join(f'{r} IN {held}' for r in names)}"
+        )
+        rows = engine.query(sql, [*params, *[sorted(by_ref)] * len(names)])
+        values = rows.column("v").to_pylist()
+        return [
+            (value, ref)
+            for r in names
+            for value, ref in zip(values, rows.column(r).to_pylist(), strict=True)
+            if ref in by_ref
         ]
 
     def erased_before(
@@ -639,7 +734,7 @@ class Ledger:
         only an identifier the person no longer has anywhere else (a customer id whose
         account was deleted); the ledger's keyed references find them again.
         """
-        refs = sorted({self._ref(k) for k in keys})
+        refs = sorted({r for k in keys for r in self._refs_of(k)})
         if not refs:
             return {}
         marks = ", ".join("?" * len(refs))

@@ -830,6 +830,12 @@ def phone_key(value: str, rules: MatchRules) -> str | None:
         '030123456'
     """
     text = re.sub(PHONE_KEY_EXTENSION, r"\1", value)  # '+1 303 555 0101 x12': no digit of 12
+    return _phone_key_of(text, rules)
+
+
+def _phone_key_of(text: str, rules: MatchRules) -> str | None:
+    """`phone_key` once its extension is cut (before b9ec3fb, of the text as written:
+    `legacy_forms`)."""
     text = text.replace(_FULL_WIDTH_PLUS, "+").replace(_TRUNK_MARK, "")
     kept = re.sub(r"[^0-9+]", "", text)  # ASCII digits only, as in SQL
     digits = kept.replace("+", "")
@@ -865,11 +871,19 @@ def sql_phone_suffix(key_sql: str) -> str:
     return f"right(replace({key_sql}, '+', ''), {PHONE_SUFFIX_DIGITS})"
 
 
-def sql_phone_key(raw_sql: str, rules: MatchRules, *, usable: bool = True) -> str:
+def sql_phone_key(
+    raw_sql: str, rules: MatchRules, *, usable: bool = True, extension: bool = False
+) -> str:
     """SQL of `phone_key` over a VARCHAR expression: the region's calling code and prefixes
     are constants, read from phonenumbers when the SQL is written. Without `usable`, a
-    placeholder's key is left as it is (a filter: no identifier equals it)."""
-    cut = f"regexp_replace({raw_sql}, {_sql_text(PHONE_KEY_EXTENSION)}, '\\1')"
+    placeholder's key is left as it is (a filter: no identifier equals it). With
+    `extension`, the key as it was before b9ec3fb, an extension's digits kept
+    (`sql_legacy_forms` only)."""
+    cut = (
+        raw_sql
+        if extension
+        else f"regexp_replace({raw_sql}, {_sql_text(PHONE_KEY_EXTENSION)}, '\\1')"
+    )
     text = f"replace(replace({cut}, '{_FULL_WIDTH_PLUS}', '+'), '{_TRUNK_MARK}', '')"
     kept = f"regexp_replace({text}, '[^0-9+]', '', 'g')"
     digits = f"replace({kept}, '+', '')"
@@ -937,13 +951,7 @@ def sql_normalize(
     too) are left out: such a value can never equal a normalised identifier, so a filter
     does not need them, and leaving them out makes a scan over millions of rows cheaper.
     """
-    # a JSON column (mixed value types, no declared type) is read as the text each value
-    # holds: "042" as 042, not with its quotes; the branch is chosen when the query is planned
-    raw = (
-        f"(CASE WHEN typeof({column_sql}) = 'JSON'"
-        f" THEN json_extract_string(to_json({column_sql}), '$')"
-        f" ELSE CAST({column_sql} AS VARCHAR) END)"
-    )
+    raw = _sql_raw(column_sql)
     if kind is IdentityKind.PHONE:
         return sql_phone_key(raw, rules, usable=not for_match)
     if kind is IdentityKind.EMAIL:
@@ -978,11 +986,7 @@ def sql_normalize(
     # Anything else is cleaned in full, which costs ten times more: only those rows pay.
     # (strlen counts bytes, length characters: equal only for ASCII; measured over 1.25 M
     # device ids: 0.030 s this test, 0.045 s trim(), 0.095 s a regular expression guard)
-    text = (
-        f"(CASE WHEN strlen({raw}) = length({raw}) AND ascii({raw}) > 32"
-        f" AND ascii(right({raw}, 1)) > 32 THEN {raw}"
-        f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
-    )
+    text = _sql_trimmed(raw)
     if kind is IdentityKind.IP_ADDRESS:
         text = sql_ip_text(f"lower({text})")
     if kind is IdentityKind.DEVICE_ID:  # a UUID in lower case (red team 26 r5 F11)
@@ -1000,6 +1004,27 @@ def sql_normalize(
         return f"(CASE WHEN {_sql_placeholder(t)}{unspecified} THEN NULL ELSE {t} END)"
 
     return sql_let(text, no_placeholder)
+
+
+def _sql_raw(column_sql: str) -> str:
+    """A column as the VARCHAR `sql_normalize` reads."""
+    # a JSON column (mixed value types, no declared type) is read as the text each value
+    # holds: "042" as 042, not with its quotes; the branch is chosen when the query is planned
+    return (
+        f"(CASE WHEN typeof({column_sql}) = 'JSON'"
+        f" THEN json_extract_string(to_json({column_sql}), '$')"
+        f" ELSE CAST({column_sql} AS VARCHAR) END)"
+    )
+
+
+def _sql_trimmed(raw: str) -> str:
+    """SQL of a raw value of a kind other than email and phone without its invisible
+    characters, trimmed: `normalize`'s first step."""
+    return (
+        f"(CASE WHEN strlen({raw}) = length({raw}) AND ascii({raw}) > 32"
+        f" AND ascii(right({raw}, 1)) > 32 THEN {raw}"
+        f" ELSE trim(translate({raw}, {_sql_chars(INVISIBLE)}, ''), {_sql_chars(_BLANKS)}) END)"
+    )
 
 
 def sql_placeholder(kind: IdentityKind, column_sql: str, rules: MatchRules) -> str:
@@ -1110,3 +1135,151 @@ def canonical_email(normalized: str) -> str:
 def sql_canonical_email(normalized_sql: str) -> str:
     """SQL for `canonical_email` of a normalised email expression."""
     return f"replace({normalized_sql}, '.', '')"
+
+
+# ---- older normal forms -----------------------------------------------------------------
+# A record that holds keyed references of identifiers and never the values (the suppression
+# ledger) cannot be rebuilt when a normal form changes, as the identity index is (779ad20):
+# a reference written under an older rule must still be recognised. Each form below is the
+# identifier's EXACT key under the rule it was written by, the value as the export holds it
+# read the old way, so the same person: a replay may find rows to erase by it, as well as
+# leave people out. A looser form (a phone's last nine digits, an email folded) is not one of
+# them: it only ever leaves out. A form is recognised for as long as records written before
+# its commit may exist; none is ever written again.
+_PHONE_EXTENSION_DIGITS = f"(?s)^[^0-9]*[0-9][^A-Za-z#;,]*{_EXTENSION_MARK}.*[0-9]"
+
+
+def _old_phone(value: str, rules: MatchRules) -> str | None:
+    """Before b9ec3fb: the key with an extension's digits glued on ('+1303555010112')."""
+    return _phone_key_of(value, rules)
+
+
+def _sql_old_phone(raw: str, rules: MatchRules) -> str:
+    # only a value whose extension holds a digit keys otherwise than today
+    return (
+        f"(CASE WHEN regexp_matches({raw}, {_sql_text(_PHONE_EXTENSION_DIGITS)})"
+        f" THEN {sql_phone_key(raw, rules, extension=True)} END)"
+    )
+
+
+def _old_device(value: str, rules: MatchRules) -> str | None:
+    """Before 05fefaf: a device id as written, a UUID in capitals too."""
+    text = value.translate(_DROP_INVISIBLE).strip()
+    return None if is_placeholder(text) else text
+
+
+def _sql_old_device(raw: str, rules: MatchRules) -> str:
+    def old(t: str) -> str:  # only a UUID with a capital is read otherwise than today
+        shaped = f"length({t}) = 36 AND regexp_matches({t}, {_sql_text(_UUID.pattern)})"
+        return (
+            f"(CASE WHEN {shaped} AND {t} <> lower({t}) AND NOT {_sql_placeholder(t)} THEN {t} END)"
+        )
+
+    return sql_let(_sql_trimmed(raw), old)
+
+
+def _old_ip(value: str, rules: MatchRules) -> str | None:
+    """Before 72241a4: an address lower-cased as written ('2001:db8:0:0:0:0:0:1',
+    '::ffff:192.0.2.1')."""
+    text = lower_as_sql(value.translate(_DROP_INVISIBLE).strip())
+    return None if is_placeholder(text) else text
+
+
+def _sql_old_ip(raw: str, rules: MatchRules) -> str:
+    def old(t: str) -> str:  # an address without ':' (IPv4) is read as it was
+        # and the unspecified address ('0:0::0') is a placeholder today in every writing
+        return (
+            f"(CASE WHEN strpos({t}, ':') > 0 AND regexp_matches({t}, '[1-9a-f]')"
+            f" AND NOT {_sql_placeholder(t)} THEN {t} END)"
+        )
+
+    return sql_let(f"lower({_sql_trimmed(raw)})", old)
+
+
+@dataclass(frozen=True)
+class LegacyForm:
+    """A normal form an older rule gave an identity kind, still recognised in records.
+
+    Attributes:
+        kind: the identity kind.
+        retired_by: the commit that changed the rule.
+        python: the older form of a value as written (None: unusable under that rule).
+        sql: its SQL over a raw VARCHAR expression: NULL wherever it cannot differ from
+            today's form (a cheap test first, so that values read alike pay for no more).
+    """
+
+    kind: IdentityKind
+    retired_by: str
+    python: Callable[[str, MatchRules], str | None]
+    sql: Callable[[str, MatchRules], str]
+
+
+LEGACY_FORMS = (
+    LegacyForm(IdentityKind.PHONE, "b9ec3fb", _old_phone, _sql_old_phone),
+    LegacyForm(IdentityKind.DEVICE_ID, "05fefaf", _old_device, _sql_old_device),
+    LegacyForm(IdentityKind.IP_ADDRESS, "72241a4", _old_ip, _sql_old_ip),
+)
+
+
+def legacy_forms(kind: IdentityKind, value: object, rules: MatchRules | None = None) -> list[str]:
+    """The older normal forms (`LEGACY_FORMS`) of a value as written that differ from its
+    form today (`normalize`): what a record written before each change holds for it.
+
+    Examples:
+        >>> legacy_forms(IdentityKind.PHONE, "+1 303 555 0101 x12")
+        ['+1303555010112']
+        >>> legacy_forms(IdentityKind.DEVICE_ID, "6F9619FF-8B86-D011-B42D-00CF4FC964FF")
+        ['6F9619FF-8B86-D011-B42D-00CF4FC964FF']
+        >>> legacy_forms(IdentityKind.PHONE, "+1 303 555 0101")
+        []
+    """
+    if value is None:
+        return []
+    rules = rules or MatchRules()
+    today = normalize(kind, value, rules)
+    if today is None:  # unusable today (a placeholder, too few digits): it matches nobody
+        return []
+    found = (form.python(str(value), rules) for form in LEGACY_FORMS if form.kind is kind)
+    return list(dict.fromkeys(f for f in found if f is not None and f != today))
+
+
+def sql_legacy_forms(
+    kind: IdentityKind, column_sql: str, rules: MatchRules | None = None
+) -> list[str]:
+    """SQL of each older normal form (`LEGACY_FORMS`) of a column: NULL wherever it cannot
+    differ from `sql_normalize`'s form; an IP address's may still equal it (compare with
+    today's form before hashing), and one may stand where today's form is NULL (a number
+    of six digits and an extension): `legacy_forms` gives none there, so a search compares
+    only where today's form is not NULL. Empty for a kind whose form never changed."""
+    raw = _sql_raw(column_sql)
+    return [form.sql(raw, rules or MatchRules()) for form in LEGACY_FORMS if form.kind is kind]
+
+
+def older_writings(key: SubjectKey) -> list[str]:
+    """Writings of a normalised identifier that today's rule reads as it and an older rule
+    kept apart (`LEGACY_FORMS`), each in its older form: a UUID device id in capitals (as iOS
+    writes it), an IPv6 address written out in full, with or without leading zeros, an IPv4
+    address written IPv4-mapped. The same identifier today, so the same person; for a check
+    given only the key (`Ledger.reasons`). A phone's older key cannot be told from today's
+    (the extension is gone): give the number as written (`legacy_forms`).
+
+    Examples:
+        >>> older_writings(SubjectKey(IdentityKind.IP_ADDRESS, "2001:db8::1"))
+        ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8:0:0:0:0:0:1']
+    """
+    value = key.value
+    writings: list[str] = []
+    if key.kind is IdentityKind.DEVICE_ID and _UUID.fullmatch(value):
+        writings = [value.upper()]
+    elif key.kind is IdentityKind.IP_ADDRESS and "%" not in value:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return []
+        if address.version == 6:
+            groups = address.exploded.split(":")
+            writings = [address.exploded, ":".join(format(int(g, 16), "x") for g in groups)]
+        else:
+            writings = [f"::ffff:{value}"]
+    mine = (w for w in writings if normalize(key.kind, w, MatchRules()) == value)
+    return list(dict.fromkeys(f for w in mine for f in legacy_forms(key.kind, w)))
