@@ -8,16 +8,22 @@ row's creation or event comes first (then its last update, then another time); t
 and scope.json say which column each table's window was read on and why; a guess has a
 NOTICE asking for `--time-column` or a catalog `retention.after`, and `--time-column
 TABLE.COLUMN` chooses. A row whose window cell is empty is counted and said, never silent.
+
+Finding 9: a Parquet timestamp with no zone (`timestamp[ns]`, `timestamp[s]`) was read as
+UTC with no notice, where a CSV or JSON time without a zone gets one. Now it gets the same.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from tests.test_attacks_breach import _manifest, _run
+from tests.test_attacks_breach import _lab, _manifest, _run
 
 CATALOG = """\
 version: 1
@@ -181,3 +187,44 @@ def test_the_time_column_option_chooses_and_empty_cells_are_counted(
     assert isinstance(parameters, dict)
     assert parameters["time_column_given"] == ["accounts.opted_out_at"]
     assert parameters["time_columns"] == {"accounts": "accounts.opted_out_at"}
+
+
+@pytest.mark.parametrize(
+    ("unit", "zone", "said"),
+    [("ns", None, True), ("s", None, True), ("us", "UTC", False), ("ns", "+05:00", False)],
+)
+def test_a_parquet_time_without_a_zone_is_said_to_be_read_as_utc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str, zone: str | None, said: bool
+) -> None:
+    root = tmp_path / "x"
+    catalog = _lab(root, [("NL", "")] * 3)
+    (root / "web_logs.csv").unlink()
+    moments = [datetime(2026, 11, 5, 10, 0), datetime(2026, 11, 6, 10, 0), None]
+    if zone is not None:
+        moments = [m.replace(tzinfo=UTC) if m else None for m in moments]
+    pq.write_table(
+        pa.table(
+            {
+                "ts": pa.array(moments, type=pa.timestamp(unit, tz=zone)),
+                "user_id": ["u1", "u2", "u3"],
+            }
+        ),
+        root / "web_logs.parquet",
+    )
+    catalog.write_text(
+        catalog.read_text().replace(
+            "path: web_logs.csv\n    format: csv", "path: web_logs.parquet\n    format: parquet"
+        )
+    )
+    code, output = _run(
+        [
+            "breach", "scope", "--catalog", str(catalog), "--table", "web_logs",
+            "--from", "2026-11-01", "--to", "2026-11-14",
+            "--discovered", "2026-11-20T10:00Z", "--out", str(tmp_path / "o"),
+        ],
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 0, output
+    assert ("times without a zone in web_logs.ts are read as UTC" in output) is said
+    # the empty cell is kept and counted, zone or not
+    assert "empty (1)" in output

@@ -476,6 +476,8 @@ def keep_conditions(
             day = isinstance(value, date) and not isinstance(value, datetime)
             if isinstance(value, date):  # a typed cell (a datetime is a date too)
                 moment = _naive(value)
+                # a zoneless typed time (Parquet timestamp[ns]) is read as UTC: said
+                read.naive = read.naive or (isinstance(value, datetime) and value.tzinfo is None)
             else:
                 moment, naive = parsed[_as_text(value).strip()]
                 read.naive = read.naive or (moment is not None and naive)
@@ -630,8 +632,12 @@ class _Placer:
         late: datetime,
         nulls: pa.Array,
     ) -> tuple[pa.Array, pa.Array]:
-        """A typed column: SQL placed it exactly; the rows after `late` are counted."""
+        """A typed column: SQL placed it exactly; the rows after `late` are counted. A
+        timestamp with no zone (Parquet's `timestamp[ns]`, not `timestamp[ns, tz=...]`) is
+        read as UTC, said as for text times without a zone (`read.naive`)."""
         kind = values.type
+        if pa.types.is_timestamp(kind) and kind.tz is None:
+            read.naive = read.naive or len(values) > int(pc.sum(nulls).as_py() or 0)
         if pa.types.is_timestamp(kind):
             bound = pa.scalar(late.replace(tzinfo=UTC) if kind.tz else late, type=kind)
         else:
