@@ -336,6 +336,17 @@ class BreachCounts(_Model):
         default_factory=dict,
         description="the same per table in scope (an account two tables name counts in each)",
     )
+    nothing_leaked: int = Field(
+        default=0,
+        ge=0,
+        description="people reached by rows in scope but with no value in the leaked columns"
+        " (`--columns phone` and their rows hold no phone): nothing of theirs leaked, so they"
+        " are not among `people`, get no letter and count in no deadline",
+    )
+    rows_nothing_leaked: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows in scope per table with no value in any leaked column",
+    )
 
 
 class Decision(_Model):
@@ -769,6 +780,11 @@ def _regulator_report(
                 ),
                 ("others named in free text (distinct people, estimated)", str(others)),
                 (
+                    "people whose records are in scope but held no value in the leaked"
+                    " columns (not counted above, no letter)",
+                    str(scope.nothing_leaked),
+                ),
+                (
                     "other account holders the records name (a message's recipient), not"
                     " among the people concerned",
                     str(scope.referenced_total),
@@ -1064,6 +1080,8 @@ def _write_folder(
             reached_by_weak_identifier=scope.weak_only,
             other_accounts_named=scope.referenced_total,
             other_accounts_named_per_table=dict(scope.referenced),
+            nothing_leaked=scope.nothing_leaked,
+            rows_nothing_leaked=dict(scope.rows_nothing_leaked),
         ),
         categories={
             k: {"columns": list(c.columns), "rows": c.rows, "people": c.people}

@@ -106,6 +106,10 @@ class Scope:
     # are no person reached; counted, never resolved (red team 26 r5 F17)
     referenced: dict[str, int] = field(default_factory=dict)
     referenced_total: int = 0  # the same accounts over every table, each once
+    # people reached whose rows in scope hold no value in a leaked column: not in `people`
+    # (nothing of theirs leaked, red team 26 r6 F10); and such rows per table
+    nothing_leaked: int = 0
+    rows_nothing_leaked: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # how times were read, merges (no values)
 
     @property
@@ -661,6 +665,7 @@ def _finish(
     )
     for name, rows in scoped.items():  # per table: rows and people per filled columns
         scope.filled[name] = filled_groups(rows, scope.columns[name], weak.holders[name])
+    _set_apart_nothing_leaked(scope, scoped, weak.holders)
     for name, rows in scoped.items():  # per table: (text, owner number) per free-text cell
         free = [c for c in scope.columns[name] if catalog.tables[name].columns[c].free_text]
         if not free:
@@ -705,6 +710,35 @@ def _finish(
             " controllers.parquet"
         )
     return scope
+
+
+def _set_apart_nothing_leaked(
+    scope: Scope, scoped: dict[str, pa.Table], holders: dict[str, list[frozenset[int]]]
+) -> None:
+    """Take out of `scope.people` those whose rows in scope hold no value in any leaked
+    column (red team 26 r6 F10): `--columns phone` leaks nothing of a person whose tickets
+    have no phone. They are reached but nothing of theirs leaked, so they are not among the
+    people concerned, get no letter and count in no place's threshold; `nothing_leaked`
+    counts them, and `rows_nothing_leaked` the rows in scope with no value in a leaked
+    column (per table). A person no row's holders name (none known) is kept."""
+    linked = {n for rows in holders.values() for held in rows for n in held}
+    touched = {n for name in scoped for _, numbers in scope.filled[name].values() for n in numbers}
+    apart = linked - touched
+    scope.rows_nothing_leaked = {
+        name: rest
+        for name in scoped
+        if (rest := scope.rows[name] - sum(c for c, _ in scope.filled[name].values())) > 0
+    }
+    if not apart:
+        return
+    scope.people = [p for p in scope.people if p.number not in apart]
+    scope.nothing_leaked = len(apart)
+    scope.notes.append(
+        f"NOTICE: {len(apart)} person(s) reached by rows in scope that hold no value in the"
+        " leaked columns: nothing of theirs leaked, so they are not counted among the people"
+        " concerned, get no letter and are not in affected.parquet (scope.json:"
+        " counts.nothing_leaked)"
+    )
 
 
 def _unkeyed_people(
