@@ -152,3 +152,44 @@ def test_every_person_counts_when_every_column_leaked(
     assert counts["nothing_leaked"] == 0
     assert counts["rows_nothing_leaked"] == {}
     assert "reached by rows in scope that hold no value" not in output
+
+
+def test_report_shows_the_countries_states_and_weak_reach_of_scope_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _export(tmp_path / "lab")
+    out = tmp_path / "BR"
+    code, output = _scope_tickets(catalog, out, monkeypatch, "--from", "2026-11-01")
+    assert code == 0, output
+    manifest = _manifest(out)
+    report = (out / "regulator-report.md").read_text()
+    countries = manifest["countries"]
+    assert isinstance(countries, dict) and countries
+    assert "### Where the people concerned live" in report
+    for code_, people in countries.items():
+        assert f"| {code_} | {people} |" in report
+    for state in ("CO", "FL"):
+        assert f"| US, state {state} | 1 |" in report
+    weak = _counts(out)["reached_by_weak_identifier"]
+    assert (
+        "| of whom account holders reached only through a weak or shared identifier of"
+        f" theirs (a phone) in a record | {weak} |"
+    ) in report
+    assert "Window of tickets read on: tickets.created_at" in report
+    residence = manifest["residence"]
+    assert isinstance(residence, dict)
+    assert f"Establishment: {residence['established']}" in report
+
+
+def test_a_letter_to_someone_without_an_account_does_not_call_them_a_customer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _export(tmp_path / "lab")
+    out = tmp_path / "BR"
+    code, output = _scope_tickets(catalog, out, monkeypatch)
+    assert code == 0, output
+    holders = pq.read_table(out / "affected.parquet").to_pylist()
+    assert any(not p["account_holder"] for p in holders)
+    for person in holders:
+        letter = (out / str(person["letter"])).read_text()
+        assert ("Dear customer," in letter) is bool(person["account_holder"])

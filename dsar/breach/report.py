@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -565,7 +566,7 @@ def _letter(
     advice.append(f"Write to us with any question: {contact}.")
     return [
         Block(BlockKind.H1, f"About your data at {controller.name}"),
-        Block(BlockKind.P, "Dear customer,"),
+        Block(BlockKind.P, "Hello," if not person.account_holder else "Dear customer,"),
         Block(
             BlockKind.P,
             "We are writing to tell you about a problem with your data."
@@ -673,6 +674,7 @@ def _regulator_report(
     severity: Severity,
     others: int,
     residence: dict[str, JsonValue] | None = None,
+    countries: dict[str, int] | None = None,
 ) -> list[Block]:
     controller = catalog.controller
     unknown = establishment_warning(residence or {}, controller.supervisory_authority)
@@ -736,6 +738,11 @@ def _regulator_report(
                 f"Discovered: {incident.discovered.isoformat()}",
                 f"Period of the records involved: {when}",
                 f"Data sets: {', '.join(scope.rows)}",
+                *(
+                    f"Window of {name} read on: {column}"
+                    for name, column in scope.time_columns.items()
+                    if column and not scope.spec.window.open
+                ),
                 "The copy was encrypted"
                 if incident.circumstances.encrypted
                 else "The copy was not encrypted",
@@ -752,6 +759,11 @@ def _regulator_report(
                 (
                     "of whom with no contact channel of their own (no letter)",
                     str(sum(p.contact is None for p in scope.people)),
+                ),
+                (
+                    "of whom account holders reached only through a weak or shared identifier"
+                    " of theirs (a phone) in a record",
+                    str(scope.weak_only),
                 ),
                 ("records concerned", str(scope.total_rows)),
                 ("records not linked to a person", str(sum(scope.not_linked.values()))),
@@ -823,6 +835,7 @@ def _regulator_report(
             if sum(scope.set_aside.values())
             else []
         ),
+        *_residence_blocks(scope, countries, residence),
         Block(BlockKind.H3, "Categories of data"),
         Block(
             BlockKind.TABLE,
@@ -874,6 +887,47 @@ def _regulator_report(
             + (authority[0].due.isoformat() if authority and authority[0].due else "72 hours")
             + "? State the reasons for the delay here (Art. 33(1)).",
         ),
+    ]
+
+
+def _residence_blocks(
+    scope: Scope, countries: dict[str, int] | None, residence: dict[str, JsonValue] | None
+) -> list[Block]:
+    """The report's section on where the people concerned live (red team 26 r6 F8): people
+    per country (scope.json's `countries`), per US state, how the country cells were read,
+    and the establishment: the member states concerned of a cross-border case."""
+    from dsar.breach.deadlines import places_of
+
+    per_country = countries if countries is not None else {}
+    states = Counter(
+        state or "unknown" for p in scope.people for code, state in places_of(p) if code == "US"
+    )
+    rows = [(code, str(n)) for code, n in per_country.items()]
+    rows += [(f"US, state {state}", str(n)) for state, n in sorted(states.items())]
+    read = residence or {}
+    items = [
+        f"{label}: {read[key]}"
+        for key, label in (
+            ("no_country", "people with no country in the data (placed where --residence-"
+             "unknown says)"),
+            ("unreadable_country", "country cells that could not be read"),
+            ("unreadable_state", "state cells that could not be read"),
+            ("placeholder_country", "placeholder country cells (n/a, unknown)"),
+            ("us_from_state", "people placed in the US from a state alone"),
+        )
+        if read.get(key)
+    ]  # fmt: skip
+    if "established" in read:
+        items.append(f"Establishment: {read['established']} ({read.get('why', '')})")
+    return [
+        Block(BlockKind.H3, "Where the people concerned live"),
+        Block(
+            BlockKind.P,
+            "A person whose records hold places in several countries or states counts in"
+            " each of them.",
+        ),
+        Block(BlockKind.TABLE, header=("country", "people"), rows=tuple(rows)),
+        *([Block(BlockKind.UL, items=tuple(items))] if items else []),
     ]
 
 
@@ -1014,7 +1068,15 @@ def _write_folder(
         report,
         plain_markdown(
             _regulator_report(
-                catalog, scope, incident, found, deadlines, severity, others, residence
+                catalog,
+                scope,
+                incident,
+                found,
+                deadlines,
+                severity,
+                others,
+                residence,
+                countries,
             )
         ),
     )
