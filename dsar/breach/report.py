@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -104,6 +104,55 @@ ADVICE = {
 }
 
 
+NATURES = ("confidentiality", "integrity", "availability")
+"""What a breach lost (EDPB Guidelines 9/2022: a confidentiality, integrity or availability
+breach, or more than one): `--nature`."""
+WHAT_BY_NATURE = {
+    "confidentiality": "A copy of some of our records was exposed to people who should not"
+    " have seen it.",
+    "integrity": "Some of our records were changed by someone who should not have changed them.",
+    "availability": "Some of our records were lost, or could not be reached for a time.",
+}
+NATURE_CONSEQUENCES = {  # the letter's, where the breach lost integrity or availability
+    "integrity": "some of your records may be wrong, and what we did based on them may be"
+    " wrong too",
+    "availability": "some of your records may be lost, or you may not have been able to use"
+    " our service for a time",
+}
+NATURE_FOR_AUTHORITY = {
+    "integrity": "loss of integrity: records altered; decisions and messages based on them"
+    " may be wrong",
+    "availability": "loss of availability: records lost or unreachable; the people may not"
+    " get the service or exercise their rights",
+}
+
+
+def default_what(nature: Sequence[str]) -> str:
+    """The letters' and report's words on what happened when `--what` is not given: one
+    sentence per part of the breach's nature, and none saying records were exposed where
+    nothing was disclosed.
+
+    Examples:
+        >>> default_what(["availability"])
+        'Some of our records were lost, or could not be reached for a time.'
+    """
+    return " ".join(WHAT_BY_NATURE[n] for n in NATURES if n in nature)
+
+
+def check_nature(nature: Sequence[str]) -> None:
+    """Refuse a `--nature` that is empty or names something other than `NATURES`.
+
+    Raises:
+        UsageError: the nature is not one or more of confidentiality, integrity, availability.
+    """
+    if not nature or set(nature) - set(NATURES):
+        raise UsageError(
+            "--nature",
+            "--nature takes confidentiality, integrity or availability (one or more)",
+            "write e.g. --nature availability, or --nature confidentiality,integrity",
+        )
+
+
 @dataclass(frozen=True)
 class Incident:
     """What the company tells about the breach (never read from the data)."""
@@ -117,6 +166,8 @@ class Incident:
     regimes: tuple[str, ...] = ()
     residence_unknown: str = "EU/EEA"
     established: str = "auto"  # EU/EEA, GB, none, or auto: read from the catalog's authority
+    # what the breach lost (`NATURES`): without confidentiality nothing was disclosed
+    nature: tuple[str, ...] = ("confidentiality",)
 
     def __post_init__(self) -> None:
         """Refuse a --what or --measures holding a personal value, and a breach id that is
@@ -124,6 +175,12 @@ class Incident:
         `check_incident_text`, `check_breach_id`)."""
         check_breach_id(self.breach_id)
         check_incident_text(self.what_happened, self.measures)
+        check_nature(self.nature)
+
+    @property
+    def disclosed(self) -> bool:
+        """Whether the breach disclosed data (a confidentiality breach)."""
+        return "confidentiality" in self.nature
 
 
 _DIGIT_RUN = re.compile(r"\d+(?:[-._]\d+)*")
@@ -559,10 +616,17 @@ def _letter(
     # a card, a password, an ID number or a health word in the free text of their own rows
     in_text = named.of_person(person.number) if named is not None else set()
     kinds |= in_text
-    consequences = [CONSEQUENCES[k] for k in CONSEQUENCES if k in kinds] or [
-        "others may have seen some of your data"
+    lost = [
+        NATURE_CONSEQUENCES[n] for n in NATURES if n in incident.nature and n in NATURE_CONSEQUENCES
     ]
-    advice = [ADVICE[k] for k in ADVICE if k in kinds]
+    if incident.disclosed:
+        consequences = [CONSEQUENCES[k] for k in CONSEQUENCES if k in kinds] or [
+            "others may have seen some of your data"
+        ]
+        consequences += lost
+        advice = [ADVICE[k] for k in ADVICE if k in kinds]
+    else:  # nothing was disclosed: no one else saw their data (r6 F6)
+        consequences, advice = lost, []
     advice.append(f"Write to us with any question: {contact}.")
     return [
         Block(BlockKind.H1, f"About your data at {controller.name}"),
@@ -737,6 +801,9 @@ def _regulator_report(
             items=(
                 f"Discovered: {incident.discovered.isoformat()}",
                 f"Period of the records involved: {when}",
+                "Nature: "
+                + ", ".join(n for n in NATURES if n in incident.nature)
+                + ("" if incident.disclosed else " (no data was disclosed)"),
                 f"Data sets: {', '.join(scope.rows)}",
                 *(
                     f"Window of {name} read on: {column}"
@@ -846,11 +913,7 @@ def _regulator_report(
             ),
         ),
         Block(BlockKind.H2, "(c) Likely consequences"),
-        Block(
-            BlockKind.UL,
-            items=tuple(FOR_AUTHORITY[k] for k in FOR_AUTHORITY if k in found)
-            or ("no consequence beyond disclosure identified from the categories",),
-        ),
+        Block(BlockKind.UL, items=_consequences_for_authority(incident, found)),
         Block(BlockKind.H3, "Severity (ENISA method)"),
         Block(
             BlockKind.UL,
@@ -888,6 +951,22 @@ def _regulator_report(
             + "? State the reasons for the delay here (Art. 33(1)).",
         ),
     ]
+
+
+def _consequences_for_authority(
+    incident: Incident, found: dict[str, CategoryCount]
+) -> tuple[str, ...]:
+    """The report's likely consequences: the categories' (of a disclosure) where data was
+    disclosed, and those of lost integrity or availability (`--nature`)."""
+    lost = tuple(
+        NATURE_FOR_AUTHORITY[n] for n in NATURES if n in incident.nature and n != "confidentiality"
+    )
+    if not incident.disclosed:
+        return ("no data was disclosed: confidentiality is not affected", *lost)
+    disclosed = tuple(FOR_AUTHORITY[k] for k in FOR_AUTHORITY if k in found) or (
+        "no consequence beyond disclosure identified from the categories",
+    )
+    return disclosed + lost
 
 
 def _residence_blocks(
@@ -1123,6 +1202,7 @@ def _write_folder(
             "regimes": list(incident.regimes),
             "residence_unknown": incident.residence_unknown,
             "established": incident.established,
+            "nature": [n for n in NATURES if n in incident.nature],
         },
         counts=BreachCounts(
             people=len(scope.people),

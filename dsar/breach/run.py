@@ -16,6 +16,7 @@ from dsar.breach.deadlines import EEA, compute_deadlines, places_of, residence
 from dsar.breach.filters import ScopeSpec
 from dsar.breach.places import authority_country, read_residence
 from dsar.breach.report import (
+    NATURES,
     BreachManifest,
     BreachOutput,
     Incident,
@@ -67,6 +68,7 @@ def breach_scope(
         audit_log = register.with_name(register.name + ".audit.jsonl")
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
+    incident = with_nature(incident)
     late = check_discovered(incident.discovered)
     if register is None:
         return _scope_and_write(
@@ -84,6 +86,37 @@ def breach_scope(
             engine, spec, incident, out, keys, text, audit_log, book, rules,
             accept_catalog_warnings, late,
         )  # fmt: skip
+
+
+def with_nature(incident: Incident) -> Incident:
+    """`incident` with its nature (`--nature`) and its circumstances agreeing (red team 26
+    r6 F6): `--integrity` or `--availability` add to the nature, and a nature of integrity
+    or availability sets the circumstance ENISA scores.
+
+    Raises:
+        UsageError: `--known-recipients` (who saw the data) on a breach that disclosed none.
+    """
+    from dsar.errors import UsageError
+
+    c = incident.circumstances
+    nature = set(incident.nature) | {
+        name
+        for name, lost in (("integrity", c.integrity), ("availability", c.availability))
+        if lost
+    }
+    if c.known_recipients and "confidentiality" not in nature:
+        raise UsageError(
+            "--known-recipients",
+            "--known-recipients says who saw the data, but --nature says none was disclosed",
+            "add --nature confidentiality, or leave out --known-recipients",
+        )
+    return replace(
+        incident,
+        nature=tuple(n for n in NATURES if n in nature),
+        circumstances=replace(
+            c, integrity="integrity" in nature, availability="availability" in nature
+        ),
+    )
 
 
 @contextmanager

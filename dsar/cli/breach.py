@@ -63,8 +63,20 @@ def breach_scope_command(
         str | None, typer.Option("--id", help="The breach's reference (default BR-<discovered>).")
     ] = None,
     what: Annotated[
-        str, typer.Option(help="What happened, in plain words (goes into the letters).")
-    ] = "A copy of some of our records was exposed to people who should not have seen it.",
+        str | None,
+        typer.Option(
+            help="What happened, in plain words (goes into the letters; default: said from"
+            " --nature)."
+        ),
+    ] = None,
+    nature: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="What the breach lost: confidentiality (data disclosed), integrity (altered),"
+            " availability (lost or unreachable); repeat or comma-separate"
+            " [default: confidentiality]."
+        ),
+    ] = None,
     measures: Annotated[
         str, typer.Option(help="What was done and is proposed, in plain words.")
     ] = "We closed the access, and we are reviewing how it happened to stop it happening again.",
@@ -130,7 +142,7 @@ def breach_scope_command(
     from dsar.breach import Circumstances, Incident, ScopeSpec, Window, breach_scope, parse_where
     from dsar.breach.deadlines import OPTIONAL_REGIMES
     from dsar.breach.filters import place_in_time
-    from dsar.breach.report import establishment_warning
+    from dsar.breach.report import default_what, establishment_warning
     from dsar.catalog import load_catalog
     from dsar.engine import open_engine
     from dsar.errors import UsageError
@@ -162,10 +174,13 @@ def breach_scope_command(
         where=tuple(parse_where(w) for w in where or ()),
         time_columns=tuple(time_column or ()),
     )
+    natures = tuple(n.strip() for given in nature or ["confidentiality"] for n in given.split(","))
+    natures += ("integrity",) * integrity + ("availability",) * availability  # as the flags say
     incident = Incident(
         breach_id=breach_id or f"BR-{found.strftime('%Y%m%d-%H%M')}",
         discovered=found,
-        what_happened=what,
+        what_happened=what or default_what(natures),
+        nature=natures,
         measures=measures,
         circumstances=Circumstances(
             encrypted=encrypted,
