@@ -193,3 +193,60 @@ def test_a_letter_to_someone_without_an_account_does_not_call_them_a_customer(
     for person in holders:
         letter = (out / str(person["letter"])).read_text()
         assert ("Dear customer," in letter) is bool(person["account_holder"])
+
+
+# F7: others named in free text, counted per distinct person.
+TEXT_CATALOG = CATALOG.replace(
+    "      created_at: {type: timestamp}\n",
+    "      body: {free_text: true, type: string}\n      created_at: {type: timestamp}\n",
+)
+
+
+def _others(root: Path, bodies: list[str], mp: pytest.MonkeyPatch) -> int:
+    catalog = _export(root / "lab")
+    catalog.write_text(TEXT_CATALOG)
+    with (root / "lab" / "tickets.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ticket_id", "email", "phone", "body", "created_at"])
+        w.writerows(
+            (f"t{i}", "ann@ex.example", "", body, "2026-11-06T10:00:00Z")
+            for i, body in enumerate(bodies, 1)
+        )
+    code, output = _scope_tickets(catalog, root / "BR", mp)
+    assert code == 0, output
+    others = _counts(root / "BR")["others_named_in_text"]
+    assert isinstance(others, int)
+    return others
+
+
+OPEN_F7 = pytest.mark.xfail(
+    reason="open (F7): needs the change to dsar.breach.assess.named_in_text described in the"
+    " round's report (another helper's file this round)",
+    strict=False,
+)
+
+
+@OPEN_F7
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        ["Please cc Fischer, Frank (frank.fischer@other.example)."],
+        ["Frank Fischer called.", "Please cc Fischer, Frank (frank.fischer@other.example)."],
+    ],
+)
+def test_a_surname_given_name_beside_its_address_is_one_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bodies: list[str]
+) -> None:
+    assert _others(tmp_path, bodies, monkeypatch) == 1
+
+
+def test_names_in_a_list_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _others(tmp_path, ["Anna, Bob and Carl asked for access."], monkeypatch) == 3
+
+
+@pytest.mark.xfail(
+    reason="open (F7): the text engine's name finder (dsar.text) misses a name in capitals",
+    strict=False,
+)
+def test_a_name_in_capitals_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _others(tmp_path, ["FRANK FISCHER asked me to write."], monkeypatch) == 1
