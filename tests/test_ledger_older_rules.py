@@ -39,11 +39,12 @@ from tests.test_identity_forms import CATALOG as _FORMS_CATALOG
 from tests.test_ledger import KEYS
 
 PHONE, DEVICE, IP = IdentityKind.PHONE, IdentityKind.DEVICE_ID, IdentityKind.IP_ADDRESS
+EMAIL = IdentityKind.EMAIL
 UUID = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"  # u1's advertising id
 
 ACCOUNTS = """\
 user_id,email,phone,country
-u1,ann@example.com,+1 303 555 0101 x12,US
+u1,Ann Lee <MAILTO:Ann@Example.com>,+1 303 555 0101 x12,US
 u2,bob@example.com,+1 720 555 0199,US
 u3,cy@example.com,+1 415 555 0123 ext. 7,US
 """
@@ -110,6 +111,8 @@ OLD = [
     # normalize before 72241a4: an address lower-cased, as written
     Old(IP, "2001:db8:0:0:0:0:0:1", "2001:db8::1", "72241a4"),
     Old(IP, "::ffff:192.0.2.1", "192.0.2.1", "72241a4"),
+    # email_text before a link inside a display name was read: its 'mailto:' stayed
+    Old(EMAIL, "mailto:ann@example.com", "ann@example.com", "named-mailto"),
 ]
 IDS = [f"{o.kind.value}-{o.retired_by}-{o.old}" for o in OLD]
 
@@ -163,9 +166,9 @@ def test_an_extract_leaves_out_the_objector_recorded_under_an_older_form(
 ) -> None:
     catalog = _export(tmp_path / "export")
     _old_entry(tmp_path / "ledger.db", old, Reason.OBJECTED_DIRECT_MARKETING)
-    table = "accounts" if old.kind is PHONE else "events"
+    table = "accounts" if old.kind in (PHONE, EMAIL) else "events"
     kept = _left_in(catalog, tmp_path / "ledger.db", table)
-    if old.kind is PHONE:
+    if old.kind in (PHONE, EMAIL):
         assert kept == ["u2", "u3"]
     elif old.kind is IP:
         assert kept == ["u1", "u2", "u2"]  # the row from that address only
@@ -221,7 +224,12 @@ def test_a_person_whose_forms_meet_no_entry_is_neither_found_nor_left_out(
         book.close()
 
 
-STRANGERS = {PHONE: "+1 720 555 0199", DEVICE: "0F8FAD5B-D9CB-469F-A165-70867728950E", IP: "::2"}
+STRANGERS = {
+    PHONE: "+1 720 555 0199",
+    DEVICE: "0F8FAD5B-D9CB-469F-A165-70867728950E",
+    IP: "::2",
+    EMAIL: "Bob <mailto:bob@example.com>",
+}
 
 
 @pytest.mark.parametrize("old", OLD, ids=IDS)
@@ -230,9 +238,11 @@ def test_the_python_checks_find_an_entry_under_an_older_form(tmp_path: Path, old
     book = Ledger(tmp_path / "ledger.db", KEYS)
     try:
         today = SubjectKey(old.kind, old.today)
-        written = {PHONE: "+1 303 555 0101 x12"}.get(old.kind)
-        # a phone's key holds no extension today: its old key is known from the number as
-        # written; a UUID or an address's old writing from today's form
+        written = {PHONE: "+1 303 555 0101 x12", EMAIL: "Ann Lee <MAILTO:Ann@Example.com>"}.get(
+            old.kind
+        )
+        # a phone's key holds no extension today, an email's no link: the old key is known
+        # from the value as written; a UUID or an address's old writing from today's form
         assert book.is_suppressed(today, written=written)
         assert book.reasons(today, written=written) == {Reason.OBJECTED_DIRECT_MARKETING}
         assert [e.request for e in book.entries_for(today, written=written)] == ["E-OLD"]
@@ -261,6 +271,11 @@ CELLS = [
     (IP, "2001:db8::1", []),
     (IP, "192.0.2.1", []),
     (IP, "0:0:0:0:0:0:0:0", []),  # the unspecified address: a placeholder today
+    (EMAIL, "Ann Lee <MAILTO:Ann@Example.com>;", ["mailto:ann@example.com"]),
+    (EMAIL, "<mailto:ann@example.com?subject=Hi>", ["mailto:ann@example.com?subject=hi"]),
+    (EMAIL, "mailto:ann@example.com", []),  # a link alone was read then too
+    (EMAIL, "Ann Lee <ann@example.com>", []),
+    (EMAIL, "ann@example.com", []),
 ]
 
 
@@ -279,7 +294,7 @@ def test_legacy_forms_in_python_and_sql(kind: IdentityKind, cell: str, olds: lis
 
 
 def test_a_kind_whose_form_never_changed_has_no_older_form() -> None:
-    assert sql_legacy_forms(IdentityKind.EMAIL, "x") == []
+    assert sql_legacy_forms(IdentityKind.USER_ID, "x") == []
     assert legacy_forms(IdentityKind.USER_ID, "U1") == []
 
 

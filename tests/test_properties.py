@@ -237,3 +237,26 @@ def test_look_alike_letters_are_another_identifier(stored: str) -> None:
     """A homograph is another address: folding it would hand one person's data to another."""
     normal = normalize(IdentityKind.EMAIL, stored, MatchRules())
     assert normal != "ann@example.com"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Ann Lee <mailto:Ann@Example.com>",
+        "Ann Lee <MAILTO:ann@example.com?subject=Hi>;",
+        "<mailto:ann@example.com>",
+        "\uff21nn <mailto:ann@example.com>",
+    ],
+)
+def test_a_link_inside_a_display_name_is_the_address(cell: str) -> None:
+    """'Ann <mailto:ann@example.com>' (a mail client's link pasted into a cell) is Ann's
+    address: in Python, in the engine's SQL and in a bundle's own check (`dsar.review.bundle`),
+    where its 'mailto:' once stayed and the row was nobody's."""
+    from dsar.review.bundle import _norm
+    from dsar.review.manifest import MatchRulesInfo
+
+    rules = MatchRules()
+    assert normalize(IdentityKind.EMAIL, cell, rules) == "ann@example.com"
+    assert sql_keys(IdentityKind.EMAIL, [cell], rules) == ["ann@example.com"]
+    info = MatchRulesInfo(gmail_dots=False, plus_addressing=False, phone_region=None)
+    assert _norm("email", cell, info) == "ann@example.com"

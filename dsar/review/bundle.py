@@ -159,6 +159,8 @@ def _email_cell(value: str) -> str:
         text = text[len("mailto:") :].split("?", 1)[0]
     if named := re.fullmatch(r"[^<>]*<([^<>]*)>", text, re.DOTALL):
         text = named[1]
+        if text.startswith("mailto:"):  # a link inside a display name
+            text = text[len("mailto:") :].split("?", 1)[0]
     if quoted := _QUOTED.fullmatch(text):
         text = quoted[1]
     text = re.sub(r'^"([^"@]*)"@', r"\1@", text)

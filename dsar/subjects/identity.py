@@ -534,17 +534,23 @@ _RE_PLAIN_EMAIL = r"[\x21\x23-\x26\x28-\x2b\x2d-\x39\x3d\x3f-\x5f\x61-\x7e]*"
 _MAILTO_LINK = re.compile(_RE_MAILTO, re.DOTALL)
 _NAMED_FORM = re.compile(_RE_NAMED, re.DOTALL)
 _WRAPPED = re.compile(_RE_WRAPPED, re.DOTALL)
+# the forms an address is read out of, in order: a link inside a display name too
+# ('Ann <mailto:ann@example.com>'); before it was read there, the link's 'mailto:' stayed
+_RE_EMAIL_FORMS = (_RE_MAILTO, _RE_NAMED, _RE_MAILTO, _RE_WRAPPED)
+_RE_EMAIL_FORMS_BEFORE_NAMED_LINKS = (_RE_MAILTO, _RE_NAMED, _RE_WRAPPED)
+_FORMS = {_RE_MAILTO: _MAILTO_LINK, _RE_NAMED: _NAMED_FORM, _RE_WRAPPED: _WRAPPED}
 _QUOTED_LOCAL = re.compile(r"\A" + _RE_QUOTED_LOCAL)
 _DROP_BLANKS = dict.fromkeys(map(ord, _BLANKS))
 
 
-def email_text(value: str) -> str:
+def email_text(value: str, forms: tuple[str, ...] = _RE_EMAIL_FORMS) -> str:
     """An email cell read as the address it holds, before the match rules (`sql_email_text`
     is its SQL twin): invisible characters dropped, full-width letters and full stops as
     ASCII (`FULL_WIDTH`), composed (NFC: 'jose' and a combining accent is 'josé'), lower
     case with a final sigma as the medial one ('οδος@' is 'οδοσ@', as 'ΟΔΟΣ@'), blanks
     trimmed and a trailing `;`, `,` or `.` cut; then `mailto:` (and its query) dropped, the
-    address taken out of a display name (`Ann <ann@example.com>`), out of quotes around it
+    address taken out of a display name (`Ann <ann@example.com>`, `Ann
+    <mailto:ann@example.com>`), out of quotes around it
     (any kind: `EMAIL_QUOTES`) and out of a quoted local part; then every blank left removed
     (`ann\u00a0@example.com`) and a trailing `;`, `,` or `.` cut again. A value
     `canonical_identifier` reads gives the same text as what it reads it as."""
@@ -553,11 +559,23 @@ def email_text(value: str) -> str:
         text = unicodedata.normalize("NFC", text)
     text = lower_as_sql(text).replace(FINAL_SIGMA, MEDIAL_SIGMA)
     text = text.lstrip(_BLANKS).rstrip(_BLANKS + EMAIL_TRAILING)
-    for form in (_MAILTO_LINK, _NAMED_FORM, _WRAPPED):
-        if found := form.fullmatch(text):
+    for form in forms:
+        if found := _FORMS[form].fullmatch(text):
             text = found[1]
     text = _QUOTED_LOCAL.sub(r"\1@", text, count=1)
     return text.translate(_DROP_BLANKS).rstrip(EMAIL_TRAILING)
+
+
+def _email_key(text: str, rules: MatchRules) -> str | None:
+    """An address read by `email_text`, under `rules`: None unless usable."""
+    if rules.plus_addressing:
+        text = _PLUS_TAG.sub("@", text, count=1)
+    if rules.gmail_dots and (gmail := _GMAIL_ADDRESS.fullmatch(text)):
+        text = gmail[1].replace(".", "") + "@gmail.com"
+    if not _EMAIL.fullmatch(text):
+        return None
+    local = text.partition("@")[0]
+    return None if is_placeholder(local, EMAIL_PLACEHOLDER_LOCALS) else text
 
 
 def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | None:
@@ -586,15 +604,7 @@ def normalize(kind: IdentityKind, value: object, rules: MatchRules) -> str | Non
     if kind is IdentityKind.PHONE:
         return phone_key(str(value), rules)
     if kind is IdentityKind.EMAIL:
-        text = email_text(str(value))
-        if rules.plus_addressing:
-            text = _PLUS_TAG.sub("@", text, count=1)
-        if rules.gmail_dots and (gmail := _GMAIL_ADDRESS.fullmatch(text)):
-            text = gmail[1].replace(".", "") + "@gmail.com"
-        if not _EMAIL.fullmatch(text):
-            return None
-        local = text.partition("@")[0]
-        return None if is_placeholder(local, EMAIL_PLACEHOLDER_LOCALS) else text
+        return _email_key(email_text(str(value)), rules)
     text = str(value).translate(_DROP_INVISIBLE).strip()
     if kind is IdentityKind.DEVICE_ID and _UUID.fullmatch(text):
         text = text.lower()  # an advertising id: iOS writes it in capitals, back ends not
@@ -925,7 +935,7 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def sql_email_text(text_sql: str) -> str:
+def sql_email_text(text_sql: str, forms: tuple[str, ...] = _RE_EMAIL_FORMS) -> str:
     """SQL of `email_text` over a VARCHAR expression: the same steps, the same regular
     expressions."""
     blanks = _sql_chars(_BLANKS)
@@ -935,11 +945,34 @@ def sql_email_text(text_sql: str) -> str:
     text = f"translate(lower({text}), '{FINAL_SIGMA}', '{MEDIAL_SIGMA}')"
     text = f"rtrim(ltrim({text}, {blanks}), {blanks} || '{EMAIL_TRAILING}')"
     # (?s) and \z, not the 's' option and $: Spark's regular expressions read them alike
-    for form in (_RE_MAILTO, _RE_NAMED, _RE_WRAPPED):
+    for form in forms:
         pattern = _sql_text("(?s)^" + form + "\\z")
         text = f"regexp_replace({text}, {pattern}, '\\1')"
     text = f"regexp_replace({text}, {_sql_text('^' + _RE_QUOTED_LOCAL)}, '\\1@')"
     return f"rtrim(translate({text}, {blanks}, ''), '{EMAIL_TRAILING}')"
+
+
+def _sql_email_key(expr: str, rules: MatchRules, *, for_match: bool) -> str:
+    """SQL of `_email_key` over an address read by `sql_email_text`."""
+    if rules.plus_addressing:
+        expr = f"regexp_replace({expr}, '\\+[^@]*@', '@')"
+    if rules.gmail_dots:
+        expr = sql_let(
+            expr,
+            lambda e: (
+                f"(CASE WHEN regexp_matches({e}, '^[^@]*@(gmail|googlemail)\\.com$')"
+                f" THEN replace(split_part({e}, '@', 1), '.', '') || '@gmail.com' ELSE {e} END)"
+            ),
+        )
+    if for_match:
+        return expr
+
+    def usable(email: str) -> str:
+        local = _sql_placeholder(f"split_part({email}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
+        shaped = f"regexp_matches({email}, '^[^@]+@[^@]+$')"
+        return f"(CASE WHEN {shaped} AND NOT {local} THEN {email} END)"
+
+    return sql_let(expr, usable)
 
 
 def sql_normalize(
@@ -962,25 +995,7 @@ def sql_normalize(
             f"(CASE WHEN regexp_matches({raw}, '^{_RE_PLAIN_EMAIL}\\z')"
             f" THEN rtrim(lower({raw}), '.') ELSE {sql_email_text(raw)} END)"
         )
-        if rules.plus_addressing:
-            expr = f"regexp_replace({expr}, '\\+[^@]*@', '@')"
-        if rules.gmail_dots:
-            expr = sql_let(
-                expr,
-                lambda e: (
-                    f"(CASE WHEN regexp_matches({e}, '^[^@]*@(gmail|googlemail)\\.com$')"
-                    f" THEN replace(split_part({e}, '@', 1), '.', '') || '@gmail.com' ELSE {e} END)"
-                ),
-            )
-        if for_match:
-            return expr
-
-        def usable(email: str) -> str:
-            local = _sql_placeholder(f"split_part({email}, '@', 1)", EMAIL_PLACEHOLDER_LOCALS)
-            shaped = f"regexp_matches({email}, '^[^@]+@[^@]+$')"
-            return f"(CASE WHEN {shaped} AND NOT {local} THEN {email} END)"
-
-        return sql_let(expr, usable)
+        return _sql_email_key(expr, rules, for_match=for_match)
     # The usual value is ASCII (no invisible character) and starts and ends with a visible
     # character: `normalize` leaves it as it is, and the test costs less than trim() alone.
     # Anything else is cleaned in full, which costs ten times more: only those rows pay.
@@ -1196,6 +1211,24 @@ def _sql_old_ip(raw: str, rules: MatchRules) -> str:
     return sql_let(f"lower({_sql_trimmed(raw)})", old)
 
 
+def _old_email(value: str, rules: MatchRules) -> str | None:
+    """Before a link inside a display name was read ('Ann <mailto:ann@example.com>'): the
+    address kept its 'mailto:' ('mailto:ann@example.com')."""
+    return _email_key(email_text(value, _RE_EMAIL_FORMS_BEFORE_NAMED_LINKS), rules)
+
+
+def _sql_old_email(raw: str, rules: MatchRules) -> str:
+    # a plain address (`_RE_PLAIN_EMAIL`: no ':' or '<') is read alike by both rules
+    old = _sql_email_key(
+        sql_email_text(raw, _RE_EMAIL_FORMS_BEFORE_NAMED_LINKS), rules, for_match=False
+    )
+    today = _sql_email_key(sql_email_text(raw), rules, for_match=False)
+    return (
+        f"(CASE WHEN NOT regexp_matches({raw}, '^{_RE_PLAIN_EMAIL}\\z')"
+        f" THEN nullif({old}, {today}) END)"
+    )
+
+
 @dataclass(frozen=True)
 class LegacyForm:
     """A normal form an older rule gave an identity kind, still recognised in records.
@@ -1218,6 +1251,7 @@ LEGACY_FORMS = (
     LegacyForm(IdentityKind.PHONE, "b9ec3fb", _old_phone, _sql_old_phone),
     LegacyForm(IdentityKind.DEVICE_ID, "05fefaf", _old_device, _sql_old_device),
     LegacyForm(IdentityKind.IP_ADDRESS, "72241a4", _old_ip, _sql_old_ip),
+    LegacyForm(IdentityKind.EMAIL, "named-mailto", _old_email, _sql_old_email),
 )
 
 
