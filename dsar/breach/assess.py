@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dsar.catalog.models import Catalog, DataCategory, IdentityKind, PersonalKind
+from dsar.catalog.models import Catalog, ColumnType, DataCategory, IdentityKind, PersonalKind
 from dsar.subjects.identity import MatchRules, normalize
 
 if TYPE_CHECKING:
@@ -45,9 +45,13 @@ _BEHAVIOURAL = {
 
 
 def column_categories(catalog: Catalog, table: str, column: str) -> set[str]:
-    """The breach categories of one column (a column can be in several)."""
+    """The breach categories of one column (a column can be in several): what the catalog
+    flags, and what the column's name says it holds where the catalog does not flag it
+    (`undeclared_named`: `ssn`, `card_number`, `iban`, `password`)."""
     spec = catalog.tables[table].columns[column]
     found = {catalog.tables[table].column_category(column).value}
+    if (undeclared := undeclared_named(catalog, table, column)) is not None:
+        found.add(undeclared[0])
     if spec.identity in _DIRECT or spec.personal in _CONTACT_KINDS:
         found.add(CONTACT)
     if spec.personal is PersonalKind.FINANCIAL_ACCOUNT:
@@ -66,13 +70,78 @@ def column_categories(catalog: Catalog, table: str, column: str) -> set[str]:
 def special_named(column: str) -> str | None:
     """The special category of data (Art. 9) a column's name says it holds (`diagnosis`,
     `religion`, `ethnicity`, `health_notes` ...: the words `dsar catalog draft` flags a
-    column SENSITIVE by), else None. The catalog has no kind for such data, so a leaked
-    column named so counts as special categories (DPC 4) until a person decides otherwise:
-    its values are read by no word list (`Muslim`, `type 2 diabetes`)."""
-    from dsar.draft.shapes import sensitive_named
+    column SENSITIVE by; and a condition or a criminal record by name: `hiv_status`,
+    `cancer_stage`, `criminal_record`), else None. The catalog has no kind for such data,
+    so a leaked column named so counts as special categories (DPC 4) until a person decides
+    otherwise: its values are read by no word list (`Muslim`, `type 2 diabetes`)."""
+    from dsar.draft.shapes import sensitive_named, tokens
 
     what = sensitive_named(column)
-    return None if what in (None, "gender") else what
+    if what in (None, "gender"):
+        words = set(tokens(column))
+        if words & _HEALTH_NAMES:
+            return "health"
+        if words & _CRIMINAL_NAMES:
+            return "criminal convictions and offences (Art. 10)"
+        return None
+    return what
+
+
+_HEALTH_NAMES = frozenset(
+    {"hiv", "cancer", "tumor", "tumour", "diabetes", "diabetic", "hepatitis", "psychiatric",
+     "disease", "diseases", "chemotherapy", "dementia", "epilepsy", "pregnancy", "pregnant",
+     "prescription", "prescriptions", "vaccination", "vaccine", "bloodtype", "icd10", "icd"}
+)  # fmt: skip
+"""Words of a column name, beside the draft's, that name a health condition (Art. 9)."""
+_CRIMINAL_NAMES = frozenset({"criminal", "conviction", "convictions", "offence", "offences"})
+"""Words of a column name that name criminal convictions and offences (Art. 10)."""
+_CARD_WORDS = frozenset({"card", "cc", "creditcard", "debitcard", "pan"})
+_NUMBER_WORDS = frozenset({"number", "no", "num", "nr", "nbr"})
+_SECRET_NAMES = frozenset(
+    {"api_key", "apikey", "secret", "client_secret", "secret_key", "private_key",
+     "access_token", "refresh_token", "auth_token", "bearer_token", "session_token",
+     "otp_secret", "totp_secret", "cvv", "cvc", "card_security_code"}
+)  # fmt: skip
+_UNTYPED_OR_TEXT = frozenset({None, ColumnType.STRING, ColumnType.INTEGER, ColumnType.DECIMAL})
+
+
+def undeclared_named(catalog: Catalog, table: str, column: str) -> tuple[str, str] | None:
+    """(category, what) a column's name says it holds where the catalog does not flag it:
+    a government ID number (`ssn`, `passport_no`, `national_id`, `social_security_number`),
+    a card or bank account number (`card_number`, `iban`, `bank_account`) or a secret
+    (`password`, `api_key`, `cvv`); None for a column the catalog flags (`personal`,
+    `secret`, `identity`, free text: counted as flagged) or types as a date, time, flag or
+    float (`password_changed_at` is no password)."""
+    from dsar.draft.shapes import government_id_named, password_named, tokens
+
+    spec = catalog.tables[table].columns[column]
+    if (
+        spec.personal is not None
+        or spec.secret
+        or spec.identity is not None
+        or spec.free_text
+        or spec.type not in _UNTYPED_OR_TEXT
+    ):
+        return None
+    words = tokens(column)
+    joined = "_".join(words)
+    if (
+        government_id_named(column)
+        or {"social", "security"} <= set(words)
+        or {"tax", "id"} <= set(words)
+        or joined in {"tin", "sin", "nhs_number", "national_insurance_number", "id_number"}
+    ):
+        return GOVERNMENT_ID, "a government ID number"
+    named = set(words)
+    card = named & {"creditcard", "debitcard"} or (
+        named & _CARD_WORDS and named & (_NUMBER_WORDS | {"credit", "debit"})
+    )
+    bank = "iban" in named or ("bank" in named and named & (_NUMBER_WORDS | {"account"}))
+    if card or bank:
+        return BILLING, "a card or bank account number"
+    if password_named(column) or joined in _SECRET_NAMES or "secret" in words:
+        return CREDENTIALS, "a password or secret"
+    return None
 
 
 @dataclass(frozen=True)
@@ -467,7 +536,59 @@ def _in_text(count: CategoryCount) -> str:
     return " (found by the text engine in the leaked free text)"
 
 
-def _dpc(found: dict[str, CategoryCount]) -> Factor:
+def undeclared_lines(catalog: Catalog) -> list[str]:
+    """For `dsar catalog check`: each column whose name says it holds a government ID, a
+    card or bank account number, a secret or special categories of data (`ssn`, `iban`,
+    `password`, `hiv_status`) that the catalog does not flag. Column names only: no value
+    is read. A breach scores such a column by its name; access masks it once flagged."""
+    lines = []
+    for table, spec in catalog.tables.items():
+        for column in spec.columns:
+            named = undeclared_named(catalog, table, column)
+            if named is not None:
+                fix = {
+                    GOVERNMENT_ID: "personal: government_id",
+                    BILLING: "personal: financial_account",
+                    CREDENTIALS: "secret: true",
+                }[named[0]]
+                lines.append(
+                    f"{table}.{column} is named as {named[1]} but the catalog does not flag"
+                    f" it: declare {fix} (access bundles then mask it, a breach scores it)"
+                )
+            elif not spec.columns[column].free_text and (what := special_named(column)):
+                lines.append(
+                    f"{table}.{column} is named as special categories of data ({what}):"
+                    " a breach of it scores as such (DPC 4); say what it holds in its"
+                    " description"
+                )
+    return lines
+
+
+def _undeclared(catalog: Catalog, columns: tuple[str, ...]) -> list[str]:
+    """The `table.column`s of a category count that the catalog does not flag (read by
+    their names: `undeclared_named`), each with what its name says."""
+    out = []
+    for entry in columns:
+        table, dot, column = entry.partition(".")
+        if not dot or entry.endswith(")") or column not in catalog.tables[table].columns:
+            continue
+        if (named := undeclared_named(catalog, table, column)) is not None:
+            out.append(f"{entry} ({named[1]})")
+    return out
+
+
+def _by_name(catalog: Catalog, found: dict[str, CategoryCount], kinds: tuple[str, ...]) -> str:
+    """The reason's note for the categories `kinds` a column holds by its name only."""
+    named = [c for k in kinds if k in found for c in _undeclared(catalog, found[k].columns)]
+    if not named:
+        return ""
+    return (
+        f" (by the names of leaked column(s) the catalog does not flag: {', '.join(named)};"
+        " a person confirms)"
+    )
+
+
+def _dpc(found: dict[str, CategoryCount], catalog: Catalog) -> Factor:
     if SPECIAL in found:
         columns = found[SPECIAL].columns
         named = [c for c in columns if _named_column(c)]
@@ -486,12 +607,14 @@ def _dpc(found: dict[str, CategoryCount]) -> Factor:
         return Factor(
             3,
             "credentials (secrets) leaked" + _in_text(found[CREDENTIALS])
+            + _by_name(catalog, found, (CREDENTIALS,))
             + ": whoever holds them can take over accounts, DPC 3",
         )  # fmt: skip
     if BILLING in found or GOVERNMENT_ID in found:
         where = "".join(
             sorted({_in_text(found[k]) for k in (BILLING, GOVERNMENT_ID) if k in found})
         )
+        where += _by_name(catalog, found, (BILLING, GOVERNMENT_ID))
         return Factor(3, f"financial data (billing, account or ID numbers){where}: DPC 3")
     behavioural = sorted(c for c in found if c in {b.value for b in _BEHAVIOURAL})
     if behavioural or FREE_TEXT in found:
@@ -541,11 +664,24 @@ def _ei(
         for c in cols
         if (kind := catalog.tables[t].columns[c].personal) in kinds
     }
+    # the same numbers in a column the catalog does not flag, read by its name (`ssn`)
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for t, cols in leaked.items():
+        for c in cols:
+            undeclared = undeclared_named(catalog, t, c)
+            if undeclared is not None and undeclared[0] in numbers:
+                by_name[undeclared[0]].append(f"{t}.{c}")
     in_text = {k for k in numbers if named is not None and k in named.found}
-    if held | in_text:
+    if held | in_text | set(by_name):
         what = "; ".join(
-            numbers[k] + (" in the leaked free text" if k in in_text - held else "")
-            for k in sorted(held | in_text)
+            numbers[k]
+            + (" in the leaked free text" if k in in_text - held - set(by_name) else "")
+            + (
+                f" (by the name of {', '.join(by_name[k])}, which the catalog does not flag)"
+                if k in by_name and k not in held
+                else ""
+            )
+            for k in sorted(held | in_text | set(by_name))
         )
         return Factor(1, f"{what} leaked: they identify people directly: EI maximum")
     ids = [
@@ -587,7 +723,7 @@ def assess_severity(
     or contact column does."""
     # a category whose leaked columns are empty in every row in scope leaked nothing of it
     held = {name: count for name, count in found.items() if count.rows}
-    dpc, ei = _dpc(held), _ei(catalog, scope, circumstances, named)
+    dpc, ei = _dpc(held, catalog), _ei(catalog, scope, circumstances, named)
     if empty := sorted(set(found) - set(held)):
         dpc = Factor(
             dpc.value,
@@ -627,6 +763,13 @@ def assess_severity(
         advice = (
             f"{level} severity: a notice to the people is not required by the score alone;"
             " record why in the breach register (Art. 33(5))"
+        )
+    undeclared = sorted({c for count in held.values() for c in _undeclared(catalog, count.columns)})
+    if undeclared:  # said with the recommendation: the console and the report show it
+        advice += (
+            f"; WARNING: the catalog does not flag leaked column(s) {', '.join(undeclared)}:"
+            " scored by their names; declare them (personal: government_id or"
+            " financial_account, secret: true; dsar catalog draft proposes them)"
         )
     return Severity(dpc, ei, tuple(cb), score, level, tuple(flags), notify, advice)
 

@@ -48,6 +48,10 @@ def catalog_check(
     typer.echo(f"catalog OK: {len(cat.tables)} tables, {files} files{how}")
     for warning in warnings:
         typer.echo(f"warning: {warning}")
+    from dsar.breach.assess import undeclared_lines
+
+    for line in undeclared_lines(cat):  # by column names only: no value read
+        typer.echo(f"warning: {line}")
     if prone := sorted({w.code for w in warnings if w.collision_prone}):
         typer.echo(
             f"access, erasure, correction, retention, extracts, aggregates and audiences refuse"
