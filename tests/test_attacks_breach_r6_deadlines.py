@@ -128,11 +128,6 @@ def test_the_register_holds_an_exempt_row_as_no_pending_notice() -> None:
     assert "us-la" in late  # no clause cited: still a duty
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dsar/breach/run.py (another helper's file this round) must pass"
-    " encrypted=incident.circumstances.encrypted to compute_deadlines",
-)
 def test_scope_encrypted_writes_the_exempt_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

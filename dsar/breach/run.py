@@ -185,6 +185,7 @@ def _scope_and_write(
         per_state=per_state,
         established=established,
         customers=sum(len(per) for per in scope.held_for_customers.values()),
+        encrypted=incident.circumstances.encrypted,
     )
     severity = assess_severity(catalog, scope, found, incident.circumstances, named)
     done: list[str] = []
