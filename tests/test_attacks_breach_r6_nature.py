@@ -101,11 +101,6 @@ def test_a_nature_that_is_no_nature_is_refused(
     assert not out.exists()
 
 
-@pytest.mark.xfail(
-    reason="open: ENISA's confidentiality factor is added by dsar.breach.assess.assess_severity"
-    " whatever the nature; it needs a parameter there (another helper's file this round)",
-    strict=False,
-)
 def test_no_confidentiality_factor_when_nothing_was_disclosed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

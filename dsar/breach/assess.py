@@ -485,6 +485,7 @@ class Circumstances:
     integrity: bool = False  # data altered
     availability: bool = False  # data lost or unavailable
     malicious: bool = False  # an attack, theft, intent to harm
+    disclosed: bool = True  # confidentiality lost (--nature): False, integrity or availability only
 
 
 @dataclass(frozen=True)
@@ -730,11 +731,13 @@ def assess_severity(
             f"{dpc.reason}; not counted: {', '.join(empty)} (leaked columns that hold no value"
             " in any row in scope)",
         )
-    cb = [
-        Factor(0.25, "confidentiality lost to known recipients")
-        if circumstances.known_recipients
-        else Factor(0.5, "confidentiality lost to unknown recipients")
-    ]
+    cb: list[Factor] = []
+    if circumstances.disclosed:  # nothing disclosed (integrity or availability only): no CB
+        cb.append(
+            Factor(0.25, "confidentiality lost to known recipients")
+            if circumstances.known_recipients
+            else Factor(0.5, "confidentiality lost to unknown recipients")
+        )
     if circumstances.integrity:
         cb.append(Factor(0.5, "integrity lost: data was altered"))
     if circumstances.availability:

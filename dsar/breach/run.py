@@ -114,7 +114,10 @@ def with_nature(incident: Incident) -> Incident:
         incident,
         nature=tuple(n for n in NATURES if n in nature),
         circumstances=replace(
-            c, integrity="integrity" in nature, availability="availability" in nature
+            c,
+            integrity="integrity" in nature,
+            availability="availability" in nature,
+            disclosed="confidentiality" in nature,
         ),
     )
 
