@@ -219,14 +219,6 @@ def _others(root: Path, bodies: list[str], mp: pytest.MonkeyPatch) -> int:
     return others
 
 
-OPEN_F7 = pytest.mark.xfail(
-    reason="open (F7): needs the change to dsar.breach.assess.named_in_text described in the"
-    " round's report (another helper's file this round)",
-    strict=False,
-)
-
-
-@OPEN_F7
 @pytest.mark.parametrize(
     "bodies",
     [
@@ -244,9 +236,5 @@ def test_names_in_a_list_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert _others(tmp_path, ["Anna, Bob and Carl asked for access."], monkeypatch) == 3
 
 
-@pytest.mark.xfail(
-    reason="open (F7): the text engine's name finder (dsar.text) misses a name in capitals",
-    strict=False,
-)
 def test_a_name_in_capitals_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _others(tmp_path, ["FRANK FISCHER asked me to write."], monkeypatch) == 1

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from dsar.subjects.identity import MatchRules, normalize
 if TYPE_CHECKING:
     from dsar.breach.scope import Scope
     from dsar.text.engine import TextEngine
+    from dsar.text.spans import Span
 
 CONTACT = "contact"
 BILLING = "billing"
@@ -322,7 +324,7 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
         texts = [t for t, _ in cells]
         width = max(1, len(_free_columns(scope, table)))  # cells per row, row by row
         for at, ((cell, owner), found) in enumerate(
-            zip(cells, text.analyze(texts, wanted), strict=True)
+            zip(cells, _with_names_in_capitals(text, texts, wanted), strict=True)
         ):
             if cell is None:
                 continue
@@ -358,6 +360,12 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
                     contacts.append((span.start, span.end, (ident.value, normal)))
             for _, _, node in names:
                 find(node)
+            # "Fischer, Frank": a surname, a comma and a given name, in no list, is one
+            # person, the "Frank Fischer" other texts write
+            for surname, given in _surname_given(cell, names):
+                whole = find((PERSON_NODE, f"{given[1]} {surname[1]}"))
+                parent[find(surname)] = whole
+                parent[find(given)] = whole
             # a part of a name met in the same text ("Smith", "Mr. Smith" beside "John
             # Smith") is that person, where one name holds it
             for part, whole in _parts_of_names([n for _, _, n in names]):
@@ -368,6 +376,10 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
                 mine = _whose(start, end, node, names)
                 if mine is not None:
                     parent[find(node)] = find(mine)
+                    # an address whose local part spells a name's words (frank.fischer@
+                    # beside "Fischer" and "Frank") is of every name it spells
+                    for named in _spelled_by_local(node, names):
+                        parent[find(named)] = find(node)
                 else:
                     loose.append((start, end, node))
             # contacts near no name: an address and a phone next to each other are one
@@ -434,6 +446,122 @@ def _parts_of_names(nodes: list[tuple[str, str]]) -> list[tuple[tuple[str, str],
 
 
 PERSON_NODE = "PERSON"  # dsar.text.spans.PERSON: the node kind of a name
+
+
+_LIST_NEXT = re.compile(
+    r"\s*(?:,|&|\band\b|\bor\b|\by\b|\bund\b|\ben\b|\bet\b)", re.IGNORECASE
+)  # what follows a name in a list: a comma, "and" (y, und, en, et), "or", "&"
+
+
+def _surname_given(
+    cell: str, names: list[tuple[int, int, tuple[str, str]]]
+) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Pairs of one-word names written "Surname, Given" (one person): the two with only a
+    comma between them, neither in a list ("Anna, Bob and Carl" stays three)."""
+    spans = sorted(names)
+    out = []
+    for (s1, e1, n1), (s2, e2, n2) in itertools.pairwise(spans):
+        if " " in n1[1] or " " in n2[1] or cell[e1:s2].strip() != ",":
+            continue
+        before = cell[:s1].rstrip()
+        if before.endswith(",") or _LIST_NEXT.match(cell, e2):
+            continue
+        out.append((n1, n2))
+    return out
+
+
+def _spelled_by_local(
+    node: tuple[str, str], names: list[tuple[int, int, tuple[str, str]]]
+) -> list[tuple[str, str]]:
+    """The names of a text whose every word is a word of an email's local part that reads
+    as a name (`frank.fischer` spells "frank" and "fischer")."""
+    if node[0] != IdentityKind.EMAIL.value:
+        return []
+    local = node[1].split("@", 1)[0]
+    if not _names_someone(local):
+        return []
+    words = set(re.split(r"[._-]+", local))
+    return [n for _, _, n in names if set(n[1].split()) <= words]
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")  # a word of letters (O'BRIEN, JEAN-PIERRE)
+
+
+def caps_runs(cell: str) -> list[tuple[int, int, str]]:
+    """Runs of two or more words in capitals ("FRANK FISCHER"), each with the run written as
+    running text with its names capitalised: a word of the name lists
+    (`dsar.text.lexicon.is_name_word`) as a name is written (`str.title`), any other in
+    lower case; the same length, so that a span found in it has the same character
+    positions in `cell`.
+
+    Examples:
+        >>> caps_runs("cc FRANK FISCHER AND ANNA O'BRIEN today; the API is OK")
+        [(3, 33, "Frank Fischer and Anna O'Brien")]
+    """
+    from dsar.text.lexicon import is_name_word
+
+    runs: list[list[re.Match[str]]] = []
+    for word in _WORD.finditer(cell):
+        if len(word[0]) < 2 or not word[0].isupper():
+            continue
+        run = runs[-1] if runs else None
+        if run is not None and not cell[run[-1].end() : word.start()].strip(" \t"):
+            run.append(word)
+        else:
+            runs.append([word])
+    out = []
+    for run in runs:
+        if len(run) < 2:
+            continue
+        start, end = run[0].start(), run[-1].end()
+        titled = list(cell[start:end])
+        for word in run:
+            w = word[0].title() if is_name_word(word[0]) else word[0].lower()
+            if len(w) != len(word[0]):  # a letter whose case changes its length: left as is
+                continue
+            titled[word.start() - start : word.end() - start] = w
+        out.append((start, end, "".join(titled)))
+    return out
+
+
+def _with_names_in_capitals(
+    text: TextEngine, texts: list[str | None], wanted: list[str]
+) -> list[list[Span]]:
+    """`text.analyze(texts, wanted)`, with the full names written in capitals ("FRANK
+    FISCHER", which the name finder misses) found too: each run of two or more words in
+    capitals is read again, for names only, as running text with the words of the name
+    lists capitalised (`caps_runs`: "cc Frank Fischer and the team"); a name found there
+    wholly inside the run, of two or more such words (a given name and a surname: a single
+    word in capitals, "MARK IT PAID", is too often not a name), overlapping no name found
+    before, is added at the same character positions. Everything else in the texts is read
+    as the engine reads it."""
+    from dsar.text.spans import PERSON
+
+    found = text.analyze(texts, wanted)
+    if PERSON not in wanted:
+        return found
+    runs = {i: caps_runs(t) for i, t in enumerate(texts) if t is not None}
+    again = [i for i, r in runs.items() if r]
+    if not again:
+        return found
+    titled: list[str] = []
+    for i in again:
+        chars = list(texts[i] or "")
+        for start, end, name in runs[i]:
+            chars[start:end] = name
+        titled.append("".join(chars))
+    for i, cell, spans in zip(again, titled, text.analyze(titled, [PERSON]), strict=True):
+        names = [s for s in found[i] if s.entity == PERSON]
+        added = [
+            s
+            for s in spans
+            if s.entity == PERSON
+            and any(start <= s.start and s.end <= end for start, end, _ in runs[i])
+            and sum(w[:1].isupper() for w in cell[s.start : s.end].split()) >= 2
+            and not any(s.overlaps(n) for n in names)
+        ]
+        found[i] = found[i] + added
+    return found
 
 
 def _names_someone(local: str) -> bool:

@@ -1,0 +1,55 @@
+"""Red team 26 round 6, follow-ups in dsar/breach.
+
+F7: a full name written in capitals ("FRANK FISCHER") in the leaked free text was not
+counted among the others named: the name finder reads capitalised words. The breach
+counting now reads each run of words in capitals again with the name lists' words
+capitalised, and takes a name of two or more such words found there; shouting without a
+name stays no one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsar.breach.assess import caps_runs
+from tests.test_attacks_breach_r6_counts import _others
+
+
+@pytest.mark.parametrize(
+    ("bodies", "expected"),
+    [
+        (["CC MARIA LOPEZ AND JOHN SMITH about the refund."], 2),
+        (["FRANK FISCHER asked me to write.", "Frank Fischer called again."], 1),
+        (["Frank Fischer and ANNA SCHMIDT asked."], 2),
+    ],
+)
+def test_full_names_in_capitals_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bodies: list[str], expected: int
+) -> None:
+    assert _others(tmp_path, bodies, monkeypatch) == expected
+
+
+def test_shouting_without_a_name_counts_no_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies = [
+        "PLEASE HELP ASAP, REFUND NOT RECEIVED",
+        "URGENT: MY ORDER FROM AMAZON WAS DAMAGED",
+        "THE BILL IS WRONG, MARK IT PAID",
+        "I LIVE IN NEW YORK CITY",
+    ]
+    assert _others(tmp_path, bodies, monkeypatch) == 0
+
+
+@pytest.mark.parametrize(
+    "cell", ["cc FRANK FISCHER AND ANNA O'BRIEN today", "JEAN-PIERRE MÜLLER", "İSMAİL KAYA ASKED"]
+)
+def test_a_run_in_capitals_keeps_its_character_positions(cell: str) -> None:
+    runs = caps_runs(cell)
+    assert runs
+    for start, end, titled in runs:
+        assert len(titled) == end - start
+        assert titled.casefold() == cell[start:end].casefold()
+    assert any(titled != cell[start:end] for start, end, titled in runs)
