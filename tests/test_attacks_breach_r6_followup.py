@@ -5,10 +5,16 @@ counted among the others named: the name finder reads capitalised words. The bre
 counting now reads each run of words in capitals again with the name lists' words
 capitalised, and takes a name of two or more such words found there; shouting without a
 name stays no one.
+
+The window's column: `run.breach_scope` called without the CLI kept no
+`parameters.time_column_reasons`, and the report's period did not say which column it was
+read on.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,3 +59,24 @@ def test_a_run_in_capitals_keeps_its_character_positions(cell: str) -> None:
         assert len(titled) == end - start
         assert titled.casefold() == cell[start:end].casefold()
     assert any(titled != cell[start:end] for start, end, titled in runs)
+
+
+def test_breach_scope_without_the_cli_keeps_and_reports_the_window_column(
+    demo_export: Path, tmp_path: Path
+) -> None:
+    from dsar import load_catalog, open_engine
+    from dsar.breach import Incident, ScopeSpec, Window, breach_scope
+    from dsar.keys import Keys
+
+    incident = Incident("BR-WIN", datetime(2026, 11, 27, tzinfo=UTC), "It leaked.", "Fixed.")
+    spec = ScopeSpec(("support_tickets",), window=Window.parse("2026-01-01", "2026-03-31"))
+    out = tmp_path / "out"
+    with open_engine(load_catalog(demo_export)) as engine:
+        breach_scope(engine, spec, incident, out, keys=Keys(b"k" * 64))
+    reasons = json.loads((out / "scope.json").read_text())["parameters"]["time_column_reasons"]
+    reason = "support_tickets.created_at: the catalog's retention.after"
+    assert reasons == {"support_tickets": reason}
+    report = (out / "regulator-report.md").read_text()
+    [period] = [line for line in report.splitlines() if "Period of the records" in line]
+    assert period.endswith(", read on support_tickets.created_at")
+    assert f"Window of support_tickets read on: {reason}" in report

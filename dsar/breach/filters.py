@@ -295,13 +295,18 @@ def place_in_time(catalog: Catalog, spec: ScopeSpec) -> tuple[Catalog, ScopeSpec
             update={"retention": table.retention.model_copy(update={"after": column})}
         )
     placed = catalog.model_copy(update={"tables": tables}) if spec.time_columns else catalog
-    reasons = tuple(
+    return placed, replace(spec, time_reasons=time_reasons(placed, spec))
+
+
+def time_reasons(catalog: Catalog, spec: ScopeSpec) -> tuple[tuple[str, str], ...]:
+    """Each breached table's window column in `catalog` and why: (table, "t.column: why"),
+    as scope.json's `parameters.time_column_reasons` and the report say them."""
+    return tuple(
         (name, f"{choice.table}.{choice.column}: {choice.reason}")
         for name in spec.tables
-        if name in placed.tables
-        and (choice := time_choice(placed, name, spec.time_columns)) is not None
+        if name in catalog.tables
+        and (choice := time_choice(catalog, name, spec.time_columns)) is not None
     )
-    return placed, replace(spec, time_reasons=reasons)
 
 
 def table_chain(catalog: Catalog, name: str) -> list[str]:

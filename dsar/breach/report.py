@@ -729,6 +729,26 @@ def period_words(start: datetime | None, end: datetime | None) -> str:
     return f"{first} until before {utc_words(end)}"
 
 
+def window_reasons(scope: Scope) -> dict[str, str]:
+    """Each table's window column, `t.column: why` (scope.json's
+    `parameters.time_column_reasons`), the column alone where no reason was kept; none
+    without a window."""
+    if scope.spec.window.open:
+        return {}
+    reasons = dict(scope.spec.time_reasons)
+    return {
+        name: reasons.get(name, column)
+        for name, column in scope.time_columns.items()
+        if column is not None
+    }
+
+
+def period_columns(scope: Scope) -> str:
+    """The columns the window was read on, for the period's line: ", read on t.c, u.d"."""
+    columns = sorted({c for c in scope.time_columns.values() if c is not None})
+    return f", read on {', '.join(columns)}" if columns and not scope.spec.window.open else ""
+
+
 def _regulator_report(
     catalog: Catalog,
     scope: Scope,
@@ -800,15 +820,14 @@ def _regulator_report(
             BlockKind.UL,
             items=(
                 f"Discovered: {incident.discovered.isoformat()}",
-                f"Period of the records involved: {when}",
+                f"Period of the records involved: {when}" + period_columns(scope),
                 "Nature: "
                 + ", ".join(n for n in NATURES if n in incident.nature)
                 + ("" if incident.disclosed else " (no data was disclosed)"),
                 f"Data sets: {', '.join(scope.rows)}",
                 *(
-                    f"Window of {name} read on: {column}"
-                    for name, column in scope.time_columns.items()
-                    if column and not scope.spec.window.open
+                    f"Window of {name} read on: {reason}"
+                    for name, reason in window_reasons(scope).items()
                 ),
                 "The copy was encrypted"
                 if incident.circumstances.encrypted

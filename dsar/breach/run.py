@@ -69,6 +69,11 @@ def breach_scope(
     if incident.discovered.tzinfo is None:  # a time without a zone is UTC
         incident = replace(incident, discovered=incident.discovered.replace(tzinfo=UTC))
     incident = with_nature(incident)
+    if not spec.time_reasons:  # called without the CLI: each window's column and why, as
+        # the engine's catalog places it (scope.json, the report)
+        from dsar.breach.filters import time_reasons
+
+        spec = replace(spec, time_reasons=time_reasons(engine.catalog, spec))
     late = check_discovered(incident.discovered)
     if register is None:
         return _scope_and_write(
