@@ -137,10 +137,13 @@ def read_list(
     view: str,
     more: str = "",
     kind: Kind = "email",
+    written: str | None = None,
 ) -> None:
     """Make `view` (a table) over the list: `v` (the column as text, each value read as
     `dsar ledger add` reads an identifier, `canonical_identifier`), `f_<field>` for each
-    field, and `more` (SQL of further columns over `v`, e.g. ", ... AS x"). A CSV is read as
+    field, and `more` (SQL of further columns over `v`, e.g. ", ... AS x"); with `written`,
+    a column of that name holding each value as written (its older normal forms,
+    `identity.sql_legacy_forms`, are read from it: a phone's extension). A CSV is read as
     text, so 0044... keeps its zeros.
 
     A value is read out of its wrapping (`mailto:`, `Name <...>`, quotes, invisible
@@ -203,9 +206,12 @@ def read_list(
                 "give the list one address or number per row, as text",
             )
     _read_values(con, raw, kind)
+    columns = "".join(", " + quote_identifier("f_" + f) for f in fields)
+    if written:
+        columns += f", r.v AS {quote_identifier(written)}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT *{more} FROM (SELECT"
-        f" coalesce(m.c, r.v) AS v{''.join(', ' + quote_identifier('f_' + f) for f in fields)}"
+        f" coalesce(m.c, r.v) AS v{columns}"
         f" FROM {raw} r LEFT JOIN list_values m ON m.raw = r.v ORDER BY r.__n)"
     )
     con.execute(f"DROP TABLE {raw}")

@@ -109,6 +109,7 @@ MATCHING = (
     " the ledger holds any (a device or cookie id too), or they said no in any table"
 )
 LOCATION = DataCategory.LOCATION
+WRITTEN = "__written"  # a list's value as written, beside `v` (read as a record reads it)
 COPY_SHARE = 0.9  # a spec's table with this share of a Limited Use table's values, both ways
 # the reasons a row is left out, in the order each manifest counts them
 REASONS = (
@@ -290,7 +291,7 @@ def run_gate(
     add_platform_forms(con, chosen, kind, region)
     limited, restricted, processor = restricted_tables(catalog)
     if isinstance(source, AudienceList):
-        resolve_people(engine, con, marked=limited + restricted, also_read=processor)
+        resolve_people(engine, con, marked=limited + restricted, also_read=processor, older=True)
     else:
         # tables that hold a value without tying it to an account vouch for nothing:
         # a value they and a Limited Use table alone hold is Google's
@@ -300,7 +301,7 @@ def run_gate(
             if n not in (*limited, source.table)
             and len([k for k in t.identity_columns().values() if k in KINDS]) == 1
         ]
-        resolve_people(engine, con, marked=[*limited, source.table, *loose])
+        resolve_people(engine, con, marked=[*limited, source.table, *loose], older=True)
     add_export_forms(con, chosen)
     add_idn_forms(con)
     link_people(con)
@@ -321,7 +322,10 @@ def run_gate(
     )
     if ledger is not None:
         applies.add("in_ledger")
-        leave_out_ledger(con, ledger, engine, kind)
+        # a list's value as written (its extension: `v` is read as a record reads it); a
+        # spec table's `v` is its cell as written
+        written = WRITTEN if isinstance(source, AudienceList) else "v"
+        leave_out_ledger(con, ledger, engine, kind, written=written)
     said_no_people(engine, con, None if isinstance(source, AudienceList) else source.table)
     applies.add("said_no_elsewhere")
     leave_out_said_no(con)
@@ -571,6 +575,7 @@ def _list_candidates(con: duckdb.DuckDBPyConnection, source: AudienceList) -> No
         "list_rows",
         f", CAST(NULL AS VARCHAR) AS why, {identity_sql(kind, 'v')} AS __id0",
         kind=source.kind,
+        written=WRITTEN,
     )
     con.execute("CREATE TEMP TABLE cand AS SELECT row_number() OVER () AS i, * FROM list_rows")
     _candidate_ids(con, [kind])

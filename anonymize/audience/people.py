@@ -17,7 +17,8 @@ connection. Here, set-wise in SQL, never one person at a time:
   one the export holds only in tables that may not feed ads (processor tables, purposes
   without advertising) too (`purpose_limitation`);
 - `leave_out_ledger`: a candidate whose person has ANY identifier in the ledger, under any
-  form it may have been recorded in (`forms_sql`), is left out (`in_ledger`): the person who
+  form it may have been recorded in (`forms_sql`; and under an older normal form, an entry
+  written before the form changed: `_OLD_FORMS`), is left out (`in_ledger`): the person who
   objected under their account email leaves with their `name+news@` marketing row, and the
   one who objected under a device or cookie id (`ledger_people`) with every row of theirs;
 - `leave_out_said_no`: a row whose person said no in another row of the source, or in any
@@ -49,7 +50,8 @@ from dsar.catalog.models import IdentityKind, Role
 from dsar.engine.base import quote_identifier
 from dsar.keys import Keys, Purpose
 from dsar.records.ledger import Ledger, Reason
-from dsar.subjects.people import KINDS, fold_sql, forms_sql, identity_sql, node_sql
+from dsar.subjects.identity import sql_legacy_forms, sql_phone_suffix
+from dsar.subjects.people import KINDS, PLAIN, fold_sql, forms_sql, identity_sql, node_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -75,6 +77,15 @@ _FORMS = (
 _LOOSE = (
     f"CASE WHEN kind = 'email' THEN 'email=' || {fold_sql('value')} ELSE kind || '=' || value END"
 )
+# the 'kind=value' strings a record written under an older normal form (`old`: an older key,
+# `dsar.subjects.identity.LEGACY_FORMS`) may hold: that key, an email's folded forms too, a
+# phone's last nine digits (the ledger's `folded` table, and its key before whole numbers)
+_OLD_FORMS = (
+    f"CASE kind WHEN 'email' THEN {forms_sql(IdentityKind.EMAIL, 'old')}"
+    f" WHEN 'phone' THEN ['phone=' || old, 'phone=' || {sql_phone_suffix('old')}]"
+    " ELSE [kind || '=' || old] END"
+)
+_OLDER = "people_older"  # (kind, value, old): `resolve_people(older=True)`, and candidates'
 
 
 def link_people(con: duckdb.DuckDBPyConnection) -> None:
@@ -174,6 +185,9 @@ def ledger_people(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE device_rows (kind VARCHAR, value VARCHAR, node VARCHAR)"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE device_older (kind VARCHAR, value VARCHAR, old VARCHAR)"
+    )
     for name, table in engine.catalog.tables.items():
         if table.role is not Role.CONTROLLER or not table.personal:
             continue
@@ -187,6 +201,13 @@ def ledger_people(
         picks = ", ".join(
             f"{identity_sql(k, quote_identifier(c))} AS i{j}" for j, (c, k) in enumerate(named)
         )
+        # a device's older keys (a UUID in capitals, an address as written: NULL wherever
+        # they cannot differ from today's, so only such values pay)
+        olds: list[tuple[int, int, IdentityKind]] = []
+        for j, (c, k) in enumerate(devices.items()):
+            for n, form in enumerate(sql_legacy_forms(k, quote_identifier(c), PLAIN)):
+                picks += f", {form} AS o{j}_{n}"
+                olds.append((j, n, k))
         some = " OR ".join(f"i{j} IS NOT NULL" for j in range(len(devices)))
         # the rows' distinct values first, then normalised: a log repeats them (half the time)
         rows = engine.query(
@@ -194,6 +215,11 @@ def ledger_people(
             f" {quote_identifier(name)})) WHERE {some}"
         )
         con.register("device_read", rows)
+        for j, n, k in olds:
+            con.execute(
+                f"INSERT INTO device_older SELECT DISTINCT '{k.value}', i{j}, o{j}_{n}"
+                f" FROM device_read WHERE o{j}_{n} IS NOT NULL AND o{j}_{n} <> i{j}"
+            )
         for j, device in enumerate(devices.values()):
             for m, kind in enumerate(theirs.values(), start=len(devices)):
                 con.execute(
@@ -202,14 +228,19 @@ def ledger_people(
                     f" WHERE i{j} IS NOT NULL AND i{m} IS NOT NULL"
                 )
         con.unregister("device_read")
-    ref_sql, params = ledger.sql_ref("kind || '=' || value")
+    ref_sql, params = ledger.sql_ref("form")
     seen = f"{out}_devices"
+    # each device under its form today and its older ones (an entry written before a
+    # normal form changed: the same device)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {seen} AS"
         f" WITH open AS ({people}),"
         " theirs AS (SELECT DISTINCT d.kind, d.value FROM device_rows d JOIN people_nodes n"
-        " USING (node) WHERE n.person IN (SELECT person FROM open))"
-        f" SELECT kind, value FROM theirs WHERE {ref_sql} IN (SELECT ref FROM {refs})",
+        " USING (node) WHERE n.person IN (SELECT person FROM open)),"
+        " forms AS (SELECT kind, value, kind || '=' || value AS form FROM theirs"
+        " UNION SELECT t.kind, t.value, t.kind || '=' || o.old FROM theirs t"
+        " JOIN device_older o USING (kind, value))"
+        f" SELECT DISTINCT kind, value FROM forms WHERE {ref_sql} IN (SELECT ref FROM {refs})",
         params,
     )
     con.execute(
@@ -218,6 +249,7 @@ def ledger_people(
     )
     found = con.execute(f"SELECT count(*) FROM {seen}").fetchall()[0][0]
     con.execute("DROP TABLE device_rows")
+    con.execute("DROP TABLE device_older")
     return int(found)
 
 
@@ -245,10 +277,13 @@ def ledger_persons(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT ref FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
     ref_sql, params = ledger.sql_ref("form")
+    _older_table(con)
     con.execute(
         f"INSERT INTO {out} WITH tested AS (SELECT DISTINCT m.person, m.kind, m.value FROM"
         f" people_members m WHERE m.person IN ({people}) AND {_own('m')}),"
-        f" forms AS (SELECT person, unnest({_FORMS}) AS form FROM tested),"
+        f" forms AS (SELECT person, unnest({_FORMS}) AS form FROM tested UNION ALL"
+        f" SELECT t.person, unnest({_OLD_FORMS}) AS form FROM tested t"
+        f" JOIN {_OLDER} USING (kind, value)),"
         " held AS (SELECT form FROM (SELECT DISTINCT form FROM forms)"
         f" WHERE {ref_sql} IN (SELECT ref FROM {table}))"
         " SELECT DISTINCT person FROM forms JOIN held USING (form)",
@@ -288,13 +323,29 @@ def _sharers(kind: str) -> str:
     )
 
 
+def _older_table(con: duckdb.DuckDBPyConnection) -> None:
+    """`people_older`, empty where `resolve_people` was not asked for it."""
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_OLDER} (kind VARCHAR, value VARCHAR, old VARCHAR)"
+    )
+
+
 def leave_out_ledger(
-    con: duckdb.DuckDBPyConnection, ledger: Ledger, engine: Engine, kind: str = "email"
+    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    engine: Engine,
+    kind: str = "email",
+    *,
+    written: str = "v",
 ) -> None:
     """Leave out every candidate still in whose person the ledger holds under any identifier
     (erased, objected to direct marketing, opted out of sale or sharing, restricted), as given
     or folded. The ledger holds keyed hashes only: each identifier of those people is hashed
-    in SQL, under each form a record may have hashed it (`forms_sql`), and compared.
+    in SQL, under each form a record may have hashed it (`forms_sql`), and compared; and
+    under its older normal forms (`dsar.subjects.identity.LEGACY_FORMS`: an entry written
+    before a form changed, a phone keyed with its extension, a device id in capitals), read
+    from the export's cells (`people_older`, devices in `ledger_people`) and from each
+    candidate's value as written (`written`, a column of `cand`), only where they differ.
 
     Their own people (`cand_theirs`), under identifiers that are theirs alone: a landline
     the export holds for several people (`people_shared`) in the ledger leaves out only the
@@ -311,6 +362,16 @@ def leave_out_ledger(
         " cand_theirs p JOIN people_nodes n USING (person) JOIN ledger_nodes USING (node)"
         " WHERE node NOT IN (SELECT node FROM people_shared))"
     )
+    _older_table(con)
+    # each candidate's value as written, under its older forms (NULL wherever they cannot
+    # differ from today's), given to the candidate's identifiers of its kind (`cand_ids`)
+    column = quote_identifier(written)
+    con.execute("CREATE OR REPLACE TEMP TABLE cand_older (i BIGINT, kind VARCHAR, old VARCHAR)")
+    for old in sql_legacy_forms(IdentityKind(kind), column, PLAIN):
+        con.execute(
+            f"INSERT INTO cand_older SELECT i, '{kind}', old FROM (SELECT i, {old} AS old"
+            " FROM cand WHERE why IS NULL) WHERE old IS NOT NULL"
+        )
     ref_sql, params = ledger.sql_ref("form")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE held_values AS"
@@ -318,7 +379,11 @@ def leave_out_ledger(
         " tested AS (SELECT kind, value FROM people_members WHERE person IN (SELECT person"
         " FROM cand_people WHERE i IN (SELECT i FROM open)) UNION SELECT kind, value FROM"
         " cand_ids WHERE i IN (SELECT i FROM open)),"
-        f" forms AS (SELECT kind, value, unnest({_FORMS}) AS form FROM tested),"
+        f" older AS (SELECT kind, value, old FROM {_OLDER} UNION SELECT c.kind, c.value,"
+        " o.old FROM cand_older o JOIN cand_ids c USING (i, kind)),"
+        f" forms AS (SELECT kind, value, unnest({_FORMS}) AS form FROM tested UNION ALL"
+        f" SELECT t.kind, t.value, unnest({_OLD_FORMS}) AS form FROM tested t"
+        " JOIN older USING (kind, value)),"
         f" held AS (SELECT form FROM (SELECT DISTINCT form FROM forms)"
         f" WHERE {ref_sql} IN (SELECT ref FROM ledger_refs))"
         " SELECT DISTINCT kind, value FROM forms JOIN held USING (form)",

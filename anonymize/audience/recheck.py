@@ -82,7 +82,7 @@ def ineligible_uploads(
         guard_catalog(engine.catalog, engine, accept_catalog_warnings)
         con = scratch_connection(memory_limit=MEMORY_LIMIT)
         try:
-            resolve_people(engine, con)
+            resolve_people(engine, con, older=True)
             closed_people(engine, con)
             said_no_people(engine, con, None)
             found = stale_uploads(con, record, p, ledger=ledger, engine=engine)

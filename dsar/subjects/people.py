@@ -61,6 +61,7 @@ from dsar.subjects.identity import (
     PHONE_EXTENSION,
     STRONG,
     MatchRules,
+    sql_legacy_forms,
     sql_normalize,
     sql_phone_suffix,
 )
@@ -189,6 +190,7 @@ def resolve_people(
     *,
     marked: Sequence[str] = (),
     also_read: Collection[str] = (),
+    older: bool = False,
 ) -> ExportPeople:
     """Join every identifier of the engine's export into people, in the scratch `con`.
 
@@ -212,6 +214,11 @@ def resolve_people(
       of the ledger under one names none of its people's other identifiers, and a person's
       upload is not recorded under it (`anonymize.audience.people`); only the value itself
       is withheld where it is what would be uploaded.
+    - `people_older(kind, value, old)`, with `older`: each identifier whose cell an older
+      rule keyed otherwise (`identity.sql_legacy_forms`: a phone with its extension's
+      digits glued on, before b9ec3fb), `value` as in `people_members`, `old` that older
+      key; only cells where one may differ are kept (a record written then holds it:
+      `anonymize.audience.people` compares it, to leave people out).
 
     Nodes are numbered once (a dictionary of distinct identifiers), so the joins of the
     propagation run over integers, not strings.
@@ -227,6 +234,9 @@ def resolve_people(
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE people_marks (tbl INTEGER, mark VARCHAR, rank INTEGER)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE people_older (kind VARCHAR, value VARCHAR, old VARCHAR)"
     )
     for index, name in enumerate(catalog.tables):
         if name in order:
@@ -249,11 +259,22 @@ def resolve_people(
             f"{identity_sql(k, quote_identifier(c))} AS i{j}"
             for j, (c, k) in enumerate(columns.items())
         )
+        # each older key of a cell (NULL wherever it cannot differ: only such cells pay)
+        olds: list[tuple[int, int, IdentityKind]] = []
+        for j, (c, k) in enumerate(columns.items() if older else ()):
+            for n, form in enumerate(sql_legacy_forms(k, quote_identifier(c), PLAIN)):
+                picks += f", {form} AS o{j}_{n}"
+                olds.append((j, n, k))
         some = " OR ".join(f"i{j} IS NOT NULL" for j in range(len(columns)))
         rows = engine.query(
             f"SELECT DISTINCT * FROM (SELECT {picks} FROM {quote_identifier(name)}) WHERE {some}"
         )
         con.register("people_read", rows)
+        for j, n, k in olds:
+            con.execute(
+                f"INSERT INTO people_older SELECT DISTINCT '{k.value}', i{j}, o{j}_{n}"
+                f" FROM people_read WHERE o{j}_{n} IS NOT NULL AND i{j} IS NOT NULL"
+            )
         # a row's number is its table's, then its own; a value read apart is a row alone
         number = f"{index << _ROW_BITS} + row_number() OVER ()"
         unpivot = " UNION ALL ".join(
