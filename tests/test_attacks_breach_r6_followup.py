@@ -13,6 +13,7 @@ read on.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from dsar.breach.assess import caps_runs
+from tests.test_attacks_breach import _run
 from tests.test_attacks_breach_r6_counts import _others
 
 
@@ -80,3 +82,80 @@ def test_breach_scope_without_the_cli_keeps_and_reports_the_window_column(
     [period] = [line for line in report.splitlines() if "Period of the records" in line]
     assert period.endswith(", read on support_tickets.created_at")
     assert f"Window of support_tickets read on: {reason}" in report
+
+
+NOTES_CATALOG = """\
+version: 1
+controller:
+  name: Lab B.V.
+  contact: privacy@lab.example
+  dpo: dpo@lab.example
+  supervisory_authority: Autoriteit Persoonsgegevens (Netherlands)
+tables:
+  accounts:
+    path: accounts.csv
+    format: csv
+    description: Your account.
+    category: account
+    origin: provided
+    purposes: [service]
+    legal_basis: contract
+    source: the person
+    retention: {{criteria: while open}}
+    erasure: {{action: delete}}
+    primary_key: [user_id]
+    columns:
+      user_id: {{identity: user_id, type: string}}
+      email: {{identity: email, type: string, category: contact}}
+      notes: {notes}
+"""
+CARDS = ["4111 1111 1111 1111", "5500005555555559", "4012888888881881", "378282246310005"]
+
+
+def _notes_severity(
+    root: Path, notes: list[str], flags: str, mp: pytest.MonkeyPatch
+) -> tuple[dict[str, object], str]:
+    root.mkdir(parents=True)
+    with (root / "accounts.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["user_id", "email", "notes"])
+        w.writerows((f"u{i}", f"p{i}@example.com", n) for i, n in enumerate(notes, 1))
+    (root / "catalog.yml").write_text(NOTES_CATALOG.format(notes=flags))
+    out = root / "BR"
+    code, output = _run(
+        ["breach", "scope", "--catalog", str(root / "catalog.yml"), "--table", "accounts",
+         "--columns", "user_id,notes", "--discovered", "2026-12-01T00:00Z", "--out", str(out)],
+        mp,
+    )  # fmt: skip
+    assert code == 0, output
+    manifest = json.loads((out / "scope.json").read_text())
+    return manifest["severity"], output + (out / "scope.json").read_text()
+
+
+def test_an_unflagged_column_of_card_numbers_scores_as_cards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain, said = _notes_severity(tmp_path / "a", CARDS, "{type: string}", monkeypatch)
+    flagged, _ = _notes_severity(
+        tmp_path / "b", CARDS, "{type: string, personal: financial_account}", monkeypatch
+    )
+    assert (plain["score"], plain["band"]) == (flagged["score"], flagged["band"])
+    assert plain["band"] == "high" and plain["notify_people_recommended"] is True
+    dpc, ei = plain["dpc"], plain["ei"]
+    assert isinstance(dpc, dict) and isinstance(ei, dict)
+    assert dpc["value"] == 3 and ei["value"] == 1
+    assert "accounts.notes (card or bank account numbers, read from its values)" in dpc["reason"]
+    assert "read from the values of accounts.notes" in ei["reason"]
+    assert "WARNING: the catalog does not flag leaked column(s) accounts.notes" in said
+    for card in CARDS:  # no value said
+        assert card not in said and card.replace(" ", "") not in said
+
+
+def test_an_unflagged_column_of_plain_notes_stays_plain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = ["call back", "VIP", "order 12345678", "4111 1111 1111 1111"]  # one card: not half
+    plain, said = _notes_severity(tmp_path / "a", notes, "{type: string}", monkeypatch)
+    dpc = plain["dpc"]
+    assert isinstance(dpc, dict) and dpc["value"] < 3
+    assert "does not flag" not in said

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,14 +47,23 @@ _BEHAVIOURAL = {
 }
 
 
-def column_categories(catalog: Catalog, table: str, column: str) -> set[str]:
+def column_categories(
+    catalog: Catalog,
+    table: str,
+    column: str,
+    by_values: Mapping[str, Mapping[str, str]] | None = None,
+) -> set[str]:
     """The breach categories of one column (a column can be in several): what the catalog
-    flags, and what the column's name says it holds where the catalog does not flag it
-    (`undeclared_named`: `ssn`, `card_number`, `iban`, `password`)."""
+    flags, what the column's name says it holds where the catalog does not flag it
+    (`undeclared_named`: `ssn`, `card_number`, `iban`, `password`), and what its values in
+    the rows in scope are where neither says (`by_values`: `Scope.by_values`, read by
+    `read_from_values`)."""
     spec = catalog.tables[table].columns[column]
     found = {catalog.tables[table].column_category(column).value}
     if (undeclared := undeclared_named(catalog, table, column)) is not None:
         found.add(undeclared[0])
+    if (read := (by_values or {}).get(table, {}).get(column)) is not None:
+        found.add(read)
     if spec.identity in _DIRECT or spec.personal in _CONTACT_KINDS:
         found.add(CONTACT)
     if spec.personal is PersonalKind.FINANCIAL_ACCOUNT:
@@ -107,6 +117,81 @@ _SECRET_NAMES = frozenset(
 _UNTYPED_OR_TEXT = frozenset({None, ColumnType.STRING, ColumnType.INTEGER, ColumnType.DECIMAL})
 
 
+def unflagged(catalog: Catalog, table: str, column: str) -> bool:
+    """Whether the catalog flags nothing on a column (no `personal`, `secret`, `identity`
+    or free text) and types it as text or a number, or not at all: a column that could
+    hold ID, card or bank account numbers or secrets unsaid."""
+    spec = catalog.tables[table].columns[column]
+    return not (
+        spec.personal is not None
+        or spec.secret
+        or spec.identity is not None
+        or spec.free_text
+        or spec.type not in _UNTYPED_OR_TEXT
+    )
+
+
+VALUE_SAMPLE = 5000
+"""Values read per column by `read_from_values`: the first non-blank ones in scope."""
+VALUE_SHARE = 0.5
+"""The share of a column's sampled values that must be of a kind for it to count as one."""
+READ_WORDS = {
+    GOVERNMENT_ID: "government ID numbers",
+    BILLING: "card or bank account numbers",
+    CREDENTIALS: "passwords or secrets",
+}
+
+
+def value_category(values: Sequence[object]) -> str | None:
+    """The category a column's values say it holds (at least `VALUE_SHARE` of the first
+    `VALUE_SAMPLE` non-blank values): government ID numbers (a US SSN, a UK NINO), card
+    numbers whose Luhn digit holds or IBANs whose check digits hold (billing), or secrets
+    (a password hash, a long token: `dsar.draft.shapes.holds_secret`); else None.
+
+    Examples:
+        >>> value_category(["4111 1111 1111 1111", "5500005555555559", ""])
+        'billing'
+        >>> value_category(["123-45-6789", "call back"]), value_category(["refund", "12"])
+        ('government_id', None)
+    """
+    from dsar.draft.shapes import holds_secret, is_card, is_iban, is_nino, is_ssn
+
+    sample: list[str] = []
+    for value in values:
+        text = "" if value is None else str(value).strip()
+        if text:
+            sample.append(text)
+            if len(sample) >= VALUE_SAMPLE:
+                break
+    counts = Counter(sample)
+    tests: tuple[tuple[str, tuple[Callable[[str], bool], ...]], ...] = (
+        (GOVERNMENT_ID, (is_ssn, is_nino)),
+        (BILLING, (is_card, is_iban)),
+        (CREDENTIALS, (holds_secret,)),
+    )
+    for category, kinds in tests:
+        hits = sum(k for v, k in counts.items() if any(test(v) for test in kinds))
+        if sample and hits >= VALUE_SHARE * len(sample):
+            return category
+    return None
+
+
+def read_from_values(
+    catalog: Catalog, table: str, columns: Mapping[str, Sequence[object]]
+) -> dict[str, str]:
+    """Of a table's leaked columns (`columns`: each column's values in the rows in scope),
+    those the catalog does not flag (`unflagged`) and whose name says nothing
+    (`undeclared_named`) whose values are ID, card or bank account numbers or secrets
+    (`value_category`): column -> category. Values are read, never kept or said."""
+    out = {}
+    for column, values in columns.items():
+        if not unflagged(catalog, table, column) or undeclared_named(catalog, table, column):
+            continue
+        if (category := value_category(values)) is not None:
+            out[column] = category
+    return out
+
+
 def undeclared_named(catalog: Catalog, table: str, column: str) -> tuple[str, str] | None:
     """(category, what) a column's name says it holds where the catalog does not flag it:
     a government ID number (`ssn`, `passport_no`, `national_id`, `social_security_number`),
@@ -116,14 +201,7 @@ def undeclared_named(catalog: Catalog, table: str, column: str) -> tuple[str, st
     float (`password_changed_at` is no password)."""
     from dsar.draft.shapes import government_id_named, password_named, tokens
 
-    spec = catalog.tables[table].columns[column]
-    if (
-        spec.personal is not None
-        or spec.secret
-        or spec.identity is not None
-        or spec.free_text
-        or spec.type not in _UNTYPED_OR_TEXT
-    ):
+    if not unflagged(catalog, table, column):
         return None
     words = tokens(column)
     joined = "_".join(words)
@@ -173,7 +251,7 @@ def categories(
     tables: dict[str, set[str]] = defaultdict(set)
     for table, leaked in scope.columns.items():
         for column in leaked:
-            for category in column_categories(catalog, table, column):
+            for category in column_categories(catalog, table, column, scope.by_values):
                 columns[category].append(f"{table}.{column}")
                 tables[category].add(table)
     if special:  # stated by the company: the data held special categories (Art. 9)
@@ -693,31 +771,63 @@ def undeclared_lines(catalog: Catalog) -> list[str]:
     return lines
 
 
-def _undeclared(catalog: Catalog, columns: tuple[str, ...]) -> list[str]:
-    """The `table.column`s of a category count that the catalog does not flag (read by
-    their names: `undeclared_named`), each with what its name says."""
+def _undeclared(
+    catalog: Catalog,
+    columns: tuple[str, ...],
+    by_values: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    read: bool = False,
+) -> list[str]:
+    """The `table.column`s of a category count that the catalog does not flag, each with
+    what it holds: read by their names (`undeclared_named`), or with `read` by their values
+    in the rows in scope (`by_values`)."""
     out = []
     for entry in columns:
         table, dot, column = entry.partition(".")
         if not dot or entry.endswith(")") or column not in catalog.tables[table].columns:
             continue
-        if (named := undeclared_named(catalog, table, column)) is not None:
+        if read:
+            if (category := (by_values or {}).get(table, {}).get(column)) is not None:
+                out.append(f"{entry} ({READ_WORDS[category]}, read from its values)")
+        elif (named := undeclared_named(catalog, table, column)) is not None:
             out.append(f"{entry} ({named[1]})")
     return out
 
 
-def _by_name(catalog: Catalog, found: dict[str, CategoryCount], kinds: tuple[str, ...]) -> str:
-    """The reason's note for the categories `kinds` a column holds by its name only."""
+def _by_name(
+    catalog: Catalog,
+    found: dict[str, CategoryCount],
+    kinds: tuple[str, ...],
+    by_values: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """The reason's note for the categories `kinds` a column holds by its name or its
+    values only (the catalog flags nothing on it)."""
     named = [c for k in kinds if k in found for c in _undeclared(catalog, found[k].columns)]
-    if not named:
-        return ""
-    return (
-        f" (by the names of leaked column(s) the catalog does not flag: {', '.join(named)};"
-        " a person confirms)"
-    )
+    read = [
+        c
+        for k in kinds
+        if k in found
+        for c in _undeclared(catalog, found[k].columns, by_values, read=True)
+    ]
+    note = ""
+    if named:
+        note += (
+            f" (by the names of leaked column(s) the catalog does not flag: {', '.join(named)};"
+            " a person confirms)"
+        )
+    if read:
+        note += (
+            " (read from the values in scope of leaked column(s) the catalog does not flag:"
+            f" {', '.join(read)}; a person confirms)"
+        )
+    return note
 
 
-def _dpc(found: dict[str, CategoryCount], catalog: Catalog) -> Factor:
+def _dpc(
+    found: dict[str, CategoryCount],
+    catalog: Catalog,
+    by_values: Mapping[str, Mapping[str, str]] | None = None,
+) -> Factor:
     if SPECIAL in found:
         columns = found[SPECIAL].columns
         named = [c for c in columns if _named_column(c)]
@@ -736,14 +846,14 @@ def _dpc(found: dict[str, CategoryCount], catalog: Catalog) -> Factor:
         return Factor(
             3,
             "credentials (secrets) leaked" + _in_text(found[CREDENTIALS])
-            + _by_name(catalog, found, (CREDENTIALS,))
+            + _by_name(catalog, found, (CREDENTIALS,), by_values)
             + ": whoever holds them can take over accounts, DPC 3",
         )  # fmt: skip
     if BILLING in found or GOVERNMENT_ID in found:
         where = "".join(
             sorted({_in_text(found[k]) for k in (BILLING, GOVERNMENT_ID) if k in found})
         )
-        where += _by_name(catalog, found, (BILLING, GOVERNMENT_ID))
+        where += _by_name(catalog, found, (BILLING, GOVERNMENT_ID), by_values)
         return Factor(3, f"financial data (billing, account or ID numbers){where}: DPC 3")
     behavioural = sorted(c for c in found if c in {b.value for b in _BEHAVIOURAL})
     if behavioural or FREE_TEXT in found:
@@ -800,17 +910,30 @@ def _ei(
             undeclared = undeclared_named(catalog, t, c)
             if undeclared is not None and undeclared[0] in numbers:
                 by_name[undeclared[0]].append(f"{t}.{c}")
+    # and in one whose values in scope are such numbers (`Scope.by_values`)
+    by_value: dict[str, list[str]] = defaultdict(list)
+    for t, cols in leaked.items():
+        for c in cols:
+            if (read := scope.by_values.get(t, {}).get(c)) in numbers:
+                by_value[str(read)].append(f"{t}.{c}")
     in_text = {k for k in numbers if named is not None and k in named.found}
-    if held | in_text | set(by_name):
+    columns = set(by_name) | set(by_value)
+    if held | in_text | columns:
         what = "; ".join(
             numbers[k]
-            + (" in the leaked free text" if k in in_text - held - set(by_name) else "")
+            + (" in the leaked free text" if k in in_text - held - columns else "")
             + (
                 f" (by the name of {', '.join(by_name[k])}, which the catalog does not flag)"
                 if k in by_name and k not in held
                 else ""
             )
-            for k in sorted(held | in_text | set(by_name))
+            + (
+                f" (read from the values of {', '.join(by_value[k])}, which the catalog does"
+                " not flag)"
+                if k in by_value and k not in held
+                else ""
+            )
+            for k in sorted(held | in_text | columns)
         )
         return Factor(1, f"{what} leaked: they identify people directly: EI maximum")
     ids = [
@@ -852,7 +975,7 @@ def assess_severity(
     or contact column does."""
     # a category whose leaked columns are empty in every row in scope leaked nothing of it
     held = {name: count for name, count in found.items() if count.rows}
-    dpc, ei = _dpc(held, catalog), _ei(catalog, scope, circumstances, named)
+    dpc, ei = _dpc(held, catalog, scope.by_values), _ei(catalog, scope, circumstances, named)
     if empty := sorted(set(found) - set(held)):
         dpc = Factor(
             dpc.value,
@@ -895,11 +1018,18 @@ def assess_severity(
             f"{level} severity: a notice to the people is not required by the score alone;"
             " record why in the breach register (Art. 33(5))"
         )
-    undeclared = sorted({c for count in held.values() for c in _undeclared(catalog, count.columns)})
+    undeclared = sorted(
+        {
+            c
+            for count in held.values()
+            for read in (False, True)
+            for c in _undeclared(catalog, count.columns, scope.by_values, read=read)
+        }
+    )
     if undeclared:  # said with the recommendation: the console and the report show it
         advice += (
             f"; WARNING: the catalog does not flag leaked column(s) {', '.join(undeclared)}:"
-            " scored by their names; declare them (personal: government_id or"
+            " scored by their names or values; declare them (personal: government_id or"
             " financial_account, secret: true; dsar catalog draft proposes them)"
         )
     return Severity(dpc, ei, tuple(cb), score, level, tuple(flags), notify, advice)

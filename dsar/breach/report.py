@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -555,11 +555,15 @@ def person_columns(scope: Scope, person: AffectedPerson) -> dict[str, tuple[str,
     return out
 
 
-def _person_categories(catalog: Catalog, columns: dict[str, tuple[str, ...]]) -> set[str]:
+def _person_categories(
+    catalog: Catalog,
+    columns: dict[str, tuple[str, ...]],
+    by_values: Mapping[str, Mapping[str, str]] | None = None,
+) -> set[str]:
     found = set()
     for name, leaked in columns.items():
         for column in leaked:
-            found |= column_categories(catalog, name, column)
+            found |= column_categories(catalog, name, column, by_values)
     return found
 
 
@@ -612,7 +616,9 @@ def _letter(
     controller = catalog.controller
     contact = controller.dpo or controller.contact
     columns = person_columns(scope, person)
-    kinds = _person_categories(catalog, columns) | ({SPECIAL} if special else set())
+    kinds = _person_categories(catalog, columns, scope.by_values) | (
+        {SPECIAL} if special else set()
+    )
     # a card, a password, an ID number or a health word in the free text of their own rows
     in_text = named.of_person(person.number) if named is not None else set()
     kinds |= in_text

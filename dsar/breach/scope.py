@@ -31,6 +31,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dsar.breach.assess import VALUE_SAMPLE, read_from_values, unflagged
 from dsar.breach.filters import (
     ScopeSpec,
     check_spec,
@@ -93,6 +94,10 @@ class Scope:
         default_factory=dict
     )
     time_columns: dict[str, str | None] = field(default_factory=dict)
+    # per table: leaked columns the catalog does not flag and whose name says nothing, whose
+    # values in scope are ID, card or bank account numbers or secrets -> their category
+    # (`dsar.breach.assess.read_from_values`, a sample per column); names only, no values
+    by_values: dict[str, dict[str, str]] = field(default_factory=dict)
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
     several_accounts: dict[str, int] = field(default_factory=dict)  # rows reaching 2+ accounts
@@ -666,6 +671,16 @@ def _finish(
     for name, rows in scoped.items():  # per table: rows and people per filled columns
         scope.filled[name] = filled_groups(rows, scope.columns[name], weak.holders[name])
     _set_apart_nothing_leaked(scope, scoped, weak.holders)
+    for name, rows in scoped.items():  # per table: unflagged columns read by their values
+        plain = [c for c in scope.columns[name] if unflagged(catalog, name, c)]
+        # a sample: the first values in scope (read_from_values reads VALUE_SAMPLE non-blank)
+        read = read_from_values(
+            catalog,
+            name,
+            {c: pc.drop_null(rows.column(c)).slice(0, 2 * VALUE_SAMPLE).to_pylist() for c in plain},
+        )
+        if read:
+            scope.by_values[name] = read
     for name, rows in scoped.items():  # per table: (text, owner number) per free-text cell
         free = [c for c in scope.columns[name] if catalog.tables[name].columns[c].free_text]
         if not free:
