@@ -14,7 +14,6 @@ import ipaddress
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -22,6 +21,7 @@ from hypothesis import given, settings, strategies as st
 from dsar import SubjectRequest, load_catalog, open_engine, parse_key, plan_erasure
 from dsar.catalog.models import IdentityKind
 from dsar.subjects.identity import MatchRules, ip_pattern, normalize, sql_normalize
+from tests.sql_keys import CONNECTION, sql_keys
 from tests.test_attacks_access_s13b import KEYS
 from tests.test_attacks_breach import _run
 
@@ -44,17 +44,11 @@ def _one_form(text: str) -> str | None:
     return str(ip)
 
 
-_CON = duckdb.connect()
+_CON = CONNECTION
 
 
 def _sql(values: list[str], *, for_match: bool = False) -> list[str | None]:
-    expr = sql_normalize(IP, "v", RULES, for_match=for_match)
-    rows = _CON.execute(
-        f"SELECT {expr} FROM (SELECT unnest($1::VARCHAR[]) AS v,"
-        " generate_subscripts($1::VARCHAR[], 1) AS i) ORDER BY i",
-        [values],
-    ).fetchall()
-    return [r[0] for r in rows]
+    return sql_keys(IP, values, RULES, for_match=for_match)
 
 
 # (stored, its one form): the red team's forms first
