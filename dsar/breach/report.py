@@ -34,17 +34,19 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from dsar._version import __version__
 from dsar.access.render import Block, BlockKind, links_in, to_html, to_markdown
 from dsar.breach.assess import (
+    CategoryCount,
+    Circumstances,
+    NamedInText,
+    Severity,
+    column_categories,
+)
+from dsar.breach.columns import (
     BILLING,
     CONTACT,
     CREDENTIALS,
     FREE_TEXT,
     GOVERNMENT_ID,
     SPECIAL,
-    CategoryCount,
-    Circumstances,
-    NamedInText,
-    Severity,
-    column_categories,
 )
 from dsar.breach.deadlines import Deadline
 from dsar.errors import OutputExistsError, UsageError

@@ -31,7 +31,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsar.breach.assess import VALUE_SAMPLE, read_from_values, unflagged
+from dsar.breach.columns import VALUE_SAMPLE, read_from_values, unflagged
 from dsar.breach.filters import (
     ScopeSpec,
     check_spec,
@@ -96,7 +96,7 @@ class Scope:
     time_columns: dict[str, str | None] = field(default_factory=dict)
     # per table: leaked columns the catalog does not flag and whose name says nothing, whose
     # values in scope are ID, card or bank account numbers or secrets -> their category
-    # (`dsar.breach.assess.read_from_values`, a sample per column); names only, no values
+    # (`dsar.breach.columns.read_from_values`, a sample per column); names only, no values
     by_values: dict[str, dict[str, str]] = field(default_factory=dict)
     accepted: tuple[str, ...] = ()  # catalog warnings accepted to run (names, no values)
     undetermined: dict[str, int] = field(default_factory=dict)  # rows kept: time unreadable
