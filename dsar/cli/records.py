@@ -460,11 +460,15 @@ def ledger_check(
         read = keys_from(email, ids, canonical=True)
     except typer.BadParameter:
         read = []
+    # the values as typed: an entry under an older normal form (a phone's key kept its
+    # extension's digits, an email's a link's 'mailto:') is known only from them
+    written: list[str | None] = [email, *(t.partition("=")[2] for t in ids or [])]
     found = {
         e.reason.value
         + (" (pending: its change is not committed)" if e.state.value == "pending" else "")
         for k in dict.fromkeys([*read, *typed])
-        for e in book.entries_for(k)
+        for w in written
+        for e in book.entries_for(k, written=w)
     }
     raw = [k for k in typed if k not in read and book.entries_for(k)]
     if raw:

@@ -726,15 +726,20 @@ class Ledger:
         catalog: Catalog,
         engine: Engine,
         rules: MatchRules | None = None,
+        *,
+        written: Iterable[str] = (),
     ) -> dict[str, set[SubjectKey]]:
         """For a person asking again after an erasure: per earlier erasure request naming one
-        of `keys`, the identifiers recorded then that are still in the export.
+        of `keys` (under its form today or an older one; `written`: the values as the person
+        gave them, whose older forms only they tell, `_refs_of`), the identifiers recorded
+        then that are still in the export.
 
         After an erasure the rows kept under a legal obligation (invoices, say) may carry
         only an identifier the person no longer has anywhere else (a customer id whose
         account was deleted); the ledger's keyed references find them again.
         """
-        refs = sorted({r for k in keys for r in self._refs_of(k)})
+        given = [None, *written]
+        refs = sorted({r for k in keys for w in given for r in self._refs_of(k, w)})
         if not refs:
             return {}
         marks = ", ".join("?" * len(refs))
