@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -296,30 +297,48 @@ def named_in_text(scope: Scope, text: TextEngine) -> NamedInText:
                     k.kind is ident and k.value == normal for k in person.keys
                 ):
                     contacts.append((span.start, span.end, (ident.value, normal)))
-            for _, _, node in names:
-                find(node)
+            # within this text, a name another name of the text says more of stands in its
+            # place: a one-word name ("Frank") is a node every text shares, so linking it to
+            # this text's "Frank Fischer" would join every other Frank to him
+            here: dict[tuple[str, str], tuple[str, str]] = {}
+            local = functools.partial(_in_place, here)
+
             # "Fischer, Frank": a surname, a comma and a given name, in no list, is one
             # person, the "Frank Fischer" other texts write
             for surname, given in _surname_given(cell, names):
-                whole = find((PERSON_NODE, f"{given[1]} {surname[1]}"))
-                parent[find(surname)] = whole
-                parent[find(given)] = whole
+                whole = (PERSON_NODE, f"{given[1]} {surname[1]}")
+                here[surname] = here[given] = whole
+            names = [(s, e, local(n)) for s, e, n in names]
             # a part of a name met in the same text ("Smith", "Mr. Smith" beside "John
             # Smith") is that person, where one name holds it
             for part, whole in _parts_of_names([n for _, _, n in names]):
-                parent[find(part)] = find(whole)
+                here[part] = whole
+            names = [(s, e, local(n)) for s, e, n in names]
+            links: list[tuple[tuple[str, str], tuple[str, str]]] = []
             loose: list[tuple[int, int, tuple[str, str]]] = []
             for start, end, node in contacts:
-                find(node)
                 mine = _whose(start, end, node, names)
-                if mine is not None:
-                    parent[find(node)] = find(mine)
-                    # an address whose local part spells a name's words (frank.fischer@
-                    # beside "Fischer" and "Frank") is of every name it spells
-                    for named in _spelled_by_local(node, names):
-                        parent[find(named)] = find(node)
-                else:
+                if mine is None:
                     loose.append((start, end, node))
+                    continue
+                # an address whose local part spells a name's words (frank.fischer@ beside
+                # "Fischer" and "Frank") is of every name it spells: a one-word name is
+                # that address in this text, a longer one is linked to it
+                for named in _spelled_by_local(node, names):
+                    if " " in named[1]:
+                        links.append((named, node))
+                    elif named != node:
+                        here[named] = node
+                names = [(s, e, local(n)) for s, e, n in names]
+                links.append((node, local(mine)))
+            for _, _, node in names:
+                find(node)
+            for _, _, node in contacts:
+                find(node)
+            for a, b in links:
+                a, b = local(a), local(b)
+                if a != b:
+                    parent[find(a)] = find(b)
             # contacts near no name: an address and a phone next to each other are one
             # person's where each is the other's nearest (two addresses and a phone are two)
             for start, end, node in loose:
@@ -389,6 +408,15 @@ PERSON_NODE = "PERSON"  # dsar.text.spans.PERSON: the node kind of a name
 _LIST_NEXT = re.compile(
     r"\s*(?:,|&|\band\b|\bor\b|\by\b|\bund\b|\ben\b|\bet\b)", re.IGNORECASE
 )  # what follows a name in a list: a comma, "and" (y, und, en, et), "or", "&"
+
+
+def _in_place(
+    here: dict[tuple[str, str], tuple[str, str]], node: tuple[str, str]
+) -> tuple[str, str]:
+    """What stands in a node's place in one text (`here`: node -> the node said of it)."""
+    while node in here:
+        node = here[node]
+    return node
 
 
 def _surname_given(
