@@ -77,3 +77,54 @@ def test_erased_before_finds_an_erasure_under_the_older_form_of_the_value_as_wri
             assert other == {}
     finally:
         book.close()
+
+
+# --- F6: SQL applies an older form only where today's form is not NULL, as Python does ------
+
+IP = IdentityKind.IP_ADDRESS
+# cells today's rule reads as nobody (too few digits, a placeholder) whose older SQL form is
+# not NULL: Python's `legacy_forms` gives none, so neither may an extract's condition
+UNUSABLE = [
+    (PHONE, "123456 x1234"),
+    (EMAIL, "none <mailto:none@example.com>"),
+    (IP, "::ffff:0.0.0.0"),
+]
+
+
+@pytest.mark.parametrize(("kind", "cell"), UNUSABLE, ids=[k.value for k, _ in UNUSABLE])
+def test_sql_applies_no_older_form_where_today_s_form_is_null(
+    tmp_path: Path, kind: IdentityKind, cell: str
+) -> None:
+    import duckdb
+
+    from dsar.subjects.identity import (
+        MatchRules,
+        legacy_forms,
+        normalize,
+        sql_legacy_forms,
+        sql_normalize,
+    )
+    from tests.test_ledger_older_rules import ACCOUNTS, EVENTS, _export, _left_in
+
+    con = duckdb.connect()
+    row = con.execute(
+        f"SELECT {sql_normalize(kind, 'x', MatchRules())}, {', '.join(sql_legacy_forms(kind, 'x'))}"
+        " FROM (SELECT CAST(? AS VARCHAR) AS x)",
+        [cell],
+    ).fetchone()
+    assert row is not None and row[0] is None and normalize(kind, cell, MatchRules()) is None
+    olds = [f for f in row[1:] if f is not None]
+    assert olds and legacy_forms(kind, cell) == []  # the two sides differed here
+    root = _export(tmp_path / "export")
+    if kind is IP:
+        table = "events"
+        text = EVENTS.replace("2001:DB8:0:0:0:0:0:1", cell)
+    else:
+        table = "accounts"
+        was = "+1 303 555 0101 x12" if kind is PHONE else "Ann Lee <MAILTO:Ann@Example.com>"
+        text = ACCOUNTS.replace(was, cell)
+    (tmp_path / "export" / f"{table}.csv").write_text(text)
+    for old in olds:  # an entry under the form SQL worked out: it is nobody's, as in Python
+        _old_entry(tmp_path / "ledger.db", SubjectKey(kind, old), Reason.OBJECTED_DIRECT_MARKETING)
+    kept = _left_in(root, tmp_path / "ledger.db", table)
+    assert kept.count("u1") == (2 if kind is IP else 1)

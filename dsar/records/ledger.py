@@ -577,21 +577,26 @@ class Ledger:
             )
             params += [*ref_params, refs]
             # an entry written under an older normal form (`LEGACY_FORMS`: NULL wherever it
-            # is today's, so only such values pay for a second hash): the same person
+            # is today's, so only such values pay for a second hash): the same person. Only
+            # where today's form is not NULL, as `legacy_forms` gives none there: a value read
+            # as nobody today (too few digits, a placeholder) is nobody under an older form
             for old in sql_legacy_forms(kind, quote_identifier(col), rules):
                 ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {old}")
                 parts.append(
-                    f"({old} IS NULL OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
+                    f"({old} IS NULL OR {norm} IS NULL"
+                    f" OR {ref_sql} NOT IN (SELECT unnest(CAST(? AS VARCHAR[]))))"
                 )
                 params += [*ref_params, refs]
             if loose and kind is IdentityKind.PHONE:
                 # and the last nine digits of an older key (an extension's digits glued
                 # on), as the ledger's `folded` table recorded them then: leaving out only
+                # (where the plain form today is not NULL, as above)
+                plain = sql_normalize(kind, quote_identifier(col), PLAIN)
                 for old in sql_legacy_forms(kind, quote_identifier(col), PLAIN):
                     tail = sql_phone_suffix(old)
                     ref_sql, ref_params = self._sql_ref(f"'{kind.value}=' || {tail}")
                     parts.append(
-                        f"({tail} IS NULL OR {ref_sql} NOT IN"
+                        f"({tail} IS NULL OR {plain} IS NULL OR {ref_sql} NOT IN"
                         " (SELECT unnest(CAST(? AS VARCHAR[]))))"
                     )
                     params += [*ref_params, loose]
