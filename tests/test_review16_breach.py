@@ -10,10 +10,14 @@ was read as passwords or secrets.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import uuid
 from pathlib import Path
 
 import pytest
 
+from dsar.breach.columns import CREDENTIALS, value_category
 from tests.test_attacks_breach_r6_counts import _others
 
 
@@ -49,3 +53,33 @@ def test_surname_given_is_still_the_full_name_written_elsewhere(
 ) -> None:
     bodies = ["Frank Fischer called.", "Please cc Fischer, Frank."]
     assert _others(tmp_path, bodies, monkeypatch) == 1
+
+
+def _hexes(n: int) -> dict[str, list[str]]:
+    data = [f"file-{i}".encode() for i in range(n)]
+    return {
+        "uuid4().hex": [uuid.uuid4().hex for _ in range(n)],
+        "md5": [hashlib.md5(d).hexdigest() for d in data],
+        "sha1": [hashlib.sha1(d).hexdigest() for d in data],
+        "sha256": [hashlib.sha256(d).hexdigest() for d in data],
+        "sha1 upper": [hashlib.sha1(d).hexdigest().upper() for d in data],
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_hexes(1)))
+@pytest.mark.parametrize("column", ["ref", "trace_id", "checksum", ""])
+def test_ids_and_checksums_are_not_secrets(kind: str, column: str) -> None:
+    assert value_category(_hexes(50)[kind], column) is None
+
+
+@pytest.mark.parametrize("kind", sorted(_hexes(1)))
+@pytest.mark.parametrize("column", ["pw_hash", "hash", "secret_value", "user_password"])
+def test_hex_in_a_column_named_hash_or_secret_is_still_a_secret(kind: str, column: str) -> None:
+    assert value_category(_hexes(50)[kind], column) == CREDENTIALS
+
+
+def test_tokens_and_mixed_hex_lengths_are_still_secrets() -> None:
+    tokens = [secrets.token_urlsafe(32) for _ in range(50)]
+    assert value_category(tokens, "ref") == CREDENTIALS
+    mixed = [secrets.token_hex(16 + i % 3 * 4) for i in range(50)]  # 32, 40 and 48 hex digits
+    assert value_category(mixed, "ref") == CREDENTIALS

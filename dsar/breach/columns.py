@@ -85,11 +85,42 @@ READ_WORDS = {
 }
 
 
-def value_category(values: Sequence[object]) -> str | None:
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_ID_HEX_LENGTHS = frozenset({32, 40, 64})  # a dashless UUID or an MD5; a SHA-1; a SHA-256
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "hash", "hashed", "secret", "token", "key"})
+
+
+def ids_or_checksums(sample: Sequence[str], column: str = "") -> bool:
+    """Whether a column's sampled values are ids or checksums, not secrets: every one pure
+    hex of one length, 32, 40 or 64 digits (a dashless UUID, an MD5, SHA-1 or SHA-256 hex
+    digest), in a column whose name does not say password, hash, secret, token or key.
+
+    Examples:
+        >>> md5s = ["9f86d081884c7d659a2feaa0c55ad015", "0cc175b9c0f1b6a831c399e269772661"]
+        >>> ids_or_checksums(md5s), ids_or_checksums(md5s, "pw_hash")
+        (True, False)
+        >>> ids_or_checksums([md5s[0], md5s[1][:30]])
+        False
+    """
+    from dsar.draft.shapes import password_named, tokens
+
+    if password_named(column) or set(tokens(column)) & _SECRET_WORDS:
+        return False
+    lengths = {len(v) for v in sample}
+    return (
+        len(lengths) == 1
+        and lengths <= _ID_HEX_LENGTHS
+        and all(set(v) <= _HEX_DIGITS for v in sample)
+    )
+
+
+def value_category(values: Sequence[object], column: str = "") -> str | None:
     """The category a column's values say it holds (at least `VALUE_SHARE` of the first
     `VALUE_SAMPLE` non-blank values): government ID numbers (a US SSN, a UK NINO), card
     numbers whose Luhn digit holds or IBANs whose check digits hold (billing), or secrets
-    (a password hash, a long token: `dsar.draft.shapes.holds_secret`); else None.
+    (a password hash, a long token: `dsar.draft.shapes.holds_secret`), unless the values
+    are ids or checksums (`ids_or_checksums`: hex of one length in a column `column` whose
+    name says no secret); else None.
 
     Examples:
         >>> value_category(["4111 1111 1111 1111", "5500005555555559", ""])
@@ -112,6 +143,8 @@ def value_category(values: Sequence[object]) -> str | None:
         (BILLING, (is_card, is_iban)),
         (CREDENTIALS, (holds_secret,)),
     )
+    if ids_or_checksums(sample, column):
+        tests = tests[:-1]
     for category, kinds in tests:
         hits = sum(k for v, k in counts.items() if any(test(v) for test in kinds))
         if sample and hits >= VALUE_SHARE * len(sample):
@@ -130,7 +163,7 @@ def read_from_values(
     for column, values in columns.items():
         if not unflagged(catalog, table, column) or undeclared_named(catalog, table, column):
             continue
-        if (category := value_category(values)) is not None:
+        if (category := value_category(values, column)) is not None:
             out[column] = category
     return out
 
