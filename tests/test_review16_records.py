@@ -128,3 +128,60 @@ def test_sql_applies_no_older_form_where_today_s_form_is_null(
         _old_entry(tmp_path / "ledger.db", SubjectKey(kind, old), Reason.OBJECTED_DIRECT_MARKETING)
     kept = _left_in(root, tmp_path / "ledger.db", table)
     assert kept.count("u1") == (2 if kind is IP else 1)
+
+
+# --- F4: only audit entries that verify count as notices given ------------------------------
+
+
+def _forge_notice(register: Path, line: str | None = None) -> int:
+    """Append a `breach.notified` line nobody with the key wrote (or `line`, a replayed one):
+    its number in the log."""
+    import json
+
+    log = register.with_name(register.name + ".audit.jsonl")
+    lines = log.read_text().splitlines()
+    if line is None:
+        last = json.loads(lines[-1])
+        forged = dict(last, seq=last["seq"] + 1, prev=last["hash"], hash="0" * 64)
+        forged.update(action="breach.notified", request="BR-RB")
+        forged["details"] = {"rule": "gdpr-authority", "at": "2026-11-21T09:00:00+00:00"}
+        line = json.dumps(forged)
+    with log.open("a") as handle:
+        handle.write(line + "\n")
+    return len(lines) + 1
+
+
+@pytest.mark.parametrize("how", ["forged", "replayed"])
+def test_an_unverifiable_notice_line_is_not_counted_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    from dsar.keys import Keys
+    from dsar.records.audit import AuditLog
+    from tests.test_attacks_breach import KEY as BKEY, _run
+    from tests.test_attacks_breach_r6_records import _registered
+
+    register = _registered(tmp_path, monkeypatch)
+    listing = ["requests", "list", "--register", str(register)]
+    code, before = _run(listing, monkeypatch)
+    assert code == 0 and "OVERDUE" in before and "BR-RB" in before, before
+    if how == "replayed":  # a notice given, its verified line copied again at the end
+        code, output = _run(["breach", "notified", "BR-RB", "--rule", "gdpr-authority",
+                             "--register", str(register)], monkeypatch)  # fmt: skip
+        assert code == 0, output
+        log = AuditLog(register.with_name(register.name + ".audit.jsonl"), Keys(BKEY.encode()))
+        verified, ignored = log.checked_entries()
+        assert ignored == [] and verified[-1].action == "breach.notified"
+        number = _forge_notice(register, log.path.read_text().splitlines()[-1])
+        assert log.checked_entries() == (verified, [number])
+        code, output = _run(listing, monkeypatch)
+        assert code == 0 and "OVERDUE" not in output, output  # the real notice still counts
+        assert f"line {number}" in output and "ignored" in output, output
+        return
+    number = _forge_notice(register)
+    code, output = _run(listing, monkeypatch)
+    assert code == 0, output
+    assert "OVERDUE" in output, output  # the forged line gives no notice
+    assert f"line {number}" in output and "ignored" in output, output
+    code, output = _run(["breach", "notified", "BR-RB", "--rule", "gdpr-authority",
+                         "--register", str(register)], monkeypatch)  # fmt: skip
+    assert code == 0, output  # the real notice is recorded, not refused

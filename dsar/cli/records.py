@@ -128,6 +128,9 @@ def _list_breaches(
     with Breaches(register, keys) as book:
         breaches = book.list(include_closed=include_closed)
         disagree = book.unregistered_notices()
+        unverified = book.unverified_notices()
+    for problem in unverified:  # a line appended without the key gives no notice
+        typer.echo(f"WARNING: {problem}; `dsar audit verify` shows the log's problems", err=True)
     for problem in disagree:  # the audit log's notices are counted as given, not OVERDUE
         typer.echo(
             f"WARNING: the register disagrees with its audit log: {problem} (an earlier copy"

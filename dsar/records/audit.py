@@ -264,6 +264,40 @@ class AuditLog:
                 continue
         return found
 
+    def checked_entries(self) -> tuple[list[AuditEntry], list[int]]:
+        """The entries that verify, in file order, and the line numbers of those that read as
+        entries but do not: MACed with this key under today's scheme, and each following the
+        last entry that verified (its `seq` one more, its `prev` that entry's MAC). A line
+        appended without the key, or a verified line copied again, is not one of them; an
+        entry after a removed one fails too (`verify_audit_log` says where the chain breaks).
+        """
+        if not self.path.is_file():
+            return [], []
+        found: list[AuditEntry] = []
+        ignored: list[int] = []
+        prev, expected_seq = GENESIS, 1
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                entry = AuditEntry(**raw)
+            except (ValueError, TypeError):
+                continue  # no entry at all: `verify_audit_log` reports it
+            body = {k: v for k, v in raw.items() if k != "hash"}
+            if (
+                entry.scheme == SCHEME
+                and hmac.compare_digest(_entry_mac(self._keys, body), str(entry.hash))
+                and entry.seq == expected_seq
+                and entry.prev == prev
+            ):
+                found.append(entry)
+                prev, expected_seq = entry.hash, entry.seq + 1
+            else:
+                ignored.append(number)
+        return found, ignored
+
 
 @dataclass(frozen=True)
 class AuditProblem:

@@ -465,6 +465,15 @@ class Breaches:
             ]
         return problems
 
+    def unverified_notices(self) -> list[str]:
+        """Each `breach.notified` line of the audit log that does not verify (MAC and chain):
+        ignored, the notice not counted as given. No personal value: line numbers."""
+        return [
+            f"line {n} of {self.audit.path.name} records a notice but does not verify (its MAC"
+            " or its place in the chain): it is ignored, the notice not counted as given"
+            for n in _unverified_notices(self.audit)
+        ]
+
     def list(self, *, include_closed: bool = False) -> list[BreachRecord]:
         """Breaches by their next deadline (open ones; with `include_closed`, all), with
         every notice their audit log recorded (`_with_logged`)."""
@@ -569,11 +578,32 @@ class Breaches:
         return updated
 
 
+def _unverified_notices(audit: AuditLog) -> list[int]:
+    """The line numbers of the `breach.notified` lines of the audit log that do not verify
+    (`AuditLog.checked_entries`): not counted as notices given."""
+    _, ignored = audit.checked_entries()
+    if not ignored:
+        return []
+    lines = audit.path.read_text(encoding="utf-8", errors="replace").splitlines()
+    found = []
+    for number in ignored:
+        try:
+            action = json.loads(lines[number - 1]).get("action")
+        except (ValueError, AttributeError):
+            continue
+        if action == "breach.notified":
+            found.append(number)
+    return found
+
+
 def _logged_notices(audit: AuditLog) -> dict[str, dict[str, AuditEntry]]:
     """Each breach's notices as its audit log recorded them: rule -> the first
-    `breach.notified` entry of it (a notice is recorded once)."""
+    `breach.notified` entry of it (a notice is recorded once). Only entries that verify (MAC
+    and chain, `AuditLog.checked_entries`): a line appended without the key gives no notice
+    (`Breaches.unverified_notices` says which lines were ignored)."""
     found: dict[str, dict[str, AuditEntry]] = {}
-    for entry in audit.entries():
+    verified, _ = audit.checked_entries()
+    for entry in verified:
         if entry.action == "breach.notified" and entry.request is not None:
             rule = str(entry.details.get("rule"))
             found.setdefault(entry.request, {}).setdefault(rule, entry)
