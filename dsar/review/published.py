@@ -1064,16 +1064,59 @@ def _template(text: str, spans: list[tuple[int, int, str]]) -> tuple[list[str], 
     return pieces, kinds
 
 
+def _fit(text: str, pieces: list[str]) -> list[str] | None:
+    """The texts between `pieces` where `text` is the pieces in order with at least one
+    character between each two, each as short as it can be from the left (what the pattern
+    of the pieces joined by lazy `(.+?)` groups gives), or None. A search that remembers
+    where it failed: polynomial, where the nested lazy groups backtrack exponentially on a
+    text with fewer separators than the pieces (review 16, finding 3)."""
+    gaps = len(pieces) - 1
+    if gaps == 0:
+        return [] if text == pieces[0] else None
+    if not (text.startswith(pieces[0]) and text.endswith(pieces[-1])):
+        return None
+    if len(text) < sum(map(len, pieces)) + gaps:
+        return None
+    last = len(text) - len(pieces[-1])  # where the last piece stands
+    dead: set[tuple[int, int]] = set()  # (gap, where it starts) that cannot be completed
+    # each frame: the gap, where it starts, where to look next for the piece that ends it
+    frames = [[0, len(pieces[0]), len(pieces[0]) + 1]]
+    while frames:
+        gap, start, look = frames[-1]
+        if gap == gaps - 1:
+            if last > start:
+                return [text[a : b - 1] for _, a, b in frames[:-1]] + [text[start:last]]
+            dead.add((gap, start))
+            frames.pop()
+            continue
+        piece = pieces[gap + 1]
+        at = text.find(piece, look)
+        if at < 0 or at + len(piece) >= last:
+            dead.add((gap, start))
+            frames.pop()
+            continue
+        frames[-1][2] = at + 1
+        if (gap + 1, at + len(piece)) not in dead:
+            frames.append([gap + 1, at + len(piece), at + len(piece) + 1])
+    return None
+
+
 class _Aligner:
     """The source rows a published text can come from: its unreplaced pieces in order, any
     text in each listed replacement's place. The source's order is keyed away, so rows are
     found by their text: two sorted lists, of the texts and of the texts reversed, narrow
-    them by the first piece or the last, whichever is longer."""
+    them by the first piece or the last, whichever is longer. A text that is wholly
+    replacements narrows nothing (it may come from any row): it is looked up whole
+    (`whole`), never fitted to every row."""
 
     def __init__(self, texts: list[str | None]) -> None:
         self.forward = sorted((t, i) for i, t in enumerate(texts) if t)
         self.backward = sorted((t[::-1], i) for i, t in enumerate(texts) if t)
         self.texts = texts
+        self.whole = Counter(_fold(t) for t in texts if t)
+        self.rows = sum(self.whole.values())
+        self._holding: dict[str, set[int]] | None = None
+        self._shared: dict[frozenset[str], bool] = {}
 
     def match(self, pieces: list[str]) -> list[tuple[int, list[str]]]:
         """(source row, the originals in the replacements' places) for each source row the
@@ -1082,14 +1125,29 @@ class _Aligner:
 
         head, tail = pieces[0], pieces[-1][::-1]
         index, key = (self.forward, head) if len(head) >= len(tail) else (self.backward, tail)
-        pattern = re.compile("(.+?)".join(re.escape(p) for p in pieces), re.DOTALL)
         out: list[tuple[int, list[str]]] = []
         for written, row in index[bisect.bisect_left(index, (key, -1)) :]:
             if not written.startswith(key):
                 break
-            if m := pattern.fullmatch(self.texts[row] or ""):
-                out.append((row, list(m.groups())))
+            if (originals := _fit(self.texts[row] or "", pieces)) is not None:
+                out.append((row, originals))
         return out
+
+    def shared_by_all(self, words: frozenset[str]) -> bool:
+        """Whether every source row holds one of these name words (folded)."""
+        if not words:
+            return False
+        if words not in self._shared:
+            if self._holding is None:
+                self._holding = {}
+                for row, t in enumerate(self.texts):
+                    for w in _name_words(t or ""):
+                        self._holding.setdefault(w, set()).add(row)
+            sets = [self._holding.get(w, set()) for w in words]
+            self._shared[words] = (
+                sum(map(len, sets)) >= self.rows and len(set().union(*sets)) >= self.rows
+            )
+        return self._shared[words]
 
 
 def _words_at(text: str) -> Iterable[tuple[int, int, str]]:
@@ -1146,13 +1204,24 @@ def _check_source_rows(
     any source row in a kept column. Rows, positions and kinds, never a value."""
     aligner = _Aligner(source_texts)
     captured: dict[int, list[str]] = {}
+    seen: dict[int, set[str]] = {}  # the source row's own tokens, read once
+
+    def names_of(source_row: int) -> set[str]:
+        if source_row not in seen:
+            text = source_texts[source_row] or ""
+            seen[source_row] = _names_in(text, source_found[source_row], ())
+        return seen[source_row]
+
     for row, text in enumerate(texts):
         if text is None:
             continue
         spans = listed.get(row, [])
         pieces, kinds = _template(text, spans)
-        matches = aligner.match(pieces)
         where = f"{name} row {row + 1}"
+        if not any(pieces):
+            _check_whole(text, spans, where, aligner, add)
+            continue
+        matches = aligner.match(pieces)
         if not matches:
             add(
                 Finding(
@@ -1167,7 +1236,7 @@ def _check_source_rows(
         for source_row, originals in matches:
             names = [o for o, k in zip(originals, kinds, strict=True) if k == "PERSON"]
             captured.setdefault(source_row, []).extend(names)
-            tokens |= _names_in(source_texts[source_row] or "", source_found[source_row], names)
+            tokens |= names_of(source_row) | {w for n in names for w in _name_words(n)}
         for i, (a, b, kind) in enumerate(_spans_in_order(spans)):
             put = _fold(text[a:b])
             # the original itself, of any row the text can come from: a surrogate is never an
@@ -1203,7 +1272,7 @@ def _check_source_rows(
     every: set[str] = set(surnames)
     for row, text in enumerate(source_texts):
         if text:
-            every |= _names_in(text, source_found[row], captured.get(row, []))
+            every |= names_of(row) | {w for n in captured.get(row, []) for w in _name_words(n)}
     for column, values in others.items():
         hits: Counter[str] = Counter()
         for value in {v for cell in values for v in _leaves(cell)}:
@@ -1216,6 +1285,47 @@ def _check_source_rows(
                     "original",
                     f"{name} column {column!r}",
                     f"a kept column holds a name of the source's texts: {said_kinds}",
+                )
+            )
+
+
+def _check_whole(
+    text: str,
+    spans: list[tuple[int, int, str]],
+    where: str,
+    aligner: _Aligner,
+    add: Callable[[Finding], None],
+) -> None:
+    """A published text that is wholly replacements (a body that is just a name): it may
+    come from any source row of at least as many characters as it has replacements, so no
+    row's text is taken as its original (read as a name, every ticket's words would be
+    names), and it is not fitted to every row, which made the work grow with rows squared
+    (review 16, finding 3). A surrogate is still never a whole source text: of any row, or
+    for a one-word name of every row; nor shares a word of a name with every row."""
+    ordered = _spans_in_order(spans)
+    if not any(len(t or "") >= len(ordered) for t in aligner.texts):
+        add(
+            Finding(
+                "source",
+                where,
+                "reads as no source row outside its listed replacements (edited, or not"
+                " made from this source)",
+            )
+        )
+        return
+    for a, b, kind in ordered:
+        put = _fold(text[a:b])
+        alone = kind == "PERSON" and len(_name_words(text[a:b])) < 2
+        same = aligner.whole[put] == aligner.rows if alone else put in aligner.whole
+        shared = kind == "PERSON" and aligner.shared_by_all(frozenset(_name_words(text[a:b])))
+        if same or shared:
+            noun = "name" if kind == "PERSON" else kind
+            what = f"the original {noun}" if same else "a word of the original name"
+            add(
+                Finding(
+                    "original",
+                    f"{where} chars {a}-{b}",
+                    f"{what} of its source row stands where a replacement is listed",
                 )
             )
 
