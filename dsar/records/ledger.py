@@ -693,16 +693,6 @@ class Ledger:
         held = "(SELECT unnest(CAST(? AS VARCHAR[])))"
         # the column's distinct cells first, then read: a log repeats them
         cells = f"(SELECT DISTINCT {column} AS {column} FROM {quote_identifier(name)})"
-        if not olds:
-            sql = (
-                f"SELECT v, ref FROM (SELECT v, {ref_sql} AS ref FROM"
-                f" (SELECT DISTINCT {norm} AS v FROM {cells} WHERE {norm} IS NOT NULL))"
-                f" WHERE ref IN {held}"
-            )
-            rows = engine.query(sql, [*params, sorted(by_ref)])
-            return list(
-                zip(rows.column("v").to_pylist(), rows.column("ref").to_pylist(), strict=True)
-            )
         picks, hashes = [f"{norm} AS v"], [f"{ref_sql} AS r0"]
         for i, old in enumerate(olds, start=1):
             old_sql, old_params = self._sql_ref(f"'{kind.value}=' || o{i}")
